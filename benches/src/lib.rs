@@ -1,0 +1,1 @@
+//! Benchmarks of the kit live in `benches/benches/`; this library is empty on purpose.

@@ -1,0 +1,40 @@
+//! Built-in checks: what a flat list of steps cannot say.
+//!
+//! A check is written in a scenario as `check = "NAME"` with `params = { ... }`. It is
+//! validated when the scenario loads (unknown names and parameters are errors with the
+//! file and line) and run with the same step primitives as ordinary steps.
+
+mod peak_memory;
+
+use crate::engine::{Run, StepFailure};
+use crate::scenario::TaskInfo;
+
+/// Every built-in check.
+pub const CHECKS: &[&str] = &[peak_memory::NAME];
+
+/// Checks a check's name and parameters; returns the roles it starts.
+pub fn validate(name: &str, params: &toml::Table, task: &TaskInfo) -> Result<Vec<String>, String> {
+    match name {
+        peak_memory::NAME => {
+            peak_memory::Params::check_roles(task)?;
+            peak_memory::Params::parse(params)?;
+            Ok(peak_memory::ROLES.map(String::from).to_vec())
+        }
+        other => Err(format!(
+            "unknown check `{other}` (checks: {})",
+            CHECKS.join(", ")
+        )),
+    }
+}
+
+/// Runs a validated check.
+pub(crate) async fn run(
+    run: &mut Run<'_>,
+    name: &str,
+    params: &toml::Table,
+) -> Result<(), StepFailure> {
+    match name {
+        peak_memory::NAME => peak_memory::run(run, params).await,
+        other => unreachable!("check `{other}` passed validation"),
+    }
+}

@@ -1,0 +1,343 @@
+//! The command line: parse, load, grade, print. Thin on purpose: the work is in the
+//! library's rooms.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::engine::{Outcome, run_scenario};
+use crate::report::{Style, TerminalReport};
+use crate::scenario::{Selection, Suite, load_suite};
+use crate::target::Target;
+use crate::world::real::cleanup;
+use crate::{EXIT_FAIL, EXIT_HARNESS_ERROR, EXIT_PASS, Error, Result};
+
+/// Plays the lab scenarios against a submission (or the reference) over real sockets.
+///
+/// Exit status: 0 every scenario passed, 1 some failed, 2 the harness could not run.
+#[derive(Debug, Parser)]
+#[command(name = "harness", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Commands>,
+    #[command(flatten)]
+    grade: GradeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Commands {
+    /// List every task, scenario id and the clauses it checks.
+    List {
+        /// Only these tasks.
+        #[arg(long = "task", value_name = "TASK")]
+        tasks: Vec<String>,
+        /// Where the scenarios are (default: the kit's `scenarios/`).
+        #[arg(long, value_name = "DIR")]
+        scenarios: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct GradeArgs {
+    /// A submission folder: `submission.toml`, or programs named `<task>-<role>[.ext]`.
+    #[arg(long, value_name = "DIR")]
+    target: Option<PathBuf>,
+    /// Grade the reference implementation (built on demand).
+    #[arg(long, conflicts_with = "target")]
+    reference: bool,
+    /// Only these tasks (repeatable).
+    #[arg(long = "task", value_name = "TASK")]
+    tasks: Vec<String>,
+    /// Seed of every slice plan; a failure's report prints the one that replays it.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Where the scenarios are (default: the kit's `scenarios/`).
+    #[arg(long, value_name = "DIR")]
+    scenarios: Option<PathBuf>,
+    /// Scenario ids or globs: `message/03-*`, `message` (a whole task).
+    #[arg(value_name = "SCENARIO")]
+    patterns: Vec<String>,
+}
+
+/// Runs the command line; returns the exit status.
+pub fn main_with_args(args: impl IntoIterator<Item = String>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                EXIT_HARNESS_ERROR
+            } else {
+                EXIT_PASS
+            };
+        }
+    };
+    cleanup::install_hooks();
+    let result = match cli.command {
+        Some(Commands::List { tasks, scenarios }) => list(scenarios.as_deref(), &tasks),
+        None => grade(&cli.grade),
+    };
+    match result {
+        Ok(status) => status,
+        Err(error) => {
+            eprintln!("harness: {error}");
+            EXIT_HARNESS_ERROR
+        }
+    }
+}
+
+/// The kit's `scenarios/`: the given one, `./scenarios`, or the one beside this crate.
+fn scenarios_dir(given: Option<&Path>) -> PathBuf {
+    if let Some(dir) = given {
+        return dir.to_owned();
+    }
+    let local = PathBuf::from("scenarios");
+    if local.join("tasks.toml").is_file() {
+        return local;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("scenarios")
+}
+
+fn load(given: Option<&Path>, tasks: &[String]) -> Result<Suite> {
+    let dir = scenarios_dir(given);
+    if !dir.join("tasks.toml").is_file() {
+        return Err(Error::Usage(format!(
+            "no scenarios at {} (tasks.toml is missing)",
+            dir.display()
+        )));
+    }
+    let suite = load_suite(&dir)?;
+    for task in tasks {
+        if !suite.catalogue.tasks.contains_key(task) {
+            let known: Vec<&str> = suite.catalogue.tasks.keys().map(String::as_str).collect();
+            return Err(Error::Usage(format!(
+                "unknown task `{task}` (tasks: {})",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(suite)
+}
+
+fn list(scenarios: Option<&Path>, tasks: &[String]) -> Result<i32> {
+    let suite = load(scenarios, tasks)?;
+    let mut out = String::new();
+    for (task, info) in &suite.catalogue.tasks {
+        if !tasks.is_empty() && !tasks.contains(task) {
+            continue;
+        }
+        let roles: Vec<String> = info
+            .roles
+            .iter()
+            .map(|(role, args)| {
+                format!("{} {args}", info.program_name(task, role))
+                    .trim_end()
+                    .to_owned()
+            })
+            .collect();
+        out += &format!("{task}: {} ({})\n", info.title, roles.join(" · "));
+        let of_task: Vec<_> = suite
+            .scenarios
+            .iter()
+            .filter(|scenario| &scenario.task == task)
+            .collect();
+        if of_task.is_empty() {
+            out += "  (no scenarios yet)\n";
+        }
+        for scenario in of_task {
+            out += &format!(
+                "  {:<36} {:<24} {:<12} {}\n",
+                scenario.id,
+                scenario.clauses.join(" "),
+                format!("{} {}pt", scenario.category.name(), scenario.points),
+                scenario.requirement.lines().next().unwrap_or("")
+            );
+        }
+    }
+    print!("{out}");
+    Ok(EXIT_PASS)
+}
+
+fn grade(args: &GradeArgs) -> Result<i32> {
+    let suite = load(args.scenarios.as_deref(), &args.tasks)?;
+    let selection = Selection::new(args.tasks.clone(), &args.patterns)?;
+    let selected: Vec<_> = suite
+        .scenarios
+        .iter()
+        .filter(|scenario| selection.includes(scenario))
+        .collect();
+    if selected.is_empty() {
+        return Err(Error::Usage(
+            "no scenario matches the selection (see `harness list`)".into(),
+        ));
+    }
+    let (target, replay_command) = match (&args.target, args.reference) {
+        (Some(dir), _) => (
+            Target::from_folder(dir, &suite.catalogue)?,
+            format!(
+                "harness --target {}",
+                shell_words::quote(&dir.display().to_string())
+            ),
+        ),
+        (None, true) => (
+            Target::reference(&reference_bin_dir(&suite.kit_root)?, &suite.catalogue),
+            "harness --reference".into(),
+        ),
+        (None, false) => {
+            return Err(Error::Usage(
+                "nothing to grade: give --target DIR or --reference".into(),
+            ));
+        }
+    };
+    let mut not_submitted: Vec<String> = selected
+        .iter()
+        .map(|scenario| scenario.task.clone())
+        .filter(|task| target.task(task).is_none())
+        .collect();
+    not_submitted.dedup();
+    if not_submitted.len()
+        == selected
+            .iter()
+            .map(|s| &s.task)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    {
+        let info = &suite.catalogue.tasks[&not_submitted[0]];
+        let names: Vec<String> = info
+            .roles
+            .keys()
+            .map(|role| info.program_name(&not_submitted[0], role))
+            .collect();
+        return Err(Error::Usage(format!(
+            "nothing to grade in {}: no program for {} (expected files like {}.py, or a submission.toml)",
+            target.label,
+            not_submitted.join(", "),
+            names.join(".py, ")
+        )));
+    }
+
+    let seed = args.seed.unwrap_or_else(random_seed);
+    let report = TerminalReport {
+        style: Style::detect(),
+        replay_command,
+    };
+    println!(
+        "grading {} with seed {seed} ({} scenarios)",
+        target.label,
+        selected.len()
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::io("cannot start the async runtime"))?;
+    let started = Instant::now();
+    let progress = std::io::stderr().is_terminal();
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    let runnable: Vec<_> = selected
+        .iter()
+        .filter(|scenario| target.task(&scenario.task).is_some())
+        .collect();
+    for (index, scenario) in runnable.iter().enumerate() {
+        let roles = target
+            .task(&scenario.task)
+            .expect("filtered to submitted tasks");
+        if progress {
+            eprint!(
+                "\r\x1b[K[{}/{}] {} …",
+                index + 1,
+                runnable.len(),
+                scenario.id
+            );
+            let _ = std::io::stderr().flush();
+        }
+        let missing: Vec<String> = scenario
+            .roles()
+            .into_iter()
+            .filter(|role| !roles.contains_key(*role))
+            .map(|role| suite.catalogue.tasks[&scenario.task].program_name(&scenario.task, role))
+            .collect();
+        let outcome = if missing.is_empty() {
+            runtime.block_on(run_scenario(scenario, roles, seed))
+        } else {
+            Outcome::skipped(
+                scenario,
+                seed,
+                format!("{} not submitted", missing.join(", ")),
+            )
+        };
+        if progress {
+            eprint!("\r\x1b[K");
+        }
+        println!("{}", report.scenario_line(&outcome));
+        outcomes.push(outcome);
+    }
+    let failures: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|outcome| outcome.status.is_failure())
+        .collect();
+    for outcome in &failures {
+        println!();
+        print!("{}", report.failure_details(outcome));
+    }
+    println!();
+    print!(
+        "{}",
+        report.summary(&outcomes, &not_submitted, started.elapsed())
+    );
+    Ok(if failures.is_empty() {
+        EXIT_PASS
+    } else {
+        EXIT_FAIL
+    })
+}
+
+fn random_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    (nanos as u64 ^ u64::from(std::process::id())) % 1_000_000
+}
+
+/// Builds the reference binaries (same profile as the harness) and returns their folder.
+///
+/// `HARNESS_REFERENCE_BIN_DIR` skips the build (tests set it to the binaries cargo built).
+pub fn reference_bin_dir(kit_root: &Path) -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("HARNESS_REFERENCE_BIN_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command.current_dir(kit_root).args([
+        "build",
+        "-p",
+        "reference",
+        "--bins",
+        "--message-format=json-render-diagnostics",
+    ]);
+    if !cfg!(debug_assertions) {
+        command.arg("--release");
+    }
+    eprintln!("building the reference binaries…");
+    let output = command
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(Error::io("cannot run cargo to build the reference"))?;
+    if !output.status.success() {
+        return Err(Error::Build(format!(
+            "cargo build -p reference failed ({})",
+            output.status
+        )));
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|message| message.get("executable")?.as_str().map(PathBuf::from))
+        .find_map(|executable| executable.parent().map(Path::to_path_buf))
+        .ok_or_else(|| Error::Build("cargo built no reference binary".into()))
+}

@@ -1,0 +1,1019 @@
+//! Runs one scenario against one target's programs and produces its [`Outcome`].
+//!
+//! Steps run in order; each waiting step has a deadline, and the whole scenario has one
+//! too. The first step that fails ends the scenario. Whatever happens, every program is
+//! killed and every connection closed when the run is dropped.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::payload::{Concatenation, Payload};
+use crate::peers::{ClientPeer, ClientPlan, Relay, Transcript, TranscriptEntry};
+use crate::report::diff::byte_window_diff;
+use crate::scenario::{
+    Action, Category, Endpoint, ExitExpectation, OutputExpectation, OutputStream, PortChoice,
+    Scenario,
+};
+use crate::target::RoleProgram;
+use crate::world::real::ports;
+use crate::world::real::process::{Capture, ChildProcess, ExitInfo, ExitKind, ProcessSpec};
+use crate::world::real::readiness;
+
+/// How often waiting steps look again.
+const POLL: Duration = Duration::from_millis(10);
+/// How long output must stay unchanged before an exact match is accepted, so that a debug
+/// line printed right after the message is still caught.
+const SETTLE: Duration = Duration::from_millis(150);
+/// Grace between SIGTERM and SIGKILL when stopping a program.
+const STOP_GRACE: Duration = Duration::from_millis(1000);
+/// Output shown in reports, per stream.
+const SHOWN_OUTPUT: usize = 2048;
+
+/// The verdict of a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    /// Every step held.
+    Pass,
+    /// A step did not hold.
+    Fail,
+    /// The scenario's overall limit ran out.
+    Timeout,
+    /// A program could not be started at all (not found, not executable).
+    Error,
+    /// Not run (a role is missing); not counted as passed or failed.
+    Skipped,
+}
+
+impl Status {
+    /// The word the report prints.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Timeout => "TIMEOUT",
+            Status::Error => "ERROR",
+            Status::Skipped => "SKIP",
+        }
+    }
+
+    /// Whether this verdict counts as a failure.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Status::Fail | Status::Timeout | Status::Error)
+    }
+}
+
+/// What went wrong, for the report.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// 1-based index of the failing step (0 for the scenario as a whole).
+    pub step: usize,
+    /// Its line in the scenario file.
+    pub line: usize,
+    /// What the step does.
+    pub action: String,
+    /// Every acceptable outcome.
+    pub expected: String,
+    /// What came.
+    pub seen: String,
+    /// A byte-level diff, for streams.
+    pub diff: Option<String>,
+}
+
+/// A line of the step log.
+#[derive(Debug, Clone)]
+pub struct LogLine {
+    /// Since the scenario started.
+    pub at: Duration,
+    /// What happened.
+    pub text: String,
+}
+
+/// What a program printed and how it ended, for the report.
+#[derive(Debug, Clone)]
+pub struct ProgramReport {
+    /// Its name in the scenario.
+    pub name: String,
+    /// The command line run.
+    pub command_line: String,
+    /// The first bytes of stdout, and the total.
+    pub stdout: (Vec<u8>, u64),
+    /// The first bytes of stderr, and the total.
+    pub stderr: (Vec<u8>, u64),
+    /// How it ended (`None`: killed by the harness at the end).
+    pub exit: Option<ExitInfo>,
+}
+
+/// Everything about one scenario run.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Scenario id.
+    pub id: String,
+    /// Its task.
+    pub task: String,
+    /// SPEC clauses.
+    pub clauses: Vec<String>,
+    /// Category.
+    pub category: Category,
+    /// Points.
+    pub points: u32,
+    /// The requirement.
+    pub requirement: String,
+    /// The verdict.
+    pub status: Status,
+    /// Wall time.
+    pub duration: Duration,
+    /// Why it failed.
+    pub failure: Option<Failure>,
+    /// Why it was skipped.
+    pub skip_reason: Option<String>,
+    /// The step log.
+    pub log: Vec<LogLine>,
+    /// What moved on every connection, and how many entries were left out.
+    pub transcript: (Vec<TranscriptEntry>, u64),
+    /// The programs' output.
+    pub programs: Vec<ProgramReport>,
+    /// The seed that replays it.
+    pub seed: u64,
+}
+
+impl Outcome {
+    /// A scenario that was not run.
+    pub fn skipped(scenario: &Scenario, seed: u64, reason: String) -> Outcome {
+        Outcome {
+            id: scenario.id.clone(),
+            task: scenario.task.clone(),
+            clauses: scenario.clauses.clone(),
+            category: scenario.category,
+            points: scenario.points,
+            requirement: scenario.requirement.clone(),
+            status: Status::Skipped,
+            duration: Duration::ZERO,
+            failure: None,
+            skip_reason: Some(reason),
+            log: Vec::new(),
+            transcript: (Vec::new(), 0),
+            programs: Vec::new(),
+            seed,
+        }
+    }
+}
+
+/// Why a step did not hold.
+#[derive(Debug)]
+pub(crate) struct StepFailure {
+    pub(crate) status: Status,
+    pub(crate) expected: String,
+    pub(crate) seen: String,
+    pub(crate) diff: Option<String>,
+}
+
+impl StepFailure {
+    pub(crate) fn fail(expected: impl Into<String>, seen: impl Into<String>) -> StepFailure {
+        StepFailure {
+            status: Status::Fail,
+            expected: expected.into(),
+            seen: seen.into(),
+            diff: None,
+        }
+    }
+}
+
+type StepResult<T = ()> = Result<T, StepFailure>;
+
+/// A started program of the scenario.
+struct Program {
+    port: Option<u16>,
+    process: ChildProcess,
+}
+
+/// The state of one scenario run. Dropping it kills every program and closes every
+/// connection.
+pub(crate) struct Run<'a> {
+    scenario: &'a Scenario,
+    roles: &'a BTreeMap<String, RoleProgram>,
+    seed: u64,
+    started: Instant,
+    log: Vec<LogLine>,
+    transcript: Transcript,
+    programs: BTreeMap<String, Program>,
+    order: Vec<String>,
+    peers: BTreeMap<String, ClientPeer>,
+    relays: BTreeMap<String, Relay>,
+    held_ports: Vec<std::net::TcpListener>,
+}
+
+/// Runs `scenario` with the programs of one task.
+pub async fn run_scenario(
+    scenario: &Scenario,
+    roles: &BTreeMap<String, RoleProgram>,
+    seed: u64,
+) -> Outcome {
+    let started = Instant::now();
+    let mut run = Run {
+        scenario,
+        roles,
+        seed,
+        started,
+        log: Vec::new(),
+        transcript: Transcript::new(started),
+        programs: BTreeMap::new(),
+        order: Vec::new(),
+        peers: BTreeMap::new(),
+        relays: BTreeMap::new(),
+        held_ports: Vec::new(),
+    };
+    let mut current_step = 0;
+    let result = tokio::time::timeout(scenario.timeout, run.execute(&mut current_step)).await;
+    let failure = match result {
+        Ok(Ok(())) => None,
+        Ok(Err(failure)) => Some(failure),
+        Err(_) => Some(StepFailure {
+            status: Status::Timeout,
+            expected: format!(
+                "the whole scenario to finish within {} ms",
+                scenario.timeout.as_millis()
+            ),
+            seen: "it was still running: stopped by the harness".into(),
+            diff: None,
+        }),
+    };
+    run.finish(failure, current_step).await
+}
+
+impl<'a> Run<'a> {
+    async fn execute(&mut self, current_step: &mut usize) -> StepResult {
+        for (index, step) in self.scenario.steps.iter().enumerate() {
+            *current_step = index + 1;
+            self.note(format!("step {}: {}", index + 1, step.action.describe()));
+            self.step(&step.action).await?;
+            self.check_floods()?;
+        }
+        Ok(())
+    }
+
+    /// Adds a line to the step log.
+    pub(crate) fn note(&mut self, text: impl Into<String>) {
+        self.log.push(LogLine {
+            at: self.started.elapsed(),
+            text: text.into(),
+        });
+    }
+
+    async fn step(&mut self, action: &Action) -> StepResult {
+        match action {
+            Action::Start {
+                role,
+                name,
+                stdin,
+                port,
+                to,
+                output_cap,
+            } => self.start_program(role, name, stdin.clone(), *port, to.as_ref(), *output_cap),
+            Action::WaitListening { name, within } => self.wait_listening(name, *within).await,
+            Action::Connect {
+                endpoint,
+                name,
+                send,
+                slices,
+                then,
+                read_slices,
+            } => {
+                let port = self.endpoint_port(endpoint)?;
+                let plan = ClientPlan {
+                    name: name.clone(),
+                    send: send.clone(),
+                    slices: *slices,
+                    then: *then,
+                    read_slices: *read_slices,
+                };
+                match ClientPeer::connect(port, plan, self.seed, self.transcript.clone()).await {
+                    Ok(peer) => {
+                        self.peers.insert(name.clone(), peer);
+                        Ok(())
+                    }
+                    Err(error) => Err(StepFailure::fail(
+                        format!("{endpoint} to accept a connection on port {port}"),
+                        format!("connecting failed: {error}{}", self.exit_note(endpoint)),
+                    )),
+                }
+            }
+            Action::Relay {
+                endpoint,
+                name,
+                slices,
+            } => {
+                let upstream = self.endpoint_port(endpoint)?;
+                let relay =
+                    Relay::start(name, upstream, *slices, self.seed, self.transcript.clone())
+                        .await
+                        .map_err(|error| {
+                            harness_trouble(format!("cannot start relay {name}: {error}"))
+                        })?;
+                self.note(format!(
+                    "relay {name} listens on port {} and forwards to port {upstream}",
+                    relay.port
+                ));
+                self.relays.insert(name.clone(), relay);
+                Ok(())
+            }
+            Action::Close { peer, how } => {
+                let peer = &self.peers[peer];
+                peer.close(*how).await.map_err(|error| {
+                    harness_trouble(format!("cannot close {}: {error}", peer.plan.name))
+                })
+            }
+            Action::Wait { peer, within } => self.wait_peer(peer, *within).await,
+            Action::ExpectOutput {
+                name,
+                stream,
+                expectation,
+                within,
+            } => {
+                self.expect_output(name, *stream, expectation, *within)
+                    .await
+            }
+            Action::ExpectExit {
+                name,
+                expected,
+                within,
+            } => self.expect_exit(name, *expected, *within).await.map(|_| ()),
+            Action::Stop { name } => self.stop(name).await.map(|_| ()),
+            Action::Check { check, params, .. } => crate::checks::run(self, check, params).await,
+        }
+    }
+
+    /// Starts the program of `role` under `name`.
+    pub(crate) fn start_program(
+        &mut self,
+        role: &str,
+        name: &str,
+        stdin: Option<Payload>,
+        port_choice: PortChoice,
+        to: Option<&Endpoint>,
+        output_cap: u64,
+    ) -> StepResult {
+        let program = self.roles.get(role).ok_or_else(|| StepFailure {
+            status: Status::Error,
+            expected: format!("a program for role `{role}`"),
+            seen: "none was submitted".into(),
+            diff: None,
+        })?;
+        let mut values: BTreeMap<&str, String> = BTreeMap::new();
+        values.insert("host", "127.0.0.1".into());
+        let port = match to {
+            Some(endpoint) => {
+                let port = match endpoint {
+                    Endpoint::Named(target) => self.endpoint_port(target)?,
+                    Endpoint::Unused => ports::fresh_port()
+                        .map_err(|error| harness_trouble(format!("no free port: {error}")))?,
+                };
+                values.insert("port", port.to_string());
+                None
+            }
+            None => {
+                let port = match (port_choice, program.fixed_port) {
+                    (PortChoice::Busy, fixed) => {
+                        let (port, held) = match fixed {
+                            Some(port) => std::net::TcpListener::bind(("0.0.0.0", port))
+                                .map(|held| (port, held)),
+                            None => ports::busy_port(),
+                        }
+                        .map_err(|error| {
+                            harness_trouble(format!("cannot occupy a port: {error}"))
+                        })?;
+                        self.held_ports.push(held);
+                        self.note(format!(
+                            "the harness holds port {port} (a listening socket)"
+                        ));
+                        port
+                    }
+                    (PortChoice::Fresh, Some(fixed)) => fixed,
+                    (PortChoice::Fresh, None) => ports::fresh_port()
+                        .map_err(|error| harness_trouble(format!("no free port: {error}")))?,
+                };
+                values.insert("port", port.to_string());
+                Some(port)
+            }
+        };
+        let spec = ProcessSpec {
+            argv: program.command_line(&values),
+            workdir: program.workdir.clone(),
+            stdin: stdin.clone(),
+            output_cap,
+        };
+        let process = ChildProcess::spawn(&spec).map_err(|error| StepFailure {
+            status: Status::Error,
+            expected: format!("`{}` to start", shell_words::join(&spec.argv)),
+            seen: format!("it could not be started: {error}"),
+            diff: None,
+        })?;
+        let stdin_note = stdin
+            .map(|payload| format!(", stdin: {}", payload.describe()))
+            .unwrap_or_default();
+        self.note(format!(
+            "{name}: `{}` (pid {}{stdin_note})",
+            process.command_line, process.pid
+        ));
+        self.programs
+            .insert(name.to_owned(), Program { port, process });
+        self.order.push(name.to_owned());
+        Ok(())
+    }
+
+    /// The port a name stands for: a program's `{port}` or a relay's.
+    fn endpoint_port(&self, name: &str) -> StepResult<u16> {
+        if let Some(relay) = self.relays.get(name) {
+            return Ok(relay.port);
+        }
+        self.programs
+            .get(name)
+            .and_then(|program| program.port)
+            .ok_or_else(|| {
+                harness_trouble(format!(
+                    "`{name}` has no port: it was started pointed at another program"
+                ))
+            })
+    }
+
+    /// ", (server exited with exit status 0 at +0.312s)" when a program has ended.
+    fn exit_note(&self, name: &str) -> String {
+        match self
+            .programs
+            .get(name)
+            .and_then(|program| program.process.exit_info())
+        {
+            Some(info) => format!(
+                " ({name} had already ended: {} after {:.3}s)",
+                info.kind,
+                info.after.as_secs_f64()
+            ),
+            None => String::new(),
+        }
+    }
+
+    /// Waits until the program listens on its port, as the kernel sees it.
+    pub(crate) async fn wait_listening(&mut self, name: &str, within: Duration) -> StepResult {
+        let program = &self.programs[name];
+        let port = program
+            .port
+            .ok_or_else(|| harness_trouble(format!("`{name}` has no port to listen on")))?;
+        let deadline = Instant::now() + within;
+        loop {
+            if readiness::group_listens_on(program.process.pid, port) {
+                self.note(format!("{name} listens on port {port}"));
+                return Ok(());
+            }
+            if let Some(info) = program.process.exit_info() {
+                let stderr = excerpt(&program.process.stderr.head(400));
+                return Err(StepFailure::fail(
+                    format!("{name} to listen on port {port}"),
+                    format!(
+                        "it ended ({}) before listening; stderr: {stderr}",
+                        info.kind
+                    ),
+                ));
+            }
+            if Instant::now() >= deadline {
+                return Err(StepFailure::fail(
+                    format!(
+                        "{name} to listen on port {port} within {} ms",
+                        within.as_millis()
+                    ),
+                    format!("{name} never listened on port {port}"),
+                ));
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn wait_peer(&mut self, name: &str, within: Duration) -> StepResult {
+        let peer = &self.peers[name];
+        let total = peer.plan.send.len();
+        match peer.wait_sent(within).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(StepFailure::fail(
+                format!(
+                    "{name} to send its {total} bytes within {} ms",
+                    within.as_millis()
+                ),
+                format!(
+                    "only {} bytes were accepted: the program is not reading",
+                    peer.sent()
+                ),
+            )),
+            Err(error) => Err(StepFailure::fail(
+                format!("{name} to send its {total} bytes"),
+                format!("sending failed after {} bytes: {error}", peer.sent()),
+            )),
+        }
+    }
+
+    /// Waits for the program to end and checks its status.
+    pub(crate) async fn expect_exit(
+        &mut self,
+        name: &str,
+        expected: ExitExpectation,
+        within: Duration,
+    ) -> StepResult<ExitInfo> {
+        let process = &self.programs[name].process;
+        let wanted = match expected {
+            ExitExpectation::Code(code) => format!("{name} to exit with status {code}"),
+            ExitExpectation::Success => format!("{name} to exit with status 0"),
+            ExitExpectation::Failure => format!("{name} to exit with a non-zero status"),
+        };
+        let wanted = format!("{wanted} within {} ms", within.as_millis());
+        let Some(info) = process.wait_exit(within).await else {
+            return Err(StepFailure::fail(
+                wanted,
+                format!("{name} was still running after {} ms", within.as_millis()),
+            ));
+        };
+        let holds = match (expected, info.kind) {
+            (ExitExpectation::Code(code), ExitKind::Code(actual)) => code == actual,
+            (ExitExpectation::Success, ExitKind::Code(actual)) => actual == 0,
+            (ExitExpectation::Failure, ExitKind::Code(actual)) => actual != 0,
+            (ExitExpectation::Failure, ExitKind::Signal(_)) => true,
+            (_, ExitKind::Signal(_)) => false,
+        };
+        let stderr = excerpt(&process.stderr.head(400));
+        self.note(format!(
+            "{name} ended: {} after {:.3}s",
+            info.kind,
+            info.after.as_secs_f64()
+        ));
+        if holds {
+            Ok(info)
+        } else {
+            Err(StepFailure::fail(
+                wanted,
+                format!("{} (stderr: {stderr})", info.kind),
+            ))
+        }
+    }
+
+    /// Stops a program (SIGTERM, then SIGKILL) and returns how it ended.
+    pub(crate) async fn stop(&mut self, name: &str) -> StepResult<ExitInfo> {
+        let process = &self.programs[name].process;
+        let info = process.terminate(STOP_GRACE).await.ok_or_else(|| {
+            harness_trouble(format!("{name} (pid {}) could not be reaped", process.pid))
+        })?;
+        self.note(format!(
+            "{name} stopped: {}, peak memory {} KiB",
+            info.kind, info.max_rss_kib
+        ));
+        Ok(info)
+    }
+
+    /// Fails if a program printed more than its cap.
+    fn check_floods(&self) -> StepResult {
+        for (name, program) in &self.programs {
+            for capture in [&program.process.stdout, &program.process.stderr] {
+                if capture.flooded() {
+                    let stream = if std::ptr::eq(capture, &program.process.stdout) {
+                        "stdout"
+                    } else {
+                        "stderr"
+                    };
+                    return Err(StepFailure::fail(
+                        format!(
+                            "{name} to print at most {} MiB on {stream}",
+                            capture.cap() >> 20
+                        ),
+                        format!(
+                            "it printed more and was stopped: {}",
+                            excerpt(&capture.head(200))
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a program's output, waiting up to `within` for it to arrive.
+    pub(crate) async fn expect_output(
+        &mut self,
+        name: &str,
+        stream: OutputStream,
+        expectation: &OutputExpectation,
+        within: Duration,
+    ) -> StepResult {
+        let deadline = Instant::now() + within;
+        let mut verified = 0u64;
+        let mut matched_at: Option<(Instant, u64)> = None;
+        loop {
+            let program = &self.programs[name];
+            let capture = match stream {
+                OutputStream::Stdout => &program.process.stdout,
+                OutputStream::Stderr => &program.process.stderr,
+            };
+            // Final: the program has ended and its output is fully read.
+            let is_final = program.process.exit_info().is_some() && capture.closed();
+            let verdict =
+                self.evaluate(name, stream, capture, expectation, is_final, &mut verified)?;
+            match verdict {
+                Evaluation::Holds { settle } => {
+                    if !settle || is_final {
+                        return Ok(());
+                    }
+                    // Accept an exact match only once it has stayed unchanged a moment.
+                    match matched_at {
+                        Some((since, len)) if len == capture.len() && since.elapsed() >= SETTLE => {
+                            return Ok(());
+                        }
+                        Some((_, len)) if len == capture.len() => {}
+                        _ => matched_at = Some((Instant::now(), capture.len())),
+                    }
+                }
+                Evaluation::SoFarSoGood => {
+                    if Instant::now() >= deadline {
+                        return Ok(());
+                    }
+                }
+                Evaluation::Pending { expected, seen } => {
+                    matched_at = None;
+                    if is_final || Instant::now() >= deadline {
+                        let when = if is_final {
+                            format!(
+                                "{name} ended: {}",
+                                program
+                                    .process
+                                    .exit_info()
+                                    .map(|i| i.kind.to_string())
+                                    .unwrap_or_default()
+                            )
+                        } else {
+                            format!("after {} ms", within.as_millis())
+                        };
+                        return Err(StepFailure::fail(expected, format!("{seen} ({when})")));
+                    }
+                }
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    fn evaluate(
+        &self,
+        name: &str,
+        stream: OutputStream,
+        capture: &Capture,
+        expectation: &OutputExpectation,
+        is_final: bool,
+        verified: &mut u64,
+    ) -> StepResult<Evaluation> {
+        let where_ = format!("{name}'s {}", stream.name());
+        let seen_len = capture.len();
+        Ok(match expectation {
+            OutputExpectation::Equals(payload) => {
+                let expected = Concatenation::new(vec![payload.clone()]);
+                compare_exact(capture, &expected, &format!("{where_} to be exactly {}", payload.describe()), true, verified)?
+            }
+            OutputExpectation::EqualsSent(names) => {
+                let (expected, all_sent) = self.sent_by(names);
+                let description = format!("{where_} to be exactly the {} bytes {} sent", expected.len(), names.join(" then "));
+                compare_exact(capture, &expected, &description, all_sent, verified)?
+            }
+            OutputExpectation::AnyOrderOfSent(names) => {
+                let (_, all_sent) = self.sent_by(names);
+                let parts: Vec<Payload> = names.iter().map(|name| self.peers[name].sent_payload()).collect();
+                let total: u64 = parts.iter().map(Payload::len).sum();
+                let description = format!(
+                    "{where_} to be the messages of {} ({} bytes in all), each whole and contiguous, in any order",
+                    names.join(", "),
+                    total
+                );
+                if seen_len > total {
+                    let seen = format!("{seen_len} bytes, {} more than expected", seen_len - total);
+                    return Err(StepFailure::fail(description, seen));
+                }
+                if seen_len < total || !all_sent {
+                    Evaluation::Pending { expected: description, seen: format!("{seen_len} of {total} bytes") }
+                } else {
+                    check_any_order(capture, &parts, names, &description)?;
+                    Evaluation::Holds { settle: true }
+                }
+            }
+            OutputExpectation::Matches(regex) => {
+                let head = capture.head(1 << 20);
+                if regex.is_match(&head) {
+                    Evaluation::Holds { settle: false }
+                } else {
+                    Evaluation::Pending {
+                        expected: format!("{where_} to match /{}/", regex.as_str()),
+                        seen: format!("{seen_len} bytes: {}", excerpt(&head)),
+                    }
+                }
+            }
+            OutputExpectation::Empty => {
+                if seen_len > 0 {
+                    return Err(StepFailure::fail(
+                        format!("nothing on {where_}"),
+                        format!("{seen_len} bytes: {}", excerpt(&capture.head(400))),
+                    ));
+                }
+                // Nothing yet: keep watching until the program ends or the deadline.
+                if is_final { Evaluation::Holds { settle: false } } else { Evaluation::SoFarSoGood }
+            }
+            OutputExpectation::NotEmpty => {
+                if seen_len > 0 {
+                    Evaluation::Holds { settle: false }
+                } else {
+                    Evaluation::Pending { expected: format!("something on {where_}"), seen: "nothing".into() }
+                }
+            }
+        })
+        .map(|evaluation| {
+            if is_final
+                && let Evaluation::Holds { .. } = evaluation
+            {
+                return Evaluation::Holds { settle: false };
+            }
+            evaluation
+        })
+    }
+
+    /// What the named connections sent, in order, and whether they have all finished.
+    fn sent_by(&self, names: &[String]) -> (Concatenation, bool) {
+        let all_sent = names.iter().all(|name| self.peers[name].is_finished());
+        let parts = names
+            .iter()
+            .map(|name| self.peers[name].sent_payload())
+            .collect();
+        (Concatenation::new(parts), all_sent)
+    }
+
+    /// Kills everything and assembles the outcome.
+    async fn finish(mut self, failure: Option<StepFailure>, failed_step: usize) -> Outcome {
+        // Connections first (so servers see their clients go), then programs.
+        self.relays.clear();
+        self.peers.clear();
+        let mut programs = Vec::new();
+        for name in std::mem::take(&mut self.order) {
+            let program = self
+                .programs
+                .remove(&name)
+                .expect("every started program is recorded");
+            let exit = program.process.exit_info();
+            program.process.kill();
+            let stdout = (
+                program.process.stdout.head(SHOWN_OUTPUT),
+                program.process.stdout.len(),
+            );
+            let stderr = (
+                program.process.stderr.head(SHOWN_OUTPUT),
+                program.process.stderr.len(),
+            );
+            programs.push(ProgramReport {
+                name,
+                command_line: program.process.command_line.clone(),
+                stdout,
+                stderr,
+                exit,
+            });
+        }
+        self.held_ports.clear();
+        let scenario = self.scenario;
+        let (status, failure) = match failure {
+            None => (Status::Pass, None),
+            Some(failure) => {
+                let (line, action) = match failed_step
+                    .checked_sub(1)
+                    .and_then(|index| scenario.steps.get(index))
+                {
+                    Some(step) => (step.line, step.action.describe()),
+                    None => (0, String::new()),
+                };
+                let report = Failure {
+                    step: failed_step,
+                    line,
+                    action,
+                    expected: failure.expected,
+                    seen: failure.seen,
+                    diff: failure.diff,
+                };
+                (failure.status, Some(report))
+            }
+        };
+        Outcome {
+            id: scenario.id.clone(),
+            task: scenario.task.clone(),
+            clauses: scenario.clauses.clone(),
+            category: scenario.category,
+            points: scenario.points,
+            requirement: scenario.requirement.clone(),
+            status,
+            duration: self.started.elapsed(),
+            failure,
+            skip_reason: None,
+            log: std::mem::take(&mut self.log),
+            transcript: self.transcript.entries(),
+            programs,
+            seed: self.seed,
+        }
+    }
+}
+
+/// The state of an output check at one moment.
+enum Evaluation {
+    /// The expectation holds; `settle` asks to see it hold a moment longer.
+    Holds { settle: bool },
+    /// Nothing wrong so far; holds if nothing changes until the program ends or the deadline.
+    SoFarSoGood,
+    /// Not yet: this is what is expected and what is there so far.
+    Pending { expected: String, seen: String },
+}
+
+/// Compares captured output with the expected bytes, from `verified` on.
+fn compare_exact(
+    capture: &Capture,
+    expected: &Concatenation,
+    description: &str,
+    expected_is_complete: bool,
+    verified: &mut u64,
+) -> StepResult<Evaluation> {
+    let seen_len = capture.len();
+    let expected_len = expected.len();
+    let mut ours = vec![0u8; 64 * 1024];
+    let mut theirs = vec![0u8; 64 * 1024];
+    while *verified < seen_len.min(expected_len) {
+        let chunk = (seen_len.min(expected_len) - *verified).min(ours.len() as u64) as usize;
+        let got = capture
+            .read_at(*verified, &mut theirs[..chunk])
+            .map_err(|error| harness_trouble(error.to_string()))?;
+        let want = expected
+            .read_at(*verified, &mut ours[..chunk])
+            .map_err(|error| harness_trouble(error.to_string()))?;
+        let compared = got.min(want);
+        if let Some(index) = (0..compared).find(|index| ours[*index] != theirs[*index]) {
+            let offset = *verified + index as u64;
+            return Err(mismatch(capture, expected, description, offset, seen_len));
+        }
+        *verified += compared as u64;
+        if compared == 0 {
+            break;
+        }
+    }
+    if seen_len > expected_len && expected_is_complete {
+        return Err(mismatch(
+            capture,
+            expected,
+            description,
+            expected_len,
+            seen_len,
+        ));
+    }
+    if seen_len == expected_len && expected_is_complete {
+        return Ok(Evaluation::Holds { settle: true });
+    }
+    Ok(Evaluation::Pending {
+        expected: description.to_owned(),
+        seen: format!("{seen_len} of {expected_len} bytes (all correct so far)"),
+    })
+}
+
+fn mismatch(
+    capture: &Capture,
+    expected: &Concatenation,
+    description: &str,
+    offset: u64,
+    seen_len: u64,
+) -> StepFailure {
+    let window_start = offset.saturating_sub(16) / 16 * 16;
+    let mut want = vec![0u8; 64];
+    let mut got = vec![0u8; 64];
+    let want_len = expected.read_at(window_start, &mut want).unwrap_or(0);
+    let got_len = capture.read_at(window_start, &mut got).unwrap_or(0);
+    want.truncate(want_len);
+    got.truncate(got_len);
+    let seen = if offset == expected.len() {
+        format!(
+            "{seen_len} bytes: the expected {} and then {} more",
+            expected.len(),
+            seen_len - offset
+        )
+    } else {
+        format!("{seen_len} bytes, differing from byte {offset} on")
+    };
+    StepFailure {
+        status: Status::Fail,
+        expected: description.to_owned(),
+        seen,
+        diff: Some(byte_window_diff(
+            offset,
+            expected.len(),
+            seen_len,
+            window_start,
+            &want,
+            &got,
+        )),
+    }
+}
+
+/// Checks that the output is the given messages back to back, in some order.
+fn check_any_order(
+    capture: &Capture,
+    parts: &[Payload],
+    names: &[String],
+    description: &str,
+) -> StepResult {
+    let mut output = vec![0u8; capture.len() as usize];
+    let filled = capture
+        .read_at(0, &mut output)
+        .map_err(|error| harness_trouble(error.to_string()))?;
+    output.truncate(filled);
+    let messages: Vec<Vec<u8>> = parts
+        .iter()
+        .map(|part| {
+            let mut bytes = vec![0u8; part.len() as usize];
+            let filled = part.read_at(0, &mut bytes).unwrap_or(0);
+            bytes.truncate(filled);
+            bytes
+        })
+        .collect();
+    let mut used = vec![false; messages.len()];
+    let mut order = Vec::new();
+    let mut deepest = (0usize, Vec::new());
+    if place_messages(&output, 0, &messages, &mut used, &mut order, &mut deepest) {
+        return Ok(());
+    }
+    let (offset, placed) = deepest;
+    let placed: Vec<&str> = placed
+        .iter()
+        .map(|index: &usize| names[*index].as_str())
+        .collect();
+    let start = offset.saturating_sub(16) / 16 * 16;
+    let window = &output[start..(start + 64).min(output.len())];
+    Err(StepFailure {
+        status: Status::Fail,
+        expected: description.to_owned(),
+        seen: format!(
+            "{} whole message(s) ({}) and then, at byte {offset}, bytes that start none of the others: the messages are cut or interleaved",
+            placed.len(),
+            if placed.is_empty() {
+                "none".to_string()
+            } else {
+                placed.join(", ")
+            }
+        ),
+        diff: Some(crate::report::diff::hex_dump(start as u64, window)),
+    })
+}
+
+/// Backtracking: can `output[offset..]` be cut into the unused messages?
+fn place_messages(
+    output: &[u8],
+    offset: usize,
+    messages: &[Vec<u8>],
+    used: &mut [bool],
+    order: &mut Vec<usize>,
+    deepest: &mut (usize, Vec<usize>),
+) -> bool {
+    if offset >= deepest.0 {
+        *deepest = (offset, order.clone());
+    }
+    if used.iter().all(|used| *used) {
+        return offset == output.len();
+    }
+    for index in 0..messages.len() {
+        if !used[index] && output[offset..].starts_with(&messages[index]) {
+            used[index] = true;
+            order.push(index);
+            if place_messages(
+                output,
+                offset + messages[index].len(),
+                messages,
+                used,
+                order,
+                deepest,
+            ) {
+                return true;
+            }
+            order.pop();
+            used[index] = false;
+        }
+    }
+    false
+}
+
+/// A failure of the harness itself during a step (a port it could not get).
+pub(crate) fn harness_trouble(message: String) -> StepFailure {
+    StepFailure {
+        status: Status::Error,
+        expected: "the harness to set up this step".into(),
+        seen: message,
+        diff: None,
+    }
+}
+
+/// Printable excerpt of output bytes: escapes, and `(nothing)` for none.
+pub(crate) fn excerpt(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "(nothing)".into();
+    }
+    let text: String = String::from_utf8_lossy(bytes)
+        .chars()
+        .flat_map(char::escape_debug)
+        .collect();
+    format!("\"{text}\"")
+}

@@ -1,0 +1,11 @@
+//! What goes wrong on purpose.
+//!
+//! On loopback a naive single `recv` gets a whole 20 KB message, so a bug that breaks on a
+//! real network passes. The harness makes short reads happen: its peers write in slices,
+//! with `TCP_NODELAY` and a gap between slices (without the gap the kernel coalesces the
+//! slices again), and read in small pieces to fill the other side's buffers. Every choice
+//! comes from a seeded generator, so a failure replays with `--seed N`.
+
+mod slice_plan;
+
+pub use slice_plan::{Range, SlicePlan, Slicer};

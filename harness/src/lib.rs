@@ -1,0 +1,42 @@
+//! # The harness: plays lab scenarios against any program and reports like a conformance suite
+//!
+//! ## Layout
+//!
+//! Each folder answers one question:
+//!
+//! - [`scenario`]: *what to check*: the scenario model, the loader of `scenarios/*/*.toml`
+//!   (errors say `file:line: reason`), the task catalogue and selection by id glob.
+//! - [`target`]: *whose programs*: a submission folder (`submission.toml` or `<task>-<role>`
+//!   by convention) or the reference binaries.
+//! - [`world`]: *how to run it*: the real world (child processes in their own process
+//!   group, temporary directory, output caps, readiness read from `/proc`, ports).
+//! - [`peers`]: *who is on the other end*: the harness as a client and as a relay.
+//! - [`faults`]: *what goes wrong on purpose*: seeded slice plans (short writes, delays).
+//! - [`payload`]: the bytes scenarios send and expect (files, literals, generated streams).
+//! - [`engine`]: runs one scenario's steps and produces an [`engine::Outcome`].
+//! - [`checks`]: built-in checks a flat list of steps cannot say (peak memory).
+//! - [`report`]: *what the user sees*: the terminal report.
+//! - [`cli`]: the command line, thin; exit codes are [`EXIT_PASS`], [`EXIT_FAIL`],
+//!   [`EXIT_HARNESS_ERROR`].
+
+pub mod checks;
+pub mod cli;
+pub mod engine;
+pub mod error;
+pub mod faults;
+pub mod payload;
+pub mod peers;
+pub mod report;
+pub mod scenario;
+pub mod target;
+pub mod world;
+
+pub use error::{Error, Result};
+
+/// Exit status: every scenario that ran passed.
+pub const EXIT_PASS: i32 = 0;
+/// Exit status: at least one scenario failed (or timed out, or could not run its program).
+pub const EXIT_FAIL: i32 = 1;
+/// Exit status: the harness itself could not run (bad arguments, bad scenario file,
+/// nothing to grade, reference build failed).
+pub const EXIT_HARNESS_ERROR: i32 = 2;

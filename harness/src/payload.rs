@@ -1,0 +1,359 @@
+//! The bytes scenarios send and expect.
+//!
+//! A payload is a literal (`text`, `hex`), a file of the kit (`file`, relative to the kit's
+//! root), or a generated stream (`generate = "text" | "binary"`, `bytes = N`). Generated
+//! streams are computed from their position, never held in memory: a 100 MB payload costs
+//! nothing to describe, to send, or to compare against.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+/// A payload as written in a scenario file (exactly one source).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayloadSpec {
+    /// Literal text (UTF-8; use `hex` for other bytes).
+    pub text: Option<String>,
+    /// Literal bytes as hex digits (whitespace ignored): `"ff 00 c3 28"`.
+    pub hex: Option<String>,
+    /// A file, relative to the kit's root: `"fixtures/payloads/text-20k.txt"`.
+    pub file: Option<String>,
+    /// A generated stream of `bytes` bytes.
+    pub generate: Option<GeneratedKind>,
+    /// Length of a generated stream.
+    pub bytes: Option<u64>,
+    /// Seed of a generated stream (default 1): two seeds give two different streams.
+    pub seed: Option<u64>,
+}
+
+/// What a generated stream looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GeneratedKind {
+    /// Printable ASCII lines of 72 characters.
+    Text,
+    /// Every byte value, including NUL and bytes that are not UTF-8.
+    Binary,
+}
+
+/// A resolved payload: knows its length and can produce any byte range.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    /// Bytes held in memory (literals).
+    Bytes(Arc<[u8]>),
+    /// A file on disk, read on demand.
+    File {
+        path: PathBuf,
+        shown_as: String,
+        len: u64,
+    },
+    /// A stream computed from its position.
+    Generated {
+        kind: GeneratedKind,
+        len: u64,
+        seed: u64,
+    },
+}
+
+impl PayloadSpec {
+    /// Resolves the spec; `kit_root` anchors `file` paths.
+    pub fn resolve(&self, kit_root: &Path) -> Result<Payload, String> {
+        let sources = [
+            self.text.is_some(),
+            self.hex.is_some(),
+            self.file.is_some(),
+            self.generate.is_some(),
+        ];
+        match sources.iter().filter(|given| **given).count() {
+            1 => {}
+            0 => return Err("a payload needs one of `text`, `hex`, `file` or `generate`".into()),
+            _ => {
+                return Err(
+                    "a payload takes only one of `text`, `hex`, `file` or `generate`".into(),
+                );
+            }
+        }
+        if self.generate.is_none() && (self.bytes.is_some() || self.seed.is_some()) {
+            return Err("`bytes` and `seed` go with `generate`".into());
+        }
+        if let Some(text) = &self.text {
+            return Ok(Payload::Bytes(text.as_bytes().into()));
+        }
+        if let Some(hex) = &self.hex {
+            return parse_hex(hex).map(|bytes| Payload::Bytes(bytes.into()));
+        }
+        if let Some(file) = &self.file {
+            let path = kit_root.join(file);
+            let metadata = std::fs::metadata(&path)
+                .map_err(|error| format!("payload file `{file}`: {error}"))?;
+            if !metadata.is_file() {
+                return Err(format!("payload file `{file}` is not a regular file"));
+            }
+            return Ok(Payload::File {
+                path,
+                shown_as: file.clone(),
+                len: metadata.len(),
+            });
+        }
+        let kind = self.generate.expect("one source is given");
+        let len = self.bytes.ok_or("`generate` needs `bytes = N`")?;
+        Ok(Payload::Generated {
+            kind,
+            len,
+            seed: self.seed.unwrap_or(1),
+        })
+    }
+}
+
+fn parse_hex(hex: &str) -> Result<Vec<u8>, String> {
+    let digits: Vec<u8> = hex
+        .bytes()
+        .filter(|byte| !byte.is_ascii_whitespace())
+        .collect();
+    if digits.len() % 2 != 0 {
+        return Err("`hex` needs an even number of hex digits".into());
+    }
+    digits
+        .chunks(2)
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                .ok_or_else(|| {
+                    format!(
+                        "`hex` has a non-hex digit pair `{}`",
+                        String::from_utf8_lossy(pair)
+                    )
+                })
+        })
+        .collect()
+}
+
+impl Payload {
+    /// An empty payload.
+    pub fn empty() -> Payload {
+        Payload::Bytes(Arc::from(&[][..]))
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            Payload::Bytes(bytes) => bytes.len() as u64,
+            Payload::File { len, .. } | Payload::Generated { len, .. } => *len,
+        }
+    }
+
+    /// Whether the payload has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// What a report calls this payload: `the 20480 bytes of fixtures/payloads/text-20k.txt`.
+    pub fn describe(&self) -> String {
+        match self {
+            Payload::Bytes(bytes) if bytes.is_empty() => "no bytes at all".into(),
+            Payload::Bytes(bytes) => format!("{} literal bytes", bytes.len()),
+            Payload::File { shown_as, len, .. } => format!("the {len} bytes of {shown_as}"),
+            Payload::Generated { kind, len, seed } => {
+                let kind = match kind {
+                    GeneratedKind::Text => "text",
+                    GeneratedKind::Binary => "binary",
+                };
+                format!("{len} bytes of generated {kind} (seed {seed})")
+            }
+        }
+    }
+
+    /// Fills `buffer` with the bytes at `offset`; returns how many were available.
+    pub fn read_at(&self, offset: u64, buffer: &mut [u8]) -> io::Result<usize> {
+        let available = self.len().saturating_sub(offset).min(buffer.len() as u64) as usize;
+        let buffer = &mut buffer[..available];
+        match self {
+            Payload::Bytes(bytes) => {
+                buffer.copy_from_slice(&bytes[offset as usize..offset as usize + available])
+            }
+            Payload::File { path, .. } => File::open(path)?.read_exact_at(buffer, offset)?,
+            Payload::Generated { kind, seed, .. } => generate(*kind, *seed, offset, buffer),
+        }
+        Ok(available)
+    }
+
+    /// A reader over the whole payload, for sending it.
+    pub fn reader(&self) -> io::Result<Box<dyn Read + Send>> {
+        Ok(match self {
+            Payload::File { path, .. } => Box::new(File::open(path)?),
+            other => Box::new(PayloadReader {
+                payload: other.clone(),
+                offset: 0,
+            }),
+        })
+    }
+}
+
+struct PayloadReader {
+    payload: Payload,
+    offset: u64,
+}
+
+impl Read for PayloadReader {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let filled = self.payload.read_at(self.offset, buffer)?;
+        self.offset += filled as u64;
+        Ok(filled)
+    }
+}
+
+/// Computes generated bytes from their positions (splitmix64 of the seed and position).
+fn generate(kind: GeneratedKind, seed: u64, offset: u64, buffer: &mut [u8]) {
+    const LINE: u64 = 73; // 72 characters and a newline
+    const ALPHABET: &[u8] =
+        b"abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789.,;:!?'-";
+    for (index, byte) in buffer.iter_mut().enumerate() {
+        let position = offset + index as u64;
+        let word = splitmix64(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (position / 8));
+        let random = (word >> ((position % 8) * 8)) as u8;
+        *byte = match kind {
+            GeneratedKind::Binary => random,
+            GeneratedKind::Text if position % LINE == LINE - 1 => b'\n',
+            GeneratedKind::Text => ALPHABET[random as usize % ALPHABET.len()],
+        };
+    }
+}
+
+fn splitmix64(mut state: u64) -> u64 {
+    state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    state = (state ^ (state >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    state = (state ^ (state >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    state ^ (state >> 31)
+}
+
+/// Several payloads one after another: what a server should print for several clients.
+#[derive(Debug, Clone, Default)]
+pub struct Concatenation {
+    parts: Vec<Payload>,
+}
+
+impl Concatenation {
+    /// The parts, in order.
+    pub fn new(parts: Vec<Payload>) -> Concatenation {
+        Concatenation { parts }
+    }
+
+    /// Total length.
+    pub fn len(&self) -> u64 {
+        self.parts.iter().map(Payload::len).sum()
+    }
+
+    /// Whether there are no bytes at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Fills `buffer` from `offset` across part boundaries.
+    pub fn read_at(&self, mut offset: u64, buffer: &mut [u8]) -> io::Result<usize> {
+        let mut filled = 0;
+        for part in &self.parts {
+            if filled == buffer.len() {
+                break;
+            }
+            if offset >= part.len() {
+                offset -= part.len();
+                continue;
+            }
+            filled += part.read_at(offset, &mut buffer[filled..])?;
+            offset = 0;
+        }
+        Ok(filled)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_text_is_printable_lines() {
+        let payload = Payload::Generated {
+            kind: GeneratedKind::Text,
+            len: 4096,
+            seed: 3,
+        };
+        let mut bytes = vec![0; 4096];
+        payload.read_at(0, &mut bytes).unwrap();
+        assert!(
+            bytes
+                .iter()
+                .all(|byte| byte.is_ascii_graphic() || *byte == b' ' || *byte == b'\n')
+        );
+        assert_eq!(bytes[72], b'\n');
+    }
+
+    #[test]
+    fn generated_bytes_depend_only_on_position() {
+        let payload = Payload::Generated {
+            kind: GeneratedKind::Binary,
+            len: 1000,
+            seed: 9,
+        };
+        let mut whole = vec![0; 1000];
+        payload.read_at(0, &mut whole).unwrap();
+        let mut middle = vec![0; 100];
+        payload.read_at(437, &mut middle).unwrap();
+        assert_eq!(&whole[437..537], &middle[..]);
+    }
+
+    #[test]
+    fn generated_binary_is_not_utf8() {
+        let payload = Payload::Generated {
+            kind: GeneratedKind::Binary,
+            len: 4096,
+            seed: 1,
+        };
+        let mut bytes = vec![0; 4096];
+        payload.read_at(0, &mut bytes).unwrap();
+        assert!(std::str::from_utf8(&bytes).is_err());
+    }
+
+    #[test]
+    fn hex_literals_parse_with_spaces() {
+        let spec = PayloadSpec {
+            hex: Some("ff 00 C3 28".into()),
+            ..Default::default()
+        };
+        let payload = spec.resolve(Path::new(".")).unwrap();
+        let mut bytes = [0; 4];
+        payload.read_at(0, &mut bytes).unwrap();
+        assert_eq!(bytes, [0xff, 0x00, 0xc3, 0x28]);
+    }
+
+    #[test]
+    fn two_sources_are_rejected() {
+        let spec = PayloadSpec {
+            text: Some("a".into()),
+            hex: Some("61".into()),
+            ..Default::default()
+        };
+        assert!(
+            spec.resolve(Path::new("."))
+                .unwrap_err()
+                .contains("only one")
+        );
+    }
+
+    #[test]
+    fn concatenation_reads_across_parts() {
+        let parts = vec![
+            Payload::Bytes(b"abc".as_slice().into()),
+            Payload::Bytes(b"defg".as_slice().into()),
+        ];
+        let joined = Concatenation::new(parts);
+        let mut bytes = [0; 4];
+        assert_eq!(joined.read_at(2, &mut bytes).unwrap(), 4);
+        assert_eq!(&bytes, b"cdef");
+    }
+}

@@ -1,0 +1,284 @@
+//! The harness as a client: connects, sends a payload following a slice plan, reads what
+//! comes back (optionally slowly), and ends with a half-close, a close or a reset.
+
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::{Mutex, Notify, watch};
+
+use super::transcript::{Direction, Transcript};
+use crate::faults::SlicePlan;
+use crate::payload::Payload;
+use crate::scenario::CloseHow;
+
+/// What one client connection does.
+#[derive(Debug, Clone)]
+pub struct ClientPlan {
+    /// The connection's name in the scenario (`c1`).
+    pub name: String,
+    /// What to send.
+    pub send: Payload,
+    /// How to slice the writes.
+    pub slices: SlicePlan,
+    /// How to end after sending.
+    pub then: CloseHow,
+    /// How to slice the reads (a slow reader fills the program's send buffer).
+    pub read_slices: SlicePlan,
+}
+
+/// A connection of the harness to the program under test.
+#[derive(Debug)]
+pub struct ClientPeer {
+    /// The plan it follows.
+    pub plan: ClientPlan,
+    sent: Arc<AtomicU64>,
+    received: Arc<AtomicU64>,
+    done: watch::Receiver<Option<Result<(), String>>>,
+    writer: Arc<Mutex<Option<OwnedWriteHalf>>>,
+    stop_reading: Arc<Notify>,
+    transcript: Transcript,
+}
+
+impl ClientPeer {
+    /// Connects to `127.0.0.1:port` and starts sending in the background.
+    ///
+    /// Fails only if the connection cannot be made; a failure while sending is reported
+    /// by [`ClientPeer::wait_sent`].
+    pub async fn connect(
+        port: u16,
+        plan: ClientPlan,
+        seed: u64,
+        transcript: Transcript,
+    ) -> io::Result<ClientPeer> {
+        let stream = TcpStream::connect(("127.0.0.1", port)).await?;
+        if plan.slices.is_sliced() {
+            // Without TCP_NODELAY, Nagle's algorithm would merge our small slices again.
+            stream.set_nodelay(true)?;
+        }
+        transcript.event(&plan.name, Direction::ToProgram, "connected");
+        let (mut reader, writer) = stream.into_split();
+        let writer = Arc::new(Mutex::new(Some(writer)));
+        // A full close or a reset must close the socket, so the reader gives up its half.
+        let stop_reading = Arc::new(Notify::new());
+        let sent = Arc::new(AtomicU64::new(0));
+        let received = Arc::new(AtomicU64::new(0));
+        let (done_sender, done) = watch::channel(None);
+
+        // Reader: records whatever the program sends back, until it closes.
+        {
+            let (name, transcript, received) =
+                (plan.name.clone(), transcript.clone(), Arc::clone(&received));
+            let stop_reading = Arc::clone(&stop_reading);
+            let mut slicer = plan
+                .read_slices
+                .slicer(seed, &format!("{}/read", plan.name));
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 64 * 1024];
+                loop {
+                    let size = slicer.next_size().min(buffer.len());
+                    let outcome = tokio::select! {
+                        outcome = reader.read(&mut buffer[..size]) => outcome,
+                        _ = stop_reading.notified() => break,
+                    };
+                    match outcome {
+                        Ok(0) => {
+                            transcript.event(&name, Direction::FromProgram, "closed");
+                            break;
+                        }
+                        Ok(count) => {
+                            transcript.data(&name, Direction::FromProgram, &buffer[..count]);
+                            received.fetch_add(count as u64, Ordering::Release);
+                        }
+                        Err(error) => {
+                            transcript.event(
+                                &name,
+                                Direction::FromProgram,
+                                format!("error: {error}"),
+                            );
+                            break;
+                        }
+                    }
+                    tokio::time::sleep(slicer.next_gap()).await;
+                }
+            });
+        }
+
+        // Writer: the payload, slice by slice.
+        {
+            let (plan, transcript, sent, writer, stop_reading) = (
+                plan.clone(),
+                transcript.clone(),
+                Arc::clone(&sent),
+                Arc::clone(&writer),
+                Arc::clone(&stop_reading),
+            );
+            tokio::spawn(async move {
+                let result =
+                    send_payload(&plan, seed, &transcript, &sent, &writer, &stop_reading).await;
+                let _ = done_sender.send(Some(result.map_err(|error| error.to_string())));
+            });
+        }
+        Ok(ClientPeer {
+            plan,
+            sent,
+            received,
+            done,
+            writer,
+            stop_reading,
+            transcript,
+        })
+    }
+
+    /// Bytes sent so far.
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Acquire)
+    }
+
+    /// Whether the payload is sent and the planned close done (or sending failed).
+    pub fn is_finished(&self) -> bool {
+        self.done.borrow().is_some()
+    }
+
+    /// Bytes received so far.
+    pub fn received(&self) -> u64 {
+        self.received.load(Ordering::Acquire)
+    }
+
+    /// The bytes this connection has sent: a prefix of its payload.
+    pub fn sent_payload(&self) -> Payload {
+        let sent = self.sent();
+        if sent == self.plan.send.len() {
+            self.plan.send.clone()
+        } else {
+            let mut bytes = vec![0; sent as usize];
+            let filled = self.plan.send.read_at(0, &mut bytes).unwrap_or(0);
+            bytes.truncate(filled);
+            Payload::Bytes(bytes.into())
+        }
+    }
+
+    /// Waits up to `within` for the payload to be sent and the planned close done.
+    /// `Ok(false)` if still sending at the deadline.
+    pub async fn wait_sent(&self, within: Duration) -> Result<bool, String> {
+        let mut done = self.done.clone();
+        match tokio::time::timeout(within, done.wait_for(Option::is_some)).await {
+            Ok(Ok(result)) => result.clone().expect("waited for Some").map(|()| true),
+            Ok(Err(_)) => Err("the sending task ended unexpectedly".into()),
+            Err(_) => Ok(false),
+        }
+    }
+
+    /// Ends the connection now: half-close, close or reset.
+    pub async fn close(&self, how: CloseHow) -> io::Result<()> {
+        close_writer(
+            &self.plan.name,
+            how,
+            &self.writer,
+            &self.stop_reading,
+            &self.transcript,
+        )
+        .await
+    }
+}
+
+async fn send_payload(
+    plan: &ClientPlan,
+    seed: u64,
+    transcript: &Transcript,
+    sent: &AtomicU64,
+    writer: &Mutex<Option<OwnedWriteHalf>>,
+    stop_reading: &Notify,
+) -> io::Result<()> {
+    let mut slicer = plan.slices.slicer(seed, &plan.name);
+    let mut source = plan.send.reader()?;
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let size = slicer.next_size().min(buffer.len());
+        let filled = read_up_to(&mut source, &mut buffer[..size])?;
+        if filled == 0 {
+            break;
+        }
+        {
+            let mut guard = writer.lock().await;
+            let Some(stream) = guard.as_mut() else {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotConnected,
+                    "closed before everything was sent",
+                ));
+            };
+            stream.write_all(&buffer[..filled]).await?;
+        }
+        transcript.data(&plan.name, Direction::ToProgram, &buffer[..filled]);
+        sent.fetch_add(filled as u64, Ordering::Release);
+        let gap = slicer.next_gap();
+        if !gap.is_zero() {
+            tokio::time::sleep(gap).await;
+        }
+    }
+    if plan.then != CloseHow::Keep {
+        close_writer(&plan.name, plan.then, writer, stop_reading, transcript).await?;
+    }
+    Ok(())
+}
+
+/// Fills as much of `buffer` as the source has (files may return short reads too).
+fn read_up_to(source: &mut dyn Read, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match source.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(count) => filled += count,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(filled)
+}
+
+async fn close_writer(
+    name: &str,
+    how: CloseHow,
+    writer: &Mutex<Option<OwnedWriteHalf>>,
+    stop_reading: &Notify,
+    transcript: &Transcript,
+) -> io::Result<()> {
+    let mut guard = writer.lock().await;
+    match how {
+        CloseHow::Keep => {}
+        CloseHow::Write => {
+            if let Some(stream) = guard.as_mut() {
+                // shutdown(SHUT_WR): sends FIN; the program's recv returns 0, and it can
+                // still answer on the other direction.
+                stream.shutdown().await?;
+                transcript.event(name, Direction::ToProgram, "half-closed (FIN)");
+            }
+        }
+        CloseHow::Full | CloseHow::Reset => {
+            if let Some(stream) = guard.take() {
+                if how == CloseHow::Reset {
+                    // SO_LINGER with a zero timeout makes close() send RST instead of FIN.
+                    stream.as_ref().set_zero_linger()?;
+                }
+                // The socket closes when both halves are gone: ours here, the reader's
+                // when it sees the notification.
+                drop(stream);
+                stop_reading.notify_one();
+                transcript.event(
+                    name,
+                    Direction::ToProgram,
+                    if how == CloseHow::Reset {
+                        "reset (RST)"
+                    } else {
+                        "closed"
+                    },
+                );
+            }
+        }
+    }
+    Ok(())
+}

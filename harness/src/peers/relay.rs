@@ -1,0 +1,170 @@
+//! A relay between a submission's client and its server.
+//!
+//! When two programs of a submission talk to each other, the harness sits in the middle:
+//! the client is pointed at the relay's port, and every connection it opens is forwarded
+//! to the server. The relay records both directions in the transcript, applies the slice
+//! plan to what goes to the server (so a client that is fine on loopback still has to
+//! face short reads at the server), and passes half-closes and resets through.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
+
+use super::transcript::{Direction, Transcript};
+use crate::faults::SlicePlan;
+
+/// A running relay; dropping it stops accepting and cuts every connection.
+#[derive(Debug)]
+pub struct Relay {
+    /// The port clients connect to.
+    pub port: u16,
+    connections: Arc<AtomicU64>,
+    task: JoinHandle<()>,
+}
+
+impl Relay {
+    /// Listens on a fresh loopback port and forwards to `127.0.0.1:upstream_port`.
+    pub async fn start(
+        name: &str,
+        upstream_port: u16,
+        slices: SlicePlan,
+        seed: u64,
+        transcript: Transcript,
+    ) -> std::io::Result<Relay> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let port = listener.local_addr()?.port();
+        let connections = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&connections);
+        let name = name.to_owned();
+        let task = tokio::spawn(async move {
+            // Dropping the set (when the relay is dropped) aborts every forwarding task.
+            let mut forwards = JoinSet::new();
+            while let Ok((downstream, _)) = listener.accept().await {
+                while forwards.try_join_next().is_some() {}
+                let number = counter.fetch_add(1, Ordering::AcqRel) + 1;
+                let label = format!("{name}#{number}");
+                forwards.spawn(forward(
+                    label,
+                    downstream,
+                    upstream_port,
+                    slices,
+                    seed,
+                    transcript.clone(),
+                ));
+            }
+        });
+        Ok(Relay {
+            port,
+            connections,
+            task,
+        })
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::Acquire)
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn forward(
+    label: String,
+    downstream: TcpStream,
+    upstream_port: u16,
+    slices: SlicePlan,
+    seed: u64,
+    transcript: Transcript,
+) {
+    transcript.event(&label, Direction::ToProgram, "client connected to relay");
+    let upstream = match TcpStream::connect(("127.0.0.1", upstream_port)).await {
+        Ok(upstream) => upstream,
+        Err(error) => {
+            transcript.event(
+                &label,
+                Direction::ToProgram,
+                format!("cannot reach the server: {error}"),
+            );
+            let _ = downstream.set_zero_linger();
+            return;
+        }
+    };
+    if slices.is_sliced() {
+        let _ = upstream.set_nodelay(true);
+    }
+    let (down_read, down_write) = downstream.into_split();
+    let (up_read, up_write) = upstream.into_split();
+    let slicer_seed = (seed, format!("{label}/to-server"));
+    let to_server = pump(
+        down_read,
+        up_write,
+        Some((slices, slicer_seed)),
+        label.clone(),
+        Direction::ToProgram,
+        transcript.clone(),
+    );
+    let to_client = pump(
+        up_read,
+        down_write,
+        None,
+        label,
+        Direction::FromProgram,
+        transcript,
+    );
+    tokio::join!(to_server, to_client);
+}
+
+/// Copies one direction, slicing if asked; passes end-of-stream on as a half-close and an
+/// error on as a reset.
+async fn pump(
+    mut from: OwnedReadHalf,
+    mut to: OwnedWriteHalf,
+    slicing: Option<(SlicePlan, (u64, String))>,
+    label: String,
+    direction: Direction,
+    transcript: Transcript,
+) {
+    let mut slicer = slicing.map(|(plan, (seed, name))| plan.slicer(seed, &name));
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let received = match from.read(&mut buffer).await {
+            Ok(0) => {
+                let _ = to.shutdown().await;
+                transcript.event(&label, direction, "half-closed (FIN)");
+                return;
+            }
+            Ok(received) => received,
+            Err(error) => {
+                let _ = to.as_ref().set_zero_linger();
+                transcript.event(&label, direction, format!("reset ({error})"));
+                return;
+            }
+        };
+        let mut offset = 0;
+        while offset < received {
+            let size = slicer.as_mut().map_or(received - offset, |slicer| {
+                slicer.next_size().min(received - offset)
+            });
+            if to.write_all(&buffer[offset..offset + size]).await.is_err() {
+                transcript.event(&label, direction, "the other side is gone");
+                return;
+            }
+            transcript.data(&label, direction, &buffer[offset..offset + size]);
+            offset += size;
+            if let Some(slicer) = slicer.as_mut() {
+                let gap = slicer.next_gap();
+                if !gap.is_zero() {
+                    tokio::time::sleep(gap).await;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! The terminal report: progress while running, one line per scenario, then for each
+//! failure the clause, the requirement, what was expected, what came, the step log, the
+//! transcript, the programs' output and the seed; and a closing `N passed, N failed` line.
+//!
+//! Rendering returns strings, so tests can snapshot them; the CLI prints them.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use crate::engine::{Outcome, Status};
+use crate::peers::Direction;
+
+/// How to draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    /// ANSI colors.
+    pub color: bool,
+    /// Show durations (off in snapshots, where they would change every run).
+    pub timings: bool,
+}
+
+impl Style {
+    /// Colors when stdout is a terminal and `NO_COLOR` is not set.
+    pub fn detect() -> Style {
+        use std::io::IsTerminal;
+        let color = std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
+        Style {
+            color,
+            timings: true,
+        }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    fn status(&self, status: Status) -> String {
+        let code = match status {
+            Status::Pass => "32",
+            Status::Fail => "31",
+            Status::Timeout | Status::Error => "33",
+            Status::Skipped => "2",
+        };
+        self.paint(code, &format!("{:<7}", status.label()))
+    }
+}
+
+/// Renders the parts of a terminal report.
+#[derive(Debug, Clone)]
+pub struct TerminalReport {
+    /// Drawing options.
+    pub style: Style,
+    /// The command that reruns this grading, for replay hints (`harness --target X`).
+    pub replay_command: String,
+}
+
+impl TerminalReport {
+    /// `PASS    message/01-text-20k   0.31s`
+    pub fn scenario_line(&self, outcome: &Outcome) -> String {
+        let mut line = format!("{} {:<40}", self.style.status(outcome.status), outcome.id);
+        if self.style.timings && outcome.status != Status::Skipped {
+            let _ = write!(line, " {:>7}", seconds(outcome.duration));
+        }
+        if let Some(reason) = &outcome.skip_reason {
+            let _ = write!(line, " ({reason})");
+        }
+        line.trim_end().to_owned()
+    }
+
+    /// Everything a student needs to fix one failure.
+    pub fn failure_details(&self, outcome: &Outcome) -> String {
+        let mut text = String::new();
+        let title = format!("{} {}", outcome.status.label(), outcome.id);
+        let _ = writeln!(
+            text,
+            "{}",
+            self.style.paint(
+                "1",
+                &format!(
+                    "── {title} {}",
+                    "─".repeat(60usize.saturating_sub(title.len()))
+                )
+            )
+        );
+        let points = if outcome.points == 1 {
+            "1 point".to_string()
+        } else {
+            format!("{} points", outcome.points)
+        };
+        let _ = writeln!(
+            text,
+            "  clause       {} ({}, {points})",
+            outcome.clauses.join(", "),
+            outcome.category.name()
+        );
+        let _ = writeln!(text, "  requirement  {}", outcome.requirement);
+        if let Some(failure) = &outcome.failure {
+            if failure.step > 0 {
+                let _ = writeln!(
+                    text,
+                    "  failed at    step {} (line {}): {}",
+                    failure.step, failure.line, failure.action
+                );
+            }
+            let _ = writeln!(text, "  expected     {}", failure.expected);
+            let _ = writeln!(text, "  seen         {}", failure.seen);
+            if let Some(diff) = &failure.diff {
+                let _ = writeln!(text, "  diff");
+                for line in diff.lines() {
+                    let _ = writeln!(text, "    {line}");
+                }
+            }
+        }
+        if !outcome.log.is_empty() {
+            let _ = writeln!(text, "  step log");
+            for line in &outcome.log {
+                let _ = writeln!(text, "    {} {}", self.at(line.at), line.text);
+            }
+        }
+        let (entries, left_out) = &outcome.transcript;
+        if !entries.is_empty() {
+            let _ = writeln!(text, "  transcript   (→ to the program, ← from it)");
+            for entry in entries {
+                let arrow = match entry.direction {
+                    Direction::ToProgram => "→",
+                    Direction::FromProgram => "←",
+                };
+                let what = match &entry.event {
+                    Some(event) => event.clone(),
+                    None => {
+                        let calls = if entry.pieces == 1 {
+                            "1 call".to_string()
+                        } else {
+                            format!("{} calls", entry.pieces)
+                        };
+                        let head = crate::engine::excerpt(&entry.head);
+                        let more = if entry.bytes > entry.head.len() as u64 {
+                            "…"
+                        } else {
+                            ""
+                        };
+                        format!("{} bytes in {calls}  {head}{more}", entry.bytes)
+                    }
+                };
+                let _ = writeln!(
+                    text,
+                    "    {} {:<10} {arrow} {what}",
+                    self.at(entry.first),
+                    entry.connection
+                );
+            }
+            if *left_out > 0 {
+                let _ = writeln!(text, "    … {left_out} more entries not kept");
+            }
+        }
+        for program in &outcome.programs {
+            let ending = match program.exit {
+                Some(exit) => format!("{} after {}", exit.kind, seconds(exit.after)),
+                None => "still running at the end: killed by the harness".into(),
+            };
+            let _ = writeln!(
+                text,
+                "  program      {}: `{}`: {ending}",
+                program.name,
+                self.command(&program.command_line)
+            );
+            for (stream, (head, total)) in
+                [("stdout", &program.stdout), ("stderr", &program.stderr)]
+            {
+                let shown = crate::engine::excerpt(&head[..head.len().min(300)]);
+                let more = if *total > head.len().min(300) as u64 {
+                    " …"
+                } else {
+                    ""
+                };
+                let _ = writeln!(text, "    {stream} ({total} bytes) {shown}{more}");
+            }
+        }
+        let _ = writeln!(
+            text,
+            "  seed         {} (replay: {} --seed {} '{}')",
+            outcome.seed, self.replay_command, outcome.seed, outcome.id
+        );
+        text
+    }
+
+    /// The closing lines: per task, then `N passed, N failed` (and skipped) alone on a line.
+    pub fn summary(
+        &self,
+        outcomes: &[Outcome],
+        not_submitted: &[String],
+        elapsed: Duration,
+    ) -> String {
+        let mut text = String::new();
+        let mut tasks: Vec<&str> = outcomes
+            .iter()
+            .map(|outcome| outcome.task.as_str())
+            .collect();
+        tasks.dedup();
+        for task in tasks {
+            let of_task: Vec<&Outcome> = outcomes
+                .iter()
+                .filter(|outcome| outcome.task == task)
+                .collect();
+            let ran: Vec<&&Outcome> = of_task
+                .iter()
+                .filter(|outcome| outcome.status != Status::Skipped)
+                .collect();
+            let passed = ran
+                .iter()
+                .filter(|outcome| outcome.status == Status::Pass)
+                .count();
+            let points: u32 = ran
+                .iter()
+                .filter(|outcome| outcome.status == Status::Pass)
+                .map(|outcome| outcome.points)
+                .sum();
+            let total: u32 = of_task.iter().map(|outcome| outcome.points).sum();
+            let _ = writeln!(
+                text,
+                "{task}: {passed}/{} scenarios passed, {points}/{total} points",
+                ran.len()
+            );
+        }
+        for task in not_submitted {
+            let _ = writeln!(text, "{task}: not submitted");
+        }
+        let count = |status: Status| {
+            outcomes
+                .iter()
+                .filter(|outcome| outcome.status == status)
+                .count()
+        };
+        let failed = outcomes
+            .iter()
+            .filter(|outcome| outcome.status.is_failure())
+            .count();
+        if self.style.timings {
+            let _ = writeln!(text, "graded in {}", seconds(elapsed));
+        }
+        let mut closing = format!("{} passed, {failed} failed", count(Status::Pass));
+        let skipped = count(Status::Skipped);
+        if skipped > 0 {
+            let _ = write!(closing, ", {skipped} skipped");
+        }
+        let _ = writeln!(text, "{closing}");
+        text
+    }
+
+    fn at(&self, at: Duration) -> String {
+        if self.style.timings {
+            format!("+{:.3}s", at.as_secs_f64())
+        } else {
+            "+t".into()
+        }
+    }
+
+    fn command(&self, command: &str) -> String {
+        command.to_owned()
+    }
+}
+
+fn seconds(duration: Duration) -> String {
+    format!("{:.2}s", duration.as_secs_f64())
+}

@@ -1,0 +1,546 @@
+//! Reads and checks scenario files. Every problem is reported as `file:line: reason`, and
+//! every bad file is reported, not just the first.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use regex::bytes::Regex;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::catalogue::Catalogue;
+use super::model::{
+    Action, Category, CloseHow, Endpoint, ExitExpectation, OutputExpectation, OutputStream,
+    PortChoice, Scenario, Step,
+};
+use crate::checks;
+use crate::faults::SlicePlan;
+use crate::payload::PayloadSpec;
+use crate::{Error, Result};
+
+/// Every scenario of the kit, with the catalogue and the root that payload paths start from.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    /// The tasks.
+    pub catalogue: Catalogue,
+    /// Scenarios sorted by id.
+    pub scenarios: Vec<Scenario>,
+    /// The kit's root (the parent of `scenarios/`).
+    pub kit_root: PathBuf,
+}
+
+/// Default limit on a whole scenario.
+const DEFAULT_SCENARIO_TIMEOUT_MS: u64 = 30_000;
+/// Default deadline of a waiting step.
+const DEFAULT_WITHIN_MS: u64 = 5_000;
+/// Default cap on what a program may print on stdout or stderr.
+const DEFAULT_OUTPUT_CAP_MIB: u64 = 64;
+
+/// 1-based line of a byte offset.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|byte| *byte == b'\n')
+        .count()
+        + 1
+}
+
+/// Loads `scenarios_dir/tasks.toml` and every `scenarios_dir/<task>/*.toml`.
+pub fn load_suite(scenarios_dir: &Path) -> Result<Suite> {
+    let scenarios_dir = &scenarios_dir.canonicalize().map_err(Error::io(format!(
+        "cannot open the scenarios folder {}",
+        scenarios_dir.display()
+    )))?;
+    let catalogue = Catalogue::load(&scenarios_dir.join("tasks.toml"))?;
+    let kit_root = scenarios_dir
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let mut scenarios = Vec::new();
+    let mut errors = Vec::new();
+    for task in catalogue.tasks.keys() {
+        let folder = scenarios_dir.join(task);
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            match load_scenario(&path, task, &catalogue, &kit_root) {
+                Ok(scenario) => scenarios.push(scenario),
+                Err(error) => errors.push(error),
+            }
+        }
+    }
+    // A folder that is not a task is a typo the user wants to hear about.
+    if let Ok(entries) = std::fs::read_dir(scenarios_dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.path().is_dir() && !catalogue.tasks.contains_key(&name) {
+                errors.push(Error::BadFile {
+                    path: entry.path(),
+                    line: 0,
+                    reason: format!("folder `{name}` is not a task of tasks.toml"),
+                });
+            }
+        }
+    }
+    match errors.len() {
+        0 => Ok(Suite {
+            catalogue,
+            scenarios,
+            kit_root,
+        }),
+        1 => Err(errors.remove(0)),
+        _ => Err(Error::Many(errors)),
+    }
+}
+
+/// The file as written: every key optional, unknown keys rejected by serde.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    task: Spanned<String>,
+    clauses: Spanned<Vec<String>>,
+    category: Category,
+    points: u32,
+    requirement: String,
+    timeout_ms: Option<u64>,
+    #[serde(rename = "step", default)]
+    steps: Vec<Spanned<RawStep>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    // Actions: exactly one per step.
+    start: Option<String>,
+    wait_listening: Option<String>,
+    connect: Option<String>,
+    relay: Option<String>,
+    close: Option<String>,
+    wait: Option<String>,
+    expect_stdout: Option<String>,
+    expect_stderr: Option<String>,
+    expect_exit: Option<String>,
+    stop: Option<String>,
+    check: Option<String>,
+    // Modifiers.
+    #[serde(rename = "as")]
+    name: Option<String>,
+    stdin: Option<PayloadSpec>,
+    port: Option<PortChoice>,
+    to: Option<String>,
+    output_cap_mib: Option<u64>,
+    send: Option<PayloadSpec>,
+    slices: Option<SlicePlan>,
+    read_slices: Option<SlicePlan>,
+    then: Option<CloseHow>,
+    how: Option<CloseHow>,
+    equals: Option<PayloadSpec>,
+    equals_sent: Option<Vec<String>>,
+    any_order_of_sent: Option<Vec<String>>,
+    matches: Option<String>,
+    empty: Option<bool>,
+    not_empty: Option<bool>,
+    code: Option<i32>,
+    success: Option<bool>,
+    within_ms: Option<u64>,
+    params: Option<toml::Table>,
+}
+
+fn load_scenario(
+    path: &Path,
+    folder_task: &str,
+    catalogue: &Catalogue,
+    kit_root: &Path,
+) -> Result<Scenario> {
+    let text = std::fs::read_to_string(path)
+        .map_err(Error::io(format!("cannot read {}", path.display())))?;
+    let bad = |line: usize, reason: String| Error::BadFile {
+        path: path.to_owned(),
+        line,
+        reason,
+    };
+    let raw: RawScenario = toml::from_str(&text).map_err(|error| {
+        let line = error
+            .span()
+            .map(|span| line_of(&text, span.start))
+            .unwrap_or(1);
+        bad(line, error.message().trim().to_owned())
+    })?;
+
+    let task_line = line_of(&text, raw.task.span().start);
+    let task = raw.task.into_inner();
+    if task != folder_task {
+        return Err(bad(
+            task_line,
+            format!("task `{task}` does not match its folder `{folder_task}`"),
+        ));
+    }
+    let task_info = &catalogue.tasks[&task];
+    let clauses_line = line_of(&text, raw.clauses.span().start);
+    let clauses = raw.clauses.into_inner();
+    if clauses.is_empty() {
+        return Err(bad(
+            clauses_line,
+            "`clauses` must name at least one SPEC clause".into(),
+        ));
+    }
+    let clause_pattern = Regex::new(r"^[a-z0-9-]+/[0-9]+$").expect("valid regex");
+    if let Some(clause) = clauses
+        .iter()
+        .find(|clause| !clause_pattern.is_match(clause.as_bytes()))
+    {
+        return Err(bad(
+            clauses_line,
+            format!("clause `{clause}` is not a SPEC clause id like `message/3`"),
+        ));
+    }
+    if raw.steps.is_empty() {
+        return Err(bad(1, "a scenario needs at least one [[step]]".into()));
+    }
+
+    let mut context = StepContext::default();
+    let mut steps = Vec::new();
+    for (index, spanned) in raw.steps.into_iter().enumerate() {
+        let line = line_of(&text, spanned.span().start);
+        let action = check_step(spanned.into_inner(), &mut context, task_info, kit_root)
+            .map_err(|reason| bad(line, format!("step {}: {reason}", index + 1)))?;
+        steps.push(Step { line, action });
+    }
+
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    Ok(Scenario {
+        id: format!("{task}/{stem}"),
+        task,
+        clauses,
+        category: raw.category,
+        points: raw.points,
+        requirement: raw.requirement.trim().to_owned(),
+        timeout: Duration::from_millis(raw.timeout_ms.unwrap_or(DEFAULT_SCENARIO_TIMEOUT_MS)),
+        steps,
+        path: path.to_owned(),
+    })
+}
+
+/// Names defined by earlier steps, so later steps can only refer to what exists.
+#[derive(Debug, Default)]
+struct StepContext {
+    programs: BTreeSet<String>,
+    peers: BTreeSet<String>,
+    relays: BTreeSet<String>,
+}
+
+impl StepContext {
+    fn program(&self, name: &str) -> Result<String, String> {
+        if self.programs.contains(name) {
+            Ok(name.to_owned())
+        } else {
+            Err(format!(
+                "no program named `{name}` was started by an earlier step"
+            ))
+        }
+    }
+
+    fn peer(&self, name: &str) -> Result<String, String> {
+        if self.peers.contains(name) {
+            Ok(name.to_owned())
+        } else {
+            Err(format!(
+                "no connection named `{name}` was opened by an earlier `connect` step"
+            ))
+        }
+    }
+
+    fn listener(&self, name: &str) -> Result<String, String> {
+        if self.programs.contains(name) || self.relays.contains(name) {
+            Ok(name.to_owned())
+        } else {
+            Err(format!(
+                "no program or relay named `{name}` exists at this step"
+            ))
+        }
+    }
+
+    fn fresh(&self, name: &str) -> Result<(), String> {
+        if self.programs.contains(name) || self.peers.contains(name) || self.relays.contains(name) {
+            Err(format!(
+                "the name `{name}` is already used by an earlier step (set `as`)"
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn check_step(
+    raw: RawStep,
+    context: &mut StepContext,
+    task: &super::catalogue::TaskInfo,
+    kit_root: &Path,
+) -> Result<Action, String> {
+    let actions = [
+        ("start", raw.start.is_some()),
+        ("wait_listening", raw.wait_listening.is_some()),
+        ("connect", raw.connect.is_some()),
+        ("relay", raw.relay.is_some()),
+        ("close", raw.close.is_some()),
+        ("wait", raw.wait.is_some()),
+        ("expect_stdout", raw.expect_stdout.is_some()),
+        ("expect_stderr", raw.expect_stderr.is_some()),
+        ("expect_exit", raw.expect_exit.is_some()),
+        ("stop", raw.stop.is_some()),
+        ("check", raw.check.is_some()),
+    ];
+    let given: Vec<&str> = actions
+        .iter()
+        .filter(|(_, given)| *given)
+        .map(|(name, _)| *name)
+        .collect();
+    let action = match given.as_slice() {
+        [action] => *action,
+        [] => {
+            let names: Vec<&str> = actions.iter().map(|(name, _)| *name).collect();
+            return Err(format!(
+                "a step needs an action, one of: {}",
+                names.join(", ")
+            ));
+        }
+        several => {
+            return Err(format!(
+                "a step has one action, this one has {}",
+                several.join(" and ")
+            ));
+        }
+    };
+
+    let modifiers: [(&str, bool); 21] = [
+        ("as", raw.name.is_some()),
+        ("stdin", raw.stdin.is_some()),
+        ("port", raw.port.is_some()),
+        ("to", raw.to.is_some()),
+        ("output_cap_mib", raw.output_cap_mib.is_some()),
+        ("send", raw.send.is_some()),
+        ("slices", raw.slices.is_some()),
+        ("read_slices", raw.read_slices.is_some()),
+        ("then", raw.then.is_some()),
+        ("how", raw.how.is_some()),
+        ("equals", raw.equals.is_some()),
+        ("equals_sent", raw.equals_sent.is_some()),
+        ("any_order_of_sent", raw.any_order_of_sent.is_some()),
+        ("matches", raw.matches.is_some()),
+        ("empty", raw.empty.is_some()),
+        ("not_empty", raw.not_empty.is_some()),
+        ("code", raw.code.is_some()),
+        ("success", raw.success.is_some()),
+        ("within_ms", raw.within_ms.is_some()),
+        ("params", raw.params.is_some()),
+        ("", false),
+    ];
+    let allowed: &[&str] = match action {
+        "start" => &["as", "stdin", "port", "to", "output_cap_mib"],
+        "wait_listening" | "wait" => &["within_ms"],
+        "connect" => &["as", "send", "slices", "then", "read_slices"],
+        "relay" => &["as", "slices"],
+        "close" => &["how"],
+        "expect_stdout" | "expect_stderr" => &[
+            "equals",
+            "equals_sent",
+            "any_order_of_sent",
+            "matches",
+            "empty",
+            "not_empty",
+            "within_ms",
+        ],
+        "expect_exit" => &["code", "success", "within_ms"],
+        "check" => &["params"],
+        _ => &[],
+    };
+    if let Some((modifier, _)) = modifiers
+        .iter()
+        .find(|(name, given)| *given && !allowed.contains(name))
+    {
+        return Err(if allowed.is_empty() {
+            format!("`{modifier}` does not go with `{action}`, which takes nothing else")
+        } else {
+            format!(
+                "`{modifier}` does not go with `{action}` (it takes {})",
+                allowed.join(", ")
+            )
+        });
+    }
+    let within = Duration::from_millis(raw.within_ms.unwrap_or(DEFAULT_WITHIN_MS));
+    let check_plan = |plan: Option<SlicePlan>| -> Result<SlicePlan, String> {
+        let plan = plan.unwrap_or(SlicePlan::WHOLE);
+        plan.validate()?;
+        Ok(plan)
+    };
+
+    Ok(match action {
+        "start" => {
+            let role = raw.start.unwrap();
+            if !task.roles.contains_key(&role) {
+                let roles: Vec<&str> = task.roles.keys().map(String::as_str).collect();
+                return Err(format!(
+                    "this task has no role `{role}` (roles: {})",
+                    roles.join(", ")
+                ));
+            }
+            let name = raw.name.unwrap_or_else(|| role.clone());
+            context.fresh(&name)?;
+            let to = match raw.to.as_deref() {
+                None => None,
+                Some("unused") => Some(Endpoint::Unused),
+                Some(target) => Some(Endpoint::Named(context.listener(target)?)),
+            };
+            let stdin = raw.stdin.map(|spec| spec.resolve(kit_root)).transpose()?;
+            context.programs.insert(name.clone());
+            Action::Start {
+                role,
+                name,
+                stdin,
+                port: raw.port.unwrap_or(PortChoice::Fresh),
+                to,
+                output_cap: raw.output_cap_mib.unwrap_or(DEFAULT_OUTPUT_CAP_MIB) << 20,
+            }
+        }
+        "wait_listening" => Action::WaitListening {
+            name: context.program(&raw.wait_listening.unwrap())?,
+            within,
+        },
+        "connect" => {
+            let endpoint = context.listener(&raw.connect.unwrap())?;
+            let name = raw
+                .name
+                .ok_or("`connect` needs `as = NAME` to name the connection")?;
+            context.fresh(&name)?;
+            context.peers.insert(name.clone());
+            let send = match raw.send {
+                Some(spec) => spec.resolve(kit_root)?,
+                None => crate::payload::Payload::empty(),
+            };
+            Action::Connect {
+                endpoint,
+                name,
+                send,
+                slices: check_plan(raw.slices)?,
+                then: raw.then.unwrap_or(CloseHow::Write),
+                read_slices: check_plan(raw.read_slices)?,
+            }
+        }
+        "relay" => {
+            let endpoint = context.program(&raw.relay.unwrap())?;
+            let name = raw
+                .name
+                .ok_or("`relay` needs `as = NAME` to name the relay")?;
+            context.fresh(&name)?;
+            context.relays.insert(name.clone());
+            Action::Relay {
+                endpoint,
+                name,
+                slices: check_plan(raw.slices)?,
+            }
+        }
+        "close" => Action::Close {
+            peer: context.peer(&raw.close.unwrap())?,
+            how: raw
+                .how
+                .ok_or("`close` needs `how` (write, full or reset)")?,
+        },
+        "wait" => Action::Wait {
+            peer: context.peer(&raw.wait.unwrap())?,
+            within,
+        },
+        "expect_stdout" | "expect_stderr" => {
+            let (name, stream) = match raw.expect_stdout {
+                Some(name) => (name, OutputStream::Stdout),
+                None => (raw.expect_stderr.unwrap(), OutputStream::Stderr),
+            };
+            let name = context.program(&name)?;
+            let mut expectations = Vec::new();
+            if let Some(spec) = raw.equals {
+                expectations.push(OutputExpectation::Equals(spec.resolve(kit_root)?));
+            }
+            for (names, ordered) in [(raw.equals_sent, true), (raw.any_order_of_sent, false)] {
+                if let Some(names) = names {
+                    let names = names
+                        .iter()
+                        .map(|name| context.peer(name))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    expectations.push(if ordered {
+                        OutputExpectation::EqualsSent(names)
+                    } else {
+                        OutputExpectation::AnyOrderOfSent(names)
+                    });
+                }
+            }
+            if let Some(pattern) = raw.matches {
+                let regex = Regex::new(&pattern)
+                    .map_err(|error| format!("`matches` is not a valid regex: {error}"))?;
+                expectations.push(OutputExpectation::Matches(regex));
+            }
+            match raw.empty {
+                Some(true) => expectations.push(OutputExpectation::Empty),
+                Some(false) => {
+                    return Err("write `not_empty = true` rather than `empty = false`".into());
+                }
+                None => {}
+            }
+            match raw.not_empty {
+                Some(true) => expectations.push(OutputExpectation::NotEmpty),
+                Some(false) => {
+                    return Err("write `empty = true` rather than `not_empty = false`".into());
+                }
+                None => {}
+            }
+            if expectations.len() != 1 {
+                return Err(format!(
+                    "`{action}` needs exactly one of equals, equals_sent, any_order_of_sent, matches, empty, not_empty"
+                ));
+            }
+            Action::ExpectOutput {
+                name,
+                stream,
+                expectation: expectations.remove(0),
+                within,
+            }
+        }
+        "expect_exit" => {
+            let expected = match (raw.code, raw.success) {
+                (Some(code), None) => ExitExpectation::Code(code),
+                (None, Some(true)) => ExitExpectation::Success,
+                (None, Some(false)) => ExitExpectation::Failure,
+                (None, None) => {
+                    return Err("`expect_exit` needs `code = N` or `success = true/false`".into());
+                }
+                (Some(_), Some(_)) => {
+                    return Err("`expect_exit` takes `code` or `success`, not both".into());
+                }
+            };
+            Action::ExpectExit {
+                name: context.program(&raw.expect_exit.unwrap())?,
+                expected,
+                within,
+            }
+        }
+        "stop" => Action::Stop {
+            name: context.program(&raw.stop.unwrap())?,
+        },
+        "check" => {
+            let check = raw.check.unwrap();
+            let params = raw.params.unwrap_or_default();
+            let roles = checks::validate(&check, &params, task)?;
+            Action::Check {
+                check,
+                roles,
+                params,
+            }
+        }
+        _ => unreachable!("every action is matched"),
+    })
+}

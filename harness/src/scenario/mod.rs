@@ -1,0 +1,20 @@
+//! What to check: scenario files, the task catalogue, and selection.
+//!
+//! A scenario is one behaviour of one task, checked by an ordered list of steps, citing
+//! the SPEC clauses it checks. Files live in `scenarios/<task>/<name>.toml`; the id of a
+//! scenario is `<task>/<name>`. The catalogue `scenarios/tasks.toml` names every task's
+//! roles and their canonical command lines.
+
+mod catalogue;
+mod loader;
+mod model;
+mod select;
+
+pub use catalogue::{Catalogue, TaskInfo};
+pub(crate) use loader::line_of as loader_line_of;
+pub use loader::{Suite, load_suite};
+pub use model::{
+    Action, Category, CloseHow, Endpoint, ExitExpectation, OutputExpectation, OutputStream,
+    PortChoice, Scenario, Step,
+};
+pub use select::Selection;

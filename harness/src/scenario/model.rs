@@ -1,0 +1,323 @@
+//! The scenario model: what a scenario file says, once checked.
+//!
+//! ```toml
+//! task = "message"
+//! clauses = ["message/4", "message/1"]
+//! category = "robustness"
+//! points = 2
+//! requirement = "The server prints exactly the bytes it received, even one at a time."
+//!
+//! [[step]]
+//! start = "server"
+//!
+//! [[step]]
+//! wait_listening = "server"
+//!
+//! [[step]]
+//! connect = "server"
+//! as = "c1"
+//! send = { file = "fixtures/payloads/text-20k.txt" }
+//! slices = { size = 1, gap_ms = 1 }
+//!
+//! [[step]]
+//! expect_stdout = "server"
+//! equals_sent = ["c1"]
+//! ```
+//!
+//! The vocabulary of steps (one action key per step; the other keys modify it):
+//!
+//! | action | modifiers | what it does |
+//! |---|---|---|
+//! | `start = ROLE` | `as`, `stdin`, `port`, `to`, `output_cap_mib` | starts the submission's program for ROLE |
+//! | `wait_listening = NAME` | `within_ms` | waits until NAME has a listening socket on its port (read from `/proc`, no probe connection) |
+//! | `connect = NAME` | `as`, `send`, `slices`, `then`, `read_slices` | the harness connects to NAME as a client and sends |
+//! | `relay = NAME` | `as`, `slices` | a relay in front of NAME records and slices what passes |
+//! | `close = PEER` | `how` | closes a harness connection (`write`, `full`, `reset`) |
+//! | `wait = PEER` | `within_ms` | waits until a harness connection has sent everything |
+//! | `expect_stdout` / `expect_stderr = NAME` | `equals`, `equals_sent`, `any_order_of_sent`, `matches`, `empty`, `not_empty`, `within_ms` | checks a program's output |
+//! | `expect_exit = NAME` | `code`, `success`, `within_ms` | checks a program's exit status |
+//! | `stop = NAME` | | terminates a program (SIGTERM, then SIGKILL) |
+//! | `check = NAME` | `params` | a built-in check (`peak-memory`) |
+
+use std::time::Duration;
+
+use regex::bytes::Regex;
+use serde::Deserialize;
+
+use crate::faults::SlicePlan;
+use crate::payload::Payload;
+
+/// A checked scenario, ready to run.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// `<task>/<file stem>`.
+    pub id: String,
+    /// The task this scenario checks.
+    pub task: String,
+    /// The SPEC clause ids it checks, the first being the main one.
+    pub clauses: Vec<String>,
+    /// Where the report files it.
+    pub category: Category,
+    /// What it is worth.
+    pub points: u32,
+    /// The requirement, quoted for the report.
+    pub requirement: String,
+    /// A limit on the whole scenario.
+    pub timeout: Duration,
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+    /// Where it was read from, for messages.
+    pub path: std::path::PathBuf,
+}
+
+impl Scenario {
+    /// Roles this scenario starts: a submission must have all of them for it to run.
+    pub fn roles(&self) -> Vec<&str> {
+        let mut roles: Vec<&str> = self
+            .steps
+            .iter()
+            .flat_map(|step| match &step.action {
+                Action::Start { role, .. } => vec![role.as_str()],
+                Action::Check { roles, .. } => roles.iter().map(String::as_str).collect(),
+                _ => vec![],
+            })
+            .collect();
+        roles.sort_unstable();
+        roles.dedup();
+        roles
+    }
+}
+
+/// Report categories (h2spec-like sections).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    Basic,
+    Robustness,
+    Concurrency,
+    Performance,
+    Security,
+}
+
+impl Category {
+    /// Lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Basic => "basic",
+            Category::Robustness => "robustness",
+            Category::Concurrency => "concurrency",
+            Category::Performance => "performance",
+            Category::Security => "security",
+        }
+    }
+}
+
+/// One step: its action, and the line it was written on.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// 1-based line in the scenario file.
+    pub line: usize,
+    /// What to do.
+    pub action: Action,
+}
+
+/// How a harness connection ends after sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CloseHow {
+    /// Half-close (`shutdown(SHUT_WR)`): the program sees end of stream, can still answer.
+    Write,
+    /// Close both directions.
+    Full,
+    /// Abort with a reset (`SO_LINGER` 0).
+    Reset,
+    /// Keep the connection open (a later `close` step ends it).
+    Keep,
+}
+
+/// Which port a started program gets as `{port}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PortChoice {
+    /// A free port chosen by the harness.
+    Fresh,
+    /// A port the harness holds a listening socket on: binding it must fail.
+    Busy,
+}
+
+/// What a client program is pointed at (`{host}` and `{port}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// A started program or a relay, by name.
+    Named(String),
+    /// A port nothing listens on.
+    Unused,
+}
+
+/// stdout or stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputStream {
+    Stdout,
+    Stderr,
+}
+
+impl OutputStream {
+    /// `stdout` or `stderr`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputStream::Stdout => "stdout",
+            OutputStream::Stderr => "stderr",
+        }
+    }
+}
+
+/// What a program's output must be.
+#[derive(Debug, Clone)]
+pub enum OutputExpectation {
+    /// Exactly these bytes.
+    Equals(Payload),
+    /// Exactly what these harness connections sent, in this order.
+    EqualsSent(Vec<String>),
+    /// What these harness connections sent, each whole and contiguous, in any order.
+    AnyOrderOfSent(Vec<String>),
+    /// Some part matches the regex.
+    Matches(Regex),
+    /// Nothing at all (checked once the program has exited, or at the deadline).
+    Empty,
+    /// At least one byte.
+    NotEmpty,
+}
+
+/// What a program's exit must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitExpectation {
+    /// This exact status.
+    Code(i32),
+    /// Status 0.
+    Success,
+    /// Anything but status 0 (a non-zero status, or death by a signal).
+    Failure,
+}
+
+/// A step's action, with its modifiers checked.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Start {
+        role: String,
+        name: String,
+        stdin: Option<Payload>,
+        port: PortChoice,
+        to: Option<Endpoint>,
+        output_cap: u64,
+    },
+    WaitListening {
+        name: String,
+        within: Duration,
+    },
+    Connect {
+        endpoint: String,
+        name: String,
+        send: Payload,
+        slices: SlicePlan,
+        then: CloseHow,
+        read_slices: SlicePlan,
+    },
+    Relay {
+        endpoint: String,
+        name: String,
+        slices: SlicePlan,
+    },
+    Close {
+        peer: String,
+        how: CloseHow,
+    },
+    Wait {
+        peer: String,
+        within: Duration,
+    },
+    ExpectOutput {
+        name: String,
+        stream: OutputStream,
+        expectation: OutputExpectation,
+        within: Duration,
+    },
+    ExpectExit {
+        name: String,
+        expected: ExitExpectation,
+        within: Duration,
+    },
+    Stop {
+        name: String,
+    },
+    Check {
+        check: String,
+        roles: Vec<String>,
+        params: toml::Table,
+    },
+}
+
+impl Action {
+    /// A one-line description for the step log.
+    pub fn describe(&self) -> String {
+        match self {
+            Action::Start {
+                role,
+                name,
+                port,
+                to,
+                ..
+            } => {
+                let mut text = format!("start {role}");
+                if name != role {
+                    text += &format!(" as {name}");
+                }
+                if *port == PortChoice::Busy {
+                    text += " on a port already in use";
+                }
+                match to {
+                    Some(Endpoint::Named(target)) => text += &format!(" pointed at {target}"),
+                    Some(Endpoint::Unused) => text += " pointed at a port nothing listens on",
+                    None => {}
+                }
+                text
+            }
+            Action::WaitListening { name, .. } => format!("wait until {name} listens"),
+            Action::Connect {
+                endpoint,
+                name,
+                send,
+                slices,
+                then,
+                ..
+            } => format!(
+                "connect to {endpoint} as {name}, send {} in {}, then {}",
+                send.describe(),
+                slices.describe(),
+                match then {
+                    CloseHow::Write => "half-close",
+                    CloseHow::Full => "close",
+                    CloseHow::Reset => "reset",
+                    CloseHow::Keep => "keep open",
+                }
+            ),
+            Action::Relay {
+                endpoint,
+                name,
+                slices,
+            } => {
+                format!(
+                    "relay {name} in front of {endpoint}, forwarding in {}",
+                    slices.describe()
+                )
+            }
+            Action::Close { peer, how } => format!("close {peer} ({how:?})").to_lowercase(),
+            Action::Wait { peer, .. } => format!("wait until {peer} has sent everything"),
+            Action::ExpectOutput { name, stream, .. } => {
+                format!("check {name}'s {}", stream.name())
+            }
+            Action::ExpectExit { name, .. } => format!("check {name}'s exit status"),
+            Action::Stop { name } => format!("stop {name}"),
+            Action::Check { check, .. } => format!("built-in check {check}"),
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! The real world: child processes on loopback.
+//!
+//! - [`process`]: a child in its own process group and temporary directory, its output
+//!   captured to capped files, its exit and peak memory read with `wait4`.
+//! - [`readiness`]: whether a child listens on a port, read from `/proc` (never by
+//!   connecting: a probe connection is a client to a sequential server).
+//! - [`ports`]: a port allocator outside the kernel's ephemeral range.
+//! - [`cleanup`]: every live process group, killed at the end, on Ctrl-C and on panic.
+
+pub mod cleanup;
+pub mod ports;
+pub mod process;
+pub mod readiness;

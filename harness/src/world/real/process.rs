@@ -1,0 +1,427 @@
+//! A program under test, as a child process.
+//!
+//! - It runs in its own process group (so killing the group kills whatever it forked) and
+//!   in a fresh temporary working directory (unless its submission names one).
+//! - Its stdout and stderr are copied by threads into files, up to a cap: a program that
+//!   floods its output is killed and reported, and the harness's memory stays bounded
+//!   whatever it prints.
+//! - Its exit status and peak memory come from `wait4`, whose `rusage` holds the peak
+//!   resident set size (`ru_maxrss`) of the process and of the children it waited for.
+//! - Dropping the handle kills the group.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::FileExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+use tokio::sync::watch;
+
+use super::cleanup;
+use crate::payload::Payload;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct ProcessSpec {
+    /// Program and arguments (no shell).
+    pub argv: Vec<String>,
+    /// Working directory; `None` for a fresh temporary one.
+    pub workdir: Option<PathBuf>,
+    /// What the program reads on stdin; `None` for an empty stdin (`/dev/null`).
+    pub stdin: Option<Payload>,
+    /// Cap on stdout and on stderr, in bytes.
+    pub output_cap: u64,
+}
+
+/// How a process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitKind {
+    /// It exited with this status.
+    Code(i32),
+    /// A signal killed it.
+    Signal(i32),
+}
+
+impl std::fmt::Display for ExitKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExitKind::Code(code) => write!(f, "exit status {code}"),
+            ExitKind::Signal(signal) => {
+                write!(f, "killed by signal {signal} ({})", signal_name(*signal))
+            }
+        }
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGINT => "SIGINT",
+        _ => "signal",
+    }
+}
+
+/// The end of a process, from `wait4`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitInfo {
+    /// Status or signal.
+    pub kind: ExitKind,
+    /// Peak resident set size in KiB (`ru_maxrss`).
+    pub max_rss_kib: u64,
+    /// When, since the process started.
+    pub after: Duration,
+}
+
+/// One output stream of a child, copied to a file up to a cap.
+#[derive(Debug)]
+pub struct Capture {
+    file: File,
+    path: PathBuf,
+    len: AtomicU64,
+    cap: u64,
+    flooded: AtomicBool,
+    closed: AtomicBool,
+}
+
+impl Capture {
+    fn new(path: PathBuf, cap: u64) -> io::Result<Capture> {
+        let file = File::options()
+            .create(true)
+            .truncate(true)
+            .read(true)
+            .write(true)
+            .open(&path)?;
+        Ok(Capture {
+            file,
+            path,
+            len: AtomicU64::new(0),
+            cap,
+            flooded: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Bytes captured so far.
+    pub fn len(&self) -> u64 {
+        self.len.load(Ordering::Acquire)
+    }
+
+    /// Whether nothing was captured.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the program printed more than the cap (and was killed for it).
+    pub fn flooded(&self) -> bool {
+        self.flooded.load(Ordering::Acquire)
+    }
+
+    /// The cap, in bytes.
+    pub fn cap(&self) -> u64 {
+        self.cap
+    }
+
+    /// Whether the stream reached its end (the program and its children closed it).
+    pub fn closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Where the captured bytes are.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads captured bytes at `offset`; returns how many.
+    pub fn read_at(&self, offset: u64, buffer: &mut [u8]) -> io::Result<usize> {
+        let available = self.len().saturating_sub(offset).min(buffer.len() as u64) as usize;
+        self.file.read_exact_at(&mut buffer[..available], offset)?;
+        Ok(available)
+    }
+
+    /// The first `limit` captured bytes.
+    pub fn head(&self, limit: usize) -> Vec<u8> {
+        let mut buffer = vec![0; self.len().min(limit as u64) as usize];
+        let filled = self.read_at(0, &mut buffer).unwrap_or(0);
+        buffer.truncate(filled);
+        buffer
+    }
+
+    /// Copies `source` into the file until its end or the cap; past the cap, kills `group`.
+    fn pump(&self, mut source: impl Read, group: i32) {
+        let mut buffer = vec![0u8; 64 * 1024];
+        let mut writer = &self.file;
+        loop {
+            let received = match source.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(received) => received,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
+            let room = self.cap.saturating_sub(self.len()) as usize;
+            let kept = received.min(room);
+            if writer.write_all(&buffer[..kept]).is_err() {
+                break;
+            }
+            self.len.fetch_add(kept as u64, Ordering::Release);
+            if kept < received {
+                // Over the cap: stop the program rather than read (or store) any more.
+                self.flooded.store(true, Ordering::Release);
+                cleanup::kill_group(group);
+                break;
+            }
+        }
+        self.closed.store(true, Ordering::Release);
+    }
+}
+
+/// A running (or finished) program under test.
+#[derive(Debug)]
+pub struct ChildProcess {
+    /// Process id, also its process group id.
+    pub pid: i32,
+    /// The command line as shown in reports.
+    pub command_line: String,
+    /// Captured stdout.
+    pub stdout: Arc<Capture>,
+    /// Captured stderr.
+    pub stderr: Arc<Capture>,
+    exit: watch::Receiver<Option<ExitInfo>>,
+    /// Kept so the directories live as long as the process.
+    _workdir: Option<TempDir>,
+    _captures: TempDir,
+}
+
+impl ChildProcess {
+    /// Starts the program.
+    pub fn spawn(spec: &ProcessSpec) -> io::Result<ChildProcess> {
+        let (program, arguments) = spec
+            .argv
+            .split_first()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command line"))?;
+        let captures = tempfile::Builder::new()
+            .prefix("harness-output-")
+            .tempdir()?;
+        let (workdir, temporary_workdir) = match &spec.workdir {
+            Some(dir) => (dir.clone(), None),
+            None => {
+                let dir = tempfile::Builder::new().prefix("harness-run-").tempdir()?;
+                (dir.path().to_owned(), Some(dir))
+            }
+        };
+        let stdout = Arc::new(Capture::new(
+            captures.path().join("stdout"),
+            spec.output_cap,
+        )?);
+        let stderr = Arc::new(Capture::new(
+            captures.path().join("stderr"),
+            spec.output_cap.min(16 << 20),
+        )?);
+
+        let mut command = Command::new(program);
+        command
+            .args(arguments)
+            .current_dir(&workdir)
+            // Python's stdout to a pipe is block-buffered: without this, a server's
+            // output would reach the harness only when it exits. On a terminal, where
+            // students try their programs, it is line-buffered; unbuffered is closest.
+            .env("PYTHONUNBUFFERED", "1")
+            // Keep __pycache__ out of the submission's folder.
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        let mut feeder = None;
+        match &spec.stdin {
+            None => {
+                command.stdin(Stdio::null());
+            }
+            Some(Payload::File { path, .. }) => {
+                command.stdin(File::open(path)?);
+            }
+            Some(payload) => {
+                command.stdin(Stdio::piped());
+                feeder = Some(payload.clone());
+            }
+        }
+        // SAFETY: the closure only calls setrlimit, which is async-signal-safe.
+        unsafe {
+            command.pre_exec(|| {
+                // No core dumps of crashing submissions in the working directory.
+                let no_core = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
+                libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+                Ok(())
+            });
+        }
+        let started = Instant::now();
+        let mut child = command.spawn()?;
+        let pid = child.id() as i32;
+        cleanup::register(pid);
+
+        if let (Some(payload), Some(mut stdin)) = (feeder, child.stdin.take()) {
+            std::thread::spawn(move || {
+                // A program that exits without reading all of stdin closes the pipe:
+                // EPIPE then ends the copy, which is fine.
+                if let Ok(mut reader) = payload.reader() {
+                    let _ = io::copy(&mut reader, &mut stdin);
+                }
+            });
+        }
+        let stdout_pipe = child.stdout.take().expect("stdout is piped");
+        let stderr_pipe = child.stderr.take().expect("stderr is piped");
+        let stdout_capture = Arc::clone(&stdout);
+        std::thread::spawn(move || stdout_capture.pump(stdout_pipe, pid));
+        let stderr_capture = Arc::clone(&stderr);
+        std::thread::spawn(move || stderr_capture.pump(stderr_pipe, pid));
+
+        let (exit_sender, exit) = watch::channel(None);
+        std::thread::spawn(move || {
+            let info = reap(pid, started);
+            let _ = exit_sender.send(Some(info));
+        });
+        // The std handle is not used to wait (the reaper thread does, with wait4).
+        drop(child);
+
+        let command_line = shell_words::join(&spec.argv);
+        Ok(ChildProcess {
+            pid,
+            command_line,
+            stdout,
+            stderr,
+            exit,
+            _workdir: temporary_workdir,
+            _captures: captures,
+        })
+    }
+
+    /// The exit, if the process has ended.
+    pub fn exit_info(&self) -> Option<ExitInfo> {
+        *self.exit.borrow()
+    }
+
+    /// Waits up to `within` for the process to end.
+    pub async fn wait_exit(&self, within: Duration) -> Option<ExitInfo> {
+        let mut exit = self.exit.clone();
+        let ended = tokio::time::timeout(within, exit.wait_for(Option::is_some)).await;
+        match ended {
+            Ok(Ok(info)) => *info,
+            _ => self.exit_info(),
+        }
+    }
+
+    /// Asks the program to stop (SIGTERM), then kills its whole group after `grace`.
+    pub async fn terminate(&self, grace: Duration) -> Option<ExitInfo> {
+        if self.exit_info().is_none() {
+            // SAFETY: kill only sends a signal to our own child.
+            unsafe {
+                libc::kill(self.pid, libc::SIGTERM);
+            }
+        }
+        let info = self.wait_exit(grace).await;
+        cleanup::kill_group(self.pid);
+        match info {
+            Some(info) => Some(info),
+            None => self.wait_exit(Duration::from_secs(5)).await,
+        }
+    }
+
+    /// Kills the whole group now.
+    pub fn kill(&self) {
+        cleanup::kill_group(self.pid);
+    }
+}
+
+impl Drop for ChildProcess {
+    fn drop(&mut self) {
+        cleanup::kill_group(self.pid);
+    }
+}
+
+/// Waits for `pid` with `wait4`, which also reports its peak memory.
+fn reap(pid: i32, started: Instant) -> ExitInfo {
+    let mut status = 0;
+    // SAFETY: rusage is plain old data; wait4 fills it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: waits for our own child; status and usage are valid for writes.
+        let result = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if result == pid {
+            break;
+        }
+        if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            // ECHILD: somebody else reaped it. Report a kill without memory figures.
+            return ExitInfo {
+                kind: ExitKind::Signal(libc::SIGKILL),
+                max_rss_kib: 0,
+                after: started.elapsed(),
+            };
+        }
+    }
+    let kind = if libc::WIFEXITED(status) {
+        ExitKind::Code(libc::WEXITSTATUS(status))
+    } else {
+        ExitKind::Signal(libc::WTERMSIG(status))
+    };
+    ExitInfo {
+        kind,
+        max_rss_kib: usage.ru_maxrss.max(0) as u64,
+        after: started.elapsed(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(argv: &[&str]) -> ProcessSpec {
+        ProcessSpec {
+            argv: argv.iter().map(|arg| arg.to_string()).collect(),
+            workdir: None,
+            stdin: None,
+            output_cap: 1 << 20,
+        }
+    }
+
+    #[tokio::test]
+    async fn exit_status_and_output_are_captured() {
+        let child = ChildProcess::spawn(&spec(&["sh", "-c", "printf out; printf err >&2; exit 3"]))
+            .unwrap();
+        let info = child.wait_exit(Duration::from_secs(10)).await.unwrap();
+        assert_eq!(info.kind, ExitKind::Code(3));
+        while !(child.stdout.closed() && child.stderr.closed()) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(child.stdout.head(100), b"out");
+        assert_eq!(child.stderr.head(100), b"err");
+    }
+
+    #[tokio::test]
+    async fn a_flood_is_capped_and_killed() {
+        let mut flood = spec(&["sh", "-c", "yes flood"]);
+        flood.output_cap = 64 * 1024;
+        let child = ChildProcess::spawn(&flood).unwrap();
+        let info = child.wait_exit(Duration::from_secs(20)).await.unwrap();
+        assert_eq!(info.kind, ExitKind::Signal(libc::SIGKILL));
+        assert!(child.stdout.flooded());
+        assert_eq!(child.stdout.len(), 64 * 1024);
+    }
+
+    #[tokio::test]
+    async fn terminate_kills_a_program_that_ignores_sigterm() {
+        let child =
+            ChildProcess::spawn(&spec(&["sh", "-c", "trap '' TERM; sleep 30 & wait"])).unwrap();
+        let info = child.terminate(Duration::from_millis(200)).await.unwrap();
+        assert_eq!(info.kind, ExitKind::Signal(libc::SIGKILL));
+    }
+}

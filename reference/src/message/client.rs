@@ -1,0 +1,47 @@
+//! The message client: stream stdin to the server, then close.
+
+use std::io;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::BUFFER_SIZE;
+
+/// Sends everything `input` yields on `stream`, then closes the sending side.
+///
+/// Returns the number of bytes sent. Reads the input to its end (SPEC message/5) in fixed
+/// 4096-byte pieces, whatever its size (message/3).
+pub async fn send_message<R, S>(mut input: R, mut stream: S) -> io::Result<u64>
+where
+    R: AsyncRead + Unpin,
+    S: AsyncWrite + Unpin,
+{
+    let mut buffer = [0u8; BUFFER_SIZE];
+    let mut total: u64 = 0;
+    loop {
+        // A read from stdin, like a read from a socket, may return fewer bytes than the
+        // buffer holds (a pipe delivers what has been written so far). 0 means end of input.
+        let filled = input.read(&mut buffer).await?;
+        if filled == 0 {
+            break;
+        }
+        // `write` may accept only part of the buffer when the socket's send buffer is
+        // nearly full (SPEC message/4). Loop until every byte of this piece is handed to
+        // the kernel; writing the rest again from where it stopped.
+        let mut sent = 0;
+        while sent < filled {
+            let accepted = stream.write(&buffer[sent..filled]).await?;
+            if accepted == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "the connection accepts no more bytes",
+                ));
+            }
+            sent += accepted;
+        }
+        total += filled as u64;
+    }
+    // Half-close: send FIN so the server's `recv` returns 0 and it knows the message is
+    // complete. Without it the server would wait forever for more bytes.
+    stream.shutdown().await?;
+    Ok(total)
+}

@@ -1,0 +1,84 @@
+//! The network abstraction every reference task is written against.
+//!
+//! A lab program needs very little from the network: bind a listening socket, accept a
+//! connection, connect to a server, then read and write bytes. Those few operations are
+//! the traits below. [`Tokio`] implements them with real sockets; the harness's simulated
+//! world implements them with a deterministic in-memory network, so the very same task
+//! code can be tested under faults a real loopback never produces on demand (lost
+//! datagrams, one-byte segments, a client started before its server).
+//!
+//! Streams are plain [`AsyncRead`] + [`AsyncWrite`] values: the task code reads and writes
+//! them with the same loops it would use on a blocking socket.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// A byte stream to one peer (a TCP connection).
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for T {}
+
+/// A listening TCP socket.
+pub trait Listener: Send + 'static {
+    /// The connections this listener hands out.
+    type Stream: Stream;
+
+    /// Waits for the next client (the kernel queues clients that arrive meanwhile).
+    fn accept(&self) -> impl Future<Output = io::Result<(Self::Stream, SocketAddr)>> + Send;
+
+    /// The address actually bound (useful after binding port 0).
+    fn local_addr(&self) -> io::Result<SocketAddr>;
+}
+
+/// Where sockets come from: the real network or a simulated one.
+pub trait Network: Clone + Send + Sync + 'static {
+    /// A connected stream.
+    type Stream: Stream;
+    /// A listening socket handing out [`Network::Stream`]s.
+    type Listener: Listener<Stream = Self::Stream>;
+
+    /// Binds a TCP listening socket on `port` of every local address (`0` picks a free one).
+    fn bind_tcp(&self, port: u16) -> impl Future<Output = io::Result<Self::Listener>> + Send;
+
+    /// Connects to `host:port`.
+    fn connect_tcp(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> impl Future<Output = io::Result<Self::Stream>> + Send;
+}
+
+/// The real network: tokio's sockets over the operating system.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tokio;
+
+impl Listener for tokio::net::TcpListener {
+    type Stream = tokio::net::TcpStream;
+
+    fn accept(&self) -> impl Future<Output = io::Result<(Self::Stream, SocketAddr)>> + Send {
+        tokio::net::TcpListener::accept(self)
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        tokio::net::TcpListener::local_addr(self)
+    }
+}
+
+impl Network for Tokio {
+    type Stream = tokio::net::TcpStream;
+    type Listener = tokio::net::TcpListener;
+
+    async fn bind_tcp(&self, port: u16) -> io::Result<Self::Listener> {
+        // 0.0.0.0: every IPv4 address of the machine, as the handouts' `bind(('', port))`.
+        // tokio sets SO_REUSEADDR, so a restarted server can bind while old connections
+        // linger in TIME_WAIT (see the lab question about restarting a server).
+        tokio::net::TcpListener::bind(("0.0.0.0", port)).await
+    }
+
+    async fn connect_tcp(&self, host: &str, port: u16) -> io::Result<Self::Stream> {
+        // Resolves `host` (a name or an address of either family) and tries each address.
+        tokio::net::TcpStream::connect((host, port)).await
+    }
+}
