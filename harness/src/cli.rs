@@ -4,11 +4,11 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::engine::{Outcome, run_scenario};
+use crate::engine::{Outcome, Status};
+use crate::grading::{self, Progress};
 use crate::report::{Style, TerminalReport};
 use crate::scenario::{Selection, Suite, load_suite};
 use crate::target::Target;
@@ -57,6 +57,9 @@ struct GradeArgs {
     /// Where the scenarios are (default: the kit's `scenarios/`).
     #[arg(long, value_name = "DIR")]
     scenarios: Option<PathBuf>,
+    /// Show the step log, transcript and output of every scenario, not only of failures.
+    #[arg(long, short)]
+    verbose: bool,
     /// Scenario ids or globs: `message/03-*`, `message` (a whole task).
     #[arg(value_name = "SCENARIO")]
     patterns: Vec<String>,
@@ -166,16 +169,6 @@ fn list(scenarios: Option<&Path>, tasks: &[String]) -> Result<i32> {
 fn grade(args: &GradeArgs) -> Result<i32> {
     let suite = load(args.scenarios.as_deref(), &args.tasks)?;
     let selection = Selection::new(args.tasks.clone(), &args.patterns)?;
-    let selected: Vec<_> = suite
-        .scenarios
-        .iter()
-        .filter(|scenario| selection.includes(scenario))
-        .collect();
-    if selected.is_empty() {
-        return Err(Error::Usage(
-            "no scenario matches the selection (see `harness list`)".into(),
-        ));
-    }
     let (target, replay_command) = match (&args.target, args.reference) {
         (Some(dir), _) => (
             Target::from_folder(dir, &suite.catalogue)?,
@@ -194,100 +187,50 @@ fn grade(args: &GradeArgs) -> Result<i32> {
             ));
         }
     };
-    let mut not_submitted: Vec<String> = selected
-        .iter()
-        .map(|scenario| scenario.task.clone())
-        .filter(|task| target.task(task).is_none())
-        .collect();
-    not_submitted.dedup();
-    if not_submitted.len()
-        == selected
-            .iter()
-            .map(|s| &s.task)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len()
-    {
-        let info = &suite.catalogue.tasks[&not_submitted[0]];
-        let names: Vec<String> = info
-            .roles
-            .keys()
-            .map(|role| info.program_name(&not_submitted[0], role))
-            .collect();
-        return Err(Error::Usage(format!(
-            "nothing to grade in {}: no program for {} (expected files like {}.py, or a submission.toml)",
-            target.label,
-            not_submitted.join(", "),
-            names.join(".py, ")
-        )));
-    }
-
     let seed = args.seed.unwrap_or_else(random_seed);
     let report = TerminalReport {
         style: Style::detect(),
         replay_command,
     };
-    println!(
-        "grading {} with seed {seed} ({} scenarios)",
-        target.label,
-        selected.len()
-    );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(Error::io("cannot start the async runtime"))?;
-    let started = Instant::now();
-    let progress = std::io::stderr().is_terminal();
-    let mut outcomes: Vec<Outcome> = Vec::new();
-    let runnable: Vec<_> = selected
-        .iter()
-        .filter(|scenario| target.task(&scenario.task).is_some())
-        .collect();
-    for (index, scenario) in runnable.iter().enumerate() {
-        let roles = target
-            .task(&scenario.task)
-            .expect("filtered to submitted tasks");
-        if progress {
-            eprint!(
-                "\r\x1b[K[{}/{}] {} …",
-                index + 1,
-                runnable.len(),
-                scenario.id
-            );
-            let _ = std::io::stderr().flush();
+    let show_progress = std::io::stderr().is_terminal();
+    let grading = grading::grade(&suite, &selection, &target, seed, |event| match event {
+        Progress::Starting {
+            index,
+            total,
+            scenario,
+        } => {
+            // The header waits for the first scenario, so an error comes without it.
+            if index == 1 {
+                println!("grading {} with seed {seed}", target.label);
+            }
+            if show_progress {
+                eprint!("\r\x1b[K[{index}/{total}] {} …", scenario.id);
+                let _ = std::io::stderr().flush();
+            }
         }
-        let missing: Vec<String> = scenario
-            .roles()
-            .into_iter()
-            .filter(|role| !roles.contains_key(*role))
-            .map(|role| suite.catalogue.tasks[&scenario.task].program_name(&scenario.task, role))
-            .collect();
-        let outcome = if missing.is_empty() {
-            runtime.block_on(run_scenario(scenario, roles, seed))
-        } else {
-            Outcome::skipped(
-                scenario,
-                seed,
-                format!("{} not submitted", missing.join(", ")),
-            )
-        };
-        if progress {
-            eprint!("\r\x1b[K");
+        Progress::Finished(outcome) => {
+            if show_progress {
+                eprint!("\r\x1b[K");
+            }
+            println!("{}", report.scenario_line(outcome));
         }
-        println!("{}", report.scenario_line(&outcome));
-        outcomes.push(outcome);
-    }
+    })?;
+    let outcomes = &grading.outcomes;
     let failures: Vec<&Outcome> = outcomes
         .iter()
         .filter(|outcome| outcome.status.is_failure())
         .collect();
-    for outcome in &failures {
+    let detailed = outcomes.iter().filter(|outcome| {
+        outcome.status.is_failure() || args.verbose && outcome.status != Status::Skipped
+    });
+    for outcome in detailed {
         println!();
         print!("{}", report.failure_details(outcome));
     }
     println!();
     print!(
         "{}",
-        report.summary(&outcomes, &not_submitted, started.elapsed())
+        report.summary(outcomes, &grading.not_submitted, grading.elapsed)
     );
     Ok(if failures.is_empty() {
         EXIT_PASS

@@ -13,7 +13,8 @@
 //! - [`peers`]: *who is on the other end*: the harness as a client and as a relay.
 //! - [`faults`]: *what goes wrong on purpose*: seeded slice plans (short writes, delays).
 //! - [`payload`]: the bytes scenarios send and expect (files, literals, generated streams).
-//! - [`engine`]: runs one scenario's steps and produces an [`engine::Outcome`].
+//! - [`engine`]: runs one scenario's steps and produces an [`engine::Outcome`];
+//!   [`grading`] runs a target's selected scenarios one after another.
 //! - [`checks`]: built-in checks a flat list of steps cannot say (peak memory).
 //! - [`report`]: *what the user sees*: the terminal report.
 //! - [`cli`]: the command line, thin; exit codes are [`EXIT_PASS`], [`EXIT_FAIL`],
@@ -24,6 +25,7 @@ pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod faults;
+pub mod grading;
 pub mod payload;
 pub mod peers;
 pub mod report;

@@ -115,7 +115,7 @@ fn parse_hex(hex: &str) -> Result<Vec<u8>, String> {
         .bytes()
         .filter(|byte| !byte.is_ascii_whitespace())
         .collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err("`hex` needs an even number of hex digits".into());
     }
     digits

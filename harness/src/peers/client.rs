@@ -265,8 +265,14 @@ async fn close_writer(
                     stream.as_ref().set_zero_linger()?;
                 }
                 // The socket closes when both halves are gone: ours here, the reader's
-                // when it sees the notification.
-                drop(stream);
+                // when it sees the notification. For a reset, `forget` keeps tokio from
+                // sending a FIN when the write half goes (the program would see a normal
+                // end of message before the RST).
+                if how == CloseHow::Reset {
+                    stream.forget();
+                } else {
+                    drop(stream);
+                }
                 stop_reading.notify_one();
                 transcript.event(
                     name,

@@ -119,7 +119,28 @@ async fn forward(
         Direction::FromProgram,
         transcript,
     );
-    tokio::join!(to_server, to_client);
+    tokio::pin!(to_server, to_client);
+    let (mut to_server_done, mut to_client_done) = (false, false);
+    while !(to_server_done && to_client_done) {
+        let end = tokio::select! {
+            end = &mut to_server, if !to_server_done => { to_server_done = true; end }
+            end = &mut to_client, if !to_client_done => { to_client_done = true; end }
+        };
+        if end == PumpEnd::Reset {
+            // Dropping the other direction closes both sockets; the one whose linger was
+            // set to zero sends RST, so the reset reaches the other side as a reset.
+            break;
+        }
+    }
+}
+
+/// How one direction of a relayed connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PumpEnd {
+    /// End of stream, passed on as a half-close.
+    Finished,
+    /// An error (a reset), passed on as a reset.
+    Reset,
 }
 
 /// Copies one direction, slicing if asked; passes end-of-stream on as a half-close and an
@@ -131,7 +152,7 @@ async fn pump(
     label: String,
     direction: Direction,
     transcript: Transcript,
-) {
+) -> PumpEnd {
     let mut slicer = slicing.map(|(plan, (seed, name))| plan.slicer(seed, &name));
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
@@ -139,13 +160,15 @@ async fn pump(
             Ok(0) => {
                 let _ = to.shutdown().await;
                 transcript.event(&label, direction, "half-closed (FIN)");
-                return;
+                return PumpEnd::Finished;
             }
             Ok(received) => received,
             Err(error) => {
                 let _ = to.as_ref().set_zero_linger();
+                // No FIN on drop: the socket must end with the RST alone.
+                to.forget();
                 transcript.event(&label, direction, format!("reset ({error})"));
-                return;
+                return PumpEnd::Reset;
             }
         };
         let mut offset = 0;
@@ -155,7 +178,7 @@ async fn pump(
             });
             if to.write_all(&buffer[offset..offset + size]).await.is_err() {
                 transcript.event(&label, direction, "the other side is gone");
-                return;
+                return PumpEnd::Reset;
             }
             transcript.data(&label, direction, &buffer[offset..offset + size]);
             offset += size;

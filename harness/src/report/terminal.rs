@@ -99,6 +99,9 @@ impl TerminalReport {
             outcome.category.name()
         );
         let _ = writeln!(text, "  requirement  {}", outcome.requirement);
+        if outcome.status == Status::Pass {
+            let _ = writeln!(text, "  verdict      every step held");
+        }
         if let Some(failure) = &outcome.failure {
             if failure.step > 0 {
                 let _ = writeln!(

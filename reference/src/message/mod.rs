@@ -30,3 +30,70 @@ mod server;
 
 pub use client::send_message;
 pub use server::{ClientOutcome, serve, serve_one};
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncWriteExt;
+
+    use super::*;
+
+    /// A duplex pipe whose buffer holds one byte: every read and write moves one byte, as
+    /// the harness's worst slice plan does on a real socket.
+    #[tokio::test]
+    async fn one_byte_reads_and_writes_are_reassembled() {
+        let message: Vec<u8> = b"short reads are normal\xff\x00\xfe".to_vec();
+        let (client_end, server_end) = tokio::io::duplex(1);
+        let sender = send_message(&message[..], client_end);
+        let mut printed = Vec::new();
+        let receiver = serve_one(server_end, &mut printed);
+        let (sent, outcome) = tokio::join!(sender, receiver);
+        assert_eq!(sent.unwrap(), message.len() as u64);
+        assert!(
+            matches!(outcome.unwrap(), ClientOutcome::Completed { bytes } if bytes == message.len() as u64)
+        );
+        assert_eq!(printed, message);
+    }
+
+    #[tokio::test]
+    async fn an_empty_message_prints_nothing() {
+        let (client_end, server_end) = tokio::io::duplex(64);
+        let mut printed = Vec::new();
+        let (sent, outcome) = tokio::join!(
+            send_message(&b""[..], client_end),
+            serve_one(server_end, &mut printed)
+        );
+        assert_eq!(sent.unwrap(), 0);
+        assert!(matches!(
+            outcome.unwrap(),
+            ClientOutcome::Completed { bytes: 0 }
+        ));
+        assert!(printed.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_broken_client_is_an_outcome_not_an_error() {
+        /// A stream that yields some bytes, then fails like a reset connection.
+        struct Resetting(Vec<u8>);
+        impl tokio::io::AsyncRead for Resetting {
+            fn poll_read(
+                mut self: std::pin::Pin<&mut Self>,
+                _: &mut std::task::Context<'_>,
+                buffer: &mut tokio::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                if self.0.is_empty() {
+                    return std::task::Poll::Ready(Err(std::io::ErrorKind::ConnectionReset.into()));
+                }
+                let bytes = std::mem::take(&mut self.0);
+                buffer.put_slice(&bytes);
+                std::task::Poll::Ready(Ok(()))
+            }
+        }
+        let mut printed = Vec::new();
+        let outcome = serve_one(Resetting(b"partial".to_vec()), &mut printed)
+            .await
+            .unwrap();
+        assert!(matches!(outcome, ClientOutcome::Broken { bytes: 7, .. }));
+        assert_eq!(printed, b"partial");
+        printed.flush().await.unwrap();
+    }
+}

@@ -419,8 +419,16 @@ mod tests {
 
     #[tokio::test]
     async fn terminate_kills_a_program_that_ignores_sigterm() {
-        let child =
-            ChildProcess::spawn(&spec(&["sh", "-c", "trap '' TERM; sleep 30 & wait"])).unwrap();
+        let child = ChildProcess::spawn(&spec(&[
+            "sh",
+            "-c",
+            "trap '' TERM; echo ready; sleep 30 & wait",
+        ]))
+        .unwrap();
+        // SIGTERM is ignored only once the trap is set: wait for the word that says so.
+        while child.stdout.is_empty() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         let info = child.terminate(Duration::from_millis(200)).await.unwrap();
         assert_eq!(info.kind, ExitKind::Signal(libc::SIGKILL));
     }

@@ -1,0 +1,126 @@
+//! Grading one target: the selected scenarios of every submitted task, in id order.
+//!
+//! The command line and the tests both come through here; progress is reported through a
+//! callback so the caller decides what to show.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use crate::engine::{Outcome, run_scenario};
+use crate::scenario::{Scenario, Selection, Suite};
+use crate::target::Target;
+use crate::{Error, Result};
+
+/// The result of grading one target.
+#[derive(Debug, Clone)]
+pub struct Grading {
+    /// One outcome per scenario run or skipped, in id order.
+    pub outcomes: Vec<Outcome>,
+    /// Selected tasks the target has no program for.
+    pub not_submitted: Vec<String>,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// What the grader is doing, for progress displays.
+#[derive(Debug)]
+pub enum Progress<'a> {
+    /// Scenario `index` (1-based) of `total` is starting.
+    Starting {
+        index: usize,
+        total: usize,
+        scenario: &'a Scenario,
+    },
+    /// A scenario has its verdict.
+    Finished(&'a Outcome),
+}
+
+/// Grades `target` on the scenarios of `suite` that `selection` includes.
+pub fn grade(
+    suite: &Suite,
+    selection: &Selection,
+    target: &Target,
+    seed: u64,
+    mut progress: impl FnMut(Progress<'_>),
+) -> Result<Grading> {
+    let selected: Vec<&Scenario> = suite
+        .scenarios
+        .iter()
+        .filter(|scenario| selection.includes(scenario))
+        .collect();
+    if selected.is_empty() {
+        return Err(Error::Usage(
+            "no scenario matches the selection (see `harness list`)".into(),
+        ));
+    }
+    let selected_tasks: BTreeSet<&str> = selected
+        .iter()
+        .map(|scenario| scenario.task.as_str())
+        .collect();
+    let not_submitted: Vec<String> = selected_tasks
+        .iter()
+        .filter(|task| target.task(task).is_none())
+        .map(|task| task.to_string())
+        .collect();
+    if not_submitted.len() == selected_tasks.len() {
+        let expected: Vec<String> = not_submitted
+            .iter()
+            .flat_map(|task| {
+                let info = &suite.catalogue.tasks[task];
+                info.roles
+                    .keys()
+                    .map(move |role| info.program_name(task, role))
+            })
+            .collect();
+        return Err(Error::Usage(format!(
+            "nothing to grade in {}: no program for {} (expected {} with any extension, or a submission.toml)",
+            target.label,
+            not_submitted.join(", "),
+            expected.join(", ")
+        )));
+    }
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::io("cannot start the async runtime"))?;
+    let started = Instant::now();
+    let runnable: Vec<&Scenario> = selected
+        .into_iter()
+        .filter(|scenario| target.task(&scenario.task).is_some())
+        .collect();
+    let mut outcomes = Vec::with_capacity(runnable.len());
+    for (index, scenario) in runnable.iter().enumerate() {
+        progress(Progress::Starting {
+            index: index + 1,
+            total: runnable.len(),
+            scenario,
+        });
+        let roles = target
+            .task(&scenario.task)
+            .expect("filtered to submitted tasks");
+        let info = &suite.catalogue.tasks[&scenario.task];
+        let missing: Vec<String> = scenario
+            .roles()
+            .into_iter()
+            .filter(|role| !roles.contains_key(*role))
+            .map(|role| info.program_name(&scenario.task, role))
+            .collect();
+        let outcome = if missing.is_empty() {
+            runtime.block_on(run_scenario(scenario, roles, seed))
+        } else {
+            Outcome::skipped(
+                scenario,
+                seed,
+                format!("{} not submitted", missing.join(", ")),
+            )
+        };
+        progress(Progress::Finished(&outcome));
+        outcomes.push(outcome);
+    }
+    Ok(Grading {
+        outcomes,
+        not_submitted,
+        elapsed: started.elapsed(),
+    })
+}

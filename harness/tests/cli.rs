@@ -1,0 +1,194 @@
+//! The command line: exit codes, errors that say what and where, and the two README
+//! commands on small selections.
+
+mod common;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn harness() -> Command {
+    let mut command = Command::cargo_bin("harness").unwrap();
+    command.current_dir(common::kit_root()).env("NO_COLOR", "1");
+    command
+}
+
+#[test]
+fn unknown_argument_is_a_usage_error() {
+    harness()
+        .arg("--bogus")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unexpected argument '--bogus'"));
+}
+
+#[test]
+fn nothing_to_grade_is_a_usage_error() {
+    harness()
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("give --target DIR or --reference"));
+}
+
+#[test]
+fn a_missing_target_folder_is_named() {
+    harness()
+        .args(["--target", "no/such/folder"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "target `no/such/folder` is not a folder",
+        ));
+}
+
+#[test]
+fn an_empty_folder_says_what_it_expected() {
+    let empty = tempfile::tempdir().unwrap();
+    harness()
+        .arg("--target")
+        .arg(empty.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no program for message (expected message-client, message-server",
+        ));
+}
+
+#[test]
+fn unknown_task_and_empty_selection_are_usage_errors() {
+    harness()
+        .args(["--reference", "--task", "mesage"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown task `mesage`"));
+    harness()
+        .args(["--reference", "message/99-*"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no scenario matches"));
+}
+
+#[test]
+fn a_bad_scenario_file_stops_the_harness_with_its_line() {
+    let kit = tempfile::tempdir().unwrap();
+    let scenarios = kit.path().join("scenarios");
+    std::fs::create_dir_all(scenarios.join("message")).unwrap();
+    std::fs::copy(
+        common::kit_root().join("scenarios/tasks.toml"),
+        scenarios.join("tasks.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        scenarios.join("message/01.toml"),
+        "task = \"message\"\nclauses = \"message/1\"\n",
+    )
+    .unwrap();
+    harness()
+        .arg("list")
+        .arg("--scenarios")
+        .arg(&scenarios)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "message/01.toml:2: invalid type: string \"message/1\", expected a sequence",
+        ));
+}
+
+#[test]
+fn a_bad_submission_manifest_is_named_with_its_line() {
+    let submission = tempfile::tempdir().unwrap();
+    std::fs::write(
+        submission.path().join("submission.toml"),
+        "[message]\nserver = \"python3 s.py {port}\"\nsevrer = \"x\"\n",
+    )
+    .unwrap();
+    harness()
+        .arg("--target")
+        .arg(submission.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "submission.toml:3: unknown key `sevrer` for task `message`",
+        ));
+}
+
+#[test]
+fn list_shows_tasks_scenarios_and_clauses() {
+    harness()
+        .arg("list")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "message: Sequential message server and client",
+        ))
+        .stdout(predicate::str::contains("message/10-five-clients-at-once"))
+        .stdout(predicate::str::contains("message/2"))
+        .stdout(predicate::str::contains("web-server: HTTP file server"));
+}
+
+#[test]
+fn a_passing_selection_exits_zero_with_the_closing_line() {
+    harness()
+        .args([
+            "--target",
+            "fixtures/submissions/good",
+            "--seed",
+            "5",
+            "message/01-*",
+            "message/12-*",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("grading").and(predicate::str::contains("with seed 5")))
+        .stdout(predicate::str::ends_with("2 passed, 0 failed\n"));
+}
+
+#[test]
+fn a_failing_scenario_exits_one_and_tells_what_to_fix() {
+    harness()
+        .args([
+            "--target",
+            "fixtures/submissions/sample",
+            "--seed",
+            "5",
+            "message/06-binary",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("FAIL    message/06-binary"))
+        .stdout(predicate::str::contains(
+            "clause       message/9, message/1",
+        ))
+        .stdout(predicate::str::contains("first difference at byte"))
+        .stdout(predicate::str::contains(
+            "replay: harness --target fixtures/submissions/sample --seed 5 'message/06-binary'",
+        ))
+        .stdout(predicate::str::ends_with("0 passed, 1 failed\n"));
+}
+
+#[test]
+fn submission_manifest_maps_other_file_names() {
+    let submission = tempfile::tempdir().unwrap();
+    let good = common::kit_root().join("fixtures/submissions/good");
+    std::fs::copy(
+        good.join("message-server.py"),
+        submission.path().join("srv.py"),
+    )
+    .unwrap();
+    std::fs::copy(
+        good.join("message-client.py"),
+        submission.path().join("cli.py"),
+    )
+    .unwrap();
+    std::fs::write(
+        submission.path().join("submission.toml"),
+        "[message]\nserver = \"python3 srv.py {port}\"\nclient = \"python3 cli.py {host} {port}\"\n",
+    )
+    .unwrap();
+    harness()
+        .arg("--target")
+        .arg(submission.path())
+        .args(["message/01-*", "message/02-*"])
+        .assert()
+        .success()
+        .stdout(predicate::str::ends_with("2 passed, 0 failed\n"));
+}

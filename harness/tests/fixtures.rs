@@ -1,0 +1,180 @@
+//! The pair of facts that makes the harness trustworthy: the reference and the good
+//! submission pass every scenario, and each buggy (or hostile) sample submission fails
+//! exactly the scenarios its `expected.toml` declares.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use harness::engine::Status;
+use harness::grading::{Grading, grade};
+use harness::report::{Style, TerminalReport};
+use harness::scenario::Selection;
+use harness::target::Target;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expected {
+    fails: Vec<String>,
+    #[serde(default)]
+    only: Vec<String>,
+}
+
+fn details(grading: &Grading, ids: &BTreeSet<String>) -> String {
+    let report = TerminalReport {
+        style: Style {
+            color: false,
+            timings: true,
+        },
+        replay_command: "harness".into(),
+    };
+    grading
+        .outcomes
+        .iter()
+        .filter(|outcome| ids.contains(&outcome.id))
+        .map(|outcome| report.failure_details(outcome))
+        .collect()
+}
+
+fn failed_ids(grading: &Grading) -> BTreeSet<String> {
+    grading
+        .outcomes
+        .iter()
+        .filter(|outcome| outcome.status.is_failure())
+        .map(|outcome| outcome.id.clone())
+        .collect()
+}
+
+fn check_fixture(folder: &str) {
+    let suite = common::suite();
+    let dir = common::kit_root().join("fixtures/submissions").join(folder);
+    let expected: Expected =
+        toml::from_str(&std::fs::read_to_string(dir.join("expected.toml")).expect("expected.toml"))
+            .expect("valid expected.toml");
+    let known: BTreeSet<&str> = suite
+        .scenarios
+        .iter()
+        .map(|scenario| scenario.id.as_str())
+        .collect();
+    for id in &expected.fails {
+        assert!(
+            known.contains(id.as_str()),
+            "{folder}/expected.toml names an unknown scenario {id}"
+        );
+    }
+    let target =
+        Target::from_folder(&dir, &suite.catalogue).expect("the fixture is a valid target");
+    let selection = Selection::new(Vec::new(), &expected.only).expect("valid globs");
+    let grading = grade(&suite, &selection, &target, common::SEED, |_| {}).expect("grading runs");
+    assert!(
+        grading
+            .outcomes
+            .iter()
+            .all(|outcome| outcome.status != Status::Skipped),
+        "{folder}: nothing may be skipped"
+    );
+    let failed = failed_ids(&grading);
+    let declared: BTreeSet<String> = expected.fails.into_iter().collect();
+    let unexpected: BTreeSet<String> = failed.difference(&declared).cloned().collect();
+    let missed: BTreeSet<String> = declared.difference(&failed).cloned().collect();
+    assert!(
+        unexpected.is_empty() && missed.is_empty(),
+        "{folder}: failed but not declared: {unexpected:?}; declared but passed: {missed:?}\n{}",
+        details(&grading, &unexpected)
+    );
+}
+
+macro_rules! fixture_tests {
+    ($($test:ident => $folder:literal),* $(,)?) => {
+        $(
+            #[test]
+            fn $test() {
+                check_fixture($folder);
+            }
+        )*
+
+        #[test]
+        fn every_fixture_folder_is_checked() {
+            let tested: BTreeSet<&str> = [$($folder),*].into_iter().collect();
+            let folders: BTreeSet<String> = std::fs::read_dir(common::kit_root().join("fixtures/submissions"))
+                .unwrap()
+                .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            let folders: BTreeSet<&str> = folders.iter().map(String::as_str).collect();
+            assert_eq!(folders, tested, "add a line to fixture_tests! for each fixture folder");
+        }
+    };
+}
+
+fixture_tests! {
+    good_submission_passes_everything => "good",
+    sample_fails_binary_and_stdout_noise => "sample",
+    single_recv_truncates_messages => "single-recv",
+    debug_line_on_stdout_is_caught => "debug-stdout",
+    decoding_and_print_add_newlines_and_break_binary => "decode-print",
+    server_that_exits_after_one_client_is_caught => "exits-after-one",
+    threaded_server_interleaving_clients_is_caught => "threaded-interleave",
+    bind_error_on_stdout_with_exit_zero_is_caught => "bind-error-stdout",
+    server_crashing_on_client_reset_is_caught => "crash-on-reset",
+    accumulating_the_message_grows_memory => "accumulate",
+    client_hiding_connect_errors_is_caught => "client-no-error",
+    never_listening_server_fails_in_bounded_time => "hostile-never-listens",
+    flooding_server_is_stopped_at_the_cap => "hostile-flood",
+    hanging_programs_are_killed_with_their_children => "hostile-hang",
+}
+
+#[test]
+fn reference_passes_every_scenario() {
+    let suite = common::suite();
+    let target = Target::reference(&common::reference_bin_dir(), &suite.catalogue);
+    let grading =
+        grade(&suite, &Selection::default(), &target, common::SEED, |_| {}).expect("grading runs");
+    let failed = failed_ids(&grading);
+    assert!(
+        failed.is_empty(),
+        "the reference fails {failed:?}\n{}",
+        details(&grading, &failed)
+    );
+    assert!(
+        grading
+            .outcomes
+            .iter()
+            .all(|outcome| outcome.status == Status::Pass)
+    );
+    assert_eq!(
+        grading.outcomes.len(),
+        suite.scenarios.len(),
+        "every scenario has a reference program"
+    );
+}
+
+#[test]
+fn hostile_programs_leave_no_process_behind() {
+    let suite = common::suite();
+    let dir = common::kit_root().join("fixtures/submissions/hostile-hang");
+    let target = Target::from_folder(&dir, &suite.catalogue).unwrap();
+    let selection = Selection::new(Vec::new(), &["message/02-client-sends-stdin".into()]).unwrap();
+    let started = Instant::now();
+    let grading = grade(&suite, &selection, &target, common::SEED, |_| {}).unwrap();
+    assert_eq!(grading.outcomes[0].status, Status::Fail);
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "a hanging program fails in bounded time"
+    );
+    // The server forked and both ignore SIGTERM: nothing running from that folder may remain.
+    let marker = dir.display().to_string();
+    let survivors: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| {
+            let pid = entry.ok()?.file_name().to_str()?.parse::<u32>().ok()?;
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let zombie = stat.rsplit(')').next()?.trim_start().starts_with('Z');
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            (cmdline.contains(&marker) && !zombie).then(|| format!("{pid}: {cmdline}"))
+        })
+        .collect();
+    assert!(survivors.is_empty(), "processes left behind: {survivors:?}");
+}

@@ -1,0 +1,154 @@
+//! Bad scenario files are rejected with `file:line: reason`, every one of them.
+
+use std::path::Path;
+
+use harness::scenario::load_suite;
+
+const TASKS: &str = r#"
+[message]
+title = "Sequential message server and client"
+roles = { server = "{port}", client = "{host} {port}" }
+"#;
+
+const HEADER: &str = r#"task = "message"
+clauses = ["message/1"]
+category = "basic"
+points = 1
+requirement = "r"
+"#;
+
+/// Loads a kit whose only scenario is `body`, and returns the error text.
+fn error_of(body: &str) -> String {
+    let kit = tempfile::tempdir().unwrap();
+    let scenarios = kit.path().join("scenarios");
+    std::fs::create_dir_all(scenarios.join("message")).unwrap();
+    std::fs::write(scenarios.join("tasks.toml"), TASKS).unwrap();
+    std::fs::write(scenarios.join("message/bad.toml"), body).unwrap();
+    match load_suite(&scenarios) {
+        Ok(_) => panic!("this scenario must be rejected:\n{body}"),
+        Err(error) => error.to_string().replace(
+            &scenarios.canonicalize().unwrap().display().to_string(),
+            "scenarios",
+        ),
+    }
+}
+
+#[test]
+fn bad_files_are_rejected_with_file_line_and_reason() {
+    let cases: &[(&str, String, &str)] = &[
+        (
+            "a misspelt key",
+            format!("{HEADER}\n[[step]]\nstart = \"server\"\nsendd = 1\n"),
+            "scenarios/message/bad.toml:9: unknown field `sendd`",
+        ),
+        (
+            "a missing field",
+            "task = \"message\"\nclauses = [\"message/1\"]\n".into(),
+            "scenarios/message/bad.toml:1: missing field `category`",
+        ),
+        (
+            "two actions",
+            format!("{HEADER}\n[[step]]\nstart = \"server\"\nwait = \"c1\"\n"),
+            "bad.toml:7: step 1: a step has one action, this one has start and wait",
+        ),
+        (
+            "no action",
+            format!("{HEADER}\n[[step]]\nwithin_ms = 5\n"),
+            "bad.toml:7: step 1: a step needs an action",
+        ),
+        (
+            "an unknown role",
+            format!("{HEADER}\n[[step]]\nstart = \"proxy\"\n"),
+            "bad.toml:7: step 1: this task has no role `proxy` (roles: client, server)",
+        ),
+        (
+            "a name used before it exists",
+            format!("{HEADER}\n[[step]]\nexpect_stdout = \"server\"\nempty = true\n"),
+            "bad.toml:7: step 1: no program named `server`",
+        ),
+        (
+            "a modifier of another action",
+            format!("{HEADER}\n[[step]]\nstart = \"server\"\nsend = {{ text = \"x\" }}\n"),
+            "step 1: `send` does not go with `start`",
+        ),
+        (
+            "a bad regex",
+            format!(
+                "{HEADER}\n[[step]]\nstart = \"server\"\n[[step]]\nexpect_stdout = \"server\"\nmatches = \"(\"\n"
+            ),
+            "bad.toml:9: step 2: `matches` is not a valid regex",
+        ),
+        (
+            "a missing payload file",
+            format!(
+                "{HEADER}\n[[step]]\nstart = \"server\"\n[[step]]\nconnect = \"server\"\nas = \"c1\"\nsend = {{ file = \"nope.txt\" }}\n"
+            ),
+            "step 2: payload file `nope.txt`",
+        ),
+        (
+            "an unknown check",
+            format!("{HEADER}\n[[step]]\ncheck = \"speed\"\n"),
+            "step 1: unknown check `speed` (checks: peak-memory)",
+        ),
+        (
+            "a zero-byte slice",
+            format!(
+                "{HEADER}\n[[step]]\nstart = \"server\"\n[[step]]\nconnect = \"server\"\nas = \"c1\"\nslices = {{ size = 0 }}\n"
+            ),
+            "step 2: slice size must be at least 1 byte",
+        ),
+        (
+            "a task of another folder",
+            HEADER.replace("\"message\"", "\"chat\"") + "\n[[step]]\nstart = \"server\"\n",
+            "bad.toml:1: task `chat` does not match its folder `message`",
+        ),
+        (
+            "a clause that is not an id",
+            HEADER.replace("message/1", "message-one") + "\n[[step]]\nstart = \"server\"\n",
+            "bad.toml:2: clause `message-one` is not a SPEC clause id",
+        ),
+        (
+            "no steps",
+            HEADER.to_string(),
+            "bad.toml:1: a scenario needs at least one [[step]]",
+        ),
+    ];
+    for (what, body, expected) in cases {
+        let error = error_of(body);
+        assert!(
+            error.contains(expected),
+            "{what}: expected `{expected}` in:\n{error}"
+        );
+    }
+}
+
+#[test]
+fn every_bad_file_is_reported_not_just_the_first() {
+    let kit = tempfile::tempdir().unwrap();
+    let scenarios = kit.path().join("scenarios");
+    std::fs::create_dir_all(scenarios.join("message")).unwrap();
+    std::fs::create_dir_all(scenarios.join("mesage")).unwrap();
+    std::fs::write(scenarios.join("tasks.toml"), TASKS).unwrap();
+    std::fs::write(scenarios.join("message/a.toml"), "task = 1\n").unwrap();
+    std::fs::write(scenarios.join("message/b.toml"), "nonsense\n").unwrap();
+    let error = load_suite(&scenarios).unwrap_err().to_string();
+    assert!(error.contains("a.toml:1:"), "{error}");
+    assert!(error.contains("b.toml:1:"), "{error}");
+    assert!(error.contains("folder `mesage` is not a task"), "{error}");
+}
+
+#[test]
+fn the_kits_own_scenarios_load_and_cover_every_message_clause() {
+    let suite = load_suite(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")).unwrap();
+    let cited: std::collections::BTreeSet<&str> = suite
+        .scenarios
+        .iter()
+        .flat_map(|scenario| scenario.clauses.iter().map(String::as_str))
+        .collect();
+    for clause in 1..=9 {
+        assert!(
+            cited.contains(format!("message/{clause}").as_str()),
+            "no scenario checks message/{clause}"
+        );
+    }
+}
