@@ -746,6 +746,19 @@ impl<'a> Run<'a> {
     /// Kills everything and assembles the outcome.
     async fn finish(mut self, failure: Option<StepFailure>, failed_step: usize) -> Outcome {
         // Connections first (so servers see their clients go), then programs.
+        let relayed: Vec<String> = self
+            .relays
+            .iter()
+            .map(|(name, relay)| {
+                format!(
+                    "relay {name} forwarded {} connection(s)",
+                    relay.connections()
+                )
+            })
+            .collect();
+        for line in relayed {
+            self.note(line);
+        }
         self.relays.clear();
         self.peers.clear();
         let mut programs = Vec::new();

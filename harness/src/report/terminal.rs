@@ -169,8 +169,7 @@ impl TerminalReport {
             let _ = writeln!(
                 text,
                 "  program      {}: `{}`: {ending}",
-                program.name,
-                self.command(&program.command_line)
+                program.name, program.command_line
             );
             for (stream, (head, total)) in
                 [("stdout", &program.stdout), ("stderr", &program.stderr)]
@@ -261,10 +260,6 @@ impl TerminalReport {
         } else {
             "+t".into()
         }
-    }
-
-    fn command(&self, command: &str) -> String {
-        command.to_owned()
     }
 }
 

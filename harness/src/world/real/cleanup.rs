@@ -42,14 +42,6 @@ pub fn kill_all() {
     }
 }
 
-/// Number of process groups still registered (for tests).
-pub fn live_count() -> usize {
-    LIVE_GROUPS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .len()
-}
-
 /// Installs the Ctrl-C/SIGTERM handler and the panic hook that kill every child. Called
 /// once by the command-line program (a library user decides for itself).
 pub fn install_hooks() {

@@ -13,7 +13,7 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::FileExt;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -85,7 +85,6 @@ pub struct ExitInfo {
 #[derive(Debug)]
 pub struct Capture {
     file: File,
-    path: PathBuf,
     len: AtomicU64,
     cap: u64,
     flooded: AtomicBool,
@@ -102,7 +101,6 @@ impl Capture {
             .open(&path)?;
         Ok(Capture {
             file,
-            path,
             len: AtomicU64::new(0),
             cap,
             flooded: AtomicBool::new(false),
@@ -133,11 +131,6 @@ impl Capture {
     /// Whether the stream reached its end (the program and its children closed it).
     pub fn closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
-    }
-
-    /// Where the captured bytes are.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Reads captured bytes at `offset`; returns how many.

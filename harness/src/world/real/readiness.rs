@@ -72,17 +72,6 @@ fn process_group_of(pid: i32) -> Option<i32> {
     after_name.split_whitespace().nth(2)?.parse().ok()
 }
 
-/// Whether a process is a zombie (exited, not yet reaped).
-pub fn is_zombie(pid: i32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            stat.rfind(')')
-                .map(|end| stat[end + 1..].trim_start().starts_with('Z'))
-        })
-        .unwrap_or(false)
-}
-
 /// Inodes of the sockets a process holds open.
 fn socket_inodes(pid: i32) -> Vec<u64> {
     let Ok(entries) = fs::read_dir(format!("/proc/{pid}/fd")) else {
