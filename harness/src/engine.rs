@@ -567,13 +567,12 @@ impl<'a> Run<'a> {
     /// Fails if a program printed more than its cap.
     fn check_floods(&self) -> StepResult {
         for (name, program) in &self.programs {
-            for capture in [&program.process.stdout, &program.process.stderr] {
+            let streams = [
+                ("stdout", &program.process.stdout),
+                ("stderr", &program.process.stderr),
+            ];
+            for (stream, capture) in streams {
                 if capture.flooded() {
-                    let stream = if std::ptr::eq(capture, &program.process.stdout) {
-                        "stdout"
-                    } else {
-                        "stderr"
-                    };
                     return Err(StepFailure::fail(
                         format!(
                             "{name} to print at most {} MiB on {stream}",
@@ -667,16 +666,29 @@ impl<'a> Run<'a> {
         Ok(match expectation {
             OutputExpectation::Equals(payload) => {
                 let expected = Concatenation::new(vec![payload.clone()]);
-                compare_exact(capture, &expected, &format!("{where_} to be exactly {}", payload.describe()), true, verified)?
+                compare_exact(
+                    capture,
+                    &expected,
+                    &format!("{where_} to be exactly {}", payload.describe()),
+                    true,
+                    verified,
+                )?
             }
             OutputExpectation::EqualsSent(names) => {
                 let (expected, all_sent) = self.sent_by(names);
-                let description = format!("{where_} to be exactly the {} bytes {} sent", expected.len(), names.join(" then "));
+                let description = format!(
+                    "{where_} to be exactly the {} bytes {} sent",
+                    expected.len(),
+                    names.join(" then ")
+                );
                 compare_exact(capture, &expected, &description, all_sent, verified)?
             }
             OutputExpectation::AnyOrderOfSent(names) => {
                 let (_, all_sent) = self.sent_by(names);
-                let parts: Vec<Payload> = names.iter().map(|name| self.peers[name].sent_payload()).collect();
+                let parts: Vec<Payload> = names
+                    .iter()
+                    .map(|name| self.peers[name].sent_payload())
+                    .collect();
                 let total: u64 = parts.iter().map(Payload::len).sum();
                 let description = format!(
                     "{where_} to be the messages of {} ({} bytes in all), each whole and contiguous, in any order",
@@ -688,7 +700,10 @@ impl<'a> Run<'a> {
                     return Err(StepFailure::fail(description, seen));
                 }
                 if seen_len < total || !all_sent {
-                    Evaluation::Pending { expected: description, seen: format!("{seen_len} of {total} bytes") }
+                    Evaluation::Pending {
+                        expected: description,
+                        seen: format!("{seen_len} of {total} bytes"),
+                    }
                 } else {
                     check_any_order(capture, &parts, names, &description)?;
                     Evaluation::Holds { settle: true }
@@ -713,23 +728,22 @@ impl<'a> Run<'a> {
                     ));
                 }
                 // Nothing yet: keep watching until the program ends or the deadline.
-                if is_final { Evaluation::Holds { settle: false } } else { Evaluation::SoFarSoGood }
+                if is_final {
+                    Evaluation::Holds { settle: false }
+                } else {
+                    Evaluation::SoFarSoGood
+                }
             }
             OutputExpectation::NotEmpty => {
                 if seen_len > 0 {
                     Evaluation::Holds { settle: false }
                 } else {
-                    Evaluation::Pending { expected: format!("something on {where_}"), seen: "nothing".into() }
+                    Evaluation::Pending {
+                        expected: format!("something on {where_}"),
+                        seen: "nothing".into(),
+                    }
                 }
             }
-        })
-        .map(|evaluation| {
-            if is_final
-                && let Evaluation::Holds { .. } = evaluation
-            {
-                return Evaluation::Holds { settle: false };
-            }
-            evaluation
         })
     }
 
@@ -892,7 +906,7 @@ fn mismatch(
     offset: u64,
     seen_len: u64,
 ) -> StepFailure {
-    let window_start = offset.saturating_sub(16) / 16 * 16;
+    let window_start = crate::report::diff::window_start(offset);
     let mut want = vec![0u8; 64];
     let mut got = vec![0u8; 64];
     let want_len = expected.read_at(window_start, &mut want).unwrap_or(0);
@@ -955,7 +969,7 @@ fn check_any_order(
         .iter()
         .map(|index: &usize| names[*index].as_str())
         .collect();
-    let start = offset.saturating_sub(16) / 16 * 16;
+    let start = crate::report::diff::window_start(offset as u64) as usize;
     let window = &output[start..(start + 64).min(output.len())];
     Err(StepFailure {
         status: Status::Fail,

@@ -42,6 +42,18 @@ pub struct RoleProgram {
 }
 
 impl RoleProgram {
+    /// `launcher` followed by the task's canonical arguments (`{host} {port}`), run in a
+    /// fresh temporary directory on a harness-chosen port.
+    fn canonical(launcher: Vec<String>, arguments: &str) -> RoleProgram {
+        let mut template = launcher;
+        template.extend(shell_words::split(arguments).unwrap_or_default());
+        RoleProgram {
+            template,
+            workdir: None,
+            fixed_port: None,
+        }
+    }
+
     /// The command line with placeholders filled in.
     pub fn command_line(&self, values: &BTreeMap<&str, String>) -> Vec<String> {
         self.template
@@ -97,16 +109,10 @@ impl Target {
                     continue;
                 }
                 if let Some(launcher) = find_by_convention(&dir, &info.program_name(task, role))? {
-                    let mut template = launcher;
-                    template.extend(shell_words::split(arguments).unwrap_or_default());
-                    programs.entry(task.clone()).or_default().insert(
-                        role.clone(),
-                        RoleProgram {
-                            template,
-                            workdir: None,
-                            fixed_port: None,
-                        },
-                    );
+                    programs
+                        .entry(task.clone())
+                        .or_default()
+                        .insert(role.clone(), RoleProgram::canonical(launcher, arguments));
                 }
             }
         }
@@ -123,16 +129,11 @@ impl Target {
             for (role, arguments) in &info.roles {
                 let binary = bin_dir.join(info.program_name(task, role));
                 if binary.is_file() {
-                    let mut template = vec![binary.display().to_string()];
-                    template.extend(shell_words::split(arguments).unwrap_or_default());
-                    programs.entry(task.clone()).or_default().insert(
-                        role.clone(),
-                        RoleProgram {
-                            template,
-                            workdir: None,
-                            fixed_port: None,
-                        },
-                    );
+                    let launcher = vec![binary.display().to_string()];
+                    programs
+                        .entry(task.clone())
+                        .or_default()
+                        .insert(role.clone(), RoleProgram::canonical(launcher, arguments));
                 }
             }
         }

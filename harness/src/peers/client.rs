@@ -37,7 +37,6 @@ pub struct ClientPeer {
     /// The plan it follows.
     pub plan: ClientPlan,
     sent: Arc<AtomicU64>,
-    received: Arc<AtomicU64>,
     done: watch::Receiver<Option<Result<(), String>>>,
     writer: Arc<Mutex<Option<OwnedWriteHalf>>>,
     stop_reading: Arc<Notify>,
@@ -66,13 +65,11 @@ impl ClientPeer {
         // A full close or a reset must close the socket, so the reader gives up its half.
         let stop_reading = Arc::new(Notify::new());
         let sent = Arc::new(AtomicU64::new(0));
-        let received = Arc::new(AtomicU64::new(0));
         let (done_sender, done) = watch::channel(None);
 
         // Reader: records whatever the program sends back, until it closes.
         {
-            let (name, transcript, received) =
-                (plan.name.clone(), transcript.clone(), Arc::clone(&received));
+            let (name, transcript) = (plan.name.clone(), transcript.clone());
             let stop_reading = Arc::clone(&stop_reading);
             let mut slicer = plan
                 .read_slices
@@ -92,7 +89,6 @@ impl ClientPeer {
                         }
                         Ok(count) => {
                             transcript.data(&name, Direction::FromProgram, &buffer[..count]);
-                            received.fetch_add(count as u64, Ordering::Release);
                         }
                         Err(error) => {
                             transcript.event(
@@ -126,7 +122,6 @@ impl ClientPeer {
         Ok(ClientPeer {
             plan,
             sent,
-            received,
             done,
             writer,
             stop_reading,
@@ -142,11 +137,6 @@ impl ClientPeer {
     /// Whether the payload is sent and the planned close done (or sending failed).
     pub fn is_finished(&self) -> bool {
         self.done.borrow().is_some()
-    }
-
-    /// Bytes received so far.
-    pub fn received(&self) -> u64 {
-        self.received.load(Ordering::Acquire)
     }
 
     /// The bytes this connection has sent: a prefix of its payload.

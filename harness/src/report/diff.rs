@@ -11,6 +11,11 @@ use std::fmt::Write;
 /// Bytes per row of a dump.
 const ROW: usize = 16;
 
+/// Where a dump window around `offset` starts: one row before it, on a row boundary.
+pub fn window_start(offset: u64) -> u64 {
+    offset.saturating_sub(ROW as u64) / ROW as u64 * ROW as u64
+}
+
 /// The diff of two windows of bytes that both start at `window_start`.
 pub fn byte_window_diff(
     offset: u64,
