@@ -1,19 +1,97 @@
-//! What the task binaries share: how they fail.
+//! What the task programs share: their standard streams, argument errors, and how they fail.
 //!
 //! SPEC conventions: stdout is data, stderr is diagnostics. Errors (cannot bind, cannot
-//! connect) go to stderr with a non-zero exit status; bad arguments are reported by clap
-//! with exit status 2.
+//! connect) go to stderr with a non-zero exit status; bad arguments are reported as clap
+//! reports them, with exit status 2.
+//!
+//! Every program is an `async fn(network, arguments, stdio) -> exit status`. The binary in
+//! `src/bin/` runs it with the real network and the process's own streams ([`run`]); the
+//! harness's simulated world runs the very same function on a simulated host, with
+//! in-memory streams.
 
 use std::fmt::Display;
+use std::future::Future;
 use std::process::ExitCode;
 
-/// Exit status for a failure of the network (cannot bind, cannot connect, I/O error).
-pub const EXIT_NETWORK_ERROR: u8 = 1;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-/// Prints `program: context: error` on stderr and returns the network-error exit code.
-pub fn fail(program: &str, context: impl Display, error: impl Display) -> ExitCode {
-    eprintln!("{program}: {context}: {error}");
-    ExitCode::from(EXIT_NETWORK_ERROR)
+use crate::net::Tokio;
+
+/// Exit status for a failure of the network (cannot bind, cannot connect, I/O error).
+pub const EXIT_NETWORK_ERROR: i32 = 1;
+
+/// Something a program reads from: its stdin.
+pub type Input = Box<dyn AsyncRead + Unpin + Send>;
+/// Something a program writes to: its stdout or stderr.
+pub type Output = Box<dyn AsyncWrite + Unpin + Send>;
+
+/// A program's three standard streams.
+pub struct Stdio {
+    /// What the program reads (file descriptor 0).
+    pub stdin: Input,
+    /// The program's data (file descriptor 1).
+    pub stdout: Output,
+    /// The program's diagnostics (file descriptor 2).
+    pub stderr: Output,
+}
+
+impl Stdio {
+    /// The process's own stdin, stdout and stderr.
+    pub fn process() -> Stdio {
+        Stdio {
+            stdin: Box::new(tokio::io::stdin()),
+            stdout: Box::new(tokio::io::stdout()),
+            stderr: Box::new(tokio::io::stderr()),
+        }
+    }
+}
+
+/// Prints `program: context: error` on `stderr` and returns the network-error exit status.
+pub async fn fail(
+    stderr: &mut Output,
+    program: &str,
+    context: impl Display,
+    error: impl Display,
+) -> i32 {
+    // If even stderr is gone there is nobody left to tell: the exit status still says it.
+    let _ = stderr
+        .write_all(format!("{program}: {context}: {error}\n").as_bytes())
+        .await;
+    let _ = stderr.flush().await;
+    EXIT_NETWORK_ERROR
+}
+
+/// Parses `args` (program name first) with clap. On `--help` or a usage error, prints what
+/// clap prints (help on stdout, errors on stderr) and returns the exit status to end with.
+pub async fn parse_args<A: clap::Parser>(args: Vec<String>, stdio: &mut Stdio) -> Result<A, i32> {
+    match A::try_parse_from(args) {
+        Ok(parsed) => Ok(parsed),
+        Err(error) => {
+            let text = error.render().to_string();
+            let stream = if error.use_stderr() {
+                &mut stdio.stderr
+            } else {
+                &mut stdio.stdout
+            };
+            let _ = stream.write_all(text.as_bytes()).await;
+            let _ = stream.flush().await;
+            Err(error.exit_code())
+        }
+    }
+}
+
+/// Runs a program as a process: real network, real streams, command-line arguments, and
+/// its return value as the exit status.
+pub fn run<F, Fut>(program: F) -> ExitCode
+where
+    F: FnOnce(Tokio, Vec<String>, Stdio) -> Fut,
+    Fut: Future<Output = i32>,
+{
+    let args: Vec<String> = std::env::args_os()
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
+    let status = runtime().block_on(program(Tokio, args, Stdio::process()));
+    ExitCode::from(u8::try_from(status).unwrap_or(u8::MAX))
 }
 
 /// A single-threaded tokio runtime: every lab program here serves one thing at a time or

@@ -7,10 +7,10 @@
 //!
 //! ## Layout
 //!
-//! - [`net`]: the small network abstraction (bind, accept, connect) every task is written
-//!   against, so the same code runs on real sockets (tokio) and in a simulated network.
+//! - [`net`]: the small network abstraction (bind, accept, connect, datagrams, clock) every
+//!   task is written against, so the same code runs on real sockets (tokio) and in a simulated network.
 //! - [`message`]: the sequential message server and client (SPEC `message/1`–`message/9`).
-//! - [`cli`]: what the binaries share: error reporting and exit codes.
+//! - [`cli`]: what the programs share: standard streams, argument errors, exit statuses.
 
 pub mod cli;
 pub mod message;

@@ -2,9 +2,42 @@
 
 use std::io;
 
+use clap::Parser;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::BUFFER_SIZE;
+use crate::cli::{self, Stdio};
+use crate::net::Network;
+
+/// Message client: sends everything read from stdin to the server, then closes.
+#[derive(Parser)]
+#[command(name = "message-client")]
+struct Args {
+    /// Server host name or address (IPv4 or IPv6).
+    host: String,
+    /// Server TCP port.
+    port: u16,
+}
+
+/// `message-client HOST PORT < FILE`: connects, sends stdin, closes, exits 0.
+pub async fn client_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio) -> i32 {
+    let args: Args = match cli::parse_args(args, &mut stdio).await {
+        Ok(args) => args,
+        Err(status) => return status,
+    };
+    let stream = match net.connect_tcp(&args.host, args.port).await {
+        Ok(stream) => stream,
+        // SPEC message/7: no server -> stderr, non-zero exit.
+        Err(error) => {
+            let context = format!("cannot connect to {}:{}", args.host, args.port);
+            return cli::fail(&mut stdio.stderr, "message-client", context, error).await;
+        }
+    };
+    match send_message(stdio.stdin, stream).await {
+        Ok(_) => 0,
+        Err(error) => cli::fail(&mut stdio.stderr, "message-client", "sending failed", error).await,
+    }
+}
 
 /// Sends everything `input` yields on `stream`, then closes the sending side.
 ///

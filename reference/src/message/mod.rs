@@ -28,8 +28,8 @@
 mod client;
 mod server;
 
-pub use client::send_message;
-pub use server::{ClientOutcome, serve, serve_one};
+pub use client::{client_main, send_message};
+pub use server::{ClientOutcome, serve, serve_one, server_main};
 
 #[cfg(test)]
 mod tests {

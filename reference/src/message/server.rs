@@ -3,10 +3,46 @@
 use std::future::Future;
 use std::io;
 
+use clap::Parser;
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::BUFFER_SIZE;
-use crate::net::Listener;
+use crate::cli::{self, Stdio};
+use crate::net::{Listener, Network};
+
+/// Sequential message server: prints on stdout exactly the bytes each client sends.
+#[derive(Parser)]
+#[command(name = "message-server")]
+struct Args {
+    /// TCP port to listen on (0 picks a free one).
+    port: u16,
+}
+
+/// `message-server PORT`: binds, then serves clients one after another, forever.
+pub async fn server_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio) -> i32 {
+    let args: Args = match cli::parse_args(args, &mut stdio).await {
+        Ok(args) => args,
+        Err(status) => return status,
+    };
+    let listener = match net.bind_tcp(args.port).await {
+        Ok(listener) => listener,
+        // SPEC message/6: cannot bind -> stderr, non-zero exit, nothing on stdout.
+        Err(error) => {
+            let context = format!("cannot bind port {}", args.port);
+            return cli::fail(&mut stdio.stderr, "message-server", context, error).await;
+        }
+    };
+    let Stdio {
+        mut stdout,
+        mut stderr,
+        ..
+    } = stdio;
+    let never = std::future::pending::<()>();
+    match serve(listener, &mut stdout, &mut stderr, never).await {
+        Ok(()) => 0,
+        Err(error) => cli::fail(&mut stderr, "message-server", "cannot write stdout", error).await,
+    }
+}
 
 /// How serving one client ended.
 ///
@@ -22,13 +58,20 @@ pub enum ClientOutcome {
 
 /// Serves clients one after another until `shutdown` completes.
 ///
-/// `out` receives every client's bytes (stdout in the binary). An error writing `out` ends
-/// the server: if stdout is gone there is nobody to print for. A failed `accept` (for
-/// example too many open files) is reported and retried: it concerns one client only.
-pub async fn serve<L, W>(listener: L, out: &mut W, shutdown: impl Future) -> io::Result<()>
+/// `out` receives every client's bytes (stdout in the binary), `diagnostics` a line per
+/// client that failed (stderr). An error writing `out` ends the server: if stdout is gone
+/// there is nobody to print for. A failed `accept` (for example too many open files) is
+/// reported and retried: it concerns one client only.
+pub async fn serve<L, W, E>(
+    listener: L,
+    out: &mut W,
+    diagnostics: &mut E,
+    shutdown: impl Future,
+) -> io::Result<()>
 where
     L: Listener,
     W: AsyncWrite + Unpin,
+    E: AsyncWrite + Unpin,
 {
     tokio::pin!(shutdown);
     loop {
@@ -38,7 +81,7 @@ where
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
-                    eprintln!("message-server: accept failed: {error}");
+                    report(diagnostics, format!("accept failed: {error}")).await;
                     continue;
                 }
             },
@@ -46,9 +89,18 @@ where
         };
         if let ClientOutcome::Broken { bytes, error } = serve_one(stream, out).await? {
             // Diagnostics go to stderr: stdout carries only the messages (message/1).
-            eprintln!("message-server: client {peer} failed after {bytes} bytes: {error}");
+            let line = format!("client {peer} failed after {bytes} bytes: {error}");
+            report(diagnostics, line).await;
         }
     }
+}
+
+/// Writes one diagnostic line. A diagnostic that cannot be written is dropped: losing it
+/// must not stop the server.
+async fn report<E: AsyncWrite + Unpin>(diagnostics: &mut E, line: String) {
+    let line = format!("message-server: {line}\n");
+    let _ = diagnostics.write_all(line.as_bytes()).await;
+    let _ = diagnostics.flush().await;
 }
 
 /// Copies one client's message to `out`, from the first byte to the client's close.

@@ -8,13 +8,21 @@
 //! datagrams, one-byte segments, a client started before its server).
 //!
 //! Streams are plain [`AsyncRead`] + [`AsyncWrite`] values: the task code reads and writes
-//! them with the same loops it would use on a blocking socket.
+//! them with the same loops it would use on a blocking socket. Datagram sockets keep each
+//! message whole ([`DatagramSocket`]). Time comes from the network too ([`Network::sleep`],
+//! [`Network::now`]): in the simulated world a second passes without anyone waiting for it.
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
+
+#[cfg(feature = "simulation")]
+mod simulated;
+#[cfg(feature = "simulation")]
+pub use simulated::Turmoil;
 
 /// A byte stream to one peer (a TCP connection).
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
@@ -32,12 +40,34 @@ pub trait Listener: Send + 'static {
     fn local_addr(&self) -> io::Result<SocketAddr>;
 }
 
+/// A UDP socket: every `send` is one datagram, every `recv` returns one whole datagram
+/// (cut to the buffer if the buffer is too small), and nothing is resent when lost.
+pub trait DatagramSocket: Send + Sync + 'static {
+    /// Sends one datagram to `target`; returns its size.
+    fn send_to(
+        &self,
+        datagram: &[u8],
+        target: SocketAddr,
+    ) -> impl Future<Output = io::Result<usize>> + Send;
+
+    /// Waits for one datagram; returns its size (at most the buffer's) and its sender.
+    fn recv_from(
+        &self,
+        buffer: &mut [u8],
+    ) -> impl Future<Output = io::Result<(usize, SocketAddr)>> + Send;
+
+    /// The address actually bound.
+    fn local_addr(&self) -> io::Result<SocketAddr>;
+}
+
 /// Where sockets come from: the real network or a simulated one.
 pub trait Network: Clone + Send + Sync + 'static {
     /// A connected stream.
     type Stream: Stream;
     /// A listening socket handing out [`Network::Stream`]s.
     type Listener: Listener<Stream = Self::Stream>;
+    /// A UDP socket.
+    type Datagram: DatagramSocket;
 
     /// Binds a TCP listening socket on `port` of every local address (`0` picks a free one).
     fn bind_tcp(&self, port: u16) -> impl Future<Output = io::Result<Self::Listener>> + Send;
@@ -48,6 +78,25 @@ pub trait Network: Clone + Send + Sync + 'static {
         host: &str,
         port: u16,
     ) -> impl Future<Output = io::Result<Self::Stream>> + Send;
+
+    /// Binds a UDP socket on `port` of every local address (`0` picks a free one).
+    fn bind_udp(&self, port: u16) -> impl Future<Output = io::Result<Self::Datagram>> + Send;
+
+    /// Resolves `host:port` to the first address it names.
+    fn resolve(&self, host: &str, port: u16)
+    -> impl Future<Output = io::Result<SocketAddr>> + Send;
+
+    /// Waits `duration`. Both worlds drive tokio's clock, so this is `tokio::time::sleep`;
+    /// it lives here so that task code says which clock it depends on.
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(duration)
+    }
+
+    /// The current instant on the same clock as [`Network::sleep`] (simulated time in the
+    /// simulated world).
+    fn now(&self) -> tokio::time::Instant {
+        tokio::time::Instant::now()
+    }
 }
 
 /// The real network: tokio's sockets over the operating system.
@@ -66,9 +115,31 @@ impl Listener for tokio::net::TcpListener {
     }
 }
 
+impl DatagramSocket for tokio::net::UdpSocket {
+    fn send_to(
+        &self,
+        datagram: &[u8],
+        target: SocketAddr,
+    ) -> impl Future<Output = io::Result<usize>> + Send {
+        tokio::net::UdpSocket::send_to(self, datagram, target)
+    }
+
+    fn recv_from(
+        &self,
+        buffer: &mut [u8],
+    ) -> impl Future<Output = io::Result<(usize, SocketAddr)>> + Send {
+        tokio::net::UdpSocket::recv_from(self, buffer)
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        tokio::net::UdpSocket::local_addr(self)
+    }
+}
+
 impl Network for Tokio {
     type Stream = tokio::net::TcpStream;
     type Listener = tokio::net::TcpListener;
+    type Datagram = tokio::net::UdpSocket;
 
     async fn bind_tcp(&self, port: u16) -> io::Result<Self::Listener> {
         // 0.0.0.0: every IPv4 address of the machine, as the handouts' `bind(('', port))`.
@@ -80,5 +151,18 @@ impl Network for Tokio {
     async fn connect_tcp(&self, host: &str, port: u16) -> io::Result<Self::Stream> {
         // Resolves `host` (a name or an address of either family) and tries each address.
         tokio::net::TcpStream::connect((host, port)).await
+    }
+
+    async fn bind_udp(&self, port: u16) -> io::Result<Self::Datagram> {
+        tokio::net::UdpSocket::bind(("0.0.0.0", port)).await
+    }
+
+    async fn resolve(&self, host: &str, port: u16) -> io::Result<SocketAddr> {
+        tokio::net::lookup_host((host, port))
+            .await?
+            .next()
+            .ok_or_else(|| {
+                io::Error::new(io::ErrorKind::NotFound, format!("{host} has no address"))
+            })
     }
 }
