@@ -8,11 +8,13 @@ use std::process::{Command, Stdio};
 use clap::{Args, Parser, Subcommand};
 
 use crate::engine::{Outcome, Status};
-use crate::grading::{self, Progress};
+use crate::faults::{Range, SlicePlan};
+use crate::grading::{self, Mode, Progress};
 use crate::report::{Style, TerminalReport};
 use crate::scenario::{Selection, Suite, load_suite};
 use crate::target::Target;
 use crate::world::real::cleanup;
+use crate::world::sim::SimOptions;
 use crate::{EXIT_FAIL, EXIT_HARNESS_ERROR, EXIT_PASS, Error, Result};
 
 /// Plays the lab scenarios against a submission (or the reference) over real sockets.
@@ -48,6 +50,15 @@ struct GradeArgs {
     /// Grade the reference implementation (built on demand).
     #[arg(long, conflicts_with = "target")]
     reference: bool,
+    /// Run the reference in the simulated network (turmoil) instead of as processes:
+    /// deterministic for a seed, with short reads and writes forced inside it.
+    #[arg(long, conflicts_with_all = ["target", "reference"])]
+    simulate: bool,
+    /// With --simulate: the most bytes each read or write of the reference moves, drawn
+    /// per call from the seed: `1` (every call moves one byte), `1-1500` (the default),
+    /// or `off` (whole writes, as the simulated network delivers them).
+    #[arg(long, value_name = "SIZE", requires = "simulate", value_parser = parse_short_io)]
+    short_io: Option<ShortIo>,
     /// Only these tasks (repeatable).
     #[arg(long = "task", value_name = "TASK")]
     tasks: Vec<String>,
@@ -169,7 +180,18 @@ fn list(scenarios: Option<&Path>, tasks: &[String]) -> Result<i32> {
 fn grade(args: &GradeArgs) -> Result<i32> {
     let suite = load(args.scenarios.as_deref(), &args.tasks)?;
     let selection = Selection::new(args.tasks.clone(), &args.patterns)?;
+    let mut mode = Mode::Real;
     let (target, replay_command) = match (&args.target, args.reference) {
+        (None, false) if args.simulate => {
+            let mut options = SimOptions::default();
+            let mut replay = String::from("harness --simulate");
+            if let Some(ShortIo { plan, text }) = &args.short_io {
+                options.short_io = *plan;
+                replay.push_str(&format!(" --short-io {text}"));
+            }
+            mode = Mode::Simulated(options);
+            (Target::simulated(&suite.catalogue), replay)
+        }
         (Some(dir), _) => (
             Target::from_folder(dir, &suite.catalogue)?,
             format!(
@@ -183,7 +205,7 @@ fn grade(args: &GradeArgs) -> Result<i32> {
         ),
         (None, false) => {
             return Err(Error::Usage(
-                "nothing to grade: give --target DIR or --reference".into(),
+                "nothing to grade: give --target DIR, --reference or --simulate".into(),
             ));
         }
     };
@@ -191,30 +213,38 @@ fn grade(args: &GradeArgs) -> Result<i32> {
     let report = TerminalReport {
         style: Style::detect(),
         replay_command,
+        simulated: matches!(mode, Mode::Simulated(_)),
     };
     let show_progress = std::io::stderr().is_terminal();
-    let grading = grading::grade(&suite, &selection, &target, seed, |event| match event {
-        Progress::Starting {
-            index,
-            total,
-            scenario,
-        } => {
-            // The header waits for the first scenario, so an error comes without it.
-            if index == 1 {
-                println!("grading {} with seed {seed}", target.label);
+    let grading = grading::grade(
+        &suite,
+        &selection,
+        &target,
+        seed,
+        &mode,
+        |event| match event {
+            Progress::Starting {
+                index,
+                total,
+                scenario,
+            } => {
+                // The header waits for the first scenario, so an error comes without it.
+                if index == 1 {
+                    println!("grading {} with seed {seed}", target.label);
+                }
+                if show_progress {
+                    eprint!("\r\x1b[K[{index}/{total}] {} …", scenario.id);
+                    let _ = std::io::stderr().flush();
+                }
             }
-            if show_progress {
-                eprint!("\r\x1b[K[{index}/{total}] {} …", scenario.id);
-                let _ = std::io::stderr().flush();
+            Progress::Finished(outcome) => {
+                if show_progress {
+                    eprint!("\r\x1b[K");
+                }
+                println!("{}", report.scenario_line(outcome));
             }
-        }
-        Progress::Finished(outcome) => {
-            if show_progress {
-                eprint!("\r\x1b[K");
-            }
-            println!("{}", report.scenario_line(outcome));
-        }
-    })?;
+        },
+    )?;
     let outcomes = &grading.outcomes;
     let failures: Vec<&Outcome> = outcomes
         .iter()
@@ -236,6 +266,39 @@ fn grade(args: &GradeArgs) -> Result<i32> {
         EXIT_PASS
     } else {
         EXIT_FAIL
+    })
+}
+
+/// A `--short-io` value: the plan, and the text that replays it.
+#[derive(Debug, Clone)]
+struct ShortIo {
+    plan: Option<SlicePlan>,
+    text: String,
+}
+
+fn parse_short_io(text: &str) -> std::result::Result<ShortIo, String> {
+    let number = |word: &str| {
+        word.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("`{word}` is not a number of bytes"))
+    };
+    let plan = if text == "off" {
+        None
+    } else {
+        let size = match text.split_once('-') {
+            Some((low, high)) => Range::Between([number(low)?, number(high)?]),
+            None => Range::Exactly(number(text)?),
+        };
+        let plan = SlicePlan {
+            size,
+            gap_ms: Range::Exactly(0),
+        };
+        plan.validate()?;
+        Some(plan)
+    };
+    Ok(ShortIo {
+        plan,
+        text: text.to_owned(),
     })
 }
 

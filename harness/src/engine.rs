@@ -5,7 +5,11 @@
 //! killed and every connection closed when the run is dropped.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock, not std's: in the simulated world it is the simulation's clock, so
+// deadlines and timings are simulated too (and replay identically).
+use tokio::time::Instant;
 
 use crate::payload::{Concatenation, Payload};
 use crate::peers::{ClientPeer, ClientPlan, Relay, Transcript, TranscriptEntry};
@@ -15,9 +19,9 @@ use crate::scenario::{
     Scenario,
 };
 use crate::target::RoleProgram;
-use crate::world::real::ports;
-use crate::world::real::process::{Capture, ChildProcess, ExitInfo, ExitKind, ProcessSpec};
-use crate::world::real::readiness;
+use crate::world::capture::Capture;
+use crate::world::real::process::{ExitInfo, ExitKind, ProcessSpec};
+use crate::world::{ProgramHandle, World};
 
 /// How often waiting steps look again.
 const POLL: Duration = Duration::from_millis(10);
@@ -156,6 +160,22 @@ impl Outcome {
             seed,
         }
     }
+
+    /// A scenario the harness could not run (its own trouble, not the program's).
+    pub fn harness_error(scenario: &Scenario, seed: u64, message: String) -> Outcome {
+        let mut outcome = Outcome::skipped(scenario, seed, String::new());
+        outcome.skip_reason = None;
+        outcome.status = Status::Error;
+        outcome.failure = Some(Failure {
+            step: 0,
+            line: 0,
+            action: String::new(),
+            expected: "the harness to run this scenario".into(),
+            seen: message,
+            diff: None,
+        });
+        outcome
+    }
 }
 
 /// Why a step did not hold.
@@ -183,13 +203,14 @@ type StepResult<T = ()> = Result<T, StepFailure>;
 /// A started program of the scenario.
 struct Program {
     port: Option<u16>,
-    process: ChildProcess,
+    handle: ProgramHandle,
 }
 
 /// The state of one scenario run. Dropping it kills every program and closes every
 /// connection.
 pub(crate) struct Run<'a> {
     scenario: &'a Scenario,
+    world: &'a World,
     roles: &'a BTreeMap<String, RoleProgram>,
     seed: u64,
     started: Instant,
@@ -202,15 +223,17 @@ pub(crate) struct Run<'a> {
     held_ports: Vec<std::net::TcpListener>,
 }
 
-/// Runs `scenario` with the programs of one task.
+/// Runs `scenario` with the programs of one task, in `world`.
 pub async fn run_scenario(
     scenario: &Scenario,
     roles: &BTreeMap<String, RoleProgram>,
     seed: u64,
+    world: &World,
 ) -> Outcome {
     let started = Instant::now();
     let mut run = Run {
         scenario,
+        world,
         roles,
         seed,
         started,
@@ -278,7 +301,7 @@ impl<'a> Run<'a> {
                 then,
                 read_slices,
             } => {
-                let port = self.endpoint_port(endpoint)?;
+                let (host, port) = self.endpoint_address(endpoint)?;
                 let plan = ClientPlan {
                     name: name.clone(),
                     send: send.clone(),
@@ -286,13 +309,15 @@ impl<'a> Run<'a> {
                     then: *then,
                     read_slices: *read_slices,
                 };
-                match ClientPeer::connect(port, plan, self.seed, self.transcript.clone()).await {
+                let net = self.world.peer_net();
+                let transcript = self.transcript.clone();
+                match ClientPeer::connect(&net, &host, port, plan, self.seed, transcript).await {
                     Ok(peer) => {
                         self.peers.insert(name.clone(), peer);
                         Ok(())
                     }
                     Err(error) => Err(StepFailure::fail(
-                        format!("{endpoint} to accept a connection on port {port}"),
+                        format!("{endpoint} to accept a connection on {host} port {port}"),
                         format!("connecting failed: {error}{}", self.exit_note(endpoint)),
                     )),
                 }
@@ -302,15 +327,16 @@ impl<'a> Run<'a> {
                 name,
                 slices,
             } => {
-                let upstream = self.endpoint_port(endpoint)?;
-                let relay =
-                    Relay::start(name, upstream, *slices, self.seed, self.transcript.clone())
-                        .await
-                        .map_err(|error| {
-                            harness_trouble(format!("cannot start relay {name}: {error}"))
-                        })?;
+                let (host, port) = self.endpoint_address(endpoint)?;
+                let net = self.world.peer_net();
+                let transcript = self.transcript.clone();
+                let relay = Relay::start(&net, name, (&host, port), *slices, self.seed, transcript)
+                    .await
+                    .map_err(|error| {
+                        harness_trouble(format!("cannot start relay {name}: {error}"))
+                    })?;
                 self.note(format!(
-                    "relay {name} listens on port {} and forwards to port {upstream}",
+                    "relay {name} listens on port {} and forwards to {host} port {port}",
                     relay.port
                 ));
                 self.relays.insert(name.clone(), relay);
@@ -359,38 +385,29 @@ impl<'a> Run<'a> {
             diff: None,
         })?;
         let mut values: BTreeMap<&str, String> = BTreeMap::new();
-        values.insert("host", "127.0.0.1".into());
+        let mut occupied_port = None;
         let port = match to {
             Some(endpoint) => {
-                let port = match endpoint {
-                    Endpoint::Named(target) => self.endpoint_port(target)?,
-                    Endpoint::Unused => ports::fresh_port()
-                        .map_err(|error| harness_trouble(format!("no free port: {error}")))?,
+                let (host, port) = match endpoint {
+                    Endpoint::Named(target) => self.endpoint_address(target)?,
+                    // Its own machine, on a port nobody listens on.
+                    Endpoint::Unused => (self.world.host_of(name), self.fresh_port()?),
                 };
+                values.insert("host", host);
                 values.insert("port", port.to_string());
                 None
             }
             None => {
                 let port = match (port_choice, program.fixed_port) {
                     (PortChoice::Busy, fixed) => {
-                        let (port, held) = match fixed {
-                            Some(port) => std::net::TcpListener::bind(("0.0.0.0", port))
-                                .map(|held| (port, held)),
-                            None => ports::busy_port(),
-                        }
-                        .map_err(|error| {
-                            harness_trouble(format!("cannot occupy a port: {error}"))
-                        })?;
-                        self.held_ports.push(held);
-                        self.note(format!(
-                            "the harness holds port {port} (a listening socket)"
-                        ));
+                        let port = self.occupy_port(name, fixed)?;
+                        occupied_port = Some(port);
                         port
                     }
                     (PortChoice::Fresh, Some(fixed)) => fixed,
-                    (PortChoice::Fresh, None) => ports::fresh_port()
-                        .map_err(|error| harness_trouble(format!("no free port: {error}")))?,
+                    (PortChoice::Fresh, None) => self.fresh_port()?,
                 };
+                values.insert("host", self.world.host_of(name));
                 values.insert("port", port.to_string());
                 Some(port)
             }
@@ -400,8 +417,9 @@ impl<'a> Run<'a> {
             workdir: program.workdir.clone(),
             stdin: stdin.clone(),
             output_cap,
+            occupied_port,
         };
-        let process = ChildProcess::spawn(&spec).map_err(|error| StepFailure {
+        let handle = self.world.start(name, &spec).map_err(|error| StepFailure {
             status: Status::Error,
             expected: format!("`{}` to start", shell_words::join(&spec.argv)),
             seen: format!("it could not be started: {error}"),
@@ -411,23 +429,51 @@ impl<'a> Run<'a> {
             .map(|payload| format!(", stdin: {}", payload.describe()))
             .unwrap_or_default();
         self.note(format!(
-            "{name}: `{}` (pid {}{stdin_note})",
-            process.command_line, process.pid
+            "{name}: `{}` ({}{stdin_note})",
+            handle.command_line(),
+            handle.whereabouts()
         ));
         self.programs
-            .insert(name.to_owned(), Program { port, process });
+            .insert(name.to_owned(), Program { port, handle });
         self.order.push(name.to_owned());
         Ok(())
     }
 
-    /// The port a name stands for: a program's `{port}` or a relay's.
-    fn endpoint_port(&self, name: &str) -> StepResult<u16> {
+    fn fresh_port(&self) -> StepResult<u16> {
+        self.world
+            .fresh_port()
+            .map_err(|error| harness_trouble(format!("no free port: {error}")))
+    }
+
+    /// A port another socket already listens on, for program `name` to fail to bind.
+    fn occupy_port(&mut self, name: &str, fixed: Option<u16>) -> StepResult<u16> {
+        if let World::Simulated(_) = self.world {
+            // The occupant must be on the program's own host: the host binds it first.
+            let port = fixed.map_or_else(|| self.fresh_port(), Ok)?;
+            self.note(format!("another socket on {name}'s host holds port {port}"));
+            return Ok(port);
+        }
+        let (port, held) = match fixed {
+            Some(port) => std::net::TcpListener::bind(("0.0.0.0", port)).map(|held| (port, held)),
+            None => crate::world::real::ports::busy_port(),
+        }
+        .map_err(|error| harness_trouble(format!("cannot occupy a port: {error}")))?;
+        self.held_ports.push(held);
+        self.note(format!(
+            "the harness holds port {port} (a listening socket)"
+        ));
+        Ok(port)
+    }
+
+    /// The host and port a name stands for: a program's `{port}` or a relay's.
+    fn endpoint_address(&self, name: &str) -> StepResult<(String, u16)> {
         if let Some(relay) = self.relays.get(name) {
-            return Ok(relay.port);
+            return Ok((self.world.peer_net().own_host().to_owned(), relay.port));
         }
         self.programs
             .get(name)
             .and_then(|program| program.port)
+            .map(|port| (self.world.host_of(name), port))
             .ok_or_else(|| {
                 harness_trouble(format!(
                     "`{name}` has no port: it was started pointed at another program"
@@ -440,7 +486,7 @@ impl<'a> Run<'a> {
         match self
             .programs
             .get(name)
-            .and_then(|program| program.process.exit_info())
+            .and_then(|program| program.handle.exit_info())
         {
             Some(info) => format!(
                 " ({name} had already ended: {} after {:.3}s)",
@@ -459,12 +505,12 @@ impl<'a> Run<'a> {
             .ok_or_else(|| harness_trouble(format!("`{name}` has no port to listen on")))?;
         let deadline = Instant::now() + within;
         loop {
-            if readiness::group_listens_on(program.process.pid, port) {
+            if program.handle.listens_on(port) {
                 self.note(format!("{name} listens on port {port}"));
                 return Ok(());
             }
-            if let Some(info) = program.process.exit_info() {
-                let stderr = excerpt(&program.process.stderr.head(400));
+            if let Some(info) = program.handle.exit_info() {
+                let stderr = excerpt(&program.handle.stderr().head(400));
                 return Err(StepFailure::fail(
                     format!("{name} to listen on port {port}"),
                     format!(
@@ -515,7 +561,7 @@ impl<'a> Run<'a> {
         expected: ExitExpectation,
         within: Duration,
     ) -> StepResult<ExitInfo> {
-        let process = &self.programs[name].process;
+        let process = &self.programs[name].handle;
         let wanted = match expected {
             ExitExpectation::Code(code) => format!("{name} to exit with status {code}"),
             ExitExpectation::Success => format!("{name} to exit with status 0"),
@@ -535,7 +581,7 @@ impl<'a> Run<'a> {
             (ExitExpectation::Failure, ExitKind::Signal(_)) => true,
             (_, ExitKind::Signal(_)) => false,
         };
-        let stderr = excerpt(&process.stderr.head(400));
+        let stderr = excerpt(&process.stderr().head(400));
         self.note(format!(
             "{name} ended: {} after {:.3}s",
             info.kind,
@@ -553,9 +599,12 @@ impl<'a> Run<'a> {
 
     /// Stops a program (SIGTERM, then SIGKILL) and returns how it ended.
     pub(crate) async fn stop(&mut self, name: &str) -> StepResult<ExitInfo> {
-        let process = &self.programs[name].process;
+        let process = &self.programs[name].handle;
         let info = process.terminate(STOP_GRACE).await.ok_or_else(|| {
-            harness_trouble(format!("{name} (pid {}) could not be reaped", process.pid))
+            harness_trouble(format!(
+                "{name} ({}) could not be reaped",
+                process.whereabouts()
+            ))
         })?;
         self.note(format!(
             "{name} stopped: {}, peak memory {} KiB",
@@ -568,8 +617,8 @@ impl<'a> Run<'a> {
     fn check_floods(&self) -> StepResult {
         for (name, program) in &self.programs {
             let streams = [
-                ("stdout", &program.process.stdout),
-                ("stderr", &program.process.stderr),
+                ("stdout", program.handle.stdout()),
+                ("stderr", program.handle.stderr()),
             ];
             for (stream, capture) in streams {
                 if capture.flooded() {
@@ -603,11 +652,11 @@ impl<'a> Run<'a> {
         loop {
             let program = &self.programs[name];
             let capture = match stream {
-                OutputStream::Stdout => &program.process.stdout,
-                OutputStream::Stderr => &program.process.stderr,
+                OutputStream::Stdout => program.handle.stdout(),
+                OutputStream::Stderr => program.handle.stderr(),
             };
             // Final: the program has ended and its output is fully read.
-            let is_final = program.process.exit_info().is_some() && capture.closed();
+            let is_final = program.handle.exit_info().is_some() && capture.closed();
             let verdict =
                 self.evaluate(name, stream, capture, expectation, is_final, &mut verified)?;
             match verdict {
@@ -636,7 +685,7 @@ impl<'a> Run<'a> {
                             format!(
                                 "{name} ended: {}",
                                 program
-                                    .process
+                                    .handle
                                     .exit_info()
                                     .map(|i| i.kind.to_string())
                                     .unwrap_or_default()
@@ -781,19 +830,19 @@ impl<'a> Run<'a> {
                 .programs
                 .remove(&name)
                 .expect("every started program is recorded");
-            let exit = program.process.exit_info();
-            program.process.kill();
+            let exit = program.handle.exit_info();
+            program.handle.kill();
             let stdout = (
-                program.process.stdout.head(SHOWN_OUTPUT),
-                program.process.stdout.len(),
+                program.handle.stdout().head(SHOWN_OUTPUT),
+                program.handle.stdout().len(),
             );
             let stderr = (
-                program.process.stderr.head(SHOWN_OUTPUT),
-                program.process.stderr.len(),
+                program.handle.stderr().head(SHOWN_OUTPUT),
+                program.handle.stderr().len(),
             );
             programs.push(ProgramReport {
                 name,
-                command_line: program.process.command_line.clone(),
+                command_line: program.handle.command_line().to_owned(),
                 stdout,
                 stderr,
                 exit,

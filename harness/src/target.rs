@@ -144,6 +144,30 @@ impl Target {
     }
 }
 
+impl Target {
+    /// The reference programs that run in the simulated world. Their command line starts
+    /// with the bare program name (`message-server {port}`): the simulated host looks the
+    /// name up instead of executing a file.
+    pub fn simulated(catalogue: &Catalogue) -> Target {
+        let mut programs: BTreeMap<String, BTreeMap<String, RoleProgram>> = BTreeMap::new();
+        for (task, info) in &catalogue.tasks {
+            for (role, arguments) in &info.roles {
+                let name = info.program_name(task, role);
+                if crate::world::sim::programs::SIMULATED_PROGRAMS.contains(&name.as_str()) {
+                    programs
+                        .entry(task.clone())
+                        .or_default()
+                        .insert(role.clone(), RoleProgram::canonical(vec![name], arguments));
+                }
+            }
+        }
+        Target {
+            label: "reference (simulated)".into(),
+            programs,
+        }
+    }
+}
+
 /// The launcher of `<dir>/<name>[.ext]`: the file itself, or an interpreter and the file.
 fn find_by_convention(dir: &Path, name: &str) -> Result<Option<Vec<String>>> {
     let entries =

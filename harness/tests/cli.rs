@@ -23,10 +23,9 @@ fn unknown_argument_is_a_usage_error() {
 
 #[test]
 fn nothing_to_grade_is_a_usage_error() {
-    harness()
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("give --target DIR or --reference"));
+    harness().assert().code(2).stderr(predicate::str::contains(
+        "give --target DIR, --reference or --simulate",
+    ));
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use harness::engine::Status;
-use harness::grading::{Grading, grade};
+use harness::grading::{Grading, Mode, grade};
 use harness::report::{Style, TerminalReport};
 use harness::scenario::Selection;
 use harness::target::Target;
@@ -29,6 +29,7 @@ fn details(grading: &Grading, ids: &BTreeSet<String>) -> String {
             timings: true,
         },
         replay_command: "harness".into(),
+        simulated: false,
     };
     grading
         .outcomes
@@ -67,7 +68,15 @@ fn check_fixture(folder: &str) {
     let target =
         Target::from_folder(&dir, &suite.catalogue).expect("the fixture is a valid target");
     let selection = Selection::new(Vec::new(), &expected.only).expect("valid globs");
-    let grading = grade(&suite, &selection, &target, common::SEED, |_| {}).expect("grading runs");
+    let grading = grade(
+        &suite,
+        &selection,
+        &target,
+        common::SEED,
+        &Mode::Real,
+        |_| {},
+    )
+    .expect("grading runs");
     assert!(
         grading
             .outcomes
@@ -129,8 +138,15 @@ fixture_tests! {
 fn reference_passes_every_scenario() {
     let suite = common::suite();
     let target = Target::reference(&common::reference_bin_dir(), &suite.catalogue);
-    let grading =
-        grade(&suite, &Selection::default(), &target, common::SEED, |_| {}).expect("grading runs");
+    let grading = grade(
+        &suite,
+        &Selection::default(),
+        &target,
+        common::SEED,
+        &Mode::Real,
+        |_| {},
+    )
+    .expect("grading runs");
     let failed = failed_ids(&grading);
     assert!(
         failed.is_empty(),
@@ -157,7 +173,15 @@ fn hostile_programs_leave_no_process_behind() {
     let target = Target::from_folder(&dir, &suite.catalogue).unwrap();
     let selection = Selection::new(Vec::new(), &["message/02-client-sends-stdin".into()]).unwrap();
     let started = Instant::now();
-    let grading = grade(&suite, &selection, &target, common::SEED, |_| {}).unwrap();
+    let grading = grade(
+        &suite,
+        &selection,
+        &target,
+        common::SEED,
+        &Mode::Real,
+        |_| {},
+    )
+    .unwrap();
     assert_eq!(grading.outcomes[0].status, Status::Fail);
     assert!(
         started.elapsed() < Duration::from_secs(60),

@@ -15,6 +15,7 @@ fn report() -> TerminalReport {
             timings: false,
         },
         replay_command: "harness --target sub".into(),
+        simulated: false,
     }
 }
 

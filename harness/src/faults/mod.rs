@@ -5,7 +5,14 @@
 //! with `TCP_NODELAY` and a gap between slices (without the gap the kernel coalesces the
 //! slices again), and read in small pieces to fill the other side's buffers. Every choice
 //! comes from a seeded generator, so a failure replays with `--seed N`.
+//!
+//! In the simulated world the reference's own streams are wrapped in [`ShortIo`], which
+//! makes its reads and writes short (and its reads gather several writes), since turmoil
+//! never does either by itself.
 
+mod short_io;
 mod slice_plan;
 
-pub use slice_plan::{Range, SlicePlan, Slicer};
+pub use short_io::ShortIo;
+
+pub use slice_plan::{Range, SlicePlan, Slicer, fnv1a};

@@ -7,14 +7,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{Mutex, Notify, watch};
 
 use super::transcript::{Direction, Transcript};
 use crate::faults::SlicePlan;
 use crate::payload::Payload;
 use crate::scenario::CloseHow;
+use crate::world::sockets::{PeerConnection, PeerNet, PeerWriter};
 
 /// What one client connection does.
 #[derive(Debug, Clone)]
@@ -38,29 +37,27 @@ pub struct ClientPeer {
     pub plan: ClientPlan,
     sent: Arc<AtomicU64>,
     done: watch::Receiver<Option<Result<(), String>>>,
-    writer: Arc<Mutex<Option<OwnedWriteHalf>>>,
+    writer: Arc<Mutex<Option<PeerWriter>>>,
     stop_reading: Arc<Notify>,
     transcript: Transcript,
 }
 
 impl ClientPeer {
-    /// Connects to `127.0.0.1:port` and starts sending in the background.
+    /// Connects to `host:port` and starts sending in the background.
     ///
     /// Fails only if the connection cannot be made; a failure while sending is reported
     /// by [`ClientPeer::wait_sent`].
     pub async fn connect(
+        net: &PeerNet,
+        host: &str,
         port: u16,
         plan: ClientPlan,
         seed: u64,
         transcript: Transcript,
     ) -> io::Result<ClientPeer> {
-        let stream = TcpStream::connect(("127.0.0.1", port)).await?;
-        if plan.slices.is_sliced() {
-            // Without TCP_NODELAY, Nagle's algorithm would merge our small slices again.
-            stream.set_nodelay(true)?;
-        }
+        let PeerConnection { mut reader, writer } =
+            net.connect(host, port, plan.slices.is_sliced()).await?;
         transcript.event(&plan.name, Direction::ToProgram, "connected");
-        let (mut reader, writer) = stream.into_split();
         let writer = Arc::new(Mutex::new(Some(writer)));
         // A full close or a reset must close the socket, so the reader gives up its half.
         let stop_reading = Arc::new(Notify::new());
@@ -181,7 +178,7 @@ async fn send_payload(
     seed: u64,
     transcript: &Transcript,
     sent: &AtomicU64,
-    writer: &Mutex<Option<OwnedWriteHalf>>,
+    writer: &Mutex<Option<PeerWriter>>,
     stop_reading: &Notify,
 ) -> io::Result<()> {
     let mut slicer = plan.slices.slicer(seed, &plan.name);
@@ -233,7 +230,7 @@ fn read_up_to(source: &mut dyn Read, buffer: &mut [u8]) -> io::Result<usize> {
 async fn close_writer(
     name: &str,
     how: CloseHow,
-    writer: &Mutex<Option<OwnedWriteHalf>>,
+    writer: &Mutex<Option<PeerWriter>>,
     stop_reading: &Notify,
     transcript: &Transcript,
 ) -> io::Result<()> {
@@ -250,16 +247,10 @@ async fn close_writer(
         }
         CloseHow::Full | CloseHow::Reset => {
             if let Some(stream) = guard.take() {
-                if how == CloseHow::Reset {
-                    // SO_LINGER with a zero timeout makes close() send RST instead of FIN.
-                    stream.as_ref().set_zero_linger()?;
-                }
                 // The socket closes when both halves are gone: ours here, the reader's
-                // when it sees the notification. For a reset, `forget` keeps tokio from
-                // sending a FIN when the write half goes (the program would see a normal
-                // end of message before the RST).
+                // when it sees the notification.
                 if how == CloseHow::Reset {
-                    stream.forget();
+                    stream.reset()?;
                 } else {
                     drop(stream);
                 }

@@ -10,12 +10,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::transcript::{Direction, Transcript};
 use crate::faults::SlicePlan;
+use crate::world::sockets::{PeerConnection, PeerNet, PeerReader, PeerWriter};
 
 /// A running relay; dropping it stops accepting and cuts every connection.
 #[derive(Debug)]
@@ -27,30 +26,34 @@ pub struct Relay {
 }
 
 impl Relay {
-    /// Listens on a fresh loopback port and forwards to `127.0.0.1:upstream_port`.
+    /// Listens on a fresh port of the harness's host and forwards to `upstream`.
     pub async fn start(
+        net: &PeerNet,
         name: &str,
-        upstream_port: u16,
+        upstream: (&str, u16),
         slices: SlicePlan,
         seed: u64,
         transcript: Transcript,
     ) -> std::io::Result<Relay> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let port = listener.local_addr()?.port();
+        let listener = net.listen().await?;
+        let port = listener.port()?;
+        let upstream = (upstream.0.to_owned(), upstream.1);
+        let net = net.clone();
         let connections = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&connections);
         let name = name.to_owned();
         let task = tokio::spawn(async move {
             // Dropping the set (when the relay is dropped) aborts every forwarding task.
             let mut forwards = JoinSet::new();
-            while let Ok((downstream, _)) = listener.accept().await {
+            while let Ok(downstream) = listener.accept().await {
                 while forwards.try_join_next().is_some() {}
                 let number = counter.fetch_add(1, Ordering::AcqRel) + 1;
                 let label = format!("{name}#{number}");
                 forwards.spawn(forward(
+                    net.clone(),
                     label,
                     downstream,
-                    upstream_port,
+                    upstream.clone(),
                     slices,
                     seed,
                     transcript.clone(),
@@ -77,15 +80,19 @@ impl Drop for Relay {
 }
 
 async fn forward(
+    net: PeerNet,
     label: String,
-    downstream: TcpStream,
-    upstream_port: u16,
+    downstream: PeerConnection,
+    (upstream_host, upstream_port): (String, u16),
     slices: SlicePlan,
     seed: u64,
     transcript: Transcript,
 ) {
     transcript.event(&label, Direction::ToProgram, "client connected to relay");
-    let upstream = match TcpStream::connect(("127.0.0.1", upstream_port)).await {
+    let upstream = net
+        .connect(&upstream_host, upstream_port, slices.is_sliced())
+        .await;
+    let upstream = match upstream {
         Ok(upstream) => upstream,
         Err(error) => {
             transcript.event(
@@ -93,15 +100,18 @@ async fn forward(
                 Direction::ToProgram,
                 format!("cannot reach the server: {error}"),
             );
-            let _ = downstream.set_zero_linger();
+            let _ = downstream.writer.reset();
             return;
         }
     };
-    if slices.is_sliced() {
-        let _ = upstream.set_nodelay(true);
-    }
-    let (down_read, down_write) = downstream.into_split();
-    let (up_read, up_write) = upstream.into_split();
+    let PeerConnection {
+        reader: down_read,
+        writer: down_write,
+    } = downstream;
+    let PeerConnection {
+        reader: up_read,
+        writer: up_write,
+    } = upstream;
     let slicer_seed = (seed, format!("{label}/to-server"));
     let to_server = pump(
         down_read,
@@ -146,8 +156,8 @@ enum PumpEnd {
 /// Copies one direction, slicing if asked; passes end-of-stream on as a half-close and an
 /// error on as a reset.
 async fn pump(
-    mut from: OwnedReadHalf,
-    mut to: OwnedWriteHalf,
+    mut from: PeerReader,
+    mut to: PeerWriter,
     slicing: Option<(SlicePlan, (u64, String))>,
     label: String,
     direction: Direction,
@@ -164,9 +174,8 @@ async fn pump(
             }
             Ok(received) => received,
             Err(error) => {
-                let _ = to.as_ref().set_zero_linger();
-                // No FIN on drop: the socket must end with the RST alone.
-                to.forget();
+                // The socket must end with the RST alone, no FIN before it.
+                let _ = to.reset();
                 transcript.event(&label, direction, format!("reset ({error})"));
                 return PumpEnd::Reset;
             }

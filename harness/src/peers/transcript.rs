@@ -6,7 +6,10 @@
 //! entries is capped, so memory stays bounded whatever a scenario moves.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock: simulated time in the simulated world.
+use tokio::time::Instant;
 
 /// Which way bytes went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -57,6 +57,8 @@ pub struct TerminalReport {
     pub style: Style,
     /// The command that reruns this grading, for replay hints (`harness --target X`).
     pub replay_command: String,
+    /// Whether the scenarios ran in the simulated world (timings are simulated time).
+    pub simulated: bool,
 }
 
 impl TerminalReport {
@@ -243,7 +245,12 @@ impl TerminalReport {
             .filter(|outcome| outcome.status.is_failure())
             .count();
         if self.style.timings {
-            let _ = writeln!(text, "graded in {}", seconds(elapsed));
+            let clock = if self.simulated {
+                " of simulated time"
+            } else {
+                ""
+            };
+            let _ = writeln!(text, "graded in {}{clock}", seconds(elapsed));
         }
         let mut closing = format!("{} passed, {failed} failed", count(Status::Pass));
         let skipped = count(Status::Skipped);

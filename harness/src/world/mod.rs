@@ -1,5 +1,148 @@
-//! How scenarios run. The real world runs each role as a child process on this machine,
-//! talking over loopback. (The simulated world, where the reference runs inside a
-//! deterministic network, is a separate room.)
+//! Where scenarios run.
+//!
+//! - [`real`]: each role is a child process on this machine, talking over loopback.
+//! - [`sim`]: each role is the reference's own function on a simulated host (turmoil),
+//!   deterministic for a seed.
+//!
+//! The engine plays the same scenario steps in both; [`World`] and [`ProgramHandle`] are
+//! the few places where they differ: how a program starts and ends, where its output goes,
+//! how the harness knows it listens, and which sockets the harness's own peers use.
 
+pub mod capture;
 pub mod real;
+pub mod sim;
+pub mod sockets;
+
+use std::io;
+use std::time::Duration;
+
+use capture::Capture;
+use real::process::{ChildProcess, ExitInfo, ProcessSpec};
+use sim::{SimProgram, SimWorld};
+use sockets::PeerNet;
+
+/// The world a scenario runs in.
+#[derive(Debug, Clone)]
+pub enum World {
+    /// Child processes on loopback.
+    Real,
+    /// Reference programs on simulated hosts.
+    Simulated(SimWorld),
+}
+
+impl World {
+    /// The sockets of the harness's peers and relays.
+    pub fn peer_net(&self) -> PeerNet {
+        match self {
+            World::Real => PeerNet::Real,
+            World::Simulated(world) => PeerNet::Simulated(world.board().clone()),
+        }
+    }
+
+    /// The host name another program uses to reach program `name`.
+    pub fn host_of(&self, name: &str) -> String {
+        match self {
+            World::Real => "127.0.0.1".into(),
+            World::Simulated(_) => name.into(),
+        }
+    }
+
+    /// A port nobody listens on, for a program.
+    pub fn fresh_port(&self) -> io::Result<u16> {
+        match self {
+            World::Real => real::ports::fresh_port(),
+            World::Simulated(world) => Ok(world.fresh_port()),
+        }
+    }
+
+    /// Starts program `name`.
+    pub fn start(&self, name: &str, spec: &ProcessSpec) -> io::Result<ProgramHandle> {
+        match self {
+            World::Real => Ok(ProgramHandle::Real(ChildProcess::spawn(spec)?)),
+            World::Simulated(world) => world.start(name, spec),
+        }
+    }
+}
+
+/// A started program, in either world.
+#[derive(Debug)]
+pub enum ProgramHandle {
+    /// A child process.
+    Real(ChildProcess),
+    /// A simulated host.
+    Simulated(SimProgram),
+}
+
+impl ProgramHandle {
+    /// The command line as reports show it.
+    pub fn command_line(&self) -> &str {
+        match self {
+            ProgramHandle::Real(process) => &process.command_line,
+            ProgramHandle::Simulated(program) => &program.command_line,
+        }
+    }
+
+    /// Where it runs: `pid 1234` or `simulated host server`.
+    pub fn whereabouts(&self) -> String {
+        match self {
+            ProgramHandle::Real(process) => format!("pid {}", process.pid),
+            ProgramHandle::Simulated(program) => format!("simulated host {}", program.host),
+        }
+    }
+
+    /// Captured stdout.
+    pub fn stdout(&self) -> &Capture {
+        match self {
+            ProgramHandle::Real(process) => &process.stdout,
+            ProgramHandle::Simulated(program) => program.stdout(),
+        }
+    }
+
+    /// Captured stderr.
+    pub fn stderr(&self) -> &Capture {
+        match self {
+            ProgramHandle::Real(process) => &process.stderr,
+            ProgramHandle::Simulated(program) => program.stderr(),
+        }
+    }
+
+    /// How it ended, if it has.
+    pub fn exit_info(&self) -> Option<ExitInfo> {
+        match self {
+            ProgramHandle::Real(process) => process.exit_info(),
+            ProgramHandle::Simulated(program) => program.exit_info(),
+        }
+    }
+
+    /// Waits up to `within` for it to end.
+    pub async fn wait_exit(&self, within: Duration) -> Option<ExitInfo> {
+        match self {
+            ProgramHandle::Real(process) => process.wait_exit(within).await,
+            ProgramHandle::Simulated(program) => program.wait_exit(within).await,
+        }
+    }
+
+    /// Stops it: SIGTERM, then SIGKILL after `grace` (a simulated host crashes at once).
+    pub async fn terminate(&self, grace: Duration) -> Option<ExitInfo> {
+        match self {
+            ProgramHandle::Real(process) => process.terminate(grace).await,
+            ProgramHandle::Simulated(program) => program.terminate().await,
+        }
+    }
+
+    /// Kills it (and whatever it started) now.
+    pub fn kill(&self) {
+        match self {
+            ProgramHandle::Real(process) => process.kill(),
+            ProgramHandle::Simulated(program) => program.kill(),
+        }
+    }
+
+    /// Whether it listens on `port` (a child: as the kernel's socket table shows).
+    pub fn listens_on(&self, port: u16) -> bool {
+        match self {
+            ProgramHandle::Real(process) => real::readiness::group_listens_on(process.pid, port),
+            ProgramHandle::Simulated(program) => program.listens_on(port),
+        }
+    }
+}

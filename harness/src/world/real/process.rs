@@ -10,13 +10,11 @@
 //! - Dropping the handle kills the group.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
-use std::os::unix::fs::FileExt;
+use std::io;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
@@ -24,6 +22,7 @@ use tokio::sync::watch;
 
 use super::cleanup;
 use crate::payload::Payload;
+use crate::world::capture::Capture;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -36,6 +35,9 @@ pub struct ProcessSpec {
     pub stdin: Option<Payload>,
     /// Cap on stdout and on stderr, in bytes.
     pub output_cap: u64,
+    /// A port someone else already listens on. A child process needs nothing for it (the
+    /// harness holds the port); a simulated host binds it itself before the program starts.
+    pub occupied_port: Option<u16>,
 }
 
 /// How a process ended.
@@ -81,101 +83,6 @@ pub struct ExitInfo {
     pub after: Duration,
 }
 
-/// One output stream of a child, copied to a file up to a cap.
-#[derive(Debug)]
-pub struct Capture {
-    file: File,
-    len: AtomicU64,
-    cap: u64,
-    flooded: AtomicBool,
-    closed: AtomicBool,
-}
-
-impl Capture {
-    fn new(path: PathBuf, cap: u64) -> io::Result<Capture> {
-        let file = File::options()
-            .create(true)
-            .truncate(true)
-            .read(true)
-            .write(true)
-            .open(&path)?;
-        Ok(Capture {
-            file,
-            len: AtomicU64::new(0),
-            cap,
-            flooded: AtomicBool::new(false),
-            closed: AtomicBool::new(false),
-        })
-    }
-
-    /// Bytes captured so far.
-    pub fn len(&self) -> u64 {
-        self.len.load(Ordering::Acquire)
-    }
-
-    /// Whether nothing was captured.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Whether the program printed more than the cap (and was killed for it).
-    pub fn flooded(&self) -> bool {
-        self.flooded.load(Ordering::Acquire)
-    }
-
-    /// The cap, in bytes.
-    pub fn cap(&self) -> u64 {
-        self.cap
-    }
-
-    /// Whether the stream reached its end (the program and its children closed it).
-    pub fn closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
-    }
-
-    /// Reads captured bytes at `offset`; returns how many.
-    pub fn read_at(&self, offset: u64, buffer: &mut [u8]) -> io::Result<usize> {
-        let available = self.len().saturating_sub(offset).min(buffer.len() as u64) as usize;
-        self.file.read_exact_at(&mut buffer[..available], offset)?;
-        Ok(available)
-    }
-
-    /// The first `limit` captured bytes.
-    pub fn head(&self, limit: usize) -> Vec<u8> {
-        let mut buffer = vec![0; self.len().min(limit as u64) as usize];
-        let filled = self.read_at(0, &mut buffer).unwrap_or(0);
-        buffer.truncate(filled);
-        buffer
-    }
-
-    /// Copies `source` into the file until its end or the cap; past the cap, kills `group`.
-    fn pump(&self, mut source: impl Read, group: i32) {
-        let mut buffer = vec![0u8; 64 * 1024];
-        let mut writer = &self.file;
-        loop {
-            let received = match source.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(received) => received,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => break,
-            };
-            let room = self.cap.saturating_sub(self.len()) as usize;
-            let kept = received.min(room);
-            if writer.write_all(&buffer[..kept]).is_err() {
-                break;
-            }
-            self.len.fetch_add(kept as u64, Ordering::Release);
-            if kept < received {
-                // Over the cap: stop the program rather than read (or store) any more.
-                self.flooded.store(true, Ordering::Release);
-                cleanup::kill_group(group);
-                break;
-            }
-        }
-        self.closed.store(true, Ordering::Release);
-    }
-}
-
 /// A running (or finished) program under test.
 #[derive(Debug)]
 pub struct ChildProcess {
@@ -210,11 +117,11 @@ impl ChildProcess {
                 (dir.path().to_owned(), Some(dir))
             }
         };
-        let stdout = Arc::new(Capture::new(
+        let stdout = Arc::new(Capture::file(
             captures.path().join("stdout"),
             spec.output_cap,
         )?);
-        let stderr = Arc::new(Capture::new(
+        let stderr = Arc::new(Capture::file(
             captures.path().join("stderr"),
             spec.output_cap.min(16 << 20),
         )?);
@@ -273,10 +180,11 @@ impl ChildProcess {
         }
         let stdout_pipe = child.stdout.take().expect("stdout is piped");
         let stderr_pipe = child.stderr.take().expect("stderr is piped");
+        // Past the cap, the whole group is stopped rather than read (or stored) any more.
         let stdout_capture = Arc::clone(&stdout);
-        std::thread::spawn(move || stdout_capture.pump(stdout_pipe, pid));
+        std::thread::spawn(move || stdout_capture.pump(stdout_pipe, || cleanup::kill_group(pid)));
         let stderr_capture = Arc::clone(&stderr);
-        std::thread::spawn(move || stderr_capture.pump(stderr_pipe, pid));
+        std::thread::spawn(move || stderr_capture.pump(stderr_pipe, || cleanup::kill_group(pid)));
 
         let (exit_sender, exit) = watch::channel(None);
         std::thread::spawn(move || {
@@ -383,6 +291,7 @@ mod tests {
             workdir: None,
             stdin: None,
             output_cap: 1 << 20,
+            occupied_port: None,
         }
     }
 

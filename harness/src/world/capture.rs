@@ -1,0 +1,157 @@
+//! One output stream of a program (stdout or stderr), kept up to a cap.
+//!
+//! A child process's output is copied to a file by a thread ([`Capture::pump`]), so the
+//! harness's memory stays bounded whatever a submission prints. A simulated program's
+//! output is small and kept in memory ([`Capture::memory`]). Either way the engine reads
+//! it the same way: its length so far, bytes at an offset, whether it ended, whether it
+//! went over the cap.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Where the captured bytes live.
+#[derive(Debug)]
+enum Store {
+    File(File),
+    Memory(Mutex<Vec<u8>>),
+}
+
+/// A captured output stream.
+#[derive(Debug)]
+pub struct Capture {
+    store: Store,
+    len: AtomicU64,
+    cap: u64,
+    flooded: AtomicBool,
+    closed: AtomicBool,
+}
+
+impl Capture {
+    /// A capture into a new file at `path`.
+    pub fn file(path: PathBuf, cap: u64) -> io::Result<Capture> {
+        let file = File::options()
+            .create(true)
+            .truncate(true)
+            .read(true)
+            .write(true)
+            .open(&path)?;
+        Ok(Capture::with_store(Store::File(file), cap))
+    }
+
+    /// A capture in memory (for simulated programs).
+    pub fn memory(cap: u64) -> Capture {
+        Capture::with_store(Store::Memory(Mutex::new(Vec::new())), cap)
+    }
+
+    fn with_store(store: Store, cap: u64) -> Capture {
+        Capture {
+            store,
+            len: AtomicU64::new(0),
+            cap,
+            flooded: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Bytes captured so far.
+    pub fn len(&self) -> u64 {
+        self.len.load(Ordering::Acquire)
+    }
+
+    /// Whether nothing was captured.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the program printed more than the cap (and was stopped for it).
+    pub fn flooded(&self) -> bool {
+        self.flooded.load(Ordering::Acquire)
+    }
+
+    /// The cap, in bytes.
+    pub fn cap(&self) -> u64 {
+        self.cap
+    }
+
+    /// Whether the stream reached its end (the program and its children closed it).
+    pub fn closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Marks the end of the stream.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+
+    /// Reads captured bytes at `offset`; returns how many.
+    pub fn read_at(&self, offset: u64, buffer: &mut [u8]) -> io::Result<usize> {
+        let available = self.len().saturating_sub(offset).min(buffer.len() as u64) as usize;
+        match &self.store {
+            Store::File(file) => file.read_exact_at(&mut buffer[..available], offset)?,
+            Store::Memory(bytes) => {
+                let bytes = bytes.lock().expect("capture lock");
+                let start = offset as usize;
+                buffer[..available].copy_from_slice(&bytes[start..start + available]);
+            }
+        }
+        Ok(available)
+    }
+
+    /// The first `limit` captured bytes.
+    pub fn head(&self, limit: usize) -> Vec<u8> {
+        let mut buffer = vec![0; self.len().min(limit as u64) as usize];
+        let filled = self.read_at(0, &mut buffer).unwrap_or(0);
+        buffer.truncate(filled);
+        buffer
+    }
+
+    /// Appends what the program printed, up to the cap. Returns `false` once over the cap
+    /// (the rest is dropped and the capture is marked flooded).
+    pub fn append(&self, bytes: &[u8]) -> io::Result<bool> {
+        let room = self.cap.saturating_sub(self.len()) as usize;
+        let kept = bytes.len().min(room);
+        match &self.store {
+            Store::File(file) => {
+                let mut writer = file;
+                writer.write_all(&bytes[..kept])?;
+            }
+            Store::Memory(stored) => stored
+                .lock()
+                .expect("capture lock")
+                .extend_from_slice(&bytes[..kept]),
+        }
+        self.len.fetch_add(kept as u64, Ordering::Release);
+        if kept < bytes.len() {
+            self.flooded.store(true, Ordering::Release);
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Copies `source` into the capture until its end or the cap; past the cap, calls
+    /// `on_flood` (which stops the program) and stops reading.
+    pub fn pump(&self, mut source: impl Read, on_flood: impl FnOnce()) {
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let received = match source.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(received) => received,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
+            match self.append(&buffer[..received]) {
+                Ok(true) => {}
+                Ok(false) => {
+                    on_flood();
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        self.close();
+    }
+}

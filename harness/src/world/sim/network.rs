@@ -1,0 +1,109 @@
+//! The network a simulated program sees: turmoil's sockets on its own host, with every
+//! stream made short and resettable, and every bound port recorded (the simulated
+//! counterpart of reading `/proc/net/tcp`: the harness knows when a program listens).
+
+use std::collections::BTreeSet;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use reference::net::{Listener, Network, Turmoil};
+
+use super::reset::{ResetBoard, Resettable};
+use crate::faults::{ShortIo, SlicePlan};
+
+/// A stream of a simulated program.
+pub type SimStream = Resettable<ShortIo<turmoil::net::TcpStream>>;
+
+/// What the harness needs to build a simulated program's streams.
+#[derive(Debug, Clone)]
+pub struct StreamFaults {
+    /// How reads and writes are cut (`None`: as turmoil delivers them).
+    pub short_io: Option<SlicePlan>,
+    /// The run's seed.
+    pub seed: u64,
+    /// Where resets are posted.
+    pub board: ResetBoard,
+}
+
+/// The network of one simulated host.
+#[derive(Debug, Clone)]
+pub struct SimNetwork {
+    /// The host's name.
+    pub host: String,
+    faults: StreamFaults,
+    listening: Arc<Mutex<BTreeSet<u16>>>,
+}
+
+impl SimNetwork {
+    /// The network of `host`; ports it listens on are added to `listening`.
+    pub fn new(host: &str, faults: StreamFaults, listening: Arc<Mutex<BTreeSet<u16>>>) -> Self {
+        SimNetwork {
+            host: host.to_owned(),
+            faults,
+            listening,
+        }
+    }
+
+    fn wrap(&self, stream: turmoil::net::TcpStream) -> io::Result<SimStream> {
+        let local = stream.local_addr()?;
+        let remote = stream.peer_addr()?;
+        // Every stream draws its own sizes, named by its two ends (deterministic: turmoil
+        // hands out addresses and ephemeral ports from the seeded simulation).
+        let plan = self.faults.short_io.unwrap_or(SlicePlan::WHOLE);
+        let name = format!("{}:{local}<->{remote}", self.host);
+        let short = ShortIo::new(stream, plan, self.faults.seed, &name);
+        Ok(self.faults.board.watch(short, local, remote))
+    }
+}
+
+/// A listening socket of a simulated program.
+pub struct SimListener {
+    inner: turmoil::net::TcpListener,
+    network: SimNetwork,
+}
+
+impl Listener for SimListener {
+    type Stream = SimStream;
+
+    async fn accept(&self) -> io::Result<(SimStream, SocketAddr)> {
+        let (stream, peer) = self.inner.accept().await?;
+        Ok((self.network.wrap(stream)?, peer))
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+}
+
+impl Network for SimNetwork {
+    type Stream = SimStream;
+    type Listener = SimListener;
+    type Datagram = turmoil::net::UdpSocket;
+
+    async fn bind_tcp(&self, port: u16) -> io::Result<SimListener> {
+        let inner = Turmoil.bind_tcp(port).await?;
+        let bound = inner.local_addr()?.port();
+        self.listening
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(bound);
+        Ok(SimListener {
+            inner,
+            network: self.clone(),
+        })
+    }
+
+    async fn connect_tcp(&self, host: &str, port: u16) -> io::Result<SimStream> {
+        let stream = Turmoil.connect_tcp(host, port).await?;
+        self.wrap(stream)
+    }
+
+    async fn bind_udp(&self, port: u16) -> io::Result<Self::Datagram> {
+        Turmoil.bind_udp(port).await
+    }
+
+    async fn resolve(&self, host: &str, port: u16) -> io::Result<SocketAddr> {
+        Turmoil.resolve(host, port).await
+    }
+}

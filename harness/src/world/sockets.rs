@@ -1,0 +1,207 @@
+//! The harness's own sockets (its client peers and relays), in either world.
+//!
+//! In the real world they are loopback TCP sockets; in the simulated world, turmoil's
+//! sockets on the simulated host `harness`. Both are split into a reader and a writer, and
+//! the writer can end the connection three ways: half-close (FIN), close, or reset (RST).
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::sim::ResetBoard;
+
+/// Where the harness's sockets live.
+#[derive(Debug, Clone)]
+pub enum PeerNet {
+    /// Loopback sockets of this machine.
+    Real,
+    /// turmoil's simulated network; resets are delivered through the board.
+    Simulated(ResetBoard),
+}
+
+/// The reading half of a connection.
+pub type PeerReader = Box<dyn AsyncRead + Send + Unpin>;
+
+/// A connection of the harness, split.
+pub struct PeerConnection {
+    /// What the other side sends.
+    pub reader: PeerReader,
+    /// What we send.
+    pub writer: PeerWriter,
+}
+
+/// The writing half of a connection of the harness.
+#[derive(Debug)]
+pub enum PeerWriter {
+    /// A loopback socket.
+    Real(tokio::net::tcp::OwnedWriteHalf),
+    /// A simulated socket, with what it takes to deliver a reset.
+    Simulated {
+        half: turmoil::net::tcp::OwnedWriteHalf,
+        local: SocketAddr,
+        remote: SocketAddr,
+        board: ResetBoard,
+    },
+}
+
+impl PeerNet {
+    /// Connects to `host:port`; with `nodelay`, small writes leave at once (no Nagle).
+    pub async fn connect(
+        &self,
+        host: &str,
+        port: u16,
+        nodelay: bool,
+    ) -> io::Result<PeerConnection> {
+        match self {
+            PeerNet::Real => {
+                let stream = tokio::net::TcpStream::connect((host, port)).await?;
+                if nodelay {
+                    // Without TCP_NODELAY, Nagle's algorithm would merge small slices again.
+                    stream.set_nodelay(true)?;
+                }
+                Ok(real_connection(stream))
+            }
+            PeerNet::Simulated(board) => {
+                // turmoil sends every write as its own segment: nothing to disable.
+                let stream = turmoil::net::TcpStream::connect((host, port)).await?;
+                simulated_connection(stream, board)
+            }
+        }
+    }
+
+    /// Listens on a fresh port of the harness's own host.
+    pub async fn listen(&self) -> io::Result<PeerListener> {
+        match self {
+            PeerNet::Real => Ok(PeerListener::Real(
+                tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?,
+            )),
+            PeerNet::Simulated(board) => Ok(PeerListener::Simulated(
+                turmoil::net::TcpListener::bind(("0.0.0.0", 0)).await?,
+                board.clone(),
+            )),
+        }
+    }
+
+    /// The host name programs use to reach the harness's listeners.
+    pub fn own_host(&self) -> &'static str {
+        match self {
+            PeerNet::Real => "127.0.0.1",
+            PeerNet::Simulated(_) => super::sim::HARNESS_HOST,
+        }
+    }
+}
+
+fn real_connection(stream: tokio::net::TcpStream) -> PeerConnection {
+    let (reader, writer) = stream.into_split();
+    PeerConnection {
+        reader: Box::new(reader),
+        writer: PeerWriter::Real(writer),
+    }
+}
+
+fn simulated_connection(
+    stream: turmoil::net::TcpStream,
+    board: &ResetBoard,
+) -> io::Result<PeerConnection> {
+    let local = stream.local_addr()?;
+    let remote = stream.peer_addr()?;
+    let (reader, half) = stream.into_split();
+    Ok(PeerConnection {
+        reader: Box::new(board.watch(reader, local, remote)),
+        writer: PeerWriter::Simulated {
+            half,
+            local,
+            remote,
+            board: board.clone(),
+        },
+    })
+}
+
+/// A listening socket of the harness.
+pub enum PeerListener {
+    /// On loopback.
+    Real(tokio::net::TcpListener),
+    /// On the simulated host `harness`.
+    Simulated(turmoil::net::TcpListener, ResetBoard),
+}
+
+impl PeerListener {
+    /// The port it listens on.
+    pub fn port(&self) -> io::Result<u16> {
+        match self {
+            PeerListener::Real(listener) => Ok(listener.local_addr()?.port()),
+            PeerListener::Simulated(listener, _) => Ok(listener.local_addr()?.port()),
+        }
+    }
+
+    /// Waits for the next connection.
+    pub async fn accept(&self) -> io::Result<PeerConnection> {
+        match self {
+            PeerListener::Real(listener) => Ok(real_connection(listener.accept().await?.0)),
+            PeerListener::Simulated(listener, board) => {
+                simulated_connection(listener.accept().await?.0, board)
+            }
+        }
+    }
+}
+
+impl PeerWriter {
+    /// Ends the connection with a reset (RST): the other side's next read fails with
+    /// "connection reset", and data it has not read yet is lost, as on Linux.
+    pub fn reset(self) -> io::Result<()> {
+        match self {
+            PeerWriter::Real(half) => {
+                // SO_LINGER with a zero timeout makes close() send RST instead of FIN.
+                half.as_ref().set_zero_linger()?;
+                // `forget` keeps tokio from sending a FIN when the write half goes (the
+                // program would see a normal end of stream before the RST).
+                half.forget();
+                Ok(())
+            }
+            PeerWriter::Simulated {
+                half,
+                local,
+                remote,
+                board,
+            } => {
+                // turmoil sends RST only when a socket closes with unread data, so the
+                // reset is delivered through the board, which fails the other side's reads
+                // as the kernel would. The half is leaked, not dropped: dropping it would
+                // send a FIN first.
+                board.reset(local, remote);
+                std::mem::forget(half);
+                Ok(())
+            }
+        }
+    }
+}
+
+impl AsyncWrite for PeerWriter {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            PeerWriter::Real(half) => Pin::new(half).poll_write(cx, data),
+            PeerWriter::Simulated { half, .. } => Pin::new(half).poll_write(cx, data),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            PeerWriter::Real(half) => Pin::new(half).poll_flush(cx),
+            PeerWriter::Simulated { half, .. } => Pin::new(half).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            PeerWriter::Real(half) => Pin::new(half).poll_shutdown(cx),
+            PeerWriter::Simulated { half, .. } => Pin::new(half).poll_shutdown(cx),
+        }
+    }
+}
