@@ -1,0 +1,178 @@
+//! The simulated world: the reference on turmoil hosts, deterministic for a seed.
+
+mod common;
+
+use harness::engine::{Outcome, Status};
+use harness::faults::{Range, SlicePlan};
+use harness::grading::{Grading, Mode, grade};
+use harness::report::{Style, TerminalReport};
+use harness::scenario::{Selection, Suite, load_suite};
+use harness::target::Target;
+use harness::world::sim::SimOptions;
+
+fn simulate(suite: &Suite, patterns: &[&str], seed: u64, options: SimOptions) -> Grading {
+    let patterns: Vec<String> = patterns.iter().map(|pattern| pattern.to_string()).collect();
+    let selection = Selection::new(Vec::new(), &patterns).expect("valid patterns");
+    let target = Target::simulated(&suite.catalogue);
+    grade(
+        suite,
+        &selection,
+        &target,
+        seed,
+        &Mode::Simulated(options),
+        |_| {},
+    )
+    .expect("the simulation runs")
+}
+
+/// Everything a user sees of a grading, as `--verbose` prints it.
+fn full_report(grading: &Grading) -> String {
+    let report = TerminalReport {
+        style: Style {
+            color: false,
+            timings: true,
+        },
+        replay_command: "harness --simulate".into(),
+        simulated: true,
+    };
+    let mut text = String::new();
+    for outcome in &grading.outcomes {
+        text.push_str(&report.scenario_line(outcome));
+        text.push('\n');
+        if outcome.status != Status::Skipped {
+            text.push_str(&report.failure_details(outcome));
+        }
+    }
+    text.push_str(&report.summary(&grading.outcomes, &grading.not_submitted, grading.elapsed));
+    text
+}
+
+fn one_byte() -> SimOptions {
+    SimOptions {
+        short_io: Some(SlicePlan {
+            size: Range::Exactly(1),
+            gap_ms: Range::Exactly(0),
+        }),
+        ..SimOptions::default()
+    }
+}
+
+#[test]
+fn the_same_seed_gives_byte_identical_reports() {
+    let suite = common::suite();
+    let first = simulate(&suite, &[], 7, SimOptions::default());
+    let second = simulate(&suite, &[], 7, SimOptions::default());
+    let first_report = full_report(&first);
+    assert_eq!(first_report, full_report(&second));
+    // The report holds real content: transcripts with timings and every step's log.
+    assert!(first_report.contains("transcript"), "{first_report}");
+    assert!(first_report.contains("simulated host server"));
+}
+
+#[test]
+fn different_seeds_draw_different_slices() {
+    let suite = common::suite();
+    let transcript_of = |seed| {
+        let grading = simulate(&suite, &["message/04-*"], seed, SimOptions::default());
+        let outcome: &Outcome = &grading.outcomes[0];
+        assert_eq!(outcome.status, Status::Pass, "{outcome:?}");
+        outcome
+            .transcript
+            .0
+            .iter()
+            .map(|entry| (entry.first, entry.last, entry.bytes, entry.pieces))
+            .collect::<Vec<_>>()
+    };
+    let seven = transcript_of(7);
+    assert_eq!(seven, transcript_of(7));
+    assert_ne!(seven, transcript_of(8));
+}
+
+#[test]
+fn the_reference_passes_with_one_byte_reads_and_writes() {
+    let suite = common::suite();
+    let grading = simulate(&suite, &[], 3, one_byte());
+    for outcome in &grading.outcomes {
+        match outcome.status {
+            Status::Pass => {}
+            Status::Skipped => assert!(
+                outcome
+                    .skip_reason
+                    .as_deref()
+                    .is_some_and(|reason| reason.starts_with("cannot be simulated: ")),
+                "{outcome:?}"
+            ),
+            _ => panic!("{} failed in simulation: {:?}", outcome.id, outcome.failure),
+        }
+    }
+    let passed = grading
+        .outcomes
+        .iter()
+        .filter(|outcome| outcome.status == Status::Pass)
+        .count();
+    assert!(passed >= 15, "only {passed} scenarios ran");
+}
+
+#[test]
+fn what_cannot_be_simulated_is_skipped_with_the_reason() {
+    let suite = common::suite();
+    let grading = simulate(&suite, &["message/16-*"], 1, SimOptions::default());
+    let outcome = &grading.outcomes[0];
+    assert_eq!(outcome.status, Status::Skipped);
+    let reason = outcome.skip_reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("peak memory"), "{reason}");
+}
+
+#[test]
+fn a_failing_simulated_scenario_prints_the_seed_that_replays_it() {
+    let folder = tempfile::tempdir().unwrap();
+    let scenarios = folder.path().join("scenarios");
+    std::fs::create_dir_all(scenarios.join("message")).unwrap();
+    std::fs::copy(
+        common::kit_root().join("scenarios/tasks.toml"),
+        scenarios.join("tasks.toml"),
+    )
+    .unwrap();
+    // Expects a different text than the one sent: the reference prints what it receives,
+    // so this scenario must fail, in the simulated world as in the real one.
+    std::fs::write(
+        scenarios.join("message/01-wrong-expectation.toml"),
+        r#"task = "message"
+clauses = ["message/1"]
+category = "basic"
+points = 1
+requirement = "A deliberately wrong expectation."
+
+[[step]]
+start = "server"
+
+[[step]]
+wait_listening = "server"
+
+[[step]]
+connect = "server"
+as = "c1"
+send = { text = "hello, world\n" }
+slices = { size = [1, 4], gap_ms = 1 }
+
+[[step]]
+expect_stdout = "server"
+equals = { text = "HELLO, WORLD\n" }
+"#,
+    )
+    .unwrap();
+    let suite = load_suite(&scenarios).unwrap();
+    let grading = simulate(&suite, &[], 42, SimOptions::default());
+    let outcome = &grading.outcomes[0];
+    assert_eq!(outcome.status, Status::Fail, "{outcome:?}");
+    let report = full_report(&grading);
+    assert!(
+        report.contains("replay: harness --simulate --seed 42 'message/01-wrong-expectation'"),
+        "{report}"
+    );
+    // The replay is exact: the same seed fails the same way, with the same transcript.
+    assert_eq!(
+        report,
+        full_report(&simulate(&suite, &[], 42, SimOptions::default()))
+    );
+}
