@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::engine::{Outcome, Status};
 use crate::faults::{Range, SlicePlan};
 use crate::grading::{self, Mode, Progress};
+use crate::questions::Worlds;
 use crate::report::{Style, TerminalReport};
 use crate::scenario::{Selection, Suite, load_suite};
 use crate::target::Target;
@@ -40,6 +41,33 @@ enum Commands {
         #[arg(long, value_name = "DIR")]
         scenarios: Option<PathBuf>,
     },
+    /// Answer the handouts' lab questions by running each experiment, on loopback and in
+    /// the simulated network.
+    Questions {
+        /// Only these questions (1-8, repeatable).
+        #[arg(long = "question", value_name = "N", value_parser = clap::value_parser!(u8).range(1..=8))]
+        numbers: Vec<u8>,
+        /// Which worlds to run the experiments in.
+        #[arg(long, value_enum, default_value_t = WorldsArg::Both)]
+        world: WorldsArg,
+        /// Seed of the simulated runs and of the pinger's losses.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write each experiment's packet capture (`q<N>-loopback.pcap`, `q<N>-simulated.pcap`).
+        #[arg(long, value_name = "DIR")]
+        pcap: Option<PathBuf>,
+    },
+}
+
+/// `--world` of `harness questions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum WorldsArg {
+    /// This machine's loopback.
+    Real,
+    /// The simulated network.
+    Simulated,
+    /// Both.
+    Both,
 }
 
 #[derive(Debug, Args)]
@@ -92,6 +120,12 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> i32 {
     cleanup::install_hooks();
     let result = match cli.command {
         Some(Commands::List { tasks, scenarios }) => list(scenarios.as_deref(), &tasks),
+        Some(Commands::Questions {
+            numbers,
+            world,
+            seed,
+            pcap,
+        }) => questions(&numbers, world, seed, pcap.as_deref()),
         None => grade(&cli.grade),
     };
     match result {
@@ -175,6 +209,35 @@ fn list(scenarios: Option<&Path>, tasks: &[String]) -> Result<i32> {
     }
     print!("{out}");
     Ok(EXIT_PASS)
+}
+
+fn questions(numbers: &[u8], world: WorldsArg, seed: u64, pcap: Option<&Path>) -> Result<i32> {
+    let worlds = match world {
+        WorldsArg::Real => Worlds::Real,
+        WorldsArg::Simulated => Worlds::Simulated,
+        WorldsArg::Both => Worlds::Both,
+    };
+    let answers = crate::questions::answer(numbers, worlds, seed)
+        .map_err(Error::io("cannot run the experiments"))?;
+    print!("{}", crate::questions::render(&answers, seed));
+    if let Some(dir) = pcap {
+        let written = crate::questions::write_captures(&answers, dir).map_err(Error::io(
+            format!("cannot write captures to {}", dir.display()),
+        ))?;
+        println!(
+            "{} captures written to {} (synthesized from the experiments' sockets)",
+            written.len(),
+            dir.display()
+        );
+    }
+    let failed = answers.iter().any(|answer| {
+        matches!(answer.real, Some(Err(_))) || matches!(answer.simulated, Some(Err(_)))
+    });
+    Ok(if failed {
+        EXIT_HARNESS_ERROR
+    } else {
+        EXIT_PASS
+    })
 }
 
 fn grade(args: &GradeArgs) -> Result<i32> {

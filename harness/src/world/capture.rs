@@ -10,8 +10,12 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use tokio::io::AsyncWrite;
 
 /// Where the captured bytes live.
 #[derive(Debug)]
@@ -153,5 +157,34 @@ impl Capture {
             }
         }
         self.close();
+    }
+}
+
+/// A program's stdout or stderr, written into its capture. Past the cap, writes fail
+/// (the program sees a broken stdout) and the capture is marked flooded.
+pub struct CaptureWriter(pub Arc<Capture>);
+
+impl AsyncWrite for CaptureWriter {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.0.append(data) {
+            Ok(true) => Poll::Ready(Ok(data.len())),
+            Ok(false) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "output cap reached",
+            ))),
+            Err(error) => Poll::Ready(Err(error)),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
     }
 }

@@ -7,19 +7,16 @@
 
 use std::collections::BTreeSet;
 use std::io;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use reference::cli::Stdio;
-use tokio::io::AsyncWrite;
 use tokio::sync::{Notify, watch};
 
 use super::network::{SimNetwork, StreamFaults};
 use super::programs;
 use crate::payload::Payload;
-use crate::world::capture::Capture;
+use crate::world::capture::{Capture, CaptureWriter};
 use crate::world::real::process::{ExitInfo, ExitKind};
 
 /// What a program prints and how it ended, shared by its host and the harness.
@@ -178,33 +175,4 @@ fn read_payload(payload: &Payload) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::with_capacity(payload.len() as usize);
     io::Read::read_to_end(&mut payload.reader()?, &mut bytes)?;
     Ok(bytes)
-}
-
-/// A program's stdout or stderr, written into its capture. Past the cap, writes fail
-/// (the program sees a broken stdout) and the capture is marked flooded.
-struct CaptureWriter(Arc<Capture>);
-
-impl AsyncWrite for CaptureWriter {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.0.append(data) {
-            Ok(true) => Poll::Ready(Ok(data.len())),
-            Ok(false) => Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "output cap reached",
-            ))),
-            Err(error) => Poll::Ready(Err(error)),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
 }
