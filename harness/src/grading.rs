@@ -14,7 +14,7 @@ use crate::world::sim::{self, SimOptions};
 use crate::{Error, Result};
 
 /// Which world the scenarios run in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Mode {
     /// The target's programs as child processes on loopback.
     Real,

@@ -8,11 +8,14 @@
 //!
 //! In the simulated world the reference's own streams are wrapped in [`ShortIo`], which
 //! makes its reads and writes short (and its reads gather several writes), since turmoil
-//! never does either by itself.
+//! never does either by itself, and its UDP sockets in [`FaultyDatagrams`] (loss,
+//! duplication, reordering).
 
+mod datagrams;
 mod short_io;
 mod slice_plan;
 
+pub use datagrams::{DatagramPlan, FaultyDatagrams};
 pub use short_io::ShortIo;
 
 pub use slice_plan::{Range, SlicePlan, Slicer, fnv1a};

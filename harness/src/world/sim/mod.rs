@@ -31,7 +31,7 @@ pub use network::{SimNetwork, StreamFaults};
 pub use reset::{ResetBoard, Resettable};
 
 use crate::engine::{Outcome, run_scenario};
-use crate::faults::{SlicePlan, fnv1a};
+use crate::faults::{DatagramPlan, SlicePlan, fnv1a};
 use crate::scenario::{Action, Scenario};
 use crate::target::RoleProgram;
 use crate::world::capture::Capture;
@@ -44,12 +44,14 @@ pub const HARNESS_HOST: &str = "harness";
 const FIRST_PORT: u16 = 9000;
 
 /// How a simulated run is faulted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SimOptions {
     /// How the reference's reads and writes are cut (`None`: whole, as turmoil delivers).
     pub short_io: Option<SlicePlan>,
     /// One-way latency of every message between hosts.
     pub latency: Duration,
+    /// Loss, duplication and reordering of the datagrams programs send.
+    pub datagrams: DatagramPlan,
 }
 
 impl Default for SimOptions {
@@ -60,6 +62,7 @@ impl Default for SimOptions {
                 gap_ms: crate::faults::Range::Exactly(0),
             }),
             latency: Duration::from_millis(1),
+            datagrams: DatagramPlan::default(),
         }
     }
 }
@@ -308,6 +311,7 @@ fn simulate(
         .collect();
     let faults = StreamFaults {
         short_io: options.short_io,
+        datagrams: options.datagrams,
         seed,
         board: ResetBoard::default(),
     };

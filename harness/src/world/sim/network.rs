@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use reference::net::{Listener, Network, Turmoil};
 
 use super::reset::{ResetBoard, Resettable};
-use crate::faults::{ShortIo, SlicePlan};
+use crate::faults::{DatagramPlan, FaultyDatagrams, ShortIo, SlicePlan};
 
 /// A stream of a simulated program.
 pub type SimStream = Resettable<ShortIo<turmoil::net::TcpStream>>;
@@ -20,6 +20,8 @@ pub type SimStream = Resettable<ShortIo<turmoil::net::TcpStream>>;
 pub struct StreamFaults {
     /// How reads and writes are cut (`None`: as turmoil delivers them).
     pub short_io: Option<SlicePlan>,
+    /// What happens to the datagrams the program sends.
+    pub datagrams: DatagramPlan,
     /// The run's seed.
     pub seed: u64,
     /// Where resets are posted.
@@ -79,7 +81,7 @@ impl Listener for SimListener {
 impl Network for SimNetwork {
     type Stream = SimStream;
     type Listener = SimListener;
-    type Datagram = turmoil::net::UdpSocket;
+    type Datagram = FaultyDatagrams<turmoil::net::UdpSocket>;
 
     async fn bind_tcp(&self, port: u16) -> io::Result<SimListener> {
         let inner = Turmoil.bind_tcp(port).await?;
@@ -100,7 +102,14 @@ impl Network for SimNetwork {
     }
 
     async fn bind_udp(&self, port: u16) -> io::Result<Self::Datagram> {
-        Turmoil.bind_udp(port).await
+        let socket = Turmoil.bind_udp(port).await?;
+        let name = format!("{}:{}/udp", self.host, socket.local_addr()?.port());
+        Ok(FaultyDatagrams::new(
+            socket,
+            self.faults.datagrams,
+            self.faults.seed,
+            &name,
+        ))
     }
 
     async fn resolve(&self, host: &str, port: u16) -> io::Result<SocketAddr> {
