@@ -176,85 +176,29 @@ impl TcpFlow {
 
     /// SYN, SYN-ACK, ACK.
     pub fn handshake(&mut self, log: &mut PacketLog, at: Duration) {
-        self.segment(
-            log,
-            at,
-            Side::Client,
-            Flags {
-                syn: true,
-                ..Flags::NONE
-            },
-            &[],
-        );
+        self.segment(log, at, Side::Client, Flags::SYN, &[]);
         self.advance(Side::Client, 1);
-        self.segment(
-            log,
-            at,
-            Side::Server,
-            Flags {
-                syn: true,
-                ack: true,
-                ..Flags::NONE
-            },
-            &[],
-        );
+        self.segment(log, at, Side::Server, Flags::SYN_ACK, &[]);
         self.advance(Side::Server, 1);
         self.segment(log, at, Side::Client, Flags::ACK, &[]);
     }
 
     /// A SYN answered by RST (nothing listens on the port).
     pub fn refused(&mut self, log: &mut PacketLog, at: Duration) {
-        self.segment(
-            log,
-            at,
-            Side::Client,
-            Flags {
-                syn: true,
-                ..Flags::NONE
-            },
-            &[],
-        );
+        self.segment(log, at, Side::Client, Flags::SYN, &[]);
         self.advance(Side::Client, 1);
-        self.segment(
-            log,
-            at,
-            Side::Server,
-            Flags {
-                rst: true,
-                ack: true,
-                ..Flags::NONE
-            },
-            &[],
-        );
+        self.segment(log, at, Side::Server, Flags::RST_ACK, &[]);
     }
 
     /// A SYN nobody answers (dropped: the listen queue is full).
     pub fn unanswered_syn(&mut self, log: &mut PacketLog, at: Duration) {
-        self.segment(
-            log,
-            at,
-            Side::Client,
-            Flags {
-                syn: true,
-                ..Flags::NONE
-            },
-            &[],
-        );
+        self.segment(log, at, Side::Client, Flags::SYN, &[]);
     }
 
     /// Bytes from `side`, cut into segments, each acknowledged by the other side.
     pub fn data(&mut self, log: &mut PacketLog, at: Duration, side: Side, bytes: &[u8]) {
         for piece in bytes.chunks(SEGMENT) {
-            self.segment(
-                log,
-                at,
-                side,
-                Flags {
-                    psh: true,
-                    ..Flags::ACK
-                },
-                piece,
-            );
+            self.segment(log, at, side, Flags::PSH_ACK, piece);
             self.advance(side, piece.len() as u32);
             let other = match side {
                 Side::Client => Side::Server,
@@ -266,16 +210,7 @@ impl TcpFlow {
 
     /// FIN from `side`, acknowledged.
     pub fn fin(&mut self, log: &mut PacketLog, at: Duration, side: Side) {
-        self.segment(
-            log,
-            at,
-            side,
-            Flags {
-                fin: true,
-                ..Flags::ACK
-            },
-            &[],
-        );
+        self.segment(log, at, side, Flags::FIN_ACK, &[]);
         self.advance(side, 1);
         let other = match side {
             Side::Client => Side::Server,
@@ -286,16 +221,7 @@ impl TcpFlow {
 
     /// RST from `side`.
     pub fn reset(&mut self, log: &mut PacketLog, at: Duration, side: Side) {
-        self.segment(
-            log,
-            at,
-            side,
-            Flags {
-                rst: true,
-                ..Flags::ACK
-            },
-            &[],
-        );
+        self.segment(log, at, side, Flags::RST_ACK, &[]);
     }
 }
 
@@ -319,5 +245,25 @@ impl Flags {
     const ACK: Flags = Flags {
         ack: true,
         ..Flags::NONE
+    };
+    const SYN: Flags = Flags {
+        syn: true,
+        ..Flags::NONE
+    };
+    const SYN_ACK: Flags = Flags {
+        syn: true,
+        ..Flags::ACK
+    };
+    const PSH_ACK: Flags = Flags {
+        psh: true,
+        ..Flags::ACK
+    };
+    const FIN_ACK: Flags = Flags {
+        fin: true,
+        ..Flags::ACK
+    };
+    const RST_ACK: Flags = Flags {
+        rst: true,
+        ..Flags::ACK
     };
 }

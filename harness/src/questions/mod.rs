@@ -335,6 +335,43 @@ fn kernel_name(errno: i32) -> Option<&'static str> {
     })
 }
 
+/// Runs the reference message-server on `busy_port` (another socket holds it) and the
+/// reference message-client against `host:free_port` (nothing listens there), and says
+/// how each ended: the same code in both worlds, only the network differs.
+async fn reference_errors<N: reference::net::Network>(
+    network: N,
+    busy_port: u16,
+    host: &str,
+    free_port: u16,
+) -> Vec<Fact> {
+    let mut observation = Observation::default();
+    let server_args = vec!["message-server".into(), busy_port.to_string()];
+    let (status, stderr) = run_reference(
+        reference::message::server_main,
+        network.clone(),
+        server_args,
+    )
+    .await;
+    observation.fact(
+        "reference-server-on-busy-port",
+        format!("exit {status}"),
+        format!(
+            "the reference message-server on that port: exit status {status}, stderr {stderr:?}"
+        ),
+    );
+    let client_args = vec!["message-client".into(), host.into(), free_port.to_string()];
+    let (status, stderr) =
+        run_reference(reference::message::client_main, network, client_args).await;
+    observation.fact(
+        "reference-client-without-server",
+        format!("exit {status}"),
+        format!(
+            "the reference message-client with no server: exit status {status}, stderr {stderr:?}"
+        ),
+    );
+    observation.facts
+}
+
 /// Runs a reference program with no stdin and captured output; returns its exit status
 /// and what it printed on stderr.
 async fn run_reference<N, F, Fut>(program: F, network: N, args: Vec<String>) -> (i32, String)

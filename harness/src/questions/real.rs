@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream, UdpSocket};
 
-use super::{Observation, PingPlan, describe_error, run_reference};
+use super::{Observation, PingPlan, describe_error, reference_errors};
 use crate::pcap::{Side, TcpFlow};
 use crate::world::real::ports::fresh_port;
 
@@ -249,39 +249,10 @@ async fn port_in_use(observation: &mut Observation, clock: &Clock) -> io::Result
         value,
         format!("a second socket binds port {port} while a server listens on it: {detail}"),
     );
-    let (status, stderr) = run_reference(
-        reference::message::server_main,
-        reference::net::Tokio,
-        vec!["message-server".into(), port.to_string()],
-    )
-    .await;
-    observation.fact(
-        "reference-server-on-busy-port",
-        format!("exit {status}"),
-        format!(
-            "the reference message-server on that port: exit status {status}, stderr {stderr:?}"
-        ),
-    );
-    drop(first);
-
     let free = fresh_port()?;
-    let (status, stderr) = run_reference(
-        reference::message::client_main,
-        reference::net::Tokio,
-        vec![
-            "message-client".into(),
-            "127.0.0.1".into(),
-            free.to_string(),
-        ],
-    )
-    .await;
-    observation.fact(
-        "reference-client-without-server",
-        format!("exit {status}"),
-        format!(
-            "the reference message-client with no server: exit status {status}, stderr {stderr:?}"
-        ),
-    );
+    let facts = reference_errors(reference::net::Tokio, port, "127.0.0.1", free).await;
+    observation.facts.extend(facts);
+    drop(first);
     TcpFlow::new(loopback(40002), loopback(free)).refused(&mut observation.packets, clock.now());
     Ok(())
 }

@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 use turmoil::net::{TcpListener, TcpStream, UdpSocket};
 
-use super::{Observation, PingPlan, describe_error, run_reference};
+use super::{Observation, PingPlan, describe_error, reference_errors};
 use crate::faults::{Range, ShortIo, SlicePlan};
 use crate::pcap::{Side, TcpFlow};
 
@@ -260,29 +260,9 @@ fn port_in_use(sim: &mut turmoil::Sim<'_>, shared: Shared) {
             value,
             format!("a second socket binds port {PORT} while a server listens on it: {detail}"),
         );
-        let (status, stderr) = run_reference(
-            reference::message::server_main,
-            reference::net::Turmoil,
-            vec!["message-server".into(), PORT.to_string()],
-        )
-        .await;
-        shared.borrow_mut().fact(
-            "reference-server-on-busy-port",
-            format!("exit {status}"),
-            format!("the reference message-server on that port: exit status {status}, stderr {stderr:?}"),
-        );
+        let facts = reference_errors(reference::net::Turmoil, PORT, "server", PORT + 1).await;
+        shared.borrow_mut().facts.extend(facts);
         drop(first);
-        let (status, stderr) = run_reference(
-            reference::message::client_main,
-            reference::net::Turmoil,
-            vec!["message-client".into(), "server".into(), (PORT + 1).to_string()],
-        )
-        .await;
-        shared.borrow_mut().fact(
-            "reference-client-without-server",
-            format!("exit {status}"),
-            format!("the reference message-client with no server: exit status {status}, stderr {stderr:?}"),
-        );
         Ok(())
     });
 }
