@@ -447,22 +447,13 @@ impl<'a> Run<'a> {
 
     /// A port another socket already listens on, for program `name` to fail to bind.
     fn occupy_port(&mut self, name: &str, fixed: Option<u16>) -> StepResult<u16> {
-        if let World::Simulated(_) = self.world {
-            // The occupant must be on the program's own host: the host binds it first.
-            let port = fixed.map_or_else(|| self.fresh_port(), Ok)?;
-            self.note(format!("another socket on {name}'s host holds port {port}"));
-            return Ok(port);
-        }
-        let (port, held) = match fixed {
-            Some(port) => std::net::TcpListener::bind(("0.0.0.0", port)).map(|held| (port, held)),
-            None => crate::world::real::ports::busy_port(),
-        }
-        .map_err(|error| harness_trouble(format!("cannot occupy a port: {error}")))?;
-        self.held_ports.push(held);
-        self.note(format!(
-            "the harness holds port {port} (a listening socket)"
-        ));
-        Ok(port)
+        let occupied = self
+            .world
+            .occupy_port(name, fixed)
+            .map_err(|error| harness_trouble(format!("cannot occupy a port: {error}")))?;
+        self.held_ports.extend(occupied.occupant);
+        self.note(occupied.note);
+        Ok(occupied.port)
     }
 
     /// The host and port a name stands for: a program's `{port}` or a relay's.

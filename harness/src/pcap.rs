@@ -28,16 +28,6 @@ pub struct PacketLog {
 }
 
 impl PacketLog {
-    /// How many packets.
-    pub fn len(&self) -> usize {
-        self.packets.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.packets.is_empty()
-    }
-
     /// A UDP datagram.
     pub fn udp(&mut self, at: Duration, from: SocketAddr, to: SocketAddr, payload: &[u8]) {
         let (source, destination) = (ipv4(from), ipv4(to));

@@ -53,12 +53,15 @@ pub async fn fail(
     context: impl Display,
     error: impl Display,
 ) -> i32 {
-    // If even stderr is gone there is nobody left to tell: the exit status still says it.
-    let _ = stderr
-        .write_all(format!("{program}: {context}: {error}\n").as_bytes())
-        .await;
-    let _ = stderr.flush().await;
+    diagnose(stderr, format!("{program}: {context}: {error}")).await;
     EXIT_NETWORK_ERROR
+}
+
+/// Writes one diagnostic line on `stderr`. A line that cannot be written is dropped: if
+/// stderr is gone there is nobody left to tell, and that must not stop the program.
+pub async fn diagnose<E: AsyncWrite + Unpin + ?Sized>(stderr: &mut E, line: String) {
+    let _ = stderr.write_all(format!("{line}\n").as_bytes()).await;
+    let _ = stderr.flush().await;
 }
 
 /// Parses `args` (program name first) with clap. On `--help` or a usage error, prints what

@@ -43,11 +43,6 @@ impl<S> ShortIo<S> {
             write_limit: None,
         }
     }
-
-    /// The wrapped stream.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for ShortIo<S> {

@@ -304,6 +304,57 @@ pub fn write_captures(answers: &[Answer], dir: &Path) -> io::Result<Vec<PathBuf>
     Ok(written)
 }
 
+/// How long a UDP client waits for an answer (the pinger handout's 1 second).
+const UDP_WAIT: Duration = Duration::from_secs(1);
+/// How long a connect may take before we call it "still waiting".
+const CONNECT_WAIT: Duration = Duration::from_millis(500);
+
+/// `12.34 ms` since `since`, on tokio's clock (simulated time in the simulation).
+fn millis(since: tokio::time::Instant) -> String {
+    format!("{:.2} ms", since.elapsed().as_secs_f64() * 1000.0)
+}
+
+/// A connect given [`CONNECT_WAIT`], started at `started`; `why` explains a wait.
+fn describe_connect<T>(
+    attempt: &Result<io::Result<T>, tokio::time::error::Elapsed>,
+    started: tokio::time::Instant,
+    why: &str,
+) -> (String, String) {
+    match attempt {
+        Err(_) => (
+            "StillConnecting".into(),
+            format!(
+                "still connecting after {} ms{why}",
+                CONNECT_WAIT.as_millis()
+            ),
+        ),
+        Ok(result) => {
+            let (value, detail) = describe_error(result);
+            (value, format!("{detail}, after {}", millis(started)))
+        }
+    }
+}
+
+/// A UDP send and the [`UDP_WAIT`] for its answer, as one value (`Ok/Timeout`) and one
+/// sentence.
+fn describe_ping<A, B>(
+    sent: &io::Result<A>,
+    received: &Result<io::Result<B>, tokio::time::error::Elapsed>,
+) -> (String, String) {
+    let (sent_value, sent_detail) = describe_error(sent);
+    let (value, detail) = match received {
+        Err(_) => (
+            "Timeout".to_string(),
+            format!("no answer within {} ms", UDP_WAIT.as_millis()),
+        ),
+        Ok(result) => describe_error(result),
+    };
+    (
+        format!("{sent_value}/{value}"),
+        format!("sendto: {sent_detail}; then recv: {detail}"),
+    )
+}
+
 /// `("Ok", "succeeded")`, or the error's kind and its message with the kernel's name.
 fn describe_error<T>(result: &io::Result<T>) -> (String, String) {
     match result {

@@ -2,21 +2,20 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream, UdpSocket};
+use tokio::time::Instant;
 
-use super::{Observation, PingPlan, describe_error, reference_errors};
+use super::{
+    CONNECT_WAIT, Observation, PingPlan, UDP_WAIT, describe_connect, describe_error, describe_ping,
+    millis, reference_errors,
+};
 use crate::pcap::{Side, TcpFlow};
 use crate::world::real::ports::fresh_port;
-
-/// How long a UDP client waits for an answer (the pinger handout's 1 second).
-const UDP_WAIT: Duration = Duration::from_secs(1);
-/// How long a connect may take before we call it "still waiting".
-const CONNECT_WAIT: Duration = Duration::from_millis(500);
 
 /// Timestamps for the capture: real time.
 struct Clock {
@@ -37,10 +36,6 @@ impl Clock {
     fn now(&self) -> Duration {
         self.epoch + self.started.elapsed()
     }
-}
-
-fn milliseconds(since: Instant) -> String {
-    format!("{:.2} ms", since.elapsed().as_secs_f64() * 1000.0)
 }
 
 fn loopback(port: u16) -> SocketAddr {
@@ -76,7 +71,7 @@ async fn tcp_client_first(observation: &mut Observation, clock: &Clock) -> io::R
         value,
         format!(
             "connect to {server}, nothing listening: {detail}, after {}",
-            milliseconds(started)
+            millis(started)
         ),
     );
     let client = attempt
@@ -95,7 +90,7 @@ async fn tcp_client_first(observation: &mut Observation, clock: &Clock) -> io::R
         value,
         format!(
             "connect again once a server listens: {detail}, after {}",
-            milliseconds(started)
+            millis(started)
         ),
     );
     if let Ok(stream) = &attempt {
@@ -112,7 +107,6 @@ async fn ping_once(socket: &UdpSocket, target: SocketAddr, connected: bool) -> (
     } else {
         socket.send_to(b"ping", target).await
     };
-    let (sent_value, sent_detail) = describe_error(&sent);
     let mut buffer = [0u8; 2048];
     let received = if connected {
         tokio::time::timeout(UDP_WAIT, socket.recv(&mut buffer)).await
@@ -122,17 +116,7 @@ async fn ping_once(socket: &UdpSocket, target: SocketAddr, connected: bool) -> (
         })
         .await
     };
-    let (value, detail) = match received {
-        Err(_) => (
-            "Timeout".to_string(),
-            format!("no answer within {} ms", UDP_WAIT.as_millis()),
-        ),
-        Ok(result) => describe_error(&result),
-    };
-    (
-        format!("{sent_value}/{value}"),
-        format!("sendto: {sent_detail}; then recv: {detail}"),
-    )
+    describe_ping(&sent, &received)
 }
 
 async fn udp_client_first(observation: &mut Observation, clock: &Clock) -> io::Result<()> {
@@ -196,7 +180,7 @@ async fn different_ports(observation: &mut Observation, clock: &Clock) -> io::Re
         value,
         format!(
             "TCP server on {server_port}, client connects to {wrong_port}: {detail}, after {}",
-            milliseconds(started)
+            millis(started)
         ),
     );
     TcpFlow::new(loopback(40001), loopback(wrong_port))
@@ -267,19 +251,7 @@ async fn listen_zero(observation: &mut Observation, clock: &Clock) -> io::Result
     for client in 1..=3 {
         let started = Instant::now();
         let attempt = tokio::time::timeout(CONNECT_WAIT, TcpStream::connect(server)).await;
-        let (value, detail) = match &attempt {
-            Err(_) => (
-                "StillConnecting".to_string(),
-                format!(
-                    "still connecting after {} ms (the SYN got no answer)",
-                    CONNECT_WAIT.as_millis()
-                ),
-            ),
-            Ok(result) => {
-                let (value, detail) = describe_error(result);
-                (value, format!("{detail}, after {}", milliseconds(started)))
-            }
-        };
+        let (value, detail) = describe_connect(&attempt, started, " (the SYN got no answer)");
         let key = ["client-1", "client-2", "client-3"][client - 1];
         observation.fact(
             key,

@@ -12,26 +12,21 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 use turmoil::net::{TcpListener, TcpStream, UdpSocket};
 
-use super::{Observation, PingPlan, describe_error, reference_errors};
+use super::{
+    CONNECT_WAIT, Observation, PingPlan, UDP_WAIT, describe_connect, describe_error, describe_ping,
+    millis, reference_errors,
+};
 use crate::faults::{Range, ShortIo, SlicePlan};
 use crate::pcap::{Side, TcpFlow};
 
 /// The port servers use in the simulation (every host has its own ports).
 const PORT: u16 = 9000;
-/// How long a UDP client waits for an answer.
-const UDP_WAIT: Duration = Duration::from_secs(1);
-/// How long a connect may take before we call it "still waiting".
-const CONNECT_WAIT: Duration = Duration::from_millis(500);
 
 type Shared = Rc<RefCell<Observation>>;
 
 /// Capture timestamps: a fixed epoch plus simulated time.
 fn now() -> Duration {
     Duration::from_secs(1_700_000_000) + turmoil::sim_elapsed().unwrap_or_default()
-}
-
-fn millis(since: Instant) -> String {
-    format!("{:.2} ms", since.elapsed().as_secs_f64() * 1000.0)
 }
 
 fn address(host: &str, port: u16) -> SocketAddr {
@@ -135,20 +130,9 @@ fn tcp_client_first(sim: &mut turmoil::Sim<'_>, shared: Shared) {
 /// Sends `ping` and waits [`UDP_WAIT`] for an answer.
 async fn ping_once(socket: &UdpSocket, target: (&str, u16)) -> (String, String) {
     let sent = socket.send_to(b"ping", target).await;
-    let (sent_value, sent_detail) = describe_error(&sent);
     let mut buffer = [0u8; 2048];
-    let (value, detail) = match tokio::time::timeout(UDP_WAIT, socket.recv_from(&mut buffer)).await
-    {
-        Err(_) => (
-            "Timeout".to_string(),
-            format!("no answer within {} ms", UDP_WAIT.as_millis()),
-        ),
-        Ok(result) => describe_error(&result),
-    };
-    (
-        format!("{sent_value}/{value}"),
-        format!("sendto: {sent_detail}; then recv: {detail}"),
-    )
+    let received = tokio::time::timeout(UDP_WAIT, socket.recv_from(&mut buffer)).await;
+    describe_ping(&sent, &received)
 }
 
 fn udp_client_first(sim: &mut turmoil::Sim<'_>, shared: Shared) {
@@ -281,16 +265,7 @@ fn listen_zero(sim: &mut turmoil::Sim<'_>, shared: Shared) {
             let started = Instant::now();
             let attempt =
                 tokio::time::timeout(CONNECT_WAIT, TcpStream::connect(("server", PORT))).await;
-            let (value, detail) = match attempt {
-                Err(_) => (
-                    "StillConnecting".to_string(),
-                    format!("still connecting after {} ms", CONNECT_WAIT.as_millis()),
-                ),
-                Ok(result) => {
-                    let (value, detail) = describe_error(&result);
-                    (value, format!("{detail}, after {}", millis(started)))
-                }
-            };
+            let (value, detail) = describe_connect(&attempt, started, "");
             let mut observation = shared.borrow_mut();
             observation.fact(
                 key,

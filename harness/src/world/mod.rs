@@ -55,6 +55,34 @@ impl World {
         }
     }
 
+    /// A port another socket already listens on, for program `name` to fail to bind
+    /// (`fixed`: the program always uses that port).
+    pub fn occupy_port(&self, name: &str, fixed: Option<u16>) -> io::Result<OccupiedPort> {
+        match self {
+            World::Real => {
+                let (port, occupant) = match fixed {
+                    Some(port) => (port, std::net::TcpListener::bind(("0.0.0.0", port))?),
+                    None => real::ports::busy_port()?,
+                };
+                Ok(OccupiedPort {
+                    port,
+                    occupant: Some(occupant),
+                    note: format!("the harness holds port {port} (a listening socket)"),
+                })
+            }
+            // The occupant must be on the program's own host: the host binds the port
+            // itself before the program starts (`ProcessSpec::occupied_port`).
+            World::Simulated(world) => {
+                let port = fixed.unwrap_or_else(|| world.fresh_port());
+                Ok(OccupiedPort {
+                    port,
+                    occupant: None,
+                    note: format!("another socket on {name}'s host holds port {port}"),
+                })
+            }
+        }
+    }
+
     /// Starts program `name`.
     pub fn start(&self, name: &str, spec: &ProcessSpec) -> io::Result<ProgramHandle> {
         match self {
@@ -62,6 +90,17 @@ impl World {
             World::Simulated(world) => world.start(name, spec),
         }
     }
+}
+
+/// A port taken by someone else.
+#[derive(Debug)]
+pub struct OccupiedPort {
+    /// The port.
+    pub port: u16,
+    /// The socket holding it, to keep open while the program runs (real world).
+    pub occupant: Option<std::net::TcpListener>,
+    /// Who holds it, for the step log.
+    pub note: String,
 }
 
 /// A started program, in either world.

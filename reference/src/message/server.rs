@@ -95,12 +95,9 @@ where
     }
 }
 
-/// Writes one diagnostic line. A diagnostic that cannot be written is dropped: losing it
-/// must not stop the server.
+/// Writes one line on the diagnostics stream, named after the program.
 async fn report<E: AsyncWrite + Unpin>(diagnostics: &mut E, line: String) {
-    let line = format!("message-server: {line}\n");
-    let _ = diagnostics.write_all(line.as_bytes()).await;
-    let _ = diagnostics.flush().await;
+    cli::diagnose(diagnostics, format!("message-server: {line}")).await;
 }
 
 /// Copies one client's message to `out`, from the first byte to the client's close.

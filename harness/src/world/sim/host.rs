@@ -92,6 +92,8 @@ pub struct HostSlot {
     pub name: String,
     order: Mutex<Option<StartOrder>>,
     ordered: Notify,
+    /// The program it was ordered to run, once ordered.
+    program: Mutex<Option<Arc<ProgramState>>>,
 }
 
 impl HostSlot {
@@ -101,11 +103,24 @@ impl HostSlot {
             name: name.to_owned(),
             order: Mutex::new(None),
             ordered: Notify::new(),
+            program: Mutex::new(None),
         }
+    }
+
+    /// The program it was ordered to run, if any.
+    pub fn program(&self) -> Option<Arc<ProgramState>> {
+        self.program
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// Tells the host to start its program.
     pub fn order(&self, order: StartOrder) {
+        *self
+            .program
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Arc::clone(&order.state));
         *self
             .order
             .lock()

@@ -108,7 +108,6 @@ pub fn unsupported(scenario: &Scenario, roles: &BTreeMap<String, RoleProgram>) -
 #[derive(Clone)]
 pub struct SimWorld {
     hosts: Arc<BTreeMap<String, Arc<HostSlot>>>,
-    running: Arc<Mutex<BTreeMap<String, Arc<ProgramState>>>>,
     faults: StreamFaults,
     next_port: Arc<AtomicU16>,
     /// Hosts to crash at the next step of the simulation.
@@ -131,7 +130,6 @@ impl SimWorld {
             .collect();
         SimWorld {
             hosts: Arc::new(hosts),
-            running: Arc::default(),
             faults,
             next_port: Arc::new(AtomicU16::new(FIRST_PORT)),
             crashes: Arc::default(),
@@ -163,10 +161,6 @@ impl SimWorld {
             occupied_port: spec.occupied_port,
             state: Arc::clone(&state),
         });
-        self.running
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(name.to_owned(), Arc::clone(&state));
         Ok(ProgramHandle::Simulated(SimProgram {
             host: name.to_owned(),
             command_line: shell_words::join(&spec.argv),
@@ -193,11 +187,7 @@ impl SimWorld {
     }
 
     fn state_of(&self, host: &str) -> Option<Arc<ProgramState>> {
-        self.running
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(host)
-            .cloned()
+        self.hosts.get(host).and_then(|slot| slot.program())
     }
 }
 
