@@ -87,6 +87,20 @@ struct GradeArgs {
     /// or `off` (whole writes, as the simulated network delivers them).
     #[arg(long, value_name = "SIZE", requires = "simulate", value_parser = parse_short_io)]
     short_io: Option<ShortIo>,
+    /// With --simulate: the fraction (0 to 1) of the datagrams the reference sends that are
+    /// lost, drawn from the seed.
+    #[arg(long, value_name = "FRACTION", requires = "simulate", value_parser = parse_fraction)]
+    loss: Option<f64>,
+    /// With --simulate: the fraction of the reference's datagrams delivered twice.
+    #[arg(long, value_name = "FRACTION", requires = "simulate", value_parser = parse_fraction)]
+    duplicate: Option<f64>,
+    /// With --simulate: the fraction of the reference's datagrams held back and delivered
+    /// after the next one.
+    #[arg(long, value_name = "FRACTION", requires = "simulate", value_parser = parse_fraction)]
+    reorder: Option<f64>,
+    /// With --simulate: the one-way latency of every link, in milliseconds (default 1).
+    #[arg(long, value_name = "MS", requires = "simulate")]
+    latency: Option<u64>,
     /// Only these tasks (repeatable).
     #[arg(long = "task", value_name = "TASK")]
     tasks: Vec<String>,
@@ -252,6 +266,25 @@ fn grade(args: &GradeArgs) -> Result<i32> {
                 options.short_io = *plan;
                 replay.push_str(&format!(" --short-io {text}"));
             }
+            let datagram_faults = [
+                ("loss", args.loss, &mut options.datagrams.loss),
+                (
+                    "duplicate",
+                    args.duplicate,
+                    &mut options.datagrams.duplicate,
+                ),
+                ("reorder", args.reorder, &mut options.datagrams.reorder),
+            ];
+            for (flag, given, field) in datagram_faults {
+                if let Some(fraction) = given {
+                    *field = fraction;
+                    replay.push_str(&format!(" --{flag} {fraction}"));
+                }
+            }
+            if let Some(latency) = args.latency {
+                options.latency = std::time::Duration::from_millis(latency);
+                replay.push_str(&format!(" --latency {latency}"));
+            }
             mode = Mode::Simulated(options);
             (Target::simulated(&suite.catalogue), replay)
         }
@@ -330,6 +363,14 @@ fn grade(args: &GradeArgs) -> Result<i32> {
     } else {
         EXIT_FAIL
     })
+}
+
+/// A probability, from 0 to 1.
+fn parse_fraction(text: &str) -> std::result::Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(fraction) if (0.0..=1.0).contains(&fraction) => Ok(fraction),
+        _ => Err(format!("`{text}` is not a fraction from 0 to 1 (like 0.3)")),
+    }
 }
 
 /// A `--short-io` value: the plan, and the text that replays it.

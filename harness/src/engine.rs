@@ -12,7 +12,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::payload::{Concatenation, Payload};
-use crate::peers::{ClientPeer, ClientPlan, Relay, Transcript, TranscriptEntry};
+use crate::peers::{
+    ClientPeer, ClientPlan, DatagramPeer, Relay, ServerPeer, Transcript, TranscriptEntry,
+};
 use crate::report::diff::byte_window_diff;
 use crate::scenario::{
     Action, Category, Endpoint, ExitExpectation, OutputExpectation, OutputStream, PortChoice,
@@ -30,6 +32,8 @@ const POLL: Duration = Duration::from_millis(10);
 const SETTLE: Duration = Duration::from_millis(150);
 /// Grace between SIGTERM and SIGKILL when stopping a program.
 const STOP_GRACE: Duration = Duration::from_millis(1000);
+/// How far into the output `contains` looks beyond the length of what it looks for.
+const CONTAINS_SLACK: usize = 64 * 1024;
 /// Output shown in reports, per stream.
 const SHOWN_OUTPUT: usize = 2048;
 
@@ -219,8 +223,35 @@ pub(crate) struct Run<'a> {
     programs: BTreeMap<String, Program>,
     order: Vec<String>,
     peers: BTreeMap<String, ClientPeer>,
+    datagram_peers: BTreeMap<String, DatagramPeer>,
+    servers: BTreeMap<String, ServerPeer>,
     relays: BTreeMap<String, Relay>,
     held_ports: Vec<std::net::TcpListener>,
+}
+
+/// What to start: the `start` step's fields (the `peak-memory` check starts programs too).
+pub(crate) struct StartRequest<'s> {
+    /// The role whose program runs.
+    pub role: &'s str,
+    /// Its name in the scenario.
+    pub name: &'s str,
+    /// What its stdin holds (none: empty).
+    pub stdin: Option<Payload>,
+    /// A fresh port, or one already in use.
+    pub port: PortChoice,
+    /// For a client: what `{host}` and `{port}` point at.
+    pub to: Option<&'s Endpoint>,
+    /// Words appended to its command line.
+    pub extra_args: &'s [String],
+    /// The most it may print on stdout or stderr.
+    pub output_cap: u64,
+}
+
+/// Bytes a step watches: a program's output stream, or what a harness peer received.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Watched<'n> {
+    Output { name: &'n str, stream: OutputStream },
+    Received { name: &'n str },
 }
 
 /// Runs `scenario` with the programs of one task, in `world`.
@@ -242,6 +273,8 @@ pub async fn run_scenario(
         programs: BTreeMap::new(),
         order: Vec::new(),
         peers: BTreeMap::new(),
+        datagram_peers: BTreeMap::new(),
+        servers: BTreeMap::new(),
         relays: BTreeMap::new(),
         held_ports: Vec::new(),
     };
@@ -290,8 +323,17 @@ impl<'a> Run<'a> {
                 stdin,
                 port,
                 to,
+                args,
                 output_cap,
-            } => self.start_program(role, name, stdin.clone(), *port, to.as_ref(), *output_cap),
+            } => self.start_program(StartRequest {
+                role,
+                name,
+                stdin: stdin.clone(),
+                port: *port,
+                to: to.as_ref(),
+                extra_args: args,
+                output_cap: *output_cap,
+            }),
             Action::WaitListening { name, within } => self.wait_listening(name, *within).await,
             Action::Connect {
                 endpoint,
@@ -321,6 +363,36 @@ impl<'a> Run<'a> {
                         format!("connecting failed: {error}{}", self.exit_note(endpoint)),
                     )),
                 }
+            }
+            Action::SendDatagram {
+                endpoint,
+                name,
+                send,
+            } => {
+                let (host, port) = self.endpoint_address(endpoint)?;
+                let net = self.world.peer_net();
+                let transcript = self.transcript.clone();
+                let peer = DatagramPeer::send(&net, name, (&host, port), send, transcript)
+                    .await
+                    .map_err(|error| {
+                        harness_trouble(format!(
+                            "cannot send a datagram to {host} port {port}: {error}"
+                        ))
+                    })?;
+                self.datagram_peers.insert(name.clone(), peer);
+                Ok(())
+            }
+            Action::Listen { name, plan } => {
+                let net = self.world.peer_net();
+                let transcript = self.transcript.clone();
+                let server = ServerPeer::start(&net, name, plan.clone(), transcript)
+                    .await
+                    .map_err(|error| {
+                        harness_trouble(format!("cannot start server peer {name}: {error}"))
+                    })?;
+                self.note(format!("{name} listens on port {}", server.port));
+                self.servers.insert(name.clone(), server);
+                Ok(())
             }
             Action::Relay {
                 endpoint,
@@ -355,8 +427,25 @@ impl<'a> Run<'a> {
                 expectation,
                 within,
             } => {
-                self.expect_output(name, *stream, expectation, *within)
+                let watched = Watched::Output {
+                    name,
+                    stream: *stream,
+                };
+                self.expect_bytes(watched, expectation, *within).await
+            }
+            Action::ExpectReceived {
+                name,
+                expectation,
+                within,
+            } => {
+                self.expect_bytes(Watched::Received { name }, expectation, *within)
                     .await
+            }
+            Action::Partition { hosts, repair } => {
+                let hosts = [self.world.host_of(&hosts[0]), self.world.host_of(&hosts[1])];
+                self.world
+                    .partition(&hosts[0], &hosts[1], *repair)
+                    .map_err(harness_trouble)
             }
             Action::ExpectExit {
                 name,
@@ -369,15 +458,16 @@ impl<'a> Run<'a> {
     }
 
     /// Starts the program of `role` under `name`.
-    pub(crate) fn start_program(
-        &mut self,
-        role: &str,
-        name: &str,
-        stdin: Option<Payload>,
-        port_choice: PortChoice,
-        to: Option<&Endpoint>,
-        output_cap: u64,
-    ) -> StepResult {
+    pub(crate) fn start_program(&mut self, request: StartRequest<'_>) -> StepResult {
+        let StartRequest {
+            role,
+            name,
+            stdin,
+            port: port_choice,
+            to,
+            extra_args,
+            output_cap,
+        } = request;
         let program = self.roles.get(role).ok_or_else(|| StepFailure {
             status: Status::Error,
             expected: format!("a program for role `{role}`"),
@@ -412,8 +502,10 @@ impl<'a> Run<'a> {
                 Some(port)
             }
         };
+        let mut argv = program.command_line(&values);
+        argv.extend(extra_args.iter().cloned());
         let spec = ProcessSpec {
-            argv: program.command_line(&values),
+            argv,
             workdir: program.workdir.clone(),
             stdin: stdin.clone(),
             output_cap,
@@ -456,10 +548,28 @@ impl<'a> Run<'a> {
         Ok(occupied.port)
     }
 
+    /// The sockets of the harness in this run's world.
+    pub(crate) fn peer_net(&self) -> crate::world::sockets::PeerNet {
+        self.world.peer_net()
+    }
+
+    /// The scenario's transcript.
+    pub(crate) fn transcript(&self) -> Transcript {
+        self.transcript.clone()
+    }
+
+    /// Time since the scenario started (simulated time in the simulated world).
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
     /// The host and port a name stands for: a program's `{port}` or a relay's.
-    fn endpoint_address(&self, name: &str) -> StepResult<(String, u16)> {
+    pub(crate) fn endpoint_address(&self, name: &str) -> StepResult<(String, u16)> {
         if let Some(relay) = self.relays.get(name) {
             return Ok((self.world.peer_net().own_host().to_owned(), relay.port));
+        }
+        if let Some(server) = self.servers.get(name) {
+            return Ok((self.world.peer_net().own_host().to_owned(), server.port));
         }
         self.programs
             .get(name)
@@ -629,27 +739,58 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    /// Checks a program's output, waiting up to `within` for it to arrive.
-    pub(crate) async fn expect_output(
+    /// The bytes `watched` stands for; whether they are final (nothing more can come), and
+    /// if so, why.
+    fn watched_bytes(&self, watched: Watched) -> (&Capture, Option<String>) {
+        match watched {
+            Watched::Output { name, stream } => {
+                let handle = &self.programs[name].handle;
+                let capture = match stream {
+                    OutputStream::Stdout => handle.stdout(),
+                    OutputStream::Stderr => handle.stderr(),
+                };
+                // Final: the program has ended and its output is fully read.
+                let ended = handle
+                    .exit_info()
+                    .filter(|_| capture.closed())
+                    .map(|info| format!("{name} ended: {}", info.kind));
+                (capture, ended)
+            }
+            Watched::Received { name } => {
+                if let Some(peer) = self.peers.get(name) {
+                    let capture = peer.received();
+                    let ended = capture
+                        .closed()
+                        .then(|| format!("the program closed {name}'s connection"));
+                    (capture, ended)
+                } else if let Some(peer) = self.datagram_peers.get(name) {
+                    (peer.received(), None)
+                } else {
+                    (self.servers[name].received(), None)
+                }
+            }
+        }
+    }
+
+    /// Checks a program's output, or what a harness peer received, waiting up to `within`
+    /// for the bytes to arrive.
+    pub(crate) async fn expect_bytes(
         &mut self,
-        name: &str,
-        stream: OutputStream,
+        watched: Watched<'_>,
         expectation: &OutputExpectation,
         within: Duration,
     ) -> StepResult {
+        let where_ = match watched {
+            Watched::Output { name, stream } => format!("{name}'s {}", stream.name()),
+            Watched::Received { name } => format!("what {name} received"),
+        };
         let deadline = Instant::now() + within;
         let mut verified = 0u64;
         let mut matched_at: Option<(Instant, u64)> = None;
         loop {
-            let program = &self.programs[name];
-            let capture = match stream {
-                OutputStream::Stdout => program.handle.stdout(),
-                OutputStream::Stderr => program.handle.stderr(),
-            };
-            // Final: the program has ended and its output is fully read.
-            let is_final = program.handle.exit_info().is_some() && capture.closed();
-            let verdict =
-                self.evaluate(name, stream, capture, expectation, is_final, &mut verified)?;
+            let (capture, ended) = self.watched_bytes(watched);
+            let is_final = ended.is_some();
+            let verdict = self.evaluate(&where_, capture, expectation, is_final, &mut verified)?;
             match verdict {
                 Evaluation::Holds { settle } => {
                     if !settle || is_final {
@@ -672,18 +813,8 @@ impl<'a> Run<'a> {
                 Evaluation::Pending { expected, seen } => {
                     matched_at = None;
                     if is_final || Instant::now() >= deadline {
-                        let when = if is_final {
-                            format!(
-                                "{name} ended: {}",
-                                program
-                                    .handle
-                                    .exit_info()
-                                    .map(|i| i.kind.to_string())
-                                    .unwrap_or_default()
-                            )
-                        } else {
-                            format!("after {} ms", within.as_millis())
-                        };
+                        let when =
+                            ended.unwrap_or_else(|| format!("after {} ms", within.as_millis()));
                         return Err(StepFailure::fail(expected, format!("{seen} ({when})")));
                     }
                 }
@@ -694,14 +825,12 @@ impl<'a> Run<'a> {
 
     fn evaluate(
         &self,
-        name: &str,
-        stream: OutputStream,
+        where_: &str,
         capture: &Capture,
         expectation: &OutputExpectation,
         is_final: bool,
         verified: &mut u64,
     ) -> StepResult<Evaluation> {
-        let where_ = format!("{name}'s {}", stream.name());
         let seen_len = capture.len();
         Ok(match expectation {
             OutputExpectation::Equals(payload) => {
@@ -715,7 +844,7 @@ impl<'a> Run<'a> {
                 )?
             }
             OutputExpectation::EqualsSent(names) => {
-                let (expected, all_sent) = self.sent_by(names);
+                let (expected, all_sent) = self.sent_by(names)?;
                 let description = format!(
                     "{where_} to be exactly the {} bytes {} sent",
                     expected.len(),
@@ -724,7 +853,7 @@ impl<'a> Run<'a> {
                 compare_exact(capture, &expected, &description, all_sent, verified)?
             }
             OutputExpectation::AnyOrderOfSent(names) => {
-                let (_, all_sent) = self.sent_by(names);
+                let (_, all_sent) = self.sent_by(names)?;
                 let parts: Vec<Payload> = names
                     .iter()
                     .map(|name| self.peers[name].sent_payload())
@@ -760,6 +889,42 @@ impl<'a> Run<'a> {
                     }
                 }
             }
+            OutputExpectation::Contains(payload) => {
+                let mut wanted = vec![0u8; payload.len() as usize];
+                let filled = payload.read_at(0, &mut wanted).unwrap_or(0);
+                wanted.truncate(filled);
+                // Where it can be: a label or a prompt before it, little more.
+                let head = capture.head(wanted.len() + CONTAINS_SLACK);
+                let found = wanted.is_empty()
+                    || head
+                        .windows(wanted.len())
+                        .any(|window| window == wanted.as_slice());
+                if found {
+                    Evaluation::Holds { settle: false }
+                } else {
+                    Evaluation::Pending {
+                        expected: format!("{where_} to contain {}", payload.describe()),
+                        seen: format!("{seen_len} bytes: {}", excerpt(&head)),
+                    }
+                }
+            }
+            OutputExpectation::PingReport { server, count } => {
+                if !is_final {
+                    // The summary comes last: judge the whole report once the client ended.
+                    return Ok(Evaluation::Pending {
+                        expected: format!("{where_} to report {count} pings and a summary"),
+                        seen: format!("{seen_len} bytes so far: {}", excerpt(&capture.head(400))),
+                    });
+                }
+                let output = capture.head(1 << 20);
+                let pings = self.servers[server].pings();
+                match crate::checks::ping_report::judge(&output, &pings, *count) {
+                    Ok(()) => Evaluation::Holds { settle: false },
+                    Err((expected, seen)) => {
+                        return Err(StepFailure::fail(format!("{where_}: {expected}"), seen));
+                    }
+                }
+            }
             OutputExpectation::Empty => {
                 if seen_len > 0 {
                     return Err(StepFailure::fail(
@@ -788,13 +953,36 @@ impl<'a> Run<'a> {
     }
 
     /// What the named connections sent, in order, and whether they have all finished.
-    fn sent_by(&self, names: &[String]) -> (Concatenation, bool) {
+    ///
+    /// A connection whose sending failed (the program reset or closed it) cannot stand for
+    /// "what was sent": the program refused part of it, and the expectation fails saying so,
+    /// rather than shrinking to the bytes that got through.
+    fn sent_by(&self, names: &[String]) -> StepResult<(Concatenation, bool)> {
+        for name in names {
+            let peer = &self.peers[name];
+            if let Some(error) = peer.send_error() {
+                return Err(StepFailure::fail(
+                    format!(
+                        "{name} to deliver its {} bytes to the program",
+                        peer.plan.send.len()
+                    ),
+                    format!(
+                        "sending failed after {} bytes: {error}{}",
+                        peer.sent(),
+                        self.programs
+                            .keys()
+                            .map(|program| self.exit_note(program))
+                            .collect::<String>()
+                    ),
+                ));
+            }
+        }
         let all_sent = names.iter().all(|name| self.peers[name].is_finished());
         let parts = names
             .iter()
             .map(|name| self.peers[name].sent_payload())
             .collect();
-        (Concatenation::new(parts), all_sent)
+        Ok((Concatenation::new(parts), all_sent))
     }
 
     /// Kills everything and assembles the outcome.
@@ -815,6 +1003,8 @@ impl<'a> Run<'a> {
         }
         self.relays.clear();
         self.peers.clear();
+        self.datagram_peers.clear();
+        self.servers.clear();
         let mut programs = Vec::new();
         for name in std::mem::take(&mut self.order) {
             let program = self

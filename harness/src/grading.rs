@@ -127,6 +127,12 @@ pub fn grade(
             )
         } else if let Mode::Simulated(options) = mode {
             sim::run(scenario, roles, seed, options)
+        } else if scenario.simulated_only {
+            Outcome::skipped(
+                scenario,
+                seed,
+                "it cuts the network (a partition), which only the simulated world can do: run the reference with --simulate".into(),
+            )
         } else {
             runtime.block_on(run_scenario(scenario, roles, seed, &World::Real))
         };

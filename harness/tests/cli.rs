@@ -47,8 +47,9 @@ fn an_empty_folder_says_what_it_expected() {
         .arg(empty.path())
         .assert()
         .code(2)
+        .stderr(predicate::str::contains("no program for message, "))
         .stderr(predicate::str::contains(
-            "no program for message (expected message-client, message-server",
+            "(expected message-client, message-server, ",
         ));
 }
 

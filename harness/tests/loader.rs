@@ -112,6 +112,61 @@ fn bad_files_are_rejected_with_file_line_and_reason() {
             HEADER.to_string(),
             "bad.toml:1: a scenario needs at least one [[step]]",
         ),
+        (
+            "a partition in a scenario for both worlds",
+            format!(
+                "{HEADER}\n[[step]]\nstart = \"server\"\n\n[[step]]\npartition = [\"server\", \"harness\"]\n"
+            ),
+            "bad.toml:10: partitions exist only in the simulated world: add `world = \"simulated\"`",
+        ),
+        (
+            "a partition with an unknown host",
+            format!(
+                "world = \"simulated\"\n{HEADER}\n[[step]]\npartition = [\"server\", \"nobody\"]\n"
+            ),
+            "step 1: no step starts a program named `server`",
+        ),
+        (
+            "an unknown world",
+            format!("world = \"real\"\n{HEADER}\n[[step]]\nstart = \"server\"\n"),
+            "bad.toml:1: world `real` is not known",
+        ),
+        (
+            "a ping script on a TCP server peer",
+            format!("{HEADER}\n[[step]]\nlisten = \"pinger\"\nping = {{ drop = [3] }}\n"),
+            "step 1: `ping` scripts a UDP ping server: it needs `transport = \"udp\"` and no `reply`",
+        ),
+        (
+            "read_until on UDP",
+            format!(
+                "{HEADER}\n[[step]]\nlisten = \"srv\"\ntransport = \"udp\"\nread_until = \"eof\"\n"
+            ),
+            "step 1: `read_until` is for TCP",
+        ),
+        (
+            "a datagram too large",
+            format!(
+                "{HEADER}\n[[step]]\nstart = \"server\"\n\n[[step]]\nsend_datagram = \"server\"\nas = \"d1\"\nsend = {{ generate = \"binary\", bytes = 70000 }}\n"
+            ),
+            "step 2: a datagram holds at most 65507 bytes; this one has 70000",
+        ),
+        (
+            "checking what an unknown peer received",
+            format!("{HEADER}\n[[step]]\nexpect_received = \"c9\"\nnot_empty = true\n"),
+            "step 1: no harness peer named `c9`",
+        ),
+        (
+            "a ping report without a ping server",
+            format!(
+                "{HEADER}\n[[step]]\nstart = \"client\"\n\n[[step]]\nexpect_stdout = \"client\"\nping_report = {{ server = \"pinger\" }}\n"
+            ),
+            "step 2: `ping_report` needs the `listen` peer that plays the ping server",
+        ),
+        (
+            "arguments that do not parse",
+            format!("{HEADER}\n[[step]]\nstart = \"server\"\nargs = \"--loss '0.3\"\n"),
+            "step 1: `args` is not a valid command line",
+        ),
     ];
     for (what, body, expected) in cases {
         let error = error_of(body);
@@ -138,17 +193,21 @@ fn every_bad_file_is_reported_not_just_the_first() {
 }
 
 #[test]
-fn the_kits_own_scenarios_load_and_cover_every_message_clause() {
+fn the_kits_own_scenarios_load_and_cover_every_clause_of_their_tasks() {
     let suite = load_suite(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")).unwrap();
     let cited: std::collections::BTreeSet<&str> = suite
         .scenarios
         .iter()
         .flat_map(|scenario| scenario.clauses.iter().map(String::as_str))
         .collect();
-    for clause in 1..=9 {
-        assert!(
-            cited.contains(format!("message/{clause}").as_str()),
-            "no scenario checks message/{clause}"
-        );
+    // Every clause of every task that has scenarios (SPEC.md's numbering).
+    let clauses = [("message", 9), ("upper", 6), ("ping", 4)];
+    for (task, count) in clauses {
+        for clause in 1..=count {
+            assert!(
+                cited.contains(format!("{task}/{clause}").as_str()),
+                "no scenario checks {task}/{clause}"
+            );
+        }
     }
 }

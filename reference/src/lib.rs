@@ -9,15 +9,36 @@
 //!
 //! - [`net`]: the small network abstraction (bind, accept, connect, datagrams, clock) every
 //!   task is written against, so the same code runs on real sockets (tokio) and in a simulated network.
+//! - [`line`]: reading one line into a bounded buffer (the upper-case converters' input).
 //! - [`message`]: the sequential message server and client (SPEC `message/1`–`message/9`).
+//! - [`upper_tcp`]: the uppercase converter over TCP, a concurrent server and its client
+//!   (SPEC `upper/1`–`upper/3`, `upper/6`).
+//! - [`upper_udp`]: the uppercase converter over UDP (SPEC `upper/1`, `upper/2`,
+//!   `upper/4`–`upper/6`).
+//! - [`udp_pinger`]: the UDP ping server, which loses pings on purpose, and its client
+//!   (SPEC `ping/1`–`ping/4`).
 //! - [`cli`]: what the programs share: standard streams, argument errors, exit statuses.
 
 pub mod cli;
+pub mod line;
 pub mod message;
 pub mod net;
+pub mod udp_pinger;
+pub mod upper_tcp;
+pub mod upper_udp;
 
 /// Size of every buffer used to move a stream (SPEC: "buffers are small and fixed").
 ///
 /// 4096 bytes is the handout's suggestion: one memory page. Memory use must not grow with
 /// the size of the transfer, so no task ever reads a whole message into memory.
 pub const BUFFER_SIZE: usize = 4096;
+
+/// Size of the buffer every UDP program receives datagrams into: 65536 bytes, more than
+/// the largest datagram UDP can carry (65507 bytes of data over IPv4).
+///
+/// A datagram is received whole or not at all: when it is larger than the buffer, the
+/// kernel cuts it to the buffer and throws the rest away (there is no "next read" for the
+/// remainder, unlike a stream). The handouts' `recvfrom(2048)` therefore loses the end of
+/// any longer message; with this size nothing can be cut (SPEC `upper/4`: a 2048-byte
+/// datagram comes back whole).
+pub const DATAGRAM_BUFFER_SIZE: usize = 65536;

@@ -5,12 +5,14 @@
 //! file and line) and run with the same step primitives as ordinary steps.
 
 mod peak_memory;
+mod ping_loss;
+pub mod ping_report;
 
 use crate::engine::{Run, StepFailure};
 use crate::scenario::TaskInfo;
 
 /// Every built-in check.
-pub const CHECKS: &[&str] = &[peak_memory::NAME];
+pub const CHECKS: &[&str] = &[peak_memory::NAME, ping_loss::NAME];
 
 /// Checks a check's name and parameters; returns the roles it starts.
 pub fn validate(name: &str, params: &toml::Table, task: &TaskInfo) -> Result<Vec<String>, String> {
@@ -19,6 +21,11 @@ pub fn validate(name: &str, params: &toml::Table, task: &TaskInfo) -> Result<Vec
             peak_memory::Params::check_roles(task)?;
             peak_memory::Params::parse(params)?;
             Ok(peak_memory::ROLES.map(String::from).to_vec())
+        }
+        ping_loss::NAME => {
+            // It pings a program the scenario started: it starts none itself.
+            ping_loss::Params::parse(params)?;
+            Ok(Vec::new())
         }
         other => Err(format!(
             "unknown check `{other}` (checks: {})",
@@ -35,6 +42,7 @@ pub(crate) async fn run(
 ) -> Result<(), StepFailure> {
     match name {
         peak_memory::NAME => peak_memory::run(run, params).await,
+        ping_loss::NAME => ping_loss::run(run, params).await,
         other => unreachable!("check `{other}` passed validation"),
     }
 }

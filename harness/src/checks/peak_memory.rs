@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use crate::engine::{Run, StepFailure};
+use crate::engine::{Run, StartRequest, StepFailure, Watched};
 use crate::payload::{GeneratedKind, Payload};
 use crate::scenario::{
     Endpoint, ExitExpectation, OutputExpectation, OutputStream, PortChoice, TaskInfo,
@@ -137,27 +137,35 @@ async fn stream_once(
     };
     // Room for the whole message on stdout, and a little more to see what is wrong.
     let output_cap = bytes + (16 << 20);
-    run.start_program("server", &server, None, PortChoice::Fresh, None, output_cap)?;
+    run.start_program(StartRequest {
+        role: "server",
+        name: &server,
+        stdin: None,
+        port: PortChoice::Fresh,
+        to: None,
+        extra_args: &[],
+        output_cap,
+    })?;
     run.wait_listening(&server, Duration::from_secs(10)).await?;
     let target = Endpoint::Named(server.clone());
-    run.start_program(
-        "client",
-        &client,
-        Some(message.clone()),
-        PortChoice::Fresh,
-        Some(&target),
-        1 << 20,
-    )?;
+    run.start_program(StartRequest {
+        role: "client",
+        name: &client,
+        stdin: Some(message.clone()),
+        port: PortChoice::Fresh,
+        to: Some(&target),
+        extra_args: &[],
+        output_cap: 1 << 20,
+    })?;
     let client_exit = run
         .expect_exit(&client, ExitExpectation::Success, within)
         .await?;
-    run.expect_output(
-        &server,
-        OutputStream::Stdout,
-        &OutputExpectation::Equals(message),
-        within,
-    )
-    .await?;
+    let stdout = Watched::Output {
+        name: &server,
+        stream: OutputStream::Stdout,
+    };
+    run.expect_bytes(stdout, &OutputExpectation::Equals(message), within)
+        .await?;
     let server_exit = run.stop(&server).await?;
     Ok(Peaks {
         server_kib: server_exit.max_rss_kib,

@@ -13,6 +13,7 @@ use super::transcript::{Direction, Transcript};
 use crate::faults::SlicePlan;
 use crate::payload::Payload;
 use crate::scenario::CloseHow;
+use crate::world::capture::Capture;
 use crate::world::sockets::{PeerConnection, PeerNet, PeerWriter};
 
 /// What one client connection does.
@@ -40,6 +41,7 @@ pub struct ClientPeer {
     writer: Arc<Mutex<Option<PeerWriter>>>,
     stop_reading: Arc<Notify>,
     transcript: Transcript,
+    received: Arc<Capture>,
 }
 
 impl ClientPeer {
@@ -63,10 +65,12 @@ impl ClientPeer {
         let stop_reading = Arc::new(Notify::new());
         let sent = Arc::new(AtomicU64::new(0));
         let (done_sender, done) = watch::channel(None);
+        let received = Arc::new(Capture::memory(super::RECEIVED_CAP));
 
         // Reader: records whatever the program sends back, until it closes.
         {
             let (name, transcript) = (plan.name.clone(), transcript.clone());
+            let received = Arc::clone(&received);
             let stop_reading = Arc::clone(&stop_reading);
             let mut slicer = plan
                 .read_slices
@@ -79,6 +83,11 @@ impl ClientPeer {
                         outcome = reader.read(&mut buffer[..size]) => outcome,
                         _ = stop_reading.notified() => break,
                     };
+                    if let Ok(count) = outcome
+                        && count > 0
+                    {
+                        let _ = received.append(&buffer[..count]);
+                    }
                     match outcome {
                         Ok(0) => {
                             transcript.event(&name, Direction::FromProgram, "closed");
@@ -98,6 +107,8 @@ impl ClientPeer {
                     }
                     tokio::time::sleep(slicer.next_gap()).await;
                 }
+                // Whatever ended the reading, nothing more will arrive.
+                received.close();
             });
         }
 
@@ -123,7 +134,13 @@ impl ClientPeer {
             writer,
             stop_reading,
             transcript,
+            received,
         })
+    }
+
+    /// What the program sent back on this connection; closed once the reading ended.
+    pub fn received(&self) -> &Capture {
+        &self.received
     }
 
     /// Bytes sent so far.
@@ -134,6 +151,15 @@ impl ClientPeer {
     /// Whether the payload is sent and the planned close done (or sending failed).
     pub fn is_finished(&self) -> bool {
         self.done.borrow().is_some()
+    }
+
+    /// Why sending failed, if it did (a deliberate close or reset by the scenario is not a
+    /// failure: it happens after the payload is sent).
+    pub fn send_error(&self) -> Option<String> {
+        match &*self.done.borrow() {
+            Some(Err(error)) => Some(error.clone()),
+            _ => None,
+        }
     }
 
     /// The bytes this connection has sent: a prefix of its payload.

@@ -17,6 +17,7 @@ use super::model::{
 use crate::checks;
 use crate::faults::SlicePlan;
 use crate::payload::PayloadSpec;
+use crate::peers::{PingScript, ReadUntil, ServerPlan, Transport};
 use crate::{Error, Result};
 
 /// Every scenario of the kit, with the catalogue and the root that payload paths start from.
@@ -34,6 +35,8 @@ pub struct Suite {
 const DEFAULT_SCENARIO_TIMEOUT_MS: u64 = 30_000;
 /// Default deadline of a waiting step.
 const DEFAULT_WITHIN_MS: u64 = 5_000;
+/// The longest payload `contains` looks for (it is held in memory).
+pub(crate) const MAX_CONTAINED: u64 = 1 << 20;
 /// Default cap on what a program may print on stdout or stderr.
 const DEFAULT_OUTPUT_CAP_MIB: u64 = 64;
 
@@ -110,6 +113,7 @@ struct RawScenario {
     points: u32,
     requirement: String,
     timeout_ms: Option<u64>,
+    world: Option<Spanned<String>>,
     #[serde(rename = "step", default)]
     steps: Vec<Spanned<RawStep>>,
 }
@@ -121,27 +125,39 @@ struct RawStep {
     start: Option<String>,
     wait_listening: Option<String>,
     connect: Option<String>,
+    send_datagram: Option<String>,
+    listen: Option<String>,
     relay: Option<String>,
     close: Option<String>,
     wait: Option<String>,
     expect_stdout: Option<String>,
     expect_stderr: Option<String>,
+    expect_received: Option<String>,
     expect_exit: Option<String>,
     stop: Option<String>,
     check: Option<String>,
+    partition: Option<Vec<String>>,
+    repair: Option<Vec<String>>,
     // Modifiers.
     #[serde(rename = "as")]
     name: Option<String>,
     stdin: Option<PayloadSpec>,
     port: Option<PortChoice>,
     to: Option<String>,
+    args: Option<String>,
     output_cap_mib: Option<u64>,
     send: Option<PayloadSpec>,
     slices: Option<SlicePlan>,
     read_slices: Option<SlicePlan>,
+    transport: Option<Transport>,
+    reply: Option<PayloadSpec>,
+    read_until: Option<ReadUntil>,
+    ping: Option<PingScript>,
+    ping_report: Option<RawPingReport>,
     then: Option<CloseHow>,
     how: Option<CloseHow>,
     equals: Option<PayloadSpec>,
+    contains: Option<PayloadSpec>,
     equals_sent: Option<Vec<String>>,
     any_order_of_sent: Option<Vec<String>>,
     matches: Option<String>,
@@ -151,6 +167,19 @@ struct RawStep {
     success: Option<bool>,
     within_ms: Option<u64>,
     params: Option<toml::Table>,
+}
+
+/// `ping_report = { server = "pinger", count = 10 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPingReport {
+    server: String,
+    #[serde(default = "default_ping_count")]
+    count: u64,
+}
+
+fn default_ping_count() -> u64 {
+    10
 }
 
 fn load_scenario(
@@ -204,8 +233,35 @@ fn load_scenario(
     if raw.steps.is_empty() {
         return Err(bad(1, "a scenario needs at least one [[step]]".into()));
     }
+    let simulated_only = match &raw.world {
+        None => false,
+        Some(world) if world.get_ref() == "simulated" => true,
+        Some(world) => {
+            return Err(bad(
+                line_of(&text, world.span().start),
+                format!(
+                    "world `{}` is not known: leave `world` out (both worlds) or write `world = \"simulated\"`",
+                    world.get_ref()
+                ),
+            ));
+        }
+    };
 
-    let mut context = StepContext::default();
+    // A partition may name a program that starts later (a client started while the
+    // network is already cut): every host exists from the beginning of the simulation.
+    let hosts = raw
+        .steps
+        .iter()
+        .filter_map(|step| {
+            let step = step.get_ref();
+            let role = step.start.as_ref()?;
+            Some(step.name.clone().unwrap_or_else(|| role.clone()))
+        })
+        .collect();
+    let mut context = StepContext {
+        hosts,
+        ..StepContext::default()
+    };
     let mut steps = Vec::new();
     for (index, spanned) in raw.steps.into_iter().enumerate() {
         let line = line_of(&text, spanned.span().start);
@@ -214,6 +270,16 @@ fn load_scenario(
         steps.push(Step { line, action });
     }
 
+    if !simulated_only
+        && let Some(step) = steps
+            .iter()
+            .find(|step| matches!(step.action, Action::Partition { .. }))
+    {
+        return Err(bad(
+            step.line,
+            "partitions exist only in the simulated world: add `world = \"simulated\"`".into(),
+        ));
+    }
     let stem = path.file_stem().unwrap_or_default().to_string_lossy();
     Ok(Scenario {
         id: format!("{task}/{stem}"),
@@ -225,6 +291,7 @@ fn load_scenario(
         timeout: Duration::from_millis(raw.timeout_ms.unwrap_or(DEFAULT_SCENARIO_TIMEOUT_MS)),
         steps,
         path: path.to_owned(),
+        simulated_only,
     })
 }
 
@@ -233,7 +300,11 @@ fn load_scenario(
 struct StepContext {
     programs: BTreeSet<String>,
     peers: BTreeSet<String>,
+    datagrams: BTreeSet<String>,
+    servers: BTreeSet<String>,
     relays: BTreeSet<String>,
+    /// Every program the scenario starts, at any step.
+    hosts: BTreeSet<String>,
 }
 
 impl StepContext {
@@ -267,8 +338,48 @@ impl StepContext {
         }
     }
 
+    /// What a client program can be pointed at: a program, a relay or a server peer.
+    fn client_target(&self, name: &str) -> Result<String, String> {
+        if self.servers.contains(name) {
+            Ok(name.to_owned())
+        } else {
+            self.listener(name).map_err(|_| {
+                format!("no program, relay or `listen` peer named `{name}` exists at this step")
+            })
+        }
+    }
+
+    /// A harness peer whose received bytes can be checked.
+    fn receiver(&self, name: &str) -> Result<String, String> {
+        if self.peers.contains(name) || self.datagrams.contains(name) || self.servers.contains(name)
+        {
+            Ok(name.to_owned())
+        } else {
+            Err(format!(
+                "no harness peer named `{name}` (from `connect`, `send_datagram` or `listen`) exists at this step"
+            ))
+        }
+    }
+
+    /// A host of the simulated network: a program, or the harness itself.
+    fn host(&self, name: &str) -> Result<String, String> {
+        if name == crate::world::HARNESS_HOST || self.hosts.contains(name) {
+            Ok(name.to_owned())
+        } else {
+            Err(format!(
+                "no step starts a program named `{name}` (or write `harness` for the harness's host)"
+            ))
+        }
+    }
+
     fn fresh(&self, name: &str) -> Result<(), String> {
-        if self.programs.contains(name) || self.peers.contains(name) || self.relays.contains(name) {
+        if self.programs.contains(name)
+            || self.peers.contains(name)
+            || self.datagrams.contains(name)
+            || self.servers.contains(name)
+            || self.relays.contains(name)
+            || name == crate::world::HARNESS_HOST
+        {
             Err(format!(
                 "the name `{name}` is already used by an earlier step (set `as`)"
             ))
@@ -288,14 +399,19 @@ fn check_step(
         ("start", raw.start.is_some()),
         ("wait_listening", raw.wait_listening.is_some()),
         ("connect", raw.connect.is_some()),
+        ("send_datagram", raw.send_datagram.is_some()),
+        ("listen", raw.listen.is_some()),
         ("relay", raw.relay.is_some()),
         ("close", raw.close.is_some()),
         ("wait", raw.wait.is_some()),
         ("expect_stdout", raw.expect_stdout.is_some()),
         ("expect_stderr", raw.expect_stderr.is_some()),
+        ("expect_received", raw.expect_received.is_some()),
         ("expect_exit", raw.expect_exit.is_some()),
         ("stop", raw.stop.is_some()),
         ("check", raw.check.is_some()),
+        ("partition", raw.partition.is_some()),
+        ("repair", raw.repair.is_some()),
     ];
     let given: Vec<&str> = actions
         .iter()
@@ -319,11 +435,18 @@ fn check_step(
         }
     };
 
-    let modifiers: [(&str, bool); 21] = [
+    let modifiers: [(&str, bool); 28] = [
+        ("ping", raw.ping.is_some()),
+        ("ping_report", raw.ping_report.is_some()),
+        ("contains", raw.contains.is_some()),
         ("as", raw.name.is_some()),
         ("stdin", raw.stdin.is_some()),
         ("port", raw.port.is_some()),
         ("to", raw.to.is_some()),
+        ("args", raw.args.is_some()),
+        ("transport", raw.transport.is_some()),
+        ("reply", raw.reply.is_some()),
+        ("read_until", raw.read_until.is_some()),
         ("output_cap_mib", raw.output_cap_mib.is_some()),
         ("send", raw.send.is_some()),
         ("slices", raw.slices.is_some()),
@@ -343,13 +466,17 @@ fn check_step(
         ("", false),
     ];
     let allowed: &[&str] = match action {
-        "start" => &["as", "stdin", "port", "to", "output_cap_mib"],
+        "start" => &["as", "stdin", "port", "to", "args", "output_cap_mib"],
         "wait_listening" | "wait" => &["within_ms"],
         "connect" => &["as", "send", "slices", "then", "read_slices"],
+        "send_datagram" => &["as", "send"],
+        "listen" => &["transport", "reply", "read_until", "ping"],
         "relay" => &["as", "slices"],
         "close" => &["how"],
-        "expect_stdout" | "expect_stderr" => &[
+        "expect_stdout" | "expect_stderr" | "expect_received" => &[
             "equals",
+            "contains",
+            "ping_report",
             "equals_sent",
             "any_order_of_sent",
             "matches",
@@ -396,7 +523,12 @@ fn check_step(
             let to = match raw.to.as_deref() {
                 None => None,
                 Some("unused") => Some(Endpoint::Unused),
-                Some(target) => Some(Endpoint::Named(context.listener(target)?)),
+                Some(target) => Some(Endpoint::Named(context.client_target(target)?)),
+            };
+            let args = match raw.args.as_deref() {
+                None => Vec::new(),
+                Some(words) => shell_words::split(words)
+                    .map_err(|error| format!("`args` is not a valid command line: {error}"))?,
             };
             let stdin = raw.stdin.map(|spec| spec.resolve(kit_root)).transpose()?;
             context.programs.insert(name.clone());
@@ -406,6 +538,7 @@ fn check_step(
                 stdin,
                 port: raw.port.unwrap_or(PortChoice::Fresh),
                 to,
+                args,
                 output_cap: raw.output_cap_mib.unwrap_or(DEFAULT_OUTPUT_CAP_MIB) << 20,
             }
         }
@@ -433,6 +566,65 @@ fn check_step(
                 read_slices: check_plan(raw.read_slices)?,
             }
         }
+        "send_datagram" => {
+            let endpoint = context.program(&raw.send_datagram.unwrap())?;
+            let name = raw
+                .name
+                .ok_or("`send_datagram` needs `as = NAME` to name the datagram's sender")?;
+            context.fresh(&name)?;
+            context.datagrams.insert(name.clone());
+            let send = raw
+                .send
+                .ok_or("`send_datagram` needs `send`, the datagram")?
+                .resolve(kit_root)?;
+            if send.len() > crate::peers::MAX_DATAGRAM as u64 {
+                return Err(format!(
+                    "a datagram holds at most {} bytes; this one has {}",
+                    crate::peers::MAX_DATAGRAM,
+                    send.len()
+                ));
+            }
+            Action::SendDatagram {
+                endpoint,
+                name,
+                send,
+            }
+        }
+        "listen" => {
+            let name = raw.listen.unwrap();
+            context.fresh(&name)?;
+            context.servers.insert(name.clone());
+            let transport = raw.transport.unwrap_or_default();
+            if transport == Transport::Udp && raw.read_until.is_some() {
+                return Err("`read_until` is for TCP: a datagram is always whole".into());
+            }
+            let reply = raw.reply.map(|spec| spec.resolve(kit_root)).transpose()?;
+            if transport == Transport::Udp
+                && let Some(reply) = &reply
+                && reply.len() > crate::peers::MAX_DATAGRAM as u64
+            {
+                return Err(format!(
+                    "a datagram holds at most {} bytes; this reply has {}",
+                    crate::peers::MAX_DATAGRAM,
+                    reply.len()
+                ));
+            }
+            if raw.ping.is_some() && (transport != Transport::Udp || reply.is_some()) {
+                return Err(
+                    "`ping` scripts a UDP ping server: it needs `transport = \"udp\"` and no `reply`"
+                        .into(),
+                );
+            }
+            Action::Listen {
+                name,
+                plan: ServerPlan {
+                    transport,
+                    reply,
+                    read_until: raw.read_until.unwrap_or_default(),
+                    ping: raw.ping,
+                },
+            }
+        }
         "relay" => {
             let endpoint = context.program(&raw.relay.unwrap())?;
             let name = raw
@@ -456,15 +648,26 @@ fn check_step(
             peer: context.peer(&raw.wait.unwrap())?,
             within,
         },
-        "expect_stdout" | "expect_stderr" => {
-            let (name, stream) = match raw.expect_stdout {
-                Some(name) => (name, OutputStream::Stdout),
-                None => (raw.expect_stderr.unwrap(), OutputStream::Stderr),
+        "expect_stdout" | "expect_stderr" | "expect_received" => {
+            // Who is watched: a program's output stream, or a harness peer's received bytes.
+            let (name, stream) = match (raw.expect_stdout, raw.expect_stderr, raw.expect_received) {
+                (Some(name), ..) => (context.program(&name)?, Some(OutputStream::Stdout)),
+                (_, Some(name), _) => (context.program(&name)?, Some(OutputStream::Stderr)),
+                (.., Some(name)) => (context.receiver(&name)?, None),
+                _ => unreachable!("one of the three is given"),
             };
-            let name = context.program(&name)?;
             let mut expectations = Vec::new();
             if let Some(spec) = raw.equals {
                 expectations.push(OutputExpectation::Equals(spec.resolve(kit_root)?));
+            }
+            if let Some(spec) = raw.contains {
+                let payload = spec.resolve(kit_root)?;
+                if payload.len() > MAX_CONTAINED {
+                    return Err(format!(
+                        "`contains` looks for at most {MAX_CONTAINED} bytes; use `equals` for more"
+                    ));
+                }
+                expectations.push(OutputExpectation::Contains(payload));
             }
             for (names, ordered) in [(raw.equals_sent, true), (raw.any_order_of_sent, false)] {
                 if let Some(names) = names {
@@ -478,6 +681,21 @@ fn check_step(
                         OutputExpectation::AnyOrderOfSent(names)
                     });
                 }
+            }
+            if let Some(report) = raw.ping_report {
+                if !context.servers.contains(&report.server) {
+                    return Err(format!(
+                        "`ping_report` needs the `listen` peer that plays the ping server; `{}` is not one",
+                        report.server
+                    ));
+                }
+                if report.count == 0 {
+                    return Err("`ping_report` needs `count` of at least 1".into());
+                }
+                expectations.push(OutputExpectation::PingReport {
+                    server: report.server,
+                    count: report.count,
+                });
             }
             if let Some(pattern) = raw.matches {
                 let regex = Regex::new(&pattern)
@@ -500,14 +718,22 @@ fn check_step(
             }
             if expectations.len() != 1 {
                 return Err(format!(
-                    "`{action}` needs exactly one of equals, equals_sent, any_order_of_sent, matches, empty, not_empty"
+                    "`{action}` needs exactly one of equals, contains, ping_report, equals_sent, any_order_of_sent, matches, empty, not_empty"
                 ));
             }
-            Action::ExpectOutput {
-                name,
-                stream,
-                expectation: expectations.remove(0),
-                within,
+            let expectation = expectations.remove(0);
+            match stream {
+                Some(stream) => Action::ExpectOutput {
+                    name,
+                    stream,
+                    expectation,
+                    within,
+                },
+                None => Action::ExpectReceived {
+                    name,
+                    expectation,
+                    within,
+                },
             }
         }
         "expect_exit" => {
@@ -539,6 +765,22 @@ fn check_step(
                 check,
                 roles,
                 params,
+            }
+        }
+        "partition" | "repair" => {
+            let repair = raw.repair.is_some();
+            let names = raw.partition.or(raw.repair).unwrap();
+            let [a, b] = names.as_slice() else {
+                return Err(format!(
+                    "`{action}` names two hosts, like `{action} = [\"client\", \"server\"]`"
+                ));
+            };
+            if a == b {
+                return Err(format!("`{action}` needs two different hosts"));
+            }
+            Action::Partition {
+                hosts: [context.host(a)?, context.host(b)?],
+                repair,
             }
         }
         _ => unreachable!("every action is matched"),

@@ -28,16 +28,23 @@
 //!
 //! | action | modifiers | what it does |
 //! |---|---|---|
-//! | `start = ROLE` | `as`, `stdin`, `port`, `to`, `output_cap_mib` | starts the submission's program for ROLE |
-//! | `wait_listening = NAME` | `within_ms` | waits until NAME has a listening socket on its port (read from `/proc`, no probe connection) |
+//! | `start = ROLE` | `as`, `stdin`, `port`, `to`, `args`, `output_cap_mib` | starts the submission's program for ROLE (`args` are appended to its command line) |
+//! | `wait_listening = NAME` | `within_ms` | waits until NAME has a listening TCP socket, or a bound UDP socket, on its port (read from `/proc`, no probe connection) |
 //! | `connect = NAME` | `as`, `send`, `slices`, `then`, `read_slices` | the harness connects to NAME as a client and sends |
+//! | `send_datagram = NAME` | `as`, `send` | the harness sends one UDP datagram to NAME and collects the replies |
+//! | `listen = NAME` | `transport`, `reply`, `read_until` | the harness listens as a server (TCP or UDP) that client programs are pointed at (`to = NAME`); it answers every request with `reply`, or never |
 //! | `relay = NAME` | `as`, `slices` | a relay in front of NAME records and slices what passes |
 //! | `close = PEER` | `how` | closes a harness connection (`write`, `full`, `reset`) |
 //! | `wait = PEER` | `within_ms` | waits until a harness connection has sent everything |
-//! | `expect_stdout` / `expect_stderr = NAME` | `equals`, `equals_sent`, `any_order_of_sent`, `matches`, `empty`, `not_empty`, `within_ms` | checks a program's output |
+//! | `expect_stdout` / `expect_stderr = NAME` | `equals`, `contains`, `ping_report`, `equals_sent`, `any_order_of_sent`, `matches`, `empty`, `not_empty`, `within_ms` | checks a program's output |
+//! | `expect_received = PEER` | the same as `expect_stdout` | checks what a harness peer received from the program (a connection's reply, a datagram's replies, a server peer's requests) |
 //! | `expect_exit = NAME` | `code`, `success`, `within_ms` | checks a program's exit status |
 //! | `stop = NAME` | | terminates a program (SIGTERM, then SIGKILL) |
 //! | `check = NAME` | `params` | a built-in check (`peak-memory`) |
+//! | `partition = [A, B]` / `repair = [A, B]` | | cuts (restores) the network between two hosts (a program's name or `harness`): simulated world only |
+//!
+//! A scenario with `world = "simulated"` runs only in the simulated world (it uses
+//! `partition`); graded on real sockets it is reported as skipped, with that reason.
 
 use std::time::Duration;
 
@@ -46,6 +53,7 @@ use serde::Deserialize;
 
 use crate::faults::SlicePlan;
 use crate::payload::Payload;
+use crate::peers::{ServerPlan, Transport};
 
 /// A checked scenario, ready to run.
 #[derive(Debug, Clone)]
@@ -68,6 +76,8 @@ pub struct Scenario {
     pub steps: Vec<Step>,
     /// Where it was read from, for messages.
     pub path: std::path::PathBuf,
+    /// Only the simulated world can run it (network partitions).
+    pub simulated_only: bool,
 }
 
 impl Scenario {
@@ -182,6 +192,11 @@ pub enum OutputExpectation {
     AnyOrderOfSent(Vec<String>),
     /// Some part matches the regex.
     Matches(Regex),
+    /// These bytes appear somewhere, whole and contiguous (a label before them is fine).
+    Contains(Payload),
+    /// A ping client's report of `count` pings, checked line by line against what the
+    /// scripted ping server `server` did (see `crate::checks::ping_report`).
+    PingReport { server: String, count: u64 },
     /// Nothing at all (checked once the program has exited, or at the deadline).
     Empty,
     /// At least one byte.
@@ -208,6 +223,7 @@ pub enum Action {
         stdin: Option<Payload>,
         port: PortChoice,
         to: Option<Endpoint>,
+        args: Vec<String>,
         output_cap: u64,
     },
     WaitListening {
@@ -221,6 +237,15 @@ pub enum Action {
         slices: SlicePlan,
         then: CloseHow,
         read_slices: SlicePlan,
+    },
+    SendDatagram {
+        endpoint: String,
+        name: String,
+        send: Payload,
+    },
+    Listen {
+        name: String,
+        plan: ServerPlan,
     },
     Relay {
         endpoint: String,
@@ -241,10 +266,19 @@ pub enum Action {
         expectation: OutputExpectation,
         within: Duration,
     },
+    ExpectReceived {
+        name: String,
+        expectation: OutputExpectation,
+        within: Duration,
+    },
     ExpectExit {
         name: String,
         expected: ExitExpectation,
         within: Duration,
+    },
+    Partition {
+        hosts: [String; 2],
+        repair: bool,
     },
     Stop {
         name: String,
@@ -265,9 +299,13 @@ impl Action {
                 name,
                 port,
                 to,
+                args,
                 ..
             } => {
                 let mut text = format!("start {role}");
+                if !args.is_empty() {
+                    text += &format!(" with `{}`", args.join(" "));
+                }
                 if name != role {
                     text += &format!(" as {name}");
                 }
@@ -300,6 +338,38 @@ impl Action {
                     CloseHow::Keep => "keep open",
                 }
             ),
+            Action::SendDatagram {
+                endpoint,
+                name,
+                send,
+            } => format!(
+                "send one datagram to {endpoint} as {name}: {}",
+                send.describe()
+            ),
+            Action::Listen { name, plan } => {
+                let transport = match plan.transport {
+                    Transport::Tcp => "TCP",
+                    Transport::Udp => "UDP",
+                };
+                let answer = match (&plan.ping, &plan.reply) {
+                    (Some(script), _) => {
+                        let mut parts =
+                            vec!["playing a ping server that answers pings uppercased".to_owned()];
+                        if !script.drop.is_empty() {
+                            let dropped: Vec<String> =
+                                script.drop.iter().map(u64::to_string).collect();
+                            parts.push(format!("drops {}", dropped.join(", ")));
+                        }
+                        for delay in &script.delay {
+                            parts.push(format!("answers {} after {} ms", delay.ping, delay.ms));
+                        }
+                        parts.join("; ")
+                    }
+                    (None, Some(reply)) => format!("answering {}", reply.describe()),
+                    (None, None) => "never answering".into(),
+                };
+                format!("listen as {name} ({transport}), {answer}")
+            }
             Action::Relay {
                 endpoint,
                 name,
@@ -315,7 +385,18 @@ impl Action {
             Action::ExpectOutput { name, stream, .. } => {
                 format!("check {name}'s {}", stream.name())
             }
+            Action::ExpectReceived { name, .. } => format!("check what {name} received"),
             Action::ExpectExit { name, .. } => format!("check {name}'s exit status"),
+            Action::Partition {
+                hosts: [a, b],
+                repair,
+            } => {
+                if *repair {
+                    format!("repair the network between {a} and {b}")
+                } else {
+                    format!("cut the network between {a} and {b}")
+                }
+            }
             Action::Stop { name } => format!("stop {name}"),
             Action::Check { check, .. } => format!("built-in check {check}"),
         }

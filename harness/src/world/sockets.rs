@@ -85,6 +85,31 @@ impl PeerNet {
         }
     }
 
+    /// Binds a UDP socket on a fresh port of the harness's own host.
+    pub async fn bind_udp(&self) -> io::Result<PeerDatagram> {
+        match self {
+            PeerNet::Real => Ok(PeerDatagram::Real(
+                tokio::net::UdpSocket::bind(("127.0.0.1", 0)).await?,
+            )),
+            PeerNet::Simulated(_) => Ok(PeerDatagram::Simulated(
+                turmoil::net::UdpSocket::bind(("0.0.0.0", 0)).await?,
+            )),
+        }
+    }
+
+    /// The address `host:port` stands for in this world.
+    pub async fn resolve(&self, host: &str, port: u16) -> io::Result<SocketAddr> {
+        match self {
+            PeerNet::Real => tokio::net::lookup_host((host, port))
+                .await?
+                .next()
+                .ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::NotFound, format!("{host} has no address"))
+                }),
+            PeerNet::Simulated(_) => Ok(SocketAddr::new(turmoil::lookup(host), port)),
+        }
+    }
+
     /// The host name programs use to reach the harness's listeners.
     pub fn own_host(&self) -> &'static str {
         match self {
@@ -144,6 +169,40 @@ impl PeerListener {
             PeerListener::Simulated(listener, board) => {
                 simulated_connection(listener.accept().await?.0, board)
             }
+        }
+    }
+}
+
+/// A UDP socket of the harness.
+pub enum PeerDatagram {
+    /// On loopback.
+    Real(tokio::net::UdpSocket),
+    /// On the simulated host `harness`.
+    Simulated(turmoil::net::UdpSocket),
+}
+
+impl PeerDatagram {
+    /// The port it is bound to.
+    pub fn port(&self) -> io::Result<u16> {
+        match self {
+            PeerDatagram::Real(socket) => Ok(socket.local_addr()?.port()),
+            PeerDatagram::Simulated(socket) => Ok(socket.local_addr()?.port()),
+        }
+    }
+
+    /// Sends one datagram.
+    pub async fn send_to(&self, datagram: &[u8], target: SocketAddr) -> io::Result<usize> {
+        match self {
+            PeerDatagram::Real(socket) => socket.send_to(datagram, target).await,
+            PeerDatagram::Simulated(socket) => socket.send_to(datagram, target).await,
+        }
+    }
+
+    /// Waits for one datagram.
+    pub async fn recv_from(&self, buffer: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        match self {
+            PeerDatagram::Real(socket) => socket.recv_from(buffer).await,
+            PeerDatagram::Simulated(socket) => socket.recv_from(buffer).await,
         }
     }
 }

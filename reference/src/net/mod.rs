@@ -82,7 +82,7 @@ pub trait Network: Clone + Send + Sync + 'static {
     /// Binds a UDP socket on `port` of every local address (`0` picks a free one).
     fn bind_udp(&self, port: u16) -> impl Future<Output = io::Result<Self::Datagram>> + Send;
 
-    /// Resolves `host:port` to the first address it names.
+    /// Resolves `host:port` to the first address it names (the first IPv4 one, if any).
     fn resolve(&self, host: &str, port: u16)
     -> impl Future<Output = io::Result<SocketAddr>> + Send;
 
@@ -96,6 +96,16 @@ pub trait Network: Clone + Send + Sync + 'static {
     /// simulated world).
     fn now(&self) -> tokio::time::Instant {
         tokio::time::Instant::now()
+    }
+
+    /// Wall-clock time: how long since the Unix epoch (1970). Only for printing a date or
+    /// stamping a message; measure durations with [`Network::now`], which never jumps.
+    /// The simulated world starts it at a fixed date, so it replays too.
+    fn since_epoch(&self) -> Duration {
+        // Before 1970 only on a badly broken clock; 0 is as good as anything then.
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
     }
 }
 
@@ -158,9 +168,14 @@ impl Network for Tokio {
     }
 
     async fn resolve(&self, host: &str, port: u16) -> io::Result<SocketAddr> {
-        tokio::net::lookup_host((host, port))
-            .await?
-            .next()
+        // An IPv4 address if the name has one: `bind_udp` binds an IPv4 socket, which can
+        // send to IPv4 addresses only, and `localhost` often lists `::1` first.
+        let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port)).await?.collect();
+        addresses
+            .iter()
+            .find(|address| address.is_ipv4())
+            .or_else(|| addresses.first())
+            .copied()
             .ok_or_else(|| {
                 io::Error::new(io::ErrorKind::NotFound, format!("{host} has no address"))
             })

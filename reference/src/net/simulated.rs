@@ -8,6 +8,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use super::{DatagramSocket, Listener, Network};
 
@@ -68,5 +69,10 @@ impl Network for Turmoil {
 
     async fn resolve(&self, host: &str, port: u16) -> io::Result<SocketAddr> {
         Ok(SocketAddr::new(turmoil::lookup(host), port))
+    }
+
+    fn since_epoch(&self) -> Duration {
+        // The simulation's own calendar: a fixed start date plus simulated time.
+        turmoil::since_epoch().unwrap_or_default()
     }
 }

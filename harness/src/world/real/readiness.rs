@@ -5,14 +5,16 @@
 //! knows: `/proc/net/tcp` and `/proc/net/tcp6` list every socket with its state and inode;
 //! `/proc/PID/fd/*` links to `socket:[INODE]` for the sockets a process holds. The program
 //! listens when a socket in state LISTEN (`0A`) on the port belongs to a process of its
-//! process group (an interpreter may fork or exec before it binds).
+//! process group (an interpreter may fork or exec before it binds). A UDP server has no
+//! LISTEN state: it is ready once it has a socket bound to the port (`/proc/net/udp`).
 
 use std::collections::HashSet;
 use std::fs;
 
 const TCP_LISTEN: &str = "0A";
 
-/// Whether a process of process group `group` has a TCP socket listening on `port`.
+/// Whether a process of process group `group` has a TCP socket listening on `port`, or a
+/// UDP socket bound to it.
 pub fn group_listens_on(group: i32, port: u16) -> bool {
     let inodes = listening_inodes(port);
     if inodes.is_empty() {
@@ -25,17 +27,23 @@ pub fn group_listens_on(group: i32, port: u16) -> bool {
     })
 }
 
-/// Inodes of TCP sockets (IPv4 and IPv6) listening on `port`.
+/// Inodes of TCP sockets (IPv4 and IPv6) listening on `port`, and of UDP sockets bound to it.
 fn listening_inodes(port: u16) -> HashSet<u64> {
     let mut inodes = HashSet::new();
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+    let tables = [
+        ("/proc/net/tcp", true),
+        ("/proc/net/tcp6", true),
+        ("/proc/net/udp", false),
+        ("/proc/net/udp6", false),
+    ];
+    for (table, is_tcp) in tables {
         let Ok(text) = fs::read_to_string(table) else {
             continue;
         };
         // Columns: sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
         for line in text.lines().skip(1) {
             let fields: Vec<&str> = line.split_whitespace().collect();
-            if fields.len() < 10 || fields[3] != TCP_LISTEN {
+            if fields.len() < 10 || (is_tcp && fields[3] != TCP_LISTEN) {
                 continue;
             }
             let local_port = fields[1]
@@ -102,6 +110,17 @@ mod tests {
         let group = unsafe { libc::getpgrp() };
         assert!(group_listens_on(group, port));
         drop(listener);
+        assert!(!group_listens_on(group, port));
+    }
+
+    #[test]
+    fn own_bound_udp_socket_is_seen() {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = socket.local_addr().unwrap().port();
+        // SAFETY: getpgrp has no preconditions.
+        let group = unsafe { libc::getpgrp() };
+        assert!(group_listens_on(group, port));
+        drop(socket);
         assert!(!group_listens_on(group, port));
     }
 }

@@ -103,7 +103,13 @@ impl Network for SimNetwork {
 
     async fn bind_udp(&self, port: u16) -> io::Result<Self::Datagram> {
         let socket = Turmoil.bind_udp(port).await?;
-        let name = format!("{}:{}/udp", self.host, socket.local_addr()?.port());
+        let bound = socket.local_addr()?.port();
+        // A bound UDP socket is a ready UDP server (it has no LISTEN state).
+        self.listening
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(bound);
+        let name = format!("{}:{bound}/udp", self.host);
         Ok(FaultyDatagrams::new(
             socket,
             self.faults.datagrams,
@@ -114,5 +120,9 @@ impl Network for SimNetwork {
 
     async fn resolve(&self, host: &str, port: u16) -> io::Result<SocketAddr> {
         Turmoil.resolve(host, port).await
+    }
+
+    fn since_epoch(&self) -> std::time::Duration {
+        Turmoil.since_epoch()
     }
 }

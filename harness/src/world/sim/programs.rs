@@ -10,12 +10,22 @@ use std::pin::Pin;
 use reference::cli::Stdio;
 
 use super::network::SimNetwork;
+use crate::faults::fnv1a;
 
 /// A started program: its exit status when it ends.
 pub type ProgramFuture = Pin<Box<dyn Future<Output = i32>>>;
 
 /// Program names that have a simulated version.
-pub const SIMULATED_PROGRAMS: &[&str] = &["message-server", "message-client"];
+pub const SIMULATED_PROGRAMS: &[&str] = &[
+    "message-server",
+    "message-client",
+    "upper-tcp-server",
+    "upper-tcp-client",
+    "upper-udp-server",
+    "upper-udp-client",
+    "udp-pinger-server",
+    "udp-pinger-client",
+];
 
 /// Starts `program` (its name, as `message-server`) with `args` (program name first).
 pub fn launch(
@@ -27,7 +37,57 @@ pub fn launch(
     let started: ProgramFuture = match program {
         "message-server" => Box::pin(reference::message::server_main(network, args, stdio)),
         "message-client" => Box::pin(reference::message::client_main(network, args, stdio)),
+        "upper-tcp-server" => Box::pin(reference::upper_tcp::server_main(network, args, stdio)),
+        "upper-tcp-client" => Box::pin(reference::upper_tcp::client_main(network, args, stdio)),
+        "upper-udp-server" => Box::pin(reference::upper_udp::server_main(network, args, stdio)),
+        "upper-udp-client" => Box::pin(reference::upper_udp::client_main(network, args, stdio)),
+        "udp-pinger-server" => {
+            let args = with_seed(args);
+            Box::pin(reference::udp_pinger::server_main(network, args, stdio))
+        }
+        "udp-pinger-client" => Box::pin(reference::udp_pinger::client_main(network, args, stdio)),
         _ => return None,
     };
     Some(started)
+}
+
+/// `args` with `--seed N` appended when they have none, so the pinger server's random
+/// drops replay exactly (left to itself it seeds from the wall clock).
+///
+/// N is a hash of the arguments themselves, which makes it deterministic without a seed
+/// parameter on [`launch`]. Same arguments, same drops: scenarios that want other drops
+/// pass `--seed` themselves.
+fn with_seed(mut args: Vec<String>) -> Vec<String> {
+    let has_seed = args
+        .iter()
+        .any(|arg| arg == "--seed" || arg.starts_with("--seed="));
+    if !has_seed {
+        let seed = fnv1a(args.join(" ").as_bytes());
+        args.extend(["--seed".to_owned(), seed.to_string()]);
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pinger_server_gets_a_seed_from_its_arguments() {
+        let args = |list: &[&str]| list.iter().map(|arg| (*arg).to_owned()).collect::<Vec<_>>();
+        let seeded = with_seed(args(&["udp-pinger-server", "9000", "--loss", "0.3"]));
+        assert_eq!(
+            seeded[..4],
+            args(&["udp-pinger-server", "9000", "--loss", "0.3"])
+        );
+        assert_eq!(seeded[4], "--seed");
+        assert_eq!(
+            seeded,
+            with_seed(args(&["udp-pinger-server", "9000", "--loss", "0.3"]))
+        );
+        let given = args(&["udp-pinger-server", "9000", "--seed", "7"]);
+        assert_eq!(with_seed(given.clone()), given);
+        let given = args(&["udp-pinger-server", "9000", "--seed=7"]);
+        assert_eq!(with_seed(given.clone()), given);
+    }
 }

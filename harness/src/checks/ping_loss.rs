@@ -1,0 +1,228 @@
+//! `ping-loss`: a ping server answers each ping uppercased and drops the fraction it is
+//! told to, no more, no less (SPEC ping/3).
+//!
+//! The harness sends `pings` pings (`Ping <seq> <time>`), paced a little so that no buffer
+//! overflows, collects the answers until a second after the last ping, and checks every
+//! answer is its ping uppercased. The number answered must be within a statistical bound
+//! of what `--loss` asks: 4.5 standard deviations of the binomial distribution, so a
+//! correct server fails about once in 150 000 runs on real sockets, and never in the
+//! simulated world, where the seed fixes every draw.
+//!
+//! ```toml
+//! [[step]]
+//! start = "server"
+//! args = "--loss 0.3"
+//!
+//! [[step]]
+//! check = "ping-loss"
+//! params = { server = "server", pings = 400, loss = 0.3 }
+//! ```
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::engine::{Run, StepFailure, harness_trouble};
+use crate::peers::{Direction, MAX_DATAGRAM, ping_sequence};
+
+/// The check's name in scenario files.
+pub const NAME: &str = "ping-loss";
+
+/// Time between two pings.
+const PACE: Duration = Duration::from_millis(2);
+/// How long answers are awaited after the last ping.
+const LINGER: Duration = Duration::from_secs(1);
+/// Width of the accepted band, in standard deviations.
+const DEVIATIONS: f64 = 4.5;
+
+/// Parameters.
+#[derive(Debug, Clone)]
+pub struct Params {
+    server: String,
+    pings: u64,
+    loss: f64,
+}
+
+impl Params {
+    /// Reads and checks `params`.
+    pub fn parse(params: &toml::Table) -> Result<Params, String> {
+        const KNOWN: [&str; 3] = ["server", "pings", "loss"];
+        if let Some(unknown) = params.keys().find(|key| !KNOWN.contains(&key.as_str())) {
+            return Err(format!(
+                "unknown parameter `{unknown}` of `{NAME}` (parameters: {})",
+                KNOWN.join(", ")
+            ));
+        }
+        let server = match params.get("server") {
+            None => "server".to_owned(),
+            Some(value) => value
+                .as_str()
+                .ok_or("`server` must be the name of a started program")?
+                .to_owned(),
+        };
+        let pings = match params.get("pings") {
+            None => 400,
+            Some(value) => value
+                .as_integer()
+                .and_then(|value| u64::try_from(value).ok())
+                .filter(|value| (1..=10_000).contains(value))
+                .ok_or("`pings` must be an integer from 1 to 10000")?,
+        };
+        let loss = match params.get("loss") {
+            None => 0.0,
+            Some(value) => value
+                .as_float()
+                .or_else(|| value.as_integer().map(|value| value as f64))
+                .filter(|value| (0.0..=1.0).contains(value))
+                .ok_or("`loss` must be a fraction from 0 to 1")?,
+        };
+        Ok(Params {
+            server,
+            pings,
+            loss,
+        })
+    }
+
+    /// The smallest and largest number of answers a correct server gives.
+    pub fn accepted_answers(&self) -> (u64, u64) {
+        let n = self.pings as f64;
+        let mean = n * (1.0 - self.loss);
+        let spread = DEVIATIONS * (n * self.loss * (1.0 - self.loss)).sqrt();
+        let low = (mean - spread).floor().max(0.0) as u64;
+        let high = (mean + spread).ceil().min(n) as u64;
+        (low, high)
+    }
+}
+
+pub(crate) async fn run(run: &mut Run<'_>, params: &toml::Table) -> Result<(), StepFailure> {
+    let params =
+        Params::parse(params).map_err(|error| StepFailure::fail("valid parameters", error))?;
+    let (host, port) = run.endpoint_address(&params.server)?;
+    let net = run.peer_net();
+    let socket = net
+        .bind_udp()
+        .await
+        .map_err(|error| harness_trouble(format!("cannot bind a UDP socket: {error}")))?;
+    let target = net
+        .resolve(&host, port)
+        .await
+        .map_err(|error| harness_trouble(format!("cannot resolve {host}: {error}")))?;
+    let socket = Arc::new(socket);
+    let transcript = run.transcript();
+
+    // Answers by sequence number; anything that is not the uppercased ping is kept apart.
+    let answers: Arc<Mutex<BTreeMap<u64, Vec<u8>>>> = Arc::default();
+    let strays: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    let receiver = {
+        let (socket, answers, strays, transcript) = (
+            Arc::clone(&socket),
+            Arc::clone(&answers),
+            Arc::clone(&strays),
+            transcript.clone(),
+        );
+        tokio::spawn(async move {
+            let mut buffer = vec![0u8; MAX_DATAGRAM];
+            while let Ok((size, _)) = socket.recv_from(&mut buffer).await {
+                let datagram = buffer[..size].to_vec();
+                transcript.data("pinger", Direction::FromProgram, &datagram);
+                match ping_sequence(&datagram) {
+                    Some(seq) => {
+                        answers.lock().expect("answers").insert(seq, datagram);
+                    }
+                    None => strays.lock().expect("strays").push(datagram),
+                }
+            }
+        })
+    };
+    let mut sent = BTreeMap::new();
+    for seq in 1..=params.pings {
+        // The time field is only text to the server; the harness's clock keeps it
+        // deterministic in the simulated world.
+        let ping = format!("Ping {seq} {:.6}", run.elapsed().as_secs_f64()).into_bytes();
+        if let Err(error) = socket.send_to(&ping, target).await {
+            receiver.abort();
+            return Err(harness_trouble(format!("cannot send ping {seq}: {error}")));
+        }
+        transcript.data("pinger", Direction::ToProgram, &ping);
+        sent.insert(seq, ping);
+        tokio::time::sleep(PACE).await;
+    }
+    tokio::time::sleep(LINGER).await;
+    receiver.abort();
+
+    let answers = std::mem::take(&mut *answers.lock().expect("answers"));
+    let strays = std::mem::take(&mut *strays.lock().expect("strays"));
+    if let Some(stray) = strays.first() {
+        return Err(StepFailure::fail(
+            "every answer to be a ping, uppercased (`PING <seq> <time>`)",
+            format!(
+                "{} answer(s) that are not: {}",
+                strays.len(),
+                crate::engine::excerpt(stray)
+            ),
+        ));
+    }
+    for (seq, answer) in &answers {
+        let Some(ping) = sent.get(seq) else {
+            return Err(StepFailure::fail(
+                "answers only to pings that were sent",
+                format!("an answer for ping {seq}, never sent"),
+            ));
+        };
+        if *answer != ping.to_ascii_uppercase() {
+            return Err(StepFailure::fail(
+                format!(
+                    "the answer to ping {seq} to be `{}`",
+                    String::from_utf8_lossy(&ping.to_ascii_uppercase())
+                ),
+                format!("`{}`", String::from_utf8_lossy(answer)),
+            ));
+        }
+    }
+    let answered = answers.len() as u64;
+    let (low, high) = params.accepted_answers();
+    run.note(format!(
+        "{answered} of {} pings answered ({:.1}% lost; --loss {} accepts {low} to {high} answers)",
+        params.pings,
+        (params.pings - answered) as f64 * 100.0 / params.pings as f64,
+        params.loss
+    ));
+    if (low..=high).contains(&answered) {
+        Ok(())
+    } else {
+        Err(StepFailure::fail(
+            format!(
+                "between {low} and {high} of {} pings answered (a loss of {} within {DEVIATIONS} standard deviations)",
+                params.pings, params.loss
+            ),
+            format!(
+                "{answered} answered: a loss of {:.3}",
+                (params.pings - answered) as f64 / params.pings as f64
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(loss: f64) -> Params {
+        Params {
+            server: "server".into(),
+            pings: 400,
+            loss,
+        }
+    }
+
+    #[test]
+    fn no_loss_accepts_only_every_answer() {
+        assert_eq!(params(0.0).accepted_answers(), (400, 400));
+    }
+
+    #[test]
+    fn thirty_percent_accepts_a_band_around_280() {
+        // sd = sqrt(400 * 0.3 * 0.7) = 9.17; 4.5 sd = 41.2 around 280.
+        assert_eq!(params(0.3).accepted_answers(), (238, 322));
+    }
+}

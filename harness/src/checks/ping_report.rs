@@ -1,0 +1,271 @@
+//! Judging a ping client's report (SPEC ping/1, ping/2, ping/4) against what the scripted
+//! ping server did.
+//!
+//! The harness's ping server knows, for every ping, whether it answered and how late. So
+//! it knows what a correct client prints: one line per ping, in order, either a reply
+//! naming that ping's sequence number with a round-trip time close to the server's delay,
+//! or `Request timed out` when there was no answer within 1 s; then a summary with the
+//! loss percentage and, if any reply came, min/avg/max RTT.
+//!
+//! Wording is free, as in the handout: any case, any label, RTT in seconds or milliseconds.
+//! A line is part of the summary when it speaks of loss, statistics, packets transmitted,
+//! or min/avg/max; every other non-empty line is a ping's line (a header line before them
+//! is allowed: the last `count` of them are the pings' lines).
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use regex::Regex;
+
+use crate::peers::PingRecord;
+
+/// How long a client waits for each reply (SPEC ping/1).
+pub const PING_TIMEOUT: Duration = Duration::from_secs(1);
+/// How much longer than the server's delay a reported RTT may be (scheduling, interpreters).
+const RTT_SLACK: Duration = Duration::from_millis(500);
+/// How much shorter: clocks are read at slightly different moments.
+const RTT_EARLY: Duration = Duration::from_millis(5);
+
+static SUMMARY_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)loss|statistic|transmitted|\bmin|\bavg|average|\bmax").expect("valid regex")
+});
+static TIMED_OUT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)time[ds]?\s*-?\s*out").expect("valid regex"));
+static NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\d+(?:\.\d+)?").expect("valid regex"));
+static PERCENT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(\d+(?:\.\d+)?)\s*%").expect("valid regex"));
+
+/// What ping `seq` should produce.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fate {
+    /// A reply whose RTT is about this long.
+    Reply(Duration),
+    /// `Request timed out`.
+    TimedOut,
+}
+
+fn fates(pings: &[PingRecord], count: u64) -> Vec<Fate> {
+    (1..=count)
+        .map(|seq| {
+            let record = pings.iter().find(|record| record.seq == seq);
+            match record.and_then(|record| record.answered_after) {
+                Some(delay) if delay < PING_TIMEOUT => Fate::Reply(delay),
+                // Dropped, answered too late, or never received at all.
+                _ => Fate::TimedOut,
+            }
+        })
+        .collect()
+}
+
+/// What a correct report looks like, in a sentence.
+fn describe(fates: &[Fate]) -> String {
+    let lines: Vec<String> = fates
+        .iter()
+        .enumerate()
+        .map(|(index, fate)| match fate {
+            Fate::Reply(delay) => format!("{} reply ~{} ms", index + 1, delay.as_millis()),
+            Fate::TimedOut => format!("{} timed out", index + 1),
+        })
+        .collect();
+    format!(
+        "one line per ping ({}), then a summary with {}% loss",
+        lines.join(", "),
+        format_percent(loss_percent(fates))
+    )
+}
+
+fn loss_percent(fates: &[Fate]) -> f64 {
+    let lost = fates.iter().filter(|fate| **fate == Fate::TimedOut).count();
+    lost as f64 * 100.0 / fates.len() as f64
+}
+
+fn format_percent(value: f64) -> String {
+    let text = format!("{value:.1}");
+    text.trim_end_matches(".0").to_owned()
+}
+
+/// Checks `output` (the client's whole stdout). `Err((expected, seen))` says what is wrong.
+pub fn judge(output: &[u8], pings: &[PingRecord], count: u64) -> Result<(), (String, String)> {
+    let fates = fates(pings, count);
+    let expected = describe(&fates);
+    let text = String::from_utf8_lossy(output);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    let (summary, ping_lines): (Vec<&str>, Vec<&str>) =
+        lines.iter().partition(|line| SUMMARY_LINE.is_match(line));
+    if ping_lines.len() < fates.len() {
+        return Err((
+            expected,
+            format!(
+                "{} line(s) for {} pings: {:?}",
+                ping_lines.len(),
+                fates.len(),
+                ping_lines
+            ),
+        ));
+    }
+    let ping_lines = &ping_lines[ping_lines.len() - fates.len()..];
+    for (index, (line, fate)) in ping_lines.iter().zip(&fates).enumerate() {
+        let seq = index + 1;
+        let problem = match fate {
+            Fate::TimedOut if !TIMED_OUT.is_match(line) => Some(
+                "the server never answered this ping in time: the line should say it timed out"
+                    .to_owned(),
+            ),
+            Fate::TimedOut => None,
+            Fate::Reply(_) if TIMED_OUT.is_match(line) => Some(format!(
+                "the server answered ping {seq} in time, but the line says it timed out"
+            )),
+            Fate::Reply(delay) => reply_problem(line, seq, *delay),
+        };
+        if let Some(problem) = problem {
+            return Err((
+                expected,
+                format!("line for ping {seq}: `{line}`: {problem}"),
+            ));
+        }
+    }
+    let summary_text = summary.join(" / ");
+    let loss = loss_percent(&fates);
+    let reported = PERCENT
+        .captures_iter(&summary_text)
+        .filter_map(|captures| captures[1].parse::<f64>().ok())
+        .collect::<Vec<f64>>();
+    if !reported.iter().any(|value| (value - loss).abs() < 0.6) {
+        return Err((
+            expected,
+            format!(
+                "summary: `{summary_text}`: no loss of {}%",
+                format_percent(loss)
+            ),
+        ));
+    }
+    let any_reply = fates.iter().any(|fate| matches!(fate, Fate::Reply(_)));
+    let lower = summary_text.to_lowercase();
+    let has_rtt_figures = lower.contains("min")
+        && lower.contains("max")
+        && (lower.contains("avg") || lower.contains("average") || lower.contains("mean"));
+    if any_reply && !has_rtt_figures {
+        return Err((
+            expected,
+            format!("summary: `{summary_text}`: no min/avg/max RTT"),
+        ));
+    }
+    Ok(())
+}
+
+/// Why a reply line for ping `seq` (answered after `delay`) is wrong, if it is.
+fn reply_problem(line: &str, seq: usize, delay: Duration) -> Option<String> {
+    let numbers: Vec<&str> = NUMBER.find_iter(line).map(|found| found.as_str()).collect();
+    if !numbers.contains(&seq.to_string().as_str()) {
+        return Some(format!(
+            "it does not name sequence number {seq} (is it another ping's reply, arriving late?)"
+        ));
+    }
+    let low = delay.saturating_sub(RTT_EARLY).as_secs_f64();
+    let high = (delay + RTT_SLACK).as_secs_f64();
+    // The RTT may be written in seconds or in milliseconds.
+    let plausible = numbers
+        .iter()
+        .filter_map(|number| number.parse::<f64>().ok())
+        .any(|value| (low..=high).contains(&value) || (low..=high).contains(&(value / 1000.0)));
+    if plausible {
+        None
+    } else {
+        Some(format!(
+            "the server answered after {} ms, but no number on the line is an RTT between {} and {} ms (a late reply to an earlier ping credited to this one?)",
+            delay.as_millis(),
+            (low * 1000.0).round(),
+            (high * 1000.0).round()
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(count: u64) -> Vec<PingRecord> {
+        (1..=count)
+            .map(|seq| PingRecord {
+                seq,
+                answered_after: match seq {
+                    3 | 7 => None,
+                    8 => Some(Duration::from_millis(1300)),
+                    9 => Some(Duration::from_millis(400)),
+                    _ => Some(Duration::ZERO),
+                },
+            })
+            .collect()
+    }
+
+    const GOOD: &str = "\
+Reply from 127.0.0.1: seq=1 rtt=0.210 ms
+Reply from 127.0.0.1: seq=2 rtt=0.190 ms
+Request timed out (seq=3)
+Reply from 127.0.0.1: seq=4 rtt=0.201 ms
+Reply from 127.0.0.1: seq=5 rtt=0.188 ms
+Reply from 127.0.0.1: seq=6 rtt=0.177 ms
+Request timed out (seq=7)
+Request timed out (seq=8)
+Reply from 127.0.0.1: seq=9 rtt=401.3 ms
+Reply from 127.0.0.1: seq=10 rtt=0.250 ms
+--- 127.0.0.1 ping statistics ---
+10 packets transmitted, 7 received, 30% packet loss
+rtt min/avg/max = 0.177/57.5/401.3 ms
+";
+
+    #[test]
+    fn a_correct_report_passes() {
+        assert_eq!(judge(GOOD.as_bytes(), &script(10), 10), Ok(()));
+    }
+
+    #[test]
+    fn a_late_reply_credited_to_the_next_ping_fails() {
+        // The handout's skeleton: whatever arrives is the current ping's reply.
+        let naive = GOOD.replace(
+            "Reply from 127.0.0.1: seq=9 rtt=401.3 ms",
+            "Reply: PING 8 1700000000.5 RTT: 0.3",
+        );
+        let (_, seen) = judge(naive.as_bytes(), &script(10), 10).unwrap_err();
+        assert!(seen.contains("line for ping 9"), "{seen}");
+    }
+
+    #[test]
+    fn rtt_in_seconds_is_accepted() {
+        let seconds = GOOD.replace("rtt=401.3 ms", "RTT 0.4013 s");
+        assert_eq!(judge(seconds.as_bytes(), &script(10), 10), Ok(()));
+    }
+
+    #[test]
+    fn wrong_loss_or_missing_rtt_figures_fail() {
+        let wrong_loss = GOOD.replace("30% packet loss", "20% packet loss");
+        assert!(judge(wrong_loss.as_bytes(), &script(10), 10).is_err());
+        let no_rtt = GOOD.replace("rtt min/avg/max = 0.177/57.5/401.3 ms\n", "");
+        assert!(judge(no_rtt.as_bytes(), &script(10), 10).is_err());
+    }
+
+    #[test]
+    fn every_ping_lost_needs_only_the_loss() {
+        let lost: Vec<PingRecord> = (1..=3)
+            .map(|seq| PingRecord {
+                seq,
+                answered_after: None,
+            })
+            .collect();
+        let report = "Request timed out\nRequest timed out\nRequest timed out\n3 packets transmitted, 0 received, 100% packet loss\n";
+        assert_eq!(judge(report.as_bytes(), &lost, 3), Ok(()));
+        let crashed = "Request timed out\nRequest timed out\nRequest timed out\n";
+        assert!(judge(crashed.as_bytes(), &lost, 3).is_err());
+    }
+
+    #[test]
+    fn a_header_line_is_allowed() {
+        let with_header = format!("Pinging 127.0.0.1 port 4000\n{GOOD}");
+        assert_eq!(judge(with_header.as_bytes(), &script(10), 10), Ok(()));
+    }
+}

@@ -1,0 +1,85 @@
+//! The harness as a UDP client: sends one datagram to the program and keeps every datagram
+//! that comes back.
+//!
+//! UDP keeps message boundaries: what the program receives is exactly the one datagram, and
+//! each of its replies arrives whole (or not at all). Replies are appended in arrival order
+//! to what the scenario checks, and counted, so "one reply of 2048 bytes" and "two replies
+//! of 1024" can be told apart.
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::task::JoinHandle;
+
+use super::transcript::{Direction, Transcript};
+use super::{MAX_DATAGRAM, RECEIVED_CAP};
+use crate::payload::Payload;
+use crate::world::capture::Capture;
+use crate::world::sockets::PeerNet;
+
+/// A datagram the harness sent, and the replies it collects; dropping it closes the socket.
+#[derive(Debug)]
+pub struct DatagramPeer {
+    received: Arc<Capture>,
+    replies: Arc<AtomicU64>,
+    task: JoinHandle<()>,
+}
+
+impl DatagramPeer {
+    /// Sends `payload` as one datagram to `host:port`, then listens for replies.
+    pub async fn send(
+        net: &PeerNet,
+        name: &str,
+        (host, port): (&str, u16),
+        payload: &Payload,
+        transcript: Transcript,
+    ) -> io::Result<DatagramPeer> {
+        let socket = net.bind_udp().await?;
+        let target = net.resolve(host, port).await?;
+        let mut datagram = vec![0u8; payload.len() as usize];
+        payload.read_at(0, &mut datagram)?;
+        socket.send_to(&datagram, target).await?;
+        transcript.data(name, Direction::ToProgram, &datagram);
+        transcript.event(name, Direction::ToProgram, "end of datagram");
+
+        let received = Arc::new(Capture::memory(RECEIVED_CAP));
+        let replies = Arc::new(AtomicU64::new(0));
+        let task = {
+            let (received, replies, name) =
+                (Arc::clone(&received), Arc::clone(&replies), name.to_owned());
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; MAX_DATAGRAM];
+                while let Ok((size, _sender)) = socket.recv_from(&mut buffer).await {
+                    transcript.data(&name, Direction::FromProgram, &buffer[..size]);
+                    transcript.event(&name, Direction::FromProgram, "end of datagram");
+                    replies.fetch_add(1, Ordering::AcqRel);
+                    if received.append(&buffer[..size]).is_err() {
+                        break;
+                    }
+                }
+            })
+        };
+        Ok(DatagramPeer {
+            received,
+            replies,
+            task,
+        })
+    }
+
+    /// Every reply so far, one after another.
+    pub fn received(&self) -> &Capture {
+        &self.received
+    }
+
+    /// How many replies arrived.
+    pub fn replies(&self) -> u64 {
+        self.replies.load(Ordering::Acquire)
+    }
+}
+
+impl Drop for DatagramPeer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -1,0 +1,365 @@
+//! The harness as a server: what a submission's client program talks to.
+//!
+//! A client is tested against a server whose behaviour the scenario scripts: it listens on
+//! a fresh port of the harness's host (TCP or UDP), keeps everything the client sends for
+//! the scenario to check, and answers with a fixed reply, or never (to see that the client
+//! gives up by itself instead of hanging). Over UDP it can also play a ping server that
+//! drops some pings and answers others late, on a script, and remembers what it did, so the
+//! client's report can be checked ping by ping.
+
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::task::{JoinHandle, JoinSet};
+
+use super::transcript::{Direction, Transcript};
+use super::{MAX_DATAGRAM, RECEIVED_CAP};
+use crate::payload::Payload;
+use crate::world::capture::Capture;
+use crate::world::sockets::{PeerConnection, PeerDatagram, PeerNet};
+
+/// TCP or UDP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    #[default]
+    Tcp,
+    Udp,
+}
+
+/// When a TCP server peer has read the request and answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadUntil {
+    /// Once a `\n` arrived (or the client half-closed).
+    #[default]
+    Newline,
+    /// Once the client half-closed.
+    Eof,
+}
+
+/// What a server peer does.
+#[derive(Debug, Clone)]
+pub struct ServerPlan {
+    /// TCP or UDP.
+    pub transport: Transport,
+    /// The answer to every request (TCP: then it closes), or none at all.
+    pub reply: Option<Payload>,
+    /// TCP: when the request is complete.
+    pub read_until: ReadUntil,
+    /// UDP: answer as a ping server following this script instead of with `reply`.
+    pub ping: Option<PingScript>,
+}
+
+/// How a scripted ping server treats the pings (`Ping <seq> <time>`) it receives: it
+/// answers each with the ping uppercased, except the ones it drops, and some late.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PingScript {
+    /// Sequence numbers never answered.
+    #[serde(default)]
+    pub drop: Vec<u64>,
+    /// Sequence numbers answered after a delay.
+    #[serde(default)]
+    pub delay: Vec<PingDelay>,
+}
+
+/// One delayed answer.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PingDelay {
+    /// The ping's sequence number.
+    pub ping: u64,
+    /// How long after the ping the answer leaves.
+    pub ms: u64,
+}
+
+impl PingScript {
+    /// What happens to ping `seq`: `None` if dropped, else the delay of its answer.
+    pub fn fate(&self, seq: u64) -> Option<Duration> {
+        if self.drop.contains(&seq) {
+            return None;
+        }
+        let delay = self.delay.iter().find(|delay| delay.ping == seq);
+        Some(Duration::from_millis(delay.map_or(0, |delay| delay.ms)))
+    }
+}
+
+/// A ping the scripted server received, and what it did with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PingRecord {
+    /// Its sequence number.
+    pub seq: u64,
+    /// `None`: dropped; else how long after the ping the answer left.
+    pub answered_after: Option<Duration>,
+}
+
+/// The sequence number of `Ping <seq> ...` (any case), if the datagram is a ping.
+pub fn ping_sequence(datagram: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(datagram).ok()?;
+    let mut words = text.split_whitespace();
+    if !words.next()?.eq_ignore_ascii_case("ping") {
+        return None;
+    }
+    words.next()?.parse().ok()
+}
+
+/// A listening server peer; dropping it closes its socket and every connection.
+#[derive(Debug)]
+pub struct ServerPeer {
+    /// The port it listens on.
+    pub port: u16,
+    received: Arc<Capture>,
+    requests: Arc<AtomicU64>,
+    pings: Arc<Mutex<Vec<PingRecord>>>,
+    task: JoinHandle<()>,
+}
+
+impl ServerPeer {
+    /// Listens on a fresh port of the harness's host and serves in the background.
+    pub async fn start(
+        net: &PeerNet,
+        name: &str,
+        plan: ServerPlan,
+        transcript: Transcript,
+    ) -> io::Result<ServerPeer> {
+        let received = Arc::new(Capture::memory(RECEIVED_CAP));
+        let requests = Arc::new(AtomicU64::new(0));
+        let pings = Arc::new(Mutex::new(Vec::new()));
+        let state = Shared {
+            name: name.to_owned(),
+            plan,
+            transcript,
+            received: Arc::clone(&received),
+            requests: Arc::clone(&requests),
+            pings: Arc::clone(&pings),
+        };
+        let (port, task) = match state.plan.transport {
+            Transport::Tcp => {
+                let listener = net.listen().await?;
+                let port = listener.port()?;
+                let task = tokio::spawn(async move {
+                    // Dropping the set (when the peer is dropped) aborts every connection.
+                    let mut connections = JoinSet::new();
+                    while let Ok(connection) = listener.accept().await {
+                        while connections.try_join_next().is_some() {}
+                        connections.spawn(state.clone().serve_connection(connection));
+                    }
+                });
+                (port, task)
+            }
+            Transport::Udp => {
+                let socket = net.bind_udp().await?;
+                let port = socket.port()?;
+                (port, tokio::spawn(state.serve_datagrams(socket)))
+            }
+        };
+        Ok(ServerPeer {
+            port,
+            received,
+            requests,
+            pings,
+            task,
+        })
+    }
+
+    /// Everything the program sent, in arrival order (every connection, every datagram).
+    pub fn received(&self) -> &Capture {
+        &self.received
+    }
+
+    /// Connections accepted (TCP) or datagrams received (UDP).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Acquire)
+    }
+
+    /// The pings a scripted ping server received, in arrival order.
+    pub fn pings(&self) -> Vec<PingRecord> {
+        self.pings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for ServerPeer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// What every connection of one server peer shares.
+#[derive(Debug, Clone)]
+struct Shared {
+    name: String,
+    plan: ServerPlan,
+    transcript: Transcript,
+    received: Arc<Capture>,
+    requests: Arc<AtomicU64>,
+    pings: Arc<Mutex<Vec<PingRecord>>>,
+}
+
+impl Shared {
+    /// One TCP client: read its request, answer, close.
+    async fn serve_connection(self, connection: PeerConnection) {
+        let number = self.requests.fetch_add(1, Ordering::AcqRel) + 1;
+        let label = format!("{}#{number}", self.name);
+        let PeerConnection {
+            mut reader,
+            mut writer,
+        } = connection;
+        self.transcript
+            .event(&label, Direction::FromProgram, "connected");
+        // Without a reply there is nothing to wait for: read until the client is done.
+        let until = match self.plan.reply {
+            Some(_) => self.plan.read_until,
+            None => ReadUntil::Eof,
+        };
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            match reader.read(&mut buffer).await {
+                Ok(0) => {
+                    self.transcript
+                        .event(&label, Direction::FromProgram, "half-closed (FIN)");
+                    break;
+                }
+                Ok(count) => {
+                    let piece = &buffer[..count];
+                    self.transcript.data(&label, Direction::FromProgram, piece);
+                    if self.received.append(piece).is_err() {
+                        return;
+                    }
+                    if until == ReadUntil::Newline && piece.contains(&b'\n') {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    self.transcript.event(
+                        &label,
+                        Direction::FromProgram,
+                        format!("error: {error}"),
+                    );
+                    return;
+                }
+            }
+        }
+        if let Some(reply) = &self.plan.reply
+            && let Err(error) = write_payload(&mut writer, reply, &label, &self.transcript).await
+        {
+            self.transcript
+                .event(&label, Direction::ToProgram, format!("error: {error}"));
+            return;
+        }
+        // A close after the answer: the client's read returns 0, its cue that the reply is whole.
+        if writer.shutdown().await.is_ok() {
+            self.transcript
+                .event(&label, Direction::ToProgram, "closed");
+        }
+    }
+
+    /// UDP: answer every datagram to its sender.
+    async fn serve_datagrams(self, socket: PeerDatagram) {
+        let mut buffer = vec![0u8; MAX_DATAGRAM];
+        let reply = self.plan.reply.as_ref().map(|payload| {
+            let mut bytes = vec![0u8; payload.len() as usize];
+            let filled = payload.read_at(0, &mut bytes).unwrap_or(0);
+            bytes.truncate(filled);
+            bytes
+        });
+        let socket = Arc::new(socket);
+        // Late answers leave from their own tasks; dropping the set cancels them.
+        let mut late_answers = JoinSet::new();
+        while let Ok((size, sender)) = socket.recv_from(&mut buffer).await {
+            let datagram = &buffer[..size];
+            self.requests.fetch_add(1, Ordering::AcqRel);
+            self.transcript
+                .data(&self.name, Direction::FromProgram, datagram);
+            self.transcript
+                .event(&self.name, Direction::FromProgram, "end of datagram");
+            if self.received.append(datagram).is_err() {
+                return;
+            }
+            if let Some(script) = &self.plan.ping {
+                let Some(seq) = ping_sequence(datagram) else {
+                    self.transcript.event(
+                        &self.name,
+                        Direction::FromProgram,
+                        "not a ping (`Ping <seq> <time>`): ignored",
+                    );
+                    continue;
+                };
+                let answered_after = script.fate(seq);
+                self.pings
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .push(PingRecord {
+                        seq,
+                        answered_after,
+                    });
+                let Some(delay) = answered_after else {
+                    self.transcript.event(
+                        &self.name,
+                        Direction::ToProgram,
+                        format!("ping {seq} dropped on purpose"),
+                    );
+                    continue;
+                };
+                let answer = datagram.to_ascii_uppercase();
+                let (socket, transcript, name) = (
+                    Arc::clone(&socket),
+                    self.transcript.clone(),
+                    self.name.clone(),
+                );
+                late_answers.spawn(async move {
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
+                    if socket.send_to(&answer, sender).await.is_ok() {
+                        transcript.data(&name, Direction::ToProgram, &answer);
+                        let note = if delay.is_zero() {
+                            "end of datagram".to_owned()
+                        } else {
+                            format!(
+                                "end of datagram (answer to ping {seq}, held {} ms)",
+                                delay.as_millis()
+                            )
+                        };
+                        transcript.event(&name, Direction::ToProgram, note);
+                    }
+                });
+                while late_answers.try_join_next().is_some() {}
+                continue;
+            }
+            if let Some(reply) = &reply
+                && socket.send_to(reply, sender).await.is_ok()
+            {
+                self.transcript
+                    .data(&self.name, Direction::ToProgram, reply);
+                self.transcript
+                    .event(&self.name, Direction::ToProgram, "end of datagram");
+            }
+        }
+    }
+}
+
+/// Writes a whole payload, piece by piece (it may be larger than memory wants to hold).
+async fn write_payload(
+    writer: &mut crate::world::sockets::PeerWriter,
+    payload: &Payload,
+    label: &str,
+    transcript: &Transcript,
+) -> io::Result<()> {
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut offset = 0;
+    while offset < payload.len() {
+        let filled = payload.read_at(offset, &mut buffer)?;
+        writer.write_all(&buffer[..filled]).await?;
+        transcript.data(label, Direction::ToProgram, &buffer[..filled]);
+        offset += filled as u64;
+    }
+    Ok(())
+}
