@@ -227,6 +227,7 @@ pub(crate) struct Run<'a> {
     servers: BTreeMap<String, ServerPeer>,
     relays: BTreeMap<String, Relay>,
     held_ports: Vec<std::net::TcpListener>,
+    site: Option<crate::site::Site>,
 }
 
 /// What to start: the `start` step's fields (the `peak-memory` check starts programs too).
@@ -277,6 +278,7 @@ pub async fn run_scenario(
         servers: BTreeMap::new(),
         relays: BTreeMap::new(),
         held_ports: Vec::new(),
+        site: None,
     };
     let mut current_step = 0;
     let result = tokio::time::timeout(scenario.timeout, run.execute(&mut current_step)).await;
@@ -502,6 +504,9 @@ impl<'a> Run<'a> {
                 Some(port)
             }
         };
+        if program.template.iter().any(|word| word.contains("{dir}")) {
+            values.insert("dir", self.site_root()?);
+        }
         let mut argv = program.command_line(&values);
         argv.extend(extra_args.iter().cloned());
         let spec = ProcessSpec {
@@ -529,6 +534,18 @@ impl<'a> Run<'a> {
             .insert(name.to_owned(), Program { port, handle });
         self.order.push(name.to_owned());
         Ok(())
+    }
+
+    /// The scenario's web site (prepared the first time a program needs `{dir}`).
+    fn site_root(&mut self) -> StepResult<String> {
+        if self.site.is_none() {
+            let site = crate::site::Site::prepare(&self.scenario.kit_root)
+                .map_err(|error| harness_trouble(format!("cannot prepare the web site: {error}")))?;
+            self.note(format!("web site prepared in {}", site.root().display()));
+            self.site = Some(site);
+        }
+        let root = self.site.as_ref().expect("prepared above").root();
+        Ok(root.display().to_string())
     }
 
     fn fresh_port(&self) -> StepResult<u16> {
@@ -908,6 +925,38 @@ impl<'a> Run<'a> {
                     }
                 }
             }
+            OutputExpectation::Http(expectation) => {
+                use crate::checks::http::Verdict;
+                match expectation.judge(capture, is_final) {
+                    Verdict::Holds => Evaluation::Holds { settle: false },
+                    Verdict::Incomplete(seen) => Evaluation::Pending {
+                        expected: format!("{where_}: {}", expectation.describe()),
+                        seen,
+                    },
+                    Verdict::Wrong(seen) => {
+                        return Err(StepFailure::fail(
+                            format!("{where_}: {}", expectation.describe()),
+                            seen,
+                        ));
+                    }
+                }
+            }
+            OutputExpectation::Excludes(payload) => {
+                let mut unwanted = vec![0u8; payload.len() as usize];
+                let filled = payload.read_at(0, &mut unwanted).unwrap_or(0);
+                unwanted.truncate(filled);
+                if let Some(at) = find_in_capture(capture, &unwanted) {
+                    return Err(StepFailure::fail(
+                        format!("{where_} never to contain {}", payload.describe()),
+                        format!("it does, at byte {at}: {}", excerpt(&unwanted)),
+                    ));
+                }
+                if is_final {
+                    Evaluation::Holds { settle: false }
+                } else {
+                    Evaluation::SoFarSoGood
+                }
+            }
             OutputExpectation::PingReport { server, count } => {
                 if !is_final {
                     // The summary comes last: judge the whole report once the client ended.
@@ -1031,8 +1080,14 @@ impl<'a> Run<'a> {
         }
         self.held_ports.clear();
         let scenario = self.scenario;
+        let mut skip_reason = None;
         let (status, failure) = match failure {
             None => (Status::Pass, None),
+            // A step that cannot run here (no browser on this machine): not a verdict.
+            Some(failure) if failure.status == Status::Skipped => {
+                skip_reason = Some(failure.seen);
+                (Status::Skipped, None)
+            }
             Some(failure) => {
                 let (line, action) = match failed_step
                     .checked_sub(1)
@@ -1062,7 +1117,7 @@ impl<'a> Run<'a> {
             status,
             duration: self.started.elapsed(),
             failure,
-            skip_reason: None,
+            skip_reason,
             log: std::mem::take(&mut self.log),
             transcript: self.transcript.entries(),
             programs,
@@ -1079,6 +1134,31 @@ enum Evaluation {
     SoFarSoGood,
     /// Not yet: this is what is expected and what is there so far.
     Pending { expected: String, seen: String },
+}
+
+/// Where `needle` first appears in `capture`, read in overlapping windows.
+fn find_in_capture(capture: &Capture, needle: &[u8]) -> Option<u64> {
+    const WINDOW: usize = 256 * 1024;
+    if needle.is_empty() {
+        return None;
+    }
+    let mut buffer = vec![0u8; WINDOW + needle.len()];
+    let mut offset = 0u64;
+    while offset < capture.len() {
+        let filled = capture.read_at(offset, &mut buffer).unwrap_or(0);
+        if filled < needle.len() {
+            return None;
+        }
+        if let Some(index) = buffer[..filled]
+            .windows(needle.len())
+            .position(|window| window == needle)
+        {
+            return Some(offset + index as u64);
+        }
+        // The next window starts where a match cut by this one's end would begin.
+        offset += (filled - needle.len() + 1) as u64;
+    }
+    None
 }
 
 /// Compares captured output with the expected bytes, from `verified` on.

@@ -32,6 +32,7 @@ pub mod peers;
 pub mod questions;
 pub mod report;
 pub mod scenario;
+pub mod site;
 pub mod target;
 pub mod world;
 

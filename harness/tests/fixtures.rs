@@ -56,7 +56,13 @@ fn simulated_only(suite: &harness::scenario::Suite, id: &str) -> bool {
         .any(|scenario| scenario.id == id && scenario.simulated_only)
 }
 
+/// Held by the tests that run `hostile-hang`: the one that looks for survivors in `/proc`
+/// must not see the processes of the other, still running.
+static HOSTILE_HANG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn check_fixture(folder: &str) {
+    let _exclusive = (folder == "hostile-hang")
+        .then(|| HOSTILE_HANG.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
     let suite = common::suite();
     let dir = common::kit_root().join("fixtures/submissions").join(folder);
     let expected: Expected =
@@ -187,6 +193,9 @@ fn reference_passes_every_scenario() {
 
 #[test]
 fn hostile_programs_leave_no_process_behind() {
+    let _exclusive = HOSTILE_HANG
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let suite = common::suite();
     let dir = common::kit_root().join("fixtures/submissions/hostile-hang");
     let target = Target::from_folder(&dir, &suite.catalogue).unwrap();

@@ -4,6 +4,8 @@
 //! validated when the scenario loads (unknown names and parameters are errors with the
 //! file and line) and run with the same step primitives as ordinary steps.
 
+pub mod browser;
+pub mod http;
 mod peak_memory;
 mod ping_loss;
 pub mod ping_report;
@@ -12,7 +14,7 @@ use crate::engine::{Run, StepFailure};
 use crate::scenario::TaskInfo;
 
 /// Every built-in check.
-pub const CHECKS: &[&str] = &[peak_memory::NAME, ping_loss::NAME];
+pub const CHECKS: &[&str] = &[peak_memory::NAME, ping_loss::NAME, browser::NAME];
 
 /// Checks a check's name and parameters; returns the roles it starts.
 pub fn validate(name: &str, params: &toml::Table, task: &TaskInfo) -> Result<Vec<String>, String> {
@@ -21,6 +23,11 @@ pub fn validate(name: &str, params: &toml::Table, task: &TaskInfo) -> Result<Vec
             peak_memory::Params::check_roles(task)?;
             peak_memory::Params::parse(params)?;
             Ok(peak_memory::ROLES.map(String::from).to_vec())
+        }
+        browser::NAME => {
+            // It browses a server the scenario started.
+            browser::Params::parse(params)?;
+            Ok(Vec::new())
         }
         ping_loss::NAME => {
             // It pings a program the scenario started: it starts none itself.
@@ -43,6 +50,7 @@ pub(crate) async fn run(
     match name {
         peak_memory::NAME => peak_memory::run(run, params).await,
         ping_loss::NAME => ping_loss::run(run, params).await,
+        browser::NAME => browser::run(run, params).await,
         other => unreachable!("check `{other}` passed validation"),
     }
 }

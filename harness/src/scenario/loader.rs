@@ -158,6 +158,8 @@ struct RawStep {
     how: Option<CloseHow>,
     equals: Option<PayloadSpec>,
     contains: Option<PayloadSpec>,
+    excludes: Option<PayloadSpec>,
+    http: Option<RawHttp>,
     equals_sent: Option<Vec<String>>,
     any_order_of_sent: Option<Vec<String>>,
     matches: Option<String>,
@@ -167,6 +169,25 @@ struct RawStep {
     success: Option<bool>,
     within_ms: Option<u64>,
     params: Option<toml::Table>,
+}
+
+/// `http = { status = 200, content_type = "text/html", body = { ... }, content_length = true }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    status: OneOrMany,
+    content_type: Option<String>,
+    body: Option<PayloadSpec>,
+    body_not_empty: Option<bool>,
+    content_length: Option<bool>,
+}
+
+/// A status code, or a list of acceptable ones.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(u16),
+    Many(Vec<u16>),
 }
 
 /// `ping_report = { server = "pinger", count = 10 }`.
@@ -292,6 +313,7 @@ fn load_scenario(
         steps,
         path: path.to_owned(),
         simulated_only,
+        kit_root: kit_root.to_owned(),
     })
 }
 
@@ -435,7 +457,9 @@ fn check_step(
         }
     };
 
-    let modifiers: [(&str, bool); 28] = [
+    let modifiers: [(&str, bool); 30] = [
+        ("excludes", raw.excludes.is_some()),
+        ("http", raw.http.is_some()),
         ("ping", raw.ping.is_some()),
         ("ping_report", raw.ping_report.is_some()),
         ("contains", raw.contains.is_some()),
@@ -476,6 +500,8 @@ fn check_step(
         "expect_stdout" | "expect_stderr" | "expect_received" => &[
             "equals",
             "contains",
+            "excludes",
+            "http",
             "ping_report",
             "equals_sent",
             "any_order_of_sent",
@@ -682,6 +708,31 @@ fn check_step(
                     });
                 }
             }
+            if let Some(spec) = raw.excludes {
+                let payload = spec.resolve(kit_root)?;
+                if payload.is_empty() || payload.len() > MAX_CONTAINED {
+                    return Err(format!(
+                        "`excludes` looks for 1 to {MAX_CONTAINED} bytes"
+                    ));
+                }
+                expectations.push(OutputExpectation::Excludes(payload));
+            }
+            if let Some(http) = raw.http {
+                let statuses = match http.status {
+                    OneOrMany::One(status) => vec![status],
+                    OneOrMany::Many(statuses) => statuses,
+                };
+                if statuses.is_empty() || statuses.iter().any(|status| !(100..=599).contains(status)) {
+                    return Err("`http.status` takes status codes from 100 to 599".into());
+                }
+                expectations.push(OutputExpectation::Http(crate::checks::http::HttpExpectation {
+                    statuses,
+                    content_type: http.content_type,
+                    body: http.body.map(|spec| spec.resolve(kit_root)).transpose()?,
+                    body_not_empty: http.body_not_empty.unwrap_or(false),
+                    content_length: http.content_length.unwrap_or(false),
+                }));
+            }
             if let Some(report) = raw.ping_report {
                 if !context.servers.contains(&report.server) {
                     return Err(format!(
@@ -718,7 +769,7 @@ fn check_step(
             }
             if expectations.len() != 1 {
                 return Err(format!(
-                    "`{action}` needs exactly one of equals, contains, ping_report, equals_sent, any_order_of_sent, matches, empty, not_empty"
+                    "`{action}` needs exactly one of equals, contains, excludes, http, ping_report, equals_sent, any_order_of_sent, matches, empty, not_empty"
                 ));
             }
             let expectation = expectations.remove(0);

@@ -36,7 +36,7 @@
 //! | `relay = NAME` | `as`, `slices` | a relay in front of NAME records and slices what passes |
 //! | `close = PEER` | `how` | closes a harness connection (`write`, `full`, `reset`) |
 //! | `wait = PEER` | `within_ms` | waits until a harness connection has sent everything |
-//! | `expect_stdout` / `expect_stderr = NAME` | `equals`, `contains`, `ping_report`, `equals_sent`, `any_order_of_sent`, `matches`, `empty`, `not_empty`, `within_ms` | checks a program's output |
+//! | `expect_stdout` / `expect_stderr = NAME` | `equals`, `contains`, `excludes`, `http`, `ping_report`, `equals_sent`, `any_order_of_sent`, `matches`, `empty`, `not_empty`, `within_ms` | checks a program's output |
 //! | `expect_received = PEER` | the same as `expect_stdout` | checks what a harness peer received from the program (a connection's reply, a datagram's replies, a server peer's requests) |
 //! | `expect_exit = NAME` | `code`, `success`, `within_ms` | checks a program's exit status |
 //! | `stop = NAME` | | terminates a program (SIGTERM, then SIGKILL) |
@@ -78,6 +78,8 @@ pub struct Scenario {
     pub path: std::path::PathBuf,
     /// Only the simulated world can run it (network partitions).
     pub simulated_only: bool,
+    /// The kit's root, where `fixtures/` is (for the web site of `{dir}`).
+    pub kit_root: std::path::PathBuf,
 }
 
 impl Scenario {
@@ -194,6 +196,10 @@ pub enum OutputExpectation {
     Matches(Regex),
     /// These bytes appear somewhere, whole and contiguous (a label before them is fine).
     Contains(Payload),
+    /// An HTTP response, parsed and judged (status, headers, body).
+    Http(crate::checks::http::HttpExpectation),
+    /// These bytes never appear (a secret file's text).
+    Excludes(Payload),
     /// A ping client's report of `count` pings, checked line by line against what the
     /// scripted ping server `server` did (see `crate::checks::ping_report`).
     PingReport { server: String, count: u64 },

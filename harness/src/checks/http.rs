@@ -1,0 +1,236 @@
+//! Judging an HTTP response the harness received (SPEC web/1–web/6, proxy/1).
+//!
+//! The bytes are parsed with `httparse` as they arrive. The response is complete when its
+//! `Content-Length` worth of body is there, or, without that header, when the server closes
+//! the connection (HTTP/1.1's other way to end a body). Then the status, the headers and
+//! the body are checked against what the scenario expects.
+
+use crate::payload::Payload;
+use crate::world::capture::Capture;
+
+/// What a response must be (`http = { ... }` in a scenario).
+#[derive(Debug, Clone, Default)]
+pub struct HttpExpectation {
+    /// Acceptable status codes (any of them).
+    pub statuses: Vec<u16>,
+    /// The `Content-Type` must start with this (case-insensitive), if given.
+    pub content_type: Option<String>,
+    /// The body must be exactly this, if given.
+    pub body: Option<Payload>,
+    /// The body must not be empty.
+    pub body_not_empty: bool,
+    /// A `Content-Length` header must be there and match the body.
+    pub content_length: bool,
+}
+
+/// The most header bytes looked at.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// Where the judgement stands.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The response is complete and right.
+    Holds,
+    /// Not complete yet (what is there so far).
+    Incomplete(String),
+    /// Wrong: what was seen.
+    Wrong(String),
+}
+
+impl HttpExpectation {
+    /// What the scenario expects, in words.
+    pub fn describe(&self) -> String {
+        let statuses: Vec<String> = self.statuses.iter().map(u16::to_string).collect();
+        let mut text = format!("an HTTP response with status {}", statuses.join(" or "));
+        if let Some(content_type) = &self.content_type {
+            text += &format!(", Content-Type {content_type}");
+        }
+        if self.content_length {
+            text += ", a Content-Length that matches the body";
+        }
+        if let Some(body) = &self.body {
+            text += &format!(", and a body of exactly {}", body.describe());
+        } else if self.body_not_empty {
+            text += ", and a body (not empty)";
+        }
+        text
+    }
+
+    /// Judges what `capture` holds; `closed`: the server closed the connection.
+    pub fn judge(&self, capture: &Capture, closed: bool) -> Verdict {
+        let head = capture.head(MAX_HEAD);
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut response = httparse::Response::new(&mut headers);
+        let head_len = match response.parse(&head) {
+            Ok(httparse::Status::Complete(len)) => len,
+            Ok(httparse::Status::Partial) if closed || head.len() >= MAX_HEAD => {
+                return Verdict::Wrong(format!(
+                    "{} bytes, not a complete response head: {}",
+                    head.len(),
+                    crate::engine::excerpt(&head)
+                ));
+            }
+            Ok(httparse::Status::Partial) => {
+                return Verdict::Incomplete(format!(
+                    "{} bytes so far: {}",
+                    head.len(),
+                    crate::engine::excerpt(&head)
+                ));
+            }
+            Err(error) => {
+                return Verdict::Wrong(format!(
+                    "not an HTTP response ({error}): {}",
+                    crate::engine::excerpt(&head)
+                ));
+            }
+        };
+        let status = response.code.unwrap_or_default();
+        let header = |name: &str| {
+            response
+                .headers
+                .iter()
+                .find(|header| header.name.eq_ignore_ascii_case(name))
+                .map(|header| String::from_utf8_lossy(header.value).trim().to_owned())
+        };
+        let status_line = format!(
+            "HTTP/1.{} {status} {}",
+            response.version.unwrap_or(1),
+            response.reason.unwrap_or_default()
+        );
+        let declared_length = match header("content-length") {
+            Some(value) => match value.parse::<u64>() {
+                Ok(length) => Some(length),
+                Err(_) => return Verdict::Wrong(format!("{status_line} with Content-Length `{value}`, not a number")),
+            },
+            None => None,
+        };
+        let body_len = capture.len() - head_len as u64;
+        match declared_length {
+            Some(length) if body_len < length && !closed => {
+                return Verdict::Incomplete(format!("{status_line}, {body_len} of {length} body bytes"));
+            }
+            Some(length) if body_len != length => {
+                return Verdict::Wrong(format!(
+                    "{status_line} with Content-Length {length}, but {body_len} body bytes{}",
+                    if body_len < length { " before the server closed" } else { "" }
+                ));
+            }
+            Some(_) => {}
+            None if !closed => {
+                return Verdict::Incomplete(format!(
+                    "{status_line} without Content-Length: the body ends when the server closes, which it has not yet ({body_len} bytes so far)"
+                ));
+            }
+            None if self.content_length => {
+                return Verdict::Wrong(format!("{status_line} without a Content-Length header"));
+            }
+            None => {}
+        }
+        if !self.statuses.contains(&status) {
+            return Verdict::Wrong(format!("{status_line}"));
+        }
+        if let Some(expected) = &self.content_type {
+            match header("content-type") {
+                Some(actual) if actual.to_ascii_lowercase().starts_with(&expected.to_ascii_lowercase()) => {}
+                Some(actual) => return Verdict::Wrong(format!("{status_line} with Content-Type `{actual}`")),
+                None => return Verdict::Wrong(format!("{status_line} without a Content-Type header")),
+            }
+        }
+        if self.body_not_empty && body_len == 0 {
+            return Verdict::Wrong(format!("{status_line} with an empty body"));
+        }
+        if let Some(expected) = &self.body
+            && let Some(problem) = body_difference(capture, head_len as u64, expected)
+        {
+            return Verdict::Wrong(format!("{status_line}: {problem}"));
+        }
+        Verdict::Holds
+    }
+}
+
+/// How the body (from `offset` in `capture`) differs from `expected`, if it does.
+fn body_difference(capture: &Capture, offset: u64, expected: &Payload) -> Option<String> {
+    let body_len = capture.len() - offset;
+    let mut seen = vec![0u8; 64 * 1024];
+    let mut wanted = vec![0u8; 64 * 1024];
+    let mut position = 0u64;
+    while position < body_len.min(expected.len()) {
+        let seen_count = capture.read_at(offset + position, &mut seen).unwrap_or(0);
+        let wanted_count = expected.read_at(position, &mut wanted).unwrap_or(0);
+        let count = seen_count.min(wanted_count);
+        if count == 0 {
+            break;
+        }
+        if let Some(index) = (0..count).find(|&index| seen[index] != wanted[index]) {
+            let at = position + index as u64;
+            let end = (index + 24).min(count);
+            return Some(format!(
+                "the body differs from byte {at} on: got {}, expected {}",
+                crate::engine::excerpt(&seen[index..end]),
+                crate::engine::excerpt(&wanted[index..end])
+            ));
+        }
+        position += count as u64;
+    }
+    (body_len != expected.len()).then(|| {
+        format!(
+            "a body of {body_len} bytes, expected {} ({} bytes match)",
+            expected.len(),
+            position
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn capture_of(bytes: &[u8]) -> Capture {
+        let capture = Capture::memory(1 << 20);
+        capture.append(bytes).unwrap();
+        capture
+    }
+
+    fn ok_with_body(body: &str) -> HttpExpectation {
+        HttpExpectation {
+            statuses: vec![200],
+            content_type: Some("text/plain".into()),
+            body: Some(Payload::Bytes(body.as_bytes().into())),
+            body_not_empty: false,
+            content_length: true,
+        }
+    }
+
+    #[test]
+    fn a_complete_response_holds_before_the_close() {
+        let capture = capture_of(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello");
+        assert_eq!(ok_with_body("hello").judge(&capture, false), Verdict::Holds);
+    }
+
+    #[test]
+    fn a_short_body_waits_then_fails_at_the_close() {
+        let capture = capture_of(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhel");
+        assert!(matches!(ok_with_body("hello").judge(&capture, false), Verdict::Incomplete(_)));
+        assert!(matches!(ok_with_body("hello").judge(&capture, true), Verdict::Wrong(_)));
+    }
+
+    #[test]
+    fn missing_headers_and_wrong_bytes_are_named() {
+        let no_length = capture_of(b"HTTP/1.1 200 OK\r\n\r\nhello");
+        let Verdict::Wrong(seen) = ok_with_body("hello").judge(&no_length, true) else {
+            panic!("a missing Content-Length must fail");
+        };
+        assert!(seen.contains("without a Content-Length"), "{seen}");
+        let wrong = capture_of(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhellO");
+        let Verdict::Wrong(seen) = ok_with_body("hello").judge(&wrong, true) else {
+            panic!("a wrong body must fail");
+        };
+        assert!(seen.contains("differs from byte 4"), "{seen}");
+    }
+
+    #[test]
+    fn not_http_at_all_is_wrong() {
+        let capture = capture_of(b"hello there\r\n\r\n");
+        assert!(matches!(ok_with_body("x").judge(&capture, true), Verdict::Wrong(_)));
+    }
+}

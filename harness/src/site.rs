@@ -1,0 +1,92 @@
+//! The web site a web-server task serves: `{dir}` in its command line.
+//!
+//! Each scenario that needs one gets a fresh folder, so a server that writes into its root
+//! cannot change what the next scenario sees:
+//!
+//! ```text
+//! <site>/root/index.html      fixtures/www/ (the page the browser check renders,
+//! <site>/root/style.css        its style sheet and its image)
+//! <site>/root/pixel.png
+//! <site>/root/notes.txt       fixtures/payloads/text-20k.txt (20 KB of text)
+//! <site>/root/big.bin         10 MiB of generated binary (seed 77)
+//! <site>/secret.txt           outside the root: its text must never be sent
+//! ```
+//!
+//! `{dir}` is `<site>/root`. Scenarios name the same contents as payloads (`SECRET`,
+//! `{ generate = "binary", bytes = 10485760, seed = 77 }`...) to check what was served.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::payload::{GeneratedKind, Payload};
+
+/// The text of the file next to the root, which path traversal would reveal.
+pub const SECRET: &str = "TOP SECRET: this file is outside the web root and must never be served.\n";
+/// Size of the large binary file.
+pub const BIG_BYTES: u64 = 10 << 20;
+/// Seed of the large binary file.
+pub const BIG_SEED: u64 = 77;
+
+/// A prepared site; dropping it removes the folder.
+#[derive(Debug)]
+pub struct Site {
+    folder: tempfile::TempDir,
+}
+
+impl Site {
+    /// Builds a fresh site from the kit at `kit_root`.
+    pub fn prepare(kit_root: &Path) -> io::Result<Site> {
+        let folder = tempfile::Builder::new().prefix("socket-lab-site-").tempdir()?;
+        let root = folder.path().join("root");
+        std::fs::create_dir(&root)?;
+        for entry in std::fs::read_dir(kit_root.join("fixtures/www"))? {
+            let entry = entry?;
+            if entry.file_type()?.is_file() {
+                std::fs::copy(entry.path(), root.join(entry.file_name()))?;
+            }
+        }
+        std::fs::copy(
+            kit_root.join("fixtures/payloads/text-20k.txt"),
+            root.join("notes.txt"),
+        )?;
+        write_payload(
+            &root.join("big.bin"),
+            &Payload::Generated {
+                kind: GeneratedKind::Binary,
+                len: BIG_BYTES,
+                seed: BIG_SEED,
+            },
+        )?;
+        std::fs::write(folder.path().join("secret.txt"), SECRET)?;
+        Ok(Site { folder })
+    }
+
+    /// The folder served: `{dir}`.
+    pub fn root(&self) -> PathBuf {
+        self.folder.path().join("root")
+    }
+}
+
+fn write_payload(path: &Path, payload: &Payload) -> io::Result<()> {
+    let mut file = io::BufWriter::new(std::fs::File::create(path)?);
+    io::copy(&mut payload.reader()?, &mut file)?;
+    file.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_site_has_its_files_and_the_secret_outside() {
+        let kit_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let site = Site::prepare(&kit_root).unwrap();
+        let root = site.root();
+        for name in ["index.html", "style.css", "pixel.png", "notes.txt"] {
+            assert!(root.join(name).is_file(), "{name}");
+        }
+        assert_eq!(std::fs::metadata(root.join("big.bin")).unwrap().len(), BIG_BYTES);
+        let secret = std::fs::read_to_string(root.join("../secret.txt")).unwrap();
+        assert_eq!(secret, SECRET);
+    }
+}
