@@ -32,6 +32,8 @@ const POLL: Duration = Duration::from_millis(10);
 const SETTLE: Duration = Duration::from_millis(150);
 /// Grace between SIGTERM and SIGKILL when stopping a program.
 const STOP_GRACE: Duration = Duration::from_millis(1000);
+/// How reports write the web site's folder.
+const SITE_SHOWN: &str = "<site>/root";
 /// How far into the output `contains` looks beyond the length of what it looks for.
 const CONTAINS_SLACK: usize = 64 * 1024;
 /// Output shown in reports, per stream.
@@ -527,7 +529,7 @@ impl<'a> Run<'a> {
             .unwrap_or_default();
         self.note(format!(
             "{name}: `{}` ({}{stdin_note})",
-            handle.command_line(),
+            self.shown(handle.command_line()),
             handle.whereabouts()
         ));
         self.programs
@@ -539,13 +541,25 @@ impl<'a> Run<'a> {
     /// The scenario's web site (prepared the first time a program needs `{dir}`).
     fn site_root(&mut self) -> StepResult<String> {
         if self.site.is_none() {
-            let site = crate::site::Site::prepare(&self.scenario.kit_root)
-                .map_err(|error| harness_trouble(format!("cannot prepare the web site: {error}")))?;
-            self.note(format!("web site prepared in {}", site.root().display()));
+            let site = crate::site::Site::prepare(&self.scenario.kit_root).map_err(|error| {
+                harness_trouble(format!("cannot prepare the web site: {error}"))
+            })?;
+            self.note(format!(
+                "web site prepared: {SITE_SHOWN} (fixtures/www/, notes.txt, big.bin), secret.txt next to it"
+            ));
             self.site = Some(site);
         }
         let root = self.site.as_ref().expect("prepared above").root();
         Ok(root.display().to_string())
+    }
+
+    /// `text` with the site's temporary path written `<site>/root`: the folder is gone
+    /// after the run, and reports must not change from one run to the next.
+    fn shown(&self, text: &str) -> String {
+        match &self.site {
+            Some(site) => text.replace(&site.root().display().to_string(), SITE_SHOWN),
+            None => text.to_owned(),
+        }
     }
 
     fn fresh_port(&self) -> StepResult<u16> {
@@ -1072,7 +1086,7 @@ impl<'a> Run<'a> {
             );
             programs.push(ProgramReport {
                 name,
-                command_line: program.handle.command_line().to_owned(),
+                command_line: self.shown(program.handle.command_line()),
                 stdout,
                 stderr,
                 exit,

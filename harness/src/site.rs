@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 use crate::payload::{GeneratedKind, Payload};
 
 /// The text of the file next to the root, which path traversal would reveal.
-pub const SECRET: &str = "TOP SECRET: this file is outside the web root and must never be served.\n";
+pub const SECRET: &str =
+    "TOP SECRET: this file is outside the web root and must never be served.\n";
 /// Size of the large binary file.
 pub const BIG_BYTES: u64 = 10 << 20;
 /// Seed of the large binary file.
@@ -36,7 +37,9 @@ pub struct Site {
 impl Site {
     /// Builds a fresh site from the kit at `kit_root`.
     pub fn prepare(kit_root: &Path) -> io::Result<Site> {
-        let folder = tempfile::Builder::new().prefix("socket-lab-site-").tempdir()?;
+        let folder = tempfile::Builder::new()
+            .prefix("socket-lab-site-")
+            .tempdir()?;
         let root = folder.path().join("root");
         std::fs::create_dir(&root)?;
         for entry in std::fs::read_dir(kit_root.join("fixtures/www"))? {
@@ -85,7 +88,10 @@ mod tests {
         for name in ["index.html", "style.css", "pixel.png", "notes.txt"] {
             assert!(root.join(name).is_file(), "{name}");
         }
-        assert_eq!(std::fs::metadata(root.join("big.bin")).unwrap().len(), BIG_BYTES);
+        assert_eq!(
+            std::fs::metadata(root.join("big.bin")).unwrap().len(),
+            BIG_BYTES
+        );
         let secret = std::fs::read_to_string(root.join("../secret.txt")).unwrap();
         assert_eq!(secret, SECRET);
     }

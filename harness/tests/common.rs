@@ -34,3 +34,22 @@ pub fn reference_bin_dir() -> PathBuf {
     }
     harness::cli::reference_bin_dir(&kit_root()).expect("the reference builds")
 }
+
+/// A kit whose only scenario is `text`, as `scenarios/<task>/<name>.toml` (with the kit's
+/// task catalogue and a link to its `fixtures/`), for tests that need a scenario the kit does
+/// not ship.
+pub fn one_scenario_suite(task: &str, name: &str, text: &str) -> (tempfile::TempDir, Suite) {
+    let folder = tempfile::tempdir().unwrap();
+    let scenarios = folder.path().join("scenarios");
+    std::fs::create_dir_all(scenarios.join(task)).unwrap();
+    std::fs::copy(
+        kit_root().join("scenarios/tasks.toml"),
+        scenarios.join("tasks.toml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(kit_root().join("fixtures"), folder.path().join("fixtures"))
+        .unwrap();
+    std::fs::write(scenarios.join(task).join(format!("{name}.toml")), text).unwrap();
+    let suite = load_suite(&scenarios).unwrap();
+    (folder, suite)
+}

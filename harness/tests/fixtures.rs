@@ -61,8 +61,11 @@ fn simulated_only(suite: &harness::scenario::Suite, id: &str) -> bool {
 static HOSTILE_HANG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn check_fixture(folder: &str) {
-    let _exclusive = (folder == "hostile-hang")
-        .then(|| HOSTILE_HANG.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+    let _exclusive = (folder == "hostile-hang").then(|| {
+        HOSTILE_HANG
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    });
     let suite = common::suite();
     let dir = common::kit_root().join("fixtures/submissions").join(folder);
     let expected: Expected =
@@ -155,6 +158,10 @@ fixture_tests! {
     pinger_crediting_late_replies_is_caught => "ping-no-seq-check",
     pinger_dividing_by_zero_when_all_lost_is_caught => "ping-divide-by-zero",
     ping_server_ignoring_loss_is_caught => "ping-server-always-drops",
+    web_skeleton_fails_almost_everything => "web-skeleton",
+    path_traversal_leaks_are_caught => "web-traversal",
+    a_404_without_body_is_caught => "web-no-404-body",
+    text_mode_file_reading_breaks_binary_files => "web-whole-file-text",
 }
 
 #[test]

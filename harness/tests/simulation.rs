@@ -6,7 +6,7 @@ use harness::engine::{Outcome, Status};
 use harness::faults::{Range, SlicePlan};
 use harness::grading::{Grading, Mode, grade};
 use harness::report::{Style, TerminalReport};
-use harness::scenario::{Selection, Suite, load_suite};
+use harness::scenario::{Selection, Suite};
 use harness::target::Target;
 use harness::world::sim::SimOptions;
 
@@ -127,7 +127,7 @@ fn what_cannot_be_simulated_is_skipped_with_the_reason() {
 fn a_failing_simulated_scenario_prints_the_seed_that_replays_it() {
     // Expects a different text than the one sent: the reference prints what it receives,
     // so this scenario must fail, in the simulated world as in the real one.
-    let (_folder, suite) = one_scenario_suite(
+    let (_folder, suite) = common::one_scenario_suite(
         "message",
         "01-wrong-expectation",
         r#"task = "message"
@@ -168,21 +168,6 @@ equals = { text = "HELLO, WORLD\n" }
     );
 }
 
-/// A scenario file in a temporary kit, for tests that need one the kit does not ship.
-fn one_scenario_suite(task: &str, name: &str, text: &str) -> (tempfile::TempDir, Suite) {
-    let folder = tempfile::tempdir().unwrap();
-    let scenarios = folder.path().join("scenarios");
-    std::fs::create_dir_all(scenarios.join(task)).unwrap();
-    std::fs::copy(
-        common::kit_root().join("scenarios/tasks.toml"),
-        scenarios.join("tasks.toml"),
-    )
-    .unwrap();
-    std::fs::write(scenarios.join(task).join(format!("{name}.toml")), text).unwrap();
-    let suite = load_suite(&scenarios).unwrap();
-    (folder, suite)
-}
-
 #[test]
 fn a_partition_cuts_the_network_until_repaired() {
     // The shipped scenario: the client gives up while cut off, the next one gets through.
@@ -193,7 +178,7 @@ fn a_partition_cuts_the_network_until_repaired() {
 
     // Without the repair the second client is cut off too: the partition is real, not a
     // scenario that would pass anyway.
-    let (_folder, suite) = one_scenario_suite(
+    let (_folder, suite) = common::one_scenario_suite(
         "upper-udp",
         "01-never-repaired",
         r#"task = "upper-udp"

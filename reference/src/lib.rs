@@ -17,6 +17,8 @@
 //!   `upper/4`–`upper/6`).
 //! - [`udp_pinger`]: the UDP ping server, which loses pings on purpose, and its client
 //!   (SPEC `ping/1`–`ping/4`).
+//! - [`web_server`]: the HTTP file server, one task per connection, that never serves a
+//!   file outside its root (SPEC `web/1`–`web/6`).
 //! - [`cli`]: what the programs share: standard streams, argument errors, exit statuses.
 
 pub mod cli;
@@ -26,6 +28,7 @@ pub mod net;
 pub mod udp_pinger;
 pub mod upper_tcp;
 pub mod upper_udp;
+pub mod web_server;
 
 /// Size of every buffer used to move a stream (SPEC: "buffers are small and fixed").
 ///

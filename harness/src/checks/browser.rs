@@ -71,7 +71,12 @@ pub fn find_browser() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("SOCKET_LAB_CHROMIUM") {
         return Some(PathBuf::from(path));
     }
-    let names = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
+    let names = [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ];
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
@@ -119,23 +124,35 @@ pub(crate) async fn run(run: &mut Run<'_>, params: &toml::Table) -> Result<(), S
         }
         Err(_) => {
             return Err(StepFailure::fail(
-                format!("the browser to load {url} within {} s", BROWSER_DEADLINE.as_secs()),
+                format!(
+                    "the browser to load {url} within {} s",
+                    BROWSER_DEADLINE.as_secs()
+                ),
                 "it was still loading: stopped",
             ));
         }
     };
     let dom = String::from_utf8_lossy(&output.stdout);
-    run.note(format!("the browser rendered {} bytes of document", dom.len()));
+    run.note(format!(
+        "the browser rendered {} bytes of document",
+        dom.len()
+    ));
     if dom.contains(&params.expect) {
         Ok(())
     } else {
         let shown: String = dom.chars().take(600).collect();
         Err(StepFailure::fail(
-            format!("the page at {url}, rendered by a browser, to show “{}”", params.expect),
+            format!(
+                "the page at {url}, rendered by a browser, to show “{}”",
+                params.expect
+            ),
             if dom.trim().is_empty() {
                 format!(
                     "an empty document (browser said: {})",
-                    String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("nothing")
+                    String::from_utf8_lossy(&output.stderr)
+                        .lines()
+                        .last()
+                        .unwrap_or("nothing")
                 )
             } else {
                 format!("the rendered document: {shown}")

@@ -100,19 +100,29 @@ impl HttpExpectation {
         let declared_length = match header("content-length") {
             Some(value) => match value.parse::<u64>() {
                 Ok(length) => Some(length),
-                Err(_) => return Verdict::Wrong(format!("{status_line} with Content-Length `{value}`, not a number")),
+                Err(_) => {
+                    return Verdict::Wrong(format!(
+                        "{status_line} with Content-Length `{value}`, not a number"
+                    ));
+                }
             },
             None => None,
         };
         let body_len = capture.len() - head_len as u64;
         match declared_length {
             Some(length) if body_len < length && !closed => {
-                return Verdict::Incomplete(format!("{status_line}, {body_len} of {length} body bytes"));
+                return Verdict::Incomplete(format!(
+                    "{status_line}, {body_len} of {length} body bytes"
+                ));
             }
             Some(length) if body_len != length => {
                 return Verdict::Wrong(format!(
                     "{status_line} with Content-Length {length}, but {body_len} body bytes{}",
-                    if body_len < length { " before the server closed" } else { "" }
+                    if body_len < length {
+                        " before the server closed"
+                    } else {
+                        ""
+                    }
                 ));
             }
             Some(_) => {}
@@ -127,13 +137,20 @@ impl HttpExpectation {
             None => {}
         }
         if !self.statuses.contains(&status) {
-            return Verdict::Wrong(format!("{status_line}"));
+            return Verdict::Wrong(status_line);
         }
         if let Some(expected) = &self.content_type {
             match header("content-type") {
-                Some(actual) if actual.to_ascii_lowercase().starts_with(&expected.to_ascii_lowercase()) => {}
-                Some(actual) => return Verdict::Wrong(format!("{status_line} with Content-Type `{actual}`")),
-                None => return Verdict::Wrong(format!("{status_line} without a Content-Type header")),
+                Some(actual)
+                    if actual
+                        .to_ascii_lowercase()
+                        .starts_with(&expected.to_ascii_lowercase()) => {}
+                Some(actual) => {
+                    return Verdict::Wrong(format!("{status_line} with Content-Type `{actual}`"));
+                }
+                None => {
+                    return Verdict::Wrong(format!("{status_line} without a Content-Type header"));
+                }
             }
         }
         if self.body_not_empty && body_len == 0 {
@@ -203,15 +220,25 @@ mod tests {
 
     #[test]
     fn a_complete_response_holds_before_the_close() {
-        let capture = capture_of(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello");
+        let capture = capture_of(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
+        );
         assert_eq!(ok_with_body("hello").judge(&capture, false), Verdict::Holds);
     }
 
     #[test]
     fn a_short_body_waits_then_fails_at_the_close() {
-        let capture = capture_of(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhel");
-        assert!(matches!(ok_with_body("hello").judge(&capture, false), Verdict::Incomplete(_)));
-        assert!(matches!(ok_with_body("hello").judge(&capture, true), Verdict::Wrong(_)));
+        let capture = capture_of(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhel",
+        );
+        assert!(matches!(
+            ok_with_body("hello").judge(&capture, false),
+            Verdict::Incomplete(_)
+        ));
+        assert!(matches!(
+            ok_with_body("hello").judge(&capture, true),
+            Verdict::Wrong(_)
+        ));
     }
 
     #[test]
@@ -221,7 +248,9 @@ mod tests {
             panic!("a missing Content-Length must fail");
         };
         assert!(seen.contains("without a Content-Length"), "{seen}");
-        let wrong = capture_of(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhellO");
+        let wrong = capture_of(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhellO",
+        );
         let Verdict::Wrong(seen) = ok_with_body("hello").judge(&wrong, true) else {
             panic!("a wrong body must fail");
         };
@@ -231,6 +260,9 @@ mod tests {
     #[test]
     fn not_http_at_all_is_wrong() {
         let capture = capture_of(b"hello there\r\n\r\n");
-        assert!(matches!(ok_with_body("x").judge(&capture, true), Verdict::Wrong(_)));
+        assert!(matches!(
+            ok_with_body("x").judge(&capture, true),
+            Verdict::Wrong(_)
+        ));
     }
 }

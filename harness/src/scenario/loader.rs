@@ -711,9 +711,7 @@ fn check_step(
             if let Some(spec) = raw.excludes {
                 let payload = spec.resolve(kit_root)?;
                 if payload.is_empty() || payload.len() > MAX_CONTAINED {
-                    return Err(format!(
-                        "`excludes` looks for 1 to {MAX_CONTAINED} bytes"
-                    ));
+                    return Err(format!("`excludes` looks for 1 to {MAX_CONTAINED} bytes"));
                 }
                 expectations.push(OutputExpectation::Excludes(payload));
             }
@@ -722,16 +720,20 @@ fn check_step(
                     OneOrMany::One(status) => vec![status],
                     OneOrMany::Many(statuses) => statuses,
                 };
-                if statuses.is_empty() || statuses.iter().any(|status| !(100..=599).contains(status)) {
+                if statuses.is_empty()
+                    || statuses.iter().any(|status| !(100..=599).contains(status))
+                {
                     return Err("`http.status` takes status codes from 100 to 599".into());
                 }
-                expectations.push(OutputExpectation::Http(crate::checks::http::HttpExpectation {
-                    statuses,
-                    content_type: http.content_type,
-                    body: http.body.map(|spec| spec.resolve(kit_root)).transpose()?,
-                    body_not_empty: http.body_not_empty.unwrap_or(false),
-                    content_length: http.content_length.unwrap_or(false),
-                }));
+                expectations.push(OutputExpectation::Http(
+                    crate::checks::http::HttpExpectation {
+                        statuses,
+                        content_type: http.content_type,
+                        body: http.body.map(|spec| spec.resolve(kit_root)).transpose()?,
+                        body_not_empty: http.body_not_empty.unwrap_or(false),
+                        content_length: http.content_length.unwrap_or(false),
+                    },
+                ));
             }
             if let Some(report) = raw.ping_report {
                 if !context.servers.contains(&report.server) {

@@ -25,6 +25,7 @@ pub const SIMULATED_PROGRAMS: &[&str] = &[
     "upper-udp-client",
     "udp-pinger-server",
     "udp-pinger-client",
+    "web-server",
 ];
 
 /// Starts `program` (its name, as `message-server`) with `args` (program name first).
@@ -46,6 +47,7 @@ pub fn launch(
             Box::pin(reference::udp_pinger::server_main(network, args, stdio))
         }
         "udp-pinger-client" => Box::pin(reference::udp_pinger::client_main(network, args, stdio)),
+        "web-server" => Box::pin(reference::web_server::server_main(network, args, stdio)),
         _ => return None,
     };
     Some(started)
