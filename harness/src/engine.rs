@@ -348,9 +348,23 @@ impl<'a> Run<'a> {
                 read_slices,
             } => {
                 let (host, port) = self.endpoint_address(endpoint)?;
+                let send = crate::payload::fill_placeholders(send, |kind, target| {
+                    let (host, port) = match target {
+                        "unused" => (
+                            self.world.peer_net().own_host().to_owned(),
+                            self.fresh_port()?,
+                        ),
+                        _ => self.endpoint_address(target)?,
+                    };
+                    Ok::<_, StepFailure>(if kind == "host" {
+                        host
+                    } else {
+                        port.to_string()
+                    })
+                })?;
                 let plan = ClientPlan {
                     name: name.clone(),
-                    send: send.clone(),
+                    send,
                     slices: *slices,
                     then: *then,
                     read_slices: *read_slices,

@@ -256,6 +256,48 @@ fn splitmix64(mut state: u64) -> u64 {
     state ^ (state >> 31)
 }
 
+/// The `{host:NAME}` and `{port:NAME}` placeholders of a literal payload, as (`host` or
+/// `port`, NAME): a proxy's request names the origin's address, known only when it runs.
+/// `{port:unused}` is a port nothing listens on.
+pub fn placeholders(payload: &Payload) -> Vec<(String, String)> {
+    let Payload::Bytes(bytes) = payload else {
+        return Vec::new();
+    };
+    let text = String::from_utf8_lossy(bytes);
+    PLACEHOLDER
+        .captures_iter(&text)
+        .map(|captures| (captures[1].to_owned(), captures[2].to_owned()))
+        .collect()
+}
+
+/// Replaces each placeholder of a literal payload by what `value(kind, name)` returns.
+pub fn fill_placeholders<E>(
+    payload: &Payload,
+    mut value: impl FnMut(&str, &str) -> Result<String, E>,
+) -> Result<Payload, E> {
+    let Payload::Bytes(bytes) = payload else {
+        return Ok(payload.clone());
+    };
+    let text = String::from_utf8_lossy(bytes);
+    if !PLACEHOLDER.is_match(&text) {
+        return Ok(payload.clone());
+    }
+    let mut filled = String::new();
+    let mut last = 0;
+    for captures in PLACEHOLDER.captures_iter(&text) {
+        let whole = captures.get(0).expect("the whole match");
+        filled.push_str(&text[last..whole.start()]);
+        filled.push_str(&value(&captures[1], &captures[2])?);
+        last = whole.end();
+    }
+    filled.push_str(&text[last..]);
+    Ok(Payload::Bytes(filled.into_bytes().into()))
+}
+
+static PLACEHOLDER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"\{(host|port):([A-Za-z0-9_-]+)\}").expect("valid regex")
+});
+
 /// Several payloads one after another: what a server should print for several clients.
 #[derive(Debug, Clone, Default)]
 pub struct Concatenation {
@@ -367,6 +409,33 @@ mod tests {
         let mut bytes = vec![0; payload.len() as usize];
         payload.read_at(0, &mut bytes).unwrap();
         assert_eq!(bytes, "HELLO ß é 123 &*!\n".as_bytes());
+    }
+
+    #[test]
+    fn placeholders_are_found_and_filled() {
+        let payload = Payload::Bytes(
+            b"GET http://{host:origin}:{port:origin}/ HTTP/1.1"
+                .as_slice()
+                .into(),
+        );
+        assert_eq!(
+            placeholders(&payload),
+            vec![
+                ("host".into(), "origin".into()),
+                ("port".into(), "origin".into())
+            ]
+        );
+        let filled = fill_placeholders(&payload, |kind, _| {
+            Ok::<_, ()>(if kind == "host" {
+                "127.0.0.1".into()
+            } else {
+                "8080".into()
+            })
+        })
+        .unwrap();
+        let mut bytes = vec![0; filled.len() as usize];
+        filled.read_at(0, &mut bytes).unwrap();
+        assert_eq!(bytes, b"GET http://127.0.0.1:8080/ HTTP/1.1");
     }
 
     #[test]

@@ -88,7 +88,7 @@ fn bad_files_are_rejected_with_file_line_and_reason() {
         (
             "an unknown check",
             format!("{HEADER}\n[[step]]\ncheck = \"speed\"\n"),
-            "step 1: unknown check `speed` (checks: peak-memory)",
+            "step 1: unknown check `speed` (checks: peak-memory, ",
         ),
         (
             "a zero-byte slice",

@@ -19,6 +19,8 @@
 //!   (SPEC `ping/1`–`ping/4`).
 //! - [`web_server`]: the HTTP file server, one task per connection, that never serves a
 //!   file outside its root (SPEC `web/1`–`web/6`).
+//! - [`web_proxy`]: the HTTP proxy, one task per client, that relays the origin's
+//!   response unchanged and answers 502 when the origin is down (SPEC `proxy/1`–`proxy/3`).
 //! - [`cli`]: what the programs share: standard streams, argument errors, exit statuses.
 
 pub mod cli;
@@ -28,6 +30,7 @@ pub mod net;
 pub mod udp_pinger;
 pub mod upper_tcp;
 pub mod upper_udp;
+pub mod web_proxy;
 pub mod web_server;
 
 /// Size of every buffer used to move a stream (SPEC: "buffers are small and fixed").

@@ -21,6 +21,8 @@ pub struct HttpExpectation {
     pub body_not_empty: bool,
     /// A `Content-Length` header must be there and match the body.
     pub content_length: bool,
+    /// Headers that must be there with these values (names in any case).
+    pub headers: Vec<(String, String)>,
 }
 
 /// The most header bytes looked at.
@@ -47,6 +49,9 @@ impl HttpExpectation {
         }
         if self.content_length {
             text += ", a Content-Length that matches the body";
+        }
+        for (name, value) in &self.headers {
+            text += &format!(", `{name}: {value}`");
         }
         if let Some(body) = &self.body {
             text += &format!(", and a body of exactly {}", body.describe());
@@ -153,6 +158,15 @@ impl HttpExpectation {
                 }
             }
         }
+        for (name, value) in &self.headers {
+            match header(name) {
+                Some(actual) if actual == *value => {}
+                Some(actual) => {
+                    return Verdict::Wrong(format!("{status_line} with `{name}: {actual}`"));
+                }
+                None => return Verdict::Wrong(format!("{status_line} without a `{name}` header")),
+            }
+        }
         if self.body_not_empty && body_len == 0 {
             return Verdict::Wrong(format!("{status_line} with an empty body"));
         }
@@ -215,6 +229,7 @@ mod tests {
             body: Some(Payload::Bytes(body.as_bytes().into())),
             body_not_empty: false,
             content_length: true,
+            headers: Vec::new(),
         }
     }
 

@@ -13,7 +13,8 @@ pub use client::{ClientPeer, ClientPlan};
 pub use datagram::DatagramPeer;
 pub use relay::Relay;
 pub use server::{
-    PingDelay, PingRecord, PingScript, ReadUntil, ServerPeer, ServerPlan, Transport, ping_sequence,
+    OriginScript, PingDelay, PingRecord, PingScript, ReadUntil, ServerPeer, ServerPlan, Transport,
+    ping_sequence,
 };
 pub use transcript::{Direction, Transcript, TranscriptEntry};
 

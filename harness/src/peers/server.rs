@@ -40,7 +40,13 @@ pub enum ReadUntil {
     Newline,
     /// Once the client half-closed.
     Eof,
+    /// Once an HTTP request head ended (its blank line).
+    #[serde(skip)]
+    BlankLine,
 }
+
+/// The longest request head an origin peer looks through for its end.
+const MAX_HEAD: usize = 64 * 1024;
 
 /// What a server peer does.
 #[derive(Debug, Clone)]
@@ -53,6 +59,57 @@ pub struct ServerPlan {
     pub read_until: ReadUntil,
     /// UDP: answer as a ping server following this script instead of with `reply`.
     pub ping: Option<PingScript>,
+    /// TCP: answer as an HTTP origin server instead of with `reply`.
+    pub origin: Option<OriginScript>,
+}
+
+/// How a scripted HTTP origin server answers every request: after reading the request
+/// head, it waits `delay`, sends one complete response (`Content-Length`, `Connection:
+/// close`, and `X-Socket-Lab: origin` so a relay of the headers can be checked), and closes.
+#[derive(Debug, Clone)]
+pub struct OriginScript {
+    /// The status code.
+    pub status: u16,
+    /// The `Content-Type`.
+    pub content_type: String,
+    /// The body.
+    pub body: Payload,
+    /// How long it thinks before answering (a slow origin).
+    pub delay: Duration,
+}
+
+impl OriginScript {
+    /// The response head.
+    pub fn head(&self) -> String {
+        let reason = match self.status {
+            200 => "OK",
+            404 => "Not Found",
+            500 => "Internal Server Error",
+            _ => "Status",
+        };
+        format!(
+            "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\nX-Socket-Lab: origin\r\nConnection: close\r\n\r\n",
+            self.status,
+            self.content_type,
+            self.body.len()
+        )
+    }
+}
+
+/// Where an HTTP request head ends (after its blank line), if it has.
+fn head_end(bytes: &[u8]) -> Option<usize> {
+    let crlf = bytes
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .map(|at| at + 4);
+    let lf = bytes
+        .windows(2)
+        .position(|window| window == b"\n\n")
+        .map(|at| at + 2);
+    match (crlf, lf) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// How a scripted ping server treats the pings (`Ping <seq> <time>`) it receives: it
@@ -215,11 +272,14 @@ impl Shared {
         self.transcript
             .event(&label, Direction::FromProgram, "connected");
         // Without a reply there is nothing to wait for: read until the client is done.
-        let until = match self.plan.reply {
-            Some(_) => self.plan.read_until,
-            None => ReadUntil::Eof,
+        let until = match (&self.plan.reply, &self.plan.origin) {
+            (_, Some(_)) => ReadUntil::BlankLine,
+            (Some(_), None) => self.plan.read_until,
+            (None, None) => ReadUntil::Eof,
         };
         let mut buffer = vec![0u8; 64 * 1024];
+        // The request so far, to find where an HTTP head ends (bounded: heads are small).
+        let mut head = Vec::new();
         loop {
             match reader.read(&mut buffer).await {
                 Ok(0) => {
@@ -236,6 +296,14 @@ impl Shared {
                     if until == ReadUntil::Newline && piece.contains(&b'\n') {
                         break;
                     }
+                    if until == ReadUntil::BlankLine {
+                        head.extend_from_slice(
+                            &piece[..piece.len().min(MAX_HEAD - head.len().min(MAX_HEAD))],
+                        );
+                        if head_end(&head).is_some() || head.len() >= MAX_HEAD {
+                            break;
+                        }
+                    }
                 }
                 Err(error) => {
                     self.transcript.event(
@@ -245,6 +313,21 @@ impl Shared {
                     );
                     return;
                 }
+            }
+        }
+        if let Some(origin) = &self.plan.origin {
+            if !origin.delay.is_zero() {
+                tokio::time::sleep(origin.delay).await;
+            }
+            let head = Payload::Bytes(origin.head().into_bytes().into());
+            let written = async {
+                write_payload(&mut writer, &head, &label, &self.transcript).await?;
+                write_payload(&mut writer, &origin.body, &label, &self.transcript).await
+            };
+            if let Err(error) = written.await {
+                self.transcript
+                    .event(&label, Direction::ToProgram, format!("error: {error}"));
+                return;
             }
         }
         if let Some(reply) = &self.plan.reply

@@ -17,7 +17,7 @@ use super::model::{
 use crate::checks;
 use crate::faults::SlicePlan;
 use crate::payload::PayloadSpec;
-use crate::peers::{PingScript, ReadUntil, ServerPlan, Transport};
+use crate::peers::{OriginScript, PingScript, ReadUntil, ServerPlan, Transport};
 use crate::{Error, Result};
 
 /// Every scenario of the kit, with the catalogue and the root that payload paths start from.
@@ -153,6 +153,7 @@ struct RawStep {
     reply: Option<PayloadSpec>,
     read_until: Option<ReadUntil>,
     ping: Option<PingScript>,
+    origin: Option<RawOrigin>,
     ping_report: Option<RawPingReport>,
     then: Option<CloseHow>,
     how: Option<CloseHow>,
@@ -180,6 +181,28 @@ struct RawHttp {
     body: Option<PayloadSpec>,
     body_not_empty: Option<bool>,
     content_length: Option<bool>,
+    headers: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// `origin = { status = 200, content_type = "text/plain", body = { ... }, delay_ms = 1000 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOrigin {
+    #[serde(default = "default_origin_status")]
+    status: u16,
+    #[serde(default = "default_origin_type")]
+    content_type: String,
+    body: PayloadSpec,
+    #[serde(default)]
+    delay_ms: u64,
+}
+
+fn default_origin_status() -> u16 {
+    200
+}
+
+fn default_origin_type() -> String {
+    "application/octet-stream".into()
 }
 
 /// A status code, or a list of acceptable ones.
@@ -457,7 +480,8 @@ fn check_step(
         }
     };
 
-    let modifiers: [(&str, bool); 30] = [
+    let modifiers: [(&str, bool); 31] = [
+        ("origin", raw.origin.is_some()),
         ("excludes", raw.excludes.is_some()),
         ("http", raw.http.is_some()),
         ("ping", raw.ping.is_some()),
@@ -494,7 +518,7 @@ fn check_step(
         "wait_listening" | "wait" => &["within_ms"],
         "connect" => &["as", "send", "slices", "then", "read_slices"],
         "send_datagram" => &["as", "send"],
-        "listen" => &["transport", "reply", "read_until", "ping"],
+        "listen" => &["transport", "reply", "read_until", "ping", "origin"],
         "relay" => &["as", "slices"],
         "close" => &["how"],
         "expect_stdout" | "expect_stderr" | "expect_received" => &[
@@ -583,6 +607,11 @@ fn check_step(
                 Some(spec) => spec.resolve(kit_root)?,
                 None => crate::payload::Payload::empty(),
             };
+            for (_, target) in crate::payload::placeholders(&send) {
+                if target != "unused" {
+                    context.client_target(&target)?;
+                }
+            }
             Action::Connect {
                 endpoint,
                 name,
@@ -641,6 +670,28 @@ fn check_step(
                         .into(),
                 );
             }
+            if raw.origin.is_some()
+                && (transport != Transport::Tcp || reply.is_some() || raw.read_until.is_some())
+            {
+                return Err(
+                    "`origin` scripts an HTTP origin server: TCP, without `reply` or `read_until`"
+                        .into(),
+                );
+            }
+            let origin = match raw.origin {
+                None => None,
+                Some(origin) => {
+                    if !(100..=599).contains(&origin.status) {
+                        return Err("`origin.status` must be from 100 to 599".into());
+                    }
+                    Some(OriginScript {
+                        status: origin.status,
+                        content_type: origin.content_type,
+                        body: origin.body.resolve(kit_root)?,
+                        delay: Duration::from_millis(origin.delay_ms),
+                    })
+                }
+            };
             Action::Listen {
                 name,
                 plan: ServerPlan {
@@ -648,6 +699,7 @@ fn check_step(
                     reply,
                     read_until: raw.read_until.unwrap_or_default(),
                     ping: raw.ping,
+                    origin,
                 },
             }
         }
@@ -732,6 +784,7 @@ fn check_step(
                         body: http.body.map(|spec| spec.resolve(kit_root)).transpose()?,
                         body_not_empty: http.body_not_empty.unwrap_or(false),
                         content_length: http.content_length.unwrap_or(false),
+                        headers: http.headers.unwrap_or_default().into_iter().collect(),
                     },
                 ));
             }

@@ -32,7 +32,7 @@
 //! | `wait_listening = NAME` | `within_ms` | waits until NAME has a listening TCP socket, or a bound UDP socket, on its port (read from `/proc`, no probe connection) |
 //! | `connect = NAME` | `as`, `send`, `slices`, `then`, `read_slices` | the harness connects to NAME as a client and sends |
 //! | `send_datagram = NAME` | `as`, `send` | the harness sends one UDP datagram to NAME and collects the replies |
-//! | `listen = NAME` | `transport`, `reply`, `read_until` | the harness listens as a server (TCP or UDP) that client programs are pointed at (`to = NAME`); it answers every request with `reply`, or never |
+//! | `listen = NAME` | `transport`, `reply`, `read_until`, `ping`, `origin` | the harness listens as a server (TCP or UDP) that client programs are pointed at (`to = NAME`); it answers every request with `reply`, or never |
 //! | `relay = NAME` | `as`, `slices` | a relay in front of NAME records and slices what passes |
 //! | `close = PEER` | `how` | closes a harness connection (`write`, `full`, `reset`) |
 //! | `wait = PEER` | `within_ms` | waits until a harness connection has sent everything |
@@ -358,6 +358,18 @@ impl Action {
                     Transport::Udp => "UDP",
                 };
                 let answer = match (&plan.ping, &plan.reply) {
+                    _ if plan.origin.is_some() => {
+                        let origin = plan.origin.as_ref().expect("checked");
+                        let mut text = format!(
+                            "playing an HTTP origin that answers {} with {}",
+                            origin.status,
+                            origin.body.describe()
+                        );
+                        if !origin.delay.is_zero() {
+                            text += &format!(" after {} ms", origin.delay.as_millis());
+                        }
+                        text
+                    }
                     (Some(script), _) => {
                         let mut parts =
                             vec!["playing a ping server that answers pings uppercased".to_owned()];

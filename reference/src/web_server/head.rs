@@ -34,18 +34,34 @@ pub const MAX_HEAD: usize = 16 * 1024;
 /// with more is refused with 431, like one over [`MAX_HEAD`].
 pub const MAX_HEADERS: usize = 64;
 
-/// What the server needs of a request: its method and its target.
+/// What the servers need of a request: its method, its target and its header fields.
 ///
-/// The header fields are parsed (and must be well formed) but not used: this server
-/// answers every request the same way whatever its `Accept` or `Host` say. (RFC 9112
-/// §3.2 asks a server to refuse an HTTP/1.1 request without `Host` with 400; a server
-/// hosting several sites needs it, this one does not, and skips the check.)
+/// The file server uses the method and the target only: it answers every request the
+/// same way whatever its `Accept` or `Host` say. (RFC 9112 §3.2 asks a server to refuse
+/// an HTTP/1.1 request without `Host` with 400; a server hosting several sites needs it,
+/// this one does not, and skips the check.) The proxy (`web-proxy`) forwards most of the
+/// header fields to the origin server, so they are kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// `GET`, `HEAD`, `POST`... (case-sensitive, RFC 9110 §9.1).
     pub method: String,
-    /// The request target as sent: `/docs/a%20b.txt?x=1`.
+    /// The request target as sent: `/docs/a%20b.txt?x=1`, or `http://host/docs/` when
+    /// the request is for a proxy.
     pub target: String,
+    /// The header fields, in the order they came.
+    pub headers: Vec<HeaderField>,
+}
+
+/// One header field: `User-Agent: curl/8.5.0` is the name `User-Agent` and the value
+/// `curl/8.5.0` (without the whitespace around it, RFC 9112 §5.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderField {
+    /// The field name, as sent (names are case-insensitive: compare them with
+    /// `eq_ignore_ascii_case`).
+    pub name: String,
+    /// The value, as bytes: RFC 9110 §5.5 allows bytes above 0x7F ("obs-text") in values,
+    /// which need not be UTF-8, and a proxy must pass them on unchanged.
+    pub value: Vec<u8>,
 }
 
 /// How reading the head ended. Each is an expected condition, not an error.
@@ -135,6 +151,14 @@ pub fn parse_head(bytes: &[u8]) -> Parsed {
             (Some(method), Some(target)) => Parsed::Complete(Request {
                 method: method.to_owned(),
                 target: target.to_owned(),
+                headers: request
+                    .headers
+                    .iter()
+                    .map(|field| HeaderField {
+                        name: field.name.to_owned(),
+                        value: field.value.to_owned(),
+                    })
+                    .collect(),
             }),
             // A complete parse always has both; refusing is the safe answer anyway.
             _ => Parsed::Invalid(Status::BadRequest),
@@ -188,50 +212,71 @@ mod tests {
         read_head(&mut input, &mut buffer).await.unwrap()
     }
 
-    fn get(target: &str) -> Head {
+    /// A GET of `target` with the header fields `fields`.
+    fn get(target: &str, fields: &[(&str, &[u8])]) -> Head {
         Head::Request(Request {
             method: "GET".into(),
             target: target.into(),
+            headers: fields
+                .iter()
+                .map(|(name, value)| HeaderField {
+                    name: (*name).into(),
+                    value: value.to_vec(),
+                })
+                .collect(),
         })
     }
+
+    /// The one header field most tests send.
+    const HOST: (&str, &[u8]) = ("Host", b"x");
 
     #[tokio::test]
     async fn a_head_in_one_read_is_parsed() {
         let head = head_of(&[b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n"], MAX_HEAD).await;
-        assert_eq!(head, get("/a.txt"));
+        assert_eq!(head, get("/a.txt", &[HOST]));
     }
 
     #[tokio::test]
     async fn a_head_one_byte_per_read_is_reassembled() {
         let request = b"GET /one/byte HTTP/1.1\r\nHost: x\r\n\r\n";
         let chunks: Vec<&[u8]> = request.chunks(1).collect();
-        assert_eq!(head_of(&chunks, MAX_HEAD).await, get("/one/byte"));
+        assert_eq!(head_of(&chunks, MAX_HEAD).await, get("/one/byte", &[HOST]));
     }
 
     #[tokio::test]
     async fn the_blank_line_may_be_split_between_reads() {
         let chunks: [&[u8]; 3] = [b"GET / HTTP/1.0\r\n", b"\r", b"\n"];
-        assert_eq!(head_of(&chunks, MAX_HEAD).await, get("/"));
+        assert_eq!(head_of(&chunks, MAX_HEAD).await, get("/", &[]));
     }
 
     #[tokio::test]
     async fn bare_line_feeds_end_lines_too() {
         assert_eq!(
             head_of(&[b"GET /lf HTTP/1.1\nHost: x\n\n"], MAX_HEAD).await,
-            get("/lf")
+            get("/lf", &[HOST])
         );
     }
 
     #[tokio::test]
     async fn empty_lines_before_the_request_line_are_skipped() {
         let chunks: [&[u8]; 2] = [b"\r\n\r\n", b"GET /late HTTP/1.1\r\n\r\n"];
-        assert_eq!(head_of(&chunks, MAX_HEAD).await, get("/late"));
+        assert_eq!(head_of(&chunks, MAX_HEAD).await, get("/late", &[]));
+    }
+
+    #[tokio::test]
+    async fn header_fields_are_kept_in_order_with_their_raw_values() {
+        let head = b"GET http://a/ HTTP/1.1\r\nHost: a\r\nX-Latin: caf\xe9  \r\nhost: b\r\n\r\n";
+        let expected = get(
+            "http://a/",
+            &[("Host", b"a"), ("X-Latin", b"caf\xe9"), ("host", b"b")],
+        );
+        assert_eq!(head_of(&[head], MAX_HEAD).await, expected);
     }
 
     #[tokio::test]
     async fn bytes_after_the_blank_line_are_ignored() {
         let chunks: [&[u8]; 1] = [b"GET /x HTTP/1.1\r\n\r\nGET /y HTTP/1.1\r\n\r\n"];
-        assert_eq!(head_of(&chunks, MAX_HEAD).await, get("/x"));
+        assert_eq!(head_of(&chunks, MAX_HEAD).await, get("/x", &[]));
     }
 
     #[tokio::test]
@@ -246,7 +291,7 @@ mod tests {
     #[tokio::test]
     async fn a_head_that_fills_the_buffer_exactly_is_accepted() {
         let request = b"GET /exact HTTP/1.1\r\n\r\n";
-        assert_eq!(head_of(&[request], request.len()).await, get("/exact"));
+        assert_eq!(head_of(&[request], request.len()).await, get("/exact", &[]));
     }
 
     #[tokio::test]
@@ -297,7 +342,11 @@ mod tests {
             parse_head(b"POST /form HTTP/1.1\r\nContent-Length: 0\r\n\r\n"),
             Parsed::Complete(Request {
                 method: "POST".into(),
-                target: "/form".into()
+                target: "/form".into(),
+                headers: vec![HeaderField {
+                    name: "Content-Length".into(),
+                    value: b"0".to_vec()
+                }],
             })
         );
     }

@@ -75,6 +75,8 @@ pub mod target;
 
 pub use response::Status;
 pub use server::{ConnectionOutcome, HEAD_TIMEOUT, LINGER, serve, serve_one, server_main};
+// The proxy (`web-proxy`) ends its connections as this server does.
+pub(crate) use server::finish;
 
 #[cfg(test)]
 mod tests {

@@ -14,7 +14,7 @@
 
 use std::path::Path;
 
-/// The statuses this server answers with.
+/// The statuses this server (and the proxy, `web-proxy`) answer with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     /// 200: the file follows (SPEC `web/1`).
@@ -30,6 +30,9 @@ pub enum Status {
     RequestHeaderFieldsTooLarge,
     /// 501: a method other than GET and HEAD (SPEC `web/6`, RFC 9110 §15.6.2).
     NotImplemented,
+    /// 502: the proxy could not get a response from the origin server (SPEC `proxy/3`,
+    /// RFC 9110 §15.6.3).
+    BadGateway,
 }
 
 impl Status {
@@ -42,6 +45,7 @@ impl Status {
             Status::NotFound => 404,
             Status::RequestHeaderFieldsTooLarge => 431,
             Status::NotImplemented => 501,
+            Status::BadGateway => 502,
         }
     }
 
@@ -54,6 +58,7 @@ impl Status {
             Status::NotFound => "Not Found",
             Status::RequestHeaderFieldsTooLarge => "Request Header Fields Too Large",
             Status::NotImplemented => "Not Implemented",
+            Status::BadGateway => "Bad Gateway",
         }
     }
 
@@ -68,6 +73,7 @@ impl Status {
                 "The request's header fields are larger than this server accepts (16 KiB)."
             }
             Status::NotImplemented => "This server only answers GET and HEAD requests.",
+            Status::BadGateway => "The server that has this page could not be reached.",
         }
     }
 }
@@ -101,11 +107,17 @@ pub const HTML: &str = "text/html; charset=utf-8";
 /// browser run the attacker's script on this site's page. A server that wants to show the
 /// path must escape `<`, `>`, `&` and quotes first.
 pub fn error_page(status: Status) -> String {
+    error_page_explaining(status, status.explanation())
+}
+
+/// The page of [`error_page`] with another `explanation` (one sentence of plain text, not
+/// markup: it is not escaped). The proxy uses it, because its reasons for a 400 or a 501
+/// are not the file server's.
+pub fn error_page_explaining(status: Status, explanation: &str) -> String {
     let title = format!("{} {}", status.code(), status.reason());
     format!(
         "<!DOCTYPE html><html><head><title>{title}</title></head>\
-         <body><h1>{title}</h1><p>{}</p></body></html>\n",
-        status.explanation()
+         <body><h1>{title}</h1><p>{explanation}</p></body></html>\n"
     )
 }
 

@@ -359,7 +359,10 @@ where
 }
 
 /// Ends a connection whose response was sent: FIN, then a lingering close.
-async fn finish<S, N>(stream: &mut S, net: &N, scratch: &mut [u8]) -> io::Result<()>
+///
+/// The proxy ends its connections to clients the same way. `scratch` is any buffer: what
+/// is read into it is thrown away.
+pub(crate) async fn finish<S, N>(stream: &mut S, net: &N, scratch: &mut [u8]) -> io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
     N: Network,

@@ -26,6 +26,7 @@ pub const SIMULATED_PROGRAMS: &[&str] = &[
     "udp-pinger-server",
     "udp-pinger-client",
     "web-server",
+    "web-proxy",
 ];
 
 /// Starts `program` (its name, as `message-server`) with `args` (program name first).
@@ -48,6 +49,7 @@ pub fn launch(
         }
         "udp-pinger-client" => Box::pin(reference::udp_pinger::client_main(network, args, stdio)),
         "web-server" => Box::pin(reference::web_server::server_main(network, args, stdio)),
+        "web-proxy" => Box::pin(reference::web_proxy::proxy_main(network, args, stdio)),
         _ => return None,
     };
     Some(started)
