@@ -42,6 +42,7 @@ pub struct ClientPeer {
     stop_reading: Arc<Notify>,
     transcript: Transcript,
     received: Arc<Capture>,
+    connected_at: tokio::time::Instant,
 }
 
 impl ClientPeer {
@@ -57,6 +58,7 @@ impl ClientPeer {
         seed: u64,
         transcript: Transcript,
     ) -> io::Result<ClientPeer> {
+        let connected_at = tokio::time::Instant::now();
         let PeerConnection { mut reader, writer } =
             net.connect(host, port, plan.slices.is_sliced()).await?;
         transcript.event(&plan.name, Direction::ToProgram, "connected");
@@ -135,7 +137,13 @@ impl ClientPeer {
             stop_reading,
             transcript,
             received,
+            connected_at,
         })
+    }
+
+    /// When it began to connect (simulated time in the simulated world).
+    pub fn connected_at(&self) -> tokio::time::Instant {
+        self.connected_at
     }
 
     /// What the program sent back on this connection; closed once the reading ended.

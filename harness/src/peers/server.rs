@@ -76,6 +76,8 @@ pub struct OriginScript {
     pub body: Payload,
     /// How long it thinks before answering (a slow origin).
     pub delay: Duration,
+    /// More header fields (`Cache-Control` for a caching proxy).
+    pub headers: Vec<(String, String)>,
 }
 
 impl OriginScript {
@@ -87,8 +89,13 @@ impl OriginScript {
             500 => "Internal Server Error",
             _ => "Status",
         };
+        let extra: String = self
+            .headers
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}\r\n"))
+            .collect();
         format!(
-            "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\nX-Socket-Lab: origin\r\nConnection: close\r\n\r\n",
+            "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{extra}X-Socket-Lab: origin\r\nConnection: close\r\n\r\n",
             self.status,
             self.content_type,
             self.body.len()

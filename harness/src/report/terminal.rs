@@ -44,7 +44,7 @@ impl Style {
             Status::Pass => "32",
             Status::Fail => "31",
             Status::Timeout | Status::Error => "33",
-            Status::Skipped => "2",
+            Status::Skipped | Status::Missed => "2",
         };
         self.paint(code, &format!("{:<7}", status.label()))
     }
@@ -70,6 +70,9 @@ impl TerminalReport {
         }
         if let Some(reason) = &outcome.skip_reason {
             let _ = write!(line, " ({reason})");
+        }
+        if outcome.status == Status::Missed {
+            let _ = write!(line, " (optional, not earned: not a failure; -v shows why)");
         }
         line.trim_end().to_owned()
     }
@@ -219,17 +222,27 @@ impl TerminalReport {
                 .iter()
                 .filter(|outcome| outcome.status == Status::Pass)
                 .count();
-            let points: u32 = ran
+            let earned = |extra: bool| -> u32 {
+                ran.iter()
+                    .filter(|outcome| outcome.status == Status::Pass && outcome.extra == extra)
+                    .map(|outcome| outcome.points)
+                    .sum()
+            };
+            // Extra scenarios (optional parts) add to the points, not to the total.
+            let total: u32 = of_task
                 .iter()
-                .filter(|outcome| outcome.status == Status::Pass)
+                .filter(|outcome| !outcome.extra)
                 .map(|outcome| outcome.points)
                 .sum();
-            let total: u32 = of_task.iter().map(|outcome| outcome.points).sum();
-            let _ = writeln!(
-                text,
-                "{task}: {passed}/{} scenarios passed, {points}/{total} points",
-                ran.len()
+            let mut line = format!(
+                "{task}: {passed}/{} scenarios passed, {}/{total} points",
+                ran.len(),
+                earned(false)
             );
+            if of_task.iter().any(|outcome| outcome.extra) {
+                let _ = write!(line, " (+{} extra)", earned(true));
+            }
+            let _ = writeln!(text, "{line}");
         }
         for task in not_submitted {
             let _ = writeln!(text, "{task}: not submitted");
@@ -256,6 +269,10 @@ impl TerminalReport {
         let skipped = count(Status::Skipped);
         if skipped > 0 {
             let _ = write!(closing, ", {skipped} skipped");
+        }
+        let missed = count(Status::Missed);
+        if missed > 0 {
+            let _ = write!(closing, ", {missed} extra missed");
         }
         let _ = writeln!(text, "{closing}");
         text

@@ -114,6 +114,8 @@ struct RawScenario {
     requirement: String,
     timeout_ms: Option<u64>,
     world: Option<Spanned<String>>,
+    #[serde(default)]
+    extra: bool,
     #[serde(rename = "step", default)]
     steps: Vec<Spanned<RawStep>>,
 }
@@ -155,6 +157,7 @@ struct RawStep {
     ping: Option<PingScript>,
     origin: Option<RawOrigin>,
     ping_report: Option<RawPingReport>,
+    connections: Option<u64>,
     then: Option<CloseHow>,
     how: Option<CloseHow>,
     equals: Option<PayloadSpec>,
@@ -169,6 +172,7 @@ struct RawStep {
     code: Option<i32>,
     success: Option<bool>,
     within_ms: Option<u64>,
+    since: Option<String>,
     params: Option<toml::Table>,
 }
 
@@ -195,6 +199,9 @@ struct RawOrigin {
     body: PayloadSpec,
     #[serde(default)]
     delay_ms: u64,
+    /// More header fields, as `{ "Cache-Control" = "max-age=3600" }`.
+    #[serde(default)]
+    headers: std::collections::BTreeMap<String, String>,
 }
 
 fn default_origin_status() -> u16 {
@@ -336,6 +343,7 @@ fn load_scenario(
         steps,
         path: path.to_owned(),
         simulated_only,
+        extra: raw.extra,
         kit_root: kit_root.to_owned(),
     })
 }
@@ -480,7 +488,9 @@ fn check_step(
         }
     };
 
-    let modifiers: [(&str, bool); 31] = [
+    let modifiers: [(&str, bool); 33] = [
+        ("connections", raw.connections.is_some()),
+        ("since", raw.since.is_some()),
         ("origin", raw.origin.is_some()),
         ("excludes", raw.excludes.is_some()),
         ("http", raw.http.is_some()),
@@ -533,6 +543,8 @@ fn check_step(
             "empty",
             "not_empty",
             "within_ms",
+            "since",
+            "connections",
         ],
         "expect_exit" => &["code", "success", "within_ms"],
         "check" => &["params"],
@@ -689,6 +701,7 @@ fn check_step(
                         content_type: origin.content_type,
                         body: origin.body.resolve(kit_root)?,
                         delay: Duration::from_millis(origin.delay_ms),
+                        headers: origin.headers.into_iter().collect(),
                     })
                 }
             };
@@ -788,6 +801,17 @@ fn check_step(
                     },
                 ));
             }
+            if let Some(count) = raw.connections {
+                let server = match (&stream, context.servers.contains(&name)) {
+                    (None, true) => name.clone(),
+                    _ => {
+                        return Err(format!(
+                            "`connections` counts what a `listen` peer accepted; `{name}` is not one"
+                        ));
+                    }
+                };
+                expectations.push(OutputExpectation::Connections { server, count });
+            }
             if let Some(report) = raw.ping_report {
                 if !context.servers.contains(&report.server) {
                     return Err(format!(
@@ -824,11 +848,20 @@ fn check_step(
             }
             if expectations.len() != 1 {
                 return Err(format!(
-                    "`{action}` needs exactly one of equals, contains, excludes, http, ping_report, equals_sent, any_order_of_sent, matches, empty, not_empty"
+                    "`{action}` needs exactly one of equals, contains, excludes, http, ping_report, connections, equals_sent, any_order_of_sent, matches, empty, not_empty"
                 ));
             }
             let expectation = expectations.remove(0);
+            // `since = c1`: the deadline counts from c1's connection, so that two
+            // requests can be held to one deadline (a proxy serving them concurrently).
+            let since = raw.since.map(|peer| context.peer(&peer)).transpose()?;
+            if since.is_some() && raw.within_ms.is_none() {
+                return Err("`since` moves the start of `within_ms`: give `within_ms` too".into());
+            }
             match stream {
+                Some(_) if since.is_some() => {
+                    return Err("`since` goes with `expect_received` only".into());
+                }
                 Some(stream) => Action::ExpectOutput {
                     name,
                     stream,
@@ -839,6 +872,7 @@ fn check_step(
                     name,
                     expectation,
                     within,
+                    since,
                 },
             }
         }

@@ -37,11 +37,16 @@
 //! | `close = PEER` | `how` | closes a harness connection (`write`, `full`, `reset`) |
 //! | `wait = PEER` | `within_ms` | waits until a harness connection has sent everything |
 //! | `expect_stdout` / `expect_stderr = NAME` | `equals`, `contains`, `excludes`, `http`, `ping_report`, `equals_sent`, `any_order_of_sent`, `matches`, `empty`, `not_empty`, `within_ms` | checks a program's output |
-//! | `expect_received = PEER` | the same as `expect_stdout` | checks what a harness peer received from the program (a connection's reply, a datagram's replies, a server peer's requests) |
+//! | `expect_received = LISTEN_PEER` | `connections = N`, `within_ms` | the `listen` peer accepted exactly N connections, and no more while the step watches |
+//! | `expect_received = PEER` | the same as `expect_stdout`, and `since` | checks what a harness peer received from the program (a connection's reply, a datagram's replies, a server peer's requests); with `since = PEER`, `within_ms` counts from PEER's connection |
 //! | `expect_exit = NAME` | `code`, `success`, `within_ms` | checks a program's exit status |
 //! | `stop = NAME` | | terminates a program (SIGTERM, then SIGKILL) |
 //! | `check = NAME` | `params` | a built-in check (`peak-memory`) |
 //! | `partition = [A, B]` / `repair = [A, B]` | | cuts (restores) the network between two hosts (a program's name or `harness`): simulated world only |
+//!
+//! A scenario with `extra = true` grades an optional part of the SPEC (the proxy's
+//! cache): passing earns its points on top of the total; failing is reported as `MISSED`,
+//! which is not a failure.
 //!
 //! A scenario with `world = "simulated"` runs only in the simulated world (it uses
 //! `partition`); graded on real sockets it is reported as skipped, with that reason.
@@ -78,6 +83,9 @@ pub struct Scenario {
     pub path: std::path::PathBuf,
     /// Only the simulated world can run it (network partitions).
     pub simulated_only: bool,
+    /// Graded as extra (SPEC's optional parts, as the proxy's cache): passing earns its
+    /// points on top of the total, failing is reported but is not a failure.
+    pub extra: bool,
     /// The kit's root, where `fixtures/` is (for the web site of `{dir}`).
     pub kit_root: std::path::PathBuf,
 }
@@ -203,6 +211,9 @@ pub enum OutputExpectation {
     /// A ping client's report of `count` pings, checked line by line against what the
     /// scripted ping server `server` did (see `crate::checks::ping_report`).
     PingReport { server: String, count: u64 },
+    /// The `listen` peer `server` accepted exactly `count` connections (and no more while
+    /// the step watches): a caching proxy does not ask the origin twice.
+    Connections { server: String, count: u64 },
     /// Nothing at all (checked once the program has exited, or at the deadline).
     Empty,
     /// At least one byte.
@@ -276,6 +287,8 @@ pub enum Action {
         name: String,
         expectation: OutputExpectation,
         within: Duration,
+        /// The connection whose start the deadline counts from (else: this step's start).
+        since: Option<String>,
     },
     ExpectExit {
         name: String,
@@ -335,7 +348,12 @@ impl Action {
                 ..
             } => format!(
                 "connect to {endpoint} as {name}, send {} in {}, then {}",
-                send.describe(),
+                // Addresses in it are filled in when it runs: its size is not known yet.
+                if crate::payload::placeholders(send).is_empty() {
+                    send.describe()
+                } else {
+                    "a request naming addresses known when it runs".to_owned()
+                },
                 slices.describe(),
                 match then {
                     CloseHow::Write => "half-close",
