@@ -1029,7 +1029,10 @@ impl<'a> Run<'a> {
                 let accepted = self.servers[server].requests();
                 let expected = format!("{server} to accept exactly {count} connection(s)");
                 if accepted > *count {
-                    return Err(StepFailure::fail(expected, format!("{accepted} connections")));
+                    return Err(StepFailure::fail(
+                        expected,
+                        format!("{accepted} connections"),
+                    ));
                 }
                 if accepted < *count {
                     Evaluation::Pending {

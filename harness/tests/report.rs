@@ -26,6 +26,7 @@ fn outcome(id: &str, status: Status) -> Outcome {
         clauses: vec!["message/1".into()],
         category: Category::Basic,
         points: 2,
+        extra: false,
         requirement: "The server prints exactly the bytes received.".into(),
         status,
         duration: Duration::from_millis(310),
@@ -127,4 +128,28 @@ fn summary_ends_with_the_plain_closing_line() {
     let summary = report().summary(&outcomes, &["web-server".into()], Duration::from_secs(3));
     insta::assert_snapshot!(summary);
     assert_eq!(summary.lines().last(), Some("1 passed, 1 failed"));
+}
+
+#[test]
+fn extra_scenarios_add_points_and_a_miss_is_not_a_failure() {
+    let mut earned = outcome("web-proxy/09-cache", Status::Pass);
+    earned.task = "web-proxy".into();
+    earned.extra = true;
+    let mut missed = earned.clone();
+    missed.id = "web-proxy/10-cache-again".into();
+    missed.status = Status::Missed;
+    let mut basic = outcome("web-proxy/01-relays", Status::Pass);
+    basic.task = "web-proxy".into();
+    let outcomes = vec![basic, earned, missed.clone()];
+    let summary = report().summary(&outcomes, &[], Duration::from_secs(1));
+    assert!(
+        summary.contains("web-proxy: 2/3 scenarios passed, 2/2 points (+2 extra)"),
+        "{summary}"
+    );
+    assert_eq!(
+        summary.lines().last(),
+        Some("2 passed, 0 failed, 1 extra missed")
+    );
+    assert!(!Status::Missed.is_failure());
+    assert!(report().scenario_line(&missed).contains("not a failure"));
 }
