@@ -547,13 +547,23 @@ impl<'a> Run<'a> {
             values.insert("dir", self.site_root()?);
         }
         let mut argv = program.command_line(&values);
-        argv.extend(extra_args.iter().cloned());
+        // `{kit}` in a scenario's `args` is the kit's folder: programs run elsewhere, and
+        // an attachment is named by its full path.
+        let kit = self.scenario.kit_root.display().to_string();
+        argv.extend(extra_args.iter().map(|arg| arg.replace("{kit}", &kit)));
+        let trust_file = if self.speaks_tls() {
+            let ca = crate::tls::test_ca().map_err(|error| harness_trouble(error.to_string()))?;
+            Some(ca.ca_file().to_owned())
+        } else {
+            None
+        };
         let spec = ProcessSpec {
             argv,
             workdir: program.workdir.clone(),
             stdin: stdin.clone(),
             output_cap,
             occupied_port,
+            trust_file,
         };
         let handle = self.world.start(name, &spec).map_err(|error| StepFailure {
             status: Status::Error,
@@ -575,6 +585,15 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
+    /// Whether a peer of the scenario speaks TLS (a mail server offering STARTTLS): its
+    /// programs are then told to trust the harness's test CA.
+    fn speaks_tls(&self) -> bool {
+        self.scenario.steps.iter().any(|step| {
+            matches!(&step.action, Action::Listen { plan, .. }
+                if plan.smtp.as_ref().is_some_and(|script| script.starttls))
+        })
+    }
+
     /// The scenario's web site (prepared the first time a program needs `{dir}`).
     fn site_root(&mut self) -> StepResult<String> {
         if self.site.is_none() {
@@ -593,10 +612,17 @@ impl<'a> Run<'a> {
     /// `text` with the site's temporary path written `<site>/root`: the folder is gone
     /// after the run, and reports must not change from one run to the next.
     fn shown(&self, text: &str) -> String {
-        match &self.site {
+        let mut text = match &self.site {
             Some(site) => text.replace(&site.root().display().to_string(), SITE_SHOWN),
             None => text.to_owned(),
+        };
+        // The test CA's file is made anew by each harness process.
+        if let Ok(ca) = crate::tls::test_ca()
+            && self.speaks_tls()
+        {
+            text = text.replace(&ca.ca_file().display().to_string(), "<test-ca.pem>");
         }
+        text
     }
 
     fn fresh_port(&self) -> StepResult<u16> {
@@ -617,6 +643,11 @@ impl<'a> Run<'a> {
     }
 
     /// The sockets of the harness in this run's world.
+    /// The kit's folder (where `fixtures/` is).
+    pub(crate) fn kit_root(&self) -> &std::path::Path {
+        &self.scenario.kit_root
+    }
+
     pub(crate) fn peer_net(&self) -> crate::world::sockets::PeerNet {
         self.world.peer_net()
     }
@@ -1019,6 +1050,36 @@ impl<'a> Run<'a> {
                 let output = capture.head(1 << 20);
                 let pings = self.servers[server].pings();
                 match crate::checks::ping_report::judge(&output, &pings, *count) {
+                    Ok(()) => Evaluation::Holds { settle: false },
+                    Err((expected, seen)) => {
+                        return Err(StepFailure::fail(format!("{where_}: {expected}"), seen));
+                    }
+                }
+            }
+            OutputExpectation::SmtpCommands { server, .. }
+            | OutputExpectation::Mail { server, .. } => {
+                let sessions = self.servers[server].mail_sessions();
+                if sessions.is_empty() || sessions.iter().any(|session| !session.ended) {
+                    // Judged once the client is done: it may still be talking.
+                    return Ok(Evaluation::Pending {
+                        expected: format!("{where_}: a client to finish its SMTP session"),
+                        seen: if sessions.is_empty() {
+                            "no client connected".into()
+                        } else {
+                            "a session still open".into()
+                        },
+                    });
+                }
+                let judged = match expectation {
+                    OutputExpectation::SmtpCommands { verbs, .. } => {
+                        crate::checks::mail::judge_commands(&sessions, verbs)
+                    }
+                    OutputExpectation::Mail { expectation, .. } => {
+                        crate::checks::mail::judge_mail(&sessions, expectation)
+                    }
+                    _ => unreachable!("matched above"),
+                };
+                match judged {
                     Ok(()) => Evaluation::Holds { settle: false },
                     Err((expected, seen)) => {
                         return Err(StepFailure::fail(format!("{where_}: {expected}"), seen));

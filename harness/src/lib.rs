@@ -10,7 +10,9 @@
 //!   by convention) or the reference binaries.
 //! - [`world`]: *how to run it*: the real world (child processes in their own process
 //!   group, temporary directory, output caps, readiness read from `/proc`, ports).
-//! - [`peers`]: *who is on the other end*: the harness as a client and as a relay.
+//! - [`peers`]: *who is on the other end*: the harness as a client, a relay, and the
+//!   servers client programs talk to (TCP/UDP script, ping server, HTTP origin, SMTP).
+//! - [`tls`]: the harness's test CA, for peers that speak TLS.
 //! - [`faults`]: *what goes wrong on purpose*: seeded slice plans (short writes, delays).
 //! - [`payload`]: the bytes scenarios send and expect (files, literals, generated streams).
 //! - [`engine`]: runs one scenario's steps and produces an [`engine::Outcome`];
@@ -34,6 +36,7 @@ pub mod report;
 pub mod scenario;
 pub mod site;
 pub mod target;
+pub mod tls;
 pub mod world;
 
 pub use error::{Error, Result};

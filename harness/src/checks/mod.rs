@@ -6,15 +6,24 @@
 
 pub mod browser;
 pub mod http;
+pub mod mail;
 mod peak_memory;
 mod ping_loss;
 pub mod ping_report;
+mod smtp_deliver;
+mod smtp_dialogue;
 
 use crate::engine::{Run, StepFailure};
 use crate::scenario::TaskInfo;
 
 /// Every built-in check.
-pub const CHECKS: &[&str] = &[peak_memory::NAME, ping_loss::NAME, browser::NAME];
+pub const CHECKS: &[&str] = &[
+    peak_memory::NAME,
+    ping_loss::NAME,
+    browser::NAME,
+    smtp_dialogue::NAME,
+    smtp_deliver::NAME,
+];
 
 /// Checks a check's name and parameters; returns the roles it starts.
 pub fn validate(name: &str, params: &toml::Table, task: &TaskInfo) -> Result<Vec<String>, String> {
@@ -34,6 +43,15 @@ pub fn validate(name: &str, params: &toml::Table, task: &TaskInfo) -> Result<Vec
             ping_loss::Params::parse(params)?;
             Ok(Vec::new())
         }
+        smtp_dialogue::NAME => {
+            // It talks to a server the scenario started.
+            smtp_dialogue::Params::parse(params)?;
+            Ok(Vec::new())
+        }
+        smtp_deliver::NAME => {
+            smtp_deliver::Params::parse(params)?;
+            Ok(Vec::new())
+        }
         other => Err(format!(
             "unknown check `{other}` (checks: {})",
             CHECKS.join(", ")
@@ -51,6 +69,8 @@ pub(crate) async fn run(
         peak_memory::NAME => peak_memory::run(run, params).await,
         ping_loss::NAME => ping_loss::run(run, params).await,
         browser::NAME => browser::run(run, params).await,
+        smtp_dialogue::NAME => smtp_dialogue::run(run, params).await,
+        smtp_deliver::NAME => smtp_deliver::run(run, params).await,
         other => unreachable!("check `{other}` passed validation"),
     }
 }

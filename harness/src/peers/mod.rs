@@ -7,6 +7,7 @@ mod client;
 mod datagram;
 mod relay;
 mod server;
+pub mod smtp;
 mod transcript;
 
 pub use client::{ClientPeer, ClientPlan};

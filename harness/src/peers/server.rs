@@ -61,6 +61,8 @@ pub struct ServerPlan {
     pub ping: Option<PingScript>,
     /// TCP: answer as an HTTP origin server instead of with `reply`.
     pub origin: Option<OriginScript>,
+    /// TCP: speak SMTP as a mail server instead of answering with `reply`.
+    pub smtp: Option<super::smtp::SmtpScript>,
 }
 
 /// How a scripted HTTP origin server answers every request: after reading the request
@@ -180,6 +182,7 @@ pub struct ServerPeer {
     received: Arc<Capture>,
     requests: Arc<AtomicU64>,
     pings: Arc<Mutex<Vec<PingRecord>>>,
+    mail: super::smtp::Sessions,
     task: JoinHandle<()>,
 }
 
@@ -194,7 +197,9 @@ impl ServerPeer {
         let received = Arc::new(Capture::memory(RECEIVED_CAP));
         let requests = Arc::new(AtomicU64::new(0));
         let pings = Arc::new(Mutex::new(Vec::new()));
+        let mail = super::smtp::Sessions::default();
         let state = Shared {
+            mail: Arc::clone(&mail),
             name: name.to_owned(),
             plan,
             transcript,
@@ -227,6 +232,7 @@ impl ServerPeer {
             received,
             requests,
             pings,
+            mail,
             task,
         })
     }
@@ -239,6 +245,14 @@ impl ServerPeer {
     /// Connections accepted (TCP) or datagrams received (UDP).
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Acquire)
+    }
+
+    /// What a mail server peer's clients did, one session per connection.
+    pub fn mail_sessions(&self) -> Vec<super::smtp::SmtpSession> {
+        self.mail
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// The pings a scripted ping server received, in arrival order.
@@ -265,6 +279,7 @@ struct Shared {
     received: Arc<Capture>,
     requests: Arc<AtomicU64>,
     pings: Arc<Mutex<Vec<PingRecord>>>,
+    mail: super::smtp::Sessions,
 }
 
 impl Shared {
@@ -272,6 +287,14 @@ impl Shared {
     async fn serve_connection(self, connection: PeerConnection) {
         let number = self.requests.fetch_add(1, Ordering::AcqRel) + 1;
         let label = format!("{}#{number}", self.name);
+        if let Some(script) = &self.plan.smtp {
+            self.transcript
+                .event(&label, Direction::FromProgram, "connected");
+            let (script, transcript) = (script.clone(), self.transcript.clone());
+            let (received, mail) = (Arc::clone(&self.received), Arc::clone(&self.mail));
+            super::smtp::serve(connection, label, script, transcript, received, mail).await;
+            return;
+        }
         let PeerConnection {
             mut reader,
             mut writer,

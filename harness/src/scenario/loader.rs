@@ -158,6 +158,9 @@ struct RawStep {
     origin: Option<RawOrigin>,
     ping_report: Option<RawPingReport>,
     connections: Option<u64>,
+    smtp: Option<crate::peers::smtp::SmtpScript>,
+    commands: Option<Vec<String>>,
+    mail: Option<RawMail>,
     then: Option<CloseHow>,
     how: Option<CloseHow>,
     equals: Option<PayloadSpec>,
@@ -218,6 +221,27 @@ fn default_origin_type() -> String {
 enum OneOrMany {
     One(u16),
     Many(Vec<u16>),
+}
+
+/// `mail = { from = "a@x", to = ["b@y"], subject = "S", text = { ... }, attachments = [...] }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMail {
+    from: Option<String>,
+    #[serde(default)]
+    to: Vec<String>,
+    subject: Option<String>,
+    text: Option<PayloadSpec>,
+    #[serde(default)]
+    attachments: Vec<RawAttachment>,
+}
+
+/// `{ name = "photo.png", content = { file = "fixtures/payloads/photo.png" } }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAttachment {
+    name: String,
+    content: PayloadSpec,
 }
 
 /// `ping_report = { server = "pinger", count = 10 }`.
@@ -355,6 +379,8 @@ struct StepContext {
     peers: BTreeSet<String>,
     datagrams: BTreeSet<String>,
     servers: BTreeSet<String>,
+    /// The `listen` peers that play a mail server.
+    mail_servers: BTreeSet<String>,
     relays: BTreeSet<String>,
     /// Every program the scenario starts, at any step.
     hosts: BTreeSet<String>,
@@ -488,7 +514,10 @@ fn check_step(
         }
     };
 
-    let modifiers: [(&str, bool); 33] = [
+    let modifiers: [(&str, bool); 36] = [
+        ("smtp", raw.smtp.is_some()),
+        ("commands", raw.commands.is_some()),
+        ("mail", raw.mail.is_some()),
         ("connections", raw.connections.is_some()),
         ("since", raw.since.is_some()),
         ("origin", raw.origin.is_some()),
@@ -528,7 +557,7 @@ fn check_step(
         "wait_listening" | "wait" => &["within_ms"],
         "connect" => &["as", "send", "slices", "then", "read_slices"],
         "send_datagram" => &["as", "send"],
-        "listen" => &["transport", "reply", "read_until", "ping", "origin"],
+        "listen" => &["transport", "reply", "read_until", "ping", "origin", "smtp"],
         "relay" => &["as", "slices"],
         "close" => &["how"],
         "expect_stdout" | "expect_stderr" | "expect_received" => &[
@@ -545,6 +574,8 @@ fn check_step(
             "within_ms",
             "since",
             "connections",
+            "commands",
+            "mail",
         ],
         "expect_exit" => &["code", "success", "within_ms"],
         "check" => &["params"],
@@ -661,6 +692,9 @@ fn check_step(
             let name = raw.listen.unwrap();
             context.fresh(&name)?;
             context.servers.insert(name.clone());
+            if raw.smtp.is_some() {
+                context.mail_servers.insert(name.clone());
+            }
             let transport = raw.transport.unwrap_or_default();
             if transport == Transport::Udp && raw.read_until.is_some() {
                 return Err("`read_until` is for TCP: a datagram is always whole".into());
@@ -690,6 +724,17 @@ fn check_step(
                         .into(),
                 );
             }
+            if raw.smtp.is_some()
+                && (transport != Transport::Tcp
+                    || reply.is_some()
+                    || raw.read_until.is_some()
+                    || raw.origin.is_some())
+            {
+                return Err(
+                    "`smtp` plays a mail server: TCP, without `reply`, `read_until` or `origin`"
+                        .into(),
+                );
+            }
             let origin = match raw.origin {
                 None => None,
                 Some(origin) => {
@@ -713,6 +758,7 @@ fn check_step(
                     read_until: raw.read_until.unwrap_or_default(),
                     ping: raw.ping,
                     origin,
+                    smtp: raw.smtp,
                 },
             }
         }
@@ -801,6 +847,42 @@ fn check_step(
                     },
                 ));
             }
+            // What a client delivered to a mail server peer.
+            let mail_server = |what: &str| -> Result<String, String> {
+                match (&stream, context.mail_servers.contains(&name)) {
+                    (None, true) => Ok(name.clone()),
+                    _ => Err(format!(
+                        "`{what}` judges what a `listen` peer with `smtp` received; `{name}` is not one"
+                    )),
+                }
+            };
+            if let Some(verbs) = raw.commands {
+                let server = mail_server("commands")?;
+                if verbs.is_empty() {
+                    return Err("`commands` lists the verbs the client must send".into());
+                }
+                let verbs = verbs.iter().map(|verb| verb.to_ascii_uppercase()).collect();
+                expectations.push(OutputExpectation::SmtpCommands { server, verbs });
+            }
+            if let Some(mail) = raw.mail {
+                let server = mail_server("mail")?;
+                let attachments = mail
+                    .attachments
+                    .into_iter()
+                    .map(|attachment| Ok((attachment.name, attachment.content.resolve(kit_root)?)))
+                    .collect::<Result<Vec<_>, String>>()?;
+                let expectation = crate::checks::mail::MailExpectation {
+                    from: mail.from,
+                    to: mail.to,
+                    subject: mail.subject,
+                    text: mail.text.map(|spec| spec.resolve(kit_root)).transpose()?,
+                    attachments,
+                };
+                expectations.push(OutputExpectation::Mail {
+                    server,
+                    expectation,
+                });
+            }
             if let Some(count) = raw.connections {
                 let server = match (&stream, context.servers.contains(&name)) {
                     (None, true) => name.clone(),
@@ -848,7 +930,7 @@ fn check_step(
             }
             if expectations.len() != 1 {
                 return Err(format!(
-                    "`{action}` needs exactly one of equals, contains, excludes, http, ping_report, connections, equals_sent, any_order_of_sent, matches, empty, not_empty"
+                    "`{action}` needs exactly one of equals, contains, excludes, http, ping_report, connections, commands, mail, equals_sent, any_order_of_sent, matches, empty, not_empty"
                 ));
             }
             let expectation = expectations.remove(0);

@@ -32,12 +32,13 @@
 //! | `wait_listening = NAME` | `within_ms` | waits until NAME has a listening TCP socket, or a bound UDP socket, on its port (read from `/proc`, no probe connection) |
 //! | `connect = NAME` | `as`, `send`, `slices`, `then`, `read_slices` | the harness connects to NAME as a client and sends |
 //! | `send_datagram = NAME` | `as`, `send` | the harness sends one UDP datagram to NAME and collects the replies |
-//! | `listen = NAME` | `transport`, `reply`, `read_until`, `ping`, `origin` | the harness listens as a server (TCP or UDP) that client programs are pointed at (`to = NAME`); it answers every request with `reply`, or never |
+//! | `listen = NAME` | `transport`, `reply`, `read_until`, `ping`, `origin`, `smtp` | the harness listens as a server (TCP or UDP) that client programs are pointed at (`to = NAME`); it answers every request with `reply`, or never |
 //! | `relay = NAME` | `as`, `slices` | a relay in front of NAME records and slices what passes |
 //! | `close = PEER` | `how` | closes a harness connection (`write`, `full`, `reset`) |
 //! | `wait = PEER` | `within_ms` | waits until a harness connection has sent everything |
 //! | `expect_stdout` / `expect_stderr = NAME` | `equals`, `contains`, `excludes`, `http`, `ping_report`, `equals_sent`, `any_order_of_sent`, `matches`, `empty`, `not_empty`, `within_ms` | checks a program's output |
 //! | `expect_received = LISTEN_PEER` | `connections = N`, `within_ms` | the `listen` peer accepted exactly N connections, and no more while the step watches |
+//! | `expect_received = MAIL_PEER` | `commands = [VERBS]` or `mail = { from, to, subject, text, attachments }` | what a client delivered to a `listen` peer with `smtp` (see `checks::mail`) |
 //! | `expect_received = PEER` | the same as `expect_stdout`, and `since` | checks what a harness peer received from the program (a connection's reply, a datagram's replies, a server peer's requests); with `since = PEER`, `within_ms` counts from PEER's connection |
 //! | `expect_exit = NAME` | `code`, `success`, `within_ms` | checks a program's exit status |
 //! | `stop = NAME` | | terminates a program (SIGTERM, then SIGKILL) |
@@ -214,6 +215,14 @@ pub enum OutputExpectation {
     /// The `listen` peer `server` accepted exactly `count` connections (and no more while
     /// the step watches): a caching proxy does not ask the origin twice.
     Connections { server: String, count: u64 },
+    /// The mail server peer `server` received these command verbs, in order, each line
+    /// ending in CRLF (see `crate::checks::mail`).
+    SmtpCommands { server: String, verbs: Vec<String> },
+    /// The mail server peer `server` received this one message.
+    Mail {
+        server: String,
+        expectation: crate::checks::mail::MailExpectation,
+    },
     /// Nothing at all (checked once the program has exited, or at the deadline).
     Empty,
     /// At least one byte.
@@ -376,6 +385,24 @@ impl Action {
                     Transport::Udp => "UDP",
                 };
                 let answer = match (&plan.ping, &plan.reply) {
+                    _ if plan.smtp.is_some() => {
+                        let script = plan.smtp.as_ref().expect("checked");
+                        let mut offers = Vec::new();
+                        if script.starttls {
+                            offers.push("STARTTLS".to_owned());
+                        }
+                        if script.auth {
+                            offers.push("AUTH".to_owned());
+                        }
+                        let mut text = "playing a mail server".to_owned();
+                        if !offers.is_empty() {
+                            text += &format!(" that offers {}", offers.join(" and "));
+                        }
+                        for (verb, code) in &script.replies {
+                            text += &format!("; it answers {verb} with {code}");
+                        }
+                        text
+                    }
                     _ if plan.origin.is_some() => {
                         let origin = plan.origin.as_ref().expect("checked");
                         let mut text = format!(

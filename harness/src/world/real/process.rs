@@ -38,6 +38,10 @@ pub struct ProcessSpec {
     /// A port someone else already listens on. A child process needs nothing for it (the
     /// harness holds the port); a simulated host binds it itself before the program starts.
     pub occupied_port: Option<u16>,
+    /// A CA certificate file (PEM) the program must trust: the harness's test CA, when a
+    /// peer of the scenario speaks TLS. A child process gets it as `SSL_CERT_FILE`, which
+    /// OpenSSL, and so Python's `ssl`, reads.
+    pub trust_file: Option<PathBuf>,
 }
 
 /// How a process ended.
@@ -139,6 +143,9 @@ impl ChildProcess {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        if let Some(trust_file) = &spec.trust_file {
+            command.env("SSL_CERT_FILE", trust_file);
+        }
         let mut feeder = None;
         match &spec.stdin {
             None => {
@@ -292,6 +299,7 @@ mod tests {
             stdin: None,
             output_cap: 1 << 20,
             occupied_port: None,
+            trust_file: None,
         }
     }
 

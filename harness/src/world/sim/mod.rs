@@ -77,7 +77,13 @@ pub fn unsupported(scenario: &Scenario, roles: &BTreeMap<String, RoleProgram>) -
                         .into(),
                 );
             }
-            Action::Check { check, .. } if check != "ping-loss" => {
+            Action::Check { check, .. } if check == "smtp-deliver" => {
+                return Some(
+                    "the real SMTP client library (lettre) opens real sockets, not simulated ones"
+                        .into(),
+                );
+            }
+            Action::Check { check, .. } if check != "ping-loss" && check != "smtp-dialogue" => {
                 return Some(format!("the `{check}` check needs the real world"));
             }
             Action::Start { name, .. } if name == HARNESS_HOST => {
@@ -155,15 +161,23 @@ impl SimWorld {
             )
         })?;
         let state = Arc::new(ProgramState::new(spec.output_cap));
+        let mut argv = spec.argv.clone();
+        // A simulated host has no environment of its own: the test CA is handed to the
+        // reference (an smtp-client: the only program that trusts the harness's TLS
+        // peers) on its command line instead of through SSL_CERT_FILE.
+        if let Some(trust_file) = &spec.trust_file {
+            argv.push("--ca-file".into());
+            argv.push(trust_file.display().to_string());
+        }
         slot.order(StartOrder {
-            argv: spec.argv.clone(),
+            argv: argv.clone(),
             stdin: spec.stdin.clone(),
             occupied_port: spec.occupied_port,
             state: Arc::clone(&state),
         });
         Ok(ProgramHandle::Simulated(SimProgram {
             host: name.to_owned(),
-            command_line: shell_words::join(&spec.argv),
+            command_line: shell_words::join(&argv),
             exit: state.exit_watch(),
             state,
             world: self.clone(),

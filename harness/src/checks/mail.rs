@@ -1,0 +1,315 @@
+//! Judging what a client delivered to the harness's mail server peer (SPEC smtp/1–4).
+//!
+//! Two expectations, written on `expect_received = "mta"`:
+//!
+//! - `commands = ["EHLO", "MAIL", "RCPT", "DATA", "QUIT"]`: the verbs the client sent, in
+//!   order (`HELO` stands for `EHLO`), every command line ending in CRLF.
+//! - `mail = { from, to, subject, text, attachments }`: the one message delivered: its
+//!   envelope, its data lines ending in CRLF, and, once dot-stuffing is undone (RFC 5321
+//!   §4.5.2) and the MIME structure parsed, its subject, text and attachments, decoded
+//!   byte for byte.
+//!
+//! Both are judged once every session of the peer has ended (the client quit or closed).
+
+use std::fmt::Write as _;
+
+use mail_parser::{MessageParser, MimeHeaders};
+
+use crate::payload::Payload;
+use crate::peers::smtp::SmtpSession;
+
+/// What the delivered message must be.
+#[derive(Debug, Clone, Default)]
+pub struct MailExpectation {
+    /// The envelope sender (`MAIL FROM:<...>`).
+    pub from: Option<String>,
+    /// The envelope recipients (`RCPT TO:<...>`), in any order.
+    pub to: Vec<String>,
+    /// The `Subject` header.
+    pub subject: Option<String>,
+    /// The text part, compared line by line (line endings and trailing newlines aside).
+    pub text: Option<Payload>,
+    /// Attachments by file name, each decoded to exactly these bytes.
+    pub attachments: Vec<(String, Payload)>,
+}
+
+/// Why an expectation does not hold: what was expected, and what came.
+pub type Mismatch = (String, String);
+
+/// The verbs the client sent, across its sessions, each line ending in CRLF.
+pub fn judge_commands(sessions: &[SmtpSession], expected: &[String]) -> Result<(), Mismatch> {
+    let wanted = format!("the commands {}", expected.join(" "));
+    if let Some(command) = sessions
+        .iter()
+        .flat_map(|session| &session.commands)
+        .find(|command| !command.crlf)
+    {
+        return Err((
+            format!("{wanted}, each line ending in CRLF (RFC 5321 §2.3.8)"),
+            format!("`{}` ended with a bare LF, or was cut", command.line),
+        ));
+    }
+    let sent: Vec<String> = sessions
+        .iter()
+        .flat_map(|session| &session.commands)
+        .map(|command| match command.verb.as_str() {
+            "HELO" => "EHLO".to_owned(),
+            verb => verb.to_owned(),
+        })
+        .collect();
+    if sent == expected {
+        return Ok(());
+    }
+    Err((wanted, describe_dialogue(sessions)))
+}
+
+/// The one message delivered.
+pub fn judge_mail(sessions: &[SmtpSession], expected: &MailExpectation) -> Result<(), Mismatch> {
+    let wanted = "one message delivered";
+    let delivered: Vec<(&SmtpSession, &Vec<u8>)> = sessions
+        .iter()
+        .flat_map(|session| session.messages.iter().map(move |data| (session, data)))
+        .collect();
+    let (session, data) = match delivered.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err((
+                wanted.into(),
+                format!("none ({})", describe_dialogue(sessions)),
+            ));
+        }
+        many => return Err((wanted.into(), format!("{} messages", many.len()))),
+    };
+
+    // The envelope: the last MAIL, and the RCPTs after it.
+    let start = session
+        .commands
+        .iter()
+        .rposition(|command| command.verb == "MAIL")
+        .unwrap_or(0);
+    let envelope = &session.commands[start..];
+    if let Some(from) = &expected.from {
+        let sent = envelope
+            .first()
+            .and_then(|command| address(&command.line))
+            .unwrap_or_default();
+        if !sent.eq_ignore_ascii_case(from) {
+            return Err((format!("MAIL FROM:<{from}>"), format!("MAIL FROM:<{sent}>")));
+        }
+    }
+    if !expected.to.is_empty() {
+        let mut sent: Vec<String> = envelope
+            .iter()
+            .filter(|command| command.verb == "RCPT")
+            .filter_map(|command| address(&command.line))
+            .map(|address| address.to_ascii_lowercase())
+            .collect();
+        let mut wanted: Vec<String> = expected
+            .to
+            .iter()
+            .map(|to| to.to_ascii_lowercase())
+            .collect();
+        sent.sort();
+        wanted.sort();
+        if sent != wanted {
+            return Err((
+                format!("one RCPT TO for each of {}", wanted.join(", ")),
+                format!(
+                    "RCPT TO for {}",
+                    if sent.is_empty() {
+                        "nobody".into()
+                    } else {
+                        sent.join(", ")
+                    }
+                ),
+            ));
+        }
+    }
+
+    // SPEC smtp/2: every line of the data ends in CRLF.
+    if let Some((number, line)) = data
+        .split_inclusive(|&byte| byte == b'\n')
+        .enumerate()
+        .find(|(_, line)| !line.ends_with(b"\r\n"))
+    {
+        return Err((
+            "every line of the message ending in CRLF (RFC 5321 §2.3.8)".into(),
+            format!(
+                "line {} ends with a bare LF: {:?}",
+                number + 1,
+                String::from_utf8_lossy(line)
+            ),
+        ));
+    }
+    let unstuffed = unstuff(data);
+    let Some(message) = MessageParser::default().parse(&unstuffed) else {
+        return Err((
+            "a message in MIME format".into(),
+            "data that does not parse".into(),
+        ));
+    };
+    if let Some(subject) = &expected.subject {
+        let sent = message.subject().unwrap_or("");
+        if sent != subject {
+            return Err((format!("the subject `{subject}`"), format!("`{sent}`")));
+        }
+    }
+    if let Some(text) = &expected.text {
+        let wanted = normalized(&String::from_utf8_lossy(&payload_bytes(text)));
+        let sent = normalized(&message.body_text(0).unwrap_or_default());
+        if sent != wanted {
+            return Err((
+                format!(
+                    "the text part to be {} (line endings aside)",
+                    text.describe()
+                ),
+                text_difference(&wanted, &sent),
+            ));
+        }
+    }
+    for (name, bytes) in &expected.attachments {
+        let Some(part) = message
+            .attachments()
+            .find(|part| part.attachment_name() == Some(name.as_str()))
+        else {
+            let names: Vec<String> = message
+                .attachments()
+                .map(|part| format!("`{}`", part.attachment_name().unwrap_or("(no name)")))
+                .collect();
+            return Err((
+                format!("an attachment named `{name}`"),
+                if names.is_empty() {
+                    "no attachment".into()
+                } else {
+                    format!("attachments {}", names.join(", "))
+                },
+            ));
+        };
+        let wanted = payload_bytes(bytes);
+        let sent = part.contents();
+        if sent != wanted.as_slice() {
+            let at = sent
+                .iter()
+                .zip(&wanted)
+                .position(|(a, b)| a != b)
+                .unwrap_or(sent.len().min(wanted.len()));
+            return Err((
+                format!("`{name}` to decode to exactly {}", bytes.describe()),
+                format!("{} bytes, differing from byte {at} on", sent.len()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The address between `<` and `>` of `MAIL FROM:<a@b>` or `RCPT TO:<a@b>`.
+fn address(line: &str) -> Option<String> {
+    let start = line.find('<')? + 1;
+    let end = start + line[start..].find('>')?;
+    Some(line[start..end].to_owned())
+}
+
+/// Undoes dot-stuffing: a line starting with `.` loses that first `.`.
+pub fn unstuff(data: &[u8]) -> Vec<u8> {
+    let mut unstuffed = Vec::with_capacity(data.len());
+    for line in data.split_inclusive(|&byte| byte == b'\n') {
+        unstuffed.extend_from_slice(line.strip_prefix(b".").unwrap_or(line));
+    }
+    unstuffed
+}
+
+fn payload_bytes(payload: &Payload) -> Vec<u8> {
+    let mut bytes = vec![0u8; payload.len() as usize];
+    let filled = payload.read_at(0, &mut bytes).unwrap_or(0);
+    bytes.truncate(filled);
+    bytes
+}
+
+/// Text with LF line endings and no trailing newlines.
+fn normalized(text: &str) -> String {
+    text.replace("\r\n", "\n").trim_end_matches('\n').to_owned()
+}
+
+/// Where two texts part, with a hint when a leading dot went missing.
+fn text_difference(wanted: &str, sent: &str) -> String {
+    for (number, (want, got)) in wanted.lines().zip(sent.lines()).enumerate() {
+        if want != got {
+            let mut seen = format!("line {} is {got:?} where {want:?} was sent", number + 1);
+            if want.starts_with('.') && want.get(1..) == Some(got) {
+                seen += ": its leading `.` was taken as dot-stuffing, so the client did not \
+                         double it (RFC 5321 §4.5.2)";
+            }
+            return seen;
+        }
+    }
+    let (wanted_lines, sent_lines) = (wanted.lines().count(), sent.lines().count());
+    format!("{sent_lines} lines where {wanted_lines} were sent")
+}
+
+/// The dialogue in one line: `EHLO MAIL RCPT(550) QUIT`.
+fn describe_dialogue(sessions: &[SmtpSession]) -> String {
+    if sessions.is_empty() {
+        return "the client never connected".into();
+    }
+    let mut text = String::new();
+    for (index, session) in sessions.iter().enumerate() {
+        if index > 0 {
+            text += "; then ";
+        }
+        let verbs: Vec<String> = session
+            .commands
+            .iter()
+            .map(|command| {
+                let mut verb = command.verb.clone();
+                if command.encrypted {
+                    verb += "(TLS)";
+                }
+                verb
+            })
+            .collect();
+        if verbs.is_empty() {
+            text += "connected and sent no command";
+        } else {
+            let _ = write!(text, "the commands {}", verbs.join(" "));
+        }
+        if let Some(error) = &session.tls_error {
+            let _ = write!(text, " (TLS handshake failed: {error})");
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unstuffing_removes_one_leading_dot_per_line() {
+        let table: [(&[u8], &[u8]); 4] = [
+            (b"plain\r\n", b"plain\r\n"),
+            (b"..hidden\r\n", b".hidden\r\n"),
+            (b"...two\r\n", b"..two\r\n"),
+            (b"a.b\r\n.\r\n", b"a.b\r\n\r\n"),
+        ];
+        for (stuffed, plain) in table {
+            assert_eq!(unstuff(stuffed), plain, "{stuffed:?}");
+        }
+    }
+
+    #[test]
+    fn addresses_come_from_between_angle_brackets() {
+        assert_eq!(
+            address("MAIL FROM:<a@example.com> SIZE=10").as_deref(),
+            Some("a@example.com")
+        );
+        assert_eq!(address("RCPT TO:<>").as_deref(), Some(""));
+        assert_eq!(address("RCPT TO: b@example.com"), None);
+    }
+
+    #[test]
+    fn a_missing_leading_dot_is_explained() {
+        let seen = text_difference("one\n.hidden\nthree", "one\nhidden\nthree");
+        assert!(seen.contains("line 2"), "{seen}");
+        assert!(seen.contains("dot-stuffing"), "{seen}");
+    }
+}

@@ -1,0 +1,104 @@
+//! `smtp-deliver`: a real SMTP client library ([lettre](https://docs.rs/lettre)) delivers
+//! a message with an attachment to a submitted `smtp-server` (SPEC smtpd/1).
+//!
+//! The library speaks SMTP as mail programs do (EHLO, then HELO if EHLO is refused, MAIL,
+//! RCPT, DATA, its own dot-stuffing, QUIT) and fails on any reply it does not expect, so
+//! a server that only works with its own client shows it here. The message is fixed: from
+//! `alice@example.com` to `bob@example.com`, subject `Lab report`, a text part with a line
+//! that starts with a dot, and `photo.png` (the web site's image) as an attachment. A
+//! later step checks what the server printed.
+//!
+//! Real world only: the library opens real sockets.
+//!
+//! ```toml
+//! [[step]]
+//! check = "smtp-deliver"
+//! params = { server = "server" }
+//! ```
+
+use std::time::Duration;
+
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, MultiPart, SinglePart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::engine::{Run, StepFailure};
+
+/// The check's name in scenario files.
+pub const NAME: &str = "smtp-deliver";
+
+/// The text part; its second line starts with a dot, which the library stuffs.
+pub const TEXT: &str = "Hello Bob,\n.this line starts with a dot\nAlice\n";
+/// The attachment, from the kit.
+pub const ATTACHMENT: &str = "fixtures/www/pixel.png";
+
+/// Parameters.
+#[derive(Debug, Clone)]
+pub struct Params {
+    server: String,
+}
+
+impl Params {
+    /// Reads and checks `params`.
+    pub fn parse(params: &toml::Table) -> Result<Params, String> {
+        if let Some(unknown) = params.keys().find(|key| key.as_str() != "server") {
+            return Err(format!(
+                "unknown parameter `{unknown}` of `{NAME}` (parameters: server)"
+            ));
+        }
+        let server = match params.get("server") {
+            None => "server".to_owned(),
+            Some(value) => value
+                .as_str()
+                .ok_or("`server` must be the name of a started program")?
+                .to_owned(),
+        };
+        Ok(Params { server })
+    }
+}
+
+pub(crate) async fn run(run: &mut Run<'_>, params: &toml::Table) -> Result<(), StepFailure> {
+    let params =
+        Params::parse(params).map_err(|error| StepFailure::fail("valid parameters", error))?;
+    let (host, port) = run.endpoint_address(&params.server)?;
+    let kit_root = run.kit_root();
+    let picture = std::fs::read(kit_root.join(ATTACHMENT)).map_err(|error| {
+        crate::engine::harness_trouble(format!("cannot read {ATTACHMENT}: {error}"))
+    })?;
+    let message = Message::builder()
+        .from("Alice <alice@example.com>".parse().expect("valid address"))
+        .to("Bob <bob@example.com>".parse().expect("valid address"))
+        .subject("Lab report")
+        .multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain(TEXT.to_owned()))
+                .singlepart(Attachment::new("photo.png".into()).body(
+                    picture,
+                    ContentType::parse("image/png").expect("valid type"),
+                )),
+        )
+        .map_err(|error| {
+            crate::engine::harness_trouble(format!("cannot build the mail: {error}"))
+        })?;
+    // Plain SMTP on loopback: the lab's server has no TLS.
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.clone())
+        .port(port)
+        .timeout(Some(Duration::from_secs(10)))
+        .build();
+    run.note(format!(
+        "lettre delivers `Lab report` with photo.png to {host} port {port}"
+    ));
+    match transport.send(message).await {
+        Ok(response) => {
+            run.note(format!(
+                "delivered: the server answered {} after the data",
+                response.code()
+            ));
+            Ok(())
+        }
+        Err(error) => Err(StepFailure::fail(
+            "a real SMTP client library (lettre) to deliver a message with an attachment",
+            format!("it failed: {error}"),
+        )),
+    }
+}

@@ -1,0 +1,356 @@
+//! `smtp-dialogue`: the harness as an SMTP client of a submitted `smtp-server`, one
+//! command at a time, checking every reply code (SPEC smtpd/1).
+//!
+//! It connects, expects the `220` greeting, then sends each command of `exchange` and
+//! reads its reply: one line `250 ok`, or several (`250-...` continuation lines, then
+//! `250 ...`, RFC 5321 §4.2.1). A reply's code must be the one given, or one of a list.
+//! A command written with line breaks (a message's data) is sent with CRLF. `send`
+//! chooses how the bytes go:
+//!
+//! - `"whole"`: each command in one write;
+//! - `"bytes"`: each command one byte per TCP segment (a server must read up to the
+//!   line's end, not take one `recv` for one command);
+//! - `"pipelined"`: the commands up to each `DATA`, and the data with everything after it,
+//!   in one write (RFC 2920 pipelining: a server that reads a `recv` as one command
+//!   loses the rest).
+//!
+//! ```toml
+//! [[step]]
+//! check = "smtp-dialogue"
+//! params = { server = "server", send = "bytes", exchange = [
+//!     ["EHLO harness", 250], ["MAIL FROM:<a@example.com>", 250], ["QUIT", 221],
+//! ] }
+//! ```
+
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+
+use crate::engine::{Run, StepFailure};
+use crate::peers::Direction;
+use crate::world::sockets::PeerReader;
+
+/// The check's name in scenario files.
+pub const NAME: &str = "smtp-dialogue";
+
+/// How long one reply may take.
+const REPLY_WITHIN: Duration = Duration::from_secs(5);
+/// Time between two bytes sent one by one (lets each leave as its own segment).
+const BYTE_GAP: Duration = Duration::from_millis(1);
+/// The longest reply read.
+const MAX_REPLY: usize = 64 * 1024;
+/// The connection's name in the transcript.
+const LABEL: &str = "smtp-client";
+
+/// How the commands are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sending {
+    Whole,
+    Bytes,
+    Pipelined,
+}
+
+/// Parameters.
+#[derive(Debug, Clone)]
+pub struct Params {
+    server: String,
+    sending: Sending,
+    /// Each command (without its CRLF) and the reply codes accepted.
+    exchange: Vec<(String, Vec<u16>)>,
+}
+
+impl Params {
+    /// Reads and checks `params`.
+    pub fn parse(params: &toml::Table) -> Result<Params, String> {
+        const KNOWN: [&str; 3] = ["server", "send", "exchange"];
+        if let Some(unknown) = params.keys().find(|key| !KNOWN.contains(&key.as_str())) {
+            return Err(format!(
+                "unknown parameter `{unknown}` of `{NAME}` (parameters: {})",
+                KNOWN.join(", ")
+            ));
+        }
+        let server = match params.get("server") {
+            None => "server".to_owned(),
+            Some(value) => value
+                .as_str()
+                .ok_or("`server` must be the name of a started program")?
+                .to_owned(),
+        };
+        let sending = match params.get("send").map(|value| value.as_str()) {
+            None | Some(Some("whole")) => Sending::Whole,
+            Some(Some("bytes")) => Sending::Bytes,
+            Some(Some("pipelined")) => Sending::Pipelined,
+            Some(_) => return Err("`send` is \"whole\", \"bytes\" or \"pipelined\"".into()),
+        };
+        let shape = "`exchange` is a list of [command, code] or [command, [codes]]";
+        let exchange = params
+            .get("exchange")
+            .and_then(|value| value.as_array())
+            .ok_or(shape)?
+            .iter()
+            .map(|pair| {
+                let pair = pair
+                    .as_array()
+                    .filter(|pair| pair.len() == 2)
+                    .ok_or(shape)?;
+                let command = pair[0].as_str().ok_or(shape)?.to_owned();
+                let codes = match &pair[1] {
+                    toml::Value::Array(codes) => codes.iter().map(reply_code).collect(),
+                    code => reply_code(code).map(|code| vec![code]),
+                }?;
+                Ok((command, codes))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        if exchange.is_empty() {
+            return Err(shape.into());
+        }
+        Ok(Params {
+            server,
+            sending,
+            exchange,
+        })
+    }
+}
+
+fn reply_code(value: &toml::Value) -> Result<u16, String> {
+    value
+        .as_integer()
+        .and_then(|code| u16::try_from(code).ok())
+        .filter(|code| (200..=599).contains(code))
+        .ok_or_else(|| "reply codes are integers from 200 to 599".into())
+}
+
+/// The bytes of a command: its lines ending in CRLF.
+fn wire(command: &str) -> Vec<u8> {
+    let mut bytes = command
+        .replace("\r\n", "\n")
+        .replace('\n', "\r\n")
+        .into_bytes();
+    bytes.extend_from_slice(b"\r\n");
+    bytes
+}
+
+pub(crate) async fn run(run: &mut Run<'_>, params: &toml::Table) -> Result<(), StepFailure> {
+    let params =
+        Params::parse(params).map_err(|error| StepFailure::fail("valid parameters", error))?;
+    let (host, port) = run.endpoint_address(&params.server)?;
+    let nodelay = params.sending == Sending::Bytes;
+    let connection = run
+        .peer_net()
+        .connect(&host, port, nodelay)
+        .await
+        .map_err(|error| {
+            StepFailure::fail(
+                format!("{} to accept an SMTP client on port {port}", params.server),
+                format!("connecting failed: {error}"),
+            )
+        })?;
+    let transcript = run.transcript();
+    transcript.event(LABEL, Direction::ToProgram, "connected");
+    let mut reader = connection.reader;
+    let mut writer = connection.writer;
+    let mut pending = Vec::new();
+
+    let expect = async |reader: &mut PeerReader,
+                        pending: &mut Vec<u8>,
+                        after: &str,
+                        codes: &[u16]|
+           -> Result<(), StepFailure> {
+        let wanted = |codes: &[u16]| {
+            let codes: Vec<String> = codes.iter().map(u16::to_string).collect();
+            format!("a {} reply {after}", codes.join(" or "))
+        };
+        let reply = tokio::time::timeout(REPLY_WITHIN, read_reply(reader, pending, &transcript))
+            .await
+            .map_err(|_| {
+                StepFailure::fail(
+                    wanted(codes),
+                    format!("no complete reply within {} s", REPLY_WITHIN.as_secs()),
+                )
+            })?
+            .map_err(|seen| StepFailure::fail(wanted(codes), seen))?;
+        let code: u16 = reply[..3].parse().unwrap_or(0);
+        if codes.contains(&code) {
+            Ok(())
+        } else {
+            Err(StepFailure::fail(
+                wanted(codes),
+                format!("`{}`", reply.trim_end()),
+            ))
+        }
+    };
+
+    expect(&mut reader, &mut pending, "(the greeting)", &[220]).await?;
+    // The exchange in groups written at once: one command each, unless pipelined.
+    let mut start = 0;
+    while start < params.exchange.len() {
+        let end = match params.sending {
+            Sending::Pipelined => params.exchange[start..]
+                .iter()
+                .position(|(_, codes)| codes.contains(&354))
+                .map_or(params.exchange.len(), |at| start + at + 1),
+            _ => start + 1,
+        };
+        let group = &params.exchange[start..end];
+        let bytes: Vec<u8> = group
+            .iter()
+            .flat_map(|(command, _)| wire(command))
+            .collect();
+        let written = match params.sending {
+            Sending::Bytes => {
+                let mut result = Ok(());
+                for byte in &bytes {
+                    result = writer.write_all(std::slice::from_ref(byte)).await;
+                    if result.is_err() {
+                        break;
+                    }
+                    tokio::time::sleep(BYTE_GAP).await;
+                }
+                result
+            }
+            _ => writer.write_all(&bytes).await,
+        };
+        if let Err(error) = written {
+            return Err(StepFailure::fail(
+                format!("{} to read `{}`", params.server, first_line(&group[0].0)),
+                format!("sending failed: {error}"),
+            ));
+        }
+        let pieces = if params.sending == Sending::Bytes {
+            bytes.len()
+        } else {
+            1
+        };
+        transcript.data(LABEL, Direction::ToProgram, &bytes);
+        if pieces > 1 {
+            transcript.event(
+                LABEL,
+                Direction::ToProgram,
+                format!("(sent in {pieces} one-byte segments)"),
+            );
+        }
+        for (command, codes) in group {
+            let after = format!("to `{}`", first_line(command));
+            expect(&mut reader, &mut pending, &after, codes).await?;
+        }
+        start = end;
+    }
+    let _ = writer.shutdown().await;
+    Ok(())
+}
+
+fn first_line(command: &str) -> String {
+    let line = command.lines().next().unwrap_or("");
+    if command.lines().count() > 1 {
+        format!("{line}…")
+    } else {
+        line.to_owned()
+    }
+}
+
+/// Reads one reply (its continuation lines, then its last line); returns its text, or
+/// what was seen instead.
+async fn read_reply(
+    reader: &mut (impl AsyncRead + Unpin),
+    pending: &mut Vec<u8>,
+    transcript: &crate::peers::Transcript,
+) -> Result<String, String> {
+    let mut buffer = [0u8; 4096];
+    let mut reply = String::new();
+    loop {
+        while let Some(end) = pending.iter().position(|&byte| byte == b'\n') {
+            let line: Vec<u8> = pending.drain(..=end).collect();
+            let text = String::from_utf8_lossy(&line).into_owned();
+            reply += &text;
+            let bytes = text.as_bytes();
+            let well_formed = bytes.len() >= 4 && bytes[..3].iter().all(u8::is_ascii_digit);
+            if !well_formed {
+                return Err(format!(
+                    "`{}`: not an SMTP reply (`250 text`)",
+                    text.trim_end()
+                ));
+            }
+            // `250-` goes on; `250 ` (or `250` alone) ends the reply.
+            if bytes[3] != b'-' {
+                return Ok(reply);
+            }
+        }
+        if pending.len() + reply.len() > MAX_REPLY {
+            return Err(format!("a reply of over {MAX_REPLY} bytes without its end"));
+        }
+        let read = reader
+            .read(&mut buffer)
+            .await
+            .map_err(|error| format!("reading failed: {error}"))?;
+        if read == 0 {
+            transcript.event(LABEL, Direction::FromProgram, "closed");
+            return Err(if pending.is_empty() && reply.is_empty() {
+                "the server closed the connection".into()
+            } else {
+                format!(
+                    "`{}` and then the connection closed",
+                    String::from_utf8_lossy(pending).trim_end()
+                )
+            });
+        }
+        transcript.data(LABEL, Direction::FromProgram, &buffer[..read]);
+        pending.extend_from_slice(&buffer[..read]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Params, String> {
+        Params::parse(&toml::from_str(text).unwrap())
+    }
+
+    #[test]
+    fn parameters_are_checked() {
+        let good = parse(r#"exchange = [["EHLO x", 250], ["FROB", [500, 502]]]"#).unwrap();
+        assert_eq!(good.exchange[1].1, vec![500, 502]);
+        assert_eq!(good.sending, Sending::Whole);
+        for bad in [
+            r#"exchange = []"#,
+            r#"exchange = [["EHLO x"]]"#,
+            r#"exchange = [["EHLO x", 99]]"#,
+            r#"exchange = [["EHLO x", 250]]
+               send = "slowly""#,
+            r#"exchange = [["EHLO x", 250]]
+               speed = 3"#,
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn commands_go_out_with_crlf_on_every_line() {
+        assert_eq!(wire("QUIT"), b"QUIT\r\n");
+        assert_eq!(
+            wire("Subject: a\n\nbody\r\n."),
+            b"Subject: a\r\n\r\nbody\r\n.\r\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn multi_line_replies_are_read_whole_and_the_rest_kept() {
+        let transcript = crate::peers::Transcript::new(tokio::time::Instant::now());
+        let mut input: &[u8] = b"250-hello\r\n250-SIZE 1\r\n250 OK\r\n221 bye\r\n";
+        let mut pending = Vec::new();
+        let reply = read_reply(&mut input, &mut pending, &transcript)
+            .await
+            .unwrap();
+        assert_eq!(reply, "250-hello\r\n250-SIZE 1\r\n250 OK\r\n");
+        let reply = read_reply(&mut input, &mut pending, &transcript)
+            .await
+            .unwrap();
+        assert_eq!(reply, "221 bye\r\n");
+        let mut garbage: &[u8] = b"hello\r\n";
+        assert!(
+            read_reply(&mut garbage, &mut Vec::new(), &transcript)
+                .await
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,417 @@
+//! The harness as a mail server that a submitted `smtp-client` delivers to.
+//!
+//! It speaks enough SMTP (RFC 5321) for any client: a `220` greeting, `EHLO`/`HELO`,
+//! `STARTTLS` (RFC 3207) with the harness's test CA, `AUTH PLAIN` and `AUTH LOGIN`
+//! (RFC 4954), `MAIL`, `RCPT`, `DATA` up to the line `.`, `RSET`, `NOOP`, `QUIT`. A scenario
+//! can make any command fail with the code it chooses (`replies = { RCPT = 550 }`), to
+//! see the client stop. Everything the client sends is recorded as it came: each command
+//! with whether it was encrypted and how its line ended, and each message as raw data
+//! (still dot-stuffed), for `checks::mail` to judge.
+//!
+//! ```toml
+//! [[step]]
+//! listen = "mta"
+//! smtp = { starttls = true, auth = true, replies = { RCPT = 550 } }
+//! ```
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use serde::Deserialize;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::transcript::{Direction, Transcript};
+use crate::world::capture::Capture;
+use crate::world::sockets::PeerConnection;
+
+/// What the mail server peer offers, and the replies a scenario forces.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpScript {
+    /// Offer `STARTTLS` in the `EHLO` reply.
+    #[serde(default)]
+    pub starttls: bool,
+    /// Offer `AUTH PLAIN LOGIN` (after TLS only, when `starttls` is offered too).
+    #[serde(default)]
+    pub auth: bool,
+    /// A reply code per command verb (`RCPT = 550`), instead of the normal one.
+    #[serde(default)]
+    pub replies: BTreeMap<String, u16>,
+}
+
+/// One command line a client sent.
+#[derive(Debug, Clone)]
+pub struct SmtpCommand {
+    /// Its verb, in capitals (`EHLO`, `MAIL`, ...).
+    pub verb: String,
+    /// The whole line, without its line ending.
+    pub line: String,
+    /// It came inside TLS.
+    pub encrypted: bool,
+    /// It ended with CRLF, as SMTP requires (not a bare LF, and not cut by the close).
+    pub crlf: bool,
+}
+
+/// What one client connection did.
+#[derive(Debug, Clone, Default)]
+pub struct SmtpSession {
+    /// Its commands, in order (not the lines of `DATA`, nor `AUTH`'s continuation lines).
+    pub commands: Vec<SmtpCommand>,
+    /// Each message's data as it came, dot-stuffed, without the closing `.` line.
+    pub messages: Vec<Vec<u8>>,
+    /// The user name an `AUTH` gave, and whether it came inside TLS.
+    pub logins: Vec<(String, bool)>,
+    /// The client quit or closed: the session is over.
+    pub ended: bool,
+    /// The TLS handshake failed, and why.
+    pub tls_error: Option<String>,
+}
+
+/// The sessions of one mail server peer, shared with the scenario's checks.
+pub type Sessions = Arc<Mutex<Vec<SmtpSession>>>;
+
+/// The longest line read (RFC 5321 §4.5.3.1.6 allows 1000; a client's longer line is
+/// kept whole up to here, to be shown).
+const MAX_LINE: usize = 64 * 1024;
+/// The most message data kept per connection.
+const MAX_DATA: usize = 32 << 20;
+/// The name the peer gives itself.
+const NAME: &str = "harness.socket-lab";
+
+/// Everything a connection's dialogue uses.
+struct Dialogue<'a> {
+    script: &'a SmtpScript,
+    label: &'a str,
+    transcript: &'a Transcript,
+    received: &'a Capture,
+    sessions: &'a Sessions,
+    index: usize,
+    /// `EHLO`/`HELO` seen (since the last TLS upgrade).
+    greeted: bool,
+    /// `MAIL` accepted, and how many `RCPT`.
+    in_mail: bool,
+    recipients: usize,
+}
+
+/// How a dialogue on one stream ended.
+enum Ending {
+    /// The client quit or closed.
+    Over,
+    /// The client asked for TLS, and was told to go ahead.
+    StartTls,
+}
+
+/// Serves one client connection until it quits or closes.
+pub async fn serve(
+    connection: PeerConnection,
+    label: String,
+    script: SmtpScript,
+    transcript: Transcript,
+    received: Arc<Capture>,
+    sessions: Sessions,
+) {
+    let index = {
+        let mut all = sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        all.push(SmtpSession::default());
+        all.len() - 1
+    };
+    let mut dialogue = Dialogue {
+        script: &script,
+        label: &label,
+        transcript: &transcript,
+        received: &received,
+        sessions: &sessions,
+        index,
+        greeted: false,
+        in_mail: false,
+        recipients: 0,
+    };
+    // Reader and writer together again: TLS needs both directions of one stream.
+    let mut plain = tokio::io::join(connection.reader, connection.writer);
+    let greeting = format!("220 {NAME} ESMTP the harness's mail server peer\r\n");
+    if dialogue.reply(&mut plain, &greeting).await.is_err() {
+        dialogue.end();
+        return;
+    }
+    match dialogue.run(&mut plain, false).await {
+        Ok(Ending::StartTls) => {}
+        Ok(Ending::Over) | Err(_) => {
+            dialogue.end();
+            return;
+        }
+    }
+    let ca = match crate::tls::test_ca() {
+        Ok(ca) => ca,
+        Err(error) => {
+            dialogue.session(|session| session.tls_error = Some(error.to_string()));
+            dialogue.end();
+            return;
+        }
+    };
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(&ca.server_config));
+    match acceptor.accept(plain).await {
+        Ok(mut encrypted) => {
+            transcript.event(
+                &label,
+                Direction::FromProgram,
+                "TLS established: what follows was encrypted on the wire (shown decrypted)",
+            );
+            // RFC 3207 §4.2: after TLS the client starts over with EHLO.
+            dialogue.greeted = false;
+            dialogue.in_mail = false;
+            dialogue.recipients = 0;
+            let _ = dialogue.run(&mut encrypted, true).await;
+            let _ = encrypted.shutdown().await;
+        }
+        Err(error) => {
+            transcript.event(
+                &label,
+                Direction::FromProgram,
+                format!("TLS handshake failed: {error}"),
+            );
+            dialogue.session(|session| session.tls_error = Some(error.to_string()));
+        }
+    }
+    dialogue.end();
+}
+
+impl Dialogue<'_> {
+    fn session(&self, change: impl FnOnce(&mut SmtpSession)) {
+        let mut all = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        change(&mut all[self.index]);
+    }
+
+    fn end(&self) {
+        self.session(|session| session.ended = true);
+    }
+
+    async fn reply<S: AsyncWrite + Unpin>(&self, stream: &mut S, text: &str) -> io::Result<()> {
+        stream.write_all(text.as_bytes()).await?;
+        stream.flush().await?;
+        self.transcript
+            .data(self.label, Direction::ToProgram, text.as_bytes());
+        Ok(())
+    }
+
+    /// Reads one line (through its `\n`), or `None` once the client closed.
+    async fn line<S: AsyncRead + Unpin>(
+        &self,
+        stream: &mut S,
+        pending: &mut Vec<u8>,
+    ) -> io::Result<Option<Vec<u8>>> {
+        let mut buffer = [0u8; 4096];
+        loop {
+            if let Some(end) = pending.iter().position(|&byte| byte == b'\n') {
+                return Ok(Some(pending.drain(..=end).collect()));
+            }
+            if pending.len() >= MAX_LINE {
+                return Ok(Some(std::mem::take(pending)));
+            }
+            let read = stream.read(&mut buffer).await?;
+            if read == 0 {
+                self.transcript
+                    .event(self.label, Direction::FromProgram, "closed");
+                // A last line without its ending still counts, as cut.
+                return Ok((!pending.is_empty()).then(|| std::mem::take(pending)));
+            }
+            let piece = &buffer[..read];
+            self.transcript
+                .data(self.label, Direction::FromProgram, piece);
+            let _ = self.received.append(piece);
+            pending.extend_from_slice(piece);
+        }
+    }
+
+    /// The dialogue on one stream (plain, then perhaps encrypted).
+    async fn run<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        stream: &mut S,
+        encrypted: bool,
+    ) -> io::Result<Ending> {
+        // Bytes read but not used yet. RFC 3207 §5: what came after STARTTLS, before the
+        // handshake, is discarded (it could have been injected by an attacker).
+        let mut pending = Vec::new();
+        while let Some(raw) = self.line(stream, &mut pending).await? {
+            let crlf = raw.ends_with(b"\r\n");
+            let line = String::from_utf8_lossy(raw.strip_suffix(b"\n").unwrap_or(&raw))
+                .trim_end_matches('\r')
+                .to_owned();
+            let verb = line
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_uppercase();
+            self.session(|session| {
+                session.commands.push(SmtpCommand {
+                    verb: verb.clone(),
+                    line: line.clone(),
+                    encrypted,
+                    crlf,
+                })
+            });
+            if let Some(code) = self.script.replies.get(&verb) {
+                let text = format!("{code} {verb} refused on purpose by the scenario\r\n");
+                self.reply(stream, &text).await?;
+                if verb == "QUIT" {
+                    return Ok(Ending::Over);
+                }
+                continue;
+            }
+            match verb.as_str() {
+                "EHLO" => {
+                    self.greeted = true;
+                    let mut text = format!("250-{NAME} greets you\r\n");
+                    if self.script.starttls && !encrypted {
+                        text += "250-STARTTLS\r\n";
+                    }
+                    // Real servers offer AUTH only once the password cannot be read on
+                    // the way; without STARTTLS on offer, a scenario may tempt a client.
+                    if self.script.auth && (encrypted || !self.script.starttls) {
+                        text += "250-AUTH PLAIN LOGIN\r\n";
+                    }
+                    text += "250 8BITMIME\r\n";
+                    self.reply(stream, &text).await?;
+                }
+                "HELO" => {
+                    self.greeted = true;
+                    self.reply(stream, &format!("250 {NAME}\r\n")).await?;
+                }
+                "STARTTLS" if self.script.starttls && !encrypted => {
+                    self.reply(stream, "220 go ahead with TLS\r\n").await?;
+                    return Ok(Ending::StartTls);
+                }
+                "AUTH" => {
+                    self.authenticate(stream, &line, encrypted, &mut pending)
+                        .await?
+                }
+                "MAIL" if !self.greeted => {
+                    self.reply(stream, "503 say EHLO first\r\n").await?;
+                }
+                "MAIL" => {
+                    self.in_mail = true;
+                    self.recipients = 0;
+                    self.reply(stream, "250 sender ok\r\n").await?;
+                }
+                "RCPT" if !self.in_mail => {
+                    self.reply(stream, "503 need MAIL first\r\n").await?;
+                }
+                "RCPT" => {
+                    self.recipients += 1;
+                    self.reply(stream, "250 recipient ok\r\n").await?;
+                }
+                "DATA" if self.recipients == 0 => {
+                    self.reply(stream, "503 need RCPT first\r\n").await?;
+                }
+                "DATA" => {
+                    self.reply(stream, "354 end data with <CRLF>.<CRLF>\r\n")
+                        .await?;
+                    let Some(data) = self.data(stream, &mut pending).await? else {
+                        return Ok(Ending::Over);
+                    };
+                    self.session(|session| session.messages.push(data));
+                    self.in_mail = false;
+                    self.recipients = 0;
+                    self.reply(stream, "250 message accepted\r\n").await?;
+                }
+                "RSET" => {
+                    self.in_mail = false;
+                    self.recipients = 0;
+                    self.reply(stream, "250 reset\r\n").await?;
+                }
+                "NOOP" => self.reply(stream, "250 ok\r\n").await?,
+                "QUIT" => {
+                    self.reply(stream, &format!("221 {NAME} closing\r\n"))
+                        .await?;
+                    return Ok(Ending::Over);
+                }
+                _ => self.reply(stream, "500 command not recognized\r\n").await?,
+            }
+        }
+        Ok(Ending::Over)
+    }
+
+    /// `AUTH PLAIN [initial]` or `AUTH LOGIN`: records the user name, accepts any password.
+    async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        stream: &mut S,
+        line: &str,
+        encrypted: bool,
+        pending: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        let mut words = line.split_whitespace().skip(1);
+        let mechanism = words.next().unwrap_or("").to_ascii_uppercase();
+        let initial = words.next().map(str::to_owned);
+        let decode = |text: &str| {
+            base64::engine::general_purpose::STANDARD
+                .decode(text.trim())
+                .unwrap_or_default()
+        };
+        let user = match mechanism.as_str() {
+            "PLAIN" => {
+                let response = match initial {
+                    Some(response) => response,
+                    None => {
+                        self.reply(stream, "334 \r\n").await?;
+                        self.continuation(stream, pending).await?
+                    }
+                };
+                // RFC 4616: authzid NUL authcid NUL password.
+                let decoded = decode(&response);
+                let parts: Vec<&[u8]> = decoded.split(|&byte| byte == 0).collect();
+                String::from_utf8_lossy(parts.get(1).copied().unwrap_or_default()).into_owned()
+            }
+            "LOGIN" => {
+                self.reply(stream, "334 VXNlcm5hbWU6\r\n").await?;
+                let user = decode(&self.continuation(stream, pending).await?);
+                self.reply(stream, "334 UGFzc3dvcmQ6\r\n").await?;
+                self.continuation(stream, pending).await?;
+                String::from_utf8_lossy(&user).into_owned()
+            }
+            _ => {
+                return self
+                    .reply(stream, "504 mechanism not supported (PLAIN, LOGIN)\r\n")
+                    .await;
+            }
+        };
+        self.session(|session| session.logins.push((user, encrypted)));
+        self.reply(stream, "235 authenticated\r\n").await
+    }
+
+    /// A line answering a `334` challenge.
+    async fn continuation<S: AsyncRead + Unpin>(
+        &self,
+        stream: &mut S,
+        pending: &mut Vec<u8>,
+    ) -> io::Result<String> {
+        let line = self.line(stream, pending).await?.unwrap_or_default();
+        Ok(String::from_utf8_lossy(&line).trim_end().to_owned())
+    }
+
+    /// The message data, up to the line `.`; `None` if the client closed first.
+    async fn data<S: AsyncRead + Unpin>(
+        &self,
+        stream: &mut S,
+        pending: &mut Vec<u8>,
+    ) -> io::Result<Option<Vec<u8>>> {
+        let mut data = Vec::new();
+        while let Some(line) = self.line(stream, pending).await? {
+            // RFC 5321 §4.1.1.4: the data ends with a line holding only a period. A bare
+            // LF is accepted here, so that a client that forgets CR is judged on it
+            // rather than left hanging.
+            if line == b".\r\n" || line == b".\n" {
+                return Ok(Some(data));
+            }
+            if data.len() + line.len() <= MAX_DATA {
+                data.extend_from_slice(&line);
+            }
+        }
+        Ok(None)
+    }
+}

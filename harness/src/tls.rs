@@ -1,0 +1,162 @@
+//! The harness's test certificate authority, for peers that speak TLS (the SMTP server
+//! peer's STARTTLS).
+//!
+//! Made once per harness process, at first use: a CA certificate, and a server
+//! certificate it signed for every name a program may use to reach the harness
+//! (`localhost`, `127.0.0.1`, `::1`, and the simulated host `harness`). Programs are told
+//! to trust the CA through `SSL_CERT_FILE` (OpenSSL, and so Python's `ssl`, read it), or
+//! `--ca-file` for the reference in the simulated world, which has no environment of its
+//! own. Nothing here is secret: the key dies with the process.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+use rustls::ServerConfig;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+/// The test CA and what a TLS server of the harness needs.
+pub struct TestCa {
+    /// The CA's certificate, PEM: what programs must trust.
+    pub ca_pem: String,
+    /// A server configuration presenting the certificate the CA signed.
+    pub server_config: Arc<ServerConfig>,
+    /// Where `ca_pem` is written, for `SSL_CERT_FILE`.
+    ca_file: PathBuf,
+    /// Keeps the folder of `ca_file` for the life of the process.
+    _folder: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for TestCa {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("TestCa")
+            .field("ca_file", &self.ca_file)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TestCa {
+    /// The file holding the CA certificate (PEM).
+    pub fn ca_file(&self) -> &Path {
+        &self.ca_file
+    }
+}
+
+/// The names the server certificate is valid for.
+const SERVER_NAMES: [&str; 4] = [
+    "localhost",
+    "127.0.0.1",
+    "::1",
+    crate::world::sim::HARNESS_HOST,
+];
+
+/// The process's test CA, made at the first call.
+pub fn test_ca() -> io::Result<&'static TestCa> {
+    static CA: OnceLock<Result<TestCa, String>> = OnceLock::new();
+    CA.get_or_init(|| make().map_err(|error| error.to_string()))
+        .as_ref()
+        .map_err(|error| io::Error::other(format!("cannot make the test CA: {error}")))
+}
+
+fn make() -> Result<TestCa, Box<dyn std::error::Error>> {
+    let ca_key = KeyPair::generate()?;
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "socket-lab harness test CA");
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_cert = ca_params.self_signed(&ca_key)?;
+    let issuer = Issuer::new(ca_params, ca_key);
+
+    let server_key = KeyPair::generate()?;
+    let names: Vec<String> = SERVER_NAMES.iter().map(|name| name.to_string()).collect();
+    let mut server_params = CertificateParams::new(names)?;
+    server_params
+        .distinguished_name
+        .push(DnType::CommonName, "socket-lab harness");
+    server_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let server_cert = server_params.signed_by(&server_key, &issuer)?;
+
+    let chain: Vec<CertificateDer<'static>> = vec![server_cert.der().clone()];
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
+    // One crypto backend, named here: with two enabled, rustls would panic at runtime.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server_config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)?;
+
+    let ca_pem = ca_cert.pem();
+    let folder = tempfile::Builder::new()
+        .prefix("socket-lab-ca-")
+        .tempdir()?;
+    let ca_file = folder.path().join("test-ca.pem");
+    std::fs::write(&ca_file, &ca_pem)?;
+    Ok(TestCa {
+        ca_pem,
+        server_config: Arc::new(server_config),
+        ca_file,
+        _folder: folder,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_trusting_the_ca_accepts_the_server_certificate() {
+        let ca = test_ca().unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls_pemfile_certs(&ca.ca_pem) {
+            roots.add(cert).unwrap();
+        }
+        assert_eq!(roots.len(), 1);
+        assert!(
+            std::fs::read_to_string(ca.ca_file())
+                .unwrap()
+                .contains("BEGIN CERTIFICATE")
+        );
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let client = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        // A handshake in memory: client and server exchange records until both are done.
+        let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        let mut client = rustls::ClientConnection::new(Arc::new(client), name).unwrap();
+        let mut server = rustls::ServerConnection::new(Arc::clone(&ca.server_config)).unwrap();
+        for _ in 0..10 {
+            let mut records = Vec::new();
+            client.write_tls(&mut records).unwrap();
+            server.read_tls(&mut records.as_slice()).unwrap();
+            server.process_new_packets().unwrap();
+            let mut records = Vec::new();
+            server.write_tls(&mut records).unwrap();
+            client.read_tls(&mut records.as_slice()).unwrap();
+            client.process_new_packets().unwrap();
+            if !client.is_handshaking() && !server.is_handshaking() {
+                return;
+            }
+        }
+        panic!("the handshake did not finish");
+    }
+
+    fn rustls_pemfile_certs(pem: &str) -> Vec<CertificateDer<'static>> {
+        use rustls::pki_types::pem::PemObject;
+        CertificateDer::pem_slice_iter(pem.as_bytes())
+            .map(|cert| cert.unwrap())
+            .collect()
+    }
+}
