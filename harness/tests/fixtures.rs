@@ -190,6 +190,16 @@ fixture_tests! {
     proxy_relaying_one_recv_cuts_responses => "proxy-recv-once",
     single_threaded_proxy_is_caught_by_a_slow_origin => "proxy-single-thread",
     proxy_skeleton_fails_slices_concurrency_and_502 => "proxy-skeleton",
+    smtp_skeleton_fails_crlf_errors_and_tls => "smtp-skeleton",
+    smtp_client_without_dot_stuffing_loses_dots => "smtp-client-no-dot-stuffing",
+    smtp_client_going_on_after_550_is_caught => "smtp-client-ignores-errors",
+    smtp_client_sending_the_password_in_clear_is_caught => "smtp-client-auth-in-clear",
+    smtp_client_reading_one_recv_per_reply_is_caught => "smtp-client-recv-once",
+    smtp_server_printing_stuffed_dots_is_caught => "smtpd-no-unstuffing",
+    smtp_server_taking_a_recv_for_a_command_is_caught => "smtpd-recv-per-command",
+    smtp_server_without_503_is_caught => "smtpd-no-sequence-check",
+    smtp_server_debugging_on_stdout_is_caught => "smtpd-stdout-debug",
+    single_threaded_smtp_server_misses_the_extra => "smtpd-single-thread",
 }
 
 #[test]

@@ -39,7 +39,14 @@ pub struct SmtpScript {
     /// A reply code per command verb (`RCPT = 550`), instead of the normal one.
     #[serde(default)]
     pub replies: BTreeMap<String, u16>,
+    /// Write every reply one byte per TCP segment: a client must read each reply up to
+    /// its end, not take one `recv` for one reply.
+    #[serde(default)]
+    pub byte_replies: bool,
 }
+
+/// Time between two bytes of a reply sent one by one.
+const BYTE_GAP: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// One command line a client sent.
 #[derive(Debug, Clone)]
@@ -193,8 +200,17 @@ impl Dialogue<'_> {
     }
 
     async fn reply<S: AsyncWrite + Unpin>(&self, stream: &mut S, text: &str) -> io::Result<()> {
-        stream.write_all(text.as_bytes()).await?;
-        stream.flush().await?;
+        if self.script.byte_replies {
+            // The accepted socket has TCP_NODELAY: each byte leaves as its own segment.
+            for byte in text.as_bytes() {
+                stream.write_all(std::slice::from_ref(byte)).await?;
+                stream.flush().await?;
+                tokio::time::sleep(BYTE_GAP).await;
+            }
+        } else {
+            stream.write_all(text.as_bytes()).await?;
+            stream.flush().await?;
+        }
         self.transcript
             .data(self.label, Direction::ToProgram, text.as_bytes());
         Ok(())

@@ -401,6 +401,9 @@ impl Action {
                         for (verb, code) in &script.replies {
                             text += &format!("; it answers {verb} with {code}");
                         }
+                        if script.byte_replies {
+                            text += "; every reply one byte per segment";
+                        }
                         text
                     }
                     _ if plan.origin.is_some() => {

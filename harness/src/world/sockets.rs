@@ -165,7 +165,13 @@ impl PeerListener {
     /// Waits for the next connection.
     pub async fn accept(&self) -> io::Result<PeerConnection> {
         match self {
-            PeerListener::Real(listener) => Ok(real_connection(listener.accept().await?.0)),
+            PeerListener::Real(listener) => {
+                let stream = listener.accept().await?.0;
+                // What a server peer writes leaves at once, in the pieces it was written
+                // (a byte at a time when a scenario says so), not merged by Nagle.
+                stream.set_nodelay(true)?;
+                Ok(real_connection(stream))
+            }
             PeerListener::Simulated(listener, board) => {
                 simulated_connection(listener.accept().await?.0, board)
             }
