@@ -21,12 +21,18 @@
 //!   file outside its root (SPEC `web/1`–`web/6`).
 //! - [`web_proxy`]: the HTTP proxy, one task per client, that relays the origin's
 //!   response unchanged and answers 502 when the origin is down (SPEC `proxy/1`–`proxy/3`).
+//! - [`smtp_client`]: the mail client: the SMTP dialogue, dot-stuffing, MIME attachments,
+//!   STARTTLS and AUTH PLAIN (SPEC `smtp/1`–`smtp/5`).
+//! - [`smtp_server`]: the mail server, one task per client, that prints each message it
+//!   accepts (SPEC `smtpd/1`–`smtpd/2`).
 //! - [`cli`]: what the programs share: standard streams, argument errors, exit statuses.
 
 pub mod cli;
 pub mod line;
 pub mod message;
 pub mod net;
+pub mod smtp_client;
+pub mod smtp_server;
 pub mod udp_pinger;
 pub mod upper_tcp;
 pub mod upper_udp;

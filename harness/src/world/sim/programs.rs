@@ -27,6 +27,8 @@ pub const SIMULATED_PROGRAMS: &[&str] = &[
     "udp-pinger-client",
     "web-server",
     "web-proxy",
+    "smtp-client",
+    "smtp-server",
 ];
 
 /// Starts `program` (its name, as `message-server`) with `args` (program name first).
@@ -50,6 +52,8 @@ pub fn launch(
         "udp-pinger-client" => Box::pin(reference::udp_pinger::client_main(network, args, stdio)),
         "web-server" => Box::pin(reference::web_server::server_main(network, args, stdio)),
         "web-proxy" => Box::pin(reference::web_proxy::proxy_main(network, args, stdio)),
+        "smtp-client" => Box::pin(reference::smtp_client::client_main(network, args, stdio)),
+        "smtp-server" => Box::pin(reference::smtp_server::server_main(network, args, stdio)),
         _ => return None,
     };
     Some(started)

@@ -1,0 +1,350 @@
+//! The mail client's program: arguments, the message, the connection, and the dialogue
+//! in order.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use clap::{CommandFactory, Parser};
+use lettre::message::Mailbox;
+use rustls::ClientConfig;
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio_rustls::TlsConnector;
+
+use super::message::{Draft, read_attachment};
+use super::session::{Authentication, Envelope, Failure, REPLY_TIMEOUT, Session};
+use super::tls::client_config;
+use crate::cli::{self, Stdio};
+use crate::net::Network;
+
+/// Mail client (SMTP): sends the message on stdin to the recipients, through the server.
+#[derive(Parser)]
+#[command(name = "smtp-client")]
+struct Args {
+    /// The SMTP server, HOST:PORT (an IPv6 address in brackets: [::1]:2525).
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_server)]
+    server: Server,
+    /// The sender: an address, or `Name <address>`.
+    #[arg(long, value_name = "ADDRESS")]
+    from: Mailbox,
+    /// A recipient (repeat for several).
+    #[arg(long, value_name = "ADDRESS", required = true)]
+    to: Vec<Mailbox>,
+    /// The subject.
+    #[arg(long)]
+    subject: String,
+    /// A file to attach (repeat for several).
+    #[arg(long, value_name = "FILE")]
+    attach: Vec<PathBuf>,
+    /// Upgrade the connection to TLS (STARTTLS) before logging in and sending.
+    #[arg(long)]
+    starttls: bool,
+    /// Log in with AUTH PLAIN as this user (needs --starttls and --password).
+    #[arg(long, requires = "password")]
+    user: Option<String>,
+    /// The password for --user.
+    ///
+    /// A lab shortcut: on a command line, other users of the machine see it (`ps`); a real
+    /// client asks for it, or reads it from a file.
+    #[arg(long, requires = "user")]
+    password: Option<String>,
+    /// Trust the certificates of this PEM file (default: $SSL_CERT_FILE, then the system's).
+    #[arg(long, value_name = "PEM", requires = "starttls")]
+    ca_file: Option<PathBuf>,
+}
+
+/// The server of `--server HOST:PORT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    /// A DNS name or an IP address (without brackets): what is connected to, and the name
+    /// the server's certificate must carry.
+    pub host: String,
+    pub port: u16,
+}
+
+/// Parses `HOST:PORT`, `[IPv6]:PORT`.
+///
+/// | argument          | host          | port |
+/// |-------------------|---------------|------|
+/// | `localhost:2525`  | `localhost`   | 2525 |
+/// | `[::1]:25`        | `::1`         | 25   |
+/// | `mail.example`    | error: no port       |
+pub fn parse_server(argument: &str) -> Result<Server, String> {
+    let Some((host, port)) = argument.rsplit_once(':') else {
+        return Err("expected HOST:PORT".into());
+    };
+    let port = port
+        .parse()
+        .map_err(|_| format!("{port:?} is not a port number"))?;
+    // An IPv6 address holds colons: it is written in brackets (RFC 3986 §3.2.2).
+    let host = match host.strip_prefix('[') {
+        Some(inside) => inside
+            .strip_suffix(']')
+            .ok_or("an IPv6 address needs its closing bracket")?,
+        None if host.contains(':') => {
+            return Err("write an IPv6 address in brackets: [::1]:25".into());
+        }
+        None => host,
+    };
+    if host.is_empty() {
+        return Err("expected HOST:PORT".into());
+    }
+    Ok(Server {
+        host: host.to_owned(),
+        port,
+    })
+}
+
+/// How long the client waits for the server to accept its connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `smtp-client --server HOST:PORT --from A --to B... --subject S [--attach FILE]...
+/// [--starttls] [--user U --password P] [--ca-file PEM] < BODY`: sends one message, exits
+/// 0 once the server took it; prints nothing on stdout.
+pub async fn client_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio) -> i32 {
+    let args: Args = match cli::parse_args(args, &mut stdio).await {
+        Ok(args) => args,
+        Err(status) => return status,
+    };
+    // SPEC smtp/4: never send the password in clear text. Refused before connecting, as
+    // clap refuses bad arguments (status 2).
+    if args.user.is_some() && !args.starttls {
+        let error = Args::command().error(
+            clap::error::ErrorKind::MissingRequiredArgument,
+            "--user needs --starttls: without TLS the password would cross the network in \
+             clear text (AUTH PLAIN is only base64)",
+        );
+        // clap's rendering ends with its own newline; `diagnose` adds one.
+        let text = error.render().to_string();
+        cli::diagnose(&mut stdio.stderr, text.trim_end().to_owned()).await;
+        return error.exit_code();
+    }
+    // Everything that can fail without the server fails before connecting: the body, the
+    // attachments, the message, the CA file.
+    let mut body = Vec::new();
+    if let Err(error) = stdio.stdin.read_to_end(&mut body).await {
+        return cli::fail(&mut stdio.stderr, "smtp-client", "cannot read stdin", error).await;
+    }
+    let Ok(text) = String::from_utf8(body) else {
+        let error = "the message on stdin is not UTF-8 text";
+        return cli::fail(&mut stdio.stderr, "smtp-client", "cannot send", error).await;
+    };
+    let mut attachments = Vec::new();
+    for path in &args.attach {
+        match read_attachment(path).await {
+            Ok(attachment) => attachments.push(attachment),
+            Err(error) => {
+                let context = format!("cannot attach {}", path.display());
+                return cli::fail(&mut stdio.stderr, "smtp-client", context, error).await;
+            }
+        }
+    }
+    let since_epoch = net.since_epoch();
+    let draft = Draft::new(
+        args.from.clone(),
+        args.to.clone(),
+        args.subject.clone(),
+        text,
+        attachments,
+        UNIX_EPOCH + since_epoch,
+        since_epoch.as_nanos() as u64,
+    );
+    if let Err(error) = draft.format(true) {
+        let context = "cannot build the message";
+        return cli::fail(&mut stdio.stderr, "smtp-client", context, error).await;
+    }
+    let tls = if args.starttls {
+        match client_config(args.ca_file.as_deref()).await {
+            Ok(config) => Some(config),
+            Err(error) => {
+                let context = "cannot set up TLS";
+                return cli::fail(&mut stdio.stderr, "smtp-client", context, error).await;
+            }
+        }
+    } else {
+        None
+    };
+    let server = &args.server;
+    let stream = match connect(&net, server).await {
+        Ok(stream) => stream,
+        // SPEC conventions: cannot connect -> stderr, non-zero exit.
+        Err(error) => {
+            let context = format!("cannot connect to {}:{}", server.host, server.port);
+            return cli::fail(&mut stdio.stderr, "smtp-client", context, error).await;
+        }
+    };
+    let mail = Mail {
+        draft: &draft,
+        envelope: Envelope {
+            from: args.from.email.to_string(),
+            to: args.to.iter().map(|to| to.email.to_string()).collect(),
+        },
+        login: args.user.as_deref().zip(args.password.as_deref()),
+    };
+    let outcome = match tls {
+        None => deliver(Session::new(stream, net), &mail, false).await,
+        Some(config) => deliver_over_tls(stream, net, config, server, &mail).await,
+    };
+    match outcome {
+        Ok(None | Some(Authentication::Done)) => 0,
+        Ok(Some(Authentication::NotOffered)) => {
+            let note = "smtp-client: note: the server does not offer AUTH; the message was \
+                        sent without logging in";
+            cli::diagnose(&mut stdio.stderr, note.into()).await;
+            0
+        }
+        // SPEC smtp/5: a message naming the command and the reply; non-zero exit.
+        Err(failure) => {
+            let context = format!("mail not sent through {}:{}", server.host, server.port);
+            cli::fail(&mut stdio.stderr, "smtp-client", context, failure).await
+        }
+    }
+}
+
+/// What to send and how to log in.
+struct Mail<'a> {
+    draft: &'a Draft,
+    envelope: Envelope,
+    /// `--user` and `--password`.
+    login: Option<(&'a str, &'a str)>,
+}
+
+/// Connects to the server, giving up after [`CONNECT_TIMEOUT`].
+async fn connect<N: Network>(net: &N, server: &Server) -> io::Result<N::Stream> {
+    tokio::select! {
+        biased;
+        () = net.sleep(CONNECT_TIMEOUT) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("no connection within {} s", CONNECT_TIMEOUT.as_secs()),
+        )),
+        connected = net.connect_tcp(&server.host, server.port) => connected,
+    }
+}
+
+/// The dialogue with `--starttls` (RFC 3207 §4, SPEC `smtp/4`):
+///
+/// ```text
+/// S: 220 ...                  C: EHLO localhost       S: 250-... 250-STARTTLS ...
+/// C: STARTTLS                 S: 220 ready
+/// ---- TLS handshake over the same TCP connection; from here all is encrypted ----
+/// C: EHLO localhost           S: 250-... 250-AUTH PLAIN ...
+/// C: AUTH PLAIN ...           S: 235          (then the mail, as without TLS)
+/// ```
+async fn deliver_over_tls<N: Network>(
+    stream: N::Stream,
+    net: N,
+    config: Arc<ClientConfig>,
+    server: &Server,
+    mail: &Mail<'_>,
+) -> Result<Option<Authentication>, Failure> {
+    let mut session = Session::new(stream, net.clone());
+    let step = async {
+        session.greeting().await?;
+        let extensions = session.hello().await?;
+        if !extensions.starttls {
+            return Err(Failure::NoStartTls);
+        }
+        session.start_tls().await
+    };
+    if let Err(failure) = step.await {
+        session.quit_after(&failure).await;
+        return Err(failure);
+    }
+    // The certificate must name the host the user asked for: a DNS name or an address.
+    let name = ServerName::try_from(server.host.clone()).map_err(|error| Failure::Handshake {
+        error: io::Error::new(io::ErrorKind::InvalidInput, error),
+    })?;
+    let handshake = TlsConnector::from(config).connect(name, session.into_stream());
+    let secured = tokio::select! {
+        biased;
+        () = net.sleep(REPLY_TIMEOUT) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "no handshake within the reply timeout",
+        )),
+        secured = handshake => secured,
+    };
+    let secured = secured.map_err(|error| Failure::Handshake { error })?;
+    deliver(Session::new(secured, net), mail, true).await
+}
+
+/// The dialogue from the greeting (or, after TLS, from the second EHLO) to QUIT; ends it
+/// with QUIT after a failure where possible (SPEC `smtp/5`). Says whether the client
+/// logged in (`None`: no `--user`).
+///
+/// ```text
+/// S: 220 ...                         (not after TLS: the server does not greet again)
+/// C: EHLO localhost                  S: 250 ...      (HELO if EHLO gets a 5xx)
+/// C: AUTH PLAIN ...                  S: 235          (with --user, over TLS only)
+/// C: MAIL FROM / RCPT TO / DATA / message / .        (Session::send_mail)
+/// C: QUIT                            S: 221
+/// ```
+async fn deliver<S, N>(
+    mut session: Session<S, N>,
+    mail: &Mail<'_>,
+    secured: bool,
+) -> Result<Option<Authentication>, Failure>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    N: Network,
+{
+    let dialogue = async {
+        let extensions = if secured {
+            session.hello_again().await?
+        } else {
+            session.greeting().await?;
+            session.hello().await?
+        };
+        let authentication = match mail.login {
+            // SPEC smtp/4: only over TLS (client_main refused --user without --starttls).
+            Some((user, password)) if secured => {
+                Some(session.authenticate(&extensions, user, password).await?)
+            }
+            _ => None,
+        };
+        // RFC 6152 §3: 8-bit text only to a server that announced 8BITMIME; for others
+        // the same message is formatted again, quoted-printable.
+        let message = mail
+            .draft
+            .format(extensions.eight_bit_mime)
+            .expect("the message was built once already");
+        session
+            .send_mail(&extensions, &mail.envelope, &message)
+            .await?;
+        session.quit().await?;
+        Ok(authentication)
+    };
+    let outcome = dialogue.await;
+    if let Err(failure) = &outcome {
+        session.quit_after(failure).await;
+    }
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_argument_is_host_colon_port() {
+        let table = [
+            ("localhost:2525", Ok(("localhost", 2525))),
+            ("127.0.0.1:25", Ok(("127.0.0.1", 25))),
+            ("[::1]:587", Ok(("::1", 587))),
+            ("mail.example", Err(())),
+            ("mail.example:smtp", Err(())),
+            (":25", Err(())),
+            ("::1:25", Err(())),
+            ("[::1:25", Err(())),
+            ("host:70000", Err(())),
+        ];
+        for (argument, expected) in table {
+            let parsed = parse_server(argument)
+                .map(|server| (server.host, server.port))
+                .map_err(drop);
+            let expected = expected.map(|(host, port)| (host.to_owned(), port));
+            assert_eq!(parsed, expected, "{argument}");
+        }
+    }
+}
