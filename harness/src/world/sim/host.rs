@@ -158,6 +158,7 @@ impl HostSlot {
                 .ok(),
             None => None,
         };
+        let seed = faults.seed;
         let network = SimNetwork::new(&self.name, faults, Arc::clone(&state.listening));
         let stdin: Vec<u8> = match &order.stdin {
             Some(payload) => read_payload(payload).unwrap_or_default(),
@@ -173,7 +174,8 @@ impl HostSlot {
             .first()
             .map(|path| path.rsplit('/').next().unwrap_or(path).to_owned())
             .unwrap_or_default();
-        let status = match programs::launch(&program_name, network, order.argv.clone(), stdio) {
+        let status = match programs::launch(&program_name, network, order.argv.clone(), stdio, seed)
+        {
             Some(program) => program.await,
             None => {
                 let _ = state.stderr.append(

@@ -37,6 +37,7 @@ pub fn launch(
     network: SimNetwork,
     args: Vec<String>,
     stdio: Stdio,
+    seed: u64,
 ) -> Option<ProgramFuture> {
     let started: ProgramFuture = match program {
         "message-server" => Box::pin(reference::message::server_main(network, args, stdio)),
@@ -46,7 +47,7 @@ pub fn launch(
         "upper-udp-server" => Box::pin(reference::upper_udp::server_main(network, args, stdio)),
         "upper-udp-client" => Box::pin(reference::upper_udp::client_main(network, args, stdio)),
         "udp-pinger-server" => {
-            let args = with_seed(args);
+            let args = with_seed(args, seed);
             Box::pin(reference::udp_pinger::server_main(network, args, stdio))
         }
         "udp-pinger-client" => Box::pin(reference::udp_pinger::client_main(network, args, stdio)),
@@ -62,15 +63,15 @@ pub fn launch(
 /// `args` with `--seed N` appended when they have none, so the pinger server's random
 /// drops replay exactly (left to itself it seeds from the wall clock).
 ///
-/// N is a hash of the arguments themselves, which makes it deterministic without a seed
-/// parameter on [`launch`]. Same arguments, same drops: scenarios that want other drops
-/// pass `--seed` themselves.
-fn with_seed(mut args: Vec<String>) -> Vec<String> {
+/// N mixes the run's seed with the arguments: the same run replays the same drops, and
+/// another `--seed` of the harness draws others. Scenarios that want fixed drops pass
+/// `--seed` themselves.
+fn with_seed(mut args: Vec<String>, run_seed: u64) -> Vec<String> {
     let has_seed = args
         .iter()
         .any(|arg| arg == "--seed" || arg.starts_with("--seed="));
     if !has_seed {
-        let seed = fnv1a(args.join(" ").as_bytes());
+        let seed = run_seed ^ fnv1a(args.join(" ").as_bytes());
         args.extend(["--seed".to_owned(), seed.to_string()]);
     }
     args
@@ -81,21 +82,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_pinger_server_gets_a_seed_from_its_arguments() {
+    fn the_pinger_server_gets_a_seed_from_the_run_and_its_arguments() {
         let args = |list: &[&str]| list.iter().map(|arg| (*arg).to_owned()).collect::<Vec<_>>();
-        let seeded = with_seed(args(&["udp-pinger-server", "9000", "--loss", "0.3"]));
+        let seeded = with_seed(args(&["udp-pinger-server", "9000", "--loss", "0.3"]), 1);
         assert_eq!(
             seeded[..4],
             args(&["udp-pinger-server", "9000", "--loss", "0.3"])
         );
         assert_eq!(seeded[4], "--seed");
+        assert_ne!(
+            seeded,
+            with_seed(args(&["udp-pinger-server", "9000", "--loss", "0.3"]), 2),
+            "another run seed draws other drops"
+        );
         assert_eq!(
             seeded,
-            with_seed(args(&["udp-pinger-server", "9000", "--loss", "0.3"]))
+            with_seed(args(&["udp-pinger-server", "9000", "--loss", "0.3"]), 1)
         );
         let given = args(&["udp-pinger-server", "9000", "--seed", "7"]);
-        assert_eq!(with_seed(given.clone()), given);
+        assert_eq!(with_seed(given.clone(), 1), given);
         let given = args(&["udp-pinger-server", "9000", "--seed=7"]);
-        assert_eq!(with_seed(given.clone()), given);
+        assert_eq!(with_seed(given.clone(), 1), given);
     }
 }
