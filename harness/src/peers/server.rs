@@ -80,7 +80,13 @@ pub struct OriginScript {
     pub delay: Duration,
     /// More header fields (`Cache-Control` for a caching proxy).
     pub headers: Vec<(String, String)>,
+    /// Time between the head and the body, as from a server that sends its headers before
+    /// the body is ready (zero: a small response leaves in one write).
+    pub pause: Duration,
 }
+
+/// The largest response an origin peer writes at once, head and body together.
+const ONE_WRITE: u64 = 16 * 1024;
 
 impl OriginScript {
     /// The response head.
@@ -349,9 +355,25 @@ impl Shared {
             if !origin.delay.is_zero() {
                 tokio::time::sleep(origin.delay).await;
             }
-            let head = Payload::Bytes(origin.head().into_bytes().into());
+            let head = origin.head().into_bytes();
             let written = async {
+                if origin.pause.is_zero() && origin.body.len() <= ONE_WRITE {
+                    // A small response leaves in one write, as one segment: a proxy's
+                    // single `recv` gets all of it (its bug shows only where the scenario
+                    // says so, and then always).
+                    let mut whole = head;
+                    let mut body = vec![0u8; origin.body.len() as usize];
+                    let filled = origin.body.read_at(0, &mut body)?;
+                    whole.extend_from_slice(&body[..filled]);
+                    let whole = Payload::Bytes(whole.into());
+                    return write_payload(&mut writer, &whole, &label, &self.transcript).await;
+                }
+                let head = Payload::Bytes(head.into());
                 write_payload(&mut writer, &head, &label, &self.transcript).await?;
+                if !origin.pause.is_zero() {
+                    // The head has surely arrived, alone, before the body leaves.
+                    tokio::time::sleep(origin.pause).await;
+                }
                 write_payload(&mut writer, &origin.body, &label, &self.transcript).await
             };
             if let Err(error) = written.await {

@@ -202,6 +202,8 @@ struct RawOrigin {
     body: PayloadSpec,
     #[serde(default)]
     delay_ms: u64,
+    #[serde(default)]
+    pause_ms: u64,
     /// More header fields, as `{ "Cache-Control" = "max-age=3600" }`.
     #[serde(default)]
     headers: std::collections::BTreeMap<String, String>,
@@ -747,6 +749,7 @@ fn check_step(
                         body: origin.body.resolve(kit_root)?,
                         delay: Duration::from_millis(origin.delay_ms),
                         headers: origin.headers.into_iter().collect(),
+                        pause: Duration::from_millis(origin.pause_ms),
                     })
                 }
             };
