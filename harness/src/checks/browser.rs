@@ -37,12 +37,7 @@ impl Params {
     /// Reads and checks `params`.
     pub fn parse(params: &toml::Table) -> Result<Params, String> {
         const KNOWN: [&str; 3] = ["server", "path", "expect"];
-        if let Some(unknown) = params.keys().find(|key| !KNOWN.contains(&key.as_str())) {
-            return Err(format!(
-                "unknown parameter `{unknown}` of `{NAME}` (parameters: {})",
-                KNOWN.join(", ")
-            ));
-        }
+        super::only_known(NAME, params, &KNOWN)?;
         let text = |key: &str| -> Result<Option<String>, String> {
             params
                 .get(key)
@@ -59,7 +54,7 @@ impl Params {
             return Err("`path` must start with `/`".into());
         }
         Ok(Params {
-            server: text("server")?.unwrap_or_else(|| "server".into()),
+            server: super::server_param(params)?,
             path,
             expect: text("expect")?.ok_or("`expect` (the text the page must show) is required")?,
         })

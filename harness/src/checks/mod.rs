@@ -74,3 +74,25 @@ pub(crate) async fn run(
         other => unreachable!("check `{other}` passed validation"),
     }
 }
+
+/// Rejects the parameters a check does not know, naming those it does.
+fn only_known(check: &str, params: &toml::Table, known: &[&str]) -> Result<(), String> {
+    match params.keys().find(|key| !known.contains(&key.as_str())) {
+        Some(unknown) => Err(format!(
+            "unknown parameter `{unknown}` of `{check}` (parameters: {})",
+            known.join(", ")
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The `server` parameter: the started program a check talks to (default `server`).
+fn server_param(params: &toml::Table) -> Result<String, String> {
+    match params.get("server") {
+        None => Ok("server".to_owned()),
+        Some(value) => value
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| "`server` must be the name of a started program".into()),
+    }
+}

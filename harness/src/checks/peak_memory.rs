@@ -56,12 +56,7 @@ impl Params {
             }
         };
         const KNOWN: [&str; 4] = ["small_bytes", "large_bytes", "max_growth_mib", "within_ms"];
-        if let Some(unknown) = params.keys().find(|key| !KNOWN.contains(&key.as_str())) {
-            return Err(format!(
-                "unknown parameter `{unknown}` of `{NAME}` (parameters: {})",
-                KNOWN.join(", ")
-            ));
-        }
+        super::only_known(NAME, params, &KNOWN)?;
         let parsed = Params {
             small_bytes: number("small_bytes", 20 * 1024)?,
             large_bytes: number("large_bytes", 100 << 20)?,

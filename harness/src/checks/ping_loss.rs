@@ -47,19 +47,8 @@ impl Params {
     /// Reads and checks `params`.
     pub fn parse(params: &toml::Table) -> Result<Params, String> {
         const KNOWN: [&str; 3] = ["server", "pings", "loss"];
-        if let Some(unknown) = params.keys().find(|key| !KNOWN.contains(&key.as_str())) {
-            return Err(format!(
-                "unknown parameter `{unknown}` of `{NAME}` (parameters: {})",
-                KNOWN.join(", ")
-            ));
-        }
-        let server = match params.get("server") {
-            None => "server".to_owned(),
-            Some(value) => value
-                .as_str()
-                .ok_or("`server` must be the name of a started program")?
-                .to_owned(),
-        };
+        super::only_known(NAME, params, &KNOWN)?;
+        let server = super::server_param(params)?;
         let pings = match params.get("pings") {
             None => 400,
             Some(value) => value

@@ -41,19 +41,10 @@ pub struct Params {
 impl Params {
     /// Reads and checks `params`.
     pub fn parse(params: &toml::Table) -> Result<Params, String> {
-        if let Some(unknown) = params.keys().find(|key| key.as_str() != "server") {
-            return Err(format!(
-                "unknown parameter `{unknown}` of `{NAME}` (parameters: server)"
-            ));
-        }
-        let server = match params.get("server") {
-            None => "server".to_owned(),
-            Some(value) => value
-                .as_str()
-                .ok_or("`server` must be the name of a started program")?
-                .to_owned(),
-        };
-        Ok(Params { server })
+        super::only_known(NAME, params, &["server"])?;
+        Ok(Params {
+            server: super::server_param(params)?,
+        })
     }
 }
 

@@ -63,19 +63,8 @@ impl Params {
     /// Reads and checks `params`.
     pub fn parse(params: &toml::Table) -> Result<Params, String> {
         const KNOWN: [&str; 3] = ["server", "send", "exchange"];
-        if let Some(unknown) = params.keys().find(|key| !KNOWN.contains(&key.as_str())) {
-            return Err(format!(
-                "unknown parameter `{unknown}` of `{NAME}` (parameters: {})",
-                KNOWN.join(", ")
-            ));
-        }
-        let server = match params.get("server") {
-            None => "server".to_owned(),
-            Some(value) => value
-                .as_str()
-                .ok_or("`server` must be the name of a started program")?
-                .to_owned(),
-        };
+        super::only_known(NAME, params, &KNOWN)?;
+        let server = super::server_param(params)?;
         let sending = match params.get("send").map(|value| value.as_str()) {
             None | Some(Some("whole")) => Sending::Whole,
             Some(Some("bytes")) => Sending::Bytes,
