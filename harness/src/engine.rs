@@ -616,9 +616,10 @@ impl<'a> Run<'a> {
             Some(site) => text.replace(&site.root().display().to_string(), SITE_SHOWN),
             None => text.to_owned(),
         };
-        // The test CA's file is made anew by each harness process.
-        if let Ok(ca) = crate::tls::test_ca()
-            && self.speaks_tls()
+        // The test CA's file is made anew by each harness process (and only made at all for
+        // a scenario that speaks TLS).
+        if self.speaks_tls()
+            && let Ok(ca) = crate::tls::test_ca()
         {
             text = text.replace(&ca.ca_file().display().to_string(), "<test-ca.pem>");
         }
@@ -989,9 +990,7 @@ impl<'a> Run<'a> {
                 }
             }
             OutputExpectation::Contains(payload) => {
-                let mut wanted = vec![0u8; payload.len() as usize];
-                let filled = payload.read_at(0, &mut wanted).unwrap_or(0);
-                wanted.truncate(filled);
+                let wanted = payload.bytes();
                 // Where it can be: a label or a prompt before it, little more.
                 let head = capture.head(wanted.len() + CONTAINS_SLACK);
                 let found = wanted.is_empty()
@@ -1024,9 +1023,7 @@ impl<'a> Run<'a> {
                 }
             }
             OutputExpectation::Excludes(payload) => {
-                let mut unwanted = vec![0u8; payload.len() as usize];
-                let filled = payload.read_at(0, &mut unwanted).unwrap_or(0);
-                unwanted.truncate(filled);
+                let unwanted = payload.bytes();
                 if let Some(at) = find_in_capture(capture, &unwanted) {
                     return Err(StepFailure::fail(
                         format!("{where_} never to contain {}", payload.describe()),
@@ -1398,15 +1395,7 @@ fn check_any_order(
         .read_at(0, &mut output)
         .map_err(|error| harness_trouble(error.to_string()))?;
     output.truncate(filled);
-    let messages: Vec<Vec<u8>> = parts
-        .iter()
-        .map(|part| {
-            let mut bytes = vec![0u8; part.len() as usize];
-            let filled = part.read_at(0, &mut bytes).unwrap_or(0);
-            bytes.truncate(filled);
-            bytes
-        })
-        .collect();
+    let messages: Vec<Vec<u8>> = parts.iter().map(Payload::bytes).collect();
     let mut used = vec![false; messages.len()];
     let mut order = Vec::new();
     let mut deepest = (0usize, Vec::new());

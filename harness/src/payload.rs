@@ -205,6 +205,16 @@ impl Payload {
         Ok(available)
     }
 
+    /// The whole payload in memory: for the small ones a check compares or a peer sends at
+    /// once. A file that cannot be read gives what could be read, perhaps nothing (the
+    /// comparison then fails and says so).
+    pub fn bytes(&self) -> Vec<u8> {
+        let mut bytes = vec![0u8; self.len() as usize];
+        let filled = self.read_at(0, &mut bytes).unwrap_or(0);
+        bytes.truncate(filled);
+        bytes
+    }
+
     /// A reader over the whole payload, for sending it.
     pub fn reader(&self) -> io::Result<Box<dyn Read + Send>> {
         Ok(match self {

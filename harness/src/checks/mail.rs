@@ -155,7 +155,7 @@ pub fn judge_mail(sessions: &[SmtpSession], expected: &MailExpectation) -> Resul
         }
     }
     if let Some(text) = &expected.text {
-        let wanted = normalized(&String::from_utf8_lossy(&payload_bytes(text)));
+        let wanted = normalized(&String::from_utf8_lossy(&text.bytes()));
         let sent = normalized(&message.body_text(0).unwrap_or_default());
         if sent != wanted {
             return Err((
@@ -185,7 +185,7 @@ pub fn judge_mail(sessions: &[SmtpSession], expected: &MailExpectation) -> Resul
                 },
             ));
         };
-        let wanted = payload_bytes(bytes);
+        let wanted = bytes.bytes();
         let sent = part.contents();
         if sent != wanted.as_slice() {
             let at = sent
@@ -216,13 +216,6 @@ pub fn unstuff(data: &[u8]) -> Vec<u8> {
         unstuffed.extend_from_slice(line.strip_prefix(b".").unwrap_or(line));
     }
     unstuffed
-}
-
-fn payload_bytes(payload: &Payload) -> Vec<u8> {
-    let mut bytes = vec![0u8; payload.len() as usize];
-    let filled = payload.read_at(0, &mut bytes).unwrap_or(0);
-    bytes.truncate(filled);
-    bytes
 }
 
 /// Text with LF line endings and no trailing newlines.

@@ -24,10 +24,10 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWriteExt};
 
 use crate::engine::{Run, StepFailure};
-use crate::peers::Direction;
+use crate::peers::{Direction, next_line};
 use crate::world::sockets::PeerReader;
 
 /// The check's name in scenario files.
@@ -244,46 +244,48 @@ async fn read_reply(
     pending: &mut Vec<u8>,
     transcript: &crate::peers::Transcript,
 ) -> Result<String, String> {
-    let mut buffer = [0u8; 4096];
     let mut reply = String::new();
     loop {
-        while let Some(end) = pending.iter().position(|&byte| byte == b'\n') {
-            let line: Vec<u8> = pending.drain(..=end).collect();
-            let text = String::from_utf8_lossy(&line).into_owned();
-            reply += &text;
-            let bytes = text.as_bytes();
-            let well_formed = bytes.len() >= 4 && bytes[..3].iter().all(u8::is_ascii_digit);
-            if !well_formed {
-                return Err(format!(
-                    "`{}`: not an SMTP reply (`250 text`)",
-                    text.trim_end()
-                ));
+        let line = next_line(reader, pending, MAX_REPLY, |piece| {
+            if piece.is_empty() {
+                transcript.event(LABEL, Direction::FromProgram, "closed");
+            } else {
+                transcript.data(LABEL, Direction::FromProgram, piece);
             }
-            // `250-` goes on; `250 ` (or `250` alone) ends the reply.
-            if bytes[3] != b'-' {
-                return Ok(reply);
-            }
-        }
-        if pending.len() + reply.len() > MAX_REPLY {
-            return Err(format!("a reply of over {MAX_REPLY} bytes without its end"));
-        }
-        let read = reader
-            .read(&mut buffer)
-            .await
-            .map_err(|error| format!("reading failed: {error}"))?;
-        if read == 0 {
-            transcript.event(LABEL, Direction::FromProgram, "closed");
-            return Err(if pending.is_empty() && reply.is_empty() {
+        })
+        .await
+        .map_err(|error| format!("reading failed: {error}"))?;
+        let Some(line) = line else {
+            return Err(if reply.is_empty() {
                 "the server closed the connection".into()
             } else {
-                format!(
-                    "`{}` and then the connection closed",
-                    String::from_utf8_lossy(pending).trim_end()
-                )
+                format!("`{}` and then the connection closed", reply.trim_end())
+            });
+        };
+        let text = String::from_utf8_lossy(&line).into_owned();
+        if !line.ends_with(b"\n") {
+            return Err(if line.len() >= MAX_REPLY {
+                format!("a reply line of over {MAX_REPLY} bytes without its end")
+            } else {
+                format!("`{}` and then the connection closed", text.trim_end())
             });
         }
-        transcript.data(LABEL, Direction::FromProgram, &buffer[..read]);
-        pending.extend_from_slice(&buffer[..read]);
+        reply += &text;
+        let bytes = text.as_bytes();
+        let well_formed = bytes.len() >= 4 && bytes[..3].iter().all(u8::is_ascii_digit);
+        if !well_formed {
+            return Err(format!(
+                "`{}`: not an SMTP reply (`250 text`)",
+                text.trim_end()
+            ));
+        }
+        // `250-` goes on; `250 ` (or `250` alone) ends the reply.
+        if bytes[3] != b'-' {
+            return Ok(reply);
+        }
+        if reply.len() > MAX_REPLY {
+            return Err(format!("a reply of over {MAX_REPLY} bytes without its end"));
+        }
     }
 }
 

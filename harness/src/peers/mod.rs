@@ -5,6 +5,7 @@
 
 mod client;
 mod datagram;
+mod lines;
 mod relay;
 mod server;
 pub mod smtp;
@@ -12,6 +13,7 @@ mod transcript;
 
 pub use client::{ClientPeer, ClientPlan};
 pub use datagram::DatagramPeer;
+pub use lines::next_line;
 pub use relay::Relay;
 pub use server::{
     OriginScript, PingDelay, PingRecord, PingScript, ReadUntil, ServerPeer, ServerPlan, Transport,

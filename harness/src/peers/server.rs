@@ -362,9 +362,7 @@ impl Shared {
                     // single `recv` gets all of it (its bug shows only where the scenario
                     // says so, and then always).
                     let mut whole = head;
-                    let mut body = vec![0u8; origin.body.len() as usize];
-                    let filled = origin.body.read_at(0, &mut body)?;
-                    whole.extend_from_slice(&body[..filled]);
+                    whole.extend_from_slice(&origin.body.bytes());
                     let whole = Payload::Bytes(whole.into());
                     return write_payload(&mut writer, &whole, &label, &self.transcript).await;
                 }
@@ -399,12 +397,7 @@ impl Shared {
     /// UDP: answer every datagram to its sender.
     async fn serve_datagrams(self, socket: PeerDatagram) {
         let mut buffer = vec![0u8; MAX_DATAGRAM];
-        let reply = self.plan.reply.as_ref().map(|payload| {
-            let mut bytes = vec![0u8; payload.len() as usize];
-            let filled = payload.read_at(0, &mut bytes).unwrap_or(0);
-            bytes.truncate(filled);
-            bytes
-        });
+        let reply = self.plan.reply.as_ref().map(Payload::bytes);
         let socket = Arc::new(socket);
         // Late answers leave from their own tasks; dropping the set cancels them.
         let mut late_answers = JoinSet::new();

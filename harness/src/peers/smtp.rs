@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use serde::Deserialize;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::transcript::{Direction, Transcript};
 use crate::world::capture::Capture;
@@ -217,32 +217,23 @@ impl Dialogue<'_> {
     }
 
     /// Reads one line (through its `\n`), or `None` once the client closed.
+    /// A last line cut by the close still counts, as cut (it does not end in CRLF).
     async fn line<S: AsyncRead + Unpin>(
         &self,
         stream: &mut S,
         pending: &mut Vec<u8>,
     ) -> io::Result<Option<Vec<u8>>> {
-        let mut buffer = [0u8; 4096];
-        loop {
-            if let Some(end) = pending.iter().position(|&byte| byte == b'\n') {
-                return Ok(Some(pending.drain(..=end).collect()));
-            }
-            if pending.len() >= MAX_LINE {
-                return Ok(Some(std::mem::take(pending)));
-            }
-            let read = stream.read(&mut buffer).await?;
-            if read == 0 {
+        super::lines::next_line(stream, pending, MAX_LINE, |piece| {
+            if piece.is_empty() {
                 self.transcript
                     .event(self.label, Direction::FromProgram, "closed");
-                // A last line without its ending still counts, as cut.
-                return Ok((!pending.is_empty()).then(|| std::mem::take(pending)));
+            } else {
+                self.transcript
+                    .data(self.label, Direction::FromProgram, piece);
+                let _ = self.received.append(piece);
             }
-            let piece = &buffer[..read];
-            self.transcript
-                .data(self.label, Direction::FromProgram, piece);
-            let _ = self.received.append(piece);
-            pending.extend_from_slice(piece);
-        }
+        })
+        .await
     }
 
     /// The dialogue on one stream (plain, then perhaps encrypted).
