@@ -1,17 +1,23 @@
 //! The command line: parse, load, grade, print. Thin on purpose: the work is in the
 //! library's rooms.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::engine::{Outcome, Status};
+use crate::batch::Entry;
 use crate::faults::{Range, SlicePlan};
-use crate::grading::{self, Mode, Progress};
+use crate::grading::Mode;
 use crate::questions::Worlds;
-use crate::report::{Style, TerminalReport};
+use crate::report::capture::CaptureReport;
+use crate::report::gradebook::Gradebook;
+use crate::report::gradescope::GradescopeReport;
+use crate::report::html::HtmlReport;
+use crate::report::json::JsonReport;
+use crate::report::junit::JunitReport;
+use crate::report::{Console, Recorder, Reporters, Style, TerminalReport, Verbosity};
 use crate::scenario::{Selection, Suite, load_suite};
 use crate::target::Target;
 use crate::world::real::cleanup;
@@ -40,6 +46,15 @@ enum Commands {
         /// Where the scenarios are (default: the kit's `scenarios/`).
         #[arg(long, value_name = "DIR")]
         scenarios: Option<PathBuf>,
+    },
+    /// Report a recorded run (`--record FILE`) again, into any report, without running
+    /// anything.
+    Replay {
+        /// The recording.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Answer the handouts' lab questions by running each experiment, on loopback and in
     /// the simulated network.
@@ -73,14 +88,15 @@ enum WorldsArg {
 #[derive(Debug, Args)]
 struct GradeArgs {
     /// A submission folder: `submission.toml`, or programs named `<task>-<role>[.ext]`.
-    #[arg(long, value_name = "DIR")]
-    target: Option<PathBuf>,
+    /// Repeat it, or give a quoted glob (`--target 'submissions/*'`), to grade several.
+    #[arg(long = "target", value_name = "DIR")]
+    targets: Vec<String>,
     /// Grade the reference implementation (built on demand).
-    #[arg(long, conflicts_with = "target")]
+    #[arg(long, conflicts_with = "targets")]
     reference: bool,
     /// Run the reference in the simulated network (turmoil) instead of as processes:
     /// deterministic for a seed, with short reads and writes forced inside it.
-    #[arg(long, conflicts_with_all = ["target", "reference"])]
+    #[arg(long, conflicts_with_all = ["targets", "reference"])]
     simulate: bool,
     /// With --simulate: the most bytes each read or write of the reference moves, drawn
     /// per call from the seed: `1` (every call moves one byte), `1-1500` (the default),
@@ -110,12 +126,51 @@ struct GradeArgs {
     /// Where the scenarios are (default: the kit's `scenarios/`).
     #[arg(long, value_name = "DIR")]
     scenarios: Option<PathBuf>,
-    /// Show the step log, transcript and output of every scenario, not only of failures.
-    #[arg(long, short)]
-    verbose: bool,
+    /// Submissions graded at once (each in its own network namespace where the system
+    /// allows it).
+    #[arg(long, short, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: u16,
+    #[command(flatten)]
+    output: OutputArgs,
     /// Scenario ids or globs: `message/03-*`, `message` (a whole task).
     #[arg(value_name = "SCENARIO")]
     patterns: Vec<String>,
+}
+
+/// What to write besides the terminal report (grading and `replay` alike).
+#[derive(Debug, Args)]
+struct OutputArgs {
+    /// Write one packet capture per scenario into DIR (`<task>/<name>.pcap`; a folder per
+    /// submission when grading several).
+    #[arg(long, value_name = "DIR")]
+    pcap: Option<PathBuf>,
+    /// Write the results as JSON (schema: `harness/schema/report.schema.json`).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write JUnit XML: one testsuite per task, one testcase per scenario.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Write Gradescope's `results.json` (one submission).
+    #[arg(long, value_name = "FILE")]
+    gradescope: Option<PathBuf>,
+    /// Write an HTML page per submission into DIR, transcripts drawn as sequence diagrams.
+    #[arg(long, value_name = "DIR")]
+    html: Option<PathBuf>,
+    /// Write a CSV gradebook: one row per submission, per-task and total points.
+    #[arg(long, value_name = "FILE")]
+    gradebook: Option<PathBuf>,
+    /// Record every event of the run (JSON lines), for `harness replay`.
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
+    /// Print only the closing lines.
+    #[arg(long, short, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Show the step log, transcript and output of every scenario, not only of failures.
+    #[arg(long, short)]
+    verbose: bool,
+    /// For each failure, say what the clause asks in plain words, with a hint.
+    #[arg(long)]
+    explain: bool,
 }
 
 /// Runs the command line; returns the exit status.
@@ -134,6 +189,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> i32 {
     cleanup::install_hooks();
     let result = match cli.command {
         Some(Commands::List { tasks, scenarios }) => list(scenarios.as_deref(), &tasks),
+        Some(Commands::Replay { file, output }) => replay(&file, &output),
         Some(Commands::Questions {
             numbers,
             world,
@@ -258,111 +314,238 @@ fn grade(args: &GradeArgs) -> Result<i32> {
     let suite = load(args.scenarios.as_deref(), &args.tasks)?;
     let selection = Selection::new(args.tasks.clone(), &args.patterns)?;
     let mut mode = Mode::Real;
-    let (target, replay_command) = match (&args.target, args.reference) {
-        (None, false) if args.simulate => {
-            let mut options = SimOptions::default();
-            let mut replay = String::from("harness --simulate");
-            if let Some(ShortIo { plan, text }) = &args.short_io {
-                options.short_io = *plan;
-                replay.push_str(&format!(" --short-io {text}"));
-            }
-            let datagram_faults = [
-                ("loss", args.loss, &mut options.datagrams.loss),
-                (
-                    "duplicate",
-                    args.duplicate,
-                    &mut options.datagrams.duplicate,
-                ),
-                ("reorder", args.reorder, &mut options.datagrams.reorder),
-            ];
-            for (flag, given, field) in datagram_faults {
-                if let Some(fraction) = given {
-                    *field = fraction;
-                    replay.push_str(&format!(" --{flag} {fraction}"));
-                }
-            }
-            if let Some(latency) = args.latency {
-                options.latency = std::time::Duration::from_millis(latency);
-                replay.push_str(&format!(" --latency {latency}"));
-            }
-            mode = Mode::Simulated(options);
-            (Target::simulated(&suite.catalogue), replay)
-        }
-        (Some(dir), _) => (
-            Target::from_folder(dir, &suite.catalogue)?,
-            format!(
-                "harness --target {}",
-                shell_words::quote(&dir.display().to_string())
-            ),
-        ),
-        (None, true) => (
-            Target::reference(&reference_bin_dir(&suite.kit_root)?, &suite.catalogue),
-            "harness --reference".into(),
-        ),
-        (None, false) => {
-            return Err(Error::Usage(
-                "nothing to grade: give --target DIR, --reference or --simulate".into(),
-            ));
-        }
-    };
-    let seed = args.seed.unwrap_or_else(random_seed);
-    let report = TerminalReport {
-        style: Style::detect(),
-        replay_command,
-        simulated: matches!(mode, Mode::Simulated(_)),
-    };
-    let show_progress = std::io::stderr().is_terminal();
-    let grading = grading::grade(
-        &suite,
-        &selection,
-        &target,
-        seed,
-        &mode,
-        |event| match event {
-            Progress::Starting {
-                index,
-                total,
-                scenario,
-            } => {
-                // The header waits for the first scenario, so an error comes without it.
-                if index == 1 {
-                    println!("grading {} with seed {seed}", target.label);
-                }
-                if show_progress {
-                    eprint!("\r\x1b[K[{index}/{total}] {} …", scenario.id);
-                    let _ = std::io::stderr().flush();
-                }
-            }
-            Progress::Finished(outcome) => {
-                if show_progress {
-                    eprint!("\r\x1b[K");
-                }
-                println!("{}", report.scenario_line(outcome));
-            }
-        },
-    )?;
-    let outcomes = &grading.outcomes;
-    let failures: Vec<&Outcome> = outcomes
-        .iter()
-        .filter(|outcome| outcome.status.is_failure())
-        .collect();
-    let detailed = outcomes.iter().filter(|outcome| {
-        outcome.status.is_failure() || args.verbose && outcome.status != Status::Skipped
-    });
-    for outcome in detailed {
-        println!();
-        print!("{}", report.failure_details(outcome));
-    }
-    println!();
-    print!(
-        "{}",
-        report.summary(outcomes, &grading.not_submitted, grading.elapsed)
-    );
-    Ok(if failures.is_empty() {
-        EXIT_PASS
+    let (entries, replay_command) = if args.simulate {
+        let (options, replay) = simulation_options(args);
+        mode = Mode::Simulated(options);
+        let entry = single_entry(Target::simulated(&suite.catalogue), &replay);
+        (vec![entry], replay)
+    } else if args.reference {
+        let replay = "harness --reference".to_string();
+        let target = Target::reference(&reference_bin_dir(&suite.kit_root)?, &suite.catalogue);
+        (vec![single_entry(target, &replay)], replay)
+    } else if !args.targets.is_empty() {
+        target_entries(&args.targets, &suite, &args.patterns)?
     } else {
+        return Err(Error::Usage(
+            "nothing to grade: give --target DIR, --reference or --simulate".into(),
+        ));
+    };
+    let batch = entries.len() > 1;
+    if args.output.gradescope.is_some() && batch {
+        return Err(Error::Usage(format!(
+            "--gradescope describes one submission ({} given): Gradescope runs the autograder once per submission",
+            entries.len()
+        )));
+    }
+    let seed = args.seed.unwrap_or_else(random_seed);
+    let mut reporters = reporters(&args.output, &replay_command, batch)?;
+    let gradings = crate::batch::grade_all(
+        crate::batch::Batch {
+            suite: &suite,
+            selection: &selection,
+            entries,
+            seed,
+            mode,
+            jobs: usize::from(args.jobs),
+            replay_command,
+        },
+        &mut reporters,
+    )?;
+    let run = reporters.finish()?;
+    let failed = gradings.iter().flatten().any(|grading| {
+        grading
+            .outcomes
+            .iter()
+            .any(|outcome| outcome.status.is_failure())
+    });
+    let unreadable = run
+        .submissions
+        .iter()
+        .any(|submission| submission.info.problem.is_some());
+    Ok(if failed || unreadable {
         EXIT_FAIL
+    } else {
+        EXIT_PASS
     })
+}
+
+/// `harness replay FILE`: the recorded events, into the reports asked for.
+fn replay(file: &Path, output: &OutputArgs) -> Result<i32> {
+    let mut reporters = reporters(output, "harness", false)?;
+    crate::report::replay(file, &mut reporters)?;
+    let run = reporters.finish()?;
+    let failed = run
+        .submissions
+        .iter()
+        .flat_map(|submission| &submission.outcomes)
+        .any(|outcome| outcome.status.is_failure());
+    Ok(if failed { EXIT_FAIL } else { EXIT_PASS })
+}
+
+/// The terminal report and every file report asked for. The terminal's batch layout is
+/// decided by the run itself when replaying (`batch` is a hint for live runs).
+fn reporters(output: &OutputArgs, replay_command: &str, batch: bool) -> Result<Reporters> {
+    let mut reporters = Reporters::new();
+    let terminal = TerminalReport {
+        style: Style::detect(),
+        replay_command: replay_command.to_owned(),
+        simulated: false,
+    };
+    let verbosity = Verbosity {
+        quiet: output.quiet,
+        verbose: output.verbose,
+        explain: output.explain,
+    };
+    let progress = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    reporters.add(
+        "the terminal report",
+        Console::new(terminal, verbosity, batch, progress),
+    );
+    if let Some(path) = &output.record {
+        let recorder = Recorder::create(path)
+            .map_err(Error::io(format!("cannot create {}", path.display())))?;
+        reporters.add(format!("--record {}", path.display()), recorder);
+    }
+    if let Some(dir) = &output.pcap {
+        reporters.add(
+            format!("--pcap {}", dir.display()),
+            CaptureReport::new(dir.clone()),
+        );
+    }
+    if let Some(path) = &output.json {
+        reporters.add(
+            format!("--json {}", path.display()),
+            JsonReport::new(path.clone()),
+        );
+    }
+    if let Some(path) = &output.junit {
+        reporters.add(
+            format!("--junit {}", path.display()),
+            JunitReport::new(path.clone()),
+        );
+    }
+    if let Some(path) = &output.gradescope {
+        reporters.add(
+            format!("--gradescope {}", path.display()),
+            GradescopeReport::new(path.clone()),
+        );
+    }
+    if let Some(dir) = &output.html {
+        reporters.add(
+            format!("--html {}", dir.display()),
+            HtmlReport::new(dir.clone(), output.pcap.clone()),
+        );
+    }
+    if let Some(path) = &output.gradebook {
+        reporters.add(
+            format!("--gradebook {}", path.display()),
+            Gradebook::new(path.clone()),
+        );
+    }
+    Ok(reporters)
+}
+
+/// The simulated world's options from the flags, and the command line that replays them.
+fn simulation_options(args: &GradeArgs) -> (SimOptions, String) {
+    let mut options = SimOptions::default();
+    let mut replay = String::from("harness --simulate");
+    if let Some(ShortIo { plan, text }) = &args.short_io {
+        options.short_io = *plan;
+        replay.push_str(&format!(" --short-io {text}"));
+    }
+    let datagram_faults = [
+        ("loss", args.loss, &mut options.datagrams.loss),
+        (
+            "duplicate",
+            args.duplicate,
+            &mut options.datagrams.duplicate,
+        ),
+        ("reorder", args.reorder, &mut options.datagrams.reorder),
+    ];
+    for (flag, given, field) in datagram_faults {
+        if let Some(fraction) = given {
+            *field = fraction;
+            replay.push_str(&format!(" --{flag} {fraction}"));
+        }
+    }
+    if let Some(latency) = args.latency {
+        options.latency = std::time::Duration::from_millis(latency);
+        replay.push_str(&format!(" --latency {latency}"));
+    }
+    (options, replay)
+}
+
+fn single_entry(target: Target, replay: &str) -> Entry {
+    Entry {
+        label: target.label.clone(),
+        replay_command: replay.to_owned(),
+        target: Ok(target),
+    }
+}
+
+/// The submissions `--target` names: folders, or globs of folders. One folder is read
+/// strictly (a bad `submission.toml` stops the harness); in a batch, a folder that does not
+/// read is graded as nothing, with the reason in every report.
+fn target_entries(
+    given: &[String],
+    suite: &Suite,
+    patterns: &[String],
+) -> Result<(Vec<Entry>, String)> {
+    let mut folders: Vec<String> = Vec::new();
+    for text in given {
+        if text.contains(['*', '?', '[']) {
+            let paths = glob::glob(text)
+                .map_err(|error| Error::Usage(format!("--target `{text}`: {error}")))?;
+            let mut matched: Vec<String> = paths
+                .filter_map(|path| path.ok())
+                .filter(|path| path.is_dir())
+                .map(|path| path.display().to_string())
+                .collect();
+            if matched.is_empty() {
+                return Err(Error::Usage(format!("--target `{text}` matches no folder")));
+            }
+            matched.sort();
+            folders.extend(matched);
+        } else {
+            folders.push(text.clone());
+        }
+    }
+    // A shell that expanded `--target subs/*` leaves the other folders as scenario patterns.
+    if let Some(folder) = patterns.iter().find(|pattern| Path::new(pattern).is_dir()) {
+        return Err(Error::Usage(format!(
+            "`{folder}` is a folder, not a scenario pattern: give each submission its own --target, or quote the glob (--target 'submissions/*')"
+        )));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    folders.retain(|folder| seen.insert(folder.clone()));
+    let replay_of = |folder: &str| format!("harness --target {}", shell_words::quote(folder));
+    if let [folder] = folders.as_slice() {
+        let target = Target::from_folder(Path::new(folder), &suite.catalogue)?;
+        let replay = replay_of(folder);
+        return Ok((vec![single_entry(target, &replay)], replay));
+    }
+    let entries = folders
+        .iter()
+        .map(|folder| Entry {
+            label: folder.clone(),
+            replay_command: replay_of(folder),
+            target: Target::from_folder(Path::new(folder), &suite.catalogue)
+                .map(|mut target| {
+                    target.label = folder.clone();
+                    target
+                })
+                .map_err(|error| error.to_string()),
+        })
+        .collect();
+    let replay = format!(
+        "harness {}",
+        given
+            .iter()
+            .map(|text| format!("--target {}", shell_words::quote(text)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    Ok((entries, replay))
 }
 
 /// A probability, from 0 to 1.

@@ -11,9 +11,11 @@ use std::time::Duration;
 // deadlines and timings are simulated too (and replay identically).
 use tokio::time::Instant;
 
+use serde::{Deserialize, Serialize};
+
 use crate::payload::{Concatenation, Payload};
 use crate::peers::{
-    ClientPeer, ClientPlan, DatagramPeer, Relay, ServerPeer, Transcript, TranscriptEntry,
+    ClientPeer, ClientPlan, DatagramPeer, Relay, ServerPeer, Transcript, TranscriptEntry, Wire,
 };
 use crate::report::diff::byte_window_diff;
 use crate::scenario::{
@@ -40,7 +42,8 @@ const CONTAINS_SLACK: usize = 64 * 1024;
 const SHOWN_OUTPUT: usize = 2048;
 
 /// The verdict of a scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Every step held.
     Pass,
@@ -77,7 +80,7 @@ impl Status {
 }
 
 /// What went wrong, for the report.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Failure {
     /// 1-based index of the failing step (0 for the scenario as a whole).
     pub step: usize,
@@ -94,31 +97,37 @@ pub struct Failure {
 }
 
 /// A line of the step log.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LogLine {
     /// Since the scenario started.
+    #[serde(with = "crate::events::micros")]
     pub at: Duration,
     /// What happened.
     pub text: String,
 }
 
 /// What a program printed and how it ended, for the report.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProgramReport {
     /// Its name in the scenario.
     pub name: String,
     /// The command line run.
     pub command_line: String,
     /// The first bytes of stdout, and the total.
+    #[serde(with = "head_and_total")]
     pub stdout: (Vec<u8>, u64),
     /// The first bytes of stderr, and the total.
+    #[serde(with = "head_and_total")]
     pub stderr: (Vec<u8>, u64),
     /// How it ended (`None`: killed by the harness at the end).
     pub exit: Option<ExitInfo>,
 }
 
 /// Everything about one scenario run.
-#[derive(Debug, Clone)]
+///
+/// Serialized in a `verdict` event without its step log, transcript and wire, which go in
+/// events of their own before it (see [`crate::events`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Outcome {
     /// Scenario id.
     pub id: String,
@@ -134,25 +143,87 @@ pub struct Outcome {
     pub extra: bool,
     /// The requirement.
     pub requirement: String,
+    /// The scenario's hint for `--explain`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
     /// The verdict.
     pub status: Status,
     /// Wall time.
+    #[serde(with = "crate::events::micros")]
     pub duration: Duration,
     /// Why it failed.
     pub failure: Option<Failure>,
     /// Why it was skipped.
     pub skip_reason: Option<String>,
     /// The step log.
+    #[serde(skip)]
     pub log: Vec<LogLine>,
     /// What moved on every connection, and how many entries were left out.
+    #[serde(skip)]
     pub transcript: (Vec<TranscriptEntry>, u64),
+    /// Every byte the harness's sockets moved, for the packet capture.
+    #[serde(skip)]
+    pub wire: Wire,
     /// The programs' output.
     pub programs: Vec<ProgramReport>,
     /// The seed that replays it.
     pub seed: u64,
 }
 
+/// A program's output excerpt as `{ "head": base64, "total": bytes }`.
+mod head_and_total {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct HeadAndTotal {
+        #[serde(with = "crate::events::base64_bytes")]
+        head: Vec<u8>,
+        total: u64,
+    }
+
+    pub fn serialize<S: Serializer>(
+        value: &(Vec<u8>, u64),
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        HeadAndTotal {
+            head: value.0.clone(),
+            total: value.1,
+        }
+        .serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<(Vec<u8>, u64), D::Error> {
+        let HeadAndTotal { head, total } = HeadAndTotal::deserialize(deserializer)?;
+        Ok((head, total))
+    }
+}
+
 impl Outcome {
+    /// An outcome with only an id, to be filled in (the collector of events starts from it).
+    pub fn blank(id: &str) -> Outcome {
+        Outcome {
+            id: id.to_owned(),
+            task: String::new(),
+            clauses: Vec::new(),
+            category: Category::Basic,
+            points: 0,
+            extra: false,
+            requirement: String::new(),
+            hint: None,
+            status: Status::Skipped,
+            duration: Duration::ZERO,
+            failure: None,
+            skip_reason: None,
+            log: Vec::new(),
+            transcript: (Vec::new(), 0),
+            wire: Wire::default(),
+            programs: Vec::new(),
+            seed: 0,
+        }
+    }
+
     /// A scenario that was not run.
     pub fn skipped(scenario: &Scenario, seed: u64, reason: String) -> Outcome {
         Outcome {
@@ -163,12 +234,14 @@ impl Outcome {
             points: scenario.points,
             extra: scenario.extra,
             requirement: scenario.requirement.clone(),
+            hint: scenario.hint.clone(),
             status: Status::Skipped,
             duration: Duration::ZERO,
             failure: None,
             skip_reason: Some(reason),
             log: Vec::new(),
             transcript: (Vec::new(), 0),
+            wire: Wire::default(),
             programs: Vec::new(),
             seed,
         }
@@ -1250,12 +1323,14 @@ impl<'a> Run<'a> {
             points: scenario.points,
             extra: scenario.extra,
             requirement: scenario.requirement.clone(),
+            hint: scenario.hint.clone(),
             status,
             duration: self.started.elapsed(),
             failure,
             skip_reason,
             log: std::mem::take(&mut self.log),
             transcript: self.transcript.entries(),
+            wire: self.transcript.wire(),
             programs,
             seed: self.seed,
         }

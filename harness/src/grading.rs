@@ -1,12 +1,13 @@
 //! Grading one target: the selected scenarios of every submitted task, in id order.
 //!
-//! The command line and the tests both come through here; progress is reported through a
-//! callback so the caller decides what to show.
+//! The command line and the tests both come through here; what happens is told as
+//! [`Event`]s to a sink, so the caller decides what to show (see [`crate::report`]).
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use crate::engine::{Outcome, run_scenario};
+use crate::events::{Event, EventSink, SubmissionInfo, outcome_events};
 use crate::scenario::{Scenario, Selection, Suite};
 use crate::target::Target;
 use crate::world::World;
@@ -34,27 +35,30 @@ pub struct Grading {
     pub elapsed: Duration,
 }
 
-/// What the grader is doing, for progress displays.
-#[derive(Debug)]
-pub enum Progress<'a> {
-    /// Scenario `index` (1-based) of `total` is starting.
-    Starting {
-        index: usize,
-        total: usize,
-        scenario: &'a Scenario,
-    },
-    /// A scenario has its verdict.
-    Finished(&'a Outcome),
-}
-
-/// Grades `target` on the scenarios of `suite` that `selection` includes.
+/// Grades `target` on the scenarios of `suite` that `selection` includes, telling `events`
+/// everything from `submission-started` to `submission-finished`.
+///
+/// `replay_command` regrades this target (`harness --target DIR`), for the reports.
 pub fn grade(
     suite: &Suite,
     selection: &Selection,
     target: &Target,
     seed: u64,
     mode: &Mode,
-    mut progress: impl FnMut(Progress<'_>),
+    events: &mut dyn EventSink,
+) -> Result<Grading> {
+    grade_with_replay(suite, selection, target, seed, mode, "harness", events)
+}
+
+/// [`grade`], with the command that regrades the target.
+pub fn grade_with_replay(
+    suite: &Suite,
+    selection: &Selection,
+    target: &Target,
+    seed: u64,
+    mode: &Mode,
+    replay_command: &str,
+    events: &mut dyn EventSink,
 ) -> Result<Grading> {
     let selected: Vec<&Scenario> = suite
         .scenarios
@@ -102,12 +106,21 @@ pub fn grade(
         .into_iter()
         .filter(|scenario| target.task(&scenario.task).is_some())
         .collect();
+    let submission = target.label.clone();
+    events.emit(Event::SubmissionStarted(SubmissionInfo {
+        submission: submission.clone(),
+        replay_command: replay_command.to_owned(),
+        scenarios: runnable.len(),
+        not_submitted: not_submitted.clone(),
+        problem: None,
+    }));
     let mut outcomes = Vec::with_capacity(runnable.len());
     for (index, scenario) in runnable.iter().enumerate() {
-        progress(Progress::Starting {
+        events.emit(Event::ScenarioStarted {
+            submission: submission.clone(),
+            id: scenario.id.clone(),
             index: index + 1,
             total: runnable.len(),
-            scenario,
         });
         let roles = target
             .task(&scenario.task)
@@ -136,13 +149,23 @@ pub fn grade(
         } else {
             runtime.block_on(run_scenario(scenario, roles, seed, &World::Real))
         };
-        progress(Progress::Finished(&outcome));
-        outcomes.push(outcome);
+        // The wire (up to a few MiB) goes to the events only, not into the kept outcome.
+        let mut outcome = outcome;
+        let wire = std::mem::take(&mut outcome.wire);
+        outcomes.push(outcome.clone());
+        outcome.wire = wire;
+        for event in outcome_events(&submission, outcome) {
+            events.emit(event);
+        }
     }
     let elapsed = match mode {
         Mode::Real => started.elapsed(),
         Mode::Simulated(_) => outcomes.iter().map(|outcome| outcome.duration).sum(),
     };
+    events.emit(Event::SubmissionFinished {
+        submission,
+        elapsed,
+    });
     Ok(Grading {
         outcomes,
         not_submitted,

@@ -22,10 +22,12 @@
 //! - [`cli`]: the command line, thin; exit codes are [`EXIT_PASS`], [`EXIT_FAIL`],
 //!   [`EXIT_HARNESS_ERROR`].
 
+pub mod batch;
 pub mod checks;
 pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod events;
 pub mod faults;
 pub mod grading;
 pub mod payload;

@@ -46,7 +46,7 @@ params = {{ server = "server", path = "/index.html", expect = "{expect}" }}
         &target,
         common::SEED,
         &Mode::Real,
-        |_| {},
+        &mut harness::events::Discard,
     )
     .expect("grading runs");
     grading.outcomes.into_iter().next().expect("one scenario")

@@ -109,7 +109,7 @@ fn check_fixture(folder: &str) {
         &target,
         common::SEED,
         &Mode::Real,
-        |_| {},
+        &mut harness::events::Discard,
     )
     .expect("grading runs");
     assert!(
@@ -212,7 +212,7 @@ fn reference_passes_every_scenario() {
         &target,
         common::SEED,
         &Mode::Real,
-        |_| {},
+        &mut harness::events::Discard,
     )
     .expect("grading runs");
     let failed = failed_ids(&grading);
@@ -254,7 +254,7 @@ fn hostile_programs_leave_no_process_behind() {
         &target,
         common::SEED,
         &Mode::Real,
-        |_| {},
+        &mut harness::events::Discard,
     )
     .unwrap();
     assert_eq!(grading.outcomes[0].status, Status::Fail);

@@ -20,7 +20,7 @@ fn simulate(suite: &Suite, patterns: &[&str], seed: u64, options: SimOptions) ->
         &target,
         seed,
         &Mode::Simulated(options),
-        |_| {},
+        &mut harness::events::Discard,
     )
     .expect("the simulation runs")
 }

@@ -19,7 +19,7 @@ pub use server::{
     OriginScript, PingDelay, PingRecord, PingScript, ReadUntil, ServerPeer, ServerPlan, Transport,
     ping_sequence,
 };
-pub use transcript::{Direction, Transcript, TranscriptEntry};
+pub use transcript::{Direction, Transcript, TranscriptEntry, Wire};
 
 /// The most a harness peer keeps of what a program sent it (a 10 MB body fits).
 pub const RECEIVED_CAP: u64 = 64 << 20;

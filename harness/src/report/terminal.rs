@@ -7,6 +7,8 @@
 use std::fmt::Write;
 use std::time::Duration;
 
+use super::score::Score;
+use super::{RunRecord, SubmissionRecord};
 use crate::engine::{Outcome, Status};
 use crate::peers::Direction;
 
@@ -204,59 +206,20 @@ impl TerminalReport {
         elapsed: Duration,
     ) -> String {
         let mut text = String::new();
-        let mut tasks: Vec<&str> = outcomes
-            .iter()
-            .map(|outcome| outcome.task.as_str())
-            .collect();
-        tasks.dedup();
-        for task in tasks {
-            let of_task: Vec<&Outcome> = outcomes
-                .iter()
-                .filter(|outcome| outcome.task == task)
-                .collect();
-            let ran: Vec<&&Outcome> = of_task
-                .iter()
-                .filter(|outcome| outcome.status != Status::Skipped)
-                .collect();
-            let passed = ran
-                .iter()
-                .filter(|outcome| outcome.status == Status::Pass)
-                .count();
-            let earned = |extra: bool| -> u32 {
-                ran.iter()
-                    .filter(|outcome| outcome.status == Status::Pass && outcome.extra == extra)
-                    .map(|outcome| outcome.points)
-                    .sum()
-            };
-            // Extra scenarios (optional parts) add to the points, not to the total.
-            let total: u32 = of_task
-                .iter()
-                .filter(|outcome| !outcome.extra)
-                .map(|outcome| outcome.points)
-                .sum();
+        let score = Score::of(outcomes);
+        for task in &score.tasks {
             let mut line = format!(
-                "{task}: {passed}/{} scenarios passed, {}/{total} points",
-                ran.len(),
-                earned(false)
+                "{}: {}/{} scenarios passed, {}/{} points",
+                task.task, task.passed, task.ran, task.earned, task.total
             );
-            if of_task.iter().any(|outcome| outcome.extra) {
-                let _ = write!(line, " (+{} extra)", earned(true));
+            if task.has_extra {
+                let _ = write!(line, " (+{} extra)", task.extra_earned);
             }
             let _ = writeln!(text, "{line}");
         }
         for task in not_submitted {
             let _ = writeln!(text, "{task}: not submitted");
         }
-        let count = |status: Status| {
-            outcomes
-                .iter()
-                .filter(|outcome| outcome.status == status)
-                .count()
-        };
-        let failed = outcomes
-            .iter()
-            .filter(|outcome| outcome.status.is_failure())
-            .count();
         if self.style.timings {
             let clock = if self.simulated {
                 " of simulated time"
@@ -265,16 +228,63 @@ impl TerminalReport {
             };
             let _ = writeln!(text, "graded in {}{clock}", seconds(elapsed));
         }
-        let mut closing = format!("{} passed, {failed} failed", count(Status::Pass));
-        let skipped = count(Status::Skipped);
-        if skipped > 0 {
-            let _ = write!(closing, ", {skipped} skipped");
+        let _ = writeln!(text, "{}", closing_line(&score));
+        text
+    }
+
+    /// One submission of a batch: `alice: 38/45 points (+1 extra), 13 passed, 3 failed  18.2s`.
+    pub fn submission_line(&self, submission: &SubmissionRecord) -> String {
+        let score = Score::of(&submission.outcomes);
+        let mut line = format!(
+            "{}: {}/{} points",
+            submission.info.submission, score.earned, score.total
+        );
+        if score.tasks.iter().any(|task| task.has_extra) {
+            let _ = write!(line, " (+{} extra)", score.extra_earned);
         }
-        let missed = count(Status::Missed);
-        if missed > 0 {
-            let _ = write!(closing, ", {missed} extra missed");
+        let _ = write!(line, ", {}", closing_line(&score));
+        if !submission.info.not_submitted.is_empty() {
+            let _ = write!(
+                line,
+                " (not submitted: {})",
+                submission.info.not_submitted.join(", ")
+            );
         }
-        let _ = writeln!(text, "{closing}");
+        if self.style.timings
+            && let Some(elapsed) = submission.elapsed
+        {
+            let _ = write!(line, "  {}", seconds(elapsed));
+        }
+        line
+    }
+
+    /// The closing lines of a batch: the submissions graded, the time, and every
+    /// scenario's verdicts added up (`N passed, N failed` alone on the last line).
+    pub fn batch_summary(&self, run: &RunRecord) -> String {
+        let mut text = String::new();
+        let outcomes: Vec<Outcome> = run
+            .submissions
+            .iter()
+            .flat_map(|submission| submission.outcomes.iter().cloned())
+            .collect();
+        let with_failures = run
+            .submissions
+            .iter()
+            .filter(|submission| Score::of(&submission.outcomes).failed > 0)
+            .count();
+        let _ = write!(
+            text,
+            "{} submissions graded, {with_failures} with failures",
+            run.submissions.len()
+        );
+        if self.style.timings
+            && let Some(elapsed) = run.elapsed
+        {
+            let jobs = run.info.as_ref().map_or(1, |info| info.jobs);
+            let _ = write!(text, " in {} ({jobs} at a time)", seconds(elapsed));
+        }
+        let _ = writeln!(text);
+        let _ = writeln!(text, "{}", closing_line(&Score::of(&outcomes)));
         text
     }
 
@@ -285,6 +295,18 @@ impl TerminalReport {
             "+t".into()
         }
     }
+}
+
+/// `N passed, N failed` (and skipped, and extras missed).
+fn closing_line(score: &Score) -> String {
+    let mut closing = format!("{} passed, {} failed", score.passed, score.failed);
+    if score.skipped > 0 {
+        let _ = write!(closing, ", {} skipped", score.skipped);
+    }
+    if score.missed > 0 {
+        let _ = write!(closing, ", {} extra missed", score.missed);
+    }
+    closing
 }
 
 fn seconds(duration: Duration) -> String {

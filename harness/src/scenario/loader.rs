@@ -112,6 +112,7 @@ struct RawScenario {
     category: Category,
     points: u32,
     requirement: String,
+    hint: Option<String>,
     timeout_ms: Option<u64>,
     world: Option<Spanned<String>>,
     #[serde(default)]
@@ -365,6 +366,7 @@ fn load_scenario(
         category: raw.category,
         points: raw.points,
         requirement: raw.requirement.trim().to_owned(),
+        hint: raw.hint.map(|hint| hint.trim().to_owned()),
         timeout: Duration::from_millis(raw.timeout_ms.unwrap_or(DEFAULT_SCENARIO_TIMEOUT_MS)),
         steps,
         path: path.to_owned(),

@@ -76,6 +76,8 @@ pub struct Scenario {
     pub points: u32,
     /// The requirement, quoted for the report.
     pub requirement: String,
+    /// What usually causes a failure here, for `--explain` (optional).
+    pub hint: Option<String>,
     /// A limit on the whole scenario.
     pub timeout: Duration,
     /// The steps, in order.

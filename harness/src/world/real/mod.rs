@@ -8,6 +8,7 @@
 //! - [`cleanup`]: every live process group, killed at the end, on Ctrl-C and on panic.
 
 pub mod cleanup;
+pub mod isolation;
 pub mod ports;
 pub mod process;
 pub mod readiness;

@@ -45,7 +45,8 @@ pub struct ProcessSpec {
 }
 
 /// How a process ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ExitKind {
     /// It exited with this status.
     Code(i32),
@@ -77,13 +78,14 @@ fn signal_name(signal: i32) -> &'static str {
 }
 
 /// The end of a process, from `wait4`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExitInfo {
     /// Status or signal.
     pub kind: ExitKind,
     /// Peak resident set size in KiB (`ru_maxrss`).
     pub max_rss_kib: u64,
     /// When, since the process started.
+    #[serde(with = "crate::events::micros")]
     pub after: Duration,
 }
 

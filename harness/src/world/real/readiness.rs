@@ -7,6 +7,10 @@
 //! listens when a socket in state LISTEN (`0A`) on the port belongs to a process of its
 //! process group (an interpreter may fork or exec before it binds). A UDP server has no
 //! LISTEN state: it is ready once it has a socket bound to the port (`/proc/net/udp`).
+//!
+//! The tables are read from `/proc/thread-self/net/`, the network namespace of the thread
+//! that asks: when a batch grades each submission in a namespace of its own, the grading
+//! thread and its programs are there, while `/proc/net` shows the main thread's.
 
 use std::collections::HashSet;
 use std::fs;
@@ -31,10 +35,10 @@ pub fn group_listens_on(group: i32, port: u16) -> bool {
 fn listening_inodes(port: u16) -> HashSet<u64> {
     let mut inodes = HashSet::new();
     let tables = [
-        ("/proc/net/tcp", true),
-        ("/proc/net/tcp6", true),
-        ("/proc/net/udp", false),
-        ("/proc/net/udp6", false),
+        ("/proc/thread-self/net/tcp", true),
+        ("/proc/thread-self/net/tcp6", true),
+        ("/proc/thread-self/net/udp", false),
+        ("/proc/thread-self/net/udp6", false),
     ];
     for (table, is_tcp) in tables {
         let Ok(text) = fs::read_to_string(table) else {

@@ -1,0 +1,225 @@
+//! Grading several submissions in one run, one after another or `jobs` at a time.
+//!
+//! Each submission is graded by [`crate::grading::grade_with_replay`] on a worker thread
+//! that emits its events into a channel; the calling thread passes them on to the
+//! reporters in the order they come, so a terminal shows every submission as it finishes.
+//!
+//! Two gradings at once must not clash on ports. Where the system allows it, each worker
+//! thread enters a network namespace of its own before grading (see
+//! [`crate::world::real::isolation`]): a private loopback, its own port numbers, programs
+//! that cannot reach each other's. Elsewhere all share this machine's loopback and every
+//! port comes from the one allocator of [`crate::world::real::ports`], which never hands
+//! the same port out twice; submissions that hard-code a port (`port = 12000` in
+//! `submission.toml`) can then collide, which the run's first line says.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Instant;
+
+use crate::events::{Event, EventSink, Isolation, RunInfo, SubmissionInfo, World};
+use crate::grading::{Grading, Mode, grade_with_replay};
+use crate::scenario::{Selection, Suite};
+use crate::target::Target;
+use crate::world::real::isolation;
+use crate::{Error, Result};
+
+/// One submission of a batch: its programs, or why it could not be read.
+#[derive(Debug)]
+pub struct Entry {
+    /// Its label in reports.
+    pub label: String,
+    /// The command that regrades it alone.
+    pub replay_command: String,
+    /// Its programs, or what is wrong with the folder (a bad `submission.toml`).
+    pub target: std::result::Result<Target, String>,
+}
+
+/// What to grade and how.
+pub struct Batch<'a> {
+    /// The scenarios.
+    pub suite: &'a Suite,
+    /// Which of them.
+    pub selection: &'a Selection,
+    /// The submissions, in the order given.
+    pub entries: Vec<Entry>,
+    /// The seed of every slice plan, the same for every submission.
+    pub seed: u64,
+    /// Real processes or the simulated world.
+    pub mode: Mode,
+    /// Submissions graded at once (at least 1).
+    pub jobs: usize,
+    /// The command that replays the run.
+    pub replay_command: String,
+}
+
+/// Grades every entry, telling `events` the whole run from `run-started` to
+/// `run-finished`. Returns each submission's grading (`None` for a folder that could not
+/// be read), in the order given.
+pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Option<Grading>>> {
+    let jobs = batch.jobs.clamp(1, batch.entries.len().max(1));
+    let isolation = match (jobs, batch.mode) {
+        (1, _) | (_, Mode::Simulated(_)) => Isolation::None,
+        _ if isolation::private_networks_allowed() => Isolation::NetworkNamespace,
+        _ => Isolation::PortAllocator,
+    };
+    let started = Instant::now();
+    events.emit(Event::RunStarted(RunInfo {
+        record_version: crate::events::RECORD_VERSION,
+        harness_version: env!("CARGO_PKG_VERSION").into(),
+        seed: batch.seed,
+        world: match batch.mode {
+            Mode::Real => World::Real,
+            Mode::Simulated(_) => World::Simulated,
+        },
+        replay_command: batch.replay_command.clone(),
+        submissions: batch
+            .entries
+            .iter()
+            .map(|entry| entry.label.clone())
+            .collect(),
+        jobs,
+        isolation,
+        started_unix_ms: match batch.mode {
+            Mode::Real => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| since.as_millis() as u64),
+            Mode::Simulated(_) => 0,
+        },
+    }));
+
+    let results = if jobs == 1 {
+        batch
+            .entries
+            .iter()
+            .map(|entry| grade_entry(&batch, entry, events))
+            .collect::<Result<Vec<_>>>()?
+    } else {
+        grade_in_parallel(&batch, jobs, isolation, events)?
+    };
+    events.emit(Event::RunFinished {
+        elapsed: started.elapsed(),
+    });
+    Ok(results)
+}
+
+/// Grades one entry on this thread. A folder that could not be read, or that has no
+/// program for any selected task, is a submission with nothing graded, not an error of the
+/// run: one student's broken folder must not stop a class's grading.
+fn grade_entry(
+    batch: &Batch<'_>,
+    entry: &Entry,
+    events: &mut dyn EventSink,
+) -> Result<Option<Grading>> {
+    let nothing_graded = |events: &mut dyn EventSink, not_submitted: Vec<String>, problem| {
+        events.emit(Event::SubmissionStarted(SubmissionInfo {
+            submission: entry.label.clone(),
+            replay_command: entry.replay_command.clone(),
+            scenarios: 0,
+            not_submitted,
+            problem,
+        }));
+        events.emit(Event::SubmissionFinished {
+            submission: entry.label.clone(),
+            elapsed: std::time::Duration::ZERO,
+        });
+    };
+    let target = match &entry.target {
+        Ok(target) => target,
+        Err(problem) => {
+            nothing_graded(events, Vec::new(), Some(problem.clone()));
+            return Ok(None);
+        }
+    };
+    let selected = selected_tasks(batch.suite, batch.selection);
+    if batch.entries.len() > 1 && selected.iter().all(|task| target.task(task).is_none()) {
+        nothing_graded(events, selected, None);
+        return Ok(None);
+    }
+    grade_with_replay(
+        batch.suite,
+        batch.selection,
+        target,
+        batch.seed,
+        &batch.mode,
+        &entry.replay_command,
+        events,
+    )
+    .map(Some)
+}
+
+/// Tasks with at least one selected scenario, in catalogue order.
+fn selected_tasks(suite: &Suite, selection: &Selection) -> Vec<String> {
+    suite
+        .catalogue
+        .tasks
+        .keys()
+        .filter(|task| {
+            suite
+                .scenarios
+                .iter()
+                .any(|scenario| &scenario.task == *task && selection.includes(scenario))
+        })
+        .cloned()
+        .collect()
+}
+
+/// `jobs` worker threads take the next entry until none is left; their events come back
+/// through a channel and reach `events` on this thread.
+fn grade_in_parallel(
+    batch: &Batch<'_>,
+    jobs: usize,
+    isolation: Isolation,
+    events: &mut dyn EventSink,
+) -> Result<Vec<Option<Grading>>> {
+    let next = AtomicUsize::new(0);
+    let (sender, receiver) = mpsc::channel::<Event>();
+    let mut results: Vec<Option<Result<Option<Grading>>>> =
+        (0..batch.entries.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs)
+            .map(|_| {
+                let sender = sender.clone();
+                let next = &next;
+                scope.spawn(move || -> Result<Vec<(usize, Result<Option<Grading>>)>> {
+                    if isolation == Isolation::NetworkNamespace {
+                        isolation::enter_private_network().map_err(Error::io(
+                            "cannot give a grading thread its own network namespace",
+                        ))?;
+                    }
+                    let mut sink = |event: Event| {
+                        let _ = sender.send(event);
+                    };
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(entry) = batch.entries.get(index) else {
+                            return Ok(done);
+                        };
+                        done.push((index, grade_entry(batch, entry, &mut sink)));
+                    }
+                })
+            })
+            .collect();
+        // Only the workers hold senders now: the loop ends when the last one is done.
+        drop(sender);
+        for event in receiver {
+            events.emit(event);
+        }
+        for worker in workers {
+            match worker.join() {
+                Ok(Ok(done)) => {
+                    for (index, result) in done {
+                        results[index] = Some(result);
+                    }
+                }
+                Ok(Err(error)) => return Err(error),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok(())
+    })?;
+    results
+        .into_iter()
+        .map(|result| result.unwrap_or(Ok(None)))
+        .collect()
+}

@@ -1,0 +1,232 @@
+//! The terminal: what `harness` prints while and after grading.
+//!
+//! One submission: a header, a line per scenario as its verdict comes, then each failure in
+//! detail (every scenario with `--verbose`), the per-task points and the closing
+//! `N passed, N failed` line. Several submissions: a line per submission as it finishes,
+//! then the totals (`--verbose` adds every scenario and failure). On a terminal a progress
+//! bar shows what runs (on stderr, so stdout stays the report); `--quiet` keeps only the
+//! closing lines; `--explain` adds, for each failed clause, what it asks in plain words and
+//! a hint.
+
+use std::io::{self, Write};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::explain;
+use super::{Reporter, RunRecord, SubmissionRecord, TerminalReport};
+use crate::engine::Status;
+use crate::events::{Event, World};
+
+/// How much the terminal shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Verbosity {
+    /// Only the closing lines.
+    pub quiet: bool,
+    /// Every scenario's details, not only failures'.
+    pub verbose: bool,
+    /// For each failure, the requirement in plain words and a hint.
+    pub explain: bool,
+}
+
+/// The terminal reporter.
+pub struct Console {
+    report: TerminalReport,
+    verbosity: Verbosity,
+    /// More than one submission in the run.
+    batch: bool,
+    bar: Option<ProgressBar>,
+    out: Box<dyn Write>,
+}
+
+impl Console {
+    /// Prints to stdout; a progress bar on stderr when `progress` (stderr is a terminal).
+    pub fn new(
+        report: TerminalReport,
+        verbosity: Verbosity,
+        batch: bool,
+        progress: bool,
+    ) -> Console {
+        let bar = (progress && !verbosity.quiet).then(|| {
+            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed:>4} {wide_msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        Console {
+            report,
+            verbosity,
+            batch,
+            bar,
+            out: Box::new(io::stdout()),
+        }
+    }
+
+    /// Writes into `out` instead of stdout (tests).
+    pub fn to_writer(mut self, out: impl Write + 'static) -> Console {
+        self.out = Box::new(out);
+        self
+    }
+
+    /// Prints a line, above the progress bar if there is one.
+    fn line(&mut self, text: &str) -> io::Result<()> {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| writeln!(self.out, "{text}")),
+            None => writeln!(self.out, "{text}"),
+        }
+    }
+
+    fn text(&mut self, text: &str) -> io::Result<()> {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| write!(self.out, "{text}")),
+            None => write!(self.out, "{text}"),
+        }
+    }
+
+    fn details(&mut self, submission: &SubmissionRecord) -> io::Result<()> {
+        for outcome in &submission.outcomes {
+            let shown = outcome.status.is_failure()
+                || self.verbosity.verbose && outcome.status != Status::Skipped;
+            if !shown {
+                continue;
+            }
+            let mut report = self.report.clone();
+            report.replay_command = submission.info.replay_command.clone();
+            let mut text = format!("\n{}", report.failure_details(outcome));
+            if self.verbosity.explain && outcome.status.is_failure() {
+                text += &explain::explain(outcome);
+            }
+            self.text(&text)?;
+        }
+        Ok(())
+    }
+}
+
+impl Reporter for Console {
+    fn event(&mut self, event: &Event, run: &RunRecord) -> io::Result<()> {
+        let seed = run.info.as_ref().map_or(0, |info| info.seed);
+        match event {
+            Event::RunStarted(info) => {
+                if let Some(bar) = &self.bar
+                    && self.batch
+                {
+                    bar.set_length(info.submissions.len() as u64);
+                }
+                if self.batch && !self.verbosity.quiet {
+                    let isolation = match info.isolation {
+                        crate::events::Isolation::None => String::new(),
+                        crate::events::Isolation::NetworkNamespace => {
+                            ", each in its own network namespace".into()
+                        }
+                        crate::events::Isolation::PortAllocator => {
+                            ", sharing loopback (ports from one allocator)".into()
+                        }
+                    };
+                    self.line(&format!(
+                        "grading {} submissions with seed {seed}, {} at a time{isolation}",
+                        info.submissions.len(),
+                        info.jobs
+                    ))?;
+                }
+            }
+            Event::SubmissionStarted(info) => {
+                if let Some(bar) = &self.bar
+                    && !self.batch
+                {
+                    bar.set_length(info.scenarios as u64);
+                }
+            }
+            Event::ScenarioStarted {
+                submission,
+                id,
+                index,
+                ..
+            } => {
+                if *index == 1 && !self.batch && !self.verbosity.quiet {
+                    self.line(&format!("grading {submission} with seed {seed}"))?;
+                }
+                if let Some(bar) = &self.bar {
+                    bar.set_message(if self.batch {
+                        format!("{submission}: {id}")
+                    } else {
+                        id.clone()
+                    });
+                }
+            }
+            Event::Verdict {
+                submission,
+                outcome,
+                ..
+            } => {
+                if let Some(bar) = &self.bar
+                    && !self.batch
+                {
+                    bar.inc(1);
+                }
+                if !self.verbosity.quiet && (!self.batch || self.verbosity.verbose) {
+                    let line = self.report.scenario_line(outcome);
+                    let line = if self.batch {
+                        format!("{submission}: {line}")
+                    } else {
+                        line
+                    };
+                    self.line(&line)?;
+                }
+            }
+            Event::SubmissionFinished { submission, .. } => {
+                if let Some(bar) = &self.bar
+                    && self.batch
+                {
+                    bar.inc(1);
+                }
+                if self.batch
+                    && !self.verbosity.quiet
+                    && let Some(record) = run.submission(submission)
+                {
+                    let line = self.report.submission_line(record);
+                    self.line(&line)?;
+                }
+            }
+            Event::Step { .. }
+            | Event::TranscriptChunk { .. }
+            | Event::Capture { .. }
+            | Event::RunFinished { .. } => {}
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, run: &RunRecord) -> io::Result<()> {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        let simulated = run
+            .info
+            .as_ref()
+            .is_some_and(|info| info.world == World::Simulated);
+        self.report.simulated = simulated;
+        if !self.batch {
+            let Some(submission) = run.submissions.first() else {
+                return Ok(());
+            };
+            if !self.verbosity.quiet {
+                self.details(submission)?;
+                self.text("\n")?;
+            }
+            let summary = self.report.summary(
+                &submission.outcomes,
+                &submission.info.not_submitted,
+                submission.elapsed.unwrap_or_default(),
+            );
+            return self.text(&summary);
+        }
+        if self.verbosity.verbose {
+            for submission in &run.submissions {
+                self.line(&format!("\n══ {} ══", submission.info.submission))?;
+                self.details(submission)?;
+            }
+        }
+        let summary = self.report.batch_summary(run);
+        self.text(&format!("\n{summary}"))
+    }
+}
