@@ -1,0 +1,256 @@
+//! Grading several submissions at once, the gradebook, recorded runs and the terminal's
+//! modes (`--quiet`, `--explain`).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn harness() -> Command {
+    let mut command = Command::cargo_bin("harness").unwrap();
+    command.current_dir(common::kit_root()).env("NO_COLOR", "1");
+    command
+}
+
+/// `count` copies of the sample submission in one folder: `copy-00`, `copy-01`, ...
+fn copies_of_the_sample(count: usize) -> (tempfile::TempDir, Vec<PathBuf>) {
+    let folder = tempfile::tempdir().unwrap();
+    let sample = common::kit_root().join("fixtures/submissions/sample");
+    let copies = (0..count)
+        .map(|index| {
+            let copy = folder.path().join(format!("copy-{index:02}"));
+            std::fs::create_dir(&copy).unwrap();
+            for file in ["message-server.py", "message-client.py"] {
+                std::fs::copy(sample.join(file), copy.join(file)).unwrap();
+            }
+            copy
+        })
+        .collect();
+    (folder, copies)
+}
+
+/// The gradebook's rows without their first column (the submission).
+fn scores_of(gradebook: &Path) -> (String, Vec<(String, String)>) {
+    let text = std::fs::read_to_string(gradebook).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().expect("a header").to_owned();
+    let rows = lines
+        .map(|line| {
+            let (submission, rest) = line.split_once(',').expect("a CSV row");
+            (submission.to_owned(), rest.to_owned())
+        })
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn ten_copies_graded_two_at_a_time_give_ten_identical_rows() {
+    let (folder, _) = copies_of_the_sample(10);
+    let gradebook = folder.path().join("gradebook.csv");
+    let glob = format!("{}/copy-*", folder.path().display());
+    harness()
+        .args(["--target", &glob, "--jobs", "2", "--seed", "1", "--gradebook"])
+        .arg(&gradebook)
+        .args(["message/01-*", "message/02-*", "message/03-*"])
+        .assert()
+        // The sample fails message/02 (its client prints a status line on stdout).
+        .code(1)
+        .stdout(predicate::str::contains(
+            "grading 10 submissions with seed 1, 2 at a time",
+        ))
+        .stdout(predicate::str::contains("10 submissions graded, 10 with failures"))
+        .stdout(predicate::str::ends_with("20 passed, 10 failed\n"));
+    let (header, rows) = scores_of(&gradebook);
+    assert_eq!(
+        header,
+        "submission,message (/6),total,max,extra,passed,failed,skipped,not_submitted,problem"
+    );
+    assert_eq!(rows.len(), 10, "one row per submission");
+    let names: Vec<&str> = rows.iter().map(|(name, _)| name.as_str()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "rows are sorted by submission");
+    for (name, scores) in &rows {
+        assert_eq!(scores, &rows[0].1, "{name} was graded differently");
+    }
+    assert_eq!(rows[0].1, "4,4,6,0,2,1,0,,");
+}
+
+#[test]
+fn a_broken_folder_in_a_batch_is_a_row_with_its_problem() {
+    let (folder, copies) = copies_of_the_sample(1);
+    let broken = folder.path().join("broken");
+    std::fs::create_dir(&broken).unwrap();
+    std::fs::write(broken.join("submission.toml"), "[message\n").unwrap();
+    let empty = folder.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let gradebook = folder.path().join("gradebook.csv");
+    harness()
+        .arg("--target")
+        .arg(&copies[0])
+        .arg("--target")
+        .arg(&broken)
+        .arg("--target")
+        .arg(&empty)
+        .args(["--seed", "1", "--gradebook"])
+        .arg(&gradebook)
+        .arg("message/01-*")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("3 submissions graded"));
+    let (_, rows) = scores_of(&gradebook);
+    let row = |suffix: &str| {
+        rows.iter()
+            .find(|(name, _)| name.ends_with(suffix))
+            .unwrap_or_else(|| panic!("no row for {suffix}: {rows:?}"))
+            .1
+            .clone()
+    };
+    assert_eq!(row("copy-00"), "2,2,2,0,1,0,0,,");
+    assert!(
+        row("broken").contains("submission.toml:1"),
+        "the problem names the file and line: {}",
+        row("broken")
+    );
+    assert!(row("empty").ends_with(",message,"), "{}", row("empty"));
+}
+
+#[test]
+fn a_recorded_run_replays_into_the_same_report() {
+    let folder = tempfile::tempdir().unwrap();
+    let recording = folder.path().join("run.jsonl");
+    let live = harness()
+        .args(["--target", "fixtures/submissions/sample", "--seed", "3", "--record"])
+        .arg(&recording)
+        .args(["message/01-*", "message/06-*"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let replayed = harness()
+        .arg("replay")
+        .arg(&recording)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(
+        String::from_utf8_lossy(&replayed),
+        String::from_utf8_lossy(&live),
+        "the replay prints what the run printed"
+    );
+    // And into a report the run did not ask for.
+    let gradebook = folder.path().join("gradebook.csv");
+    harness()
+        .arg("replay")
+        .arg(&recording)
+        .arg("--quiet")
+        .arg("--gradebook")
+        .arg(&gradebook)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with(
+            "message: 1/2 scenarios passed, 2/4 points\ngraded in ",
+        ))
+        .stdout(predicate::str::ends_with("1 passed, 1 failed\n"));
+    let (_, rows) = scores_of(&gradebook);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].1, "2,2,4,0,1,1,0,,");
+}
+
+#[test]
+fn replay_refuses_what_is_not_a_recording() {
+    let folder = tempfile::tempdir().unwrap();
+    let bogus = folder.path().join("bogus.jsonl");
+    std::fs::write(&bogus, "{\"event\":\"run-finished\",\"elapsed\":1}\n").unwrap();
+    harness()
+        .arg("replay")
+        .arg(&bogus)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bogus.jsonl:1: a recording starts with"));
+    std::fs::write(&bogus, "not json\n").unwrap();
+    harness()
+        .arg("replay")
+        .arg(&bogus)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bogus.jsonl:1: not an event"));
+}
+
+#[test]
+fn a_glob_the_shell_expanded_is_caught() {
+    harness()
+        .args([
+            "--target",
+            "fixtures/submissions/good",
+            "fixtures/submissions/sample",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "`fixtures/submissions/sample` is a folder, not a scenario pattern",
+        ));
+    harness()
+        .args(["--target", "fixtures/no-such-*"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("matches no folder"));
+}
+
+#[test]
+fn gradescope_takes_one_submission() {
+    harness()
+        .args([
+            "--target",
+            "fixtures/submissions/good",
+            "--target",
+            "fixtures/submissions/sample",
+            "--gradescope",
+            "results.json",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--gradescope describes one submission"));
+}
+
+#[test]
+fn quiet_prints_only_the_closing_lines() {
+    harness()
+        .args([
+            "--target",
+            "fixtures/submissions/sample",
+            "--seed",
+            "1",
+            "--quiet",
+            "message/06-*",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with(
+            "message: 0/1 scenarios passed, 0/2 points\ngraded in ",
+        ))
+        .stdout(predicate::str::ends_with("0 passed, 1 failed\n"));
+}
+
+#[test]
+fn explain_says_what_the_clause_asks_with_a_hint() {
+    harness()
+        .args([
+            "--target",
+            "fixtures/submissions/sample",
+            "--seed",
+            "1",
+            "--explain",
+            "message/06-*",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("  in plain words\n    The spec (message/9, message/1) asks: "))
+        .stdout(predicate::str::contains("    The harness expected server's stdout to be exactly"))
+        .stdout(predicate::str::contains("    hint: "));
+}
