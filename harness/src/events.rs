@@ -12,6 +12,9 @@
 //! more submissions in `run-started` and `run-finished`; with `--jobs N` the events of
 //! different submissions interleave, each event naming its submission.
 //!
+//! A scenario's steps and transcript are told when it ends (the engine keeps them while it
+//! runs, in its own task), so a recording has the same order whatever the timing was.
+//!
 //! The recorded format carries a version ([`RECORD_VERSION`]); `replay` refuses another.
 
 use std::time::Duration;
