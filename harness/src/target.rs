@@ -94,12 +94,13 @@ impl Target {
             .canonicalize()
             .map_err(Error::io(format!("cannot open {}", dir.display())))?;
         let manifest = dir.join("submission.toml");
-        let mut programs = if manifest.exists() {
+        let (mut programs, settings) = if manifest.exists() {
             read_manifest(&manifest, &dir, catalogue)?
         } else {
-            BTreeMap::new()
+            Default::default()
         };
-        // Roles the manifest does not name are still found by convention.
+        // Roles the manifest does not name are still found by convention, with the task's
+        // `port` and `workdir` from the manifest (a `[message]` table may say only `port`).
         for (task, info) in &catalogue.tasks {
             for (role, arguments) in &info.roles {
                 if programs
@@ -109,10 +110,15 @@ impl Target {
                     continue;
                 }
                 if let Some(launcher) = find_by_convention(&dir, &info.program_name(task, role))? {
+                    let mut program = RoleProgram::canonical(launcher, arguments);
+                    if let Some(setting) = settings.get(task) {
+                        program.fixed_port = setting.fixed_port;
+                        program.workdir = setting.workdir.clone();
+                    }
                     programs
                         .entry(task.clone())
                         .or_default()
-                        .insert(role.clone(), RoleProgram::canonical(launcher, arguments));
+                        .insert(role.clone(), program);
                 }
             }
         }
@@ -207,11 +213,20 @@ fn find_by_convention(dir: &Path, name: &str) -> Result<Option<Vec<String>>> {
     }))
 }
 
-fn read_manifest(
-    path: &Path,
-    dir: &Path,
-    catalogue: &Catalogue,
-) -> Result<BTreeMap<String, BTreeMap<String, RoleProgram>>> {
+/// A task's `port` and `workdir` from `submission.toml`, for every role of the task.
+#[derive(Debug, Clone, Default)]
+struct TaskSettings {
+    fixed_port: Option<u16>,
+    workdir: Option<PathBuf>,
+}
+
+/// Programs by task and role, as the manifest names them, and each task's settings.
+type Manifest = (
+    BTreeMap<String, BTreeMap<String, RoleProgram>>,
+    BTreeMap<String, TaskSettings>,
+);
+
+fn read_manifest(path: &Path, dir: &Path, catalogue: &Catalogue) -> Result<Manifest> {
     type Entries = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
     let text = std::fs::read_to_string(path)
         .map_err(Error::io(format!("cannot read {}", path.display())))?;
@@ -228,6 +243,7 @@ fn read_manifest(
             )
         })?;
     let mut programs = BTreeMap::new();
+    let mut settings = BTreeMap::new();
     for (task, entries) in tables {
         let Some(info) = catalogue.tasks.get(task.get_ref()) else {
             let known: Vec<&str> = catalogue.tasks.keys().map(String::as_str).collect();
@@ -319,7 +335,14 @@ fn read_manifest(
                 )
             })
             .collect();
+        settings.insert(
+            task.get_ref().clone(),
+            TaskSettings {
+                fixed_port,
+                workdir,
+            },
+        );
         programs.insert(task.into_inner(), roles);
     }
-    Ok(programs)
+    Ok((programs, settings))
 }

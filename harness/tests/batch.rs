@@ -51,7 +51,15 @@ fn ten_copies_graded_two_at_a_time_give_ten_identical_rows() {
     let gradebook = folder.path().join("gradebook.csv");
     let glob = format!("{}/copy-*", folder.path().display());
     harness()
-        .args(["--target", &glob, "--jobs", "2", "--seed", "1", "--gradebook"])
+        .args([
+            "--target",
+            &glob,
+            "--jobs",
+            "2",
+            "--seed",
+            "1",
+            "--gradebook",
+        ])
         .arg(&gradebook)
         .args(["message/01-*", "message/02-*", "message/03-*"])
         .assert()
@@ -60,7 +68,9 @@ fn ten_copies_graded_two_at_a_time_give_ten_identical_rows() {
         .stdout(predicate::str::contains(
             "grading 10 submissions with seed 1, 2 at a time",
         ))
-        .stdout(predicate::str::contains("10 submissions graded, 10 with failures"))
+        .stdout(predicate::str::contains(
+            "10 submissions graded, 10 with failures",
+        ))
         .stdout(predicate::str::ends_with("20 passed, 10 failed\n"));
     let (header, rows) = scores_of(&gradebook);
     assert_eq!(
@@ -122,7 +132,13 @@ fn a_recorded_run_replays_into_the_same_report() {
     let folder = tempfile::tempdir().unwrap();
     let recording = folder.path().join("run.jsonl");
     let live = harness()
-        .args(["--target", "fixtures/submissions/sample", "--seed", "3", "--record"])
+        .args([
+            "--target",
+            "fixtures/submissions/sample",
+            "--seed",
+            "3",
+            "--record",
+        ])
         .arg(&recording)
         .args(["message/01-*", "message/06-*"])
         .assert()
@@ -172,7 +188,9 @@ fn replay_refuses_what_is_not_a_recording() {
         .arg(&bogus)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("bogus.jsonl:1: a recording starts with"));
+        .stderr(predicate::str::contains(
+            "bogus.jsonl:1: a recording starts with",
+        ));
     std::fs::write(&bogus, "not json\n").unwrap();
     harness()
         .arg("replay")
@@ -215,7 +233,9 @@ fn gradescope_takes_one_submission() {
         ])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("--gradescope describes one submission"));
+        .stderr(predicate::str::contains(
+            "--gradescope describes one submission",
+        ));
 }
 
 #[test]
@@ -250,7 +270,39 @@ fn explain_says_what_the_clause_asks_with_a_hint() {
         ])
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("  in plain words\n    The spec (message/9, message/1) asks: "))
-        .stdout(predicate::str::contains("    The harness expected server's stdout to be exactly"))
+        .stdout(predicate::str::contains(
+            "  in plain words\n    The spec (message/9, message/1) asks: ",
+        ))
+        .stdout(predicate::str::contains(
+            "    The harness expected server's stdout to be exactly",
+        ))
         .stdout(predicate::str::contains("    hint: "));
+}
+
+#[test]
+fn two_submissions_on_the_same_fixed_port_are_graded_at_once_apart() {
+    // Both servers hard-code port 23456: on one shared loopback the second could not bind.
+    // Each grading thread has a network namespace of its own, so both pass.
+    let folder = tempfile::tempdir().unwrap();
+    let good = common::kit_root().join("fixtures/submissions/good");
+    let mut command = harness();
+    for name in ["first", "second"] {
+        let copy = folder.path().join(name);
+        std::fs::create_dir(&copy).unwrap();
+        for file in ["message-server.py", "message-client.py"] {
+            std::fs::copy(good.join(file), copy.join(file)).unwrap();
+        }
+        std::fs::write(copy.join("submission.toml"), "[message]\nport = 23456\n").unwrap();
+        command.arg("--target").arg(&copy);
+    }
+    command
+        .args(["--jobs", "2", "--seed", "1", "--verbose", "message/0[13]-*"])
+        .assert()
+        .success()
+        // `port` alone in the manifest applies to the programs found by their names.
+        .stdout(predicate::str::contains("message-server.py 23456`"))
+        .stdout(predicate::str::contains(
+            "2 at a time, each in its own network namespace",
+        ))
+        .stdout(predicate::str::ends_with("4 passed, 0 failed\n"));
 }
