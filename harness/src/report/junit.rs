@@ -1,9 +1,43 @@
-//! `--junit FILE`: being built (see issue 5); a placeholder that refuses to write.
+//! `--junit FILE`: JUnit XML, for CI systems (GitLab, Jenkins, GitHub test reporters).
+//!
+//! ```text
+//! <testsuites name="harness" tests failures errors skipped time>
+//!   <testsuite name="message" tests failures errors skipped time timestamp>
+//!     <properties> seed, world, submission, replay_command, harness_version, points </properties>
+//!     <testcase name="message/06-binary" classname="message" time>
+//!       <properties> seed, replay, clauses, points </properties>
+//!       <failure type="fail" message="message/9, message/1: expected … / seen …">
+//!         the terminal report's details: clause, requirement, failed step, expected, seen,
+//!         diff, step log, transcript, programs, seed and replay command
+//!       </failure>
+//!     </testcase>
+//! ```
+//!
+//! One `testsuite` per task of each submission, named after the task; when the run grades
+//! several submissions, `<submission>: <task>`. A test case's `classname` is its suite's
+//! name, so every test case of a batch is unique by (classname, name).
+//!
+//! Verdicts: `pass` passes; `fail` and `timeout` are `<failure>` and `error` (a program
+//! that could not start, or the harness's own trouble) is `<error>`, each with `type` the
+//! verdict's word; `skipped` is `<skipped message="why">`. A `missed` extra scenario (an
+//! optional part of the spec, not earned) is **not a failure**: it is a passing test case
+//! whose `<system-out>` says it was not earned, and why. A task with no program is an empty
+//! suite whose `<system-out>` says `not submitted`; a submission that could not be read at
+//! all is a suite with one `<error type="problem">` test case.
 
+use std::fmt::Write;
 use std::io;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use super::{Reporter, RunRecord};
+use quick_junit::{
+    NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite, XmlString,
+};
+
+use super::json::{replay, status_word};
+use super::terminal::{Style, TerminalReport};
+use super::{Reporter, RunRecord, Score, SubmissionRecord};
+use crate::engine::{Outcome, Status};
 
 /// The `--junit` reporter.
 pub struct JunitReport {
@@ -18,10 +52,217 @@ impl JunitReport {
 }
 
 impl Reporter for JunitReport {
-    fn finish(&mut self, _: &RunRecord) -> io::Result<()> {
-        Err(io::Error::other(format!(
-            "--junit is not built yet ({})",
-            self.path.display()
-        )))
+    fn finish(&mut self, run: &RunRecord) -> io::Result<()> {
+        std::fs::write(&self.path, render(run)?)
+    }
+}
+
+/// The JUnit XML of `run`.
+pub fn render(run: &RunRecord) -> io::Result<String> {
+    let mut report = Report::new("harness");
+    if let Some(elapsed) = run.elapsed {
+        report.set_time(elapsed);
+    }
+    let batch = run.is_batch();
+    for submission in &run.submissions {
+        report.add_test_suites(suites(run, submission, batch));
+    }
+    report.to_string().map_err(io::Error::other)
+}
+
+/// The suites of one submission: one per task graded, one per task not submitted, or one
+/// for the problem that kept it from being graded.
+fn suites(run: &RunRecord, submission: &SubmissionRecord, batch: bool) -> Vec<TestSuite> {
+    let label = &submission.info.submission;
+    let suite_name = |task: &str| {
+        if batch {
+            format!("{label}: {task}")
+        } else {
+            task.to_owned()
+        }
+    };
+    let details = TerminalReport {
+        style: Style {
+            color: false,
+            timings: true,
+        },
+        replay_command: submission.info.replay_command.clone(),
+        simulated: false,
+    };
+    let mut suites = Vec::new();
+    if let Some(problem) = &submission.info.problem {
+        let name = suite_name("submission");
+        let mut suite = new_suite(run, submission, &name);
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_type("problem").set_message(problem.as_str());
+        let mut case = TestCase::new("submission", status);
+        case.set_classname(name.as_str());
+        suite.add_test_case(case);
+        suites.push(suite);
+    }
+    for task in Score::of(&submission.outcomes).tasks {
+        let name = suite_name(&task.task);
+        let mut suite = new_suite(run, submission, &name);
+        let mut points = format!("{}/{}", task.earned, task.total);
+        if task.has_extra {
+            let _ = write!(points, " (+{} extra)", task.extra_earned);
+        }
+        suite.add_property(Property::new("points", points));
+        let outcomes: Vec<&Outcome> = submission
+            .outcomes
+            .iter()
+            .filter(|outcome| outcome.task == task.task)
+            .collect();
+        suite.set_time(outcomes.iter().map(|outcome| outcome.duration).sum());
+        for outcome in outcomes {
+            let mut case = test_case(outcome, &details);
+            case.set_classname(name.as_str());
+            suite.add_test_case(case);
+        }
+        suites.push(suite);
+    }
+    for task in &submission.info.not_submitted {
+        let mut suite = new_suite(run, submission, &suite_name(task));
+        suite.set_system_out(format!(
+            "{task}: not submitted (no program for this task was found in {label})"
+        ));
+        suites.push(suite);
+    }
+    suites
+}
+
+/// A suite with the run's properties.
+fn new_suite(run: &RunRecord, submission: &SubmissionRecord, name: &str) -> TestSuite {
+    let mut suite = TestSuite::new(name);
+    suite.set_time(Duration::ZERO);
+    if let Some(info) = &run.info {
+        suite.add_property(Property::new("seed", info.seed.to_string()));
+        let world = match info.world {
+            crate::events::World::Real => "real",
+            crate::events::World::Simulated => "simulated",
+        };
+        suite.add_property(Property::new("world", world));
+        suite.add_property(Property::new(
+            "harness_version",
+            info.harness_version.as_str(),
+        ));
+        // quick-junit takes timestamps as chrono values; the suite's free attributes take
+        // the same RFC 3339 text.
+        if info.started_unix_ms > 0 {
+            suite.extra.insert(
+                XmlString::new("timestamp"),
+                XmlString::new(rfc3339(info.started_unix_ms)),
+            );
+        }
+    }
+    suite.add_property(Property::new(
+        "submission",
+        submission.info.submission.as_str(),
+    ));
+    suite.add_property(Property::new(
+        "replay_command",
+        submission.info.replay_command.as_str(),
+    ));
+    suite
+}
+
+fn test_case(outcome: &Outcome, details: &TerminalReport) -> TestCase {
+    let status = match outcome.status {
+        Status::Pass | Status::Missed => TestCaseStatus::success(),
+        Status::Fail | Status::Timeout | Status::Error => {
+            let kind = if outcome.status == Status::Error {
+                NonSuccessKind::Error
+            } else {
+                NonSuccessKind::Failure
+            };
+            let mut status = TestCaseStatus::non_success(kind);
+            status
+                .set_type(status_word(outcome.status))
+                .set_message(message(outcome))
+                .set_description(details.failure_details(outcome));
+            status
+        }
+        Status::Skipped => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(outcome.skip_reason.as_deref().unwrap_or("skipped"));
+            status
+        }
+    };
+    let mut case = TestCase::new(outcome.id.as_str(), status);
+    case.set_time(outcome.duration);
+    case.add_property(Property::new("seed", outcome.seed.to_string()));
+    case.add_property(Property::new(
+        "replay",
+        replay(&details.replay_command, outcome),
+    ));
+    case.add_property(Property::new("clauses", outcome.clauses.join(", ")));
+    case.add_property(Property::new("points", outcome.points.to_string()));
+    if outcome.extra {
+        case.add_property(Property::new("extra", "true"));
+    }
+    if outcome.status == Status::Missed {
+        case.set_system_out(format!(
+            "extra scenario not earned: an optional part of the spec, worth {} of extra when it passes; not a failure\n\n{}",
+            super::gradescope::points(outcome.points),
+            details.failure_details(outcome)
+        ));
+    }
+    case
+}
+
+/// `message/9, message/1: expected … / seen …`, on one line.
+fn message(outcome: &Outcome) -> String {
+    let clauses = outcome.clauses.join(", ");
+    match &outcome.failure {
+        Some(failure) => one_line(&format!(
+            "{clauses}: expected {} / seen {}",
+            failure.expected, failure.seen
+        )),
+        None => format!("{clauses}: {}", outcome.status.label()),
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `2026-11-03T09:14:07.123Z` for milliseconds since the Unix epoch (UTC).
+fn rfc3339(unix_ms: u64) -> String {
+    let seconds = unix_ms / 1000;
+    let days = (seconds / 86_400) as i64;
+    let of_day = seconds % 86_400;
+    // Howard Hinnant's `civil_from_days`: the proleptic Gregorian date of a day count.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        of_day / 3600,
+        of_day / 60 % 60,
+        of_day % 60,
+        unix_ms % 1000
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn unix_milliseconds_become_rfc3339_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(rfc3339(1_793_785_447_123), "2026-11-04T09:44:07.123Z");
     }
 }
