@@ -12,12 +12,9 @@ use crate::faults::{Range, SlicePlan};
 use crate::grading::Mode;
 use crate::questions::Worlds;
 use crate::report::capture::CaptureReport;
-use crate::report::gradebook::Gradebook;
-use crate::report::gradescope::GradescopeReport;
 use crate::report::html::HtmlReport;
-use crate::report::json::JsonReport;
-use crate::report::junit::JunitReport;
 use crate::report::{Console, Recorder, Reporters, Style, TerminalReport, Verbosity};
+use crate::report::{gradebook, gradescope, json, junit};
 use crate::scenario::{Selection, Suite, load_suite};
 use crate::target::Target;
 use crate::world::real::cleanup;
@@ -415,19 +412,19 @@ fn reporters(output: &OutputArgs, replay_command: &str, batch: bool) -> Result<R
     if let Some(path) = &output.json {
         reporters.add(
             format!("--json {}", path.display()),
-            JsonReport::new(path.clone()),
+            json::report(path.clone()),
         );
     }
     if let Some(path) = &output.junit {
         reporters.add(
             format!("--junit {}", path.display()),
-            JunitReport::new(path.clone()),
+            junit::report(path.clone()),
         );
     }
     if let Some(path) = &output.gradescope {
         reporters.add(
             format!("--gradescope {}", path.display()),
-            GradescopeReport::new(path.clone()),
+            gradescope::report(path.clone()),
         );
     }
     if let Some(dir) = &output.html {
@@ -439,7 +436,7 @@ fn reporters(output: &OutputArgs, replay_command: &str, batch: bool) -> Result<R
     if let Some(path) = &output.gradebook {
         reporters.add(
             format!("--gradebook {}", path.display()),
-            Gradebook::new(path.clone()),
+            gradebook::report(path.clone()),
         );
     }
     Ok(reporters)

@@ -19,10 +19,8 @@ use harness::events::{
 };
 use harness::grading::Mode;
 use harness::peers::{Direction, TranscriptEntry};
-use harness::report::gradescope::GradescopeReport;
-use harness::report::json::JsonReport;
-use harness::report::junit::JunitReport;
 use harness::report::{Reporters, RunRecord, Score};
+use harness::report::{gradescope, json, junit};
 use harness::scenario::{Category, Selection, load_suite};
 use harness::target::Target;
 use harness::world::real::process::{ExitInfo, ExitKind};
@@ -95,11 +93,11 @@ fn graded() -> &'static Graded {
         let replay_command = format!("harness --target {}", folder.display());
         let out = tempfile::tempdir().unwrap();
         let mut reporters = Reporters::new();
-        reporters.add("json", JsonReport::new(out.path().join("report.json")));
-        reporters.add("junit", JunitReport::new(out.path().join("junit.xml")));
+        reporters.add("json", json::report(out.path().join("report.json")));
+        reporters.add("junit", junit::report(out.path().join("junit.xml")));
         reporters.add(
             "gradescope",
-            GradescopeReport::new(out.path().join("results.json")),
+            gradescope::report(out.path().join("results.json")),
         );
         grade_all(
             Batch {
@@ -462,8 +460,8 @@ fn report(events: Vec<Event>) -> (RunRecord, String, String, std::io::Result<Str
     let out = tempfile::tempdir().unwrap();
     let path = |name: &str| out.path().join(name);
     let mut reporters = Reporters::new();
-    reporters.add("json", JsonReport::new(path("report.json")));
-    reporters.add("junit", JunitReport::new(path("junit.xml")));
+    reporters.add("json", json::report(path("report.json")));
+    reporters.add("junit", junit::report(path("junit.xml")));
     for event in events {
         reporters.emit(event);
     }

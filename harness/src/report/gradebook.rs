@@ -9,18 +9,11 @@
 use std::io;
 use std::path::PathBuf;
 
-use super::{Reporter, RunRecord, Score};
+use super::{FileReport, RunRecord, Score};
 
-/// The gradebook reporter.
-pub struct Gradebook {
-    path: PathBuf,
-}
-
-impl Gradebook {
-    /// Writes to `path` when the run is over.
-    pub fn new(path: PathBuf) -> Gradebook {
-        Gradebook { path }
-    }
+/// The `--gradebook` reporter: [`render`] written to `path` when the run is over.
+pub fn report(path: PathBuf) -> FileReport<Vec<u8>> {
+    FileReport::new(path, render)
 }
 
 /// The gradebook of `run` as CSV text.
@@ -85,10 +78,4 @@ pub fn render(run: &RunRecord) -> io::Result<Vec<u8>> {
     writer
         .into_inner()
         .map_err(|error| io::Error::other(error.to_string()))
-}
-
-impl Reporter for Gradebook {
-    fn finish(&mut self, run: &RunRecord) -> io::Result<()> {
-        std::fs::write(&self.path, render(run)?)
-    }
 }

@@ -43,25 +43,12 @@ use serde::Serialize;
 
 use super::json::{replay, status_word};
 use super::terminal::{Style, TerminalReport};
-use super::{Reporter, RunRecord, Score, SubmissionRecord};
+use super::{FileReport, RunRecord, Score, SubmissionRecord};
 use crate::engine::{Outcome, Status};
 
-/// The `--gradescope` reporter.
-pub struct GradescopeReport {
-    path: PathBuf,
-}
-
-impl GradescopeReport {
-    /// Writes to `path` when the run is over.
-    pub fn new(path: PathBuf) -> GradescopeReport {
-        GradescopeReport { path }
-    }
-}
-
-impl Reporter for GradescopeReport {
-    fn finish(&mut self, run: &RunRecord) -> io::Result<()> {
-        std::fs::write(&self.path, render(run)?)
-    }
+/// The `--gradescope` reporter: [`render`] written to `path` when the run is over.
+pub fn report(path: PathBuf) -> FileReport<String> {
+    FileReport::new(path, render)
 }
 
 /// `results.json` of `run`, which must grade one submission (Gradescope runs the autograder

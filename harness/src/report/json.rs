@@ -30,7 +30,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 
-use super::{Reporter, RunRecord, Score, SubmissionRecord};
+use super::{FileReport, RunRecord, Score, SubmissionRecord};
 use crate::engine::{Outcome, ProgramReport, Status};
 use crate::events::{Isolation, RunInfo, World};
 use crate::peers::{Direction, TranscriptEntry};
@@ -40,22 +40,9 @@ use crate::world::real::process::ExitKind;
 /// (adding one is a change too, since the schema admits no unknown field).
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// The `--json` reporter.
-pub struct JsonReport {
-    path: PathBuf,
-}
-
-impl JsonReport {
-    /// Writes to `path` when the run is over.
-    pub fn new(path: PathBuf) -> JsonReport {
-        JsonReport { path }
-    }
-}
-
-impl Reporter for JsonReport {
-    fn finish(&mut self, run: &RunRecord) -> io::Result<()> {
-        std::fs::write(&self.path, render(run)?)
-    }
+/// The `--json` reporter: [`render`] written to `path` when the run is over.
+pub fn report(path: PathBuf) -> FileReport<String> {
+    FileReport::new(path, render)
 }
 
 /// The report of `run`, as pretty-printed JSON text ending in a newline.

@@ -36,25 +36,12 @@ use quick_junit::{
 
 use super::json::{replay, status_word};
 use super::terminal::{Style, TerminalReport};
-use super::{Reporter, RunRecord, Score, SubmissionRecord};
+use super::{FileReport, RunRecord, Score, SubmissionRecord};
 use crate::engine::{Outcome, Status};
 
-/// The `--junit` reporter.
-pub struct JunitReport {
-    path: PathBuf,
-}
-
-impl JunitReport {
-    /// Writes to `path` when the run is over.
-    pub fn new(path: PathBuf) -> JunitReport {
-        JunitReport { path }
-    }
-}
-
-impl Reporter for JunitReport {
-    fn finish(&mut self, run: &RunRecord) -> io::Result<()> {
-        std::fs::write(&self.path, render(run)?)
-    }
+/// The `--junit` reporter: [`render`] written to `path` when the run is over.
+pub fn report(path: PathBuf) -> FileReport<String> {
+    FileReport::new(path, render)
 }
 
 /// The JUnit XML of `run`.

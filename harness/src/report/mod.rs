@@ -200,6 +200,26 @@ pub trait Reporter {
     fn finish(&mut self, run: &RunRecord) -> io::Result<()>;
 }
 
+/// A report written whole when the run is over (JSON, JUnit, Gradescope, the gradebook):
+/// `render` turns the collected run into the file's contents.
+pub struct FileReport<Contents> {
+    path: std::path::PathBuf,
+    render: fn(&RunRecord) -> io::Result<Contents>,
+}
+
+impl<Contents: AsRef<[u8]>> FileReport<Contents> {
+    /// Renders into `path` at the end.
+    pub fn new(path: std::path::PathBuf, render: fn(&RunRecord) -> io::Result<Contents>) -> Self {
+        FileReport { path, render }
+    }
+}
+
+impl<Contents: AsRef<[u8]>> Reporter for FileReport<Contents> {
+    fn finish(&mut self, run: &RunRecord) -> io::Result<()> {
+        std::fs::write(&self.path, (self.render)(run)?)
+    }
+}
+
 /// The reporters of a run, with the collector they share.
 pub struct Reporters {
     collector: Collector,
