@@ -451,6 +451,7 @@ impl<'a> Run<'a> {
                 };
                 let net = self.world.peer_net();
                 let transcript = self.transcript.clone();
+                transcript.name_program(name, endpoint);
                 match ClientPeer::connect(&net, &host, port, plan, self.seed, transcript).await {
                     Ok(peer) => {
                         self.peers.insert(name.clone(), peer);
@@ -470,6 +471,7 @@ impl<'a> Run<'a> {
                 let (host, port) = self.endpoint_address(endpoint)?;
                 let net = self.world.peer_net();
                 let transcript = self.transcript.clone();
+                transcript.name_program(name, endpoint);
                 let peer = DatagramPeer::send(&net, name, (&host, port), send, transcript)
                     .await
                     .map_err(|error| {
@@ -500,6 +502,7 @@ impl<'a> Run<'a> {
                 let (host, port) = self.endpoint_address(endpoint)?;
                 let net = self.world.peer_net();
                 let transcript = self.transcript.clone();
+                transcript.name_program(name, endpoint);
                 let relay = Relay::start(&net, name, (&host, port), *slices, self.seed, transcript)
                     .await
                     .map_err(|error| {
@@ -593,7 +596,11 @@ impl<'a> Run<'a> {
         let port = match to {
             Some(endpoint) => {
                 let (host, port) = match endpoint {
-                    Endpoint::Named(target) => self.endpoint_address(target)?,
+                    Endpoint::Named(target) => {
+                        // The capture names the program connecting to a relay or peer.
+                        self.transcript.name_client(target, name);
+                        self.endpoint_address(target)?
+                    }
                     // Its own machine, on a port nobody listens on.
                     Endpoint::Unused => (self.world.host_of(name), self.fresh_port()?),
                 };

@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::engine::{Run, StepFailure, harness_trouble};
+use crate::pcap::{Flow, FlowEnd, Protocol};
 use crate::peers::{Direction, MAX_DATAGRAM, ping_sequence};
 
 /// The check's name in scenario files.
@@ -34,6 +35,8 @@ const PACE: Duration = Duration::from_millis(2);
 const LINGER: Duration = Duration::from_secs(1);
 /// Width of the accepted band, in standard deviations.
 const DEVIATIONS: f64 = 4.5;
+/// The pinging socket's name in the transcript.
+const LABEL: &str = "pinger";
 
 /// Parameters.
 #[derive(Debug, Clone)]
@@ -96,8 +99,22 @@ pub(crate) async fn run(run: &mut Run<'_>, params: &toml::Table) -> Result<(), S
         .resolve(&host, port)
         .await
         .map_err(|error| harness_trouble(format!("cannot resolve {host}: {error}")))?;
-    let socket = Arc::new(socket);
     let transcript = run.transcript();
+    transcript.name_program(LABEL, &params.server);
+    // The pings' flow, for the capture (from 0.0.0.0:0 if the socket cannot tell its address).
+    let local = socket
+        .local_addr()
+        .unwrap_or_else(|_| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
+    let flow_from = move |transcript: &crate::peers::Transcript, program| {
+        transcript.flow(Flow::opened_by_harness(
+            LABEL,
+            Protocol::Udp,
+            FlowEnd::harness(LABEL, local),
+            transcript.program_end(LABEL, program),
+        ))
+    };
+    let pings = flow_from(&transcript, target);
+    let socket = Arc::new(socket);
 
     // Answers by sequence number; anything that is not the uppercased ping is kept apart.
     let answers: Arc<Mutex<BTreeMap<u64, Vec<u8>>>> = Arc::default();
@@ -111,9 +128,10 @@ pub(crate) async fn run(run: &mut Run<'_>, params: &toml::Table) -> Result<(), S
         );
         tokio::spawn(async move {
             let mut buffer = vec![0u8; MAX_DATAGRAM];
-            while let Ok((size, _)) = socket.recv_from(&mut buffer).await {
+            while let Ok((size, sender)) = socket.recv_from(&mut buffer).await {
                 let datagram = buffer[..size].to_vec();
-                transcript.data("pinger", Direction::FromProgram, &datagram);
+                let flow = flow_from(&transcript, sender);
+                transcript.datagram(flow, Direction::FromProgram, &datagram);
                 match ping_sequence(&datagram) {
                     Some(seq) => {
                         answers.lock().expect("answers").insert(seq, datagram);
@@ -132,7 +150,7 @@ pub(crate) async fn run(run: &mut Run<'_>, params: &toml::Table) -> Result<(), S
             receiver.abort();
             return Err(harness_trouble(format!("cannot send ping {seq}: {error}")));
         }
-        transcript.data("pinger", Direction::ToProgram, &ping);
+        transcript.datagram(pings, Direction::ToProgram, &ping);
         sent.insert(seq, ping);
         tokio::time::sleep(PACE).await;
     }

@@ -27,6 +27,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWriteExt};
 
 use crate::engine::{Run, StepFailure};
+use crate::pcap::{Flow, FlowEnd, Protocol, WireAct};
 use crate::peers::{Direction, next_line};
 use crate::world::sockets::PeerReader;
 
@@ -135,7 +136,14 @@ pub(crate) async fn run(run: &mut Run<'_>, params: &toml::Table) -> Result<(), S
             )
         })?;
     let transcript = run.transcript();
-    transcript.event(LABEL, Direction::ToProgram, "connected");
+    transcript.name_program(LABEL, &params.server);
+    let flow = Flow::opened_by_harness(
+        LABEL,
+        Protocol::Tcp,
+        FlowEnd::harness(LABEL, connection.local),
+        transcript.program_end(LABEL, connection.remote),
+    );
+    transcript.opened(Direction::ToProgram, "connected", flow);
     let mut reader = connection.reader;
     let mut writer = connection.writer;
     let mut pending = Vec::new();
@@ -224,7 +232,10 @@ pub(crate) async fn run(run: &mut Run<'_>, params: &toml::Table) -> Result<(), S
         }
         start = end;
     }
-    let _ = writer.shutdown().await;
+    if writer.shutdown().await.is_ok() {
+        // The report ends with the last reply; the capture with the harness's FIN.
+        transcript.on_wire(LABEL, None, Direction::ToProgram, WireAct::Fin);
+    }
     Ok(())
 }
 
@@ -248,7 +259,7 @@ async fn read_reply(
     loop {
         let line = next_line(reader, pending, MAX_REPLY, |piece| {
             if piece.is_empty() {
-                transcript.event(LABEL, Direction::FromProgram, "closed");
+                transcript.fin(LABEL, Direction::FromProgram, "closed");
             } else {
                 transcript.data(LABEL, Direction::FromProgram, piece);
             }

@@ -12,6 +12,7 @@ use tokio::sync::{Mutex, Notify, watch};
 use super::transcript::{Direction, Transcript};
 use crate::faults::SlicePlan;
 use crate::payload::Payload;
+use crate::pcap::{Flow, FlowEnd, Protocol};
 use crate::scenario::CloseHow;
 use crate::world::capture::Capture;
 use crate::world::sockets::{PeerConnection, PeerNet, PeerWriter};
@@ -59,9 +60,19 @@ impl ClientPeer {
         transcript: Transcript,
     ) -> io::Result<ClientPeer> {
         let connected_at = tokio::time::Instant::now();
-        let PeerConnection { mut reader, writer } =
-            net.connect(host, port, plan.slices.is_sliced()).await?;
-        transcript.event(&plan.name, Direction::ToProgram, "connected");
+        let PeerConnection {
+            mut reader,
+            writer,
+            local,
+            remote,
+        } = net.connect(host, port, plan.slices.is_sliced()).await?;
+        let flow = Flow::opened_by_harness(
+            &plan.name,
+            Protocol::Tcp,
+            FlowEnd::harness(&plan.name, local),
+            transcript.program_end(&plan.name, remote),
+        );
+        transcript.opened(Direction::ToProgram, "connected", flow);
         let writer = Arc::new(Mutex::new(Some(writer)));
         // A full close or a reset must close the socket, so the reader gives up its half.
         let stop_reading = Arc::new(Notify::new());
@@ -92,18 +103,19 @@ impl ClientPeer {
                     }
                     match outcome {
                         Ok(0) => {
-                            transcript.event(&name, Direction::FromProgram, "closed");
+                            transcript.fin(&name, Direction::FromProgram, "closed");
                             break;
                         }
                         Ok(count) => {
                             transcript.data(&name, Direction::FromProgram, &buffer[..count]);
                         }
                         Err(error) => {
-                            transcript.event(
-                                &name,
-                                Direction::FromProgram,
-                                format!("error: {error}"),
-                            );
+                            let text = format!("error: {error}");
+                            if error.kind() == io::ErrorKind::ConnectionReset {
+                                transcript.reset(&name, Direction::FromProgram, text);
+                            } else {
+                                transcript.event(&name, Direction::FromProgram, text);
+                            }
                             break;
                         }
                     }
@@ -276,7 +288,7 @@ async fn close_writer(
                 // shutdown(SHUT_WR): sends FIN; the program's recv returns 0, and it can
                 // still answer on the other direction.
                 stream.shutdown().await?;
-                transcript.event(name, Direction::ToProgram, "half-closed (FIN)");
+                transcript.fin(name, Direction::ToProgram, "half-closed (FIN)");
             }
         }
         CloseHow::Full | CloseHow::Reset => {
@@ -289,15 +301,11 @@ async fn close_writer(
                     drop(stream);
                 }
                 stop_reading.notify_one();
-                transcript.event(
-                    name,
-                    Direction::ToProgram,
-                    if how == CloseHow::Reset {
-                        "reset (RST)"
-                    } else {
-                        "closed"
-                    },
-                );
+                if how == CloseHow::Reset {
+                    transcript.reset(name, Direction::ToProgram, "reset (RST)");
+                } else {
+                    transcript.closed(name, Direction::ToProgram, "closed");
+                }
             }
         }
     }

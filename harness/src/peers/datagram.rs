@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use super::transcript::{Direction, Transcript};
 use super::{MAX_DATAGRAM, RECEIVED_CAP};
 use crate::payload::Payload;
+use crate::pcap::{Flow, FlowEnd, Protocol};
 use crate::world::capture::Capture;
 use crate::world::sockets::PeerNet;
 
@@ -40,7 +41,17 @@ impl DatagramPeer {
         let mut datagram = vec![0u8; payload.len() as usize];
         payload.read_at(0, &mut datagram)?;
         socket.send_to(&datagram, target).await?;
-        transcript.data(name, Direction::ToProgram, &datagram);
+        // Its address, for the capture (0.0.0.0:0 if the socket cannot tell).
+        let local = socket
+            .local_addr()
+            .unwrap_or_else(|_| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
+        let flow = transcript.flow(Flow::opened_by_harness(
+            name,
+            Protocol::Udp,
+            FlowEnd::harness(name, local),
+            transcript.program_end(name, target),
+        ));
+        transcript.datagram(flow, Direction::ToProgram, &datagram);
         transcript.event(name, Direction::ToProgram, "end of datagram");
 
         let received = Arc::new(Capture::memory(RECEIVED_CAP));
@@ -50,8 +61,15 @@ impl DatagramPeer {
                 (Arc::clone(&received), Arc::clone(&replies), name.to_owned());
             tokio::spawn(async move {
                 let mut buffer = vec![0u8; MAX_DATAGRAM];
-                while let Ok((size, _sender)) = socket.recv_from(&mut buffer).await {
-                    transcript.data(&name, Direction::FromProgram, &buffer[..size]);
+                while let Ok((size, sender)) = socket.recv_from(&mut buffer).await {
+                    // The flow written to, unless the reply comes from elsewhere.
+                    let flow = transcript.flow(Flow::opened_by_harness(
+                        &name,
+                        Protocol::Udp,
+                        FlowEnd::harness(&name, local),
+                        transcript.program_end(&name, sender),
+                    ));
+                    transcript.datagram(flow, Direction::FromProgram, &buffer[..size]);
                     transcript.event(&name, Direction::FromProgram, "end of datagram");
                     replies.fetch_add(1, Ordering::AcqRel);
                     if received.append(&buffer[..size]).is_err() {

@@ -5,6 +5,10 @@
 //! to the server. The relay records both directions in the transcript, applies the slice
 //! plan to what goes to the server (so a client that is fine on loopback still has to
 //! face short reads at the server), and passes half-closes and resets through.
+//!
+//! On the wire a relayed connection is two TCP connections, its two legs: the client
+//! program to the relay, and the relay to the server program. Both carry the same bytes;
+//! the packet capture shows both ([`crate::pcap`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +18,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use super::transcript::{Direction, Transcript};
 use crate::faults::SlicePlan;
+use crate::pcap::{Flow, FlowEnd, FlowId, Protocol, WireAct};
 use crate::world::sockets::{PeerConnection, PeerNet, PeerReader, PeerWriter};
 
 /// A running relay; dropping it stops accepting and cuts every connection.
@@ -51,7 +56,7 @@ impl Relay {
                 let label = format!("{name}#{number}");
                 forwards.spawn(forward(
                     net.clone(),
-                    label,
+                    (name.clone(), label),
                     downstream,
                     upstream.clone(),
                     slices,
@@ -81,14 +86,28 @@ impl Drop for Relay {
 
 async fn forward(
     net: PeerNet,
-    label: String,
+    (name, label): (String, String),
     downstream: PeerConnection,
     (upstream_host, upstream_port): (String, u16),
     slices: SlicePlan,
     seed: u64,
     transcript: Transcript,
 ) {
-    transcript.event(&label, Direction::ToProgram, "client connected to relay");
+    // The first leg: the client program connected to the relay.
+    let client_leg = Flow {
+        to_program_from: crate::pcap::Side::Client,
+        ..Flow::opened_by_program(
+            &label,
+            Protocol::Tcp,
+            transcript.client_end(&name, downstream.remote),
+            FlowEnd::harness(&name, downstream.local),
+        )
+    };
+    let client_leg = transcript.opened(
+        Direction::ToProgram,
+        "client connected to relay",
+        client_leg,
+    );
     let upstream = net
         .connect(&upstream_host, upstream_port, slices.is_sliced())
         .await;
@@ -101,23 +120,39 @@ async fn forward(
                 format!("cannot reach the server: {error}"),
             );
             let _ = downstream.writer.reset();
+            // The relay is the client program's server: it answers "from the program".
+            transcript.on_wire(
+                &label,
+                Some(client_leg),
+                Direction::FromProgram,
+                WireAct::Reset,
+            );
             return;
         }
     };
+    // The second leg: the relay connected to the server program.
+    let server_leg = transcript.flow(Flow::opened_by_harness(
+        &label,
+        Protocol::Tcp,
+        FlowEnd::harness(&name, upstream.local),
+        transcript.program_end(&name, upstream.remote),
+    ));
     let PeerConnection {
         reader: down_read,
         writer: down_write,
+        ..
     } = downstream;
     let PeerConnection {
         reader: up_read,
         writer: up_write,
+        ..
     } = upstream;
     let slicer_seed = (seed, format!("{label}/to-server"));
     let to_server = pump(
         down_read,
         up_write,
         Some((slices, slicer_seed)),
-        label.clone(),
+        (label.clone(), client_leg, server_leg),
         Direction::ToProgram,
         transcript.clone(),
     );
@@ -125,7 +160,7 @@ async fn forward(
         up_read,
         down_write,
         None,
-        label,
+        (label, server_leg, client_leg),
         Direction::FromProgram,
         transcript,
     );
@@ -154,12 +189,13 @@ enum PumpEnd {
 }
 
 /// Copies one direction, slicing if asked; passes end-of-stream on as a half-close and an
-/// error on as a reset.
+/// error on as a reset. `legs`: the connection's label, the leg read from, the leg written
+/// to.
 async fn pump(
     mut from: PeerReader,
     mut to: PeerWriter,
     slicing: Option<(SlicePlan, (u64, String))>,
-    label: String,
+    (label, from_leg, to_leg): (String, FlowId, FlowId),
     direction: Direction,
     transcript: Transcript,
 ) -> PumpEnd {
@@ -169,14 +205,15 @@ async fn pump(
         let received = match from.read(&mut buffer).await {
             Ok(0) => {
                 let _ = to.shutdown().await;
-                transcript.event(&label, direction, "half-closed (FIN)");
+                // FIN on both legs: received on one, passed on along the other.
+                transcript.fin(&label, direction, "half-closed (FIN)");
                 return PumpEnd::Finished;
             }
             Ok(received) => received,
             Err(error) => {
                 // The socket must end with the RST alone, no FIN before it.
                 let _ = to.reset();
-                transcript.event(&label, direction, format!("reset ({error})"));
+                transcript.reset(&label, direction, format!("reset ({error})"));
                 return PumpEnd::Reset;
             }
         };
@@ -187,6 +224,13 @@ async fn pump(
             });
             if to.write_all(&buffer[offset..offset + size]).await.is_err() {
                 transcript.event(&label, direction, "the other side is gone");
+                // It reset the leg written to; the relay then closes the other leg.
+                let back = match direction {
+                    Direction::ToProgram => Direction::FromProgram,
+                    Direction::FromProgram => Direction::ToProgram,
+                };
+                transcript.on_wire(&label, Some(to_leg), back, WireAct::Reset);
+                transcript.on_wire(&label, Some(from_leg), back, WireAct::Close);
                 return PumpEnd::Reset;
             }
             transcript.data(&label, direction, &buffer[offset..offset + size]);

@@ -19,6 +19,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use super::transcript::{Direction, Transcript};
 use super::{MAX_DATAGRAM, RECEIVED_CAP};
 use crate::payload::Payload;
+use crate::pcap::{Flow, FlowEnd, FlowId, Protocol, WireAct};
 use crate::world::capture::Capture;
 use crate::world::sockets::{PeerConnection, PeerDatagram, PeerNet};
 
@@ -293,9 +294,15 @@ impl Shared {
     async fn serve_connection(self, connection: PeerConnection) {
         let number = self.requests.fetch_add(1, Ordering::AcqRel) + 1;
         let label = format!("{}#{number}", self.name);
+        let flow = Flow::opened_by_program(
+            &label,
+            Protocol::Tcp,
+            self.transcript.client_end(&self.name, connection.remote),
+            FlowEnd::harness(&self.name, connection.local),
+        );
         if let Some(script) = &self.plan.smtp {
             self.transcript
-                .event(&label, Direction::FromProgram, "connected");
+                .opened(Direction::FromProgram, "connected", flow);
             let (script, transcript) = (script.clone(), self.transcript.clone());
             let (received, mail) = (Arc::clone(&self.received), Arc::clone(&self.mail));
             super::smtp::serve(connection, label, script, transcript, received, mail).await;
@@ -304,9 +311,11 @@ impl Shared {
         let PeerConnection {
             mut reader,
             mut writer,
+            ..
         } = connection;
-        self.transcript
-            .event(&label, Direction::FromProgram, "connected");
+        let flow = self
+            .transcript
+            .opened(Direction::FromProgram, "connected", flow);
         // Without a reply there is nothing to wait for: read until the client is done.
         let until = match (&self.plan.reply, &self.plan.origin) {
             (_, Some(_)) => ReadUntil::BlankLine,
@@ -320,7 +329,7 @@ impl Shared {
             match reader.read(&mut buffer).await {
                 Ok(0) => {
                     self.transcript
-                        .event(&label, Direction::FromProgram, "half-closed (FIN)");
+                        .fin(&label, Direction::FromProgram, "half-closed (FIN)");
                     break;
                 }
                 Ok(count) => {
@@ -342,11 +351,12 @@ impl Shared {
                     }
                 }
                 Err(error) => {
-                    self.transcript.event(
-                        &label,
-                        Direction::FromProgram,
-                        format!("error: {error}"),
-                    );
+                    let text = format!("error: {error}");
+                    if error.kind() == io::ErrorKind::ConnectionReset {
+                        self.transcript.reset(&label, Direction::FromProgram, text);
+                    } else {
+                        self.transcript.event(&label, Direction::FromProgram, text);
+                    }
                     return;
                 }
             }
@@ -375,22 +385,34 @@ impl Shared {
                 write_payload(&mut writer, &origin.body, &label, &self.transcript).await
             };
             if let Err(error) = written.await {
-                self.transcript
-                    .event(&label, Direction::ToProgram, format!("error: {error}"));
+                self.write_failed(&label, flow, &error);
                 return;
             }
         }
         if let Some(reply) = &self.plan.reply
             && let Err(error) = write_payload(&mut writer, reply, &label, &self.transcript).await
         {
-            self.transcript
-                .event(&label, Direction::ToProgram, format!("error: {error}"));
+            self.write_failed(&label, flow, &error);
             return;
         }
         // A close after the answer: the client's read returns 0, its cue that the reply is whole.
         if writer.shutdown().await.is_ok() {
             self.transcript
-                .event(&label, Direction::ToProgram, "closed");
+                .closed(&label, Direction::ToProgram, "closed");
+        }
+    }
+
+    /// Writing to the client failed: said as it was, and, when the client had reset the
+    /// connection (what makes a write fail), its RST on the wire.
+    fn write_failed(&self, label: &str, flow: FlowId, error: &io::Error) {
+        self.transcript
+            .event(label, Direction::ToProgram, format!("error: {error}"));
+        if matches!(
+            error.kind(),
+            io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+        ) {
+            self.transcript
+                .on_wire(label, Some(flow), Direction::FromProgram, WireAct::Reset);
         }
     }
 
@@ -398,14 +420,25 @@ impl Shared {
     async fn serve_datagrams(self, socket: PeerDatagram) {
         let mut buffer = vec![0u8; MAX_DATAGRAM];
         let reply = self.plan.reply.as_ref().map(Payload::bytes);
+        // Its address, for the capture (0.0.0.0:0 if the socket cannot tell).
+        let local = socket
+            .local_addr()
+            .unwrap_or_else(|_| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
         let socket = Arc::new(socket);
         // Late answers leave from their own tasks; dropping the set cancels them.
         let mut late_answers = JoinSet::new();
         while let Ok((size, sender)) = socket.recv_from(&mut buffer).await {
             let datagram = &buffer[..size];
             self.requests.fetch_add(1, Ordering::AcqRel);
+            // One flow per program socket that writes to this one.
+            let flow = self.transcript.flow(Flow::opened_by_program(
+                &self.name,
+                Protocol::Udp,
+                self.transcript.client_end(&self.name, sender),
+                FlowEnd::harness(&self.name, local),
+            ));
             self.transcript
-                .data(&self.name, Direction::FromProgram, datagram);
+                .datagram(flow, Direction::FromProgram, datagram);
             self.transcript
                 .event(&self.name, Direction::FromProgram, "end of datagram");
             if self.received.append(datagram).is_err() {
@@ -447,7 +480,7 @@ impl Shared {
                         tokio::time::sleep(delay).await;
                     }
                     if socket.send_to(&answer, sender).await.is_ok() {
-                        transcript.data(&name, Direction::ToProgram, &answer);
+                        transcript.datagram(flow, Direction::ToProgram, &answer);
                         let note = if delay.is_zero() {
                             "end of datagram".to_owned()
                         } else {
@@ -465,8 +498,7 @@ impl Shared {
             if let Some(reply) = &reply
                 && socket.send_to(reply, sender).await.is_ok()
             {
-                self.transcript
-                    .data(&self.name, Direction::ToProgram, reply);
+                self.transcript.datagram(flow, Direction::ToProgram, reply);
                 self.transcript
                     .event(&self.name, Direction::ToProgram, "end of datagram");
             }

@@ -8,6 +8,10 @@
 //! with whether it was encrypted and how its line ended, and each message as raw data
 //! (still dot-stuffed), for `checks::mail` to judge.
 //!
+//! After `STARTTLS` the transcript, and the packet capture made from it
+//! ([`crate::pcap`]), hold the dialogue as the peer reads and writes it: decrypted. The
+//! capture shows plaintext SMTP where the wire carried TLS records.
+//!
 //! ```toml
 //! [[step]]
 //! listen = "mta"
@@ -23,6 +27,7 @@ use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::transcript::{Direction, Transcript};
+use crate::pcap::WireAct;
 use crate::world::capture::Capture;
 use crate::world::sockets::PeerConnection;
 
@@ -119,6 +124,44 @@ pub async fn serve(
     received: Arc<Capture>,
     sessions: Sessions,
 ) {
+    let ending = converse(
+        connection,
+        &label,
+        script,
+        transcript.clone(),
+        received,
+        sessions,
+    )
+    .await;
+    // How the connection ended on the wire: the client reset it, or the peer closes it now
+    // (the report says nothing of that close: the session is over).
+    let act = match ending {
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+            ) =>
+        {
+            WireAct::Reset
+        }
+        _ => WireAct::Close,
+    };
+    let direction = match act {
+        WireAct::Reset => Direction::FromProgram,
+        _ => Direction::ToProgram,
+    };
+    transcript.on_wire(&label, None, direction, act);
+}
+
+/// The dialogue of [`serve`]; an error if the connection failed.
+async fn converse(
+    connection: PeerConnection,
+    label: &str,
+    script: SmtpScript,
+    transcript: Transcript,
+    received: Arc<Capture>,
+    sessions: Sessions,
+) -> io::Result<()> {
     let index = {
         let mut all = sessions
             .lock()
@@ -128,7 +171,7 @@ pub async fn serve(
     };
     let mut dialogue = Dialogue {
         script: &script,
-        label: &label,
+        label,
         transcript: &transcript,
         received: &received,
         sessions: &sessions,
@@ -140,15 +183,19 @@ pub async fn serve(
     // Reader and writer together again: TLS needs both directions of one stream.
     let mut plain = tokio::io::join(connection.reader, connection.writer);
     let greeting = format!("220 {NAME} ESMTP the harness's mail server peer\r\n");
-    if dialogue.reply(&mut plain, &greeting).await.is_err() {
+    if let Err(error) = dialogue.reply(&mut plain, &greeting).await {
         dialogue.end();
-        return;
+        return Err(error);
     }
     match dialogue.run(&mut plain, false).await {
         Ok(Ending::StartTls) => {}
-        Ok(Ending::Over) | Err(_) => {
+        Ok(Ending::Over) => {
             dialogue.end();
-            return;
+            return Ok(());
+        }
+        Err(error) => {
+            dialogue.end();
+            return Err(error);
         }
     }
     let ca = match crate::tls::test_ca() {
@@ -156,14 +203,14 @@ pub async fn serve(
         Err(error) => {
             dialogue.session(|session| session.tls_error = Some(error.to_string()));
             dialogue.end();
-            return;
+            return Ok(());
         }
     };
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(&ca.server_config));
     match acceptor.accept(plain).await {
         Ok(mut encrypted) => {
             transcript.event(
-                &label,
+                label,
                 Direction::FromProgram,
                 "TLS established: what follows was encrypted on the wire (shown decrypted)",
             );
@@ -171,12 +218,14 @@ pub async fn serve(
             dialogue.greeted = false;
             dialogue.in_mail = false;
             dialogue.recipients = 0;
-            let _ = dialogue.run(&mut encrypted, true).await;
+            let ended = dialogue.run(&mut encrypted, true).await;
             let _ = encrypted.shutdown().await;
+            dialogue.end();
+            return ended.map(|_| ());
         }
         Err(error) => {
             transcript.event(
-                &label,
+                label,
                 Direction::FromProgram,
                 format!("TLS handshake failed: {error}"),
             );
@@ -184,6 +233,7 @@ pub async fn serve(
         }
     }
     dialogue.end();
+    Ok(())
 }
 
 impl Dialogue<'_> {
@@ -226,7 +276,7 @@ impl Dialogue<'_> {
         super::lines::next_line(stream, pending, MAX_LINE, |piece| {
             if piece.is_empty() {
                 self.transcript
-                    .event(self.label, Direction::FromProgram, "closed");
+                    .fin(self.label, Direction::FromProgram, "closed");
             } else {
                 self.transcript
                     .data(self.label, Direction::FromProgram, piece);

@@ -1,27 +1,62 @@
-//! `--pcap DIR`: being built (see issue 5); a placeholder that refuses to write.
+//! `--pcap DIR`: one packet capture per scenario, `DIR/<task>/<name>.pcap` (in a folder per
+//! submission when a run grades several; [`RunRecord::capture_path`]).
+//!
+//! Each capture is written as its `capture` event comes, from the scenario's
+//! [`crate::peers::Wire`]: every connection of the harness's peers and relays, synthesized
+//! into packets by [`crate::pcap`] (handshake, data segments with real sequence and
+//! acknowledgement numbers and the recorded times, FIN or RST, UDP datagrams). Wireshark
+//! opens it and follows each TCP stream (`tshark -r FILE -z follow,tcp,ascii,0`). A
+//! scenario where nothing moved on a harness socket (a program talking to another
+//! directly, a scenario skipped) has no capture. A replayed recording (`harness replay
+//! --pcap DIR`) writes the same files: the wire is in the recording.
 
 use std::io;
 use std::path::PathBuf;
 
 use super::{Reporter, RunRecord};
+use crate::events::Event;
 
 /// The `--pcap` reporter: one `.pcap` per scenario, written as its `capture` event comes.
 pub struct CaptureReport {
     dir: PathBuf,
+    /// The first capture that could not be written; the others are still written.
+    error: Option<io::Error>,
 }
 
 impl CaptureReport {
     /// Writes captures under `dir`.
     pub fn new(dir: PathBuf) -> CaptureReport {
-        CaptureReport { dir }
+        CaptureReport { dir, error: None }
     }
 }
 
 impl Reporter for CaptureReport {
+    fn event(&mut self, event: &Event, run: &RunRecord) -> io::Result<()> {
+        let Event::Capture {
+            submission,
+            id,
+            wire,
+        } = event
+        else {
+            return Ok(());
+        };
+        let path = self.dir.join(run.capture_path(submission, id));
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| wire.packets().write(&path));
+        if let Err(error) = written
+            && self.error.is_none()
+        {
+            self.error = Some(io::Error::new(
+                error.kind(),
+                format!("{}: {error}", path.display()),
+            ));
+        }
+        Ok(())
+    }
+
     fn finish(&mut self, _: &RunRecord) -> io::Result<()> {
-        Err(io::Error::other(format!(
-            "--pcap is not built yet ({})",
-            self.dir.display()
-        )))
+        self.error.take().map_or(Ok(()), Err)
     }
 }

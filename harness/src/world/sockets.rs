@@ -31,6 +31,10 @@ pub struct PeerConnection {
     pub reader: PeerReader,
     /// What we send.
     pub writer: PeerWriter,
+    /// The harness's end (for the packet capture).
+    pub local: SocketAddr,
+    /// The other end.
+    pub remote: SocketAddr,
 }
 
 /// The writing half of a connection of the harness.
@@ -62,7 +66,7 @@ impl PeerNet {
                     // Without TCP_NODELAY, Nagle's algorithm would merge small slices again.
                     stream.set_nodelay(true)?;
                 }
-                Ok(real_connection(stream))
+                real_connection(stream)
             }
             PeerNet::Simulated(board) => {
                 // turmoil sends every write as its own segment: nothing to disable.
@@ -119,12 +123,16 @@ impl PeerNet {
     }
 }
 
-fn real_connection(stream: tokio::net::TcpStream) -> PeerConnection {
+fn real_connection(stream: tokio::net::TcpStream) -> io::Result<PeerConnection> {
+    let local = stream.local_addr()?;
+    let remote = stream.peer_addr()?;
     let (reader, writer) = stream.into_split();
-    PeerConnection {
+    Ok(PeerConnection {
         reader: Box::new(reader),
         writer: PeerWriter::Real(writer),
-    }
+        local,
+        remote,
+    })
 }
 
 fn simulated_connection(
@@ -142,6 +150,8 @@ fn simulated_connection(
             remote,
             board: board.clone(),
         },
+        local,
+        remote,
     })
 }
 
@@ -170,7 +180,7 @@ impl PeerListener {
                 // What a server peer writes leaves at once, in the pieces it was written
                 // (a byte at a time when a scenario says so), not merged by Nagle.
                 stream.set_nodelay(true)?;
-                Ok(real_connection(stream))
+                real_connection(stream)
             }
             PeerListener::Simulated(listener, board) => {
                 simulated_connection(listener.accept().await?.0, board)
@@ -193,6 +203,21 @@ impl PeerDatagram {
         match self {
             PeerDatagram::Real(socket) => Ok(socket.local_addr()?.port()),
             PeerDatagram::Simulated(socket) => Ok(socket.local_addr()?.port()),
+        }
+    }
+
+    /// Its address (for the packet capture). A simulated socket is bound to every address
+    /// of the host `harness`: this is the host's.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        match self {
+            PeerDatagram::Real(socket) => socket.local_addr(),
+            PeerDatagram::Simulated(socket) => {
+                let mut address = socket.local_addr()?;
+                if address.ip().is_unspecified() {
+                    address.set_ip(turmoil::lookup(super::sim::HARNESS_HOST));
+                }
+                Ok(address)
+            }
         }
     }
 
