@@ -46,8 +46,8 @@ pub struct RunRecord {
 pub struct SubmissionRecord {
     /// Its label and what it grades.
     pub info: SubmissionInfo,
-    /// Its verdicts so far, in the order they came, each with its step log and transcript
-    /// (its wire is not kept: the packet-capture reporter writes it as it comes).
+    /// Its verdicts so far, in the order they came, each with its step log, transcript and
+    /// flows (the wire's bytes are not kept: the capture reporter writes them as they come).
     pub outcomes: Vec<Outcome>,
     /// Its grading time, once finished.
     pub elapsed: Option<Duration>,
@@ -123,7 +123,16 @@ impl Collector {
                 outcomes: Vec::new(),
                 elapsed: None,
             }),
-            Event::ScenarioStarted { .. } | Event::Capture { .. } => {}
+            Event::ScenarioStarted { .. } => {}
+            // The bytes are for the capture reporter; who talked to whom (the flows, with
+            // both ends' names) stays with the outcome, for drawing it.
+            Event::Capture {
+                submission,
+                id,
+                wire,
+            } => {
+                self.partial(submission, id).wire.flows = wire.flows.clone();
+            }
             Event::Step {
                 submission,
                 id,
@@ -157,6 +166,7 @@ impl Collector {
                 {
                     complete.log = partial.log;
                     complete.transcript.0 = partial.transcript.0;
+                    complete.wire = partial.wire;
                 }
                 complete.transcript.1 = *transcript_left_out;
                 if let Some(record) = self.submission_mut(submission) {
