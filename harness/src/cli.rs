@@ -335,7 +335,7 @@ fn grade(args: &GradeArgs) -> Result<i32> {
         )));
     }
     let seed = args.seed.unwrap_or_else(random_seed);
-    let mut reporters = reporters(&args.output, &replay_command, batch)?;
+    let mut reporters = reporters(&args.output, &replay_command)?;
     let gradings = crate::batch::grade_all(
         crate::batch::Batch {
             suite: &suite,
@@ -368,7 +368,7 @@ fn grade(args: &GradeArgs) -> Result<i32> {
 
 /// `harness replay FILE`: the recorded events, into the reports asked for.
 fn replay(file: &Path, output: &OutputArgs) -> Result<i32> {
-    let mut reporters = reporters(output, "harness", false)?;
+    let mut reporters = reporters(output, "harness")?;
     crate::report::replay(file, &mut reporters)?;
     let run = reporters.finish()?;
     let failed = run
@@ -379,9 +379,8 @@ fn replay(file: &Path, output: &OutputArgs) -> Result<i32> {
     Ok(if failed { EXIT_FAIL } else { EXIT_PASS })
 }
 
-/// The terminal report and every file report asked for. The terminal's batch layout is
-/// decided by the run itself when replaying (`batch` is a hint for live runs).
-fn reporters(output: &OutputArgs, replay_command: &str, batch: bool) -> Result<Reporters> {
+/// The terminal report and every file report asked for.
+fn reporters(output: &OutputArgs, replay_command: &str) -> Result<Reporters> {
     let mut reporters = Reporters::new();
     let terminal = TerminalReport {
         style: Style::detect(),
@@ -396,7 +395,7 @@ fn reporters(output: &OutputArgs, replay_command: &str, batch: bool) -> Result<R
     let progress = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
     reporters.add(
         "the terminal report",
-        Console::new(terminal, verbosity, batch, progress),
+        Console::new(terminal, verbosity, progress),
     );
     if let Some(path) = &output.record {
         let recorder = Recorder::create(path)

@@ -306,3 +306,37 @@ fn two_submissions_on_the_same_fixed_port_are_graded_at_once_apart() {
         ))
         .stdout(predicate::str::ends_with("4 passed, 0 failed\n"));
 }
+
+#[test]
+fn a_recorded_batch_replays_as_a_batch() {
+    let folder = tempfile::tempdir().unwrap();
+    let recording = folder.path().join("class.jsonl");
+    let live = harness()
+        .args([
+            "--target",
+            "fixtures/submissions/good",
+            "--target",
+            "fixtures/submissions/sample",
+            "--seed",
+            "2",
+            "--record",
+        ])
+        .arg(&recording)
+        .arg("message/02-*")
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let live = String::from_utf8_lossy(&live).into_owned();
+    assert!(
+        live.contains("2 submissions graded, 1 with failures"),
+        "{live}"
+    );
+    let replayed = harness().arg("replay").arg(&recording).assert().code(1);
+    assert_eq!(
+        String::from_utf8_lossy(&replayed.get_output().stdout),
+        live,
+        "the replay prints what the run printed"
+    );
+}

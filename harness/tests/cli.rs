@@ -192,3 +192,64 @@ fn submission_manifest_maps_other_file_names() {
         .success()
         .stdout(predicate::str::ends_with("2 passed, 0 failed\n"));
 }
+
+#[test]
+fn every_report_is_written_in_one_run() {
+    let out = tempfile::tempdir().unwrap();
+    let path = |name: &str| out.path().join(name);
+    harness()
+        .args(["--target", "fixtures/submissions/sample", "--seed", "1"])
+        .arg("--pcap")
+        .arg(path("pcap"))
+        .arg("--json")
+        .arg(path("report.json"))
+        .arg("--junit")
+        .arg(path("junit.xml"))
+        .arg("--gradescope")
+        .arg(path("results.json"))
+        .arg("--html")
+        .arg(path("html"))
+        .arg("--gradebook")
+        .arg(path("grades.csv"))
+        .arg("--record")
+        .arg(path("run.jsonl"))
+        .args(["message/01-*", "message/06-*"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::ends_with("1 passed, 1 failed\n"));
+    for file in [
+        "pcap/message/01-text-20k.pcap",
+        "pcap/message/06-binary.pcap",
+        "report.json",
+        "junit.xml",
+        "results.json",
+        "html/index.html",
+        "grades.csv",
+        "run.jsonl",
+    ] {
+        let size = std::fs::metadata(path(file)).map(|meta| meta.len());
+        assert!(size.is_ok_and(|size| size > 0), "{file} was not written");
+    }
+    let page = std::fs::read_to_string(path("html/index.html")).unwrap();
+    assert!(
+        page.contains("href=\"../pcap/message/06-binary.pcap\""),
+        "the page links each scenario to its capture"
+    );
+}
+
+#[test]
+fn a_report_that_cannot_be_written_is_a_harness_error() {
+    harness()
+        .args([
+            "--target",
+            "fixtures/submissions/good",
+            "--json",
+            "/no/such/folder/report.json",
+            "message/01-*",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "harness: cannot write --json /no/such/folder/report.json",
+        ));
+}

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use harness::engine::{Failure, LogLine, Outcome, ProgramReport, Status};
 use harness::events::{Event, EventSink, Isolation, RunInfo, SubmissionInfo, World};
 use harness::grading::{Mode, grade};
+use harness::pcap::{Flow, FlowEnd, Protocol, Side};
 use harness::peers::{Direction, TranscriptEntry};
 use harness::report::html::HtmlReport;
 use harness::report::{Reporter, Reporters, RunRecord, Score, SubmissionRecord};
@@ -222,6 +223,127 @@ fn each_scenario_links_its_capture_relative_to_the_page() {
     assert!(page.contains("none was written"), "{page}");
 }
 
+/// A program's end of a flow, as the engine names it.
+fn program_end(name: &str, port: u16) -> FlowEnd {
+    FlowEnd {
+        name: name.into(),
+        address: ([127, 0, 0, 1], port).into(),
+        program: true,
+    }
+}
+
+fn harness_end(name: &str, port: u16) -> FlowEnd {
+    FlowEnd::harness(name, ([127, 0, 0, 1], port).into())
+}
+
+fn data(connection: &str, direction: Direction, bytes: u64, pieces: u64) -> TranscriptEntry {
+    TranscriptEntry {
+        connection: connection.into(),
+        direction,
+        first: Duration::from_millis(5),
+        last: Duration::from_millis(6),
+        bytes,
+        pieces,
+        head: b"220 ok\r\n".to_vec(),
+        event: None,
+    }
+}
+
+fn program_report(name: &str) -> ProgramReport {
+    ProgramReport {
+        name: name.into(),
+        command_line: format!("python3 {name}.py"),
+        stdout: (Vec::new(), 0),
+        stderr: (Vec::new(), 0),
+        exit: None,
+    }
+}
+
+/// The names of a diagram's lifelines, left to right.
+fn lanes(svg: &str) -> Vec<&str> {
+    svg.split(r#"<g class="lane "#)
+        .skip(1)
+        .map(|lane| {
+            let name = &lane[lane.find("<text").unwrap()..];
+            &name[name.find('>').unwrap() + 1..name.find("</text>").unwrap()]
+        })
+        .collect()
+}
+
+#[test]
+fn each_connection_is_drawn_between_the_ends_its_flows_name() {
+    // A mail client talking to the harness's mail server, which answers a byte per
+    // segment; the same client through a whole-write relay to a server program.
+    let mut mail = outcome("smtp-client/05-bytes", Status::Pass, 2);
+    mail.programs = vec![program_report("client")];
+    mail.wire.flows = vec![Flow::opened_by_program(
+        "mta#1",
+        Protocol::Tcp,
+        program_end("client", 50000),
+        harness_end("mta", 2525),
+    )];
+    mail.transcript = (
+        vec![
+            data("mta#1", Direction::ToProgram, 30, 30),
+            data("mta#1", Direction::FromProgram, 12, 1),
+        ],
+        0,
+    );
+    let mut relayed = outcome("message/02-stdin", Status::Pass, 3);
+    relayed.programs = vec![program_report("server"), program_report("client")];
+    relayed.log = vec![LogLine {
+        at: Duration::ZERO,
+        text: "step 3: relay relay in front of server, forwarding in whole writes".into(),
+    }];
+    relayed.wire.flows = vec![
+        Flow {
+            to_program_from: Side::Client,
+            ..Flow::opened_by_program(
+                "relay#1",
+                Protocol::Tcp,
+                program_end("client", 50001),
+                harness_end("relay", 4000),
+            )
+        },
+        Flow::opened_by_harness(
+            "relay#1",
+            Protocol::Tcp,
+            harness_end("relay", 50002),
+            program_end("server", 5000),
+        ),
+    ];
+    relayed.transcript = (vec![data("relay#1", Direction::ToProgram, 20480, 3)], 0);
+    let run = run_of(vec![("sample", vec![mail, relayed])]);
+    let dir = write(&run, None);
+    let page = read(&dir.path().join("html/index.html"));
+
+    let mail = section(&page, "smtp-client_05-bytes");
+    let svg = &mail[mail.find("<svg").unwrap()..];
+    assert_eq!(lanes(svg), ["client", "harness as mta"], "{svg}");
+    assert!(
+        svg.contains(r#"<g class="to sliced">"#) && svg.contains("mta#1: 30 bytes in 30 writes ✂"),
+        "the mail server's byte-per-segment replies are the harness's cuts: {svg}"
+    );
+    assert!(
+        svg.contains(r#"<g class="from">"#) && svg.contains("mta#1: 12 bytes in 1 read<"),
+        "{svg}"
+    );
+
+    let relayed = section(&page, "message_02-stdin");
+    let svg = &relayed[relayed.find("<svg").unwrap()..];
+    assert_eq!(
+        lanes(svg),
+        ["server", "client"],
+        "no lane for the relay: {svg}"
+    );
+    assert!(
+        svg.contains(r#"<g class="to">"#)
+            && svg.contains("relay#1: 20480 bytes in 3 writes<")
+            && !svg.contains('✂'),
+        "a whole-write relay passes the client's own pieces on: {svg}"
+    );
+}
+
 /// The browser, or a failure that says how to get one.
 fn browser() -> PathBuf {
     harness::checks::browser::find_browser().expect(
@@ -371,6 +493,19 @@ fn chromium_renders_the_sample_submissions_report() {
         failed_section.contains("✗ FAIL: step 7"),
         "{failed_section}"
     );
+    // Lifelines from the flows: the client talks to the server through the relay, which
+    // forwards in whole writes (nothing cut on purpose); a slicing relay's writes are cut.
+    assert_eq!(
+        lanes(&failed_section[failed_section.find("<svg").unwrap()..]),
+        ["server", "client"],
+        "{failed_section}"
+    );
+    assert!(!failed_section.contains('✂'), "{failed_section}");
+    let through_slicing = section(&dom, "message_05-client-through-slicing-relay");
+    assert!(
+        through_slicing.contains(r#"<g class="to sliced">"#) && through_slicing.contains('✂'),
+        "{through_slicing}"
+    );
     // Every scenario that moved bytes has a diagram; the 1-byte slices are marked.
     assert!(dom.matches("<svg").count() >= grading.outcomes.len());
     let sliced = section(&dom, "message_03-one-byte-slices");
@@ -379,5 +514,10 @@ fn chromium_renders_the_sample_submissions_report() {
             && sliced.contains("c1: 1000 bytes in 1000 writes over ")
             && sliced.contains("s ✂"),
         "the 1-byte slices are marked: {sliced}"
+    );
+    assert_eq!(
+        lanes(&sliced[sliced.find("<svg").unwrap()..]),
+        ["harness", "server"],
+        "{sliced}"
     );
 }

@@ -32,7 +32,7 @@ pub struct Verbosity {
 pub struct Console {
     report: TerminalReport,
     verbosity: Verbosity,
-    /// More than one submission in the run.
+    /// More than one submission in the run (known from `run-started`).
     batch: bool,
     bar: Option<ProgressBar>,
     out: Box<dyn Write>,
@@ -40,12 +40,7 @@ pub struct Console {
 
 impl Console {
     /// Prints to stdout; a progress bar on stderr when `progress` (stderr is a terminal).
-    pub fn new(
-        report: TerminalReport,
-        verbosity: Verbosity,
-        batch: bool,
-        progress: bool,
-    ) -> Console {
+    pub fn new(report: TerminalReport, verbosity: Verbosity, progress: bool) -> Console {
         let bar = (progress && !verbosity.quiet).then(|| {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             bar.set_style(
@@ -57,16 +52,10 @@ impl Console {
         Console {
             report,
             verbosity,
-            batch,
+            batch: false,
             bar,
             out: Box::new(io::stdout()),
         }
-    }
-
-    /// Writes into `out` instead of stdout (tests).
-    pub fn to_writer(mut self, out: impl Write + 'static) -> Console {
-        self.out = Box::new(out);
-        self
     }
 
     /// Prints a line, above the progress bar if there is one.
@@ -108,6 +97,7 @@ impl Reporter for Console {
         let seed = run.info.as_ref().map_or(0, |info| info.seed);
         match event {
             Event::RunStarted(info) => {
+                self.batch = info.submissions.len() > 1;
                 if let Some(bar) = &self.bar
                     && self.batch
                 {

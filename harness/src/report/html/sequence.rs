@@ -10,28 +10,34 @@
 //!
 //! One lifeline for the harness's own clients (its connections and datagram senders, on the
 //! left), one per program, and one per server the harness plays (an HTTP origin, a mail
-//! server, on the right). Who is on each end of a connection is read from the step log
-//! ("connect to server as c1", "relay relay in front of server", "start client pointed at
-//! relay"); a connection the log does not name goes between the harness and the first
-//! program. Arrows pointing at a program carry what the harness (or, through a relay, the
-//! submission's other program) sent it; arrows leaving a program carry what it sent.
+//! server, on the right). Who is on each end of a connection comes from the scenario's
+//! flows ([`Outcome::wire`], see [`crate::pcap::Flow`]): what goes "to the program" is
+//! sent by the end the flow names (for a relay: its first leg's, the client program) and
+//! received by the other end (for a relay: its last leg's server, the server program).
+//! A harness end that connected is the harness's lifeline; one that accepted is a server
+//! the harness plays; a program end is the program of that name (one the engine could
+//! not name, `program` or `client program`, is the first program). A connection without
+//! a flow goes between the harness and the first program. Arrows pointing at a program
+//! carry what the harness (or, through a relay, the submission's other program) sent it;
+//! arrows leaving a program carry what it sent.
 //!
-//! Faults show: data the harness cut into several writes (short reads forced on the
-//! program) is orange and marked ✂; resets and errors are red; a timeout or a failed step
-//! closes the diagram with a red line. Rows are evenly spaced; pauses longer than
-//! [`PAUSE`] get a row of their own. At most `max_rows` entries are drawn, and the diagram
-//! says how many more there were.
+//! Faults show: data the harness cut into more writes than whole writes would take (short
+//! reads forced on the program) is orange and marked ✂ (a relay forwarding in whole writes
+//! passes the client program's own pieces on, see [`relays_whole`]); resets and errors
+//! are red; a timeout or a failed step closes the diagram with a red line. Rows are
+//! evenly spaced; pauses longer than [`PAUSE`] get a row of their own. At most `max_rows`
+//! entries are drawn, and the diagram says how many more there were.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::Write;
-use std::sync::LazyLock;
 use std::time::Duration;
-
-use regex::Regex;
 
 use super::Esc;
 use crate::engine::{LogLine, Outcome, Status};
+use crate::faults::{Range, SlicePlan};
+use crate::pcap::{Flow, FlowEnd, Protocol, Side};
 use crate::peers::{Direction, TranscriptEntry};
+use crate::scenario::Action;
 
 /// A pause between two entries long enough to be drawn.
 const PAUSE: Duration = Duration::from_millis(250);
@@ -43,106 +49,127 @@ const LANE_GAP: u32 = 320;
 const HEADER_WIDTH: u32 = 190;
 /// Characters of a byte excerpt shown on an arrow.
 const EXCERPT_CHARS: usize = 40;
+/// The largest write of a peer that does not slice (its whole writes).
+const WHOLE_WRITE: u64 = match SlicePlan::WHOLE.size {
+    Range::Exactly(size) => size,
+    Range::Between([_, high]) => high,
+};
+/// The names the engine gives a program end it cannot name (see
+/// [`crate::peers::Transcript::program_end`] and [`crate::peers::Transcript::client_end`]).
+const UNNAMED: [&str; 2] = ["program", "client program"];
 
-/// Who is on each end of a scenario's connections, read from its step log.
-#[derive(Debug, Default)]
-struct Topology {
-    /// A harness client (`connect`, `send_datagram`) and what it talks to.
-    clients: HashMap<String, String>,
-    /// A relay and what it forwards to.
-    relays: HashMap<String, String>,
-    /// The servers the harness plays (`listen`), in order.
-    servers: Vec<String>,
-    /// A relay or harness server, and the program started pointed at it.
-    pointed: HashMap<String, String>,
-    /// Clients, relays and servers whose writes the harness cuts on purpose.
-    sliced: HashSet<String>,
+/// How one connection is drawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Route {
+    /// The lifeline that sends what goes to the program.
+    sender: Lane,
+    /// The lifeline that receives it (and sends what comes from the program).
+    receiver: Lane,
+    /// Whether the writes toward the program are the harness's own (a harness peer sends
+    /// them, or a slicing relay forwards them): more of them than whole writes would take
+    /// were cut on purpose.
+    harness_writes: bool,
 }
 
-static CONNECT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:connect to|send one datagram to) (\S+) as (\S+?)[,:]").expect("valid")
-});
-static RELAY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^relay (\S+) in front of (\S+?),").expect("valid"));
-static LISTEN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^listen as (\S+) \(").expect("valid"));
-static START: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^start (\S+)(?: with `[^`]*`)?(?: as (\S+))?(?: on a port already in use)?(?: pointed at (\S+))?$")
-        .expect("valid")
-});
+/// Who is on each end of a scenario's connections, from its flows.
+#[derive(Debug, Default)]
+struct Topology {
+    /// Each connection label that has a flow, and how it is drawn.
+    routes: HashMap<String, Route>,
+}
 
 impl Topology {
-    /// Reads the `step N: ...` lines of the log (see `Action::describe`).
-    fn of(log: &[LogLine]) -> Topology {
-        let mut topology = Topology::default();
-        for line in log {
-            let Some(action) = line
-                .text
-                .strip_prefix("step ")
-                .and_then(|rest| rest.split_once(": "))
-                .map(|(_, action)| action)
-            else {
-                continue;
-            };
-            if let Some(found) = CONNECT.captures(action) {
-                topology
-                    .clients
-                    .insert(found[2].to_owned(), found[1].to_owned());
-                if action.starts_with("connect") && !action.contains(" in whole writes, then ") {
-                    topology.sliced.insert(found[2].to_owned());
+    fn of(outcome: &Outcome) -> Topology {
+        let first_program = outcome
+            .programs
+            .first()
+            .map_or("program", |program| program.name.as_str());
+        let lane = |flow: &Flow, side: Side| {
+            let end = end(flow, side);
+            if end.program {
+                let known = outcome
+                    .programs
+                    .iter()
+                    .any(|program| program.name == end.name);
+                if !known && UNNAMED.contains(&end.name.as_str()) {
+                    Lane::Program(first_program.to_owned())
+                } else {
+                    Lane::Program(end.name.clone())
                 }
-            } else if let Some(found) = RELAY.captures(action) {
-                topology
-                    .relays
-                    .insert(found[1].to_owned(), found[2].to_owned());
-                if !action.ends_with(" in whole writes") {
-                    topology.sliced.insert(found[1].to_owned());
-                }
-            } else if let Some(found) = LISTEN.captures(action) {
-                topology.servers.push(found[1].to_owned());
-                if action.contains("one byte per segment") {
-                    topology.sliced.insert(found[1].to_owned());
-                }
-            } else if let Some(found) = START.captures(action) {
-                let name = found.get(2).unwrap_or_else(|| found.get(1).expect("role"));
-                if let Some(target) = found.get(3) {
-                    topology
-                        .pointed
-                        .insert(target.as_str().to_owned(), name.as_str().to_owned());
-                }
-            }
-        }
-        topology
-    }
-
-    /// Whether the harness cut `entry` into pieces on purpose: its connection's slice plan
-    /// says so (a connection the log does not name: whenever it took several writes).
-    fn sliced(&self, entry: &TranscriptEntry) -> bool {
-        let base = entry
-            .connection
-            .split_once('#')
-            .map_or(entry.connection.as_str(), |(base, _)| base);
-        let known = self.clients.contains_key(base)
-            || self.relays.contains_key(base)
-            || self.servers.iter().any(|server| server == base);
-        entry.direction == Direction::ToProgram
-            && if known {
-                self.sliced.contains(base)
+            } else if side == Side::Client {
+                Lane::Harness
             } else {
-                entry.pieces > 1
+                Lane::Server(end.name.clone())
             }
+        };
+        let mut legs: HashMap<&str, Vec<&Flow>> = HashMap::new();
+        for flow in &outcome.wire.flows {
+            legs.entry(&flow.connection).or_default().push(flow);
+        }
+        let mut routes = HashMap::new();
+        for (label, legs) in legs {
+            let (first, last) = (legs[0], legs[legs.len() - 1]);
+            let relayed = legs.len() > 1
+                && legs.iter().all(|leg| leg.protocol == Protocol::Tcp)
+                && !first.server.program
+                && !last.client.program;
+            let harness_writes = if relayed {
+                !relays_whole(&outcome.log, &first.server, &last.server)
+            } else {
+                !end(first, first.to_program_from).program
+            };
+            routes.insert(
+                label.to_owned(),
+                Route {
+                    sender: lane(first, first.to_program_from),
+                    receiver: lane(last, last.to_program_from.other()),
+                    harness_writes,
+                },
+            );
+        }
+        Topology { routes }
     }
 
-    /// A name behind relays: what `name` finally reaches.
-    fn through_relays<'a>(&'a self, mut name: &'a str) -> &'a str {
-        for _ in 0..8 {
-            match self.relays.get(name) {
-                Some(next) => name = next,
-                None => break,
-            }
-        }
-        name
+    /// Whether the harness cut `entry` into pieces on purpose: data toward the program,
+    /// written by the harness, in more writes than whole writes would take.
+    fn sliced(&self, entry: &TranscriptEntry) -> bool {
+        entry.direction == Direction::ToProgram
+            && entry.event.is_none()
+            && self
+                .routes
+                .get(&entry.connection)
+                .is_none_or(|route| route.harness_writes)
+            && entry.pieces > entry.bytes.div_ceil(WHOLE_WRITE).max(1)
     }
+}
+
+/// One end of a flow.
+fn end(flow: &Flow, side: Side) -> &FlowEnd {
+    match side {
+        Side::Client => &flow.client,
+        Side::Server => &flow.server,
+    }
+}
+
+/// Whether relay `relay` forwards to `server` in whole writes, each read as it came (so
+/// its writes are the client program's pieces, not cuts of the harness).
+///
+/// The one thing the flows do not say: the relay's slice plan. It is read from the step
+/// log, by comparing its lines with the step the engine would describe for a relay of
+/// these names forwarding in whole writes (so a change of wording changes both).
+fn relays_whole(log: &[LogLine], relay: &FlowEnd, server: &FlowEnd) -> bool {
+    let step = Action::Relay {
+        endpoint: server.name.clone(),
+        name: relay.name.clone(),
+        slices: SlicePlan::WHOLE,
+    }
+    .describe();
+    log.iter().any(|line| {
+        line.text
+            .strip_prefix("step ")
+            .and_then(|rest| rest.split_once(": "))
+            .is_some_and(|(_, action)| action == step)
+    })
 }
 
 /// A lifeline.
@@ -163,6 +190,22 @@ struct Lanes {
 }
 
 impl Lanes {
+    /// The harness's lane, then one per program of `outcome`, in order; others (servers
+    /// the harness plays, programs known only by their flows) join as they are used.
+    fn of(outcome: &Outcome) -> Lanes {
+        let mut lanes = Lanes {
+            lanes: vec![Lane::Harness],
+            commands: HashMap::new(),
+        };
+        for program in &outcome.programs {
+            lanes.index(Lane::Program(program.name.clone()));
+            lanes
+                .commands
+                .insert(program.name.clone(), program.command_line.clone());
+        }
+        lanes
+    }
+
     fn index(&mut self, lane: Lane) -> usize {
         match self.lanes.iter().position(|known| *known == lane) {
             Some(index) => index,
@@ -175,46 +218,22 @@ impl Lanes {
 
     /// The lanes an entry goes between: (sender, receiver).
     fn ends(&mut self, topology: &Topology, entry: &TranscriptEntry) -> (usize, usize) {
-        let base = entry
-            .connection
-            .split_once('#')
-            .map_or(entry.connection.as_str(), |(base, _)| base);
-        let fallback = || match self
-            .lanes
-            .iter()
-            .find(|lane| matches!(lane, Lane::Program(_)))
-        {
-            Some(lane) => lane.clone(),
-            None => Lane::Program("program".into()),
-        };
-        let (outside, program) = if let Some(target) = topology.clients.get(base) {
-            (
+        let (sender, receiver) = match topology.routes.get(&entry.connection) {
+            Some(route) => (route.sender.clone(), route.receiver.clone()),
+            // No flow: between the harness and the first program.
+            None => (
                 Lane::Harness,
-                Lane::Program(topology.through_relays(target).to_owned()),
-            )
-        } else if topology.servers.iter().any(|server| server == base) {
-            let client = topology
-                .pointed
-                .get(base)
-                .map_or_else(fallback, |name| Lane::Program(name.clone()));
-            (Lane::Server(base.to_owned()), client)
-        } else if let Some(target) = topology.relays.get(base) {
-            // Through a relay: the program pointed at it talks to the relay's target.
-            let client = topology
-                .pointed
-                .get(base)
-                .map_or(Lane::Harness, |name| Lane::Program(name.clone()));
-            (
-                client,
-                Lane::Program(topology.through_relays(target).to_owned()),
-            )
-        } else {
-            (Lane::Harness, fallback())
+                self.lanes
+                    .iter()
+                    .find(|lane| matches!(lane, Lane::Program(_)))
+                    .cloned()
+                    .unwrap_or_else(|| Lane::Program("program".into())),
+            ),
         };
-        let (outside, program) = (self.index(outside), self.index(program));
+        let (sender, receiver) = (self.index(sender), self.index(receiver));
         match entry.direction {
-            Direction::ToProgram => (outside, program),
-            Direction::FromProgram => (program, outside),
+            Direction::ToProgram => (sender, receiver),
+            Direction::FromProgram => (receiver, sender),
         }
     }
 
@@ -315,7 +334,7 @@ fn event_label(event: &str) -> String {
 
 /// The rows for `entries`, at most `max_rows` of them from the transcript.
 fn rows(outcome: &Outcome, lanes: &mut Lanes, max_rows: usize) -> Vec<Row> {
-    let topology = Topology::of(&outcome.log);
+    let topology = Topology::of(outcome);
     let (entries, left_out) = &outcome.transcript;
     let mut rows = Vec::new();
     let mut drawn = 0;
@@ -429,16 +448,7 @@ pub(super) fn diagram(outcome: &Outcome, max_rows: usize) -> Option<String> {
     if outcome.transcript.0.is_empty() {
         return None;
     }
-    let mut lanes = Lanes {
-        lanes: vec![Lane::Harness],
-        commands: HashMap::new(),
-    };
-    for program in &outcome.programs {
-        lanes.index(Lane::Program(program.name.clone()));
-        lanes
-            .commands
-            .insert(program.name.clone(), program.command_line.clone());
-    }
+    let mut lanes = Lanes::of(outcome);
     let rows = rows(outcome, &mut lanes, max_rows);
     // The harness lane stays only if something uses it.
     let harness_used = rows.iter().any(|row| match row {
@@ -593,16 +603,80 @@ fn arrow(from: u32, to: u32, y: u32) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::net::SocketAddr;
 
-    fn log(lines: &[&str]) -> Vec<LogLine> {
-        lines
+    use super::*;
+    use crate::engine::ProgramReport;
+
+    fn address(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    /// A program's end of a flow, as the engine names it.
+    fn program(name: &str) -> FlowEnd {
+        FlowEnd {
+            name: name.into(),
+            address: address(5000),
+            program: true,
+        }
+    }
+
+    fn harness(name: &str) -> FlowEnd {
+        FlowEnd::harness(name, address(40000))
+    }
+
+    /// A harness client (`connect`, `send_datagram`) talking to `to`.
+    fn client(label: &str, protocol: Protocol, to: &str) -> Flow {
+        Flow::opened_by_harness(label, protocol, harness(label), program(to))
+    }
+
+    /// A program connected to the server `peer` the harness plays.
+    fn served(label: &str, peer: &str, by: &str) -> Flow {
+        Flow::opened_by_program(label, Protocol::Tcp, program(by), harness(peer))
+    }
+
+    /// A relayed connection's two legs, as the relay registers them.
+    fn relayed(label: &str, relay: &str, client: &str, server: &str) -> [Flow; 2] {
+        [
+            Flow {
+                to_program_from: Side::Client,
+                ..Flow::opened_by_program(label, Protocol::Tcp, program(client), harness(relay))
+            },
+            Flow::opened_by_harness(label, Protocol::Tcp, harness(relay), program(server)),
+        ]
+    }
+
+    /// The step-log line the engine writes for a relay.
+    fn relay_step(number: usize, name: &str, endpoint: &str, slices: SlicePlan) -> String {
+        let action = Action::Relay {
+            endpoint: endpoint.into(),
+            name: name.into(),
+            slices,
+        };
+        format!("step {number}: {}", action.describe())
+    }
+
+    fn scenario(programs: &[&str], flows: Vec<Flow>, log: &[String]) -> Outcome {
+        let mut outcome = Outcome::blank("message/01-x");
+        outcome.programs = programs
+            .iter()
+            .map(|name| ProgramReport {
+                name: name.to_string(),
+                command_line: format!("python3 {name}.py"),
+                stdout: (Vec::new(), 0),
+                stderr: (Vec::new(), 0),
+                exit: None,
+            })
+            .collect();
+        outcome.wire.flows = flows;
+        outcome.log = log
             .iter()
             .map(|text| LogLine {
                 at: Duration::ZERO,
-                text: text.to_string(),
+                text: text.clone(),
             })
-            .collect()
+            .collect();
+        outcome
     }
 
     fn entry(connection: &str, direction: Direction) -> TranscriptEntry {
@@ -618,23 +692,23 @@ mod tests {
         }
     }
 
-    fn lanes(programs: &[&str]) -> Lanes {
-        Lanes {
-            lanes: std::iter::once(Lane::Harness)
-                .chain(programs.iter().map(|name| Lane::Program(name.to_string())))
-                .collect(),
-            commands: HashMap::new(),
+    fn data(connection: &str, bytes: u64, pieces: u64) -> TranscriptEntry {
+        TranscriptEntry {
+            bytes,
+            pieces,
+            ..entry(connection, Direction::ToProgram)
         }
     }
 
     #[test]
     fn a_relayed_connection_goes_from_the_client_program_to_the_server_program() {
-        let topology = Topology::of(&log(&[
-            "step 1: start server",
-            "step 3: relay relay in front of server, forwarding in whole writes",
-            "step 4: start client pointed at relay",
-        ]));
-        let mut lanes = lanes(&["server", "client"]);
+        let outcome = scenario(
+            &["server", "client"],
+            relayed("relay#1", "relay", "client", "server").into(),
+            &[relay_step(3, "relay", "server", SlicePlan::WHOLE)],
+        );
+        let topology = Topology::of(&outcome);
+        let mut lanes = Lanes::of(&outcome);
         assert_eq!(
             lanes.ends(&topology, &entry("relay#1", Direction::ToProgram)),
             (2, 1)
@@ -643,20 +717,19 @@ mod tests {
             lanes.ends(&topology, &entry("relay#1", Direction::FromProgram)),
             (1, 2)
         );
+        assert_eq!(lanes.lanes.len(), 3, "no lane for the relay itself");
         // It forwards each read as it came: several writes, none cut on purpose.
-        let mut forwarded = entry("relay#1", Direction::ToProgram);
-        forwarded.pieces = 5;
-        assert!(!topology.sliced(&forwarded));
+        assert!(!topology.sliced(&data("relay#1", 20480, 5)));
     }
 
     fn outcome_with(entries: Vec<TranscriptEntry>, status: Status) -> Outcome {
-        let mut outcome = Outcome::blank("message/01-x");
+        let mut outcome = scenario(
+            &["server"],
+            vec![client("c1", Protocol::Tcp, "server")],
+            &[],
+        );
         outcome.status = status;
         outcome.duration = Duration::from_secs(30);
-        outcome.log = log(&[
-            "step 1: start server",
-            "step 2: connect to server as c1, send 3 literal bytes in whole writes, then reset",
-        ]);
         outcome.transcript = (entries, 7);
         outcome
     }
@@ -699,48 +772,95 @@ mod tests {
     }
 
     #[test]
-    fn only_slice_plans_count_as_cut_on_purpose() {
-        let topology = Topology::of(&log(&[
-            "step 3: connect to server as c1, send 1000 bytes of generated text (seed 4) in 1-byte slices, 1 ms apart, then half-close",
-            "step 4: connect to server as c2, send 21 literal bytes in whole writes, then half-close",
-            "step 5: relay slow in front of server, forwarding in slices of 1-512 bytes, 0-1 ms apart",
-            "step 6: listen as mta (TCP), playing a mail server; every reply one byte per segment",
-        ]));
-        let to = |name: &str| entry(name, Direction::ToProgram);
-        assert!(topology.sliced(&to("c1")) && topology.sliced(&to("slow#2")));
-        assert!(topology.sliced(&to("mta#1")));
-        assert!(!topology.sliced(&to("c2")));
-        assert!(!topology.sliced(&entry("c1", Direction::FromProgram)));
-        // Not in the log: several writes count as cut.
-        let mut unknown = to("pinger");
-        assert!(!topology.sliced(&unknown));
-        unknown.pieces = 2;
-        assert!(topology.sliced(&unknown));
+    fn only_the_harnesss_own_extra_writes_count_as_cut_on_purpose() {
+        let slicing = SlicePlan {
+            size: Range::Between([1, 512]),
+            gap_ms: Range::Between([0, 1]),
+        };
+        let mut flows = vec![
+            client("c1", Protocol::Tcp, "server"),
+            client("c2", Protocol::Tcp, "server"),
+            served("mta#1", "mta", "client"),
+        ];
+        flows.extend(relayed("slow#2", "slow", "client", "server"));
+        flows.extend(relayed("relay#1", "relay", "client", "server"));
+        let topology = Topology::of(&scenario(
+            &["server", "client"],
+            flows,
+            &[
+                relay_step(5, "slow", "server", slicing),
+                relay_step(6, "relay", "server", SlicePlan::WHOLE),
+            ],
+        ));
+        // A harness client in 1-byte slices; a mail server answering a byte per segment.
+        assert!(topology.sliced(&data("c1", 1000, 1000)));
+        assert!(topology.sliced(&data("mta#1", 30, 30)));
+        // Whole writes: 64 KiB each, as many as the bytes need.
+        assert!(!topology.sliced(&data("c2", 21, 1)));
+        assert!(!topology.sliced(&data("c2", 200_000, 4)));
+        assert!(topology.sliced(&data("c2", 200_000, 5)));
+        // What the program sends, and events, are never the harness's cuts.
+        let mut read = data("c1", 1000, 1000);
+        read.direction = Direction::FromProgram;
+        assert!(!topology.sliced(&read));
+        let mut event = data("c1", 0, 2);
+        event.event = Some("closed".into());
+        assert!(!topology.sliced(&event));
+        // A slicing relay's writes are the harness's; a whole-write relay passes on the
+        // client program's own pieces.
+        assert!(topology.sliced(&data("slow#2", 20480, 300)));
+        assert!(!topology.sliced(&data("relay#1", 20480, 300)));
+        // No flow: several writes count as cut.
+        assert!(!topology.sliced(&data("pinger", 1, 1)));
+        assert!(topology.sliced(&data("pinger", 2, 2)));
+    }
+
+    #[test]
+    fn a_relay_is_taken_for_slicing_unless_its_step_says_whole_writes() {
+        let flows: Vec<Flow> = relayed("relay#1", "relay", "client", "server").into();
+        let whole = |log: &[String]| {
+            !Topology::of(&scenario(&["server", "client"], flows.clone(), log))
+                .sliced(&data("relay#1", 20480, 300))
+        };
+        assert!(whole(&[relay_step(3, "relay", "server", SlicePlan::WHOLE)]));
+        // Another relay's step, or none: its writes are the harness's.
+        assert!(!whole(&[relay_step(
+            3,
+            "other",
+            "server",
+            SlicePlan::WHOLE
+        )]));
+        assert!(!whole(&[]));
     }
 
     #[test]
     fn a_harness_server_gets_a_lane_of_its_own_on_the_right() {
-        let topology = Topology::of(&log(&[
-            "step 1: listen as mta (TCP), playing a mail server",
-            "step 2: start client with `--from a@b --to c@d --subject Lab report as x` pointed at mta",
-        ]));
-        let mut lanes = lanes(&["client"]);
+        let outcome = scenario(&["client"], vec![served("mta#1", "mta", "client")], &[]);
+        let topology = Topology::of(&outcome);
+        let mut lanes = Lanes::of(&outcome);
         assert_eq!(
             lanes.ends(&topology, &entry("mta#1", Direction::FromProgram)),
             (1, 2)
+        );
+        assert_eq!(
+            lanes.ends(&topology, &entry("mta#1", Direction::ToProgram)),
+            (2, 1)
         );
         assert_eq!(lanes.lanes[2], Lane::Server("mta".into()));
     }
 
     #[test]
     fn harness_clients_talk_to_the_program_they_connected_to() {
-        let topology = Topology::of(&log(&[
-            "step 1: start server as first",
-            "step 2: start server as second",
-            "step 3: connect to second as c1, send 3 literal bytes in whole writes, then half-close",
-            "step 4: send one datagram to first as d1: 3 literal bytes",
-        ]));
-        let mut lanes = lanes(&["first", "second"]);
+        let outcome = scenario(
+            &["first", "second"],
+            vec![
+                client("c1", Protocol::Tcp, "second"),
+                client("d1", Protocol::Udp, "first"),
+            ],
+            &[],
+        );
+        let topology = Topology::of(&outcome);
+        let mut lanes = Lanes::of(&outcome);
         assert_eq!(
             lanes.ends(&topology, &entry("c1", Direction::ToProgram)),
             (0, 2)
@@ -749,10 +869,81 @@ mod tests {
             lanes.ends(&topology, &entry("d1", Direction::FromProgram)),
             (1, 0)
         );
-        // Unknown to the log: between the harness and the first program.
+        // No flow: between the harness and the first program.
         assert_eq!(
             lanes.ends(&topology, &entry("pinger", Direction::ToProgram)),
             (0, 1)
+        );
+        assert_eq!(lanes.lanes.len(), 3);
+    }
+
+    #[test]
+    fn program_ends_the_engine_could_not_name_are_the_first_program() {
+        // A proxy fetching from the harness's origin: nobody was pointed at the origin.
+        let mut flows = vec![
+            client("c1", Protocol::Tcp, "proxy"),
+            served("origin#1", "origin", "client program"),
+        ];
+        // A UDP server peer: one flow per program socket that wrote to it.
+        flows.push(Flow::opened_by_program(
+            "echo",
+            Protocol::Udp,
+            program("client"),
+            harness("echo"),
+        ));
+        flows.push(Flow::opened_by_program(
+            "echo",
+            Protocol::Udp,
+            FlowEnd {
+                address: address(5001),
+                ..program("client")
+            },
+            harness("echo"),
+        ));
+        // Two programs pointed at one peer: the engine cannot tell which connected.
+        flows.push(served("mta#1", "mta", "client or client2"));
+        let outcome = scenario(&["proxy", "client", "client2"], flows, &[]);
+        let topology = Topology::of(&outcome);
+        let mut lanes = Lanes::of(&outcome);
+        let to = |name: &str| entry(name, Direction::ToProgram);
+        assert_eq!(lanes.ends(&topology, &to("c1")), (0, 1));
+        assert_eq!(lanes.ends(&topology, &to("origin#1")), (4, 1));
+        assert_eq!(lanes.ends(&topology, &to("echo")), (5, 2));
+        assert_eq!(lanes.ends(&topology, &to("mta#1")), (6, 7));
+        assert_eq!(
+            lanes.lanes[4..],
+            [
+                Lane::Server("origin".into()),
+                Lane::Server("echo".into()),
+                Lane::Server("mta".into()),
+                Lane::Program("client or client2".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_diagram_names_the_lanes_from_the_flows() {
+        let mut outcome = scenario(
+            &["server", "client"],
+            relayed("relay#1", "relay", "client", "server").into(),
+            &[],
+        );
+        outcome.transcript = (vec![data("relay#1", 20480, 40)], 0);
+        let svg = diagram(&outcome, 200).unwrap();
+        // Only the programs: the harness's own lane is not used.
+        assert!(!svg.contains(">harness<"), "{svg}");
+        assert!(
+            svg.contains("<title>python3 server.py</title>")
+                && svg.contains("<title>python3 client.py</title>"),
+            "{svg}"
+        );
+        // From the client (second lane) to the server (first), cut by the relay.
+        assert!(svg.contains(r#"<g class="to sliced">"#), "{svg}");
+        assert!(svg.contains("relay#1: 20480 bytes in 40 writes ✂"), "{svg}");
+        let (from, to) = (Lanes::x(1), Lanes::x(0));
+        assert!(
+            svg.contains(&format!(r#"<line x1="{}""#, from - 4)),
+            "the arrow leaves the client at {from} toward {to}: {svg}"
         );
     }
 }
