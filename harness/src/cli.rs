@@ -381,6 +381,7 @@ fn replay(file: &Path, output: &OutputArgs) -> Result<i32> {
 
 /// The terminal report and every file report asked for.
 fn reporters(output: &OutputArgs, replay_command: &str) -> Result<Reporters> {
+    check_destinations(output)?;
     let mut reporters = Reporters::new();
     let terminal = TerminalReport {
         style: Style::detect(),
@@ -439,6 +440,46 @@ fn reporters(output: &OutputArgs, replay_command: &str) -> Result<Reporters> {
         );
     }
     Ok(reporters)
+}
+
+/// Refuses, before anything runs, a report that could not be written at the end: a file
+/// whose folder does not exist, a folder that cannot be made. A class's grading must not
+/// be lost to a typo in `--json`.
+fn check_destinations(output: &OutputArgs) -> Result<()> {
+    let files = [
+        ("--json", &output.json),
+        ("--junit", &output.junit),
+        ("--gradescope", &output.gradescope),
+        ("--gradebook", &output.gradebook),
+        ("--record", &output.record),
+    ];
+    for (flag, path) in files {
+        let Some(path) = path else { continue };
+        let folder = match path.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder,
+            _ => Path::new("."),
+        };
+        if path.is_dir() || !folder.is_dir() {
+            return Err(Error::Usage(format!(
+                "{flag} {}: {}",
+                path.display(),
+                if path.is_dir() {
+                    "is a folder; give a file name".to_string()
+                } else {
+                    format!("the folder {} does not exist", folder.display())
+                }
+            )));
+        }
+    }
+    for (flag, dir) in [("--pcap", &output.pcap), ("--html", &output.html)] {
+        if let Some(dir) = dir {
+            std::fs::create_dir_all(dir).map_err(Error::io(format!(
+                "{flag} {}: cannot make the folder",
+                dir.display()
+            )))?;
+        }
+    }
+    Ok(())
 }
 
 /// The simulated world's options from the flags, and the command line that replays them.

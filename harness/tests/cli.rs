@@ -238,7 +238,7 @@ fn every_report_is_written_in_one_run() {
 }
 
 #[test]
-fn a_report_that_cannot_be_written_is_a_harness_error() {
+fn a_report_that_could_not_be_written_is_refused_before_grading() {
     harness()
         .args([
             "--target",
@@ -249,7 +249,9 @@ fn a_report_that_cannot_be_written_is_a_harness_error() {
         ])
         .assert()
         .code(2)
+        // Before anything runs: nothing graded is lost to a typo.
+        .stdout("")
         .stderr(predicate::str::contains(
-            "harness: cannot write --json /no/such/folder/report.json",
+            "harness: --json /no/such/folder/report.json: the folder /no/such/folder does not exist",
         ));
 }
