@@ -140,6 +140,11 @@ pub struct Flow {
     /// The end that sends what the transcript marks "to the program" (the harness, or a
     /// client program through a relay); the other sends what comes "from the program".
     pub to_program_from: Side,
+    /// On a relay's leg to the server program: whether the relay cuts what it forwards into
+    /// slices (its slice plan), which tells the harness's cuts from the client program's own
+    /// pieces passed on. `None` on every other flow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay_slices: Option<bool>,
 }
 
 /// One end of a flow.
@@ -169,6 +174,7 @@ impl Flow {
             client: harness,
             server: program,
             to_program_from: Side::Client,
+            relay_slices: None,
         }
     }
 
@@ -186,6 +192,7 @@ impl Flow {
             client: program,
             server: harness,
             to_program_from: Side::Server,
+            relay_slices: None,
         }
     }
 }

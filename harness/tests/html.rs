@@ -291,10 +291,6 @@ fn each_connection_is_drawn_between_the_ends_its_flows_name() {
     );
     let mut relayed = outcome("message/02-stdin", Status::Pass, 3);
     relayed.programs = vec![program_report("server"), program_report("client")];
-    relayed.log = vec![LogLine {
-        at: Duration::ZERO,
-        text: "step 3: relay relay in front of server, forwarding in whole writes".into(),
-    }];
     relayed.wire.flows = vec![
         Flow {
             to_program_from: Side::Client,
@@ -305,12 +301,15 @@ fn each_connection_is_drawn_between_the_ends_its_flows_name() {
                 harness_end("relay", 4000),
             )
         },
-        Flow::opened_by_harness(
-            "relay#1",
-            Protocol::Tcp,
-            harness_end("relay", 50002),
-            program_end("server", 5000),
-        ),
+        Flow {
+            relay_slices: Some(false),
+            ..Flow::opened_by_harness(
+                "relay#1",
+                Protocol::Tcp,
+                harness_end("relay", 50002),
+                program_end("server", 5000),
+            )
+        },
     ];
     relayed.transcript = (vec![data("relay#1", Direction::ToProgram, 20480, 3)], 0);
     let run = run_of(vec![("sample", vec![mail, relayed])]);

@@ -131,12 +131,15 @@ async fn forward(
         }
     };
     // The second leg: the relay connected to the server program.
-    let server_leg = transcript.flow(Flow::opened_by_harness(
-        &label,
-        Protocol::Tcp,
-        FlowEnd::harness(&name, upstream.local),
-        transcript.program_end(&name, upstream.remote),
-    ));
+    let server_leg = transcript.flow(Flow {
+        relay_slices: Some(slices.is_sliced()),
+        ..Flow::opened_by_harness(
+            &label,
+            Protocol::Tcp,
+            FlowEnd::harness(&name, upstream.local),
+            transcript.program_end(&name, upstream.remote),
+        )
+    });
     let PeerConnection {
         reader: down_read,
         writer: down_write,

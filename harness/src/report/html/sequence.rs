@@ -23,7 +23,7 @@
 //!
 //! Faults show: data the harness cut into more writes than whole writes would take (short
 //! reads forced on the program) is orange and marked ✂ (a relay forwarding in whole writes
-//! passes the client program's own pieces on, see [`relays_whole`]); resets and errors
+//! passes the client program's own pieces on: [`Flow::relay_slices`]); resets and errors
 //! are red; a timeout or a failed step closes the diagram with a red line. Rows are
 //! evenly spaced; pauses longer than [`PAUSE`] get a row of their own. At most `max_rows`
 //! entries are drawn, and the diagram says how many more there were.
@@ -33,11 +33,10 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use super::Esc;
-use crate::engine::{LogLine, Outcome, Status};
+use crate::engine::{Outcome, Status};
 use crate::faults::{Range, SlicePlan};
 use crate::pcap::{Flow, FlowEnd, Protocol, Side};
 use crate::peers::{Direction, TranscriptEntry};
-use crate::scenario::Action;
 
 /// A pause between two entries long enough to be drawn.
 const PAUSE: Duration = Duration::from_millis(250);
@@ -114,7 +113,8 @@ impl Topology {
                 && !first.server.program
                 && !last.client.program;
             let harness_writes = if relayed {
-                !relays_whole(&outcome.log, &first.server, &last.server)
+                // Unknown (an older recording): the relay's writes count as the harness's.
+                last.relay_slices.unwrap_or(true)
             } else {
                 !end(first, first.to_program_from).program
             };
@@ -149,27 +149,6 @@ fn end(flow: &Flow, side: Side) -> &FlowEnd {
         Side::Client => &flow.client,
         Side::Server => &flow.server,
     }
-}
-
-/// Whether relay `relay` forwards to `server` in whole writes, each read as it came (so
-/// its writes are the client program's pieces, not cuts of the harness).
-///
-/// The one thing the flows do not say: the relay's slice plan. It is read from the step
-/// log, by comparing its lines with the step the engine would describe for a relay of
-/// these names forwarding in whole writes (so a change of wording changes both).
-fn relays_whole(log: &[LogLine], relay: &FlowEnd, server: &FlowEnd) -> bool {
-    let step = Action::Relay {
-        endpoint: server.name.clone(),
-        name: relay.name.clone(),
-        slices: SlicePlan::WHOLE,
-    }
-    .describe();
-    log.iter().any(|line| {
-        line.text
-            .strip_prefix("step ")
-            .and_then(|rest| rest.split_once(": "))
-            .is_some_and(|(_, action)| action == step)
-    })
 }
 
 /// A lifeline.
@@ -606,7 +585,7 @@ mod tests {
     use std::net::SocketAddr;
 
     use super::*;
-    use crate::engine::ProgramReport;
+    use crate::engine::{LogLine, ProgramReport};
 
     fn address(port: u16) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], port))
@@ -635,25 +614,19 @@ mod tests {
         Flow::opened_by_program(label, Protocol::Tcp, program(by), harness(peer))
     }
 
-    /// A relayed connection's two legs, as the relay registers them.
-    fn relayed(label: &str, relay: &str, client: &str, server: &str) -> [Flow; 2] {
+    /// A relayed connection's two legs, as the relay registers them (`slices`: its plan
+    /// cuts what it forwards).
+    fn relayed(label: &str, relay: &str, client: &str, server: &str, slices: bool) -> [Flow; 2] {
         [
             Flow {
                 to_program_from: Side::Client,
                 ..Flow::opened_by_program(label, Protocol::Tcp, program(client), harness(relay))
             },
-            Flow::opened_by_harness(label, Protocol::Tcp, harness(relay), program(server)),
+            Flow {
+                relay_slices: Some(slices),
+                ..Flow::opened_by_harness(label, Protocol::Tcp, harness(relay), program(server))
+            },
         ]
-    }
-
-    /// The step-log line the engine writes for a relay.
-    fn relay_step(number: usize, name: &str, endpoint: &str, slices: SlicePlan) -> String {
-        let action = Action::Relay {
-            endpoint: endpoint.into(),
-            name: name.into(),
-            slices,
-        };
-        format!("step {number}: {}", action.describe())
     }
 
     fn scenario(programs: &[&str], flows: Vec<Flow>, log: &[String]) -> Outcome {
@@ -704,8 +677,8 @@ mod tests {
     fn a_relayed_connection_goes_from_the_client_program_to_the_server_program() {
         let outcome = scenario(
             &["server", "client"],
-            relayed("relay#1", "relay", "client", "server").into(),
-            &[relay_step(3, "relay", "server", SlicePlan::WHOLE)],
+            relayed("relay#1", "relay", "client", "server", false).into(),
+            &[],
         );
         let topology = Topology::of(&outcome);
         let mut lanes = Lanes::of(&outcome);
@@ -773,25 +746,14 @@ mod tests {
 
     #[test]
     fn only_the_harnesss_own_extra_writes_count_as_cut_on_purpose() {
-        let slicing = SlicePlan {
-            size: Range::Between([1, 512]),
-            gap_ms: Range::Between([0, 1]),
-        };
         let mut flows = vec![
             client("c1", Protocol::Tcp, "server"),
             client("c2", Protocol::Tcp, "server"),
             served("mta#1", "mta", "client"),
         ];
-        flows.extend(relayed("slow#2", "slow", "client", "server"));
-        flows.extend(relayed("relay#1", "relay", "client", "server"));
-        let topology = Topology::of(&scenario(
-            &["server", "client"],
-            flows,
-            &[
-                relay_step(5, "slow", "server", slicing),
-                relay_step(6, "relay", "server", SlicePlan::WHOLE),
-            ],
-        ));
+        flows.extend(relayed("slow#2", "slow", "client", "server", true));
+        flows.extend(relayed("relay#1", "relay", "client", "server", false));
+        let topology = Topology::of(&scenario(&["server", "client"], flows, &[]));
         // A harness client in 1-byte slices; a mail server answering a byte per segment.
         assert!(topology.sliced(&data("c1", 1000, 1000)));
         assert!(topology.sliced(&data("mta#1", 30, 30)));
@@ -816,21 +778,21 @@ mod tests {
     }
 
     #[test]
-    fn a_relay_is_taken_for_slicing_unless_its_step_says_whole_writes() {
-        let flows: Vec<Flow> = relayed("relay#1", "relay", "client", "server").into();
-        let whole = |log: &[String]| {
-            !Topology::of(&scenario(&["server", "client"], flows.clone(), log))
+    fn a_relay_is_taken_for_slicing_unless_its_flow_says_whole_writes() {
+        let sliced = |flows: Vec<Flow>| {
+            Topology::of(&scenario(&["server", "client"], flows, &[]))
                 .sliced(&data("relay#1", 20480, 300))
         };
-        assert!(whole(&[relay_step(3, "relay", "server", SlicePlan::WHOLE)]));
-        // Another relay's step, or none: its writes are the harness's.
-        assert!(!whole(&[relay_step(
-            3,
-            "other",
-            "server",
-            SlicePlan::WHOLE
-        )]));
-        assert!(!whole(&[]));
+        assert!(!sliced(
+            relayed("relay#1", "relay", "client", "server", false).into()
+        ));
+        assert!(sliced(
+            relayed("relay#1", "relay", "client", "server", true).into()
+        ));
+        // A recording from before relays said: their writes are the harness's.
+        let mut unknown: Vec<Flow> = relayed("relay#1", "relay", "client", "server", false).into();
+        unknown[1].relay_slices = None;
+        assert!(sliced(unknown));
     }
 
     #[test]
@@ -925,7 +887,7 @@ mod tests {
     fn the_diagram_names_the_lanes_from_the_flows() {
         let mut outcome = scenario(
             &["server", "client"],
-            relayed("relay#1", "relay", "client", "server").into(),
+            relayed("relay#1", "relay", "client", "server", true).into(),
             &[],
         );
         outcome.transcript = (vec![data("relay#1", 20480, 40)], 0);
