@@ -251,18 +251,22 @@ impl Dialogue<'_> {
 
     async fn reply<S: AsyncWrite + Unpin>(&self, stream: &mut S, text: &str) -> io::Result<()> {
         if self.script.byte_replies {
-            // The accepted socket has TCP_NODELAY: each byte leaves as its own segment.
+            // The accepted socket has TCP_NODELAY: each byte leaves as its own segment, and
+            // is recorded as its own write (the transcript counts them, the capture shows
+            // one segment each).
             for byte in text.as_bytes() {
-                stream.write_all(std::slice::from_ref(byte)).await?;
+                let byte = std::slice::from_ref(byte);
+                stream.write_all(byte).await?;
                 stream.flush().await?;
+                self.transcript.data(self.label, Direction::ToProgram, byte);
                 tokio::time::sleep(BYTE_GAP).await;
             }
         } else {
             stream.write_all(text.as_bytes()).await?;
             stream.flush().await?;
+            self.transcript
+                .data(self.label, Direction::ToProgram, text.as_bytes());
         }
-        self.transcript
-            .data(self.label, Direction::ToProgram, text.as_bytes());
         Ok(())
     }
 
