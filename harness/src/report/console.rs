@@ -74,14 +74,15 @@ impl Console {
     }
 
     fn details(&mut self, submission: &SubmissionRecord) -> io::Result<()> {
+        // Each submission's failures say the command that regrades it.
+        let mut report = self.report.clone();
+        report.replay_command = submission.info.replay_command.clone();
         for outcome in &submission.outcomes {
             let shown = outcome.status.is_failure()
                 || self.verbosity.verbose && outcome.status != Status::Skipped;
             if !shown {
                 continue;
             }
-            let mut report = self.report.clone();
-            report.replay_command = submission.info.replay_command.clone();
             let mut text = format!("\n{}", report.failure_details(outcome));
             if self.verbosity.explain && outcome.status.is_failure() {
                 text += &explain::explain(outcome);

@@ -213,7 +213,7 @@ fn test_output(outcome: &Outcome, details: &TerminalReport) -> String {
                 text,
                 "Extra credit, not earned: this optional part of the spec adds {} when it \
                  passes and costs nothing when it does not.\n",
-                points(outcome.points)
+                super::score::points(outcome.points)
             );
             text.push_str(&details.failure_details(outcome));
         }
@@ -272,15 +272,6 @@ fn overall_output(
         );
     }
     text
-}
-
-/// `1 point`, `2 points`.
-pub(crate) fn points(points: u32) -> String {
-    if points == 1 {
-        "1 point".into()
-    } else {
-        format!("{points} points")
-    }
 }
 
 /// Seconds, rounded up: the submission's grading time, else the run's.

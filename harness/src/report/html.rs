@@ -240,27 +240,6 @@ fn seconds(duration: Duration) -> String {
     format!("{:.2}s", duration.as_secs_f64())
 }
 
-/// `38/45 points (+1 extra)`.
-fn points(score: &Score) -> String {
-    let mut text = format!("{}/{} points", score.earned, score.total);
-    if score.tasks.iter().any(|task| task.has_extra) {
-        text.push_str(&format!(" (+{} extra)", score.extra_earned));
-    }
-    text
-}
-
-/// `13 passed, 3 failed, 1 skipped`.
-fn counts(score: &Score) -> String {
-    let mut text = format!("{} passed, {} failed", score.passed, score.failed);
-    if score.skipped > 0 {
-        text.push_str(&format!(", {} skipped", score.skipped));
-    }
-    if score.missed > 0 {
-        text.push_str(&format!(", {} extra missed", score.missed));
-    }
-    text
-}
-
 /// The run's facts as `<dt>`/`<dd>` pairs: world, seed, date, harness version.
 fn run_facts(info: Option<&RunInfo>) -> String {
     let Some(info) = info else {
@@ -306,7 +285,7 @@ fn index_page(run: &RunRecord, names: &[String]) -> String {
     html.push_str(&format!(
         "<p class=\"score\">{} submissions graded: {}</p>",
         run.submissions.len(),
-        Esc(&counts(&Score::of(&all)))
+        Esc(&Score::of(&all).counts())
     ));
     html.push_str("<dl class=\"facts\">");
     html.push_str(&run_facts(run.info.as_ref()));
@@ -342,7 +321,7 @@ fn index_page(run: &RunRecord, names: &[String]) -> String {
                     .as_ref()
                     .map(|problem| format!("<div class=\"problem\">{}</div>", Esc(problem)))
                     .unwrap_or_default(),
-                Esc(&points(&score)),
+                Esc(&score.points()),
                 score.passed,
                 score.failed,
                 score.skipped,

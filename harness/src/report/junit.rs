@@ -190,7 +190,7 @@ fn test_case(outcome: &Outcome, details: &TerminalReport) -> TestCase {
     if outcome.status == Status::Missed {
         case.set_system_out(format!(
             "extra scenario not earned: an optional part of the spec, worth {} of extra when it passes; not a failure\n\n{}",
-            super::gradescope::points(outcome.points),
+            super::score::points(outcome.points),
             details.failure_details(outcome)
         ));
     }

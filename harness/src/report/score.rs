@@ -104,3 +104,35 @@ impl Score {
         }
     }
 }
+
+impl Score {
+    /// `13 passed, 3 failed` (and `, 1 skipped`, `, 1 extra missed` when there are any).
+    pub fn counts(&self) -> String {
+        let mut text = format!("{} passed, {} failed", self.passed, self.failed);
+        if self.skipped > 0 {
+            text.push_str(&format!(", {} skipped", self.skipped));
+        }
+        if self.missed > 0 {
+            text.push_str(&format!(", {} extra missed", self.missed));
+        }
+        text
+    }
+
+    /// `38/45 points` (and ` (+1 extra)` when a task has extra scenarios).
+    pub fn points(&self) -> String {
+        let mut text = format!("{}/{} points", self.earned, self.total);
+        if self.tasks.iter().any(|task| task.has_extra) {
+            text.push_str(&format!(" (+{} extra)", self.extra_earned));
+        }
+        text
+    }
+}
+
+/// `1 point`, `2 points`.
+pub fn points(count: u32) -> String {
+    if count == 1 {
+        "1 point".into()
+    } else {
+        format!("{count} points")
+    }
+}

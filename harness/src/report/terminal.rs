@@ -94,11 +94,7 @@ impl TerminalReport {
                 )
             )
         );
-        let points = if outcome.points == 1 {
-            "1 point".to_string()
-        } else {
-            format!("{} points", outcome.points)
-        };
+        let points = super::score::points(outcome.points);
         let _ = writeln!(
             text,
             "  clause       {} ({}, {points})",
@@ -228,7 +224,7 @@ impl TerminalReport {
             };
             let _ = writeln!(text, "graded in {}{clock}", seconds(elapsed));
         }
-        let _ = writeln!(text, "{}", closing_line(&score));
+        let _ = writeln!(text, "{}", score.counts());
         text
     }
 
@@ -236,13 +232,11 @@ impl TerminalReport {
     pub fn submission_line(&self, submission: &SubmissionRecord) -> String {
         let score = Score::of(&submission.outcomes);
         let mut line = format!(
-            "{}: {}/{} points",
-            submission.info.submission, score.earned, score.total
+            "{}: {}, {}",
+            submission.info.submission,
+            score.points(),
+            score.counts()
         );
-        if score.tasks.iter().any(|task| task.has_extra) {
-            let _ = write!(line, " (+{} extra)", score.extra_earned);
-        }
-        let _ = write!(line, ", {}", closing_line(&score));
         if !submission.info.not_submitted.is_empty() {
             let _ = write!(
                 line,
@@ -284,7 +278,7 @@ impl TerminalReport {
             let _ = write!(text, " in {} ({jobs} at a time)", seconds(elapsed));
         }
         let _ = writeln!(text);
-        let _ = writeln!(text, "{}", closing_line(&Score::of(&outcomes)));
+        let _ = writeln!(text, "{}", Score::of(&outcomes).counts());
         text
     }
 
@@ -295,18 +289,6 @@ impl TerminalReport {
             "+t".into()
         }
     }
-}
-
-/// `N passed, N failed` (and skipped, and extras missed).
-fn closing_line(score: &Score) -> String {
-    let mut closing = format!("{} passed, {} failed", score.passed, score.failed);
-    if score.skipped > 0 {
-        let _ = write!(closing, ", {} skipped", score.skipped);
-    }
-    if score.missed > 0 {
-        let _ = write!(closing, ", {} extra missed", score.missed);
-    }
-    closing
 }
 
 fn seconds(duration: Duration) -> String {

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use super::{Esc, at, bytes_html, counts, href_of, page_start, points, run_facts, seconds};
+use super::{Esc, at, bytes_html, href_of, page_start, run_facts, seconds};
 use crate::engine::{Outcome, Status};
 use crate::report::{RunRecord, Score, SubmissionRecord, file_name_of};
 use crate::scenario::Category;
@@ -87,8 +87,8 @@ pub(super) fn submission_page(context: &Context<'_>, submission: &SubmissionReco
         html,
         "<h1>{}</h1><p class=\"score\"><span class=\"pts\">{}</span> · {}</p>",
         Esc(label),
-        Esc(&points(&score)),
-        Esc(&counts(&score))
+        Esc(&score.points()),
+        Esc(&score.counts())
     );
     if let Some(problem) = &submission.info.problem {
         let _ = write!(
@@ -219,7 +219,7 @@ fn summary(html: &mut String, submission: &SubmissionRecord, score: &Score) {
             part.failed,
             part.skipped,
             part.missed,
-            Esc(&points(&part))
+            Esc(&part.points())
         );
     }
     html.push_str("</tbody></table>\n");
