@@ -4,8 +4,8 @@
 //! that emits its events into a channel; the calling thread passes them on to the
 //! reporters in the order they come, so a terminal shows every submission as it finishes.
 //!
-//! Two gradings at once must not clash on ports. Where the system allows it, each worker
-//! thread enters a network namespace of its own before grading (see
+//! Two gradings at once must not clash on ports. Where the system allows it, every
+//! scenario runs in a network namespace of its own (see [`crate::grading`] and
 //! [`crate::world::real::isolation`]): a private loopback, its own port numbers, programs
 //! that cannot reach each other's. Elsewhere all share this machine's loopback and every
 //! port comes from the one allocator of [`crate::world::real::ports`], which never hands
@@ -17,12 +17,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
 
+use crate::Result;
 use crate::events::{Event, EventSink, Isolation, RunInfo, SubmissionInfo, World};
 use crate::grading::{Grading, Mode, grade_with_replay};
 use crate::scenario::{Selection, Suite};
 use crate::target::Target;
-use crate::world::real::isolation;
-use crate::{Error, Result};
+use crate::world::real::isolation::{self, NetworkMode};
 
 /// One submission of a batch: its programs, or why it could not be read.
 #[derive(Debug)]
@@ -58,14 +58,10 @@ pub struct Batch<'a> {
 /// be read), in the order given.
 pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Option<Grading>>> {
     let jobs = batch.jobs.clamp(1, batch.entries.len().max(1));
-    let isolation = match (jobs, batch.mode) {
-        (1, _) | (_, Mode::Simulated(_)) => Isolation::None,
-        _ if std::env::var_os("HARNESS_NO_NAMESPACES").is_none()
-            && isolation::private_networks_allowed() =>
-        {
-            Isolation::NetworkNamespace
-        }
-        _ => Isolation::PortAllocator,
+    let isolation = match (batch.mode, isolation::network_mode()) {
+        (Mode::Simulated(_), _) => Isolation::None,
+        (Mode::Real, NetworkMode::NamespacePerScenario) => Isolation::NetworkNamespace,
+        (Mode::Real, NetworkMode::SharedLoopback) => Isolation::PortAllocator,
     };
     let started = Instant::now();
     events.emit(Event::RunStarted(RunInfo {
@@ -99,7 +95,7 @@ pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Opt
             .map(|entry| grade_entry(&batch, entry, events))
             .collect::<Result<Vec<_>>>()?
     } else {
-        grade_in_parallel(&batch, jobs, isolation, events)?
+        grade_in_parallel(&batch, jobs, events)?
     };
     events.emit(Event::RunFinished {
         elapsed: started.elapsed(),
@@ -173,7 +169,6 @@ fn selected_tasks(suite: &Suite, selection: &Selection) -> Vec<String> {
 fn grade_in_parallel(
     batch: &Batch<'_>,
     jobs: usize,
-    isolation: Isolation,
     events: &mut dyn EventSink,
 ) -> Result<Vec<Option<Grading>>> {
     let next = AtomicUsize::new(0);
@@ -186,11 +181,6 @@ fn grade_in_parallel(
                 let sender = sender.clone();
                 let next = &next;
                 scope.spawn(move || -> Result<Vec<(usize, Result<Option<Grading>>)>> {
-                    if isolation == Isolation::NetworkNamespace {
-                        isolation::enter_private_network().map_err(Error::io(
-                            "cannot give a grading thread its own network namespace",
-                        ))?;
-                    }
                     let mut sink = |event: Event| {
                         let _ = sender.send(event);
                     };

@@ -5,6 +5,8 @@
 //! killed and every connection closed when the run is dropped.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 // tokio's clock, not std's: in the simulated world it is the simulation's clock, so
@@ -14,6 +16,7 @@ use tokio::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::payload::{Concatenation, Payload};
+use crate::peers::stand_in::StandIn;
 use crate::peers::{
     ClientPeer, ClientPlan, DatagramPeer, Relay, ServerPeer, Transcript, TranscriptEntry, Wire,
 };
@@ -22,8 +25,10 @@ use crate::scenario::{
     Action, Category, Endpoint, ExitExpectation, OutputExpectation, OutputStream, PortChoice,
     Scenario,
 };
-use crate::target::RoleProgram;
+use crate::target::{RoleProgram, Workdir};
 use crate::world::capture::Capture;
+use crate::world::real::isolation::{self, Namespace, NetworkMode};
+use crate::world::real::ports;
 use crate::world::real::process::{ExitInfo, ExitKind, ProcessSpec};
 use crate::world::{ProgramHandle, World};
 
@@ -40,6 +45,9 @@ const SITE_SHOWN: &str = "<site>/root";
 const CONTAINS_SLACK: usize = 64 * 1024;
 /// Output shown in reports, per stream.
 const SHOWN_OUTPUT: usize = 2048;
+/// How long a port a program hard-codes is waited for while in TIME_WAIT (Linux keeps a
+/// closed connection there for 60 s), on a shared loopback only.
+const FIXED_PORT_WAIT: Duration = Duration::from_secs(65);
 
 /// The verdict of a scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -288,6 +296,9 @@ type StepResult<T = ()> = Result<T, StepFailure>;
 
 /// A started program of the scenario.
 struct Program {
+    /// Where it listens: the address and port other programs and peers connect to (none for
+    /// a client).
+    host: Option<String>,
     port: Option<u16>,
     handle: ProgramHandle,
 }
@@ -309,7 +320,11 @@ pub(crate) struct Run<'a> {
     servers: BTreeMap<String, ServerPeer>,
     relays: BTreeMap<String, Relay>,
     held_ports: Vec<std::net::TcpListener>,
+    stand_ins: Vec<StandIn>,
     site: Option<crate::site::Site>,
+    /// What the verdict of a failure must add: the scenario ran with a handicap the
+    /// submission asked for (an option dropped) or the machine imposed (a port in TIME_WAIT).
+    caveats: Vec<String>,
 }
 
 /// What to start: the `start` step's fields (the `peak-memory` check starts programs too).
@@ -360,8 +375,13 @@ pub async fn run_scenario(
         servers: BTreeMap::new(),
         relays: BTreeMap::new(),
         held_ports: Vec::new(),
+        stand_ins: Vec::new(),
         site: None,
+        caveats: Vec::new(),
     };
+    // Before the scenario's clock starts: on a shared loopback, a port the submission
+    // hard-codes may still be in TIME_WAIT from the scenario before (up to 60 s).
+    run.wait_for_fixed_ports().await;
     let mut current_step = 0;
     let result = tokio::time::timeout(scenario.timeout, run.execute(&mut current_step)).await;
     let failure = match result {
@@ -409,15 +429,18 @@ impl<'a> Run<'a> {
                 to,
                 args,
                 output_cap,
-            } => self.start_program(StartRequest {
-                role,
-                name,
-                stdin: stdin.clone(),
-                port: *port,
-                to: to.as_ref(),
-                extra_args: args,
-                output_cap: *output_cap,
-            }),
+            } => {
+                self.start_program(StartRequest {
+                    role,
+                    name,
+                    stdin: stdin.clone(),
+                    port: *port,
+                    to: to.as_ref(),
+                    extra_args: args,
+                    output_cap: *output_cap,
+                })
+                .await
+            }
             Action::WaitListening { name, within } => self.wait_listening(name, *within).await,
             Action::Connect {
                 endpoint,
@@ -575,7 +598,7 @@ impl<'a> Run<'a> {
     }
 
     /// Starts the program of `role` under `name`.
-    pub(crate) fn start_program(&mut self, request: StartRequest<'_>) -> StepResult {
+    pub(crate) async fn start_program(&mut self, request: StartRequest<'_>) -> StepResult {
         let StartRequest {
             role,
             name,
@@ -593,7 +616,8 @@ impl<'a> Run<'a> {
         })?;
         let mut values: BTreeMap<&str, String> = BTreeMap::new();
         let mut occupied_port = None;
-        let port = match to {
+        let mut network = None;
+        let (host, port) = match to {
             Some(endpoint) => {
                 let (host, port) = match endpoint {
                     Endpoint::Named(target) => {
@@ -601,12 +625,28 @@ impl<'a> Run<'a> {
                         self.transcript.name_client(target, name);
                         self.endpoint_address(target)?
                     }
-                    // Its own machine, on a port nobody listens on.
-                    Endpoint::Unused => (self.world.host_of(name), self.fresh_port()?),
+                    // Its own machine, on a port nobody listens on (or the one it
+                    // hard-codes: in the scenario's own namespace nobody listens there).
+                    Endpoint::Unused => (
+                        self.world.host_of(name),
+                        match (&self.world, program.fixed_port) {
+                            (World::Real, Some(fixed)) => fixed,
+                            _ => self.fresh_port()?,
+                        },
+                    ),
                 };
-                values.insert("host", host);
-                values.insert("port", port.to_string());
-                None
+                match (endpoint, &self.world, program.fixed_port) {
+                    (Endpoint::Named(target), World::Real, Some(fixed)) if fixed != port => {
+                        network = self.stand_in(name, target, fixed, (&host, port))?;
+                        values.insert("host", host);
+                        values.insert("port", fixed.to_string());
+                    }
+                    _ => {
+                        values.insert("host", host);
+                        values.insert("port", port.to_string());
+                    }
+                }
+                (None, None)
             }
             None => {
                 let port = match (port_choice, program.fixed_port) {
@@ -618,19 +658,53 @@ impl<'a> Run<'a> {
                     (PortChoice::Fresh, Some(fixed)) => fixed,
                     (PortChoice::Fresh, None) => self.fresh_port()?,
                 };
-                values.insert("host", self.world.host_of(name));
+                let host = match (&self.world, &program.host) {
+                    (World::Real, Some(host)) => host.clone(),
+                    _ => self.world.host_of(name),
+                };
+                values.insert("host", host.clone());
                 values.insert("port", port.to_string());
-                Some(port)
+                (Some(host), Some(port))
             }
         };
-        if program.template.iter().any(|word| word.contains("{dir}")) {
+        let program = self.roles.get(role).expect("looked up above");
+        let workdir = match &program.workdir {
+            Some(Workdir::Folder(folder)) => Some(folder.clone()),
+            Some(Workdir::Site) => Some(PathBuf::from(self.site_root()?)),
+            None => None,
+        };
+        if program.uses_site() {
             values.insert("dir", self.site_root()?);
         }
+        let program = self.roles.get(role).expect("looked up above");
         let mut argv = program.command_line(&values);
         // `{kit}` in a scenario's `args` is the kit's folder: programs run elsewhere, and
         // an attachment is named by its full path.
         let kit = self.scenario.kit_root.display().to_string();
-        argv.extend(extra_args.iter().map(|arg| arg.replace("{kit}", &kit)));
+        let extra_args: Vec<String> = extra_args
+            .iter()
+            .map(|arg| arg.replace("{kit}", &kit))
+            .collect();
+        let mapped = program.options.apply(&extra_args);
+        argv.extend(mapped.words);
+        let stdin = match &program.stdin_prefix {
+            Some(prefix) => {
+                let mut bytes = crate::target::fill(prefix, &values).into_bytes();
+                if let Some(payload) = &stdin {
+                    bytes.extend(payload.bytes());
+                }
+                Some(Payload::Bytes(bytes.into()))
+            }
+            None => stdin,
+        };
+        for dropped in mapped.dropped {
+            self.note(format!(
+                "{name}: `{dropped}` left out (submission.toml drops it for role {role})"
+            ));
+            self.caveats.push(format!(
+                "submission.toml drops `{dropped}` from the {role}'s command line, and this scenario depends on it"
+            ));
+        }
         let trust_file = if self.speaks_tls() {
             let ca = crate::tls::test_ca().map_err(|error| harness_trouble(error.to_string()))?;
             Some(ca.ca_file().to_owned())
@@ -639,11 +713,12 @@ impl<'a> Run<'a> {
         };
         let spec = ProcessSpec {
             argv,
-            workdir: program.workdir.clone(),
+            workdir,
             stdin: stdin.clone(),
             output_cap,
             occupied_port,
             trust_file,
+            network,
         };
         let handle = self.world.start(name, &spec).map_err(|error| StepFailure {
             status: Status::Error,
@@ -660,9 +735,106 @@ impl<'a> Run<'a> {
             handle.whereabouts()
         ));
         self.programs
-            .insert(name.to_owned(), Program { port, handle });
+            .insert(name.to_owned(), Program { host, port, handle });
         self.order.push(name.to_owned());
         Ok(())
+    }
+
+    /// A client `name` that hard-codes port `fixed` finds the harness listening there,
+    /// passing everything on to `target` at `address` (see `crate::peers::stand_in`). With
+    /// network namespaces it gets one of its own, so `fixed` is free there even when the
+    /// submission's server holds it in the scenario's. Returns the namespace to run it in.
+    fn stand_in(
+        &mut self,
+        name: &str,
+        target: &str,
+        fixed: u16,
+        (host, port): (&str, u16),
+    ) -> StepResult<Option<Arc<Namespace>>> {
+        let address: std::net::SocketAddr = (
+            host.parse::<std::net::IpAddr>()
+                .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into()),
+            port,
+        )
+            .into();
+        let own_namespace = isolation::network_mode() == NetworkMode::NamespacePerScenario;
+        let stand_in = StandIn::start(fixed, address, own_namespace).map_err(|error| {
+            StepFailure {
+                status: Status::Error,
+                expected: format!(
+                    "the harness to listen on port {fixed}, which {name} hard-codes (submission.toml)"
+                ),
+                seen: if own_namespace {
+                    format!("it could not: {error}")
+                } else {
+                    format!(
+                        "it could not: {error} (without network namespaces the client shares this machine's loopback, where something already holds port {fixed}, such as the submission's own server)"
+                    )
+                },
+                diff: None,
+            }
+        })?;
+        self.note(format!(
+            "{name} hard-codes port {fixed}: the harness listens there for it{} and passes everything on to {target}",
+            if own_namespace {
+                " (in a network namespace of the client's own)"
+            } else {
+                ""
+            }
+        ));
+        let namespace = stand_in.namespace.clone();
+        self.stand_ins.push(stand_in);
+        Ok(namespace)
+    }
+
+    /// On a shared loopback a port the submission hard-codes may still be in TIME_WAIT
+    /// from the scenario before; a server that does not set `SO_REUSEADDR` could not bind
+    /// it, so wait for it (in a namespace of its own, the port is always free).
+    async fn wait_for_fixed_ports(&mut self) {
+        if !matches!(self.world, World::Real)
+            || isolation::network_mode() == NetworkMode::NamespacePerScenario
+        {
+            return;
+        }
+        let mut fixed: Vec<(u16, String)> = Vec::new();
+        for role in self.scenario.roles() {
+            if let Some(port) = self.roles.get(role).and_then(|program| program.fixed_port)
+                && !fixed.iter().any(|(known, _)| *known == port)
+            {
+                fixed.push((port, role.to_owned()));
+            }
+        }
+        for (port, role) in fixed {
+            self.wait_for_fixed_port(&role, port).await;
+        }
+    }
+
+    async fn wait_for_fixed_port(&mut self, name: &str, fixed: u16) {
+        if ports::bindable_without_reuse(fixed) {
+            return;
+        }
+        let lingering = ports::connections_in_time_wait(fixed);
+        match ports::wait_bindable(fixed, FIXED_PORT_WAIT).await {
+            Some(waited) => self.note(format!(
+                "port {fixed}, which the {name} hard-codes, was held by {lingering} connection(s) in TIME_WAIT: waited {:.1} s for it",
+                waited.as_secs_f64()
+            )),
+            None if lingering > 0 => {
+                let explained = format!(
+                    "port {fixed}, which the {name} hard-codes, was still held by {lingering} connection(s) in TIME_WAIT from an earlier scenario after {} s: a server that does not set SO_REUSEADDR cannot bind it until they expire (on a shared loopback; the harness gives every scenario its own network where it may)",
+                    FIXED_PORT_WAIT.as_secs()
+                );
+                self.note(explained.clone());
+                self.caveats.push(explained);
+            }
+            None => {
+                let explained = format!(
+                    "port {fixed}, which the {name} hard-codes, is held by another program on this machine"
+                );
+                self.note(explained.clone());
+                self.caveats.push(explained);
+            }
+        }
     }
 
     /// Whether a peer of the scenario speaks TLS (a mail server offering STARTTLS): its
@@ -753,8 +925,7 @@ impl<'a> Run<'a> {
         }
         self.programs
             .get(name)
-            .and_then(|program| program.port)
-            .map(|port| (self.world.host_of(name), port))
+            .and_then(|program| Some((program.host.clone()?, program.port?)))
             .ok_or_else(|| {
                 harness_trouble(format!(
                     "`{name}` has no port: it was started pointed at another program"
@@ -1304,12 +1475,18 @@ impl<'a> Run<'a> {
                     Some(step) => (step.line, step.action.describe()),
                     None => (0, String::new()),
                 };
+                // What the run could not help (an option the submission has the harness
+                // drop, a port held in TIME_WAIT) is told with what was seen.
+                let mut seen = failure.seen;
+                for caveat in &self.caveats {
+                    seen.push_str(&format!(" (note: {caveat})"));
+                }
                 let report = Failure {
                     step: failed_step,
                     line,
                     action,
                     expected: failure.expected,
-                    seen: failure.seen,
+                    seen,
                     diff: failure.diff,
                 };
                 // An optional part that does not hold costs nothing (SPEC: "graded as

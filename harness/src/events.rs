@@ -119,16 +119,16 @@ pub enum World {
     Simulated,
 }
 
-/// How parallel gradings are kept from clashing on ports.
+/// How scenarios (and submissions graded at once) are kept apart on the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Isolation {
-    /// One submission at a time: nothing to keep apart.
+    /// Nothing to keep apart (the simulated world: every scenario has its own simulation).
     None,
-    /// Each grading in its own network namespace (its own loopback, its own ports).
+    /// Each scenario in its own network namespace (its own loopback, its own ports).
     NetworkNamespace,
     /// One shared loopback; every port comes from one allocator that never hands a port out
-    /// twice.
+    /// twice, and a port a program hard-codes is waited for while in TIME_WAIT.
     PortAllocator,
 }
 

@@ -2,15 +2,21 @@
 //!
 //! The command line and the tests both come through here; what happens is told as
 //! [`Event`]s to a sink, so the caller decides what to show (see [`crate::report`]).
+//!
+//! In the real world each scenario runs on a thread of its own, which first enters a fresh
+//! network namespace where the system allows it (see [`crate::world::real::isolation`]):
+//! nothing one scenario leaves on the network (a port in TIME_WAIT, a daemon still
+//! listening) reaches the next, and two submissions graded at once never meet.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use crate::engine::{Outcome, run_scenario};
 use crate::events::{Event, EventSink, SubmissionInfo, outcome_events};
 use crate::scenario::{Scenario, Selection, Suite};
-use crate::target::Target;
+use crate::target::{RoleProgram, Target};
 use crate::world::World;
+use crate::world::real::isolation::{self, NetworkMode};
 use crate::world::sim::{self, SimOptions};
 use crate::{Error, Result};
 
@@ -97,10 +103,6 @@ pub fn grade_with_replay(
         )));
     }
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(Error::io("cannot start the async runtime"))?;
     let started = Instant::now();
     let runnable: Vec<&Scenario> = selected
         .into_iter()
@@ -147,7 +149,7 @@ pub fn grade_with_replay(
                 "it cuts the network (a partition), which only the simulated world can do: run the reference with --simulate".into(),
             )
         } else {
-            runtime.block_on(run_scenario(scenario, roles, seed, &World::Real))
+            run_real(scenario, roles, seed)
         };
         // The wire (up to a few MiB) goes to the events only, not into the kept outcome.
         let mut outcome = outcome;
@@ -170,5 +172,40 @@ pub fn grade_with_replay(
         outcomes,
         not_submitted,
         elapsed,
+    })
+}
+
+/// Runs one scenario with real processes, on a thread of its own that enters a fresh
+/// network namespace first (unless this run shares the loopback): the thread's sockets,
+/// its view of `/proc/thread-self/net` and every program it starts are in there.
+fn run_real(scenario: &Scenario, roles: &BTreeMap<String, RoleProgram>, seed: u64) -> Outcome {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                if isolation::network_mode() == NetworkMode::NamespacePerScenario
+                    && let Err(error) = isolation::enter_private_network()
+                {
+                    return Outcome::harness_error(
+                        scenario,
+                        seed,
+                        format!("cannot give the scenario a network namespace: {error}"),
+                    );
+                }
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => {
+                        runtime.block_on(run_scenario(scenario, roles, seed, &World::Real))
+                    }
+                    Err(error) => Outcome::harness_error(
+                        scenario,
+                        seed,
+                        format!("cannot start the async runtime: {error}"),
+                    ),
+                }
+            })
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })
 }

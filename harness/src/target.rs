@@ -8,12 +8,21 @@
 //!    [message]
 //!    server = "python3 server.py {port}"
 //!    client = "python3 client.py {host} {port}"
-//!    port = 12000        # optional: the server hard-codes its port
+//!    port = 12000        # optional: the programs hard-code their port
 //!    workdir = "."       # optional: run in this folder instead of a fresh temporary one
 //!    ```
 //!
 //!    Words of a command line that name a file of the folder are made absolute, so
-//!    `server.py` works although the program runs in a temporary directory.
+//!    `server.py` works although the program runs in a temporary directory. A role may
+//!    also be a table, `client = { command = "...", port = 12000 }`, and the task's table
+//!    and a role's may say, to fit code as students write it (see [`RoleProgram`]):
+//!    - `port`: a server listens on it; a client connects to it, and the harness listens
+//!      there for it (`crate::peers::stand_in`);
+//!    - `host`: the address a server binds (`127.0.1.1`), where the harness connects;
+//!    - `stdin`: what the program's stdin starts with (`"{port}\n"` for `input()`);
+//!    - `workdir`: a folder of the submission, or `"{dir}"` for the test web site;
+//!    - `drop = ["--loss"]`, `rename = { "--count" = "-n" }`: scenario options the
+//!      program does not take; a failing scenario that depended on one says so.
 //!
 //! 2. By convention, a file named `<task>-<role>` with or without an extension
 //!    (`message-server`, `message-server.py`): run directly when it is executable (its
@@ -31,14 +40,80 @@ use crate::scenario::loader_line_of as line_of;
 use crate::{Error, Result};
 
 /// How to run one role of one task.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RoleProgram {
     /// The command line, with `{host}`, `{port}`... still to fill in.
     pub template: Vec<String>,
-    /// Run here instead of a fresh temporary directory.
-    pub workdir: Option<PathBuf>,
-    /// A port the program always uses.
+    /// Where it runs instead of a fresh temporary directory.
+    pub workdir: Option<Workdir>,
+    /// A port the program always uses: a server listens on it, a client connects to it.
     pub fixed_port: Option<u16>,
+    /// The address a server binds (`127.0.1.1`), which the harness then connects to.
+    pub host: Option<String>,
+    /// Text its stdin starts with, placeholders filled (`{port}\n` for a server that asks
+    /// for its port with `input()`), before what the scenario gives it.
+    pub stdin_prefix: Option<String>,
+    /// How the scenario's extra options (`--loss 0.3`) reach it: kept, renamed or dropped.
+    pub options: OptionMap,
+}
+
+/// Where a program runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Workdir {
+    /// This folder (`workdir = "."` in `submission.toml`).
+    Folder(PathBuf),
+    /// The scenario's test web site (`workdir = "{dir}"`): for a web server that serves
+    /// the files of its working directory.
+    Site,
+}
+
+/// Options of a scenario's extra arguments that a program does not take as they are.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OptionMap {
+    /// Options left out, with their value (`drop = ["--loss"]`).
+    pub dropped: Vec<String>,
+    /// Options given under another name (`rename = { "--count" = "-n" }`); an empty name
+    /// keeps only the value (a positional argument).
+    pub renamed: BTreeMap<String, String>,
+}
+
+/// A scenario's extra arguments as a program receives them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MappedArguments {
+    /// The words for its command line.
+    pub words: Vec<String>,
+    /// What was left out (`--loss 0.3`), to say in the verdict: the scenario depends on it.
+    pub dropped: Vec<String>,
+}
+
+impl OptionMap {
+    /// Applies the map to `words`: an option (a word starting with `-`) takes the next word
+    /// as its value unless that word is itself an option.
+    pub fn apply(&self, words: &[String]) -> MappedArguments {
+        let mut mapped = MappedArguments::default();
+        let mut index = 0;
+        while index < words.len() {
+            let word = &words[index];
+            let has_value = word.starts_with('-')
+                && words
+                    .get(index + 1)
+                    .is_some_and(|next| !next.starts_with('-'));
+            let taken = if has_value { 2 } else { 1 };
+            let group = &words[index..index + taken];
+            if self.dropped.contains(word) {
+                mapped.dropped.push(group.join(" "));
+            } else if let Some(replacement) = self.renamed.get(word) {
+                if !replacement.is_empty() {
+                    mapped.words.push(replacement.clone());
+                }
+                mapped.words.extend(group[1..].iter().cloned());
+            } else {
+                mapped.words.extend(group.iter().cloned());
+            }
+            index += taken;
+        }
+        mapped
+    }
 }
 
 impl RoleProgram {
@@ -49,8 +124,7 @@ impl RoleProgram {
         template.extend(shell_words::split(arguments).unwrap_or_default());
         RoleProgram {
             template,
-            workdir: None,
-            fixed_port: None,
+            ..RoleProgram::default()
         }
     }
 
@@ -58,13 +132,23 @@ impl RoleProgram {
     pub fn command_line(&self, values: &BTreeMap<&str, String>) -> Vec<String> {
         self.template
             .iter()
-            .map(|word| {
-                values.iter().fold(word.clone(), |word, (key, value)| {
-                    word.replace(&format!("{{{key}}}"), value)
-                })
-            })
+            .map(|word| fill(word, values))
             .collect()
     }
+
+    /// Whether it needs the scenario's web site (`{dir}` in its command line, or as its
+    /// working directory).
+    pub fn uses_site(&self) -> bool {
+        self.workdir == Some(Workdir::Site)
+            || self.template.iter().any(|word| word.contains("{dir}"))
+    }
+}
+
+/// `text` with `{key}` replaced by each value.
+pub fn fill(text: &str, values: &BTreeMap<&str, String>) -> String {
+    values.iter().fold(text.to_owned(), |text, (key, value)| {
+        text.replace(&format!("{{{key}}}"), value)
+    })
 }
 
 /// A graded target: a label for reports and its programs by task, then by role.
@@ -112,8 +196,7 @@ impl Target {
                 if let Some(launcher) = find_by_convention(&dir, &info.program_name(task, role))? {
                     let mut program = RoleProgram::canonical(launcher, arguments);
                     if let Some(setting) = settings.get(task) {
-                        program.fixed_port = setting.fixed_port;
-                        program.workdir = setting.workdir.clone();
+                        setting.apply_to(&mut program);
                     }
                     programs
                         .entry(task.clone())
@@ -213,31 +296,72 @@ fn find_by_convention(dir: &Path, name: &str) -> Result<Option<Vec<String>>> {
     }))
 }
 
-/// A task's `port` and `workdir` from `submission.toml`, for every role of the task.
+/// What `submission.toml` may say of a program besides its command line, for a whole task
+/// (every role, those found by convention too) or for one role.
 #[derive(Debug, Clone, Default)]
-struct TaskSettings {
+struct Settings {
     fixed_port: Option<u16>,
-    workdir: Option<PathBuf>,
+    host: Option<String>,
+    workdir: Option<Workdir>,
+    stdin_prefix: Option<String>,
+    dropped: Option<Vec<String>>,
+    renamed: Option<BTreeMap<String, String>>,
 }
+
+impl Settings {
+    /// These settings, where set, over `program`'s.
+    fn apply_to(&self, program: &mut RoleProgram) {
+        if let Some(port) = self.fixed_port {
+            program.fixed_port = Some(port);
+        }
+        if let Some(host) = &self.host {
+            program.host = Some(host.clone());
+        }
+        if let Some(workdir) = &self.workdir {
+            program.workdir = Some(workdir.clone());
+        }
+        if let Some(prefix) = &self.stdin_prefix {
+            program.stdin_prefix = Some(prefix.clone());
+        }
+        if let Some(dropped) = &self.dropped {
+            program.options.dropped = dropped.clone();
+        }
+        if let Some(renamed) = &self.renamed {
+            program.options.renamed = renamed.clone();
+        }
+    }
+}
+
+/// The keys a task table or a role table may hold besides the command.
+const SETTING_KEYS: &str = "port, host, workdir, stdin, drop, rename";
 
 /// Programs by task and role, as the manifest names them, and each task's settings.
 type Manifest = (
     BTreeMap<String, BTreeMap<String, RoleProgram>>,
-    BTreeMap<String, TaskSettings>,
+    BTreeMap<String, Settings>,
 );
 
+type Entries = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
+
+/// Reads `submission.toml`:
+///
+/// ```toml
+/// [udp-pinger]
+/// port = 12000                                   # both programs hard-code it
+/// server = "python3 UDPPingerServer.py"          # takes no --loss
+/// client = { command = "python3 UDPPingerClient.py", drop = ["--count"] }
+/// ```
 fn read_manifest(path: &Path, dir: &Path, catalogue: &Catalogue) -> Result<Manifest> {
-    type Entries = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
     let text = std::fs::read_to_string(path)
         .map_err(Error::io(format!("cannot read {}", path.display())))?;
-    let bad = |offset: usize, reason: String| Error::BadFile {
-        path: path.to_owned(),
-        line: line_of(&text, offset),
-        reason,
+    let reader = ManifestReader {
+        path,
+        dir,
+        text: &text,
     };
     let tables: BTreeMap<Spanned<String>, Spanned<Entries>> =
         toml::from_str(&text).map_err(|error| {
-            bad(
+            reader.bad(
                 error.span().map(|span| span.start).unwrap_or(0),
                 error.message().trim().to_owned(),
             )
@@ -247,7 +371,7 @@ fn read_manifest(path: &Path, dir: &Path, catalogue: &Catalogue) -> Result<Manif
     for (task, entries) in tables {
         let Some(info) = catalogue.tasks.get(task.get_ref()) else {
             let known: Vec<&str> = catalogue.tasks.keys().map(String::as_str).collect();
-            return Err(bad(
+            return Err(reader.bad(
                 task.span().start,
                 format!(
                     "unknown task `{}` (tasks: {})",
@@ -256,93 +380,243 @@ fn read_manifest(path: &Path, dir: &Path, catalogue: &Catalogue) -> Result<Manif
                 ),
             ));
         };
-        let (mut fixed_port, mut workdir) = (None, None);
-        let mut roles = BTreeMap::new();
+        let mut task_settings = Settings::default();
+        let mut role_entries = Vec::new();
         for (key, value) in entries.into_inner() {
-            let at = key.span().start;
-            match key.get_ref().as_str() {
-                "port" => {
-                    let port = value
-                        .get_ref()
-                        .as_integer()
-                        .and_then(|port| u16::try_from(port).ok())
-                        .filter(|port| *port > 0);
-                    fixed_port =
-                        Some(port.ok_or_else(|| {
-                            bad(at, "`port` must be a port number (1-65535)".into())
-                        })?);
-                }
-                "workdir" => {
-                    let folder = value
-                        .get_ref()
-                        .as_str()
-                        .ok_or_else(|| bad(at, "`workdir` must be a string".into()))?;
-                    let folder = dir.join(folder);
-                    if !folder.is_dir() {
-                        return Err(bad(
-                            at,
-                            format!("workdir `{}` is not a folder", folder.display()),
-                        ));
+            let name = key.get_ref().as_str();
+            if info.roles.contains_key(name) {
+                role_entries.push((key, value));
+            } else if !reader.setting(&mut task_settings, &key, &value)? {
+                let known: Vec<&str> = info.roles.keys().map(String::as_str).collect();
+                return Err(reader.bad(
+                    key.span().start,
+                    format!(
+                        "unknown key `{name}` for task `{}` (roles: {}; or {SETTING_KEYS})",
+                        task.get_ref(),
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        let mut roles = BTreeMap::new();
+        for (role, value) in role_entries {
+            let mut program = RoleProgram::default();
+            task_settings.apply_to(&mut program);
+            let at = role.span().start;
+            let role_name = role.into_inner();
+            let command = match value.get_ref() {
+                toml::Value::String(line) => line.clone(),
+                toml::Value::Table(_) => {
+                    let table: Entries = value.clone().into_inner().try_into().map_err(
+                        |error: toml::de::Error| reader.bad(at, error.message().to_owned()),
+                    )?;
+                    let mut own = Settings::default();
+                    let mut command = None;
+                    for (key, value) in &table {
+                        if key.get_ref() == "command" {
+                            command = Some(
+                                value.get_ref().as_str().map(str::to_owned).ok_or_else(|| {
+                                    reader
+                                        .bad(key.span().start, "`command` must be a string".into())
+                                })?,
+                            );
+                        } else if !reader.setting(&mut own, key, value)? {
+                            return Err(reader.bad(
+                                key.span().start,
+                                format!(
+                                    "unknown key `{}` for role `{role_name}` (command, {SETTING_KEYS})",
+                                    key.get_ref()
+                                ),
+                            ));
+                        }
                     }
-                    workdir = Some(folder);
+                    own.apply_to(&mut program);
+                    command.ok_or_else(|| {
+                        reader.bad(at, format!("role `{role_name}` has no `command`"))
+                    })?
                 }
-                role if info.roles.contains_key(role) => {
-                    let line = value.get_ref().as_str().ok_or_else(|| {
-                        bad(at, format!("`{role}` must be a command line string"))
-                    })?;
-                    let words = shell_words::split(line)
-                        .map_err(|error| bad(at, format!("`{role}`: {error}")))?;
-                    if words.is_empty() {
-                        return Err(bad(at, format!("`{role}` is an empty command line")));
-                    }
-                    let words = words
-                        .into_iter()
-                        .map(|word| {
-                            let candidate = dir.join(&word);
-                            if !word.contains('{') && !word.starts_with('-') && candidate.is_file()
-                            {
-                                candidate.display().to_string()
-                            } else {
-                                word
-                            }
-                        })
-                        .collect();
-                    roles.insert(role.to_owned(), words);
-                }
-                other => {
-                    let known: Vec<&str> = info.roles.keys().map(String::as_str).collect();
-                    return Err(bad(
+                _ => {
+                    return Err(reader.bad(
                         at,
                         format!(
-                            "unknown key `{other}` for task `{}` (roles: {}; or port, workdir)",
-                            task.get_ref(),
-                            known.join(", ")
+                            "`{role_name}` must be a command line, or a table with `command` and any of {SETTING_KEYS}"
                         ),
                     ));
                 }
-            }
+            };
+            program.template = reader.command_words(at, &role_name, &command)?;
+            roles.insert(role_name, program);
         }
-        let roles = roles
-            .into_iter()
-            .map(|(role, template)| {
-                (
-                    role,
-                    RoleProgram {
-                        template,
-                        workdir: workdir.clone(),
-                        fixed_port,
-                    },
-                )
-            })
-            .collect();
-        settings.insert(
-            task.get_ref().clone(),
-            TaskSettings {
-                fixed_port,
-                workdir,
-            },
-        );
+        settings.insert(task.get_ref().clone(), task_settings);
         programs.insert(task.into_inner(), roles);
     }
     Ok((programs, settings))
+}
+
+/// The manifest being read, for errors that say `file:line: reason`.
+struct ManifestReader<'a> {
+    path: &'a Path,
+    dir: &'a Path,
+    text: &'a str,
+}
+
+impl ManifestReader<'_> {
+    fn bad(&self, offset: usize, reason: String) -> Error {
+        Error::BadFile {
+            path: self.path.to_owned(),
+            line: line_of(self.text, offset),
+            reason,
+        }
+    }
+
+    /// Reads one of [`SETTING_KEYS`] into `settings`; `false` if `key` is none of them.
+    fn setting(
+        &self,
+        settings: &mut Settings,
+        key: &Spanned<String>,
+        value: &Spanned<toml::Value>,
+    ) -> Result<bool> {
+        let at = key.span().start;
+        let value = value.get_ref();
+        let string = |what: &str| {
+            value
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| self.bad(at, format!("`{what}` must be a string")))
+        };
+        match key.get_ref().as_str() {
+            "port" => {
+                let port = value
+                    .as_integer()
+                    .and_then(|port| u16::try_from(port).ok())
+                    .filter(|port| *port > 0);
+                settings.fixed_port = Some(port.ok_or_else(|| {
+                    self.bad(at, "`port` must be a port number (1-65535)".into())
+                })?);
+            }
+            "host" => {
+                let host = string("host")?;
+                if host.parse::<std::net::IpAddr>().is_err() {
+                    return Err(self.bad(
+                        at,
+                        format!("`host` must be an IP address (`127.0.1.1`, `::1`), not `{host}`"),
+                    ));
+                }
+                settings.host = Some(host);
+            }
+            "workdir" => {
+                let folder = string("workdir")?;
+                settings.workdir = Some(if folder == "{dir}" {
+                    Workdir::Site
+                } else {
+                    let path = self.dir.join(&folder);
+                    if !path.is_dir() {
+                        return Err(self.bad(
+                            at,
+                            format!(
+                                "workdir `{}` is not a folder (or write \"{{dir}}\" for the test web site)",
+                                path.display()
+                            ),
+                        ));
+                    }
+                    Workdir::Folder(path)
+                });
+            }
+            "stdin" => settings.stdin_prefix = Some(string("stdin")?),
+            "drop" => {
+                let options = value
+                    .as_array()
+                    .and_then(|items| {
+                        items
+                            .iter()
+                            .map(|item| item.as_str().map(str::to_owned))
+                            .collect::<Option<Vec<_>>>()
+                    })
+                    .filter(|options| options.iter().all(|option| option.starts_with('-')))
+                    .ok_or_else(|| {
+                        self.bad(
+                            at,
+                            "`drop` must be a list of options (`[\"--loss\"]`)".into(),
+                        )
+                    })?;
+                settings.dropped = Some(options);
+            }
+            "rename" => {
+                let renamed = value
+                    .as_table()
+                    .and_then(|table| {
+                        table
+                            .iter()
+                            .map(|(option, name)| {
+                                Some((option.clone(), name.as_str()?.to_owned()))
+                                    .filter(|(option, _)| option.starts_with('-'))
+                            })
+                            .collect::<Option<BTreeMap<_, _>>>()
+                    })
+                    .ok_or_else(|| {
+                        self.bad(
+                            at,
+                            "`rename` must map options to names (`{ \"--count\" = \"-n\" }`, or \"\" to pass only the value)".into(),
+                        )
+                    })?;
+                settings.renamed = Some(renamed);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// A command line's words; those naming a file of the folder are made absolute.
+    fn command_words(&self, at: usize, role: &str, line: &str) -> Result<Vec<String>> {
+        let words =
+            shell_words::split(line).map_err(|error| self.bad(at, format!("`{role}`: {error}")))?;
+        if words.is_empty() {
+            return Err(self.bad(at, format!("`{role}` is an empty command line")));
+        }
+        Ok(words
+            .into_iter()
+            .map(|word| {
+                let candidate = self.dir.join(&word);
+                if !word.contains('{') && !word.starts_with('-') && candidate.is_file() {
+                    candidate.display().to_string()
+                } else {
+                    word
+                }
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn options_are_kept_renamed_or_dropped_with_their_values() {
+        let map = OptionMap {
+            dropped: vec!["--loss".into()],
+            renamed: BTreeMap::from([
+                ("--count".to_owned(), "-n".to_owned()),
+                ("--root".to_owned(), String::new()),
+            ]),
+        };
+        let mapped = map.apply(&words("--loss 0.3 --count 4 --verbose --root /srv"));
+        assert_eq!(mapped.words, words("-n 4 --verbose /srv"));
+        assert_eq!(mapped.dropped, vec!["--loss 0.3".to_owned()]);
+    }
+
+    #[test]
+    fn an_option_followed_by_an_option_has_no_value() {
+        let map = OptionMap {
+            dropped: vec!["--starttls".into()],
+            renamed: BTreeMap::new(),
+        };
+        let mapped = map.apply(&words("--starttls --user u"));
+        assert_eq!(mapped.words, words("--user u"));
+        assert_eq!(mapped.dropped, vec!["--starttls".to_owned()]);
+    }
 }

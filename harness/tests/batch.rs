@@ -302,9 +302,55 @@ fn two_submissions_on_the_same_fixed_port_are_graded_at_once_apart() {
         // `port` alone in the manifest applies to the programs found by their names.
         .stdout(predicate::str::contains("message-server.py 23456`"))
         .stdout(predicate::str::contains(
-            "2 at a time, each in its own network namespace",
+            "2 at a time, each scenario in its own network namespace",
         ))
         .stdout(predicate::str::ends_with("4 passed, 0 failed\n"));
+}
+
+#[test]
+fn ten_submissions_hard_coding_port_12000_without_reuse_all_pass_two_at_a_time() {
+    // Kurose-style programs: port 12000 hard-coded in servers and clients, no
+    // SO_REUSEADDR. On one shared loopback the second scenario could not bind (TIME_WAIT)
+    // and two submissions at once would clash; a network namespace per scenario, and a
+    // stand-in on 12000 for the clients, make all of them pass.
+    if std::env::var_os("HARNESS_NO_NAMESPACES").is_some() {
+        return;
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let fixture = common::kit_root().join("fixtures/submissions/hard-coded-port");
+    let mut command = harness();
+    for index in 0..10 {
+        let copy = folder.path().join(format!("student-{index:02}"));
+        std::fs::create_dir(&copy).unwrap();
+        for entry in std::fs::read_dir(&fixture).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+        }
+        command.arg("--target").arg(&copy);
+    }
+    let gradebook = folder.path().join("class.csv");
+    command
+        .args(["--jobs", "2", "--seed", "1", "--gradebook"])
+        .arg(&gradebook)
+        // A server alone, a client alone (the stand-in), both through a relay (the client
+        // in a namespace of its own), UDP, and the web server in its site.
+        .args([
+            "upper-tcp/0[13]-*",
+            "upper-tcp/11-*",
+            "upper-udp/04-*",
+            "web-server/0[15]-*",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "10 submissions with seed 1, 2 at a time, each scenario in its own network namespace",
+        ));
+    let rows = std::fs::read_to_string(&gradebook).unwrap();
+    let rows: Vec<&str> = rows.lines().skip(1).collect();
+    assert_eq!(rows.len(), 10, "{rows:?}");
+    for row in rows {
+        assert!(row.contains(",6,0,0,"), "every scenario passed: {row}");
+    }
 }
 
 #[test]

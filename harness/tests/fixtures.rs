@@ -160,6 +160,7 @@ macro_rules! fixture_tests {
 
 fixture_tests! {
     good_submission_passes_everything => "good",
+    hard_coded_ports_without_reuse_pass_everything => "hard-coded-port",
     sample_fails_binary_and_stdout_noise => "sample",
     single_recv_truncates_messages => "single-recv",
     debug_line_on_stdout_is_caught => "debug-stdout",

@@ -140,7 +140,8 @@ async fn stream_once(
         to: None,
         extra_args: &[],
         output_cap,
-    })?;
+    })
+    .await?;
     run.wait_listening(&server, Duration::from_secs(10)).await?;
     let target = Endpoint::Named(server.clone());
     run.start_program(StartRequest {
@@ -151,7 +152,8 @@ async fn stream_once(
         to: Some(&target),
         extra_args: &[],
         output_cap: 1 << 20,
-    })?;
+    })
+    .await?;
     let client_exit = run
         .expect_exit(&client, ExitExpectation::Success, within)
         .await?;

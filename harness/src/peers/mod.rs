@@ -9,6 +9,7 @@ mod lines;
 mod relay;
 mod server;
 pub mod smtp;
+pub mod stand_in;
 mod transcript;
 
 pub use client::{ClientPeer, ClientPlan};

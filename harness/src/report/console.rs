@@ -93,6 +93,19 @@ impl Console {
     }
 }
 
+/// How the run kept scenarios apart, for the header line.
+fn isolation_said(isolation: crate::events::Isolation) -> &'static str {
+    match isolation {
+        crate::events::Isolation::None => "",
+        crate::events::Isolation::NetworkNamespace => {
+            ", each scenario in its own network namespace"
+        }
+        crate::events::Isolation::PortAllocator => {
+            ", sharing this machine's loopback (no network namespaces here: ports from one allocator, hard-coded ports waited for out of TIME_WAIT)"
+        }
+    }
+}
+
 impl Reporter for Console {
     fn event(&mut self, event: &Event, run: &RunRecord) -> io::Result<()> {
         let seed = run.info.as_ref().map_or(0, |info| info.seed);
@@ -105,19 +118,11 @@ impl Reporter for Console {
                     bar.set_length(info.submissions.len() as u64);
                 }
                 if self.batch && !self.verbosity.quiet {
-                    let isolation = match info.isolation {
-                        crate::events::Isolation::None => String::new(),
-                        crate::events::Isolation::NetworkNamespace => {
-                            ", each in its own network namespace".into()
-                        }
-                        crate::events::Isolation::PortAllocator => {
-                            ", sharing loopback (ports from one allocator)".into()
-                        }
-                    };
                     self.line(&format!(
-                        "grading {} submissions with seed {seed}, {} at a time{isolation}",
+                        "grading {} submissions with seed {seed}, {} at a time{}",
                         info.submissions.len(),
-                        info.jobs
+                        info.jobs,
+                        isolation_said(info.isolation)
                     ))?;
                 }
             }
@@ -135,7 +140,11 @@ impl Reporter for Console {
                 ..
             } => {
                 if *index == 1 && !self.batch && !self.verbosity.quiet {
-                    self.line(&format!("grading {submission} with seed {seed}"))?;
+                    let isolation = run
+                        .info
+                        .as_ref()
+                        .map_or("", |info| isolation_said(info.isolation));
+                    self.line(&format!("grading {submission} with seed {seed}{isolation}"))?;
                 }
                 if let Some(bar) = &self.bar {
                     bar.set_message(if self.batch {

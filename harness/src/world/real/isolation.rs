@@ -1,13 +1,49 @@
-//! Network namespaces: a private loopback per grading, so parallel gradings never clash.
+//! Network namespaces: a private loopback for every scenario, so nothing is shared.
 //!
 //! `unshare(CLONE_NEWNET)` moves the *calling thread* into a new network namespace with
 //! only a loopback interface, which starts down. Everything that thread does afterwards
-//! happens there: the harness's sockets, the ports it checks, and every program it starts
-//! (a child inherits the namespace of the thread that forked it), so two gradings can both
-//! use port 20000. It needs `CAP_SYS_ADMIN` (root, or a user namespace); where it is not
-//! allowed the batch grader falls back to one shared loopback and the port allocator.
+//! happens there: the harness's sockets, the ports it checks in `/proc/thread-self/net`,
+//! and every program it starts (a child inherits the namespace of the thread that forked
+//! it). So each scenario runs on a thread of its own that enters a fresh namespace first:
+//! a program that hard-codes port 12000 and never sets `SO_REUSEADDR` finds the port free
+//! in every scenario (the last scenario's connections are in TIME_WAIT in *another*
+//! namespace), and two submissions graded at once can both use it.
+//!
+//! A client that hard-codes the port of its server needs one more: a namespace of its own
+//! where the harness listens on that port for it ([`Namespace`], entered by the child
+//! with `setns` before it runs; see `crate::peers::stand_in`).
+//!
+//! It needs `CAP_SYS_ADMIN` (root, or a user namespace). Where it is refused, or with
+//! `HARNESS_NO_NAMESPACES=1`, every scenario shares this machine's loopback and ports come
+//! from one allocator ([`super::ports`]); a fixed port is then waited for while it is in
+//! TIME_WAIT ([`super::ports::wait_bindable`]).
 
+use std::fs::File;
 use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::OnceLock;
+
+/// How this run keeps scenarios apart on the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkMode {
+    /// Every scenario in its own network namespace with only a loopback.
+    NamespacePerScenario,
+    /// One shared loopback; ports from one allocator, fixed ports waited for.
+    SharedLoopback,
+}
+
+/// The mode of this process, decided once: namespaces where the system allows them and
+/// `HARNESS_NO_NAMESPACES` is not set.
+pub fn network_mode() -> NetworkMode {
+    static MODE: OnceLock<NetworkMode> = OnceLock::new();
+    *MODE.get_or_init(|| {
+        if std::env::var_os("HARNESS_NO_NAMESPACES").is_none() && private_networks_allowed() {
+            NetworkMode::NamespacePerScenario
+        } else {
+            NetworkMode::SharedLoopback
+        }
+    })
+}
 
 /// Moves the calling thread into a fresh network namespace and brings its loopback up.
 pub fn enter_private_network() -> io::Result<()> {
@@ -56,6 +92,49 @@ pub fn private_networks_allowed() -> bool {
     .unwrap_or(false)
 }
 
+/// A network namespace held open by a file descriptor: it lives as long as this handle
+/// (or a socket or process in it) does.
+#[derive(Debug)]
+pub struct Namespace {
+    fd: OwnedFd,
+}
+
+impl Namespace {
+    /// A new namespace with its loopback up, made on a throwaway thread.
+    pub fn create() -> io::Result<Namespace> {
+        std::thread::spawn(|| -> io::Result<Namespace> {
+            enter_private_network()?;
+            let file = File::open("/proc/thread-self/ns/net")?;
+            Ok(Namespace { fd: file.into() })
+        })
+        .join()
+        .map_err(|_| io::Error::other("the thread making a network namespace panicked"))?
+    }
+
+    /// Runs `work` on a throwaway thread inside this namespace: the sockets it creates
+    /// belong to the namespace for their whole life, wherever they are used afterwards.
+    pub fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> io::Result<T> + Send + 'static,
+    ) -> io::Result<T> {
+        let fd = self.fd.try_clone()?;
+        std::thread::spawn(move || {
+            // SAFETY: setns with a namespace file descriptor affects only this thread.
+            if unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            work()
+        })
+        .join()
+        .map_err(|_| io::Error::other("a thread inside a network namespace panicked"))?
+    }
+
+    /// The descriptor a child process enters with `setns` before it runs its program.
+    pub fn raw_fd(&self) -> i32 {
+        self.fd.as_raw_fd()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +155,24 @@ mod tests {
         .join()
         .unwrap();
         assert!(inside, "port {port} is taken outside but free inside");
+    }
+
+    #[test]
+    fn sockets_made_in_a_namespace_stay_there() {
+        if !private_networks_allowed() {
+            eprintln!("network namespaces are not allowed here: nothing to test");
+            return;
+        }
+        let namespace = Namespace::create().unwrap();
+        let listener = namespace
+            .run(|| std::net::TcpListener::bind(("127.0.0.1", 0)))
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // From here (another namespace) the port is not reachable...
+        assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+        // ...but from inside the namespace it is.
+        namespace
+            .run(move || std::net::TcpStream::connect(("127.0.0.1", port)))
+            .unwrap();
     }
 }

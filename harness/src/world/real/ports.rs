@@ -3,9 +3,18 @@
 //! A fresh port is taken from 20000-32767, below Linux's ephemeral range (32768-60999 by
 //! default), so the ports the kernel picks for outgoing connections never collide with a
 //! port just handed to a server. Each candidate is checked by binding it.
+//!
+//! A port the submission hard-codes cannot be chosen. With a network namespace per
+//! scenario it is always free; on a shared loopback it may still be in TIME_WAIT from the
+//! scenario before (for 60 s after a connection closed), and a server that does not set
+//! `SO_REUSEADDR` then fails to bind: [`wait_bindable`] waits for it, and
+//! [`connections_in_time_wait`] tells the report why a bind failed.
 
-use std::net::{Ipv4Addr, TcpListener, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use socket2::{Domain, Protocol, Socket, Type};
 
 const FIRST: u32 = 20_000;
 const COUNT: u32 = 12_768;
@@ -43,6 +52,57 @@ pub fn busy_port() -> std::io::Result<(u16, TcpListener)> {
     Ok((port, listener))
 }
 
+/// Whether a server that does *not* set `SO_REUSEADDR` (most students' servers) can bind
+/// `port` now. Rust's `TcpListener::bind` sets it, so it cannot tell.
+pub fn bindable_without_reuse(port: u16) -> bool {
+    let Ok(socket) = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP)) else {
+        return false;
+    };
+    let _ = socket.set_reuse_address(false);
+    let address = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
+    socket.bind(&address.into()).is_ok()
+}
+
+/// Waits until a server without `SO_REUSEADDR` can bind `port`, checking every 100 ms for
+/// at most `within`. Returns how long it waited, or `None` if the port stayed taken.
+pub async fn wait_bindable(port: u16, within: Duration) -> Option<Duration> {
+    let started = Instant::now();
+    loop {
+        if bindable_without_reuse(port) {
+            return Some(started.elapsed());
+        }
+        if started.elapsed() >= within {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// How many TCP connections with local port `port` are in TIME_WAIT, in the calling
+/// thread's network namespace (`/proc/thread-self/net/tcp*`, state `06`).
+pub fn connections_in_time_wait(port: u16) -> usize {
+    const TIME_WAIT: &str = "06";
+    ["/proc/thread-self/net/tcp", "/proc/thread-self/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .map(|text| {
+            text.lines()
+                .skip(1)
+                .filter(|line| {
+                    let fields: Vec<&str> = line.split_whitespace().collect();
+                    fields.len() > 3
+                        && fields[3] == TIME_WAIT
+                        && fields[1]
+                            .rsplit(':')
+                            .next()
+                            .and_then(|hex| u16::from_str_radix(hex, 16).ok())
+                            == Some(port)
+                })
+                .count()
+        })
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +119,25 @@ mod tests {
     fn busy_port_refuses_a_second_bind() {
         let (port, _held) = busy_port().unwrap();
         assert!(TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).is_err());
+    }
+
+    #[test]
+    fn time_wait_blocks_a_bind_without_reuse_until_it_ends() {
+        // The side that closes first keeps TIME_WAIT: here the server's accepted socket.
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let client = std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        drop(accepted);
+        let mut buffer = [0u8; 1];
+        // The client reads the server's FIN, then closes: the server's side is in TIME_WAIT.
+        use std::io::Read;
+        let _ = (&client).read(&mut buffer);
+        drop(client);
+        drop(listener);
+        assert!(connections_in_time_wait(port) >= 1);
+        assert!(!bindable_without_reuse(port), "TIME_WAIT holds port {port}");
+        // SO_REUSEADDR (std's default) binds all the same.
+        TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).unwrap();
     }
 }

@@ -21,6 +21,7 @@ use tempfile::TempDir;
 use tokio::sync::watch;
 
 use super::cleanup;
+use super::isolation::Namespace;
 use crate::payload::Payload;
 use crate::world::capture::Capture;
 
@@ -42,6 +43,9 @@ pub struct ProcessSpec {
     /// peer of the scenario speaks TLS. A child process gets it as `SSL_CERT_FILE`, which
     /// OpenSSL, and so Python's `ssl`, reads.
     pub trust_file: Option<PathBuf>,
+    /// A network namespace to run in instead of the scenario's: a client that hard-codes
+    /// its server's port finds the harness listening there (see `crate::peers::stand_in`).
+    pub network: Option<Arc<Namespace>>,
 }
 
 /// How a process ended.
@@ -161,15 +165,22 @@ impl ChildProcess {
                 feeder = Some(payload.clone());
             }
         }
-        // SAFETY: the closure only calls setrlimit, which is async-signal-safe.
+        let network_fd = spec.network.as_ref().map(|namespace| namespace.raw_fd());
+        // SAFETY: the closure only calls setrlimit and setns, which are async-signal-safe;
+        // the namespace's descriptor stays open until the spawn returns (`spec` holds it).
         unsafe {
-            command.pre_exec(|| {
+            command.pre_exec(move || {
                 // No core dumps of crashing submissions in the working directory.
                 let no_core = libc::rlimit {
                     rlim_cur: 0,
                     rlim_max: 0,
                 };
                 libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+                if let Some(fd) = network_fd
+                    && libc::setns(fd, libc::CLONE_NEWNET) != 0
+                {
+                    return Err(io::Error::last_os_error());
+                }
                 Ok(())
             });
         }
@@ -298,6 +309,7 @@ mod tests {
         ProcessSpec {
             argv: argv.iter().map(|arg| arg.to_string()).collect(),
             workdir: None,
+            network: None,
             stdin: None,
             output_cap: 1 << 20,
             occupied_port: None,
