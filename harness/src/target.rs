@@ -386,7 +386,12 @@ fn read_manifest(path: &Path, dir: &Path, catalogue: &Catalogue) -> Result<Manif
             let name = key.get_ref().as_str();
             if info.roles.contains_key(name) {
                 role_entries.push((key, value));
-            } else if !reader.setting(&mut task_settings, &key, &value)? {
+            } else if !reader.setting(
+                &mut task_settings,
+                name,
+                key.span().start,
+                value.get_ref(),
+            )? {
                 let known: Vec<&str> = info.roles.keys().map(String::as_str).collect();
                 return Err(reader.bad(
                     key.span().start,
@@ -406,26 +411,21 @@ fn read_manifest(path: &Path, dir: &Path, catalogue: &Catalogue) -> Result<Manif
             let role_name = role.into_inner();
             let command = match value.get_ref() {
                 toml::Value::String(line) => line.clone(),
-                toml::Value::Table(_) => {
-                    let table: Entries = value.clone().into_inner().try_into().map_err(
-                        |error: toml::de::Error| reader.bad(at, error.message().to_owned()),
-                    )?;
+                // A role's own table: errors point at the role's line (an inline table is
+                // on one line; the positions inside it are not kept).
+                toml::Value::Table(table) => {
                     let mut own = Settings::default();
                     let mut command = None;
-                    for (key, value) in &table {
-                        if key.get_ref() == "command" {
-                            command = Some(
-                                value.get_ref().as_str().map(str::to_owned).ok_or_else(|| {
-                                    reader
-                                        .bad(key.span().start, "`command` must be a string".into())
-                                })?,
-                            );
-                        } else if !reader.setting(&mut own, key, value)? {
+                    for (key, value) in table {
+                        if key == "command" {
+                            command = Some(value.as_str().map(str::to_owned).ok_or_else(|| {
+                                reader.bad(at, "`command` must be a string".into())
+                            })?);
+                        } else if !reader.setting(&mut own, key, at, value)? {
                             return Err(reader.bad(
-                                key.span().start,
+                                at,
                                 format!(
-                                    "unknown key `{}` for role `{role_name}` (command, {SETTING_KEYS})",
-                                    key.get_ref()
+                                    "unknown key `{key}` for role `{role_name}` (command, {SETTING_KEYS})"
                                 ),
                             ));
                         }
@@ -473,18 +473,17 @@ impl ManifestReader<'_> {
     fn setting(
         &self,
         settings: &mut Settings,
-        key: &Spanned<String>,
-        value: &Spanned<toml::Value>,
+        key: &str,
+        at: usize,
+        value: &toml::Value,
     ) -> Result<bool> {
-        let at = key.span().start;
-        let value = value.get_ref();
         let string = |what: &str| {
             value
                 .as_str()
                 .map(str::to_owned)
                 .ok_or_else(|| self.bad(at, format!("`{what}` must be a string")))
         };
-        match key.get_ref().as_str() {
+        match key {
             "port" => {
                 let port = value
                     .as_integer()

@@ -1,0 +1,170 @@
+//! `submission.toml` fits the code students write, without editing it: a server bound to
+//! one address, a port read from stdin, options a program does not take (dropped, and said
+//! so in the verdict; or renamed). Hard-coded ports and a web server serving its working
+//! directory are `fixtures/submissions/hard-coded-port` (graded in `fixtures.rs`).
+
+mod common;
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn harness() -> Command {
+    let mut command = Command::cargo_bin("harness").unwrap();
+    command.current_dir(common::kit_root()).env("NO_COLOR", "1");
+    command
+}
+
+/// A submission folder holding `files` (name, text).
+fn submission(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let folder = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(folder.path().join(name), text).unwrap();
+    }
+    folder
+}
+
+fn good(file: &str) -> String {
+    std::fs::read_to_string(common::kit_root().join("fixtures/submissions/good").join(file))
+        .unwrap()
+}
+
+/// A message server printing what each client sends; `listen` is Python binding its socket
+/// `s` (it may read the port first).
+fn message_server(listen: &str) -> String {
+    format!(
+        "import socket, sys\n\
+         s = socket.socket()\n\
+         {listen}\n\
+         s.listen(5)\n\
+         while True:\n\
+         \x20   c, _ = s.accept()\n\
+         \x20   while True:\n\
+         \x20       d = c.recv(4096)\n\
+         \x20       if not d:\n\
+         \x20           break\n\
+         \x20       sys.stdout.buffer.write(d)\n\
+         \x20       sys.stdout.buffer.flush()\n\
+         \x20   c.close()\n"
+    )
+}
+
+fn grade(folder: &Path, pattern: &str) -> assert_cmd::assert::Assert {
+    harness()
+        .arg("--target")
+        .arg(folder)
+        .args(["--seed", "1", pattern])
+        .assert()
+}
+
+#[test]
+fn a_server_bound_to_one_address_is_reached_there() {
+    let server = message_server("s.bind(('127.0.1.1', int(sys.argv[1])))");
+    let with_host = submission(&[
+        ("server.py", &server),
+        (
+            "submission.toml",
+            "[message]\nserver = { command = \"python3 server.py {port}\", host = \"127.0.1.1\" }\n",
+        ),
+    ]);
+    grade(with_host.path(), "message/01-*")
+        .success()
+        .stdout(predicate::str::contains("1 passed, 0 failed"));
+    // Without `host` the harness connects to 127.0.0.1, where nothing listens.
+    let without = submission(&[
+        ("server.py", &server),
+        ("submission.toml", "[message]\nserver = \"python3 server.py {port}\"\n"),
+    ]);
+    grade(without.path(), "message/01-*").code(1);
+}
+
+#[test]
+fn a_server_reading_its_port_from_stdin_gets_it() {
+    let server = message_server("s.bind(('', int(input())))");
+    let folder = submission(&[
+        ("server.py", &server),
+        (
+            "submission.toml",
+            "[message]\nserver = { command = \"python3 server.py\", stdin = \"{port}\\n\" }\n",
+        ),
+    ]);
+    grade(folder.path(), "message/01-*")
+        .success()
+        .stdout(predicate::str::contains("1 passed, 0 failed"));
+}
+
+#[test]
+fn a_dropped_option_is_named_in_the_verdict_of_a_scenario_that_needs_it() {
+    // A pinger server that takes only its port: told to drop `--loss`, it runs, answers
+    // every ping, and the loss scenario fails saying that the option was left out.
+    let server = "import socket, sys\n\
+                  s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+                  s.bind(('', int(sys.argv[1])))\n\
+                  while True:\n\
+                  \x20   m, a = s.recvfrom(2048)\n\
+                  \x20   s.sendto(m.upper(), a)\n";
+    let folder = submission(&[
+        ("server.py", server),
+        (
+            "submission.toml",
+            "[udp-pinger]\nserver = { command = \"python3 server.py {port}\", drop = [\"--loss\"] }\n",
+        ),
+    ]);
+    grade(folder.path(), "udp-pinger/05-*")
+        .code(1)
+        .stdout(predicate::str::contains(
+            "submission.toml drops `--loss 0.3` from the server's command line, and this scenario depends on it",
+        ));
+}
+
+#[test]
+fn a_renamed_option_reaches_the_program_under_its_name() {
+    // The good pinger client, taking `-n 3` where the scenario says `--count 3`.
+    let client = good("udp-pinger-client.py").replace("\"--count\"", "\"-n\", dest=\"count\"");
+    assert!(client.contains("\"-n\""));
+    let folder = submission(&[
+        ("ping.py", &client),
+        (
+            "submission.toml",
+            "[udp-pinger]\nclient = { command = \"python3 ping.py {host} {port}\", rename = { \"--count\" = \"-n\" } }\n",
+        ),
+    ]);
+    grade(folder.path(), "udp-pinger/03-*")
+        .success()
+        .stdout(predicate::str::contains("1 passed, 0 failed"));
+}
+
+#[test]
+fn manifest_settings_that_cannot_work_are_refused_with_their_line() {
+    for (manifest, error) in [
+        (
+            "[message]\nhost = \"localhost\"\n",
+            "submission.toml:2: `host` must be an IP address",
+        ),
+        (
+            "[message]\nserver = { port = 1 }\n",
+            "submission.toml:2: role `server` has no `command`",
+        ),
+        (
+            "[message]\nserver = { command = \"x\", colour = 1 }\n",
+            "submission.toml:2: unknown key `colour` for role `server`",
+        ),
+        (
+            "[udp-pinger]\ndrop = \"--loss\"\n",
+            "submission.toml:2: `drop` must be a list of options",
+        ),
+        (
+            "[web-server]\nworkdir = \"nowhere\"\n",
+            "or write \"{dir}\" for the test web site",
+        ),
+    ] {
+        let folder = submission(&[("submission.toml", manifest)]);
+        harness()
+            .arg("--target")
+            .arg(folder.path())
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(error));
+    }
+}
