@@ -13,7 +13,9 @@
 //! where the harness listens on that port for it ([`Namespace`], entered by the child
 //! with `setns` before it runs; see `crate::peers::stand_in`).
 //!
-//! It needs `CAP_SYS_ADMIN` (root, or a user namespace). Where it is refused, or with
+//! It needs `CAP_SYS_ADMIN`. Root has it; an ordinary user gets it inside a user namespace
+//! of its own, which the harness enters first thing ([`enter_user_namespace`], while it is
+//! still single-threaded, as the kernel requires). Where both are refused, or with
 //! `HARNESS_NO_NAMESPACES=1`, every scenario shares this machine's loopback and ports come
 //! from one allocator ([`super::ports`]); a fixed port is then waited for while it is in
 //! TIME_WAIT ([`super::ports::wait_bindable`]).
@@ -43,6 +45,28 @@ pub fn network_mode() -> NetworkMode {
             NetworkMode::SharedLoopback
         }
     })
+}
+
+/// For a harness not run as root: moves the whole process into a new user namespace where
+/// it holds the capabilities to make network namespaces, its user id mapped to itself (the
+/// programs it starts run as that user, without those capabilities: they are dropped when
+/// a non-root user executes a program). The kernel allows this only to a single-threaded
+/// process, so `main` calls it before anything else; where it is refused nothing changes.
+pub fn enter_user_namespace() {
+    // SAFETY: geteuid and getegid only read the caller's ids.
+    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    if uid == 0 || std::env::var_os("HARNESS_NO_NAMESPACES").is_some() {
+        return;
+    }
+    // SAFETY: unshare takes only flags; the process is single-threaded here.
+    if unsafe { libc::unshare(libc::CLONE_NEWUSER) } != 0 {
+        return;
+    }
+    // The ids inside are the ids outside; `setgroups` must be denied before a gid map is
+    // written by an unprivileged process.
+    let _ = std::fs::write("/proc/self/setgroups", "deny");
+    let _ = std::fs::write("/proc/self/uid_map", format!("{uid} {uid} 1"));
+    let _ = std::fs::write("/proc/self/gid_map", format!("{gid} {gid} 1"));
 }
 
 /// Moves the calling thread into a fresh network namespace and brings its loopback up.
