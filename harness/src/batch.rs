@@ -116,6 +116,12 @@ fn grade_entry(
             submission: entry.label.clone(),
             replay_command: entry.replay_command.clone(),
             scenarios: 0,
+            not_submitted_points: crate::grading::not_submitted_points(
+                batch.suite,
+                batch.selection,
+                &not_submitted,
+                &batch.mode,
+            ),
             not_submitted,
             problem,
         }));

@@ -12,9 +12,10 @@ use crate::faults::{Range, SlicePlan};
 use crate::grading::Mode;
 use crate::questions::Worlds;
 use crate::report::capture::CaptureReport;
+use crate::report::gradescope::VisibilityRule;
 use crate::report::html::HtmlReport;
 use crate::report::{Console, Recorder, Reporters, Style, TerminalReport, Verbosity};
-use crate::report::{gradebook, gradescope, json, junit};
+use crate::report::{classroom, gradebook, gradescope, json, junit, prairielearn};
 use crate::scenario::{Selection, Suite, load_suite};
 use crate::target::Target;
 use crate::world::real::cleanup;
@@ -50,8 +51,9 @@ enum Commands {
         /// The recording.
         #[arg(value_name = "FILE")]
         file: PathBuf,
+        // Boxed: the outputs' flags outweigh every other subcommand's.
         #[command(flatten)]
-        output: OutputArgs,
+        output: Box<OutputArgs>,
     },
     /// Answer the handouts' lab questions by running each experiment, on loopback and in
     /// the simulated network.
@@ -150,6 +152,26 @@ struct OutputArgs {
     /// Write Gradescope's `results.json` (one submission).
     #[arg(long, value_name = "FILE")]
     gradescope: Option<PathBuf>,
+    /// With --gradescope: when Gradescope shows the tests a rule selects, as
+    /// SELECTOR=VISIBILITY. SELECTOR: a category (`security`), a task (`message`) or a
+    /// scenario id glob (`'web-server/08*'`); VISIBILITY: hidden, after_due_date,
+    /// after_published or visible. Repeatable; the last matching rule wins, over the
+    /// scenario file's `visibility`.
+    #[arg(
+        long = "gradescope-visibility",
+        value_name = "RULE",
+        requires = "gradescope",
+        value_parser = VisibilityRule::parse
+    )]
+    gradescope_visibility: Vec<VisibilityRule>,
+    /// Write PrairieLearn's external-grader `results.json` (one submission), even when the
+    /// submission cannot be graded (`gradable: false`, with why).
+    #[arg(long, value_name = "FILE")]
+    prairielearn: Option<PathBuf>,
+    /// Write a GitHub Classroom test runner's result (one submission), the JSON that
+    /// `autograding-grading-reporter` reads base64-encoded from a step output `result`.
+    #[arg(long = "github-classroom", value_name = "FILE")]
+    github_classroom: Option<PathBuf>,
     /// Write an HTML page per submission into DIR, transcripts drawn as sequence diagrams.
     #[arg(long, value_name = "DIR")]
     html: Option<PathBuf>,
@@ -308,8 +330,70 @@ fn questions(numbers: &[u8], world: WorldsArg, seed: u64, pcap: Option<&Path>) -
 }
 
 fn grade(args: &GradeArgs) -> Result<i32> {
+    let (gradings, reporters) = match grade_with_reporters(args) {
+        Ok(graded) => graded,
+        Err(error) => {
+            could_not_grade(&args.output, &error);
+            return Err(error);
+        }
+    };
+    let run = reporters.finish()?;
+    let failed = gradings.iter().flatten().any(|grading| {
+        grading
+            .outcomes
+            .iter()
+            .any(|outcome| outcome.status.is_failure())
+    });
+    let unreadable = run
+        .submissions
+        .iter()
+        .any(|submission| submission.info.problem.is_some());
+    Ok(if failed || unreadable {
+        EXIT_FAIL
+    } else {
+        EXIT_PASS
+    })
+}
+
+/// The grading platforms' documents, written when the harness cannot grade (exit status
+/// 2): the platform then tells the student why instead of reporting a missing file.
+fn could_not_grade(output: &OutputArgs, error: &Error) {
+    let message = error.to_string();
+    let documents = [
+        (
+            "--gradescope",
+            &output.gradescope,
+            gradescope::could_not_grade as fn(&str) -> String,
+        ),
+        (
+            "--prairielearn",
+            &output.prairielearn,
+            prairielearn::could_not_grade,
+        ),
+        (
+            "--github-classroom",
+            &output.github_classroom,
+            classroom::could_not_grade,
+        ),
+    ];
+    for (flag, path, document) in documents {
+        let Some(path) = path else { continue };
+        if let Err(write_error) = std::fs::write(path, document(&message)) {
+            eprintln!(
+                "harness: cannot write {flag} {} to say so either: {write_error}",
+                path.display()
+            );
+        }
+    }
+}
+
+/// Grades what the arguments name into the reporters, not yet finished.
+fn grade_with_reporters(
+    args: &GradeArgs,
+) -> Result<(Vec<Option<crate::grading::Grading>>, Reporters)> {
     let suite = load(args.scenarios.as_deref(), &args.tasks)?;
     let selection = Selection::new(args.tasks.clone(), &args.patterns)?;
+    check_visibility_rules(&args.output.gradescope_visibility, &suite)?;
     let mut mode = Mode::Real;
     let (entries, replay_command) = if args.simulate {
         let (options, replay) = simulation_options(args);
@@ -327,12 +411,31 @@ fn grade(args: &GradeArgs) -> Result<i32> {
             "nothing to grade: give --target DIR, --reference or --simulate".into(),
         ));
     };
-    let batch = entries.len() > 1;
-    if args.output.gradescope.is_some() && batch {
-        return Err(Error::Usage(format!(
-            "--gradescope describes one submission ({} given): Gradescope runs the autograder once per submission",
-            entries.len()
-        )));
+    if entries.len() > 1 {
+        // These platforms grade one submission per run of the autograder.
+        let per_submission = [
+            (
+                "--gradescope",
+                args.output.gradescope.is_some(),
+                "Gradescope",
+            ),
+            (
+                "--prairielearn",
+                args.output.prairielearn.is_some(),
+                "PrairieLearn",
+            ),
+            (
+                "--github-classroom",
+                args.output.github_classroom.is_some(),
+                "a GitHub Classroom workflow",
+            ),
+        ];
+        if let Some((flag, _, platform)) = per_submission.iter().find(|(_, given, _)| *given) {
+            return Err(Error::Usage(format!(
+                "{flag} describes one submission ({} given): {platform} runs the autograder once per submission",
+                entries.len()
+            )));
+        }
     }
     let seed = args.seed.unwrap_or_else(random_seed);
     let mut reporters = reporters(&args.output, &replay_command)?;
@@ -348,22 +451,27 @@ fn grade(args: &GradeArgs) -> Result<i32> {
         },
         &mut reporters,
     )?;
-    let run = reporters.finish()?;
-    let failed = gradings.iter().flatten().any(|grading| {
-        grading
-            .outcomes
+    Ok((gradings, reporters))
+}
+
+/// Refuses a `--gradescope-visibility` rule that selects no scenario of the kit (a typo in
+/// a category, task or glob would otherwise leave tests visible unnoticed).
+fn check_visibility_rules(rules: &[VisibilityRule], suite: &Suite) -> Result<()> {
+    for rule in rules {
+        if !suite
+            .scenarios
             .iter()
-            .any(|outcome| outcome.status.is_failure())
-    });
-    let unreadable = run
-        .submissions
-        .iter()
-        .any(|submission| submission.info.problem.is_some());
-    Ok(if failed || unreadable {
-        EXIT_FAIL
-    } else {
-        EXIT_PASS
-    })
+            .any(|scenario| rule.selects(&scenario.id, scenario.category))
+        {
+            return Err(Error::Usage(format!(
+                "--gradescope-visibility `{}` selects no scenario: before `=`, name a category \
+                 (basic, robustness, concurrency, performance, security), a task (see \
+                 `harness list`) or a scenario id glob like `web-server/08*`",
+                rule.text
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `harness replay FILE`: the recorded events, into the reports asked for.
@@ -424,7 +532,19 @@ fn reporters(output: &OutputArgs, replay_command: &str) -> Result<Reporters> {
     if let Some(path) = &output.gradescope {
         reporters.add(
             format!("--gradescope {}", path.display()),
-            gradescope::report(path.clone()),
+            gradescope::report(path.clone(), output.gradescope_visibility.clone()),
+        );
+    }
+    if let Some(path) = &output.prairielearn {
+        reporters.add(
+            format!("--prairielearn {}", path.display()),
+            prairielearn::report(path.clone()),
+        );
+    }
+    if let Some(path) = &output.github_classroom {
+        reporters.add(
+            format!("--github-classroom {}", path.display()),
+            classroom::report(path.clone()),
         );
     }
     if let Some(dir) = &output.html {
@@ -450,6 +570,8 @@ fn check_destinations(output: &OutputArgs) -> Result<()> {
         ("--json", &output.json),
         ("--junit", &output.junit),
         ("--gradescope", &output.gradescope),
+        ("--prairielearn", &output.prairielearn),
+        ("--github-classroom", &output.github_classroom),
         ("--gradebook", &output.gradebook),
         ("--record", &output.record),
     ];

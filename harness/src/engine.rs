@@ -4,7 +4,7 @@
 //! too. The first step that fails ends the scenario. Whatever happens, every program is
 //! killed and every connection closed when the run is dropped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,22 +29,36 @@ use crate::target::{RoleProgram, Workdir};
 use crate::world::capture::Capture;
 use crate::world::real::isolation::{self, Namespace, NetworkMode};
 use crate::world::real::ports;
-use crate::world::real::process::{ExitInfo, ExitKind, ProcessSpec};
+use crate::report::language::Language;
+use crate::world::real::process::{ExitInfo, ExitKind, HarnessStop, ProcessSpec};
 use crate::world::{ProgramHandle, World};
+
+mod cause;
 
 /// How often waiting steps look again.
 const POLL: Duration = Duration::from_millis(10);
 /// How long output must stay unchanged before an exact match is accepted, so that a debug
 /// line printed right after the message is still caught.
 const SETTLE: Duration = Duration::from_millis(150);
+/// How long a running program's stdout must stay unchanged before it is judged again at
+/// the end of a scenario: a line printed up to this long after the last step (a status
+/// line a moment after the real output) is seen.
+const QUIET: Duration = Duration::from_millis(500);
+/// The longest the end of a scenario waits for a program's stdout to go quiet.
+const QUIET_LIMIT: Duration = Duration::from_secs(5);
 /// Grace between SIGTERM and SIGKILL when stopping a program.
 const STOP_GRACE: Duration = Duration::from_millis(1000);
 /// How reports write the web site's folder.
 const SITE_SHOWN: &str = "<site>/root";
-/// How far into the output `contains` looks beyond the length of what it looks for.
+/// How far into the output `contains` looks beyond the length of what it looks for (and
+/// how long a label `after_label` takes).
 const CONTAINS_SLACK: usize = 64 * 1024;
+/// The most output a whole-output regex (`matches` on stdout) is matched against.
+const WHOLE_MATCH_LIMIT: usize = 1 << 20;
 /// Output shown in reports, per stream.
 const SHOWN_OUTPUT: usize = 2048;
+/// The longest the end of a scenario waits for the output of programs that ended.
+const OUTPUT_DRAIN: Duration = Duration::from_millis(500);
 /// How long a port a program hard-codes is waited for while in TIME_WAIT (Linux keeps a
 /// closed connection there for 60 s), on a shared loopback only.
 const FIXED_PORT_WAIT: Duration = Duration::from_secs(65);
@@ -61,7 +75,8 @@ pub enum Status {
     Timeout,
     /// A program could not be started at all (not found, not executable).
     Error,
-    /// Not run (a role is missing); not counted as passed or failed.
+    /// Not run (a role is missing, or this run cannot play it: see [`SkipKind`]); not
+    /// counted as passed or failed.
     Skipped,
     /// An extra scenario (an optional part of the SPEC) that did not hold: no points, and
     /// not a failure.
@@ -87,8 +102,22 @@ impl Status {
     }
 }
 
+/// Why a scenario was skipped, which decides whether its points stay in the maximum
+/// (see `report::score`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipKind {
+    /// This run cannot play it, whatever the submission: a simulated-only scenario on real
+    /// sockets, no browser on this machine, a check the simulated world cannot do. Nobody
+    /// could have earned its points here, so they leave the maximum.
+    CannotRun,
+    /// The submission lacks a program it needs (a role of a task it did submit): the
+    /// student's gap, so its points stay in the maximum, lost.
+    NotSubmitted,
+}
+
 /// What went wrong, for the report.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Failure {
     /// 1-based index of the failing step (0 for the scenario as a whole).
     pub step: usize,
@@ -102,6 +131,11 @@ pub struct Failure {
     pub seen: String,
     /// A byte-level diff, for streams.
     pub diff: Option<String>,
+    /// What the harness found behind it, for the headline: a program that crashed (its
+    /// exit and the last words of its stderr), one the harness stopped (a flood), a secret
+    /// the responses carried. See `engine/cause.rs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
 }
 
 /// A line of the step log.
@@ -115,7 +149,7 @@ pub struct LogLine {
 }
 
 /// What a program printed and how it ended, for the report.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ProgramReport {
     /// Its name in the scenario.
     pub name: String,
@@ -129,6 +163,40 @@ pub struct ProgramReport {
     pub stderr: (Vec<u8>, u64),
     /// How it ended (`None`: killed by the harness at the end).
     pub exit: Option<ExitInfo>,
+    /// The last bytes of stdout past its head (up to as many as the head holds): empty
+    /// when the head is all of it.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "crate::events::base64_bytes"
+    )]
+    pub stdout_tail: Vec<u8>,
+    /// The last bytes of stderr past its head: where a traceback names its exception.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "crate::events::base64_bytes"
+    )]
+    pub stderr_tail: Vec<u8>,
+    /// Why the harness ended it before it ended by itself (a flood, a `stop` step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_by_harness: Option<HarnessStop>,
+    /// Its language, as its command line tells: hints speak its idiom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
+}
+
+impl ProgramReport {
+    /// How it ended, in words: `exit status 1 after 0.51s`, `stopped by the harness:
+    /// printed more than 64 MiB on stdout (killed by signal 9 (SIGKILL) after 0.32s)`.
+    pub fn ending(&self) -> String {
+        let after = |exit: &ExitInfo| format!("{:.2}s", exit.after.as_secs_f64());
+        match (&self.exit, &self.stopped_by_harness) {
+            (Some(exit), Some(stop)) => format!("{stop} ({} after {})", exit.kind, after(exit)),
+            (Some(exit), None) => format!("{} after {}", exit.kind, after(exit)),
+            (None, _) => "still running at the end: killed by the harness".into(),
+        }
+    }
 }
 
 /// Everything about one scenario run.
@@ -163,6 +231,13 @@ pub struct Outcome {
     pub failure: Option<Failure>,
     /// Why it was skipped.
     pub skip_reason: Option<String>,
+    /// Whether the skip is this run's (out of the maximum) or the submission's (in it).
+    /// Absent from recordings made before the distinction, which counted every skip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_kind: Option<SkipKind>,
+    /// When Gradescope shows the result (the scenario's `visibility`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<crate::scenario::Visibility>,
     /// The step log.
     #[serde(skip)]
     pub log: Vec<LogLine>,
@@ -224,6 +299,8 @@ impl Outcome {
             duration: Duration::ZERO,
             failure: None,
             skip_reason: None,
+            skip_kind: None,
+            visibility: None,
             log: Vec::new(),
             transcript: (Vec::new(), 0),
             wire: Wire::default(),
@@ -232,7 +309,8 @@ impl Outcome {
         }
     }
 
-    /// A scenario that was not run.
+    /// A scenario this run cannot play (see [`SkipKind::CannotRun`]): its points leave the
+    /// maximum.
     pub fn skipped(scenario: &Scenario, seed: u64, reason: String) -> Outcome {
         Outcome {
             id: scenario.id.clone(),
@@ -247,6 +325,8 @@ impl Outcome {
             duration: Duration::ZERO,
             failure: None,
             skip_reason: Some(reason),
+            skip_kind: Some(SkipKind::CannotRun),
+            visibility: scenario.visibility,
             log: Vec::new(),
             transcript: (Vec::new(), 0),
             wire: Wire::default(),
@@ -255,10 +335,23 @@ impl Outcome {
         }
     }
 
+    /// A scenario not run because the submission lacks `missing` (programs it needs): its
+    /// points stay in the maximum, lost (see [`SkipKind::NotSubmitted`]).
+    pub fn not_submitted(scenario: &Scenario, seed: u64, missing: &[String]) -> Outcome {
+        let mut outcome = Outcome::skipped(
+            scenario,
+            seed,
+            format!("{} not submitted", missing.join(", ")),
+        );
+        outcome.skip_kind = Some(SkipKind::NotSubmitted);
+        outcome
+    }
+
     /// A scenario the harness could not run (its own trouble, not the program's).
     pub fn harness_error(scenario: &Scenario, seed: u64, message: String) -> Outcome {
         let mut outcome = Outcome::skipped(scenario, seed, String::new());
         outcome.skip_reason = None;
+        outcome.skip_kind = None;
         outcome.status = Status::Error;
         outcome.failure = Some(Failure {
             step: 0,
@@ -267,6 +360,7 @@ impl Outcome {
             expected: "the harness to run this scenario".into(),
             seen: message,
             diff: None,
+            cause: None,
         });
         outcome
     }
@@ -325,6 +419,13 @@ pub(crate) struct Run<'a> {
     /// What the verdict of a failure must add: the scenario ran with a handicap the
     /// submission asked for (an option dropped) or the machine imposed (a port in TIME_WAIT).
     caveats: Vec<String>,
+    /// The last expectation on each program's stdout that held, with its step's number:
+    /// judged again when the steps are over (see [`Run::judge_stdout_again`]).
+    last_stdout: BTreeMap<String, (usize, OutputExpectation)>,
+    /// Programs a step stopped while they ran: their end is the harness's doing.
+    stopped_by_step: BTreeSet<String>,
+    /// Programs whose exit an `expect_exit` step accepted: a failure does not blame it.
+    exits_accepted: BTreeSet<String>,
 }
 
 /// What to start: the `start` step's fields (the `peak-memory` check starts programs too).
@@ -378,6 +479,9 @@ pub async fn run_scenario(
         stand_ins: Vec::new(),
         site: None,
         caveats: Vec::new(),
+        last_stdout: BTreeMap::new(),
+        stopped_by_step: BTreeSet::new(),
+        exits_accepted: BTreeSet::new(),
     };
     // Before the scenario's clock starts: on a shared loopback, a port the submission
     // hard-codes may still be in TIME_WAIT from the scenario before (up to 60 s).
@@ -407,8 +511,90 @@ impl<'a> Run<'a> {
             self.note(format!("step {}: {}", index + 1, step.action.describe()));
             self.step(&step.action).await?;
             self.check_floods()?;
+            if let Action::ExpectOutput {
+                name,
+                stream: OutputStream::Stdout,
+                expectation,
+                ..
+            } = &step.action
+            {
+                self.last_stdout
+                    .insert(name.clone(), (index + 1, expectation.clone()));
+            }
+        }
+        self.judge_stdout_again(current_step).await
+    }
+
+    /// Judges the last expectation on each program's stdout once more, now that the steps
+    /// are over: stdout is data, and a line printed after the step held (once an exact match
+    /// had settled, or later still) is as wrong as one printed before. The output is taken
+    /// once the program has ended, or once it has stayed unchanged for [`QUIET`] (a server
+    /// runs until the harness stops it); a failure is the failure of that step.
+    async fn judge_stdout_again(&mut self, current_step: &mut usize) -> StepResult {
+        let last = std::mem::take(&mut self.last_stdout);
+        for (name, (step, expectation)) in &last {
+            let watched = Watched::Output {
+                name,
+                stream: OutputStream::Stdout,
+            };
+            let quiet_for = self.wait_for_quiet(name).await;
+            let (capture, ended) = self.watched_bytes(watched);
+            let when = match (&ended, quiet_for) {
+                (Some(ended), _) => format!("at the end of the scenario ({ended})"),
+                (None, Some(quiet)) => format!(
+                    "at the end of the scenario, after {} ms without new output",
+                    quiet.as_millis()
+                ),
+                (None, None) => format!(
+                    "at the end of the scenario (the output was still growing after {} ms)",
+                    QUIET_LIMIT.as_millis()
+                ),
+            };
+            let where_ = format!("{name}'s stdout");
+            let mut verified = 0;
+            let verdict = self.evaluate(&where_, capture, expectation, true, &mut verified);
+            let failure = match verdict {
+                Ok(Evaluation::Pending { expected, seen }) => {
+                    Some(StepFailure::fail(expected, seen))
+                }
+                Ok(_) => None,
+                Err(failure) => Some(failure),
+            };
+            if let Some(mut failure) = failure {
+                *current_step = *step;
+                failure.seen = format!("{} ({when}; this step had held)", failure.seen);
+                return Err(failure);
+            }
+            self.note(format!("{name}'s stdout judged again {when}: still holds"));
         }
         Ok(())
+    }
+
+    /// Waits until `name` has ended with its stdout read to the end, or until its stdout
+    /// has stayed unchanged for [`QUIET`], at most [`QUIET_LIMIT`]. Returns how long it was
+    /// quiet; `None` if it ended, or never went quiet.
+    async fn wait_for_quiet(&self, name: &str) -> Option<Duration> {
+        let handle = &self.programs[name].handle;
+        let started = Instant::now();
+        let mut length = handle.stdout().len();
+        let mut since = Instant::now();
+        loop {
+            if handle.exit_info().is_some() && handle.stdout().closed() {
+                return None;
+            }
+            if since.elapsed() >= QUIET {
+                return Some(since.elapsed());
+            }
+            if started.elapsed() >= QUIET_LIMIT {
+                return None;
+            }
+            tokio::time::sleep(POLL).await;
+            let now = handle.stdout().len();
+            if now != length {
+                length = now;
+                since = Instant::now();
+            }
+        }
     }
 
     /// Adds a line to the step log.
@@ -508,7 +694,7 @@ impl<'a> Run<'a> {
             Action::Listen { name, plan } => {
                 let net = self.world.peer_net();
                 let transcript = self.transcript.clone();
-                let server = ServerPeer::start(&net, name, plan.clone(), transcript)
+                let server = ServerPeer::start(&net, name, plan.clone(), self.seed, transcript)
                     .await
                     .map_err(|error| {
                         harness_trouble(format!("cannot start server peer {name}: {error}"))
@@ -521,12 +707,14 @@ impl<'a> Run<'a> {
                 endpoint,
                 name,
                 slices,
+                reply_slices,
             } => {
                 let (host, port) = self.endpoint_address(endpoint)?;
                 let net = self.world.peer_net();
                 let transcript = self.transcript.clone();
                 transcript.name_program(name, endpoint);
-                let relay = Relay::start(&net, name, (&host, port), *slices, self.seed, transcript)
+                let slicing = (*slices, *reply_slices);
+                let relay = Relay::start(&net, name, (&host, port), slicing, self.seed, transcript)
                     .await
                     .map_err(|error| {
                         harness_trouble(format!("cannot start relay {name}: {error}"))
@@ -1040,6 +1228,7 @@ impl<'a> Run<'a> {
             info.after.as_secs_f64()
         ));
         if holds {
+            self.exits_accepted.insert(name.to_owned());
             Ok(info)
         } else {
             Err(StepFailure::fail(
@@ -1052,6 +1241,8 @@ impl<'a> Run<'a> {
     /// Stops a program (SIGTERM, then SIGKILL) and returns how it ended.
     pub(crate) async fn stop(&mut self, name: &str) -> StepResult<ExitInfo> {
         let process = &self.programs[name].handle;
+        // One that already ended (a crash) ended by itself, whatever the step asks.
+        let was_running = process.exit_info().is_none();
         let info = process.terminate(STOP_GRACE).await.ok_or_else(|| {
             harness_trouble(format!(
                 "{name} ({}) could not be reaped",
@@ -1062,6 +1253,9 @@ impl<'a> Run<'a> {
             "{name} stopped: {}, peak memory {} KiB",
             info.kind, info.max_rss_kib
         ));
+        if was_running {
+            self.stopped_by_step.insert(name.to_owned());
+        }
         Ok(info)
     }
 
@@ -1240,6 +1434,57 @@ impl<'a> Run<'a> {
                     }
                 }
             }
+            OutputExpectation::MatchesWhole { regex, pattern } => {
+                let head = capture.head(WHOLE_MATCH_LIMIT + 1);
+                if head.len() > WHOLE_MATCH_LIMIT {
+                    return Err(StepFailure::fail(
+                        format!("{where_} to be, all of it, a match of /{pattern}/"),
+                        format!("{seen_len} bytes: more than the {WHOLE_MATCH_LIMIT} a regex is matched against"),
+                    ));
+                }
+                if regex.is_match(&head) {
+                    // Whole: it must stay so (a line printed just after fails).
+                    Evaluation::Holds { settle: true }
+                } else {
+                    Evaluation::Pending {
+                        expected: format!(
+                            "{where_} to be, all of it (every line), a match of /{pattern}/"
+                        ),
+                        seen: format!("{seen_len} bytes: {}", excerpt(&head)),
+                    }
+                }
+            }
+            OutputExpectation::AfterLabel(payload) => {
+                let head = capture.head(payload.len() as usize + CONTAINS_SLACK + 1);
+                match after_label(&head, &payload.bytes(), seen_len) {
+                    Ok(()) => Evaluation::Holds { settle: true },
+                    Err(seen) => Evaluation::Pending {
+                        expected: format!(
+                            "{where_} to be {}, with at most a label before it on its line, and nothing after it but line ends",
+                            if payload.len() <= 80 {
+                                excerpt(&payload.bytes())
+                            } else {
+                                payload.describe()
+                            }
+                        ),
+                        seen,
+                    },
+                }
+            }
+            OutputExpectation::NeverInClear { server, password } => {
+                let sessions = self.servers[server].mail_sessions();
+                if let Err((expected, seen)) =
+                    crate::checks::clear_text::judge(&sessions, password)
+                {
+                    return Err(StepFailure::fail(format!("{where_}: {expected}"), seen));
+                }
+                if !sessions.is_empty() && sessions.iter().all(|session| session.ended) {
+                    Evaluation::Holds { settle: false }
+                } else {
+                    // A client may still be talking (or not have connected): watch on.
+                    Evaluation::SoFarSoGood
+                }
+            }
             OutputExpectation::Contains(payload) => {
                 let wanted = payload.bytes();
                 // Where it can be: a label or a prompt before it, little more.
@@ -1296,8 +1541,8 @@ impl<'a> Run<'a> {
                     });
                 }
                 let output = capture.head(1 << 20);
-                let pings = self.servers[server].pings();
-                match crate::checks::ping_report::judge(&output, &pings, *count) {
+                let pings = server.as_ref().map(|server| self.servers[server].pings());
+                match crate::checks::ping_report::judge(&output, pings.as_deref(), *count) {
                     Ok(()) => Evaluation::Holds { settle: false },
                     Err((expected, seen)) => {
                         return Err(StepFailure::fail(format!("{where_}: {expected}"), seen));
@@ -1430,9 +1675,21 @@ impl<'a> Run<'a> {
             self.note(line);
         }
         self.relays.clear();
+        // What the harness's clients received is read before they go: a response that
+        // carried a file from outside the web root is what a security failure names.
+        let mut causes = Vec::new();
+        let may_leak = self.site.is_some() || self.scenario.category == Category::Security;
+        if failure.is_some() && may_leak {
+            causes.extend(cause::leaks(
+                self.peers
+                    .iter()
+                    .map(|(name, peer)| (name.as_str(), peer.received())),
+            ));
+        }
         self.peers.clear();
         self.datagram_peers.clear();
         self.servers.clear();
+        self.drain_ended_output().await;
         let mut programs = Vec::new();
         for name in std::mem::take(&mut self.order) {
             let program = self
@@ -1441,21 +1698,31 @@ impl<'a> Run<'a> {
                 .expect("every started program is recorded");
             let exit = program.handle.exit_info();
             program.handle.kill();
-            let stdout = (
-                program.handle.stdout().head(SHOWN_OUTPUT),
-                program.handle.stdout().len(),
-            );
-            let stderr = (
-                program.handle.stderr().head(SHOWN_OUTPUT),
-                program.handle.stderr().len(),
-            );
-            programs.push(ProgramReport {
+            let (stdout, stdout_tail) = shown_output(program.handle.stdout());
+            let (stderr, stderr_tail) = shown_output(program.handle.stderr());
+            let stopped_by_harness =
+                HarnessStop::of_flood(program.handle.stdout(), program.handle.stderr()).or_else(
+                    || {
+                        self.stopped_by_step
+                            .contains(&name)
+                            .then_some(HarnessStop::Stopped)
+                    },
+                );
+            let exit_accepted = self.exits_accepted.contains(&name);
+            let report = ProgramReport {
                 name,
                 command_line: self.shown(program.handle.command_line()),
                 stdout,
                 stderr,
                 exit,
-            });
+                stdout_tail,
+                stderr_tail,
+                stopped_by_harness,
+                language: Language::of_command_line(program.handle.command_line()),
+            };
+            let stderr_end = program.handle.stderr().tail(cause::STDERR_END);
+            causes.extend(cause::of_program(&report, &stderr_end, exit_accepted));
+            programs.push(report);
         }
         self.held_ports.clear();
         let scenario = self.scenario;
@@ -1488,6 +1755,7 @@ impl<'a> Run<'a> {
                     expected: failure.expected,
                     seen,
                     diff: failure.diff,
+                    cause: (!causes.is_empty()).then(|| causes.join("; ")),
                 };
                 // An optional part that does not hold costs nothing (SPEC: "graded as
                 // extra"); the report still says why, for who wants to build it.
@@ -1511,7 +1779,10 @@ impl<'a> Run<'a> {
             status,
             duration: self.started.elapsed(),
             failure,
+            // A step that cannot run here (no browser) is this run's lack, not the program's.
+            skip_kind: skip_reason.as_ref().map(|_| SkipKind::CannotRun),
             skip_reason,
+            visibility: scenario.visibility,
             log: std::mem::take(&mut self.log),
             transcript: self.transcript.entries(),
             wire: self.transcript.wire(),
@@ -1519,6 +1790,31 @@ impl<'a> Run<'a> {
             seed: self.seed,
         }
     }
+}
+
+impl Run<'_> {
+    /// Waits a moment for the output of programs that ended to be copied to the end: a
+    /// traceback written just before the exit may still be in the pipe, and it is what the
+    /// failure's cause quotes. Bounded, since a child the program left behind may hold the
+    /// pipe open.
+    async fn drain_ended_output(&self) {
+        let deadline = Instant::now() + OUTPUT_DRAIN;
+        let unread = |program: &Program| {
+            program.handle.exit_info().is_some()
+                && !(program.handle.stdout().closed() && program.handle.stderr().closed())
+        };
+        while self.programs.values().any(unread) && Instant::now() < deadline {
+            tokio::time::sleep(POLL).await;
+        }
+    }
+}
+
+/// The first bytes of an output stream and its length, and the last bytes past that head.
+fn shown_output(capture: &Capture) -> ((Vec<u8>, u64), Vec<u8>) {
+    let head = capture.head(SHOWN_OUTPUT);
+    let past_head = capture.len().saturating_sub(head.len() as u64);
+    let tail = capture.tail(SHOWN_OUTPUT.min(past_head as usize));
+    ((head, capture.len()), tail)
 }
 
 /// The state of an output check at one moment.
@@ -1718,6 +2014,79 @@ fn place_messages(
         }
     }
     false
+}
+
+/// Whether `output` (the first bytes of what was printed, `seen_len` in all) is `wanted`
+/// with at most a label before it on its line (no line break in the label) and nothing
+/// after it but whitespace; trailing whitespace of `wanted` is not required either (a
+/// reply's own newline, or `print`'s). `Err` says what is there instead.
+fn after_label(output: &[u8], wanted: &[u8], seen_len: u64) -> Result<(), String> {
+    fn trimmed(bytes: &[u8]) -> &[u8] {
+        let end = bytes
+            .iter()
+            .rposition(|byte| !byte.is_ascii_whitespace())
+            .map_or(0, |last| last + 1);
+        &bytes[..end]
+    }
+    if (output.len() as u64) < seen_len {
+        return Err(format!(
+            "{seen_len} bytes, far more than the expected {} and a label",
+            wanted.len()
+        ));
+    }
+    let (output, wanted) = (trimmed(output), trimmed(wanted));
+    let start = if wanted.is_empty() {
+        Some(output.len())
+    } else {
+        let probe = &wanted[..wanted.len().min(64)];
+        output
+            .windows(probe.len())
+            .position(|window| window == probe)
+    };
+    let Some(start) = start else {
+        return Err(format!(
+            "{seen_len} bytes, and the expected text is not among them: {}",
+            excerpt(&output[..output.len().min(300)])
+        ));
+    };
+    let label = &output[..start];
+    if let Some(newline) = label.iter().rposition(|byte| *byte == b'\n') {
+        return Err(format!(
+            "other lines before it: {}",
+            excerpt(&label[..(newline + 1).min(300)])
+        ));
+    }
+    let printed = &output[start..];
+    let same = printed
+        .iter()
+        .zip(wanted)
+        .take_while(|(seen, want)| seen == want)
+        .count();
+    if same == wanted.len() && printed.len() == wanted.len() {
+        return Ok(());
+    }
+    Err(if same == wanted.len() {
+        format!(
+            "the expected text, then more: {}",
+            excerpt(&printed[same..(same + 200).min(printed.len())])
+        )
+    } else if same == printed.len() {
+        format!(
+            "only the first {same} of its {} bytes{}",
+            wanted.len(),
+            if label.is_empty() {
+                String::new()
+            } else {
+                format!(" (after the label {})", excerpt(label))
+            }
+        )
+    } else {
+        format!(
+            "the expected text up to byte {same}, then {} where {} was expected",
+            excerpt(&printed[same..(same + 24).min(printed.len())]),
+            excerpt(&wanted[same..(same + 24).min(wanted.len())])
+        )
+    })
 }
 
 /// A failure of the harness itself during a step (a port it could not get).

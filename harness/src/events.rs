@@ -143,6 +143,12 @@ pub struct SubmissionInfo {
     pub scenarios: usize,
     /// Selected tasks it has no program for.
     pub not_submitted: Vec<String>,
+    /// What each task of `not_submitted` was worth (its selected required scenarios that
+    /// this world can play) when the selection named the tasks (`--task`, patterns): a
+    /// grading platform's maximum includes them, since a task asked for and left out is
+    /// points lost. Empty when every task found is graded, and in older recordings.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub not_submitted_points: std::collections::BTreeMap<String, u32>,
     /// Why nothing of it could be graded (a `submission.toml` that does not read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,

@@ -114,6 +114,7 @@ pub fn grade_with_replay(
         replay_command: replay_command.to_owned(),
         scenarios: runnable.len(),
         not_submitted: not_submitted.clone(),
+        not_submitted_points: not_submitted_points(suite, selection, &not_submitted, mode),
         problem: None,
     }));
     let mut outcomes = Vec::with_capacity(runnable.len());
@@ -134,20 +135,18 @@ pub fn grade_with_replay(
             .filter(|role| !roles.contains_key(*role))
             .map(|role| info.program_name(&scenario.task, role))
             .collect();
-        let outcome = if !missing.is_empty() {
-            Outcome::skipped(
-                scenario,
-                seed,
-                format!("{} not submitted", missing.join(", ")),
-            )
-        } else if let Mode::Simulated(options) = mode {
-            sim::run(scenario, roles, seed, options)
-        } else if scenario.simulated_only {
+        // What this world cannot play is decided before what the submission lacks: its
+        // points leave everyone's maximum alike, whatever roles a submission has.
+        let outcome = if scenario.simulated_only && *mode == Mode::Real {
             Outcome::skipped(
                 scenario,
                 seed,
                 "it cuts the network (a partition), which only the simulated world can do: run the reference with --simulate".into(),
             )
+        } else if !missing.is_empty() {
+            Outcome::not_submitted(scenario, seed, &missing)
+        } else if let Mode::Simulated(options) = mode {
+            sim::run(scenario, roles, seed, options)
         } else {
             run_real(scenario, roles, seed)
         };
@@ -173,6 +172,36 @@ pub fn grade_with_replay(
         not_submitted,
         elapsed,
     })
+}
+
+/// What each task of `not_submitted` was worth in this world: the points of its selected
+/// required scenarios, less those the world cannot play (simulated-only ones on real
+/// sockets), as they would count had the task been submitted. Only when the selection
+/// names tasks (`--task`, scenario patterns): grading every task found, the tasks with no
+/// program are the rest of the kit, not points the student was asked for.
+pub fn not_submitted_points(
+    suite: &Suite,
+    selection: &Selection,
+    not_submitted: &[String],
+    mode: &Mode,
+) -> BTreeMap<String, u32> {
+    if selection.is_everything() {
+        return BTreeMap::new();
+    }
+    not_submitted
+        .iter()
+        .map(|task| {
+            let points = suite
+                .scenarios
+                .iter()
+                .filter(|scenario| &scenario.task == task && selection.includes(scenario))
+                .filter(|scenario| !scenario.extra)
+                .filter(|scenario| !(scenario.simulated_only && *mode == Mode::Real))
+                .map(|scenario| scenario.points)
+                .sum();
+            (task.clone(), points)
+        })
+        .collect()
 }
 
 /// Runs one scenario with real processes, on a thread of its own that enters a fresh

@@ -222,6 +222,9 @@ fn a_glob_the_shell_expanded_is_caught() {
 
 #[test]
 fn gradescope_takes_one_submission() {
+    // Written to a folder of the test's own: a refused run still writes the file (saying
+    // why), and must not leave it in the kit.
+    let folder = tempfile::tempdir().unwrap();
     harness()
         .args([
             "--target",
@@ -229,8 +232,8 @@ fn gradescope_takes_one_submission() {
             "--target",
             "fixtures/submissions/sample",
             "--gradescope",
-            "results.json",
         ])
+        .arg(folder.path().join("results.json"))
         .assert()
         .code(2)
         .stderr(predicate::str::contains(

@@ -201,6 +201,15 @@ fixture_tests! {
     smtp_server_without_503_is_caught => "smtpd-no-sequence-check",
     smtp_server_debugging_on_stdout_is_caught => "smtpd-stdout-debug",
     single_threaded_smtp_server_misses_the_extra => "smtpd-single-thread",
+    client_reading_stdin_as_text_breaks_binary => "message-client-text-stdin",
+    smtp_client_logging_in_before_refusing_is_caught => "smtp-client-login-before-tls-check",
+    ping_client_printing_no_rtt_is_caught => "ping-client-no-rtt",
+    ping_server_taking_loss_as_a_switch_is_caught => "ping-server-loss-switch",
+    upper_client_reading_one_recv_is_caught => "upper-tcp-client-recv-once",
+    a_404_with_a_blank_line_for_body_is_caught => "web-404-blank-body",
+    web_server_answering_the_first_recv_is_caught => "web-first-recv-default-page",
+    upper_client_printing_an_extra_line_is_caught => "upper-tcp-client-extra-line",
+    smtp_server_printing_a_late_line_is_caught => "smtpd-late-status-line",
 }
 
 #[test]

@@ -1,8 +1,10 @@
-//! The file reports, `--json`, `--junit` and `--gradescope`, of real gradings and of runs
-//! made up to hold every verdict: the JSON validates against its published schema (and the
-//! schema can reject), the JUnit XML has the suites, cases, failures and skips it should,
-//! and Gradescope's `results.json` has exactly Gradescope's documented fields, with the
-//! points every other report counts.
+//! The file reports, `--json`, `--junit`, `--gradescope`, `--prairielearn` and
+//! `--github-classroom`, of real gradings and of runs made up to hold every verdict: the
+//! JSON validates against its published schema (and the schema can reject), the JUnit XML
+//! has the suites, cases, failures and skips it should, and each grading platform's
+//! document has exactly the fields that platform documents, with the points every other
+//! report counts. A scenario this run cannot play leaves the maximum in every format; one
+//! the submission lacks a program for stays in it.
 
 mod common;
 
@@ -13,14 +15,14 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use harness::batch::{Batch, Entry, grade_all};
-use harness::engine::{Failure, LogLine, Outcome, ProgramReport, Status};
+use harness::engine::{Failure, LogLine, Outcome, ProgramReport, SkipKind, Status};
 use harness::events::{
     Event, EventSink, Isolation, RECORD_VERSION, RunInfo, SubmissionInfo, World, outcome_events,
 };
 use harness::grading::Mode;
 use harness::peers::{Direction, TranscriptEntry};
 use harness::report::{Reporters, RunRecord, Score};
-use harness::report::{gradescope, json, junit};
+use harness::report::{classroom, gradescope, json, junit, prairielearn};
 use harness::scenario::{Category, Selection, load_suite};
 use harness::target::Target;
 use harness::world::real::process::{ExitInfo, ExitKind};
@@ -45,6 +47,8 @@ struct Graded {
     json: String,
     junit: String,
     gradescope: String,
+    prairielearn: String,
+    classroom: String,
     /// The submission's replay command.
     replay_command: String,
 }
@@ -97,7 +101,15 @@ fn graded() -> &'static Graded {
         reporters.add("junit", junit::report(out.path().join("junit.xml")));
         reporters.add(
             "gradescope",
-            gradescope::report(out.path().join("results.json")),
+            gradescope::report(out.path().join("results.json"), Vec::new()),
+        );
+        reporters.add(
+            "prairielearn",
+            prairielearn::report(out.path().join("pl.json")),
+        );
+        reporters.add(
+            "classroom",
+            classroom::report(out.path().join("classroom.json")),
         );
         grade_all(
             Batch {
@@ -122,6 +134,8 @@ fn graded() -> &'static Graded {
             json: read("report.json"),
             junit: read("junit.xml"),
             gradescope: read("results.json"),
+            prairielearn: read("pl.json"),
+            classroom: read("classroom.json"),
             run,
             replay_command,
         }
@@ -196,7 +210,7 @@ fn json_report_of_a_real_grading_follows_its_schema() {
     let document: Value = serde_json::from_str(&graded.json).expect("--json writes JSON");
     assert_valid(&document);
 
-    assert_eq!(document["schema_version"], 1);
+    assert_eq!(document["schema_version"], 3);
     assert_eq!(document["seed"], common::SEED);
     assert_eq!(document["world"], "real");
     assert_eq!(document["harness_version"], env!("CARGO_PKG_VERSION"));
@@ -290,7 +304,10 @@ fn the_schema_rejects_what_it_does_not_describe() {
                 .remove("replay");
         }),
         ("another schema version", |document| {
-            document["schema_version"] = json!(2)
+            document["schema_version"] = json!(1)
+        }),
+        ("a kind of skip the schema does not name", |document| {
+            document["submissions"][0]["scenarios"][0]["skip_kind"] = json!("no-browser")
         }),
         ("a number where a string goes", |document| {
             document["submissions"][0]["label"] = json!(7)
@@ -335,7 +352,8 @@ fn outcome(id: &str, status: Status) -> Outcome {
     }
     if status == Status::Skipped {
         outcome.duration = Duration::ZERO;
-        outcome.skip_reason = Some("no message-client in the submission".into());
+        outcome.skip_reason = Some("message-client not submitted".into());
+        outcome.skip_kind = Some(SkipKind::NotSubmitted);
     }
     outcome.log = vec![LogLine {
         at: Duration::from_millis(120),
@@ -393,7 +411,16 @@ fn outcome(id: &str, status: Status) -> Outcome {
     outcome
 }
 
-/// Every verdict of one submission: two tasks, one of them with extras.
+/// A scenario this run could not play: no browser on this machine.
+fn cannot_run(id: &str) -> Outcome {
+    let mut outcome = outcome(id, Status::Skipped);
+    outcome.skip_reason = Some("no Chromium or Chrome on this machine".into());
+    outcome.skip_kind = Some(SkipKind::CannotRun);
+    outcome
+}
+
+/// Every verdict of one submission, both kinds of skip: two tasks, one of them with
+/// extras.
 fn every_verdict() -> Vec<Outcome> {
     let mut extra_earned = outcome("web-proxy/09-cache", Status::Pass);
     extra_earned.extra = true;
@@ -407,6 +434,7 @@ fn every_verdict() -> Vec<Outcome> {
         outcome("message/03-error", Status::Error),
         killed,
         outcome("message/05-skipped", Status::Skipped),
+        cannot_run("message/06-no-browser"),
         outcome("web-proxy/01-pass", Status::Pass),
         extra_earned,
         extra_missed,
@@ -439,6 +467,10 @@ fn made_up_run(
             replay_command: format!("harness --target {label}"),
             scenarios: outcomes.len(),
             not_submitted: not_submitted.iter().map(|task| task.to_string()).collect(),
+            not_submitted_points: not_submitted
+                .iter()
+                .map(|task| (task.to_string(), 5))
+                .collect(),
             problem: problem.map(String::from),
         }));
         for outcome in outcomes {
@@ -542,6 +574,34 @@ fn every_verdict_and_a_broken_submission_follow_the_schema() {
         "subs/bob/submission.toml:3: unknown key `sever`"
     );
     assert_eq!(bob["scenarios"], json!([]));
+
+    // Both kinds of skip, told apart, and counted apart: 3 points each, message/06 (no
+    // browser) out of the total, message/05 (no client program) in it.
+    let kinds: Vec<(&str, &Value)> = alice["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|scenario| (scenario["id"].as_str().unwrap(), &scenario["skip_kind"]))
+        .filter(|(_, kind)| !kind.is_null())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("message/05-skipped", &json!("not-submitted")),
+            ("message/06-no-browser", &json!("cannot-run"))
+        ]
+    );
+    assert_eq!(alice["score"]["tasks"][0]["total"], 15);
+    assert_eq!(alice["score"]["tasks"][0]["left_out"], 3);
+    assert_eq!(alice["score"]["left_out"], 3);
+    assert_eq!(
+        alice["score"]["total"], 18,
+        "message 01-05 and web-proxy/01"
+    );
+    assert_eq!(
+        alice["score"]["maximum"], 23,
+        "and udp-pinger, not submitted"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -647,7 +707,7 @@ fn junit_report_of_a_batch_names_suites_by_submission_and_marks_errors_and_skips
     let root = xml.root_element();
     assert_eq!(attribute(root, "errors"), "2", "message/03-error and bob");
     assert_eq!(attribute(root, "failures"), "2", "fail and timeout");
-    assert_eq!(attribute(root, "skipped"), "1");
+    assert_eq!(attribute(root, "skipped"), "2", "both kinds of skip");
     let suites: Vec<&str> = children(root, "testsuite")
         .into_iter()
         .map(|suite| attribute(suite, "name"))
@@ -678,7 +738,13 @@ fn junit_report_of_a_batch_names_suites_by_submission_and_marks_errors_and_skips
     let skipped = children(case("message/05-skipped"), "skipped")[0];
     assert_eq!(
         attribute(skipped, "message"),
-        "no message-client in the submission"
+        "message-client not submitted (3 points lost: the scenario needs that program)"
+    );
+    let not_here = children(case("message/06-no-browser"), "skipped")[0];
+    assert_eq!(
+        attribute(not_here, "message"),
+        "no Chromium or Chrome on this machine (not counted: this grading could not run it, \
+         so the maximum leaves out its 3 points)"
     );
     let missed = case("web-proxy/10-more-cache");
     assert!(children(missed, "failure").is_empty() && children(missed, "skipped").is_empty());
@@ -842,7 +908,7 @@ fn gradescope_results_of_a_real_grading_follow_the_autograder_format() {
 }
 
 #[test]
-fn gradescope_counts_skips_in_the_maximum_and_extras_as_extra_credit() {
+fn gradescope_keeps_a_missing_program_in_the_maximum_and_leaves_out_what_cannot_run() {
     let (run, _, _, _) = report(made_up_run(
         &[("subs/alice", every_verdict(), None)],
         &["udp-pinger"],
@@ -861,14 +927,28 @@ fn gradescope_counts_skips_in_the_maximum_and_extras_as_extra_credit() {
     let skipped = by_name("message/05-skipped");
     assert_eq!(
         (skipped["score"].as_f64(), skipped["max_score"].as_f64()),
-        (Some(0.0), Some(3.0))
+        (Some(0.0), Some(3.0)),
+        "a program the submission lacks: its points are lost"
+    );
+    let output = skipped["output"].as_str().unwrap();
+    assert!(output.contains("message-client not submitted"), "{output}");
+    assert!(output.contains("3 points lost"), "{output}");
+    let not_here = by_name("message/06-no-browser");
+    assert_eq!(
+        (not_here["score"].as_f64(), not_here["max_score"].as_f64()),
+        (Some(0.0), Some(0.0)),
+        "no browser here: out of the maximum"
     );
     assert!(
-        skipped["output"]
+        not_here["name"]
             .as_str()
             .unwrap()
-            .contains("no message-client")
+            .ends_with("(not run here)")
     );
+    let output = not_here["output"].as_str().unwrap();
+    assert!(output.contains("no Chromium or Chrome"), "{output}");
+    assert!(output.contains("not counted"), "{output}");
+    assert_eq!(not_here["extra_data"]["skip_kind"], "cannot-run");
     let earned = by_name("web-proxy/09-cache");
     assert_eq!(
         (earned["score"].as_f64(), earned["max_score"].as_f64()),
@@ -882,9 +962,24 @@ fn gradescope_counts_skips_in_the_maximum_and_extras_as_extra_credit() {
     );
     assert_eq!(missed["status"], "failed");
     assert_eq!(by_name("message/04-timeout")["status"], "failed");
+    // The run said what the task with no program was worth: its points are lost too.
     let not_submitted = by_name("udp-pinger: not submitted");
-    assert!(not_submitted.get("score").is_none() && not_submitted.get("max_score").is_none());
+    assert_eq!(
+        (
+            not_submitted["score"].as_f64(),
+            not_submitted["max_score"].as_f64()
+        ),
+        (Some(0.0), Some(5.0))
+    );
     assert_eq!(not_submitted["status"], "failed");
+    let max: f64 = tests
+        .iter()
+        .filter_map(|test| test["max_score"].as_f64())
+        .sum();
+    // message 01-05 and web-proxy/01 (3 each) and udp-pinger (5); 06 is left out.
+    assert_eq!(max, 23.0);
+    assert_eq!(results["extra_data"]["maximum"], 23);
+    assert_eq!(results["extra_data"]["left_out"], 3);
     assert_eq!(results["execution_time"], 3, "2.5 s, rounded up");
     let numbers: Vec<&str> = tests
         .iter()
@@ -893,7 +988,7 @@ fn gradescope_counts_skips_in_the_maximum_and_extras_as_extra_credit() {
     assert_eq!(
         numbers,
         [
-            "1.1", "1.2", "1.3", "1.4", "1.5", "2.1", "2.2", "2.3", "3.1"
+            "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "2.1", "2.2", "2.3", "3.1"
         ]
     );
 }
@@ -956,4 +1051,800 @@ fn all_three_reports_are_written_at_once_beside_the_terminal_report() {
     let tests = check_gradescope_format(&results);
     assert_eq!(tests.len(), 2);
     assert_eq!(results["score"], 2.0);
+}
+
+// ---------------------------------------------------------------------------------------
+// PrairieLearn
+
+/// The fields of PrairieLearn's external-grader results ("Grading results"), top level and
+/// per test.
+const PL_FIELDS: &[&str] = &[
+    "gradable",
+    "score",
+    "message",
+    "output",
+    "format_errors",
+    "images",
+    "tests",
+];
+const PL_TEST_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "points",
+    "max_points",
+    "message",
+    "output",
+    "images",
+];
+
+/// Checks `results` against PrairieLearn's documented format; returns its tests.
+fn check_prairielearn_format(results: &Value) -> &Vec<Value> {
+    for key in results.as_object().expect("an object").keys() {
+        assert!(
+            PL_FIELDS.contains(&key.as_str()),
+            "`{key}` is not a field of PrairieLearn's results.json"
+        );
+    }
+    let gradable = results["gradable"]
+        .as_bool()
+        .expect("gradable is a boolean");
+    if gradable {
+        let score = results["score"]
+            .as_f64()
+            .expect("a gradable result has a score");
+        assert!((0.0..=1.0).contains(&score), "score {score} is a fraction");
+    } else {
+        assert!(!results["format_errors"].as_array().unwrap().is_empty());
+    }
+    assert!(results["message"].is_string() && results["output"].is_string());
+    let tests = results["tests"].as_array().expect("tests is an array");
+    for test in tests {
+        for key in test.as_object().unwrap().keys() {
+            assert!(
+                PL_TEST_FIELDS.contains(&key.as_str()),
+                "`{key}` is not a field of a PrairieLearn test"
+            );
+        }
+        for key in ["name", "description", "message", "output"] {
+            assert!(test[key].is_string(), "{key}: {test:#}");
+        }
+        for key in ["points", "max_points"] {
+            assert!(
+                test[key].as_f64().is_some_and(|n| n >= 0.0),
+                "{key}: {test:#}"
+            );
+        }
+    }
+    tests
+}
+
+#[test]
+fn prairielearn_results_of_a_real_grading_follow_the_external_grader_format() {
+    let graded = graded();
+    let results: Value = serde_json::from_str(&graded.prairielearn).unwrap();
+    let tests = check_prairielearn_format(&results);
+    assert_eq!(results["gradable"], true);
+    // 01 earned (2 of 6), and the extra 90 (2) makes up for part of what 02 and 06 lost.
+    let score = results["score"].as_f64().unwrap();
+    assert!((score - 4.0 / 6.0).abs() < 1e-9, "{score}");
+    let names: Vec<&str> = tests
+        .iter()
+        .map(|test| test["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "message/01-text-20k",
+            "message/02-client-sends-stdin",
+            "message/06-binary",
+            "message/90-extra-text (extra credit)",
+            "message/91-extra-binary (extra credit)"
+        ]
+    );
+    let sum = |key: &str| -> f64 { tests.iter().map(|test| test[key].as_f64().unwrap()).sum() };
+    assert_eq!(sum("max_points"), 6.0, "extras are outside the maximum");
+    assert_eq!(sum("points"), 4.0, "what was earned, the extra included");
+    let binary = &tests[2];
+    assert_eq!(
+        (binary["points"].as_f64(), binary["max_points"].as_f64()),
+        (Some(0.0), Some(2.0))
+    );
+    assert!(
+        binary["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("fail at step "),
+        "{binary:#}"
+    );
+    let output = binary["output"].as_str().unwrap();
+    assert!(output.contains("first difference at byte"), "{output}");
+    assert!(
+        output.contains(&format!(
+            "{} --seed 1 'message/06-binary'",
+            graded.replay_command
+        )),
+        "{output}"
+    );
+    assert!(
+        binary["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Binary"),
+        "the requirement: {binary:#}"
+    );
+    assert!(
+        tests[4]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("extra credit not earned")
+    );
+    let message = results["message"].as_str().unwrap();
+    assert_eq!(
+        message,
+        "2/6 points (+2 extra): 2 passed, 2 failed, 1 extra missed"
+    );
+    assert!(results["output"].as_str().unwrap().contains("message: "));
+}
+
+#[test]
+fn prairielearn_caps_the_score_and_counts_what_was_not_submitted() {
+    let (run, _, _, _) = report(made_up_run(
+        &[("subs/alice", every_verdict(), None)],
+        &["udp-pinger"],
+    ));
+    let results: Value = serde_json::from_str(&prairielearn::render(&run).unwrap()).unwrap();
+    let tests = check_prairielearn_format(&results);
+    // 9 earned (6 + 3 extra) of 23: message 01-05 (15), web-proxy/01 (3), udp-pinger (5).
+    let score = results["score"].as_f64().unwrap();
+    assert!((score - 9.0 / 23.0).abs() < 1e-9, "{score}");
+    let max: f64 = tests
+        .iter()
+        .map(|test| test["max_points"].as_f64().unwrap())
+        .sum();
+    assert_eq!(max, 23.0);
+    let by_name = |name: &str| {
+        tests
+            .iter()
+            .find(|test| test["name"] == name)
+            .unwrap_or_else(|| panic!("no test {name}"))
+    };
+    let not_here = by_name("message/06-no-browser");
+    assert_eq!(not_here["max_points"], 0.0);
+    let message = not_here["message"].as_str().unwrap();
+    assert!(message.starts_with("skipped: no Chromium"), "{message}");
+    assert!(message.contains("not counted"), "{message}");
+    assert_eq!(by_name("message/05-skipped")["max_points"], 3.0);
+    assert_eq!(by_name("udp-pinger: not submitted")["max_points"], 5.0);
+    assert!(
+        results["message"]
+            .as_str()
+            .unwrap()
+            .contains("3 points not counted")
+    );
+
+    // Extra credit makes up for lost points, up to full marks and no further.
+    let mut all_passed: Vec<Outcome> = every_verdict()
+        .into_iter()
+        .filter(|outcome| outcome.status == Status::Pass)
+        .collect();
+    let mut bonus = outcome("web-proxy/11-bonus", Status::Pass);
+    bonus.extra = true;
+    all_passed.push(bonus);
+    let (run, _, _, _) = report(made_up_run(&[("subs/alice", all_passed, None)], &[]));
+    let results: Value = serde_json::from_str(&prairielearn::render(&run).unwrap()).unwrap();
+    assert_eq!(results["score"], 1.0);
+
+    // Nothing that counts could run here: no grade, and no attempt charged.
+    let (run, _, _, _) = report(made_up_run(
+        &[(
+            "subs/alice",
+            vec![cannot_run("web-server/14-browser")],
+            None,
+        )],
+        &[],
+    ));
+    let results: Value = serde_json::from_str(&prairielearn::render(&run).unwrap()).unwrap();
+    let tests = check_prairielearn_format(&results);
+    assert_eq!(results["gradable"], false);
+    assert!(
+        results["format_errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("can run on this grader")
+    );
+    assert_eq!(
+        tests.len(),
+        1,
+        "the skipped scenario is still shown, with why"
+    );
+
+    // A batch is no one submission.
+    let (run, _, _, _) = report(batch_events());
+    let error = prairielearn::render(&run).expect_err("one submission per results.json");
+    assert!(error.to_string().contains("graded 2"), "{error}");
+}
+
+// ---------------------------------------------------------------------------------------
+// GitHub Classroom
+
+/// Checks `result` against what `autograding-grading-reporter` reads; returns its tests.
+fn check_classroom_format(result: &Value) -> &Vec<Value> {
+    let keys: BTreeSet<&str> = result
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        BTreeSet::from(["version", "status", "max_score", "tests"])
+    );
+    assert_eq!(result["version"], 1);
+    assert!(["pass", "fail", "error"].contains(&result["status"].as_str().unwrap()));
+    assert!(result["max_score"].is_u64());
+    let tests = result["tests"].as_array().expect("tests is an array");
+    for test in tests {
+        let keys: BTreeSet<&str> = test
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            BTreeSet::from([
+                "name",
+                "status",
+                "score",
+                "message",
+                "test_code",
+                "filename",
+                "line_no",
+                "duration"
+            ]),
+            "{test:#}"
+        );
+        assert!(["pass", "fail", "error"].contains(&test["status"].as_str().unwrap()));
+        assert!(test["score"].is_u64() && test["duration"].is_u64());
+        // Anything but 0 is printed after the name as ` - line N`.
+        assert_eq!(test["line_no"], 0);
+    }
+    tests
+}
+
+#[test]
+fn github_classroom_result_of_a_real_grading_is_what_the_reporter_reads() {
+    let graded = graded();
+    let result: Value = serde_json::from_str(&graded.classroom).unwrap();
+    let tests = check_classroom_format(&result);
+    assert_eq!(result["status"], "fail", "02 and 06 lost points");
+    assert_eq!(result["max_score"], 6);
+    // The reporter sends `Points <sum of scores>/<max_score>`: 2 earned and 2 extra.
+    let points: u64 = tests
+        .iter()
+        .map(|test| test["score"].as_u64().unwrap())
+        .sum();
+    assert_eq!(points, 4);
+    let statuses: Vec<(&str, &str)> = tests
+        .iter()
+        .map(|test| {
+            (
+                test["name"].as_str().unwrap().split(':').next().unwrap(),
+                test["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("message/01-text-20k", "pass"),
+            ("message/02-client-sends-stdin", "fail"),
+            ("message/06-binary", "fail"),
+            ("message/90-extra-text", "pass"),
+            ("message/91-extra-binary", "fail"),
+        ]
+    );
+    for (test, (id, _)) in tests.iter().zip(GRADED) {
+        assert_eq!(
+            test["test_code"],
+            format!("{} --seed 1 '{id}'", graded.replay_command),
+            "the command that replays it is the test's code"
+        );
+    }
+    assert!(
+        tests[2]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("fail at step ")
+    );
+    assert!(
+        tests[4]["name"]
+            .as_str()
+            .unwrap()
+            .ends_with("(extra credit)")
+    );
+}
+
+#[test]
+fn github_classroom_marks_what_cannot_run_as_an_error_out_of_max_score() {
+    let (run, _, _, _) = report(made_up_run(
+        &[("subs/alice", every_verdict(), None)],
+        &["udp-pinger"],
+    ));
+    let result: Value = serde_json::from_str(&classroom::render(&run).unwrap()).unwrap();
+    let tests = check_classroom_format(&result);
+    assert_eq!(result["max_score"], 23);
+    let by_id = |id: &str| {
+        tests
+            .iter()
+            .find(|test| test["name"].as_str().unwrap().starts_with(id))
+            .unwrap_or_else(|| panic!("no test {id}"))
+    };
+    let not_here = by_id("message/06-no-browser");
+    assert_eq!(not_here["status"], "error");
+    // The reporter prints only the message of an `error` test: it names the scenario.
+    let message = not_here["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("message/06-no-browser skipped: no Chromium"),
+        "{message}"
+    );
+    assert!(message.contains("not counted"), "{message}");
+    let missing = by_id("message/05-skipped");
+    assert_eq!(
+        (missing["status"].as_str(), missing["score"].as_u64()),
+        (Some("fail"), Some(0))
+    );
+    assert_eq!(by_id("udp-pinger: not submitted")["status"], "fail");
+    assert_eq!(
+        by_id("web-proxy/09-cache")["score"],
+        3,
+        "extra credit adds up"
+    );
+    let (run, _, _, _) = report(batch_events());
+    assert!(
+        classroom::render(&run).is_err(),
+        "one repository per result"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Gradescope's visibility and tags
+
+#[test]
+fn gradescope_visibility_comes_from_the_scenario_file_then_the_command_line() {
+    use harness::report::gradescope::VisibilityRule;
+    use harness::scenario::Visibility;
+    let mut outcomes = every_verdict();
+    outcomes[1].category = Category::Security;
+    outcomes[1].visibility = Some(Visibility::Hidden);
+    outcomes[2].visibility = Some(Visibility::AfterPublished);
+    let (run, _, _, _) = report(made_up_run(&[("subs/alice", outcomes, None)], &[]));
+    let visibility_of = |rules: &[&str]| -> BTreeMap<String, String> {
+        let rules: Vec<VisibilityRule> = rules
+            .iter()
+            .map(|rule| VisibilityRule::parse(rule).unwrap())
+            .collect();
+        let results: Value =
+            serde_json::from_str(&gradescope::render_with(&run, &rules).unwrap()).unwrap();
+        check_gradescope_format(&results)
+            .iter()
+            .map(|test| {
+                let name = test["name"].as_str().unwrap();
+                (
+                    name.split(':').next().unwrap().to_owned(),
+                    test["visibility"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let files_only = visibility_of(&[]);
+    assert_eq!(files_only["message/01-pass"], "visible", "the default");
+    assert_eq!(files_only["message/02-fail"], "hidden", "its file says so");
+    assert_eq!(files_only["message/03-error"], "after_published");
+    let ruled = visibility_of(&[
+        "robustness=after_due_date",
+        "web-proxy/09*=hidden",
+        "message/03-error=visible",
+    ]);
+    assert_eq!(ruled["message/01-pass"], "after_due_date", "by category");
+    assert_eq!(
+        ruled["message/02-fail"], "hidden",
+        "security: no rule, its file"
+    );
+    assert_eq!(
+        ruled["message/03-error"], "visible",
+        "the last rule wins over its file"
+    );
+    assert_eq!(ruled["web-proxy/09-cache"], "hidden", "a later rule wins");
+    assert_eq!(ruled["web-proxy/01-pass"], "after_due_date");
+    let by_task = visibility_of(&["web-proxy=hidden"]);
+    assert_eq!(
+        by_task["web-proxy/01-pass"], "hidden",
+        "a task is all of it"
+    );
+    assert_eq!(by_task["message/01-pass"], "visible");
+
+    // Every test carries its task, its category and its clauses as tags.
+    let results: Value = serde_json::from_str(&gradescope::render(&run).unwrap()).unwrap();
+    let tags = &check_gradescope_format(&results)[1]["tags"];
+    assert_eq!(tags, &json!(["message", "security", "message/1"]));
+}
+
+#[test]
+fn visibility_rules_say_what_is_wrong_with_them() {
+    use harness::report::gradescope::VisibilityRule;
+    let cases = [
+        ("security", "is not SELECTOR=VISIBILITY"),
+        (
+            "security=hiden",
+            "`hiden` is not a visibility (hidden, after_due_date, after_published, visible)",
+        ),
+        ("=hidden", "selects nothing"),
+        ("web-server/[08=hidden", "is not a scenario glob"),
+    ];
+    for (rule, expected) in cases {
+        let error = VisibilityRule::parse(rule).expect_err(rule);
+        assert!(error.contains(expected), "{rule}: {error}");
+    }
+    let rule = VisibilityRule::parse(" web-server/08* = after_due_date ").unwrap();
+    assert!(rule.selects("web-server/08-big-file", Category::Basic));
+    assert!(!rule.selects("web-server/09-x", Category::Basic));
+}
+
+// ---------------------------------------------------------------------------------------
+// Skips, in every format, from the command line
+
+/// A kit of `message/01` (the server alone), `02` (server and client) and `95`, a copy of
+/// `01` that only the simulated world can run and that Gradescope shows after the due date.
+fn kit_with_a_simulated_only_scenario() -> tempfile::TempDir {
+    let kit = tempfile::tempdir().unwrap();
+    let scenarios = kit.path().join("scenarios");
+    std::fs::create_dir_all(scenarios.join("message")).unwrap();
+    let source = common::kit_root().join("scenarios");
+    std::fs::copy(source.join("tasks.toml"), scenarios.join("tasks.toml")).unwrap();
+    std::os::unix::fs::symlink(
+        common::kit_root().join("fixtures"),
+        kit.path().join("fixtures"),
+    )
+    .unwrap();
+    for name in ["01-text-20k", "02-client-sends-stdin"] {
+        std::fs::copy(
+            source.join(format!("message/{name}.toml")),
+            scenarios.join(format!("message/{name}.toml")),
+        )
+        .unwrap();
+    }
+    let text = std::fs::read_to_string(source.join("message/01-text-20k.toml")).unwrap();
+    let text = text.replacen(
+        "points = 2\n",
+        "points = 2\nworld = \"simulated\"\nvisibility = \"after_due_date\"\n",
+        1,
+    );
+    assert!(text.contains("world = \"simulated\""));
+    std::fs::write(scenarios.join("message/95-simulated-only.toml"), text).unwrap();
+    kit
+}
+
+#[test]
+fn a_scenario_that_cannot_run_here_leaves_the_maximum_in_every_format() {
+    let kit = kit_with_a_simulated_only_scenario();
+    // The sample's server alone: its client is missing.
+    let submission = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        common::kit_root().join("fixtures/submissions/sample/message-server.py"),
+        submission.path().join("message-server.py"),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let file = |name: &str| -> PathBuf { out.path().join(name) };
+    let output = Command::cargo_bin("harness")
+        .unwrap()
+        .current_dir(common::kit_root())
+        .env("NO_COLOR", "1")
+        .arg("--scenarios")
+        .arg(kit.path().join("scenarios"))
+        .arg("--target")
+        .arg(submission.path())
+        .args(["--seed", "1", "--task", "message"])
+        .args(["--gradescope-visibility", "message/02*=hidden"])
+        .arg("--json")
+        .arg(file("report.json"))
+        .arg("--junit")
+        .arg(file("junit.xml"))
+        .arg("--gradescope")
+        .arg(file("gradescope.json"))
+        .arg("--prairielearn")
+        .arg(file("prairielearn.json"))
+        .arg("--github-classroom")
+        .arg(file("classroom.json"))
+        .arg("--gradebook")
+        .arg(file("grades.csv"))
+        .arg("--html")
+        .arg(file("html"))
+        .arg("--record")
+        .arg(file("run.jsonl"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "nothing failed:\n{stdout}\n{stderr}"
+    );
+    // The terminal: both skips with their reasons; 2 of 4 points (95's 2 left out).
+    assert!(
+        stdout.contains("SKIP    message/02-client-sends-stdin")
+            && stdout.contains("(message-client not submitted)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("SKIP    message/95-simulated-only")
+            && stdout.contains("only the simulated world can do"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("message: 1/1 scenarios passed, 2/4 points"),
+        "{stdout}"
+    );
+    let read = |name: &str| std::fs::read_to_string(file(name)).unwrap();
+    let parse = |name: &str| -> Value { serde_json::from_str(&read(name)).unwrap() };
+
+    let document = parse("report.json");
+    assert_valid(&document);
+    let submission_doc = &document["submissions"][0];
+    assert_eq!(
+        (
+            &submission_doc["score"]["earned"],
+            &submission_doc["score"]["total"],
+            &submission_doc["score"]["left_out"],
+            &submission_doc["score"]["maximum"]
+        ),
+        (&json!(2), &json!(4), &json!(2), &json!(4))
+    );
+    let skips: Vec<(&Value, &Value)> = submission_doc["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|scenario| (&scenario["skip_kind"], &scenario["skip_reason"]))
+        .collect();
+    assert_eq!(skips[1].0, "not-submitted");
+    assert_eq!(skips[1].1, "message-client not submitted");
+    assert_eq!(skips[2].0, "cannot-run");
+    assert!(
+        skips[2]
+            .1
+            .as_str()
+            .unwrap()
+            .contains("only the simulated world")
+    );
+
+    let junit = read("junit.xml");
+    let xml = roxmltree::Document::parse(&junit).unwrap();
+    assert_eq!(attribute(xml.root_element(), "skipped"), "2");
+    let suite = children(xml.root_element(), "testsuite")[0];
+    assert_eq!(property(suite, "points").as_deref(), Some("2/4"));
+    assert_eq!(property(suite, "points_left_out").as_deref(), Some("2"));
+
+    let gradescope_results = parse("gradescope.json");
+    let tests = check_gradescope_format(&gradescope_results);
+    let max: f64 = tests
+        .iter()
+        .map(|test| test["max_score"].as_f64().unwrap())
+        .sum();
+    assert_eq!(
+        (gradescope_results["score"].as_f64(), max),
+        (Some(2.0), 4.0)
+    );
+    let visibilities: Vec<&str> = tests
+        .iter()
+        .map(|test| test["visibility"].as_str().unwrap())
+        .collect();
+    assert_eq!(visibilities, ["visible", "hidden", "after_due_date"]);
+    assert!(
+        tests[2]["name"]
+            .as_str()
+            .unwrap()
+            .ends_with("(not run here)")
+    );
+
+    let pl = parse("prairielearn.json");
+    let pl_tests = check_prairielearn_format(&pl);
+    assert_eq!(pl["score"], 0.5);
+    let maxima: Vec<f64> = pl_tests
+        .iter()
+        .map(|test| test["max_points"].as_f64().unwrap())
+        .collect();
+    assert_eq!(maxima, [2.0, 2.0, 0.0]);
+    assert!(
+        pl_tests[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("message-client not submitted")
+    );
+
+    let result = parse("classroom.json");
+    let classroom_tests = check_classroom_format(&result);
+    assert_eq!(
+        (&result["status"], &result["max_score"]),
+        (&json!("fail"), &json!(4))
+    );
+    let statuses: Vec<&str> = classroom_tests
+        .iter()
+        .map(|test| test["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["pass", "fail", "error"]);
+
+    let grades = read("grades.csv");
+    let mut lines = grades.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("submission,message (/4),total,max,extra,passed,failed,skipped"),
+        "{header}"
+    );
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(&row[1..8], ["2", "2", "4", "0", "1", "0", "2"], "{grades}");
+
+    let page = read("html/index.html");
+    assert!(
+        page.contains("message-client not submitted"),
+        "the page says why"
+    );
+    assert!(
+        page.contains("only the simulated world can do"),
+        "the page says why"
+    );
+    assert!(page.contains("2/4"), "the page counts 2 of 4 points");
+
+    // The recording reports the same again, into every per-submission format.
+    let again = tempfile::tempdir().unwrap();
+    let replayed = |name: &str| -> PathBuf { again.path().join(name) };
+    let output = Command::cargo_bin("harness")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .arg("replay")
+        .arg(file("run.jsonl"))
+        .args(["--gradescope-visibility", "message/02*=hidden"])
+        .arg("--gradescope")
+        .arg(replayed("gradescope.json"))
+        .arg("--prairielearn")
+        .arg(replayed("prairielearn.json"))
+        .arg("--github-classroom")
+        .arg(replayed("classroom.json"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for name in ["gradescope.json", "prairielearn.json", "classroom.json"] {
+        assert_eq!(
+            std::fs::read_to_string(replayed(name)).unwrap(),
+            read(name),
+            "{name} from the recording"
+        );
+    }
+}
+
+#[test]
+fn the_grading_platforms_are_told_why_when_nothing_can_be_graded() {
+    let empty = tempfile::tempdir().unwrap();
+    let broken = tempfile::tempdir().unwrap();
+    std::fs::write(
+        broken.path().join("submission.toml"),
+        "[message]\nsever = \"x\"\n",
+    )
+    .unwrap();
+    for (folder, why) in [
+        (empty.path(), "nothing to grade"),
+        (broken.path(), "submission.toml:2"),
+    ] {
+        let out = tempfile::tempdir().unwrap();
+        let file = |name: &str| -> PathBuf { out.path().join(name) };
+        let output = Command::cargo_bin("harness")
+            .unwrap()
+            .current_dir(common::kit_root())
+            .arg("--target")
+            .arg(folder)
+            .args(["--task", "message"])
+            .arg("--prairielearn")
+            .arg(file("pl.json"))
+            .arg("--github-classroom")
+            .arg(file("classroom.json"))
+            .arg("--gradescope")
+            .arg(file("gradescope.json"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(why), "{stderr}");
+        let parse = |name: &str| -> Value {
+            serde_json::from_str(
+                &std::fs::read_to_string(file(name))
+                    .unwrap_or_else(|error| panic!("{name} is written even so: {error}")),
+            )
+            .unwrap()
+        };
+        let pl = parse("pl.json");
+        check_prairielearn_format(&pl);
+        assert_eq!(pl["gradable"], false);
+        assert!(pl.get("score").is_none());
+        assert!(pl["message"].as_str().unwrap().contains(why), "{pl:#}");
+        assert!(pl["format_errors"][0].as_str().unwrap().contains(why));
+        let result = parse("classroom.json");
+        let tests = check_classroom_format(&result);
+        assert_eq!(
+            (&result["status"], &result["max_score"]),
+            (&json!("error"), &json!(0))
+        );
+        assert!(tests[0]["message"].as_str().unwrap().contains(why));
+        let gradescope_results = parse("gradescope.json");
+        check_gradescope_format(&gradescope_results);
+        assert_eq!(gradescope_results["score"], 0.0);
+        assert!(gradescope_results["output"].as_str().unwrap().contains(why));
+    }
+}
+
+#[test]
+fn per_submission_formats_refuse_a_class_and_a_missing_folder_before_grading() {
+    let out = tempfile::tempdir().unwrap();
+    for flag in ["--prairielearn", "--github-classroom", "--gradescope"] {
+        let output = Command::cargo_bin("harness")
+            .unwrap()
+            .current_dir(common::kit_root())
+            .args([
+                "--target",
+                "fixtures/submissions/sample",
+                "--target",
+                "fixtures/submissions/good",
+                flag,
+            ])
+            .arg(out.path().join("results.json"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!("{flag} describes one submission (2 given)")),
+            "{stderr}"
+        );
+        let output = Command::cargo_bin("harness")
+            .unwrap()
+            .current_dir(common::kit_root())
+            .args(["--target", "fixtures/submissions/sample", flag])
+            .arg(out.path().join("no-such-folder/results.json"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("does not exist"), "{stderr}");
+        assert!(
+            !stderr.contains("PASS") && output.stdout.is_empty(),
+            "nothing ran"
+        );
+    }
+    let output = Command::cargo_bin("harness")
+        .unwrap()
+        .current_dir(common::kit_root())
+        .args(["--target", "fixtures/submissions/sample", "--gradescope"])
+        .arg(out.path().join("results.json"))
+        .args(["--gradescope-visibility", "mesage=hidden"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`mesage=hidden` selects no scenario"),
+        "{stderr}"
+    );
+    let output = Command::cargo_bin("harness")
+        .unwrap()
+        .current_dir(common::kit_root())
+        .args(["--target", "fixtures/submissions/sample"])
+        .args(["--gradescope-visibility", "security=hidden"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "only with --gradescope");
 }

@@ -104,6 +104,7 @@ fn run_of(submissions: Vec<(&str, Vec<Outcome>)>) -> RunRecord {
                     replay_command: format!("harness --target {label}"),
                     scenarios: outcomes.len(),
                     not_submitted: Vec::new(),
+                    not_submitted_points: Default::default(),
                     problem: None,
                 },
                 outcomes,

@@ -167,6 +167,11 @@ fn bad_files_are_rejected_with_file_line_and_reason() {
             format!("{HEADER}\n[[step]]\nstart = \"server\"\nargs = \"--loss '0.3\"\n"),
             "step 1: `args` is not a valid command line",
         ),
+        (
+            "a visibility Gradescope does not know",
+            format!("{HEADER}visibility = \"after_deadline\"\n\n[[step]]\nstart = \"server\"\n"),
+            "bad.toml:6: `after_deadline` is not a visibility (hidden, after_due_date, after_published, visible)",
+        ),
     ];
     for (what, body, expected) in cases {
         let error = error_of(body);
@@ -210,4 +215,37 @@ fn the_kits_own_scenarios_load_and_cover_every_clause_of_their_tasks() {
             );
         }
     }
+}
+
+#[test]
+fn a_scenario_says_when_gradescope_shows_its_result() {
+    use harness::scenario::Visibility;
+    let kit = tempfile::tempdir().unwrap();
+    let scenarios = kit.path().join("scenarios");
+    std::fs::create_dir_all(scenarios.join("message")).unwrap();
+    std::fs::write(scenarios.join("tasks.toml"), TASKS).unwrap();
+    let step = "\n[[step]]\nstart = \"server\"\n";
+    std::fs::write(
+        scenarios.join("message/hidden.toml"),
+        format!("{HEADER}visibility = \"after_due_date\"\n{step}"),
+    )
+    .unwrap();
+    std::fs::write(
+        scenarios.join("message/plain.toml"),
+        format!("{HEADER}{step}"),
+    )
+    .unwrap();
+    let suite = load_suite(&scenarios).unwrap();
+    let visibility: Vec<(&str, Option<Visibility>)> = suite
+        .scenarios
+        .iter()
+        .map(|scenario| (scenario.id.as_str(), scenario.visibility))
+        .collect();
+    assert_eq!(
+        visibility,
+        [
+            ("message/hidden", Some(Visibility::AfterDueDate)),
+            ("message/plain", None)
+        ]
+    );
 }

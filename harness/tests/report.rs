@@ -33,6 +33,8 @@ fn outcome(id: &str, status: Status) -> Outcome {
         duration: Duration::from_millis(310),
         failure: None,
         skip_reason: None,
+        skip_kind: None,
+        visibility: None,
         log: Vec::new(),
         transcript: (Vec::new(), 0),
         wire: Default::default(),

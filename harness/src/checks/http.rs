@@ -19,6 +19,10 @@ pub struct HttpExpectation {
     pub body: Option<Payload>,
     /// The body must not be empty.
     pub body_not_empty: bool,
+    /// The body must be HTML: it holds at least one tag (`<h1>`, `<html>`, `<p class=x>`,
+    /// `<!DOCTYPE html>`). A blank line or plain text is no page (SPEC web/2: "a small
+    /// HTML body").
+    pub body_html: bool,
     /// A `Content-Length` header must be there and match the body.
     pub content_length: bool,
     /// Headers that must be there with these values (names in any case).
@@ -55,6 +59,8 @@ impl HttpExpectation {
         }
         if let Some(body) = &self.body {
             text += &format!(", and a body of exactly {}", body.describe());
+        } else if self.body_html {
+            text += ", and an HTML body (with at least one tag, such as <h1>)";
         } else if self.body_not_empty {
             text += ", and a body (not empty)";
         }
@@ -167,8 +173,18 @@ impl HttpExpectation {
                 None => return Verdict::Wrong(format!("{status_line} without a `{name}` header")),
             }
         }
-        if self.body_not_empty && body_len == 0 {
+        if (self.body_not_empty || self.body_html) && body_len == 0 {
             return Verdict::Wrong(format!("{status_line} with an empty body"));
+        }
+        if self.body_html {
+            let body = capture.head(head_len + MAX_HTML_LOOK);
+            let body = &body[head_len.min(body.len())..];
+            if !holds_a_tag(body) {
+                return Verdict::Wrong(format!(
+                    "{status_line} with a body that is not HTML (no tag in it): {}",
+                    crate::engine::excerpt(&body[..body.len().min(200)])
+                ));
+            }
         }
         if let Some(expected) = &self.body
             && let Some(problem) = body_difference(capture, head_len as u64, expected)
@@ -177,6 +193,21 @@ impl HttpExpectation {
         }
         Verdict::Holds
     }
+}
+
+/// How far into a body the HTML check looks for a tag.
+const MAX_HTML_LOOK: usize = 64 * 1024;
+
+/// Whether `body` holds an HTML tag: `<` and a letter (an element's name, as in `<h1>` or
+/// `</p>`) or `<!` (a doctype or a comment), closed by a `>` further on.
+fn holds_a_tag(body: &[u8]) -> bool {
+    body.windows(2).enumerate().any(|(at, pair)| {
+        let opens = pair[0] == b'<'
+            && (pair[1].is_ascii_alphabetic()
+                || pair[1] == b'!'
+                || (pair[1] == b'/' && body.get(at + 2).is_some_and(u8::is_ascii_alphabetic)));
+        opens && body[at + 2..].contains(&b'>')
+    })
 }
 
 /// How the body (from `offset` in `capture`) differs from `expected`, if it does.
@@ -228,6 +259,7 @@ mod tests {
             content_type: Some("text/plain".into()),
             body: Some(Payload::Bytes(body.as_bytes().into())),
             body_not_empty: false,
+            body_html: false,
             content_length: true,
             headers: Vec::new(),
         }
@@ -270,6 +302,37 @@ mod tests {
             panic!("a wrong body must fail");
         };
         assert!(seen.contains("differs from byte 4"), "{seen}");
+    }
+
+    #[test]
+    fn an_html_body_needs_a_tag() {
+        let html = HttpExpectation {
+            statuses: vec![404],
+            body_html: true,
+            ..HttpExpectation::default()
+        };
+        let with_body = |body: &str| {
+            capture_of(
+                format!(
+                    "HTTP/1.1 404 Not Found\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            )
+        };
+        for page in [
+            "<h1>404 Not Found</h1>",
+            "<!DOCTYPE html>\n<title>x</title>",
+            "<html><body>gone</body></html>\n",
+        ] {
+            assert_eq!(html.judge(&with_body(page), false), Verdict::Holds, "{page}");
+        }
+        for not_a_page in ["\r\n", "404 Not Found\n", "a < b > c", "<"] {
+            assert!(
+                matches!(html.judge(&with_body(not_a_page), false), Verdict::Wrong(_)),
+                "{not_a_page:?}"
+            );
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! file and line) and run with the same step primitives as ordinary steps.
 
 pub mod browser;
+pub mod clear_text;
 pub mod http;
 pub mod mail;
 mod peak_memory;

@@ -5,8 +5,19 @@
 //! overflows, collects the answers until a second after the last ping, and checks every
 //! answer is its ping uppercased. The number answered must be within a statistical bound
 //! of what `--loss` asks: 4.5 standard deviations of the binomial distribution, so a
-//! correct server fails about once in 150 000 runs on real sockets, and never in the
-//! simulated world, where the seed fixes every draw.
+//! correct server fails one check about once in 150 000 runs on real sockets
+//! (P(|Z| > 4.5) = 6.8e-6), and never in the simulated world, where the seed fixes every
+//! draw.
+//!
+//! One rate alone cannot tell a server that honours `--loss` from one that drops a fixed
+//! share of its own: the handout's `random.randint(0, 10) < 4` drops 4 in 11 (36 %), within
+//! the band of `--loss 0.3`. So the scenario checks two rates, 0.3 and 0.7, with the server
+//! started again in between: their bands (238 to 322 answers of 400, then 78 to 162) are 76
+//! answers apart, and a server dropping the same share both times lands in both only if two
+//! samples of 400 pings differ by 76 answers or more: at worst (a share of one half) 5.4
+//! standard deviations of their difference, below 4e-8. Two checks of a correct server
+//! fail together about once in 74 000 runs (2 × 6.8e-6); `--loss 0` (drop nothing) is a
+//! scenario of its own.
 //!
 //! ```toml
 //! [[step]]
@@ -231,5 +242,23 @@ mod tests {
     fn thirty_percent_accepts_a_band_around_280() {
         // sd = sqrt(400 * 0.3 * 0.7) = 9.17; 4.5 sd = 41.2 around 280.
         assert_eq!(params(0.3).accepted_answers(), (238, 322));
+    }
+
+    #[test]
+    fn seventy_percent_accepts_a_band_around_120() {
+        assert_eq!(params(0.7).accepted_answers(), (78, 162));
+    }
+
+    #[test]
+    fn no_fixed_share_fits_both_rates_but_by_a_wide_fluke() {
+        // A server dropping the same share q both times answers about 400 (1 - q) pings
+        // twice; both bands hold only if the two counts differ by at least the gap between
+        // the bands. Even where that is likeliest (q = 0.5, sd of a count 10), the gap is
+        // more than 5 standard deviations of the difference of two counts.
+        let (low_30, _) = params(0.3).accepted_answers();
+        let (_, high_70) = params(0.7).accepted_answers();
+        let gap = (low_30 - high_70) as f64;
+        let widest_sd_of_difference = (2.0 * 400.0 * 0.5 * 0.5_f64).sqrt();
+        assert!(gap / widest_sd_of_difference > 5.0, "gap {gap}");
     }
 }

@@ -3,11 +3,19 @@
 //!
 //! The harness's ping server knows, for every ping, whether it answered and how late. So
 //! it knows what a correct client prints: one line per ping, in order, either a reply
-//! naming that ping's sequence number with a round-trip time close to the server's delay,
-//! or `Request timed out` when there was no answer within 1 s; then a summary with the
-//! loss percentage and, if any reply came, min/avg/max RTT.
+//! naming that ping's sequence number with a round-trip time consistent with the server's
+//! delay, or `Request timed out` when there was no answer within 1 s; then a summary with
+//! the loss percentage and, if any reply came, min/avg/max RTT.
 //!
-//! Wording is free, as in the handout: any case, any label, RTT in seconds or milliseconds.
+//! Wording is free, as in the handout: any case, any label. The RTT is a number on the
+//! line other than the sequence number, in milliseconds unless a unit follows it (`ms`,
+//! or `s`/`sec`/`seconds` for seconds); an IP address is not a number. It must be at least
+//! the server's delay (the answer left that long after the ping arrived, so no client can
+//! measure less) and below the timeout (a later answer is a timed-out ping). The scenarios
+//! delay some answers by hundreds of milliseconds, so that a line without an RTT cannot
+//! pass on a number that happens to be there (the sequence number, a count, a byte size:
+//! all below the delay) or on the echoed ping's time field (far above the timeout).
+//!
 //! A line is part of the summary when it speaks of loss, statistics, packets transmitted,
 //! or min/avg/max; every other non-empty line is a ping's line (a header line before them
 //! is allowed: the last `count` of them are the pings' lines).
@@ -21,18 +29,28 @@ use crate::peers::PingRecord;
 
 /// How long a client waits for each reply (SPEC ping/1).
 pub const PING_TIMEOUT: Duration = Duration::from_secs(1);
-/// How much longer than the server's delay a reported RTT may be (scheduling, interpreters).
-const RTT_SLACK: Duration = Duration::from_millis(500);
-/// How much shorter: clocks are read at slightly different moments.
-const RTT_EARLY: Duration = Duration::from_millis(5);
+/// How much longer than the timeout a reported RTT may be: the client reads its clock a
+/// little after its `recvfrom` returned.
+const RTT_SLACK: Duration = Duration::from_millis(50);
+/// How much shorter than the server's delay: a client that rounds down to whole
+/// milliseconds (the delay is measured by the harness, inside the client's RTT).
+const RTT_EARLY: Duration = Duration::from_millis(1);
 
 static SUMMARY_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)loss|statistic|transmitted|\bmin|\bavg|average|\bmax").expect("valid regex")
 });
 static TIMED_OUT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)time[ds]?\s*-?\s*out").expect("valid regex"));
-static NUMBER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\d+(?:\.\d+)?").expect("valid regex"));
+/// A run of digits and dots (a number, or an IP address), and the unit after it, if any.
+static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)([0-9][0-9.]*)(?:\s*(ms|msecs?|milliseconds?|us|µs|microseconds?|s|secs?|seconds?)\b)?",
+    )
+        .expect("valid regex")
+});
+/// What a number is, once its unit is known.
+static DECIMAL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[0-9]+(?:\.[0-9]+)?$").expect("valid regex"));
 static PERCENT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(\d+(?:\.\d+)?)\s*%").expect("valid regex"));
 
@@ -45,7 +63,12 @@ enum Fate {
     TimedOut,
 }
 
-fn fates(pings: &[PingRecord], count: u64) -> Vec<Fate> {
+/// What each ping should produce; `pings: None` is a server that answers every ping at
+/// once (the submission's own, without `--loss`).
+fn fates(pings: Option<&[PingRecord]>, count: u64) -> Vec<Fate> {
+    let Some(pings) = pings else {
+        return vec![Fate::Reply(Duration::ZERO); count as usize];
+    };
     (1..=count)
         .map(|seq| {
             let record = pings.iter().find(|record| record.seq == seq);
@@ -64,7 +87,13 @@ fn describe(fates: &[Fate]) -> String {
         .iter()
         .enumerate()
         .map(|(index, fate)| match fate {
-            Fate::Reply(delay) => format!("{} reply ~{} ms", index + 1, delay.as_millis()),
+            Fate::Reply(delay) if delay.is_zero() => format!("{} reply", index + 1),
+            Fate::Reply(delay) => format!(
+                "{} reply with an RTT of {} to {} ms",
+                index + 1,
+                delay.as_millis(),
+                (PING_TIMEOUT + RTT_SLACK).as_millis()
+            ),
             Fate::TimedOut => format!("{} timed out", index + 1),
         })
         .collect();
@@ -85,8 +114,14 @@ fn format_percent(value: f64) -> String {
     text.trim_end_matches(".0").to_owned()
 }
 
-/// Checks `output` (the client's whole stdout). `Err((expected, seen))` says what is wrong.
-pub fn judge(output: &[u8], pings: &[PingRecord], count: u64) -> Result<(), (String, String)> {
+/// Checks `output` (the client's whole stdout) against what the scripted server did
+/// (`pings`; `None`: a server that answered every ping at once). `Err((expected, seen))`
+/// says what is wrong.
+pub fn judge(
+    output: &[u8],
+    pings: Option<&[PingRecord]>,
+    count: u64,
+) -> Result<(), (String, String)> {
     let fates = fates(pings, count);
     let expected = describe(&fates);
     let text = String::from_utf8_lossy(output);
@@ -160,29 +195,68 @@ pub fn judge(output: &[u8], pings: &[PingRecord], count: u64) -> Result<(), (Str
 
 /// Why a reply line for ping `seq` (answered after `delay`) is wrong, if it is.
 fn reply_problem(line: &str, seq: usize, delay: Duration) -> Option<String> {
-    let numbers: Vec<&str> = NUMBER.find_iter(line).map(|found| found.as_str()).collect();
-    if !numbers.contains(&seq.to_string().as_str()) {
+    let mut numbers = numbers_on(line);
+    // The sequence number names the ping; it is not its RTT (once: `seq=1 rtt=1 ms`).
+    let Some(at) = numbers
+        .iter()
+        .position(|(text, unit)| text == &seq.to_string() && unit.is_none())
+    else {
         return Some(format!(
             "it does not name sequence number {seq} (is it another ping's reply, arriving late?)"
         ));
-    }
+    };
+    numbers.remove(at);
     let low = delay.saturating_sub(RTT_EARLY).as_secs_f64();
-    let high = (delay + RTT_SLACK).as_secs_f64();
-    // The RTT may be written in seconds or in milliseconds.
-    let plausible = numbers
+    let high = (PING_TIMEOUT + RTT_SLACK).as_secs_f64();
+    let rtts: Vec<f64> = numbers
         .iter()
-        .filter_map(|number| number.parse::<f64>().ok())
-        .any(|value| (low..=high).contains(&value) || (low..=high).contains(&(value / 1000.0)));
-    if plausible {
-        None
-    } else {
-        Some(format!(
-            "the server answered after {} ms, but no number on the line is an RTT between {} and {} ms (a late reply to an earlier ping credited to this one?)",
-            delay.as_millis(),
-            (low * 1000.0).round(),
-            (high * 1000.0).round()
-        ))
+        .filter_map(|(text, unit)| Some(text.parse::<f64>().ok()? * unit.unwrap_or(0.001)))
+        .collect();
+    if rtts.iter().any(|rtt| (low..=high).contains(rtt)) {
+        return None;
     }
+    let range = format!(
+        "between {} and {} ms (milliseconds unless a unit says `s`)",
+        (low * 1000.0).round(),
+        (high * 1000.0).round()
+    );
+    Some(if rtts.is_empty() {
+        format!(
+            "no RTT on the line: no number but the sequence number (the server answered after {} ms, so the RTT is {range})",
+            delay.as_millis()
+        )
+    } else {
+        format!(
+            "the server answered after {} ms, but no number on the line is an RTT {range} (a late reply to an earlier ping credited to this one, or an RTT in seconds without its unit?)",
+            delay.as_millis()
+        )
+    })
+}
+
+/// The numbers on a line, each with its unit in seconds if one follows it (`ms`: 0.001,
+/// `us`: 0.000001, `s`: 1). Runs of digits and dots that are not decimals (IP addresses,
+/// `1.2.3`) are not numbers; a full stop after a number is not part of it.
+fn numbers_on(line: &str) -> Vec<(String, Option<f64>)> {
+    NUMBER
+        .captures_iter(line)
+        .filter_map(|captures| {
+            let text = captures[1].trim_end_matches('.');
+            if !DECIMAL.is_match(text) {
+                return None;
+            }
+            let unit = captures.get(2).map(|unit| {
+                let unit = unit.as_str().to_lowercase();
+                if unit.starts_with("ms") || unit.starts_with("mil") {
+                    0.001
+                } else if unit.starts_with('u') || unit.starts_with('µ') || unit.starts_with("mic") {
+                    0.000_001
+                } else {
+                    1.0
+                }
+            });
+            Some((text.to_owned(), unit))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -221,7 +295,7 @@ rtt min/avg/max = 0.177/57.5/401.3 ms
 
     #[test]
     fn a_correct_report_passes() {
-        assert_eq!(judge(GOOD.as_bytes(), &script(10), 10), Ok(()));
+        assert_eq!(judge(GOOD.as_bytes(), Some(&script(10)), 10), Ok(()));
     }
 
     #[test]
@@ -231,22 +305,22 @@ rtt min/avg/max = 0.177/57.5/401.3 ms
             "Reply from 127.0.0.1: seq=9 rtt=401.3 ms",
             "Reply: PING 8 1700000000.5 RTT: 0.3",
         );
-        let (_, seen) = judge(naive.as_bytes(), &script(10), 10).unwrap_err();
+        let (_, seen) = judge(naive.as_bytes(), Some(&script(10)), 10).unwrap_err();
         assert!(seen.contains("line for ping 9"), "{seen}");
     }
 
     #[test]
     fn rtt_in_seconds_is_accepted() {
         let seconds = GOOD.replace("rtt=401.3 ms", "RTT 0.4013 s");
-        assert_eq!(judge(seconds.as_bytes(), &script(10), 10), Ok(()));
+        assert_eq!(judge(seconds.as_bytes(), Some(&script(10)), 10), Ok(()));
     }
 
     #[test]
     fn wrong_loss_or_missing_rtt_figures_fail() {
         let wrong_loss = GOOD.replace("30% packet loss", "20% packet loss");
-        assert!(judge(wrong_loss.as_bytes(), &script(10), 10).is_err());
+        assert!(judge(wrong_loss.as_bytes(), Some(&script(10)), 10).is_err());
         let no_rtt = GOOD.replace("rtt min/avg/max = 0.177/57.5/401.3 ms\n", "");
-        assert!(judge(no_rtt.as_bytes(), &script(10), 10).is_err());
+        assert!(judge(no_rtt.as_bytes(), Some(&script(10)), 10).is_err());
     }
 
     #[test]
@@ -258,14 +332,57 @@ rtt min/avg/max = 0.177/57.5/401.3 ms
             })
             .collect();
         let report = "Request timed out\nRequest timed out\nRequest timed out\n3 packets transmitted, 0 received, 100% packet loss\n";
-        assert_eq!(judge(report.as_bytes(), &lost, 3), Ok(()));
+        assert_eq!(judge(report.as_bytes(), Some(&lost), 3), Ok(()));
         let crashed = "Request timed out\nRequest timed out\nRequest timed out\n";
-        assert!(judge(crashed.as_bytes(), &lost, 3).is_err());
+        assert!(judge(crashed.as_bytes(), Some(&lost), 3).is_err());
+    }
+
+    #[test]
+    fn a_line_without_an_rtt_fails_whatever_numbers_it_has() {
+        // The sequence number, an address, a count: none of them is ping 9's RTT.
+        for no_rtt in [
+            "Reply from server: seq 9",
+            "Reply from 127.0.0.1: seq=9",
+            "Reply 9 of 10",
+            "Reply: PING 9 1700000000.5",
+        ] {
+            let report = GOOD.replace("Reply from 127.0.0.1: seq=9 rtt=401.3 ms", no_rtt);
+            let (_, seen) = judge(report.as_bytes(), Some(&script(10)), 10).unwrap_err();
+            assert!(seen.contains("line for ping 9"), "{no_rtt}: {seen}");
+        }
+    }
+
+    #[test]
+    fn an_rtt_below_the_delay_or_past_the_timeout_fails() {
+        // Seconds without their unit read as milliseconds: 0.4013 ms is less than 400 ms.
+        for wrong in ["rtt=0.4013", "rtt=350 ms", "rtt=1.2 s"] {
+            let report = GOOD.replace("rtt=401.3 ms", wrong);
+            assert!(
+                judge(report.as_bytes(), Some(&script(10)), 10).is_err(),
+                "{wrong}"
+            );
+        }
+        for right in ["rtt=401", "time=0.41sec", "RTT: 402.7ms.", "rtt 401300 us"] {
+            let report = GOOD.replace("rtt=401.3 ms", right);
+            assert_eq!(
+                judge(report.as_bytes(), Some(&script(10)), 10),
+                Ok(()),
+                "{right}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_server_answering_everything_needs_every_reply() {
+        let all = "Reply from 127.0.0.1: seq=1 rtt=0.3 ms\nReply from 127.0.0.1: seq=2 rtt=0.2 ms\n2 packets transmitted, 2 received, 0% packet loss\nrtt min/avg/max = 0.2/0.25/0.3 ms\n";
+        assert_eq!(judge(all.as_bytes(), None, 2), Ok(()));
+        let lost = all.replace("Reply from 127.0.0.1: seq=2 rtt=0.2 ms", "Request timed out");
+        assert!(judge(lost.as_bytes(), None, 2).is_err());
     }
 
     #[test]
     fn a_header_line_is_allowed() {
         let with_header = format!("Pinging 127.0.0.1 port 4000\n{GOOD}");
-        assert_eq!(judge(with_header.as_bytes(), &script(10), 10), Ok(()));
+        assert_eq!(judge(with_header.as_bytes(), Some(&script(10)), 10), Ok(()));
     }
 }

@@ -2,9 +2,19 @@
 //!
 //! When two programs of a submission talk to each other, the harness sits in the middle:
 //! the client is pointed at the relay's port, and every connection it opens is forwarded
-//! to the server. The relay records both directions in the transcript, applies the slice
-//! plan to what goes to the server (so a client that is fine on loopback still has to
-//! face short reads at the server), and passes half-closes and resets through.
+//! to the server. The relay records both directions in the transcript, applies one slice
+//! plan to what goes to the server (so a server that is fine on loopback still has to
+//! face short reads) and another to what the server answers on its way back to the client
+//! (so the client's reading of a reply faces them too), and passes half-closes and resets
+//! through.
+//!
+//! ```toml
+//! [[step]]
+//! relay = "server"
+//! as = "relay"
+//! slices = { size = [1, 3], gap_ms = [0, 2] }        # client -> server
+//! reply_slices = { size = [1, 3], gap_ms = [0, 2] }  # server -> client
+//! ```
 //!
 //! On the wire a relayed connection is two TCP connections, its two legs: the client
 //! program to the relay, and the relay to the server program. Both carry the same bytes;
@@ -36,7 +46,7 @@ impl Relay {
         net: &PeerNet,
         name: &str,
         upstream: (&str, u16),
-        slices: SlicePlan,
+        (slices, reply_slices): (SlicePlan, SlicePlan),
         seed: u64,
         transcript: Transcript,
     ) -> std::io::Result<Relay> {
@@ -59,7 +69,7 @@ impl Relay {
                     (name.clone(), label),
                     downstream,
                     upstream.clone(),
-                    slices,
+                    (slices, reply_slices),
                     seed,
                     transcript.clone(),
                 ));
@@ -89,7 +99,7 @@ async fn forward(
     (name, label): (String, String),
     downstream: PeerConnection,
     (upstream_host, upstream_port): (String, u16),
-    slices: SlicePlan,
+    (slices, reply_slices): (SlicePlan, SlicePlan),
     seed: u64,
     transcript: Transcript,
 ) {
@@ -154,15 +164,18 @@ async fn forward(
     let to_server = pump(
         down_read,
         up_write,
-        Some((slices, slicer_seed)),
+        slices.is_sliced().then_some((slices, slicer_seed)),
         (label.clone(), client_leg, server_leg),
         Direction::ToProgram,
         transcript.clone(),
     );
+    // The client leg was accepted with TCP_NODELAY: the answer's slices leave one by one.
     let to_client = pump(
         up_read,
         down_write,
-        None,
+        reply_slices
+            .is_sliced()
+            .then(|| (reply_slices, (seed, format!("{label}/to-client")))),
         (label, server_leg, client_leg),
         Direction::FromProgram,
         transcript,

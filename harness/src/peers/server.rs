@@ -6,6 +6,11 @@
 //! gives up by itself instead of hanging). Over UDP it can also play a ping server that
 //! drops some pings and answers others late, on a script, and remembers what it did, so the
 //! client's report can be checked ping by ping.
+//!
+//! Over TCP its answer (a `reply`, or an HTTP origin's response) can be cut into slices
+//! (`slices = { size = [1, 512], gap_ms = [1, 3] }` on the `listen` step): a client that
+//! takes one `recv` for the whole reply then gets only its first piece, as it would on a
+//! real network (SPEC upper/3: the client reads until the server closes).
 
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +23,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use super::transcript::{Direction, Transcript};
 use super::{MAX_DATAGRAM, RECEIVED_CAP};
+use crate::faults::{SlicePlan, Slicer};
 use crate::payload::Payload;
 use crate::pcap::{Flow, FlowEnd, FlowId, Protocol, WireAct};
 use crate::world::capture::Capture;
@@ -64,6 +70,9 @@ pub struct ServerPlan {
     pub origin: Option<OriginScript>,
     /// TCP: speak SMTP as a mail server instead of answering with `reply`.
     pub smtp: Option<super::smtp::SmtpScript>,
+    /// TCP: how the answer (`reply` or the origin's response) is cut into writes; whole
+    /// writes unless the scenario says otherwise.
+    pub slices: SlicePlan,
 }
 
 /// How a scripted HTTP origin server answers every request: after reading the request
@@ -199,6 +208,7 @@ impl ServerPeer {
         net: &PeerNet,
         name: &str,
         plan: ServerPlan,
+        seed: u64,
         transcript: Transcript,
     ) -> io::Result<ServerPeer> {
         let received = Arc::new(Capture::memory(RECEIVED_CAP));
@@ -209,6 +219,7 @@ impl ServerPeer {
             mail: Arc::clone(&mail),
             name: name.to_owned(),
             plan,
+            seed,
             transcript,
             received: Arc::clone(&received),
             requests: Arc::clone(&requests),
@@ -282,6 +293,8 @@ impl Drop for ServerPeer {
 struct Shared {
     name: String,
     plan: ServerPlan,
+    /// The run's seed, for the slices of the answers.
+    seed: u64,
     transcript: Transcript,
     received: Arc<Capture>,
     requests: Arc<AtomicU64>,
@@ -361,6 +374,12 @@ impl Shared {
                 }
             }
         }
+        // Each connection's answer is cut by a plan of its own, replayable from the seed.
+        let mut slicer = self
+            .plan
+            .slices
+            .is_sliced()
+            .then(|| self.plan.slices.slicer(self.seed, &format!("{label}/answer")));
         if let Some(origin) = &self.plan.origin {
             if !origin.delay.is_zero() {
                 tokio::time::sleep(origin.delay).await;
@@ -368,21 +387,23 @@ impl Shared {
             let head = origin.head().into_bytes();
             let written = async {
                 if origin.pause.is_zero() && origin.body.len() <= ONE_WRITE {
-                    // A small response leaves in one write, as one segment: a proxy's
-                    // single `recv` gets all of it (its bug shows only where the scenario
-                    // says so, and then always).
+                    // A small response leaves in one write, as one segment (unless the
+                    // scenario slices it): a proxy's single `recv` gets all of it (its bug
+                    // shows only where the scenario says so, and then always).
                     let mut whole = head;
                     whole.extend_from_slice(&origin.body.bytes());
                     let whole = Payload::Bytes(whole.into());
-                    return write_payload(&mut writer, &whole, &label, &self.transcript).await;
+                    return write_payload(&mut writer, &whole, &label, &self.transcript, &mut slicer)
+                        .await;
                 }
                 let head = Payload::Bytes(head.into());
-                write_payload(&mut writer, &head, &label, &self.transcript).await?;
+                write_payload(&mut writer, &head, &label, &self.transcript, &mut slicer).await?;
                 if !origin.pause.is_zero() {
                     // The head has surely arrived, alone, before the body leaves.
                     tokio::time::sleep(origin.pause).await;
                 }
-                write_payload(&mut writer, &origin.body, &label, &self.transcript).await
+                write_payload(&mut writer, &origin.body, &label, &self.transcript, &mut slicer)
+                    .await
             };
             if let Err(error) = written.await {
                 self.write_failed(&label, flow, &error);
@@ -390,7 +411,8 @@ impl Shared {
             }
         }
         if let Some(reply) = &self.plan.reply
-            && let Err(error) = write_payload(&mut writer, reply, &label, &self.transcript).await
+            && let Err(error) =
+                write_payload(&mut writer, reply, &label, &self.transcript, &mut slicer).await
         {
             self.write_failed(&label, flow, &error);
             return;
@@ -506,19 +528,35 @@ impl Shared {
     }
 }
 
-/// Writes a whole payload, piece by piece (it may be larger than memory wants to hold).
+/// Writes a whole payload, piece by piece (it may be larger than memory wants to hold);
+/// with a slicer, in the slices it draws, pausing between them.
 async fn write_payload(
     writer: &mut crate::world::sockets::PeerWriter,
     payload: &Payload,
     label: &str,
     transcript: &Transcript,
+    slicer: &mut Option<Slicer>,
 ) -> io::Result<()> {
     let mut buffer = vec![0u8; 64 * 1024];
     let mut offset = 0;
     while offset < payload.len() {
         let filled = payload.read_at(offset, &mut buffer)?;
-        writer.write_all(&buffer[..filled]).await?;
-        transcript.data(label, Direction::ToProgram, &buffer[..filled]);
+        let mut written = 0;
+        while written < filled {
+            let size = slicer
+                .as_mut()
+                .map_or(filled - written, |slicer| slicer.next_size().min(filled - written));
+            let piece = &buffer[written..written + size];
+            writer.write_all(piece).await?;
+            transcript.data(label, Direction::ToProgram, piece);
+            written += size;
+            if let Some(slicer) = slicer.as_mut() {
+                let gap = slicer.next_gap();
+                if !gap.is_zero() {
+                    tokio::time::sleep(gap).await;
+                }
+            }
+        }
         offset += filled as u64;
     }
     Ok(())

@@ -79,6 +79,9 @@ pub struct SmtpSession {
     pub ended: bool,
     /// The TLS handshake failed, and why.
     pub tls_error: Option<String>,
+    /// Every byte the client sent outside TLS, as it came (up to [`MAX_CLEAR`]): what
+    /// anyone on the way could read (SPEC smtp/4: never the password).
+    pub in_clear: Vec<u8>,
 }
 
 /// The sessions of one mail server peer, shared with the scenario's checks.
@@ -89,6 +92,8 @@ pub type Sessions = Arc<Mutex<Vec<SmtpSession>>>;
 const MAX_LINE: usize = 64 * 1024;
 /// The most message data kept per connection.
 const MAX_DATA: usize = 32 << 20;
+/// The most bytes received in clear kept per connection.
+pub const MAX_CLEAR: usize = 1 << 20;
 /// The name the peer gives itself.
 const NAME: &str = "harness.socket-lab";
 
@@ -105,6 +110,8 @@ struct Dialogue<'a> {
     /// `MAIL` accepted, and how many `RCPT`.
     in_mail: bool,
     recipients: usize,
+    /// The stream read is inside TLS.
+    encrypted: bool,
 }
 
 /// How a dialogue on one stream ended.
@@ -179,6 +186,7 @@ async fn converse(
         greeted: false,
         in_mail: false,
         recipients: 0,
+        encrypted: false,
     };
     // Reader and writer together again: TLS needs both directions of one stream.
     let mut plain = tokio::io::join(connection.reader, connection.writer);
@@ -285,6 +293,14 @@ impl Dialogue<'_> {
                 self.transcript
                     .data(self.label, Direction::FromProgram, piece);
                 let _ = self.received.append(piece);
+                if !self.encrypted {
+                    self.session(|session| {
+                        let room = MAX_CLEAR.saturating_sub(session.in_clear.len());
+                        session
+                            .in_clear
+                            .extend_from_slice(&piece[..piece.len().min(room)]);
+                    });
+                }
             }
         })
         .await
@@ -296,6 +312,7 @@ impl Dialogue<'_> {
         stream: &mut S,
         encrypted: bool,
     ) -> io::Result<Ending> {
+        self.encrypted = encrypted;
         // Bytes read but not used yet. RFC 3207 §5: what came after STARTTLS, before the
         // handshake, is discarded (it could have been injected by an attacker).
         let mut pending = Vec::new();

@@ -1,12 +1,21 @@
 //! `--explain`: for a student, each failed clause in plain words, with a hint.
 //!
 //! The scenario's requirement says what the spec asks; the failure says what the harness
-//! expected and saw. The hint comes from the scenario (`hint = "..."`) when its author wrote
-//! one, else from the shape of the failure: the kinds of mistakes that produce it.
+//! expected and saw, and what it found behind it (a crash, a flood, a leak). The hint comes
+//! from the scenario (`hint = "..."`) when its author wrote one, and from the shape of the
+//! failure: the kinds of mistakes that produce it.
+//!
+//! The scenarios' hints are written for Python, what most students submit. A program in
+//! another language (told by its command line, see [`super::language`]) does not get them
+//! when they speak Python (`sys.stdout.buffer`, `print(..., file=sys.stderr)`): the hints
+//! made from the failure's shape speak its own idiom instead (`fflush(stdout)` in C,
+//! `System.out.flush()` in Java).
 
 use std::fmt::Write;
 
-use crate::engine::{Outcome, Status};
+use super::language::Language;
+use crate::engine::{Outcome, ProgramReport, Status};
+use crate::world::real::process::HarnessStop;
 
 /// The explanation printed after a failure's details.
 pub fn explain(outcome: &Outcome) -> String {
@@ -19,6 +28,13 @@ pub fn explain(outcome: &Outcome) -> String {
         outcome.requirement
     );
     if let Some(failure) = &outcome.failure {
+        if let Some(cause) = &failure.cause {
+            let _ = writeln!(
+                text,
+                "    What went wrong: {}.",
+                cause.trim_end_matches('.')
+            );
+        }
         let _ = writeln!(
             text,
             "    The harness expected {}, but saw {}.",
@@ -32,57 +48,330 @@ pub fn explain(outcome: &Outcome) -> String {
     text
 }
 
-/// What usually causes a failure like this one, most specific first.
+/// What usually causes a failure like this one, most specific first, in the idiom of the
+/// failing program's language.
 pub fn hints(outcome: &Outcome) -> Vec<String> {
     let mut hints = Vec::new();
-    if let Some(hint) = &outcome.hint {
-        hints.push(hint.clone());
-    }
     let Some(failure) = &outcome.failure else {
+        hints.extend(outcome.hint.clone());
         return hints;
     };
+    let subject = subject(outcome);
+    let language = subject.and_then(|program| program.language).or_else(|| {
+        // Not named by the failure: the language all the submission's programs share.
+        let mut languages = outcome.programs.iter().map(|program| program.language);
+        let first = languages.next()??;
+        languages
+            .all(|language| language == Some(first))
+            .then_some(first)
+    });
+    let idiom = Idiom::of(language);
     let said = format!("{} {} {}", failure.action, failure.expected, failure.seen).to_lowercase();
-    let mut generic = |condition: bool, hint: &str| {
+    let cause = failure.cause.as_deref().unwrap_or("").to_lowercase();
+
+    // Output left in the stdio buffer is the most specific explanation there is: the
+    // program did the right thing, and its bytes never left it.
+    if let Some(program) = subject
+        && language != Some(Language::Python)
+        && buffered_stdout(program, &said)
+    {
+        let printed = match program.stdout.1 {
+            0 => "nothing came on its stdout".to_owned(),
+            bytes => format!("its stdout stopped at {bytes} bytes, a multiple of 4096,"),
+        };
+        hints.push(format!(
+            "{} may have written more than arrived: {printed} while it still ran, and {}",
+            program.name, idiom.flush
+        ));
+    }
+    match &outcome.hint {
+        // A hint in Python's words misleads a program in another language.
+        Some(hint) if language.is_none_or(|language| language == Language::Python) => {
+            hints.push(hint.clone())
+        }
+        Some(hint) if !speaks_python(hint) => hints.push(hint.clone()),
+        _ => {}
+    }
+    let mut generic = |condition: bool, hint: String| {
         if condition && hints.len() < 3 {
-            hints.push(hint.to_owned());
+            hints.push(hint);
         }
     };
     generic(
+        cause.contains("printed more than"),
+        "The program printed without end: usually a loop that prints on every pass, such as one that goes on after recv() returned nothing (the client closed): stop there.".into(),
+    );
+    generic(
+        cause.contains("exited with status") || cause.contains("killed by signal"),
+        idiom.crash.into(),
+    );
+    generic(
         outcome.status == Status::Timeout,
-        "The program did not finish in time: is it blocked in a recv() that waits for bytes that never come, or waiting for a connection while another is open?",
+        "The program did not finish in time: is it blocked in a recv() that waits for bytes that never come, or waiting for a connection while another is open?".into(),
     );
     generic(
         said.contains("never listened"),
-        "The server never listened on the port it was given: does it read its port from the command line and call listen()? Does it crash at start (see its stderr)?",
+        "The server never listened on the port it was given: does it read its port from the command line and call listen()? Does it crash at start (see its stderr)?".into(),
     );
     generic(
         said.contains("ef bf bd"),
-        "`ef bf bd` is U+FFFD, the replacement character: the program decoded bytes as text. Keep them as bytes end to end (sys.stdout.buffer.write in Python).",
+        format!(
+            "`ef bf bd` is U+FFFD, the replacement character: the program decoded bytes as text. Keep them as bytes end to end ({}).",
+            idiom.raw_bytes
+        ),
     );
     generic(
         said.contains("stdout")
             && (said.contains("more") || said.contains("longer") || said.contains("extra")),
-        "Something extra reached stdout: debug and status lines belong on stderr (print(..., file=sys.stderr)).",
+        format!(
+            "Something extra reached stdout: debug and status lines belong on stderr ({}).",
+            idiom.to_stderr
+        ),
     );
     generic(
         said.contains("reset") || said.contains("connectionreset"),
-        "A client that resets its connection must not bring the server down: catch the error around recv()/send() and go on serving.",
+        "A client that resets its connection must not bring the server down: catch the error around recv()/send() and go on serving.".into(),
     );
     generic(
         said.contains("exit") && said.contains("status"),
-        "Check the exit status: 0 on success, non-zero with a message on stderr when something fails.",
+        format!(
+            "Check the exit status: 0 on success, non-zero with a message on stderr when something fails ({}).",
+            idiom.fail
+        ),
     );
     generic(
         outcome.category == crate::scenario::Category::Robustness,
-        "Every recv() may return fewer bytes than sent, and every send() may send fewer than asked: loop until the message is complete (sendall, and read until the end of stream or the length you expect).",
+        format!(
+            "Every recv() may return fewer bytes than sent, and every send() may send fewer than asked: loop until the message is complete ({}, and read until the end of stream or the length you expect).",
+            idiom.send_all
+        ),
     );
     generic(
         outcome.category == crate::scenario::Category::Concurrency,
-        "Serving clients one after another is not enough here: a slow or idle client must not hold the others back (threads, select, or asyncio).",
+        format!(
+            "Serving clients one after another is not enough here: a slow or idle client must not hold the others back ({}).",
+            idiom.concurrency
+        ),
     );
     generic(
         outcome.category == crate::scenario::Category::Security,
-        "Never trust what comes from the network: check paths, lengths and commands before using them.",
+        "Never trust what comes from the network: check paths, lengths and commands before using them.".into(),
     );
     hints
+}
+
+/// The program the failure is about: the one its step names (`check server's stdout`).
+fn subject(outcome: &Outcome) -> Option<&ProgramReport> {
+    let failure = outcome.failure.as_ref()?;
+    let said = format!("{} {}", failure.action, failure.expected);
+    let names = |name: &str| {
+        said.match_indices(name).any(|(at, _)| {
+            let before = said[..at].chars().next_back();
+            let after = said[at + name.len()..].chars().next();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '-')
+                && !after.is_some_and(|c| c.is_alphanumeric() || c == '-')
+        })
+    };
+    let mut programs: Vec<&ProgramReport> = outcome.programs.iter().collect();
+    if programs.len() == 1 {
+        return programs.pop();
+    }
+    programs.into_iter().find(|program| names(&program.name))
+}
+
+/// Whether a program's stdout looks held in its stdio buffer: the failure is about its
+/// stdout, it did not end by itself normally (a buffer is written out at a normal exit,
+/// and lost when a signal ends the program), and what came is whole buffers (4096 bytes
+/// each, `BUFSIZ` on Linux for a pipe; Java's 8192 is two).
+fn buffered_stdout(program: &ProgramReport, said: &str) -> bool {
+    let about_stdout = said.contains(&format!("{}'s stdout", program.name.to_lowercase()));
+    let did_not_exit = match (&program.exit, &program.stopped_by_harness) {
+        (None, _) | (_, Some(HarnessStop::Stopped)) => true,
+        (Some(exit), None) => {
+            matches!(exit.kind, crate::world::real::process::ExitKind::Signal(_))
+        }
+        (Some(_), Some(HarnessStop::OutputCap { .. })) => false,
+    };
+    about_stdout && did_not_exit && program.stdout.1 % 4096 == 0
+}
+
+/// Whether a hint is written in Python's words.
+fn speaks_python(hint: &str) -> bool {
+    const PYTHON: [&str; 16] = [
+        "sys.",
+        "print(",
+        "b''",
+        "flush=True",
+        "argparse",
+        "input()",
+        "os.path",
+        "urllib",
+        "random.",
+        ".decode(",
+        "decode()",
+        "sendall(",
+        "socket.timeout",
+        "errors='replace'",
+        "data +=",
+        "strip(",
+    ];
+    PYTHON.iter().any(|word| hint.contains(word))
+}
+
+/// How a language says what the hints ask for.
+struct Idiom {
+    flush: &'static str,
+    to_stderr: &'static str,
+    raw_bytes: &'static str,
+    fail: &'static str,
+    send_all: &'static str,
+    concurrency: &'static str,
+    crash: &'static str,
+}
+
+impl Idiom {
+    fn of(language: Option<Language>) -> Idiom {
+        match language {
+            Some(Language::Python) => Idiom {
+                flush: "Python keeps stdout in a buffer when it is not a terminal: write with print(..., flush=True), or call sys.stdout.buffer.flush() after sys.stdout.buffer.write().",
+                to_stderr: "print(..., file=sys.stderr)",
+                raw_bytes: "sys.stdout.buffer.write(data), never data.decode()",
+                fail: "print(..., file=sys.stderr), then sys.exit(1)",
+                send_all: "sendall()",
+                concurrency: "threads, select, or asyncio",
+                crash: "The program crashed: the cause above quotes the last line of its traceback, the exception, and where it was raised. Catch that exception there (try/except) when a client can cause it, or fix the code that raised it.",
+            },
+            Some(Language::Native) => Idiom {
+                flush: "the C library keeps stdout in a buffer when it is a pipe, as here, and writes it out only once 4096 bytes have gathered or at a normal exit (a program killed by a signal loses it). Call fflush(stdout) after each printf()/fwrite(), or setvbuf(stdout, NULL, _IONBF, 0) once at the start; write(1, buffer, n) is never buffered.",
+                to_stderr: "fprintf(stderr, ...), or perror()",
+                raw_bytes: "fwrite(buffer, 1, n, stdout) or write(1, buffer, n) with the n recv() returned, never printf(\"%s\", buffer), which stops at the first NUL byte",
+                fail: "fprintf(stderr, ...) or perror(), then exit(1)",
+                send_all: "call send() again with what it did not send, until all of it went",
+                concurrency: "a thread or a process per client, or poll()/select()",
+                crash: "The program ended before its time: the cause above says how. A signal such as SIGSEGV is an invalid memory access (a buffer overrun, a NULL pointer, a string without its NUL): build with -g -fsanitize=address to see where; an exit status comes from an exit() the program chose, after the message it printed on stderr.",
+            },
+            Some(Language::Java) => Idiom {
+                flush: "Java keeps output in a buffer: print() without a newline, a BufferedOutputStream or a PrintWriter hold it until flushed. Call System.out.flush() after each write, and write bytes with System.out.write(buffer, 0, n).",
+                to_stderr: "System.err.println(...)",
+                raw_bytes: "System.out.write(buffer, 0, n) with the n read() returned, never new String(buffer)",
+                fail: "System.err.println(...), then System.exit(1)",
+                send_all: "OutputStream.write(buffer, 0, n) writes all n bytes; read() returns fewer than asked, so loop on it",
+                concurrency: "a thread per client, or an ExecutorService",
+                crash: "The program crashed: the cause above names the exception and the line that threw it. Catch it there (try/catch around the connection's work) when a client can cause it, so that one client cannot end the server.",
+            },
+            _ => Idiom {
+                flush: "stdout to a pipe is kept in a buffer by most languages' libraries, and a program killed by a signal loses it: flush stdout after each write (C: fflush(stdout); Java: System.out.flush(); Python: print(..., flush=True)).",
+                to_stderr: "the standard error stream",
+                raw_bytes: "write what recv() returned as it is, without decoding it as text",
+                fail: "a message on stderr, then exit with status 1",
+                send_all: "send again what a send did not take",
+                concurrency: "threads, processes, or an event loop",
+                crash: "The program crashed: the cause above quotes the end of its stderr, which names the error. Handle that error where it happens when a client can cause it.",
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::engine::Failure;
+    use crate::world::real::process::{ExitInfo, ExitKind};
+
+    const PYTHON_HINT: &str = "Loop recv(4096) until it returns b'' and write each chunk with sys.stdout.buffer.write(chunk) followed by sys.stdout.buffer.flush().";
+
+    /// message/04 failed: the server's stdout stopped at `printed` bytes while it ran.
+    fn short_stdout(command_line: &str, printed: u64) -> Outcome {
+        let mut outcome = Outcome::blank("message/04-random-slices");
+        outcome.status = Status::Fail;
+        outcome.hint = Some(PYTHON_HINT.into());
+        outcome.failure = Some(Failure {
+            step: 5,
+            line: 24,
+            action: "check server's stdout".into(),
+            expected: "server's stdout to be exactly the 20480 bytes c1 sent".into(),
+            seen: format!("{printed} of 20480 bytes (all correct so far) (after 5000 ms)"),
+            ..Failure::default()
+        });
+        outcome.programs = vec![ProgramReport {
+            name: "server".into(),
+            command_line: command_line.into(),
+            stdout: (Vec::new(), printed),
+            language: Language::of_command_line(command_line),
+            ..ProgramReport::default()
+        }];
+        outcome
+    }
+
+    #[test]
+    fn a_c_server_with_output_in_its_buffer_hears_of_fflush_not_python() {
+        let folder = tempfile::tempdir().unwrap();
+        let binary = folder.path().join("message-server");
+        std::fs::write(&binary, b"\x7fELF\x02\x01\x01\0").unwrap();
+        let hints = hints(&short_stdout(&format!("{} 2000", binary.display()), 16384));
+        let all = hints.join("\n");
+        assert!(
+            all.contains("fflush(stdout)") && all.contains("setvbuf"),
+            "{all}"
+        );
+        assert!(all.contains("stopped at 16384 bytes"), "{all}");
+        assert!(
+            !all.contains("sys.stdout") && !all.contains("flush=True"),
+            "{all}"
+        );
+    }
+
+    #[test]
+    fn a_java_server_hears_of_system_out_flush() {
+        let all = hints(&short_stdout("java -jar /sub/server.jar 2000", 8192)).join("\n");
+        assert!(all.contains("System.out.flush()"), "{all}");
+        assert!(!all.contains("sys.stdout"), "{all}");
+    }
+
+    #[test]
+    fn a_python_server_keeps_the_scenarios_hint_and_no_buffer_hint() {
+        let all = hints(&short_stdout("python3 /sub/server.py 2000", 16384)).join("\n");
+        assert!(all.contains(PYTHON_HINT), "{all}");
+        assert!(!all.contains("fflush"), "{all}");
+    }
+
+    #[test]
+    fn output_that_is_not_whole_buffers_is_no_buffering() {
+        let all = hints(&short_stdout("/nowhere/server 2000", 1000)).join("\n");
+        assert!(!all.contains("multiple of 4096"), "{all}");
+        // A program of no known language keeps the scenario's own hint.
+        assert!(all.contains(PYTHON_HINT), "{all}");
+    }
+
+    #[test]
+    fn a_crashed_program_hears_of_its_crash_in_its_idiom() {
+        let mut outcome = short_stdout("python3 /sub/server.py 2000", 10);
+        outcome.programs[0].exit = Some(ExitInfo {
+            kind: ExitKind::Code(1),
+            max_rss_kib: 0,
+            after: Duration::from_millis(300),
+        });
+        outcome.failure.as_mut().unwrap().cause = Some(
+            "server exited with status 1 after 0.30s; its stderr ends with: ValueError: bad (server.py, line 3, in main)".into(),
+        );
+        let text = explain(&outcome);
+        assert!(
+            text.contains("What went wrong: server exited with status 1"),
+            "{text}"
+        );
+        assert!(text.contains("traceback"), "{text}");
+    }
+
+    #[test]
+    fn extra_output_goes_to_stderr_in_the_programs_idiom() {
+        let mut outcome = short_stdout("java Server 2000", 27);
+        let failure = outcome.failure.as_mut().unwrap();
+        failure.seen = "27 bytes, 16 more than expected".into();
+        outcome.hint = None;
+        let all = hints(&outcome).join("\n");
+        assert!(all.contains("System.err.println"), "{all}");
+        assert!(!all.contains("file=sys.stderr"), "{all}");
+    }
 }

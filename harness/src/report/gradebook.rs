@@ -3,7 +3,9 @@
 //! Columns: `submission`, one per selected task (points earned; the header says out of
 //! how many: `message (/45)`), `total`, `max`, `extra` (extra points earned), `passed`,
 //! `failed`, `skipped`, `not_submitted` (tasks with no program, `;`-separated) and
-//! `problem` (why a folder could not be graded at all). Rows are sorted by submission, so
+//! `problem` (why a folder could not be graded at all). Points count as in every report
+//! ([`super::score`]): a scenario this run could not play is in no one's `max`, one a
+//! submission lacks a program for stays in it. Rows are sorted by submission, so
 //! the same submissions give the same file whatever order they finished in.
 
 use std::io;
@@ -18,13 +20,21 @@ pub fn report(path: PathBuf) -> FileReport<Vec<u8>> {
 
 /// The gradebook of `run` as CSV text.
 pub fn render(run: &RunRecord) -> io::Result<Vec<u8>> {
-    // Every task any submission was graded on, with its total (the same for everyone: a
-    // scenario that could not run still counts in the total).
+    // Every task any submission was graded on, with its total: the same for everyone, as
+    // what this run cannot play is out of every total and what a submission lacks is in
+    // its own. A task nobody submitted is worth what the grader said it was.
     let mut tasks: Vec<(String, u32)> = Vec::new();
     for submission in &run.submissions {
         for task in Score::of(&submission.outcomes).tasks {
             if !tasks.iter().any(|(name, _)| *name == task.task) {
                 tasks.push((task.task, task.total));
+            }
+        }
+    }
+    for submission in &run.submissions {
+        for (task, points) in &submission.info.not_submitted_points {
+            if !tasks.iter().any(|(name, _)| name == task) {
+                tasks.push((task.clone(), *points));
             }
         }
     }

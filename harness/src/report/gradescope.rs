@@ -9,31 +9,46 @@
 //!   "execution_time": 19,           seconds, rounded up
 //!   "output": "...", "output_format": "text",   the terminal's closing lines, seed, replay
 //!   "visibility": "visible", "stdout_visibility": "hidden",
-//!   "extra_data": { harness_version, seed, world, submission, earned, total, extra },
+//!   "extra_data": { harness_version, seed, world, submission, earned, total, extra,
+//!                   left_out, maximum },
 //!   "tests": [ { "score": 0.0, "max_score": 2.0, "status": "failed",
 //!                "name": "message/06-binary: Binary messages ...", "name_format": "text",
 //!                "number": "1.6", "output": "...", "output_format": "text",
 //!                "tags": ["message", "basic", "message/9"], "visibility": "visible",
-//!                "extra_data": { id, verdict, points, extra } } ] }
+//!                "extra_data": { id, verdict, points, extra, skip_kind, seed } } ] }
 //! ```
 //!
 //! One test per scenario, in the order graded; `number` is `<task>.<scenario>`, both
-//! 1-based. A required scenario has `max_score` its points and `score` its points when it
-//! passed, else 0 (a skipped one too: its points stay in the total, as in every report).
-//! An extra scenario (an optional part of the spec) has `max_score` 0 and `score` its points
-//! when it passed, which Gradescope shows as extra credit; when missed, it scores 0 and is
-//! marked `failed` (Gradescope's only other state), its output saying that it is optional
-//! and costs nothing. The top-level `score` is what [`Score::of`] counts: earned plus extra
-//! (it overrides the tests' sum, per the specification). A task with no program is one
-//! informational test (no score fields, `failed`) saying `not submitted`.
+//! 1-based; its tags are the task, the category and the clauses. A required scenario has
+//! `max_score` its points and `score` its points when it passed, else 0. A skipped one says
+//! why in its output, and counts as every report counts it ([`super::score`]): skipped for
+//! want of a program (the client of a submitted server), it keeps its points in
+//! `max_score` and scores 0; skipped because this run cannot play it (no browser on the
+//! image, a simulated-only scenario), it has `max_score` 0, is named `(not run here)` and
+//! its output says it is not counted (it is `failed`, as Gradescope has no third state).
+//! An extra scenario (an optional part of the spec) has `max_score` 0 and `score` its
+//! points when it passed, which Gradescope shows as extra credit; when missed, it scores 0
+//! and is marked `failed`, its output saying that it is optional and costs nothing. The
+//! top-level `score` is what [`Score::of`] counts: earned plus extra (it overrides the
+//! tests' sum, per the specification). A task with no program is one `failed` test saying
+//! `not submitted`, with `max_score` what the task was worth when the command line named
+//! the tasks (otherwise no score fields: the other tasks of the kit are not asked for).
+//!
+//! The tests' `max_score` add up to [`Score::maximum`]: set the assignment's points to it
+//! (`extra_data.maximum`), or to the kit's total if every scenario can run on the image.
 //!
 //! A test's output is plain text: for a failure, the terminal report's details (clause,
 //! requirement, failed step, expected, seen, byte diff, step log, transcript, programs'
 //! output, seed and the command that replays it); otherwise the clause, requirement and
-//! replay command. Everything is `visible`: the scenarios are the published spec, and a
-//! student learns from the failure; `stdout_visibility` is `hidden` (the autograder's
-//! stdout, the terminal report, says nothing the tests do not, and is for staff). An
-//! instructor who wants the results hidden until the due date edits `visibility`.
+//! replay command. Tests are `visible` by default: the scenarios are the published spec,
+//! and a student learns from the failure. A scenario file's `visibility` key changes its
+//! test's, and [`VisibilityRule`]s from the command line (`--gradescope-visibility
+//! security=hidden`) override both, the last matching rule winning. `stdout_visibility` is
+//! `hidden` (the autograder's stdout, the terminal report, says nothing the tests do not,
+//! and is for staff).
+//!
+//! When the harness cannot grade at all (a folder with nothing to grade, a bad
+//! `submission.toml`), [`could_not_grade`] is written instead: score 0 and why.
 
 use std::fmt::Write;
 use std::io;
@@ -41,21 +56,28 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::json::{replay, status_word};
-use super::terminal::{Style, TerminalReport};
+use super::json::{replay, skip_kind_word, status_word};
+use super::score::{left_out, skip_note};
+use super::terminal::TerminalReport;
 use super::{FileReport, RunRecord, Score, SubmissionRecord};
 use crate::engine::{Outcome, Status};
+use crate::scenario::{Category, Visibility};
 
-/// The `--gradescope` reporter: [`render`] written to `path` when the run is over.
-pub fn report(path: PathBuf) -> FileReport<String> {
-    FileReport::new(path, render)
+/// The `--gradescope` reporter: [`render_with`] written to `path` when the run is over.
+pub fn report(path: PathBuf, rules: Vec<VisibilityRule>) -> FileReport<String> {
+    FileReport::new(path, move |run: &RunRecord| render_with(run, &rules))
+}
+
+/// `results.json` of `run` with every test at the visibility its scenario file says.
+pub fn render(run: &RunRecord) -> io::Result<String> {
+    render_with(run, &[])
 }
 
 /// `results.json` of `run`, which must grade one submission (Gradescope runs the autograder
-/// once per submission).
-pub fn render(run: &RunRecord) -> io::Result<String> {
+/// once per submission), with `rules` deciding the tests' visibility.
+pub fn render_with(run: &RunRecord, rules: &[VisibilityRule]) -> io::Result<String> {
     let results = match run.submissions.as_slice() {
-        [submission] => results(run, submission),
+        [submission] => results(run, submission, rules),
         [] => Results {
             score: 0.0,
             execution_time: execution_time(run, None),
@@ -63,7 +85,7 @@ pub fn render(run: &RunRecord) -> io::Result<String> {
             output_format: "text",
             visibility: "visible",
             stdout_visibility: "hidden",
-            extra_data: extra_data(run, None, &Score::of(&[])),
+            extra_data: extra_data(run, None, &Score::of(&[]), 0),
             tests: Vec::new(),
         },
         several => {
@@ -109,37 +131,129 @@ struct Test {
     extra_data: serde_json::Value,
 }
 
-fn results(run: &RunRecord, submission: &SubmissionRecord) -> Results {
-    let score = Score::of(&submission.outcomes);
-    let details = TerminalReport {
-        style: Style {
-            color: false,
-            timings: true,
-        },
-        replay_command: submission.info.replay_command.clone(),
-        simulated: run
-            .info
-            .as_ref()
-            .is_some_and(|info| info.world == crate::events::World::Simulated),
+/// The document written when the harness could not grade the submission at all (exit
+/// status 2): no tests, score 0, and `message` in the output the student sees.
+pub fn could_not_grade(message: &str) -> String {
+    let results = Results {
+        score: 0.0,
+        execution_time: 0,
+        output: format!(
+            "The submission could not be graded: {message}\n\nNothing ran, so nothing was \
+             scored."
+        ),
+        output_format: "text",
+        visibility: "visible",
+        stdout_visibility: "visible",
+        extra_data: serde_json::json!({
+            "harness_version": env!("CARGO_PKG_VERSION"),
+            "problem": message,
+        }),
+        tests: Vec::new(),
     };
-    let mut tests = Vec::new();
-    for (task_number, task) in score.tasks.iter().enumerate() {
-        let of_task = submission
-            .outcomes
-            .iter()
-            .filter(|outcome| outcome.task == task.task);
-        for (index, outcome) in of_task.enumerate() {
-            tests.push(test(
-                outcome,
-                format!("{}.{}", task_number + 1, index + 1),
-                &details,
+    let mut text = serde_json::to_string_pretty(&results).expect("plain data serializes");
+    text.push('\n');
+    text
+}
+
+/// `SELECTOR=VISIBILITY` from the command line: which tests Gradescope shows when.
+///
+/// The selector is a category (`security`), a task (`message`, every scenario of it), or
+/// a scenario id glob (`web-server/08*`); `*` is every scenario. The visibility is one of
+/// Gradescope's words (`hidden`, `after_due_date`, `after_published`, `visible`).
+#[derive(Debug, Clone)]
+pub struct VisibilityRule {
+    /// The rule as given, for messages.
+    pub text: String,
+    selector: Selector,
+    /// The visibility of the tests it selects.
+    pub visibility: Visibility,
+}
+
+#[derive(Debug, Clone)]
+enum Selector {
+    Category(Category),
+    Ids(globset::GlobMatcher),
+}
+
+impl VisibilityRule {
+    /// Reads `SELECTOR=VISIBILITY`, or says what is wrong with it.
+    pub fn parse(text: &str) -> Result<VisibilityRule, String> {
+        let Some((selector, word)) = text.split_once('=') else {
+            return Err(format!(
+                "`{text}` is not SELECTOR=VISIBILITY (like `security=hidden` or \
+                 `web-server/08*=after_due_date`)"
+            ));
+        };
+        let (selector, word) = (selector.trim(), word.trim());
+        if selector.is_empty() {
+            return Err(format!(
+                "`{text}` selects nothing: name a category, a task or a scenario id glob \
+                 before `=`"
             ));
         }
+        let visibility = Visibility::from_name(word)?;
+        let category = Category::ALL
+            .into_iter()
+            .find(|category| category.name() == selector);
+        let selector = match category {
+            Some(category) => Selector::Category(category),
+            None => {
+                // As on the command line's scenario patterns, a task alone is all of it.
+                let pattern = if selector.contains('/') {
+                    selector.to_owned()
+                } else {
+                    format!("{selector}/*")
+                };
+                let glob = globset::Glob::new(&pattern)
+                    .map_err(|error| format!("`{selector}` is not a scenario glob: {error}"))?;
+                Selector::Ids(glob.compile_matcher())
+            }
+        };
+        Ok(VisibilityRule {
+            text: text.to_owned(),
+            selector,
+            visibility,
+        })
     }
+
+    /// Whether the rule selects the scenario `id` of `category`.
+    pub fn selects(&self, id: &str, category: Category) -> bool {
+        match &self.selector {
+            Selector::Category(selected) => *selected == category,
+            Selector::Ids(matcher) => matcher.is_match(id),
+        }
+    }
+}
+
+/// When Gradescope shows `outcome`: the last rule that selects it, else its scenario
+/// file's `visibility`, else at once.
+pub fn visibility_of(outcome: &Outcome, rules: &[VisibilityRule]) -> Visibility {
+    rules
+        .iter()
+        .rev()
+        .find(|rule| rule.selects(&outcome.id, outcome.category))
+        .map(|rule| rule.visibility)
+        .or(outcome.visibility)
+        .unwrap_or(Visibility::Visible)
+}
+
+fn results(run: &RunRecord, submission: &SubmissionRecord, rules: &[VisibilityRule]) -> Results {
+    let score = Score::of(&submission.outcomes);
+    let details = super::plain_details(run, submission);
+    let mut tests: Vec<Test> = super::numbered_by_task(submission)
+        .into_iter()
+        .map(|(number, outcome)| test(outcome, number, &details, visibility_of(outcome, rules)))
+        .collect();
     for (index, task) in submission.info.not_submitted.iter().enumerate() {
+        // What the task was worth, when the run told it (older recordings do not).
+        let worth = submission
+            .info
+            .not_submitted_points
+            .get(task)
+            .map(|points| f64::from(*points));
         tests.push(Test {
-            score: None,
-            max_score: None,
+            score: worth.map(|_| 0.0),
+            max_score: worth,
             status: "failed",
             name: format!("{task}: not submitted"),
             name_format: "text",
@@ -161,12 +275,22 @@ fn results(run: &RunRecord, submission: &SubmissionRecord) -> Results {
         output_format: "text",
         visibility: "visible",
         stdout_visibility: "hidden",
-        extra_data: extra_data(run, Some(submission), &score),
+        extra_data: extra_data(
+            run,
+            Some(submission),
+            &score,
+            score.maximum(&submission.info),
+        ),
         tests,
     }
 }
 
-fn test(outcome: &Outcome, number: String, details: &TerminalReport) -> Test {
+fn test(
+    outcome: &Outcome,
+    number: String,
+    details: &TerminalReport,
+    visibility: Visibility,
+) -> Test {
     let passed = outcome.status == Status::Pass;
     let points = f64::from(outcome.points);
     let earned = if passed { points } else { 0.0 };
@@ -178,11 +302,18 @@ fn test(outcome: &Outcome, number: String, details: &TerminalReport) -> Test {
     if outcome.extra {
         name.push_str(" (extra credit)");
     }
+    if left_out(outcome) {
+        name.push_str(" (not run here)");
+    }
     let mut tags = vec![outcome.task.clone(), outcome.category.name().to_owned()];
     tags.extend(outcome.clauses.iter().cloned());
     Test {
         score: Some(earned),
-        max_score: Some(if outcome.extra { 0.0 } else { points }),
+        max_score: Some(if outcome.extra || left_out(outcome) {
+            0.0
+        } else {
+            points
+        }),
         status: if passed { "passed" } else { "failed" },
         name,
         name_format: "text",
@@ -190,19 +321,20 @@ fn test(outcome: &Outcome, number: String, details: &TerminalReport) -> Test {
         output: test_output(outcome, details),
         output_format: "text",
         tags,
-        visibility: "visible",
+        visibility: visibility.name(),
         extra_data: serde_json::json!({
             "id": outcome.id,
             "verdict": status_word(outcome.status),
             "points": outcome.points,
             "extra": outcome.extra,
+            "skip_kind": outcome.skip_kind.map(skip_kind_word),
             "seed": outcome.seed,
         }),
     }
 }
 
 /// What a student reads under a test.
-fn test_output(outcome: &Outcome, details: &TerminalReport) -> String {
+pub(crate) fn test_output(outcome: &Outcome, details: &TerminalReport) -> String {
     let mut text = String::new();
     match outcome.status {
         Status::Fail | Status::Timeout | Status::Error => {
@@ -228,6 +360,7 @@ fn test_output(outcome: &Outcome, details: &TerminalReport) -> String {
             match &outcome.skip_reason {
                 Some(reason) if outcome.status == Status::Skipped => {
                     let _ = writeln!(text, "skipped      {reason}");
+                    let _ = writeln!(text, "points       {}", skip_note(outcome));
                 }
                 _ => {
                     let _ = writeln!(
@@ -248,7 +381,7 @@ fn test_output(outcome: &Outcome, details: &TerminalReport) -> String {
 }
 
 /// The text above the tests: the terminal's closing lines, and how to replay.
-fn overall_output(
+pub(crate) fn overall_output(
     run: &RunRecord,
     submission: &SubmissionRecord,
     details: &TerminalReport,
@@ -284,6 +417,7 @@ fn extra_data(
     run: &RunRecord,
     submission: Option<&SubmissionRecord>,
     score: &Score,
+    maximum: u32,
 ) -> serde_json::Value {
     serde_json::json!({
         "harness_version": run
@@ -299,5 +433,7 @@ fn extra_data(
         "earned": score.earned,
         "total": score.total,
         "extra": score.extra_earned,
+        "left_out": score.left_out,
+        "maximum": maximum,
     })
 }

@@ -8,14 +8,20 @@
 //! to say), and the tests validate the reports of real gradings against it.
 //!
 //! ```text
-//! { "schema_version": 1, "harness_version", "seed", "world", "replay_command", "jobs",
+//! { "schema_version": 3, "harness_version", "seed", "world", "replay_command", "jobs",
 //!   "isolation", "started_unix_ms", "elapsed_ms",
 //!   "submissions": [ { "label", "replay_command", "elapsed_ms", "not_submitted", "problem",
-//!       "score": { "earned", "total", "extra", "tasks": [...] }, "counts": {...},
+//!       "score": { "earned", "total", "left_out", "maximum", "extra", "tasks": [...] },
+//!       "counts": {...},
 //!       "scenarios": [ { "id", "task", "clauses", "category", "points", "extra",
 //!           "requirement", "hint", "status", "duration_ms", "seed", "replay", "failure",
-//!           "skip_reason", "log", "transcript", "programs", "capture" } ] } ] }
+//!           "skip_reason", "skip_kind", "log", "transcript", "programs", "capture" } ] } ] }
 //! ```
+//!
+//! Points are counted as in every report ([`super::score`]): `total` leaves out the
+//! scenarios this run could not play (`left_out` says how many points that is, and their
+//! `skip_kind` is `cannot-run`), and keeps those skipped for want of a program
+//! (`not-submitted`); `maximum` adds what the tasks with no program were worth.
 //!
 //! Bytes (a transcript entry's first bytes, a program's output) appear twice: as text
 //! (decoded as UTF-8, a byte that is not UTF-8 replaced by U+FFFD), for reading, and as
@@ -31,14 +37,17 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 
 use super::{FileReport, RunRecord, Score, SubmissionRecord};
-use crate::engine::{Outcome, ProgramReport, Status};
+use crate::engine::{Outcome, ProgramReport, SkipKind, Status};
 use crate::events::{Isolation, RunInfo, World};
 use crate::peers::{Direction, TranscriptEntry};
 use crate::world::real::process::ExitKind;
 
 /// Version of the document's shape: raised when a field changes meaning or goes away
-/// (adding one is a change too, since the schema admits no unknown field).
-pub const SCHEMA_VERSION: u32 = 1;
+/// (adding one is a change too, since the schema admits no unknown field). 2: skipped
+/// scenarios this run cannot play leave `total` (`left_out`, `maximum`, `skip_kind`).
+/// 3: a failure names its cause (`cause`), a program whether the harness stopped it
+/// (`stopped_by_harness`), an output its last bytes (`tail`).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The `--json` reporter: [`render`] written to `path` when the run is over.
 pub fn report(path: PathBuf) -> FileReport<String> {
@@ -83,6 +92,8 @@ struct Submission {
 struct ScoreDoc {
     earned: u32,
     total: u32,
+    left_out: u32,
+    maximum: u32,
     extra: u32,
     tasks: Vec<TaskScore>,
 }
@@ -92,6 +103,7 @@ struct TaskScore {
     task: String,
     earned: u32,
     total: u32,
+    left_out: u32,
     extra: u32,
     has_extra: bool,
     passed: usize,
@@ -123,6 +135,7 @@ struct Scenario {
     replay: String,
     failure: Option<FailureDoc>,
     skip_reason: Option<String>,
+    skip_kind: Option<&'static str>,
     log: Vec<LogLineDoc>,
     transcript: TranscriptDoc,
     programs: Vec<Program>,
@@ -137,6 +150,7 @@ struct FailureDoc {
     expected: String,
     seen: String,
     diff: Option<String>,
+    cause: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -176,6 +190,7 @@ struct Program {
     name: String,
     command_line: String,
     exit: Option<Exit>,
+    stopped_by_harness: Option<String>,
     stdout: Output,
     stderr: Output,
 }
@@ -193,6 +208,7 @@ struct Exit {
 struct Output {
     total: u64,
     head: Excerpt,
+    tail: Option<Excerpt>,
 }
 
 fn document(run: &RunRecord) -> Document {
@@ -259,6 +275,8 @@ fn submission_doc(run: &RunRecord, submission: &SubmissionRecord) -> Submission 
         score: ScoreDoc {
             earned: score.earned,
             total: score.total,
+            left_out: score.left_out,
+            maximum: score.maximum(&submission.info),
             extra: score.extra_earned,
             tasks: score
                 .tasks
@@ -267,6 +285,7 @@ fn submission_doc(run: &RunRecord, submission: &SubmissionRecord) -> Submission 
                     task: task.task.clone(),
                     earned: task.earned,
                     total: task.total,
+                    left_out: task.left_out,
                     extra: task.extra_earned,
                     has_extra: task.has_extra,
                     passed: task.passed,
@@ -311,8 +330,10 @@ fn scenario_doc(run: &RunRecord, submission: &SubmissionRecord, outcome: &Outcom
             expected: failure.expected.clone(),
             seen: failure.seen.clone(),
             diff: failure.diff.clone(),
+            cause: failure.cause.clone(),
         }),
         skip_reason: outcome.skip_reason.clone(),
+        skip_kind: outcome.skip_kind.map(skip_kind_word),
         log: outcome
             .log
             .iter()
@@ -350,9 +371,10 @@ fn entry_doc(entry: &TranscriptEntry) -> Entry {
 }
 
 fn program_doc(program: &ProgramReport) -> Program {
-    let output = |(head, total): &(Vec<u8>, u64)| Output {
+    let output = |(head, total): &(Vec<u8>, u64), tail: &Vec<u8>| Output {
         total: *total,
         head: excerpt(head),
+        tail: (!tail.is_empty()).then(|| excerpt(tail)),
     };
     Program {
         name: program.name.clone(),
@@ -370,8 +392,12 @@ fn program_doc(program: &ProgramReport) -> Program {
                 max_rss_kib: exit.max_rss_kib,
             }
         }),
-        stdout: output(&program.stdout),
-        stderr: output(&program.stderr),
+        stopped_by_harness: program
+            .stopped_by_harness
+            .as_ref()
+            .map(ToString::to_string),
+        stdout: output(&program.stdout, &program.stdout_tail),
+        stderr: output(&program.stderr, &program.stderr_tail),
     }
 }
 
@@ -392,6 +418,14 @@ pub fn status_word(status: Status) -> &'static str {
         Status::Error => "error",
         Status::Skipped => "skipped",
         Status::Missed => "missed",
+    }
+}
+
+/// The word the reports use for why a scenario was skipped.
+pub fn skip_kind_word(kind: SkipKind) -> &'static str {
+    match kind {
+        SkipKind::CannotRun => "cannot-run",
+        SkipKind::NotSubmitted => "not-submitted",
     }
 }
 

@@ -19,7 +19,9 @@
 //!
 //! Verdicts: `pass` passes; `fail` and `timeout` are `<failure>` and `error` (a program
 //! that could not start, or the harness's own trouble) is `<error>`, each with `type` the
-//! verdict's word; `skipped` is `<skipped message="why">`. A `missed` extra scenario (an
+//! verdict's word; `skipped` is `<skipped message="why (how it counts)">`, and a suite whose
+//! task had scenarios this run could not play says how many points left its total
+//! (`points_left_out`). A `missed` extra scenario (an
 //! optional part of the spec, not earned) is **not a failure**: it is a passing test case
 //! whose `<system-out>` says it was not earned, and why. A task with no program is an empty
 //! suite whose `<system-out>` says `not submitted`; a submission that could not be read at
@@ -95,6 +97,10 @@ fn suites(run: &RunRecord, submission: &SubmissionRecord, batch: bool) -> Vec<Te
             let _ = write!(points, " (+{} extra)", task.extra_earned);
         }
         suite.add_property(Property::new("points", points));
+        if task.left_out > 0 {
+            // Scenarios this run could not play: out of the total above.
+            suite.add_property(Property::new("points_left_out", task.left_out.to_string()));
+        }
         let outcomes: Vec<&Outcome> = submission
             .outcomes
             .iter()
@@ -170,8 +176,13 @@ fn test_case(outcome: &Outcome, details: &TerminalReport) -> TestCase {
             status
         }
         Status::Skipped => {
+            // The reason, and how the skip counts: lost points, or none counted.
             let mut status = TestCaseStatus::skipped();
-            status.set_message(outcome.skip_reason.as_deref().unwrap_or("skipped"));
+            status.set_message(format!(
+                "{} ({})",
+                outcome.skip_reason.as_deref().unwrap_or("skipped"),
+                super::score::skip_note(outcome)
+            ));
             status
         }
     };
@@ -197,14 +208,21 @@ fn test_case(outcome: &Outcome, details: &TerminalReport) -> TestCase {
     case
 }
 
-/// `message/9, message/1: expected … / seen …`, on one line.
+/// `message/9, message/1: expected … / seen …`, on one line; a crash, a flood or a leak
+/// first (`message/8: server exited with status 1 …; expected … / seen …`).
 fn message(outcome: &Outcome) -> String {
     let clauses = outcome.clauses.join(", ");
     match &outcome.failure {
-        Some(failure) => one_line(&format!(
-            "{clauses}: expected {} / seen {}",
-            failure.expected, failure.seen
-        )),
+        Some(failure) => {
+            let cause = failure
+                .cause
+                .as_ref()
+                .map_or(String::new(), |cause| format!("{cause}; "));
+            one_line(&format!(
+                "{clauses}: {cause}expected {} / seen {}",
+                failure.expected, failure.seen
+            ))
+        }
         None => format!("{clauses}: {}", outcome.status.label()),
     }
 }

@@ -1,11 +1,13 @@
 //! What the user sees. Every output is a [`Reporter`] of the same [`Event`]s: the terminal
-//! report, the recording (`--record`), JSON, JUnit, Gradescope, HTML, the packet captures
-//! and the gradebook. A [`Reporters`] set feeds each event to a [`Collector`] first, which
+//! report, the recording (`--record`), JSON, JUnit, the grading platforms' documents
+//! (Gradescope, PrairieLearn, GitHub Classroom), HTML, the packet captures and the
+//! gradebook. A [`Reporters`] set feeds each event to a [`Collector`] first, which
 //! rebuilds the run (submissions, their outcomes with step log and transcript), then to
 //! every reporter; a live reporter acts on the event, a file reporter writes at the end from
 //! the collected [`RunRecord`]. A recorded run replays through the same set.
 
 pub mod capture;
+pub mod classroom;
 pub mod console;
 pub mod diff;
 pub mod explain;
@@ -14,6 +16,8 @@ pub mod gradescope;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod language;
+pub mod prairielearn;
 pub mod record;
 pub mod score;
 pub mod terminal;
@@ -210,17 +214,27 @@ pub trait Reporter {
     fn finish(&mut self, run: &RunRecord) -> io::Result<()>;
 }
 
-/// A report written whole when the run is over (JSON, JUnit, Gradescope, the gradebook):
-/// `render` turns the collected run into the file's contents.
+/// How a [`FileReport`] turns the collected run into its file's contents.
+type Render<Contents> = Box<dyn Fn(&RunRecord) -> io::Result<Contents>>;
+
+/// A report written whole when the run is over (JSON, JUnit, the grading platforms'
+/// documents, the gradebook): `render` turns the collected run into the file's contents.
 pub struct FileReport<Contents> {
     path: std::path::PathBuf,
-    render: fn(&RunRecord) -> io::Result<Contents>,
+    render: Render<Contents>,
 }
 
 impl<Contents: AsRef<[u8]>> FileReport<Contents> {
-    /// Renders into `path` at the end.
-    pub fn new(path: std::path::PathBuf, render: fn(&RunRecord) -> io::Result<Contents>) -> Self {
-        FileReport { path, render }
+    /// Renders into `path` at the end; `render` may carry options (Gradescope's
+    /// visibility rules).
+    pub fn new(
+        path: std::path::PathBuf,
+        render: impl Fn(&RunRecord) -> io::Result<Contents> + 'static,
+    ) -> Self {
+        FileReport {
+            path,
+            render: Box::new(render),
+        }
     }
 }
 
@@ -293,5 +307,81 @@ impl EventSink for Reporters {
                 self.error = Some((name.clone(), error));
             }
         }
+    }
+}
+
+/// The terminal report's details as plain text (no colour), for documents a student reads
+/// on a grading platform.
+pub(crate) fn plain_details(run: &RunRecord, submission: &SubmissionRecord) -> TerminalReport {
+    TerminalReport {
+        style: Style {
+            color: false,
+            timings: true,
+        },
+        replay_command: submission.info.replay_command.clone(),
+        simulated: run
+            .info
+            .as_ref()
+            .is_some_and(|info| info.world == crate::events::World::Simulated),
+    }
+}
+
+/// A submission's outcomes task by task (tasks in the order they came), each with its
+/// `<task>.<scenario>` number, both 1-based: the order the grading platforms list tests in.
+pub(crate) fn numbered_by_task(submission: &SubmissionRecord) -> Vec<(String, &Outcome)> {
+    let mut numbered = Vec::new();
+    for (task_number, task) in Score::of(&submission.outcomes).tasks.iter().enumerate() {
+        let of_task = submission
+            .outcomes
+            .iter()
+            .filter(|outcome| outcome.task == task.task);
+        for (index, outcome) in of_task.enumerate() {
+            numbered.push((format!("{}.{}", task_number + 1, index + 1), outcome));
+        }
+    }
+    numbered
+}
+
+/// A verdict on one line, for a platform's short message under a test: `passed in 0.31s`,
+/// `fail at step 4: expected … / seen …` (after the failure's cause, when it has one),
+/// `skipped: … (not counted: …)`.
+pub(crate) fn verdict_line(outcome: &Outcome) -> String {
+    use crate::engine::Status;
+    // A platform shows this line as is: long byte excerpts belong in the details.
+    fn short(text: &str) -> String {
+        let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        match line.char_indices().nth(300) {
+            Some((cut, _)) => format!("{}…", &line[..cut]),
+            None => line,
+        }
+    }
+    let failure = |outcome: &Outcome| match &outcome.failure {
+        // The cause first: a crash, a flood or a leak says more than what the step saw.
+        Some(failure) => format!(
+            " at step {}: {}expected {} / seen {}",
+            failure.step,
+            failure
+                .cause
+                .as_ref()
+                .map_or(String::new(), |cause| format!("{}; ", short(cause))),
+            short(&failure.expected),
+            short(&failure.seen)
+        ),
+        None => String::new(),
+    };
+    match outcome.status {
+        Status::Pass => format!("passed in {:.2}s", outcome.duration.as_secs_f64()),
+        Status::Fail | Status::Timeout | Status::Error => {
+            format!("{}{}", json::status_word(outcome.status), failure(outcome))
+        }
+        Status::Missed => format!(
+            "extra credit not earned (an optional part: it costs nothing){}",
+            failure(outcome)
+        ),
+        Status::Skipped => format!(
+            "skipped: {} ({})",
+            outcome.skip_reason.as_deref().unwrap_or("not run"),
+            score::skip_note(outcome)
+        ),
     }
 }

@@ -2,12 +2,29 @@
 //!
 //! A scenario's points count toward its task's total; passing earns them. Extra scenarios
 //! (optional parts of the spec) are not in the total, and passing one adds its points as
-//! extra. Skipped scenarios count nowhere in `ran`, but their points stay in the total
-//! (a missing role costs the points it would have earned).
+//! extra. Skipped scenarios count nowhere in `ran`, and their points go one of two ways,
+//! by why they were skipped ([`SkipKind`]):
+//!
+//! - **this run cannot play it** (a simulated-only scenario on real sockets, no browser on
+//!   this machine, a check the simulated world cannot do): nobody could have earned its
+//!   points here, so they leave the total (`left_out` says how many);
+//! - **the submission lacks a program it needs** (the client of a task whose server was
+//!   submitted): the student's gap, so its points stay in the total, lost. Counting them out
+//!   would score a half-submitted task above a complete one with a bug.
+//!
+//! A task with no program at all is not in the outcomes; grading platforms that need one
+//! maximum add what it was worth ([`Score::maximum`]).
 
 use serde::Serialize;
 
-use crate::engine::{Outcome, Status};
+use crate::engine::{Outcome, SkipKind, Status};
+use crate::events::SubmissionInfo;
+
+/// Whether `outcome` was skipped because this run cannot play it (its points leave the
+/// total). A skip without a kind comes from a recording made when every skip counted.
+pub fn left_out(outcome: &Outcome) -> bool {
+    outcome.status == Status::Skipped && outcome.skip_kind == Some(SkipKind::CannotRun)
+}
 
 /// One task's score.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -20,8 +37,10 @@ pub struct TaskScore {
     pub ran: usize,
     /// Points earned on required scenarios.
     pub earned: u32,
-    /// Points of the required scenarios.
+    /// Points of the required scenarios, less those left out.
     pub total: u32,
+    /// Points of required scenarios this run could not play, out of `total`.
+    pub left_out: u32,
     /// Points earned on extra scenarios.
     pub extra_earned: u32,
     /// Whether the task has extra scenarios at all.
@@ -37,6 +56,8 @@ pub struct Score {
     pub earned: u32,
     /// Sum of the tasks' totals.
     pub total: u32,
+    /// Sum of the points left out of the totals (scenarios this run could not play).
+    pub left_out: u32,
     /// Sum of the extra points earned.
     pub extra_earned: u32,
     /// Scenarios per verdict.
@@ -63,6 +84,7 @@ impl Score {
                         ran: 0,
                         earned: 0,
                         total: 0,
+                        left_out: 0,
                         extra_earned: 0,
                         has_extra: false,
                     });
@@ -78,6 +100,8 @@ impl Score {
             if outcome.extra {
                 task.has_extra = true;
                 task.extra_earned += if passed { outcome.points } else { 0 };
+            } else if left_out(outcome) {
+                task.left_out += outcome.points;
             } else {
                 task.total += outcome.points;
                 task.earned += if passed { outcome.points } else { 0 };
@@ -92,6 +116,7 @@ impl Score {
         Score {
             earned: tasks.iter().map(|task| task.earned).sum(),
             total: tasks.iter().map(|task| task.total).sum(),
+            left_out: tasks.iter().map(|task| task.left_out).sum(),
             extra_earned: tasks.iter().map(|task| task.extra_earned).sum(),
             tasks,
             passed: count(Status::Pass),
@@ -106,6 +131,13 @@ impl Score {
 }
 
 impl Score {
+    /// The most a submission could have earned in this run: the total of what it was
+    /// graded on, and what its tasks with no program were worth. The grading platforms'
+    /// maximum (PrairieLearn's fraction, GitHub Classroom's `max_score`).
+    pub fn maximum(&self, info: &SubmissionInfo) -> u32 {
+        self.total + info.not_submitted_points.values().sum::<u32>()
+    }
+
     /// `13 passed, 3 failed` (and `, 1 skipped`, `, 1 extra missed` when there are any).
     pub fn counts(&self) -> String {
         let mut text = format!("{} passed, {} failed", self.passed, self.failed);
@@ -134,5 +166,21 @@ pub fn points(count: u32) -> String {
         "1 point".into()
     } else {
         format!("{count} points")
+    }
+}
+
+/// How a skipped scenario counts, in words for the student: `not counted: ...` when this
+/// run could not play it, `2 points lost: ...` when the submission lacks a program.
+pub fn skip_note(outcome: &Outcome) -> String {
+    let worth = points(outcome.points);
+    if outcome.extra {
+        format!("none lost: an optional part, worth {worth} of extra")
+    } else if left_out(outcome) {
+        format!(
+            "not counted: this grading could not run it, so the maximum leaves out its \
+             {worth}"
+        )
+    } else {
+        format!("{worth} lost: the scenario needs that program")
     }
 }

@@ -113,6 +113,10 @@ impl TerminalReport {
                     failure.step, failure.line, failure.action
                 );
             }
+            // Before what the step saw: a crash, a flood or a leak is usually why.
+            if let Some(cause) = &failure.cause {
+                let _ = writeln!(text, "  cause        {cause}");
+            }
             let _ = writeln!(text, "  expected     {}", failure.expected);
             let _ = writeln!(text, "  seen         {}", failure.seen);
             if let Some(diff) = &failure.diff {
@@ -165,25 +169,22 @@ impl TerminalReport {
             }
         }
         for program in &outcome.programs {
-            let ending = match program.exit {
-                Some(exit) => format!("{} after {}", exit.kind, seconds(exit.after)),
-                None => "still running at the end: killed by the harness".into(),
-            };
             let _ = writeln!(
                 text,
-                "  program      {}: `{}`: {ending}",
-                program.name, program.command_line
+                "  program      {}: `{}`: {}",
+                program.name,
+                program.command_line,
+                program.ending()
             );
-            for (stream, (head, total)) in
-                [("stdout", &program.stdout), ("stderr", &program.stderr)]
-            {
-                let shown = crate::engine::excerpt(&head[..head.len().min(300)]);
-                let more = if *total > head.len().min(300) as u64 {
-                    " …"
-                } else {
-                    ""
-                };
-                let _ = writeln!(text, "    {stream} ({total} bytes) {shown}{more}");
+            for (stream, (head, total), tail) in [
+                ("stdout", &program.stdout, &program.stdout_tail),
+                ("stderr", &program.stderr, &program.stderr_tail),
+            ] {
+                let _ = writeln!(
+                    text,
+                    "    {stream} ({total} bytes) {}",
+                    output_excerpt(head, *total, tail)
+                );
             }
         }
         let _ = writeln!(
@@ -289,6 +290,35 @@ impl TerminalReport {
             "+t".into()
         }
     }
+}
+
+/// The first bytes of an output, and its last ones when there are more: an error is
+/// printed last.
+fn output_excerpt(head: &[u8], total: u64, tail: &[u8]) -> String {
+    const SHOWN: usize = 300;
+    let first = &head[..head.len().min(SHOWN)];
+    // The end of what was kept: the tail past the head, else the head's own end.
+    let end = if tail.is_empty() {
+        &head[first.len()..]
+    } else {
+        tail
+    };
+    let last = &end[end.len().saturating_sub(SHOWN)..];
+    let skipped = total.saturating_sub((first.len() + last.len()) as u64);
+    if skipped == 0 {
+        return crate::engine::excerpt(&[first, last].concat());
+    }
+    let mut text = crate::engine::excerpt(first);
+    if last.is_empty() {
+        text.push_str(" …");
+    } else {
+        let _ = write!(
+            text,
+            " … ({skipped} bytes) … {}",
+            crate::engine::excerpt(last)
+        );
+    }
+    text
 }
 
 fn seconds(duration: Duration) -> String {

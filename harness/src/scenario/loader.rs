@@ -12,7 +12,7 @@ use toml::Spanned;
 use super::catalogue::Catalogue;
 use super::model::{
     Action, Category, CloseHow, Endpoint, ExitExpectation, OutputExpectation, OutputStream,
-    PortChoice, Scenario, Step,
+    PortChoice, Scenario, Step, Visibility,
 };
 use crate::checks;
 use crate::faults::SlicePlan;
@@ -115,6 +115,7 @@ struct RawScenario {
     hint: Option<String>,
     timeout_ms: Option<u64>,
     world: Option<Spanned<String>>,
+    visibility: Option<Spanned<String>>,
     #[serde(default)]
     extra: bool,
     #[serde(rename = "step", default)]
@@ -152,6 +153,7 @@ struct RawStep {
     send: Option<PayloadSpec>,
     slices: Option<SlicePlan>,
     read_slices: Option<SlicePlan>,
+    reply_slices: Option<SlicePlan>,
     transport: Option<Transport>,
     reply: Option<PayloadSpec>,
     read_until: Option<ReadUntil>,
@@ -166,6 +168,8 @@ struct RawStep {
     how: Option<CloseHow>,
     equals: Option<PayloadSpec>,
     contains: Option<PayloadSpec>,
+    after_label: Option<PayloadSpec>,
+    never_in_clear: Option<RawNeverInClear>,
     excludes: Option<PayloadSpec>,
     http: Option<RawHttp>,
     equals_sent: Option<Vec<String>>,
@@ -188,6 +192,7 @@ struct RawHttp {
     content_type: Option<String>,
     body: Option<PayloadSpec>,
     body_not_empty: Option<bool>,
+    body_html: Option<bool>,
     content_length: Option<bool>,
     headers: Option<std::collections::BTreeMap<String, String>>,
 }
@@ -247,11 +252,19 @@ struct RawAttachment {
     content: PayloadSpec,
 }
 
-/// `ping_report = { server = "pinger", count = 10 }`.
+/// `never_in_clear = { password = "s3cret" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNeverInClear {
+    password: String,
+}
+
+/// `ping_report = { server = "pinger", count = 10 }` (no `server`: the submission's own,
+/// answering every ping).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPingReport {
-    server: String,
+    server: Option<String>,
     #[serde(default = "default_ping_count")]
     count: u64,
 }
@@ -358,6 +371,15 @@ fn load_scenario(
             "partitions exist only in the simulated world: add `world = \"simulated\"`".into(),
         ));
     }
+    let visibility = match &raw.visibility {
+        None => None,
+        Some(word) => Some(Visibility::from_name(word.get_ref()).map_err(|reason| {
+            bad(
+                line_of(&text, word.span().start),
+                format!("{reason}: `visibility` says when Gradescope shows the result"),
+            )
+        })?),
+    };
     let stem = path.file_stem().unwrap_or_default().to_string_lossy();
     Ok(Scenario {
         id: format!("{task}/{stem}"),
@@ -373,6 +395,7 @@ fn load_scenario(
         simulated_only,
         extra: raw.extra,
         kit_root: kit_root.to_owned(),
+        visibility,
     })
 }
 
@@ -518,7 +541,10 @@ fn check_step(
         }
     };
 
-    let modifiers: [(&str, bool); 36] = [
+    let modifiers: [(&str, bool); 39] = [
+        ("reply_slices", raw.reply_slices.is_some()),
+        ("after_label", raw.after_label.is_some()),
+        ("never_in_clear", raw.never_in_clear.is_some()),
         ("smtp", raw.smtp.is_some()),
         ("commands", raw.commands.is_some()),
         ("mail", raw.mail.is_some()),
@@ -561,8 +587,16 @@ fn check_step(
         "wait_listening" | "wait" => &["within_ms"],
         "connect" => &["as", "send", "slices", "then", "read_slices"],
         "send_datagram" => &["as", "send"],
-        "listen" => &["transport", "reply", "read_until", "ping", "origin", "smtp"],
-        "relay" => &["as", "slices"],
+        "listen" => &[
+            "transport",
+            "reply",
+            "read_until",
+            "ping",
+            "origin",
+            "smtp",
+            "slices",
+        ],
+        "relay" => &["as", "slices", "reply_slices"],
         "close" => &["how"],
         "expect_stdout" | "expect_stderr" | "expect_received" => &[
             "equals",
@@ -580,6 +614,8 @@ fn check_step(
             "connections",
             "commands",
             "mail",
+            "after_label",
+            "never_in_clear",
         ],
         "expect_exit" => &["code", "success", "within_ms"],
         "check" => &["params"],
@@ -739,6 +775,12 @@ fn check_step(
                         .into(),
                 );
             }
+            if raw.slices.is_some() && (transport != Transport::Tcp || raw.smtp.is_some()) {
+                return Err(
+                    "`slices` cuts a TCP answer (`reply` or `origin`) into pieces; a mail server peer has `byte_replies`"
+                        .into(),
+                );
+            }
             let origin = match raw.origin {
                 None => None,
                 Some(origin) => {
@@ -764,6 +806,7 @@ fn check_step(
                     ping: raw.ping,
                     origin,
                     smtp: raw.smtp,
+                    slices: check_plan(raw.slices)?,
                 },
             }
         }
@@ -778,6 +821,7 @@ fn check_step(
                 endpoint,
                 name,
                 slices: check_plan(raw.slices)?,
+                reply_slices: check_plan(raw.reply_slices)?,
             }
         }
         "close" => Action::Close {
@@ -847,6 +891,7 @@ fn check_step(
                         content_type: http.content_type,
                         body: http.body.map(|spec| spec.resolve(kit_root)).transpose()?,
                         body_not_empty: http.body_not_empty.unwrap_or(false),
+                        body_html: http.body_html.unwrap_or(false),
                         content_length: http.content_length.unwrap_or(false),
                         headers: http.headers.unwrap_or_default().into_iter().collect(),
                     },
@@ -900,10 +945,11 @@ fn check_step(
                 expectations.push(OutputExpectation::Connections { server, count });
             }
             if let Some(report) = raw.ping_report {
-                if !context.servers.contains(&report.server) {
+                if let Some(server) = &report.server
+                    && !context.servers.contains(server)
+                {
                     return Err(format!(
-                        "`ping_report` needs the `listen` peer that plays the ping server; `{}` is not one",
-                        report.server
+                        "`ping_report` needs the `listen` peer that plays the ping server; `{server}` is not one"
                     ));
                 }
                 if report.count == 0 {
@@ -917,7 +963,39 @@ fn check_step(
             if let Some(pattern) = raw.matches {
                 let regex = Regex::new(&pattern)
                     .map_err(|error| format!("`matches` is not a valid regex: {error}"))?;
-                expectations.push(OutputExpectation::Matches(regex));
+                if stream == Some(OutputStream::Stdout) {
+                    // stdout is data: the regex must account for all of it, every line.
+                    let regex = Regex::new(&format!(r"\A(?:{pattern})\z"))
+                        .map_err(|error| format!("`matches` is not a valid regex: {error}"))?;
+                    expectations.push(OutputExpectation::MatchesWhole { regex, pattern });
+                } else {
+                    expectations.push(OutputExpectation::Matches(regex));
+                }
+            }
+            if let Some(spec) = raw.after_label {
+                if stream != Some(OutputStream::Stdout) {
+                    return Err(
+                        "`after_label` judges a program's stdout (`expect_stdout`)".into(),
+                    );
+                }
+                let payload = spec.resolve(kit_root)?;
+                if payload.is_empty() || payload.len() > MAX_CONTAINED {
+                    return Err(format!("`after_label` takes 1 to {MAX_CONTAINED} bytes"));
+                }
+                expectations.push(OutputExpectation::AfterLabel(payload));
+            }
+            if let Some(never) = raw.never_in_clear {
+                let server = mail_server("never_in_clear")?;
+                if never.password.len() < 4 {
+                    return Err(
+                        "`never_in_clear.password` needs at least 4 characters: a shorter one turns up by chance"
+                            .into(),
+                    );
+                }
+                expectations.push(OutputExpectation::NeverInClear {
+                    server,
+                    password: never.password,
+                });
             }
             match raw.empty {
                 Some(true) => expectations.push(OutputExpectation::Empty),
@@ -927,6 +1005,12 @@ fn check_step(
                 None => {}
             }
             match raw.not_empty {
+                Some(true) if stream == Some(OutputStream::Stdout) => {
+                    return Err(
+                        "stdout is judged whole: say what it must be (`equals`, `matches`, `after_label`...), not just `not_empty`"
+                            .into(),
+                    );
+                }
                 Some(true) => expectations.push(OutputExpectation::NotEmpty),
                 Some(false) => {
                     return Err("write `empty = true` rather than `not_empty = false`".into());
@@ -935,8 +1019,21 @@ fn check_step(
             }
             if expectations.len() != 1 {
                 return Err(format!(
-                    "`{action}` needs exactly one of equals, contains, excludes, http, ping_report, connections, commands, mail, equals_sent, any_order_of_sent, matches, empty, not_empty"
+                    "`{action}` needs exactly one of equals, contains, excludes, http, ping_report, connections, commands, mail, never_in_clear, equals_sent, any_order_of_sent, matches, after_label, empty, not_empty"
                 ));
+            }
+            if stream == Some(OutputStream::Stdout)
+                && matches!(
+                    expectations[0],
+                    OutputExpectation::Contains(_)
+                        | OutputExpectation::Excludes(_)
+                        | OutputExpectation::Http(_)
+                )
+            {
+                return Err(
+                    "stdout is judged whole (it is data: every line counts): use `equals`, `matches` (anchored at both ends) or `after_label`, not `contains`, `excludes` or `http`"
+                        .into(),
+                );
             }
             let expectation = expectations.remove(0);
             // `since = c1`: the deadline counts from c1's connection, so that two

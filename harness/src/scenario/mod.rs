@@ -15,6 +15,6 @@ pub(crate) use loader::line_of as loader_line_of;
 pub use loader::{Suite, load_suite};
 pub use model::{
     Action, Category, CloseHow, Endpoint, ExitExpectation, OutputExpectation, OutputStream,
-    PortChoice, Scenario, Step,
+    PortChoice, Scenario, Step, Visibility,
 };
 pub use select::Selection;

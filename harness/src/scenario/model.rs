@@ -32,25 +32,41 @@
 //! | `wait_listening = NAME` | `within_ms` | waits until NAME has a listening TCP socket, or a bound UDP socket, on its port (read from `/proc`, no probe connection) |
 //! | `connect = NAME` | `as`, `send`, `slices`, `then`, `read_slices` | the harness connects to NAME as a client and sends |
 //! | `send_datagram = NAME` | `as`, `send` | the harness sends one UDP datagram to NAME and collects the replies |
-//! | `listen = NAME` | `transport`, `reply`, `read_until`, `ping`, `origin`, `smtp` | the harness listens as a server (TCP or UDP) that client programs are pointed at (`to = NAME`); it answers every request with `reply`, or never |
-//! | `relay = NAME` | `as`, `slices` | a relay in front of NAME records and slices what passes |
+//! | `listen = NAME` | `transport`, `reply`, `read_until`, `ping`, `origin`, `smtp`, `slices` | the harness listens as a server (TCP or UDP) that client programs are pointed at (`to = NAME`); it answers every request with `reply`, or never; `slices` cuts a TCP answer into pieces |
+//! | `relay = NAME` | `as`, `slices`, `reply_slices` | a relay in front of NAME records what passes, and slices what goes to NAME (`slices`) and what NAME answers (`reply_slices`) |
 //! | `close = PEER` | `how` | closes a harness connection (`write`, `full`, `reset`) |
 //! | `wait = PEER` | `within_ms` | waits until a harness connection has sent everything |
-//! | `expect_stdout` / `expect_stderr = NAME` | `equals`, `contains`, `excludes`, `http`, `ping_report`, `equals_sent`, `any_order_of_sent`, `matches`, `empty`, `not_empty`, `within_ms` | checks a program's output |
+//! | `expect_stdout = NAME` | `equals`, `equals_sent`, `any_order_of_sent`, `matches`, `after_label`, `ping_report`, `empty`, `within_ms` | checks a program's whole stdout (see below) |
+//! | `expect_stderr = NAME` | `equals`, `contains`, `excludes`, `http`, `equals_sent`, `any_order_of_sent`, `matches`, `empty`, `not_empty`, `within_ms` | checks a program's stderr |
 //! | `expect_received = LISTEN_PEER` | `connections = N`, `within_ms` | the `listen` peer accepted exactly N connections, and no more while the step watches |
 //! | `expect_received = MAIL_PEER` | `commands = [VERBS]` or `mail = { from, to, subject, text, attachments }` | what a client delivered to a `listen` peer with `smtp` (see `checks::mail`) |
+//! | `expect_received = MAIL_PEER` | `never_in_clear = { password = "..." }` | the password never reached the peer outside TLS, as text or encoded, and no `AUTH` did (see `checks::clear_text`) |
 //! | `expect_received = PEER` | the same as `expect_stdout`, and `since` | checks what a harness peer received from the program (a connection's reply, a datagram's replies, a server peer's requests); with `since = PEER`, `within_ms` counts from PEER's connection |
 //! | `expect_exit = NAME` | `code`, `success`, `within_ms` | checks a program's exit status |
 //! | `stop = NAME` | | terminates a program (SIGTERM, then SIGKILL) |
 //! | `check = NAME` | `params` | a built-in check (`peak-memory`) |
 //! | `partition = [A, B]` / `repair = [A, B]` | | cuts (restores) the network between two hosts (a program's name or `harness`): simulated world only |
 //!
+//! stdout is data (SPEC conventions), so an expectation on it judges the *whole* output:
+//! `matches` must match all of it (the regex is anchored at both ends: it accounts for
+//! every line), `after_label` is the given bytes with at most a label before them on their
+//! line (SPEC upper/6) and nothing after but line ends; `contains`, `excludes` and
+//! `not_empty`, which say nothing of the rest, are refused there. The last expectation on
+//! each program's stdout is judged once more when the steps are over, once the program has
+//! ended or its output has been quiet for a while, so that a line printed later (after an
+//! exact match settled) fails too.
+//!
 //! A scenario with `extra = true` grades an optional part of the SPEC (the proxy's
 //! cache): passing earns its points on top of the total; failing is reported as `MISSED`,
 //! which is not a failure.
 //!
 //! A scenario with `world = "simulated"` runs only in the simulated world (it uses
-//! `partition`); graded on real sockets it is reported as skipped, with that reason.
+//! `partition`); graded on real sockets it is reported as skipped, with that reason, and
+//! its points leave the maximum (no program could have earned them here).
+//!
+//! `visibility = "after_due_date"` (or `hidden`, `after_published`, `visible`) says when
+//! Gradescope shows the scenario's result to the student; `--gradescope-visibility` on the
+//! command line overrides it.
 
 use std::time::Duration;
 
@@ -91,6 +107,9 @@ pub struct Scenario {
     pub extra: bool,
     /// The kit's root, where `fixtures/` is (for the web site of `{dir}`).
     pub kit_root: std::path::PathBuf,
+    /// When Gradescope shows its result to the student (`visibility = "after_due_date"`);
+    /// `None` leaves it to the command line, else visible.
+    pub visibility: Option<Visibility>,
 }
 
 impl Scenario {
@@ -123,6 +142,15 @@ pub enum Category {
 }
 
 impl Category {
+    /// Every category, in the order reports list them.
+    pub const ALL: [Category; 5] = [
+        Category::Basic,
+        Category::Robustness,
+        Category::Concurrency,
+        Category::Performance,
+        Category::Security,
+    ];
+
     /// Lowercase name.
     pub fn name(self) -> &'static str {
         match self {
@@ -132,6 +160,52 @@ impl Category {
             Category::Performance => "performance",
             Category::Security => "security",
         }
+    }
+}
+
+/// When a grading platform shows a test's result to the student: Gradescope's four words
+/// (its autograder specification, `visibility` of a test).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Never shown to the student.
+    Hidden,
+    /// Shown once the due date has passed.
+    AfterDueDate,
+    /// Shown once the grades are published.
+    AfterPublished,
+    /// Shown at once.
+    Visible,
+}
+
+impl Visibility {
+    /// Every visibility, in the order Gradescope's specification lists them.
+    pub const ALL: [Visibility; 4] = [
+        Visibility::Hidden,
+        Visibility::AfterDueDate,
+        Visibility::AfterPublished,
+        Visibility::Visible,
+    ];
+
+    /// The word Gradescope reads (`after_due_date`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Visibility::Hidden => "hidden",
+            Visibility::AfterDueDate => "after_due_date",
+            Visibility::AfterPublished => "after_published",
+            Visibility::Visible => "visible",
+        }
+    }
+
+    /// The visibility a word names, or why it names none.
+    pub fn from_name(word: &str) -> Result<Visibility, String> {
+        Visibility::ALL
+            .into_iter()
+            .find(|visibility| visibility.name() == word)
+            .ok_or_else(|| {
+                let words: Vec<&str> = Visibility::ALL.iter().map(|v| v.name()).collect();
+                format!("`{word}` is not a visibility ({})", words.join(", "))
+            })
     }
 }
 
@@ -205,6 +279,17 @@ pub enum OutputExpectation {
     AnyOrderOfSent(Vec<String>),
     /// Some part matches the regex.
     Matches(Regex),
+    /// The whole output matches the regex (stdout: `regex` is `pattern` anchored at both
+    /// ends).
+    MatchesWhole { regex: Regex, pattern: String },
+    /// These bytes, with at most a label before them on their line (text without a line
+    /// break: `From Server: `, an `input()` prompt) and nothing after them but whitespace;
+    /// trailing whitespace of the bytes themselves is not required (SPEC upper/6).
+    AfterLabel(Payload),
+    /// The mail server peer `server` never received `password` outside TLS, neither as
+    /// text nor base64-encoded (as `AUTH PLAIN` and `AUTH LOGIN` send it), and no `AUTH`
+    /// command in clear (see `crate::checks::clear_text`).
+    NeverInClear { server: String, password: String },
     /// These bytes appear somewhere, whole and contiguous (a label before them is fine).
     Contains(Payload),
     /// An HTTP response, parsed and judged (status, headers, body).
@@ -212,8 +297,9 @@ pub enum OutputExpectation {
     /// These bytes never appear (a secret file's text).
     Excludes(Payload),
     /// A ping client's report of `count` pings, checked line by line against what the
-    /// scripted ping server `server` did (see `crate::checks::ping_report`).
-    PingReport { server: String, count: u64 },
+    /// scripted ping server `server` did (see `crate::checks::ping_report`); without a
+    /// server, every ping answered at once (the submission's own server, without loss).
+    PingReport { server: Option<String>, count: u64 },
     /// The `listen` peer `server` accepted exactly `count` connections (and no more while
     /// the step watches): a caching proxy does not ask the origin twice.
     Connections { server: String, count: u64 },
@@ -279,6 +365,8 @@ pub enum Action {
         endpoint: String,
         name: String,
         slices: SlicePlan,
+        /// How what the program answers is cut on its way back to the client.
+        reply_slices: SlicePlan,
     },
     Close {
         peer: String,
@@ -436,17 +524,29 @@ impl Action {
                     (None, Some(reply)) => format!("answering {}", reply.describe()),
                     (None, None) => "never answering".into(),
                 };
-                format!("listen as {name} ({transport}), {answer}")
+                if plan.slices.is_sliced() {
+                    format!(
+                        "listen as {name} ({transport}), {answer}, written in {}",
+                        plan.slices.describe()
+                    )
+                } else {
+                    format!("listen as {name} ({transport}), {answer}")
+                }
             }
             Action::Relay {
                 endpoint,
                 name,
                 slices,
+                reply_slices,
             } => {
-                format!(
+                let mut text = format!(
                     "relay {name} in front of {endpoint}, forwarding in {}",
                     slices.describe()
-                )
+                );
+                if reply_slices.is_sliced() {
+                    text += &format!(", answers back in {}", reply_slices.describe());
+                }
+                text
             }
             Action::Close { peer, how } => format!("close {peer} ({how:?})").to_lowercase(),
             Action::Wait { peer, .. } => format!("wait until {peer} has sent everything"),

@@ -40,6 +40,11 @@ impl Selection {
         Ok(Selection { tasks, globs })
     }
 
+    /// Whether it selects every scenario (no `--task`, no pattern): "every task found".
+    pub fn is_everything(&self) -> bool {
+        self.tasks.is_empty() && self.globs.is_none()
+    }
+
     /// Whether a scenario is selected.
     pub fn includes(&self, scenario: &Scenario) -> bool {
         (self.tasks.is_empty() || self.tasks.contains(&scenario.task))

@@ -113,6 +113,16 @@ impl Capture {
         buffer
     }
 
+    /// The last `limit` captured bytes: where a crash leaves its error (a Python
+    /// traceback ends with the exception, after any number of frames).
+    pub fn tail(&self, limit: usize) -> Vec<u8> {
+        let start = self.len().saturating_sub(limit as u64);
+        let mut buffer = vec![0; (self.len() - start) as usize];
+        let filled = self.read_at(start, &mut buffer).unwrap_or(0);
+        buffer.truncate(filled);
+        buffer
+    }
+
     /// Appends what the program printed, up to the cap. Returns `false` once over the cap
     /// (the rest is dropped and the capture is marked flooded).
     pub fn append(&self, bytes: &[u8]) -> io::Result<bool> {
@@ -186,5 +196,30 @@ impl AsyncWrite for CaptureWriter {
 
     fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tail_is_the_last_bytes_kept() {
+        let capture = Capture::memory(1 << 10);
+        capture
+            .append(b"Traceback (most recent call last):\n")
+            .unwrap();
+        capture.append(b"ValueError: bad port\n").unwrap();
+        assert_eq!(capture.tail(21), b"ValueError: bad port\n");
+        assert_eq!(capture.tail(1 << 20), capture.head(1 << 20));
+        assert!(Capture::memory(8).tail(4).is_empty());
+    }
+
+    #[test]
+    fn past_the_cap_the_capture_is_flooded_and_keeps_the_cap() {
+        let capture = Capture::memory(4);
+        assert!(!capture.append(b"flood").unwrap());
+        assert!(capture.flooded());
+        assert_eq!(capture.tail(10), b"floo");
     }
 }

@@ -243,13 +243,13 @@ fn summary(html: &mut String, submission: &SubmissionRecord, score: &Score) {
                 anchor(&outcome.id),
                 Esc(&outcome.id),
                 Esc(&outcome.clauses.join(", ")),
-                Esc(&outcome
-                    .failure
-                    .as_ref()
-                    .map_or(String::new(), |failure| format!(
-                        "expected {}",
-                        failure.expected
-                    )))
+                // At a glance, the cause says more than what was expected.
+                Esc(&outcome.failure.as_ref().map_or(String::new(), |failure| {
+                    match &failure.cause {
+                        Some(cause) => cause.clone(),
+                        None => format!("expected {}", failure.expected),
+                    }
+                }))
             );
         }
         html.push_str("</ul>\n");
@@ -319,6 +319,13 @@ fn scenario(
     };
     let _ = write!(html, "<tr><th>verdict</th><td>{}</td></tr>", Esc(&verdict));
     if let Some(failure) = &outcome.failure {
+        if let Some(cause) = &failure.cause {
+            let _ = write!(
+                html,
+                "<tr><th>cause</th><td class=\"seen\">{}</td></tr>",
+                Esc(cause)
+            );
+        }
         let _ = write!(
             html,
             "<tr><th>expected</th><td class=\"expected\">{}</td></tr><tr><th>seen</th><td class=\"seen\">{}</td></tr>",
@@ -334,14 +341,15 @@ fn scenario(
         }
     }
     html.push_str("</table>\n");
-    if (failed || outcome.status == Status::Missed)
-        && let Some(hint) = &outcome.hint
-    {
-        let _ = writeln!(
-            html,
-            "<p class=\"hint\"><strong>Hint:</strong> {}</p>",
-            Esc(hint)
-        );
+    if failed || outcome.status == Status::Missed {
+        // The hints `--explain` prints: in the idiom of the program's language.
+        for hint in crate::report::explain::hints(outcome) {
+            let _ = writeln!(
+                html,
+                "<p class=\"hint\"><strong>Hint:</strong> {}</p>",
+                Esc(&hint)
+            );
+        }
     }
 
     if outcome.status != Status::Skipped {
@@ -383,22 +391,26 @@ fn scenario(
         html.push_str("<h3>Programs</h3>\n");
     }
     for program in &outcome.programs {
-        let ending = match program.exit {
-            Some(exit) => format!("{} after {}", exit.kind, seconds(exit.after)),
-            None => "still running at the end: stopped by the harness".into(),
-        };
         let _ = write!(
             html,
             "<div class=\"program\"><h4>{}: <code>{}</code></h4><p class=\"note\">{}</p>",
             Esc(&program.name),
             Esc(&program.command_line),
-            Esc(&ending)
+            Esc(&program.ending())
         );
-        for (stream, (head, total)) in [("stdout", &program.stdout), ("stderr", &program.stderr)] {
-            let shown = if *total > head.len() as u64 {
-                format!(", the first {} shown", head.len())
-            } else {
-                String::new()
+        for (stream, (head, total), tail) in [
+            ("stdout", &program.stdout, &program.stdout_tail),
+            ("stderr", &program.stderr, &program.stderr_tail),
+        ] {
+            let kept = (head.len() + tail.len()) as u64;
+            let shown = match (*total > kept, tail.is_empty()) {
+                (false, _) => String::new(),
+                (true, true) => format!(", the first {} shown", head.len()),
+                (true, false) => format!(
+                    ", the first {} and the last {} shown",
+                    head.len(),
+                    tail.len()
+                ),
             };
             let _ = write!(
                 html,
@@ -407,6 +419,18 @@ fn scenario(
             );
             if !head.is_empty() {
                 let _ = write!(html, "<pre>{}</pre>", bytes_html(head));
+            }
+            // An error is printed last: the end of a long output is shown too.
+            if !tail.is_empty() {
+                let skipped = total.saturating_sub(kept);
+                if skipped > 0 {
+                    let _ = write!(
+                        html,
+                        "<div class=\"note\">… {} not shown …</div>",
+                        plural(skipped, "byte")
+                    );
+                }
+                let _ = write!(html, "<pre>{}</pre>", bytes_html(tail));
             }
         }
         html.push_str("</div>\n");

@@ -639,6 +639,7 @@ mod tests {
                 stdout: (Vec::new(), 0),
                 stderr: (Vec::new(), 0),
                 exit: None,
+                ..ProgramReport::default()
             })
             .collect();
         outcome.wire.flows = flows;

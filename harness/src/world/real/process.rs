@@ -69,7 +69,8 @@ impl std::fmt::Display for ExitKind {
     }
 }
 
-fn signal_name(signal: i32) -> &'static str {
+/// The name of a signal (`SIGSEGV`), or `signal` for one without a common name.
+pub fn signal_name(signal: i32) -> &'static str {
     match signal {
         libc::SIGKILL => "SIGKILL",
         libc::SIGTERM => "SIGTERM",
@@ -77,7 +78,64 @@ fn signal_name(signal: i32) -> &'static str {
         libc::SIGABRT => "SIGABRT",
         libc::SIGPIPE => "SIGPIPE",
         libc::SIGINT => "SIGINT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGILL => "SIGILL",
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGQUIT => "SIGQUIT",
         _ => "signal",
+    }
+}
+
+/// Why the harness ended a program before it ended by itself (the kill of whatever still
+/// runs when a scenario is over is not one: every program gets it).
+///
+/// A report says so in the verdict: otherwise a program killed for flooding its output
+/// reads as one that crashed with SIGKILL.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "why", rename_all = "kebab-case")]
+pub enum HarnessStop {
+    /// It printed more than `cap` bytes on `stream` (`stdout` or `stderr`): a child's
+    /// process group is killed, a simulated program's writes fail.
+    OutputCap { stream: String, cap: u64 },
+    /// A step of the scenario stopped it (SIGTERM, then SIGKILL after a grace).
+    Stopped,
+}
+
+impl HarnessStop {
+    /// The stop a flooded output stream stands for, if one is.
+    pub fn of_flood(stdout: &Capture, stderr: &Capture) -> Option<HarnessStop> {
+        [("stdout", stdout), ("stderr", stderr)]
+            .into_iter()
+            .find(|(_, capture)| capture.flooded())
+            .map(|(stream, capture)| HarnessStop::OutputCap {
+                stream: stream.into(),
+                cap: capture.cap(),
+            })
+    }
+}
+
+impl std::fmt::Display for HarnessStop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HarnessStop::OutputCap { stream, cap } => write!(
+                f,
+                "stopped by the harness: printed more than {} on {stream}",
+                size(*cap)
+            ),
+            HarnessStop::Stopped => write!(f, "stopped by the harness at a step of the scenario"),
+        }
+    }
+}
+
+/// `64 MiB`, `512 KiB`, or `1000 bytes`: as a scenario's author wrote the size.
+fn size(bytes: u64) -> String {
+    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+        format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
+        format!("{} KiB", bytes >> 10)
+    } else {
+        format!("{bytes} bytes")
     }
 }
 
@@ -339,6 +397,30 @@ mod tests {
         assert_eq!(info.kind, ExitKind::Signal(libc::SIGKILL));
         assert!(child.stdout.flooded());
         assert_eq!(child.stdout.len(), 64 * 1024);
+    }
+
+    #[tokio::test]
+    async fn a_flood_says_the_harness_stopped_it_and_why() {
+        let mut flood = spec(&["sh", "-c", "yes flood"]);
+        flood.output_cap = 1 << 20;
+        let child = ChildProcess::spawn(&flood).unwrap();
+        child.wait_exit(Duration::from_secs(20)).await.unwrap();
+        let stop = HarnessStop::of_flood(&child.stdout, &child.stderr).unwrap();
+        assert_eq!(
+            stop.to_string(),
+            "stopped by the harness: printed more than 1 MiB on stdout"
+        );
+        let quiet = ChildProcess::spawn(&spec(&["true"])).unwrap();
+        quiet.wait_exit(Duration::from_secs(10)).await.unwrap();
+        assert_eq!(HarnessStop::of_flood(&quiet.stdout, &quiet.stderr), None);
+    }
+
+    #[test]
+    fn sizes_read_as_written() {
+        assert_eq!(size(64 << 20), "64 MiB");
+        assert_eq!(size(116 << 20), "116 MiB");
+        assert_eq!(size(64 << 10), "64 KiB");
+        assert_eq!(size(1000), "1000 bytes");
     }
 
     #[tokio::test]
