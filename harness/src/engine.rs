@@ -21,6 +21,7 @@ use crate::peers::{
     ClientPeer, ClientPlan, DatagramPeer, Relay, ServerPeer, Transcript, TranscriptEntry, Wire,
 };
 use crate::report::diff::byte_window_diff;
+use crate::report::language::Language;
 use crate::scenario::{
     Action, Category, Endpoint, ExitExpectation, OutputExpectation, OutputStream, PortChoice,
     Scenario,
@@ -29,7 +30,6 @@ use crate::target::{RoleProgram, Workdir};
 use crate::world::capture::Capture;
 use crate::world::real::isolation::{self, Namespace, NetworkMode};
 use crate::world::real::ports;
-use crate::report::language::Language;
 use crate::world::real::process::{ExitInfo, ExitKind, HarnessStop, ProcessSpec};
 use crate::world::{ProgramHandle, World};
 
@@ -444,6 +444,8 @@ pub(crate) struct StartRequest<'s> {
     pub extra_args: &'s [String],
     /// The most it may print on stdout or stderr.
     pub output_cap: u64,
+    /// Cut the program's own socket calls short (see `crate::faults::short_calls`).
+    pub short_calls: Option<crate::faults::short_calls::ShortCalls>,
 }
 
 /// Bytes a step watches: a program's output stream, or what a harness peer received.
@@ -486,6 +488,11 @@ pub async fn run_scenario(
     // Before the scenario's clock starts: on a shared loopback, a port the submission
     // hard-codes may still be in TIME_WAIT from the scenario before (up to 60 s).
     run.wait_for_fixed_ports().await;
+    // Before it too: the short-call library is built the first time a scenario needs it
+    // (a failure is reported by the step that starts the program).
+    if matches!(world, World::Real) && crate::faults::short_calls::wanted(scenario) {
+        let _ = crate::faults::short_calls::library(&scenario.kit_root);
+    }
     let mut current_step = 0;
     let result = tokio::time::timeout(scenario.timeout, run.execute(&mut current_step)).await;
     let failure = match result {
@@ -615,6 +622,7 @@ impl<'a> Run<'a> {
                 to,
                 args,
                 output_cap,
+                short_calls,
             } => {
                 self.start_program(StartRequest {
                     role,
@@ -624,6 +632,7 @@ impl<'a> Run<'a> {
                     to: to.as_ref(),
                     extra_args: args,
                     output_cap: *output_cap,
+                    short_calls: *short_calls,
                 })
                 .await
             }
@@ -795,6 +804,7 @@ impl<'a> Run<'a> {
             to,
             extra_args,
             output_cap,
+            short_calls,
         } = request;
         let program = self.roles.get(role).ok_or_else(|| StepFailure {
             status: Status::Error,
@@ -899,6 +909,10 @@ impl<'a> Run<'a> {
         } else {
             None
         };
+        let short_calls = match short_calls {
+            Some(plan) => self.short_calls(name, &plan, &argv, workdir.as_deref())?,
+            None => None,
+        };
         let spec = ProcessSpec {
             argv,
             workdir,
@@ -907,6 +921,7 @@ impl<'a> Run<'a> {
             occupied_port,
             trust_file,
             network,
+            short_calls,
         };
         let handle = self.world.start(name, &spec).map_err(|error| StepFailure {
             status: Status::Error,
@@ -926,6 +941,50 @@ impl<'a> Run<'a> {
             .insert(name.to_owned(), Program { host, port, handle });
         self.order.push(name.to_owned());
         Ok(())
+    }
+
+    /// What program `name` (`argv`, run in `workdir`) needs to have its own socket calls cut
+    /// short as `plan` says: on real sockets, the short-call library and its setting, or an
+    /// `ERROR` saying the check cannot be applied to this program (a static binary, which no
+    /// dynamic loader starts); in the simulated world, nothing more (the short-I/O adapter
+    /// already cuts the reference's calls).
+    fn short_calls(
+        &mut self,
+        name: &str,
+        plan: &crate::faults::short_calls::ShortCalls,
+        argv: &[String],
+        workdir: Option<&std::path::Path>,
+    ) -> StepResult<Option<crate::faults::short_calls::Injection>> {
+        use crate::faults::short_calls;
+        if let World::Simulated(_) = self.world {
+            self.note(format!(
+                "{name}: {}, as the simulated world's short-I/O adapter does to every stream of the reference",
+                plan.describe()
+            ));
+            return Ok(None);
+        }
+        let program = argv.first().map(String::as_str).unwrap_or_default();
+        if let Err(reason) = short_calls::can_enter(program, workdir) {
+            return Err(StepFailure {
+                status: Status::Error,
+                expected: format!(
+                    "to load the short-call library into {name} with LD_PRELOAD, to cut its own socket calls short"
+                ),
+                seen: format!(
+                    "the check could not be applied: {reason}; this scenario cannot tell whether {name} checks what its socket calls return"
+                ),
+                diff: None,
+            });
+        }
+        let library = short_calls::library(&self.scenario.kit_root).map_err(harness_trouble)?;
+        let setting = plan.setting(self.seed, &self.scenario.id, name);
+        self.note(format!(
+            "{name}: {} (LD_PRELOAD={}, {}=\"{setting}\")",
+            plan.describe(),
+            library.display(),
+            short_calls::SETTING_VARIABLE
+        ));
+        Ok(Some(short_calls::Injection { library, setting }))
     }
 
     /// A client `name` that hard-codes port `fixed` finds the harness listening there,
@@ -1439,7 +1498,9 @@ impl<'a> Run<'a> {
                 if head.len() > WHOLE_MATCH_LIMIT {
                     return Err(StepFailure::fail(
                         format!("{where_} to be, all of it, a match of /{pattern}/"),
-                        format!("{seen_len} bytes: more than the {WHOLE_MATCH_LIMIT} a regex is matched against"),
+                        format!(
+                            "{seen_len} bytes: more than the {WHOLE_MATCH_LIMIT} a regex is matched against"
+                        ),
                     ));
                 }
                 if regex.is_match(&head) {
@@ -1456,7 +1517,7 @@ impl<'a> Run<'a> {
             }
             OutputExpectation::AfterLabel(payload) => {
                 let head = capture.head(payload.len() as usize + CONTAINS_SLACK + 1);
-                match after_label(&head, &payload.bytes(), seen_len) {
+                match crate::checks::after_label::judge(&head, &payload.bytes(), seen_len) {
                     Ok(()) => Evaluation::Holds { settle: true },
                     Err(seen) => Evaluation::Pending {
                         expected: format!(
@@ -1473,8 +1534,7 @@ impl<'a> Run<'a> {
             }
             OutputExpectation::NeverInClear { server, password } => {
                 let sessions = self.servers[server].mail_sessions();
-                if let Err((expected, seen)) =
-                    crate::checks::clear_text::judge(&sessions, password)
+                if let Err((expected, seen)) = crate::checks::clear_text::judge(&sessions, password)
                 {
                     return Err(StepFailure::fail(format!("{where_}: {expected}"), seen));
                 }
@@ -1721,7 +1781,11 @@ impl<'a> Run<'a> {
                 language: Language::of_command_line(program.handle.command_line()),
             };
             let stderr_end = program.handle.stderr().tail(cause::STDERR_END);
-            causes.extend(cause::of_program(&report, &stderr_end, exit_accepted));
+            // A line of stderr may name the web site's temporary folder: shown as elsewhere.
+            causes.extend(
+                cause::of_program(&report, &stderr_end, exit_accepted)
+                    .map(|cause| self.shown(&cause)),
+            );
             programs.push(report);
         }
         self.held_ports.clear();
@@ -2014,79 +2078,6 @@ fn place_messages(
         }
     }
     false
-}
-
-/// Whether `output` (the first bytes of what was printed, `seen_len` in all) is `wanted`
-/// with at most a label before it on its line (no line break in the label) and nothing
-/// after it but whitespace; trailing whitespace of `wanted` is not required either (a
-/// reply's own newline, or `print`'s). `Err` says what is there instead.
-fn after_label(output: &[u8], wanted: &[u8], seen_len: u64) -> Result<(), String> {
-    fn trimmed(bytes: &[u8]) -> &[u8] {
-        let end = bytes
-            .iter()
-            .rposition(|byte| !byte.is_ascii_whitespace())
-            .map_or(0, |last| last + 1);
-        &bytes[..end]
-    }
-    if (output.len() as u64) < seen_len {
-        return Err(format!(
-            "{seen_len} bytes, far more than the expected {} and a label",
-            wanted.len()
-        ));
-    }
-    let (output, wanted) = (trimmed(output), trimmed(wanted));
-    let start = if wanted.is_empty() {
-        Some(output.len())
-    } else {
-        let probe = &wanted[..wanted.len().min(64)];
-        output
-            .windows(probe.len())
-            .position(|window| window == probe)
-    };
-    let Some(start) = start else {
-        return Err(format!(
-            "{seen_len} bytes, and the expected text is not among them: {}",
-            excerpt(&output[..output.len().min(300)])
-        ));
-    };
-    let label = &output[..start];
-    if let Some(newline) = label.iter().rposition(|byte| *byte == b'\n') {
-        return Err(format!(
-            "other lines before it: {}",
-            excerpt(&label[..(newline + 1).min(300)])
-        ));
-    }
-    let printed = &output[start..];
-    let same = printed
-        .iter()
-        .zip(wanted)
-        .take_while(|(seen, want)| seen == want)
-        .count();
-    if same == wanted.len() && printed.len() == wanted.len() {
-        return Ok(());
-    }
-    Err(if same == wanted.len() {
-        format!(
-            "the expected text, then more: {}",
-            excerpt(&printed[same..(same + 200).min(printed.len())])
-        )
-    } else if same == printed.len() {
-        format!(
-            "only the first {same} of its {} bytes{}",
-            wanted.len(),
-            if label.is_empty() {
-                String::new()
-            } else {
-                format!(" (after the label {})", excerpt(label))
-            }
-        )
-    } else {
-        format!(
-            "the expected text up to byte {same}, then {} where {} was expected",
-            excerpt(&printed[same..(same + 24).min(printed.len())]),
-            excerpt(&wanted[same..(same + 24).min(wanted.len())])
-        )
-    })
 }
 
 /// A failure of the harness itself during a step (a port it could not get).

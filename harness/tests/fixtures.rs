@@ -210,6 +210,7 @@ fixture_tests! {
     web_server_answering_the_first_recv_is_caught => "web-first-recv-default-page",
     upper_client_printing_an_extra_line_is_caught => "upper-tcp-client-extra-line",
     smtp_server_printing_a_late_line_is_caught => "smtpd-late-status-line",
+    client_with_unchecked_send_is_caught_by_short_calls => "unchecked-send",
 }
 
 #[test]

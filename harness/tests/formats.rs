@@ -25,7 +25,7 @@ use harness::report::{Reporters, RunRecord, Score};
 use harness::report::{classroom, gradescope, json, junit, prairielearn};
 use harness::scenario::{Category, Selection, load_suite};
 use harness::target::Target;
-use harness::world::real::process::{ExitInfo, ExitKind};
+use harness::world::real::process::{ExitInfo, ExitKind, HarnessStop};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------
@@ -348,6 +348,10 @@ fn outcome(id: &str, status: Status) -> Outcome {
             expected: "server's stdout to be exactly the 11 bytes c1 sent".into(),
             seen: "27 bytes, differing from byte 0 on".into(),
             diff: Some("first difference at byte 0".into()),
+            cause: Some(
+                "client exited with status 1 after 0.05s; its stderr ends with: \"Traceback\""
+                    .into(),
+            ),
         });
     }
     if status == Status::Skipped {
@@ -395,6 +399,12 @@ fn outcome(id: &str, status: Status) -> Outcome {
                 max_rss_kib: 10_240,
                 after: Duration::from_millis(1200),
             }),
+            stdout_tail: b"hello".to_vec(),
+            stopped_by_harness: Some(HarnessStop::OutputCap {
+                stream: "stdout".into(),
+                cap: 64 << 20,
+            }),
+            ..ProgramReport::default()
         },
         ProgramReport {
             name: "client".into(),
@@ -406,6 +416,7 @@ fn outcome(id: &str, status: Status) -> Outcome {
                 max_rss_kib: 9_000,
                 after: Duration::from_millis(50),
             }),
+            ..ProgramReport::default()
         },
     ];
     outcome

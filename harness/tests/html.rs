@@ -64,6 +64,7 @@ fn hostile_outcome() -> Outcome {
         expected: "server's stdout to be exactly the bytes c1 sent".into(),
         seen: format!("34 bytes: {SCRIPT}{IMAGE}"),
         diff: Some(format!("> seen 00000000 {SCRIPT}")),
+        cause: None,
     });
     outcome.log = vec![LogLine {
         at: Duration::from_millis(3),
@@ -88,6 +89,7 @@ fn hostile_outcome() -> Outcome {
         stdout: (format!("{SCRIPT}{IMAGE}").into_bytes(), 60),
         stderr: (SCRIPT.as_bytes().to_vec(), 25),
         exit: None,
+        ..ProgramReport::default()
     }];
     outcome
 }
@@ -257,6 +259,7 @@ fn program_report(name: &str) -> ProgramReport {
         stdout: (Vec::new(), 0),
         stderr: (Vec::new(), 0),
         exit: None,
+        ..ProgramReport::default()
     }
 }
 

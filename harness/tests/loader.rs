@@ -168,6 +168,27 @@ fn bad_files_are_rejected_with_file_line_and_reason() {
             "step 1: `args` is not a valid command line",
         ),
         (
+            "an expectation on stdout that says nothing of the rest",
+            format!(
+                "{HEADER}\n[[step]]\nstart = \"server\"\n\n[[step]]\nexpect_stdout = \"server\"\ncontains = {{ text = \"x\" }}\n"
+            ),
+            "step 2: stdout is judged whole (it is data: every line counts)",
+        ),
+        (
+            "a sliced answer on UDP",
+            format!(
+                "{HEADER}\n[[step]]\nlisten = \"srv\"\ntransport = \"udp\"\nslices = {{ size = 1 }}\n"
+            ),
+            "step 1: `slices` cuts a TCP answer",
+        ),
+        (
+            "a clear-text check on a peer that plays no mail server",
+            format!(
+                "{HEADER}\n[[step]]\nlisten = \"srv\"\n\n[[step]]\nexpect_received = \"srv\"\nnever_in_clear = {{ password = \"s3cret\" }}\n"
+            ),
+            "step 2: `never_in_clear` judges what a `listen` peer with `smtp` received",
+        ),
+        (
             "a visibility Gradescope does not know",
             format!("{HEADER}visibility = \"after_deadline\"\n\n[[step]]\nstart = \"server\"\n"),
             "bad.toml:6: `after_deadline` is not a visibility (hidden, after_due_date, after_published, visible)",

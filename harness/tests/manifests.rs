@@ -26,8 +26,12 @@ fn submission(files: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 fn good(file: &str) -> String {
-    std::fs::read_to_string(common::kit_root().join("fixtures/submissions/good").join(file))
-        .unwrap()
+    std::fs::read_to_string(
+        common::kit_root()
+            .join("fixtures/submissions/good")
+            .join(file),
+    )
+    .unwrap()
 }
 
 /// A message server printing what each client sends; `listen` is Python binding its socket
@@ -74,7 +78,10 @@ fn a_server_bound_to_one_address_is_reached_there() {
     // Without `host` the harness connects to 127.0.0.1, where nothing listens.
     let without = submission(&[
         ("server.py", &server),
-        ("submission.toml", "[message]\nserver = \"python3 server.py {port}\"\n"),
+        (
+            "submission.toml",
+            "[message]\nserver = \"python3 server.py {port}\"\n",
+        ),
     ]);
     grade(without.path(), "message/01-*").code(1);
 }

@@ -59,6 +59,7 @@ fn failed_outcome() -> Outcome {
             b"hello world",
             b"Connected by 127.0.0.1\nhello",
         )),
+        cause: None,
     });
     failed.log = vec![
         LogLine {
@@ -99,6 +100,7 @@ fn failed_outcome() -> Outcome {
             max_rss_kib: 9000,
             after: Duration::from_millis(400),
         }),
+        ..ProgramReport::default()
     }];
     failed
 }

@@ -61,7 +61,9 @@ fn leak(clear: &[u8], password: &[u8]) -> Option<String> {
     if let Some(at) = find_ignoring_case(clear, password) {
         return Some(format!(
             "the password itself at byte {at}: {}",
-            crate::engine::excerpt(&clear[at.saturating_sub(24)..(at + password.len() + 8).min(clear.len())])
+            crate::engine::excerpt(
+                &clear[at.saturating_sub(24)..(at + password.len() + 8).min(clear.len())]
+            )
         ));
     }
     // Base64 runs: split on every byte that is no base64 character (of either alphabet).

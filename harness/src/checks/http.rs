@@ -325,7 +325,11 @@ mod tests {
             "<!DOCTYPE html>\n<title>x</title>",
             "<html><body>gone</body></html>\n",
         ] {
-            assert_eq!(html.judge(&with_body(page), false), Verdict::Holds, "{page}");
+            assert_eq!(
+                html.judge(&with_body(page), false),
+                Verdict::Holds,
+                "{page}"
+            );
         }
         for not_a_page in ["\r\n", "404 Not Found\n", "a < b > c", "<"] {
             assert!(

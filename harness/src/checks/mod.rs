@@ -4,6 +4,7 @@
 //! validated when the scenario loads (unknown names and parameters are errors with the
 //! file and line) and run with the same step primitives as ordinary steps.
 
+pub mod after_label;
 pub mod browser;
 pub mod clear_text;
 pub mod http;

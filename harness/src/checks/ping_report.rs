@@ -17,8 +17,8 @@
 //! all below the delay) or on the echoed ping's time field (far above the timeout).
 //!
 //! A line is part of the summary when it speaks of loss, statistics, packets transmitted,
-//! or min/avg/max; every other non-empty line is a ping's line (a header line before them
-//! is allowed: the last `count` of them are the pings' lines).
+//! or min/avg/max; every other non-empty line is a ping's line (one header line before them
+//! is allowed, no more: stdout is data).
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -143,6 +143,18 @@ pub fn judge(
             ),
         ));
     }
+    // stdout is data: one header line (`PING host ...`) is welcome, more is noise.
+    if ping_lines.len() > fates.len() + 1 {
+        return Err((
+            expected,
+            format!(
+                "{} line(s) for {} pings (and at most one header line): {:?}",
+                ping_lines.len(),
+                fates.len(),
+                ping_lines
+            ),
+        ));
+    }
     let ping_lines = &ping_lines[ping_lines.len() - fates.len()..];
     for (index, (line, fate)) in ping_lines.iter().zip(&fates).enumerate() {
         let seq = index + 1;
@@ -248,7 +260,8 @@ fn numbers_on(line: &str) -> Vec<(String, Option<f64>)> {
                 let unit = unit.as_str().to_lowercase();
                 if unit.starts_with("ms") || unit.starts_with("mil") {
                     0.001
-                } else if unit.starts_with('u') || unit.starts_with('µ') || unit.starts_with("mic") {
+                } else if unit.starts_with('u') || unit.starts_with('µ') || unit.starts_with("mic")
+                {
                     0.000_001
                 } else {
                     1.0
@@ -376,7 +389,10 @@ rtt min/avg/max = 0.177/57.5/401.3 ms
     fn a_server_answering_everything_needs_every_reply() {
         let all = "Reply from 127.0.0.1: seq=1 rtt=0.3 ms\nReply from 127.0.0.1: seq=2 rtt=0.2 ms\n2 packets transmitted, 2 received, 0% packet loss\nrtt min/avg/max = 0.2/0.25/0.3 ms\n";
         assert_eq!(judge(all.as_bytes(), None, 2), Ok(()));
-        let lost = all.replace("Reply from 127.0.0.1: seq=2 rtt=0.2 ms", "Request timed out");
+        let lost = all.replace(
+            "Reply from 127.0.0.1: seq=2 rtt=0.2 ms",
+            "Request timed out",
+        );
         assert!(judge(lost.as_bytes(), None, 2).is_err());
     }
 
@@ -384,5 +400,13 @@ rtt min/avg/max = 0.177/57.5/401.3 ms
     fn a_header_line_is_allowed() {
         let with_header = format!("Pinging 127.0.0.1 port 4000\n{GOOD}");
         assert_eq!(judge(with_header.as_bytes(), Some(&script(10)), 10), Ok(()));
+    }
+
+    #[test]
+    fn more_lines_than_a_header_fail() {
+        let noisy = format!("Pinging 127.0.0.1 port 4000\nsocket created\n{GOOD}");
+        assert!(judge(noisy.as_bytes(), Some(&script(10)), 10).is_err());
+        let trailing = format!("{GOOD}bye\n");
+        assert!(judge(trailing.as_bytes(), Some(&script(10)), 10).is_err());
     }
 }

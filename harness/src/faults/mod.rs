@@ -10,8 +10,13 @@
 //! makes its reads and writes short (and its reads gather several writes), since turmoil
 //! never does either by itself, and its UDP sockets in [`FaultyDatagrams`] (loss,
 //! duplication, reordering).
+//!
+//! On real sockets, what only the program itself can do (its own `send` returning short)
+//! is done inside it by the `short-calls` library, loaded with `LD_PRELOAD` into the
+//! programs a scenario's `start` step asks for ([`short_calls`]).
 
 mod datagrams;
+pub mod short_calls;
 mod short_io;
 mod slice_plan;
 

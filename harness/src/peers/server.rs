@@ -375,11 +375,11 @@ impl Shared {
             }
         }
         // Each connection's answer is cut by a plan of its own, replayable from the seed.
-        let mut slicer = self
-            .plan
-            .slices
-            .is_sliced()
-            .then(|| self.plan.slices.slicer(self.seed, &format!("{label}/answer")));
+        let mut slicer = self.plan.slices.is_sliced().then(|| {
+            self.plan
+                .slices
+                .slicer(self.seed, &format!("{label}/answer"))
+        });
         if let Some(origin) = &self.plan.origin {
             if !origin.delay.is_zero() {
                 tokio::time::sleep(origin.delay).await;
@@ -393,8 +393,14 @@ impl Shared {
                     let mut whole = head;
                     whole.extend_from_slice(&origin.body.bytes());
                     let whole = Payload::Bytes(whole.into());
-                    return write_payload(&mut writer, &whole, &label, &self.transcript, &mut slicer)
-                        .await;
+                    return write_payload(
+                        &mut writer,
+                        &whole,
+                        &label,
+                        &self.transcript,
+                        &mut slicer,
+                    )
+                    .await;
                 }
                 let head = Payload::Bytes(head.into());
                 write_payload(&mut writer, &head, &label, &self.transcript, &mut slicer).await?;
@@ -402,8 +408,14 @@ impl Shared {
                     // The head has surely arrived, alone, before the body leaves.
                     tokio::time::sleep(origin.pause).await;
                 }
-                write_payload(&mut writer, &origin.body, &label, &self.transcript, &mut slicer)
-                    .await
+                write_payload(
+                    &mut writer,
+                    &origin.body,
+                    &label,
+                    &self.transcript,
+                    &mut slicer,
+                )
+                .await
             };
             if let Err(error) = written.await {
                 self.write_failed(&label, flow, &error);
@@ -543,9 +555,9 @@ async fn write_payload(
         let filled = payload.read_at(offset, &mut buffer)?;
         let mut written = 0;
         while written < filled {
-            let size = slicer
-                .as_mut()
-                .map_or(filled - written, |slicer| slicer.next_size().min(filled - written));
+            let size = slicer.as_mut().map_or(filled - written, |slicer| {
+                slicer.next_size().min(filled - written)
+            });
             let piece = &buffer[written..written + size];
             writer.write_all(piece).await?;
             transcript.data(label, Direction::ToProgram, piece);

@@ -192,7 +192,7 @@ fn buffered_stdout(program: &ProgramReport, said: &str) -> bool {
         }
         (Some(_), Some(HarnessStop::OutputCap { .. })) => false,
     };
-    about_stdout && did_not_exit && program.stdout.1 % 4096 == 0
+    about_stdout && did_not_exit && program.stdout.1.is_multiple_of(4096)
 }
 
 /// Whether a hint is written in Python's words.

@@ -392,10 +392,7 @@ fn program_doc(program: &ProgramReport) -> Program {
                 max_rss_kib: exit.max_rss_kib,
             }
         }),
-        stopped_by_harness: program
-            .stopped_by_harness
-            .as_ref()
-            .map(ToString::to_string),
+        stopped_by_harness: program.stopped_by_harness.as_ref().map(ToString::to_string),
         stdout: output(&program.stdout, &program.stdout_tail),
         stderr: output(&program.stderr, &program.stderr_tail),
     }

@@ -150,6 +150,7 @@ struct RawStep {
     to: Option<String>,
     args: Option<String>,
     output_cap_mib: Option<u64>,
+    short_calls: Option<crate::faults::short_calls::ShortCalls>,
     send: Option<PayloadSpec>,
     slices: Option<SlicePlan>,
     read_slices: Option<SlicePlan>,
@@ -541,7 +542,8 @@ fn check_step(
         }
     };
 
-    let modifiers: [(&str, bool); 39] = [
+    let modifiers: [(&str, bool); 40] = [
+        ("short_calls", raw.short_calls.is_some()),
         ("reply_slices", raw.reply_slices.is_some()),
         ("after_label", raw.after_label.is_some()),
         ("never_in_clear", raw.never_in_clear.is_some()),
@@ -583,7 +585,15 @@ fn check_step(
         ("", false),
     ];
     let allowed: &[&str] = match action {
-        "start" => &["as", "stdin", "port", "to", "args", "output_cap_mib"],
+        "start" => &[
+            "as",
+            "stdin",
+            "port",
+            "to",
+            "args",
+            "output_cap_mib",
+            "short_calls",
+        ],
         "wait_listening" | "wait" => &["within_ms"],
         "connect" => &["as", "send", "slices", "then", "read_slices"],
         "send_datagram" => &["as", "send"],
@@ -664,6 +674,9 @@ fn check_step(
                     .map_err(|error| format!("`args` is not a valid command line: {error}"))?,
             };
             let stdin = raw.stdin.map(|spec| spec.resolve(kit_root)).transpose()?;
+            if let Some(short_calls) = &raw.short_calls {
+                short_calls.validate()?;
+            }
             context.programs.insert(name.clone());
             Action::Start {
                 role,
@@ -673,6 +686,7 @@ fn check_step(
                 to,
                 args,
                 output_cap: raw.output_cap_mib.unwrap_or(DEFAULT_OUTPUT_CAP_MIB) << 20,
+                short_calls: raw.short_calls,
             }
         }
         "wait_listening" => Action::WaitListening {
@@ -974,9 +988,7 @@ fn check_step(
             }
             if let Some(spec) = raw.after_label {
                 if stream != Some(OutputStream::Stdout) {
-                    return Err(
-                        "`after_label` judges a program's stdout (`expect_stdout`)".into(),
-                    );
+                    return Err("`after_label` judges a program's stdout (`expect_stdout`)".into());
                 }
                 let payload = spec.resolve(kit_root)?;
                 if payload.is_empty() || payload.len() > MAX_CONTAINED {

@@ -28,7 +28,7 @@
 //!
 //! | action | modifiers | what it does |
 //! |---|---|---|
-//! | `start = ROLE` | `as`, `stdin`, `port`, `to`, `args`, `output_cap_mib` | starts the submission's program for ROLE (`args` are appended to its command line) |
+//! | `start = ROLE` | `as`, `stdin`, `port`, `to`, `args`, `output_cap_mib`, `short_calls` | starts the submission's program for ROLE (`args` are appended to its command line; `short_calls = { max = 16, eintr = 0.02 }` cuts the program's own socket calls short from inside, see `crate::faults::short_calls`) |
 //! | `wait_listening = NAME` | `within_ms` | waits until NAME has a listening TCP socket, or a bound UDP socket, on its port (read from `/proc`, no probe connection) |
 //! | `connect = NAME` | `as`, `send`, `slices`, `then`, `read_slices` | the harness connects to NAME as a client and sends |
 //! | `send_datagram = NAME` | `as`, `send` | the harness sends one UDP datagram to NAME and collects the replies |
@@ -41,7 +41,7 @@
 //! | `expect_received = LISTEN_PEER` | `connections = N`, `within_ms` | the `listen` peer accepted exactly N connections, and no more while the step watches |
 //! | `expect_received = MAIL_PEER` | `commands = [VERBS]` or `mail = { from, to, subject, text, attachments }` | what a client delivered to a `listen` peer with `smtp` (see `checks::mail`) |
 //! | `expect_received = MAIL_PEER` | `never_in_clear = { password = "..." }` | the password never reached the peer outside TLS, as text or encoded, and no `AUTH` did (see `checks::clear_text`) |
-//! | `expect_received = PEER` | the same as `expect_stdout`, and `since` | checks what a harness peer received from the program (a connection's reply, a datagram's replies, a server peer's requests); with `since = PEER`, `within_ms` counts from PEER's connection |
+//! | `expect_received = PEER` | the same as `expect_stderr`, and `since` | checks what a harness peer received from the program (a connection's reply, a datagram's replies, a server peer's requests); with `since = PEER`, `within_ms` counts from PEER's connection |
 //! | `expect_exit = NAME` | `code`, `success`, `within_ms` | checks a program's exit status |
 //! | `stop = NAME` | | terminates a program (SIGTERM, then SIGKILL) |
 //! | `check = NAME` | `params` | a built-in check (`peak-memory`) |
@@ -50,7 +50,7 @@
 //! stdout is data (SPEC conventions), so an expectation on it judges the *whole* output:
 //! `matches` must match all of it (the regex is anchored at both ends: it accounts for
 //! every line), `after_label` is the given bytes with at most a label before them on their
-//! line (SPEC upper/6) and nothing after but line ends; `contains`, `excludes` and
+//! line (SPEC upper/6) and nothing after but line ends; `contains`, `excludes`, `http` and
 //! `not_empty`, which say nothing of the rest, are refused there. The last expectation on
 //! each program's stdout is judged once more when the steps are over, once the program has
 //! ended or its output has been quiet for a while, so that a line printed later (after an
@@ -339,6 +339,8 @@ pub enum Action {
         to: Option<Endpoint>,
         args: Vec<String>,
         output_cap: u64,
+        /// Cut the program's own socket calls short (the `short-calls` library).
+        short_calls: Option<crate::faults::short_calls::ShortCalls>,
     },
     WaitListening {
         name: String,
@@ -418,6 +420,7 @@ impl Action {
                 port,
                 to,
                 args,
+                short_calls,
                 ..
             } => {
                 let mut text = format!("start {role}");
@@ -434,6 +437,9 @@ impl Action {
                     Some(Endpoint::Named(target)) => text += &format!(" pointed at {target}"),
                     Some(Endpoint::Unused) => text += " pointed at a port nothing listens on",
                     None => {}
+                }
+                if let Some(short_calls) = short_calls {
+                    text += &format!(", {}", short_calls.describe());
                 }
                 text
             }

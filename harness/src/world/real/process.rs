@@ -46,6 +46,10 @@ pub struct ProcessSpec {
     /// A network namespace to run in instead of the scenario's: a client that hard-codes
     /// its server's port finds the harness listening there (see `crate::peers::stand_in`).
     pub network: Option<Arc<Namespace>>,
+    /// The short-call library to load into the program, and its setting: a child gets
+    /// `LD_PRELOAD` (the library after any the harness has) and `SOCKET_LAB_SHORT_CALLS`
+    /// (see `crate::faults::short_calls`). Without it neither variable reaches the child.
+    pub short_calls: Option<crate::faults::short_calls::Injection>,
 }
 
 /// How a process ended.
@@ -130,9 +134,9 @@ impl std::fmt::Display for HarnessStop {
 
 /// `64 MiB`, `512 KiB`, or `1000 bytes`: as a scenario's author wrote the size.
 fn size(bytes: u64) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MiB", bytes >> 20)
-    } else if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
+    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
         format!("{} KiB", bytes >> 10)
     } else {
         format!("{bytes} bytes")
@@ -163,6 +167,9 @@ pub struct ChildProcess {
     /// Captured stderr.
     pub stderr: Arc<Capture>,
     exit: watch::Receiver<Option<ExitInfo>>,
+    /// The file the short-call library marks once the program's TCP calls go through it
+    /// (none when the library is not loaded, or the file's path could not be passed).
+    short_calls_marker: Option<PathBuf>,
     /// Kept so the directories live as long as the process.
     _workdir: Option<TempDir>,
     _captures: TempDir,
@@ -209,6 +216,29 @@ impl ChildProcess {
             .process_group(0);
         if let Some(trust_file) = &spec.trust_file {
             command.env("SSL_CERT_FILE", trust_file);
+        }
+        // The library marks a file of the captures' folder when the program's socket calls
+        // go through it (see `ChildProcess::short_calls_entered`).
+        let mut short_calls_marker = None;
+        {
+            use crate::faults::short_calls::SETTING_VARIABLE;
+            match &spec.short_calls {
+                Some(injection) => {
+                    let existing = std::env::var_os("LD_PRELOAD");
+                    let marker = captures.path().join("short-calls-entered");
+                    let mut setting = injection.setting.clone();
+                    if let Some(path) = marker.to_str().filter(|path| !path.contains(',')) {
+                        setting += &format!(",mark={path}");
+                        short_calls_marker = Some(marker);
+                    }
+                    command
+                        .env("LD_PRELOAD", injection.preload(existing.as_deref()))
+                        .env(SETTING_VARIABLE, setting);
+                }
+                None => {
+                    command.env_remove(SETTING_VARIABLE);
+                }
+            }
         }
         let mut feeder = None;
         match &spec.stdin {
@@ -279,6 +309,7 @@ impl ChildProcess {
             stdout,
             stderr,
             exit,
+            short_calls_marker,
             _workdir: temporary_workdir,
             _captures: captures,
         })
@@ -318,6 +349,13 @@ impl ChildProcess {
     /// Kills the whole group now.
     pub fn kill(&self) {
         cleanup::kill_group(self.pid);
+    }
+
+    /// With the short-call library loaded: whether a TCP call of the program (any of its
+    /// processes) has gone through it yet. `None` without the library.
+    pub fn short_calls_entered(&self) -> Option<bool> {
+        let marker = self.short_calls_marker.as_ref()?;
+        Some(std::fs::metadata(marker).is_ok_and(|meta| meta.len() > 0))
     }
 }
 
@@ -372,6 +410,7 @@ mod tests {
             output_cap: 1 << 20,
             occupied_port: None,
             trust_file: None,
+            short_calls: None,
         }
     }
 

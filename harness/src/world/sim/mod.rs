@@ -278,6 +278,15 @@ pub fn run(
     if let Some(reason) = unsupported(scenario, roles) {
         return Outcome::skipped(scenario, seed, format!("cannot be simulated: {reason}"));
     }
+    // The short-I/O adapter plays the short-call library's part here: without it nothing
+    // would cut the program's own calls, and the scenario would prove nothing.
+    if options.short_io.is_none() && crate::faults::short_calls::wanted(scenario) {
+        return Outcome::skipped(
+            scenario,
+            seed,
+            "cannot be simulated with --short-io off: this scenario cuts the program's own socket calls short, which the short-I/O adapter does in the simulated world".into(),
+        );
+    }
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
         simulate(scenario, roles, seed, options)
     }));

@@ -1,0 +1,1326 @@
+//! # short-calls: your `send()` may send less than you asked
+//!
+//! Every socket call moves *up to* the number of bytes you ask for, and returns how many it
+//! really moved:
+//!
+//! - `recv(4096)` returns whatever has arrived so far: 1 byte, 1500, or 4096. A message the
+//!   other side sent with one `send()` may take several `recv()` calls, and one `recv()` may
+//!   return the end of one message and the start of the next. TCP carries a stream of bytes,
+//!   not messages.
+//! - `send(data)` copies as much of `data` as fits in the kernel's send buffer and returns
+//!   that count. On a blocking socket Linux usually waits until everything fits, so on
+//!   loopback `send()` of 20 KB nearly always returns 20 KB; but a signal, a timeout
+//!   (`SO_SNDTIMEO`, Python's `settimeout`), a non-blocking socket or another system can
+//!   return less, and the bytes you did not check are lost. Python's `sendall()` is a loop
+//!   around `send()` that keeps going until everything is sent.
+//! - A blocking call interrupted by a signal whose handler was installed without
+//!   `SA_RESTART` fails with `EINTR` before moving anything: the call must simply be made
+//!   again. (Python 3.5 and later retries for you; C must; Rust's `read` returns
+//!   `ErrorKind::Interrupted`, which `read_exact` and `write_all` retry.)
+//!
+//! A program that works on your laptop can therefore still be wrong. This library makes
+//! the rare case happen every time, so a grader (or you) can see whether a program checks
+//! what its calls return. Loaded into a program with `LD_PRELOAD`, it stands in front of the
+//! C library's `send`, `sendto`, `sendmsg`, `write`, `writev`, `recv`, `recvfrom`,
+//! `recvmsg`, `read` and `readv` (and `sendfile`, and the `_FORTIFY_SOURCE` variants
+//! `__read_chk`, `__recv_chk`, `__recvfrom_chk` that `gcc -O2` may call instead), and on a
+//! TCP socket it passes each call on with a smaller length: at most `max` bytes, a size
+//! drawn from a seed. The kernel then does exactly what it would do with that length; the
+//! program sees a short count, as it could on any network. Optionally, now and then, a
+//! blocking call fails with `EINTR` instead, before moving any byte.
+//!
+//! ```sh
+//! cargo build -p short-calls        # target/debug/libshort_calls.so
+//! LD_PRELOAD=$PWD/target/debug/libshort_calls.so \
+//! SOCKET_LAB_SHORT_CALLS="seed=7,max=16,eintr=0.02" python3 message-client.py 127.0.0.1 12000 < big.txt
+//! ```
+//!
+//! ## The setting: `SOCKET_LAB_SHORT_CALLS`
+//!
+//! Comma-separated `key=value` pairs, every key optional:
+//!
+//! | key | meaning | default |
+//! |---|---|---|
+//! | `seed` | an unsigned 64-bit number: the same seed gives the same sizes, call after call | `0` |
+//! | `max` | the most bytes one call may move, from 1 to 1048576; each call draws a size from 1 to `max` | `16` |
+//! | `eintr` | the probability (`0` to `1`, a decimal like `0.02`) that a blocking call fails with `EINTR` instead | `0` |
+//! | `mark` | a file to append one byte to, once per process, the first time a TCP call goes through the library (the harness learns that the program was in reach) | none |
+//!
+//! Without the variable the library does nothing at all. A setting it cannot read is said
+//! once on stderr, and then it does nothing either.
+//!
+//! ## What it leaves alone
+//!
+//! - Anything that is not a TCP socket: files, pipes, terminals, UDP (a datagram is always
+//!   sent whole or not at all) and Unix-domain sockets (a program's own plumbing, such as
+//!   Python's `multiprocessing`). It asks the kernel with `getsockopt(SO_TYPE)`, which
+//!   answers `ENOTSOCK` for a file, a pipe or a terminal, and `getsockopt(SO_DOMAIN)`.
+//! - `recv` with `MSG_WAITALL`: the caller asked the kernel to wait for every byte.
+//! - Sockets registered with `epoll` as `EPOLLONESHOT` or `EPOLLEXCLUSIVE` (see below).
+//! - `EINTR` is never returned on a non-blocking call (a real one never sleeps, so no signal
+//!   can interrupt it), and never by a call that moved bytes: the decision is taken before
+//!   the call.
+//!
+//! ## Event loops
+//!
+//! Event loops that watch their sockets edge-triggered (`EPOLLET`: tokio and mio, libevent
+//! with `EV_ET`) take a short count for "the kernel's buffer is empty (or full)" and wait
+//! for the next edge; after a short count made up here the kernel would send none, and they
+//! would wait for ever. So the library remembers each edge-triggered registration (it
+//! stands in front of `epoll_ctl` too), and after cutting a call on such a socket it
+//! modifies the registration to what it already was (`EPOLL_CTL_MOD`), which makes the
+//! kernel report the socket again if it is ready: the loop looks once more, as after any
+//! spurious wake-up, and goes on. A one-shot registration (`EPOLLONESHOT`, which another
+//! thread may be serving) or an exclusive one cannot be made again from outside: such
+//! sockets are left whole. Level-triggered loops (`poll`, `select`, Python's `selectors`
+//! and `asyncio`, Java's NIO) look again by themselves.
+//!
+//! ## Determinism, and why the code looks the way it does
+//!
+//! Each call's size comes from the seed, the file descriptor, the direction (reading or
+//! writing) and how many calls that descriptor has made in that direction in this process,
+//! mixed by SplitMix64: nothing random, no time, no process id. A single-threaded program
+//! gets the same sizes every run; a threaded server gets the same sizes on each connection
+//! whichever thread runs first, as long as its descriptors are numbered the same.
+//!
+//! These functions run inside any program, called from anywhere: from Python's
+//! interpreter, from the C library, from other threads, maybe before the program's own
+//! start-up is over. So they allocate nothing, take no lock and keep no thread-local
+//! state: only atomics, `getenv`, `dlsym` to find the real function (done once, from the
+//! library's constructor) and raw system calls (`syscall(SYS_getsockopt)`,
+//! `syscall(SYS_fcntl)`). `sendmsg` and `recvmsg` are capped by handing the kernel a copy of
+//! the program's `msghdr` whose `iovec` array is a shortened copy on the stack; the
+//! program's own structures are never written, except the lengths and flags that
+//! `recvmsg` reports back, copied over as the kernel filled them.
+
+// These are the C library's functions, with the C library's contracts: their callers are C
+// programs (and interpreters), which hold the pointers valid as `send(2)` and friends say.
+#![allow(clippy::missing_safety_doc)]
+// Unit tests build the library into a test program without its exported functions (which
+// would stand in for the test program's own `read` and `write`).
+#![cfg_attr(test, allow(dead_code, unused_macros))]
+
+use core::ffi::CStr;
+use core::sync::atomic::{AtomicI32, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+
+use libc::{c_int, c_long, c_void, iovec, msghdr, off_t, size_t, sockaddr, socklen_t, ssize_t};
+
+/// The environment variable the setting is read from.
+pub const SETTING_VARIABLE: &CStr = c"SOCKET_LAB_SHORT_CALLS";
+
+/// What one setting asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Setting {
+    seed: u64,
+    /// The largest size a call may be cut to.
+    max: u32,
+    /// The chance of `EINTR` per blocking call, in millionths.
+    eintr_ppm: u32,
+}
+
+const DEFAULT_MAX: u32 = 16;
+const LARGEST_MAX: u32 = 1 << 20;
+const MILLION: u32 = 1_000_000;
+
+/// Reads `seed=7,max=16,eintr=0.02`. `None` for anything it cannot read.
+fn parse_setting(text: &[u8]) -> Option<Setting> {
+    let mut setting = Setting {
+        seed: 0,
+        max: DEFAULT_MAX,
+        eintr_ppm: 0,
+    };
+    for pair in text.split(|byte| *byte == b',') {
+        let pair = trim(pair);
+        if pair.is_empty() {
+            continue;
+        }
+        let equals = pair.iter().position(|byte| *byte == b'=')?;
+        let (key, value) = (trim(&pair[..equals]), trim(&pair[equals + 1..]));
+        match key {
+            b"seed" => setting.seed = parse_u64(value)?,
+            b"max" => {
+                let max = parse_u64(value)?;
+                if max == 0 || max > u64::from(LARGEST_MAX) {
+                    return None;
+                }
+                setting.max = max as u32;
+            }
+            b"eintr" => setting.eintr_ppm = parse_probability(value)?,
+            // Read where it is used (`mark_entered`).
+            b"mark" if !value.is_empty() => {}
+            _ => return None,
+        }
+    }
+    Some(setting)
+}
+
+fn trim(mut bytes: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = bytes
+        && first.is_ascii_whitespace()
+    {
+        bytes = rest;
+    }
+    while let [rest @ .., last] = bytes
+        && last.is_ascii_whitespace()
+    {
+        bytes = rest;
+    }
+    bytes
+}
+
+fn parse_u64(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |value, byte| {
+        if byte.is_ascii_digit() {
+            value.checked_mul(10)?.checked_add(u64::from(byte - b'0'))
+        } else {
+            None
+        }
+    })
+}
+
+/// `0`, `1`, `0.02`, `.5`: a probability from 0 to 1, in millionths (digits past the sixth
+/// decimal are dropped).
+fn parse_probability(text: &[u8]) -> Option<u32> {
+    let (whole, fraction) = match text.iter().position(|byte| *byte == b'.') {
+        Some(dot) => (&text[..dot], &text[dot + 1..]),
+        None => (text, &b""[..]),
+    };
+    if whole.is_empty() && fraction.is_empty() {
+        return None;
+    }
+    let whole = if whole.is_empty() {
+        0
+    } else {
+        parse_u64(whole)?
+    };
+    if !fraction.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut millionths = 0u32;
+    for place in 0..6 {
+        let digit = fraction.get(place).map_or(0, |byte| u32::from(byte - b'0'));
+        millionths = millionths * 10 + digit;
+    }
+    let total = whole.checked_mul(u64::from(MILLION))? + u64::from(millionths);
+    (total <= u64::from(MILLION)).then_some(total as u32)
+}
+
+// --- The setting, read once per process -------------------------------------------------
+
+const UNREAD: u8 = 0;
+const OFF: u8 = 1;
+const ON: u8 = 2;
+
+static STATE: AtomicU8 = AtomicU8::new(UNREAD);
+static SEED: AtomicU64 = AtomicU64::new(0);
+static MAX: AtomicU32 = AtomicU32::new(DEFAULT_MAX);
+static EINTR_PPM: AtomicU32 = AtomicU32::new(0);
+
+/// The process's setting, read from the environment on first use. Two threads may both
+/// read it the first time: they find the same text and store the same values.
+fn setting() -> Option<Setting> {
+    match STATE.load(Ordering::Acquire) {
+        ON => Some(Setting {
+            seed: SEED.load(Ordering::Relaxed),
+            max: MAX.load(Ordering::Relaxed),
+            eintr_ppm: EINTR_PPM.load(Ordering::Relaxed),
+        }),
+        OFF => None,
+        _ => read_setting(),
+    }
+}
+
+fn read_setting() -> Option<Setting> {
+    // SAFETY: getenv reads the environment the C library set up before any constructor ran;
+    // it neither allocates nor locks.
+    let text = unsafe { libc::getenv(SETTING_VARIABLE.as_ptr()) };
+    if text.is_null() {
+        STATE.store(OFF, Ordering::Release);
+        return None;
+    }
+    // SAFETY: a non-null getenv result is a NUL-terminated string.
+    let text = unsafe { CStr::from_ptr(text) }.to_bytes();
+    match parse_setting(text) {
+        Some(setting) => {
+            SEED.store(setting.seed, Ordering::Relaxed);
+            MAX.store(setting.max, Ordering::Relaxed);
+            EINTR_PPM.store(setting.eintr_ppm, Ordering::Relaxed);
+            STATE.store(ON, Ordering::Release);
+            Some(setting)
+        }
+        None => {
+            if STATE.swap(OFF, Ordering::AcqRel) != OFF {
+                say(b"short-calls: cannot read SOCKET_LAB_SHORT_CALLS (expected e.g. \"seed=7,max=16,eintr=0.02\"); calls are left whole\n");
+            }
+            None
+        }
+    }
+}
+
+/// Writes a message on stderr with a raw system call (nothing allocated, no stdio lock).
+fn say(message: &[u8]) {
+    // SAFETY: writes bytes of a live slice to descriptor 2.
+    unsafe {
+        libc::syscall(
+            libc::SYS_write,
+            2 as c_long,
+            message.as_ptr() as c_long,
+            message.len() as c_long,
+        );
+    }
+}
+
+// --- Sizes from the seed ----------------------------------------------------------------
+
+/// SplitMix64's finalizer: a good mix of 64 bits, no state.
+fn mix(mut value: u64) -> u64 {
+    value = value.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    value = (value ^ (value >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    value = (value ^ (value >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    value ^ (value >> 31)
+}
+
+/// Reading or writing: each direction of each descriptor draws its own sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Read = 0,
+    Write = 1,
+}
+
+/// Descriptors below this have counters of their own; the others share one per direction.
+const COUNTED_FDS: usize = 1024;
+static CALLS: [AtomicU64; 2 * COUNTED_FDS + 2] = [const { AtomicU64::new(0) }; 2 * COUNTED_FDS + 2];
+
+/// The `index`-th draw of `fd` in `direction` under `seed`.
+fn draw(seed: u64, fd: c_int, direction: Direction, index: u64) -> u64 {
+    let stream = ((fd as u32 as u64) << 1) | direction as u64;
+    mix(mix(mix(seed) ^ stream) ^ index)
+}
+
+/// The next draw of `fd` in `direction`.
+fn next_draw(seed: u64, fd: c_int, direction: Direction) -> u64 {
+    let slot = match usize::try_from(fd) {
+        Ok(fd) if fd < COUNTED_FDS => 2 * fd + direction as usize,
+        _ => 2 * COUNTED_FDS + direction as usize,
+    };
+    let index = CALLS[slot].fetch_add(1, Ordering::Relaxed);
+    draw(seed, fd, direction, index)
+}
+
+/// What a draw says about one call: how many bytes it may move, or `EINTR`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    /// Pass the call on unchanged.
+    Whole,
+    /// Pass it on with at most this many bytes (never zero).
+    To(usize),
+    /// Fail with `EINTR` without calling the kernel.
+    Interrupt,
+}
+
+/// The cut for a call of `len` bytes, from `value` (one draw).
+fn cut_from(value: u64, setting: Setting, len: usize, may_interrupt: bool) -> Cut {
+    if may_interrupt
+        && setting.eintr_ppm > 0
+        && ((value >> 32) % u64::from(MILLION)) < u64::from(setting.eintr_ppm)
+    {
+        return Cut::Interrupt;
+    }
+    let size = 1 + (value as u32 % setting.max) as usize;
+    if size < len {
+        Cut::To(size)
+    } else {
+        Cut::Whole
+    }
+}
+
+// --- The real functions -----------------------------------------------------------------
+
+/// A function of the C library, found once with `dlsym(RTLD_NEXT)`: the next definition
+/// after this library's, which is the C library's own.
+struct Real {
+    name: &'static CStr,
+    address: AtomicUsize,
+}
+
+impl Real {
+    const fn new(name: &'static CStr) -> Real {
+        Real {
+            name,
+            address: AtomicUsize::new(0),
+        }
+    }
+
+    /// Its address, or 0 if the C library has no such function.
+    fn address(&self) -> usize {
+        let known = self.address.load(Ordering::Acquire);
+        if known != 0 {
+            return known;
+        }
+        // SAFETY: dlsym with a NUL-terminated name; RTLD_NEXT looks past this library.
+        let found = unsafe { libc::dlsym(libc::RTLD_NEXT, self.name.as_ptr()) } as usize;
+        self.address.store(found, Ordering::Release);
+        found
+    }
+}
+
+static REAL_SEND: Real = Real::new(c"send");
+static REAL_SENDTO: Real = Real::new(c"sendto");
+static REAL_SENDMSG: Real = Real::new(c"sendmsg");
+static REAL_WRITE: Real = Real::new(c"write");
+static REAL_WRITEV: Real = Real::new(c"writev");
+static REAL_SENDFILE: Real = Real::new(c"sendfile");
+static REAL_SENDFILE64: Real = Real::new(c"sendfile64");
+static REAL_RECV: Real = Real::new(c"recv");
+static REAL_RECVFROM: Real = Real::new(c"recvfrom");
+static REAL_RECVMSG: Real = Real::new(c"recvmsg");
+static REAL_READ: Real = Real::new(c"read");
+static REAL_READV: Real = Real::new(c"readv");
+static REAL_READ_CHK: Real = Real::new(c"__read_chk");
+static REAL_RECV_CHK: Real = Real::new(c"__recv_chk");
+static REAL_RECVFROM_CHK: Real = Real::new(c"__recvfrom_chk");
+static REAL_EPOLL_CTL: Real = Real::new(c"epoll_ctl");
+
+const ALL_REAL: [&Real; 16] = [
+    &REAL_SEND,
+    &REAL_SENDTO,
+    &REAL_SENDMSG,
+    &REAL_WRITE,
+    &REAL_WRITEV,
+    &REAL_SENDFILE,
+    &REAL_SENDFILE64,
+    &REAL_RECV,
+    &REAL_RECVFROM,
+    &REAL_RECVMSG,
+    &REAL_READ,
+    &REAL_READV,
+    &REAL_READ_CHK,
+    &REAL_RECV_CHK,
+    &REAL_RECVFROM_CHK,
+    &REAL_EPOLL_CTL,
+];
+
+/// Calls the real function `$real` as a `$type`; without one, fails with `ENOSYS`.
+macro_rules! call_real {
+    ($real:expr, $type:ty, $($argument:expr),* $(,)?) => {{
+        let address = $real.address();
+        if address == 0 {
+            set_errno(libc::ENOSYS);
+            -1
+        } else {
+            // SAFETY: the address is the C library's function of that name, of this type.
+            let function: $type = unsafe { core::mem::transmute::<usize, $type>(address) };
+            // SAFETY: the caller's arguments, passed on (with a length no larger).
+            unsafe { function($($argument),*) }
+        }
+    }};
+}
+
+// --- Which descriptors are cut ----------------------------------------------------------
+
+/// Descriptors below this have their `epoll` registration remembered; a larger one that an
+/// event loop watches edge-triggered is left whole.
+const WATCHED_FDS: usize = 16384;
+
+/// For each descriptor registered edge-triggered (`EPOLLET`): the `epoll` descriptor plus
+/// one (0: none), and the registration's events and data, to register it again after a cut
+/// (see [`rearm`]). The three are written together by `epoll_ctl` and read together after a
+/// cut; a registration changed in between makes at worst one spurious event.
+static EPOLL_FD: [AtomicI32; WATCHED_FDS] = [const { AtomicI32::new(0) }; WATCHED_FDS];
+static EPOLL_EVENTS: [AtomicU32; WATCHED_FDS] = [const { AtomicU32::new(0) }; WATCHED_FDS];
+static EPOLL_DATA: [AtomicU64; WATCHED_FDS] = [const { AtomicU64::new(0) }; WATCHED_FDS];
+/// Set when some descriptor past [`WATCHED_FDS`] was registered edge-triggered.
+static UNWATCHED_EDGE: AtomicU8 = AtomicU8::new(0);
+
+/// Notes `fd`'s registration with `epoll_fd` (`events` and `data`), or its end (`None`).
+fn remember_registration(epoll_fd: c_int, fd: c_int, event: Option<(u32, u64)>) {
+    let edge = event.filter(|(events, _)| events & libc::EPOLLET as u32 != 0);
+    let Some(slot) = usize::try_from(fd).ok().filter(|fd| *fd < WATCHED_FDS) else {
+        if edge.is_some() {
+            UNWATCHED_EDGE.store(1, Ordering::Relaxed);
+        }
+        return;
+    };
+    match edge {
+        Some((events, data)) => {
+            EPOLL_EVENTS[slot].store(events, Ordering::Relaxed);
+            EPOLL_DATA[slot].store(data, Ordering::Relaxed);
+            EPOLL_FD[slot].store(epoll_fd.saturating_add(1), Ordering::Release);
+        }
+        // A level-triggered registration, or none: nothing to do after a cut. (Only the
+        // epoll set it was registered with may end it: another set's DEL leaves it.)
+        None => {
+            let _ = EPOLL_FD[slot].compare_exchange(
+                epoll_fd.saturating_add(1),
+                0,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            );
+        }
+    }
+}
+
+/// How an event loop watches a descriptor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Watch {
+    /// Level-triggered, or not at all: a short count is no news to it.
+    Level,
+    /// Edge-triggered: after a short count it waits for the next edge, which [`rearm`]
+    /// makes.
+    Edge {
+        epoll_fd: c_int,
+        events: u32,
+        data: u64,
+    },
+    /// Edge-triggered in a way that cannot be made again from here (`EPOLLONESHOT`, which
+    /// another thread may be serving, `EPOLLEXCLUSIVE`, or a descriptor too large to
+    /// remember): left whole.
+    Untouchable,
+}
+
+fn watch_of(fd: c_int) -> Watch {
+    let Some(slot) = usize::try_from(fd).ok().filter(|fd| *fd < WATCHED_FDS) else {
+        return if UNWATCHED_EDGE.load(Ordering::Relaxed) != 0 {
+            Watch::Untouchable
+        } else {
+            Watch::Level
+        };
+    };
+    let epoll_fd = EPOLL_FD[slot].load(Ordering::Acquire);
+    if epoll_fd == 0 {
+        return Watch::Level;
+    }
+    let events = EPOLL_EVENTS[slot].load(Ordering::Relaxed);
+    if events & (libc::EPOLLONESHOT as u32 | libc::EPOLLEXCLUSIVE as u32) != 0 {
+        return Watch::Untouchable;
+    }
+    Watch::Edge {
+        epoll_fd: epoll_fd - 1,
+        events,
+        data: EPOLL_DATA[slot].load(Ordering::Relaxed),
+    }
+}
+
+/// After a call on an edge-triggered descriptor was cut and moved `moved` bytes: event
+/// loops such as tokio take a short count for "the kernel's buffer is empty (or full)" and
+/// wait for the next edge, which the kernel would not send, since nothing changed. Modifying
+/// the registration to what it was (`EPOLL_CTL_MOD`) queues the descriptor again if it is
+/// ready: the loop looks once more, as it would after any spurious wake-up, and goes on.
+fn rearm(fd: c_int, moved: ssize_t) {
+    if moved <= 0 {
+        return;
+    }
+    if let Watch::Edge {
+        epoll_fd,
+        events,
+        data,
+    } = watch_of(fd)
+    {
+        let saved = errno();
+        let mut event = libc::epoll_event { events, u64: data };
+        let _: c_int = call_real!(
+            REAL_EPOLL_CTL,
+            EpollCtlFn,
+            epoll_fd,
+            libc::EPOLL_CTL_MOD,
+            fd,
+            &mut event
+        );
+        set_errno(saved);
+    }
+}
+
+// --- Telling the harness the library is at work -------------------------------------------
+
+static ENTERED: AtomicU8 = AtomicU8::new(0);
+
+/// The first time a TCP call of this process goes through the library, appends a byte to
+/// the file the setting names with `mark=PATH` (if it does): the harness learns that the
+/// program's socket calls were in reach. A program that moved data over TCP without it
+/// makes its system calls itself (Go does), and the check was not applied.
+fn mark_entered() {
+    if ENTERED.swap(1, Ordering::Relaxed) != 0 {
+        return;
+    }
+    // SAFETY: as in `read_setting`.
+    let text = unsafe { libc::getenv(SETTING_VARIABLE.as_ptr()) };
+    if text.is_null() {
+        return;
+    }
+    // SAFETY: a non-null getenv result is a NUL-terminated string.
+    let text = unsafe { CStr::from_ptr(text) }.to_bytes();
+    let Some(path) = text.split(|byte| *byte == b',').find_map(|pair| {
+        let pair = trim(pair);
+        pair.strip_prefix(b"mark=").map(trim)
+    }) else {
+        return;
+    };
+    let mut name = [0u8; 4096];
+    if path.is_empty() || path.len() >= name.len() {
+        return;
+    }
+    name[..path.len()].copy_from_slice(path);
+    // SAFETY: raw system calls on a NUL-terminated name and a descriptor of our own.
+    unsafe {
+        let fd = libc::syscall(
+            libc::SYS_openat,
+            libc::AT_FDCWD as c_long,
+            name.as_ptr() as c_long,
+            (libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_CLOEXEC) as c_long,
+            0o600 as c_long,
+        );
+        if fd >= 0 {
+            libc::syscall(libc::SYS_write, fd, b"1".as_ptr() as c_long, 1 as c_long);
+            libc::syscall(libc::SYS_close, fd);
+        }
+    }
+}
+
+fn errno() -> c_int {
+    // SAFETY: the C library's thread-local errno.
+    unsafe { *libc::__errno_location() }
+}
+
+fn set_errno(value: c_int) {
+    // SAFETY: the C library's thread-local errno.
+    unsafe { *libc::__errno_location() = value }
+}
+
+/// An integer socket option, by raw system call (`None`: not a socket, or no such option).
+fn socket_option(fd: c_int, option: c_int) -> Option<c_int> {
+    let mut value: c_int = 0;
+    let mut length = core::mem::size_of::<c_int>() as socklen_t;
+    // SAFETY: value and length are valid for writes of their sizes.
+    let result = unsafe {
+        libc::syscall(
+            libc::SYS_getsockopt,
+            fd as c_long,
+            libc::SOL_SOCKET as c_long,
+            option as c_long,
+            &mut value as *mut c_int as c_long,
+            &mut length as *mut socklen_t as c_long,
+        )
+    };
+    (result == 0).then_some(value)
+}
+
+/// Whether `fd` is a TCP socket (a stream socket of the internet families).
+fn is_tcp(fd: c_int) -> bool {
+    socket_option(fd, libc::SO_TYPE) == Some(libc::SOCK_STREAM)
+        && matches!(
+            socket_option(fd, libc::SO_DOMAIN),
+            Some(libc::AF_INET | libc::AF_INET6)
+        )
+}
+
+/// Whether a call on `fd` with `flags` would return at once rather than sleep.
+fn non_blocking(fd: c_int, flags: c_int) -> bool {
+    if flags & libc::MSG_DONTWAIT != 0 {
+        return true;
+    }
+    // SAFETY: F_GETFL reads the descriptor's status flags.
+    let status = unsafe { libc::syscall(libc::SYS_fcntl, fd as c_long, libc::F_GETFL as c_long) };
+    status >= 0 && status as c_int & libc::O_NONBLOCK != 0
+}
+
+/// The cut for a call of `len` bytes on `fd` (`flags`: the `MSG_*` flags of the call, 0 for
+/// `read` and `write`). errno is left as it was.
+fn decide(fd: c_int, len: usize, flags: c_int, direction: Direction) -> Cut {
+    if len == 0 {
+        return Cut::Whole;
+    }
+    let Some(setting) = setting() else {
+        return Cut::Whole;
+    };
+    let saved = errno();
+    let cut = if !is_tcp(fd) {
+        Cut::Whole
+    } else {
+        mark_entered();
+        if direction == Direction::Read && flags & libc::MSG_WAITALL != 0 {
+            Cut::Whole
+        } else {
+            match watch_of(fd) {
+                Watch::Untouchable => Cut::Whole,
+                // An edge-triggered socket is non-blocking: no EINTR.
+                Watch::Edge { .. } => {
+                    cut_from(next_draw(setting.seed, fd, direction), setting, len, false)
+                }
+                Watch::Level => cut_from(
+                    next_draw(setting.seed, fd, direction),
+                    setting,
+                    len,
+                    !non_blocking(fd, flags),
+                ),
+            }
+        }
+    };
+    set_errno(saved);
+    cut
+}
+
+/// Finds the real functions and reads the setting while the program is still
+/// single-threaded: the library's constructor, run by the dynamic loader.
+#[cfg(not(test))]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static CONSTRUCTOR: extern "C" fn() = constructor;
+
+#[cfg(not(test))]
+extern "C" fn constructor() {
+    for real in ALL_REAL {
+        real.address();
+    }
+    setting();
+}
+
+// --- Shortened iovec arrays -------------------------------------------------------------
+
+/// The most `iovec` entries a shortened copy holds (it lives on the stack: 1 KiB).
+const SHORT_IOVECS: usize = 64;
+
+/// The total length of an iovec array (saturating), or `None` for a count the kernel
+/// would refuse anyway (negative, or more than `IOV_MAX`).
+///
+/// # Safety
+///
+/// `iov` points to `count` readable entries when `count` is positive.
+unsafe fn total_length(iov: *const iovec, count: usize) -> Option<usize> {
+    if count > libc::UIO_MAXIOV as usize || (count > 0 && iov.is_null()) {
+        return None;
+    }
+    let mut total = 0usize;
+    for index in 0..count {
+        // SAFETY: index < count, within the caller's array.
+        total = total.saturating_add(unsafe { (*iov.add(index)).iov_len });
+    }
+    Some(total)
+}
+
+/// Copies into `into` the first `cap` bytes' worth of `iov` (empty entries left out, the last
+/// one shortened); returns how many entries it wrote. When more than [`SHORT_IOVECS`]
+/// entries would be needed it stops there: the call is only shorter still.
+///
+/// # Safety
+///
+/// `iov` points to `count` readable entries.
+unsafe fn shorten(
+    iov: *const iovec,
+    count: usize,
+    cap: usize,
+    into: &mut [iovec; SHORT_IOVECS],
+) -> usize {
+    let mut left = cap;
+    let mut written = 0;
+    for index in 0..count {
+        if left == 0 || written == SHORT_IOVECS {
+            break;
+        }
+        // SAFETY: index < count, within the caller's array.
+        let entry = unsafe { *iov.add(index) };
+        if entry.iov_len == 0 {
+            continue;
+        }
+        let take = entry.iov_len.min(left);
+        into[written] = iovec {
+            iov_base: entry.iov_base,
+            iov_len: take,
+        };
+        written += 1;
+        left -= take;
+    }
+    written
+}
+
+fn empty_iovecs() -> [iovec; SHORT_IOVECS] {
+    [iovec {
+        iov_base: core::ptr::null_mut(),
+        iov_len: 0,
+    }; SHORT_IOVECS]
+}
+
+fn interrupted() -> ssize_t {
+    set_errno(libc::EINTR);
+    -1
+}
+
+// --- The wrappers -----------------------------------------------------------------------
+
+type SendFn = unsafe extern "C" fn(c_int, *const c_void, size_t, c_int) -> ssize_t;
+type SendToFn = unsafe extern "C" fn(
+    c_int,
+    *const c_void,
+    size_t,
+    c_int,
+    *const sockaddr,
+    socklen_t,
+) -> ssize_t;
+type SendMsgFn = unsafe extern "C" fn(c_int, *const msghdr, c_int) -> ssize_t;
+type WriteFn = unsafe extern "C" fn(c_int, *const c_void, size_t) -> ssize_t;
+type WritevFn = unsafe extern "C" fn(c_int, *const iovec, c_int) -> ssize_t;
+type SendFileFn = unsafe extern "C" fn(c_int, c_int, *mut off_t, size_t) -> ssize_t;
+type RecvFn = unsafe extern "C" fn(c_int, *mut c_void, size_t, c_int) -> ssize_t;
+type RecvFromFn = unsafe extern "C" fn(
+    c_int,
+    *mut c_void,
+    size_t,
+    c_int,
+    *mut sockaddr,
+    *mut socklen_t,
+) -> ssize_t;
+type RecvMsgFn = unsafe extern "C" fn(c_int, *mut msghdr, c_int) -> ssize_t;
+type ReadFn = unsafe extern "C" fn(c_int, *mut c_void, size_t) -> ssize_t;
+type ReadvFn = unsafe extern "C" fn(c_int, *const iovec, c_int) -> ssize_t;
+type ReadChkFn = unsafe extern "C" fn(c_int, *mut c_void, size_t, size_t) -> ssize_t;
+type RecvChkFn = unsafe extern "C" fn(c_int, *mut c_void, size_t, size_t, c_int) -> ssize_t;
+type RecvFromChkFn = unsafe extern "C" fn(
+    c_int,
+    *mut c_void,
+    size_t,
+    size_t,
+    c_int,
+    *mut sockaddr,
+    *mut socklen_t,
+) -> ssize_t;
+type EpollCtlFn = unsafe extern "C" fn(c_int, c_int, c_int, *mut libc::epoll_event) -> c_int;
+
+/// Makes the call `call` with the length `len`, cut as [`decide`] says, or fails with
+/// `EINTR` without making it.
+fn with_cut(
+    fd: c_int,
+    len: size_t,
+    flags: c_int,
+    direction: Direction,
+    call: impl FnOnce(size_t) -> ssize_t,
+) -> ssize_t {
+    match decide(fd, len, flags, direction) {
+        Cut::Whole => call(len),
+        Cut::Interrupt => interrupted(),
+        Cut::To(cap) => {
+            let moved = call(cap);
+            rearm(fd, moved);
+            moved
+        }
+    }
+}
+
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn send(fd: c_int, buf: *const c_void, len: size_t, flags: c_int) -> ssize_t {
+    with_cut(fd, len, flags, Direction::Write, |len| {
+        call_real!(REAL_SEND, SendFn, fd, buf, len, flags)
+    })
+}
+
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sendto(
+    fd: c_int,
+    buf: *const c_void,
+    len: size_t,
+    flags: c_int,
+    address: *const sockaddr,
+    address_len: socklen_t,
+) -> ssize_t {
+    with_cut(fd, len, flags, Direction::Write, |len| {
+        call_real!(
+            REAL_SENDTO,
+            SendToFn,
+            fd,
+            buf,
+            len,
+            flags,
+            address,
+            address_len
+        )
+    })
+}
+
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, count: size_t) -> ssize_t {
+    with_cut(fd, count, 0, Direction::Write, |count| {
+        call_real!(REAL_WRITE, WriteFn, fd, buf, count)
+    })
+}
+
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sendfile(
+    out_fd: c_int,
+    in_fd: c_int,
+    offset: *mut off_t,
+    count: size_t,
+) -> ssize_t {
+    with_cut(out_fd, count, 0, Direction::Write, |count| {
+        call_real!(REAL_SENDFILE, SendFileFn, out_fd, in_fd, offset, count)
+    })
+}
+
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sendfile64(
+    out_fd: c_int,
+    in_fd: c_int,
+    offset: *mut off_t,
+    count: size_t,
+) -> ssize_t {
+    with_cut(out_fd, count, 0, Direction::Write, |count| {
+        call_real!(REAL_SENDFILE64, SendFileFn, out_fd, in_fd, offset, count)
+    })
+}
+
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn recv(fd: c_int, buf: *mut c_void, len: size_t, flags: c_int) -> ssize_t {
+    with_cut(fd, len, flags, Direction::Read, |len| {
+        call_real!(REAL_RECV, RecvFn, fd, buf, len, flags)
+    })
+}
+
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn recvfrom(
+    fd: c_int,
+    buf: *mut c_void,
+    len: size_t,
+    flags: c_int,
+    address: *mut sockaddr,
+    address_len: *mut socklen_t,
+) -> ssize_t {
+    with_cut(fd, len, flags, Direction::Read, |len| {
+        call_real!(
+            REAL_RECVFROM,
+            RecvFromFn,
+            fd,
+            buf,
+            len,
+            flags,
+            address,
+            address_len
+        )
+    })
+}
+
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, count: size_t) -> ssize_t {
+    with_cut(fd, count, 0, Direction::Read, |count| {
+        call_real!(REAL_READ, ReadFn, fd, buf, count)
+    })
+}
+
+/// `read` as `gcc -D_FORTIFY_SOURCE` calls it when it knows the buffer's size.
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn __read_chk(
+    fd: c_int,
+    buf: *mut c_void,
+    count: size_t,
+    buffer_len: size_t,
+) -> ssize_t {
+    if count > buffer_len {
+        // The C library's own check reports the overflow and aborts.
+        return call_real!(REAL_READ_CHK, ReadChkFn, fd, buf, count, buffer_len);
+    }
+    // SAFETY: the caller's arguments.
+    unsafe { read(fd, buf, count) }
+}
+
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn __recv_chk(
+    fd: c_int,
+    buf: *mut c_void,
+    len: size_t,
+    buffer_len: size_t,
+    flags: c_int,
+) -> ssize_t {
+    if len > buffer_len {
+        return call_real!(REAL_RECV_CHK, RecvChkFn, fd, buf, len, buffer_len, flags);
+    }
+    // SAFETY: the caller's arguments.
+    unsafe { recv(fd, buf, len, flags) }
+}
+
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn __recvfrom_chk(
+    fd: c_int,
+    buf: *mut c_void,
+    len: size_t,
+    buffer_len: size_t,
+    flags: c_int,
+    address: *mut sockaddr,
+    address_len: *mut socklen_t,
+) -> ssize_t {
+    if len > buffer_len {
+        return call_real!(
+            REAL_RECVFROM_CHK,
+            RecvFromChkFn,
+            fd,
+            buf,
+            len,
+            buffer_len,
+            flags,
+            address,
+            address_len
+        );
+    }
+    // SAFETY: the caller's arguments.
+    unsafe { recvfrom(fd, buf, len, flags, address, address_len) }
+}
+
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn writev(fd: c_int, iov: *const iovec, count: c_int) -> ssize_t {
+    // SAFETY: the caller's array of `count` entries.
+    let total = usize::try_from(count)
+        .ok()
+        .and_then(|count| unsafe { total_length(iov, count) });
+    let Some(total) = total else {
+        return call_real!(REAL_WRITEV, WritevFn, fd, iov, count);
+    };
+    match decide(fd, total, 0, Direction::Write) {
+        Cut::Whole => call_real!(REAL_WRITEV, WritevFn, fd, iov, count),
+        Cut::Interrupt => interrupted(),
+        Cut::To(cap) => {
+            let mut short = empty_iovecs();
+            // SAFETY: the caller's array of `count` entries (checked non-negative above).
+            let entries = unsafe { shorten(iov, count as usize, cap, &mut short) };
+            let moved = call_real!(REAL_WRITEV, WritevFn, fd, short.as_ptr(), entries as c_int);
+            rearm(fd, moved);
+            moved
+        }
+    }
+}
+
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn readv(fd: c_int, iov: *const iovec, count: c_int) -> ssize_t {
+    // SAFETY: the caller's array of `count` entries.
+    let total = usize::try_from(count)
+        .ok()
+        .and_then(|count| unsafe { total_length(iov, count) });
+    let Some(total) = total else {
+        return call_real!(REAL_READV, ReadvFn, fd, iov, count);
+    };
+    match decide(fd, total, 0, Direction::Read) {
+        Cut::Whole => call_real!(REAL_READV, ReadvFn, fd, iov, count),
+        Cut::Interrupt => interrupted(),
+        Cut::To(cap) => {
+            let mut short = empty_iovecs();
+            // SAFETY: the caller's array of `count` entries (checked non-negative above).
+            let entries = unsafe { shorten(iov, count as usize, cap, &mut short) };
+            let moved = call_real!(REAL_READV, ReadvFn, fd, short.as_ptr(), entries as c_int);
+            rearm(fd, moved);
+            moved
+        }
+    }
+}
+
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sendmsg(fd: c_int, message: *const msghdr, flags: c_int) -> ssize_t {
+    if message.is_null() {
+        return call_real!(REAL_SENDMSG, SendMsgFn, fd, message, flags);
+    }
+    // SAFETY: the caller's message, valid for reads.
+    let mut copy: msghdr = unsafe { *message };
+    // SAFETY: the message's array of `msg_iovlen` entries.
+    let Some(total) = (unsafe { total_length(copy.msg_iov, iov_count(&copy)) }) else {
+        return call_real!(REAL_SENDMSG, SendMsgFn, fd, message, flags);
+    };
+    match decide(fd, total, flags, Direction::Write) {
+        Cut::Whole => call_real!(REAL_SENDMSG, SendMsgFn, fd, message, flags),
+        Cut::Interrupt => interrupted(),
+        Cut::To(cap) => {
+            let mut short = empty_iovecs();
+            // SAFETY: the message's array of `msg_iovlen` entries.
+            let entries =
+                unsafe { shorten(copy.msg_iov, iov_count(&copy), cap, &mut short) };
+            copy.msg_iov = short.as_mut_ptr();
+            copy.msg_iovlen = entries as _;
+            let moved = call_real!(REAL_SENDMSG, SendMsgFn, fd, &copy, flags);
+            rearm(fd, moved);
+            moved
+        }
+    }
+}
+
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn recvmsg(fd: c_int, message: *mut msghdr, flags: c_int) -> ssize_t {
+    if message.is_null() {
+        return call_real!(REAL_RECVMSG, RecvMsgFn, fd, message, flags);
+    }
+    // SAFETY: the caller's message, valid for reads.
+    let mut copy: msghdr = unsafe { *message };
+    // SAFETY: the message's array of `msg_iovlen` entries.
+    let Some(total) = (unsafe { total_length(copy.msg_iov, iov_count(&copy)) }) else {
+        return call_real!(REAL_RECVMSG, RecvMsgFn, fd, message, flags);
+    };
+    match decide(fd, total, flags, Direction::Read) {
+        Cut::Whole => call_real!(REAL_RECVMSG, RecvMsgFn, fd, message, flags),
+        Cut::Interrupt => interrupted(),
+        Cut::To(cap) => {
+            let mut short = empty_iovecs();
+            // SAFETY: the message's array of `msg_iovlen` entries.
+            let entries =
+                unsafe { shorten(copy.msg_iov, iov_count(&copy), cap, &mut short) };
+            copy.msg_iov = short.as_mut_ptr();
+            copy.msg_iovlen = entries as _;
+            let result = call_real!(REAL_RECVMSG, RecvMsgFn, fd, &mut copy, flags);
+            // What the kernel reports back through the message: the address's and the
+            // control data's lengths and the flags. The buffers are the caller's own.
+            // SAFETY: the caller's message, valid for writes.
+            unsafe {
+                (*message).msg_namelen = copy.msg_namelen;
+                (*message).msg_controllen = copy.msg_controllen;
+                (*message).msg_flags = copy.msg_flags;
+            }
+            rearm(fd, result);
+            result
+        }
+    }
+}
+
+/// Notes which sockets an event loop watches edge-triggered, and how, to register them
+/// again after a cut (see [`rearm`]).
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn epoll_ctl(
+    epfd: c_int,
+    op: c_int,
+    fd: c_int,
+    event: *mut libc::epoll_event,
+) -> c_int {
+    let result: c_int = call_real!(REAL_EPOLL_CTL, EpollCtlFn, epfd, op, fd, event);
+    if result == 0 {
+        match op {
+            libc::EPOLL_CTL_ADD | libc::EPOLL_CTL_MOD => {
+                // SAFETY: the caller's event, valid for reads when not null.
+                let events = if event.is_null() {
+                    0
+                } else {
+                    unsafe { (*event).events }
+                };
+                // SAFETY: as above.
+                let data = if event.is_null() {
+                    0
+                } else {
+                    unsafe { (*event).u64 }
+                };
+                remember_registration(epfd, fd, Some((events, data)));
+            }
+            libc::EPOLL_CTL_DEL => remember_registration(epfd, fd, None),
+            _ => {}
+        }
+    }
+    result
+}
+
+/// How many buffers a `msghdr` names: `msg_iovlen` is a `size_t` in glibc but an `int` in
+/// musl, so the conversion is needed on one and is a no-op on the other.
+#[allow(clippy::unnecessary_cast)]
+fn iov_count(message: &libc::msghdr) -> usize {
+    message.msg_iovlen as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_read() {
+        assert_eq!(
+            parse_setting(b"seed=7,max=16,eintr=0.02"),
+            Some(Setting {
+                seed: 7,
+                max: 16,
+                eintr_ppm: 20_000
+            })
+        );
+        assert_eq!(
+            parse_setting(b" max = 3 "),
+            Some(Setting {
+                seed: 0,
+                max: 3,
+                eintr_ppm: 0
+            })
+        );
+        assert_eq!(parse_setting(b"").map(|s| s.max), Some(DEFAULT_MAX));
+        assert_eq!(
+            parse_setting(b"eintr=1").map(|s| s.eintr_ppm),
+            Some(MILLION)
+        );
+        assert_eq!(
+            parse_setting(b"eintr=.5").map(|s| s.eintr_ppm),
+            Some(500_000)
+        );
+        assert_eq!(
+            parse_setting(b"eintr=0.0000015").map(|s| s.eintr_ppm),
+            Some(1)
+        );
+        for bad in [
+            &b"max=0"[..],
+            b"max=1048577",
+            b"max=-1",
+            b"eintr=1.5",
+            b"eintr=x",
+            b"eintr=.",
+            b"size=3",
+            b"mark",
+            b"seed",
+            b"seed=99999999999999999999999",
+        ] {
+            assert_eq!(parse_setting(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn draws_depend_on_the_seed_the_descriptor_and_the_direction_only() {
+        let a = draw(7, 5, Direction::Write, 0);
+        assert_eq!(a, draw(7, 5, Direction::Write, 0));
+        assert_ne!(a, draw(8, 5, Direction::Write, 0));
+        assert_ne!(a, draw(7, 6, Direction::Write, 0));
+        assert_ne!(a, draw(7, 5, Direction::Read, 0));
+        assert_ne!(a, draw(7, 5, Direction::Write, 1));
+    }
+
+    #[test]
+    fn cuts_stay_between_one_and_max() {
+        let setting = Setting {
+            seed: 1,
+            max: 16,
+            eintr_ppm: 0,
+        };
+        let mut seen = [false; 17];
+        for index in 0..2000 {
+            match cut_from(draw(1, 3, Direction::Read, index), setting, 20_000, true) {
+                Cut::To(size) => {
+                    assert!((1..=16).contains(&size));
+                    seen[size] = true;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(seen[1..].iter().all(|seen| *seen), "every size is drawn");
+        // A call no longer than the drawn size is passed on whole.
+        assert_eq!(cut_from(0, setting, 1, true), Cut::Whole);
+    }
+
+    #[test]
+    fn eintr_comes_at_its_rate_and_only_where_allowed() {
+        let setting = Setting {
+            seed: 1,
+            max: 16,
+            eintr_ppm: 100_000,
+        };
+        let draws: Vec<u64> = (0..10_000)
+            .map(|index| draw(1, 4, Direction::Write, index))
+            .collect();
+        let interrupted = draws
+            .iter()
+            .filter(|value| cut_from(**value, setting, 100, true) == Cut::Interrupt)
+            .count();
+        assert!((800..1200).contains(&interrupted), "{interrupted}");
+        assert!(
+            draws
+                .iter()
+                .all(|value| cut_from(*value, setting, 100, false) != Cut::Interrupt)
+        );
+    }
+
+    #[test]
+    fn iovec_arrays_are_shortened_in_a_copy() {
+        let mut a = [0u8; 10];
+        let mut b = [0u8; 10];
+        let source = [
+            iovec {
+                iov_base: a.as_mut_ptr().cast(),
+                iov_len: 10,
+            },
+            iovec {
+                iov_base: core::ptr::null_mut(),
+                iov_len: 0,
+            },
+            iovec {
+                iov_base: b.as_mut_ptr().cast(),
+                iov_len: 10,
+            },
+        ];
+        // SAFETY: a live array of 3 entries.
+        assert_eq!(unsafe { total_length(source.as_ptr(), 3) }, Some(20));
+        let mut short = empty_iovecs();
+        // SAFETY: as above.
+        let entries = unsafe { shorten(source.as_ptr(), 3, 13, &mut short) };
+        assert_eq!(entries, 2);
+        assert_eq!(short[0].iov_len, 10);
+        assert_eq!(short[1].iov_base, source[2].iov_base);
+        assert_eq!(short[1].iov_len, 3);
+        assert_eq!(source[2].iov_len, 10, "the caller's array is untouched");
+        // SAFETY: as above.
+        assert_eq!(unsafe { shorten(source.as_ptr(), 3, 4, &mut short) }, 1);
+        assert_eq!(short[0].iov_len, 4);
+        // SAFETY: a count the kernel refuses is not read.
+        assert_eq!(
+            unsafe { total_length(source.as_ptr(), libc::UIO_MAXIOV as usize + 1) },
+            None
+        );
+    }
+
+    #[test]
+    fn edge_triggered_registrations_are_remembered() {
+        let edge = libc::EPOLLIN as u32 | libc::EPOLLET as u32;
+        assert_eq!(watch_of(40), Watch::Level);
+        remember_registration(7, 40, Some((edge, 99)));
+        assert_eq!(
+            watch_of(40),
+            Watch::Edge {
+                epoll_fd: 7,
+                events: edge,
+                data: 99
+            }
+        );
+        assert_eq!(watch_of(41), Watch::Level);
+        // Another epoll set's DEL leaves it; its own ends it.
+        remember_registration(8, 40, None);
+        assert_ne!(watch_of(40), Watch::Level);
+        remember_registration(7, 40, None);
+        assert_eq!(watch_of(40), Watch::Level);
+        remember_registration(7, 42, Some((edge | libc::EPOLLONESHOT as u32, 1)));
+        assert_eq!(watch_of(42), Watch::Untouchable);
+        remember_registration(7, 43, Some((libc::EPOLLIN as u32, 1)));
+        assert_eq!(watch_of(43), Watch::Level, "level-triggered");
+        assert_eq!(watch_of(70_000), Watch::Level);
+        remember_registration(7, 70_000, Some((edge, 1)));
+        assert_eq!(
+            watch_of(70_000),
+            Watch::Untouchable,
+            "too large to remember"
+        );
+    }
+
+    #[test]
+    fn only_tcp_sockets_qualify() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let (unix, _other) = std::os::unix::net::UnixStream::pair().unwrap();
+        let file = std::fs::File::open("/dev/null").unwrap();
+        use std::os::fd::AsRawFd;
+        assert!(is_tcp(stream.as_raw_fd()));
+        assert!(is_tcp(listener.as_raw_fd()));
+        assert!(!is_tcp(udp.as_raw_fd()));
+        assert!(!is_tcp(unix.as_raw_fd()));
+        assert!(!is_tcp(file.as_raw_fd()));
+        assert!(!non_blocking(stream.as_raw_fd(), 0));
+        assert!(non_blocking(stream.as_raw_fd(), libc::MSG_DONTWAIT));
+        stream.set_nonblocking(true).unwrap();
+        assert!(non_blocking(stream.as_raw_fd(), 0));
+    }
+}

@@ -1,0 +1,443 @@
+//! Reports name the cause of a failure, not only what the failing step saw: a program
+//! that crashed (its exit, and the exception at the end of its stderr), one the harness
+//! stopped (a flood), the figures of both programs in the memory check, a hint in the
+//! failing program's own language, and what a response leaked. Each test grades a small
+//! submission written here, over loopback, and reads every report format it concerns.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn harness() -> Command {
+    let mut command = Command::cargo_bin("harness").unwrap();
+    command.current_dir(common::kit_root()).env("NO_COLOR", "1");
+    command
+}
+
+/// A submission folder holding `files` (name, text).
+fn submission(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let folder = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(folder.path().join(name), text).unwrap();
+    }
+    folder
+}
+
+/// A kit holding only `scenario` (as `scenarios/<task>/<name>.toml`), for `--scenarios`.
+fn kit_with(task: &str, name: &str, scenario: &str) -> tempfile::TempDir {
+    let (folder, _) = common::one_scenario_suite(task, name, scenario);
+    folder
+}
+
+/// Grades `target` with seed 1 and `arguments`; the run must end with verdicts (status 1).
+fn grade(target: &Path, arguments: &[&str]) -> Output {
+    let output = harness()
+        .arg("--target")
+        .arg(target)
+        .args(["--seed", "1"])
+        .args(arguments)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn text(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The first scenario of the first submission of a `--json` report.
+fn first_scenario(report: &Value) -> &Value {
+    &report["submissions"][0]["scenarios"][0]
+}
+
+/// A message server that prints the first 100 bytes it receives, logs 3000 bytes of
+/// debug lines on stderr, and raises: its traceback starts past the 2048 bytes a report
+/// keeps from the start of stderr.
+const RAISING_SERVER: &str = r#"import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", int(sys.argv[1])))
+s.listen(5)
+c, _ = s.accept()
+data = c.recv(4096)
+sys.stdout.buffer.write(data[:100])
+sys.stdout.buffer.flush()
+for i in range(60):
+    print("debug: still reading, chunk", i, "of the message", file=sys.stderr)
+def check(length):
+    raise ValueError("message too long: %d bytes" % length)
+check(len(data))
+"#;
+
+#[test]
+fn a_python_crash_names_its_exit_and_exception_in_every_report() {
+    let student = submission(&[("message-server.py", RAISING_SERVER)]);
+    let out = tempfile::tempdir().unwrap();
+    let file = |name: &str| out.path().join(name);
+    let output = grade(
+        student.path(),
+        &[
+            "--explain",
+            "--json",
+            file("report.json").to_str().unwrap(),
+            "--junit",
+            file("junit.xml").to_str().unwrap(),
+            "--gradescope",
+            file("results.json").to_str().unwrap(),
+            "--html",
+            file("html").to_str().unwrap(),
+            "message/01-*",
+        ],
+    );
+    let exception = "ValueError: message too long: ";
+    let located = "(message-server.py, line 13, in check)";
+
+    let terminal = text(&output);
+    let cause_line = terminal
+        .lines()
+        .find(|line| line.trim_start().starts_with("cause "))
+        .unwrap_or_else(|| panic!("no cause line:\n{terminal}"));
+    assert!(
+        cause_line.contains("server exited with status 1")
+            && cause_line.contains(exception)
+            && cause_line.contains(located),
+        "{cause_line}"
+    );
+    assert!(
+        terminal.contains("What went wrong: server exited with status 1"),
+        "--explain tells the cause:\n{terminal}"
+    );
+
+    let report = json(&file("report.json"));
+    let scenario = first_scenario(&report);
+    assert_eq!(scenario["status"], "fail");
+    let cause = scenario["failure"]["cause"].as_str().unwrap();
+    assert!(
+        cause.contains(exception) && cause.contains(located),
+        "{cause}"
+    );
+    let stderr = &scenario["programs"][0]["stderr"];
+    assert!(
+        !stderr["head"]["text"].as_str().unwrap().contains(exception),
+        "the head alone misses the exception: the test is about its tail"
+    );
+    assert!(
+        stderr["tail"]["text"].as_str().unwrap().contains(exception),
+        "{stderr:#}"
+    );
+
+    let junit = std::fs::read_to_string(file("junit.xml")).unwrap();
+    let message = junit
+        .split("message=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
+    assert!(
+        message.contains("server exited with status 1") && message.contains(exception),
+        "the JUnit message leads with the cause: {message}"
+    );
+
+    let gradescope = json(&file("results.json"));
+    let test_output = gradescope["tests"][0]["output"].as_str().unwrap();
+    assert!(test_output.contains(exception), "{test_output}");
+
+    let pages: String = std::fs::read_dir(file("html"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "html")
+        })
+        .map(|path| std::fs::read_to_string(path).unwrap())
+        .collect();
+    assert!(
+        pages.contains("<th>cause</th>") && pages.contains(exception),
+        "the page shows the cause"
+    );
+}
+
+/// A C message server that writes what it receives with fwrite() and never flushes: on a
+/// pipe, stdout is fully buffered, so the bytes stay in the process.
+const UNFLUSHED_C_SERVER: &str = r#"#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    int server = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in address = {0};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(atoi(argv[1]));
+    if (bind(server, (struct sockaddr *)&address, sizeof address) < 0) { perror("bind"); return 1; }
+    listen(server, 5);
+    for (;;) {
+        int client = accept(server, NULL, NULL);
+        char buffer[4096];
+        ssize_t received;
+        while ((received = recv(client, buffer, sizeof buffer, 0)) > 0)
+            fwrite(buffer, 1, received, stdout);
+        close(client);
+    }
+}
+"#;
+
+/// One message, checked within half a second: the scenario's hint is in Python's words.
+const SHORT_MESSAGE: &str = r#"task = "message"
+clauses = ["message/1"]
+category = "basic"
+points = 1
+requirement = "The server prints exactly the bytes it received."
+hint = "Write each chunk with sys.stdout.buffer.write(chunk), then sys.stdout.buffer.flush()."
+
+[[step]]
+start = "server"
+
+[[step]]
+wait_listening = "server"
+
+[[step]]
+connect = "server"
+as = "c1"
+send = { text = "hello, buffered world\n" }
+
+[[step]]
+expect_stdout = "server"
+equals_sent = ["c1"]
+within_ms = 500
+"#;
+
+#[test]
+fn a_c_server_whose_output_sits_in_its_buffer_hears_of_fflush_not_python() {
+    let student = tempfile::tempdir().unwrap();
+    let source = student.path().join("server.c");
+    std::fs::write(&source, UNFLUSHED_C_SERVER).unwrap();
+    let compiled = std::process::Command::new("gcc")
+        .arg("-o")
+        .arg(student.path().join("message-server"))
+        .arg(&source)
+        .status()
+        .expect("gcc is installed (bash .ci/test installs it)");
+    assert!(compiled.success());
+    std::fs::remove_file(&source).unwrap();
+    let kit = kit_with("message", "01-short", SHORT_MESSAGE);
+    let output = grade(
+        student.path(),
+        &[
+            "--explain",
+            "--scenarios",
+            kit.path().join("scenarios").to_str().unwrap(),
+        ],
+    );
+    let terminal = text(&output);
+    let hints: Vec<&str> = terminal
+        .lines()
+        .filter(|line| line.trim_start().starts_with("hint:"))
+        .collect();
+    let hints = hints.join("\n");
+    assert!(
+        hints.contains("fflush(stdout)") && hints.contains("setvbuf"),
+        "{terminal}"
+    );
+    assert!(
+        !hints.contains("sys.stdout") && !hints.contains("flush=True"),
+        "a C program gets no Python hint:\n{hints}"
+    );
+}
+
+/// A message server that prints without end.
+const FLOODING_SERVER: &str = r#"import sys
+line = b"flood " * 1000
+while True:
+    sys.stdout.buffer.write(line)
+"#;
+
+const CAPPED_FLOOD: &str = r#"task = "message"
+clauses = ["message/1"]
+category = "basic"
+points = 1
+requirement = "The server prints exactly the bytes it received."
+
+[[step]]
+start = "server"
+output_cap_mib = 1
+
+[[step]]
+wait_listening = "server"
+"#;
+
+#[test]
+fn a_program_stopped_for_its_output_says_so_in_the_verdict() {
+    let student = submission(&[("message-server.py", FLOODING_SERVER)]);
+    let kit = kit_with("message", "01-flood", CAPPED_FLOOD);
+    let out = tempfile::tempdir().unwrap();
+    let report_path = out.path().join("report.json");
+    let output = grade(
+        student.path(),
+        &[
+            "--scenarios",
+            kit.path().join("scenarios").to_str().unwrap(),
+            "--json",
+            report_path.to_str().unwrap(),
+        ],
+    );
+    let said = "stopped by the harness: printed more than 1 MiB on stdout";
+    let terminal = text(&output);
+    assert!(
+        terminal.contains(&format!("cause        server was {said}")),
+        "{terminal}"
+    );
+    let report = json(&report_path);
+    let scenario = first_scenario(&report);
+    assert_eq!(scenario["programs"][0]["stopped_by_harness"], said);
+    assert!(
+        scenario["failure"]["cause"]
+            .as_str()
+            .unwrap()
+            .contains(said)
+    );
+}
+
+/// A server that holds the whole message before printing it; its client streams.
+const HOARDING_SERVER: &str = r#"import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", int(sys.argv[1])))
+s.listen(5)
+while True:
+    c, _ = s.accept()
+    data = bytearray()
+    while True:
+        chunk = c.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+    c.close()
+"#;
+
+const STREAMING_CLIENT: &str = r#"import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+while True:
+    chunk = sys.stdin.buffer.read1(65536)
+    if not chunk:
+        break
+    c.sendall(chunk)
+c.close()
+"#;
+
+const SMALL_PEAK_MEMORY: &str = r#"task = "message"
+clauses = ["message/3"]
+category = "performance"
+points = 1
+requirement = "Memory does not grow with the message."
+
+[[step]]
+check = "peak-memory"
+params = { small_bytes = 20480, large_bytes = 25165824, max_growth_mib = 8, within_ms = 30000 }
+"#;
+
+#[test]
+fn the_memory_check_gives_both_programs_figures_when_the_first_fails() {
+    let student = submission(&[
+        ("message-server.py", HOARDING_SERVER),
+        ("message-client.py", STREAMING_CLIENT),
+    ]);
+    let kit = kit_with("message", "16-memory", SMALL_PEAK_MEMORY);
+    let output = grade(
+        student.path(),
+        &[
+            "--scenarios",
+            kit.path().join("scenarios").to_str().unwrap(),
+        ],
+    );
+    let terminal = text(&output);
+    let seen = terminal
+        .lines()
+        .find(|line| line.trim_start().starts_with("seen "))
+        .unwrap_or_else(|| panic!("{terminal}"));
+    assert!(
+        seen.contains("the server grew by") && seen.contains("it holds the message in memory"),
+        "{seen}"
+    );
+    assert!(
+        seen.contains("the client grew by") && seen.contains("within the limit"),
+        "the client's figures too, though the server already failed: {seen}"
+    );
+}
+
+/// A web server that joins the request's target to its root after dropping one
+/// character: `//etc/passwd` becomes `/etc/passwd`, which `os.path.join` keeps as it is.
+const LEAKING_WEB_SERVER: &str = r#"import os, socket, sys
+root = sys.argv[sys.argv.index("--root") + 1]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", int(sys.argv[1])))
+s.listen(5)
+while True:
+    c, _ = s.accept()
+    request = b""
+    while b"\r\n\r\n" not in request:
+        chunk = c.recv(4096)
+        if not chunk:
+            break
+        request += chunk
+    target = request.split(b" ")[1].decode()
+    path = os.path.join(root, target[1:])
+    try:
+        with open(path, "rb") as f:
+            body = f.read()
+        head = "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+    except OSError:
+        body = b"not found"
+        head = "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\n"
+    c.sendall(head.encode() + body)
+    c.close()
+"#;
+
+#[test]
+fn a_failed_security_scenario_says_what_leaked() {
+    let student = submission(&[("web-server.py", LEAKING_WEB_SERVER)]);
+    let out = tempfile::tempdir().unwrap();
+    let report_path = out.path().join("report.json");
+    let output = grade(
+        student.path(),
+        &["--json", report_path.to_str().unwrap(), "web-server/10-*"],
+    );
+    let terminal = text(&output);
+    assert!(
+        terminal.contains("cause        the response to double carried the text of /etc/passwd"),
+        "{terminal}"
+    );
+    let report = json(&report_path);
+    let cause = first_scenario(&report)["failure"]["cause"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(cause.contains("/etc/passwd"), "{cause}");
+
+    // The shipped traversal fixture serves `/../secret.txt`.
+    let traversal = common::kit_root().join("fixtures/submissions/web-traversal");
+    let terminal = text(&grade(&traversal, &["web-server/08-*"]));
+    assert!(
+        terminal.contains("cause        the response to c1 carried the text of secret.txt"),
+        "{terminal}"
+    );
+}

@@ -1,0 +1,481 @@
+//! Short calls inside the program (the `short-calls` library, loaded with `LD_PRELOAD`):
+//! a client that sends 20 KB with one unchecked `send` loses data under injection, every
+//! time, and passes without it; a client that loops passes both. Shown in Python, C (gcc)
+//! and Rust (rustc), each compiled here in a temporary folder. A static binary, which no
+//! dynamic loader starts, gets an `ERROR` saying the check could not be applied.
+//!
+//! The scenario is the kit's `message/18-client-short-sends` (the harness plays the server
+//! and keeps what arrives), played as it is and without its `short_calls` line.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use harness::engine::{Outcome, Status};
+use harness::grading::{Mode, grade};
+use harness::scenario::{Selection, Suite, load_suite};
+use harness::target::Target;
+
+const SCENARIO: &str = "scenarios/message/18-client-short-sends.toml";
+const INJECTION: &str = "short_calls = { max = 16 }";
+
+/// The kit's scenario, with `short_calls` as given (`None`: the line left out).
+fn scenario_suite(short_calls: Option<&str>) -> (tempfile::TempDir, Suite) {
+    let text = std::fs::read_to_string(common::kit_root().join(SCENARIO)).unwrap();
+    assert!(text.contains(INJECTION), "{SCENARIO} injects short calls");
+    let text = match short_calls {
+        Some(setting) => text.replace(INJECTION, setting),
+        None => text.replace(INJECTION, ""),
+    };
+    common::one_scenario_suite("message", "18-client-short-sends", &text)
+}
+
+/// A submission folder holding `files`, whose message client runs as `command`.
+fn submission(files: &[(&str, &str)], command: &str) -> tempfile::TempDir {
+    let folder = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(folder.path().join(name), text).unwrap();
+    }
+    std::fs::write(
+        folder.path().join("submission.toml"),
+        format!("[message]\nclient = \"{command} {{host}} {{port}}\"\n"),
+    )
+    .unwrap();
+    folder
+}
+
+/// The one scenario of `suite`, played against the submission in `folder`.
+fn play(suite: &Suite, folder: &Path, seed: u64) -> Outcome {
+    let target = Target::from_folder(folder, &suite.catalogue).expect("a valid submission");
+    let grading = grade(
+        suite,
+        &Selection::default(),
+        &target,
+        seed,
+        &Mode::Real,
+        &mut harness::events::Discard,
+    )
+    .expect("grading runs");
+    assert_eq!(grading.outcomes.len(), 1);
+    grading.outcomes.into_iter().next().unwrap()
+}
+
+fn explain(outcome: &Outcome) -> String {
+    let failure = outcome
+        .failure
+        .as_ref()
+        .map(|failure| format!("{} / seen {}", failure.expected, failure.seen))
+        .unwrap_or_default();
+    let stderr: Vec<String> = outcome
+        .programs
+        .iter()
+        .map(|program| String::from_utf8_lossy(&program.stderr.0).into_owned())
+        .collect();
+    format!("{:?}: {failure}; stderr {stderr:?}", outcome.status)
+}
+
+/// The client in `folder` fails under injection with every seed of `seeds` (losing data:
+/// the harness's server gets fewer bytes than stdin held), and passes without it.
+fn fails_only_under_injection(folder: &Path, seeds: &[u64]) {
+    let (_kit, injected) = scenario_suite(Some(INJECTION));
+    for &seed in seeds {
+        let outcome = play(&injected, folder, seed);
+        assert_eq!(
+            outcome.status,
+            Status::Fail,
+            "seed {seed}: {}",
+            explain(&outcome)
+        );
+        let failure = outcome.failure.as_ref().unwrap();
+        assert!(
+            failure.expected.contains("what sink received"),
+            "seed {seed}: it fails on the bytes the server got: {}",
+            explain(&outcome)
+        );
+    }
+    let (_kit, plain) = scenario_suite(None);
+    let outcome = play(&plain, folder, seeds[0]);
+    assert_eq!(outcome.status, Status::Pass, "{}", explain(&outcome));
+}
+
+/// The client in `folder` passes with and without injection.
+fn passes_both(folder: &Path, seed: u64) {
+    for short_calls in [Some(INJECTION), None] {
+        let (_kit, suite) = scenario_suite(short_calls);
+        let outcome = play(&suite, folder, seed);
+        assert_eq!(
+            outcome.status,
+            Status::Pass,
+            "{short_calls:?}: {}",
+            explain(&outcome)
+        );
+    }
+}
+
+// --- Python -------------------------------------------------------------------------------
+
+const PYTHON_SEND_ONCE: &str = r#"
+import socket, sys
+data = sys.stdin.buffer.read()
+sock = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+sock.send(data)          # one call: what it did not take is lost
+sock.close()
+"#;
+
+const PYTHON_SENDALL: &str = r#"
+import socket, sys
+data = sys.stdin.buffer.read()
+sock = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+sock.sendall(data)
+sock.close()
+"#;
+
+const PYTHON_SEND_LOOP: &str = r#"
+import os, socket, sys
+print("preload:", os.environ.get("LD_PRELOAD"), file=sys.stderr)
+print("setting:", os.environ.get("SOCKET_LAB_SHORT_CALLS"), file=sys.stderr)
+data = sys.stdin.buffer.read()
+sock = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+sent = 0
+while sent < len(data):
+    sent += sock.send(data[sent:])
+sock.shutdown(socket.SHUT_WR)
+while sock.recv(4096):
+    pass
+sock.close()
+"#;
+
+#[test]
+fn python_send_once_fails_every_time_under_injection_and_passes_without() {
+    let folder = submission(&[("client.py", PYTHON_SEND_ONCE)], "python3 client.py");
+    fails_only_under_injection(folder.path(), &[1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn python_sendall_and_a_send_loop_pass_both() {
+    let folder = submission(&[("client.py", PYTHON_SENDALL)], "python3 client.py");
+    passes_both(folder.path(), 1);
+    let folder = submission(&[("client.py", PYTHON_SEND_LOOP)], "python3 client.py");
+    passes_both(folder.path(), 2);
+}
+
+#[test]
+fn the_child_gets_the_library_and_its_setting_only_when_asked() {
+    let folder = submission(&[("client.py", PYTHON_SEND_LOOP)], "python3 client.py");
+    let stderr_of =
+        |outcome: &Outcome| String::from_utf8_lossy(&outcome.programs[0].stderr.0).into_owned();
+    let (_kit, injected) = scenario_suite(Some("short_calls = { max = 7, eintr = 0.01 }"));
+    let outcome = play(&injected, folder.path(), 3);
+    assert_eq!(outcome.status, Status::Pass, "{}", explain(&outcome));
+    let stderr = stderr_of(&outcome);
+    assert!(stderr.contains("libshort_calls.so\n"), "{stderr}");
+    assert!(stderr.contains(",max=7,eintr=0.01,mark="), "{stderr}");
+    assert!(
+        outcome.log.iter().any(|line| line
+            .text
+            .contains("its own socket calls cut to 1-7 bytes each")),
+        "the step log says so"
+    );
+    let (_kit, plain) = scenario_suite(None);
+    let outcome = play(&plain, folder.path(), 3);
+    let stderr = stderr_of(&outcome);
+    assert!(!stderr.contains("libshort_calls"), "{stderr}");
+    assert!(stderr.contains("setting: None\n"), "{stderr}");
+}
+
+#[test]
+fn the_same_seed_cuts_the_same_way() {
+    let folder = submission(&[("client.py", PYTHON_SEND_ONCE)], "python3 client.py");
+    let (_kit, injected) = scenario_suite(Some(INJECTION));
+    let seen = |seed| play(&injected, folder.path(), seed).failure.unwrap().seen;
+    assert_eq!(seen(7), seen(7));
+}
+
+// --- C ------------------------------------------------------------------------------------
+
+/// A C client: reads stdin whole, connects, sends it (once, or in a loop, with or without
+/// retrying EINTR), half-closes and waits for the server to close.
+const C_CLIENT: &str = r#"
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int main(int argc, char **argv) {
+    size_t len = 0, cap = 1 << 16;
+    char *data = malloc(cap);
+    ssize_t got;
+    while ((got = read(0, data + len, cap - len)) > 0) {
+        len += (size_t)got;
+        if (len == cap) data = realloc(data, cap *= 2);
+    }
+    struct addrinfo hints, *res;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    if (argc != 3 || getaddrinfo(argv[1], argv[2], &hints, &res) != 0) return 2;
+    int fd = socket(res->ai_family, SOCK_STREAM, 0);
+    if (connect(fd, res->ai_addr, res->ai_addrlen) < 0) { perror("connect"); return 1; }
+#if defined(SEND_ONCE)
+    send(fd, data, len, 0); /* one call: what it did not take is lost */
+#else
+    size_t sent = 0;
+    while (sent < len) {
+        ssize_t n = send(fd, data + sent, len - sent, 0);
+#if defined(RETRY_EINTR)
+        if (n < 0 && errno == EINTR) continue;
+#endif
+        if (n < 0) { perror("send"); return 1; }
+        sent += (size_t)n;
+    }
+#endif
+    shutdown(fd, SHUT_WR);
+    char buf[4096];
+    while (recv(fd, buf, sizeof buf, 0) > 0) {}
+    close(fd);
+    return 0;
+}
+"#;
+
+/// Compiles `C_CLIENT` with `flags` into `folder/name`; false if gcc refused (`-static`
+/// without a static C library).
+fn gcc(folder: &Path, name: &str, flags: &[&str]) -> bool {
+    let source = folder.join("client.c");
+    std::fs::write(&source, C_CLIENT).unwrap();
+    // Quiet: `-static` warns about getaddrinfo, and may fail where there is no libc.a.
+    let output = Command::new("gcc")
+        .args(flags)
+        .arg("-o")
+        .arg(folder.join(name))
+        .arg(&source)
+        .output()
+        .expect("gcc is installed (bash .ci/test installs it)");
+    output.status.success()
+}
+
+#[test]
+fn c_send_once_fails_under_injection_and_a_loop_passes_both() {
+    let folder = submission(&[], "./send-once");
+    assert!(gcc(folder.path(), "send-once", &["-O2", "-DSEND_ONCE"]));
+    fails_only_under_injection(folder.path(), &[1, 2]);
+
+    // Built with _FORTIFY_SOURCE, its recv into a fixed buffer goes through __recv_chk.
+    let folder = submission(&[], "./send-loop");
+    assert!(gcc(
+        folder.path(),
+        "send-loop",
+        &["-O2", "-D_FORTIFY_SOURCE=2", "-DRETRY_EINTR"]
+    ));
+    passes_both(folder.path(), 1);
+}
+
+#[test]
+fn eintr_fails_a_c_loop_that_gives_up_on_it_and_not_one_that_retries() {
+    let eintr = "short_calls = { max = 16, eintr = 0.2 }";
+    let (_kit, suite) = scenario_suite(Some(eintr));
+
+    let folder = submission(&[], "./no-retry");
+    assert!(gcc(folder.path(), "no-retry", &["-O2"]));
+    let outcome = play(&suite, folder.path(), 1);
+    assert_eq!(outcome.status, Status::Fail, "{}", explain(&outcome));
+    let stderr = String::from_utf8_lossy(&outcome.programs[0].stderr.0).into_owned();
+    assert!(stderr.contains("send: Interrupted system call"), "{stderr}");
+
+    let folder = submission(&[], "./retry");
+    assert!(gcc(folder.path(), "retry", &["-O2", "-DRETRY_EINTR"]));
+    let outcome = play(&suite, folder.path(), 1);
+    assert_eq!(outcome.status, Status::Pass, "{}", explain(&outcome));
+
+    // Python retries EINTR by itself (PEP 475).
+    let folder = submission(&[("client.py", PYTHON_SENDALL)], "python3 client.py");
+    let outcome = play(&suite, folder.path(), 1);
+    assert_eq!(outcome.status, Status::Pass, "{}", explain(&outcome));
+}
+
+// --- Rust ---------------------------------------------------------------------------------
+
+const RUST_CLIENT: &str = r#"
+use std::io::{Read, Write};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let mut data = Vec::new();
+    std::io::stdin().read_to_end(&mut data).unwrap();
+    let port: u16 = args[2].parse().unwrap();
+    let mut stream = std::net::TcpStream::connect((args[1].as_str(), port)).unwrap();
+    if cfg!(send_once) {
+        // One call: `write` returns how much it took, and what it did not take is lost.
+        let _ = stream.write(&data).unwrap();
+    } else {
+        stream.write_all(&data).unwrap();
+    }
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+}
+"#;
+
+/// Compiles `RUST_CLIENT` with `flags` into `folder/name`.
+fn rustc(folder: &Path, name: &str, flags: &[&str]) -> bool {
+    let source = folder.join("client.rs");
+    std::fs::write(&source, RUST_CLIENT).unwrap();
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let status = Command::new(rustc)
+        .args(["--edition", "2021", "--check-cfg", "cfg(send_once)"])
+        .args(flags)
+        .arg("-o")
+        .arg(folder.join(name))
+        .arg(&source)
+        .status()
+        .expect("rustc runs");
+    status.success()
+}
+
+#[test]
+fn rust_write_once_fails_under_injection_and_write_all_passes_both() {
+    let folder = submission(&[], "./write-once");
+    assert!(rustc(folder.path(), "write-once", &["--cfg", "send_once"]));
+    fails_only_under_injection(folder.path(), &[1, 2]);
+
+    let folder = submission(&[], "./write-all");
+    assert!(rustc(folder.path(), "write-all", &[]));
+    passes_both(folder.path(), 1);
+}
+
+// --- Programs the library cannot enter ----------------------------------------------------
+
+#[test]
+fn a_static_binary_gets_an_error_saying_the_check_could_not_be_applied() {
+    let folder = submission(&[], "./static-client");
+    // gcc -static needs the static C library (Debian's libc6-dev has it); else Rust's.
+    if !gcc(folder.path(), "static-client", &["-O2", "-static"]) {
+        assert!(rustc(
+            folder.path(),
+            "static-client",
+            &["-C", "target-feature=+crt-static"]
+        ));
+    }
+    let (_kit, injected) = scenario_suite(Some(INJECTION));
+    let outcome = play(&injected, folder.path(), 1);
+    assert_eq!(outcome.status, Status::Error, "{}", explain(&outcome));
+    assert!(
+        outcome.status.is_failure(),
+        "never a pass, nor a quiet skip"
+    );
+    let failure = outcome.failure.as_ref().unwrap();
+    assert_eq!(failure.step, 2, "the start step");
+    assert!(
+        failure.seen.contains("the check could not be applied")
+            && failure.seen.contains("static-client` is statically linked"),
+        "{}",
+        failure.seen
+    );
+    // Without injection the same program is graded as usual (it loops: it passes).
+    let (_kit, plain) = scenario_suite(None);
+    let outcome = play(&plain, folder.path(), 1);
+    assert_eq!(outcome.status, Status::Pass, "{}", explain(&outcome));
+
+    // A script whose interpreter is that static binary is found out too.
+    let script = folder.path().join("wrapper");
+    std::fs::write(
+        &script,
+        format!("#!{}\n", folder.path().join("static-client").display()),
+    )
+    .unwrap();
+    let reason = harness::faults::short_calls::can_enter(script.to_str().unwrap(), None)
+        .expect_err("a script run by a static binary");
+    assert!(reason.contains(", which is statically linked"), "{reason}");
+}
+
+// --- The simulated world, and scenario files ----------------------------------------------
+
+#[test]
+fn the_simulated_world_plays_it_with_its_adapter_and_skips_it_without() {
+    let suite = common::suite();
+    let selection = Selection::new(Vec::new(), &["message/18-*".into()]).unwrap();
+    let target = Target::simulated(&suite.catalogue);
+    let run = |options| {
+        grade(
+            &suite,
+            &selection,
+            &target,
+            1,
+            &Mode::Simulated(options),
+            &mut harness::events::Discard,
+        )
+        .unwrap()
+        .outcomes
+    };
+    let outcomes = run(harness::world::sim::SimOptions::default());
+    assert_eq!(
+        outcomes[0].status,
+        Status::Pass,
+        "{}",
+        explain(&outcomes[0])
+    );
+    let outcomes = run(harness::world::sim::SimOptions {
+        short_io: None,
+        ..Default::default()
+    });
+    assert_eq!(outcomes[0].status, Status::Skipped);
+    assert!(
+        outcomes[0]
+            .skip_reason
+            .as_deref()
+            .is_some_and(|reason| reason.contains("--short-io off")),
+        "{:?}",
+        outcomes[0].skip_reason
+    );
+}
+
+/// The loader's answer to a scenario whose only step is `step`.
+fn load_error(step: &str) -> String {
+    let kit = tempfile::tempdir().unwrap();
+    let scenarios = kit.path().join("scenarios");
+    std::fs::create_dir_all(scenarios.join("message")).unwrap();
+    std::fs::copy(
+        common::kit_root().join("scenarios/tasks.toml"),
+        scenarios.join("tasks.toml"),
+    )
+    .unwrap();
+    let text = format!(
+        "task = \"message\"\nclauses = [\"message/4\"]\ncategory = \"robustness\"\npoints = 1\nrequirement = \"r\"\n\n[[step]]\n{step}\n"
+    );
+    std::fs::write(scenarios.join("message/bad.toml"), text).unwrap();
+    let Err(error) = load_suite(&scenarios) else {
+        panic!("the scenario was accepted: {step}");
+    };
+    error.to_string().replace(
+        &scenarios.canonicalize().unwrap().display().to_string(),
+        "scenarios",
+    )
+}
+
+#[test]
+fn bad_short_calls_are_rejected_with_file_and_line() {
+    let cases = [
+        (
+            "start = \"client\"\nshort_calls = { max = 0 }",
+            "scenarios/message/bad.toml:7: step 1: `short_calls.max` is the most bytes one call may move: 1 to 1048576",
+        ),
+        (
+            "start = \"client\"\nshort_calls = { max = 16, eintr = 0.9 }",
+            "scenarios/message/bad.toml:7: step 1: `short_calls.eintr` is the probability of EINTR per blocking call: 0 to 0.5",
+        ),
+        (
+            "start = \"client\"\nshort_calls = { size = 16 }",
+            "scenarios/message/bad.toml:9: unknown field `size`, expected `max` or `eintr`",
+        ),
+        (
+            "start = \"server\"\n\n[[step]]\nconnect = \"server\"\nas = \"c1\"\nshort_calls = { max = 4 }",
+            "scenarios/message/bad.toml:10: step 2: `short_calls` does not go with `connect`",
+        ),
+    ];
+    for (step, expected) in cases {
+        let error = load_error(step);
+        assert!(error.starts_with(expected), "{step}:\n{error}");
+    }
+}
