@@ -1040,8 +1040,7 @@ pub unsafe extern "C" fn sendmsg(fd: c_int, message: *const msghdr, flags: c_int
         Cut::To(cap) => {
             let mut short = empty_iovecs();
             // SAFETY: the message's array of `msg_iovlen` entries.
-            let entries =
-                unsafe { shorten(copy.msg_iov, iov_count(&copy), cap, &mut short) };
+            let entries = unsafe { shorten(copy.msg_iov, iov_count(&copy), cap, &mut short) };
             copy.msg_iov = short.as_mut_ptr();
             copy.msg_iovlen = entries as _;
             let moved = call_real!(REAL_SENDMSG, SendMsgFn, fd, &copy, flags);
@@ -1069,8 +1068,7 @@ pub unsafe extern "C" fn recvmsg(fd: c_int, message: *mut msghdr, flags: c_int) 
         Cut::To(cap) => {
             let mut short = empty_iovecs();
             // SAFETY: the message's array of `msg_iovlen` entries.
-            let entries =
-                unsafe { shorten(copy.msg_iov, iov_count(&copy), cap, &mut short) };
+            let entries = unsafe { shorten(copy.msg_iov, iov_count(&copy), cap, &mut short) };
             copy.msg_iov = short.as_mut_ptr();
             copy.msg_iovlen = entries as _;
             let result = call_real!(REAL_RECVMSG, RecvMsgFn, fd, &mut copy, flags);
