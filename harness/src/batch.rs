@@ -80,6 +80,10 @@ pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Opt
             .collect(),
         jobs,
         isolation,
+        sandbox: match batch.mode {
+            Mode::Real => Some(crate::world::real::sandbox::layers().summary()),
+            Mode::Simulated(_) => None,
+        },
         started_unix_ms: match batch.mode {
             Mode::Real => std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

@@ -104,6 +104,10 @@ pub struct RunInfo {
     pub jobs: usize,
     /// How the submissions are kept apart when graded at once.
     pub isolation: Isolation,
+    /// The sandbox around each program, as the header says it (`sandbox: ...`): the
+    /// layers in force and those this system refused. `None` in the simulated world.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<String>,
     /// When the run began, in milliseconds since the Unix epoch (0 in the simulated
     /// world, whose runs replay byte for byte).
     pub started_unix_ms: u64,

@@ -25,6 +25,7 @@
 pub mod batch;
 pub mod checks;
 pub mod cli;
+pub mod companions;
 pub mod engine;
 pub mod error;
 pub mod events;

@@ -134,6 +134,28 @@ fn check_fixture(folder: &str) {
         declared_misses,
         "{folder}: the extra scenarios it misses (`misses` in expected.toml)"
     );
+    if folder.starts_with("hostile-") {
+        // Daemons, forked children, programs deaf to SIGTERM: none may outlive the run.
+        assert_nothing_left_from(&dir.display().to_string());
+    }
+}
+
+/// No process (but zombies) whose command line mentions `marker` runs any more. SIGKILL is
+/// delivered at once but a busy machine may take a moment to schedule the dying processes:
+/// wait (bounded) for them to be gone.
+fn assert_nothing_left_from(marker: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut survivors = running_from(marker);
+    while !survivors.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        survivors = running_from(marker);
+    }
+    assert!(
+        survivors.is_empty(),
+        "processes left behind: {} of them, first {:?}",
+        survivors.len(),
+        survivors.first()
+    );
 }
 
 macro_rules! fixture_tests {
@@ -174,6 +196,13 @@ fixture_tests! {
     never_listening_server_fails_in_bounded_time => "hostile-never-listens",
     flooding_server_is_stopped_at_the_cap => "hostile-flood",
     hanging_programs_are_killed_with_their_children => "hostile-hang",
+    a_setsid_daemon_is_gone_with_its_server => "hostile-daemon",
+    a_fork_bomb_is_capped_and_every_child_killed => "hostile-fork-bomb",
+    a_program_writing_outside_its_folder_writes_nothing_outside => "hostile-writer",
+    a_program_printing_its_environment_is_caught => "hostile-env",
+    a_server_dying_of_sigsegv_is_caught => "hostile-segfault",
+    a_server_closing_its_stdout_is_caught => "hostile-closes-stdout",
+    a_server_listening_on_another_port_is_caught => "hostile-wrong-port",
     str_upper_changes_non_ascii_and_cuts_long_lines => "upper-str-upper",
     upper_server_serving_one_client_is_caught => "upper-tcp-one-client",
     upper_server_single_recv_is_caught => "upper-tcp-recv-1024",
@@ -274,16 +303,7 @@ fn hostile_programs_leave_no_process_behind() {
         "a hanging program fails in bounded time"
     );
     // The server forked and both ignore SIGTERM: nothing running from that folder may remain.
-    // SIGKILL is delivered at once but a busy machine may take a moment to schedule the
-    // dying processes: wait (bounded) for them to be gone or zombies.
-    let marker = dir.display().to_string();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut survivors = running_from(&marker);
-    while !survivors.is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-        survivors = running_from(&marker);
-    }
-    assert!(survivors.is_empty(), "processes left behind: {survivors:?}");
+    assert_nothing_left_from(&dir.display().to_string());
 }
 
 /// The processes (not zombies) whose command line mentions `marker`.

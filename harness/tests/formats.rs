@@ -470,6 +470,7 @@ fn made_up_run(
             .collect(),
         jobs: 2,
         isolation: Isolation::NetworkNamespace,
+        sandbox: None,
         started_unix_ms: 1_793_785_447_123,
     })];
     for (label, outcomes, problem) in submissions {

@@ -38,6 +38,7 @@ fn run_info(submissions: &[&str]) -> RunInfo {
         submissions: submissions.iter().map(|label| label.to_string()).collect(),
         jobs: 1,
         isolation: Isolation::None,
+        sandbox: None,
         started_unix_ms: 1_700_000_000_000,
     }
 }

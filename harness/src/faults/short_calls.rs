@@ -37,7 +37,6 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -128,6 +127,11 @@ impl Injection {
         value.push(self.library.as_os_str());
         value
     }
+
+    /// The library's folder, which the program must be able to read.
+    pub fn library_dir(&self) -> Option<PathBuf> {
+        self.library.parent().map(Path::to_owned)
+    }
 }
 
 /// Whether `scenario` cuts some program's calls short.
@@ -150,70 +154,18 @@ pub fn library(kit_root: &Path) -> Result<PathBuf, String> {
     LIBRARY.get_or_init(|| locate(kit_root)).clone()
 }
 
-fn locate(kit_root: &Path) -> Result<PathBuf, String> {
-    if let Some(path) = std::env::var_os(LIBRARY_VARIABLE) {
-        let path = PathBuf::from(path);
-        return if path.is_file() {
-            Ok(path)
-        } else {
-            Err(format!(
-                "{LIBRARY_VARIABLE} names {}, which is not a file",
-                path.display()
-            ))
-        };
-    }
-    // The harness's own workspace has the library's source (of the same version); a kit
-    // elsewhere may have it too.
-    let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let workspace = [own.as_path(), kit_root]
-        .into_iter()
-        .find(|dir| dir.join("harness/short-calls/Cargo.toml").is_file())
-        .ok_or_else(|| {
-            format!(
-                "cannot find the short-call library's source (harness/short-calls) to build it: set {LIBRARY_VARIABLE} to a built libshort_calls.so"
-            )
-        })?;
-    build(workspace)
-}
+/// The library, as a companion of the harness.
+pub const LIBRARY: crate::companions::Companion = crate::companions::Companion {
+    package: "short-calls",
+    source: "harness/short-calls",
+    file_name: "libshort_calls.so",
+    build_what: "--lib",
+    variable: LIBRARY_VARIABLE,
+};
 
-/// `cargo build -p short-calls` in `workspace` (the harness's own profile), and the
-/// library's path from cargo's messages.
-fn build(workspace: &Path) -> Result<PathBuf, String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command.current_dir(workspace).args([
-        "build",
-        "-p",
-        "short-calls",
-        "--lib",
-        "--message-format=json-render-diagnostics",
-    ]);
-    if !cfg!(debug_assertions) {
-        command.arg("--release");
-    }
-    let output = command
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|error| format!("cannot run cargo to build the short-call library: {error}"))?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(20).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        return Err(format!(
-            "cargo build -p short-calls failed ({}):\n{}",
-            output.status,
-            tail.join("\n")
-        ));
-    }
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|message| message["reason"] == "compiler-artifact")
-        .filter_map(|message| message.get("filenames")?.as_array().cloned())
-        .flatten()
-        .filter_map(|name| name.as_str().map(PathBuf::from))
-        .find(|path| path.extension().is_some_and(|ext| ext == "so"))
-        .ok_or_else(|| "cargo built no libshort_calls.so".into())
+fn locate(kit_root: &Path) -> Result<PathBuf, String> {
+    crate::companions::locate(&LIBRARY, kit_root)
+        .map_err(|error| format!("the short-call library: {error}"))
 }
 
 /// Whether the library can enter the program `argv0` starts (run in `workdir`): `Err`

@@ -124,6 +124,9 @@ impl Reporter for Console {
                         info.jobs,
                         isolation_said(info.isolation)
                     ))?;
+                    if let Some(sandbox) = &info.sandbox {
+                        self.line(sandbox)?;
+                    }
                 }
             }
             Event::SubmissionStarted(info) => {
@@ -145,6 +148,10 @@ impl Reporter for Console {
                         .as_ref()
                         .map_or("", |info| isolation_said(info.isolation));
                     self.line(&format!("grading {submission} with seed {seed}{isolation}"))?;
+                    if let Some(sandbox) = run.info.as_ref().and_then(|info| info.sandbox.as_ref())
+                    {
+                        self.line(sandbox)?;
+                    }
                 }
                 if let Some(bar) = &self.bar {
                     bar.set_message(if self.batch {

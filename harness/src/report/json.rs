@@ -260,6 +260,7 @@ fn without_run_info(run: &RunRecord) -> RunInfo {
             .collect(),
         jobs: 1,
         isolation: Isolation::None,
+        sandbox: None,
         started_unix_ms: 0,
     }
 }

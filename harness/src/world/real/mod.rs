@@ -12,3 +12,4 @@ pub mod isolation;
 pub mod ports;
 pub mod process;
 pub mod readiness;
+pub mod sandbox;

@@ -9,11 +9,13 @@
 //!   resident set size (`ru_maxrss`) of the process and of the children it waited for.
 //! - Dropping the handle kills the group.
 
+use std::ffi::OsString;
 use std::fs::File;
 use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,6 +24,7 @@ use tokio::sync::watch;
 
 use super::cleanup;
 use super::isolation::Namespace;
+use super::sandbox::{self, Enclosure};
 use crate::payload::Payload;
 use crate::world::capture::Capture;
 
@@ -170,6 +173,8 @@ pub struct ChildProcess {
     /// The file the short-call library marks once the program's TCP calls go through it
     /// (none when the library is not loaded, or the file's path could not be passed).
     short_calls_marker: Option<PathBuf>,
+    /// Its sandbox's folder and cgroup, as long as the process.
+    _enclosure: Arc<std::sync::Mutex<Enclosure>>,
     /// Kept so the directories live as long as the process.
     _workdir: Option<TempDir>,
     _captures: TempDir,
@@ -201,45 +206,45 @@ impl ChildProcess {
             spec.output_cap.min(16 << 20),
         )?);
 
-        let mut command = Command::new(program);
+        // The program's sandbox (see `super::sandbox`): its folder, its cgroup, the
+        // command that starts it through `sandbox-init`, and a clean environment.
+        let enclosure = Enclosure::new()?;
+        let resolved = sandbox::resolve_program(program, &workdir)?;
+        let mut argv: Vec<OsString> = vec![resolved.clone().into()];
+        argv.extend(arguments.iter().map(OsString::from));
+        let mut visible = folders_named(&argv, &workdir, spec.workdir.is_some());
+        let mut environment = enclosure.environment(&resolved);
+        if let Some(trust_file) = &spec.trust_file {
+            visible.extend(trust_file.parent().map(Path::to_owned));
+            environment.push(("SSL_CERT_FILE".into(), trust_file.into()));
+        }
+        // The library marks a file of the sandbox's folder when the program's socket calls
+        // go through it (see `ChildProcess::short_calls_entered`).
+        let mut short_calls_marker = None;
+        if let Some(injection) = &spec.short_calls {
+            let marker = enclosure.folder().join("short-calls-entered");
+            let mut setting = injection.setting.clone();
+            if let Some(path) = marker.to_str().filter(|path| !path.contains(',')) {
+                setting += &format!(",mark={path}");
+                short_calls_marker = Some(marker);
+            }
+            visible.extend(injection.library_dir());
+            environment.push(("LD_PRELOAD".into(), injection.preload(None)));
+            environment.push((
+                crate::faults::short_calls::SETTING_VARIABLE.into(),
+                setting.into(),
+            ));
+        }
+        let (report_reader, report_writer) = report_pipe()?;
+        let report_fd = report_writer.as_raw_fd();
+        let mut command = enclosure.command(&argv, &workdir, &visible, Some(report_fd));
         command
-            .args(arguments)
             .current_dir(&workdir)
-            // Python's stdout to a pipe is block-buffered: without this, a server's
-            // output would reach the harness only when it exits. On a terminal, where
-            // students try their programs, it is line-buffered; unbuffered is closest.
-            .env("PYTHONUNBUFFERED", "1")
-            // Keep __pycache__ out of the submission's folder.
-            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env_clear()
+            .envs(environment)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
-        if let Some(trust_file) = &spec.trust_file {
-            command.env("SSL_CERT_FILE", trust_file);
-        }
-        // The library marks a file of the captures' folder when the program's socket calls
-        // go through it (see `ChildProcess::short_calls_entered`).
-        let mut short_calls_marker = None;
-        {
-            use crate::faults::short_calls::SETTING_VARIABLE;
-            match &spec.short_calls {
-                Some(injection) => {
-                    let existing = std::env::var_os("LD_PRELOAD");
-                    let marker = captures.path().join("short-calls-entered");
-                    let mut setting = injection.setting.clone();
-                    if let Some(path) = marker.to_str().filter(|path| !path.contains(',')) {
-                        setting += &format!(",mark={path}");
-                        short_calls_marker = Some(marker);
-                    }
-                    command
-                        .env("LD_PRELOAD", injection.preload(existing.as_deref()))
-                        .env(SETTING_VARIABLE, setting);
-                }
-                None => {
-                    command.env_remove(SETTING_VARIABLE);
-                }
-            }
-        }
         let mut feeder = None;
         match &spec.stdin {
             None => {
@@ -254,16 +259,17 @@ impl ChildProcess {
             }
         }
         let network_fd = spec.network.as_ref().map(|namespace| namespace.raw_fd());
-        // SAFETY: the closure only calls setrlimit and setns, which are async-signal-safe;
-        // the namespace's descriptor stays open until the spawn returns (`spec` holds it).
+        let cgroup_caps_tasks = sandbox::layers().cgroup.is_ok();
+        // SAFETY: the closure only calls getrlimit, setrlimit, fcntl and setns, which are
+        // async-signal-safe; the namespace's descriptor stays open until the spawn returns
+        // (`spec` holds it), and so does the report pipe's (`report_writer`).
         unsafe {
             command.pre_exec(move || {
-                // No core dumps of crashing submissions in the working directory.
-                let no_core = libc::rlimit {
-                    rlim_cur: 0,
-                    rlim_max: 0,
-                };
-                libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+                sandbox::apply_limits(cgroup_caps_tasks);
+                // The report descriptor must survive exec into `sandbox-init`.
+                if libc::fcntl(report_fd, libc::F_SETFD, 0) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
                 if let Some(fd) = network_fd
                     && libc::setns(fd, libc::CLONE_NEWNET) != 0
                 {
@@ -276,6 +282,9 @@ impl ChildProcess {
         let mut child = command.spawn()?;
         let pid = child.id() as i32;
         cleanup::register(pid);
+        // Only the sandbox holds the report's writing end now: its end is the report's.
+        drop(report_writer);
+        let enclosure = Arc::new(std::sync::Mutex::new(enclosure));
 
         if let (Some(payload), Some(mut stdin)) = (feeder, child.stdin.take()) {
             std::thread::spawn(move || {
@@ -295,8 +304,13 @@ impl ChildProcess {
         std::thread::spawn(move || stderr_capture.pump(stderr_pipe, || cleanup::kill_group(pid)));
 
         let (exit_sender, exit) = watch::channel(None);
+        let reaped_enclosure = Arc::clone(&enclosure);
         std::thread::spawn(move || {
-            let info = reap(pid, started);
+            let info = with_report(reap(pid, started), report_reader);
+            // Whatever is left of the program (without a PID namespace) goes now.
+            if let Ok(mut enclosure) = reaped_enclosure.lock() {
+                enclosure.release();
+            }
             let _ = exit_sender.send(Some(info));
         });
         // The std handle is not used to wait (the reaper thread does, with wait4).
@@ -310,6 +324,7 @@ impl ChildProcess {
             stderr,
             exit,
             short_calls_marker,
+            _enclosure: enclosure,
             _workdir: temporary_workdir,
             _captures: captures,
         })
@@ -334,8 +349,10 @@ impl ChildProcess {
     pub async fn terminate(&self, grace: Duration) -> Option<ExitInfo> {
         if self.exit_info().is_none() {
             // SAFETY: kill only sends a signal to our own child.
+            // To the group: the program itself gets it (`sandbox-init`, its parent,
+            // ignores it and reports how the program ended).
             unsafe {
-                libc::kill(self.pid, libc::SIGTERM);
+                libc::killpg(self.pid, libc::SIGTERM);
             }
         }
         let info = self.wait_exit(grace).await;
@@ -395,6 +412,82 @@ fn reap(pid: i32, started: Instant) -> ExitInfo {
         max_rss_kib: usage.ru_maxrss.max(0) as u64,
         after: started.elapsed(),
     }
+}
+
+/// A pipe for `sandbox-init`'s report, both ends closed on exec (the child clears the
+/// flag on the writing end, which it passes on).
+fn report_pipe() -> io::Result<(File, OwnedFd)> {
+    let mut ends = [0; 2];
+    // SAFETY: pipe2 fills the two descriptors, which we then own.
+    if unsafe { libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fresh descriptors owned by nobody else.
+    unsafe { Ok((File::from_raw_fd(ends[0]), OwnedFd::from_raw_fd(ends[1]))) }
+}
+
+/// The program's own exit and peak memory, from `sandbox-init`'s report, over what `wait4`
+/// said of `sandbox-init` (kept when there is no report: it was killed with the program).
+fn with_report(mut info: ExitInfo, mut report: File) -> ExitInfo {
+    use std::io::Read;
+    let mut text = String::new();
+    if report.read_to_string(&mut text).is_err() {
+        return info;
+    }
+    let field = |name: &str| {
+        text.split_whitespace()
+            .find_map(|word| word.strip_prefix(name)?.strip_prefix('='))
+            .and_then(|value| value.parse::<i64>().ok())
+    };
+    if let (Some(status), Some(max_rss_kib)) = (field("status"), field("maxrss_kib")) {
+        let status = status as libc::c_int;
+        info.kind = if libc::WIFEXITED(status) {
+            ExitKind::Code(libc::WEXITSTATUS(status))
+        } else {
+            ExitKind::Signal(libc::WTERMSIG(status))
+        };
+        info.max_rss_kib = max_rss_kib.max(0) as u64;
+    }
+    info
+}
+
+/// Folders the program must be able to read, which a fresh `/tmp` would hide: those of
+/// the paths on its command line that exist (its program, a script), and, for a folder
+/// named there or given as its working directory (a web root), the folder above it too:
+/// a web root's secret file lies there, and a server with a path-traversal bug must still
+/// be able to leak it, or the scenario that looks for the bug could not fail.
+fn folders_named(argv: &[OsString], workdir: &Path, workdir_given: bool) -> Vec<PathBuf> {
+    let mut folders: Vec<PathBuf> = Vec::new();
+    let mut add = |folder: PathBuf| {
+        if !folders.contains(&folder) {
+            folders.push(folder);
+        }
+    };
+    // The folder above a named folder, unless that is `/` or the whole of `/tmp`.
+    let above = |folder: &Path| {
+        folder
+            .parent()
+            .filter(|parent| !matches!(parent.to_str(), Some("/" | "/tmp" | "/dev/shm")))
+            .map(Path::to_owned)
+    };
+    for word in argv {
+        let path = workdir.join(word);
+        if !word.to_string_lossy().contains('/') || !path.exists() {
+            continue;
+        }
+        if path.is_dir() {
+            if let Some(parent) = above(&path) {
+                add(parent);
+            }
+            add(path);
+        } else if let Some(parent) = path.parent() {
+            add(parent.to_owned());
+        }
+    }
+    if workdir_given && let Some(parent) = above(workdir) {
+        add(parent);
+    }
+    folders
 }
 
 #[cfg(test)]

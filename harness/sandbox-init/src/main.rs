@@ -1,0 +1,166 @@
+//! # sandbox-init: where every program under test starts
+//!
+//! The harness runs programs it has never seen, often as root. It does not start them
+//! directly: it starts this small program, which builds the sandbox, starts the program
+//! inside it, and stays beside it until it ends:
+//!
+//! ```text
+//! harness
+//!  └─ sandbox-init            (outside: the harness's child; waits, reports nothing itself)
+//!      └─ sandbox-init        (PID 1 of a new PID namespace: reaps, reports)
+//!          └─ the program     (PID 2) and everything it forks
+//! ```
+//!
+//! - **Mounts** (`--private-tmp`, `--visible`, `--writable`): a mount namespace in which
+//!   the whole file system is read-only but for the folders the harness names writable
+//!   (the program's working directory and its sandbox folder, where `HOME` is), with a
+//!   fresh, empty `/tmp` and `/dev/shm` of its own (see [`mounts`]).
+//! - **Processes** (`--pid-namespace`): the program runs in a PID namespace of its own, as
+//!   PID 2 under this program as PID 1. When the program exits, PID 1 exits, and the kernel
+//!   kills everything left in the namespace: children the program forked, and daemons
+//!   that double-forked and called `setsid` to escape their process group, included.
+//! - **A process cap** (`--cgroup-procs FILE`): this program joins a cgroup whose
+//!   `pids.max` the harness set, before forking anything, so a fork bomb stops there.
+//! - **Its exit and peak memory** (`--report-fd N`): the program's own exit status and
+//!   `ru_maxrss`, read with `wait4`, are written to descriptor N as one line:
+//!   `status=<wait status> maxrss_kib=<KiB>`. (The harness cannot read them off its own
+//!   child: a process forked from the large harness inherits its resident size as a peak,
+//!   so only a process forked from this small one reports the program's own figure.)
+//!
+//! Exit status: the program's (a program killed by a signal makes this one die of the same
+//! signal), 125 when the sandbox could not be built (the reason on stderr), 126 or 127 when
+//! the program could not be run, as a shell says.
+//!
+//! Limits (`setrlimit`), the environment and the network namespace are set by the harness
+//! before it runs this program: they are inherited.
+
+mod mounts;
+mod supervise;
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// What the harness asked for.
+#[derive(Debug, Default)]
+struct Request {
+    report_fd: Option<i32>,
+    cgroup_procs: Option<PathBuf>,
+    mounts: mounts::Plan,
+    workdir: Option<PathBuf>,
+    pid_namespace: bool,
+    program: Vec<OsString>,
+}
+
+fn main() -> ExitCode {
+    let arguments: Vec<OsString> = std::env::args_os().skip(1).collect();
+    // `--noop`: the harness's probe of which layers this system allows runs this program
+    // inside a sandbox as the program.
+    if arguments.first().is_some_and(|first| first == "--noop") {
+        return ExitCode::SUCCESS;
+    }
+    let request = match parse(arguments) {
+        Ok(request) => request,
+        Err(message) => {
+            eprintln!("sandbox-init: {message}");
+            return ExitCode::from(125);
+        }
+    };
+    if let Err(message) = build_sandbox(&request) {
+        eprintln!("sandbox-init: {message}");
+        return ExitCode::from(125);
+    }
+    supervise::run(
+        &request.program,
+        request.report_fd,
+        request.pid_namespace,
+        request.mounts.is_private(),
+    )
+}
+
+/// Everything but the process itself: cgroup, mounts, working directory.
+fn build_sandbox(request: &Request) -> Result<(), String> {
+    if let Some(procs) = &request.cgroup_procs {
+        // "0" is the writing process itself; its children are counted from now on.
+        std::fs::write(procs, "0")
+            .map_err(|error| format!("cannot join the cgroup {}: {error}", procs.display()))?;
+    }
+    // SAFETY: geteuid only reads the caller's id.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root && (request.mounts.is_private() || request.pid_namespace) {
+        enter_user_namespace()?;
+    }
+    if request.mounts.is_private() {
+        mounts::isolate(&request.mounts)?;
+    }
+    if let Some(dir) = &request.workdir {
+        // Again after the mounts: the old working directory may sit on a covered mount.
+        std::env::set_current_dir(dir)
+            .map_err(|error| format!("cannot enter {}: {error}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// For a harness not run as root: a user namespace of our own, our ids mapped to
+/// themselves, where this process holds the capabilities that namespaces and mounts need.
+/// (The program loses them again when it is executed as the same ordinary user.)
+fn enter_user_namespace() -> Result<(), String> {
+    // SAFETY: the ids are read, and unshare takes flags; this process has one thread.
+    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    if unsafe { libc::unshare(libc::CLONE_NEWUSER) } != 0 {
+        return Err(format!(
+            "cannot make a user namespace: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    let write = |file: &str, text: String| {
+        std::fs::write(file, text).map_err(|error| format!("cannot write {file}: {error}"))
+    };
+    write("/proc/self/setgroups", "deny".into())?;
+    write("/proc/self/uid_map", format!("{uid} {uid} 1"))?;
+    write("/proc/self/gid_map", format!("{gid} {gid} 1"))
+}
+
+fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
+    let mut request = Request::default();
+    let mut arguments = arguments.into_iter();
+    while let Some(argument) = arguments.next() {
+        let mut value = |name: &str| {
+            arguments
+                .next()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match argument.as_bytes() {
+            b"--" => {
+                request.program = arguments.collect();
+                break;
+            }
+            b"--report-fd" => {
+                let text = value("--report-fd")?;
+                let fd = text
+                    .to_str()
+                    .and_then(|text| text.parse().ok())
+                    .filter(|fd: &i32| *fd > 2)
+                    .ok_or_else(|| {
+                        format!(
+                            "--report-fd {}: not a descriptor above 2",
+                            text.to_string_lossy()
+                        )
+                    })?;
+                request.report_fd = Some(fd);
+            }
+            b"--cgroup-procs" => request.cgroup_procs = Some(value("--cgroup-procs")?.into()),
+            b"--private-tmp" => request.mounts.private_tmp = true,
+            b"--visible" => request.mounts.visible.push(value("--visible")?.into()),
+            b"--writable" => request.mounts.writable.push(value("--writable")?.into()),
+            b"--workdir" => request.workdir = Some(value("--workdir")?.into()),
+            b"--pid-namespace" => request.pid_namespace = true,
+            _ => return Err(format!("unknown argument {}", argument.to_string_lossy())),
+        }
+    }
+    if request.program.is_empty() {
+        return Err("no program after --".into());
+    }
+    Ok(request)
+}

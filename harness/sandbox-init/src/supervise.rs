@@ -1,0 +1,246 @@
+//! Starting the program, reaping everything, reporting its exit.
+//!
+//! With a PID namespace, this process stays outside and forks the namespace's PID 1,
+//! which forks the program; without one, this process forks the program itself. Whoever
+//! forked the program waits for it with `wait4`, writes its status and peak memory to the
+//! report descriptor, and exits with the program's status.
+//!
+//! Signals: the harness asks a program to stop with SIGTERM to its whole process group,
+//! which reaches the program itself. The processes here ignore it (and its kin), so that
+//! they outlive the program and report how it ended. They are blocked across each fork so
+//! that none arrives before it is ignored, and unblocked in the program before `exec`,
+//! with their default actions.
+
+use std::ffi::{CString, OsString};
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::process::ExitCode;
+
+/// The signals the supervising processes ignore.
+const IGNORED: [libc::c_int; 4] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGQUIT];
+
+/// Runs `program` to its end; never returns normally in the processes it forks.
+pub fn run(
+    program: &[OsString],
+    report_fd: Option<i32>,
+    pid_namespace: bool,
+    own_mounts: bool,
+) -> ExitCode {
+    let argv = match program
+        .iter()
+        .map(|word| CString::new(word.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(argv) => argv,
+        Err(_) => {
+            eprintln!("sandbox-init: the command line holds a NUL byte");
+            return ExitCode::from(125);
+        }
+    };
+    if pid_namespace {
+        // SAFETY: unshare only changes which PID namespace this process's children get.
+        if unsafe { libc::unshare(libc::CLONE_NEWPID) } != 0 {
+            eprintln!(
+                "sandbox-init: cannot make a PID namespace: {}",
+                io::Error::last_os_error()
+            );
+            return ExitCode::from(125);
+        }
+        let init = fork_with_signals_blocked();
+        if init == 0 {
+            // PID 1 of the new namespace. Its own /proc, where it has its own mounts:
+            // the program then sees its own processes only (not the harness's).
+            if own_mounts {
+                // SAFETY: mounting proc in this process's own mount namespace.
+                unsafe {
+                    libc::mount(
+                        c"proc".as_ptr(),
+                        c"/proc".as_ptr(),
+                        c"proc".as_ptr(),
+                        libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+                        std::ptr::null(),
+                    );
+                }
+            }
+            start_and_wait(&argv, report_fd, true);
+        }
+        if init < 0 {
+            eprintln!("sandbox-init: cannot fork: {}", io::Error::last_os_error());
+            return ExitCode::from(125);
+        }
+        // Outside: the harness's child. Its status is the program's (PID 1 passes it on).
+        release_stdio();
+        if let Some(fd) = report_fd {
+            // SAFETY: closing our own copy; PID 1 writes the report.
+            unsafe { libc::close(fd) };
+        }
+        let status = wait_for(init).0;
+        mirror(status);
+    }
+    start_and_wait(&argv, report_fd, false);
+}
+
+/// Forks the program, waits for it, reports, exits as it did. As PID 1 (`reap_all`), it
+/// also reaps every orphan of the namespace until the program ends; its own exit then
+/// makes the kernel kill whatever is left there.
+fn start_and_wait(argv: &[CString], report_fd: Option<i32>, reap_all: bool) -> ! {
+    let program = fork_with_signals_blocked();
+    if program < 0 {
+        eprintln!("sandbox-init: cannot fork: {}", io::Error::last_os_error());
+        // SAFETY: _exit ends this process.
+        unsafe { libc::_exit(125) };
+    }
+    if program == 0 {
+        exec(argv, report_fd);
+    }
+    release_stdio();
+    let (status, max_rss_kib) = if reap_all {
+        loop {
+            let (pid, status, max_rss_kib) = wait_any();
+            if pid == program || pid < 0 {
+                break (status, max_rss_kib);
+            }
+        }
+    } else {
+        wait_for(program)
+    };
+    if let Some(fd) = report_fd {
+        let line = format!("status={status} maxrss_kib={max_rss_kib}\n");
+        // SAFETY: writing a buffer we own to our descriptor.
+        unsafe {
+            libc::write(fd, line.as_ptr().cast(), line.len());
+            libc::close(fd);
+        }
+    }
+    if reap_all {
+        // PID 1 cannot die of most signals: pass a signal on as 128 + its number; the
+        // report above has the exact status.
+        let code = if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            128 + libc::WTERMSIG(status)
+        };
+        // SAFETY: _exit ends this process (and, as PID 1, the namespace).
+        unsafe { libc::_exit(code) };
+    }
+    mirror(status);
+}
+
+/// In the program's process: default signals, no report descriptor, then `execvp`.
+fn exec(argv: &[CString], report_fd: Option<i32>) -> ! {
+    // SAFETY: plain system calls on our own process.
+    unsafe {
+        if let Some(fd) = report_fd {
+            libc::close(fd);
+        }
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        let mut pointers: Vec<*const libc::c_char> =
+            argv.iter().map(|word| word.as_ptr()).collect();
+        pointers.push(std::ptr::null());
+        libc::execvp(pointers[0], pointers.as_ptr());
+    }
+    let error = io::Error::last_os_error();
+    eprintln!(
+        "sandbox-init: cannot run {}: {error}",
+        argv[0].to_string_lossy()
+    );
+    let code = if error.kind() == io::ErrorKind::NotFound {
+        127
+    } else {
+        126
+    };
+    // SAFETY: _exit ends this process.
+    unsafe { libc::_exit(code) };
+}
+
+/// `fork()` with the ignored signals blocked across it; the parent then ignores them and
+/// unblocks them, the child keeps them blocked until `exec` (or its own fork) unblocks.
+fn fork_with_signals_blocked() -> libc::pid_t {
+    // SAFETY: signal masks and fork; this process has one thread.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for signal in IGNORED {
+            libc::sigaddset(&mut set, signal);
+        }
+        libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        let pid = libc::fork();
+        if pid > 0 {
+            for signal in IGNORED {
+                libc::signal(signal, libc::SIG_IGN);
+            }
+            libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        }
+        pid
+    }
+}
+
+/// A supervising process holds no stdin or stdout: the harness sees the program's stdout
+/// end when the program's own processes close it. Its stderr stays, for its own messages.
+fn release_stdio() {
+    // SAFETY: /dev/null over our own stdin and stdout.
+    unsafe {
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if null >= 0 {
+            libc::dup2(null, 0);
+            libc::dup2(null, 1);
+            if null > 2 {
+                libc::close(null);
+            }
+        }
+    }
+}
+
+/// Waits for `pid`: its status and peak resident size in KiB.
+fn wait_for(pid: libc::pid_t) -> (libc::c_int, i64) {
+    loop {
+        let mut status = 0;
+        // SAFETY: wait4 fills our two locals.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let result = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if result == pid {
+            return (status, usage.ru_maxrss);
+        }
+        if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            return (0, 0);
+        }
+    }
+}
+
+/// Waits for any child: its pid (-1 when none is left), status and peak in KiB.
+fn wait_any() -> (libc::pid_t, libc::c_int, i64) {
+    loop {
+        let mut status = 0;
+        // SAFETY: wait4 fills our two locals.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let result = unsafe { libc::wait4(-1, &mut status, 0, &mut usage) };
+        if result >= 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            return (result, status, usage.ru_maxrss);
+        }
+    }
+}
+
+/// Ends this process as `status` says the program ended: the same exit code, or death by
+/// the same signal (no core dump: the harness sets that limit to 0).
+fn mirror(status: libc::c_int) -> ! {
+    // SAFETY: signal disposition, raise and _exit on our own process.
+    unsafe {
+        if libc::WIFSIGNALED(status) {
+            let signal = libc::WTERMSIG(status);
+            libc::signal(signal, libc::SIG_DFL);
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, signal);
+            libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+            libc::kill(libc::getpid(), signal);
+            libc::_exit(128 + signal);
+        }
+        libc::_exit(if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            125
+        });
+    }
+}

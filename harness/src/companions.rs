@@ -1,0 +1,116 @@
+//! The harness's companions: small programs of this workspace that run beside the programs
+//! under test, built on demand with cargo like the reference.
+//!
+//! - `short-calls` (`libshort_calls.so`): loaded into a program with `LD_PRELOAD`, it cuts
+//!   its own socket calls short (see `crate::faults::short_calls`).
+//! - `sandbox-init`: every program under test starts from it, inside its sandbox (see
+//!   `crate::world::real::sandbox`).
+//!
+//! Each is found, in order: at the path an environment variable names; built with cargo
+//! from the workspace that holds its source (the harness's own, or the kit's), so that it
+//! is never older than its source; beside the harness's own executable (an installed kit
+//! without cargo). The answer, success or failure, is kept for the rest of the run.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// One companion.
+#[derive(Debug, Clone, Copy)]
+pub struct Companion {
+    /// Its package in the workspace.
+    pub package: &'static str,
+    /// Where its source is, from the workspace's root.
+    pub source: &'static str,
+    /// The file cargo makes (`libshort_calls.so`, `sandbox-init`).
+    pub file_name: &'static str,
+    /// `--lib` or `--bin=NAME`: what to build of the package.
+    pub build_what: &'static str,
+    /// The environment variable that names a built one.
+    pub variable: &'static str,
+}
+
+/// Finds or builds `companion`; `Err` says why neither worked.
+pub fn locate(companion: &Companion, kit_root: &Path) -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os(companion.variable) {
+        let path = PathBuf::from(path);
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!(
+                "{} names {}, which is not a file",
+                companion.variable,
+                path.display()
+            ))
+        };
+    }
+    let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let workspace = [own.as_path(), kit_root]
+        .into_iter()
+        .find(|dir| dir.join(companion.source).join("Cargo.toml").is_file());
+    let built = match workspace {
+        Some(workspace) => build(companion, workspace),
+        None => Err(format!("cannot find its source ({})", companion.source)),
+    };
+    built.or_else(|error| {
+        beside_the_harness(companion).ok_or_else(|| {
+            format!(
+                "{} is not available: {error}; build it (cargo build -p {}) and set {} to it",
+                companion.package, companion.package, companion.variable
+            )
+        })
+    })
+}
+
+/// `target/debug/NAME` next to `target/debug/harness` (or to a test's `deps/` folder).
+fn beside_the_harness(companion: &Companion) -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    exe.ancestors()
+        .skip(1)
+        .take(2)
+        .map(|dir| dir.join(companion.file_name))
+        .find(|path| path.is_file())
+}
+
+/// `cargo build -p PACKAGE` in `workspace` (the harness's own profile), and the file's
+/// path from cargo's messages.
+fn build(companion: &Companion, workspace: &Path) -> Result<PathBuf, String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command.current_dir(workspace).args([
+        "build",
+        "-p",
+        companion.package,
+        companion.build_what,
+        "--message-format=json-render-diagnostics",
+    ]);
+    if !cfg!(debug_assertions) {
+        command.arg("--release");
+    }
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(20).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        return Err(format!(
+            "cargo build -p {} failed ({}):\n{}",
+            companion.package,
+            output.status,
+            tail.join("\n")
+        ));
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["reason"] == "compiler-artifact")
+        .filter_map(|message| message.get("filenames")?.as_array().cloned())
+        .flatten()
+        .filter_map(|name| name.as_str().map(PathBuf::from))
+        .find(|path| {
+            path.file_name()
+                .is_some_and(|name| name == companion.file_name)
+        })
+        .ok_or_else(|| format!("cargo built no {}", companion.file_name))
+}

@@ -1,0 +1,391 @@
+//! The sandbox around every program under test.
+//!
+//! The harness runs programs nobody has read, often as root. Each one runs inside these
+//! layers (the network one is the scenario's, see `super::isolation`):
+//!
+//! | layer | what it does | how |
+//! |---|---|---|
+//! | processes | everything the program forks is gone when it ends, `setsid` daemons included | a PID namespace: the program is PID 2 under `sandbox-init` |
+//! | process cap | a fork bomb stops at [`cgroup::MAX_TASKS`] tasks, also for root | a `pids` cgroup per program (else `RLIMIT_NPROC`, which root ignores) |
+//! | file system | read-only but for its working directory and its sandbox folder (`HOME`); a fresh `/tmp` and `/dev/shm`; its own `/proc` | a mount namespace |
+//! | limits | CPU time, address space, open files, file size, no core dumps | `setrlimit` ([`LIMITS`]) |
+//! | environment | nothing of the harness's own; only [`environment`]'s list | `env_clear` |
+//!
+//! The first three are made by `sandbox-init` (`harness/sandbox-init`), a companion
+//! program every program under test starts from, which also reports the program's own
+//! exit and peak memory. Which layers this system allows is probed once per run by
+//! starting `sandbox-init` inside each; the run's header says which are on and why any
+//! is off ([`Layers::summary`]). Where `sandbox-init` cannot be had at all, programs start
+//! directly, with limits and a clean environment only. `HARNESS_SANDBOX=off` turns the
+//! namespace and cgroup layers off (limits and the environment stay).
+
+pub mod cgroup;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use tempfile::TempDir;
+
+use crate::companions::Companion;
+
+/// The program every program under test starts from.
+pub const INIT: Companion = Companion {
+    package: "sandbox-init",
+    source: "harness/sandbox-init",
+    file_name: "sandbox-init",
+    build_what: "--bin=sandbox-init",
+    variable: "HARNESS_SANDBOX_INIT",
+};
+
+/// Resource limits of every program: (resource, value, what it is for the header).
+pub const LIMITS: [(libc::__rlimit_resource_t, u64); 5] = [
+    // No core dumps of crashing submissions in the working directory.
+    (libc::RLIMIT_CORE, 0),
+    // Seconds of CPU: far beyond any scenario, short of a spinning program running on.
+    (libc::RLIMIT_CPU, 300),
+    // Address space: a runaway allocation fails in the program, not in the machine
+    // (a JVM reserves a quarter of the memory for its heap: this leaves it room).
+    (libc::RLIMIT_AS, 16 << 30),
+    // Files written: a program cannot fill the disk.
+    (libc::RLIMIT_FSIZE, 1 << 30),
+    // Open descriptors: hundreds of clients at once fit.
+    (libc::RLIMIT_NOFILE, 8192),
+];
+
+/// Tasks for one user where no cgroup can cap a program (ignored for root).
+const FALLBACK_NPROC: u64 = 4096;
+
+/// The layers this system allows, probed once.
+#[derive(Debug)]
+pub struct Layers {
+    /// `sandbox-init`, or why it cannot be had.
+    pub init: Result<PathBuf, String>,
+    /// A PID namespace per program, or why not.
+    pub pid_namespace: Result<(), String>,
+    /// A read-only file system with a private `/tmp`, or why not.
+    pub mounts: Result<(), String>,
+    /// A `pids` cgroup per program, or why not.
+    pub cgroup: Result<cgroup::Hierarchy, String>,
+}
+
+/// The layers of this run, probed the first time they are asked for.
+pub fn layers() -> &'static Layers {
+    static LAYERS: OnceLock<Layers> = OnceLock::new();
+    LAYERS.get_or_init(probe)
+}
+
+fn probe() -> Layers {
+    if std::env::var_os("HARNESS_SANDBOX").is_some_and(|value| value == "off") {
+        let off = "HARNESS_SANDBOX=off".to_string();
+        return Layers {
+            init: Err(off.clone()),
+            pid_namespace: Err(off.clone()),
+            mounts: Err(off.clone()),
+            cgroup: Err(off),
+        };
+    }
+    let own_workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let init = crate::companions::locate(&INIT, &own_workspace);
+    let Ok(path) = &init else {
+        let why = "no sandbox-init".to_string();
+        return Layers {
+            init,
+            pid_namespace: Err(why.clone()),
+            mounts: Err(why.clone()),
+            cgroup: Err(why),
+        };
+    };
+    let scratch = tempfile::Builder::new().prefix("harness-probe-").tempdir();
+    let pid_namespace = try_layer(path, &["--pid-namespace".into()]);
+    let mounts = match &scratch {
+        Ok(scratch) => try_layer(
+            path,
+            &[
+                "--private-tmp".into(),
+                "--writable".into(),
+                scratch.path().into(),
+                "--visible".into(),
+                path.parent().unwrap_or(Path::new("/")).into(),
+            ],
+        ),
+        Err(error) => Err(format!("cannot make a folder to try it: {error}")),
+    };
+    let cgroup = cgroup::Hierarchy::find().and_then(|hierarchy| {
+        let leaf = hierarchy.leaf()?;
+        let tried = try_layer(path, &["--cgroup-procs".into(), leaf.procs_file().into()]);
+        leaf.remove();
+        tried.map(|()| hierarchy)
+    });
+    Layers {
+        init,
+        pid_namespace,
+        mounts,
+        cgroup,
+    }
+}
+
+/// Runs `sandbox-init ARGUMENTS -- sandbox-init --noop`: whether the system allows it.
+fn try_layer(init: &Path, arguments: &[OsString]) -> Result<(), String> {
+    let output = Command::new(init)
+        .args(arguments)
+        .arg("--")
+        .arg(init)
+        .arg("--noop")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|error| format!("cannot run {}: {error}", init.display()))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let said = String::from_utf8_lossy(&output.stderr);
+    let said = said.trim().trim_start_matches("sandbox-init: ");
+    Err(if said.is_empty() {
+        format!("refused ({})", output.status)
+    } else {
+        said.to_string()
+    })
+}
+
+impl Layers {
+    /// The layers in force, for a run's header: `own PID namespace, ...`.
+    pub fn in_force(&self) -> Vec<String> {
+        let mut layers = Vec::new();
+        if self.pid_namespace.is_ok() {
+            layers.push("own PID namespace (nothing it forks outlives it)".to_string());
+        }
+        if self.cgroup.is_ok() {
+            layers.push(format!("at most {} tasks (pids cgroup)", cgroup::MAX_TASKS));
+        } else {
+            layers.push(format!(
+                "at most {FALLBACK_NPROC} tasks per user (RLIMIT_NPROC; not for root)"
+            ));
+        }
+        if self.mounts.is_ok() {
+            layers.push("read-only file system but its folders, own /tmp".to_string());
+        }
+        layers.push("limits on CPU time, memory, file size and open files".to_string());
+        layers.push("a clean environment".to_string());
+        layers
+    }
+
+    /// The layers this system refused, with why: `PID namespace: <reason>`.
+    pub fn refused(&self) -> Vec<String> {
+        let mut refused = Vec::new();
+        if let Err(why) = &self.init {
+            refused.push(format!("sandbox-init: {why}"));
+            return refused;
+        }
+        for (name, result) in [
+            ("PID namespace", self.pid_namespace.as_ref().err()),
+            ("mount namespace", self.mounts.as_ref().err()),
+            ("pids cgroup", self.cgroup.as_ref().err()),
+        ] {
+            if let Some(why) = result {
+                refused.push(format!("{name}: {why}"));
+            }
+        }
+        refused
+    }
+
+    /// One line for a run's header.
+    pub fn summary(&self) -> String {
+        let mut line = format!("sandbox: {}", self.in_force().join(", "));
+        let refused = self.refused();
+        if !refused.is_empty() {
+            line += &format!(" (not here: {})", refused.join("; "));
+        }
+        line
+    }
+}
+
+/// One program's sandbox: its folder (`HOME`, and `TMPDIR` where `/tmp` is shared) and
+/// its cgroup. Dropping it removes both (the cgroup's processes killed first).
+#[derive(Debug)]
+pub struct Enclosure {
+    folder: TempDir,
+    cgroup: Option<cgroup::Leaf>,
+}
+
+impl Enclosure {
+    /// Makes the folder and, where the layer is on, the cgroup.
+    pub fn new() -> std::io::Result<Enclosure> {
+        let folder = tempfile::Builder::new()
+            .prefix("harness-sandbox-")
+            .tempdir()?;
+        std::fs::create_dir(folder.path().join("home"))?;
+        std::fs::create_dir(folder.path().join("tmp"))?;
+        let cgroup = match &layers().cgroup {
+            Ok(hierarchy) => Some(hierarchy.leaf().map_err(std::io::Error::other)?),
+            Err(_) => None,
+        };
+        Ok(Enclosure { folder, cgroup })
+    }
+
+    /// The sandbox's folder, which the program may write.
+    pub fn folder(&self) -> &Path {
+        self.folder.path()
+    }
+
+    /// Its `HOME`.
+    pub fn home(&self) -> PathBuf {
+        self.folder.path().join("home")
+    }
+
+    /// Whether the process cap stopped one of its forks.
+    pub fn cap_was_hit(&self) -> bool {
+        self.cgroup.as_ref().is_some_and(cgroup::Leaf::cap_was_hit)
+    }
+
+    /// Kills whatever is left in its cgroup (a program without a PID namespace).
+    pub fn release(&mut self) {
+        if let Some(leaf) = self.cgroup.take() {
+            leaf.remove();
+        }
+    }
+
+    /// The command that runs `argv` (its program already resolved) in this sandbox:
+    /// `sandbox-init` with the layers on, or the program itself where there is none.
+    /// `visible` are folders the program must read; `workdir` it may write;
+    /// `report_fd` receives the program's own exit and peak memory.
+    pub fn command(
+        &self,
+        argv: &[OsString],
+        workdir: &Path,
+        visible: &[PathBuf],
+        report_fd: Option<i32>,
+    ) -> Command {
+        let layers = layers();
+        let Ok(init) = &layers.init else {
+            let mut command = Command::new(&argv[0]);
+            command.args(&argv[1..]);
+            return command;
+        };
+        let mut command = Command::new(init);
+        if let Some(fd) = report_fd {
+            command.arg("--report-fd").arg(fd.to_string());
+        }
+        if let Some(leaf) = &self.cgroup {
+            command.arg("--cgroup-procs").arg(leaf.procs_file());
+        }
+        if layers.mounts.is_ok() {
+            command.arg("--private-tmp");
+            for dir in [workdir, self.folder()] {
+                command.arg("--writable").arg(dir);
+            }
+            for dir in visible {
+                command.arg("--visible").arg(dir);
+            }
+        }
+        command.arg("--workdir").arg(workdir);
+        if layers.pid_namespace.is_ok() {
+            command.arg("--pid-namespace");
+        }
+        command.arg("--").args(argv);
+        command
+    }
+
+    /// The program's whole environment: nothing of the harness's own.
+    ///
+    /// - `PATH`: the folder its program was found in, then the system's folders;
+    /// - `HOME`: the sandbox's `home`; `TMPDIR`: `/tmp` (its own where the file system
+    ///   layer is on, else the sandbox's `tmp`);
+    /// - `LANG=C.UTF-8`;
+    /// - `PYTHONUNBUFFERED=1`: Python's stdout to a pipe is block-buffered, so a server's
+    ///   output would reach the harness only when it exits (on a terminal, where students
+    ///   try their programs, it is line-buffered; unbuffered is closest);
+    /// - `PYTHONDONTWRITEBYTECODE=1`: no `__pycache__` in the submission's folder.
+    ///
+    /// The caller adds what a scenario needs (`SSL_CERT_FILE`, `LD_PRELOAD`).
+    pub fn environment(&self, program: &Path) -> Vec<(OsString, OsString)> {
+        let mut path = OsString::new();
+        if let Some(dir) = program.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            path.push(dir);
+            path.push(":");
+        }
+        path.push("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        let tmp = if layers().mounts.is_ok() {
+            PathBuf::from("/tmp")
+        } else {
+            self.folder().join("tmp")
+        };
+        vec![
+            ("PATH".into(), path),
+            ("HOME".into(), self.home().into()),
+            ("TMPDIR".into(), tmp.into()),
+            ("LANG".into(), "C.UTF-8".into()),
+            ("PYTHONUNBUFFERED".into(), "1".into()),
+            ("PYTHONDONTWRITEBYTECODE".into(), "1".into()),
+        ]
+    }
+}
+
+impl Drop for Enclosure {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// Where `program` is: as given when it names a path (relative ones from `workdir`),
+/// else the first match on the harness's `PATH`, as a shell would find it.
+pub fn resolve_program(program: &str, workdir: &Path) -> std::io::Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let runnable = |path: &Path| {
+        std::fs::metadata(path)
+            .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        let path = workdir.join(program);
+        return if path.exists() {
+            Ok(path)
+        } else {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{program}: no such file"),
+            ))
+        };
+    }
+    let search = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
+    std::env::split_paths(&search)
+        .map(|dir| dir.join(program))
+        .find(|path| runnable(path))
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{program}: not found on PATH"),
+            )
+        })
+}
+
+/// Called in the child between fork and exec: the limits of [`LIMITS`], and the task
+/// cap where no cgroup holds one. Only `getrlimit`/`setrlimit`: async-signal-safe.
+///
+/// # Safety
+///
+/// Must run in a freshly forked child (a `pre_exec` closure).
+pub unsafe fn apply_limits(cgroup_caps_tasks: bool) {
+    let set = |resource: libc::__rlimit_resource_t, value: u64| {
+        let mut current = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: reads and writes our own limits.
+        unsafe {
+            libc::getrlimit(resource, &mut current);
+            // Never above the hard limit the harness itself has (raising it needs privilege).
+            let value = value.min(current.rlim_max);
+            let limit = libc::rlimit {
+                rlim_cur: value,
+                rlim_max: value,
+            };
+            libc::setrlimit(resource, &limit);
+        }
+    };
+    for (resource, value) in LIMITS {
+        set(resource, value);
+    }
+    if !cgroup_caps_tasks {
+        set(libc::RLIMIT_NPROC, FALLBACK_NPROC);
+    }
+}
