@@ -20,6 +20,7 @@ use std::time::Instant;
 use crate::Result;
 use crate::events::{Event, EventSink, Isolation, RunInfo, SubmissionInfo, World};
 use crate::grading::{Grading, Mode, grade_with_replay};
+use crate::repeat::Repeat;
 use crate::scenario::{Selection, Suite};
 use crate::target::Target;
 use crate::world::real::isolation::{self, NetworkMode};
@@ -49,6 +50,8 @@ pub struct Batch<'a> {
     pub mode: Mode,
     /// Submissions graded at once (at least 1).
     pub jobs: usize,
+    /// How many times each scenario runs, and how many runs at once (`--repeat N`).
+    pub repeat: Repeat,
     /// The command that replays the run.
     pub replay_command: String,
 }
@@ -58,6 +61,11 @@ pub struct Batch<'a> {
 /// be read), in the order given.
 pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Option<Grading>>> {
     let jobs = batch.jobs.clamp(1, batch.entries.len().max(1));
+    // With --repeat (one submission), `--jobs` is how many runs of a scenario go at once.
+    let at_once = match batch.repeat.times {
+        1 => jobs,
+        times => batch.repeat.at_once.clamp(1, times as usize),
+    };
     let isolation = match (batch.mode, isolation::network_mode()) {
         (Mode::Simulated(_), _) => Isolation::None,
         (Mode::Real, NetworkMode::NamespacePerScenario) => Isolation::NetworkNamespace,
@@ -68,6 +76,7 @@ pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Opt
         record_version: crate::events::RECORD_VERSION,
         harness_version: env!("CARGO_PKG_VERSION").into(),
         seed: batch.seed,
+        repeat: batch.repeat.times,
         world: match batch.mode {
             Mode::Real => World::Real,
             Mode::Simulated(_) => World::Simulated,
@@ -78,7 +87,7 @@ pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Opt
             .iter()
             .map(|entry| entry.label.clone())
             .collect(),
-        jobs,
+        jobs: at_once,
         isolation,
         sandbox: match batch.mode {
             Mode::Real => Some(crate::world::real::sandbox::layers().summary()),
@@ -152,6 +161,7 @@ fn grade_entry(
         target,
         batch.seed,
         &batch.mode,
+        batch.repeat,
         &entry.replay_command,
         events,
     )

@@ -11,6 +11,7 @@ use crate::batch::Entry;
 use crate::faults::{Range, SlicePlan};
 use crate::grading::Mode;
 use crate::questions::Worlds;
+use crate::repeat::Repeat;
 use crate::report::capture::CaptureReport;
 use crate::report::gradescope::VisibilityRule;
 use crate::report::html::HtmlReport;
@@ -126,9 +127,15 @@ struct GradeArgs {
     #[arg(long, value_name = "DIR")]
     scenarios: Option<PathBuf>,
     /// Submissions graded at once (each in its own network namespace where the system
-    /// allows it).
+    /// allows it); with --repeat, runs of a scenario at once.
     #[arg(long, short, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     jobs: u16,
+    /// Run each selected scenario N times, with the seeds S, S+1, ... (S the run's
+    /// seed; `--seed` with one of them replays that run), and report every scenario whose
+    /// verdict changed as FLAKY, with the seeds that passed and failed. A flaky scenario
+    /// counts as failed.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_repeat)]
+    repeat: u32,
     #[command(flatten)]
     output: OutputArgs,
     /// Scenario ids or globs: `message/03-*`, `message` (a whole task).
@@ -339,10 +346,11 @@ fn grade(args: &GradeArgs) -> Result<i32> {
     };
     let run = reporters.finish()?;
     let failed = gradings.iter().flatten().any(|grading| {
-        grading
-            .outcomes
-            .iter()
-            .any(|outcome| outcome.status.is_failure())
+        !grading.flaky.is_empty()
+            || grading
+                .outcomes
+                .iter()
+                .any(|outcome| outcome.status.is_failure())
     });
     let unreadable = run
         .submissions
@@ -411,6 +419,15 @@ fn grade_with_reporters(
             "nothing to grade: give --target DIR, --reference or --simulate".into(),
         ));
     };
+    if args.repeat > 1 {
+        check_repeat(&args.output, args.repeat)?;
+        if entries.len() > 1 {
+            return Err(Error::Usage(format!(
+                "--repeat runs one submission's scenarios again and again ({} submissions given): repeat each submission in a run of its own",
+                entries.len()
+            )));
+        }
+    }
     if entries.len() > 1 {
         // These platforms grade one submission per run of the autograder.
         let per_submission = [
@@ -447,6 +464,10 @@ fn grade_with_reporters(
             seed,
             mode,
             jobs: usize::from(args.jobs),
+            repeat: Repeat {
+                times: args.repeat,
+                at_once: usize::from(args.jobs),
+            },
             replay_command,
         },
         &mut reporters,
@@ -474,16 +495,44 @@ fn check_visibility_rules(rules: &[VisibilityRule], suite: &Suite) -> Result<()>
     Ok(())
 }
 
+/// The reports that describe one run of each scenario: given a run with `--repeat`, they
+/// would show one repetition's verdict and hide that others differed, so they are refused.
+/// (The terminal report, JSON, JUnit, the recording and the captures tell repetitions.)
+fn check_repeat(output: &OutputArgs, times: u32) -> Result<()> {
+    let single_run = [
+        ("--gradescope", output.gradescope.is_some()),
+        ("--prairielearn", output.prairielearn.is_some()),
+        ("--github-classroom", output.github_classroom.is_some()),
+        ("--html", output.html.is_some()),
+        ("--gradebook", output.gradebook.is_some()),
+    ];
+    match single_run.iter().find(|(_, given)| *given) {
+        Some((flag, _)) => Err(Error::Usage(format!(
+            "{flag} cannot report a run with --repeat {times}: it shows one verdict per scenario and \
+             could not say that a verdict changed from one repetition to another. Use the terminal \
+             report, --json or --junit; for {flag}, replay one repetition alone with its seed \
+             (--seed N 'scenario id')"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// `harness replay FILE`: the recorded events, into the reports asked for.
 fn replay(file: &Path, output: &OutputArgs) -> Result<i32> {
+    let recorded = crate::report::record::recorded_run(file)?;
+    if recorded.repeat > 1 {
+        check_repeat(output, recorded.repeat)?;
+    }
     let mut reporters = reporters(output, "harness")?;
     crate::report::replay(file, &mut reporters)?;
     let run = reporters.finish()?;
-    let failed = run
-        .submissions
-        .iter()
-        .flat_map(|submission| &submission.outcomes)
-        .any(|outcome| outcome.status.is_failure());
+    let failed = run.submissions.iter().any(|submission| {
+        !submission.flaky().is_empty()
+            || submission
+                .outcomes
+                .iter()
+                .any(|outcome| outcome.status.is_failure())
+    });
     Ok(if failed { EXIT_FAIL } else { EXIT_PASS })
 }
 
@@ -705,6 +754,18 @@ fn target_entries(
             .join(" ")
     );
     Ok((entries, replay))
+}
+
+/// A `--repeat` count: at least 1.
+fn parse_repeat(text: &str) -> std::result::Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(0) => Err(
+            "--repeat 0 would run nothing: give how many times to run each scenario (1 or more)"
+                .into(),
+        ),
+        Ok(times) => Ok(times),
+        Err(_) => Err(format!("`{text}` is not a number of runs (like 50)")),
+    }
 }
 
 /// A probability, from 0 to 1.

@@ -15,7 +15,8 @@
 //! A scenario's steps and transcript are told when it ends (the engine keeps them while it
 //! runs, in its own task), so a recording has the same order whatever the timing was.
 //!
-//! The recorded format carries a version ([`RECORD_VERSION`]); `replay` refuses another.
+//! The recorded format carries a version ([`RECORD_VERSION`]); `replay` reads it and the
+//! versions before it, and refuses a later one.
 
 use std::time::Duration;
 
@@ -23,9 +24,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::Outcome;
 use crate::peers::{TranscriptEntry, Wire};
+use crate::repeat::Repetitions;
 
-/// Version of the recorded event format (`--record`).
-pub const RECORD_VERSION: u32 = 1;
+/// Version of the recorded event format (`--record`). 2: `run-started` says how many
+/// times each scenario ran (`repeat`), and a `verdict` what every repetition did
+/// (`repetitions`): a harness reading version 1 would drop them and report no flaky
+/// scenario.
+pub const RECORD_VERSION: u32 = 2;
+
+/// The oldest recorded format `replay` reads (a version 1 recording has no repetitions).
+pub const OLDEST_RECORD_VERSION: u32 = 1;
 
 /// One thing that happened during a grading run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,6 +77,10 @@ pub enum Event {
         outcome: Box<Outcome>,
         /// Transcript entries that were counted but not kept.
         transcript_left_out: u64,
+        /// With `--repeat N`: what every repetition did (`outcome` is the first that did
+        /// not pass, else the first). `None` for a scenario run once.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        repetitions: Option<Repetitions>,
     },
     /// A submission is graded.
     SubmissionFinished {
@@ -92,15 +104,20 @@ pub struct RunInfo {
     pub record_version: u32,
     /// The harness's version.
     pub harness_version: String,
-    /// The seed of every slice plan and fault.
+    /// The seed of every slice plan and fault (of the first repetition, with `repeat`).
     pub seed: u64,
+    /// How many times each scenario runs (`--repeat N`; 1 without it): repetition `k`
+    /// (from 0) has the seed `seed + k`.
+    #[serde(default = "once", skip_serializing_if = "is_once")]
+    pub repeat: u32,
     /// `real` (processes on this machine) or `simulated` (the reference in turmoil).
     pub world: World,
     /// The command line that replays the run, without `--seed` and patterns.
     pub replay_command: String,
     /// Submissions in the order given.
     pub submissions: Vec<String>,
-    /// How many submissions are graded at once.
+    /// How many submissions are graded at once; with `repeat`, how many runs of one
+    /// scenario.
     pub jobs: usize,
     /// How the submissions are kept apart when graded at once.
     pub isolation: Isolation,
@@ -111,6 +128,14 @@ pub struct RunInfo {
     /// When the run began, in milliseconds since the Unix epoch (0 in the simulated
     /// world, whose runs replay byte for byte).
     pub started_unix_ms: u64,
+}
+
+fn once() -> u32 {
+    1
+}
+
+fn is_once(repeat: &u32) -> bool {
+    *repeat == 1
 }
 
 /// Where the programs ran.
@@ -214,7 +239,17 @@ impl EventSink for Discard {
 }
 
 /// The events that tell what `outcome` was, in order, after its `scenario-started`.
-pub fn outcome_events(submission: &str, mut outcome: Outcome) -> Vec<Event> {
+pub fn outcome_events(submission: &str, outcome: Outcome) -> Vec<Event> {
+    repeated_outcome_events(submission, outcome, None)
+}
+
+/// [`outcome_events`] of a scenario run more than once (`--repeat`): `outcome` is the
+/// repetition shown, `repetitions` what every one did.
+pub fn repeated_outcome_events(
+    submission: &str,
+    mut outcome: Outcome,
+    repetitions: Option<Repetitions>,
+) -> Vec<Event> {
     let mut events = Vec::with_capacity(outcome.log.len() + outcome.transcript.0.len() + 2);
     for line in std::mem::take(&mut outcome.log) {
         events.push(Event::Step {
@@ -244,6 +279,7 @@ pub fn outcome_events(submission: &str, mut outcome: Outcome) -> Vec<Event> {
         submission: submission.to_owned(),
         outcome: Box::new(outcome),
         transcript_left_out,
+        repetitions,
     });
     events
 }

@@ -7,12 +7,16 @@
 //! network namespace where the system allows it (see [`crate::world::real::isolation`]):
 //! nothing one scenario leaves on the network (a port in TIME_WAIT, a daemon still
 //! listening) reaches the next, and two submissions graded at once never meet.
+//!
+//! With `--repeat N` each scenario runs N times, each time like this (see
+//! [`crate::repeat`]), and is reported once, with what every repetition did.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use crate::engine::{Outcome, run_scenario};
-use crate::events::{Event, EventSink, SubmissionInfo, outcome_events};
+use crate::events::{Event, EventSink, SubmissionInfo, repeated_outcome_events};
+use crate::repeat::{self, Repeat};
 use crate::scenario::{Scenario, Selection, Suite};
 use crate::target::{RoleProgram, Target};
 use crate::world::World;
@@ -39,6 +43,9 @@ pub struct Grading {
     /// Wall time (real world) or the sum of the scenarios' simulated times (simulated
     /// world, so that a replay prints the same).
     pub elapsed: Duration,
+    /// Scenarios whose verdict changed from one repetition to another (`--repeat`), in id
+    /// order; they are failures too.
+    pub flaky: Vec<String>,
 }
 
 /// Grades `target` on the scenarios of `suite` that `selection` includes, telling `events`
@@ -53,16 +60,27 @@ pub fn grade(
     mode: &Mode,
     events: &mut dyn EventSink,
 ) -> Result<Grading> {
-    grade_with_replay(suite, selection, target, seed, mode, "harness", events)
+    grade_with_replay(
+        suite,
+        selection,
+        target,
+        seed,
+        mode,
+        Repeat::ONCE,
+        "harness",
+        events,
+    )
 }
 
-/// [`grade`], with the command that regrades the target.
+/// [`grade`], each scenario `repeat.times` times, with the command that regrades the target.
+#[allow(clippy::too_many_arguments)]
 pub fn grade_with_replay(
     suite: &Suite,
     selection: &Selection,
     target: &Target,
     seed: u64,
     mode: &Mode,
+    repeat: Repeat,
     replay_command: &str,
     events: &mut dyn EventSink,
 ) -> Result<Grading> {
@@ -118,6 +136,8 @@ pub fn grade_with_replay(
         problem: None,
     }));
     let mut outcomes = Vec::with_capacity(runnable.len());
+    let mut flaky = Vec::new();
+    let mut simulated_time = Duration::ZERO;
     for (index, scenario) in runnable.iter().enumerate() {
         events.emit(Event::ScenarioStarted {
             submission: submission.clone(),
@@ -137,31 +157,39 @@ pub fn grade_with_replay(
             .collect();
         // What this world cannot play is decided before what the submission lacks: its
         // points leave everyone's maximum alike, whatever roles a submission has.
-        let outcome = if scenario.simulated_only && *mode == Mode::Real {
-            Outcome::skipped(
+        let (mut outcome, repetitions) = if scenario.simulated_only && *mode == Mode::Real {
+            let outcome = Outcome::skipped(
                 scenario,
                 seed,
                 "it cuts the network (a partition), which only the simulated world can do: run the reference with --simulate".into(),
-            )
+            );
+            (outcome, None)
         } else if !missing.is_empty() {
-            Outcome::not_submitted(scenario, seed, &missing)
+            (Outcome::not_submitted(scenario, seed, &missing), None)
         } else if let Mode::Simulated(options) = mode {
-            sim::run(scenario, roles, seed, options)
+            repeat::run(repeat, seed, |seed| {
+                sim::run(scenario, roles, seed, options)
+            })
         } else {
-            run_real(scenario, roles, seed)
+            repeat::run(repeat, seed, |seed| run_real(scenario, roles, seed))
         };
+        simulated_time += repetitions
+            .as_ref()
+            .map_or(outcome.duration, |repetitions| repetitions.duration());
+        if repetitions.as_ref().is_some_and(|runs| runs.is_flaky()) {
+            flaky.push(outcome.id.clone());
+        }
         // The wire (up to a few MiB) goes to the events only, not into the kept outcome.
-        let mut outcome = outcome;
         let wire = std::mem::take(&mut outcome.wire);
         outcomes.push(outcome.clone());
         outcome.wire = wire;
-        for event in outcome_events(&submission, outcome) {
+        for event in repeated_outcome_events(&submission, outcome, repetitions) {
             events.emit(event);
         }
     }
     let elapsed = match mode {
         Mode::Real => started.elapsed(),
-        Mode::Simulated(_) => outcomes.iter().map(|outcome| outcome.duration).sum(),
+        Mode::Simulated(_) => simulated_time,
     };
     events.emit(Event::SubmissionFinished {
         submission,
@@ -171,6 +199,7 @@ pub fn grade_with_replay(
         outcomes,
         not_submitted,
         elapsed,
+        flaky,
     })
 }
 

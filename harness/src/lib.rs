@@ -16,7 +16,8 @@
 //! - [`faults`]: *what goes wrong on purpose*: seeded slice plans (short writes, delays).
 //! - [`payload`]: the bytes scenarios send and expect (files, literals, generated streams).
 //! - [`engine`]: runs one scenario's steps and produces an [`engine::Outcome`];
-//!   [`grading`] runs a target's selected scenarios one after another.
+//!   [`grading`] runs a target's selected scenarios one after another, each as many times
+//!   as [`repeat`] says (`--repeat N`, which finds flaky verdicts).
 //! - [`checks`]: built-in checks a flat list of steps cannot say (peak memory).
 //! - [`report`]: *what the user sees*: the terminal report.
 //! - [`cli`]: the command line, thin; exit codes are [`EXIT_PASS`], [`EXIT_FAIL`],
@@ -35,6 +36,7 @@ pub mod payload;
 pub mod pcap;
 pub mod peers;
 pub mod questions;
+pub mod repeat;
 pub mod report;
 pub mod scenario;
 pub mod site;

@@ -123,6 +123,7 @@ fn graded() -> &'static Graded {
                 seed: common::SEED,
                 mode: Mode::Real,
                 jobs: 1,
+                repeat: harness::repeat::Repeat::ONCE,
                 replay_command: replay_command.clone(),
             },
             &mut reporters,
@@ -462,6 +463,7 @@ fn made_up_run(
         record_version: RECORD_VERSION,
         harness_version: "0.1.0".into(),
         seed: 42,
+        repeat: 1,
         world: World::Real,
         replay_command: "harness --target 'subs/*'".into(),
         submissions: submissions

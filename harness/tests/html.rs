@@ -33,6 +33,7 @@ fn run_info(submissions: &[&str]) -> RunInfo {
         record_version: harness::events::RECORD_VERSION,
         harness_version: "test".into(),
         seed: 7,
+        repeat: 1,
         world: World::Real,
         replay_command: "harness --target x".into(),
         submissions: submissions.iter().map(|label| label.to_string()).collect(),
@@ -111,6 +112,7 @@ fn run_of(submissions: Vec<(&str, Vec<Outcome>)>) -> RunRecord {
                     problem: None,
                 },
                 outcomes,
+                repetitions: Default::default(),
                 elapsed: Some(Duration::from_secs(1)),
             })
             .collect(),

@@ -1,21 +1,15 @@
 //! The reference binaries as a user runs them: arguments, errors, and a real transfer.
 
 use std::io::Read;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod common;
+use common::{free_port, wait_until_listening};
 
 use assert_cmd::cargo::cargo_bin;
 use predicates::prelude::*;
-
-/// A port that was free a moment ago.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Kills the server when the test ends, however it ends.
 struct Server(Child);
@@ -35,19 +29,6 @@ fn start_server(port: u16) -> Server {
         .spawn()
         .unwrap();
     Server(child)
-}
-
-/// Waits until the server accepts connections. The probe is an empty message, which the
-/// server prints as nothing, so it does not disturb the test.
-fn wait_until_listening(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "the server never listened on port {port}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 #[test]

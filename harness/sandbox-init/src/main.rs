@@ -31,6 +31,9 @@
 //! signal), 125 when the sandbox could not be built (the reason on stderr), 126 or 127 when
 //! the program could not be run, as a shell says.
 //!
+//! `--user UID:GID` runs the program as that user (the harness runs a browser so, never as
+//! root).
+//!
 //! Limits (`setrlimit`), the environment and the network namespace are set by the harness
 //! before it runs this program: they are inherited.
 
@@ -50,6 +53,8 @@ struct Request {
     mounts: mounts::Plan,
     workdir: Option<PathBuf>,
     pid_namespace: bool,
+    /// Run the program as this user and group (`--user UID:GID`).
+    user: Option<(u32, u32)>,
     program: Vec<OsString>,
 }
 
@@ -74,6 +79,7 @@ fn main() -> ExitCode {
     supervise::run(
         &request.program,
         request.report_fd,
+        request.user,
         request.pid_namespace,
         request.mounts.is_private(),
     )
@@ -156,11 +162,34 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
             b"--writable" => request.mounts.writable.push(value("--writable")?.into()),
             b"--workdir" => request.workdir = Some(value("--workdir")?.into()),
             b"--pid-namespace" => request.pid_namespace = true,
+            b"--user" => {
+                let text = value("--user")?;
+                let ids = text.to_str().and_then(|text| {
+                    let (uid, gid) = text.split_once(':')?;
+                    Some((uid.parse().ok()?, gid.parse().ok()?))
+                });
+                request.user =
+                    Some(ids.ok_or_else(|| {
+                        format!("--user {}: not UID:GID", text.to_string_lossy())
+                    })?);
+            }
             _ => return Err(format!("unknown argument {}", argument.to_string_lossy())),
         }
     }
     if request.program.is_empty() {
         return Err("no program after --".into());
+    }
+    // Mount points are made and matched by path: `/tmp/sub/.` or a symbolic link would
+    // not be found again under a fresh `/tmp`, so every folder is named by its real path.
+    for path in request
+        .mounts
+        .writable
+        .iter_mut()
+        .chain(request.mounts.visible.iter_mut())
+    {
+        if let Ok(real) = std::fs::canonicalize(&*path) {
+            *path = real;
+        }
     }
     Ok(request)
 }

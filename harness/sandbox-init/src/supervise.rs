@@ -23,6 +23,7 @@ const IGNORED: [libc::c_int; 4] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, li
 pub fn run(
     program: &[OsString],
     report_fd: Option<i32>,
+    user: Option<(u32, u32)>,
     pid_namespace: bool,
     own_mounts: bool,
 ) -> ExitCode {
@@ -62,7 +63,7 @@ pub fn run(
                     );
                 }
             }
-            start_and_wait(&argv, report_fd, true);
+            start_and_wait(&argv, report_fd, user, true);
         }
         if init < 0 {
             eprintln!("sandbox-init: cannot fork: {}", io::Error::last_os_error());
@@ -77,13 +78,18 @@ pub fn run(
         let status = wait_for(init).0;
         mirror(status);
     }
-    start_and_wait(&argv, report_fd, false);
+    start_and_wait(&argv, report_fd, user, false);
 }
 
 /// Forks the program, waits for it, reports, exits as it did. As PID 1 (`reap_all`), it
 /// also reaps every orphan of the namespace until the program ends; its own exit then
 /// makes the kernel kill whatever is left there.
-fn start_and_wait(argv: &[CString], report_fd: Option<i32>, reap_all: bool) -> ! {
+fn start_and_wait(
+    argv: &[CString],
+    report_fd: Option<i32>,
+    user: Option<(u32, u32)>,
+    reap_all: bool,
+) -> ! {
     let program = fork_with_signals_blocked();
     if program < 0 {
         eprintln!("sandbox-init: cannot fork: {}", io::Error::last_os_error());
@@ -91,7 +97,7 @@ fn start_and_wait(argv: &[CString], report_fd: Option<i32>, reap_all: bool) -> !
         unsafe { libc::_exit(125) };
     }
     if program == 0 {
-        exec(argv, report_fd);
+        exec(argv, report_fd, user);
     }
     release_stdio();
     let (status, max_rss_kib) = if reap_all {
@@ -127,7 +133,7 @@ fn start_and_wait(argv: &[CString], report_fd: Option<i32>, reap_all: bool) -> !
 }
 
 /// In the program's process: default signals, no report descriptor, then `execvp`.
-fn exec(argv: &[CString], report_fd: Option<i32>) -> ! {
+fn exec(argv: &[CString], report_fd: Option<i32>, user: Option<(u32, u32)>) -> ! {
     // SAFETY: plain system calls on our own process.
     unsafe {
         if let Some(fd) = report_fd {
@@ -136,6 +142,18 @@ fn exec(argv: &[CString], report_fd: Option<i32>) -> ! {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
         libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        // Another user (a browser must not run as root): groups, group, then user.
+        if let Some((uid, gid)) = user
+            && (libc::setgroups(0, std::ptr::null()) != 0
+                || libc::setgid(gid) != 0
+                || libc::setuid(uid) != 0)
+        {
+            eprintln!(
+                "sandbox-init: cannot become user {uid}: {}",
+                io::Error::last_os_error()
+            );
+            libc::_exit(125);
+        }
         let mut pointers: Vec<*const libc::c_char> =
             argv.iter().map(|word| word.as_ptr()).collect();
         pointers.push(std::ptr::null());

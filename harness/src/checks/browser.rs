@@ -91,42 +91,7 @@ pub(crate) async fn run(run: &mut Run<'_>, params: &toml::Table) -> Result<(), S
     };
     let (host, port) = run.endpoint_address(&params.server)?;
     let url = format!("http://{host}:{port}{}", params.path);
-    // A profile of its own: two browsers at once would fight over the default one.
-    let profile = tempfile::tempdir()
-        .map_err(|error| harness_trouble(format!("cannot make a browser profile: {error}")))?;
-    let mut command = tokio::process::Command::new(&browser);
-    command
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-extensions",
-            "--virtual-time-budget=5000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(["--dump-dom", &url])
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    run.note(format!("{} --headless --dump-dom {url}", browser.display()));
-    let output = match tokio::time::timeout(BROWSER_DEADLINE, command.output()).await {
-        Ok(Ok(output)) => output,
-        Ok(Err(error)) => {
-            return Err(harness_trouble(format!(
-                "cannot run {}: {error}",
-                browser.display()
-            )));
-        }
-        Err(_) => {
-            return Err(StepFailure::fail(
-                format!(
-                    "the browser to load {url} within {} s",
-                    BROWSER_DEADLINE.as_secs()
-                ),
-                "it was still loading: stopped",
-            ));
-        }
-    };
+    let output = render(&browser, &url, run).await?;
     let dom = String::from_utf8_lossy(&output.stdout);
     run.note(format!(
         "the browser rendered {} bytes of document",
@@ -153,5 +118,108 @@ pub(crate) async fn run(run: &mut Run<'_>, params: &toml::Table) -> Result<(), S
                 format!("the rendered document: {shown}")
             },
         ))
+    }
+}
+
+/// Runs the browser on `url` and returns what it printed (`--dump-dom`).
+///
+/// The page comes from a student's program, so the browser runs in the same sandbox as the
+/// programs under test (`crate::world::real::sandbox`: PID and mount namespaces, a cgroup,
+/// a clean environment), with a profile of its own in the sandbox's folder, and never as
+/// root: when the harness is root it runs as `nobody`, with Chromium's own sandbox on.
+/// Only where that is impossible (no `sandbox-init`, and root) does it get `--no-sandbox`.
+async fn render(
+    browser: &std::path::Path,
+    url: &str,
+    run: &mut Run<'_>,
+) -> Result<std::process::Output, StepFailure> {
+    use crate::world::real::{cleanup, sandbox};
+    use std::os::unix::process::CommandExt;
+    let trouble = |what: &str, error: std::io::Error| harness_trouble(format!("{what}: {error}"));
+    let mut enclosure = sandbox::Enclosure::new()
+        .map_err(|error| trouble("cannot make the browser's sandbox", error))?;
+    let profile = enclosure.folder().join("profile");
+    std::fs::create_dir(&profile)
+        .map_err(|error| trouble("cannot make a browser profile", error))?;
+    let not_root = enclosure
+        .not_as_root()
+        .map_err(|error| trouble("cannot hand the browser's folder to nobody", error))?;
+    let mut argv: Vec<std::ffi::OsString> = vec![
+        browser.into(),
+        "--headless".into(),
+        "--disable-gpu".into(),
+        "--no-first-run".into(),
+        "--disable-extensions".into(),
+        // Nothing but the page: this machine's network may be closed.
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--virtual-time-budget=5000".into(),
+    ];
+    if !not_root {
+        argv.push("--no-sandbox".into());
+    }
+    argv.push(format!("--user-data-dir={}", profile.display()).into());
+    argv.push("--dump-dom".into());
+    argv.push(url.into());
+    let visible: Vec<PathBuf> = browser
+        .parent()
+        .map(|dir| dir.to_owned())
+        .into_iter()
+        .collect();
+    let workdir = enclosure.folder().to_owned();
+    let mut command = enclosure.command(&argv, &workdir, &visible, None);
+    let cgroup_caps_tasks = sandbox::layers().cgroup.is_ok();
+    command
+        .current_dir(&workdir)
+        .env_clear()
+        .envs(enclosure.environment(browser))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .process_group(0);
+    // SAFETY: only getrlimit and setrlimit, which are async-signal-safe.
+    unsafe {
+        command.pre_exec(move || {
+            sandbox::apply_limits(cgroup_caps_tasks, false);
+            Ok(())
+        });
+    }
+    run.note(format!(
+        "{} --headless --dump-dom {url}{}",
+        browser.display(),
+        if not_root {
+            ""
+        } else {
+            " (as root: --no-sandbox)"
+        }
+    ));
+    let child = tokio::process::Command::from(command)
+        .spawn()
+        .map_err(|error| trouble(&format!("cannot run {}", browser.display()), error))?;
+    let group = child.id().map(|pid| pid as i32);
+    if let Some(group) = group {
+        cleanup::register(group);
+    }
+    // Whatever happens, the browser's whole group goes with this scope.
+    struct KillGroup(Option<i32>);
+    impl Drop for KillGroup {
+        fn drop(&mut self) {
+            if let Some(group) = self.0 {
+                cleanup::kill_group(group);
+            }
+        }
+    }
+    let _kill = KillGroup(group);
+    match tokio::time::timeout(BROWSER_DEADLINE, child.wait_with_output()).await {
+        Ok(Ok(output)) => Ok(output),
+        Ok(Err(error)) => Err(trouble(&format!("cannot run {}", browser.display()), error)),
+        Err(_) => Err(StepFailure::fail(
+            format!(
+                "the browser to load {url} within {} s",
+                BROWSER_DEADLINE.as_secs()
+            ),
+            "it was still loading: stopped",
+        )),
     }
 }

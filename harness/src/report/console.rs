@@ -13,6 +13,7 @@ use std::io::{self, Write};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::explain;
+use super::terminal::RepeatedRun;
 use super::{Reporter, RunRecord, SubmissionRecord, TerminalReport};
 use crate::engine::Status;
 use crate::events::{Event, World};
@@ -78,12 +79,15 @@ impl Console {
         let mut report = self.report.clone();
         report.replay_command = submission.info.replay_command.clone();
         for outcome in &submission.outcomes {
+            let repetitions = submission.repetitions_of(&outcome.id);
+            let flaky = repetitions.is_some_and(|runs| runs.is_flaky());
             let shown = outcome.status.is_failure()
+                || flaky
                 || self.verbosity.verbose && outcome.status != Status::Skipped;
             if !shown {
                 continue;
             }
-            let mut text = format!("\n{}", report.failure_details(outcome));
+            let mut text = format!("\n{}", report.repeated_details(outcome, repetitions));
             if self.verbosity.explain && outcome.status.is_failure() {
                 text += &explain::explain(outcome);
             }
@@ -147,7 +151,14 @@ impl Reporter for Console {
                         .info
                         .as_ref()
                         .map_or("", |info| isolation_said(info.isolation));
-                    self.line(&format!("grading {submission} with seed {seed}{isolation}"))?;
+                    let seeds = match run.repeat() {
+                        1 => format!("seed {seed}"),
+                        times => format!(
+                            "seeds {seed} to {}, each scenario {times} times",
+                            crate::repeat::seed_of(seed, times - 1)
+                        ),
+                    };
+                    self.line(&format!("grading {submission} with {seeds}{isolation}"))?;
                     if let Some(sandbox) = run.info.as_ref().and_then(|info| info.sandbox.as_ref())
                     {
                         self.line(sandbox)?;
@@ -164,6 +175,7 @@ impl Reporter for Console {
             Event::Verdict {
                 submission,
                 outcome,
+                repetitions,
                 ..
             } => {
                 if let Some(bar) = &self.bar
@@ -172,7 +184,7 @@ impl Reporter for Console {
                     bar.inc(1);
                 }
                 if !self.verbosity.quiet && (!self.batch || self.verbosity.verbose) {
-                    let line = self.report.scenario_line(outcome);
+                    let line = self.report.repeated_line(outcome, repetitions.as_ref());
                     let line = if self.batch {
                         format!("{submission}: {line}")
                     } else {
@@ -220,10 +232,20 @@ impl Reporter for Console {
                 self.details(submission)?;
                 self.text("\n")?;
             }
-            let summary = self.report.summary(
+            let repeated = (run.repeat() > 1).then(|| RepeatedRun {
+                times: run.repeat(),
+                seed: run.info.as_ref().map_or(0, |info| info.seed),
+                flaky: submission
+                    .flaky()
+                    .iter()
+                    .map(|outcome| outcome.id.as_str())
+                    .collect(),
+            });
+            let summary = self.report.repeated_summary(
                 &submission.outcomes,
                 &submission.info.not_submitted,
                 submission.elapsed.unwrap_or_default(),
+                repeated.as_ref(),
             );
             return self.text(&summary);
         }

@@ -8,15 +8,24 @@
 //! to say), and the tests validate the reports of real gradings against it.
 //!
 //! ```text
-//! { "schema_version": 3, "harness_version", "seed", "world", "replay_command", "jobs",
-//!   "isolation", "started_unix_ms", "elapsed_ms",
+//! { "schema_version": 4, "harness_version", "seed", "repeat", "world", "replay_command",
+//!   "jobs", "isolation", "started_unix_ms", "elapsed_ms",
 //!   "submissions": [ { "label", "replay_command", "elapsed_ms", "not_submitted", "problem",
 //!       "score": { "earned", "total", "left_out", "maximum", "extra", "tasks": [...] },
-//!       "counts": {...},
+//!       "counts": { ..., "flaky" },
 //!       "scenarios": [ { "id", "task", "clauses", "category", "points", "extra",
 //!           "requirement", "hint", "status", "duration_ms", "seed", "replay", "failure",
-//!           "skip_reason", "skip_kind", "log", "transcript", "programs", "capture" } ] } ] }
+//!           "skip_reason", "skip_kind", "log", "transcript", "programs", "capture",
+//!           "repetitions": { "count", "passed", "failed", "flaky", "passed_seeds",
+//!               "failed_seeds", "runs": [ { "seed", "status", "duration_ms", "failure" } ] }
+//!       } ] } ] }
 //! ```
+//!
+//! With `--repeat N` each scenario ran N times: its `repetitions` say what every run did,
+//! and the rest of the scenario is the run shown (the first that did not pass, else the
+//! first). A flaky scenario (`repetitions.flaky`: some runs passed, others did not) counts
+//! among the failures; `counts.flaky` says how many there are. Without `--repeat`,
+//! `repeat` is 1 and every `repetitions` is null.
 //!
 //! Points are counted as in every report ([`super::score`]): `total` leaves out the
 //! scenarios this run could not play (`left_out` says how many points that is, and their
@@ -37,17 +46,19 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 
 use super::{FileReport, RunRecord, Score, SubmissionRecord};
-use crate::engine::{Outcome, ProgramReport, SkipKind, Status};
+use crate::engine::{Failure, Outcome, ProgramReport, SkipKind, Status};
 use crate::events::{Isolation, RunInfo, World};
 use crate::peers::{Direction, TranscriptEntry};
+use crate::repeat::Repetitions;
 use crate::world::real::process::ExitKind;
 
 /// Version of the document's shape: raised when a field changes meaning or goes away
 /// (adding one is a change too, since the schema admits no unknown field). 2: skipped
 /// scenarios this run cannot play leave `total` (`left_out`, `maximum`, `skip_kind`).
 /// 3: a failure names its cause (`cause`), a program whether the harness stopped it
-/// (`stopped_by_harness`), an output its last bytes (`tail`).
-pub const SCHEMA_VERSION: u32 = 3;
+/// (`stopped_by_harness`), an output its last bytes (`tail`). 4: `--repeat` (`repeat`,
+/// each scenario's `repetitions`, `counts.flaky`).
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The `--json` reporter: [`render`] written to `path` when the run is over.
 pub fn report(path: PathBuf) -> FileReport<String> {
@@ -67,6 +78,7 @@ struct Document {
     schema_version: u32,
     harness_version: String,
     seed: u64,
+    repeat: u32,
     world: &'static str,
     replay_command: String,
     jobs: usize,
@@ -117,6 +129,7 @@ struct Counts {
     failed: usize,
     skipped: usize,
     missed: usize,
+    flaky: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -140,6 +153,26 @@ struct Scenario {
     transcript: TranscriptDoc,
     programs: Vec<Program>,
     capture: String,
+    repetitions: Option<RepetitionsDoc>,
+}
+
+#[derive(Debug, Serialize)]
+struct RepetitionsDoc {
+    count: usize,
+    passed: usize,
+    failed: usize,
+    flaky: bool,
+    passed_seeds: Vec<u64>,
+    failed_seeds: Vec<u64>,
+    runs: Vec<RunDoc>,
+}
+
+#[derive(Debug, Serialize)]
+struct RunDoc {
+    seed: u64,
+    status: &'static str,
+    duration_ms: f64,
+    failure: Option<FailureDoc>,
 }
 
 #[derive(Debug, Serialize)]
@@ -217,6 +250,7 @@ fn document(run: &RunRecord) -> Document {
         schema_version: SCHEMA_VERSION,
         harness_version: info.harness_version,
         seed: info.seed,
+        repeat: info.repeat,
         world: match info.world {
             World::Real => "real",
             World::Simulated => "simulated",
@@ -251,6 +285,7 @@ fn without_run_info(run: &RunRecord) -> RunInfo {
             .map(|outcome| outcome.seed)
             .next()
             .unwrap_or(0),
+        repeat: 1,
         world: World::Real,
         replay_command: "harness".into(),
         submissions: run
@@ -300,6 +335,7 @@ fn submission_doc(run: &RunRecord, submission: &SubmissionRecord) -> Submission 
             failed: score.failed,
             skipped: score.skipped,
             missed: score.missed,
+            flaky: submission.flaky().len(),
         },
         scenarios: submission
             .outcomes
@@ -324,15 +360,7 @@ fn scenario_doc(run: &RunRecord, submission: &SubmissionRecord, outcome: &Outcom
         duration_ms: millis(outcome.duration),
         seed: outcome.seed,
         replay: replay(&submission.info.replay_command, outcome),
-        failure: outcome.failure.as_ref().map(|failure| FailureDoc {
-            step: failure.step,
-            line: failure.line,
-            action: failure.action.clone(),
-            expected: failure.expected.clone(),
-            seen: failure.seen.clone(),
-            diff: failure.diff.clone(),
-            cause: failure.cause.clone(),
-        }),
+        failure: outcome.failure.as_ref().map(failure_doc),
         skip_reason: outcome.skip_reason.clone(),
         skip_kind: outcome.skip_kind.map(skip_kind_word),
         log: outcome
@@ -352,6 +380,40 @@ fn scenario_doc(run: &RunRecord, submission: &SubmissionRecord, outcome: &Outcom
             .capture_path(&submission.info.submission, &outcome.id)
             .to_string_lossy()
             .into_owned(),
+        repetitions: submission.repetitions_of(&outcome.id).map(repetitions_doc),
+    }
+}
+
+fn failure_doc(failure: &Failure) -> FailureDoc {
+    FailureDoc {
+        step: failure.step,
+        line: failure.line,
+        action: failure.action.clone(),
+        expected: failure.expected.clone(),
+        seen: failure.seen.clone(),
+        diff: failure.diff.clone(),
+        cause: failure.cause.clone(),
+    }
+}
+
+fn repetitions_doc(repetitions: &Repetitions) -> RepetitionsDoc {
+    RepetitionsDoc {
+        count: repetitions.runs.len(),
+        passed: repetitions.passed(),
+        failed: repetitions.failed(),
+        flaky: repetitions.is_flaky(),
+        passed_seeds: repetitions.seeds(true),
+        failed_seeds: repetitions.seeds(false),
+        runs: repetitions
+            .runs
+            .iter()
+            .map(|run| RunDoc {
+                seed: run.seed,
+                status: status_word(run.status),
+                duration_ms: millis(run.duration),
+                failure: run.failure.as_ref().map(failure_doc),
+            })
+            .collect(),
     }
 }
 

@@ -26,6 +26,15 @@
 //! whose `<system-out>` says it was not earned, and why. A task with no program is an empty
 //! suite whose `<system-out>` says `not submitted`; a submission that could not be read at
 //! all is a suite with one `<error type="problem">` test case.
+//!
+//! With `--repeat N` (suites carry the property `repeat`), a test case's time is every
+//! repetition's, and its properties say `repetitions` (`48/50 passed`). A scenario that
+//! failed every time is a `<failure>` (or `<error>`) with the first failure's details and a
+//! `<rerunFailure>` for every later one; a **flaky** scenario, whose verdict changed, is a
+//! failure too (as nextest reports its flaky tests under `flaky-result = "fail"`):
+//! `<failure type="flaky" message="flaky: 48 passed (seeds …), 2 failed (seeds …): …">`
+//! with the first failing repetition's details, then a `<flakyFailure>` for every
+//! repetition that did not pass, each with its seed and time.
 
 use std::fmt::Write;
 use std::io;
@@ -33,13 +42,15 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use quick_junit::{
-    NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite, XmlString,
+    FlakyOrRerun, NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
+    XmlString,
 };
 
 use super::json::{replay, status_word};
 use super::terminal::{Style, TerminalReport};
 use super::{FileReport, RunRecord, Score, SubmissionRecord};
-use crate::engine::{Outcome, Status};
+use crate::engine::{Failure, Outcome, Status};
+use crate::repeat::Repetitions;
 
 /// The `--junit` reporter: [`render`] written to `path` when the run is over.
 pub fn report(path: PathBuf) -> FileReport<String> {
@@ -106,9 +117,14 @@ fn suites(run: &RunRecord, submission: &SubmissionRecord, batch: bool) -> Vec<Te
             .iter()
             .filter(|outcome| outcome.task == task.task)
             .collect();
-        suite.set_time(outcomes.iter().map(|outcome| outcome.duration).sum());
+        let time_of = |outcome: &Outcome| {
+            submission
+                .repetitions_of(&outcome.id)
+                .map_or(outcome.duration, Repetitions::duration)
+        };
+        suite.set_time(outcomes.iter().map(|outcome| time_of(outcome)).sum());
         for outcome in outcomes {
-            let mut case = test_case(outcome, &details);
+            let mut case = test_case(outcome, submission.repetitions_of(&outcome.id), &details);
             case.set_classname(name.as_str());
             suite.add_test_case(case);
         }
@@ -130,6 +146,9 @@ fn new_suite(run: &RunRecord, submission: &SubmissionRecord, name: &str) -> Test
     suite.set_time(Duration::ZERO);
     if let Some(info) = &run.info {
         suite.add_property(Property::new("seed", info.seed.to_string()));
+        if info.repeat > 1 {
+            suite.add_property(Property::new("repeat", info.repeat.to_string()));
+        }
         let world = match info.world {
             crate::events::World::Real => "real",
             crate::events::World::Simulated => "simulated",
@@ -159,20 +178,53 @@ fn new_suite(run: &RunRecord, submission: &SubmissionRecord, name: &str) -> Test
     suite
 }
 
-fn test_case(outcome: &Outcome, details: &TerminalReport) -> TestCase {
+fn test_case(
+    outcome: &Outcome,
+    repetitions: Option<&Repetitions>,
+    details: &TerminalReport,
+) -> TestCase {
+    let flaky = repetitions.is_some_and(Repetitions::is_flaky);
     let status = match outcome.status {
-        Status::Pass | Status::Missed => TestCaseStatus::success(),
-        Status::Fail | Status::Timeout | Status::Error => {
-            let kind = if outcome.status == Status::Error {
-                NonSuccessKind::Error
+        Status::Pass | Status::Missed if !flaky => TestCaseStatus::success(),
+        Status::Pass | Status::Missed | Status::Fail | Status::Timeout | Status::Error => {
+            let mut status = TestCaseStatus::non_success(kind_of(outcome.status));
+            if let Some(repetitions) = repetitions.filter(|runs| runs.is_flaky()) {
+                status.set_type("flaky").set_message(format!(
+                    "flaky: {}: {}",
+                    super::terminal::repetitions_counted(repetitions),
+                    message(outcome)
+                ));
             } else {
-                NonSuccessKind::Failure
-            };
-            let mut status = TestCaseStatus::non_success(kind);
-            status
-                .set_type(status_word(outcome.status))
-                .set_message(message(outcome))
-                .set_description(details.failure_details(outcome));
+                status
+                    .set_type(status_word(outcome.status))
+                    .set_message(message(outcome));
+            }
+            status.set_description(details.repeated_details(outcome, repetitions));
+            if let Some(repetitions) = repetitions {
+                // Flaky: every run that did not pass; failed every time: the ones after
+                // the first, which the element above describes.
+                let others = repetitions
+                    .runs
+                    .iter()
+                    .filter(|run| !run.passed() && (flaky || run.seed != outcome.seed));
+                for run in others {
+                    let mut rerun = TestRerun::new(kind_of(run.status));
+                    rerun
+                        .set_type(status_word(run.status))
+                        .set_time(run.duration)
+                        .set_message(format!(
+                            "seed {}: {}",
+                            run.seed,
+                            failure_message(&outcome.clauses, run.status, run.failure.as_ref())
+                        ));
+                    status.add_rerun(rerun);
+                }
+                status.set_rerun_kind(if flaky {
+                    FlakyOrRerun::Flaky
+                } else {
+                    FlakyOrRerun::Rerun
+                });
+            }
             status
         }
         Status::Skipped => {
@@ -187,7 +239,7 @@ fn test_case(outcome: &Outcome, details: &TerminalReport) -> TestCase {
         }
     };
     let mut case = TestCase::new(outcome.id.as_str(), status);
-    case.set_time(outcome.duration);
+    case.set_time(repetitions.map_or(outcome.duration, Repetitions::duration));
     case.add_property(Property::new("seed", outcome.seed.to_string()));
     case.add_property(Property::new(
         "replay",
@@ -198,21 +250,40 @@ fn test_case(outcome: &Outcome, details: &TerminalReport) -> TestCase {
     if outcome.extra {
         case.add_property(Property::new("extra", "true"));
     }
-    if outcome.status == Status::Missed {
+    if let Some(repetitions) = repetitions {
+        case.add_property(Property::new(
+            "repetitions",
+            format!("{}/{} passed", repetitions.passed(), repetitions.runs.len()),
+        ));
+    }
+    if outcome.status == Status::Missed && !flaky {
         case.set_system_out(format!(
             "extra scenario not earned: an optional part of the spec, worth {} of extra when it passes; not a failure\n\n{}",
             super::score::points(outcome.points),
-            details.failure_details(outcome)
+            details.repeated_details(outcome, repetitions)
         ));
     }
     case
 }
 
+/// `<error>` for a harness error or a program that could not start, `<failure>` otherwise.
+fn kind_of(status: Status) -> NonSuccessKind {
+    if status == Status::Error {
+        NonSuccessKind::Error
+    } else {
+        NonSuccessKind::Failure
+    }
+}
+
 /// `message/9, message/1: expected … / seen …`, on one line; a crash, a flood or a leak
 /// first (`message/8: server exited with status 1 …; expected … / seen …`).
 fn message(outcome: &Outcome) -> String {
-    let clauses = outcome.clauses.join(", ");
-    match &outcome.failure {
+    failure_message(&outcome.clauses, outcome.status, outcome.failure.as_ref())
+}
+
+fn failure_message(clauses: &[String], status: Status, failure: Option<&Failure>) -> String {
+    let clauses = clauses.join(", ");
+    match failure {
         Some(failure) => {
             let cause = failure
                 .cause
@@ -223,7 +294,7 @@ fn message(outcome: &Outcome) -> String {
                 failure.expected, failure.seen
             ))
         }
-        None => format!("{clauses}: {}", outcome.status.label()),
+        None => format!("{clauses}: {}", status.label()),
     }
 }
 

@@ -22,12 +22,13 @@ pub mod record;
 pub mod score;
 pub mod terminal;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::time::Duration;
 
 use crate::engine::Outcome;
 use crate::events::{Event, EventSink, RunInfo, SubmissionInfo};
+use crate::repeat::Repetitions;
 
 pub use console::{Console, Verbosity};
 pub use record::{Recorder, replay};
@@ -53,11 +54,38 @@ pub struct SubmissionRecord {
     /// Its verdicts so far, in the order they came, each with its step log, transcript and
     /// flows (the wire's bytes are not kept: the capture reporter writes them as they come).
     pub outcomes: Vec<Outcome>,
+    /// With `--repeat N`: what every repetition of each scenario did, by scenario id (a
+    /// scenario run once, or skipped, has none).
+    pub repetitions: BTreeMap<String, Repetitions>,
     /// Its grading time, once finished.
     pub elapsed: Option<Duration>,
 }
 
+impl SubmissionRecord {
+    /// What every repetition of the scenario `id` did, when it ran more than once.
+    pub fn repetitions_of(&self, id: &str) -> Option<&Repetitions> {
+        self.repetitions.get(id)
+    }
+
+    /// Its scenarios whose verdict changed from one repetition to another, in the order
+    /// they ran.
+    pub fn flaky(&self) -> Vec<&Outcome> {
+        self.outcomes
+            .iter()
+            .filter(|outcome| {
+                self.repetitions_of(&outcome.id)
+                    .is_some_and(Repetitions::is_flaky)
+            })
+            .collect()
+    }
+}
+
 impl RunRecord {
+    /// How many times each scenario ran (`--repeat N`; 1 without it).
+    pub fn repeat(&self) -> u32 {
+        self.info.as_ref().map_or(1, |info| info.repeat)
+    }
+
     /// Whether the run grades more than one submission.
     pub fn is_batch(&self) -> bool {
         self.info
@@ -125,6 +153,7 @@ impl Collector {
             Event::SubmissionStarted(info) => self.run.submissions.push(SubmissionRecord {
                 info: info.clone(),
                 outcomes: Vec::new(),
+                repetitions: BTreeMap::new(),
                 elapsed: None,
             }),
             Event::ScenarioStarted { .. } => {}
@@ -162,6 +191,7 @@ impl Collector {
                 submission,
                 outcome,
                 transcript_left_out,
+                repetitions,
             } => {
                 let mut complete = Outcome::clone(outcome);
                 if let Some(partial) = self
@@ -174,6 +204,11 @@ impl Collector {
                 }
                 complete.transcript.1 = *transcript_left_out;
                 if let Some(record) = self.submission_mut(submission) {
+                    if let Some(repetitions) = repetitions {
+                        record
+                            .repetitions
+                            .insert(complete.id.clone(), repetitions.clone());
+                    }
                     record.outcomes.push(complete);
                 }
             }

@@ -3,16 +3,16 @@
 //!
 //! A recording is complete enough to write every report again, packet captures included
 //! (the `capture` events carry the bytes the harness's sockets moved). The first line is
-//! `run-started`, which carries the format's version; a recording of another version, a line
-//! that is not an event, or a recording that does not start with `run-started` is refused
-//! with the file and line.
+//! `run-started`, which carries the format's version; a recording of a later version than
+//! this harness writes, a line that is not an event, or a recording that does not start with
+//! `run-started` is refused with the file and line.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::{Reporter, RunRecord};
-use crate::events::{Event, EventSink, RECORD_VERSION};
+use crate::events::{Event, EventSink, OLDEST_RECORD_VERSION, RECORD_VERSION, RunInfo};
 use crate::{Error, Result};
 
 /// Writes every event as one line of JSON.
@@ -45,6 +45,31 @@ impl Reporter for Recorder {
 
 /// Plays the recording at `path` into `sink`, event by event.
 pub fn replay(path: &Path, sink: &mut dyn EventSink) -> Result<()> {
+    read(path, &mut |event| {
+        sink.emit(event);
+        true
+    })
+}
+
+/// What the recording at `path` grades and how (its `run-started` event), read before
+/// replaying it: a report that cannot describe it is refused before anything is printed.
+pub fn recorded_run(path: &Path) -> Result<RunInfo> {
+    let mut info = None;
+    read(path, &mut |event| {
+        if let Event::RunStarted(run) = event {
+            info = Some(run);
+        }
+        false
+    })?;
+    info.ok_or_else(|| Error::BadFile {
+        path: PathBuf::from(path),
+        line: 1,
+        reason: "the recording is empty".into(),
+    })
+}
+
+/// Reads the recording at `path`, passing each event to `take` until it returns `false`.
+fn read(path: &Path, take: &mut dyn FnMut(Event) -> bool) -> Result<()> {
     let bad = |line: usize, reason: String| Error::BadFile {
         path: PathBuf::from(path),
         line,
@@ -62,11 +87,11 @@ pub fn replay(path: &Path, sink: &mut dyn EventSink) -> Result<()> {
             .map_err(|error| bad(number, format!("not an event of a recording: {error}")))?;
         match (&event, started) {
             (Event::RunStarted(info), false) => {
-                if info.record_version != RECORD_VERSION {
+                if !(OLDEST_RECORD_VERSION..=RECORD_VERSION).contains(&info.record_version) {
                     return Err(bad(
                         number,
                         format!(
-                            "recorded in format version {}, this harness reads version {RECORD_VERSION}",
+                            "recorded in format version {}, this harness reads versions {OLDEST_RECORD_VERSION} to {RECORD_VERSION}",
                             info.record_version
                         ),
                     ));
@@ -82,7 +107,9 @@ pub fn replay(path: &Path, sink: &mut dyn EventSink) -> Result<()> {
             }
             _ => {}
         }
-        sink.emit(event);
+        if !take(event) {
+            return Ok(());
+        }
     }
     if !started {
         return Err(bad(1, "the recording is empty".into()));

@@ -11,6 +11,7 @@ use super::score::Score;
 use super::{RunRecord, SubmissionRecord};
 use crate::engine::{Outcome, Status};
 use crate::peers::Direction;
+use crate::repeat::Repetitions;
 
 /// How to draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +51,23 @@ impl Style {
         };
         self.paint(code, &format!("{:<7}", status.label()))
     }
+
+    /// A scenario whose verdict changed from one repetition to another (magenta, as
+    /// nextest prints its flaky tests).
+    fn flaky(&self) -> String {
+        self.paint("35", "FLAKY  ")
+    }
+}
+
+/// A run with `--repeat`, for the closing lines.
+#[derive(Debug, Clone)]
+pub struct RepeatedRun<'a> {
+    /// Runs of each scenario.
+    pub times: u32,
+    /// The first repetition's seed (the run's).
+    pub seed: u64,
+    /// The scenarios whose verdict changed, in the order they ran.
+    pub flaky: Vec<&'a str>,
 }
 
 /// Renders the parts of a terminal report.
@@ -79,10 +97,62 @@ impl TerminalReport {
         line.trim_end().to_owned()
     }
 
+    /// [`Self::scenario_line`] of a scenario run more than once (`--repeat`), after its
+    /// time: `50/50 passed`, or for a flaky one
+    /// `FLAKY   message/05-…  31.20s  48 passed (seeds 7-22, 24-40, 42-56), 2 failed (seeds 23, 41): fail at step 4: …`.
+    /// The time is every repetition's, added up.
+    pub fn repeated_line(&self, outcome: &Outcome, repetitions: Option<&Repetitions>) -> String {
+        let Some(repetitions) = repetitions else {
+            return self.scenario_line(outcome);
+        };
+        let flaky = repetitions.is_flaky();
+        let label = if flaky {
+            self.style.flaky()
+        } else {
+            self.style.status(outcome.status)
+        };
+        let mut line = format!("{label} {:<40}", outcome.id);
+        if self.style.timings {
+            let _ = write!(line, " {:>7}", seconds(repetitions.duration()));
+        }
+        if flaky {
+            let _ = write!(
+                line,
+                "  {}: {}",
+                repetitions_counted(repetitions),
+                headline(outcome)
+            );
+        } else {
+            let _ = write!(
+                line,
+                "  {}/{} passed",
+                repetitions.passed(),
+                repetitions.runs.len()
+            );
+        }
+        if outcome.status == Status::Missed && !flaky {
+            let _ = write!(line, " (optional, not earned: not a failure; -v shows why)");
+        }
+        line
+    }
+
     /// Everything a student needs to fix one failure.
     pub fn failure_details(&self, outcome: &Outcome) -> String {
+        self.repeated_details(outcome, None)
+    }
+
+    /// [`Self::failure_details`], with a `repeated` line saying what every repetition did
+    /// when the scenario ran more than once (the details are those of the repetition
+    /// shown: the first that did not pass).
+    pub fn repeated_details(&self, outcome: &Outcome, repetitions: Option<&Repetitions>) -> String {
         let mut text = String::new();
-        let title = format!("{} {}", outcome.status.label(), outcome.id);
+        let flaky = repetitions.is_some_and(Repetitions::is_flaky);
+        let label = if flaky {
+            "FLAKY"
+        } else {
+            outcome.status.label()
+        };
+        let title = format!("{label} {}", outcome.id);
         let _ = writeln!(
             text,
             "{}",
@@ -102,6 +172,13 @@ impl TerminalReport {
             outcome.category.name()
         );
         let _ = writeln!(text, "  requirement  {}", outcome.requirement);
+        if let Some(repetitions) = repetitions {
+            let _ = writeln!(
+                text,
+                "  repeated     {}",
+                repeated_said(repetitions, outcome)
+            );
+        }
         if outcome.status == Status::Pass {
             let _ = writeln!(text, "  verdict      every step held");
         }
@@ -202,6 +279,18 @@ impl TerminalReport {
         not_submitted: &[String],
         elapsed: Duration,
     ) -> String {
+        self.repeated_summary(outcomes, not_submitted, elapsed, None)
+    }
+
+    /// [`Self::summary`] of a run with `--repeat`: a line says how many times each scenario
+    /// ran, with which seeds, and which were flaky, and the last one ends with `(N flaky)`.
+    pub fn repeated_summary(
+        &self,
+        outcomes: &[Outcome],
+        not_submitted: &[String],
+        elapsed: Duration,
+        repeated: Option<&RepeatedRun<'_>>,
+    ) -> String {
         let mut text = String::new();
         let score = Score::of(outcomes);
         for task in &score.tasks {
@@ -225,7 +314,29 @@ impl TerminalReport {
             };
             let _ = writeln!(text, "graded in {}{clock}", seconds(elapsed));
         }
-        let _ = writeln!(text, "{}", score.counts());
+        let Some(repeated) = repeated else {
+            let _ = writeln!(text, "{}", score.counts());
+            return text;
+        };
+        let _ = write!(
+            text,
+            "each scenario ran {} times (seeds {} to {}): ",
+            repeated.times,
+            repeated.seed,
+            crate::repeat::seed_of(repeated.seed, repeated.times.saturating_sub(1))
+        );
+        if repeated.flaky.is_empty() {
+            let _ = writeln!(text, "no verdict changed");
+            let _ = writeln!(text, "{}", score.counts());
+        } else {
+            let _ = writeln!(
+                text,
+                "{} flaky (counted as failed): {}",
+                repeated.flaky.len(),
+                repeated.flaky.join(", ")
+            );
+            let _ = writeln!(text, "{} ({} flaky)", score.counts(), repeated.flaky.len());
+        }
         text
     }
 
@@ -319,6 +430,100 @@ fn output_excerpt(head: &[u8], total: u64, tail: &[u8]) -> String {
         );
     }
     text
+}
+
+/// `48 passed (seeds 7-22, 24-40, 42-56), 2 failed (seeds 23, 41)`.
+pub(crate) fn repetitions_counted(repetitions: &Repetitions) -> String {
+    format!(
+        "{} passed{}, {} failed{}",
+        repetitions.passed(),
+        seeds_said(&repetitions.seeds(true)),
+        repetitions.failed(),
+        seeds_said(&repetitions.seeds(false))
+    )
+}
+
+/// The `repeated` line of a scenario's details.
+fn repeated_said(repetitions: &Repetitions, shown: &Outcome) -> String {
+    let times = repetitions.runs.len();
+    if repetitions.is_flaky() {
+        format!(
+            "{times} times: {}; below, the first that did not pass (seed {})",
+            repetitions_counted(repetitions),
+            shown.seed
+        )
+    } else if repetitions.failed() == 0 {
+        format!(
+            "{times} times: every one passed{}",
+            seeds_said(&repetitions.seeds(true))
+        )
+    } else {
+        format!(
+            "{times} times: none passed{}; below, the first (seed {})",
+            seeds_said(&repetitions.seeds(false)),
+            shown.seed
+        )
+    }
+}
+
+/// ` (seed 23)`, ` (seeds 7-22, 24, 26)`, nothing for no seed: consecutive seeds as a
+/// range, at most six parts, then how many more.
+pub fn seeds_said(seeds: &[u64]) -> String {
+    const SHOWN: usize = 6;
+    let mut parts: Vec<String> = Vec::new();
+    let mut index = 0;
+    while index < seeds.len() {
+        let mut end = index;
+        while end + 1 < seeds.len() && seeds[end + 1] == seeds[end].wrapping_add(1) {
+            end += 1;
+        }
+        match end - index {
+            0 => parts.push(seeds[index].to_string()),
+            1 => {
+                parts.push(seeds[index].to_string());
+                parts.push(seeds[end].to_string());
+            }
+            _ => parts.push(format!("{}-{}", seeds[index], seeds[end])),
+        }
+        index = end + 1;
+    }
+    let word = if seeds.len() == 1 { "seed" } else { "seeds" };
+    match parts.len() {
+        0 => String::new(),
+        count if count <= SHOWN => format!(" ({word} {})", parts.join(", ")),
+        count => format!(
+            " ({word} {}, and {} more)",
+            parts[..SHOWN].join(", "),
+            count - SHOWN
+        ),
+    }
+}
+
+/// A failure on one short line: `fail at step 4: expected … / seen …`, the cause instead
+/// of what was expected and seen when the harness found one.
+fn headline(outcome: &Outcome) -> String {
+    const LONGEST: usize = 160;
+    let word = super::json::status_word(outcome.status);
+    let Some(failure) = &outcome.failure else {
+        return word.to_owned();
+    };
+    let at = if failure.step > 0 {
+        format!(" at step {}", failure.step)
+    } else {
+        String::new()
+    };
+    let what = match &failure.cause {
+        Some(cause) => cause.clone(),
+        None => format!("expected {} / seen {}", failure.expected, failure.seen),
+    };
+    let line = format!("{word}{at}: {what}")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    match line.char_indices().nth(LONGEST) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
+    }
 }
 
 fn seconds(duration: Duration) -> String {

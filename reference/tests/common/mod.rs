@@ -6,6 +6,7 @@
 
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::cargo_bin;
@@ -13,22 +14,56 @@ use assert_cmd::cargo::cargo_bin;
 /// How long a server may take to start before the test fails.
 pub const STARTUP: Duration = Duration::from_secs(10);
 
-/// A TCP port that was free a moment ago.
-pub fn free_tcp_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A port that is free for both TCP and UDP on loopback, chosen outside the kernel's
+/// ephemeral range.
+///
+/// Why not `bind(0)`: that hands out an ephemeral port, which is released before the
+/// server under test binds it. In between, another test's `bind(0)` may be given the
+/// same port, and a probe `connect()` to a port nobody listens on yet may be given it as
+/// its own source port, and then connects to itself (TCP simultaneous open), so the
+/// server looks ready when it is not. Neither can happen to a port outside the range.
+pub fn free_port() -> u16 {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let (low, high) = ephemeral_range();
+    // The candidates: below the ephemeral range if there is room, else above it.
+    let (first, count) = if low > 12_000 {
+        (10_000u32, low - 10_000)
+    } else {
+        (high + 1, 65_535 - high)
+    };
+    // Different test processes start at different places; threads of one take turns.
+    let start = std::process::id().wrapping_mul(7_919);
+    for _ in 0..count.min(5_000) {
+        let offset = start.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed)) % count;
+        let port = (first + offset) as u16;
+        let tcp = TcpListener::bind(("127.0.0.1", port));
+        let udp = UdpSocket::bind(("127.0.0.1", port));
+        if tcp.is_ok() && udp.is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port outside the ephemeral range {low}-{high}");
 }
 
-/// A UDP port that was free a moment ago.
+/// The kernel's ephemeral port range (`bind(0)` and `connect()` draw from it).
+fn ephemeral_range() -> (u32, u32) {
+    let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .unwrap_or_else(|_| "32768 60999".to_string());
+    let mut bounds = text.split_whitespace().filter_map(|n| n.parse().ok());
+    match (bounds.next(), bounds.next()) {
+        (Some(low), Some(high)) => (low, high),
+        _ => (32_768, 60_999),
+    }
+}
+
+/// A TCP port that is free (see [`free_port`]).
+pub fn free_tcp_port() -> u16 {
+    free_port()
+}
+
+/// A UDP port that is free (see [`free_port`]).
 pub fn free_udp_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    free_port()
 }
 
 /// A running server, killed when the test ends, however it ends (a failed assertion

@@ -265,7 +265,7 @@ impl ChildProcess {
         // (`spec` holds it), and so does the report pipe's (`report_writer`).
         unsafe {
             command.pre_exec(move || {
-                sandbox::apply_limits(cgroup_caps_tasks);
+                sandbox::apply_limits(cgroup_caps_tasks, true);
                 // The report descriptor must survive exec into `sandbox-init`.
                 if libc::fcntl(report_fd, libc::F_SETFD, 0) != 0 {
                     return Err(io::Error::last_os_error());

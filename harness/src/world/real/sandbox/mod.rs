@@ -206,7 +206,12 @@ impl Layers {
 pub struct Enclosure {
     folder: TempDir,
     cgroup: Option<cgroup::Leaf>,
+    /// Another user to run as (`--user`): a browser, when the harness is root.
+    user: Option<(u32, u32)>,
 }
+
+/// The user a browser runs as when the harness is root: `nobody`.
+const NOBODY: (u32, u32) = (65534, 65534);
 
 impl Enclosure {
     /// Makes the folder and, where the layer is on, the cgroup.
@@ -220,7 +225,31 @@ impl Enclosure {
             Ok(hierarchy) => Some(hierarchy.leaf().map_err(std::io::Error::other)?),
             Err(_) => None,
         };
-        Ok(Enclosure { folder, cgroup })
+        Ok(Enclosure {
+            folder,
+            cgroup,
+            user: None,
+        })
+    }
+
+    /// For a program that must not run as root (a browser, whose own sandbox refuses
+    /// root): when the harness is root and `sandbox-init` can switch users, it runs as
+    /// `nobody`, and the sandbox's folder becomes its. Returns whether the program now
+    /// runs as someone other than root.
+    pub fn not_as_root(&mut self) -> std::io::Result<bool> {
+        // SAFETY: geteuid only reads our id.
+        if unsafe { libc::geteuid() } != 0 {
+            return Ok(true);
+        }
+        if layers().init.is_err() {
+            return Ok(false);
+        }
+        let (uid, gid) = NOBODY;
+        for entry in walkdir(self.folder.path())? {
+            std::os::unix::fs::chown(&entry, Some(uid), Some(gid))?;
+        }
+        self.user = Some(NOBODY);
+        Ok(true)
     }
 
     /// The sandbox's folder, which the program may write.
@@ -282,6 +311,9 @@ impl Enclosure {
         if layers.pid_namespace.is_ok() {
             command.arg("--pid-namespace");
         }
+        if let Some((uid, gid)) = self.user {
+            command.arg("--user").arg(format!("{uid}:{gid}"));
+        }
         command.arg("--").args(argv);
         command
     }
@@ -327,6 +359,22 @@ impl Drop for Enclosure {
     }
 }
 
+/// `dir` and everything below it (no symbolic links followed).
+fn walkdir(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut found = vec![dir.to_owned()];
+    let mut index = 0;
+    while index < found.len() {
+        let path = found[index].clone();
+        index += 1;
+        if std::fs::symlink_metadata(&path)?.is_dir() {
+            for entry in std::fs::read_dir(&path)? {
+                found.push(entry?.path());
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Where `program` is: as given when it names a path (relative ones from `workdir`),
 /// else the first match on the harness's `PATH`, as a shell would find it.
 pub fn resolve_program(program: &str, workdir: &Path) -> std::io::Result<PathBuf> {
@@ -364,7 +412,7 @@ pub fn resolve_program(program: &str, workdir: &Path) -> std::io::Result<PathBuf
 /// # Safety
 ///
 /// Must run in a freshly forked child (a `pre_exec` closure).
-pub unsafe fn apply_limits(cgroup_caps_tasks: bool) {
+pub unsafe fn apply_limits(cgroup_caps_tasks: bool, address_space: bool) {
     let set = |resource: libc::__rlimit_resource_t, value: u64| {
         let mut current = libc::rlimit {
             rlim_cur: 0,
@@ -383,7 +431,10 @@ pub unsafe fn apply_limits(cgroup_caps_tasks: bool) {
         }
     };
     for (resource, value) in LIMITS {
-        set(resource, value);
+        // A browser reserves far more address space than it uses (V8's cage alone).
+        if resource != libc::RLIMIT_AS || address_space {
+            set(resource, value);
+        }
     }
     if !cgroup_caps_tasks {
         set(libc::RLIMIT_NPROC, FALLBACK_NPROC);
