@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Outcome;
+use crate::outcome::Outcome;
 use crate::peers::{TranscriptEntry, Wire};
 use crate::repeat::Repetitions;
 

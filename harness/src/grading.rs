@@ -14,8 +14,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use crate::engine::{Outcome, run_scenario};
+use crate::engine::run_scenario;
+
 use crate::events::{Event, EventSink, SubmissionInfo, repeated_outcome_events};
+use crate::outcome::Outcome;
 use crate::repeat::{self, Repeat};
 use crate::scenario::{Scenario, Selection, Suite};
 use crate::target::{RoleProgram, Target};

@@ -15,7 +15,10 @@
 //! - [`tls`]: the harness's test CA, for peers that speak TLS.
 //! - [`faults`]: *what goes wrong on purpose*: seeded slice plans (short writes, delays).
 //! - [`payload`]: the bytes scenarios send and expect (files, literals, generated streams).
-//! - [`engine`]: runs one scenario's steps and produces an [`engine::Outcome`];
+//! - [`outcome`]: *what a scenario produced*: verdict, failure, step log, programs' output;
+//!   what every reporter and the event stream read, below the engine that fills it in.
+//! - `judge`: the comparisons steps make (byte streams: exact, any order, contains).
+//! - [`engine`]: runs one scenario's steps and produces an [`outcome::Outcome`];
 //!   [`grading`] runs a target's selected scenarios one after another, each as many times
 //!   as [`repeat`] says (`--repeat N`, which finds flaky verdicts).
 //! - [`checks`]: built-in checks a flat list of steps cannot say (peak memory).
@@ -32,6 +35,8 @@ pub mod error;
 pub mod events;
 pub mod faults;
 pub mod grading;
+pub(crate) mod judge;
+pub mod outcome;
 pub mod payload;
 pub mod pcap;
 pub mod peers;

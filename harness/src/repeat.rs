@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Failure, Outcome, Status};
+use crate::outcome::{Failure, Outcome, Status};
 
 /// How many times each scenario runs, and how many of those runs go at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

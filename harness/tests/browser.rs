@@ -7,12 +7,12 @@
 
 mod common;
 
-use harness::engine::Status;
 use harness::grading::{Mode, grade};
+use harness::outcome::Status;
 use harness::scenario::Selection;
 use harness::target::Target;
 
-fn browse(expect: &str) -> harness::engine::Outcome {
+fn browse(expect: &str) -> harness::outcome::Outcome {
     assert!(
         harness::checks::browser::find_browser().is_some(),
         "these tests need headless Chromium: apt-get install chromium (or set SOCKET_LAB_CHROMIUM)"

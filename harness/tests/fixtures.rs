@@ -7,8 +7,8 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use harness::engine::Status;
 use harness::grading::{Grading, Mode, grade};
+use harness::outcome::Status;
 use harness::report::{Style, TerminalReport};
 use harness::scenario::Selection;
 use harness::target::Target;

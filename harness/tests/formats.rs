@@ -15,11 +15,11 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use harness::batch::{Batch, Entry, grade_all};
-use harness::engine::{Failure, LogLine, Outcome, ProgramReport, SkipKind, Status};
 use harness::events::{
     Event, EventSink, Isolation, RECORD_VERSION, RunInfo, SubmissionInfo, World, outcome_events,
 };
 use harness::grading::Mode;
+use harness::outcome::{Failure, LogLine, Outcome, ProgramReport, SkipKind, Status};
 use harness::peers::{Direction, TranscriptEntry};
 use harness::report::{Reporters, RunRecord, Score};
 use harness::report::{classroom, gradescope, json, junit, prairielearn};

@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use harness::engine::{Failure, LogLine, Outcome, ProgramReport, Status};
 use harness::events::{Event, EventSink, Isolation, RunInfo, SubmissionInfo, World};
 use harness::grading::{Mode, grade};
+use harness::outcome::{Failure, LogLine, Outcome, ProgramReport, Status};
 use harness::pcap::{Flow, FlowEnd, Protocol, Side};
 use harness::peers::{Direction, TranscriptEntry};
 use harness::report::html::HtmlReport;

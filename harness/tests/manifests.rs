@@ -101,6 +101,32 @@ fn a_server_reading_its_port_from_stdin_gets_it() {
         .stdout(predicate::str::contains("1 passed, 0 failed"));
 }
 
+/// A program named through `..` (a fixture borrowing a classmate's client, a shared
+/// folder), from a submission under `/tmp`, which the sandbox covers with a fresh `/tmp`:
+/// every folder the path walks through is there again, and so is its working folder
+/// spelled `.`.
+#[test]
+fn a_program_named_through_dot_dot_under_tmp_is_found() {
+    let class = tempfile::tempdir().unwrap();
+    let mine = class.path().join("mine");
+    let shared = class.path().join("shared");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::write(
+        shared.join("server.py"),
+        message_server("s.bind(('', int(sys.argv[1])))"),
+    )
+    .unwrap();
+    std::fs::write(
+        mine.join("submission.toml"),
+        "[message]\nserver = { command = \"python3 ../shared/server.py {port}\", workdir = \".\" }\n",
+    )
+    .unwrap();
+    grade(&mine, "message/01-*")
+        .success()
+        .stdout(predicate::str::contains("1 passed, 0 failed"));
+}
+
 #[test]
 fn a_dropped_option_is_named_in_the_verdict_of_a_scenario_that_needs_it() {
     // A pinger server that takes only its port: told to drop `--loss`, it runs, answers

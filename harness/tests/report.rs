@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use harness::engine::{Failure, LogLine, Outcome, ProgramReport, Status};
+use harness::outcome::{Failure, LogLine, Outcome, ProgramReport, Status};
 use harness::peers::{Direction, TranscriptEntry};
 use harness::report::{Style, TerminalReport};
 use harness::scenario::Category;

@@ -12,8 +12,8 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use harness::engine::{Outcome, Status};
 use harness::grading::{Mode, grade};
+use harness::outcome::{Outcome, Status};
 use harness::scenario::{Selection, Suite, load_suite};
 use harness::target::Target;
 

@@ -2,9 +2,9 @@
 
 mod common;
 
-use harness::engine::{Outcome, Status};
 use harness::faults::{Range, SlicePlan};
 use harness::grading::{Grading, Mode, grade};
+use harness::outcome::{Outcome, Status};
 use harness::report::{Style, TerminalReport};
 use harness::scenario::{Selection, Suite};
 use harness::target::Target;

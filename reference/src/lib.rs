@@ -26,6 +26,10 @@
 //! - [`smtp_server`]: the mail server, one task per client, that prints each message it
 //!   accepts (SPEC `smtpd/1`–`smtpd/2`).
 //! - [`cli`]: what the programs share: standard streams, argument errors, exit statuses.
+//!
+//! Every parser of network input has a `properties` test module beside it (any input,
+//! sliced any way: no panic, no loop, bounded memory, the protocol's own errors), built on
+//! `testing`, and a fuzz target in `fuzz/` (`cargo +nightly fuzz run TARGET`).
 
 pub mod cli;
 pub mod line;
@@ -38,6 +42,9 @@ pub mod upper_tcp;
 pub mod upper_udp;
 pub mod web_proxy;
 pub mod web_server;
+
+#[cfg(test)]
+mod testing;
 
 /// Size of every buffer used to move a stream (SPEC: "buffers are small and fixed").
 ///

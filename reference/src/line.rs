@@ -53,6 +53,9 @@ where
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use std::collections::VecDeque;
     use std::pin::Pin;

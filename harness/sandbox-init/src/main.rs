@@ -181,14 +181,12 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
     }
     // Mount points are made and matched by path: `/tmp/sub/.` or a symbolic link would
     // not be found again under a fresh `/tmp`, so every folder is named by its real path.
-    for path in request
-        .mounts
-        .writable
-        .iter_mut()
-        .chain(request.mounts.visible.iter_mut())
-    {
-        if let Ok(real) = std::fs::canonicalize(&*path) {
-            *path = real;
+    let mounts = &mut request.mounts;
+    for path in mounts.writable.iter_mut().chain(mounts.visible.iter_mut()) {
+        if let Ok(real) = std::fs::canonicalize(&*path)
+            && real.as_os_str() != path.as_os_str()
+        {
+            mounts.spelled.push(std::mem::replace(path, real));
         }
     }
     Ok(request)

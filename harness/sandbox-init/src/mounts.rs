@@ -30,6 +30,10 @@ pub struct Plan {
     pub visible: Vec<PathBuf>,
     /// Folders it may write; everything else is read-only.
     pub writable: Vec<PathBuf>,
+    /// How the harness spelled the folders above, where that differs from their real path
+    /// (`sub/../good`, `sub/.`): the program names them so, so every folder such a path
+    /// walks through must exist again under a fresh `/tmp`.
+    pub spelled: Vec<PathBuf>,
 }
 
 impl Plan {
@@ -115,7 +119,23 @@ pub fn isolate(plan: &Plan) -> Result<(), String> {
     for (path, tree) in kept {
         put_back(&path, &tree)?;
     }
+    for path in plan.spelled.iter().filter(|path| covered(path)) {
+        make_walkable(path);
+    }
     Ok(())
+}
+
+/// Makes the folders `path` walks through (`/tmp/sub` of `/tmp/sub/../good`) where a
+/// fresh `/tmp` lost them: empty, as mount points are. Best effort: a path that still does
+/// not resolve fails in the program, which says which.
+fn make_walkable(path: &Path) {
+    let mut walked = PathBuf::new();
+    for component in path.components() {
+        walked.push(component);
+        if !walked.exists() {
+            let _ = std::fs::create_dir(&walked);
+        }
+    }
 }
 
 fn c_path(path: &Path) -> Result<CString, String> {

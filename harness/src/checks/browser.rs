@@ -18,7 +18,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::engine::{Run, Status, StepFailure, harness_trouble};
+use crate::engine::Run;
+
+use crate::outcome::{StepFailure, harness_trouble};
+
+use crate::outcome::Status;
 
 /// The check's name in scenario files.
 pub const NAME: &str = "browser";

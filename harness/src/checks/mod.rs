@@ -15,7 +15,9 @@ pub mod ping_report;
 mod smtp_deliver;
 mod smtp_dialogue;
 
-use crate::engine::{Run, StepFailure};
+use crate::engine::Run;
+
+use crate::outcome::StepFailure;
 use crate::scenario::TaskInfo;
 
 /// Every built-in check.

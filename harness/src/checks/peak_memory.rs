@@ -14,7 +14,9 @@
 
 use std::time::Duration;
 
-use crate::engine::{Run, StartRequest, StepFailure, Watched};
+use crate::engine::{Run, StartRequest, Watched};
+
+use crate::outcome::StepFailure;
 use crate::payload::{GeneratedKind, Payload};
 use crate::scenario::{
     Endpoint, ExitExpectation, OutputExpectation, OutputStream, PortChoice, TaskInfo,

@@ -33,7 +33,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::engine::{Run, StepFailure, harness_trouble};
+use crate::engine::Run;
+
+use crate::outcome::{StepFailure, harness_trouble};
 use crate::pcap::{Flow, FlowEnd, Protocol};
 use crate::peers::{Direction, MAX_DATAGRAM, ping_sequence};
 

@@ -22,7 +22,9 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::engine::{Run, StepFailure};
+use crate::engine::Run;
+
+use crate::outcome::StepFailure;
 
 /// The check's name in scenario files.
 pub const NAME: &str = "smtp-deliver";
@@ -54,7 +56,7 @@ pub(crate) async fn run(run: &mut Run<'_>, params: &toml::Table) -> Result<(), S
     let (host, port) = run.endpoint_address(&params.server)?;
     let kit_root = run.kit_root();
     let picture = std::fs::read(kit_root.join(ATTACHMENT)).map_err(|error| {
-        crate::engine::harness_trouble(format!("cannot read {ATTACHMENT}: {error}"))
+        crate::outcome::harness_trouble(format!("cannot read {ATTACHMENT}: {error}"))
     })?;
     let message = Message::builder()
         .from("Alice <alice@example.com>".parse().expect("valid address"))
@@ -69,7 +71,7 @@ pub(crate) async fn run(run: &mut Run<'_>, params: &toml::Table) -> Result<(), S
                 )),
         )
         .map_err(|error| {
-            crate::engine::harness_trouble(format!("cannot build the mail: {error}"))
+            crate::outcome::harness_trouble(format!("cannot build the mail: {error}"))
         })?;
     // Plain SMTP on loopback: the lab's server has no TLS.
     let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.clone())

@@ -26,7 +26,9 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWriteExt};
 
-use crate::engine::{Run, StepFailure};
+use crate::engine::Run;
+
+use crate::outcome::StepFailure;
 use crate::pcap::{Flow, FlowEnd, Protocol, WireAct};
 use crate::peers::{Direction, next_line};
 use crate::world::sockets::PeerReader;

@@ -14,7 +14,8 @@
 
 use std::path::Path;
 
-use super::{ProgramReport, find_in_capture};
+use crate::judge::bytes::find_in_capture;
+use crate::outcome::ProgramReport;
 use crate::world::capture::Capture;
 use crate::world::real::process::{ExitKind, HarnessStop, signal_name};
 

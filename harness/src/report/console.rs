@@ -15,8 +15,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::explain;
 use super::terminal::RepeatedRun;
 use super::{Reporter, RunRecord, SubmissionRecord, TerminalReport};
-use crate::engine::Status;
 use crate::events::{Event, World};
+use crate::outcome::Status;
 
 /// How much the terminal shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -14,7 +14,7 @@
 use std::fmt::Write;
 
 use super::language::Language;
-use crate::engine::{Outcome, ProgramReport, Status};
+use crate::outcome::{Outcome, ProgramReport, Status};
 use crate::world::real::process::HarnessStop;
 
 /// The explanation printed after a failure's details.
@@ -277,7 +277,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::engine::Failure;
+    use crate::outcome::Failure;
     use crate::world::real::process::{ExitInfo, ExitKind};
 
     const PYTHON_HINT: &str = "Loop recv(4096) until it returns b'' and write each chunk with sys.stdout.buffer.write(chunk) followed by sys.stdout.buffer.flush().";

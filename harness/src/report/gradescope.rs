@@ -60,7 +60,7 @@ use super::json::{replay, skip_kind_word, status_word};
 use super::score::{left_out, skip_note};
 use super::terminal::TerminalReport;
 use super::{FileReport, RunRecord, Score, SubmissionRecord};
-use crate::engine::{Outcome, Status};
+use crate::outcome::{Outcome, Status};
 use crate::scenario::{Category, Visibility};
 
 /// The `--gradescope` reporter: [`render_with`] written to `path` when the run is over.

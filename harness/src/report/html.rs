@@ -277,7 +277,7 @@ const PAGE_END: &str = "</main>\n</body>\n</html>\n";
 fn index_page(run: &RunRecord, names: &[String]) -> String {
     let mut html = page_start("Socket-lab report");
     html.push_str("<header><h1>Socket-lab report</h1>");
-    let all: Vec<crate::engine::Outcome> = run
+    let all: Vec<crate::outcome::Outcome> = run
         .submissions
         .iter()
         .flat_map(|submission| submission.outcomes.iter().map(page::light))

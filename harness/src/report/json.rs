@@ -46,8 +46,8 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 
 use super::{FileReport, RunRecord, Score, SubmissionRecord};
-use crate::engine::{Failure, Outcome, ProgramReport, SkipKind, Status};
 use crate::events::{Isolation, RunInfo, World};
+use crate::outcome::{Failure, Outcome, ProgramReport, SkipKind, Status};
 use crate::peers::{Direction, TranscriptEntry};
 use crate::repeat::Repetitions;
 use crate::world::real::process::ExitKind;

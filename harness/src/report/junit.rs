@@ -49,7 +49,7 @@ use quick_junit::{
 use super::json::{replay, status_word};
 use super::terminal::{Style, TerminalReport};
 use super::{FileReport, RunRecord, Score, SubmissionRecord};
-use crate::engine::{Failure, Outcome, Status};
+use crate::outcome::{Failure, Outcome, Status};
 use crate::repeat::Repetitions;
 
 /// The `--junit` reporter: [`render`] written to `path` when the run is over.

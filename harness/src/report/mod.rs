@@ -26,8 +26,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::time::Duration;
 
-use crate::engine::Outcome;
 use crate::events::{Event, EventSink, RunInfo, SubmissionInfo};
+use crate::outcome::Outcome;
 use crate::repeat::Repetitions;
 
 pub use console::{Console, Verbosity};
@@ -174,7 +174,7 @@ impl Collector {
             } => self
                 .partial(submission, id)
                 .log
-                .push(crate::engine::LogLine {
+                .push(crate::outcome::LogLine {
                     at: *at,
                     text: text.clone(),
                 }),
@@ -227,7 +227,7 @@ impl Collector {
     fn partial(&mut self, submission: &str, id: &str) -> &mut Outcome {
         self.pending
             .entry((submission.to_owned(), id.to_owned()))
-            .or_insert_with(|| crate::engine::Outcome::blank(id))
+            .or_insert_with(|| crate::outcome::Outcome::blank(id))
     }
 
     fn submission_mut(&mut self, label: &str) -> Option<&mut SubmissionRecord> {
@@ -381,7 +381,7 @@ pub(crate) fn numbered_by_task(submission: &SubmissionRecord) -> Vec<(String, &O
 /// `fail at step 4: expected … / seen …` (after the failure's cause, when it has one),
 /// `skipped: … (not counted: …)`.
 pub(crate) fn verdict_line(outcome: &Outcome) -> String {
-    use crate::engine::Status;
+    use crate::outcome::Status;
     // A platform shows this line as is: long byte excerpts belong in the details.
     fn short(text: &str) -> String {
         let line = text.split_whitespace().collect::<Vec<_>>().join(" ");

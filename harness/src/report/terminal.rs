@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::score::Score;
 use super::{RunRecord, SubmissionRecord};
-use crate::engine::{Outcome, Status};
+use crate::outcome::{Outcome, Status};
 use crate::peers::Direction;
 use crate::repeat::Repetitions;
 

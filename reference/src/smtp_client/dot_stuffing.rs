@@ -31,8 +31,8 @@
 pub struct DotStuffer {
     /// The next byte starts a line (a leading dot there is doubled).
     at_line_start: bool,
-    /// The last byte was a CR whose line end is not written yet: CRLF if a LF follows,
-    /// a bare CR made CRLF otherwise.
+    /// The last byte was a CR. Its line end (CRLF) is written already; a LF right after
+    /// it is part of that line end, not a second one.
     after_cr: bool,
 }
 
@@ -53,24 +53,23 @@ impl DotStuffer {
 
     /// Appends to `out` the DATA bytes of the next `piece` of the message. `out` grows by
     /// at most twice `piece`'s length (each byte is at most a line end or a doubled dot).
+    ///
+    /// The line end of a CR is written with the CR, not with the byte after it: written
+    /// later, a CR at the end of one piece would add its two bytes to the next piece's,
+    /// which could then grow `out` by two more than twice its length.
     pub fn push(&mut self, piece: &[u8], out: &mut Vec<u8>) {
         for &byte in piece {
-            if self.after_cr {
-                self.after_cr = false;
-                // RFC 5321 §2.3.8: the CR ends a line, whatever follows it.
-                out.extend_from_slice(b"\r\n");
-                self.at_line_start = true;
-                if byte == b'\n' {
-                    // CR LF: one line end, already written.
-                    continue;
-                }
+            // CR LF: one line end, written with the CR.
+            if std::mem::take(&mut self.after_cr) && byte == b'\n' {
+                continue;
             }
             match byte {
-                b'\r' => self.after_cr = true,
-                b'\n' => {
-                    // A bare LF: written as CRLF (SPEC smtp/2).
+                // RFC 5321 §2.3.8: a CR ends a line, whatever follows it; a bare LF too.
+                // Both are written as CRLF (SPEC smtp/2).
+                b'\r' | b'\n' => {
                     out.extend_from_slice(b"\r\n");
                     self.at_line_start = true;
+                    self.after_cr = byte == b'\r';
                 }
                 _ => {
                     // RFC 5321 §4.5.2: dot-stuffing.
@@ -88,7 +87,7 @@ impl DotStuffer {
     /// §4.1.1.4: the message ends with `CRLF.CRLF`, and the first CRLF belongs to its
     /// last line).
     pub fn finish(self, out: &mut Vec<u8>) {
-        if self.after_cr || !self.at_line_start {
+        if !self.at_line_start {
             out.extend_from_slice(b"\r\n");
         }
         out.extend_from_slice(b".\r\n");
@@ -103,6 +102,9 @@ pub fn stuff(message: &[u8]) -> Vec<u8> {
     stuffer.finish(&mut out);
     out
 }
+
+#[cfg(test)]
+mod properties;
 
 #[cfg(test)]
 mod tests {
@@ -153,6 +155,21 @@ mod tests {
         for (message, wire) in table {
             assert_eq!(stuff(message), wire, "{:?}", message.escape_ascii());
         }
+    }
+
+    /// Found by the property `pieces_of_any_size_give_the_same_bytes`: the line end of a
+    /// CR that ended one piece was written with the next piece, which then grew by more
+    /// than twice its length, and the client's fixed buffer with it.
+    #[test]
+    fn a_piece_never_makes_more_than_twice_its_length() {
+        let mut stuffer = DotStuffer::new();
+        let mut out = Vec::new();
+        stuffer.push(b"a\r", &mut out);
+        assert_eq!(out, b"a\r\n");
+        out.clear();
+        stuffer.push(b".\n.", &mut out);
+        assert_eq!(out, b"..\r\n..");
+        assert!(out.len() <= 2 * 3);
     }
 
     #[test]

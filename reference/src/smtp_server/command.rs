@@ -211,6 +211,9 @@ fn parse_mail_parameter(parameter: &str) -> MailParameter {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -161,6 +161,9 @@ impl<S: AsyncRead + Unpin> LineReader<S> {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use std::collections::VecDeque;
     use std::pin::Pin;

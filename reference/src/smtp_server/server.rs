@@ -464,3 +464,6 @@ impl Session {
         Next::Reply(format!("{reply}\r\n"))
     }
 }
+
+#[cfg(test)]
+mod properties;

@@ -116,6 +116,9 @@ pub fn unstuff(line: &[u8]) -> &[u8] {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

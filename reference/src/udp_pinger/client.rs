@@ -257,6 +257,9 @@ impl Statistics {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use std::collections::VecDeque;
     use std::sync::Mutex;

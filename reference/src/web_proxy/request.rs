@@ -100,6 +100,9 @@ fn connection_options(fields: &[HeaderField]) -> Vec<String> {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -170,6 +170,9 @@ fn parse_port(digits: &str) -> Result<u16, Status> {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -175,6 +175,9 @@ pub fn parse_head(bytes: &[u8]) -> Parsed {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use std::collections::VecDeque;
     use std::pin::Pin;

@@ -405,3 +405,6 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod properties;

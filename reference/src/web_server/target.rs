@@ -118,6 +118,9 @@ pub fn is_root(path: &Path) -> bool {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use super::{Esc, at, bytes_html, href_of, page_start, run_facts, seconds};
-use crate::engine::{Outcome, Status};
+use crate::outcome::{Outcome, Status};
 use crate::report::{RunRecord, Score, SubmissionRecord, file_name_of};
 use crate::scenario::Category;
 

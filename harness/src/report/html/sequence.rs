@@ -33,8 +33,8 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use super::Esc;
-use crate::engine::{Outcome, Status};
 use crate::faults::{Range, SlicePlan};
+use crate::outcome::{Outcome, Status};
 use crate::pcap::{Flow, FlowEnd, Protocol, Side};
 use crate::peers::{Direction, TranscriptEntry};
 
@@ -585,7 +585,7 @@ mod tests {
     use std::net::SocketAddr;
 
     use super::*;
-    use crate::engine::{LogLine, ProgramReport};
+    use crate::outcome::{LogLine, ProgramReport};
 
     fn address(port: u16) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], port))

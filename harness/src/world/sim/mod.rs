@@ -30,8 +30,10 @@ use host::{HostSlot, ProgramState, StartOrder};
 pub use network::{SimNetwork, StreamFaults};
 pub use reset::{ResetBoard, Resettable};
 
-use crate::engine::{Outcome, run_scenario};
+use crate::engine::run_scenario;
+
 use crate::faults::{DatagramPlan, SlicePlan, fnv1a};
+use crate::outcome::Outcome;
 use crate::scenario::{Action, Scenario};
 use crate::target::RoleProgram;
 use crate::world::capture::Capture;

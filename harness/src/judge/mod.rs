@@ -1,0 +1,5 @@
+//! Judges: the comparisons a step makes between what was expected and what came, below
+//! the engine that runs the steps. Each says whether an expectation holds, may still hold
+//! (more output may come), or does not hold (a [`crate::outcome::StepFailure`]).
+
+pub(crate) mod bytes;

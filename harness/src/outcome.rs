@@ -1,0 +1,350 @@
+//! The outcome model: what one scenario run produced (its verdict, failure, step log,
+//! programs' output), as every reporter, the event stream and the grading read it.
+//!
+//! It sits below the engine that fills it in, so reports and events depend on this data
+//! only, never on how scenarios are run.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::peers::{TranscriptEntry, Wire};
+use crate::report::language::Language;
+use crate::scenario::{Category, Scenario};
+use crate::world::real::process::{ExitInfo, HarnessStop};
+
+/// The verdict of a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Every step held.
+    Pass,
+    /// A step did not hold.
+    Fail,
+    /// The scenario's overall limit ran out.
+    Timeout,
+    /// A program could not be started at all (not found, not executable).
+    Error,
+    /// Not run (a role is missing, or this run cannot play it: see [`SkipKind`]); not
+    /// counted as passed or failed.
+    Skipped,
+    /// An extra scenario (an optional part of the SPEC) that did not hold: no points, and
+    /// not a failure.
+    Missed,
+}
+
+impl Status {
+    /// The word the report prints.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Timeout => "TIMEOUT",
+            Status::Error => "ERROR",
+            Status::Skipped => "SKIP",
+            Status::Missed => "MISSED",
+        }
+    }
+
+    /// Whether this verdict counts as a failure.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Status::Fail | Status::Timeout | Status::Error)
+    }
+}
+
+/// Why a scenario was skipped, which decides whether its points stay in the maximum
+/// (see `report::score`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipKind {
+    /// This run cannot play it, whatever the submission: a simulated-only scenario on real
+    /// sockets, no browser on this machine, a check the simulated world cannot do. Nobody
+    /// could have earned its points here, so they leave the maximum.
+    CannotRun,
+    /// The submission lacks a program it needs (a role of a task it did submit): the
+    /// student's gap, so its points stay in the maximum, lost.
+    NotSubmitted,
+}
+
+/// What went wrong, for the report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Failure {
+    /// 1-based index of the failing step (0 for the scenario as a whole).
+    pub step: usize,
+    /// Its line in the scenario file.
+    pub line: usize,
+    /// What the step does.
+    pub action: String,
+    /// Every acceptable outcome.
+    pub expected: String,
+    /// What came.
+    pub seen: String,
+    /// A byte-level diff, for streams.
+    pub diff: Option<String>,
+    /// What the harness found behind it, for the headline: a program that crashed (its
+    /// exit and the last words of its stderr), one the harness stopped (a flood), a secret
+    /// the responses carried. See `engine/cause.rs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+}
+
+/// A line of the step log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogLine {
+    /// Since the scenario started.
+    #[serde(with = "crate::events::micros")]
+    pub at: Duration,
+    /// What happened.
+    pub text: String,
+}
+
+/// What a program printed and how it ended, for the report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ProgramReport {
+    /// Its name in the scenario.
+    pub name: String,
+    /// The command line run.
+    pub command_line: String,
+    /// The first bytes of stdout, and the total.
+    #[serde(with = "head_and_total")]
+    pub stdout: (Vec<u8>, u64),
+    /// The first bytes of stderr, and the total.
+    #[serde(with = "head_and_total")]
+    pub stderr: (Vec<u8>, u64),
+    /// How it ended (`None`: killed by the harness at the end).
+    pub exit: Option<ExitInfo>,
+    /// The last bytes of stdout past its head (up to as many as the head holds): empty
+    /// when the head is all of it.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "crate::events::base64_bytes"
+    )]
+    pub stdout_tail: Vec<u8>,
+    /// The last bytes of stderr past its head: where a traceback names its exception.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "crate::events::base64_bytes"
+    )]
+    pub stderr_tail: Vec<u8>,
+    /// Why the harness ended it before it ended by itself (a flood, a `stop` step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_by_harness: Option<HarnessStop>,
+    /// Its language, as its command line tells: hints speak its idiom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
+}
+
+impl ProgramReport {
+    /// How it ended, in words: `exit status 1 after 0.51s`, `stopped by the harness:
+    /// printed more than 64 MiB on stdout (killed by signal 9 (SIGKILL) after 0.32s)`.
+    pub fn ending(&self) -> String {
+        let after = |exit: &ExitInfo| format!("{:.2}s", exit.after.as_secs_f64());
+        match (&self.exit, &self.stopped_by_harness) {
+            (Some(exit), Some(stop)) => format!("{stop} ({} after {})", exit.kind, after(exit)),
+            (Some(exit), None) => format!("{} after {}", exit.kind, after(exit)),
+            (None, _) => "still running at the end: killed by the harness".into(),
+        }
+    }
+}
+
+/// Everything about one scenario run.
+///
+/// Serialized in a `verdict` event without its step log, transcript and wire, which go in
+/// events of their own before it (see [`crate::events`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Outcome {
+    /// Scenario id.
+    pub id: String,
+    /// Its task.
+    pub task: String,
+    /// SPEC clauses.
+    pub clauses: Vec<String>,
+    /// Category.
+    pub category: Category,
+    /// Points.
+    pub points: u32,
+    /// Graded as extra: its points add to the total, and missing it is no failure.
+    pub extra: bool,
+    /// The requirement.
+    pub requirement: String,
+    /// The scenario's hint for `--explain`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The verdict.
+    pub status: Status,
+    /// Wall time.
+    #[serde(with = "crate::events::micros")]
+    pub duration: Duration,
+    /// Why it failed.
+    pub failure: Option<Failure>,
+    /// Why it was skipped.
+    pub skip_reason: Option<String>,
+    /// Whether the skip is this run's (out of the maximum) or the submission's (in it).
+    /// Absent from recordings made before the distinction, which counted every skip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_kind: Option<SkipKind>,
+    /// When Gradescope shows the result (the scenario's `visibility`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<crate::scenario::Visibility>,
+    /// The step log.
+    #[serde(skip)]
+    pub log: Vec<LogLine>,
+    /// What moved on every connection, and how many entries were left out.
+    #[serde(skip)]
+    pub transcript: (Vec<TranscriptEntry>, u64),
+    /// Every byte the harness's sockets moved, for the packet capture.
+    #[serde(skip)]
+    pub wire: Wire,
+    /// The programs' output.
+    pub programs: Vec<ProgramReport>,
+    /// The seed that replays it.
+    pub seed: u64,
+}
+
+/// A program's output excerpt as `{ "head": base64, "total": bytes }`.
+mod head_and_total {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct HeadAndTotal {
+        #[serde(with = "crate::events::base64_bytes")]
+        head: Vec<u8>,
+        total: u64,
+    }
+
+    pub fn serialize<S: Serializer>(
+        value: &(Vec<u8>, u64),
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        HeadAndTotal {
+            head: value.0.clone(),
+            total: value.1,
+        }
+        .serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<(Vec<u8>, u64), D::Error> {
+        let HeadAndTotal { head, total } = HeadAndTotal::deserialize(deserializer)?;
+        Ok((head, total))
+    }
+}
+
+impl Outcome {
+    /// An outcome with only an id, to be filled in (the collector of events starts from it).
+    pub fn blank(id: &str) -> Outcome {
+        Outcome {
+            id: id.to_owned(),
+            task: String::new(),
+            clauses: Vec::new(),
+            category: Category::Basic,
+            points: 0,
+            extra: false,
+            requirement: String::new(),
+            hint: None,
+            status: Status::Skipped,
+            duration: Duration::ZERO,
+            failure: None,
+            skip_reason: None,
+            skip_kind: None,
+            visibility: None,
+            log: Vec::new(),
+            transcript: (Vec::new(), 0),
+            wire: Wire::default(),
+            programs: Vec::new(),
+            seed: 0,
+        }
+    }
+
+    /// A scenario this run cannot play (see [`SkipKind::CannotRun`]): its points leave the
+    /// maximum.
+    pub fn skipped(scenario: &Scenario, seed: u64, reason: String) -> Outcome {
+        Outcome {
+            id: scenario.id.clone(),
+            task: scenario.task.clone(),
+            clauses: scenario.clauses.clone(),
+            category: scenario.category,
+            points: scenario.points,
+            extra: scenario.extra,
+            requirement: scenario.requirement.clone(),
+            hint: scenario.hint.clone(),
+            status: Status::Skipped,
+            duration: Duration::ZERO,
+            failure: None,
+            skip_reason: Some(reason),
+            skip_kind: Some(SkipKind::CannotRun),
+            visibility: scenario.visibility,
+            log: Vec::new(),
+            transcript: (Vec::new(), 0),
+            wire: Wire::default(),
+            programs: Vec::new(),
+            seed,
+        }
+    }
+
+    /// A scenario not run because the submission lacks `missing` (programs it needs): its
+    /// points stay in the maximum, lost (see [`SkipKind::NotSubmitted`]).
+    pub fn not_submitted(scenario: &Scenario, seed: u64, missing: &[String]) -> Outcome {
+        let mut outcome = Outcome::skipped(
+            scenario,
+            seed,
+            format!("{} not submitted", missing.join(", ")),
+        );
+        outcome.skip_kind = Some(SkipKind::NotSubmitted);
+        outcome
+    }
+
+    /// A scenario the harness could not run (its own trouble, not the program's).
+    pub fn harness_error(scenario: &Scenario, seed: u64, message: String) -> Outcome {
+        let mut outcome = Outcome::skipped(scenario, seed, String::new());
+        outcome.skip_reason = None;
+        outcome.skip_kind = None;
+        outcome.status = Status::Error;
+        outcome.failure = Some(Failure {
+            step: 0,
+            line: 0,
+            action: String::new(),
+            expected: "the harness to run this scenario".into(),
+            seen: message,
+            diff: None,
+            cause: None,
+        });
+        outcome
+    }
+}
+
+/// Why a step did not hold.
+#[derive(Debug)]
+pub(crate) struct StepFailure {
+    pub(crate) status: Status,
+    pub(crate) expected: String,
+    pub(crate) seen: String,
+    pub(crate) diff: Option<String>,
+}
+
+impl StepFailure {
+    pub(crate) fn fail(expected: impl Into<String>, seen: impl Into<String>) -> StepFailure {
+        StepFailure {
+            status: Status::Fail,
+            expected: expected.into(),
+            seen: seen.into(),
+            diff: None,
+        }
+    }
+}
+
+/// What a step returns: its value, or why it did not hold.
+pub(crate) type StepResult<T = ()> = Result<T, StepFailure>;
+
+/// A failure of the harness itself during a step (a port it could not get).
+pub(crate) fn harness_trouble(message: String) -> StepFailure {
+    StepFailure {
+        status: Status::Error,
+        expected: "the harness to set up this step".into(),
+        seen: message,
+        diff: None,
+    }
+}
