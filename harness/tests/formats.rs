@@ -211,7 +211,7 @@ fn json_report_of_a_real_grading_follows_its_schema() {
     let document: Value = serde_json::from_str(&graded.json).expect("--json writes JSON");
     assert_valid(&document);
 
-    assert_eq!(document["schema_version"], 3);
+    assert_eq!(document["schema_version"], 4);
     assert_eq!(document["seed"], common::SEED);
     assert_eq!(document["world"], "real");
     assert_eq!(document["harness_version"], env!("CARGO_PKG_VERSION"));
@@ -242,7 +242,14 @@ fn json_report_of_a_real_grading_follows_its_schema() {
     );
     assert_eq!(
         submission["counts"],
-        json!({ "scenarios": 5, "passed": 2, "failed": 2, "skipped": 0, "missed": 1 })
+        json!({ "scenarios": 5, "passed": 2, "failed": 2, "skipped": 0, "missed": 1, "flaky": 0 })
+    );
+    // Without --repeat every scenario ran once: nothing to say about repetitions.
+    assert_eq!(document["repeat"], 1);
+    assert!(
+        scenarios
+            .iter()
+            .all(|scenario| scenario["repetitions"].is_null())
     );
 
     // A failure carries what the terminal shows, and the command that replays it.
