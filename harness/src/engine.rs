@@ -99,6 +99,10 @@ pub(crate) struct Run<'a> {
     stopped_by_step: BTreeSet<String>,
     /// Programs whose exit an `expect_exit` step accepted: a failure does not blame it.
     exits_accepted: BTreeSet<String>,
+    /// How far each conversation has read its stream (`expect_line`).
+    cursors: BTreeMap<String, u64>,
+    /// How many times each connection has sent again (`say`): each send is cut differently.
+    sends_later: BTreeMap<String, u32>,
 }
 
 /// What to start: the `start` step's fields (the `peak-memory` check starts programs too).
@@ -157,6 +161,8 @@ pub async fn run_scenario(
         last_stdout: BTreeMap::new(),
         stopped_by_step: BTreeSet::new(),
         exits_accepted: BTreeSet::new(),
+        cursors: BTreeMap::new(),
+        sends_later: BTreeMap::new(),
     };
     // Before the scenario's clock starts: on a shared loopback, a port the submission
     // hard-codes may still be in TIME_WAIT from the scenario before (up to 60 s).
@@ -464,6 +470,7 @@ impl<'a> Run<'a> {
             } => self.expect_exit(name, *expected, *within).await.map(|_| ()),
             Action::Stop { name } => self.stop(name).await.map(|_| ()),
             Action::Check { check, params, .. } => crate::checks::run(self, check, params).await,
+            Action::Step(step) => step.0.run(self).await,
         }
     }
 
@@ -1526,6 +1533,52 @@ impl<'a> Run<'a> {
             programs,
             seed: self.seed,
         }
+    }
+}
+
+/// What steps of `crate::steps` may do with the running scenario.
+impl crate::steps::StepContext for Run<'_> {
+    fn read_stream(&self, name: &str, offset: u64, limit: usize) -> crate::steps::StreamView {
+        let watched = if self.programs.contains_key(name) {
+            Watched::Output {
+                name,
+                stream: OutputStream::Stdout,
+            }
+        } else {
+            Watched::Received { name }
+        };
+        let (capture, ended) = self.watched_bytes(watched);
+        let available = capture.len().saturating_sub(offset).min(limit as u64) as usize;
+        let mut bytes = vec![0; available];
+        let filled = capture.read_at(offset, &mut bytes).unwrap_or(0);
+        bytes.truncate(filled);
+        crate::steps::StreamView { bytes, ended }
+    }
+
+    fn cursor(&mut self, name: &str) -> &mut u64 {
+        self.cursors.entry(name.to_owned()).or_default()
+    }
+
+    fn send_on<'s>(
+        &'s mut self,
+        name: &'s str,
+        payload: &'s Payload,
+        slices: &'s crate::faults::SlicePlan,
+    ) -> crate::steps::StepFuture<'s> {
+        Box::pin(async move {
+            let count = self.sends_later.entry(name.to_owned()).or_default();
+            *count += 1;
+            let label = format!("{name}/say{count}");
+            let peer = &self.peers[name];
+            peer.send_more(payload, slices, self.seed, &label)
+                .await
+                .map_err(|error| {
+                    StepFailure::fail(
+                        format!("{name} to send {}", payload.describe()),
+                        format!("sending failed: {error}"),
+                    )
+                })
+        })
     }
 }
 

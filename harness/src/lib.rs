@@ -45,6 +45,7 @@ pub mod repeat;
 pub mod report;
 pub mod scenario;
 pub mod site;
+pub mod steps;
 pub mod target;
 pub mod tls;
 pub mod world;

@@ -3,3 +3,4 @@
 //! (more output may come), or does not hold (a [`crate::outcome::StepFailure`]).
 
 pub(crate) mod bytes;
+pub(crate) mod line;

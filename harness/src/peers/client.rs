@@ -1,5 +1,6 @@
 //! The harness as a client: connects, sends a payload following a slice plan, reads what
-//! comes back (optionally slowly), and ends with a half-close, a close or a reset.
+//! comes back (optionally slowly), and ends with a half-close, a close or a reset. A kept
+//! connection can send again ([`ClientPeer::send_more`]): a conversation, line by line.
 
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -44,6 +45,8 @@ pub struct ClientPeer {
     transcript: Transcript,
     received: Arc<Capture>,
     connected_at: tokio::time::Instant,
+    /// What the conversation sent after the first payload (see [`ClientPeer::send_more`]).
+    sent_later: std::sync::Mutex<Vec<u8>>,
 }
 
 impl ClientPeer {
@@ -65,7 +68,14 @@ impl ClientPeer {
             writer,
             local,
             remote,
-        } = net.connect(host, port, plan.slices.is_sliced()).await?;
+        } = net
+            .connect(
+                host,
+                port,
+                // A kept connection is a conversation: its short lines leave at once.
+                plan.slices.is_sliced() || plan.then == CloseHow::Keep,
+            )
+            .await?;
         let flow = Flow::opened_by_harness(
             &plan.name,
             Protocol::Tcp,
@@ -150,7 +160,44 @@ impl ClientPeer {
             transcript,
             received,
             connected_at,
+            sent_later: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// Sends `payload` on the connection, after the first payload, slice by slice
+    /// (`label` names the slicer's draws, so each send of a scenario cuts differently).
+    pub async fn send_more(
+        &self,
+        payload: &Payload,
+        slices: &SlicePlan,
+        seed: u64,
+        label: &str,
+    ) -> io::Result<()> {
+        // Bytes leave in the order the scenario wrote them: the first payload first.
+        let mut done = self.done.clone();
+        let first = done
+            .wait_for(Option::is_some)
+            .await
+            .map(|result| result.clone().expect("waited for Some"));
+        match first {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => return Err(io::Error::other(error)),
+            Err(_) => return Err(io::Error::other("the sending task ended unexpectedly")),
+        }
+        let mut slicer = slices.slicer(seed, label);
+        let mut source = payload.reader()?;
+        write_sliced(
+            &self.plan.name,
+            &mut slicer,
+            &mut source,
+            &self.transcript,
+            &self.writer,
+            |chunk| {
+                let mut later = self.sent_later.lock().expect("not poisoned");
+                later.extend_from_slice(chunk);
+            },
+        )
+        .await
     }
 
     /// When it began to connect (simulated time in the simulated world).
@@ -182,8 +229,17 @@ impl ClientPeer {
         }
     }
 
-    /// The bytes this connection has sent: a prefix of its payload.
+    /// The bytes this connection has sent: a prefix of its payload, then what the
+    /// conversation sent later.
     pub fn sent_payload(&self) -> Payload {
+        let later = self.sent_later.lock().expect("not poisoned");
+        if !later.is_empty() {
+            let mut bytes = vec![0; self.plan.send.len() as usize];
+            let filled = self.plan.send.read_at(0, &mut bytes).unwrap_or(0);
+            bytes.truncate(filled);
+            bytes.extend_from_slice(&later);
+            return Payload::Bytes(bytes.into());
+        }
         let sent = self.sent();
         if sent == self.plan.send.len() {
             self.plan.send.clone()
@@ -229,12 +285,39 @@ async fn send_payload(
 ) -> io::Result<()> {
     let mut slicer = plan.slices.slicer(seed, &plan.name);
     let mut source = plan.send.reader()?;
+    write_sliced(
+        &plan.name,
+        &mut slicer,
+        &mut source,
+        transcript,
+        writer,
+        |chunk| {
+            sent.fetch_add(chunk.len() as u64, Ordering::Release);
+        },
+    )
+    .await?;
+    if plan.then != CloseHow::Keep {
+        close_writer(&plan.name, plan.then, writer, stop_reading, transcript).await?;
+    }
+    Ok(())
+}
+
+/// Writes all of `source` on the connection, one slice at a time with the slicer's gaps
+/// between them; `on_sent` learns each slice once it is written.
+async fn write_sliced(
+    name: &str,
+    slicer: &mut crate::faults::Slicer,
+    source: &mut (dyn Read + Send),
+    transcript: &Transcript,
+    writer: &Mutex<Option<PeerWriter>>,
+    mut on_sent: impl FnMut(&[u8]),
+) -> io::Result<()> {
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
         let size = slicer.next_size().min(buffer.len());
-        let filled = read_up_to(&mut source, &mut buffer[..size])?;
+        let filled = read_up_to(source, &mut buffer[..size])?;
         if filled == 0 {
-            break;
+            return Ok(());
         }
         {
             let mut guard = writer.lock().await;
@@ -246,17 +329,13 @@ async fn send_payload(
             };
             stream.write_all(&buffer[..filled]).await?;
         }
-        transcript.data(&plan.name, Direction::ToProgram, &buffer[..filled]);
-        sent.fetch_add(filled as u64, Ordering::Release);
+        transcript.data(name, Direction::ToProgram, &buffer[..filled]);
+        on_sent(&buffer[..filled]);
         let gap = slicer.next_gap();
         if !gap.is_zero() {
             tokio::time::sleep(gap).await;
         }
     }
-    if plan.then != CloseHow::Keep {
-        close_writer(&plan.name, plan.then, writer, stop_reading, transcript).await?;
-    }
-    Ok(())
 }
 
 /// Fills as much of `buffer` as the source has (files may return short reads too).

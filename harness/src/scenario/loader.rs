@@ -1,13 +1,13 @@
 //! Reads and checks scenario files. Every problem is reported as `file:line: reason`, and
 //! every bad file is reported, not just the first.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use regex::bytes::Regex;
 use serde::Deserialize;
 use toml::Spanned;
+use toml::de::DeValue;
 
 use super::catalogue::Catalogue;
 use super::model::{
@@ -15,6 +15,7 @@ use super::model::{
     PortChoice, Scenario, Step, Visibility,
 };
 use crate::checks;
+use crate::steps::Names;
 use crate::faults::SlicePlan;
 use crate::payload::PayloadSpec;
 use crate::peers::{OriginScript, PingScript, ReadUntil, ServerPlan, Transport};
@@ -33,8 +34,7 @@ pub struct Suite {
 
 /// Default limit on a whole scenario.
 const DEFAULT_SCENARIO_TIMEOUT_MS: u64 = 30_000;
-/// Default deadline of a waiting step.
-const DEFAULT_WITHIN_MS: u64 = 5_000;
+use crate::steps::DEFAULT_WITHIN_MS;
 /// The longest payload `contains` looks for (it is held in memory).
 pub(crate) const MAX_CONTAINED: u64 = 1 << 20;
 /// Default cap on what a program may print on stdout or stderr.
@@ -74,7 +74,7 @@ pub fn load_suite(scenarios_dir: &Path) -> Result<Suite> {
         paths.sort();
         for path in paths {
             match load_scenario(&path, task, &catalogue, &kit_root) {
-                Ok(scenario) => scenarios.push(scenario),
+                Ok(variants) => scenarios.extend(variants),
                 Err(error) => errors.push(error),
             }
         }
@@ -118,8 +118,8 @@ struct RawScenario {
     visibility: Option<Spanned<String>>,
     #[serde(default)]
     extra: bool,
-    #[serde(rename = "step", default)]
-    steps: Vec<Spanned<RawStep>>,
+    /// One scenario per role named, `{role}` filled in (`calc/01-arithmetic-threaded`).
+    for_roles: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -279,7 +279,7 @@ fn load_scenario(
     folder_task: &str,
     catalogue: &Catalogue,
     kit_root: &Path,
-) -> Result<Scenario> {
+) -> Result<Vec<Scenario>> {
     let text = std::fs::read_to_string(path)
         .map_err(Error::io(format!("cannot read {}", path.display())))?;
     let bad = |line: usize, reason: String| Error::BadFile {
@@ -287,13 +287,36 @@ fn load_scenario(
         line,
         reason,
     };
-    let raw: RawScenario = toml::from_str(&text).map_err(|error| {
+    let toml_error = |error: toml::de::Error| {
         let line = error
             .span()
             .map(|span| line_of(&text, span.start))
             .unwrap_or(1);
         bad(line, error.message().trim().to_owned())
-    })?;
+    };
+    // The steps are taken apart from the rest: each is read by its own kind (a kind of
+    // `crate::steps`, or the older actions below), with spans kept for every error.
+    let document = toml::de::DeTable::parse(&text).map_err(toml_error)?;
+    let document_span = document.span();
+    let (step_entries, rest): (Vec<_>, Vec<_>) = document
+        .into_inner()
+        .into_iter()
+        .partition(|(key, _)| key.get_ref() == "step");
+    let raw = RawScenario::deserialize(toml::de::Deserializer::from(Spanned::new(
+        document_span,
+        rest.into_iter().collect(),
+    )))
+    .map_err(toml_error)?;
+    let raw_steps: Vec<Spanned<DeValue>> = match step_entries.into_iter().next() {
+        None => Vec::new(),
+        Some((_, value)) => {
+            let line = line_of(&text, value.span().start);
+            match value.into_inner() {
+                DeValue::Array(array) => array.into_iter().collect(),
+                _ => return Err(bad(line, "steps are tables: write `[[step]]`".into())),
+            }
+        }
+    };
 
     let task_line = line_of(&text, raw.task.span().start);
     let task = raw.task.into_inner();
@@ -322,7 +345,7 @@ fn load_scenario(
             format!("clause `{clause}` is not a SPEC clause id like `message/3`"),
         ));
     }
-    if raw.steps.is_empty() {
+    if raw_steps.is_empty() {
         return Err(bad(1, "a scenario needs at least one [[step]]".into()));
     }
     let simulated_only = match &raw.world {
@@ -339,39 +362,6 @@ fn load_scenario(
         }
     };
 
-    // A partition may name a program that starts later (a client started while the
-    // network is already cut): every host exists from the beginning of the simulation.
-    let hosts = raw
-        .steps
-        .iter()
-        .filter_map(|step| {
-            let step = step.get_ref();
-            let role = step.start.as_ref()?;
-            Some(step.name.clone().unwrap_or_else(|| role.clone()))
-        })
-        .collect();
-    let mut context = StepContext {
-        hosts,
-        ..StepContext::default()
-    };
-    let mut steps = Vec::new();
-    for (index, spanned) in raw.steps.into_iter().enumerate() {
-        let line = line_of(&text, spanned.span().start);
-        let action = check_step(spanned.into_inner(), &mut context, task_info, kit_root)
-            .map_err(|reason| bad(line, format!("step {}: {reason}", index + 1)))?;
-        steps.push(Step { line, action });
-    }
-
-    if !simulated_only
-        && let Some(step) = steps
-            .iter()
-            .find(|step| matches!(step.action, Action::Partition { .. }))
-    {
-        return Err(bad(
-            step.line,
-            "partitions exist only in the simulated world: add `world = \"simulated\"`".into(),
-        ));
-    }
     let visibility = match &raw.visibility {
         None => None,
         Some(word) => Some(Visibility::from_name(word.get_ref()).map_err(|reason| {
@@ -381,124 +371,163 @@ fn load_scenario(
             )
         })?),
     };
+    // `for_roles = ["threaded", "select"]`: one scenario per role, `{role}` filled in.
+    let variants: Vec<Option<String>> = match &raw.for_roles {
+        None => vec![None],
+        Some(roles) => {
+            let line = line_of(&text, roles.span().start);
+            if roles.get_ref().is_empty() {
+                return Err(bad(line, "`for_roles` names one role or more".into()));
+            }
+            if let Some(role) = roles
+                .get_ref()
+                .iter()
+                .find(|role| !task_info.roles.contains_key(role.as_str()))
+            {
+                let known: Vec<&str> = task_info.roles.keys().map(String::as_str).collect();
+                return Err(bad(
+                    line,
+                    format!(
+                        "`for_roles`: this task has no role `{role}` (roles: {})",
+                        known.join(", ")
+                    ),
+                ));
+            }
+            if !text.contains("{role}") {
+                return Err(bad(
+                    line,
+                    "`for_roles` repeats the scenario per role: write `{role}` where the role goes".into(),
+                ));
+            }
+            roles.get_ref().iter().cloned().map(Some).collect()
+        }
+    };
     let stem = path.file_stem().unwrap_or_default().to_string_lossy();
-    Ok(Scenario {
-        id: format!("{task}/{stem}"),
-        task,
-        clauses,
-        category: raw.category,
-        points: raw.points,
-        requirement: raw.requirement.trim().to_owned(),
-        hint: raw.hint.map(|hint| hint.trim().to_owned()),
-        timeout: Duration::from_millis(raw.timeout_ms.unwrap_or(DEFAULT_SCENARIO_TIMEOUT_MS)),
-        steps,
-        path: path.to_owned(),
-        simulated_only,
-        extra: raw.extra,
-        kit_root: kit_root.to_owned(),
-        visibility,
-    })
+    let mut scenarios = Vec::new();
+    for role in variants {
+        let mut raw_steps = raw_steps.clone();
+        let fill = |text: &str| match &role {
+            Some(role) => text.replace("{role}", role),
+            None => text.to_owned(),
+        };
+        if let Some(role) = &role {
+            for step in &mut raw_steps {
+                fill_role(step.get_mut(), role);
+            }
+        }
+        let steps = load_steps(raw_steps, &text, &bad, &toml_error, task_info, kit_root)?;
+        if !simulated_only
+            && let Some(step) = steps
+                .iter()
+                .find(|step| matches!(step.action, Action::Partition { .. }))
+        {
+            return Err(bad(
+                step.line,
+                "partitions exist only in the simulated world: add `world = \"simulated\"`".into(),
+            ));
+        }
+        scenarios.push(Scenario {
+            id: match &role {
+                Some(role) => format!("{task}/{stem}-{role}"),
+                None => format!("{task}/{stem}"),
+            },
+            task: task.clone(),
+            clauses: clauses.clone(),
+            category: raw.category,
+            points: raw.points,
+            requirement: fill(raw.requirement.trim()),
+            hint: raw.hint.as_deref().map(|hint| fill(hint.trim())),
+            timeout: Duration::from_millis(raw.timeout_ms.unwrap_or(DEFAULT_SCENARIO_TIMEOUT_MS)),
+            steps,
+            path: path.to_owned(),
+            simulated_only,
+            extra: raw.extra,
+            kit_root: kit_root.to_owned(),
+            visibility,
+        });
+    }
+    Ok(scenarios)
 }
 
-/// Names defined by earlier steps, so later steps can only refer to what exists.
-#[derive(Debug, Default)]
-struct StepContext {
-    programs: BTreeSet<String>,
-    peers: BTreeSet<String>,
-    datagrams: BTreeSet<String>,
-    servers: BTreeSet<String>,
-    /// The `listen` peers that play a mail server.
-    mail_servers: BTreeSet<String>,
-    relays: BTreeSet<String>,
-    /// Every program the scenario starts, at any step.
-    hosts: BTreeSet<String>,
+/// Writes `role` wherever a string of the step says `{role}`.
+fn fill_role(value: &mut DeValue<'_>, role: &str) {
+    match value {
+        DeValue::String(text) if text.contains("{role}") => {
+            *text = text.replace("{role}", role).into();
+        }
+        DeValue::Array(items) => {
+            for item in items.iter_mut() {
+                fill_role(item.get_mut(), role);
+            }
+        }
+        DeValue::Table(table) => {
+            for (_, item) in table.iter_mut() {
+                fill_role(item.get_mut(), role);
+            }
+        }
+        _ => {}
+    }
 }
 
-impl StepContext {
-    fn program(&self, name: &str) -> Result<String, String> {
-        if self.programs.contains(name) {
-            Ok(name.to_owned())
-        } else {
-            Err(format!(
-                "no program named `{name}` was started by an earlier step"
-            ))
-        }
+/// Reads a scenario's steps in order, each by its kind, every name checked against what
+/// the steps before it defined.
+fn load_steps(
+    raw_steps: Vec<Spanned<DeValue<'_>>>,
+    text: &str,
+    bad: &dyn Fn(usize, String) -> Error,
+    toml_error: &dyn Fn(toml::de::Error) -> Error,
+    task_info: &super::catalogue::TaskInfo,
+    kit_root: &Path,
+) -> Result<Vec<Step>> {
+    // A partition may name a program that starts later (a client started while the
+    // network is already cut): every host exists from the beginning of the simulation.
+    let hosts = raw_steps
+        .iter()
+        .filter_map(|step| {
+            let table = step.get_ref().as_table()?;
+            let role = table.get("start")?.get_ref().as_str()?;
+            let name = table.get("as").and_then(|name| name.get_ref().as_str());
+            Some(name.unwrap_or(role).to_owned())
+        })
+        .collect();
+    let mut context = Names {
+        hosts,
+        ..Names::default()
+    };
+    let mut steps = Vec::new();
+    for (index, spanned) in raw_steps.into_iter().enumerate() {
+        let line = line_of(text, spanned.span().start);
+        let step_error = |reason: String| bad(line, format!("step {}: {reason}", index + 1));
+        let kind = spanned.get_ref().as_table().and_then(|table| {
+            crate::steps::kind_of(table.keys().map(|key| key.get_ref().as_ref()))
+        });
+        let action = match kind {
+            Some(kind) => {
+                let input = crate::steps::LoadInput {
+                    table: toml::de::ValueDeserializer::from(spanned),
+                    names: &mut context,
+                    kit_root,
+                };
+                match (kind.load)(input) {
+                    Ok(step) => Action::Step(crate::steps::Registered(step)),
+                    Err(crate::steps::LoadError::Toml(error)) => return Err(toml_error(error)),
+                    Err(crate::steps::LoadError::Invalid(reason)) => return Err(step_error(reason)),
+                }
+            }
+            None => {
+                let raw_step = RawStep::deserialize(toml::de::ValueDeserializer::from(spanned))
+                    .map_err(toml_error)?;
+                check_step(raw_step, &mut context, task_info, kit_root).map_err(step_error)?
+            }
+        };
+        steps.push(Step { line, action });
     }
-
-    fn peer(&self, name: &str) -> Result<String, String> {
-        if self.peers.contains(name) {
-            Ok(name.to_owned())
-        } else {
-            Err(format!(
-                "no connection named `{name}` was opened by an earlier `connect` step"
-            ))
-        }
-    }
-
-    fn listener(&self, name: &str) -> Result<String, String> {
-        if self.programs.contains(name) || self.relays.contains(name) {
-            Ok(name.to_owned())
-        } else {
-            Err(format!(
-                "no program or relay named `{name}` exists at this step"
-            ))
-        }
-    }
-
-    /// What a client program can be pointed at: a program, a relay or a server peer.
-    fn client_target(&self, name: &str) -> Result<String, String> {
-        if self.servers.contains(name) {
-            Ok(name.to_owned())
-        } else {
-            self.listener(name).map_err(|_| {
-                format!("no program, relay or `listen` peer named `{name}` exists at this step")
-            })
-        }
-    }
-
-    /// A harness peer whose received bytes can be checked.
-    fn receiver(&self, name: &str) -> Result<String, String> {
-        if self.peers.contains(name) || self.datagrams.contains(name) || self.servers.contains(name)
-        {
-            Ok(name.to_owned())
-        } else {
-            Err(format!(
-                "no harness peer named `{name}` (from `connect`, `send_datagram` or `listen`) exists at this step"
-            ))
-        }
-    }
-
-    /// A host of the simulated network: a program, or the harness itself.
-    fn host(&self, name: &str) -> Result<String, String> {
-        if name == crate::world::HARNESS_HOST || self.hosts.contains(name) {
-            Ok(name.to_owned())
-        } else {
-            Err(format!(
-                "no step starts a program named `{name}` (or write `harness` for the harness's host)"
-            ))
-        }
-    }
-
-    fn fresh(&self, name: &str) -> Result<(), String> {
-        if self.programs.contains(name)
-            || self.peers.contains(name)
-            || self.datagrams.contains(name)
-            || self.servers.contains(name)
-            || self.relays.contains(name)
-            || name == crate::world::HARNESS_HOST
-        {
-            Err(format!(
-                "the name `{name}` is already used by an earlier step (set `as`)"
-            ))
-        } else {
-            Ok(())
-        }
-    }
+    Ok(steps)
 }
 
 fn check_step(
     raw: RawStep,
-    context: &mut StepContext,
+    context: &mut Names,
     task: &super::catalogue::TaskInfo,
     kit_root: &Path,
 ) -> Result<Action, String> {
@@ -528,7 +557,11 @@ fn check_step(
     let action = match given.as_slice() {
         [action] => *action,
         [] => {
-            let names: Vec<&str> = actions.iter().map(|(name, _)| *name).collect();
+            let names: Vec<&str> = actions
+                .iter()
+                .map(|(name, _)| *name)
+                .chain(crate::steps::REGISTRY.iter().map(|kind| kind.key))
+                .collect();
             return Err(format!(
                 "a step needs an action, one of: {}",
                 names.join(", ")
@@ -709,12 +742,16 @@ fn check_step(
                     context.client_target(&target)?;
                 }
             }
+            let then = raw.then.unwrap_or(CloseHow::Write);
+            if then == CloseHow::Keep {
+                context.kept.insert(name.clone());
+            }
             Action::Connect {
                 endpoint,
                 name,
                 send,
                 slices: check_plan(raw.slices)?,
-                then: raw.then.unwrap_or(CloseHow::Write),
+                then,
                 read_slices: check_plan(raw.read_slices)?,
             }
         }
@@ -838,12 +875,17 @@ fn check_step(
                 reply_slices: check_plan(raw.reply_slices)?,
             }
         }
-        "close" => Action::Close {
-            peer: context.peer(&raw.close.unwrap())?,
-            how: raw
-                .how
-                .ok_or("`close` needs `how` (write, full or reset)")?,
-        },
+        "close" => {
+            let peer = context.peer(&raw.close.unwrap())?;
+            // Once closed, a conversation cannot send on it again.
+            context.kept.remove(&peer);
+            Action::Close {
+                peer,
+                how: raw
+                    .how
+                    .ok_or("`close` needs `how` (write, full or reset)")?,
+            }
+        }
         "wait" => Action::Wait {
             peer: context.peer(&raw.wait.unwrap())?,
             within,

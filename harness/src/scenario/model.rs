@@ -408,6 +408,8 @@ pub enum Action {
         roles: Vec<String>,
         params: toml::Table,
     },
+    /// A step of the kinds that live in `crate::steps`, one file each.
+    Step(crate::steps::Registered),
 }
 
 impl Action {
@@ -573,6 +575,7 @@ impl Action {
             }
             Action::Stop { name } => format!("stop {name}"),
             Action::Check { check, .. } => format!("built-in check {check}"),
+            Action::Step(step) => step.0.describe(),
         }
     }
 }

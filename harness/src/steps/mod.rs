@@ -1,0 +1,128 @@
+//! Steps as types, one file per action: its TOML shape (serde, unknown fields refused), the
+//! names it checks, its description for the log, and how it runs against the small
+//! [`StepContext`] the engine gives it. [`REGISTRY`] lists them; the loader hands a step to
+//! the kind whose key it carries.
+//!
+//! The conversation steps live here: [`say`] sends the next turn on a kept connection,
+//! [`expect_line`] judges the next line a connection (or a program's stdout) received,
+//! [`expect_quiet`] requires a stream to stay silent for a while. The older actions
+//! (`start`, `connect`, `expect_stdout`, ...) are still read by `scenario/loader.rs` and run
+//! by the engine; they move here one by one.
+
+pub(crate) mod expect_line;
+pub(crate) mod expect_quiet;
+mod names;
+pub(crate) mod say;
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(crate) use names::Names;
+
+use crate::faults::SlicePlan;
+use crate::outcome::StepResult;
+use crate::payload::Payload;
+
+/// Default deadline of a waiting step.
+pub(crate) const DEFAULT_WITHIN_MS: u64 = 5_000;
+
+/// How often a waiting step looks again at the bytes it waits for.
+pub(crate) const POLL: Duration = Duration::from_millis(10);
+
+/// What a step's run returns, boxed: steps are values behind `dyn`.
+pub(crate) type StepFuture<'a> = Pin<Box<dyn Future<Output = StepResult> + Send + 'a>>;
+
+/// A checked step of a kind of this folder, as the scenario model holds it.
+#[derive(Debug, Clone)]
+pub struct Registered(pub(crate) Arc<dyn StepAction>);
+
+/// A checked step, ready to run.
+pub(crate) trait StepAction: Debug + Send + Sync {
+    /// One line for the step log (`-v`) and the report: what the step does.
+    fn describe(&self) -> String;
+    /// Runs the step against the scenario's running state.
+    fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a>;
+}
+
+/// Some bytes of a stream a step watches, and whether more can come.
+#[derive(Debug)]
+pub(crate) struct StreamView {
+    /// The bytes from the offset asked, at most the limit asked.
+    pub(crate) bytes: Vec<u8>,
+    /// Why no more will come (`the program closed c1's connection`), if none will.
+    pub(crate) ended: Option<String>,
+}
+
+/// What the engine offers a step: the few things steps do with a running scenario.
+pub(crate) trait StepContext {
+    /// Up to `limit` bytes of the stream named `name` from `offset`: what a harness
+    /// connection received, or a program's stdout.
+    fn read_stream(&self, name: &str, offset: u64, limit: usize) -> StreamView;
+    /// How far the conversation on `name` has read its stream (0 at first).
+    fn cursor(&mut self, name: &str) -> &mut u64;
+    /// Sends `payload` on the harness's open connection `name`, cut as `slices` says.
+    fn send_on<'a>(
+        &'a mut self,
+        name: &'a str,
+        payload: &'a Payload,
+        slices: &'a SlicePlan,
+    ) -> StepFuture<'a>;
+}
+
+/// Why a step could not be loaded: serde's error (it knows where in the file), or a
+/// reason about the step as a whole.
+#[derive(Debug)]
+pub(crate) enum LoadError {
+    Toml(toml::de::Error),
+    Invalid(String),
+}
+
+impl From<toml::de::Error> for LoadError {
+    fn from(error: toml::de::Error) -> LoadError {
+        LoadError::Toml(error)
+    }
+}
+
+impl From<String> for LoadError {
+    fn from(reason: String) -> LoadError {
+        LoadError::Invalid(reason)
+    }
+}
+
+impl From<&str> for LoadError {
+    fn from(reason: &str) -> LoadError {
+        LoadError::Invalid(reason.to_owned())
+    }
+}
+
+/// What loading a step is given: its table, the names earlier steps defined, and the root
+/// that payload files are found from.
+pub(crate) struct LoadInput<'i, 'n> {
+    pub(crate) table: toml::de::ValueDeserializer<'i>,
+    pub(crate) names: &'n mut Names,
+    pub(crate) kit_root: &'n Path,
+}
+
+/// One kind of step: the key that names its action in a `[[step]]`, and its loader.
+pub(crate) struct StepKind {
+    pub(crate) key: &'static str,
+    pub(crate) load: fn(LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError>,
+}
+
+/// Every step kind that lives in this folder.
+pub(crate) const REGISTRY: &[StepKind] = &[say::KIND, expect_line::KIND, expect_quiet::KIND];
+
+/// The kind whose key the step's table carries, if one does.
+pub(crate) fn kind_of<'k>(keys: impl IntoIterator<Item = &'k str>) -> Option<&'static StepKind> {
+    let keys: Vec<&str> = keys.into_iter().collect();
+    REGISTRY.iter().find(|kind| keys.contains(&kind.key))
+}
+
+/// The deadline `within_ms` asks for, or the default.
+pub(crate) fn within(within_ms: Option<u64>) -> Duration {
+    Duration::from_millis(within_ms.unwrap_or(DEFAULT_WITHIN_MS))
+}

@@ -1,0 +1,68 @@
+//! `say = "c1"`: the next turn of a conversation, sent on a connection that a `connect`
+//! step kept open (`then = "keep"`).
+//!
+//! ```toml
+//! [[step]]
+//! say = "c1"
+//! send = { text = "1 + 2\n" }
+//! slices = { size = 1, gap_ms = 2 }   # optional: one byte per segment
+//! ```
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind};
+use crate::faults::SlicePlan;
+use crate::payload::{Payload, PayloadSpec};
+
+pub(crate) const KIND: StepKind = StepKind { key: "say", load };
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSay {
+    say: String,
+    send: PayloadSpec,
+    slices: Option<SlicePlan>,
+}
+
+#[derive(Debug)]
+struct Say {
+    connection: String,
+    send: Payload,
+    slices: SlicePlan,
+}
+
+fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
+    let raw = RawSay::deserialize(input.table)?;
+    input.names.peer(&raw.say)?;
+    if !input.names.kept.contains(&raw.say) {
+        return Err(format!(
+            "`say` sends on a connection kept open: give `{}`'s `connect` step `then = \"keep\"` (and close it before only at the end)",
+            raw.say
+        )
+        .into());
+    }
+    let slices = raw.slices.unwrap_or(SlicePlan::WHOLE);
+    slices.validate()?;
+    Ok(Arc::new(Say {
+        connection: raw.say,
+        send: raw.send.resolve(input.kit_root)?,
+        slices,
+    }))
+}
+
+impl StepAction for Say {
+    fn describe(&self) -> String {
+        let cut = if self.slices.is_sliced() {
+            format!(", {}", self.slices.describe())
+        } else {
+            String::new()
+        };
+        format!("{} sends {}{cut}", self.connection, self.send.describe())
+    }
+
+    fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a> {
+        context.send_on(&self.connection, &self.send, &self.slices)
+    }
+}
