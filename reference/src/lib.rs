@@ -25,12 +25,16 @@
 //!   STARTTLS and AUTH PLAIN (SPEC `smtp/1`–`smtp/5`).
 //! - [`smtp_server`]: the mail server, one task per client, that prints each message it
 //!   accepts (SPEC `smtpd/1`–`smtpd/2`).
+//! - [`calc`]: the arithmetic expression server in four concurrency models (one client at
+//!   a time, a thread per client, `poll`, a process per client) over one hand-written
+//!   parser, never `eval()`, and its client (SPEC `calc/1`–`calc/5`).
 //! - [`cli`]: what the programs share: standard streams, argument errors, exit statuses.
 //!
 //! Every parser of network input has a `properties` test module beside it (any input,
 //! sliced any way: no panic, no loop, bounded memory, the protocol's own errors), built on
 //! `testing`, and a fuzz target in `fuzz/` (`cargo +nightly fuzz run TARGET`).
 
+pub mod calc;
 pub mod cli;
 pub mod line;
 pub mod message;

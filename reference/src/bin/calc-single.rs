@@ -1,0 +1,5 @@
+//! `calc-single`: see `reference::calc::single`.
+
+fn main() -> std::process::ExitCode {
+    reference::calc::single::main()
+}

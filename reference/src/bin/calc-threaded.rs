@@ -1,0 +1,5 @@
+//! `calc-threaded`: see `reference::calc::threaded`.
+
+fn main() -> std::process::ExitCode {
+    reference::calc::threaded::main()
+}
