@@ -17,7 +17,11 @@
 //! - [`payload`]: the bytes scenarios send and expect (files, literals, generated streams).
 //! - [`outcome`]: *what a scenario produced*: verdict, failure, step log, programs' output;
 //!   what every reporter and the event stream read, below the engine that fills it in.
-//! - `judge`: the comparisons steps make (byte streams: exact, any order, contains).
+//! - [`steps`]: step kinds, one file each (TOML shape, name checks, description, run
+//!   against the engine's small context), listed in one registry: the conversation steps
+//!   `say`, `expect_line`, `expect_quiet`. The older actions are still read by the loader.
+//! - `judge`: the comparisons steps make (byte streams: exact, any order, contains; one
+//!   reply line: exact, prefix, regex, number, status code).
 //! - [`engine`]: runs one scenario's steps and produces an [`outcome::Outcome`];
 //!   [`grading`] runs a target's selected scenarios one after another, each as many times
 //!   as [`repeat`] says (`--repeat N`, which finds flaky verdicts).

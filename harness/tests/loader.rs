@@ -189,6 +189,44 @@ fn bad_files_are_rejected_with_file_line_and_reason() {
             "step 2: `never_in_clear` judges what a `listen` peer with `smtp` received",
         ),
         (
+            "a conversation on a connection that was not kept open",
+            format!(
+                "{HEADER}\n[[step]]\nstart = \"server\"\n[[step]]\nconnect = \"server\"\nas = \"c1\"\n[[step]]\nsay = \"c1\"\nsend = {{ text = \"1\\n\" }}\n"
+            ),
+            "bad.toml:12: step 3: `say` sends on a connection kept open",
+        ),
+        (
+            "a misspelt key in a conversation step, at its own line",
+            format!(
+                "{HEADER}\n[[step]]\nstart = \"server\"\n[[step]]\nexpect_line = \"server\"\nline = {{ number = 3 }}\nwithin = 5\n"
+            ),
+            "bad.toml:12: unknown field `within`",
+        ),
+        (
+            "a line expectation of two kinds",
+            format!(
+                "{HEADER}\n[[step]]\nstart = \"server\"\n[[step]]\nexpect_line = \"server\"\nline = {{ number = 3, prefix = \"3\" }}\n"
+            ),
+            "step 2: a line expectation has exactly one of equals, prefix, matches, number, status, one_of (here: prefix, number)",
+        ),
+        (
+            "waiting for a line of a stream nobody opened",
+            format!("{HEADER}\n[[step]]\nexpect_line = \"c1\"\nline = {{ status = 250 }}\n"),
+            "step 1: no connection (from `connect`) or program (from `start`) named `c1`",
+        ),
+        (
+            "a scenario repeated for a role the task does not have",
+            format!(
+                "for_roles = [\"server\", \"proxy\"]\n{HEADER}\n[[step]]\nstart = \"{{role}}\"\n"
+            ),
+            "bad.toml:1: `for_roles`: this task has no role `proxy`",
+        ),
+        (
+            "a scenario repeated per role that never names the role",
+            format!("for_roles = [\"server\"]\n{HEADER}\n[[step]]\nstart = \"server\"\n"),
+            "`for_roles` repeats the scenario per role: write `{role}` where the role goes",
+        ),
+        (
             "a visibility Gradescope does not know",
             format!("{HEADER}visibility = \"after_deadline\"\n\n[[step]]\nstart = \"server\"\n"),
             "bad.toml:6: `after_deadline` is not a visibility (hidden, after_due_date, after_published, visible)",
@@ -201,6 +239,46 @@ fn bad_files_are_rejected_with_file_line_and_reason() {
             "{what}: expected `{expected}` in:\n{error}"
         );
     }
+}
+
+#[test]
+fn a_scenario_for_several_roles_is_one_scenario_per_role() {
+    let kit = tempfile::tempdir().unwrap();
+    let scenarios = kit.path().join("scenarios");
+    std::fs::create_dir_all(scenarios.join("message")).unwrap();
+    std::fs::write(scenarios.join("tasks.toml"), TASKS).unwrap();
+    let body = format!(
+        "for_roles = [\"server\", \"client\"]\n{}\n[[step]]\nstart = \"{{role}}\"\n",
+        HEADER.replace("requirement = \"r\"", "requirement = \"the {role} starts\"")
+    );
+    std::fs::write(scenarios.join("message/01-starts.toml"), body).unwrap();
+    let suite = load_suite(&scenarios).unwrap();
+    let seen: Vec<(&str, &str, Vec<&str>)> = suite
+        .scenarios
+        .iter()
+        .map(|scenario| {
+            (
+                scenario.id.as_str(),
+                scenario.requirement.as_str(),
+                scenario.roles(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "message/01-starts-server",
+                "the server starts",
+                vec!["server"]
+            ),
+            (
+                "message/01-starts-client",
+                "the client starts",
+                vec!["client"]
+            ),
+        ]
+    );
 }
 
 #[test]
@@ -227,7 +305,7 @@ fn the_kits_own_scenarios_load_and_cover_every_clause_of_their_tasks() {
         .flat_map(|scenario| scenario.clauses.iter().map(String::as_str))
         .collect();
     // Every clause of every task that has scenarios (SPEC.md's numbering).
-    let clauses = [("message", 9), ("upper", 6), ("ping", 4)];
+    let clauses = [("message", 9), ("upper", 6), ("ping", 4), ("calc", 5)];
     for (task, count) in clauses {
         for clause in 1..=count {
             assert!(

@@ -30,12 +30,21 @@ pub(crate) struct LineSpec {
 /// What one line must be.
 #[derive(Debug, Clone)]
 pub(crate) enum LineExpectation {
-    Equals { text: String, ignore_case: bool },
-    Prefix { text: String, ignore_case: bool },
+    Equals {
+        text: String,
+        ignore_case: bool,
+    },
+    Prefix {
+        text: String,
+        ignore_case: bool,
+    },
     /// A regex searched in the line (anchor it with `^...$` to match the whole line).
     Matches(Regex),
     /// The line, trimmed, is a number within `tolerance` (relative) of `value`.
-    Number { value: f64, tolerance: f64 },
+    Number {
+        value: f64,
+        tolerance: f64,
+    },
     /// The line starts with this three-digit code, then a space, a `-` or its end.
     Status(u16),
     OneOf(Vec<LineExpectation>),
@@ -139,9 +148,9 @@ impl LineExpectation {
                 line.strip_prefix(code.as_str())
                     .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '-']))
             }
-            LineExpectation::OneOf(alternatives) => {
-                alternatives.iter().any(|alternative| alternative.holds(line))
-            }
+            LineExpectation::OneOf(alternatives) => alternatives
+                .iter()
+                .any(|alternative| alternative.holds(line)),
         }
     }
 
@@ -234,7 +243,11 @@ mod tests {
                 .unwrap();
         assert!(busy_or_four.holds("BUSY, try later") && busy_or_four.holds("4.0"));
         assert!(!busy_or_four.holds("error: busy"));
-        assert!(expectation("prefix = \"error:\"").unwrap().holds("error: bad"));
+        assert!(
+            expectation("prefix = \"error:\"")
+                .unwrap()
+                .holds("error: bad")
+        );
     }
 
     #[test]
@@ -248,7 +261,41 @@ mod tests {
         assert!(expectation("number = 1\nignore_case = true").is_err());
         assert!(expectation("status = 25").is_err());
         assert!(expectation("one_of = [{ number = 1 }]").is_err());
-        assert!(expectation("matches = \"(\"").unwrap_err().contains("regex"));
+        assert!(
+            expectation("matches = \"(\"")
+                .unwrap_err()
+                .contains("regex")
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Any line: a verdict, never a panic; a number printed as Rust or Python print
+        /// it reads back as itself.
+        #[test]
+        fn any_line_gets_a_verdict(line in ".{0,64}", value in proptest::num::f64::NORMAL) {
+            let _ = parse_number(&line);
+            for expectation in ["number = 1", "status = 250", "prefix = \"e\"", "matches = \"^a\""] {
+                let _ = super::tests::expectation(expectation).unwrap().holds(&line);
+            }
+            proptest::prop_assert_eq!(parse_number(&format!("{value}")), Some(value));
+            proptest::prop_assert_eq!(parse_number(&format!("{value:e}")), Some(value));
+            proptest::prop_assert!(close_enough(value, value * (1.0 + 1e-12), DEFAULT_TOLERANCE));
+        }
+
+        /// A line is split off exactly at its first newline, whatever the bytes.
+        #[test]
+        fn the_first_line_ends_at_the_first_newline(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            match first_line(&bytes) {
+                None => proptest::prop_assert!(!bytes.contains(&b'\n')),
+                Some((line, taken)) => {
+                    proptest::prop_assert_eq!(bytes[taken - 1], b'\n');
+                    proptest::prop_assert!(!bytes[..taken - 1].contains(&b'\n'));
+                    proptest::prop_assert!(line.len() == taken - 1 || line.len() == taken - 2);
+                }
+            }
+        }
     }
 
     #[test]

@@ -15,10 +15,10 @@ use super::model::{
     PortChoice, Scenario, Step, Visibility,
 };
 use crate::checks;
-use crate::steps::Names;
 use crate::faults::SlicePlan;
 use crate::payload::PayloadSpec;
 use crate::peers::{OriginScript, PingScript, ReadUntil, ServerPlan, Transport};
+use crate::steps::Names;
 use crate::{Error, Result};
 
 /// Every scenario of the kit, with the catalogue and the root that payload paths start from.
@@ -396,7 +396,8 @@ fn load_scenario(
             if !text.contains("{role}") {
                 return Err(bad(
                     line,
-                    "`for_roles` repeats the scenario per role: write `{role}` where the role goes".into(),
+                    "`for_roles` repeats the scenario per role: write `{role}` where the role goes"
+                        .into(),
                 ));
             }
             roles.get_ref().iter().cloned().map(Some).collect()
@@ -511,7 +512,9 @@ fn load_steps(
                 match (kind.load)(input) {
                     Ok(step) => Action::Step(crate::steps::Registered(step)),
                     Err(crate::steps::LoadError::Toml(error)) => return Err(toml_error(error)),
-                    Err(crate::steps::LoadError::Invalid(reason)) => return Err(step_error(reason)),
+                    Err(crate::steps::LoadError::Invalid(reason)) => {
+                        return Err(step_error(reason));
+                    }
                 }
             }
             None => {

@@ -453,6 +453,16 @@ impl Action {
                 slices,
                 then,
                 ..
+            } if send.is_empty() && *then == CloseHow::Keep => {
+                format!("connect to {endpoint} as {name} and keep the connection open")
+            }
+            Action::Connect {
+                endpoint,
+                name,
+                send,
+                slices,
+                then,
+                ..
             } => format!(
                 "connect to {endpoint} as {name}, send {} in {}, then {}",
                 // Addresses in it are filled in when it runs: its size is not known yet.

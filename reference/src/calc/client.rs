@@ -63,7 +63,10 @@ fn run(args: &Args) -> Result<(), String> {
             // The end of stdin: nothing more to ask. Closing the socket tells the server.
             return Ok(());
         }
-        while expression.last().is_some_and(|byte| *byte == b'\n' || *byte == b'\r') {
+        while expression
+            .last()
+            .is_some_and(|byte| *byte == b'\n' || *byte == b'\r')
+        {
             expression.pop();
         }
         if expression.iter().all(u8::is_ascii_whitespace) {

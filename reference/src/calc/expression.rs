@@ -40,9 +40,13 @@ pub enum CalcError {
 impl fmt::Display for CalcError {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CalcError::Syntax { column, problem } => write!(formatter, "{problem} at column {column}"),
+            CalcError::Syntax { column, problem } => {
+                write!(formatter, "{problem} at column {column}")
+            }
             CalcError::DivisionByZero => write!(formatter, "division by zero"),
-            CalcError::NotFinite => write!(formatter, "the result is too large or not a real number"),
+            CalcError::NotFinite => {
+                write!(formatter, "the result is too large or not a real number")
+            }
             CalcError::TooDeep => write!(formatter, "nested deeper than {MAX_DEPTH} levels"),
         }
     }
@@ -184,7 +188,11 @@ impl Parser<'_> {
         let start = self.position;
         let digits = |parser: &mut Parser| {
             let from = parser.position;
-            while parser.text.get(parser.position).is_some_and(u8::is_ascii_digit) {
+            while parser
+                .text
+                .get(parser.position)
+                .is_some_and(u8::is_ascii_digit)
+            {
                 parser.position += 1;
             }
             parser.position - from
@@ -226,7 +234,11 @@ impl Parser<'_> {
     }
 
     fn skip_spaces(&mut self) {
-        while self.text.get(self.position).is_some_and(|byte| *byte == b' ' || *byte == b'\t') {
+        while self
+            .text
+            .get(self.position)
+            .is_some_and(|byte| *byte == b' ' || *byte == b'\t')
+        {
             self.position += 1;
         }
     }
@@ -313,7 +325,10 @@ mod tests {
         }
         assert!(reply(&[0xff, b'1']).starts_with("error: "));
         let deep = "(".repeat(4000) + "1" + &")".repeat(4000);
-        assert_eq!(reply(deep.as_bytes()), format!("error: nested deeper than {MAX_DEPTH} levels"));
+        assert_eq!(
+            reply(deep.as_bytes()),
+            format!("error: nested deeper than {MAX_DEPTH} levels")
+        );
         assert!(reply("-".repeat(4000).as_bytes()).starts_with("error: "));
     }
 }

@@ -23,6 +23,8 @@ pub mod client;
 pub mod expression;
 pub mod fork;
 pub mod lines;
+#[cfg(test)]
+mod properties;
 pub mod select;
 pub mod single;
 pub mod threaded;
@@ -63,7 +65,9 @@ pub fn serve_client(mut stream: TcpStream) -> io::Result<()> {
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
             Err(error) => return Err(error),
         };
-        lines.received(count, |line| replies.extend(answer(line).unwrap_or_default()));
+        lines.received(count, |line| {
+            replies.extend(answer(line).unwrap_or_default())
+        });
         // `write_all` loops over `write`, which may send only part of the replies.
         stream.write_all(&replies)?;
         replies.clear();

@@ -134,9 +134,9 @@ fn serve_ready(client: &mut Client) -> io::Result<()> {
             Ok(0) => client.finished = true,
             Ok(count) => {
                 let queued = &mut client.queued;
-                client
-                    .lines
-                    .received(count, |line| queued.extend(answer(line).unwrap_or_default()));
+                client.lines.received(count, |line| {
+                    queued.extend(answer(line).unwrap_or_default())
+                });
             }
             Err(error)
                 if matches!(
