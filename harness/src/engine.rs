@@ -1559,6 +1559,18 @@ impl crate::steps::StepContext for Run<'_> {
         self.cursors.entry(name.to_owned()).or_default()
     }
 
+    fn address(&self, name: &str) -> StepResult<(String, u16)> {
+        self.endpoint_address(name)
+    }
+
+    fn net(&self) -> crate::world::sockets::PeerNet {
+        self.peer_net()
+    }
+
+    fn note(&mut self, text: String) {
+        Run::note(self, text);
+    }
+
     fn send_on<'s>(
         &'s mut self,
         name: &'s str,

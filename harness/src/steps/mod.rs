@@ -5,10 +5,12 @@
 //!
 //! The conversation steps live here: [`say`] sends the next turn on a kept connection,
 //! [`expect_line`] judges the next line a connection (or a program's stdout) received,
-//! [`expect_quiet`] requires a stream to stay silent for a while. The older actions
+//! [`expect_quiet`] requires a stream to stay silent for a while; [`crowd`] connects many
+//! clients at once and has each of them answered. The older actions
 //! (`start`, `connect`, `expect_stdout`, ...) are still read by `scenario/loader.rs` and run
 //! by the engine; they move here one by one.
 
+pub(crate) mod crowd;
 pub(crate) mod expect_line;
 pub(crate) mod expect_quiet;
 mod names;
@@ -64,6 +66,12 @@ pub(crate) trait StepContext {
     fn read_stream(&self, name: &str, offset: u64, limit: usize) -> StreamView;
     /// How far the conversation on `name` has read its stream (0 at first).
     fn cursor(&mut self, name: &str) -> &mut u64;
+    /// Where a program or relay named `name` listens.
+    fn address(&self, name: &str) -> StepResult<(String, u16)>;
+    /// The network the harness's own sockets live in.
+    fn net(&self) -> crate::world::sockets::PeerNet;
+    /// Adds a line to the step log.
+    fn note(&mut self, text: String);
     /// Sends `payload` on the harness's open connection `name`, cut as `slices` says.
     fn send_on<'a>(
         &'a mut self,
@@ -114,7 +122,12 @@ pub(crate) struct StepKind {
 }
 
 /// Every step kind that lives in this folder.
-pub(crate) const REGISTRY: &[StepKind] = &[say::KIND, expect_line::KIND, expect_quiet::KIND];
+pub(crate) const REGISTRY: &[StepKind] = &[
+    say::KIND,
+    expect_line::KIND,
+    expect_quiet::KIND,
+    crowd::KIND,
+];
 
 /// The kind whose key the step's table carries, if one does.
 pub(crate) fn kind_of<'k>(keys: impl IntoIterator<Item = &'k str>) -> Option<&'static StepKind> {

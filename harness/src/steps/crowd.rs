@@ -1,0 +1,256 @@
+//! `crowd = "server"`: many clients at once (SPEC calc/4: "200 concurrent clients all
+//! answered"). The clients come one by one, and each must be answered while all those
+//! before it stay connected; then they all send again at the same moment and must all be
+//! answered again (see `Crowd::play`).
+//!
+//! ```toml
+//! [[step]]
+//! crowd = "{role}"
+//! clients = 200
+//! send = { text = "6 * 7\n" }
+//! line = { number = 42 }
+//! within_ms = 15000
+//! ```
+//!
+//! The clients are not in the transcript one by one (200 connections would drown it):
+//! the step log says how many connected and were answered, and a failure names the
+//! first clients that were not, and why.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::task::JoinSet;
+
+use super::expect_line::MAX_LINE;
+use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind};
+use crate::judge::line::{LineExpectation, LineSpec, first_line};
+use crate::outcome::StepFailure;
+use crate::payload::{Payload, PayloadSpec};
+use crate::world::sockets::{PeerConnection, PeerNet};
+
+pub(crate) const KIND: StepKind = StepKind { key: "crowd", load };
+
+/// The most clients one step opens: each is a socket of the harness and of the program.
+const MAX_CLIENTS: u32 = 2_000;
+
+/// How many failed clients a failure lists.
+const SHOWN: usize = 3;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCrowd {
+    crowd: String,
+    clients: u32,
+    send: PayloadSpec,
+    line: LineSpec,
+    within_ms: Option<u64>,
+}
+
+#[derive(Debug)]
+struct Crowd {
+    target: String,
+    clients: u32,
+    send: Arc<Vec<u8>>,
+    send_description: String,
+    expectation: Arc<LineExpectation>,
+    within: Duration,
+}
+
+fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
+    let raw = RawCrowd::deserialize(input.table)?;
+    let target = input.names.listener(&raw.crowd)?;
+    if !(2..=MAX_CLIENTS).contains(&raw.clients) {
+        return Err(format!("`clients` is 2 to {MAX_CLIENTS}").into());
+    }
+    let send: Payload = raw.send.resolve(input.kit_root)?;
+    if send.len() > MAX_LINE as u64 {
+        return Err(format!("a crowd's clients send at most {MAX_LINE} bytes each").into());
+    }
+    let mut bytes = vec![0; send.len() as usize];
+    let filled = send
+        .read_at(0, &mut bytes)
+        .map_err(|error| format!("cannot read the payload: {error}"))?;
+    bytes.truncate(filled);
+    Ok(Arc::new(Crowd {
+        target,
+        clients: raw.clients,
+        send: Arc::new(bytes),
+        send_description: send.describe(),
+        expectation: Arc::new(raw.line.check()?),
+        within: super::within(raw.within_ms),
+    }))
+}
+
+impl StepAction for Crowd {
+    fn describe(&self) -> String {
+        format!(
+            "{} clients connect to {} one by one and stay connected, each sends {} and receives {}, then all again at once (within {} ms)",
+            self.clients,
+            self.target,
+            self.send_description,
+            self.expectation.describe(),
+            self.within.as_millis()
+        )
+    }
+
+    fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a> {
+        Box::pin(async move {
+            let (host, port) = context.address(&self.target)?;
+            let net = context.net();
+            let expected = format!(
+                "each of {} clients connected at once to receive {}",
+                self.clients,
+                self.expectation.describe()
+            );
+            let answered = AtomicU32::new(0);
+            let outcome =
+                tokio::time::timeout(self.within, self.play(&net, &host, port, &answered)).await;
+            let failures = match outcome {
+                Ok(failures) => failures,
+                Err(_) => {
+                    return Err(StepFailure::fail(
+                        expected,
+                        match answered.load(Ordering::Relaxed) {
+                            count if count < self.clients => format!(
+                                "client {} got no answer while the {count} before it stayed connected ({} ms in all)",
+                                count + 1,
+                                self.within.as_millis()
+                            ),
+                            _ => format!(
+                                "every client was answered in turn, but not all of them once they sent at the same time, within {} ms",
+                                self.within.as_millis()
+                            ),
+                        },
+                    ));
+                }
+            };
+            if failures.is_empty() {
+                context.note(format!("{} clients answered", self.clients));
+                return Ok(());
+            }
+            let shown: Vec<&str> = failures.iter().take(SHOWN).map(String::as_str).collect();
+            Err(StepFailure::fail(
+                expected,
+                format!(
+                    "{} of {} clients failed: {}",
+                    failures.len(),
+                    self.clients,
+                    shown.join("; ")
+                ),
+            ))
+        })
+    }
+}
+
+impl Crowd {
+    /// Plays the crowd; returns what went wrong, one line per failed client.
+    ///
+    /// First the clients come one by one: each connects, sends, and must be answered
+    /// while every client before it is still connected (a program that serves one client
+    /// at a time answers the first and never the second). One connection at a time also
+    /// spares a program with a short accept queue (`listen(5)`) a storm of SYNs it would
+    /// drop. Then, all of them connected, every client sends again at the same moment and
+    /// each must be answered again.
+    async fn play(
+        &self,
+        net: &PeerNet,
+        host: &str,
+        port: u16,
+        answered: &AtomicU32,
+    ) -> Vec<String> {
+        let mut clients = Vec::with_capacity(self.clients as usize);
+        for index in 1..=self.clients {
+            let mut connection = match net.connect(host, port, true).await {
+                Ok(connection) => connection,
+                Err(error) => {
+                    return vec![format!(
+                        "client {index} could not connect ({} others connected): {error}",
+                        index - 1
+                    )];
+                }
+            };
+            let mut pending = Vec::new();
+            if let Err(failure) = self.exchange(&mut connection, &mut pending, index).await {
+                return vec![failure];
+            }
+            answered.fetch_add(1, Ordering::Relaxed);
+            clients.push((index, connection, pending));
+        }
+        // Everyone at once, while everyone is connected.
+        let mut together = JoinSet::new();
+        for (index, mut connection, mut pending) in clients {
+            let crowd = self.shared();
+            together.spawn(async move {
+                let result = crowd.exchange(&mut connection, &mut pending, index).await;
+                // Kept open until every client is done: none leaves early.
+                (result, connection)
+            });
+        }
+        let mut failures = Vec::new();
+        let mut done = Vec::new();
+        while let Some(result) = together.join_next().await {
+            match result {
+                Ok((Ok(()), connection)) => done.push(connection),
+                Ok((Err(failure), connection)) => {
+                    failures.push(format!("{failure} (all sending at once)"));
+                    done.push(connection);
+                }
+                Err(error) => failures.push(format!("a client's task failed: {error}")),
+            }
+        }
+        failures.sort();
+        failures
+    }
+
+    /// What each client's task needs, cheap to clone.
+    fn shared(&self) -> Crowd {
+        Crowd {
+            target: self.target.clone(),
+            clients: self.clients,
+            send: Arc::clone(&self.send),
+            send_description: self.send_description.clone(),
+            expectation: Arc::clone(&self.expectation),
+            within: self.within,
+        }
+    }
+
+    /// One client sends its line and reads the answer (what came beyond the line stays in
+    /// `pending` for the next exchange).
+    async fn exchange(
+        &self,
+        connection: &mut PeerConnection,
+        pending: &mut Vec<u8>,
+        client: u32,
+    ) -> Result<(), String> {
+        if let Err(error) = connection.writer.write_all(&self.send).await {
+            return Err(format!("client {client} could not send: {error}"));
+        }
+        let mut buffer = [0u8; 1024];
+        loop {
+            if let Some((line, taken)) = first_line(pending) {
+                let line = String::from_utf8_lossy(line).into_owned();
+                pending.drain(..taken);
+                return if self.expectation.holds(&line) {
+                    Ok(())
+                } else {
+                    Err(format!("client {client} received the line {line:?}"))
+                };
+            }
+            if pending.len() > MAX_LINE {
+                return Err(format!("client {client}: no line end in {MAX_LINE} bytes"));
+            }
+            match connection.reader.read(&mut buffer).await {
+                Ok(0) => {
+                    return Err(format!(
+                        "client {client}: the connection was closed before a whole line"
+                    ));
+                }
+                Ok(count) => pending.extend_from_slice(&buffer[..count]),
+                Err(error) => return Err(format!("client {client}: {error}")),
+            }
+        }
+    }
+}
