@@ -123,6 +123,8 @@ pub(crate) struct StartRequest<'s> {
     pub output_cap: u64,
     /// Cut the program's own socket calls short (see `crate::faults::short_calls`).
     pub short_calls: Option<crate::faults::short_calls::ShortCalls>,
+    /// Values of the role's own placeholders (`with = { password = "..." }`).
+    pub with: &'s BTreeMap<String, String>,
 }
 
 /// Bytes a step watches: a program's output stream, or what a harness peer received.
@@ -302,6 +304,7 @@ impl<'a> Run<'a> {
                 args,
                 output_cap,
                 short_calls,
+                with,
             } => {
                 self.start_program(StartRequest {
                     role,
@@ -312,6 +315,7 @@ impl<'a> Run<'a> {
                     extra_args: args,
                     output_cap: *output_cap,
                     short_calls: *short_calls,
+                    with,
                 })
                 .await
             }
@@ -485,6 +489,7 @@ impl<'a> Run<'a> {
             extra_args,
             output_cap,
             short_calls,
+            with,
         } = request;
         let program = self.roles.get(role).ok_or_else(|| StepFailure {
             status: Status::Error,
@@ -492,7 +497,10 @@ impl<'a> Run<'a> {
             seen: "none was submitted".into(),
             diff: None,
         })?;
-        let mut values: BTreeMap<&str, String> = BTreeMap::new();
+        let mut values: BTreeMap<&str, String> = with
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.clone()))
+            .collect();
         let mut occupied_port = None;
         let mut network = None;
         let (host, port) = match to {

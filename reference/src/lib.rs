@@ -28,6 +28,10 @@
 //! - [`calc`]: the arithmetic expression server in four concurrency models (one client at
 //!   a time, a thread per client, `poll`, a process per client) over one hand-written
 //!   parser, never `eval()`, and its client (SPEC `calc/1`–`calc/5`).
+//! - [`password`]: the password dialogue, `access granted` or `access denied` per line,
+//!   compared in constant time, over a bounded line buffer (SPEC `pass/1`–`pass/2`).
+//! - [`line_client`]: the client of a line-by-line dialogue that `calc-client` and
+//!   `password-client` share.
 //! - [`cli`]: what the programs share: standard streams, argument errors, exit statuses.
 //!
 //! Every parser of network input has a `properties` test module beside it (any input,
@@ -37,8 +41,10 @@
 pub mod calc;
 pub mod cli;
 pub mod line;
+pub mod line_client;
 pub mod message;
 pub mod net;
+pub mod password;
 pub mod smtp_client;
 pub mod smtp_server;
 pub mod udp_pinger;

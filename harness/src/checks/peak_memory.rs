@@ -196,6 +196,7 @@ async fn stream_once(
         extra_args: &[],
         output_cap,
         short_calls: None,
+        with: &std::collections::BTreeMap::new(),
     })
     .await?;
     run.wait_listening(&server, Duration::from_secs(10)).await?;
@@ -209,6 +210,7 @@ async fn stream_once(
         extra_args: &[],
         output_cap: 1 << 20,
         short_calls: None,
+        with: &std::collections::BTreeMap::new(),
     })
     .await?;
     let client_exit = run

@@ -150,6 +150,8 @@ struct RawStep {
     to: Option<String>,
     args: Option<String>,
     output_cap_mib: Option<u64>,
+    #[serde(rename = "with")]
+    with_values: Option<std::collections::BTreeMap<String, String>>,
     short_calls: Option<crate::faults::short_calls::ShortCalls>,
     send: Option<PayloadSpec>,
     slices: Option<SlicePlan>,
@@ -578,7 +580,7 @@ fn check_step(
         }
     };
 
-    let modifiers: [(&str, bool); 40] = [
+    let modifiers: [(&str, bool); 41] = [
         ("short_calls", raw.short_calls.is_some()),
         ("reply_slices", raw.reply_slices.is_some()),
         ("after_label", raw.after_label.is_some()),
@@ -603,6 +605,7 @@ fn check_step(
         ("reply", raw.reply.is_some()),
         ("read_until", raw.read_until.is_some()),
         ("output_cap_mib", raw.output_cap_mib.is_some()),
+        ("with", raw.with_values.is_some()),
         ("send", raw.send.is_some()),
         ("slices", raw.slices.is_some()),
         ("read_slices", raw.read_slices.is_some()),
@@ -629,6 +632,7 @@ fn check_step(
             "args",
             "output_cap_mib",
             "short_calls",
+            "with",
         ],
         "wait_listening" | "wait" => &["within_ms"],
         "connect" => &["as", "send", "slices", "then", "read_slices"],
@@ -713,6 +717,15 @@ fn check_step(
             if let Some(short_calls) = &raw.short_calls {
                 short_calls.validate()?;
             }
+            let with = raw.with_values.unwrap_or_default();
+            if let Some(key) = with
+                .keys()
+                .find(|key| matches!(key.as_str(), "host" | "port" | "port2" | "dir" | "file"))
+            {
+                return Err(format!(
+                    "`with` fills the role's own placeholders (`{{password}}`, `{{name}}`); `{{{key}}}` is the harness's"
+                ));
+            }
             context.programs.insert(name.clone());
             Action::Start {
                 role,
@@ -723,6 +736,7 @@ fn check_step(
                 args,
                 output_cap: raw.output_cap_mib.unwrap_or(DEFAULT_OUTPUT_CAP_MIB) << 20,
                 short_calls: raw.short_calls,
+                with,
             }
         }
         "wait_listening" => Action::WaitListening {

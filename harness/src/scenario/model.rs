@@ -28,7 +28,7 @@
 //!
 //! | action | modifiers | what it does |
 //! |---|---|---|
-//! | `start = ROLE` | `as`, `stdin`, `port`, `to`, `args`, `output_cap_mib`, `short_calls` | starts the submission's program for ROLE (`args` are appended to its command line; `short_calls = { max = 16, eintr = 0.02 }` cuts the program's own socket calls short from inside, see `crate::faults::short_calls`) |
+//! | `start = ROLE` | `as`, `stdin`, `port`, `to`, `args`, `output_cap_mib`, `short_calls`, `with` | starts the submission's program for ROLE (`args` are appended to its command line; `short_calls = { max = 16, eintr = 0.02 }` cuts the program's own socket calls short from inside, see `crate::faults::short_calls`) |
 //! | `wait_listening = NAME` | `within_ms` | waits until NAME has a listening TCP socket, or a bound UDP socket, on its port (read from `/proc`, no probe connection) |
 //! | `connect = NAME` | `as`, `send`, `slices`, `then`, `read_slices` | the harness connects to NAME as a client and sends |
 //! | `send_datagram = NAME` | `as`, `send` | the harness sends one UDP datagram to NAME and collects the replies |
@@ -341,6 +341,8 @@ pub enum Action {
         output_cap: u64,
         /// Cut the program's own socket calls short (the `short-calls` library).
         short_calls: Option<crate::faults::short_calls::ShortCalls>,
+        /// Values of the role's own placeholders (`{password}` of `password-server`).
+        with: std::collections::BTreeMap<String, String>,
     },
     WaitListening {
         name: String,

@@ -1,0 +1,5 @@
+//! `password-client`: see `reference::password::client`.
+
+fn main() -> std::process::ExitCode {
+    reference::password::client::main()
+}
