@@ -319,7 +319,6 @@ impl<'a> Run<'a> {
                 })
                 .await
             }
-            Action::WaitListening { name, within } => self.wait_listening(name, *within).await,
             Action::Connect {
                 endpoint,
                 name,
@@ -467,12 +466,6 @@ impl<'a> Run<'a> {
                     .partition(&hosts[0], &hosts[1], *repair)
                     .map_err(harness_trouble)
             }
-            Action::ExpectExit {
-                name,
-                expected,
-                within,
-            } => self.expect_exit(name, *expected, *within).await.map(|_| ()),
-            Action::Stop { name } => self.stop(name).await.map(|_| ()),
             Action::Check { check, params, .. } => crate::checks::run(self, check, params).await,
             Action::Step(step) => step.0.run(self).await,
         }
@@ -1577,6 +1570,31 @@ impl crate::steps::StepContext for Run<'_> {
 
     fn note(&mut self, text: String) {
         Run::note(self, text);
+    }
+
+    fn wait_listening<'s>(
+        &'s mut self,
+        name: &'s str,
+        within: Duration,
+    ) -> crate::steps::StepFuture<'s> {
+        Box::pin(Run::wait_listening(self, name, within))
+    }
+
+    fn stop<'s>(&'s mut self, name: &'s str) -> crate::steps::StepFuture<'s> {
+        Box::pin(async move { Run::stop(self, name).await.map(|_| ()) })
+    }
+
+    fn expect_exit<'s>(
+        &'s mut self,
+        name: &'s str,
+        expected: ExitExpectation,
+        within: Duration,
+    ) -> crate::steps::StepFuture<'s> {
+        Box::pin(async move {
+            Run::expect_exit(self, name, expected, within)
+                .await
+                .map(|_| ())
+        })
     }
 
     fn send_on<'s>(

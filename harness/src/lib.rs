@@ -19,8 +19,8 @@
 //!   what every reporter and the event stream read, below the engine that fills it in.
 //! - [`steps`]: step kinds, one file each (TOML shape, name checks, description, run
 //!   against the engine's small context), listed in one registry: the conversation steps
-//!   `say`, `expect_line`, `expect_quiet`, and `crowd`. The older actions are still read by
-//!   the loader.
+//!   `say`, `expect_line`, `expect_quiet`, `crowd`, `wait_listening`, `expect_exit`,
+//!   `stop`. The older actions are still read by the loader.
 //! - `judge`: the comparisons steps make (byte streams: exact, any order, contains; one
 //!   reply line: exact, prefix, regex, number, status code).
 //! - [`engine`]: runs one scenario's steps and produces an [`outcome::Outcome`];

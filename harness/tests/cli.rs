@@ -47,9 +47,11 @@ fn an_empty_folder_says_what_it_expected() {
         .arg(empty.path())
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("no program for message, "))
         .stderr(predicate::str::contains(
-            "(expected message-client, message-server, ",
+            "no program for calc, message, password, ",
+        ))
+        .stderr(predicate::str::contains(
+            "(expected calc-client, calc-fork, calc-select, ",
         ));
 }
 

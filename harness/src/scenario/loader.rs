@@ -11,8 +11,8 @@ use toml::de::DeValue;
 
 use super::catalogue::Catalogue;
 use super::model::{
-    Action, Category, CloseHow, Endpoint, ExitExpectation, OutputExpectation, OutputStream,
-    PortChoice, Scenario, Step, Visibility,
+    Action, Category, CloseHow, Endpoint, OutputExpectation, OutputStream, PortChoice, Scenario,
+    Step, Visibility,
 };
 use crate::checks;
 use crate::faults::SlicePlan;
@@ -127,7 +127,6 @@ struct RawScenario {
 struct RawStep {
     // Actions: exactly one per step.
     start: Option<String>,
-    wait_listening: Option<String>,
     connect: Option<String>,
     send_datagram: Option<String>,
     listen: Option<String>,
@@ -137,8 +136,6 @@ struct RawStep {
     expect_stdout: Option<String>,
     expect_stderr: Option<String>,
     expect_received: Option<String>,
-    expect_exit: Option<String>,
-    stop: Option<String>,
     check: Option<String>,
     partition: Option<Vec<String>>,
     repair: Option<Vec<String>>,
@@ -180,8 +177,6 @@ struct RawStep {
     matches: Option<String>,
     empty: Option<bool>,
     not_empty: Option<bool>,
-    code: Option<i32>,
-    success: Option<bool>,
     within_ms: Option<u64>,
     since: Option<String>,
     params: Option<toml::Table>,
@@ -472,6 +467,23 @@ fn fill_role(value: &mut DeValue<'_>, role: &str) {
     }
 }
 
+/// The actions still read by [`check_step`] (the others are kinds of `crate::steps`).
+const OLDER_ACTIONS: &[&str] = &[
+    "start",
+    "connect",
+    "send_datagram",
+    "listen",
+    "relay",
+    "close",
+    "wait",
+    "expect_stdout",
+    "expect_stderr",
+    "expect_received",
+    "check",
+    "partition",
+    "repair",
+];
+
 /// Reads a scenario's steps in order, each by its kind, every name checked against what
 /// the steps before it defined.
 fn load_steps(
@@ -501,9 +513,24 @@ fn load_steps(
     for (index, spanned) in raw_steps.into_iter().enumerate() {
         let line = line_of(text, spanned.span().start);
         let step_error = |reason: String| bad(line, format!("step {}: {reason}", index + 1));
-        let kind = spanned.get_ref().as_table().and_then(|table| {
-            crate::steps::kind_of(table.keys().map(|key| key.get_ref().as_ref()))
-        });
+        let keys: Vec<&str> = spanned
+            .get_ref()
+            .as_table()
+            .map(|table| table.keys().map(|key| key.get_ref().as_ref()).collect())
+            .unwrap_or_default();
+        let given: Vec<&str> = OLDER_ACTIONS
+            .iter()
+            .copied()
+            .chain(crate::steps::REGISTRY.iter().map(|kind| kind.key))
+            .filter(|action| keys.contains(action))
+            .collect();
+        if given.len() > 1 {
+            return Err(step_error(format!(
+                "a step has one action, this one has {}",
+                given.join(" and ")
+            )));
+        }
+        let kind = crate::steps::kind_of(keys.iter().copied());
         let action = match kind {
             Some(kind) => {
                 let input = crate::steps::LoadInput {
@@ -538,7 +565,6 @@ fn check_step(
 ) -> Result<Action, String> {
     let actions = [
         ("start", raw.start.is_some()),
-        ("wait_listening", raw.wait_listening.is_some()),
         ("connect", raw.connect.is_some()),
         ("send_datagram", raw.send_datagram.is_some()),
         ("listen", raw.listen.is_some()),
@@ -548,8 +574,6 @@ fn check_step(
         ("expect_stdout", raw.expect_stdout.is_some()),
         ("expect_stderr", raw.expect_stderr.is_some()),
         ("expect_received", raw.expect_received.is_some()),
-        ("expect_exit", raw.expect_exit.is_some()),
-        ("stop", raw.stop.is_some()),
         ("check", raw.check.is_some()),
         ("partition", raw.partition.is_some()),
         ("repair", raw.repair.is_some()),
@@ -580,7 +604,7 @@ fn check_step(
         }
     };
 
-    let modifiers: [(&str, bool); 41] = [
+    let modifiers: [(&str, bool); 39] = [
         ("short_calls", raw.short_calls.is_some()),
         ("reply_slices", raw.reply_slices.is_some()),
         ("after_label", raw.after_label.is_some()),
@@ -617,8 +641,6 @@ fn check_step(
         ("matches", raw.matches.is_some()),
         ("empty", raw.empty.is_some()),
         ("not_empty", raw.not_empty.is_some()),
-        ("code", raw.code.is_some()),
-        ("success", raw.success.is_some()),
         ("within_ms", raw.within_ms.is_some()),
         ("params", raw.params.is_some()),
         ("", false),
@@ -634,7 +656,7 @@ fn check_step(
             "short_calls",
             "with",
         ],
-        "wait_listening" | "wait" => &["within_ms"],
+        "wait" => &["within_ms"],
         "connect" => &["as", "send", "slices", "then", "read_slices"],
         "send_datagram" => &["as", "send"],
         "listen" => &[
@@ -667,7 +689,6 @@ fn check_step(
             "after_label",
             "never_in_clear",
         ],
-        "expect_exit" => &["code", "success", "within_ms"],
         "check" => &["params"],
         _ => &[],
     };
@@ -739,10 +760,6 @@ fn check_step(
                 with,
             }
         }
-        "wait_listening" => Action::WaitListening {
-            name: context.program(&raw.wait_listening.unwrap())?,
-            within,
-        },
         "connect" => {
             let endpoint = context.listener(&raw.connect.unwrap())?;
             let name = raw
@@ -1131,27 +1148,6 @@ fn check_step(
                 },
             }
         }
-        "expect_exit" => {
-            let expected = match (raw.code, raw.success) {
-                (Some(code), None) => ExitExpectation::Code(code),
-                (None, Some(true)) => ExitExpectation::Success,
-                (None, Some(false)) => ExitExpectation::Failure,
-                (None, None) => {
-                    return Err("`expect_exit` needs `code = N` or `success = true/false`".into());
-                }
-                (Some(_), Some(_)) => {
-                    return Err("`expect_exit` takes `code` or `success`, not both".into());
-                }
-            };
-            Action::ExpectExit {
-                name: context.program(&raw.expect_exit.unwrap())?,
-                expected,
-                within,
-            }
-        }
-        "stop" => Action::Stop {
-            name: context.program(&raw.stop.unwrap())?,
-        },
         "check" => {
             let check = raw.check.unwrap();
             let params = raw.params.unwrap_or_default();

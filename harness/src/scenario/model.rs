@@ -317,16 +317,7 @@ pub enum OutputExpectation {
     NotEmpty,
 }
 
-/// What a program's exit must be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitExpectation {
-    /// This exact status.
-    Code(i32),
-    /// Status 0.
-    Success,
-    /// Anything but status 0 (a non-zero status, or death by a signal).
-    Failure,
-}
+pub use crate::steps::expect_exit::ExitExpectation;
 
 /// A step's action, with its modifiers checked.
 #[derive(Debug, Clone)]
@@ -343,10 +334,6 @@ pub enum Action {
         short_calls: Option<crate::faults::short_calls::ShortCalls>,
         /// Values of the role's own placeholders (`{password}` of `password-server`).
         with: std::collections::BTreeMap<String, String>,
-    },
-    WaitListening {
-        name: String,
-        within: Duration,
     },
     Connect {
         endpoint: String,
@@ -393,17 +380,9 @@ pub enum Action {
         /// The connection whose start the deadline counts from (else: this step's start).
         since: Option<String>,
     },
-    ExpectExit {
-        name: String,
-        expected: ExitExpectation,
-        within: Duration,
-    },
     Partition {
         hosts: [String; 2],
         repair: bool,
-    },
-    Stop {
-        name: String,
     },
     Check {
         check: String,
@@ -447,7 +426,6 @@ impl Action {
                 }
                 text
             }
-            Action::WaitListening { name, .. } => format!("wait until {name} listens"),
             Action::Connect {
                 endpoint,
                 name,
@@ -574,7 +552,6 @@ impl Action {
                 format!("check {name}'s {}", stream.name())
             }
             Action::ExpectReceived { name, .. } => format!("check what {name} received"),
-            Action::ExpectExit { name, .. } => format!("check {name}'s exit status"),
             Action::Partition {
                 hosts: [a, b],
                 repair,
@@ -585,7 +562,6 @@ impl Action {
                     format!("cut the network between {a} and {b}")
                 }
             }
-            Action::Stop { name } => format!("stop {name}"),
             Action::Check { check, .. } => format!("built-in check {check}"),
             Action::Step(step) => step.0.describe(),
         }

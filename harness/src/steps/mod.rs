@@ -3,18 +3,21 @@
 //! [`StepContext`] the engine gives it. [`REGISTRY`] lists them; the loader hands a step to
 //! the kind whose key it carries.
 //!
-//! The conversation steps live here: [`say`] sends the next turn on a kept connection,
-//! [`expect_line`] judges the next line a connection (or a program's stdout) received,
-//! [`expect_quiet`] requires a stream to stay silent for a while; [`crowd`] connects many
-//! clients at once and has each of them answered. The older actions
-//! (`start`, `connect`, `expect_stdout`, ...) are still read by `scenario/loader.rs` and run
-//! by the engine; they move here one by one.
+//! Here: the conversation steps ([`say`] sends the next turn on a kept connection,
+//! [`expect_line`] judges the next line a connection or a program's stdout received,
+//! [`expect_quiet`] requires a stream to stay silent for a while, [`crowd`] has many
+//! clients answered at once) and the program steps `wait_listening`, [`expect_exit`] and
+//! `stop`. The other actions (`start`, `connect`, `expect_stdout`, ...) are still read by
+//! `scenario/loader.rs` (`check_step`) and run by the engine; they move here one by one.
 
 pub(crate) mod crowd;
+pub mod expect_exit;
 pub(crate) mod expect_line;
 pub(crate) mod expect_quiet;
 mod names;
 pub(crate) mod say;
+mod stop;
+mod wait_listening;
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -70,6 +73,17 @@ pub(crate) trait StepContext {
     fn address(&self, name: &str) -> StepResult<(String, u16)>;
     /// The network the harness's own sockets live in.
     fn net(&self) -> crate::world::sockets::PeerNet;
+    /// Waits until the program `name` listens (TCP) or has bound its port (UDP).
+    fn wait_listening<'a>(&'a mut self, name: &'a str, within: Duration) -> StepFuture<'a>;
+    /// Stops the program `name` (SIGTERM to its group, then SIGKILL).
+    fn stop<'a>(&'a mut self, name: &'a str) -> StepFuture<'a>;
+    /// Waits up to `within` for the program `name` to end as `expected`.
+    fn expect_exit<'a>(
+        &'a mut self,
+        name: &'a str,
+        expected: expect_exit::ExitExpectation,
+        within: Duration,
+    ) -> StepFuture<'a>;
     /// Adds a line to the step log.
     fn note(&mut self, text: String);
     /// Sends `payload` on the harness's open connection `name`, cut as `slices` says.
@@ -123,6 +137,9 @@ pub(crate) struct StepKind {
 
 /// Every step kind that lives in this folder.
 pub(crate) const REGISTRY: &[StepKind] = &[
+    wait_listening::KIND,
+    expect_exit::KIND,
+    stop::KIND,
     say::KIND,
     expect_line::KIND,
     expect_quiet::KIND,

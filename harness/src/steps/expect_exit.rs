@@ -1,0 +1,77 @@
+//! `expect_exit = "client"`: the program ends, with the status the scenario expects.
+//!
+//! ```toml
+//! [[step]]
+//! expect_exit = "client"
+//! success = true            # or false (any failure, a signal included), or code = 2
+//! within_ms = 5000          # optional
+//! ```
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind};
+
+pub(crate) const KIND: StepKind = StepKind {
+    key: "expect_exit",
+    load,
+};
+
+/// What a program's exit must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitExpectation {
+    /// This exact status.
+    Code(i32),
+    /// Status 0.
+    Success,
+    /// Anything but status 0 (a non-zero status, or death by a signal).
+    Failure,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpectExit {
+    expect_exit: String,
+    code: Option<i32>,
+    success: Option<bool>,
+    within_ms: Option<u64>,
+}
+
+#[derive(Debug)]
+struct ExpectExit {
+    program: String,
+    expected: ExitExpectation,
+    within: Duration,
+}
+
+fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
+    let raw = RawExpectExit::deserialize(input.table)?;
+    let expected = match (raw.code, raw.success) {
+        (Some(code), None) => ExitExpectation::Code(code),
+        (None, Some(true)) => ExitExpectation::Success,
+        (None, Some(false)) => ExitExpectation::Failure,
+        (None, None) => {
+            return Err("`expect_exit` needs `code = N` or `success = true/false`".into());
+        }
+        (Some(_), Some(_)) => {
+            return Err("`expect_exit` takes `code` or `success`, not both".into());
+        }
+    };
+    Ok(Arc::new(ExpectExit {
+        program: input.names.program(&raw.expect_exit)?,
+        expected,
+        within: super::within(raw.within_ms),
+    }))
+}
+
+impl StepAction for ExpectExit {
+    fn describe(&self) -> String {
+        format!("check {}'s exit status", self.program)
+    }
+
+    fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a> {
+        context.expect_exit(&self.program, self.expected, self.within)
+    }
+}
