@@ -304,7 +304,16 @@ impl TerminalReport {
             let _ = writeln!(text, "{line}");
         }
         for task in not_submitted {
-            let _ = writeln!(text, "{task}: not submitted");
+            // The simulated reference lacks only what cannot be simulated (calc's threads,
+            // poll and fork run on real sockets).
+            if self.simulated {
+                let _ = writeln!(
+                    text,
+                    "{task}: real world only (its reference has no simulated version)"
+                );
+            } else {
+                let _ = writeln!(text, "{task}: not submitted");
+            }
         }
         if self.style.timings {
             let clock = if self.simulated {

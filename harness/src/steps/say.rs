@@ -52,6 +52,21 @@ fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
     }))
 }
 
+/// A conversation's turn as the log shows it: short text quoted (`"6 * 7\n"`), anything
+/// else described (`1048576 bytes of generated text`).
+fn shown(payload: &Payload) -> String {
+    const QUOTED: u64 = 60;
+    if payload.len() <= QUOTED {
+        let mut bytes = vec![0; payload.len() as usize];
+        if let Ok(filled) = payload.read_at(0, &mut bytes)
+            && let Ok(text) = std::str::from_utf8(&bytes[..filled])
+        {
+            return format!("{text:?}");
+        }
+    }
+    payload.describe()
+}
+
 impl StepAction for Say {
     fn describe(&self) -> String {
         let cut = if self.slices.is_sliced() {
@@ -59,7 +74,7 @@ impl StepAction for Say {
         } else {
             String::new()
         };
-        format!("{} sends {}{cut}", self.connection, self.send.describe())
+        format!("{} sends {}{cut}", self.connection, shown(&self.send))
     }
 
     fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a> {
