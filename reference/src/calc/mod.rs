@@ -49,12 +49,24 @@ pub fn answer(line: Line<'_>) -> Option<Vec<u8>> {
 
 /// Serves one client on a blocking socket until it closes: the loop of `single`,
 /// `threaded` and `fork`.
+pub fn serve_client(stream: TcpStream) -> io::Result<()> {
+    serve_lines(stream, |line, replies| {
+        replies.extend(answer(line).unwrap_or_default())
+    })
+}
+
+/// Answers each line of one client on a blocking socket until it closes: `reply` adds the
+/// answer to a line (or nothing) to the bytes to send. The loop of every calc server but
+/// `select`, and of `password-server`.
 ///
 /// ```text
-/// recv into the line buffer -> answer every complete line (write_all) -> recv again
+/// recv into the line buffer -> answer every complete line -> write_all -> recv again
 ///   ... until recv returns 0 (the client closed) or fails (it reset)
 /// ```
-pub fn serve_client(mut stream: TcpStream) -> io::Result<()> {
+pub fn serve_lines(
+    mut stream: TcpStream,
+    mut reply: impl FnMut(Line<'_>, &mut Vec<u8>),
+) -> io::Result<()> {
     let mut lines = Lines::default();
     let mut replies = Vec::new();
     loop {
@@ -65,9 +77,7 @@ pub fn serve_client(mut stream: TcpStream) -> io::Result<()> {
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
             Err(error) => return Err(error),
         };
-        lines.received(count, |line| {
-            replies.extend(answer(line).unwrap_or_default())
-        });
+        lines.received(count, |line| reply(line, &mut replies));
         // `write_all` loops over `write`, which may send only part of the replies.
         stream.write_all(&replies)?;
         replies.clear();

@@ -2,7 +2,7 @@
 //! `access denied`, a thread per client (the loop of `calc-threaded`, see
 //! [`crate::calc::threaded`]).
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::TcpStream;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,8 +10,7 @@ use std::thread;
 
 use clap::Parser;
 
-use crate::calc::lines::Lines;
-use crate::calc::{bind, report_client};
+use crate::calc::{bind, report_client, serve_lines};
 
 const PROGRAM: &str = "password-server";
 
@@ -55,22 +54,10 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Answers every attempt of one client until it closes.
-fn serve_client(mut stream: TcpStream, password: &[u8]) -> io::Result<()> {
-    // A fixed 4 KiB buffer: an attempt longer than it is denied, not stored (pass/2).
-    let mut lines = Lines::default();
-    let mut answers = Vec::new();
-    loop {
-        let count = match stream.read(lines.space()) {
-            Ok(0) => return Ok(()),
-            Ok(count) => count,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        };
-        lines.received(count, |attempt| {
-            answers.extend_from_slice(super::answer(attempt, password))
-        });
-        stream.write_all(&answers)?;
-        answers.clear();
-    }
+/// Answers every attempt of one client until it closes, in a fixed 4 KiB line buffer: an
+/// attempt longer than it is denied, not stored (pass/2).
+fn serve_client(stream: TcpStream, password: &[u8]) -> io::Result<()> {
+    serve_lines(stream, |attempt, answers| {
+        answers.extend_from_slice(super::answer(attempt, password))
+    })
 }
