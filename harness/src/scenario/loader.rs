@@ -530,7 +530,9 @@ fn load_steps(
                 given.join(" and ")
             )));
         }
-        let kind = crate::steps::kind_of(keys.iter().copied());
+        let kind = given
+            .first()
+            .and_then(|action| crate::steps::kind_of(action));
         let action = match kind {
             Some(kind) => {
                 let input = crate::steps::LoadInput {
@@ -549,7 +551,19 @@ fn load_steps(
             None => {
                 let raw_step = RawStep::deserialize(toml::de::ValueDeserializer::from(spanned))
                     .map_err(toml_error)?;
-                check_step(raw_step, &mut context, task_info, kit_root).map_err(step_error)?
+                let Some(&action) = given.first() else {
+                    let names: Vec<&str> = OLDER_ACTIONS
+                        .iter()
+                        .copied()
+                        .chain(crate::steps::REGISTRY.iter().map(|kind| kind.key))
+                        .collect();
+                    return Err(step_error(format!(
+                        "a step needs an action, one of: {}",
+                        names.join(", ")
+                    )));
+                };
+                check_step(raw_step, action, &mut context, task_info, kit_root)
+                    .map_err(step_error)?
             }
         };
         steps.push(Step { line, action });
@@ -557,53 +571,14 @@ fn load_steps(
     Ok(steps)
 }
 
+/// Checks a step of the older actions; `action` is the one it names (of [`OLDER_ACTIONS`]).
 fn check_step(
     raw: RawStep,
+    action: &str,
     context: &mut Names,
     task: &super::catalogue::TaskInfo,
     kit_root: &Path,
 ) -> Result<Action, String> {
-    let actions = [
-        ("start", raw.start.is_some()),
-        ("connect", raw.connect.is_some()),
-        ("send_datagram", raw.send_datagram.is_some()),
-        ("listen", raw.listen.is_some()),
-        ("relay", raw.relay.is_some()),
-        ("close", raw.close.is_some()),
-        ("wait", raw.wait.is_some()),
-        ("expect_stdout", raw.expect_stdout.is_some()),
-        ("expect_stderr", raw.expect_stderr.is_some()),
-        ("expect_received", raw.expect_received.is_some()),
-        ("check", raw.check.is_some()),
-        ("partition", raw.partition.is_some()),
-        ("repair", raw.repair.is_some()),
-    ];
-    let given: Vec<&str> = actions
-        .iter()
-        .filter(|(_, given)| *given)
-        .map(|(name, _)| *name)
-        .collect();
-    let action = match given.as_slice() {
-        [action] => *action,
-        [] => {
-            let names: Vec<&str> = actions
-                .iter()
-                .map(|(name, _)| *name)
-                .chain(crate::steps::REGISTRY.iter().map(|kind| kind.key))
-                .collect();
-            return Err(format!(
-                "a step needs an action, one of: {}",
-                names.join(", ")
-            ));
-        }
-        several => {
-            return Err(format!(
-                "a step has one action, this one has {}",
-                several.join(" and ")
-            ));
-        }
-    };
-
     let modifiers: [(&str, bool); 39] = [
         ("short_calls", raw.short_calls.is_some()),
         ("reply_slices", raw.reply_slices.is_some()),

@@ -173,7 +173,15 @@ impl Crowd {
                 }
             };
             let mut pending = Vec::new();
-            if let Err(failure) = self.exchange(&mut connection, &mut pending, index).await {
+            let exchanged = exchange(
+                &self.send,
+                &self.expectation,
+                &mut connection,
+                &mut pending,
+                index,
+            )
+            .await;
+            if let Err(failure) = exchanged {
                 return vec![failure];
             }
             answered.fetch_add(1, Ordering::Relaxed);
@@ -182,9 +190,10 @@ impl Crowd {
         // Everyone at once, while everyone is connected.
         let mut together = JoinSet::new();
         for (index, mut connection, mut pending) in clients {
-            let crowd = self.shared();
+            let (send, expectation) = (Arc::clone(&self.send), Arc::clone(&self.expectation));
             together.spawn(async move {
-                let result = crowd.exchange(&mut connection, &mut pending, index).await;
+                let result =
+                    exchange(&send, &expectation, &mut connection, &mut pending, index).await;
                 // Kept open until every client is done: none leaves early.
                 (result, connection)
             });
@@ -204,53 +213,42 @@ impl Crowd {
         failures.sort();
         failures
     }
+}
 
-    /// What each client's task needs, cheap to clone.
-    fn shared(&self) -> Crowd {
-        Crowd {
-            target: self.target.clone(),
-            clients: self.clients,
-            send: Arc::clone(&self.send),
-            send_description: self.send_description.clone(),
-            expectation: Arc::clone(&self.expectation),
-            within: self.within,
-        }
+/// One client sends its line and reads the answer (what came beyond the line stays in
+/// `pending` for the next exchange).
+async fn exchange(
+    send: &[u8],
+    expectation: &LineExpectation,
+    connection: &mut PeerConnection,
+    pending: &mut Vec<u8>,
+    client: u32,
+) -> Result<(), String> {
+    if let Err(error) = connection.writer.write_all(send).await {
+        return Err(format!("client {client} could not send: {error}"));
     }
-
-    /// One client sends its line and reads the answer (what came beyond the line stays in
-    /// `pending` for the next exchange).
-    async fn exchange(
-        &self,
-        connection: &mut PeerConnection,
-        pending: &mut Vec<u8>,
-        client: u32,
-    ) -> Result<(), String> {
-        if let Err(error) = connection.writer.write_all(&self.send).await {
-            return Err(format!("client {client} could not send: {error}"));
+    let mut buffer = [0u8; 1024];
+    loop {
+        if let Some((line, taken)) = first_line(pending) {
+            let line = String::from_utf8_lossy(line).into_owned();
+            pending.drain(..taken);
+            return if expectation.holds(&line) {
+                Ok(())
+            } else {
+                Err(format!("client {client} received the line {line:?}"))
+            };
         }
-        let mut buffer = [0u8; 1024];
-        loop {
-            if let Some((line, taken)) = first_line(pending) {
-                let line = String::from_utf8_lossy(line).into_owned();
-                pending.drain(..taken);
-                return if self.expectation.holds(&line) {
-                    Ok(())
-                } else {
-                    Err(format!("client {client} received the line {line:?}"))
-                };
+        if pending.len() > MAX_LINE {
+            return Err(format!("client {client}: no line end in {MAX_LINE} bytes"));
+        }
+        match connection.reader.read(&mut buffer).await {
+            Ok(0) => {
+                return Err(format!(
+                    "client {client}: the connection was closed before a whole line"
+                ));
             }
-            if pending.len() > MAX_LINE {
-                return Err(format!("client {client}: no line end in {MAX_LINE} bytes"));
-            }
-            match connection.reader.read(&mut buffer).await {
-                Ok(0) => {
-                    return Err(format!(
-                        "client {client}: the connection was closed before a whole line"
-                    ));
-                }
-                Ok(count) => pending.extend_from_slice(&buffer[..count]),
-                Err(error) => return Err(format!("client {client}: {error}")),
-            }
+            Ok(count) => pending.extend_from_slice(&buffer[..count]),
+            Err(error) => return Err(format!("client {client}: {error}")),
         }
     }
 }

@@ -37,25 +37,25 @@ struct RawExpectLine {
 
 #[derive(Debug)]
 struct ExpectLine {
-    stream: Watched,
+    stream: LineSource,
     expectation: LineExpectation,
     within: std::time::Duration,
 }
 
 /// Whose line: what a harness connection received, or what a program printed.
 #[derive(Debug, Clone)]
-pub(crate) enum Watched {
+pub(crate) enum LineSource {
     Connection(String),
     Stdout(String),
 }
 
-impl Watched {
+impl LineSource {
     /// The stream `name` names at this step: a connection or a program.
-    pub(crate) fn of(name: &str, names: &super::Names) -> Result<Watched, String> {
+    pub(crate) fn of(name: &str, names: &super::Names) -> Result<LineSource, String> {
         if names.peers.contains(name) {
-            Ok(Watched::Connection(name.to_owned()))
+            Ok(LineSource::Connection(name.to_owned()))
         } else if names.programs.contains(name) {
-            Ok(Watched::Stdout(name.to_owned()))
+            Ok(LineSource::Stdout(name.to_owned()))
         } else {
             Err(format!(
                 "no connection (from `connect`) or program (from `start`) named `{name}` exists at this step"
@@ -65,15 +65,15 @@ impl Watched {
 
     pub(crate) fn name(&self) -> &str {
         match self {
-            Watched::Connection(name) | Watched::Stdout(name) => name,
+            LineSource::Connection(name) | LineSource::Stdout(name) => name,
         }
     }
 
     /// `c1 receives` or `client prints`.
     pub(crate) fn verb(&self) -> String {
         match self {
-            Watched::Connection(name) => format!("{name} receives"),
-            Watched::Stdout(name) => format!("{name} prints on stdout"),
+            LineSource::Connection(name) => format!("{name} receives"),
+            LineSource::Stdout(name) => format!("{name} prints on stdout"),
         }
     }
 }
@@ -81,7 +81,7 @@ impl Watched {
 fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
     let raw = RawExpectLine::deserialize(input.table)?;
     Ok(Arc::new(ExpectLine {
-        stream: Watched::of(&raw.expect_line, input.names)?,
+        stream: LineSource::of(&raw.expect_line, input.names)?,
         expectation: raw.line.check()?,
         within: super::within(raw.within_ms),
     }))

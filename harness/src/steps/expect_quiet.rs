@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::expect_line::{MAX_LINE, Watched};
+use super::expect_line::{LineSource, MAX_LINE};
 use super::{LoadError, LoadInput, POLL, StepAction, StepContext, StepFuture, StepKind};
 use crate::judge::line::{LineExpectation, LineSpec, first_line};
 use crate::outcome::StepFailure;
@@ -37,7 +37,7 @@ struct RawExpectQuiet {
 
 #[derive(Debug)]
 struct ExpectQuiet {
-    stream: Watched,
+    stream: LineSource,
     duration: Duration,
     allow: Option<LineExpectation>,
 }
@@ -48,7 +48,7 @@ fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
         return Err("`for_ms` is 1 to 60000".into());
     }
     Ok(Arc::new(ExpectQuiet {
-        stream: Watched::of(&raw.expect_quiet, input.names)?,
+        stream: LineSource::of(&raw.expect_quiet, input.names)?,
         duration: Duration::from_millis(raw.for_ms),
         allow: raw.allow.map(LineSpec::check).transpose()?,
     }))

@@ -146,10 +146,9 @@ pub(crate) const REGISTRY: &[StepKind] = &[
     crowd::KIND,
 ];
 
-/// The kind whose key the step's table carries, if one does.
-pub(crate) fn kind_of<'k>(keys: impl IntoIterator<Item = &'k str>) -> Option<&'static StepKind> {
-    let keys: Vec<&str> = keys.into_iter().collect();
-    REGISTRY.iter().find(|kind| keys.contains(&kind.key))
+/// The kind of the step action named `action`, if it is one of this folder's.
+pub(crate) fn kind_of(action: &str) -> Option<&'static StepKind> {
+    REGISTRY.iter().find(|kind| kind.key == action)
 }
 
 /// The deadline `within_ms` asks for, or the default.
