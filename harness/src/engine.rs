@@ -552,9 +552,13 @@ impl<'a> Run<'a> {
             Some(Workdir::Site) => Some(PathBuf::from(self.site_root()?)),
             None => None,
         };
-        if program.uses_site() {
-            values.insert("dir", self.site_root()?);
-        }
+        let served = if program.uses_site() {
+            let root = self.site_root()?;
+            values.insert("dir", root.clone());
+            Some(PathBuf::from(root))
+        } else {
+            None
+        };
         let program = self.roles.get(role).expect("looked up above");
         let mut argv = program.command_line(&values);
         // `{kit}` in a scenario's `args` is the kit's folder: programs run elsewhere, and
@@ -603,6 +607,7 @@ impl<'a> Run<'a> {
             trust_file,
             network,
             short_calls,
+            served,
         };
         let handle = self.world.start(name, &spec).map_err(|error| StepFailure {
             status: Status::Error,
@@ -781,7 +786,7 @@ impl<'a> Run<'a> {
                 harness_trouble(format!("cannot prepare the web site: {error}"))
             })?;
             self.note(format!(
-                "web site prepared: {SITE_SHOWN} (fixtures/www/, notes.txt, big.bin), secret.txt next to it"
+                "site prepared: {SITE_SHOWN} (fixtures/www/, notes.txt, big.bin, small.bin, link-to-secret.txt), secret.txt next to it"
             ));
             self.site = Some(site);
         }
@@ -1570,6 +1575,21 @@ impl crate::steps::StepContext for Run<'_> {
 
     fn note(&mut self, text: String) {
         Run::note(self, text);
+    }
+
+    fn folder(&self, name: &str) -> Option<std::path::PathBuf> {
+        let program = self.programs.get(name)?;
+        program.handle.folder().map(std::path::Path::to_owned)
+    }
+
+    fn site_folder(&self) -> Option<std::path::PathBuf> {
+        self.site.as_ref().map(crate::site::Site::root)
+    }
+
+    fn has_exited(&self, name: &str) -> bool {
+        self.programs
+            .get(name)
+            .is_some_and(|program| program.handle.exit_info().is_some())
     }
 
     fn wait_listening<'s>(

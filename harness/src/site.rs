@@ -1,4 +1,5 @@
-//! The web site a web-server task serves: `{dir}` in its command line.
+//! The folder a file-serving task serves: `{dir}` in its command line (the web server's
+//! root, echo-plus's download root).
 //!
 //! Each scenario that needs one gets a fresh folder, so a server that writes into its root
 //! cannot change what the next scenario sees:
@@ -9,6 +10,8 @@
 //! <site>/root/pixel.png
 //! <site>/root/notes.txt       fixtures/payloads/text-20k.txt (20 KB of text)
 //! <site>/root/big.bin         10 MiB of generated binary (seed 77)
+//! <site>/root/small.bin       20 KB of generated binary (seed 20): NULs, CR LF, 0xff
+//! <site>/root/link-to-secret.txt  a symbolic link to ../secret.txt: leaves the root
 //! <site>/secret.txt           outside the root: its text must never be sent
 //! ```
 //!
@@ -27,6 +30,10 @@ pub const SECRET: &str =
 pub const BIG_BYTES: u64 = 10 << 20;
 /// Seed of the large binary file.
 pub const BIG_SEED: u64 = 77;
+/// Size of the small binary file.
+pub const SMALL_BYTES: u64 = 20_480;
+/// Seed of the small binary file.
+pub const SMALL_SEED: u64 = 20;
 
 /// A prepared site; dropping it removes the folder.
 #[derive(Debug)]
@@ -60,7 +67,18 @@ impl Site {
                 seed: BIG_SEED,
             },
         )?;
+        write_payload(
+            &root.join("small.bin"),
+            &Payload::Generated {
+                kind: GeneratedKind::Binary,
+                len: SMALL_BYTES,
+                seed: SMALL_SEED,
+            },
+        )?;
         std::fs::write(folder.path().join("secret.txt"), SECRET)?;
+        // Innocent by its name, outside by where it leads: only a server that resolves
+        // links before checking the path refuses it.
+        std::os::unix::fs::symlink("../secret.txt", root.join("link-to-secret.txt"))?;
         Ok(Site { folder })
     }
 
@@ -92,7 +110,13 @@ mod tests {
             std::fs::metadata(root.join("big.bin")).unwrap().len(),
             BIG_BYTES
         );
+        assert_eq!(
+            std::fs::metadata(root.join("small.bin")).unwrap().len(),
+            SMALL_BYTES
+        );
         let secret = std::fs::read_to_string(root.join("../secret.txt")).unwrap();
         assert_eq!(secret, SECRET);
+        let through_link = std::fs::read_to_string(root.join("link-to-secret.txt")).unwrap();
+        assert_eq!(through_link, SECRET);
     }
 }

@@ -30,6 +30,9 @@
 //!   parser, never `eval()`, and its client (SPEC `calc/1`–`calc/5`).
 //! - [`password`]: the password dialogue, `access granted` or `access denied` per line,
 //!   compared in constant time, over a bounded line buffer (SPEC `pass/1`–`pass/2`).
+//! - [`echo_plus`]: echo with `download` (files resolved inside a root, symlinks included)
+//!   and `run` (no shell, an allow-list), over a length-prefixed answer protocol (SPEC
+//!   `echo/1`–`echo/4`).
 //! - [`line_client`]: the client of a line-by-line dialogue that `calc-client` and
 //!   `password-client` share.
 //! - [`cli`]: what the programs share: standard streams, argument errors, exit statuses.
@@ -40,6 +43,7 @@
 
 pub mod calc;
 pub mod cli;
+pub mod echo_plus;
 pub mod line;
 pub mod line_client;
 pub mod message;

@@ -172,7 +172,7 @@ async fn render(
         .into_iter()
         .collect();
     let workdir = enclosure.folder().to_owned();
-    let mut command = enclosure.command(&argv, &workdir, &visible, None);
+    let mut command = enclosure.command(&argv, &workdir, &[], &visible, None);
     let cgroup_caps_tasks = sandbox::layers().cgroup.is_ok();
     command
         .current_dir(&workdir)

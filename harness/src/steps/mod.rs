@@ -6,12 +6,13 @@
 //! Here: the conversation steps ([`say`] sends the next turn on a kept connection,
 //! [`expect_line`] judges the next line a connection or a program's stdout received,
 //! [`expect_quiet`] requires a stream to stay silent for a while, [`crowd`] has many
-//! clients answered at once) and the program steps `wait_listening`, [`expect_exit`] and
-//! `stop`. The other actions (`start`, `connect`, `expect_stdout`, ...) are still read by
+//! clients answered at once) and the program steps `wait_listening`, [`expect_exit`],
+//! `expect_files` (what a program left in its working folder) and `stop`. The other actions (`start`, `connect`, `expect_stdout`, ...) are still read by
 //! `scenario/loader.rs` (`check_step`) and run by the engine; they move here one by one.
 
 pub(crate) mod crowd;
 pub mod expect_exit;
+mod expect_files;
 pub(crate) mod expect_line;
 pub(crate) mod expect_quiet;
 mod names;
@@ -86,6 +87,12 @@ pub(crate) trait StepContext {
     ) -> StepFuture<'a>;
     /// Adds a line to the step log.
     fn note(&mut self, text: String);
+    /// The working folder of the program `name` (none in the simulated world).
+    fn folder(&self, name: &str) -> Option<std::path::PathBuf>;
+    /// The folder served as `{dir}` (a web root, a download root), if the scenario has one.
+    fn site_folder(&self) -> Option<std::path::PathBuf>;
+    /// Whether the program `name` has ended.
+    fn has_exited(&self, name: &str) -> bool;
     /// Sends `payload` on the harness's open connection `name`, cut as `slices` says.
     fn send_on<'a>(
         &'a mut self,
@@ -139,6 +146,7 @@ pub(crate) struct StepKind {
 pub(crate) const REGISTRY: &[StepKind] = &[
     wait_listening::KIND,
     expect_exit::KIND,
+    expect_files::KIND,
     stop::KIND,
     say::KIND,
     expect_line::KIND,

@@ -148,6 +148,14 @@ impl ProgramHandle {
         }
     }
 
+    /// Its working directory (a child's; a simulated host has none).
+    pub fn folder(&self) -> Option<&std::path::Path> {
+        match self {
+            ProgramHandle::Real(process) => Some(&process.workdir),
+            ProgramHandle::Simulated(_) => None,
+        }
+    }
+
     /// Captured stdout.
     pub fn stdout(&self) -> &Capture {
         match self {

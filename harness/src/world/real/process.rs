@@ -53,6 +53,11 @@ pub struct ProcessSpec {
     /// `LD_PRELOAD` (the library after any the harness has) and `SOCKET_LAB_SHORT_CALLS`
     /// (see `crate::faults::short_calls`). Without it neither variable reaches the child.
     pub short_calls: Option<crate::faults::short_calls::Injection>,
+    /// The scenario's served folder (`{dir}`), when the program's command line names it:
+    /// writable like its working directory. It is a fresh copy for each scenario, and what
+    /// a server's commands would create there (a `pwned` file) must be able to appear, or
+    /// the scenario looking for it could not fail.
+    pub served: Option<PathBuf>,
 }
 
 /// How a process ended.
@@ -175,6 +180,8 @@ pub struct ChildProcess {
     short_calls_marker: Option<PathBuf>,
     /// Its sandbox's folder and cgroup, as long as the process.
     _enclosure: Arc<std::sync::Mutex<Enclosure>>,
+    /// Its working directory (a fresh one unless the scenario or manifest named one).
+    pub workdir: PathBuf,
     /// Kept so the directories live as long as the process.
     _workdir: Option<TempDir>,
     _captures: TempDir,
@@ -237,7 +244,13 @@ impl ChildProcess {
         }
         let (report_reader, report_writer) = report_pipe()?;
         let report_fd = report_writer.as_raw_fd();
-        let mut command = enclosure.command(&argv, &workdir, &visible, Some(report_fd));
+        let mut command = enclosure.command(
+            &argv,
+            &workdir,
+            spec.served.as_slice(),
+            &visible,
+            Some(report_fd),
+        );
         command
             .current_dir(&workdir)
             .env_clear()
@@ -325,6 +338,7 @@ impl ChildProcess {
             exit,
             short_calls_marker,
             _enclosure: enclosure,
+            workdir,
             _workdir: temporary_workdir,
             _captures: captures,
         })
@@ -498,6 +512,7 @@ mod tests {
         ProcessSpec {
             argv: argv.iter().map(|arg| arg.to_string()).collect(),
             workdir: None,
+            served: None,
             network: None,
             stdin: None,
             output_cap: 1 << 20,

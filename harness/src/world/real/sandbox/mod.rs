@@ -276,12 +276,13 @@ impl Enclosure {
 
     /// The command that runs `argv` (its program already resolved) in this sandbox:
     /// `sandbox-init` with the layers on, or the program itself where there is none.
-    /// `visible` are folders the program must read; `workdir` it may write;
+    /// `visible` are folders the program must read; `workdir` and `writable` it may write;
     /// `report_fd` receives the program's own exit and peak memory.
     pub fn command(
         &self,
         argv: &[OsString],
         workdir: &Path,
+        writable: &[PathBuf],
         visible: &[PathBuf],
         report_fd: Option<i32>,
     ) -> Command {
@@ -300,7 +301,10 @@ impl Enclosure {
         }
         if layers.mounts.is_ok() {
             command.arg("--private-tmp");
-            for dir in [workdir, self.folder()] {
+            for dir in [workdir, self.folder()]
+                .into_iter()
+                .chain(writable.iter().map(PathBuf::as_path))
+            {
                 command.arg("--writable").arg(dir);
             }
             for dir in visible {

@@ -1,0 +1,5 @@
+//! `echo-plus-server`: see `reference::echo_plus::server`.
+
+fn main() -> std::process::ExitCode {
+    reference::echo_plus::server::main()
+}
