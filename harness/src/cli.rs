@@ -72,6 +72,9 @@ enum Commands {
         #[arg(long, value_name = "DIR")]
         pcap: Option<PathBuf>,
     },
+    /// Print the JSON Schema of scenario files (the kit keeps it in
+    /// `harness/schema/scenario.schema.json`).
+    Schema,
 }
 
 /// `--world` of `harness questions`.
@@ -222,6 +225,10 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> i32 {
             seed,
             pcap,
         }) => questions(&numbers, world, seed, pcap.as_deref()),
+        Some(Commands::Schema) => {
+            print!("{}", crate::scenario::scenario_schema_text());
+            Ok(EXIT_PASS)
+        }
         None => grade(&cli.grade),
     };
     match result {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 /// A payload as written in a scenario file (exactly one source).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PayloadSpec {
     /// Literal text (UTF-8; use `hex` for other bytes).
@@ -35,7 +35,7 @@ pub struct PayloadSpec {
 }
 
 /// What a generated stream looks like.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum GeneratedKind {
     /// Printable ASCII lines of 72 characters.

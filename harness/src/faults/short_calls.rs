@@ -51,7 +51,7 @@ const LARGEST_MAX: u32 = 1 << 20;
 const LARGEST_EINTR: f64 = 0.5;
 
 /// What a `start` step's `short_calls` asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShortCalls {
     /// The most bytes one socket call of the program may move (each call draws 1 to

@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 
 /// A number or an inclusive range `[min, max]`, drawn from the seeded generator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Range {
     /// Always this value.
@@ -39,7 +39,7 @@ impl Range {
 ///
 /// In a scenario file: `slices = { size = 1, gap_ms = 1 }` or
 /// `slices = { size = [1, 64], gap_ms = [0, 3] }`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlicePlan {
     /// Bytes per write (or read).

@@ -14,7 +14,7 @@ pub(crate) const DEFAULT_TOLERANCE: f64 = 1e-9;
 
 /// What a scenario file writes: `line = { number = 3 }`, `line = { prefix = "error:" }`,
 /// `line = { one_of = [{ prefix = "busy", ignore_case = true }, { number = 4 }] }`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LineSpec {
     equals: Option<String>,

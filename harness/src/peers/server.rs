@@ -30,7 +30,7 @@ use crate::world::capture::Capture;
 use crate::world::sockets::{PeerConnection, PeerDatagram, PeerNet};
 
 /// TCP or UDP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
     #[default]
@@ -39,7 +39,7 @@ pub enum Transport {
 }
 
 /// When a TCP server peer has read the request and answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ReadUntil {
     /// Once a `\n` arrived (or the client half-closed).
@@ -139,7 +139,7 @@ fn head_end(bytes: &[u8]) -> Option<usize> {
 
 /// How a scripted ping server treats the pings (`Ping <seq> <time>`) it receives: it
 /// answers each with the ping uppercased, except the ones it drops, and some late.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PingScript {
     /// Sequence numbers never answered.
@@ -151,7 +151,7 @@ pub struct PingScript {
 }
 
 /// One delayed answer.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PingDelay {
     /// The ping's sequence number.

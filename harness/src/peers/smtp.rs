@@ -32,7 +32,7 @@ use crate::world::capture::Capture;
 use crate::world::sockets::PeerConnection;
 
 /// What the mail server peer offers, and the replies a scenario forces.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpScript {
     /// Offer `STARTTLS` in the `EHLO` reply.

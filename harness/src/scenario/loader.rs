@@ -104,27 +104,32 @@ pub fn load_suite(scenarios_dir: &Path) -> Result<Suite> {
 }
 
 /// The file as written: every key optional, unknown keys rejected by serde.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawScenario {
+pub(super) struct RawScenario {
+    #[schemars(with = "String")]
     task: Spanned<String>,
+    #[schemars(with = "Vec<String>")]
     clauses: Spanned<Vec<String>>,
     category: Category,
     points: u32,
     requirement: String,
     hint: Option<String>,
     timeout_ms: Option<u64>,
+    #[schemars(with = "Option<String>")]
     world: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     visibility: Option<Spanned<String>>,
     #[serde(default)]
     extra: bool,
     /// One scenario per role named, `{role}` filled in (`calc/01-arithmetic-threaded`).
+    #[schemars(with = "Option<Vec<String>>")]
     for_roles: Option<Spanned<Vec<String>>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawStep {
+pub(super) struct RawStep {
     // Actions: exactly one per step.
     start: Option<String>,
     connect: Option<String>,
@@ -179,11 +184,12 @@ struct RawStep {
     not_empty: Option<bool>,
     within_ms: Option<u64>,
     since: Option<String>,
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
     params: Option<toml::Table>,
 }
 
 /// `http = { status = 200, content_type = "text/html", body = { ... }, content_length = true }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawHttp {
     status: OneOrMany,
@@ -196,7 +202,7 @@ struct RawHttp {
 }
 
 /// `origin = { status = 200, content_type = "text/plain", body = { ... }, delay_ms = 1000 }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawOrigin {
     #[serde(default = "default_origin_status")]
@@ -222,7 +228,7 @@ fn default_origin_type() -> String {
 }
 
 /// A status code, or a list of acceptable ones.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 enum OneOrMany {
     One(u16),
@@ -230,7 +236,7 @@ enum OneOrMany {
 }
 
 /// `mail = { from = "a@x", to = ["b@y"], subject = "S", text = { ... }, attachments = [...] }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawMail {
     from: Option<String>,
@@ -243,7 +249,7 @@ struct RawMail {
 }
 
 /// `{ name = "photo.png", content = { file = "fixtures/payloads/photo.png" } }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawAttachment {
     name: String,
@@ -251,7 +257,7 @@ struct RawAttachment {
 }
 
 /// `never_in_clear = { password = "s3cret" }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawNeverInClear {
     password: String,
@@ -259,7 +265,7 @@ struct RawNeverInClear {
 
 /// `ping_report = { server = "pinger", count = 10 }` (no `server`: the submission's own,
 /// answering every ping).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawPingReport {
     server: Option<String>,
@@ -467,22 +473,76 @@ fn fill_role(value: &mut DeValue<'_>, role: &str) {
     }
 }
 
-/// The actions still read by [`check_step`] (the others are kinds of `crate::steps`).
-const OLDER_ACTIONS: &[&str] = &[
-    "start",
-    "connect",
-    "send_datagram",
-    "listen",
-    "relay",
-    "close",
-    "wait",
-    "expect_stdout",
-    "expect_stderr",
-    "expect_received",
-    "check",
-    "partition",
-    "repair",
+/// The actions still read by [`check_step`] (the others are kinds of `crate::steps`), each
+/// with the modifiers it takes. The JSON Schema of scenario files is made from this table
+/// and [`RawStep`] (see `super::schema`).
+pub(super) const OLDER_ACTIONS: &[(&str, &[&str])] = &[
+    (
+        "start",
+        &[
+            "as",
+            "stdin",
+            "port",
+            "to",
+            "args",
+            "output_cap_mib",
+            "short_calls",
+            "with",
+        ],
+    ),
+    ("connect", &["as", "send", "slices", "then", "read_slices"]),
+    ("send_datagram", &["as", "send"]),
+    (
+        "listen",
+        &[
+            "transport",
+            "reply",
+            "read_until",
+            "ping",
+            "origin",
+            "smtp",
+            "slices",
+        ],
+    ),
+    ("relay", &["as", "slices", "reply_slices"]),
+    ("close", &["how"]),
+    ("wait", &["within_ms"]),
+    ("expect_stdout", EXPECT_MODIFIERS),
+    ("expect_stderr", EXPECT_MODIFIERS),
+    ("expect_received", EXPECT_MODIFIERS),
+    ("check", &["params"]),
+    ("partition", &[]),
+    ("repair", &[]),
 ];
+
+/// What the three `expect_*` actions of [`OLDER_ACTIONS`] take.
+const EXPECT_MODIFIERS: &[&str] = &[
+    "equals",
+    "contains",
+    "excludes",
+    "http",
+    "ping_report",
+    "equals_sent",
+    "any_order_of_sent",
+    "matches",
+    "empty",
+    "not_empty",
+    "within_ms",
+    "since",
+    "connections",
+    "commands",
+    "mail",
+    "after_label",
+    "never_in_clear",
+];
+
+/// The modifiers an action of [`OLDER_ACTIONS`] takes.
+fn modifiers_of(action: &str) -> &'static [&'static str] {
+    OLDER_ACTIONS
+        .iter()
+        .find(|(name, _)| *name == action)
+        .map_or(&[], |(_, modifiers)| modifiers)
+}
 
 /// Reads a scenario's steps in order, each by its kind, every name checked against what
 /// the steps before it defined.
@@ -520,7 +580,7 @@ fn load_steps(
             .unwrap_or_default();
         let given: Vec<&str> = OLDER_ACTIONS
             .iter()
-            .copied()
+            .map(|(action, _)| *action)
             .chain(crate::steps::REGISTRY.iter().map(|kind| kind.key))
             .filter(|action| keys.contains(action))
             .collect();
@@ -554,7 +614,7 @@ fn load_steps(
                 let Some(&action) = given.first() else {
                     let names: Vec<&str> = OLDER_ACTIONS
                         .iter()
-                        .copied()
+                        .map(|(action, _)| *action)
                         .chain(crate::steps::REGISTRY.iter().map(|kind| kind.key))
                         .collect();
                     return Err(step_error(format!(
@@ -620,53 +680,7 @@ fn check_step(
         ("params", raw.params.is_some()),
         ("", false),
     ];
-    let allowed: &[&str] = match action {
-        "start" => &[
-            "as",
-            "stdin",
-            "port",
-            "to",
-            "args",
-            "output_cap_mib",
-            "short_calls",
-            "with",
-        ],
-        "wait" => &["within_ms"],
-        "connect" => &["as", "send", "slices", "then", "read_slices"],
-        "send_datagram" => &["as", "send"],
-        "listen" => &[
-            "transport",
-            "reply",
-            "read_until",
-            "ping",
-            "origin",
-            "smtp",
-            "slices",
-        ],
-        "relay" => &["as", "slices", "reply_slices"],
-        "close" => &["how"],
-        "expect_stdout" | "expect_stderr" | "expect_received" => &[
-            "equals",
-            "contains",
-            "excludes",
-            "http",
-            "ping_report",
-            "equals_sent",
-            "any_order_of_sent",
-            "matches",
-            "empty",
-            "not_empty",
-            "within_ms",
-            "since",
-            "connections",
-            "commands",
-            "mail",
-            "after_label",
-            "never_in_clear",
-        ],
-        "check" => &["params"],
-        _ => &[],
-    };
+    let allowed = modifiers_of(action);
     if let Some((modifier, _)) = modifiers
         .iter()
         .find(|(name, given)| *given && !allowed.contains(name))

@@ -8,6 +8,7 @@
 mod catalogue;
 mod loader;
 mod model;
+mod schema;
 mod select;
 
 pub use catalogue::{Catalogue, TaskInfo};
@@ -17,4 +18,5 @@ pub use model::{
     Action, Category, CloseHow, Endpoint, ExitExpectation, OutputExpectation, OutputStream,
     PortChoice, Scenario, Step, Visibility,
 };
+pub use schema::{scenario_schema, scenario_schema_text};
 pub use select::Selection;

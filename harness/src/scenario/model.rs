@@ -131,7 +131,18 @@ impl Scenario {
 }
 
 /// Report categories (h2spec-like sections).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Deserialize,
+    serde::Serialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Category {
     Basic,
@@ -219,7 +230,7 @@ pub struct Step {
 }
 
 /// How a harness connection ends after sending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CloseHow {
     /// Half-close (`shutdown(SHUT_WR)`): the program sees end of stream, can still answer.
@@ -233,7 +244,7 @@ pub enum CloseHow {
 }
 
 /// Which port a started program gets as `{port}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PortChoice {
     /// A free port chosen by the harness.

@@ -31,7 +31,11 @@ use crate::outcome::StepFailure;
 use crate::payload::{Payload, PayloadSpec};
 use crate::world::sockets::{PeerConnection, PeerNet};
 
-pub(crate) const KIND: StepKind = StepKind { key: "crowd", load };
+pub(crate) const KIND: StepKind = StepKind {
+    key: "crowd",
+    load,
+    schema: super::schema_of::<RawCrowd>,
+};
 
 /// The most clients one step opens: each is a socket of the harness and of the program.
 const MAX_CLIENTS: u32 = 2_000;
@@ -39,7 +43,7 @@ const MAX_CLIENTS: u32 = 2_000;
 /// How many failed clients a failure lists.
 const SHOWN: usize = 3;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawCrowd {
     crowd: String,

@@ -17,6 +17,7 @@ use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind}
 pub(crate) const KIND: StepKind = StepKind {
     key: "expect_exit",
     load,
+    schema: super::schema_of::<RawExpectExit>,
 };
 
 /// What a program's exit must be.
@@ -30,7 +31,7 @@ pub enum ExitExpectation {
     Failure,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawExpectExit {
     expect_exit: String,

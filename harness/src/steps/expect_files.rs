@@ -33,6 +33,7 @@ use crate::report::diff::{byte_window_diff, window_start};
 pub(crate) const KIND: StepKind = StepKind {
     key: "expect_files",
     load,
+    schema: super::schema_of::<RawExpectFiles>,
 };
 
 /// How long every awaited file must stay as expected before the step passes early.
@@ -41,7 +42,7 @@ const SETTLE: Duration = Duration::from_millis(300);
 /// How often the folder is looked at again.
 const LOOK_AGAIN: Duration = Duration::from_millis(20);
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawExpectFiles {
     expect_files: String,

@@ -21,13 +21,14 @@ use crate::outcome::StepFailure;
 pub(crate) const KIND: StepKind = StepKind {
     key: "expect_line",
     load,
+    schema: super::schema_of::<RawExpectLine>,
 };
 
 /// The longest line a conversation reads: a program that sends more without a line end
 /// fails rather than fills the harness's memory.
 pub(crate) const MAX_LINE: usize = 64 * 1024;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawExpectLine {
     expect_line: String,

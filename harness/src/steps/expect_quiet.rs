@@ -25,9 +25,10 @@ use crate::outcome::StepFailure;
 pub(crate) const KIND: StepKind = StepKind {
     key: "expect_quiet",
     load,
+    schema: super::schema_of::<RawExpectQuiet>,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawExpectQuiet {
     expect_quiet: String,

@@ -140,6 +140,15 @@ pub(crate) struct LoadInput<'i, 'n> {
 pub(crate) struct StepKind {
     pub(crate) key: &'static str,
     pub(crate) load: fn(LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError>,
+    /// Its TOML shape as a JSON Schema (a part of `harness/schema/scenario.schema.json`).
+    pub(crate) schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
+}
+
+/// The JSON Schema of the type a kind's table is read into: [`StepKind::schema`].
+pub(crate) fn schema_of<T: schemars::JsonSchema>(
+    generator: &mut schemars::SchemaGenerator,
+) -> schemars::Schema {
+    generator.subschema_for::<T>()
 }
 
 /// Every step kind that lives in this folder.

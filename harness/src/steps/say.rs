@@ -16,9 +16,13 @@ use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind}
 use crate::faults::SlicePlan;
 use crate::payload::{Payload, PayloadSpec};
 
-pub(crate) const KIND: StepKind = StepKind { key: "say", load };
+pub(crate) const KIND: StepKind = StepKind {
+    key: "say",
+    load,
+    schema: super::schema_of::<RawSay>,
+};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawSay {
     say: String,

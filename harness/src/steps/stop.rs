@@ -12,9 +12,13 @@ use serde::Deserialize;
 
 use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind};
 
-pub(crate) const KIND: StepKind = StepKind { key: "stop", load };
+pub(crate) const KIND: StepKind = StepKind {
+    key: "stop",
+    load,
+    schema: super::schema_of::<RawStop>,
+};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawStop {
     stop: String,

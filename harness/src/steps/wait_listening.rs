@@ -24,12 +24,13 @@ use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind}
 pub(crate) const KIND: StepKind = StepKind {
     key: "wait_listening",
     load,
+    schema: super::schema_of::<RawWaitListening>,
 };
 
 /// How long a program may take to listen when the scenario does not say.
 const DEFAULT_WITHIN_MS: u64 = 15_000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawWaitListening {
     wait_listening: String,
