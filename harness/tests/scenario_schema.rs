@@ -57,7 +57,10 @@ fn the_repository_holds_the_schema_the_step_types_make() {
 fn every_scenario_follows_the_schema(#[files("../scenarios/*/*.toml")] scenario: PathBuf) {
     let text = std::fs::read_to_string(&scenario).unwrap();
     if let Some(error) = violations(&text) {
-        panic!("{} does not follow the schema:\n{error}", scenario.display());
+        panic!(
+            "{} does not follow the schema:\n{error}",
+            scenario.display()
+        );
     }
 }
 
@@ -84,13 +87,25 @@ fn the_schema_refuses_what_the_loader_refuses() {
         None
     );
     for (step, why) in [
-        ("connect = \"single\"\nreply_slices = { size = 1 }", "a modifier of another action"),
+        (
+            "connect = \"single\"\nreply_slices = { size = 1 }",
+            "a modifier of another action",
+        ),
         ("connect = \"single\"\nwait = \"c1\"", "two actions"),
         ("as = \"c1\"", "no action"),
-        ("say = \"c1\"\nsend = { text = \"x\" }\nloud = true", "an unknown key of a step kind"),
+        (
+            "say = \"c1\"\nsend = { text = \"x\" }\nloud = true",
+            "an unknown key of a step kind",
+        ),
         ("say = \"c1\"", "a step kind without its required key"),
-        ("close = \"c1\"\nhow = \"slam\"", "a value outside an enumeration"),
-        ("expect_files = \"single\"\nlacks = \"pwned\"", "a string for a list"),
+        (
+            "close = \"c1\"\nhow = \"slam\"",
+            "a value outside an enumeration",
+        ),
+        (
+            "expect_files = \"single\"\nlacks = \"pwned\"",
+            "a string for a list",
+        ),
     ] {
         assert!(
             violations(&with_step(step)).is_some(),
@@ -99,7 +114,10 @@ fn the_schema_refuses_what_the_loader_refuses() {
     }
     let mut no_steps = with_step("stop = \"single\"");
     no_steps.truncate(no_steps.find("[[step]]").unwrap());
-    assert!(violations(&no_steps).is_some(), "the schema took a scenario without steps");
+    assert!(
+        violations(&no_steps).is_some(),
+        "the schema took a scenario without steps"
+    );
     assert!(
         violations(&with_step("stop = \"single\"").replace("points = 1", "points = \"one\""))
             .is_some()

@@ -33,6 +33,8 @@
 //! - [`echo_plus`]: echo with `download` (files resolved inside a root, symlinks included)
 //!   and `run` (no shell, an allow-list), over a length-prefixed answer protocol (SPEC
 //!   `echo/1`–`echo/4`).
+//! - [`line_server`]: the blocking line server those three share (bind, cut a stream into
+//!   lines in a fixed buffer, answer line by line, report a failed client).
 //! - [`line_client`]: the client of a line-by-line dialogue that `calc-client` and
 //!   `password-client` share.
 //! - [`cli`]: what the programs share: standard streams, argument errors, exit statuses.
@@ -46,6 +48,7 @@ pub mod cli;
 pub mod echo_plus;
 pub mod line;
 pub mod line_client;
+pub mod line_server;
 pub mod message;
 pub mod net;
 pub mod password;

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 
 use super::answer;
-use super::lines::{Line, Lines, MAX_LINE};
+use crate::line_server::lines::{Line, Lines, MAX_LINE};
 use crate::testing::{PURE_CASES, STREAM_CASES, mixed, slices};
 
 /// Expressions as students and attackers type them.

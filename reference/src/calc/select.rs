@@ -18,8 +18,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use super::lines::Lines;
-use super::{ServerArgs, answer, bind, report_client};
+use super::{ServerArgs, answer};
+use crate::line_server::lines::Lines;
+use crate::line_server::{bind, report_client};
 
 const PROGRAM: &str = "calc-select";
 

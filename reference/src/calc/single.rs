@@ -9,7 +9,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use super::{ServerArgs, bind, report_client, serve_client};
+use super::{ServerArgs, serve_client};
+use crate::line_server::{bind, report_client};
 
 const PROGRAM: &str = "calc-single";
 

@@ -10,7 +10,8 @@ use std::thread;
 
 use clap::Parser;
 
-use super::{ServerArgs, bind, report_client, serve_client};
+use super::{ServerArgs, serve_client};
+use crate::line_server::{bind, report_client};
 
 const PROGRAM: &str = "calc-threaded";
 

@@ -17,7 +17,7 @@ use std::thread;
 use clap::Parser;
 
 use super::{files, ok_header, run};
-use crate::calc::{bind, report_client};
+use crate::line_server::{bind, report_client};
 
 const PROGRAM: &str = "echo-plus-server";
 

@@ -29,9 +29,11 @@ pub fn matches(attempt: &[u8], password: &[u8]) -> bool {
 }
 
 /// The answer to one attempt, end included.
-pub fn answer(attempt: crate::calc::lines::Line<'_>, password: &[u8]) -> &'static [u8] {
+pub fn answer(attempt: crate::line_server::lines::Line<'_>, password: &[u8]) -> &'static [u8] {
     match attempt {
-        crate::calc::lines::Line::Text(text) if matches(text, password) => b"access granted\n",
+        crate::line_server::lines::Line::Text(text) if matches(text, password) => {
+            b"access granted\n"
+        }
         _ => b"access denied\n",
     }
 }
@@ -39,7 +41,7 @@ pub fn answer(attempt: crate::calc::lines::Line<'_>, password: &[u8]) -> &'stati
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calc::lines::Line;
+    use crate::line_server::lines::Line;
 
     #[test]
     fn only_the_exact_password_is_granted() {

@@ -10,7 +10,7 @@ use std::thread;
 
 use clap::Parser;
 
-use crate::calc::{bind, report_client, serve_lines};
+use crate::line_server::{bind, report_client, serve_lines};
 
 const PROGRAM: &str = "password-server";
 

@@ -1,4 +1,4 @@
-//! Cutting a byte stream into lines, in one fixed buffer: what every calc server does with
+//! Cutting a byte stream into lines, in one fixed buffer: what every line server (calc, password) does with
 //! what `recv` returns.
 //!
 //! `recv` returns whatever has arrived: half a line, a line and a half, three lines at
