@@ -4,6 +4,7 @@
 //! too. The first step that fails ends the scenario. Whatever happens, every program is
 //! killed and every connection closed when the run is dropped.
 
+use crate::report::diff::excerpt;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -1663,16 +1664,4 @@ fn shown_output(capture: &Capture) -> ((Vec<u8>, u64), Vec<u8>) {
     let past_head = capture.len().saturating_sub(head.len() as u64);
     let tail = capture.tail(SHOWN_OUTPUT.min(past_head as usize));
     ((head, capture.len()), tail)
-}
-
-/// Printable excerpt of output bytes: escapes, and `(nothing)` for none.
-pub(crate) fn excerpt(bytes: &[u8]) -> String {
-    if bytes.is_empty() {
-        return "(nothing)".into();
-    }
-    let text: String = String::from_utf8_lossy(bytes)
-        .chars()
-        .flat_map(char::escape_debug)
-        .collect();
-    format!("\"{text}\"")
 }

@@ -55,7 +55,7 @@ pub enum Event {
     Step {
         submission: String,
         id: String,
-        #[serde(with = "micros")]
+        #[serde(with = "crate::encoding::micros")]
         at: Duration,
         text: String,
     },
@@ -86,13 +86,13 @@ pub enum Event {
     SubmissionFinished {
         submission: String,
         /// Wall time (simulated time in the simulated world).
-        #[serde(with = "micros")]
+        #[serde(with = "crate::encoding::micros")]
         elapsed: Duration,
     },
     /// The run is over.
     RunFinished {
         /// Wall time of the whole run.
-        #[serde(with = "micros")]
+        #[serde(with = "crate::encoding::micros")]
         elapsed: Duration,
     },
 }
@@ -181,41 +181,6 @@ pub struct SubmissionInfo {
     /// Why nothing of it could be graded (a `submission.toml` that does not read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
-}
-
-/// Durations as whole microseconds, so a recording stays readable and exact.
-pub mod micros {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    /// Writes `duration` in microseconds.
-    pub fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u64(duration.as_micros() as u64)
-    }
-
-    /// Reads microseconds.
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-        Ok(Duration::from_micros(u64::deserialize(deserializer)?))
-    }
-}
-
-/// Bytes as standard base64 text (a JSON array of numbers would be four times larger).
-pub mod base64_bytes {
-    use base64::Engine;
-    use base64::engine::general_purpose::STANDARD;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    /// Writes `bytes` as base64.
-    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&STANDARD.encode(bytes))
-    }
-
-    /// Reads base64.
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        STANDARD.decode(text).map_err(serde::de::Error::custom)
-    }
 }
 
 /// Where events go: a recorder, the reporters, a test's list.

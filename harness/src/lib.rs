@@ -35,6 +35,7 @@ pub mod batch;
 pub mod checks;
 pub mod cli;
 pub mod companions;
+pub mod encoding;
 pub mod engine;
 pub mod error;
 pub mod events;

@@ -92,7 +92,7 @@ pub struct Failure {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LogLine {
     /// Since the scenario started.
-    #[serde(with = "crate::events::micros")]
+    #[serde(with = "crate::encoding::micros")]
     pub at: Duration,
     /// What happened.
     pub text: String,
@@ -118,14 +118,14 @@ pub struct ProgramReport {
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",
-        with = "crate::events::base64_bytes"
+        with = "crate::encoding::base64_bytes"
     )]
     pub stdout_tail: Vec<u8>,
     /// The last bytes of stderr past its head: where a traceback names its exception.
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",
-        with = "crate::events::base64_bytes"
+        with = "crate::encoding::base64_bytes"
     )]
     pub stderr_tail: Vec<u8>,
     /// Why the harness ended it before it ended by itself (a flood, a `stop` step).
@@ -175,7 +175,7 @@ pub struct Outcome {
     /// The verdict.
     pub status: Status,
     /// Wall time.
-    #[serde(with = "crate::events::micros")]
+    #[serde(with = "crate::encoding::micros")]
     pub duration: Duration,
     /// Why it failed.
     pub failure: Option<Failure>,
@@ -209,7 +209,7 @@ mod head_and_total {
 
     #[derive(Serialize, Deserialize)]
     struct HeadAndTotal {
-        #[serde(with = "crate::events::base64_bytes")]
+        #[serde(with = "crate::encoding::base64_bytes")]
         head: Vec<u8>,
         total: u64,
     }

@@ -99,7 +99,7 @@ pub const PAYLOAD_BUDGET: u64 = 4 << 20;
 pub struct Wire {
     /// When the scenario started, since the Unix epoch: the wall clock in the real world,
     /// the simulation's fixed epoch plus simulated time in the simulated world.
-    #[serde(with = "crate::events::micros")]
+    #[serde(with = "crate::encoding::micros")]
     pub started: Duration,
     /// Every connection (a relay's connection: its two legs).
     pub flows: Vec<Flow>,
@@ -221,7 +221,7 @@ pub struct WireRecord {
     /// [`Flow::to_program_from`]).
     pub direction: Direction,
     /// When, since the scenario started.
-    #[serde(with = "crate::events::micros")]
+    #[serde(with = "crate::encoding::micros")]
     pub at: Duration,
     /// What.
     pub act: WireAct,
@@ -249,7 +249,7 @@ pub enum WireAct {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payload {
     /// The first bytes (all of them, within the budget).
-    #[serde(with = "crate::events::base64_bytes")]
+    #[serde(with = "crate::encoding::base64_bytes")]
     pub bytes: Vec<u8>,
     /// How many moved.
     pub length: u64,

@@ -65,7 +65,7 @@ pub struct Repetition {
     /// Its verdict.
     pub status: Status,
     /// How long it ran.
-    #[serde(with = "crate::events::micros")]
+    #[serde(with = "crate::encoding::micros")]
     pub duration: Duration,
     /// What went wrong, when it did not pass.
     pub failure: Option<Failure>,

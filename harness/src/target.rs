@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 use crate::scenario::Catalogue;
-use crate::scenario::loader_line_of as line_of;
+use crate::scenario::line_of;
 use crate::{Error, Result};
 
 /// How to run one role of one task.

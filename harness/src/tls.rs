@@ -52,7 +52,7 @@ const SERVER_NAMES: [&str; 4] = [
     "localhost",
     "127.0.0.1",
     "::1",
-    crate::world::sim::HARNESS_HOST,
+    crate::world::sockets::HARNESS_HOST,
 ];
 
 /// The process's test CA, made at the first call.

@@ -178,7 +178,7 @@ pub(crate) async fn run(run: &mut Run<'_>, params: &toml::Table) -> Result<(), S
             format!(
                 "{} answer(s) that are not: {}",
                 strays.len(),
-                crate::engine::excerpt(stray)
+                crate::report::diff::excerpt(stray)
             ),
         ));
     }

@@ -49,17 +49,17 @@ pub struct TranscriptEntry {
     /// Which way.
     pub direction: Direction,
     /// When the first piece moved, since the scenario started.
-    #[serde(with = "crate::events::micros")]
+    #[serde(with = "crate::encoding::micros")]
     pub first: Duration,
     /// When the last piece moved.
-    #[serde(with = "crate::events::micros")]
+    #[serde(with = "crate::encoding::micros")]
     pub last: Duration,
     /// Bytes moved.
     pub bytes: u64,
     /// Calls (writes or reads) that moved them.
     pub pieces: u64,
     /// The first bytes.
-    #[serde(with = "crate::events::base64_bytes")]
+    #[serde(with = "crate::encoding::base64_bytes")]
     pub head: Vec<u8>,
     /// An event instead of data: `connected`, `half-closed`, `reset`, `closed`.
     pub event: Option<String>,

@@ -92,6 +92,18 @@ fn dump_row(offset: u64, slice: &[u8]) -> String {
     format!("{offset:08x}  {hex} |{printable}|")
 }
 
+/// Printable excerpt of output bytes: escapes, and `(nothing)` for none.
+pub(crate) fn excerpt(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "(nothing)".into();
+    }
+    let text: String = String::from_utf8_lossy(bytes)
+        .chars()
+        .flat_map(char::escape_debug)
+        .collect();
+    format!("\"{text}\"")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

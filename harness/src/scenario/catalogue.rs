@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::loader::line_of;
+use super::line_of;
 use crate::{Error, Result};
 
 /// One task of the catalogue.

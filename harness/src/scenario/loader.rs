@@ -1,6 +1,7 @@
 //! Reads and checks scenario files. Every problem is reported as `file:line: reason`, and
 //! every bad file is reported, not just the first.
 
+use super::line_of;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -39,15 +40,6 @@ use crate::steps::DEFAULT_WITHIN_MS;
 pub(crate) const MAX_CONTAINED: u64 = 1 << 20;
 /// Default cap on what a program may print on stdout or stderr.
 const DEFAULT_OUTPUT_CAP_MIB: u64 = 64;
-
-/// 1-based line of a byte offset.
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())]
-        .bytes()
-        .filter(|byte| *byte == b'\n')
-        .count()
-        + 1
-}
 
 /// Loads `scenarios_dir/tasks.toml` and every `scenarios_dir/<task>/*.toml`.
 pub fn load_suite(scenarios_dir: &Path) -> Result<Suite> {

@@ -12,7 +12,6 @@ mod schema;
 mod select;
 
 pub use catalogue::{Catalogue, TaskInfo};
-pub(crate) use loader::line_of as loader_line_of;
 pub use loader::{Suite, load_suite};
 pub use model::{
     Action, Category, CloseHow, Endpoint, ExitExpectation, OutputExpectation, OutputStream,
@@ -20,3 +19,12 @@ pub use model::{
 };
 pub use schema::{scenario_schema, scenario_schema_text};
 pub use select::Selection;
+
+/// 1-based line of a byte offset.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|byte| *byte == b'\n')
+        .count()
+        + 1
+}

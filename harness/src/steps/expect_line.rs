@@ -122,7 +122,10 @@ impl StepAction for ExpectLine {
                 let partial = if view.bytes.is_empty() {
                     "no line".to_owned()
                 } else {
-                    format!("{} without a line end", crate::engine::excerpt(&view.bytes))
+                    format!(
+                        "{} without a line end",
+                        crate::report::diff::excerpt(&view.bytes)
+                    )
                 };
                 if view.bytes.len() > MAX_LINE {
                     return Err(StepFailure::fail(

@@ -76,7 +76,7 @@ impl Names {
 
     /// A host of the simulated network: a program, or the harness itself.
     pub(crate) fn host(&self, name: &str) -> Result<String, String> {
-        if name == crate::world::HARNESS_HOST || self.hosts.contains(name) {
+        if name == crate::world::sockets::HARNESS_HOST || self.hosts.contains(name) {
             Ok(name.to_owned())
         } else {
             Err(format!(
@@ -91,7 +91,7 @@ impl Names {
             || self.datagrams.contains(name)
             || self.servers.contains(name)
             || self.relays.contains(name)
-            || name == crate::world::HARNESS_HOST
+            || name == crate::world::sockets::HARNESS_HOST
         {
             Err(format!(
                 "the name `{name}` is already used by an earlier step (set `as`)"

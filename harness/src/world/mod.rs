@@ -21,7 +21,7 @@ use real::process::{ChildProcess, ExitInfo, ProcessSpec};
 use sim::{SimProgram, SimWorld};
 use sockets::PeerNet;
 
-pub use sim::HARNESS_HOST;
+pub use sockets::HARNESS_HOST;
 
 /// The world a scenario runs in.
 #[derive(Debug, Clone)]

@@ -11,7 +11,10 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::sim::ResetBoard;
+use super::sim::reset::ResetBoard;
+
+/// The simulated host the harness's peers and relays run on.
+pub const HARNESS_HOST: &str = "harness";
 
 /// Where the harness's sockets live.
 #[derive(Debug, Clone)]
@@ -118,7 +121,7 @@ impl PeerNet {
     pub fn own_host(&self) -> &'static str {
         match self {
             PeerNet::Real => "127.0.0.1",
-            PeerNet::Simulated(_) => super::sim::HARNESS_HOST,
+            PeerNet::Simulated(_) => HARNESS_HOST,
         }
     }
 }
@@ -214,7 +217,7 @@ impl PeerDatagram {
             PeerDatagram::Simulated(socket) => {
                 let mut address = socket.local_addr()?;
                 if address.ip().is_unspecified() {
-                    address.set_ip(turmoil::lookup(super::sim::HARNESS_HOST));
+                    address.set_ip(turmoil::lookup(HARNESS_HOST));
                 }
                 Ok(address)
             }

@@ -159,7 +159,7 @@ pub struct ExitInfo {
     /// Peak resident set size in KiB (`ru_maxrss`).
     pub max_rss_kib: u64,
     /// When, since the process started.
-    #[serde(with = "crate::events::micros")]
+    #[serde(with = "crate::encoding::micros")]
     pub after: Duration,
 }
 

@@ -15,7 +15,7 @@
 mod host;
 mod network;
 pub mod programs;
-mod reset;
+pub(crate) mod reset;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -40,8 +40,7 @@ use crate::world::capture::Capture;
 use crate::world::real::process::{ExitInfo, ExitKind, ProcessSpec};
 use crate::world::{ProgramHandle, World};
 
-/// The simulated host the harness's peers and relays run on.
-pub const HARNESS_HOST: &str = "harness";
+pub use super::sockets::HARNESS_HOST;
 /// First port handed to simulated programs (each scenario starts again from here).
 const FIRST_PORT: u16 = 9000;
 
