@@ -33,6 +33,9 @@ use crate::world::real::process::{ExitInfo, ExitKind, HarnessStop, ProcessSpec};
 use crate::world::{ProgramHandle, World};
 
 mod cause;
+pub(crate) mod requests;
+
+pub(crate) use requests::{StartRequest, Watched};
 
 /// How often waiting steps look again.
 const POLL: Duration = Duration::from_millis(10);
@@ -104,35 +107,6 @@ pub(crate) struct Run<'a> {
     cursors: BTreeMap<String, u64>,
     /// How many times each connection has sent again (`say`): each send is cut differently.
     sends_later: BTreeMap<String, u32>,
-}
-
-/// What to start: the `start` step's fields (the `peak-memory` check starts programs too).
-pub(crate) struct StartRequest<'s> {
-    /// The role whose program runs.
-    pub role: &'s str,
-    /// Its name in the scenario.
-    pub name: &'s str,
-    /// What its stdin holds (none: empty).
-    pub stdin: Option<Payload>,
-    /// A fresh port, or one already in use.
-    pub port: PortChoice,
-    /// For a client: what `{host}` and `{port}` point at.
-    pub to: Option<&'s Endpoint>,
-    /// Words appended to its command line.
-    pub extra_args: &'s [String],
-    /// The most it may print on stdout or stderr.
-    pub output_cap: u64,
-    /// Cut the program's own socket calls short (see `crate::faults::short_calls`).
-    pub short_calls: Option<crate::faults::short_calls::ShortCalls>,
-    /// Values of the role's own placeholders (`with = { password = "..." }`).
-    pub with: &'s BTreeMap<String, String>,
-}
-
-/// Bytes a step watches: a program's output stream, or what a harness peer received.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Watched<'n> {
-    Output { name: &'n str, stream: OutputStream },
-    Received { name: &'n str },
 }
 
 /// Runs `scenario` with the programs of one task, in `world`.
@@ -1664,4 +1638,67 @@ fn shown_output(capture: &Capture) -> ((Vec<u8>, u64), Vec<u8>) {
     let past_head = capture.len().saturating_sub(head.len() as u64);
     let tail = capture.tail(SHOWN_OUTPUT.min(past_head as usize));
     ((head, capture.len()), tail)
+}
+
+impl crate::checks::CheckContext for Run<'_> {
+    fn note(&mut self, text: String) {
+        Run::note(self, text);
+    }
+
+    fn kit_root(&self) -> &std::path::Path {
+        Run::kit_root(self)
+    }
+
+    fn peer_net(&self) -> crate::world::sockets::PeerNet {
+        Run::peer_net(self)
+    }
+
+    fn transcript(&self) -> Transcript {
+        Run::transcript(self)
+    }
+
+    fn elapsed(&self) -> Duration {
+        Run::elapsed(self)
+    }
+
+    fn endpoint_address(&self, name: &str) -> StepResult<(String, u16)> {
+        Run::endpoint_address(self, name)
+    }
+
+    fn start_program<'a>(
+        &'a mut self,
+        request: StartRequest<'a>,
+    ) -> crate::checks::CheckFuture<'a> {
+        Box::pin(Run::start_program(self, request))
+    }
+
+    fn wait_listening<'a>(
+        &'a mut self,
+        name: &'a str,
+        within: Duration,
+    ) -> crate::checks::CheckFuture<'a> {
+        Box::pin(Run::wait_listening(self, name, within))
+    }
+
+    fn expect_exit<'a>(
+        &'a mut self,
+        name: &'a str,
+        expected: ExitExpectation,
+        within: Duration,
+    ) -> crate::checks::CheckFuture<'a, ExitInfo> {
+        Box::pin(Run::expect_exit(self, name, expected, within))
+    }
+
+    fn expect_bytes<'a>(
+        &'a mut self,
+        watched: Watched<'a>,
+        expectation: &'a OutputExpectation,
+        within: Duration,
+    ) -> crate::checks::CheckFuture<'a> {
+        Box::pin(Run::expect_bytes(self, watched, expectation, within))
+    }
+
+    fn stop<'a>(&'a mut self, name: &'a str) -> crate::checks::CheckFuture<'a, ExitInfo> {
+        Box::pin(Run::stop(self, name))
+    }
 }

@@ -18,7 +18,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::engine::Run;
+use super::CheckContext;
 
 use crate::outcome::{StepFailure, harness_trouble};
 
@@ -82,7 +82,10 @@ pub fn find_browser() -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-pub(crate) async fn run(run: &mut Run<'_>, params: &toml::Table) -> Result<(), StepFailure> {
+pub(crate) async fn run(
+    run: &mut dyn CheckContext,
+    params: &toml::Table,
+) -> Result<(), StepFailure> {
     let params =
         Params::parse(params).map_err(|error| StepFailure::fail("valid parameters", error))?;
     let Some(browser) = find_browser() else {
@@ -135,7 +138,7 @@ pub(crate) async fn run(run: &mut Run<'_>, params: &toml::Table) -> Result<(), S
 async fn render(
     browser: &std::path::Path,
     url: &str,
-    run: &mut Run<'_>,
+    run: &mut dyn CheckContext,
 ) -> Result<std::process::Output, StepFailure> {
     use crate::world::real::{cleanup, sandbox};
     use std::os::unix::process::CommandExt;

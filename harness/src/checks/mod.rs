@@ -15,10 +15,57 @@ pub mod ping_report;
 mod smtp_deliver;
 mod smtp_dialogue;
 
-use crate::engine::Run;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::time::Duration;
 
-use crate::outcome::StepFailure;
-use crate::scenario::TaskInfo;
+use crate::engine::requests::{StartRequest, Watched};
+use crate::outcome::{StepFailure, StepResult};
+use crate::peers::transcript::Transcript;
+use crate::scenario::{ExitExpectation, OutputExpectation, TaskInfo};
+use crate::world::real::process::ExitInfo;
+use crate::world::sockets::PeerNet;
+
+/// What a check's run returns, boxed: checks run behind `dyn CheckContext`.
+pub(crate) type CheckFuture<'a, T = ()> = Pin<Box<dyn Future<Output = StepResult<T>> + Send + 'a>>;
+
+/// What the engine offers a check: the step primitives it runs with. The engine
+/// implements it; a check never sees the engine itself.
+pub(crate) trait CheckContext: Send {
+    /// Adds a line to the step log.
+    fn note(&mut self, text: String);
+    /// The kit's folder (`fixtures/`, the reference's workspace).
+    fn kit_root(&self) -> &Path;
+    /// The network the harness's own sockets live in.
+    fn peer_net(&self) -> PeerNet;
+    /// The scenario's transcript, which the check's own connections write to.
+    fn transcript(&self) -> Transcript;
+    /// Time since the scenario started.
+    fn elapsed(&self) -> Duration;
+    /// Where a program or peer named `name` listens.
+    fn endpoint_address(&self, name: &str) -> StepResult<(String, u16)>;
+    /// Starts a program, as a `start` step does.
+    fn start_program<'a>(&'a mut self, request: StartRequest<'a>) -> CheckFuture<'a>;
+    /// Waits until the program `name` listens.
+    fn wait_listening<'a>(&'a mut self, name: &'a str, within: Duration) -> CheckFuture<'a>;
+    /// Waits up to `within` for the program `name` to end as `expected`.
+    fn expect_exit<'a>(
+        &'a mut self,
+        name: &'a str,
+        expected: ExitExpectation,
+        within: Duration,
+    ) -> CheckFuture<'a, ExitInfo>;
+    /// Checks a stream of bytes, waiting up to `within` for them to arrive.
+    fn expect_bytes<'a>(
+        &'a mut self,
+        watched: Watched<'a>,
+        expectation: &'a OutputExpectation,
+        within: Duration,
+    ) -> CheckFuture<'a>;
+    /// Stops the program `name`.
+    fn stop<'a>(&'a mut self, name: &'a str) -> CheckFuture<'a, ExitInfo>;
+}
 
 /// Every built-in check.
 pub const CHECKS: &[&str] = &[
@@ -65,7 +112,7 @@ pub fn validate(name: &str, params: &toml::Table, task: &TaskInfo) -> Result<Vec
 
 /// Runs a validated check.
 pub(crate) async fn run(
-    run: &mut Run<'_>,
+    run: &mut dyn CheckContext,
     name: &str,
     params: &toml::Table,
 ) -> Result<(), StepFailure> {

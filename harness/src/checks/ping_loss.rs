@@ -33,7 +33,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::engine::Run;
+use super::CheckContext;
 
 use crate::outcome::{StepFailure, harness_trouble};
 use crate::pcap::{Flow, FlowEnd, Protocol};
@@ -99,7 +99,10 @@ impl Params {
     }
 }
 
-pub(crate) async fn run(run: &mut Run<'_>, params: &toml::Table) -> Result<(), StepFailure> {
+pub(crate) async fn run(
+    run: &mut dyn CheckContext,
+    params: &toml::Table,
+) -> Result<(), StepFailure> {
     let params =
         Params::parse(params).map_err(|error| StepFailure::fail("valid parameters", error))?;
     let (host, port) = run.endpoint_address(&params.server)?;

@@ -22,7 +22,7 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::engine::Run;
+use super::CheckContext;
 
 use crate::outcome::StepFailure;
 
@@ -50,7 +50,10 @@ impl Params {
     }
 }
 
-pub(crate) async fn run(run: &mut Run<'_>, params: &toml::Table) -> Result<(), StepFailure> {
+pub(crate) async fn run(
+    run: &mut dyn CheckContext,
+    params: &toml::Table,
+) -> Result<(), StepFailure> {
     let params =
         Params::parse(params).map_err(|error| StepFailure::fail("valid parameters", error))?;
     let (host, port) = run.endpoint_address(&params.server)?;

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWriteExt};
 
-use crate::engine::Run;
+use super::CheckContext;
 
 use crate::outcome::StepFailure;
 use crate::pcap::{Flow, FlowEnd, Protocol, WireAct};
@@ -122,7 +122,10 @@ fn wire(command: &str) -> Vec<u8> {
     bytes
 }
 
-pub(crate) async fn run(run: &mut Run<'_>, params: &toml::Table) -> Result<(), StepFailure> {
+pub(crate) async fn run(
+    run: &mut dyn CheckContext,
+    params: &toml::Table,
+) -> Result<(), StepFailure> {
     let params =
         Params::parse(params).map_err(|error| StepFailure::fail("valid parameters", error))?;
     let (host, port) = run.endpoint_address(&params.server)?;

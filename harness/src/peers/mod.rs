@@ -10,7 +10,7 @@ mod relay;
 mod server;
 pub mod smtp;
 pub mod stand_in;
-mod transcript;
+pub(crate) mod transcript;
 
 pub use client::{ClientPeer, ClientPlan};
 pub use datagram::DatagramPeer;

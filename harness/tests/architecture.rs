@@ -1,0 +1,113 @@
+//! The harness's files import each other without cycles: each file (a module) names others
+//! as `crate::a::b` or `super::b`, and following those names never leads back to where it
+//! started. A module's `mod.rs` declaring its children is not an import; comments and unit
+//! test modules are left out.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Every `.rs` file under `dir`.
+fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, found);
+        } else if path.extension().is_some_and(|extension| extension == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+/// The module path of a file: `engine/requests` for `src/engine/requests.rs`, `checks` for
+/// `src/checks/mod.rs`.
+fn module_of(src: &Path, file: &Path) -> String {
+    let relative = file.strip_prefix(src).unwrap().with_extension("");
+    let text = relative.to_string_lossy().replace('\\', "/");
+    text.strip_suffix("/mod").unwrap_or(&text).to_owned()
+}
+
+/// The longest known module that `path` (`a::b::Item`) starts with.
+fn resolve(modules: &BTreeSet<String>, path: &str) -> Option<String> {
+    let parts: Vec<&str> = path.split("::").collect();
+    (1..=parts.len())
+        .rev()
+        .map(|count| parts[..count].join("/"))
+        .find(|candidate| modules.contains(candidate))
+}
+
+/// Which modules each module names.
+fn imports() -> BTreeMap<String, BTreeSet<String>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let modules: BTreeSet<String> = files.iter().map(|file| module_of(&src, file)).collect();
+    let comment = regex::Regex::new(r"//[^\n]*").unwrap();
+    let crate_path = regex::Regex::new(r"\bcrate::([a-z_]+(?:::[a-z_]+)*)").unwrap();
+    let super_path = regex::Regex::new(r"\bsuper::([a-z_]+(?:::[a-z_]+)*)").unwrap();
+    let mut graph = BTreeMap::new();
+    for file in &files {
+        let module = module_of(&src, file);
+        let text = std::fs::read_to_string(file).unwrap();
+        let code = text
+            .split("#[cfg(test)]\nmod tests")
+            .next()
+            .unwrap_or_default();
+        let code = comment.replace_all(code, "");
+        // `super` of `a/b.rs` is `a`; of `a/b/mod.rs` (module `a/b`) it is `a` too.
+        let parent = module.rsplit_once('/').map(|(parent, _)| parent.to_owned());
+        let mut named = BTreeSet::new();
+        for found in crate_path.captures_iter(&code) {
+            named.extend(resolve(&modules, &found[1]));
+        }
+        for found in super_path.captures_iter(&code) {
+            let path = match &parent {
+                Some(parent) => format!("{}::{}", parent.replace('/', "::"), &found[1]),
+                None => found[1].to_owned(),
+            };
+            named.extend(resolve(&modules, &path));
+        }
+        named.remove(&module);
+        graph.insert(module, named);
+    }
+    graph
+}
+
+/// A cycle through `start`, if there is one: the modules in order.
+fn cycle_from(graph: &BTreeMap<String, BTreeSet<String>>, start: &str) -> Option<Vec<String>> {
+    // Depth-first search for a path back to `start`.
+    let mut stack = vec![(start.to_owned(), vec![start.to_owned()])];
+    let mut seen = BTreeSet::new();
+    while let Some((module, path)) = stack.pop() {
+        for next in graph.get(&module).into_iter().flatten() {
+            if next == start {
+                return Some(path.iter().cloned().chain([next.clone()]).collect());
+            }
+            if seen.insert(next.clone()) {
+                let mut longer = path.clone();
+                longer.push(next.clone());
+                stack.push((next.clone(), longer));
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn no_file_of_the_harness_imports_itself_back() {
+    let graph = imports();
+    assert!(graph.len() > 50, "the scan found the harness's files");
+    assert!(
+        graph["engine"].contains("checks"),
+        "the scan sees the engine's imports"
+    );
+    let cycles: Vec<String> = graph
+        .keys()
+        .filter_map(|module| cycle_from(&graph, module))
+        .map(|cycle| cycle.join(" -> "))
+        .collect();
+    assert!(
+        cycles.is_empty(),
+        "import cycles between the harness's files:\n{}",
+        cycles.join("\n")
+    );
+}
