@@ -471,7 +471,22 @@ impl<'a> Run<'a> {
             .collect();
         let mut occupied_port = None;
         let mut network = None;
+        // A forwarder listens on `{port}` and connects to `{host}:{port2}`: the two halves
+        // below, one after the other.
+        let forwards = program.uses_placeholder("port2");
         let (host, port) = match to {
+            Some(endpoint) if forwards => {
+                let (target_host, target_port) = match endpoint {
+                    Endpoint::Named(target) => self.endpoint_address(target)?,
+                    Endpoint::Unused => (self.world.host_of(name), self.fresh_port()?),
+                };
+                let (host, port, occupied) = self.own_address(name, role, port_choice)?;
+                occupied_port = occupied;
+                values.insert("host", target_host);
+                values.insert("port2", target_port.to_string());
+                values.insert("port", port.to_string());
+                (Some(host), Some(port))
+            }
             Some(endpoint) => {
                 let (host, port) = match endpoint {
                     Endpoint::Named(target) => {
@@ -503,19 +518,8 @@ impl<'a> Run<'a> {
                 (None, None)
             }
             None => {
-                let port = match (port_choice, program.fixed_port) {
-                    (PortChoice::Busy, fixed) => {
-                        let port = self.occupy_port(name, fixed)?;
-                        occupied_port = Some(port);
-                        port
-                    }
-                    (PortChoice::Fresh, Some(fixed)) => fixed,
-                    (PortChoice::Fresh, None) => self.fresh_port()?,
-                };
-                let host = match (&self.world, &program.host) {
-                    (World::Real, Some(host)) => host.clone(),
-                    _ => self.world.host_of(name),
-                };
+                let (host, port, occupied) = self.own_address(name, role, port_choice)?;
+                occupied_port = occupied;
                 values.insert("host", host.clone());
                 values.insert("port", port.to_string());
                 (Some(host), Some(port))
@@ -602,6 +606,33 @@ impl<'a> Run<'a> {
             .insert(name.to_owned(), Program { host, port, handle });
         self.order.push(name.to_owned());
         Ok(())
+    }
+
+    /// Where the program of `role`, started as `name`, listens: its host, a fresh port (or
+    /// its hard-coded one, or one the harness holds busy), and that busy port's holder.
+    fn own_address(
+        &mut self,
+        name: &str,
+        role: &str,
+        port_choice: PortChoice,
+    ) -> StepResult<(String, u16, Option<u16>)> {
+        let program = self.roles.get(role).expect("looked up by start_program");
+        let (fixed_port, fixed_host) = (program.fixed_port, program.host.clone());
+        let mut occupied_port = None;
+        let port = match (port_choice, fixed_port) {
+            (PortChoice::Busy, fixed) => {
+                let port = self.occupy_port(name, fixed)?;
+                occupied_port = Some(port);
+                port
+            }
+            (PortChoice::Fresh, Some(fixed)) => fixed,
+            (PortChoice::Fresh, None) => self.fresh_port()?,
+        };
+        let host = match (&self.world, fixed_host) {
+            (World::Real, Some(host)) => host,
+            _ => self.world.host_of(name),
+        };
+        Ok((host, port, occupied_port))
     }
 
     /// What program `name` (`argv`, run in `workdir`) needs to have its own socket calls cut

@@ -136,6 +136,12 @@ impl RoleProgram {
             .collect()
     }
 
+    /// Whether its command line has `{placeholder}` (`port2` for a forwarder).
+    pub fn uses_placeholder(&self, placeholder: &str) -> bool {
+        let wanted = format!("{{{placeholder}}}");
+        self.template.iter().any(|word| word.contains(&wanted))
+    }
+
     /// Whether it needs the scenario's web site (`{dir}` in its command line, or as its
     /// working directory).
     pub fn uses_site(&self) -> bool {

@@ -25,6 +25,8 @@
 //!   STARTTLS and AUTH PLAIN (SPEC `smtp/1`–`smtp/5`).
 //! - [`smtp_server`]: the mail server, one task per client, that prints each message it
 //!   accepts (SPEC `smtpd/1`–`smtpd/2`).
+//! - [`port_forward`]: the local port forwarder, a task per connection and a pump per
+//!   direction that passes a half-close on (SPEC `fwd/1`–`fwd/2`).
 //! - [`calc`]: the arithmetic expression server in four concurrency models (one client at
 //!   a time, a thread per client, `poll`, a process per client) over one hand-written
 //!   parser, never `eval()`, and its client (SPEC `calc/1`–`calc/5`).
@@ -52,6 +54,7 @@ pub mod line_server;
 pub mod message;
 pub mod net;
 pub mod password;
+pub mod port_forward;
 pub mod smtp_client;
 pub mod smtp_server;
 pub mod udp_pinger;

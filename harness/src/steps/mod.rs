@@ -11,6 +11,7 @@
 //! `scenario/loader.rs` (`check_step`) and run by the engine; they move here one by one.
 
 pub(crate) mod crowd;
+pub mod expect_closed;
 pub mod expect_exit;
 mod expect_files;
 pub(crate) mod expect_line;
@@ -155,6 +156,7 @@ pub(crate) fn schema_of<T: schemars::JsonSchema>(
 pub(crate) const REGISTRY: &[StepKind] = &[
     wait_listening::KIND,
     expect_exit::KIND,
+    expect_closed::KIND,
     expect_files::KIND,
     stop::KIND,
     say::KIND,
