@@ -4,7 +4,9 @@
 //! too. The first step that fails ends the scenario. Whatever happens, every program is
 //! killed and every connection closed when the run is dropped.
 
+use crate::faults::SlicePlan;
 use crate::report::diff::excerpt;
+use crate::scenario::CloseHow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -33,6 +35,7 @@ use crate::world::real::process::{ExitInfo, ExitKind, HarnessStop, ProcessSpec};
 use crate::world::{ProgramHandle, World};
 
 mod cause;
+mod contexts;
 pub(crate) mod requests;
 
 pub(crate) use requests::{StartRequest, Watched};
@@ -338,25 +341,6 @@ impl<'a> Run<'a> {
                     )),
                 }
             }
-            Action::SendDatagram {
-                endpoint,
-                name,
-                send,
-            } => {
-                let (host, port) = self.endpoint_address(endpoint)?;
-                let net = self.world.peer_net();
-                let transcript = self.transcript.clone();
-                transcript.name_program(name, endpoint);
-                let peer = DatagramPeer::send(&net, name, (&host, port), send, transcript)
-                    .await
-                    .map_err(|error| {
-                        harness_trouble(format!(
-                            "cannot send a datagram to {host} port {port}: {error}"
-                        ))
-                    })?;
-                self.datagram_peers.insert(name.clone(), peer);
-                Ok(())
-            }
             Action::Listen { name, plan } => {
                 let net = self.world.peer_net();
                 let transcript = self.transcript.clone();
@@ -369,36 +353,6 @@ impl<'a> Run<'a> {
                 self.servers.insert(name.clone(), server);
                 Ok(())
             }
-            Action::Relay {
-                endpoint,
-                name,
-                slices,
-                reply_slices,
-            } => {
-                let (host, port) = self.endpoint_address(endpoint)?;
-                let net = self.world.peer_net();
-                let transcript = self.transcript.clone();
-                transcript.name_program(name, endpoint);
-                let slicing = (*slices, *reply_slices);
-                let relay = Relay::start(&net, name, (&host, port), slicing, self.seed, transcript)
-                    .await
-                    .map_err(|error| {
-                        harness_trouble(format!("cannot start relay {name}: {error}"))
-                    })?;
-                self.note(format!(
-                    "relay {name} listens on port {} and forwards to {host} port {port}",
-                    relay.port
-                ));
-                self.relays.insert(name.clone(), relay);
-                Ok(())
-            }
-            Action::Close { peer, how } => {
-                let peer = &self.peers[peer];
-                peer.close(*how).await.map_err(|error| {
-                    harness_trouble(format!("cannot close {}: {error}", peer.plan.name))
-                })
-            }
-            Action::Wait { peer, within } => self.wait_peer(peer, *within).await,
             Action::ExpectOutput {
                 name,
                 stream,
@@ -435,15 +389,64 @@ impl<'a> Run<'a> {
                         failure
                     })
             }
-            Action::Partition { hosts, repair } => {
-                let hosts = [self.world.host_of(&hosts[0]), self.world.host_of(&hosts[1])];
-                self.world
-                    .partition(&hosts[0], &hosts[1], *repair)
-                    .map_err(harness_trouble)
-            }
             Action::Check { check, params, .. } => crate::checks::run(self, check, params).await,
             Action::Step(step) => step.0.run(self).await,
         }
+    }
+
+    /// Sends one datagram to `endpoint` from a harness socket named `name`.
+    async fn send_datagram(&mut self, name: &str, endpoint: &str, send: &Payload) -> StepResult {
+        let (host, port) = self.endpoint_address(endpoint)?;
+        let net = self.world.peer_net();
+        let transcript = self.transcript.clone();
+        transcript.name_program(name, endpoint);
+        let peer = DatagramPeer::send(&net, name, (&host, port), send, transcript)
+            .await
+            .map_err(|error| {
+                harness_trouble(format!(
+                    "cannot send a datagram to {host} port {port}: {error}"
+                ))
+            })?;
+        self.datagram_peers.insert(name.to_owned(), peer);
+        Ok(())
+    }
+
+    /// Starts a relay named `name` in front of `endpoint`.
+    async fn start_relay(
+        &mut self,
+        name: &str,
+        endpoint: &str,
+        slicing: (SlicePlan, SlicePlan),
+    ) -> StepResult {
+        let (host, port) = self.endpoint_address(endpoint)?;
+        let net = self.world.peer_net();
+        let transcript = self.transcript.clone();
+        transcript.name_program(name, endpoint);
+        let relay = Relay::start(&net, name, (&host, port), slicing, self.seed, transcript)
+            .await
+            .map_err(|error| harness_trouble(format!("cannot start relay {name}: {error}")))?;
+        self.note(format!(
+            "relay {name} listens on port {} and forwards to {host} port {port}",
+            relay.port
+        ));
+        self.relays.insert(name.to_owned(), relay);
+        Ok(())
+    }
+
+    /// Ends the harness's connection `name`.
+    async fn close_peer(&mut self, name: &str, how: CloseHow) -> StepResult {
+        let peer = &self.peers[name];
+        peer.close(how)
+            .await
+            .map_err(|error| harness_trouble(format!("cannot close {}: {error}", peer.plan.name)))
+    }
+
+    /// Cuts or restores the simulated network between two hosts.
+    fn partition(&mut self, hosts: &[String; 2], repair: bool) -> StepResult {
+        let hosts = [self.world.host_of(&hosts[0]), self.world.host_of(&hosts[1])];
+        self.world
+            .partition(&hosts[0], &hosts[1], repair)
+            .map_err(harness_trouble)
     }
 
     /// Starts the program of `role` under `name`.
@@ -1548,104 +1551,6 @@ impl<'a> Run<'a> {
     }
 }
 
-/// What steps of `crate::steps` may do with the running scenario.
-impl crate::steps::StepContext for Run<'_> {
-    fn read_stream(&self, name: &str, offset: u64, limit: usize) -> crate::steps::StreamView {
-        let watched = if self.programs.contains_key(name) {
-            Watched::Output {
-                name,
-                stream: OutputStream::Stdout,
-            }
-        } else {
-            Watched::Received { name }
-        };
-        let (capture, ended) = self.watched_bytes(watched);
-        let available = capture.len().saturating_sub(offset).min(limit as u64) as usize;
-        let mut bytes = vec![0; available];
-        let filled = capture.read_at(offset, &mut bytes).unwrap_or(0);
-        bytes.truncate(filled);
-        crate::steps::StreamView { bytes, ended }
-    }
-
-    fn cursor(&mut self, name: &str) -> &mut u64 {
-        self.cursors.entry(name.to_owned()).or_default()
-    }
-
-    fn address(&self, name: &str) -> StepResult<(String, u16)> {
-        self.endpoint_address(name)
-    }
-
-    fn net(&self) -> crate::world::sockets::PeerNet {
-        self.peer_net()
-    }
-
-    fn note(&mut self, text: String) {
-        Run::note(self, text);
-    }
-
-    fn folder(&self, name: &str) -> Option<std::path::PathBuf> {
-        let program = self.programs.get(name)?;
-        program.handle.folder().map(std::path::Path::to_owned)
-    }
-
-    fn site_folder(&self) -> Option<std::path::PathBuf> {
-        self.site.as_ref().map(crate::site::Site::root)
-    }
-
-    fn has_exited(&self, name: &str) -> bool {
-        self.programs
-            .get(name)
-            .is_some_and(|program| program.handle.exit_info().is_some())
-    }
-
-    fn wait_listening<'s>(
-        &'s mut self,
-        name: &'s str,
-        within: Duration,
-    ) -> crate::steps::StepFuture<'s> {
-        Box::pin(Run::wait_listening(self, name, within))
-    }
-
-    fn stop<'s>(&'s mut self, name: &'s str) -> crate::steps::StepFuture<'s> {
-        Box::pin(async move { Run::stop(self, name).await.map(|_| ()) })
-    }
-
-    fn expect_exit<'s>(
-        &'s mut self,
-        name: &'s str,
-        expected: ExitExpectation,
-        within: Duration,
-    ) -> crate::steps::StepFuture<'s> {
-        Box::pin(async move {
-            Run::expect_exit(self, name, expected, within)
-                .await
-                .map(|_| ())
-        })
-    }
-
-    fn send_on<'s>(
-        &'s mut self,
-        name: &'s str,
-        payload: &'s Payload,
-        slices: &'s crate::faults::SlicePlan,
-    ) -> crate::steps::StepFuture<'s> {
-        Box::pin(async move {
-            let count = self.sends_later.entry(name.to_owned()).or_default();
-            *count += 1;
-            let label = format!("{name}/say{count}");
-            let peer = &self.peers[name];
-            peer.send_more(payload, slices, self.seed, &label)
-                .await
-                .map_err(|error| {
-                    StepFailure::fail(
-                        format!("{name} to send {}", payload.describe()),
-                        format!("sending failed: {error}"),
-                    )
-                })
-        })
-    }
-}
-
 impl Run<'_> {
     /// Waits a moment for the output of programs that ended to be copied to the end: a
     /// traceback written just before the exit may still be in the pipe, and it is what the
@@ -1669,67 +1574,4 @@ fn shown_output(capture: &Capture) -> ((Vec<u8>, u64), Vec<u8>) {
     let past_head = capture.len().saturating_sub(head.len() as u64);
     let tail = capture.tail(SHOWN_OUTPUT.min(past_head as usize));
     ((head, capture.len()), tail)
-}
-
-impl crate::checks::CheckContext for Run<'_> {
-    fn note(&mut self, text: String) {
-        Run::note(self, text);
-    }
-
-    fn kit_root(&self) -> &std::path::Path {
-        Run::kit_root(self)
-    }
-
-    fn peer_net(&self) -> crate::world::sockets::PeerNet {
-        Run::peer_net(self)
-    }
-
-    fn transcript(&self) -> Transcript {
-        Run::transcript(self)
-    }
-
-    fn elapsed(&self) -> Duration {
-        Run::elapsed(self)
-    }
-
-    fn endpoint_address(&self, name: &str) -> StepResult<(String, u16)> {
-        Run::endpoint_address(self, name)
-    }
-
-    fn start_program<'a>(
-        &'a mut self,
-        request: StartRequest<'a>,
-    ) -> crate::checks::CheckFuture<'a> {
-        Box::pin(Run::start_program(self, request))
-    }
-
-    fn wait_listening<'a>(
-        &'a mut self,
-        name: &'a str,
-        within: Duration,
-    ) -> crate::checks::CheckFuture<'a> {
-        Box::pin(Run::wait_listening(self, name, within))
-    }
-
-    fn expect_exit<'a>(
-        &'a mut self,
-        name: &'a str,
-        expected: ExitExpectation,
-        within: Duration,
-    ) -> crate::checks::CheckFuture<'a, ExitInfo> {
-        Box::pin(Run::expect_exit(self, name, expected, within))
-    }
-
-    fn expect_bytes<'a>(
-        &'a mut self,
-        watched: Watched<'a>,
-        expectation: &'a OutputExpectation,
-        within: Duration,
-    ) -> crate::checks::CheckFuture<'a> {
-        Box::pin(Run::expect_bytes(self, watched, expectation, within))
-    }
-
-    fn stop<'a>(&'a mut self, name: &'a str) -> crate::checks::CheckFuture<'a, ExitInfo> {
-        Box::pin(Run::stop(self, name))
-    }
 }

@@ -125,17 +125,11 @@ pub(super) struct RawStep {
     // Actions: exactly one per step.
     start: Option<String>,
     connect: Option<String>,
-    send_datagram: Option<String>,
     listen: Option<String>,
-    relay: Option<String>,
-    close: Option<String>,
-    wait: Option<String>,
     expect_stdout: Option<String>,
     expect_stderr: Option<String>,
     expect_received: Option<String>,
     check: Option<String>,
-    partition: Option<Vec<String>>,
-    repair: Option<Vec<String>>,
     // Modifiers.
     #[serde(rename = "as")]
     name: Option<String>,
@@ -150,7 +144,6 @@ pub(super) struct RawStep {
     send: Option<PayloadSpec>,
     slices: Option<SlicePlan>,
     read_slices: Option<SlicePlan>,
-    reply_slices: Option<SlicePlan>,
     transport: Option<Transport>,
     reply: Option<PayloadSpec>,
     read_until: Option<ReadUntil>,
@@ -162,7 +155,6 @@ pub(super) struct RawStep {
     commands: Option<Vec<String>>,
     mail: Option<RawMail>,
     then: Option<CloseHow>,
-    how: Option<CloseHow>,
     equals: Option<PayloadSpec>,
     contains: Option<PayloadSpec>,
     after_label: Option<PayloadSpec>,
@@ -415,7 +407,7 @@ fn load_scenario(
         if !simulated_only
             && let Some(step) = steps
                 .iter()
-                .find(|step| matches!(step.action, Action::Partition { .. }))
+                .find(|step| matches!(&step.action, Action::Step(step) if step.0.simulated_only()))
         {
             return Err(bad(
                 step.line,
@@ -483,7 +475,6 @@ pub(super) const OLDER_ACTIONS: &[(&str, &[&str])] = &[
         ],
     ),
     ("connect", &["as", "send", "slices", "then", "read_slices"]),
-    ("send_datagram", &["as", "send"]),
     (
         "listen",
         &[
@@ -496,15 +487,10 @@ pub(super) const OLDER_ACTIONS: &[(&str, &[&str])] = &[
             "slices",
         ],
     ),
-    ("relay", &["as", "slices", "reply_slices"]),
-    ("close", &["how"]),
-    ("wait", &["within_ms"]),
     ("expect_stdout", EXPECT_MODIFIERS),
     ("expect_stderr", EXPECT_MODIFIERS),
     ("expect_received", EXPECT_MODIFIERS),
     ("check", &["params"]),
-    ("partition", &[]),
-    ("repair", &[]),
 ];
 
 /// What the three `expect_*` actions of [`OLDER_ACTIONS`] take.
@@ -631,9 +617,8 @@ fn check_step(
     task: &super::catalogue::TaskInfo,
     kit_root: &Path,
 ) -> Result<Action, String> {
-    let modifiers: [(&str, bool); 39] = [
+    let modifiers: [(&str, bool); 37] = [
         ("short_calls", raw.short_calls.is_some()),
-        ("reply_slices", raw.reply_slices.is_some()),
         ("after_label", raw.after_label.is_some()),
         ("never_in_clear", raw.never_in_clear.is_some()),
         ("smtp", raw.smtp.is_some()),
@@ -661,7 +646,6 @@ fn check_step(
         ("slices", raw.slices.is_some()),
         ("read_slices", raw.read_slices.is_some()),
         ("then", raw.then.is_some()),
-        ("how", raw.how.is_some()),
         ("equals", raw.equals.is_some()),
         ("equals_sent", raw.equals_sent.is_some()),
         ("any_order_of_sent", raw.any_order_of_sent.is_some()),
@@ -687,11 +671,7 @@ fn check_step(
         });
     }
     let within = Duration::from_millis(raw.within_ms.unwrap_or(DEFAULT_WITHIN_MS));
-    let check_plan = |plan: Option<SlicePlan>| -> Result<SlicePlan, String> {
-        let plan = plan.unwrap_or(SlicePlan::WHOLE);
-        plan.validate()?;
-        Ok(plan)
-    };
+    let check_plan = crate::steps::checked_plan;
 
     Ok(match action {
         "start" => {
@@ -768,30 +748,6 @@ fn check_step(
                 slices: check_plan(raw.slices)?,
                 then,
                 read_slices: check_plan(raw.read_slices)?,
-            }
-        }
-        "send_datagram" => {
-            let endpoint = context.program(&raw.send_datagram.unwrap())?;
-            let name = raw
-                .name
-                .ok_or("`send_datagram` needs `as = NAME` to name the datagram's sender")?;
-            context.fresh(&name)?;
-            context.datagrams.insert(name.clone());
-            let send = raw
-                .send
-                .ok_or("`send_datagram` needs `send`, the datagram")?
-                .resolve(kit_root)?;
-            if send.len() > crate::peers::MAX_DATAGRAM as u64 {
-                return Err(format!(
-                    "a datagram holds at most {} bytes; this one has {}",
-                    crate::peers::MAX_DATAGRAM,
-                    send.len()
-                ));
-            }
-            Action::SendDatagram {
-                endpoint,
-                name,
-                send,
             }
         }
         "listen" => {
@@ -876,35 +832,6 @@ fn check_step(
                 },
             }
         }
-        "relay" => {
-            let endpoint = context.program(&raw.relay.unwrap())?;
-            let name = raw
-                .name
-                .ok_or("`relay` needs `as = NAME` to name the relay")?;
-            context.fresh(&name)?;
-            context.relays.insert(name.clone());
-            Action::Relay {
-                endpoint,
-                name,
-                slices: check_plan(raw.slices)?,
-                reply_slices: check_plan(raw.reply_slices)?,
-            }
-        }
-        "close" => {
-            let peer = context.peer(&raw.close.unwrap())?;
-            // Once closed, a conversation cannot send on it again.
-            context.kept.remove(&peer);
-            Action::Close {
-                peer,
-                how: raw
-                    .how
-                    .ok_or("`close` needs `how` (write, full or reset)")?,
-            }
-        }
-        "wait" => Action::Wait {
-            peer: context.peer(&raw.wait.unwrap())?,
-            within,
-        },
         "expect_stdout" | "expect_stderr" | "expect_received" => {
             // Who is watched: a program's output stream, or a harness peer's received bytes.
             let (name, stream) = match (raw.expect_stdout, raw.expect_stderr, raw.expect_received) {
@@ -1137,22 +1064,6 @@ fn check_step(
                 check,
                 roles,
                 params,
-            }
-        }
-        "partition" | "repair" => {
-            let repair = raw.repair.is_some();
-            let names = raw.partition.or(raw.repair).unwrap();
-            let [a, b] = names.as_slice() else {
-                return Err(format!(
-                    "`{action}` names two hosts, like `{action} = [\"client\", \"server\"]`"
-                ));
-            };
-            if a == b {
-                return Err(format!("`{action}` needs two different hosts"));
-            }
-            Action::Partition {
-                hosts: [context.host(a)?, context.host(b)?],
-                repair,
             }
         }
         _ => unreachable!("every action is matched"),

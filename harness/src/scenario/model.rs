@@ -354,29 +354,9 @@ pub enum Action {
         then: CloseHow,
         read_slices: SlicePlan,
     },
-    SendDatagram {
-        endpoint: String,
-        name: String,
-        send: Payload,
-    },
     Listen {
         name: String,
         plan: ServerPlan,
-    },
-    Relay {
-        endpoint: String,
-        name: String,
-        slices: SlicePlan,
-        /// How what the program answers is cut on its way back to the client.
-        reply_slices: SlicePlan,
-    },
-    Close {
-        peer: String,
-        how: CloseHow,
-    },
-    Wait {
-        peer: String,
-        within: Duration,
     },
     ExpectOutput {
         name: String,
@@ -390,10 +370,6 @@ pub enum Action {
         within: Duration,
         /// The connection whose start the deadline counts from (else: this step's start).
         since: Option<String>,
-    },
-    Partition {
-        hosts: [String; 2],
-        repair: bool,
     },
     Check {
         check: String,
@@ -470,14 +446,6 @@ impl Action {
                     CloseHow::Keep => "keep open",
                 }
             ),
-            Action::SendDatagram {
-                endpoint,
-                name,
-                send,
-            } => format!(
-                "send one datagram to {endpoint} as {name}: {}",
-                send.describe()
-            ),
             Action::Listen { name, plan } => {
                 let transport = match plan.transport {
                     Transport::Tcp => "TCP",
@@ -542,37 +510,10 @@ impl Action {
                     format!("listen as {name} ({transport}), {answer}")
                 }
             }
-            Action::Relay {
-                endpoint,
-                name,
-                slices,
-                reply_slices,
-            } => {
-                let mut text = format!(
-                    "relay {name} in front of {endpoint}, forwarding in {}",
-                    slices.describe()
-                );
-                if reply_slices.is_sliced() {
-                    text += &format!(", answers back in {}", reply_slices.describe());
-                }
-                text
-            }
-            Action::Close { peer, how } => format!("close {peer} ({how:?})").to_lowercase(),
-            Action::Wait { peer, .. } => format!("wait until {peer} has sent everything"),
             Action::ExpectOutput { name, stream, .. } => {
                 format!("check {name}'s {}", stream.name())
             }
             Action::ExpectReceived { name, .. } => format!("check what {name} received"),
-            Action::Partition {
-                hosts: [a, b],
-                repair,
-            } => {
-                if *repair {
-                    format!("repair the network between {a} and {b}")
-                } else {
-                    format!("cut the network between {a} and {b}")
-                }
-            }
             Action::Check { check, .. } => format!("built-in check {check}"),
             Action::Step(step) => step.0.describe(),
         }

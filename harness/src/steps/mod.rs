@@ -10,6 +10,7 @@
 //! `expect_files` (what a program left in its working folder) and `stop`. The other actions (`start`, `connect`, `expect_stdout`, ...) are still read by
 //! `scenario/loader.rs` (`check_step`) and run by the engine; they move here one by one.
 
+mod close;
 pub(crate) mod crowd;
 pub mod expect_closed;
 pub mod expect_exit;
@@ -17,8 +18,12 @@ mod expect_files;
 pub(crate) mod expect_line;
 pub(crate) mod expect_quiet;
 mod names;
+mod partition;
+mod relay;
 pub(crate) mod say;
+mod send_datagram;
 mod stop;
+mod wait;
 mod wait_listening;
 
 use std::fmt::Debug;
@@ -53,6 +58,10 @@ pub(crate) trait StepAction: Debug + Send + Sync {
     fn describe(&self) -> String;
     /// Runs the step against the scenario's running state.
     fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a>;
+    /// Whether the step exists only in the simulated world (a partition of its network).
+    fn simulated_only(&self) -> bool {
+        false
+    }
 }
 
 /// Some bytes of a stream a step watches, and whether more can come.
@@ -94,6 +103,30 @@ pub(crate) trait StepContext {
     fn site_folder(&self) -> Option<std::path::PathBuf>;
     /// Whether the program `name` has ended.
     fn has_exited(&self, name: &str) -> bool;
+    /// Ends the harness's connection `name` as `how` says.
+    fn close_peer<'a>(
+        &'a mut self,
+        name: &'a str,
+        how: crate::scenario::CloseHow,
+    ) -> StepFuture<'a>;
+    /// Waits up to `within` until the harness's connection `name` has sent everything.
+    fn wait_sent<'a>(&'a mut self, name: &'a str, within: Duration) -> StepFuture<'a>;
+    /// Starts a relay named `name` in front of `endpoint`, slicing both ways as given.
+    fn start_relay<'a>(
+        &'a mut self,
+        name: &'a str,
+        endpoint: &'a str,
+        slicing: (SlicePlan, SlicePlan),
+    ) -> StepFuture<'a>;
+    /// Sends one datagram `payload` to `endpoint` from a harness socket named `name`.
+    fn send_datagram<'a>(
+        &'a mut self,
+        name: &'a str,
+        endpoint: &'a str,
+        payload: &'a Payload,
+    ) -> StepFuture<'a>;
+    /// Cuts (or, with `repair`, restores) the simulated network between two hosts.
+    fn partition<'a>(&'a mut self, hosts: &'a [String; 2], repair: bool) -> StepFuture<'a>;
     /// Sends `payload` on the harness's open connection `name`, cut as `slices` says.
     fn send_on<'a>(
         &'a mut self,
@@ -155,6 +188,12 @@ pub(crate) fn schema_of<T: schemars::JsonSchema>(
 /// Every step kind that lives in this folder.
 pub(crate) const REGISTRY: &[StepKind] = &[
     wait_listening::KIND,
+    relay::KIND,
+    send_datagram::KIND,
+    close::KIND,
+    wait::KIND,
+    partition::PARTITION,
+    partition::REPAIR,
     expect_exit::KIND,
     expect_closed::KIND,
     expect_files::KIND,
@@ -168,6 +207,13 @@ pub(crate) const REGISTRY: &[StepKind] = &[
 /// The kind of the step action named `action`, if it is one of this folder's.
 pub(crate) fn kind_of(action: &str) -> Option<&'static StepKind> {
     REGISTRY.iter().find(|kind| kind.key == action)
+}
+
+/// A slice plan as given (checked), or whole writes when none is.
+pub(crate) fn checked_plan(plan: Option<SlicePlan>) -> Result<SlicePlan, String> {
+    let plan = plan.unwrap_or(SlicePlan::WHOLE);
+    plan.validate()?;
+    Ok(plan)
 }
 
 /// The deadline `within_ms` asks for, or the default.

@@ -1,0 +1,205 @@
+//! What steps and checks see of a running scenario: the engine's [`Run`] behind the two
+//! small traits they are written against (`crate::steps::StepContext`,
+//! `crate::checks::CheckContext`). Each method hands the work to the engine.
+
+use std::time::Duration;
+
+use super::*;
+
+impl crate::steps::StepContext for Run<'_> {
+    fn read_stream(&self, name: &str, offset: u64, limit: usize) -> crate::steps::StreamView {
+        let watched = if self.programs.contains_key(name) {
+            Watched::Output {
+                name,
+                stream: OutputStream::Stdout,
+            }
+        } else {
+            Watched::Received { name }
+        };
+        let (capture, ended) = self.watched_bytes(watched);
+        let available = capture.len().saturating_sub(offset).min(limit as u64) as usize;
+        let mut bytes = vec![0; available];
+        let filled = capture.read_at(offset, &mut bytes).unwrap_or(0);
+        bytes.truncate(filled);
+        crate::steps::StreamView { bytes, ended }
+    }
+
+    fn cursor(&mut self, name: &str) -> &mut u64 {
+        self.cursors.entry(name.to_owned()).or_default()
+    }
+
+    fn address(&self, name: &str) -> StepResult<(String, u16)> {
+        self.endpoint_address(name)
+    }
+
+    fn net(&self) -> crate::world::sockets::PeerNet {
+        self.peer_net()
+    }
+
+    fn note(&mut self, text: String) {
+        Run::note(self, text);
+    }
+
+    fn folder(&self, name: &str) -> Option<std::path::PathBuf> {
+        let program = self.programs.get(name)?;
+        program.handle.folder().map(std::path::Path::to_owned)
+    }
+
+    fn site_folder(&self) -> Option<std::path::PathBuf> {
+        self.site.as_ref().map(crate::site::Site::root)
+    }
+
+    fn has_exited(&self, name: &str) -> bool {
+        self.programs
+            .get(name)
+            .is_some_and(|program| program.handle.exit_info().is_some())
+    }
+
+    fn wait_listening<'s>(
+        &'s mut self,
+        name: &'s str,
+        within: Duration,
+    ) -> crate::steps::StepFuture<'s> {
+        Box::pin(Run::wait_listening(self, name, within))
+    }
+
+    fn stop<'s>(&'s mut self, name: &'s str) -> crate::steps::StepFuture<'s> {
+        Box::pin(async move { Run::stop(self, name).await.map(|_| ()) })
+    }
+
+    fn expect_exit<'s>(
+        &'s mut self,
+        name: &'s str,
+        expected: ExitExpectation,
+        within: Duration,
+    ) -> crate::steps::StepFuture<'s> {
+        Box::pin(async move {
+            Run::expect_exit(self, name, expected, within)
+                .await
+                .map(|_| ())
+        })
+    }
+
+    fn close_peer<'s>(&'s mut self, name: &'s str, how: CloseHow) -> crate::steps::StepFuture<'s> {
+        Box::pin(Run::close_peer(self, name, how))
+    }
+
+    fn wait_sent<'s>(
+        &'s mut self,
+        name: &'s str,
+        within: Duration,
+    ) -> crate::steps::StepFuture<'s> {
+        Box::pin(Run::wait_peer(self, name, within))
+    }
+
+    fn start_relay<'s>(
+        &'s mut self,
+        name: &'s str,
+        endpoint: &'s str,
+        slicing: (SlicePlan, SlicePlan),
+    ) -> crate::steps::StepFuture<'s> {
+        Box::pin(Run::start_relay(self, name, endpoint, slicing))
+    }
+
+    fn send_datagram<'s>(
+        &'s mut self,
+        name: &'s str,
+        endpoint: &'s str,
+        payload: &'s Payload,
+    ) -> crate::steps::StepFuture<'s> {
+        Box::pin(Run::send_datagram(self, name, endpoint, payload))
+    }
+
+    fn partition<'s>(
+        &'s mut self,
+        hosts: &'s [String; 2],
+        repair: bool,
+    ) -> crate::steps::StepFuture<'s> {
+        Box::pin(std::future::ready(Run::partition(self, hosts, repair)))
+    }
+
+    fn send_on<'s>(
+        &'s mut self,
+        name: &'s str,
+        payload: &'s Payload,
+        slices: &'s crate::faults::SlicePlan,
+    ) -> crate::steps::StepFuture<'s> {
+        Box::pin(async move {
+            let count = self.sends_later.entry(name.to_owned()).or_default();
+            *count += 1;
+            let label = format!("{name}/say{count}");
+            let peer = &self.peers[name];
+            peer.send_more(payload, slices, self.seed, &label)
+                .await
+                .map_err(|error| {
+                    StepFailure::fail(
+                        format!("{name} to send {}", payload.describe()),
+                        format!("sending failed: {error}"),
+                    )
+                })
+        })
+    }
+}
+
+impl crate::checks::CheckContext for Run<'_> {
+    fn note(&mut self, text: String) {
+        Run::note(self, text);
+    }
+
+    fn kit_root(&self) -> &std::path::Path {
+        Run::kit_root(self)
+    }
+
+    fn peer_net(&self) -> crate::world::sockets::PeerNet {
+        Run::peer_net(self)
+    }
+
+    fn transcript(&self) -> Transcript {
+        Run::transcript(self)
+    }
+
+    fn elapsed(&self) -> Duration {
+        Run::elapsed(self)
+    }
+
+    fn endpoint_address(&self, name: &str) -> StepResult<(String, u16)> {
+        Run::endpoint_address(self, name)
+    }
+
+    fn start_program<'a>(
+        &'a mut self,
+        request: StartRequest<'a>,
+    ) -> crate::checks::CheckFuture<'a> {
+        Box::pin(Run::start_program(self, request))
+    }
+
+    fn wait_listening<'a>(
+        &'a mut self,
+        name: &'a str,
+        within: Duration,
+    ) -> crate::checks::CheckFuture<'a> {
+        Box::pin(Run::wait_listening(self, name, within))
+    }
+
+    fn expect_exit<'a>(
+        &'a mut self,
+        name: &'a str,
+        expected: ExitExpectation,
+        within: Duration,
+    ) -> crate::checks::CheckFuture<'a, ExitInfo> {
+        Box::pin(Run::expect_exit(self, name, expected, within))
+    }
+
+    fn expect_bytes<'a>(
+        &'a mut self,
+        watched: Watched<'a>,
+        expectation: &'a OutputExpectation,
+        within: Duration,
+    ) -> crate::checks::CheckFuture<'a> {
+        Box::pin(Run::expect_bytes(self, watched, expectation, within))
+    }
+
+    fn stop<'a>(&'a mut self, name: &'a str) -> crate::checks::CheckFuture<'a, ExitInfo> {
+        Box::pin(Run::stop(self, name))
+    }
+}
