@@ -7,6 +7,7 @@
 use crate::faults::SlicePlan;
 use crate::report::diff::excerpt;
 use crate::scenario::CloseHow;
+use crate::world::sockets::Family;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -304,8 +305,19 @@ impl<'a> Run<'a> {
                 slices,
                 then,
                 read_slices,
+                family,
             } => {
                 let (host, port) = self.endpoint_address(endpoint)?;
+                // Over IPv6, the same program at `::1` (the loopback of the other family).
+                let host = match (family, &self.world) {
+                    (Family::Ipv4, _) => host,
+                    (Family::Ipv6, World::Real) => Family::Ipv6.loopback().to_owned(),
+                    (Family::Ipv6, World::Simulated(_)) => {
+                        return Err(harness_trouble(
+                            "the simulated network has IPv4 only".to_owned(),
+                        ));
+                    }
+                };
                 let send = crate::payload::fill_placeholders(send, |kind, target| {
                     let (host, port) = match target {
                         "unused" => (
@@ -863,7 +875,11 @@ impl<'a> Run<'a> {
             return Ok((self.world.peer_net().own_host().to_owned(), relay.port));
         }
         if let Some(server) = self.servers.get(name) {
-            return Ok((self.world.peer_net().own_host().to_owned(), server.port));
+            let host = match (&self.world, server.family) {
+                (World::Real, family) => family.loopback().to_owned(),
+                _ => self.world.peer_net().own_host().to_owned(),
+            };
+            return Ok((host, server.port));
         }
         self.programs
             .get(name)

@@ -25,6 +25,9 @@
 //!   STARTTLS and AUTH PLAIN (SPEC `smtp/1`–`smtp/5`).
 //! - [`smtp_server`]: the mail server, one task per client, that prints each message it
 //!   accepts (SPEC `smtpd/1`–`smtpd/2`).
+//! - [`dual_stack`]: the protocol-independent echo server (one IPv6 socket with
+//!   `IPV6_V6ONLY` off, for both families) and client (every resolved address tried in
+//!   turn) (SPEC `dual/1`–`dual/2`).
 //! - [`port_forward`]: the local port forwarder, a task per connection and a pump per
 //!   direction that passes a half-close on (SPEC `fwd/1`–`fwd/2`).
 //! - [`calc`]: the arithmetic expression server in four concurrency models (one client at
@@ -47,6 +50,7 @@
 
 pub mod calc;
 pub mod cli;
+pub mod dual_stack;
 pub mod echo_plus;
 pub mod line;
 pub mod line_client;

@@ -50,7 +50,7 @@ impl Relay {
         seed: u64,
         transcript: Transcript,
     ) -> std::io::Result<Relay> {
-        let listener = net.listen().await?;
+        let listener = net.listen(crate::world::sockets::Family::Ipv4).await?;
         let port = listener.port()?;
         let upstream = (upstream.0.to_owned(), upstream.1);
         let net = net.clone();

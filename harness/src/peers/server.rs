@@ -73,6 +73,8 @@ pub struct ServerPlan {
     /// TCP: how the answer (`reply` or the origin's response) is cut into writes; whole
     /// writes unless the scenario says otherwise.
     pub slices: SlicePlan,
+    /// The address family it listens on (TCP).
+    pub family: crate::world::sockets::Family,
 }
 
 /// How a scripted HTTP origin server answers every request: after reading the request
@@ -195,6 +197,8 @@ pub fn ping_sequence(datagram: &[u8]) -> Option<u64> {
 pub struct ServerPeer {
     /// The port it listens on.
     pub port: u16,
+    /// The address family it listens on.
+    pub family: crate::world::sockets::Family,
     received: Arc<Capture>,
     requests: Arc<AtomicU64>,
     pings: Arc<Mutex<Vec<PingRecord>>>,
@@ -225,9 +229,10 @@ impl ServerPeer {
             requests: Arc::clone(&requests),
             pings: Arc::clone(&pings),
         };
+        let state_family = state.plan.family;
         let (port, task) = match state.plan.transport {
             Transport::Tcp => {
-                let listener = net.listen().await?;
+                let listener = net.listen(state.plan.family).await?;
                 let port = listener.port()?;
                 let task = tokio::spawn(async move {
                     // Dropping the set (when the peer is dropped) aborts every connection.
@@ -247,6 +252,7 @@ impl ServerPeer {
         };
         Ok(ServerPeer {
             port,
+            family: state_family,
             received,
             requests,
             pings,

@@ -155,6 +155,7 @@ pub(super) struct RawStep {
     commands: Option<Vec<String>>,
     mail: Option<RawMail>,
     then: Option<CloseHow>,
+    family: Option<crate::world::sockets::Family>,
     equals: Option<PayloadSpec>,
     contains: Option<PayloadSpec>,
     after_label: Option<PayloadSpec>,
@@ -474,7 +475,10 @@ pub(super) const OLDER_ACTIONS: &[(&str, &[&str])] = &[
             "with",
         ],
     ),
-    ("connect", &["as", "send", "slices", "then", "read_slices"]),
+    (
+        "connect",
+        &["as", "send", "slices", "then", "read_slices", "family"],
+    ),
     (
         "listen",
         &[
@@ -485,6 +489,7 @@ pub(super) const OLDER_ACTIONS: &[(&str, &[&str])] = &[
             "origin",
             "smtp",
             "slices",
+            "family",
         ],
     ),
     ("expect_stdout", EXPECT_MODIFIERS),
@@ -617,7 +622,7 @@ fn check_step(
     task: &super::catalogue::TaskInfo,
     kit_root: &Path,
 ) -> Result<Action, String> {
-    let modifiers: [(&str, bool); 37] = [
+    let modifiers: [(&str, bool); 38] = [
         ("short_calls", raw.short_calls.is_some()),
         ("after_label", raw.after_label.is_some()),
         ("never_in_clear", raw.never_in_clear.is_some()),
@@ -646,6 +651,7 @@ fn check_step(
         ("slices", raw.slices.is_some()),
         ("read_slices", raw.read_slices.is_some()),
         ("then", raw.then.is_some()),
+        ("family", raw.family.is_some()),
         ("equals", raw.equals.is_some()),
         ("equals_sent", raw.equals_sent.is_some()),
         ("any_order_of_sent", raw.any_order_of_sent.is_some()),
@@ -748,6 +754,7 @@ fn check_step(
                 slices: check_plan(raw.slices)?,
                 then,
                 read_slices: check_plan(raw.read_slices)?,
+                family: raw.family.unwrap_or_default(),
             }
         }
         "listen" => {
@@ -829,6 +836,7 @@ fn check_step(
                     origin,
                     smtp: raw.smtp,
                     slices: check_plan(raw.slices)?,
+                    family: raw.family.unwrap_or_default(),
                 },
             }
         }

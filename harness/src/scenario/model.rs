@@ -353,6 +353,8 @@ pub enum Action {
         slices: SlicePlan,
         then: CloseHow,
         read_slices: SlicePlan,
+        /// Over IPv4 or IPv6.
+        family: crate::world::sockets::Family,
     },
     Listen {
         name: String,
@@ -417,11 +419,12 @@ impl Action {
                 endpoint,
                 name,
                 send,
-                slices,
                 then,
+                family,
                 ..
             } if send.is_empty() && *then == CloseHow::Keep => {
-                format!("connect to {endpoint} as {name} and keep the connection open")
+                let over = over_ipv6(*family);
+                format!("connect to {endpoint}{over} as {name} and keep the connection open")
             }
             Action::Connect {
                 endpoint,
@@ -429,9 +432,11 @@ impl Action {
                 send,
                 slices,
                 then,
+                family,
                 ..
             } => format!(
-                "connect to {endpoint} as {name}, send {} in {}, then {}",
+                "connect to {endpoint}{} as {name}, send {} in {}, then {}",
+                over_ipv6(*family),
                 // Addresses in it are filled in when it runs: its size is not known yet.
                 if crate::payload::placeholders(send).is_empty() {
                     send.describe()
@@ -447,9 +452,10 @@ impl Action {
                 }
             ),
             Action::Listen { name, plan } => {
-                let transport = match plan.transport {
-                    Transport::Tcp => "TCP",
-                    Transport::Udp => "UDP",
+                let transport = match (plan.transport, plan.family) {
+                    (Transport::Tcp, crate::world::sockets::Family::Ipv6) => "TCP over IPv6",
+                    (Transport::Tcp, _) => "TCP",
+                    (Transport::Udp, _) => "UDP",
                 };
                 let answer = match (&plan.ping, &plan.reply) {
                     _ if plan.smtp.is_some() => {
@@ -517,5 +523,13 @@ impl Action {
             Action::Check { check, .. } => format!("built-in check {check}"),
             Action::Step(step) => step.0.describe(),
         }
+    }
+}
+
+/// ` over IPv6` for a connection of that family, nothing for IPv4 (the default).
+fn over_ipv6(family: crate::world::sockets::Family) -> &'static str {
+    match family {
+        crate::world::sockets::Family::Ipv4 => "",
+        crate::world::sockets::Family::Ipv6 => " over IPv6",
     }
 }

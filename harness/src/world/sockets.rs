@@ -16,6 +16,27 @@ use super::sim::reset::ResetBoard;
 /// The simulated host the harness's peers and relays run on.
 pub const HARNESS_HOST: &str = "harness";
 
+/// The address family a harness socket uses: IPv4 (`127.0.0.1`, the default) or IPv6
+/// (`::1`), for the dual-stack task. The simulated world has IPv4 only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    #[default]
+    Ipv4,
+    Ipv6,
+}
+
+impl Family {
+    /// The loopback address of this family, on which the harness listens and connects in
+    /// the real world.
+    pub fn loopback(self) -> &'static str {
+        match self {
+            Family::Ipv4 => "127.0.0.1",
+            Family::Ipv6 => "::1",
+        }
+    }
+}
+
 /// Where the harness's sockets live.
 #[derive(Debug, Clone)]
 pub enum PeerNet {
@@ -80,10 +101,14 @@ impl PeerNet {
     }
 
     /// Listens on a fresh port of the harness's own host.
-    pub async fn listen(&self) -> io::Result<PeerListener> {
+    pub async fn listen(&self, family: Family) -> io::Result<PeerListener> {
         match self {
             PeerNet::Real => Ok(PeerListener::Real(
-                tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?,
+                tokio::net::TcpListener::bind((family.loopback(), 0)).await?,
+            )),
+            PeerNet::Simulated(_) if family == Family::Ipv6 => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "the simulated network has IPv4 only",
             )),
             PeerNet::Simulated(board) => Ok(PeerListener::Simulated(
                 turmoil::net::TcpListener::bind(("0.0.0.0", 0)).await?,
