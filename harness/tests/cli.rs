@@ -47,12 +47,15 @@ fn an_empty_folder_says_what_it_expected() {
         .arg(empty.path())
         .assert()
         .code(2)
+        .stderr(predicate::str::contains("nothing to grade in "))
+        // Every task with scenarios, in order, and the programs each would need.
         .stderr(predicate::str::contains(
-            "no program for calc, message, password, ",
+            "no program for calc, dual-stack, echo-plus, message, password, port-forward, ",
         ))
         .stderr(predicate::str::contains(
             "(expected calc-client, calc-fork, calc-select, ",
-        ));
+        ))
+        .stderr(predicate::str::contains("web-server with any extension"));
 }
 
 #[test]
