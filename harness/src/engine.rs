@@ -298,61 +298,6 @@ impl<'a> Run<'a> {
                 })
                 .await
             }
-            Action::Connect {
-                endpoint,
-                name,
-                send,
-                slices,
-                then,
-                read_slices,
-                family,
-            } => {
-                let (host, port) = self.endpoint_address(endpoint)?;
-                // Over IPv6, the same program at `::1` (the loopback of the other family).
-                let host = match (family, &self.world) {
-                    (Family::Ipv4, _) => host,
-                    (Family::Ipv6, World::Real) => Family::Ipv6.loopback().to_owned(),
-                    (Family::Ipv6, World::Simulated(_)) => {
-                        return Err(harness_trouble(
-                            "the simulated network has IPv4 only".to_owned(),
-                        ));
-                    }
-                };
-                let send = crate::payload::fill_placeholders(send, |kind, target| {
-                    let (host, port) = match target {
-                        "unused" => (
-                            self.world.peer_net().own_host().to_owned(),
-                            self.fresh_port()?,
-                        ),
-                        _ => self.endpoint_address(target)?,
-                    };
-                    Ok::<_, StepFailure>(if kind == "host" {
-                        host
-                    } else {
-                        port.to_string()
-                    })
-                })?;
-                let plan = ClientPlan {
-                    name: name.clone(),
-                    send,
-                    slices: *slices,
-                    then: *then,
-                    read_slices: *read_slices,
-                };
-                let net = self.world.peer_net();
-                let transcript = self.transcript.clone();
-                transcript.name_program(name, endpoint);
-                match ClientPeer::connect(&net, &host, port, plan, self.seed, transcript).await {
-                    Ok(peer) => {
-                        self.peers.insert(name.clone(), peer);
-                        Ok(())
-                    }
-                    Err(error) => Err(StepFailure::fail(
-                        format!("{endpoint} to accept a connection on {host} port {port}"),
-                        format!("connecting failed: {error}{}", self.exit_note(endpoint)),
-                    )),
-                }
-            }
             Action::Listen { name, plan } => {
                 let net = self.world.peer_net();
                 let transcript = self.transcript.clone();
@@ -403,6 +348,58 @@ impl<'a> Run<'a> {
             }
             Action::Check { check, params, .. } => crate::checks::run(self, check, params).await,
             Action::Step(step) => step.0.run(self).await,
+        }
+    }
+
+    /// Connects to `endpoint` as a client following `plan`, over `family`.
+    async fn connect_peer(
+        &mut self,
+        endpoint: &str,
+        plan: &ClientPlan,
+        family: Family,
+    ) -> StepResult {
+        let (host, port) = self.endpoint_address(endpoint)?;
+        // Over IPv6, the same program at `::1` (the loopback of the other family).
+        let host = match (family, &self.world) {
+            (Family::Ipv4, _) => host,
+            (Family::Ipv6, World::Real) => Family::Ipv6.loopback().to_owned(),
+            (Family::Ipv6, World::Simulated(_)) => {
+                return Err(harness_trouble(
+                    "the simulated network has IPv4 only".to_owned(),
+                ));
+            }
+        };
+        let send = crate::payload::fill_placeholders(&plan.send, |kind, target| {
+            let (host, port) = match target {
+                "unused" => (
+                    self.world.peer_net().own_host().to_owned(),
+                    self.fresh_port()?,
+                ),
+                _ => self.endpoint_address(target)?,
+            };
+            Ok::<_, StepFailure>(if kind == "host" {
+                host
+            } else {
+                port.to_string()
+            })
+        })?;
+        let plan = ClientPlan {
+            send,
+            ..plan.clone()
+        };
+        let name = plan.name.clone();
+        let net = self.world.peer_net();
+        let transcript = self.transcript.clone();
+        transcript.name_program(&name, endpoint);
+        match ClientPeer::connect(&net, &host, port, plan, self.seed, transcript).await {
+            Ok(peer) => {
+                self.peers.insert(name, peer);
+                Ok(())
+            }
+            Err(error) => Err(StepFailure::fail(
+                format!("{endpoint} to accept a connection on {host} port {port}"),
+                format!("connecting failed: {error}{}", self.exit_note(endpoint)),
+            )),
         }
     }
 

@@ -80,6 +80,15 @@ impl crate::steps::StepContext for Run<'_> {
         })
     }
 
+    fn connect<'s>(
+        &'s mut self,
+        endpoint: &'s str,
+        plan: &'s ClientPlan,
+        family: Family,
+    ) -> crate::steps::StepFuture<'s> {
+        Box::pin(Run::connect_peer(self, endpoint, plan, family))
+    }
+
     fn close_peer<'s>(&'s mut self, name: &'s str, how: CloseHow) -> crate::steps::StepFuture<'s> {
         Box::pin(Run::close_peer(self, name, how))
     }

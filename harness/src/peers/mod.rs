@@ -3,7 +3,7 @@
 //! two programs of a submission. All record what they move in a shared [`Transcript`] and
 //! keep what the program sent them, for the scenario to check.
 
-mod client;
+pub(crate) mod client;
 mod datagram;
 mod lines;
 mod relay;

@@ -12,8 +12,8 @@ use toml::de::DeValue;
 
 use super::catalogue::Catalogue;
 use super::model::{
-    Action, Category, CloseHow, Endpoint, OutputExpectation, OutputStream, PortChoice, Scenario,
-    Step, Visibility,
+    Action, Category, Endpoint, OutputExpectation, OutputStream, PortChoice, Scenario, Step,
+    Visibility,
 };
 use crate::checks;
 use crate::faults::SlicePlan;
@@ -124,7 +124,6 @@ pub(super) struct RawScenario {
 pub(super) struct RawStep {
     // Actions: exactly one per step.
     start: Option<String>,
-    connect: Option<String>,
     listen: Option<String>,
     expect_stdout: Option<String>,
     expect_stderr: Option<String>,
@@ -141,9 +140,7 @@ pub(super) struct RawStep {
     #[serde(rename = "with")]
     with_values: Option<std::collections::BTreeMap<String, String>>,
     short_calls: Option<crate::faults::short_calls::ShortCalls>,
-    send: Option<PayloadSpec>,
     slices: Option<SlicePlan>,
-    read_slices: Option<SlicePlan>,
     transport: Option<Transport>,
     reply: Option<PayloadSpec>,
     read_until: Option<ReadUntil>,
@@ -154,7 +151,6 @@ pub(super) struct RawStep {
     smtp: Option<crate::peers::smtp::SmtpScript>,
     commands: Option<Vec<String>>,
     mail: Option<RawMail>,
-    then: Option<CloseHow>,
     family: Option<crate::world::sockets::Family>,
     equals: Option<PayloadSpec>,
     contains: Option<PayloadSpec>,
@@ -476,10 +472,6 @@ pub(super) const OLDER_ACTIONS: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "connect",
-        &["as", "send", "slices", "then", "read_slices", "family"],
-    ),
-    (
         "listen",
         &[
             "transport",
@@ -518,6 +510,34 @@ const EXPECT_MODIFIERS: &[&str] = &[
     "after_label",
     "never_in_clear",
 ];
+
+/// Every key some step takes: a key one action takes and another does not is worth a
+/// clearer message than serde's "unknown field" (a misspelt key still gets serde's, at its
+/// own line). The step kinds' keys are read from their schemas.
+fn known_step_keys() -> &'static std::collections::BTreeSet<String> {
+    static KEYS: std::sync::OnceLock<std::collections::BTreeSet<String>> =
+        std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut keys: std::collections::BTreeSet<String> = OLDER_ACTIONS
+            .iter()
+            .flat_map(|(action, modifiers)| std::iter::once(action).chain(modifiers.iter()))
+            .map(|key| (*key).to_owned())
+            .collect();
+        let mut generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+        for kind in crate::steps::REGISTRY {
+            let shape = (kind.schema)(&mut generator).to_value();
+            keys.insert(kind.key.to_owned());
+            if let Some(reference) = shape["$ref"].as_str()
+                && let Some(name) = reference.rsplit('/').next()
+                && let Some(definition) = generator.definitions().get(name)
+                && let Some(properties) = definition["properties"].as_object()
+            {
+                keys.extend(properties.keys().cloned());
+            }
+        }
+        keys
+    })
+}
 
 /// The modifiers an action of [`OLDER_ACTIONS`] takes.
 fn modifiers_of(action: &str) -> &'static [&'static str] {
@@ -592,8 +612,6 @@ fn load_steps(
                 }
             }
             None => {
-                let raw_step = RawStep::deserialize(toml::de::ValueDeserializer::from(spanned))
-                    .map_err(toml_error)?;
                 let Some(&action) = given.first() else {
                     let names: Vec<&str> = OLDER_ACTIONS
                         .iter()
@@ -605,6 +623,25 @@ fn load_steps(
                         names.join(", ")
                     )));
                 };
+                // Keys another action takes are named as such (serde would only say
+                // "unknown field" with every key of every older action).
+                let allowed = modifiers_of(action);
+                if let Some(modifier) = keys.iter().find(|key| {
+                    **key != action && !allowed.contains(key) && known_step_keys().contains(**key)
+                }) {
+                    return Err(step_error(if allowed.is_empty() {
+                        format!(
+                            "`{modifier}` does not go with `{action}`, which takes nothing else"
+                        )
+                    } else {
+                        format!(
+                            "`{modifier}` does not go with `{action}` (it takes {})",
+                            allowed.join(", ")
+                        )
+                    }));
+                }
+                let raw_step = RawStep::deserialize(toml::de::ValueDeserializer::from(spanned))
+                    .map_err(toml_error)?;
                 check_step(raw_step, action, &mut context, task_info, kit_root)
                     .map_err(step_error)?
             }
@@ -622,60 +659,6 @@ fn check_step(
     task: &super::catalogue::TaskInfo,
     kit_root: &Path,
 ) -> Result<Action, String> {
-    let modifiers: [(&str, bool); 38] = [
-        ("short_calls", raw.short_calls.is_some()),
-        ("after_label", raw.after_label.is_some()),
-        ("never_in_clear", raw.never_in_clear.is_some()),
-        ("smtp", raw.smtp.is_some()),
-        ("commands", raw.commands.is_some()),
-        ("mail", raw.mail.is_some()),
-        ("connections", raw.connections.is_some()),
-        ("since", raw.since.is_some()),
-        ("origin", raw.origin.is_some()),
-        ("excludes", raw.excludes.is_some()),
-        ("http", raw.http.is_some()),
-        ("ping", raw.ping.is_some()),
-        ("ping_report", raw.ping_report.is_some()),
-        ("contains", raw.contains.is_some()),
-        ("as", raw.name.is_some()),
-        ("stdin", raw.stdin.is_some()),
-        ("port", raw.port.is_some()),
-        ("to", raw.to.is_some()),
-        ("args", raw.args.is_some()),
-        ("transport", raw.transport.is_some()),
-        ("reply", raw.reply.is_some()),
-        ("read_until", raw.read_until.is_some()),
-        ("output_cap_mib", raw.output_cap_mib.is_some()),
-        ("with", raw.with_values.is_some()),
-        ("send", raw.send.is_some()),
-        ("slices", raw.slices.is_some()),
-        ("read_slices", raw.read_slices.is_some()),
-        ("then", raw.then.is_some()),
-        ("family", raw.family.is_some()),
-        ("equals", raw.equals.is_some()),
-        ("equals_sent", raw.equals_sent.is_some()),
-        ("any_order_of_sent", raw.any_order_of_sent.is_some()),
-        ("matches", raw.matches.is_some()),
-        ("empty", raw.empty.is_some()),
-        ("not_empty", raw.not_empty.is_some()),
-        ("within_ms", raw.within_ms.is_some()),
-        ("params", raw.params.is_some()),
-        ("", false),
-    ];
-    let allowed = modifiers_of(action);
-    if let Some((modifier, _)) = modifiers
-        .iter()
-        .find(|(name, given)| *given && !allowed.contains(name))
-    {
-        return Err(if allowed.is_empty() {
-            format!("`{modifier}` does not go with `{action}`, which takes nothing else")
-        } else {
-            format!(
-                "`{modifier}` does not go with `{action}` (it takes {})",
-                allowed.join(", ")
-            )
-        });
-    }
     let within = Duration::from_millis(raw.within_ms.unwrap_or(DEFAULT_WITHIN_MS));
     let check_plan = crate::steps::checked_plan;
 
@@ -725,36 +708,6 @@ fn check_step(
                 output_cap: raw.output_cap_mib.unwrap_or(DEFAULT_OUTPUT_CAP_MIB) << 20,
                 short_calls: raw.short_calls,
                 with,
-            }
-        }
-        "connect" => {
-            let endpoint = context.listener(&raw.connect.unwrap())?;
-            let name = raw
-                .name
-                .ok_or("`connect` needs `as = NAME` to name the connection")?;
-            context.fresh(&name)?;
-            context.peers.insert(name.clone());
-            let send = match raw.send {
-                Some(spec) => spec.resolve(kit_root)?,
-                None => crate::payload::Payload::empty(),
-            };
-            for (_, target) in crate::payload::placeholders(&send) {
-                if target != "unused" {
-                    context.client_target(&target)?;
-                }
-            }
-            let then = raw.then.unwrap_or(CloseHow::Write);
-            if then == CloseHow::Keep {
-                context.kept.insert(name.clone());
-            }
-            Action::Connect {
-                endpoint,
-                name,
-                send,
-                slices: check_plan(raw.slices)?,
-                then,
-                read_slices: check_plan(raw.read_slices)?,
-                family: raw.family.unwrap_or_default(),
             }
         }
         "listen" => {
@@ -1076,4 +1029,28 @@ fn check_step(
         }
         _ => unreachable!("every action is matched"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_keys_of_every_step_kind_are_known() {
+        let keys = known_step_keys();
+        // Keys of step kinds (read from their schemas) and of the older actions.
+        for key in [
+            "send",
+            "then",
+            "line",
+            "has",
+            "lacks",
+            "how",
+            "reply_slices",
+            "stdin",
+        ] {
+            assert!(keys.contains(key), "{key} is not known: {keys:?}");
+        }
+        assert!(!keys.contains("sendd"));
+    }
 }

@@ -73,7 +73,6 @@ use std::time::Duration;
 use regex::bytes::Regex;
 use serde::Deserialize;
 
-use crate::faults::SlicePlan;
 use crate::payload::Payload;
 use crate::peers::{ServerPlan, Transport};
 
@@ -346,16 +345,6 @@ pub enum Action {
         /// Values of the role's own placeholders (`{password}` of `password-server`).
         with: std::collections::BTreeMap<String, String>,
     },
-    Connect {
-        endpoint: String,
-        name: String,
-        send: Payload,
-        slices: SlicePlan,
-        then: CloseHow,
-        read_slices: SlicePlan,
-        /// Over IPv4 or IPv6.
-        family: crate::world::sockets::Family,
-    },
     Listen {
         name: String,
         plan: ServerPlan,
@@ -415,42 +404,6 @@ impl Action {
                 }
                 text
             }
-            Action::Connect {
-                endpoint,
-                name,
-                send,
-                then,
-                family,
-                ..
-            } if send.is_empty() && *then == CloseHow::Keep => {
-                let over = over_ipv6(*family);
-                format!("connect to {endpoint}{over} as {name} and keep the connection open")
-            }
-            Action::Connect {
-                endpoint,
-                name,
-                send,
-                slices,
-                then,
-                family,
-                ..
-            } => format!(
-                "connect to {endpoint}{} as {name}, send {} in {}, then {}",
-                over_ipv6(*family),
-                // Addresses in it are filled in when it runs: its size is not known yet.
-                if crate::payload::placeholders(send).is_empty() {
-                    send.describe()
-                } else {
-                    "a request naming addresses known when it runs".to_owned()
-                },
-                slices.describe(),
-                match then {
-                    CloseHow::Write => "half-close",
-                    CloseHow::Full => "close",
-                    CloseHow::Reset => "reset",
-                    CloseHow::Keep => "keep open",
-                }
-            ),
             Action::Listen { name, plan } => {
                 let transport = match (plan.transport, plan.family) {
                     (Transport::Tcp, crate::world::sockets::Family::Ipv6) => "TCP over IPv6",
@@ -523,13 +476,5 @@ impl Action {
             Action::Check { check, .. } => format!("built-in check {check}"),
             Action::Step(step) => step.0.describe(),
         }
-    }
-}
-
-/// ` over IPv6` for a connection of that family, nothing for IPv4 (the default).
-fn over_ipv6(family: crate::world::sockets::Family) -> &'static str {
-    match family {
-        crate::world::sockets::Family::Ipv4 => "",
-        crate::world::sockets::Family::Ipv6 => " over IPv6",
     }
 }

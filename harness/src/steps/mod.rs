@@ -11,6 +11,7 @@
 //! `scenario/loader.rs` (`check_step`) and run by the engine; they move here one by one.
 
 mod close;
+mod connect;
 pub(crate) mod crowd;
 pub mod expect_closed;
 pub mod expect_exit;
@@ -103,6 +104,13 @@ pub(crate) trait StepContext {
     fn site_folder(&self) -> Option<std::path::PathBuf>;
     /// Whether the program `name` has ended.
     fn has_exited(&self, name: &str) -> bool;
+    /// Connects to `endpoint` as a client that follows `plan`, over `family`.
+    fn connect<'a>(
+        &'a mut self,
+        endpoint: &'a str,
+        plan: &'a crate::peers::client::ClientPlan,
+        family: crate::world::sockets::Family,
+    ) -> StepFuture<'a>;
     /// Ends the harness's connection `name` as `how` says.
     fn close_peer<'a>(
         &'a mut self,
@@ -188,6 +196,7 @@ pub(crate) fn schema_of<T: schemars::JsonSchema>(
 /// Every step kind that lives in this folder.
 pub(crate) const REGISTRY: &[StepKind] = &[
     wait_listening::KIND,
+    connect::KIND,
     relay::KIND,
     send_datagram::KIND,
     close::KIND,
