@@ -28,6 +28,8 @@
 //! - [`dual_stack`]: the protocol-independent echo server (one IPv6 socket with
 //!   `IPV6_V6ONLY` off, for both families) and client (every resolved address tried in
 //!   turn) (SPEC `dual/1`–`dual/2`).
+//! - [`wait_service`]: waits until a TCP service accepts connections, retrying at a
+//!   paced rate, with an optional timeout (SPEC `wait/1`–`wait/3`).
 //! - [`port_forward`]: the local port forwarder, a task per connection and a pump per
 //!   direction that passes a half-close on (SPEC `fwd/1`–`fwd/2`).
 //! - [`calc`]: the arithmetic expression server in four concurrency models (one client at
@@ -64,6 +66,7 @@ pub mod smtp_server;
 pub mod udp_pinger;
 pub mod upper_tcp;
 pub mod upper_udp;
+pub mod wait_service;
 pub mod web_proxy;
 pub mod web_server;
 

@@ -49,6 +49,12 @@ impl crate::steps::StepContext for Run<'_> {
         self.site.as_ref().map(crate::site::Site::root)
     }
 
+    fn own_network(&self) -> bool {
+        matches!(self.world, World::Real)
+            && crate::world::real::isolation::network_mode()
+                == crate::world::real::isolation::NetworkMode::NamespacePerScenario
+    }
+
     fn has_exited(&self, name: &str) -> bool {
         self.programs
             .get(name)

@@ -75,6 +75,9 @@ pub struct ServerPlan {
     pub slices: SlicePlan,
     /// The address family it listens on (TCP).
     pub family: crate::world::sockets::Family,
+    /// TCP: how long after the step it starts accepting connections (its port is bound
+    /// at once, so a client can be given it; until then a connection is refused).
+    pub listen_after: Duration,
 }
 
 /// How a scripted HTTP origin server answers every request: after reading the request
@@ -232,9 +235,15 @@ impl ServerPeer {
         let state_family = state.plan.family;
         let (port, task) = match state.plan.transport {
             Transport::Tcp => {
-                let listener = net.listen(state.plan.family).await?;
-                let port = listener.port()?;
+                // The port is taken now, so a client can be pointed at it; with
+                // `listen_after`, connections are refused until then (SPEC wait/1).
+                let (port, listening) = net
+                    .listen_after(state.plan.family, state.plan.listen_after)
+                    .await?;
                 let task = tokio::spawn(async move {
+                    let Ok(listener) = listening.await else {
+                        return;
+                    };
                     // Dropping the set (when the peer is dropped) aborts every connection.
                     let mut connections = JoinSet::new();
                     while let Ok(connection) = listener.accept().await {

@@ -152,6 +152,7 @@ pub(super) struct RawStep {
     commands: Option<Vec<String>>,
     mail: Option<RawMail>,
     family: Option<crate::world::sockets::Family>,
+    listen_after_ms: Option<u64>,
     equals: Option<PayloadSpec>,
     contains: Option<PayloadSpec>,
     after_label: Option<PayloadSpec>,
@@ -482,6 +483,7 @@ pub(super) const OLDER_ACTIONS: &[(&str, &[&str])] = &[
             "smtp",
             "slices",
             "family",
+            "listen_after_ms",
         ],
     ),
     ("expect_stdout", EXPECT_MODIFIERS),
@@ -718,6 +720,11 @@ fn check_step(
                 context.mail_servers.insert(name.clone());
             }
             let transport = raw.transport.unwrap_or_default();
+            if transport == Transport::Udp && raw.listen_after_ms.is_some() {
+                return Err(
+                    "`listen_after_ms` is for TCP: a UDP port has no listening state".into(),
+                );
+            }
             if transport == Transport::Udp && raw.read_until.is_some() {
                 return Err("`read_until` is for TCP: a datagram is always whole".into());
             }
@@ -790,6 +797,7 @@ fn check_step(
                     smtp: raw.smtp,
                     slices: check_plan(raw.slices)?,
                     family: raw.family.unwrap_or_default(),
+                    listen_after: Duration::from_millis(raw.listen_after_ms.unwrap_or(0)),
                 },
             }
         }

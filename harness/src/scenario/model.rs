@@ -460,14 +460,17 @@ impl Action {
                     (None, Some(reply)) => format!("answering {}", reply.describe()),
                     (None, None) => "never answering".into(),
                 };
+                let mut text = format!("listen as {name} ({transport}), {answer}");
                 if plan.slices.is_sliced() {
-                    format!(
-                        "listen as {name} ({transport}), {answer}, written in {}",
-                        plan.slices.describe()
-                    )
-                } else {
-                    format!("listen as {name} ({transport}), {answer}")
+                    text += &format!(", written in {}", plan.slices.describe());
                 }
+                if !plan.listen_after.is_zero() {
+                    text += &format!(
+                        "; its port refuses connections for the first {} ms",
+                        plan.listen_after.as_millis()
+                    );
+                }
+                text
             }
             Action::ExpectOutput { name, stream, .. } => {
                 format!("check {name}'s {}", stream.name())

@@ -14,10 +14,12 @@ mod close;
 mod connect;
 pub(crate) mod crowd;
 pub mod expect_closed;
+mod expect_connect_rate;
 pub mod expect_exit;
 mod expect_files;
 pub(crate) mod expect_line;
 pub(crate) mod expect_quiet;
+mod expect_running;
 mod names;
 mod partition;
 mod relay;
@@ -102,6 +104,9 @@ pub(crate) trait StepContext {
     fn folder(&self, name: &str) -> Option<std::path::PathBuf>;
     /// The folder served as `{dir}` (a web root, a download root), if the scenario has one.
     fn site_folder(&self) -> Option<std::path::PathBuf>;
+    /// Whether the scenario has a network namespace of its own (the real world, with
+    /// namespaces): what the kernel counts there is the scenario's alone.
+    fn own_network(&self) -> bool;
     /// Whether the program `name` has ended.
     fn has_exited(&self, name: &str) -> bool;
     /// Connects to `endpoint` as a client that follows `plan`, over `family`.
@@ -205,6 +210,8 @@ pub(crate) const REGISTRY: &[StepKind] = &[
     partition::REPAIR,
     expect_exit::KIND,
     expect_closed::KIND,
+    expect_running::KIND,
+    expect_connect_rate::KIND,
     expect_files::KIND,
     stop::KIND,
     say::KIND,

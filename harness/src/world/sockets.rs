@@ -4,10 +4,12 @@
 //! sockets on the simulated host `harness`. Both are split into a reader and a writer, and
 //! the writer can end the connection three ways: half-close (FIN), close, or reset (RST).
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -98,6 +100,58 @@ impl PeerNet {
                 simulated_connection(stream, board)
             }
         }
+    }
+
+    /// A fresh port of the harness's host, bound now, that starts listening after
+    /// `after` (at once for zero): its number, and the listener once it listens. Until
+    /// then the port is taken but a connection to it is refused, as by a service that has
+    /// not started yet (real world only: the simulated network has no such state).
+    pub async fn listen_after(
+        &self,
+        family: Family,
+        after: Duration,
+    ) -> io::Result<(
+        u16,
+        impl Future<Output = io::Result<PeerListener>> + Send + use<>,
+    )> {
+        let bound = match self {
+            PeerNet::Real if !after.is_zero() => {
+                let socket = match family {
+                    Family::Ipv4 => tokio::net::TcpSocket::new_v4()?,
+                    Family::Ipv6 => tokio::net::TcpSocket::new_v6()?,
+                };
+                let address = format!(
+                    "{}:0",
+                    match family {
+                        Family::Ipv4 => "127.0.0.1",
+                        Family::Ipv6 => "[::1]",
+                    }
+                );
+                socket.bind(address.parse().expect("a loopback address"))?;
+                let port = socket.local_addr()?.port();
+                Err((port, socket))
+            }
+            PeerNet::Simulated(_) if !after.is_zero() => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "the simulated network cannot hold a port without listening",
+                ));
+            }
+            _ => Ok(self.listen(family).await?),
+        };
+        let port = match &bound {
+            Ok(listener) => listener.port()?,
+            Err((port, _)) => *port,
+        };
+        Ok((port, async move {
+            match bound {
+                Ok(listener) => Ok(listener),
+                Err((_, socket)) => {
+                    tokio::time::sleep(after).await;
+                    Ok(PeerListener::Real(socket.listen(1024)?))
+                }
+            }
+        }))
     }
 
     /// Listens on a fresh port of the harness's own host.
