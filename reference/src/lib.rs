@@ -28,6 +28,8 @@
 //! - [`dual_stack`]: the protocol-independent echo server (one IPv6 socket with
 //!   `IPV6_V6ONLY` off, for both families) and client (every resolved address tried in
 //!   turn) (SPEC `dual/1`–`dual/2`).
+//! - [`interfaces`]: lists the network interfaces, their state and addresses, from
+//!   `getifaddrs` (SPEC `iface/1`).
 //! - [`wait_service`]: waits until a TCP service accepts connections, retrying at a
 //!   paced rate, with an optional timeout (SPEC `wait/1`–`wait/3`).
 //! - [`port_forward`]: the local port forwarder, a task per connection and a pump per
@@ -54,6 +56,7 @@ pub mod calc;
 pub mod cli;
 pub mod dual_stack;
 pub mod echo_plus;
+pub mod interfaces;
 pub mod line;
 pub mod line_client;
 pub mod line_server;

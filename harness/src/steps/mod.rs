@@ -20,6 +20,7 @@ mod expect_files;
 pub(crate) mod expect_line;
 pub(crate) mod expect_quiet;
 mod expect_running;
+mod interfaces;
 mod names;
 mod partition;
 mod relay;
@@ -212,6 +213,8 @@ pub(crate) const REGISTRY: &[StepKind] = &[
     expect_closed::KIND,
     expect_running::KIND,
     expect_connect_rate::KIND,
+    interfaces::ADD,
+    interfaces::EXPECT,
     expect_files::KIND,
     stop::KIND,
     say::KIND,

@@ -1,0 +1,5 @@
+//! `interfaces`: see `reference::interfaces`.
+
+fn main() -> std::process::ExitCode {
+    reference::interfaces::main()
+}
