@@ -513,40 +513,75 @@ const EXPECT_MODIFIERS: &[&str] = &[
     "never_in_clear",
 ];
 
+/// The keys each registered step kind takes, read from its schema: the kind's own key and
+/// the properties of its shape.
+fn keys_of_kinds() -> &'static std::collections::BTreeMap<&'static str, Vec<String>> {
+    static KEYS: std::sync::OnceLock<std::collections::BTreeMap<&'static str, Vec<String>>> =
+        std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+        crate::steps::REGISTRY
+            .iter()
+            .map(|kind| {
+                let shape = (kind.schema)(&mut generator).to_value();
+                let mut keys = Vec::new();
+                if let Some(reference) = shape["$ref"].as_str()
+                    && let Some(name) = reference.rsplit('/').next()
+                    && let Some(definition) = generator.definitions().get(name)
+                    && let Some(properties) = definition["properties"].as_object()
+                {
+                    keys.extend(properties.keys().filter(|key| *key != kind.key).cloned());
+                }
+                (kind.key, keys)
+            })
+            .collect()
+    })
+}
+
 /// Every key some step takes: a key one action takes and another does not is worth a
 /// clearer message than serde's "unknown field" (a misspelt key still gets serde's, at its
-/// own line). The step kinds' keys are read from their schemas.
+/// own line).
 fn known_step_keys() -> &'static std::collections::BTreeSet<String> {
     static KEYS: std::sync::OnceLock<std::collections::BTreeSet<String>> =
         std::sync::OnceLock::new();
     KEYS.get_or_init(|| {
-        let mut keys: std::collections::BTreeSet<String> = OLDER_ACTIONS
+        let older = OLDER_ACTIONS
             .iter()
             .flat_map(|(action, modifiers)| std::iter::once(action).chain(modifiers.iter()))
-            .map(|key| (*key).to_owned())
-            .collect();
-        let mut generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
-        for kind in crate::steps::REGISTRY {
-            let shape = (kind.schema)(&mut generator).to_value();
-            keys.insert(kind.key.to_owned());
-            if let Some(reference) = shape["$ref"].as_str()
-                && let Some(name) = reference.rsplit('/').next()
-                && let Some(definition) = generator.definitions().get(name)
-                && let Some(properties) = definition["properties"].as_object()
-            {
-                keys.extend(properties.keys().cloned());
-            }
-        }
-        keys
+            .map(|key| (*key).to_owned());
+        let registered = keys_of_kinds()
+            .iter()
+            .flat_map(|(key, keys)| std::iter::once((*key).to_owned()).chain(keys.iter().cloned()));
+        older.chain(registered).collect()
     })
 }
 
-/// The modifiers an action of [`OLDER_ACTIONS`] takes.
-fn modifiers_of(action: &str) -> &'static [&'static str] {
+/// The keys besides its own that an action takes, older or registered.
+fn modifiers_of(action: &str) -> Vec<&'static str> {
+    if let Some(keys) = keys_of_kinds().get(action) {
+        return keys.iter().map(String::as_str).collect();
+    }
     OLDER_ACTIONS
         .iter()
         .find(|(name, _)| *name == action)
-        .map_or(&[], |(_, modifiers)| modifiers)
+        .map_or(&[][..], |(_, modifiers)| modifiers)
+        .to_vec()
+}
+
+/// Names the first key of a step that another action takes and this one does not.
+fn key_of_another_action(keys: &[&str], action: &str) -> Option<String> {
+    let allowed = modifiers_of(action);
+    let modifier = keys.iter().find(|key| {
+        **key != action && !allowed.contains(key) && known_step_keys().contains(**key)
+    })?;
+    Some(if allowed.is_empty() {
+        format!("`{modifier}` does not go with `{action}`, which takes nothing else")
+    } else {
+        format!(
+            "`{modifier}` does not go with `{action}` (it takes {})",
+            allowed.join(", ")
+        )
+    })
 }
 
 /// Reads a scenario's steps in order, each by its kind, every name checked against what
@@ -600,6 +635,9 @@ fn load_steps(
             .and_then(|action| crate::steps::kind_of(action));
         let action = match kind {
             Some(kind) => {
+                if let Some(reason) = key_of_another_action(&keys, kind.key) {
+                    return Err(step_error(reason));
+                }
                 let input = crate::steps::LoadInput {
                     table: toml::de::ValueDeserializer::from(spanned),
                     names: &mut context,
@@ -627,20 +665,8 @@ fn load_steps(
                 };
                 // Keys another action takes are named as such (serde would only say
                 // "unknown field" with every key of every older action).
-                let allowed = modifiers_of(action);
-                if let Some(modifier) = keys.iter().find(|key| {
-                    **key != action && !allowed.contains(key) && known_step_keys().contains(**key)
-                }) {
-                    return Err(step_error(if allowed.is_empty() {
-                        format!(
-                            "`{modifier}` does not go with `{action}`, which takes nothing else"
-                        )
-                    } else {
-                        format!(
-                            "`{modifier}` does not go with `{action}` (it takes {})",
-                            allowed.join(", ")
-                        )
-                    }));
+                if let Some(reason) = key_of_another_action(&keys, action) {
+                    return Err(step_error(reason));
                 }
                 let raw_step = RawStep::deserialize(toml::de::ValueDeserializer::from(spanned))
                     .map_err(toml_error)?;

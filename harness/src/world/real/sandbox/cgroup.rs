@@ -66,22 +66,60 @@ impl Hierarchy {
             }
         }
         let hierarchy = Hierarchy { parent };
+        hierarchy.sweep_stale();
         // Proves it: a cgroup can be made, capped and removed.
         hierarchy.leaf()?.remove();
         Ok(hierarchy)
     }
 
+    /// Removes the empty cgroups that harness processes no longer running left behind
+    /// (one killed before it could clean up): a later process with the same pid would
+    /// find their names taken. A cgroup with a process in it cannot be removed, so a
+    /// running harness's leaves are safe even if its pid were misread.
+    fn sweep_stale(&self) {
+        let Ok(entries) = fs::read_dir(&self.parent) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(pid) = name
+                .to_str()
+                .and_then(|name| name.strip_prefix("socket-lab-"))
+                .and_then(|rest| rest.split_once('-'))
+                .and_then(|(pid, _)| pid.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = fs::remove_dir(entry.path());
+            }
+        }
+    }
+
     /// A fresh cgroup for one program, capped at [`MAX_TASKS`].
     pub fn leaf(&self) -> Result<Leaf, String> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
-        let name = format!(
-            "socket-lab-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let dir = self.parent.join(name);
-        fs::create_dir(&dir)
-            .map_err(|error| format!("cannot make the cgroup {}: {error}", dir.display()))?;
+        let mut attempts = 0;
+        let dir = loop {
+            let name = format!(
+                "socket-lab-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            );
+            let dir = self.parent.join(name);
+            match fs::create_dir(&dir) {
+                Ok(()) => break dir,
+                // Left by an earlier process with this pid and still busy: the next name.
+                Err(error)
+                    if error.kind() == std::io::ErrorKind::AlreadyExists && attempts < 100 =>
+                {
+                    attempts += 1;
+                }
+                Err(error) => {
+                    return Err(format!("cannot make the cgroup {}: {error}", dir.display()));
+                }
+            }
+        };
         let leaf = Leaf { dir };
         fs::write(leaf.dir.join("pids.max"), MAX_TASKS.to_string())
             .map_err(|error| format!("cannot cap the cgroup {}: {error}", leaf.dir.display()))?;
