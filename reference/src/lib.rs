@@ -42,7 +42,12 @@
 //! - [`echo_plus`]: echo with `download` (files resolved inside a root, symlinks included)
 //!   and `run` (no shell, an allow-list), over a length-prefixed answer protocol (SPEC
 //!   `echo/1`–`echo/4`).
-//! - [`line_server`]: the blocking line server those three share (bind, cut a stream into
+//! - [`chat`]: the chat room, readiness-driven on one thread, with a bounded outbox per
+//!   member so one member that stops reading never stalls the room (SPEC `chat/1`–`chat/5`).
+//! - [`direct_chat`]: private messages between named clients, a thread per client and
+//!   one lock around the directory of names (SPEC `direct/1`–`direct/4`).
+//! - [`line_server`]: the blocking line server those three share (its line buffer
+//!   [`line_server::lines`] serves the chats too) (bind, cut a stream into
 //!   lines in a fixed buffer, answer line by line, report a failed client).
 //! - [`line_client`]: the client of a line-by-line dialogue that `calc-client` and
 //!   `password-client` share.
@@ -53,7 +58,9 @@
 //! `testing`, and a fuzz target in `fuzz/` (`cargo +nightly fuzz run TARGET`).
 
 pub mod calc;
+pub mod chat;
 pub mod cli;
+pub mod direct_chat;
 pub mod dual_stack;
 pub mod echo_plus;
 pub mod interfaces;

@@ -1,0 +1,179 @@
+//! `chat-server PORT`: the room's server. A reader task and a writer task per member (see
+//! the module [`crate::chat`] for why), one accept loop, and one place that writes on
+//! stderr.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use clap::Parser;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use super::room::{Dropped, Room};
+use crate::cli::{self, Stdio};
+use crate::line_server::lines::{Line, Lines};
+use crate::net::{Listener, Network};
+
+const PROGRAM: &str = "chat-server";
+
+/// Chat room server: every line of a member reaches every other member.
+#[derive(Parser)]
+#[command(name = "chat-server")]
+struct Args {
+    /// TCP port to listen on.
+    port: u16,
+}
+
+/// What the members' tasks tell the accept loop, which alone writes on stderr.
+enum Event {
+    /// The room dropped these members: they stopped reading.
+    Dropped(Dropped),
+}
+
+/// `chat-server PORT`: binds, then keeps the room, forever.
+pub async fn server_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio) -> i32 {
+    let args: Args = match cli::parse_args(args, &mut stdio).await {
+        Ok(args) => args,
+        Err(status) => return status,
+    };
+    let listener = match net.bind_tcp(args.port).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            let context = format!("cannot bind port {}", args.port);
+            return cli::fail(&mut stdio.stderr, PROGRAM, context, error).await;
+        }
+    };
+    let room = Arc::new(Mutex::new(Room::default()));
+    let (events, mut reported) = mpsc::unbounded_channel();
+    let mut members: JoinSet<(SocketAddr, io::Result<()>)> = JoinSet::new();
+    loop {
+        tokio::select! {
+            Some(finished) = members.join_next() => match finished {
+                Ok((_, Ok(()))) => {}
+                Ok((peer, Err(error))) => {
+                    cli::diagnose(&mut stdio.stderr, format!("{PROGRAM}: {peer}: {error}")).await;
+                }
+                Err(error) => {
+                    cli::diagnose(&mut stdio.stderr, format!("{PROGRAM}: a task failed: {error}")).await;
+                }
+            },
+            Some(Event::Dropped(names)) = reported.recv() => {
+                for name in names {
+                    let line = format!("{PROGRAM}: {name} stopped reading: dropped from the room");
+                    cli::diagnose(&mut stdio.stderr, line).await;
+                }
+            },
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let (room, events) = (Arc::clone(&room), events.clone());
+                    members.spawn(async move { (peer, serve_member(stream, room, events).await) });
+                }
+                // Out of file descriptors, most likely: the room goes on with who is in it.
+                Err(error) => {
+                    cli::diagnose(&mut stdio.stderr, format!("{PROGRAM}: accept failed: {error}")).await;
+                }
+            },
+        }
+    }
+}
+
+/// One member, from its name to its leaving.
+async fn serve_member<S>(
+    stream: S,
+    room: Arc<Mutex<Room>>,
+    events: mpsc::UnboundedSender<Event>,
+) -> io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let (mut reads, mut writes) = tokio::io::split(stream);
+    // What the client sends, cut into lines in one 4 KiB buffer (a longer line is
+    // skipped): the same cutting as the blocking line servers.
+    let mut lines = Lines::default();
+    let mut said = Vec::new();
+    // The first line is the member's name; lines that came with it are said after.
+    let name = loop {
+        if !receive(&mut reads, &mut lines, &mut said).await? {
+            // Gone before it said who it is.
+            return Ok(());
+        }
+        if !said.is_empty() {
+            break said.remove(0).trim().to_owned();
+        }
+    };
+    if name.is_empty() {
+        // Best effort: a client that sends an empty name may not read either.
+        let _ = writes.write_all(b"error: send your name first\n").await;
+        return Ok(());
+    }
+    let report = |dropped: Dropped| {
+        if !dropped.is_empty() {
+            let _ = events.send(Event::Dropped(dropped));
+        }
+    };
+    let (membership, dropped) = lock(&room).join(&name);
+    report(dropped);
+    let id = membership.id;
+    let mut inbox = membership.inbox;
+    // The writer: the member's outbox to its socket, at the pace its socket takes.
+    let writer = tokio::spawn(async move {
+        while let Some(line) = inbox.recv().await {
+            writes.write_all(line.as_bytes()).await?;
+        }
+        // The room let go of the outbox: the member left; end our side too.
+        writes.shutdown().await
+    });
+    // The reader: every line said to the room, until the member leaves or is dropped.
+    let ended: io::Result<()> = loop {
+        for text in said.drain(..) {
+            if !text.trim().is_empty() {
+                report(lock(&room).say(id, &text));
+            }
+        }
+        tokio::select! {
+            received = receive(&mut reads, &mut lines, &mut said) => match received {
+                Ok(true) => {}
+                Ok(false) => break Ok(()),
+                // A reset (the client was killed) is a leaving like any other (chat/5).
+                Err(error) => break Err(error),
+            },
+            () = membership.dropped.notified() => {
+                writer.abort();
+                return Ok(());
+            }
+        }
+    };
+    report(lock(&room).leave(id));
+    // Its outbox is closed now: the writer sends what is left in it, then ends. A write
+    // that fails means the client is gone, which is how it left: nothing more to report.
+    let _ = writer.await;
+    ended
+}
+
+/// One `recv`: the lines it completes are added to `said`. `false` at the end of the
+/// stream.
+async fn receive<R: AsyncRead + Unpin>(
+    reads: &mut R,
+    lines: &mut Lines,
+    said: &mut Vec<String>,
+) -> io::Result<bool> {
+    let count = reads.read(lines.space()).await?;
+    if count == 0 {
+        return Ok(false);
+    }
+    lines.received(count, |line| {
+        if let Line::Text(bytes) = line {
+            said.push(String::from_utf8_lossy(bytes).into_owned());
+        }
+    });
+    Ok(true)
+}
+
+/// The room, even if a task panicked while holding it (the room's own state is updated
+/// in single steps, so it is never left half-changed).
+fn lock(room: &Mutex<Room>) -> std::sync::MutexGuard<'_, Room> {
+    room.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
