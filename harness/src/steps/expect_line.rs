@@ -8,6 +8,9 @@
 //! expect_line = "c1"
 //! line = { number = 3 }          # or equals, prefix, matches, status, one_of
 //! within_ms = 1000
+//! skip_others = true             # optional: lines before it that do not match are
+//!                                # skipped (greetings, announcements a clause leaves
+//!                                # ungraded), instead of failing the step
 //! ```
 
 use std::sync::Arc;
@@ -34,6 +37,7 @@ struct RawExpectLine {
     expect_line: String,
     line: LineSpec,
     within_ms: Option<u64>,
+    skip_others: Option<bool>,
 }
 
 #[derive(Debug)]
@@ -41,6 +45,7 @@ struct ExpectLine {
     stream: LineSource,
     expectation: LineExpectation,
     within: std::time::Duration,
+    skip_others: bool,
 }
 
 /// Whose line: what a harness connection received, or what a program printed.
@@ -70,6 +75,14 @@ impl LineSource {
         }
     }
 
+    /// `c1 never receives` or `client never prints on stdout`.
+    pub(crate) fn never_verb(&self) -> String {
+        match self {
+            LineSource::Connection(name) => format!("{name} never receives"),
+            LineSource::Stdout(name) => format!("{name} never prints on stdout"),
+        }
+    }
+
     /// `c1 receives` or `client prints`.
     pub(crate) fn verb(&self) -> String {
         match self {
@@ -85,15 +98,21 @@ fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
         stream: LineSource::of(&raw.expect_line, input.names)?,
         expectation: raw.line.check()?,
         within: super::within(raw.within_ms),
+        skip_others: raw.skip_others.unwrap_or(false),
     }))
 }
 
 impl StepAction for ExpectLine {
     fn describe(&self) -> String {
         format!(
-            "{} {} (within {} ms)",
+            "{} {}{} (within {} ms)",
             self.stream.verb(),
             self.expectation.describe(),
+            if self.skip_others {
+                ", other lines before it skipped"
+            } else {
+                ""
+            },
             self.within.as_millis()
         )
     }
@@ -101,49 +120,135 @@ impl StepAction for ExpectLine {
     fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a> {
         Box::pin(async move {
             let name = self.stream.name();
-            let expected = format!(
-                "{} {} as its next line",
-                self.stream.verb(),
-                self.expectation.describe()
-            );
+            let expected = if self.skip_others {
+                format!(
+                    "{} {} (other lines skipped)",
+                    self.stream.verb(),
+                    self.expectation.describe()
+                )
+            } else {
+                format!(
+                    "{} {} as its next line",
+                    self.stream.verb(),
+                    self.expectation.describe()
+                )
+            };
             let deadline = tokio::time::Instant::now() + self.within;
-            loop {
-                let offset = *context.cursor(name);
-                let view = context.read_stream(name, offset, MAX_LINE + 1);
-                if let Some((line, taken)) = first_line(&view.bytes) {
-                    *context.cursor(name) += taken as u64;
-                    let line = String::from_utf8_lossy(line);
-                    return if self.expectation.holds(&line) {
-                        Ok(())
-                    } else {
-                        Err(StepFailure::fail(expected, format!("the line {line:?}")))
-                    };
-                }
-                let partial = if view.bytes.is_empty() {
-                    "no line".to_owned()
-                } else {
-                    format!(
-                        "{} without a line end",
-                        crate::report::diff::excerpt(&view.bytes)
-                    )
-                };
-                if view.bytes.len() > MAX_LINE {
-                    return Err(StepFailure::fail(
-                        expected,
-                        format!("no line end in the first {MAX_LINE} bytes"),
-                    ));
-                }
-                if let Some(ended) = view.ended {
-                    return Err(StepFailure::fail(expected, format!("{partial} ({ended})")));
-                }
-                if tokio::time::Instant::now() >= deadline {
-                    return Err(StepFailure::fail(
-                        expected,
-                        format!("{partial} after {} ms", self.within.as_millis()),
-                    ));
-                }
-                tokio::time::sleep(POLL).await;
+            let mut skipped = Skipped::default();
+            match wait_for_line(
+                context,
+                name,
+                &self.expectation,
+                self.skip_others,
+                deadline,
+                &mut skipped,
+            )
+            .await
+            {
+                Ok(Waited::Matched) => Ok(()),
+                Ok(Waited::TimedOut(partial)) => Err(StepFailure::fail(
+                    expected,
+                    format!("{partial} after {} ms", self.within.as_millis()),
+                )),
+                Err(seen) => Err(StepFailure::fail(expected, seen)),
             }
         })
+    }
+}
+
+/// How waiting for a line ended, short of a failure.
+pub(crate) enum Waited {
+    /// The line came (the stream's cursor is past it).
+    Matched,
+    /// Not yet at the deadline: what came instead (`no line`, a partial line, the lines
+    /// skipped).
+    TimedOut(String),
+}
+
+/// Waits until `name`'s next line (or, with `skip_others`, a later one) meets
+/// `expectation`, at most until `deadline`. `Err` says what came instead when waiting
+/// longer cannot help: another line (without `skip_others`), a line too long, the end.
+pub(crate) async fn wait_for_line(
+    context: &mut (dyn StepContext + Send),
+    name: &str,
+    expectation: &LineExpectation,
+    skip_others: bool,
+    deadline: tokio::time::Instant,
+    skipped: &mut Skipped,
+) -> Result<Waited, String> {
+    loop {
+        let offset = *context.cursor(name);
+        let view = context.read_stream(name, offset, MAX_LINE + 1);
+        // Every complete line of the view, in order.
+        let mut taken = 0;
+        while let Some((line, length)) = first_line(&view.bytes[taken..]) {
+            taken += length;
+            let line = String::from_utf8_lossy(line);
+            if expectation.holds(&line) {
+                *context.cursor(name) += taken as u64;
+                return Ok(Waited::Matched);
+            }
+            if !skip_others {
+                *context.cursor(name) += taken as u64;
+                return Err(format!("the line {line:?}"));
+            }
+            skipped.add(&line);
+        }
+        if taken > 0 {
+            // Skipped lines: the next view starts after them.
+            *context.cursor(name) += taken as u64;
+            continue;
+        }
+        let partial = if view.bytes.is_empty() {
+            format!("no{} line", skipped.other())
+        } else {
+            format!(
+                "{} without a line end",
+                crate::report::diff::excerpt(&view.bytes)
+            )
+        };
+        let partial = format!("{partial}{}", skipped.describe());
+        if view.bytes.len() > MAX_LINE {
+            return Err(format!("no line end in the first {MAX_LINE} bytes"));
+        }
+        if let Some(ended) = view.ended {
+            return Err(format!("{partial} ({ended})"));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(Waited::TimedOut(partial));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// The lines an `expect_line` with `skip_others` went past, for its failure.
+#[derive(Default)]
+pub(crate) struct Skipped {
+    count: u64,
+    last: Option<String>,
+}
+
+impl Skipped {
+    fn add(&mut self, line: &str) {
+        self.count += 1;
+        self.last = Some(line.to_owned());
+    }
+
+    /// `no line` or, after skipped ones, `no other line`.
+    fn other(&self) -> &'static str {
+        if self.count > 0 { " other" } else { "" }
+    }
+
+    /// `, 3 lines skipped (the last "...")`, or nothing.
+    fn describe(&self) -> String {
+        match &self.last {
+            None => String::new(),
+            Some(last) => format!(
+                ", {} line{} skipped (the last {})",
+                self.count,
+                if self.count == 1 { "" } else { "s" },
+                crate::report::diff::excerpt(last.as_bytes())
+            ),
+        }
     }
 }

@@ -13,18 +13,23 @@
 mod close;
 mod connect;
 pub(crate) mod crowd;
+mod direct_crowd;
 pub mod expect_closed;
 mod expect_connect_rate;
 pub mod expect_exit;
 mod expect_files;
 pub(crate) mod expect_line;
+mod expect_no_line;
 pub(crate) mod expect_quiet;
 mod expect_running;
 mod interfaces;
+mod members;
 mod names;
 mod partition;
 mod relay;
+mod room_crowd;
 pub(crate) mod say;
+mod say_until;
 mod send_datagram;
 mod stop;
 mod wait;
@@ -218,9 +223,13 @@ pub(crate) const REGISTRY: &[StepKind] = &[
     expect_files::KIND,
     stop::KIND,
     say::KIND,
+    say_until::KIND,
     expect_line::KIND,
+    expect_no_line::KIND,
     expect_quiet::KIND,
     crowd::KIND,
+    room_crowd::KIND,
+    direct_crowd::KIND,
 ];
 
 /// The kind of the step action named `action`, if it is one of this folder's.

@@ -6,7 +6,11 @@
 //! say = "c1"
 //! send = { text = "1 + 2\n" }
 //! slices = { size = 1, gap_ms = 2 }   # optional: one byte per segment
+//! within_ms = 20000                    # optional: the program must take it all by then
 //! ```
+//!
+//! A big turn (megabytes) only leaves as fast as the program reads it: `within_ms` turns
+//! a program that stopped reading into a failure of this step, with its reason.
 
 use std::sync::Arc;
 
@@ -28,6 +32,7 @@ struct RawSay {
     say: String,
     send: PayloadSpec,
     slices: Option<SlicePlan>,
+    within_ms: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -35,6 +40,7 @@ struct Say {
     connection: String,
     send: Payload,
     slices: SlicePlan,
+    within: Option<std::time::Duration>,
 }
 
 fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
@@ -53,6 +59,7 @@ fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
         connection: raw.say,
         send: raw.send.resolve(input.kit_root)?,
         slices,
+        within: raw.within_ms.map(std::time::Duration::from_millis),
     }))
 }
 
@@ -78,10 +85,36 @@ impl StepAction for Say {
         } else {
             String::new()
         };
-        format!("{} sends {}{cut}", self.connection, shown(&self.send))
+        let within = match self.within {
+            Some(within) => format!(" (taken within {} ms)", within.as_millis()),
+            None => String::new(),
+        };
+        format!(
+            "{} sends {}{cut}{within}",
+            self.connection,
+            shown(&self.send)
+        )
     }
 
     fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a> {
-        context.send_on(&self.connection, &self.send, &self.slices)
+        let Some(within) = self.within else {
+            return context.send_on(&self.connection, &self.send, &self.slices);
+        };
+        Box::pin(async move {
+            let sending = context.send_on(&self.connection, &self.send, &self.slices);
+            match tokio::time::timeout(within, sending).await {
+                Ok(sent) => sent,
+                Err(_) => Err(crate::outcome::StepFailure::fail(
+                    format!(
+                        "{} to send {} within {} ms",
+                        self.connection,
+                        self.send.describe(),
+                        within.as_millis()
+                    ),
+                    "the program did not take it all: it stopped reading this connection"
+                        .to_owned(),
+                )),
+            }
+        })
     }
 }

@@ -29,16 +29,22 @@
 //!                                       (never waits)               (waits for bob only)
 //! ```
 //!
-//! Saying something never waits for anyone: a line is put in each other member's outbox
-//! (a queue of at most [`OUTBOX_LINES`]) and that member's writer sends it when its socket
-//! can take it. A member whose outbox is full has stopped reading; it is dropped from the
-//! room (told on the server's stderr), and the room goes on. Memory is bounded too: a line
-//! is at most 4 KiB, shared by every outbox it is in (`Arc<str>`), and an outbox holds
-//! at most [`OUTBOX_LINES`] of them.
+//! Saying something puts the line in each other member's outbox (a queue of at most
+//! [`OUTBOX_LINES`]) and that member's writer sends it when its socket can take it. A
+//! member that reads slower than another talks fills its outbox: the talker then waits
+//! for room in it (its next lines are read later: the room moves at the pace of its
+//! slowest reader, and memory stays bounded). A member whose outbox has not moved for
+//! [`STALL`] has stopped reading: it is dropped from the room (told on the server's
+//! stderr), and the room goes on. A line is at most 4 KiB, shared by every outbox it is
+//! in (`Arc<str>`).
 
 pub mod client;
 pub mod room;
 pub mod server;
 
-/// Lines a member's outbox holds before the member counts as not reading.
+/// Lines a member's outbox holds; beyond them, the talker waits.
 pub const OUTBOX_LINES: usize = 256;
+
+/// How long a talker waits for room in an outbox before its member counts as no longer
+/// reading, and is dropped.
+pub const STALL: std::time::Duration = std::time::Duration::from_secs(2);

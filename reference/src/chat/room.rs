@@ -34,8 +34,13 @@ pub struct Membership {
     pub dropped: Arc<Notify>,
 }
 
-/// Members dropped while a line was being said: the server reports them on stderr.
-pub type Dropped = Vec<String>;
+/// A line that did not fit in a member's outbox at once: the saying task waits for room
+/// in it (at most [`super::STALL`]), without holding the room's lock.
+pub struct Late {
+    pub id: MemberId,
+    pub outbox: mpsc::Sender<Arc<str>>,
+    pub line: Arc<str>,
+}
 
 #[derive(Default)]
 pub struct Room {
@@ -45,11 +50,28 @@ pub struct Room {
 
 impl Room {
     /// Adds `name`, welcomes it, and tells the others.
-    pub fn join(&mut self, name: &str) -> (Membership, Dropped) {
+    pub fn join(&mut self, name: &str) -> (Membership, Vec<Late>) {
         let id = self.next_id;
         self.next_id += 1;
         let (outbox, inbox) = mpsc::channel(OUTBOX_LINES);
         let dropped = Arc::new(Notify::new());
+        let count = self.members.len() + 1;
+        let mut names: Vec<&str> = self
+            .members
+            .values()
+            .take(NAMES_IN_WELCOME - 1)
+            .map(|member| member.name.as_str())
+            .collect();
+        names.push(name);
+        if count > NAMES_IN_WELCOME {
+            names.insert(NAMES_IN_WELCOME - 1, "...");
+        }
+        let welcome = format!(
+            "* welcome {name}: {count} in the room ({})\n",
+            names.join(", ")
+        );
+        // A fresh outbox has room for its first line.
+        let _ = outbox.try_send(welcome.into());
         self.members.insert(
             id,
             Member {
@@ -58,27 +80,12 @@ impl Room {
                 dropped: Arc::clone(&dropped),
             },
         );
-        let count = self.members.len();
-        let mut names: Vec<&str> = self
-            .members
-            .values()
-            .take(NAMES_IN_WELCOME)
-            .map(|member| member.name.as_str())
-            .collect();
-        if count > NAMES_IN_WELCOME {
-            names.push("...");
-        }
-        let welcome = format!(
-            "* welcome {name}: {count} in the room ({})\n",
-            names.join(", ")
-        );
-        let mut gone = self.send_to(id, welcome.into());
-        gone.extend(self.say_from(id, format!("* {name} joined ({count} in the room)\n")));
-        (Membership { id, inbox, dropped }, gone)
+        let late = self.say_from(id, format!("* {name} joined ({count} in the room)\n"));
+        (Membership { id, inbox, dropped }, late)
     }
 
     /// Says `text` from member `id` to everyone else, as `name: text`.
-    pub fn say(&mut self, id: MemberId, text: &str) -> Dropped {
+    pub fn say(&mut self, id: MemberId, text: &str) -> Vec<Late> {
         let Some(member) = self.members.get(&id) else {
             return Vec::new();
         };
@@ -87,56 +94,48 @@ impl Room {
     }
 
     /// Removes member `id` (it left) and tells the others.
-    pub fn leave(&mut self, id: MemberId) -> Dropped {
+    pub fn leave(&mut self, id: MemberId) -> Vec<Late> {
         let Some(member) = self.members.remove(&id) else {
             return Vec::new();
         };
         self.announce_leaving(&member.name)
     }
 
-    fn announce_leaving(&mut self, name: &str) -> Dropped {
+    /// Drops member `id`, whose outbox did not move for [`super::STALL`]: it stopped
+    /// reading. Its name (for the server's stderr) and the lines telling the others.
+    pub fn drop_stalled(&mut self, id: MemberId) -> Option<(String, Vec<Late>)> {
+        let member = self.members.remove(&id)?;
+        member.dropped.notify_one();
+        let late = self.announce_leaving(&member.name);
+        Some((member.name, late))
+    }
+
+    fn announce_leaving(&mut self, name: &str) -> Vec<Late> {
         let line = format!("* {name} left ({} in the room)\n", self.members.len());
         self.say_from(MemberId::MAX, line)
     }
 
-    /// Puts `line` in the outbox of every member but `sender`. Never waits: a member
-    /// whose outbox is full is dropped (it stopped reading), and its leaving is said in
-    /// turn (which can drop others: each round removes someone, so it ends).
-    fn say_from(&mut self, sender: MemberId, line: String) -> Dropped {
+    /// Puts `line` in the outbox of every member but `sender`, never waiting: the members
+    /// whose outbox is full are returned, for the saying task to wait on.
+    fn say_from(&mut self, sender: MemberId, line: String) -> Vec<Late> {
         let line: Arc<str> = line.into();
-        let mut full = Vec::new();
+        let mut late = Vec::new();
         for (&id, member) in &self.members {
             if id == sender {
                 continue;
             }
             match member.outbox.try_send(Arc::clone(&line)) {
                 Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => full.push(id),
+                Err(mpsc::error::TrySendError::Full(_)) => late.push(Late {
+                    id,
+                    outbox: member.outbox.clone(),
+                    line: Arc::clone(&line),
+                }),
                 // Its tasks are ending; its reader removes it.
                 Err(mpsc::error::TrySendError::Closed(_)) => {}
             }
         }
-        let mut dropped = Vec::new();
-        for id in full {
-            if let Some(member) = self.members.remove(&id) {
-                member.dropped.notify_one();
-                dropped.extend(self.announce_leaving(&member.name));
-                dropped.push(member.name);
-            }
-        }
-        dropped
-    }
-
-    /// Puts `line` in one member's outbox.
-    fn send_to(&mut self, id: MemberId, line: Arc<str>) -> Dropped {
-        let full = self
-            .members
-            .get(&id)
-            .is_some_and(|member| member.outbox.try_send(line).is_err());
-        if full {
-            return self.leave(id);
-        }
-        Vec::new()
+        late
     }
 
     pub fn len(&self) -> usize {
@@ -184,17 +183,26 @@ mod tests {
     }
 
     #[test]
-    fn a_member_that_stops_reading_is_dropped_and_the_others_go_on() {
+    fn a_full_outbox_makes_the_line_late_and_a_stalled_member_can_be_dropped() {
         let mut room = Room::default();
         let (mut reader, _) = room.join("reader");
-        let (_sleeper, _) = room.join("sleeper");
+        let (sleeper, _) = room.join("sleeper");
         let (talker, _) = room.join("talker");
-        let mut dropped = Vec::new();
-        for number in 0..OUTBOX_LINES * 2 {
-            dropped.extend(room.say(talker.id, &format!("line {number}")));
+        let mut late = Vec::new();
+        for number in 0..OUTBOX_LINES {
+            late.extend(room.say(talker.id, &format!("line {number}")));
             drain(&mut reader);
         }
-        assert_eq!(dropped, ["sleeper"]);
+        // The sleeper's outbox held its welcome and the talker's join: two lines short.
+        let late_for: Vec<MemberId> = late.iter().map(|late| late.id).collect();
+        assert_eq!(late_for, [sleeper.id, sleeper.id]);
+        let (name, announced) = room.drop_stalled(sleeper.id).expect("still in the room");
+        assert_eq!(name, "sleeper");
+        assert!(announced.is_empty());
+        assert_eq!(
+            drain(&mut reader).last().map(String::as_str),
+            Some("* sleeper left (2 in the room)\n")
+        );
         assert_eq!(room.len(), 2);
     }
 }

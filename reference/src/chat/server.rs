@@ -11,7 +11,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use super::room::{Dropped, Room};
+use super::OUTBOX_LINES;
+use super::STALL;
+use super::room::{Late, Room};
 use crate::cli::{self, Stdio};
 use crate::line_server::lines::{Line, Lines};
 use crate::net::{Listener, Network};
@@ -28,8 +30,8 @@ struct Args {
 
 /// What the members' tasks tell the accept loop, which alone writes on stderr.
 enum Event {
-    /// The room dropped these members: they stopped reading.
-    Dropped(Dropped),
+    /// The room dropped this member: it stopped reading.
+    Dropped(String),
 }
 
 /// `chat-server PORT`: binds, then keeps the room, forever.
@@ -59,11 +61,9 @@ pub async fn server_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio
                     cli::diagnose(&mut stdio.stderr, format!("{PROGRAM}: a task failed: {error}")).await;
                 }
             },
-            Some(Event::Dropped(names)) = reported.recv() => {
-                for name in names {
-                    let line = format!("{PROGRAM}: {name} stopped reading: dropped from the room");
-                    cli::diagnose(&mut stdio.stderr, line).await;
-                }
+            Some(Event::Dropped(name)) = reported.recv() => {
+                let line = format!("{PROGRAM}: {name} stopped reading: dropped from the room");
+                cli::diagnose(&mut stdio.stderr, line).await;
             },
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
@@ -108,19 +108,20 @@ where
         let _ = writes.write_all(b"error: send your name first\n").await;
         return Ok(());
     }
-    let report = |dropped: Dropped| {
-        if !dropped.is_empty() {
-            let _ = events.send(Event::Dropped(dropped));
-        }
-    };
-    let (membership, dropped) = lock(&room).join(&name);
-    report(dropped);
+    let (membership, late) = lock(&room).join(&name);
+    deliver_late(&room, late, &events).await;
     let id = membership.id;
     let mut inbox = membership.inbox;
     // The writer: the member's outbox to its socket, at the pace its socket takes.
     let writer = tokio::spawn(async move {
-        while let Some(line) = inbox.recv().await {
-            writes.write_all(line.as_bytes()).await?;
+        // Every line waiting, in one write: a writer as quick as the busiest talker.
+        let (mut lines, mut batch) = (Vec::new(), Vec::new());
+        while inbox.recv_many(&mut lines, OUTBOX_LINES).await > 0 {
+            for line in lines.drain(..) {
+                batch.extend_from_slice(line.as_bytes());
+            }
+            writes.write_all(&batch).await?;
+            batch.clear();
         }
         // The room let go of the outbox: the member left; end our side too.
         writes.shutdown().await
@@ -129,7 +130,8 @@ where
     let ended: io::Result<()> = loop {
         for text in said.drain(..) {
             if !text.trim().is_empty() {
-                report(lock(&room).say(id, &text));
+                let late = lock(&room).say(id, &text);
+                deliver_late(&room, late, &events).await;
             }
         }
         tokio::select! {
@@ -145,11 +147,30 @@ where
             }
         }
     };
-    report(lock(&room).leave(id));
+    let late = lock(&room).leave(id);
+    deliver_late(&room, late, &events).await;
     // Its outbox is closed now: the writer sends what is left in it, then ends. A write
     // that fails means the client is gone, which is how it left: nothing more to report.
     let _ = writer.await;
     ended
+}
+
+/// Waits for room in the outboxes that were full (the talker's next line waits with it):
+/// a member whose outbox did not move for [`STALL`] is dropped, and its leaving told.
+async fn deliver_late(
+    room: &Mutex<Room>,
+    mut late: Vec<Late>,
+    events: &mpsc::UnboundedSender<Event>,
+) {
+    while let Some(Late { id, outbox, line }) = late.pop() {
+        if let Err(mpsc::error::SendTimeoutError::Timeout(_)) =
+            outbox.send_timeout(line, STALL).await
+            && let Some((name, more)) = lock(room).drop_stalled(id)
+        {
+            let _ = events.send(Event::Dropped(name));
+            late.extend(more);
+        }
+    }
 }
 
 /// One `recv`: the lines it completes are added to `said`. `false` at the end of the

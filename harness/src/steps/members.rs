@@ -1,0 +1,184 @@
+//! Named clients of a chat server, many at once, for the crowd steps of chat
+//! ([`super::room_crowd`]) and direct-chat ([`super::direct_crowd`]).
+//!
+//! Each member connects, sends its name, and from then on a reader task of its own cuts
+//! whatever arrives into lines, whether or not the step is looking: a chat server gives
+//! every member join announcements, and a member that stopped reading would be a slow
+//! client the server may rightly drop.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use super::expect_line::MAX_LINE;
+use crate::judge::line::first_line;
+use crate::world::sockets::{PeerNet, PeerWriter};
+
+/// What a member's reader passes on: a line (without its end), or why nothing more comes.
+enum Heard {
+    Line(String),
+    Ended(String),
+}
+
+/// How [`Member::next_line`]'s reason starts when nothing came in time.
+const NO_LINE_WITHIN: &str = "no line within";
+
+/// One named client of the program, connected.
+pub(crate) struct Member {
+    pub(crate) name: String,
+    writer: PeerWriter,
+    heard: mpsc::UnboundedReceiver<Heard>,
+    /// Why the connection ended, once the reader said so.
+    ended: Option<String>,
+    /// Lines taken so far, and the last one (for a failure's message).
+    pub(crate) lines: usize,
+    pub(crate) last: Option<String>,
+    reader: AbortHandle,
+}
+
+impl Member {
+    /// Connects to `host:port` and sends `name` and a newline.
+    pub(crate) async fn join(
+        net: &PeerNet,
+        host: &str,
+        port: u16,
+        name: &str,
+    ) -> Result<Member, String> {
+        let connection = net
+            .connect(host, port, true)
+            .await
+            .map_err(|error| format!("{name} could not connect: {error}"))?;
+        let (sender, heard) = mpsc::unbounded_channel();
+        let mut reader = connection.reader;
+        let reader = tokio::spawn(async move {
+            let mut pending = Vec::new();
+            let mut buffer = [0u8; 4096];
+            let ended = loop {
+                while let Some((line, taken)) = first_line(&pending) {
+                    let line = String::from_utf8_lossy(line).into_owned();
+                    pending.drain(..taken);
+                    if sender.send(Heard::Line(line)).is_err() {
+                        return;
+                    }
+                }
+                if pending.len() > MAX_LINE {
+                    break format!("no line end in {MAX_LINE} bytes");
+                }
+                match reader.read(&mut buffer).await {
+                    Ok(0) => break "the program closed the connection".to_owned(),
+                    Ok(count) => pending.extend_from_slice(&buffer[..count]),
+                    Err(error) => break format!("the connection failed: {error}"),
+                }
+            };
+            let _ = sender.send(Heard::Ended(ended));
+        })
+        .abort_handle();
+        let mut member = Member {
+            name: name.to_owned(),
+            writer: connection.writer,
+            heard,
+            ended: None,
+            lines: 0,
+            last: None,
+            reader,
+        };
+        member.say(name).await?;
+        Ok(member)
+    }
+
+    /// Sends `text` and a newline.
+    pub(crate) async fn say(&mut self, text: &str) -> Result<(), String> {
+        self.send(format!("{text}\n").as_bytes()).await
+    }
+
+    /// Sends `bytes` as they are (several lines in one write: pipelined).
+    pub(crate) async fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.writer
+            .write_all(bytes)
+            .await
+            .map_err(|error| format!("{} could not send: {error}", self.name))
+    }
+
+    /// The next line, or why there is none: the connection ended, or nothing came
+    /// within `within`.
+    pub(crate) async fn next_line(&mut self, within: Duration) -> Result<String, String> {
+        if let Some(ended) = &self.ended {
+            return Err(ended.clone());
+        }
+        match tokio::time::timeout(within, self.heard.recv()).await {
+            Ok(Some(Heard::Line(line))) => {
+                self.lines += 1;
+                self.last = Some(line.clone());
+                Ok(line)
+            }
+            Ok(Some(Heard::Ended(reason))) => {
+                self.ended = Some(reason.clone());
+                Err(reason)
+            }
+            Ok(None) => Err("its reader stopped".to_owned()),
+            Err(_) => Err(format!("{NO_LINE_WITHIN} {} ms", within.as_millis())),
+        }
+    }
+
+    /// Takes lines until one for which `wanted` holds (the others are skipped): that
+    /// line, or why it did not come.
+    pub(crate) async fn line_where(
+        &mut self,
+        wanted: impl Fn(&str) -> bool,
+        within: Duration,
+    ) -> Result<String, String> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let line = self.next_line(left).await?;
+            if wanted(&line) {
+                return Ok(line);
+            }
+        }
+    }
+
+    /// Says `text` again and again, until `listener` receives a line for which `wanted`
+    /// holds (its other lines skipped), at most `tries` times, each waiting `pause`:
+    /// whether it did. A server takes in a name when it gets to it and need not say
+    /// when, so this is how a crowd knows two members are registered.
+    pub(crate) async fn say_until_heard(
+        &mut self,
+        text: &str,
+        listener: &mut Member,
+        wanted: impl Fn(&str) -> bool,
+        tries: u32,
+        pause: Duration,
+    ) -> Result<bool, String> {
+        for _ in 0..tries {
+            self.say(text).await?;
+            match listener.line_where(&wanted, pause).await {
+                Ok(_) => return Ok(true),
+                Err(reason) if reason.starts_with(NO_LINE_WITHIN) => {}
+                Err(reason) => return Err(format!("{}: {reason}", listener.name)),
+            }
+        }
+        Ok(false)
+    }
+
+    /// What it received, for a failure's message: `12 lines, the last "..."`.
+    pub(crate) fn heard_so_far(&self) -> String {
+        match &self.last {
+            None => "no line".to_owned(),
+            Some(last) => format!(
+                "{} line{}, the last {}",
+                self.lines,
+                if self.lines == 1 { "" } else { "s" },
+                crate::report::diff::excerpt(last.as_bytes())
+            ),
+        }
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        // The reader holds the socket's other half: the connection closes with both.
+        self.reader.abort();
+    }
+}
