@@ -4,11 +4,17 @@
 //! the kind whose key it carries.
 //!
 //! Here: the conversation steps ([`say`] sends the next turn on a kept connection,
-//! [`expect_line`] judges the next line a connection or a program's stdout received,
-//! [`expect_quiet`] requires a stream to stay silent for a while, [`crowd`] has many
-//! clients answered at once) and the program steps `wait_listening`, [`expect_exit`],
-//! `expect_files` (what a program left in its working folder) and `stop`. The other actions (`start`, `connect`, `expect_stdout`, ...) are still read by
-//! `scenario/loader.rs` (`check_step`) and run by the engine; they move here one by one.
+//! `say_until` sends it again until another connection hears it, [`expect_line`] judges
+//! the next line a connection or a program's stdout received, `expect_no_line` the lines
+//! so far, [`expect_quiet`] requires a stream to stay silent for a while), the crowds
+//! ([`crowd`] has many clients answered at once, `room_crowd` fills a chat room,
+//! `direct_crowd` has many users message each other; `members` are their clients), the
+//! connection steps (`connect`, `relay`, `send_datagram`, `close`, `wait`), the network
+//! steps (`partition`, `add_interface`) and the program steps (`wait_listening`,
+//! [`expect_exit`], `expect_running`, `expect_files`, `expect_connect_rate`,
+//! `expect_interfaces`, `stop`). The other actions (`start`, `listen`, `expect_stdout`,
+//! `expect_stderr`, `expect_received`, `check`) are still read by `scenario/loader.rs`
+//! (`check_step`) and run by the engine; they move here one by one.
 
 mod close;
 mod connect;
