@@ -21,14 +21,22 @@ use tokio::sync::mpsc;
 
 const PORT_VARIABLE: &str = "CHAT_CAPACITY_PORT";
 
-/// A round's marker: the sync line is round `SYNC`.
-const SYNC: u32 = u32::MAX;
+/// What member1 counts before it speaks: a join announcement is "round" `JOINED`.
+const JOINED: u32 = u32::MAX;
 
 fn main() {
     raise_file_limit();
     if let Ok(port) = std::env::var(PORT_VARIABLE) {
-        // The server's process.
-        let args = vec!["chat-server".to_owned(), port];
+        // The server's process. Its members share this machine's two cores with 10,000
+        // readers of the join announcements (N² lines in all): one may not get to read for
+        // seconds, which would count as having stopped reading; a real room's members are
+        // on machines of their own.
+        let args = vec![
+            "chat-server".to_owned(),
+            port,
+            "--stall-ms".to_owned(),
+            "60000".to_owned(),
+        ];
         let status = reference::cli::runtime().block_on(reference::chat::server::server_main(
             reference::net::Tokio,
             args,
@@ -45,6 +53,15 @@ fn main() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("cannot start the server");
+    // Read all along: a server whose stderr pipe is full stops where it writes to it.
+    let stderr = server.stderr.take().expect("piped");
+    let diagnostics = std::thread::spawn(move || {
+        let lines: Vec<String> = BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .collect();
+        lines
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -52,9 +69,14 @@ fn main() {
     let outcome = runtime.block_on(measure(&server, port, clients, rounds));
     let _ = server.kill();
     let _ = server.wait();
-    if let Some(stderr) = server.stderr.take() {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok).take(5) {
-            eprintln!("chat-server: {line}");
+    let diagnostics = diagnostics.join().unwrap_or_default();
+    if !diagnostics.is_empty() {
+        eprintln!(
+            "chat-server wrote {} lines on stderr, the first:",
+            diagnostics.len()
+        );
+        for line in diagnostics.iter().take(5) {
+            eprintln!("  {line}");
         }
     }
     match outcome {
@@ -71,6 +93,7 @@ async fn measure(server: &Child, port: u16, clients: u32, rounds: u32) -> Result
     wait_listening(port).await?;
     let memory_before = resident_kib(server.id())?;
     let (heard_sender, mut heard) = mpsc::unbounded_channel::<(u32, Instant)>();
+    let (joined_sender, mut joined_announcements) = mpsc::unbounded_channel::<(u32, Instant)>();
     let mut speaker = None;
     // Every member's writing half stays open for the whole run.
     let mut writers = Vec::with_capacity(clients as usize);
@@ -85,23 +108,27 @@ async fn measure(server: &Child, port: u16, clients: u32, rounds: u32) -> Result
         let (reader, writer) = stream.into_split();
         if number == 1 {
             speaker = Some(writer);
-            // member1 reads too (every join is announced to it), and drops what it reads.
-            tokio::spawn(listen(reader, None));
+            // member1 counts the joins announced to it.
+            tokio::spawn(listen(reader, Listener::Speaker(joined_sender.clone())));
         } else {
-            tokio::spawn(listen(reader, Some(heard_sender.clone())));
+            tokio::spawn(listen(reader, Listener::Member(heard_sender.clone())));
             writers.push(writer);
         }
     }
     let mut speaker = speaker.ok_or("no members")?;
-    let joined = started.elapsed();
-    // Everyone is in once a line of member1 reached every other member.
+    // Everyone is in once member1 was told of every other member's join (a name is taken
+    // in when the server gets to it: speaking earlier could miss the last ones).
     let others = clients - 1;
     let deadline = Duration::from_secs(120);
-    speaker
-        .write_all(b"sync\n")
-        .await
-        .map_err(|error| error.to_string())?;
-    collect(&mut heard, SYNC, others, Instant::now(), deadline).await?;
+    collect(
+        &mut joined_announcements,
+        JOINED,
+        others,
+        Instant::now(),
+        deadline,
+    )
+    .await?;
+    let joined = started.elapsed();
     let memory_with_members = resident_kib(server.id())?;
     let mut latencies = Vec::with_capacity((others * rounds) as usize);
     let mut everyone = Vec::with_capacity(rounds as usize);
@@ -135,11 +162,15 @@ async fn measure(server: &Child, port: u16, clients: u32, rounds: u32) -> Result
     ))
 }
 
-/// One member's reader: every line, and when a line of member1's round arrived.
-async fn listen(
-    mut reader: tokio::net::tcp::OwnedReadHalf,
-    heard: Option<mpsc::UnboundedSender<(u32, Instant)>>,
-) {
+/// Who a reader is: member1, which counts the joins announced to it, or another member,
+/// which tells when member1's lines reach it.
+enum Listener {
+    Speaker(mpsc::UnboundedSender<(u32, Instant)>),
+    Member(mpsc::UnboundedSender<(u32, Instant)>),
+}
+
+/// One member's reader: every line, and when a line that counts arrived.
+async fn listen(mut reader: tokio::net::tcp::OwnedReadHalf, listener: Listener) {
     let mut pending = Vec::new();
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
@@ -152,16 +183,18 @@ async fn listen(
         let mut start = 0;
         while let Some(end) = pending[start..].iter().position(|byte| *byte == b'\n') {
             let line = &pending[start..start + end];
-            if let (Some(heard), Some(text)) = (&heard, line.strip_prefix(b"member1: ")) {
-                let round = match text {
-                    b"sync" => Some(SYNC),
-                    _ => text
-                        .strip_prefix(b"ping ")
-                        .and_then(|number| std::str::from_utf8(number).ok()?.parse().ok()),
-                };
-                if let Some(round) = round {
-                    let _ = heard.send((round, now));
-                }
+            let heard = match &listener {
+                Listener::Speaker(joins) => line
+                    .windows(b" joined".len())
+                    .any(|window| window == b" joined")
+                    .then_some((joins, JOINED)),
+                Listener::Member(rounds) => line
+                    .strip_prefix(b"member1: ping ")
+                    .and_then(|number| std::str::from_utf8(number).ok()?.parse().ok())
+                    .map(|round| (rounds, round)),
+            };
+            if let Some((sender, round)) = heard {
+                let _ = sender.send((round, now));
             }
             start += end + 1;
         }

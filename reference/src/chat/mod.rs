@@ -33,9 +33,9 @@
 //! [`OUTBOX_LINES`]) and that member's writer sends it when its socket can take it. A
 //! member that reads slower than another talks fills its outbox: the talker then waits
 //! for room in it (its next lines are read later: the room moves at the pace of its
-//! slowest reader, and memory stays bounded). A member whose outbox has not moved for
-//! [`STALL`] has stopped reading: it is dropped from the room (told on the server's
-//! stderr), and the room goes on. A line is at most 4 KiB, shared by every outbox it is
+//! slowest reader, and memory stays bounded). A member whose writer has written nothing
+//! for [`STALL`] while a talker waited has stopped reading: it is dropped from the room
+//! (told on the server's stderr), and the room goes on. A line is at most 4 KiB, shared by every outbox it is
 //! in (`Arc<str>`).
 
 pub mod client;
@@ -45,6 +45,7 @@ pub mod server;
 /// Lines a member's outbox holds; beyond them, the talker waits.
 pub const OUTBOX_LINES: usize = 256;
 
-/// How long a talker waits for room in an outbox before its member counts as no longer
-/// reading, and is dropped.
+/// How long a talker waits for room in an outbox while its member's writer writes
+/// nothing, before the member counts as no longer reading, and is dropped (the server's
+/// `--stall-ms` changes it).
 pub const STALL: std::time::Duration = std::time::Duration::from_secs(2);

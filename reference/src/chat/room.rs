@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use std::sync::atomic::AtomicU64;
+
 use tokio::sync::{Notify, mpsc};
 
 use super::OUTBOX_LINES;
@@ -23,6 +25,7 @@ struct Member {
     name: String,
     outbox: mpsc::Sender<Arc<str>>,
     dropped: Arc<Notify>,
+    written: Arc<AtomicU64>,
 }
 
 /// What a member's tasks keep when it joins.
@@ -32,14 +35,18 @@ pub struct Membership {
     pub inbox: mpsc::Receiver<Arc<str>>,
     /// Notified when the room dropped this member for not reading.
     pub dropped: Arc<Notify>,
+    /// How many writes its writer has completed: the writer counts, a waiting talker
+    /// reads (a member whose count stands still for [`super::STALL`] stopped reading).
+    pub written: Arc<AtomicU64>,
 }
 
 /// A line that did not fit in a member's outbox at once: the saying task waits for room
-/// in it (at most [`super::STALL`]), without holding the room's lock.
+/// in it without holding the room's lock.
 pub struct Late {
     pub id: MemberId,
     pub outbox: mpsc::Sender<Arc<str>>,
     pub line: Arc<str>,
+    pub written: Arc<AtomicU64>,
 }
 
 #[derive(Default)]
@@ -55,6 +62,7 @@ impl Room {
         self.next_id += 1;
         let (outbox, inbox) = mpsc::channel(OUTBOX_LINES);
         let dropped = Arc::new(Notify::new());
+        let written = Arc::new(AtomicU64::new(0));
         let count = self.members.len() + 1;
         let mut names: Vec<&str> = self
             .members
@@ -78,10 +86,17 @@ impl Room {
                 name: name.to_owned(),
                 outbox,
                 dropped: Arc::clone(&dropped),
+                written: Arc::clone(&written),
             },
         );
         let late = self.say_from(id, format!("* {name} joined ({count} in the room)\n"));
-        (Membership { id, inbox, dropped }, late)
+        let membership = Membership {
+            id,
+            inbox,
+            dropped,
+            written,
+        };
+        (membership, late)
     }
 
     /// Says `text` from member `id` to everyone else, as `name: text`.
@@ -101,7 +116,7 @@ impl Room {
         self.announce_leaving(&member.name)
     }
 
-    /// Drops member `id`, whose outbox did not move for [`super::STALL`]: it stopped
+    /// Drops member `id`, whose writer wrote nothing for [`super::STALL`]: it stopped
     /// reading. Its name (for the server's stderr) and the lines telling the others.
     pub fn drop_stalled(&mut self, id: MemberId) -> Option<(String, Vec<Late>)> {
         let member = self.members.remove(&id)?;
@@ -130,6 +145,7 @@ impl Room {
                     id,
                     outbox: member.outbox.clone(),
                     line: Arc::clone(&line),
+                    written: Arc::clone(&member.written),
                 }),
                 // Its tasks are ending; its reader removes it.
                 Err(mpsc::error::TrySendError::Closed(_)) => {}

@@ -4,6 +4,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use clap::Parser;
@@ -26,6 +27,9 @@ const PROGRAM: &str = "chat-server";
 struct Args {
     /// TCP port to listen on.
     port: u16,
+    /// How long a member may stop reading, while others talk, before it is dropped.
+    #[arg(long, default_value_t = STALL.as_millis() as u64)]
+    stall_ms: u64,
 }
 
 /// What the members' tasks tell the accept loop, which alone writes on stderr.
@@ -48,6 +52,7 @@ pub async fn server_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio
         }
     };
     let room = Arc::new(Mutex::new(Room::default()));
+    let stall = std::time::Duration::from_millis(args.stall_ms.max(1));
     let (events, mut reported) = mpsc::unbounded_channel();
     let mut members: JoinSet<(SocketAddr, io::Result<()>)> = JoinSet::new();
     loop {
@@ -68,7 +73,7 @@ pub async fn server_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let (room, events) = (Arc::clone(&room), events.clone());
-                    members.spawn(async move { (peer, serve_member(stream, room, events).await) });
+                    members.spawn(async move { (peer, serve_member(stream, room, events, stall).await) });
                 }
                 // Out of file descriptors, most likely: the room goes on with who is in it.
                 Err(error) => {
@@ -84,6 +89,7 @@ async fn serve_member<S>(
     stream: S,
     room: Arc<Mutex<Room>>,
     events: mpsc::UnboundedSender<Event>,
+    stall: std::time::Duration,
 ) -> io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
@@ -109,9 +115,10 @@ where
         return Ok(());
     }
     let (membership, late) = lock(&room).join(&name);
-    deliver_late(&room, late, &events).await;
+    deliver_late(&room, late, &events, stall).await;
     let id = membership.id;
     let mut inbox = membership.inbox;
+    let written = membership.written;
     // The writer: the member's outbox to its socket, at the pace its socket takes.
     let writer = tokio::spawn(async move {
         // Every line waiting, in one write: a writer as quick as the busiest talker.
@@ -121,7 +128,12 @@ where
                 batch.extend_from_slice(line.as_bytes());
             }
             writes.write_all(&batch).await?;
+            written.fetch_add(1, Ordering::Relaxed);
             batch.clear();
+            // A burst's buffer is not kept for the calm after it.
+            if batch.capacity() > 64 * 1024 {
+                batch = Vec::new();
+            }
         }
         // The room let go of the outbox: the member left; end our side too.
         writes.shutdown().await
@@ -131,7 +143,7 @@ where
         for text in said.drain(..) {
             if !text.trim().is_empty() {
                 let late = lock(&room).say(id, &text);
-                deliver_late(&room, late, &events).await;
+                deliver_late(&room, late, &events, stall).await;
             }
         }
         tokio::select! {
@@ -148,27 +160,49 @@ where
         }
     };
     let late = lock(&room).leave(id);
-    deliver_late(&room, late, &events).await;
+    deliver_late(&room, late, &events, stall).await;
     // Its outbox is closed now: the writer sends what is left in it, then ends. A write
     // that fails means the client is gone, which is how it left: nothing more to report.
     let _ = writer.await;
     ended
 }
 
-/// Waits for room in the outboxes that were full (the talker's next line waits with it):
-/// a member whose outbox did not move for [`STALL`] is dropped, and its leaving told.
+/// Waits for room in the outboxes that were full (the talker's next line waits with it).
+/// A member whose writer wrote nothing for `stall` while we waited has stopped reading:
+/// it is dropped, and its leaving told. A member that reads, however slowly, is waited
+/// for: the room moves at the pace of its slowest reader.
 async fn deliver_late(
     room: &Mutex<Room>,
     mut late: Vec<Late>,
     events: &mpsc::UnboundedSender<Event>,
+    stall: std::time::Duration,
 ) {
-    while let Some(Late { id, outbox, line }) = late.pop() {
-        if let Err(mpsc::error::SendTimeoutError::Timeout(_)) =
-            outbox.send_timeout(line, STALL).await
-            && let Some((name, more)) = lock(room).drop_stalled(id)
-        {
-            let _ = events.send(Event::Dropped(name));
-            late.extend(more);
+    while let Some(Late {
+        id,
+        outbox,
+        mut line,
+        written,
+    }) = late.pop()
+    {
+        let mut seen = written.load(Ordering::Relaxed);
+        let mut still_since = tokio::time::Instant::now();
+        loop {
+            match outbox.send_timeout(line, stall / 4).await {
+                Ok(()) | Err(mpsc::error::SendTimeoutError::Closed(_)) => break,
+                Err(mpsc::error::SendTimeoutError::Timeout(back)) => line = back,
+            }
+            let now_written = written.load(Ordering::Relaxed);
+            if now_written != seen {
+                // It is reading: wait on.
+                seen = now_written;
+                still_since = tokio::time::Instant::now();
+            } else if still_since.elapsed() >= stall {
+                if let Some((name, more)) = lock(room).drop_stalled(id) {
+                    let _ = events.send(Event::Dropped(name));
+                    late.extend(more);
+                }
+                break;
+            }
         }
     }
 }
