@@ -284,6 +284,7 @@ impl<'a> Run<'a> {
                 output_cap,
                 short_calls,
                 with,
+                hold_stdin,
             } => {
                 self.start_program(StartRequest {
                     role,
@@ -295,6 +296,7 @@ impl<'a> Run<'a> {
                     output_cap: *output_cap,
                     short_calls: *short_calls,
                     with,
+                    hold_stdin: *hold_stdin,
                 })
                 .await
             }
@@ -470,6 +472,7 @@ impl<'a> Run<'a> {
             output_cap,
             short_calls,
             with,
+            hold_stdin,
         } = request;
         let program = self.roles.get(role).ok_or_else(|| StepFailure {
             status: Status::Error,
@@ -599,6 +602,7 @@ impl<'a> Run<'a> {
             network,
             short_calls,
             served,
+            hold_stdin,
         };
         let handle = self.world.start(name, &spec).map_err(|error| StepFailure {
             status: Status::Error,

@@ -201,6 +201,7 @@ async fn stream_once(
         output_cap,
         short_calls: None,
         with: &std::collections::BTreeMap::new(),
+        hold_stdin: false,
     })
     .await?;
     run.wait_listening(&server, Duration::from_secs(10)).await?;
@@ -215,6 +216,7 @@ async fn stream_once(
         output_cap: 1 << 20,
         short_calls: None,
         with: &std::collections::BTreeMap::new(),
+        hold_stdin: false,
     })
     .await?;
     let client_exit = run

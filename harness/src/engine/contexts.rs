@@ -61,6 +61,12 @@ impl crate::steps::StepContext for Run<'_> {
             .is_some_and(|program| program.handle.exit_info().is_some())
     }
 
+    fn close_stdin(&mut self, name: &str) {
+        if let Some(program) = self.programs.get(name) {
+            program.handle.close_stdin();
+        }
+    }
+
     fn wait_listening<'s>(
         &'s mut self,
         name: &'s str,

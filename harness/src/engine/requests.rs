@@ -28,6 +28,8 @@ pub(crate) struct StartRequest<'s> {
     pub short_calls: Option<crate::faults::short_calls::ShortCalls>,
     /// Values of the role's own placeholders (`with = { password = "..." }`).
     pub with: &'s BTreeMap<String, String>,
+    /// Keep its stdin open after the payload, until `close_stdin`.
+    pub hold_stdin: bool,
 }
 
 /// Bytes a step watches: a program's output stream, or what a harness peer received.

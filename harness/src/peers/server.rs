@@ -78,6 +78,9 @@ pub struct ServerPlan {
     /// TCP: how long after the step it starts accepting connections (its port is bound
     /// at once, so a client can be given it; until then a connection is refused).
     pub listen_after: Duration,
+    /// TCP: after `reply`, keep the connection open and go on recording what the client
+    /// sends, until it closes (a chat client talks on after the server's first lines).
+    pub keep_open: bool,
 }
 
 /// How a scripted HTTP origin server answers every request: after reading the request
@@ -444,10 +447,48 @@ impl Shared {
             self.write_failed(&label, flow, &error);
             return;
         }
+        if self.plan.keep_open {
+            self.read_until_closed(&mut reader, &label, &mut buffer)
+                .await;
+        }
         // A close after the answer: the client's read returns 0, its cue that the reply is whole.
         if writer.shutdown().await.is_ok() {
             self.transcript
                 .closed(&label, Direction::ToProgram, "closed");
+        }
+    }
+
+    /// Records what the client sends until it closes (or resets) the connection.
+    async fn read_until_closed<R: tokio::io::AsyncRead + Unpin>(
+        &self,
+        reader: &mut R,
+        label: &str,
+        buffer: &mut [u8],
+    ) {
+        loop {
+            match reader.read(buffer).await {
+                Ok(0) => {
+                    self.transcript
+                        .fin(label, Direction::FromProgram, "half-closed (FIN)");
+                    return;
+                }
+                Ok(count) => {
+                    let piece = &buffer[..count];
+                    self.transcript.data(label, Direction::FromProgram, piece);
+                    if self.received.append(piece).is_err() {
+                        return;
+                    }
+                }
+                Err(error) => {
+                    let text = format!("error: {error}");
+                    if error.kind() == io::ErrorKind::ConnectionReset {
+                        self.transcript.reset(label, Direction::FromProgram, text);
+                    } else {
+                        self.transcript.event(label, Direction::FromProgram, text);
+                    }
+                    return;
+                }
+            }
         }
     }
 

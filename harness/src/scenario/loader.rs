@@ -153,6 +153,8 @@ pub(super) struct RawStep {
     mail: Option<RawMail>,
     family: Option<crate::world::sockets::Family>,
     listen_after_ms: Option<u64>,
+    keep_open: Option<bool>,
+    hold_stdin: Option<bool>,
     equals: Option<PayloadSpec>,
     contains: Option<PayloadSpec>,
     after_label: Option<PayloadSpec>,
@@ -470,6 +472,7 @@ pub(super) const OLDER_ACTIONS: &[(&str, &[&str])] = &[
             "output_cap_mib",
             "short_calls",
             "with",
+            "hold_stdin",
         ],
     ),
     (
@@ -484,6 +487,7 @@ pub(super) const OLDER_ACTIONS: &[(&str, &[&str])] = &[
             "slices",
             "family",
             "listen_after_ms",
+            "keep_open",
         ],
     ),
     ("expect_stdout", EXPECT_MODIFIERS),
@@ -736,6 +740,7 @@ fn check_step(
                 output_cap: raw.output_cap_mib.unwrap_or(DEFAULT_OUTPUT_CAP_MIB) << 20,
                 short_calls: raw.short_calls,
                 with,
+                hold_stdin: raw.hold_stdin.unwrap_or(false),
             }
         }
         "listen" => {
@@ -755,6 +760,12 @@ fn check_step(
                 return Err("`read_until` is for TCP: a datagram is always whole".into());
             }
             let reply = raw.reply.map(|spec| spec.resolve(kit_root)).transpose()?;
+            if raw.keep_open.is_some() && (transport == Transport::Udp || reply.is_none()) {
+                return Err(
+                    "`keep_open` keeps a TCP connection open after its `reply`, reading on until the client closes"
+                        .into(),
+                );
+            }
             if transport == Transport::Udp
                 && let Some(reply) = &reply
                 && reply.len() > crate::peers::MAX_DATAGRAM as u64
@@ -824,6 +835,7 @@ fn check_step(
                     slices: check_plan(raw.slices)?,
                     family: raw.family.unwrap_or_default(),
                     listen_after: Duration::from_millis(raw.listen_after_ms.unwrap_or(0)),
+                    keep_open: raw.keep_open.unwrap_or(false),
                 },
             }
         }

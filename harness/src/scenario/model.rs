@@ -344,6 +344,8 @@ pub enum Action {
         short_calls: Option<crate::faults::short_calls::ShortCalls>,
         /// Values of the role's own placeholders (`{password}` of `password-server`).
         with: std::collections::BTreeMap<String, String>,
+        /// Its stdin stays open after the payload, until a `close_stdin` step.
+        hold_stdin: bool,
     },
     Listen {
         name: String,
@@ -382,6 +384,7 @@ impl Action {
                 to,
                 args,
                 short_calls,
+                hold_stdin,
                 ..
             } => {
                 let mut text = format!("start {role}");
@@ -401,6 +404,9 @@ impl Action {
                 }
                 if let Some(short_calls) = short_calls {
                     text += &format!(", {}", short_calls.describe());
+                }
+                if *hold_stdin {
+                    text += ", its stdin kept open";
                 }
                 text
             }
@@ -461,6 +467,9 @@ impl Action {
                     (None, None) => "never answering".into(),
                 };
                 let mut text = format!("listen as {name} ({transport}), {answer}");
+                if plan.keep_open {
+                    text += ", the connection kept open until the client closes it";
+                }
                 if plan.slices.is_sliced() {
                     text += &format!(", written in {}", plan.slices.describe());
                 }

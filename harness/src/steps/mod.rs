@@ -17,6 +17,7 @@
 //! (`check_step`) and run by the engine; they move here one by one.
 
 mod close;
+mod close_stdin;
 mod connect;
 pub(crate) mod crowd;
 mod direct_crowd;
@@ -121,6 +122,8 @@ pub(crate) trait StepContext {
     fn own_network(&self) -> bool;
     /// Whether the program `name` has ended.
     fn has_exited(&self, name: &str) -> bool;
+    /// Closes the stdin the program `name` was started with held open.
+    fn close_stdin(&mut self, name: &str);
     /// Connects to `endpoint` as a client that follows `plan`, over `family`.
     fn connect<'a>(
         &'a mut self,
@@ -217,6 +220,7 @@ pub(crate) const REGISTRY: &[StepKind] = &[
     relay::KIND,
     send_datagram::KIND,
     close::KIND,
+    close_stdin::KIND,
     wait::KIND,
     partition::PARTITION,
     partition::REPAIR,

@@ -156,6 +156,13 @@ impl ProgramHandle {
         }
     }
 
+    /// Closes a stdin held open (`hold_stdin`; a simulated program never has one).
+    pub fn close_stdin(&self) {
+        if let ProgramHandle::Real(process) = self {
+            process.close_stdin();
+        }
+    }
+
     /// Captured stdout.
     pub fn stdout(&self) -> &Capture {
         match self {

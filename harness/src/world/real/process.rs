@@ -58,6 +58,10 @@ pub struct ProcessSpec {
     /// a server's commands would create there (a `pwned` file) must be able to appear, or
     /// the scenario looking for it could not fail.
     pub served: Option<PathBuf>,
+    /// Keep stdin open after its payload, until [`ChildProcess::close_stdin`] (a chat
+    /// client, which leaves at the end of its stdin, while the scenario checks it prints
+    /// what the room says).
+    pub hold_stdin: bool,
 }
 
 /// How a process ended.
@@ -185,6 +189,8 @@ pub struct ChildProcess {
     /// Kept so the directories live as long as the process.
     _workdir: Option<TempDir>,
     _captures: TempDir,
+    /// Dropped to close a held stdin (see [`ProcessSpec::hold_stdin`]).
+    stdin_release: std::sync::Mutex<Option<std::sync::mpsc::Sender<()>>>,
 }
 
 impl ChildProcess {
@@ -260,10 +266,14 @@ impl ChildProcess {
             .process_group(0);
         let mut feeder = None;
         match &spec.stdin {
+            None if spec.hold_stdin => {
+                command.stdin(Stdio::piped());
+                feeder = Some(Payload::Bytes(Vec::new().into()));
+            }
             None => {
                 command.stdin(Stdio::null());
             }
-            Some(Payload::File { path, .. }) => {
+            Some(Payload::File { path, .. }) if !spec.hold_stdin => {
                 command.stdin(File::open(path)?);
             }
             Some(payload) => {
@@ -299,13 +309,21 @@ impl ChildProcess {
         drop(report_writer);
         let enclosure = Arc::new(std::sync::Mutex::new(enclosure));
 
+        let (release_sender, release) = std::sync::mpsc::channel::<()>();
+        let stdin_release = spec.hold_stdin.then_some(release_sender);
         if let (Some(payload), Some(mut stdin)) = (feeder, child.stdin.take()) {
+            let hold = spec.hold_stdin;
             std::thread::spawn(move || {
                 // A program that exits without reading all of stdin closes the pipe:
                 // EPIPE then ends the copy, which is fine.
                 if let Ok(mut reader) = payload.reader() {
                     let _ = io::copy(&mut reader, &mut stdin);
                 }
+                if hold {
+                    // Until `close_stdin`, or the handle is dropped (the scenario ended).
+                    let _ = release.recv();
+                }
+                drop(stdin);
             });
         }
         let stdout_pipe = child.stdout.take().expect("stdout is piped");
@@ -341,7 +359,15 @@ impl ChildProcess {
             workdir,
             _workdir: temporary_workdir,
             _captures: captures,
+            stdin_release: std::sync::Mutex::new(stdin_release),
         })
+    }
+
+    /// Closes a held stdin: the program reads its end.
+    pub fn close_stdin(&self) {
+        if let Ok(mut release) = self.stdin_release.lock() {
+            release.take();
+        }
     }
 
     /// The exit, if the process has ended.
@@ -519,6 +545,7 @@ mod tests {
             occupied_port: None,
             trust_file: None,
             short_calls: None,
+            hold_stdin: false,
         }
     }
 

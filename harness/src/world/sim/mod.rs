@@ -161,6 +161,12 @@ impl SimWorld {
                 format!("no simulated host `{name}`"),
             )
         })?;
+        if spec.hold_stdin {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a stdin held open (`hold_stdin`) is real world only",
+            ));
+        }
         let state = Arc::new(ProgramState::new(spec.output_cap));
         let mut argv = spec.argv.clone();
         // A simulated host has no environment of its own: the test CA is handed to the
