@@ -4,17 +4,25 @@
 //! Each member connects, sends its name, and from then on a reader task of its own cuts
 //! whatever arrives into lines, whether or not the step is looking: a chat server gives
 //! every member join announcements, and a member that stopped reading would be a slow
-//! client the server may rightly drop.
+//! client the server may rightly drop. What a member holds unread is bounded
+//! ([`BUFFERED`] bytes): past it, its reader stops reading until the step takes lines, so
+//! a program that floods hundreds of members cannot fill the harness's memory.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::AbortHandle;
 
-use super::expect_line::MAX_LINE;
 use crate::judge::line::first_line;
 use crate::world::sockets::{PeerNet, PeerWriter};
+
+/// The most bytes of lines a member holds that the step has not taken yet.
+const BUFFERED: usize = 256 * 1024;
+
+/// The longest line a member takes (a chat line is at most 4 KiB and a name).
+const MAX_MEMBER_LINE: usize = 16 * 1024;
 
 /// What a member's reader passes on: a line (without its end), or why nothing more comes.
 enum Heard {
@@ -30,6 +38,9 @@ pub(crate) struct Member {
     pub(crate) name: String,
     writer: PeerWriter,
     heard: mpsc::UnboundedReceiver<Heard>,
+    /// Room for unread lines, in bytes: the reader takes a line's worth before passing
+    /// it on, the step gives it back when it takes the line.
+    room: Arc<Semaphore>,
     /// Why the connection ended, once the reader said so.
     ended: Option<String>,
     /// Lines taken so far, and the last one (for a failure's message).
@@ -51,6 +62,8 @@ impl Member {
             .await
             .map_err(|error| format!("{name} could not connect: {error}"))?;
         let (sender, heard) = mpsc::unbounded_channel();
+        let room = Arc::new(Semaphore::new(BUFFERED));
+        let reader_room = Arc::clone(&room);
         let mut reader = connection.reader;
         let reader = tokio::spawn(async move {
             let mut pending = Vec::new();
@@ -59,12 +72,17 @@ impl Member {
                 while let Some((line, taken)) = first_line(&pending) {
                     let line = String::from_utf8_lossy(line).into_owned();
                     pending.drain(..taken);
+                    // Waits while the member holds too much unread (or the step is gone).
+                    let Ok(permit) = reader_room.acquire_many(cost(&line)).await else {
+                        return;
+                    };
+                    permit.forget();
                     if sender.send(Heard::Line(line)).is_err() {
                         return;
                     }
                 }
-                if pending.len() > MAX_LINE {
-                    break format!("no line end in {MAX_LINE} bytes");
+                if pending.len() > MAX_MEMBER_LINE {
+                    break format!("no line end in {MAX_MEMBER_LINE} bytes");
                 }
                 match reader.read(&mut buffer).await {
                     Ok(0) => break "the program closed the connection".to_owned(),
@@ -79,6 +97,7 @@ impl Member {
             name: name.to_owned(),
             writer: connection.writer,
             heard,
+            room,
             ended: None,
             lines: 0,
             last: None,
@@ -109,6 +128,7 @@ impl Member {
         }
         match tokio::time::timeout(within, self.heard.recv()).await {
             Ok(Some(Heard::Line(line))) => {
+                self.room.add_permits(cost(&line) as usize);
                 self.lines += 1;
                 self.last = Some(line.clone());
                 Ok(line)
@@ -174,6 +194,11 @@ impl Member {
             ),
         }
     }
+}
+
+/// What a line costs of a member's room: its bytes, and one for its end.
+fn cost(line: &str) -> u32 {
+    (line.len() + 1) as u32
 }
 
 impl Drop for Member {
