@@ -335,14 +335,15 @@ fn load_scenario(
     if raw_steps.is_empty() {
         return Err(bad(1, "a scenario needs at least one [[step]]".into()));
     }
-    let simulated_only = match &raw.world {
-        None => false,
-        Some(world) if world.get_ref() == "simulated" => true,
+    let (simulated_only, real_only) = match &raw.world {
+        None => (false, false),
+        Some(world) if world.get_ref() == "simulated" => (true, false),
+        Some(world) if world.get_ref() == "real" => (false, true),
         Some(world) => {
             return Err(bad(
                 line_of(&text, world.span().start),
                 format!(
-                    "world `{}` is not known: leave `world` out (both worlds) or write `world = \"simulated\"`",
+                    "world `{}` is not known: leave `world` out (both worlds) or write `world = \"simulated\"` or `world = \"real\"`",
                     world.get_ref()
                 ),
             ));
@@ -429,6 +430,7 @@ fn load_scenario(
             steps,
             path: path.to_owned(),
             simulated_only,
+            real_only,
             extra: raw.extra,
             kit_root: kit_root.to_owned(),
             visibility,

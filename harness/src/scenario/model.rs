@@ -101,6 +101,10 @@ pub struct Scenario {
     pub path: std::path::PathBuf,
     /// Only the simulated world can run it (network partitions).
     pub simulated_only: bool,
+    /// Only the real world runs it (`world = "real"`): hundreds of connections or
+    /// megabytes, which the simulated network would play far too slowly at one byte per
+    /// read.
+    pub real_only: bool,
     /// Graded as extra (SPEC's optional parts, as the proxy's cache): passing earns its
     /// points on top of the total, failing is reported but is not a failure.
     pub extra: bool,

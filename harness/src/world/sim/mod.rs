@@ -70,8 +70,19 @@ impl Default for SimOptions {
 
 /// Why a scenario cannot run in the simulated world, if it cannot.
 pub fn unsupported(scenario: &Scenario, roles: &BTreeMap<String, RoleProgram>) -> Option<String> {
+    if scenario.real_only {
+        return Some(
+            "it says `world = \"real\"`: hundreds of connections or megabytes, which the simulated network would play far too slowly at one byte per read"
+                .into(),
+        );
+    }
     for step in &scenario.steps {
         match &step.action {
+            Action::Start {
+                hold_stdin: true, ..
+            } => {
+                return Some("a stdin held open (`hold_stdin`) is real world only".into());
+            }
             Action::Check { check, .. } if check == "peak-memory" => {
                 return Some(
                     "peak memory is measured on a real process (wait4's ru_maxrss); a simulated host has none"

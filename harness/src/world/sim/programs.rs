@@ -29,6 +29,8 @@ pub const SIMULATED_PROGRAMS: &[&str] = &[
     "web-proxy",
     "smtp-client",
     "smtp-server",
+    "chat-server",
+    "chat-client",
 ];
 
 /// Starts `program` (its name, as `message-server`) with `args` (program name first).
@@ -55,6 +57,8 @@ pub fn launch(
         "web-proxy" => Box::pin(reference::web_proxy::proxy_main(network, args, stdio)),
         "smtp-client" => Box::pin(reference::smtp_client::client_main(network, args, stdio)),
         "smtp-server" => Box::pin(reference::smtp_server::server_main(network, args, stdio)),
+        "chat-server" => Box::pin(reference::chat::server::server_main(network, args, stdio)),
+        "chat-client" => Box::pin(reference::chat::client::client_main(network, args, stdio)),
         _ => return None,
     };
     Some(started)
