@@ -128,8 +128,8 @@ fn bad_files_are_rejected_with_file_line_and_reason() {
         ),
         (
             "an unknown world",
-            format!("world = \"real\"\n{HEADER}\n[[step]]\nstart = \"server\"\n"),
-            "bad.toml:1: world `real` is not known",
+            format!("world = \"both\"\n{HEADER}\n[[step]]\nstart = \"server\"\n"),
+            "bad.toml:1: world `both` is not known",
         ),
         (
             "a ping script on a TCP server peer",
