@@ -40,9 +40,6 @@ pub(crate) const KIND: StepKind = StepKind {
 /// The most clients one step opens: each is a socket of the harness and of the program.
 const MAX_CLIENTS: u32 = 2_000;
 
-/// How many failed clients a failure lists.
-const SHOWN: usize = 3;
-
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawCrowd {
@@ -135,15 +132,9 @@ impl StepAction for Crowd {
                 context.note(format!("{} clients answered", self.clients));
                 return Ok(());
             }
-            let shown: Vec<&str> = failures.iter().take(SHOWN).map(String::as_str).collect();
             Err(StepFailure::fail(
                 expected,
-                format!(
-                    "{} of {} clients failed: {}",
-                    failures.len(),
-                    self.clients,
-                    shown.join("; ")
-                ),
+                super::crowd_failure(&failures, format!("{} clients failed", self.clients)),
             ))
         })
     }

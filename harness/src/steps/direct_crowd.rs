@@ -39,7 +39,6 @@ pub(crate) const KIND: StepKind = StepKind {
 const MAX_USERS: u32 = 1_000;
 const MAX_MESSAGES: u32 = 20;
 const DEFAULT_WITHIN_MS: u64 = 20_000;
-const SHOWN: usize = 3;
 
 /// How often `user1` tries to reach a user that just registered, and how long each try
 /// waits.
@@ -212,12 +211,9 @@ impl DirectCrowd {
             return Ok(());
         }
         failures.sort();
-        let shown: Vec<&str> = failures.iter().take(SHOWN).map(String::as_str).collect();
-        Err(format!(
-            "{} of {} users did not get exactly their messages: {}",
-            failures.len(),
-            self.users,
-            shown.join("; ")
+        Err(super::crowd_failure(
+            &failures,
+            format!("{} users did not get exactly their messages", self.users),
         ))
     }
 }

@@ -254,6 +254,20 @@ pub(crate) fn checked_plan(plan: Option<SlicePlan>) -> Result<SlicePlan, String>
     Ok(plan)
 }
 
+/// How many failed clients a crowd's failure lists.
+const SHOWN_FAILURES: usize = 3;
+
+/// A crowd step's failure: `3 of 200 clients failed: first; second; third` (`of` is
+/// what follows "of": `200 clients failed`).
+pub(crate) fn crowd_failure(failures: &[String], of: String) -> String {
+    let shown: Vec<&str> = failures
+        .iter()
+        .take(SHOWN_FAILURES)
+        .map(String::as_str)
+        .collect();
+    format!("{} of {of}: {}", failures.len(), shown.join("; "))
+}
+
 /// The deadline `within_ms` asks for, or the default.
 pub(crate) fn within(within_ms: Option<u64>) -> Duration {
     Duration::from_millis(within_ms.unwrap_or(DEFAULT_WITHIN_MS))

@@ -37,9 +37,6 @@ pub(crate) const KIND: StepKind = StepKind {
 /// The most members one step brings: each is a socket of the harness and of the program.
 const MAX_MEMBERS: u32 = 2_000;
 
-/// How many members that missed the line a failure names.
-const SHOWN: usize = 3;
-
 /// How often member2 speaks until member1 hears it, and how long each try waits.
 const PROBE_TRIES: u32 = 20;
 const PROBE_PAUSE: Duration = Duration::from_millis(100);
@@ -220,12 +217,9 @@ impl RoomCrowd {
                 .and_then(|number| number.parse::<u32>().ok())
                 .unwrap_or(u32::MAX)
         });
-        let shown: Vec<&str> = missed.iter().take(SHOWN).map(String::as_str).collect();
-        Err(format!(
-            "{} of the {} other members did not receive it: {}",
-            missed.len(),
-            self.clients - 1,
-            shown.join("; ")
+        Err(super::crowd_failure(
+            &missed,
+            format!("the {} other members did not receive it", self.clients - 1),
         ))
     }
 }

@@ -6,18 +6,13 @@
 //! nothing (each has its own socket and line buffer), so no lock is needed.
 
 use std::process::ExitCode;
-use std::thread;
 
 use clap::Parser;
 
 use super::{ServerArgs, serve_client};
-use crate::line_server::{bind, report_client};
+use crate::line_server::{bind, serve_each_on_a_thread};
 
 const PROGRAM: &str = "calc-threaded";
-
-/// Each thread's stack: the serving loop needs little (its buffer is on the heap), and
-/// hundreds of clients at 8 MiB of address space each would be gigabytes.
-const STACK: usize = 256 * 1024;
 
 pub fn main() -> ExitCode {
     let args = ServerArgs::parse();
@@ -25,25 +20,6 @@ pub fn main() -> ExitCode {
         Ok(listener) => listener,
         Err(status) => return status,
     };
-    loop {
-        let (stream, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(error) => {
-                report_client(PROGRAM, None, error);
-                continue;
-            }
-        };
-        let spawned = thread::Builder::new()
-            .name(format!("client {peer}"))
-            .stack_size(STACK)
-            .spawn(move || {
-                if let Err(error) = serve_client(stream) {
-                    report_client(PROGRAM, Some(peer), error);
-                }
-            });
-        // No thread (the system's limit): this client is closed, the others go on.
-        if let Err(error) = spawned {
-            report_client(PROGRAM, Some(peer), error);
-        }
-    }
+    // The accept loop and the thread per client: `line_server::serve_each_on_a_thread`.
+    serve_each_on_a_thread(PROGRAM, listener, serve_client)
 }

@@ -12,15 +12,12 @@ use std::thread;
 use clap::Parser;
 
 use crate::line_server::lines::{Line, Lines};
-use crate::line_server::{bind, report_client};
+use crate::line_server::{STACK, bind, serve_each_on_a_thread};
 
 const PROGRAM: &str = "direct-chat-server";
 
 /// Lines queued for one client before it counts as not reading.
 const QUEUED_LINES: usize = 256;
-
-/// Each thread's stack: these threads hold a 4 KiB buffer and little else.
-const STACK: usize = 256 * 1024;
 
 /// Direct chat server: `message|user` goes to `user` only, as `sender|message`.
 #[derive(Parser)]
@@ -53,24 +50,9 @@ pub fn main() -> ExitCode {
         Err(status) => return status,
     };
     let directory = Arc::new(Mutex::new(Directory::default()));
-    loop {
-        let (stream, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(error) => {
-                report_client(PROGRAM, None, error);
-                continue;
-            }
-        };
-        let directory = Arc::clone(&directory);
-        let spawned = thread::Builder::new().stack_size(STACK).spawn(move || {
-            if let Err(error) = serve_client(stream, &directory) {
-                report_client(PROGRAM, Some(peer), error);
-            }
-        });
-        if let Err(error) = spawned {
-            report_client(PROGRAM, Some(peer), error);
-        }
-    }
+    serve_each_on_a_thread(PROGRAM, listener, move |stream| {
+        serve_client(stream, &directory)
+    })
 }
 
 /// One client: its name, then every line routed, until it closes.

@@ -5,11 +5,10 @@ use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::ExitCode;
-use std::thread;
 
 use clap::Parser;
 
-use crate::line_server::report_client;
+use crate::line_server::serve_each_on_a_thread;
 
 const PROGRAM: &str = "dual-stack-server";
 
@@ -35,26 +34,8 @@ pub fn main() -> ExitCode {
         }
         Err(error) => return cannot_bind(args.port, error),
     };
-    loop {
-        let (stream, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(error) => {
-                report_client(PROGRAM, None, error);
-                continue;
-            }
-        };
-        // A thread per client: one slow client never holds the others (dual/1).
-        let spawned = thread::Builder::new()
-            .stack_size(256 * 1024)
-            .spawn(move || {
-                if let Err(error) = echo(stream) {
-                    report_client(PROGRAM, Some(peer), error);
-                }
-            });
-        if let Err(error) = spawned {
-            report_client(PROGRAM, Some(peer), error);
-        }
-    }
+    // A thread per client: one slow client never holds the others (dual/1).
+    serve_each_on_a_thread(PROGRAM, listener, echo)
 }
 
 fn cannot_bind(port: u16, error: io::Error) -> ExitCode {

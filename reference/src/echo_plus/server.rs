@@ -12,12 +12,11 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::thread;
 
 use clap::Parser;
 
 use super::{files, ok_header, run};
-use crate::line_server::{bind, report_client};
+use crate::line_server::{bind, serve_each_on_a_thread};
 
 const PROGRAM: &str = "echo-plus-server";
 
@@ -69,26 +68,9 @@ pub fn main() -> ExitCode {
         root,
         allowed: args.allow_run,
     });
-    loop {
-        let (stream, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(error) => {
-                report_client(PROGRAM, None, error);
-                continue;
-            }
-        };
-        let settings = Arc::clone(&settings);
-        let spawned = thread::Builder::new()
-            .stack_size(256 * 1024)
-            .spawn(move || {
-                if let Err(error) = serve_client(stream, &settings) {
-                    report_client(PROGRAM, Some(peer), error);
-                }
-            });
-        if let Err(error) = spawned {
-            report_client(PROGRAM, Some(peer), error);
-        }
-    }
+    serve_each_on_a_thread(PROGRAM, listener, move |stream| {
+        serve_client(stream, &settings)
+    })
 }
 
 /// Answers one client's commands until it closes.

@@ -1,6 +1,7 @@
 //! The blocking line server that `calc`, `password` and `echo-plus` share: bind a port,
-//! cut what each client sends into lines ([`lines`]), answer line by line, and report a
-//! client that failed without stopping the server.
+//! cut what each client sends into lines ([`lines`]), answer line by line, serve each
+//! client on a thread of its own ([`serve_each_on_a_thread`], also `dual-stack` and
+//! `direct-chat`), and report a client that failed without stopping the server.
 //!
 //! These servers use the operating system's blocking sockets (`std::net`) on purpose:
 //! their labs are about how a server waits for several clients (a thread each, `poll`, a
@@ -10,6 +11,7 @@ pub mod lines;
 
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::thread;
 
 use lines::{Line, Lines};
 
@@ -39,6 +41,45 @@ pub fn serve_lines(
         // `write_all` loops over `write`, which may send only part of the replies.
         stream.write_all(&replies)?;
         replies.clear();
+    }
+}
+
+/// Each client thread's stack: the serving loops need little (their buffers are on the
+/// heap), and hundreds of clients at 8 MiB of address space each would be gigabytes.
+pub const STACK: usize = 256 * 1024;
+
+/// Accepts clients forever, each served by `serve` on an operating-system thread of its
+/// own: the model of `calc-threaded` (SPEC calc/4), which `password`, `echo-plus`,
+/// `dual-stack` and `direct-chat` share.
+///
+/// The main thread only accepts; while one thread waits in `recv` for a client that is
+/// slow to finish its line, the others run, so clients never wait for each other. A
+/// client whose serving fails is reported on stderr; one that gets no thread (the
+/// system's limit) is closed and reported; either way the others go on.
+pub fn serve_each_on_a_thread<F>(program: &'static str, listener: TcpListener, serve: F) -> !
+where
+    F: Fn(TcpStream) -> io::Result<()> + Clone + Send + 'static,
+{
+    loop {
+        let (stream, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                report_client(program, None, error);
+                continue;
+            }
+        };
+        let serve = serve.clone();
+        let spawned = thread::Builder::new()
+            .name(format!("client {peer}"))
+            .stack_size(STACK)
+            .spawn(move || {
+                if let Err(error) = serve(stream) {
+                    report_client(program, Some(peer), error);
+                }
+            });
+        if let Err(error) = spawned {
+            report_client(program, Some(peer), error);
+        }
     }
 }
 

@@ -1,16 +1,15 @@
 //! `password-server PORT --password SECRET`: answers each line with `access granted` or
-//! `access denied`, a thread per client (the loop of `calc-threaded`, see
-//! [`crate::calc::threaded`]).
+//! `access denied`, a thread per client (the loop of `calc-threaded`,
+//! [`crate::line_server::serve_each_on_a_thread`]).
 
 use std::io;
 use std::net::TcpStream;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::thread;
 
 use clap::Parser;
 
-use crate::line_server::{bind, report_client, serve_lines};
+use crate::line_server::{bind, serve_each_on_a_thread, serve_lines};
 
 const PROGRAM: &str = "password-server";
 
@@ -32,26 +31,9 @@ pub fn main() -> ExitCode {
         Err(status) => return status,
     };
     let password: Arc<[u8]> = args.password.into_bytes().into();
-    loop {
-        let (stream, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(error) => {
-                report_client(PROGRAM, None, error);
-                continue;
-            }
-        };
-        let password = Arc::clone(&password);
-        let spawned = thread::Builder::new()
-            .stack_size(256 * 1024)
-            .spawn(move || {
-                if let Err(error) = serve_client(stream, &password) {
-                    report_client(PROGRAM, Some(peer), error);
-                }
-            });
-        if let Err(error) = spawned {
-            report_client(PROGRAM, Some(peer), error);
-        }
-    }
+    serve_each_on_a_thread(PROGRAM, listener, move |stream| {
+        serve_client(stream, &password)
+    })
 }
 
 /// Answers every attempt of one client until it closes, in a fixed 4 KiB line buffer: an

@@ -74,8 +74,10 @@ impl Hierarchy {
 
     /// Removes the empty cgroups that harness processes no longer running left behind
     /// (one killed before it could clean up): a later process with the same pid would
-    /// find their names taken. A cgroup with a process in it cannot be removed, so a
-    /// running harness's leaves are safe even if its pid were misread.
+    /// find their names taken. Leaves named after this process's own pid are such
+    /// leftovers too: it makes its first leaf after the sweep. A cgroup with a process in
+    /// it cannot be removed, so a running harness's leaves are safe even if its pid were
+    /// misread.
     fn sweep_stale(&self) {
         let Ok(entries) = fs::read_dir(&self.parent) else {
             return;
@@ -90,7 +92,7 @@ impl Hierarchy {
             else {
                 continue;
             };
-            if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            if pid == std::process::id() || !Path::new(&format!("/proc/{pid}")).exists() {
                 let _ = fs::remove_dir(entry.path());
             }
         }
