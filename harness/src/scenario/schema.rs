@@ -4,7 +4,7 @@
 //! `crate::steps` and, for the actions still read by the loader, from [`RawStep`] cut to
 //! the modifiers each action takes ([`OLDER_ACTIONS`]).
 //!
-//! A test (`harness/tests/scenario_schema.rs`) checks that the file in the repository is
+//! A test (`harness/tests/suite/scenario_schema.rs`) checks that the file in the repository is
 //! this schema and that every scenario of the kit validates against it. Editors that read
 //! JSON Schemas for TOML (Taplo, the "Even Better TOML" extension) complete and check
 //! scenario files with it. The loader stays the judge of what the schema cannot say (a

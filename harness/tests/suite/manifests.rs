@@ -3,7 +3,7 @@
 //! so in the verdict; or renamed). Hard-coded ports and a web server serving its working
 //! directory are `fixtures/submissions/hard-coded-port` (graded in `fixtures.rs`).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -10,7 +10,7 @@
 //!               <------- the origin's bytes ---------------- <---------------
 //! ```
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

@@ -5,7 +5,7 @@
 //! the document, and the check reads the rendered document. A second run expects text that
 //! is not on the page, to show the check can fail and reports what the browser rendered.
 
-mod common;
+use crate::common;
 
 use harness::grading::{Mode, grade};
 use harness::outcome::Status;

@@ -9,7 +9,7 @@
 //! <tmp>/secret.txt
 //! ```
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

@@ -4,7 +4,7 @@
 //! failing program's own language, and what a response leaked. Each test grades a small
 //! submission written here, over loopback, and reads every report format it concerns.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;

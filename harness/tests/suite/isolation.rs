@@ -1,6 +1,6 @@
 //! Every scenario has a network of its own, also when the harness is not run as root.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use predicates::prelude::*;

@@ -6,7 +6,7 @@
 //! report counts. A scenario this run cannot play leaves the maximum in every format; one
 //! the submission lacks a program for stays in it.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

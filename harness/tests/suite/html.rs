@@ -7,7 +7,7 @@
 //! FAIL verdict with its clause, what was expected and what came, the sequence diagrams,
 //! the points.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -2,7 +2,7 @@
 //! submission pass every scenario, and each buggy (or hostile) sample submission fails
 //! exactly the scenarios its `expected.toml` declares.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};

@@ -3,7 +3,7 @@
 //! replayed recording. The 50-repetition soak of the whole suite is measured by hand (see
 //! the README); here a small N proves the mechanism.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

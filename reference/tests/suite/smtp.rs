@@ -6,7 +6,7 @@
 //! in-process (`reference::smtp_server::serve` on a listener bound to port 0) and driven
 //! by raw TCP clients, and once as a process to check its stdout.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -1,7 +1,7 @@
 //! The UDP pinger (`udp-pinger-server`, `udp-pinger-client`) as a user runs it, on
 //! loopback: SPEC clauses `ping/1`–`ping/4`.
 
-mod common;
+use crate::common;
 
 use std::net::UdpSocket;
 use std::thread;

@@ -2,7 +2,7 @@
 //! write outside its sandbox. (Verdicts, bounded time and no survivors for every
 //! `hostile-*` fixture: `fixtures.rs`.)
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use harness::world::real::sandbox;

@@ -1,7 +1,7 @@
 //! The uppercase converters (`upper-tcp-*`, `upper-udp-*`) as a user runs them, on
 //! loopback: SPEC clauses `upper/1`–`upper/6`.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};

@@ -1,6 +1,6 @@
 //! The simulated world: the reference on turmoil hosts, deterministic for a seed.
 
-mod common;
+use crate::common;
 
 use harness::faults::{Range, SlicePlan};
 use harness::grading::{Grading, Mode, grade};

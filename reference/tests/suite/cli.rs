@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-mod common;
+use crate::common;
 use common::{free_port, wait_until_listening};
 
 use assert_cmd::cargo::cargo_bin;

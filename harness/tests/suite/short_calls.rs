@@ -7,7 +7,7 @@
 //! The scenario is the kit's `message/18-client-short-sends` (the harness plays the server
 //! and keeps what arrives), played as it is and without its `short_calls` line.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! The command line: exit codes, errors that say what and where, and the two README
 //! commands on small selections.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use predicates::prelude::*;

@@ -5,7 +5,7 @@
 //! tshark (Debian's `tshark`, which `.ci/run` installs) reads the captures: these tests
 //! fail, saying so, where it is missing.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;

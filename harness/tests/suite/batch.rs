@@ -1,7 +1,7 @@
 //! Grading several submissions at once, the gradebook, recorded runs and the terminal's
 //! modes (`--quiet`, `--explain`).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

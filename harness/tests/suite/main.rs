@@ -1,0 +1,23 @@
+//! The harness's integration tests, one binary: each module was a test file of its own; one
+//! binary links once (instead of twenty times ~200 MB) and its tests share the two test threads.
+
+mod architecture;
+mod batch;
+mod browser;
+mod captures;
+mod causes;
+mod cli;
+mod common;
+mod fixtures;
+mod formats;
+mod hostile;
+mod html;
+mod isolation;
+mod loader;
+mod manifests;
+mod questions;
+mod repeat;
+mod report;
+mod scenario_schema;
+mod short_calls;
+mod simulation;

@@ -1,0 +1,9 @@
+//! The references' integration tests, one binary (one link instead of six).
+
+mod cli;
+mod common;
+mod pinger;
+mod proxy;
+mod smtp;
+mod upper;
+mod web;
