@@ -61,15 +61,24 @@ pub struct Batch<'a> {
 /// be read), in the order given.
 pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Option<Grading>>> {
     let jobs = batch.jobs.clamp(1, batch.entries.len().max(1));
-    // With --repeat (one submission), `--jobs` is how many runs of a scenario go at once.
-    let at_once = match batch.repeat.times {
-        1 => jobs,
-        times => batch.repeat.at_once.clamp(1, times as usize),
-    };
     let isolation = match (batch.mode, isolation::network_mode()) {
         (Mode::Simulated(_), _) => Isolation::None,
         (Mode::Real, NetworkMode::NamespacePerScenario) => Isolation::NetworkNamespace,
         (Mode::Real, NetworkMode::SharedLoopback) => Isolation::PortAllocator,
+    };
+    // One submission: `--jobs` is how many of its scenarios run at once, each in its own
+    // network namespace (on a shared loopback, two scenarios of a program that hard-codes
+    // its port would meet: one at a time there). With --repeat, how many runs of a
+    // scenario go at once.
+    let at_once = match batch.repeat.times {
+        1 if batch.entries.len() == 1 && isolation == Isolation::NetworkNamespace => batch.jobs,
+        1 => jobs,
+        times => batch.repeat.at_once.clamp(1, times as usize),
+    };
+    let scenarios_at_once = if batch.repeat.times == 1 && batch.entries.len() == 1 {
+        at_once
+    } else {
+        1
     };
     let started = Instant::now();
     events.emit(Event::RunStarted(RunInfo {
@@ -105,7 +114,7 @@ pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Opt
         batch
             .entries
             .iter()
-            .map(|entry| grade_entry(&batch, entry, events))
+            .map(|entry| grade_entry(&batch, entry, scenarios_at_once, events))
             .collect::<Result<Vec<_>>>()?
     } else {
         grade_in_parallel(&batch, jobs, events)?
@@ -122,6 +131,7 @@ pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Opt
 fn grade_entry(
     batch: &Batch<'_>,
     entry: &Entry,
+    scenarios_at_once: usize,
     events: &mut dyn EventSink,
 ) -> Result<Option<Grading>> {
     let nothing_graded = |events: &mut dyn EventSink, not_submitted: Vec<String>, problem| {
@@ -162,6 +172,7 @@ fn grade_entry(
         batch.seed,
         &batch.mode,
         batch.repeat,
+        scenarios_at_once,
         &entry.replay_command,
         events,
     )
@@ -210,7 +221,7 @@ fn grade_in_parallel(
                         let Some(entry) = batch.entries.get(index) else {
                             return Ok(done);
                         };
-                        done.push((index, grade_entry(batch, entry, &mut sink)));
+                        done.push((index, grade_entry(batch, entry, 1, &mut sink)));
                     }
                 })
             })

@@ -75,6 +75,23 @@ enum Commands {
     /// Print the JSON Schema of scenario files (the kit keeps it in
     /// `harness/schema/scenario.schema.json`).
     Schema,
+    /// Time 20 KB and 100 MB through message client and server as whole processes: the
+    /// reference (a release build), a submission's with --target, and nc and socat where
+    /// installed, side by side in one run.
+    Bench {
+        /// A submission folder whose message programs to bench beside the reference.
+        #[arg(long, value_name = "DIR")]
+        target: Option<PathBuf>,
+        /// Bench the reference (it always is; the flag says so explicitly).
+        #[arg(long)]
+        reference: bool,
+        /// Rounds per subject and size (the table gives the median).
+        #[arg(long, value_name = "N", default_value_t = 7, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        rounds: u16,
+        /// 20 KB and 1 MB, 3 rounds: proves the bench runs (CI), measures little.
+        #[arg(long)]
+        quick: bool,
+    },
 }
 
 /// `--world` of `harness questions`.
@@ -129,8 +146,9 @@ struct GradeArgs {
     /// Where the scenarios are (default: the kit's `scenarios/`).
     #[arg(long, value_name = "DIR")]
     scenarios: Option<PathBuf>,
-    /// Submissions graded at once (each in its own network namespace where the system
-    /// allows it); with --repeat, runs of a scenario at once.
+    /// Submissions graded at once, or with one submission its scenarios at once (each in
+    /// its own network namespace where the system allows it; on a shared loopback one at a
+    /// time); with --repeat, runs of a scenario at once.
     #[arg(long, short, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     jobs: u16,
     /// Run each selected scenario N times, with the seeds S, S+1, ... (S the run's
@@ -229,6 +247,12 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> i32 {
             print!("{}", crate::scenario::scenario_schema_text());
             Ok(EXIT_PASS)
         }
+        Some(Commands::Bench {
+            target,
+            reference: _,
+            rounds,
+            quick,
+        }) => bench(target.as_deref(), usize::from(rounds), quick),
         None => grade(&cli.grade),
     };
     match result {
@@ -341,6 +365,50 @@ fn questions(numbers: &[u8], world: WorldsArg, seed: u64, pcap: Option<&Path>) -
     } else {
         EXIT_PASS
     })
+}
+
+fn bench(target: Option<&Path>, rounds: usize, quick: bool) -> Result<i32> {
+    let suite = load(None, &[])?;
+    let mut subjects = Vec::new();
+    if let Some(folder) = target {
+        let target = Target::from_folder(folder, &suite.catalogue)?;
+        let name = folder.display().to_string();
+        subjects.push(
+            crate::bench::Subject::from_target(&name, target.task("message"))
+                .map_err(Error::Usage)?,
+        );
+    }
+    // A bench of an unoptimised build would measure the compiler's debug code.
+    let bin_dir = reference_bin_dir_built(&suite.kit_root, Profile::Release)?;
+    let reference = Target::reference(&bin_dir, &suite.catalogue);
+    subjects.push(
+        crate::bench::Subject::from_target("reference", reference.task("message"))
+            .map_err(Error::Build)?,
+    );
+    let tools: Vec<_> = [
+        crate::bench::Subject::netcat(),
+        crate::bench::Subject::socat(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if tools.is_empty() {
+        eprintln!("harness bench: neither nc nor socat is installed: no ratio to nc");
+    }
+    subjects.extend(tools);
+    let bench = crate::bench::Bench {
+        subjects,
+        sizes: if quick {
+            crate::bench::QUICK_SIZES.to_vec()
+        } else {
+            crate::bench::FULL_SIZES.to_vec()
+        },
+        rounds: if quick { rounds.min(3) } else { rounds },
+    };
+    let rows = crate::bench::run(&bench, &mut |step| eprintln!("harness bench: {step}"))?;
+    print!("{}", crate::bench::table(&rows, bench.rounds));
+    let failed = rows.iter().any(|row| row.timings.is_err());
+    Ok(if failed { EXIT_FAIL } else { EXIT_PASS })
 }
 
 fn grade(args: &GradeArgs) -> Result<i32> {
@@ -828,6 +896,23 @@ fn random_seed() -> u64 {
 ///
 /// `HARNESS_REFERENCE_BIN_DIR` skips the build (tests set it to the binaries cargo built).
 pub fn reference_bin_dir(kit_root: &Path) -> Result<PathBuf> {
+    let profile = if cfg!(debug_assertions) {
+        Profile::Debug
+    } else {
+        Profile::Release
+    };
+    reference_bin_dir_built(kit_root, profile)
+}
+
+/// How the reference is compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    Debug,
+    Release,
+}
+
+/// [`reference_bin_dir`], built with `profile`.
+pub fn reference_bin_dir_built(kit_root: &Path, profile: Profile) -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("HARNESS_REFERENCE_BIN_DIR") {
         return Ok(PathBuf::from(dir));
     }
@@ -840,7 +925,7 @@ pub fn reference_bin_dir(kit_root: &Path) -> Result<PathBuf> {
         "--bins",
         "--message-format=json-render-diagnostics",
     ]);
-    if !cfg!(debug_assertions) {
+    if profile == Profile::Release {
         command.arg("--release");
     }
     eprintln!("building the reference binaries…");

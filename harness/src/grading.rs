@@ -12,6 +12,8 @@
 //! [`crate::repeat`]), and is reported once, with what every repetition did.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::engine::run_scenario;
@@ -69,12 +71,15 @@ pub fn grade(
         seed,
         mode,
         Repeat::ONCE,
+        1,
         "harness",
         events,
     )
 }
 
-/// [`grade`], each scenario `repeat.times` times, with the command that regrades the target.
+/// [`grade`], each scenario `repeat.times` times, up to `at_once` scenarios at a time (in
+/// the real world, when each can have a network namespace of its own), with the command
+/// that regrades the target.
 #[allow(clippy::too_many_arguments)]
 pub fn grade_with_replay(
     suite: &Suite,
@@ -83,6 +88,7 @@ pub fn grade_with_replay(
     seed: u64,
     mode: &Mode,
     repeat: Repeat,
+    at_once: usize,
     replay_command: &str,
     events: &mut dyn EventSink,
 ) -> Result<Grading> {
@@ -137,16 +143,9 @@ pub fn grade_with_replay(
         not_submitted_points: not_submitted_points(suite, selection, &not_submitted, mode),
         problem: None,
     }));
-    let mut outcomes = Vec::with_capacity(runnable.len());
-    let mut flaky = Vec::new();
-    let mut simulated_time = Duration::ZERO;
-    for (index, scenario) in runnable.iter().enumerate() {
-        events.emit(Event::ScenarioStarted {
-            submission: submission.clone(),
-            id: scenario.id.clone(),
-            index: index + 1,
-            total: runnable.len(),
-        });
+    // What one scenario produced, run on whichever thread: everything that tells the
+    // events happens below, in id order, whatever order the runs finish in.
+    let run_one = |scenario: &Scenario| -> (Outcome, Option<repeat::Repetitions>) {
         let roles = target
             .task(&scenario.task)
             .expect("filtered to submitted tasks");
@@ -159,7 +158,7 @@ pub fn grade_with_replay(
             .collect();
         // What this world cannot play is decided before what the submission lacks: its
         // points leave everyone's maximum alike, whatever roles a submission has.
-        let (mut outcome, repetitions) = if scenario.simulated_only && *mode == Mode::Real {
+        if scenario.simulated_only && *mode == Mode::Real {
             let outcome = Outcome::skipped(
                 scenario,
                 seed,
@@ -174,7 +173,13 @@ pub fn grade_with_replay(
             })
         } else {
             repeat::run(repeat, seed, |seed| run_real(scenario, roles, seed))
-        };
+        }
+    };
+    let mut outcomes = Vec::with_capacity(runnable.len());
+    let mut flaky = Vec::new();
+    let mut simulated_time = Duration::ZERO;
+    let mut report = |(mut outcome, repetitions): (Outcome, Option<repeat::Repetitions>),
+                      events: &mut dyn EventSink| {
         simulated_time += repetitions
             .as_ref()
             .map_or(outcome.duration, |repetitions| repetitions.duration());
@@ -187,6 +192,26 @@ pub fn grade_with_replay(
         outcome.wire = wire;
         for event in repeated_outcome_events(&submission, outcome, repetitions) {
             events.emit(event);
+        }
+    };
+    let started_event = |index: usize, scenario: &Scenario| Event::ScenarioStarted {
+        submission: submission.clone(),
+        id: scenario.id.clone(),
+        index: index + 1,
+        total: runnable.len(),
+    };
+    let parallel = at_once > 1
+        && *mode == Mode::Real
+        && isolation::network_mode() == NetworkMode::NamespacePerScenario;
+    if parallel {
+        in_parallel(&runnable, at_once, &run_one, |index, result| {
+            events.emit(started_event(index, runnable[index]));
+            report(result, &mut *events);
+        });
+    } else {
+        for (index, scenario) in runnable.iter().enumerate() {
+            events.emit(started_event(index, scenario));
+            report(run_one(scenario), &mut *events);
         }
     }
     let elapsed = match mode {
@@ -203,6 +228,48 @@ pub fn grade_with_replay(
         elapsed,
         flaky,
     })
+}
+
+/// Runs `run` on every scenario, `at_once` at a time on worker threads (each scenario in
+/// its own network namespace, so they cannot meet), and hands each result to `done` on
+/// this thread in id order: a scenario that finishes early waits for those before it, so
+/// the reports read exactly as they would one scenario at a time.
+fn in_parallel<R: Send>(
+    scenarios: &[&Scenario],
+    at_once: usize,
+    run: &(dyn Fn(&Scenario) -> R + Sync),
+    mut done: impl FnMut(usize, R),
+) {
+    let next = AtomicUsize::new(0);
+    let (sender, receiver) = mpsc::channel();
+    std::thread::scope(|scope| {
+        for _ in 0..at_once.min(scenarios.len()) {
+            let sender = sender.clone();
+            let next = &next;
+            scope.spawn(move || {
+                loop {
+                    let index = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(scenario) = scenarios.get(index) else {
+                        return;
+                    };
+                    if sender.send((index, run(scenario))).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        // Only the workers hold senders now: the loop ends when the last one is done.
+        drop(sender);
+        let mut finished = BTreeMap::new();
+        let mut next_in_order = 0;
+        for (index, result) in receiver {
+            finished.insert(index, result);
+            while let Some(result) = finished.remove(&next_in_order) {
+                done(next_in_order, result);
+                next_in_order += 1;
+            }
+        }
+    });
 }
 
 /// What each task of `not_submitted` was worth in this world: the points of its selected

@@ -28,10 +28,13 @@
 //!   as [`repeat`] says (`--repeat N`, which finds flaky verdicts).
 //! - [`checks`]: built-in checks a flat list of steps cannot say (peak memory).
 //! - [`report`]: *what the user sees*: the terminal report.
+//! - [`bench`]: `harness bench`: message transfers timed as whole processes, beside the
+//!   reference, `nc` and `socat`.
 //! - [`cli`]: the command line, thin; exit codes are [`EXIT_PASS`], [`EXIT_FAIL`],
 //!   [`EXIT_HARNESS_ERROR`].
 
 pub mod batch;
+pub mod bench;
 pub mod checks;
 pub mod cli;
 pub mod companions;

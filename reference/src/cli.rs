@@ -36,11 +36,12 @@ pub struct Stdio {
 }
 
 impl Stdio {
-    /// The process's own stdin, stdout and stderr.
+    /// The process's own stdin, stdout and stderr; stdin and stdout as cheap to wait for
+    /// as their kind allows ([`crate::process_stdio`] tells why). Called inside the runtime.
     pub fn process() -> Stdio {
         Stdio {
-            stdin: Box::new(tokio::io::stdin()),
-            stdout: Box::new(tokio::io::stdout()),
+            stdin: crate::process_stdio::stdin(),
+            stdout: crate::process_stdio::stdout(),
             stderr: Box::new(tokio::io::stderr()),
         }
     }
@@ -93,15 +94,34 @@ where
     let args: Vec<String> = std::env::args_os()
         .map(|arg| arg.to_string_lossy().into_owned())
         .collect();
-    let status = runtime().block_on(program(Tokio, args, Stdio::process()));
+    let status = run_with_args(program, args);
     ExitCode::from(u8::try_from(status).unwrap_or(u8::MAX))
 }
 
+/// Runs a program with the real network and this process's streams on `args`, and returns
+/// its exit status.
+pub fn run_with_args<F, Fut>(program: F, args: Vec<String>) -> i32
+where
+    F: FnOnce(Tokio, Vec<String>, Stdio) -> Fut,
+    Fut: Future<Output = i32>,
+{
+    let runtime = runtime();
+    // Inside the runtime: a pipe on stdin or stdout registers with its epoll.
+    let stdio = {
+        let _inside = runtime.enter();
+        Stdio::process()
+    };
+    runtime.block_on(program(Tokio, args, stdio))
+}
+
 /// A single-threaded tokio runtime: every lab program here serves one thing at a time or
-/// multiplexes on one thread, and a small runtime keeps memory low and predictable.
+/// multiplexes on one thread, and a small runtime keeps memory low and predictable. Sockets
+/// and timers only: no program handles signals, and the signal driver's set-up would be
+/// part of every start (the 20 KB bench is mostly start-up).
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
-        .enable_all()
+        .enable_io()
+        .enable_time()
         .build()
         .expect("cannot start the tokio runtime")
 }

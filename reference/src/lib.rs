@@ -71,6 +71,7 @@ pub mod message;
 pub mod net;
 pub mod password;
 pub mod port_forward;
+pub mod process_stdio;
 pub mod smtp_client;
 pub mod smtp_server;
 pub mod udp_pinger;
@@ -88,6 +89,11 @@ mod testing;
 /// 4096 bytes is the handout's suggestion: one memory page. Memory use must not grow with
 /// the size of the transfer, so no task ever reads a whole message into memory.
 pub const BUFFER_SIZE: usize = 4096;
+
+/// The buffer between a program and its stdin or stdout (a file or a pipe, not the
+/// network): 16 pieces of [`BUFFER_SIZE`], so that a 100 MB message costs 1,500 reads of
+/// stdin instead of 25,000. Every socket call still moves at most [`BUFFER_SIZE`] bytes.
+pub const STDIO_BUFFER_SIZE: usize = 16 * BUFFER_SIZE;
 
 /// Size of the buffer every UDP program receives datagrams into: 65536 bytes, more than
 /// the largest datagram UDP can carry (65507 bytes of data over IPv4).

@@ -151,7 +151,9 @@ impl Reporter for Console {
                         .info
                         .as_ref()
                         .map_or("", |info| isolation_said(info.isolation));
+                    let jobs = run.info.as_ref().map_or(1, |info| info.jobs);
                     let seeds = match run.repeat() {
+                        1 if jobs > 1 => format!("seed {seed}, {jobs} scenarios at a time"),
                         1 => format!("seed {seed}"),
                         times => format!(
                             "seeds {seed} to {}, each scenario {times} times",

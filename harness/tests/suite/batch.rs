@@ -389,3 +389,51 @@ fn a_recorded_batch_replays_as_a_batch() {
         "the replay prints what the run printed"
     );
 }
+
+#[test]
+fn one_submissions_scenarios_run_three_at_a_time_and_report_in_order() {
+    // The hard-coded-port fixture's programs all use port 12000: three of its scenarios at
+    // once meet only if their network namespaces leak.
+    if std::env::var_os("HARNESS_NO_NAMESPACES").is_some() {
+        return;
+    }
+    let run = |jobs: &str| {
+        let output = harness()
+            .args(["--target", "fixtures/submissions/hard-coded-port"])
+            .args(["--jobs", jobs, "--seed", "1"])
+            .args([
+                "upper-tcp/0[1-4]-*",
+                "upper-tcp/1[01]-*",
+                "upper-udp/0[1-4]-*",
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(output).unwrap()
+    };
+    let verdicts = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|line| line.starts_with("PASS") || line.starts_with("FAIL"))
+            .map(|line| {
+                line.split_whitespace()
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    };
+    let parallel = run("3");
+    assert!(
+        parallel.contains("with seed 1, 3 scenarios at a time"),
+        "{parallel}"
+    );
+    let one_at_a_time = run("1");
+    assert_eq!(verdicts(&parallel), verdicts(&one_at_a_time));
+    let ids: Vec<String> = verdicts(&parallel);
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted, "scenario lines in id order");
+    assert!(ids.len() >= 8, "{parallel}");
+}

@@ -3,6 +3,7 @@
 
 mod architecture;
 mod batch;
+mod bench;
 mod browser;
 mod captures;
 mod causes;

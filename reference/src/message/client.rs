@@ -5,9 +5,9 @@ use std::io;
 use clap::Parser;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::BUFFER_SIZE;
 use crate::cli::{self, Stdio};
 use crate::net::Network;
+use crate::{BUFFER_SIZE, STDIO_BUFFER_SIZE};
 
 /// Message client: sends everything read from stdin to the server, then closes.
 #[derive(Parser)]
@@ -41,14 +41,17 @@ pub async fn client_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio
 
 /// Sends everything `input` yields on `stream`, then closes the sending side.
 ///
-/// Returns the number of bytes sent. Reads the input to its end (SPEC message/5) in fixed
-/// 4096-byte pieces, whatever its size (message/3).
+/// Returns the number of bytes sent. Reads the input to its end (SPEC message/5) into one
+/// fixed buffer (message/3) and sends it in pieces of at most 4096 bytes, whatever its size.
 pub async fn send_message<R, S>(mut input: R, mut stream: S) -> io::Result<u64>
 where
     R: AsyncRead + Unpin,
     S: AsyncWrite + Unpin,
 {
-    let mut buffer = [0u8; BUFFER_SIZE];
+    // stdin is read in larger gulps than the socket is written: a read of stdin is a
+    // system call like a send, and the handout's 4096 bytes are about the socket. (The
+    // buffer is fixed too: 64 KiB whatever the message's size.)
+    let mut buffer = vec![0u8; STDIO_BUFFER_SIZE];
     let mut total: u64 = 0;
     loop {
         // A read from stdin, like a read from a socket, may return fewer bytes than the
@@ -57,19 +60,8 @@ where
         if filled == 0 {
             break;
         }
-        // `write` may accept only part of the buffer when the socket's send buffer is
-        // nearly full (SPEC message/4). Loop until every byte of this piece is handed to
-        // the kernel; writing the rest again from where it stopped.
-        let mut sent = 0;
-        while sent < filled {
-            let accepted = stream.write(&buffer[sent..filled]).await?;
-            if accepted == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::WriteZero,
-                    "the connection accepts no more bytes",
-                ));
-            }
-            sent += accepted;
+        for piece in buffer[..filled].chunks(BUFFER_SIZE) {
+            send_all(&mut stream, piece).await?;
         }
         total += filled as u64;
     }
@@ -77,4 +69,21 @@ where
     // complete. Without it the server would wait forever for more bytes.
     stream.shutdown().await?;
     Ok(total)
+}
+
+/// Sends every byte of `piece`. `write` may accept only part of it when the socket's send
+/// buffer is nearly full (SPEC message/4): loop, writing the rest from where it stopped.
+async fn send_all<S: AsyncWrite + Unpin>(stream: &mut S, piece: &[u8]) -> io::Result<()> {
+    let mut sent = 0;
+    while sent < piece.len() {
+        let accepted = stream.write(&piece[sent..]).await?;
+        if accepted == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                "the connection accepts no more bytes",
+            ));
+        }
+        sent += accepted;
+    }
+    Ok(())
 }
