@@ -407,6 +407,9 @@ fn bench(target: Option<&Path>, rounds: usize, quick: bool) -> Result<i32> {
     };
     let rows = crate::bench::run(&bench, &mut |step| eprintln!("harness bench: {step}"))?;
     print!("{}", crate::bench::table(&rows, bench.rounds));
+    eprintln!("harness bench: the harness's own overhead");
+    let overheads = crate::bench::harness_overhead(&suite, &reference, bench.rounds.max(5))?;
+    print!("\n{}", crate::bench::overhead_line(&overheads));
     let failed = rows.iter().any(|row| row.timings.is_err());
     Ok(if failed { EXIT_FAIL } else { EXIT_PASS })
 }

@@ -112,6 +112,62 @@ fn in_private_network(
     })
 }
 
+/// The scenario whose program does least: a client started with nothing listening, which
+/// exits at once. Grading it is almost all the harness's own work.
+pub const OVERHEAD_SCENARIO: &str = "message/13-client-without-server";
+
+/// The harness's own cost per scenario, once per round: the wall time of grading
+/// [`OVERHEAD_SCENARIO`] (network namespace, sandbox, cgroup, reaping, the outcome) less
+/// the client's own life, from its start to its exit.
+pub fn harness_overhead(
+    suite: &crate::scenario::Suite,
+    reference: &crate::target::Target,
+    rounds: usize,
+) -> Result<Vec<Duration>> {
+    let selection = crate::scenario::Selection::new(Vec::new(), &[OVERHEAD_SCENARIO.into()])?;
+    let mut overheads = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let started = std::time::Instant::now();
+        let grading = crate::grading::grade(
+            suite,
+            &selection,
+            reference,
+            round as u64,
+            &crate::grading::Mode::Real,
+            &mut crate::events::Discard,
+        )?;
+        let wall = started.elapsed();
+        let outcome = grading
+            .outcomes
+            .first()
+            .ok_or_else(|| Error::Usage(format!("the kit has no scenario {OVERHEAD_SCENARIO}")))?;
+        if outcome.status != crate::outcome::Status::Pass {
+            return Err(Error::Build(format!(
+                "{OVERHEAD_SCENARIO} did not pass against the reference ({:?}): no overhead to measure",
+                outcome.status
+            )));
+        }
+        let client_life = outcome
+            .programs
+            .iter()
+            .filter_map(|program| program.exit.as_ref())
+            .map(|exit| exit.after)
+            .sum::<Duration>();
+        overheads.push(wall.saturating_sub(client_life));
+    }
+    Ok(overheads)
+}
+
+/// The overhead's line under the table.
+pub fn overhead_line(overheads: &[Duration]) -> String {
+    format!(
+        "harness overhead per scenario ({OVERHEAD_SCENARIO} against the reference, {} rounds: \
+         wall time less the client's own life): {}\n",
+        overheads.len(),
+        spread(overheads)
+    )
+}
+
 /// `size` bytes of every value 0-255, in an order no compressor or coincidence helps.
 fn message_of(size: u64) -> Vec<u8> {
     let mut state: u32 = 0x2545_f491;
@@ -262,7 +318,11 @@ mod tests {
             },
         ];
         let text = table(&rows, 3);
-        assert!(text.contains("reference     3.00 ms (2.00–4.00)"), "{text}");
+        let reference = text
+            .lines()
+            .find(|line| line.contains("reference"))
+            .unwrap();
+        assert!(reference.contains("3.00 ms (2.00 ms–4.00 ms)"), "{text}");
         assert!(text.contains("2.00×"), "{text}");
         assert!(text.contains("1.00×"), "{text}");
         assert!(text.contains("failed: the server did not listen"), "{text}");

@@ -73,6 +73,23 @@ impl Params {
     }
 }
 
+/// The least time the small message is given: a program's start-up (an interpreter's
+/// included) on a loaded machine, with room to spare.
+const SMALL_WITHIN_AT_LEAST: Duration = Duration::from_secs(10);
+
+impl Params {
+    /// The deadline of the small message: `within` is the large one's, and a program that
+    /// hangs on 20 KB must not be given the 100 s that 100 MB are (a hanging submission was
+    /// graded in 100 s here, all of it waiting for the small run).
+    fn small_within(&self) -> Duration {
+        let share = self.small_bytes as f64 / self.large_bytes as f64;
+        self.within
+            .mul_f64(share)
+            .max(SMALL_WITHIN_AT_LEAST)
+            .min(self.within)
+    }
+}
+
 /// Peak memory of the server and the client in one run.
 struct Peaks {
     server_kib: u64,
@@ -85,7 +102,7 @@ pub(crate) async fn run(
 ) -> Result<(), StepFailure> {
     let params =
         Params::parse(params).map_err(|error| StepFailure::fail("valid parameters", error))?;
-    let small = stream_once(run, "small", params.small_bytes, params.within).await?;
+    let small = stream_once(run, "small", params.small_bytes, params.small_within()).await?;
     let large = stream_once(run, "large", params.large_bytes, params.within).await?;
     let growths = [
         ("server", small.server_kib, large.server_kib),
@@ -297,6 +314,19 @@ mod tests {
             failure.seen.matches("holds the message in memory").count(),
             2
         );
+    }
+
+    #[test]
+    fn the_small_message_gets_a_deadline_of_its_own() {
+        let params = Params::parse(&toml::from_str("within_ms = 100000").unwrap()).unwrap();
+        assert_eq!(params.small_within(), SMALL_WITHIN_AT_LEAST);
+        let close = Params::parse(
+            &toml::from_str("within_ms = 100000\nsmall_bytes = 60\nlarge_bytes = 100").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(close.small_within(), Duration::from_secs(60));
+        let short = Params::parse(&toml::from_str("within_ms = 3000").unwrap()).unwrap();
+        assert_eq!(short.small_within(), Duration::from_secs(3));
     }
 
     #[test]

@@ -38,6 +38,10 @@ fn a_quick_bench_times_the_submission_beside_the_reference() {
         }
     }
     assert!(table.contains("MB/s"), "{table}");
+    assert!(
+        table.contains("harness overhead per scenario (message/13-client-without-server"),
+        "{table}"
+    );
     assert!(!table.contains("failed"), "{table}");
 }
 

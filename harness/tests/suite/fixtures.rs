@@ -7,8 +7,9 @@ use crate::common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use harness::grading::{Grading, Mode, grade};
+use harness::grading::{Grading, Mode, grade, grade_with_replay};
 use harness::outcome::Status;
+use harness::repeat::Repeat;
 use harness::report::{Style, TerminalReport};
 use harness::scenario::Selection;
 use harness::target::Target;
@@ -78,6 +79,30 @@ fn simulated_only(suite: &harness::scenario::Suite, id: &str) -> bool {
 /// must not see the processes of the other, still running.
 static HOSTILE_HANG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// Scenarios of one fixture run at once (`--jobs`), each in its own network namespace:
+/// most of a scenario is waiting for a program, and the verdicts must not depend on it.
+const SCENARIOS_AT_ONCE: usize = 3;
+
+/// Grades `target` with the fixtures' seed, [`SCENARIOS_AT_ONCE`] scenarios at a time.
+fn grade_at_once(
+    suite: &harness::scenario::Suite,
+    selection: &Selection,
+    target: &Target,
+) -> Grading {
+    grade_with_replay(
+        suite,
+        selection,
+        target,
+        common::SEED,
+        &Mode::Real,
+        Repeat::ONCE,
+        SCENARIOS_AT_ONCE,
+        "harness",
+        &mut harness::events::Discard,
+    )
+    .expect("grading runs")
+}
+
 fn check_fixture(folder: &str) {
     let _exclusive = (folder == "hostile-hang").then(|| {
         HOSTILE_HANG
@@ -103,15 +128,7 @@ fn check_fixture(folder: &str) {
     let target =
         Target::from_folder(&dir, &suite.catalogue).expect("the fixture is a valid target");
     let selection = Selection::new(Vec::new(), &expected.only).expect("valid globs");
-    let grading = grade(
-        &suite,
-        &selection,
-        &target,
-        common::SEED,
-        &Mode::Real,
-        &mut harness::events::Discard,
-    )
-    .expect("grading runs");
+    let grading = grade_at_once(&suite, &selection, &target);
     assert!(
         grading
             .outcomes
@@ -177,15 +194,7 @@ fn fixture_fails_exactly_what_it_declares(
 fn reference_passes_every_scenario() {
     let suite = common::suite();
     let target = Target::reference(&common::reference_bin_dir(), &suite.catalogue);
-    let grading = grade(
-        &suite,
-        &Selection::default(),
-        &target,
-        common::SEED,
-        &Mode::Real,
-        &mut harness::events::Discard,
-    )
-    .expect("grading runs");
+    let grading = grade_at_once(&suite, &Selection::default(), &target);
     let failed = failed_ids(&grading);
     assert!(
         failed.is_empty(),
