@@ -140,6 +140,12 @@ impl StepAction for Crowd {
     }
 }
 
+/// How long one client, alone in sending, may wait for its answer in the one-by-one
+/// phase: a server answers one expression in milliseconds, so a client still waiting after
+/// this is not being served (a server that serves one client at a time), and the scenario
+/// need not wait out the whole crowd's deadline to say so.
+const ONE_ANSWER_WITHIN: Duration = Duration::from_secs(5);
+
 impl Crowd {
     /// Plays the crowd; returns what went wrong, one line per failed client.
     ///
@@ -168,16 +174,27 @@ impl Crowd {
                 }
             };
             let mut pending = Vec::new();
-            let exchanged = exchange(
-                &self.send,
-                &self.expectation,
-                &mut connection,
-                &mut pending,
-                index,
+            let exchanged = tokio::time::timeout(
+                ONE_ANSWER_WITHIN.min(self.within),
+                exchange(
+                    &self.send,
+                    &self.expectation,
+                    &mut connection,
+                    &mut pending,
+                    index,
+                ),
             )
             .await;
-            if let Err(failure) = exchanged {
-                return vec![failure];
+            match exchanged {
+                Ok(Ok(())) => {}
+                Ok(Err(failure)) => return vec![failure],
+                Err(_) => {
+                    return vec![format!(
+                        "client {index} got no answer within {} ms while the {} before it stayed connected",
+                        ONE_ANSWER_WITHIN.min(self.within).as_millis(),
+                        index - 1
+                    )];
+                }
             }
             answered.fetch_add(1, Ordering::Relaxed);
             clients.push((index, connection, pending));
