@@ -2,17 +2,11 @@
 //! modes (`--quiet`, `--explain`).
 
 use crate::common;
+use crate::common::harness;
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-
-fn harness() -> Command {
-    let mut command = Command::cargo_bin("harness").unwrap();
-    command.current_dir(common::kit_root()).env("NO_COLOR", "1");
-    command
-}
 
 /// `count` copies of the sample submission in one folder: `copy-00`, `copy-01`, ...
 fn copies_of_the_sample(count: usize) -> (tempfile::TempDir, Vec<PathBuf>) {

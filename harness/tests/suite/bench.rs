@@ -7,11 +7,9 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 
 fn harness() -> Command {
-    let mut command = Command::cargo_bin("harness").unwrap();
-    command
-        .current_dir(common::kit_root())
-        // The binaries `cargo test` built: a test must not start a release build.
-        .env("HARNESS_REFERENCE_BIN_DIR", common::reference_bin_dir());
+    let mut command = common::harness();
+    // The binaries `cargo test` built: a test must not start a release build.
+    command.env("HARNESS_REFERENCE_BIN_DIR", common::reference_bin_dir());
     command
 }
 

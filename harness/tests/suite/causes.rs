@@ -5,27 +5,12 @@
 //! submission written here, over loopback, and reads every report format it concerns.
 
 use crate::common;
+use crate::common::{harness, submission};
 
 use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::Command;
 use serde_json::Value;
-
-fn harness() -> Command {
-    let mut command = Command::cargo_bin("harness").unwrap();
-    command.current_dir(common::kit_root()).env("NO_COLOR", "1");
-    command
-}
-
-/// A submission folder holding `files` (name, text).
-fn submission(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let folder = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        std::fs::write(folder.path().join(name), text).unwrap();
-    }
-    folder
-}
 
 /// A kit holding only `scenario` (as `scenarios/<task>/<name>.toml`), for `--scenarios`.
 fn kit_with(task: &str, name: &str, scenario: &str) -> tempfile::TempDir {

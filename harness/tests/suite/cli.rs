@@ -2,15 +2,9 @@
 //! commands on small selections.
 
 use crate::common;
+use crate::common::harness;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-
-fn harness() -> Command {
-    let mut command = Command::cargo_bin("harness").unwrap();
-    command.current_dir(common::kit_root()).env("NO_COLOR", "1");
-    command
-}
 
 #[test]
 fn unknown_argument_is_a_usage_error() {

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use assert_cmd::Command;
 use harness::scenario::{Suite, load_suite};
 
 /// The seed every fixture's expectations were recorded with.
@@ -52,4 +53,20 @@ pub fn one_scenario_suite(task: &str, name: &str, text: &str) -> (tempfile::Temp
     std::fs::write(scenarios.join(task).join(format!("{name}.toml")), text).unwrap();
     let suite = load_suite(&scenarios).unwrap();
     (folder, suite)
+}
+
+/// The harness binary, run from the kit's folder, without colors.
+pub fn harness() -> Command {
+    let mut command = Command::cargo_bin("harness").unwrap();
+    command.current_dir(kit_root()).env("NO_COLOR", "1");
+    command
+}
+
+/// A submission folder holding `files` (name, text).
+pub fn submission(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let folder = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(folder.path().join(name), text).unwrap();
+    }
+    folder
 }

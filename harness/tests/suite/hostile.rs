@@ -3,15 +3,9 @@
 //! `hostile-*` fixture: `fixtures.rs`.)
 
 use crate::common;
+use crate::common::harness;
 
-use assert_cmd::Command;
 use harness::world::real::sandbox;
-
-fn harness() -> Command {
-    let mut command = Command::cargo_bin("harness").unwrap();
-    command.current_dir(common::kit_root()).env("NO_COLOR", "1");
-    command
-}
 
 #[test]
 fn the_harness_environment_does_not_reach_a_program() {

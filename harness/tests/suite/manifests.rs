@@ -4,26 +4,11 @@
 //! directory are `fixtures/submissions/hard-coded-port` (graded in `fixtures.rs`).
 
 use crate::common;
+use crate::common::{harness, submission};
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-
-fn harness() -> Command {
-    let mut command = Command::cargo_bin("harness").unwrap();
-    command.current_dir(common::kit_root()).env("NO_COLOR", "1");
-    command
-}
-
-/// A submission folder holding `files` (name, text).
-fn submission(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let folder = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        std::fs::write(folder.path().join(name), text).unwrap();
-    }
-    folder
-}
 
 fn good(file: &str) -> String {
     std::fs::read_to_string(

@@ -3,18 +3,11 @@
 //! replayed recording. The 50-repetition soak of the whole suite is measured by hand (see
 //! the README); here a small N proves the mechanism.
 
-use crate::common;
+use crate::common::harness;
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-
-fn harness() -> Command {
-    let mut command = Command::cargo_bin("harness").unwrap();
-    command.current_dir(common::kit_root()).env("NO_COLOR", "1");
-    command
-}
 
 #[test]
 fn the_reference_gives_the_same_verdict_on_every_repetition() {
