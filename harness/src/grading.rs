@@ -1,4 +1,6 @@
-//! Grading one target: the selected scenarios of every submitted task, in id order.
+//! Grading one target: the selected scenarios of every submitted task, in id order, or
+//! several at a time (`--jobs`, each in its own network namespace) and reported in id
+//! order all the same.
 //!
 //! The command line and the tests both come through here; what happens is told as
 //! [`Event`]s to a sink, so the caller decides what to show (see [`crate::report`]).

@@ -24,8 +24,9 @@
 //! - `judge`: the comparisons steps make (byte streams: exact, any order, contains; one
 //!   reply line: exact, prefix, regex, number, status code).
 //! - [`engine`]: runs one scenario's steps and produces an [`outcome::Outcome`];
-//!   [`grading`] runs a target's selected scenarios one after another, each as many times
-//!   as [`repeat`] says (`--repeat N`, which finds flaky verdicts).
+//!   [`grading`] runs a target's selected scenarios one after another or `--jobs` at a
+//!   time (reported in id order either way), each as many times as [`repeat`] says
+//!   (`--repeat N`, which finds flaky verdicts).
 //! - [`checks`]: built-in checks a flat list of steps cannot say (peak memory).
 //! - [`report`]: *what the user sees*: the terminal report.
 //! - [`bench`]: `harness bench`: message transfers timed as whole processes, beside the
