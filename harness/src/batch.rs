@@ -70,15 +70,13 @@ pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Opt
     // network namespace (on a shared loopback, two scenarios of a program that hard-codes
     // its port would meet: one at a time there). With --repeat, how many runs of a
     // scenario go at once.
-    let at_once = match batch.repeat.times {
-        1 if batch.entries.len() == 1 && isolation == Isolation::NetworkNamespace => batch.jobs,
-        1 => jobs,
-        times => batch.repeat.at_once.clamp(1, times as usize),
+    let scenarios_at_once = match (batch.repeat.times, batch.entries.len(), isolation) {
+        (1, 1, Isolation::NetworkNamespace) => batch.jobs,
+        _ => 1,
     };
-    let scenarios_at_once = if batch.repeat.times == 1 && batch.entries.len() == 1 {
-        at_once
-    } else {
-        1
+    let at_once = match batch.repeat.times {
+        1 => jobs.max(scenarios_at_once),
+        times => batch.repeat.at_once.clamp(1, times as usize),
     };
     let started = Instant::now();
     events.emit(Event::RunStarted(RunInfo {

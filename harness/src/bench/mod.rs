@@ -168,18 +168,15 @@ pub fn overhead_line(overheads: &[Duration]) -> String {
     )
 }
 
-/// `size` bytes of every value 0-255, in an order no compressor or coincidence helps.
+/// `size` bytes of every value 0-255, in an order no compressor or coincidence helps: the
+/// scenarios' own generated binary payload.
 fn message_of(size: u64) -> Vec<u8> {
-    let mut state: u32 = 0x2545_f491;
-    (0..size)
-        .map(|_| {
-            // xorshift32: cheap, deterministic, every byte value.
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state as u8
-        })
-        .collect()
+    crate::payload::Payload::Generated {
+        kind: crate::payload::GeneratedKind::Binary,
+        len: size,
+        seed: 1,
+    }
+    .bytes()
 }
 
 /// The table, with the speed of each row relative to `nc` where `nc` ran.

@@ -37,6 +37,10 @@ pub struct Params {
     within: Duration,
 }
 
+/// The least time the small message is given: a program's start-up (an interpreter's
+/// included) on a loaded machine, with room to spare.
+const SMALL_WITHIN_AT_LEAST: Duration = Duration::from_secs(10);
+
 impl Params {
     /// Checks the task has the roles this check runs.
     pub fn check_roles(task: &TaskInfo) -> Result<(), String> {
@@ -71,13 +75,7 @@ impl Params {
         }
         Ok(parsed)
     }
-}
 
-/// The least time the small message is given: a program's start-up (an interpreter's
-/// included) on a loaded machine, with room to spare.
-const SMALL_WITHIN_AT_LEAST: Duration = Duration::from_secs(10);
-
-impl Params {
     /// The deadline of the small message: `within` is the large one's, and a program that
     /// hangs on 20 KB must not be given the 100 s that 100 MB are (a hanging submission was
     /// graded in 100 s here, all of it waiting for the small run).

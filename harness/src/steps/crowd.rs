@@ -174,8 +174,9 @@ impl Crowd {
                 }
             };
             let mut pending = Vec::new();
+            let answer_within = ONE_ANSWER_WITHIN.min(self.within);
             let exchanged = tokio::time::timeout(
-                ONE_ANSWER_WITHIN.min(self.within),
+                answer_within,
                 exchange(
                     &self.send,
                     &self.expectation,
@@ -191,7 +192,7 @@ impl Crowd {
                 Err(_) => {
                     return vec![format!(
                         "client {index} got no answer within {} ms while the {} before it stayed connected",
-                        ONE_ANSWER_WITHIN.min(self.within).as_millis(),
+                        answer_within.as_millis(),
                         index - 1
                     )];
                 }
