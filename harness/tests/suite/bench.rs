@@ -1,17 +1,9 @@
 //! `harness bench`: the table of message transfers, on the quickest settings (the numbers
 //! themselves are the bench's business, not the tests').
 
-use crate::common;
+use crate::common::{self, harness};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-
-fn harness() -> Command {
-    let mut command = common::harness();
-    // The binaries `cargo test` built: a test must not start a release build.
-    command.env("HARNESS_REFERENCE_BIN_DIR", common::reference_bin_dir());
-    command
-}
 
 #[test]
 fn a_quick_bench_times_the_submission_beside_the_reference() {

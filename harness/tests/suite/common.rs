@@ -24,7 +24,17 @@ pub fn suite() -> Suite {
 
 /// The reference binaries: `cargo test --workspace` builds them beside the test binaries;
 /// otherwise the harness builds them.
+///
+/// Built at most once per test run, and every `harness` the tests start is told where
+/// (`HARNESS_REFERENCE_BIN_DIR`): a `--reference` that ran `cargo build -p reference` itself
+/// would resolve features for one package instead of the workspace, relink the binaries in
+/// `target/debug/` and replace them under a test that is running them.
 pub fn reference_bin_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(find_or_build_reference).clone()
+}
+
+fn find_or_build_reference() -> PathBuf {
     let test_exe = std::env::current_exe().expect("test executable path");
     let profile_dir = test_exe
         .parent()
@@ -58,7 +68,10 @@ pub fn one_scenario_suite(task: &str, name: &str, text: &str) -> (tempfile::Temp
 /// The harness binary, run from the kit's folder, without colors.
 pub fn harness() -> Command {
     let mut command = Command::cargo_bin("harness").unwrap();
-    command.current_dir(kit_root()).env("NO_COLOR", "1");
+    command
+        .current_dir(kit_root())
+        .env("NO_COLOR", "1")
+        .env("HARNESS_REFERENCE_BIN_DIR", reference_bin_dir());
     command
 }
 
