@@ -17,7 +17,7 @@ use std::time::Duration;
 // deadlines and timings are simulated too (and replay identically).
 use tokio::time::Instant;
 
-use crate::judge::bytes::{Evaluation, check_any_order, compare_exact, find_in_capture};
+use crate::judge::bytes::Evaluation;
 use crate::outcome::{Failure, LogLine, Outcome, ProgramReport, SkipKind, Status, StepResult};
 use crate::outcome::{StepFailure, harness_trouble};
 use crate::payload::{Concatenation, Payload};
@@ -56,11 +56,6 @@ const QUIET_LIMIT: Duration = Duration::from_secs(5);
 const STOP_GRACE: Duration = Duration::from_millis(1000);
 /// How reports write the web site's folder.
 const SITE_SHOWN: &str = "<site>/root";
-/// How far into the output `contains` looks beyond the length of what it looks for (and
-/// how long a label `after_label` takes).
-const CONTAINS_SLACK: usize = 64 * 1024;
-/// The most output a whole-output regex (`matches` on stdout) is matched against.
-const WHOLE_MATCH_LIMIT: usize = 1 << 20;
 /// Output shown in reports, per stream.
 const SHOWN_OUTPUT: usize = 2048;
 /// The longest the end of a scenario waits for the output of programs that ended.
@@ -219,7 +214,14 @@ impl<'a> Run<'a> {
             };
             let where_ = format!("{name}'s stdout");
             let mut verified = 0;
-            let verdict = self.evaluate(&where_, capture, expectation, true, &mut verified);
+            let verdict = crate::judge::output::evaluate(
+                self,
+                &where_,
+                capture,
+                expectation,
+                true,
+                &mut verified,
+            );
             let failure = match verdict {
                 Ok(Evaluation::Pending { expected, seen }) => {
                     Some(StepFailure::fail(expected, seen))
@@ -348,7 +350,6 @@ impl<'a> Run<'a> {
                         failure
                     })
             }
-            Action::Check { check, params, .. } => crate::checks::run(self, check, params).await,
             Action::Step(step) => step.0.run(self).await,
         }
     }
@@ -1106,7 +1107,14 @@ impl<'a> Run<'a> {
         loop {
             let (capture, ended) = self.watched_bytes(watched);
             let is_final = ended.is_some();
-            let verdict = self.evaluate(&where_, capture, expectation, is_final, &mut verified)?;
+            let verdict = crate::judge::output::evaluate(
+                self,
+                &where_,
+                capture,
+                expectation,
+                is_final,
+                &mut verified,
+            )?;
             match verdict {
                 Evaluation::Holds { settle } => {
                     if !settle || is_final {
@@ -1137,297 +1145,6 @@ impl<'a> Run<'a> {
             }
             tokio::time::sleep(POLL).await;
         }
-    }
-
-    fn evaluate(
-        &self,
-        where_: &str,
-        capture: &Capture,
-        expectation: &OutputExpectation,
-        is_final: bool,
-        verified: &mut u64,
-    ) -> StepResult<Evaluation> {
-        let seen_len = capture.len();
-        Ok(match expectation {
-            OutputExpectation::Equals(payload) => {
-                let expected = Concatenation::new(vec![payload.clone()]);
-                compare_exact(
-                    capture,
-                    &expected,
-                    &format!("{where_} to be exactly {}", payload.describe()),
-                    true,
-                    verified,
-                )?
-            }
-            OutputExpectation::EqualsSent(names) => {
-                let (expected, all_sent) = self.sent_by(names)?;
-                let description = format!(
-                    "{where_} to be exactly the {} bytes {} sent",
-                    expected.len(),
-                    names.join(" then ")
-                );
-                compare_exact(capture, &expected, &description, all_sent, verified)?
-            }
-            OutputExpectation::AnyOrderOfSent(names) => {
-                let (_, all_sent) = self.sent_by(names)?;
-                let parts: Vec<Payload> = names
-                    .iter()
-                    .map(|name| self.peers[name].sent_payload())
-                    .collect();
-                let total: u64 = parts.iter().map(Payload::len).sum();
-                let description = format!(
-                    "{where_} to be the messages of {} ({} bytes in all), each whole and contiguous, in any order",
-                    names.join(", "),
-                    total
-                );
-                if seen_len > total {
-                    let seen = format!("{seen_len} bytes, {} more than expected", seen_len - total);
-                    return Err(StepFailure::fail(description, seen));
-                }
-                if seen_len < total || !all_sent {
-                    Evaluation::Pending {
-                        expected: description,
-                        seen: format!("{seen_len} of {total} bytes"),
-                    }
-                } else {
-                    check_any_order(capture, &parts, names, &description)?;
-                    Evaluation::Holds { settle: true }
-                }
-            }
-            OutputExpectation::Matches(regex) => {
-                let head = capture.head(1 << 20);
-                if regex.is_match(&head) {
-                    Evaluation::Holds { settle: false }
-                } else {
-                    Evaluation::Pending {
-                        expected: format!("{where_} to match /{}/", regex.as_str()),
-                        seen: format!("{seen_len} bytes: {}", excerpt(&head)),
-                    }
-                }
-            }
-            OutputExpectation::MatchesWhole { regex, pattern } => {
-                let head = capture.head(WHOLE_MATCH_LIMIT + 1);
-                if head.len() > WHOLE_MATCH_LIMIT {
-                    return Err(StepFailure::fail(
-                        format!("{where_} to be, all of it, a match of /{pattern}/"),
-                        format!(
-                            "{seen_len} bytes: more than the {WHOLE_MATCH_LIMIT} a regex is matched against"
-                        ),
-                    ));
-                }
-                if regex.is_match(&head) {
-                    // Whole: it must stay so (a line printed just after fails).
-                    Evaluation::Holds { settle: true }
-                } else {
-                    Evaluation::Pending {
-                        expected: format!(
-                            "{where_} to be, all of it (every line), a match of /{pattern}/"
-                        ),
-                        seen: format!("{seen_len} bytes: {}", excerpt(&head)),
-                    }
-                }
-            }
-            OutputExpectation::AfterLabel(payload) => {
-                let head = capture.head(payload.len() as usize + CONTAINS_SLACK + 1);
-                match crate::checks::after_label::judge(&head, &payload.bytes(), seen_len) {
-                    Ok(()) => Evaluation::Holds { settle: true },
-                    Err(seen) => Evaluation::Pending {
-                        expected: format!(
-                            "{where_} to be {}, with at most a label before it on its line, and nothing after it but line ends",
-                            if payload.len() <= 80 {
-                                excerpt(&payload.bytes())
-                            } else {
-                                payload.describe()
-                            }
-                        ),
-                        seen,
-                    },
-                }
-            }
-            OutputExpectation::NeverInClear { server, password } => {
-                let sessions = self.servers[server].mail_sessions();
-                if let Err((expected, seen)) = crate::checks::clear_text::judge(&sessions, password)
-                {
-                    return Err(StepFailure::fail(format!("{where_}: {expected}"), seen));
-                }
-                if !sessions.is_empty() && sessions.iter().all(|session| session.ended) {
-                    Evaluation::Holds { settle: false }
-                } else {
-                    // A client may still be talking (or not have connected): watch on.
-                    Evaluation::SoFarSoGood
-                }
-            }
-            OutputExpectation::Contains(payload) => {
-                let wanted = payload.bytes();
-                // Where it can be: a label or a prompt before it, little more.
-                let head = capture.head(wanted.len() + CONTAINS_SLACK);
-                let found = wanted.is_empty()
-                    || head
-                        .windows(wanted.len())
-                        .any(|window| window == wanted.as_slice());
-                if found {
-                    Evaluation::Holds { settle: false }
-                } else {
-                    Evaluation::Pending {
-                        expected: format!("{where_} to contain {}", payload.describe()),
-                        seen: format!("{seen_len} bytes: {}", excerpt(&head)),
-                    }
-                }
-            }
-            OutputExpectation::Http(expectation) => {
-                use crate::checks::http::Verdict;
-                match expectation.judge(capture, is_final) {
-                    Verdict::Holds => Evaluation::Holds { settle: false },
-                    Verdict::Incomplete(seen) => Evaluation::Pending {
-                        expected: format!("{where_}: {}", expectation.describe()),
-                        seen,
-                    },
-                    Verdict::Wrong(seen) => {
-                        return Err(StepFailure::fail(
-                            format!("{where_}: {}", expectation.describe()),
-                            seen,
-                        ));
-                    }
-                }
-            }
-            OutputExpectation::Excludes(payload) => {
-                let unwanted = payload.bytes();
-                if let Some(at) = find_in_capture(capture, &unwanted) {
-                    return Err(StepFailure::fail(
-                        format!("{where_} never to contain {}", payload.describe()),
-                        format!("it does, at byte {at}: {}", excerpt(&unwanted)),
-                    ));
-                }
-                if is_final {
-                    Evaluation::Holds { settle: false }
-                } else {
-                    Evaluation::SoFarSoGood
-                }
-            }
-            OutputExpectation::PingReport { server, count } => {
-                if !is_final {
-                    // The summary comes last: judge the whole report once the client ended.
-                    return Ok(Evaluation::Pending {
-                        expected: format!("{where_} to report {count} pings and a summary"),
-                        seen: format!("{seen_len} bytes so far: {}", excerpt(&capture.head(400))),
-                    });
-                }
-                let output = capture.head(1 << 20);
-                let pings = server.as_ref().map(|server| self.servers[server].pings());
-                match crate::checks::ping_report::judge(&output, pings.as_deref(), *count) {
-                    Ok(()) => Evaluation::Holds { settle: false },
-                    Err((expected, seen)) => {
-                        return Err(StepFailure::fail(format!("{where_}: {expected}"), seen));
-                    }
-                }
-            }
-            OutputExpectation::SmtpCommands { server, .. }
-            | OutputExpectation::Mail { server, .. } => {
-                let sessions = self.servers[server].mail_sessions();
-                if sessions.is_empty() || sessions.iter().any(|session| !session.ended) {
-                    // Judged once the client is done: it may still be talking.
-                    return Ok(Evaluation::Pending {
-                        expected: format!("{where_}: a client to finish its SMTP session"),
-                        seen: if sessions.is_empty() {
-                            "no client connected".into()
-                        } else {
-                            "a session still open".into()
-                        },
-                    });
-                }
-                let judged = match expectation {
-                    OutputExpectation::SmtpCommands { verbs, .. } => {
-                        crate::checks::mail::judge_commands(&sessions, verbs)
-                    }
-                    OutputExpectation::Mail { expectation, .. } => {
-                        crate::checks::mail::judge_mail(&sessions, expectation)
-                    }
-                    _ => unreachable!("matched above"),
-                };
-                match judged {
-                    Ok(()) => Evaluation::Holds { settle: false },
-                    Err((expected, seen)) => {
-                        return Err(StepFailure::fail(format!("{where_}: {expected}"), seen));
-                    }
-                }
-            }
-            OutputExpectation::Connections { server, count } => {
-                let accepted = self.servers[server].requests();
-                let expected = format!("{server} to accept exactly {count} connection(s)");
-                if accepted > *count {
-                    return Err(StepFailure::fail(
-                        expected,
-                        format!("{accepted} connections"),
-                    ));
-                }
-                if accepted < *count {
-                    Evaluation::Pending {
-                        expected,
-                        seen: format!("{accepted} connection(s)"),
-                    }
-                } else {
-                    // Exactly so far: watch until the deadline for one more.
-                    Evaluation::SoFarSoGood
-                }
-            }
-            OutputExpectation::Empty => {
-                if seen_len > 0 {
-                    return Err(StepFailure::fail(
-                        format!("nothing on {where_}"),
-                        format!("{seen_len} bytes: {}", excerpt(&capture.head(400))),
-                    ));
-                }
-                // Nothing yet: keep watching until the program ends or the deadline.
-                if is_final {
-                    Evaluation::Holds { settle: false }
-                } else {
-                    Evaluation::SoFarSoGood
-                }
-            }
-            OutputExpectation::NotEmpty => {
-                if seen_len > 0 {
-                    Evaluation::Holds { settle: false }
-                } else {
-                    Evaluation::Pending {
-                        expected: format!("something on {where_}"),
-                        seen: "nothing".into(),
-                    }
-                }
-            }
-        })
-    }
-
-    /// What the named connections sent, in order, and whether they have all finished.
-    ///
-    /// A connection whose sending failed (the program reset or closed it) cannot stand for
-    /// "what was sent": the program refused part of it, and the expectation fails saying so,
-    /// rather than shrinking to the bytes that got through.
-    fn sent_by(&self, names: &[String]) -> StepResult<(Concatenation, bool)> {
-        for name in names {
-            let peer = &self.peers[name];
-            if let Some(error) = peer.send_error() {
-                return Err(StepFailure::fail(
-                    format!(
-                        "{name} to deliver its {} bytes to the program",
-                        peer.plan.send.len()
-                    ),
-                    format!(
-                        "sending failed after {} bytes: {error}{}",
-                        peer.sent(),
-                        self.programs
-                            .keys()
-                            .map(|program| self.exit_note(program))
-                            .collect::<String>()
-                    ),
-                ));
-            }
-        }
-        let all_sent = names.iter().all(|name| self.peers[name].is_finished());
-        let parts = names
-            .iter()
-            .map(|name| self.peers[name].sent_payload())
-            .collect();
-        Ok((Concatenation::new(parts), all_sent))
     }
 
     /// Kills everything and assembles the outcome.

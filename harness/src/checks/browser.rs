@@ -26,6 +26,18 @@ use crate::outcome::Status;
 
 /// The check's name in scenario files.
 pub const NAME: &str = "browser";
+
+/// This check, for the registry (`super::KINDS`).
+pub(crate) const KIND: super::CheckKind = super::CheckKind {
+    name: NAME,
+    validate: |params, _| {
+        // It browses a server the scenario started.
+        Params::parse(params)?;
+        Ok(Vec::new())
+    },
+    real_only: Some("the `browser` check needs the real world"),
+    run: |context, params| Box::pin(run(context, params)),
+};
 /// The longest the browser may take.
 const BROWSER_DEADLINE: Duration = Duration::from_secs(60);
 

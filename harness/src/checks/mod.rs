@@ -1,17 +1,15 @@
 //! Built-in checks: what a flat list of steps cannot say.
 //!
-//! A check is written in a scenario as `check = "NAME"` with `params = { ... }`. It is
+//! A check is written in a scenario as `check = "NAME"` with `params = { ... }`: a step
+//! like any other (`crate::steps`'s `check` kind), which finds the check in [`KINDS`].
+//! Each check's file declares its [`CheckKind`]: its name, how its parameters are
 //! validated when the scenario loads (unknown names and parameters are errors with the
-//! file and line) and run with the same step primitives as ordinary steps.
+//! file and line), whether it runs in the simulated world, and its run, written against
+//! the step primitives of [`CheckContext`].
 
-pub mod after_label;
 pub mod browser;
-pub mod clear_text;
-pub mod http;
-pub mod mail;
 mod peak_memory;
 mod ping_loss;
-pub mod ping_report;
 mod smtp_deliver;
 mod smtp_dialogue;
 
@@ -21,7 +19,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use crate::engine::requests::{StartRequest, Watched};
-use crate::outcome::{StepFailure, StepResult};
+use crate::outcome::StepResult;
 use crate::peers::transcript::Transcript;
 use crate::scenario::{ExitExpectation, OutputExpectation, TaskInfo};
 use crate::world::real::process::ExitInfo;
@@ -67,63 +65,34 @@ pub(crate) trait CheckContext: Send {
     fn stop<'a>(&'a mut self, name: &'a str) -> CheckFuture<'a, ExitInfo>;
 }
 
-/// Every built-in check.
-pub const CHECKS: &[&str] = &[
-    peak_memory::NAME,
-    ping_loss::NAME,
-    browser::NAME,
-    smtp_dialogue::NAME,
-    smtp_deliver::NAME,
-];
-
-/// Checks a check's name and parameters; returns the roles it starts.
-pub fn validate(name: &str, params: &toml::Table, task: &TaskInfo) -> Result<Vec<String>, String> {
-    match name {
-        peak_memory::NAME => {
-            peak_memory::Params::check_roles(task)?;
-            peak_memory::Params::parse(params)?;
-            Ok(peak_memory::ROLES.map(String::from).to_vec())
-        }
-        browser::NAME => {
-            // It browses a server the scenario started.
-            browser::Params::parse(params)?;
-            Ok(Vec::new())
-        }
-        ping_loss::NAME => {
-            // It pings a program the scenario started: it starts none itself.
-            ping_loss::Params::parse(params)?;
-            Ok(Vec::new())
-        }
-        smtp_dialogue::NAME => {
-            // It talks to a server the scenario started.
-            smtp_dialogue::Params::parse(params)?;
-            Ok(Vec::new())
-        }
-        smtp_deliver::NAME => {
-            smtp_deliver::Params::parse(params)?;
-            Ok(Vec::new())
-        }
-        other => Err(format!(
-            "unknown check `{other}` (checks: {})",
-            CHECKS.join(", ")
-        )),
-    }
+/// One built-in check: its name in scenario files, what it accepts, where it runs, and how.
+#[derive(Debug)]
+pub(crate) struct CheckKind {
+    pub(crate) name: &'static str,
+    /// Checks the parameters (and that the task suits the check); returns the roles the
+    /// check starts itself (a submission must have them for the scenario to run).
+    pub(crate) validate: fn(&toml::Table, &TaskInfo) -> Result<Vec<String>, String>,
+    /// Why the check cannot run in the simulated world, if it cannot.
+    pub(crate) real_only: Option<&'static str>,
+    /// Runs the check with parameters [`CheckKind::validate`] accepted.
+    pub(crate) run: for<'a> fn(&'a mut dyn CheckContext, &'a toml::Table) -> CheckFuture<'a>,
 }
 
-/// Runs a validated check.
-pub(crate) async fn run(
-    run: &mut dyn CheckContext,
-    name: &str,
-    params: &toml::Table,
-) -> Result<(), StepFailure> {
-    match name {
-        peak_memory::NAME => peak_memory::run(run, params).await,
-        ping_loss::NAME => ping_loss::run(run, params).await,
-        browser::NAME => browser::run(run, params).await,
-        smtp_dialogue::NAME => smtp_dialogue::run(run, params).await,
-        smtp_deliver::NAME => smtp_deliver::run(run, params).await,
-        other => unreachable!("check `{other}` passed validation"),
-    }
+/// Every built-in check: a `check` step names one of them.
+pub(crate) const KINDS: &[CheckKind] = &[
+    peak_memory::KIND,
+    ping_loss::KIND,
+    browser::KIND,
+    smtp_dialogue::KIND,
+    smtp_deliver::KIND,
+];
+
+/// The check named `name`, or why there is none.
+pub(crate) fn kind_of(name: &str) -> Result<&'static CheckKind, String> {
+    KINDS.iter().find(|kind| kind.name == name).ok_or_else(|| {
+        let names: Vec<&str> = KINDS.iter().map(|kind| kind.name).collect();
+        format!("unknown check `{name}` (checks: {})", names.join(", "))
+    })
 }
 
 /// Rejects the parameters a check does not know, naming those it does.

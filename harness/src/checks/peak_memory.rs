@@ -25,6 +25,20 @@ use crate::scenario::{
 
 /// The check's name in scenario files.
 pub const NAME: &str = "peak-memory";
+
+/// This check, for the registry (`super::KINDS`).
+pub(crate) const KIND: super::CheckKind = super::CheckKind {
+    name: NAME,
+    validate: |params, task| {
+        Params::check_roles(task)?;
+        Params::parse(params)?;
+        Ok(ROLES.map(String::from).to_vec())
+    },
+    real_only: Some(
+        "peak memory is measured on a real process (wait4's ru_maxrss); a simulated host has none",
+    ),
+    run: |context, params| Box::pin(run(context, params)),
+};
 /// The roles it runs.
 pub const ROLES: [&str; 2] = ["server", "client"];
 

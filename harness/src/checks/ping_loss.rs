@@ -42,6 +42,18 @@ use crate::peers::{Direction, MAX_DATAGRAM, ping_sequence};
 /// The check's name in scenario files.
 pub const NAME: &str = "ping-loss";
 
+/// This check, for the registry (`super::KINDS`).
+pub(crate) const KIND: super::CheckKind = super::CheckKind {
+    name: NAME,
+    validate: |params, _| {
+        // It pings a program the scenario started: it starts none itself.
+        Params::parse(params)?;
+        Ok(Vec::new())
+    },
+    real_only: None,
+    run: |context, params| Box::pin(run(context, params)),
+};
+
 /// Time between two pings.
 const PACE: Duration = Duration::from_millis(2);
 /// How long answers are awaited after the last ping.

@@ -29,6 +29,17 @@ use crate::outcome::StepFailure;
 /// The check's name in scenario files.
 pub const NAME: &str = "smtp-deliver";
 
+/// This check, for the registry (`super::KINDS`).
+pub(crate) const KIND: super::CheckKind = super::CheckKind {
+    name: NAME,
+    validate: |params, _| {
+        Params::parse(params)?;
+        Ok(Vec::new())
+    },
+    real_only: Some("the real SMTP client library (lettre) opens real sockets, not simulated ones"),
+    run: |context, params| Box::pin(run(context, params)),
+};
+
 /// The text part; its second line starts with a dot, which the library stuffs.
 pub const TEXT: &str = "Hello Bob,\n.this line starts with a dot\nAlice\n";
 /// The attachment, from the kit.

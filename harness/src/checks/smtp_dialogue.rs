@@ -36,6 +36,18 @@ use crate::world::sockets::PeerReader;
 /// The check's name in scenario files.
 pub const NAME: &str = "smtp-dialogue";
 
+/// This check, for the registry (`super::KINDS`).
+pub(crate) const KIND: super::CheckKind = super::CheckKind {
+    name: NAME,
+    validate: |params, _| {
+        // It talks to a server the scenario started.
+        Params::parse(params)?;
+        Ok(Vec::new())
+    },
+    real_only: None,
+    run: |context, params| Box::pin(run(context, params)),
+};
+
 /// How long one reply may take.
 const REPLY_WITHIN: Duration = Duration::from_secs(5);
 /// Time between two bytes sent one by one (lets each leave as its own segment).

@@ -1,6 +1,7 @@
-//! What steps and checks see of a running scenario: the engine's [`Run`] behind the two
-//! small traits they are written against (`crate::steps::StepContext`,
-//! `crate::checks::CheckContext`). Each method hands the work to the engine.
+//! What steps, checks and judges see of a running scenario: the engine's [`Run`] behind
+//! the small traits they are written against (`crate::steps::StepContext`,
+//! `crate::checks::CheckContext`, `crate::judge::output::Facts`). Each method hands the
+//! work to the engine.
 
 use std::time::Duration;
 
@@ -139,6 +140,10 @@ impl crate::steps::StepContext for Run<'_> {
         Box::pin(std::future::ready(Run::partition(self, hosts, repair)))
     }
 
+    fn checks(&mut self) -> &mut dyn crate::checks::CheckContext {
+        self
+    }
+
     fn send_on<'s>(
         &'s mut self,
         name: &'s str,
@@ -222,5 +227,56 @@ impl crate::checks::CheckContext for Run<'_> {
 
     fn stop<'a>(&'a mut self, name: &'a str) -> crate::checks::CheckFuture<'a, ExitInfo> {
         Box::pin(Run::stop(self, name))
+    }
+}
+
+impl crate::judge::output::Facts for Run<'_> {
+    /// What the named connections sent, in order, and whether they have all finished.
+    ///
+    /// A connection whose sending failed (the program reset or closed it) cannot stand for
+    /// "what was sent": the program refused part of it, and the expectation fails saying so,
+    /// rather than shrinking to the bytes that got through.
+    fn sent_by(&self, names: &[String]) -> StepResult<(Concatenation, bool)> {
+        for name in names {
+            let peer = &self.peers[name];
+            if let Some(error) = peer.send_error() {
+                return Err(StepFailure::fail(
+                    format!(
+                        "{name} to deliver its {} bytes to the program",
+                        peer.plan.send.len()
+                    ),
+                    format!(
+                        "sending failed after {} bytes: {error}{}",
+                        peer.sent(),
+                        self.programs
+                            .keys()
+                            .map(|program| self.exit_note(program))
+                            .collect::<String>()
+                    ),
+                ));
+            }
+        }
+        let all_sent = names.iter().all(|name| self.peers[name].is_finished());
+        let parts = names
+            .iter()
+            .map(|name| self.peers[name].sent_payload())
+            .collect();
+        Ok((Concatenation::new(parts), all_sent))
+    }
+
+    fn sent_payload(&self, name: &str) -> Payload {
+        self.peers[name].sent_payload()
+    }
+
+    fn mail_sessions(&self, server: &str) -> Vec<crate::peers::smtp::SmtpSession> {
+        self.servers[server].mail_sessions()
+    }
+
+    fn pings(&self, server: &str) -> Vec<crate::peers::PingRecord> {
+        self.servers[server].pings()
+    }
+
+    fn connections_accepted(&self, server: &str) -> u64 {
+        self.servers[server].requests()
     }
 }

@@ -2,5 +2,11 @@
 //! the engine that runs the steps. Each says whether an expectation holds, may still hold
 //! (more output may come), or does not hold (a [`crate::outcome::StepFailure`]).
 
+pub mod after_label;
 pub(crate) mod bytes;
+pub mod clear_text;
+pub mod http;
 pub(crate) mod line;
+pub mod mail;
+pub(crate) mod output;
+pub mod ping_report;

@@ -6,7 +6,7 @@
 //! can make any command fail with the code it chooses (`replies = { RCPT = 550 }`), to
 //! see the client stop. Everything the client sends is recorded as it came: each command
 //! with whether it was encrypted and how its line ended, and each message as raw data
-//! (still dot-stuffed), for `checks::mail` to judge.
+//! (still dot-stuffed), for `judge::mail` to judge.
 //!
 //! After `STARTTLS` the transcript, and the packet capture made from it
 //! ([`crate::pcap`]), hold the dialogue as the peer reads and writes it: decrypted. The

@@ -15,7 +15,6 @@ use super::model::{
     Action, Category, Endpoint, OutputExpectation, OutputStream, PortChoice, Scenario, Step,
     Visibility,
 };
-use crate::checks;
 use crate::faults::SlicePlan;
 use crate::payload::PayloadSpec;
 use crate::peers::{OriginScript, PingScript, ReadUntil, ServerPlan, Transport};
@@ -128,7 +127,6 @@ pub(super) struct RawStep {
     expect_stdout: Option<String>,
     expect_stderr: Option<String>,
     expect_received: Option<String>,
-    check: Option<String>,
     // Modifiers.
     #[serde(rename = "as")]
     name: Option<String>,
@@ -168,8 +166,6 @@ pub(super) struct RawStep {
     not_empty: Option<bool>,
     within_ms: Option<u64>,
     since: Option<String>,
-    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
-    params: Option<toml::Table>,
 }
 
 /// `http = { status = 200, content_type = "text/html", body = { ... }, content_length = true }`.
@@ -495,7 +491,6 @@ pub(super) const OLDER_ACTIONS: &[(&str, &[&str])] = &[
     ("expect_stdout", EXPECT_MODIFIERS),
     ("expect_stderr", EXPECT_MODIFIERS),
     ("expect_received", EXPECT_MODIFIERS),
-    ("check", &["params"]),
 ];
 
 /// What the three `expect_*` actions of [`OLDER_ACTIONS`] take.
@@ -648,6 +643,7 @@ fn load_steps(
                     table: toml::de::ValueDeserializer::from(spanned),
                     names: &mut context,
                     kit_root,
+                    task: task_info,
                 };
                 match (kind.load)(input) {
                     Ok(step) => Action::Step(crate::steps::Registered(step)),
@@ -893,7 +889,7 @@ fn check_step(
                     return Err("`http.status` takes status codes from 100 to 599".into());
                 }
                 expectations.push(OutputExpectation::Http(
-                    crate::checks::http::HttpExpectation {
+                    crate::judge::http::HttpExpectation {
                         statuses,
                         content_type: http.content_type,
                         body: http.body.map(|spec| spec.resolve(kit_root)).transpose()?,
@@ -928,7 +924,7 @@ fn check_step(
                     .into_iter()
                     .map(|attachment| Ok((attachment.name, attachment.content.resolve(kit_root)?)))
                     .collect::<Result<Vec<_>, String>>()?;
-                let expectation = crate::checks::mail::MailExpectation {
+                let expectation = crate::judge::mail::MailExpectation {
                     from: mail.from,
                     to: mail.to,
                     subject: mail.subject,
@@ -1063,16 +1059,6 @@ fn check_step(
                     within,
                     since,
                 },
-            }
-        }
-        "check" => {
-            let check = raw.check.unwrap();
-            let params = raw.params.unwrap_or_default();
-            let roles = checks::validate(&check, &params, task)?;
-            Action::Check {
-                check,
-                roles,
-                params,
             }
         }
         _ => unreachable!("every action is matched"),

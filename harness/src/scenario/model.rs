@@ -39,8 +39,8 @@
 //! | `expect_stdout = NAME` | `equals`, `equals_sent`, `any_order_of_sent`, `matches`, `after_label`, `ping_report`, `empty`, `within_ms` | checks a program's whole stdout (see below) |
 //! | `expect_stderr = NAME` | `equals`, `contains`, `excludes`, `http`, `equals_sent`, `any_order_of_sent`, `matches`, `empty`, `not_empty`, `within_ms` | checks a program's stderr |
 //! | `expect_received = LISTEN_PEER` | `connections = N`, `within_ms` | the `listen` peer accepted exactly N connections, and no more while the step watches |
-//! | `expect_received = MAIL_PEER` | `commands = [VERBS]` or `mail = { from, to, subject, text, attachments }` | what a client delivered to a `listen` peer with `smtp` (see `checks::mail`) |
-//! | `expect_received = MAIL_PEER` | `never_in_clear = { password = "..." }` | the password never reached the peer outside TLS, as text or encoded, and no `AUTH` did (see `checks::clear_text`) |
+//! | `expect_received = MAIL_PEER` | `commands = [VERBS]` or `mail = { from, to, subject, text, attachments }` | what a client delivered to a `listen` peer with `smtp` (see `judge::mail`) |
+//! | `expect_received = MAIL_PEER` | `never_in_clear = { password = "..." }` | the password never reached the peer outside TLS, as text or encoded, and no `AUTH` did (see `judge::clear_text`) |
 //! | `expect_received = PEER` | the same as `expect_stderr`, and `since` | checks what a harness peer received from the program (a connection's reply, a datagram's replies, a server peer's requests); with `since = PEER`, `within_ms` counts from PEER's connection |
 //! | `expect_exit = NAME` | `code`, `success`, `within_ms` | checks a program's exit status |
 //! | `stop = NAME` | | terminates a program (SIGTERM, then SIGKILL) |
@@ -123,7 +123,7 @@ impl Scenario {
             .iter()
             .flat_map(|step| match &step.action {
                 Action::Start { role, .. } => vec![role.as_str()],
-                Action::Check { roles, .. } => roles.iter().map(String::as_str).collect(),
+                Action::Step(step) => step.0.roles().iter().map(String::as_str).collect(),
                 _ => vec![],
             })
             .collect();
@@ -302,28 +302,28 @@ pub enum OutputExpectation {
     AfterLabel(Payload),
     /// The mail server peer `server` never received `password` outside TLS, neither as
     /// text nor base64-encoded (as `AUTH PLAIN` and `AUTH LOGIN` send it), and no `AUTH`
-    /// command in clear (see `crate::checks::clear_text`).
+    /// command in clear (see `crate::judge::clear_text`).
     NeverInClear { server: String, password: String },
     /// These bytes appear somewhere, whole and contiguous (a label before them is fine).
     Contains(Payload),
     /// An HTTP response, parsed and judged (status, headers, body).
-    Http(crate::checks::http::HttpExpectation),
+    Http(crate::judge::http::HttpExpectation),
     /// These bytes never appear (a secret file's text).
     Excludes(Payload),
     /// A ping client's report of `count` pings, checked line by line against what the
-    /// scripted ping server `server` did (see `crate::checks::ping_report`); without a
+    /// scripted ping server `server` did (see `crate::judge::ping_report`); without a
     /// server, every ping answered at once (the submission's own server, without loss).
     PingReport { server: Option<String>, count: u64 },
     /// The `listen` peer `server` accepted exactly `count` connections (and no more while
     /// the step watches): a caching proxy does not ask the origin twice.
     Connections { server: String, count: u64 },
     /// The mail server peer `server` received these command verbs, in order, each line
-    /// ending in CRLF (see `crate::checks::mail`).
+    /// ending in CRLF (see `crate::judge::mail`).
     SmtpCommands { server: String, verbs: Vec<String> },
     /// The mail server peer `server` received this one message.
     Mail {
         server: String,
-        expectation: crate::checks::mail::MailExpectation,
+        expectation: crate::judge::mail::MailExpectation,
     },
     /// Nothing at all (checked once the program has exited, or at the deadline).
     Empty,
@@ -367,11 +367,6 @@ pub enum Action {
         within: Duration,
         /// The connection whose start the deadline counts from (else: this step's start).
         since: Option<String>,
-    },
-    Check {
-        check: String,
-        roles: Vec<String>,
-        params: toml::Table,
     },
     /// A step of the kinds that live in `crate::steps`, one file each.
     Step(crate::steps::Registered),
@@ -489,7 +484,6 @@ impl Action {
                 format!("check {name}'s {}", stream.name())
             }
             Action::ExpectReceived { name, .. } => format!("check what {name} received"),
-            Action::Check { check, .. } => format!("built-in check {check}"),
             Action::Step(step) => step.0.describe(),
         }
     }

@@ -12,10 +12,12 @@
 //! connection steps (`connect`, `relay`, `send_datagram`, `close`, `wait`), the network
 //! steps (`partition`, `add_interface`) and the program steps (`wait_listening`,
 //! [`expect_exit`], `expect_running`, `expect_files`, `expect_connect_rate`,
-//! `expect_interfaces`, `stop`). The other actions (`start`, `listen`, `expect_stdout`,
-//! `expect_stderr`, `expect_received`, `check`) are still read by `scenario/loader.rs`
+//! `expect_interfaces`, `stop`), and `check`, which runs one of the built-in checks
+//! (`crate::checks`). The other actions (`start`, `listen`, `expect_stdout`,
+//! `expect_stderr`, `expect_received`) are still read by `scenario/loader.rs`
 //! (`check_step`) and run by the engine; they move here one by one.
 
+mod check;
 mod close;
 mod close_stdin;
 mod connect;
@@ -77,6 +79,14 @@ pub(crate) trait StepAction: Debug + Send + Sync {
     /// Whether the step exists only in the simulated world (a partition of its network).
     fn simulated_only(&self) -> bool {
         false
+    }
+    /// Why the step cannot run in the simulated world, if it cannot.
+    fn real_only(&self) -> Option<String> {
+        None
+    }
+    /// The roles the step starts programs of (a submission needs them for the scenario).
+    fn roles(&self) -> &[String] {
+        &[]
     }
 }
 
@@ -155,6 +165,8 @@ pub(crate) trait StepContext {
     ) -> StepFuture<'a>;
     /// Cuts (or, with `repair`, restores) the simulated network between two hosts.
     fn partition<'a>(&'a mut self, hosts: &'a [String; 2], repair: bool) -> StepFuture<'a>;
+    /// The step primitives a built-in check runs with.
+    fn checks(&mut self) -> &mut dyn crate::checks::CheckContext;
     /// Sends `payload` on the harness's open connection `name`, cut as `slices` says.
     fn send_on<'a>(
         &'a mut self,
@@ -196,6 +208,8 @@ pub(crate) struct LoadInput<'i, 'n> {
     pub(crate) table: toml::de::ValueDeserializer<'i>,
     pub(crate) names: &'n mut Names,
     pub(crate) kit_root: &'n Path,
+    /// The task the scenario belongs to (its roles).
+    pub(crate) task: &'n crate::scenario::TaskInfo,
 }
 
 /// One kind of step: the key that names its action in a `[[step]]`, and its loader.
@@ -215,6 +229,7 @@ pub(crate) fn schema_of<T: schemars::JsonSchema>(
 
 /// Every step kind that lives in this folder.
 pub(crate) const REGISTRY: &[StepKind] = &[
+    check::KIND,
     wait_listening::KIND,
     connect::KIND,
     relay::KIND,

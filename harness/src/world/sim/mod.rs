@@ -83,20 +83,10 @@ pub fn unsupported(scenario: &Scenario, roles: &BTreeMap<String, RoleProgram>) -
             } => {
                 return Some("a stdin held open (`hold_stdin`) is real world only".into());
             }
-            Action::Check { check, .. } if check == "peak-memory" => {
-                return Some(
-                    "peak memory is measured on a real process (wait4's ru_maxrss); a simulated host has none"
-                        .into(),
-                );
-            }
-            Action::Check { check, .. } if check == "smtp-deliver" => {
-                return Some(
-                    "the real SMTP client library (lettre) opens real sockets, not simulated ones"
-                        .into(),
-                );
-            }
-            Action::Check { check, .. } if check != "ping-loss" && check != "smtp-dialogue" => {
-                return Some(format!("the `{check}` check needs the real world"));
+            Action::Step(step) => {
+                if let Some(reason) = step.0.real_only() {
+                    return Some(reason);
+                }
             }
             Action::Start { name, .. } if name == HARNESS_HOST => {
                 return Some(format!(

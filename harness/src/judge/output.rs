@@ -1,0 +1,292 @@
+//! The one interface below the engine for judging a stream of bytes: a program's stdout or
+//! stderr, or what a harness connection received, against an [`OutputExpectation`]
+//! (exact, any order, contains, excludes, regex, after a label, HTTP, mail, a ping report,
+//! a count of connections). The engine calls [`evaluate`] each time more bytes came (and
+//! once more when nothing more can come); what the judges need beyond the bytes, what the
+//! harness's connections sent and what its servers saw, they ask of [`Facts`].
+
+use crate::judge::bytes::{Evaluation, check_any_order, compare_exact, find_in_capture};
+use crate::outcome::{StepFailure, StepResult};
+use crate::payload::{Concatenation, Payload};
+use crate::peers::PingRecord;
+use crate::peers::smtp::SmtpSession;
+use crate::report::diff::excerpt;
+use crate::scenario::OutputExpectation;
+use crate::world::capture::Capture;
+
+/// How far into the output `contains` looks beyond the length of what it looks for (and
+/// how long a label `after_label` takes).
+const CONTAINS_SLACK: usize = 64 * 1024;
+/// The most output a whole-output regex (`matches` on stdout) is matched against.
+const WHOLE_MATCH_LIMIT: usize = 1 << 20;
+
+/// What a running scenario knows that judging its bytes may need: the engine provides it.
+pub(crate) trait Facts {
+    /// What the named harness connections sent, in order, and whether they all finished
+    /// sending (an error if one could not deliver what it had to).
+    fn sent_by(&self, names: &[String]) -> StepResult<(Concatenation, bool)>;
+    /// What the harness connection `name` sent.
+    fn sent_payload(&self, name: &str) -> Payload;
+    /// The SMTP sessions the harness's mail server `server` held.
+    fn mail_sessions(&self, server: &str) -> Vec<SmtpSession>;
+    /// The pings the harness's ping server `server` received, and how it answered.
+    fn pings(&self, server: &str) -> Vec<PingRecord>;
+    /// How many connections the harness's server `server` accepted.
+    fn connections_accepted(&self, server: &str) -> u64;
+}
+
+/// Judges `capture` (`where_` says whose stream, for the report) against `expectation`.
+/// `is_final`: no more bytes will come. `verified`: how far an exact comparison has
+/// already compared, kept between calls so that each call compares only what is new.
+pub(crate) fn evaluate(
+    facts: &dyn Facts,
+    where_: &str,
+    capture: &Capture,
+    expectation: &OutputExpectation,
+    is_final: bool,
+    verified: &mut u64,
+) -> StepResult<Evaluation> {
+    let seen_len = capture.len();
+    Ok(match expectation {
+        OutputExpectation::Equals(payload) => {
+            let expected = Concatenation::new(vec![payload.clone()]);
+            compare_exact(
+                capture,
+                &expected,
+                &format!("{where_} to be exactly {}", payload.describe()),
+                true,
+                verified,
+            )?
+        }
+        OutputExpectation::EqualsSent(names) => {
+            let (expected, all_sent) = facts.sent_by(names)?;
+            let description = format!(
+                "{where_} to be exactly the {} bytes {} sent",
+                expected.len(),
+                names.join(" then ")
+            );
+            compare_exact(capture, &expected, &description, all_sent, verified)?
+        }
+        OutputExpectation::AnyOrderOfSent(names) => {
+            let (_, all_sent) = facts.sent_by(names)?;
+            let parts: Vec<Payload> = names.iter().map(|name| facts.sent_payload(name)).collect();
+            let total: u64 = parts.iter().map(Payload::len).sum();
+            let description = format!(
+                "{where_} to be the messages of {} ({} bytes in all), each whole and contiguous, in any order",
+                names.join(", "),
+                total
+            );
+            if seen_len > total {
+                let seen = format!("{seen_len} bytes, {} more than expected", seen_len - total);
+                return Err(StepFailure::fail(description, seen));
+            }
+            if seen_len < total || !all_sent {
+                Evaluation::Pending {
+                    expected: description,
+                    seen: format!("{seen_len} of {total} bytes"),
+                }
+            } else {
+                check_any_order(capture, &parts, names, &description)?;
+                Evaluation::Holds { settle: true }
+            }
+        }
+        OutputExpectation::Matches(regex) => {
+            let head = capture.head(1 << 20);
+            if regex.is_match(&head) {
+                Evaluation::Holds { settle: false }
+            } else {
+                Evaluation::Pending {
+                    expected: format!("{where_} to match /{}/", regex.as_str()),
+                    seen: format!("{seen_len} bytes: {}", excerpt(&head)),
+                }
+            }
+        }
+        OutputExpectation::MatchesWhole { regex, pattern } => {
+            let head = capture.head(WHOLE_MATCH_LIMIT + 1);
+            if head.len() > WHOLE_MATCH_LIMIT {
+                return Err(StepFailure::fail(
+                    format!("{where_} to be, all of it, a match of /{pattern}/"),
+                    format!(
+                        "{seen_len} bytes: more than the {WHOLE_MATCH_LIMIT} a regex is matched against"
+                    ),
+                ));
+            }
+            if regex.is_match(&head) {
+                // Whole: it must stay so (a line printed just after fails).
+                Evaluation::Holds { settle: true }
+            } else {
+                Evaluation::Pending {
+                    expected: format!(
+                        "{where_} to be, all of it (every line), a match of /{pattern}/"
+                    ),
+                    seen: format!("{seen_len} bytes: {}", excerpt(&head)),
+                }
+            }
+        }
+        OutputExpectation::AfterLabel(payload) => {
+            let head = capture.head(payload.len() as usize + CONTAINS_SLACK + 1);
+            match super::after_label::judge(&head, &payload.bytes(), seen_len) {
+                Ok(()) => Evaluation::Holds { settle: true },
+                Err(seen) => Evaluation::Pending {
+                    expected: format!(
+                        "{where_} to be {}, with at most a label before it on its line, and nothing after it but line ends",
+                        if payload.len() <= 80 {
+                            excerpt(&payload.bytes())
+                        } else {
+                            payload.describe()
+                        }
+                    ),
+                    seen,
+                },
+            }
+        }
+        OutputExpectation::NeverInClear { server, password } => {
+            let sessions = facts.mail_sessions(server);
+            if let Err((expected, seen)) = super::clear_text::judge(&sessions, password) {
+                return Err(StepFailure::fail(format!("{where_}: {expected}"), seen));
+            }
+            if !sessions.is_empty() && sessions.iter().all(|session| session.ended) {
+                Evaluation::Holds { settle: false }
+            } else {
+                // A client may still be talking (or not have connected): watch on.
+                Evaluation::SoFarSoGood
+            }
+        }
+        OutputExpectation::Contains(payload) => {
+            let wanted = payload.bytes();
+            // Where it can be: a label or a prompt before it, little more.
+            let head = capture.head(wanted.len() + CONTAINS_SLACK);
+            let found = wanted.is_empty()
+                || head
+                    .windows(wanted.len())
+                    .any(|window| window == wanted.as_slice());
+            if found {
+                Evaluation::Holds { settle: false }
+            } else {
+                Evaluation::Pending {
+                    expected: format!("{where_} to contain {}", payload.describe()),
+                    seen: format!("{seen_len} bytes: {}", excerpt(&head)),
+                }
+            }
+        }
+        OutputExpectation::Http(expectation) => {
+            use super::http::Verdict;
+            match expectation.judge(capture, is_final) {
+                Verdict::Holds => Evaluation::Holds { settle: false },
+                Verdict::Incomplete(seen) => Evaluation::Pending {
+                    expected: format!("{where_}: {}", expectation.describe()),
+                    seen,
+                },
+                Verdict::Wrong(seen) => {
+                    return Err(StepFailure::fail(
+                        format!("{where_}: {}", expectation.describe()),
+                        seen,
+                    ));
+                }
+            }
+        }
+        OutputExpectation::Excludes(payload) => {
+            let unwanted = payload.bytes();
+            if let Some(at) = find_in_capture(capture, &unwanted) {
+                return Err(StepFailure::fail(
+                    format!("{where_} never to contain {}", payload.describe()),
+                    format!("it does, at byte {at}: {}", excerpt(&unwanted)),
+                ));
+            }
+            if is_final {
+                Evaluation::Holds { settle: false }
+            } else {
+                Evaluation::SoFarSoGood
+            }
+        }
+        OutputExpectation::PingReport { server, count } => {
+            if !is_final {
+                // The summary comes last: judge the whole report once the client ended.
+                return Ok(Evaluation::Pending {
+                    expected: format!("{where_} to report {count} pings and a summary"),
+                    seen: format!("{seen_len} bytes so far: {}", excerpt(&capture.head(400))),
+                });
+            }
+            let output = capture.head(1 << 20);
+            let pings = server.as_ref().map(|server| facts.pings(server));
+            match super::ping_report::judge(&output, pings.as_deref(), *count) {
+                Ok(()) => Evaluation::Holds { settle: false },
+                Err((expected, seen)) => {
+                    return Err(StepFailure::fail(format!("{where_}: {expected}"), seen));
+                }
+            }
+        }
+        OutputExpectation::SmtpCommands { server, .. } | OutputExpectation::Mail { server, .. } => {
+            let sessions = facts.mail_sessions(server);
+            if sessions.is_empty() || sessions.iter().any(|session| !session.ended) {
+                // Judged once the client is done: it may still be talking.
+                return Ok(Evaluation::Pending {
+                    expected: format!("{where_}: a client to finish its SMTP session"),
+                    seen: if sessions.is_empty() {
+                        "no client connected".into()
+                    } else {
+                        "a session still open".into()
+                    },
+                });
+            }
+            let judged = match expectation {
+                OutputExpectation::SmtpCommands { verbs, .. } => {
+                    super::mail::judge_commands(&sessions, verbs)
+                }
+                OutputExpectation::Mail { expectation, .. } => {
+                    super::mail::judge_mail(&sessions, expectation)
+                }
+                _ => unreachable!("matched above"),
+            };
+            match judged {
+                Ok(()) => Evaluation::Holds { settle: false },
+                Err((expected, seen)) => {
+                    return Err(StepFailure::fail(format!("{where_}: {expected}"), seen));
+                }
+            }
+        }
+        OutputExpectation::Connections { server, count } => {
+            let accepted = facts.connections_accepted(server);
+            let expected = format!("{server} to accept exactly {count} connection(s)");
+            if accepted > *count {
+                return Err(StepFailure::fail(
+                    expected,
+                    format!("{accepted} connections"),
+                ));
+            }
+            if accepted < *count {
+                Evaluation::Pending {
+                    expected,
+                    seen: format!("{accepted} connection(s)"),
+                }
+            } else {
+                // Exactly so far: watch until the deadline for one more.
+                Evaluation::SoFarSoGood
+            }
+        }
+        OutputExpectation::Empty => {
+            if seen_len > 0 {
+                return Err(StepFailure::fail(
+                    format!("nothing on {where_}"),
+                    format!("{seen_len} bytes: {}", excerpt(&capture.head(400))),
+                ));
+            }
+            // Nothing yet: keep watching until the program ends or the deadline.
+            if is_final {
+                Evaluation::Holds { settle: false }
+            } else {
+                Evaluation::SoFarSoGood
+            }
+        }
+        OutputExpectation::NotEmpty => {
+            if seen_len > 0 {
+                Evaluation::Holds { settle: false }
+            } else {
+                Evaluation::Pending {
+                    expected: format!("something on {where_}"),
+                    seen: "nothing".into(),
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,71 @@
+//! `check = "NAME"` with `params = { ... }`: one of the built-in checks (`crate::checks`),
+//! what a flat list of steps cannot say (peak memory over two transfers, a real browser, a
+//! whole SMTP dialogue). The check's own file validates its parameters when the scenario
+//! loads and says whether it runs in the simulated world.
+//!
+//! ```toml
+//! [[step]]
+//! check = "peak-memory"
+//! params = { large_bytes = 104857600 }
+//! ```
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind};
+use crate::checks::CheckKind;
+
+pub(crate) const KIND: StepKind = StepKind {
+    key: "check",
+    load,
+    schema: super::schema_of::<RawCheck>,
+};
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    /// The check's name: peak-memory, ping-loss, browser, smtp-dialogue, smtp-deliver.
+    check: String,
+    /// Its parameters (each check says which it takes).
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
+    params: Option<toml::Table>,
+}
+
+#[derive(Debug)]
+struct Check {
+    kind: &'static CheckKind,
+    params: toml::Table,
+    /// The roles the check starts itself.
+    roles: Vec<String>,
+}
+
+fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
+    let raw = RawCheck::deserialize(input.table)?;
+    let kind = crate::checks::kind_of(&raw.check)?;
+    let params = raw.params.unwrap_or_default();
+    let roles = (kind.validate)(&params, input.task)?;
+    Ok(Arc::new(Check {
+        kind,
+        params,
+        roles,
+    }))
+}
+
+impl StepAction for Check {
+    fn describe(&self) -> String {
+        format!("built-in check {}", self.kind.name)
+    }
+
+    fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a> {
+        (self.kind.run)(context.checks(), &self.params)
+    }
+
+    fn roles(&self) -> &[String] {
+        &self.roles
+    }
+
+    fn real_only(&self) -> Option<String> {
+        self.kind.real_only.map(str::to_owned)
+    }
+}
