@@ -102,6 +102,8 @@ pub(crate) struct Run<'a> {
     stopped_by_step: BTreeSet<String>,
     /// Programs whose exit an `expect_exit` step accepted: a failure does not blame it.
     exits_accepted: BTreeSet<String>,
+    /// The number of the step running (from 1).
+    step_number: usize,
     /// How far each conversation has read its stream (`expect_line`).
     cursors: BTreeMap<String, u64>,
     /// How many times each connection has sent again (`say`): each send is cut differently.
@@ -137,6 +139,7 @@ pub async fn run_scenario(
         last_stdout: BTreeMap::new(),
         stopped_by_step: BTreeSet::new(),
         exits_accepted: BTreeSet::new(),
+        step_number: 0,
         cursors: BTreeMap::new(),
         sends_later: BTreeMap::new(),
     };
@@ -170,19 +173,10 @@ impl<'a> Run<'a> {
     async fn execute(&mut self, current_step: &mut usize) -> StepResult {
         for (index, step) in self.scenario.steps.iter().enumerate() {
             *current_step = index + 1;
+            self.step_number = index + 1;
             self.note(format!("step {}: {}", index + 1, step.action.describe()));
             self.step(&step.action).await?;
             self.check_floods()?;
-            if let Action::ExpectOutput {
-                name,
-                stream: OutputStream::Stdout,
-                expectation,
-                ..
-            } = &step.action
-            {
-                self.last_stdout
-                    .insert(name.clone(), (index + 1, expectation.clone()));
-            }
         }
         self.judge_stdout_again(current_step).await
     }
@@ -313,42 +307,6 @@ impl<'a> Run<'a> {
                 self.note(format!("{name} listens on port {}", server.port));
                 self.servers.insert(name.clone(), server);
                 Ok(())
-            }
-            Action::ExpectOutput {
-                name,
-                stream,
-                expectation,
-                within,
-            } => {
-                let watched = Watched::Output {
-                    name,
-                    stream: *stream,
-                };
-                self.expect_bytes(watched, expectation, *within).await
-            }
-            Action::ExpectReceived {
-                name,
-                expectation,
-                within,
-                since,
-            } => {
-                let Some(since) = since else {
-                    return self
-                        .expect_bytes(Watched::Received { name }, expectation, *within)
-                        .await;
-                };
-                // What is left of a deadline that started with `since`'s connection.
-                let spent = self.peers[since].connected_at().elapsed();
-                let left = within.saturating_sub(spent);
-                self.expect_bytes(Watched::Received { name }, expectation, left)
-                    .await
-                    .map_err(|mut failure| {
-                        failure.expected += &format!(
-                            ", {} ms at most after {since} connected",
-                            within.as_millis()
-                        );
-                        failure
-                    })
             }
             Action::Step(step) => step.0.run(self).await,
         }

@@ -140,6 +140,42 @@ impl crate::steps::StepContext for Run<'_> {
         Box::pin(std::future::ready(Run::partition(self, hosts, repair)))
     }
 
+    fn expect_output<'s>(
+        &'s mut self,
+        watched: Watched<'s>,
+        expectation: &'s OutputExpectation,
+        within: Duration,
+        since: Option<&'s str>,
+    ) -> crate::steps::StepFuture<'s> {
+        Box::pin(async move {
+            let Some(since) = since else {
+                self.expect_bytes(watched, expectation, within).await?;
+                if let Watched::Output {
+                    name,
+                    stream: OutputStream::Stdout,
+                } = watched
+                {
+                    // Stdout is data: judged again once the steps are over.
+                    self.last_stdout
+                        .insert(name.to_owned(), (self.step_number, expectation.clone()));
+                }
+                return Ok(());
+            };
+            // What is left of a deadline that started with `since`'s connection.
+            let spent = self.peers[since].connected_at().elapsed();
+            let left = within.saturating_sub(spent);
+            self.expect_bytes(watched, expectation, left)
+                .await
+                .map_err(|mut failure| {
+                    failure.expected += &format!(
+                        ", {} ms at most after {since} connected",
+                        within.as_millis()
+                    );
+                    failure
+                })
+        })
+    }
+
     fn checks(&mut self) -> &mut dyn crate::checks::CheckContext {
         self
     }

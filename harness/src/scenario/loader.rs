@@ -11,10 +11,7 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use super::catalogue::Catalogue;
-use super::model::{
-    Action, Category, Endpoint, OutputExpectation, OutputStream, PortChoice, Scenario, Step,
-    Visibility,
-};
+use super::model::{Action, Category, Endpoint, PortChoice, Scenario, Step, Visibility};
 use crate::faults::SlicePlan;
 use crate::payload::PayloadSpec;
 use crate::peers::{OriginScript, PingScript, ReadUntil, ServerPlan, Transport};
@@ -34,9 +31,6 @@ pub struct Suite {
 
 /// Default limit on a whole scenario.
 const DEFAULT_SCENARIO_TIMEOUT_MS: u64 = 30_000;
-use crate::steps::DEFAULT_WITHIN_MS;
-/// The longest payload `contains` looks for (it is held in memory).
-pub(crate) const MAX_CONTAINED: u64 = 1 << 20;
 /// Default cap on what a program may print on stdout or stderr.
 const DEFAULT_OUTPUT_CAP_MIB: u64 = 64;
 
@@ -124,9 +118,6 @@ pub(super) struct RawStep {
     // Actions: exactly one per step.
     start: Option<String>,
     listen: Option<String>,
-    expect_stdout: Option<String>,
-    expect_stderr: Option<String>,
-    expect_received: Option<String>,
     // Modifiers.
     #[serde(rename = "as")]
     name: Option<String>,
@@ -144,41 +135,11 @@ pub(super) struct RawStep {
     read_until: Option<ReadUntil>,
     ping: Option<PingScript>,
     origin: Option<RawOrigin>,
-    ping_report: Option<RawPingReport>,
-    connections: Option<u64>,
     smtp: Option<crate::peers::smtp::SmtpScript>,
-    commands: Option<Vec<String>>,
-    mail: Option<RawMail>,
     family: Option<crate::world::sockets::Family>,
     listen_after_ms: Option<u64>,
     keep_open: Option<bool>,
     hold_stdin: Option<bool>,
-    equals: Option<PayloadSpec>,
-    contains: Option<PayloadSpec>,
-    after_label: Option<PayloadSpec>,
-    never_in_clear: Option<RawNeverInClear>,
-    excludes: Option<PayloadSpec>,
-    http: Option<RawHttp>,
-    equals_sent: Option<Vec<String>>,
-    any_order_of_sent: Option<Vec<String>>,
-    matches: Option<String>,
-    empty: Option<bool>,
-    not_empty: Option<bool>,
-    within_ms: Option<u64>,
-    since: Option<String>,
-}
-
-/// `http = { status = 200, content_type = "text/html", body = { ... }, content_length = true }`.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct RawHttp {
-    status: OneOrMany,
-    content_type: Option<String>,
-    body: Option<PayloadSpec>,
-    body_not_empty: Option<bool>,
-    body_html: Option<bool>,
-    content_length: Option<bool>,
-    headers: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// `origin = { status = 200, content_type = "text/plain", body = { ... }, delay_ms = 1000 }`.
@@ -205,56 +166,6 @@ fn default_origin_status() -> u16 {
 
 fn default_origin_type() -> String {
     "application/octet-stream".into()
-}
-
-/// A status code, or a list of acceptable ones.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(untagged)]
-enum OneOrMany {
-    One(u16),
-    Many(Vec<u16>),
-}
-
-/// `mail = { from = "a@x", to = ["b@y"], subject = "S", text = { ... }, attachments = [...] }`.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct RawMail {
-    from: Option<String>,
-    #[serde(default)]
-    to: Vec<String>,
-    subject: Option<String>,
-    text: Option<PayloadSpec>,
-    #[serde(default)]
-    attachments: Vec<RawAttachment>,
-}
-
-/// `{ name = "photo.png", content = { file = "fixtures/payloads/photo.png" } }`.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct RawAttachment {
-    name: String,
-    content: PayloadSpec,
-}
-
-/// `never_in_clear = { password = "s3cret" }`.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct RawNeverInClear {
-    password: String,
-}
-
-/// `ping_report = { server = "pinger", count = 10 }` (no `server`: the submission's own,
-/// answering every ping).
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct RawPingReport {
-    server: Option<String>,
-    #[serde(default = "default_ping_count")]
-    count: u64,
-}
-
-fn default_ping_count() -> u64 {
-    10
 }
 
 fn load_scenario(
@@ -488,30 +399,6 @@ pub(super) const OLDER_ACTIONS: &[(&str, &[&str])] = &[
             "keep_open",
         ],
     ),
-    ("expect_stdout", EXPECT_MODIFIERS),
-    ("expect_stderr", EXPECT_MODIFIERS),
-    ("expect_received", EXPECT_MODIFIERS),
-];
-
-/// What the three `expect_*` actions of [`OLDER_ACTIONS`] take.
-const EXPECT_MODIFIERS: &[&str] = &[
-    "equals",
-    "contains",
-    "excludes",
-    "http",
-    "ping_report",
-    "equals_sent",
-    "any_order_of_sent",
-    "matches",
-    "empty",
-    "not_empty",
-    "within_ms",
-    "since",
-    "connections",
-    "commands",
-    "mail",
-    "after_label",
-    "never_in_clear",
 ];
 
 /// The keys each registered step kind takes, read from its schema: the kind's own key and
@@ -526,11 +413,17 @@ fn keys_of_kinds() -> &'static std::collections::BTreeMap<&'static str, Vec<Stri
             .map(|kind| {
                 let shape = (kind.schema)(&mut generator).to_value();
                 let mut keys = Vec::new();
-                if let Some(reference) = shape["$ref"].as_str()
-                    && let Some(name) = reference.rsplit('/').next()
-                    && let Some(definition) = generator.definitions().get(name)
-                    && let Some(properties) = definition["properties"].as_object()
-                {
+                // A kind's shape is a definition of its own, or written out in place.
+                let definition = match shape["$ref"].as_str() {
+                    Some(reference) => reference
+                        .rsplit('/')
+                        .next()
+                        .and_then(|name| generator.definitions().get(name))
+                        .cloned()
+                        .unwrap_or_default(),
+                    None => shape,
+                };
+                if let Some(properties) = definition["properties"].as_object() {
                     keys.extend(properties.keys().filter(|key| *key != kind.key).cloned());
                 }
                 (kind.key, keys)
@@ -689,7 +582,6 @@ fn check_step(
     task: &super::catalogue::TaskInfo,
     kit_root: &Path,
 ) -> Result<Action, String> {
-    let within = Duration::from_millis(raw.within_ms.unwrap_or(DEFAULT_WITHIN_MS));
     let check_plan = crate::steps::checked_plan;
 
     Ok(match action {
@@ -834,230 +726,6 @@ fn check_step(
                     family: raw.family.unwrap_or_default(),
                     listen_after: Duration::from_millis(raw.listen_after_ms.unwrap_or(0)),
                     keep_open: raw.keep_open.unwrap_or(false),
-                },
-            }
-        }
-        "expect_stdout" | "expect_stderr" | "expect_received" => {
-            // Who is watched: a program's output stream, or a harness peer's received bytes.
-            let (name, stream) = match (raw.expect_stdout, raw.expect_stderr, raw.expect_received) {
-                (Some(name), ..) => (context.program(&name)?, Some(OutputStream::Stdout)),
-                (_, Some(name), _) => (context.program(&name)?, Some(OutputStream::Stderr)),
-                (.., Some(name)) => (context.receiver(&name)?, None),
-                _ => unreachable!("one of the three is given"),
-            };
-            let mut expectations = Vec::new();
-            if let Some(spec) = raw.equals {
-                expectations.push(OutputExpectation::Equals(spec.resolve(kit_root)?));
-            }
-            if let Some(spec) = raw.contains {
-                let payload = spec.resolve(kit_root)?;
-                if payload.len() > MAX_CONTAINED {
-                    return Err(format!(
-                        "`contains` looks for at most {MAX_CONTAINED} bytes; use `equals` for more"
-                    ));
-                }
-                expectations.push(OutputExpectation::Contains(payload));
-            }
-            for (names, ordered) in [(raw.equals_sent, true), (raw.any_order_of_sent, false)] {
-                if let Some(names) = names {
-                    let names = names
-                        .iter()
-                        .map(|name| context.peer(name))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    expectations.push(if ordered {
-                        OutputExpectation::EqualsSent(names)
-                    } else {
-                        OutputExpectation::AnyOrderOfSent(names)
-                    });
-                }
-            }
-            if let Some(spec) = raw.excludes {
-                let payload = spec.resolve(kit_root)?;
-                if payload.is_empty() || payload.len() > MAX_CONTAINED {
-                    return Err(format!("`excludes` looks for 1 to {MAX_CONTAINED} bytes"));
-                }
-                expectations.push(OutputExpectation::Excludes(payload));
-            }
-            if let Some(http) = raw.http {
-                let statuses = match http.status {
-                    OneOrMany::One(status) => vec![status],
-                    OneOrMany::Many(statuses) => statuses,
-                };
-                if statuses.is_empty()
-                    || statuses.iter().any(|status| !(100..=599).contains(status))
-                {
-                    return Err("`http.status` takes status codes from 100 to 599".into());
-                }
-                expectations.push(OutputExpectation::Http(
-                    crate::judge::http::HttpExpectation {
-                        statuses,
-                        content_type: http.content_type,
-                        body: http.body.map(|spec| spec.resolve(kit_root)).transpose()?,
-                        body_not_empty: http.body_not_empty.unwrap_or(false),
-                        body_html: http.body_html.unwrap_or(false),
-                        content_length: http.content_length.unwrap_or(false),
-                        headers: http.headers.unwrap_or_default().into_iter().collect(),
-                    },
-                ));
-            }
-            // What a client delivered to a mail server peer.
-            let mail_server = |what: &str| -> Result<String, String> {
-                match (&stream, context.mail_servers.contains(&name)) {
-                    (None, true) => Ok(name.clone()),
-                    _ => Err(format!(
-                        "`{what}` judges what a `listen` peer with `smtp` received; `{name}` is not one"
-                    )),
-                }
-            };
-            if let Some(verbs) = raw.commands {
-                let server = mail_server("commands")?;
-                if verbs.is_empty() {
-                    return Err("`commands` lists the verbs the client must send".into());
-                }
-                let verbs = verbs.iter().map(|verb| verb.to_ascii_uppercase()).collect();
-                expectations.push(OutputExpectation::SmtpCommands { server, verbs });
-            }
-            if let Some(mail) = raw.mail {
-                let server = mail_server("mail")?;
-                let attachments = mail
-                    .attachments
-                    .into_iter()
-                    .map(|attachment| Ok((attachment.name, attachment.content.resolve(kit_root)?)))
-                    .collect::<Result<Vec<_>, String>>()?;
-                let expectation = crate::judge::mail::MailExpectation {
-                    from: mail.from,
-                    to: mail.to,
-                    subject: mail.subject,
-                    text: mail.text.map(|spec| spec.resolve(kit_root)).transpose()?,
-                    attachments,
-                };
-                expectations.push(OutputExpectation::Mail {
-                    server,
-                    expectation,
-                });
-            }
-            if let Some(count) = raw.connections {
-                let server = match (&stream, context.servers.contains(&name)) {
-                    (None, true) => name.clone(),
-                    _ => {
-                        return Err(format!(
-                            "`connections` counts what a `listen` peer accepted; `{name}` is not one"
-                        ));
-                    }
-                };
-                expectations.push(OutputExpectation::Connections { server, count });
-            }
-            if let Some(report) = raw.ping_report {
-                if let Some(server) = &report.server
-                    && !context.servers.contains(server)
-                {
-                    return Err(format!(
-                        "`ping_report` needs the `listen` peer that plays the ping server; `{server}` is not one"
-                    ));
-                }
-                if report.count == 0 {
-                    return Err("`ping_report` needs `count` of at least 1".into());
-                }
-                expectations.push(OutputExpectation::PingReport {
-                    server: report.server,
-                    count: report.count,
-                });
-            }
-            if let Some(pattern) = raw.matches {
-                let regex = Regex::new(&pattern)
-                    .map_err(|error| format!("`matches` is not a valid regex: {error}"))?;
-                if stream == Some(OutputStream::Stdout) {
-                    // stdout is data: the regex must account for all of it, every line.
-                    let regex = Regex::new(&format!(r"\A(?:{pattern})\z"))
-                        .map_err(|error| format!("`matches` is not a valid regex: {error}"))?;
-                    expectations.push(OutputExpectation::MatchesWhole { regex, pattern });
-                } else {
-                    expectations.push(OutputExpectation::Matches(regex));
-                }
-            }
-            if let Some(spec) = raw.after_label {
-                if stream != Some(OutputStream::Stdout) {
-                    return Err("`after_label` judges a program's stdout (`expect_stdout`)".into());
-                }
-                let payload = spec.resolve(kit_root)?;
-                if payload.is_empty() || payload.len() > MAX_CONTAINED {
-                    return Err(format!("`after_label` takes 1 to {MAX_CONTAINED} bytes"));
-                }
-                expectations.push(OutputExpectation::AfterLabel(payload));
-            }
-            if let Some(never) = raw.never_in_clear {
-                let server = mail_server("never_in_clear")?;
-                if never.password.len() < 4 {
-                    return Err(
-                        "`never_in_clear.password` needs at least 4 characters: a shorter one turns up by chance"
-                            .into(),
-                    );
-                }
-                expectations.push(OutputExpectation::NeverInClear {
-                    server,
-                    password: never.password,
-                });
-            }
-            match raw.empty {
-                Some(true) => expectations.push(OutputExpectation::Empty),
-                Some(false) => {
-                    return Err("write `not_empty = true` rather than `empty = false`".into());
-                }
-                None => {}
-            }
-            match raw.not_empty {
-                Some(true) if stream == Some(OutputStream::Stdout) => {
-                    return Err(
-                        "stdout is judged whole: say what it must be (`equals`, `matches`, `after_label`...), not just `not_empty`"
-                            .into(),
-                    );
-                }
-                Some(true) => expectations.push(OutputExpectation::NotEmpty),
-                Some(false) => {
-                    return Err("write `empty = true` rather than `not_empty = false`".into());
-                }
-                None => {}
-            }
-            if expectations.len() != 1 {
-                return Err(format!(
-                    "`{action}` needs exactly one of equals, contains, excludes, http, ping_report, connections, commands, mail, never_in_clear, equals_sent, any_order_of_sent, matches, after_label, empty, not_empty"
-                ));
-            }
-            if stream == Some(OutputStream::Stdout)
-                && matches!(
-                    expectations[0],
-                    OutputExpectation::Contains(_)
-                        | OutputExpectation::Excludes(_)
-                        | OutputExpectation::Http(_)
-                )
-            {
-                return Err(
-                    "stdout is judged whole (it is data: every line counts): use `equals`, `matches` (anchored at both ends) or `after_label`, not `contains`, `excludes` or `http`"
-                        .into(),
-                );
-            }
-            let expectation = expectations.remove(0);
-            // `since = c1`: the deadline counts from c1's connection, so that two
-            // requests can be held to one deadline (a proxy serving them concurrently).
-            let since = raw.since.map(|peer| context.peer(&peer)).transpose()?;
-            if since.is_some() && raw.within_ms.is_none() {
-                return Err("`since` moves the start of `within_ms`: give `within_ms` too".into());
-            }
-            match stream {
-                Some(_) if since.is_some() => {
-                    return Err("`since` goes with `expect_received` only".into());
-                }
-                Some(stream) => Action::ExpectOutput {
-                    name,
-                    stream,
-                    expectation,
-                    within,
-                },
-                None => Action::ExpectReceived {
-                    name,
-                    expectation,
-                    within,
-                    since,
                 },
             }
         }

@@ -355,19 +355,6 @@ pub enum Action {
         name: String,
         plan: ServerPlan,
     },
-    ExpectOutput {
-        name: String,
-        stream: OutputStream,
-        expectation: OutputExpectation,
-        within: Duration,
-    },
-    ExpectReceived {
-        name: String,
-        expectation: OutputExpectation,
-        within: Duration,
-        /// The connection whose start the deadline counts from (else: this step's start).
-        since: Option<String>,
-    },
     /// A step of the kinds that live in `crate::steps`, one file each.
     Step(crate::steps::Registered),
 }
@@ -480,10 +467,6 @@ impl Action {
                 }
                 text
             }
-            Action::ExpectOutput { name, stream, .. } => {
-                format!("check {name}'s {}", stream.name())
-            }
-            Action::ExpectReceived { name, .. } => format!("check what {name} received"),
             Action::Step(step) => step.0.describe(),
         }
     }

@@ -12,10 +12,11 @@
 //! connection steps (`connect`, `relay`, `send_datagram`, `close`, `wait`), the network
 //! steps (`partition`, `add_interface`) and the program steps (`wait_listening`,
 //! [`expect_exit`], `expect_running`, `expect_files`, `expect_connect_rate`,
-//! `expect_interfaces`, `stop`), and `check`, which runs one of the built-in checks
-//! (`crate::checks`). The other actions (`start`, `listen`, `expect_stdout`,
-//! `expect_stderr`, `expect_received`) are still read by `scenario/loader.rs`
-//! (`check_step`) and run by the engine; they move here one by one.
+//! `expect_interfaces`, `stop`), the byte-stream expectations (`expect_stdout`,
+//! `expect_stderr`, `expect_received`, judged by `crate::judge::output`), and `check`,
+//! which runs one of the built-in checks (`crate::checks`). The two other actions
+//! (`start`, `listen`) are still read by `scenario/loader.rs` (`check_step`) and run by
+//! the engine.
 
 mod check;
 mod close;
@@ -29,6 +30,7 @@ pub mod expect_exit;
 mod expect_files;
 pub(crate) mod expect_line;
 mod expect_no_line;
+mod expect_output;
 pub(crate) mod expect_quiet;
 mod expect_running;
 mod interfaces;
@@ -165,6 +167,16 @@ pub(crate) trait StepContext {
     ) -> StepFuture<'a>;
     /// Cuts (or, with `repair`, restores) the simulated network between two hosts.
     fn partition<'a>(&'a mut self, hosts: &'a [String; 2], repair: bool) -> StepFuture<'a>;
+    /// Waits up to `within` (counted from the connection `since` made, if given) for the
+    /// stream `watched` to meet `expectation`; a program's stdout that met it is judged
+    /// once more when the steps are over.
+    fn expect_output<'a>(
+        &'a mut self,
+        watched: crate::engine::Watched<'a>,
+        expectation: &'a crate::scenario::OutputExpectation,
+        within: Duration,
+        since: Option<&'a str>,
+    ) -> StepFuture<'a>;
     /// The step primitives a built-in check runs with.
     fn checks(&mut self) -> &mut dyn crate::checks::CheckContext;
     /// Sends `payload` on the harness's open connection `name`, cut as `slices` says.
@@ -230,6 +242,9 @@ pub(crate) fn schema_of<T: schemars::JsonSchema>(
 /// Every step kind that lives in this folder.
 pub(crate) const REGISTRY: &[StepKind] = &[
     check::KIND,
+    expect_output::STDOUT,
+    expect_output::STDERR,
+    expect_output::RECEIVED,
     wait_listening::KIND,
     connect::KIND,
     relay::KIND,

@@ -1,0 +1,437 @@
+//! `expect_stdout = NAME`, `expect_stderr = NAME`, `expect_received = NAME`: a stream of
+//! bytes judged as it arrives against one expectation (`crate::judge::output`): a program's
+//! stdout (judged whole, and once more when the scenario's steps are over: stdout is data)
+//! or stderr, or what a harness connection or server peer received.
+//!
+//! ```toml
+//! [[step]]
+//! expect_stdout = "server"
+//! equals_sent = ["c1"]
+//! within_ms = 5000
+//! ```
+//!
+//! The expectations: `equals`, `contains`, `excludes`, `equals_sent`, `any_order_of_sent`,
+//! `matches`, `after_label`, `empty`, `not_empty` on any stream; `http` on what a connection
+//! received; `connections`, `commands`, `mail`, `never_in_clear` on what a server peer
+//! received; `ping_report` on a ping client's stdout. `since = c1` (on `expect_received`)
+//! counts `within_ms` from c1's connection.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use regex::bytes::Regex;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind};
+use crate::engine::Watched;
+use crate::payload::PayloadSpec;
+use crate::scenario::{OutputExpectation, OutputStream};
+
+/// The longest payload `contains` looks for (it is held in memory).
+pub(crate) const MAX_CONTAINED: u64 = 1 << 20;
+
+/// The three actions of this file: a program's stdout, its stderr, what a peer received.
+const ACTIONS: [&str; 3] = ["expect_stdout", "expect_stderr", "expect_received"];
+
+pub(crate) const STDOUT: StepKind = StepKind {
+    key: ACTIONS[0],
+    load,
+    schema: |generator| shape_of(generator, ACTIONS[0]),
+};
+
+pub(crate) const STDERR: StepKind = StepKind {
+    key: ACTIONS[1],
+    load,
+    schema: |generator| shape_of(generator, ACTIONS[1]),
+};
+
+pub(crate) const RECEIVED: StepKind = StepKind {
+    key: ACTIONS[2],
+    load,
+    schema: |generator| shape_of(generator, ACTIONS[2]),
+};
+
+// The three share one shape; each kind's schema names its own action only (`shape_of`).
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    expect_stdout: Option<String>,
+    expect_stderr: Option<String>,
+    expect_received: Option<String>,
+    equals: Option<PayloadSpec>,
+    contains: Option<PayloadSpec>,
+    excludes: Option<PayloadSpec>,
+    http: Option<RawHttp>,
+    equals_sent: Option<Vec<String>>,
+    any_order_of_sent: Option<Vec<String>>,
+    matches: Option<String>,
+    empty: Option<bool>,
+    not_empty: Option<bool>,
+    within_ms: Option<u64>,
+    since: Option<String>,
+    connections: Option<u64>,
+    commands: Option<Vec<String>>,
+    mail: Option<RawMail>,
+    after_label: Option<PayloadSpec>,
+    never_in_clear: Option<RawNeverInClear>,
+    ping_report: Option<RawPingReport>,
+}
+
+/// [`RawExpect`]'s schema for the action `key`: the other two actions are not its keys,
+/// and its own is required.
+fn shape_of(generator: &mut schemars::SchemaGenerator, key: &str) -> schemars::Schema {
+    let mut shape = RawExpect::json_schema(generator);
+    if let Some(properties) = shape
+        .get_mut("properties")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        properties.retain(|name, _| name == key || !ACTIONS.contains(&name.as_str()));
+        if let Some(own) = properties.get_mut(key) {
+            *own = serde_json::json!({ "type": "string" });
+        }
+    }
+    shape.insert("required".into(), serde_json::json!([key]));
+    let description = match key {
+        "expect_stdout" => {
+            "A program's stdout, judged whole as it arrives, and once more when the steps are over (stdout is data)."
+        }
+        "expect_stderr" => "A program's stderr, judged as it arrives.",
+        _ => "What a harness connection or server peer received, judged as it arrives.",
+    };
+    shape.insert("description".into(), serde_json::json!(description));
+    shape
+}
+
+/// `http = { status = 200, content_type = "text/html", body = { ... }, content_length = true }`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    status: OneOrMany,
+    content_type: Option<String>,
+    body: Option<PayloadSpec>,
+    body_not_empty: Option<bool>,
+    body_html: Option<bool>,
+    content_length: Option<bool>,
+    headers: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// A status code, or a list of acceptable ones.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(u16),
+    Many(Vec<u16>),
+}
+
+/// `mail = { from = "a@x", to = ["b@y"], subject = "S", text = { ... }, attachments = [...] }`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RawMail {
+    from: Option<String>,
+    #[serde(default)]
+    to: Vec<String>,
+    subject: Option<String>,
+    text: Option<PayloadSpec>,
+    #[serde(default)]
+    attachments: Vec<RawAttachment>,
+}
+
+/// `{ name = "photo.png", content = { file = "fixtures/payloads/photo.png" } }`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RawAttachment {
+    name: String,
+    content: PayloadSpec,
+}
+
+/// `never_in_clear = { password = "s3cret" }`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RawNeverInClear {
+    password: String,
+}
+
+/// `ping_report = { server = "pinger", count = 10 }` (no `server`: the submission's own,
+/// answering every ping).
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RawPingReport {
+    server: Option<String>,
+    #[serde(default = "default_ping_count")]
+    count: u64,
+}
+
+fn default_ping_count() -> u64 {
+    10
+}
+
+/// A checked expectation on one stream.
+#[derive(Debug)]
+struct ExpectOutput {
+    name: String,
+    /// A program's stream, or (none) what the harness's connection or server received.
+    stream: Option<OutputStream>,
+    expectation: OutputExpectation,
+    within: Duration,
+    /// The connection whose start the deadline counts from (else: this step's start).
+    since: Option<String>,
+}
+
+fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
+    let raw = RawExpect::deserialize(input.table)?;
+    Ok(checked(raw, input.names, input.kit_root)?)
+}
+
+/// Checks a step's names and its one expectation.
+fn checked(
+    raw: RawExpect,
+    context: &mut super::Names,
+    kit_root: &std::path::Path,
+) -> Result<Arc<dyn StepAction>, String> {
+    let action = if raw.expect_stdout.is_some() {
+        ACTIONS[0]
+    } else if raw.expect_stderr.is_some() {
+        ACTIONS[1]
+    } else {
+        ACTIONS[2]
+    };
+    // Who is watched: a program's output stream, or a harness peer's received bytes.
+    let (name, stream) = match (raw.expect_stdout, raw.expect_stderr, raw.expect_received) {
+        (Some(name), ..) => (context.program(&name)?, Some(OutputStream::Stdout)),
+        (_, Some(name), _) => (context.program(&name)?, Some(OutputStream::Stderr)),
+        (.., Some(name)) => (context.receiver(&name)?, None),
+        _ => unreachable!("one of the three is given"),
+    };
+    let mut expectations = Vec::new();
+    if let Some(spec) = raw.equals {
+        expectations.push(OutputExpectation::Equals(spec.resolve(kit_root)?));
+    }
+    if let Some(spec) = raw.contains {
+        let payload = spec.resolve(kit_root)?;
+        if payload.len() > MAX_CONTAINED {
+            return Err(format!(
+                "`contains` looks for at most {MAX_CONTAINED} bytes; use `equals` for more"
+            ));
+        }
+        expectations.push(OutputExpectation::Contains(payload));
+    }
+    for (names, ordered) in [(raw.equals_sent, true), (raw.any_order_of_sent, false)] {
+        if let Some(names) = names {
+            let names = names
+                .iter()
+                .map(|name| context.peer(name))
+                .collect::<Result<Vec<_>, _>>()?;
+            expectations.push(if ordered {
+                OutputExpectation::EqualsSent(names)
+            } else {
+                OutputExpectation::AnyOrderOfSent(names)
+            });
+        }
+    }
+    if let Some(spec) = raw.excludes {
+        let payload = spec.resolve(kit_root)?;
+        if payload.is_empty() || payload.len() > MAX_CONTAINED {
+            return Err(format!("`excludes` looks for 1 to {MAX_CONTAINED} bytes"));
+        }
+        expectations.push(OutputExpectation::Excludes(payload));
+    }
+    if let Some(http) = raw.http {
+        let statuses = match http.status {
+            OneOrMany::One(status) => vec![status],
+            OneOrMany::Many(statuses) => statuses,
+        };
+        if statuses.is_empty() || statuses.iter().any(|status| !(100..=599).contains(status)) {
+            return Err("`http.status` takes status codes from 100 to 599".into());
+        }
+        expectations.push(OutputExpectation::Http(
+            crate::judge::http::HttpExpectation {
+                statuses,
+                content_type: http.content_type,
+                body: http.body.map(|spec| spec.resolve(kit_root)).transpose()?,
+                body_not_empty: http.body_not_empty.unwrap_or(false),
+                body_html: http.body_html.unwrap_or(false),
+                content_length: http.content_length.unwrap_or(false),
+                headers: http.headers.unwrap_or_default().into_iter().collect(),
+            },
+        ));
+    }
+    // What a client delivered to a mail server peer.
+    let mail_server = |what: &str| -> Result<String, String> {
+        match (&stream, context.mail_servers.contains(&name)) {
+            (None, true) => Ok(name.clone()),
+            _ => Err(format!(
+                "`{what}` judges what a `listen` peer with `smtp` received; `{name}` is not one"
+            )),
+        }
+    };
+    if let Some(verbs) = raw.commands {
+        let server = mail_server("commands")?;
+        if verbs.is_empty() {
+            return Err("`commands` lists the verbs the client must send".into());
+        }
+        let verbs = verbs.iter().map(|verb| verb.to_ascii_uppercase()).collect();
+        expectations.push(OutputExpectation::SmtpCommands { server, verbs });
+    }
+    if let Some(mail) = raw.mail {
+        let server = mail_server("mail")?;
+        let attachments = mail
+            .attachments
+            .into_iter()
+            .map(|attachment| Ok((attachment.name, attachment.content.resolve(kit_root)?)))
+            .collect::<Result<Vec<_>, String>>()?;
+        let expectation = crate::judge::mail::MailExpectation {
+            from: mail.from,
+            to: mail.to,
+            subject: mail.subject,
+            text: mail.text.map(|spec| spec.resolve(kit_root)).transpose()?,
+            attachments,
+        };
+        expectations.push(OutputExpectation::Mail {
+            server,
+            expectation,
+        });
+    }
+    if let Some(count) = raw.connections {
+        let server = match (&stream, context.servers.contains(&name)) {
+            (None, true) => name.clone(),
+            _ => {
+                return Err(format!(
+                    "`connections` counts what a `listen` peer accepted; `{name}` is not one"
+                ));
+            }
+        };
+        expectations.push(OutputExpectation::Connections { server, count });
+    }
+    if let Some(report) = raw.ping_report {
+        if let Some(server) = &report.server
+            && !context.servers.contains(server)
+        {
+            return Err(format!(
+                "`ping_report` needs the `listen` peer that plays the ping server; `{server}` is not one"
+            ));
+        }
+        if report.count == 0 {
+            return Err("`ping_report` needs `count` of at least 1".into());
+        }
+        expectations.push(OutputExpectation::PingReport {
+            server: report.server,
+            count: report.count,
+        });
+    }
+    if let Some(pattern) = raw.matches {
+        let regex = Regex::new(&pattern)
+            .map_err(|error| format!("`matches` is not a valid regex: {error}"))?;
+        if stream == Some(OutputStream::Stdout) {
+            // stdout is data: the regex must account for all of it, every line.
+            let regex = Regex::new(&format!(r"\A(?:{pattern})\z"))
+                .map_err(|error| format!("`matches` is not a valid regex: {error}"))?;
+            expectations.push(OutputExpectation::MatchesWhole { regex, pattern });
+        } else {
+            expectations.push(OutputExpectation::Matches(regex));
+        }
+    }
+    if let Some(spec) = raw.after_label {
+        if stream != Some(OutputStream::Stdout) {
+            return Err("`after_label` judges a program's stdout (`expect_stdout`)".into());
+        }
+        let payload = spec.resolve(kit_root)?;
+        if payload.is_empty() || payload.len() > MAX_CONTAINED {
+            return Err(format!("`after_label` takes 1 to {MAX_CONTAINED} bytes"));
+        }
+        expectations.push(OutputExpectation::AfterLabel(payload));
+    }
+    if let Some(never) = raw.never_in_clear {
+        let server = mail_server("never_in_clear")?;
+        if never.password.len() < 4 {
+            return Err(
+                "`never_in_clear.password` needs at least 4 characters: a shorter one turns up by chance"
+                    .into(),
+            );
+        }
+        expectations.push(OutputExpectation::NeverInClear {
+            server,
+            password: never.password,
+        });
+    }
+    match raw.empty {
+        Some(true) => expectations.push(OutputExpectation::Empty),
+        Some(false) => {
+            return Err("write `not_empty = true` rather than `empty = false`".into());
+        }
+        None => {}
+    }
+    match raw.not_empty {
+        Some(true) if stream == Some(OutputStream::Stdout) => {
+            return Err(
+                "stdout is judged whole: say what it must be (`equals`, `matches`, `after_label`...), not just `not_empty`"
+                    .into(),
+            );
+        }
+        Some(true) => expectations.push(OutputExpectation::NotEmpty),
+        Some(false) => {
+            return Err("write `empty = true` rather than `not_empty = false`".into());
+        }
+        None => {}
+    }
+    if expectations.len() != 1 {
+        return Err(format!(
+            "`{action}` needs exactly one of equals, contains, excludes, http, ping_report, connections, commands, mail, never_in_clear, equals_sent, any_order_of_sent, matches, after_label, empty, not_empty"
+        ));
+    }
+    if stream == Some(OutputStream::Stdout)
+        && matches!(
+            expectations[0],
+            OutputExpectation::Contains(_)
+                | OutputExpectation::Excludes(_)
+                | OutputExpectation::Http(_)
+        )
+    {
+        return Err(
+            "stdout is judged whole (it is data: every line counts): use `equals`, `matches` (anchored at both ends) or `after_label`, not `contains`, `excludes` or `http`"
+                .into(),
+        );
+    }
+    let expectation = expectations.remove(0);
+    // `since = c1`: the deadline counts from c1's connection, so that two
+    // requests can be held to one deadline (a proxy serving them concurrently).
+    let since = raw.since.map(|peer| context.peer(&peer)).transpose()?;
+    if since.is_some() && raw.within_ms.is_none() {
+        return Err("`since` moves the start of `within_ms`: give `within_ms` too".into());
+    }
+    if since.is_some() && stream.is_some() {
+        return Err("`since` goes with `expect_received` only".into());
+    }
+    Ok(Arc::new(ExpectOutput {
+        name,
+        stream,
+        expectation,
+        within: super::within(raw.within_ms),
+        since,
+    }))
+}
+
+impl StepAction for ExpectOutput {
+    fn describe(&self) -> String {
+        match self.stream {
+            Some(stream) => format!("check {}'s {}", self.name, stream.name()),
+            None => format!("check what {} received", self.name),
+        }
+    }
+
+    fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a> {
+        let watched = match self.stream {
+            Some(stream) => Watched::Output {
+                name: &self.name,
+                stream,
+            },
+            None => Watched::Received { name: &self.name },
+        };
+        context.expect_output(
+            watched,
+            &self.expectation,
+            self.within,
+            self.since.as_deref(),
+        )
+    }
+}
