@@ -296,18 +296,6 @@ impl<'a> Run<'a> {
                 })
                 .await
             }
-            Action::Listen { name, plan } => {
-                let net = self.world.peer_net();
-                let transcript = self.transcript.clone();
-                let server = ServerPeer::start(&net, name, plan.clone(), self.seed, transcript)
-                    .await
-                    .map_err(|error| {
-                        harness_trouble(format!("cannot start server peer {name}: {error}"))
-                    })?;
-                self.note(format!("{name} listens on port {}", server.port));
-                self.servers.insert(name.clone(), server);
-                Ok(())
-            }
             Action::Step(step) => step.0.run(self).await,
         }
     }
@@ -754,10 +742,10 @@ impl<'a> Run<'a> {
     /// Whether a peer of the scenario speaks TLS (a mail server offering STARTTLS): its
     /// programs are then told to trust the harness's test CA.
     fn speaks_tls(&self) -> bool {
-        self.scenario.steps.iter().any(|step| {
-            matches!(&step.action, Action::Listen { plan, .. }
-                if plan.smtp.as_ref().is_some_and(|script| script.starttls))
-        })
+        self.scenario
+            .steps
+            .iter()
+            .any(|step| matches!(&step.action, Action::Step(step) if step.0.offers_tls()))
     }
 
     /// The scenario's web site (prepared the first time a program needs `{dir}`).

@@ -140,6 +140,25 @@ impl crate::steps::StepContext for Run<'_> {
         Box::pin(std::future::ready(Run::partition(self, hosts, repair)))
     }
 
+    fn listen<'s>(
+        &'s mut self,
+        name: &'s str,
+        plan: &'s crate::peers::ServerPlan,
+    ) -> crate::steps::StepFuture<'s> {
+        Box::pin(async move {
+            let net = self.world.peer_net();
+            let transcript = self.transcript.clone();
+            let server = ServerPeer::start(&net, name, plan.clone(), self.seed, transcript)
+                .await
+                .map_err(|error| {
+                    harness_trouble(format!("cannot start server peer {name}: {error}"))
+                })?;
+            self.note(format!("{name} listens on port {}", server.port));
+            self.servers.insert(name.to_owned(), server);
+            Ok(())
+        })
+    }
+
     fn expect_output<'s>(
         &'s mut self,
         watched: Watched<'s>,

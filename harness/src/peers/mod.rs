@@ -17,8 +17,8 @@ pub use datagram::DatagramPeer;
 pub use lines::next_line;
 pub use relay::Relay;
 pub use server::{
-    OriginScript, PingDelay, PingRecord, PingScript, ReadUntil, ServerPeer, ServerPlan, Transport,
-    ping_sequence,
+    OriginScript, PingDelay, PingRecord, PingScript, ReadUntil, ServerPeer, ServerPlan, Speaks,
+    Transport, ping_sequence,
 };
 pub use transcript::{Direction, Transcript, TranscriptEntry, Wire};
 

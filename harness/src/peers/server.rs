@@ -60,16 +60,8 @@ const MAX_HEAD: usize = 64 * 1024;
 pub struct ServerPlan {
     /// TCP or UDP.
     pub transport: Transport,
-    /// The answer to every request (TCP: then it closes), or none at all.
-    pub reply: Option<Payload>,
-    /// TCP: when the request is complete.
-    pub read_until: ReadUntil,
-    /// UDP: answer as a ping server following this script instead of with `reply`.
-    pub ping: Option<PingScript>,
-    /// TCP: answer as an HTTP origin server instead of with `reply`.
-    pub origin: Option<OriginScript>,
-    /// TCP: speak SMTP as a mail server instead of answering with `reply`.
-    pub smtp: Option<super::smtp::SmtpScript>,
+    /// What it answers: the scenario's bytes, or a protocol it plays by a script.
+    pub speaks: Speaks,
     /// TCP: how the answer (`reply` or the origin's response) is cut into writes; whole
     /// writes unless the scenario says otherwise.
     pub slices: SlicePlan,
@@ -78,9 +70,43 @@ pub struct ServerPlan {
     /// TCP: how long after the step it starts accepting connections (its port is bound
     /// at once, so a client can be given it; until then a connection is refused).
     pub listen_after: Duration,
-    /// TCP: after `reply`, keep the connection open and go on recording what the client
-    /// sends, until it closes (a chat client talks on after the server's first lines).
-    pub keep_open: bool,
+}
+
+/// What a server peer speaks: each protocol with its own script, one at a time.
+#[derive(Debug, Clone)]
+pub enum Speaks {
+    /// The scenario's bytes: `reply` to every request (TCP: then it closes), or none at all.
+    Bytes {
+        reply: Option<Payload>,
+        /// TCP: when the request is complete.
+        read_until: ReadUntil,
+        /// TCP: after `reply`, keep the connection open and go on recording what the
+        /// client sends, until it closes (a chat client talks on after the server's first
+        /// lines).
+        keep_open: bool,
+    },
+    /// UDP: a ping server following this script.
+    Ping(PingScript),
+    /// TCP: an HTTP origin server.
+    Origin(OriginScript),
+    /// TCP: a mail server speaking SMTP.
+    Smtp(super::smtp::SmtpScript),
+}
+
+impl Speaks {
+    /// Its reply to every request, if it speaks the scenario's bytes and has one.
+    fn reply(&self) -> Option<&Payload> {
+        match self {
+            Speaks::Bytes { reply, .. } => reply.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Whether it offers TLS (a mail server with STARTTLS): the programs that talk to it
+    /// must then trust the harness's test CA.
+    pub fn offers_tls(&self) -> bool {
+        matches!(self, Speaks::Smtp(script) if script.starttls)
+    }
 }
 
 /// How a scripted HTTP origin server answers every request: after reading the request
@@ -331,7 +357,7 @@ impl Shared {
             self.transcript.client_end(&self.name, connection.remote),
             FlowEnd::harness(&self.name, connection.local),
         );
-        if let Some(script) = &self.plan.smtp {
+        if let Speaks::Smtp(script) = &self.plan.speaks {
             self.transcript
                 .opened(Direction::FromProgram, "connected", flow);
             let (script, transcript) = (script.clone(), self.transcript.clone());
@@ -348,10 +374,14 @@ impl Shared {
             .transcript
             .opened(Direction::FromProgram, "connected", flow);
         // Without a reply there is nothing to wait for: read until the client is done.
-        let until = match (&self.plan.reply, &self.plan.origin) {
-            (_, Some(_)) => ReadUntil::BlankLine,
-            (Some(_), None) => self.plan.read_until,
-            (None, None) => ReadUntil::Eof,
+        let until = match &self.plan.speaks {
+            Speaks::Origin(_) => ReadUntil::BlankLine,
+            Speaks::Bytes {
+                reply: Some(_),
+                read_until,
+                ..
+            } => *read_until,
+            _ => ReadUntil::Eof,
         };
         let mut buffer = vec![0u8; 64 * 1024];
         // The request so far, to find where an HTTP head ends (bounded: heads are small).
@@ -398,7 +428,7 @@ impl Shared {
                 .slices
                 .slicer(self.seed, &format!("{label}/answer"))
         });
-        if let Some(origin) = &self.plan.origin {
+        if let Speaks::Origin(origin) = &self.plan.speaks {
             if !origin.delay.is_zero() {
                 tokio::time::sleep(origin.delay).await;
             }
@@ -440,14 +470,17 @@ impl Shared {
                 return;
             }
         }
-        if let Some(reply) = &self.plan.reply
+        if let Some(reply) = self.plan.speaks.reply()
             && let Err(error) =
                 write_payload(&mut writer, reply, &label, &self.transcript, &mut slicer).await
         {
             self.write_failed(&label, flow, &error);
             return;
         }
-        if self.plan.keep_open {
+        if let Speaks::Bytes {
+            keep_open: true, ..
+        } = self.plan.speaks
+        {
             self.read_until_closed(&mut reader, &label, &mut buffer)
                 .await;
         }
@@ -509,7 +542,7 @@ impl Shared {
     /// UDP: answer every datagram to its sender.
     async fn serve_datagrams(self, socket: PeerDatagram) {
         let mut buffer = vec![0u8; MAX_DATAGRAM];
-        let reply = self.plan.reply.as_ref().map(Payload::bytes);
+        let reply = self.plan.speaks.reply().map(Payload::bytes);
         // Its address, for the capture (0.0.0.0:0 if the socket cannot tell).
         let local = socket
             .local_addr()
@@ -534,7 +567,7 @@ impl Shared {
             if self.received.append(datagram).is_err() {
                 return;
             }
-            if let Some(script) = &self.plan.ping {
+            if let Speaks::Ping(script) = &self.plan.speaks {
                 let Some(seq) = ping_sequence(datagram) else {
                     self.transcript.event(
                         &self.name,

@@ -12,9 +12,7 @@ use toml::de::DeValue;
 
 use super::catalogue::Catalogue;
 use super::model::{Action, Category, Endpoint, PortChoice, Scenario, Step, Visibility};
-use crate::faults::SlicePlan;
 use crate::payload::PayloadSpec;
-use crate::peers::{OriginScript, PingScript, ReadUntil, ServerPlan, Transport};
 use crate::steps::Names;
 use crate::{Error, Result};
 
@@ -117,7 +115,6 @@ pub(super) struct RawScenario {
 pub(super) struct RawStep {
     // Actions: exactly one per step.
     start: Option<String>,
-    listen: Option<String>,
     // Modifiers.
     #[serde(rename = "as")]
     name: Option<String>,
@@ -129,43 +126,7 @@ pub(super) struct RawStep {
     #[serde(rename = "with")]
     with_values: Option<std::collections::BTreeMap<String, String>>,
     short_calls: Option<crate::faults::short_calls::ShortCalls>,
-    slices: Option<SlicePlan>,
-    transport: Option<Transport>,
-    reply: Option<PayloadSpec>,
-    read_until: Option<ReadUntil>,
-    ping: Option<PingScript>,
-    origin: Option<RawOrigin>,
-    smtp: Option<crate::peers::smtp::SmtpScript>,
-    family: Option<crate::world::sockets::Family>,
-    listen_after_ms: Option<u64>,
-    keep_open: Option<bool>,
     hold_stdin: Option<bool>,
-}
-
-/// `origin = { status = 200, content_type = "text/plain", body = { ... }, delay_ms = 1000 }`.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct RawOrigin {
-    #[serde(default = "default_origin_status")]
-    status: u16,
-    #[serde(default = "default_origin_type")]
-    content_type: String,
-    body: PayloadSpec,
-    #[serde(default)]
-    delay_ms: u64,
-    #[serde(default)]
-    pause_ms: u64,
-    /// More header fields, as `{ "Cache-Control" = "max-age=3600" }`.
-    #[serde(default)]
-    headers: std::collections::BTreeMap<String, String>,
-}
-
-fn default_origin_status() -> u16 {
-    200
-}
-
-fn default_origin_type() -> String {
-    "application/octet-stream".into()
 }
 
 fn load_scenario(
@@ -369,37 +330,20 @@ fn fill_role(value: &mut DeValue<'_>, role: &str) {
 /// The actions still read by [`check_step`] (the others are kinds of `crate::steps`), each
 /// with the modifiers it takes. The JSON Schema of scenario files is made from this table
 /// and [`RawStep`] (see `super::schema`).
-pub(super) const OLDER_ACTIONS: &[(&str, &[&str])] = &[
-    (
-        "start",
-        &[
-            "as",
-            "stdin",
-            "port",
-            "to",
-            "args",
-            "output_cap_mib",
-            "short_calls",
-            "with",
-            "hold_stdin",
-        ],
-    ),
-    (
-        "listen",
-        &[
-            "transport",
-            "reply",
-            "read_until",
-            "ping",
-            "origin",
-            "smtp",
-            "slices",
-            "family",
-            "listen_after_ms",
-            "keep_open",
-        ],
-    ),
-];
+pub(super) const OLDER_ACTIONS: &[(&str, &[&str])] = &[(
+    "start",
+    &[
+        "as",
+        "stdin",
+        "port",
+        "to",
+        "args",
+        "output_cap_mib",
+        "short_calls",
+        "with",
+        "hold_stdin",
+    ],
+)];
 
 /// The keys each registered step kind takes, read from its schema: the kind's own key and
 /// the properties of its shape.
@@ -582,8 +526,6 @@ fn check_step(
     task: &super::catalogue::TaskInfo,
     kit_root: &Path,
 ) -> Result<Action, String> {
-    let check_plan = crate::steps::checked_plan;
-
     Ok(match action {
         "start" => {
             let role = raw.start.unwrap();
@@ -631,102 +573,6 @@ fn check_step(
                 short_calls: raw.short_calls,
                 with,
                 hold_stdin: raw.hold_stdin.unwrap_or(false),
-            }
-        }
-        "listen" => {
-            let name = raw.listen.unwrap();
-            context.fresh(&name)?;
-            context.servers.insert(name.clone());
-            if raw.smtp.is_some() {
-                context.mail_servers.insert(name.clone());
-            }
-            let transport = raw.transport.unwrap_or_default();
-            if transport == Transport::Udp && raw.listen_after_ms.is_some() {
-                return Err(
-                    "`listen_after_ms` is for TCP: a UDP port has no listening state".into(),
-                );
-            }
-            if transport == Transport::Udp && raw.read_until.is_some() {
-                return Err("`read_until` is for TCP: a datagram is always whole".into());
-            }
-            let reply = raw.reply.map(|spec| spec.resolve(kit_root)).transpose()?;
-            if raw.keep_open.is_some() && (transport == Transport::Udp || reply.is_none()) {
-                return Err(
-                    "`keep_open` keeps a TCP connection open after its `reply`, reading on until the client closes"
-                        .into(),
-                );
-            }
-            if transport == Transport::Udp
-                && let Some(reply) = &reply
-                && reply.len() > crate::peers::MAX_DATAGRAM as u64
-            {
-                return Err(format!(
-                    "a datagram holds at most {} bytes; this reply has {}",
-                    crate::peers::MAX_DATAGRAM,
-                    reply.len()
-                ));
-            }
-            if raw.ping.is_some() && (transport != Transport::Udp || reply.is_some()) {
-                return Err(
-                    "`ping` scripts a UDP ping server: it needs `transport = \"udp\"` and no `reply`"
-                        .into(),
-                );
-            }
-            if raw.origin.is_some()
-                && (transport != Transport::Tcp || reply.is_some() || raw.read_until.is_some())
-            {
-                return Err(
-                    "`origin` scripts an HTTP origin server: TCP, without `reply` or `read_until`"
-                        .into(),
-                );
-            }
-            if raw.smtp.is_some()
-                && (transport != Transport::Tcp
-                    || reply.is_some()
-                    || raw.read_until.is_some()
-                    || raw.origin.is_some())
-            {
-                return Err(
-                    "`smtp` plays a mail server: TCP, without `reply`, `read_until` or `origin`"
-                        .into(),
-                );
-            }
-            if raw.slices.is_some() && (transport != Transport::Tcp || raw.smtp.is_some()) {
-                return Err(
-                    "`slices` cuts a TCP answer (`reply` or `origin`) into pieces; a mail server peer has `byte_replies`"
-                        .into(),
-                );
-            }
-            let origin = match raw.origin {
-                None => None,
-                Some(origin) => {
-                    if !(100..=599).contains(&origin.status) {
-                        return Err("`origin.status` must be from 100 to 599".into());
-                    }
-                    Some(OriginScript {
-                        status: origin.status,
-                        content_type: origin.content_type,
-                        body: origin.body.resolve(kit_root)?,
-                        delay: Duration::from_millis(origin.delay_ms),
-                        headers: origin.headers.into_iter().collect(),
-                        pause: Duration::from_millis(origin.pause_ms),
-                    })
-                }
-            };
-            Action::Listen {
-                name,
-                plan: ServerPlan {
-                    transport,
-                    reply,
-                    read_until: raw.read_until.unwrap_or_default(),
-                    ping: raw.ping,
-                    origin,
-                    smtp: raw.smtp,
-                    slices: check_plan(raw.slices)?,
-                    family: raw.family.unwrap_or_default(),
-                    listen_after: Duration::from_millis(raw.listen_after_ms.unwrap_or(0)),
-                    keep_open: raw.keep_open.unwrap_or(false),
-                },
             }
         }
         _ => unreachable!("every action is matched"),

@@ -74,7 +74,6 @@ use regex::bytes::Regex;
 use serde::Deserialize;
 
 use crate::payload::Payload;
-use crate::peers::{ServerPlan, Transport};
 
 /// A checked scenario, ready to run.
 #[derive(Debug, Clone)]
@@ -124,7 +123,6 @@ impl Scenario {
             .flat_map(|step| match &step.action {
                 Action::Start { role, .. } => vec![role.as_str()],
                 Action::Step(step) => step.0.roles().iter().map(String::as_str).collect(),
-                _ => vec![],
             })
             .collect();
         roles.sort_unstable();
@@ -351,10 +349,6 @@ pub enum Action {
         /// Its stdin stays open after the payload, until a `close_stdin` step.
         hold_stdin: bool,
     },
-    Listen {
-        name: String,
-        plan: ServerPlan,
-    },
     /// A step of the kinds that live in `crate::steps`, one file each.
     Step(crate::steps::Registered),
 }
@@ -393,77 +387,6 @@ impl Action {
                 }
                 if *hold_stdin {
                     text += ", its stdin kept open";
-                }
-                text
-            }
-            Action::Listen { name, plan } => {
-                let transport = match (plan.transport, plan.family) {
-                    (Transport::Tcp, crate::world::sockets::Family::Ipv6) => "TCP over IPv6",
-                    (Transport::Tcp, _) => "TCP",
-                    (Transport::Udp, _) => "UDP",
-                };
-                let answer = match (&plan.ping, &plan.reply) {
-                    _ if plan.smtp.is_some() => {
-                        let script = plan.smtp.as_ref().expect("checked");
-                        let mut offers = Vec::new();
-                        if script.starttls {
-                            offers.push("STARTTLS".to_owned());
-                        }
-                        if script.auth {
-                            offers.push("AUTH".to_owned());
-                        }
-                        let mut text = "playing a mail server".to_owned();
-                        if !offers.is_empty() {
-                            text += &format!(" that offers {}", offers.join(" and "));
-                        }
-                        for (verb, code) in &script.replies {
-                            text += &format!("; it answers {verb} with {code}");
-                        }
-                        if script.byte_replies {
-                            text += "; every reply one byte per segment";
-                        }
-                        text
-                    }
-                    _ if plan.origin.is_some() => {
-                        let origin = plan.origin.as_ref().expect("checked");
-                        let mut text = format!(
-                            "playing an HTTP origin that answers {} with {}",
-                            origin.status,
-                            origin.body.describe()
-                        );
-                        if !origin.delay.is_zero() {
-                            text += &format!(" after {} ms", origin.delay.as_millis());
-                        }
-                        text
-                    }
-                    (Some(script), _) => {
-                        let mut parts =
-                            vec!["playing a ping server that answers pings uppercased".to_owned()];
-                        if !script.drop.is_empty() {
-                            let dropped: Vec<String> =
-                                script.drop.iter().map(u64::to_string).collect();
-                            parts.push(format!("drops {}", dropped.join(", ")));
-                        }
-                        for delay in &script.delay {
-                            parts.push(format!("answers {} after {} ms", delay.ping, delay.ms));
-                        }
-                        parts.join("; ")
-                    }
-                    (None, Some(reply)) => format!("answering {}", reply.describe()),
-                    (None, None) => "never answering".into(),
-                };
-                let mut text = format!("listen as {name} ({transport}), {answer}");
-                if plan.keep_open {
-                    text += ", the connection kept open until the client closes it";
-                }
-                if plan.slices.is_sliced() {
-                    text += &format!(", written in {}", plan.slices.describe());
-                }
-                if !plan.listen_after.is_zero() {
-                    text += &format!(
-                        "; its port refuses connections for the first {} ms",
-                        plan.listen_after.as_millis()
-                    );
                 }
                 text
             }

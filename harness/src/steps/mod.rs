@@ -14,9 +14,9 @@
 //! [`expect_exit`], `expect_running`, `expect_files`, `expect_connect_rate`,
 //! `expect_interfaces`, `stop`), the byte-stream expectations (`expect_stdout`,
 //! `expect_stderr`, `expect_received`, judged by `crate::judge::output`), and `check`,
-//! which runs one of the built-in checks (`crate::checks`). The two other actions
-//! (`start`, `listen`) are still read by `scenario/loader.rs` (`check_step`) and run by
-//! the engine.
+//! which runs one of the built-in checks (`crate::checks`), and `listen`, the harness as a
+//! server speaking the scenario's bytes or a protocol by a script. The one other action,
+//! `start`, is still read by `scenario/loader.rs` (`check_step`) and run by the engine.
 
 mod check;
 mod close;
@@ -34,6 +34,7 @@ mod expect_output;
 pub(crate) mod expect_quiet;
 mod expect_running;
 mod interfaces;
+mod listen;
 mod members;
 mod names;
 mod partition;
@@ -85,6 +86,11 @@ pub(crate) trait StepAction: Debug + Send + Sync {
     /// Why the step cannot run in the simulated world, if it cannot.
     fn real_only(&self) -> Option<String> {
         None
+    }
+    /// Whether the step has the harness speak TLS (a mail server offering STARTTLS): the
+    /// scenario's programs are then told to trust the harness's test CA.
+    fn offers_tls(&self) -> bool {
+        false
     }
     /// The roles the step starts programs of (a submission needs them for the scenario).
     fn roles(&self) -> &[String] {
@@ -167,6 +173,12 @@ pub(crate) trait StepContext {
     ) -> StepFuture<'a>;
     /// Cuts (or, with `repair`, restores) the simulated network between two hosts.
     fn partition<'a>(&'a mut self, hosts: &'a [String; 2], repair: bool) -> StepFuture<'a>;
+    /// Starts the harness's server peer `name`, following `plan`.
+    fn listen<'a>(
+        &'a mut self,
+        name: &'a str,
+        plan: &'a crate::peers::ServerPlan,
+    ) -> StepFuture<'a>;
     /// Waits up to `within` (counted from the connection `since` made, if given) for the
     /// stream `watched` to meet `expectation`; a program's stdout that met it is judged
     /// once more when the steps are over.
@@ -241,6 +253,7 @@ pub(crate) fn schema_of<T: schemars::JsonSchema>(
 
 /// Every step kind that lives in this folder.
 pub(crate) const REGISTRY: &[StepKind] = &[
+    listen::KIND,
     check::KIND,
     expect_output::STDOUT,
     expect_output::STDERR,
