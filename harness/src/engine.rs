@@ -25,8 +25,7 @@ use crate::peers::stand_in::StandIn;
 use crate::peers::{ClientPeer, ClientPlan, DatagramPeer, Relay, ServerPeer, Transcript};
 use crate::report::language::Language;
 use crate::scenario::{
-    Action, Category, Endpoint, ExitExpectation, OutputExpectation, OutputStream, PortChoice,
-    Scenario,
+    Category, Endpoint, ExitExpectation, OutputExpectation, OutputStream, PortChoice, Scenario,
 };
 use crate::target::{RoleProgram, Workdir};
 use crate::world::capture::Capture;
@@ -175,7 +174,7 @@ impl<'a> Run<'a> {
             *current_step = index + 1;
             self.step_number = index + 1;
             self.note(format!("step {}: {}", index + 1, step.action.describe()));
-            self.step(&step.action).await?;
+            step.action.0.run(self).await?;
             self.check_floods()?;
         }
         self.judge_stdout_again(current_step).await
@@ -266,38 +265,6 @@ impl<'a> Run<'a> {
             at: self.started.elapsed(),
             text: text.into(),
         });
-    }
-
-    async fn step(&mut self, action: &Action) -> StepResult {
-        match action {
-            Action::Start {
-                role,
-                name,
-                stdin,
-                port,
-                to,
-                args,
-                output_cap,
-                short_calls,
-                with,
-                hold_stdin,
-            } => {
-                self.start_program(StartRequest {
-                    role,
-                    name,
-                    stdin: stdin.clone(),
-                    port: *port,
-                    to: to.as_ref(),
-                    extra_args: args,
-                    output_cap: *output_cap,
-                    short_calls: *short_calls,
-                    with,
-                    hold_stdin: *hold_stdin,
-                })
-                .await
-            }
-            Action::Step(step) => step.0.run(self).await,
-        }
     }
 
     /// Connects to `endpoint` as a client following `plan`, over `family`.
@@ -745,7 +712,7 @@ impl<'a> Run<'a> {
         self.scenario
             .steps
             .iter()
-            .any(|step| matches!(&step.action, Action::Step(step) if step.0.offers_tls()))
+            .any(|step| step.action.0.offers_tls())
     }
 
     /// The scenario's web site (prepared the first time a program needs `{dir}`).

@@ -140,6 +140,10 @@ impl crate::steps::StepContext for Run<'_> {
         Box::pin(std::future::ready(Run::partition(self, hosts, repair)))
     }
 
+    fn start_program<'s>(&'s mut self, request: StartRequest<'s>) -> crate::steps::StepFuture<'s> {
+        Box::pin(Run::start_program(self, request))
+    }
+
     fn listen<'s>(
         &'s mut self,
         name: &'s str,

@@ -137,13 +137,10 @@ impl Injection {
 /// Whether `scenario` cuts some program's calls short.
 pub fn wanted(scenario: &crate::scenario::Scenario) -> bool {
     scenario.steps.iter().any(|step| {
-        matches!(
-            step.action,
-            crate::scenario::Action::Start {
-                short_calls: Some(_),
-                ..
-            }
-        )
+        step.action
+            .0
+            .starts()
+            .is_some_and(|start| start.short_calls.is_some())
     })
 }
 

@@ -11,8 +11,8 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use super::catalogue::Catalogue;
-use super::model::{Action, Category, Endpoint, PortChoice, Scenario, Step, Visibility};
-use crate::payload::PayloadSpec;
+use super::model::{Category, Scenario, Step, Visibility};
+
 use crate::steps::Names;
 use crate::{Error, Result};
 
@@ -29,8 +29,6 @@ pub struct Suite {
 
 /// Default limit on a whole scenario.
 const DEFAULT_SCENARIO_TIMEOUT_MS: u64 = 30_000;
-/// Default cap on what a program may print on stdout or stderr.
-const DEFAULT_OUTPUT_CAP_MIB: u64 = 64;
 
 /// Loads `scenarios_dir/tasks.toml` and every `scenarios_dir/<task>/*.toml`.
 pub fn load_suite(scenarios_dir: &Path) -> Result<Suite> {
@@ -108,25 +106,6 @@ pub(super) struct RawScenario {
     /// One scenario per role named, `{role}` filled in (`calc/01-arithmetic-threaded`).
     #[schemars(with = "Option<Vec<String>>")]
     for_roles: Option<Spanned<Vec<String>>>,
-}
-
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawStep {
-    // Actions: exactly one per step.
-    start: Option<String>,
-    // Modifiers.
-    #[serde(rename = "as")]
-    name: Option<String>,
-    stdin: Option<PayloadSpec>,
-    port: Option<PortChoice>,
-    to: Option<String>,
-    args: Option<String>,
-    output_cap_mib: Option<u64>,
-    #[serde(rename = "with")]
-    with_values: Option<std::collections::BTreeMap<String, String>>,
-    short_calls: Option<crate::faults::short_calls::ShortCalls>,
-    hold_stdin: Option<bool>,
 }
 
 fn load_scenario(
@@ -274,9 +253,7 @@ fn load_scenario(
         }
         let steps = load_steps(raw_steps, &text, &bad, &toml_error, task_info, kit_root)?;
         if !simulated_only
-            && let Some(step) = steps
-                .iter()
-                .find(|step| matches!(&step.action, Action::Step(step) if step.0.simulated_only()))
+            && let Some(step) = steps.iter().find(|step| step.action.0.simulated_only())
         {
             return Err(bad(
                 step.line,
@@ -327,24 +304,6 @@ fn fill_role(value: &mut DeValue<'_>, role: &str) {
     }
 }
 
-/// The actions still read by [`check_step`] (the others are kinds of `crate::steps`), each
-/// with the modifiers it takes. The JSON Schema of scenario files is made from this table
-/// and [`RawStep`] (see `super::schema`).
-pub(super) const OLDER_ACTIONS: &[(&str, &[&str])] = &[(
-    "start",
-    &[
-        "as",
-        "stdin",
-        "port",
-        "to",
-        "args",
-        "output_cap_mib",
-        "short_calls",
-        "with",
-        "hold_stdin",
-    ],
-)];
-
 /// The keys each registered step kind takes, read from its schema: the kind's own key and
 /// the properties of its shape.
 fn keys_of_kinds() -> &'static std::collections::BTreeMap<&'static str, Vec<String>> {
@@ -383,27 +342,19 @@ fn known_step_keys() -> &'static std::collections::BTreeSet<String> {
     static KEYS: std::sync::OnceLock<std::collections::BTreeSet<String>> =
         std::sync::OnceLock::new();
     KEYS.get_or_init(|| {
-        let older = OLDER_ACTIONS
+        keys_of_kinds()
             .iter()
-            .flat_map(|(action, modifiers)| std::iter::once(action).chain(modifiers.iter()))
-            .map(|key| (*key).to_owned());
-        let registered = keys_of_kinds()
-            .iter()
-            .flat_map(|(key, keys)| std::iter::once((*key).to_owned()).chain(keys.iter().cloned()));
-        older.chain(registered).collect()
+            .flat_map(|(key, keys)| std::iter::once((*key).to_owned()).chain(keys.iter().cloned()))
+            .collect()
     })
 }
 
-/// The keys besides its own that an action takes, older or registered.
+/// The keys besides its own that an action takes.
 fn modifiers_of(action: &str) -> Vec<&'static str> {
-    if let Some(keys) = keys_of_kinds().get(action) {
-        return keys.iter().map(String::as_str).collect();
-    }
-    OLDER_ACTIONS
-        .iter()
-        .find(|(name, _)| *name == action)
-        .map_or(&[][..], |(_, modifiers)| modifiers)
-        .to_vec()
+    keys_of_kinds()
+        .get(action)
+        .map(|keys| keys.iter().map(String::as_str).collect())
+        .unwrap_or_default()
 }
 
 /// Names the first key of a step that another action takes and this one does not.
@@ -456,10 +407,9 @@ fn load_steps(
             .as_table()
             .map(|table| table.keys().map(|key| key.get_ref().as_ref()).collect())
             .unwrap_or_default();
-        let given: Vec<&str> = OLDER_ACTIONS
+        let given: Vec<&str> = crate::steps::REGISTRY
             .iter()
-            .map(|(action, _)| *action)
-            .chain(crate::steps::REGISTRY.iter().map(|kind| kind.key))
+            .map(|kind| kind.key)
             .filter(|action| keys.contains(action))
             .collect();
         if given.len() > 1 {
@@ -468,115 +418,35 @@ fn load_steps(
                 given.join(" and ")
             )));
         }
-        let kind = given
+        let Some(kind) = given
             .first()
-            .and_then(|action| crate::steps::kind_of(action));
-        let action = match kind {
-            Some(kind) => {
-                if let Some(reason) = key_of_another_action(&keys, kind.key) {
-                    return Err(step_error(reason));
-                }
-                let input = crate::steps::LoadInput {
-                    table: toml::de::ValueDeserializer::from(spanned),
-                    names: &mut context,
-                    kit_root,
-                    task: task_info,
-                };
-                match (kind.load)(input) {
-                    Ok(step) => Action::Step(crate::steps::Registered(step)),
-                    Err(crate::steps::LoadError::Toml(error)) => return Err(toml_error(error)),
-                    Err(crate::steps::LoadError::Invalid(reason)) => {
-                        return Err(step_error(reason));
-                    }
-                }
-            }
-            None => {
-                let Some(&action) = given.first() else {
-                    let names: Vec<&str> = OLDER_ACTIONS
-                        .iter()
-                        .map(|(action, _)| *action)
-                        .chain(crate::steps::REGISTRY.iter().map(|kind| kind.key))
-                        .collect();
-                    return Err(step_error(format!(
-                        "a step needs an action, one of: {}",
-                        names.join(", ")
-                    )));
-                };
-                // Keys another action takes are named as such (serde would only say
-                // "unknown field" with every key of every older action).
-                if let Some(reason) = key_of_another_action(&keys, action) {
-                    return Err(step_error(reason));
-                }
-                let raw_step = RawStep::deserialize(toml::de::ValueDeserializer::from(spanned))
-                    .map_err(toml_error)?;
-                check_step(raw_step, action, &mut context, task_info, kit_root)
-                    .map_err(step_error)?
-            }
+            .and_then(|action| crate::steps::kind_of(action))
+        else {
+            let names: Vec<&str> = crate::steps::REGISTRY.iter().map(|kind| kind.key).collect();
+            return Err(step_error(format!(
+                "a step needs an action, one of: {}",
+                names.join(", ")
+            )));
+        };
+        // Keys another action takes are named as such (serde would only say "unknown
+        // field" with every key the action takes).
+        if let Some(reason) = key_of_another_action(&keys, kind.key) {
+            return Err(step_error(reason));
+        }
+        let input = crate::steps::LoadInput {
+            table: toml::de::ValueDeserializer::from(spanned),
+            names: &mut context,
+            kit_root,
+            task: task_info,
+        };
+        let action = match (kind.load)(input) {
+            Ok(step) => crate::steps::Registered(step),
+            Err(crate::steps::LoadError::Toml(error)) => return Err(toml_error(error)),
+            Err(crate::steps::LoadError::Invalid(reason)) => return Err(step_error(reason)),
         };
         steps.push(Step { line, action });
     }
     Ok(steps)
-}
-
-/// Checks a step of the older actions; `action` is the one it names (of [`OLDER_ACTIONS`]).
-fn check_step(
-    raw: RawStep,
-    action: &str,
-    context: &mut Names,
-    task: &super::catalogue::TaskInfo,
-    kit_root: &Path,
-) -> Result<Action, String> {
-    Ok(match action {
-        "start" => {
-            let role = raw.start.unwrap();
-            if !task.roles.contains_key(&role) {
-                let roles: Vec<&str> = task.roles.keys().map(String::as_str).collect();
-                return Err(format!(
-                    "this task has no role `{role}` (roles: {})",
-                    roles.join(", ")
-                ));
-            }
-            let name = raw.name.unwrap_or_else(|| role.clone());
-            context.fresh(&name)?;
-            let to = match raw.to.as_deref() {
-                None => None,
-                Some("unused") => Some(Endpoint::Unused),
-                Some(target) => Some(Endpoint::Named(context.client_target(target)?)),
-            };
-            let args = match raw.args.as_deref() {
-                None => Vec::new(),
-                Some(words) => shell_words::split(words)
-                    .map_err(|error| format!("`args` is not a valid command line: {error}"))?,
-            };
-            let stdin = raw.stdin.map(|spec| spec.resolve(kit_root)).transpose()?;
-            if let Some(short_calls) = &raw.short_calls {
-                short_calls.validate()?;
-            }
-            let with = raw.with_values.unwrap_or_default();
-            if let Some(key) = with
-                .keys()
-                .find(|key| matches!(key.as_str(), "host" | "port" | "port2" | "dir" | "file"))
-            {
-                return Err(format!(
-                    "`with` fills the role's own placeholders (`{{password}}`, `{{name}}`); `{{{key}}}` is the harness's"
-                ));
-            }
-            context.programs.insert(name.clone());
-            Action::Start {
-                role,
-                name,
-                stdin,
-                port: raw.port.unwrap_or(PortChoice::Fresh),
-                to,
-                args,
-                output_cap: raw.output_cap_mib.unwrap_or(DEFAULT_OUTPUT_CAP_MIB) << 20,
-                short_calls: raw.short_calls,
-                with,
-                hold_stdin: raw.hold_stdin.unwrap_or(false),
-            }
-        }
-        _ => unreachable!("every action is matched"),
-    })
 }
 
 #[cfg(test)]

@@ -14,8 +14,8 @@ mod select;
 pub use catalogue::{Catalogue, TaskInfo};
 pub use loader::{Suite, load_suite};
 pub use model::{
-    Action, Category, CloseHow, Endpoint, ExitExpectation, OutputExpectation, OutputStream,
-    PortChoice, Scenario, Step, Visibility,
+    Category, CloseHow, Endpoint, ExitExpectation, OutputExpectation, OutputStream, PortChoice,
+    Scenario, Step, Visibility,
 };
 pub use schema::{scenario_schema, scenario_schema_text};
 pub use select::Selection;

@@ -120,10 +120,7 @@ impl Scenario {
         let mut roles: Vec<&str> = self
             .steps
             .iter()
-            .flat_map(|step| match &step.action {
-                Action::Start { role, .. } => vec![role.as_str()],
-                Action::Step(step) => step.0.roles().iter().map(String::as_str).collect(),
-            })
+            .flat_map(|step| step.action.0.roles().iter().map(String::as_str))
             .collect();
         roles.sort_unstable();
         roles.dedup();
@@ -226,8 +223,8 @@ impl Visibility {
 pub struct Step {
     /// 1-based line in the scenario file.
     pub line: usize,
-    /// What to do.
-    pub action: Action,
+    /// What to do: a step of one of the kinds of `crate::steps`, checked.
+    pub action: crate::steps::Registered,
 }
 
 /// How a harness connection ends after sending.
@@ -330,67 +327,3 @@ pub enum OutputExpectation {
 }
 
 pub use crate::steps::expect_exit::ExitExpectation;
-
-/// A step's action, with its modifiers checked.
-#[derive(Debug, Clone)]
-pub enum Action {
-    Start {
-        role: String,
-        name: String,
-        stdin: Option<Payload>,
-        port: PortChoice,
-        to: Option<Endpoint>,
-        args: Vec<String>,
-        output_cap: u64,
-        /// Cut the program's own socket calls short (the `short-calls` library).
-        short_calls: Option<crate::faults::short_calls::ShortCalls>,
-        /// Values of the role's own placeholders (`{password}` of `password-server`).
-        with: std::collections::BTreeMap<String, String>,
-        /// Its stdin stays open after the payload, until a `close_stdin` step.
-        hold_stdin: bool,
-    },
-    /// A step of the kinds that live in `crate::steps`, one file each.
-    Step(crate::steps::Registered),
-}
-
-impl Action {
-    /// A one-line description for the step log.
-    pub fn describe(&self) -> String {
-        match self {
-            Action::Start {
-                role,
-                name,
-                port,
-                to,
-                args,
-                short_calls,
-                hold_stdin,
-                ..
-            } => {
-                let mut text = format!("start {role}");
-                if !args.is_empty() {
-                    text += &format!(" with `{}`", args.join(" "));
-                }
-                if name != role {
-                    text += &format!(" as {name}");
-                }
-                if *port == PortChoice::Busy {
-                    text += " on a port already in use";
-                }
-                match to {
-                    Some(Endpoint::Named(target)) => text += &format!(" pointed at {target}"),
-                    Some(Endpoint::Unused) => text += " pointed at a port nothing listens on",
-                    None => {}
-                }
-                if let Some(short_calls) = short_calls {
-                    text += &format!(", {}", short_calls.describe());
-                }
-                if *hold_stdin {
-                    text += ", its stdin kept open";
-                }
-                text
-            }
-            Action::Step(step) => step.0.describe(),
-        }
-    }
-}

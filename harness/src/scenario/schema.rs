@@ -1,8 +1,7 @@
 //! The JSON Schema of scenario files (`harness/schema/scenario.schema.json`), made from the
 //! types the loader reads a file into, so the two cannot disagree: the scenario's own keys
 //! ([`RawScenario`]), and one `[[step]]` shape per action, from the step kinds of
-//! `crate::steps` and, for the actions still read by the loader, from [`RawStep`] cut to
-//! the modifiers each action takes ([`OLDER_ACTIONS`]).
+//! `crate::steps`.
 //!
 //! A test (`harness/tests/suite/scenario_schema.rs`) checks that the file in the repository is
 //! this schema and that every scenario of the kit validates against it. Editors that read
@@ -11,9 +10,9 @@
 //! name defined by an earlier step, a role of the task, a readable payload file).
 
 use schemars::generate::SchemaSettings;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::loader::{OLDER_ACTIONS, RawScenario, RawStep};
+use super::loader::RawScenario;
 
 /// The schema, as the JSON text the repository holds (pretty, ending in a newline).
 pub fn scenario_schema_text() -> String {
@@ -26,7 +25,6 @@ pub fn scenario_schema_text() -> String {
 pub fn scenario_schema() -> Value {
     let mut generator = SchemaSettings::draft2020_12().into_generator();
     generator.subschema_for::<RawScenario>();
-    generator.subschema_for::<RawStep>();
     let mut steps: Vec<Value> = crate::steps::REGISTRY
         .iter()
         .map(|kind| {
@@ -35,29 +33,18 @@ pub fn scenario_schema() -> Value {
         })
         .collect();
     let mut definitions = generator.take_definitions(true);
-    let older = definitions
-        .remove("RawStep")
-        .expect("RawStep was generated above");
-    let older_keys = older["properties"].as_object().cloned().unwrap_or_default();
-    for (action, modifiers) in OLDER_ACTIONS {
-        let properties: Map<String, Value> = std::iter::once(action)
-            .chain(modifiers.iter())
-            .map(|key| {
-                let shape = older_keys
-                    .get(*key)
-                    .unwrap_or_else(|| panic!("RawStep has no field `{key}`"));
-                ((*key).to_owned(), without_null(shape.clone()))
-            })
-            .collect();
-        steps.push(json!({
-            "title": action,
-            "type": "object",
-            "properties": properties,
-            "required": [action],
-            "additionalProperties": false,
-        }));
-    }
     steps.sort_by(|a, b| a["title"].as_str().cmp(&b["title"].as_str()));
+    // TOML has no null: an optional key is given or left out.
+    for shape in definitions
+        .values_mut()
+        .chain(steps.iter_mut().filter_map(|step| step["allOf"].get_mut(0)))
+    {
+        if let Some(properties) = shape.get_mut("properties").and_then(Value::as_object_mut) {
+            for property in properties.values_mut() {
+                *property = without_null(std::mem::take(property));
+            }
+        }
+    }
 
     let mut root = definitions
         .remove("RawScenario")

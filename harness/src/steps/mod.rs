@@ -14,9 +14,9 @@
 //! [`expect_exit`], `expect_running`, `expect_files`, `expect_connect_rate`,
 //! `expect_interfaces`, `stop`), the byte-stream expectations (`expect_stdout`,
 //! `expect_stderr`, `expect_received`, judged by `crate::judge::output`), and `check`,
-//! which runs one of the built-in checks (`crate::checks`), and `listen`, the harness as a
-//! server speaking the scenario's bytes or a protocol by a script. The one other action,
-//! `start`, is still read by `scenario/loader.rs` (`check_step`) and run by the engine.
+//! which runs one of the built-in checks (`crate::checks`), `listen`, the harness as a
+//! server speaking the scenario's bytes or a protocol by a script, and `start`, a program
+//! of the submission.
 
 mod check;
 mod close;
@@ -43,6 +43,7 @@ mod room_crowd;
 pub(crate) mod say;
 mod say_until;
 mod send_datagram;
+pub(crate) mod start;
 mod stop;
 mod wait;
 mod wait_listening;
@@ -73,6 +74,13 @@ pub(crate) type StepFuture<'a> = Pin<Box<dyn Future<Output = StepResult> + Send 
 #[derive(Debug, Clone)]
 pub struct Registered(pub(crate) Arc<dyn StepAction>);
 
+impl Registered {
+    /// A one-line description for the step log.
+    pub fn describe(&self) -> String {
+        self.0.describe()
+    }
+}
+
 /// A checked step, ready to run.
 pub(crate) trait StepAction: Debug + Send + Sync {
     /// One line for the step log (`-v`) and the report: what the step does.
@@ -91,6 +99,10 @@ pub(crate) trait StepAction: Debug + Send + Sync {
     /// scenario's programs are then told to trust the harness's test CA.
     fn offers_tls(&self) -> bool {
         false
+    }
+    /// What the step starts, if it is a `start` step.
+    fn starts(&self) -> Option<&start::Start> {
+        None
     }
     /// The roles the step starts programs of (a submission needs them for the scenario).
     fn roles(&self) -> &[String] {
@@ -173,6 +185,8 @@ pub(crate) trait StepContext {
     ) -> StepFuture<'a>;
     /// Cuts (or, with `repair`, restores) the simulated network between two hosts.
     fn partition<'a>(&'a mut self, hosts: &'a [String; 2], repair: bool) -> StepFuture<'a>;
+    /// Starts a program as `request` says.
+    fn start_program<'a>(&'a mut self, request: crate::engine::StartRequest<'a>) -> StepFuture<'a>;
     /// Starts the harness's server peer `name`, following `plan`.
     fn listen<'a>(
         &'a mut self,
@@ -253,11 +267,12 @@ pub(crate) fn schema_of<T: schemars::JsonSchema>(
 
 /// Every step kind that lives in this folder.
 pub(crate) const REGISTRY: &[StepKind] = &[
+    start::KIND,
     listen::KIND,
-    check::KIND,
     expect_output::STDOUT,
     expect_output::STDERR,
     expect_output::RECEIVED,
+    check::KIND,
     wait_listening::KIND,
     connect::KIND,
     relay::KIND,

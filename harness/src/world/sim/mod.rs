@@ -34,7 +34,7 @@ use crate::engine::run_scenario;
 
 use crate::faults::{DatagramPlan, SlicePlan, fnv1a};
 use crate::outcome::Outcome;
-use crate::scenario::{Action, Scenario};
+use crate::scenario::Scenario;
 use crate::target::RoleProgram;
 use crate::world::capture::Capture;
 use crate::world::real::process::{ExitInfo, ExitKind, ProcessSpec};
@@ -77,23 +77,15 @@ pub fn unsupported(scenario: &Scenario, roles: &BTreeMap<String, RoleProgram>) -
         );
     }
     for step in &scenario.steps {
-        match &step.action {
-            Action::Start {
-                hold_stdin: true, ..
-            } => {
-                return Some("a stdin held open (`hold_stdin`) is real world only".into());
-            }
-            Action::Step(step) => {
-                if let Some(reason) = step.0.real_only() {
-                    return Some(reason);
-                }
-            }
-            Action::Start { name, .. } if name == HARNESS_HOST => {
-                return Some(format!(
-                    "a program named `{HARNESS_HOST}` would take the harness's own simulated host"
-                ));
-            }
-            _ => {}
+        if let Some(reason) = step.action.0.real_only() {
+            return Some(reason);
+        }
+        if let Some(start) = step.action.0.starts()
+            && start.name == HARNESS_HOST
+        {
+            return Some(format!(
+                "a program named `{HARNESS_HOST}` would take the harness's own simulated host"
+            ));
         }
     }
     for role in scenario.roles() {
@@ -325,10 +317,7 @@ fn simulate(
     let names: Vec<String> = scenario
         .steps
         .iter()
-        .filter_map(|step| match &step.action {
-            Action::Start { name, .. } => Some(name.clone()),
-            _ => None,
-        })
+        .filter_map(|step| step.action.0.starts().map(|start| start.name.clone()))
         .collect();
     let faults = StreamFaults {
         short_io: options.short_io,
