@@ -97,7 +97,7 @@ fn no_file_of_the_harness_imports_itself_back() {
     let graph = imports();
     assert!(graph.len() > 50, "the scan found the harness's files");
     assert!(
-        graph["engine"].contains("checks"),
+        graph["engine"].contains("judge/output"),
         "the scan sees the engine's imports"
     );
     let cycles: Vec<String> = graph
