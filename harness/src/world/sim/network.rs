@@ -3,9 +3,14 @@
 //! counterpart of reading `/proc/net/tcp`: the harness knows when a program listens).
 
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use reference::net::{Listener, Network, Turmoil};
 
@@ -13,7 +18,52 @@ use super::reset::{ResetBoard, Resettable};
 use crate::faults::{DatagramPlan, FaultyDatagrams, ShortIo, SlicePlan};
 
 /// A stream of a simulated program.
-pub type SimStream = Resettable<ShortIo<turmoil::net::TcpStream>>;
+pub type SimStream = Resettable<ShortIo<FinWithRoom>>;
+
+/// turmoil's stream, whose shutdown waits for room at the receiver before its FIN leaves.
+///
+/// turmoil 0.7 lets a data segment leave only with a credit (a free place in the
+/// receiver's queue), but sends a FIN without one. A FIN that arrives while the queue is
+/// full is parked behind it, and only the arrival of a later segment moves parked ones
+/// along: after a FIN none comes, so the receiver never reads its end. It happens when many
+/// small writes fill the queue just before a shutdown (a forwarder passing a half-close
+/// on, one byte per write). Waiting for a credit first leaves the FIN its place.
+pub struct FinWithRoom(turmoil::net::TcpStream);
+
+impl AsyncRead for FinWithRoom {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for FinWithRoom {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, data)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // `writable` registers this task to be woken when a credit comes back (and is
+        // cancel safe: a new one each poll is fine). An error (the stream is already shut
+        // down) is left for turmoil's own shutdown to report.
+        let waiting = std::pin::pin!(self.0.writable()).poll(cx).is_pending();
+        if waiting {
+            return Poll::Pending;
+        }
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
 
 /// What the harness needs to build a simulated program's streams.
 #[derive(Debug, Clone)]
@@ -54,7 +104,7 @@ impl SimNetwork {
         // hands out addresses and ephemeral ports from the seeded simulation).
         let plan = self.faults.short_io.unwrap_or(SlicePlan::WHOLE);
         let name = format!("{}:{local}<->{remote}", self.host);
-        let short = ShortIo::new(stream, plan, self.faults.seed, &name);
+        let short = ShortIo::new(FinWithRoom(stream), plan, self.faults.seed, &name);
         Ok(self.faults.board.watch(short, local, remote))
     }
 }

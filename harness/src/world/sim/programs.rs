@@ -31,6 +31,7 @@ pub const SIMULATED_PROGRAMS: &[&str] = &[
     "smtp-server",
     "chat-server",
     "chat-client",
+    "port-forward",
 ];
 
 /// Starts `program` (its name, as `message-server`) with `args` (program name first).
@@ -59,6 +60,9 @@ pub fn launch(
         "smtp-server" => Box::pin(reference::smtp_server::server_main(network, args, stdio)),
         "chat-server" => Box::pin(reference::chat::server::server_main(network, args, stdio)),
         "chat-client" => Box::pin(reference::chat::client::client_main(network, args, stdio)),
+        "port-forward" => Box::pin(reference::port_forward::forwarder_main(
+            network, args, stdio,
+        )),
         _ => return None,
     };
     Some(started)
