@@ -1,0 +1,169 @@
+//! The end of a scenario: every connection closed and every program stopped, their output
+//! gathered, and the [`Outcome`] assembled with the failure (and its likely cause).
+
+use super::*;
+
+impl Run<'_> {
+    /// Kills everything and assembles the outcome.
+    pub(super) async fn finish(
+        mut self,
+        failure: Option<StepFailure>,
+        failed_step: usize,
+    ) -> Outcome {
+        // Connections first (so servers see their clients go), then programs.
+        let relayed: Vec<String> = self
+            .relays
+            .iter()
+            .map(|(name, relay)| {
+                format!(
+                    "relay {name} forwarded {} connection(s)",
+                    relay.connections()
+                )
+            })
+            .collect();
+        for line in relayed {
+            self.note(line);
+        }
+        self.relays.clear();
+        // What the harness's clients received is read before they go: a response that
+        // carried a file from outside the web root is what a security failure names.
+        let mut causes = Vec::new();
+        let may_leak = self.site.is_some() || self.scenario.category == Category::Security;
+        if failure.is_some() && may_leak {
+            causes.extend(cause::leaks(
+                self.peers
+                    .iter()
+                    .map(|(name, peer)| (name.as_str(), peer.received())),
+            ));
+        }
+        self.peers.clear();
+        self.datagram_peers.clear();
+        self.servers.clear();
+        self.drain_ended_output().await;
+        let mut programs = Vec::new();
+        for name in std::mem::take(&mut self.order) {
+            let program = self
+                .programs
+                .remove(&name)
+                .expect("every started program is recorded");
+            let exit = program.handle.exit_info();
+            program.handle.kill();
+            let (stdout, stdout_tail) = shown_output(program.handle.stdout());
+            let (stderr, stderr_tail) = shown_output(program.handle.stderr());
+            let stopped_by_harness =
+                HarnessStop::of_flood(program.handle.stdout(), program.handle.stderr()).or_else(
+                    || {
+                        self.stopped_by_step
+                            .contains(&name)
+                            .then_some(HarnessStop::Stopped)
+                    },
+                );
+            let exit_accepted = self.exits_accepted.contains(&name);
+            let report = ProgramReport {
+                name,
+                command_line: self.shown(program.handle.command_line()),
+                stdout,
+                stderr,
+                exit,
+                stdout_tail,
+                stderr_tail,
+                stopped_by_harness,
+                language: Language::of_command_line(program.handle.command_line()),
+            };
+            let stderr_end = program.handle.stderr().tail(cause::STDERR_END);
+            // A line of stderr may name the web site's temporary folder: shown as elsewhere.
+            causes.extend(
+                cause::of_program(&report, &stderr_end, exit_accepted)
+                    .map(|cause| self.shown(&cause)),
+            );
+            programs.push(report);
+        }
+        self.held_ports.clear();
+        let scenario = self.scenario;
+        let mut skip_reason = None;
+        let (status, failure) = match failure {
+            None => (Status::Pass, None),
+            // A step that cannot run here (no browser on this machine): not a verdict.
+            Some(failure) if failure.status == Status::Skipped => {
+                skip_reason = Some(failure.seen);
+                (Status::Skipped, None)
+            }
+            Some(failure) => {
+                let (line, action) = match failed_step
+                    .checked_sub(1)
+                    .and_then(|index| scenario.steps.get(index))
+                {
+                    Some(step) => (step.line, step.action.describe()),
+                    None => (0, String::new()),
+                };
+                // What the run could not help (an option the submission has the harness
+                // drop, a port held in TIME_WAIT) is told with what was seen.
+                let mut seen = failure.seen;
+                for caveat in &self.caveats {
+                    seen.push_str(&format!(" (note: {caveat})"));
+                }
+                let report = Failure {
+                    step: failed_step,
+                    line,
+                    action,
+                    expected: failure.expected,
+                    seen,
+                    diff: failure.diff,
+                    cause: (!causes.is_empty()).then(|| causes.join("; ")),
+                };
+                // An optional part that does not hold costs nothing (SPEC: "graded as
+                // extra"); the report still says why, for who wants to build it.
+                let status = if scenario.extra {
+                    Status::Missed
+                } else {
+                    failure.status
+                };
+                (status, Some(report))
+            }
+        };
+        Outcome {
+            id: scenario.id.clone(),
+            task: scenario.task.clone(),
+            clauses: scenario.clauses.clone(),
+            category: scenario.category,
+            points: scenario.points,
+            extra: scenario.extra,
+            requirement: scenario.requirement.clone(),
+            hint: scenario.hint.clone(),
+            status,
+            duration: self.started.elapsed(),
+            failure,
+            // A step that cannot run here (no browser) is this run's lack, not the program's.
+            skip_kind: skip_reason.as_ref().map(|_| SkipKind::CannotRun),
+            skip_reason,
+            visibility: scenario.visibility,
+            log: std::mem::take(&mut self.log),
+            transcript: self.transcript.entries(),
+            wire: self.transcript.wire(),
+            programs,
+            seed: self.seed,
+        }
+    }
+    /// Waits a moment for the output of programs that ended to be copied to the end: a
+    /// traceback written just before the exit may still be in the pipe, and it is what the
+    /// failure's cause quotes. Bounded, since a child the program left behind may hold the
+    /// pipe open.
+    async fn drain_ended_output(&self) {
+        let deadline = Instant::now() + OUTPUT_DRAIN;
+        let unread = |program: &Program| {
+            program.handle.exit_info().is_some()
+                && !(program.handle.stdout().closed() && program.handle.stderr().closed())
+        };
+        while self.programs.values().any(unread) && Instant::now() < deadline {
+            tokio::time::sleep(POLL).await;
+        }
+    }
+}
+
+/// The first bytes of an output stream and its length, and the last bytes past that head.
+fn shown_output(capture: &Capture) -> ((Vec<u8>, u64), Vec<u8>) {
+    let head = capture.head(SHOWN_OUTPUT);
+    let past_head = capture.len().saturating_sub(head.len() as u64);
+    let tail = capture.tail(SHOWN_OUTPUT.min(past_head as usize));
+    ((head, capture.len()), tail)
+}

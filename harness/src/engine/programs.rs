@@ -1,0 +1,397 @@
+//! The submission's programs: how the engine starts one (its command line filled in, its
+//! port chosen or held, its folder, the stand-ins a task's other role needs, the short-call
+//! library, the test CA), and the ports it hard-codes waited for on a shared loopback.
+
+use super::*;
+
+impl Run<'_> {
+    /// Starts the program of `role` under `name`.
+    pub(crate) async fn start_program(&mut self, request: StartRequest<'_>) -> StepResult {
+        let StartRequest {
+            role,
+            name,
+            stdin,
+            port: port_choice,
+            to,
+            extra_args,
+            output_cap,
+            short_calls,
+            with,
+            hold_stdin,
+        } = request;
+        let program = self.roles.get(role).ok_or_else(|| StepFailure {
+            status: Status::Error,
+            expected: format!("a program for role `{role}`"),
+            seen: "none was submitted".into(),
+            diff: None,
+        })?;
+        let mut values: BTreeMap<&str, String> = with
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.clone()))
+            .collect();
+        let mut occupied_port = None;
+        let mut network = None;
+        // A forwarder listens on `{port}` and connects to `{host}:{port2}`: the two halves
+        // below, one after the other.
+        let forwards = program.uses_placeholder("port2");
+        let (host, port) = match to {
+            Some(endpoint) if forwards => {
+                let (target_host, target_port) = match endpoint {
+                    Endpoint::Named(target) => self.endpoint_address(target)?,
+                    Endpoint::Unused => (self.world.host_of(name), self.fresh_port()?),
+                };
+                let (host, port, occupied) = self.own_address(name, role, port_choice)?;
+                occupied_port = occupied;
+                values.insert("host", target_host);
+                values.insert("port2", target_port.to_string());
+                values.insert("port", port.to_string());
+                (Some(host), Some(port))
+            }
+            Some(endpoint) => {
+                let (host, port) = match endpoint {
+                    Endpoint::Named(target) => {
+                        // The capture names the program connecting to a relay or peer.
+                        self.transcript.name_client(target, name);
+                        self.endpoint_address(target)?
+                    }
+                    // Its own machine, on a port nobody listens on (or the one it
+                    // hard-codes: in the scenario's own namespace nobody listens there).
+                    Endpoint::Unused => (
+                        self.world.host_of(name),
+                        match (&self.world, program.fixed_port) {
+                            (World::Real, Some(fixed)) => fixed,
+                            _ => self.fresh_port()?,
+                        },
+                    ),
+                };
+                match (endpoint, &self.world, program.fixed_port) {
+                    (Endpoint::Named(target), World::Real, Some(fixed)) if fixed != port => {
+                        network = self.stand_in(name, target, fixed, (&host, port))?;
+                        values.insert("host", host);
+                        values.insert("port", fixed.to_string());
+                    }
+                    _ => {
+                        values.insert("host", host);
+                        values.insert("port", port.to_string());
+                    }
+                }
+                (None, None)
+            }
+            None => {
+                let (host, port, occupied) = self.own_address(name, role, port_choice)?;
+                occupied_port = occupied;
+                values.insert("host", host.clone());
+                values.insert("port", port.to_string());
+                (Some(host), Some(port))
+            }
+        };
+        let program = self.roles.get(role).expect("looked up above");
+        let workdir = match &program.workdir {
+            Some(Workdir::Folder(folder)) => Some(folder.clone()),
+            Some(Workdir::Site) => Some(PathBuf::from(self.site_root()?)),
+            None => None,
+        };
+        let served = if program.uses_site() {
+            let root = self.site_root()?;
+            values.insert("dir", root.clone());
+            Some(PathBuf::from(root))
+        } else {
+            None
+        };
+        let program = self.roles.get(role).expect("looked up above");
+        let mut argv = program.command_line(&values);
+        // `{kit}` in a scenario's `args` is the kit's folder: programs run elsewhere, and
+        // an attachment is named by its full path.
+        let kit = self.scenario.kit_root.display().to_string();
+        let extra_args: Vec<String> = extra_args
+            .iter()
+            .map(|arg| arg.replace("{kit}", &kit))
+            .collect();
+        let mapped = program.options.apply(&extra_args);
+        argv.extend(mapped.words);
+        let stdin = match &program.stdin_prefix {
+            Some(prefix) => {
+                let mut bytes = crate::target::fill(prefix, &values).into_bytes();
+                if let Some(payload) = &stdin {
+                    bytes.extend(payload.bytes());
+                }
+                Some(Payload::Bytes(bytes.into()))
+            }
+            None => stdin,
+        };
+        for dropped in mapped.dropped {
+            self.note(format!(
+                "{name}: `{dropped}` left out (submission.toml drops it for role {role})"
+            ));
+            self.caveats.push(format!(
+                "submission.toml drops `{dropped}` from the {role}'s command line, and this scenario depends on it"
+            ));
+        }
+        let trust_file = if self.speaks_tls() {
+            let ca = crate::tls::test_ca().map_err(|error| harness_trouble(error.to_string()))?;
+            Some(ca.ca_file().to_owned())
+        } else {
+            None
+        };
+        let short_calls = match short_calls {
+            Some(plan) => self.short_calls(name, &plan, &argv, workdir.as_deref())?,
+            None => None,
+        };
+        let spec = ProcessSpec {
+            argv,
+            workdir,
+            stdin: stdin.clone(),
+            output_cap,
+            occupied_port,
+            trust_file,
+            network,
+            short_calls,
+            served,
+            hold_stdin,
+        };
+        let handle = self.world.start(name, &spec).map_err(|error| StepFailure {
+            status: Status::Error,
+            expected: format!("`{}` to start", shell_words::join(&spec.argv)),
+            seen: format!("it could not be started: {error}"),
+            diff: None,
+        })?;
+        let stdin_note = stdin
+            .map(|payload| format!(", stdin: {}", payload.describe()))
+            .unwrap_or_default();
+        self.note(format!(
+            "{name}: `{}` ({}{stdin_note})",
+            self.shown(handle.command_line()),
+            handle.whereabouts()
+        ));
+        self.programs
+            .insert(name.to_owned(), Program { host, port, handle });
+        self.order.push(name.to_owned());
+        Ok(())
+    }
+
+    /// Where the program of `role`, started as `name`, listens: its host, a fresh port (or
+    /// its hard-coded one, or one the harness holds busy), and that busy port's holder.
+    pub(super) fn own_address(
+        &mut self,
+        name: &str,
+        role: &str,
+        port_choice: PortChoice,
+    ) -> StepResult<(String, u16, Option<u16>)> {
+        let program = self.roles.get(role).expect("looked up by start_program");
+        let (fixed_port, fixed_host) = (program.fixed_port, program.host.clone());
+        let mut occupied_port = None;
+        let port = match (port_choice, fixed_port) {
+            (PortChoice::Busy, fixed) => {
+                let port = self.occupy_port(name, fixed)?;
+                occupied_port = Some(port);
+                port
+            }
+            (PortChoice::Fresh, Some(fixed)) => fixed,
+            (PortChoice::Fresh, None) => self.fresh_port()?,
+        };
+        let host = match (&self.world, fixed_host) {
+            (World::Real, Some(host)) => host,
+            _ => self.world.host_of(name),
+        };
+        Ok((host, port, occupied_port))
+    }
+
+    /// What program `name` (`argv`, run in `workdir`) needs to have its own socket calls cut
+    /// short as `plan` says: on real sockets, the short-call library and its setting, or an
+    /// `ERROR` saying the check cannot be applied to this program (a static binary, which no
+    /// dynamic loader starts); in the simulated world, nothing more (the short-I/O adapter
+    /// already cuts the reference's calls).
+    pub(super) fn short_calls(
+        &mut self,
+        name: &str,
+        plan: &crate::faults::short_calls::ShortCalls,
+        argv: &[String],
+        workdir: Option<&std::path::Path>,
+    ) -> StepResult<Option<crate::faults::short_calls::Injection>> {
+        use crate::faults::short_calls;
+        if let World::Simulated(_) = self.world {
+            self.note(format!(
+                "{name}: {}, as the simulated world's short-I/O adapter does to every stream of the reference",
+                plan.describe()
+            ));
+            return Ok(None);
+        }
+        let program = argv.first().map(String::as_str).unwrap_or_default();
+        if let Err(reason) = short_calls::can_enter(program, workdir) {
+            return Err(StepFailure {
+                status: Status::Error,
+                expected: format!(
+                    "to load the short-call library into {name} with LD_PRELOAD, to cut its own socket calls short"
+                ),
+                seen: format!(
+                    "the check could not be applied: {reason}; this scenario cannot tell whether {name} checks what its socket calls return"
+                ),
+                diff: None,
+            });
+        }
+        let library = short_calls::library(&self.scenario.kit_root).map_err(harness_trouble)?;
+        let setting = plan.setting(self.seed, &self.scenario.id, name);
+        self.note(format!(
+            "{name}: {} (LD_PRELOAD={}, {}=\"{setting}\")",
+            plan.describe(),
+            library.display(),
+            short_calls::SETTING_VARIABLE
+        ));
+        Ok(Some(short_calls::Injection { library, setting }))
+    }
+
+    /// A client `name` that hard-codes port `fixed` finds the harness listening there,
+    /// passing everything on to `target` at `address` (see `crate::peers::stand_in`). With
+    /// network namespaces it gets one of its own, so `fixed` is free there even when the
+    /// submission's server holds it in the scenario's. Returns the namespace to run it in.
+    pub(super) fn stand_in(
+        &mut self,
+        name: &str,
+        target: &str,
+        fixed: u16,
+        (host, port): (&str, u16),
+    ) -> StepResult<Option<Arc<Namespace>>> {
+        let address: std::net::SocketAddr = (
+            host.parse::<std::net::IpAddr>()
+                .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into()),
+            port,
+        )
+            .into();
+        let own_namespace = isolation::network_mode() == NetworkMode::NamespacePerScenario;
+        let stand_in = StandIn::start(fixed, address, own_namespace).map_err(|error| {
+            StepFailure {
+                status: Status::Error,
+                expected: format!(
+                    "the harness to listen on port {fixed}, which {name} hard-codes (submission.toml)"
+                ),
+                seen: if own_namespace {
+                    format!("it could not: {error}")
+                } else {
+                    format!(
+                        "it could not: {error} (without network namespaces the client shares this machine's loopback, where something already holds port {fixed}, such as the submission's own server)"
+                    )
+                },
+                diff: None,
+            }
+        })?;
+        self.note(format!(
+            "{name} hard-codes port {fixed}: the harness listens there for it{} and passes everything on to {target}",
+            if own_namespace {
+                " (in a network namespace of the client's own)"
+            } else {
+                ""
+            }
+        ));
+        let namespace = stand_in.namespace.clone();
+        self.stand_ins.push(stand_in);
+        Ok(namespace)
+    }
+
+    /// On a shared loopback a port the submission hard-codes may still be in TIME_WAIT
+    /// from the scenario before; a server that does not set `SO_REUSEADDR` could not bind
+    /// it, so wait for it (in a namespace of its own, the port is always free).
+    pub(super) async fn wait_for_fixed_ports(&mut self) {
+        if !matches!(self.world, World::Real)
+            || isolation::network_mode() == NetworkMode::NamespacePerScenario
+        {
+            return;
+        }
+        let mut fixed: Vec<(u16, String)> = Vec::new();
+        for role in self.scenario.roles() {
+            if let Some(port) = self.roles.get(role).and_then(|program| program.fixed_port)
+                && !fixed.iter().any(|(known, _)| *known == port)
+            {
+                fixed.push((port, role.to_owned()));
+            }
+        }
+        for (port, role) in fixed {
+            self.wait_for_fixed_port(&role, port).await;
+        }
+    }
+
+    pub(super) async fn wait_for_fixed_port(&mut self, name: &str, fixed: u16) {
+        if ports::bindable_without_reuse(fixed) {
+            return;
+        }
+        let lingering = ports::connections_in_time_wait(fixed);
+        match ports::wait_bindable(fixed, FIXED_PORT_WAIT).await {
+            Some(waited) => self.note(format!(
+                "port {fixed}, which the {name} hard-codes, was held by {lingering} connection(s) in TIME_WAIT: waited {:.1} s for it",
+                waited.as_secs_f64()
+            )),
+            None if lingering > 0 => {
+                let explained = format!(
+                    "port {fixed}, which the {name} hard-codes, was still held by {lingering} connection(s) in TIME_WAIT from an earlier scenario after {} s: a server that does not set SO_REUSEADDR cannot bind it until they expire (on a shared loopback; the harness gives every scenario its own network where it may)",
+                    FIXED_PORT_WAIT.as_secs()
+                );
+                self.note(explained.clone());
+                self.caveats.push(explained);
+            }
+            None => {
+                let explained = format!(
+                    "port {fixed}, which the {name} hard-codes, is held by another program on this machine"
+                );
+                self.note(explained.clone());
+                self.caveats.push(explained);
+            }
+        }
+    }
+
+    /// Whether a peer of the scenario speaks TLS (a mail server offering STARTTLS): its
+    /// programs are then told to trust the harness's test CA.
+    pub(super) fn speaks_tls(&self) -> bool {
+        self.scenario
+            .steps
+            .iter()
+            .any(|step| step.action.0.offers_tls())
+    }
+
+    /// The scenario's web site (prepared the first time a program needs `{dir}`).
+    pub(super) fn site_root(&mut self) -> StepResult<String> {
+        if self.site.is_none() {
+            let site = crate::site::Site::prepare(&self.scenario.kit_root).map_err(|error| {
+                harness_trouble(format!("cannot prepare the web site: {error}"))
+            })?;
+            self.note(format!(
+                "site prepared: {SITE_SHOWN} (fixtures/www/, notes.txt, big.bin, small.bin, link-to-secret.txt), secret.txt next to it"
+            ));
+            self.site = Some(site);
+        }
+        let root = self.site.as_ref().expect("prepared above").root();
+        Ok(root.display().to_string())
+    }
+
+    /// `text` with the site's temporary path written `<site>/root`: the folder is gone
+    /// after the run, and reports must not change from one run to the next.
+    pub(super) fn shown(&self, text: &str) -> String {
+        let mut text = match &self.site {
+            Some(site) => text.replace(&site.root().display().to_string(), SITE_SHOWN),
+            None => text.to_owned(),
+        };
+        // The test CA's file is made anew by each harness process (and only made at all for
+        // a scenario that speaks TLS).
+        if self.speaks_tls()
+            && let Ok(ca) = crate::tls::test_ca()
+        {
+            text = text.replace(&ca.ca_file().display().to_string(), "<test-ca.pem>");
+        }
+        text
+    }
+
+    pub(super) fn fresh_port(&self) -> StepResult<u16> {
+        self.world
+            .fresh_port()
+            .map_err(|error| harness_trouble(format!("no free port: {error}")))
+    }
+
+    /// A port another socket already listens on, for program `name` to fail to bind.
+    pub(super) fn occupy_port(&mut self, name: &str, fixed: Option<u16>) -> StepResult<u16> {
+        let occupied = self
+            .world
+            .occupy_port(name, fixed)
+            .map_err(|error| harness_trouble(format!("cannot occupy a port: {error}")))?;
+        self.held_ports.extend(occupied.occupant);
+        self.note(occupied.note);
+        Ok(occupied.port)
+    }
+}
