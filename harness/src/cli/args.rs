@@ -1,0 +1,172 @@
+//! The options of grading (`harness [OPTIONS] [SCENARIO]...`) and of the reports, and
+//! the parsers of their values.
+
+use super::*;
+
+#[derive(Debug, Args)]
+pub(super) struct GradeArgs {
+    /// A submission folder: `submission.toml`, or programs named `<task>-<role>[.ext]`.
+    /// Repeat it, or give a quoted glob (`--target 'submissions/*'`), to grade several.
+    #[arg(long = "target", value_name = "DIR")]
+    pub(super) targets: Vec<String>,
+    /// Grade the reference implementation (built on demand).
+    #[arg(long, conflicts_with = "targets")]
+    pub(super) reference: bool,
+    /// Run the reference in the simulated network (turmoil) instead of as processes:
+    /// deterministic for a seed, with short reads and writes forced inside it.
+    #[arg(long, conflicts_with_all = ["targets", "reference"])]
+    pub(super) simulate: bool,
+    /// With --simulate: the most bytes each read or write of the reference moves, drawn
+    /// per call from the seed: `1` (every call moves one byte), `1-1500` (the default),
+    /// or `off` (whole writes, as the simulated network delivers them).
+    #[arg(long, value_name = "SIZE", requires = "simulate", value_parser = parse_short_io)]
+    pub(super) short_io: Option<ShortIo>,
+    /// With --simulate: the fraction (0 to 1) of the datagrams the reference sends that are
+    /// lost, drawn from the seed.
+    #[arg(long, value_name = "FRACTION", requires = "simulate", value_parser = parse_fraction)]
+    pub(super) loss: Option<f64>,
+    /// With --simulate: the fraction of the reference's datagrams delivered twice.
+    #[arg(long, value_name = "FRACTION", requires = "simulate", value_parser = parse_fraction)]
+    pub(super) duplicate: Option<f64>,
+    /// With --simulate: the fraction of the reference's datagrams held back and delivered
+    /// after the next one.
+    #[arg(long, value_name = "FRACTION", requires = "simulate", value_parser = parse_fraction)]
+    pub(super) reorder: Option<f64>,
+    /// With --simulate: the one-way latency of every link, in milliseconds (default 1).
+    #[arg(long, value_name = "MS", requires = "simulate")]
+    pub(super) latency: Option<u64>,
+    /// Only these tasks (repeatable).
+    #[arg(long = "task", value_name = "TASK")]
+    pub(super) tasks: Vec<String>,
+    /// Seed of every slice plan; a failure's report prints the one that replays it.
+    #[arg(long)]
+    pub(super) seed: Option<u64>,
+    /// Where the scenarios are (default: the kit's `scenarios/`).
+    #[arg(long, value_name = "DIR")]
+    pub(super) scenarios: Option<PathBuf>,
+    /// Submissions graded at once, or with one submission its scenarios at once (each in
+    /// its own network namespace where the system allows it; on a shared loopback one at a
+    /// time); with --repeat, runs of a scenario at once.
+    #[arg(long, short, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(super) jobs: u16,
+    /// Run each selected scenario N times, with the seeds S, S+1, ... (S the run's
+    /// seed; `--seed` with one of them replays that run), and report every scenario whose
+    /// verdict changed as FLAKY, with the seeds that passed and failed. A flaky scenario
+    /// counts as failed.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_repeat)]
+    pub(super) repeat: u32,
+    #[command(flatten)]
+    pub(super) output: OutputArgs,
+    /// Scenario ids or globs: `message/03-*`, `message` (a whole task).
+    #[arg(value_name = "SCENARIO")]
+    pub(super) patterns: Vec<String>,
+}
+
+/// What to write besides the terminal report (grading and `replay` alike).
+#[derive(Debug, Args)]
+pub(super) struct OutputArgs {
+    /// Write one packet capture per scenario into DIR (`<task>/<name>.pcap`; a folder per
+    /// submission when grading several).
+    #[arg(long, value_name = "DIR")]
+    pub(super) pcap: Option<PathBuf>,
+    /// Write the results as JSON (schema: `harness/schema/report.schema.json`).
+    #[arg(long, value_name = "FILE")]
+    pub(super) json: Option<PathBuf>,
+    /// Write JUnit XML: one testsuite per task, one testcase per scenario.
+    #[arg(long, value_name = "FILE")]
+    pub(super) junit: Option<PathBuf>,
+    /// Write Gradescope's `results.json` (one submission).
+    #[arg(long, value_name = "FILE")]
+    pub(super) gradescope: Option<PathBuf>,
+    /// With --gradescope: when Gradescope shows the tests a rule selects, as
+    /// SELECTOR=VISIBILITY. SELECTOR: a category (`security`), a task (`message`) or a
+    /// scenario id glob (`'web-server/08*'`); VISIBILITY: hidden, after_due_date,
+    /// after_published or visible. Repeatable; the last matching rule wins, over the
+    /// scenario file's `visibility`.
+    #[arg(
+        long = "gradescope-visibility",
+        value_name = "RULE",
+        requires = "gradescope",
+        value_parser = VisibilityRule::parse
+    )]
+    pub(super) gradescope_visibility: Vec<VisibilityRule>,
+    /// Write PrairieLearn's external-grader `results.json` (one submission), even when the
+    /// submission cannot be graded (`gradable: false`, with why).
+    #[arg(long, value_name = "FILE")]
+    pub(super) prairielearn: Option<PathBuf>,
+    /// Write a GitHub Classroom test runner's result (one submission), the JSON that
+    /// `autograding-grading-reporter` reads base64-encoded from a step output `result`.
+    #[arg(long = "github-classroom", value_name = "FILE")]
+    pub(super) github_classroom: Option<PathBuf>,
+    /// Write an HTML page per submission into DIR, transcripts drawn as sequence diagrams.
+    #[arg(long, value_name = "DIR")]
+    pub(super) html: Option<PathBuf>,
+    /// Write a CSV gradebook: one row per submission, per-task and total points.
+    #[arg(long, value_name = "FILE")]
+    pub(super) gradebook: Option<PathBuf>,
+    /// Record every event of the run (JSON lines), for `harness replay`.
+    #[arg(long, value_name = "FILE")]
+    pub(super) record: Option<PathBuf>,
+    /// Print only the closing lines.
+    #[arg(long, short, conflicts_with = "verbose")]
+    pub(super) quiet: bool,
+    /// Show the step log, transcript and output of every scenario, not only of failures.
+    #[arg(long, short)]
+    pub(super) verbose: bool,
+    /// For each failure, say what the clause asks in plain words, with a hint.
+    #[arg(long)]
+    pub(super) explain: bool,
+}
+
+/// A `--repeat` count: at least 1.
+pub(super) fn parse_repeat(text: &str) -> std::result::Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(0) => Err(
+            "--repeat 0 would run nothing: give how many times to run each scenario (1 or more)"
+                .into(),
+        ),
+        Ok(times) => Ok(times),
+        Err(_) => Err(format!("`{text}` is not a number of runs (like 50)")),
+    }
+}
+
+/// A probability, from 0 to 1.
+pub(super) fn parse_fraction(text: &str) -> std::result::Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(fraction) if (0.0..=1.0).contains(&fraction) => Ok(fraction),
+        _ => Err(format!("`{text}` is not a fraction from 0 to 1 (like 0.3)")),
+    }
+}
+
+/// A `--short-io` value: the plan, and the text that replays it.
+#[derive(Debug, Clone)]
+pub(super) struct ShortIo {
+    pub(super) plan: Option<SlicePlan>,
+    pub(super) text: String,
+}
+
+pub(super) fn parse_short_io(text: &str) -> std::result::Result<ShortIo, String> {
+    let number = |word: &str| {
+        word.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("`{word}` is not a number of bytes"))
+    };
+    let plan = if text == "off" {
+        None
+    } else {
+        let size = match text.split_once('-') {
+            Some((low, high)) => Range::Between([number(low)?, number(high)?]),
+            None => Range::Exactly(number(text)?),
+        };
+        let plan = SlicePlan {
+            size,
+            gap_ms: Range::Exactly(0),
+        };
+        plan.validate()?;
+        Some(plan)
+    };
+    Ok(ShortIo {
+        plan,
+        text: text.to_owned(),
+    })
+}

@@ -1,0 +1,413 @@
+//! Grading from the command line: the target (or targets) and the selection, the run in
+//! the real or the simulated world, and every report asked for.
+
+use super::*;
+
+pub(super) fn grade(args: &GradeArgs) -> Result<i32> {
+    let (gradings, reporters) = match grade_with_reporters(args) {
+        Ok(graded) => graded,
+        Err(error) => {
+            could_not_grade(&args.output, &error);
+            return Err(error);
+        }
+    };
+    let run = reporters.finish()?;
+    let failed = gradings.iter().flatten().any(|grading| {
+        !grading.flaky.is_empty()
+            || grading
+                .outcomes
+                .iter()
+                .any(|outcome| outcome.status.is_failure())
+    });
+    let unreadable = run
+        .submissions
+        .iter()
+        .any(|submission| submission.info.problem.is_some());
+    Ok(if failed || unreadable {
+        EXIT_FAIL
+    } else {
+        EXIT_PASS
+    })
+}
+
+/// The grading platforms' documents, written when the harness cannot grade (exit status
+/// 2): the platform then tells the student why instead of reporting a missing file.
+pub(super) fn could_not_grade(output: &OutputArgs, error: &Error) {
+    let message = error.to_string();
+    let documents = [
+        (
+            "--gradescope",
+            &output.gradescope,
+            gradescope::could_not_grade as fn(&str) -> String,
+        ),
+        (
+            "--prairielearn",
+            &output.prairielearn,
+            prairielearn::could_not_grade,
+        ),
+        (
+            "--github-classroom",
+            &output.github_classroom,
+            classroom::could_not_grade,
+        ),
+    ];
+    for (flag, path, document) in documents {
+        let Some(path) = path else { continue };
+        if let Err(write_error) = std::fs::write(path, document(&message)) {
+            eprintln!(
+                "harness: cannot write {flag} {} to say so either: {write_error}",
+                path.display()
+            );
+        }
+    }
+}
+
+/// Grades what the arguments name into the reporters, not yet finished.
+pub(super) fn grade_with_reporters(
+    args: &GradeArgs,
+) -> Result<(Vec<Option<crate::grading::Grading>>, Reporters)> {
+    let suite = load(args.scenarios.as_deref(), &args.tasks)?;
+    let selection = Selection::new(args.tasks.clone(), &args.patterns)?;
+    check_visibility_rules(&args.output.gradescope_visibility, &suite)?;
+    let mut mode = Mode::Real;
+    let (entries, replay_command) = if args.simulate {
+        let (options, replay) = simulation_options(args);
+        mode = Mode::Simulated(options);
+        let entry = single_entry(Target::simulated(&suite.catalogue), &replay);
+        (vec![entry], replay)
+    } else if args.reference {
+        let replay = "harness --reference".to_string();
+        let target = Target::reference(&reference_bin_dir(&suite.kit_root)?, &suite.catalogue);
+        (vec![single_entry(target, &replay)], replay)
+    } else if !args.targets.is_empty() {
+        target_entries(&args.targets, &suite, &args.patterns)?
+    } else {
+        return Err(Error::Usage(
+            "nothing to grade: give --target DIR, --reference or --simulate".into(),
+        ));
+    };
+    if args.repeat > 1 {
+        check_repeat(&args.output, args.repeat)?;
+        if entries.len() > 1 {
+            return Err(Error::Usage(format!(
+                "--repeat runs one submission's scenarios again and again ({} submissions given): repeat each submission in a run of its own",
+                entries.len()
+            )));
+        }
+    }
+    if entries.len() > 1 {
+        // These platforms grade one submission per run of the autograder.
+        let per_submission = [
+            (
+                "--gradescope",
+                args.output.gradescope.is_some(),
+                "Gradescope",
+            ),
+            (
+                "--prairielearn",
+                args.output.prairielearn.is_some(),
+                "PrairieLearn",
+            ),
+            (
+                "--github-classroom",
+                args.output.github_classroom.is_some(),
+                "a GitHub Classroom workflow",
+            ),
+        ];
+        if let Some((flag, _, platform)) = per_submission.iter().find(|(_, given, _)| *given) {
+            return Err(Error::Usage(format!(
+                "{flag} describes one submission ({} given): {platform} runs the autograder once per submission",
+                entries.len()
+            )));
+        }
+    }
+    let seed = args.seed.unwrap_or_else(random_seed);
+    let mut reporters = reporters(&args.output, &replay_command)?;
+    let gradings = crate::batch::grade_all(
+        crate::batch::Batch {
+            suite: &suite,
+            selection: &selection,
+            entries,
+            seed,
+            mode,
+            jobs: usize::from(args.jobs),
+            repeat: Repeat {
+                times: args.repeat,
+                at_once: usize::from(args.jobs),
+            },
+            replay_command,
+        },
+        &mut reporters,
+    )?;
+    Ok((gradings, reporters))
+}
+
+/// Refuses a `--gradescope-visibility` rule that selects no scenario of the kit (a typo in
+/// a category, task or glob would otherwise leave tests visible unnoticed).
+pub(super) fn check_visibility_rules(rules: &[VisibilityRule], suite: &Suite) -> Result<()> {
+    for rule in rules {
+        if !suite
+            .scenarios
+            .iter()
+            .any(|scenario| rule.selects(&scenario.id, scenario.category))
+        {
+            return Err(Error::Usage(format!(
+                "--gradescope-visibility `{}` selects no scenario: before `=`, name a category \
+                 (basic, robustness, concurrency, performance, security), a task (see \
+                 `harness list`) or a scenario id glob like `web-server/08*`",
+                rule.text
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The reports that describe one run of each scenario: given a run with `--repeat`, they
+/// would show one repetition's verdict and hide that others differed, so they are refused.
+/// (The terminal report, JSON, JUnit, the recording and the captures tell repetitions.)
+pub(super) fn check_repeat(output: &OutputArgs, times: u32) -> Result<()> {
+    let single_run = [
+        ("--gradescope", output.gradescope.is_some()),
+        ("--prairielearn", output.prairielearn.is_some()),
+        ("--github-classroom", output.github_classroom.is_some()),
+        ("--html", output.html.is_some()),
+        ("--gradebook", output.gradebook.is_some()),
+    ];
+    match single_run.iter().find(|(_, given)| *given) {
+        Some((flag, _)) => Err(Error::Usage(format!(
+            "{flag} cannot report a run with --repeat {times}: it shows one verdict per scenario and \
+             could not say that a verdict changed from one repetition to another. Use the terminal \
+             report, --json or --junit; for {flag}, replay one repetition alone with its seed \
+             (--seed N 'scenario id')"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The terminal report and every file report asked for.
+pub(super) fn reporters(output: &OutputArgs, replay_command: &str) -> Result<Reporters> {
+    check_destinations(output)?;
+    let mut reporters = Reporters::new();
+    let terminal = TerminalReport {
+        style: Style::detect(),
+        replay_command: replay_command.to_owned(),
+        simulated: false,
+    };
+    let verbosity = Verbosity {
+        quiet: output.quiet,
+        verbose: output.verbose,
+        explain: output.explain,
+    };
+    let progress = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    reporters.add(
+        "the terminal report",
+        Console::new(terminal, verbosity, progress),
+    );
+    if let Some(path) = &output.record {
+        let recorder = Recorder::create(path)
+            .map_err(Error::io(format!("cannot create {}", path.display())))?;
+        reporters.add(format!("--record {}", path.display()), recorder);
+    }
+    if let Some(dir) = &output.pcap {
+        reporters.add(
+            format!("--pcap {}", dir.display()),
+            CaptureReport::new(dir.clone()),
+        );
+    }
+    if let Some(path) = &output.json {
+        reporters.add(
+            format!("--json {}", path.display()),
+            json::report(path.clone()),
+        );
+    }
+    if let Some(path) = &output.junit {
+        reporters.add(
+            format!("--junit {}", path.display()),
+            junit::report(path.clone()),
+        );
+    }
+    if let Some(path) = &output.gradescope {
+        reporters.add(
+            format!("--gradescope {}", path.display()),
+            gradescope::report(path.clone(), output.gradescope_visibility.clone()),
+        );
+    }
+    if let Some(path) = &output.prairielearn {
+        reporters.add(
+            format!("--prairielearn {}", path.display()),
+            prairielearn::report(path.clone()),
+        );
+    }
+    if let Some(path) = &output.github_classroom {
+        reporters.add(
+            format!("--github-classroom {}", path.display()),
+            classroom::report(path.clone()),
+        );
+    }
+    if let Some(dir) = &output.html {
+        reporters.add(
+            format!("--html {}", dir.display()),
+            HtmlReport::new(dir.clone(), output.pcap.clone()),
+        );
+    }
+    if let Some(path) = &output.gradebook {
+        reporters.add(
+            format!("--gradebook {}", path.display()),
+            gradebook::report(path.clone()),
+        );
+    }
+    Ok(reporters)
+}
+
+/// Refuses, before anything runs, a report that could not be written at the end: a file
+/// whose folder does not exist, a folder that cannot be made. A class's grading must not
+/// be lost to a typo in `--json`.
+pub(super) fn check_destinations(output: &OutputArgs) -> Result<()> {
+    let files = [
+        ("--json", &output.json),
+        ("--junit", &output.junit),
+        ("--gradescope", &output.gradescope),
+        ("--prairielearn", &output.prairielearn),
+        ("--github-classroom", &output.github_classroom),
+        ("--gradebook", &output.gradebook),
+        ("--record", &output.record),
+    ];
+    for (flag, path) in files {
+        let Some(path) = path else { continue };
+        let folder = match path.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder,
+            _ => Path::new("."),
+        };
+        if path.is_dir() || !folder.is_dir() {
+            return Err(Error::Usage(format!(
+                "{flag} {}: {}",
+                path.display(),
+                if path.is_dir() {
+                    "is a folder; give a file name".to_string()
+                } else {
+                    format!("the folder {} does not exist", folder.display())
+                }
+            )));
+        }
+    }
+    for (flag, dir) in [("--pcap", &output.pcap), ("--html", &output.html)] {
+        if let Some(dir) = dir {
+            std::fs::create_dir_all(dir).map_err(Error::io(format!(
+                "{flag} {}: cannot make the folder",
+                dir.display()
+            )))?;
+        }
+    }
+    Ok(())
+}
+
+/// The simulated world's options from the flags, and the command line that replays them.
+pub(super) fn simulation_options(args: &GradeArgs) -> (SimOptions, String) {
+    let mut options = SimOptions::default();
+    let mut replay = String::from("harness --simulate");
+    if let Some(ShortIo { plan, text }) = &args.short_io {
+        options.short_io = *plan;
+        replay.push_str(&format!(" --short-io {text}"));
+    }
+    let datagram_faults = [
+        ("loss", args.loss, &mut options.datagrams.loss),
+        (
+            "duplicate",
+            args.duplicate,
+            &mut options.datagrams.duplicate,
+        ),
+        ("reorder", args.reorder, &mut options.datagrams.reorder),
+    ];
+    for (flag, given, field) in datagram_faults {
+        if let Some(fraction) = given {
+            *field = fraction;
+            replay.push_str(&format!(" --{flag} {fraction}"));
+        }
+    }
+    if let Some(latency) = args.latency {
+        options.latency = std::time::Duration::from_millis(latency);
+        replay.push_str(&format!(" --latency {latency}"));
+    }
+    (options, replay)
+}
+
+pub(super) fn single_entry(target: Target, replay: &str) -> Entry {
+    Entry {
+        label: target.label.clone(),
+        replay_command: replay.to_owned(),
+        target: Ok(target),
+    }
+}
+
+/// The submissions `--target` names: folders, or globs of folders. One folder is read
+/// strictly (a bad `submission.toml` stops the harness); in a batch, a folder that does not
+/// read is graded as nothing, with the reason in every report.
+pub(super) fn target_entries(
+    given: &[String],
+    suite: &Suite,
+    patterns: &[String],
+) -> Result<(Vec<Entry>, String)> {
+    let mut folders: Vec<String> = Vec::new();
+    for text in given {
+        if text.contains(['*', '?', '[']) {
+            let paths = glob::glob(text)
+                .map_err(|error| Error::Usage(format!("--target `{text}`: {error}")))?;
+            let mut matched: Vec<String> = paths
+                .filter_map(|path| path.ok())
+                .filter(|path| path.is_dir())
+                .map(|path| path.display().to_string())
+                .collect();
+            if matched.is_empty() {
+                return Err(Error::Usage(format!("--target `{text}` matches no folder")));
+            }
+            matched.sort();
+            folders.extend(matched);
+        } else {
+            folders.push(text.clone());
+        }
+    }
+    // A shell that expanded `--target subs/*` leaves the other folders as scenario patterns.
+    if let Some(folder) = patterns.iter().find(|pattern| Path::new(pattern).is_dir()) {
+        return Err(Error::Usage(format!(
+            "`{folder}` is a folder, not a scenario pattern: give each submission its own --target, or quote the glob (--target 'submissions/*')"
+        )));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    folders.retain(|folder| seen.insert(folder.clone()));
+    let replay_of = |folder: &str| format!("harness --target {}", shell_words::quote(folder));
+    if let [folder] = folders.as_slice() {
+        let target = Target::from_folder(Path::new(folder), &suite.catalogue)?;
+        let replay = replay_of(folder);
+        return Ok((vec![single_entry(target, &replay)], replay));
+    }
+    let entries = folders
+        .iter()
+        .map(|folder| Entry {
+            label: folder.clone(),
+            replay_command: replay_of(folder),
+            target: Target::from_folder(Path::new(folder), &suite.catalogue)
+                .map(|mut target| {
+                    target.label = folder.clone();
+                    target
+                })
+                .map_err(|error| error.to_string()),
+        })
+        .collect();
+    let replay = format!(
+        "harness {}",
+        given
+            .iter()
+            .map(|text| format!("--target {}", shell_words::quote(text)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    Ok((entries, replay))
+}
+
+pub(super) fn random_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    (nanos as u64 ^ u64::from(std::process::id())) % 1_000_000
+}

@@ -1,0 +1,327 @@
+//! The command line: parse, load, grade, print. Thin on purpose: the work is in the
+//! library's rooms.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::batch::Entry;
+use crate::faults::{Range, SlicePlan};
+use crate::grading::Mode;
+use crate::questions::Worlds;
+use crate::repeat::Repeat;
+use crate::report::capture::CaptureReport;
+use crate::report::gradescope::VisibilityRule;
+use crate::report::html::HtmlReport;
+use crate::report::{Console, Recorder, Reporters, Style, TerminalReport, Verbosity};
+use crate::report::{classroom, gradebook, gradescope, json, junit, prairielearn};
+use crate::scenario::{Selection, Suite, load_suite};
+use crate::target::Target;
+use crate::world::real::cleanup;
+use crate::world::sim::SimOptions;
+use crate::{EXIT_FAIL, EXIT_HARNESS_ERROR, EXIT_PASS, Error, Result};
+
+mod args;
+mod grade;
+mod reference_build;
+
+use args::*;
+use grade::*;
+pub use reference_build::{Profile, reference_bin_dir, reference_bin_dir_built};
+
+/// Plays the lab scenarios against a submission (or the reference) over real sockets.
+///
+/// Exit status: 0 every scenario passed, 1 some failed, 2 the harness could not run.
+#[derive(Debug, Parser)]
+#[command(name = "harness", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Commands>,
+    #[command(flatten)]
+    grade: GradeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Commands {
+    /// List every task, scenario id and the clauses it checks.
+    List {
+        /// Only these tasks.
+        #[arg(long = "task", value_name = "TASK")]
+        tasks: Vec<String>,
+        /// Where the scenarios are (default: the kit's `scenarios/`).
+        #[arg(long, value_name = "DIR")]
+        scenarios: Option<PathBuf>,
+    },
+    /// Report a recorded run (`--record FILE`) again, into any report, without running
+    /// anything.
+    Replay {
+        /// The recording.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        // Boxed: the outputs' flags outweigh every other subcommand's.
+        #[command(flatten)]
+        output: Box<OutputArgs>,
+    },
+    /// Answer the handouts' lab questions by running each experiment, on loopback and in
+    /// the simulated network.
+    Questions {
+        /// Only these questions (1-8, repeatable).
+        #[arg(long = "question", value_name = "N", value_parser = clap::value_parser!(u8).range(1..=8))]
+        numbers: Vec<u8>,
+        /// Which worlds to run the experiments in.
+        #[arg(long, value_enum, default_value_t = WorldsArg::Both)]
+        world: WorldsArg,
+        /// Seed of the simulated runs and of the pinger's losses.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write each experiment's packet capture (`q<N>-loopback.pcap`, `q<N>-simulated.pcap`).
+        #[arg(long, value_name = "DIR")]
+        pcap: Option<PathBuf>,
+    },
+    /// Print the JSON Schema of scenario files (the kit keeps it in
+    /// `harness/schema/scenario.schema.json`).
+    Schema,
+    /// Time 20 KB and 100 MB through message client and server as whole processes: the
+    /// reference (a release build), a submission's with --target, and nc and socat where
+    /// installed, side by side in one run.
+    Bench {
+        /// A submission folder whose message programs to bench beside the reference.
+        #[arg(long, value_name = "DIR")]
+        target: Option<PathBuf>,
+        /// Bench the reference (it always is; the flag says so explicitly).
+        #[arg(long)]
+        reference: bool,
+        /// Rounds per subject and size (the table gives the median).
+        #[arg(long, value_name = "N", default_value_t = 7, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        rounds: u16,
+        /// 20 KB and 1 MB, 3 rounds: proves the bench runs (CI), measures little.
+        #[arg(long)]
+        quick: bool,
+    },
+}
+
+/// `--world` of `harness questions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum WorldsArg {
+    /// This machine's loopback.
+    Real,
+    /// The simulated network.
+    Simulated,
+    /// Both.
+    Both,
+}
+
+/// Runs the command line; returns the exit status.
+pub fn main_with_args(args: impl IntoIterator<Item = String>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                EXIT_HARNESS_ERROR
+            } else {
+                EXIT_PASS
+            };
+        }
+    };
+    cleanup::install_hooks();
+    let result = match cli.command {
+        Some(Commands::List { tasks, scenarios }) => list(scenarios.as_deref(), &tasks),
+        Some(Commands::Replay { file, output }) => replay(&file, &output),
+        Some(Commands::Questions {
+            numbers,
+            world,
+            seed,
+            pcap,
+        }) => questions(&numbers, world, seed, pcap.as_deref()),
+        Some(Commands::Schema) => {
+            print!("{}", crate::scenario::scenario_schema_text());
+            Ok(EXIT_PASS)
+        }
+        Some(Commands::Bench {
+            target,
+            reference: _,
+            rounds,
+            quick,
+        }) => bench(target.as_deref(), usize::from(rounds), quick),
+        None => grade(&cli.grade),
+    };
+    match result {
+        Ok(status) => status,
+        Err(error) => {
+            eprintln!("harness: {error}");
+            EXIT_HARNESS_ERROR
+        }
+    }
+}
+
+/// The kit's `scenarios/`: the given one, `./scenarios`, or the one beside this crate.
+fn scenarios_dir(given: Option<&Path>) -> PathBuf {
+    if let Some(dir) = given {
+        return dir.to_owned();
+    }
+    let local = PathBuf::from("scenarios");
+    if local.join("tasks.toml").is_file() {
+        return local;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("scenarios")
+}
+
+fn load(given: Option<&Path>, tasks: &[String]) -> Result<Suite> {
+    let dir = scenarios_dir(given);
+    if !dir.join("tasks.toml").is_file() {
+        return Err(Error::Usage(format!(
+            "no scenarios at {} (tasks.toml is missing)",
+            dir.display()
+        )));
+    }
+    let suite = load_suite(&dir)?;
+    for task in tasks {
+        if !suite.catalogue.tasks.contains_key(task) {
+            let known: Vec<&str> = suite.catalogue.tasks.keys().map(String::as_str).collect();
+            return Err(Error::Usage(format!(
+                "unknown task `{task}` (tasks: {})",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(suite)
+}
+
+fn list(scenarios: Option<&Path>, tasks: &[String]) -> Result<i32> {
+    let suite = load(scenarios, tasks)?;
+    let mut out = String::new();
+    for (task, info) in &suite.catalogue.tasks {
+        if !tasks.is_empty() && !tasks.contains(task) {
+            continue;
+        }
+        let roles: Vec<String> = info
+            .roles
+            .iter()
+            .map(|(role, args)| {
+                format!("{} {args}", info.program_name(task, role))
+                    .trim_end()
+                    .to_owned()
+            })
+            .collect();
+        out += &format!("{task}: {} ({})\n", info.title, roles.join(" · "));
+        let of_task: Vec<_> = suite
+            .scenarios
+            .iter()
+            .filter(|scenario| &scenario.task == task)
+            .collect();
+        if of_task.is_empty() {
+            out += "  (no scenarios yet)\n";
+        }
+        for scenario in of_task {
+            out += &format!(
+                "  {:<36} {:<24} {:<12} {}\n",
+                scenario.id,
+                scenario.clauses.join(" "),
+                format!("{} {}pt", scenario.category.name(), scenario.points),
+                scenario.requirement.lines().next().unwrap_or("")
+            );
+        }
+    }
+    print!("{out}");
+    Ok(EXIT_PASS)
+}
+
+fn questions(numbers: &[u8], world: WorldsArg, seed: u64, pcap: Option<&Path>) -> Result<i32> {
+    let worlds = match world {
+        WorldsArg::Real => Worlds::Real,
+        WorldsArg::Simulated => Worlds::Simulated,
+        WorldsArg::Both => Worlds::Both,
+    };
+    let answers = crate::questions::answer(numbers, worlds, seed)
+        .map_err(Error::io("cannot run the experiments"))?;
+    print!("{}", crate::questions::render(&answers, seed));
+    if let Some(dir) = pcap {
+        let written = crate::questions::write_captures(&answers, dir).map_err(Error::io(
+            format!("cannot write captures to {}", dir.display()),
+        ))?;
+        println!(
+            "{} captures written to {} (synthesized from the experiments' sockets)",
+            written.len(),
+            dir.display()
+        );
+    }
+    let failed = answers.iter().any(|answer| {
+        matches!(answer.real, Some(Err(_))) || matches!(answer.simulated, Some(Err(_)))
+    });
+    Ok(if failed {
+        EXIT_HARNESS_ERROR
+    } else {
+        EXIT_PASS
+    })
+}
+
+fn bench(target: Option<&Path>, rounds: usize, quick: bool) -> Result<i32> {
+    let suite = load(None, &[])?;
+    let mut subjects = Vec::new();
+    if let Some(folder) = target {
+        let target = Target::from_folder(folder, &suite.catalogue)?;
+        let name = folder.display().to_string();
+        subjects.push(
+            crate::bench::Subject::from_target(&name, target.task("message"))
+                .map_err(Error::Usage)?,
+        );
+    }
+    // A bench of an unoptimised build would measure the compiler's debug code.
+    let bin_dir = reference_bin_dir_built(&suite.kit_root, Profile::Release)?;
+    let reference = Target::reference(&bin_dir, &suite.catalogue);
+    subjects.push(
+        crate::bench::Subject::from_target("reference", reference.task("message"))
+            .map_err(Error::Build)?,
+    );
+    let tools: Vec<_> = [
+        crate::bench::Subject::netcat(),
+        crate::bench::Subject::socat(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if tools.is_empty() {
+        eprintln!("harness bench: neither nc nor socat is installed: no ratio to nc");
+    }
+    subjects.extend(tools);
+    let bench = crate::bench::Bench {
+        subjects,
+        sizes: if quick {
+            crate::bench::QUICK_SIZES.to_vec()
+        } else {
+            crate::bench::FULL_SIZES.to_vec()
+        },
+        rounds: if quick { rounds.min(3) } else { rounds },
+    };
+    let rows = crate::bench::run(&bench, &mut |step| eprintln!("harness bench: {step}"))?;
+    print!("{}", crate::bench::table(&rows, bench.rounds));
+    eprintln!("harness bench: the harness's own overhead");
+    let overheads = crate::bench::harness_overhead(&suite, &reference, bench.rounds.max(5))?;
+    print!("\n{}", crate::bench::overhead_line(&overheads));
+    let failed = rows.iter().any(|row| row.timings.is_err());
+    Ok(if failed { EXIT_FAIL } else { EXIT_PASS })
+}
+
+/// `harness replay FILE`: the recorded events, into the reports asked for.
+fn replay(file: &Path, output: &OutputArgs) -> Result<i32> {
+    let recorded = crate::report::record::recorded_run(file)?;
+    if recorded.repeat > 1 {
+        check_repeat(output, recorded.repeat)?;
+    }
+    let mut reporters = reporters(output, "harness")?;
+    crate::report::replay(file, &mut reporters)?;
+    let run = reporters.finish()?;
+    let failed = run.submissions.iter().any(|submission| {
+        !submission.flaky().is_empty()
+            || submission
+                .outcomes
+                .iter()
+                .any(|outcome| outcome.status.is_failure())
+    });
+    Ok(if failed { EXIT_FAIL } else { EXIT_PASS })
+}
