@@ -7,13 +7,15 @@
 //! so a run graded once can be reported again in another format without running anything.
 //!
 //! For one submission the order is: `submission-started`, then for each scenario
-//! `scenario-started`, its `step`s and `transcript-chunk`s, its `capture` (the bytes behind
-//! the packet capture) and its `verdict`, then `submission-finished`. A run wraps one or
+//! `scenario-started` and its `verdict`, then `submission-finished`. A run wraps one or
 //! more submissions in `run-started` and `run-finished`; with `--jobs N` the events of
 //! different submissions interleave, each event naming its submission.
 //!
-//! A scenario's steps and transcript are told when it ends (the engine keeps them while it
-//! runs, in its own task), so a recording has the same order whatever the timing was.
+//! A verdict carries its scenario's record whole: the outcome with its step log, its
+//! transcript and the bytes behind its packet capture, as the engine produced it, so a
+//! reporter reads one record and nothing is taken apart to be put together again. (The
+//! engine keeps them while the scenario runs, in its own task, so a recording has the same
+//! order whatever the timing was.)
 //!
 //! The recorded format carries a version ([`RECORD_VERSION`]); `replay` reads it and the
 //! versions before it, and refuses a later one.
@@ -23,14 +25,16 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::outcome::Outcome;
-use crate::peers::{TranscriptEntry, Wire};
+
 use crate::repeat::Repetitions;
 
 /// Version of the recorded event format (`--record`). 2: `run-started` says how many
 /// times each scenario ran (`repeat`), and a `verdict` what every repetition did
 /// (`repetitions`): a harness reading version 1 would drop them and report no flaky
-/// scenario.
-pub const RECORD_VERSION: u32 = 2;
+/// scenario. 3: a `verdict` carries the step log, the transcript and the capture's bytes
+/// in its outcome, where versions 1 and 2 sent them as `step`, `transcript-chunk` and
+/// `capture` events before it (`replay` folds those into their verdict).
+pub const RECORD_VERSION: u32 = 3;
 
 /// The oldest recorded format `replay` reads (a version 1 recording has no repetitions).
 pub const OLDEST_RECORD_VERSION: u32 = 1;
@@ -51,32 +55,10 @@ pub enum Event {
         index: usize,
         total: usize,
     },
-    /// A line of a scenario's step log (what the harness did, and when).
-    Step {
-        submission: String,
-        id: String,
-        #[serde(with = "crate::encoding::micros")]
-        at: Duration,
-        text: String,
-    },
-    /// An entry of a scenario's transcript (what moved on a connection).
-    TranscriptChunk {
-        submission: String,
-        id: String,
-        entry: TranscriptEntry,
-    },
-    /// Every byte the harness's sockets moved in a scenario, for its packet capture.
-    Capture {
-        submission: String,
-        id: String,
-        wire: Wire,
-    },
-    /// A scenario's verdict. Its step log and transcript came in the events before it.
+    /// A scenario's verdict, with its whole record: step log, transcript, capture.
     Verdict {
         submission: String,
         outcome: Box<Outcome>,
-        /// Transcript entries that were counted but not kept.
-        transcript_left_out: u64,
         /// With `--repeat N`: what every repetition did (`outcome` is the first that did
         /// not pass, else the first). `None` for a scenario run once.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -203,48 +185,21 @@ impl EventSink for Discard {
     fn emit(&mut self, _: Event) {}
 }
 
-/// The events that tell what `outcome` was, in order, after its `scenario-started`.
-pub fn outcome_events(submission: &str, outcome: Outcome) -> Vec<Event> {
-    repeated_outcome_events(submission, outcome, None)
+/// The event that tells what `outcome` was, after its `scenario-started`.
+pub fn verdict(submission: &str, outcome: Outcome) -> Event {
+    repeated_verdict(submission, outcome, None)
 }
 
-/// [`outcome_events`] of a scenario run more than once (`--repeat`): `outcome` is the
-/// repetition shown, `repetitions` what every one did.
-pub fn repeated_outcome_events(
+/// [`verdict`] of a scenario run more than once (`--repeat`): `outcome` is the repetition
+/// shown, `repetitions` what every one did.
+pub fn repeated_verdict(
     submission: &str,
-    mut outcome: Outcome,
+    outcome: Outcome,
     repetitions: Option<Repetitions>,
-) -> Vec<Event> {
-    let mut events = Vec::with_capacity(outcome.log.len() + outcome.transcript.0.len() + 2);
-    for line in std::mem::take(&mut outcome.log) {
-        events.push(Event::Step {
-            submission: submission.to_owned(),
-            id: outcome.id.clone(),
-            at: line.at,
-            text: line.text,
-        });
-    }
-    let (entries, transcript_left_out) = std::mem::take(&mut outcome.transcript);
-    for entry in entries {
-        events.push(Event::TranscriptChunk {
-            submission: submission.to_owned(),
-            id: outcome.id.clone(),
-            entry,
-        });
-    }
-    let wire = std::mem::take(&mut outcome.wire);
-    if !wire.is_empty() {
-        events.push(Event::Capture {
-            submission: submission.to_owned(),
-            id: outcome.id.clone(),
-            wire,
-        });
-    }
-    events.push(Event::Verdict {
+) -> Event {
+    Event::Verdict {
         submission: submission.to_owned(),
         outcome: Box::new(outcome),
-        transcript_left_out,
         repetitions,
-    });
-    events
+    }
 }

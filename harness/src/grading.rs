@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use crate::engine::run_scenario;
 
-use crate::events::{Event, EventSink, SubmissionInfo, repeated_outcome_events};
+use crate::events::{Event, EventSink, SubmissionInfo, repeated_verdict};
 use crate::outcome::Outcome;
 use crate::repeat::{self, Repeat};
 use crate::scenario::{Scenario, Selection, Suite};
@@ -192,9 +192,7 @@ pub fn grade_with_replay(
         let wire = std::mem::take(&mut outcome.wire);
         outcomes.push(outcome.clone());
         outcome.wire = wire;
-        for event in repeated_outcome_events(&submission, outcome, repetitions) {
-            events.emit(event);
-        }
+        events.emit(repeated_verdict(&submission, outcome, repetitions));
     };
     let started_event = |index: usize, scenario: &Scenario| Event::ScenarioStarted {
         submission: submission.clone(),

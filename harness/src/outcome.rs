@@ -189,13 +189,13 @@ pub struct Outcome {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<crate::scenario::Visibility>,
     /// The step log.
-    #[serde(skip)]
+    #[serde(default)]
     pub log: Vec<LogLine>,
     /// What moved on every connection, and how many entries were left out.
-    #[serde(skip)]
+    #[serde(default)]
     pub transcript: (Vec<TranscriptEntry>, u64),
     /// Every byte the harness's sockets moved, for the packet capture.
-    #[serde(skip)]
+    #[serde(default)]
     pub wire: Wire,
     /// The programs' output.
     pub programs: Vec<ProgramReport>,

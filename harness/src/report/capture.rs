@@ -32,15 +32,19 @@ impl CaptureReport {
 
 impl Reporter for CaptureReport {
     fn event(&mut self, event: &Event, run: &RunRecord) -> io::Result<()> {
-        let Event::Capture {
+        let Event::Verdict {
             submission,
-            id,
-            wire,
+            outcome,
+            ..
         } = event
         else {
             return Ok(());
         };
-        let path = self.dir.join(run.capture_path(submission, id));
+        let wire = &outcome.wire;
+        if wire.is_empty() {
+            return Ok(());
+        }
+        let path = self.dir.join(run.capture_path(submission, &outcome.id));
         let written = path
             .parent()
             .map_or(Ok(()), std::fs::create_dir_all)

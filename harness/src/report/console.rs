@@ -209,10 +209,7 @@ impl Reporter for Console {
                     self.line(&line)?;
                 }
             }
-            Event::Step { .. }
-            | Event::TranscriptChunk { .. }
-            | Event::Capture { .. }
-            | Event::RunFinished { .. } => {}
+            Event::RunFinished { .. } => {}
         }
         Ok(())
     }

@@ -22,7 +22,7 @@ pub mod record;
 pub mod score;
 pub mod terminal;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io;
 use std::time::Duration;
 
@@ -132,12 +132,10 @@ pub fn file_name_of(label: &str) -> String {
     if name.is_empty() { "_".into() } else { name }
 }
 
-/// Rebuilds a [`RunRecord`] from events.
+/// Keeps a [`RunRecord`] of the events so far.
 #[derive(Debug, Default)]
 pub struct Collector {
     run: RunRecord,
-    /// Step log and transcript of scenarios whose verdict has not come yet.
-    pending: HashMap<(String, String), Outcome>,
 }
 
 impl Collector {
@@ -157,59 +155,22 @@ impl Collector {
                 elapsed: None,
             }),
             Event::ScenarioStarted { .. } => {}
-            // The bytes are for the capture reporter; who talked to whom (the flows, with
-            // both ends' names) stays with the outcome, for drawing it.
-            Event::Capture {
-                submission,
-                id,
-                wire,
-            } => {
-                self.partial(submission, id).wire.flows = wire.flows.clone();
-            }
-            Event::Step {
-                submission,
-                id,
-                at,
-                text,
-            } => self
-                .partial(submission, id)
-                .log
-                .push(crate::outcome::LogLine {
-                    at: *at,
-                    text: text.clone(),
-                }),
-            Event::TranscriptChunk {
-                submission,
-                id,
-                entry,
-            } => self
-                .partial(submission, id)
-                .transcript
-                .0
-                .push(entry.clone()),
             Event::Verdict {
                 submission,
                 outcome,
-                transcript_left_out,
                 repetitions,
             } => {
-                let mut complete = Outcome::clone(outcome);
-                if let Some(partial) = self
-                    .pending
-                    .remove(&(submission.clone(), outcome.id.clone()))
-                {
-                    complete.log = partial.log;
-                    complete.transcript.0 = partial.transcript.0;
-                    complete.wire = partial.wire;
-                }
-                complete.transcript.1 = *transcript_left_out;
+                let mut kept = Outcome::clone(outcome);
+                // The bytes are for the capture reporter, which had them with this event;
+                // who talked to whom (the flows, with both ends' names) stays, for drawing it.
+                kept.wire.records = Vec::new();
                 if let Some(record) = self.submission_mut(submission) {
                     if let Some(repetitions) = repetitions {
                         record
                             .repetitions
-                            .insert(complete.id.clone(), repetitions.clone());
+                            .insert(kept.id.clone(), repetitions.clone());
                     }
-                    record.outcomes.push(complete);
+                    record.outcomes.push(kept);
                 }
             }
             Event::SubmissionFinished {
@@ -222,12 +183,6 @@ impl Collector {
             }
             Event::RunFinished { elapsed } => self.run.elapsed = Some(*elapsed),
         }
-    }
-
-    fn partial(&mut self, submission: &str, id: &str) -> &mut Outcome {
-        self.pending
-            .entry((submission.to_owned(), id.to_owned()))
-            .or_insert_with(|| crate::outcome::Outcome::blank(id))
     }
 
     fn submission_mut(&mut self, label: &str) -> Option<&mut SubmissionRecord> {

@@ -2,18 +2,113 @@
 //! them back into any reporter.
 //!
 //! A recording is complete enough to write every report again, packet captures included
-//! (the `capture` events carry the bytes the harness's sockets moved). The first line is
+//! (each `verdict` carries the bytes the harness's sockets moved). The first line is
 //! `run-started`, which carries the format's version; a recording of a later version than
 //! this harness writes, a line that is not an event, or a recording that does not start with
 //! `run-started` is refused with the file and line.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
 
 use super::{Reporter, RunRecord};
 use crate::events::{Event, EventSink, OLDEST_RECORD_VERSION, RECORD_VERSION, RunInfo};
+use crate::outcome::{LogLine, Outcome};
+use crate::peers::{TranscriptEntry, Wire};
 use crate::{Error, Result};
+
+/// The first format whose verdicts carry their scenario's record whole.
+const WHOLE_VERDICTS: u32 = 3;
+
+/// The events of formats 1 and 2 that told a scenario's record before its verdict; read
+/// from those recordings only, and folded into the verdict.
+#[derive(Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+enum Told {
+    Step {
+        submission: String,
+        id: String,
+        #[serde(with = "crate::encoding::micros")]
+        at: Duration,
+        text: String,
+    },
+    TranscriptChunk {
+        submission: String,
+        id: String,
+        entry: TranscriptEntry,
+    },
+    Capture {
+        submission: String,
+        id: String,
+        wire: Wire,
+    },
+}
+
+/// What a verdict of formats 1 and 2 said beside its outcome.
+#[derive(Deserialize)]
+struct OlderVerdict {
+    #[serde(default)]
+    transcript_left_out: u64,
+}
+
+/// A scenario's record told so far by a recording of formats 1 and 2, by submission and id.
+#[derive(Default)]
+struct Folding {
+    told: HashMap<(String, String), Outcome>,
+}
+
+impl Folding {
+    fn take(&mut self, told: Told) {
+        match told {
+            Told::Step {
+                submission,
+                id,
+                at,
+                text,
+            } => self.record(submission, id).log.push(LogLine { at, text }),
+            Told::TranscriptChunk {
+                submission,
+                id,
+                entry,
+            } => self.record(submission, id).transcript.0.push(entry),
+            Told::Capture {
+                submission,
+                id,
+                wire,
+            } => self.record(submission, id).wire = wire,
+        }
+    }
+
+    fn record(&mut self, submission: String, id: String) -> &mut Outcome {
+        self.told
+            .entry((submission, id.clone()))
+            .or_insert_with(|| Outcome::blank(&id))
+    }
+
+    /// The verdict `event` (read from `line`) with the record told before it.
+    fn complete(&mut self, event: &mut Event, line: &str) {
+        let Event::Verdict {
+            submission,
+            outcome,
+            ..
+        } = event
+        else {
+            return;
+        };
+        if let Some(told) = self.told.remove(&(submission.clone(), outcome.id.clone())) {
+            outcome.log = told.log;
+            outcome.transcript.0 = told.transcript.0;
+            outcome.wire = told.wire;
+        }
+        if let Ok(older) = serde_json::from_str::<OlderVerdict>(line) {
+            outcome.transcript.1 = older.transcript_left_out;
+        }
+    }
+}
 
 /// Writes every event as one line of JSON.
 pub struct Recorder {
@@ -77,16 +172,30 @@ fn read(path: &Path, take: &mut dyn FnMut(Event) -> bool) -> Result<()> {
     };
     let file = File::open(path).map_err(Error::io(format!("cannot open {}", path.display())))?;
     let mut started = false;
+    // Formats before 3 told a scenario's record in events before its verdict.
+    let mut folding: Option<Folding> = None;
     for (index, line) in BufReader::new(file).lines().enumerate() {
         let number = index + 1;
         let line = line.map_err(Error::io(format!("cannot read {}", path.display())))?;
         if line.trim().is_empty() {
             continue;
         }
-        let event: Event = serde_json::from_str(&line)
+        if let Some(folding) = &mut folding
+            && let Ok(told) = serde_json::from_str::<Told>(&line)
+        {
+            folding.take(told);
+            continue;
+        }
+        let mut event: Event = serde_json::from_str(&line)
             .map_err(|error| bad(number, format!("not an event of a recording: {error}")))?;
+        if let Some(folding) = &mut folding {
+            folding.complete(&mut event, &line);
+        }
         match (&event, started) {
             (Event::RunStarted(info), false) => {
+                if info.record_version < WHOLE_VERDICTS {
+                    folding = Some(Folding::default());
+                }
                 if !(OLDEST_RECORD_VERSION..=RECORD_VERSION).contains(&info.record_version) {
                     return Err(bad(
                         number,

@@ -172,6 +172,106 @@ fn a_recorded_run_replays_into_the_same_report() {
     assert_eq!(rows[0].1, "2,2,4,0,1,1,0,,");
 }
 
+/// A recording as formats 1 and 2 wrote it: each verdict's step log, transcript and wire
+/// told in `step`, `transcript-chunk` and `capture` events before it.
+fn as_format_two(recording: &str) -> String {
+    let mut lines = Vec::new();
+    for line in recording.lines() {
+        let mut event: serde_json::Value = serde_json::from_str(line).unwrap();
+        match event["event"].as_str() {
+            Some("run-started") => event["record_version"] = 2.into(),
+            Some("verdict") => {
+                let outcome = event["outcome"].as_object_mut().unwrap();
+                let id = outcome["id"].clone();
+                let submission = event["submission"].clone();
+                let outcome = event["outcome"].as_object_mut().unwrap();
+                let log = outcome.remove("log").unwrap();
+                let transcript = outcome.remove("transcript").unwrap();
+                let wire = outcome.remove("wire").unwrap();
+                for line in log.as_array().unwrap() {
+                    lines.push(
+                        serde_json::json!({ "event": "step", "submission": submission,
+                        "id": id, "at": line["at"], "text": line["text"] }),
+                    );
+                }
+                for entry in transcript[0].as_array().unwrap() {
+                    lines.push(serde_json::json!({ "event": "transcript-chunk",
+                        "submission": submission, "id": id, "entry": entry }));
+                }
+                if !wire["flows"].as_array().unwrap().is_empty() {
+                    lines.push(serde_json::json!({ "event": "capture",
+                        "submission": submission, "id": id, "wire": wire }));
+                }
+                event["transcript_left_out"] = transcript[1].clone();
+            }
+            _ => {}
+        }
+        lines.push(event);
+    }
+    lines.iter().map(|event| format!("{event}\n")).collect()
+}
+
+#[test]
+fn a_recording_of_format_two_replays_into_the_same_reports() {
+    let folder = tempfile::tempdir().unwrap();
+    let recording = folder.path().join("run.jsonl");
+    harness()
+        .args([
+            "--target",
+            "fixtures/submissions/sample",
+            "--seed",
+            "3",
+            "--record",
+        ])
+        .arg(&recording)
+        .args(["message/01-*", "message/06-*"])
+        .assert()
+        .code(1);
+    let older = folder.path().join("older.jsonl");
+    let text = std::fs::read_to_string(&recording).unwrap();
+    std::fs::write(&older, as_format_two(&text)).unwrap();
+    assert!(
+        std::fs::read_to_string(&older)
+            .unwrap()
+            .contains("\"transcript-chunk\"")
+    );
+    let replay = |file: &std::path::Path, pcap: &std::path::Path| {
+        harness()
+            .arg("replay")
+            .arg(file)
+            .arg("-v")
+            .arg("--pcap")
+            .arg(pcap)
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let (pcap_new, pcap_old) = (folder.path().join("new"), folder.path().join("old"));
+    let new = replay(&recording, &pcap_new);
+    let old = replay(&older, &pcap_old);
+    assert_eq!(
+        String::from_utf8_lossy(&old),
+        String::from_utf8_lossy(&new),
+        "a format 2 recording reports what format 3 does (step log and transcript included)"
+    );
+    assert!(String::from_utf8_lossy(&new).contains("step 1:"));
+    for capture in ["message/01-text-20k.pcap", "message/06-binary.pcap"] {
+        let (new, old) = (
+            pcap_new.join("sample").join(capture),
+            pcap_old.join("sample").join(capture),
+        );
+        let new_bytes = std::fs::read(&new)
+            .or_else(|_| std::fs::read(pcap_new.join(capture)))
+            .unwrap_or_else(|error| panic!("{}: {error}", new.display()));
+        let old_bytes = std::fs::read(&old)
+            .or_else(|_| std::fs::read(pcap_old.join(capture)))
+            .unwrap_or_else(|error| panic!("{}: {error}", old.display()));
+        assert_eq!(old_bytes, new_bytes, "{capture}: the same capture");
+    }
+}
+
 #[test]
 fn replay_refuses_what_is_not_a_recording() {
     let folder = tempfile::tempdir().unwrap();

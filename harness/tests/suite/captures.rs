@@ -72,38 +72,25 @@ fn grade_with_captures(
     };
     grade(&suite, &selection, target, common::SEED, mode, &mut sink).expect("grading runs");
     let run = reporters.finish().expect("every capture is written");
-    let mut transcripts: BTreeMap<String, Vec<TranscriptEntry>> = BTreeMap::new();
-    let mut left_out = BTreeMap::new();
     let mut captures = Vec::new();
     for event in events {
-        match event {
-            Event::TranscriptChunk { id, entry, .. } => {
-                transcripts.entry(id).or_default().push(entry)
-            }
-            Event::Verdict {
-                outcome,
-                transcript_left_out,
-                ..
-            } => {
-                left_out.insert(outcome.id.clone(), transcript_left_out);
-            }
-            Event::Capture {
-                submission,
-                id,
-                wire,
-            } => captures.push(Captured {
-                path: dir.path().join(run.capture_path(&submission, &id)),
-                id,
-                wire,
-                transcript: Vec::new(),
-                left_out: 0,
-            }),
-            _ => {}
+        // A verdict carries the scenario's record whole: its transcript and its wire.
+        if let Event::Verdict {
+            submission,
+            outcome,
+            ..
+        } = event
+            && !outcome.wire.is_empty()
+        {
+            let (transcript, left_out) = outcome.transcript.clone();
+            captures.push(Captured {
+                path: dir.path().join(run.capture_path(&submission, &outcome.id)),
+                id: outcome.id.clone(),
+                wire: outcome.wire.clone(),
+                transcript,
+                left_out,
+            });
         }
-    }
-    for captured in &mut captures {
-        captured.transcript = transcripts.remove(&captured.id).unwrap_or_default();
-        captured.left_out = left_out[&captured.id];
     }
     (dir, captures)
 }

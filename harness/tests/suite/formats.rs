@@ -16,7 +16,7 @@ use std::time::Duration;
 use assert_cmd::Command;
 use harness::batch::{Batch, Entry, grade_all};
 use harness::events::{
-    Event, EventSink, Isolation, RECORD_VERSION, RunInfo, SubmissionInfo, World, outcome_events,
+    Event, EventSink, Isolation, RECORD_VERSION, RunInfo, SubmissionInfo, World, verdict,
 };
 use harness::grading::Mode;
 use harness::outcome::{Failure, LogLine, Outcome, ProgramReport, SkipKind, Status};
@@ -495,7 +495,7 @@ fn made_up_run(
             problem: problem.map(String::from),
         }));
         for outcome in outcomes {
-            events.extend(outcome_events(label, outcome.clone()));
+            events.push(verdict(label, outcome.clone()));
         }
         events.push(Event::SubmissionFinished {
             submission: label.to_string(),
