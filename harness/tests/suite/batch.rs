@@ -121,11 +121,10 @@ fn a_broken_folder_in_a_batch_is_a_row_with_its_problem() {
     assert!(row("empty").ends_with(",message,"), "{}", row("empty"));
 }
 
-#[test]
-fn a_recorded_run_replays_into_the_same_report() {
-    let folder = tempfile::tempdir().unwrap();
-    let recording = folder.path().join("run.jsonl");
-    let live = harness()
+/// Grades two message scenarios of the sample (one passes, one fails) with `--record
+/// recording`; returns what the run printed.
+fn record_sample(recording: &Path) -> Vec<u8> {
+    harness()
         .args([
             "--target",
             "fixtures/submissions/sample",
@@ -133,13 +132,20 @@ fn a_recorded_run_replays_into_the_same_report() {
             "3",
             "--record",
         ])
-        .arg(&recording)
+        .arg(recording)
         .args(["message/01-*", "message/06-*"])
         .assert()
         .code(1)
         .get_output()
         .stdout
-        .clone();
+        .clone()
+}
+
+#[test]
+fn a_recorded_run_replays_into_the_same_report() {
+    let folder = tempfile::tempdir().unwrap();
+    let recording = folder.path().join("run.jsonl");
+    let live = record_sample(&recording);
     let replayed = harness()
         .arg("replay")
         .arg(&recording)
@@ -215,18 +221,7 @@ fn as_format_two(recording: &str) -> String {
 fn a_recording_of_format_two_replays_into_the_same_reports() {
     let folder = tempfile::tempdir().unwrap();
     let recording = folder.path().join("run.jsonl");
-    harness()
-        .args([
-            "--target",
-            "fixtures/submissions/sample",
-            "--seed",
-            "3",
-            "--record",
-        ])
-        .arg(&recording)
-        .args(["message/01-*", "message/06-*"])
-        .assert()
-        .code(1);
+    record_sample(&recording);
     let older = folder.path().join("older.jsonl");
     let text = std::fs::read_to_string(&recording).unwrap();
     std::fs::write(&older, as_format_two(&text)).unwrap();
