@@ -25,11 +25,23 @@ pub(crate) const KIND: StepKind = StepKind {
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawCheck {
-    /// The check's name: peak-memory, ping-loss, browser, smtp-dialogue, smtp-deliver.
+    /// The check's name: one of the built-in checks.
+    #[schemars(schema_with = "check_names")]
     check: String,
     /// Its parameters (each check says which it takes).
     #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
     params: Option<toml::Table>,
+}
+
+/// The `check` key's schema: the names of the built-in checks, so that an editor offers
+/// them and flags a misspelt one.
+fn check_names(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names: Vec<&str> = crate::checks::KINDS.iter().map(|kind| kind.name).collect();
+    schemars::json_schema!({
+        "description": "The check's name: one of the built-in checks.",
+        "type": "string",
+        "enum": names,
+    })
 }
 
 #[derive(Debug)]
