@@ -234,7 +234,8 @@ mod head_and_total {
 }
 
 impl Outcome {
-    /// An outcome with only an id, to be filled in (the collector of events starts from it).
+    /// An outcome with only an id, to be filled in (what a replay of an older recording
+    /// folds its step log and transcript into).
     pub fn blank(id: &str) -> Outcome {
         Outcome {
             id: id.to_owned(),
@@ -259,9 +260,8 @@ impl Outcome {
         }
     }
 
-    /// A scenario this run cannot play (see [`SkipKind::CannotRun`]): its points leave the
-    /// maximum.
-    pub fn skipped(scenario: &Scenario, seed: u64, reason: String) -> Outcome {
+    /// `scenario`'s outcome with `status` and nothing more yet: no failure, no record.
+    pub fn of(scenario: &Scenario, status: Status) -> Outcome {
         Outcome {
             id: scenario.id.clone(),
             task: scenario.task.clone(),
@@ -271,17 +271,28 @@ impl Outcome {
             extra: scenario.extra,
             requirement: scenario.requirement.clone(),
             hint: scenario.hint.clone(),
-            status: Status::Skipped,
+            status,
             duration: Duration::ZERO,
             failure: None,
-            skip_reason: Some(reason),
-            skip_kind: Some(SkipKind::CannotRun),
+            skip_reason: None,
+            skip_kind: None,
             visibility: scenario.visibility,
             log: Vec::new(),
             transcript: (Vec::new(), 0),
             wire: Wire::default(),
             programs: Vec::new(),
+            seed: 0,
+        }
+    }
+
+    /// A scenario this run cannot play (see [`SkipKind::CannotRun`]): its points leave the
+    /// maximum.
+    pub fn skipped(scenario: &Scenario, seed: u64, reason: String) -> Outcome {
+        Outcome {
+            skip_reason: Some(reason),
+            skip_kind: Some(SkipKind::CannotRun),
             seed,
+            ..Outcome::of(scenario, Status::Skipped)
         }
     }
 
@@ -299,20 +310,19 @@ impl Outcome {
 
     /// A scenario the harness could not run (its own trouble, not the program's).
     pub fn harness_error(scenario: &Scenario, seed: u64, message: String) -> Outcome {
-        let mut outcome = Outcome::skipped(scenario, seed, String::new());
-        outcome.skip_reason = None;
-        outcome.skip_kind = None;
-        outcome.status = Status::Error;
-        outcome.failure = Some(Failure {
-            step: 0,
-            line: 0,
-            action: String::new(),
-            expected: "the harness to run this scenario".into(),
-            seen: message,
-            diff: None,
-            cause: None,
-        });
-        outcome
+        Outcome {
+            failure: Some(Failure {
+                step: 0,
+                line: 0,
+                action: String::new(),
+                expected: "the harness to run this scenario".into(),
+                seen: message,
+                diff: None,
+                cause: None,
+            }),
+            seed,
+            ..Outcome::of(scenario, Status::Error)
+        }
     }
 }
 

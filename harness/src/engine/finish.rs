@@ -122,26 +122,17 @@ impl Run<'_> {
             }
         };
         Outcome {
-            id: scenario.id.clone(),
-            task: scenario.task.clone(),
-            clauses: scenario.clauses.clone(),
-            category: scenario.category,
-            points: scenario.points,
-            extra: scenario.extra,
-            requirement: scenario.requirement.clone(),
-            hint: scenario.hint.clone(),
-            status,
             duration: self.started.elapsed(),
             failure,
             // A step that cannot run here (no browser) is this run's lack, not the program's.
             skip_kind: skip_reason.as_ref().map(|_| SkipKind::CannotRun),
             skip_reason,
-            visibility: scenario.visibility,
             log: std::mem::take(&mut self.log),
             transcript: self.transcript.entries(),
             wire: self.transcript.wire(),
             programs,
             seed: self.seed,
+            ..Outcome::of(scenario, status)
         }
     }
     /// Waits a moment for the output of programs that ended to be copied to the end: a
