@@ -234,8 +234,7 @@ mod head_and_total {
 }
 
 impl Outcome {
-    /// An outcome with only an id, to be filled in (what a replay of an older recording
-    /// folds its step log and transcript into).
+    /// An outcome with only an id, to be filled in.
     pub fn blank(id: &str) -> Outcome {
         Outcome {
             id: id.to_owned(),
@@ -263,7 +262,6 @@ impl Outcome {
     /// `scenario`'s outcome with `status` and nothing more yet: no failure, no record.
     pub fn of(scenario: &Scenario, status: Status) -> Outcome {
         Outcome {
-            id: scenario.id.clone(),
             task: scenario.task.clone(),
             clauses: scenario.clauses.clone(),
             category: scenario.category,
@@ -272,16 +270,8 @@ impl Outcome {
             requirement: scenario.requirement.clone(),
             hint: scenario.hint.clone(),
             status,
-            duration: Duration::ZERO,
-            failure: None,
-            skip_reason: None,
-            skip_kind: None,
             visibility: scenario.visibility,
-            log: Vec::new(),
-            transcript: (Vec::new(), 0),
-            wire: Wire::default(),
-            programs: Vec::new(),
-            seed: 0,
+            ..Outcome::blank(&scenario.id)
         }
     }
 

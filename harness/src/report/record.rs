@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::{Reporter, RunRecord};
 use crate::events::{Event, EventSink, OLDEST_RECORD_VERSION, RECORD_VERSION, RunInfo};
-use crate::outcome::{LogLine, Outcome};
+use crate::outcome::LogLine;
 use crate::peers::{TranscriptEntry, Wire};
 use crate::{Error, Result};
 
@@ -55,10 +55,18 @@ struct OlderVerdict {
     transcript_left_out: u64,
 }
 
-/// A scenario's record told so far by a recording of formats 1 and 2, by submission and id.
+/// What a recording of formats 1 and 2 told of one scenario before its verdict.
+#[derive(Default)]
+struct ToldRecord {
+    log: Vec<LogLine>,
+    transcript: Vec<TranscriptEntry>,
+    wire: Wire,
+}
+
+/// The records told so far by a recording of formats 1 and 2, by submission and id.
 #[derive(Default)]
 struct Folding {
-    told: HashMap<(String, String), Outcome>,
+    told: HashMap<(String, String), ToldRecord>,
 }
 
 impl Folding {
@@ -74,7 +82,7 @@ impl Folding {
                 submission,
                 id,
                 entry,
-            } => self.record(submission, id).transcript.0.push(entry),
+            } => self.record(submission, id).transcript.push(entry),
             Told::Capture {
                 submission,
                 id,
@@ -83,10 +91,8 @@ impl Folding {
         }
     }
 
-    fn record(&mut self, submission: String, id: String) -> &mut Outcome {
-        self.told
-            .entry((submission, id.clone()))
-            .or_insert_with(|| Outcome::blank(&id))
+    fn record(&mut self, submission: String, id: String) -> &mut ToldRecord {
+        self.told.entry((submission, id)).or_default()
     }
 
     /// The verdict `event` (read from `line`) with the record told before it.
@@ -101,7 +107,7 @@ impl Folding {
         };
         if let Some(told) = self.told.remove(&(submission.clone(), outcome.id.clone())) {
             outcome.log = told.log;
-            outcome.transcript.0 = told.transcript.0;
+            outcome.transcript.0 = told.transcript;
             outcome.wire = told.wire;
         }
         if let Ok(older) = serde_json::from_str::<OlderVerdict>(line) {

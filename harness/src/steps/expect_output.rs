@@ -87,9 +87,6 @@ fn shape_of(generator: &mut schemars::SchemaGenerator, key: &str) -> schemars::S
         .and_then(serde_json::Value::as_object_mut)
     {
         properties.retain(|name, _| name == key || !ACTIONS.contains(&name.as_str()));
-        if let Some(own) = properties.get_mut(key) {
-            *own = serde_json::json!({ "type": "string" });
-        }
     }
     shape.insert("required".into(), serde_json::json!([key]));
     let description = match key {
@@ -189,19 +186,17 @@ fn checked(
     context: &mut super::Names,
     kit_root: &std::path::Path,
 ) -> Result<Arc<dyn StepAction>, String> {
-    let action = if raw.expect_stdout.is_some() {
-        ACTIONS[0]
-    } else if raw.expect_stderr.is_some() {
-        ACTIONS[1]
-    } else {
-        ACTIONS[2]
-    };
     // Who is watched: a program's output stream, or a harness peer's received bytes.
     let (name, stream) = match (raw.expect_stdout, raw.expect_stderr, raw.expect_received) {
         (Some(name), ..) => (context.program(&name)?, Some(OutputStream::Stdout)),
         (_, Some(name), _) => (context.program(&name)?, Some(OutputStream::Stderr)),
         (.., Some(name)) => (context.receiver(&name)?, None),
         _ => unreachable!("one of the three is given"),
+    };
+    let action = match stream {
+        Some(OutputStream::Stdout) => ACTIONS[0],
+        Some(OutputStream::Stderr) => ACTIONS[1],
+        None => ACTIONS[2],
     };
     let mut expectations = Vec::new();
     if let Some(spec) = raw.equals {

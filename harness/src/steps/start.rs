@@ -116,7 +116,6 @@ fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
         .into());
     }
     context.programs.insert(name.clone());
-    let roles = vec![role.clone()];
     Ok(Arc::new(StartStep {
         start: Start {
             role,
@@ -130,15 +129,12 @@ fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
             with,
             hold_stdin: raw.hold_stdin.unwrap_or(false),
         },
-        roles,
     }))
 }
 
 #[derive(Debug)]
 struct StartStep {
     start: Start,
-    /// Its role, as [`StepAction::roles`] gives it.
-    roles: Vec<String>,
 }
 
 impl StepAction for StartStep {
@@ -185,7 +181,7 @@ impl StepAction for StartStep {
     }
 
     fn roles(&self) -> &[String] {
-        &self.roles
+        std::slice::from_ref(&self.start.role)
     }
 
     fn starts(&self) -> Option<&Start> {
