@@ -18,7 +18,7 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use crate::Result;
-use crate::events::{Event, EventSink, Isolation, RunInfo, SubmissionInfo, World};
+use crate::events::{Event, EventSink, Isolation, RunInfo, SubmissionInfo, WorldKind};
 use crate::grading::{Grading, Mode, grade_with_replay};
 use crate::repeat::Repeat;
 use crate::scenario::{Selection, Suite};
@@ -85,8 +85,8 @@ pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Opt
         seed: batch.seed,
         repeat: batch.repeat.times,
         world: match batch.mode {
-            Mode::Real => World::Real,
-            Mode::Simulated(_) => World::Simulated,
+            Mode::Real => WorldKind::Real,
+            Mode::Simulated(_) => WorldKind::Simulated,
         },
         replay_command: batch.replay_command.clone(),
         submissions: batch

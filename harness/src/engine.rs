@@ -5,8 +5,8 @@
 //! killed and every connection closed when the run is dropped.
 
 use crate::faults::SlicePlan;
-use crate::report::diff::excerpt;
-use crate::scenario::CloseHow;
+use crate::judge::diff::excerpt;
+use crate::peers::client::CloseHow;
 use crate::world::sockets::Family;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -18,29 +18,31 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::judge::bytes::Evaluation;
+use crate::judge::exit::ExitExpectation;
+use crate::judge::output::OutputExpectation;
+use crate::language::Language;
+use crate::outcome::Category;
 use crate::outcome::{Failure, LogLine, Outcome, ProgramReport, SkipKind, Status, StepResult};
 use crate::outcome::{StepFailure, harness_trouble};
 use crate::payload::{Concatenation, Payload};
 use crate::peers::stand_in::StandIn;
 use crate::peers::{ClientPeer, ClientPlan, DatagramPeer, Relay, ServerPeer, Transcript};
-use crate::report::language::Language;
-use crate::scenario::{
-    Category, Endpoint, ExitExpectation, OutputExpectation, OutputStream, PortChoice, Scenario,
-};
+use crate::scenario::Scenario;
+use crate::steps::requests::{Endpoint, PortChoice};
 use crate::target::{RoleProgram, Workdir};
 use crate::world::capture::Capture;
+use crate::world::capture::OutputStream;
 use crate::world::real::isolation::{self, Namespace, NetworkMode};
 use crate::world::real::ports;
-use crate::world::real::process::{ExitInfo, ExitKind, HarnessStop, ProcessSpec};
+use crate::world::real::process::{ExitInfo, HarnessStop, ProcessSpec};
 use crate::world::{ProgramHandle, World};
 
 mod cause;
 mod contexts;
 mod finish;
 mod programs;
-pub(crate) mod requests;
 
-pub(crate) use requests::{StartRequest, Watched};
+pub(crate) use crate::steps::requests::{StartRequest, Watched};
 
 /// How often waiting steps look again.
 const POLL: Duration = Duration::from_millis(10);
@@ -149,7 +151,7 @@ pub async fn run_scenario(
     run.wait_for_fixed_ports().await;
     // Before it too: the short-call library is built the first time a scenario needs it
     // (a failure is reported by the step that starts the program).
-    if matches!(world, World::Real) && crate::faults::short_calls::wanted(scenario) {
+    if matches!(world, World::Real) && scenario.cuts_calls_short() {
         let _ = crate::faults::short_calls::library(&scenario.kit_root);
     }
     let mut current_step = 0;
@@ -499,11 +501,7 @@ impl<'a> Run<'a> {
         within: Duration,
     ) -> StepResult<ExitInfo> {
         let process = &self.programs[name].handle;
-        let wanted = match expected {
-            ExitExpectation::Code(code) => format!("{name} to exit with status {code}"),
-            ExitExpectation::Success => format!("{name} to exit with status 0"),
-            ExitExpectation::Failure => format!("{name} to exit with a non-zero status"),
-        };
+        let wanted = expected.wanted(name);
         let wanted = format!("{wanted} within {} ms", within.as_millis());
         let Some(info) = process.wait_exit(within).await else {
             return Err(StepFailure::fail(
@@ -511,13 +509,7 @@ impl<'a> Run<'a> {
                 format!("{name} was still running after {} ms", within.as_millis()),
             ));
         };
-        let holds = match (expected, info.kind) {
-            (ExitExpectation::Code(code), ExitKind::Code(actual)) => code == actual,
-            (ExitExpectation::Success, ExitKind::Code(actual)) => actual == 0,
-            (ExitExpectation::Failure, ExitKind::Code(actual)) => actual != 0,
-            (ExitExpectation::Failure, ExitKind::Signal(_)) => true,
-            (_, ExitKind::Signal(_)) => false,
-        };
+        let holds = expected.holds(info.kind);
         let stderr = excerpt(&process.stderr().head(400));
         self.note(format!(
             "{name} ended: {} after {:.3}s",

@@ -41,3 +41,12 @@ impl Error {
 
 /// Result with the harness's error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// 1-based line of a byte offset.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|byte| *byte == b'\n')
+        .count()
+        + 1
+}

@@ -93,7 +93,7 @@ pub struct RunInfo {
     #[serde(default = "once", skip_serializing_if = "is_once")]
     pub repeat: u32,
     /// `real` (processes on this machine) or `simulated` (the reference in turmoil).
-    pub world: World,
+    pub world: WorldKind,
     /// The command line that replays the run, without `--seed` and patterns.
     pub replay_command: String,
     /// Submissions in the order given.
@@ -123,7 +123,7 @@ fn is_once(repeat: &u32) -> bool {
 /// Where the programs ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum World {
+pub enum WorldKind {
     /// Child processes over this machine's loopback.
     Real,
     /// The reference's functions on turmoil's simulated hosts.

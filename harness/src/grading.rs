@@ -27,7 +27,7 @@ use crate::scenario::{Scenario, Selection, Suite};
 use crate::target::{RoleProgram, Target};
 use crate::world::World;
 use crate::world::real::isolation::{self, NetworkMode};
-use crate::world::sim::{self, SimOptions};
+use crate::world::sim::SimOptions;
 use crate::{Error, Result};
 
 /// Which world the scenarios run in.
@@ -171,7 +171,7 @@ pub fn grade_with_replay(
             (Outcome::not_submitted(scenario, seed, &missing), None)
         } else if let Mode::Simulated(options) = mode {
             repeat::run(repeat, seed, |seed| {
-                sim::run(scenario, roles, seed, options)
+                crate::simulation::run(scenario, roles, seed, options)
             })
         } else {
             repeat::run(repeat, seed, |seed| run_real(scenario, roles, seed))

@@ -2,55 +2,56 @@
 //!
 //! ## Layout
 //!
-//! Each module answers one question:
+//! Each top-level module answers one question, and uses only the modules listed above it
+//! (`tests/suite/architecture.rs` checks that no file, and no top-level module, imports
+//! itself back). From the bottom up:
 //!
-//! - [`scenario`]: *what to check*: the scenario model, the loader of `scenarios/*/*.toml`
-//!   (errors say `file:line: reason`), the task catalogue, selection by id glob, and the
-//!   scenario files' JSON Schema.
-//! - [`steps`]: *how each step is written and run*: every step action is one file (its
-//!   TOML shape, its name checks, its description, its run against the small
-//!   [`steps::StepContext`] the engine provides), listed in one registry.
-//! - [`checks`]: built-in checks a flat list of steps cannot say (peak memory, ping loss,
-//!   a real browser, an SMTP dialogue, a real mail library), one file each and one registry;
-//!   the `check` step runs them.
-//! - `judge`: *is it right*: the comparisons below the engine (byte streams: exact, any
-//!   order, contains, excludes, regex, after a label; one reply line: exact, prefix, regex,
-//!   number, status code; HTTP responses; mail; ping reports; a password in clear), with
-//!   one entry point for streams (`judge::output`).
-//! - [`engine`]: runs one scenario's steps in either world and produces an
-//!   [`outcome::Outcome`]; [`grading`] runs a target's selected scenarios one after another
-//!   or `--jobs` at a time (reported in id order either way), each as many times as
-//!   [`repeat`] says (`--repeat N`, which finds flaky verdicts); [`batch`] grades several
-//!   submissions.
-//! - [`target`]: *whose programs*: a submission folder (`submission.toml` or `<task>-<role>`
-//!   by convention) or the reference binaries; [`companions`] builds the kit's helper
-//!   crates on demand.
+//! - **Plumbing**: [`error`] (the harness's own errors, `file:line` positions), [`encoding`]
+//!   (durations and bytes in recorded JSON), [`payload`] (the bytes scenarios send and
+//!   expect: files, literals, generated streams), [`language`] (which language a program
+//!   is written in, for hints), [`companions`] (the kit's helper crates, built on demand),
+//!   [`site`] (the served folder of `{dir}`), [`catalogue`] (`scenarios/tasks.toml`: every
+//!   task, its roles and their command lines).
+//! - [`wire`]: what the harness's sockets moved, connection by connection; [`faults`]:
+//!   *what goes wrong on purpose*: seeded slice plans (short reads and writes, delays),
+//!   datagram loss, the short-call library; [`pcap`]: packets synthesized from the wire.
 //! - [`world`]: *where it runs*: the real world (processes in their sandbox and network
 //!   namespace, readiness read from `/proc`, ports, cleanup) or the simulated one (turmoil
-//!   hosts running the reference); the harness's own sockets in either; captured output.
+//!   hosts running the reference); the harness's own sockets in either; programs' captured
+//!   output. [`target`]: *whose programs*: a submission folder (`submission.toml` or
+//!   `<task>-<role>` by convention) or the reference binaries. [`tls`]: the test CA.
 //! - [`peers`]: *who is on the other end*: the harness as a client, a relay, a datagram
 //!   sender, and the server client programs talk to, speaking one protocol by its script
 //!   (bytes, ping, HTTP origin, SMTP); the transcript of every exchange.
-//! - [`faults`]: *what goes wrong on purpose*: seeded slice plans (short reads and writes,
-//!   delays), datagram loss, the short-call library.
-//! - [`payload`]: the bytes scenarios send and expect (files, literals, generated streams);
-//!   [`site`]: the served folder of `{dir}`; [`tls`]: the harness's test CA.
-//! - [`outcome`]: *what a scenario produced*: verdict, failure, step log, programs' output;
-//!   [`events`]: what a run tells its reporters, in order.
-//! - [`report`]: *what the user sees*: terminal, JSON, JUnit, Gradescope, HTML, captures,
-//!   record and replay, scores, explanations; [`pcap`] synthesizes the captures;
-//!   [`encoding`] writes durations and bytes into recorded JSON.
-//! - [`questions`]: `harness questions`: the handouts' lab questions, answered by
-//!   experiment; [`bench`]: `harness bench`: message transfers timed as whole processes,
-//!   beside the reference, `nc` and `socat`.
-//! - [`cli`]: the command line, thin; [`error`]: the harness's own errors; exit codes are
-//!   [`EXIT_PASS`], [`EXIT_FAIL`], [`EXIT_HARNESS_ERROR`].
-//!
-//! No file imports itself back through others (`tests/suite/architecture.rs` checks it).
+//! - [`outcome`]: *what a scenario produced*: verdict, failure, step log, programs' output.
+//!   [`judge`]: *is it right*: the comparisons (byte streams: exact, any order, contains,
+//!   excludes, regex, after a label; one reply line: exact, prefix, regex, number, status
+//!   code; an exit status; HTTP responses; mail; ping reports; a password in clear), with
+//!   one entry point for streams (`judge::output`) and the diffs that show a mismatch.
+//! - [`steps`]: *how each step is written and run*: every step action is one file (its
+//!   TOML shape, its name checks, its description, its run against the small
+//!   [`steps::StepContext`] the engine provides), listed in one registry; the built-in
+//!   checks a flat list of steps cannot say ([`steps::checks`]: peak memory, ping loss, a
+//!   real browser, an SMTP dialogue, a real mail library), run by the `check` step.
+//! - [`scenario`]: *what to check*: the scenario model, the loader of `scenarios/*/*.toml`
+//!   (errors say `file:line: reason`), selection by id glob, the JSON Schema.
+//! - [`engine`]: runs one scenario's steps in either world and produces its
+//!   [`outcome::Outcome`]; [`simulation`] runs one in the simulated world.
+//! - [`grading`] runs a target's selected scenarios one after another or `--jobs` at a time
+//!   (reported in id order either way), each as many times as [`repeat`] says (`--repeat
+//!   N`, which finds flaky verdicts); [`events`]: what a run tells its reporters, in order;
+//!   [`batch`] grades several submissions.
+//! - [`report`]: *what the user sees*: terminal, JSON, JUnit, Gradescope, HTML, packet
+//!   capture files, record and replay, scores, explanations. [`questions`]: `harness
+//!   questions`, the handouts' lab questions answered by experiment; [`bench`]: `harness
+//!   bench`, message transfers timed as whole processes beside the reference, `nc` and
+//!   `socat`.
+//! - [`cli`]: the command line, thin. Exit codes are [`EXIT_PASS`], [`EXIT_FAIL`],
+//!   [`EXIT_HARNESS_ERROR`].
 
 pub mod batch;
 pub mod bench;
-pub mod checks;
+pub mod catalogue;
 pub mod cli;
 pub mod companions;
 pub mod encoding;
@@ -59,7 +60,8 @@ pub mod error;
 pub mod events;
 pub mod faults;
 pub mod grading;
-pub(crate) mod judge;
+pub mod judge;
+pub mod language;
 pub mod outcome;
 pub mod payload;
 pub mod pcap;
@@ -68,10 +70,12 @@ pub mod questions;
 pub mod repeat;
 pub mod report;
 pub mod scenario;
+pub mod simulation;
 pub mod site;
 pub mod steps;
 pub mod target;
 pub mod tls;
+pub mod wire;
 pub mod world;
 
 pub use error::{Error, Result};

@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::language::Language;
 use crate::peers::{TranscriptEntry, Wire};
-use crate::report::language::Language;
-use crate::scenario::{Category, Scenario};
 use crate::world::real::process::{ExitInfo, HarnessStop};
 
 /// The verdict of a scenario.
@@ -187,7 +186,7 @@ pub struct Outcome {
     pub skip_kind: Option<SkipKind>,
     /// When Gradescope shows the result (the scenario's `visibility`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<crate::scenario::Visibility>,
+    pub visibility: Option<crate::outcome::Visibility>,
     /// The step log.
     #[serde(default)]
     pub log: Vec<LogLine>,
@@ -258,62 +257,6 @@ impl Outcome {
             seed: 0,
         }
     }
-
-    /// `scenario`'s outcome with `status` and nothing more yet: no failure, no record.
-    pub fn of(scenario: &Scenario, status: Status) -> Outcome {
-        Outcome {
-            task: scenario.task.clone(),
-            clauses: scenario.clauses.clone(),
-            category: scenario.category,
-            points: scenario.points,
-            extra: scenario.extra,
-            requirement: scenario.requirement.clone(),
-            hint: scenario.hint.clone(),
-            status,
-            visibility: scenario.visibility,
-            ..Outcome::blank(&scenario.id)
-        }
-    }
-
-    /// A scenario this run cannot play (see [`SkipKind::CannotRun`]): its points leave the
-    /// maximum.
-    pub fn skipped(scenario: &Scenario, seed: u64, reason: String) -> Outcome {
-        Outcome {
-            skip_reason: Some(reason),
-            skip_kind: Some(SkipKind::CannotRun),
-            seed,
-            ..Outcome::of(scenario, Status::Skipped)
-        }
-    }
-
-    /// A scenario not run because the submission lacks `missing` (programs it needs): its
-    /// points stay in the maximum, lost (see [`SkipKind::NotSubmitted`]).
-    pub fn not_submitted(scenario: &Scenario, seed: u64, missing: &[String]) -> Outcome {
-        let mut outcome = Outcome::skipped(
-            scenario,
-            seed,
-            format!("{} not submitted", missing.join(", ")),
-        );
-        outcome.skip_kind = Some(SkipKind::NotSubmitted);
-        outcome
-    }
-
-    /// A scenario the harness could not run (its own trouble, not the program's).
-    pub fn harness_error(scenario: &Scenario, seed: u64, message: String) -> Outcome {
-        Outcome {
-            failure: Some(Failure {
-                step: 0,
-                line: 0,
-                action: String::new(),
-                expected: "the harness to run this scenario".into(),
-                seen: message,
-                diff: None,
-                cause: None,
-            }),
-            seed,
-            ..Outcome::of(scenario, Status::Error)
-        }
-    }
 }
 
 /// Why a step did not hold.
@@ -346,5 +289,86 @@ pub(crate) fn harness_trouble(message: String) -> StepFailure {
         expected: "the harness to set up this step".into(),
         seen: message,
         diff: None,
+    }
+}
+
+/// Report categories (h2spec-like sections).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    Basic,
+    Robustness,
+    Concurrency,
+    Performance,
+    Security,
+}
+
+impl Category {
+    /// Every category, in the order reports list them.
+    pub const ALL: [Category; 5] = [
+        Category::Basic,
+        Category::Robustness,
+        Category::Concurrency,
+        Category::Performance,
+        Category::Security,
+    ];
+
+    /// Lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Basic => "basic",
+            Category::Robustness => "robustness",
+            Category::Concurrency => "concurrency",
+            Category::Performance => "performance",
+            Category::Security => "security",
+        }
+    }
+}
+
+/// When a grading platform shows a test's result to the student: Gradescope's four words
+/// (its autograder specification, `visibility` of a test).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Never shown to the student.
+    Hidden,
+    /// Shown once the due date has passed.
+    AfterDueDate,
+    /// Shown once the grades are published.
+    AfterPublished,
+    /// Shown at once.
+    Visible,
+}
+
+impl Visibility {
+    /// Every visibility, in the order Gradescope's specification lists them.
+    pub const ALL: [Visibility; 4] = [
+        Visibility::Hidden,
+        Visibility::AfterDueDate,
+        Visibility::AfterPublished,
+        Visibility::Visible,
+    ];
+
+    /// The word Gradescope reads (`after_due_date`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Visibility::Hidden => "hidden",
+            Visibility::AfterDueDate => "after_due_date",
+            Visibility::AfterPublished => "after_published",
+            Visibility::Visible => "visible",
+        }
+    }
+
+    /// The visibility a word names, or why it names none.
+    pub fn from_name(word: &str) -> Result<Visibility, String> {
+        Visibility::ALL
+            .into_iter()
+            .find(|visibility| visibility.name() == word)
+            .ok_or_else(|| {
+                let words: Vec<&str> = Visibility::ALL.iter().map(|v| v.name()).collect();
+                format!("`{word}` is not a visibility ({})", words.join(", "))
+            })
     }
 }

@@ -35,8 +35,8 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
-use crate::scenario::Catalogue;
-use crate::scenario::line_of;
+use crate::catalogue::Catalogue;
+use crate::error::line_of;
 use crate::{Error, Result};
 
 /// How to run one role of one task.

@@ -211,7 +211,7 @@ pub(super) fn reporters(output: &OutputArgs, replay_command: &str) -> Result<Rep
     if let Some(dir) = &output.pcap {
         reporters.add(
             format!("--pcap {}", dir.display()),
-            CaptureReport::new(dir.clone()),
+            PcapReport::new(dir.clone()),
         );
     }
     if let Some(path) = &output.json {

@@ -1,6 +1,6 @@
 //! What steps, checks and judges see of a running scenario: the engine's [`Run`] behind
 //! the small traits they are written against (`crate::steps::StepContext`,
-//! `crate::checks::CheckContext`, `crate::judge::output::Facts`). Each method hands the
+//! `crate::steps::checks::CheckContext`, `crate::judge::output::Facts`). Each method hands the
 //! work to the engine.
 
 use std::time::Duration;
@@ -199,7 +199,7 @@ impl crate::steps::StepContext for Run<'_> {
         })
     }
 
-    fn checks(&mut self) -> &mut dyn crate::checks::CheckContext {
+    fn checks(&mut self) -> &mut dyn crate::steps::checks::CheckContext {
         self
     }
 
@@ -226,7 +226,7 @@ impl crate::steps::StepContext for Run<'_> {
     }
 }
 
-impl crate::checks::CheckContext for Run<'_> {
+impl crate::steps::checks::CheckContext for Run<'_> {
     fn note(&mut self, text: String) {
         Run::note(self, text);
     }
@@ -254,7 +254,7 @@ impl crate::checks::CheckContext for Run<'_> {
     fn start_program<'a>(
         &'a mut self,
         request: StartRequest<'a>,
-    ) -> crate::checks::CheckFuture<'a> {
+    ) -> crate::steps::checks::CheckFuture<'a> {
         Box::pin(Run::start_program(self, request))
     }
 
@@ -262,7 +262,7 @@ impl crate::checks::CheckContext for Run<'_> {
         &'a mut self,
         name: &'a str,
         within: Duration,
-    ) -> crate::checks::CheckFuture<'a> {
+    ) -> crate::steps::checks::CheckFuture<'a> {
         Box::pin(Run::wait_listening(self, name, within))
     }
 
@@ -271,7 +271,7 @@ impl crate::checks::CheckContext for Run<'_> {
         name: &'a str,
         expected: ExitExpectation,
         within: Duration,
-    ) -> crate::checks::CheckFuture<'a, ExitInfo> {
+    ) -> crate::steps::checks::CheckFuture<'a, ExitInfo> {
         Box::pin(Run::expect_exit(self, name, expected, within))
     }
 
@@ -280,11 +280,11 @@ impl crate::checks::CheckContext for Run<'_> {
         watched: Watched<'a>,
         expectation: &'a OutputExpectation,
         within: Duration,
-    ) -> crate::checks::CheckFuture<'a> {
+    ) -> crate::steps::checks::CheckFuture<'a> {
         Box::pin(Run::expect_bytes(self, watched, expectation, within))
     }
 
-    fn stop<'a>(&'a mut self, name: &'a str) -> crate::checks::CheckFuture<'a, ExitInfo> {
+    fn stop<'a>(&'a mut self, name: &'a str) -> crate::steps::checks::CheckFuture<'a, ExitInfo> {
         Box::pin(Run::stop(self, name))
     }
 }

@@ -134,16 +134,6 @@ impl Injection {
     }
 }
 
-/// Whether `scenario` cuts some program's calls short.
-pub fn wanted(scenario: &crate::scenario::Scenario) -> bool {
-    scenario.steps.iter().any(|step| {
-        step.action
-            .0
-            .starts()
-            .is_some_and(|start| start.short_calls.is_some())
-    })
-}
-
 /// The built library: `HARNESS_SHORT_CALLS_LIB`, or built with cargo the first time it is
 /// asked for (the answer, success or failure, is kept for the rest of the run).
 pub fn library(kit_root: &Path) -> Result<PathBuf, String> {

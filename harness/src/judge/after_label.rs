@@ -62,14 +62,14 @@ pub fn judge(output: &[u8], wanted: &[u8], seen_len: u64) -> Result<(), String> 
     let Some(start) = start else {
         return Err(format!(
             "{seen_len} bytes, and the expected text is not among them: {}",
-            crate::report::diff::excerpt(&output[..output.len().min(300)])
+            crate::judge::diff::excerpt(&output[..output.len().min(300)])
         ));
     };
     let label = &output[..start];
     if let Some(newline) = label.iter().rposition(|byte| *byte == b'\n') {
         return Err(format!(
             "other lines before it: {}",
-            crate::report::diff::excerpt(&label[..(newline + 1).min(300)])
+            crate::judge::diff::excerpt(&label[..(newline + 1).min(300)])
         ));
     }
     let printed = &output[start..];
@@ -84,7 +84,7 @@ pub fn judge(output: &[u8], wanted: &[u8], seen_len: u64) -> Result<(), String> 
     Err(if same == wanted.len() {
         format!(
             "the expected text, then more: {}",
-            crate::report::diff::excerpt(&printed[same..(same + 200).min(printed.len())])
+            crate::judge::diff::excerpt(&printed[same..(same + 200).min(printed.len())])
         )
     } else if same == printed.len() {
         format!(
@@ -93,14 +93,14 @@ pub fn judge(output: &[u8], wanted: &[u8], seen_len: u64) -> Result<(), String> 
             if label.is_empty() {
                 String::new()
             } else {
-                format!(" (after the label {})", crate::report::diff::excerpt(label))
+                format!(" (after the label {})", crate::judge::diff::excerpt(label))
             }
         )
     } else {
         format!(
             "the expected text up to byte {same}, then {} where {} was expected",
-            crate::report::diff::excerpt(&printed[same..(same + 24).min(printed.len())]),
-            crate::report::diff::excerpt(&wanted[same..(same + 24).min(wanted.len())])
+            crate::judge::diff::excerpt(&printed[same..(same + 24).min(printed.len())]),
+            crate::judge::diff::excerpt(&wanted[same..(same + 24).min(wanted.len())])
         )
     })
 }

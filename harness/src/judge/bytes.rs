@@ -2,10 +2,10 @@
 //! (exactly, as whole messages in any order, or containing a needle), read from the
 //! capture file in windows so that a 100 MB output costs no 100 MB of memory.
 
+use crate::judge::diff::byte_window_diff;
 use crate::outcome::Status;
 use crate::outcome::{StepFailure, StepResult, harness_trouble};
 use crate::payload::{Concatenation, Payload};
-use crate::report::diff::byte_window_diff;
 use crate::world::capture::Capture;
 
 /// The state of an output check at one moment.
@@ -98,7 +98,7 @@ fn mismatch(
     offset: u64,
     seen_len: u64,
 ) -> StepFailure {
-    let window_start = crate::report::diff::window_start(offset);
+    let window_start = crate::judge::diff::window_start(offset);
     let mut want = vec![0u8; 64];
     let mut got = vec![0u8; 64];
     let want_len = expected.read_at(window_start, &mut want).unwrap_or(0);
@@ -153,7 +153,7 @@ pub(crate) fn check_any_order(
         .iter()
         .map(|index: &usize| names[*index].as_str())
         .collect();
-    let start = crate::report::diff::window_start(offset as u64) as usize;
+    let start = crate::judge::diff::window_start(offset as u64) as usize;
     let window = &output[start..(start + 64).min(output.len())];
     Err(StepFailure {
         status: Status::Fail,
@@ -167,7 +167,7 @@ pub(crate) fn check_any_order(
                 placed.join(", ")
             }
         ),
-        diff: Some(crate::report::diff::hex_dump(start as u64, window)),
+        diff: Some(crate::judge::diff::hex_dump(start as u64, window)),
     })
 }
 

@@ -61,7 +61,7 @@ fn leak(clear: &[u8], password: &[u8]) -> Option<String> {
     if let Some(at) = find_ignoring_case(clear, password) {
         return Some(format!(
             "the password itself at byte {at}: {}",
-            crate::report::diff::excerpt(
+            crate::judge::diff::excerpt(
                 &clear[at.saturating_sub(24)..(at + password.len() + 8).min(clear.len())]
             )
         ));

@@ -78,20 +78,20 @@ impl HttpExpectation {
                 return Verdict::Wrong(format!(
                     "{} bytes, not a complete response head: {}",
                     head.len(),
-                    crate::report::diff::excerpt(&head)
+                    crate::judge::diff::excerpt(&head)
                 ));
             }
             Ok(httparse::Status::Partial) => {
                 return Verdict::Incomplete(format!(
                     "{} bytes so far: {}",
                     head.len(),
-                    crate::report::diff::excerpt(&head)
+                    crate::judge::diff::excerpt(&head)
                 ));
             }
             Err(error) => {
                 return Verdict::Wrong(format!(
                     "not an HTTP response ({error}): {}",
-                    crate::report::diff::excerpt(&head)
+                    crate::judge::diff::excerpt(&head)
                 ));
             }
         };
@@ -182,7 +182,7 @@ impl HttpExpectation {
             if !holds_a_tag(body) {
                 return Verdict::Wrong(format!(
                     "{status_line} with a body that is not HTML (no tag in it): {}",
-                    crate::report::diff::excerpt(&body[..body.len().min(200)])
+                    crate::judge::diff::excerpt(&body[..body.len().min(200)])
                 ));
             }
         }
@@ -228,8 +228,8 @@ fn body_difference(capture: &Capture, offset: u64, expected: &Payload) -> Option
             let end = (index + 24).min(count);
             return Some(format!(
                 "the body differs from byte {at} on: got {}, expected {}",
-                crate::report::diff::excerpt(&seen[index..end]),
-                crate::report::diff::excerpt(&wanted[index..end])
+                crate::judge::diff::excerpt(&seen[index..end]),
+                crate::judge::diff::excerpt(&wanted[index..end])
             ));
         }
         position += count as u64;

@@ -5,14 +5,64 @@
 //! once more when nothing more can come); what the judges need beyond the bytes, what the
 //! harness's connections sent and what its servers saw, they ask of [`Facts`].
 
+use regex::bytes::Regex;
+
 use crate::judge::bytes::{Evaluation, check_any_order, compare_exact, find_in_capture};
+use crate::judge::diff::excerpt;
 use crate::outcome::{StepFailure, StepResult};
 use crate::payload::{Concatenation, Payload};
 use crate::peers::PingRecord;
 use crate::peers::smtp::SmtpSession;
-use crate::report::diff::excerpt;
-use crate::scenario::OutputExpectation;
 use crate::world::capture::Capture;
+
+/// What a program's output must be.
+#[derive(Debug, Clone)]
+pub enum OutputExpectation {
+    /// Exactly these bytes.
+    Equals(Payload),
+    /// Exactly what these harness connections sent, in this order.
+    EqualsSent(Vec<String>),
+    /// What these harness connections sent, each whole and contiguous, in any order.
+    AnyOrderOfSent(Vec<String>),
+    /// Some part matches the regex.
+    Matches(Regex),
+    /// The whole output matches the regex (stdout: `regex` is `pattern` anchored at both
+    /// ends).
+    MatchesWhole { regex: Regex, pattern: String },
+    /// These bytes, with at most a label before them on their line (text without a line
+    /// break: `From Server: `, an `input()` prompt) and nothing after them but whitespace;
+    /// trailing whitespace of the bytes themselves is not required (SPEC upper/6).
+    AfterLabel(Payload),
+    /// The mail server peer `server` never received `password` outside TLS, neither as
+    /// text nor base64-encoded (as `AUTH PLAIN` and `AUTH LOGIN` send it), and no `AUTH`
+    /// command in clear (see `crate::judge::clear_text`).
+    NeverInClear { server: String, password: String },
+    /// These bytes appear somewhere, whole and contiguous (a label before them is fine).
+    Contains(Payload),
+    /// An HTTP response, parsed and judged (status, headers, body).
+    Http(crate::judge::http::HttpExpectation),
+    /// These bytes never appear (a secret file's text).
+    Excludes(Payload),
+    /// A ping client's report of `count` pings, checked line by line against what the
+    /// scripted ping server `server` did (see `crate::judge::ping_report`); without a
+    /// server, every ping answered at once (the submission's own server, without loss).
+    PingReport { server: Option<String>, count: u64 },
+    /// The `listen` peer `server` accepted exactly `count` connections (and no more while
+    /// the step watches): a caching proxy does not ask the origin twice.
+    Connections { server: String, count: u64 },
+    /// The mail server peer `server` received these command verbs, in order, each line
+    /// ending in CRLF (see `crate::judge::mail`).
+    SmtpCommands { server: String, verbs: Vec<String> },
+    /// The mail server peer `server` received this one message.
+    Mail {
+        server: String,
+        expectation: crate::judge::mail::MailExpectation,
+    },
+    /// Nothing at all (checked once the program has exited, or at the deadline).
+    Empty,
+    /// At least one byte.
+    NotEmpty,
+}
 
 /// How far into the output `contains` looks beyond the length of what it looks for (and
 /// how long a label `after_label` takes).

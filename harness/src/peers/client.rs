@@ -13,8 +13,7 @@ use tokio::sync::{Mutex, Notify, watch};
 use super::transcript::{Direction, Transcript};
 use crate::faults::SlicePlan;
 use crate::payload::Payload;
-use crate::pcap::{Flow, FlowEnd, Protocol};
-use crate::scenario::CloseHow;
+use crate::wire::{Flow, FlowEnd, Protocol};
 use crate::world::capture::Capture;
 use crate::world::sockets::{PeerConnection, PeerNet, PeerWriter};
 
@@ -389,4 +388,18 @@ async fn close_writer(
         }
     }
     Ok(())
+}
+
+/// How a harness connection ends after sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CloseHow {
+    /// Half-close (`shutdown(SHUT_WR)`): the program sees end of stream, can still answer.
+    Write,
+    /// Close both directions.
+    Full,
+    /// Abort with a reset (`SO_LINGER` 0).
+    Reset,
+    /// Keep the connection open (a later `close` step ends it).
+    Keep,
 }

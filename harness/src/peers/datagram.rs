@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use super::transcript::{Direction, Transcript};
 use super::{MAX_DATAGRAM, RECEIVED_CAP};
 use crate::payload::Payload;
-use crate::pcap::{Flow, FlowEnd, Protocol};
+use crate::wire::{Flow, FlowEnd, Protocol};
 use crate::world::capture::Capture;
 use crate::world::sockets::PeerNet;
 

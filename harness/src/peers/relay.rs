@@ -28,7 +28,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use super::transcript::{Direction, Transcript};
 use crate::faults::SlicePlan;
-use crate::pcap::{Flow, FlowEnd, FlowId, Protocol, WireAct};
+use crate::wire::{Flow, FlowEnd, FlowId, Protocol, WireAct};
 use crate::world::sockets::{PeerConnection, PeerNet, PeerReader, PeerWriter};
 
 /// A running relay; dropping it stops accepting and cuts every connection.
@@ -105,7 +105,7 @@ async fn forward(
 ) {
     // The first leg: the client program connected to the relay.
     let client_leg = Flow {
-        to_program_from: crate::pcap::Side::Client,
+        to_program_from: crate::wire::Side::Client,
         ..Flow::opened_by_program(
             &label,
             Protocol::Tcp,

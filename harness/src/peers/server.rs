@@ -25,7 +25,7 @@ use super::transcript::{Direction, Transcript};
 use super::{MAX_DATAGRAM, RECEIVED_CAP};
 use crate::faults::{SlicePlan, Slicer};
 use crate::payload::Payload;
-use crate::pcap::{Flow, FlowEnd, FlowId, Protocol, WireAct};
+use crate::wire::{Flow, FlowEnd, FlowId, Protocol, WireAct};
 use crate::world::capture::Capture;
 use crate::world::sockets::{PeerConnection, PeerDatagram, PeerNet};
 

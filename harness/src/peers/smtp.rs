@@ -27,7 +27,7 @@ use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::transcript::{Direction, Transcript};
-use crate::pcap::WireAct;
+use crate::wire::WireAct;
 use crate::world::capture::Capture;
 use crate::world::sockets::PeerConnection;
 

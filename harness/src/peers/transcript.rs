@@ -20,18 +20,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 // tokio's clock: simulated time in the simulated world.
 use tokio::time::Instant;
 
-pub use crate::pcap::Wire;
-use crate::pcap::{Flow, FlowEnd, FlowId, PAYLOAD_BUDGET, Payload, Protocol, WireAct, WireRecord};
-
-/// Which way bytes went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Direction {
-    /// From the harness (or the submission's client, through a relay) to the program.
-    ToProgram,
-    /// From the program.
-    FromProgram,
-}
+pub use crate::wire::{Direction, Wire};
+use crate::wire::{
+    Flow, FlowEnd, FlowId, PAYLOAD_BUDGET, Protocol, WireAct, WireBytes, WireRecord,
+};
 
 /// Bytes kept per entry for display.
 const HEAD_BYTES: usize = 48;
@@ -320,13 +312,13 @@ impl Inner {
     }
 
     /// `bytes` as the wire keeps them: whole within the budget, else their length.
-    fn payload(&mut self, bytes: &[u8]) -> Payload {
+    fn payload(&mut self, bytes: &[u8]) -> WireBytes {
         let room = PAYLOAD_BUDGET
             .saturating_sub(self.kept)
             .min(bytes.len() as u64) as usize;
         self.kept += room as u64;
         self.wire.bytes_left_out += (bytes.len() - room) as u64;
-        Payload {
+        WireBytes {
             bytes: bytes[..room].to_vec(),
             length: bytes.len() as u64,
         }
@@ -365,7 +357,7 @@ impl Inner {
             self.payload(bytes)
         } else {
             self.wire.bytes_left_out += bytes.len() as u64;
-            Payload {
+            WireBytes {
                 bytes: Vec::new(),
                 length: bytes.len() as u64,
             }
@@ -420,7 +412,7 @@ impl Inner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pcap::Side;
+    use crate::wire::Side;
 
     fn transcript_with_c1() -> (Transcript, FlowId) {
         let transcript = Transcript::new(Instant::now());

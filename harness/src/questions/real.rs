@@ -14,7 +14,8 @@ use super::{
     CONNECT_WAIT, Observation, PingPlan, UDP_WAIT, describe_connect, describe_error, describe_ping,
     millis, reference_errors,
 };
-use crate::pcap::{Side, TcpFlow};
+use crate::pcap::TcpFlow;
+use crate::wire::Side;
 use crate::world::real::ports::fresh_port;
 
 /// Timestamps for the capture: real time.

@@ -17,7 +17,8 @@ use super::{
     millis, reference_errors,
 };
 use crate::faults::{Range, ShortIo, SlicePlan};
-use crate::pcap::{Side, TcpFlow};
+use crate::pcap::TcpFlow;
+use crate::wire::Side;
 
 /// The port servers use in the simulation (every host has its own ports).
 const PORT: u16 = 9000;

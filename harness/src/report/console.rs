@@ -15,7 +15,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::explain;
 use super::terminal::RepeatedRun;
 use super::{Reporter, RunRecord, SubmissionRecord, TerminalReport};
-use crate::events::{Event, World};
+use crate::events::{Event, WorldKind};
 use crate::outcome::Status;
 
 /// How much the terminal shows.
@@ -221,7 +221,7 @@ impl Reporter for Console {
         let simulated = run
             .info
             .as_ref()
-            .is_some_and(|info| info.world == World::Simulated);
+            .is_some_and(|info| info.world == WorldKind::Simulated);
         self.report.simulated = simulated;
         if !self.batch {
             let Some(submission) = run.submissions.first() else {

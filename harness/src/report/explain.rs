@@ -6,14 +6,14 @@
 //! failure: the kinds of mistakes that produce it.
 //!
 //! The scenarios' hints are written for Python, what most students submit. A program in
-//! another language (told by its command line, see [`super::language`]) does not get them
+//! another language (told by its command line, see [`crate::language`]) does not get them
 //! when they speak Python (`sys.stdout.buffer`, `print(..., file=sys.stderr)`): the hints
 //! made from the failure's shape speak its own idiom instead (`fflush(stdout)` in C,
 //! `System.out.flush()` in Java).
 
 use std::fmt::Write;
 
-use super::language::Language;
+use crate::language::Language;
 use crate::outcome::{Outcome, ProgramReport, Status};
 use crate::world::real::process::HarnessStop;
 
@@ -140,21 +140,21 @@ pub fn hints(outcome: &Outcome) -> Vec<String> {
         ),
     );
     generic(
-        outcome.category == crate::scenario::Category::Robustness,
+        outcome.category == crate::outcome::Category::Robustness,
         format!(
             "Every recv() may return fewer bytes than sent, and every send() may send fewer than asked: loop until the message is complete ({}, and read until the end of stream or the length you expect).",
             idiom.send_all
         ),
     );
     generic(
-        outcome.category == crate::scenario::Category::Concurrency,
+        outcome.category == crate::outcome::Category::Concurrency,
         format!(
             "Serving clients one after another is not enough here: a slow or idle client must not hold the others back ({}).",
             idiom.concurrency
         ),
     );
     generic(
-        outcome.category == crate::scenario::Category::Security,
+        outcome.category == crate::outcome::Category::Security,
         "Never trust what comes from the network: check paths, lengths and commands before using them.".into(),
     );
     hints

@@ -20,7 +20,7 @@ use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
 use super::{Reporter, RunRecord, Score, file_name_of};
-use crate::events::{RunInfo, World};
+use crate::events::{RunInfo, WorldKind};
 
 /// The `--html` reporter.
 pub struct HtmlReport {
@@ -69,7 +69,7 @@ impl Reporter for HtmlReport {
                 run,
                 pcap: pcap_dir
                     .as_ref()
-                    .map(|(relative, absolute)| page::Captures {
+                    .map(|(relative, absolute)| page::PcapFolder {
                         relative: relative.clone(),
                         absolute: absolute.clone(),
                     }),
@@ -246,8 +246,8 @@ fn run_facts(info: Option<&RunInfo>) -> String {
         return "<dt>run</dt><dd>no run information was recorded</dd>".into();
     };
     let world = match info.world {
-        World::Real => "real: the programs ran on this machine's loopback",
-        World::Simulated => "simulated: the reference in a deterministic simulated network",
+        WorldKind::Real => "real: the programs ran on this machine's loopback",
+        WorldKind::Simulated => "simulated: the reference in a deterministic simulated network",
     };
     let date = if info.started_unix_ms == 0 {
         "(no wall clock: simulated runs replay byte for byte)".to_owned()

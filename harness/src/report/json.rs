@@ -46,7 +46,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 
 use super::{FileReport, RunRecord, Score, SubmissionRecord};
-use crate::events::{Isolation, RunInfo, World};
+use crate::events::{Isolation, RunInfo, WorldKind};
 use crate::outcome::{Failure, Outcome, ProgramReport, SkipKind, Status};
 use crate::peers::{Direction, TranscriptEntry};
 use crate::repeat::Repetitions;
@@ -252,8 +252,8 @@ fn document(run: &RunRecord) -> Document {
         seed: info.seed,
         repeat: info.repeat,
         world: match info.world {
-            World::Real => "real",
-            World::Simulated => "simulated",
+            WorldKind::Real => "real",
+            WorldKind::Simulated => "simulated",
         },
         replay_command: info.replay_command,
         jobs: info.jobs,
@@ -286,7 +286,7 @@ fn without_run_info(run: &RunRecord) -> RunInfo {
             .next()
             .unwrap_or(0),
         repeat: 1,
-        world: World::Real,
+        world: WorldKind::Real,
         replay_command: "harness".into(),
         submissions: run
             .submissions
@@ -377,7 +377,7 @@ fn scenario_doc(run: &RunRecord, submission: &SubmissionRecord, outcome: &Outcom
         },
         programs: outcome.programs.iter().map(program_doc).collect(),
         capture: run
-            .capture_path(&submission.info.submission, &outcome.id)
+            .pcap_path(&submission.info.submission, &outcome.id)
             .to_string_lossy()
             .into_owned(),
         repetitions: submission.repetitions_of(&outcome.id).map(repetitions_doc),

@@ -150,8 +150,8 @@ fn new_suite(run: &RunRecord, submission: &SubmissionRecord, name: &str) -> Test
             suite.add_property(Property::new("repeat", info.repeat.to_string()));
         }
         let world = match info.world {
-            crate::events::World::Real => "real",
-            crate::events::World::Simulated => "simulated",
+            crate::events::WorldKind::Real => "real",
+            crate::events::WorldKind::Simulated => "simulated",
         };
         suite.add_property(Property::new("world", world));
         suite.add_property(Property::new(

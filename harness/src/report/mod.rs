@@ -6,17 +6,15 @@
 //! every reporter; a live reporter acts on the event, a file reporter writes at the end from
 //! the collected [`RunRecord`]. A recorded run replays through the same set.
 
-pub mod capture;
 pub mod classroom;
 pub mod console;
-pub mod diff;
 pub mod explain;
 pub mod gradebook;
 pub mod gradescope;
 pub mod html;
 pub mod json;
 pub mod junit;
-pub mod language;
+pub mod pcap_files;
 pub mod prairielearn;
 pub mod record;
 pub mod score;
@@ -95,7 +93,7 @@ impl RunRecord {
 
     /// Where a scenario's capture goes, relative to the capture folder:
     /// `<task>/<name>.pcap`, in a folder per submission when the run grades several.
-    pub fn capture_path(&self, submission: &str, id: &str) -> std::path::PathBuf {
+    pub fn pcap_path(&self, submission: &str, id: &str) -> std::path::PathBuf {
         let mut path = std::path::PathBuf::new();
         if self.is_batch() {
             path.push(file_name_of(submission));
@@ -312,7 +310,7 @@ pub(crate) fn plain_details(run: &RunRecord, submission: &SubmissionRecord) -> T
         simulated: run
             .info
             .as_ref()
-            .is_some_and(|info| info.world == crate::events::World::Simulated),
+            .is_some_and(|info| info.world == crate::events::WorldKind::Simulated),
     }
 }
 

@@ -225,7 +225,7 @@ impl TerminalReport {
                         } else {
                             format!("{} calls", entry.pieces)
                         };
-                        let head = crate::report::diff::excerpt(&entry.head);
+                        let head = crate::judge::diff::excerpt(&entry.head);
                         let more = if entry.bytes > entry.head.len() as u64 {
                             "…"
                         } else {
@@ -426,16 +426,16 @@ fn output_excerpt(head: &[u8], total: u64, tail: &[u8]) -> String {
     let last = &end[end.len().saturating_sub(SHOWN)..];
     let skipped = total.saturating_sub((first.len() + last.len()) as u64);
     if skipped == 0 {
-        return crate::report::diff::excerpt(&[first, last].concat());
+        return crate::judge::diff::excerpt(&[first, last].concat());
     }
-    let mut text = crate::report::diff::excerpt(first);
+    let mut text = crate::judge::diff::excerpt(first);
     if last.is_empty() {
         text.push_str(" …");
     } else {
         let _ = write!(
             text,
             " … ({skipped} bytes) … {}",
-            crate::report::diff::excerpt(last)
+            crate::judge::diff::excerpt(last)
         );
     }
     text

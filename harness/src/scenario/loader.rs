@@ -1,7 +1,7 @@
 //! Reads and checks scenario files. Every problem is reported as `file:line: reason`, and
 //! every bad file is reported, not just the first.
 
-use super::line_of;
+use crate::error::line_of;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -10,8 +10,9 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::DeValue;
 
-use super::catalogue::Catalogue;
-use super::model::{Category, Scenario, Step, Visibility};
+use super::model::{Scenario, Step};
+use crate::catalogue::Catalogue;
+use crate::outcome::{Category, Visibility};
 
 use crate::steps::Names;
 use crate::{Error, Result};
@@ -380,7 +381,7 @@ fn load_steps(
     text: &str,
     bad: &dyn Fn(usize, String) -> Error,
     toml_error: &dyn Fn(toml::de::Error) -> Error,
-    task_info: &super::catalogue::TaskInfo,
+    task_info: &crate::catalogue::TaskInfo,
     kit_root: &Path,
 ) -> Result<Vec<Step>> {
     // A partition may name a program that starts later (a client started while the

@@ -70,10 +70,7 @@
 
 use std::time::Duration;
 
-use regex::bytes::Regex;
-use serde::Deserialize;
-
-use crate::payload::Payload;
+use crate::outcome::{Category, Visibility};
 
 /// A checked scenario, ready to run.
 #[derive(Debug, Clone)]
@@ -115,6 +112,17 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Whether it cuts some program's own socket calls short (the short-call library in
+    /// the real world, the short-I/O adapter in the simulated one).
+    pub fn cuts_calls_short(&self) -> bool {
+        self.steps.iter().any(|step| {
+            step.action
+                .0
+                .starts()
+                .is_some_and(|start| start.short_calls.is_some())
+        })
+    }
+
     /// Roles this scenario starts: a submission must have all of them for it to run.
     pub fn roles(&self) -> Vec<&str> {
         let mut roles: Vec<&str> = self
@@ -128,96 +136,6 @@ impl Scenario {
     }
 }
 
-/// Report categories (h2spec-like sections).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Deserialize,
-    serde::Serialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Category {
-    Basic,
-    Robustness,
-    Concurrency,
-    Performance,
-    Security,
-}
-
-impl Category {
-    /// Every category, in the order reports list them.
-    pub const ALL: [Category; 5] = [
-        Category::Basic,
-        Category::Robustness,
-        Category::Concurrency,
-        Category::Performance,
-        Category::Security,
-    ];
-
-    /// Lowercase name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Category::Basic => "basic",
-            Category::Robustness => "robustness",
-            Category::Concurrency => "concurrency",
-            Category::Performance => "performance",
-            Category::Security => "security",
-        }
-    }
-}
-
-/// When a grading platform shows a test's result to the student: Gradescope's four words
-/// (its autograder specification, `visibility` of a test).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Visibility {
-    /// Never shown to the student.
-    Hidden,
-    /// Shown once the due date has passed.
-    AfterDueDate,
-    /// Shown once the grades are published.
-    AfterPublished,
-    /// Shown at once.
-    Visible,
-}
-
-impl Visibility {
-    /// Every visibility, in the order Gradescope's specification lists them.
-    pub const ALL: [Visibility; 4] = [
-        Visibility::Hidden,
-        Visibility::AfterDueDate,
-        Visibility::AfterPublished,
-        Visibility::Visible,
-    ];
-
-    /// The word Gradescope reads (`after_due_date`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Visibility::Hidden => "hidden",
-            Visibility::AfterDueDate => "after_due_date",
-            Visibility::AfterPublished => "after_published",
-            Visibility::Visible => "visible",
-        }
-    }
-
-    /// The visibility a word names, or why it names none.
-    pub fn from_name(word: &str) -> Result<Visibility, String> {
-        Visibility::ALL
-            .into_iter()
-            .find(|visibility| visibility.name() == word)
-            .ok_or_else(|| {
-                let words: Vec<&str> = Visibility::ALL.iter().map(|v| v.name()).collect();
-                format!("`{word}` is not a visibility ({})", words.join(", "))
-            })
-    }
-}
-
 /// One step: its action, and the line it was written on.
 #[derive(Debug, Clone)]
 pub struct Step {
@@ -226,104 +144,3 @@ pub struct Step {
     /// What to do: a step of one of the kinds of `crate::steps`, checked.
     pub action: crate::steps::Registered,
 }
-
-/// How a harness connection ends after sending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum CloseHow {
-    /// Half-close (`shutdown(SHUT_WR)`): the program sees end of stream, can still answer.
-    Write,
-    /// Close both directions.
-    Full,
-    /// Abort with a reset (`SO_LINGER` 0).
-    Reset,
-    /// Keep the connection open (a later `close` step ends it).
-    Keep,
-}
-
-/// Which port a started program gets as `{port}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum PortChoice {
-    /// A free port chosen by the harness.
-    Fresh,
-    /// A port the harness holds a listening socket on: binding it must fail.
-    Busy,
-}
-
-/// What a client program is pointed at (`{host}` and `{port}`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Endpoint {
-    /// A started program or a relay, by name.
-    Named(String),
-    /// A port nothing listens on.
-    Unused,
-}
-
-/// stdout or stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputStream {
-    Stdout,
-    Stderr,
-}
-
-impl OutputStream {
-    /// `stdout` or `stderr`.
-    pub fn name(self) -> &'static str {
-        match self {
-            OutputStream::Stdout => "stdout",
-            OutputStream::Stderr => "stderr",
-        }
-    }
-}
-
-/// What a program's output must be.
-#[derive(Debug, Clone)]
-pub enum OutputExpectation {
-    /// Exactly these bytes.
-    Equals(Payload),
-    /// Exactly what these harness connections sent, in this order.
-    EqualsSent(Vec<String>),
-    /// What these harness connections sent, each whole and contiguous, in any order.
-    AnyOrderOfSent(Vec<String>),
-    /// Some part matches the regex.
-    Matches(Regex),
-    /// The whole output matches the regex (stdout: `regex` is `pattern` anchored at both
-    /// ends).
-    MatchesWhole { regex: Regex, pattern: String },
-    /// These bytes, with at most a label before them on their line (text without a line
-    /// break: `From Server: `, an `input()` prompt) and nothing after them but whitespace;
-    /// trailing whitespace of the bytes themselves is not required (SPEC upper/6).
-    AfterLabel(Payload),
-    /// The mail server peer `server` never received `password` outside TLS, neither as
-    /// text nor base64-encoded (as `AUTH PLAIN` and `AUTH LOGIN` send it), and no `AUTH`
-    /// command in clear (see `crate::judge::clear_text`).
-    NeverInClear { server: String, password: String },
-    /// These bytes appear somewhere, whole and contiguous (a label before them is fine).
-    Contains(Payload),
-    /// An HTTP response, parsed and judged (status, headers, body).
-    Http(crate::judge::http::HttpExpectation),
-    /// These bytes never appear (a secret file's text).
-    Excludes(Payload),
-    /// A ping client's report of `count` pings, checked line by line against what the
-    /// scripted ping server `server` did (see `crate::judge::ping_report`); without a
-    /// server, every ping answered at once (the submission's own server, without loss).
-    PingReport { server: Option<String>, count: u64 },
-    /// The `listen` peer `server` accepted exactly `count` connections (and no more while
-    /// the step watches): a caching proxy does not ask the origin twice.
-    Connections { server: String, count: u64 },
-    /// The mail server peer `server` received these command verbs, in order, each line
-    /// ending in CRLF (see `crate::judge::mail`).
-    SmtpCommands { server: String, verbs: Vec<String> },
-    /// The mail server peer `server` received this one message.
-    Mail {
-        server: String,
-        expectation: crate::judge::mail::MailExpectation,
-    },
-    /// Nothing at all (checked once the program has exited, or at the deadline).
-    Empty,
-    /// At least one byte.
-    NotEmpty,
-}
-
-pub use crate::steps::expect_exit::ExitExpectation;

@@ -1,4 +1,4 @@
-//! `check = "NAME"` with `params = { ... }`: one of the built-in checks (`crate::checks`),
+//! `check = "NAME"` with `params = { ... }`: one of the built-in checks (`super::checks`),
 //! what a flat list of steps cannot say (peak memory over two transfers, a real browser, a
 //! whole SMTP dialogue). The check's own file validates its parameters when the scenario
 //! loads and says whether it runs in the simulated world.
@@ -14,7 +14,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind};
-use crate::checks::CheckKind;
+use crate::steps::checks::CheckKind;
 
 pub(crate) const KIND: StepKind = StepKind {
     key: "check",
@@ -36,7 +36,10 @@ struct RawCheck {
 /// The `check` key's schema: the names of the built-in checks, so that an editor offers
 /// them and flags a misspelt one.
 fn check_names(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    let names: Vec<&str> = crate::checks::KINDS.iter().map(|kind| kind.name).collect();
+    let names: Vec<&str> = crate::steps::checks::KINDS
+        .iter()
+        .map(|kind| kind.name)
+        .collect();
     schemars::json_schema!({
         "description": "The check's name: one of the built-in checks.",
         "type": "string",
@@ -54,7 +57,7 @@ struct Check {
 
 fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
     let raw = RawCheck::deserialize(input.table)?;
-    let kind = crate::checks::kind_of(&raw.check)?;
+    let kind = crate::steps::checks::kind_of(&raw.check)?;
     let params = raw.params.unwrap_or_default();
     let roles = (kind.validate)(&params, input.task)?;
     Ok(Arc::new(Check {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind};
-use crate::scenario::CloseHow;
+use crate::peers::client::CloseHow;
 
 pub(crate) const KIND: StepKind = StepKind {
     key: "close",

@@ -23,7 +23,7 @@ use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind}
 use crate::faults::SlicePlan;
 use crate::payload::{Payload, PayloadSpec};
 use crate::peers::client::ClientPlan;
-use crate::scenario::CloseHow;
+use crate::peers::client::CloseHow;
 use crate::world::sockets::Family;
 
 pub(crate) const KIND: StepKind = StepKind {

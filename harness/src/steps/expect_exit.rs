@@ -13,23 +13,13 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind};
+use crate::judge::exit::ExitExpectation;
 
 pub(crate) const KIND: StepKind = StepKind {
     key: "expect_exit",
     load,
     schema: super::schema_of::<RawExpectExit>,
 };
-
-/// What a program's exit must be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitExpectation {
-    /// This exact status.
-    Code(i32),
-    /// Status 0.
-    Success,
-    /// Anything but status 0 (a non-zero status, or death by a signal).
-    Failure,
-}
 
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -26,9 +26,9 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind};
+use crate::judge::diff::{byte_window_diff, window_start};
 use crate::outcome::{StepFailure, harness_trouble};
 use crate::payload::{Payload, PayloadSpec};
-use crate::report::diff::{byte_window_diff, window_start};
 
 pub(crate) const KIND: StepKind = StepKind {
     key: "expect_files",

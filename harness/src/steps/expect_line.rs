@@ -204,7 +204,7 @@ pub(crate) async fn wait_for_line(
         } else {
             format!(
                 "{} without a line end",
-                crate::report::diff::excerpt(&view.bytes)
+                crate::judge::diff::excerpt(&view.bytes)
             )
         };
         let partial = format!("{partial}{}", skipped.describe());
@@ -247,7 +247,7 @@ impl Skipped {
                 ", {} line{} skipped (the last {})",
                 self.count,
                 if self.count == 1 { "" } else { "s" },
-                crate::report::diff::excerpt(last.as_bytes())
+                crate::judge::diff::excerpt(last.as_bytes())
             ),
         }
     }

@@ -24,9 +24,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind};
-use crate::engine::Watched;
+use crate::judge::output::OutputExpectation;
 use crate::payload::PayloadSpec;
-use crate::scenario::{OutputExpectation, OutputStream};
+use crate::steps::requests::Watched;
+use crate::world::capture::OutputStream;
 
 /// The longest payload `contains` looks for (it is held in memory).
 pub(crate) const MAX_CONTAINED: u64 = 1 << 20;

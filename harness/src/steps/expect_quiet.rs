@@ -93,7 +93,7 @@ impl ExpectQuiet {
     fn unwanted(&self, mut bytes: &[u8]) -> Option<String> {
         let Some(allow) = &self.allow else {
             return (!bytes.is_empty())
-                .then(|| format!("it received {}", crate::report::diff::excerpt(bytes)));
+                .then(|| format!("it received {}", crate::judge::diff::excerpt(bytes)));
         };
         while let Some((line, taken)) = first_line(bytes) {
             let line = String::from_utf8_lossy(line);

@@ -204,7 +204,7 @@ impl StepAction for ExpectInterfaces {
             context
                 .expect_exit(
                     &self.program,
-                    super::expect_exit::ExitExpectation::Success,
+                    crate::judge::exit::ExitExpectation::Success,
                     self.within,
                 )
                 .await?;

@@ -190,7 +190,7 @@ impl Member {
                 "{} line{}, the last {}",
                 self.lines,
                 if self.lines == 1 { "" } else { "s" },
-                crate::report::diff::excerpt(last.as_bytes())
+                crate::judge::diff::excerpt(last.as_bytes())
             ),
         }
     }

@@ -14,11 +14,12 @@
 //! [`expect_exit`], `expect_running`, `expect_files`, `expect_connect_rate`,
 //! `expect_interfaces`, `stop`), the byte-stream expectations (`expect_stdout`,
 //! `expect_stderr`, `expect_received`, judged by `crate::judge::output`), and `check`,
-//! which runs one of the built-in checks (`crate::checks`), `listen`, the harness as a
+//! which runs one of the built-in checks ([`checks`]), `listen`, the harness as a
 //! server speaking the scenario's bytes or a protocol by a script, and `start`, a program
 //! of the submission.
 
 mod check;
+pub mod checks;
 mod close;
 mod close_stdin;
 mod connect;
@@ -39,6 +40,7 @@ mod members;
 mod names;
 mod partition;
 mod relay;
+pub mod requests;
 mod room_crowd;
 pub(crate) mod say;
 mod say_until;
@@ -138,7 +140,7 @@ pub(crate) trait StepContext {
     fn expect_exit<'a>(
         &'a mut self,
         name: &'a str,
-        expected: expect_exit::ExitExpectation,
+        expected: crate::judge::exit::ExitExpectation,
         within: Duration,
     ) -> StepFuture<'a>;
     /// Adds a line to the step log.
@@ -165,7 +167,7 @@ pub(crate) trait StepContext {
     fn close_peer<'a>(
         &'a mut self,
         name: &'a str,
-        how: crate::scenario::CloseHow,
+        how: crate::peers::client::CloseHow,
     ) -> StepFuture<'a>;
     /// Waits up to `within` until the harness's connection `name` has sent everything.
     fn wait_sent<'a>(&'a mut self, name: &'a str, within: Duration) -> StepFuture<'a>;
@@ -186,7 +188,10 @@ pub(crate) trait StepContext {
     /// Cuts (or, with `repair`, restores) the simulated network between two hosts.
     fn partition<'a>(&'a mut self, hosts: &'a [String; 2], repair: bool) -> StepFuture<'a>;
     /// Starts a program as `request` says.
-    fn start_program<'a>(&'a mut self, request: crate::engine::StartRequest<'a>) -> StepFuture<'a>;
+    fn start_program<'a>(
+        &'a mut self,
+        request: crate::steps::requests::StartRequest<'a>,
+    ) -> StepFuture<'a>;
     /// Starts the harness's server peer `name`, following `plan`.
     fn listen<'a>(
         &'a mut self,
@@ -198,13 +203,13 @@ pub(crate) trait StepContext {
     /// once more when the steps are over.
     fn expect_output<'a>(
         &'a mut self,
-        watched: crate::engine::Watched<'a>,
-        expectation: &'a crate::scenario::OutputExpectation,
+        watched: crate::steps::requests::Watched<'a>,
+        expectation: &'a crate::judge::output::OutputExpectation,
         within: Duration,
         since: Option<&'a str>,
     ) -> StepFuture<'a>;
     /// The step primitives a built-in check runs with.
-    fn checks(&mut self) -> &mut dyn crate::checks::CheckContext;
+    fn checks(&mut self) -> &mut dyn crate::steps::checks::CheckContext;
     /// Sends `payload` on the harness's open connection `name`, cut as `slices` says.
     fn send_on<'a>(
         &'a mut self,
@@ -247,7 +252,7 @@ pub(crate) struct LoadInput<'i, 'n> {
     pub(crate) names: &'n mut Names,
     pub(crate) kit_root: &'n Path,
     /// The task the scenario belongs to (its roles).
-    pub(crate) task: &'n crate::scenario::TaskInfo,
+    pub(crate) task: &'n crate::catalogue::TaskInfo,
 }
 
 /// One kind of step: the key that names its action in a `[[step]]`, and its loader.

@@ -21,10 +21,10 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind};
-use crate::engine::StartRequest;
 use crate::faults::short_calls::ShortCalls;
 use crate::payload::{Payload, PayloadSpec};
-use crate::scenario::{Endpoint, PortChoice};
+use crate::steps::requests::StartRequest;
+use crate::steps::requests::{Endpoint, PortChoice};
 
 pub(crate) const KIND: StepKind = StepKind {
     key: "start",

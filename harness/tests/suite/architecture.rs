@@ -2,6 +2,9 @@
 //! as `crate::a::b` or `super::b`, and following those names never leads back to where it
 //! started. A module's `mod.rs` declaring its children is not an import; comments and unit
 //! test modules are left out.
+//!
+//! The same holds between the top-level modules (`engine`, `steps`, `world`...): a folder
+//! uses only folders below it, in the order `lib.rs` lists them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -18,8 +21,8 @@ fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
-/// The module path of a file: `engine/requests` for `src/engine/requests.rs`, `checks` for
-/// `src/checks/mod.rs`.
+/// The module path of a file: `engine/finish` for `src/engine/finish.rs`, `steps/checks` for
+/// `src/steps/checks/mod.rs`.
 fn module_of(src: &Path, file: &Path) -> String {
     let relative = file.strip_prefix(src).unwrap().with_extension("");
     let text = relative.to_string_lossy().replace('\\', "/");
@@ -92,6 +95,15 @@ fn cycle_from(graph: &BTreeMap<String, BTreeSet<String>>, start: &str) -> Option
     None
 }
 
+/// Every cycle of `graph`, one through each module on one, written `a -> b -> a`.
+fn cycles_in(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    graph
+        .keys()
+        .filter_map(|module| cycle_from(graph, module))
+        .map(|cycle| cycle.join(" -> "))
+        .collect()
+}
+
 #[test]
 fn no_file_of_the_harness_imports_itself_back() {
     let graph = imports();
@@ -100,14 +112,40 @@ fn no_file_of_the_harness_imports_itself_back() {
         graph["engine"].contains("judge/output"),
         "the scan sees the engine's imports"
     );
-    let cycles: Vec<String> = graph
-        .keys()
-        .filter_map(|module| cycle_from(&graph, module))
-        .map(|cycle| cycle.join(" -> "))
-        .collect();
+    let cycles = cycles_in(&graph);
     assert!(
         cycles.is_empty(),
         "import cycles between the harness's files:\n{}",
+        cycles.join("\n")
+    );
+}
+
+/// The top-level module a module is in: `steps` for `steps/checks/browser`.
+fn top_level(module: &str) -> &str {
+    module.split('/').next().unwrap_or(module)
+}
+
+#[test]
+fn no_top_level_module_of_the_harness_imports_itself_back() {
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (module, named) in imports() {
+        let from = top_level(&module).to_owned();
+        let targets = graph.entry(from.clone()).or_default();
+        targets.extend(
+            named
+                .iter()
+                .map(|other| top_level(other).to_owned())
+                .filter(|other| *other != from),
+        );
+    }
+    assert!(
+        graph["engine"].contains("steps") && graph["scenario"].contains("steps"),
+        "the scan sees imports between top-level modules"
+    );
+    let cycles = cycles_in(&graph);
+    assert!(
+        cycles.is_empty(),
+        "import cycles between the harness's top-level modules:\n{}",
         cycles.join("\n")
     );
 }

@@ -14,7 +14,7 @@ use harness::target::Target;
 
 fn browse(expect: &str) -> harness::outcome::Outcome {
     assert!(
-        harness::checks::browser::find_browser().is_some(),
+        harness::steps::checks::browser::find_browser().is_some(),
         "these tests need headless Chromium: apt-get install chromium (or set SOCKET_LAB_CHROMIUM)"
     );
     let (_kit, suite) = common::one_scenario_suite(

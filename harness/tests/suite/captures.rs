@@ -14,12 +14,12 @@ use std::process::Command;
 
 use harness::events::Event;
 use harness::grading::{Mode, grade};
-use harness::pcap::{Flow, FlowId, Payload, Protocol, Side, Wire, WireAct, WireRecord};
 use harness::peers::{Direction, TranscriptEntry};
 use harness::report::Reporters;
-use harness::report::capture::CaptureReport;
+use harness::report::pcap_files::PcapReport;
 use harness::scenario::Selection;
 use harness::target::Target;
+use harness::wire::{Flow, FlowId, Protocol, Side, Wire, WireAct, WireBytes, WireRecord};
 use harness::world::sim::SimOptions;
 
 /// Runs tshark; a machine without it fails the test with what to install.
@@ -64,7 +64,7 @@ fn grade_with_captures(
     let selection = Selection::new(Vec::new(), &patterns).expect("valid patterns");
     let dir = tempfile::tempdir().unwrap();
     let mut reporters = Reporters::new();
-    reporters.add("--pcap", CaptureReport::new(dir.path().to_owned()));
+    reporters.add("--pcap", PcapReport::new(dir.path().to_owned()));
     let mut events = Vec::new();
     let mut sink = |event: Event| {
         events.push(event.clone());
@@ -84,7 +84,7 @@ fn grade_with_captures(
         {
             let (transcript, left_out) = outcome.transcript.clone();
             captures.push(Captured {
-                path: dir.path().join(run.capture_path(&submission, &outcome.id)),
+                path: dir.path().join(run.pcap_path(&submission, &outcome.id)),
                 id: outcome.id.clone(),
                 wire: outcome.wire.clone(),
                 transcript,
@@ -488,8 +488,8 @@ fn bytes_past_the_budget_are_captured_cut_short() {
     let flow = Flow::opened_by_harness(
         "c1",
         Protocol::Tcp,
-        harness::pcap::FlowEnd::harness("c1", "127.0.0.1:40000".parse().unwrap()),
-        harness::pcap::FlowEnd {
+        harness::wire::FlowEnd::harness("c1", "127.0.0.1:40000".parse().unwrap()),
+        harness::wire::FlowEnd {
             name: "server".into(),
             address: "127.0.0.1:9000".parse().unwrap(),
             program: true,
@@ -504,7 +504,7 @@ fn bytes_past_the_budget_are_captured_cut_short() {
         act,
     };
     wire.records.push(record(WireAct::Open));
-    wire.records.push(record(WireAct::Data(Payload {
+    wire.records.push(record(WireAct::Data(WireBytes {
         bytes: vec![b'a'; 2000],
         length: 5000,
     })));

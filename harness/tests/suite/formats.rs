@@ -16,14 +16,15 @@ use std::time::Duration;
 use assert_cmd::Command;
 use harness::batch::{Batch, Entry, grade_all};
 use harness::events::{
-    Event, EventSink, Isolation, RECORD_VERSION, RunInfo, SubmissionInfo, World, verdict,
+    Event, EventSink, Isolation, RECORD_VERSION, RunInfo, SubmissionInfo, WorldKind, verdict,
 };
 use harness::grading::Mode;
+use harness::outcome::Category;
 use harness::outcome::{Failure, LogLine, Outcome, ProgramReport, SkipKind, Status};
 use harness::peers::{Direction, TranscriptEntry};
 use harness::report::{Reporters, RunRecord, Score};
 use harness::report::{classroom, gradescope, json, junit, prairielearn};
-use harness::scenario::{Category, Selection, load_suite};
+use harness::scenario::{Selection, load_suite};
 use harness::target::Target;
 use harness::world::real::process::{ExitInfo, ExitKind, HarnessStop};
 use serde_json::{Value, json};
@@ -471,7 +472,7 @@ fn made_up_run(
         harness_version: "0.1.0".into(),
         seed: 42,
         repeat: 1,
-        world: World::Real,
+        world: WorldKind::Real,
         replay_command: "harness --target 'subs/*'".into(),
         submissions: submissions
             .iter()
@@ -1433,8 +1434,8 @@ fn github_classroom_marks_what_cannot_run_as_an_error_out_of_max_score() {
 
 #[test]
 fn gradescope_visibility_comes_from_the_scenario_file_then_the_command_line() {
+    use harness::outcome::Visibility;
     use harness::report::gradescope::VisibilityRule;
-    use harness::scenario::Visibility;
     let mut outcomes = every_verdict();
     outcomes[1].category = Category::Security;
     outcomes[1].visibility = Some(Visibility::Hidden);

@@ -13,15 +13,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use harness::events::{Event, EventSink, Isolation, RunInfo, SubmissionInfo, World};
+use harness::events::{Event, EventSink, Isolation, RunInfo, SubmissionInfo, WorldKind};
 use harness::grading::{Mode, grade};
+use harness::outcome::Category;
 use harness::outcome::{Failure, LogLine, Outcome, ProgramReport, Status};
-use harness::pcap::{Flow, FlowEnd, Protocol, Side};
 use harness::peers::{Direction, TranscriptEntry};
 use harness::report::html::HtmlReport;
 use harness::report::{Reporter, Reporters, RunRecord, Score, SubmissionRecord};
-use harness::scenario::{Category, Selection};
+use harness::scenario::Selection;
 use harness::target::Target;
+use harness::wire::{Flow, FlowEnd, Protocol, Side};
 
 /// What a hostile program prints.
 const SCRIPT: &str = "<script>alert(1)</script>";
@@ -34,7 +35,7 @@ fn run_info(submissions: &[&str]) -> RunInfo {
         harness_version: "test".into(),
         seed: 7,
         repeat: 1,
-        world: World::Real,
+        world: WorldKind::Real,
         replay_command: "harness --target x".into(),
         submissions: submissions.iter().map(|label| label.to_string()).collect(),
         jobs: 1,
@@ -215,7 +216,7 @@ fn each_scenario_links_its_capture_relative_to_the_page() {
     let dir = tempfile::tempdir().unwrap();
     let pcap = dir.path().join("captures");
     // What `--pcap` writes (only scenarios whose sockets moved something get one).
-    let written = pcap.join(run.capture_path("sample", "message/01-text"));
+    let written = pcap.join(run.pcap_path("sample", "message/01-text"));
     std::fs::create_dir_all(written.parent().unwrap()).unwrap();
     std::fs::write(&written, b"").unwrap();
     HtmlReport::new(dir.path().join("html"), Some(pcap))
@@ -352,7 +353,7 @@ fn each_connection_is_drawn_between_the_ends_its_flows_name() {
 
 /// The browser, or a failure that says how to get one.
 fn browser() -> PathBuf {
-    harness::checks::browser::find_browser().expect(
+    harness::steps::checks::browser::find_browser().expect(
         "these tests need headless Chromium: apt-get install chromium (or set SOCKET_LAB_CHROMIUM)",
     )
 }

@@ -324,7 +324,7 @@ fn the_kits_own_scenarios_load_and_cover_every_clause_of_their_tasks() {
 
 #[test]
 fn a_scenario_says_when_gradescope_shows_its_result() {
-    use harness::scenario::Visibility;
+    use harness::outcome::Visibility;
     let kit = tempfile::tempdir().unwrap();
     let scenarios = kit.path().join("scenarios");
     std::fs::create_dir_all(scenarios.join("message")).unwrap();

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
+use harness::outcome::Category;
 use harness::outcome::{Failure, LogLine, Outcome, ProgramReport, Status};
 use harness::peers::{Direction, TranscriptEntry};
 use harness::report::{Style, TerminalReport};
-use harness::scenario::Category;
 use harness::world::real::process::{ExitInfo, ExitKind};
 
 fn report() -> TerminalReport {
@@ -51,7 +51,7 @@ fn failed_outcome() -> Outcome {
         action: "check server's stdout".into(),
         expected: "server's stdout to be exactly the 11 bytes c1 sent".into(),
         seen: "27 bytes, differing from byte 0 on".into(),
-        diff: Some(harness::report::diff::byte_window_diff(
+        diff: Some(harness::judge::diff::byte_window_diff(
             0,
             11,
             27,

@@ -21,11 +21,14 @@ impl Drop for Server {
     }
 }
 
+/// Starts the message server on `port`. Its stdin is empty (a server reads none; the
+/// test's own stdin is not one to share), its stdout is the test's to read, and its stderr
+/// goes to the test's: a failing test shows what the server said.
 fn start_server(port: u16) -> Server {
     let child = Command::new(cargo_bin("message-server"))
         .arg(port.to_string())
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     Server(child)
@@ -81,14 +84,22 @@ fn client_and_server_carry_binary_messages_exactly() {
     let mut server = start_server(port);
     wait_until_listening(port);
     let message: Vec<u8> = (0..50_000u32).map(|i| (i * 7 % 256) as u8).collect();
-    assert_cmd::Command::cargo_bin("message-client")
+    let sent = assert_cmd::Command::cargo_bin("message-client")
         .unwrap()
         .args(["127.0.0.1", &port.to_string()])
         .write_stdin(message.clone())
         .timeout(Duration::from_secs(10))
-        .assert()
-        .success()
-        .stdout("");
+        .output()
+        .unwrap();
+    // On failure, say whether the server was still there (it was seen listening).
+    assert!(
+        sent.status.success() && sent.stdout.is_empty(),
+        "the client failed ({}; stdout {:?}; stderr {:?}); the server: {:?}",
+        sent.status,
+        String::from_utf8_lossy(&sent.stdout),
+        String::from_utf8_lossy(&sent.stderr),
+        server.0.try_wait(),
+    );
     let mut printed = vec![0; message.len()];
     server
         .0

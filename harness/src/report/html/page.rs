@@ -5,9 +5,9 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use super::{Esc, at, bytes_html, href_of, page_start, run_facts, seconds};
+use crate::outcome::Category;
 use crate::outcome::{Outcome, Status};
 use crate::report::{RunRecord, Score, SubmissionRecord, file_name_of};
-use crate::scenario::Category;
 
 /// Transcript entries drawn for a scenario that failed.
 const ROWS_FAILED: usize = 200;
@@ -15,7 +15,7 @@ const ROWS_FAILED: usize = 200;
 const ROWS_OTHER: usize = 60;
 
 /// Where the packet captures are.
-pub(super) struct Captures {
+pub(super) struct PcapFolder {
     /// The capture folder as seen from the pages' folder.
     pub relative: PathBuf,
     /// The capture folder, to see which captures were written.
@@ -25,7 +25,7 @@ pub(super) struct Captures {
 /// What a page needs besides its submission.
 pub(super) struct Context<'a> {
     pub run: &'a RunRecord,
-    pub pcap: Option<Captures>,
+    pub pcap: Option<PcapFolder>,
     /// Whether an `index.html` lists this page among others.
     pub back_to_index: bool,
 }
@@ -458,7 +458,7 @@ fn capture_line(
     };
     let path = context
         .run
-        .capture_path(&submission.info.submission, &outcome.id);
+        .pcap_path(&submission.info.submission, &outcome.id);
     if captures.absolute.join(&path).is_file() {
         let _ = writeln!(
             html,

@@ -11,7 +11,7 @@
 //! One lifeline for the harness's own clients (its connections and datagram senders, on the
 //! left), one per program, and one per server the harness plays (an HTTP origin, a mail
 //! server, on the right). Who is on each end of a connection comes from the scenario's
-//! flows ([`Outcome::wire`], see [`crate::pcap::Flow`]): what goes "to the program" is
+//! flows ([`Outcome::wire`], see [`crate::wire::Flow`]): what goes "to the program" is
 //! sent by the end the flow names (for a relay: its first leg's, the client program) and
 //! received by the other end (for a relay: its last leg's server, the server program).
 //! A harness end that connected is the harness's lifeline; one that accepted is a server
@@ -35,8 +35,8 @@ use std::time::Duration;
 use super::Esc;
 use crate::faults::{Range, SlicePlan};
 use crate::outcome::{Outcome, Status};
-use crate::pcap::{Flow, FlowEnd, Protocol, Side};
 use crate::peers::{Direction, TranscriptEntry};
+use crate::wire::{Flow, FlowEnd, Protocol, Side};
 
 /// A pause between two entries long enough to be drawn.
 const PAUSE: Duration = Duration::from_millis(250);

@@ -17,11 +17,8 @@ mod network;
 pub mod programs;
 pub(crate) mod reset;
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io;
-use std::panic::AssertUnwindSafe;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
@@ -30,15 +27,10 @@ use host::{HostSlot, ProgramState, StartOrder};
 pub use network::{SimNetwork, StreamFaults};
 pub use reset::{ResetBoard, Resettable};
 
-use crate::engine::run_scenario;
-
 use crate::faults::{DatagramPlan, SlicePlan, fnv1a};
-use crate::outcome::Outcome;
-use crate::scenario::Scenario;
-use crate::target::RoleProgram;
+use crate::world::ProgramHandle;
 use crate::world::capture::Capture;
 use crate::world::real::process::{ExitInfo, ExitKind, ProcessSpec};
-use crate::world::{ProgramHandle, World};
 
 pub use super::sockets::HARNESS_HOST;
 /// First port handed to simulated programs (each scenario starts again from here).
@@ -66,41 +58,6 @@ impl Default for SimOptions {
             datagrams: DatagramPlan::default(),
         }
     }
-}
-
-/// Why a scenario cannot run in the simulated world, if it cannot.
-pub fn unsupported(scenario: &Scenario, roles: &BTreeMap<String, RoleProgram>) -> Option<String> {
-    if scenario.real_only {
-        return Some(
-            "it says `world = \"real\"`: hundreds of connections or megabytes, which the simulated network would play far too slowly at one byte per read"
-                .into(),
-        );
-    }
-    for step in &scenario.steps {
-        if let Some(reason) = step.action.0.real_only() {
-            return Some(reason);
-        }
-        if let Some(start) = step.action.0.starts()
-            && start.name == HARNESS_HOST
-        {
-            return Some(format!(
-                "a program named `{HARNESS_HOST}` would take the harness's own simulated host"
-            ));
-        }
-    }
-    for role in scenario.roles() {
-        let program = roles
-            .get(role)
-            .and_then(|program| program.template.first())
-            .map(String::as_str)
-            .unwrap_or_default();
-        if !programs::SIMULATED_PROGRAMS.contains(&program) {
-            return Some(format!(
-                "the reference {program} has no simulated version yet"
-            ));
-        }
-    }
-    None
 }
 
 /// The simulated programs of one scenario run, shared by the harness's steps, the hosts
@@ -268,71 +225,30 @@ impl SimProgram {
     }
 }
 
-/// Runs `scenario` with the reference programs in a simulation seeded by `seed`.
-pub fn run(
-    scenario: &Scenario,
-    roles: &BTreeMap<String, RoleProgram>,
-    seed: u64,
+/// A simulation ready to run: a host for each program named in `names`, faulted as
+/// `options` say, for the scenario `scenario_id` run with `seed`; it runs for at most
+/// `duration` of simulated time.
+pub(crate) fn build(
+    names: &[String],
     options: &SimOptions,
-) -> Outcome {
-    if let Some(reason) = unsupported(scenario, roles) {
-        return Outcome::skipped(scenario, seed, format!("cannot be simulated: {reason}"));
-    }
-    // The short-I/O adapter plays the short-call library's part here: without it nothing
-    // would cut the program's own calls, and the scenario would prove nothing.
-    if options.short_io.is_none() && crate::faults::short_calls::wanted(scenario) {
-        return Outcome::skipped(
-            scenario,
-            seed,
-            "cannot be simulated with --short-io off: this scenario cuts the program's own socket calls short, which the short-I/O adapter does in the simulated world".into(),
-        );
-    }
-    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        simulate(scenario, roles, seed, options)
-    }));
-    match outcome {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(message)) => Outcome::harness_error(scenario, seed, message),
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|text| text.to_string()))
-                .unwrap_or_else(|| "unknown panic".into());
-            Outcome::harness_error(
-                scenario,
-                seed,
-                format!("the simulation panicked: {message}"),
-            )
-        }
-    }
-}
-
-fn simulate(
-    scenario: &Scenario,
-    roles: &BTreeMap<String, RoleProgram>,
     seed: u64,
-    options: &SimOptions,
-) -> Result<Outcome, String> {
-    let names: Vec<String> = scenario
-        .steps
-        .iter()
-        .filter_map(|step| step.action.0.starts().map(|start| start.name.clone()))
-        .collect();
+    scenario_id: &str,
+    duration: Duration,
+) -> (SimWorld, turmoil::Sim<'static>) {
     let faults = StreamFaults {
         short_io: options.short_io,
         datagrams: options.datagrams,
         seed,
         board: ResetBoard::default(),
     };
-    let world = SimWorld::new(&names, faults.clone());
+    let world = SimWorld::new(names, faults.clone());
     let mut sim = turmoil::Builder::new()
         // One seed for everything: the simulation's choices and, through it, every host's
         // tokio runtime. Mixed with the scenario's id so scenarios do not share a stream.
-        .rng_seed(seed ^ fnv1a(scenario.id.as_bytes()))
+        .rng_seed(seed ^ fnv1a(scenario_id.as_bytes()))
         // A fixed epoch: wall-clock time inside the simulation does not depend on today.
         .epoch(UNIX_EPOCH + Duration::from_secs(1_700_000_000))
-        .simulation_duration(scenario.timeout + Duration::from_secs(30))
+        .simulation_duration(duration)
         .min_message_latency(options.latency)
         .max_message_latency(options.latency)
         .tcp_capacity(1024)
@@ -347,19 +263,15 @@ fn simulate(
             }
         });
     }
-    let result: Rc<RefCell<Option<Outcome>>> = Rc::default();
-    {
-        let (result, scenario, roles) = (Rc::clone(&result), scenario.clone(), roles.clone());
-        let world = World::Simulated(world.clone());
-        sim.client(HARNESS_HOST, async move {
-            let outcome = run_scenario(&scenario, &roles, seed, &world).await;
-            *result.borrow_mut() = Some(outcome);
-            Ok(())
-        });
-    }
+    (world, sim)
+}
+
+/// Runs `sim` until its clients (the harness's own task) are done, crashing the hosts the
+/// steps asked to crash between two steps of the simulation.
+pub(crate) fn drive(world: &SimWorld, sim: &mut turmoil::Sim<'_>) -> Result<(), String> {
     loop {
         match sim.step() {
-            Ok(true) => break,
+            Ok(true) => return Ok(()),
             Ok(false) => {}
             Err(error) => return Err(format!("the simulation stopped: {error}")),
         }
@@ -370,6 +282,4 @@ fn simulate(
             }
         }
     }
-    let outcome = result.borrow_mut().take();
-    outcome.ok_or_else(|| "the simulation ended without an outcome".into())
 }

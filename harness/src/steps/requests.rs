@@ -1,12 +1,12 @@
-//! What the engine is asked to do by the steps and checks that drive it: start a program
-//! ([`StartRequest`]), watch a stream of bytes ([`Watched`]). In a file of its own so that
-//! the checks can name them without depending on the engine (see
-//! `crate::checks::CheckContext`).
+//! What the steps and checks ask of the engine that runs them: start a program
+//! ([`StartRequest`], with its [`PortChoice`] and the [`Endpoint`] a client is pointed at),
+//! watch a stream of bytes ([`Watched`]). The engine implements the contexts that take
+//! them ([`super::StepContext`], [`super::checks::CheckContext`]).
 
 use std::collections::BTreeMap;
 
 use crate::payload::Payload;
-use crate::scenario::{Endpoint, OutputStream, PortChoice};
+use crate::world::capture::OutputStream;
 
 /// What to start: the `start` step's fields (the `peak-memory` check starts programs too).
 pub(crate) struct StartRequest<'s> {
@@ -37,4 +37,23 @@ pub(crate) struct StartRequest<'s> {
 pub(crate) enum Watched<'n> {
     Output { name: &'n str, stream: OutputStream },
     Received { name: &'n str },
+}
+
+/// Which port a started program gets as `{port}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PortChoice {
+    /// A free port chosen by the harness.
+    Fresh,
+    /// A port the harness holds a listening socket on: binding it must fail.
+    Busy,
+}
+
+/// What a client program is pointed at (`{host}` and `{port}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// A started program or a relay, by name.
+    Named(String),
+    /// A port nothing listens on.
+    Unused,
 }

@@ -18,10 +18,12 @@ use std::path::Path;
 use std::pin::Pin;
 use std::time::Duration;
 
-use crate::engine::requests::{StartRequest, Watched};
+use crate::catalogue::TaskInfo;
+use crate::judge::exit::ExitExpectation;
+use crate::judge::output::OutputExpectation;
 use crate::outcome::StepResult;
 use crate::peers::transcript::Transcript;
-use crate::scenario::{ExitExpectation, OutputExpectation, TaskInfo};
+use crate::steps::requests::{StartRequest, Watched};
 use crate::world::real::process::ExitInfo;
 use crate::world::sockets::PeerNet;
 

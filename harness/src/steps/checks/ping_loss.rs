@@ -36,8 +36,8 @@ use std::time::Duration;
 use super::CheckContext;
 
 use crate::outcome::{StepFailure, harness_trouble};
-use crate::pcap::{Flow, FlowEnd, Protocol};
 use crate::peers::{Direction, MAX_DATAGRAM, ping_sequence};
+use crate::wire::{Flow, FlowEnd, Protocol};
 
 /// The check's name in scenario files.
 pub const NAME: &str = "ping-loss";
@@ -193,7 +193,7 @@ pub(crate) async fn run(
             format!(
                 "{} answer(s) that are not: {}",
                 strays.len(),
-                crate::report::diff::excerpt(stray)
+                crate::judge::diff::excerpt(stray)
             ),
         ));
     }

@@ -29,8 +29,8 @@ use tokio::io::{AsyncRead, AsyncWriteExt};
 use super::CheckContext;
 
 use crate::outcome::StepFailure;
-use crate::pcap::{Flow, FlowEnd, Protocol, WireAct};
 use crate::peers::{Direction, next_line};
+use crate::wire::{Flow, FlowEnd, Protocol, WireAct};
 use crate::world::sockets::PeerReader;
 
 /// The check's name in scenario files.

@@ -15,13 +15,15 @@
 use std::time::Duration;
 
 use super::CheckContext;
-use crate::engine::requests::{StartRequest, Watched};
+use crate::steps::requests::{StartRequest, Watched};
 
+use crate::catalogue::TaskInfo;
+use crate::judge::exit::ExitExpectation;
+use crate::judge::output::OutputExpectation;
 use crate::outcome::StepFailure;
 use crate::payload::{GeneratedKind, Payload};
-use crate::scenario::{
-    Endpoint, ExitExpectation, OutputExpectation, OutputStream, PortChoice, TaskInfo,
-};
+use crate::steps::requests::{Endpoint, PortChoice};
+use crate::world::capture::OutputStream;
 
 /// The check's name in scenario files.
 pub const NAME: &str = "peak-memory";

@@ -1,5 +1,5 @@
 //! `--pcap DIR`: one packet capture per scenario, `DIR/<task>/<name>.pcap` (in a folder per
-//! submission when a run grades several; [`RunRecord::capture_path`]).
+//! submission when a run grades several; [`RunRecord::pcap_path`]).
 //!
 //! Each capture is written as its `capture` event comes, from the scenario's
 //! [`crate::peers::Wire`]: every connection of the harness's peers and relays, synthesized
@@ -17,20 +17,20 @@ use super::{Reporter, RunRecord};
 use crate::events::Event;
 
 /// The `--pcap` reporter: one `.pcap` per scenario, written as its `capture` event comes.
-pub struct CaptureReport {
+pub struct PcapReport {
     dir: PathBuf,
     /// The first capture that could not be written; the others are still written.
     error: Option<io::Error>,
 }
 
-impl CaptureReport {
+impl PcapReport {
     /// Writes captures under `dir`.
-    pub fn new(dir: PathBuf) -> CaptureReport {
-        CaptureReport { dir, error: None }
+    pub fn new(dir: PathBuf) -> PcapReport {
+        PcapReport { dir, error: None }
     }
 }
 
-impl Reporter for CaptureReport {
+impl Reporter for PcapReport {
     fn event(&mut self, event: &Event, run: &RunRecord) -> io::Result<()> {
         let Event::Verdict {
             submission,
@@ -44,7 +44,7 @@ impl Reporter for CaptureReport {
         if wire.is_empty() {
             return Ok(());
         }
-        let path = self.dir.join(run.capture_path(submission, &outcome.id));
+        let path = self.dir.join(run.pcap_path(submission, &outcome.id));
         let written = path
             .parent()
             .map_or(Ok(()), std::fs::create_dir_all)

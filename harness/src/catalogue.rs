@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::line_of;
+use crate::error::line_of;
 use crate::{Error, Result};
 
 /// One task of the catalogue.
