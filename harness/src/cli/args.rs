@@ -46,9 +46,10 @@ pub(super) struct GradeArgs {
     pub(super) scenarios: Option<PathBuf>,
     /// Submissions graded at once, or with one submission its scenarios at once (each in
     /// its own network namespace where the system allows it; on a shared loopback one at a
-    /// time); with --repeat, runs of a scenario at once.
-    #[arg(long, short, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub(super) jobs: u16,
+    /// time); with --repeat, runs of a scenario at once. `auto` (the default): four per
+    /// CPU, at most 8, where each scenario has a network namespace of its own; else 1.
+    #[arg(long, short, value_name = "N", default_value = "auto", value_parser = parse_jobs)]
+    pub(super) jobs: Jobs,
     /// Run each selected scenario N times, with the seeds S, S+1, ... (S the run's
     /// seed; `--seed` with one of them replays that run), and report every scenario whose
     /// verdict changed as FLAKY, with the seeds that passed and failed. A flaky scenario
@@ -130,6 +131,49 @@ pub(super) fn parse_repeat(text: &str) -> std::result::Result<u32, String> {
     }
 }
 
+/// How many things at once `--jobs` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Jobs {
+    /// As many as suit this machine ([`Jobs::count`]).
+    Auto,
+    /// Exactly this many (1 to 64).
+    Exactly(u16),
+}
+
+/// At most this many at once when `--jobs` is `auto`.
+const AUTO_JOBS_AT_MOST: usize = 8;
+
+impl Jobs {
+    /// The number of jobs. `auto`: four per CPU, at most [`AUTO_JOBS_AT_MOST`], since a
+    /// scenario mostly waits (for a program to start, answer, time out: the good sample
+    /// submission's 166 scenarios, eight at a time on 2 cores, keep under half of the CPU
+    /// time busy); but 1 on a shared loopback, where two submissions (or two scenarios) of
+    /// programs that hard-code their port would meet.
+    pub(super) fn count(self, namespaces: bool) -> usize {
+        match self {
+            Jobs::Exactly(jobs) => usize::from(jobs),
+            Jobs::Auto if !namespaces => 1,
+            Jobs::Auto => {
+                let cpus = std::thread::available_parallelism().map_or(1, |cpus| cpus.get());
+                (4 * cpus).clamp(1, AUTO_JOBS_AT_MOST)
+            }
+        }
+    }
+}
+
+/// `auto` or a number of jobs from 1 to 64.
+pub(super) fn parse_jobs(text: &str) -> std::result::Result<Jobs, String> {
+    if text == "auto" {
+        return Ok(Jobs::Auto);
+    }
+    match text.parse::<u16>() {
+        Ok(jobs @ 1..=64) => Ok(Jobs::Exactly(jobs)),
+        _ => Err(format!(
+            "`{text}` is not a number of jobs: give 1 to 64, or `auto`"
+        )),
+    }
+}
+
 /// A probability, from 0 to 1.
 pub(super) fn parse_fraction(text: &str) -> std::result::Result<f64, String> {
     match text.parse::<f64>() {
@@ -169,4 +213,29 @@ pub(super) fn parse_short_io(text: &str) -> std::result::Result<ShortIo, String>
         plan,
         text: text.to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_are_auto_or_one_to_sixty_four() {
+        assert_eq!(parse_jobs("auto"), Ok(Jobs::Auto));
+        assert_eq!(parse_jobs("1"), Ok(Jobs::Exactly(1)));
+        assert_eq!(parse_jobs("64"), Ok(Jobs::Exactly(64)));
+        for wrong in ["0", "65", "-1", "two", ""] {
+            let error = parse_jobs(wrong).unwrap_err();
+            assert!(error.contains("1 to 64, or `auto`"), "{wrong}: {error}");
+        }
+    }
+
+    #[test]
+    fn auto_jobs_are_one_without_namespaces_and_four_per_cpu_with_them() {
+        assert_eq!(Jobs::Auto.count(false), 1);
+        let cpus = std::thread::available_parallelism().map_or(1, |cpus| cpus.get());
+        assert_eq!(Jobs::Auto.count(true), (4 * cpus).min(AUTO_JOBS_AT_MOST));
+        assert_eq!(Jobs::Exactly(3).count(false), 3);
+        assert_eq!(Jobs::Exactly(3).count(true), 3);
+    }
 }

@@ -122,6 +122,10 @@ pub(super) fn grade_with_reporters(
         }
     }
     let seed = args.seed.unwrap_or_else(random_seed);
+    let namespaces = matches!(mode, Mode::Real)
+        && crate::world::real::isolation::network_mode()
+            == crate::world::real::isolation::NetworkMode::NamespacePerScenario;
+    let jobs = args.jobs.count(namespaces);
     let mut reporters = reporters(&args.output, &replay_command)?;
     let gradings = crate::batch::grade_all(
         crate::batch::Batch {
@@ -130,10 +134,10 @@ pub(super) fn grade_with_reporters(
             entries,
             seed,
             mode,
-            jobs: usize::from(args.jobs),
+            jobs,
             repeat: Repeat {
                 times: args.repeat,
-                at_once: usize::from(args.jobs),
+                at_once: jobs,
             },
             replay_command,
         },

@@ -210,7 +210,17 @@ impl StepAction for ExpectInterfaces {
                 .await?;
             let kernel = kernel_interfaces()
                 .map_err(|error| harness_trouble(format!("getifaddrs failed: {error}")))?;
-            let printed = context.read_stream(&self.program, 0, 1 << 20).bytes;
+            // The program has exited, but what it printed last may still be on its way from
+            // the pipe to the capture: wait for the end of its stdout (a process it left
+            // behind may hold the pipe open: then judge what came within the step's time).
+            let deadline = tokio::time::Instant::now() + self.within;
+            let printed = loop {
+                let view = context.read_stream(&self.program, 0, 1 << 20);
+                if view.ended.is_some() || tokio::time::Instant::now() >= deadline {
+                    break view.bytes;
+                }
+                tokio::time::sleep(super::POLL).await;
+            };
             let printed = String::from_utf8_lossy(&printed);
             judge(&kernel, &printed)
         })

@@ -16,6 +16,17 @@ fn unknown_argument_is_a_usage_error() {
 }
 
 #[test]
+fn a_number_of_jobs_out_of_range_is_a_usage_error() {
+    harness()
+        .args(["--reference", "--jobs", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "`0` is not a number of jobs: give 1 to 64, or `auto`",
+        ));
+}
+
+#[test]
 fn nothing_to_grade_is_a_usage_error() {
     harness().assert().code(2).stderr(predicate::str::contains(
         "give --target DIR, --reference or --simulate",

@@ -45,6 +45,30 @@ fn the_reference_gives_the_same_verdict_on_every_repetition() {
     }
 }
 
+/// The interfaces scenarios judge what the lister printed once its stdout has ended, not
+/// the moment it exits: before, the last line could still be on its way from the pipe, and
+/// eight runs at once failed the reference about one time in a hundred ("no line names
+/// `lo`", seen in `--jobs 8` grading; 300 runs failed both scenarios).
+#[test]
+fn the_interfaces_scenarios_read_the_whole_list_however_many_run_at_once() {
+    harness()
+        .args([
+            "--reference",
+            "--seed",
+            "15",
+            "--repeat",
+            "200",
+            "--jobs",
+            "8",
+        ])
+        .arg("interfaces/*")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "each scenario ran 200 times (seeds 15 to 214): no verdict changed",
+        ));
+}
+
 /// A message server that is right on its odd-numbered starts and prints a banner on the
 /// even ones: it counts its starts in a file of its working folder (the submission's,
 /// `workdir = "."`, which its sandbox lets it write).
