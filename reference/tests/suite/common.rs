@@ -4,7 +4,7 @@
 //! Each test file uses its own share of these.
 #![allow(dead_code)]
 
-use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::net::{TcpStream, UdpSocket};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -36,13 +36,32 @@ pub fn free_port() -> u16 {
     for _ in 0..count.min(5_000) {
         let offset = start.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed)) % count;
         let port = (first + offset) as u16;
-        let tcp = TcpListener::bind(("127.0.0.1", port));
-        let udp = UdpSocket::bind(("127.0.0.1", port));
-        if tcp.is_ok() && udp.is_ok() {
+        if !port_taken(port) {
             return port;
         }
     }
     panic!("no free port outside the ephemeral range {low}-{high}");
+}
+
+/// Whether any TCP or UDP socket of this machine has local port `port`, in any state.
+///
+/// Read from the kernel's tables, not found by binding the port: a socket a test binds and
+/// closes lives on in any child another test thread is starting at that moment (between
+/// its fork and its exec the child holds a copy of every descriptor). The server then
+/// fails to bind ("address already in use"), or the probe, still listening, takes the
+/// readiness check's connection: both were seen, one run in a few at eight test threads.
+fn port_taken(port: u16) -> bool {
+    ["tcp", "tcp6", "udp", "udp6"].iter().any(|table| {
+        let text = std::fs::read_to_string(format!("/proc/net/{table}")).unwrap_or_default();
+        // Columns: sl local_address rem_address st ...; local_address is ADDR:PORT in hex.
+        text.lines().skip(1).any(|line| {
+            line.split_whitespace()
+                .nth(1)
+                .and_then(|local| local.rsplit(':').next())
+                .and_then(|hex| u16::from_str_radix(hex, 16).ok())
+                == Some(port)
+        })
+    })
 }
 
 /// The kernel's ephemeral port range (`bind(0)` and `connect()` draw from it).

@@ -2,7 +2,12 @@
 //!
 //! A fresh port is taken from 20000-32767, below Linux's ephemeral range (32768-60999 by
 //! default), so the ports the kernel picks for outgoing connections never collide with a
-//! port just handed to a server. Each candidate is checked by binding it.
+//! port just handed to a server. Each candidate is checked in the kernel's socket tables
+//! (`/proc/thread-self/net/`), not by binding it: a socket the harness binds and closes
+//! lives on in any child another grading thread is starting at that moment (between its
+//! fork and its exec the child holds a copy of every descriptor), and would then still
+//! hold the port when the program under test binds it ("address already in use"), or,
+//! listening, take the first connection meant for the program.
 //!
 //! A port the submission hard-codes cannot be chosen. With a network namespace per
 //! scenario it is always free; on a shared loopback it may still be in TIME_WAIT from the
@@ -10,11 +15,9 @@
 //! `SO_REUSEADDR` then fails to bind: [`wait_bindable`] waits for it, and
 //! [`connections_in_time_wait`] tells the report why a bind failed.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
+use std::net::{Ipv4Addr, TcpListener};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
-
-use socket2::{Domain, Protocol, Socket, Type};
 
 const FIRST: u32 = 20_000;
 const COUNT: u32 = 12_768;
@@ -33,8 +36,7 @@ pub fn fresh_port() -> std::io::Result<u16> {
     );
     for _ in 0..COUNT {
         let port = (FIRST + CURSOR.fetch_add(1, Ordering::SeqCst) % COUNT) as u16;
-        let tcp_free = TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).is_ok();
-        if tcp_free && UdpSocket::bind((Ipv4Addr::UNSPECIFIED, port)).is_ok() {
+        if !port_taken(port, &["tcp", "tcp6", "udp", "udp6"]) {
             return Ok(port);
         }
     }
@@ -53,14 +55,37 @@ pub fn busy_port() -> std::io::Result<(u16, TcpListener)> {
 }
 
 /// Whether a server that does *not* set `SO_REUSEADDR` (most students' servers) can bind
-/// `port` now. Rust's `TcpListener::bind` sets it, so it cannot tell.
+/// `port` now: no TCP socket of this network namespace has it as its local port, in any
+/// state (TIME_WAIT included, which only `SO_REUSEADDR` may bind over).
 pub fn bindable_without_reuse(port: u16) -> bool {
-    let Ok(socket) = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP)) else {
-        return false;
-    };
-    let _ = socket.set_reuse_address(false);
-    let address = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
-    socket.bind(&address.into()).is_ok()
+    !port_taken(port, &["tcp", "tcp6"])
+}
+
+/// Whether a socket in one of `tables` (`tcp`, `udp6`...) of the calling thread's network
+/// namespace has local port `port`, whatever its state and address. Read from
+/// `/proc/thread-self/net/` (the module's header says why not by binding). A table that
+/// cannot be read has no sockets (`tcp6` on a kernel without IPv6); if none can be read
+/// (no `/proc`), binding the port is the only way left to tell.
+fn port_taken(port: u16, tables: &[&str]) -> bool {
+    let mut read_any = false;
+    for table in tables {
+        let Ok(text) = std::fs::read_to_string(format!("/proc/thread-self/net/{table}")) else {
+            continue;
+        };
+        read_any = true;
+        // Columns: sl local_address rem_address st ...; local_address is ADDR:PORT in hex.
+        let holds_port = text.lines().skip(1).any(|line| {
+            line.split_whitespace()
+                .nth(1)
+                .and_then(|local| local.rsplit(':').next())
+                .and_then(|hex| u16::from_str_radix(hex, 16).ok())
+                == Some(port)
+        });
+        if holds_port {
+            return true;
+        }
+    }
+    !read_any && TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).is_err()
 }
 
 /// Waits until a server without `SO_REUSEADDR` can bind `port`, checking every 100 ms for
