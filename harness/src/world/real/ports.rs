@@ -19,6 +19,8 @@ use std::net::{Ipv4Addr, TcpListener};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use super::readiness::local_port;
+
 const FIRST: u32 = 20_000;
 const COUNT: u32 = 12_768;
 
@@ -74,13 +76,10 @@ fn port_taken(port: u16, tables: &[&str]) -> bool {
         };
         read_any = true;
         // Columns: sl local_address rem_address st ...; local_address is ADDR:PORT in hex.
-        let holds_port = text.lines().skip(1).any(|line| {
-            line.split_whitespace()
-                .nth(1)
-                .and_then(|local| local.rsplit(':').next())
-                .and_then(|hex| u16::from_str_radix(hex, 16).ok())
-                == Some(port)
-        });
+        let holds_port = text
+            .lines()
+            .skip(1)
+            .any(|line| line.split_whitespace().nth(1).and_then(local_port) == Some(port));
         if holds_port {
             return true;
         }
@@ -117,11 +116,7 @@ pub fn connections_in_time_wait(port: u16) -> usize {
                     let fields: Vec<&str> = line.split_whitespace().collect();
                     fields.len() > 3
                         && fields[3] == TIME_WAIT
-                        && fields[1]
-                            .rsplit(':')
-                            .next()
-                            .and_then(|hex| u16::from_str_radix(hex, 16).ok())
-                            == Some(port)
+                        && local_port(fields[1]) == Some(port)
                 })
                 .count()
         })

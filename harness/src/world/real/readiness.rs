@@ -50,11 +50,7 @@ fn listening_inodes(port: u16) -> HashSet<u64> {
             if fields.len() < 10 || (is_tcp && fields[3] != TCP_LISTEN) {
                 continue;
             }
-            let local_port = fields[1]
-                .rsplit(':')
-                .next()
-                .and_then(|hex| u16::from_str_radix(hex, 16).ok());
-            if local_port == Some(port)
+            if local_port(fields[1]) == Some(port)
                 && let Ok(inode) = fields[9].parse()
             {
                 inodes.insert(inode);
@@ -62,6 +58,13 @@ fn listening_inodes(port: u16) -> HashSet<u64> {
         }
     }
     inodes
+}
+
+/// The port of a `/proc/net/{tcp,udp}*` row's `local_address` (`0100007F:1F90`: address
+/// and port in hex).
+pub(crate) fn local_port(local_address: &str) -> Option<u16> {
+    let hex = local_address.rsplit(':').next()?;
+    u16::from_str_radix(hex, 16).ok()
 }
 
 /// Process ids whose process group is `group`.
