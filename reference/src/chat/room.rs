@@ -40,12 +40,18 @@ pub struct Membership {
     pub written: Arc<AtomicU64>,
 }
 
-/// A line that did not fit in a member's outbox at once: the saying task waits for room
-/// in it without holding the room's lock.
+/// A line that did not fit in some members' outboxes at once: the saying task waits for
+/// room in each of them in turn, without holding the room's lock. One shared line and a
+/// member number each (8 bytes a member: while 10,000 join, thousands of these wait at
+/// once).
 pub struct Late {
-    pub id: MemberId,
-    pub outbox: mpsc::Sender<Arc<str>>,
     pub line: Arc<str>,
+    pub members: Vec<MemberId>,
+}
+
+/// What a saying task needs to wait for room in one member's outbox.
+pub struct Outbox {
+    pub sender: mpsc::Sender<Arc<str>>,
     pub written: Arc<AtomicU64>,
 }
 
@@ -57,7 +63,7 @@ pub struct Room {
 
 impl Room {
     /// Adds `name`, welcomes it, and tells the others.
-    pub fn join(&mut self, name: &str) -> (Membership, Vec<Late>) {
+    pub fn join(&mut self, name: &str) -> (Membership, Option<Late>) {
         let id = self.next_id;
         self.next_id += 1;
         let (outbox, inbox) = mpsc::channel(OUTBOX_LINES);
@@ -100,58 +106,61 @@ impl Room {
     }
 
     /// Says `text` from member `id` to everyone else, as `name: text`.
-    pub fn say(&mut self, id: MemberId, text: &str) -> Vec<Late> {
-        let Some(member) = self.members.get(&id) else {
-            return Vec::new();
-        };
+    pub fn say(&mut self, id: MemberId, text: &str) -> Option<Late> {
+        let member = self.members.get(&id)?;
         let line = format!("{}: {text}\n", member.name);
         self.say_from(id, line)
     }
 
     /// Removes member `id` (it left) and tells the others.
-    pub fn leave(&mut self, id: MemberId) -> Vec<Late> {
-        let Some(member) = self.members.remove(&id) else {
-            return Vec::new();
-        };
+    pub fn leave(&mut self, id: MemberId) -> Option<Late> {
+        let member = self.members.remove(&id)?;
         self.announce_leaving(&member.name)
+    }
+
+    /// Member `id`'s outbox, while it is in the room.
+    pub fn outbox(&self, id: MemberId) -> Option<Outbox> {
+        let member = self.members.get(&id)?;
+        Some(Outbox {
+            sender: member.outbox.clone(),
+            written: Arc::clone(&member.written),
+        })
     }
 
     /// Drops member `id`, whose writer wrote nothing for [`super::STALL`]: it stopped
     /// reading. Its name (for the server's stderr) and the lines telling the others.
-    pub fn drop_stalled(&mut self, id: MemberId) -> Option<(String, Vec<Late>)> {
+    pub fn drop_stalled(&mut self, id: MemberId) -> Option<(String, Option<Late>)> {
         let member = self.members.remove(&id)?;
         member.dropped.notify_one();
         let late = self.announce_leaving(&member.name);
         Some((member.name, late))
     }
 
-    fn announce_leaving(&mut self, name: &str) -> Vec<Late> {
+    fn announce_leaving(&mut self, name: &str) -> Option<Late> {
         let line = format!("* {name} left ({} in the room)\n", self.members.len());
         self.say_from(MemberId::MAX, line)
     }
 
     /// Puts `line` in the outbox of every member but `sender`, never waiting: the members
     /// whose outbox is full are returned, for the saying task to wait on.
-    fn say_from(&mut self, sender: MemberId, line: String) -> Vec<Late> {
+    fn say_from(&mut self, sender: MemberId, line: String) -> Option<Late> {
         let line: Arc<str> = line.into();
-        let mut late = Vec::new();
+        let mut full = Vec::new();
         for (&id, member) in &self.members {
             if id == sender {
                 continue;
             }
             match member.outbox.try_send(Arc::clone(&line)) {
                 Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => late.push(Late {
-                    id,
-                    outbox: member.outbox.clone(),
-                    line: Arc::clone(&line),
-                    written: Arc::clone(&member.written),
-                }),
+                Err(mpsc::error::TrySendError::Full(_)) => full.push(id),
                 // Its tasks are ending; its reader removes it.
                 Err(mpsc::error::TrySendError::Closed(_)) => {}
             }
         }
-        late
+        (!full.is_empty()).then_some(Late {
+            line,
+            members: full,
+        })
     }
 
     #[cfg(test)]
@@ -201,17 +210,18 @@ mod tests {
         let (mut reader, _) = room.join("reader");
         let (sleeper, _) = room.join("sleeper");
         let (talker, _) = room.join("talker");
-        let mut late = Vec::new();
+        let mut late_for = Vec::new();
         for number in 0..OUTBOX_LINES {
-            late.extend(room.say(talker.id, &format!("line {number}")));
+            if let Some(late) = room.say(talker.id, &format!("line {number}")) {
+                late_for.extend(late.members);
+            }
             drain(&mut reader);
         }
         // The sleeper's outbox held its welcome and the talker's join: two lines short.
-        let late_for: Vec<MemberId> = late.iter().map(|late| late.id).collect();
         assert_eq!(late_for, [sleeper.id, sleeper.id]);
         let (name, announced) = room.drop_stalled(sleeper.id).expect("still in the room");
         assert_eq!(name, "sleeper");
-        assert!(announced.is_empty());
+        assert!(announced.is_none());
         assert_eq!(
             drain(&mut reader).last().map(String::as_str),
             Some("* sleeper left (2 in the room)\n")

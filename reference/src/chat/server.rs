@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 
 use super::OUTBOX_LINES;
 use super::STALL;
-use super::room::{Late, Room};
+use super::room::{Late, Outbox, Room};
 use crate::cli::{self, Stdio};
 use crate::line_server::lines::{Line, Lines};
 use crate::net::{Listener, Network};
@@ -121,19 +121,17 @@ where
     let written = membership.written;
     // The writer: the member's outbox to its socket, at the pace its socket takes.
     let writer = tokio::spawn(async move {
-        // Every line waiting, in one write: a writer as quick as the busiest talker.
-        let (mut lines, mut batch) = (Vec::new(), Vec::new());
+        // Every line waiting, in one write: a writer as quick as the busiest talker. The
+        // batch lives only for its write: 10,000 idle members keep no buffers.
+        let mut lines = Vec::new();
         while inbox.recv_many(&mut lines, OUTBOX_LINES).await > 0 {
+            let mut batch = Vec::with_capacity(lines.iter().map(|line| line.len()).sum());
             for line in lines.drain(..) {
                 batch.extend_from_slice(line.as_bytes());
             }
             writes.write_all(&batch).await?;
             written.fetch_add(1, Ordering::Relaxed);
-            batch.clear();
-            // A burst's buffer is not kept for the calm after it.
-            if batch.capacity() > 64 * 1024 {
-                batch = Vec::new();
-            }
+            lines.shrink_to(32);
         }
         // The room let go of the outbox: the member left; end our side too.
         writes.shutdown().await
@@ -173,36 +171,44 @@ where
 /// for: the room moves at the pace of its slowest reader.
 async fn deliver_late(
     room: &Mutex<Room>,
-    mut late: Vec<Late>,
+    late: Option<Late>,
     events: &mpsc::UnboundedSender<Event>,
     stall: std::time::Duration,
 ) {
-    while let Some(Late {
-        id,
-        outbox,
-        mut line,
-        written,
-    }) = late.pop()
-    {
-        let mut seen = written.load(Ordering::Relaxed);
-        let mut still_since = tokio::time::Instant::now();
-        loop {
-            match outbox.send_timeout(line, stall / 4).await {
-                Ok(()) | Err(mpsc::error::SendTimeoutError::Closed(_)) => break,
-                Err(mpsc::error::SendTimeoutError::Timeout(back)) => line = back,
+    let mut waiting: Vec<Late> = late.into_iter().collect();
+    while let Some(Late { line, members }) = waiting.pop() {
+        for id in members {
+            // Looked up now: a member that left meanwhile is not waited for.
+            let Some(outbox) = lock(room).outbox(id) else {
+                continue;
+            };
+            if !wait_for_room(&outbox, Arc::clone(&line), stall).await
+                && let Some((name, leaving)) = lock(room).drop_stalled(id)
+            {
+                let _ = events.send(Event::Dropped(name));
+                waiting.extend(leaving);
             }
-            let now_written = written.load(Ordering::Relaxed);
-            if now_written != seen {
-                // It is reading: wait on.
-                seen = now_written;
-                still_since = tokio::time::Instant::now();
-            } else if still_since.elapsed() >= stall {
-                if let Some((name, more)) = lock(room).drop_stalled(id) {
-                    let _ = events.send(Event::Dropped(name));
-                    late.extend(more);
-                }
-                break;
-            }
+        }
+    }
+}
+
+/// Puts `line` in `outbox` once it has room: `false` if its writer wrote nothing for
+/// `stall` meanwhile (the member stopped reading).
+async fn wait_for_room(outbox: &Outbox, mut line: Arc<str>, stall: std::time::Duration) -> bool {
+    let mut seen = outbox.written.load(Ordering::Relaxed);
+    let mut still_since = tokio::time::Instant::now();
+    loop {
+        match outbox.sender.send_timeout(line, stall / 4).await {
+            Ok(()) | Err(mpsc::error::SendTimeoutError::Closed(_)) => return true,
+            Err(mpsc::error::SendTimeoutError::Timeout(back)) => line = back,
+        }
+        let now_written = outbox.written.load(Ordering::Relaxed);
+        if now_written != seen {
+            // It is reading: wait on.
+            seen = now_written;
+            still_since = tokio::time::Instant::now();
+        } else if still_since.elapsed() >= stall {
+            return false;
         }
     }
 }
