@@ -12,3 +12,4 @@ pub(crate) mod line;
 pub mod mail;
 pub(crate) mod output;
 pub mod ping_report;
+pub mod whole_match;

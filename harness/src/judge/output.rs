@@ -28,7 +28,12 @@ pub enum OutputExpectation {
     Matches(Regex),
     /// The whole output matches the regex (stdout: `regex` is `pattern` anchored at both
     /// ends).
-    MatchesWhole { regex: Regex, pattern: String },
+    MatchesWhole {
+        regex: Regex,
+        pattern: String,
+        /// Tells when what was printed so far can no longer become a match.
+        prefix: super::whole_match::WholeMatch,
+    },
     /// These bytes, with at most a label before them on their line (text without a line
     /// break: `From Server: `, an `input()` prompt) and nothing after them but whitespace;
     /// trailing whitespace of the bytes themselves is not required (SPEC upper/6).
@@ -151,7 +156,11 @@ pub(crate) fn evaluate(
                 }
             }
         }
-        OutputExpectation::MatchesWhole { regex, pattern } => {
+        OutputExpectation::MatchesWhole {
+            regex,
+            pattern,
+            prefix,
+        } => {
             let head = capture.head(WHOLE_MATCH_LIMIT + 1);
             if head.len() > WHOLE_MATCH_LIMIT {
                 return Err(StepFailure::fail(
@@ -164,6 +173,25 @@ pub(crate) fn evaluate(
             if regex.is_match(&head) {
                 // Whole: it must stay so (a line printed just after fails).
                 Evaluation::Holds { settle: true }
+            } else if let Some(at) = prefix.went_wrong_at(&head) {
+                // Output only grows: nothing printed later can mend this. Shown from the
+                // start of the line that went wrong.
+                let line_start = head[..at]
+                    .iter()
+                    .rposition(|&byte| byte == b'\n')
+                    .map_or(0, |newline| newline + 1);
+                let line = head[..line_start]
+                    .iter()
+                    .filter(|&&byte| byte == b'\n')
+                    .count()
+                    + 1;
+                return Err(StepFailure::fail(
+                    format!("{where_} to be, all of it (every line), a match of /{pattern}/"),
+                    format!(
+                        "{seen_len} bytes, which nothing printed after them can make a match: line {line} went wrong (at byte {at}): {}",
+                        excerpt(&head[line_start..])
+                    ),
+                ));
             } else {
                 Evaluation::Pending {
                     expected: format!(

@@ -16,6 +16,7 @@ use super::transcript::{Direction, Transcript};
 use super::{MAX_DATAGRAM, RECEIVED_CAP};
 use crate::payload::Payload;
 use crate::wire::{Flow, FlowEnd, Protocol};
+use crate::world::backlog::Backlog;
 use crate::world::capture::Capture;
 use crate::world::sockets::PeerNet;
 
@@ -24,6 +25,8 @@ use crate::world::sockets::PeerNet;
 pub struct DatagramPeer {
     received: Arc<Capture>,
     replies: Arc<AtomicU64>,
+    /// Replies the kernel holds that the peer has not read yet.
+    backlog: Backlog,
     task: JoinHandle<()>,
 }
 
@@ -37,6 +40,8 @@ impl DatagramPeer {
         transcript: Transcript,
     ) -> io::Result<DatagramPeer> {
         let socket = net.bind_udp().await?;
+        let backlog = Backlog::default();
+        backlog.watch_datagrams(&socket);
         let target = net.resolve(host, port).await?;
         let mut datagram = vec![0u8; payload.len() as usize];
         payload.read_at(0, &mut datagram)?;
@@ -81,8 +86,14 @@ impl DatagramPeer {
         Ok(DatagramPeer {
             received,
             replies,
+            backlog,
             task,
         })
+    }
+
+    /// Whether every reply that came has been read (`None` where the world cannot tell).
+    pub fn drained(&self) -> Option<bool> {
+        self.backlog.empty()
     }
 
     /// Every reply so far, one after another.

@@ -26,6 +26,7 @@ use super::{MAX_DATAGRAM, RECEIVED_CAP};
 use crate::faults::{SlicePlan, Slicer};
 use crate::payload::Payload;
 use crate::wire::{Flow, FlowEnd, FlowId, Protocol, WireAct};
+use crate::world::backlog::{Backlog, OpenConnections};
 use crate::world::capture::Capture;
 use crate::world::sockets::{PeerConnection, PeerDatagram, PeerNet};
 
@@ -235,6 +236,10 @@ pub struct ServerPeer {
     requests: Arc<AtomicU64>,
     pings: Arc<Mutex<Vec<PingRecord>>>,
     mail: super::smtp::Sessions,
+    /// TCP connections accepted and still being served.
+    open: OpenConnections,
+    /// Connections (TCP) or datagrams (UDP) the kernel holds that it has not taken yet.
+    backlog: Backlog,
     task: JoinHandle<()>,
 }
 
@@ -262,6 +267,7 @@ impl ServerPeer {
             pings: Arc::clone(&pings),
         };
         let state_family = state.plan.family;
+        let (open, backlog) = (OpenConnections::default(), Backlog::default());
         let (port, task) = match state.plan.transport {
             Transport::Tcp => {
                 // The port is taken now, so a client can be pointed at it; with
@@ -269,21 +275,31 @@ impl ServerPeer {
                 let (port, listening) = net
                     .listen_after(state.plan.family, state.plan.listen_after)
                     .await?;
+                let (open, backlog) = (open.clone(), backlog.clone());
                 let task = tokio::spawn(async move {
                     let Ok(listener) = listening.await else {
                         return;
                     };
+                    backlog.watch_listener(&listener);
                     // Dropping the set (when the peer is dropped) aborts every connection.
                     let mut connections = JoinSet::new();
                     while let Ok(connection) = listener.accept().await {
+                        // Counted before the connection task is spawned, uncounted when it
+                        // ends or is aborted.
+                        let serving = open.opened();
                         while connections.try_join_next().is_some() {}
-                        connections.spawn(state.clone().serve_connection(connection));
+                        let state = state.clone();
+                        connections.spawn(async move {
+                            let _serving = serving;
+                            state.serve_connection(connection).await;
+                        });
                     }
                 });
                 (port, task)
             }
             Transport::Udp => {
                 let socket = net.bind_udp().await?;
+                backlog.watch_datagrams(&socket);
                 let port = socket.port()?;
                 (port, tokio::spawn(state.serve_datagrams(socket)))
             }
@@ -295,8 +311,18 @@ impl ServerPeer {
             requests,
             pings,
             mail,
+            open,
+            backlog,
             task,
         })
+    }
+
+    /// Whether nothing more can reach it from programs that have all ended: no connection
+    /// open, none waiting to be accepted, no datagram waiting to be read. `None` where the
+    /// world cannot tell (simulated).
+    pub fn drained(&self) -> Option<bool> {
+        let empty = self.backlog.empty()?;
+        Some(empty && self.open.count() == 0)
     }
 
     /// Everything the program sent, in arrival order (every connection, every datagram).
@@ -661,4 +687,55 @@ async fn write_payload(
         offset += filled as u64;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A TCP server peer that records what comes until the client closes.
+    async fn recording_peer() -> ServerPeer {
+        let plan = ServerPlan {
+            transport: Transport::Tcp,
+            speaks: Speaks::Bytes {
+                reply: None,
+                read_until: ReadUntil::Eof,
+                keep_open: false,
+            },
+            slices: SlicePlan::WHOLE,
+            family: crate::world::sockets::Family::Ipv4,
+            listen_after: Duration::ZERO,
+        };
+        let transcript = Transcript::new(tokio::time::Instant::now());
+        ServerPeer::start(&PeerNet::Real, "srv", plan, 1, transcript)
+            .await
+            .expect("listens")
+    }
+
+    /// Polls `holds` every millisecond, at most 5 s.
+    async fn eventually(holds: impl Fn() -> bool) -> bool {
+        for _ in 0..5000 {
+            if holds() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        false
+    }
+
+    #[tokio::test]
+    async fn a_peer_is_drained_only_once_every_connection_has_ended() {
+        let peer = recording_peer().await;
+        assert_eq!(peer.drained(), Some(true));
+        let mut client = std::net::TcpStream::connect(("127.0.0.1", peer.port)).unwrap();
+        client.write_all(b"first").unwrap();
+        // Accepted and read: still open, so more may come.
+        assert!(eventually(|| peer.received().len() == 5).await);
+        assert_eq!(peer.drained(), Some(false));
+        client.write_all(b" second").unwrap();
+        drop(client);
+        assert!(eventually(|| peer.drained() == Some(true)).await);
+        assert_eq!(peer.received().head(64), b"first second");
+    }
 }

@@ -197,13 +197,23 @@ impl DirectCrowd {
         }
         let mut failures = Vec::new();
         let mut done = Vec::new();
+        let mut still_waiting = 0;
         while let Some(finished) = exchanging.join_next().await {
             match finished {
                 Ok((user, Ok(()))) => done.push(user),
-                Ok((user, Err(reason))) => {
-                    failures.push(format!("{}: {reason}", user.name));
+                Ok((user, Err(miss))) => {
+                    failures.push(format!("{}: {}", user.name, miss.reason));
                     done.push(user);
+                    if miss.settled {
+                        // The step has failed, whatever the others get: they are not
+                        // waited for (a misrouting server would make each wait its
+                        // deadline out).
+                        still_waiting = exchanging.len();
+                        exchanging.abort_all();
+                    }
                 }
+                // Aborted above.
+                Err(error) if error.is_cancelled() => {}
                 Err(error) => failures.push(format!("a user's task failed: {error}")),
             }
         }
@@ -211,23 +221,48 @@ impl DirectCrowd {
             return Ok(());
         }
         failures.sort();
-        Err(super::crowd_failure(
+        let mut failure = super::crowd_failure(
             &failures,
             format!("{} users did not get exactly their messages", self.users),
-        ))
+        );
+        if still_waiting > 0 {
+            failure.push_str(&format!(
+                " ({still_waiting} users still waiting were not waited for: the step had failed)"
+            ));
+        }
+        Err(failure)
+    }
+}
+
+/// Why a user did not get exactly its messages, and whether more time could change it.
+struct Miss {
+    reason: String,
+    /// No: a wrong line came, an `error:` answer, or the connection ended. (Yes: a line
+    /// still missing at the deadline.)
+    settled: bool,
+}
+
+impl Miss {
+    fn settled(reason: String) -> Miss {
+        Miss {
+            reason,
+            settled: true,
+        }
     }
 }
 
 /// One user sends `lines` (in one write) and reads until it received every line of
-/// `owed`: a message line (`userN|...`) it is not owed is a failure.
+/// `owed`: a message line (`userN|...`) it is not owed is a failure, and so is an
+/// `error:` line to any user but user1 (every recipient is registered: SPEC direct/2
+/// allows it for unknown users only).
 async fn receive_owed(
     mut user: Member,
     lines: String,
     mut owed: BTreeMap<String, u32>,
     within: Duration,
-) -> (Member, Result<(), String>) {
+) -> (Member, Result<(), Miss>) {
     if let Err(reason) = user.send(lines.as_bytes()).await {
-        return (user, Err(reason));
+        return (user, Err(Miss::settled(reason)));
     }
     let deadline = tokio::time::Instant::now() + within;
     let total: u32 = owed.values().sum();
@@ -238,15 +273,23 @@ async fn receive_owed(
             Err(reason) => {
                 let missing = owed.keys().next().cloned().unwrap_or_default();
                 let got = total - owed.values().sum::<u32>();
-                return (
-                    user,
-                    Err(format!(
-                        "received {got} of its {total} messages, not {missing:?}: {reason}"
-                    )),
-                );
+                let settled = user.has_ended();
+                let reason =
+                    format!("received {got} of its {total} messages, not {missing:?}: {reason}");
+                return (user, Err(Miss { reason, settled }));
             }
         };
         let line = line.trim_end().to_owned();
+        // user1 alone sent lines before (the probes, refused until each user had
+        // registered): an `error:` it reads may answer one of those.
+        if line.starts_with("error:") && user.name != "user1" {
+            return (
+                user,
+                Err(Miss::settled(format!(
+                    "was answered {line:?} to one of its messages, although every recipient is registered"
+                ))),
+            );
+        }
         if !is_message(&line) {
             // A greeting, an acknowledgement: not graded (SPEC direct/1).
             continue;
@@ -261,9 +304,9 @@ async fn receive_owed(
             None => {
                 return (
                     user,
-                    Err(format!(
+                    Err(Miss::settled(format!(
                         "received {line:?}, which is not one of its messages (meant for another user, twice, cut or glued to another)"
-                    )),
+                    ))),
                 );
             }
         }

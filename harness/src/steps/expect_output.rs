@@ -322,7 +322,12 @@ fn checked(
             // stdout is data: the regex must account for all of it, every line.
             let regex = Regex::new(&format!(r"\A(?:{pattern})\z"))
                 .map_err(|error| format!("`matches` is not a valid regex: {error}"))?;
-            expectations.push(OutputExpectation::MatchesWhole { regex, pattern });
+            let prefix = crate::judge::whole_match::WholeMatch::new(&pattern);
+            expectations.push(OutputExpectation::MatchesWhole {
+                regex,
+                pattern,
+                prefix,
+            });
         } else {
             expectations.push(OutputExpectation::Matches(regex));
         }

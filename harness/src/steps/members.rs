@@ -182,6 +182,12 @@ impl Member {
         Ok(false)
     }
 
+    /// Whether its connection has ended (the server closed or reset it): no more lines
+    /// can come.
+    pub(crate) fn has_ended(&self) -> bool {
+        self.ended.is_some()
+    }
+
     /// What it received, for a failure's message: `12 lines, the last "..."`.
     pub(crate) fn heard_so_far(&self) -> String {
         match &self.last {

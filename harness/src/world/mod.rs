@@ -8,6 +8,7 @@
 //! the few places where they differ: how a program starts and ends, where its output goes,
 //! how the harness knows it listens, and which sockets the harness's own peers use.
 
+pub mod backlog;
 pub mod capture;
 pub mod real;
 pub mod sim;

@@ -9,6 +9,7 @@ mod captures;
 mod causes;
 mod cli;
 mod common;
+mod early_verdicts;
 mod fixtures;
 mod formats;
 mod hostile;

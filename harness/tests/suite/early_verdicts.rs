@@ -1,0 +1,153 @@
+//! A waiting step stops as soon as its outcome can no longer change, and says why: every
+//! program has ended and nothing more is on its way to a harness server; a program's
+//! output can no longer become a match of its regex; a user of a crowd got a wrong line.
+//! And it does not stop early while something still is on its way (bytes in the kernel's
+//! buffers from a client that has already exited). Each test reads the failure a report gives,
+//! never a duration.
+
+use crate::common;
+use crate::common::{harness, submission};
+
+use std::path::Path;
+
+use serde_json::Value;
+
+/// Grades `target` on the scenarios `selection` with seed 1 (`--scenarios kit` where
+/// given); its JSON report, and the exit status.
+fn graded(target: &Path, selection: &[&str], kit: Option<&Path>) -> (Value, Option<i32>) {
+    let out = tempfile::tempdir().unwrap();
+    let json = out.path().join("report.json");
+    let mut command = harness();
+    command
+        .arg("--target")
+        .arg(target)
+        .args(["--seed", "1", "--json"])
+        .arg(&json)
+        .args(selection);
+    if let Some(kit) = kit {
+        command.arg("--scenarios").arg(kit.join("scenarios"));
+    }
+    let output = command.output().unwrap();
+    let report = serde_json::from_str(
+        &std::fs::read_to_string(&json)
+            .unwrap_or_else(|_| panic!("no report: {}", String::from_utf8_lossy(&output.stderr))),
+    )
+    .unwrap();
+    (report, output.status.code())
+}
+
+/// What the failing step of the only scenario saw.
+fn seen(report: &Value) -> String {
+    let scenario = &report["submissions"][0]["scenarios"][0];
+    assert_eq!(scenario["status"], "fail", "{scenario:#}");
+    scenario["failure"]["seen"].as_str().unwrap().to_owned()
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    common::kit_root().join("fixtures/submissions").join(name)
+}
+
+#[test]
+fn a_client_that_crashed_before_connecting_is_not_waited_for() {
+    // Its AF_INET socket cannot reach ::1: it exits at once, and the step checking what
+    // the harness's IPv6 server received ends then, not at its 5 s deadline.
+    let (report, status) = graded(
+        &fixture("dual-client-af-inet"),
+        &["dual-stack/03-client-over-ipv6"],
+        None,
+    );
+    assert_eq!(status, Some(1));
+    let seen = seen(&report);
+    assert!(
+        seen.contains("every program has ended, and nothing more is on its way to srv"),
+        "{seen}"
+    );
+}
+
+#[test]
+fn output_that_can_no_longer_match_fails_at_the_line_that_went_wrong() {
+    // The server logs its dialogue on stdout before the mail: no line printed later can
+    // make that stdout the mail alone.
+    let (report, _) = graded(
+        &fixture("smtpd-stdout-debug"),
+        &["smtp-server/01-delivers-and-prints"],
+        None,
+    );
+    let seen = seen(&report);
+    assert!(
+        seen.contains("which nothing printed after them can make a match: line 1 went wrong"),
+        "{seen}"
+    );
+    assert!(seen.contains("Connection from"), "{seen}");
+}
+
+#[test]
+fn a_crowd_stops_at_its_first_wrong_line() {
+    // Splitting `message|user` at the first `|` sends half the messages to users that do
+    // not exist: their senders are answered `error:`, and the other users are not waited
+    // for.
+    let (report, _) = graded(
+        &fixture("direct-split-first-pipe"),
+        &["direct-chat/04-fifty-at-once"],
+        None,
+    );
+    let seen = seen(&report);
+    assert!(
+        seen.contains("although every recipient is registered"),
+        "{seen}"
+    );
+    assert!(
+        seen.contains("were not waited for: the step had failed"),
+        "{seen}"
+    );
+}
+
+/// A client that sends 8 MB and exits: much of it is still in the kernel's buffers when
+/// it has ended, on its way to the harness's server.
+const SENT_AND_GONE: &str = r#"
+task = "message"
+clauses = ["message/4"]
+category = "basic"
+points = 1
+requirement = "The client's bytes all reach the server, although it exits at once."
+hint = "Send everything, then close."
+
+[[step]]
+listen = "srv"
+
+[[step]]
+start = "client"
+to = "srv"
+stdin = { generate = "text", bytes = 8388608, seed = 3 }
+
+[[step]]
+expect_exit = "client"
+success = true
+
+[[step]]
+expect_received = "srv"
+equals = { generate = "text", bytes = 8388608, seed = 3 }
+within_ms = 30000
+"#;
+
+/// Sends stdin and exits without waiting for anything.
+const SEND_AND_EXIT: &str = r#"import socket, sys
+data = sys.stdin.buffer.read()
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+s.sendall(data)
+s.close()
+"#;
+
+#[test]
+fn bytes_still_on_their_way_are_waited_for_after_the_client_exited() {
+    let (kit, _) = common::one_scenario_suite("message", "01-sent-and-gone", SENT_AND_GONE);
+    let student = submission(&[("message-client.py", SEND_AND_EXIT)]);
+    let (report, status) = graded(
+        student.path(),
+        &["message/01-sent-and-gone"],
+        Some(kit.path()),
+    );
+    let scenario = &report["submissions"][0]["scenarios"][0];
+    assert_eq!(scenario["status"], "pass", "{scenario:#}");
+    assert_eq!(status, Some(0));
+}
