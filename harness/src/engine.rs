@@ -55,6 +55,11 @@ const SETTLE: Duration = Duration::from_millis(150);
 const QUIET: Duration = Duration::from_millis(500);
 /// The longest the end of a scenario waits for a program's stdout to go quiet.
 const QUIET_LIMIT: Duration = Duration::from_secs(5);
+/// How often `wait_listening` looks after its first quarter second.
+const LISTEN_POLL_LATER: Duration = Duration::from_millis(50);
+/// How long a server may listen on other ports only before `wait_listening` takes it
+/// that it will not listen on the one it was given.
+const ELSEWHERE_GRACE: Duration = Duration::from_millis(2000);
 /// Grace between SIGTERM and SIGKILL when stopping a program.
 const STOP_GRACE: Duration = Duration::from_millis(1000);
 /// How reports write the web site's folder.
@@ -436,17 +441,34 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Waits until the program listens on its port, as the kernel sees it.
+    /// Waits until the program listens on its port, as the kernel sees it: at most
+    /// `within`, or [`ELSEWHERE_GRACE`] once it listens on other ports only.
     pub(crate) async fn wait_listening(&mut self, name: &str, within: Duration) -> StepResult {
         let program = &self.programs[name];
         let port = program
             .port
             .ok_or_else(|| harness_trouble(format!("`{name}` has no port to listen on")))?;
         let deadline = Instant::now() + within;
+        let mut elsewhere_since: Option<Instant> = None;
+        let mut polls = 0u32;
         loop {
             if program.handle.listens_on(port) {
                 self.note(format!("{name} listens on port {port}"));
                 return Ok(());
+            }
+            // Listening, but on a port of its own choosing: given a moment (a server may
+            // open another socket first), it will not come to the one it was given.
+            // (Looked at every fifth poll: it reads every process's entry in `/proc`.)
+            polls += 1;
+            if polls.is_multiple_of(5) {
+                let elsewhere = program.handle.tcp_listening_ports();
+                if elsewhere.is_empty() {
+                    elsewhere_since = None;
+                } else if elsewhere_since.get_or_insert_with(Instant::now).elapsed()
+                    >= ELSEWHERE_GRACE
+                {
+                    return Err(listening_elsewhere(name, port, &elsewhere));
+                }
             }
             if let Some(info) = program.handle.exit_info() {
                 let stderr = excerpt(&program.handle.stderr().head(400));
@@ -467,7 +489,11 @@ impl<'a> Run<'a> {
                     format!("{name} never listened on port {port}"),
                 ));
             }
-            tokio::time::sleep(POLL).await;
+            // Often at first (a server is usually up within a few hundred milliseconds),
+            // then less: each look reads the kernel's TCP tables, a millisecond of system
+            // time however few sockets there are, and eight scenarios may be waiting.
+            let pause = if polls < 25 { POLL } else { LISTEN_POLL_LATER };
+            tokio::time::sleep(pause).await;
         }
     }
 
@@ -699,5 +725,28 @@ impl<'a> Run<'a> {
             }
             tokio::time::sleep(POLL).await;
         }
+    }
+}
+
+/// The failure of a server that listens on `elsewhere` only, not on `port`.
+fn listening_elsewhere(name: &str, port: u16, elsewhere: &[u16]) -> StepFailure {
+    StepFailure::fail(
+        format!("{name} to listen on port {port}, the port it was given"),
+        format!(
+            "it listens on port {} instead (for {} ms now): a port of its own choosing, or one written into the program. Take the port from the command line; if the handout fixes it, say so in submission.toml (`port = {}` in the task's table)",
+            join_ports(elsewhere),
+            ELSEWHERE_GRACE.as_millis(),
+            elsewhere[0]
+        ),
+    )
+}
+
+/// Ports as a report lists them: `4001`, `4001 and 4002`, `4001, 4002 and 4003`.
+fn join_ports(ports: &[u16]) -> String {
+    let shown: Vec<String> = ports.iter().map(u16::to_string).collect();
+    match shown.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
     }
 }

@@ -219,4 +219,13 @@ impl ProgramHandle {
             ProgramHandle::Simulated(program) => program.listens_on(port),
         }
     }
+
+    /// The TCP ports it listens on, whichever they are (the simulated world's programs
+    /// are the reference, listening where they are told: none are listed).
+    pub fn tcp_listening_ports(&self) -> Vec<u16> {
+        match self {
+            ProgramHandle::Real(process) => real::readiness::group_tcp_listening_ports(process.pid),
+            ProgramHandle::Simulated(_) => Vec::new(),
+        }
+    }
 }

@@ -20,10 +20,37 @@ const TCP_LISTEN: &str = "0A";
 /// Whether a process of process group `group` has a TCP socket listening on `port`, or a
 /// UDP socket bound to it.
 pub fn group_listens_on(group: i32, port: u16) -> bool {
-    let inodes = listening_inodes(port);
-    if inodes.is_empty() {
-        return false;
+    let inodes: HashSet<u64> = listening_sockets(true)
+        .into_iter()
+        .filter(|socket| socket.port == port)
+        .map(|socket| socket.inode)
+        .collect();
+    !inodes.is_empty() && group_holds_any(group, &inodes)
+}
+
+/// The ports on which processes of process group `group` have a TCP socket listening
+/// (sorted, each once): where a server listens when not on the port it was given.
+pub fn group_tcp_listening_ports(group: i32) -> Vec<u16> {
+    let listening = listening_sockets(false);
+    if listening.is_empty() {
+        return Vec::new();
     }
+    let held: HashSet<u64> = group_members(group)
+        .into_iter()
+        .flat_map(socket_inodes)
+        .collect();
+    let mut ports: Vec<u16> = listening
+        .into_iter()
+        .filter(|socket| held.contains(&socket.inode))
+        .map(|socket| socket.port)
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    ports
+}
+
+/// Whether a process of `group` holds one of the sockets `inodes`.
+fn group_holds_any(group: i32, inodes: &HashSet<u64>) -> bool {
     group_members(group).into_iter().any(|pid| {
         socket_inodes(pid)
             .iter()
@@ -31,9 +58,16 @@ pub fn group_listens_on(group: i32, port: u16) -> bool {
     })
 }
 
-/// Inodes of TCP sockets (IPv4 and IPv6) listening on `port`, and of UDP sockets bound to it.
-fn listening_inodes(port: u16) -> HashSet<u64> {
-    let mut inodes = HashSet::new();
+/// A socket ready for clients, as the kernel's tables list it.
+struct ListeningSocket {
+    port: u16,
+    inode: u64,
+}
+
+/// The TCP sockets (IPv4 and IPv6) in state LISTEN, and with `with_udp` every bound UDP
+/// socket too.
+fn listening_sockets(with_udp: bool) -> Vec<ListeningSocket> {
+    let mut sockets = Vec::new();
     let tables = [
         ("/proc/thread-self/net/tcp", true),
         ("/proc/thread-self/net/tcp6", true),
@@ -41,6 +75,9 @@ fn listening_inodes(port: u16) -> HashSet<u64> {
         ("/proc/thread-self/net/udp6", false),
     ];
     for (table, is_tcp) in tables {
+        if !is_tcp && !with_udp {
+            continue;
+        }
         let Ok(text) = fs::read_to_string(table) else {
             continue;
         };
@@ -50,14 +87,12 @@ fn listening_inodes(port: u16) -> HashSet<u64> {
             if fields.len() < 10 || (is_tcp && fields[3] != TCP_LISTEN) {
                 continue;
             }
-            if local_port(fields[1]) == Some(port)
-                && let Ok(inode) = fields[9].parse()
-            {
-                inodes.insert(inode);
+            if let (Some(port), Ok(inode)) = (local_port(fields[1]), fields[9].parse()) {
+                sockets.push(ListeningSocket { port, inode });
             }
         }
     }
-    inodes
+    sockets
 }
 
 /// The port of a `/proc/net/{tcp,udp}*` row's `local_address` (`0100007F:1F90`: address
@@ -118,6 +153,21 @@ mod tests {
         assert!(group_listens_on(group, port));
         drop(listener);
         assert!(!group_listens_on(group, port));
+    }
+
+    #[test]
+    fn the_ports_a_group_listens_on_are_listed_tcp_only() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let udp_port = udp.local_addr().unwrap().port();
+        // SAFETY: getpgrp has no preconditions.
+        let group = unsafe { libc::getpgrp() };
+        let ports = group_tcp_listening_ports(group);
+        assert!(ports.contains(&port), "{ports:?}");
+        assert!(!ports.contains(&udp_port) || udp_port == port, "{ports:?}");
+        drop(listener);
+        assert!(!group_tcp_listening_ports(group).contains(&port));
     }
 
     #[test]
