@@ -1,6 +1,7 @@
 //! A waiting step stops as soon as its outcome can no longer change, and says why: every
 //! program has ended and nothing more is on its way to a harness server; a program's
-//! output can no longer become a match of its regex; a user of a crowd got a wrong line.
+//! output can no longer become a match of its regex; a server listens on another port; a
+//! user of a crowd got a wrong line.
 //! And it does not stop early while something still is on its way (bytes in the kernel's
 //! buffers from a client that has already exited). Each test reads the failure a report gives,
 //! never a duration.
@@ -79,6 +80,19 @@ fn output_that_can_no_longer_match_fails_at_the_line_that_went_wrong() {
         "{seen}"
     );
     assert!(seen.contains("Connection from"), "{seen}");
+}
+
+#[test]
+fn a_server_listening_on_a_port_of_its_own_is_told_so() {
+    // It listens on the port after the one it was given: the step names that port after
+    // a grace of 2 s, instead of "never listened" at its 15 s deadline.
+    let (report, _) = graded(
+        &fixture("hostile-wrong-port"),
+        &["message/01-text-20k"],
+        None,
+    );
+    let seen = seen(&report);
+    assert!(seen.contains("instead (for 2000 ms now)"), "{seen}");
 }
 
 #[test]
