@@ -340,7 +340,7 @@ impl Enclosure {
             path.push(dir);
             path.push(":");
         }
-        path.push("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        path.push(SYSTEM_PATH);
         let tmp = if layers().mounts.is_ok() {
             PathBuf::from("/tmp")
         } else {
@@ -379,9 +379,23 @@ fn walkdir(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-/// Where `program` is: as given when it names a path (relative ones from `workdir`),
-/// else the first match on the harness's `PATH`, as a shell would find it.
+/// The system's folders of programs: the `PATH` a program runs with (after its own
+/// folder).
+const SYSTEM_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Where `program` is: as given when it names a path (relative ones from `workdir`), else
+/// the first match on the `PATH` programs run with (so that `python3 x.py` is the
+/// interpreter `#!/usr/bin/env python3` in `x.py` would be), else on the harness's own
+/// `PATH` (an interpreter installed for the user only). A version manager's shim first
+/// on the user's `PATH` (pyenv's `python3` is a shell script that finds the interpreter
+/// on each start, 75 ms) is then taken only where the system has no such program.
 pub fn resolve_program(program: &str, workdir: &Path) -> std::io::Result<PathBuf> {
+    let own = std::env::var_os("PATH").unwrap_or_default();
+    resolve_on(program, workdir, &own)
+}
+
+/// [`resolve_program`] with the harness's `PATH` given.
+fn resolve_on(program: &str, workdir: &Path, own: &std::ffi::OsStr) -> std::io::Result<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let runnable = |path: &Path| {
         std::fs::metadata(path)
@@ -398,8 +412,8 @@ pub fn resolve_program(program: &str, workdir: &Path) -> std::io::Result<PathBuf
             ))
         };
     }
-    let search = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
-    std::env::split_paths(&search)
+    std::env::split_paths(SYSTEM_PATH)
+        .chain(std::env::split_paths(own))
         .map(|dir| dir.join(program))
         .find(|path| runnable(path))
         .ok_or_else(|| {
@@ -442,5 +456,42 @@ pub unsafe fn apply_limits(cgroup_caps_tasks: bool, address_space: bool) {
     }
     if !cgroup_caps_tasks {
         set(libc::RLIMIT_NPROC, FALLBACK_NPROC);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// A folder holding an executable file `name`.
+    fn folder_with_program(name: &str) -> tempfile::TempDir {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join(name);
+        std::fs::write(&path, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        folder
+    }
+
+    #[test]
+    fn a_program_the_system_has_is_the_systems_even_when_the_users_path_has_it_first() {
+        // `sh` is in /bin or /usr/bin on every system the kit runs on.
+        let user = folder_with_program("sh");
+        let found = resolve_on("sh", Path::new("/"), user.path().as_os_str()).unwrap();
+        assert!(!found.starts_with(user.path()), "{}", found.display());
+    }
+
+    #[test]
+    fn a_program_only_the_user_has_is_found_on_the_users_path() {
+        let user = folder_with_program("kit-test-only-here");
+        let found = resolve_on(
+            "kit-test-only-here",
+            Path::new("/"),
+            user.path().as_os_str(),
+        )
+        .unwrap();
+        assert_eq!(found, user.path().join("kit-test-only-here"));
+        let missing = resolve_on("kit-test-nowhere", Path::new("/"), user.path().as_os_str());
+        assert!(missing.is_err());
     }
 }
