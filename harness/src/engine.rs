@@ -672,6 +672,17 @@ impl<'a> Run<'a> {
         let mut matched_at: Option<(Instant, u64)> = None;
         let mut drained_before = false;
         loop {
+            // A datagram peer sent one datagram: its answer is one datagram too (SPEC
+            // upper/4, boundaries kept), and once it came, nothing more is owed. Asked
+            // before the bytes are read: a reply is kept before it is counted.
+            let answered = match watched {
+                Watched::Received { name } => self
+                    .datagram_peers
+                    .get(name)
+                    .filter(|peer| peer.replies() > 0)
+                    .map(|_| format!("{name}'s datagram was answered by one datagram")),
+                Watched::Output { .. } => None,
+            };
             let (capture, mut ended) = self.watched_bytes(watched);
             if ended.is_none()
                 && let Watched::Received { name } = watched
@@ -716,9 +727,10 @@ impl<'a> Run<'a> {
                 }
                 Evaluation::Pending { expected, seen } => {
                     matched_at = None;
-                    if is_final || Instant::now() >= deadline {
-                        let when =
-                            ended.unwrap_or_else(|| format!("after {} ms", within.as_millis()));
+                    if is_final || answered.is_some() || Instant::now() >= deadline {
+                        let when = ended
+                            .or(answered)
+                            .unwrap_or_else(|| format!("after {} ms", within.as_millis()));
                         return Err(StepFailure::fail(expected, format!("{seen} ({when})")));
                     }
                 }

@@ -76,10 +76,11 @@ impl DatagramPeer {
                     ));
                     transcript.datagram(flow, Direction::FromProgram, &buffer[..size]);
                     transcript.event(&name, Direction::FromProgram, "end of datagram");
-                    replies.fetch_add(1, Ordering::AcqRel);
+                    // Kept before it is counted: a reply counted is a reply readable.
                     if received.append(&buffer[..size]).is_err() {
                         break;
                     }
+                    replies.fetch_add(1, Ordering::AcqRel);
                 }
             })
         };

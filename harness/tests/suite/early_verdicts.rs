@@ -1,7 +1,7 @@
 //! A waiting step stops as soon as its outcome can no longer change, and says why: every
 //! program has ended and nothing more is on its way to a harness server; a program's
 //! output can no longer become a match of its regex; a server listens on another port; a
-//! user of a crowd got a wrong line.
+//! datagram was answered, short; a user of a crowd got a wrong line.
 //! And it does not stop early while something still is on its way (bytes in the kernel's
 //! buffers from a client that has already exited). Each test reads the failure a report gives,
 //! never a duration.
@@ -93,6 +93,24 @@ fn a_server_listening_on_a_port_of_its_own_is_told_so() {
     );
     let seen = seen(&report);
     assert!(seen.contains("instead (for 2000 ms now)"), "{seen}");
+}
+
+#[test]
+fn a_datagram_answered_short_is_not_waited_for() {
+    // recvfrom(1024) cuts the 2048-byte datagram: the one datagram that comes back is the
+    // whole answer (boundaries are kept), so its missing half is not waited for.
+    let (report, _) = graded(
+        &fixture("upper-udp-recv-1024"),
+        &["upper-udp/02-datagram-of-2048-bytes"],
+        None,
+    );
+    let seen = seen(&report);
+    assert!(
+        seen.contains(
+            "1024 of 2048 bytes (all correct so far) (d1's datagram was answered by one datagram)"
+        ),
+        "{seen}"
+    );
 }
 
 #[test]
