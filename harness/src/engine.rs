@@ -452,23 +452,24 @@ impl<'a> Run<'a> {
         let mut elsewhere_since: Option<Instant> = None;
         let mut polls = 0u32;
         loop {
-            if program.handle.listens_on(port) {
+            // Listening, but on a port of its own choosing: given a moment (a server may
+            // open another socket first), it will not come to the one it was given.
+            // (Looked for every fifth poll: it reads every process's entry in `/proc`.)
+            polls += 1;
+            let listening = program.handle.listening(port, polls.is_multiple_of(5));
+            if listening.on_port {
                 self.note(format!("{name} listens on port {port}"));
                 return Ok(());
             }
-            // Listening, but on a port of its own choosing: given a moment (a server may
-            // open another socket first), it will not come to the one it was given.
-            // (Looked at every fifth poll: it reads every process's entry in `/proc`.)
-            polls += 1;
-            if polls.is_multiple_of(5) {
-                let elsewhere = program.handle.tcp_listening_ports();
-                if elsewhere.is_empty() {
-                    elsewhere_since = None;
-                } else if elsewhere_since.get_or_insert_with(Instant::now).elapsed()
-                    >= ELSEWHERE_GRACE
+            match listening.tcp_elsewhere {
+                Some(elsewhere) if elsewhere.is_empty() => elsewhere_since = None,
+                Some(elsewhere)
+                    if elsewhere_since.get_or_insert_with(Instant::now).elapsed()
+                        >= ELSEWHERE_GRACE =>
                 {
                     return Err(listening_elsewhere(name, port, &elsewhere));
                 }
+                _ => {}
             }
             if let Some(info) = program.handle.exit_info() {
                 let stderr = excerpt(&program.handle.stderr().head(400));

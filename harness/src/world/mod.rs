@@ -212,20 +212,18 @@ impl ProgramHandle {
         }
     }
 
-    /// Whether it listens on `port` (a child: as the kernel's socket table shows).
-    pub fn listens_on(&self, port: u16) -> bool {
+    /// Whether it listens on `port`, and with `look_elsewhere`, when it does not, on which
+    /// other TCP ports (the simulated world's programs are the reference, listening where
+    /// they are told: none are listed).
+    pub fn listening(&self, port: u16, look_elsewhere: bool) -> real::readiness::GroupListening {
         match self {
-            ProgramHandle::Real(process) => real::readiness::group_listens_on(process.pid, port),
-            ProgramHandle::Simulated(program) => program.listens_on(port),
-        }
-    }
-
-    /// The TCP ports it listens on, whichever they are (the simulated world's programs
-    /// are the reference, listening where they are told: none are listed).
-    pub fn tcp_listening_ports(&self) -> Vec<u16> {
-        match self {
-            ProgramHandle::Real(process) => real::readiness::group_tcp_listening_ports(process.pid),
-            ProgramHandle::Simulated(_) => Vec::new(),
+            ProgramHandle::Real(process) => {
+                real::readiness::group_listening(process.pid, port, look_elsewhere)
+            }
+            ProgramHandle::Simulated(program) => real::readiness::GroupListening {
+                on_port: program.listens_on(port),
+                tcp_elsewhere: look_elsewhere.then(Vec::new),
+            },
         }
     }
 }

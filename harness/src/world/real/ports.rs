@@ -19,7 +19,7 @@ use std::net::{Ipv4Addr, TcpListener};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use super::readiness::local_port;
+use super::readiness::{TCP_TIME_WAIT, socket_rows};
 
 const FIRST: u32 = 20_000;
 const COUNT: u32 = 12_768;
@@ -64,27 +64,14 @@ pub fn bindable_without_reuse(port: u16) -> bool {
 }
 
 /// Whether a socket in one of `tables` (`tcp`, `udp6`...) of the calling thread's network
-/// namespace has local port `port`, whatever its state and address. Read from
-/// `/proc/thread-self/net/` (the module's header says why not by binding). A table that
-/// cannot be read has no sockets (`tcp6` on a kernel without IPv6); if none can be read
-/// (no `/proc`), binding the port is the only way left to tell.
+/// namespace has local port `port`, whatever its state and address: read from the kernel's
+/// tables (the module's header says why not by binding); if none can be read (no `/proc`),
+/// binding the port is the only way left to tell.
 fn port_taken(port: u16, tables: &[&str]) -> bool {
-    let mut read_any = false;
-    for table in tables {
-        let Ok(text) = std::fs::read_to_string(format!("/proc/thread-self/net/{table}")) else {
-            continue;
-        };
-        read_any = true;
-        // Columns: sl local_address rem_address st ...; local_address is ADDR:PORT in hex.
-        let holds_port = text
-            .lines()
-            .skip(1)
-            .any(|line| line.split_whitespace().nth(1).and_then(local_port) == Some(port));
-        if holds_port {
-            return true;
-        }
+    match socket_rows(tables) {
+        Some(rows) => rows.iter().any(|row| row.port == port),
+        None => TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).is_err(),
     }
-    !read_any && TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).is_err()
 }
 
 /// Waits until a server without `SO_REUSEADDR` can bind `port`, checking every 100 ms for
@@ -105,22 +92,11 @@ pub async fn wait_bindable(port: u16, within: Duration) -> Option<Duration> {
 /// How many TCP connections with local port `port` are in TIME_WAIT, in the calling
 /// thread's network namespace (`/proc/thread-self/net/tcp*`, state `06`).
 pub fn connections_in_time_wait(port: u16) -> usize {
-    const TIME_WAIT: &str = "06";
-    ["/proc/thread-self/net/tcp", "/proc/thread-self/net/tcp6"]
+    socket_rows(&["tcp", "tcp6"])
+        .unwrap_or_default()
         .iter()
-        .filter_map(|table| std::fs::read_to_string(table).ok())
-        .map(|text| {
-            text.lines()
-                .skip(1)
-                .filter(|line| {
-                    let fields: Vec<&str> = line.split_whitespace().collect();
-                    fields.len() > 3
-                        && fields[3] == TIME_WAIT
-                        && local_port(fields[1]) == Some(port)
-                })
-                .count()
-        })
-        .sum()
+        .filter(|row| row.state == TCP_TIME_WAIT && row.port == port)
+        .count()
 }
 
 #[cfg(test)]

@@ -15,38 +15,67 @@
 use std::collections::HashSet;
 use std::fs;
 
-const TCP_LISTEN: &str = "0A";
+/// TCP states as the tables write them (in hex).
+const TCP_LISTEN: u8 = 0x0A;
+pub(crate) const TCP_TIME_WAIT: u8 = 0x06;
 
 /// Whether a process of process group `group` has a TCP socket listening on `port`, or a
 /// UDP socket bound to it.
 pub fn group_listens_on(group: i32, port: u16) -> bool {
-    let inodes: HashSet<u64> = listening_sockets(true)
-        .into_iter()
-        .filter(|socket| socket.port == port)
-        .map(|socket| socket.inode)
-        .collect();
-    !inodes.is_empty() && group_holds_any(group, &inodes)
+    group_listening(group, port, false).on_port
 }
 
-/// The ports on which processes of process group `group` have a TCP socket listening
-/// (sorted, each once): where a server listens when not on the port it was given.
-pub fn group_tcp_listening_ports(group: i32) -> Vec<u16> {
-    let listening = listening_sockets(false);
-    if listening.is_empty() {
-        return Vec::new();
+/// What a process group listens on, from one reading of the kernel's tables.
+#[derive(Debug, Default)]
+pub struct GroupListening {
+    /// A TCP socket listening on the port asked about, or a UDP socket bound to it.
+    pub on_port: bool,
+    /// When asked for, and not listening on the port: the TCP ports it listens on
+    /// instead (sorted, each once), where a server listens when not where it was told.
+    pub tcp_elsewhere: Option<Vec<u16>>,
+}
+
+/// Whether processes of `group` listen on `port`, and with `look_elsewhere`, when they do
+/// not, on which other TCP ports (which reads every process's entry in `/proc`).
+pub fn group_listening(group: i32, port: u16, look_elsewhere: bool) -> GroupListening {
+    let listening: Vec<SocketRow> = socket_rows(&["tcp", "tcp6", "udp", "udp6"])
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|row| !row.tcp || row.state == TCP_LISTEN)
+        .collect();
+    let on_port: HashSet<u64> = listening
+        .iter()
+        .filter(|row| row.port == port)
+        .map(|row| row.inode)
+        .collect();
+    if !on_port.is_empty() && group_holds_any(group, &on_port) {
+        return GroupListening {
+            on_port: true,
+            tcp_elsewhere: None,
+        };
     }
-    let held: HashSet<u64> = group_members(group)
-        .into_iter()
-        .flat_map(socket_inodes)
-        .collect();
-    let mut ports: Vec<u16> = listening
-        .into_iter()
-        .filter(|socket| held.contains(&socket.inode))
-        .map(|socket| socket.port)
-        .collect();
-    ports.sort_unstable();
-    ports.dedup();
-    ports
+    let tcp_elsewhere = look_elsewhere.then(|| {
+        let tcp: Vec<&SocketRow> = listening.iter().filter(|row| row.tcp).collect();
+        if tcp.is_empty() {
+            return Vec::new();
+        }
+        let held: HashSet<u64> = group_members(group)
+            .into_iter()
+            .flat_map(socket_inodes)
+            .collect();
+        let mut ports: Vec<u16> = tcp
+            .into_iter()
+            .filter(|row| held.contains(&row.inode))
+            .map(|row| row.port)
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        ports
+    });
+    GroupListening {
+        on_port: false,
+        tcp_elsewhere,
+    }
 }
 
 /// Whether a process of `group` holds one of the sockets `inodes`.
@@ -58,46 +87,58 @@ fn group_holds_any(group: i32, inodes: &HashSet<u64>) -> bool {
     })
 }
 
-/// A socket ready for clients, as the kernel's tables list it.
-struct ListeningSocket {
-    port: u16,
-    inode: u64,
+/// One socket of a `/proc/thread-self/net/{tcp,tcp6,udp,udp6}` table.
+pub(crate) struct SocketRow {
+    /// From a `tcp` table (else `udp`).
+    pub tcp: bool,
+    /// Its local port.
+    pub port: u16,
+    /// Its state (TCP: [`TCP_LISTEN`], [`TCP_TIME_WAIT`]...).
+    pub state: u8,
+    pub inode: u64,
 }
 
-/// The TCP sockets (IPv4 and IPv6) in state LISTEN, and with `with_udp` every bound UDP
-/// socket too.
-fn listening_sockets(with_udp: bool) -> Vec<ListeningSocket> {
-    let mut sockets = Vec::new();
-    let tables = [
-        ("/proc/thread-self/net/tcp", true),
-        ("/proc/thread-self/net/tcp6", true),
-        ("/proc/thread-self/net/udp", false),
-        ("/proc/thread-self/net/udp6", false),
-    ];
-    for (table, is_tcp) in tables {
-        if !is_tcp && !with_udp {
-            continue;
-        }
-        let Ok(text) = fs::read_to_string(table) else {
+/// Every socket of `tables` (`tcp`, `udp6`...) of the calling thread's network namespace.
+/// A table that cannot be read has none (`tcp6` on a kernel without IPv6); `None` if no
+/// table could be read (no `/proc`).
+///
+/// Reading `tcp` or `tcp6` walks the kernel's whole table of connections, about a
+/// millisecond of system time however few sockets the namespace has: read once per
+/// question.
+pub(crate) fn socket_rows(tables: &[&str]) -> Option<Vec<SocketRow>> {
+    let mut rows = Vec::new();
+    let mut read_any = false;
+    for table in tables {
+        let Ok(text) = fs::read_to_string(format!("/proc/thread-self/net/{table}")) else {
             continue;
         };
+        read_any = true;
         // Columns: sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
         for line in text.lines().skip(1) {
             let fields: Vec<&str> = line.split_whitespace().collect();
-            if fields.len() < 10 || (is_tcp && fields[3] != TCP_LISTEN) {
+            if fields.len() < 10 {
                 continue;
             }
-            if let (Some(port), Ok(inode)) = (local_port(fields[1]), fields[9].parse()) {
-                sockets.push(ListeningSocket { port, inode });
+            let row = (
+                local_port(fields[1]),
+                u8::from_str_radix(fields[3], 16),
+                fields[9].parse(),
+            );
+            if let (Some(port), Ok(state), Ok(inode)) = row {
+                rows.push(SocketRow {
+                    tcp: table.starts_with("tcp"),
+                    port,
+                    state,
+                    inode,
+                });
             }
         }
     }
-    sockets
+    read_any.then_some(rows)
 }
 
-/// The port of a `/proc/net/{tcp,udp}*` row's `local_address` (`0100007F:1F90`: address
-/// and port in hex).
-pub(crate) fn local_port(local_address: &str) -> Option<u16> {
+/// The port of a row's `local_address` (`0100007F:1F90`: address and port in hex).
+fn local_port(local_address: &str) -> Option<u16> {
     let hex = local_address.rsplit(':').next()?;
     u16::from_str_radix(hex, 16).ok()
 }
@@ -163,11 +204,13 @@ mod tests {
         let udp_port = udp.local_addr().unwrap().port();
         // SAFETY: getpgrp has no preconditions.
         let group = unsafe { libc::getpgrp() };
-        let ports = group_tcp_listening_ports(group);
+        // Port 0: nothing listens there, so the other ports are listed.
+        let elsewhere = |group| group_listening(group, 0, true).tcp_elsewhere.unwrap();
+        let ports = elsewhere(group);
         assert!(ports.contains(&port), "{ports:?}");
         assert!(!ports.contains(&udp_port) || udp_port == port, "{ports:?}");
         drop(listener);
-        assert!(!group_tcp_listening_ports(group).contains(&port));
+        assert!(!elsewhere(group).contains(&port));
     }
 
     #[test]
