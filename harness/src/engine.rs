@@ -33,14 +33,15 @@ use crate::target::{RoleProgram, Workdir};
 use crate::world::capture::Capture;
 use crate::world::capture::OutputStream;
 use crate::world::real::isolation::{self, Namespace, NetworkMode};
-use crate::world::real::ports;
-use crate::world::real::process::{ExitInfo, HarnessStop, ProcessSpec};
+use crate::world::real::process::{ExitInfo, ExitKind, HarnessStop, ProcessSpec};
+use crate::world::real::{blocked, ports};
 use crate::world::{ProgramHandle, World};
 
 mod cause;
 mod contexts;
 mod finish;
 mod programs;
+mod stillness;
 
 pub(crate) use crate::steps::requests::{StartRequest, Watched};
 
@@ -116,6 +117,8 @@ pub(crate) struct Run<'a> {
     cursors: BTreeMap<String, u64>,
     /// How many times each connection has sent again (`say`): each send is cut differently.
     sends_later: BTreeMap<String, u32>,
+    /// What the looks for programs blocked for good have seen (see [`stillness`]).
+    stillness: std::sync::Mutex<stillness::Stillness>,
 }
 
 /// Runs `scenario` with the programs of one task, in `world`.
@@ -150,6 +153,7 @@ pub async fn run_scenario(
         step_number: 0,
         cursors: BTreeMap::new(),
         sends_later: BTreeMap::new(),
+        stillness: std::sync::Mutex::default(),
     };
     // Before the scenario's clock starts: on a shared loopback, a port the submission
     // hard-codes may still be in TIME_WAIT from the scenario before (up to 60 s).
@@ -254,6 +258,10 @@ impl<'a> Run<'a> {
                 return None;
             }
             if since.elapsed() >= QUIET {
+                return Some(since.elapsed());
+            }
+            // Nothing can print any more: quiet for good.
+            if self.blocked_for_good().is_some() {
                 return Some(since.elapsed());
             }
             if started.elapsed() >= QUIET_LIMIT {
@@ -481,6 +489,17 @@ impl<'a> Run<'a> {
                     ),
                 ));
             }
+            // Blocked for good, it will not come to listen where it does not yet.
+            if let Some(stuck) = self.blocked_for_good() {
+                let elsewhere = program.handle.listening(port, true).tcp_elsewhere;
+                if let Some(elsewhere) = elsewhere.filter(|ports| !ports.is_empty()) {
+                    return Err(listening_elsewhere(name, port, &elsewhere));
+                }
+                return Err(StepFailure::fail(
+                    format!("{name} to listen on port {port}"),
+                    format!("{name} does not listen on port {port}, and will not: {stuck}"),
+                ));
+            }
             if Instant::now() >= deadline {
                 return Err(StepFailure::fail(
                     format!(
@@ -530,11 +549,31 @@ impl<'a> Run<'a> {
         let process = &self.programs[name].handle;
         let wanted = expected.wanted(name);
         let wanted = format!("{wanted} within {} ms", within.as_millis());
-        let Some(info) = process.wait_exit(within).await else {
-            return Err(StepFailure::fail(
-                wanted,
-                format!("{name} was still running after {} ms", within.as_millis()),
-            ));
+        let deadline = Instant::now() + within;
+        let info = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if let Some(info) = process.wait_exit(left.min(POLL)).await {
+                break info;
+            }
+            // Blocked for good, it will not end by itself; unless an `alarm()` nobody
+            // handles kills it: asked only where no alarm is ticking, or where such a
+            // death would fail the step too.
+            let alarm_death_holds = expected.holds(ExitKind::Signal(libc::SIGALRM));
+            let stuck = (!alarm_death_holds || !blocked::alarm_may_be_set())
+                .then(|| self.blocked_for_good())
+                .flatten();
+            if let Some(stuck) = stuck {
+                return Err(StepFailure::fail(
+                    wanted,
+                    format!("{name} is still running and will not end by itself ({stuck})"),
+                ));
+            }
+            if left.is_zero() {
+                return Err(StepFailure::fail(
+                    wanted,
+                    format!("{name} was still running after {} ms", within.as_millis()),
+                ));
+            }
         };
         let holds = expected.holds(info.kind);
         let stderr = excerpt(&process.stderr().head(400));
@@ -696,6 +735,8 @@ impl<'a> Run<'a> {
                 }
                 drained_before = drained.is_some();
             }
+            // Or no program can move any more (see `stillness`).
+            let ended = ended.or_else(|| self.blocked_for_good());
             let is_final = ended.is_some();
             let verdict = crate::judge::output::evaluate(
                 self,

@@ -22,7 +22,12 @@ impl crate::steps::StepContext for Run<'_> {
         let mut bytes = vec![0; available];
         let filled = capture.read_at(offset, &mut bytes).unwrap_or(0);
         bytes.truncate(filled);
-        crate::steps::StreamView { bytes, ended }
+        let still = ended.is_none().then(|| self.blocked_for_good()).flatten();
+        crate::steps::StreamView {
+            bytes,
+            ended,
+            still,
+        }
     }
 
     fn cursor(&mut self, name: &str) -> &mut u64 {
@@ -229,6 +234,10 @@ impl crate::steps::StepContext for Run<'_> {
 impl crate::steps::checks::CheckContext for Run<'_> {
     fn note(&mut self, text: String) {
         Run::note(self, text);
+    }
+
+    fn blocked_for_good(&self) -> Option<String> {
+        Run::blocked_for_good(self)
     }
 
     fn kit_root(&self) -> &std::path::Path {

@@ -144,9 +144,12 @@ impl ClientPeer {
                 Arc::clone(&writer),
                 Arc::clone(&stop_reading),
             );
+            // Sending is under way from now until the planned close is done.
+            let held = transcript.pending().hold();
             tokio::spawn(async move {
                 let result =
                     send_payload(&plan, seed, &transcript, &sent, &writer, &stop_reading).await;
+                drop(held);
                 let _ = done_sender.send(Some(result.map_err(|error| error.to_string())));
             });
         }
@@ -172,6 +175,7 @@ impl ClientPeer {
         seed: u64,
         label: &str,
     ) -> io::Result<()> {
+        let _held = self.transcript.pending().hold();
         // Bytes leave in the order the scenario wrote them: the first payload first.
         let mut done = self.done.clone();
         let first = done

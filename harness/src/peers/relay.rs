@@ -233,6 +233,8 @@ async fn pump(
                 return PumpEnd::Reset;
             }
         };
+        // Passed on in slices, with pauses between them: under way until the last leaves.
+        let _held = transcript.pending().hold();
         let mut offset = 0;
         while offset < received {
             let size = slicer.as_mut().map_or(received - offset, |slicer| {

@@ -276,8 +276,12 @@ impl ServerPeer {
                     .listen_after(state.plan.family, state.plan.listen_after)
                     .await?;
                 let (open, backlog) = (open.clone(), backlog.clone());
+                // Listening later (`listen_after`) is the peer's own doing.
+                let held = state.transcript.pending().hold();
                 let task = tokio::spawn(async move {
-                    let Ok(listener) = listening.await else {
+                    let listening = listening.await;
+                    drop(held);
+                    let Ok(listener) = listening else {
                         return;
                     };
                     backlog.watch_listener(&listener);
@@ -448,6 +452,8 @@ impl Shared {
                 }
             }
         }
+        // The request is in: the answer (delayed, sliced) is under way until it is sent.
+        let held = self.transcript.pending().hold();
         // Each connection's answer is cut by a plan of its own, replayable from the seed.
         let mut slicer = self.plan.slices.is_sliced().then(|| {
             self.plan
@@ -503,6 +509,7 @@ impl Shared {
             self.write_failed(&label, flow, &error);
             return;
         }
+        drop(held);
         if let Speaks::Bytes {
             keep_open: true, ..
         } = self.plan.speaks
@@ -624,7 +631,9 @@ impl Shared {
                     self.transcript.clone(),
                     self.name.clone(),
                 );
+                let held = self.transcript.pending().hold();
                 late_answers.spawn(async move {
+                    let _held = held;
                     if !delay.is_zero() {
                         tokio::time::sleep(delay).await;
                     }

@@ -258,6 +258,8 @@ impl Dialogue<'_> {
     }
 
     async fn reply<S: AsyncWrite + Unpin>(&self, stream: &mut S, text: &str) -> io::Result<()> {
+        // Byte by byte, with pauses: under way until the last byte leaves.
+        let _held = self.transcript.pending().hold();
         if self.script.byte_replies {
             // The accepted socket has TCP_NODELAY: each byte leaves as its own segment, and
             // is recorded as its own write (the transcript counts them, the capture shows

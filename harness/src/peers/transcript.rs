@@ -84,6 +84,9 @@ struct Inner {
 #[derive(Debug, Clone)]
 pub struct Transcript {
     inner: Arc<Mutex<Inner>>,
+    /// What the peers that write to it still have to do by themselves (carried here
+    /// because every peer has the transcript).
+    pending: super::pending::Pending,
 }
 
 impl Transcript {
@@ -110,7 +113,13 @@ impl Transcript {
                 programs: BTreeMap::new(),
                 clients: BTreeMap::new(),
             })),
+            pending: super::pending::Pending::default(),
         }
+    }
+
+    /// The count of the peers' actions under way (see [`super::pending`]).
+    pub fn pending(&self) -> &super::pending::Pending {
+        &self.pending
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

@@ -60,13 +60,26 @@ impl StepAction for ExpectClosed {
                     context.note(format!("{}: {reason}", self.connection));
                     return Ok(());
                 }
+                let expected = || {
+                    format!(
+                        "the program to close {}'s connection within {} ms",
+                        self.connection,
+                        self.within.as_millis()
+                    )
+                };
+                // Nothing can close it, unless an alarm kills the program.
+                if let Some(still) = view
+                    .still
+                    .filter(|_| !crate::world::real::blocked::alarm_may_be_set())
+                {
+                    return Err(StepFailure::fail(
+                        expected(),
+                        format!("it is still open, and nothing can close it any more ({still})"),
+                    ));
+                }
                 if Instant::now() >= deadline {
                     return Err(StepFailure::fail(
-                        format!(
-                            "the program to close {}'s connection within {} ms",
-                            self.connection,
-                            self.within.as_millis()
-                        ),
+                        expected(),
                         "it was still open: the client would wait forever".to_owned(),
                     ));
                 }

@@ -211,7 +211,7 @@ pub(crate) async fn wait_for_line(
         if view.bytes.len() > MAX_LINE {
             return Err(format!("no line end in the first {MAX_LINE} bytes"));
         }
-        if let Some(ended) = view.ended {
+        if let Some(ended) = view.ended.or(view.still) {
             return Err(format!("{partial} ({ended})"));
         }
         if tokio::time::Instant::now() >= deadline {

@@ -79,7 +79,9 @@ impl StepAction for ExpectQuiet {
                 if let Some(unwanted) = self.unwanted(&view.bytes) {
                     return Err(StepFailure::fail(expected, unwanted));
                 }
-                if view.ended.is_some() || tokio::time::Instant::now() >= deadline {
+                // Nothing more can come: the rest of the time would be quiet too.
+                let last = view.ended.is_some() || view.still.is_some();
+                if last || tokio::time::Instant::now() >= deadline {
                     return Ok(());
                 }
                 tokio::time::sleep(POLL).await;

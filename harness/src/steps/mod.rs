@@ -119,6 +119,9 @@ pub(crate) struct StreamView {
     pub(crate) bytes: Vec<u8>,
     /// Why no more will come (`the program closed c1's connection`), if none will.
     pub(crate) ended: Option<String>,
+    /// Why nothing more can come although the stream is still open (every program is
+    /// blocked for good: see `crate::engine::stillness`), if nothing can.
+    pub(crate) still: Option<String>,
 }
 
 /// What the engine offers a step: the few things steps do with a running scenario.

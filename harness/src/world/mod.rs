@@ -212,6 +212,16 @@ impl ProgramHandle {
         }
     }
 
+    /// Every process of a running program, when they can all be listed and the harness
+    /// writes nothing more to its stdin (see [`real::process::ChildProcess::quiet_processes`]);
+    /// `None` in the simulated world, which cannot tell.
+    pub fn quiet_processes(&self) -> Option<Vec<i32>> {
+        match self {
+            ProgramHandle::Real(process) => process.quiet_processes(),
+            ProgramHandle::Simulated(_) => None,
+        }
+    }
+
     /// Whether it listens on `port`, and with `look_elsewhere`, when it does not, on which
     /// other TCP ports (the simulated world's programs are the reference, listening where
     /// they are told: none are listed).

@@ -183,3 +183,109 @@ fn bytes_still_on_their_way_are_waited_for_after_the_client_exited() {
     assert_eq!(scenario["status"], "pass", "{scenario:#}");
     assert_eq!(status, Some(0));
 }
+
+#[test]
+fn a_server_blocked_for_good_is_not_waited_for_and_the_report_says_where() {
+    // It read one recv(4096) of the relayed 20 KB, closed, and sits in accept(): its
+    // stdout can no longer grow, and the step says so instead of waiting 20 s.
+    let (report, _) = graded(
+        &fixture("single-recv"),
+        &["message/05-client-through-slicing-relay"],
+        None,
+    );
+    let seen = seen(&report);
+    assert!(
+        seen.contains("every program still running is blocked for good"),
+        "{seen}"
+    );
+    assert!(
+        seen.contains("server waits in accept on TCP 0.0.0.0:"),
+        "{seen}"
+    );
+    assert!(
+        seen.contains("(listening, no connection waiting)"),
+        "{seen}"
+    );
+}
+
+#[test]
+fn a_client_without_a_timeout_is_told_it_will_not_end() {
+    // recvfrom() without a timeout, and the datagram was dropped on purpose.
+    let (report, _) = graded(
+        &fixture("upper-udp-no-timeout"),
+        &["upper-udp/05-client-gives-up-after-1s"],
+        None,
+    );
+    let seen = seen(&report);
+    assert!(
+        seen.contains("client is still running and will not end by itself"),
+        "{seen}"
+    );
+    assert!(seen.contains("client waits in recv on UDP"), "{seen}");
+}
+
+#[test]
+fn a_connection_nothing_can_close_any_more_fails_at_once() {
+    // The forwarder keeps the client's socket after the remote refused, and waits in
+    // accept() for the next client.
+    let (report, _) = graded(
+        &fixture("fwd-remote-down-hangs"),
+        &["port-forward/05-remote-down"],
+        None,
+    );
+    let seen = seen(&report);
+    assert!(
+        seen.contains("it is still open, and nothing can close it any more"),
+        "{seen}"
+    );
+}
+
+/// A UDP client that gives up after 1 s by an alarm whose handler raises: blocked in
+/// recvfrom() without a socket timeout, but not for good.
+const ALARM_CLIENT: &str = r#"import signal, socket, sys
+
+def give_up(signum, frame):
+    raise TimeoutError
+
+signal.signal(signal.SIGALRM, give_up)
+line = sys.stdin.readline().rstrip("\n")
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(line.encode(), (sys.argv[1], int(sys.argv[2])))
+signal.alarm(1)
+try:
+    data, _ = s.recvfrom(65535)
+except TimeoutError:
+    print("Request timed out", file=sys.stderr)
+    sys.exit(1)
+signal.alarm(0)
+print(data.decode())
+"#;
+
+/// The same, with the kernel's receive timeout (SO_RCVTIMEO), as C clients do it.
+const RCVTIMEO_CLIENT: &str = r#"import socket, struct, sys
+
+line = sys.stdin.readline().rstrip("\n")
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 1, 0))
+s.sendto(line.encode(), (sys.argv[1], int(sys.argv[2])))
+try:
+    data, _ = s.recvfrom(65535)
+except OSError:
+    print("Request timed out", file=sys.stderr)
+    sys.exit(1)
+print(data.decode())
+"#;
+
+#[rstest::rstest]
+#[case::alarm_with_a_handler(ALARM_CLIENT)]
+#[case::socket_receive_timeout(RCVTIMEO_CLIENT)]
+fn a_client_whose_wait_has_a_time_limit_is_waited_for(#[case] client: &str) {
+    let student = submission(&[("upper-udp-client.py", client)]);
+    let (report, _) = graded(
+        student.path(),
+        &["upper-udp/05-client-gives-up-after-1s"],
+        None,
+    );
+    let scenario = &report["submissions"][0]["scenarios"][0];
+    assert_eq!(scenario["status"], "pass", "{scenario:#}");
+}

@@ -65,6 +65,25 @@ pub(crate) trait CheckContext: Send {
     ) -> CheckFuture<'a>;
     /// Stops the program `name`.
     fn stop<'a>(&'a mut self, name: &'a str) -> CheckFuture<'a, ExitInfo>;
+    /// Why nothing can change any more, if nothing can (every program still running is
+    /// blocked for good: see `crate::engine::stillness`).
+    fn blocked_for_good(&self) -> Option<String>;
+}
+
+/// Waits, for something a check's own connection should receive, until `within` has
+/// passed or nothing can come any more: `within N s` or `(why nothing can come)`. For a
+/// `select!` beside the reading, which wins when the bytes come.
+pub(crate) async fn wait_in_vain(run: &mut dyn CheckContext, within: Duration) -> String {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(still) = run.blocked_for_good() {
+            return format!("({still})");
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return format!("within {} s", within.as_secs());
+        }
+        tokio::time::sleep(super::POLL).await;
+    }
 }
 
 /// One built-in check: its name in scenario files, what it accepts, where it runs, and how.

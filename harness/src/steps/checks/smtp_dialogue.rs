@@ -165,7 +165,8 @@ pub(crate) async fn run(
     let mut writer = connection.writer;
     let mut pending = Vec::new();
 
-    let expect = async |reader: &mut PeerReader,
+    let expect = async |run: &mut dyn CheckContext,
+                        reader: &mut PeerReader,
                         pending: &mut Vec<u8>,
                         after: &str,
                         codes: &[u16]|
@@ -174,15 +175,17 @@ pub(crate) async fn run(
             let codes: Vec<String> = codes.iter().map(u16::to_string).collect();
             format!("a {} reply {after}", codes.join(" or "))
         };
-        let reply = tokio::time::timeout(REPLY_WITHIN, read_reply(reader, pending, &transcript))
-            .await
-            .map_err(|_| {
-                StepFailure::fail(
+        // At most REPLY_WITHIN, and no longer once the server cannot send one.
+        let reply = tokio::select! {
+            reply = read_reply(reader, pending, &transcript) => reply,
+            late = super::wait_in_vain(run, REPLY_WITHIN) => {
+                return Err(StepFailure::fail(
                     wanted(codes),
-                    format!("no complete reply within {} s", REPLY_WITHIN.as_secs()),
-                )
-            })?
-            .map_err(|seen| StepFailure::fail(wanted(codes), seen))?;
+                    format!("no complete reply {late}"),
+                ));
+            }
+        }
+        .map_err(|seen| StepFailure::fail(wanted(codes), seen))?;
         let code: u16 = reply[..3].parse().unwrap_or(0);
         if codes.contains(&code) {
             Ok(())
@@ -194,7 +197,7 @@ pub(crate) async fn run(
         }
     };
 
-    expect(&mut reader, &mut pending, "(the greeting)", &[220]).await?;
+    expect(run, &mut reader, &mut pending, "(the greeting)", &[220]).await?;
     // The exchange in groups written at once: one command each, unless pipelined.
     let mut start = 0;
     while start < params.exchange.len() {
@@ -245,7 +248,7 @@ pub(crate) async fn run(
         }
         for (command, codes) in group {
             let after = format!("to `{}`", first_line(command));
-            expect(&mut reader, &mut pending, &after, codes).await?;
+            expect(run, &mut reader, &mut pending, &after, codes).await?;
         }
         start = end;
     }

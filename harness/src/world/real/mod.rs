@@ -4,9 +4,11 @@
 //!   captured to capped files, its exit and peak memory read with `wait4`.
 //! - [`readiness`]: whether a child listens on a port, read from `/proc` (never by
 //!   connecting: a probe connection is a client to a sequential server).
+//! - [`blocked`]: whether a child's processes are blocked for good, read from `/proc`.
 //! - [`ports`]: a port allocator outside the kernel's ephemeral range.
 //! - [`cleanup`]: every live process group, killed at the end, on Ctrl-C and on panic.
 
+pub mod blocked;
 pub mod cleanup;
 pub mod isolation;
 pub mod ports;

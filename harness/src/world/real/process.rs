@@ -183,7 +183,7 @@ pub struct ChildProcess {
     /// (none when the library is not loaded, or the file's path could not be passed).
     short_calls_marker: Option<PathBuf>,
     /// Its sandbox's folder and cgroup, as long as the process.
-    _enclosure: Arc<std::sync::Mutex<Enclosure>>,
+    enclosure: Arc<std::sync::Mutex<Enclosure>>,
     /// Its working directory (a fresh one unless the scenario or manifest named one).
     pub workdir: PathBuf,
     /// Kept so the directories live as long as the process.
@@ -191,6 +191,8 @@ pub struct ChildProcess {
     _captures: TempDir,
     /// Dropped to close a held stdin (see [`ProcessSpec::hold_stdin`]).
     stdin_release: std::sync::Mutex<Option<std::sync::mpsc::Sender<()>>>,
+    /// Whether the harness has written all of stdin's payload (or has none to write).
+    stdin_written: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl ChildProcess {
@@ -311,14 +313,18 @@ impl ChildProcess {
 
         let (release_sender, release) = std::sync::mpsc::channel::<()>();
         let stdin_release = spec.hold_stdin.then_some(release_sender);
+        let stdin_written = Arc::new(std::sync::atomic::AtomicBool::new(true));
         if let (Some(payload), Some(mut stdin)) = (feeder, child.stdin.take()) {
             let hold = spec.hold_stdin;
+            stdin_written.store(false, std::sync::atomic::Ordering::Release);
+            let written = Arc::clone(&stdin_written);
             std::thread::spawn(move || {
                 // A program that exits without reading all of stdin closes the pipe:
                 // EPIPE then ends the copy, which is fine.
                 if let Ok(mut reader) = payload.reader() {
                     let _ = io::copy(&mut reader, &mut stdin);
                 }
+                written.store(true, std::sync::atomic::Ordering::Release);
                 if hold {
                     // Until `close_stdin`, or the handle is dropped (the scenario ended).
                     let _ = release.recv();
@@ -355,11 +361,12 @@ impl ChildProcess {
             stderr,
             exit,
             short_calls_marker,
-            _enclosure: enclosure,
+            enclosure,
             workdir,
             _workdir: temporary_workdir,
             _captures: captures,
             stdin_release: std::sync::Mutex::new(stdin_release),
+            stdin_written,
         })
     }
 
@@ -368,6 +375,23 @@ impl ChildProcess {
         if let Ok(mut release) = self.stdin_release.lock() {
             release.take();
         }
+    }
+
+    /// While it runs, every process of the program (the harness's `sandbox-init` around
+    /// it included), if the harness has nothing more to write to its stdin: what
+    /// [`super::blocked::look`] is asked about. `None` where its processes cannot all be
+    /// listed (no cgroup), before they are, and while stdin is still being written.
+    pub fn quiet_processes(&self) -> Option<Vec<i32>> {
+        if !self
+            .stdin_written
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            return None;
+        }
+        let enclosure = self.enclosure.lock().ok()?;
+        let processes = enclosure.processes()?;
+        // `sandbox-init` enters the cgroup first thing: until then the list is empty.
+        processes.contains(&self.pid).then_some(processes)
     }
 
     /// The exit, if the process has ended.

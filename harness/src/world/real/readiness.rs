@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use std::fs;
 
 /// TCP states as the tables write them (in hex).
-const TCP_LISTEN: u8 = 0x0A;
+pub(crate) const TCP_LISTEN: u8 = 0x0A;
 pub(crate) const TCP_TIME_WAIT: u8 = 0x06;
 
 /// Whether a process of process group `group` has a TCP socket listening on `port`, or a
@@ -95,6 +95,12 @@ pub(crate) struct SocketRow {
     pub port: u16,
     /// Its state (TCP: [`TCP_LISTEN`], [`TCP_TIME_WAIT`]...).
     pub state: u8,
+    /// Bytes sent and not yet acknowledged (TCP; for a listener, its backlog's size), or
+    /// waiting to be sent (UDP).
+    pub tx_queue: u64,
+    /// Bytes received and not yet read (for a listener, connections not yet accepted).
+    pub rx_queue: u64,
+    /// 0 for a socket no descriptor holds (TIME_WAIT, an orphan closing).
     pub inode: u64,
 }
 
@@ -119,16 +125,25 @@ pub(crate) fn socket_rows(tables: &[&str]) -> Option<Vec<SocketRow>> {
             if fields.len() < 10 {
                 continue;
             }
+            let queues = fields[4].split_once(':').and_then(|(tx, rx)| {
+                Some((
+                    u64::from_str_radix(tx, 16).ok()?,
+                    u64::from_str_radix(rx, 16).ok()?,
+                ))
+            });
             let row = (
                 local_port(fields[1]),
                 u8::from_str_radix(fields[3], 16),
+                queues,
                 fields[9].parse(),
             );
-            if let (Some(port), Ok(state), Ok(inode)) = row {
+            if let (Some(port), Ok(state), Some((tx_queue, rx_queue)), Ok(inode)) = row {
                 rows.push(SocketRow {
                     tcp: table.starts_with("tcp"),
                     port,
                     state,
+                    tx_queue,
+                    rx_queue,
                     inode,
                 });
             }

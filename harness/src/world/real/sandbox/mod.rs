@@ -267,6 +267,14 @@ impl Enclosure {
         self.cgroup.as_ref().is_some_and(cgroup::Leaf::cap_was_hit)
     }
 
+    /// Every process in its cgroup (whatever the program forked, `setsid` or not); `None`
+    /// without a cgroup, or once released.
+    pub fn processes(&self) -> Option<Vec<i32>> {
+        let leaf = self.cgroup.as_ref()?;
+        let listed = std::fs::read_to_string(leaf.procs_file()).ok()?;
+        listed.lines().map(|pid| pid.trim().parse().ok()).collect()
+    }
+
     /// Kills whatever is left in its cgroup (a program without a PID namespace).
     pub fn release(&mut self) {
         if let Some(leaf) = self.cgroup.take() {
