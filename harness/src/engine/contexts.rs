@@ -7,6 +7,12 @@ use std::time::Duration;
 
 use super::*;
 
+impl crate::steps::Stillness for Run<'_> {
+    fn blocked_for_good(&self) -> Option<String> {
+        Run::blocked_for_good(self)
+    }
+}
+
 impl crate::steps::StepContext for Run<'_> {
     fn read_stream(&self, name: &str, offset: u64, limit: usize) -> crate::steps::StreamView {
         let watched = if self.programs.contains_key(name) {
@@ -234,10 +240,6 @@ impl crate::steps::StepContext for Run<'_> {
 impl crate::steps::checks::CheckContext for Run<'_> {
     fn note(&mut self, text: String) {
         Run::note(self, text);
-    }
-
-    fn blocked_for_good(&self) -> Option<String> {
-        Run::blocked_for_good(self)
     }
 
     fn kit_root(&self) -> &std::path::Path {

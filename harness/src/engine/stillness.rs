@@ -11,7 +11,9 @@
 //!   ready ([`crate::world::real::blocked`]);
 //! - **the harness**: no peer holds back bytes it will send by itself (a pause between
 //!   slices, a delayed reply: [`crate::peers::pending`]), no stdin is still being written,
-//!   and no stand-in passes connections on (it keeps no count);
+//!   no stand-in passes connections on (it keeps no count), and the threads copying the
+//!   programs' output wait in `read` on empty pipes (what a program printed just before it
+//!   blocked may be in the pipe, or in their hands);
 //! - **the kernel**: no connection is being opened or closed, no byte is sent and not yet
 //!   acknowledged, and no socket of the harness has bytes or connections it has not taken
 //!   (`/proc/thread-self/net`: the scenario's own network namespace).
@@ -24,7 +26,7 @@
 //! Only the real world can tell; in the simulated one, steps wait as before.
 
 use super::*;
-use crate::world::real::blocked::{self, Snapshot};
+use crate::world::real::blocked::{self, Looked, Snapshot};
 use crate::world::real::readiness::{self, TCP_LISTEN};
 
 /// How long everything must stay still, no program thread running, before it is believed.
@@ -104,26 +106,26 @@ impl Run<'_> {
         {
             return None;
         }
-        let mut every_pid = Vec::new();
+        let mut looked = Looked::default();
         let mut owners = BTreeMap::new();
         for name in &self.order {
             let handle = &self.programs[name].handle;
             if handle.exit_info().is_some() {
                 continue;
             }
-            let processes = handle.quiet_processes()?;
-            for &pid in &processes {
+            let program = handle.threads_to_look_at()?;
+            for &pid in &program.processes {
                 owners.insert(pid, name.as_str());
             }
-            every_pid.extend(processes);
+            looked.extend(program);
         }
-        if every_pid.is_empty() {
+        if looked.processes.is_empty() {
             // Nothing runs: whether more can come is for other rules (`nothing_more_for`).
             return None;
         }
         // A time limit as long as the scenario's cannot end a wait before the scenario
         // ends (the call began after the scenario did).
-        let snapshot = blocked::look(&every_pid, self.scenario.timeout)?;
+        let snapshot = blocked::look(&looked, self.scenario.timeout)?;
         if !nothing_in_flight(&snapshot.sockets) {
             return None;
         }

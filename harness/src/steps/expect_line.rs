@@ -139,7 +139,7 @@ impl StepAction for ExpectLine {
                 context,
                 name,
                 &self.expectation,
-                self.skip_others,
+                (self.skip_others, true),
                 deadline,
                 &mut skipped,
             )
@@ -167,12 +167,14 @@ pub(crate) enum Waited {
 
 /// Waits until `name`'s next line (or, with `skip_others`, a later one) meets
 /// `expectation`, at most until `deadline`. `Err` says what came instead when waiting
-/// longer cannot help: another line (without `skip_others`), a line too long, the end.
+/// longer cannot help: another line (without `skip_others`), a line too long, the end,
+/// or, with `until_still`, the programs blocked for good (a caller that will act again
+/// itself, sending once more, passes `false`).
 pub(crate) async fn wait_for_line(
     context: &mut (dyn StepContext + Send),
     name: &str,
     expectation: &LineExpectation,
-    skip_others: bool,
+    (skip_others, until_still): (bool, bool),
     deadline: tokio::time::Instant,
     skipped: &mut Skipped,
 ) -> Result<Waited, String> {
@@ -211,7 +213,8 @@ pub(crate) async fn wait_for_line(
         if view.bytes.len() > MAX_LINE {
             return Err(format!("no line end in the first {MAX_LINE} bytes"));
         }
-        if let Some(ended) = view.ended.or(view.still) {
+        let still = view.still.filter(|_| until_still);
+        if let Some(ended) = view.ended.or(still) {
             return Err(format!("{partial} ({ended})"));
         }
         if tokio::time::Instant::now() >= deadline {

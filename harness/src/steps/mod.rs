@@ -124,8 +124,36 @@ pub(crate) struct StreamView {
     pub(crate) still: Option<String>,
 }
 
+/// Whether nothing can change any more: every program still running is blocked for good,
+/// and nothing is on its way to wake one (see `crate::engine::stillness`). Steps and
+/// checks that wait ask it, and stop waiting when it says why.
+pub(crate) trait Stillness {
+    /// Why nothing can change any more, if nothing can.
+    fn blocked_for_good(&self) -> Option<String>;
+}
+
+/// Waits, beside something a step or check reads itself, until `within` has passed or
+/// nothing can come any more: `within N ms`, or `(why nothing can come)`. For a `biased`
+/// `select!` after the reading, which must be polled first: bytes it has read and not
+/// yet taken (a second reply in its buffer) are invisible to the look at the programs.
+pub(crate) async fn wait_in_vain<C: Stillness + Send + ?Sized>(
+    context: &mut C,
+    within: Duration,
+) -> String {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(still) = context.blocked_for_good() {
+            return format!("({still})");
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return format!("within {} ms", within.as_millis());
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
 /// What the engine offers a step: the few things steps do with a running scenario.
-pub(crate) trait StepContext {
+pub(crate) trait StepContext: Stillness {
     /// Up to `limit` bytes of the stream named `name` from `offset`: what a harness
     /// connection received, or a program's stdout.
     fn read_stream(&self, name: &str, offset: u64, limit: usize) -> StreamView;

@@ -118,7 +118,9 @@ impl StepAction for SayUntil {
                     context,
                     self.listener.name(),
                     &self.expectation,
-                    true,
+                    // Other lines skipped; and the programs' stillness is no end: this
+                    // step sends again.
+                    (true, false),
                     deadline,
                     &mut skipped,
                 )

@@ -14,7 +14,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use tokio::io::AsyncWrite;
 
 /// Where the captured bytes live.
@@ -32,6 +32,8 @@ pub struct Capture {
     cap: u64,
     flooded: AtomicBool,
     closed: AtomicBool,
+    /// The thread copying a program's output into it ([`Capture::pump`]), while it does.
+    pumped_by: AtomicI32,
 }
 
 impl Capture {
@@ -58,6 +60,7 @@ impl Capture {
             cap,
             flooded: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            pumped_by: AtomicI32::new(0),
         }
     }
 
@@ -149,6 +152,9 @@ impl Capture {
     /// Copies `source` into the capture until its end or the cap; past the cap, calls
     /// `on_flood` (which stops the program) and stops reading.
     pub fn pump(&self, mut source: impl Read, on_flood: impl FnOnce()) {
+        // SAFETY: gettid has no arguments and cannot fail.
+        let thread = unsafe { libc::syscall(libc::SYS_gettid) } as i32;
+        self.pumped_by.store(thread, Ordering::Release);
         let mut buffer = vec![0u8; 64 * 1024];
         loop {
             let received = match source.read(&mut buffer) {
@@ -167,6 +173,13 @@ impl Capture {
             }
         }
         self.close();
+    }
+
+    /// The thread of this process copying a program's output into the capture (see
+    /// [`Capture::pump`]), once it has started: while it waits in `read` on an empty pipe,
+    /// nothing the program printed is on its way.
+    pub fn pump_thread(&self) -> Option<i32> {
+        Some(self.pumped_by.load(Ordering::Acquire)).filter(|thread| *thread > 0)
     }
 }
 

@@ -212,12 +212,12 @@ impl ProgramHandle {
         }
     }
 
-    /// Every process of a running program, when they can all be listed and the harness
-    /// writes nothing more to its stdin (see [`real::process::ChildProcess::quiet_processes`]);
-    /// `None` in the simulated world, which cannot tell.
-    pub fn quiet_processes(&self) -> Option<Vec<i32>> {
+    /// What must be blocked for a running program to be blocked for good (see
+    /// [`real::process::ChildProcess::threads_to_look_at`]); `None` in the simulated
+    /// world, which cannot tell.
+    pub fn threads_to_look_at(&self) -> Option<real::blocked::Looked> {
         match self {
-            ProgramHandle::Real(process) => process.quiet_processes(),
+            ProgramHandle::Real(process) => process.threads_to_look_at(),
             ProgramHandle::Simulated(_) => None,
         }
     }

@@ -32,7 +32,7 @@ pub(crate) type CheckFuture<'a, T = ()> = Pin<Box<dyn Future<Output = StepResult
 
 /// What the engine offers a check: the step primitives it runs with. The engine
 /// implements it; a check never sees the engine itself.
-pub(crate) trait CheckContext: Send {
+pub(crate) trait CheckContext: super::Stillness + Send {
     /// Adds a line to the step log.
     fn note(&mut self, text: String);
     /// The kit's folder (`fixtures/`, the reference's workspace).
@@ -65,25 +65,6 @@ pub(crate) trait CheckContext: Send {
     ) -> CheckFuture<'a>;
     /// Stops the program `name`.
     fn stop<'a>(&'a mut self, name: &'a str) -> CheckFuture<'a, ExitInfo>;
-    /// Why nothing can change any more, if nothing can (every program still running is
-    /// blocked for good: see `crate::engine::stillness`).
-    fn blocked_for_good(&self) -> Option<String>;
-}
-
-/// Waits, for something a check's own connection should receive, until `within` has
-/// passed or nothing can come any more: `within N s` or `(why nothing can come)`. For a
-/// `select!` beside the reading, which wins when the bytes come.
-pub(crate) async fn wait_in_vain(run: &mut dyn CheckContext, within: Duration) -> String {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        if let Some(still) = run.blocked_for_good() {
-            return format!("({still})");
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return format!("within {} s", within.as_secs());
-        }
-        tokio::time::sleep(super::POLL).await;
-    }
 }
 
 /// One built-in check: its name in scenario files, what it accepts, where it runs, and how.

@@ -175,10 +175,12 @@ pub(crate) async fn run(
             let codes: Vec<String> = codes.iter().map(u16::to_string).collect();
             format!("a {} reply {after}", codes.join(" or "))
         };
-        // At most REPLY_WITHIN, and no longer once the server cannot send one.
+        // At most REPLY_WITHIN, and no longer once the server cannot send one. The reply
+        // first: one may already be in `pending`, which no look at the programs sees.
         let reply = tokio::select! {
+            biased;
             reply = read_reply(reader, pending, &transcript) => reply,
-            late = super::wait_in_vain(run, REPLY_WITHIN) => {
+            late = crate::steps::wait_in_vain(run, REPLY_WITHIN) => {
                 return Err(StepFailure::fail(
                     wanted(codes),
                     format!("no complete reply {late}"),

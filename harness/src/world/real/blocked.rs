@@ -76,15 +76,31 @@ impl std::fmt::Display for Wait {
     }
 }
 
-/// The processes `pids`, if every one of their threads is blocked for good (see the
-/// module's comment), a wait with a time limit of `horizon` or more counting as one
-/// without; `None` if any may still move, or cannot be read.
-pub fn look(pids: &[i32], horizon: Duration) -> Option<Snapshot> {
+/// What to look at for some programs: their processes (every thread of each), and the
+/// harness's own threads that copy their output (`pumps`, thread ids of this process).
+#[derive(Debug, Clone, Default)]
+pub struct Looked {
+    pub processes: Vec<i32>,
+    pub pumps: Vec<i32>,
+}
+
+impl Looked {
+    /// Adds another program's.
+    pub fn extend(&mut self, other: Looked) {
+        self.processes.extend(other.processes);
+        self.pumps.extend(other.pumps);
+    }
+}
+
+/// The threads of `looked`, if every one is blocked for good (see the module's comment),
+/// a wait with a time limit of `horizon` or more counting as one without; `None` if any
+/// may still move, or cannot be read.
+pub fn look(looked: &Looked, horizon: Duration) -> Option<Snapshot> {
     let mut switches = Vec::new();
     let mut waits = Vec::new();
     let mut sockets = BTreeSet::new();
     let alarms = alarm_may_be_set();
-    for &pid in pids {
+    for &pid in &looked.processes {
         let process = Process::open(pid)?;
         if !process.has_no_timers_or_signals(alarms) {
             return None;
@@ -98,21 +114,17 @@ pub fn look(pids: &[i32], horizon: Duration) -> Option<Snapshot> {
             .collect();
         tids.sort_unstable();
         for tid in tids {
-            let before = thread_switches(pid, tid)?;
-            let call = process.blocked_call(tid)?;
-            let (name, on) = process.waits_for_good(&call, horizon)?;
-            // A thread that ran while it was looked at: the look proves nothing.
-            if thread_switches(pid, tid)? != before {
-                return None;
-            }
+            let (before, wait) = process.look_at_thread(tid, horizon, helper)?;
             switches.push((tid, before));
-            waits.push(Wait {
-                pid,
-                call: name,
-                on,
-                helper,
-            });
+            waits.push(wait);
         }
+    }
+    // The harness's own: waiting in `read` on an empty pipe, or the program's output may
+    // be on its way (their process has timers and signals of its own: not asked).
+    let harness = Process::open(std::process::id() as i32)?;
+    for &tid in &looked.pumps {
+        let (before, _) = harness.look_at_thread(tid, horizon, true)?;
+        switches.push((tid, before));
     }
     switches.sort_unstable();
     Some(Snapshot {
@@ -356,6 +368,25 @@ impl Process {
                 inode_of(target.to_str()?, "socket")
             })
             .collect()
+    }
+
+    /// The thread `tid`, if it is blocked for good: its context switches so far, and what
+    /// it waits in.
+    fn look_at_thread(&self, tid: i32, horizon: Duration, helper: bool) -> Option<(u64, Wait)> {
+        let before = thread_switches(self.pid, tid)?;
+        let call = self.blocked_call(tid)?;
+        let (name, on) = self.waits_for_good(&call, horizon)?;
+        // A thread that ran while it was looked at: the look proves nothing.
+        if thread_switches(self.pid, tid)? != before {
+            return None;
+        }
+        let wait = Wait {
+            pid: self.pid,
+            call: name,
+            on,
+            helper,
+        };
+        Some((before, wait))
     }
 
     /// The call `tid` sleeps in, if it sleeps in one.

@@ -377,21 +377,31 @@ impl ChildProcess {
         }
     }
 
-    /// While it runs, every process of the program (the harness's `sandbox-init` around
-    /// it included), if the harness has nothing more to write to its stdin: what
-    /// [`super::blocked::look`] is asked about. `None` where its processes cannot all be
-    /// listed (no cgroup), before they are, and while stdin is still being written.
-    pub fn quiet_processes(&self) -> Option<Vec<i32>> {
+    /// While it runs, what [`super::blocked::look`] must find blocked for the program to
+    /// be: every process of the program (the harness's `sandbox-init` around it
+    /// included), and the harness's threads copying its output (what it printed last may
+    /// be in a pipe, or in their hands). `None` where its processes cannot all be listed
+    /// (no cgroup), before they are, and while the harness still writes its stdin.
+    pub fn threads_to_look_at(&self) -> Option<super::blocked::Looked> {
         if !self
             .stdin_written
             .load(std::sync::atomic::Ordering::Acquire)
         {
             return None;
         }
+        let mut pumps = Vec::new();
+        for capture in [&self.stdout, &self.stderr] {
+            // A closed capture has its pipe's end: nothing more is on its way.
+            if !capture.closed() {
+                pumps.push(capture.pump_thread()?);
+            }
+        }
         let enclosure = self.enclosure.lock().ok()?;
         let processes = enclosure.processes()?;
         // `sandbox-init` enters the cgroup first thing: until then the list is empty.
-        processes.contains(&self.pid).then_some(processes)
+        processes
+            .contains(&self.pid)
+            .then_some(super::blocked::Looked { processes, pumps })
     }
 
     /// The exit, if the process has ended.
