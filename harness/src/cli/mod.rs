@@ -29,7 +29,9 @@ mod reference_build;
 
 use args::*;
 use grade::*;
-pub use reference_build::{Profile, reference_bin_dir, reference_bin_dir_built};
+pub use reference_build::{
+    Profile, reference_bin_dir, reference_bin_dir_built, static_reference_bin_dir,
+};
 
 /// Plays the lab scenarios against a submission (or the reference) over real sockets.
 ///
@@ -278,6 +280,14 @@ fn bench(target: Option<&Path>, rounds: usize, quick: bool) -> Result<i32> {
         crate::bench::Subject::from_target("reference", reference.task("message"))
             .map_err(Error::Build)?,
     );
+    // Beside it, the same code linked statically: its start-up without shared libraries.
+    if let Some(static_dir) = static_reference_bin_dir(&suite.kit_root) {
+        let linked_in = Target::reference(&static_dir?, &suite.catalogue);
+        subjects.push(
+            crate::bench::Subject::from_target("reference, static", linked_in.task("message"))
+                .map_err(Error::Build)?,
+        );
+    }
     let tools: Vec<_> = [
         crate::bench::Subject::netcat(),
         crate::bench::Subject::socat(),
