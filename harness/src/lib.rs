@@ -73,6 +73,7 @@ pub mod scenario;
 pub mod simulation;
 pub mod site;
 pub mod steps;
+pub mod tally;
 pub mod target;
 pub mod tls;
 pub mod wire;

@@ -10,7 +10,7 @@
 //!   a call that only a descriptor or another of those threads can end, with nothing
 //!   ready ([`crate::world::real::blocked`]);
 //! - **the harness**: no peer holds back bytes it will send by itself (a pause between
-//!   slices, a delayed reply: [`crate::peers::pending`]), no stdin is still being written,
+//!   slices, a delayed reply: `Transcript::pending`), no stdin is still being written,
 //!   no stand-in passes connections on (it keeps no count), and the threads copying the
 //!   programs' output wait in `read` on empty pipes (what a program printed just before it
 //!   blocked may be in the pipe, or in their hands);
@@ -102,7 +102,7 @@ impl Run<'_> {
     fn look_still(&self) -> Option<(Snapshot, String)> {
         if !matches!(self.world, World::Real)
             || !self.stand_ins.is_empty()
-            || !self.transcript.pending().none()
+            || self.transcript.pending().count() > 0
         {
             return None;
         }

@@ -6,7 +6,6 @@
 pub(crate) mod client;
 mod datagram;
 mod lines;
-pub(crate) mod pending;
 mod relay;
 mod server;
 pub mod smtp;

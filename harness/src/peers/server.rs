@@ -290,7 +290,7 @@ impl ServerPeer {
                     while let Ok(connection) = listener.accept().await {
                         // Counted before the connection task is spawned, uncounted when it
                         // ends or is aborted.
-                        let serving = open.opened();
+                        let serving = open.hold();
                         while connections.try_join_next().is_some() {}
                         let state = state.clone();
                         connections.spawn(async move {

@@ -84,9 +84,11 @@ struct Inner {
 #[derive(Debug, Clone)]
 pub struct Transcript {
     inner: Arc<Mutex<Inner>>,
-    /// What the peers that write to it still have to do by themselves (carried here
-    /// because every peer has the transcript).
-    pending: super::pending::Pending,
+    /// The actions its peers have under way that they will finish by themselves, without
+    /// waiting for a program: a pause between slices, a reply held back, a late answer to
+    /// a ping. Until they have, a program may still be woken (`engine::stillness`). Carried
+    /// here because every peer has the transcript.
+    pending: crate::tally::Tally,
 }
 
 impl Transcript {
@@ -113,12 +115,14 @@ impl Transcript {
                 programs: BTreeMap::new(),
                 clients: BTreeMap::new(),
             })),
-            pending: super::pending::Pending::default(),
+            pending: crate::tally::Tally::default(),
         }
     }
 
-    /// The count of the peers' actions under way (see [`super::pending`]).
-    pub fn pending(&self) -> &super::pending::Pending {
+    /// The peers' actions under way: a peer holds one (`pending().hold()`) for as long as
+    /// it has something to send without waiting for a program; one waiting for a program
+    /// (reading, accepting) holds none.
+    pub fn pending(&self) -> &crate::tally::Tally {
         &self.pending
     }
 

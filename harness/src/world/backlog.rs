@@ -8,7 +8,6 @@
 //! world cannot tell, and its steps wait as before (its time costs nothing).
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use super::sockets::{PeerDatagram, PeerListener};
@@ -65,31 +64,7 @@ impl Backlog {
 
 /// The connections a harness listener accepted and still serves: each counted from its
 /// accept until its task ends or is aborted.
-#[derive(Debug, Default, Clone)]
-pub struct OpenConnections(Arc<AtomicU64>);
-
-impl OpenConnections {
-    /// Counts one more connection, until the returned value is dropped.
-    pub fn opened(&self) -> OpenConnection {
-        self.0.fetch_add(1, Ordering::AcqRel);
-        OpenConnection(Arc::clone(&self.0))
-    }
-
-    /// How many are open now.
-    pub fn count(&self) -> u64 {
-        self.0.load(Ordering::Acquire)
-    }
-}
-
-/// One connection in [`OpenConnections`], while it lives.
-#[derive(Debug)]
-pub struct OpenConnection(Arc<AtomicU64>);
-
-impl Drop for OpenConnection {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
+pub type OpenConnections = crate::tally::Tally;
 
 #[cfg(test)]
 mod tests {
@@ -143,18 +118,6 @@ mod tests {
         let mut buffer = [0u8; 16];
         socket.recv_from(&mut buffer).await.expect("received");
         assert_eq!(backlog.empty(), Some(true));
-    }
-
-    #[test]
-    fn a_connection_counts_while_it_lives() {
-        let open = OpenConnections::default();
-        let first = open.opened();
-        let second = open.clone().opened();
-        assert_eq!(open.count(), 2);
-        drop(first);
-        assert_eq!(open.count(), 1);
-        drop(second);
-        assert_eq!(open.count(), 0);
     }
 
     #[test]
