@@ -33,8 +33,8 @@ use crate::world::real::readiness::{self, TCP_LISTEN};
 const STILL_FOR: Duration = Duration::from_millis(100);
 
 /// The least time between two looks (a look reads a few `/proc` files for each thread,
-/// and the socket tables).
-const LOOK_EVERY: Duration = Duration::from_millis(20);
+/// and the socket tables): everything is believed still after two to three of them.
+const LOOK_EVERY: Duration = Duration::from_millis(50);
 
 /// TCP states of a connection being opened or closed: a packet is on its way.
 const TCP_SYN_SENT: u8 = 0x02;

@@ -96,6 +96,15 @@ impl Looked {
 /// a wait with a time limit of `horizon` or more counting as one without; `None` if any
 /// may still move, or cannot be read.
 pub fn look(looked: &Looked, horizon: Duration) -> Option<Snapshot> {
+    // The cheap question first, for every thread (a crowd of 200 forked children is
+    // mostly running, and the full look reads a dozen files for each).
+    let every_thread_sleeps = looked
+        .processes
+        .iter()
+        .all(|&pid| threads_of(pid).is_some_and(|tids| tids.iter().all(|&tid| sleeps(pid, tid))));
+    if !every_thread_sleeps {
+        return None;
+    }
     let mut switches = Vec::new();
     let mut waits = Vec::new();
     let mut sockets = BTreeSet::new();
@@ -108,12 +117,7 @@ pub fn look(looked: &Looked, horizon: Duration) -> Option<Snapshot> {
         sockets.extend(process.socket_inodes());
         let helper = fs::read_to_string(format!("/proc/{pid}/comm"))
             .is_ok_and(|comm| comm.trim() == "sandbox-init");
-        let mut tids: Vec<i32> = fs::read_dir(format!("/proc/{pid}/task"))
-            .ok()?
-            .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
-            .collect();
-        tids.sort_unstable();
-        for tid in tids {
+        for tid in threads_of(pid)? {
             let (before, wait) = process.look_at_thread(tid, horizon, helper)?;
             switches.push((tid, before));
             waits.push(wait);
@@ -131,6 +135,26 @@ pub fn look(looked: &Looked, horizon: Duration) -> Option<Snapshot> {
         switches,
         waits,
         sockets,
+    })
+}
+
+/// The threads of `pid`, in order.
+fn threads_of(pid: i32) -> Option<Vec<i32>> {
+    let mut tids: Vec<i32> = fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    tids.sort_unstable();
+    Some(tids)
+}
+
+/// Whether the thread sleeps ('S' in its `stat`: the state follows the command name,
+/// which is in parentheses and may hold any byte).
+fn sleeps(pid: i32, tid: i32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            == Some("S")
     })
 }
 
@@ -391,10 +415,7 @@ impl Process {
 
     /// The call `tid` sleeps in, if it sleeps in one.
     fn blocked_call(&self, tid: i32) -> Option<BlockedCall> {
-        let stat = fs::read_to_string(format!("/proc/{}/task/{tid}/stat", self.pid)).ok()?;
-        // The state follows the command name, which is in parentheses and may hold any byte.
-        let state = stat.rsplit_once(')')?.1.split_whitespace().next()?;
-        if state != "S" {
+        if !sleeps(self.pid, tid) {
             return None;
         }
         let line = fs::read_to_string(format!("/proc/{}/task/{tid}/syscall", self.pid)).ok()?;
