@@ -1,10 +1,12 @@
 //! A waiting step stops as soon as its outcome can no longer change, and says why: every
 //! program has ended and nothing more is on its way to a harness server; a program's
 //! output can no longer become a match of its regex; a server listens on another port; a
-//! datagram was answered, short; a user of a crowd got a wrong line.
+//! datagram was answered, short; a user of a crowd got a wrong line; every program still
+//! running is blocked for good.
 //! And it does not stop early while something still is on its way (bytes in the kernel's
-//! buffers from a client that has already exited). Each test reads the failure a report gives,
-//! never a duration.
+//! buffers from a client that has already exited, a slice the harness holds back), nor while
+//! a program waits with a time limit (an alarm it handles, `SO_RCVTIMEO`). Each test reads
+//! the failure a report gives, never a duration.
 
 use crate::common;
 use crate::common::{harness, submission};
@@ -288,4 +290,42 @@ fn a_client_whose_wait_has_a_time_limit_is_waited_for(#[case] client: &str) {
     );
     let scenario = &report["submissions"][0]["scenarios"][0];
     assert_eq!(scenario["status"], "pass", "{scenario:#}");
+}
+
+/// The harness holds each slice back 400 ms: between them the server sits in recv() with
+/// nothing to read, blocked, but not for good, since the harness will send more.
+const SLOW_SLICES: &str = r#"
+task = "message"
+clauses = ["message/4"]
+category = "robustness"
+points = 1
+requirement = "A message that arrives in slices far apart is printed whole."
+hint = "Loop on recv() until it returns b''."
+
+[[step]]
+start = "server"
+
+[[step]]
+wait_listening = "server"
+
+[[step]]
+connect = "server"
+as = "c1"
+send = { text = "0123456789abcdefghij" }
+slices = { size = 5, gap_ms = 400 }
+
+[[step]]
+expect_stdout = "server"
+equals = { text = "0123456789abcdefghij" }
+within_ms = 5000
+"#;
+
+#[test]
+fn a_server_between_slices_the_harness_holds_back_is_waited_for() {
+    let (kit, _) = common::one_scenario_suite("message", "01-slow-slices", SLOW_SLICES);
+    let good = fixture("good");
+    let (report, status) = graded(&good, &["message/01-slow-slices"], Some(kit.path()));
+    let scenario = &report["submissions"][0]["scenarios"][0];
+    assert_eq!(scenario["status"], "pass", "{scenario:#}");
+    assert_eq!(status, Some(0));
 }
