@@ -320,9 +320,43 @@ equals = { text = "0123456789abcdefghij" }
 within_ms = 5000
 "#;
 
-#[test]
-fn a_server_between_slices_the_harness_holds_back_is_waited_for() {
-    let (kit, _) = common::one_scenario_suite("message", "01-slow-slices", SLOW_SLICES);
+/// The same through a relay: the client has sent everything and exited, and the relay
+/// holds each slice back on its way to the server.
+const SLOW_RELAY: &str = r#"
+task = "message"
+clauses = ["message/4"]
+category = "robustness"
+points = 1
+requirement = "A message relayed in slices far apart is printed whole."
+hint = "Loop on recv() until it returns b''."
+
+[[step]]
+start = "server"
+
+[[step]]
+wait_listening = "server"
+
+[[step]]
+relay = "server"
+as = "relay"
+slices = { size = 5, gap_ms = 400 }
+
+[[step]]
+start = "client"
+to = "relay"
+stdin = { text = "0123456789abcdefghij" }
+
+[[step]]
+expect_stdout = "server"
+equals = { text = "0123456789abcdefghij" }
+within_ms = 5000
+"#;
+
+#[rstest::rstest]
+#[case::by_a_client_peer(SLOW_SLICES)]
+#[case::by_a_relay(SLOW_RELAY)]
+fn a_server_between_slices_the_harness_holds_back_is_waited_for(#[case] scenario: &str) {
+    let (kit, _) = common::one_scenario_suite("message", "01-slow-slices", scenario);
     let good = fixture("good");
     let (report, status) = graded(&good, &["message/01-slow-slices"], Some(kit.path()));
     let scenario = &report["submissions"][0]["scenarios"][0];
