@@ -114,7 +114,7 @@ pub fn look(looked: &Looked, horizon: Duration) -> Option<Snapshot> {
         if !process.has_no_timers_or_signals(alarms) {
             return None;
         }
-        sockets.extend(process.socket_inodes());
+        sockets.extend(super::readiness::socket_inodes(pid));
         let helper = fs::read_to_string(format!("/proc/{pid}/comm"))
             .is_ok_and(|comm| comm.trim() == "sandbox-init");
         for tid in threads_of(pid)? {
@@ -357,8 +357,9 @@ impl Process {
         Some(Process { pid, pidfd })
     }
 
-    /// No signal pending, no POSIX timer, not a zombie; and where an `alarm()` may be
-    /// ticking (`alarms`), no SIGALRM handler it could run.
+    /// No signal pending, no POSIX timer; and where an `alarm()` may be ticking
+    /// (`alarms`), no SIGALRM handler it could run. (Whether its threads sleep, a zombie's
+    /// included, is [`thread_switches`]' question.)
     fn has_no_timers_or_signals(&self, alarms: bool) -> bool {
         let Ok(status) = fs::read_to_string(format!("/proc/{}/status", self.pid)) else {
             return false;
@@ -373,25 +374,11 @@ impl Process {
         let alarm_bit = 1u64 << (libc::SIGALRM - 1);
         let quiet = matches!(mask("SigPnd"), Some(0))
             && matches!(mask("ShdPnd"), Some(0))
-            && mask("SigCgt").is_some_and(|caught| !alarms || caught & alarm_bit == 0)
-            && field("State").is_some_and(|state| state.starts_with('S'));
+            && mask("SigCgt").is_some_and(|caught| !alarms || caught & alarm_bit == 0);
         // The file exists where the kernel can list timers; empty means none.
         quiet
             && fs::read_to_string(format!("/proc/{}/timers", self.pid))
                 .is_ok_and(|timers| timers.trim().is_empty())
-    }
-
-    /// The inodes of the sockets the process holds.
-    fn socket_inodes(&self) -> Vec<u64> {
-        let Ok(entries) = fs::read_dir(format!("/proc/{}/fd", self.pid)) else {
-            return Vec::new();
-        };
-        entries
-            .filter_map(|entry| {
-                let target = fs::read_link(entry.ok()?.path()).ok()?;
-                inode_of(target.to_str()?, "socket")
-            })
-            .collect()
     }
 
     /// The thread `tid`, if it is blocked for good: its context switches so far, and what
@@ -413,11 +400,9 @@ impl Process {
         Some((before, wait))
     }
 
-    /// The call `tid` sleeps in, if it sleeps in one.
+    /// The system call `tid` is in, if it is in one (`running` otherwise); whether it
+    /// sleeps there is [`thread_switches`]' question, asked first.
     fn blocked_call(&self, tid: i32) -> Option<BlockedCall> {
-        if !sleeps(self.pid, tid) {
-            return None;
-        }
         let line = fs::read_to_string(format!("/proc/{}/task/{tid}/syscall", self.pid)).ok()?;
         parse_syscall(&line)
     }
@@ -441,36 +426,19 @@ impl Process {
         }
         match waiting {
             Waiting::Descriptor { call, fd } => {
-                let copy = self.copy_fd(fd)?;
-                let on = match self.kind_of(fd)? {
-                    Kind::Socket => {
-                        let socket = socket2::Socket::from(copy);
-                        // A receive timeout ends the wait by itself.
-                        if socket
-                            .read_timeout()
-                            .ok()?
-                            .is_some_and(|limit| limit < horizon)
-                        {
-                            return None;
-                        }
-                        if ready(&socket, libc::POLLIN | libc::POLLRDHUP) {
-                            return None;
-                        }
-                        describe_socket(&socket)
+                // A socket's receive timeout (`SO_RCVTIMEO`) ends the wait by itself.
+                if self.kind_of(fd)? == Kind::Socket {
+                    let socket = socket2::Socket::from(self.copy_fd(fd)?);
+                    if socket
+                        .read_timeout()
+                        .ok()?
+                        .is_some_and(|limit| limit < horizon)
+                    {
+                        return None;
                     }
-                    Kind::Pipe => {
-                        if ready(&copy, libc::POLLIN) {
-                            return None;
-                        }
-                        if fd == 0 {
-                            "stdin".into()
-                        } else {
-                            "a pipe".into()
-                        }
-                    }
-                    Kind::Epoll | Kind::Other => return None,
-                };
-                Some((call, on))
+                }
+                let events = libc::POLLIN | libc::POLLRDHUP;
+                Some((call, self.none_ready(&[(fd, events)])?))
             }
             Waiting::PollArray {
                 call,
@@ -529,26 +497,16 @@ impl Process {
     fn none_ready(&self, wanted: &[(i32, i16)]) -> Option<String> {
         let mut described = Vec::new();
         for &(fd, events) in wanted {
+            let kind = self.kind_of(fd)?;
             let copy = self.copy_fd(fd)?;
-            match self.kind_of(fd)? {
-                Kind::Socket => {
-                    if ready(&copy, events) {
-                        return None;
-                    }
-                    described.push(describe_socket(&socket2::Socket::from(copy)));
-                }
-                Kind::Pipe => {
-                    if ready(&copy, events) {
-                        return None;
-                    }
-                    described.push(if fd == 0 {
-                        "stdin".into()
-                    } else {
-                        "a pipe".into()
-                    });
-                }
-                Kind::Epoll | Kind::Other => return None,
+            if matches!(kind, Kind::Epoll | Kind::Other) || ready(&copy, events) {
+                return None;
             }
+            described.push(match kind {
+                Kind::Socket => describe_socket(&socket2::Socket::from(copy)),
+                _ if fd == 0 => "stdin".into(),
+                _ => "a pipe".into(),
+            });
         }
         if described.is_empty() {
             // Nothing to wait on, and no time limit: only a signal could end it.
@@ -656,16 +614,6 @@ enum Kind {
     Epoll,
     /// A file, a timer, an event counter...: it may become ready by itself.
     Other,
-}
-
-/// `socket:[12345]` -> 12345, for `kind` `socket`.
-fn inode_of(target: &str, kind: &str) -> Option<u64> {
-    target
-        .strip_prefix(kind)?
-        .strip_prefix(":[")?
-        .strip_suffix(']')?
-        .parse()
-        .ok()
 }
 
 /// Whether `fd` has any of `events` (or an error or hang-up) now.

@@ -179,7 +179,7 @@ fn process_group_of(pid: i32) -> Option<i32> {
 }
 
 /// Inodes of the sockets a process holds open.
-fn socket_inodes(pid: i32) -> Vec<u64> {
+pub(crate) fn socket_inodes(pid: i32) -> Vec<u64> {
     let Ok(entries) = fs::read_dir(format!("/proc/{pid}/fd")) else {
         return vec![];
     };
