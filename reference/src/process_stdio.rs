@@ -24,6 +24,16 @@
 //!   shared with the shell, which must not find it non-blocking, and a person typing does
 //!   not need the speed.
 //!
+//! A pipe on stdout is also asked to hold more than its default 64 KiB
+//! ([`STDOUT_PIPE_CAPACITY`], with `F_SETPIPE_SZ`). A server gathers what it receives and
+//! prints it 64 KiB at a time, so a default pipe holds exactly one such write: each write
+//! fills it, and the next cannot start before the reader has emptied it. When the server and
+//! its reader share one CPU they then take strict turns. Measured on 2 cores, 100 MB through
+//! the message server: 123 ms with the default pipe, 87 ms with a 256 KiB one, against
+//! `nc`'s 100 ms (both pinned to one CPU); 132 ms and 52 ms when the scheduler places them.
+//! It is only a request: where the kernel refuses (a user over its pipe quota), the pipe
+//! keeps its size and nothing else changes.
+//!
 //! The socket side does not change: the programs still read and write 4096 bytes at a
 //! time and loop on short reads and writes; only the cost of waiting for stdio goes.
 
@@ -37,7 +47,12 @@ use std::task::{Context, Poll, ready};
 use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 
+use crate::STDIO_BUFFER_SIZE;
 use crate::cli::{Input, Output};
+
+/// What a pipe on stdout is asked to hold: four of the programs' 64 KiB writes, so that
+/// the program can write the next while its reader is still reading the last.
+const STDOUT_PIPE_CAPACITY: usize = 4 * STDIO_BUFFER_SIZE;
 
 /// The process's stdin, read the cheapest way its kind allows. Must be called inside a
 /// tokio runtime (the pollable kind registers with it).
@@ -52,10 +67,27 @@ pub fn stdin() -> Input {
 /// The process's stdout, written the cheapest way its kind allows. Nothing is buffered:
 /// every write reaches the file descriptor before it returns.
 pub fn stdout() -> Output {
+    grow_pipe(io::stdout().as_fd(), STDOUT_PIPE_CAPACITY);
     match open(io::stdout().as_fd(), Interest::WRITABLE) {
         Some(Stream::Pollable(stream)) => Box::new(stream),
         Some(Stream::Immediate(file)) => Box::new(Immediate(file)),
         None => Box::new(tokio::io::stdout()),
+    }
+}
+
+/// Asks the kernel to let the pipe `fd` hold `capacity` bytes, if it is a pipe holding
+/// less. A refusal is not an error: the pipe works as before, only with more waiting.
+fn grow_pipe(fd: BorrowedFd<'_>, capacity: usize) {
+    let raw = fd.as_raw_fd();
+    // SAFETY: F_GETPIPE_SZ only reads the size of the pipe behind an open descriptor; on
+    // anything that is not a pipe it fails with EBADF, and we leave it alone.
+    let current = unsafe { libc::fcntl(raw, libc::F_GETPIPE_SZ) };
+    let Ok(wanted) = libc::c_int::try_from(capacity) else {
+        return;
+    };
+    if current > 0 && current < wanted {
+        // SAFETY: F_SETPIPE_SZ changes only the capacity of the pipe behind `raw`.
+        unsafe { libc::fcntl(raw, libc::F_SETPIPE_SZ, wanted) };
     }
 }
 
@@ -257,6 +289,23 @@ mod tests {
         // SAFETY: F_GETFL on an open descriptor.
         let flags = unsafe { libc::fcntl(reader_fd, libc::F_GETFL) };
         assert_eq!(flags & libc::O_NONBLOCK, 0, "the original flags are back");
+    }
+
+    #[test]
+    fn a_pipe_on_stdout_is_grown_and_a_file_is_left_alone() {
+        let (reader, writer) = pipe();
+        // SAFETY: F_GETPIPE_SZ on an open pipe.
+        let size = || unsafe { libc::fcntl(writer.as_raw_fd(), libc::F_GETPIPE_SZ) };
+        assert_eq!(size(), 65536, "a new pipe holds 64 KiB");
+        grow_pipe(writer.as_fd(), STDOUT_PIPE_CAPACITY);
+        assert_eq!(size() as usize, STDOUT_PIPE_CAPACITY);
+        // Never shrunk: a pipe already larger keeps its size.
+        grow_pipe(writer.as_fd(), 4096);
+        assert_eq!(size() as usize, STDOUT_PIPE_CAPACITY);
+        drop(reader);
+        let file = tempfile_with(b"not a pipe");
+        grow_pipe(file.as_fd(), STDOUT_PIPE_CAPACITY);
+        assert!(file.metadata().is_ok());
     }
 
     #[tokio::test]

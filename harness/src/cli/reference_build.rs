@@ -3,7 +3,8 @@
 
 use super::*;
 
-/// Builds the reference binaries (same profile as the harness) and returns their folder.
+/// Builds the reference binaries (a debug harness grades a debug build, a release harness
+/// the `reference-release` profile's) and returns their folder.
 ///
 /// `HARNESS_REFERENCE_BIN_DIR` skips the build (tests set it to the binaries cargo built).
 pub fn reference_bin_dir(kit_root: &Path) -> Result<PathBuf> {
@@ -14,6 +15,10 @@ pub fn reference_bin_dir(kit_root: &Path) -> Result<PathBuf> {
     };
     reference_bin_dir_built(kit_root, profile)
 }
+
+/// The workspace's profile for the reference's programs when they are timed: release, with
+/// link-time optimisation and no symbol table (`Cargo.toml` tells why).
+const RELEASE_PROFILE: &str = "reference-release";
 
 /// How the reference is compiled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +34,7 @@ pub fn reference_bin_dir_built(kit_root: &Path, profile: Profile) -> Result<Path
     }
     let mut command = cargo_build(kit_root);
     if profile == Profile::Release {
-        command.arg("--release");
+        command.args(["--profile", RELEASE_PROFILE]);
     }
     built_bin_dir(command)
 }
@@ -69,18 +74,17 @@ fn built_bin_dir(mut command: Command) -> Result<PathBuf> {
         .ok_or_else(|| Error::Build("cargo built no reference binary".into()))
 }
 
-/// The reference built for timing whole processes (`harness bench`): a release build
-/// with the C library linked in statically, where it is glibc. What the 20 KB bench mostly
-/// measures is a client's start, and loading `libc`, `libm` and `libgcc_s` at every start
-/// costs the reference a sixth of it beside OpenBSD `nc` (spawn to the server's last byte,
-/// 40 rounds: 1.37 ms linked dynamically, 1.17 ms statically, `nc` 1.19 ms). It is not
-/// what is graded: `LD_PRELOAD` cannot reach a static program, so the short-call
-/// scenarios could not be applied to it. `None` where there is no such build (not glibc,
-/// or `HARNESS_REFERENCE_BIN_DIR` names the binaries).
+/// The reference built for timing whole processes (`harness bench`): the release profile's
+/// build with the C library linked in statically, where it is glibc. What the 20 KB bench
+/// mostly measures is a client's start, and loading `libc` and `libgcc_s` at every start is
+/// part of it (spawn to the server's last byte, 40 rounds: 1.23 ms linked dynamically,
+/// 1.19 ms statically, `nc` 1.15 ms). It is not what is graded: `LD_PRELOAD` cannot reach a
+/// static program, so the short-call scenarios could not be applied to it. `None` where
+/// there is no such build (not glibc, or `HARNESS_REFERENCE_BIN_DIR` names the binaries).
 ///
 /// The flag goes to the reference's target only: with `--target` named, build scripts and
 /// procedural macros (which must load dynamically) are built for the host without it,
-/// into `target/<triple>/release`. (glibc's linker warns that `getaddrinfo` in a static
+/// into `target/<triple>/reference-release`. (glibc's linker warns that `getaddrinfo` in a static
 /// program loads its name-service modules at run time: on the machine that built it,
 /// they are there.)
 pub fn static_reference_bin_dir(kit_root: &Path) -> Option<Result<PathBuf>> {
@@ -94,7 +98,7 @@ pub fn static_reference_bin_dir(kit_root: &Path) -> Option<Result<PathBuf>> {
     flags.push_str(" -C target-feature=+crt-static");
     let mut command = cargo_build(kit_root);
     command
-        .args(["--release", "--target", &triple])
+        .args(["--profile", RELEASE_PROFILE, "--target", &triple])
         .env("RUSTFLAGS", flags.trim());
     Some(built_bin_dir(command))
 }
