@@ -7,10 +7,13 @@
 //! - `bare-copy-4k`: the same sockets moved with the handout's 4096-byte buffer on both
 //!   ends (a plain loop, nothing else): what the buffer size alone costs;
 //! - `reference`: the reference's own client and server loops (4096 bytes on the socket,
-//!   every short read and write handled, what arrived gathered for stdout).
+//!   every short read and write handled, the client's pieces corked together into full
+//!   packets, what arrived gathered for stdout).
 //!
 //! `reference / bare-copy` is the whole cost of the reference's way; `reference /
-//! bare-copy-4k` is what its code adds over the handout's buffer size.
+//! bare-copy-4k` is what its code adds over the handout's buffer size, or saves: the cork
+//! makes the reference faster than the plain 4096-byte loop (measured on 2 cores: 24.0 µs,
+//! 31.6 µs and 28.5 µs, so 1.19x the bare copy).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use reference::net::{Network, Tokio};

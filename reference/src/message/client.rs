@@ -6,7 +6,7 @@ use clap::Parser;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::cli::{self, Stdio};
-use crate::net::Network;
+use crate::net::{Cork, Network};
 use crate::{BUFFER_SIZE, STDIO_BUFFER_SIZE};
 
 /// Message client: sends everything read from stdin to the server, then closes.
@@ -46,7 +46,7 @@ pub async fn client_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio
 pub async fn send_message<R, S>(mut input: R, mut stream: S) -> io::Result<u64>
 where
     R: AsyncRead + Unpin,
-    S: AsyncWrite + Unpin,
+    S: AsyncWrite + Cork + Unpin,
 {
     // stdin is read in larger gulps than the socket is written: a read of stdin is a
     // system call like a send, and the handout's 4096 bytes are about the socket. (The
@@ -60,8 +60,17 @@ where
         if filled == 0 {
             break;
         }
-        for piece in buffer[..filled].chunks(BUFFER_SIZE) {
+        let gulp = &buffer[..filled];
+        // Several pieces: corked while they go out, so that they leave as a few full
+        // packets instead of one packet per send (`net::Cork` tells why), and uncorked
+        // before the next read of stdin, which may wait. Corking is only a hint: where the
+        // kernel refuses it, the pieces leave one packet each, as they would anyway.
+        let corked = gulp.len() > BUFFER_SIZE && stream.set_cork(true).is_ok();
+        for piece in gulp.chunks(BUFFER_SIZE) {
             send_all(&mut stream, piece).await?;
+        }
+        if corked {
+            let _ = stream.set_cork(false);
         }
         total += filled as u64;
     }

@@ -36,6 +36,7 @@ mod tests {
     use tokio::io::AsyncWriteExt;
 
     use super::*;
+    use crate::net::Cork;
 
     /// A duplex pipe whose buffer holds one byte: every read and write moves one byte, as
     /// the harness's worst slice plan does on a real socket.
@@ -52,6 +53,49 @@ mod tests {
             matches!(outcome.unwrap(), ClientOutcome::Completed { bytes } if bytes == message.len() as u64)
         );
         assert_eq!(printed, message);
+    }
+
+    /// Whether `stream`'s `TCP_CORK` is on, as the kernel says.
+    fn is_corked(stream: &tokio::net::TcpStream) -> bool {
+        use std::os::fd::AsRawFd;
+        let mut value: libc::c_int = -1;
+        let mut size = libc::socklen_t::try_from(size_of::<libc::c_int>()).unwrap();
+        // SAFETY: getsockopt writes at most `size` bytes into `value`, a live int.
+        let status = unsafe {
+            libc::getsockopt(
+                stream.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_CORK,
+                (&raw mut value).cast(),
+                &raw mut size,
+            )
+        };
+        assert_eq!(status, 0, "{}", std::io::Error::last_os_error());
+        value != 0
+    }
+
+    /// Over a real connection the client corks around each gulp of stdin and uncorks after
+    /// it: nothing it sent is left waiting in the kernel for more.
+    #[tokio::test]
+    async fn a_real_connection_is_left_uncorked_and_carries_every_byte() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let mut client = tokio::net::TcpStream::connect(address).await.unwrap();
+        let (server_end, _) = listener.accept().await.unwrap();
+        client.set_cork(true).unwrap();
+        assert!(is_corked(&client), "set_cork(true) corks");
+        client.set_cork(false).unwrap();
+        // 20 KB: five pieces of 4096 bytes from one gulp, corked together.
+        let message: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+        let mut printed = Vec::new();
+        let (sent, outcome) = tokio::join!(
+            send_message(&message[..], &mut client),
+            serve_one(server_end, &mut printed)
+        );
+        assert_eq!(sent.unwrap(), message.len() as u64);
+        assert!(matches!(outcome.unwrap(), ClientOutcome::Completed { .. }));
+        assert_eq!(printed, message);
+        assert!(!is_corked(&client), "uncorked after the last gulp");
     }
 
     #[tokio::test]

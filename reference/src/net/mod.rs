@@ -28,10 +28,69 @@ pub use simulated::Turmoil;
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for T {}
 
+/// Gathering a stream's writes into full packets: Linux's `TCP_CORK`.
+///
+/// Each `send` of the handout's 4096 bytes otherwise leaves at once as a packet of its own,
+/// and each packet costs the receiving side the same work whatever its size. While a stream
+/// is corked, the kernel sends only full packets (up to 64 KiB on loopback); uncorking sends
+/// what is left at once. A program corks around a burst of sends that belong together and
+/// uncorks before it waits for anything else: corked bytes would otherwise sit in the kernel
+/// until it gives up waiting (200 ms). Measured in one process, 20 KB in pieces of 4096
+/// bytes: 32.3 µs uncorked, 26.5 µs corked, against 24.3 µs for one 20 KB `send`.
+pub trait Cork {
+    /// Corks (`true`) or uncorks (`false`) the stream. Streams without packets (in memory,
+    /// simulated) have nothing to gather and do nothing.
+    fn set_cork(&self, corked: bool) -> io::Result<()>;
+}
+
+impl Cork for tokio::net::TcpStream {
+    #[cfg(target_os = "linux")]
+    fn set_cork(&self, corked: bool) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        let value = libc::c_int::from(corked);
+        let size = libc::socklen_t::try_from(size_of::<libc::c_int>()).expect("4 bytes");
+        // SAFETY: setsockopt reads `size` bytes at `&value` (a live int) for the socket
+        // `self` keeps open during the call.
+        let status = unsafe {
+            libc::setsockopt(
+                self.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_CORK,
+                (&raw const value).cast(),
+                size,
+            )
+        };
+        if status < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Elsewhere there is no `TCP_CORK`: every send leaves as it comes.
+    #[cfg(not(target_os = "linux"))]
+    fn set_cork(&self, _: bool) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A borrowed stream corks the stream it borrows.
+impl<T: Cork + ?Sized> Cork for &mut T {
+    fn set_cork(&self, corked: bool) -> io::Result<()> {
+        (**self).set_cork(corked)
+    }
+}
+
+/// An in-memory pipe (the unit tests' stand-in for a connection) has no packets.
+impl Cork for tokio::io::DuplexStream {
+    fn set_cork(&self, _: bool) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A listening TCP socket.
 pub trait Listener: Send + 'static {
     /// The connections this listener hands out.
-    type Stream: Stream;
+    type Stream: Stream + Cork;
 
     /// Waits for the next client (the kernel queues clients that arrive meanwhile).
     fn accept(&self) -> impl Future<Output = io::Result<(Self::Stream, SocketAddr)>> + Send;
@@ -63,7 +122,7 @@ pub trait DatagramSocket: Send + Sync + 'static {
 /// Where sockets come from: the real network or a simulated one.
 pub trait Network: Clone + Send + Sync + 'static {
     /// A connected stream.
-    type Stream: Stream;
+    type Stream: Stream + Cork;
     /// A listening socket handing out [`Network::Stream`]s.
     type Listener: Listener<Stream = Self::Stream>;
     /// A UDP socket.

@@ -10,7 +10,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::{DatagramSocket, Listener, Network};
+use super::{Cork, DatagramSocket, Listener, Network};
 
 /// turmoil's simulated network. Only usable inside a running `turmoil::Sim`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,6 +25,13 @@ impl Listener for turmoil::net::TcpListener {
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
         turmoil::net::TcpListener::local_addr(self)
+    }
+}
+
+/// The simulated network moves whole writes, not packets: nothing to gather.
+impl Cork for turmoil::net::TcpStream {
+    fn set_cork(&self, _: bool) -> io::Result<()> {
+        Ok(())
     }
 }
 

@@ -12,13 +12,20 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use reference::net::{Listener, Network, Turmoil};
+use reference::net::{Cork, Listener, Network, Turmoil};
 
 use super::reset::{ResetBoard, Resettable};
 use crate::faults::{DatagramPlan, FaultyDatagrams, ShortIo, SlicePlan};
 
 /// A stream of a simulated program.
 pub type SimStream = Resettable<ShortIo<FinWithRoom>>;
+
+/// The simulated network moves whole writes, not packets: nothing to gather.
+impl Cork for SimStream {
+    fn set_cork(&self, _: bool) -> io::Result<()> {
+        Ok(())
+    }
+}
 
 /// turmoil's stream, whose shutdown waits for room at the receiver before its FIN leaves.
 ///
