@@ -139,7 +139,8 @@ impl ProgramReport {
     /// How it ended, in words: `exit status 1 after 0.51s`, `stopped by the harness:
     /// printed more than 64 MiB on stdout (killed by signal 9 (SIGKILL) after 0.32s)`.
     pub fn ending(&self) -> String {
-        let after = |exit: &ExitInfo| format!("{:.2}s", exit.after.as_secs_f64());
+        let after =
+            |exit: &ExitInfo| format!("{}s", crate::encoding::decimal_seconds(exit.after, 2));
         match (&self.exit, &self.stopped_by_harness) {
             (Some(exit), Some(stop)) => format!("{stop} ({} after {})", exit.kind, after(exit)),
             (Some(exit), None) => format!("{} after {}", exit.kind, after(exit)),

@@ -44,7 +44,7 @@ pub(super) fn of_program(
     if program.stopped_by_harness.is_some() || exit_accepted {
         return None;
     }
-    let after = format!("after {:.2}s", exit.after.as_secs_f64());
+    let after = format!("after {}s", crate::encoding::decimal_seconds(exit.after, 2));
     let ending = match exit.kind {
         ExitKind::Code(0) => return None,
         ExitKind::Code(code) => format!("{name} exited with status {code} {after}"),

@@ -365,8 +365,8 @@ pub(crate) fn test_output(outcome: &Outcome, details: &TerminalReport) -> String
                 _ => {
                     let _ = writeln!(
                         text,
-                        "verdict      passed in {:.2}s",
-                        outcome.duration.as_secs_f64()
+                        "verdict      passed in {}s",
+                        crate::encoding::decimal_seconds(outcome.duration, 2)
                     );
                 }
             }

@@ -20,6 +20,7 @@ use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
 use super::{Reporter, RunRecord, Score, file_name_of};
+use crate::encoding::decimal_seconds;
 use crate::events::{RunInfo, WorldKind};
 
 /// The `--html` reporter.
@@ -232,12 +233,12 @@ fn glimpse(bytes: &[u8], limit: usize) -> String {
 
 /// `+0.012s`.
 fn at(duration: Duration) -> String {
-    format!("+{:.3}s", duration.as_secs_f64())
+    format!("+{}s", decimal_seconds(duration, 3))
 }
 
 /// `0.31s`.
 fn seconds(duration: Duration) -> String {
-    format!("{:.2}s", duration.as_secs_f64())
+    format!("{}s", decimal_seconds(duration, 2))
 }
 
 /// The run's facts as `<dt>`/`<dd>` pairs: world, seed, date, harness version.

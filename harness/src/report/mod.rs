@@ -358,7 +358,10 @@ pub(crate) fn verdict_line(outcome: &Outcome) -> String {
         None => String::new(),
     };
     match outcome.status {
-        Status::Pass => format!("passed in {:.2}s", outcome.duration.as_secs_f64()),
+        Status::Pass => format!(
+            "passed in {}s",
+            crate::encoding::decimal_seconds(outcome.duration, 2)
+        ),
         Status::Fail | Status::Timeout | Status::Error => {
             format!("{}{}", json::status_word(outcome.status), failure(outcome))
         }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::score::Score;
 use super::{RunRecord, SubmissionRecord};
+use crate::encoding::decimal_seconds;
 use crate::outcome::{Outcome, Status};
 use crate::peers::Direction;
 use crate::repeat::Repetitions;
@@ -405,7 +406,7 @@ impl TerminalReport {
 
     fn at(&self, at: Duration) -> String {
         if self.style.timings {
-            format!("+{:.3}s", at.as_secs_f64())
+            format!("+{}s", decimal_seconds(at, 3))
         } else {
             "+t".into()
         }
@@ -536,5 +537,5 @@ fn headline(outcome: &Outcome) -> String {
 }
 
 fn seconds(duration: Duration) -> String {
-    format!("{:.2}s", duration.as_secs_f64())
+    format!("{}s", decimal_seconds(duration, 2))
 }

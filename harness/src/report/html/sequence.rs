@@ -33,6 +33,7 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use super::Esc;
+use crate::encoding::decimal_seconds;
 use crate::faults::{Range, SlicePlan};
 use crate::outcome::{Outcome, Status};
 use crate::peers::{Direction, TranscriptEntry};
@@ -355,13 +356,13 @@ fn rows(outcome: &Outcome, lanes: &mut Lanes, max_rows: usize) -> Vec<Row> {
                 };
                 let lasted = entry.last.saturating_sub(entry.first);
                 if lasted >= Duration::from_millis(10) {
-                    let _ = write!(label, " over {:.2}s", lasted.as_secs_f64());
+                    let _ = write!(label, " over {}s", decimal_seconds(lasted, 2));
                 }
                 let mut tooltip = format!(
-                    "{} from +{:.3}s to +{:.3}s",
+                    "{} from +{}s to +{}s",
                     amount(entry),
-                    entry.first.as_secs_f64(),
-                    entry.last.as_secs_f64()
+                    decimal_seconds(entry.first, 3),
+                    decimal_seconds(entry.last, 3)
                 );
                 if sliced {
                     label.push_str(" ✂");
@@ -493,11 +494,11 @@ pub(super) fn diagram(outcome: &Outcome, max_rows: usize) -> Option<String> {
                 let line = y + 31;
                 let _ = write!(
                     svg,
-                    r#"<g class="{class}"><title>{}</title><text class="t" x="{}" y="{}">+{:.3}s</text><text x="{middle}" y="{}">{}</text><text class="x" x="{middle}" y="{}">{}</text>{}</g>"#,
+                    r#"<g class="{class}"><title>{}</title><text class="t" x="{}" y="{}">+{}s</text><text x="{middle}" y="{}">{}</text><text class="x" x="{middle}" y="{}">{}</text>{}</g>"#,
                     Esc(tooltip),
                     TIME_COLUMN - 6,
                     line + 4,
-                    at.as_secs_f64(),
+                    decimal_seconds(*at, 3),
                     y + 12,
                     Esc(label),
                     y + 25,
@@ -516,10 +517,10 @@ pub(super) fn diagram(outcome: &Outcome, max_rows: usize) -> Option<String> {
                 let line = y + 18;
                 let _ = write!(
                     svg,
-                    r#"<g class="{class}"><text class="t" x="{}" y="{}">+{:.3}s</text><text x="{middle}" y="{}">{}</text><circle cx="{from}" cy="{line}" r="3.5"/>{}</g>"#,
+                    r#"<g class="{class}"><text class="t" x="{}" y="{}">+{}s</text><text x="{middle}" y="{}">{}</text><circle cx="{from}" cy="{line}" r="3.5"/>{}</g>"#,
                     TIME_COLUMN - 6,
                     line + 4,
-                    at.as_secs_f64(),
+                    decimal_seconds(*at, 3),
                     y + 12,
                     Esc(label),
                     arrow(from, to, line)
@@ -528,10 +529,10 @@ pub(super) fn diagram(outcome: &Outcome, max_rows: usize) -> Option<String> {
             Row::Pause(pause) => {
                 let _ = write!(
                     svg,
-                    r#"<text class="pause" x="{}" y="{}">⋮ {:.2}s later</text>"#,
+                    r#"<text class="pause" x="{}" y="{}">⋮ {}s later</text>"#,
                     TIME_COLUMN - 6,
                     y + 12,
-                    pause.as_secs_f64()
+                    decimal_seconds(*pause, 2)
                 );
             }
             Row::More(text) => {
@@ -547,10 +548,10 @@ pub(super) fn diagram(outcome: &Outcome, max_rows: usize) -> Option<String> {
                 let line = y + 20;
                 let _ = write!(
                     svg,
-                    r#"<g class="verdict"><text class="t" x="{}" y="{}">+{:.3}s</text><line x1="{}" y1="{line}" x2="{}" y2="{line}"/><text x="{}" y="{}">✗ {}</text></g>"#,
+                    r#"<g class="verdict"><text class="t" x="{}" y="{}">+{}s</text><line x1="{}" y1="{line}" x2="{}" y2="{line}"/><text x="{}" y="{}">✗ {}</text></g>"#,
                     TIME_COLUMN - 6,
                     line + 4,
-                    at.as_secs_f64(),
+                    decimal_seconds(*at, 3),
                     TIME_COLUMN,
                     width - 8,
                     TIME_COLUMN + 4,
