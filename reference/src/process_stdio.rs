@@ -25,7 +25,7 @@
 //!   not need the speed.
 //!
 //! A pipe on stdout is also asked to hold more than its default 64 KiB
-//! ([`STDOUT_PIPE_CAPACITY`], with `F_SETPIPE_SZ`). A server gathers what it receives and
+//! (`STDOUT_PIPE_CAPACITY`: 256 KiB, with `F_SETPIPE_SZ`). A server gathers what it receives and
 //! prints it 64 KiB at a time, so a default pipe holds exactly one such write: each write
 //! fills it, and the next cannot start before the reader has emptied it. When the server and
 //! its reader share one CPU they then take strict turns. Measured on 2 cores, 100 MB through

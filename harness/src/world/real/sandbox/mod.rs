@@ -9,7 +9,7 @@
 //! | process cap | a fork bomb stops at [`cgroup::MAX_TASKS`] tasks, also for root | a `pids` cgroup per program (else `RLIMIT_NPROC`, which root ignores) |
 //! | file system | read-only but for its working directory and its sandbox folder (`HOME`); a fresh `/tmp` and `/dev/shm`; its own `/proc` | a mount namespace |
 //! | limits | CPU time, address space, open files, file size, no core dumps | `setrlimit` ([`LIMITS`]) |
-//! | environment | nothing of the harness's own; only [`environment`]'s list | `env_clear` |
+//! | environment | nothing of the harness's own; only [`Enclosure::environment`]'s list | `env_clear` |
 //!
 //! The first three are made by `sandbox-init` (`harness/sandbox-init`), a companion
 //! program every program under test starts from, which also reports the program's own
