@@ -46,94 +46,88 @@ fn seen(report: &Value) -> String {
     scenario["failure"]["seen"].as_str().unwrap().to_owned()
 }
 
+/// Asserts that the only scenario passed.
+fn assert_passed(report: &Value) {
+    let scenario = &report["submissions"][0]["scenarios"][0];
+    assert_eq!(scenario["status"], "pass", "{scenario:#}");
+}
+
 fn fixture(name: &str) -> std::path::PathBuf {
     common::kit_root().join("fixtures/submissions").join(name)
 }
 
-#[test]
-fn a_client_that_crashed_before_connecting_is_not_waited_for() {
-    // Its AF_INET socket cannot reach ::1: it exits at once, and the step checking what
-    // the harness's IPv6 server received ends then, not at its 5 s deadline.
-    let (report, status) = graded(
-        &fixture("dual-client-af-inet"),
-        &["dual-stack/03-client-over-ipv6"],
-        None,
-    );
+/// A fixture that fails `scenario` early: the failing step's report says each of `phrases`.
+#[rstest::rstest]
+// Its AF_INET socket cannot reach ::1: it exits at once, and the step checking what the
+// harness's IPv6 server received ends then, not at its 5 s deadline.
+#[case::a_client_that_crashed_before_connecting_is_not_waited_for(
+    "dual-client-af-inet",
+    "dual-stack/03-client-over-ipv6",
+    &["every program has ended, and nothing more is on its way to srv"]
+)]
+// The server logs its dialogue on stdout before the mail: no line printed later can make
+// that stdout the mail alone.
+#[case::output_that_can_no_longer_match_fails_at_the_line_that_went_wrong(
+    "smtpd-stdout-debug",
+    "smtp-server/01-delivers-and-prints",
+    &["which nothing printed after them can make a match: line 1 went wrong", "Connection from"]
+)]
+// It listens on the port after the one it was given: the step names that port after a
+// grace of 2 s, instead of "never listened" at its 15 s deadline.
+#[case::a_server_listening_on_a_port_of_its_own_is_told_so(
+    "hostile-wrong-port",
+    "message/01-text-20k",
+    &["instead (for 2000 ms now)"]
+)]
+// recvfrom(1024) cuts the 2048-byte datagram: the one datagram that comes back is the whole
+// answer (boundaries are kept), so its missing half is not waited for.
+#[case::a_datagram_answered_short_is_not_waited_for(
+    "upper-udp-recv-1024",
+    "upper-udp/02-datagram-of-2048-bytes",
+    &["1024 of 2048 bytes (all correct so far) (d1's datagram was answered by one datagram)"]
+)]
+// Splitting `message|user` at the first `|` sends half the messages to users that do not
+// exist: their senders are answered `error:`, and the other users are not waited for.
+#[case::a_crowd_stops_at_its_first_wrong_line(
+    "direct-split-first-pipe",
+    "direct-chat/04-fifty-at-once",
+    &["although every recipient is registered", "were not waited for: the step had failed"]
+)]
+// It read one recv(4096) of the relayed 20 KB, closed, and sits in accept(): its stdout can
+// no longer grow, and the step says so instead of waiting 20 s.
+#[case::a_server_blocked_for_good_is_not_waited_for_and_the_report_says_where(
+    "single-recv",
+    "message/05-client-through-slicing-relay",
+    &[
+        "every program still running is blocked for good",
+        "server waits in accept on TCP 0.0.0.0:",
+        "(listening, no connection waiting)",
+    ]
+)]
+// recvfrom() without a timeout, and the datagram was dropped on purpose.
+#[case::a_client_without_a_timeout_is_told_it_will_not_end(
+    "upper-udp-no-timeout",
+    "upper-udp/05-client-gives-up-after-1s",
+    &["client is still running and will not end by itself", "client waits in recv on UDP"]
+)]
+// The forwarder keeps the client's socket after the remote refused, and waits in accept()
+// for the next client.
+#[case::a_connection_nothing_can_close_any_more_fails_at_once(
+    "fwd-remote-down-hangs",
+    "port-forward/05-remote-down",
+    &["it is still open, and nothing can close it any more"]
+)]
+fn fails_early_and_says_why(
+    #[case] fixture_name: &str,
+    #[case] scenario: &str,
+    #[case] phrases: &[&str],
+) {
+    let (report, status) = graded(&fixture(fixture_name), &[scenario], None);
     assert_eq!(status, Some(1));
     let seen = seen(&report);
-    assert!(
-        seen.contains("every program has ended, and nothing more is on its way to srv"),
-        "{seen}"
-    );
-}
-
-#[test]
-fn output_that_can_no_longer_match_fails_at_the_line_that_went_wrong() {
-    // The server logs its dialogue on stdout before the mail: no line printed later can
-    // make that stdout the mail alone.
-    let (report, _) = graded(
-        &fixture("smtpd-stdout-debug"),
-        &["smtp-server/01-delivers-and-prints"],
-        None,
-    );
-    let seen = seen(&report);
-    assert!(
-        seen.contains("which nothing printed after them can make a match: line 1 went wrong"),
-        "{seen}"
-    );
-    assert!(seen.contains("Connection from"), "{seen}");
-}
-
-#[test]
-fn a_server_listening_on_a_port_of_its_own_is_told_so() {
-    // It listens on the port after the one it was given: the step names that port after
-    // a grace of 2 s, instead of "never listened" at its 15 s deadline.
-    let (report, _) = graded(
-        &fixture("hostile-wrong-port"),
-        &["message/01-text-20k"],
-        None,
-    );
-    let seen = seen(&report);
-    assert!(seen.contains("instead (for 2000 ms now)"), "{seen}");
-}
-
-#[test]
-fn a_datagram_answered_short_is_not_waited_for() {
-    // recvfrom(1024) cuts the 2048-byte datagram: the one datagram that comes back is the
-    // whole answer (boundaries are kept), so its missing half is not waited for.
-    let (report, _) = graded(
-        &fixture("upper-udp-recv-1024"),
-        &["upper-udp/02-datagram-of-2048-bytes"],
-        None,
-    );
-    let seen = seen(&report);
-    assert!(
-        seen.contains(
-            "1024 of 2048 bytes (all correct so far) (d1's datagram was answered by one datagram)"
-        ),
-        "{seen}"
-    );
-}
-
-#[test]
-fn a_crowd_stops_at_its_first_wrong_line() {
-    // Splitting `message|user` at the first `|` sends half the messages to users that do
-    // not exist: their senders are answered `error:`, and the other users are not waited
-    // for.
-    let (report, _) = graded(
-        &fixture("direct-split-first-pipe"),
-        &["direct-chat/04-fifty-at-once"],
-        None,
-    );
-    let seen = seen(&report);
-    assert!(
-        seen.contains("although every recipient is registered"),
-        "{seen}"
-    );
-    assert!(
-        seen.contains("were not waited for: the step had failed"),
-        "{seen}"
-    );
+    for phrase in phrases {
+        assert!(seen.contains(phrase), "{phrase:?} in {seen}");
+    }
 }
 
 /// A client that sends 8 MB and exits: much of it is still in the kernel's buffers when
@@ -181,65 +175,8 @@ fn bytes_still_on_their_way_are_waited_for_after_the_client_exited() {
         &["message/01-sent-and-gone"],
         Some(kit.path()),
     );
-    let scenario = &report["submissions"][0]["scenarios"][0];
-    assert_eq!(scenario["status"], "pass", "{scenario:#}");
+    assert_passed(&report);
     assert_eq!(status, Some(0));
-}
-
-#[test]
-fn a_server_blocked_for_good_is_not_waited_for_and_the_report_says_where() {
-    // It read one recv(4096) of the relayed 20 KB, closed, and sits in accept(): its
-    // stdout can no longer grow, and the step says so instead of waiting 20 s.
-    let (report, _) = graded(
-        &fixture("single-recv"),
-        &["message/05-client-through-slicing-relay"],
-        None,
-    );
-    let seen = seen(&report);
-    assert!(
-        seen.contains("every program still running is blocked for good"),
-        "{seen}"
-    );
-    assert!(
-        seen.contains("server waits in accept on TCP 0.0.0.0:"),
-        "{seen}"
-    );
-    assert!(
-        seen.contains("(listening, no connection waiting)"),
-        "{seen}"
-    );
-}
-
-#[test]
-fn a_client_without_a_timeout_is_told_it_will_not_end() {
-    // recvfrom() without a timeout, and the datagram was dropped on purpose.
-    let (report, _) = graded(
-        &fixture("upper-udp-no-timeout"),
-        &["upper-udp/05-client-gives-up-after-1s"],
-        None,
-    );
-    let seen = seen(&report);
-    assert!(
-        seen.contains("client is still running and will not end by itself"),
-        "{seen}"
-    );
-    assert!(seen.contains("client waits in recv on UDP"), "{seen}");
-}
-
-#[test]
-fn a_connection_nothing_can_close_any_more_fails_at_once() {
-    // The forwarder keeps the client's socket after the remote refused, and waits in
-    // accept() for the next client.
-    let (report, _) = graded(
-        &fixture("fwd-remote-down-hangs"),
-        &["port-forward/05-remote-down"],
-        None,
-    );
-    let seen = seen(&report);
-    assert!(
-        seen.contains("it is still open, and nothing can close it any more"),
-        "{seen}"
-    );
 }
 
 /// A UDP client that gives up after 1 s by an alarm whose handler raises: blocked in
@@ -288,8 +225,7 @@ fn a_client_whose_wait_has_a_time_limit_is_waited_for(#[case] client: &str) {
         &["upper-udp/05-client-gives-up-after-1s"],
         None,
     );
-    let scenario = &report["submissions"][0]["scenarios"][0];
-    assert_eq!(scenario["status"], "pass", "{scenario:#}");
+    assert_passed(&report);
 }
 
 /// The harness holds each slice back 400 ms: between them the server sits in recv() with
@@ -359,7 +295,6 @@ fn a_server_between_slices_the_harness_holds_back_is_waited_for(#[case] scenario
     let (kit, _) = common::one_scenario_suite("message", "01-slow-slices", scenario);
     let good = fixture("good");
     let (report, status) = graded(&good, &["message/01-slow-slices"], Some(kit.path()));
-    let scenario = &report["submissions"][0]["scenarios"][0];
-    assert_eq!(scenario["status"], "pass", "{scenario:#}");
+    assert_passed(&report);
     assert_eq!(status, Some(0));
 }
