@@ -5,6 +5,7 @@
 
 pub(crate) mod client;
 mod datagram;
+pub mod dns;
 mod lines;
 mod relay;
 mod server;
