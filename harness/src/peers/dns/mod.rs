@@ -102,7 +102,7 @@ impl Sockets {
         let tcp = std::net::TcpListener::bind((Ipv4Addr::UNSPECIFIED, port))?;
         let port = tcp.local_addr()?.port();
         let udp = std::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, port))?;
-        udp::want_destinations(&udp, false)?;
+        crate::peers::pktinfo::want_destinations(&udp, false)?;
         let mut sockets = Sockets {
             tcp: vec![tcp],
             udp: vec![udp],
@@ -114,7 +114,7 @@ impl Sockets {
         }
         if let Ok(socket) = bind_v6_only(v6, socket2::Type::DGRAM) {
             let socket: std::net::UdpSocket = socket.into();
-            udp::want_destinations(&socket, true)?;
+            crate::peers::pktinfo::want_destinations(&socket, true)?;
             sockets.udp.push(socket);
         }
         Ok(sockets)
