@@ -108,6 +108,15 @@ impl Run<'_> {
             None
         };
         let program = self.roles.get(role).expect("looked up above");
+        if program.login != crate::target::Login::default() {
+            let login = &program.login;
+            self.note(format!(
+                "{name} logs in as {} with password {} (submission.toml): the harness's mail server accepts it, and the checks look for that password",
+                login.user.as_deref().unwrap_or("(the scenario's user)"),
+                login.password.as_deref().unwrap_or("(the scenario's password)")
+            ));
+        }
+        let program = self.roles.get(role).expect("looked up above");
         let mut argv = program.command_line(&values);
         // `{kit}` in a scenario's `args` is the kit's folder: programs run elsewhere, and
         // an attachment is named by its full path.
