@@ -318,14 +318,27 @@ impl Run<'_> {
         })?;
         let namespace = stand_in.namespace.clone();
         match fixed {
-            Some(fixed) => self.note(format!(
-                "{name} hard-codes port {fixed}: the harness listens there for it{} and passes everything on to {target}",
-                if own_namespace {
-                    format!(" (in a network namespace of the client's own, with the harness's DNS; ports {shown})")
-                } else {
-                    String::new()
-                }
-            )),
+            Some(fixed) => {
+                let also = match &ports[1..] {
+                    [] => String::new(),
+                    known => format!(
+                        "; and on the task's well-known ports ({})",
+                        known
+                            .iter()
+                            .map(u16::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                self.note(format!(
+                    "{name} hard-codes port {fixed}: the harness listens there for it{} and passes everything on to {target}{also}",
+                    if own_namespace {
+                        " (in a network namespace of the client's own, with the harness's DNS)"
+                    } else {
+                        ""
+                    }
+                ))
+            }
             None => {
                 self.internet.well_known_served = true;
                 self.note(format!(
