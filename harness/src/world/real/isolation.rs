@@ -82,7 +82,7 @@ pub fn enter_private_network() -> io::Result<()> {
 }
 
 /// `ip link set lo up`, by ioctl: read the interface flags, add `IFF_UP`, write them back.
-fn bring_loopback_up() -> io::Result<()> {
+pub(crate) fn bring_loopback_up() -> io::Result<()> {
     // SAFETY: a plain socket used only for the interface ioctls below, then closed.
     let socket = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
     if socket < 0 {
