@@ -304,7 +304,8 @@ pub fn not_submitted_points(
 
 /// Runs one scenario with real processes, on a thread of its own that enters a fresh
 /// network namespace first (unless this run shares the loopback): the thread's sockets,
-/// its view of `/proc/thread-self/net` and every program it starts are in there.
+/// its view of `/proc/thread-self/net` and every program it starts are in there. It
+/// enters a mount namespace of its own too, where its programs' sized folders are mounted.
 fn run_real(scenario: &Scenario, roles: &BTreeMap<String, RoleProgram>, seed: u64) -> Outcome {
     std::thread::scope(|scope| {
         scope
@@ -316,6 +317,17 @@ fn run_real(scenario: &Scenario, roles: &BTreeMap<String, RoleProgram>, seed: u6
                         scenario,
                         seed,
                         format!("cannot give the scenario a network namespace: {error}"),
+                    );
+                }
+                // Its programs' folders are sized `tmpfs`es, mounted where only this
+                // scenario sees them (see `world::real::sandbox::view`).
+                if crate::world::real::sandbox::layers().disk.is_ok()
+                    && let Err(error) = crate::world::real::sandbox::enter_private_mounts()
+                {
+                    return Outcome::harness_error(
+                        scenario,
+                        seed,
+                        format!("cannot give the scenario a mount namespace: {error}"),
                     );
                 }
                 match tokio::runtime::Builder::new_current_thread()

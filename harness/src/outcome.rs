@@ -144,6 +144,10 @@ impl ProgramReport {
         match (&self.exit, &self.stopped_by_harness) {
             (Some(exit), Some(stop)) => format!("{stop} ({} after {})", exit.kind, after(exit)),
             (Some(exit), None) => format!("{} after {}", exit.kind, after(exit)),
+            // A child it forked went over the memory cap; the program itself ran on.
+            (None, Some(stop @ HarnessStop::MemoryLimit { .. })) => {
+                format!("still running at the end: killed by the harness; {stop}")
+            }
             (None, _) => "still running at the end: killed by the harness".into(),
         }
     }

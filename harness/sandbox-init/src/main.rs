@@ -11,16 +11,20 @@
 //!          └─ the program     (PID 2) and everything it forks
 //! ```
 //!
-//! - **Mounts** (`--private-tmp`, `--visible`, `--writable`): a mount namespace in which
-//!   the whole file system is read-only but for the folders the harness names writable
-//!   (the program's working directory and its sandbox folder, where `HOME` is), with a
-//!   fresh, empty `/tmp` and `/dev/shm` of its own (see [`mounts`]).
+//! - **A view of the file system** (`--view`, `--visible`, `--writable`, `--tmp`,
+//!   `--replace /PATH=SOURCE`): a mount namespace whose root holds only the system's own
+//!   folders (read-only, its secrets covered), the folders the harness names visible
+//!   (read-only) or writable, a `/tmp` of its own, and the harness's files put over the
+//!   system's (the small internet's `/etc/resolv.conf`, the test CA as the only trusted
+//!   certificate authority). Nothing else of the machine (see [`mounts`]).
 //! - **Processes** (`--pid-namespace`): the program runs in a PID namespace of its own, as
 //!   PID 2 under this program as PID 1. When the program exits, PID 1 exits, and the kernel
 //!   kills everything left in the namespace: children the program forked, and daemons
 //!   that double-forked and called `setsid` to escape their process group, included.
-//! - **A process cap** (`--cgroup-procs FILE`): this program joins a cgroup whose
-//!   `pids.max` the harness set, before forking anything, so a fork bomb stops there.
+//! - **Caps on processes and memory** (`--cgroup-procs FILE`, once per cgroup): this
+//!   program joins the cgroups whose `pids.max` and memory limit the harness set, before
+//!   forking anything, so a fork bomb stops there and everything the program forks shares
+//!   one memory budget.
 //! - **Its exit and peak memory** (`--report-fd N`): the program's own exit status and
 //!   `ru_maxrss`, read with `wait4`, are written to descriptor N as one line:
 //!   `status=<wait status> maxrss_kib=<KiB>`. (The harness cannot read them off its own
@@ -49,7 +53,7 @@ use std::process::ExitCode;
 #[derive(Debug, Default)]
 struct Request {
     report_fd: Option<i32>,
-    cgroup_procs: Option<PathBuf>,
+    cgroup_procs: Vec<PathBuf>,
     mounts: mounts::Plan,
     workdir: Option<PathBuf>,
     pid_namespace: bool,
@@ -81,23 +85,23 @@ fn main() -> ExitCode {
         request.report_fd,
         request.user,
         request.pid_namespace,
-        request.mounts.is_private(),
+        request.mounts.view,
     )
 }
 
 /// Everything but the process itself: cgroup, mounts, working directory.
 fn build_sandbox(request: &Request) -> Result<(), String> {
-    if let Some(procs) = &request.cgroup_procs {
+    for procs in &request.cgroup_procs {
         // "0" is the writing process itself; its children are counted from now on.
         std::fs::write(procs, "0")
             .map_err(|error| format!("cannot join the cgroup {}: {error}", procs.display()))?;
     }
     // SAFETY: geteuid only reads the caller's id.
     let root = unsafe { libc::geteuid() } == 0;
-    if !root && (request.mounts.is_private() || request.pid_namespace) {
+    if !root && (request.mounts.view || request.pid_namespace) {
         enter_user_namespace()?;
     }
-    if request.mounts.is_private() {
+    if request.mounts.view {
         mounts::isolate(&request.mounts)?;
     }
     if let Some(dir) = &request.workdir {
@@ -156,8 +160,20 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
                     })?;
                 request.report_fd = Some(fd);
             }
-            b"--cgroup-procs" => request.cgroup_procs = Some(value("--cgroup-procs")?.into()),
-            b"--private-tmp" => request.mounts.private_tmp = true,
+            b"--cgroup-procs" => request.cgroup_procs.push(value("--cgroup-procs")?.into()),
+            b"--view" => request.mounts.view = true,
+            b"--tmp" => request.mounts.tmp = Some(value("--tmp")?.into()),
+            b"--replace" => {
+                let text = value("--replace")?;
+                let (path, source) = text
+                    .to_str()
+                    .and_then(|text| text.split_once('='))
+                    .filter(|(path, _)| path.starts_with('/'))
+                    .ok_or_else(|| {
+                        format!("--replace {}: not /PATH=SOURCE", text.to_string_lossy())
+                    })?;
+                request.mounts.replaced.push((path.into(), source.into()));
+            }
             b"--visible" => request.mounts.visible.push(value("--visible")?.into()),
             b"--writable" => request.mounts.writable.push(value("--writable")?.into()),
             b"--workdir" => request.workdir = Some(value("--workdir")?.into()),
@@ -180,9 +196,14 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
         return Err("no program after --".into());
     }
     // Mount points are made and matched by path: `/tmp/sub/.` or a symbolic link would
-    // not be found again under a fresh `/tmp`, so every folder is named by its real path.
+    // not be found again in the view, so every folder is named by its real path.
     let mounts = &mut request.mounts;
-    for path in mounts.writable.iter_mut().chain(mounts.visible.iter_mut()) {
+    for path in mounts
+        .writable
+        .iter_mut()
+        .chain(mounts.visible.iter_mut())
+        .chain(mounts.tmp.iter_mut())
+    {
         if let Ok(real) = std::fs::canonicalize(&*path)
             && real.as_os_str() != path.as_os_str()
         {

@@ -1,46 +1,89 @@
-//! The program's view of the file system: read-only everywhere, writable where the
-//! harness says, with a `/tmp` and a `/dev/shm` of its own.
+//! The program's view of the file system: a new root holding only what it is given.
 //!
-//! In a new mount namespace (changes here are seen by this process and its children
-//! only):
+//! A sandbox is a view, not a list of bans (as bubblewrap and isolate build theirs): the
+//! program does not see the grader's machine minus some parts, it sees a root made for it,
+//! holding
+//!
+//! | path | what | mode |
+//! |---|---|---|
+//! | `/usr`, `/bin`, `/sbin`, `/lib*`, `/etc` | the system's own folders ([`SYSTEM`]) | read-only |
+//! | `/etc/shadow`, `/etc/ssh`, ... | covered: secrets of the machine ([`SECRETS`]) | empty |
+//! | `/etc/resolv.conf`, `/etc/ssl/certs`, ... | the harness's files put over the system's (`--replace`) | read-only |
+//! | `/dev`, `/sys`, `/proc` | the devices, the kernel's views | read-only (`/proc` its own in a PID namespace) |
+//! | `/dev/shm`, `/run` | fresh and empty | writable |
+//! | `/tmp` | the sandbox's own (`--tmp`), or a fresh one | writable |
+//! | `--visible` folders | the program, its submission, its interpreter's folder | read-only |
+//! | `--writable` folders | its working folder, its `HOME`, a web site it serves | writable |
+//!
+//! and nothing else: not the harness user's home, not the other submissions of a batch,
+//! not the kit's scenarios. Every folder keeps its own path, so the command line the
+//! harness wrote still names the right files.
+//!
+//! How, in a new mount namespace (what happens here is seen by this process and its
+//! children only):
 //!
 //! 1. Every mount becomes private, so nothing done here propagates back to the machine.
-//! 2. The folders that must stay reachable are cloned as detached mounts (`open_tree`):
-//!    the writable ones, and the visible ones under `/tmp` or `/dev/shm`, which the fresh
-//!    `/tmp` is about to cover (a submission or a test web site in a temporary folder).
-//! 3. Every mount is made read-only, recursively (`mount_setattr`).
-//! 4. A fresh `tmpfs` covers `/tmp` and `/dev/shm`.
-//! 5. The clones are put back on their own paths (`move_mount`), parents before children,
-//!    visible ones read-only, writable ones as they were.
-//!
-//! Devices stay usable: writing to `/dev/null` on a read-only mount is allowed.
+//! 2. Every folder and file to be shown is cloned as a detached mount (`open_tree`), and
+//!    the clones to be read-only are made so (`mount_setattr`), before anything is covered.
+//! 3. A small `tmpfs` becomes the new root's floor, mounted on `/tmp` (any folder would
+//!    do: the clones are taken already).
+//! 4. The clones are attached on their own paths below it (`move_mount`), parents before
+//!    children, mount points made as needed; symbolic links of the system (`/bin` →
+//!    `usr/bin` on a merged-`/usr` system) are made again as links.
+//! 5. The floor is made read-only, and becomes `/` (`pivot_root`); the old root is
+//!    detached, so nothing of it can be reached again.
 
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
+
+/// The system's folders a program needs to run, shown read-only where they exist.
+const SYSTEM: [&str; 9] = [
+    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys",
+];
+
+/// Files and folders of the system that hold its secrets (password hashes, the SSH host
+/// keys, TLS private keys): covered by an empty file or folder where they exist. A program
+/// run as root could read them otherwise.
+const SECRETS: [&str; 6] = [
+    "/etc/shadow",
+    "/etc/shadow-",
+    "/etc/gshadow",
+    "/etc/gshadow-",
+    "/etc/ssh",
+    "/etc/ssl/private",
+];
 
 /// What the program may see and write.
 #[derive(Debug, Default)]
 pub struct Plan {
-    /// A fresh `/tmp` and `/dev/shm`.
-    pub private_tmp: bool,
-    /// Folders it must read even under a fresh `/tmp`.
+    /// Whether to build a view at all (`--view`); without it the program sees the machine.
+    pub view: bool,
+    /// Folders (or files) it may read: its program, its submission, its interpreter's
+    /// folder.
     pub visible: Vec<PathBuf>,
-    /// Folders it may write; everything else is read-only.
+    /// Folders it may write.
     pub writable: Vec<PathBuf>,
+    /// The folder that is its `/tmp` (the sandbox's, size-capped); `None`: a fresh one.
+    pub tmp: Option<PathBuf>,
+    /// Files or folders of the harness put over the system's: (path in the view, source).
+    pub replaced: Vec<(PathBuf, PathBuf)>,
     /// How the harness spelled the folders above, where that differs from their real path
     /// (`sub/../good`, `sub/.`): the program names them so, so every folder such a path
-    /// walks through must exist again under a fresh `/tmp`.
+    /// walks through must exist in the view too.
     pub spelled: Vec<PathBuf>,
 }
 
-impl Plan {
-    /// Whether anything is asked of the file system (else no mount namespace is made).
-    pub fn is_private(&self) -> bool {
-        self.private_tmp || !self.writable.is_empty() || !self.visible.is_empty()
-    }
+/// What is put at one path of the view.
+enum Piece {
+    /// A detached clone of a mount (a folder, or a single file).
+    Clone { tree: OwnedFd, is_dir: bool },
+    /// A symbolic link, made again (`/bin` → `usr/bin`).
+    Link(PathBuf),
+    /// A fresh `tmpfs` with these options.
+    Fresh(&'static str),
 }
 
 /// `struct mount_attr` of `mount_setattr(2)`.
@@ -56,7 +99,7 @@ const MOUNT_ATTR_RDONLY: u64 = 0x1;
 const OPEN_TREE_CLONE: libc::c_uint = 1;
 const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
 
-/// Builds the view; `Err` says which step the system refused.
+/// Builds the view and enters it; `Err` says which step the system refused.
 pub fn isolate(plan: &Plan) -> Result<(), String> {
     // SAFETY: unshare and mount change only this process's namespaces.
     unsafe {
@@ -66,10 +109,9 @@ pub fn isolate(plan: &Plan) -> Result<(), String> {
                 io::Error::last_os_error()
             ));
         }
-        let root = c"/";
         if libc::mount(
             std::ptr::null(),
-            root.as_ptr(),
+            c"/".as_ptr(),
             std::ptr::null(),
             libc::MS_REC | libc::MS_PRIVATE,
             std::ptr::null(),
@@ -81,70 +123,87 @@ pub fn isolate(plan: &Plan) -> Result<(), String> {
             ));
         }
     }
-    let covered = |path: &Path| {
-        plan.private_tmp && (path.starts_with("/tmp") || path.starts_with("/dev/shm"))
-    };
-    let mut kept = Vec::new();
-    for path in &plan.writable {
-        kept.push((path.clone(), clone_tree(path)?));
+    let pieces = gather(plan)?;
+    let floor = Path::new("/tmp");
+    mount_tmpfs(floor, "mode=0755,size=4m")?;
+    for (path, piece) in pieces {
+        place(floor, &path, piece)?;
     }
-    for path in plan.visible.iter().filter(|path| covered(path)) {
-        if plan
+    for path in &plan.spelled {
+        make_walkable(floor, path);
+    }
+    set_attributes(libc::AT_FDCWD, &c_path(floor)?, 0, MOUNT_ATTR_RDONLY)
+        .map_err(|error| format!("cannot make the view's root read-only: {error}"))?;
+    enter(floor)
+}
+
+/// Every piece of the view with its path, parents before children; cloned before anything
+/// is covered.
+fn gather(plan: &Plan) -> Result<Vec<(PathBuf, Piece)>, String> {
+    let mut pieces: Vec<(PathBuf, Piece)> = Vec::new();
+    for system in SYSTEM {
+        let path = Path::new(system);
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = std::fs::read_link(path)
+                    .map_err(|error| format!("cannot read the link {system}: {error}"))?;
+                pieces.push((path.to_owned(), Piece::Link(target)));
+            }
+            Ok(_) => pieces.push((path.to_owned(), clone(path, true)?)),
+            Err(_) => {}
+        }
+    }
+    for secret in SECRETS.iter().map(Path::new) {
+        match std::fs::symlink_metadata(secret) {
+            Ok(meta) if meta.is_dir() => {
+                pieces.push((secret.to_owned(), Piece::Fresh("mode=0700,size=4k")));
+            }
+            Ok(meta) if meta.is_file() => {
+                pieces.push((secret.to_owned(), clone(Path::new("/dev/null"), true)?));
+            }
+            _ => {}
+        }
+    }
+    for (path, source) in &plan.replaced {
+        pieces.push((path.clone(), clone(source, true)?));
+    }
+    // Devices stay usable: writing to `/dev/null` on a read-only mount is allowed.
+    pieces.push(("/dev".into(), clone(Path::new("/dev"), true)?));
+    pieces.push(("/dev/shm".into(), Piece::Fresh("mode=1777,size=64m")));
+    // The PID namespace's PID 1 mounts its own `/proc` over this one; a `proc` must be in
+    // the namespace already for an ordinary user to mount one.
+    pieces.push(("/proc".into(), clone(Path::new("/proc"), false)?));
+    pieces.push(("/run".into(), Piece::Fresh("mode=0755,size=4m")));
+    pieces.push((
+        "/tmp".into(),
+        match &plan.tmp {
+            Some(folder) => clone(folder, false)?,
+            None => Piece::Fresh("mode=1777,size=512m"),
+        },
+    ));
+    for path in &plan.visible {
+        if !plan
             .writable
             .iter()
             .any(|writable| path.starts_with(writable))
         {
-            continue;
-        }
-        let tree = clone_tree(path)?;
-        set_attributes(
-            tree.as_raw_fd(),
-            c"",
-            libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
-            MOUNT_ATTR_RDONLY,
-        )
-        .map_err(|error| format!("cannot make {} read-only: {error}", path.display()))?;
-        kept.push((path.clone(), tree));
-    }
-    set_attributes(libc::AT_FDCWD, c"/", libc::AT_RECURSIVE, MOUNT_ATTR_RDONLY)
-        .map_err(|error| format!("cannot make the file system read-only: {error}"))?;
-    if plan.private_tmp {
-        mount_tmpfs(c"/tmp", "mode=1777,size=512m")?;
-        if Path::new("/dev/shm").is_dir() {
-            mount_tmpfs(c"/dev/shm", "mode=1777,size=64m")?;
+            pieces.push((path.clone(), clone(path, true)?));
         }
     }
-    // Parents first, so that a child's mount point is found on its parent.
-    kept.sort_by_key(|(path, _)| path.components().count());
-    for (path, tree) in kept {
-        put_back(&path, &tree)?;
+    for path in &plan.writable {
+        pieces.push((path.clone(), clone(path, false)?));
     }
-    for path in plan.spelled.iter().filter(|path| covered(path)) {
-        make_walkable(path);
-    }
-    Ok(())
+    // Parents first, so that a child's mount point is made on its parent; a stable sort
+    // keeps a folder given twice in the order above (the writable clone last, on top).
+    pieces.sort_by_key(|(path, _)| path.components().count());
+    Ok(pieces)
 }
 
-/// Makes the folders `path` walks through (`/tmp/sub` of `/tmp/sub/../good`) where a
-/// fresh `/tmp` lost them: empty, as mount points are. Best effort: a path that still does
-/// not resolve fails in the program, which says which.
-fn make_walkable(path: &Path) {
-    let mut walked = PathBuf::new();
-    for component in path.components() {
-        walked.push(component);
-        if !walked.exists() {
-            let _ = std::fs::create_dir(&walked);
-        }
-    }
-}
-
-fn c_path(path: &Path) -> Result<CString, String> {
-    CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| format!("{} holds a NUL byte", path.display()))
-}
-
-/// A detached copy of the mounts at `path` (and below).
-fn clone_tree(path: &Path) -> Result<OwnedFd, String> {
+/// A detached clone of the mounts at `path` (and below), read-only if asked.
+fn clone(path: &Path, read_only: bool) -> Result<Piece, String> {
+    let is_dir = std::fs::metadata(path)
+        .map_err(|error| format!("cannot show {}: {error}", path.display()))?
+        .is_dir();
     let c_path = c_path(path)?;
     // SAFETY: open_tree returns a new descriptor or -1.
     let fd = unsafe {
@@ -157,13 +216,161 @@ fn clone_tree(path: &Path) -> Result<OwnedFd, String> {
     };
     if fd < 0 {
         return Err(format!(
-            "cannot keep {} reachable: {}",
+            "cannot show {}: {}",
             path.display(),
             io::Error::last_os_error()
         ));
     }
     // SAFETY: a fresh descriptor owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    let tree = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    if read_only {
+        set_attributes(
+            tree.as_raw_fd(),
+            c"",
+            libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
+            MOUNT_ATTR_RDONLY,
+        )
+        .map_err(|error| format!("cannot make {} read-only: {error}", path.display()))?;
+    }
+    Ok(Piece::Clone { tree, is_dir })
+}
+
+/// Puts `piece` at `path` below `floor`.
+fn place(floor: &Path, path: &Path, piece: Piece) -> Result<(), String> {
+    let at = follow_links(floor, &below(floor, path));
+    match piece {
+        Piece::Link(target) => {
+            if let Some(parent) = at.parent() {
+                let _ = std::fs::create_dir_all(parent);
+            }
+            std::os::unix::fs::symlink(&target, &at)
+                .map_err(|error| format!("cannot make the link {}: {error}", path.display()))
+        }
+        Piece::Fresh(options) => {
+            make_mount_point(&at, true, path)?;
+            mount_tmpfs(&at, options)
+        }
+        Piece::Clone { tree, is_dir } => {
+            make_mount_point(&at, is_dir, path)?;
+            let c_at = c_path(&at)?;
+            // SAFETY: move_mount attaches the detached tree behind `tree` at `c_at`.
+            let result = unsafe {
+                libc::syscall(
+                    libc::SYS_move_mount,
+                    tree.as_raw_fd(),
+                    c"".as_ptr(),
+                    libc::AT_FDCWD,
+                    c_at.as_ptr(),
+                    MOVE_MOUNT_F_EMPTY_PATH,
+                )
+            };
+            if result != 0 {
+                return Err(format!(
+                    "cannot show {}: {}",
+                    path.display(),
+                    io::Error::last_os_error()
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `path` of the view, as a path below `floor` (before it becomes `/`).
+fn below(floor: &Path, path: &Path) -> PathBuf {
+    let mut at = floor.to_owned();
+    for component in path.components() {
+        if let Component::Normal(name) = component {
+            at.push(name);
+        }
+    }
+    at
+}
+
+/// Where `at` really is in the view, its symbolic links followed inside the view: a
+/// system whose `/etc/resolv.conf` links to `/run/systemd/resolve/stub-resolv.conf` gets
+/// the harness's file there (`/run` is the view's own). At most 16 links.
+fn follow_links(floor: &Path, at: &Path) -> PathBuf {
+    let mut at = at.to_owned();
+    for _ in 0..16 {
+        let Ok(target) = std::fs::read_link(&at) else {
+            return at;
+        };
+        at = if target.is_absolute() {
+            below(floor, &target)
+        } else {
+            at.parent().unwrap_or(floor).join(target)
+        };
+    }
+    at
+}
+
+/// Makes a folder (or an empty file) to mount on, and the folders above it, where they do
+/// not exist yet.
+fn make_mount_point(at: &Path, is_dir: bool, path: &Path) -> Result<(), String> {
+    let made = if is_dir {
+        std::fs::create_dir_all(at)
+    } else {
+        at.parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| {
+                if at.exists() {
+                    Ok(())
+                } else {
+                    std::fs::File::create(at).map(drop)
+                }
+            })
+    };
+    made.map_err(|error| format!("cannot make a place for {}: {error}", path.display()))
+}
+
+/// Makes the folders `path` walks through (`/tmp/sub` of `/tmp/sub/../good`): empty, as
+/// mount points are. Best effort: a path that still does not resolve fails in the
+/// program, which says which.
+fn make_walkable(floor: &Path, path: &Path) {
+    let mut walked = floor.to_owned();
+    for component in path.components() {
+        match component {
+            Component::Normal(name) => walked.push(name),
+            Component::ParentDir => {
+                walked.pop();
+            }
+            _ => continue,
+        }
+        if !walked.starts_with(floor) {
+            return;
+        }
+        if !walked.exists() {
+            let _ = std::fs::create_dir(&walked);
+        }
+    }
+}
+
+/// Makes `floor` the root: `pivot_root(".", ".")` stacks the old root under the new one,
+/// and detaching it leaves the program nothing of it.
+fn enter(floor: &Path) -> Result<(), String> {
+    std::env::set_current_dir(floor).map_err(|error| format!("cannot enter the view: {error}"))?;
+    // SAFETY: pivot_root and umount2 change this namespace's root, which is ours.
+    unsafe {
+        if libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()) != 0 {
+            return Err(format!(
+                "cannot make the view the root: {}",
+                io::Error::last_os_error()
+            ));
+        }
+        if libc::umount2(c".".as_ptr(), libc::MNT_DETACH) != 0 {
+            return Err(format!(
+                "cannot let go of the machine's root: {}",
+                io::Error::last_os_error()
+            ));
+        }
+    }
+    std::env::set_current_dir("/").map_err(|error| format!("cannot enter the view: {error}"))
+}
+
+fn c_path(path: &Path) -> Result<CString, String> {
+    CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| format!("{} holds a NUL byte", path.display()))
 }
 
 fn set_attributes(dir_fd: i32, path: &std::ffi::CStr, flags: i32, set: u64) -> io::Result<()> {
@@ -190,13 +397,14 @@ fn set_attributes(dir_fd: i32, path: &std::ffi::CStr, flags: i32, set: u64) -> i
     Ok(())
 }
 
-fn mount_tmpfs(target: &std::ffi::CStr, options: &str) -> Result<(), String> {
+fn mount_tmpfs(target: &Path, options: &str) -> Result<(), String> {
+    let c_target = c_path(target)?;
     let options = CString::new(options).expect("no NUL in the options");
     // SAFETY: all strings live across the call.
     let result = unsafe {
         libc::mount(
             c"tmpfs".as_ptr(),
-            target.as_ptr(),
+            c_target.as_ptr(),
             c"tmpfs".as_ptr(),
             libc::MS_NOSUID | libc::MS_NODEV,
             options.as_ptr().cast(),
@@ -205,36 +413,7 @@ fn mount_tmpfs(target: &std::ffi::CStr, options: &str) -> Result<(), String> {
     if result != 0 {
         return Err(format!(
             "cannot mount a fresh {}: {}",
-            target.to_string_lossy(),
-            io::Error::last_os_error()
-        ));
-    }
-    Ok(())
-}
-
-/// Attaches a clone at its own path, making the mount point first where a fresh `/tmp`
-/// covered it.
-fn put_back(path: &Path, tree: &OwnedFd) -> Result<(), String> {
-    if !path.exists() {
-        std::fs::create_dir_all(path)
-            .map_err(|error| format!("cannot make the mount point {}: {error}", path.display()))?;
-    }
-    let c_path = c_path(path)?;
-    // SAFETY: move_mount attaches the detached tree behind `tree` at `c_path`.
-    let result = unsafe {
-        libc::syscall(
-            libc::SYS_move_mount,
-            tree.as_raw_fd(),
-            c"".as_ptr(),
-            libc::AT_FDCWD,
-            c_path.as_ptr(),
-            MOVE_MOUNT_F_EMPTY_PATH,
-        )
-    };
-    if result != 0 {
-        return Err(format!(
-            "cannot put {} back: {}",
-            path.display(),
+            target.display(),
             io::Error::last_os_error()
         ));
     }

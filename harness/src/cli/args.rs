@@ -56,6 +56,11 @@ pub(super) struct GradeArgs {
     /// counts as failed.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_repeat)]
     pub(super) repeat: u32,
+    /// The memory a program and everything it forks may use together (a memory cgroup
+    /// per program, where the system allows one): `1G` (the default), `512M`, `2G`. Past
+    /// it the kernel kills a process of the program, and the report says so.
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory_limit)]
+    pub(super) memory_limit: Option<u64>,
     #[command(flatten)]
     pub(super) output: OutputArgs,
     /// Scenario ids or globs: `message/03-*`, `message` (a whole task).
@@ -129,6 +134,39 @@ pub(super) fn parse_repeat(text: &str) -> std::result::Result<u32, String> {
         Ok(times) => Ok(times),
         Err(_) => Err(format!("`{text}` is not a number of runs (like 50)")),
     }
+}
+
+/// A memory size: `1G`, `512M`, `65536K`, or bytes; from 16 MiB to 64 GiB.
+pub(super) fn parse_memory_limit(text: &str) -> std::result::Result<u64, String> {
+    let trimmed = text.trim();
+    let (number, unit) = match trimmed.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => trimmed.split_at(at),
+        None => (trimmed, ""),
+    };
+    let shift = match unit
+        .to_ascii_uppercase()
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a memory size: give one like 1G or 512M"
+            ));
+        }
+    };
+    let bytes = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|number| number.checked_mul(1 << shift))
+        .ok_or_else(|| format!("`{text}` is not a memory size: give one like 1G or 512M"))?;
+    if !(16 << 20..=64 << 30).contains(&bytes) {
+        return Err(format!("`{text}`: a memory limit must be from 16M to 64G"));
+    }
+    Ok(bytes)
 }
 
 /// How many things at once `--jobs` asks for.
@@ -218,6 +256,17 @@ pub(super) fn parse_short_io(text: &str) -> std::result::Result<ShortIo, String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_limits_are_sizes_with_units() {
+        assert_eq!(parse_memory_limit("1G"), Ok(1 << 30));
+        assert_eq!(parse_memory_limit("512M"), Ok(512 << 20));
+        assert_eq!(parse_memory_limit("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_memory_limit("65536k"), Ok(64 << 20));
+        for wrong in ["", "G", "1T", "-1G", "1.5G", "8M", "100G"] {
+            assert!(parse_memory_limit(wrong).is_err(), "{wrong} was taken");
+        }
+    }
 
     #[test]
     fn jobs_are_auto_or_one_to_sixty_four() {

@@ -37,8 +37,23 @@ pub(super) fn of_program(
     exit_accepted: bool,
 ) -> Option<String> {
     let name = &program.name;
-    if let Some(stop @ HarnessStop::OutputCap { .. }) = &program.stopped_by_harness {
-        return Some(format!("{name} was {stop}"));
+    match &program.stopped_by_harness {
+        Some(stop @ HarnessStop::OutputCap { .. }) => return Some(format!("{name} was {stop}")),
+        Some(stop @ HarnessStop::MemoryLimit { .. }) => {
+            let peak = match program.exit.map(|exit| exit.max_rss_kib) {
+                Some(kib) if kib > 0 => {
+                    format!(
+                        " (the peak of its largest process: {:.1} MiB)",
+                        kib as f64 / 1024.0
+                    )
+                }
+                _ => String::new(),
+            };
+            return Some(format!(
+                "{name} {stop}: the kernel killed what went over it, the program and the children it forked sharing one budget{peak}"
+            ));
+        }
+        _ => {}
     }
     let exit = program.exit?;
     if program.stopped_by_harness.is_some() || exit_accepted {

@@ -52,13 +52,13 @@ impl Run<'_> {
             let (stdout, stdout_tail) = shown_output(program.handle.stdout());
             let (stderr, stderr_tail) = shown_output(program.handle.stderr());
             let stopped_by_harness =
-                HarnessStop::of_flood(program.handle.stdout(), program.handle.stderr()).or_else(
-                    || {
+                HarnessStop::of_flood(program.handle.stdout(), program.handle.stderr())
+                    .or_else(|| program.handle.memory_stop())
+                    .or_else(|| {
                         self.stopped_by_step
                             .contains(&name)
                             .then_some(HarnessStop::Stopped)
-                    },
-                );
+                    });
             let exit_accepted = self.exits_accepted.contains(&name);
             let report = ProgramReport {
                 name,

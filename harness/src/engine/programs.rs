@@ -145,7 +145,10 @@ impl Run<'_> {
                 "submission.toml drops `{dropped}` from the {role}'s command line, and this scenario depends on it"
             ));
         }
-        let trust_file = if self.speaks_tls() {
+        // A real program's system trusts the test CA alone (its view's certificate store),
+        // so a client that verifies reaches any peer that speaks TLS, under any name; a
+        // simulated one is told the CA only where a peer speaks TLS.
+        let trust_file = if self.speaks_tls() || matches!(self.world, World::Real) {
             let ca = crate::tls::test_ca().map_err(|error| harness_trouble(error.to_string()))?;
             Some(ca.ca_file().to_owned())
         } else {

@@ -190,7 +190,7 @@ fn buffered_stdout(program: &ProgramReport, said: &str) -> bool {
         (Some(exit), None) => {
             matches!(exit.kind, crate::world::real::process::ExitKind::Signal(_))
         }
-        (Some(_), Some(HarnessStop::OutputCap { .. })) => false,
+        (Some(_), Some(HarnessStop::OutputCap { .. } | HarnessStop::MemoryLimit { .. })) => false,
     };
     about_stdout && did_not_exit && program.stdout.1.is_multiple_of(4096)
 }

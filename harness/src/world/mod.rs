@@ -212,6 +212,15 @@ impl ProgramHandle {
         }
     }
 
+    /// Whether the memory cap stopped it or a process it forked (a simulated program has
+    /// none).
+    pub fn memory_stop(&self) -> Option<real::process::HarnessStop> {
+        match self {
+            ProgramHandle::Real(process) => process.memory_stop(),
+            ProgramHandle::Simulated(_) => None,
+        }
+    }
+
     /// What must be blocked for a running program to be blocked for good (see
     /// [`real::process::ChildProcess::threads_to_look_at`]); `None` in the simulated
     /// world, which cannot tell.

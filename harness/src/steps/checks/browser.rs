@@ -187,7 +187,10 @@ async fn render(
         .into_iter()
         .collect();
     let workdir = enclosure.folder().to_owned();
-    let mut command = enclosure.command(&argv, &workdir, &[], &visible, None);
+    let replaced = enclosure
+        .etc_files(None)
+        .map_err(|error| trouble("cannot write the browser's /etc files", error))?;
+    let mut command = enclosure.command(&argv, &workdir, &[], &visible, &replaced, None);
     let cgroup_caps_tasks = sandbox::layers().cgroup.is_ok();
     command
         .current_dir(&workdir)

@@ -114,6 +114,9 @@ pub enum HarnessStop {
     /// It printed more than `cap` bytes on `stream` (`stdout` or `stderr`): a child's
     /// process group is killed, a simulated program's writes fail.
     OutputCap { stream: String, cap: u64 },
+    /// The kernel killed `killed` of its processes (it, or children it forked) when they
+    /// went over the memory cap of `limit` bytes that they share (`--memory-limit`).
+    MemoryLimit { limit: u64, killed: u64 },
     /// A step of the scenario stopped it (SIGTERM, then SIGKILL after a grace).
     Stopped,
 }
@@ -139,6 +142,17 @@ impl std::fmt::Display for HarnessStop {
                 "stopped by the harness: printed more than {} on {stream}",
                 size(*cap)
             ),
+            HarnessStop::MemoryLimit { limit, killed } => {
+                write!(
+                    f,
+                    "stopped: over its {} memory limit",
+                    sandbox::size_text(*limit)
+                )?;
+                if *killed > 1 {
+                    write!(f, " ({killed} of its processes killed)")?;
+                }
+                Ok(())
+            }
             HarnessStop::Stopped => write!(f, "stopped by the harness at a step of the scenario"),
         }
     }
@@ -184,10 +198,9 @@ pub struct ChildProcess {
     short_calls_marker: Option<PathBuf>,
     /// Its sandbox's folder and cgroup, as long as the process.
     enclosure: Arc<std::sync::Mutex<Enclosure>>,
-    /// Its working directory (a fresh one unless the scenario or manifest named one).
+    /// Its working directory (its sandbox's own unless the scenario or manifest named one).
     pub workdir: PathBuf,
     /// Kept so the directories live as long as the process.
-    _workdir: Option<TempDir>,
     _captures: TempDir,
     /// Dropped to close a held stdin (see [`ProcessSpec::hold_stdin`]).
     stdin_release: std::sync::Mutex<Option<std::sync::mpsc::Sender<()>>>,
@@ -205,13 +218,6 @@ impl ChildProcess {
         let captures = tempfile::Builder::new()
             .prefix("harness-output-")
             .tempdir()?;
-        let (workdir, temporary_workdir) = match &spec.workdir {
-            Some(dir) => (dir.clone(), None),
-            None => {
-                let dir = tempfile::Builder::new().prefix("harness-run-").tempdir()?;
-                (dir.path().to_owned(), Some(dir))
-            }
-        };
         let stdout = Arc::new(Capture::file(
             captures.path().join("stdout"),
             spec.output_cap,
@@ -224,14 +230,23 @@ impl ChildProcess {
         // The program's sandbox (see `super::sandbox`): its folder, its cgroup, the
         // command that starts it through `sandbox-init`, and a clean environment.
         let enclosure = Enclosure::new()?;
+        // Its working directory: the one the scenario or manifest names, else its own.
+        let workdir = spec.workdir.clone().unwrap_or_else(|| enclosure.work());
         let resolved = sandbox::resolve_program(program, &workdir)?;
         let mut argv: Vec<OsString> = vec![resolved.clone().into()];
         argv.extend(arguments.iter().map(OsString::from));
         let mut visible = folders_named(&argv, &workdir, spec.workdir.is_some());
+        visible.extend(sandbox::interpreter_folders(&resolved));
         let mut environment = enclosure.environment(&resolved);
-        if let Some(trust_file) = &spec.trust_file {
-            visible.extend(trust_file.parent().map(Path::to_owned));
-            environment.push(("SSL_CERT_FILE".into(), trust_file.into()));
+        // The small internet's resolver and certificate store in its view of `/etc`.
+        let replaced = enclosure.etc_files(spec.trust_file.as_deref())?;
+        if spec.trust_file.is_some() {
+            // The test CA as its view's store holds it. OpenSSL (Python's `ssl`, curl)
+            // reads the first variable; `requests` and curl's bundle setting the others.
+            let store = enclosure.trusted_bundle();
+            for variable in ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"] {
+                environment.push((variable.into(), store.clone().into()));
+            }
         }
         // The library marks a file of the sandbox's folder when the program's socket calls
         // go through it (see `ChildProcess::short_calls_entered`).
@@ -257,6 +272,7 @@ impl ChildProcess {
             &workdir,
             spec.served.as_slice(),
             &visible,
+            &replaced,
             Some(report_fd),
         );
         command
@@ -363,7 +379,6 @@ impl ChildProcess {
             short_calls_marker,
             enclosure,
             workdir,
-            _workdir: temporary_workdir,
             _captures: captures,
             stdin_release: std::sync::Mutex::new(stdin_release),
             stdin_written,
@@ -442,6 +457,15 @@ impl ChildProcess {
         cleanup::kill_group(self.pid);
     }
 
+    /// The memory cap's stop, if the kernel killed any of its processes for it.
+    pub fn memory_stop(&self) -> Option<HarnessStop> {
+        let killed = self.enclosure.lock().ok()?.memory_kills();
+        (killed > 0).then(|| HarnessStop::MemoryLimit {
+            limit: sandbox::memory_limit(),
+            killed,
+        })
+    }
+
     /// With the short-call library loaded: whether a TCP call of the program (any of its
     /// processes) has gone through it yet. `None` without the library.
     pub fn short_calls_entered(&self) -> Option<bool> {
@@ -453,6 +477,10 @@ impl ChildProcess {
 impl Drop for ChildProcess {
     fn drop(&mut self) {
         cleanup::kill_group(self.pid);
+        // Its folders go now (the cgroup goes when the reaper has seen it end).
+        if let Ok(mut enclosure) = self.enclosure.lock() {
+            enclosure.remove_folder();
+        }
     }
 }
 

@@ -1,13 +1,18 @@
-//! A cap on the processes of one program: a `pids` cgroup of its own.
+//! Caps on the processes and the memory of one program: cgroups of its own.
 //!
 //! The harness makes one cgroup per program beside its own (`socket-lab-<pid>-<n>`), sets
-//! its `pids.max`, and `sandbox-init` joins it before forking anything: a fork bomb then
-//! stops at the cap, root or not (`RLIMIT_NPROC` does not hold root). After the program,
-//! whatever is left in the cgroup is killed and the cgroup removed.
+//! its `pids.max` and its memory limit, and `sandbox-init` joins it before forking
+//! anything: a fork bomb then stops at the cap, root or not (`RLIMIT_NPROC` does not hold
+//! root), and everything the program forks shares one memory budget (`RLIMIT_AS` is per
+//! process: ten children of 900 MiB each pass it). Over the budget the kernel kills a
+//! process of the cgroup, and counts it (`oom_kill`), so the report can say why. After the
+//! program, whatever is left in the cgroup is killed and the cgroup removed.
 //!
-//! Both cgroup versions: v1's `pids` hierarchy, or v2's unified one where the `pids`
-//! controller can be enabled for children of the harness's own cgroup. Where neither can
-//! be written (an ordinary user, a read-only `/sys/fs/cgroup`) there is no cgroup layer.
+//! Both cgroup versions: v1's `pids` and `memory` hierarchies (two folders per program),
+//! or v2's unified one where the `pids` and `memory` controllers can be enabled for
+//! children of the harness's own cgroup. Where neither can be written (an ordinary user, a
+//! read-only `/sys/fs/cgroup`) there is no cgroup layer; the memory cap alone can be
+//! missing too (a v1 system without the memory controller), and the header says so.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -23,53 +28,71 @@ pub const MAX_TASKS: u32 = 1024;
 pub struct Hierarchy {
     /// The harness's own cgroup folder, in which the programs' cgroups are made.
     parent: PathBuf,
+    /// The same for the memory controller (another folder in v1, the same in v2), or why
+    /// there is none.
+    memory: Result<PathBuf, String>,
+}
+
+/// The folder of this process's cgroup for `controller` (`pids`, `memory`), where
+/// children can be made that it controls.
+fn controller_folder(memberships: &str, mounts: &str, controller: &str) -> Result<PathBuf, String> {
+    let v1 = memberships.lines().find_map(|line| {
+        let mut fields = line.splitn(3, ':');
+        let (_, controllers, path) = (fields.next()?, fields.next()?, fields.next()?);
+        controllers
+            .split(',')
+            .any(|name| name == controller)
+            .then_some(path)
+    });
+    let (mount, path) = match v1 {
+        Some(path) => (mount_point(mounts, "cgroup", Some(controller)), path),
+        None => {
+            let path = memberships
+                .lines()
+                .find_map(|line| line.strip_prefix("0::"))
+                .ok_or(format!("no {controller} cgroup controller"))?;
+            (mount_point(mounts, "cgroup2", None), path)
+        }
+    };
+    let mount = mount.ok_or(format!("no {controller} cgroup hierarchy is mounted"))?;
+    let folder = mount.join(path.trim_start_matches('/'));
+    if v1.is_none() {
+        // v2: children get a `pids.max` (a `memory.max`) only where the parent enables
+        // the controller.
+        let control = folder.join("cgroup.subtree_control");
+        let enabled = fs::read_to_string(&control).unwrap_or_default();
+        if !enabled.split_whitespace().any(|name| name == controller) {
+            fs::write(&control, format!("+{controller}")).map_err(|error| {
+                format!(
+                    "cannot enable the {controller} controller in {}: {error}",
+                    folder.display()
+                )
+            })?;
+        }
+    }
+    Ok(folder)
 }
 
 impl Hierarchy {
-    /// The `pids` hierarchy this process can make cgroups in, or why not.
+    /// The `pids` hierarchy this process can make cgroups in (and the `memory` one, where
+    /// there is one), or why not.
     pub fn find() -> Result<Hierarchy, String> {
         let memberships = fs::read_to_string("/proc/self/cgroup")
             .map_err(|error| format!("cannot read /proc/self/cgroup: {error}"))?;
         let mounts = fs::read_to_string("/proc/self/mountinfo")
             .map_err(|error| format!("cannot read /proc/self/mountinfo: {error}"))?;
-        let v1 = memberships.lines().find_map(|line| {
-            let mut fields = line.splitn(3, ':');
-            let (_, controllers, path) = (fields.next()?, fields.next()?, fields.next()?);
-            controllers
-                .split(',')
-                .any(|name| name == "pids")
-                .then_some(path)
-        });
-        let (mount, path) = match v1 {
-            Some(path) => (mount_point(&mounts, "cgroup", Some("pids")), path),
-            None => {
-                let path = memberships
-                    .lines()
-                    .find_map(|line| line.strip_prefix("0::"))
-                    .ok_or("no pids cgroup controller")?;
-                (mount_point(&mounts, "cgroup2", None), path)
-            }
-        };
-        let mount = mount.ok_or("no pids cgroup hierarchy is mounted")?;
-        let parent = mount.join(path.trim_start_matches('/'));
-        if v1.is_none() {
-            // v2: children get a `pids.max` only where the parent enables the controller.
-            let control = parent.join("cgroup.subtree_control");
-            let enabled = fs::read_to_string(&control).unwrap_or_default();
-            if !enabled.split_whitespace().any(|name| name == "pids") {
-                fs::write(&control, "+pids").map_err(|error| {
-                    format!(
-                        "cannot enable the pids controller in {}: {error}",
-                        parent.display()
-                    )
-                })?;
-            }
-        }
-        let hierarchy = Hierarchy { parent };
+        let parent = controller_folder(&memberships, &mounts, "pids")?;
+        let memory = controller_folder(&memberships, &mounts, "memory");
+        let hierarchy = Hierarchy { parent, memory };
         hierarchy.sweep_stale();
         // Proves it: a cgroup can be made, capped and removed.
         hierarchy.leaf()?.remove();
         Ok(hierarchy)
+    }
+
+    /// Whether programs get a memory cap, or why not.
+    pub fn memory(&self) -> Result<(), &str> {
+        self.memory.as_ref().map(drop).map_err(String::as_str)
     }
 
     /// Removes the empty cgroups that harness processes no longer running left behind
@@ -79,9 +102,12 @@ impl Hierarchy {
     /// it cannot be removed, so a running harness's leaves are safe even if its pid were
     /// misread.
     fn sweep_stale(&self) {
-        let Ok(entries) = fs::read_dir(&self.parent) else {
-            return;
-        };
+        let folders = [Some(&self.parent), self.memory.as_ref().ok()];
+        let entries = folders
+            .into_iter()
+            .flatten()
+            .filter_map(|folder| fs::read_dir(folder).ok())
+            .flatten();
         for entry in entries.flatten() {
             let name = entry.file_name();
             let Some(pid) = name
@@ -96,6 +122,40 @@ impl Hierarchy {
                 let _ = fs::remove_dir(entry.path());
             }
         }
+    }
+
+    /// A fresh cgroup for one program, capped at [`MAX_TASKS`] and, where memory can be
+    /// capped, at `memory_limit` bytes.
+    pub fn leaf_with_memory(&self, memory_limit: u64) -> Result<Leaf, String> {
+        let mut leaf = self.leaf()?;
+        let Ok(memory_parent) = &self.memory else {
+            return Ok(leaf);
+        };
+        let name = leaf
+            .dir
+            .file_name()
+            .expect("a cgroup has a name")
+            .to_owned();
+        let dir = memory_parent.join(name);
+        if dir != leaf.dir {
+            // v1: a folder of its own in the memory hierarchy, under the same name.
+            fs::create_dir(&dir)
+                .map_err(|error| format!("cannot make the cgroup {}: {error}", dir.display()))?;
+        }
+        leaf.memory_dir = Some(dir.clone());
+        let cap = |file: &str| {
+            fs::write(dir.join(file), memory_limit.to_string())
+                .map_err(|error| format!("cannot cap the memory of {}: {error}", dir.display()))
+        };
+        if dir.join("memory.max").exists() {
+            cap("memory.max")?;
+            // No swap to spill into past the cap (where the system has swap at all).
+            let _ = fs::write(dir.join("memory.swap.max"), "0");
+        } else {
+            cap("memory.limit_in_bytes")?;
+            let _ = cap("memory.memsw.limit_in_bytes");
+        }
+        Ok(leaf)
     }
 
     /// A fresh cgroup for one program, capped at [`MAX_TASKS`].
@@ -122,7 +182,10 @@ impl Hierarchy {
                 }
             }
         };
-        let leaf = Leaf { dir };
+        let leaf = Leaf {
+            dir,
+            memory_dir: None,
+        };
         fs::write(leaf.dir.join("pids.max"), MAX_TASKS.to_string())
             .map_err(|error| format!("cannot cap the cgroup {}: {error}", leaf.dir.display()))?;
         Ok(leaf)
@@ -152,12 +215,42 @@ fn mount_point(mountinfo: &str, fstype: &str, option: Option<&str>) -> Option<Pa
 #[derive(Debug)]
 pub struct Leaf {
     dir: PathBuf,
+    /// Its folder in the memory hierarchy (v1), or `dir` again (v2); `None`: no memory cap.
+    memory_dir: Option<PathBuf>,
 }
 
 impl Leaf {
-    /// The file `sandbox-init` writes itself into.
+    /// The file `sandbox-init` writes itself into (the `pids` cgroup's).
     pub fn procs_file(&self) -> PathBuf {
         self.dir.join("cgroup.procs")
+    }
+
+    /// Every file `sandbox-init` writes itself into: one per hierarchy.
+    pub fn procs_files(&self) -> Vec<PathBuf> {
+        let mut files = vec![self.procs_file()];
+        if let Some(memory) = self.memory_dir.as_ref().filter(|dir| **dir != self.dir) {
+            files.push(memory.join("cgroup.procs"));
+        }
+        files
+    }
+
+    /// How many of its processes the kernel killed for going over the memory cap
+    /// (`oom_kill` in v2's `memory.events` or v1's `memory.oom_control`).
+    pub fn memory_kills(&self) -> u64 {
+        let Some(dir) = &self.memory_dir else {
+            return 0;
+        };
+        ["memory.events", "memory.oom_control"]
+            .iter()
+            .filter_map(|file| fs::read_to_string(dir.join(file)).ok())
+            .flat_map(|text| {
+                text.lines()
+                    .filter_map(|line| line.strip_prefix("oom_kill "))
+                    .filter_map(|count| count.trim().parse::<u64>().ok())
+                    .collect::<Vec<_>>()
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     /// Whether the cap stopped a fork (`pids.events`: `max N` with N > 0).
@@ -173,6 +266,9 @@ impl Leaf {
     /// Kills whatever is left in it and removes it (bounded: about a second at most).
     pub fn remove(self) {
         remove_dir(&self.dir);
+        if let Some(memory) = self.memory_dir.filter(|dir| *dir != self.dir) {
+            remove_dir(&memory);
+        }
     }
 }
 

@@ -7,11 +7,13 @@
 //! |---|---|---|
 //! | processes | everything the program forks is gone when it ends, `setsid` daemons included | a PID namespace: the program is PID 2 under `sandbox-init` |
 //! | process cap | a fork bomb stops at [`cgroup::MAX_TASKS`] tasks, also for root | a `pids` cgroup per program (else `RLIMIT_NPROC`, which root ignores) |
-//! | file system | read-only but for its working directory and its sandbox folder (`HOME`); a fresh `/tmp` and `/dev/shm`; its own `/proc` | a mount namespace |
+//! | memory cap | the program and everything it forks share [`memory_limit`] bytes (1 GiB unless `--memory-limit`) | a `memory` cgroup per program |
+//! | file system | a view: the system's folders, its own program and submission (read-only), its working directory, `HOME` and `/tmp` (writable), nothing else of the machine; its own `/proc`; the small internet's `/etc` files ([`etc`]) | a mount namespace with a root of its own (`pivot_root`) |
+//! | disk | its working directory, `HOME` and `/tmp` together hold at most [`DISK_LIMIT`] bytes: past that, `ENOSPC` | one sized `tmpfs` per program, mounted in the scenario's own mount namespace ([`enter_private_mounts`]) |
 //! | limits | CPU time, address space, open files, file size, no core dumps | `setrlimit` ([`LIMITS`]) |
 //! | environment | nothing of the harness's own; only [`Enclosure::environment`]'s list | `env_clear` |
 //!
-//! The first three are made by `sandbox-init` (`harness/sandbox-init`), a companion
+//! The namespaces and cgroups are made by `sandbox-init` (`harness/sandbox-init`), a companion
 //! program every program under test starts from, which also reports the program's own
 //! exit and peak memory. Which layers this system allows is probed once per run by
 //! starting `sandbox-init` inside each; the run's header says which are on and why any
@@ -20,11 +22,16 @@
 //! namespace and cgroup layers off (limits and the environment stay).
 
 pub mod cgroup;
+pub mod etc;
+mod view;
+
+pub use view::{enter_private_mounts, interpreter_folders};
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tempfile::TempDir;
 
@@ -57,6 +64,36 @@ pub const LIMITS: [(libc::__rlimit_resource_t, u64); 5] = [
 /// Tasks for one user where no cgroup can cap a program (ignored for root).
 const FALLBACK_NPROC: u64 = 4096;
 
+/// What a program's working directory, `HOME` and `/tmp` may hold together: far more than
+/// any lab writes (a 10 MB download, a zip of a folder), far less than a disk.
+pub const DISK_LIMIT: u64 = 256 << 20;
+
+/// The memory a program and everything it forks may use, unless `--memory-limit` says.
+pub const DEFAULT_MEMORY_LIMIT: u64 = 1 << 30;
+
+static MEMORY_LIMIT: AtomicU64 = AtomicU64::new(DEFAULT_MEMORY_LIMIT);
+
+/// Sets the memory cap of every program started from now on (`--memory-limit`).
+pub fn set_memory_limit(bytes: u64) {
+    MEMORY_LIMIT.store(bytes, Ordering::Relaxed);
+}
+
+/// The memory cap of every program (`--memory-limit`, 1 GiB by default).
+pub fn memory_limit() -> u64 {
+    MEMORY_LIMIT.load(Ordering::Relaxed)
+}
+
+/// `1 GiB`, `512 MiB`: a size as the header and the verdicts say it.
+pub fn size_text(bytes: u64) -> String {
+    if bytes >= 1 << 30 && bytes.is_multiple_of(1 << 30) {
+        format!("{} GiB", bytes >> 30)
+    } else if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 /// The layers this system allows, probed once.
 #[derive(Debug)]
 pub struct Layers {
@@ -64,10 +101,12 @@ pub struct Layers {
     pub init: Result<PathBuf, String>,
     /// A PID namespace per program, or why not.
     pub pid_namespace: Result<(), String>,
-    /// A read-only file system with a private `/tmp`, or why not.
+    /// A view of the file system of its own, or why not.
     pub mounts: Result<(), String>,
     /// A `pids` cgroup per program, or why not.
     pub cgroup: Result<cgroup::Hierarchy, String>,
+    /// A sized `tmpfs` per program for its folders, or why not.
+    pub disk: Result<(), String>,
 }
 
 /// The layers of this run, probed the first time they are asked for.
@@ -83,7 +122,8 @@ fn probe() -> Layers {
             init: Err(off.clone()),
             pid_namespace: Err(off.clone()),
             mounts: Err(off.clone()),
-            cgroup: Err(off),
+            cgroup: Err(off.clone()),
+            disk: Err(off),
         };
     }
     let own_workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -94,7 +134,8 @@ fn probe() -> Layers {
             init,
             pid_namespace: Err(why.clone()),
             mounts: Err(why.clone()),
-            cgroup: Err(why),
+            cgroup: Err(why.clone()),
+            disk: Err(why),
         };
     };
     let scratch = tempfile::Builder::new().prefix("harness-probe-").tempdir();
@@ -103,7 +144,7 @@ fn probe() -> Layers {
         Ok(scratch) => try_layer(
             path,
             &[
-                "--private-tmp".into(),
+                "--view".into(),
                 "--writable".into(),
                 scratch.path().into(),
                 "--visible".into(),
@@ -118,11 +159,13 @@ fn probe() -> Layers {
         leaf.remove();
         tried.map(|()| hierarchy)
     });
+    let disk = view::probe_private_mounts();
     Layers {
         init,
         pid_namespace,
         mounts,
         cgroup,
+        disk,
     }
 }
 
@@ -155,15 +198,30 @@ impl Layers {
         if self.pid_namespace.is_ok() {
             layers.push("own PID namespace (nothing it forks outlives it)".to_string());
         }
-        if self.cgroup.is_ok() {
-            layers.push(format!("at most {} tasks (pids cgroup)", cgroup::MAX_TASKS));
-        } else {
-            layers.push(format!(
+        match &self.cgroup {
+            Ok(hierarchy) => {
+                layers.push(format!("at most {} tasks (pids cgroup)", cgroup::MAX_TASKS));
+                if hierarchy.memory().is_ok() {
+                    layers.push(format!(
+                        "memory capped at {} for everything it forks (memory cgroup)",
+                        size_text(memory_limit())
+                    ));
+                }
+            }
+            Err(_) => layers.push(format!(
                 "at most {FALLBACK_NPROC} tasks per user (RLIMIT_NPROC; not for root)"
-            ));
+            )),
         }
         if self.mounts.is_ok() {
-            layers.push("read-only file system but its folders, own /tmp".to_string());
+            layers.push(
+                "a file system of its own: the system's folders and its submission read-only, nothing else of this machine".to_string(),
+            );
+        }
+        if self.disk.is_ok() {
+            layers.push(format!(
+                "its folders and /tmp hold {} at most",
+                size_text(DISK_LIMIT)
+            ));
         }
         layers.push("limits on CPU time, memory, file size and open files".to_string());
         layers.push("a clean environment".to_string());
@@ -177,10 +235,16 @@ impl Layers {
             refused.push(format!("sandbox-init: {why}"));
             return refused;
         }
+        let memory = match &self.cgroup {
+            Ok(hierarchy) => hierarchy.memory().err().map(str::to_owned),
+            Err(why) => Some(why.clone()),
+        };
         for (name, result) in [
             ("PID namespace", self.pid_namespace.as_ref().err()),
-            ("mount namespace", self.mounts.as_ref().err()),
+            ("file system view", self.mounts.as_ref().err()),
             ("pids cgroup", self.cgroup.as_ref().err()),
+            ("memory not capped", memory.as_ref()),
+            ("disk not capped", self.disk.as_ref().err()),
         ] {
             if let Some(why) = result {
                 refused.push(format!("{name}: {why}"));
@@ -200,12 +264,19 @@ impl Layers {
     }
 }
 
-/// One program's sandbox: its folder (`HOME`, and `TMPDIR` where `/tmp` is shared) and
+/// One program's sandbox: its folder (`HOME`, its own `/tmp` and, unless the scenario or
+/// the manifest names one, its working directory), sized where the disk layer is on, and
 /// its cgroup. Dropping it removes both (the cgroup's processes killed first).
 #[derive(Debug)]
 pub struct Enclosure {
-    folder: TempDir,
+    /// Its folder's path, and the folder itself until [`Enclosure::remove_folder`].
+    path: PathBuf,
+    folder: Option<TempDir>,
+    /// Whether a sized `tmpfs` is mounted on `folder`.
+    sized: bool,
     cgroup: Option<cgroup::Leaf>,
+    /// How many processes the memory cap had killed when the cgroup was released.
+    memory_kills: u64,
     /// Another user to run as (`--user`): a browser, when the harness is root.
     user: Option<(u32, u32)>,
 }
@@ -214,20 +285,38 @@ pub struct Enclosure {
 const NOBODY: (u32, u32) = (65534, 65534);
 
 impl Enclosure {
-    /// Makes the folder and, where the layer is on, the cgroup.
+    /// Makes the folder (a sized `tmpfs` where this thread can mount one privately) and,
+    /// where the layer is on, the cgroup.
     pub fn new() -> std::io::Result<Enclosure> {
         let folder = tempfile::Builder::new()
             .prefix("harness-sandbox-")
             .tempdir()?;
-        std::fs::create_dir(folder.path().join("home"))?;
-        std::fs::create_dir(folder.path().join("tmp"))?;
+        let sized = layers().disk.is_ok() && view::in_private_mounts();
+        if sized {
+            view::mount_sized(folder.path(), DISK_LIMIT)?;
+        }
+        for part in ["home", "tmp", "work"] {
+            std::fs::create_dir(folder.path().join(part))?;
+        }
+        // The program's /tmp is writable by everyone, as a machine's is.
+        std::fs::set_permissions(
+            folder.path().join("tmp"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o1777),
+        )?;
         let cgroup = match &layers().cgroup {
-            Ok(hierarchy) => Some(hierarchy.leaf().map_err(std::io::Error::other)?),
+            Ok(hierarchy) => Some(
+                hierarchy
+                    .leaf_with_memory(memory_limit())
+                    .map_err(std::io::Error::other)?,
+            ),
             Err(_) => None,
         };
         Ok(Enclosure {
-            folder,
+            path: folder.path().to_owned(),
+            folder: Some(folder),
+            sized,
             cgroup,
+            memory_kills: 0,
             user: None,
         })
     }
@@ -245,7 +334,7 @@ impl Enclosure {
             return Ok(false);
         }
         let (uid, gid) = NOBODY;
-        for entry in walkdir(self.folder.path())? {
+        for entry in walkdir(&self.path)? {
             std::os::unix::fs::chown(&entry, Some(uid), Some(gid))?;
         }
         self.user = Some(NOBODY);
@@ -254,17 +343,42 @@ impl Enclosure {
 
     /// The sandbox's folder, which the program may write.
     pub fn folder(&self) -> &Path {
-        self.folder.path()
+        &self.path
     }
 
     /// Its `HOME`.
     pub fn home(&self) -> PathBuf {
-        self.folder.path().join("home")
+        self.path.join("home")
+    }
+
+    /// Writes the small internet's `/etc` files into its folder (see [`etc`]): what the
+    /// view puts over the machine's, for [`Enclosure::command`].
+    pub fn etc_files(&self, ca_file: Option<&Path>) -> std::io::Result<Vec<(PathBuf, PathBuf)>> {
+        etc::write_into(&self.path.join("etc"), ca_file)
+    }
+
+    /// The bundle of CA certificates it trusts, written by [`Enclosure::etc_files`].
+    pub fn trusted_bundle(&self) -> PathBuf {
+        etc::bundle_in(&self.path.join("etc"))
+    }
+
+    /// A working directory of its own, for a program whose scenario and manifest name none.
+    pub fn work(&self) -> PathBuf {
+        self.path.join("work")
     }
 
     /// Whether the process cap stopped one of its forks.
     pub fn cap_was_hit(&self) -> bool {
         self.cgroup.as_ref().is_some_and(cgroup::Leaf::cap_was_hit)
+    }
+
+    /// How many of its processes the kernel killed for going over the memory cap, so far
+    /// (also after the cgroup is released).
+    pub fn memory_kills(&self) -> u64 {
+        match &self.cgroup {
+            Some(leaf) => leaf.memory_kills().max(self.memory_kills),
+            None => self.memory_kills,
+        }
     }
 
     /// Every process in its cgroup (whatever the program forked, `setsid` or not); `None`
@@ -278,6 +392,7 @@ impl Enclosure {
     /// Kills whatever is left in its cgroup (a program without a PID namespace).
     pub fn release(&mut self) {
         if let Some(leaf) = self.cgroup.take() {
+            self.memory_kills = self.memory_kills.max(leaf.memory_kills());
             leaf.remove();
         }
     }
@@ -285,6 +400,7 @@ impl Enclosure {
     /// The command that runs `argv` (its program already resolved) in this sandbox:
     /// `sandbox-init` with the layers on, or the program itself where there is none.
     /// `visible` are folders the program must read; `workdir` and `writable` it may write;
+    /// `replaced` are files of the harness put over the system's (`/etc/resolv.conf`);
     /// `report_fd` receives the program's own exit and peak memory.
     pub fn command(
         &self,
@@ -292,6 +408,7 @@ impl Enclosure {
         workdir: &Path,
         writable: &[PathBuf],
         visible: &[PathBuf],
+        replaced: &[(PathBuf, PathBuf)],
         report_fd: Option<i32>,
     ) -> Command {
         let layers = layers();
@@ -305,10 +422,15 @@ impl Enclosure {
             command.arg("--report-fd").arg(fd.to_string());
         }
         if let Some(leaf) = &self.cgroup {
-            command.arg("--cgroup-procs").arg(leaf.procs_file());
+            for procs in leaf.procs_files() {
+                command.arg("--cgroup-procs").arg(procs);
+            }
         }
         if layers.mounts.is_ok() {
-            command.arg("--private-tmp");
+            command
+                .arg("--view")
+                .arg("--tmp")
+                .arg(self.folder().join("tmp"));
             for dir in [workdir, self.folder()]
                 .into_iter()
                 .chain(writable.iter().map(PathBuf::as_path))
@@ -317,6 +439,12 @@ impl Enclosure {
             }
             for dir in visible {
                 command.arg("--visible").arg(dir);
+            }
+            for (path, source) in replaced {
+                let mut pair = path.as_os_str().to_owned();
+                pair.push("=");
+                pair.push(source);
+                command.arg("--replace").arg(pair);
             }
         }
         command.arg("--workdir").arg(workdir);
@@ -365,9 +493,25 @@ impl Enclosure {
     }
 }
 
+impl Enclosure {
+    /// Removes its folder now, with what the program wrote there (its `tmpfs` detached
+    /// first). The harness calls it as soon as the program is killed, on the scenario's
+    /// own thread, rather than leave it to whoever drops the enclosure last: the thread
+    /// that reaps the program may not get to run before the harness exits.
+    pub fn remove_folder(&mut self) {
+        if let Some(folder) = self.folder.take() {
+            if self.sized {
+                view::unmount(folder.path());
+            }
+            let _ = folder.close();
+        }
+    }
+}
+
 impl Drop for Enclosure {
     fn drop(&mut self) {
         self.release();
+        self.remove_folder();
     }
 }
 

@@ -1,0 +1,134 @@
+//! The files of `/etc` a program's view gets from the harness instead of the machine:
+//! the small internet's resolver, and the test CA as the only authority it trusts.
+//!
+//! | path in the view | what | why |
+//! |---|---|---|
+//! | `/etc/resolv.conf` | `nameserver 127.0.0.1` | every name a program looks up is asked of the scenario's DNS peer, in its own network namespace |
+//! | `/etc/hosts` | `localhost` only | the machine's own names (`grader-7`) mean nothing inside a scenario |
+//! | `/etc/nsswitch.conf` | the machine's, with `hosts: files dns` | no multicast-DNS or `systemd-resolved` module that would look elsewhere |
+//! | `/etc/ssl/certs/` | `ca-certificates.crt`: the harness's test CA alone | `ssl.create_default_context()`, OpenSSL, curl and Go verify against it: a peer's certificate for `smtp.example.com` verifies, nothing else does |
+//! | `/etc/ssl/cert.pem`, `/etc/pki/tls/...` | the same CA, where the machine has these files | other distributions' paths to the same store |
+//!
+//! The files are written into each program's sandbox folder, and go with it.
+//! Java keeps its own store (`/etc/ssl/certs/java/cacerts`), which the view's
+//! `/etc/ssl/certs` no longer holds: a Java client gets no trusted CA, and fails to verify.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The resolver's configuration: the scenario's DNS peer on loopback, answering at once.
+const RESOLV_CONF: &str = "\
+# The scenario's small internet: every name is answered by the harness's DNS peer.
+nameserver 127.0.0.1
+options timeout:1 attempts:2
+";
+
+/// The names every machine has for itself.
+const HOSTS: &str = "\
+127.0.0.1\tlocalhost
+::1\tlocalhost ip6-localhost ip6-loopback
+";
+
+/// Other places of the system's trusted certificates, replaced where they exist.
+const OTHER_STORES: [&str; 4] = [
+    "/etc/ssl/cert.pem",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/pki/tls/cert.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+];
+
+/// The bundle [`write_into`] writes into `folder`.
+pub fn bundle_in(folder: &Path) -> PathBuf {
+    folder.join("certs/ca-certificates.crt")
+}
+
+/// The machine's `nsswitch.conf` with its `hosts:` line made `files dns`.
+fn nsswitch_with_plain_hosts(machine: &str) -> String {
+    let mut text: String = machine
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("hosts:"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    text.push_str("hosts: files dns\n");
+    text
+}
+
+/// Writes the files into `folder` and says what the view puts over the machine's `/etc`:
+/// (path in the view, file written). `ca_file` is the test CA (PEM) the program's system is
+/// to trust alone; without one it trusts none.
+pub fn write_into(folder: &Path, ca_file: Option<&Path>) -> io::Result<Vec<(PathBuf, PathBuf)>> {
+    std::fs::create_dir_all(folder)?;
+    std::fs::write(folder.join("resolv.conf"), RESOLV_CONF)?;
+    std::fs::write(folder.join("hosts"), HOSTS)?;
+    let mut replaced = vec![
+        (
+            PathBuf::from("/etc/resolv.conf"),
+            folder.join("resolv.conf"),
+        ),
+        (PathBuf::from("/etc/hosts"), folder.join("hosts")),
+    ];
+    if let Ok(machine) = std::fs::read_to_string("/etc/nsswitch.conf") {
+        std::fs::write(
+            folder.join("nsswitch.conf"),
+            nsswitch_with_plain_hosts(&machine),
+        )?;
+        replaced.push((
+            PathBuf::from("/etc/nsswitch.conf"),
+            folder.join("nsswitch.conf"),
+        ));
+    }
+    let store = folder.join("certs");
+    std::fs::create_dir_all(&store)?;
+    let bundle = bundle_in(folder);
+    match ca_file {
+        Some(ca_file) => std::fs::copy(ca_file, &bundle).map(drop)?,
+        None => std::fs::write(&bundle, "")?,
+    }
+    if Path::new("/etc/ssl/certs").is_dir() {
+        replaced.push((PathBuf::from("/etc/ssl/certs"), store));
+    }
+    for other in OTHER_STORES.iter().map(Path::new) {
+        if other.is_file() {
+            replaced.push((other.to_owned(), bundle.clone()));
+        }
+    }
+    Ok(replaced)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hosts_line_asks_files_then_dns_only() {
+        let machine = "passwd: files\nhosts:          files mdns4_minimal [NOTFOUND=return] dns myhostname\nnetworks: files\n";
+        let made = nsswitch_with_plain_hosts(machine);
+        assert_eq!(made, "passwd: files\nnetworks: files\nhosts: files dns\n");
+    }
+
+    #[test]
+    fn the_store_holds_the_test_ca_alone() {
+        let ca = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(ca.path(), "-----BEGIN CERTIFICATE-----\n").unwrap();
+        let folder = tempfile::tempdir().unwrap();
+        let replaced = write_into(folder.path(), Some(ca.path())).unwrap();
+        let resolver = replaced
+            .iter()
+            .find(|(path, _)| path == Path::new("/etc/resolv.conf"))
+            .unwrap();
+        let text = std::fs::read_to_string(&resolver.1).unwrap();
+        assert!(text.contains("nameserver 127.0.0.1"), "{text}");
+        if let Some((_, store)) = replaced
+            .iter()
+            .find(|(path, _)| path == Path::new("/etc/ssl/certs"))
+        {
+            let names: Vec<_> = std::fs::read_dir(store)
+                .unwrap()
+                .map(|entry| entry.unwrap().file_name())
+                .collect();
+            assert_eq!(names, ["ca-certificates.crt"]);
+            let bundle = std::fs::read_to_string(store.join("ca-certificates.crt")).unwrap();
+            assert_eq!(bundle, "-----BEGIN CERTIFICATE-----\n");
+        }
+    }
+}
