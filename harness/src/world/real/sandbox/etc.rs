@@ -3,7 +3,7 @@
 //!
 //! | path in the view | what | why |
 //! |---|---|---|
-//! | `/etc/resolv.conf` | `nameserver 127.0.0.1` | every name a program looks up is asked of the scenario's DNS peer, in its own network namespace |
+//! | `/etc/resolv.conf` | `nameserver 127.0.0.1`, `nameserver ::1` (`crate::world::real::internet::resolver`) | every name a program looks up is asked of the scenario's DNS peer, in its own network namespace |
 //! | `/etc/hosts` | `localhost` only | the machine's own names (`grader-7`) mean nothing inside a scenario |
 //! | `/etc/nsswitch.conf` | the machine's, with `hosts: files dns` | no multicast-DNS or `systemd-resolved` module that would look elsewhere |
 //! | `/etc/ssl/certs/` | `ca-certificates.crt`: the harness's test CA alone | `ssl.create_default_context()`, OpenSSL, curl and Go verify against it: a peer's certificate for `smtp.example.com` verifies, nothing else does |
@@ -15,19 +15,6 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-
-/// The resolver's configuration: the scenario's DNS peer on loopback, answering at once.
-const RESOLV_CONF: &str = "\
-# The scenario's small internet: every name is answered by the harness's DNS peer.
-nameserver 127.0.0.1
-options timeout:1 attempts:2
-";
-
-/// The names every machine has for itself.
-const HOSTS: &str = "\
-127.0.0.1\tlocalhost
-::1\tlocalhost ip6-localhost ip6-loopback
-";
 
 /// Other places of the system's trusted certificates, replaced where they exist.
 const OTHER_STORES: [&str; 4] = [
@@ -58,15 +45,8 @@ fn nsswitch_with_plain_hosts(machine: &str) -> String {
 /// to trust alone; without one it trusts none.
 pub fn write_into(folder: &Path, ca_file: Option<&Path>) -> io::Result<Vec<(PathBuf, PathBuf)>> {
     std::fs::create_dir_all(folder)?;
-    std::fs::write(folder.join("resolv.conf"), RESOLV_CONF)?;
-    std::fs::write(folder.join("hosts"), HOSTS)?;
-    let mut replaced = vec![
-        (
-            PathBuf::from("/etc/resolv.conf"),
-            folder.join("resolv.conf"),
-        ),
-        (PathBuf::from("/etc/hosts"), folder.join("hosts")),
-    ];
+    // `resolv.conf` (the DNS pack on both loopbacks) and `hosts` (`localhost` only).
+    let mut replaced = crate::world::real::internet::resolver_files(folder)?;
     if let Ok(machine) = std::fs::read_to_string("/etc/nsswitch.conf") {
         std::fs::write(
             folder.join("nsswitch.conf"),
