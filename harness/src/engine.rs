@@ -620,7 +620,7 @@ impl<'a> Run<'a> {
             .programs
             .values()
             .all(|program| program.handle.exit_info().is_some());
-        if !every_program_ended || !self.stand_ins.is_empty() {
+        if !every_program_ended || self.stand_ins_in_use() {
             return None;
         }
         let drained = match (self.servers.get(name), self.datagram_peers.get(name)) {

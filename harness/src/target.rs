@@ -628,6 +628,30 @@ mod tests {
     }
 
     #[test]
+    fn a_hard_coded_login_is_read_for_the_task_or_one_role() {
+        let kit = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let catalogue = Catalogue::load(&kit.join("scenarios/tasks.toml")).unwrap();
+        let folder = tempfile::tempdir().unwrap();
+        std::fs::write(
+            folder.path().join("submission.toml"),
+            "[smtp-client]\nclient = \"python3 mail.py\"\nuser = \"me@example.com\"\npassword = \"hunter2\"\n\n\
+             [password]\nclient = { command = \"python3 c.py\", password = \"letmein\" }\n",
+        )
+        .unwrap();
+        let target = Target::from_folder(folder.path(), &catalogue).unwrap();
+        let login = |task: &str| target.programs[task]["client"].login.clone();
+        assert_eq!(
+            login("smtp-client"),
+            Login {
+                user: Some("me@example.com".into()),
+                password: Some("hunter2".into())
+            }
+        );
+        assert_eq!(login("password").password.as_deref(), Some("letmein"));
+        assert_eq!(login("password").user, None);
+    }
+
+    #[test]
     fn options_are_kept_renamed_or_dropped_with_their_values() {
         let map = OptionMap {
             dropped: vec!["--loss".into()],

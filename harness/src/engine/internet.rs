@@ -13,8 +13,9 @@ pub(super) struct Internet {
     /// Every question, from every namespace of the scenario.
     queries: QueryLog,
     servers: Vec<DnsServer>,
-    /// For each stand-in of the run (in order): the client it serves and its target.
-    stand_ins: Vec<(String, String)>,
+    /// For each stand-in of the run (in order): the client it serves, its target, and
+    /// whether the client hard-codes its port (else it serves only well-known ports).
+    stand_ins: Vec<(String, String, bool)>,
     /// Whether the task's well-known ports are served in the scenario's own namespace.
     pub(super) well_known_served: bool,
 }
@@ -60,11 +61,21 @@ impl Run<'_> {
         }
     }
 
-    /// Remembers who stand-in number `index` (in `self.stand_ins`) serves, for the log.
-    pub(super) fn name_stand_in(&mut self, client: &str, target: &str) {
+    /// Remembers who the stand-in pushed next on `self.stand_ins` serves, for the log.
+    pub(super) fn name_stand_in(&mut self, client: &str, target: &str, fixed_port: bool) {
         self.internet
             .stand_ins
-            .push((client.to_owned(), target.to_owned()));
+            .push((client.to_owned(), target.to_owned(), fixed_port));
+    }
+
+    /// Whether a stand-in may be passing something on, which the harness cannot see from
+    /// the programs' sockets: one at a hard-coded port always may; one serving only the
+    /// well-known ports, once a client has come to it.
+    pub(super) fn stand_ins_in_use(&self) -> bool {
+        self.stand_ins
+            .iter()
+            .zip(&self.internet.stand_ins)
+            .any(|(stand_in, (_, _, fixed_port))| *fixed_port || stand_in.passed_on() > 0)
     }
 
     /// Adds the names looked up and the arrivals at stand-ins since the last call to the
@@ -78,7 +89,7 @@ impl Run<'_> {
             .into_iter()
             .map(|query| (query.at, format!("DNS: {}", query.describe())))
             .collect();
-        for (stand_in, (client, target)) in self.stand_ins.iter().zip(&self.internet.stand_ins) {
+        for (stand_in, (client, target, _)) in self.stand_ins.iter().zip(&self.internet.stand_ins) {
             for arrival in stand_in.take_arrivals() {
                 let what = if arrival.tcp {
                     "connected to"

@@ -352,7 +352,7 @@ impl Run<'_> {
         if let Some(namespace) = &namespace {
             self.start_dns(Some(namespace));
         }
-        self.name_stand_in(name, target);
+        self.name_stand_in(name, target, fixed.is_some());
         self.stand_ins.push(stand_in);
         Ok(namespace)
     }

@@ -101,7 +101,7 @@ impl Run<'_> {
     /// and what each running program waits in.
     fn look_still(&self) -> Option<(Snapshot, String)> {
         if !matches!(self.world, World::Real)
-            || !self.stand_ins.is_empty()
+            || self.stand_ins_in_use()
             || self.transcript.pending().count() > 0
         {
             return None;

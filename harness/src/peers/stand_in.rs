@@ -44,6 +44,8 @@ pub struct StandIn {
     pub namespace: Option<Arc<Namespace>>,
     tasks: Vec<JoinHandle<()>>,
     arrivals: Arrivals,
+    /// How many connections (or UDP clients) it has passed on, ever.
+    passed_on: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// A client's connection (or first datagram) at the stand-in.
@@ -58,11 +60,22 @@ pub struct Arrival {
     pub tcp: bool,
 }
 
-/// Arrivals so far, shared by the stand-in's loops; the first [`MAX_FLOWS`] are kept.
-type Arrivals = Arc<Mutex<Vec<Arrival>>>;
+/// Arrivals not yet taken, shared by the stand-in's loops (at most [`MAX_FLOWS`]), and how
+/// many there were in all.
+#[derive(Debug, Clone, Default)]
+struct Arrivals {
+    new: Arc<Mutex<Vec<Arrival>>>,
+    count: Arc<std::sync::atomic::AtomicUsize>,
+}
 
 fn record(arrivals: &Arrivals, asked: SocketAddr, from: SocketAddr, tcp: bool) {
-    let mut arrivals = arrivals.lock().unwrap_or_else(|poison| poison.into_inner());
+    arrivals
+        .count
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut arrivals = arrivals
+        .new
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner());
     if arrivals.len() < MAX_FLOWS {
         let at = tokio::time::Instant::now();
         arrivals.push(Arrival {
@@ -98,13 +111,13 @@ impl StandIn {
             for listener in sockets.tcp {
                 listener.set_nonblocking(true)?;
                 let listener = TcpListener::from_std(listener)?;
-                let arrivals = Arc::clone(&arrivals);
+                let arrivals = arrivals.clone();
                 tasks.push(tokio::spawn(accept_loop(listener, target, arrivals)));
             }
             for socket in sockets.udp {
                 socket.set_nonblocking(true)?;
                 let socket = Arc::new(UdpSocket::from_std(socket)?);
-                let arrivals = Arc::clone(&arrivals);
+                let arrivals = arrivals.clone();
                 tasks.push(tokio::spawn(datagram_loop(socket, target, arrivals)));
             }
         }
