@@ -121,21 +121,28 @@ impl StandIn {
                 tasks.push(tokio::spawn(datagram_loop(socket, target, arrivals)));
             }
         }
+        let passed_on = Arc::clone(&arrivals.count);
         Ok(StandIn {
             namespace,
             tasks,
             arrivals,
+            passed_on,
         })
     }
 
     /// The arrivals since the last call.
     pub fn take_arrivals(&self) -> Vec<Arrival> {
-        std::mem::take(
-            &mut *self
-                .arrivals
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner()),
-        )
+        let mut new = self
+            .arrivals
+            .new
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        std::mem::take(&mut *new)
+    }
+
+    /// How many connections (or UDP clients) it has passed on so far.
+    pub fn passed_on(&self) -> usize {
+        self.passed_on.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

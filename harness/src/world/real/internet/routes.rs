@@ -100,15 +100,6 @@ fn attribute(request: &mut Vec<u8>, kind: u16, value: &[u8]) {
     request.extend_from_slice(value);
 }
 
-/// What the kernel answers: netlink's header and `struct nlmsgerr` (an error number, 0 for
-/// an acknowledgement, then the start of the request it answers).
-#[repr(C)]
-struct Acknowledgement {
-    header: libc::nlmsghdr,
-    error: i32,
-    request: libc::nlmsghdr,
-}
-
 /// `RTPROT_STATIC` of `<linux/rtnetlink.h>`: a route an administrator added.
 const RTPROT_STATIC: u8 = 4;
 
@@ -175,17 +166,19 @@ impl Netlink {
         if received < 0 {
             return Err(io::Error::last_os_error());
         }
-        if (received as usize) < size_of::<libc::nlmsghdr>() + size_of::<i32>() {
+        // The answer: netlink's header (16 bytes, its type at byte 4), then `struct
+        // nlmsgerr`: an error number (0: done), and the start of the request it answers.
+        let header = size_of::<libc::nlmsghdr>();
+        if (received as usize) < header + size_of::<i32>() {
             return Err(io::Error::other("a short answer from netlink"));
         }
-        // SAFETY: at least the header and the error number were received; read unaligned.
-        let (kind, error) = unsafe {
-            let ack = answer.as_ptr().cast::<Acknowledgement>();
-            (
-                std::ptr::addr_of!((*ack).header.nlmsg_type).read_unaligned(),
-                std::ptr::addr_of!((*ack).error).read_unaligned(),
-            )
-        };
+        let kind = u16::from_ne_bytes([answer[4], answer[5]]);
+        let error = i32::from_ne_bytes([
+            answer[header],
+            answer[header + 1],
+            answer[header + 2],
+            answer[header + 3],
+        ]);
         if kind != libc::NLMSG_ERROR as u16 {
             return Err(io::Error::other(format!(
                 "netlink answered with message type {kind}, not an acknowledgement"
