@@ -103,13 +103,22 @@ fn the_hard_coded_password_is_the_one_that_must_not_go_in_clear() {
     }
     let client = folder.path().join("smtp-client.py");
     let code = std::fs::read_to_string(&client).unwrap();
-    let careless = code.replace(
-        "if args.user is not None and not args.starttls:",
-        "if False:",
+    // It logs in first, and only then refuses to go on without TLS (exit 1, on stderr):
+    // every step before the never-in-clear check holds.
+    let careless = code
+        .replace("if args.user is not None and not args.starttls:", "if False:")
+        .replace(
+            "            server.login(USER, PASSWORD)\n",
+            "            server.login(USER, PASSWORD)\n            if not args.starttls:\n                sys.exit(\"logged in without TLS: stopping\")\n",
+        );
+    assert_eq!(
+        careless.matches("if False:").count(),
+        1,
+        "the refusal is there to move"
     );
-    assert_ne!(
-        code, careless,
-        "the refusal to log in without TLS is there to take out"
+    assert!(
+        careless.contains("stopping"),
+        "the login is there to refuse after"
     );
     std::fs::write(&client, careless).unwrap();
     let (status, report) = grade(folder.path(), &["smtp-client/07-*"]);
