@@ -16,13 +16,15 @@
 //!   *what goes wrong on purpose*: seeded slice plans (short reads and writes, delays),
 //!   datagram loss, the short-call library; [`pcap`]: packets synthesized from the wire.
 //! - [`world`]: *where it runs*: the real world (processes in their sandbox and network
-//!   namespace, readiness read from `/proc`, ports, cleanup) or the simulated one (turmoil
-//!   hosts running the reference); the harness's own sockets in either; programs' captured
-//!   output. [`target`]: *whose programs*: a submission folder (`submission.toml` or
-//!   `<task>-<role>` by convention) or the reference binaries. [`tls`]: the test CA.
+//!   namespace with its small internet, readiness read from `/proc`, ports, cleanup) or the
+//!   simulated one (turmoil hosts running the reference); the harness's own sockets in
+//!   either; programs' captured output. [`target`]: *whose programs*: a submission folder (`submission.toml` or
+//!   `<task>-<role>` by convention) or the reference binaries. [`tls`]: the test CA, and a
+//!   certificate for any name a client asks for.
 //! - [`peers`]: *who is on the other end*: the harness as a client, a relay, a datagram
 //!   sender, and the server client programs talk to, speaking one protocol by its script
-//!   (bytes, ping, HTTP origin, SMTP); the transcript of every exchange.
+//!   (bytes, ping, HTTP origin, SMTP); the DNS inside every scenario (`peers::dns`), the
+//!   stand-in at a client's hard-coded or well-known ports; the transcript of every exchange.
 //! - [`outcome`]: *what a scenario produced*: verdict, failure, step log, programs' output.
 //!   [`judge`]: *is it right*: the comparisons (byte streams: exact, any order, contains,
 //!   excludes, regex, after a label; one reply line: exact, prefix, regex, number, status

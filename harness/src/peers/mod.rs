@@ -2,6 +2,11 @@
 //! one datagram over UDP), as a server its client programs talk to, and as a relay between
 //! two programs of a submission. All record what they move in a shared [`Transcript`] and
 //! keep what the program sent them, for the scenario to check.
+//!
+//! Inside a scenario's network namespace, two more stand by for programs that hard-code
+//! where they connect: the DNS pack ([`dns`]), which answers every name with the harness,
+//! and the [`stand_in`] at a client's hard-coded port and the task's well-known ports.
+//! [`pktinfo`] lets a wildcard UDP socket answer from the address a datagram was sent to.
 
 pub(crate) mod client;
 mod datagram;
