@@ -98,9 +98,11 @@ impl Run<'_> {
                 };
                 lines.push((
                     arrival.at,
+                    // Not the client's own port: it changes from run to run, and the
+                    // report should not.
                     format!(
-                        "{client} {what} {} (from {}): the harness passed it on to {target}",
-                        arrival.asked, arrival.from
+                        "{client} {what} {}: the harness passed it on to {target}",
+                        arrival.asked
                     ),
                 ));
             }

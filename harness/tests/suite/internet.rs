@@ -53,7 +53,7 @@ fn the_log_shows_the_name_a_client_looked_up_and_where_it_connected() {
         "{report}"
     );
     assert!(
-        report.contains("client connected to 127.0.0.1:12000 (from "),
+        report.contains("client connected to 127.0.0.1:12000: the harness passed it on to "),
         "{report}"
     );
 }
@@ -82,7 +82,10 @@ fn a_mail_client_reaches_the_peer_on_port_587_of_a_name_it_hard_codes() {
         report.contains("DNS: A smtp.example.com. -> 127.0.0.1"),
         "{report}"
     );
-    assert!(report.contains(":587 (from "), "{report}");
+    assert!(
+        report.contains(":587: the harness passed it on to mta"),
+        "{report}"
+    );
     assert!(
         report.contains("client logs in as student@example.com with password hunter2-lab"),
         "{report}"
