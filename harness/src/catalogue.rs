@@ -26,6 +26,12 @@ pub struct TaskInfo {
     /// Program names that are not `<task>-<role>` (`web-server` for the role `server`).
     #[serde(default)]
     pub programs: BTreeMap<String, String>,
+    /// Ports its clients may connect to without being told (`25` and `587` for a mail
+    /// client, `80` for a web client): the harness's stand-in serves them inside the
+    /// scenario, passing what comes on to where the scenario says the client connects
+    /// (`crate::peers::stand_in`). Only where scenarios have network namespaces of their own.
+    #[serde(default)]
+    pub well_known_ports: Vec<u16>,
 }
 
 impl TaskInfo {

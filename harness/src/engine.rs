@@ -40,6 +40,7 @@ use crate::world::{ProgramHandle, World};
 mod cause;
 mod contexts;
 mod finish;
+mod internet;
 mod listening;
 mod programs;
 mod stillness;
@@ -96,6 +97,8 @@ pub(crate) struct Run<'a> {
     relays: BTreeMap<String, Relay>,
     held_ports: Vec<std::net::TcpListener>,
     stand_ins: Vec<StandIn>,
+    /// The DNS of the scenario's namespaces and what it was asked (see [`internet`]).
+    internet: internet::Internet,
     site: Option<crate::site::Site>,
     /// What the verdict of a failure must add: the scenario ran with a handicap the
     /// submission asked for (an option dropped) or the machine imposed (a port in TIME_WAIT).
@@ -141,6 +144,7 @@ pub async fn run_scenario(
         relays: BTreeMap::new(),
         held_ports: Vec::new(),
         stand_ins: Vec::new(),
+        internet: internet::Internet::new(),
         site: None,
         caveats: Vec::new(),
         last_stdout: BTreeMap::new(),
@@ -154,6 +158,8 @@ pub async fn run_scenario(
     // Before the scenario's clock starts: on a shared loopback, a port the submission
     // hard-codes may still be in TIME_WAIT from the scenario before (up to 60 s).
     run.wait_for_fixed_ports().await;
+    // The harness's DNS, before any program can look a name up.
+    run.start_internet();
     // Before it too: the short-call library is built the first time a scenario needs it
     // (a failure is reported by the step that starts the program).
     if matches!(world, World::Real) && scenario.cuts_calls_short() {
@@ -183,7 +189,10 @@ impl<'a> Run<'a> {
             *current_step = index + 1;
             self.step_number = index + 1;
             self.note(format!("step {}: {}", index + 1, step.action.describe()));
-            step.action.0.run(self).await?;
+            let result = step.action.0.run(self).await;
+            // The names looked up during the step, in the log before its verdict.
+            self.note_the_internet(false);
+            result?;
             self.check_floods()?;
         }
         self.judge_stdout_again(current_step).await

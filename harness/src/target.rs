@@ -22,7 +22,15 @@
 //!    - `stdin`: what the program's stdin starts with (`"{port}\n"` for `input()`);
 //!    - `workdir`: a folder of the submission, or `"{dir}"` for the test web site;
 //!    - `drop = ["--loss"]`, `rename = { "--count" = "-n" }`: scenario options the
-//!      program does not take; a failing scenario that depended on one says so.
+//!      program does not take; a failing scenario that depended on one says so;
+//!    - `user`, `password`: the login a client hard-codes (`server.login('me@example.com',
+//!      'hunter2')`). The harness's mail server accepts any login, and the scenario's
+//!      checks look for this password (never sent in clear) instead of the scenario's own.
+//!
+//!    What else a client hard-codes needs no setting: a name (`'servername'`,
+//!    `smtp.gmail.com`) resolves to the harness inside a scenario, any address
+//!    (`192.0.2.10`) is the harness's, and the task's well-known ports (25, 587 for a mail
+//!    client) are served there (`crate::world::real::internet`).
 //!
 //! 2. By convention, a file named `<task>-<role>` with or without an extension
 //!    (`message-server`, `message-server.py`): run directly when it is executable (its
@@ -55,6 +63,15 @@ pub struct RoleProgram {
     pub stdin_prefix: Option<String>,
     /// How the scenario's extra options (`--loss 0.3`) reach it: kept, renamed or dropped.
     pub options: OptionMap,
+    /// The user name and password a client hard-codes (`user`, `password`).
+    pub login: Login,
+}
+
+/// A login a program hard-codes, from `submission.toml`; either part may be unset.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Login {
+    pub user: Option<String>,
+    pub password: Option<String>,
 }
 
 /// Where a program runs.
@@ -312,6 +329,8 @@ struct Settings {
     stdin_prefix: Option<String>,
     dropped: Option<Vec<String>>,
     renamed: Option<BTreeMap<String, String>>,
+    user: Option<String>,
+    password: Option<String>,
 }
 
 impl Settings {
@@ -335,11 +354,17 @@ impl Settings {
         if let Some(renamed) = &self.renamed {
             program.options.renamed = renamed.clone();
         }
+        if let Some(user) = &self.user {
+            program.login.user = Some(user.clone());
+        }
+        if let Some(password) = &self.password {
+            program.login.password = Some(password.clone());
+        }
     }
 }
 
 /// The keys a task table or a role table may hold besides the command.
-const SETTING_KEYS: &str = "port, host, workdir, stdin, drop, rename";
+const SETTING_KEYS: &str = "port, host, workdir, stdin, drop, rename, user, password";
 
 /// Programs by task and role, as the manifest names them, and each task's settings.
 type Manifest = (
@@ -528,6 +553,8 @@ impl ManifestReader<'_> {
                 });
             }
             "stdin" => settings.stdin_prefix = Some(string("stdin")?),
+            "user" => settings.user = Some(string("user")?),
+            "password" => settings.password = Some(string("password")?),
             "drop" => {
                 let options = value
                     .as_array()

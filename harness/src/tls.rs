@@ -3,7 +3,9 @@
 //!
 //! Made once per harness process, at first use: a CA certificate, and a server
 //! certificate it signed for every name a program may use to reach the harness
-//! (`localhost`, `127.0.0.1`, `::1`, and the simulated host `harness`). Programs are told
+//! (`localhost`, `127.0.0.1`, `::1`, and the simulated host `harness`), or, when the client
+//! names the server it wants (SNI: `smtp.example.com`), one for that name, signed then
+//! ([`any_name`]: inside a scenario every name leads to the harness). Programs are told
 //! to trust the CA through `SSL_CERT_FILE` (OpenSSL, and so Python's `ssl`, read it), or
 //! `--ca-file` for the reference in the simulated world, which has no environment of its
 //! own. Nothing here is secret: the key dies with the process.
@@ -12,12 +14,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls::ServerConfig;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+pub mod any_name;
 
 /// The test CA and what a TLS server of the harness needs.
 pub struct TestCa {
@@ -78,23 +78,18 @@ fn make() -> Result<TestCa, Box<dyn std::error::Error>> {
     let ca_cert = ca_params.self_signed(&ca_key)?;
     let issuer = Issuer::new(ca_params, ca_key);
 
-    let server_key = KeyPair::generate()?;
-    let names: Vec<String> = SERVER_NAMES.iter().map(|name| name.to_string()).collect();
-    let mut server_params = CertificateParams::new(names)?;
-    server_params
-        .distinguished_name
-        .push(DnType::CommonName, "socket-lab harness");
-    server_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    let server_cert = server_params.signed_by(&server_key, &issuer)?;
-
-    let chain: Vec<CertificateDer<'static>> = vec![server_cert.der().clone()];
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
     // One crypto backend, named here: with two enabled, rustls would panic at runtime.
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let certificates = any_name::AnyName::new(
+        issuer,
+        KeyPair::generate()?,
+        &SERVER_NAMES,
+        Arc::clone(&provider),
+    )?;
     let server_config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
-        .with_single_cert(chain, key)?;
+        .with_cert_resolver(Arc::new(certificates));
 
     let ca_pem = ca_cert.pem();
     let folder = tempfile::Builder::new()
@@ -133,10 +128,23 @@ mod tests {
             .unwrap()
             .with_root_certificates(roots)
             .with_no_client_auth();
-        // A handshake in memory: client and server exchange records until both are done.
-        let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
-        let mut client = rustls::ClientConnection::new(Arc::new(client), name).unwrap();
-        let mut server = rustls::ServerConnection::new(Arc::clone(&ca.server_config)).unwrap();
+        let client = Arc::new(client);
+        // By address (no SNI: the certificate for the loopback), and by any name.
+        for name in [
+            "127.0.0.1",
+            "localhost",
+            "smtp.example.com",
+            "imap.gmail.com",
+        ] {
+            handshake(&client, &ca.server_config, name);
+        }
+    }
+
+    /// A handshake in memory: client and server exchange records until both are done.
+    fn handshake(client: &Arc<rustls::ClientConfig>, server: &Arc<ServerConfig>, name: &str) {
+        let name = rustls::pki_types::ServerName::try_from(name.to_owned()).unwrap();
+        let mut client = rustls::ClientConnection::new(Arc::clone(client), name).unwrap();
+        let mut server = rustls::ServerConnection::new(Arc::clone(server)).unwrap();
         for _ in 0..10 {
             let mut records = Vec::new();
             client.write_tls(&mut records).unwrap();
@@ -153,9 +161,71 @@ mod tests {
         panic!("the handshake did not finish");
     }
 
-    fn rustls_pemfile_certs(pem: &str) -> Vec<CertificateDer<'static>> {
+    /// Clients nobody here wrote, verifying as they do by default: Python's
+    /// `ssl.create_default_context` and `openssl s_client -verify_return_error`, each asking
+    /// for a name the harness has never seen.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn python_and_openssl_verify_a_certificate_for_a_name_they_choose() {
+        let ca = test_ca().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(&ca.server_config));
+        let server = tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                // A failed handshake is the client's verdict, read from its output.
+                if let Ok(mut tls) = acceptor.accept(stream).await {
+                    let _ = tls.write_all(b"hello\n").await;
+                    let _ = tls.shutdown().await;
+                }
+            }
+        });
+        let ca_file = ca.ca_file().display().to_string();
+        let python = format!(
+            "import socket, ssl\n\
+             context = ssl.create_default_context(cafile={ca_file:?})\n\
+             raw = socket.create_connection(('127.0.0.1', {port}))\n\
+             tls = context.wrap_socket(raw, server_hostname='smtp.example.com')\n\
+             print(tls.recv(100).decode().strip(), tls.getpeercert()['subjectAltName'])\n"
+        );
+        let output = tokio::process::Command::new("python3")
+            .args(["-c", &python])
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout).trim(),
+            "hello (('DNS', 'smtp.example.com'),)",
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let openssl = tokio::process::Command::new("openssl")
+            .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+            .args(["-servername", "imap.example.com"])
+            .args(["-verify_hostname", "imap.example.com"])
+            .args(["-CAfile", &ca_file, "-verify_return_error"])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .await;
+        match openssl {
+            Ok(output) => {
+                let text = String::from_utf8_lossy(&output.stdout);
+                assert!(
+                    output.status.success(),
+                    "{text}{}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+                assert!(text.contains("Verify return code: 0 (ok)"), "{text}");
+            }
+            Err(_) => eprintln!("openssl is not installed: Python's check only"),
+        }
+        server.abort();
+    }
+
+    fn rustls_pemfile_certs(pem: &str) -> Vec<rustls::pki_types::CertificateDer<'static>> {
         use rustls::pki_types::pem::PemObject;
-        CertificateDer::pem_slice_iter(pem.as_bytes())
+        rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes())
             .map(|cert| cert.unwrap())
             .collect()
     }

@@ -349,4 +349,13 @@ impl crate::judge::output::Facts for Run<'_> {
     fn connections_accepted(&self, server: &str) -> u64 {
         self.servers[server].requests()
     }
+
+    /// The password of the login a program of the scenario hard-codes, if one does.
+    fn password_in_use(&self, scenario: &str) -> String {
+        self.scenario
+            .roles()
+            .iter()
+            .find_map(|role| self.roles.get(*role)?.login.password.clone())
+            .unwrap_or_else(|| scenario.to_owned())
+    }
 }

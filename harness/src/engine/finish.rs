@@ -10,6 +10,7 @@ impl Run<'_> {
         failure: Option<StepFailure>,
         failed_step: usize,
     ) -> Outcome {
+        self.note_the_internet(true);
         // Connections first (so servers see their clients go), then programs.
         let relayed: Vec<String> = self
             .relays

@@ -64,11 +64,20 @@ impl Run<'_> {
                         },
                     ),
                 };
+                let well_known = self.well_known_ports_to_serve();
                 match (endpoint, &self.world, program.fixed_port) {
                     (Endpoint::Named(target), World::Real, Some(fixed)) if fixed != port => {
-                        network = self.stand_in(name, target, fixed, (&host, port))?;
+                        network = self.stand_in(name, target, Some(fixed), (&host, port))?;
                         values.insert("host", host);
                         values.insert("port", fixed.to_string());
+                    }
+                    // The task's well-known ports, in the scenario's namespace: the client
+                    // is told the peer's address, and may connect to `smtp.example.com:587`
+                    // instead.
+                    (Endpoint::Named(target), World::Real, _) if !well_known.is_empty() => {
+                        self.stand_in(name, target, None, (&host, port))?;
+                        values.insert("host", host);
+                        values.insert("port", port.to_string());
                     }
                     _ => {
                         values.insert("host", host);
@@ -98,6 +107,15 @@ impl Run<'_> {
         } else {
             None
         };
+        let program = self.roles.get(role).expect("looked up above");
+        if program.login != crate::target::Login::default() {
+            let login = &program.login;
+            self.note(format!(
+                "{name} logs in as {} with password {} (submission.toml): the harness's mail server accepts it, and the checks look for that password",
+                login.user.as_deref().unwrap_or("(the scenario's user)"),
+                login.password.as_deref().unwrap_or("(the scenario's password)")
+            ));
+        }
         let program = self.roles.get(role).expect("looked up above");
         let mut argv = program.command_line(&values);
         // `{kit}` in a scenario's `args` is the kit's folder: programs run elsewhere, and
@@ -246,12 +264,16 @@ impl Run<'_> {
     /// A client `name` that hard-codes port `fixed` finds the harness listening there,
     /// passing everything on to `target` at `address` (see `crate::peers::stand_in`). With
     /// network namespaces it gets one of its own, so `fixed` is free there even when the
-    /// submission's server holds it in the scenario's. Returns the namespace to run it in.
+    /// submission's server holds it in the scenario's; the task's well-known ports and the
+    /// harness's DNS are served there too. Returns the namespace to run it in.
+    ///
+    /// Without `fixed` (the client is told where to connect), only the well-known ports are
+    /// served, in the scenario's own namespace, once per scenario.
     pub(super) fn stand_in(
         &mut self,
         name: &str,
         target: &str,
-        fixed: u16,
+        fixed: Option<u16>,
         (host, port): (&str, u16),
     ) -> StepResult<Option<Arc<Namespace>>> {
         let address: std::net::SocketAddr = (
@@ -260,34 +282,89 @@ impl Run<'_> {
             port,
         )
             .into();
-        let own_namespace = isolation::network_mode() == NetworkMode::NamespacePerScenario;
-        let stand_in = StandIn::start(fixed, address, own_namespace).map_err(|error| {
+        let own_namespace =
+            fixed.is_some() && isolation::network_mode() == NetworkMode::NamespacePerScenario;
+        let mut ports: Vec<u16> = fixed.into_iter().collect();
+        if own_namespace || (fixed.is_none() && !self.internet.well_known_served) {
+            ports.extend(
+                self.well_known_ports_to_serve()
+                    .into_iter()
+                    .filter(|known| Some(*known) != fixed && *known != port),
+            );
+        }
+        if ports.is_empty() {
+            return Ok(None);
+        }
+        let shown = ports
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let stand_in = StandIn::start(&ports, address, own_namespace).map_err(|error| {
             StepFailure {
                 status: Status::Error,
-                expected: format!(
-                    "the harness to listen on port {fixed}, which {name} hard-codes (submission.toml)"
-                ),
-                seen: if own_namespace {
+                expected: match fixed {
+                    Some(fixed) => format!(
+                        "the harness to listen on port {fixed}, which {name} hard-codes (submission.toml)"
+                    ),
+                    None => format!("the harness to listen on the task's well-known ports ({shown})"),
+                },
+                seen: if own_namespace || fixed.is_none() {
                     format!("it could not: {error}")
                 } else {
                     format!(
-                        "it could not: {error} (without network namespaces the client shares this machine's loopback, where something already holds port {fixed}, such as the submission's own server)"
+                        "it could not: {error} (without network namespaces the client shares this machine's loopback, where something already holds port {shown}, such as the submission's own server)"
                     )
                 },
                 diff: None,
             }
         })?;
-        self.note(format!(
-            "{name} hard-codes port {fixed}: the harness listens there for it{} and passes everything on to {target}",
-            if own_namespace {
-                " (in a network namespace of the client's own)"
-            } else {
-                ""
-            }
-        ));
         let namespace = stand_in.namespace.clone();
+        match fixed {
+            Some(fixed) => {
+                let also = match &ports[1..] {
+                    [] => String::new(),
+                    known => format!(
+                        "; and on the task's well-known ports ({})",
+                        known
+                            .iter()
+                            .map(u16::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                self.note(format!(
+                    "{name} hard-codes port {fixed}: the harness listens there for it{} and passes everything on to {target}{also}",
+                    if own_namespace {
+                        " (in a network namespace of the client's own, with the harness's DNS)"
+                    } else {
+                        ""
+                    }
+                ))
+            }
+            None => {
+                self.internet.well_known_served = true;
+                self.note(format!(
+                    "the harness listens on the task's well-known ports ({shown}) and passes everything on to {target}"
+                ));
+            }
+        }
+        if let Some(namespace) = &namespace {
+            self.start_dns(Some(namespace));
+        }
+        self.name_stand_in(name, target);
         self.stand_ins.push(stand_in);
         Ok(namespace)
+    }
+
+    /// The task's well-known ports, where this run serves them (its scenarios have
+    /// network namespaces of their own).
+    pub(super) fn well_known_ports_to_serve(&self) -> Vec<u16> {
+        if self.has_own_internet() {
+            self.scenario.well_known_ports.clone()
+        } else {
+            Vec::new()
+        }
     }
 
     /// On a shared loopback a port the submission hard-codes may still be in TIME_WAIT

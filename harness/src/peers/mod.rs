@@ -5,7 +5,9 @@
 
 pub(crate) mod client;
 mod datagram;
+pub mod dns;
 mod lines;
+pub mod pktinfo;
 mod relay;
 mod server;
 pub mod smtp;

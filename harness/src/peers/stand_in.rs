@@ -12,10 +12,18 @@
 //!
 //! What passes through is copied as it comes (with `TCP_NODELAY`, so small slices stay
 //! small); a half-close is passed on as a half-close and a reset as a reset.
+//!
+//! It may listen on several ports at once: the one the client hard-codes and the task's
+//! well-known ports (25 and 587 for a mail client, 80 for a web client: `well_known_ports`
+//! in `scenarios/tasks.toml`), so a client that connects to `smtp.example.com:587` finds
+//! the scenario's peer there. With the harness's local routes
+//! (`crate::world::real::internet::routes`) any address leads to these sockets; each
+//! arrival records the address the client asked for (the accepted socket's local address,
+//! or a datagram's destination), which the step log shows.
 
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use socket2::SockRef;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -35,34 +43,86 @@ pub struct StandIn {
     /// The namespace the client must run in (`None`: the scenario's own).
     pub namespace: Option<Arc<Namespace>>,
     tasks: Vec<JoinHandle<()>>,
+    arrivals: Arrivals,
+}
+
+/// A client's connection (or first datagram) at the stand-in.
+#[derive(Debug, Clone)]
+pub struct Arrival {
+    pub at: tokio::time::Instant,
+    /// The address and port the client asked for (`192.0.2.10:587`).
+    pub asked: SocketAddr,
+    /// The client's own address.
+    pub from: SocketAddr,
+    /// Whether it was a TCP connection (else a UDP client's first datagram).
+    pub tcp: bool,
+}
+
+/// Arrivals so far, shared by the stand-in's loops; the first [`MAX_FLOWS`] are kept.
+type Arrivals = Arc<Mutex<Vec<Arrival>>>;
+
+fn record(arrivals: &Arrivals, asked: SocketAddr, from: SocketAddr, tcp: bool) {
+    let mut arrivals = arrivals.lock().unwrap_or_else(|poison| poison.into_inner());
+    if arrivals.len() < MAX_FLOWS {
+        let at = tokio::time::Instant::now();
+        arrivals.push(Arrival {
+            at,
+            asked,
+            from,
+            tcp,
+        });
+    }
 }
 
 impl StandIn {
-    /// Listens on `port` (in a new namespace when `own_namespace`) and forwards to `target`,
-    /// which is reached from the caller's namespace. Must be called inside a tokio runtime.
-    pub fn start(port: u16, target: SocketAddr, own_namespace: bool) -> io::Result<StandIn> {
+    /// Listens on every port of `ports` (in a new namespace when `own_namespace`) and
+    /// forwards to `target`, which is reached from the caller's namespace. Must be called
+    /// inside a tokio runtime.
+    pub fn start(ports: &[u16], target: SocketAddr, own_namespace: bool) -> io::Result<StandIn> {
         let namespace = if own_namespace {
             Some(Arc::new(Namespace::create()?))
         } else {
             None
         };
-        let bind = move || -> io::Result<Sockets> { Sockets::bind(port) };
+        let ports = ports.to_vec();
+        let bind = move || -> io::Result<Vec<Sockets>> {
+            ports.iter().map(|port| Sockets::bind(*port)).collect()
+        };
         let sockets = match &namespace {
             Some(namespace) => namespace.run(bind)?,
             None => bind()?,
         };
+        let arrivals = Arrivals::default();
         let mut tasks = Vec::new();
-        for listener in sockets.tcp {
-            listener.set_nonblocking(true)?;
-            let listener = TcpListener::from_std(listener)?;
-            tasks.push(tokio::spawn(accept_loop(listener, target)));
+        for sockets in sockets {
+            for listener in sockets.tcp {
+                listener.set_nonblocking(true)?;
+                let listener = TcpListener::from_std(listener)?;
+                let arrivals = Arc::clone(&arrivals);
+                tasks.push(tokio::spawn(accept_loop(listener, target, arrivals)));
+            }
+            for socket in sockets.udp {
+                socket.set_nonblocking(true)?;
+                let socket = Arc::new(UdpSocket::from_std(socket)?);
+                let arrivals = Arc::clone(&arrivals);
+                tasks.push(tokio::spawn(datagram_loop(socket, target, arrivals)));
+            }
         }
-        for socket in sockets.udp {
-            socket.set_nonblocking(true)?;
-            let socket = Arc::new(UdpSocket::from_std(socket)?);
-            tasks.push(tokio::spawn(datagram_loop(socket, target)));
-        }
-        Ok(StandIn { namespace, tasks })
+        Ok(StandIn {
+            namespace,
+            tasks,
+            arrivals,
+        })
+    }
+
+    /// The arrivals since the last call.
+    pub fn take_arrivals(&self) -> Vec<Arrival> {
+        std::mem::take(
+            &mut *self
+                .arrivals
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner()),
+        )
     }
 }
 
@@ -86,16 +146,21 @@ impl Sockets {
     fn bind(port: u16) -> io::Result<Sockets> {
         let v4 = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
         let v6 = SocketAddr::from((Ipv6Addr::UNSPECIFIED, port));
+        let udp = std::net::UdpSocket::bind(v4)?;
+        // Replies go out from the address each datagram was sent to (see `pktinfo`).
+        super::pktinfo::want_destinations(&udp, false)?;
         let mut sockets = Sockets {
             tcp: vec![std::net::TcpListener::bind(v4)?],
-            udp: vec![std::net::UdpSocket::bind(v4)?],
+            udp: vec![udp],
         };
         if let Ok(listener) = bind_v6_only(v6, socket2::Type::STREAM) {
             listener.listen(128)?;
             sockets.tcp.push(listener.into());
         }
         if let Ok(socket) = bind_v6_only(v6, socket2::Type::DGRAM) {
-            sockets.udp.push(socket.into());
+            let socket: std::net::UdpSocket = socket.into();
+            super::pktinfo::want_destinations(&socket, true)?;
+            sockets.udp.push(socket);
         }
         Ok(sockets)
     }
@@ -109,11 +174,15 @@ fn bind_v6_only(address: SocketAddr, kind: socket2::Type) -> io::Result<socket2:
     Ok(socket)
 }
 
-async fn accept_loop(listener: TcpListener, target: SocketAddr) {
+async fn accept_loop(listener: TcpListener, target: SocketAddr, arrivals: Arrivals) {
     for _ in 0..MAX_FLOWS {
-        let Ok((client, _)) = listener.accept().await else {
+        let Ok((client, from)) = listener.accept().await else {
             return;
         };
+        // The accepted socket's local address is the one the client connected to.
+        if let Ok(asked) = client.local_addr() {
+            record(&arrivals, asked, from, true);
+        }
         tokio::spawn(async move {
             // Refused upstream: the client sees its connection reset, as it would have.
             match TcpStream::connect(target).await {
@@ -168,13 +237,17 @@ fn reset(stream: &TcpStream) {
 }
 
 /// Each client address gets its own socket toward `target`, so replies find their way
-/// back to the client that sent the request.
-async fn datagram_loop(socket: Arc<UdpSocket>, target: SocketAddr) {
+/// back to the client that sent the request, from the address it sent it to.
+async fn datagram_loop(socket: Arc<UdpSocket>, target: SocketAddr, arrivals: Arrivals) {
     let mut flows: std::collections::HashMap<SocketAddr, Arc<UdpSocket>> = Default::default();
     let mut buffer = vec![0u8; super::MAX_DATAGRAM];
+    let port = socket.local_addr().map_or(0, |address| address.port());
     loop {
-        let Ok((length, client)) = socket.recv_from(&mut buffer).await else {
-            return;
+        let (length, client, asked) = match super::pktinfo::receive(&socket, &mut buffer).await {
+            Ok(received) => received,
+            // An ICMP error of an earlier reply concerns that datagram, not the socket.
+            Err(error) if super::pktinfo::concerns_one_datagram(&error) => continue,
+            Err(_) => return,
         };
         let upstream = match flows.get(&client) {
             Some(upstream) => Arc::clone(upstream),
@@ -192,11 +265,13 @@ async fn datagram_loop(socket: Arc<UdpSocket>, target: SocketAddr) {
                 }
                 let upstream = Arc::new(upstream);
                 flows.insert(client, Arc::clone(&upstream));
+                record(&arrivals, SocketAddr::new(asked, port), client, false);
                 let (back, replies) = (Arc::clone(&socket), Arc::clone(&upstream));
                 tokio::spawn(async move {
                     let mut buffer = vec![0u8; super::MAX_DATAGRAM];
                     while let Ok(length) = replies.recv(&mut buffer).await {
-                        let _ = back.send_to(&buffer[..length], client).await;
+                        let _ = super::pktinfo::send_from(&back, &buffer[..length], client, asked)
+                            .await;
                     }
                 });
                 upstream
@@ -216,7 +291,7 @@ mod tests {
         let target = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
         let target_address = target.local_addr().unwrap();
         let port = crate::world::real::ports::fresh_port().unwrap();
-        let _stand_in = StandIn::start(port, target_address, false).unwrap();
+        let _stand_in = StandIn::start(&[port], target_address, false).unwrap();
         let mut client = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
         let (mut served, _) = target.accept().await.unwrap();
         client.write_all(b"ping").await.unwrap();
@@ -235,7 +310,7 @@ mod tests {
     async fn datagrams_reach_the_target_and_replies_come_back() {
         let target = UdpSocket::bind(("127.0.0.1", 0)).await.unwrap();
         let port = crate::world::real::ports::fresh_port().unwrap();
-        let _stand_in = StandIn::start(port, target.local_addr().unwrap(), false).unwrap();
+        let _stand_in = StandIn::start(&[port], target.local_addr().unwrap(), false).unwrap();
         let client = UdpSocket::bind(("127.0.0.1", 0)).await.unwrap();
         client
             .send_to(b"ping 1", ("127.0.0.1", port))

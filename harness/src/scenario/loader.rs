@@ -280,6 +280,7 @@ fn load_scenario(
             extra: raw.extra,
             kit_root: kit_root.to_owned(),
             visibility,
+            well_known_ports: task_info.well_known_ports.clone(),
         });
     }
     Ok(scenarios)

@@ -109,6 +109,8 @@ pub struct Scenario {
     /// When Gradescope shows its result to the student (`visibility = "after_due_date"`);
     /// `None` leaves it to the command line, else visible.
     pub visibility: Option<Visibility>,
+    /// The task's well-known ports (`scenarios/tasks.toml`), served for its clients.
+    pub well_known_ports: Vec<u16>,
 }
 
 impl Scenario {

@@ -14,6 +14,7 @@ mod fixtures;
 mod formats;
 mod hostile;
 mod html;
+mod internet;
 mod isolation;
 mod loader;
 mod manifests;

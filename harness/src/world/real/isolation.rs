@@ -69,17 +69,20 @@ pub fn enter_user_namespace() {
     let _ = std::fs::write("/proc/self/gid_map", format!("{gid} {gid} 1"));
 }
 
-/// Moves the calling thread into a fresh network namespace and brings its loopback up.
+/// Moves the calling thread into a fresh network namespace, brings its loopback up and
+/// makes every address local to it (`super::internet::routes`: a client that hard-codes
+/// `192.0.2.10` reaches the harness there).
 pub fn enter_private_network() -> io::Result<()> {
     // SAFETY: unshare takes only flags and affects only the calling thread here.
     if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
         return Err(io::Error::last_os_error());
     }
-    bring_loopback_up()
+    bring_loopback_up()?;
+    super::internet::add_local_routes()
 }
 
 /// `ip link set lo up`, by ioctl: read the interface flags, add `IFF_UP`, write them back.
-fn bring_loopback_up() -> io::Result<()> {
+pub(crate) fn bring_loopback_up() -> io::Result<()> {
     // SAFETY: a plain socket used only for the interface ioctls below, then closed.
     let socket = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
     if socket < 0 {

@@ -7,9 +7,12 @@
 //! - [`blocked`]: whether a child's processes are blocked for good, read from `/proc`.
 //! - [`ports`]: a port allocator outside the kernel's ephemeral range.
 //! - [`cleanup`]: every live process group, killed at the end, on Ctrl-C and on panic.
+//! - [`internet`]: the small internet inside a scenario's namespace (any address is local,
+//!   the resolver's files).
 
 pub mod blocked;
 pub mod cleanup;
+pub mod internet;
 pub mod isolation;
 pub mod ports;
 pub mod process;

@@ -1,0 +1,111 @@
+//! The scenario's small internet, from the engine's side (see
+//! `crate::world::real::internet`): the DNS pack started in every network namespace of the
+//! scenario, and what reached the harness by a name or an address a program hard-codes
+//! (the names it looked up, the addresses it connected to) shown in the step log.
+
+use super::*;
+use crate::peers::dns::{DNS_PORT, DnsServer, QueryLog, Zone};
+
+/// The DNS servers of one scenario and what they and the stand-ins saw.
+pub(super) struct Internet {
+    /// What every server of the scenario answers.
+    zone: Arc<Zone>,
+    /// Every question, from every namespace of the scenario.
+    queries: QueryLog,
+    servers: Vec<DnsServer>,
+    /// For each stand-in of the run (in order): the client it serves and its target.
+    stand_ins: Vec<(String, String)>,
+    /// Whether the task's well-known ports are served in the scenario's own namespace.
+    pub(super) well_known_served: bool,
+}
+
+impl Internet {
+    pub(super) fn new() -> Internet {
+        Internet {
+            zone: Arc::new(Zone::standard()),
+            queries: QueryLog::default(),
+            servers: Vec::new(),
+            stand_ins: Vec::new(),
+            well_known_served: false,
+        }
+    }
+}
+
+impl Run<'_> {
+    /// Whether this run has a small internet of its own: real processes, each scenario in
+    /// its own network namespace. On a shared loopback, port 53 and the well-known ports
+    /// are the machine's, and the harness leaves them alone.
+    pub(super) fn has_own_internet(&self) -> bool {
+        matches!(self.world, World::Real)
+            && isolation::network_mode() == NetworkMode::NamespacePerScenario
+    }
+
+    /// Starts the DNS in the scenario's namespace (the calling thread's), when it has one.
+    pub(super) fn start_internet(&mut self) {
+        if self.has_own_internet() {
+            self.start_dns(None);
+        }
+    }
+
+    /// Starts a DNS server in `namespace` (`None`: the scenario's), sharing the scenario's
+    /// zone and record of queries. A failure is noted: a program that looks nothing up
+    /// does not need it.
+    pub(super) fn start_dns(&mut self, namespace: Option<&Namespace>) {
+        let zone = Arc::clone(&self.internet.zone);
+        match DnsServer::start(DNS_PORT, namespace, zone, self.internet.queries.clone()) {
+            Ok(server) => self.internet.servers.push(server),
+            Err(error) => self.note(format!(
+                "the harness's DNS could not listen on port {DNS_PORT}: {error} (names will not resolve)"
+            )),
+        }
+    }
+
+    /// Remembers who stand-in number `index` (in `self.stand_ins`) serves, for the log.
+    pub(super) fn name_stand_in(&mut self, client: &str, target: &str) {
+        self.internet
+            .stand_ins
+            .push((client.to_owned(), target.to_owned()));
+    }
+
+    /// Adds the names looked up and the arrivals at stand-ins since the last call to the
+    /// step log, each at the time it happened; `at_the_end`, also how many questions were
+    /// not kept.
+    pub(super) fn note_the_internet(&mut self, at_the_end: bool) {
+        let mut lines: Vec<(Instant, String)> = self
+            .internet
+            .queries
+            .take_new()
+            .into_iter()
+            .map(|query| (query.at, format!("DNS: {}", query.describe())))
+            .collect();
+        for (stand_in, (client, target)) in self.stand_ins.iter().zip(&self.internet.stand_ins) {
+            for arrival in stand_in.take_arrivals() {
+                let what = if arrival.tcp {
+                    "connected to"
+                } else {
+                    "sent a datagram to"
+                };
+                lines.push((
+                    arrival.at,
+                    format!(
+                        "{client} {what} {} (from {}): the harness passed it on to {target}",
+                        arrival.asked, arrival.from
+                    ),
+                ));
+            }
+        }
+        for (at, text) in lines {
+            let at = at.saturating_duration_since(self.started);
+            // In time order among the step's own notes.
+            let index = self.log.partition_point(|line| line.at <= at);
+            self.log.insert(index, LogLine { at, text });
+        }
+        let dropped = self.internet.queries.dropped();
+        if at_the_end && dropped > 0 {
+            self.note(format!(
+                "DNS: {dropped} more questions answered but not kept (the first {} are)",
+                crate::peers::dns::record::KEPT
+            ));
+        }
+    }
+}

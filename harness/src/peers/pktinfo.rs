@@ -1,0 +1,234 @@
+//! Datagrams that know the address they were sent to.
+//!
+//! With the harness's local routes every address is this machine's, so a socket bound to
+//! the wildcard address receives datagrams a client sent to `127.0.0.1`, `127.0.0.53` or
+//! `192.0.2.10` alike. The reply must come back *from the address the client asked*, or a
+//! client whose socket is connected (or that checks, as `dig` does) drops it as a
+//! stranger's. A wildcard socket does not know which address a datagram was sent to, and
+//! by default replies from whichever address the kernel picks. So the socket asks the
+//! kernel to say, with every datagram, the address it was sent to (`IP_PKTINFO`,
+//! `IPV6_RECVPKTINFO`: ip(7), ipv6(7)), and each reply is sent with `sendmsg` from that
+//! address. (The other way, one socket per address, cannot know made-up addresses in
+//! advance.)
+
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::AsRawFd;
+
+use tokio::io::Interest;
+use tokio::net::UdpSocket;
+
+/// Asks the kernel to tell each datagram's destination address.
+pub fn want_destinations(socket: &std::net::UdpSocket, ipv6: bool) -> io::Result<()> {
+    let on: libc::c_int = 1;
+    let (level, option) = if ipv6 {
+        (libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO)
+    } else {
+        (libc::IPPROTO_IP, libc::IP_PKTINFO)
+    };
+    // SAFETY: the option value is a c_int that lives across the call.
+    let result = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            level,
+            option,
+            (&raw const on).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if result != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Receives a datagram: its length, who sent it, and the address it was sent to.
+pub async fn receive(
+    socket: &UdpSocket,
+    buffer: &mut [u8],
+) -> io::Result<(usize, SocketAddr, IpAddr)> {
+    socket
+        .async_io(Interest::READABLE, || receive_now(socket, buffer))
+        .await
+}
+
+/// Sends `bytes` to `client` from the local address `from`.
+pub async fn send_from(
+    socket: &UdpSocket,
+    bytes: &[u8],
+    client: SocketAddr,
+    from: IpAddr,
+) -> io::Result<usize> {
+    socket
+        .async_io(Interest::WRITABLE, || {
+            send_from_now(socket, bytes, client, from)
+        })
+        .await
+}
+
+/// Whether an error of [`receive`] is an ICMP error an earlier datagram caused (the
+/// client had gone: "port unreachable"), which the kernel reports on the next call: the
+/// socket is still good.
+pub fn concerns_one_datagram(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset
+    ) || error.raw_os_error() == Some(libc::EHOSTUNREACH)
+}
+
+/// `recvmsg`: the datagram, who sent it, and the address it was sent to.
+fn receive_now(socket: &UdpSocket, buffer: &mut [u8]) -> io::Result<(usize, SocketAddr, IpAddr)> {
+    // SAFETY: all-zero is a valid sockaddr_storage and msghdr.
+    let mut sender: libc::sockaddr_storage = unsafe { zeroed() };
+    // The control buffer for the destination's message, aligned as `cmsghdr` wants.
+    let mut control = [0u64; 16];
+    let mut part = libc::iovec {
+        iov_base: buffer.as_mut_ptr().cast(),
+        iov_len: buffer.len(),
+    };
+    let mut message: libc::msghdr = unsafe { zeroed() };
+    message.msg_name = (&raw mut sender).cast();
+    message.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    message.msg_iov = &raw mut part;
+    message.msg_iovlen = 1;
+    message.msg_control = control.as_mut_ptr().cast();
+    message.msg_controllen = size_of::<[u64; 16]>() as _;
+    // SAFETY: every pointer in `message` points at a live buffer of the length given.
+    let length = unsafe { libc::recvmsg(socket.as_raw_fd(), &raw mut message, 0) };
+    if length < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let client = socket_address(&sender)
+        .ok_or_else(|| io::Error::other("a datagram from an unknown address family"))?;
+    let asked = destination(&message).unwrap_or(match client {
+        SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+    });
+    Ok((length as usize, client, asked))
+}
+
+/// The destination address the kernel put in `message`'s control messages.
+fn destination(message: &libc::msghdr) -> Option<IpAddr> {
+    // SAFETY: the CMSG macros walk the control buffer `recvmsg` filled, within its length;
+    // each data is read unaligned as the structure its level and type name.
+    unsafe {
+        let mut header = libc::CMSG_FIRSTHDR(message);
+        while !header.is_null() {
+            let data = libc::CMSG_DATA(header);
+            match ((*header).cmsg_level, (*header).cmsg_type) {
+                (libc::IPPROTO_IP, libc::IP_PKTINFO) => {
+                    let info = data.cast::<libc::in_pktinfo>().read_unaligned();
+                    // `ipi_addr`: the destination in the IP header.
+                    let bytes = info.ipi_addr.s_addr.to_ne_bytes();
+                    return Some(IpAddr::V4(Ipv4Addr::from(bytes)));
+                }
+                (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => {
+                    let info = data.cast::<libc::in6_pktinfo>().read_unaligned();
+                    return Some(IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr)));
+                }
+                _ => header = libc::CMSG_NXTHDR(message, header),
+            }
+        }
+    }
+    None
+}
+
+/// `sendmsg` of `bytes` to `client`, from the local address `from`.
+fn send_from_now(
+    socket: &UdpSocket,
+    bytes: &[u8],
+    client: SocketAddr,
+    from: IpAddr,
+) -> io::Result<usize> {
+    let (mut name, name_length) = sockaddr(client);
+    let mut part = libc::iovec {
+        iov_base: bytes.as_ptr().cast_mut().cast(),
+        iov_len: bytes.len(),
+    };
+    let mut control = [0u64; 8];
+    // SAFETY: all-zero is a valid msghdr; the pointers set below point at live buffers.
+    let mut message: libc::msghdr = unsafe { zeroed() };
+    message.msg_name = (&raw mut name).cast();
+    message.msg_namelen = name_length;
+    message.msg_iov = &raw mut part;
+    message.msg_iovlen = 1;
+    message.msg_control = control.as_mut_ptr().cast();
+    // SAFETY: one control message, of the size CMSG_SPACE gives for its data, fits in
+    // `control` (64 bytes; in6_pktinfo needs 32 with its header); it is written unaligned.
+    unsafe {
+        let (level, kind, data_length) = match from {
+            IpAddr::V4(_) => (
+                libc::IPPROTO_IP,
+                libc::IP_PKTINFO,
+                size_of::<libc::in_pktinfo>(),
+            ),
+            IpAddr::V6(_) => (
+                libc::IPPROTO_IPV6,
+                libc::IPV6_PKTINFO,
+                size_of::<libc::in6_pktinfo>(),
+            ),
+        };
+        message.msg_controllen = libc::CMSG_SPACE(data_length as u32) as _;
+        let header = libc::CMSG_FIRSTHDR(&message);
+        (*header).cmsg_level = level;
+        (*header).cmsg_type = kind;
+        (*header).cmsg_len = libc::CMSG_LEN(data_length as u32) as _;
+        let data = libc::CMSG_DATA(header);
+        match from {
+            IpAddr::V4(address) => {
+                let mut info: libc::in_pktinfo = zeroed();
+                // `ipi_spec_dst`: the source address to send from.
+                info.ipi_spec_dst.s_addr = u32::from_ne_bytes(address.octets());
+                data.cast::<libc::in_pktinfo>().write_unaligned(info);
+            }
+            IpAddr::V6(address) => {
+                let mut info: libc::in6_pktinfo = zeroed();
+                info.ipi6_addr.s6_addr = address.octets();
+                data.cast::<libc::in6_pktinfo>().write_unaligned(info);
+            }
+        }
+    }
+    // SAFETY: every pointer in `message` points at a live buffer of the length given.
+    let sent = unsafe { libc::sendmsg(socket.as_raw_fd(), &raw const message, 0) };
+    if sent < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(sent as usize)
+}
+
+/// A `sockaddr_storage` as a Rust address.
+fn socket_address(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
+    // SAFETY: the family says which structure the storage holds; both fit in it.
+    unsafe {
+        match i32::from(storage.ss_family) {
+            libc::AF_INET => {
+                let address =
+                    &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>();
+                Some(SocketAddr::V4(SocketAddrV4::new(
+                    Ipv4Addr::from(address.sin_addr.s_addr.to_ne_bytes()),
+                    u16::from_be(address.sin_port),
+                )))
+            }
+            libc::AF_INET6 => {
+                let address =
+                    &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>();
+                Some(SocketAddr::V6(SocketAddrV6::new(
+                    Ipv6Addr::from(address.sin6_addr.s6_addr),
+                    u16::from_be(address.sin6_port),
+                    address.sin6_flowinfo,
+                    address.sin6_scope_id,
+                )))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A Rust address as a `sockaddr_storage` and its length.
+fn sockaddr(address: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    let address = socket2::SockAddr::from(address);
+    // SAFETY: SockAddr holds a sockaddr_storage of which `len` bytes are meaningful.
+    let storage = unsafe { *address.as_ptr().cast::<libc::sockaddr_storage>() };
+    (storage, address.len())
+}
