@@ -12,7 +12,9 @@
 //!   is written in, for hints), [`companions`] (the kit's helper crates, built on demand),
 //!   [`site`] (the served folder of `{dir}`), [`catalogue`] (`scenarios/tasks.toml`: every
 //!   task, its roles and their command lines).
-//! - [`wire`]: what the harness's sockets moved, connection by connection; [`faults`]:
+//! - [`wire`]: what the harness's sockets moved, connection by connection; [`transcript`]:
+//!   the same told for the report, entry by entry, with timings (below the peers that
+//!   write it and the judges and reports that read it); [`faults`]:
 //!   *what goes wrong on purpose*: seeded slice plans (short reads and writes, delays),
 //!   datagram loss, the short-call library; [`pcap`]: packets synthesized from the wire.
 //! - [`world`]: *where it runs*: the real world (processes in their sandbox and network
@@ -22,7 +24,7 @@
 //!   `<task>-<role>` by convention) or the reference binaries. [`tls`]: the test CA.
 //! - [`peers`]: *who is on the other end*: the harness as a client, a relay, a datagram
 //!   sender, and the server client programs talk to, speaking one protocol by its script
-//!   (bytes, ping, HTTP origin, SMTP); the transcript of every exchange.
+//!   (bytes, ping, HTTP origin, SMTP).
 //! - [`outcome`]: *what a scenario produced*: verdict, failure, step log, programs' output.
 //!   [`judge`]: *is it right*: the comparisons (byte streams: exact, any order, contains,
 //!   excludes, regex, after a label; one reply line: exact, prefix, regex, number, status
@@ -76,6 +78,7 @@ pub mod steps;
 pub mod tally;
 pub mod target;
 pub mod tls;
+pub mod transcript;
 pub mod wire;
 pub mod world;
 

@@ -1,6 +1,7 @@
 //! Who is on the other end: the harness as a client of the program under test (over TCP, or
 //! one datagram over UDP), as a server its client programs talk to, and as a relay between
-//! two programs of a submission. All record what they move in a shared [`Transcript`] and
+//! two programs of a submission. All record what they move in a shared
+//! [`crate::transcript::Transcript`] and
 //! keep what the program sent them, for the scenario to check.
 
 pub(crate) mod client;
@@ -10,7 +11,6 @@ mod relay;
 mod server;
 pub mod smtp;
 pub mod stand_in;
-pub(crate) mod transcript;
 
 pub use client::{ClientPeer, ClientPlan};
 pub use datagram::DatagramPeer;
@@ -20,7 +20,6 @@ pub use server::{
     OriginScript, PingDelay, PingRecord, PingScript, ReadUntil, ServerPeer, ServerPlan, Speaks,
     Transport, ping_sequence,
 };
-pub use transcript::{Direction, Transcript, TranscriptEntry, Wire};
 
 /// The most a harness peer keeps of what a program sent it (a 10 MB body fits).
 pub const RECEIVED_CAP: u64 = 64 << 20;

@@ -21,10 +21,10 @@ use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::transcript::{Direction, Transcript};
 use super::{MAX_DATAGRAM, RECEIVED_CAP};
 use crate::faults::{SlicePlan, Slicer};
 use crate::payload::Payload;
+use crate::transcript::{Direction, Transcript};
 use crate::wire::{Flow, FlowEnd, FlowId, Protocol, WireAct};
 use crate::world::backlog::{Backlog, OpenConnections};
 use crate::world::capture::Capture;

@@ -26,7 +26,7 @@ use base64::Engine;
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-use super::transcript::{Direction, Transcript};
+use crate::transcript::{Direction, Transcript};
 use crate::wire::WireAct;
 use crate::world::capture::Capture;
 use crate::world::sockets::PeerConnection;
