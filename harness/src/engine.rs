@@ -26,10 +26,11 @@ use crate::outcome::{Failure, LogLine, Outcome, ProgramReport, SkipKind, Status,
 use crate::outcome::{StepFailure, harness_trouble};
 use crate::payload::{Concatenation, Payload};
 use crate::peers::stand_in::StandIn;
-use crate::peers::{ClientPeer, ClientPlan, DatagramPeer, Relay, ServerPeer, Transcript};
+use crate::peers::{ClientPeer, ClientPlan, DatagramPeer, Relay, ServerPeer};
 use crate::scenario::Scenario;
 use crate::steps::requests::{Endpoint, PortChoice};
 use crate::target::{RoleProgram, Workdir};
+use crate::transcript::Transcript;
 use crate::world::capture::Capture;
 use crate::world::capture::OutputStream;
 use crate::world::real::isolation::{self, Namespace, NetworkMode};

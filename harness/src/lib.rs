@@ -12,24 +12,30 @@
 //!   is written in, for hints), [`companions`] (the kit's helper crates, built on demand),
 //!   [`site`] (the served folder of `{dir}`), [`catalogue`] (`scenarios/tasks.toml`: every
 //!   task, its roles and their command lines).
-//! - [`wire`]: what the harness's sockets moved, connection by connection; [`faults`]:
+//! - [`wire`]: what the harness's sockets moved, connection by connection; [`transcript`]:
+//!   the same told for the report, entry by entry, with timings (below the peers that
+//!   write it and the judges and reports that read it); [`faults`]:
 //!   *what goes wrong on purpose*: seeded slice plans (short reads and writes, delays),
 //!   datagram loss, the short-call library; [`pcap`]: packets synthesized from the wire.
 //! - [`world`]: *where it runs*: the real world (processes in their sandbox and network
 //!   namespace with its small internet, readiness read from `/proc`, ports, cleanup) or the
 //!   simulated one (turmoil hosts running the reference); the harness's own sockets in
-//!   either; programs' captured output. [`target`]: *whose programs*: a submission folder (`submission.toml` or
-//!   `<task>-<role>` by convention) or the reference binaries. [`tls`]: the test CA, and a
-//!   certificate for any name a client asks for.
+//!   either; programs' captured output. [`target`]: *whose programs*: a submission folder
+//!   (`submission.toml` or `<task>-<role>` by convention) or the reference binaries.
+//!   [`tls`]: the test CA, and a certificate for any name a client asks for.
 //! - [`peers`]: *who is on the other end*: the harness as a client, a relay, a datagram
-//!   sender, and the server client programs talk to, speaking one protocol by its script
-//!   (bytes, ping, HTTP origin, SMTP); the DNS inside every scenario (`peers::dns`), the
-//!   stand-in at a client's hard-coded or well-known ports; the transcript of every exchange.
+//!   sender, and the server client programs talk to, speaking the scenario's bytes or a
+//!   protocol of a pack (`protocols`) through the traits it plugs in; the DNS inside every
+//!   scenario (`peers::dns`), the stand-in at a client's hard-coded or well-known ports.
 //! - [`outcome`]: *what a scenario produced*: verdict, failure, step log, programs' output.
 //!   [`judge`]: *is it right*: the comparisons (byte streams: exact, any order, contains,
 //!   excludes, regex, after a label; one reply line: exact, prefix, regex, number, status
-//!   code; an exit status; HTTP responses; mail; ping reports; a password in clear), with
-//!   one entry point for streams (`judge::output`) and the diffs that show a mismatch.
+//!   code; an exit status; a password in clear, from any protocol's record), with one
+//!   entry point for streams (`judge::output`) and the diffs that show a mismatch.
+//! - [`protocols`]: the protocol packs, one folder each (HTTP origin and responses, ping,
+//!   SMTP): a protocol's server peer, the shape of its options, its record of what
+//!   happened, its judges; one registry line each. Above `peers` and `judge`, whose
+//!   generic parts each pack builds on.
 //! - [`steps`]: *how each step is written and run*: every step action is one file (its
 //!   TOML shape, its name checks, its description, its run against the small
 //!   [`steps::StepContext`] the engine provides), listed in one registry; the built-in
@@ -68,6 +74,7 @@ pub mod outcome;
 pub mod payload;
 pub mod pcap;
 pub mod peers;
+pub mod protocols;
 pub mod questions;
 pub mod repeat;
 pub mod report;
@@ -78,6 +85,7 @@ pub mod steps;
 pub mod tally;
 pub mod target;
 pub mod tls;
+pub mod transcript;
 pub mod wire;
 pub mod world;
 

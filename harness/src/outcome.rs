@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::language::Language;
-use crate::peers::{TranscriptEntry, Wire};
+use crate::transcript::{TranscriptEntry, Wire};
 use crate::world::real::process::{ExitInfo, HarnessStop};
 
 /// The verdict of a scenario.

@@ -2,7 +2,7 @@
 //! synthesized from it ([`crate::pcap`]) and `--record` files can keep it.
 //!
 //! Every peer of the harness records into the scenario's transcript
-//! ([`crate::peers::Transcript`]); besides the entries the report shows, the transcript
+//! ([`crate::transcript::Transcript`]); besides the entries the report shows, the transcript
 //! keeps a [`Wire`]:
 //!
 //! - its [`Flow`]s: for each connection label of the transcript (`c1`, `relay#1`,
@@ -37,7 +37,7 @@ pub const PAYLOAD_BUDGET: u64 = 4 << 20;
 
 /// Every byte a scenario's harness sockets moved (up to [`PAYLOAD_BUDGET`]), with the
 /// connections' addresses: what its packet capture is synthesized from. Recorded by the
-/// scenario's [`crate::peers::Transcript`], sent in the `capture` event, kept in
+/// scenario's [`crate::transcript::Transcript`], sent in the `capture` event, kept in
 /// `--record` files.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Wire {

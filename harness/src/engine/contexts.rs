@@ -338,12 +338,8 @@ impl crate::judge::output::Facts for Run<'_> {
         self.peers[name].sent_payload()
     }
 
-    fn mail_sessions(&self, server: &str) -> Vec<crate::peers::smtp::SmtpSession> {
-        self.servers[server].mail_sessions()
-    }
-
-    fn pings(&self, server: &str) -> Vec<crate::peers::PingRecord> {
-        self.servers[server].pings()
+    fn record(&self, server: &str) -> Option<&dyn crate::peers::ProtocolRecord> {
+        self.servers.get(server).and_then(ServerPeer::record)
     }
 
     fn connections_accepted(&self, server: &str) -> u64 {

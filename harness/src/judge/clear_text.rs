@@ -1,11 +1,13 @@
-//! `never_in_clear`: a mail client never lets its password out where anyone on the way can
-//! read it (SPEC smtp/4).
+//! `never_in_clear`: a client never lets its password out where anyone on the way can read
+//! it (SPEC smtp/4).
 //!
-//! The mail server peer keeps every byte a client sent outside TLS
-//! ([`SmtpSession::in_clear`]). The password must not be among them in any form a listener
-//! can undo:
+//! A server peer whose protocol carries passwords keeps, for each connection, every byte
+//! the client sent outside TLS and the commands carrying credentials it sent there
+//! ([`ClearConnection`], from the pack's record). The password must not be among them in
+//! any form a listener can undo:
 //!
-//! - an `AUTH` command in clear, in any case (`auth plain ...` is as readable as `AUTH`);
+//! - a command carrying credentials in clear (SMTP's `AUTH`, in any case: the pack finds
+//!   them);
 //! - the password itself, in any case;
 //! - the password inside base64, which is an encoding, not encryption: `AUTH PLAIN` sends
 //!   base64 of `\0user\0password` (RFC 4616), `AUTH LOGIN` base64 of the password alone
@@ -20,7 +22,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 
-use crate::peers::smtp::SmtpSession;
+use crate::peers::ClearConnection;
 
 /// What the expectation asks, in words.
 pub fn describe(password: &str) -> String {
@@ -29,24 +31,17 @@ pub fn describe(password: &str) -> String {
     )
 }
 
-/// Checks every session; `Err((expected, seen))` names the first leak.
-pub fn judge(sessions: &[SmtpSession], password: &str) -> Result<(), (String, String)> {
-    for (index, session) in sessions.iter().enumerate() {
+/// Checks every connection; `Err((expected, seen))` names the first leak.
+pub fn judge(connections: &[ClearConnection], password: &str) -> Result<(), (String, String)> {
+    for (index, clear) in connections.iter().enumerate() {
         let connection = index + 1;
-        if let Some(command) = session
-            .commands
-            .iter()
-            .find(|command| command.verb == "AUTH" && !command.encrypted)
-        {
+        if let Some(line) = clear.credentials_in_clear.first() {
             return Err((
                 describe(password),
-                format!(
-                    "connection {connection}: `{}` came in clear",
-                    shown(&command.line)
-                ),
+                format!("connection {connection}: `{}` came in clear", shown(line)),
             ));
         }
-        if let Some(leak) = leak(&session.in_clear, password.as_bytes()) {
+        if let Some(leak) = leak(&clear.bytes, password.as_bytes()) {
             return Err((
                 describe(password),
                 format!("connection {connection}: {leak}, in clear"),
@@ -122,27 +117,13 @@ fn shown(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::peers::smtp::SmtpCommand;
 
-    fn session(clear: &str, encrypted_auth: bool) -> SmtpSession {
-        let commands = clear
-            .lines()
-            .filter(|line| !line.is_empty())
-            .map(|line| SmtpCommand {
-                verb: line
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or("")
-                    .to_ascii_uppercase(),
-                line: line.to_owned(),
-                encrypted: encrypted_auth && line.to_ascii_uppercase().starts_with("AUTH"),
-                crlf: true,
-            })
-            .collect();
-        SmtpSession {
-            commands,
-            in_clear: clear.as_bytes().to_vec(),
-            ..SmtpSession::default()
+    /// A connection that sent `clear` outside TLS, with `credentials` among its commands.
+    fn connection(clear: &str, credentials: &[&str]) -> ClearConnection {
+        ClearConnection {
+            credentials_in_clear: credentials.iter().map(|line| line.to_string()).collect(),
+            bytes: clear.as_bytes().to_vec(),
+            ended: true,
         }
     }
 
@@ -152,23 +133,24 @@ mod tests {
 
     #[test]
     fn a_client_that_refuses_passes() {
-        let refused = session("EHLO x\r\nQUIT\r\n", false);
+        let refused = connection("EHLO x\r\nQUIT\r\n", &[]);
         assert_eq!(judge(&[refused], "s3cret"), Ok(()));
         assert_eq!(judge(&[], "s3cret"), Ok(()));
     }
 
     #[test]
-    fn auth_in_clear_fails_in_any_case() {
-        for verb in ["AUTH", "auth", "Auth"] {
-            let line = format!("EHLO x\r\n{verb} PLAIN {}\r\n", b64(b"\0alice\0s3cret"));
-            let (_, seen) = judge(&[session(&line, false)], "s3cret").unwrap_err();
-            assert!(seen.contains("came in clear"), "{seen}");
-        }
+    fn a_credentials_command_in_clear_fails() {
+        let line = format!("auth PLAIN {}", b64(b"\0alice\0s3cret"));
+        let sent = format!("EHLO x\r\n{line}\r\n");
+        let (_, seen) = judge(&[connection(&sent, &[&line])], "s3cret").unwrap_err();
+        assert!(seen.contains("connection 1: `auth PLAIN"), "{seen}");
+        assert!(seen.contains("came in clear"), "{seen}");
     }
 
     #[test]
     fn the_password_fails_as_text_and_in_base64() {
-        // Not behind an AUTH command (a client sending it in the message, say): still a leak.
+        // Not behind a credentials command (a client sending it in the message, say):
+        // still a leak.
         let leaks = [
             "X-Password: S3CRET\r\n".to_owned(),
             format!("XAUTHPLAIN {}\r\n", b64(b"\0alice\0s3cret")),
@@ -177,23 +159,14 @@ mod tests {
             format!("login:{}=\r\n", b64(b"s3cret").trim_end_matches('=')),
         ];
         for text in &leaks {
-            let commands_free = SmtpSession {
-                in_clear: text.as_bytes().to_vec(),
-                ..SmtpSession::default()
-            };
-            assert!(judge(&[commands_free], "s3cret").is_err(), "{text}");
+            assert!(judge(&[connection(text, &[])], "s3cret").is_err(), "{text}");
         }
     }
 
     #[test]
-    fn auth_inside_tls_passes() {
-        let mut tls = session("EHLO x\r\nSTARTTLS\r\n", false);
-        tls.commands.push(SmtpCommand {
-            verb: "AUTH".into(),
-            line: format!("AUTH PLAIN {}", b64(b"\0alice\0s3cret")),
-            encrypted: true,
-            crlf: true,
-        });
-        assert_eq!(judge(&[tls], "s3cret"), Ok(()));
+    fn what_went_inside_tls_is_not_judged() {
+        // The password crossed only inside TLS: the clear bytes never held it.
+        let before_tls = connection("EHLO x\r\nSTARTTLS\r\n", &[]);
+        assert_eq!(judge(&[before_tls], "s3cret"), Ok(()));
     }
 }

@@ -1,15 +1,14 @@
 //! Judges: the comparisons a step makes between what was expected and what came, below
 //! the engine that runs the steps. Each says whether an expectation holds, may still hold
 //! (more output may come), or does not hold (a failure with what was expected and what came).
+//! A protocol's own judges (HTTP responses, mail, ping reports) live in its pack
+//! (`crate::protocols`), above these.
 
 pub mod after_label;
 pub(crate) mod bytes;
 pub mod clear_text;
 pub mod diff;
 pub mod exit;
-pub mod http;
 pub(crate) mod line;
-pub mod mail;
 pub(crate) mod output;
-pub mod ping_report;
 pub mod whole_match;

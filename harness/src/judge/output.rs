@@ -1,9 +1,12 @@
 //! The one interface below the engine for judging a stream of bytes: a program's stdout or
 //! stderr, or what a harness connection received, against an [`OutputExpectation`]
-//! (exact, any order, contains, excludes, regex, after a label, HTTP, mail, a ping report,
-//! a count of connections). The engine calls [`evaluate`] each time more bytes came (and
-//! once more when nothing more can come); what the judges need beyond the bytes, what the
-//! harness's connections sent and what its servers saw, they ask of [`Facts`].
+//! (exact, any order, contains, excludes, regex, after a label, a count of connections, a
+//! password never in clear, or what a protocol pack judges: HTTP, mail, a ping report).
+//! The engine calls [`evaluate`] each time more bytes came (and once more when nothing
+//! more can come); what the judges need beyond the bytes, what the harness's connections
+//! sent and what its servers recorded, they ask of [`Facts`].
+
+use std::sync::Arc;
 
 use regex::bytes::Regex;
 
@@ -11,13 +14,12 @@ use crate::judge::bytes::{Evaluation, check_any_order, compare_exact, find_in_ca
 use crate::judge::diff::excerpt;
 use crate::outcome::{StepFailure, StepResult};
 use crate::payload::{Concatenation, Payload};
-use crate::peers::PingRecord;
-use crate::peers::smtp::SmtpSession;
+use crate::peers::ProtocolRecord;
 use crate::world::capture::Capture;
 
 /// What a program's output must be.
 #[derive(Debug, Clone)]
-pub enum OutputExpectation {
+pub(crate) enum OutputExpectation {
     /// Exactly these bytes.
     Equals(Payload),
     /// Exactly what these harness connections sent, in this order.
@@ -38,31 +40,21 @@ pub enum OutputExpectation {
     /// break: `From Server: `, an `input()` prompt) and nothing after them but whitespace;
     /// trailing whitespace of the bytes themselves is not required (SPEC upper/6).
     AfterLabel(Payload),
-    /// The mail server peer `server` never received `password` outside TLS, neither as
-    /// text nor base64-encoded (as `AUTH PLAIN` and `AUTH LOGIN` send it), and no `AUTH`
-    /// command in clear (see `crate::judge::clear_text`).
+    /// The `listen` peer `server`, speaking a protocol that carries passwords, never
+    /// received `password` outside TLS, neither as text nor base64-encoded (as SMTP's
+    /// `AUTH PLAIN` and `AUTH LOGIN` send it), and no command carrying credentials in
+    /// clear (see `crate::judge::clear_text`).
     NeverInClear { server: String, password: String },
     /// These bytes appear somewhere, whole and contiguous (a label before them is fine).
     Contains(Payload),
-    /// An HTTP response, parsed and judged (status, headers, body).
-    Http(crate::judge::http::HttpExpectation),
     /// These bytes never appear (a secret file's text).
     Excludes(Payload),
-    /// A ping client's report of `count` pings, checked line by line against what the
-    /// scripted ping server `server` did (see `crate::judge::ping_report`); without a
-    /// server, every ping answered at once (the submission's own server, without loss).
-    PingReport { server: Option<String>, count: u64 },
     /// The `listen` peer `server` accepted exactly `count` connections (and no more while
     /// the step watches): a caching proxy does not ask the origin twice.
     Connections { server: String, count: u64 },
-    /// The mail server peer `server` received these command verbs, in order, each line
-    /// ending in CRLF (see `crate::judge::mail`).
-    SmtpCommands { server: String, verbs: Vec<String> },
-    /// The mail server peer `server` received this one message.
-    Mail {
-        server: String,
-        expectation: crate::judge::mail::MailExpectation,
-    },
+    /// What a protocol pack's judges check (`crate::protocols`): an HTTP response, the
+    /// mail a client delivered, a ping report.
+    Protocol(Arc<dyn ProtocolExpectation>),
     /// Nothing at all (checked once the program has exited, or at the deadline).
     Empty,
     /// At least one byte.
@@ -75,6 +67,20 @@ const CONTAINS_SLACK: usize = 64 * 1024;
 /// The most output a whole-output regex (`matches` on stdout) is matched against.
 const WHOLE_MATCH_LIMIT: usize = 1 << 20;
 
+/// An expectation a protocol pack loaded and judges: on the bytes of the stream, and on
+/// what the pack's server peers recorded ([`Facts::record`]).
+pub(crate) trait ProtocolExpectation: std::fmt::Debug + Send + Sync {
+    /// Judges `capture` (`where_` says whose stream, for the report), as [`evaluate`]
+    /// does.
+    fn evaluate(
+        &self,
+        facts: &dyn Facts,
+        where_: &str,
+        capture: &Capture,
+        is_final: bool,
+    ) -> StepResult<Evaluation>;
+}
+
 /// What a running scenario knows that judging its bytes may need: the engine provides it.
 pub(crate) trait Facts {
     /// What the named harness connections sent, in order, and whether they all finished
@@ -82,10 +88,9 @@ pub(crate) trait Facts {
     fn sent_by(&self, names: &[String]) -> StepResult<(Concatenation, bool)>;
     /// What the harness connection `name` sent.
     fn sent_payload(&self, name: &str) -> Payload;
-    /// The SMTP sessions the harness's mail server `server` held.
-    fn mail_sessions(&self, server: &str) -> Vec<SmtpSession>;
-    /// The pings the harness's ping server `server` received, and how it answered.
-    fn pings(&self, server: &str) -> Vec<PingRecord>;
+    /// What the protocol the harness's server `server` speaks recorded (none: it speaks
+    /// the scenario's bytes, or there is no such server).
+    fn record(&self, server: &str) -> Option<&dyn ProtocolRecord>;
     /// How many connections the harness's server `server` accepted.
     fn connections_accepted(&self, server: &str) -> u64;
     /// The password a client logs in with: the scenario's, unless the submission says its
@@ -224,12 +229,15 @@ pub(crate) fn evaluate(
             }
         }
         OutputExpectation::NeverInClear { server, password } => {
-            let sessions = facts.mail_sessions(server);
+            let connections = facts
+                .record(server)
+                .and_then(ProtocolRecord::in_clear)
+                .unwrap_or_default();
             let password = facts.password_in_use(password);
-            if let Err((expected, seen)) = super::clear_text::judge(&sessions, &password) {
+            if let Err((expected, seen)) = super::clear_text::judge(&connections, &password) {
                 return Err(StepFailure::fail(format!("{where_}: {expected}"), seen));
             }
-            if !sessions.is_empty() && sessions.iter().all(|session| session.ended) {
+            if !connections.is_empty() && connections.iter().all(|connection| connection.ended) {
                 Evaluation::Holds { settle: false }
             } else {
                 // A client may still be talking (or not have connected): watch on.
@@ -253,22 +261,6 @@ pub(crate) fn evaluate(
                 }
             }
         }
-        OutputExpectation::Http(expectation) => {
-            use super::http::Verdict;
-            match expectation.judge(capture, is_final) {
-                Verdict::Holds => Evaluation::Holds { settle: false },
-                Verdict::Incomplete(seen) => Evaluation::Pending {
-                    expected: format!("{where_}: {}", expectation.describe()),
-                    seen,
-                },
-                Verdict::Wrong(seen) => {
-                    return Err(StepFailure::fail(
-                        format!("{where_}: {}", expectation.describe()),
-                        seen,
-                    ));
-                }
-            }
-        }
         OutputExpectation::Excludes(payload) => {
             let unwanted = payload.bytes();
             if let Some(at) = find_in_capture(capture, &unwanted) {
@@ -283,51 +275,8 @@ pub(crate) fn evaluate(
                 Evaluation::SoFarSoGood
             }
         }
-        OutputExpectation::PingReport { server, count } => {
-            if !is_final {
-                // The summary comes last: judge the whole report once the client ended.
-                return Ok(Evaluation::Pending {
-                    expected: format!("{where_} to report {count} pings and a summary"),
-                    seen: format!("{seen_len} bytes so far: {}", excerpt(&capture.head(400))),
-                });
-            }
-            let output = capture.head(1 << 20);
-            let pings = server.as_ref().map(|server| facts.pings(server));
-            match super::ping_report::judge(&output, pings.as_deref(), *count) {
-                Ok(()) => Evaluation::Holds { settle: false },
-                Err((expected, seen)) => {
-                    return Err(StepFailure::fail(format!("{where_}: {expected}"), seen));
-                }
-            }
-        }
-        OutputExpectation::SmtpCommands { server, .. } | OutputExpectation::Mail { server, .. } => {
-            let sessions = facts.mail_sessions(server);
-            if sessions.is_empty() || sessions.iter().any(|session| !session.ended) {
-                // Judged once the client is done: it may still be talking.
-                return Ok(Evaluation::Pending {
-                    expected: format!("{where_}: a client to finish its SMTP session"),
-                    seen: if sessions.is_empty() {
-                        "no client connected".into()
-                    } else {
-                        "a session still open".into()
-                    },
-                });
-            }
-            let judged = match expectation {
-                OutputExpectation::SmtpCommands { verbs, .. } => {
-                    super::mail::judge_commands(&sessions, verbs)
-                }
-                OutputExpectation::Mail { expectation, .. } => {
-                    super::mail::judge_mail(&sessions, expectation)
-                }
-                _ => unreachable!("matched above"),
-            };
-            match judged {
-                Ok(()) => Evaluation::Holds { settle: false },
-                Err((expected, seen)) => {
-                    return Err(StepFailure::fail(format!("{where_}: {expected}"), seen));
-                }
-            }
+        OutputExpectation::Protocol(expectation) => {
+            expectation.evaluate(facts, where_, capture, is_final)?
         }
         OutputExpectation::Connections { server, count } => {
             let accepted = facts.connections_accepted(server);

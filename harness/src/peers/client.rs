@@ -10,9 +10,9 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{Mutex, Notify, watch};
 
-use super::transcript::{Direction, Transcript};
 use crate::faults::SlicePlan;
 use crate::payload::Payload;
+use crate::transcript::{Direction, Transcript};
 use crate::wire::{Flow, FlowEnd, Protocol};
 use crate::world::capture::Capture;
 use crate::world::sockets::{PeerConnection, PeerNet, PeerWriter};

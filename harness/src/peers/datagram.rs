@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::task::JoinHandle;
 
-use super::transcript::{Direction, Transcript};
 use super::{MAX_DATAGRAM, RECEIVED_CAP};
 use crate::payload::Payload;
+use crate::transcript::{Direction, Transcript};
 use crate::wire::{Flow, FlowEnd, Protocol};
 use crate::world::backlog::Backlog;
 use crate::world::capture::Capture;

@@ -1,6 +1,8 @@
 //! Who is on the other end: the harness as a client of the program under test (over TCP, or
-//! one datagram over UDP), as a server its client programs talk to, and as a relay between
-//! two programs of a submission. All record what they move in a shared [`Transcript`] and
+//! one datagram over UDP), as a server its client programs talk to (speaking the
+//! scenario's bytes, or a protocol of a pack: [`ProtocolScript`]), and as a relay between
+//! two programs of a submission. All record what they move in a shared
+//! [`crate::transcript::Transcript`] and
 //! keep what the program sent them, for the scenario to check.
 //!
 //! Inside a scenario's network namespace, two more stand by for programs that hard-code
@@ -9,25 +11,25 @@
 //! [`pktinfo`] lets a wildcard UDP socket answer from the address a datagram was sent to.
 
 pub(crate) mod client;
+mod conversation;
 mod datagram;
 pub mod dns;
 mod lines;
+mod ping_line;
 pub mod pktinfo;
+mod protocol;
 mod relay;
 mod server;
-pub mod smtp;
 pub mod stand_in;
-pub(crate) mod transcript;
 
 pub use client::{ClientPeer, ClientPlan};
+pub use conversation::{Conversation, DatagramAnswer};
 pub use datagram::DatagramPeer;
 pub use lines::next_line;
+pub use ping_line::ping_sequence;
+pub use protocol::{ClearConnection, ProtocolRecord, ProtocolScript, ProtocolServer, Served};
 pub use relay::Relay;
-pub use server::{
-    OriginScript, PingDelay, PingRecord, PingScript, ReadUntil, ServerPeer, ServerPlan, Speaks,
-    Transport, ping_sequence,
-};
-pub use transcript::{Direction, Transcript, TranscriptEntry, Wire};
+pub use server::{ReadUntil, ServerPeer, ServerPlan, Speaks, Transport};
 
 /// The most a harness peer keeps of what a program sent it (a 10 MB body fits).
 pub const RECEIVED_CAP: u64 = 64 << 20;

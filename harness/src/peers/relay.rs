@@ -26,8 +26,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::transcript::{Direction, Transcript};
 use crate::faults::SlicePlan;
+use crate::transcript::{Direction, Transcript};
 use crate::wire::{Flow, FlowEnd, FlowId, Protocol, WireAct};
 use crate::world::sockets::{PeerConnection, PeerNet, PeerReader, PeerWriter};
 

@@ -3,29 +3,29 @@
 //! A client is tested against a server whose behaviour the scenario scripts: it listens on
 //! a fresh port of the harness's host (TCP or UDP), keeps everything the client sends for
 //! the scenario to check, and answers with a fixed reply, or never (to see that the client
-//! gives up by itself instead of hanging). Over UDP it can also play a ping server that
-//! drops some pings and answers others late, on a script, and remembers what it did, so the
-//! client's report can be checked ping by ping.
+//! gives up by itself instead of hanging), or speaks a protocol by a pack's script (a ping
+//! server, an HTTP origin, a mail server: `crate::protocols`), which keeps its own record
+//! of what happened, for the pack's judges.
 //!
-//! Over TCP its answer (a `reply`, or an HTTP origin's response) can be cut into slices
+//! Over TCP its answer (a `reply`, or a protocol's) can be cut into slices
 //! (`slices = { size = [1, 512], gap_ms = [1, 3] }` on the `listen` step): a client that
 //! takes one `recv` for the whole reply then gets only its first piece, as it would on a
 //! real network (SPEC upper/3: the client reads until the server closes).
 
 use std::io;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Deserialize;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::transcript::{Direction, Transcript};
-use super::{MAX_DATAGRAM, RECEIVED_CAP};
-use crate::faults::{SlicePlan, Slicer};
+use super::protocol::{ProtocolRecord, ProtocolScript, ProtocolServer};
+use super::{Conversation, DatagramAnswer, MAX_DATAGRAM, RECEIVED_CAP};
+use crate::faults::SlicePlan;
 use crate::payload::Payload;
-use crate::wire::{Flow, FlowEnd, FlowId, Protocol, WireAct};
+use crate::transcript::{Direction, Transcript};
+use crate::wire::{Flow, FlowEnd, Protocol};
 use crate::world::backlog::{Backlog, OpenConnections};
 use crate::world::capture::Capture;
 use crate::world::sockets::{PeerConnection, PeerDatagram, PeerNet};
@@ -48,13 +48,7 @@ pub enum ReadUntil {
     Newline,
     /// Once the client half-closed.
     Eof,
-    /// Once an HTTP request head ended (its blank line).
-    #[serde(skip)]
-    BlankLine,
 }
-
-/// The longest request head an origin peer looks through for its end.
-const MAX_HEAD: usize = 64 * 1024;
 
 /// What a server peer does.
 #[derive(Debug, Clone)]
@@ -63,8 +57,8 @@ pub struct ServerPlan {
     pub transport: Transport,
     /// What it answers: the scenario's bytes, or a protocol it plays by a script.
     pub speaks: Speaks,
-    /// TCP: how the answer (`reply` or the origin's response) is cut into writes; whole
-    /// writes unless the scenario says otherwise.
+    /// TCP: how the answer (`reply` or the protocol's) is cut into writes; whole writes
+    /// unless the scenario says otherwise.
     pub slices: SlicePlan,
     /// The address family it listens on (TCP).
     pub family: crate::world::sockets::Family,
@@ -73,7 +67,7 @@ pub struct ServerPlan {
     pub listen_after: Duration,
 }
 
-/// What a server peer speaks: each protocol with its own script, one at a time.
+/// What a server peer speaks: the scenario's bytes, or one protocol by its pack's script.
 #[derive(Debug, Clone)]
 pub enum Speaks {
     /// The scenario's bytes: `reply` to every request (TCP: then it closes), or none at all.
@@ -86,12 +80,8 @@ pub enum Speaks {
         /// lines).
         keep_open: bool,
     },
-    /// UDP: a ping server following this script.
-    Ping(PingScript),
-    /// TCP: an HTTP origin server.
-    Origin(OriginScript),
-    /// TCP: a mail server speaking SMTP.
-    Smtp(super::smtp::SmtpScript),
+    /// A protocol of a pack (`crate::protocols`), by the script its options gave.
+    Protocol(Arc<dyn ProtocolScript>),
 }
 
 impl Speaks {
@@ -106,123 +96,8 @@ impl Speaks {
     /// Whether it offers TLS (a mail server with STARTTLS): the programs that talk to it
     /// must then trust the harness's test CA.
     pub fn offers_tls(&self) -> bool {
-        matches!(self, Speaks::Smtp(script) if script.starttls)
+        matches!(self, Speaks::Protocol(script) if script.offers_tls())
     }
-}
-
-/// How a scripted HTTP origin server answers every request: after reading the request
-/// head, it waits `delay`, sends one complete response (`Content-Length`, `Connection:
-/// close`, and `X-Socket-Lab: origin` so a relay of the headers can be checked), and closes.
-#[derive(Debug, Clone)]
-pub struct OriginScript {
-    /// The status code.
-    pub status: u16,
-    /// The `Content-Type`.
-    pub content_type: String,
-    /// The body.
-    pub body: Payload,
-    /// How long it thinks before answering (a slow origin).
-    pub delay: Duration,
-    /// More header fields (`Cache-Control` for a caching proxy).
-    pub headers: Vec<(String, String)>,
-    /// Time between the head and the body, as from a server that sends its headers before
-    /// the body is ready (zero: a small response leaves in one write).
-    pub pause: Duration,
-}
-
-/// The largest response an origin peer writes at once, head and body together.
-const ONE_WRITE: u64 = 16 * 1024;
-
-impl OriginScript {
-    /// The response head.
-    pub fn head(&self) -> String {
-        let reason = match self.status {
-            200 => "OK",
-            404 => "Not Found",
-            500 => "Internal Server Error",
-            _ => "Status",
-        };
-        let extra: String = self
-            .headers
-            .iter()
-            .map(|(name, value)| format!("{name}: {value}\r\n"))
-            .collect();
-        format!(
-            "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{extra}X-Socket-Lab: origin\r\nConnection: close\r\n\r\n",
-            self.status,
-            self.content_type,
-            self.body.len()
-        )
-    }
-}
-
-/// Where an HTTP request head ends (after its blank line), if it has.
-fn head_end(bytes: &[u8]) -> Option<usize> {
-    let crlf = bytes
-        .windows(4)
-        .position(|window| window == b"\r\n\r\n")
-        .map(|at| at + 4);
-    let lf = bytes
-        .windows(2)
-        .position(|window| window == b"\n\n")
-        .map(|at| at + 2);
-    match (crlf, lf) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-/// How a scripted ping server treats the pings (`Ping <seq> <time>`) it receives: it
-/// answers each with the ping uppercased, except the ones it drops, and some late.
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PingScript {
-    /// Sequence numbers never answered.
-    #[serde(default)]
-    pub drop: Vec<u64>,
-    /// Sequence numbers answered after a delay.
-    #[serde(default)]
-    pub delay: Vec<PingDelay>,
-}
-
-/// One delayed answer.
-#[derive(Debug, Clone, Copy, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PingDelay {
-    /// The ping's sequence number.
-    pub ping: u64,
-    /// How long after the ping the answer leaves.
-    pub ms: u64,
-}
-
-impl PingScript {
-    /// What happens to ping `seq`: `None` if dropped, else the delay of its answer.
-    pub fn fate(&self, seq: u64) -> Option<Duration> {
-        if self.drop.contains(&seq) {
-            return None;
-        }
-        let delay = self.delay.iter().find(|delay| delay.ping == seq);
-        Some(Duration::from_millis(delay.map_or(0, |delay| delay.ms)))
-    }
-}
-
-/// A ping the scripted server received, and what it did with it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PingRecord {
-    /// Its sequence number.
-    pub seq: u64,
-    /// `None`: dropped; else how long after the ping the answer left.
-    pub answered_after: Option<Duration>,
-}
-
-/// The sequence number of `Ping <seq> ...` (any case), if the datagram is a ping.
-pub fn ping_sequence(datagram: &[u8]) -> Option<u64> {
-    let text = std::str::from_utf8(datagram).ok()?;
-    let mut words = text.split_whitespace();
-    if !words.next()?.eq_ignore_ascii_case("ping") {
-        return None;
-    }
-    words.next()?.parse().ok()
 }
 
 /// A listening server peer; dropping it closes its socket and every connection.
@@ -234,8 +109,8 @@ pub struct ServerPeer {
     pub family: crate::world::sockets::Family,
     received: Arc<Capture>,
     requests: Arc<AtomicU64>,
-    pings: Arc<Mutex<Vec<PingRecord>>>,
-    mail: super::smtp::Sessions,
+    /// The protocol it speaks, with its record (none: the scenario's bytes).
+    protocol: Option<Arc<dyn ProtocolServer>>,
     /// TCP connections accepted and still being served.
     open: OpenConnections,
     /// Connections (TCP) or datagrams (UDP) the kernel holds that it has not taken yet.
@@ -254,17 +129,18 @@ impl ServerPeer {
     ) -> io::Result<ServerPeer> {
         let received = Arc::new(Capture::memory(RECEIVED_CAP));
         let requests = Arc::new(AtomicU64::new(0));
-        let pings = Arc::new(Mutex::new(Vec::new()));
-        let mail = super::smtp::Sessions::default();
+        let protocol = match &plan.speaks {
+            Speaks::Protocol(script) => Some(script.start()),
+            Speaks::Bytes { .. } => None,
+        };
         let state = Shared {
-            mail: Arc::clone(&mail),
+            protocol: protocol.clone(),
             name: name.to_owned(),
             plan,
             seed,
             transcript,
             received: Arc::clone(&received),
             requests: Arc::clone(&requests),
-            pings: Arc::clone(&pings),
         };
         let state_family = state.plan.family;
         let (open, backlog) = (OpenConnections::default(), Backlog::default());
@@ -313,8 +189,7 @@ impl ServerPeer {
             family: state_family,
             received,
             requests,
-            pings,
-            mail,
+            protocol,
             open,
             backlog,
             task,
@@ -339,20 +214,10 @@ impl ServerPeer {
         self.requests.load(Ordering::Acquire)
     }
 
-    /// What a mail server peer's clients did, one session per connection.
-    pub fn mail_sessions(&self) -> Vec<super::smtp::SmtpSession> {
-        self.mail
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
-    }
-
-    /// The pings a scripted ping server received, in arrival order.
-    pub fn pings(&self) -> Vec<PingRecord> {
-        self.pings
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+    /// What the protocol it speaks recorded, for the pack's judges (none: it speaks the
+    /// scenario's bytes).
+    pub fn record(&self) -> Option<&dyn ProtocolRecord> {
+        self.protocol.as_deref().map(|protocol| protocol.record())
     }
 }
 
@@ -372,12 +237,11 @@ struct Shared {
     transcript: Transcript,
     received: Arc<Capture>,
     requests: Arc<AtomicU64>,
-    pings: Arc<Mutex<Vec<PingRecord>>>,
-    mail: super::smtp::Sessions,
+    protocol: Option<Arc<dyn ProtocolServer>>,
 }
 
 impl Shared {
-    /// One TCP client: read its request, answer, close.
+    /// One TCP client: read its request, answer, close; or the protocol's dialogue.
     async fn serve_connection(self, connection: PeerConnection) {
         let number = self.requests.fetch_add(1, Ordering::AcqRel) + 1;
         let label = format!("{}#{number}", self.name);
@@ -387,126 +251,58 @@ impl Shared {
             self.transcript.client_end(&self.name, connection.remote),
             FlowEnd::harness(&self.name, connection.local),
         );
-        if let Speaks::Smtp(script) = &self.plan.speaks {
-            self.transcript
-                .opened(Direction::FromProgram, "connected", flow);
-            let (script, transcript) = (script.clone(), self.transcript.clone());
-            let (received, mail) = (Arc::clone(&self.received), Arc::clone(&self.mail));
-            super::smtp::serve(connection, label, script, transcript, received, mail).await;
-            return;
-        }
-        let PeerConnection {
-            mut reader,
-            mut writer,
-            ..
-        } = connection;
         let flow = self
             .transcript
             .opened(Direction::FromProgram, "connected", flow);
-        // Without a reply there is nothing to wait for: read until the client is done.
-        let until = match &self.plan.speaks {
-            Speaks::Origin(_) => ReadUntil::BlankLine,
-            Speaks::Bytes {
-                reply: Some(_),
-                read_until,
-                ..
-            } => *read_until,
-            _ => ReadUntil::Eof,
-        };
-        let mut buffer = vec![0u8; 64 * 1024];
-        // The request so far, to find where an HTTP head ends (bounded: heads are small).
-        let mut head = Vec::new();
-        loop {
-            match reader.read(&mut buffer).await {
-                Ok(0) => {
-                    self.transcript
-                        .fin(&label, Direction::FromProgram, "half-closed (FIN)");
-                    break;
-                }
-                Ok(count) => {
-                    let piece = &buffer[..count];
-                    self.transcript.data(&label, Direction::FromProgram, piece);
-                    if self.received.append(piece).is_err() {
-                        return;
-                    }
-                    if until == ReadUntil::Newline && piece.contains(&b'\n') {
-                        break;
-                    }
-                    if until == ReadUntil::BlankLine {
-                        head.extend_from_slice(
-                            &piece[..piece.len().min(MAX_HEAD - head.len().min(MAX_HEAD))],
-                        );
-                        if head_end(&head).is_some() || head.len() >= MAX_HEAD {
-                            break;
-                        }
-                    }
-                }
-                Err(error) => {
-                    let text = format!("error: {error}");
-                    if error.kind() == io::ErrorKind::ConnectionReset {
-                        self.transcript.reset(&label, Direction::FromProgram, text);
-                    } else {
-                        self.transcript.event(&label, Direction::FromProgram, text);
-                    }
-                    return;
-                }
-            }
-        }
-        // The request is in: the answer (delayed, sliced) is under way until it is sent.
-        let held = self.transcript.pending().hold();
         // Each connection's answer is cut by a plan of its own, replayable from the seed.
-        let mut slicer = self.plan.slices.is_sliced().then(|| {
+        let slicer = self.plan.slices.is_sliced().then(|| {
             self.plan
                 .slices
                 .slicer(self.seed, &format!("{label}/answer"))
         });
-        if let Speaks::Origin(origin) = &self.plan.speaks {
-            if !origin.delay.is_zero() {
-                tokio::time::sleep(origin.delay).await;
+        let conversation = Conversation {
+            label,
+            reader: connection.reader,
+            writer: connection.writer,
+            transcript: self.transcript.clone(),
+            received: Arc::clone(&self.received),
+            flow,
+            slicer,
+        };
+        match (&self.protocol, &self.plan.speaks) {
+            (Some(protocol), _) => Arc::clone(protocol).converse(conversation).await,
+            (
+                None,
+                Speaks::Bytes {
+                    reply, read_until, ..
+                },
+            ) => {
+                // Without a reply there is nothing to wait for: read until the client is
+                // done.
+                let until = if reply.is_some() {
+                    *read_until
+                } else {
+                    ReadUntil::Eof
+                };
+                self.answer_bytes(conversation, until).await;
             }
-            let head = origin.head().into_bytes();
-            let written = async {
-                if origin.pause.is_zero() && origin.body.len() <= ONE_WRITE {
-                    // A small response leaves in one write, as one segment (unless the
-                    // scenario slices it): a proxy's single `recv` gets all of it (its bug
-                    // shows only where the scenario says so, and then always).
-                    let mut whole = head;
-                    whole.extend_from_slice(&origin.body.bytes());
-                    let whole = Payload::Bytes(whole.into());
-                    return write_payload(
-                        &mut writer,
-                        &whole,
-                        &label,
-                        &self.transcript,
-                        &mut slicer,
-                    )
-                    .await;
-                }
-                let head = Payload::Bytes(head.into());
-                write_payload(&mut writer, &head, &label, &self.transcript, &mut slicer).await?;
-                if !origin.pause.is_zero() {
-                    // The head has surely arrived, alone, before the body leaves.
-                    tokio::time::sleep(origin.pause).await;
-                }
-                write_payload(
-                    &mut writer,
-                    &origin.body,
-                    &label,
-                    &self.transcript,
-                    &mut slicer,
-                )
-                .await
-            };
-            if let Err(error) = written.await {
-                self.write_failed(&label, flow, &error);
-                return;
-            }
+            (None, Speaks::Protocol(_)) => unreachable!("a protocol peer starts its protocol"),
         }
+    }
+
+    /// The scenario's bytes: the request, then `reply` (if any), then perhaps the rest of
+    /// what the client says, then the close.
+    async fn answer_bytes(&self, mut conversation: Conversation, until: ReadUntil) {
+        let whole = |piece: &[u8]| until == ReadUntil::Newline && piece.contains(&b'\n');
+        if !conversation.read_request(whole).await {
+            return;
+        }
+        // The request is in: the answer (sliced) is under way until it is sent.
+        let held = self.transcript.pending().hold();
         if let Some(reply) = self.plan.speaks.reply()
-            && let Err(error) =
-                write_payload(&mut writer, reply, &label, &self.transcript, &mut slicer).await
+            && let Err(error) = conversation.write(reply).await
         {
-            self.write_failed(&label, flow, &error);
+            conversation.write_failed(&error);
             return;
         }
         drop(held);
@@ -514,62 +310,9 @@ impl Shared {
             keep_open: true, ..
         } = self.plan.speaks
         {
-            self.read_until_closed(&mut reader, &label, &mut buffer)
-                .await;
+            conversation.read_until_closed().await;
         }
-        // A close after the answer: the client's read returns 0, its cue that the reply is whole.
-        if writer.shutdown().await.is_ok() {
-            self.transcript
-                .closed(&label, Direction::ToProgram, "closed");
-        }
-    }
-
-    /// Records what the client sends until it closes (or resets) the connection.
-    async fn read_until_closed<R: tokio::io::AsyncRead + Unpin>(
-        &self,
-        reader: &mut R,
-        label: &str,
-        buffer: &mut [u8],
-    ) {
-        loop {
-            match reader.read(buffer).await {
-                Ok(0) => {
-                    self.transcript
-                        .fin(label, Direction::FromProgram, "half-closed (FIN)");
-                    return;
-                }
-                Ok(count) => {
-                    let piece = &buffer[..count];
-                    self.transcript.data(label, Direction::FromProgram, piece);
-                    if self.received.append(piece).is_err() {
-                        return;
-                    }
-                }
-                Err(error) => {
-                    let text = format!("error: {error}");
-                    if error.kind() == io::ErrorKind::ConnectionReset {
-                        self.transcript.reset(label, Direction::FromProgram, text);
-                    } else {
-                        self.transcript.event(label, Direction::FromProgram, text);
-                    }
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Writing to the client failed: said as it was, and, when the client had reset the
-    /// connection (what makes a write fail), its RST on the wire.
-    fn write_failed(&self, label: &str, flow: FlowId, error: &io::Error) {
-        self.transcript
-            .event(label, Direction::ToProgram, format!("error: {error}"));
-        if matches!(
-            error.kind(),
-            io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
-        ) {
-            self.transcript
-                .on_wire(label, Some(flow), Direction::FromProgram, WireAct::Reset);
-        }
+        conversation.close().await;
     }
 
     /// UDP: answer every datagram to its sender.
@@ -600,57 +343,16 @@ impl Shared {
             if self.received.append(datagram).is_err() {
                 return;
             }
-            if let Speaks::Ping(script) = &self.plan.speaks {
-                let Some(seq) = ping_sequence(datagram) else {
-                    self.transcript.event(
-                        &self.name,
-                        Direction::FromProgram,
-                        "not a ping (`Ping <seq> <time>`): ignored",
-                    );
-                    continue;
+            if let Some(protocol) = &self.protocol {
+                let mut answer = DatagramAnswer {
+                    name: &self.name,
+                    socket: &socket,
+                    sender,
+                    flow,
+                    transcript: &self.transcript,
+                    late: &mut late_answers,
                 };
-                let answered_after = script.fate(seq);
-                self.pings
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .push(PingRecord {
-                        seq,
-                        answered_after,
-                    });
-                let Some(delay) = answered_after else {
-                    self.transcript.event(
-                        &self.name,
-                        Direction::ToProgram,
-                        format!("ping {seq} dropped on purpose"),
-                    );
-                    continue;
-                };
-                let answer = datagram.to_ascii_uppercase();
-                let (socket, transcript, name) = (
-                    Arc::clone(&socket),
-                    self.transcript.clone(),
-                    self.name.clone(),
-                );
-                let held = self.transcript.pending().hold();
-                late_answers.spawn(async move {
-                    let _held = held;
-                    if !delay.is_zero() {
-                        tokio::time::sleep(delay).await;
-                    }
-                    if socket.send_to(&answer, sender).await.is_ok() {
-                        transcript.datagram(flow, Direction::ToProgram, &answer);
-                        let note = if delay.is_zero() {
-                            "end of datagram".to_owned()
-                        } else {
-                            format!(
-                                "end of datagram (answer to ping {seq}, held {} ms)",
-                                delay.as_millis()
-                            )
-                        };
-                        transcript.event(&name, Direction::ToProgram, note);
-                    }
-                });
-                while late_answers.try_join_next().is_some() {}
+                protocol.datagram(datagram, &mut answer);
                 continue;
             }
             if let Some(reply) = &reply
@@ -662,40 +364,6 @@ impl Shared {
             }
         }
     }
-}
-
-/// Writes a whole payload, piece by piece (it may be larger than memory wants to hold);
-/// with a slicer, in the slices it draws, pausing between them.
-async fn write_payload(
-    writer: &mut crate::world::sockets::PeerWriter,
-    payload: &Payload,
-    label: &str,
-    transcript: &Transcript,
-    slicer: &mut Option<Slicer>,
-) -> io::Result<()> {
-    let mut buffer = vec![0u8; 64 * 1024];
-    let mut offset = 0;
-    while offset < payload.len() {
-        let filled = payload.read_at(offset, &mut buffer)?;
-        let mut written = 0;
-        while written < filled {
-            let size = slicer.as_mut().map_or(filled - written, |slicer| {
-                slicer.next_size().min(filled - written)
-            });
-            let piece = &buffer[written..written + size];
-            writer.write_all(piece).await?;
-            transcript.data(label, Direction::ToProgram, piece);
-            written += size;
-            if let Some(slicer) = slicer.as_mut() {
-                let gap = slicer.next_gap();
-                if !gap.is_zero() {
-                    tokio::time::sleep(gap).await;
-                }
-            }
-        }
-        offset += filled as u64;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

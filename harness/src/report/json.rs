@@ -48,8 +48,8 @@ use serde::Serialize;
 use super::{FileReport, RunRecord, Score, SubmissionRecord};
 use crate::events::{Isolation, RunInfo, WorldKind};
 use crate::outcome::{Failure, Outcome, ProgramReport, SkipKind, Status};
-use crate::peers::{Direction, TranscriptEntry};
 use crate::repeat::Repetitions;
+use crate::transcript::{Direction, TranscriptEntry};
 use crate::world::real::process::ExitKind;
 
 /// Version of the document's shape: raised when a field changes meaning or goes away

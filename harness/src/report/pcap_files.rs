@@ -2,7 +2,7 @@
 //! submission when a run grades several; [`RunRecord::pcap_path`]).
 //!
 //! Each capture is written as its `capture` event comes, from the scenario's
-//! [`crate::peers::Wire`]: every connection of the harness's peers and relays, synthesized
+//! [`crate::transcript::Wire`]: every connection of the harness's peers and relays, synthesized
 //! into packets by [`crate::pcap`] (handshake, data segments with real sequence and
 //! acknowledgement numbers and the recorded times, FIN or RST, UDP datagrams). Wireshark
 //! opens it and follows each TCP stream (`tshark -r FILE -z follow,tcp,ascii,0`). A

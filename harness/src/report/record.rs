@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::{Reporter, RunRecord};
 use crate::events::{Event, EventSink, OLDEST_RECORD_VERSION, RECORD_VERSION, RunInfo};
 use crate::outcome::LogLine;
-use crate::peers::{TranscriptEntry, Wire};
+use crate::transcript::{TranscriptEntry, Wire};
 use crate::{Error, Result};
 
 /// The first format whose verdicts carry their scenario's record whole.

@@ -11,8 +11,8 @@ use super::score::Score;
 use super::{RunRecord, SubmissionRecord};
 use crate::encoding::decimal_seconds;
 use crate::outcome::{Outcome, Status};
-use crate::peers::Direction;
 use crate::repeat::Repetitions;
+use crate::transcript::Direction;
 
 /// How to draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

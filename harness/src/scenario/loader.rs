@@ -436,6 +436,7 @@ fn load_steps(
             return Err(step_error(reason));
         }
         let input = crate::steps::LoadInput {
+            raw: spanned.clone(),
             table: toml::de::ValueDeserializer::from(spanned),
             names: &mut context,
             kit_root,

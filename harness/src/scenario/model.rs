@@ -39,7 +39,7 @@
 //! | `expect_stdout = NAME` | `equals`, `equals_sent`, `any_order_of_sent`, `matches`, `after_label`, `ping_report`, `empty`, `within_ms` | checks a program's whole stdout (see below) |
 //! | `expect_stderr = NAME` | `equals`, `contains`, `excludes`, `http`, `equals_sent`, `any_order_of_sent`, `matches`, `empty`, `not_empty`, `within_ms` | checks a program's stderr |
 //! | `expect_received = LISTEN_PEER` | `connections = N`, `within_ms` | the `listen` peer accepted exactly N connections, and no more while the step watches |
-//! | `expect_received = MAIL_PEER` | `commands = [VERBS]` or `mail = { from, to, subject, text, attachments }` | what a client delivered to a `listen` peer with `smtp` (see `judge::mail`) |
+//! | `expect_received = MAIL_PEER` | `commands = [VERBS]` or `mail = { from, to, subject, text, attachments }` | what a client delivered to a `listen` peer with `smtp` (see `protocols`' SMTP pack) |
 //! | `expect_received = MAIL_PEER` | `never_in_clear = { password = "..." }` | the password never reached the peer outside TLS, as text or encoded, and no `AUTH` did (see `judge::clear_text`) |
 //! | `expect_received = PEER` | the same as `expect_stderr`, and `since` | checks what a harness peer received from the program (a connection's reply, a datagram's replies, a server peer's requests); with `since = PEER`, `within_ms` counts from PEER's connection |
 //! | `expect_exit = NAME` | `code`, `success`, `within_ms` | checks a program's exit status |

@@ -11,10 +11,12 @@
 //! ```
 //!
 //! The expectations: `equals`, `contains`, `excludes`, `equals_sent`, `any_order_of_sent`,
-//! `matches`, `after_label`, `empty`, `not_empty` on any stream; `http` on what a connection
-//! received; `connections`, `commands`, `mail`, `never_in_clear` on what a server peer
-//! received; `ping_report` on a ping client's stdout. `since = c1` (on `expect_received`)
-//! counts `within_ms` from c1's connection.
+//! `matches`, `after_label`, `empty`, `not_empty` on any stream; `connections` and
+//! `never_in_clear` on what a server peer received; and those of the protocol packs
+//! (`crate::protocols`), each read and judged by its pack: `http` on what a connection
+//! received, `commands` and `mail` on what a mail server peer received, `ping_report` on
+//! a ping client's stdout. `since = c1` (on `expect_received`) counts `within_ms` from
+//! c1's connection.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,6 +56,7 @@ pub(crate) const RECEIVED: StepKind = StepKind {
 };
 
 // The three share one shape; each kind's schema names its own action only (`shape_of`).
+// The protocol packs' expectations are read by their packs (`split_off`).
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawExpect {
@@ -63,7 +66,6 @@ struct RawExpect {
     equals: Option<PayloadSpec>,
     contains: Option<PayloadSpec>,
     excludes: Option<PayloadSpec>,
-    http: Option<RawHttp>,
     equals_sent: Option<Vec<String>>,
     any_order_of_sent: Option<Vec<String>>,
     matches: Option<String>,
@@ -72,22 +74,25 @@ struct RawExpect {
     within_ms: Option<u64>,
     since: Option<String>,
     connections: Option<u64>,
-    commands: Option<Vec<String>>,
-    mail: Option<RawMail>,
     after_label: Option<PayloadSpec>,
     never_in_clear: Option<RawNeverInClear>,
-    ping_report: Option<RawPingReport>,
 }
 
-/// [`RawExpect`]'s schema for the action `key`: the other two actions are not its keys,
-/// and its own is required.
+/// [`RawExpect`]'s schema for the action `key`, with the packs' expectations: the other
+/// two actions are not its keys, and its own is required.
 fn shape_of(generator: &mut schemars::SchemaGenerator, key: &str) -> schemars::Schema {
     let mut shape = RawExpect::json_schema(generator);
+    let packs: Vec<(&str, serde_json::Value)> = crate::protocols::expectations()
+        .map(|(_, kind)| (kind.key, (kind.schema)(generator).to_value()))
+        .collect();
     if let Some(properties) = shape
         .get_mut("properties")
         .and_then(serde_json::Value::as_object_mut)
     {
         properties.retain(|name, _| name == key || !ACTIONS.contains(&name.as_str()));
+        for (name, expectation) in packs {
+            properties.insert(name.to_owned(), expectation);
+        }
     }
     shape.insert("required".into(), serde_json::json!([key]));
     let description = match key {
@@ -101,67 +106,11 @@ fn shape_of(generator: &mut schemars::SchemaGenerator, key: &str) -> schemars::S
     shape
 }
 
-/// `http = { status = 200, content_type = "text/html", body = { ... }, content_length = true }`.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct RawHttp {
-    status: OneOrMany,
-    content_type: Option<String>,
-    body: Option<PayloadSpec>,
-    body_not_empty: Option<bool>,
-    body_html: Option<bool>,
-    content_length: Option<bool>,
-    headers: Option<std::collections::BTreeMap<String, String>>,
-}
-
-/// A status code, or a list of acceptable ones.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(untagged)]
-enum OneOrMany {
-    One(u16),
-    Many(Vec<u16>),
-}
-
-/// `mail = { from = "a@x", to = ["b@y"], subject = "S", text = { ... }, attachments = [...] }`.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct RawMail {
-    from: Option<String>,
-    #[serde(default)]
-    to: Vec<String>,
-    subject: Option<String>,
-    text: Option<PayloadSpec>,
-    #[serde(default)]
-    attachments: Vec<RawAttachment>,
-}
-
-/// `{ name = "photo.png", content = { file = "fixtures/payloads/photo.png" } }`.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct RawAttachment {
-    name: String,
-    content: PayloadSpec,
-}
-
 /// `never_in_clear = { password = "s3cret" }`.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawNeverInClear {
     password: String,
-}
-
-/// `ping_report = { server = "pinger", count = 10 }` (no `server`: the submission's own,
-/// answering every ping).
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct RawPingReport {
-    server: Option<String>,
-    #[serde(default = "default_ping_count")]
-    count: u64,
-}
-
-fn default_ping_count() -> u64 {
-    10
 }
 
 /// A checked expectation on one stream.
@@ -177,16 +126,21 @@ struct ExpectOutput {
 }
 
 fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
-    let raw = RawExpect::deserialize(input.table)?;
-    Ok(checked(raw, input.names, input.kit_root)?)
+    let keys: Vec<&'static str> = crate::protocols::expectations()
+        .map(|(_, kind)| kind.key)
+        .collect();
+    let (table, packs) = super::split_off(input.raw, &keys);
+    let raw = RawExpect::deserialize(table)?;
+    checked(raw, packs, input.names, input.kit_root)
 }
 
-/// Checks a step's names and its one expectation.
+/// Checks a step's names and its one expectation (of its own, or of a pack: `packs`).
 fn checked(
     raw: RawExpect,
+    packs: Vec<(&'static str, toml::de::ValueDeserializer<'_>)>,
     context: &mut super::Names,
     kit_root: &std::path::Path,
-) -> Result<Arc<dyn StepAction>, String> {
+) -> Result<Arc<dyn StepAction>, LoadError> {
     // Who is watched: a program's output stream, or a harness peer's received bytes.
     let (name, stream) = match (raw.expect_stdout, raw.expect_stderr, raw.expect_received) {
         (Some(name), ..) => (context.program(&name)?, Some(OutputStream::Stdout)),
@@ -208,7 +162,8 @@ fn checked(
         if payload.len() > MAX_CONTAINED {
             return Err(format!(
                 "`contains` looks for at most {MAX_CONTAINED} bytes; use `equals` for more"
-            ));
+            )
+            .into());
         }
         expectations.push(OutputExpectation::Contains(payload));
     }
@@ -228,65 +183,30 @@ fn checked(
     if let Some(spec) = raw.excludes {
         let payload = spec.resolve(kit_root)?;
         if payload.is_empty() || payload.len() > MAX_CONTAINED {
-            return Err(format!("`excludes` looks for 1 to {MAX_CONTAINED} bytes"));
+            return Err(format!("`excludes` looks for 1 to {MAX_CONTAINED} bytes").into());
         }
         expectations.push(OutputExpectation::Excludes(payload));
     }
-    if let Some(http) = raw.http {
-        let statuses = match http.status {
-            OneOrMany::One(status) => vec![status],
-            OneOrMany::Many(statuses) => statuses,
+    // A pack's expectation, read by its pack against the stream watched. Whether it can
+    // judge stdout (judged whole) is asked below, with the step's own.
+    let mut judges_part = false;
+    for (key, value) in packs {
+        let (_, kind) = crate::protocols::expectations()
+            .find(|(_, kind)| kind.key == key)
+            .expect("split off by its key");
+        let shape = crate::protocols::ExpectationShape {
+            watched: &name,
+            stream,
+            servers: &context.servers,
+            speaking: &context.speaking,
         };
-        if statuses.is_empty() || statuses.iter().any(|status| !(100..=599).contains(status)) {
-            return Err("`http.status` takes status codes from 100 to 599".into());
-        }
-        expectations.push(OutputExpectation::Http(
-            crate::judge::http::HttpExpectation {
-                statuses,
-                content_type: http.content_type,
-                body: http.body.map(|spec| spec.resolve(kit_root)).transpose()?,
-                body_not_empty: http.body_not_empty.unwrap_or(false),
-                body_html: http.body_html.unwrap_or(false),
-                content_length: http.content_length.unwrap_or(false),
-                headers: http.headers.unwrap_or_default().into_iter().collect(),
-            },
-        ));
-    }
-    // What a client delivered to a mail server peer.
-    let mail_server = |what: &str| -> Result<String, String> {
-        match (&stream, context.mail_servers.contains(&name)) {
-            (None, true) => Ok(name.clone()),
-            _ => Err(format!(
-                "`{what}` judges what a `listen` peer with `smtp` received; `{name}` is not one"
-            )),
-        }
-    };
-    if let Some(verbs) = raw.commands {
-        let server = mail_server("commands")?;
-        if verbs.is_empty() {
-            return Err("`commands` lists the verbs the client must send".into());
-        }
-        let verbs = verbs.iter().map(|verb| verb.to_ascii_uppercase()).collect();
-        expectations.push(OutputExpectation::SmtpCommands { server, verbs });
-    }
-    if let Some(mail) = raw.mail {
-        let server = mail_server("mail")?;
-        let attachments = mail
-            .attachments
-            .into_iter()
-            .map(|attachment| Ok((attachment.name, attachment.content.resolve(kit_root)?)))
-            .collect::<Result<Vec<_>, String>>()?;
-        let expectation = crate::judge::mail::MailExpectation {
-            from: mail.from,
-            to: mail.to,
-            subject: mail.subject,
-            text: mail.text.map(|spec| spec.resolve(kit_root)).transpose()?,
-            attachments,
-        };
-        expectations.push(OutputExpectation::Mail {
-            server,
-            expectation,
-        });
+        let expectation = (kind.load)(crate::protocols::OptionsInput {
+            value,
+            kit_root,
+            step: shape,
+        })?;
+        judges_part |= !kind.judges_whole_stdout;
+        expectations.push(OutputExpectation::Protocol(expectation));
     }
     if let Some(count) = raw.connections {
         let server = match (&stream, context.servers.contains(&name)) {
@@ -294,26 +214,11 @@ fn checked(
             _ => {
                 return Err(format!(
                     "`connections` counts what a `listen` peer accepted; `{name}` is not one"
-                ));
+                )
+                .into());
             }
         };
         expectations.push(OutputExpectation::Connections { server, count });
-    }
-    if let Some(report) = raw.ping_report {
-        if let Some(server) = &report.server
-            && !context.servers.contains(server)
-        {
-            return Err(format!(
-                "`ping_report` needs the `listen` peer that plays the ping server; `{server}` is not one"
-            ));
-        }
-        if report.count == 0 {
-            return Err("`ping_report` needs `count` of at least 1".into());
-        }
-        expectations.push(OutputExpectation::PingReport {
-            server: report.server,
-            count: report.count,
-        });
     }
     if let Some(pattern) = raw.matches {
         let regex = Regex::new(&pattern)
@@ -338,12 +243,27 @@ fn checked(
         }
         let payload = spec.resolve(kit_root)?;
         if payload.is_empty() || payload.len() > MAX_CONTAINED {
-            return Err(format!("`after_label` takes 1 to {MAX_CONTAINED} bytes"));
+            return Err(format!("`after_label` takes 1 to {MAX_CONTAINED} bytes").into());
         }
         expectations.push(OutputExpectation::AfterLabel(payload));
     }
     if let Some(never) = raw.never_in_clear {
-        let server = mail_server("never_in_clear")?;
+        // Any pack's server whose record keeps what crossed in clear.
+        let keeping: Vec<&str> = crate::protocols::servers()
+            .filter(|(_, server)| server.keeps_clear_text)
+            .map(|(pack, _)| pack.key)
+            .collect();
+        let server = match (&stream, context.speaking.get(&name)) {
+            (None, Some(key)) if keeping.contains(key) => name.clone(),
+            _ => {
+                let with: Vec<String> = keeping.iter().map(|key| format!("`{key}`")).collect();
+                return Err(format!(
+                    "`never_in_clear` judges what a `listen` peer with {} received; `{name}` is not one",
+                    with.join(" or ")
+                )
+                .into());
+            }
+        };
         if never.password.len() < 4 {
             return Err(
                 "`never_in_clear.password` needs at least 4 characters: a shorter one turns up by chance"
@@ -376,22 +296,38 @@ fn checked(
         None => {}
     }
     if expectations.len() != 1 {
+        let packs: Vec<&str> = crate::protocols::expectations()
+            .map(|(_, kind)| kind.key)
+            .collect();
         return Err(format!(
-            "`{action}` needs exactly one of equals, contains, excludes, http, ping_report, connections, commands, mail, never_in_clear, equals_sent, any_order_of_sent, matches, after_label, empty, not_empty"
-        ));
+            "`{action}` needs exactly one of equals, contains, excludes, {}, connections, never_in_clear, equals_sent, any_order_of_sent, matches, after_label, empty, not_empty",
+            packs.join(", ")
+        )
+        .into());
     }
     if stream == Some(OutputStream::Stdout)
-        && matches!(
-            expectations[0],
-            OutputExpectation::Contains(_)
-                | OutputExpectation::Excludes(_)
-                | OutputExpectation::Http(_)
-        )
+        && (judges_part
+            || matches!(
+                expectations[0],
+                OutputExpectation::Contains(_) | OutputExpectation::Excludes(_)
+            ))
     {
-        return Err(
-            "stdout is judged whole (it is data: every line counts): use `equals`, `matches` (anchored at both ends) or `after_label`, not `contains`, `excludes` or `http`"
-                .into(),
-        );
+        // The expectations that judge a part of a stream, the packs' among them.
+        let partial: Vec<String> = ["contains", "excludes"]
+            .into_iter()
+            .chain(
+                crate::protocols::expectations()
+                    .filter(|(_, kind)| !kind.judges_whole_stdout)
+                    .map(|(_, kind)| kind.key),
+            )
+            .map(|key| format!("`{key}`"))
+            .collect();
+        let (last, others) = partial.split_last().expect("contains and excludes");
+        return Err(format!(
+            "stdout is judged whole (it is data: every line counts): use `equals`, `matches` (anchored at both ends) or `after_label`, not {} or {last}",
+            others.join(", ")
+        )
+        .into());
     }
     let expectation = expectations.remove(0);
     // `since = c1`: the deadline counts from c1's connection, so that two

@@ -3,9 +3,11 @@
 //!
 //! - the scenario's bytes: `reply` to every request (TCP: once `read_until` says the
 //!   request is whole, then it closes, or with `keep_open` records on), or never;
-//! - `ping = { ... }`: a UDP ping server that drops and delays pings as scripted;
-//! - `origin = { ... }`: an HTTP origin server (a proxy's upstream);
-//! - `smtp = { ... }`: a mail server (`crate::peers::smtp`), with STARTTLS and AUTH if asked.
+//! - a protocol of a pack (`crate::protocols`), by the options under the pack's key:
+//!   `ping = { ... }` a UDP ping server that drops and delays pings as scripted,
+//!   `origin = { ... }` an HTTP origin server (a proxy's upstream), `smtp = { ... }` a
+//!   mail server with STARTTLS and AUTH if asked. The pack checks its options, and that
+//!   they go with the rest of the step.
 //!
 //! `slices` cuts a TCP answer into pieces, `family = "ipv6"` listens on `::1`,
 //! `listen_after_ms` refuses connections for a while (the port is bound at once).
@@ -24,14 +26,16 @@ use serde::Deserialize;
 use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind};
 use crate::faults::SlicePlan;
 use crate::payload::PayloadSpec;
-use crate::peers::{OriginScript, PingScript, ReadUntil, ServerPlan, Speaks, Transport};
+use crate::peers::{ReadUntil, ServerPlan, Speaks, Transport};
+use crate::protocols::{ListenShape, OptionsInput};
 
 pub(crate) const KIND: StepKind = StepKind {
     key: "listen",
     load,
-    schema: super::schema_of::<RawListen>,
+    schema: listen_shape,
 };
 
+// The step's own keys; a pack's key (`smtp`) is read by its pack (`split_off`).
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawListen {
@@ -39,39 +43,29 @@ struct RawListen {
     transport: Option<Transport>,
     reply: Option<PayloadSpec>,
     read_until: Option<ReadUntil>,
-    ping: Option<PingScript>,
-    origin: Option<RawOrigin>,
-    smtp: Option<crate::peers::smtp::SmtpScript>,
     slices: Option<SlicePlan>,
     family: Option<crate::world::sockets::Family>,
     listen_after_ms: Option<u64>,
     keep_open: Option<bool>,
 }
 
-/// `origin = { status = 200, content_type = "text/plain", body = { ... }, delay_ms = 1000 }`.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct RawOrigin {
-    #[serde(default = "default_origin_status")]
-    status: u16,
-    #[serde(default = "default_origin_type")]
-    content_type: String,
-    body: PayloadSpec,
-    #[serde(default)]
-    delay_ms: u64,
-    #[serde(default)]
-    pause_ms: u64,
-    /// More header fields, as `{ "Cache-Control" = "max-age=3600" }`.
-    #[serde(default)]
-    headers: std::collections::BTreeMap<String, String>,
-}
-
-fn default_origin_status() -> u16 {
-    200
-}
-
-fn default_origin_type() -> String {
-    "application/octet-stream".into()
+/// [`RawListen`]'s schema, with every pack's options under its key.
+fn listen_shape(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let shape = super::schema_of::<RawListen>(generator);
+    let packs: Vec<(&str, serde_json::Value)> = crate::protocols::servers()
+        .map(|(_, server)| (server.key, (server.schema)(generator).to_value()))
+        .collect();
+    if let Some(properties) = generator
+        .definitions_mut()
+        .get_mut("RawListen")
+        .and_then(|definition| definition.get_mut("properties"))
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for (key, options) in packs {
+            properties.insert(key.to_owned(), options);
+        }
+    }
+    shape
 }
 
 /// A checked `listen` step.
@@ -82,29 +76,72 @@ struct Listen {
 }
 
 fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
-    let raw = RawListen::deserialize(input.table)?;
-    Ok(checked(raw, input.names, input.kit_root)?)
+    let keys: Vec<&'static str> = crate::protocols::servers()
+        .map(|(_, server)| server.key)
+        .collect();
+    let (table, mut protocols) = super::split_off(input.raw, &keys);
+    let raw = RawListen::deserialize(table)?;
+    let name = raw.listen.clone();
+    input.names.fresh(&name)?;
+    input.names.servers.insert(name.clone());
+    let transport = raw.transport.unwrap_or_default();
+    generic_rules(&raw, transport)?;
+    let speaks = match protocols.len() {
+        0 => None,
+        1 => {
+            let (key, value) = protocols.remove(0);
+            let (pack, server) = crate::protocols::servers()
+                .find(|(_, server)| server.key == key)
+                .expect("split off by its key");
+            let shape = ListenShape {
+                transport,
+                reply: raw.reply.is_some(),
+                read_until: raw.read_until,
+                slices: raw.slices.is_some(),
+            };
+            let script = (server.load)(OptionsInput {
+                value,
+                kit_root: input.kit_root,
+                step: shape,
+            })?;
+            input.names.speaking.insert(name.clone(), pack.key);
+            Some(Speaks::Protocol(script))
+        }
+        _ => {
+            let keys: Vec<String> = protocols
+                .iter()
+                .map(|(key, _)| format!("`{key}`"))
+                .collect();
+            return Err(format!(
+                "a `listen` peer speaks one protocol, this one has {}",
+                keys.join(" and ")
+            )
+            .into());
+        }
+    };
+    Ok(checked(raw, transport, speaks, input.kit_root)?)
 }
 
-/// Checks that what the peer speaks goes with its transport and options.
-fn checked(
-    raw: RawListen,
-    context: &mut super::Names,
-    kit_root: &std::path::Path,
-) -> Result<Arc<dyn StepAction>, String> {
-    let name = raw.listen;
-    context.fresh(&name)?;
-    context.servers.insert(name.clone());
-    if raw.smtp.is_some() {
-        context.mail_servers.insert(name.clone());
-    }
-    let transport = raw.transport.unwrap_or_default();
+/// What holds whatever the peer speaks: options that need TCP, and a reply a datagram
+/// can carry.
+fn generic_rules(raw: &RawListen, transport: Transport) -> Result<(), String> {
     if transport == Transport::Udp && raw.listen_after_ms.is_some() {
         return Err("`listen_after_ms` is for TCP: a UDP port has no listening state".into());
     }
     if transport == Transport::Udp && raw.read_until.is_some() {
         return Err("`read_until` is for TCP: a datagram is always whole".into());
     }
+    Ok(())
+}
+
+/// Checks that the bytes the peer answers go with its transport and options; `speaks`:
+/// the protocol a pack already loaded, if any.
+fn checked(
+    raw: RawListen,
+    transport: Transport,
+    speaks: Option<Speaks>,
+    kit_root: &std::path::Path,
+) -> Result<Arc<dyn StepAction>, String> {
     let reply = raw.reply.map(|spec| spec.resolve(kit_root)).transpose()?;
     if raw.keep_open.is_some() && (transport == Transport::Udp || reply.is_none()) {
         return Err(
@@ -122,66 +159,19 @@ fn checked(
             reply.len()
         ));
     }
-    if raw.ping.is_some() && (transport != Transport::Udp || reply.is_some()) {
-        return Err(
-            "`ping` scripts a UDP ping server: it needs `transport = \"udp\"` and no `reply`"
-                .into(),
-        );
-    }
-    if raw.origin.is_some()
-        && (transport != Transport::Tcp || reply.is_some() || raw.read_until.is_some())
-    {
-        return Err(
-            "`origin` scripts an HTTP origin server: TCP, without `reply` or `read_until`".into(),
-        );
-    }
-    if raw.smtp.is_some()
-        && (transport != Transport::Tcp
-            || reply.is_some()
-            || raw.read_until.is_some()
-            || raw.origin.is_some())
-    {
-        return Err(
-            "`smtp` plays a mail server: TCP, without `reply`, `read_until` or `origin`".into(),
-        );
-    }
-    if raw.slices.is_some() && (transport != Transport::Tcp || raw.smtp.is_some()) {
+    if raw.slices.is_some() && transport != Transport::Tcp {
         return Err(
             "`slices` cuts a TCP answer (`reply` or `origin`) into pieces; a mail server peer has `byte_replies`"
                 .into(),
         );
     }
-    let origin = match raw.origin {
-        None => None,
-        Some(origin) => {
-            if !(100..=599).contains(&origin.status) {
-                return Err("`origin.status` must be from 100 to 599".into());
-            }
-            Some(OriginScript {
-                status: origin.status,
-                content_type: origin.content_type,
-                body: origin.body.resolve(kit_root)?,
-                delay: Duration::from_millis(origin.delay_ms),
-                headers: origin.headers.into_iter().collect(),
-                pause: Duration::from_millis(origin.pause_ms),
-            })
-        }
-    };
-    let speaks = if let Some(script) = raw.ping {
-        Speaks::Ping(script)
-    } else if let Some(origin) = origin {
-        Speaks::Origin(origin)
-    } else if let Some(script) = raw.smtp {
-        Speaks::Smtp(script)
-    } else {
-        Speaks::Bytes {
-            reply,
-            read_until: raw.read_until.unwrap_or_default(),
-            keep_open: raw.keep_open.unwrap_or(false),
-        }
-    };
+    let speaks = speaks.unwrap_or(Speaks::Bytes {
+        reply,
+        read_until: raw.read_until.unwrap_or_default(),
+        keep_open: raw.keep_open.unwrap_or(false),
+    });
     Ok(Arc::new(Listen {
-        name,
+        name: raw.listen,
         plan: ServerPlan {
             transport,
             speaks,
@@ -201,49 +191,7 @@ impl StepAction for Listen {
             (Transport::Udp, _) => "UDP",
         };
         let answer = match &plan.speaks {
-            Speaks::Smtp(script) => {
-                let mut offers = Vec::new();
-                if script.starttls {
-                    offers.push("STARTTLS".to_owned());
-                }
-                if script.auth {
-                    offers.push("AUTH".to_owned());
-                }
-                let mut text = "playing a mail server".to_owned();
-                if !offers.is_empty() {
-                    text += &format!(" that offers {}", offers.join(" and "));
-                }
-                for (verb, code) in &script.replies {
-                    text += &format!("; it answers {verb} with {code}");
-                }
-                if script.byte_replies {
-                    text += "; every reply one byte per segment";
-                }
-                text
-            }
-            Speaks::Origin(origin) => {
-                let mut text = format!(
-                    "playing an HTTP origin that answers {} with {}",
-                    origin.status,
-                    origin.body.describe()
-                );
-                if !origin.delay.is_zero() {
-                    text += &format!(" after {} ms", origin.delay.as_millis());
-                }
-                text
-            }
-            Speaks::Ping(script) => {
-                let mut parts =
-                    vec!["playing a ping server that answers pings uppercased".to_owned()];
-                if !script.drop.is_empty() {
-                    let dropped: Vec<String> = script.drop.iter().map(u64::to_string).collect();
-                    parts.push(format!("drops {}", dropped.join(", ")));
-                }
-                for delay in &script.delay {
-                    parts.push(format!("answers {} after {} ms", delay.ping, delay.ms));
-                }
-                parts.join("; ")
-            }
+            Speaks::Protocol(script) => script.describe(),
             Speaks::Bytes {
                 reply: Some(reply), ..
             } => format!("answering {}", reply.describe()),

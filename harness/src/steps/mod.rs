@@ -276,14 +276,51 @@ impl From<&str> for LoadError {
     }
 }
 
+impl From<crate::protocols::OptionsError> for LoadError {
+    fn from(error: crate::protocols::OptionsError) -> LoadError {
+        match error {
+            crate::protocols::OptionsError::Toml(error) => LoadError::Toml(error),
+            crate::protocols::OptionsError::Invalid(reason) => LoadError::Invalid(reason),
+        }
+    }
+}
+
 /// What loading a step is given: its table, the names earlier steps defined, and the root
 /// that payload files are found from.
 pub(crate) struct LoadInput<'i, 'n> {
     pub(crate) table: toml::de::ValueDeserializer<'i>,
+    /// The same table as parsed, spans kept: a step whose keys include a protocol
+    /// pack's hands the pack its part ([`split_off`]).
+    pub(crate) raw: toml::Spanned<toml::de::DeValue<'i>>,
     pub(crate) names: &'n mut Names,
     pub(crate) kit_root: &'n Path,
     /// The task the scenario belongs to (its roles).
     pub(crate) task: &'n crate::catalogue::TaskInfo,
+}
+
+/// Takes the values of `keys` (a protocol pack's) out of a step's table, each with its
+/// spans, to be read by its pack; the rest is read into the step's own shape, which
+/// refuses any key it does not know.
+pub(crate) fn split_off<'i>(
+    mut raw: toml::Spanned<toml::de::DeValue<'i>>,
+    keys: &[&'static str],
+) -> (
+    toml::de::ValueDeserializer<'i>,
+    Vec<(&'static str, toml::de::ValueDeserializer<'i>)>,
+) {
+    let mut taken = Vec::new();
+    if let toml::de::DeValue::Table(table) = raw.get_mut() {
+        for &key in keys {
+            let found = table
+                .keys()
+                .find(|name| name.get_ref().as_ref() == key)
+                .cloned();
+            if let Some(value) = found.and_then(|found| table.remove(&found)) {
+                taken.push((key, toml::de::ValueDeserializer::from(value)));
+            }
+        }
+    }
+    (toml::de::ValueDeserializer::from(raw), taken)
 }
 
 /// One kind of step: the key that names its action in a `[[step]]`, and its loader.

@@ -1,7 +1,7 @@
 //! The names a scenario's steps define (programs, connections, peers, relays), so that a
 //! step can only refer to what an earlier step made.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Names defined by earlier steps, so later steps can only refer to what exists.
 #[derive(Debug, Default)]
@@ -13,8 +13,9 @@ pub(crate) struct Names {
     pub(crate) kept: BTreeSet<String>,
     pub(crate) datagrams: BTreeSet<String>,
     pub(crate) servers: BTreeSet<String>,
-    /// The `listen` peers that play a mail server.
-    pub(crate) mail_servers: BTreeSet<String>,
+    /// The `listen` peers that speak a protocol of a pack, and the pack's key
+    /// (`crate::protocols`).
+    pub(crate) speaking: BTreeMap<String, &'static str>,
     pub(crate) relays: BTreeSet<String>,
     /// Every program the scenario starts, at any step.
     pub(crate) hosts: BTreeSet<String>,

@@ -14,11 +14,11 @@ use std::process::Command;
 
 use harness::events::Event;
 use harness::grading::{Mode, grade};
-use harness::peers::{Direction, TranscriptEntry};
 use harness::report::Reporters;
 use harness::report::pcap_files::PcapReport;
 use harness::scenario::Selection;
 use harness::target::Target;
+use harness::transcript::{Direction, TranscriptEntry};
 use harness::wire::{Flow, FlowId, Protocol, Side, Wire, WireAct, WireBytes, WireRecord};
 use harness::world::sim::SimOptions;
 

@@ -21,11 +21,11 @@ use harness::events::{
 use harness::grading::Mode;
 use harness::outcome::Category;
 use harness::outcome::{Failure, LogLine, Outcome, ProgramReport, SkipKind, Status};
-use harness::peers::{Direction, TranscriptEntry};
 use harness::report::{Reporters, RunRecord, Score};
 use harness::report::{classroom, gradescope, json, junit, prairielearn};
 use harness::scenario::{Selection, load_suite};
 use harness::target::Target;
+use harness::transcript::{Direction, TranscriptEntry};
 use harness::world::real::process::{ExitInfo, ExitKind, HarnessStop};
 use serde_json::{Value, json};
 

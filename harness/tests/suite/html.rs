@@ -17,11 +17,11 @@ use harness::events::{Event, EventSink, Isolation, RunInfo, SubmissionInfo, Worl
 use harness::grading::{Mode, grade};
 use harness::outcome::Category;
 use harness::outcome::{Failure, LogLine, Outcome, ProgramReport, Status};
-use harness::peers::{Direction, TranscriptEntry};
 use harness::report::html::HtmlReport;
 use harness::report::{Reporter, Reporters, RunRecord, Score, SubmissionRecord};
 use harness::scenario::Selection;
 use harness::target::Target;
+use harness::transcript::{Direction, TranscriptEntry};
 use harness::wire::{Flow, FlowEnd, Protocol, Side};
 
 /// What a hostile program prints.

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use harness::outcome::Category;
 use harness::outcome::{Failure, LogLine, Outcome, ProgramReport, Status};
-use harness::peers::{Direction, TranscriptEntry};
 use harness::report::{Style, TerminalReport};
+use harness::transcript::{Direction, TranscriptEntry};
 use harness::world::real::process::{ExitInfo, ExitKind};
 
 fn report() -> TerminalReport {

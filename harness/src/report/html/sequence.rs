@@ -36,7 +36,7 @@ use super::Esc;
 use crate::encoding::decimal_seconds;
 use crate::faults::{Range, SlicePlan};
 use crate::outcome::{Outcome, Status};
-use crate::peers::{Direction, TranscriptEntry};
+use crate::transcript::{Direction, TranscriptEntry};
 use crate::wire::{Flow, FlowEnd, Protocol, Side};
 
 /// A pause between two entries long enough to be drawn.
@@ -55,7 +55,7 @@ const WHOLE_WRITE: u64 = match SlicePlan::WHOLE.size {
     Range::Between([_, high]) => high,
 };
 /// The names the engine gives a program end it cannot name (see
-/// [`crate::peers::Transcript::program_end`] and [`crate::peers::Transcript::client_end`]).
+/// [`crate::transcript::Transcript::program_end`] and [`crate::transcript::Transcript::client_end`]).
 const UNNAMED: [&str; 2] = ["program", "client program"];
 
 /// How one connection is drawn.

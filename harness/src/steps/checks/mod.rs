@@ -22,8 +22,8 @@ use crate::catalogue::TaskInfo;
 use crate::judge::exit::ExitExpectation;
 use crate::judge::output::OutputExpectation;
 use crate::outcome::StepResult;
-use crate::peers::transcript::Transcript;
 use crate::steps::requests::{StartRequest, Watched};
+use crate::transcript::Transcript;
 use crate::world::real::process::ExitInfo;
 use crate::world::sockets::PeerNet;
 

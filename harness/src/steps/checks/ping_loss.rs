@@ -36,7 +36,8 @@ use std::time::Duration;
 use super::CheckContext;
 
 use crate::outcome::{StepFailure, harness_trouble};
-use crate::peers::{Direction, MAX_DATAGRAM, ping_sequence};
+use crate::peers::{MAX_DATAGRAM, ping_sequence};
+use crate::transcript::Direction;
 use crate::wire::{Flow, FlowEnd, Protocol};
 
 /// The check's name in scenario files.
@@ -133,7 +134,7 @@ pub(crate) async fn run(
     let local = socket
         .local_addr()
         .unwrap_or_else(|_| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
-    let flow_from = move |transcript: &crate::peers::Transcript, program| {
+    let flow_from = move |transcript: &crate::transcript::Transcript, program| {
         transcript.flow(Flow::opened_by_harness(
             LABEL,
             Protocol::Udp,

@@ -29,7 +29,8 @@ use tokio::io::{AsyncRead, AsyncWriteExt};
 use super::CheckContext;
 
 use crate::outcome::StepFailure;
-use crate::peers::{Direction, next_line};
+use crate::peers::next_line;
+use crate::transcript::Direction;
 use crate::wire::{Flow, FlowEnd, Protocol, WireAct};
 use crate::world::sockets::PeerReader;
 
@@ -275,7 +276,7 @@ fn first_line(command: &str) -> String {
 async fn read_reply(
     reader: &mut (impl AsyncRead + Unpin),
     pending: &mut Vec<u8>,
-    transcript: &crate::peers::Transcript,
+    transcript: &crate::transcript::Transcript,
 ) -> Result<String, String> {
     let mut reply = String::new();
     loop {
@@ -359,7 +360,7 @@ mod tests {
 
     #[tokio::test]
     async fn multi_line_replies_are_read_whole_and_the_rest_kept() {
-        let transcript = crate::peers::Transcript::new(tokio::time::Instant::now());
+        let transcript = crate::transcript::Transcript::new(tokio::time::Instant::now());
         let mut input: &[u8] = b"250-hello\r\n250-SIZE 1\r\n250 OK\r\n221 bye\r\n";
         let mut pending = Vec::new();
         let reply = read_reply(&mut input, &mut pending, &transcript)

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use crate::peers::PingRecord;
+use super::server::PingRecord;
 
 /// How long a client waits for each reply (SPEC ping/1).
 pub const PING_TIMEOUT: Duration = Duration::from_secs(1);

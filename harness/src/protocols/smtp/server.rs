@@ -6,7 +6,7 @@
 //! can make any command fail with the code it chooses (`replies = { RCPT = 550 }`), to
 //! see the client stop. Everything the client sends is recorded as it came: each command
 //! with whether it was encrypted and how its line ended, and each message as raw data
-//! (still dot-stuffed), for `judge::mail` to judge.
+//! (still dot-stuffed), for the pack's judges (`super::judge`).
 //!
 //! After `STARTTLS` the transcript, and the packet capture made from it
 //! ([`crate::pcap`]), hold the dialogue as the peer reads and writes it: decrypted. The
@@ -18,82 +18,27 @@
 //! smtp = { starttls = true, auth = true, replies = { RCPT = 550 } }
 //! ```
 
-use std::collections::BTreeMap;
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use base64::Engine;
-use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-use super::transcript::{Direction, Transcript};
+use super::SmtpScript;
+use super::record::{MAX_CLEAR, Sessions, SmtpCommand, SmtpSession};
+use crate::peers::Conversation;
+use crate::transcript::{Direction, Transcript};
 use crate::wire::WireAct;
 use crate::world::capture::Capture;
-use crate::world::sockets::PeerConnection;
-
-/// What the mail server peer offers, and the replies a scenario forces.
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SmtpScript {
-    /// Offer `STARTTLS` in the `EHLO` reply.
-    #[serde(default)]
-    pub starttls: bool,
-    /// Offer `AUTH PLAIN LOGIN` (after TLS only, when `starttls` is offered too).
-    #[serde(default)]
-    pub auth: bool,
-    /// A reply code per command verb (`RCPT = 550`), instead of the normal one.
-    #[serde(default)]
-    pub replies: BTreeMap<String, u16>,
-    /// Write every reply one byte per TCP segment: a client must read each reply up to
-    /// its end, not take one `recv` for one reply.
-    #[serde(default)]
-    pub byte_replies: bool,
-}
 
 /// Time between two bytes of a reply sent one by one.
 const BYTE_GAP: std::time::Duration = std::time::Duration::from_millis(1);
-
-/// One command line a client sent.
-#[derive(Debug, Clone)]
-pub struct SmtpCommand {
-    /// Its verb, in capitals (`EHLO`, `MAIL`, ...).
-    pub verb: String,
-    /// The whole line, without its line ending.
-    pub line: String,
-    /// It came inside TLS.
-    pub encrypted: bool,
-    /// It ended with CRLF, as SMTP requires (not a bare LF, and not cut by the close).
-    pub crlf: bool,
-}
-
-/// What one client connection did.
-#[derive(Debug, Clone, Default)]
-pub struct SmtpSession {
-    /// Its commands, in order (not the lines of `DATA`, nor `AUTH`'s continuation lines).
-    pub commands: Vec<SmtpCommand>,
-    /// Each message's data as it came, dot-stuffed, without the closing `.` line.
-    pub messages: Vec<Vec<u8>>,
-    /// The user name an `AUTH` gave, and whether it came inside TLS.
-    pub logins: Vec<(String, bool)>,
-    /// The client quit or closed: the session is over.
-    pub ended: bool,
-    /// The TLS handshake failed, and why.
-    pub tls_error: Option<String>,
-    /// Every byte the client sent outside TLS, as it came (up to [`MAX_CLEAR`]): what
-    /// anyone on the way could read (SPEC smtp/4: never the password).
-    pub in_clear: Vec<u8>,
-}
-
-/// The sessions of one mail server peer, shared with the scenario's checks.
-pub type Sessions = Arc<Mutex<Vec<SmtpSession>>>;
 
 /// The longest line read (RFC 5321 §4.5.3.1.6 allows 1000; a client's longer line is
 /// kept whole up to here, to be shown).
 const MAX_LINE: usize = 64 * 1024;
 /// The most message data kept per connection.
 const MAX_DATA: usize = 32 << 20;
-/// The most bytes received in clear kept per connection.
-pub const MAX_CLEAR: usize = 1 << 20;
 /// The name the peer gives itself.
 const NAME: &str = "harness.socket-lab";
 
@@ -123,16 +68,17 @@ enum Ending {
 }
 
 /// Serves one client connection until it quits or closes.
-pub async fn serve(
-    connection: PeerConnection,
-    label: String,
-    script: SmtpScript,
-    transcript: Transcript,
-    received: Arc<Capture>,
-    sessions: Sessions,
-) {
+pub(super) async fn serve(conversation: Conversation, script: SmtpScript, sessions: Sessions) {
+    let Conversation {
+        label,
+        reader,
+        writer,
+        transcript,
+        received,
+        ..
+    } = conversation;
     let ending = converse(
-        connection,
+        (reader, writer),
         &label,
         script,
         transcript.clone(),
@@ -162,7 +108,10 @@ pub async fn serve(
 
 /// The dialogue of [`serve`]; an error if the connection failed.
 async fn converse(
-    connection: PeerConnection,
+    (reader, writer): (
+        crate::world::sockets::PeerReader,
+        crate::world::sockets::PeerWriter,
+    ),
     label: &str,
     script: SmtpScript,
     transcript: Transcript,
@@ -189,7 +138,7 @@ async fn converse(
         encrypted: false,
     };
     // Reader and writer together again: TLS needs both directions of one stream.
-    let mut plain = tokio::io::join(connection.reader, connection.writer);
+    let mut plain = tokio::io::join(reader, writer);
     let greeting = format!("220 {NAME} ESMTP the harness's mail server peer\r\n");
     if let Err(error) = dialogue.reply(&mut plain, &greeting).await {
         dialogue.end();
@@ -287,7 +236,7 @@ impl Dialogue<'_> {
         stream: &mut S,
         pending: &mut Vec<u8>,
     ) -> io::Result<Option<Vec<u8>>> {
-        super::lines::next_line(stream, pending, MAX_LINE, |piece| {
+        crate::peers::next_line(stream, pending, MAX_LINE, |piece| {
             if piece.is_empty() {
                 self.transcript
                     .fin(self.label, Direction::FromProgram, "closed");

@@ -1,4 +1,4 @@
-//! Judging what a client delivered to the harness's mail server peer (SPEC smtp/1–4).
+//! Judging what a client delivered to the pack's mail server peer (SPEC smtp/1–4).
 //!
 //! Two expectations, written on `expect_received = "mta"`:
 //!
@@ -15,8 +15,8 @@ use std::fmt::Write as _;
 
 use mail_parser::{MessageParser, MimeHeaders};
 
+use super::record::SmtpSession;
 use crate::payload::Payload;
-use crate::peers::smtp::SmtpSession;
 
 /// What the delivered message must be.
 #[derive(Debug, Clone, Default)]

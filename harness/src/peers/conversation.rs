@@ -1,0 +1,209 @@
+//! What a server peer hands the protocol it speaks to serve one client: a TCP
+//! [`Conversation`] (read the request, write the answer in the scenario's slices, close),
+//! or a [`DatagramAnswer`] to a datagram (now or later). Every byte either way goes
+//! through the transcript and, from the program, into the peer's capture, so a protocol
+//! only decides *what* to read and write.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::task::JoinSet;
+
+use crate::faults::Slicer;
+use crate::payload::Payload;
+use crate::transcript::{Direction, Transcript};
+use crate::wire::{FlowId, WireAct};
+use crate::world::capture::Capture;
+use crate::world::sockets::{PeerDatagram, PeerReader, PeerWriter};
+
+/// One client's TCP connection to a server peer, opened in the transcript.
+pub struct Conversation {
+    /// Its name in the transcript: the peer's, and the connection's number (`mta#1`).
+    pub label: String,
+    /// What the client sends.
+    pub reader: PeerReader,
+    /// What the peer answers.
+    pub writer: PeerWriter,
+    /// The scenario's transcript.
+    pub transcript: Transcript,
+    /// Everything the program sent the peer, every connection: what `expect_received`
+    /// judges.
+    pub received: Arc<Capture>,
+    /// The connection's flow, for the RST of a client that reset it.
+    pub(super) flow: FlowId,
+    /// How the answer is cut into writes (none: whole writes), drawn from the run's seed.
+    pub(super) slicer: Option<Slicer>,
+}
+
+impl Conversation {
+    /// Reads the request, recording each piece, until `whole` says (of the piece just
+    /// read) that the request is complete, or the client half-closes. `false` when the
+    /// connection failed, which is recorded: there is nothing to answer.
+    pub async fn read_request(&mut self, mut whole: impl FnMut(&[u8]) -> bool) -> bool {
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            match self.reader.read(&mut buffer).await {
+                Ok(0) => {
+                    self.transcript
+                        .fin(&self.label, Direction::FromProgram, "half-closed (FIN)");
+                    return true;
+                }
+                Ok(count) => {
+                    let piece = &buffer[..count];
+                    self.transcript
+                        .data(&self.label, Direction::FromProgram, piece);
+                    if self.received.append(piece).is_err() {
+                        return false;
+                    }
+                    if whole(piece) {
+                        return true;
+                    }
+                }
+                Err(error) => {
+                    self.read_failed(&error);
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// Records what the client sends until it closes (or resets) the connection.
+    pub async fn read_until_closed(&mut self) {
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            match self.reader.read(&mut buffer).await {
+                Ok(0) => {
+                    self.transcript
+                        .fin(&self.label, Direction::FromProgram, "half-closed (FIN)");
+                    return;
+                }
+                Ok(count) => {
+                    let piece = &buffer[..count];
+                    self.transcript
+                        .data(&self.label, Direction::FromProgram, piece);
+                    if self.received.append(piece).is_err() {
+                        return;
+                    }
+                }
+                Err(error) => {
+                    self.read_failed(&error);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Reading failed: a reset said as such, anything else as it was.
+    fn read_failed(&self, error: &io::Error) {
+        let text = format!("error: {error}");
+        if error.kind() == io::ErrorKind::ConnectionReset {
+            self.transcript
+                .reset(&self.label, Direction::FromProgram, text);
+        } else {
+            self.transcript
+                .event(&self.label, Direction::FromProgram, text);
+        }
+    }
+
+    /// Writes a whole payload, piece by piece (it may be larger than memory wants to
+    /// hold), in the scenario's slices if it has some, pausing between them.
+    pub async fn write(&mut self, payload: &Payload) -> io::Result<()> {
+        let mut buffer = vec![0u8; 64 * 1024];
+        let mut offset = 0;
+        while offset < payload.len() {
+            let filled = payload.read_at(offset, &mut buffer)?;
+            let mut written = 0;
+            while written < filled {
+                let size = self.slicer.as_mut().map_or(filled - written, |slicer| {
+                    slicer.next_size().min(filled - written)
+                });
+                let piece = &buffer[written..written + size];
+                self.writer.write_all(piece).await?;
+                self.transcript
+                    .data(&self.label, Direction::ToProgram, piece);
+                written += size;
+                if let Some(slicer) = self.slicer.as_mut() {
+                    let gap = slicer.next_gap();
+                    if !gap.is_zero() {
+                        tokio::time::sleep(gap).await;
+                    }
+                }
+            }
+            offset += filled as u64;
+        }
+        Ok(())
+    }
+
+    /// Writing to the client failed: said as it was, and, when the client had reset the
+    /// connection (what makes a write fail), its RST on the wire.
+    pub fn write_failed(&self, error: &io::Error) {
+        self.transcript
+            .event(&self.label, Direction::ToProgram, format!("error: {error}"));
+        if matches!(
+            error.kind(),
+            io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+        ) {
+            self.transcript.on_wire(
+                &self.label,
+                Some(self.flow),
+                Direction::FromProgram,
+                WireAct::Reset,
+            );
+        }
+    }
+
+    /// Closes the connection after the answer: the client's read returns 0, its cue that
+    /// the reply is whole.
+    pub async fn close(mut self) {
+        if self.writer.shutdown().await.is_ok() {
+            self.transcript
+                .closed(&self.label, Direction::ToProgram, "closed");
+        }
+    }
+}
+
+/// How a protocol answers one datagram: to its sender, on the peer's socket.
+pub struct DatagramAnswer<'a> {
+    /// The peer's name in the transcript.
+    pub(super) name: &'a str,
+    pub(super) socket: &'a Arc<PeerDatagram>,
+    pub(super) sender: SocketAddr,
+    pub(super) flow: FlowId,
+    pub(super) transcript: &'a Transcript,
+    /// Answers still waiting to leave; dropping the set (the peer is dropped) cancels them.
+    pub(super) late: &'a mut JoinSet<()>,
+}
+
+impl DatagramAnswer<'_> {
+    /// Says something in the transcript, on the peer's line.
+    pub fn note(&self, direction: Direction, text: impl Into<String>) {
+        self.transcript.event(self.name, direction, text);
+    }
+
+    /// Sends `answer` to the sender after `delay` (at once if zero), from a task of its
+    /// own, and notes `note` once it left. Under way (the scenario is not still) until
+    /// then.
+    pub fn send_after(&mut self, delay: Duration, answer: Vec<u8>, note: String) {
+        let (socket, transcript, name) = (
+            Arc::clone(self.socket),
+            self.transcript.clone(),
+            self.name.to_owned(),
+        );
+        let (sender, flow) = (self.sender, self.flow);
+        let held = self.transcript.pending().hold();
+        self.late.spawn(async move {
+            let _held = held;
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            if socket.send_to(&answer, sender).await.is_ok() {
+                transcript.datagram(flow, Direction::ToProgram, &answer);
+                transcript.event(&name, Direction::ToProgram, note);
+            }
+        });
+        while self.late.try_join_next().is_some() {}
+    }
+}

@@ -1,0 +1,88 @@
+//! What the generic server peer asks of a protocol it speaks by a pack's script
+//! (`crate::protocols`): an SMTP server, a ping server, an HTTP origin.
+//!
+//! The server peer keeps what every protocol shares: the listening socket, the transport,
+//! the transcript, the capture of everything received, slicing, listening late. A pack
+//! plugs in three things:
+//!
+//! - a [`ProtocolScript`]: the scenario's options, checked when the scenario loads, held
+//!   by the `listen` step's plan;
+//! - a [`ProtocolServer`]: one running peer of that script, which serves each TCP
+//!   [`Conversation`](super::Conversation) or answers each datagram;
+//! - a [`ProtocolRecord`]: what it saw happen (sessions, commands, pings), which its own
+//!   judges read back through `crate::judge::output::Facts`.
+//!
+//! Nothing here names a pack: the peer and the engine hold them as trait objects.
+
+use std::any::Any;
+use std::fmt::Debug;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use super::{Conversation, DatagramAnswer};
+
+/// A pack's script for a server peer, as the scenario gave it (checked at load).
+pub trait ProtocolScript: Debug + Send + Sync {
+    /// What the peer does, for the step log: `playing a mail server that offers STARTTLS`.
+    fn describe(&self) -> String;
+    /// Whether it offers TLS: the programs that talk to it must then trust the harness's
+    /// test CA.
+    fn offers_tls(&self) -> bool {
+        false
+    }
+    /// A fresh peer following this script, with an empty record.
+    fn start(&self) -> Arc<dyn ProtocolServer>;
+}
+
+/// What serving one TCP connection returns, boxed: protocols are values behind `dyn`.
+pub type Served = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// One running server peer of a pack: it serves, and it keeps its record.
+pub trait ProtocolServer: Debug + Send + Sync {
+    /// What it saw happen, for the pack's judges.
+    fn record(&self) -> &dyn ProtocolRecord;
+    /// TCP: serves one client connection, whose opening the transcript already holds,
+    /// until the dialogue is over. (A UDP protocol's peer never accepts one.)
+    fn converse(self: Arc<Self>, conversation: Conversation) -> Served {
+        drop(conversation);
+        Box::pin(std::future::ready(()))
+    }
+    /// UDP: one datagram came (already in the transcript and the capture); `answer`
+    /// sends the replies. (A TCP protocol's peer never reads one.)
+    fn datagram(&self, datagram: &[u8], answer: &mut DatagramAnswer<'_>) {
+        let _ = (datagram, answer);
+    }
+}
+
+/// What a server peer of a pack saw happen, read back by the pack's judges (which know
+/// its type: [`ProtocolRecord::as_any`]) and, for what crossed in clear, by the generic
+/// `never_in_clear` judge.
+pub trait ProtocolRecord: Any + Send + Sync {
+    /// The record as its concrete type, for the pack's own judges to downcast.
+    fn as_any(&self) -> &dyn Any;
+    /// What each connection sent outside TLS, if the protocol carries passwords (`None`:
+    /// it keeps no such record, and `never_in_clear` cannot be asked of it).
+    fn in_clear(&self) -> Option<Vec<ClearConnection>> {
+        None
+    }
+}
+
+/// A record of nothing: for a protocol whose judges need only the bytes received.
+impl ProtocolRecord for () {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// What one client connection let out where anyone on the way could read it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClearConnection {
+    /// The commands that carry credentials (SMTP's `AUTH`) and came outside TLS, as sent:
+    /// each is a leak whether or not the password can be read in it.
+    pub credentials_in_clear: Vec<String>,
+    /// Every byte the client sent outside TLS, as it came (up to the protocol's cap).
+    pub bytes: Vec<u8>,
+    /// The dialogue is over (the client quit or closed): nothing more can leak.
+    pub ended: bool,
+}

@@ -1,0 +1,170 @@
+//! Protocol packs: who is on the other end of an application-protocol task, one folder
+//! each.
+//!
+//! A pack holds everything one protocol needs, and nothing outside its folder names its
+//! types (`tests/suite/architecture.rs` checks it):
+//!
+//! - its **peer**: the server a submission's client talks to, plugged into the generic
+//!   server peer (`crate::peers::ProtocolScript`), which keeps what every protocol
+//!   shares: transport, slicing, listening late, transcript, capture;
+//! - the **shape of its options** in a scenario file: the key it takes on a `listen` step
+//!   (`smtp = { starttls = true }`) and the expectations it adds to `expect_*` steps
+//!   (`mail = { ... }`), each read with serde (unknown fields refused) and given to the
+//!   scenario JSON Schema;
+//! - its **record** of what happened (sessions, commands, pings: `crate::peers::ProtocolRecord`),
+//!   including, if it carries passwords, what crossed in clear for `never_in_clear`;
+//! - its **judges**, which read that record (`crate::judge::output::ProtocolExpectation`).
+//!
+//! [`REGISTRY`] lists the packs, one line each; `listen` and `expect_*` find a pack by the
+//! key a step carries, and hold what it loaded as trait objects. Adding a protocol is a
+//! folder here and a line there.
+//!
+//! Why a room of its own rather than a folder under `crate::peers`: a pack's judges build
+//! on the generic judges (`crate::judge`: diffs, evaluations, failures) and its peer on the
+//! generic peers, so a pack sits above both; inside `peers` it would pull `peers` above
+//! `judge` and turn the layers of `lib.rs` round. Steps, above, load packs by key.
+//! (GreenMail keeps SMTP, IMAP and POP3 as sibling modules over one server core; ours
+//! also carry their judges.)
+
+mod http;
+mod ping;
+mod smtp;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::judge::output::ProtocolExpectation;
+use crate::peers::{ProtocolScript, ReadUntil, Transport};
+use crate::world::capture::OutputStream;
+
+/// Every protocol pack, one line each.
+pub(crate) const REGISTRY: &[Pack] = &[http::PACK, ping::PACK, smtp::PACK];
+
+/// One protocol: its key, its server peer's options, the expectations its judges add.
+pub(crate) struct Pack {
+    /// Its name (`smtp`), which `crate::steps::Names` records for each server peer that
+    /// speaks it.
+    pub(crate) key: &'static str,
+    /// The server peer it plays on a `listen` step, if it has one.
+    pub(crate) server: Option<ServerOptions>,
+    /// What its judges add to `expect_stdout`, `expect_stderr` and `expect_received`.
+    pub(crate) expectations: &'static [ExpectationKind],
+}
+
+/// A pack's server peer, as a `listen` step asks for it: `smtp = { ... }`.
+pub(crate) struct ServerOptions {
+    /// The key of its options on a `listen` step.
+    pub(crate) key: &'static str,
+    /// Reads and checks the options (and that they go with the rest of the step).
+    pub(crate) load: fn(OptionsInput<'_, '_, ListenShape>) -> Loaded<Arc<dyn ProtocolScript>>,
+    /// The options' shape, for the scenario JSON Schema.
+    pub(crate) schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
+    /// Whether its record keeps what crossed in clear (`never_in_clear` can judge it).
+    pub(crate) keeps_clear_text: bool,
+}
+
+/// An expectation a pack's judges give the `expect_*` steps: `mail = { ... }`.
+pub(crate) struct ExpectationKind {
+    /// Its key on the step.
+    pub(crate) key: &'static str,
+    /// Reads and checks it, against the stream it watches.
+    pub(crate) load:
+        fn(OptionsInput<'_, '_, ExpectationShape<'_>>) -> Loaded<Arc<dyn ProtocolExpectation>>,
+    /// Its shape, for the scenario JSON Schema.
+    pub(crate) schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
+    /// Whether it can judge a program's stdout, which is judged whole (data: every line
+    /// counts); `false` for one that looks at a part, as `contains` does.
+    pub(crate) judges_whole_stdout: bool,
+}
+
+/// What loading a pack's options is given: their value (spans kept, for `file:line`
+/// errors), the kit's root (payload files), and the step around them.
+pub(crate) struct OptionsInput<'i, 's, Step> {
+    pub(crate) value: toml::de::ValueDeserializer<'i>,
+    pub(crate) kit_root: &'s Path,
+    pub(crate) step: Step,
+}
+
+/// The rest of a `listen` step, which a protocol's options must go with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ListenShape {
+    pub(crate) transport: Transport,
+    /// A `reply` is given.
+    pub(crate) reply: bool,
+    /// `read_until` is given.
+    pub(crate) read_until: Option<ReadUntil>,
+    /// `slices` is given.
+    pub(crate) slices: bool,
+}
+
+/// The stream an `expect_*` step watches, and the names defined so far.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ExpectationShape<'a> {
+    /// The program or harness peer watched.
+    pub(crate) watched: &'a str,
+    /// A program's stdout or stderr, or (none) what a harness peer received.
+    pub(crate) stream: Option<OutputStream>,
+    /// Every `listen` peer so far.
+    pub(crate) servers: &'a BTreeSet<String>,
+    /// The key of the pack each `listen` peer so far speaks (the others speak bytes).
+    pub(crate) speaking: &'a BTreeMap<String, &'static str>,
+}
+
+impl ExpectationShape<'_> {
+    /// The watched name, if it is a `listen` peer that speaks the pack `key` and the step
+    /// watches what it received; else why the expectation `what` does not fit.
+    pub(crate) fn server_speaking(&self, key: &str, what: &str) -> Result<String, String> {
+        match (self.stream, self.speaking.get(self.watched)) {
+            (None, Some(speaks)) if *speaks == key => Ok(self.watched.to_owned()),
+            _ => Err(format!(
+                "`{what}` judges what a `listen` peer with `{key}` received; `{}` is not one",
+                self.watched
+            )),
+        }
+    }
+}
+
+/// What loading options returns: serde's error keeps its place in the file.
+pub(crate) type Loaded<T> = Result<T, OptionsError>;
+
+/// Why a pack's options could not be loaded.
+#[derive(Debug)]
+pub(crate) enum OptionsError {
+    /// serde's error, which knows where in the file.
+    Toml(toml::de::Error),
+    /// A reason about the options as a whole.
+    Invalid(String),
+}
+
+impl From<toml::de::Error> for OptionsError {
+    fn from(error: toml::de::Error) -> OptionsError {
+        OptionsError::Toml(error)
+    }
+}
+
+impl From<String> for OptionsError {
+    fn from(reason: String) -> OptionsError {
+        OptionsError::Invalid(reason)
+    }
+}
+
+impl From<&str> for OptionsError {
+    fn from(reason: &str) -> OptionsError {
+        OptionsError::Invalid(reason.to_owned())
+    }
+}
+
+/// Every pack's server options: `(pack, options)`.
+pub(crate) fn servers() -> impl Iterator<Item = (&'static Pack, &'static ServerOptions)> {
+    REGISTRY
+        .iter()
+        .filter_map(|pack| pack.server.as_ref().map(|server| (pack, server)))
+}
+
+/// Every pack's expectations: `(pack, expectation)`.
+pub(crate) fn expectations() -> impl Iterator<Item = (&'static Pack, &'static ExpectationKind)> {
+    REGISTRY
+        .iter()
+        .flat_map(|pack| pack.expectations.iter().map(move |kind| (pack, kind)))
+}

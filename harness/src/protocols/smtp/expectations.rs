@@ -1,0 +1,167 @@
+//! What the SMTP pack adds to `expect_received` on its mail server peer: `commands =
+//! [VERBS]` and `mail = { from, to, subject, text, attachments }`, judged by
+//! [`super::judge`] once every session of the peer has ended (the client quit or closed).
+//!
+//! ```toml
+//! [[step]]
+//! expect_received = "mta"
+//! mail = { from = "alice@example.com", to = ["bob@example.com"], subject = "Hi" }
+//! ```
+
+use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
+
+use super::judge::{MailExpectation, Mismatch, judge_commands, judge_mail};
+use super::record::{SmtpSession, sessions};
+use crate::judge::bytes::Evaluation;
+use crate::judge::output::{Facts, ProtocolExpectation};
+use crate::outcome::{StepFailure, StepResult};
+use crate::payload::PayloadSpec;
+use crate::protocols::{ExpectationKind, ExpectationShape, Loaded, OptionsInput};
+use crate::world::capture::Capture;
+
+/// `commands = ["EHLO", "MAIL", "RCPT", "DATA", "QUIT"]`.
+pub(super) const COMMANDS: ExpectationKind = ExpectationKind {
+    key: "commands",
+    load: load_commands,
+    schema: |generator| generator.subschema_for::<Vec<String>>(),
+    judges_whole_stdout: true,
+};
+
+/// `mail = { ... }`.
+pub(super) const MAIL: ExpectationKind = ExpectationKind {
+    key: "mail",
+    load: load_mail,
+    schema: |generator| generator.subschema_for::<RawMail>(),
+    judges_whole_stdout: true,
+};
+
+/// `mail = { from = "a@x", to = ["b@y"], subject = "S", text = { ... }, attachments = [...] }`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RawMail {
+    from: Option<String>,
+    #[serde(default)]
+    to: Vec<String>,
+    subject: Option<String>,
+    text: Option<PayloadSpec>,
+    #[serde(default)]
+    attachments: Vec<RawAttachment>,
+}
+
+/// `{ name = "photo.png", content = { file = "fixtures/payloads/photo.png" } }`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RawAttachment {
+    name: String,
+    content: PayloadSpec,
+}
+
+fn load_commands(
+    input: OptionsInput<'_, '_, ExpectationShape<'_>>,
+) -> Loaded<Arc<dyn ProtocolExpectation>> {
+    let verbs = Vec::<String>::deserialize(input.value)?;
+    let server = input.step.server_speaking(super::PACK.key, "commands")?;
+    if verbs.is_empty() {
+        return Err("`commands` lists the verbs the client must send".into());
+    }
+    let verbs = verbs.iter().map(|verb| verb.to_ascii_uppercase()).collect();
+    Ok(Arc::new(CommandsSent { server, verbs }))
+}
+
+fn load_mail(
+    input: OptionsInput<'_, '_, ExpectationShape<'_>>,
+) -> Loaded<Arc<dyn ProtocolExpectation>> {
+    let mail = RawMail::deserialize(input.value)?;
+    let server = input.step.server_speaking(super::PACK.key, "mail")?;
+    let kit_root = input.kit_root;
+    let attachments = mail
+        .attachments
+        .into_iter()
+        .map(|attachment| Ok((attachment.name, attachment.content.resolve(kit_root)?)))
+        .collect::<Result<Vec<_>, String>>()?;
+    let expectation = MailExpectation {
+        from: mail.from,
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text.map(|spec| spec.resolve(kit_root)).transpose()?,
+        attachments,
+    };
+    Ok(Arc::new(MailDelivered {
+        server,
+        expectation,
+    }))
+}
+
+/// The mail server peer `server` received these command verbs, in order, each line
+/// ending in CRLF.
+#[derive(Debug)]
+struct CommandsSent {
+    server: String,
+    verbs: Vec<String>,
+}
+
+/// The mail server peer `server` received this one message.
+#[derive(Debug)]
+struct MailDelivered {
+    server: String,
+    expectation: MailExpectation,
+}
+
+impl ProtocolExpectation for CommandsSent {
+    fn evaluate(
+        &self,
+        facts: &dyn Facts,
+        where_: &str,
+        _: &Capture,
+        _: bool,
+    ) -> StepResult<Evaluation> {
+        once_over(facts, &self.server, where_, |sessions| {
+            judge_commands(sessions, &self.verbs)
+        })
+    }
+}
+
+impl ProtocolExpectation for MailDelivered {
+    fn evaluate(
+        &self,
+        facts: &dyn Facts,
+        where_: &str,
+        _: &Capture,
+        _: bool,
+    ) -> StepResult<Evaluation> {
+        once_over(facts, &self.server, where_, |sessions| {
+            judge_mail(sessions, &self.expectation)
+        })
+    }
+}
+
+/// Judges the sessions of `server` with `judge` once the client is done: until then it
+/// may still be talking.
+fn once_over(
+    facts: &dyn Facts,
+    server: &str,
+    where_: &str,
+    judge: impl FnOnce(&[SmtpSession]) -> Result<(), Mismatch>,
+) -> StepResult<Evaluation> {
+    let sessions = facts
+        .record(server)
+        .and_then(|record| record.as_any().downcast_ref::<Mutex<Vec<SmtpSession>>>())
+        .map(sessions)
+        .unwrap_or_default();
+    if sessions.is_empty() || sessions.iter().any(|session| !session.ended) {
+        return Ok(Evaluation::Pending {
+            expected: format!("{where_}: a client to finish its SMTP session"),
+            seen: if sessions.is_empty() {
+                "no client connected".into()
+            } else {
+                "a session still open".into()
+            },
+        });
+    }
+    match judge(&sessions) {
+        Ok(()) => Ok(Evaluation::Holds { settle: false }),
+        Err((expected, seen)) => Err(StepFailure::fail(format!("{where_}: {expected}"), seen)),
+    }
+}
