@@ -140,7 +140,7 @@ impl std::fmt::Display for HarnessStop {
             HarnessStop::OutputCap { stream, cap } => write!(
                 f,
                 "stopped by the harness: printed more than {} on {stream}",
-                size(*cap)
+                sandbox::size_text(*cap)
             ),
             HarnessStop::MemoryLimit { limit, killed } => {
                 write!(
@@ -155,17 +155,6 @@ impl std::fmt::Display for HarnessStop {
             }
             HarnessStop::Stopped => write!(f, "stopped by the harness at a step of the scenario"),
         }
-    }
-}
-
-/// `64 MiB`, `512 KiB`, or `1000 bytes`: as a scenario's author wrote the size.
-fn size(bytes: u64) -> String {
-    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
-        format!("{} MiB", bytes >> 20)
-    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
-        format!("{} KiB", bytes >> 10)
-    } else {
-        format!("{bytes} bytes")
     }
 }
 
@@ -649,14 +638,6 @@ mod tests {
         let quiet = ChildProcess::spawn(&spec(&["true"])).unwrap();
         quiet.wait_exit(Duration::from_secs(10)).await.unwrap();
         assert_eq!(HarnessStop::of_flood(&quiet.stdout, &quiet.stderr), None);
-    }
-
-    #[test]
-    fn sizes_read_as_written() {
-        assert_eq!(size(64 << 20), "64 MiB");
-        assert_eq!(size(116 << 20), "116 MiB");
-        assert_eq!(size(64 << 10), "64 KiB");
-        assert_eq!(size(1000), "1000 bytes");
     }
 
     #[tokio::test]

@@ -15,6 +15,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Other places of the system's trusted certificates, replaced where they exist.
 const OTHER_STORES: [&str; 4] = [
@@ -23,6 +24,31 @@ const OTHER_STORES: [&str; 4] = [
     "/etc/pki/tls/cert.pem",
     "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
 ];
+
+/// What of the machine's `/etc` the view replaces, read once per harness process rather
+/// than at every program's start.
+struct Machine {
+    /// Its `nsswitch.conf` with the hosts line made plain, where it has one.
+    nsswitch: Option<String>,
+    /// Whether it has an `/etc/ssl/certs` folder.
+    certs_folder: bool,
+    /// Which of [`OTHER_STORES`] it has.
+    other_stores: Vec<&'static str>,
+}
+
+fn machine() -> &'static Machine {
+    static MACHINE: OnceLock<Machine> = OnceLock::new();
+    MACHINE.get_or_init(|| Machine {
+        nsswitch: std::fs::read_to_string("/etc/nsswitch.conf")
+            .ok()
+            .map(|text| nsswitch_with_plain_hosts(&text)),
+        certs_folder: Path::new("/etc/ssl/certs").is_dir(),
+        other_stores: OTHER_STORES
+            .into_iter()
+            .filter(|other| Path::new(other).is_file())
+            .collect(),
+    })
+}
 
 /// The bundle [`write_into`] writes into `folder`.
 pub fn bundle_in(folder: &Path) -> PathBuf {
@@ -47,11 +73,9 @@ pub fn write_into(folder: &Path, ca_file: Option<&Path>) -> io::Result<Vec<(Path
     std::fs::create_dir_all(folder)?;
     // `resolv.conf` (the DNS pack on both loopbacks) and `hosts` (`localhost` only).
     let mut replaced = crate::world::real::internet::resolver_files(folder)?;
-    if let Ok(machine) = std::fs::read_to_string("/etc/nsswitch.conf") {
-        std::fs::write(
-            folder.join("nsswitch.conf"),
-            nsswitch_with_plain_hosts(&machine),
-        )?;
+    let machine = machine();
+    if let Some(nsswitch) = &machine.nsswitch {
+        std::fs::write(folder.join("nsswitch.conf"), nsswitch)?;
         replaced.push((
             PathBuf::from("/etc/nsswitch.conf"),
             folder.join("nsswitch.conf"),
@@ -64,13 +88,11 @@ pub fn write_into(folder: &Path, ca_file: Option<&Path>) -> io::Result<Vec<(Path
         Some(ca_file) => std::fs::copy(ca_file, &bundle).map(drop)?,
         None => std::fs::write(&bundle, "")?,
     }
-    if Path::new("/etc/ssl/certs").is_dir() {
+    if machine.certs_folder {
         replaced.push((PathBuf::from("/etc/ssl/certs"), store));
     }
-    for other in OTHER_STORES.iter().map(Path::new) {
-        if other.is_file() {
-            replaced.push((other.to_owned(), bundle.clone()));
-        }
+    for other in &machine.other_stores {
+        replaced.push((PathBuf::from(other), bundle.clone()));
     }
     Ok(replaced)
 }

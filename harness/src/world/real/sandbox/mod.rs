@@ -83,15 +83,16 @@ pub fn memory_limit() -> u64 {
     MEMORY_LIMIT.load(Ordering::Relaxed)
 }
 
-/// `1 GiB`, `512 MiB`: a size as the header and the verdicts say it.
+/// `1 GiB`, `64 MiB`, `512 KiB`, or `1000 bytes`: a size (a memory cap, an output cap) as
+/// the header and the verdicts say it, in the largest unit that holds it whole.
 pub fn size_text(bytes: u64) -> String {
-    if bytes >= 1 << 30 && bytes.is_multiple_of(1 << 30) {
-        format!("{} GiB", bytes >> 30)
-    } else if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
-        format!("{} MiB", bytes >> 20)
-    } else {
-        format!("{bytes} bytes")
-    }
+    [(30, "GiB"), (20, "MiB"), (10, "KiB")]
+        .into_iter()
+        .find(|(shift, _)| bytes >= 1 << shift && bytes.is_multiple_of(1 << shift))
+        .map_or_else(
+            || format!("{bytes} bytes"),
+            |(shift, unit)| format!("{} {unit}", bytes >> shift),
+        )
 }
 
 /// The layers this system allows, probed once.
@@ -623,6 +624,15 @@ mod tests {
         std::fs::write(&path, "#!/bin/sh\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         folder
+    }
+
+    #[test]
+    fn sizes_read_as_written() {
+        assert_eq!(size_text(1 << 30), "1 GiB");
+        assert_eq!(size_text(64 << 20), "64 MiB");
+        assert_eq!(size_text(116 << 20), "116 MiB");
+        assert_eq!(size_text(64 << 10), "64 KiB");
+        assert_eq!(size_text(1000), "1000 bytes");
     }
 
     #[test]
