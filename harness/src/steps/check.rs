@@ -19,8 +19,29 @@ use crate::steps::checks::CheckKind;
 pub(crate) const KIND: StepKind = StepKind {
     key: "check",
     load,
-    schema: super::schema_of::<RawCheck>,
+    schema: check_shape,
 };
+
+/// [`RawCheck`]'s schema, and for each check the typed shape of its `params`: one of the
+/// checks, by its name.
+fn check_shape(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let shape = super::schema_of::<RawCheck>(generator).to_value();
+    let checks: Vec<serde_json::Value> = crate::steps::checks::KINDS
+        .iter()
+        .map(|kind| {
+            serde_json::json!({
+                "properties": {
+                    "check": { "const": kind.name },
+                    "params": (kind.schema)(generator).to_value(),
+                },
+            })
+        })
+        .collect();
+    schemars::json_schema!({
+        "$ref": shape["$ref"],
+        "oneOf": checks,
+    })
+}
 
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

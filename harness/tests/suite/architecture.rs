@@ -149,3 +149,91 @@ fn no_top_level_module_of_the_harness_imports_itself_back() {
         cycles.join("\n")
     );
 }
+
+/// A file's code without its comments and its unit tests.
+fn code_of(file: &Path) -> String {
+    let text = std::fs::read_to_string(file).unwrap();
+    let code = text
+        .split("#[cfg(test)]\nmod tests")
+        .next()
+        .unwrap_or_default();
+    regex::Regex::new(r"//[^\n]*")
+        .unwrap()
+        .replace_all(code, "")
+        .into_owned()
+}
+
+/// A protocol pack is a unit (`src/protocols/`, one folder each): no file outside a
+/// pack's folder names a type the pack declares (`pub`, `pub(crate)` or `pub(super)`),
+/// and only the registry (`src/protocols/mod.rs`) names the pack's module. The rest of
+/// the harness knows a pack by its key and holds what it loads as trait objects, so
+/// adding a protocol is its folder and one registry line.
+#[test]
+fn no_file_outside_a_protocol_pack_names_its_types() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let registry = src.join("protocols").join("mod.rs");
+    let mut packs = Vec::new();
+    for entry in std::fs::read_dir(src.join("protocols")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            packs.push(path);
+        }
+    }
+    packs.sort();
+    let mut all = Vec::new();
+    rust_files(&src, &mut all);
+    let declared = regex::Regex::new(
+        r"\bpub(?:\((?:crate|super)\))?\s+(?:struct|enum|trait|type)\s+([A-Z][A-Za-z0-9_]*)",
+    )
+    .unwrap();
+    let mut leaks = Vec::new();
+    for pack in &packs {
+        let pack_name = pack.file_name().unwrap().to_string_lossy().into_owned();
+        let mut inside = Vec::new();
+        rust_files(pack, &mut inside);
+        let types: BTreeSet<String> = inside
+            .iter()
+            .flat_map(|file| {
+                declared
+                    .captures_iter(&code_of(file))
+                    .map(|found| found[1].to_owned())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert!(!types.is_empty(), "the scan finds {pack_name}'s types");
+        let named = regex::Regex::new(&format!(
+            r"\b(?:{})\b",
+            types.iter().cloned().collect::<Vec<_>>().join("|")
+        ))
+        .unwrap();
+        let module = regex::Regex::new(&format!(r"\bprotocols::{pack_name}\b")).unwrap();
+        for file in all.iter().filter(|file| !file.starts_with(pack)) {
+            let code = code_of(file);
+            let mut found: Vec<&str> = named.find_iter(&code).map(|name| name.as_str()).collect();
+            if *file != registry {
+                found.extend(module.find_iter(&code).map(|path| path.as_str()));
+            }
+            for name in found {
+                leaks.push(format!(
+                    "{} names `{name}` of the {pack_name} pack",
+                    file.strip_prefix(&src).unwrap().display()
+                ));
+            }
+        }
+    }
+    let names: Vec<String> = packs
+        .iter()
+        .map(|pack| pack.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        ["http", "ping", "smtp"]
+            .iter()
+            .all(|pack| names.contains(&pack.to_string())),
+        "the scan finds the packs: {names:?}"
+    );
+    assert!(
+        leaks.is_empty(),
+        "types of a protocol pack named outside its folder:\n{}",
+        leaks.join("\n")
+    );
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::response::{HttpExpectation, Verdict};
+use super::response::{HttpExpectation, ResponseVerdict};
 use crate::judge::bytes::Evaluation;
 use crate::judge::output::{Facts, ProtocolExpectation};
 use crate::outcome::{StepFailure, StepResult};
@@ -76,12 +76,12 @@ impl ProtocolExpectation for HttpExpectation {
         is_final: bool,
     ) -> StepResult<Evaluation> {
         match self.judge(capture, is_final) {
-            Verdict::Holds => Ok(Evaluation::Holds { settle: false }),
-            Verdict::Incomplete(seen) => Ok(Evaluation::Pending {
+            ResponseVerdict::Holds => Ok(Evaluation::Holds { settle: false }),
+            ResponseVerdict::Incomplete(seen) => Ok(Evaluation::Pending {
                 expected: format!("{where_}: {}", self.describe()),
                 seen,
             }),
-            Verdict::Wrong(seen) => Err(StepFailure::fail(
+            ResponseVerdict::Wrong(seen) => Err(StepFailure::fail(
                 format!("{where_}: {}", self.describe()),
                 seen,
             )),

@@ -34,7 +34,7 @@ const MAX_HEAD: usize = 64 * 1024;
 
 /// Where the judgement stands.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub enum ResponseVerdict {
     /// The response is complete and right.
     Holds,
     /// Not complete yet (what is there so far).
@@ -68,28 +68,28 @@ impl HttpExpectation {
     }
 
     /// Judges what `capture` holds; `closed`: the server closed the connection.
-    pub fn judge(&self, capture: &Capture, closed: bool) -> Verdict {
+    pub fn judge(&self, capture: &Capture, closed: bool) -> ResponseVerdict {
         let head = capture.head(MAX_HEAD);
         let mut headers = [httparse::EMPTY_HEADER; 64];
         let mut response = httparse::Response::new(&mut headers);
         let head_len = match response.parse(&head) {
             Ok(httparse::Status::Complete(len)) => len,
             Ok(httparse::Status::Partial) if closed || head.len() >= MAX_HEAD => {
-                return Verdict::Wrong(format!(
+                return ResponseVerdict::Wrong(format!(
                     "{} bytes, not a complete response head: {}",
                     head.len(),
                     crate::judge::diff::excerpt(&head)
                 ));
             }
             Ok(httparse::Status::Partial) => {
-                return Verdict::Incomplete(format!(
+                return ResponseVerdict::Incomplete(format!(
                     "{} bytes so far: {}",
                     head.len(),
                     crate::judge::diff::excerpt(&head)
                 ));
             }
             Err(error) => {
-                return Verdict::Wrong(format!(
+                return ResponseVerdict::Wrong(format!(
                     "not an HTTP response ({error}): {}",
                     crate::judge::diff::excerpt(&head)
                 ));
@@ -112,7 +112,7 @@ impl HttpExpectation {
             Some(value) => match value.parse::<u64>() {
                 Ok(length) => Some(length),
                 Err(_) => {
-                    return Verdict::Wrong(format!(
+                    return ResponseVerdict::Wrong(format!(
                         "{status_line} with Content-Length `{value}`, not a number"
                     ));
                 }
@@ -122,12 +122,12 @@ impl HttpExpectation {
         let body_len = capture.len() - head_len as u64;
         match declared_length {
             Some(length) if body_len < length && !closed => {
-                return Verdict::Incomplete(format!(
+                return ResponseVerdict::Incomplete(format!(
                     "{status_line}, {body_len} of {length} body bytes"
                 ));
             }
             Some(length) if body_len != length => {
-                return Verdict::Wrong(format!(
+                return ResponseVerdict::Wrong(format!(
                     "{status_line} with Content-Length {length}, but {body_len} body bytes{}",
                     if body_len < length {
                         " before the server closed"
@@ -138,17 +138,19 @@ impl HttpExpectation {
             }
             Some(_) => {}
             None if !closed => {
-                return Verdict::Incomplete(format!(
+                return ResponseVerdict::Incomplete(format!(
                     "{status_line} without Content-Length: the body ends when the server closes, which it has not yet ({body_len} bytes so far)"
                 ));
             }
             None if self.content_length => {
-                return Verdict::Wrong(format!("{status_line} without a Content-Length header"));
+                return ResponseVerdict::Wrong(format!(
+                    "{status_line} without a Content-Length header"
+                ));
             }
             None => {}
         }
         if !self.statuses.contains(&status) {
-            return Verdict::Wrong(status_line);
+            return ResponseVerdict::Wrong(status_line);
         }
         if let Some(expected) = &self.content_type {
             match header("content-type") {
@@ -157,10 +159,14 @@ impl HttpExpectation {
                         .to_ascii_lowercase()
                         .starts_with(&expected.to_ascii_lowercase()) => {}
                 Some(actual) => {
-                    return Verdict::Wrong(format!("{status_line} with Content-Type `{actual}`"));
+                    return ResponseVerdict::Wrong(format!(
+                        "{status_line} with Content-Type `{actual}`"
+                    ));
                 }
                 None => {
-                    return Verdict::Wrong(format!("{status_line} without a Content-Type header"));
+                    return ResponseVerdict::Wrong(format!(
+                        "{status_line} without a Content-Type header"
+                    ));
                 }
             }
         }
@@ -168,19 +174,25 @@ impl HttpExpectation {
             match header(name) {
                 Some(actual) if actual == *value => {}
                 Some(actual) => {
-                    return Verdict::Wrong(format!("{status_line} with `{name}: {actual}`"));
+                    return ResponseVerdict::Wrong(format!(
+                        "{status_line} with `{name}: {actual}`"
+                    ));
                 }
-                None => return Verdict::Wrong(format!("{status_line} without a `{name}` header")),
+                None => {
+                    return ResponseVerdict::Wrong(format!(
+                        "{status_line} without a `{name}` header"
+                    ));
+                }
             }
         }
         if (self.body_not_empty || self.body_html) && body_len == 0 {
-            return Verdict::Wrong(format!("{status_line} with an empty body"));
+            return ResponseVerdict::Wrong(format!("{status_line} with an empty body"));
         }
         if self.body_html {
             let body = capture.head(head_len + MAX_HTML_LOOK);
             let body = &body[head_len.min(body.len())..];
             if !holds_a_tag(body) {
-                return Verdict::Wrong(format!(
+                return ResponseVerdict::Wrong(format!(
                     "{status_line} with a body that is not HTML (no tag in it): {}",
                     crate::judge::diff::excerpt(&body[..body.len().min(200)])
                 ));
@@ -189,9 +201,9 @@ impl HttpExpectation {
         if let Some(expected) = &self.body
             && let Some(problem) = body_difference(capture, head_len as u64, expected)
         {
-            return Verdict::Wrong(format!("{status_line}: {problem}"));
+            return ResponseVerdict::Wrong(format!("{status_line}: {problem}"));
         }
-        Verdict::Holds
+        ResponseVerdict::Holds
     }
 }
 
@@ -270,7 +282,10 @@ mod tests {
         let capture = capture_of(
             b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
         );
-        assert_eq!(ok_with_body("hello").judge(&capture, false), Verdict::Holds);
+        assert_eq!(
+            ok_with_body("hello").judge(&capture, false),
+            ResponseVerdict::Holds
+        );
     }
 
     #[test]
@@ -280,25 +295,25 @@ mod tests {
         );
         assert!(matches!(
             ok_with_body("hello").judge(&capture, false),
-            Verdict::Incomplete(_)
+            ResponseVerdict::Incomplete(_)
         ));
         assert!(matches!(
             ok_with_body("hello").judge(&capture, true),
-            Verdict::Wrong(_)
+            ResponseVerdict::Wrong(_)
         ));
     }
 
     #[test]
     fn missing_headers_and_wrong_bytes_are_named() {
         let no_length = capture_of(b"HTTP/1.1 200 OK\r\n\r\nhello");
-        let Verdict::Wrong(seen) = ok_with_body("hello").judge(&no_length, true) else {
+        let ResponseVerdict::Wrong(seen) = ok_with_body("hello").judge(&no_length, true) else {
             panic!("a missing Content-Length must fail");
         };
         assert!(seen.contains("without a Content-Length"), "{seen}");
         let wrong = capture_of(
             b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhellO",
         );
-        let Verdict::Wrong(seen) = ok_with_body("hello").judge(&wrong, true) else {
+        let ResponseVerdict::Wrong(seen) = ok_with_body("hello").judge(&wrong, true) else {
             panic!("a wrong body must fail");
         };
         assert!(seen.contains("differs from byte 4"), "{seen}");
@@ -327,13 +342,16 @@ mod tests {
         ] {
             assert_eq!(
                 html.judge(&with_body(page), false),
-                Verdict::Holds,
+                ResponseVerdict::Holds,
                 "{page}"
             );
         }
         for not_a_page in ["\r\n", "404 Not Found\n", "a < b > c", "<"] {
             assert!(
-                matches!(html.judge(&with_body(not_a_page), false), Verdict::Wrong(_)),
+                matches!(
+                    html.judge(&with_body(not_a_page), false),
+                    ResponseVerdict::Wrong(_)
+                ),
                 "{not_a_page:?}"
             );
         }
@@ -344,7 +362,7 @@ mod tests {
         let capture = capture_of(b"hello there\r\n\r\n");
         assert!(matches!(
             ok_with_body("x").judge(&capture, true),
-            Verdict::Wrong(_)
+            ResponseVerdict::Wrong(_)
         ));
     }
 }

@@ -36,10 +36,23 @@ pub(crate) const KIND: super::CheckKind = super::CheckKind {
         Ok(Vec::new())
     },
     real_only: Some("the `browser` check needs the real world"),
+    schema: |generator| generator.subschema_for::<BrowserParams>(),
     run: |context, params| Box::pin(run(context, params)),
 };
 /// The longest the browser may take.
 const BROWSER_DEADLINE: Duration = Duration::from_secs(60);
+
+/// `params = { server = "server", path = "/index.html", expect = "image loaded" }`.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct BrowserParams {
+    /// The started web server browsed (default `server`).
+    server: Option<String>,
+    /// The page's path, from `/` (default `/`).
+    path: Option<String>,
+    /// The text the page must show once loaded (required).
+    expect: Option<String>,
+}
 
 /// Parameters.
 #[derive(Debug, Clone)]
@@ -52,27 +65,17 @@ pub struct Params {
 impl Params {
     /// Reads and checks `params`.
     pub fn parse(params: &toml::Table) -> Result<Params, String> {
-        const KNOWN: [&str; 3] = ["server", "path", "expect"];
-        super::only_known(NAME, params, &KNOWN)?;
-        let text = |key: &str| -> Result<Option<String>, String> {
-            params
-                .get(key)
-                .map(|value| {
-                    value
-                        .as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| format!("`{key}` must be a string"))
-                })
-                .transpose()
-        };
-        let path = text("path")?.unwrap_or_else(|| "/".into());
+        let raw: BrowserParams = super::params_of(NAME, params)?;
+        let path = raw.path.unwrap_or_else(|| "/".into());
         if !path.starts_with('/') {
             return Err("`path` must start with `/`".into());
         }
         Ok(Params {
-            server: super::server_param(params)?,
+            server: super::server_or_default(raw.server),
             path,
-            expect: text("expect")?.ok_or("`expect` (the text the page must show) is required")?,
+            expect: raw
+                .expect
+                .ok_or("`expect` (the text the page must show) is required")?,
         })
     }
 }

@@ -3,9 +3,10 @@
 //! A check is written in a scenario as `check = "NAME"` with `params = { ... }`: a step
 //! like any other (`crate::steps`'s `check` kind), which finds the check in [`KINDS`].
 //! Each check's file declares its [`CheckKind`]: its name, how its parameters are
-//! validated when the scenario loads (unknown names and parameters are errors with the
-//! file and line), whether it runs in the simulated world, and its run, written against
-//! the step primitives of [`CheckContext`].
+//! validated when the scenario loads (read into a typed shape, unknown ones refused;
+//! errors come with the file and line), that shape for the scenario JSON Schema, whether
+//! it runs in the simulated world, and its run, written against the step primitives of
+//! [`CheckContext`].
 
 pub mod browser;
 mod peak_memory;
@@ -76,6 +77,8 @@ pub(crate) struct CheckKind {
     pub(crate) validate: fn(&toml::Table, &TaskInfo) -> Result<Vec<String>, String>,
     /// Why the check cannot run in the simulated world, if it cannot.
     pub(crate) real_only: Option<&'static str>,
+    /// The shape of its `params`, for the scenario JSON Schema.
+    pub(crate) schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
     /// Runs the check with parameters [`CheckKind::validate`] accepted.
     pub(crate) run: for<'a> fn(&'a mut dyn CheckContext, &'a toml::Table) -> CheckFuture<'a>,
 }
@@ -97,24 +100,18 @@ pub(crate) fn kind_of(name: &str) -> Result<&'static CheckKind, String> {
     })
 }
 
-/// Rejects the parameters a check does not know, naming those it does.
-fn only_known(check: &str, params: &toml::Table, known: &[&str]) -> Result<(), String> {
-    match params.keys().find(|key| !known.contains(&key.as_str())) {
-        Some(unknown) => Err(format!(
-            "unknown parameter `{unknown}` of `{check}` (parameters: {})",
-            known.join(", ")
-        )),
-        None => Ok(()),
-    }
+/// Reads a check's parameters into their shape `T`, unknown ones refused: the shape the
+/// scenario schema gives the check's `params` ([`CheckKind::schema`]).
+fn params_of<T: serde::de::DeserializeOwned>(
+    check: &str,
+    params: &toml::Table,
+) -> Result<T, String> {
+    toml::Value::Table(params.clone())
+        .try_into()
+        .map_err(|error: toml::de::Error| format!("`{check}`'s params: {}", error.message()))
 }
 
 /// The `server` parameter: the started program a check talks to (default `server`).
-fn server_param(params: &toml::Table) -> Result<String, String> {
-    match params.get("server") {
-        None => Ok("server".to_owned()),
-        Some(value) => value
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| "`server` must be the name of a started program".into()),
-    }
+fn server_or_default(server: Option<String>) -> String {
+    server.unwrap_or_else(|| "server".to_owned())
 }

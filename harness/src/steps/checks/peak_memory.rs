@@ -39,10 +39,27 @@ pub(crate) const KIND: super::CheckKind = super::CheckKind {
     real_only: Some(
         "peak memory is measured on a real process (wait4's ru_maxrss); a simulated host has none",
     ),
+    schema: |generator| generator.subschema_for::<PeakMemoryParams>(),
     run: |context, params| Box::pin(run(context, params)),
 };
 /// The roles it runs.
 pub const ROLES: [&str; 2] = ["server", "client"];
+
+/// `params = { small_bytes = 20480, large_bytes = 104857600, max_growth_mib = 16,
+/// within_ms = 60000 }`: each a positive integer, the defaults those of SPEC message/3.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct PeakMemoryParams {
+    /// The small message, in bytes (default 20480).
+    small_bytes: Option<u64>,
+    /// The large message, in bytes (default 100 MiB).
+    large_bytes: Option<u64>,
+    /// The most the peak may grow from the small message to the large one, in MiB
+    /// (default 16).
+    max_growth_mib: Option<u64>,
+    /// How long the large transfer may take, in milliseconds (default 60000).
+    within_ms: Option<u64>,
+}
 
 /// Parameters, with defaults from SPEC message/3.
 #[derive(Debug, Clone, Copy)]
@@ -68,23 +85,19 @@ impl Params {
 
     /// Reads and checks `params`.
     pub fn parse(params: &toml::Table) -> Result<Params, String> {
-        let number = |key: &str, default: u64| -> Result<u64, String> {
-            match params.get(key) {
+        let raw: PeakMemoryParams = super::params_of(NAME, params)?;
+        let number = |key: &str, value: Option<u64>, default: u64| -> Result<u64, String> {
+            match value {
                 None => Ok(default),
-                Some(value) => value
-                    .as_integer()
-                    .and_then(|value| u64::try_from(value).ok())
-                    .filter(|value| *value > 0)
-                    .ok_or_else(|| format!("`{key}` must be a positive integer")),
+                Some(0) => Err(format!("`{key}` must be a positive integer")),
+                Some(value) => Ok(value),
             }
         };
-        const KNOWN: [&str; 4] = ["small_bytes", "large_bytes", "max_growth_mib", "within_ms"];
-        super::only_known(NAME, params, &KNOWN)?;
         let parsed = Params {
-            small_bytes: number("small_bytes", 20 * 1024)?,
-            large_bytes: number("large_bytes", 100 << 20)?,
-            max_growth_kib: number("max_growth_mib", 16)? * 1024,
-            within: Duration::from_millis(number("within_ms", 60_000)?),
+            small_bytes: number("small_bytes", raw.small_bytes, 20 * 1024)?,
+            large_bytes: number("large_bytes", raw.large_bytes, 100 << 20)?,
+            max_growth_kib: number("max_growth_mib", raw.max_growth_mib, 16)? * 1024,
+            within: Duration::from_millis(number("within_ms", raw.within_ms, 60_000)?),
         };
         if parsed.small_bytes >= parsed.large_bytes {
             return Err("`small_bytes` must be smaller than `large_bytes`".into());

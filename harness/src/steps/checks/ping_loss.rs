@@ -52,6 +52,7 @@ pub(crate) const KIND: super::CheckKind = super::CheckKind {
         Ok(Vec::new())
     },
     real_only: None,
+    schema: |generator| generator.subschema_for::<PingLossParams>(),
     run: |context, params| Box::pin(run(context, params)),
 };
 
@@ -64,6 +65,18 @@ const DEVIATIONS: f64 = 4.5;
 /// The pinging socket's name in the transcript.
 const LABEL: &str = "pinger";
 
+/// `params = { server = "server", pings = 400, loss = 0.3 }`.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct PingLossParams {
+    /// The started program pinged (default `server`).
+    server: Option<String>,
+    /// How many pings, from 1 to 10000 (default 400).
+    pings: Option<u64>,
+    /// The fraction of pings the server is to lose, from 0 to 1 (default 0).
+    loss: Option<f64>,
+}
+
 /// Parameters.
 #[derive(Debug, Clone)]
 pub struct Params {
@@ -75,25 +88,16 @@ pub struct Params {
 impl Params {
     /// Reads and checks `params`.
     pub fn parse(params: &toml::Table) -> Result<Params, String> {
-        const KNOWN: [&str; 3] = ["server", "pings", "loss"];
-        super::only_known(NAME, params, &KNOWN)?;
-        let server = super::server_param(params)?;
-        let pings = match params.get("pings") {
-            None => 400,
-            Some(value) => value
-                .as_integer()
-                .and_then(|value| u64::try_from(value).ok())
-                .filter(|value| (1..=10_000).contains(value))
-                .ok_or("`pings` must be an integer from 1 to 10000")?,
-        };
-        let loss = match params.get("loss") {
-            None => 0.0,
-            Some(value) => value
-                .as_float()
-                .or_else(|| value.as_integer().map(|value| value as f64))
-                .filter(|value| (0.0..=1.0).contains(value))
-                .ok_or("`loss` must be a fraction from 0 to 1")?,
-        };
+        let raw: PingLossParams = super::params_of(NAME, params)?;
+        let server = super::server_or_default(raw.server);
+        let pings = raw.pings.unwrap_or(400);
+        if !(1..=10_000).contains(&pings) {
+            return Err("`pings` must be an integer from 1 to 10000".into());
+        }
+        let loss = raw.loss.unwrap_or(0.0);
+        if !(0.0..=1.0).contains(&loss) {
+            return Err("`loss` must be a fraction from 0 to 1".into());
+        }
         Ok(Params {
             server,
             pings,

@@ -37,6 +37,7 @@ pub(crate) const KIND: super::CheckKind = super::CheckKind {
         Ok(Vec::new())
     },
     real_only: Some("the real SMTP client library (lettre) opens real sockets, not simulated ones"),
+    schema: |generator| generator.subschema_for::<SmtpDeliverParams>(),
     run: |context, params| Box::pin(run(context, params)),
 };
 
@@ -44,6 +45,14 @@ pub(crate) const KIND: super::CheckKind = super::CheckKind {
 pub const TEXT: &str = "Hello Bob,\n.this line starts with a dot\nAlice\n";
 /// The attachment, from the kit.
 pub const ATTACHMENT: &str = "fixtures/www/pixel.png";
+
+/// `params = { server = "server" }`.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct SmtpDeliverParams {
+    /// The started mail server delivered to (default `server`).
+    server: Option<String>,
+}
 
 /// Parameters.
 #[derive(Debug, Clone)]
@@ -54,9 +63,9 @@ pub struct Params {
 impl Params {
     /// Reads and checks `params`.
     pub fn parse(params: &toml::Table) -> Result<Params, String> {
-        super::only_known(NAME, params, &["server"])?;
+        let raw: SmtpDeliverParams = super::params_of(NAME, params)?;
         Ok(Params {
-            server: super::server_param(params)?,
+            server: super::server_or_default(raw.server),
         })
     }
 }

@@ -46,6 +46,7 @@ pub(crate) const KIND: super::CheckKind = super::CheckKind {
         Ok(Vec::new())
     },
     real_only: None,
+    schema: |generator| generator.subschema_for::<SmtpDialogueParams>(),
     run: |context, params| Box::pin(run(context, params)),
 };
 
@@ -59,11 +60,37 @@ const MAX_REPLY: usize = 64 * 1024;
 const LABEL: &str = "smtp-client";
 
 /// How the commands are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
 enum Sending {
+    /// Each command in one write.
+    #[default]
     Whole,
+    /// Each command one byte per TCP segment.
     Bytes,
+    /// The commands up to each `DATA`, and the data with everything after it, in one
+    /// write.
     Pipelined,
+}
+
+/// `params = { server = "server", send = "bytes", exchange = [["EHLO harness", 250], ...] }`.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct SmtpDialogueParams {
+    /// The started mail server talked to (default `server`).
+    server: Option<String>,
+    /// How the commands are written (default `whole`).
+    send: Option<Sending>,
+    /// Each command (without its CRLF) and the reply code accepted, or a list of them.
+    exchange: Option<Vec<(String, ReplyCodes)>>,
+}
+
+/// A reply code, or a list of acceptable ones.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+enum ReplyCodes {
+    One(i64),
+    Many(Vec<i64>),
 }
 
 /// Parameters.
@@ -78,34 +105,25 @@ pub struct Params {
 impl Params {
     /// Reads and checks `params`.
     pub fn parse(params: &toml::Table) -> Result<Params, String> {
-        const KNOWN: [&str; 3] = ["server", "send", "exchange"];
-        super::only_known(NAME, params, &KNOWN)?;
-        let server = super::server_param(params)?;
-        let sending = match params.get("send").map(|value| value.as_str()) {
-            None | Some(Some("whole")) => Sending::Whole,
-            Some(Some("bytes")) => Sending::Bytes,
-            Some(Some("pipelined")) => Sending::Pipelined,
-            Some(_) => return Err("`send` is \"whole\", \"bytes\" or \"pipelined\"".into()),
-        };
+        let raw: SmtpDialogueParams = super::params_of(NAME, params)?;
+        let server = super::server_or_default(raw.server);
+        let sending = raw.send.unwrap_or_default();
         let shape = "`exchange` is a list of [command, code] or [command, [codes]]";
-        let exchange = params
-            .get("exchange")
-            .and_then(|value| value.as_array())
-            .ok_or(shape)?
-            .iter()
-            .map(|pair| {
-                let pair = pair
-                    .as_array()
-                    .filter(|pair| pair.len() == 2)
-                    .ok_or(shape)?;
-                let command = pair[0].as_str().ok_or(shape)?.to_owned();
-                let codes = match &pair[1] {
-                    toml::Value::Array(codes) => codes.iter().map(reply_code).collect(),
-                    code => reply_code(code).map(|code| vec![code]),
-                }?;
-                Ok((command, codes))
-            })
-            .collect::<Result<Vec<_>, String>>()?;
+        let exchange =
+            raw.exchange
+                .ok_or(shape)?
+                .into_iter()
+                .map(|(command, codes)| {
+                    let codes = match codes {
+                        ReplyCodes::One(code) => vec![reply_code(code)?],
+                        ReplyCodes::Many(codes) => codes
+                            .into_iter()
+                            .map(reply_code)
+                            .collect::<Result<_, String>>()?,
+                    };
+                    Ok((command, codes))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
         if exchange.is_empty() {
             return Err(shape.into());
         }
@@ -117,10 +135,9 @@ impl Params {
     }
 }
 
-fn reply_code(value: &toml::Value) -> Result<u16, String> {
-    value
-        .as_integer()
-        .and_then(|code| u16::try_from(code).ok())
+fn reply_code(value: i64) -> Result<u16, String> {
+    u16::try_from(value)
+        .ok()
         .filter(|code| (200..=599).contains(code))
         .ok_or_else(|| "reply codes are integers from 200 to 599".into())
 }
