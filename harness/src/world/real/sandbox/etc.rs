@@ -7,11 +7,10 @@
 //! | `/etc/hosts` | `localhost` only | the machine's own names (`grader-7`) mean nothing inside a scenario |
 //! | `/etc/nsswitch.conf` | the machine's, with `hosts: files dns` | no multicast-DNS or `systemd-resolved` module that would look elsewhere |
 //! | `/etc/ssl/certs/` | `ca-certificates.crt`: the harness's test CA alone | `ssl.create_default_context()`, OpenSSL, curl and Go verify against it: a peer's certificate for `smtp.example.com` verifies, nothing else does |
+//! | `/etc/ssl/certs/java/cacerts` | the same CA, as a JKS store (`super::java_store`) | Java reads its own store, not the bundle: `SSLSocketFactory` and JavaMail verify against it |
 //! | `/etc/ssl/cert.pem`, `/etc/pki/tls/...` | the same CA, where the machine has these files | other distributions' paths to the same store |
 //!
 //! The files are written into each program's sandbox folder, and go with it.
-//! Java keeps its own store (`/etc/ssl/certs/java/cacerts`), which the view's
-//! `/etc/ssl/certs` no longer holds: a Java client gets no trusted CA, and fails to verify.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -88,6 +87,14 @@ pub fn write_into(folder: &Path, ca_file: Option<&Path>) -> io::Result<Vec<(Path
         Some(ca_file) => std::fs::copy(ca_file, &bundle).map(drop)?,
         None => std::fs::write(&bundle, "")?,
     }
+    // Java's store, where Debian's link from `$JAVA_HOME/lib/security/cacerts` leads.
+    if let Some(ca) = ca_file.and_then(first_certificate) {
+        std::fs::create_dir_all(store.join("java"))?;
+        std::fs::write(
+            store.join("java/cacerts"),
+            super::java_store::trusting("socket-lab-test-ca", &ca),
+        )?;
+    }
     if machine.certs_folder {
         replaced.push((PathBuf::from("/etc/ssl/certs"), store));
     }
@@ -95,6 +102,14 @@ pub fn write_into(folder: &Path, ca_file: Option<&Path>) -> io::Result<Vec<(Path
         replaced.push((PathBuf::from(other), bundle.clone()));
     }
     Ok(replaced)
+}
+
+/// The first certificate of a PEM file, DER-encoded (`None`: none could be read).
+fn first_certificate(pem_file: &Path) -> Option<Vec<u8>> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let first = CertificateDer::pem_file_iter(pem_file).ok()?.next()?.ok()?;
+    Some(first.to_vec())
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@
 
 pub mod cgroup;
 pub mod etc;
+mod java_store;
 mod view;
 
 pub use view::{enter_private_mounts, interpreter_folders};
