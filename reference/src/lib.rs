@@ -68,6 +68,7 @@ pub mod line;
 pub mod line_client;
 pub mod line_server;
 pub mod message;
+pub mod mx_lookup;
 pub mod net;
 pub mod password;
 pub mod port_forward;

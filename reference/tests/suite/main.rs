@@ -2,6 +2,7 @@
 
 mod cli;
 mod common;
+mod dns;
 mod pinger;
 mod proxy;
 mod smtp;
