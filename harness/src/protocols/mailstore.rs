@@ -493,3 +493,84 @@ mod tests {
         assert!(mime_parts(&seeded("inbox").unwrap()[0].raw).is_empty());
     }
 }
+
+/// What the IMAP and POP3 packs' tests share: a peer on loopback, and the real clients
+/// (Python's `imaplib`/`poplib`, curl) that drive it. A missing client fails the test,
+/// saying what to install: it never skips.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::process::{Command, Output};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use crate::faults::SlicePlan;
+    use crate::peers::{ProtocolScript, ServerPeer, ServerPlan, Speaks, Transport};
+    use crate::transcript::Transcript;
+    use crate::world::sockets::{Family, PeerNet};
+
+    /// A server peer speaking `script` on a fresh loopback port.
+    pub(crate) async fn start_peer(script: Arc<dyn ProtocolScript>) -> ServerPeer {
+        let plan = ServerPlan {
+            transport: Transport::Tcp,
+            speaks: Speaks::Protocol(script),
+            slices: SlicePlan::WHOLE,
+            family: Family::Ipv4,
+            listen_after: Duration::ZERO,
+        };
+        let transcript = Transcript::new(tokio::time::Instant::now());
+        ServerPeer::start(&PeerNet::Real, "mail", plan, 1, transcript)
+            .await
+            .expect("the peer listens on loopback")
+    }
+
+    /// The test CA's certificate file (PEM), for the clients to verify the peer with.
+    pub(crate) fn ca_file() -> String {
+        crate::tls::test_ca()
+            .expect("the test CA")
+            .ca_file()
+            .display()
+            .to_string()
+    }
+
+    /// Runs a program off the async threads (the peer serves on them), at most 60 s.
+    async fn run(program: &'static str, args: Vec<String>, install: &'static str) -> Output {
+        tokio::task::spawn_blocking(move || {
+            let mut command = Command::new(program);
+            command.args(&args);
+            match command.output() {
+                Ok(output) => output,
+                Err(error) => panic!("cannot run `{program}` ({error}): install {install}"),
+            }
+        })
+        .await
+        .expect("the client ran")
+    }
+
+    /// Debian's Python (`/usr/bin/python3`, whose `ssl`, `imaplib`, `poplib` these tests
+    /// drive) running `script` with `args`; its stdout, after checking it exited 0.
+    pub(crate) async fn python(script: &str, args: &[String]) -> String {
+        const PYTHON: &str = "/usr/bin/python3";
+        assert!(
+            std::path::Path::new(PYTHON).exists(),
+            "{PYTHON} is missing: install Debian's python3 (apt-get install python3)"
+        );
+        let mut all = vec!["-c".to_owned(), script.to_owned()];
+        all.extend_from_slice(args);
+        let output = run(PYTHON, all, "Debian's python3 (apt-get install python3)").await;
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "python failed: {}\nstdout:\n{stdout}\nstderr:\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+    }
+
+    /// curl with `args` (`-s` added); its output whole, whatever its exit status.
+    pub(crate) async fn curl(args: &[&str]) -> Output {
+        let mut all = vec!["-s".to_owned(), "--max-time".to_owned(), "30".to_owned()];
+        all.extend(args.iter().map(|arg| (*arg).to_owned()));
+        run("curl", all, "curl (apt-get install curl)").await
+    }
+}

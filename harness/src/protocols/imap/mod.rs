@@ -155,3 +155,6 @@ impl ProtocolServer for ImapPeer {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests;

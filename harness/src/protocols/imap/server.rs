@@ -1258,3 +1258,71 @@ fn section_bytes<'m>(raw: &'m [u8], section: &Section) -> Option<Cow<'m, [u8]>> 
         }
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_literals_sets_and_items_parse() {
+        let args = parse_args(b"a1 LOGIN alice {7}\r\ns3 cr\"t\r\n");
+        assert_eq!(args[2], Arg::Atom("alice".into()));
+        assert_eq!(args[3], Arg::Text(b"s3 cr\"t".to_vec()));
+        let args = parse_args(
+            b"a2 FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (FROM \"SUBJECT\")]<0.10>)\r\n",
+        );
+        let Arg::List(items) = &args[3] else {
+            panic!("{args:?}")
+        };
+        assert_eq!(
+            items[1],
+            Arg::Atom("BODY.PEEK[HEADER.FIELDS (FROM \"SUBJECT\")]<0.10>".into())
+        );
+        assert_eq!(literal_at_end(b"a LOGIN x {12}\r\n"), Some((12, true)));
+        assert_eq!(literal_at_end(b"a LOGIN x {3+}\r\n"), Some((3, false)));
+        assert_eq!(literal_at_end(b"a NOOP\r\n"), None);
+        assert_eq!(parse_set("1,3:*", 5), Some(vec![(1, 1), (3, 5)]));
+        assert_eq!(parse_set("4:2", 5), Some(vec![(2, 4)]));
+        assert_eq!(parse_set("x", 5), None);
+        let items = parse_item("BODY.PEEK[HEADER.FIELDS (FROM \"SUBJECT\")]<0.10>").unwrap();
+        assert_eq!(
+            items,
+            [FetchItem::Content {
+                label: "BODY[HEADER.FIELDS (FROM \"SUBJECT\")]".into(),
+                section: Section::Fields {
+                    names: vec!["FROM".into(), "SUBJECT".into()],
+                    not: false
+                },
+                partial: Some((0, 10)),
+                peek: true,
+            }]
+        );
+        assert_eq!(
+            parse_section("2.MIME"),
+            Some(Section::Part {
+                path: vec![2],
+                mime: true
+            })
+        );
+        assert!(parse_item("ENVELOPE").is_err());
+    }
+
+    #[test]
+    fn sections_name_the_right_bytes() {
+        let inbox = crate::protocols::mailstore::seeded("inbox").unwrap();
+        let raw = &inbox[1].raw;
+        let part = |text: &str| section_bytes(raw, &parse_section(text).unwrap()).unwrap();
+        assert!(part("1").starts_with(b"Hello Alice"));
+        assert!(
+            part("2").starts_with(b"AAcOFRwj"),
+            "{:?}",
+            String::from_utf8_lossy(&part("2"))
+        );
+        assert!(part("2.MIME").starts_with(b"Content-Type: application/octet-stream"));
+        assert!(section_bytes(raw, &parse_section("3").unwrap()).is_none());
+        // Part 1 of a message that is not multipart is its body.
+        let plain = &inbox[0].raw;
+        let body = section_bytes(plain, &parse_section("1").unwrap()).unwrap();
+        assert!(body.starts_with(b"Hi Alice"));
+    }
+}
