@@ -148,3 +148,6 @@ impl ProtocolServer for Pop3Peer {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests;
