@@ -27,7 +27,10 @@
 //! also carry their judges.)
 
 mod http;
+mod imap;
+mod mailstore;
 mod ping;
+mod pop3;
 mod smtp;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -39,7 +42,7 @@ use crate::peers::{ProtocolScript, ReadUntil, Transport};
 use crate::world::capture::OutputStream;
 
 /// Every protocol pack, one line each.
-pub(crate) const REGISTRY: &[Pack] = &[http::PACK, ping::PACK, smtp::PACK];
+pub(crate) const REGISTRY: &[Pack] = &[http::PACK, imap::PACK, ping::PACK, pop3::PACK, smtp::PACK];
 
 /// One protocol: its key, its server peer's options, the expectations its judges add.
 pub(crate) struct Pack {

@@ -1,0 +1,167 @@
+//! What the IMAP pack adds to `expect_received` on its server peer: `imap_session = {
+//! read_only, logout }`, judged once every session of the peer has ended (the client
+//! logged out or closed).
+//!
+//! - `read_only = true`: reading changed nothing (SPEC read/3): no `\Seen` set (a body
+//!   fetched without `PEEK` from a mailbox `SELECT`ed read-write), no `STORE`, nothing
+//!   expunged;
+//! - `logout = true`: every session ended with `LOGOUT`, not a bare close;
+//! - `logged_in = true`: some session logged in (the password was accepted).
+//!
+//! ```toml
+//! [[step]]
+//! expect_received = "imap"
+//! imap_session = { read_only = true, logout = true }
+//! ```
+
+use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
+
+use super::record::{ImapSession, imap_sessions};
+use crate::judge::bytes::Evaluation;
+use crate::judge::output::{Facts, ProtocolExpectation};
+use crate::outcome::{StepFailure, StepResult};
+use crate::protocols::{ExpectationKind, ExpectationShape, Loaded, OptionsInput};
+use crate::world::capture::Capture;
+
+/// `imap_session = { ... }`.
+pub(super) const IMAP_SESSION: ExpectationKind = ExpectationKind {
+    key: "imap_session",
+    load: load_imap_session,
+    schema: |generator| generator.subschema_for::<ImapSessionExpectation>(),
+    judges_whole_stdout: true,
+};
+
+/// `imap_session = { read_only = true, logout = true, logged_in = true }`: each `true`
+/// is judged, a `false` (or none) is not.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImapSessionExpectation {
+    /// No `\Seen` set, no `STORE`, nothing expunged.
+    #[serde(default)]
+    pub read_only: bool,
+    /// Every session ended with `LOGOUT`.
+    #[serde(default)]
+    pub logout: bool,
+    /// Some session logged in.
+    #[serde(default)]
+    pub logged_in: bool,
+}
+
+#[derive(Debug)]
+struct ImapSessionJudged {
+    server: String,
+    expectation: ImapSessionExpectation,
+}
+
+fn load_imap_session(
+    input: OptionsInput<'_, '_, ExpectationShape<'_>>,
+) -> Loaded<Arc<dyn ProtocolExpectation>> {
+    let expectation = ImapSessionExpectation::deserialize(input.value)?;
+    let server = input
+        .step
+        .server_speaking(super::PACK.key, "imap_session")?;
+    if !(expectation.read_only || expectation.logout || expectation.logged_in) {
+        return Err("`imap_session` judges nothing unless one of its fields is true".into());
+    }
+    Ok(Arc::new(ImapSessionJudged {
+        server,
+        expectation,
+    }))
+}
+
+impl ProtocolExpectation for ImapSessionJudged {
+    fn evaluate(
+        &self,
+        facts: &dyn Facts,
+        where_: &str,
+        _: &Capture,
+        _: bool,
+    ) -> StepResult<Evaluation> {
+        let sessions = facts
+            .record(&self.server)
+            .and_then(|record| record.as_any().downcast_ref::<Mutex<Vec<ImapSession>>>())
+            .map(imap_sessions)
+            .unwrap_or_default();
+        if sessions.is_empty() || sessions.iter().any(|session| !session.ended) {
+            return Ok(Evaluation::Pending {
+                expected: format!("{where_}: a client to finish its IMAP session"),
+                seen: if sessions.is_empty() {
+                    "no client connected".into()
+                } else {
+                    "a session still open".into()
+                },
+            });
+        }
+        match judge_imap_session(&sessions, &self.expectation) {
+            Ok(()) => Ok(Evaluation::Holds { settle: false }),
+            Err((expected, seen)) => Err(StepFailure::fail(format!("{where_}: {expected}"), seen)),
+        }
+    }
+}
+
+/// Judges the sessions; `Err((expected, seen))` names the first thing that does not hold.
+pub(super) fn judge_imap_session(
+    sessions: &[ImapSession],
+    expected: &ImapSessionExpectation,
+) -> Result<(), (String, String)> {
+    if expected.logged_in
+        && !sessions
+            .iter()
+            .any(|session| session.logins.iter().any(|(_, accepted, _)| *accepted))
+    {
+        let tried: Vec<String> = sessions
+            .iter()
+            .flat_map(|session| &session.logins)
+            .map(|(user, _, _)| format!("`{user}` (refused)"))
+            .collect();
+        return Err((
+            "the client to log in".into(),
+            if tried.is_empty() {
+                "no LOGIN or AUTHENTICATE".into()
+            } else {
+                tried.join(", ")
+            },
+        ));
+    }
+    if expected.read_only {
+        let wanted = "reading to change nothing on the server (SPEC read/3): EXAMINE, or BODY.PEEK; no \\Seen set, no STORE, nothing expunged";
+        for (index, session) in sessions.iter().enumerate() {
+            let connection = index + 1;
+            if let Some(uid) = session.seen_set.first() {
+                let how = session
+                    .selected
+                    .last()
+                    .map(|(name, read_only)| {
+                        format!("{} {name}", if *read_only { "EXAMINE" } else { "SELECT" })
+                    })
+                    .unwrap_or_default();
+                return Err((
+                    wanted.into(),
+                    format!(
+                        "connection {connection}: \\Seen set on the message with UID {uid} (after {how}, a FETCH without PEEK, or a STORE)"
+                    ),
+                ));
+            }
+            if let Some(store) = session.stores.first() {
+                return Err((wanted.into(), format!("connection {connection}: `{store}`")));
+            }
+            if let Some(uid) = session.expunged.first() {
+                return Err((
+                    wanted.into(),
+                    format!("connection {connection}: the message with UID {uid} expunged"),
+                ));
+            }
+        }
+    }
+    if expected.logout
+        && let Some(index) = sessions.iter().position(|session| !session.logged_out)
+    {
+        return Err((
+            "every session to end with LOGOUT".into(),
+            format!("connection {} closed without LOGOUT", index + 1),
+        ));
+    }
+    Ok(())
+}

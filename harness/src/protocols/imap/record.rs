@@ -1,0 +1,92 @@
+//! What the IMAP server peer saw: one session per client connection, every command as it
+//! came (inside TLS or not), the logins, each message whose `\Seen` flag it set, each
+//! `STORE`, each message expunged, and every byte received outside TLS.
+
+use std::any::Any;
+use std::sync::{Arc, Mutex};
+
+use crate::peers::{ClearConnection, ProtocolRecord};
+
+/// The most bytes received in clear kept per connection.
+pub(super) const IMAP_MAX_CLEAR: usize = 1 << 20;
+
+/// One command a client sent.
+#[derive(Debug, Clone)]
+pub struct ImapCommand {
+    /// Its tag.
+    pub tag: String,
+    /// Its name in capitals, `UID FETCH` for a UID command.
+    pub verb: String,
+    /// The whole command (literals included), without its last line ending.
+    pub line: String,
+    /// It came inside TLS.
+    pub encrypted: bool,
+}
+
+/// What one client connection did.
+#[derive(Debug, Clone, Default)]
+pub struct ImapSession {
+    /// Its commands, in order (not `AUTHENTICATE`'s continuation lines).
+    pub commands: Vec<ImapCommand>,
+    /// Each login tried: the user name, whether it was accepted, whether inside TLS.
+    pub logins: Vec<(String, bool, bool)>,
+    /// The mailboxes selected: the name, and whether read-only (`EXAMINE`).
+    pub selected: Vec<(String, bool)>,
+    /// The UIDs whose `\Seen` flag this session set (a `FETCH` of a body without `PEEK`
+    /// on a mailbox selected read-write, or a `STORE`).
+    pub seen_set: Vec<u32>,
+    /// Each `STORE` accepted, as sent.
+    pub stores: Vec<String>,
+    /// The UIDs expunged (`EXPUNGE`, or `CLOSE` of a read-write mailbox).
+    pub expunged: Vec<u32>,
+    /// The client sent `LOGOUT`.
+    pub logged_out: bool,
+    /// The client logged out or closed: the session is over.
+    pub ended: bool,
+    /// The TLS handshake failed, and why.
+    pub tls_error: Option<String>,
+    /// Every byte the client sent outside TLS (up to [`IMAP_MAX_CLEAR`]).
+    pub in_clear: Vec<u8>,
+}
+
+/// The sessions of one IMAP server peer, shared with the pack's judges.
+pub type ImapSessions = Arc<Mutex<Vec<ImapSession>>>;
+
+/// The commands that carry credentials.
+const CREDENTIALS: [&str; 2] = ["LOGIN", "AUTHENTICATE"];
+
+impl ProtocolRecord for Mutex<Vec<ImapSession>> {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    /// What each session sent outside TLS; a `LOGIN` or `AUTHENTICATE` there carries
+    /// credentials whatever it holds.
+    fn in_clear(&self) -> Option<Vec<ClearConnection>> {
+        Some(
+            imap_sessions(self)
+                .into_iter()
+                .map(|session| ClearConnection {
+                    credentials_in_clear: session
+                        .commands
+                        .iter()
+                        .filter(|command| {
+                            !command.encrypted && CREDENTIALS.contains(&command.verb.as_str())
+                        })
+                        .map(|command| command.line.clone())
+                        .collect(),
+                    bytes: session.in_clear,
+                    ended: session.ended,
+                })
+                .collect(),
+        )
+    }
+}
+
+/// A copy of the sessions so far.
+pub(super) fn imap_sessions(record: &Mutex<Vec<ImapSession>>) -> Vec<ImapSession> {
+    record
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .clone()
+}

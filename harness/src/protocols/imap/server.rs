@@ -1,0 +1,1328 @@
+//! The harness as an IMAP server that a submitted `imap-read` reads mail from.
+//!
+//! It speaks enough of IMAP4rev1 (RFC 3501; RFC 9051 keeps these commands) for Python's
+//! `imaplib` and curl:
+//!
+//! - any state: `CAPABILITY`, `NOOP`, `LOGOUT` (§6.1);
+//! - not authenticated: `STARTTLS` (§6.2.1, when offered), `LOGIN` (§6.2.3),
+//!   `AUTHENTICATE PLAIN` (§6.2.2, RFC 4616; with or without an initial response);
+//! - authenticated: `SELECT`, `EXAMINE` (read-only), `LIST`, `LSUB`, `STATUS`, `NAMESPACE`;
+//! - selected: `FETCH` and `UID FETCH` (`FLAGS`, `UID`, `RFC822`, `RFC822.HEADER`,
+//!   `RFC822.TEXT`, `RFC822.SIZE`, `INTERNALDATE`, `FAST`, `BODY[...]` and `BODY.PEEK[...]`
+//!   with the sections `HEADER`, `TEXT`, `HEADER.FIELDS (...)`, `HEADER.FIELDS.NOT (...)`,
+//!   part numbers `1`, `2.1`, `1.MIME`, and partial fetches `<start.count>`), `SEARCH` and
+//!   `UID SEARCH` (`ALL`, `SEEN`, `UNSEEN`, `DELETED`, `UNDELETED`, `FROM`, `TO`,
+//!   `SUBJECT`, sequence sets, `UID` sets), `STORE` and `UID STORE`, `EXPUNGE`, `CLOSE`,
+//!   `UNSELECT`, `CHECK`.
+//!
+//! Not served (`BAD`): `ENVELOPE`, `BODYSTRUCTURE` and `BODY` without a section, `APPEND`,
+//! `COPY`, `IDLE`, and every command that changes mailboxes.
+//!
+//! A message's body fetched without `PEEK` (`BODY[]`, `RFC822`, `RFC822.TEXT`) from a
+//! mailbox `SELECT`ed read-write gets `\Seen`, as on a real server (§6.4.5), and the
+//! record says so: SPEC read/3 wants a reader to use `EXAMINE` or `BODY.PEEK`.
+//!
+//! ```text
+//! S: * OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] harness IMAP peer ready
+//! C: a1 LOGIN alice "s3cret"
+//! S: a1 OK [CAPABILITY IMAP4rev1 AUTH=PLAIN UNSELECT] Logged in
+//! C: a2 EXAMINE INBOX
+//! S: * 5 EXISTS
+//! S: a2 OK [READ-ONLY] EXAMINE completed
+//! C: a3 FETCH 1 (BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)])
+//! S: * 1 FETCH (BODY[HEADER.FIELDS (FROM SUBJECT)] {58}
+//! S: From: bob@example.com
+//! S: Subject: Lunch on Friday
+//! S:
+//! S: )
+//! S: a3 OK FETCH completed
+//! C: a4 LOGOUT
+//! S: * BYE logging out
+//! S: a4 OK LOGOUT completed
+//! ```
+//!
+//! A literal `{n}` (§4.3) is followed by CRLF and exactly `n` bytes: a reader that reads
+//! lines only, or takes one `recv` for one response, breaks here. A client's own literals
+//! (`{n}`, answered with `+`, or `{n+}`, RFC 7888) are read the same way.
+
+use std::borrow::Cow;
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+use super::ImapScript;
+use super::record::{IMAP_MAX_CLEAR, ImapCommand, ImapSession, ImapSessions};
+use crate::peers::Conversation;
+use crate::protocols::mailstore::{
+    MailTls, MailWire, SeededMessage, accept_tls, header_fields, header_value, mime_parts,
+    split_message,
+};
+use crate::transcript::Direction;
+use crate::wire::WireAct;
+
+/// One message of the peer's mailbox, with its flags (shared by every connection).
+#[derive(Debug)]
+pub(super) struct ImapStored {
+    pub(super) message: &'static SeededMessage,
+    pub(super) flags: Vec<String>,
+}
+
+/// The peer's mailbox: what is left of it, in order.
+pub(super) type ImapStore = Arc<Mutex<Vec<ImapStored>>>;
+
+/// The largest literal a client may send.
+const MAX_LITERAL: usize = 1 << 20;
+/// `UIDVALIDITY` of the one mailbox.
+const UID_VALIDITY: u32 = 1;
+/// The flags a message can carry.
+const FLAGS: &str = r"\Answered \Flagged \Deleted \Seen \Draft";
+
+/// How a dialogue on one stream ended.
+enum Ending {
+    Over,
+    StartTls,
+}
+
+/// The mailbox selected.
+struct Selected {
+    read_only: bool,
+    /// The UIDs, in message-number order.
+    view: Vec<u32>,
+}
+
+/// One value of a command's arguments (RFC 3501 §4).
+#[derive(Debug, Clone, PartialEq)]
+enum Arg {
+    /// An atom (`INBOX`, `1:*`, `BODY.PEEK[HEADER]<0.10>`), or `NIL`.
+    Atom(String),
+    /// A quoted string or a literal.
+    Text(Vec<u8>),
+    /// A parenthesized list.
+    List(Vec<Arg>),
+}
+
+impl Arg {
+    /// An atom or string, as text.
+    fn text(&self) -> Option<String> {
+        match self {
+            Arg::Atom(text) => Some(text.clone()),
+            Arg::Text(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
+            Arg::List(_) => None,
+        }
+    }
+}
+
+/// Serves one client connection until it logs out or closes.
+pub(super) async fn serve(
+    conversation: Conversation,
+    script: ImapScript,
+    sessions: ImapSessions,
+    store: ImapStore,
+) {
+    let Conversation {
+        label,
+        reader,
+        writer,
+        transcript,
+        received,
+        ..
+    } = conversation;
+    let index = {
+        let mut all = sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        all.push(ImapSession::default());
+        all.len() - 1
+    };
+    let clear_sessions = Arc::clone(&sessions);
+    let clear = move |piece: &[u8]| {
+        let mut all = clear_sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let kept = &mut all[index].in_clear;
+        let room = IMAP_MAX_CLEAR.saturating_sub(kept.len());
+        kept.extend_from_slice(&piece[..piece.len().min(room)]);
+    };
+    let mut dialogue = Dialogue {
+        script: &script,
+        wire: MailWire {
+            label: &label,
+            transcript: &transcript,
+            received: &received,
+            encrypted: false,
+            pending: Vec::new(),
+            clear: &clear,
+        },
+        sessions: &sessions,
+        index,
+        store: &store,
+        user: None,
+        selected: None,
+    };
+    let ended = dialogue.converse(tokio::io::join(reader, writer)).await;
+    dialogue.session(|session| session.ended = true);
+    let act = match ended {
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+            ) =>
+        {
+            WireAct::Reset
+        }
+        _ => WireAct::Close,
+    };
+    let direction = match act {
+        WireAct::Reset => Direction::FromProgram,
+        _ => Direction::ToProgram,
+    };
+    transcript.on_wire(&label, None, direction, act);
+}
+
+/// Everything a connection's dialogue uses.
+struct Dialogue<'a> {
+    script: &'a ImapScript,
+    wire: MailWire<'a>,
+    sessions: &'a ImapSessions,
+    index: usize,
+    store: &'a ImapStore,
+    /// The user logged in.
+    user: Option<String>,
+    selected: Option<Selected>,
+}
+
+impl Dialogue<'_> {
+    fn session(&self, change: impl FnOnce(&mut ImapSession)) {
+        let mut all = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        change(&mut all[self.index]);
+    }
+
+    fn mailbox(&self) -> std::sync::MutexGuard<'_, Vec<ImapStored>> {
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The whole dialogue: TLS first if implicit, the greeting, the commands, perhaps a
+    /// STARTTLS and the commands after it.
+    async fn converse<S: AsyncRead + AsyncWrite + Unpin + Send>(
+        &mut self,
+        plain: S,
+    ) -> io::Result<()> {
+        if self.script.tls == MailTls::Implicit {
+            let mut encrypted = match accept_tls(plain).await {
+                Ok(encrypted) => encrypted,
+                Err(error) => return self.tls_failed(&error),
+            };
+            self.wire.tls_established();
+            self.greet(&mut encrypted).await?;
+            self.run(&mut encrypted).await?;
+            let _ = encrypted.shutdown().await;
+            return Ok(());
+        }
+        let mut plain = plain;
+        self.greet(&mut plain).await?;
+        if let Ending::Over = self.run(&mut plain).await? {
+            return Ok(());
+        }
+        let mut encrypted = match accept_tls(plain).await {
+            Ok(encrypted) => encrypted,
+            Err(error) => return self.tls_failed(&error),
+        };
+        self.wire.tls_established();
+        self.run(&mut encrypted).await?;
+        let _ = encrypted.shutdown().await;
+        Ok(())
+    }
+
+    fn tls_failed(&self, error: &io::Error) -> io::Result<()> {
+        self.wire.tls_failed(error);
+        self.session(|session| session.tls_error = Some(error.to_string()));
+        Ok(())
+    }
+
+    async fn greet<S: AsyncWrite + Unpin>(&self, stream: &mut S) -> io::Result<()> {
+        let greeting = format!(
+            "* OK [CAPABILITY {}] harness IMAP peer ready\r\n",
+            self.capabilities()
+        );
+        self.wire.send(stream, greeting.as_bytes()).await
+    }
+
+    /// What the server can do now (RFC 3501 §7.2.1).
+    fn capabilities(&self) -> String {
+        let mut text = "IMAP4rev1".to_owned();
+        if self.script.tls == MailTls::Starttls && !self.wire.encrypted && self.user.is_none() {
+            text += " STARTTLS";
+        }
+        text += " AUTH=PLAIN UNSELECT NAMESPACE";
+        text
+    }
+
+    async fn send<S: AsyncWrite + Unpin>(&self, stream: &mut S, text: &str) -> io::Result<()> {
+        self.wire.send(stream, text.as_bytes()).await
+    }
+
+    /// One command, its literals read in; `None` once the client closed.
+    async fn command<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        stream: &mut S,
+    ) -> io::Result<Option<Vec<u8>>> {
+        let mut command = Vec::new();
+        loop {
+            let Some(line) = self.wire.line(stream).await? else {
+                return Ok(None);
+            };
+            command.extend_from_slice(&line);
+            let Some((count, synchronizing)) = literal_at_end(&line) else {
+                return Ok(Some(command));
+            };
+            if count > MAX_LITERAL {
+                self.send(stream, "* BYE literal too large\r\n").await?;
+                return Ok(None);
+            }
+            if synchronizing {
+                self.send(stream, "+ go ahead\r\n").await?;
+            }
+            let Some(bytes) = self.wire.exact(stream, count).await? else {
+                return Ok(None);
+            };
+            command.extend_from_slice(&bytes);
+        }
+    }
+
+    /// The commands on one stream, until LOGOUT, the close, or STARTTLS.
+    async fn run<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        stream: &mut S,
+    ) -> io::Result<Ending> {
+        while let Some(raw) = self.command(stream).await? {
+            let text = String::from_utf8_lossy(&raw)
+                .trim_end_matches(['\r', '\n'])
+                .to_owned();
+            let args = parse_args(&raw);
+            let tag = args.first().and_then(Arg::text).unwrap_or_default();
+            let mut verb = args
+                .get(1)
+                .and_then(Arg::text)
+                .unwrap_or_default()
+                .to_ascii_uppercase();
+            let mut rest = args.get(2..).unwrap_or_default().to_vec();
+            let by_uid = verb == "UID";
+            if by_uid && !rest.is_empty() {
+                let sub = rest
+                    .remove(0)
+                    .text()
+                    .unwrap_or_default()
+                    .to_ascii_uppercase();
+                verb = format!("UID {sub}");
+            }
+            let encrypted = self.wire.encrypted;
+            self.session(|session| {
+                session.commands.push(ImapCommand {
+                    tag: tag.clone(),
+                    verb: verb.clone(),
+                    line: text.clone(),
+                    encrypted,
+                })
+            });
+            if tag.is_empty() || verb.is_empty() {
+                self.send(stream, "* BAD expected a tag and a command\r\n")
+                    .await?;
+                continue;
+            }
+            match self.dispatch(stream, &tag, &verb, &rest, &text).await? {
+                Some(ending) => return Ok(ending),
+                None => continue,
+            }
+        }
+        Ok(Ending::Over)
+    }
+
+    /// One command; `Some` when the dialogue on this stream is over.
+    async fn dispatch<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        stream: &mut S,
+        tag: &str,
+        verb: &str,
+        rest: &[Arg],
+        text: &str,
+    ) -> io::Result<Option<Ending>> {
+        let authenticated = self.user.is_some();
+        let reply = match verb {
+            "CAPABILITY" => format!(
+                "* CAPABILITY {}\r\n{tag} OK CAPABILITY completed\r\n",
+                self.capabilities()
+            ),
+            "NOOP" | "CHECK" => format!("{tag} OK {verb} completed\r\n"),
+            "LOGOUT" => {
+                self.send(
+                    stream,
+                    &format!("* BYE logging out\r\n{tag} OK LOGOUT completed\r\n"),
+                )
+                .await?;
+                self.session(|session| session.logged_out = true);
+                return Ok(Some(Ending::Over));
+            }
+            "STARTTLS" => {
+                if self.script.tls == MailTls::Starttls && !self.wire.encrypted && !authenticated {
+                    self.send(stream, &format!("{tag} OK Begin TLS negotiation now\r\n"))
+                        .await?;
+                    return Ok(Some(Ending::StartTls));
+                }
+                format!("{tag} BAD STARTTLS is not offered here\r\n")
+            }
+            "LOGIN" | "AUTHENTICATE" if authenticated => {
+                format!("{tag} BAD already logged in\r\n")
+            }
+            "LOGIN" => {
+                let user = rest.first().and_then(Arg::text);
+                let password = rest.get(1).and_then(Arg::text);
+                match (user, password) {
+                    (Some(user), Some(password)) => self.login(tag, user, &password),
+                    _ => format!("{tag} BAD LOGIN takes a user name and a password\r\n"),
+                }
+            }
+            "AUTHENTICATE" => self.authenticate(stream, tag, rest).await?,
+            _ if !authenticated && !matches!(verb, "ID" | "ENABLE") => {
+                if is_known(verb) {
+                    format!("{tag} NO log in first\r\n")
+                } else {
+                    format!("{tag} BAD unknown command {verb}\r\n")
+                }
+            }
+            "ID" => format!("* ID NIL\r\n{tag} OK ID completed\r\n"),
+            "ENABLE" => format!("{tag} OK ENABLE completed\r\n"),
+            "SELECT" | "EXAMINE" => self.select(tag, verb, rest),
+            "LIST" | "LSUB" => {
+                let pattern = rest.get(1).and_then(Arg::text).unwrap_or_default();
+                if pattern.is_empty() {
+                    format!("* {verb} (\\Noselect) \"/\" \"\"\r\n{tag} OK {verb} completed\r\n")
+                } else {
+                    format!(
+                        "* {verb} (\\HasNoChildren) \"/\" INBOX\r\n{tag} OK {verb} completed\r\n"
+                    )
+                }
+            }
+            "NAMESPACE" => {
+                format!("* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n{tag} OK NAMESPACE completed\r\n")
+            }
+            "STATUS" => self.status(tag, rest),
+            _ if !is_known(verb) => format!("{tag} BAD unknown command {verb}\r\n"),
+            _ if self.selected.is_none() => format!("{tag} BAD no mailbox selected\r\n"),
+            "FETCH" | "UID FETCH" => {
+                // Literals may hold any bytes: the reply is bytes, not text.
+                let reply = self.fetch(tag, verb, rest);
+                self.wire.send(stream, &reply).await?;
+                return Ok(None);
+            }
+            "SEARCH" | "UID SEARCH" => self.search(tag, verb, rest),
+            "STORE" | "UID STORE" => self.store(tag, verb, rest, text),
+            "EXPUNGE" => self.expunge(tag, true),
+            "CLOSE" => {
+                let read_only = self
+                    .selected
+                    .as_ref()
+                    .is_some_and(|selected| selected.read_only);
+                if !read_only {
+                    // Silently: no untagged EXPUNGE after CLOSE (§6.4.2).
+                    let _ = self.expunge(tag, false);
+                }
+                self.selected = None;
+                format!("{tag} OK CLOSE completed\r\n")
+            }
+            "UNSELECT" => {
+                self.selected = None;
+                format!("{tag} OK UNSELECT completed\r\n")
+            }
+            _ => format!("{tag} BAD {verb} is not served by this peer\r\n"),
+        };
+        self.wire.send(stream, reply.as_bytes()).await?;
+        Ok(None)
+    }
+
+    fn login(&mut self, tag: &str, user: String, password: &str) -> String {
+        let accepted = user == self.script.user && password == self.script.password;
+        let encrypted = self.wire.encrypted;
+        self.session(|session| session.logins.push((user.clone(), accepted, encrypted)));
+        if accepted {
+            self.user = Some(user);
+            format!(
+                "{tag} OK [CAPABILITY {}] Logged in\r\n",
+                self.capabilities()
+            )
+        } else {
+            format!("{tag} NO [AUTHENTICATIONFAILED] Authentication failed.\r\n")
+        }
+    }
+
+    /// `AUTHENTICATE PLAIN [initial-response]` (RFC 4616: authzid NUL authcid NUL passwd).
+    async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        stream: &mut S,
+        tag: &str,
+        rest: &[Arg],
+    ) -> io::Result<String> {
+        let mechanism = rest
+            .first()
+            .and_then(Arg::text)
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        if mechanism != "PLAIN" {
+            return Ok(format!("{tag} NO unsupported mechanism (PLAIN only)\r\n"));
+        }
+        let response = match rest.get(1).and_then(Arg::text) {
+            Some(initial) => initial,
+            None => {
+                self.send(stream, "+ \r\n").await?;
+                let Some(line) = self.wire.line(stream).await? else {
+                    return Ok(String::new());
+                };
+                String::from_utf8_lossy(&line).trim().to_owned()
+            }
+        };
+        if response == "*" {
+            return Ok(format!("{tag} BAD authentication cancelled\r\n"));
+        }
+        let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(response.trim()) else {
+            return Ok(format!("{tag} BAD invalid base64\r\n"));
+        };
+        let parts: Vec<&[u8]> = decoded.split(|&byte| byte == 0).collect();
+        let [_, user, password] = parts.as_slice() else {
+            return Ok(format!("{tag} BAD invalid PLAIN response\r\n"));
+        };
+        let user = String::from_utf8_lossy(user).into_owned();
+        let password = String::from_utf8_lossy(password).into_owned();
+        Ok(self.login(tag, user, &password))
+    }
+
+    fn select(&mut self, tag: &str, verb: &str, rest: &[Arg]) -> String {
+        let name = rest.first().and_then(Arg::text).unwrap_or_default();
+        let read_only = verb == "EXAMINE";
+        self.session(|session| session.selected.push((name.clone(), read_only)));
+        // A failed SELECT leaves no mailbox selected (§6.3.1).
+        self.selected = None;
+        if !name.eq_ignore_ascii_case("INBOX") {
+            return format!("{tag} NO [NONEXISTENT] Mailbox doesn't exist: {name}\r\n");
+        }
+        let mailbox = self.mailbox();
+        let view: Vec<u32> = mailbox.iter().map(|stored| stored.message.uid).collect();
+        let first_unseen = mailbox
+            .iter()
+            .position(|stored| !stored.flags.iter().any(|flag| flag == r"\Seen"));
+        let next = mailbox.last().map_or(1, |stored| stored.message.uid + 1);
+        drop(mailbox);
+        let mut text = format!("* FLAGS ({FLAGS})\r\n");
+        if read_only {
+            text += "* OK [PERMANENTFLAGS ()] Read-only mailbox.\r\n";
+        } else {
+            text += &format!("* OK [PERMANENTFLAGS ({FLAGS} \\*)] Flags permitted.\r\n");
+        }
+        text += &format!("* {} EXISTS\r\n* 0 RECENT\r\n", view.len());
+        if let Some(first) = first_unseen {
+            text += &format!("* OK [UNSEEN {}] First unseen.\r\n", first + 1);
+        }
+        text += &format!(
+            "* OK [UIDVALIDITY {UID_VALIDITY}] UIDs valid\r\n* OK [UIDNEXT {next}] Predicted next UID\r\n"
+        );
+        text += &format!(
+            "{tag} OK [{}] {verb} completed\r\n",
+            if read_only { "READ-ONLY" } else { "READ-WRITE" }
+        );
+        self.selected = Some(Selected { read_only, view });
+        text
+    }
+
+    fn status(&self, tag: &str, rest: &[Arg]) -> String {
+        let name = rest.first().and_then(Arg::text).unwrap_or_default();
+        if !name.eq_ignore_ascii_case("INBOX") {
+            return format!("{tag} NO [NONEXISTENT] Mailbox doesn't exist: {name}\r\n");
+        }
+        let Some(Arg::List(items)) = rest.get(1) else {
+            return format!("{tag} BAD STATUS takes a mailbox and a list of items\r\n");
+        };
+        let mailbox = self.mailbox();
+        let mut values = Vec::new();
+        for item in items.iter().filter_map(Arg::text) {
+            let item = item.to_ascii_uppercase();
+            let value = match item.as_str() {
+                "MESSAGES" => mailbox.len() as u32,
+                "RECENT" => 0,
+                "UNSEEN" => mailbox
+                    .iter()
+                    .filter(|stored| !stored.flags.iter().any(|flag| flag == r"\Seen"))
+                    .count() as u32,
+                "UIDNEXT" => mailbox.last().map_or(1, |stored| stored.message.uid + 1),
+                "UIDVALIDITY" => UID_VALIDITY,
+                _ => return format!("{tag} BAD unknown STATUS item {item}\r\n"),
+            };
+            values.push(format!("{item} {value}"));
+        }
+        format!(
+            "* STATUS INBOX ({})\r\n{tag} OK STATUS completed\r\n",
+            values.join(" ")
+        )
+    }
+
+    /// The message numbers (1-based) and UIDs a set names; `Err` for a message number
+    /// that does not exist (Dovecot: `BAD ... Invalid messageset`).
+    fn resolve(&self, set: &str, by_uid: bool) -> Result<Vec<(usize, u32)>, String> {
+        let view = &self
+            .selected
+            .as_ref()
+            .map(|selected| selected.view.clone())
+            .unwrap_or_default();
+        let star = if by_uid {
+            view.last().copied().unwrap_or(0)
+        } else {
+            view.len() as u32
+        };
+        let ranges = parse_set(set, star).ok_or_else(|| format!("invalid set {set}"))?;
+        if by_uid {
+            return Ok(view
+                .iter()
+                .enumerate()
+                .filter(|(_, uid)| {
+                    ranges
+                        .iter()
+                        .any(|(low, high)| (*low..=*high).contains(*uid))
+                })
+                .map(|(index, uid)| (index + 1, *uid))
+                .collect());
+        }
+        if ranges
+            .iter()
+            .any(|(low, high)| *low == 0 || *high as usize > view.len())
+        {
+            return Err("Invalid messageset".into());
+        }
+        Ok(view
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| {
+                let number = *index as u32 + 1;
+                ranges
+                    .iter()
+                    .any(|(low, high)| (*low..=*high).contains(&number))
+            })
+            .map(|(index, uid)| (index + 1, *uid))
+            .collect())
+    }
+
+    fn fetch(&mut self, tag: &str, verb: &str, rest: &[Arg]) -> Vec<u8> {
+        let by_uid = verb.starts_with("UID");
+        let Some(set) = rest.first().and_then(Arg::text) else {
+            return format!("{tag} BAD {verb} takes a set and items\r\n").into_bytes();
+        };
+        let items = match rest.get(1) {
+            Some(Arg::List(items)) => items.iter().filter_map(Arg::text).collect::<Vec<_>>(),
+            Some(item) => item.text().into_iter().collect(),
+            None => return format!("{tag} BAD {verb} takes a set and items\r\n").into_bytes(),
+        };
+        let mut parsed = Vec::new();
+        for item in &items {
+            match parse_item(item) {
+                Ok(more) => parsed.extend(more),
+                Err(reason) => {
+                    return format!("{tag} BAD Error in IMAP command {verb}: {reason}\r\n")
+                        .into_bytes();
+                }
+            }
+        }
+        if by_uid && !parsed.contains(&FetchItem::Uid) {
+            parsed.insert(0, FetchItem::Uid);
+        }
+        let targets = match self.resolve(&set, by_uid) {
+            Ok(targets) => targets,
+            Err(reason) => {
+                return format!("{tag} BAD Error in IMAP command {verb}: {reason}\r\n")
+                    .into_bytes();
+            }
+        };
+        let read_only = self
+            .selected
+            .as_ref()
+            .is_none_or(|selected| selected.read_only);
+        let mut out = Vec::new();
+        let mut newly_seen = Vec::new();
+        {
+            let mut mailbox = self.mailbox();
+            for (number, uid) in targets {
+                let Some(stored) = mailbox.iter_mut().find(|stored| stored.message.uid == uid)
+                else {
+                    continue;
+                };
+                let raw = &stored.message.raw;
+                let mut parts: Vec<Vec<u8>> = Vec::new();
+                let mut sets_seen = false;
+                for item in &parsed {
+                    let mut piece = Vec::new();
+                    match item {
+                        FetchItem::Flags => {}
+                        FetchItem::Uid => piece.extend(format!("UID {uid}").bytes()),
+                        FetchItem::Size => {
+                            piece.extend(format!("RFC822.SIZE {}", raw.len()).bytes())
+                        }
+                        FetchItem::InternalDate => piece.extend(
+                            format!("INTERNALDATE \"{}\"", stored.message.internal_date).bytes(),
+                        ),
+                        FetchItem::Content {
+                            label,
+                            section,
+                            partial,
+                            peek,
+                        } => {
+                            let Some(bytes) = section_bytes(raw, section) else {
+                                piece.extend(format!("{label} NIL").bytes());
+                                parts.push(piece);
+                                continue;
+                            };
+                            let bytes = &bytes[..];
+                            let (bytes, label) = match partial {
+                                Some((start, count)) => {
+                                    let start = (*start).min(bytes.len());
+                                    let end = start.saturating_add(*count).min(bytes.len());
+                                    (&bytes[start..end], format!("{label}<{start}>"))
+                                }
+                                None => (bytes, label.clone()),
+                            };
+                            piece.extend(format!("{label} {{{}}}\r\n", bytes.len()).bytes());
+                            piece.extend_from_slice(bytes);
+                            sets_seen |= !peek;
+                        }
+                    }
+                    parts.push(piece);
+                }
+                if sets_seen && !read_only && !stored.flags.iter().any(|flag| flag == r"\Seen") {
+                    stored.flags.push(r"\Seen".to_owned());
+                    newly_seen.push(uid);
+                }
+                let flags = format!("FLAGS ({})", stored.flags.join(" "));
+                for (item, piece) in parsed.iter().zip(parts.iter_mut()) {
+                    if *item == FetchItem::Flags {
+                        *piece = flags.clone().into_bytes();
+                    }
+                }
+                // A flag changed by the fetch is sent with it (RFC 3501 §6.4.5).
+                if newly_seen.last() == Some(&uid) && !parsed.contains(&FetchItem::Flags) {
+                    parts.push(flags.into_bytes());
+                }
+                out.extend(format!("* {number} FETCH (").bytes());
+                out.extend(parts.join(&b' '));
+                out.extend(b")\r\n");
+            }
+        }
+        if !newly_seen.is_empty() {
+            self.session(|session| session.seen_set.extend(&newly_seen));
+        }
+        out.extend(format!("{tag} OK {verb} completed\r\n").bytes());
+        out
+    }
+
+    fn search(&self, tag: &str, verb: &str, rest: &[Arg]) -> String {
+        let by_uid = verb.starts_with("UID");
+        let view = self
+            .selected
+            .as_ref()
+            .map(|selected| selected.view.clone())
+            .unwrap_or_default();
+        let mailbox = self.mailbox();
+        let mut keys: Vec<String> = rest.iter().filter_map(Arg::text).collect();
+        if keys
+            .first()
+            .is_some_and(|key| key.eq_ignore_ascii_case("CHARSET"))
+        {
+            keys.drain(..2.min(keys.len()));
+        }
+        let mut found = Vec::new();
+        for (index, uid) in view.iter().enumerate() {
+            let Some(stored) = mailbox.iter().find(|stored| stored.message.uid == *uid) else {
+                continue;
+            };
+            let (header, _) = split_message(&stored.message.raw);
+            let has = |flag: &str| stored.flags.iter().any(|held| held == flag);
+            let mut matches = true;
+            let mut words = keys.iter();
+            while let Some(key) = words.next() {
+                let upper = key.to_ascii_uppercase();
+                let holds = match upper.as_str() {
+                    "ALL" => true,
+                    "SEEN" => has(r"\Seen"),
+                    "UNSEEN" | "NEW" => !has(r"\Seen"),
+                    "DELETED" => has(r"\Deleted"),
+                    "UNDELETED" => !has(r"\Deleted"),
+                    "FROM" | "TO" | "SUBJECT" => {
+                        let wanted = words.next().cloned().unwrap_or_default().to_lowercase();
+                        let field = match upper.as_str() {
+                            "FROM" => "From",
+                            "TO" => "To",
+                            _ => "Subject",
+                        };
+                        header_value(header, field)
+                            .unwrap_or_default()
+                            .to_lowercase()
+                            .contains(&wanted)
+                    }
+                    "UID" => {
+                        let set = words.next().cloned().unwrap_or_default();
+                        parse_set(&set, view.last().copied().unwrap_or(0)).is_some_and(|ranges| {
+                            ranges
+                                .iter()
+                                .any(|(low, high)| (*low..=*high).contains(uid))
+                        })
+                    }
+                    _ => match parse_set(key, view.len() as u32) {
+                        Some(ranges) => {
+                            let number = index as u32 + 1;
+                            ranges
+                                .iter()
+                                .any(|(low, high)| (*low..=*high).contains(&number))
+                        }
+                        None => return format!("{tag} BAD unknown search key {key}\r\n"),
+                    },
+                };
+                matches &= holds;
+            }
+            if matches {
+                found.push(if by_uid { *uid } else { index as u32 + 1 });
+            }
+        }
+        let mut line = "* SEARCH".to_owned();
+        for number in found {
+            line += &format!(" {number}");
+        }
+        format!("{line}\r\n{tag} OK {verb} completed\r\n")
+    }
+
+    fn store(&mut self, tag: &str, verb: &str, rest: &[Arg], text: &str) -> String {
+        if self
+            .selected
+            .as_ref()
+            .is_none_or(|selected| selected.read_only)
+        {
+            return format!("{tag} NO [READ-ONLY] mailbox is read-only (EXAMINE)\r\n");
+        }
+        let by_uid = verb.starts_with("UID");
+        let set = rest.first().and_then(Arg::text).unwrap_or_default();
+        let action = rest
+            .get(1)
+            .and_then(Arg::text)
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        let flags: Vec<String> = match rest.get(2) {
+            Some(Arg::List(flags)) => flags.iter().filter_map(Arg::text).collect(),
+            Some(flag) => flag.text().into_iter().collect(),
+            None => return format!("{tag} BAD {verb} takes a set, an action and flags\r\n"),
+        };
+        let silent = action.ends_with(".SILENT");
+        let action = action.trim_end_matches(".SILENT");
+        if !matches!(action, "FLAGS" | "+FLAGS" | "-FLAGS") {
+            return format!("{tag} BAD unknown STORE action {action}\r\n");
+        }
+        let targets = match self.resolve(&set, by_uid) {
+            Ok(targets) => targets,
+            Err(reason) => return format!("{tag} BAD Error in IMAP command {verb}: {reason}\r\n"),
+        };
+        let mut out = String::new();
+        let mut newly_seen = Vec::new();
+        {
+            let mut mailbox = self.mailbox();
+            for (number, uid) in targets {
+                let Some(stored) = mailbox.iter_mut().find(|stored| stored.message.uid == uid)
+                else {
+                    continue;
+                };
+                let had_seen = stored.flags.iter().any(|flag| flag == r"\Seen");
+                let same = |a: &String, b: &String| a.eq_ignore_ascii_case(b);
+                match action {
+                    "FLAGS" => stored.flags = flags.clone(),
+                    "+FLAGS" => {
+                        for flag in &flags {
+                            if !stored.flags.iter().any(|held| same(held, flag)) {
+                                stored.flags.push(flag.clone());
+                            }
+                        }
+                    }
+                    _ => stored
+                        .flags
+                        .retain(|held| !flags.iter().any(|flag| same(held, flag))),
+                }
+                if !had_seen
+                    && stored
+                        .flags
+                        .iter()
+                        .any(|flag| flag.eq_ignore_ascii_case(r"\Seen"))
+                {
+                    newly_seen.push(uid);
+                }
+                if !silent {
+                    let uid_part = if by_uid {
+                        format!("UID {uid} ")
+                    } else {
+                        String::new()
+                    };
+                    out += &format!(
+                        "* {number} FETCH ({uid_part}FLAGS ({}))\r\n",
+                        stored.flags.join(" ")
+                    );
+                }
+            }
+        }
+        self.session(|session| {
+            session.stores.push(text.to_owned());
+            session.seen_set.extend(&newly_seen);
+        });
+        out + &format!("{tag} OK {verb} completed\r\n")
+    }
+
+    /// Removes the messages flagged `\Deleted`; `announce`: with untagged `EXPUNGE`s.
+    fn expunge(&mut self, tag: &str, announce: bool) -> String {
+        let Some(selected) = self.selected.as_mut() else {
+            return format!("{tag} BAD no mailbox selected\r\n");
+        };
+        if selected.read_only {
+            return format!("{tag} NO [READ-ONLY] mailbox is read-only (EXAMINE)\r\n");
+        }
+        let mut removed = Vec::new();
+        {
+            let mut mailbox = self
+                .store
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            mailbox.retain(|stored| {
+                let deleted = stored
+                    .flags
+                    .iter()
+                    .any(|flag| flag.eq_ignore_ascii_case(r"\Deleted"));
+                if deleted {
+                    removed.push(stored.message.uid);
+                }
+                !deleted
+            });
+        }
+        let mut out = String::new();
+        for uid in &removed {
+            if let Some(position) = selected.view.iter().position(|held| held == uid) {
+                selected.view.remove(position);
+                out += &format!("* {} EXPUNGE\r\n", position + 1);
+            }
+        }
+        if !removed.is_empty() {
+            self.session(|session| session.expunged.extend(&removed));
+        }
+        if !announce {
+            out.clear();
+        }
+        out + &format!("{tag} OK EXPUNGE completed\r\n")
+    }
+}
+
+/// Every command this peer knows, in any state.
+fn is_known(verb: &str) -> bool {
+    matches!(
+        verb,
+        "CAPABILITY"
+            | "NOOP"
+            | "CHECK"
+            | "LOGOUT"
+            | "STARTTLS"
+            | "LOGIN"
+            | "AUTHENTICATE"
+            | "ID"
+            | "ENABLE"
+            | "SELECT"
+            | "EXAMINE"
+            | "LIST"
+            | "LSUB"
+            | "NAMESPACE"
+            | "STATUS"
+            | "FETCH"
+            | "UID FETCH"
+            | "SEARCH"
+            | "UID SEARCH"
+            | "STORE"
+            | "UID STORE"
+            | "EXPUNGE"
+            | "CLOSE"
+            | "UNSELECT"
+    )
+}
+
+/// `{n}` or `{n+}` ending a line (before its CRLF): a literal of `n` bytes follows;
+/// `true` when the client waits for `+` first (RFC 3501 §4.3, RFC 7888).
+fn literal_at_end(line: &[u8]) -> Option<(usize, bool)> {
+    let line = line.strip_suffix(b"\n")?;
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let line = line.strip_suffix(b"}")?;
+    let open = line.iter().rposition(|&byte| byte == b'{')?;
+    let inside = std::str::from_utf8(&line[open + 1..]).ok()?;
+    let (digits, synchronizing) = match inside.strip_suffix('+') {
+        Some(digits) => (digits, false),
+        None => (inside, true),
+    };
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    Some((digits.parse().ok()?, synchronizing))
+}
+
+/// A command's words: tag, name, arguments (atoms, strings, literals, lists).
+fn parse_args(raw: &[u8]) -> Vec<Arg> {
+    let mut at = 0;
+    let (args, _) = parse_list(raw, &mut at, false);
+    args
+}
+
+/// Values up to the end (or, `nested`, up to the `)` closing a list).
+fn parse_list(raw: &[u8], at: &mut usize, nested: bool) -> (Vec<Arg>, bool) {
+    let mut values = Vec::new();
+    while *at < raw.len() {
+        match raw[*at] {
+            b' ' | b'\r' | b'\n' | b'\t' => *at += 1,
+            b')' if nested => {
+                *at += 1;
+                return (values, true);
+            }
+            b'(' => {
+                *at += 1;
+                let (inner, _) = parse_list(raw, at, true);
+                values.push(Arg::List(inner));
+            }
+            b'"' => {
+                *at += 1;
+                let mut text = Vec::new();
+                while *at < raw.len() && raw[*at] != b'"' {
+                    if raw[*at] == b'\\' && *at + 1 < raw.len() {
+                        *at += 1;
+                    }
+                    text.push(raw[*at]);
+                    *at += 1;
+                }
+                *at += 1;
+                values.push(Arg::Text(text));
+            }
+            b'{' => {
+                let close = raw[*at..].iter().position(|&byte| byte == b'}');
+                let count = close.and_then(|close| {
+                    std::str::from_utf8(&raw[*at + 1..*at + close])
+                        .ok()?
+                        .trim_end_matches('+')
+                        .parse::<usize>()
+                        .ok()
+                });
+                match (close, count) {
+                    (Some(close), Some(count)) => {
+                        // `}` CRLF, then the bytes.
+                        let mut start = *at + close + 1;
+                        if raw.get(start) == Some(&b'\r') {
+                            start += 1;
+                        }
+                        if raw.get(start) == Some(&b'\n') {
+                            start += 1;
+                        }
+                        let end = (start + count).min(raw.len());
+                        values.push(Arg::Text(raw[start..end].to_vec()));
+                        *at = end;
+                    }
+                    _ => values.push(Arg::Atom(atom(raw, at))),
+                }
+            }
+            _ => values.push(Arg::Atom(atom(raw, at))),
+        }
+    }
+    (values, false)
+}
+
+/// An atom; `[...]` inside it (a fetch section) may hold spaces and parentheses.
+fn atom(raw: &[u8], at: &mut usize) -> String {
+    let start = *at;
+    let mut depth = 0;
+    while *at < raw.len() {
+        let byte = raw[*at];
+        match byte {
+            b'[' => depth += 1,
+            b']' => depth -= 1,
+            b' ' | b'(' | b')' | b'\r' | b'\n' if depth <= 0 => break,
+            _ => {}
+        }
+        *at += 1;
+    }
+    if *at == start {
+        // A stray character: skip it.
+        *at += 1;
+    }
+    String::from_utf8_lossy(&raw[start..*at]).into_owned()
+}
+
+/// A sequence set (`1`, `2:4`, `3:*`, `1,3,5:*`, RFC 3501 §9 `sequence-set`), `*` being
+/// `star`; ranges with their ends in order.
+fn parse_set(text: &str, star: u32) -> Option<Vec<(u32, u32)>> {
+    let number = |word: &str| -> Option<u32> {
+        if word == "*" {
+            Some(star)
+        } else if !word.is_empty() && word.bytes().all(|byte| byte.is_ascii_digit()) {
+            word.parse().ok()
+        } else {
+            None
+        }
+    };
+    text.split(',')
+        .map(|piece| {
+            let (low, high) = match piece.split_once(':') {
+                Some((low, high)) => (number(low)?, number(high)?),
+                None => {
+                    let one = number(piece)?;
+                    (one, one)
+                }
+            };
+            Some((low.min(high), low.max(high)))
+        })
+        .collect()
+}
+
+/// One item of a `FETCH`.
+#[derive(Debug, Clone, PartialEq)]
+enum FetchItem {
+    Flags,
+    Uid,
+    Size,
+    InternalDate,
+    /// Bytes of the message: `label` is how the response names them.
+    Content {
+        label: String,
+        section: Section,
+        partial: Option<(usize, usize)>,
+        /// Fetching it leaves `\Seen` alone.
+        peek: bool,
+    },
+}
+
+/// What part of a message a `BODY[...]` names (RFC 3501 §6.4.5).
+#[derive(Debug, Clone, PartialEq)]
+enum Section {
+    Whole,
+    Header,
+    Text,
+    Fields {
+        names: Vec<String>,
+        not: bool,
+    },
+    /// A MIME part (`1`, `2.1`), its body, or its MIME header (`1.MIME`).
+    Part {
+        path: Vec<usize>,
+        mime: bool,
+    },
+}
+
+/// A fetch item (or macro) as the client wrote it.
+fn parse_item(item: &str) -> Result<Vec<FetchItem>, String> {
+    let upper = item.to_ascii_uppercase();
+    let content = |label: &str, section: Section, peek: bool| FetchItem::Content {
+        label: label.to_owned(),
+        section,
+        partial: None,
+        peek,
+    };
+    Ok(match upper.as_str() {
+        "FLAGS" => vec![FetchItem::Flags],
+        "UID" => vec![FetchItem::Uid],
+        "RFC822.SIZE" => vec![FetchItem::Size],
+        "INTERNALDATE" => vec![FetchItem::InternalDate],
+        "FAST" => vec![FetchItem::Flags, FetchItem::InternalDate, FetchItem::Size],
+        "RFC822" => vec![content("RFC822", Section::Whole, false)],
+        "RFC822.HEADER" => vec![content("RFC822.HEADER", Section::Header, true)],
+        "RFC822.TEXT" => vec![content("RFC822.TEXT", Section::Text, false)],
+        _ => {
+            let (peek, after) = if let Some(after) = upper.strip_prefix("BODY.PEEK[") {
+                (true, after)
+            } else if let Some(after) = upper.strip_prefix("BODY[") {
+                (false, after)
+            } else {
+                return Err(format!("the fetch item {item} is not served by this peer"));
+            };
+            let close = after
+                .rfind(']')
+                .ok_or_else(|| format!("unclosed section in {item}"))?;
+            let section_text = &after[..close];
+            let rest = &after[close + 1..];
+            let partial = match rest {
+                "" => None,
+                _ => {
+                    let inner = rest
+                        .strip_prefix('<')
+                        .and_then(|rest| rest.strip_suffix('>'))
+                        .ok_or_else(|| format!("invalid partial in {item}"))?;
+                    let (start, count) = inner
+                        .split_once('.')
+                        .ok_or_else(|| format!("invalid partial in {item}"))?;
+                    Some((
+                        start
+                            .parse()
+                            .map_err(|_| format!("invalid partial in {item}"))?,
+                        count
+                            .parse()
+                            .map_err(|_| format!("invalid partial in {item}"))?,
+                    ))
+                }
+            };
+            let section = parse_section(section_text)
+                .ok_or_else(|| format!("invalid section [{section_text}]"))?;
+            vec![FetchItem::Content {
+                label: format!("BODY[{section_text}]"),
+                section,
+                partial,
+                peek,
+            }]
+        }
+    })
+}
+
+/// A section's text, in capitals: `HEADER.FIELDS (FROM SUBJECT)`, `1.MIME`, ``.
+fn parse_section(text: &str) -> Option<Section> {
+    let names = |list: &str| -> Option<Vec<String>> {
+        let inner = list.trim().strip_prefix('(')?.strip_suffix(')')?;
+        Some(
+            inner
+                .split_whitespace()
+                .map(|name| name.trim_matches('"').to_owned())
+                .collect(),
+        )
+    };
+    if text.is_empty() {
+        return Some(Section::Whole);
+    }
+    if text == "HEADER" {
+        return Some(Section::Header);
+    }
+    if text == "TEXT" {
+        return Some(Section::Text);
+    }
+    if let Some(list) = text.strip_prefix("HEADER.FIELDS.NOT") {
+        return Some(Section::Fields {
+            names: names(list)?,
+            not: true,
+        });
+    }
+    if let Some(list) = text.strip_prefix("HEADER.FIELDS") {
+        return Some(Section::Fields {
+            names: names(list)?,
+            not: false,
+        });
+    }
+    let mut path = Vec::new();
+    let mut mime = false;
+    for word in text.split('.') {
+        if mime {
+            return None;
+        }
+        match word.parse::<usize>() {
+            Ok(number) if number > 0 => path.push(number),
+            _ if word == "MIME" && !path.is_empty() => mime = true,
+            _ => return None,
+        }
+    }
+    Some(Section::Part { path, mime })
+}
+
+/// The bytes a section names, if the message has that part.
+fn section_bytes<'m>(raw: &'m [u8], section: &Section) -> Option<Cow<'m, [u8]>> {
+    let (header, body) = split_message(raw);
+    Some(Cow::Borrowed(match section {
+        Section::Whole => raw,
+        Section::Header => header,
+        Section::Text => body,
+        Section::Fields { names, not } => {
+            return Some(Cow::Owned(header_fields(header, names, *not)));
+        }
+        Section::Part { path, mime } => {
+            // An entity (header and body); part 1 of a message that is not multipart is
+            // its body.
+            let mut entity = raw;
+            for number in path {
+                let parts = mime_parts(entity);
+                if parts.is_empty() {
+                    if *number != 1 {
+                        return None;
+                    }
+                } else {
+                    entity = parts.get(number - 1)?;
+                }
+            }
+            let (header, body) = split_message(entity);
+            if *mime { header } else { body }
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_literals_sets_and_items_parse() {
+        let args = parse_args(b"a1 LOGIN alice {7}\r\ns3 cr\"t\r\n");
+        assert_eq!(args[2], Arg::Atom("alice".into()));
+        assert_eq!(args[3], Arg::Text(b"s3 cr\"t".to_vec()));
+        let args = parse_args(
+            b"a2 FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (FROM \"SUBJECT\")]<0.10>)\r\n",
+        );
+        let Arg::List(items) = &args[3] else {
+            panic!("{args:?}")
+        };
+        assert_eq!(
+            items[1],
+            Arg::Atom("BODY.PEEK[HEADER.FIELDS (FROM \"SUBJECT\")]<0.10>".into())
+        );
+        assert_eq!(literal_at_end(b"a LOGIN x {12}\r\n"), Some((12, true)));
+        assert_eq!(literal_at_end(b"a LOGIN x {3+}\r\n"), Some((3, false)));
+        assert_eq!(literal_at_end(b"a NOOP\r\n"), None);
+        assert_eq!(parse_set("1,3:*", 5), Some(vec![(1, 1), (3, 5)]));
+        assert_eq!(parse_set("4:2", 5), Some(vec![(2, 4)]));
+        assert_eq!(parse_set("x", 5), None);
+        let items = parse_item("BODY.PEEK[HEADER.FIELDS (FROM \"SUBJECT\")]<0.10>").unwrap();
+        assert_eq!(
+            items,
+            [FetchItem::Content {
+                label: "BODY[HEADER.FIELDS (FROM \"SUBJECT\")]".into(),
+                section: Section::Fields {
+                    names: vec!["FROM".into(), "SUBJECT".into()],
+                    not: false
+                },
+                partial: Some((0, 10)),
+                peek: true,
+            }]
+        );
+        assert_eq!(
+            parse_section("2.MIME"),
+            Some(Section::Part {
+                path: vec![2],
+                mime: true
+            })
+        );
+        assert!(parse_item("ENVELOPE").is_err());
+    }
+
+    #[test]
+    fn sections_name_the_right_bytes() {
+        let inbox = crate::protocols::mailstore::seeded("inbox").unwrap();
+        let raw = &inbox[1].raw;
+        let part = |text: &str| section_bytes(raw, &parse_section(text).unwrap()).unwrap();
+        assert!(part("1").starts_with(b"Hello Alice"));
+        assert!(
+            part("2").starts_with(b"AAcOFRwj"),
+            "{:?}",
+            String::from_utf8_lossy(&part("2"))
+        );
+        assert!(part("2.MIME").starts_with(b"Content-Type: application/octet-stream"));
+        assert!(section_bytes(raw, &parse_section("3").unwrap()).is_none());
+        // Part 1 of a message that is not multipart is its body.
+        let plain = &inbox[0].raw;
+        let body = section_bytes(plain, &parse_section("1").unwrap()).unwrap();
+        assert!(body.starts_with(b"Hi Alice"));
+    }
+}

@@ -1,0 +1,147 @@
+//! What the POP3 pack adds to `expect_received` on its server peer: `pop3_session = {
+//! read_only, quit }`, judged once every session of the peer has ended (the client quit
+//! or closed).
+//!
+//! - `read_only = true`: reading deleted nothing (SPEC read/3): no `DELE` sent, even one
+//!   undone by `RSET` (a POP3 server may still mark what `RETR` read as seen: that is
+//!   the server's, not the client's);
+//! - `quit = true`: every session ended with `QUIT` (RFC 1939 §6), not a bare close;
+//! - `logged_in = true`: some session logged in (the password was accepted).
+//!
+//! ```toml
+//! [[step]]
+//! expect_received = "pop"
+//! pop3_session = { read_only = true, quit = true }
+//! ```
+
+use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
+
+use super::record::{Pop3Session, pop3_sessions};
+use crate::judge::bytes::Evaluation;
+use crate::judge::output::{Facts, ProtocolExpectation};
+use crate::outcome::{StepFailure, StepResult};
+use crate::protocols::{ExpectationKind, ExpectationShape, Loaded, OptionsInput};
+use crate::world::capture::Capture;
+
+/// `pop3_session = { ... }`.
+pub(super) const POP3_SESSION: ExpectationKind = ExpectationKind {
+    key: "pop3_session",
+    load: load_pop3_session,
+    schema: |generator| generator.subschema_for::<Pop3SessionExpectation>(),
+    judges_whole_stdout: true,
+};
+
+/// `pop3_session = { read_only = true, quit = true, logged_in = true }`: each `true`
+/// is judged, a `false` (or none) is not.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Pop3SessionExpectation {
+    /// No `DELE` sent.
+    #[serde(default)]
+    pub read_only: bool,
+    /// Every session ended with `QUIT`.
+    #[serde(default)]
+    pub quit: bool,
+    /// Some session logged in.
+    #[serde(default)]
+    pub logged_in: bool,
+}
+
+#[derive(Debug)]
+struct Pop3SessionJudged {
+    server: String,
+    expectation: Pop3SessionExpectation,
+}
+
+fn load_pop3_session(
+    input: OptionsInput<'_, '_, ExpectationShape<'_>>,
+) -> Loaded<Arc<dyn ProtocolExpectation>> {
+    let expectation = Pop3SessionExpectation::deserialize(input.value)?;
+    let server = input
+        .step
+        .server_speaking(super::PACK.key, "pop3_session")?;
+    if !(expectation.read_only || expectation.quit || expectation.logged_in) {
+        return Err("`pop3_session` judges nothing unless one of its fields is true".into());
+    }
+    Ok(Arc::new(Pop3SessionJudged {
+        server,
+        expectation,
+    }))
+}
+
+impl ProtocolExpectation for Pop3SessionJudged {
+    fn evaluate(
+        &self,
+        facts: &dyn Facts,
+        where_: &str,
+        _: &Capture,
+        _: bool,
+    ) -> StepResult<Evaluation> {
+        let sessions = facts
+            .record(&self.server)
+            .and_then(|record| record.as_any().downcast_ref::<Mutex<Vec<Pop3Session>>>())
+            .map(pop3_sessions)
+            .unwrap_or_default();
+        if sessions.is_empty() || sessions.iter().any(|session| !session.ended) {
+            return Ok(Evaluation::Pending {
+                expected: format!("{where_}: a client to finish its POP3 session"),
+                seen: if sessions.is_empty() {
+                    "no client connected".into()
+                } else {
+                    "a session still open".into()
+                },
+            });
+        }
+        match judge_pop3_session(&sessions, &self.expectation) {
+            Ok(()) => Ok(Evaluation::Holds { settle: false }),
+            Err((expected, seen)) => Err(StepFailure::fail(format!("{where_}: {expected}"), seen)),
+        }
+    }
+}
+
+/// Judges the sessions; `Err((expected, seen))` names the first thing that does not hold.
+pub(super) fn judge_pop3_session(
+    sessions: &[Pop3Session],
+    expected: &Pop3SessionExpectation,
+) -> Result<(), (String, String)> {
+    if expected.logged_in
+        && !sessions
+            .iter()
+            .any(|session| session.logins.iter().any(|(_, accepted, _)| *accepted))
+    {
+        let tried: Vec<String> = sessions
+            .iter()
+            .flat_map(|session| &session.logins)
+            .map(|(user, _, _)| format!("`{user}` (refused)"))
+            .collect();
+        return Err((
+            "the client to log in".into(),
+            if tried.is_empty() {
+                "no USER and PASS".into()
+            } else {
+                tried.join(", ")
+            },
+        ));
+    }
+    if expected.read_only {
+        for (index, session) in sessions.iter().enumerate() {
+            if let Some(number) = session.deleted.first() {
+                return Err((
+                    "reading to change nothing on the server (SPEC read/3): no DELE".into(),
+                    format!("connection {}: `DELE {number}`", index + 1),
+                ));
+            }
+        }
+    }
+    if expected.quit
+        && let Some(index) = sessions.iter().position(|session| !session.quit)
+    {
+        return Err((
+            "every session to end with QUIT (RFC 1939 §6)".into(),
+            format!("connection {} closed without QUIT", index + 1),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,449 @@
+//! The harness as a POP3 server that a submitted `pop3-fetch` reads mail from.
+//!
+//! POP3 (RFC 1939) in its three states:
+//!
+//! - AUTHORIZATION: `CAPA` (RFC 2449: `USER`, `TOP`, `UIDL`, `RESP-CODES`, and `STLS`
+//!   when offered), `STLS` (RFC 2595 §4), `USER` then `PASS` (§7), `QUIT`;
+//! - TRANSACTION: `STAT`, `LIST [n]`, `UIDL [n]`, `RETR n`, `TOP n k`, `DELE n`, `RSET`,
+//!   `NOOP`, `QUIT` (§5, §7);
+//! - UPDATE: after `QUIT` in TRANSACTION, the messages marked by `DELE` are removed.
+//!
+//! A wrong password is `-ERR [AUTH]` (RFC 3206), a message that does not exist (or is
+//! marked deleted) `-ERR`, an unknown command `-ERR`. Multi-line answers end with a line
+//! holding `.`; a line of the message that starts with `.` is sent with one more `.` in
+//! front (byte-stuffing, §3): a reader must take it off.
+//!
+//! ```text
+//! S: +OK harness POP3 peer ready
+//! C: CAPA
+//! S: +OK Capability list follows
+//! S: USER
+//! S: STLS
+//! S: .
+//! C: STLS
+//! S: +OK Begin TLS negotiation now.
+//!    (TLS handshake; what follows is encrypted)
+//! C: USER alice
+//! S: +OK
+//! C: PASS s3cret
+//! S: +OK Logged in.
+//! C: RETR 1
+//! S: +OK 312 octets
+//! S: From: bob@example.com
+//! S: ...
+//! S: ..A line that starts with a dot.
+//! S: .
+//! C: QUIT
+//! S: +OK Logging out.
+//! ```
+
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+use super::Pop3Script;
+use super::record::{POP3_MAX_CLEAR, Pop3Command, Pop3Session, Pop3Sessions};
+use crate::peers::Conversation;
+use crate::protocols::mailstore::{MailTls, MailWire, SeededMessage, accept_tls, split_message};
+use crate::transcript::Direction;
+use crate::wire::WireAct;
+
+/// The peer's maildrop: the messages not yet removed by a `QUIT`, in order.
+pub(super) type Pop3Maildrop = Arc<Mutex<Vec<&'static SeededMessage>>>;
+
+/// How a dialogue on one stream ended.
+enum Ending {
+    Over,
+    StartTls,
+}
+
+/// Serves one client connection until it quits or closes.
+pub(super) async fn serve(
+    conversation: Conversation,
+    script: Pop3Script,
+    sessions: Pop3Sessions,
+    maildrop: Pop3Maildrop,
+) {
+    let Conversation {
+        label,
+        reader,
+        writer,
+        transcript,
+        received,
+        ..
+    } = conversation;
+    let index = {
+        let mut all = sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        all.push(Pop3Session::default());
+        all.len() - 1
+    };
+    let clear_sessions = Arc::clone(&sessions);
+    let clear = move |piece: &[u8]| {
+        let mut all = clear_sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let kept = &mut all[index].in_clear;
+        let room = POP3_MAX_CLEAR.saturating_sub(kept.len());
+        kept.extend_from_slice(&piece[..piece.len().min(room)]);
+    };
+    let mut dialogue = Dialogue {
+        script: &script,
+        wire: MailWire {
+            label: &label,
+            transcript: &transcript,
+            received: &received,
+            encrypted: false,
+            pending: Vec::new(),
+            clear: &clear,
+        },
+        sessions: &sessions,
+        index,
+        maildrop: &maildrop,
+        user: None,
+        transaction: None,
+    };
+    let ended = dialogue.converse(tokio::io::join(reader, writer)).await;
+    dialogue.session(|session| session.ended = true);
+    let act = match ended {
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+            ) =>
+        {
+            WireAct::Reset
+        }
+        _ => WireAct::Close,
+    };
+    let direction = match act {
+        WireAct::Reset => Direction::FromProgram,
+        _ => Direction::ToProgram,
+    };
+    transcript.on_wire(&label, None, direction, act);
+}
+
+/// The maildrop as the TRANSACTION state sees it: the messages when the login took it,
+/// and which of them `DELE` marked.
+struct Transaction {
+    messages: Vec<&'static SeededMessage>,
+    deleted: Vec<bool>,
+}
+
+/// Everything a connection's dialogue uses.
+struct Dialogue<'a> {
+    script: &'a Pop3Script,
+    wire: MailWire<'a>,
+    sessions: &'a Pop3Sessions,
+    index: usize,
+    maildrop: &'a Pop3Maildrop,
+    /// The name `USER` gave.
+    user: Option<String>,
+    /// Logged in: the TRANSACTION state.
+    transaction: Option<Transaction>,
+}
+
+impl Dialogue<'_> {
+    fn session(&self, change: impl FnOnce(&mut Pop3Session)) {
+        let mut all = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        change(&mut all[self.index]);
+    }
+
+    /// The whole dialogue: TLS first if implicit, the greeting, the commands, perhaps an
+    /// STLS and the commands after it.
+    async fn converse<S: AsyncRead + AsyncWrite + Unpin + Send>(
+        &mut self,
+        plain: S,
+    ) -> io::Result<()> {
+        let greeting = b"+OK harness POP3 peer ready\r\n";
+        if self.script.tls == MailTls::Implicit {
+            let mut encrypted = match accept_tls(plain).await {
+                Ok(encrypted) => encrypted,
+                Err(error) => return self.tls_failed(&error),
+            };
+            self.wire.tls_established();
+            self.wire.send(&mut encrypted, greeting).await?;
+            self.run(&mut encrypted).await?;
+            let _ = encrypted.shutdown().await;
+            return Ok(());
+        }
+        let mut plain = plain;
+        self.wire.send(&mut plain, greeting).await?;
+        if let Ending::Over = self.run(&mut plain).await? {
+            return Ok(());
+        }
+        let mut encrypted = match accept_tls(plain).await {
+            Ok(encrypted) => encrypted,
+            Err(error) => return self.tls_failed(&error),
+        };
+        self.wire.tls_established();
+        self.run(&mut encrypted).await?;
+        let _ = encrypted.shutdown().await;
+        Ok(())
+    }
+
+    fn tls_failed(&self, error: &io::Error) -> io::Result<()> {
+        self.wire.tls_failed(error);
+        self.session(|session| session.tls_error = Some(error.to_string()));
+        Ok(())
+    }
+
+    /// The commands on one stream, until QUIT, the close, or STLS.
+    async fn run<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        stream: &mut S,
+    ) -> io::Result<Ending> {
+        while let Some(raw) = self.wire.line(stream).await? {
+            let line = String::from_utf8_lossy(&raw)
+                .trim_end_matches(['\r', '\n'])
+                .to_owned();
+            let mut words = line.split_whitespace();
+            let verb = words.next().unwrap_or("").to_ascii_uppercase();
+            let args: Vec<&str> = words.collect();
+            let encrypted = self.wire.encrypted;
+            self.session(|session| {
+                session.commands.push(Pop3Command {
+                    verb: verb.clone(),
+                    line: line.clone(),
+                    encrypted,
+                })
+            });
+            let reply = match self.answer(&verb, &args, &line) {
+                Answer::Reply(reply) => reply,
+                Answer::StartTls(reply) => {
+                    self.wire.send(stream, reply.as_bytes()).await?;
+                    return Ok(Ending::StartTls);
+                }
+                Answer::Quit(reply) => {
+                    self.wire.send(stream, reply.as_bytes()).await?;
+                    return Ok(Ending::Over);
+                }
+            };
+            self.wire.send(stream, &reply).await?;
+        }
+        Ok(Ending::Over)
+    }
+
+    /// The answer to one command.
+    fn answer(&mut self, verb: &str, args: &[&str], line: &str) -> Answer {
+        let reply = |text: &str| Answer::Reply(text.as_bytes().to_vec());
+        let Some(transaction) = self.transaction.as_mut() else {
+            // AUTHORIZATION.
+            return match verb {
+                "CAPA" => reply(&self.capabilities()),
+                "NOOP" => reply("+OK\r\n"),
+                "STLS" if self.script.tls == MailTls::Starttls && !self.wire.encrypted => {
+                    self.user = None;
+                    Answer::StartTls("+OK Begin TLS negotiation now.\r\n".into())
+                }
+                "STLS" => reply("-ERR STLS is not offered here\r\n"),
+                "USER" => match args.first() {
+                    Some(name) => {
+                        self.user = Some((*name).to_owned());
+                        reply("+OK\r\n")
+                    }
+                    None => reply("-ERR USER takes a name\r\n"),
+                },
+                "PASS" => {
+                    let Some(user) = self.user.take() else {
+                        return reply("-ERR USER first\r\n");
+                    };
+                    // The password is the rest of the line: it may hold spaces (§7).
+                    let password = line
+                        .split_once(' ')
+                        .map(|(_, rest)| rest)
+                        .unwrap_or_default();
+                    let accepted = user == self.script.user && password == self.script.password;
+                    let encrypted = self.wire.encrypted;
+                    self.session(|session| session.logins.push((user, accepted, encrypted)));
+                    if !accepted {
+                        return reply("-ERR [AUTH] Authentication failed.\r\n");
+                    }
+                    let messages = self
+                        .maildrop
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .clone();
+                    self.transaction = Some(Transaction {
+                        deleted: vec![false; messages.len()],
+                        messages,
+                    });
+                    reply("+OK Logged in.\r\n")
+                }
+                "QUIT" => {
+                    self.session(|session| session.quit = true);
+                    Answer::Quit("+OK Logging out.\r\n".into())
+                }
+                "APOP" | "AUTH" => reply("-ERR use USER and PASS\r\n"),
+                "STAT" | "LIST" | "UIDL" | "RETR" | "TOP" | "DELE" | "RSET" => {
+                    reply("-ERR log in first\r\n")
+                }
+                _ => reply(&format!("-ERR Unknown command: {verb}\r\n")),
+            };
+        };
+        // TRANSACTION.
+        let number = args.first().map(|word| word.parse::<usize>());
+        let message =
+            |transaction: &Transaction| -> Result<(usize, &'static SeededMessage), String> {
+                let Some(Ok(number)) = number else {
+                    return Err(format!("-ERR {verb} takes a message number\r\n"));
+                };
+                if number == 0 || number > transaction.messages.len() {
+                    return Err(format!("-ERR There's no message {number}.\r\n"));
+                }
+                if transaction.deleted[number - 1] {
+                    return Err(format!("-ERR Message {number} is deleted.\r\n"));
+                }
+                Ok((number, transaction.messages[number - 1]))
+            };
+        let live = |transaction: &Transaction| -> Vec<(usize, &'static SeededMessage)> {
+            transaction
+                .messages
+                .iter()
+                .enumerate()
+                .filter(|(index, _)| !transaction.deleted[*index])
+                .map(|(index, message)| (index + 1, *message))
+                .collect()
+        };
+        match verb {
+            "CAPA" => reply(&self.capabilities()),
+            "NOOP" => reply("+OK\r\n"),
+            "STAT" => {
+                let live = live(transaction);
+                let size: usize = live.iter().map(|(_, message)| message.raw.len()).sum();
+                reply(&format!("+OK {} {size}\r\n", live.len()))
+            }
+            "LIST" | "UIDL" => {
+                let show = |number: usize, message: &SeededMessage| {
+                    if verb == "LIST" {
+                        format!("{number} {}", message.raw.len())
+                    } else {
+                        format!("{number} lab-{}", message.uid)
+                    }
+                };
+                if number.is_some() {
+                    return match message(transaction) {
+                        Ok((number, message)) => {
+                            reply(&format!("+OK {}\r\n", show(number, message)))
+                        }
+                        Err(error) => reply(&error),
+                    };
+                }
+                let live = live(transaction);
+                let mut text = format!("+OK {} messages\r\n", live.len());
+                for (number, message) in live {
+                    text += &show(number, message);
+                    text += "\r\n";
+                }
+                text += ".\r\n";
+                reply(&text)
+            }
+            "RETR" => match message(transaction) {
+                Ok((_, message)) => {
+                    let mut out = format!("+OK {} octets\r\n", message.raw.len()).into_bytes();
+                    out.extend(stuffed(&message.raw));
+                    Answer::Reply(out)
+                }
+                Err(error) => reply(&error),
+            },
+            "TOP" => {
+                let Some(Ok(lines)) = args.get(1).map(|word| word.parse::<usize>()) else {
+                    return reply("-ERR TOP takes a message number and a line count\r\n");
+                };
+                match message(transaction) {
+                    Ok((_, message)) => {
+                        let (header, body) = split_message(&message.raw);
+                        let mut top = header.to_vec();
+                        for line in body.split_inclusive(|&byte| byte == b'\n').take(lines) {
+                            top.extend_from_slice(line);
+                        }
+                        let mut out = b"+OK\r\n".to_vec();
+                        out.extend(stuffed(&top));
+                        Answer::Reply(out)
+                    }
+                    Err(error) => reply(&error),
+                }
+            }
+            "DELE" => match message(transaction) {
+                Ok((number, _)) => {
+                    transaction.deleted[number - 1] = true;
+                    self.session(|session| session.deleted.push(number as u32));
+                    reply(&format!("+OK Message {number} marked to be deleted.\r\n"))
+                }
+                Err(error) => reply(&error),
+            },
+            "RSET" => {
+                transaction
+                    .deleted
+                    .iter_mut()
+                    .for_each(|deleted| *deleted = false);
+                reply("+OK\r\n")
+            }
+            "QUIT" => {
+                // UPDATE (§6): the marked messages go.
+                let removed: Vec<u32> = transaction
+                    .messages
+                    .iter()
+                    .zip(&transaction.deleted)
+                    .filter(|(_, deleted)| **deleted)
+                    .map(|(message, _)| message.uid)
+                    .collect();
+                self.maildrop
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .retain(|message| !removed.contains(&message.uid));
+                self.session(|session| {
+                    session.quit = true;
+                    session.removed = removed;
+                });
+                Answer::Quit("+OK Logging out.\r\n".into())
+            }
+            "USER" | "PASS" | "STLS" | "APOP" | "AUTH" => reply("-ERR already logged in\r\n"),
+            _ => reply(&format!("-ERR Unknown command: {verb}\r\n")),
+        }
+    }
+
+    /// The `CAPA` answer (RFC 2449 §5).
+    fn capabilities(&self) -> String {
+        let mut text =
+            "+OK Capability list follows\r\nUSER\r\nTOP\r\nUIDL\r\nRESP-CODES\r\n".to_owned();
+        if self.script.tls == MailTls::Starttls
+            && !self.wire.encrypted
+            && self.transaction.is_none()
+        {
+            text += "STLS\r\n";
+        }
+        text + "IMPLEMENTATION harness\r\n.\r\n"
+    }
+}
+
+/// What a command gets.
+enum Answer {
+    Reply(Vec<u8>),
+    /// The reply, then the TLS handshake.
+    StartTls(String),
+    /// The reply, then the close.
+    Quit(String),
+}
+
+/// A message as a multi-line answer: each line starting with `.` gets another in front
+/// (RFC 1939 §3), a last line without CRLF gets one, then the line `.`.
+fn stuffed(message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + 8);
+    for line in message.split_inclusive(|&byte| byte == b'\n') {
+        if line.starts_with(b".") {
+            out.push(b'.');
+        }
+        out.extend_from_slice(line);
+    }
+    if !out.is_empty() && !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b".\r\n");
+    out
+}
