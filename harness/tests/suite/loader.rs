@@ -186,7 +186,7 @@ fn bad_files_are_rejected_with_file_line_and_reason() {
             format!(
                 "{HEADER}\n[[step]]\nlisten = \"srv\"\n\n[[step]]\nexpect_received = \"srv\"\nnever_in_clear = {{ password = \"s3cret\" }}\n"
             ),
-            "step 2: `never_in_clear` judges what a `listen` peer with `smtp` received",
+            "step 2: `never_in_clear` judges what a `listen` peer with `imap` or `pop3` or `smtp` received; `srv` is not one",
         ),
         (
             "a conversation on a connection that was not kept open",
