@@ -165,6 +165,26 @@ impl Conversation {
     }
 }
 
+/// Records how a protocol's dialogue on connection `label` ended on the wire: the client
+/// reset it (a read or write failed so), or the peer closes it now (the report says
+/// nothing more of that close: the session is over). For the packs that take the
+/// connection apart ([`Conversation`]'s reader and writer) to speak their protocol.
+pub fn record_ending<T>(transcript: &Transcript, label: &str, ended: &io::Result<T>) {
+    let reset = matches!(
+        ended,
+        Err(error) if matches!(
+            error.kind(),
+            io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+        )
+    );
+    let (direction, act) = if reset {
+        (Direction::FromProgram, WireAct::Reset)
+    } else {
+        (Direction::ToProgram, WireAct::Close)
+    };
+    transcript.on_wire(label, None, direction, act);
+}
+
 /// How a protocol answers one datagram: to its sender, on the peer's socket.
 pub struct DatagramAnswer<'a> {
     /// The peer's name in the transcript.

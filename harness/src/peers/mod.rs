@@ -23,7 +23,7 @@ mod server;
 pub mod stand_in;
 
 pub use client::{ClientPeer, ClientPlan};
-pub use conversation::{Conversation, DatagramAnswer};
+pub use conversation::{Conversation, DatagramAnswer, record_ending};
 pub use datagram::DatagramPeer;
 pub use lines::next_line;
 pub use ping_line::ping_sequence;

@@ -20,7 +20,7 @@
 //! UIDs start at 101, so a client that mixes up UIDs and message numbers is seen doing so.
 
 use std::io;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::Engine;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -340,6 +340,35 @@ pub fn mime_parts(raw: &[u8]) -> Vec<&[u8]> {
         offset += line.len();
     }
     parts
+}
+
+/// The most bytes received in clear kept per connection, by either mail pack.
+pub const MAX_CLEAR: usize = 1 << 20;
+
+/// Opens the record of a new connection's session in `sessions`: its index, and what
+/// [`MailWire::clear`] takes (every byte received outside TLS, kept in the session's
+/// `in_clear` up to [`MAX_CLEAR`]).
+pub fn open_session<S: Default + Send + 'static>(
+    sessions: &Arc<Mutex<Vec<S>>>,
+    in_clear: fn(&mut S) -> &mut Vec<u8>,
+) -> (usize, impl Fn(&[u8]) + Send + Sync + 'static) {
+    let index = {
+        let mut all = sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        all.push(S::default());
+        all.len() - 1
+    };
+    let sessions = Arc::clone(sessions);
+    let clear = move |piece: &[u8]| {
+        let mut all = sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let kept = in_clear(&mut all[index]);
+        let room = MAX_CLEAR.saturating_sub(kept.len());
+        kept.extend_from_slice(&piece[..piece.len().min(room)]);
+    };
+    (index, clear)
 }
 
 /// The bytes one client connection sends and is sent, read and written the way every

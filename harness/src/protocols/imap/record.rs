@@ -7,9 +7,6 @@ use std::sync::{Arc, Mutex};
 
 use crate::peers::{ClearConnection, ProtocolRecord};
 
-/// The most bytes received in clear kept per connection.
-pub(super) const IMAP_MAX_CLEAR: usize = 1 << 20;
-
 /// One command a client sent.
 #[derive(Debug, Clone)]
 pub struct ImapCommand {
@@ -45,7 +42,7 @@ pub struct ImapSession {
     pub ended: bool,
     /// The TLS handshake failed, and why.
     pub tls_error: Option<String>,
-    /// Every byte the client sent outside TLS (up to [`IMAP_MAX_CLEAR`]).
+    /// Every byte the client sent outside TLS (up to `mailstore::MAX_CLEAR`).
     pub in_clear: Vec<u8>,
 }
 

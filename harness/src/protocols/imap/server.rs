@@ -53,14 +53,12 @@ use base64::Engine;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::ImapScript;
-use super::record::{IMAP_MAX_CLEAR, ImapCommand, ImapSession, ImapSessions};
+use super::record::{ImapCommand, ImapSession, ImapSessions};
 use crate::peers::Conversation;
 use crate::protocols::mailstore::{
     MailTls, MailWire, SeededMessage, accept_tls, header_fields, header_value, mime_parts,
-    split_message,
+    open_session, split_message,
 };
-use crate::transcript::Direction;
-use crate::wire::WireAct;
 
 /// One message of the peer's mailbox, with its flags (shared by every connection).
 #[derive(Debug)]
@@ -129,22 +127,7 @@ pub(super) async fn serve(
         received,
         ..
     } = conversation;
-    let index = {
-        let mut all = sessions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        all.push(ImapSession::default());
-        all.len() - 1
-    };
-    let clear_sessions = Arc::clone(&sessions);
-    let clear = move |piece: &[u8]| {
-        let mut all = clear_sessions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let kept = &mut all[index].in_clear;
-        let room = IMAP_MAX_CLEAR.saturating_sub(kept.len());
-        kept.extend_from_slice(&piece[..piece.len().min(room)]);
-    };
+    let (index, clear) = open_session(&sessions, |session: &mut ImapSession| &mut session.in_clear);
     let mut dialogue = Dialogue {
         script: &script,
         wire: MailWire {
@@ -163,22 +146,7 @@ pub(super) async fn serve(
     };
     let ended = dialogue.converse(tokio::io::join(reader, writer)).await;
     dialogue.session(|session| session.ended = true);
-    let act = match ended {
-        Err(error)
-            if matches!(
-                error.kind(),
-                io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
-            ) =>
-        {
-            WireAct::Reset
-        }
-        _ => WireAct::Close,
-    };
-    let direction = match act {
-        WireAct::Reset => Direction::FromProgram,
-        _ => Direction::ToProgram,
-    };
-    transcript.on_wire(&label, None, direction, act);
+    crate::peers::record_ending(&transcript, &label, &ended);
 }
 
 /// Everything a connection's dialogue uses.

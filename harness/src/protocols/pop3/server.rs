@@ -43,11 +43,11 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::Pop3Script;
-use super::record::{POP3_MAX_CLEAR, Pop3Command, Pop3Session, Pop3Sessions};
+use super::record::{Pop3Command, Pop3Session, Pop3Sessions};
 use crate::peers::Conversation;
-use crate::protocols::mailstore::{MailTls, MailWire, SeededMessage, accept_tls, split_message};
-use crate::transcript::Direction;
-use crate::wire::WireAct;
+use crate::protocols::mailstore::{
+    MailTls, MailWire, SeededMessage, accept_tls, open_session, split_message,
+};
 
 /// The peer's maildrop: the messages not yet removed by a `QUIT`, in order.
 pub(super) type Pop3Maildrop = Arc<Mutex<Vec<&'static SeededMessage>>>;
@@ -73,22 +73,7 @@ pub(super) async fn serve(
         received,
         ..
     } = conversation;
-    let index = {
-        let mut all = sessions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        all.push(Pop3Session::default());
-        all.len() - 1
-    };
-    let clear_sessions = Arc::clone(&sessions);
-    let clear = move |piece: &[u8]| {
-        let mut all = clear_sessions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let kept = &mut all[index].in_clear;
-        let room = POP3_MAX_CLEAR.saturating_sub(kept.len());
-        kept.extend_from_slice(&piece[..piece.len().min(room)]);
-    };
+    let (index, clear) = open_session(&sessions, |session: &mut Pop3Session| &mut session.in_clear);
     let mut dialogue = Dialogue {
         script: &script,
         wire: MailWire {
@@ -107,22 +92,7 @@ pub(super) async fn serve(
     };
     let ended = dialogue.converse(tokio::io::join(reader, writer)).await;
     dialogue.session(|session| session.ended = true);
-    let act = match ended {
-        Err(error)
-            if matches!(
-                error.kind(),
-                io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
-            ) =>
-        {
-            WireAct::Reset
-        }
-        _ => WireAct::Close,
-    };
-    let direction = match act {
-        WireAct::Reset => Direction::FromProgram,
-        _ => Direction::ToProgram,
-    };
-    transcript.on_wire(&label, None, direction, act);
+    crate::peers::record_ending(&transcript, &label, &ended);
 }
 
 /// The maildrop as the TRANSACTION state sees it: the messages when the login took it,

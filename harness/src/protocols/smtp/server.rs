@@ -28,7 +28,6 @@ use super::SmtpScript;
 use super::record::{MAX_CLEAR, Sessions, SmtpCommand, SmtpSession};
 use crate::peers::Conversation;
 use crate::transcript::{Direction, Transcript};
-use crate::wire::WireAct;
 use crate::world::capture::Capture;
 
 /// Time between two bytes of a reply sent one by one.
@@ -86,24 +85,7 @@ pub(super) async fn serve(conversation: Conversation, script: SmtpScript, sessio
         sessions,
     )
     .await;
-    // How the connection ended on the wire: the client reset it, or the peer closes it now
-    // (the report says nothing of that close: the session is over).
-    let act = match ending {
-        Err(error)
-            if matches!(
-                error.kind(),
-                io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
-            ) =>
-        {
-            WireAct::Reset
-        }
-        _ => WireAct::Close,
-    };
-    let direction = match act {
-        WireAct::Reset => Direction::FromProgram,
-        _ => Direction::ToProgram,
-    };
-    transcript.on_wire(&label, None, direction, act);
+    crate::peers::record_ending(&transcript, &label, &ending);
 }
 
 /// The dialogue of [`serve`]; an error if the connection failed.
