@@ -122,14 +122,9 @@ async fn ask_over_udp<N: Network>(
                 received = socket.recv_from(&mut buffer) => received,
                 () = net.sleep(resend_at.saturating_duration_since(net.now())) => break,
             };
-            let (length, from) = match received {
-                Ok(received) => received,
-                // ICMP "port unreachable" for an earlier datagram: nobody listens there.
-                Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => {
-                    return Err(Failure::Network(error));
-                }
-                Err(error) => return Err(Failure::Network(error)),
-            };
+            // An error here is most often ICMP "port unreachable" for the datagram sent
+            // (`ConnectionRefused`): nobody listens there, and waiting longer is no use.
+            let (length, from) = received.map_err(Failure::Network)?;
             // From someone else: not the answer, whatever it says.
             if from != server {
                 continue;
