@@ -145,7 +145,7 @@ pub async fn run_scenario(
         relays: BTreeMap::new(),
         held_ports: Vec::new(),
         stand_ins: Vec::new(),
-        internet: internet::Internet::new(),
+        internet: internet::Internet::new(scenario),
         site: None,
         caveats: Vec::new(),
         last_stdout: BTreeMap::new(),

@@ -167,6 +167,16 @@ pub fn grade_with_replay(
                 "it cuts the network (a partition), which only the simulated world can do: run the reference with --simulate".into(),
             );
             (outcome, None)
+        } else if !scenario.zones.is_empty()
+            && (*mode != Mode::Real
+                || isolation::network_mode() != NetworkMode::NamespacePerScenario)
+        {
+            let outcome = Outcome::skipped(
+                scenario,
+                seed,
+                "its programs ask the system's resolver, which only a network namespace per scenario points at the harness's DNS (run as root, or where user namespaces are allowed)".into(),
+            );
+            (outcome, None)
         } else if !missing.is_empty() {
             (Outcome::not_submitted(scenario, seed, &missing), None)
         } else if let Mode::Simulated(options) = mode {

@@ -119,11 +119,12 @@ impl Run<'_> {
         let program = self.roles.get(role).expect("looked up above");
         let mut argv = program.command_line(&values);
         // `{kit}` in a scenario's `args` is the kit's folder: programs run elsewhere, and
-        // an attachment is named by its full path.
+        // an attachment is named by its full path. `{host}` and `{port}` are the peer of
+        // `to`, for an option the command line has only sometimes (`--dns {host}:{port}`).
         let kit = self.scenario.kit_root.display().to_string();
         let extra_args: Vec<String> = extra_args
             .iter()
-            .map(|arg| arg.replace("{kit}", &kit))
+            .map(|arg| crate::target::fill(&arg.replace("{kit}", &kit), &values))
             .collect();
         let mapped = program.options.apply(&extra_args);
         argv.extend(mapped.words);

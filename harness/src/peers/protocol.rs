@@ -31,6 +31,11 @@ pub trait ProtocolScript: Debug + Send + Sync {
     fn offers_tls(&self) -> bool {
         false
     }
+    /// Whether a TCP peer also answers datagrams on its port (DNS: UDP first, TCP when
+    /// an answer is too large, one port for both, RFC 1035 §4.2).
+    fn datagrams_too(&self) -> bool {
+        false
+    }
     /// A fresh peer following this script, with an empty record.
     fn start(&self) -> Arc<dyn ProtocolServer>;
 }

@@ -133,6 +133,8 @@ impl ServerPeer {
             Speaks::Protocol(script) => Some(script.start()),
             Speaks::Bytes { .. } => None,
         };
+        let datagrams_too =
+            matches!(&plan.speaks, Speaks::Protocol(script) if script.datagrams_too());
         let state = Shared {
             protocol: protocol.clone(),
             name: name.to_owned(),
@@ -152,9 +154,17 @@ impl ServerPeer {
                     .listen_after(state.plan.family, state.plan.listen_after)
                     .await?;
                 let (open, backlog) = (open.clone(), backlog.clone());
+                let datagrams = if datagrams_too {
+                    let socket = net.bind_udp_at(state.plan.family, port).await?;
+                    Some(tokio::spawn(state.clone().serve_datagrams(socket)))
+                } else {
+                    None
+                };
                 // Listening later (`listen_after`) is the peer's own doing.
                 let held = state.transcript.pending().hold();
                 let task = tokio::spawn(async move {
+                    // Aborting this task (the peer is dropped) aborts the datagrams' too.
+                    let _datagrams = datagrams.map(AbortOnDrop);
                     let listening = listening.await;
                     drop(held);
                     let Ok(listener) = listening else {
@@ -224,6 +234,15 @@ impl ServerPeer {
 impl Drop for ServerPeer {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// A task that ends with its owner.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -528,29 +528,9 @@ mod tests {
 /// saying what to install: it never skips.
 #[cfg(test)]
 pub(crate) mod testing {
-    use std::process::{Command, Output};
-    use std::sync::Arc;
-    use std::time::Duration;
+    use std::process::Output;
 
-    use crate::faults::SlicePlan;
-    use crate::peers::{ProtocolScript, ServerPeer, ServerPlan, Speaks, Transport};
-    use crate::transcript::Transcript;
-    use crate::world::sockets::{Family, PeerNet};
-
-    /// A server peer speaking `script` on a fresh loopback port.
-    pub(crate) async fn start_peer(script: Arc<dyn ProtocolScript>) -> ServerPeer {
-        let plan = ServerPlan {
-            transport: Transport::Tcp,
-            speaks: Speaks::Protocol(script),
-            slices: SlicePlan::WHOLE,
-            family: Family::Ipv4,
-            listen_after: Duration::ZERO,
-        };
-        let transcript = Transcript::new(tokio::time::Instant::now());
-        ServerPeer::start(&PeerNet::Real, "mail", plan, 1, transcript)
-            .await
-            .expect("the peer listens on loopback")
-    }
+    pub(crate) use crate::protocols::testing::{run, start_peer};
 
     /// The test CA's certificate file (PEM), for the clients to verify the peer with.
     pub(crate) fn ca_file() -> String {
@@ -559,20 +539,6 @@ pub(crate) mod testing {
             .ca_file()
             .display()
             .to_string()
-    }
-
-    /// Runs a program off the async threads (the peer serves on them), at most 60 s.
-    async fn run(program: &'static str, args: Vec<String>, install: &'static str) -> Output {
-        tokio::task::spawn_blocking(move || {
-            let mut command = Command::new(program);
-            command.args(&args);
-            match command.output() {
-                Ok(output) => output,
-                Err(error) => panic!("cannot run `{program}` ({error}): install {install}"),
-            }
-        })
-        .await
-        .expect("the client ran")
     }
 
     /// Debian's Python (`/usr/bin/python3`, whose `ssl`, `imaplib`, `poplib` these tests

@@ -26,12 +26,15 @@
 //! (GreenMail keeps SMTP, IMAP and POP3 as sibling modules over one server core; ours
 //! also carry their judges.)
 
+mod dns;
 mod http;
 mod imap;
 mod mailstore;
 mod ping;
 mod pop3;
 mod smtp;
+#[cfg(test)]
+mod testing;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -42,7 +45,14 @@ use crate::peers::{ProtocolScript, ReadUntil, Transport};
 use crate::world::capture::OutputStream;
 
 /// Every protocol pack, one line each.
-pub(crate) const REGISTRY: &[Pack] = &[http::PACK, imap::PACK, ping::PACK, pop3::PACK, smtp::PACK];
+pub(crate) const REGISTRY: &[Pack] = &[
+    dns::PACK,
+    http::PACK,
+    imap::PACK,
+    ping::PACK,
+    pop3::PACK,
+    smtp::PACK,
+];
 
 /// One protocol: its key, its server peer's options, the expectations its judges add.
 pub(crate) struct Pack {

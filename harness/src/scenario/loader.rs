@@ -104,6 +104,10 @@ pub(super) struct RawScenario {
     visibility: Option<Spanned<String>>,
     #[serde(default)]
     extra: bool,
+    /// Master files of `fixtures/zones/` the scenario's own DNS (port 53 of its network
+    /// namespace, the system resolver of its programs) is authoritative for.
+    #[schemars(with = "Option<Vec<String>>")]
+    zones: Option<Spanned<Vec<String>>>,
     /// One scenario per role named, `{role}` filled in (`calc/01-arithmetic-threaded`).
     #[schemars(with = "Option<Vec<String>>")]
     for_roles: Option<Spanned<Vec<String>>>,
@@ -207,6 +211,24 @@ fn load_scenario(
             )
         })?),
     };
+    // The zones are read now, so that a mistake in one is this file's error, with its line.
+    let zones = match &raw.zones {
+        None => Vec::new(),
+        Some(zones) => {
+            let line = line_of(&text, zones.span().start);
+            if let Err(reason) = crate::peers::dns::Zone::with_kit_files(kit_root, zones.get_ref())
+            {
+                return Err(bad(line, reason));
+            }
+            if simulated_only {
+                return Err(bad(
+                    line,
+                    "`zones` set what the system's resolver answers, which the simulated world has none of".into(),
+                ));
+            }
+            zones.get_ref().clone()
+        }
+    };
     // `for_roles = ["threaded", "select"]`: one scenario per role, `{role}` filled in.
     let variants: Vec<Option<String>> = match &raw.for_roles {
         None => vec![None],
@@ -281,6 +303,7 @@ fn load_scenario(
             kit_root: kit_root.to_owned(),
             visibility,
             well_known_ports: task_info.well_known_ports.clone(),
+            zones: zones.clone(),
         });
     }
     Ok(scenarios)

@@ -28,11 +28,11 @@
 //!
 //! | action | modifiers | what it does |
 //! |---|---|---|
-//! | `start = ROLE` | `as`, `stdin`, `port`, `to`, `args`, `output_cap_mib`, `short_calls`, `with` | starts the submission's program for ROLE (`args` are appended to its command line; `short_calls = { max = 16, eintr = 0.02 }` cuts the program's own socket calls short from inside, see `crate::faults::short_calls`) |
+//! | `start = ROLE` | `as`, `stdin`, `port`, `to`, `args`, `output_cap_mib`, `short_calls`, `with` | starts the submission's program for ROLE (`args` are appended to its command line, `{kit}` the kit's folder and `{host}`/`{port}` the peer of `to`; `short_calls = { max = 16, eintr = 0.02 }` cuts the program's own socket calls short from inside, see `crate::faults::short_calls`) |
 //! | `wait_listening = NAME` | `within_ms` | waits until NAME has a listening TCP socket, or a bound UDP socket, on its port (read from `/proc`, no probe connection) |
 //! | `connect = NAME` | `as`, `send`, `slices`, `then`, `read_slices` | the harness connects to NAME as a client and sends |
 //! | `send_datagram = NAME` | `as`, `send` | the harness sends one UDP datagram to NAME and collects the replies |
-//! | `listen = NAME` | `transport`, `reply`, `read_until`, `ping`, `origin`, `smtp`, `slices` | the harness listens as a server (TCP or UDP) that client programs are pointed at (`to = NAME`); it answers every request with `reply`, or never; `slices` cuts a TCP answer into pieces |
+//! | `listen = NAME` | `transport`, `reply`, `read_until`, `ping`, `origin`, `smtp`, `imap`, `pop3`, `dns`, `slices` | the harness listens as a server (TCP or UDP) that client programs are pointed at (`to = NAME`); it answers every request with `reply`, or never; `slices` cuts a TCP answer into pieces |
 //! | `relay = NAME` | `as`, `slices`, `reply_slices` | a relay in front of NAME records what passes, and slices what goes to NAME (`slices`) and what NAME answers (`reply_slices`) |
 //! | `close = PEER` | `how` | closes a harness connection (`write`, `full`, `reset`) |
 //! | `wait = PEER` | `within_ms` | waits until a harness connection has sent everything |
@@ -59,6 +59,11 @@
 //! A scenario with `extra = true` grades an optional part of the SPEC (the proxy's
 //! cache): passing earns its points on top of the total; failing is reported as `MISSED`,
 //! which is not a failure.
+//!
+//! `zones = ["mail-lab"]` makes the scenario's own DNS, the resolver its programs find in
+//! `/etc/resolv.conf`, authoritative for those master files of `fixtures/zones/` (see
+//! `crate::peers::dns::zone`). Only a run that gives each scenario a network namespace
+//! has that DNS; elsewhere such a scenario is reported as skipped, with that reason.
 //!
 //! A scenario with `world = "simulated"` runs only in the simulated world (it uses
 //! `partition`); graded on real sockets it is reported as skipped, with that reason, and
@@ -111,6 +116,10 @@ pub struct Scenario {
     pub visibility: Option<Visibility>,
     /// The task's well-known ports (`scenarios/tasks.toml`), served for its clients.
     pub well_known_ports: Vec<u16>,
+    /// Master files of `fixtures/zones/` (by stem) its own DNS is authoritative for: its
+    /// programs' system resolver answers from them, which only a run with a network
+    /// namespace per scenario has.
+    pub zones: Vec<String>,
 }
 
 impl Scenario {

@@ -183,6 +183,19 @@ impl PeerNet {
         }
     }
 
+    /// Binds a UDP socket on `port` of the harness's own host in `family`: the port a TCP
+    /// listener of the same peer took (DNS serves both on one port).
+    pub async fn bind_udp_at(&self, family: Family, port: u16) -> io::Result<PeerDatagram> {
+        match self {
+            PeerNet::Real => Ok(PeerDatagram::Real(
+                tokio::net::UdpSocket::bind((family.loopback(), port)).await?,
+            )),
+            PeerNet::Simulated(_) => Ok(PeerDatagram::Simulated(
+                turmoil::net::UdpSocket::bind(("0.0.0.0", port)).await?,
+            )),
+        }
+    }
+
     /// The address `host:port` stands for in this world.
     pub async fn resolve(&self, host: &str, port: u16) -> io::Result<SocketAddr> {
         match self {

@@ -1,0 +1,41 @@
+//! What every pack's tests share: the pack's server peer on a fresh loopback port, as a
+//! `listen` step starts it, for clients nobody here wrote to talk to.
+
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::faults::SlicePlan;
+use crate::peers::{ProtocolScript, ServerPeer, ServerPlan, Speaks, Transport};
+use crate::transcript::Transcript;
+use crate::world::sockets::{Family, PeerNet};
+
+/// A server peer speaking `script` on a fresh loopback port.
+pub(crate) async fn start_peer(script: Arc<dyn ProtocolScript>) -> ServerPeer {
+    let plan = ServerPlan {
+        transport: Transport::Tcp,
+        speaks: Speaks::Protocol(script),
+        slices: SlicePlan::WHOLE,
+        family: Family::Ipv4,
+        listen_after: Duration::ZERO,
+    };
+    let transcript = Transcript::new(tokio::time::Instant::now());
+    ServerPeer::start(&PeerNet::Real, "peer", plan, 1, transcript)
+        .await
+        .expect("the peer listens on loopback")
+}
+
+/// Runs a program off the async threads (the peer serves on them); the clients run
+/// with timeouts of their own. A missing program fails the test, saying what to install.
+pub(crate) async fn run(program: &'static str, args: Vec<String>, install: &'static str) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let mut command = Command::new(program);
+        command.args(&args);
+        match command.output() {
+            Ok(output) => output,
+            Err(error) => panic!("cannot run `{program}` ({error}): install {install}"),
+        }
+    })
+    .await
+    .expect("the client ran")
+}
