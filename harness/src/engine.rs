@@ -61,8 +61,6 @@ const QUIET: Duration = Duration::from_millis(500);
 const QUIET_LIMIT: Duration = Duration::from_secs(5);
 /// Grace between SIGTERM and SIGKILL when stopping a program.
 const STOP_GRACE: Duration = Duration::from_millis(1000);
-/// How reports write the web site's folder.
-const SITE_SHOWN: &str = "<site>/root";
 /// Output shown in reports, per stream.
 const SHOWN_OUTPUT: usize = 2048;
 /// The longest the end of a scenario waits for the output of programs that ended.

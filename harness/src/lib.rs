@@ -86,6 +86,7 @@ pub mod tally;
 pub mod target;
 pub mod tls;
 pub mod transcript;
+pub mod tree;
 pub mod wire;
 pub mod world;
 

@@ -15,7 +15,8 @@
 //! <site>/secret.txt           outside the root: its text must never be sent
 //! ```
 //!
-//! `{dir}` is `<site>/root`. Scenarios name the same contents as payloads (`SECRET`,
+//! `{dir}` is `<site>/root`, unless the scenario names a tree (`dir = { tree = "lab-notes"
+//! }`, see `crate::tree`): then it is a fresh copy of that tree. Scenarios name the same contents as payloads (`SECRET`,
 //! `{ generate = "binary", bytes = 10485760, seed = 77 }`...) to check what was served.
 
 use std::io::{self, Write};
@@ -38,7 +39,12 @@ pub const SMALL_SEED: u64 = 20;
 /// A prepared site; dropping it removes the folder.
 #[derive(Debug)]
 pub struct Site {
-    folder: tempfile::TempDir,
+    /// Held for its drop, which removes the folder.
+    _folder: tempfile::TempDir,
+    /// `{dir}`: `<folder>/root`, or the tree's own folder.
+    root: PathBuf,
+    /// How reports show `root` (`<site>/root`, `<dir>/lab-notes`): the same from run to run.
+    shown: String,
 }
 
 impl Site {
@@ -79,12 +85,41 @@ impl Site {
         // Innocent by its name, outside by where it leads: only a server that resolves
         // links before checking the path refuses it.
         std::os::unix::fs::symlink("../secret.txt", root.join("link-to-secret.txt"))?;
-        Ok(Site { folder })
+        Ok(Site {
+            _folder: folder,
+            root,
+            shown: "<site>/root".into(),
+        })
+    }
+
+    /// A fresh copy of `tree` instead of the web site (a scenario's `dir = { tree = ...
+    /// }`): `{dir}` is a folder with the tree's name, so a program that names its archive
+    /// after the folder names it as the scenario expects.
+    /// With `missing`, the folder is not made: `{dir}` names one that does not exist.
+    pub fn from_tree(tree: &crate::tree::Tree, missing: bool) -> io::Result<Site> {
+        let folder = tempfile::Builder::new()
+            .prefix("socket-lab-dir-")
+            .tempdir()?;
+        let root = if missing {
+            folder.path().join(&tree.name)
+        } else {
+            tree.write_under(folder.path())?
+        };
+        Ok(Site {
+            _folder: folder,
+            root,
+            shown: format!("<dir>/{}", tree.name),
+        })
     }
 
     /// The folder served: `{dir}`.
     pub fn root(&self) -> PathBuf {
-        self.folder.path().join("root")
+        self.root.clone()
+    }
+
+    /// How reports show [`Site::root`].
+    pub fn shown(&self) -> &str {
+        &self.shown
     }
 }
 

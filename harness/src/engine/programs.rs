@@ -430,12 +430,38 @@ impl Run<'_> {
     /// The scenario's web site (prepared the first time a program needs `{dir}`).
     pub(super) fn site_root(&mut self) -> StepResult<String> {
         if self.site.is_none() {
-            let site = crate::site::Site::prepare(&self.scenario.kit_root).map_err(|error| {
-                harness_trouble(format!("cannot prepare the web site: {error}"))
-            })?;
-            self.note(format!(
-                "site prepared: {SITE_SHOWN} (fixtures/www/, notes.txt, big.bin, small.bin, link-to-secret.txt), secret.txt next to it"
-            ));
+            let site = match &self.scenario.dir_tree {
+                None => {
+                    let site =
+                        crate::site::Site::prepare(&self.scenario.kit_root).map_err(|error| {
+                            harness_trouble(format!("cannot prepare the web site: {error}"))
+                        })?;
+                    self.note(format!(
+                        "site prepared: {} (fixtures/www/, notes.txt, big.bin, small.bin, link-to-secret.txt), secret.txt next to it",
+                        site.shown()
+                    ));
+                    site
+                }
+                Some(dir) => {
+                    let name = &dir.name;
+                    let tree = crate::tree::Tree::load(&self.scenario.kit_root, name)
+                        .map_err(harness_trouble)?;
+                    let site =
+                        crate::site::Site::from_tree(&tree, dir.missing).map_err(|error| {
+                            harness_trouble(format!("cannot write the folder {name}: {error}"))
+                        })?;
+                    self.note(if dir.missing {
+                        format!("{{dir}} is {}, a folder that does not exist", site.shown())
+                    } else {
+                        format!(
+                            "folder prepared: {}: {} (fixtures/trees/{name}.toml)",
+                            site.shown(),
+                            tree.describe()
+                        )
+                    });
+                    site
+                }
+            };
             self.site = Some(site);
         }
         let root = self.site.as_ref().expect("prepared above").root();
@@ -446,7 +472,7 @@ impl Run<'_> {
     /// after the run, and reports must not change from one run to the next.
     pub(super) fn shown(&self, text: &str) -> String {
         let mut text = match &self.site {
-            Some(site) => text.replace(&site.root().display().to_string(), SITE_SHOWN),
+            Some(site) => text.replace(&site.root().display().to_string(), site.shown()),
             None => text.to_owned(),
         };
         // The test CA's file is made anew by each harness process (and only made at all for

@@ -108,9 +108,24 @@ pub(super) struct RawScenario {
     /// namespace, the system resolver of its programs) is authoritative for.
     #[schemars(with = "Option<Vec<String>>")]
     zones: Option<Spanned<Vec<String>>>,
+    /// What `{dir}` is: `{ tree = "lab-notes" }`, a fresh copy of
+    /// `fixtures/trees/lab-notes.toml` (default: the test web site).
+    #[schemars(with = "Option<RawDir>")]
+    dir: Option<Spanned<RawDir>>,
     /// One scenario per role named, `{role}` filled in (`calc/01-arithmetic-threaded`).
     #[schemars(with = "Option<Vec<String>>")]
     for_roles: Option<Spanned<Vec<String>>>,
+}
+
+/// `dir = { tree = "lab-notes" }`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDir {
+    /// A description of `fixtures/trees/`, by stem.
+    tree: String,
+    /// The folder is not made: `{dir}` names one that does not exist.
+    #[serde(default)]
+    missing: bool,
 }
 
 fn load_scenario(
@@ -229,6 +244,18 @@ fn load_scenario(
             zones.get_ref().clone()
         }
     };
+    let dir_tree = match &raw.dir {
+        None => None,
+        Some(dir) => {
+            let line = line_of(&text, dir.span().start);
+            crate::tree::Tree::load(kit_root, &dir.get_ref().tree)
+                .map_err(|reason| bad(line, reason))?;
+            Some(crate::scenario::DirTree {
+                name: dir.get_ref().tree.clone(),
+                missing: dir.get_ref().missing,
+            })
+        }
+    };
     // `for_roles = ["threaded", "select"]`: one scenario per role, `{role}` filled in.
     let variants: Vec<Option<String>> = match &raw.for_roles {
         None => vec![None],
@@ -304,6 +331,7 @@ fn load_scenario(
             visibility,
             well_known_ports: task_info.well_known_ports.clone(),
             zones: zones.clone(),
+            dir_tree: dir_tree.clone(),
         });
     }
     Ok(scenarios)

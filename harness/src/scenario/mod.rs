@@ -11,6 +11,6 @@ mod schema;
 mod select;
 
 pub use loader::{Suite, load_suite};
-pub use model::{Scenario, Step};
+pub use model::{DirTree, Scenario, Step};
 pub use schema::{scenario_schema, scenario_schema_text};
 pub use select::Selection;

@@ -65,6 +65,10 @@
 //! `crate::peers::dns::zone`). Only a run that gives each scenario a network namespace
 //! has that DNS; elsewhere such a scenario is reported as skipped, with that reason.
 //!
+//! `dir = { tree = "lab-notes" }` makes `{dir}` a fresh copy of the folder described in
+//! `fixtures/trees/lab-notes.toml` (see `crate::tree`) instead of the test web site;
+//! with `missing = true`, `{dir}` names that folder but it is not made.
+//!
 //! A scenario with `world = "simulated"` runs only in the simulated world (it uses
 //! `partition`); graded on real sockets it is reported as skipped, with that reason, and
 //! its points leave the maximum (no program could have earned them here).
@@ -120,6 +124,17 @@ pub struct Scenario {
     /// programs' system resolver answers from them, which only a run with a network
     /// namespace per scenario has.
     pub zones: Vec<String>,
+    /// What `{dir}` is: a tree of `fixtures/trees/`, or (none) the web site.
+    pub dir_tree: Option<DirTree>,
+}
+
+/// `dir = { tree = "lab-notes", missing = false }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirTree {
+    /// The description's stem, and the folder's name.
+    pub name: String,
+    /// The folder is not made: `{dir}` names one that does not exist.
+    pub missing: bool,
 }
 
 impl Scenario {

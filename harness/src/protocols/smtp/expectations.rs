@@ -1,5 +1,6 @@
 //! What the SMTP pack adds to `expect_received` on its mail server peer: `commands =
-//! [VERBS]` and `mail = { from, to, subject, text, attachments }`, judged by
+//! [VERBS]` and `mail = { from, to, subject, subject_contains, text, some_text,
+//! attachments }`, judged by
 //! [`super::judge`] once every session of the peer has ended (the client quit or closed).
 //!
 //! ```toml
@@ -12,13 +13,14 @@ use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
 
-use super::judge::{MailExpectation, Mismatch, judge_commands, judge_mail};
+use super::judge::{AttachmentWanted, MailExpectation, Mismatch, judge_commands, judge_mail};
 use super::record::{SmtpSession, sessions};
 use crate::judge::bytes::Evaluation;
 use crate::judge::output::{Facts, ProtocolExpectation};
 use crate::outcome::{StepFailure, StepResult};
 use crate::payload::PayloadSpec;
 use crate::protocols::{ExpectationKind, ExpectationShape, Loaded, OptionsInput};
+use crate::tree::Tree;
 use crate::world::capture::Capture;
 
 /// `commands = ["EHLO", "MAIL", "RCPT", "DATA", "QUIT"]`.
@@ -44,18 +46,28 @@ struct RawMail {
     from: Option<String>,
     #[serde(default)]
     to: Vec<String>,
+    /// The whole subject, decoded.
     subject: Option<String>,
+    /// Words the subject must hold (case aside): `subject_contains = "lab-notes"`.
+    subject_contains: Option<String>,
+    /// The text part, exactly.
     text: Option<PayloadSpec>,
+    /// A text part with something in it, whatever it says.
+    #[serde(default)]
+    some_text: bool,
+    /// The attachments, every one: no other is sent.
     #[serde(default)]
     attachments: Vec<RawAttachment>,
 }
 
-/// `{ name = "photo.png", content = { file = "fixtures/payloads/photo.png" } }`.
+/// `{ name = "photo.png", content = { file = "fixtures/payloads/photo.png" } }`, or
+/// `{ name = "lab-notes.zip", unzips_to = "lab-notes" }` (a tree of `fixtures/trees/`).
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawAttachment {
     name: String,
-    content: PayloadSpec,
+    content: Option<PayloadSpec>,
+    unzips_to: Option<String>,
 }
 
 fn load_commands(
@@ -79,13 +91,27 @@ fn load_mail(
     let attachments = mail
         .attachments
         .into_iter()
-        .map(|attachment| Ok((attachment.name, attachment.content.resolve(kit_root)?)))
+        .map(|attachment| {
+            let wanted = match (attachment.content, attachment.unzips_to) {
+                (Some(content), None) => AttachmentWanted::Bytes(content.resolve(kit_root)?),
+                (None, Some(tree)) => AttachmentWanted::Unzips(Tree::load(kit_root, &tree)?),
+                _ => {
+                    return Err(format!(
+                        "attachment `{}`: give its `content` or the tree it `unzips_to`, one of them",
+                        attachment.name
+                    ));
+                }
+            };
+            Ok((attachment.name, wanted))
+        })
         .collect::<Result<Vec<_>, String>>()?;
     let expectation = MailExpectation {
         from: mail.from,
         to: mail.to,
         subject: mail.subject,
+        subject_contains: mail.subject_contains,
         text: mail.text.map(|spec| spec.resolve(kit_root)).transpose()?,
+        some_text: mail.some_text,
         attachments,
     };
     Ok(Arc::new(MailDelivered {

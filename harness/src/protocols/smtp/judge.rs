@@ -15,8 +15,10 @@ use std::fmt::Write as _;
 
 use mail_parser::{MessageParser, MimeHeaders};
 
+use super::archive::judge_zip;
 use super::record::SmtpSession;
 use crate::payload::Payload;
+use crate::tree::Tree;
 
 /// What the delivered message must be.
 #[derive(Debug, Clone, Default)]
@@ -27,10 +29,23 @@ pub struct MailExpectation {
     pub to: Vec<String>,
     /// The `Subject` header.
     pub subject: Option<String>,
+    /// Words the `Subject` header holds, case aside.
+    pub subject_contains: Option<String>,
     /// The text part, compared line by line (line endings and trailing newlines aside).
     pub text: Option<Payload>,
-    /// Attachments by file name, each decoded to exactly these bytes.
-    pub attachments: Vec<(String, Payload)>,
+    /// A text part that says something.
+    pub some_text: bool,
+    /// Attachments by file name, and what each must be; no other is sent.
+    pub attachments: Vec<(String, AttachmentWanted)>,
+}
+
+/// What an attachment must decode to.
+#[derive(Debug, Clone)]
+pub enum AttachmentWanted {
+    /// Exactly these bytes.
+    Bytes(Payload),
+    /// A zip archive (`application/zip`) of exactly this folder (SPEC archive/1).
+    Unzips(Tree),
 }
 
 /// Why an expectation does not hold: what was expected, and what came.
@@ -154,6 +169,22 @@ pub fn judge_mail(sessions: &[SmtpSession], expected: &MailExpectation) -> Resul
             return Err((format!("the subject `{subject}`"), format!("`{sent}`")));
         }
     }
+    if let Some(words) = &expected.subject_contains {
+        let sent = message.subject().unwrap_or("");
+        if !sent.to_lowercase().contains(&words.to_lowercase()) {
+            return Err((format!("a subject naming `{words}`"), format!("`{sent}`")));
+        }
+    }
+    if expected.some_text
+        && message
+            .body_text(0)
+            .is_none_or(|text| text.trim().is_empty())
+    {
+        return Err((
+            "a short text part saying what is attached".into(),
+            "no text part, or an empty one".into(),
+        ));
+    }
     if let Some(text) = &expected.text {
         let wanted = normalized(&String::from_utf8_lossy(&text.bytes()));
         let sent = normalized(&message.body_text(0).unwrap_or_default());
@@ -167,7 +198,18 @@ pub fn judge_mail(sessions: &[SmtpSession], expected: &MailExpectation) -> Resul
             ));
         }
     }
-    for (name, bytes) in &expected.attachments {
+    let sent_count = message.attachments().count();
+    if !expected.attachments.is_empty() && sent_count > expected.attachments.len() {
+        let names: Vec<String> = message
+            .attachments()
+            .map(|part| format!("`{}`", part.attachment_name().unwrap_or("(no name)")))
+            .collect();
+        return Err((
+            format!("{} attachment(s), no other", expected.attachments.len()),
+            format!("{sent_count}: {}", names.join(", ")),
+        ));
+    }
+    for (name, wanted) in &expected.attachments {
         let Some(part) = message
             .attachments()
             .find(|part| part.attachment_name() == Some(name.as_str()))
@@ -184,6 +226,31 @@ pub fn judge_mail(sessions: &[SmtpSession], expected: &MailExpectation) -> Resul
                     format!("attachments {}", names.join(", "))
                 },
             ));
+        };
+        let bytes = match wanted {
+            AttachmentWanted::Bytes(bytes) => bytes,
+            AttachmentWanted::Unzips(tree) => {
+                let kind = part
+                    .content_type()
+                    .map(|kind| format!("{}/{}", kind.ctype(), kind.subtype().unwrap_or("")))
+                    .unwrap_or_default();
+                if !kind.eq_ignore_ascii_case("application/zip") {
+                    return Err((
+                        format!("`{name}` sent as application/zip"),
+                        format!("Content-Type `{kind}`"),
+                    ));
+                }
+                judge_zip(part.contents(), tree).map_err(|problems| {
+                    (
+                        format!(
+                            "`{name}` to unzip to exactly the folder {}",
+                            tree.describe()
+                        ),
+                        problems,
+                    )
+                })?;
+                continue;
+            }
         };
         let wanted = bytes.bytes();
         let sent = part.contents();

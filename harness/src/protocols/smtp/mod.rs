@@ -14,6 +14,7 @@
 //! smtp = { starttls = true, auth = true, replies = { RCPT = 550 } }
 //! ```
 
+mod archive;
 mod expectations;
 mod judge;
 mod record;
@@ -51,7 +52,8 @@ pub struct SmtpScript {
     /// Offer `AUTH PLAIN LOGIN` (after TLS only, when `starttls` is offered too).
     #[serde(default)]
     pub auth: bool,
-    /// A reply code per command verb (`RCPT = 550`), instead of the normal one.
+    /// A reply code per command verb (`RCPT = 550`), instead of the normal one; `"."`
+    /// is the reply to the message itself, after its final `.` line (`"." = 552`).
     #[serde(default)]
     pub replies: BTreeMap<String, u16>,
     /// Write every reply one byte per TCP segment: a client must read each reply up to

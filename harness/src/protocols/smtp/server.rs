@@ -3,8 +3,8 @@
 //! It speaks enough SMTP (RFC 5321) for any client: a `220` greeting, `EHLO`/`HELO`,
 //! `STARTTLS` (RFC 3207) with the harness's test CA, `AUTH PLAIN` and `AUTH LOGIN`
 //! (RFC 4954), `MAIL`, `RCPT`, `DATA` up to the line `.`, `RSET`, `NOOP`, `QUIT`. A scenario
-//! can make any command fail with the code it chooses (`replies = { RCPT = 550 }`), to
-//! see the client stop. Everything the client sends is recorded as it came: each command
+//! can make any command fail with the code it chooses (`replies = { RCPT = 550 }`), or
+//! the message once it is whole (`replies = { "." = 552 }`), to see the client stop. Everything the client sends is recorded as it came: each command
 //! with whether it was encrypted and how its line ended, and each message as raw data
 //! (still dot-stuffed), for the pack's judges (`super::judge`).
 //!
@@ -326,9 +326,16 @@ impl Dialogue<'_> {
                     let Some(data) = self.data(stream, &mut pending).await? else {
                         return Ok(Ending::Over);
                     };
-                    self.session(|session| session.messages.push(data));
                     self.in_mail = false;
                     self.recipients = 0;
+                    // `replies = { "." = 552 }`: the message is refused once it is whole
+                    // (too large, or a policy), so it is not delivered.
+                    if let Some(code) = self.script.replies.get(".") {
+                        let text = format!("{code} message refused on purpose by the scenario\r\n");
+                        self.reply(stream, &text).await?;
+                        continue;
+                    }
+                    self.session(|session| session.messages.push(data));
                     self.reply(stream, "250 message accepted\r\n").await?;
                 }
                 "RSET" => {
