@@ -67,6 +67,7 @@ pub mod interfaces;
 pub mod line;
 pub mod line_client;
 pub mod line_server;
+pub mod mail_archive;
 pub mod message;
 pub mod mx_lookup;
 pub mod net;

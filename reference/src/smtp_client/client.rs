@@ -2,7 +2,7 @@
 //! in order.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -14,7 +14,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio_rustls::TlsConnector;
 
 use super::message::{Draft, read_attachment};
-use super::session::{Authentication, Envelope, Failure, REPLY_TIMEOUT, Session};
+use super::session::{Authentication, Envelope, Failure, MessageSource, REPLY_TIMEOUT, Session};
 use super::tls::client_config;
 use crate::cli::{self, Stdio};
 use crate::net::Network;
@@ -108,18 +108,9 @@ pub async fn client_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio
         Ok(args) => args,
         Err(status) => return status,
     };
-    // SPEC smtp/4: never send the password in clear text. Refused before connecting, as
-    // clap refuses bad arguments (status 2).
+    // SPEC smtp/4: never send the password in clear text.
     if args.user.is_some() && !args.starttls {
-        let error = Args::command().error(
-            clap::error::ErrorKind::MissingRequiredArgument,
-            "--user needs --starttls: without TLS the password would cross the network in \
-             clear text (AUTH PLAIN is only base64)",
-        );
-        // clap's rendering ends with its own newline; `diagnose` adds one.
-        let text = error.render().to_string();
-        cli::diagnose(&mut stdio.stderr, text.trim_end().to_owned()).await;
-        return error.exit_code();
+        return refuse_login_in_clear(Args::command(), &mut stdio).await;
     }
     // Everything that can fail without the server fails before connecting: the body, the
     // attachments, the message, the CA file.
@@ -176,18 +167,14 @@ pub async fn client_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio
         }
     };
     let mail = Mail {
-        draft: &draft,
+        message: Outgoing::Draft(&draft),
         envelope: Envelope {
             from: args.from.email.to_string(),
             to: args.to.iter().map(|to| to.email.to_string()).collect(),
         },
         login: args.user.as_deref().zip(args.password.as_deref()),
     };
-    let outcome = match tls {
-        None => deliver(Session::new(stream, net), &mail, false).await,
-        Some(config) => deliver_over_tls(stream, net, config, server, &mail).await,
-    };
-    match outcome {
+    match transmit(net, stream, server, tls, &mail).await {
         Ok(None | Some(Authentication::Done)) => 0,
         Ok(Some(Authentication::NotOffered)) => {
             let note = "smtp-client: note: the server does not offer AUTH; the message was \
@@ -203,16 +190,59 @@ pub async fn client_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio
     }
 }
 
+/// `--user` without `--starttls`: refused before connecting, as clap refuses bad
+/// arguments (status 2), since the password would cross the network readable by anyone
+/// on the way (SPEC smtp/4, archive/3). `command` is the program's, for the usage line.
+pub async fn refuse_login_in_clear(mut command: clap::Command, stdio: &mut Stdio) -> i32 {
+    let error = command.error(
+        clap::error::ErrorKind::MissingRequiredArgument,
+        "--user needs --starttls: without TLS the password would cross the network in \
+         clear text (AUTH PLAIN is only base64)",
+    );
+    // clap's rendering ends with its own newline; `diagnose` adds one.
+    let text = error.render().to_string();
+    cli::diagnose(&mut stdio.stderr, text.trim_end().to_owned()).await;
+    error.exit_code()
+}
+
 /// What to send and how to log in.
-struct Mail<'a> {
-    draft: &'a Draft,
-    envelope: Envelope,
+pub struct Mail<'a> {
+    /// The message.
+    pub message: Outgoing<'a>,
+    /// Who it is from and to, for MAIL FROM and RCPT TO.
+    pub envelope: Envelope,
     /// `--user` and `--password`.
-    login: Option<(&'a str, &'a str)>,
+    pub login: Option<(&'a str, &'a str)>,
+}
+
+/// The message to send.
+pub enum Outgoing<'a> {
+    /// Built by lettre in memory, formatted again (quoted-printable) for a server that
+    /// does not announce 8BITMIME.
+    Draft(&'a Draft),
+    /// Formatted already, in a file read a buffer at a time: `mail-archive`'s message,
+    /// 7-bit only (ASCII header fields, base64 and quoted-printable parts).
+    File { path: &'a Path, size: u64 },
+}
+
+/// The whole dialogue on a connected `stream`, with TLS first when `tls` is given
+/// (`--starttls`): greeting, EHLO, [STARTTLS, EHLO], [AUTH], the mail, QUIT. Says
+/// whether the client logged in (`None`: no login asked).
+pub async fn transmit<N: Network>(
+    net: N,
+    stream: N::Stream,
+    server: &Server,
+    tls: Option<Arc<ClientConfig>>,
+    mail: &Mail<'_>,
+) -> Result<Option<Authentication>, Failure> {
+    match tls {
+        None => deliver(Session::new(stream, net), mail, false).await,
+        Some(config) => deliver_over_tls(stream, net, config, server, mail).await,
+    }
 }
 
 /// Connects to the server, giving up after [`CONNECT_TIMEOUT`].
-async fn connect<N: Network>(net: &N, server: &Server) -> io::Result<N::Stream> {
+pub async fn connect<N: Network>(net: &N, server: &Server) -> io::Result<N::Stream> {
     tokio::select! {
         biased;
         () = net.sleep(CONNECT_TIMEOUT) => Err(io::Error::new(
@@ -303,15 +333,31 @@ where
             }
             _ => None,
         };
-        // RFC 6152 §3: 8-bit text only to a server that announced 8BITMIME; for others
-        // the same message is formatted again, quoted-printable.
-        let message = mail
-            .draft
-            .format(extensions.eight_bit_mime)
-            .expect("the message was built once already");
-        session
-            .send_mail(&extensions, &mail.envelope, &message)
-            .await?;
+        match mail.message {
+            Outgoing::Draft(draft) => {
+                // RFC 6152 §3: 8-bit text only to a server that announced 8BITMIME; for
+                // others the same message is formatted again, quoted-printable.
+                let message = draft
+                    .format(extensions.eight_bit_mime)
+                    .expect("the message was built once already");
+                session
+                    .send_mail(&extensions, &mail.envelope, &message)
+                    .await?;
+            }
+            Outgoing::File { path, size } => {
+                let file = tokio::fs::File::open(path)
+                    .await
+                    .map_err(|error| Failure::Unreadable { error })?;
+                let source = MessageSource {
+                    size,
+                    eight_bit: false,
+                    bytes: file,
+                };
+                session
+                    .send_mail_from(&extensions, &mail.envelope, source)
+                    .await?;
+            }
+        }
         session.quit().await?;
         Ok(authentication)
     };

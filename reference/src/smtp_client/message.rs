@@ -87,6 +87,19 @@ pub struct Draft {
     pub boundary: String,
 }
 
+/// A Message-ID and a multipart boundary for a message from `from`, drawn from `seed`.
+pub fn identifiers(from: &Mailbox, seed: u64) -> (String, String) {
+    let mut random = StdRng::seed_from_u64(seed);
+    // RFC 5322 §3.6.4: unique worldwide; the sender's domain makes it unique to it.
+    let message_id = format!(
+        "<{:016x}.{seed}@{}>",
+        random.random::<u64>(),
+        from.email.domain()
+    );
+    let boundary = Alphanumeric.sample_string(&mut random, 40);
+    (message_id, boundary)
+}
+
 /// The message, ready for DATA.
 #[derive(Debug)]
 pub struct Formatted {
@@ -108,14 +121,7 @@ impl Draft {
         date: SystemTime,
         seed: u64,
     ) -> Draft {
-        let mut random = StdRng::seed_from_u64(seed);
-        // RFC 5322 §3.6.4: unique worldwide; the sender's domain makes it unique to it.
-        let message_id = format!(
-            "<{:016x}.{seed}@{}>",
-            random.random::<u64>(),
-            from.email.domain()
-        );
-        let boundary = Alphanumeric.sample_string(&mut random, 40);
+        let (message_id, boundary) = identifiers(&from, seed);
         Draft {
             from,
             to,

@@ -86,8 +86,11 @@ pub mod reply;
 mod session;
 pub mod tls;
 
-pub use client::{CONNECT_TIMEOUT, Server, client_main, parse_server};
+pub use client::{
+    CONNECT_TIMEOUT, Mail, Outgoing, Server, client_main, connect, parse_server,
+    refuse_login_in_clear, transmit,
+};
 pub use session::{
-    Authentication, CLIENT_NAME, Envelope, Extensions, Failure, QUIT_TIMEOUT, REPLY_TIMEOUT,
-    Session,
+    Authentication, CLIENT_NAME, Envelope, Extensions, Failure, MessageSource, QUIT_TIMEOUT,
+    REPLY_TIMEOUT, Session,
 };

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::dot_stuffing::DotStuffer;
 use super::message::Formatted;
@@ -68,6 +68,20 @@ pub enum Failure {
     /// The server offers AUTH, but not the PLAIN mechanism (RFC 4954 §3) this client
     /// speaks; it offers `offered`.
     NoAuthPlain { offered: String },
+    /// The message could not be read (its file) in the middle of DATA: the server got
+    /// part of it, and no final `.`, so it keeps nothing.
+    Unreadable { error: io::Error },
+}
+
+/// A message to send after DATA, read a buffer at a time.
+#[derive(Debug)]
+pub struct MessageSource<R> {
+    /// Its size in bytes, for `SIZE=` (RFC 1870).
+    pub size: u64,
+    /// It holds 8-bit text: `BODY=8BITMIME` (RFC 6152).
+    pub eight_bit: bool,
+    /// Its bytes: header fields, an empty line, the body; lines ending in CRLF.
+    pub bytes: R,
 }
 
 impl Failure {
@@ -117,6 +131,9 @@ impl fmt::Display for Failure {
                 f,
                 "AUTH: the server offers \"{offered}\", not PLAIN; not logging in"
             ),
+            Failure::Unreadable { error } => {
+                write!(f, "DATA: the message could not be read: {error}")
+            }
         }
     }
 }
@@ -295,6 +312,22 @@ where
         envelope: &Envelope,
         message: &Formatted,
     ) -> Result<(), Failure> {
+        let source = MessageSource {
+            size: message.bytes.len() as u64,
+            eight_bit: message.eight_bit,
+            bytes: message.bytes.as_slice(),
+        };
+        self.send_mail_from(extensions, envelope, source).await
+    }
+
+    /// [`Session::send_mail`] for a message read a buffer at a time (a file of any size:
+    /// `mail-archive`'s 10 MB attachment never sits in memory).
+    pub async fn send_mail_from<R: AsyncRead + Unpin>(
+        &mut self,
+        extensions: &Extensions,
+        envelope: &Envelope,
+        message: MessageSource<R>,
+    ) -> Result<(), Failure> {
         let mut mail = format!("MAIL FROM:<{}>", envelope.from);
         if message.eight_bit {
             // RFC 6152 §3: 8-bit data is announced.
@@ -303,7 +336,7 @@ where
         if extensions.size {
             // RFC 1870 §3: the size lets the server refuse a message too large now, not
             // after the whole of it was sent.
-            mail.push_str(&format!(" SIZE={}", message.bytes.len()));
+            mail.push_str(&format!(" SIZE={}", message.size));
         }
         self.command(&mail, &mail, 250).await?;
         for recipient in &envelope.to {
@@ -311,7 +344,7 @@ where
             self.command(&rcpt, &rcpt, 250).await?;
         }
         self.command("DATA", "DATA", 354).await?;
-        self.write_data(&message.bytes).await?;
+        self.write_data(message.bytes).await?;
         self.expect("end of data (.)", 250).await.map(drop)
     }
 
@@ -343,13 +376,21 @@ where
 
     /// Sends the message after 354: CRLF line ends and dot-stuffing (SPEC `smtp/2`), a
     /// buffer at a time, then `.` CRLF.
-    async fn write_data(&mut self, message: &[u8]) -> Result<(), Failure> {
+    async fn write_data<R: AsyncRead + Unpin>(&mut self, mut message: R) -> Result<(), Failure> {
         let mut stuffer = DotStuffer::new();
         // Each piece of BUFFER_SIZE / 2 bytes makes at most BUFFER_SIZE bytes on the wire.
+        let mut piece = vec![0u8; BUFFER_SIZE / 2];
         let mut wire = Vec::with_capacity(BUFFER_SIZE);
-        for piece in message.chunks(BUFFER_SIZE / 2) {
+        loop {
+            let read = message
+                .read(&mut piece)
+                .await
+                .map_err(|error| Failure::Unreadable { error })?;
+            if read == 0 {
+                break;
+            }
             wire.clear();
-            stuffer.push(piece, &mut wire);
+            stuffer.push(&piece[..read], &mut wire);
             self.write(&wire, "DATA (the message)").await?;
         }
         wire.clear();
