@@ -180,10 +180,13 @@ mod tests {
         .unwrap();
         assert!(out.is_ascii(), "7-bit only");
         let text = String::from_utf8(out).unwrap();
+        // RFC 2047: the word that is not ASCII is encoded, the rest stays readable.
         assert!(
-            text.contains("Subject: =?utf-8?b?") || text.contains("Subject: =?UTF-8?"),
+            text.contains("Subject: Archive of the folder =?utf-8?b?w5xidW5n?="),
             "{text}"
         );
+        // RFC 2231: the file name that is not ASCII, percent-encoded UTF-8.
+        assert!(text.contains("filename*0*=utf-8''%C3%9Cbung.zip"), "{text}");
         assert!(text.contains("Content-Type: application/zip"), "{text}");
         assert!(text.ends_with("--b0undary0123456789b0undary0123456789abcd--\r\n"));
         assert!(!text.replace("\r\n", "").contains('\n'), "CRLF only");
