@@ -3,6 +3,7 @@
 mod cli;
 mod common;
 mod dns;
+mod mail_read;
 mod pinger;
 mod proxy;
 mod smtp;
