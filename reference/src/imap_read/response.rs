@@ -412,7 +412,9 @@ mod tests {
 
     #[test]
     fn a_fetch_gives_its_number_and_its_body_whatever_else_it_holds() {
-        let table: [(Response, Option<(u32, Option<&[u8]>)>); 6] = [
+        /// A message number and its body, if the response is a FETCH.
+        type Fetched<'a> = Option<(u32, Option<&'a [u8]>)>;
+        let table: [(Response, Fetched); 6] = [
             (
                 response(&[
                     (

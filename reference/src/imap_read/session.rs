@@ -223,10 +223,11 @@ where
             let set = sequence_set(numbers);
             let command = format!("FETCH {set} ({item})");
             self.command(&command, "FETCH", |response| {
-                if let Some((number, Some(body))) = response.fetched_body() {
-                    if numbers.binary_search(&number).is_ok() {
-                        bodies.insert(number, body);
-                    }
+                // Only the numbers asked for: a server may send others (RFC 9051 §7.5.2).
+                if let Some((number, Some(body))) = response.fetched_body()
+                    && numbers.binary_search(&number).is_ok()
+                {
+                    bodies.insert(number, body);
                 }
                 Ok(())
             })

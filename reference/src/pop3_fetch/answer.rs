@@ -46,15 +46,15 @@ where
 pub fn parse_status(line: &[u8]) -> Option<Status> {
     let text =
         |rest: &[u8]| String::from_utf8_lossy(rest.strip_prefix(b" ").unwrap_or(rest)).into_owned();
-    if let Some(rest) = line.strip_prefix(b"+OK") {
-        if rest.is_empty() || rest.starts_with(b" ") {
-            return Some(Status::Ok(text(rest)));
-        }
+    if let Some(rest) = line.strip_prefix(b"+OK")
+        && (rest.is_empty() || rest.starts_with(b" "))
+    {
+        return Some(Status::Ok(text(rest)));
     }
-    if let Some(rest) = line.strip_prefix(b"-ERR") {
-        if rest.is_empty() || rest.starts_with(b" ") {
-            return Some(Status::Err(text(rest)));
-        }
+    if let Some(rest) = line.strip_prefix(b"-ERR")
+        && (rest.is_empty() || rest.starts_with(b" "))
+    {
+        return Some(Status::Err(text(rest)));
     }
     None
 }
