@@ -183,8 +183,8 @@ impl<S: AsyncRead + Unpin> LineReader<S> {
     /// before `count` bytes came (what did come is appended).
     ///
     /// ```text
-    /// line:    "* 1 FETCH (BODY[] {11}"        -> the caller sees "{11}": 11 bytes follow
-    /// buffer:  [ "Hello\r\nWor" | free ]         9 of them already received: taken first
+    /// line:    "* 1 FETCH (BODY[] {12}"        -> the caller sees "{12}": 12 bytes follow
+    /// buffer:  [ "Hello\r\nWor" | free ]         10 of them already received: taken first
     /// reads:   "ld)\r\n"                        2 more from the stream; ")" stays buffered
     /// ```
     ///
@@ -380,16 +380,16 @@ mod tests {
     #[tokio::test]
     async fn exact_bytes_take_what_is_buffered_then_read_more_and_leave_the_rest() {
         let chunks = [
-            b"{11}\r\nHello\r\nWor".to_vec(),
+            b"{12}\r\nHello\r\nWor".to_vec(),
             b"ld)\r\nnext\r\n".to_vec(),
         ];
         let mut reader = LineReader::new(Chunks(VecDeque::from(chunks)));
         assert_eq!(
             reader.read_line(100).await.unwrap(),
-            Line::Complete(b"{11}")
+            Line::Complete(b"{12}")
         );
         let mut literal = Vec::new();
-        assert!(reader.read_exact(11, &mut literal).await.unwrap());
+        assert!(reader.read_exact(12, &mut literal).await.unwrap());
         assert_eq!(literal, b"Hello\r\nWorld");
         assert_eq!(reader.read_line(100).await.unwrap(), Line::Complete(b")"));
         assert_eq!(

@@ -168,7 +168,13 @@ impl Response {
                 _ => return None,
             };
             let value = tokens.next()?;
-            if name.starts_with(b"BODY[") || name.starts_with(b"RFC822") {
+            let is_body = name.starts_with(b"BODY[")
+                || name.starts_with(b"BINARY[")
+                || matches!(
+                    name.as_slice(),
+                    b"RFC822" | b"RFC822.HEADER" | b"RFC822.TEXT"
+                );
+            if is_body {
                 body = match value {
                     Token::Text(bytes) => Some(bytes),
                     Token::Atom(nil) if nil.eq_ignore_ascii_case(b"NIL") => None,

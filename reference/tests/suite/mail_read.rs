@@ -30,6 +30,10 @@ const USER: &str = "alice";
 const PASSWORD: &str = "dove-s3cret-42";
 /// A user whose mailbox stays empty.
 const EMPTY_USER: &str = "bob";
+/// Users (with empty mailboxes) whose passwords need care on a command line: quotes, a
+/// backslash and spaces (an IMAP quoted string with escapes), and non-ASCII letters too
+/// (an IMAP literal).
+const TRICKY_LOGINS: [(&str, &str); 2] = [("carol", "q\"u\\o te"), ("dave", "pä ss\"\\wörd")];
 const DOVECOT: &str = "/usr/sbin/dovecot";
 /// The longest a program under test may run: its own deadlines are 30 s per answer.
 const PROGRAM_LIMIT: Duration = Duration::from_secs(90);
@@ -293,11 +297,11 @@ impl Dovecot {
         make_certificates(root);
         std::fs::create_dir(root.join("mail")).unwrap();
         set_mode(&root.join("mail"), 0o777);
-        std::fs::write(
-            root.join("passwd"),
-            format!("{USER}:{{PLAIN}}{PASSWORD}\n{EMPTY_USER}:{{PLAIN}}{PASSWORD}\n"),
-        )
-        .unwrap();
+        let mut passwd = format!("{USER}:{{PLAIN}}{PASSWORD}\n{EMPTY_USER}:{{PLAIN}}{PASSWORD}\n");
+        for (user, password) in TRICKY_LOGINS {
+            passwd.push_str(&format!("{user}:{{PLAIN}}{password}\n"));
+        }
+        std::fs::write(root.join("passwd"), passwd).unwrap();
         let ports = Ports {
             imap: free_port(),
             imaps: free_port(),
@@ -879,6 +883,26 @@ fn a_wrong_password_a_refused_connection_or_bad_arguments_fail_on_stderr() {
             let bad = args("localhost", port, USER, PASSWORD, rest);
             let (status, stdout, _) = run(program, &bad, &ca);
             assert_eq!((status, stdout.as_str()), (2, ""), "{program} {rest:?}");
+        }
+    }
+}
+
+#[test]
+fn passwords_with_quotes_spaces_and_non_ascii_letters_log_in() {
+    let dovecot = Dovecot::start();
+    let ca = dovecot.ca_file();
+    for (program, port) in [
+        ("imap-read", dovecot.ports.imap),
+        ("pop3-fetch", dovecot.ports.pop3),
+    ] {
+        for (user, password) in TRICKY_LOGINS {
+            let list = args("localhost", port, user, password, &["--list"]);
+            let (status, stdout, stderr) = run(program, &list, &ca);
+            assert_eq!(
+                (status, stdout.as_str()),
+                (0, ""),
+                "{program} {user}: {stderr}"
+            );
         }
     }
 }
