@@ -24,13 +24,13 @@ struct Args {
     #[arg(long, value_name = "HOST:PORT", value_parser = parse_server)]
     server: Server,
     /// The user to log in as.
-    #[arg(long, value_parser = one_line)]
+    #[arg(long, value_parser = without_line_end)]
     user: String,
     /// The password.
     ///
     /// A lab shortcut: on a command line, other users of the machine see it (`ps`); a real
     /// client asks for it, or reads it from a file.
-    #[arg(long, value_parser = one_line)]
+    #[arg(long, value_parser = without_line_end)]
     password: String,
     /// TLS from the first byte (IMAPS, POP3S). Without it, the connection is upgraded
     /// (STARTTLS, STLS) before logging in whenever the server offers it.
@@ -67,7 +67,7 @@ fn parse_numbers(argument: &str) -> Result<Numbers, String> {
 
 /// A user name or password goes on a command line of the protocol: it cannot hold a line
 /// end (POP3 has no way to quote one) or a NUL *(decided)*.
-fn one_line(argument: &str) -> Result<String, String> {
+fn without_line_end(argument: &str) -> Result<String, String> {
     if argument.contains(['\r', '\n', '\0']) {
         return Err("cannot hold a line end or a NUL".into());
     }
@@ -248,12 +248,12 @@ fn render_all(wanted: &Wanted, fetched: &Fetched) -> Result<String, Failure> {
     };
     match wanted {
         Wanted::List => {
-            let mut numbers: Vec<u32> = fetched.messages.iter().map(|(n, _)| *n).collect();
-            numbers.sort_unstable();
+            // In mailbox order (the dialogues fetch in that order; sorted to be sure).
+            let mut headers: Vec<&(u32, Vec<u8>)> = fetched.messages.iter().collect();
+            headers.sort_unstable_by_key(|(number, _)| *number);
             let mut output = String::new();
-            for number in numbers {
-                let header = fetched.get(number).ok_or_else(|| missing(number))?;
-                output.push_str(&render::list_line(number, header));
+            for (number, header) in headers {
+                output.push_str(&render::list_line(*number, header));
             }
             Ok(output)
         }

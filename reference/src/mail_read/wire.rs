@@ -29,6 +29,10 @@ pub const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
 /// but sends anything long as a literal. A longer line is a malformed answer.
 pub const MAX_LINE: usize = BUFFER_SIZE;
 
+/// How long closing the connection may take (for TLS, sending close_notify): the
+/// dialogue is over by then, so not long.
+pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The largest message the client reads: 16 MiB. A message is decoded whole (its MIME
 /// structure is known only at its end), so it is held in memory; this bounds how much.
 /// A lab shortcut: a real client would spool a larger one to a file.
@@ -131,11 +135,15 @@ where
         Ok(Wire::new(MaybeTls::Tls(Box::new(secured)), net))
     }
 
-    /// Closes the connection (for TLS, with its close_notify), within a short time: the
-    /// dialogue is over, and nothing depends on it.
+    /// Closes the connection (for TLS, with its close_notify), within [`CLOSE_TIMEOUT`]:
+    /// the dialogue is over, and nothing depends on it.
     pub async fn close(&mut self) {
         let stream = self.reader.get_mut();
-        let _ = within(&self.net, "close", stream.shutdown()).await;
+        tokio::select! {
+            biased;
+            () = self.net.sleep(CLOSE_TIMEOUT) => {}
+            _ = stream.shutdown() => {}
+        }
     }
 
     /// The network, for the dialogue's own deadlines.
