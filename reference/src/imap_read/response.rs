@@ -339,6 +339,9 @@ fn quoted(text: &[u8], at: usize) -> Result<(Vec<u8>, usize), String> {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

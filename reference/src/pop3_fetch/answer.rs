@@ -95,6 +95,9 @@ pub fn unstuff(line: &[u8]) -> Option<&[u8]> {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
