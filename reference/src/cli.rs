@@ -1,4 +1,6 @@
-//! What the task programs share: their standard streams, argument errors, and how they fail.
+//! What the task programs share: their standard streams, argument errors, how they fail,
+//! and for the clients of a named server, `--server HOST:PORT` and connecting to it
+//! ([`parse_server`], [`connect`]).
 //!
 //! SPEC conventions: stdout is data, stderr is diagnostics. Errors (cannot bind, cannot
 //! connect) go to stderr with a non-zero exit status; bad arguments are reported as clap
@@ -11,11 +13,13 @@
 
 use std::fmt::Display;
 use std::future::Future;
+use std::io;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-use crate::net::Tokio;
+use crate::net::{Network, Tokio};
 
 /// Exit status for a failure of the network (cannot bind, cannot connect, I/O error).
 pub const EXIT_NETWORK_ERROR: i32 = 1;
@@ -124,4 +128,88 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .enable_time()
         .build()
         .expect("cannot start the tokio runtime")
+}
+
+/// The server of `--server HOST:PORT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    /// A DNS name or an IP address (without brackets): what is connected to, and the name
+    /// the server's certificate must carry.
+    pub host: String,
+    pub port: u16,
+}
+
+/// Parses `HOST:PORT`, `[IPv6]:PORT`.
+///
+/// | argument          | host          | port |
+/// |-------------------|---------------|------|
+/// | `localhost:2525`  | `localhost`   | 2525 |
+/// | `[::1]:25`        | `::1`         | 25   |
+/// | `mail.example`    | error: no port       |
+pub fn parse_server(argument: &str) -> Result<Server, String> {
+    let Some((host, port)) = argument.rsplit_once(':') else {
+        return Err("expected HOST:PORT".into());
+    };
+    let port = port
+        .parse()
+        .map_err(|_| format!("{port:?} is not a port number"))?;
+    // An IPv6 address holds colons: it is written in brackets (RFC 3986 §3.2.2).
+    let host = match host.strip_prefix('[') {
+        Some(inside) => inside
+            .strip_suffix(']')
+            .ok_or("an IPv6 address needs its closing bracket")?,
+        None if host.contains(':') => {
+            return Err("write an IPv6 address in brackets: [::1]:25".into());
+        }
+        None => host,
+    };
+    if host.is_empty() {
+        return Err("expected HOST:PORT".into());
+    }
+    Ok(Server {
+        host: host.to_owned(),
+        port,
+    })
+}
+
+/// How long the client waits for the server to accept its connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connects to the server, giving up after [`CONNECT_TIMEOUT`].
+pub async fn connect<N: Network>(net: &N, server: &Server) -> io::Result<N::Stream> {
+    tokio::select! {
+        biased;
+        () = net.sleep(CONNECT_TIMEOUT) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("no connection within {} s", CONNECT_TIMEOUT.as_secs()),
+        )),
+        connected = net.connect_tcp(&server.host, server.port) => connected,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_argument_is_host_colon_port() {
+        let table = [
+            ("localhost:2525", Ok(("localhost", 2525))),
+            ("127.0.0.1:25", Ok(("127.0.0.1", 25))),
+            ("[::1]:587", Ok(("::1", 587))),
+            ("mail.example", Err(())),
+            ("mail.example:smtp", Err(())),
+            (":25", Err(())),
+            ("::1:25", Err(())),
+            ("[::1:25", Err(())),
+            ("host:70000", Err(())),
+        ];
+        for (argument, expected) in table {
+            let parsed = parse_server(argument)
+                .map(|server| (server.host, server.port))
+                .map_err(drop);
+            let expected = expected.map(|(host, port)| (host.to_owned(), port));
+            assert_eq!(parsed, expected, "{argument}");
+        }
+    }
 }

@@ -10,6 +10,10 @@
 //! - [`net`]: the small network abstraction (bind, accept, connect, datagrams, clock) every
 //!   task is written against, so the same code runs on real sockets (tokio) and in a simulated network.
 //! - [`line`]: reading one line into a bounded buffer (the upper-case converters' input).
+//! - [`lines`]: the line reader of the asynchronous line protocols (SMTP, IMAP, POP3):
+//!   bounded lines and counted bytes (IMAP literals) from one fixed buffer.
+//! - [`tls`]: the clients' TLS: trusted roots (`--ca-file`, `SSL_CERT_FILE`, the
+//!   system's) and the configuration (smtp-client, imap-read, pop3-fetch).
 //! - [`message`]: the sequential message server and client (SPEC `message/1`–`message/9`).
 //! - [`upper_tcp`]: the uppercase converter over TCP, a concurrent server and its client
 //!   (SPEC `upper/1`–`upper/3`, `upper/6`).
@@ -23,6 +27,11 @@
 //!   response unchanged and answers 502 when the origin is down (SPEC `proxy/1`–`proxy/3`).
 //! - [`smtp_client`]: the mail client: the SMTP dialogue, dot-stuffing, MIME attachments,
 //!   STARTTLS and AUTH PLAIN (SPEC `smtp/1`–`smtp/5`).
+//! - [`mail_read`]: what the two mail readers share: the command line, the order of
+//!   the work (every number checked before anything is fetched), the MIME decoding and
+//!   the output (SPEC `read/1`–`read/4`).
+//! - [`imap_read`]: the IMAP reader: tags, literals, STARTTLS, EXAMINE and BODY.PEEK.
+//! - [`pop3_fetch`]: the POP3 reader: multi-line answers, dot-unstuffing, STLS, no DELE.
 //! - [`smtp_server`]: the mail server, one task per client, that prints each message it
 //!   accepts (SPEC `smtpd/1`–`smtpd/2`).
 //! - [`dual_stack`]: the protocol-independent echo server (one IPv6 socket with
@@ -63,19 +72,24 @@ pub mod cli;
 pub mod direct_chat;
 pub mod dual_stack;
 pub mod echo_plus;
+pub mod imap_read;
 pub mod interfaces;
 pub mod line;
 pub mod line_client;
 pub mod line_server;
+pub mod lines;
 pub mod mail_archive;
+pub mod mail_read;
 pub mod message;
 pub mod mx_lookup;
 pub mod net;
 pub mod password;
+pub mod pop3_fetch;
 pub mod port_forward;
 pub mod process_stdio;
 pub mod smtp_client;
 pub mod smtp_server;
+pub mod tls;
 pub mod udp_pinger;
 pub mod upper_tcp;
 pub mod upper_udp;

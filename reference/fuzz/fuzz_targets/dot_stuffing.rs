@@ -6,7 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 use reference::BUFFER_SIZE;
 use reference::smtp_client::dot_stuffing::{DotStuffer, stuff};
-use reference::smtp_server::lines::{Line, LineReader};
+use reference::lines::{Line, LineReader};
 use reference::smtp_server::transaction::{ends_data, unstuff};
 use reference_fuzz::{Bytes, Sliced, budget, drive};
 

@@ -1,11 +1,11 @@
-//! `smtp_server::lines::LineReader`: whatever the slicing, the lines handed out are those
+//! `lines::LineReader`: whatever the slicing, the lines handed out are those
 //! of the whole input (too long ones `TooLong`, a close mid-line `Truncated`), and the
 //! reader ends with `Closed` having read everything.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use reference::BUFFER_SIZE;
-use reference::smtp_server::lines::{Line, LineReader};
+use reference::lines::{Line, LineReader};
 use reference_fuzz::{Bytes, Sliced, budget, drive};
 
 #[derive(Debug, PartialEq, Eq)]

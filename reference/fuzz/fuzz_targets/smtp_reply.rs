@@ -8,7 +8,7 @@ use reference::smtp_client::Extensions;
 use reference::smtp_client::reply::{
     MAX_REPLY_LINE, MAX_REPLY_LINES, Received, parse_reply_line, read_reply,
 };
-use reference::smtp_server::lines::LineReader;
+use reference::lines::LineReader;
 use reference_fuzz::{Bytes, Sliced, budget, drive};
 
 /// Every reply of `input` in `slices`, up to the first that is not a reply.

@@ -6,6 +6,13 @@
 //! answered, and the rest waits for the next `recv`. The buffer never grows: a line longer
 //! than it is answered with an error and skipped up to its end, so a client sending
 //! gigabytes without a newline costs the server 4 KiB, not gigabytes.
+//!
+//! The same idea as [`crate::lines`] (the line reader of the asynchronous SMTP, IMAP and
+//! POP3 programs), turned inside out: here the server makes the `recv` calls itself (a
+//! thread per client, or one `poll` loop for all of them) and hands the bytes in, and it
+//! sees the end of the stream itself (`recv` returns 0), so a line here is only ever
+//! whole ([`Line::Text`]) or too long; `crate::lines` reads from the stream and also
+//! tells the caller when it closed.
 
 /// The longest line taken, end included.
 pub const MAX_LINE: usize = 4096;

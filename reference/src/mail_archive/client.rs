@@ -9,13 +9,11 @@ use lettre::message::Mailbox;
 
 use super::archive::write_zip;
 use super::message::{Envelope, write_message};
-use crate::cli::{self, Stdio};
+use crate::cli::{self, Server, Stdio, connect, parse_server};
 use crate::net::Network;
 use crate::smtp_client::message::identifiers;
-use crate::smtp_client::tls::client_config;
-use crate::smtp_client::{
-    Authentication, Mail, Outgoing, Server, connect, parse_server, refuse_login_in_clear, transmit,
-};
+use crate::smtp_client::{Authentication, Mail, Outgoing, refuse_login_in_clear, transmit};
+use crate::tls::client_config;
 
 const PROGRAM: &str = "mail-archive";
 

@@ -9,8 +9,8 @@ use hickory_proto::rr::{Name, RData, RecordType};
 
 use super::resolver::{self, Failure};
 use crate::cli::{self, Stdio};
+use crate::cli::{Server, parse_server};
 use crate::net::Network;
-use crate::smtp_client::{Server, parse_server};
 
 /// Mail servers of an e-mail address: its domain's MX records, lowest preference first,
 /// each with its addresses.

@@ -4,7 +4,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use clap::{CommandFactory, Parser};
 use lettre::message::Mailbox;
@@ -15,9 +15,9 @@ use tokio_rustls::TlsConnector;
 
 use super::message::{Draft, read_attachment};
 use super::session::{Authentication, Envelope, Failure, MessageSource, REPLY_TIMEOUT, Session};
-use super::tls::client_config;
-use crate::cli::{self, Stdio};
+use crate::cli::{self, Server, Stdio, connect, parse_server};
 use crate::net::Network;
+use crate::tls::client_config;
 
 /// Mail client (SMTP): sends the message on stdin to the recipients, through the server.
 #[derive(Parser)]
@@ -54,51 +54,6 @@ struct Args {
     #[arg(long, value_name = "PEM", requires = "starttls")]
     ca_file: Option<PathBuf>,
 }
-
-/// The server of `--server HOST:PORT`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Server {
-    /// A DNS name or an IP address (without brackets): what is connected to, and the name
-    /// the server's certificate must carry.
-    pub host: String,
-    pub port: u16,
-}
-
-/// Parses `HOST:PORT`, `[IPv6]:PORT`.
-///
-/// | argument          | host          | port |
-/// |-------------------|---------------|------|
-/// | `localhost:2525`  | `localhost`   | 2525 |
-/// | `[::1]:25`        | `::1`         | 25   |
-/// | `mail.example`    | error: no port       |
-pub fn parse_server(argument: &str) -> Result<Server, String> {
-    let Some((host, port)) = argument.rsplit_once(':') else {
-        return Err("expected HOST:PORT".into());
-    };
-    let port = port
-        .parse()
-        .map_err(|_| format!("{port:?} is not a port number"))?;
-    // An IPv6 address holds colons: it is written in brackets (RFC 3986 §3.2.2).
-    let host = match host.strip_prefix('[') {
-        Some(inside) => inside
-            .strip_suffix(']')
-            .ok_or("an IPv6 address needs its closing bracket")?,
-        None if host.contains(':') => {
-            return Err("write an IPv6 address in brackets: [::1]:25".into());
-        }
-        None => host,
-    };
-    if host.is_empty() {
-        return Err("expected HOST:PORT".into());
-    }
-    Ok(Server {
-        host: host.to_owned(),
-        port,
-    })
-}
-
-/// How long the client waits for the server to accept its connection.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `smtp-client --server HOST:PORT --from A --to B... --subject S [--attach FILE]...
 /// [--starttls] [--user U --password P] [--ca-file PEM] < BODY`: sends one message, exits
@@ -241,18 +196,6 @@ pub async fn transmit<N: Network>(
     }
 }
 
-/// Connects to the server, giving up after [`CONNECT_TIMEOUT`].
-pub async fn connect<N: Network>(net: &N, server: &Server) -> io::Result<N::Stream> {
-    tokio::select! {
-        biased;
-        () = net.sleep(CONNECT_TIMEOUT) => Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!("no connection within {} s", CONNECT_TIMEOUT.as_secs()),
-        )),
-        connected = net.connect_tcp(&server.host, server.port) => connected,
-    }
-}
-
 /// The dialogue with `--starttls` (RFC 3207 §4, SPEC `smtp/4`):
 ///
 /// ```text
@@ -366,31 +309,4 @@ where
         session.quit_after(failure).await;
     }
     outcome
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_server_argument_is_host_colon_port() {
-        let table = [
-            ("localhost:2525", Ok(("localhost", 2525))),
-            ("127.0.0.1:25", Ok(("127.0.0.1", 25))),
-            ("[::1]:587", Ok(("::1", 587))),
-            ("mail.example", Err(())),
-            ("mail.example:smtp", Err(())),
-            (":25", Err(())),
-            ("::1:25", Err(())),
-            ("[::1:25", Err(())),
-            ("host:70000", Err(())),
-        ];
-        for (argument, expected) in table {
-            let parsed = parse_server(argument)
-                .map(|server| (server.host, server.port))
-                .map_err(drop);
-            let expected = expected.map(|(host, port)| (host.to_owned(), port));
-            assert_eq!(parsed, expected, "{argument}");
-        }
-    }
 }

@@ -63,7 +63,7 @@
 //! - `AUTH LOGIN` before `STARTTLS`, or with no TLS at all: the password crosses the
 //!   network in base64, which is not encryption. Here `--user` without `--starttls` is
 //!   refused before connecting, and a server that does not offer STARTTLS gets no message
-//!   ([`tls`], SPEC `smtp/4`).
+//!   ([`crate::tls`], SPEC `smtp/4`).
 //! - No timeout: a server that never answers hangs the client forever. Here every reply
 //!   is awaited at most 30 s ([`REPLY_TIMEOUT`]).
 //!
@@ -74,22 +74,19 @@
 //! - [`reply`]: reading whole replies, multi-line ones included.
 //! - [`dot_stuffing`]: the message on the wire after DATA (a pure transformation).
 //! - [`message`]: the message's header fields and MIME parts, built by lettre.
-//! - [`tls`]: trusted roots and the TLS configuration.
 //!
-//! Shared with the server (`smtp_server`): the bounded line reader
-//! ([`crate::smtp_server::lines`]).
+//! Shared with the other programs: the bounded line reader ([`crate::lines`], with
+//! `smtp_server`, `imap_read` and `pop3_fetch`), the trusted roots and the TLS
+//! configuration ([`crate::tls`], with `imap_read` and `pop3_fetch`), and `--server
+//! HOST:PORT` ([`crate::cli::parse_server`]).
 
 mod client;
 pub mod dot_stuffing;
 pub mod message;
 pub mod reply;
 mod session;
-pub mod tls;
 
-pub use client::{
-    CONNECT_TIMEOUT, Mail, Outgoing, Server, client_main, connect, parse_server,
-    refuse_login_in_clear, transmit,
-};
+pub use client::{Mail, Outgoing, client_main, refuse_login_in_clear, transmit};
 pub use session::{
     Authentication, CLIENT_NAME, Envelope, Extensions, Failure, MessageSource, QUIT_TIMEOUT,
     REPLY_TIMEOUT, Session,

@@ -16,7 +16,7 @@
 //! A first client reads one `recv(1024)` and takes it as the reply. It may hold part of a
 //! reply (the server wrote it in pieces, the network cut it), or two replies: reading the
 //! second as the answer to the next command shifts every later answer by one. Here the
-//! line reader (`smtp_server::lines`, shared with the server) hands out lines, and
+//! line reader ([`crate::lines`], shared with the server) hands out lines, and
 //! [`read_reply`] reads lines until the one without a `-`.
 
 use std::fmt;
@@ -25,7 +25,7 @@ use std::io;
 use tokio::io::AsyncRead;
 
 use crate::BUFFER_SIZE;
-use crate::smtp_server::lines::{Line, LineReader};
+use crate::lines::{Line, LineReader};
 
 /// The longest reply line taken, CRLF included. RFC 5321 §4.5.3.1.5 sets 512; servers send
 /// longer ones (long EHLO lines), so a client is lenient, up to one buffer.

@@ -20,8 +20,8 @@ use super::dot_stuffing::DotStuffer;
 use super::message::Formatted;
 use super::reply::{Received, Reply, read_reply};
 use crate::BUFFER_SIZE;
+use crate::lines::LineReader;
 use crate::net::Network;
-use crate::smtp_server::lines::LineReader;
 
 /// How long the client waits for each reply, and for each write to be taken.
 ///

@@ -50,7 +50,7 @@
 //!
 //! - One `recv(1024)` per command takes whatever has arrived as a command: half of one
 //!   when the client types slowly or the network cuts it, two of them when the client
-//!   pipelines (RFC 2920). Here a line reader ([`lines`]) hands out one whole line at a
+//!   pipelines (RFC 2920). Here a line reader ([`crate::lines`]) hands out one whole line at a
 //!   time, however the bytes came, and keeps the rest for the next command.
 //! - `if data == "QUIT"` is case-sensitive and fails on `quit\r\n`. Verbs are
 //!   case-insensitive (RFC 5321 §2.4), and the line end is CRLF or a bare LF.
@@ -69,12 +69,13 @@
 //! ## Layout
 //!
 //! - `server`: the accept loop, one task per client, and the dialogue with one client.
-//! - [`lines`]: reading bounded CRLF lines from a stream (shared with `smtp_client`).
 //! - [`command`]: one command line to a [`Command`] (a pure function).
 //! - [`transaction`]: the envelope, the data, the record printed on stdout.
+//!
+//! Shared with `smtp_client` (and the IMAP and POP3 clients): the bounded line reader,
+//! [`crate::lines`].
 
 pub mod command;
-pub mod lines;
 mod server;
 pub mod transaction;
 

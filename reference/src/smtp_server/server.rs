@@ -13,9 +13,9 @@ use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 
 use super::command::{Command, MailParameter, parse_command};
-use super::lines::{Line, LineReader};
 use super::transaction::{Data, MAX_MESSAGE_SIZE, MAX_RECIPIENTS, Refusal, Transaction, ends_data};
 use crate::cli::{self, Stdio};
+use crate::lines::{Line, LineReader};
 use crate::net::{Listener, Network};
 
 /// Mail server (SMTP): accepts messages and prints each on stdout.

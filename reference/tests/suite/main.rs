@@ -4,6 +4,7 @@ mod cli;
 mod common;
 mod dns;
 mod mail_archive;
+mod mail_read;
 mod pinger;
 mod proxy;
 mod smtp;

@@ -6,7 +6,7 @@ use proptest::prelude::*;
 
 use super::{DotStuffer, stuff};
 use crate::BUFFER_SIZE;
-use crate::smtp_server::lines::{Line, LineReader};
+use crate::lines::{Line, LineReader};
 use crate::smtp_server::transaction::{ends_data, unstuff};
 use crate::testing::{STREAM_CASES, Sliced, slices, within_deadline};
 

@@ -5,7 +5,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 
 use super::{MAX_REPLY_LINE, MAX_REPLY_LINES, Received, Reply, parse_reply_line, read_reply};
-use crate::smtp_server::lines::LineReader;
+use crate::lines::LineReader;
 use crate::testing::{PURE_CASES, STREAM_CASES, Sliced, mixed, slices, within_deadline};
 
 /// A reply code as RFC 5321 §4.2 writes them: 2 to 5, 0 to 5, 0 to 9.

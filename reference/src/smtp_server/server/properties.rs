@@ -6,9 +6,9 @@ use proptest::prelude::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{Printer, SessionOutcome, serve_one};
+use crate::lines::LineReader;
 use crate::net::Tokio;
 use crate::smtp_client::reply::{Received, read_reply};
-use crate::smtp_server::lines::LineReader;
 use crate::testing::{SESSION_CASES, any_case, mixed, within_deadline};
 
 /// Every code this server may answer a client that does not time out: greeting and

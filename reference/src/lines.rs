@@ -1,7 +1,9 @@
-//! Reading SMTP lines from a stream: bounded, however the bytes are sliced.
+//! Reading lines from a stream: bounded, however the bytes are sliced. Shared by every
+//! asynchronous line protocol here: SMTP (`smtp_client`, `smtp_server`), IMAP (`imap_read`)
+//! and POP3 (`pop3_fetch`).
 //!
-//! Both ends of an SMTP connection read lines: the server reads commands and the lines of
-//! a message, the client reads replies. A stream has no idea of lines (SPEC conventions:
+//! Both ends of these protocols read lines: a server reads commands (and the lines of a
+//! message), a client reads replies. A stream has no idea of lines (SPEC conventions:
 //! every `recv` may return any part of what was sent), so the reader keeps what it has
 //! received in one fixed buffer and hands it out a line at a time:
 //!
@@ -11,15 +13,27 @@
 //! ```
 //!
 //! - **One byte at a time**: a line is handed out only once its line end has arrived.
-//! - **Several lines in one read** (pipelining, RFC 2920): what follows the first line end
-//!   stays in the buffer for the next call. A reader that did one `recv` per command and
-//!   took it as one command would lose the next ones.
+//! - **Several lines in one read** (SMTP pipelining, RFC 2920; a POP3 server's multi-line
+//!   answer; IMAP's untagged responses before the tagged one): what follows the first line
+//!   end stays in the buffer for the next call. A reader that did one `recv` per command
+//!   and took it as one answer would lose the next ones, or read every later answer one
+//!   command late.
 //! - **Bounded**: a line longer than the caller's limit is not stored. Its bytes are
 //!   dropped up to its line end, and the caller is told [`Line::TooLong`] (RFC 5321
 //!   §4.5.3.1.10: "500 Line too long"). Memory stays at one buffer whatever the peer sends.
+//! - **Counted bytes**: IMAP sends a message as a *literal*, `{312}` at the end of a line
+//!   and then exactly 312 bytes, which may hold any bytes, line ends included (RFC 9051
+//!   §4.3). [`LineReader::read_exact`] takes them from the same buffer: bytes already
+//!   received after the `{312}` line are part of the literal, not lost.
 //!
-//! Line ends are CRLF (RFC 5321 §2.3.8); a bare LF is accepted too *(decided, SPEC
-//! `smtpd/1`)*, because hand-typed sessions (`nc`) and many first clients send one.
+//! Line ends are CRLF (RFC 5321 §2.3.8, RFC 9051 §2.2, RFC 1939 §3); a bare LF is accepted
+//! too *(decided, SPEC `smtpd/1`)*, because hand-typed sessions (`nc`) and many first
+//! clients send one.
+//!
+//! The blocking and `poll` servers (calc, password, the chats) cut lines with a sibling of
+//! this reader, [`crate::line_server::lines`]: there the server makes the `recv` calls
+//! itself (a thread per client, or one `poll` loop for all), so the buffer is handed bytes
+//! instead of reading them, and the end of the stream is the caller's to see.
 
 use std::io;
 
@@ -69,6 +83,11 @@ impl<S> LineReader<S> {
     /// The stream, to write on it (replies, commands).
     pub fn get_mut(&mut self) -> &mut S {
         &mut self.stream
+    }
+
+    /// The stream, to ask it something (is it TLS?).
+    pub fn get_ref(&self) -> &S {
+        &self.stream
     }
 
     /// The bytes received but not yet handed out as lines.
@@ -156,6 +175,39 @@ impl<S: AsyncRead + Unpin> LineReader<S> {
                 });
             }
             self.end += received;
+        }
+    }
+
+    /// Reads exactly `count` bytes and appends them to `into`: what is buffered first,
+    /// then from the stream, a buffer at a time. Returns `false` if the peer closed
+    /// before `count` bytes came (what did come is appended).
+    ///
+    /// ```text
+    /// line:    "* 1 FETCH (BODY[] {12}"        -> the caller sees "{12}": 12 bytes follow
+    /// buffer:  [ "Hello\r\nWor" | free ]         10 of them already received: taken first
+    /// reads:   "ld)\r\n"                        2 more from the stream; ")" stays buffered
+    /// ```
+    ///
+    /// The caller bounds `count` (an IMAP client refuses a literal larger than it will
+    /// hold): the reader itself holds no more than its buffer.
+    pub async fn read_exact(&mut self, count: usize, into: &mut Vec<u8>) -> io::Result<bool> {
+        let mut wanted = count;
+        loop {
+            let take = wanted.min(self.end - self.start);
+            into.extend_from_slice(&self.buffer[self.start..self.start + take]);
+            self.start += take;
+            wanted -= take;
+            if wanted == 0 {
+                return Ok(true);
+            }
+            // The buffer is empty (all of it was taken): read into all of it.
+            self.start = 0;
+            self.end = 0;
+            let received = self.stream.read(&mut self.buffer[..]).await?;
+            if received == 0 {
+                return Ok(false);
+            }
+            self.end = received;
         }
     }
 }
@@ -323,5 +375,52 @@ mod tests {
             Line::Complete(b"220 ready")
         );
         assert_eq!(reader.buffered(), b"injected");
+    }
+
+    #[tokio::test]
+    async fn exact_bytes_take_what_is_buffered_then_read_more_and_leave_the_rest() {
+        let chunks = [
+            b"{12}\r\nHello\r\nWor".to_vec(),
+            b"ld)\r\nnext\r\n".to_vec(),
+        ];
+        let mut reader = LineReader::new(Chunks(VecDeque::from(chunks)));
+        assert_eq!(
+            reader.read_line(100).await.unwrap(),
+            Line::Complete(b"{12}")
+        );
+        let mut literal = Vec::new();
+        assert!(reader.read_exact(12, &mut literal).await.unwrap());
+        assert_eq!(literal, b"Hello\r\nWorld");
+        assert_eq!(reader.read_line(100).await.unwrap(), Line::Complete(b")"));
+        assert_eq!(
+            reader.read_line(100).await.unwrap(),
+            Line::Complete(b"next")
+        );
+    }
+
+    #[tokio::test]
+    async fn exact_bytes_larger_than_the_buffer_sent_one_byte_at_a_time() {
+        let body: Vec<u8> = (0..3 * BUFFER_SIZE)
+            .map(|index| (index % 251) as u8)
+            .collect();
+        let mut text = body.clone();
+        text.extend_from_slice(b"\r\nafter\r\n");
+        let mut reader = LineReader::new(Chunks(text.chunks(1).map(<[u8]>::to_vec).collect()));
+        let mut literal = Vec::new();
+        assert!(reader.read_exact(body.len(), &mut literal).await.unwrap());
+        assert_eq!(literal, body);
+        assert_eq!(reader.read_line(100).await.unwrap(), Line::Complete(b""));
+        assert_eq!(
+            reader.read_line(100).await.unwrap(),
+            Line::Complete(b"after")
+        );
+    }
+
+    #[tokio::test]
+    async fn exact_bytes_cut_short_by_a_close_say_so() {
+        let mut reader = LineReader::new(Chunks(VecDeque::from([b"abc".to_vec()])));
+        let mut literal = Vec::new();
+        assert!(!reader.read_exact(5, &mut literal).await.unwrap());
+        assert_eq!(literal, b"abc");
     }
 }

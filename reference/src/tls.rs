@@ -1,8 +1,11 @@
-//! TLS for `--starttls`: which certificates to trust, and the client's configuration
-//! (RFC 3207; SPEC `smtp/4`).
+//! TLS for the clients: which certificates to trust, and the client's configuration.
+//! Used by `smtp-client --starttls` (RFC 3207; SPEC `smtp/4`), and by `imap-read` and
+//! `pop3-fetch`, with `--tls` or after STARTTLS/STLS (RFC 8314, RFC 9051 §6.2.1, RFC 2595;
+//! SPEC `read/4`).
 //!
-//! TLS is plumbing (rustls does it); what the lab shows is *when* it starts: after the
-//! server's 220 to STARTTLS, over the same TCP connection, before any password or message.
+//! TLS is plumbing (rustls does it); what the labs show is *when* it starts: from the
+//! first byte (`--tls`, "implicit TLS"), or after the server's yes to STARTTLS (STLS in
+//! POP3), over the same TCP connection, before any password or message.
 //!
 //! A server's certificate is checked against trusted roots (certificate authorities). The
 //! roots come from, in this order, as OpenSSL and Python's `ssl` find them:
@@ -17,11 +20,16 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
 
 /// Where Linux and BSD systems keep their trusted roots, one PEM file each: Debian and
 /// Ubuntu, Fedora and RHEL, Alpine and macOS.
@@ -109,6 +117,79 @@ pub async fn client_config(ca_file: Option<&Path>) -> io::Result<Arc<ClientConfi
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(Arc::new(config))
+}
+
+/// The TLS handshake as a client over `stream`: the server's certificate must chain to
+/// one of `config`'s roots and name `host` (the HOST of `--server`: a DNS name or an IP
+/// address). A failure here means: do not send anything secret on this connection.
+pub async fn handshake<S>(
+    config: Arc<ClientConfig>,
+    host: &str,
+    stream: S,
+) -> io::Result<TlsStream<S>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let name = ServerName::try_from(host.to_owned())
+        .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
+    TlsConnector::from(config).connect(name, stream).await
+}
+
+/// A connection that is in clear or, since a handshake, TLS: the same dialogue code reads
+/// and writes either (`imap_read`, `pop3_fetch`: STARTTLS/STLS upgrades it in the middle
+/// of the dialogue).
+pub enum MaybeTls<S> {
+    /// In clear: anyone on the path reads and can change what crosses.
+    Plain(S),
+    /// TLS over the same stream (boxed: a TLS stream is large, a plain one is not).
+    Tls(Box<TlsStream<S>>),
+}
+
+impl<S> MaybeTls<S> {
+    /// Whether the connection is encrypted.
+    pub fn is_tls(&self) -> bool {
+        matches!(self, MaybeTls::Tls(_))
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for MaybeTls<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+        buffer: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            MaybeTls::Plain(stream) => Pin::new(stream).poll_read(context, buffer),
+            MaybeTls::Tls(stream) => Pin::new(stream.as_mut()).poll_read(context, buffer),
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+        bytes: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            MaybeTls::Plain(stream) => Pin::new(stream).poll_write(context, bytes),
+            MaybeTls::Tls(stream) => Pin::new(stream.as_mut()).poll_write(context, bytes),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            MaybeTls::Plain(stream) => Pin::new(stream).poll_flush(context),
+            MaybeTls::Tls(stream) => Pin::new(stream.as_mut()).poll_flush(context),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            MaybeTls::Plain(stream) => Pin::new(stream).poll_shutdown(context),
+            MaybeTls::Tls(stream) => Pin::new(stream.as_mut()).poll_shutdown(context),
+        }
+    }
 }
 
 #[cfg(test)]
