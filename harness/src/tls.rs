@@ -25,6 +25,10 @@ pub struct TestCa {
     pub ca_pem: String,
     /// A server configuration presenting the certificate the CA signed.
     pub server_config: Arc<ServerConfig>,
+    /// A server configuration presenting a certificate the CA signed for
+    /// [`ANOTHER_NAME`] only, whatever name the client asks for: a client that checks
+    /// which server it reached must refuse it (SPEC read/4).
+    pub another_name_config: Arc<ServerConfig>,
     /// Where `ca_pem` is written, for `SSL_CERT_FILE`.
     ca_file: PathBuf,
     /// Keeps the folder of `ca_file` for the life of the process.
@@ -55,6 +59,10 @@ const SERVER_NAMES: [&str; 4] = [
     crate::world::sockets::HARNESS_HOST,
 ];
 
+/// The only name of the certificate of [`TestCa::another_name_config`]: a name that can
+/// never be the one a client asked for (RFC 6761 reserves `.invalid`).
+pub const ANOTHER_NAME: &str = "another-server.invalid";
+
 /// The process's test CA, made at the first call.
 pub fn test_ca() -> io::Result<&'static TestCa> {
     static CA: OnceLock<Result<TestCa, String>> = OnceLock::new();
@@ -80,6 +88,12 @@ fn make() -> Result<TestCa, Box<dyn std::error::Error>> {
 
     // One crypto backend, named here: with two enabled, rustls would panic at runtime.
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server_key = KeyPair::generate()?;
+    let another = any_name::certify(&issuer, &server_key, &[ANOTHER_NAME], &provider)?;
+    let another_name_config = ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(another)));
     let certificates = any_name::AnyName::new(
         issuer,
         KeyPair::generate()?,
@@ -100,6 +114,7 @@ fn make() -> Result<TestCa, Box<dyn std::error::Error>> {
     Ok(TestCa {
         ca_pem,
         server_config: Arc::new(server_config),
+        another_name_config: Arc::new(another_name_config),
         ca_file,
         _folder: folder,
     })

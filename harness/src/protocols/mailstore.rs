@@ -474,11 +474,71 @@ impl MailWire<'_> {
 /// The server side of a TLS handshake with the harness's test CA.
 pub async fn accept_tls<S: AsyncRead + AsyncWrite + Unpin>(
     stream: S,
+    certificate: Certificate,
 ) -> io::Result<tokio_rustls::server::TlsStream<S>> {
     let ca = crate::tls::test_ca()?;
-    tokio_rustls::TlsAcceptor::from(std::sync::Arc::clone(&ca.server_config))
+    let config = match certificate {
+        Certificate::Right => &ca.server_config,
+        Certificate::AnotherName => &ca.another_name_config,
+    };
+    tokio_rustls::TlsAcceptor::from(std::sync::Arc::clone(config))
         .accept(stream)
         .await
+}
+
+/// What the IMAP and POP3 session judges say of logins, from each login tried (the user
+/// name, whether it was accepted, whether inside TLS): `logged_in`, one was accepted;
+/// `no_login`, none was even tried. `commands` names the protocol's login commands.
+pub fn judge_logins<'a>(
+    logins: impl Iterator<Item = &'a (String, bool, bool)> + Clone,
+    logged_in: bool,
+    no_login: bool,
+    commands: &str,
+) -> Result<(), (String, String)> {
+    let tried = || -> Vec<String> {
+        logins
+            .clone()
+            .map(|(user, accepted, encrypted)| {
+                format!(
+                    "`{user}` ({}, {})",
+                    if *accepted { "accepted" } else { "refused" },
+                    if *encrypted { "inside TLS" } else { "in clear" }
+                )
+            })
+            .collect()
+    };
+    if logged_in && !logins.clone().any(|(_, accepted, _)| *accepted) {
+        let tried = tried();
+        return Err((
+            "the client to log in".into(),
+            if tried.is_empty() {
+                format!("no {commands}")
+            } else {
+                tried.join(", ")
+            },
+        ));
+    }
+    if no_login && logins.clone().next().is_some() {
+        return Err((
+            format!(
+                "no {commands} at all: the password must not leave the program for a server it cannot trust (SPEC read/4)"
+            ),
+            format!("a login with {}", tried().join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+/// Which certificate a mail server peer presents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Certificate {
+    /// One the test CA signed for the name the client asked for (or the loopback).
+    #[default]
+    Right,
+    /// One the test CA signed for another name (`another-server.invalid`): trusted, but
+    /// not this server's, so a client that checks the name refuses it before it logs in.
+    AnotherName,
 }
 
 #[cfg(test)]

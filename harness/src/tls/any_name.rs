@@ -91,7 +91,7 @@ impl ResolvesServerCert for AnyName {
 }
 
 /// A certificate for `names` (DNS names or IP addresses), signed by `issuer`, for a server.
-fn certify(
+pub(super) fn certify(
     issuer: &Issuer<'static, KeyPair>,
     key: &KeyPair,
     names: &[&str],

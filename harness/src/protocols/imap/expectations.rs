@@ -22,6 +22,7 @@ use super::record::{ImapSession, imap_sessions};
 use crate::judge::bytes::Evaluation;
 use crate::judge::output::{Facts, ProtocolExpectation};
 use crate::outcome::{StepFailure, StepResult};
+use crate::protocols::mailstore::judge_logins;
 use crate::protocols::{ExpectationKind, ExpectationShape, Loaded, OptionsInput};
 use crate::world::capture::Capture;
 
@@ -47,6 +48,10 @@ pub struct ImapSessionExpectation {
     /// Some session logged in.
     #[serde(default)]
     pub logged_in: bool,
+    /// No session even tried to log in: the password never left the program (a
+    /// certificate it had to refuse).
+    #[serde(default)]
+    pub no_login: bool,
 }
 
 #[derive(Debug)]
@@ -62,7 +67,11 @@ fn load_imap_session(
     let server = input
         .step
         .server_speaking(super::PACK.key, "imap_session")?;
-    if !(expectation.read_only || expectation.logout || expectation.logged_in) {
+    if !(expectation.read_only
+        || expectation.logout
+        || expectation.logged_in
+        || expectation.no_login)
+    {
         return Err("`imap_session` judges nothing unless one of its fields is true".into());
     }
     Ok(Arc::new(ImapSessionJudged {
@@ -106,25 +115,13 @@ pub(super) fn judge_imap_session(
     sessions: &[ImapSession],
     expected: &ImapSessionExpectation,
 ) -> Result<(), (String, String)> {
-    if expected.logged_in
-        && !sessions
-            .iter()
-            .any(|session| session.logins.iter().any(|(_, accepted, _)| *accepted))
-    {
-        let tried: Vec<String> = sessions
-            .iter()
-            .flat_map(|session| &session.logins)
-            .map(|(user, _, _)| format!("`{user}` (refused)"))
-            .collect();
-        return Err((
-            "the client to log in".into(),
-            if tried.is_empty() {
-                "no LOGIN or AUTHENTICATE".into()
-            } else {
-                tried.join(", ")
-            },
-        ));
-    }
+    let logins = sessions.iter().flat_map(|session| &session.logins);
+    judge_logins(
+        logins,
+        expected.logged_in,
+        expected.no_login,
+        "LOGIN or AUTHENTICATE",
+    )?;
     if expected.read_only {
         let wanted = "reading to change nothing on the server (SPEC read/3): EXAMINE, or BODY.PEEK; no \\Seen set, no STORE, nothing expunged";
         for (index, session) in sessions.iter().enumerate() {

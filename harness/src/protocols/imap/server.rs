@@ -183,7 +183,7 @@ impl Dialogue<'_> {
         plain: S,
     ) -> io::Result<()> {
         if self.script.tls == MailTls::Implicit {
-            let mut encrypted = match accept_tls(plain).await {
+            let mut encrypted = match accept_tls(plain, self.script.certificate).await {
                 Ok(encrypted) => encrypted,
                 Err(error) => return self.tls_failed(&error),
             };
@@ -198,7 +198,7 @@ impl Dialogue<'_> {
         if let Ending::Over = self.run(&mut plain).await? {
             return Ok(());
         }
-        let mut encrypted = match accept_tls(plain).await {
+        let mut encrypted = match accept_tls(plain, self.script.certificate).await {
             Ok(encrypted) => encrypted,
             Err(error) => return self.tls_failed(&error),
         };

@@ -18,6 +18,7 @@ async fn peer(tls: MailTls) -> ServerPeer {
         password: PASSWORD.into(),
         mailbox: "inbox".into(),
         tls,
+        certificate: Default::default(),
     }))
     .await
 }

@@ -22,6 +22,7 @@ use super::record::{Pop3Session, pop3_sessions};
 use crate::judge::bytes::Evaluation;
 use crate::judge::output::{Facts, ProtocolExpectation};
 use crate::outcome::{StepFailure, StepResult};
+use crate::protocols::mailstore::judge_logins;
 use crate::protocols::{ExpectationKind, ExpectationShape, Loaded, OptionsInput};
 use crate::world::capture::Capture;
 
@@ -47,6 +48,10 @@ pub struct Pop3SessionExpectation {
     /// Some session logged in.
     #[serde(default)]
     pub logged_in: bool,
+    /// No session even tried to log in: the password never left the program (a
+    /// certificate it had to refuse).
+    #[serde(default)]
+    pub no_login: bool,
 }
 
 #[derive(Debug)]
@@ -62,7 +67,8 @@ fn load_pop3_session(
     let server = input
         .step
         .server_speaking(super::PACK.key, "pop3_session")?;
-    if !(expectation.read_only || expectation.quit || expectation.logged_in) {
+    if !(expectation.read_only || expectation.quit || expectation.logged_in || expectation.no_login)
+    {
         return Err("`pop3_session` judges nothing unless one of its fields is true".into());
     }
     Ok(Arc::new(Pop3SessionJudged {
@@ -106,25 +112,13 @@ pub(super) fn judge_pop3_session(
     sessions: &[Pop3Session],
     expected: &Pop3SessionExpectation,
 ) -> Result<(), (String, String)> {
-    if expected.logged_in
-        && !sessions
-            .iter()
-            .any(|session| session.logins.iter().any(|(_, accepted, _)| *accepted))
-    {
-        let tried: Vec<String> = sessions
-            .iter()
-            .flat_map(|session| &session.logins)
-            .map(|(user, _, _)| format!("`{user}` (refused)"))
-            .collect();
-        return Err((
-            "the client to log in".into(),
-            if tried.is_empty() {
-                "no USER and PASS".into()
-            } else {
-                tried.join(", ")
-            },
-        ));
-    }
+    let logins = sessions.iter().flat_map(|session| &session.logins);
+    judge_logins(
+        logins,
+        expected.logged_in,
+        expected.no_login,
+        "USER and PASS",
+    )?;
     if expected.read_only {
         for (index, session) in sessions.iter().enumerate() {
             if let Some(number) = session.deleted.first() {

@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
 
-use super::mailstore::{MAILBOX_NAMES, MailTls, seeded};
+use super::mailstore::{Certificate, MAILBOX_NAMES, MailTls, seeded};
 use super::{ListenShape, Loaded, OptionsInput, Pack, ServerOptions};
 use crate::peers::{
     Conversation, ProtocolRecord, ProtocolScript, ProtocolServer, Served, Transport,
@@ -66,6 +66,11 @@ pub struct Pop3Script {
     /// `none` (in clear only), `starttls` (in clear, offering STLS), or `implicit` (TLS
     /// from the first byte, POP3S).
     pub tls: MailTls,
+    /// `right` (default), or `another-name`: the TLS certificate is signed by the test
+    /// CA but for `another-server.invalid`, which a client that checks must refuse
+    /// before it sends the password (SPEC read/4).
+    #[serde(default)]
+    pub certificate: Certificate,
 }
 
 fn default_mailbox() -> String {

@@ -132,7 +132,7 @@ impl Dialogue<'_> {
     ) -> io::Result<()> {
         let greeting = b"+OK harness POP3 peer ready\r\n";
         if self.script.tls == MailTls::Implicit {
-            let mut encrypted = match accept_tls(plain).await {
+            let mut encrypted = match accept_tls(plain, self.script.certificate).await {
                 Ok(encrypted) => encrypted,
                 Err(error) => return self.tls_failed(&error),
             };
@@ -147,7 +147,7 @@ impl Dialogue<'_> {
         if let Ending::Over = self.run(&mut plain).await? {
             return Ok(());
         }
-        let mut encrypted = match accept_tls(plain).await {
+        let mut encrypted = match accept_tls(plain, self.script.certificate).await {
             Ok(encrypted) => encrypted,
             Err(error) => return self.tls_failed(&error),
         };
