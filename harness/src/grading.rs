@@ -168,8 +168,8 @@ pub fn grade_with_replay(
             );
             (outcome, None)
         } else if !scenario.zones.is_empty()
-            && (*mode != Mode::Real
-                || isolation::network_mode() != NetworkMode::NamespacePerScenario)
+            && *mode == Mode::Real
+            && isolation::network_mode() != NetworkMode::NamespacePerScenario
         {
             let outcome = Outcome::skipped(
                 scenario,

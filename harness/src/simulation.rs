@@ -17,6 +17,12 @@ use crate::world::sim::{self, HARNESS_HOST, SimOptions, programs};
 
 /// Why a scenario cannot run in the simulated world, if it cannot.
 pub fn unsupported(scenario: &Scenario, roles: &BTreeMap<String, RoleProgram>) -> Option<String> {
+    if !scenario.zones.is_empty() {
+        return Some(
+            "its programs ask the system's resolver (`zones`), which a simulated host does not have"
+                .into(),
+        );
+    }
     if scenario.real_only {
         return Some(
             "it says `world = \"real\"`: hundreds of connections or megabytes, which the simulated network would play far too slowly at one byte per read"

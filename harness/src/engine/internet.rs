@@ -16,8 +16,9 @@ pub(super) struct Internet {
     /// For each stand-in of the run (in order): the client it serves, its target, and
     /// whether the client hard-codes its port (else it serves only well-known ports).
     stand_ins: Vec<(String, String, bool)>,
-    /// Whether the task's well-known ports are served in the scenario's own namespace.
-    pub(super) well_known_served: bool,
+    /// The task's well-known ports served in the scenario's own namespace so far (each
+    /// to the peer of the first client pointed at a peer that speaks its way).
+    pub(super) well_known_served: std::collections::BTreeSet<u16>,
 }
 
 impl Internet {
@@ -31,7 +32,7 @@ impl Internet {
             queries: QueryLog::default(),
             servers: Vec::new(),
             stand_ins: Vec::new(),
-            well_known_served: false,
+            well_known_served: Default::default(),
         }
     }
 }

@@ -4,6 +4,10 @@
 
 use super::*;
 
+/// The well-known ports of protocols that start with a TLS handshake: SMTP submission
+/// (RFC 8314), IMAPS and POP3S.
+const IMPLICIT_TLS_PORTS: [u16; 3] = [465, 993, 995];
+
 impl Run<'_> {
     /// Starts the program of `role` under `name`.
     pub(crate) async fn start_program(&mut self, request: StartRequest<'_>) -> StepResult {
@@ -64,7 +68,10 @@ impl Run<'_> {
                         },
                     ),
                 };
-                let well_known = self.well_known_ports_to_serve();
+                let well_known = match endpoint {
+                    Endpoint::Named(target) => self.well_known_ports_to_serve(target),
+                    _ => Vec::new(),
+                };
                 match (endpoint, &self.world, program.fixed_port) {
                     (Endpoint::Named(target), World::Real, Some(fixed)) if fixed != port => {
                         network = self.stand_in(name, target, Some(fixed), (&host, port))?;
@@ -286,13 +293,14 @@ impl Run<'_> {
         let own_namespace =
             fixed.is_some() && isolation::network_mode() == NetworkMode::NamespacePerScenario;
         let mut ports: Vec<u16> = fixed.into_iter().collect();
-        if own_namespace || (fixed.is_none() && !self.internet.well_known_served) {
-            ports.extend(
-                self.well_known_ports_to_serve()
-                    .into_iter()
-                    .filter(|known| Some(*known) != fixed && *known != port),
-            );
-        }
+        let served = &self.internet.well_known_served;
+        ports.extend(
+            self.well_known_ports_to_serve(target)
+                .into_iter()
+                .filter(|known| Some(*known) != fixed && *known != port)
+                // In the scenario's namespace, each port once.
+                .filter(|known| own_namespace || (fixed.is_none() && !served.contains(known))),
+        );
         if ports.is_empty() {
             return Ok(None);
         }
@@ -344,7 +352,9 @@ impl Run<'_> {
                 ))
             }
             None => {
-                self.internet.well_known_served = true;
+                self.internet
+                    .well_known_served
+                    .extend(ports.iter().copied());
                 self.note(format!(
                     "the harness listens on the task's well-known ports ({shown}) and passes everything on to {target}"
                 ));
@@ -360,12 +370,24 @@ impl Run<'_> {
 
     /// The task's well-known ports, where this run serves them (its scenarios have
     /// network namespaces of their own).
-    pub(super) fn well_known_ports_to_serve(&self) -> Vec<u16> {
-        if self.has_own_internet() {
-            self.scenario.well_known_ports.clone()
-        } else {
-            Vec::new()
+    /// The task's well-known ports a client pointed at `target` may use instead: those of
+    /// implicit TLS (465, 993, 995) when the peer speaks TLS from the first byte, the
+    /// others when it does not (a client that connects to 993 starts a handshake, which a
+    /// peer in clear could only answer with nonsense). None without a small internet.
+    pub(super) fn well_known_ports_to_serve(&self, target: &str) -> Vec<u16> {
+        if !self.has_own_internet() {
+            return Vec::new();
         }
+        let implicit = self
+            .servers
+            .get(target)
+            .is_some_and(|peer| peer.tls_from_first_byte);
+        self.scenario
+            .well_known_ports
+            .iter()
+            .copied()
+            .filter(|port| IMPLICIT_TLS_PORTS.contains(port) == implicit)
+            .collect()
     }
 
     /// On a shared loopback a port the submission hard-codes may still be in TIME_WAIT

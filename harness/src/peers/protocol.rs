@@ -31,6 +31,11 @@ pub trait ProtocolScript: Debug + Send + Sync {
     fn offers_tls(&self) -> bool {
         false
     }
+    /// Whether it speaks TLS from the first byte (IMAPS, POP3S): only such a peer is
+    /// reached through the well-known ports of implicit TLS (465, 993, 995).
+    fn tls_from_first_byte(&self) -> bool {
+        false
+    }
     /// Whether a TCP peer also answers datagrams on its port (DNS: UDP first, TCP when
     /// an answer is too large, one port for both, RFC 1035 §4.2).
     fn datagrams_too(&self) -> bool {

@@ -107,6 +107,8 @@ pub struct ServerPeer {
     pub port: u16,
     /// The address family it listens on.
     pub family: crate::world::sockets::Family,
+    /// It speaks TLS from the first byte (its protocol's script says so).
+    pub tls_from_first_byte: bool,
     received: Arc<Capture>,
     requests: Arc<AtomicU64>,
     /// The protocol it speaks, with its record (none: the scenario's bytes).
@@ -135,6 +137,8 @@ impl ServerPeer {
         };
         let datagrams_too =
             matches!(&plan.speaks, Speaks::Protocol(script) if script.datagrams_too());
+        let tls_from_first_byte =
+            matches!(&plan.speaks, Speaks::Protocol(script) if script.tls_from_first_byte());
         let state = Shared {
             protocol: protocol.clone(),
             name: name.to_owned(),
@@ -197,6 +201,7 @@ impl ServerPeer {
         Ok(ServerPeer {
             port,
             family: state_family,
+            tls_from_first_byte,
             received,
             requests,
             protocol,

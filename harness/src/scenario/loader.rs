@@ -235,10 +235,10 @@ fn load_scenario(
             {
                 return Err(bad(line, reason));
             }
-            if simulated_only {
+            if !real_only {
                 return Err(bad(
                     line,
-                    "`zones` set what the system's resolver answers, which the simulated world has none of".into(),
+                    "`zones` set what the system's resolver answers, which the simulated world has none of: add `world = \"real\"`".into(),
                 ));
             }
             zones.get_ref().clone()

@@ -119,6 +119,10 @@ impl ProtocolScript for Pop3Script {
         self.tls != MailTls::None
     }
 
+    fn tls_from_first_byte(&self) -> bool {
+        self.tls == MailTls::Implicit
+    }
+
     fn start(&self) -> Arc<dyn ProtocolServer> {
         let messages = seeded(&self.mailbox).unwrap_or_default();
         Arc::new(Pop3Peer {
