@@ -143,8 +143,17 @@ async fn imaplib_in(mode: MailTls, name: &str) {
         read_only: true,
         logout: true,
         logged_in: true,
+        no_login: false,
     };
     assert_eq!(judge_imap_session(&sessions[..1], &careful), Ok(()));
+    // It logged in: a scenario that wants no login at all (a certificate to refuse) fails.
+    let refusing = ImapSessionExpectation {
+        no_login: true,
+        ..Default::default()
+    };
+    let (expected, seen) = judge_imap_session(&sessions[..1], &refusing).unwrap_err();
+    assert!(expected.starts_with("no "), "{expected}");
+    assert!(seen.contains("`alice` (accepted"), "{seen}");
     assert_eq!(sessions[1].seen_set, [103]);
     assert_eq!(sessions[1].expunged, [104]);
     assert_eq!(sessions[1].stores.len(), 1);

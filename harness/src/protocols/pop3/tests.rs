@@ -161,8 +161,17 @@ async fn poplib_in(mode: MailTls, name: &str) {
         read_only: true,
         quit: true,
         logged_in: true,
+        no_login: false,
     };
     assert_eq!(judge_pop3_session(&sessions[..1], &careful), Ok(()));
+    // It logged in: a scenario that wants no login at all (a certificate to refuse) fails.
+    let refusing = Pop3SessionExpectation {
+        no_login: true,
+        ..Default::default()
+    };
+    let (expected, seen) = judge_pop3_session(&sessions[..1], &refusing).unwrap_err();
+    assert!(expected.starts_with("no "), "{expected}");
+    assert!(seen.contains("`alice` (accepted"), "{seen}");
     assert_eq!(sessions[1].deleted, [2, 4]);
     assert_eq!(sessions[1].removed, [104]);
     let (_, seen) = judge_pop3_session(&sessions[..2], &careful).unwrap_err();
