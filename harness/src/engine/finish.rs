@@ -49,8 +49,13 @@ impl Run<'_> {
                 .expect("every started program is recorded");
             let exit = program.handle.exit_info();
             program.handle.kill();
-            let (stdout, stdout_tail) = shown_output(program.handle.stdout());
-            let (stderr, stderr_tail) = shown_output(program.handle.stderr());
+            // The output may name `{dir}`'s temporary folder: shown as elsewhere, so that
+            // the report is the same from run to run.
+            let ((stdout, stdout_len), stdout_tail) = shown_output(program.handle.stdout());
+            let ((stderr, stderr_len), stderr_tail) = shown_output(program.handle.stderr());
+            let (stdout, stdout_tail) = (self.shown_bytes(stdout), self.shown_bytes(stdout_tail));
+            let (stderr, stderr_tail) = (self.shown_bytes(stderr), self.shown_bytes(stderr_tail));
+            let (stdout, stderr) = ((stdout, stdout_len), (stderr, stderr_len));
             let stopped_by_harness =
                 HarnessStop::of_flood(program.handle.stdout(), program.handle.stderr())
                     .or_else(|| program.handle.memory_stop())

@@ -490,6 +490,27 @@ impl Run<'_> {
         Ok(root.display().to_string())
     }
 
+    /// [`Run::shown`] for a program's output, which may not be text: the site's path is
+    /// replaced where its bytes occur.
+    pub(super) fn shown_bytes(&self, bytes: Vec<u8>) -> Vec<u8> {
+        let Some(site) = &self.site else {
+            return bytes;
+        };
+        let root = site.root().display().to_string().into_bytes();
+        if root.is_empty() || !bytes.windows(root.len()).any(|window| window == root) {
+            return bytes;
+        }
+        let mut shown = Vec::with_capacity(bytes.len());
+        let mut rest = bytes.as_slice();
+        while let Some(at) = rest.windows(root.len()).position(|window| window == root) {
+            shown.extend_from_slice(&rest[..at]);
+            shown.extend_from_slice(site.shown().as_bytes());
+            rest = &rest[at + root.len()..];
+        }
+        shown.extend_from_slice(rest);
+        shown
+    }
+
     /// `text` with the site's temporary path written `<site>/root`: the folder is gone
     /// after the run, and reports must not change from one run to the next.
     pub(super) fn shown(&self, text: &str) -> String {

@@ -65,10 +65,9 @@ pub async fn ask<N: Network>(
     Ok(answer)
 }
 
-/// A question, as a DNS message with a fresh random id (so an answer to an older question,
-/// or a forged one, is told apart), asking the server to recurse.
-fn question(name: &Name, kind: RecordType) -> (u16, Vec<u8>) {
-    let id: u16 = rand::random();
+/// A question, as a DNS message with the id `id` (fresh and random: an answer to an older
+/// question, or a forged one, is told apart), asking the server to recurse.
+fn question(id: u16, name: &Name, kind: RecordType) -> (u16, Vec<u8>) {
     let mut message = Message::new(id, MessageType::Query, OpCode::Query);
     message.metadata.recursion_desired = true;
     message.add_query(Query::query(name.clone(), kind));
@@ -102,7 +101,7 @@ async fn ask_over_udp<N: Network>(
     kind: RecordType,
 ) -> Result<Message, Failure> {
     let socket = net.bind_udp(0).await.map_err(Failure::Network)?;
-    let (id, bytes) = question(name, kind);
+    let (id, bytes) = question(net.random_u64() as u16, name, kind);
     let give_up = net.now() + ANSWER_TIMEOUT;
     // 64 KiB: the largest datagram there is, so no answer is cut by our buffer.
     let mut buffer = vec![0u8; 65_535];
@@ -151,7 +150,7 @@ async fn ask_over_tcp<N: Network>(
         let mut stream = net
             .connect_tcp(&server.ip().to_string(), server.port())
             .await?;
-        let (id, bytes) = question(name, kind);
+        let (id, bytes) = question(net.random_u64() as u16, name, kind);
         let length = u16::try_from(bytes.len()).expect("a question is far below 64 KiB");
         let mut framed = length.to_be_bytes().to_vec();
         framed.extend_from_slice(&bytes);
@@ -209,7 +208,7 @@ mod tests {
     #[test]
     fn only_a_response_to_the_same_question_counts() {
         let name = Name::from_ascii("example.com.").unwrap();
-        let (id, bytes) = question(&name, RecordType::MX);
+        let (id, bytes) = question(4711, &name, RecordType::MX);
         let mut reply = Message::from_vec(&bytes).unwrap();
         assert!(
             !answers(&reply, id, &name, RecordType::MX),

@@ -157,6 +157,13 @@ pub trait Network: Clone + Send + Sync + 'static {
         tokio::time::Instant::now()
     }
 
+    /// A random number, for what a stranger must not guess (a DNS question's id, RFC 5452
+    /// §9.2: a forged answer must match it). The real world draws it from the operating
+    /// system's generator; the simulated world from its own clock, so a run replays.
+    fn random_u64(&self) -> u64 {
+        rand::random()
+    }
+
     /// Wall-clock time: how long since the Unix epoch (1970). Only for printing a date or
     /// stamping a message; measure durations with [`Network::now`], which never jumps.
     /// The simulated world starts it at a fixed date, so it replays too.

@@ -82,4 +82,13 @@ impl Network for Turmoil {
         // The simulation's own calendar: a fixed start date plus simulated time.
         turmoil::since_epoch().unwrap_or_default()
     }
+
+    fn random_u64(&self) -> u64 {
+        // Replayable, not secret: the simulated time (nanoseconds), mixed (splitmix64) so
+        // that numbers drawn a moment apart differ in every bit.
+        let mut mixed = (self.since_epoch().as_nanos() as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        mixed = (mixed ^ (mixed >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        mixed = (mixed ^ (mixed >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        mixed ^ (mixed >> 31)
+    }
 }

@@ -68,7 +68,7 @@ struct RawDns {
 
 /// The name server peer's zone, and whether it answers at all.
 #[derive(Debug, Clone)]
-struct DnsScript {
+pub struct DnsScript {
     zones: Vec<String>,
     zone: Arc<Zone>,
     silent: bool,

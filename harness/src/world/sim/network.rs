@@ -182,4 +182,8 @@ impl Network for SimNetwork {
     fn since_epoch(&self) -> std::time::Duration {
         Turmoil.since_epoch()
     }
+
+    fn random_u64(&self) -> u64 {
+        Turmoil.random_u64()
+    }
 }
