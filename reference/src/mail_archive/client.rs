@@ -5,15 +5,13 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use clap::{CommandFactory, Parser};
-use lettre::message::Mailbox;
 
 use super::archive::write_zip;
 use super::message::{Envelope, write_message};
-use crate::cli::{self, Server, Stdio, connect, parse_server};
+use crate::cli::{self, Stdio};
 use crate::net::Network;
 use crate::smtp_client::message::identifiers;
-use crate::smtp_client::{Authentication, Mail, Outgoing, refuse_login_in_clear, transmit};
-use crate::tls::client_config;
+use crate::smtp_client::{Outgoing, Sender, Submission, refuse_login_in_clear, submit};
 
 const PROGRAM: &str = "mail-archive";
 
@@ -23,27 +21,8 @@ const PROGRAM: &str = "mail-archive";
 struct Args {
     /// The folder to archive.
     folder: PathBuf,
-    /// The SMTP server, HOST:PORT (an IPv6 address in brackets: [::1]:2525).
-    #[arg(long, value_name = "HOST:PORT", value_parser = parse_server)]
-    server: Server,
-    /// The sender: an address, or `Name <address>`.
-    #[arg(long, value_name = "ADDRESS")]
-    from: Mailbox,
-    /// A recipient (repeat for several).
-    #[arg(long, value_name = "ADDRESS", required = true)]
-    to: Vec<Mailbox>,
-    /// Upgrade the connection to TLS (STARTTLS) before logging in and sending.
-    #[arg(long)]
-    starttls: bool,
-    /// Log in with AUTH PLAIN as this user (needs --starttls and --password).
-    #[arg(long, requires = "password")]
-    user: Option<String>,
-    /// The password for --user.
-    #[arg(long, requires = "user")]
-    password: Option<String>,
-    /// Trust the certificates of this PEM file (default: $SSL_CERT_FILE, then the system's).
-    #[arg(long, value_name = "PEM", requires = "starttls")]
-    ca_file: Option<PathBuf>,
+    #[command(flatten)]
+    submission: Submission,
 }
 
 /// `mail-archive DIR --server HOST:PORT --from A --to B [--starttls] [--user U --password
@@ -53,7 +32,7 @@ pub async fn client_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio
         Ok(args) => args,
         Err(status) => return status,
     };
-    if args.user.is_some() && !args.starttls {
+    if args.submission.login_in_clear() {
         return refuse_login_in_clear(Args::command(), &mut stdio).await;
     }
     // Everything that can fail without the server fails before connecting: the folder,
@@ -73,10 +52,11 @@ pub async fn client_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio
         }
     };
     let since_epoch = net.since_epoch();
-    let (message_id, boundary) = identifiers(&args.from, since_epoch.as_nanos() as u64);
+    let options = &args.submission;
+    let (message_id, boundary) = identifiers(&options.from, since_epoch.as_nanos() as u64);
     let envelope = Envelope {
-        from: args.from.clone(),
-        to: args.to.clone(),
+        from: options.from.clone(),
+        to: options.to.clone(),
         subject: format!("Archive of the folder {name}"),
         date: UNIX_EPOCH + since_epoch,
         message_id,
@@ -98,54 +78,16 @@ pub async fn client_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio
         );
         cli::diagnose(&mut stdio.stderr, note).await;
     }
-    let tls = if args.starttls {
-        match client_config(args.ca_file.as_deref()).await {
-            Ok(config) => Some(config),
-            Err(error) => {
-                let context = "cannot set up TLS";
-                return cli::fail(&mut stdio.stderr, PROGRAM, context, error).await;
-            }
-        }
-    } else {
-        None
+    let outgoing = Outgoing::File {
+        path: &message,
+        size,
     };
-    let server = &args.server;
-    let stream = match connect(&net, server).await {
-        Ok(stream) => stream,
-        Err(error) => {
-            let context = format!("cannot connect to {}:{}", server.host, server.port);
-            return cli::fail(&mut stdio.stderr, PROGRAM, context, error).await;
-        }
+    let archive = format!("{name}.zip");
+    let sender = Sender {
+        program: PROGRAM,
+        what: &archive,
     };
-    let mail = Mail {
-        message: Outgoing::File {
-            path: &message,
-            size,
-        },
-        envelope: crate::smtp_client::Envelope {
-            from: args.from.email.to_string(),
-            to: args.to.iter().map(|to| to.email.to_string()).collect(),
-        },
-        login: args.user.as_deref().zip(args.password.as_deref()),
-    };
-    match transmit(net, stream, server, tls, &mail).await {
-        Ok(None | Some(Authentication::Done)) => 0,
-        Ok(Some(Authentication::NotOffered)) => {
-            let note = format!(
-                "{PROGRAM}: note: the server does not offer AUTH; the archive was sent without logging in"
-            );
-            cli::diagnose(&mut stdio.stderr, note).await;
-            0
-        }
-        // SPEC archive/3: the server's reply in the message; non-zero exit.
-        Err(failure) => {
-            let context = format!(
-                "{name}.zip not sent through {}:{}",
-                server.host, server.port
-            );
-            cli::fail(&mut stdio.stderr, PROGRAM, context, failure).await
-        }
-    }
+    submit(net, options, outgoing, sender, &mut stdio).await
 }
 
 /// The folder's own name (`lab-notes` for `.` run inside it), which names the archive.

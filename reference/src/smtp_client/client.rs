@@ -23,36 +23,51 @@ use crate::tls::client_config;
 #[derive(Parser)]
 #[command(name = "smtp-client")]
 struct Args {
-    /// The SMTP server, HOST:PORT (an IPv6 address in brackets: [::1]:2525).
-    #[arg(long, value_name = "HOST:PORT", value_parser = parse_server)]
-    server: Server,
-    /// The sender: an address, or `Name <address>`.
-    #[arg(long, value_name = "ADDRESS")]
-    from: Mailbox,
-    /// A recipient (repeat for several).
-    #[arg(long, value_name = "ADDRESS", required = true)]
-    to: Vec<Mailbox>,
+    #[command(flatten)]
+    submission: Submission,
     /// The subject.
     #[arg(long)]
     subject: String,
     /// A file to attach (repeat for several).
     #[arg(long, value_name = "FILE")]
     attach: Vec<PathBuf>,
+}
+
+/// What every program that sends mail is told (`smtp-client`, `mail-archive`): the server,
+/// the envelope, TLS and the login.
+#[derive(clap::Args)]
+pub struct Submission {
+    /// The SMTP server, HOST:PORT (an IPv6 address in brackets: [::1]:2525).
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_server)]
+    pub server: Server,
+    /// The sender: an address, or `Name <address>`.
+    #[arg(long, value_name = "ADDRESS")]
+    pub from: Mailbox,
+    /// A recipient (repeat for several).
+    #[arg(long, value_name = "ADDRESS", required = true)]
+    pub to: Vec<Mailbox>,
     /// Upgrade the connection to TLS (STARTTLS) before logging in and sending.
     #[arg(long)]
-    starttls: bool,
+    pub starttls: bool,
     /// Log in with AUTH PLAIN as this user (needs --starttls and --password).
     #[arg(long, requires = "password")]
-    user: Option<String>,
+    pub user: Option<String>,
     /// The password for --user.
     ///
     /// A lab shortcut: on a command line, other users of the machine see it (`ps`); a real
     /// client asks for it, or reads it from a file.
     #[arg(long, requires = "user")]
-    password: Option<String>,
+    pub password: Option<String>,
     /// Trust the certificates of this PEM file (default: $SSL_CERT_FILE, then the system's).
     #[arg(long, value_name = "PEM", requires = "starttls")]
-    ca_file: Option<PathBuf>,
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Submission {
+    /// `--user` without `--starttls`: the password would cross the network in clear.
+    pub fn login_in_clear(&self) -> bool {
+        self.user.is_some() && !self.starttls
+    }
 }
 
 /// `smtp-client --server HOST:PORT --from A --to B... --subject S [--attach FILE]...
@@ -64,7 +79,7 @@ pub async fn client_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio
         Err(status) => return status,
     };
     // SPEC smtp/4: never send the password in clear text.
-    if args.user.is_some() && !args.starttls {
+    if args.submission.login_in_clear() {
         return refuse_login_in_clear(Args::command(), &mut stdio).await;
     }
     // Everything that can fail without the server fails before connecting: the body, the
@@ -88,9 +103,10 @@ pub async fn client_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio
         }
     }
     let since_epoch = net.since_epoch();
+    let options = &args.submission;
     let draft = Draft::new(
-        args.from.clone(),
-        args.to.clone(),
+        options.from.clone(),
+        options.to.clone(),
         args.subject.clone(),
         text,
         attachments,
@@ -101,46 +117,72 @@ pub async fn client_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio
         let context = "cannot build the message";
         return cli::fail(&mut stdio.stderr, "smtp-client", context, error).await;
     }
-    let tls = if args.starttls {
-        match client_config(args.ca_file.as_deref()).await {
+    let sender = Sender {
+        program: "smtp-client",
+        what: "mail",
+    };
+    submit(net, options, Outgoing::Draft(&draft), sender, &mut stdio).await
+}
+
+/// Who sends, for the messages on stderr: `smtp-client: mail not sent through ...`.
+pub struct Sender<'a> {
+    /// The program's name.
+    pub program: &'a str,
+    /// What it sends (`mail`, `lab-notes.zip`).
+    pub what: &'a str,
+}
+
+/// The part every mail-sending program shares once its message is ready: TLS set up,
+/// connecting, the dialogue ([`transmit`]), and the exit status, with a message on stderr
+/// for any failure (SPEC smtp/5, archive/3: the server's reply in it). Nothing on stdout.
+pub async fn submit<N: Network>(
+    net: N,
+    options: &Submission,
+    message: Outgoing<'_>,
+    sender: Sender<'_>,
+    stdio: &mut Stdio,
+) -> i32 {
+    let Sender { program, what } = sender;
+    let tls = if options.starttls {
+        match client_config(options.ca_file.as_deref()).await {
             Ok(config) => Some(config),
             Err(error) => {
-                let context = "cannot set up TLS";
-                return cli::fail(&mut stdio.stderr, "smtp-client", context, error).await;
+                return cli::fail(&mut stdio.stderr, program, "cannot set up TLS", error).await;
             }
         }
     } else {
         None
     };
-    let server = &args.server;
+    let server = &options.server;
     let stream = match connect(&net, server).await {
         Ok(stream) => stream,
         // SPEC conventions: cannot connect -> stderr, non-zero exit.
         Err(error) => {
             let context = format!("cannot connect to {}:{}", server.host, server.port);
-            return cli::fail(&mut stdio.stderr, "smtp-client", context, error).await;
+            return cli::fail(&mut stdio.stderr, program, context, error).await;
         }
     };
     let mail = Mail {
-        message: Outgoing::Draft(&draft),
+        message,
         envelope: Envelope {
-            from: args.from.email.to_string(),
-            to: args.to.iter().map(|to| to.email.to_string()).collect(),
+            from: options.from.email.to_string(),
+            to: options.to.iter().map(|to| to.email.to_string()).collect(),
         },
-        login: args.user.as_deref().zip(args.password.as_deref()),
+        login: options.user.as_deref().zip(options.password.as_deref()),
     };
     match transmit(net, stream, server, tls, &mail).await {
         Ok(None | Some(Authentication::Done)) => 0,
         Ok(Some(Authentication::NotOffered)) => {
-            let note = "smtp-client: note: the server does not offer AUTH; the message was \
-                        sent without logging in";
-            cli::diagnose(&mut stdio.stderr, note.into()).await;
+            let note = format!(
+                "{program}: note: the server does not offer AUTH; the {what} was sent without logging in"
+            );
+            cli::diagnose(&mut stdio.stderr, note).await;
             0
         }
         // SPEC smtp/5: a message naming the command and the reply; non-zero exit.
         Err(failure) => {
-            let context = format!("mail not sent through {}:{}", server.host, server.port);
-            cli::fail(&mut stdio.stderr, "smtp-client", context, failure).await
+            let context = format!("{what} not sent through {}:{}", server.host, server.port);
+            cli::fail(&mut stdio.stderr, program, context, failure).await
         }
     }
 }

@@ -86,7 +86,9 @@ pub mod message;
 pub mod reply;
 mod session;
 
-pub use client::{Mail, Outgoing, client_main, refuse_login_in_clear, transmit};
+pub use client::{
+    Mail, Outgoing, Sender, Submission, client_main, refuse_login_in_clear, submit, transmit,
+};
 pub use session::{
     Authentication, CLIENT_NAME, Envelope, Extensions, Failure, MessageSource, QUIT_TIMEOUT,
     REPLY_TIMEOUT, Session,
