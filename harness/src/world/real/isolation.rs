@@ -72,13 +72,52 @@ pub fn enter_user_namespace() {
 /// Moves the calling thread into a fresh network namespace, brings its loopback up and
 /// makes every address local to it (`super::internet::routes`: a client that hard-codes
 /// `192.0.2.10` reaches the harness there).
+///
+/// The namespace is made from [`nursery`], so its TCP and UDP tables are small.
 pub fn enter_private_network() -> io::Result<()> {
+    if let Some(nursery) = nursery() {
+        // SAFETY: setns with a namespace file descriptor affects only the calling thread.
+        if unsafe { libc::setns(nursery.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
     // SAFETY: unshare takes only flags and affects only the calling thread here.
     if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
         return Err(io::Error::last_os_error());
     }
     bring_loopback_up()?;
     super::internet::add_local_routes()
+}
+
+/// The network namespace every scenario's namespace is made from: empty, held open by a
+/// descriptor, and set so that the namespaces made from it get TCP and UDP socket tables
+/// of their own, small ones (`tcp_child_ehash_entries`, Linux 6.1; `udp_child_hash_entries`,
+/// 6.2). Without it they share the machine's table, which may have 262144 buckets: the
+/// harness reads `/proc/thread-self/net/tcp` to see what a program listens on and waits
+/// for, and every read walks every bucket (a quarter of the whole run's CPU time went
+/// there). `None` where it cannot be made or set (an older kernel): namespaces are then
+/// made from the harness's own, as before.
+fn nursery() -> Option<&'static OwnedFd> {
+    static NURSERY: OnceLock<Option<OwnedFd>> = OnceLock::new();
+    NURSERY
+        .get_or_init(|| {
+            std::thread::spawn(|| {
+                // SAFETY: unshare takes only flags and affects only this throwaway thread.
+                if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+                    return None;
+                }
+                // /proc/sys/net is the calling thread's namespace's: these set the nursery's.
+                std::fs::write("/proc/sys/net/ipv4/tcp_child_ehash_entries", "1024").ok()?;
+                let _ = std::fs::write("/proc/sys/net/ipv4/udp_child_hash_entries", "1024");
+                File::open("/proc/thread-self/ns/net")
+                    .ok()
+                    .map(OwnedFd::from)
+            })
+            .join()
+            .ok()
+            .flatten()
+        })
+        .as_ref()
 }
 
 /// `ip link set lo up`, by ioctl: read the interface flags, add `IFF_UP`, write them back.
@@ -165,6 +204,28 @@ impl Namespace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scenario_namespace_has_a_small_tcp_table_of_its_own() {
+        if !private_networks_allowed() {
+            panic!("network namespaces are needed here (run as root)");
+        }
+        // The size of the TCP table of the namespace the reading thread is in (negative:
+        // the machine's, shared).
+        let size = std::thread::spawn(|| {
+            enter_private_network().unwrap();
+            std::fs::read_to_string("/proc/sys/net/ipv4/tcp_ehash_entries").unwrap()
+        })
+        .join()
+        .unwrap();
+        if std::path::Path::new("/proc/sys/net/ipv4/tcp_child_ehash_entries").exists() {
+            assert!(nursery().is_some());
+            assert_eq!(size.trim(), "1024");
+        } else {
+            // A kernel before 6.1: no nursery, the machine's table, as before.
+            assert!(nursery().is_none());
+        }
+    }
 
     #[test]
     fn a_private_network_has_its_own_ports() {
