@@ -10,13 +10,13 @@ use std::sync::Arc;
 use super::*;
 use crate::world::real::isolation;
 
-/// A namespace with the DNS on port 53, and the record of its queries; `None` where
-/// namespaces are not allowed.
-fn server() -> Option<(Namespace, DnsServer, QueryLog)> {
-    if !isolation::private_networks_allowed() {
-        eprintln!("network namespaces are not allowed here: nothing to test");
-        return None;
-    }
+/// A namespace with the DNS on port 53, and the record of its queries. Namespaces are
+/// required: a test that cannot run fails, saying why, rather than passing unseen.
+fn server() -> (Namespace, DnsServer, QueryLog) {
+    assert!(
+        isolation::private_networks_allowed(),
+        "these tests need network namespaces: run them as root (CI does)"
+    );
     let namespace = Namespace::create().unwrap();
     let log = QueryLog::default();
     let server = DnsServer::start(
@@ -26,7 +26,7 @@ fn server() -> Option<(Namespace, DnsServer, QueryLog)> {
         log.clone(),
     )
     .unwrap();
-    Some((namespace, server, log))
+    (namespace, server, log)
 }
 
 /// Runs `argv` inside `namespace` (the child enters it before it runs its program).
@@ -51,15 +51,16 @@ async fn run_inside(namespace: &Namespace, argv: &[&str]) -> Output {
         .unwrap()
 }
 
-fn installed(program: &str) -> bool {
+/// Fails the test, saying what to install, when `program` is missing.
+fn require(program: &str, package: &str) {
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {program}")])
         .output()
         .is_ok_and(|output| output.status.success());
-    if !found {
-        eprintln!("{program} is not installed: nothing to test (.ci/test installs it)");
-    }
-    found
+    assert!(
+        found,
+        "{program} is not installed: install {package} (.ci/test does)"
+    );
 }
 
 fn stdout(output: &Output) -> String {
@@ -74,12 +75,8 @@ fn stdout(output: &Output) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dig_gets_the_loopback_over_udp_and_tcp_at_any_address() {
-    if !installed("dig") {
-        return;
-    }
-    let Some((namespace, _server, log)) = server() else {
-        return;
-    };
+    require("dig", "bind9-dnsutils");
+    let (namespace, _server, log) = server();
     let cases: [(&[&str], &str); 5] = [
         (&["@127.0.0.1", "smtp.example.com", "A"], "127.0.0.1"),
         (
@@ -112,12 +109,8 @@ async fn dig_gets_the_loopback_over_udp_and_tcp_at_any_address() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dig_sees_nxdomain_for_an_invalid_name_and_nodata_for_mx() {
-    if !installed("dig") {
-        return;
-    }
-    let Some((namespace, _server, _log)) = server() else {
-        return;
-    };
+    require("dig", "bind9-dnsutils");
+    let (namespace, _server, _log) = server();
     let nx = run_inside(
         &namespace,
         &[
@@ -154,13 +147,14 @@ async fn dig_sees_nxdomain_for_an_invalid_name_and_nodata_for_mx() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn glibc_resolves_any_name_to_the_loopback_through_the_resolver_files() {
     // SAFETY: geteuid only reads the caller's id.
-    if unsafe { libc::geteuid() } != 0 || !installed("unshare") || !installed("python3") {
-        eprintln!("needs root, unshare and python3 to give a child its own /etc/resolv.conf");
-        return;
-    }
-    let Some((namespace, _server, log)) = server() else {
-        return;
-    };
+    let root = unsafe { libc::geteuid() } == 0;
+    assert!(
+        root,
+        "giving a child its own /etc/resolv.conf (unshare -m) needs root"
+    );
+    require("unshare", "util-linux");
+    require("python3", "python3");
+    let (namespace, _server, log) = server();
     let folder = tempfile::tempdir().unwrap();
     let files = crate::world::real::internet::resolver_files(folder.path()).unwrap();
     let mounts: Vec<String> = files
