@@ -167,7 +167,7 @@ pub fn grade_with_replay(
                 "it cuts the network (a partition), which only the simulated world can do: run the reference with --simulate".into(),
             );
             (outcome, None)
-        } else if !scenario.zones.is_empty()
+        } else if scenario.zone.is_some()
             && *mode == Mode::Real
             && isolation::network_mode() != NetworkMode::NamespacePerScenario
         {

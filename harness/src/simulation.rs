@@ -17,7 +17,7 @@ use crate::world::sim::{self, HARNESS_HOST, SimOptions, programs};
 
 /// Why a scenario cannot run in the simulated world, if it cannot.
 pub fn unsupported(scenario: &Scenario, roles: &BTreeMap<String, RoleProgram>) -> Option<String> {
-    if !scenario.zones.is_empty() {
+    if scenario.zone.is_some() {
         return Some(
             "its programs ask the system's resolver (`zones`), which a simulated host does not have"
                 .into(),

@@ -23,12 +23,13 @@ pub(super) struct Internet {
 
 impl Internet {
     /// The small internet of `scenario`: its DNS knows the standard zone and the master
-    /// files the scenario names (checked when it was loaded).
+    /// files the scenario names (read when it was loaded).
     pub(super) fn new(scenario: &Scenario) -> Internet {
-        let zone = Zone::with_kit_files(&scenario.kit_root, &scenario.zones)
-            .unwrap_or_else(|_| Zone::standard());
         Internet {
-            zone: Arc::new(zone),
+            zone: scenario
+                .zone
+                .clone()
+                .unwrap_or_else(|| Arc::new(Zone::standard())),
             queries: QueryLog::default(),
             servers: Vec::new(),
             stand_ins: Vec::new(),

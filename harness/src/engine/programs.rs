@@ -465,11 +465,10 @@ impl Run<'_> {
                     site
                 }
                 Some(dir) => {
-                    let name = &dir.name;
-                    let tree = crate::tree::Tree::load(&self.scenario.kit_root, name)
-                        .map_err(harness_trouble)?;
+                    let tree = &dir.tree;
+                    let name = &tree.name;
                     let site =
-                        crate::site::Site::from_tree(&tree, dir.missing).map_err(|error| {
+                        crate::site::Site::from_tree(tree, dir.missing).map_err(|error| {
                             harness_trouble(format!("cannot write the folder {name}: {error}"))
                         })?;
                     self.note(if dir.missing {

@@ -227,31 +227,29 @@ fn load_scenario(
         })?),
     };
     // The zones are read now, so that a mistake in one is this file's error, with its line.
-    let zones = match &raw.zones {
-        None => Vec::new(),
+    let zone = match &raw.zones {
+        None => None,
         Some(zones) => {
             let line = line_of(&text, zones.span().start);
-            if let Err(reason) = crate::peers::dns::Zone::with_kit_files(kit_root, zones.get_ref())
-            {
-                return Err(bad(line, reason));
-            }
+            let zone = crate::peers::dns::Zone::with_kit_files(kit_root, zones.get_ref())
+                .map_err(|reason| bad(line, reason))?;
             if !real_only {
                 return Err(bad(
                     line,
                     "`zones` set what the system's resolver answers, which the simulated world has none of: add `world = \"real\"`".into(),
                 ));
             }
-            zones.get_ref().clone()
+            Some(std::sync::Arc::new(zone))
         }
     };
     let dir_tree = match &raw.dir {
         None => None,
         Some(dir) => {
             let line = line_of(&text, dir.span().start);
-            crate::tree::Tree::load(kit_root, &dir.get_ref().tree)
+            let tree = crate::tree::Tree::load(kit_root, &dir.get_ref().tree)
                 .map_err(|reason| bad(line, reason))?;
             Some(crate::scenario::DirTree {
-                name: dir.get_ref().tree.clone(),
+                tree,
                 missing: dir.get_ref().missing,
             })
         }
@@ -330,7 +328,7 @@ fn load_scenario(
             kit_root: kit_root.to_owned(),
             visibility,
             well_known_ports: task_info.well_known_ports.clone(),
-            zones: zones.clone(),
+            zone: zone.clone(),
             dir_tree: dir_tree.clone(),
         });
     }

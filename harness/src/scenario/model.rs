@@ -120,19 +120,19 @@ pub struct Scenario {
     pub visibility: Option<Visibility>,
     /// The task's well-known ports (`scenarios/tasks.toml`), served for its clients.
     pub well_known_ports: Vec<u16>,
-    /// Master files of `fixtures/zones/` (by stem) its own DNS is authoritative for: its
-    /// programs' system resolver answers from them, which only a run with a network
-    /// namespace per scenario has.
-    pub zones: Vec<String>,
+    /// What its own DNS answers when the scenario names master files of `fixtures/zones/`
+    /// (`zones`, read at load): its programs' system resolver answers from them, which
+    /// only a run with a network namespace per scenario has. `None`: the standard zone.
+    pub zone: Option<std::sync::Arc<crate::peers::dns::Zone>>,
     /// What `{dir}` is: a tree of `fixtures/trees/`, or (none) the web site.
     pub dir_tree: Option<DirTree>,
 }
 
 /// `dir = { tree = "lab-notes", missing = false }`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct DirTree {
-    /// The description's stem, and the folder's name.
-    pub name: String,
+    /// The folder described (read at load), named after the description's stem.
+    pub tree: crate::tree::Tree,
     /// The folder is not made: `{dir}` names one that does not exist.
     pub missing: bool,
 }
