@@ -426,3 +426,43 @@ fn a_failed_security_scenario_says_what_leaked() {
         "{terminal}"
     );
 }
+
+/// An uppercase server that closes its first connection without answering and then takes
+/// a while to die (busy, as an interpreter tearing down on a loaded machine is): the step
+/// sees the connection end before the process does.
+const SLOW_DYING_SERVER: &str = r#"import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", int(sys.argv[1])))
+s.listen(5)
+c, _ = s.accept()
+c.recv(4096)
+c.close()
+started = time.monotonic()
+while time.monotonic() - started < 0.4:
+    pass
+raise RuntimeError("the worker thread pool is gone")
+"#;
+
+#[test]
+fn a_server_that_crashes_just_after_the_failing_step_is_reported_as_crashed() {
+    // The failing step ends while the server still runs (its connection closed, its
+    // exception not raised yet). The report must not call it "still running at the end":
+    // a failed scenario lets a running program end before it is killed.
+    let student = submission(&[("upper-tcp-server.py", SLOW_DYING_SERVER)]);
+    let output = grade(student.path(), &["upper-tcp/01-*"]);
+    let terminal = text(&output);
+    assert!(
+        !terminal.contains("still running at the end"),
+        "{terminal}"
+    );
+    let cause_line = terminal
+        .lines()
+        .find(|line| line.trim_start().starts_with("cause "))
+        .unwrap_or_else(|| panic!("no cause line:\n{terminal}"));
+    assert!(
+        cause_line.contains("server exited with status 1")
+            && cause_line.contains("RuntimeError: the worker thread pool is gone"),
+        "{cause_line}"
+    );
+}
