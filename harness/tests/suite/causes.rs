@@ -452,10 +452,7 @@ fn a_server_that_crashes_just_after_the_failing_step_is_reported_as_crashed() {
     let student = submission(&[("upper-tcp-server.py", SLOW_DYING_SERVER)]);
     let output = grade(student.path(), &["upper-tcp/01-*"]);
     let terminal = text(&output);
-    assert!(
-        !terminal.contains("still running at the end"),
-        "{terminal}"
-    );
+    assert!(!terminal.contains("still running at the end"), "{terminal}");
     let cause_line = terminal
         .lines()
         .find(|line| line.trim_start().starts_with("cause "))
