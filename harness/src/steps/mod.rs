@@ -89,6 +89,11 @@ pub(crate) trait StepAction: Debug + Send + Sync {
     fn describe(&self) -> String;
     /// Runs the step against the scenario's running state.
     fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a>;
+    /// Whether the step is still judged when an earlier step failed, its own failure then
+    /// reported first (a security finding: `expect_files` with `after_a_failure`).
+    fn judged_after_a_failure(&self) -> bool {
+        false
+    }
     /// Whether the step exists only in the simulated world (a partition of its network).
     fn simulated_only(&self) -> bool {
         false

@@ -463,3 +463,38 @@ fn a_server_that_crashes_just_after_the_failing_step_is_reported_as_crashed() {
         "{cause_line}"
     );
 }
+
+/// A calculator that eval()s each line and answers without a line end.
+const EVAL_WITHOUT_LINE_ENDS: &str = r#"import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", int(sys.argv[1])))
+s.listen(5)
+while True:
+    c, _ = s.accept()
+    for line in c.makefile("rb"):
+        try:
+            c.sendall(str(eval(line.decode())).encode())
+        except Exception as e:
+            c.sendall(b"error: %s\n" % str(e).encode())
+    c.close()
+"#;
+
+#[test]
+fn the_security_finding_comes_first_whatever_else_is_wrong() {
+    // The injected command ran (`pwned` exists) and the answer `0` has no line end: the
+    // line's failure comes first in the scenario, the security finding first in the report.
+    let student = submission(&[("calc-single.py", EVAL_WITHOUT_LINE_ENDS)]);
+    let terminal = text(&grade(student.path(), &["calc/04-*-single"]));
+    let seen = terminal
+        .lines()
+        .find(|line| line.trim_start().starts_with("seen "))
+        .unwrap_or_else(|| panic!("no seen line:\n{terminal}"));
+    assert!(
+        seen.contains("`pwned` is there")
+            && seen.contains("a command sent over the network ran")
+            && seen.contains("and before it, step 5 failed: \"0\" without a line end"),
+        "{seen}"
+    );
+    assert!(terminal.contains("failed at    step 6 "), "{terminal}");
+}
