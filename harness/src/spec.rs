@@ -218,7 +218,10 @@ impl PageReader {
                 ),
             ));
         }
-        if let Some(task) = tasks.iter().find(|task| self.spec.section_of(task).is_some()) {
+        if let Some(task) = tasks
+            .iter()
+            .find(|task| self.spec.section_of(task).is_some())
+        {
             return Err((number, format!("task `{task}` has a section already")));
         }
         self.spec.sections.push(Section {
@@ -302,9 +305,12 @@ fn parse_clause(item: &str) -> Option<(&str, &str)> {
 /// A task's name: lowercase words joined by `-` (`web-server`, `pop3-fetch`).
 fn is_task_name(name: &str) -> bool {
     !name.is_empty()
-        && name
-            .split('-')
-            .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && name.split('-').all(|word| {
+            !word.is_empty()
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 /// A heading's anchor as GitHub makes it: lowercase, every character but letters, digits,
@@ -440,7 +446,10 @@ Clauses:
                 PAGE.replace("### upper-tcp, upper-udp", "### `upper-tcp` / `upper-udp`"),
                 (7, "a task section's heading names its tasks"),
             ),
-            (PAGE.replace("2. A UDP", "3. A UDP"), (25, "question 3 where 2 is due")),
+            (
+                PAGE.replace("2. A UDP", "3. A UDP"),
+                (25, "question 3 where 2 is due"),
+            ),
         ];
         for (page, (line, reason)) in cases {
             let (at, error) = Spec::parse(&page).unwrap_err();
@@ -456,7 +465,10 @@ Clauses:
             anchor("How the harness finds a submission's programs"),
             "how-the-harness-finds-a-submissions-programs"
         );
-        assert_eq!(anchor("`--pcap DIR`: packet captures"), "--pcap-dir-packet-captures");
+        assert_eq!(
+            anchor("`--pcap DIR`: packet captures"),
+            "--pcap-dir-packet-captures"
+        );
     }
 
     #[test]
@@ -469,10 +481,7 @@ Clauses:
 
     #[test]
     fn wrapping_keeps_every_word_in_order() {
-        assert_eq!(
-            wrap("one two three four", 9),
-            ["one two", "three", "four"]
-        );
+        assert_eq!(wrap("one two three four", 9), ["one two", "three", "four"]);
         assert_eq!(wrap("averyverylongword x", 4), ["averyverylongword", "x"]);
     }
 }

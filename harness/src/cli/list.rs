@@ -34,7 +34,10 @@ pub(super) fn list(scenarios: Option<&Path>, tasks: &[String]) -> Result<i32> {
         }
         out += &task_line(task, info);
         if !tasks.is_empty() {
-            out += &match (&contract, contract.as_ref().and_then(|c| c.section_of(task))) {
+            out += &match (
+                &contract,
+                contract.as_ref().and_then(|c| c.section_of(task)),
+            ) {
                 (_, Some(section)) => contract_of(section, &page_name),
                 (Some(_), None) => format!("  (no section of {page_name} covers it)\n"),
                 (None, _) => format!("  ({page_name} is missing: clause ids only)\n"),
@@ -90,10 +93,9 @@ fn scenario_lines(suite: &Suite, task: &str, indent: usize) -> String {
 fn contract_of(section: &Section, page_name: &str) -> String {
     let mut out = format!("  command lines ({page_name}#{})\n", section.anchor);
     for command in &section.commands {
-        for (index, line) in spec::wrap(&spec::plain(command), WIDTH - 6)
-            .iter()
-            .enumerate()
-        {
+        // All code: the backticks would only frame every line.
+        let command = spec::plain(command).replace('`', "");
+        for (index, line) in spec::wrap(&command, WIDTH - 6).iter().enumerate() {
             let indent = if index == 0 { 4 } else { 6 };
             let _ = writeln!(out, "{:indent$}{line}", "");
         }
