@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use harness::spec::{self, Spec};
 
+use crate::architecture::rust_files;
 use crate::common;
 
 /// Tasks that have a section in SPEC.md, and are being written now (scenarios, reference,
@@ -211,43 +212,44 @@ fn list_with_every_task_prints_every_clause_of_the_kits_contract_whole() {
     }
 }
 
+/// The lines of a Markdown text outside its fenced code blocks.
+fn prose_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut in_fence = false;
+    text.lines().filter(move |line| {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+            return false;
+        }
+        !in_fence
+    })
+}
+
 /// Every Markdown link `[text](target)` of `text`, outside code blocks and code spans.
 fn links_of(text: &str) -> Vec<String> {
     let link = regex::Regex::new(r"\]\(([^)\s]+)\)").unwrap();
     let code_span = regex::Regex::new(r"`[^`]*`").unwrap();
-    let mut links = Vec::new();
-    let mut in_fence = false;
-    for line in text.lines() {
-        if line.trim_start().starts_with("```") {
-            in_fence = !in_fence;
-            continue;
-        }
-        if in_fence {
-            continue;
-        }
-        let line = code_span.replace_all(line, "");
-        links.extend(link.captures_iter(&line).map(|found| found[1].to_owned()));
-    }
-    links
+    prose_lines(text)
+        .flat_map(|line| {
+            let line = code_span.replace_all(line, "");
+            link.captures_iter(&line)
+                .map(|found| found[1].to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// The anchors of a Markdown file's headings, as GitHub makes them (a repeated heading's
 /// anchor gets `-1`, `-2`...).
 fn anchors_of(text: &str) -> BTreeSet<String> {
     let mut anchors = BTreeSet::new();
-    let mut in_fence = false;
-    for line in text.lines() {
-        if line.trim_start().starts_with("```") {
-            in_fence = !in_fence;
-            continue;
-        }
+    for line in prose_lines(text) {
         let Some(heading) = line
             .strip_prefix('#')
             .map(|rest| rest.trim_start_matches('#'))
         else {
             continue;
         };
-        if in_fence || !heading.starts_with(' ') {
+        if !heading.starts_with(' ') {
             continue;
         }
         let base = spec::anchor(heading);
@@ -306,18 +308,6 @@ fn every_relative_link_of_the_readme_and_the_spec_resolves_inside_the_repository
     }
     assert!(checked >= 10, "the scan finds the pages' links ({checked})");
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
-}
-
-/// Every `.rs` file under `dir`.
-fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, found);
-        } else if path.extension().is_some_and(|extension| extension == "rs") {
-            found.push(path);
-        }
-    }
 }
 
 #[test]
