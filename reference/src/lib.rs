@@ -1,6 +1,6 @@
 //! # Reference implementations of the socket-programming labs
 //!
-//! One module per task of the lab catalogue (`shared/SPEC.md`), written to be read by
+//! One module per task of the lab catalogue (`scenarios/SPEC.md`), written to be read by
 //! students: each module opens with the handout's requirements and every loop says why it
 //! loops. The binaries in `src/bin/` are thin: they parse arguments, bind or connect, and
 //! call the library, so tests (and the harness's simulated world) can drive the same code.
