@@ -15,8 +15,9 @@
 //! `expect_interfaces`, `stop`), the byte-stream expectations (`expect_stdout`,
 //! `expect_stderr`, `expect_received`, judged by `crate::judge::output`), and `check`,
 //! which runs one of the built-in checks ([`checks`]), `listen`, the harness as a
-//! server speaking the scenario's bytes or a protocol by a script, and `start`, a program
-//! of the submission.
+//! server speaking the scenario's bytes or a protocol by a script, `request` and
+//! `resume`, the harness as a client of a protocol pack (an XML-RPC call), and `start`, a
+//! program of the submission.
 
 mod check;
 pub mod checks;
@@ -40,6 +41,7 @@ mod members;
 mod names;
 mod partition;
 mod relay;
+mod pack_request;
 pub mod requests;
 mod room_crowd;
 pub(crate) mod say;
@@ -371,6 +373,8 @@ pub(crate) const REGISTRY: &[StepKind] = &[
     crowd::KIND,
     room_crowd::KIND,
     direct_crowd::KIND,
+    pack_request::REQUEST,
+    pack_request::RESUME,
 ];
 
 /// The kind of the step action named `action`, if it is one of this folder's.

@@ -7,7 +7,7 @@
 
 mod expectations;
 mod origin;
-mod response;
+pub(super) mod response;
 
 use super::{Pack, ServerOptions};
 
@@ -21,4 +21,5 @@ pub(super) const PACK: Pack = Pack {
         keeps_clear_text: false,
     }),
     expectations: &[expectations::HTTP],
+    client: None,
 };
