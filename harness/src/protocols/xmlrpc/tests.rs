@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::judge::bytes::Evaluation;
-use crate::judge::output::{Facts, ProtocolExpectation};
+use crate::judge::output::Facts;
 use crate::outcome::StepResult;
 use crate::payload::{Concatenation, Payload};
 use crate::peers::ProtocolRecord;
@@ -26,11 +26,8 @@ impl Facts for NoFacts {
 }
 
 fn request(options: &str) -> ClientRequest {
-    let text = format!("xmlrpc = {options}");
-    let table: toml::Table = toml::from_str(&text).expect("TOML");
-    let value = toml::to_string(&table["xmlrpc"]).expect("TOML");
     load(OptionsInput {
-        value: toml::de::ValueDeserializer::parse(&value).expect("a value"),
+        value: toml::de::ValueDeserializer::parse(options).expect("a value"),
         kit_root: std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
         step: (),
     })
@@ -49,6 +46,7 @@ fn verdict(options: &str, status: &str, headers: &str, body: &str) -> Result<(),
     match request.answer.evaluate(&NoFacts, "c1", &capture, false) {
         Ok(Evaluation::Holds { .. }) => Ok(()),
         Ok(Evaluation::Pending { seen, .. }) => Err(format!("pending: {seen}")),
+        Ok(_) => Err("neither holding nor pending".into()),
         Err(failure) => Err(failure.seen),
     }
 }
@@ -161,11 +159,8 @@ fn options_that_do_not_fit_are_refused() {
         r#"{ body = { text = "x" }, call = "add", fault = true }"#,
         r#"{ call = "add", auth = "nocolon", fault = true }"#,
     ] {
-        let text = format!("xmlrpc = {options}");
-        let table: toml::Table = toml::from_str(&text).unwrap();
-        let value = toml::to_string(&table["xmlrpc"]).unwrap();
         let loaded = load(OptionsInput {
-            value: toml::de::ValueDeserializer::parse(&value).unwrap(),
+            value: toml::de::ValueDeserializer::parse(options).unwrap(),
             kit_root: std::path::Path::new("."),
             step: (),
         });
