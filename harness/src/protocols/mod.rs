@@ -33,6 +33,7 @@
 
 mod dns;
 mod http;
+mod http_reader;
 mod imap;
 mod mailstore;
 mod ping;

@@ -178,7 +178,9 @@ fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
         None => whole,
     };
     if raw.pause.is_some() && raw.within_ms.is_some() {
-        return Err("a paused request is judged at its `resume` step: give `within_ms` there".into());
+        return Err(
+            "a paused request is judged at its `resume` step: give `within_ms` there".into(),
+        );
     }
     Ok(Arc::new(Request {
         endpoint,

@@ -7,7 +7,7 @@
 
 mod expectations;
 mod origin;
-pub(super) mod response;
+mod response;
 
 use super::{Pack, ServerOptions};
 

@@ -1,5 +1,5 @@
 //! The judge of an XML-RPC answer, on what a `request` connection received: the HTTP
-//! response is read by the HTTP pack's reader (whole by its `Content-Length`), its body
+//! response is read by the shared reader (`crate::protocols::http_reader`) (whole by its `Content-Length`), its body
 //! by the reference's codec, and the result compared with what the scenario expects, in
 //! words a student can act on (the value that came and the one expected, the fault that
 //! is missing, the `401` without its header, the call that ran although refused).
@@ -12,7 +12,7 @@ use super::values::{same, show, type_note};
 use crate::judge::bytes::Evaluation;
 use crate::judge::output::{Facts, ProtocolExpectation};
 use crate::outcome::{StepFailure, StepResult};
-use crate::protocols::http::response::{ReadResponse, ResponseVerdict, read_response};
+use crate::protocols::http_reader::{ReadResponse, ResponseVerdict, read_response};
 use crate::world::capture::Capture;
 
 /// How a request must be refused (`refused = ...`).
@@ -35,14 +35,14 @@ pub(super) enum Expected {
     /// An array of strings holding these.
     Includes(Vec<String>),
     /// A multicall's array, each call in its place.
-    Multicall(Vec<Each>),
+    Multicall(Vec<EachCall>),
     /// An HTTP refusal.
     Refused(Refusal),
 }
 
 /// One call of a multicall: its value (wrapped in a one-element array), or a fault.
 #[derive(Debug, Clone)]
-pub(super) struct Each {
+pub(super) struct EachCall {
     pub(super) call: String,
     pub(super) returns: Option<Value>,
 }
@@ -72,7 +72,10 @@ impl XmlRpcAnswer {
                 format!("{request} to answer a fault (HTTP 200, faultCode and faultString)")
             }
             Expected::Includes(names) => {
-                format!("{request} to return an array of strings with {}", names.join(", "))
+                format!(
+                    "{request} to return an array of strings with {}",
+                    names.join(", ")
+                )
             }
             Expected::Multicall(calls) => {
                 let each: Vec<String> = calls
@@ -87,9 +90,9 @@ impl XmlRpcAnswer {
             Expected::Refused(Refusal::Unauthorized) => format!(
                 "{request} refused at once with HTTP 401 and `WWW-Authenticate: Basic`, the method not run"
             ),
-            Expected::Refused(Refusal::TooLarge) => format!(
-                "{request} refused (HTTP 413, or a fault): a body over 1 MiB is not read"
-            ),
+            Expected::Refused(Refusal::TooLarge) => {
+                format!("{request} refused (HTTP 413, or a fault): a body over 1 MiB is not read")
+            }
         }
     }
 
@@ -124,7 +127,10 @@ impl XmlRpcAnswer {
         }
         let answer = read_body(response, capture)?;
         let fault_words = |fault: &Fault| {
-            format!("a fault (faultCode {}, faultString {:?})", fault.code, fault.message)
+            format!(
+                "a fault (faultCode {}, faultString {:?})",
+                fault.code, fault.message
+            )
         };
         match (&self.expected, answer) {
             (Expected::Returns { value, .. }, Response::Value(got)) => {
@@ -159,11 +165,9 @@ impl XmlRpcAnswer {
                 show(&got)
             )),
             (Expected::Includes(names), Response::Value(got)) => includes(names, &got),
-            (Expected::Includes(_), Response::Fault(fault)) => Err(format!(
-                "{} answered {}",
-                self.request,
-                fault_words(&fault)
-            )),
+            (Expected::Includes(_), Response::Fault(fault)) => {
+                Err(format!("{} answered {}", self.request, fault_words(&fault)))
+            }
             (Expected::Multicall(calls), Response::Value(got)) => multicall(calls, &got),
             (Expected::Multicall(_), Response::Fault(fault)) => Err(format!(
                 "the whole system.multicall answered {}: a failing call's fault goes in its place, and the others still run",
@@ -218,7 +222,7 @@ fn includes(names: &[String], got: &Value) -> Result<(), String> {
 
 /// `Ok` if a multicall's result has each call's value in a one-element array, or its
 /// fault struct, in its place.
-fn multicall(calls: &[Each], got: &Value) -> Result<(), String> {
+fn multicall(calls: &[EachCall], got: &Value) -> Result<(), String> {
     let Value::Array(results) = got else {
         return Err(format!(
             "system.multicall returned {}, not an array of results",

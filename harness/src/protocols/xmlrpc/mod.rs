@@ -239,11 +239,11 @@ fn expected(raw: &RawXmlRpc) -> Loaded<Expected> {
             calls
                 .iter()
                 .map(|call| match (&call.returns, call.fault) {
-                    (Some(value), None) => Ok(answer::Each {
+                    (Some(value), None) => Ok(answer::EachCall {
                         call: call.call.clone(),
                         returns: Some(values::from_toml(value)?),
                     }),
-                    (None, Some(true)) => Ok(answer::Each {
+                    (None, Some(true)) => Ok(answer::EachCall {
                         call: call.call.clone(),
                         returns: None,
                     }),

@@ -52,7 +52,9 @@ fn verdict(options: &str, status: &str, headers: &str, body: &str) -> Result<(),
 }
 
 fn value(xml: &str) -> String {
-    format!("<?xml version='1.0'?><methodResponse><params><param><value>{xml}</value></param></params></methodResponse>")
+    format!(
+        "<?xml version='1.0'?><methodResponse><params><param><value>{xml}</value></param></params></methodResponse>"
+    )
 }
 
 fn fault() -> String {
@@ -61,13 +63,23 @@ fn fault() -> String {
 
 #[test]
 fn the_request_is_a_post_with_its_length_and_credentials() {
-    let request = request(r#"{ call = "add", params = [2, 3.5], auth = "student:s3cret", returns = 5.5 }"#);
+    let request =
+        request(r#"{ call = "add", params = [2, 3.5], auth = "student:s3cret", returns = 5.5 }"#);
     let text = String::from_utf8(request.bytes.to_vec()).unwrap();
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
     assert!(head.starts_with("POST /RPC2 HTTP/1.1\r\n"), "{head}");
-    assert!(head.contains(&format!("Content-Length: {}", body.len())), "{head}");
-    assert!(head.contains("Authorization: Basic c3R1ZGVudDpzM2NyZXQ="), "{head}");
-    assert!(body.contains("<int>2</int>") && body.contains("<double>3.5</double>"), "{body}");
+    assert!(
+        head.contains(&format!("Content-Length: {}", body.len())),
+        "{head}"
+    );
+    assert!(
+        head.contains("Authorization: Basic c3R1ZGVudDpzM2NyZXQ="),
+        "{head}"
+    );
+    assert!(
+        body.contains("<int>2</int>") && body.contains("<double>3.5</double>"),
+        "{body}"
+    );
     assert_eq!(request.midway, head.len() + 4 + body.len() / 2);
     assert_eq!(request.describe, "add(2, 3.5) on /RPC2 as student");
 }
@@ -80,12 +92,23 @@ fn values_are_judged_with_their_types() {
     let wrong = verdict(add, "200 OK", "", &value("<int>6</int>")).unwrap_err();
     assert!(wrong.contains("returned 6, expected 5"), "{wrong}");
     let typed = verdict(add, "200 OK", "", &value("<double>5.0</double>")).unwrap_err();
-    assert!(typed.contains("an <double> where an <int> belongs"), "{typed}");
+    assert!(
+        typed.contains("an <double> where an <int> belongs"),
+        "{typed}"
+    );
     let faulted = verdict(add, "200 OK", "", &fault()).unwrap_err();
     assert!(faulted.contains("answered a fault"), "{faulted}");
     let big = r#"{ call = "pow", params = [2, 40], returns = 1099511627776.0, or_fault = true }"#;
     assert_eq!(verdict(big, "200 OK", "", &fault()), Ok(()));
-    assert_eq!(verdict(big, "200 OK", "", &value("<double>1099511627776.0</double>")), Ok(()));
+    assert_eq!(
+        verdict(
+            big,
+            "200 OK",
+            "",
+            &value("<double>1099511627776.0</double>")
+        ),
+        Ok(())
+    );
     assert!(verdict(big, "200 OK", "", &value("<int>1099511627776</int>")).is_err());
 }
 
@@ -103,7 +126,8 @@ fn a_fault_must_be_an_http_200() {
 fn a_multicall_is_judged_call_by_call() {
     let calls = r#"{ multicall = [{ call = "add", params = [1, 2], returns = 3 }, { call = "nope", fault = true }, { call = "pow", params = [2, 3], returns = 8 }] }"#;
     let fault_struct = "<struct><member><name>faultCode</name><value><int>1</int></value></member><member><name>faultString</name><value><string>x</string></value></member></struct>";
-    let wrap = |xml: &str| format!("<value><array><data><value>{xml}</value></data></array></value>");
+    let wrap =
+        |xml: &str| format!("<value><array><data><value>{xml}</value></data></array></value>");
     let good = format!(
         "<array><data>{}<value>{fault_struct}</value>{}</data></array>",
         wrap("<int>3</int>"),
@@ -115,8 +139,14 @@ fn a_multicall_is_judged_call_by_call() {
         wrap("<int>8</int>")
     );
     let seen = verdict(calls, "200 OK", "", &value(&unwrapped)).unwrap_err();
-    assert!(seen.contains("not wrapped in a one-element array"), "{seen}");
-    let stopped = format!("<array><data>{}<value>{fault_struct}</value></data></array>", wrap("<int>3</int>"));
+    assert!(
+        seen.contains("not wrapped in a one-element array"),
+        "{seen}"
+    );
+    let stopped = format!(
+        "<array><data>{}<value>{fault_struct}</value></data></array>",
+        wrap("<int>3</int>")
+    );
     let seen = verdict(calls, "200 OK", "", &value(&stopped)).unwrap_err();
     assert!(seen.contains("2 results for 3 calls"), "{seen}");
     let whole = verdict(calls, "200 OK", "", &fault()).unwrap_err();
@@ -127,11 +157,19 @@ fn a_multicall_is_judged_call_by_call() {
 fn a_refusal_needs_its_header_and_no_answer() {
     let refused = r#"{ call = "sleep", params = [3], refused = "unauthorized" }"#;
     assert_eq!(
-        verdict(refused, "401 Unauthorized", "WWW-Authenticate: Basic realm=\"x\"\r\n", ""),
+        verdict(
+            refused,
+            "401 Unauthorized",
+            "WWW-Authenticate: Basic realm=\"x\"\r\n",
+            ""
+        ),
         Ok(())
     );
     let bare = verdict(refused, "401 Unauthorized", "", "").unwrap_err();
-    assert!(bare.contains("without a `WWW-Authenticate: Basic` header"), "{bare}");
+    assert!(
+        bare.contains("without a `WWW-Authenticate: Basic` header"),
+        "{bare}"
+    );
     let ran = verdict(refused, "200 OK", "", &value("<int>3</int>")).unwrap_err();
     assert!(ran.contains("ran without valid credentials"), "{ran}");
     let large = r#"{ call = "add", params = [2, 3], pad_bytes = 100, refused = "too-large" }"#;
