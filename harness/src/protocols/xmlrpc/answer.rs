@@ -286,7 +286,7 @@ impl ProtocolExpectation for XmlRpcAnswer {
         is_final: bool,
     ) -> StepResult<Evaluation> {
         let expected = format!("{where_}: {}", self.describe());
-        if capture.len() == 0 {
+        if capture.is_empty() {
             // Pending even when nothing more can come: the engine then says why (the
             // server closed, or waits in `recv` elsewhere, or the time is up).
             let seen = match self.expected {
