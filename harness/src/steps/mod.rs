@@ -340,6 +340,28 @@ pub(crate) fn schema_of<T: schemars::JsonSchema>(
     generator.subschema_for::<T>()
 }
 
+/// The schema of the step type `definition` (`shape`, already generated), with each
+/// pack's options (`(key, schema)`) as a property of its own: `listen` takes the server
+/// packs' options, `request` the client packs'.
+pub(crate) fn with_pack_options(
+    generator: &mut schemars::SchemaGenerator,
+    shape: schemars::Schema,
+    definition: &str,
+    packs: Vec<(&str, serde_json::Value)>,
+) -> schemars::Schema {
+    if let Some(properties) = generator
+        .definitions_mut()
+        .get_mut(definition)
+        .and_then(|definition| definition.get_mut("properties"))
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for (key, options) in packs {
+            properties.insert(key.to_owned(), options);
+        }
+    }
+    shape
+}
+
 /// Every step kind that lives in this folder.
 pub(crate) const REGISTRY: &[StepKind] = &[
     start::KIND,

@@ -85,17 +85,7 @@ fn request_shape(generator: &mut schemars::SchemaGenerator) -> schemars::Schema 
     let packs: Vec<(&str, serde_json::Value)> = crate::protocols::clients()
         .map(|(_, client)| (client.key, (client.schema)(generator).to_value()))
         .collect();
-    if let Some(properties) = generator
-        .definitions_mut()
-        .get_mut("RawRequest")
-        .and_then(|definition| definition.get_mut("properties"))
-        .and_then(serde_json::Value::as_object_mut)
-    {
-        for (key, options) in packs {
-            properties.insert(key.to_owned(), options);
-        }
-    }
-    shape
+    super::with_pack_options(generator, shape, "RawRequest", packs)
 }
 
 /// A request paused by its `request` step, for its `resume` step.

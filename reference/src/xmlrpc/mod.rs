@@ -59,6 +59,8 @@
 pub mod http;
 pub mod message;
 pub mod methods;
+#[cfg(test)]
+mod properties;
 pub mod value;
 
 use std::process::ExitCode;

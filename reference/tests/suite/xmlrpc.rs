@@ -104,5 +104,9 @@ for user in ("", "student:wrong@"):
         "401 Basic realm=\"xmlrpc\"\n401 Basic realm=\"xmlrpc\"\n"
     );
     // Two refused sleep(3): had either run, this would take 3 s at least.
-    assert!(started.elapsed().as_secs_f64() < 2.5, "{:?}", started.elapsed());
+    assert!(
+        started.elapsed().as_secs_f64() < 2.5,
+        "{:?}",
+        started.elapsed()
+    );
 }
