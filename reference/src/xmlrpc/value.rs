@@ -188,10 +188,12 @@ impl Value {
     }
 }
 
-/// `text` with `&`, `<` and `>` escaped, appended to `out` (XML 1.0 §2.4).
+/// `text` with `&`, `<` and `>` escaped, appended to `out` (XML 1.0 §2.4), and CR as a
+/// character reference: a parser reads a raw CR as LF (§2.11), `&#13;` as CR.
 pub fn escape_into(text: &str, out: &mut String) {
     for character in text.chars() {
         match character {
+            '\r' => out.push_str("&#13;"),
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
@@ -266,7 +268,7 @@ mod tests {
         round_trip(Value::Double(0.1));
         round_trip(Value::Double(1e300));
         round_trip(Value::Bool(true));
-        round_trip(Value::String("a & <b> \u{e9}".into()));
+        round_trip(Value::String("a & <b> \u{e9}\r\n".into()));
         round_trip(Value::Base64(vec![0, 255, 10]));
         round_trip(Value::DateTime("19980717T14:08:55".into()));
         round_trip(Value::Array(vec![Value::Int(1), Value::Array(vec![])]));
