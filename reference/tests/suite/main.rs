@@ -10,3 +10,4 @@ mod proxy;
 mod smtp;
 mod upper;
 mod web;
+mod xmlrpc;
