@@ -124,6 +124,16 @@ pub fn judge(
 ) -> Result<(), (String, String)> {
     let fates = fates(pings, count);
     let expected = describe(&fates);
+    // What the client missed comes before how it worded it.
+    if pings.is_some_and(<[PingRecord]>::is_empty) {
+        return Err((
+            expected,
+            format!(
+                "the server received no ping: none of the client's datagrams read `Ping <seq> <time>`, so the server ignored them and no reply came back (stdout: {})",
+                crate::judge::diff::excerpt(output)
+            ),
+        ));
+    }
     let text = String::from_utf8_lossy(output);
     let lines: Vec<&str> = text
         .lines()
@@ -156,6 +166,19 @@ pub fn judge(
         ));
     }
     let ping_lines = &ping_lines[ping_lines.len() - fates.len()..];
+    let answered = fates
+        .iter()
+        .filter(|fate| matches!(fate, Fate::Reply(_)))
+        .count();
+    if answered > 0 && ping_lines.iter().all(|line| TIMED_OUT.is_match(line)) {
+        return Err((
+            expected,
+            format!(
+                "the server answered {answered} of the {} pings in time, and the client took none of the replies: every line says the ping timed out (does it read the reply on the socket it sent from, and compare it with what it sent, uppercased?)",
+                fates.len()
+            ),
+        ));
+    }
     for (index, (line, fate)) in ping_lines.iter().zip(&fates).enumerate() {
         let seq = index + 1;
         let problem = match fate {
@@ -408,5 +431,24 @@ rtt min/avg/max = 0.177/57.5/401.3 ms
         assert!(judge(noisy.as_bytes(), Some(&script(10)), 10).is_err());
         let trailing = format!("{GOOD}bye\n");
         assert!(judge(trailing.as_bytes(), Some(&script(10)), 10).is_err());
+    }
+
+    #[test]
+    fn a_client_whose_datagrams_were_no_pings_is_told_that_first() {
+        let worded_otherwise = "timeout\n".repeat(10) + "100% lost\n";
+        let (_, seen) = judge(worded_otherwise.as_bytes(), Some(&[]), 10).unwrap_err();
+        assert!(seen.starts_with("the server received no ping"), "{seen}");
+    }
+
+    #[test]
+    fn a_client_that_took_no_reply_is_told_that_before_its_wording() {
+        let every_line_timed_out = "Request timed out\n".repeat(10) + "100% packet loss\n";
+        let (_, seen) = judge(every_line_timed_out.as_bytes(), Some(&script(10)), 10).unwrap_err();
+        assert!(
+            seen.starts_with(
+                "the server answered 7 of the 10 pings in time, and the client took none"
+            ),
+            "{seen}"
+        );
     }
 }
