@@ -62,7 +62,7 @@ fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
 
 /// TCP connections this network namespace opened so far (`ActiveOpens`), read from the
 /// calling thread's view of `/proc`.
-fn active_opens() -> Result<u64, String> {
+pub(super) fn active_opens() -> Result<u64, String> {
     let text = std::fs::read_to_string("/proc/thread-self/net/snmp")
         .map_err(|error| format!("cannot read /proc/thread-self/net/snmp: {error}"))?;
     active_opens_in(&text).ok_or_else(|| "no Tcp ActiveOpens in /proc/net/snmp".to_owned())
