@@ -27,6 +27,7 @@
 //! also carry their judges.)
 
 mod dns;
+mod ftp;
 mod http;
 mod imap;
 mod mailstore;
@@ -47,6 +48,7 @@ use crate::world::capture::OutputStream;
 /// Every protocol pack, one line each.
 pub(crate) const REGISTRY: &[Pack] = &[
     dns::PACK,
+    ftp::PACK,
     http::PACK,
     imap::PACK,
     ping::PACK,

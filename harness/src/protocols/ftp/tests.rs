@@ -1,0 +1,1 @@
+//! The FTP peer against clients nobody here wrote.
