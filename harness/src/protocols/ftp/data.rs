@@ -32,7 +32,7 @@ use crate::peers::RECEIVED_CAP;
 use crate::transcript::{Direction, Transcript};
 use crate::wire::{Flow, FlowEnd, Protocol};
 use crate::world::capture::Capture;
-use crate::world::sockets::{Family, PeerConnection, PeerListener, PeerNet};
+use crate::world::sockets::{Family, PeerConnection, PeerNet};
 
 /// How long `STOR` waits for the client to open the data connection it was told of.
 const DATA_WAIT: Duration = Duration::from_secs(5);
@@ -49,11 +49,23 @@ pub(super) struct Passive {
 type NeverListens = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 enum PassiveEnd {
-    /// Listening: on the IPv4 loopback, and on the IPv6 one where it could.
-    Listening(PeerListener, Option<PeerListener>),
+    /// Listening (on the IPv4 loopback, and on the IPv6 one where it could): a task
+    /// accepts the first connection as soon as it comes, before the `STOR` (a simulated
+    /// connection completes only once accepted, and a client may connect first and send
+    /// `STOR` after). Aborted when dropped.
+    Listening(Accepting),
     /// A port that refuses: bound and never listening (real world), or one whose
     /// listener was closed (simulated). The socket is held until the session drops it.
     Refusing(#[allow(dead_code)] Option<std::sync::Mutex<NeverListens>>),
+}
+
+/// The task accepting the data connection; dropping it stops it and closes the port.
+struct Accepting(tokio::task::JoinHandle<Option<PeerConnection>>);
+
+impl Drop for Accepting {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl Passive {
@@ -84,28 +96,34 @@ impl Passive {
         let v4 = net.listen(Family::Ipv4).await?;
         let port = v4.port()?;
         let v6 = net.listen_at(Family::Ipv6, port).await.ok();
+        let accepting = tokio::spawn(async move {
+            let accepted = match &v6 {
+                Some(v6) => tokio::select! {
+                    accepted = v4.accept() => accepted,
+                    accepted = v6.accept() => accepted,
+                },
+                None => v4.accept().await,
+            };
+            // The listeners close here: a second connection is refused.
+            accepted.ok()
+        });
         Ok(Passive {
             port,
-            end: PassiveEnd::Listening(v4, v6),
+            end: PassiveEnd::Listening(Accepting(accepting)),
         })
     }
 
     /// Waits (at most [`DATA_WAIT`]) for the client's data connection. `None`: none
     /// came, or the port refuses.
     pub(super) async fn accept(self) -> Option<PeerConnection> {
-        let PassiveEnd::Listening(v4, v6) = self.end else {
+        let PassiveEnd::Listening(mut accepting) = self.end else {
             return None;
         };
-        let accepted = async {
-            match &v6 {
-                Some(v6) => tokio::select! {
-                    accepted = v4.accept() => accepted,
-                    accepted = v6.accept() => accepted,
-                },
-                None => v4.accept().await,
-            }
-        };
-        tokio::time::timeout(DATA_WAIT, accepted).await.ok()?.ok()
+        tokio::time::timeout(DATA_WAIT, &mut accepting.0)
+            .await
+            .ok()?
+            .ok()
+            .flatten()
     }
 }
 
