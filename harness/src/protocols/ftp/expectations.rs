@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
 
-use super::record::{FtpSession, Store, StoreOutcome, TransferType, ftp_sessions};
+use super::record::{FtpSession, FtpStore, StoreOutcome, TransferType, ftp_sessions};
 use crate::judge::bytes::{Evaluation, compare_exact};
 use crate::judge::output::{Facts, ProtocolExpectation};
 use crate::outcome::{StepFailure, StepResult};
@@ -200,7 +200,7 @@ pub(super) fn judge_ftp_session(
     let logins = sessions.iter().flat_map(|session| &session.logins);
     judge_logins(logins, expected.logged_in, false, "USER and PASS")
         .map_err(|(expected, seen)| StepFailure::fail(expected, seen))?;
-    let stores: Vec<&Store> = sessions.iter().flat_map(|session| &session.stores).collect();
+    let stores: Vec<&FtpStore> = sessions.iter().flat_map(|session| &session.stores).collect();
     if let Some(wanted) = wanted {
         judge_stored(&stores, wanted)?;
     }
@@ -249,7 +249,7 @@ fn last_commands(session: &FtpSession) -> String {
 }
 
 /// The file at `wanted.path` was stored whole, in `TYPE I`, byte for byte.
-fn judge_stored(stores: &[&Store], wanted: &Wanted) -> StepResult<()> {
+fn judge_stored(stores: &[&FtpStore], wanted: &Wanted) -> StepResult<()> {
     let expected = format!(
         "{} stored at {} in TYPE I, byte for byte (SPEC ftp/1)",
         wanted.described, wanted.path

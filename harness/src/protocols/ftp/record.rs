@@ -32,7 +32,7 @@ pub enum StoreOutcome {
 
 /// One `STOR` a client sent.
 #[derive(Debug, Clone)]
-pub struct Store {
+pub struct FtpStore {
     /// Its argument, as sent.
     pub asked: String,
     /// The absolute path it names (the current folder applied, `.` and `..` resolved).
@@ -54,7 +54,7 @@ pub struct FtpSession {
     /// no TLS here (the shape the mail packs' login judge reads).
     pub logins: Vec<(String, bool, bool)>,
     /// Each `STOR`, in order.
-    pub stores: Vec<Store>,
+    pub stores: Vec<FtpStore>,
     /// The client sent `QUIT`.
     pub quit: bool,
     /// The client quit or closed: the session is over.
@@ -63,7 +63,7 @@ pub struct FtpSession {
 
 impl FtpSession {
     /// The files this session stored whole, last `STOR` of a path last.
-    pub fn stored(&self) -> impl Iterator<Item = &Store> {
+    pub fn stored(&self) -> impl Iterator<Item = &FtpStore> {
         self.stores
             .iter()
             .filter(|store| store.outcome == StoreOutcome::Stored)

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::data::{DataWire, Passive};
-use super::record::{FtpSession, FtpSessions, Store, StoreOutcome, TransferType};
+use super::record::{FtpSession, FtpSessions, FtpStore, StoreOutcome, TransferType};
 use super::{DataPlan, FtpScript};
 use crate::peers::Conversation;
 use crate::protocols::mailstore::MailWire;
@@ -265,7 +265,7 @@ impl Dialogue<'_> {
             Some(("", _)) | None => "/".to_owned(),
             Some((folder, _)) => folder.to_owned(),
         };
-        let mut store = Store {
+        let mut store = FtpStore {
             asked: argument.to_owned(),
             path: path.clone(),
             transfer_type: self.transfer_type,
