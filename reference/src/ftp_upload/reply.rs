@@ -27,7 +27,8 @@ use std::io;
 
 use tokio::io::AsyncRead;
 
-use crate::lines::{Line, LineReader};
+use crate::lines::LineReader;
+use crate::smtp_client::reply::reply_line;
 pub use crate::smtp_client::reply::{MAX_REPLY_LINE, MAX_REPLY_LINES, Received, Reply};
 
 /// The code of a reply's first line, and whether more lines follow (`-`).
@@ -68,13 +69,9 @@ pub async fn read_reply<S: AsyncRead + Unpin>(
     let mut lines = Vec::new();
     // Bounded: at most MAX_REPLY_LINES lines, each at most MAX_REPLY_LINE bytes.
     while lines.len() < MAX_REPLY_LINES {
-        let line = match connection.read_line(MAX_REPLY_LINE).await? {
-            Line::Complete(line) => line,
-            Line::Closed | Line::Truncated => return Ok(Received::Closed),
-            Line::TooLong => {
-                let why = format!("a reply line longer than {MAX_REPLY_LINE} bytes");
-                return Ok(Received::Malformed(why));
-            }
+        let line = match reply_line(connection).await? {
+            Ok(line) => line,
+            Err(ended) => return Ok(ended),
         };
         let Some(first) = code else {
             let Some((parsed, last)) = parse_first_line(line) else {
@@ -114,9 +111,12 @@ pub async fn read_reply<S: AsyncRead + Unpin>(
 mod tests {
     use super::*;
 
+    /// A parsed first line: its code, and whether it is the reply's last.
+    type Parsed = Option<(u16, bool)>;
+
     #[test]
     fn first_lines_are_a_code_then_a_dash_or_a_space_or_nothing() {
-        let table: [(&[u8], Option<(u16, bool)>); 8] = [
+        let table: [(&[u8], Parsed); 8] = [
             (b"220 ready", Some((220, true))),
             (b"211-Features:", Some((211, false))),
             (b"150", Some((150, true))),
@@ -127,7 +127,12 @@ mod tests {
             (b"22", None),
         ];
         for (line, expected) in table {
-            assert_eq!(parse_first_line(line), expected, "{:?}", line.escape_ascii());
+            assert_eq!(
+                parse_first_line(line),
+                expected,
+                "{:?}",
+                line.escape_ascii()
+            );
         }
     }
 

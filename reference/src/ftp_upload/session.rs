@@ -50,10 +50,16 @@ impl fmt::Display for Failure {
                 write!(f, "the server refused {command}: {reply}")
             }
             Failure::Malformed { command, why } => {
-                write!(f, "the server's answer to {command} is not understood: {why}")
+                write!(
+                    f,
+                    "the server's answer to {command} is not understood: {why}"
+                )
             }
             Failure::Closed { command } => {
-                write!(f, "the server closed the connection (waiting for the reply to {command})")
+                write!(
+                    f,
+                    "the server closed the connection (waiting for the reply to {command})"
+                )
             }
             Failure::TimedOut { command } => write!(
                 f,

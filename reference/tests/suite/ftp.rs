@@ -64,11 +64,22 @@ impl ThrowAwayUser {
         // /bin/sh: PAM's pam_shells wants a shell listed in /etc/shells.
         system(
             "useradd",
-            &["--no-create-home", "--home-dir", &shown, "--shell", "/bin/sh", &name],
+            &[
+                "--no-create-home",
+                "--home-dir",
+                &shown,
+                "--shell",
+                "/bin/sh",
+                &name,
+            ],
             None,
         );
         let user = ThrowAwayUser { name, home };
-        system("chpasswd", &[], Some(&format!("{}:{PASSWORD}\n", user.name)));
+        system(
+            "chpasswd",
+            &[],
+            Some(&format!("{}:{PASSWORD}\n", user.name)),
+        );
         std::fs::create_dir(user.home.path().join("uploads")).unwrap();
         system("chown", &["-R", &user.name, &shown], None);
         user
@@ -89,7 +100,10 @@ impl Drop for ThrowAwayUser {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        eprintln!("could not remove the test user {}: remove it with userdel", self.name);
+        eprintln!(
+            "could not remove the test user {}: remove it with userdel",
+            self.name
+        );
     }
 }
 
@@ -148,7 +162,13 @@ impl Vsftpd {
     }
 }
 
-fn ftp_upload(server: &Vsftpd, user: &str, password: &str, file: &Path, dir: Option<&str>) -> Output {
+fn ftp_upload(
+    server: &Vsftpd,
+    user: &str,
+    password: &str,
+    file: &Path,
+    dir: Option<&str>,
+) -> Output {
     let mut command = Command::new(cargo_bin("ftp-upload"));
     command
         .args(["--server", &format!("127.0.0.1:{}", server.port)])
@@ -184,7 +204,12 @@ fn a_binary_file_is_stored_byte_for_byte_in_the_folder_given() {
     );
     let stored = std::fs::read(user.home.path().join("uploads/scan 22.bin"))
         .unwrap_or_else(|error| panic!("not stored ({error}):\n{}", server.log()));
-    assert!(stored == bytes, "{} bytes stored, {} sent", stored.len(), bytes.len());
+    assert!(
+        stored == bytes,
+        "{} bytes stored, {} sent",
+        stored.len(),
+        bytes.len()
+    );
     let log = server.log();
     assert!(log.contains("\"TYPE I\""), "{log}");
     assert!(log.contains("\"EPSV\""), "{log}");

@@ -74,7 +74,10 @@ impl Passive {
         if plan == DataPlan::Refused {
             // Real world: the port is bound now and would listen after an hour; the
             // future that would is never polled, only held, so connections are refused.
-            return match net.listen_after(Family::Ipv4, Duration::from_secs(3600)).await {
+            return match net
+                .listen_after(Family::Ipv4, Duration::from_secs(3600))
+                .await
+            {
                 Ok((port, never)) => Ok(Passive {
                     port,
                     end: PassiveEnd::Refusing(Some(std::sync::Mutex::new(Box::pin(async move {

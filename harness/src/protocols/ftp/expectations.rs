@@ -103,7 +103,9 @@ fn load_ftp_session(
         logged_in,
     } = &expectation;
     if stored.is_none() && !(nothing_stored | quit | logged_in) {
-        return Err("`ftp_session` judges nothing unless `stored` is given or a field is true".into());
+        return Err(
+            "`ftp_session` judges nothing unless `stored` is given or a field is true".into(),
+        );
     }
     if stored.is_some() && *nothing_stored {
         return Err("`ftp_session`: `stored` and `nothing_stored` cannot both hold".into());
@@ -182,11 +184,12 @@ impl ProtocolExpectation for FtpSessionJudged {
                 },
             });
         }
-        judge_ftp_session(&sessions, &self.expectation, self.wanted.as_ref())
-            .map_err(|mut failure| {
+        judge_ftp_session(&sessions, &self.expectation, self.wanted.as_ref()).map_err(
+            |mut failure| {
                 failure.expected = format!("{where_}: {}", failure.expected);
                 failure
-            })?;
+            },
+        )?;
         Ok(Evaluation::Holds { settle: false })
     }
 }
@@ -200,7 +203,10 @@ pub(super) fn judge_ftp_session(
     let logins = sessions.iter().flat_map(|session| &session.logins);
     judge_logins(logins, expected.logged_in, false, "USER and PASS")
         .map_err(|(expected, seen)| StepFailure::fail(expected, seen))?;
-    let stores: Vec<&FtpStore> = sessions.iter().flat_map(|session| &session.stores).collect();
+    let stores: Vec<&FtpStore> = sessions
+        .iter()
+        .flat_map(|session| &session.stores)
+        .collect();
     if let Some(wanted) = wanted {
         judge_stored(&stores, wanted)?;
     }
@@ -245,7 +251,11 @@ fn last_commands(session: &FtpSession) -> String {
         .iter()
         .map(|command| format!("`{command}`"))
         .collect();
-    format!("{}{}", if from > 0 { "..., " } else { "" }, shown.join(", "))
+    format!(
+        "{}{}",
+        if from > 0 { "..., " } else { "" },
+        shown.join(", ")
+    )
 }
 
 /// The file at `wanted.path` was stored whole, in `TYPE I`, byte for byte.
@@ -296,7 +306,11 @@ fn judge_stored(stores: &[&FtpStore], wanted: &Wanted) -> StepResult<()> {
                 "{} of {} bytes: the file was cut short{}",
                 store.bytes.len(),
                 content.len(),
-                if ascii { format!("; {in_type_a}") } else { String::new() }
+                if ascii {
+                    format!("; {in_type_a}")
+                } else {
+                    String::new()
+                }
             ),
         )),
         Err(mut failure) => {

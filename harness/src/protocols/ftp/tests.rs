@@ -127,8 +127,16 @@ async fn ftplib_stores_byte_for_byte_over_pasv_and_epsv() {
     }
     let sessions = ended(&peer, 2).await;
     let first = &sessions[0];
-    assert!(first.commands.contains(&"PASS ****".to_owned()), "{first:?}");
-    assert!(!first.commands.iter().any(|command| command.contains(PASSWORD)));
+    assert!(
+        first.commands.contains(&"PASS ****".to_owned()),
+        "{first:?}"
+    );
+    assert!(
+        !first
+            .commands
+            .iter()
+            .any(|command| command.contains(PASSWORD))
+    );
     assert!(first.commands.contains(&"PASV".to_owned()));
     assert!(first.commands.contains(&"EPSV".to_owned()));
     let stored: Vec<(&str, TransferType)> = first
@@ -156,7 +164,11 @@ async fn ftplib_stores_byte_for_byte_over_pasv_and_epsv() {
     let failure = judge_ftp_session(&sessions, &everything, Some(&wanted("/uploads/lines.bin")))
         .expect_err("a text-mode upload");
     assert!(failure.seen.contains("TYPE A"), "{}", failure.seen);
-    assert!(failure.seen.contains("a CR added before the LF at byte 3"), "{}", failure.seen);
+    assert!(
+        failure.seen.contains("a CR added before the LF at byte 3"),
+        "{}",
+        failure.seen
+    );
     let nothing = FtpSessionExpectation {
         nothing_stored: true,
         ..Default::default()
@@ -172,7 +184,13 @@ async fn curl_uploads_with_epsv_and_with_pasv() {
     let base = format!("ftp://alice:s3cret%20ftp@127.0.0.1:{}", peer.port);
     let epsv = curl(&["-T", &path, &format!("{base}/uploads/curl-epsv.bin")]).await;
     assert!(epsv.status.success(), "{epsv:?}");
-    let pasv = curl(&["--disable-epsv", "-T", &path, &format!("{base}/curl-pasv.bin")]).await;
+    let pasv = curl(&[
+        "--disable-epsv",
+        "-T",
+        &path,
+        &format!("{base}/curl-pasv.bin"),
+    ])
+    .await;
     assert!(pasv.status.success(), "{pasv:?}");
     let sessions = ended(&peer, 2).await;
     let expectation = FtpSessionExpectation {
@@ -183,8 +201,16 @@ async fn curl_uploads_with_epsv_and_with_pasv() {
     for path in ["/uploads/curl-epsv.bin", "/curl-pasv.bin"] {
         judge_ftp_session(&sessions, &expectation, Some(&wanted(path))).expect(path);
     }
-    assert!(sessions[0].commands.contains(&"EPSV".to_owned()), "{:?}", sessions[0]);
-    assert!(sessions[1].commands.contains(&"PASV".to_owned()), "{:?}", sessions[1]);
+    assert!(
+        sessions[0].commands.contains(&"EPSV".to_owned()),
+        "{:?}",
+        sessions[0]
+    );
+    assert!(
+        sessions[1].commands.contains(&"PASV".to_owned()),
+        "{:?}",
+        sessions[1]
+    );
 }
 
 #[tokio::test]
@@ -192,10 +218,7 @@ async fn a_refusing_data_port_and_a_reset_fail_the_upload_and_store_nothing() {
     for (plan, code) in [(DataPlan::Refused, 7), (DataPlan::Reset, 0)] {
         let peer = peer(plan).await;
         let file = temp_file(&vec![b'x'; 1 << 20]);
-        let url = format!(
-            "ftp://alice:s3cret%20ftp@127.0.0.1:{}/big.bin",
-            peer.port
-        );
+        let url = format!("ftp://alice:s3cret%20ftp@127.0.0.1:{}/big.bin", peer.port);
         let out = curl(&["-T", &file.path().display().to_string(), &url]).await;
         assert!(!out.status.success(), "{plan:?}: {out:?}");
         if code != 0 {
