@@ -191,10 +191,50 @@ impl<'a> Run<'a> {
             let result = step.action.0.run(self).await;
             // The names looked up during the step, in the log before its verdict.
             self.note_the_internet(false);
-            result?;
+            if let Err(failure) = result {
+                return Err(self
+                    .judge_after_a_failure(index, failure, current_step)
+                    .await);
+            }
             self.check_floods()?;
         }
         self.judge_stdout_again(current_step).await
+    }
+
+    /// Step `failed + 1` failed: the later steps marked to be judged even so (a security
+    /// check) run now, and the first of them that fails is the failure reported, the
+    /// earlier one said after it. A skip (a step this machine cannot run) is no failure
+    /// to go on from.
+    async fn judge_after_a_failure(
+        &mut self,
+        failed: usize,
+        failure: StepFailure,
+        current_step: &mut usize,
+    ) -> StepFailure {
+        if failure.status != Status::Fail {
+            return failure;
+        }
+        let later = self.scenario.steps.iter().enumerate().skip(failed + 1);
+        for (index, step) in later.filter(|(_, step)| step.action.0.judged_after_a_failure()) {
+            self.step_number = index + 1;
+            self.note(format!(
+                "step {} (judged although step {} failed): {}",
+                index + 1,
+                failed + 1,
+                step.action.describe()
+            ));
+            if let Err(mut first_word) = step.action.0.run(self).await {
+                *current_step = index + 1;
+                first_word.seen = format!(
+                    "{}; and before it, step {} failed: {}",
+                    first_word.seen,
+                    failed + 1,
+                    failure.seen
+                );
+                return first_word;
+            }
+        }
+        failure
     }
 
     /// Judges the last expectation on each program's stdout once more, now that the steps

@@ -244,12 +244,20 @@ pub fn grade_with_replay(
 /// its own network namespace, so they cannot meet), and hands each result to `done` on
 /// this thread in id order: a scenario that finishes early waits for those before it, so
 /// the reports read exactly as they would one scenario at a time.
+///
+/// They start in order of [`Scenario::patience`], the most patient first (ties in id
+/// order): started in id order, the long waits of the last tasks (a pinger's timeouts, a
+/// wait-service's retries) ran at the end with the other workers idle. Longest first is
+/// the classic list-scheduling rule (Graham's LPT); the good sample took 1.5 s less.
 fn in_parallel<R: Send>(
     scenarios: &[&Scenario],
     at_once: usize,
     run: &(dyn Fn(&Scenario) -> R + Sync),
     mut done: impl FnMut(usize, R),
 ) {
+    let mut start_order: Vec<usize> = (0..scenarios.len()).collect();
+    start_order.sort_by_key(|&index| std::cmp::Reverse(scenarios[index].patience));
+    let start_order = &start_order;
     let next = AtomicUsize::new(0);
     let (sender, receiver) = mpsc::channel();
     std::thread::scope(|scope| {
@@ -258,10 +266,10 @@ fn in_parallel<R: Send>(
             let next = &next;
             scope.spawn(move || {
                 loop {
-                    let index = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(scenario) = scenarios.get(index) else {
+                    let Some(&index) = start_order.get(next.fetch_add(1, Ordering::SeqCst)) else {
                         return;
                     };
+                    let scenario = scenarios[index];
                     if sender.send((index, run(scenario))).is_err() {
                         return;
                     }

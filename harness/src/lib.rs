@@ -11,7 +11,8 @@
 //!   expect: files, literals, generated streams), [`language`] (which language a program
 //!   is written in, for hints), [`companions`] (the kit's helper crates, built on demand),
 //!   [`site`] (the served folder of `{dir}`), [`catalogue`] (`scenarios/tasks.toml`: every
-//!   task, its roles and their command lines).
+//!   task, its roles and their command lines), [`spec`] (`scenarios/SPEC.md`, the contract:
+//!   every task's command lines and clauses, read from the page itself).
 //! - [`wire`]: what the harness's sockets moved, connection by connection; [`transcript`]:
 //!   the same told for the report, entry by entry, with timings (below the peers that
 //!   write it and the judges and reports that read it); [`faults`]:
@@ -81,6 +82,7 @@ pub mod report;
 pub mod scenario;
 pub mod simulation;
 pub mod site;
+pub mod spec;
 pub mod steps;
 pub mod tally;
 pub mod target;

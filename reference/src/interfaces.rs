@@ -1,4 +1,6 @@
-//! # `interfaces`: list the network interfaces (SPEC iface/1)
+//! # `interfaces`: list the network interfaces
+//!
+//! Its contract: `scenarios/SPEC.md#interfaces`, clause `iface/1`.
 //!
 //! One line per interface: its name, `UP` or `DOWN`, and its IPv4 and IPv6 addresses:
 //!

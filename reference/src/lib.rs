@@ -1,6 +1,6 @@
 //! # Reference implementations of the socket-programming labs
 //!
-//! One module per task of the lab catalogue (`shared/SPEC.md`), written to be read by
+//! One module per task of the lab catalogue (`scenarios/SPEC.md`), written to be read by
 //! students: each module opens with the handout's requirements and every loop says why it
 //! loops. The binaries in `src/bin/` are thin: they parse arguments, bind or connect, and
 //! call the library, so tests (and the harness's simulated world) can drive the same code.
@@ -63,6 +63,9 @@
 //!   lines in a fixed buffer, answer line by line, report a failed client).
 //! - [`line_client`]: the client of a line-by-line dialogue that `calc-client` and
 //!   `password-client` share.
+//! - [`xmlrpc`]: the XML-RPC server, a thread per connection: `add`, `multiply`, `pow`,
+//!   `sleep`, `system.listMethods`, `system.multicall`, HTTP Basic authentication checked
+//!   before anything runs, bodies over 1 MiB refused unread (SPEC `rpc/1`–`rpc/4`).
 //! - [`cli`]: what the programs share: standard streams, argument errors, exit statuses.
 //!
 //! Every parser of network input has a `properties` test module beside it (any input,
@@ -100,6 +103,7 @@ pub mod upper_udp;
 pub mod wait_service;
 pub mod web_proxy;
 pub mod web_server;
+pub mod xmlrpc;
 
 #[cfg(test)]
 mod testing;

@@ -1,4 +1,6 @@
-//! # `wait-service`: wait until a TCP service accepts connections (SPEC wait/1-wait/3)
+//! # `wait-service`: wait until a TCP service accepts connections
+//!
+//! Its contract: `scenarios/SPEC.md#wait-service`, clauses `wait/1`–`wait/3`.
 //!
 //! `wait-service HOST PORT [--timeout SECS]` tries to connect; when a connection is
 //! accepted it closes it and exits 0; otherwise it waits a little and tries again, until

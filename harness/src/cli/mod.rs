@@ -25,10 +25,12 @@ use crate::{EXIT_FAIL, EXIT_HARNESS_ERROR, EXIT_PASS, Error, Result};
 
 mod args;
 mod grade;
+mod list;
 mod reference_build;
 
 use args::*;
 use grade::*;
+use list::list;
 pub use reference_build::{
     Profile, reference_bin_dir, reference_bin_dir_built, static_reference_bin_dir,
 };
@@ -47,9 +49,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Commands {
-    /// List every task, scenario id and the clauses it checks.
+    /// List every task, scenario id and the clauses it checks; with --task, also the
+    /// task's command lines and the text of its clauses (`scenarios/SPEC.md`).
     List {
-        /// Only these tasks.
+        /// Only these tasks, each with its part of the contract.
         #[arg(long = "task", value_name = "TASK")]
         tasks: Vec<String>,
         /// Where the scenarios are (default: the kit's `scenarios/`).
@@ -192,45 +195,6 @@ fn load(given: Option<&Path>, tasks: &[String]) -> Result<Suite> {
         }
     }
     Ok(suite)
-}
-
-fn list(scenarios: Option<&Path>, tasks: &[String]) -> Result<i32> {
-    let suite = load(scenarios, tasks)?;
-    let mut out = String::new();
-    for (task, info) in &suite.catalogue.tasks {
-        if !tasks.is_empty() && !tasks.contains(task) {
-            continue;
-        }
-        let roles: Vec<String> = info
-            .roles
-            .iter()
-            .map(|(role, args)| {
-                format!("{} {args}", info.program_name(task, role))
-                    .trim_end()
-                    .to_owned()
-            })
-            .collect();
-        out += &format!("{task}: {} ({})\n", info.title, roles.join(" · "));
-        let of_task: Vec<_> = suite
-            .scenarios
-            .iter()
-            .filter(|scenario| &scenario.task == task)
-            .collect();
-        if of_task.is_empty() {
-            out += "  (no scenarios yet)\n";
-        }
-        for scenario in of_task {
-            out += &format!(
-                "  {:<36} {:<24} {:<12} {}\n",
-                scenario.id,
-                scenario.clauses.join(" "),
-                format!("{} {}pt", scenario.category.name(), scenario.points),
-                scenario.requirement.lines().next().unwrap_or("")
-            );
-        }
-    }
-    print!("{out}");
-    Ok(EXIT_PASS)
 }
 
 fn questions(numbers: &[u8], world: WorldsArg, seed: u64, pcap: Option<&Path>) -> Result<i32> {

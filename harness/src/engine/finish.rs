@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// The longest a failed scenario waits for its programs to stop running before it ends
+/// them (see `Run::settle_after_failure`).
+const SETTLE_AFTER_FAILURE: Duration = Duration::from_secs(1);
+
 impl Run<'_> {
     /// Kills everything and assembles the outcome.
     pub(super) async fn finish(
@@ -10,6 +14,12 @@ impl Run<'_> {
         failure: Option<StepFailure>,
         failed_step: usize,
     ) -> Outcome {
+        if failure
+            .as_ref()
+            .is_some_and(|failure| failure.status != Status::Skipped)
+        {
+            self.settle_after_failure().await;
+        }
         self.note_the_internet(true);
         // Connections first (so servers see their clients go), then programs.
         let relayed: Vec<String> = self
@@ -40,6 +50,21 @@ impl Run<'_> {
         self.peers.clear();
         self.datagram_peers.clear();
         self.servers.clear();
+        // Every program is killed before any is waited for: a client must not see its
+        // server go and end by itself in between.
+        let mut exits: BTreeMap<String, Option<ExitInfo>> = self
+            .programs
+            .iter()
+            .map(|(name, program)| (name.clone(), program.handle.exit_info()))
+            .collect();
+        for program in self.programs.values() {
+            program.handle.kill();
+        }
+        for (name, exit) in exits.iter_mut() {
+            if exit.is_none() {
+                *exit = self.programs[name].handle.ended_before_kill().await;
+            }
+        }
         self.drain_ended_output().await;
         let mut programs = Vec::new();
         for name in std::mem::take(&mut self.order) {
@@ -47,8 +72,7 @@ impl Run<'_> {
                 .programs
                 .remove(&name)
                 .expect("every started program is recorded");
-            let exit = program.handle.exit_info();
-            program.handle.kill();
+            let exit = exits.remove(&name).flatten();
             // The output may name `{dir}`'s temporary folder: shown as elsewhere, so that
             // the report is the same from run to run.
             let ((stdout, stdout_len), stdout_tail) = shown_output(program.handle.stdout());
@@ -141,6 +165,21 @@ impl Run<'_> {
             ..Outcome::of(scenario, status)
         }
     }
+    /// After a failure, waits a moment while a program runs or is ending: a server that
+    /// crashed closes its connection (the failing step sees it) while the interpreter is
+    /// still printing its traceback and on its way out, and on a loaded machine its exit
+    /// comes after the step. Reported as still running, it would lose the cause the report
+    /// gives for the crash. Programs asleep (a server in `accept`) are not waited for;
+    /// one that spins is waited for [`SETTLE_AFTER_FAILURE`] at most.
+    async fn settle_after_failure(&self) {
+        let deadline = Instant::now() + SETTLE_AFTER_FAILURE;
+        while self.programs.values().any(|program| program.handle.busy())
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
     /// Waits a moment for the output of programs that ended to be copied to the end: a
     /// traceback written just before the exit may still be in the pipe, and it is what the
     /// failure's cause quotes. Bounded, since a child the program left behind may hold the

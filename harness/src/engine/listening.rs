@@ -43,11 +43,18 @@ impl Run<'_> {
                 _ => {}
             }
             if let Some(info) = program.handle.exit_info() {
-                let stderr = excerpt(&program.handle.stderr().head(400));
+                // It may have listened for a moment between two looks (a server that
+                // crashes just after `listen()`): what the harness knows is that it ended
+                // before it was seen listening, and the end of its stderr says why.
+                let stderr_end = program.handle.stderr().tail(super::cause::STDERR_END);
+                let why = match super::cause::last_words(&stderr_end) {
+                    Some(words) => format!("; its stderr ends with: {words}"),
+                    None => "; its stderr is empty".to_owned(),
+                };
                 return Err(StepFailure::fail(
                     format!("{name} to listen on port {port}"),
                     format!(
-                        "it ended ({}) before listening; stderr: {stderr}",
+                        "it ended ({}) before the harness saw it listening on port {port}{why}",
                         info.kind
                     ),
                 ));

@@ -148,17 +148,31 @@ pub(crate) fn check_any_order(
     if place_messages(&output, 0, &messages, &mut used, &mut order, &mut deepest) {
         return Ok(());
     }
-    let (offset, placed) = deepest;
-    let placed: Vec<&str> = placed
+    let (offset, placed_indices) = deepest;
+    let placed: Vec<&str> = placed_indices
         .iter()
         .map(|index: &usize| names[*index].as_str())
         .collect();
     let start = crate::judge::diff::window_start(offset as u64) as usize;
     let window = &output[start..(start + 64).min(output.len())];
-    Err(StepFailure {
-        status: Status::Fail,
-        expected: description.to_owned(),
-        seen: format!(
+    let seen = if output.is_empty() {
+        "nothing: the output is empty".to_owned()
+    } else if offset >= output.len() {
+        // Every byte is part of a whole message: the others never came.
+        let missing: Vec<&str> = names
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| !placed_indices.contains(index))
+            .map(|(_, name)| name.as_str())
+            .collect();
+        format!(
+            "{} whole message(s) ({}), and then the output ends: {} never came",
+            placed.len(),
+            placed.join(", "),
+            missing.join(", ")
+        )
+    } else {
+        format!(
             "{} whole message(s) ({}) and then, at byte {offset}, bytes that start none of the others: the messages are cut or interleaved",
             placed.len(),
             if placed.is_empty() {
@@ -166,8 +180,13 @@ pub(crate) fn check_any_order(
             } else {
                 placed.join(", ")
             }
-        ),
-        diff: Some(crate::judge::diff::hex_dump(start as u64, window)),
+        )
+    };
+    Err(StepFailure {
+        status: Status::Fail,
+        expected: description.to_owned(),
+        seen,
+        diff: (!window.is_empty()).then(|| crate::judge::diff::hex_dump(start as u64, window)),
     })
 }
 
@@ -205,4 +224,55 @@ fn place_messages(
         }
     }
     false
+}
+
+#[cfg(test)]
+mod any_order_tests {
+    use super::*;
+
+    fn judged(output: &[u8]) -> String {
+        let capture = Capture::memory(1 << 20);
+        capture.append(output).unwrap();
+        let parts: Vec<Payload> = ["alpha\n", "beta\n", "gamma\n"]
+            .iter()
+            .map(|text| Payload::Bytes(text.as_bytes().into()))
+            .collect();
+        let names: Vec<String> = ["a", "b", "c"]
+            .iter()
+            .map(|name| name.to_string())
+            .collect();
+        match check_any_order(&capture, &parts, &names, "the three messages") {
+            Ok(()) => "pass".into(),
+            Err(failure) => failure.seen,
+        }
+    }
+
+    #[test]
+    fn messages_in_any_order_pass() {
+        assert_eq!(judged(b"gamma\nalpha\nbeta\n"), "pass");
+    }
+
+    #[test]
+    fn an_empty_output_is_said_to_be_empty() {
+        assert_eq!(judged(b""), "nothing: the output is empty");
+    }
+
+    #[test]
+    fn whole_messages_and_then_the_end_name_those_that_never_came() {
+        assert_eq!(
+            judged(b"beta\n"),
+            "1 whole message(s) (b), and then the output ends: a, c never came"
+        );
+    }
+
+    #[test]
+    fn bytes_that_start_no_message_are_cut_or_interleaved() {
+        assert!(
+            judged(b"alpha\nbegamma\n").starts_with(
+                "1 whole message(s) (a) and then, at byte 6, bytes that start none of the others"
+            ),
+            "{}",
+            judged(b"alpha\nbegamma\n")
+        );
+    }
 }

@@ -13,7 +13,12 @@
 //!   scenario JSON Schema;
 //! - its **record** of what happened (sessions, commands, pings: `crate::peers::ProtocolRecord`),
 //!   including, if it carries passwords, what crossed in clear for `never_in_clear`;
-//! - its **judges**, which read that record (`crate::judge::output::ProtocolExpectation`).
+//! - its **judges**, which read that record (`crate::judge::output::ProtocolExpectation`);
+//! - or, for a protocol whose server is the submission, its **client requests**: the key
+//!   it takes on a `request` step (`xmlrpc = { call = "add", params = [2, 3], returns = 5 }`),
+//!   loaded into the bytes to send and the judge of the answer ([`ClientRequest`]); the
+//!   generic `request` step sends them on a harness connection and judges what comes back,
+//!   so transcripts, captures and deadlines are the ones every connection has.
 //!
 //! [`REGISTRY`] lists the packs, one line each; `listen` and `expect_*` find a pack by the
 //! key a step carries, and hold what it loaded as trait objects. Adding a protocol is a
@@ -29,6 +34,7 @@
 mod dns;
 mod ftp;
 mod http;
+mod http_reader;
 mod imap;
 mod mailstore;
 mod ping;
@@ -36,6 +42,7 @@ mod pop3;
 mod smtp;
 #[cfg(test)]
 mod testing;
+mod xmlrpc;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -54,6 +61,7 @@ pub(crate) const REGISTRY: &[Pack] = &[
     ping::PACK,
     pop3::PACK,
     smtp::PACK,
+    xmlrpc::PACK,
 ];
 
 /// One protocol: its key, its server peer's options, the expectations its judges add.
@@ -65,6 +73,32 @@ pub(crate) struct Pack {
     pub(crate) server: Option<ServerOptions>,
     /// What its judges add to `expect_stdout`, `expect_stderr` and `expect_received`.
     pub(crate) expectations: &'static [ExpectationKind],
+    /// The requests it makes as a client on a `request` step, if it is a client.
+    pub(crate) client: Option<ClientOptions>,
+}
+
+/// A pack's client requests, as a `request` step asks for one: `xmlrpc = { ... }`.
+pub(crate) struct ClientOptions {
+    /// The key of its options on a `request` step.
+    pub(crate) key: &'static str,
+    /// Reads and checks the options: the request to send and the judge of its answer.
+    pub(crate) load: fn(OptionsInput<'_, '_, ()>) -> Loaded<ClientRequest>,
+    /// The options' shape, for the scenario JSON Schema.
+    pub(crate) schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
+}
+
+/// One request a pack makes as a client, and how its answer is judged.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientRequest {
+    /// The request's bytes, whole.
+    pub(crate) bytes: Arc<[u8]>,
+    /// Where a request held half-sent stops (`pause = "mid-request"` on the step): for
+    /// HTTP, the head and half the body.
+    pub(crate) midway: usize,
+    /// The judge of the answer, on what the connection received.
+    pub(crate) answer: Arc<dyn ProtocolExpectation>,
+    /// The request in words, for the step log: `add(2, 3) on /RPC2`.
+    pub(crate) describe: String,
 }
 
 /// A pack's server peer, as a `listen` step asks for it: `smtp = { ... }`.
@@ -175,6 +209,13 @@ pub(crate) fn servers() -> impl Iterator<Item = (&'static Pack, &'static ServerO
     REGISTRY
         .iter()
         .filter_map(|pack| pack.server.as_ref().map(|server| (pack, server)))
+}
+
+/// Every pack's client requests: `(pack, options)`.
+pub(crate) fn clients() -> impl Iterator<Item = (&'static Pack, &'static ClientOptions)> {
+    REGISTRY
+        .iter()
+        .filter_map(|pack| pack.client.as_ref().map(|client| (pack, client)))
 }
 
 /// Every pack's expectations: `(pack, expectation)`.

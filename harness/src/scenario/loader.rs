@@ -10,7 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::DeValue;
 
-use super::model::{Scenario, Step};
+use super::model::{CHECK_PATIENCE, Scenario, Step};
 use crate::catalogue::Catalogue;
 use crate::outcome::{Category, Visibility};
 
@@ -299,6 +299,11 @@ fn load_scenario(
                 fill_role(step.get_mut(), role);
             }
         }
+        let patience = raw_steps
+            .iter()
+            .map(|step| patience(step.get_ref()))
+            .max()
+            .unwrap_or_default();
         let steps = load_steps(raw_steps, &text, &bad, &toml_error, task_info, kit_root)?;
         if !simulated_only
             && let Some(step) = steps.iter().find(|step| step.action.0.simulated_only())
@@ -330,9 +335,38 @@ fn load_scenario(
             well_known_ports: task_info.well_known_ports.clone(),
             zone: zone.clone(),
             dir_tree: dir_tree.clone(),
+            patience,
         });
     }
     Ok(scenarios)
+}
+
+/// The longest wait a step names: its largest `within_ms` anywhere inside it, or
+/// [`CHECK_PATIENCE`] for a `check` (see [`Scenario::patience`]).
+fn patience(value: &DeValue<'_>) -> Duration {
+    match value {
+        DeValue::Array(items) => items
+            .iter()
+            .map(|item| patience(item.get_ref()))
+            .max()
+            .unwrap_or_default(),
+        DeValue::Table(table) => table
+            .iter()
+            .map(
+                |(key, item)| match (key.get_ref().as_ref(), item.get_ref()) {
+                    ("within_ms", DeValue::Integer(ms)) => {
+                        u64::from_str_radix(&ms.as_str().replace('_', ""), ms.radix())
+                            .map(Duration::from_millis)
+                            .unwrap_or_default()
+                    }
+                    ("check", _) => CHECK_PATIENCE,
+                    (_, inner) => patience(inner),
+                },
+            )
+            .max()
+            .unwrap_or_default(),
+        _ => Duration::ZERO,
+    }
 }
 
 /// Writes `role` wherever a string of the step says `{role}`.
@@ -522,5 +556,34 @@ mod tests {
             assert!(keys.contains(key), "{key} is not known: {keys:?}");
         }
         assert!(!keys.contains("sendd"));
+    }
+
+    fn patience_of(steps: &str) -> Duration {
+        let document = toml::de::DeTable::parse(steps).unwrap();
+        let steps = document.get_ref().get("step").unwrap();
+        patience(steps.get_ref())
+    }
+
+    #[test]
+    fn patience_is_the_longest_deadline_a_step_names() {
+        let steps = r#"
+[[step]]
+start = "client"
+
+[[step]]
+expect_exit = "client"
+within_ms = 9_000
+
+[[step]]
+expect_stdout = "client"
+within_ms = 0x10
+"#;
+        assert_eq!(patience_of(steps), Duration::from_millis(9000));
+        let with_a_check = "[[step]]\ncheck = \"ping-loss\"\nparams = { pings = 10 }\n";
+        assert_eq!(patience_of(with_a_check), CHECK_PATIENCE);
+        assert_eq!(
+            patience_of("[[step]]\nstart = \"server\"\n"),
+            Duration::ZERO
+        );
     }
 }

@@ -81,6 +81,10 @@ use std::time::Duration;
 
 use crate::outcome::{Category, Visibility};
 
+/// How long a `check` step counts for in [`Scenario::patience`]: a ping-loss run, a
+/// peak-memory stream, a browser loading a page take seconds.
+pub const CHECK_PATIENCE: Duration = Duration::from_secs(20);
+
 /// A checked scenario, ready to run.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -126,6 +130,11 @@ pub struct Scenario {
     pub zone: Option<std::sync::Arc<crate::peers::dns::Zone>>,
     /// What `{dir}` is: a tree of `fixtures/trees/`, or (none) the web site.
     pub dir_tree: Option<DirTree>,
+    /// The longest wait its steps name (their largest `within_ms`; a `check`, which plays
+    /// a whole exchange of its own, counts as [`CHECK_PATIENCE`]). Only the order in which
+    /// scenarios start when several run at once reads it: the patient ones first, so that
+    /// a run does not end with one long scenario alone (`crate::grading`).
+    pub patience: Duration,
 }
 
 /// `dir = { tree = "lab-notes", missing = false }`.

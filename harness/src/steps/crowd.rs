@@ -107,18 +107,22 @@ impl StepAction for Crowd {
                 self.expectation.describe()
             );
             let answered = AtomicU32::new(0);
+            // What the client waiting for its answer has received of it so far: `42`
+            // without a line end is not "no answer".
+            let partial = std::sync::Mutex::new(Vec::new());
             // At most `within`, and no longer once the program cannot answer any more. The
             // crowd first: what it has read and not yet taken, no look at the programs sees.
             let failures = tokio::select! {
                 biased;
-                failures = self.play(&net, &host, port, &answered) => failures,
+                failures = self.play(&net, &host, port, &answered, &partial) => failures,
                 late = super::wait_in_vain(context, self.within) => {
+                    let partial = partial.lock().map(|bytes| bytes.clone()).unwrap_or_default();
                     return Err(StepFailure::fail(
                         expected,
                         match answered.load(Ordering::Relaxed) {
                             count if count < self.clients => format!(
-                                "client {} got no answer while the {count} before it stayed connected {late}",
-                                count + 1,
+                                "{} {late}",
+                                no_whole_answer(count + 1, &partial)
                             ),
                             _ => format!(
                                 "every client was answered in turn, but not all of them once they sent at the same time {late}",
@@ -160,6 +164,7 @@ impl Crowd {
         host: &str,
         port: u16,
         answered: &AtomicU32,
+        partial: &std::sync::Mutex<Vec<u8>>,
     ) -> Vec<String> {
         let mut clients = Vec::with_capacity(self.clients as usize);
         for index in 1..=self.clients {
@@ -182,6 +187,7 @@ impl Crowd {
                     &mut connection,
                     &mut pending,
                     index,
+                    Some(partial),
                 ),
             )
             .await;
@@ -190,9 +196,9 @@ impl Crowd {
                 Ok(Err(failure)) => return vec![failure],
                 Err(_) => {
                     return vec![format!(
-                        "client {index} got no answer within {} ms while the {} before it stayed connected",
+                        "{} within {} ms",
+                        no_whole_answer(index, &pending),
                         answer_within.as_millis(),
-                        index - 1
                     )];
                 }
             }
@@ -204,8 +210,15 @@ impl Crowd {
         for (index, mut connection, mut pending) in clients {
             let (send, expectation) = (Arc::clone(&self.send), Arc::clone(&self.expectation));
             together.spawn(async move {
-                let result =
-                    exchange(&send, &expectation, &mut connection, &mut pending, index).await;
+                let result = exchange(
+                    &send,
+                    &expectation,
+                    &mut connection,
+                    &mut pending,
+                    index,
+                    None,
+                )
+                .await;
                 // Kept open until every client is done: none leaves early.
                 (result, connection)
             });
@@ -229,13 +242,36 @@ impl Crowd {
 
 /// One client sends its line and reads the answer (what came beyond the line stays in
 /// `pending` for the next exchange).
+/// Client `index` of the one-by-one phase has no whole line: what it received, if
+/// anything, while the clients before it stayed connected.
+fn no_whole_answer(index: u32, received: &[u8]) -> String {
+    let got = if received.is_empty() {
+        "got no answer".to_owned()
+    } else {
+        format!(
+            "received {} and no line end after it",
+            crate::judge::diff::excerpt(received)
+        )
+    };
+    match index - 1 {
+        0 => format!("client 1 {got}"),
+        before => format!("client {index} {got} while the {before} before it stayed connected"),
+    }
+}
+
 async fn exchange(
     send: &[u8],
     expectation: &LineExpectation,
     connection: &mut PeerConnection,
     pending: &mut Vec<u8>,
     client: u32,
+    partial: Option<&std::sync::Mutex<Vec<u8>>>,
 ) -> Result<(), String> {
+    if let Some(partial) = partial
+        && let Ok(mut shown) = partial.lock()
+    {
+        shown.clone_from(pending);
+    }
     if let Err(error) = connection.writer.write_all(send).await {
         return Err(format!("client {client} could not send: {error}"));
     }
@@ -259,7 +295,14 @@ async fn exchange(
                     "client {client}: the connection was closed before a whole line"
                 ));
             }
-            Ok(count) => pending.extend_from_slice(&buffer[..count]),
+            Ok(count) => {
+                pending.extend_from_slice(&buffer[..count]);
+                if let Some(partial) = partial
+                    && let Ok(mut shown) = partial.lock()
+                {
+                    shown.clone_from(pending);
+                }
+            }
             Err(error) => return Err(format!("client {client}: {error}")),
         }
     }

@@ -7,7 +7,13 @@
 //! has = { "client_notes.txt" = { file = "fixtures/payloads/text-20k.txt" } }
 //! lacks = ["client_secret.txt", "pwned"]
 //! within_ms = 20000          # optional: how long a file may take to be complete
+//! after_a_failure = true     # optional: judged even when an earlier step failed
 //! ```
+//!
+//! `after_a_failure = true` makes the step the scenario's first word: when an earlier step
+//! fails (the server that ran an injected command answered `0` without a line end), this
+//! one is still judged, and if it fails too, its failure is the one reported (the `pwned`
+//! file), with the earlier one after it.
 //!
 //! A file named in `has` may still be being written: the step waits until the program has
 //! exited, or until every such file has the expected bytes and has stayed so for a moment,
@@ -51,6 +57,9 @@ struct RawExpectFiles {
     #[serde(default)]
     lacks: Vec<String>,
     within_ms: Option<u64>,
+    /// Judged even when an earlier step failed, and reported first if it fails too.
+    #[serde(default)]
+    after_a_failure: bool,
 }
 
 #[derive(Debug)]
@@ -59,6 +68,7 @@ struct ExpectFiles {
     has: Vec<(String, Payload)>,
     lacks: Vec<String>,
     within: Duration,
+    after_a_failure: bool,
 }
 
 fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
@@ -88,6 +98,7 @@ fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
         has,
         lacks: raw.lacks,
         within: super::within(raw.within_ms),
+        after_a_failure: raw.after_a_failure,
     }))
 }
 
@@ -110,6 +121,10 @@ impl StepAction for ExpectFiles {
             parts.push(format!("no {}", self.lacks.join(", no ")));
         }
         format!("check {}'s folder: {}", self.program, parts.join("; "))
+    }
+
+    fn judged_after_a_failure(&self) -> bool {
+        self.after_a_failure
     }
 
     fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a> {

@@ -55,17 +55,7 @@ fn listen_shape(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
     let packs: Vec<(&str, serde_json::Value)> = crate::protocols::servers()
         .map(|(_, server)| (server.key, (server.schema)(generator).to_value()))
         .collect();
-    if let Some(properties) = generator
-        .definitions_mut()
-        .get_mut("RawListen")
-        .and_then(|definition| definition.get_mut("properties"))
-        .and_then(serde_json::Value::as_object_mut)
-    {
-        for (key, options) in packs {
-            properties.insert(key.to_owned(), options);
-        }
-    }
-    shape
+    super::with_pack_options(generator, shape, "RawListen", packs)
 }
 
 /// A checked `listen` step.

@@ -15,8 +15,9 @@
 //! `expect_interfaces`, `stop`), the byte-stream expectations (`expect_stdout`,
 //! `expect_stderr`, `expect_received`, judged by `crate::judge::output`), and `check`,
 //! which runs one of the built-in checks ([`checks`]), `listen`, the harness as a
-//! server speaking the scenario's bytes or a protocol by a script, and `start`, a program
-//! of the submission.
+//! server speaking the scenario's bytes or a protocol by a script, `request` and
+//! `resume`, the harness as a client of a protocol pack (an XML-RPC call), and `start`, a
+//! program of the submission.
 
 mod check;
 pub mod checks;
@@ -38,6 +39,7 @@ mod interfaces;
 mod listen;
 mod members;
 mod names;
+mod pack_request;
 mod partition;
 mod relay;
 pub mod requests;
@@ -89,6 +91,11 @@ pub(crate) trait StepAction: Debug + Send + Sync {
     fn describe(&self) -> String;
     /// Runs the step against the scenario's running state.
     fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a>;
+    /// Whether the step is still judged when an earlier step failed, its own failure then
+    /// reported first (a security finding: `expect_files` with `after_a_failure`).
+    fn judged_after_a_failure(&self) -> bool {
+        false
+    }
     /// Whether the step exists only in the simulated world (a partition of its network).
     fn simulated_only(&self) -> bool {
         false
@@ -338,6 +345,28 @@ pub(crate) fn schema_of<T: schemars::JsonSchema>(
     generator.subschema_for::<T>()
 }
 
+/// The schema of the step type `definition` (`shape`, already generated), with each
+/// pack's options (`(key, schema)`) as a property of its own: `listen` takes the server
+/// packs' options, `request` the client packs'.
+pub(crate) fn with_pack_options(
+    generator: &mut schemars::SchemaGenerator,
+    shape: schemars::Schema,
+    definition: &str,
+    packs: Vec<(&str, serde_json::Value)>,
+) -> schemars::Schema {
+    if let Some(properties) = generator
+        .definitions_mut()
+        .get_mut(definition)
+        .and_then(|definition| definition.get_mut("properties"))
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for (key, options) in packs {
+            properties.insert(key.to_owned(), options);
+        }
+    }
+    shape
+}
+
 /// Every step kind that lives in this folder.
 pub(crate) const REGISTRY: &[StepKind] = &[
     start::KIND,
@@ -371,6 +400,8 @@ pub(crate) const REGISTRY: &[StepKind] = &[
     crowd::KIND,
     room_crowd::KIND,
     direct_crowd::KIND,
+    pack_request::REQUEST,
+    pack_request::RESUME,
 ];
 
 /// The kind of the step action named `action`, if it is one of this folder's.

@@ -19,6 +19,8 @@ pub(crate) struct Names {
     pub(crate) relays: BTreeSet<String>,
     /// Every program the scenario starts, at any step.
     pub(crate) hosts: BTreeSet<String>,
+    /// The requests a `request` step paused, until their `resume` step.
+    pub(crate) paused: BTreeMap<String, super::pack_request::Paused>,
 }
 
 impl Names {

@@ -32,8 +32,8 @@ pub(crate) const KIND: StepKind = StepKind {
     schema: super::schema_of::<RawStart>,
 };
 
-/// Default cap on what a program may print on stdout or stderr.
-const DEFAULT_OUTPUT_CAP_MIB: u64 = 64;
+/// Default cap on what a program may print on stdout or stderr (the README says 64 MiB).
+pub(crate) const DEFAULT_OUTPUT_CAP_MIB: u64 = 64;
 
 /// The harness's own placeholders, which `with` cannot fill.
 const HARNESS_PLACEHOLDERS: [&str; 5] = ["host", "port", "port2", "dir", "file"];

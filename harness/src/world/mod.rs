@@ -18,9 +18,13 @@ use std::io;
 use std::time::Duration;
 
 use capture::Capture;
-use real::process::{ChildProcess, ExitInfo, ProcessSpec};
+use real::process::{ChildProcess, ExitInfo, ExitKind, ProcessSpec};
 use sim::{SimProgram, SimWorld};
 use sockets::PeerNet;
+
+/// How long a program killed at the end of a scenario has for its `sandbox-init` to be
+/// reaped and report how it ended: a moment, even on a loaded machine.
+const KILLED_REPORT_WAIT: Duration = Duration::from_secs(2);
 
 pub use sockets::HARNESS_HOST;
 
@@ -201,6 +205,30 @@ impl ProgramHandle {
         match self {
             ProgramHandle::Real(process) => process.terminate(grace).await,
             ProgramHandle::Simulated(program) => program.terminate().await,
+        }
+    }
+
+    /// Whether it runs or is ending (see [`ChildProcess::busy`]); a simulated program
+    /// never says.
+    pub fn busy(&self) -> bool {
+        match self {
+            ProgramHandle::Real(process) => process.busy(),
+            ProgramHandle::Simulated(_) => false,
+        }
+    }
+
+    /// After [`ProgramHandle::kill`] of a program that had not ended: how it ended by
+    /// itself just before, or `None` when the kill ended it. On a loaded machine a real
+    /// program's `sandbox-init` may report an exit a moment late; what it reports after the
+    /// kill tells: an exit status, or a signal other than the harness's SIGKILL. (A
+    /// simulated program's end is never late.)
+    pub async fn ended_before_kill(&self) -> Option<ExitInfo> {
+        match self {
+            ProgramHandle::Real(process) => process
+                .wait_exit(KILLED_REPORT_WAIT)
+                .await
+                .filter(|exit| exit.kind != ExitKind::Signal(libc::SIGKILL)),
+            ProgramHandle::Simulated(_) => None,
         }
     }
 

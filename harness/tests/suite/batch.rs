@@ -405,9 +405,6 @@ fn ten_submissions_hard_coding_port_12000_without_reuse_all_pass_two_at_a_time()
     // SO_REUSEADDR. On one shared loopback the second scenario could not bind (TIME_WAIT)
     // and two submissions at once would clash; a network namespace per scenario, and a
     // stand-in on 12000 for the clients, make all of them pass.
-    if std::env::var_os("HARNESS_NO_NAMESPACES").is_some() {
-        return;
-    }
     let folder = tempfile::tempdir().unwrap();
     let fixture = common::kit_root().join("fixtures/submissions/hard-coded-port");
     let mut command = harness();
@@ -483,9 +480,6 @@ fn a_recorded_batch_replays_as_a_batch() {
 fn one_submissions_scenarios_run_three_at_a_time_and_report_in_order() {
     // The hard-coded-port fixture's programs all use port 12000: three of its scenarios at
     // once meet only if their network namespaces leak.
-    if std::env::var_os("HARNESS_NO_NAMESPACES").is_some() {
-        return;
-    }
     let run = |jobs: &str| {
         let output = harness()
             .args(["--target", "fixtures/submissions/hard-coded-port"])

@@ -426,3 +426,75 @@ fn a_failed_security_scenario_says_what_leaked() {
         "{terminal}"
     );
 }
+
+/// An uppercase server that closes its first connection without answering and then takes
+/// a while to die (busy, as an interpreter tearing down on a loaded machine is): the step
+/// sees the connection end before the process does.
+const SLOW_DYING_SERVER: &str = r#"import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", int(sys.argv[1])))
+s.listen(5)
+c, _ = s.accept()
+c.recv(4096)
+c.close()
+started = time.monotonic()
+while time.monotonic() - started < 0.4:
+    pass
+raise RuntimeError("the worker thread pool is gone")
+"#;
+
+#[test]
+fn a_server_that_crashes_just_after_the_failing_step_is_reported_as_crashed() {
+    // The failing step ends while the server still runs (its connection closed, its
+    // exception not raised yet). The report must not call it "still running at the end":
+    // a failed scenario lets a running program end before it is killed.
+    let student = submission(&[("upper-tcp-server.py", SLOW_DYING_SERVER)]);
+    let output = grade(student.path(), &["upper-tcp/01-*"]);
+    let terminal = text(&output);
+    assert!(!terminal.contains("still running at the end"), "{terminal}");
+    let cause_line = terminal
+        .lines()
+        .find(|line| line.trim_start().starts_with("cause "))
+        .unwrap_or_else(|| panic!("no cause line:\n{terminal}"));
+    assert!(
+        cause_line.contains("server exited with status 1")
+            && cause_line.contains("RuntimeError: the worker thread pool is gone"),
+        "{cause_line}"
+    );
+}
+
+/// A calculator that eval()s each line and answers without a line end.
+const EVAL_WITHOUT_LINE_ENDS: &str = r#"import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", int(sys.argv[1])))
+s.listen(5)
+while True:
+    c, _ = s.accept()
+    for line in c.makefile("rb"):
+        try:
+            c.sendall(str(eval(line.decode())).encode())
+        except Exception as e:
+            c.sendall(b"error: %s\n" % str(e).encode())
+    c.close()
+"#;
+
+#[test]
+fn the_security_finding_comes_first_whatever_else_is_wrong() {
+    // The injected command ran (`pwned` exists) and the answer `0` has no line end: the
+    // line's failure comes first in the scenario, the security finding first in the report.
+    let student = submission(&[("calc-single.py", EVAL_WITHOUT_LINE_ENDS)]);
+    let terminal = text(&grade(student.path(), &["calc/04-*-single"]));
+    let seen = terminal
+        .lines()
+        .find(|line| line.trim_start().starts_with("seen "))
+        .unwrap_or_else(|| panic!("no seen line:\n{terminal}"));
+    assert!(
+        seen.contains("`pwned` is there")
+            && seen.contains("a command sent over the network ran")
+            && seen.contains("and before it, step 5 failed: \"0\" without a line end"),
+        "{seen}"
+    );
+    assert!(terminal.contains("failed at    step 6 "), "{terminal}");
+}

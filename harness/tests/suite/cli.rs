@@ -60,7 +60,7 @@ fn an_empty_folder_says_what_it_expected() {
         .stderr(predicate::str::contains(
             "(expected calc-client, calc-fork, calc-select, ",
         ))
-        .stderr(predicate::str::contains("web-server with any extension"));
+        .stderr(predicate::str::contains("xmlrpc-server with any extension"));
 }
 
 #[test]

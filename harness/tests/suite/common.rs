@@ -68,10 +68,13 @@ pub fn one_scenario_suite(task: &str, name: &str, text: &str) -> (tempfile::Temp
 /// The harness binary, run from the kit's folder, without colors.
 pub fn harness() -> Command {
     let mut command = Command::cargo_bin("harness").unwrap();
+    // A test that wants the shared loopback sets it again: the others test the namespaces
+    // they name, whatever the caller's environment says.
     command
         .current_dir(kit_root())
         .env("NO_COLOR", "1")
-        .env("HARNESS_REFERENCE_BIN_DIR", reference_bin_dir());
+        .env("HARNESS_REFERENCE_BIN_DIR", reference_bin_dir())
+        .env_remove("HARNESS_NO_NAMESPACES");
     command
 }
 
@@ -82,4 +85,14 @@ pub fn submission(files: &[(&str, &str)]) -> tempfile::TempDir {
         std::fs::write(folder.path().join(name), text).unwrap();
     }
     folder
+}
+
+/// Fails the test, saying why, where scenarios do not get a network namespace of their own:
+/// a test of the small internet that passed by skipping there would prove nothing.
+pub fn require_own_networks(what: &str) {
+    use harness::world::real::isolation::{NetworkMode, network_mode};
+    assert!(
+        network_mode() == NetworkMode::NamespacePerScenario,
+        "{what} needs a network namespace per scenario, which this machine refuses (or HARNESS_NO_NAMESPACES is set): run the suite as root or where user namespaces are allowed"
+    );
 }

@@ -132,12 +132,8 @@ fn check_fixture(folder: &str) {
     }
     let target =
         Target::from_folder(&dir, &suite.catalogue).expect("the fixture is a valid target");
-    if expected.own_network
-        && harness::world::real::isolation::network_mode()
-            != harness::world::real::isolation::NetworkMode::NamespacePerScenario
-    {
-        eprintln!("{folder}: needs a network namespace per scenario, which this machine refuses");
-        return;
+    if expected.own_network {
+        common::require_own_networks(folder);
     }
     let selection = Selection::new(Vec::new(), &expected.only).expect("valid globs");
     let grading = grade_at_once(&suite, &selection, &target);

@@ -6,16 +6,6 @@
 use crate::common;
 
 use assert_cmd::Command;
-use harness::world::real::isolation::{NetworkMode, network_mode};
-
-/// Whether scenarios get namespaces of their own here (else: nothing to test).
-fn own_networks() -> bool {
-    let own = network_mode() == NetworkMode::NamespacePerScenario;
-    if !own {
-        eprintln!("scenarios share this machine's loopback here: no small internet to test");
-    }
-    own
-}
 
 /// `harness --verbose --target <fixture> <patterns>`: its exit status and stdout.
 fn grade(target: &std::path::Path, patterns: &[&str]) -> (i32, String) {
@@ -43,9 +33,7 @@ fn fixture(name: &str) -> std::path::PathBuf {
 
 #[test]
 fn the_log_shows_the_name_a_client_looked_up_and_where_it_connected() {
-    if !own_networks() {
-        return;
-    }
+    common::require_own_networks("the small internet");
     let (status, report) = grade(&fixture("hard-coded-name"), &["upper-tcp/08-*"]);
     assert_eq!(status, 0, "{report}");
     assert!(
@@ -60,9 +48,7 @@ fn the_log_shows_the_name_a_client_looked_up_and_where_it_connected() {
 
 #[test]
 fn the_log_shows_the_address_a_datagram_was_sent_to() {
-    if !own_networks() {
-        return;
-    }
+    common::require_own_networks("the small internet");
     let (status, report) = grade(&fixture("hard-coded-address"), &["upper-udp/04-*"]);
     assert_eq!(status, 0, "{report}");
     assert!(
@@ -73,9 +59,7 @@ fn the_log_shows_the_address_a_datagram_was_sent_to() {
 
 #[test]
 fn a_mail_client_reaches_the_peer_on_port_587_of_a_name_it_hard_codes() {
-    if !own_networks() {
-        return;
-    }
+    common::require_own_networks("the small internet");
     let (status, report) = grade(&fixture("smtp-hard-coded"), &["smtp-client/06-*"]);
     assert_eq!(status, 0, "{report}");
     assert!(
@@ -96,9 +80,7 @@ fn a_mail_client_reaches_the_peer_on_port_587_of_a_name_it_hard_codes() {
 /// client hard-codes: the same client, made to log in without TLS, fails on it.
 #[test]
 fn the_hard_coded_password_is_the_one_that_must_not_go_in_clear() {
-    if !own_networks() {
-        return;
-    }
+    common::require_own_networks("the small internet");
     let folder = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(fixture("smtp-hard-coded")).unwrap() {
         let entry = entry.unwrap();

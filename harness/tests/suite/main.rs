@@ -24,3 +24,4 @@ mod report;
 mod scenario_schema;
 mod short_calls;
 mod simulation;
+mod spec;

@@ -1,4 +1,6 @@
-//! # `calc`: an arithmetic expression server, four ways (SPEC calc/1-calc/5)
+//! # `calc`: an arithmetic expression server, four ways
+//!
+//! Its contract: `scenarios/SPEC.md#calc`, clauses `calc/1`–`calc/5`.
 //!
 //! A client sends expressions, one per line; the server answers each with its value, or
 //! with a line starting with `error:`. The same answer ([`answer`], from the hand-written

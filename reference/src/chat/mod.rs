@@ -1,4 +1,6 @@
-//! # `chat`: a multiplexed chat room (SPEC chat/1-chat/5)
+//! # `chat`: a multiplexed chat room
+//!
+//! Its contract: `scenarios/SPEC.md#chat`, clauses `chat/1`–`chat/5`.
 //!
 //! `chat-server PORT` keeps a room; `chat-client HOST PORT NAME` joins it, sends the lines
 //! of its stdin and prints the room's lines on stdout.

@@ -1,4 +1,6 @@
-//! # `direct-chat`: private messages between named clients (SPEC direct/1-direct/4)
+//! # `direct-chat`: private messages between named clients
+//!
+//! Its contract: `scenarios/SPEC.md#direct-chat`, clauses `direct/1`–`direct/4`.
 //!
 //! `direct-chat-server PORT` routes; `direct-chat-client HOST PORT USER` registers as
 //! USER, sends the lines of its stdin and prints what it receives.

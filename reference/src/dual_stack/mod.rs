@@ -1,4 +1,6 @@
-//! # `dual-stack`: a protocol-independent echo server and client (SPEC dual/1-dual/2)
+//! # `dual-stack`: a protocol-independent echo server and client
+//!
+//! Its contract: `scenarios/SPEC.md#dual-stack`, clauses `dual/1`–`dual/2`.
 //!
 //! The handout asks to "revise the echo client and server to support both IPv4 and
 //! IPv6". Code written for IPv4 names the family everywhere: `socket(AF_INET, ...)`,

@@ -1,4 +1,6 @@
-//! # `echo-plus`: echo with `download` and `run` (SPEC echo/1-echo/4)
+//! # `echo-plus`: echo with `download` and `run`
+//!
+//! Its contract: `scenarios/SPEC.md#echo-plus`, clauses `echo/1`–`echo/4`.
 //!
 //! The client reads commands from stdin, one per line, and sends each to the server:
 //!

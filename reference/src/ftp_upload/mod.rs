@@ -1,8 +1,8 @@
 //! # `ftp-upload`: storing a file on an FTP server
 //!
-//! Reading list: the handout (`shared/seeds/000_*.txt` item \[22\], "loading of a local
-//! file to a remote FTP", written there with Python's `ftplib`) and its contract, SPEC
-//! section `ftp-upload`, clauses `ftp/1`–`ftp/2`. For FTP: RFC 959 §2.3 and §3.2 (two
+//! Reading list: the handout (000, item \[22\], "loading of a local file to a remote
+//! FTP", written there with Python's `ftplib`) and its contract,
+//! `scenarios/SPEC.md#ftp-upload`, clauses `ftp/1`–`ftp/2`. For FTP: RFC 959 §2.3 and §3.2 (two
 //! connections: control and data), §3.1.1 (representation types: `TYPE A` and `TYPE I`),
 //! §3.4 (stream mode: the data connection's close ends the file), §4.1 (the commands),
 //! §4.2 (replies, multi-line replies), §5.4 (which replies each command may get); RFC 2428

@@ -1,7 +1,7 @@
 //! # `imap-read`: reading mail with IMAP
 //!
-//! Reading list: the handout (`shared/seeds/000_*.txt` items \[19\] and \[26\], written
-//! there with Python's `imaplib`) and its contract, SPEC section `imap-read`, clauses
+//! Reading list: the handout (000, items \[19\] and \[26\], written there with Python's
+//! `imaplib`) and its contract, `scenarios/SPEC.md#imap-read-pop3-fetch`, clauses
 //! `read/1`–`read/4`. For IMAP: RFC 9051 (IMAP4rev2; RFC 3501, IMAP4rev1, has the same
 //! sections for what is used here): §2.2 (commands carry a tag; the server answers with
 //! untagged `*` responses, then one tagged status), §4.3 (strings: quoted, or literals

@@ -1,8 +1,8 @@
 //! # `mail-archive`: compress a folder and mail it
 //!
-//! Reading list: the handout (`shared/seeds/000_*.txt` items \[18\], "compress a folder",
-//! and \[23\], "mail it as an attachment", written there with `shutil.make_archive` and
-//! `smtplib`) and its contract, SPEC section `mail-archive`, clauses `archive/1`–`archive/3`.
+//! Reading list: the handout (000, items \[18\], "compress a folder", and \[23\], "mail it
+//! as an attachment", written there with `shutil.make_archive` and `smtplib`) and its
+//! contract, `scenarios/SPEC.md#mail-archive`, clauses `archive/1`–`archive/3`.
 //! For the archive: PKWARE's APPNOTE.TXT (the zip format: local headers, the central
 //! directory, the UTF-8 flag of §4.4.4 bit 11). For the message: RFC 2045 §6.8 (base64 in
 //! lines of 76 characters), RFC 2046 §5.1 (multipart/mixed and its boundary), RFC 2183 and

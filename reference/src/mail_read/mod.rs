@@ -1,8 +1,8 @@
 //! # What `imap-read` and `pop3-fetch` share: reading mail
 //!
-//! Reading list: the handout (`shared/seeds/000_*.txt` items \[19\] "read mail with IMAP",
-//! \[24\] "fetch mail with POP3" and \[26\]) and its contract, SPEC section `imap-read` /
-//! `pop3-fetch`, clauses `read/1`–`read/4`. For the message: RFC 5322 §3.6 (the header
+//! Reading list: the handout (000, items \[19\] "read mail with IMAP", \[24\] "fetch mail
+//! with POP3" and \[26\]) and its contract, `scenarios/SPEC.md#imap-read-pop3-fetch`,
+//! clauses `read/1`–`read/4`. For the message: RFC 5322 §3.6 (the header
 //! fields `From`, `To`, `Date`, `Subject`), §2.2.3 (folded header lines); RFC 2045 §6
 //! (quoted-printable and base64), RFC 2046 §5.1 (multipart messages), RFC 2047 (encoded
 //! words in header fields: `=?UTF-8?B?...?=`). For TLS: RFC 8314 (TLS from the first byte

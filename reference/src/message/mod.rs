@@ -1,7 +1,7 @@
 //! # `message`: a sequential message server and its client
 //!
-//! Reading list: the handout (`shared/seeds/000_*.txt`, main assignment) and its contract,
-//! SPEC section `message`, clauses `message/1`–`message/9`.
+//! Reading list: the handout (000, its main assignment) and its contract,
+//! `scenarios/SPEC.md#message`, clauses `message/1`–`message/9`.
 //!
 //! The handout, in short:
 //!

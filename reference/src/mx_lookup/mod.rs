@@ -1,8 +1,8 @@
 //! # `mx-lookup`: the mail servers of an address
 //!
-//! Reading list: the handout (`shared/seeds/000_*.txt` item \[25\], "find the mail servers
-//! of an e-mail address", written there with `dnspython`) and its contract, SPEC section
-//! `mx-lookup`, clauses `mx/1`–`mx/3`. For DNS: RFC 1035 §4.1 (the message: a header, then
+//! Reading list: the handout (000, item \[25\], "find the mail servers of an e-mail
+//! address", written there with `dnspython`) and its contract,
+//! `scenarios/SPEC.md#mx-lookup`, clauses `mx/1`–`mx/3`. For DNS: RFC 1035 §4.1 (the message: a header, then
 //! the question, answer, authority and additional sections), §4.2.1 (UDP: one datagram
 //! each way, at most 512 bytes unless EDNS says more; a longer answer comes with the TC
 //! bit set), §4.2.2 (TCP: each message preceded by its length in two bytes), §3.3.9 (the

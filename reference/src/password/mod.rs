@@ -1,4 +1,6 @@
-//! # `password`: a password dialogue (SPEC pass/1-pass/2)
+//! # `password`: a password dialogue
+//!
+//! Its contract: `scenarios/SPEC.md#password`, clauses `pass/1`–`pass/2`.
 //!
 //! The client sends an attempt, one line; the server answers `access granted` or
 //! `access denied`, one line, and waits for the next attempt on the same connection.

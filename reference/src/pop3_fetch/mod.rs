@@ -1,7 +1,7 @@
 //! # `pop3-fetch`: reading mail with POP3
 //!
-//! Reading list: the handout (`shared/seeds/000_*.txt` items \[24\] and \[26\], written
-//! there with Python's `poplib`) and its contract, SPEC section `pop3-fetch`, clauses
+//! Reading list: the handout (000, items \[24\] and \[26\], written there with Python's
+//! `poplib`) and its contract, `scenarios/SPEC.md#imap-read-pop3-fetch`, clauses
 //! `read/1`–`read/4`. For POP3: RFC 1939 §3 (commands and answers: `+OK`, `-ERR`,
 //! multi-line answers ending in `.`, byte-stuffing), §4 (the AUTHORIZATION, TRANSACTION
 //! and UPDATE states), §5 (STAT, LIST, RETR, DELE), §6 (QUIT and the UPDATE state), §7

@@ -1,4 +1,6 @@
-//! # `port-forward`: a local port forwarder (SPEC fwd/1-fwd/2)
+//! # `port-forward`: a local port forwarder
+//!
+//! Its contract: `scenarios/SPEC.md#port-forward`, clauses `fwd/1`–`fwd/2`.
 //!
 //! `port-forward PORT HOST PORT2` listens on PORT; every connection it accepts gets a
 //! connection of its own to HOST:PORT2, and the bytes go both ways until both sides are

@@ -1,9 +1,8 @@
 //! # `smtp-client`: a mail client
 //!
-//! Reading list: the handouts (`shared/seeds/001_*.txt` task 4 "Mail Client",
-//! `shared/seeds/003_*.txt` "Mail Client", after Kurose & Ross's SMTP lab;
-//! `shared/seeds/000_*.txt` items \[20\] attachments and \[21\] TLS) and their contract, SPEC section
-//! `smtp-client`, clauses `smtp/1`–`smtp/5`. For SMTP: RFC 5321 §3.3 (a mail
+//! Reading list: the handouts (001, task 4 "Mail Client"; 003, "Mail Client", after Kurose
+//! & Ross's SMTP lab; 000, items \[20\] attachments and \[21\] TLS) and their contract,
+//! `scenarios/SPEC.md#smtp-client`, clauses `smtp/1`–`smtp/5`. For SMTP: RFC 5321 §3.3 (a mail
 //! transaction), §4.1 (the commands), §4.2 (replies and their codes, multi-line replies),
 //! §4.5.2 (dot-stuffing), §2.3.8 (CRLF); RFC 3207 (STARTTLS); RFC 4954 and RFC 4616 (AUTH
 //! PLAIN); for the message: RFC 5322 (header fields), RFC 2045 and RFC 2046 (MIME,

@@ -1,8 +1,8 @@
 //! # `smtp-server`: a mail server that prints what it receives
 //!
-//! Reading list: the handout (`shared/seeds/003_*.txt`, "Mail Server": a server that
-//! receives an email from a mail client and prints the dialogue) and its contract, SPEC
-//! section `smtp-server`, clauses `smtpd/1`–`smtpd/2`. For SMTP: RFC 5321 §3.3 (a mail
+//! Reading list: the handout (003, "Mail Server": a server that receives an email from a
+//! mail client and prints the dialogue) and its contract, `scenarios/SPEC.md#smtp-server`,
+//! clauses `smtpd/1`–`smtpd/2`. For SMTP: RFC 5321 §3.3 (a mail
 //! transaction), §4.1 (the commands and their syntax), §4.2 (replies, multi-line replies,
 //! the codes), §4.3.2 (which reply to which command), §4.5.2 (dot-stuffing), §4.5.3
 //! (limits and timeouts); RFC 2920 (pipelining), RFC 1870 (SIZE), RFC 6152 (8BITMIME).

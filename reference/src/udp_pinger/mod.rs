@@ -1,7 +1,7 @@
 //! # `udp-pinger`: ping over UDP
 //!
-//! Reading list: the handout (`shared/seeds/003_*.txt`, "UDP Pinger", after Kurose &
-//! Ross's programming assignment) and its contract, SPEC section `udp-pinger`, clauses
+//! Reading list: the handout (003, "UDP Pinger", after Kurose & Ross's programming
+//! assignment) and its contract, `scenarios/SPEC.md#udp-pinger`, clauses
 //! `ping/1`–`ping/4`.
 //!
 //! The handout, in short:

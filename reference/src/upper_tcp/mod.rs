@@ -1,8 +1,8 @@
 //! # `upper-tcp`: an uppercase converter over TCP
 //!
-//! Reading list: the handouts (`shared/seeds/001_*.txt` task 1, `shared/seeds/003_*.txt`,
-//! Kurose & Ross's `TCPServer.py` / `TCPClient.py`) and their contract, SPEC section
-//! `upper-tcp / upper-udp`, clauses `upper/1`–`upper/3` and `upper/6`.
+//! Reading list: the handouts (001, task 1; 003, Kurose & Ross's `TCPServer.py` /
+//! `TCPClient.py`) and their contract, `scenarios/SPEC.md#upper-tcp-upper-udp`, clauses
+//! `upper/1`–`upper/3` and `upper/6`.
 //!
 //! The handout, in short:
 //!

@@ -1,8 +1,8 @@
 //! # `upper-udp`: an uppercase converter over UDP
 //!
-//! Reading list: the handouts (`shared/seeds/001_*.txt` task 1, `shared/seeds/003_*.txt`,
-//! Kurose & Ross's `UDPServer.py` / `UDPClient.py`) and their contract, SPEC section
-//! `upper-tcp / upper-udp`, clauses `upper/1`, `upper/2` and `upper/4`–`upper/6`.
+//! Reading list: the handouts (001, task 1; 003, Kurose & Ross's `UDPServer.py` /
+//! `UDPClient.py`) and their contract, `scenarios/SPEC.md#upper-tcp-upper-udp`, clauses
+//! `upper/1`, `upper/2` and `upper/4`–`upper/6`.
 //!
 //! The handout, in short:
 //!

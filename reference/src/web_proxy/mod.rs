@@ -1,8 +1,8 @@
 //! # `web-proxy`: a concurrent HTTP proxy
 //!
-//! Reading list: the handouts (`shared/seeds/001_*.txt` task 3 "Multi-Threaded Web
-//! Proxy", `shared/seeds/003_*.txt` "Web Proxy", after Kurose & Ross's proxy lab) and
-//! their contract, SPEC section `web-proxy`, clauses `proxy/1`–`proxy/4`. For HTTP: RFC
+//! Reading list: the handouts (001, task 3 "Multi-Threaded Web Proxy"; 003, "Web Proxy",
+//! after Kurose & Ross's proxy lab) and their contract, `scenarios/SPEC.md#web-proxy`,
+//! clauses `proxy/1`–`proxy/4`. For HTTP: RFC
 //! 9112 §3.2 (the request target's forms: the absolute form a client sends a proxy, the
 //! origin form a server gets), RFC 9110 §7.6 (what a proxy forwards and what it must not),
 //! RFC 9110 §15.6.3 (502 Bad Gateway), RFC 3986 §3 (the syntax of a URL).

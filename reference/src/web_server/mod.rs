@@ -1,8 +1,8 @@
 //! # `web-server`: an HTTP file server
 //!
-//! Reading list: the handouts (`shared/seeds/001_*.txt` task 2, `shared/seeds/003_*.txt`
-//! "Web Server implementation", `shared/seeds/000_*.txt` item 11, after Kurose & Ross's
-//! `WebServer.py`) and their contract, SPEC section `web-server`, clauses `web/1`–`web/6`.
+//! Reading list: the handouts (001, task 2; 003, "Web Server implementation"; 000, item
+//! \[11\]; after Kurose & Ross's `WebServer.py`) and their contract,
+//! `scenarios/SPEC.md#web-server`, clauses `web/1`–`web/6`.
 //! For HTTP itself: RFC 9112 (the message syntax: request line, header fields, the blank
 //! line) and RFC 9110 (methods and status codes).
 //!

@@ -11,3 +11,4 @@ mod proxy;
 mod smtp;
 mod upper;
 mod web;
+mod xmlrpc;

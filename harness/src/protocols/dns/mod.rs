@@ -52,6 +52,7 @@ pub(super) const PACK: Pack = Pack {
         keeps_clear_text: false,
     }),
     expectations: &[],
+    client: None,
 };
 
 /// `dns = { zones = ["mail-lab"], silent = false }`.

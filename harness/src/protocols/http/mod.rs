@@ -21,4 +21,5 @@ pub(super) const PACK: Pack = Pack {
         keeps_clear_text: false,
     }),
     expectations: &[expectations::HTTP],
+    client: None,
 };

@@ -1,11 +1,12 @@
 //! Judging an HTTP response the harness received (SPEC web/1–web/6, proxy/1).
 //!
-//! The bytes are parsed with `httparse` as they arrive. The response is complete when its
-//! `Content-Length` worth of body is there, or, without that header, when the server closes
-//! the connection (HTTP/1.1's other way to end a body). Then the status, the headers and
-//! the body are checked against what the scenario expects.
+//! The response is read as it arrives by the shared reader (`crate::protocols::http_reader`:
+//! whole by its `Content-Length`, or at the close); then the status, the headers and the
+//! body are checked against what the scenario expects.
 
 use crate::payload::Payload;
+pub use crate::protocols::http_reader::ResponseVerdict;
+use crate::protocols::http_reader::{ReadResponse, read_response};
 use crate::world::capture::Capture;
 
 /// What a response must be (`http = { ... }` in a scenario).
@@ -27,20 +28,6 @@ pub struct HttpExpectation {
     pub content_length: bool,
     /// Headers that must be there with these values (names in any case).
     pub headers: Vec<(String, String)>,
-}
-
-/// The most header bytes looked at.
-const MAX_HEAD: usize = 64 * 1024;
-
-/// Where the judgement stands.
-#[derive(Debug, PartialEq, Eq)]
-pub enum ResponseVerdict {
-    /// The response is complete and right.
-    Holds,
-    /// Not complete yet (what is there so far).
-    Incomplete(String),
-    /// Wrong: what was seen.
-    Wrong(String),
 }
 
 impl HttpExpectation {
@@ -69,88 +56,25 @@ impl HttpExpectation {
 
     /// Judges what `capture` holds; `closed`: the server closed the connection.
     pub fn judge(&self, capture: &Capture, closed: bool) -> ResponseVerdict {
-        let head = capture.head(MAX_HEAD);
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut response = httparse::Response::new(&mut headers);
-        let head_len = match response.parse(&head) {
-            Ok(httparse::Status::Complete(len)) => len,
-            Ok(httparse::Status::Partial) if closed || head.len() >= MAX_HEAD => {
-                return ResponseVerdict::Wrong(format!(
-                    "{} bytes, not a complete response head: {}",
-                    head.len(),
-                    crate::judge::diff::excerpt(&head)
-                ));
-            }
-            Ok(httparse::Status::Partial) => {
-                return ResponseVerdict::Incomplete(format!(
-                    "{} bytes so far: {}",
-                    head.len(),
-                    crate::judge::diff::excerpt(&head)
-                ));
-            }
-            Err(error) => {
-                return ResponseVerdict::Wrong(format!(
-                    "not an HTTP response ({error}): {}",
-                    crate::judge::diff::excerpt(&head)
-                ));
-            }
+        let response = match read_response(capture, closed) {
+            Ok(response) => response,
+            Err(verdict) => return verdict,
         };
-        let status = response.code.unwrap_or_default();
-        let header = |name: &str| {
-            response
-                .headers
-                .iter()
-                .find(|header| header.name.eq_ignore_ascii_case(name))
-                .map(|header| String::from_utf8_lossy(header.value).trim().to_owned())
-        };
-        let status_line = format!(
-            "HTTP/1.{} {status} {}",
-            response.version.unwrap_or(1),
-            response.reason.unwrap_or_default()
-        );
-        let declared_length = match header("content-length") {
-            Some(value) => match value.parse::<u64>() {
-                Ok(length) => Some(length),
-                Err(_) => {
-                    return ResponseVerdict::Wrong(format!(
-                        "{status_line} with Content-Length `{value}`, not a number"
-                    ));
-                }
-            },
-            None => None,
-        };
-        let body_len = capture.len() - head_len as u64;
-        match declared_length {
-            Some(length) if body_len < length && !closed => {
-                return ResponseVerdict::Incomplete(format!(
-                    "{status_line}, {body_len} of {length} body bytes"
-                ));
-            }
-            Some(length) if body_len != length => {
-                return ResponseVerdict::Wrong(format!(
-                    "{status_line} with Content-Length {length}, but {body_len} body bytes{}",
-                    if body_len < length {
-                        " before the server closed"
-                    } else {
-                        ""
-                    }
-                ));
-            }
-            Some(_) => {}
-            None if !closed => {
-                return ResponseVerdict::Incomplete(format!(
-                    "{status_line} without Content-Length: the body ends when the server closes, which it has not yet ({body_len} bytes so far)"
-                ));
-            }
-            None if self.content_length => {
-                return ResponseVerdict::Wrong(format!(
-                    "{status_line} without a Content-Length header"
-                ));
-            }
-            None => {}
+        let ReadResponse {
+            status,
+            ref status_line,
+            head_len,
+            body_len,
+            ..
+        } = response;
+        let header = |name: &str| response.header(name).map(str::to_owned);
+        if response.declared_length.is_none() && self.content_length {
+            return ResponseVerdict::Wrong(format!(
+                "{status_line} without a Content-Length header"
+            ));
         }
         if !self.statuses.contains(&status) {
-            return ResponseVerdict::Wrong(status_line);
+            return ResponseVerdict::Wrong(status_line.clone());
         }
         if let Some(expected) = &self.content_type {
             match header("content-type") {

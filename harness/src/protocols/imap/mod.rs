@@ -49,6 +49,7 @@ pub(super) const PACK: Pack = Pack {
         keeps_clear_text: true,
     }),
     expectations: &[expectations::IMAP_SESSION],
+    client: None,
 };
 
 /// The IMAP server peer's account, mailbox and TLS.

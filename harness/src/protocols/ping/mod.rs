@@ -36,6 +36,7 @@ pub(super) const PACK: Pack = Pack {
         keeps_clear_text: false,
     }),
     expectations: &[expectations::PING_REPORT],
+    client: None,
 };
 
 /// How a scripted ping server treats the pings (`Ping <seq> <time>`) it receives: it

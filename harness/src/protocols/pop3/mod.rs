@@ -50,6 +50,7 @@ pub(super) const PACK: Pack = Pack {
         keeps_clear_text: true,
     }),
     expectations: &[expectations::POP3_SESSION],
+    client: None,
 };
 
 /// The POP3 server peer's account, maildrop and TLS.

@@ -40,6 +40,7 @@ pub(super) const PACK: Pack = Pack {
         keeps_clear_text: true,
     }),
     expectations: &[expectations::COMMANDS, expectations::MAIL],
+    client: None,
 };
 
 /// What the mail server peer offers, and the replies a scenario forces.

@@ -257,7 +257,9 @@ async fn stream_once(
         port: PortChoice::Fresh,
         to: Some(&target),
         extra_args: &[],
-        output_cap: 1 << 20,
+        // The default cap, which the README states: a report that the client printed "more
+        // than 1 MiB" would contradict it.
+        output_cap: crate::steps::start::DEFAULT_OUTPUT_CAP_MIB << 20,
         short_calls: None,
         with: &std::collections::BTreeMap::new(),
         hold_stdin: false,

@@ -2,7 +2,8 @@
 //! told to, no more, no less (SPEC ping/3).
 //!
 //! The harness sends `pings` pings (`Ping <seq> <time>`), paced a little so that no buffer
-//! overflows, collects the answers until a second after the last ping, and checks every
+//! overflows, collects the answers until a second after the last ping (or until every ping
+//! has its answer, when nothing more can change the count), and checks every
 //! answer is its ping uppercased. The number answered must be within a statistical bound
 //! of what `--loss` asks: 4.5 standard deviations of the binomial distribution, so a
 //! correct server fails one check about once in 150 000 runs on real sockets
@@ -152,6 +153,8 @@ pub(crate) async fn run(
     // Answers by sequence number; anything that is not the uppercased ping is kept apart.
     let answers: Arc<Mutex<BTreeMap<u64, Vec<u8>>>> = Arc::default();
     let strays: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    // How many pings have an answer so far: the linger ends early once all have.
+    let (answered_so_far, mut answered_watch) = tokio::sync::watch::channel(0u64);
     let receiver = {
         let (socket, answers, strays, transcript) = (
             Arc::clone(&socket),
@@ -167,7 +170,9 @@ pub(crate) async fn run(
                 transcript.datagram(flow, Direction::FromProgram, &datagram);
                 match ping_sequence(&datagram) {
                     Some(seq) => {
-                        answers.lock().expect("answers").insert(seq, datagram);
+                        let mut answers = answers.lock().expect("answers");
+                        answers.insert(seq, datagram);
+                        answered_so_far.send_replace(answers.len() as u64);
                     }
                     None => strays.lock().expect("strays").push(datagram),
                 }
@@ -187,7 +192,14 @@ pub(crate) async fn run(
         sent.insert(seq, ping);
         tokio::time::sleep(PACE).await;
     }
-    tokio::time::sleep(LINGER).await;
+    // Every ping answered: no later answer can change the count (a stray would have come
+    // among the answers), so the check need not wait out the linger.
+    let every_ping = params.pings;
+    let _ = tokio::time::timeout(
+        LINGER,
+        answered_watch.wait_for(|answered| *answered >= every_ping),
+    )
+    .await;
     receiver.abort();
 
     let answers = std::mem::take(&mut *answers.lock().expect("answers"));

@@ -148,6 +148,20 @@ fn threads_of(pid: i32) -> Option<Vec<i32>> {
     Some(tids)
 }
 
+/// Whether every thread of every one of `processes` sleeps: none runs, none is on its
+/// way out (a process ending, or ended and not yet reaped, does not sleep). A process
+/// gone meanwhile counts as asleep: it runs no more.
+pub fn all_asleep(processes: &[i32]) -> bool {
+    processes.iter().all(|&pid| {
+        threads_of(pid).is_none_or(|tids| {
+            tids.iter().all(|&tid| {
+                sleeps(pid, tid)
+                    || !std::path::Path::new(&format!("/proc/{pid}/task/{tid}")).exists()
+            })
+        })
+    })
+}
+
 /// Whether the thread sleeps ('S' in its `stat`: the state follows the command name,
 /// which is in parentheses and may hold any byte).
 fn sleeps(pid: i32, tid: i32) -> bool {

@@ -408,6 +408,19 @@ impl ChildProcess {
             .then_some(super::blocked::Looked { processes, pumps })
     }
 
+    /// Whether it has not been seen to end and some thread of its processes does not
+    /// sleep: it runs, or is on its way out (an interpreter printing a traceback and
+    /// finishing). `false` where its processes cannot be listed (no cgroup).
+    pub fn busy(&self) -> bool {
+        if self.exit_info().is_some() {
+            return false;
+        }
+        let Some(processes) = self.enclosure.lock().ok().and_then(|e| e.processes()) else {
+            return false;
+        };
+        !super::blocked::all_asleep(&processes)
+    }
+
     /// The exit, if the process has ended.
     pub fn exit_info(&self) -> Option<ExitInfo> {
         *self.exit.borrow()

@@ -1,0 +1,5 @@
+//! `xmlrpc-server`: see `reference::xmlrpc`.
+
+fn main() -> std::process::ExitCode {
+    reference::xmlrpc::main()
+}
