@@ -52,6 +52,7 @@ pub(super) const PACK: Pack = Pack {
         schema: |generator| generator.subschema_for::<FtpScript>(),
         keeps_clear_text: false,
     }),
+    client: None,
     expectations: &[expectations::FTP_SESSION],
 };
 
