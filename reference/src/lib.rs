@@ -32,6 +32,9 @@
 //!   the output (SPEC `read/1`–`read/4`).
 //! - [`imap_read`]: the IMAP reader: tags, literals, STARTTLS, EXAMINE and BODY.PEEK.
 //! - [`pop3_fetch`]: the POP3 reader: multi-line answers, dot-unstuffing, STLS, no DELE.
+//! - [`ftp_upload`]: the FTP client that stores a file byte for byte: multi-line
+//!   replies, `TYPE I`, `EPSV` then `PASV`, the file streamed on the data connection,
+//!   `QUIT` always (SPEC `ftp/1`–`ftp/2`).
 //! - [`smtp_server`]: the mail server, one task per client, that prints each message it
 //!   accepts (SPEC `smtpd/1`–`smtpd/2`).
 //! - [`dual_stack`]: the protocol-independent echo server (one IPv6 socket with
@@ -75,6 +78,7 @@ pub mod cli;
 pub mod direct_chat;
 pub mod dual_stack;
 pub mod echo_plus;
+pub mod ftp_upload;
 pub mod imap_read;
 pub mod interfaces;
 pub mod line;

@@ -107,7 +107,9 @@ impl Run<'_> {
             Some(Workdir::Site) => Some(PathBuf::from(self.site_root()?)),
             None => None,
         };
-        let served = if program.uses_site() {
+        // `{dir}` in the command line, or in the scenario's `args` (a file of the folder
+        // to upload: `{dir}/photo.bin`).
+        let served = if program.uses_site() || extra_args.iter().any(|arg| arg.contains("{dir}")) {
             let root = self.site_root()?;
             values.insert("dir", root.clone());
             Some(PathBuf::from(root))

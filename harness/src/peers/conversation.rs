@@ -17,7 +17,7 @@ use crate::payload::Payload;
 use crate::transcript::{Direction, Transcript};
 use crate::wire::{FlowId, WireAct};
 use crate::world::capture::Capture;
-use crate::world::sockets::{PeerDatagram, PeerReader, PeerWriter};
+use crate::world::sockets::{PeerDatagram, PeerNet, PeerReader, PeerWriter};
 
 /// One client's TCP connection to a server peer, opened in the transcript.
 pub struct Conversation {
@@ -36,6 +36,11 @@ pub struct Conversation {
     pub(super) flow: FlowId,
     /// How the answer is cut into writes (none: whole writes), drawn from the run's seed.
     pub(super) slicer: Option<Slicer>,
+    /// The peer's end of the connection: the address the client reached it at.
+    pub local: SocketAddr,
+    /// The network the peer lives in, for a protocol that opens a second connection of
+    /// its own (FTP's passive data connection, RFC 959 §3.2) in the same world.
+    pub net: PeerNet,
 }
 
 impl Conversation {

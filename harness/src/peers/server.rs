@@ -140,6 +140,7 @@ impl ServerPeer {
         let tls_from_first_byte =
             matches!(&plan.speaks, Speaks::Protocol(script) if script.tls_from_first_byte());
         let state = Shared {
+            net: net.clone(),
             protocol: protocol.clone(),
             name: name.to_owned(),
             plan,
@@ -255,6 +256,8 @@ impl Drop for AbortOnDrop {
 #[derive(Debug, Clone)]
 struct Shared {
     name: String,
+    /// Where its sockets live (a protocol may open more: FTP's data connections).
+    net: PeerNet,
     plan: ServerPlan,
     /// The run's seed, for the slices of the answers.
     seed: u64,
@@ -292,6 +295,8 @@ impl Shared {
             received: Arc::clone(&self.received),
             flow,
             slicer,
+            local: connection.local,
+            net: self.net.clone(),
         };
         match (&self.protocol, &self.plan.speaks) {
             (Some(protocol), _) => Arc::clone(protocol).converse(conversation).await,

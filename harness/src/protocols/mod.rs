@@ -32,6 +32,7 @@
 //! also carry their judges.)
 
 mod dns;
+mod ftp;
 mod http;
 mod http_reader;
 mod imap;
@@ -54,6 +55,7 @@ use crate::world::capture::OutputStream;
 /// Every protocol pack, one line each.
 pub(crate) const REGISTRY: &[Pack] = &[
     dns::PACK,
+    ftp::PACK,
     http::PACK,
     imap::PACK,
     ping::PACK,

@@ -171,6 +171,22 @@ impl PeerNet {
         }
     }
 
+    /// Listens on `port` of the harness's own host in `family`: the port a listener of
+    /// the other family already took (FTP's data port, on both loopbacks: a client
+    /// connects to it at the address of its control connection, RFC 2428 §3). The
+    /// simulated world has IPv4 only.
+    pub async fn listen_at(&self, family: Family, port: u16) -> io::Result<PeerListener> {
+        match self {
+            PeerNet::Real => Ok(PeerListener::Real(
+                tokio::net::TcpListener::bind((family.loopback(), port)).await?,
+            )),
+            PeerNet::Simulated(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "the simulated network has one address per host",
+            )),
+        }
+    }
+
     /// Binds a UDP socket on a fresh port of the harness's own host.
     pub async fn bind_udp(&self) -> io::Result<PeerDatagram> {
         match self {

@@ -126,6 +126,22 @@ pub enum Received {
     Malformed(String),
 }
 
+/// The next line of a reply (without its line end), or what ended the reply instead: the
+/// server closed, or sent a line longer than [`MAX_REPLY_LINE`]. (FTP's replies are read
+/// with it too: `crate::ftp_upload::reply`.)
+pub async fn reply_line<S>(connection: &mut LineReader<S>) -> io::Result<Result<&[u8], Received>>
+where
+    S: AsyncRead + Unpin,
+{
+    Ok(match connection.read_line(MAX_REPLY_LINE).await? {
+        Line::Complete(line) => Ok(line),
+        Line::Closed | Line::Truncated => Err(Received::Closed),
+        Line::TooLong => Err(Received::Malformed(format!(
+            "a reply line longer than {MAX_REPLY_LINE} bytes"
+        ))),
+    })
+}
+
 /// Reads one whole reply: lines until one without a `-` after its code.
 pub async fn read_reply<S>(connection: &mut LineReader<S>) -> io::Result<Received>
 where
@@ -135,13 +151,9 @@ where
     let mut lines = Vec::new();
     // Bounded: at most MAX_REPLY_LINES lines, each at most MAX_REPLY_LINE bytes.
     while lines.len() < MAX_REPLY_LINES {
-        let line = match connection.read_line(MAX_REPLY_LINE).await? {
-            Line::Complete(line) => line,
-            Line::Closed | Line::Truncated => return Ok(Received::Closed),
-            Line::TooLong => {
-                let why = format!("a reply line longer than {MAX_REPLY_LINE} bytes");
-                return Ok(Received::Malformed(why));
-            }
+        let line = match reply_line(connection).await? {
+            Ok(line) => line,
+            Err(ended) => return Ok(ended),
         };
         let Some(parsed) = parse_reply_line(line) else {
             let shown = String::from_utf8_lossy(line).escape_debug().to_string();

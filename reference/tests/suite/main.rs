@@ -3,6 +3,7 @@
 mod cli;
 mod common;
 mod dns;
+mod ftp;
 mod mail_archive;
 mod mail_read;
 mod pinger;

@@ -1,0 +1,88 @@
+//! What the FTP server peer saw: one session per control connection, every command as it
+//! came (the password masked), the logins, each `STOR` with the representation type in
+//! force and the bytes it stored, and whether the client ended with `QUIT`.
+
+use std::any::Any;
+use std::sync::{Arc, Mutex};
+
+use crate::peers::ProtocolRecord;
+use crate::world::capture::Capture;
+
+/// The representation type in force (RFC 959 §3.1.1): what the client said with `TYPE`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TransferType {
+    /// `TYPE A`, the default of every session (§5.1): text, whose line ends a server may
+    /// change to its own.
+    #[default]
+    Ascii,
+    /// `TYPE I`: bytes as they are.
+    Image,
+}
+
+/// How one `STOR` ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreOutcome {
+    /// The data connection ended normally: the file is stored (226).
+    Stored,
+    /// Refused before any data moved, with this reply (553 no such folder, 550 ...).
+    Refused(String),
+    /// The data connection failed (none came, refused, reset), with this reply (425, 426).
+    Failed(String),
+}
+
+/// One `STOR` a client sent.
+#[derive(Debug, Clone)]
+pub struct FtpStore {
+    /// Its argument, as sent.
+    pub asked: String,
+    /// The absolute path it names (the current folder applied, `.` and `..` resolved).
+    pub path: String,
+    /// The `TYPE` in force when it came.
+    pub transfer_type: TransferType,
+    /// How it ended.
+    pub outcome: StoreOutcome,
+    /// The bytes that came on the data connection (up to `crate::peers::RECEIVED_CAP`).
+    pub bytes: Arc<Capture>,
+}
+
+/// What one control connection did.
+#[derive(Debug, Clone, Default)]
+pub struct FtpSession {
+    /// Its command lines in order, without line ends; a `PASS` shown as `PASS ****`.
+    pub commands: Vec<String>,
+    /// Each `PASS` tried: the user name, whether accepted, and (always) `false`: FTP has
+    /// no TLS here (the shape the mail packs' login judge reads).
+    pub logins: Vec<(String, bool, bool)>,
+    /// Each `STOR`, in order.
+    pub stores: Vec<FtpStore>,
+    /// The client sent `QUIT`.
+    pub quit: bool,
+    /// The client quit or closed: the session is over.
+    pub ended: bool,
+}
+
+impl FtpSession {
+    /// The files this session stored whole, last `STOR` of a path last.
+    pub fn stored(&self) -> impl Iterator<Item = &FtpStore> {
+        self.stores
+            .iter()
+            .filter(|store| store.outcome == StoreOutcome::Stored)
+    }
+}
+
+/// The sessions of one FTP server peer, shared with the pack's judges.
+pub type FtpSessions = Arc<Mutex<Vec<FtpSession>>>;
+
+impl ProtocolRecord for Mutex<Vec<FtpSession>> {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A copy of the sessions so far.
+pub(super) fn ftp_sessions(record: &Mutex<Vec<FtpSession>>) -> Vec<FtpSession> {
+    record
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .clone()
+}
