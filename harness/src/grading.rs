@@ -248,7 +248,9 @@ pub fn grade_with_replay(
 /// They start in order of [`Scenario::patience`], the most patient first (ties in id
 /// order): started in id order, the long waits of the last tasks (a pinger's timeouts, a
 /// wait-service's retries) ran at the end with the other workers idle. Longest first is
-/// the classic list-scheduling rule (Graham's LPT); the good sample took 1.5 s less.
+/// the classic list-scheduling rule (Graham's LPT). Replaying the measured durations of
+/// the good sample's 214 scenarios through 8 workers: 17.0 s in id order, 15.3 s in this
+/// one, 15.1 s with every duration known beforehand.
 fn in_parallel<R: Send>(
     scenarios: &[&Scenario],
     at_once: usize,
