@@ -147,6 +147,25 @@ pub(crate) struct ListenShape {
     pub(crate) slices: bool,
 }
 
+impl ListenShape {
+    /// For a pack whose server speaks its own dialogue over TCP (`ftp`, `imap`, `pop3`):
+    /// the generic peer's own scripting (`reply`, `read_until`, `slices`) does not go with
+    /// it. `server` names it in the error: `an FTP server`.
+    pub(crate) fn tcp_dialogue_only(&self, key: &str, server: &str) -> Result<(), OptionsError> {
+        if self.transport != Transport::Tcp
+            || self.reply
+            || self.read_until.is_some()
+            || self.slices
+        {
+            return Err(format!(
+                "`{key}` plays {server}: TCP, without `reply`, `read_until`, `slices` or `origin`"
+            )
+            .into());
+        }
+        Ok(())
+    }
+}
+
 /// The stream an `expect_*` step watches, and the names defined so far.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ExpectationShape<'a> {

@@ -39,9 +39,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::{ListenShape, Loaded, OptionsInput, Pack, ServerOptions};
-use crate::peers::{
-    Conversation, ProtocolRecord, ProtocolScript, ProtocolServer, Served, Transport,
-};
+use crate::peers::{Conversation, ProtocolRecord, ProtocolScript, ProtocolServer, Served};
 
 /// The pack, for the registry (`super::REGISTRY`).
 pub(super) const PACK: Pack = Pack {
@@ -111,17 +109,7 @@ impl FtpScript {
 /// Checks that an FTP server goes with the rest of its `listen` step.
 fn load(input: OptionsInput<'_, '_, ListenShape>) -> Loaded<Arc<dyn ProtocolScript>> {
     let script = FtpScript::deserialize(input.value)?;
-    let shape = input.step;
-    if shape.transport != Transport::Tcp
-        || shape.reply
-        || shape.read_until.is_some()
-        || shape.slices
-    {
-        return Err(
-            "`ftp` plays an FTP server: TCP, without `reply`, `read_until`, `slices` or `origin`"
-                .into(),
-        );
-    }
+    input.step.tcp_dialogue_only("ftp", "an FTP server")?;
     if script.user.is_empty() || script.password.is_empty() {
         return Err("`ftp.user` and `ftp.password` cannot be empty".into());
     }

@@ -36,9 +36,7 @@ use serde::Deserialize;
 
 use super::mailstore::{Certificate, MAILBOX_NAMES, MailTls, seeded};
 use super::{ListenShape, Loaded, OptionsInput, Pack, ServerOptions};
-use crate::peers::{
-    Conversation, ProtocolRecord, ProtocolScript, ProtocolServer, Served, Transport,
-};
+use crate::peers::{Conversation, ProtocolRecord, ProtocolScript, ProtocolServer, Served};
 
 /// The pack, for the registry (`super::REGISTRY`).
 pub(super) const PACK: Pack = Pack {
@@ -81,17 +79,7 @@ fn default_mailbox() -> String {
 /// Checks that a POP3 server goes with the rest of its `listen` step.
 fn load(input: OptionsInput<'_, '_, ListenShape>) -> Loaded<Arc<dyn ProtocolScript>> {
     let script = Pop3Script::deserialize(input.value)?;
-    let shape = input.step;
-    if shape.transport != Transport::Tcp
-        || shape.reply
-        || shape.read_until.is_some()
-        || shape.slices
-    {
-        return Err(
-            "`pop3` plays a POP3 server: TCP, without `reply`, `read_until`, `slices` or `origin`"
-                .into(),
-        );
-    }
+    input.step.tcp_dialogue_only("pop3", "a POP3 server")?;
     if seeded(&script.mailbox).is_none() {
         return Err(format!(
             "`pop3.mailbox` names a seeded mailbox: one of {}",
