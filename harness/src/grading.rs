@@ -132,9 +132,24 @@ pub fn grade_with_replay(
     }
 
     let started = Instant::now();
-    let runnable: Vec<&Scenario> = selected
+    let submitted: Vec<&Scenario> = selected
         .into_iter()
         .filter(|scenario| target.task(&scenario.task).is_some())
+        .collect();
+    // A scenario read again where the submission hard-codes a value it gives
+    // (`crate::scenario::adapt`): before anything runs, so that a value that cannot be put
+    // into a scenario stops the grading at once.
+    let adaptations = submitted
+        .iter()
+        .map(|scenario| {
+            let roles = target.task(&scenario.task).expect("filtered above");
+            crate::scenario::adapted(scenario, roles, &suite.catalogue)
+        })
+        .collect::<Result<Vec<Option<Scenario>>>>()?;
+    let runnable: Vec<&Scenario> = submitted
+        .into_iter()
+        .zip(&adaptations)
+        .map(|(scenario, adapted)| adapted.as_ref().unwrap_or(scenario))
         .collect();
     let submission = target.label.clone();
     events.emit(Event::SubmissionStarted(SubmissionInfo {

@@ -123,6 +123,41 @@ impl Site {
     }
 }
 
+/// Copies `source` (a file, or a folder with everything in it) into `root` under its own
+/// name; `false`, and nothing copied, when `root` has that name already (the scenario's
+/// files win: the scenarios judge them) or `source` is a symbolic link.
+pub fn copy_into(source: &Path, root: &Path) -> io::Result<bool> {
+    let name = source
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
+    let destination = root.join(name);
+    if destination.symlink_metadata().is_ok() || source.symlink_metadata()?.is_symlink() {
+        return Ok(false);
+    }
+    copy_tree(source, &destination)?;
+    Ok(true)
+}
+
+/// `source` copied to `destination`, folders with their contents. Symbolic links are left
+/// out: the harness copies with its own rights, and a link in a submission may name
+/// anything on this machine (`404.html -> /etc/shadow`).
+fn copy_tree(source: &Path, destination: &Path) -> io::Result<()> {
+    let kind = source.symlink_metadata()?.file_type();
+    if kind.is_symlink() {
+        return Ok(());
+    }
+    if kind.is_dir() {
+        std::fs::create_dir_all(destination)?;
+        for entry in std::fs::read_dir(source)? {
+            let entry = entry?;
+            copy_tree(&entry.path(), &destination.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else {
+        std::fs::copy(source, destination).map(drop)
+    }
+}
+
 fn write_payload(path: &Path, payload: &Payload) -> io::Result<()> {
     let mut file = io::BufWriter::new(std::fs::File::create(path)?);
     io::copy(&mut payload.reader()?, &mut file)?;

@@ -25,7 +25,17 @@
 //!      program does not take; a failing scenario that depended on one says so;
 //!    - `user`, `password`: the login a client hard-codes (`server.login('me@example.com',
 //!      'hunter2')`). The harness's mail server accepts any login, and the scenario's
-//!      checks look for this password (never sent in clear) instead of the scenario's own.
+//!      checks look for this password (never sent in clear) instead of the scenario's own;
+//!    - `with = { password = "1234" }`: a value the program hard-codes where the scenario
+//!      passes one (`{password}` of `password-server`): the scenario uses it instead of its
+//!      own, everywhere it writes its own (`crate::scenario::adapt`);
+//!    - `hold_stdin = true`: its stdin stays open (a server that reads commands from its
+//!      terminal ends at end of file);
+//!    - `site_files = ["404.html"]`: files of the submission copied into the test web site
+//!      before it starts (a web server that opens its own error page beside the site).
+//!
+//!    Words that are `.`, or a folder of a Java class path (`-cp .:lib`), name the
+//!    submission folder too; a `java Main` with no class path gets `-cp` the folder.
 //!
 //!    What else a client hard-codes needs no setting: a name (`'servername'`,
 //!    `smtp.gmail.com`) resolves to the harness inside a scenario, any address
@@ -65,6 +75,14 @@ pub struct RoleProgram {
     pub options: OptionMap,
     /// The user name and password a client hard-codes (`user`, `password`).
     pub login: Login,
+    /// Values of the role's own placeholders that the program hard-codes (`with = {
+    /// password = "1234" }`): the scenario's are replaced by them.
+    pub own_values: BTreeMap<String, String>,
+    /// Its stdin stays open after what the scenario gives it (`hold_stdin = true`).
+    pub hold_stdin: bool,
+    /// Files or folders of the submission copied into the test web site (`site_files`),
+    /// as absolute paths.
+    pub site_files: Vec<PathBuf>,
 }
 
 /// A login a program hard-codes, from `submission.toml`; either part may be unset.
@@ -228,6 +246,22 @@ impl Target {
                 }
             }
         }
+        // Files copied into the test site need a program that uses the site.
+        for (task, roles) in &programs {
+            for (role, program) in roles {
+                if !program.site_files.is_empty() && !program.uses_site() {
+                    let text = std::fs::read_to_string(&manifest).unwrap_or_default();
+                    let table = format!("[{task}]");
+                    return Err(Error::BadFile {
+                        line: line_of(&text, text.find(&table).unwrap_or(0)),
+                        path: manifest.clone(),
+                        reason: format!(
+                            "[{task}] {role}: `site_files` are copied into the test web site, but this program does not use it (add `workdir = \"{{dir}}\"`, or `{{dir}}` to its command line)"
+                        ),
+                    });
+                }
+            }
+        }
         Ok(Target {
             label: dir.display().to_string(),
             programs,
@@ -331,6 +365,9 @@ struct Settings {
     renamed: Option<BTreeMap<String, String>>,
     user: Option<String>,
     password: Option<String>,
+    own_values: Option<BTreeMap<String, String>>,
+    hold_stdin: Option<bool>,
+    site_files: Option<Vec<PathBuf>>,
 }
 
 impl Settings {
@@ -360,11 +397,21 @@ impl Settings {
         if let Some(password) = &self.password {
             program.login.password = Some(password.clone());
         }
+        if let Some(values) = &self.own_values {
+            program.own_values = values.clone();
+        }
+        if let Some(hold) = self.hold_stdin {
+            program.hold_stdin = hold;
+        }
+        if let Some(files) = &self.site_files {
+            program.site_files = files.clone();
+        }
     }
 }
 
 /// The keys a task table or a role table may hold besides the command.
-const SETTING_KEYS: &str = "port, host, workdir, stdin, drop, rename, user, password";
+const SETTING_KEYS: &str =
+    "port, host, workdir, stdin, drop, rename, user, password, with, hold_stdin, site_files";
 
 /// Programs by task and role, as the manifest names them, and each task's settings.
 type Manifest = (
@@ -553,6 +600,63 @@ impl ManifestReader<'_> {
                 });
             }
             "stdin" => settings.stdin_prefix = Some(string("stdin")?),
+            "hold_stdin" => {
+                settings.hold_stdin =
+                    Some(value.as_bool().ok_or_else(|| {
+                        self.bad(at, "`hold_stdin` must be true or false".into())
+                    })?);
+            }
+            "with" => {
+                let values = value
+                    .as_table()
+                    .and_then(|table| {
+                        table
+                            .iter()
+                            .map(|(key, value)| Some((key.clone(), value.as_str()?.to_owned())))
+                            .collect::<Option<BTreeMap<_, _>>>()
+                    })
+                    .filter(|values| !values.is_empty())
+                    .ok_or_else(|| {
+                        self.bad(
+                            at,
+                            "`with` must map the role's placeholders to the values the program hard-codes (`{ password = \"1234\" }`)".into(),
+                        )
+                    })?;
+                settings.own_values = Some(values);
+            }
+            "site_files" => {
+                let names = value
+                    .as_array()
+                    .and_then(|items| {
+                        items
+                            .iter()
+                            .map(|item| item.as_str().map(str::to_owned))
+                            .collect::<Option<Vec<_>>>()
+                    })
+                    .ok_or_else(|| {
+                        self.bad(
+                            at,
+                            "`site_files` must be a list of files of the submission (`[\"404.html\"]`)".into(),
+                        )
+                    })?;
+                let mut files = Vec::new();
+                for name in names {
+                    let inside = Path::new(&name)
+                        .components()
+                        .all(|part| matches!(part, std::path::Component::Normal(_)));
+                    let path = self.dir.join(&name);
+                    if !inside || !path.exists() {
+                        return Err(self.bad(
+                            at,
+                            format!(
+                                "site_files: `{name}` is not a file or folder of the submission (a path inside it, like `404.html` or `errors/`)"
+                            ),
+                        ));
+                    }
+                    files.push(path);
+                }
+                settings.site_files = Some(files);
+            }
             "user" => settings.user = Some(string("user")?),
             "password" => settings.password = Some(string("password")?),
             "drop" => {
@@ -598,25 +702,77 @@ impl ManifestReader<'_> {
         Ok(true)
     }
 
-    /// A command line's words; those naming a file of the folder are made absolute.
+    /// A command line's words; those naming a file of the folder are made absolute, and
+    /// so are `.` and the folders of a Java class path (see [`submission_words`]).
     fn command_words(&self, at: usize, role: &str, line: &str) -> Result<Vec<String>> {
         let words =
             shell_words::split(line).map_err(|error| self.bad(at, format!("`{role}`: {error}")))?;
         if words.is_empty() {
             return Err(self.bad(at, format!("`{role}` is an empty command line")));
         }
-        Ok(words
-            .into_iter()
-            .map(|word| {
-                let candidate = self.dir.join(&word);
-                if !word.contains('{') && !word.starts_with('-') && candidate.is_file() {
-                    candidate.display().to_string()
-                } else {
-                    word
-                }
-            })
-            .collect())
+        Ok(submission_words(self.dir, words))
     }
+}
+
+/// `words` of a command line with what names the submission folder made absolute: the
+/// program runs in a fresh temporary folder (or the test site), where `server.py`, `.` or
+/// `-cp .` would name nothing.
+///
+/// - a word naming a file of the folder (`server.py`);
+/// - `.` (`java -cp . Server`): the folder itself;
+/// - each entry of a class path (`-cp .:lib/gson.jar`, `-classpath`, `--class-path`) that
+///   is the folder or names something in it;
+/// - `java Server` with no class path at all, where `Server.class` is in the folder:
+///   Java's default class path is the working directory, so `-cp FOLDER` is added.
+fn submission_words(dir: &Path, words: Vec<String>) -> Vec<String> {
+    let absolute = |word: &str| -> Option<String> {
+        if word == "." {
+            return Some(dir.display().to_string());
+        }
+        let candidate = dir.join(word);
+        (!word.contains('{') && !word.starts_with('-') && candidate.exists() && !word.is_empty())
+            .then(|| candidate.display().to_string())
+    };
+    const CLASS_PATH_OPTIONS: [&str; 3] = ["-cp", "-classpath", "--class-path"];
+    let mut out = Vec::with_capacity(words.len() + 2);
+    let mut after_class_path_option = false;
+    for word in &words {
+        let mapped = if after_class_path_option {
+            word.split(':')
+                .map(|entry| absolute(entry).unwrap_or_else(|| entry.to_owned()))
+                .collect::<Vec<_>>()
+                .join(":")
+        } else if word == "." || dir.join(word).is_file() {
+            absolute(word).unwrap_or_else(|| word.clone())
+        } else {
+            word.clone()
+        };
+        after_class_path_option = CLASS_PATH_OPTIONS.contains(&word.as_str());
+        out.push(mapped);
+    }
+    let is_java = out.first().is_some_and(|program| {
+        Path::new(program)
+            .file_name()
+            .is_some_and(|name| name == "java")
+    });
+    let has_class_path = words.iter().any(|word| {
+        CLASS_PATH_OPTIONS.contains(&word.as_str())
+            || word == "-jar"
+            || word.starts_with("--class-path=")
+    });
+    let main_class = words
+        .iter()
+        .skip(1)
+        .find(|word| !word.starts_with('-'))
+        .filter(|class| {
+            dir.join(format!("{}.class", class.replace('.', "/")))
+                .is_file()
+        });
+    if is_java && !has_class_path && main_class.is_some() {
+        out.insert(1, "-cp".into());
+        out.insert(2, dir.display().to_string());
+    }
+    out
 }
 
 #[cfg(test)]

@@ -117,6 +117,35 @@ impl Run<'_> {
             None
         };
         let program = self.roles.get(role).expect("looked up above");
+        let hold_stdin = hold_stdin || program.hold_stdin;
+        if !program.own_values.is_empty() {
+            let values: Vec<String> = program
+                .own_values
+                .iter()
+                .map(|(key, value)| format!("{{{key}}} = `{value}`"))
+                .collect();
+            self.note(format!(
+                "{name} hard-codes {} (submission.toml `with`): the scenario uses that instead of its own value",
+                values.join(", ")
+            ));
+        }
+        if !program.site_files.is_empty() {
+            let files = program.site_files.clone();
+            let root = PathBuf::from(self.site_root()?);
+            for file in files {
+                let copied = crate::site::copy_into(&file, &root).map_err(|error| {
+                    harness_trouble(format!(
+                        "cannot copy {} into the test site: {error}",
+                        file.display()
+                    ))
+                })?;
+                self.note(match copied {
+                    true => format!("{name}: {} copied into the test site (submission.toml `site_files`)", file.display()),
+                    false => format!("{name}: {} not copied: it is a symbolic link, or the test site has a file of that name already", file.display()),
+                });
+            }
+        }
+        let program = self.roles.get(role).expect("looked up above");
         if program.login != crate::target::Login::default() {
             let login = &program.login;
             self.note(format!(

@@ -136,6 +136,18 @@ fn load_scenario(
 ) -> Result<Vec<Scenario>> {
     let text = std::fs::read_to_string(path)
         .map_err(Error::io(format!("cannot read {}", path.display())))?;
+    load_scenario_text(path, text, folder_task, catalogue, kit_root)
+}
+
+/// [`load_scenario`] of `text`, as if read from `path` (a scenario adapted to a
+/// submission: `super::adapt`).
+pub(super) fn load_scenario_text(
+    path: &Path,
+    text: String,
+    folder_task: &str,
+    catalogue: &Catalogue,
+    kit_root: &Path,
+) -> Result<Vec<Scenario>> {
     let bad = |line: usize, reason: String| Error::BadFile {
         path: path.to_owned(),
         line,

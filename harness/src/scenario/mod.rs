@@ -4,12 +4,14 @@
 //! the SPEC clauses it checks. Files live in `scenarios/<task>/<name>.toml`; the id of a
 //! scenario is `<task>/<name>`.
 
+mod adapt;
 mod loader;
 mod model;
 mod outcomes;
 mod schema;
 mod select;
 
+pub use adapt::adapted;
 pub use loader::{Suite, load_suite};
 pub use model::{DirTree, Scenario, Step};
 pub use schema::{scenario_schema, scenario_schema_text};

@@ -69,7 +69,7 @@ pub(crate) struct Start {
     /// Cut the program's own socket calls short (the `short-calls` library).
     pub(crate) short_calls: Option<ShortCalls>,
     /// Values of the role's own placeholders (`{password}` of `password-server`).
-    with: BTreeMap<String, String>,
+    pub(crate) with: BTreeMap<String, String>,
     /// Its stdin stays open after the payload, until a `close_stdin` step.
     pub(crate) hold_stdin: bool,
 }

@@ -1,6 +1,7 @@
 //! `submission.toml` fits the code students write, without editing it: a server bound to
 //! one address, a port read from stdin, options a program does not take (dropped, and said
-//! so in the verdict; or renamed). Hard-coded ports and a web server serving its working
+//! so in the verdict; or renamed), a value the program hard-codes (`with`), files beside a
+//! web server (`site_files`), a stdin kept open (`hold_stdin`), Java's class path. Hard-coded ports and a web server serving its working
 //! directory are `fixtures/submissions/hard-coded-port` (graded in `fixtures.rs`).
 
 use crate::common;
@@ -176,6 +177,22 @@ fn manifest_settings_that_cannot_work_are_refused_with_their_line() {
             "[web-server]\nworkdir = \"nowhere\"\n",
             "or write \"{dir}\" for the test web site",
         ),
+        (
+            "[password]\nwith = \"1234\"\n",
+            "submission.toml:2: `with` must map the role's placeholders",
+        ),
+        (
+            "[web-server]\nsite_files = [\"../secret\"]\n",
+            "submission.toml:2: site_files: `../secret` is not a file or folder of the submission",
+        ),
+        (
+            "[message]\nserver = \"python3 s.py {port}\"\nsite_files = [\"submission.toml\"]\n",
+            "submission.toml:1: [message] server: `site_files` are copied into the test web site, but this program does not use it",
+        ),
+        (
+            "[chat]\nhold_stdin = \"yes\"\n",
+            "submission.toml:2: `hold_stdin` must be true or false",
+        ),
     ] {
         let folder = submission(&[("submission.toml", manifest)]);
         harness()
@@ -184,5 +201,74 @@ fn manifest_settings_that_cannot_work_are_refused_with_their_line() {
             .assert()
             .code(2)
             .stderr(predicate::str::contains(error));
+    }
+}
+
+/// `fixtures/submissions/manifest-extras` (graded whole in `fixtures.rs`, where it passes
+/// everything) copied with its manifest's line `setting` taken out: the program no longer
+/// runs as its author meant.
+fn manifest_extras_without(setting: &str) -> tempfile::TempDir {
+    let fixture = common::kit_root().join("fixtures/submissions/manifest-extras");
+    let copy = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&fixture).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, copy.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let manifest = copy.path().join("submission.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let edited = text.replace(setting, "");
+    assert_ne!(text, edited, "`{setting}` is in the fixture's manifest");
+    std::fs::write(&manifest, edited).unwrap();
+    copy
+}
+
+#[test]
+fn a_password_the_server_hard_codes_is_the_one_the_scenario_uses() {
+    let without = manifest_extras_without(", with = { password = \"1234\" }");
+    grade(without.path(), "password/01-*")
+        .code(1)
+        .stdout(predicate::str::contains("access granted"));
+}
+
+#[test]
+fn an_error_page_beside_the_web_server_is_copied_into_the_site() {
+    let without = manifest_extras_without("site_files = [\"404.html\"]");
+    grade(without.path(), "web-server/05-*").code(1);
+}
+
+#[test]
+fn a_server_that_stops_at_the_end_of_its_input_keeps_it_open() {
+    let without = manifest_extras_without("hold_stdin = true");
+    grade(without.path(), "chat/01-*").code(1);
+}
+
+#[test]
+fn java_finds_its_classes_in_the_submission_folder() {
+    // `java -cp . Server` and `java Server` run in a folder of their own, where `.` has no
+    // classes: both name the submission folder. The class is compiled here, as a student's
+    // folder holds it.
+    let source = "import java.io.*; import java.net.*;\n\
+        public class Server { public static void main(String[] a) throws Exception {\n\
+          ServerSocket s = new ServerSocket(Integer.parseInt(a[0]));\n\
+          while (true) { try (Socket c = s.accept()) { InputStream in = c.getInputStream();\n\
+            byte[] b = new byte[4096]; int n;\n\
+            while ((n = in.read(b)) > 0) { System.out.write(b, 0, n); System.out.flush(); } } } } }\n";
+    for command in ["java -cp . Server {port}", "java Server {port}"] {
+        let folder = submission(&[
+            ("Server.java", source),
+            (
+                "submission.toml",
+                &format!("[message]\nserver = \"{command}\"\n"),
+            ),
+        ]);
+        let compiled = std::process::Command::new("javac")
+            .arg("Server.java")
+            .current_dir(folder.path())
+            .status()
+            .expect("javac runs (.ci/test installs default-jdk-headless)");
+        assert!(compiled.success());
+        grade(folder.path(), "message/01-*")
+            .success()
+            .stdout(predicate::str::contains("1 passed, 0 failed"));
     }
 }

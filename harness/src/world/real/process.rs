@@ -221,7 +221,8 @@ impl ChildProcess {
         let enclosure = Enclosure::new()?;
         // Its working directory: the one the scenario or manifest names, else its own.
         let workdir = spec.workdir.clone().unwrap_or_else(|| enclosure.work());
-        let resolved = sandbox::resolve_program(program, &workdir)?;
+        let resolved =
+            sandbox::resolve_program(program, &workdir, arguments.first().map(String::as_str))?;
         let mut argv: Vec<OsString> = vec![resolved.clone().into()];
         argv.extend(arguments.iter().map(OsString::from));
         let mut visible = folders_named(&argv, &workdir, spec.workdir.is_some());

@@ -24,6 +24,7 @@
 pub mod cgroup;
 pub mod etc;
 mod java_store;
+mod shims;
 mod view;
 
 pub use view::{enter_private_mounts, interpreter_folders};
@@ -542,10 +543,29 @@ const SYSTEM_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 /// interpreter `#!/usr/bin/env python3` in `x.py` would be), else on the harness's own
 /// `PATH` (an interpreter installed for the user only). A version manager's shim first
 /// on the user's `PATH` (pyenv's `python3` is a shell script that finds the interpreter
-/// on each start, 75 ms) is then taken only where the system has no such program.
-pub fn resolve_program(program: &str, workdir: &Path) -> std::io::Result<PathBuf> {
+/// on each start, 75 ms) is then taken only where the system has no such program, and is
+/// resolved to the interpreter it would run (`shims`).
+///
+/// `script` is the program's first argument (`x.py` of `python2 x.py`): a version manager
+/// looks for its version file in the script's folder.
+pub fn resolve_program(
+    program: &str,
+    workdir: &Path,
+    script: Option<&str>,
+) -> std::io::Result<PathBuf> {
     let own = std::env::var_os("PATH").unwrap_or_default();
-    resolve_on(program, workdir, &own)
+    let found = resolve_on(program, workdir, &own)?;
+    if program.contains('/') {
+        return Ok(found);
+    }
+    let version_folder = script
+        .map(|script| workdir.join(script))
+        .filter(|path| path.is_file())
+        .and_then(|path| path.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| workdir.to_owned());
+    // A version manager's shim runs the interpreter the user's environment picks, which
+    // the sandbox's clean one does not have: the harness picks it now.
+    Ok(shims::real_program(&found, program, &version_folder).unwrap_or(found))
 }
 
 /// [`resolve_program`] with the harness's `PATH` given.
