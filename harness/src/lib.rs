@@ -72,6 +72,7 @@ pub mod grading;
 pub mod judge;
 pub mod language;
 pub mod outcome;
+pub mod package;
 pub mod payload;
 pub mod pcap;
 pub mod peers;

@@ -85,6 +85,30 @@ enum Commands {
         #[arg(long, value_name = "DIR")]
         pcap: Option<PathBuf>,
     },
+    /// Make what a grading platform needs to grade an assignment with this kit: Gradescope's
+    /// autograder zip, a PrairieLearn grader image and entrypoint, or a GitHub Classroom
+    /// workflow.
+    Package {
+        /// The platform.
+        #[arg(value_enum)]
+        platform: crate::package::Platform,
+        /// The assignment's tasks (repeatable; at least one).
+        #[arg(long = "task", value_name = "TASK")]
+        tasks: Vec<String>,
+        /// Where to write it: a zip file for Gradescope (default `autograder.zip`), a new
+        /// or empty folder for the others (default `prairielearn/`, `classroom/`).
+        #[arg(short, long, value_name = "PATH")]
+        output: Option<PathBuf>,
+        /// Students may hand in Java: the image gets a JDK.
+        #[arg(long)]
+        java: bool,
+        /// Gradescope: a visibility rule for the results (as `--gradescope-visibility`).
+        #[arg(long = "gradescope-visibility", value_name = "RULE")]
+        visibility: Vec<String>,
+        /// GitHub Classroom: the kit's repository the workflow checks out (`OWNER/NAME`).
+        #[arg(long, value_name = "OWNER/NAME")]
+        kit_repository: Option<String>,
+    },
     /// Print the JSON Schema of scenario files (the kit keeps it in
     /// `harness/schema/scenario.schema.json`).
     Schema,
@@ -141,6 +165,27 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> i32 {
             seed,
             pcap,
         }) => questions(&numbers, world, seed, pcap.as_deref()),
+        Some(Commands::Package {
+            platform,
+            tasks,
+            output,
+            java,
+            visibility,
+            kit_repository,
+        }) => package(crate::package::PackageRequest {
+            platform,
+            output: output.unwrap_or_else(|| {
+                PathBuf::from(match platform {
+                    crate::package::Platform::Gradescope => "autograder.zip",
+                    crate::package::Platform::Prairielearn => "prairielearn",
+                    crate::package::Platform::GithubClassroom => "classroom",
+                })
+            }),
+            tasks,
+            java,
+            visibility,
+            kit_repository,
+        }),
         Some(Commands::Schema) => {
             print!("{}", crate::scenario::scenario_schema_text());
             Ok(EXIT_PASS)
@@ -195,6 +240,31 @@ fn load(given: Option<&Path>, tasks: &[String]) -> Result<Suite> {
         }
     }
     Ok(suite)
+}
+
+/// `harness package`: the tasks and visibility rules checked against the kit first, so
+/// that a typo fails here rather than on the platform.
+fn package(request: crate::package::PackageRequest) -> Result<i32> {
+    let suite = load(None, &request.tasks)?;
+    if request.platform != crate::package::Platform::Gradescope && !request.visibility.is_empty() {
+        return Err(Error::Usage(
+            "--gradescope-visibility is for a Gradescope package".into(),
+        ));
+    }
+    let rules = request
+        .visibility
+        .iter()
+        .map(|rule| VisibilityRule::parse(rule).map_err(Error::Usage))
+        .collect::<Result<Vec<_>>>()?;
+    check_visibility_rules(&rules, &suite)?;
+    let kit_root = suite.kit_root.canonicalize().map_err(Error::io(format!(
+        "cannot open the kit at {}",
+        suite.kit_root.display()
+    )))?;
+    for written in crate::package::write(&request, &kit_root)? {
+        println!("wrote {}", written.display());
+    }
+    Ok(EXIT_PASS)
 }
 
 fn questions(numbers: &[u8], world: WorldsArg, seed: u64, pcap: Option<&Path>) -> Result<i32> {
