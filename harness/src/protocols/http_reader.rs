@@ -49,6 +49,16 @@ impl ReadResponse {
     }
 }
 
+/// The first line after the status line without a `:`, when the head has one: a body that
+/// runs into the headers (`<!DOCTYPE html>` right after `Connection: close`).
+fn no_header_line(head: &[u8]) -> Option<&[u8]> {
+    head.split(|&byte| byte == b'\n')
+        .skip(1)
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        .take_while(|line| !line.is_empty())
+        .find(|line| !line.contains(&b':'))
+}
+
 /// Reads the response `capture` holds (`closed`: the server closed the connection) as far
 /// as a whole body: by its `Content-Length`, or up to the close. `Err` says why it is not
 /// one yet ([`ResponseVerdict::Incomplete`]) or never will be ([`ResponseVerdict::Wrong`]);
@@ -73,6 +83,14 @@ pub(crate) fn read_response(
             return Err(ResponseVerdict::Incomplete(format!(
                 "{} bytes so far: {}",
                 head.len(),
+                crate::judge::diff::excerpt(&head)
+            )));
+        }
+        Err(httparse::Error::HeaderName) if no_header_line(&head).is_some() => {
+            let line = no_header_line(&head).unwrap_or_default();
+            return Err(ResponseVerdict::Wrong(format!(
+                "a line that is no header ({}) where the next header or the blank line ending them belongs: the blank line (\\r\\n\\r\\n) after the headers is missing: {}",
+                crate::judge::diff::excerpt(line),
                 crate::judge::diff::excerpt(&head)
             )));
         }

@@ -34,6 +34,9 @@ struct RawHttp {
     body_html: Option<bool>,
     content_length: Option<bool>,
     headers: Option<std::collections::BTreeMap<String, String>>,
+    /// Judge the status line alone (a security scenario: what matters is that the attack
+    /// was refused; whether the refusal is a well-formed response is another clause's).
+    status_line_only: Option<bool>,
 }
 
 /// A status code, or a list of acceptable ones.
@@ -64,6 +67,7 @@ fn load(input: OptionsInput<'_, '_, ExpectationShape<'_>>) -> Loaded<Arc<dyn Pro
         body_html: http.body_html.unwrap_or(false),
         content_length: http.content_length.unwrap_or(false),
         headers: http.headers.unwrap_or_default().into_iter().collect(),
+        status_line_only: http.status_line_only.unwrap_or(false),
     }))
 }
 

@@ -28,12 +28,21 @@ pub struct HttpExpectation {
     pub content_length: bool,
     /// Headers that must be there with these values (names in any case).
     pub headers: Vec<(String, String)>,
+    /// Only the status line is judged (`HTTP/1.1 404 ...`): the rest of the response may be
+    /// malformed without failing here (see `status_line_only` in a scenario).
+    pub status_line_only: bool,
 }
 
 impl HttpExpectation {
     /// What the scenario expects, in words.
     pub fn describe(&self) -> String {
         let statuses: Vec<String> = self.statuses.iter().map(u16::to_string).collect();
+        if self.status_line_only {
+            return format!(
+                "an HTTP status line with status {} (the rest of the response is not judged here)",
+                statuses.join(" or ")
+            );
+        }
         let mut text = format!("an HTTP response with status {}", statuses.join(" or "));
         if let Some(content_type) = &self.content_type {
             text += &format!(", Content-Type {content_type}");
@@ -56,6 +65,9 @@ impl HttpExpectation {
 
     /// Judges what `capture` holds; `closed`: the server closed the connection.
     pub fn judge(&self, capture: &Capture, closed: bool) -> ResponseVerdict {
+        if self.status_line_only {
+            return self.judge_status_line(capture, closed);
+        }
         let response = match read_response(capture, closed) {
             Ok(response) => response,
             Err(verdict) => return verdict,
@@ -131,6 +143,43 @@ impl HttpExpectation {
     }
 }
 
+impl HttpExpectation {
+    /// The first line alone: `HTTP/1.x CODE [REASON]`, its code one of [`Self::statuses`].
+    fn judge_status_line(&self, capture: &Capture, closed: bool) -> ResponseVerdict {
+        let head = capture.head(MAX_STATUS_LINE);
+        let Some(end) = head.iter().position(|&byte| byte == b'\n') else {
+            let seen = format!(
+                "{} bytes, no complete status line: {}",
+                head.len(),
+                crate::judge::diff::excerpt(&head)
+            );
+            return if closed || head.len() >= MAX_STATUS_LINE {
+                ResponseVerdict::Wrong(seen)
+            } else {
+                ResponseVerdict::Incomplete(seen)
+            };
+        };
+        let line = String::from_utf8_lossy(&head[..end]);
+        let line = line.trim_end_matches('\r');
+        let mut words = line.split_whitespace();
+        let version = words.next().unwrap_or_default();
+        let code = words.next().and_then(|code| code.parse::<u16>().ok());
+        match code {
+            Some(code) if version.starts_with("HTTP/") && self.statuses.contains(&code) => {
+                ResponseVerdict::Holds
+            }
+            Some(_) if version.starts_with("HTTP/") => ResponseVerdict::Wrong(line.to_owned()),
+            _ => ResponseVerdict::Wrong(format!(
+                "not an HTTP status line: {}",
+                crate::judge::diff::excerpt(line.as_bytes())
+            )),
+        }
+    }
+}
+
+/// How much of a response may come before the end of its status line.
+const MAX_STATUS_LINE: usize = 8 * 1024;
+
 /// How far into a body the HTML check looks for a tag.
 const MAX_HTML_LOOK: usize = 64 * 1024;
 
@@ -198,7 +247,33 @@ mod tests {
             body_html: false,
             content_length: true,
             headers: Vec::new(),
+            status_line_only: false,
         }
+    }
+
+    #[test]
+    fn a_status_line_alone_is_judged_whatever_follows_it() {
+        let refused = HttpExpectation {
+            statuses: vec![400, 403, 404],
+            status_line_only: true,
+            ..HttpExpectation::default()
+        };
+        let malformed = capture_of(b"HTTP/1.1 404 Not Found\r\nServer: x\r\n<h1>no</h1>");
+        assert_eq!(refused.judge(&malformed, true), ResponseVerdict::Holds);
+        let leaked = capture_of(b"HTTP/1.1 200 OK\r\n\r\nroot:x:0:0");
+        assert_eq!(
+            refused.judge(&leaked, true),
+            ResponseVerdict::Wrong("HTTP/1.1 200 OK".into())
+        );
+        let half = capture_of(b"HTTP/1.1 40");
+        assert!(matches!(
+            refused.judge(&half, false),
+            ResponseVerdict::Incomplete(_)
+        ));
+        assert!(matches!(
+            refused.judge(&half, true),
+            ResponseVerdict::Wrong(_)
+        ));
     }
 
     #[test]
