@@ -117,6 +117,8 @@ pub(crate) struct Run<'a> {
     sends_later: BTreeMap<String, u32>,
     /// What the looks for programs blocked for good have seen (see [`stillness`]).
     stillness: std::sync::Mutex<stillness::Stillness>,
+    /// Peak memories measured by `memory` steps, by mark (`memory = "server", mark = ...`).
+    memory_marks: BTreeMap<String, u64>,
 }
 
 /// Runs `scenario` with the programs of one task, in `world`.
@@ -153,6 +155,7 @@ pub async fn run_scenario(
         cursors: BTreeMap::new(),
         sends_later: BTreeMap::new(),
         stillness: std::sync::Mutex::default(),
+        memory_marks: BTreeMap::new(),
     };
     // Before the scenario's clock starts: on a shared loopback, a port the submission
     // hard-codes may still be in TIME_WAIT from the scenario before (up to 60 s).

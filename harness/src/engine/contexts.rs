@@ -79,6 +79,14 @@ impl crate::steps::StepContext for Run<'_> {
         }
     }
 
+    fn peak_memory(&self, name: &str) -> Option<u64> {
+        self.programs.get(name)?.handle.peak_memory()
+    }
+
+    fn memory_marks(&mut self) -> &mut BTreeMap<String, u64> {
+        &mut self.memory_marks
+    }
+
     fn wait_listening<'s>(
         &'s mut self,
         name: &'s str,

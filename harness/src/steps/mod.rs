@@ -38,6 +38,7 @@ mod expect_running;
 mod interfaces;
 mod listen;
 mod members;
+mod memory;
 mod names;
 mod pack_request;
 mod partition;
@@ -194,6 +195,10 @@ pub(crate) trait StepContext: Stillness {
     fn has_exited(&self, name: &str) -> bool;
     /// Closes the stdin the program `name` was started with held open.
     fn close_stdin(&mut self, name: &str);
+    /// The peak memory of the program `name` so far, in bytes, if it can be measured.
+    fn peak_memory(&self, name: &str) -> Option<u64>;
+    /// The peak memories measured under a mark (`memory` steps), by mark.
+    fn memory_marks(&mut self) -> &mut std::collections::BTreeMap<String, u64>;
     /// Connects to `endpoint` as a client that follows `plan`, over `family`.
     fn connect<'a>(
         &'a mut self,
@@ -381,6 +386,7 @@ pub(crate) const REGISTRY: &[StepKind] = &[
     send_datagram::KIND,
     close::KIND,
     close_stdin::KIND,
+    memory::KIND,
     wait::KIND,
     partition::PARTITION,
     partition::REPAIR,

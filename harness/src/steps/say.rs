@@ -111,7 +111,7 @@ impl StepAction for Say {
                         self.send.describe(),
                         within.as_millis()
                     ),
-                    "the program did not take it all: it stopped reading this connection"
+                    "the program had not taken it all: it stopped reading this connection, or reads it far too slowly (a program that copies everything it holds for each piece it receives takes minutes over megabytes)"
                         .to_owned(),
                 )),
             }

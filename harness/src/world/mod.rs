@@ -161,6 +161,15 @@ impl ProgramHandle {
         }
     }
 
+    /// Its peak memory so far, in bytes (see [`ChildProcess::peak_memory`]); a simulated
+    /// host has none.
+    pub fn peak_memory(&self) -> Option<u64> {
+        match self {
+            ProgramHandle::Real(process) => process.peak_memory(),
+            ProgramHandle::Simulated(_) => None,
+        }
+    }
+
     /// Closes a stdin held open (`hold_stdin`; a simulated program never has one).
     pub fn close_stdin(&self) {
         if let ProgramHandle::Real(process) = self {

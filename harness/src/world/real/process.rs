@@ -422,6 +422,25 @@ impl ChildProcess {
         !super::blocked::all_asleep(&processes)
     }
 
+    /// The peak memory of the program so far: the sum of the peak resident set sizes
+    /// (`VmHWM`) of its live processes, listed by its cgroup or, without one, as its
+    /// process group. `None` when none can be read (it has ended). A process that has
+    /// already ended no longer counts: measure while the connection that would make it
+    /// grow is still open.
+    pub fn peak_memory(&self) -> Option<u64> {
+        if self.exit_info().is_some() {
+            return None;
+        }
+        let processes = self
+            .enclosure
+            .lock()
+            .ok()
+            .and_then(|enclosure| enclosure.processes())
+            .unwrap_or_else(|| processes_in_group(self.pid));
+        let peaks: Vec<u64> = processes.iter().filter_map(|&pid| peak_rss(pid)).collect();
+        (!peaks.is_empty()).then(|| peaks.iter().sum())
+    }
+
     /// The exit, if the process has ended.
     pub fn exit_info(&self) -> Option<ExitInfo> {
         *self.exit.borrow()
@@ -669,4 +688,37 @@ mod tests {
         let info = child.terminate(Duration::from_millis(200)).await.unwrap();
         assert_eq!(info.kind, ExitKind::Signal(libc::SIGKILL));
     }
+}
+
+/// Every process whose process group is `group` (a program without a cgroup).
+fn processes_in_group(group: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| {
+            // The process group is the fifth field of `stat`, after the command name in
+            // parentheses (which may hold any byte).
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(2)?.parse::<i32>().ok())
+                    == Some(group)
+            })
+        })
+        .collect()
+}
+
+/// A process's peak resident set size (`VmHWM` of `/proc/PID/status`), in bytes.
+fn peak_rss(pid: i32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
 }
