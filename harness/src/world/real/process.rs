@@ -614,6 +614,39 @@ fn folders_named(argv: &[OsString], workdir: &Path, workdir_given: bool) -> Vec<
     folders
 }
 
+/// Every process whose process group is `group` (a program without a cgroup).
+fn processes_in_group(group: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| {
+            // The process group is the fifth field of `stat`, after the command name in
+            // parentheses (which may hold any byte).
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(2)?.parse::<i32>().ok())
+                    == Some(group)
+            })
+        })
+        .collect()
+}
+
+/// A process's peak resident set size (`VmHWM` of `/proc/PID/status`), in bytes.
+fn peak_rss(pid: i32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -688,37 +721,4 @@ mod tests {
         let info = child.terminate(Duration::from_millis(200)).await.unwrap();
         assert_eq!(info.kind, ExitKind::Signal(libc::SIGKILL));
     }
-}
-
-/// Every process whose process group is `group` (a program without a cgroup).
-fn processes_in_group(group: i32) -> Vec<i32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| {
-            // The process group is the fifth field of `stat`, after the command name in
-            // parentheses (which may hold any byte).
-            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-                stat.rsplit_once(')')
-                    .and_then(|(_, rest)| rest.split_whitespace().nth(2)?.parse::<i32>().ok())
-                    == Some(group)
-            })
-        })
-        .collect()
-}
-
-/// A process's peak resident set size (`VmHWM` of `/proc/PID/status`), in bytes.
-fn peak_rss(pid: i32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kib: u64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
 }
