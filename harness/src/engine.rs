@@ -518,6 +518,35 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// [`crate::steps::StepContext::wait_read_by_program`]: everything sent first, then the
+    /// kernel's count of what is still on its way, looked at every 10 ms (real world; a
+    /// simulated program's socket has no such count, and the simulated network delivers at
+    /// once).
+    async fn wait_read_by_program(&mut self, name: &str, within: Duration) -> StepResult {
+        let started = Instant::now();
+        self.wait_peer(name, within).await?;
+        if !matches!(self.world, World::Real) {
+            return Ok(());
+        }
+        let (harness_end, program_end) = self.peers[name].ends;
+        let (sender, receiver) = (harness_end.port(), program_end.port());
+        let mut left = None;
+        while started.elapsed() < within {
+            left = crate::world::real::readiness::in_flight(sender, receiver);
+            if left.is_none_or(|bytes| bytes == 0) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if let Some(bytes) = left {
+            self.note(format!(
+                "{name}: the program had not read the last {bytes} bytes sent after {} ms",
+                within.as_millis()
+            ));
+        }
+        Ok(())
+    }
+
     /// Waits for the program to end and checks its status.
     pub(crate) async fn expect_exit(
         &mut self,

@@ -133,6 +133,14 @@ impl crate::steps::StepContext for Run<'_> {
         Box::pin(Run::wait_peer(self, name, within))
     }
 
+    fn wait_read_by_program<'s>(
+        &'s mut self,
+        name: &'s str,
+        within: Duration,
+    ) -> crate::steps::StepFuture<'s> {
+        Box::pin(Run::wait_read_by_program(self, name, within))
+    }
+
     fn start_relay<'s>(
         &'s mut self,
         name: &'s str,

@@ -46,6 +46,8 @@ pub struct ClientPeer {
     connected_at: tokio::time::Instant,
     /// What the conversation sent after the first payload (see [`ClientPeer::send_more`]).
     sent_later: std::sync::Mutex<Vec<u8>>,
+    /// The harness's end and the program's.
+    pub ends: (std::net::SocketAddr, std::net::SocketAddr),
 }
 
 impl ClientPeer {
@@ -163,6 +165,7 @@ impl ClientPeer {
             received,
             connected_at,
             sent_later: std::sync::Mutex::new(Vec::new()),
+            ends: (local, remote),
         })
     }
 

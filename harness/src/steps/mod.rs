@@ -214,6 +214,10 @@ pub(crate) trait StepContext: Stillness {
     ) -> StepFuture<'a>;
     /// Waits up to `within` until the harness's connection `name` has sent everything.
     fn wait_sent<'a>(&'a mut self, name: &'a str, within: Duration) -> StepFuture<'a>;
+    /// Waits up to `within` until the program has read everything the harness's connection
+    /// `name` sent (nothing unacknowledged, nothing in its receive queue); says in the step
+    /// log what was left if it has not.
+    fn wait_read_by_program<'a>(&'a mut self, name: &'a str, within: Duration) -> StepFuture<'a>;
     /// Starts a relay named `name` in front of `endpoint`, slicing both ways as given.
     fn start_relay<'a>(
         &'a mut self,

@@ -93,6 +93,8 @@ pub(crate) struct SocketRow {
     pub tcp: bool,
     /// Its local port.
     pub port: u16,
+    /// The port of its other end (0 for a listener).
+    pub remote_port: u16,
     /// Its state (TCP: [`TCP_LISTEN`], [`TCP_TIME_WAIT`]...).
     pub state: u8,
     /// Bytes sent and not yet acknowledged (TCP; for a listener, its backlog's size), or
@@ -141,6 +143,7 @@ pub(crate) fn socket_rows(tables: &[&str]) -> Option<Vec<SocketRow>> {
                 rows.push(SocketRow {
                     tcp: table.starts_with("tcp"),
                     port,
+                    remote_port: local_port(fields[2]).unwrap_or(0),
                     state,
                     tx_queue,
                     rx_queue,
@@ -150,6 +153,25 @@ pub(crate) fn socket_rows(tables: &[&str]) -> Option<Vec<SocketRow>> {
         }
     }
     read_any.then_some(rows)
+}
+
+/// What is still on its way on the TCP connection between the local ports `sender` and
+/// `receiver` (both ends on this machine): bytes the sender has not had acknowledged plus
+/// bytes the receiver has not read. `None` if neither end is in the tables.
+pub(crate) fn in_flight(sender: u16, receiver: u16) -> Option<u64> {
+    let rows = socket_rows(&["tcp", "tcp6"])?;
+    let mut found = false;
+    let mut bytes = 0;
+    for row in rows.iter().filter(|row| row.tcp) {
+        if row.port == sender && row.remote_port == receiver {
+            found = true;
+            bytes += row.tx_queue;
+        } else if row.port == receiver && row.remote_port == sender {
+            found = true;
+            bytes += row.rx_queue;
+        }
+    }
+    found.then_some(bytes)
 }
 
 /// The port of a row's `local_address` (`0100007F:1F90`: address and port in hex).
