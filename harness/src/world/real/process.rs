@@ -436,7 +436,7 @@ impl ChildProcess {
             .lock()
             .ok()
             .and_then(|enclosure| enclosure.processes())
-            .unwrap_or_else(|| processes_in_group(self.pid));
+            .unwrap_or_else(|| super::readiness::group_members(self.pid));
         let peaks: Vec<u64> = processes.iter().filter_map(|&pid| peak_rss(pid)).collect();
         (!peaks.is_empty()).then(|| peaks.iter().sum())
     }
@@ -612,25 +612,6 @@ fn folders_named(argv: &[OsString], workdir: &Path, workdir_given: bool) -> Vec<
         add(parent);
     }
     folders
-}
-
-/// Every process whose process group is `group` (a program without a cgroup).
-fn processes_in_group(group: i32) -> Vec<i32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| {
-            // The process group is the fifth field of `stat`, after the command name in
-            // parentheses (which may hold any byte).
-            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-                stat.rsplit_once(')')
-                    .and_then(|(_, rest)| rest.split_whitespace().nth(2)?.parse::<i32>().ok())
-                    == Some(group)
-            })
-        })
-        .collect()
 }
 
 /// A process's peak resident set size (`VmHWM` of `/proc/PID/status`), in bytes.
