@@ -516,11 +516,16 @@ impl Process {
             if matches!(kind, Kind::Epoll | Kind::Other) || ready(&copy, events) {
                 return None;
             }
-            described.push(match kind {
+            let what = match kind {
                 Kind::Socket => describe_socket(&socket2::Socket::from(copy)),
                 _ if fd == 0 => "stdin".into(),
                 _ => "a pipe".into(),
-            });
+            };
+            // A descriptor watched twice (select's read and error sets, a poll list
+            // naming it again) is said once.
+            if !described.contains(&what) {
+                described.push(what);
+            }
         }
         if described.is_empty() {
             // Nothing to wait on, and no time limit: only a signal could end it.
