@@ -498,3 +498,33 @@ fn the_security_finding_comes_first_whatever_else_is_wrong() {
     );
     assert!(terminal.contains("failed at    step 6 "), "{terminal}");
 }
+
+/// A calc server that serves one client at a time and watches each socket in select's
+/// read and error sets.
+const SELECT_ONE_AT_A_TIME: &str = r#"import select, socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('', int(sys.argv[1]))); s.listen(50)
+while True:
+    select.select([s], [], [s])
+    c, _ = s.accept()
+    while True:
+        select.select([c], [], [c])
+        d = c.recv(4096)
+        if not d:
+            break
+        for line in d.decode().splitlines():
+            c.sendall(b"42\n")
+    c.close()
+"#;
+
+#[test]
+fn a_socket_select_watches_twice_is_named_once_in_blocked_for_good() {
+    let student = submission(&[("calc-select.py", SELECT_ONE_AT_A_TIME)]);
+    let output = grade(student.path(), &["calc/05-two-clients-interleave-select"]);
+    let report = String::from_utf8_lossy(&output.stdout);
+    let line = report
+        .lines()
+        .find(|line| line.contains("blocked for good"))
+        .unwrap_or_else(|| panic!("the verdict says the server is blocked for good:\n{report}"));
+    assert_eq!(line.matches("(nothing to read)").count(), 1, "{line}");
+}
