@@ -607,14 +607,7 @@ impl ManifestReader<'_> {
                     })?);
             }
             "with" => {
-                let values = value
-                    .as_table()
-                    .and_then(|table| {
-                        table
-                            .iter()
-                            .map(|(key, value)| Some((key.clone(), value.as_str()?.to_owned())))
-                            .collect::<Option<BTreeMap<_, _>>>()
-                    })
+                let values = string_table(value)
                     .filter(|values| !values.is_empty())
                     .ok_or_else(|| {
                         self.bad(
@@ -625,20 +618,13 @@ impl ManifestReader<'_> {
                 settings.own_values = Some(values);
             }
             "site_files" => {
-                let names = value
-                    .as_array()
-                    .and_then(|items| {
-                        items
-                            .iter()
-                            .map(|item| item.as_str().map(str::to_owned))
-                            .collect::<Option<Vec<_>>>()
-                    })
-                    .ok_or_else(|| {
-                        self.bad(
-                            at,
-                            "`site_files` must be a list of files of the submission (`[\"404.html\"]`)".into(),
-                        )
-                    })?;
+                let names = string_list(value).ok_or_else(|| {
+                    self.bad(
+                        at,
+                        "`site_files` must be a list of files of the submission (`[\"404.html\"]`)"
+                            .into(),
+                    )
+                })?;
                 let mut files = Vec::new();
                 for name in names {
                     let inside = Path::new(&name)
@@ -660,14 +646,7 @@ impl ManifestReader<'_> {
             "user" => settings.user = Some(string("user")?),
             "password" => settings.password = Some(string("password")?),
             "drop" => {
-                let options = value
-                    .as_array()
-                    .and_then(|items| {
-                        items
-                            .iter()
-                            .map(|item| item.as_str().map(str::to_owned))
-                            .collect::<Option<Vec<_>>>()
-                    })
+                let options = string_list(value)
                     .filter(|options| options.iter().all(|option| option.starts_with('-')))
                     .ok_or_else(|| {
                         self.bad(
@@ -678,17 +657,8 @@ impl ManifestReader<'_> {
                 settings.dropped = Some(options);
             }
             "rename" => {
-                let renamed = value
-                    .as_table()
-                    .and_then(|table| {
-                        table
-                            .iter()
-                            .map(|(option, name)| {
-                                Some((option.clone(), name.as_str()?.to_owned()))
-                                    .filter(|(option, _)| option.starts_with('-'))
-                            })
-                            .collect::<Option<BTreeMap<_, _>>>()
-                    })
+                let renamed = string_table(value)
+                    .filter(|renamed| renamed.keys().all(|option| option.starts_with('-')))
                     .ok_or_else(|| {
                         self.bad(
                             at,
@@ -712,6 +682,24 @@ impl ManifestReader<'_> {
         }
         Ok(submission_words(self.dir, words))
     }
+}
+
+/// A TOML list of strings, if `value` is one.
+fn string_list(value: &toml::Value) -> Option<Vec<String>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|item| item.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A TOML table of strings, if `value` is one.
+fn string_table(value: &toml::Value) -> Option<BTreeMap<String, String>> {
+    value
+        .as_table()?
+        .iter()
+        .map(|(key, item)| Some((key.clone(), item.as_str()?.to_owned())))
+        .collect()
 }
 
 /// `words` of a command line with what names the submission folder made absolute: the

@@ -106,6 +106,14 @@ mod tests {
         super::super::load_suite(&kit.join("scenarios")).unwrap()
     }
 
+    fn granted_and_denied(suite: &super::super::Suite) -> &Scenario {
+        suite
+            .scenarios
+            .iter()
+            .find(|scenario| scenario.id == "password/01-granted-and-denied")
+            .unwrap()
+    }
+
     fn server_with(values: &[(&str, &str)]) -> BTreeMap<String, RoleProgram> {
         let program = RoleProgram {
             own_values: values
@@ -120,11 +128,7 @@ mod tests {
     #[test]
     fn a_hard_coded_password_replaces_the_scenarios_everywhere_it_is_written() {
         let suite = suite();
-        let scenario = suite
-            .scenarios
-            .iter()
-            .find(|scenario| scenario.id == "password/01-granted-and-denied")
-            .unwrap();
+        let scenario = granted_and_denied(&suite);
         let roles = server_with(&[("password", "1234")]);
         let adapted = adapted(scenario, &roles, &suite.catalogue)
             .unwrap()
@@ -142,11 +146,7 @@ mod tests {
     #[test]
     fn the_same_value_or_none_leaves_the_scenario_as_it_is() {
         let suite = suite();
-        let scenario = suite
-            .scenarios
-            .iter()
-            .find(|scenario| scenario.id == "password/01-granted-and-denied")
-            .unwrap();
+        let scenario = granted_and_denied(&suite);
         for roles in [
             server_with(&[("password", "open sesame")]),
             server_with(&[]),
@@ -162,11 +162,7 @@ mod tests {
     #[test]
     fn quotes_and_backslashes_survive_the_file() {
         let suite = suite();
-        let scenario = suite
-            .scenarios
-            .iter()
-            .find(|scenario| scenario.id == "password/01-granted-and-denied")
-            .unwrap();
+        let scenario = granted_and_denied(&suite);
         let roles = server_with(&[("password", "say \"hi\" \\o/")]);
         let adapted = adapted(scenario, &roles, &suite.catalogue)
             .unwrap()
