@@ -89,6 +89,7 @@ pub mod mail_archive;
 pub mod mail_read;
 pub mod message;
 pub mod mx_lookup;
+pub mod mysql_remote;
 pub mod net;
 pub mod password;
 pub mod pop3_fetch;
