@@ -119,7 +119,7 @@ fn rewrite_code(code: &str) -> String {
                 "TEXT",
             ),
             (
-                r"(?i)\b(tinyint|smallint|mediumint|bigint|integer|int)\s*(\(\s*\d+\s*\))?",
+                r"(?i)\b(tinyint|smallint|mediumint|bigint|integer|int)\b(\s*\(\s*\d+\s*\))?",
                 "INT",
             ),
             (r"(?i)\bunsigned\b|\bauto_increment\b", ""),

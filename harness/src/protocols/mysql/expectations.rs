@@ -237,7 +237,12 @@ fn judge_one_transaction(sessions: &[MysqlSession]) -> StepResult<()> {
             ending => Err(StepFailure::fail(
                 expected,
                 format!(
-                    "{rows} rows inserted in one transaction, then {}",
+                    "{rows} rows inserted in one transaction ({}), then {}",
+                    if session.transactions[*index].explicit {
+                        "begun by BEGIN or START TRANSACTION"
+                    } else {
+                        "begun by the first statement with autocommit off"
+                    },
                     match ending {
                         Ending::RolledBack => "rolled back (ROLLBACK)",
                         _ => "never committed: the connection ended and the server rolled them back (pymysql does not autocommit: call connection.commit())",
