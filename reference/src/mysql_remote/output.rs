@@ -75,7 +75,10 @@ mod tests {
     #[test]
     fn values_are_printed_on_one_line_each() {
         assert_eq!(cell(&Value::NULL), "NULL");
-        assert_eq!(cell(&Value::Bytes(b"O'Brien, Pat".to_vec())), "O'Brien, Pat");
+        assert_eq!(
+            cell(&Value::Bytes(b"O'Brien, Pat".to_vec())),
+            "O'Brien, Pat"
+        );
         assert_eq!(cell(&Value::Bytes(b"a\tb\nc\\".to_vec())), "a\\tb\\nc\\\\");
         assert_eq!(cell(&Value::Int(-3)), "-3");
         assert_eq!(cell(&Value::Date(2026, 11, 25, 0, 0, 0, 0)), "2026-11-25");

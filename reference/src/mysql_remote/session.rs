@@ -39,7 +39,9 @@ pub async fn connect(url: &str) -> Result<Conn, String> {
     }
     let opts = Opts::from_url(url).map_err(|error| format!("{url}: {error}"))?;
     if opts.db_name().is_none() {
-        return Err(format!("{url}: no database after the address (mysql://U:P@HOST:PORT/DB)"));
+        return Err(format!(
+            "{url}: no database after the address (mysql://U:P@HOST:PORT/DB)"
+        ));
     }
     let opts = OptsBuilder::from_opts(opts).prefer_socket(false);
     Conn::new(opts).await.map_err(|error| error.to_string())
@@ -102,5 +104,8 @@ async fn write(stdout: &mut Output, text: &str) -> Result<(), String> {
         .write_all(text.as_bytes())
         .await
         .map_err(|error| format!("stdout: {error}"))?;
-    stdout.flush().await.map_err(|error| format!("stdout: {error}"))
+    stdout
+        .flush()
+        .await
+        .map_err(|error| format!("stdout: {error}"))
 }

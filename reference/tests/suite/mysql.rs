@@ -65,8 +65,15 @@ impl Mariadb {
         // MariaDB takes a second or two to open its files: polled, bounded.
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(server.is_running(), "mariadbd ended: {}", std::fs::read_to_string(path("error.log")).unwrap_or_default());
-            assert!(Instant::now() < deadline, "mariadbd never listened on port {port}");
+            assert!(
+                server.is_running(),
+                "mariadbd ended: {}",
+                std::fs::read_to_string(path("error.log")).unwrap_or_default()
+            );
+            assert!(
+                Instant::now() < deadline,
+                "mariadbd never listened on port {port}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         let db = Mariadb {
@@ -75,20 +82,26 @@ impl Mariadb {
             folder,
             _server: server,
         };
-        db.sql(&format!(
+        db.client(&[], &format!(
             "CREATE DATABASE school; CREATE USER 'alice'@'127.0.0.1' IDENTIFIED BY '{PASSWORD}'; \
              GRANT ALL ON school.* TO 'alice'@'127.0.0.1'"
         ));
         db
     }
 
-    /// Runs statements as root over the socket with the `mariadb` client; its output in
-    /// batch mode (tab-separated, no column names).
+    /// Runs statements in the database `school` (see [`Mariadb::client`]).
     fn sql(&self, statements: &str) -> String {
+        self.client(&["school"], statements)
+    }
+
+    /// Runs statements as root over the socket with the `mariadb` client (`database`: the
+    /// database to use, if any); its output in batch mode (tab-separated, no column names).
+    fn client(&self, database: &[&str], statements: &str) -> String {
         let output = Command::new("mariadb")
             .args(["--no-defaults", "-u", "root", "-N", "-B"])
             .arg(format!("--socket={}", self.socket.display()))
-            .args(["school", "-e", statements])
+            .args(database)
+            .args(["-e", statements])
             .output()
             .unwrap_or_else(|error| panic!("cannot run mariadb ({error}): install mariadb-client"));
         assert!(
@@ -126,7 +139,12 @@ fn students_are_set_up_once_in_one_transaction_and_statements_run_and_commit() {
     let db = Mariadb::start();
     let url = db.url(PASSWORD);
     let first = mysql_remote(&url, &["--setup-students"]);
-    assert!(first.status.success(), "{}\n{}", text(&first.stderr), db.log());
+    assert!(
+        first.status.success(),
+        "{}\n{}",
+        text(&first.stderr),
+        db.log()
+    );
     assert_eq!(
         db.sql("SELECT roll_no, name, semester, programme FROM students ORDER BY roll_no"),
         "101\tAarav Sharma\t8\tBTech\n102\tMaria D'Souza\t8\tBTech\n103\tIshita Verma\t8\tBTech\n\
@@ -136,29 +154,56 @@ fn students_are_set_up_once_in_one_transaction_and_statements_run_and_commit() {
     // The rows went as bound parameters (COM_STMT_PREPARE / EXECUTE), in one transaction.
     let log = db.log();
     assert!(log.contains("Prepare\tINSERT INTO students"), "{log}");
-    assert!(log.contains("START TRANSACTION") && log.contains("COMMIT"), "{log}");
+    assert!(
+        log.contains("START TRANSACTION") && log.contains("COMMIT"),
+        "{log}"
+    );
 
     let second = mysql_remote(&url, &["--setup-students"]);
     assert_eq!(second.status.code(), Some(1), "{}", text(&second.stdout));
-    assert!(text(&second.stderr).contains("Duplicate entry '101'"), "{}", text(&second.stderr));
-    assert_eq!(db.sql("SELECT COUNT(*) FROM students"), "5\n", "a second run changes nothing");
+    assert!(
+        text(&second.stderr).contains("Duplicate entry '101'"),
+        "{}",
+        text(&second.stderr)
+    );
+    assert_eq!(
+        db.sql("SELECT COUNT(*) FROM students"),
+        "5\n",
+        "a second run changes nothing"
+    );
 
     let select = mysql_remote(
         &url,
-        &["--execute", "SELECT roll_no, name, NULL AS mentor FROM students WHERE roll_no <= 102 ORDER BY roll_no"],
+        &[
+            "--execute",
+            "SELECT roll_no, name, NULL AS mentor FROM students WHERE roll_no <= 102 ORDER BY roll_no",
+        ],
     );
     assert!(select.status.success(), "{}", text(&select.stderr));
     assert_eq!(
         text(&select.stdout),
         "roll_no\tname\tmentor\n101\tAarav Sharma\tNULL\n102\tMaria D'Souza\tNULL\n"
     );
-    let empty = mysql_remote(&url, &["--execute", "SELECT name FROM students WHERE roll_no > 900"]);
+    let empty = mysql_remote(
+        &url,
+        &["--execute", "SELECT name FROM students WHERE roll_no > 900"],
+    );
     assert_eq!(text(&empty.stdout), "name\n");
 
-    let update = mysql_remote(&url, &["--execute", "UPDATE students SET semester = 7 WHERE roll_no >= 104"]);
+    let update = mysql_remote(
+        &url,
+        &[
+            "--execute",
+            "UPDATE students SET semester = 7 WHERE roll_no >= 104",
+        ],
+    );
     assert!(update.status.success(), "{}", text(&update.stderr));
     assert_eq!(text(&update.stdout), "2 row(s) affected\n");
-    assert_eq!(db.sql("SELECT COUNT(*) FROM students WHERE semester = 7"), "2\n", "committed");
+    assert_eq!(
+        db.sql("SELECT COUNT(*) FROM students WHERE semester = 7"),
+        "2\n",
+        "committed"
+    );
 }
 
 #[test]
@@ -167,14 +212,25 @@ fn a_refused_login_and_sql_errors_print_the_server_message_and_exit_1() {
     let refused = mysql_remote(&db.url("wrong-password"), &["--execute", "SELECT 1"]);
     assert_eq!(refused.status.code(), Some(1));
     let stderr = text(&refused.stderr);
-    assert!(stderr.contains("Access denied for user 'alice'@'127.0.0.1'"), "{stderr}");
+    assert!(
+        stderr.contains("Access denied for user 'alice'@'127.0.0.1'"),
+        "{stderr}"
+    );
     assert!(refused.stdout.is_empty());
 
     let url = db.url(PASSWORD);
     let missing = mysql_remote(&url, &["--execute", "SELECT * FROM nowhere"]);
     assert_eq!(missing.status.code(), Some(1));
-    assert!(text(&missing.stderr).contains("Table 'school.nowhere' doesn't exist"), "{}", text(&missing.stderr));
+    assert!(
+        text(&missing.stderr).contains("Table 'school.nowhere' doesn't exist"),
+        "{}",
+        text(&missing.stderr)
+    );
     let syntax = mysql_remote(&url, &["--execute", "SELEC 1"]);
     assert_eq!(syntax.status.code(), Some(1));
-    assert!(text(&syntax.stderr).contains("error in your SQL syntax"), "{}", text(&syntax.stderr));
+    assert!(
+        text(&syntax.stderr).contains("error in your SQL syntax"),
+        "{}",
+        text(&syntax.stderr)
+    );
 }

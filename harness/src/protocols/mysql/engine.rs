@@ -103,7 +103,12 @@ impl Engine {
         self.databases
             .get(database)
             .and_then(|storage| storage.fetch_all_schemas().ok())
-            .map(|schemas| schemas.into_iter().map(|schema| schema.table_name).collect())
+            .map(|schemas| {
+                schemas
+                    .into_iter()
+                    .map(|schema| schema.table_name)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -172,21 +177,25 @@ impl Engine {
         sql: &str,
     ) -> Option<Result<Outcome, SqlError>> {
         static CREATE_DB: LazyLock<Regex> = LazyLock::new(|| {
-            Regex::new(r"(?is)^create\s+(database|schema)\s+(if\s+not\s+exists\s+)?`?(\w+)`?(\s+.*)?$").expect("valid")
+            Regex::new(
+                r"(?is)^create\s+(database|schema)\s+(if\s+not\s+exists\s+)?`?(\w+)`?(\s+.*)?$",
+            )
+            .expect("valid")
         });
         static DROP_DB: LazyLock<Regex> = LazyLock::new(|| {
             Regex::new(r"(?is)^drop\s+(database|schema)\s+(if\s+exists\s+)?`?(\w+)`?$")
                 .expect("valid")
         });
-        static SHOW_DBS: LazyLock<Regex> = LazyLock::new(|| {
-            Regex::new(r"(?is)^show\s+(databases|schemas)$").expect("valid")
-        });
+        static SHOW_DBS: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"(?is)^show\s+(databases|schemas)$").expect("valid"));
         static SHOW_TABLES: LazyLock<Regex> = LazyLock::new(|| {
             Regex::new(r"(?is)^show\s+(full\s+)?tables(\s+(from|in)\s+`?(\w+)`?)?$").expect("valid")
         });
         static DESCRIBE: LazyLock<Regex> = LazyLock::new(|| {
-            Regex::new(r"(?is)^(describe|desc|show\s+(full\s+)?(columns|fields)\s+(from|in))\s+`?(\w+)`?$")
-                .expect("valid")
+            Regex::new(
+                r"(?is)^(describe|desc|show\s+(full\s+)?(columns|fields)\s+(from|in))\s+`?(\w+)`?$",
+            )
+            .expect("valid")
         });
         if let Some(found) = CREATE_DB.captures(sql) {
             let name = found[3].to_owned();
@@ -327,11 +336,9 @@ fn rows_of(labels: Vec<String>, rows: Vec<Vec<Value>>) -> Rows {
 fn outcome_of(payload: Payload) -> Outcome {
     match payload {
         Payload::Select { labels, rows } => Outcome::Rows(rows_of(labels, rows)),
-        Payload::Insert(count) | Payload::Delete(count) | Payload::Update(count) => {
-            Outcome::Done {
-                affected: count as u64,
-            }
-        }
+        Payload::Insert(count) | Payload::Delete(count) | Payload::Update(count) => Outcome::Done {
+            affected: count as u64,
+        },
         Payload::ShowColumns(columns) => Outcome::Rows(Rows {
             columns: vec!["Field".into(), "Type".into()],
             integer: vec![false, false],
@@ -402,10 +409,15 @@ mod tests {
             engine.execute(db, r"INSERT INTO students (roll_no, name, semester, programme) VALUES (1, 'D\'Souza', 8, 'BTech'), (2, 'O''Neil', 8, 'BTech')"),
             done(2)
         );
-        let Ok(Outcome::Rows(rows)) = engine.execute(db, "SELECT name FROM students ORDER BY roll_no") else {
+        let Ok(Outcome::Rows(rows)) =
+            engine.execute(db, "SELECT name FROM students ORDER BY roll_no")
+        else {
             panic!("a result set")
         };
-        assert_eq!(rows.rows, vec![vec![Some("D'Souza".into())], vec![Some("O'Neil".into())]]);
+        assert_eq!(
+            rows.rows,
+            vec![vec![Some("D'Souza".into())], vec![Some("O'Neil".into())]]
+        );
         let duplicate = engine
             .execute(db, "INSERT INTO students VALUES (1, 'x', 8, 'BTech')")
             .unwrap_err();
@@ -416,8 +428,17 @@ mod tests {
             missing,
             SqlError::new(1146, "Table 'school.nowhere' doesn't exist")
         );
-        assert_eq!(engine.execute(db, "SELEC * FROM students").unwrap_err().code, 1064);
-        assert_eq!(engine.execute(db, "UPDATE students SET semester = 7 WHERE roll_no = 2"), done(1));
+        assert_eq!(
+            engine
+                .execute(db, "SELEC * FROM students")
+                .unwrap_err()
+                .code,
+            1064
+        );
+        assert_eq!(
+            engine.execute(db, "UPDATE students SET semester = 7 WHERE roll_no = 2"),
+            done(1)
+        );
         assert_eq!(engine.execute(db, "DELETE FROM students"), done(2));
         let Ok(Outcome::Rows(tables)) = engine.execute(db, "SHOW TABLES") else {
             panic!("a result set")
@@ -429,7 +450,13 @@ mod tests {
         };
         assert_eq!(described.rows[0][3], Some("PRI".into()));
         assert_eq!(engine.execute(None, "CREATE DATABASE lab"), done(1));
-        assert_eq!(engine.execute(None, "CREATE DATABASE lab").unwrap_err().code, 1007);
+        assert_eq!(
+            engine
+                .execute(None, "CREATE DATABASE lab")
+                .unwrap_err()
+                .code,
+            1007
+        );
         assert_eq!(engine.execute(None, "SELECT 1").unwrap_err().code, 1046);
     }
 

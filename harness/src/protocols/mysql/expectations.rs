@@ -108,7 +108,9 @@ fn load_session(
     if expectation.query.is_none()
         && !(expectation.students || expectation.one_transaction || expectation.no_duplicates)
     {
-        return Err("`mysql_session` judges nothing unless `query` is given or a field is true".into());
+        return Err(
+            "`mysql_session` judges nothing unless `query` is given or a field is true".into(),
+        );
     }
     Ok(Arc::new(SessionJudged {
         server,
@@ -116,27 +118,48 @@ fn load_session(
     }))
 }
 
-fn load_table(input: OptionsInput<'_, '_, ExpectationShape<'_>>) -> Loaded<Arc<dyn ProtocolExpectation>> {
+fn load_table(
+    input: OptionsInput<'_, '_, ExpectationShape<'_>>,
+) -> Loaded<Arc<dyn ProtocolExpectation>> {
     let expectation = TableExpectation::deserialize(input.value)?;
     if input.step.stream != Some(crate::world::capture::OutputStream::Stdout) {
         return Err("`sql_table` judges a program's stdout".into());
     }
     match (&expectation.columns, expectation.affected) {
         (Some(_), None) | (None, Some(_)) => {}
-        _ => return Err("`sql_table` takes `columns` (and `rows`) or `affected`, one of them".into()),
+        _ => {
+            return Err(
+                "`sql_table` takes `columns` (and `rows`) or `affected`, one of them".into(),
+            );
+        }
     }
     Ok(Arc::new(expectation))
 }
 
 impl ProtocolExpectation for SessionJudged {
-    fn evaluate(&self, facts: &dyn Facts, where_: &str, _: &Capture, _: bool) -> StepResult<Evaluation> {
+    fn evaluate(
+        &self,
+        facts: &dyn Facts,
+        where_: &str,
+        _: &Capture,
+        _: bool,
+    ) -> StepResult<Evaluation> {
         let Some(record) = facts
             .record(&self.server)
             .and_then(|record| record.as_any().downcast_ref::<MysqlRecord>())
         else {
-            return Err(StepFailure::fail(format!("{where_}: a MySQL peer's record"), "none"));
+            return Err(StepFailure::fail(
+                format!("{where_}: a MySQL peer's record"),
+                "none",
+            ));
         };
         let sessions = record.sessions();
+        if sessions.is_empty() {
+            return Ok(Evaluation::Pending {
+                expected: format!("{where_}: a client to connect"),
+                seen: "no client connected".into(),
+            });
+        }
         if sessions.iter().any(|session| !session.ended) {
             return Ok(Evaluation::Pending {
                 expected: format!("{where_}: every client to end its MySQL session"),
@@ -152,18 +175,32 @@ impl ProtocolExpectation for SessionJudged {
 }
 
 /// The statements that inserted rows into `table`, with their session.
-fn inserts<'a>(sessions: &'a [MysqlSession], table: &str) -> Vec<(usize, &'a super::record::Statement)> {
-    let pattern = regex::Regex::new(&format!(r#"(?is)^\s*insert\s+(ignore\s+)?into\s+[`"]?{table}[`"]?[\s(]"#))
-        .expect("valid");
+fn inserts<'a>(
+    sessions: &'a [MysqlSession],
+    table: &str,
+) -> Vec<(usize, &'a super::record::Statement)> {
+    let pattern = regex::Regex::new(&format!(
+        r#"(?is)^\s*insert\s+(ignore\s+)?into\s+[`"]?{table}[`"]?[\s(]"#
+    ))
+    .expect("valid");
     sessions
         .iter()
         .enumerate()
-        .flat_map(|(index, session)| session.statements.iter().map(move |statement| (index, statement)))
+        .flat_map(|(index, session)| {
+            session
+                .statements
+                .iter()
+                .map(move |statement| (index, statement))
+        })
         .filter(|(_, statement)| pattern.is_match(&statement.sql))
         .collect()
 }
 
-fn judge_session(record: &MysqlRecord, sessions: &[MysqlSession], expected: &SessionExpectation) -> StepResult<()> {
+fn judge_session(
+    record: &MysqlRecord,
+    sessions: &[MysqlSession],
+    expected: &SessionExpectation,
+) -> StepResult<()> {
     if let Some(query) = &expected.query {
         let mut engine = record.engine().clone();
         let count = match engine.execute(Some(&record.database), &query.sql) {
@@ -175,13 +212,19 @@ fn judge_session(record: &MysqlRecord, sessions: &[MysqlSession], expected: &Ses
             Ok(count) if count == query.rows => {}
             Ok(count) => {
                 return Err(StepFailure::fail(
-                    format!("`{}` to return {} rows at the end: the statement run and committed (SPEC sql/1)", query.sql, query.rows),
+                    format!(
+                        "`{}` to return {} rows at the end: the statement run and committed (SPEC sql/1)",
+                        query.sql, query.rows
+                    ),
                     format!("{count} rows{}", uncommitted_note(sessions)),
                 ));
             }
             Err(why) => {
                 return Err(StepFailure::fail(
-                    format!("`{}` to return {} rows at the end (SPEC sql/1)", query.sql, query.rows),
+                    format!(
+                        "`{}` to return {} rows at the end (SPEC sql/1)",
+                        query.sql, query.rows
+                    ),
                     format!("it fails: {why}"),
                 ));
             }
@@ -200,7 +243,7 @@ fn judge_session(record: &MysqlRecord, sessions: &[MysqlSession], expected: &Ses
 }
 
 /// ", the changes were never committed: ..." when a session rolled back at its end.
-fn uncommitted_note(sessions: &[MysqlSession]) -> String {
+pub(super) fn uncommitted_note(sessions: &[MysqlSession]) -> String {
     let lost: usize = sessions
         .iter()
         .flat_map(|session| &session.transactions)
@@ -220,17 +263,31 @@ fn judge_one_transaction(sessions: &[MysqlSession]) -> StepResult<()> {
         .filter(|(_, statement)| matches!(statement.outcome, Ok(rows) if rows > 0))
         .collect();
     let Some((first_session, _)) = done.first() else {
-        return Err(StepFailure::fail(expected, "no INSERT into students succeeded"));
+        return Err(StepFailure::fail(
+            expected,
+            "no INSERT into students succeeded",
+        ));
     };
-    let mine: Vec<_> = done.iter().filter(|(session, _)| session == first_session).collect();
-    let rows: u64 = mine.iter().map(|(_, statement)| *statement.outcome.as_ref().unwrap_or(&0)).sum();
-    let transactions: std::collections::BTreeSet<Option<usize>> =
-        mine.iter().map(|(_, statement)| statement.transaction).collect();
+    let mine: Vec<_> = done
+        .iter()
+        .filter(|(session, _)| session == first_session)
+        .collect();
+    let rows: u64 = mine
+        .iter()
+        .map(|(_, statement)| *statement.outcome.as_ref().unwrap_or(&0))
+        .sum();
+    let transactions: std::collections::BTreeSet<Option<usize>> = mine
+        .iter()
+        .map(|(_, statement)| statement.transaction)
+        .collect();
     let session = &sessions[*first_session];
     match transactions.iter().collect::<Vec<_>>().as_slice() {
         [None] => Err(StepFailure::fail(
             expected,
-            format!("{rows} rows inserted in {} statements, each committed on its own (autocommit): a failure half-way would leave some", mine.len()),
+            format!(
+                "{rows} rows inserted in {} statements, each committed on its own (autocommit): a failure half-way would leave some",
+                mine.len()
+            ),
         )),
         [Some(index)] => match session.transactions[*index].ending {
             Ending::Committed => Ok(()),
@@ -245,20 +302,30 @@ fn judge_one_transaction(sessions: &[MysqlSession]) -> StepResult<()> {
                     },
                     match ending {
                         Ending::RolledBack => "rolled back (ROLLBACK)",
-                        _ => "never committed: the connection ended and the server rolled them back (pymysql does not autocommit: call connection.commit())",
+                        _ =>
+                            "never committed: the connection ended and the server rolled them back (pymysql does not autocommit: call connection.commit())",
                     }
                 ),
             )),
         },
         many => Err(StepFailure::fail(
             expected,
-            format!("{rows} rows inserted in {} transactions (or partly with autocommit)", many.len()),
+            format!(
+                "{rows} rows inserted in {} transactions (or partly with autocommit)",
+                many.len()
+            ),
         )),
     }
 }
 
 impl ProtocolExpectation for TableExpectation {
-    fn evaluate(&self, _: &dyn Facts, where_: &str, capture: &Capture, is_final: bool) -> StepResult<Evaluation> {
+    fn evaluate(
+        &self,
+        _: &dyn Facts,
+        where_: &str,
+        capture: &Capture,
+        is_final: bool,
+    ) -> StepResult<Evaluation> {
         if !is_final {
             return Ok(Evaluation::Pending {
                 expected: format!("{where_}: the program to end"),

@@ -32,6 +32,7 @@
 //! client at a time here); `AUTO_INCREMENT` is dropped (a value must be given); a login
 //! without a database in the handshake is refused only at its first statement.
 
+mod auth;
 mod dialect;
 mod engine;
 mod expectations;
@@ -39,6 +40,7 @@ mod printed;
 mod record;
 mod server;
 mod session;
+mod statements;
 mod students;
 
 use std::sync::{Arc, Mutex};

@@ -17,12 +17,17 @@ fn cells(line: &str) -> Vec<String> {
     } else {
         vec![line]
     };
-    parts.into_iter().map(|cell| cell.trim_matches(' ').to_owned()).collect()
+    parts
+        .into_iter()
+        .map(|cell| cell.trim_matches(' ').to_owned())
+        .collect()
 }
 
 /// A rule line of a drawn table (`+----+----+`, `-----`), or an empty one.
 fn is_rule(line: &str) -> bool {
-    line.trim().chars().all(|c| matches!(c, '+' | '-' | '=' | '|' | ' ' | '\t' | '\r'))
+    line.trim()
+        .chars()
+        .all(|c| matches!(c, '+' | '-' | '=' | '|' | ' ' | '\t' | '\r'))
 }
 
 /// The first lines of the output, for a report.
@@ -30,7 +35,11 @@ fn shown(lines: &[&str]) -> String {
     if lines.is_empty() {
         return "nothing: the output is empty".into();
     }
-    let mut text: Vec<String> = lines.iter().take(6).map(|line| format!("{line:?}")).collect();
+    let mut text: Vec<String> = lines
+        .iter()
+        .take(6)
+        .map(|line| format!("{line:?}"))
+        .collect();
     if lines.len() > 6 {
         text.push(format!("... ({} lines)", lines.len()));
     }
@@ -40,14 +49,19 @@ fn shown(lines: &[&str]) -> String {
 /// What is wrong with the way a line looks, if it is a Python tuple or list.
 fn python_note(line: &str) -> &'static str {
     let line = line.trim();
-    if (line.starts_with('(') && line.ends_with(')')) || (line.starts_with('[') && line.ends_with(']')) {
+    if (line.starts_with('(') && line.ends_with(')'))
+        || (line.starts_with('[') && line.ends_with(']'))
+    {
         " (a Python tuple or list printed as it is: print the values joined by tabs, with a header line first)"
     } else {
         ""
     }
 }
 
-pub(super) fn judge_printed(expected: &TableExpectation, output: &str) -> Result<(), (String, String)> {
+pub(super) fn judge_printed(
+    expected: &TableExpectation,
+    output: &str,
+) -> Result<(), (String, String)> {
     let lines: Vec<&str> = output.lines().filter(|line| !is_rule(line)).collect();
     if let Some(affected) = expected.affected {
         let word = regex::Regex::new(&format!(r"(^|[^0-9]){affected}([^0-9]|$)")).expect("valid");
@@ -55,7 +69,9 @@ pub(super) fn judge_printed(expected: &TableExpectation, output: &str) -> Result
             return Ok(());
         }
         return Err((
-            format!("the number of rows affected as the server reported it, {affected}, on a line (SPEC sql/1)"),
+            format!(
+                "the number of rows affected as the server reported it, {affected}, on a line (SPEC sql/1)"
+            ),
             shown(&lines),
         ));
     }
@@ -110,7 +126,11 @@ pub(super) fn judge_printed(expected: &TableExpectation, output: &str) -> Result
     if rows.len() > expected.rows.len() {
         return Err((
             want,
-            format!("{}; {} more lines after the rows", shown(&lines), rows.len() - expected.rows.len()),
+            format!(
+                "{}; {} more lines after the rows",
+                shown(&lines),
+                rows.len() - expected.rows.len()
+            ),
         ));
     }
     Ok(())
@@ -150,7 +170,10 @@ mod tests {
         assert!(seen.contains("Python tuple"), "{seen}");
         let (_, seen) = judge_printed(&wanted, "id\tname\n2\tNone\n").unwrap_err();
         assert!(seen.contains("None printed for NULL"), "{seen}");
-        let affected = TableExpectation { affected: Some(3), ..Default::default() };
+        let affected = TableExpectation {
+            affected: Some(3),
+            ..Default::default()
+        };
         assert!(judge_printed(&affected, "3 row(s) affected\n").is_ok());
         assert!(judge_printed(&affected, "13 rows\n").is_err());
     }

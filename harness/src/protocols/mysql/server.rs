@@ -57,8 +57,8 @@ pub(super) async fn serve(
     };
     let server = async move {
         // Its error (a client that left mid-packet) ends the session like a close.
-        let _ = AsyncMysqlIntermediary::run_with_options(shim, their_read, their_write, &options)
-            .await;
+        let _ =
+            AsyncMysqlIntermediary::run_with_options(shim, their_read, their_write, &options).await;
     };
     let (mut from_server, mut to_server) = tokio::io::split(ours);
     let pump = async {
@@ -145,7 +145,10 @@ fn finish_login(pending: &mut Vec<u8>, fast_auth: &AtomicBool, logged_in: &mut b
             // The greeting: 0a, the version up to a NUL, connection id (4), salt (8),
             // filler (1), capabilities (2), character set (1), then the status (2).
             Some(0x0a) => {
-                if let Some(nul) = pending[payload..at + 4 + length].iter().position(|byte| *byte == 0) {
+                if let Some(nul) = pending[payload..at + 4 + length]
+                    .iter()
+                    .position(|byte| *byte == 0)
+                {
                     let status = payload + nul + 1 + 4 + 8 + 1 + 2 + 1;
                     if status < at + 4 + length {
                         pending[status] |= SERVER_STATUS_AUTOCOMMIT;

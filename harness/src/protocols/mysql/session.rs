@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 
 use opensrv_mysql::{
     AsyncMysqlShim, Column, ColumnFlags, ColumnType, ErrorKind, InitWriter, OkResponse,
@@ -17,9 +17,11 @@ use opensrv_mysql::{
 use regex::Regex;
 use tokio::io::AsyncWrite;
 
+use super::auth::{native_scramble, sha2_scramble};
 use super::dialect;
 use super::engine::{Outcome, Rows, Snapshot, SqlError};
 use super::record::{Ending, MysqlRecord, Statement, Transaction, Values};
+use super::statements::{Session, commits_implicitly, session_statement};
 use super::{AuthPlugin, MysqlScript};
 
 /// The version the greeting and `SELECT VERSION()` give.
@@ -60,126 +62,6 @@ fn text_column(name: &str, integer: bool) -> Column {
         },
         colflags: ColumnFlags::empty(),
     }
-}
-
-/// `SHA1(password) XOR SHA1(salt + SHA1(SHA1(password)))`: what a client sends for
-/// `mysql_native_password`.
-fn native_scramble(password: &str, salt: &[u8]) -> Vec<u8> {
-    use ring::digest::{SHA1_FOR_LEGACY_USE_ONLY as SHA1, digest};
-    let once = digest(&SHA1, password.as_bytes());
-    let twice = digest(&SHA1, once.as_ref());
-    let mut salted = salt.to_vec();
-    salted.extend_from_slice(twice.as_ref());
-    let mixed = digest(&SHA1, &salted);
-    once.as_ref()
-        .iter()
-        .zip(mixed.as_ref())
-        .map(|(a, b)| a ^ b)
-        .collect()
-}
-
-/// `SHA256(password) XOR SHA256(SHA256(SHA256(password)) + salt)`: what a client sends
-/// for `caching_sha2_password`'s fast path.
-fn sha2_scramble(password: &str, salt: &[u8]) -> Vec<u8> {
-    use ring::digest::{SHA256, digest};
-    let once = digest(&SHA256, password.as_bytes());
-    let twice = digest(&SHA256, once.as_ref());
-    let mut salted = twice.as_ref().to_vec();
-    salted.extend_from_slice(salt);
-    let mixed = digest(&SHA256, &salted);
-    once.as_ref()
-        .iter()
-        .zip(mixed.as_ref())
-        .map(|(a, b)| a ^ b)
-        .collect()
-}
-
-/// A session statement, answered here rather than by the engine.
-enum Session {
-    Autocommit(bool),
-    Set,
-    Begin,
-    Commit,
-    Rollback,
-    Use(String),
-    Variables(Vec<String>),
-    Empty(&'static [&'static str]),
-}
-
-fn session_statement(sql: &str) -> Option<Session> {
-    static AUTOCOMMIT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)^set\s+(session\s+|@@session\.|@@)?autocommit\s*=\s*(0|1|on|off|true|false)$")
-            .expect("valid")
-    });
-    static SET: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?is)^set\s").expect("valid"));
-    static BEGIN: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)^(begin(\s+work)?|start\s+transaction(\s+read\s+(write|only))?)$")
-            .expect("valid")
-    });
-    static COMMIT: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?i)^commit(\s+work)?$").expect("valid"));
-    static ROLLBACK: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?i)^rollback(\s+work)?$").expect("valid"));
-    static USE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?i)^use\s+`?(\w+)`?$").expect("valid"));
-    static VARIABLES: LazyLock<Regex> = LazyLock::new(|| {
-        let one = r"(@@[\w.]+|database\(\)|version\(\)|user\(\)|current_user\(\)|connection_id\(\))(\s+as\s+\w+)?";
-        Regex::new(&format!(r"(?i)^select\s+{one}(\s*,\s*{one})*(\s+limit\s+\d+)?$"))
-            .expect("valid")
-    });
-    static SHOW: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)^show\s+(warnings|errors|(session\s+|global\s+)?(variables|status))(\s+.*)?$")
-            .expect("valid")
-    });
-    let sql = sql.trim().trim_end_matches(';').trim();
-    if let Some(found) = AUTOCOMMIT.captures(sql) {
-        let on = matches!(found[2].to_ascii_lowercase().as_str(), "1" | "on" | "true");
-        return Some(Session::Autocommit(on));
-    }
-    if SET.is_match(sql) {
-        return Some(Session::Set);
-    }
-    if BEGIN.is_match(sql) {
-        return Some(Session::Begin);
-    }
-    if COMMIT.is_match(sql) {
-        return Some(Session::Commit);
-    }
-    if ROLLBACK.is_match(sql) {
-        return Some(Session::Rollback);
-    }
-    if let Some(found) = USE.captures(sql) {
-        return Some(Session::Use(found[1].to_owned()));
-    }
-    if VARIABLES.is_match(sql) {
-        let list = sql[6..].trim();
-        let list = Regex::new(r"(?i)\s+limit\s+\d+$")
-            .expect("valid")
-            .replace(list, "");
-        return Some(Session::Variables(
-            list.split(',').map(|item| item.trim().to_owned()).collect(),
-        ));
-    }
-    if let Some(found) = SHOW.captures(sql) {
-        return Some(Session::Empty(
-            if found[1].to_ascii_lowercase().ends_with("warnings")
-                || found[1].to_ascii_lowercase().ends_with("errors")
-            {
-                &["Level", "Code", "Message"]
-            } else {
-                &["Variable_name", "Value"]
-            },
-        ));
-    }
-    None
-}
-
-/// Statements that commit an open transaction first, as MySQL's DDL does.
-fn commits_implicitly(sql: &str) -> bool {
-    static DDL: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)^\s*(create|drop|alter|truncate|rename)\s").expect("valid")
-    });
-    DDL.is_match(sql)
 }
 
 /// What a statement gives back to the client.
@@ -316,7 +198,8 @@ impl Shim {
                             (Some(format!("{}@{}", self.script.user, self.host)), false)
                         }
                         "connection_id()" => (Some((self.index + 1).to_string()), true),
-                        "character_set_client" | "character_set_connection"
+                        "character_set_client"
+                        | "character_set_connection"
                         | "character_set_results" => (Some("utf8mb4".into()), false),
                         _ => (None, false),
                     };
@@ -401,7 +284,8 @@ impl Drop for Shim {
     /// The connection ended: an open transaction is rolled back.
     fn drop(&mut self) {
         self.end(Ending::RolledBackAtDisconnect);
-        self.record.session(self.index, |session| session.ended = true);
+        self.record
+            .session(self.index, |session| session.ended = true);
     }
 }
 
@@ -480,7 +364,11 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
         true
     }
 
-    async fn on_init<'a>(&'a mut self, database: &'a str, writer: InitWriter<'a, W>) -> io::Result<()> {
+    async fn on_init<'a>(
+        &'a mut self,
+        database: &'a str,
+        writer: InitWriter<'a, W>,
+    ) -> io::Result<()> {
         if let Some(refusal) = self.refusal() {
             return writer
                 .error(ErrorKind::ER_ACCESS_DENIED_ERROR, refusal.as_bytes())
@@ -499,7 +387,11 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
         }
     }
 
-    async fn on_prepare<'a>(&'a mut self, sql: &'a str, info: StatementMetaWriter<'a, W>) -> io::Result<()> {
+    async fn on_prepare<'a>(
+        &'a mut self,
+        sql: &'a str,
+        info: StatementMetaWriter<'a, W>,
+    ) -> io::Result<()> {
         if let Some(refusal) = self.refusal() {
             return info
                 .error(ErrorKind::ER_ACCESS_DENIED_ERROR, refusal.as_bytes())
@@ -536,7 +428,10 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
             return results
                 .error(
                     ErrorKind::ER_UNKNOWN_STMT_HANDLER,
-                    format!("Unknown prepared statement handler ({id}) given to mysqld_stmt_execute").as_bytes(),
+                    format!(
+                        "Unknown prepared statement handler ({id}) given to mysqld_stmt_execute"
+                    )
+                    .as_bytes(),
                 )
                 .await;
         };
@@ -578,7 +473,11 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
         self.prepared.remove(&id);
     }
 
-    async fn on_query<'a>(&'a mut self, sql: &'a str, results: QueryResultWriter<'a, W>) -> io::Result<()> {
+    async fn on_query<'a>(
+        &'a mut self,
+        sql: &'a str,
+        results: QueryResultWriter<'a, W>,
+    ) -> io::Result<()> {
         if let Some(refusal) = self.refusal() {
             return results
                 .error(ErrorKind::ER_ACCESS_DENIED_ERROR, refusal.as_bytes())

@@ -22,14 +22,26 @@ fn find_columns(rows: &Rows) -> Result<Columns, String> {
         rows.columns
             .iter()
             .position(|column| test(&column.to_lowercase()))
-            .ok_or_else(|| format!("no column for the {what} (columns: {})", rows.columns.join(", ")))
+            .ok_or_else(|| {
+                format!(
+                    "no column for the {what} (columns: {})",
+                    rows.columns.join(", ")
+                )
+            })
     };
     Ok(Columns {
         roll: find(&|name| name.contains("roll"), "roll number")?,
-        name: find(&|name| name == "name" || (name.contains("name") && !name.contains("roll")), "name")?,
+        name: find(
+            &|name| name == "name" || (name.contains("name") && !name.contains("roll")),
+            "name",
+        )?,
         semester: find(&|name| name.starts_with("sem"), "semester")?,
         programme: find(
-            &|name| ["prog", "course", "branch", "degree"].iter().any(|word| name.contains(word)),
+            &|name| {
+                ["prog", "course", "branch", "degree"]
+                    .iter()
+                    .any(|word| name.contains(word))
+            },
             "programme",
         )?,
     })
@@ -78,35 +90,60 @@ pub(super) fn judge_students(record: &MysqlRecord, sessions: &[MysqlSession]) ->
         .columns(&record.database, "students")
         .unwrap_or_default();
     let roll_name = &rows.columns[columns.roll];
-    if !schema.iter().any(|(name, _, primary)| name == roll_name && *primary) {
+    if !schema
+        .iter()
+        .any(|(name, _, primary)| name == roll_name && *primary)
+    {
         return Err(StepFailure::fail(
             expected,
-            format!("column `{roll_name}` is not the primary key: nothing stops a second run inserting the same students again"),
+            format!(
+                "column `{roll_name}` is not the primary key: nothing stops a second run inserting the same students again"
+            ),
         ));
     }
     let value = |row: &Vec<Option<String>>, index: usize| row[index].clone().unwrap_or_default();
     let matching = rows
         .rows
         .iter()
-        .filter(|row| is_btech(&value(row, columns.programme)) && is_eighth(&value(row, columns.semester)))
+        .filter(|row| {
+            is_btech(&value(row, columns.programme)) && is_eighth(&value(row, columns.semester))
+        })
         .count();
     if matching < 5 {
         let seen: Vec<String> = rows
             .rows
             .iter()
             .take(6)
-            .map(|row| format!("({}, {})", value(row, columns.programme), value(row, columns.semester)))
+            .map(|row| {
+                format!(
+                    "({}, {})",
+                    value(row, columns.programme),
+                    value(row, columns.semester)
+                )
+            })
             .collect();
         return Err(StepFailure::fail(
             expected,
             format!(
-                "{} rows, {matching} of them BTech in the 8th semester (programme, semester: {})",
+                "{} rows, {matching} of them BTech in the 8th semester (programme, semester: {}){}",
                 rows.rows.len(),
-                if seen.is_empty() { "none".to_owned() } else { seen.join(", ") }
+                if seen.is_empty() {
+                    "none".to_owned()
+                } else {
+                    seen.join(", ")
+                },
+                super::expectations::uncommitted_note(sessions)
+                    + &formatted_insert(sessions)
+                        .map(|why| format!("; {why}"))
+                        .unwrap_or_default()
             ),
         ));
     }
-    let names: Vec<String> = rows.rows.iter().map(|row| value(row, columns.name)).collect();
+    let names: Vec<String> = rows
+        .rows
+        .iter()
+        .map(|row| value(row, columns.name))
+        .collect();
     if names.iter().any(|name| name.contains("D'Souza")) {
         return Ok(());
     }
@@ -124,26 +161,42 @@ pub(super) fn judge_students(record: &MysqlRecord, sessions: &[MysqlSession]) ->
     Err(StepFailure::fail(
         expected,
         near.unwrap_or_else(|| {
-            let formatted = sessions
-                .iter()
-                .flat_map(|session| &session.statements)
-                .find(|statement| statement.sql.contains("D'Souza'") && statement.values == Values::Text && statement.outcome.is_err());
-            match formatted {
-                Some(statement) => format!(
-                    "no D'Souza: `{}` failed ({}): the value was formatted into the SQL, and its quote ended the string",
-                    statement.sql.chars().take(160).collect::<String>(),
-                    statement.outcome.as_ref().err().map(|error| format!("{} {}", error.code, error.message)).unwrap_or_default()
-                ),
-                None => format!("no name holds D'Souza (names: {})", names.join(", ")),
-            }
+            formatted_insert(sessions)
+                .unwrap_or_else(|| format!("no name holds D'Souza (names: {})", names.join(", ")))
         }),
+    ))
+}
+
+/// The statement that failed because `D'Souza` was formatted into its text, said so.
+fn formatted_insert(sessions: &[MysqlSession]) -> Option<String> {
+    let statement = sessions
+        .iter()
+        .flat_map(|session| &session.statements)
+        .find(|statement| {
+            statement.sql.contains("D'Souza'")
+                && statement.values == Values::Text
+                && statement.outcome.is_err()
+        })?;
+    Some(format!(
+        "`{}` failed ({}): the value was formatted into the SQL, and its quote ended the string",
+        statement.sql.chars().take(160).collect::<String>(),
+        statement
+            .outcome
+            .as_ref()
+            .err()
+            .map(|error| format!("{} {}", error.code, error.message))
+            .unwrap_or_default()
     ))
 }
 
 /// No two rows alike but for their roll number, and nothing committed into `students`
 /// by a session after the first that inserted.
-pub(super) fn judge_no_duplicates(record: &MysqlRecord, sessions: &[MysqlSession]) -> StepResult<()> {
-    let expected = "a second run to fail cleanly or change nothing, never to insert duplicates (SPEC sql/2)";
+pub(super) fn judge_no_duplicates(
+    record: &MysqlRecord,
+    sessions: &[MysqlSession],
+) -> StepResult<()> {
+    let expected =
+        "a second run to fail cleanly or change nothing, never to insert duplicates (SPEC sql/2)";
     let engine = record.engine();
     if let Some(rows) = engine.table(&record.database, "students")
         && let Ok(columns) = find_columns(&rows)
@@ -164,9 +217,13 @@ pub(super) fn judge_no_duplicates(record: &MysqlRecord, sessions: &[MysqlSession
             }
         }
     }
-    let pattern = Regex::new(r#"(?is)^\s*insert\s+(ignore\s+)?into\s+[`"]?students\b"#).expect("valid");
+    let pattern =
+        Regex::new(r#"(?is)^\s*insert\s+(ignore\s+)?into\s+[`"]?students\b"#).expect("valid");
     let mut inserting = sessions.iter().enumerate().filter(|(_, session)| {
-        session.statements.iter().any(|statement| pattern.is_match(&statement.sql))
+        session
+            .statements
+            .iter()
+            .any(|statement| pattern.is_match(&statement.sql))
     });
     inserting.next();
     for (index, session) in inserting {
@@ -183,7 +240,10 @@ pub(super) fn judge_no_duplicates(record: &MysqlRecord, sessions: &[MysqlSession
         if committed > 0 {
             return Err(StepFailure::fail(
                 expected,
-                format!("connection {} inserted {committed} more rows into students and committed them", index + 1),
+                format!(
+                    "connection {} inserted {committed} more rows into students and committed them",
+                    index + 1
+                ),
             ));
         }
     }

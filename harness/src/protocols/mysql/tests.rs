@@ -112,7 +112,11 @@ async fn pymysql_against(auth: AuthPlugin) {
         .collect();
     assert_eq!(
         endings,
-        [Ending::RolledBack, Ending::Committed, Ending::RolledBackAtDisconnect]
+        [
+            Ending::RolledBack,
+            Ending::Committed,
+            Ending::RolledBackAtDisconnect
+        ]
     );
     assert_eq!(
         sessions[1].transactions[0].ending,
@@ -123,7 +127,11 @@ async fn pymysql_against(auth: AuthPlugin) {
         .iter()
         .find(|statement| statement.sql.contains("back"))
         .expect("the insert");
-    assert_eq!(inserted.values, Values::Text, "pymysql escapes on the client");
+    assert_eq!(
+        inserted.values,
+        Values::Text,
+        "pymysql escapes on the client"
+    );
     let rows = record(&peer)
         .engine()
         .table("school", "people")
@@ -204,7 +212,11 @@ async fn mariadb_client_against(auth: AuthPlugin) {
     let sessions = ended(&peer, 2).await;
     assert_eq!(sessions[0].auth_method, Some(auth.name()));
     // The client keeps autocommit on: the update is committed by itself.
-    let rows = record(&peer).engine().table("school", "people").unwrap().rows;
+    let rows = record(&peer)
+        .engine()
+        .table("school", "people")
+        .unwrap()
+        .rows;
     assert_eq!(rows[1][2], Some("Delhi".into()));
 }
 
