@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use opensrv_mysql::{
     AsyncMysqlShim, Column, ColumnFlags, ColumnType, ErrorKind, InitWriter, OkResponse,
@@ -178,6 +178,8 @@ impl Shim {
                 }
             }
             Session::Variables(items) => {
+                static ALIAS: LazyLock<Regex> =
+                    LazyLock::new(|| Regex::new(r"(?i)\s+as\s+(\w+)$").expect("valid"));
                 let mut rows = Rows::default();
                 let mut row = Vec::new();
                 for item in items {
@@ -203,8 +205,7 @@ impl Shim {
                         | "character_set_results" => (Some("utf8mb4".into()), false),
                         _ => (None, false),
                     };
-                    let label = Regex::new(r"(?i)\s+as\s+(\w+)$")
-                        .expect("valid")
+                    let label = ALIAS
                         .captures(&item)
                         .map_or(item.clone(), |found| found[1].to_owned());
                     rows.columns.push(label);
