@@ -5,7 +5,7 @@
 //! (1062 `Duplicate entry`, 1146 `Table ... doesn't exist`, 1064 a syntax error).
 //!
 //! Transactions are the session's business ([`super::session`]): it takes a copy of
-//! every database at `BEGIN` ([`Engine::snapshot`]) and puts it back on `ROLLBACK`.
+//! every database at `BEGIN` ([`SqlEngine::snapshot`]) and puts it back on `ROLLBACK`.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -22,7 +22,7 @@ use super::dialect;
 
 /// A result set: column names, and rows of values (`None`: NULL).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Rows {
+pub struct SqlRows {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Option<String>>>,
     /// Which columns hold integers (sent as such in the binary protocol).
@@ -58,27 +58,27 @@ impl SqlError {
 
 /// What a statement did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum SqlOutcome {
     /// A result set.
-    Rows(Rows),
+    Rows(SqlRows),
     /// No result set: the rows it changed.
     Done { affected: u64 },
 }
 
 /// Every database, by name.
 #[derive(Debug, Clone, Default)]
-pub struct Engine {
+pub struct SqlEngine {
     databases: BTreeMap<String, MemoryStorage>,
 }
 
 /// A copy of every database, to put back on `ROLLBACK`.
 #[derive(Debug, Clone)]
-pub struct Snapshot(BTreeMap<String, MemoryStorage>);
+pub struct SqlSnapshot(BTreeMap<String, MemoryStorage>);
 
-impl Engine {
+impl SqlEngine {
     /// An engine with these (empty) databases.
-    pub fn with_databases<'a>(names: impl IntoIterator<Item = &'a str>) -> Engine {
-        Engine {
+    pub fn with_databases<'a>(names: impl IntoIterator<Item = &'a str>) -> SqlEngine {
+        SqlEngine {
             databases: names
                 .into_iter()
                 .map(|name| (name.to_owned(), MemoryStorage::default()))
@@ -90,11 +90,11 @@ impl Engine {
         self.databases.contains_key(name)
     }
 
-    pub fn snapshot(&self) -> Snapshot {
-        Snapshot(self.databases.clone())
+    pub fn snapshot(&self) -> SqlSnapshot {
+        SqlSnapshot(self.databases.clone())
     }
 
-    pub fn restore(&mut self, snapshot: Snapshot) {
+    pub fn restore(&mut self, snapshot: SqlSnapshot) {
         self.databases = snapshot.0;
     }
 
@@ -133,7 +133,7 @@ impl Engine {
     }
 
     /// Every row of a table (`SELECT *`), for the judges.
-    pub fn table(&self, database: &str, table: &str) -> Option<Rows> {
+    pub fn table(&self, database: &str, table: &str) -> Option<SqlRows> {
         let name = find_table(self, database, table)?;
         let mut glue = Glue::new(self.databases.get(database)?.clone());
         let payloads = glue.execute(format!("SELECT * FROM \"{name}\"")).ok()?;
@@ -144,7 +144,7 @@ impl Engine {
     }
 
     /// Runs one statement (MySQL's dialect) in `database`.
-    pub fn execute(&mut self, database: Option<&str>, sql: &str) -> Result<Outcome, SqlError> {
+    pub fn execute(&mut self, database: Option<&str>, sql: &str) -> Result<SqlOutcome, SqlError> {
         let sql = sql.trim().trim_end_matches(';').trim();
         if let Some(outcome) = self.own_statement(database, sql) {
             return outcome;
@@ -175,7 +175,7 @@ impl Engine {
         &mut self,
         database: Option<&str>,
         sql: &str,
-    ) -> Option<Result<Outcome, SqlError>> {
+    ) -> Option<Result<SqlOutcome, SqlError>> {
         static CREATE_DB: LazyLock<Regex> = LazyLock::new(|| {
             Regex::new(
                 r"(?is)^create\s+(database|schema)\s+(if\s+not\s+exists\s+)?`?(\w+)`?(\s+.*)?$",
@@ -201,7 +201,7 @@ impl Engine {
             let name = found[3].to_owned();
             if self.databases.contains_key(&name) {
                 if found.get(2).is_some() {
-                    return Some(Ok(Outcome::Done { affected: 0 }));
+                    return Some(Ok(SqlOutcome::Done { affected: 0 }));
                 }
                 return Some(Err(SqlError::new(
                     1007,
@@ -209,7 +209,7 @@ impl Engine {
                 )));
             }
             self.databases.insert(name, MemoryStorage::default());
-            return Some(Ok(Outcome::Done { affected: 1 }));
+            return Some(Ok(SqlOutcome::Done { affected: 1 }));
         }
         if let Some(found) = DROP_DB.captures(sql) {
             let name = &found[3];
@@ -219,12 +219,12 @@ impl Engine {
                     format!("Can't drop database '{name}'; database doesn't exist"),
                 )));
             }
-            return Some(Ok(Outcome::Done { affected: 0 }));
+            return Some(Ok(SqlOutcome::Done { affected: 0 }));
         }
         if SHOW_DBS.is_match(sql) {
             let mut names: Vec<String> = vec!["information_schema".into()];
             names.extend(self.databases.keys().cloned());
-            return Some(Ok(Outcome::Rows(one_column("Database", names))));
+            return Some(Ok(SqlOutcome::Rows(one_column("Database", names))));
         }
         if let Some(found) = SHOW_TABLES.captures(sql) {
             let name = found
@@ -239,7 +239,7 @@ impl Engine {
             }
             let mut tables = self.tables(&name);
             tables.sort();
-            return Some(Ok(Outcome::Rows(one_column(
+            return Some(Ok(SqlOutcome::Rows(one_column(
                 &format!("Tables_in_{name}"),
                 tables,
             ))));
@@ -265,7 +265,7 @@ impl Engine {
                     ]
                 })
                 .collect();
-            return Some(Ok(Outcome::Rows(Rows {
+            return Some(Ok(SqlOutcome::Rows(SqlRows {
                 columns: ["Field", "Type", "Null", "Key", "Default", "Extra"]
                     .map(str::to_owned)
                     .to_vec(),
@@ -279,7 +279,7 @@ impl Engine {
 
 /// The table's name as stored (MySQL on Linux compares table names exactly; so does
 /// this), if it exists.
-fn find_table(engine: &Engine, database: &str, table: &str) -> Option<String> {
+fn find_table(engine: &SqlEngine, database: &str, table: &str) -> Option<String> {
     engine
         .tables(database)
         .into_iter()
@@ -287,15 +287,15 @@ fn find_table(engine: &Engine, database: &str, table: &str) -> Option<String> {
 }
 
 /// A result set of one text column.
-pub fn one_column(name: &str, values: Vec<String>) -> Rows {
-    Rows {
+pub fn one_column(name: &str, values: Vec<String>) -> SqlRows {
+    SqlRows {
         columns: vec![name.to_owned()],
         integer: vec![false],
         rows: values.into_iter().map(|value| vec![Some(value)]).collect(),
     }
 }
 
-fn rows_of(labels: Vec<String>, rows: Vec<Vec<Value>>) -> Rows {
+fn rows_of(labels: Vec<String>, rows: Vec<Vec<Value>>) -> SqlRows {
     let mut integer = vec![false; labels.len()];
     let mut seen = vec![false; labels.len()];
     let rows = rows
@@ -326,20 +326,22 @@ fn rows_of(labels: Vec<String>, rows: Vec<Vec<Value>>) -> Rows {
                 .collect()
         })
         .collect();
-    Rows {
+    SqlRows {
         columns: labels,
         rows,
         integer,
     }
 }
 
-fn outcome_of(payload: Payload) -> Outcome {
+fn outcome_of(payload: Payload) -> SqlOutcome {
     match payload {
-        Payload::Select { labels, rows } => Outcome::Rows(rows_of(labels, rows)),
-        Payload::Insert(count) | Payload::Delete(count) | Payload::Update(count) => Outcome::Done {
-            affected: count as u64,
-        },
-        Payload::ShowColumns(columns) => Outcome::Rows(Rows {
+        Payload::Select { labels, rows } => SqlOutcome::Rows(rows_of(labels, rows)),
+        Payload::Insert(count) | Payload::Delete(count) | Payload::Update(count) => {
+            SqlOutcome::Done {
+                affected: count as u64,
+            }
+        }
+        Payload::ShowColumns(columns) => SqlOutcome::Rows(SqlRows {
             columns: vec!["Field".into(), "Type".into()],
             integer: vec![false, false],
             rows: columns
@@ -347,7 +349,7 @@ fn outcome_of(payload: Payload) -> Outcome {
                 .map(|(name, kind)| vec![Some(name), Some(kind.to_string())])
                 .collect(),
         }),
-        _ => Outcome::Done { affected: 0 },
+        _ => SqlOutcome::Done { affected: 0 },
     }
 }
 
@@ -393,13 +395,13 @@ fn mysql_error(database: &str, sql: &str, error: &Error) -> SqlError {
 mod tests {
     use super::*;
 
-    fn done(affected: u64) -> Result<Outcome, SqlError> {
-        Ok(Outcome::Done { affected })
+    fn done(affected: u64) -> Result<SqlOutcome, SqlError> {
+        Ok(SqlOutcome::Done { affected })
     }
 
     #[test]
     fn what_the_labs_send_runs_with_mysql_answers() {
-        let mut engine = Engine::with_databases(["school"]);
+        let mut engine = SqlEngine::with_databases(["school"]);
         let db = Some("school");
         assert_eq!(
             engine.execute(db, "CREATE TABLE IF NOT EXISTS `students` (roll_no INT PRIMARY KEY, name VARCHAR(50) NOT NULL, semester INT, programme VARCHAR(20)) ENGINE=InnoDB;"),
@@ -409,7 +411,7 @@ mod tests {
             engine.execute(db, r"INSERT INTO students (roll_no, name, semester, programme) VALUES (1, 'D\'Souza', 8, 'BTech'), (2, 'O''Neil', 8, 'BTech')"),
             done(2)
         );
-        let Ok(Outcome::Rows(rows)) =
+        let Ok(SqlOutcome::Rows(rows)) =
             engine.execute(db, "SELECT name FROM students ORDER BY roll_no")
         else {
             panic!("a result set")
@@ -440,12 +442,12 @@ mod tests {
             done(1)
         );
         assert_eq!(engine.execute(db, "DELETE FROM students"), done(2));
-        let Ok(Outcome::Rows(tables)) = engine.execute(db, "SHOW TABLES") else {
+        let Ok(SqlOutcome::Rows(tables)) = engine.execute(db, "SHOW TABLES") else {
             panic!("a result set")
         };
         assert_eq!(tables.columns, vec!["Tables_in_school".to_owned()]);
         assert_eq!(tables.rows, vec![vec![Some("students".into())]]);
-        let Ok(Outcome::Rows(described)) = engine.execute(db, "DESCRIBE students") else {
+        let Ok(SqlOutcome::Rows(described)) = engine.execute(db, "DESCRIBE students") else {
             panic!("a result set")
         };
         assert_eq!(described.rows[0][3], Some("PRI".into()));
@@ -462,7 +464,7 @@ mod tests {
 
     #[test]
     fn a_snapshot_puts_every_database_back() {
-        let mut engine = Engine::with_databases(["school"]);
+        let mut engine = SqlEngine::with_databases(["school"]);
         engine
             .execute(Some("school"), "CREATE TABLE t (a INT PRIMARY KEY)")
             .unwrap();

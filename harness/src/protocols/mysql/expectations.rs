@@ -26,7 +26,8 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::record::{Ending, MysqlRecord, MysqlSession};
+use super::printed::TableExpectation;
+use super::record::{MysqlRecord, MysqlSession, SqlEnding, uncommitted_note};
 use crate::judge::bytes::Evaluation;
 use crate::judge::output::{Facts, ProtocolExpectation};
 use crate::outcome::{StepFailure, StepResult};
@@ -75,21 +76,6 @@ pub struct SessionExpectation {
     /// No duplicates, and nothing committed into it after the first session.
     #[serde(default)]
     pub no_duplicates: bool,
-}
-
-/// `sql_table = { columns, rows }` or `{ affected }`.
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TableExpectation {
-    /// The header's column names.
-    #[serde(default)]
-    pub columns: Option<Vec<String>>,
-    /// Each row's values, in order (`NULL` for null).
-    #[serde(default)]
-    pub rows: Vec<Vec<String>>,
-    /// Or: the rows affected.
-    #[serde(default)]
-    pub affected: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -204,7 +190,7 @@ fn judge_session(
     if let Some(query) = &expected.query {
         let mut engine = record.engine().clone();
         let count = match engine.execute(Some(&record.database), &query.sql) {
-            Ok(super::engine::Outcome::Rows(rows)) => Ok(rows.rows.len() as u64),
+            Ok(super::engine::SqlOutcome::Rows(rows)) => Ok(rows.rows.len() as u64),
             Ok(_) => Err("not a query".to_owned()),
             Err(error) => Err(format!("{} {}", error.code, error.message)),
         };
@@ -242,20 +228,6 @@ fn judge_session(
     Ok(())
 }
 
-/// ", the changes were never committed: ..." when a session rolled back at its end.
-pub(super) fn uncommitted_note(sessions: &[MysqlSession]) -> String {
-    let lost: usize = sessions
-        .iter()
-        .flat_map(|session| &session.transactions)
-        .filter(|transaction| transaction.ending == Ending::RolledBackAtDisconnect)
-        .count();
-    if lost > 0 {
-        "; a transaction was still open when the connection ended, and was rolled back: the program never committed (pymysql does not autocommit: call connection.commit())".into()
-    } else {
-        String::new()
-    }
-}
-
 fn judge_one_transaction(sessions: &[MysqlSession]) -> StepResult<()> {
     let expected = "every row of `students` inserted in one transaction, committed (SPEC sql/2)";
     let done: Vec<_> = inserts(sessions, "students")
@@ -290,7 +262,7 @@ fn judge_one_transaction(sessions: &[MysqlSession]) -> StepResult<()> {
             ),
         )),
         [Some(index)] => match session.transactions[*index].ending {
-            Ending::Committed => Ok(()),
+            SqlEnding::Committed => Ok(()),
             ending => Err(StepFailure::fail(
                 expected,
                 format!(
@@ -301,7 +273,7 @@ fn judge_one_transaction(sessions: &[MysqlSession]) -> StepResult<()> {
                         "begun by the first statement with autocommit off"
                     },
                     match ending {
-                        Ending::RolledBack => "rolled back (ROLLBACK)",
+                        SqlEnding::RolledBack => "rolled back (ROLLBACK)",
                         _ =>
                             "never committed: the connection ended and the server rolled them back (pymysql does not autocommit: call connection.commit())",
                     }

@@ -49,7 +49,7 @@ use serde::Deserialize;
 
 use super::{ListenShape, Loaded, OptionsInput, Pack, ServerOptions};
 use crate::peers::{Conversation, ProtocolRecord, ProtocolScript, ProtocolServer, Served};
-use engine::Engine;
+use engine::SqlEngine;
 use record::MysqlRecord;
 
 /// The pack, for the registry (`super::REGISTRY`).
@@ -105,8 +105,8 @@ pub struct MysqlScript {
 
 impl MysqlScript {
     /// A fresh engine: the database, and what `setup` made in it.
-    fn engine(&self) -> Result<Engine, String> {
-        let mut engine = Engine::with_databases([self.database.as_str()]);
+    fn engine(&self) -> Result<SqlEngine, String> {
+        let mut engine = SqlEngine::with_databases([self.database.as_str()]);
         for statement in &self.setup {
             engine
                 .execute(Some(&self.database), statement)

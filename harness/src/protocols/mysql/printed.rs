@@ -1,7 +1,22 @@
 //! The judge of SPEC sql/1 on what the program printed: a result set as a table, or the
 //! rows affected ([`super::expectations`] says what passes).
 
-use super::expectations::TableExpectation;
+use serde::Deserialize;
+
+/// `sql_table = { columns, rows }` or `{ affected }`.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TableExpectation {
+    /// The header's column names.
+    #[serde(default)]
+    pub columns: Option<Vec<String>>,
+    /// Each row's values, in order (`NULL` for null).
+    #[serde(default)]
+    pub rows: Vec<Vec<String>>,
+    /// Or: the rows affected.
+    #[serde(default)]
+    pub affected: Option<u64>,
+}
 
 /// A line's cells: split on tabs, else on `|` (the outer ones dropped), each trimmed of
 /// the spaces that pad it.

@@ -6,7 +6,7 @@
 use std::any::Any;
 use std::sync::{Arc, Mutex};
 
-use super::engine::{Engine, SqlError};
+use super::engine::{SqlEngine, SqlError};
 use crate::peers::ProtocolRecord;
 
 /// How a statement's values came.
@@ -33,7 +33,7 @@ pub struct Statement {
 
 /// How a transaction ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ending {
+pub enum SqlEnding {
     /// Still open.
     Open,
     /// `COMMIT` (or a statement that commits implicitly: DDL, `SET autocommit=1`).
@@ -46,11 +46,11 @@ pub enum Ending {
 
 /// One transaction of a session.
 #[derive(Debug, Clone)]
-pub struct Transaction {
+pub struct SqlTransaction {
     /// Begun by `BEGIN`/`START TRANSACTION` (else: the first statement with autocommit
     /// off).
     pub explicit: bool,
-    pub ending: Ending,
+    pub ending: SqlEnding,
 }
 
 /// One connection.
@@ -61,7 +61,7 @@ pub struct MysqlSession {
     /// The authentication method its password came by.
     pub auth_method: Option<&'static str>,
     pub statements: Vec<Statement>,
-    pub transactions: Vec<Transaction>,
+    pub transactions: Vec<SqlTransaction>,
     /// The connection ended.
     pub ended: bool,
 }
@@ -72,7 +72,7 @@ pub struct MysqlRecord {
     pub sessions: Mutex<Vec<MysqlSession>>,
     /// The database the scenario names, where the judges look for tables.
     pub database: String,
-    pub engine: Arc<Mutex<Engine>>,
+    pub engine: Arc<Mutex<SqlEngine>>,
 }
 
 impl ProtocolRecord for MysqlRecord {
@@ -109,9 +109,24 @@ impl MysqlRecord {
         all.len() - 1
     }
 
-    pub fn engine(&self) -> std::sync::MutexGuard<'_, Engine> {
+    pub fn engine(&self) -> std::sync::MutexGuard<'_, SqlEngine> {
         self.engine
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// "; a transaction was still open ..." when a session ended with one open (rolled back
+/// then), for the judges' reports; empty otherwise.
+pub fn uncommitted_note(sessions: &[MysqlSession]) -> String {
+    let lost: usize = sessions
+        .iter()
+        .flat_map(|session| &session.transactions)
+        .filter(|transaction| transaction.ending == SqlEnding::RolledBackAtDisconnect)
+        .count();
+    if lost > 0 {
+        "; a transaction was still open when the connection ended, and was rolled back: the program never committed (pymysql does not autocommit: call connection.commit())".into()
+    } else {
+        String::new()
     }
 }

@@ -3,7 +3,7 @@
 //! (`SET NAMES`, `SELECT @@version_comment`, `SET autocommit=0`, ...), transactions
 //! (`BEGIN`/`START TRANSACTION`, `COMMIT`, `ROLLBACK`, autocommit off; an open one is
 //! rolled back when the connection ends), text queries and prepared statements; each
-//! statement goes to the [`Engine`] and into the [`record`](super::record).
+//! statement goes to the [`SqlEngine`] and into the [`record`](super::record).
 
 use std::collections::HashMap;
 use std::io;
@@ -19,8 +19,8 @@ use tokio::io::AsyncWrite;
 
 use super::auth::{native_scramble, sha2_scramble};
 use super::dialect;
-use super::engine::{Outcome, Rows, Snapshot, SqlError};
-use super::record::{Ending, MysqlRecord, Statement, Transaction, Values};
+use super::engine::{SqlError, SqlOutcome, SqlRows, SqlSnapshot};
+use super::record::{MysqlRecord, SqlEnding, SqlTransaction, Statement, Values};
 use super::statements::{Session, commits_implicitly, session_statement};
 use super::{AuthPlugin, MysqlScript};
 
@@ -43,7 +43,7 @@ pub struct Shim {
     pub database: Option<String>,
     pub autocommit: bool,
     /// The open transaction: its index in the record, and every database as it was.
-    pub open: Option<(usize, Snapshot)>,
+    pub open: Option<(usize, SqlSnapshot)>,
     /// Prepared statements by id.
     pub prepared: HashMap<u32, String>,
     pub next_id: u32,
@@ -66,7 +66,7 @@ fn text_column(name: &str, integer: bool) -> Column {
 
 /// What a statement gives back to the client.
 enum Answer {
-    Rows(Rows),
+    Rows(SqlRows),
     Done(u64),
     Error(SqlError),
 }
@@ -87,9 +87,9 @@ impl Shim {
         let snapshot = self.record.engine().snapshot();
         let mut index = 0;
         self.record.session(self.index, |session| {
-            session.transactions.push(Transaction {
+            session.transactions.push(SqlTransaction {
                 explicit,
-                ending: Ending::Open,
+                ending: SqlEnding::Open,
             });
             index = session.transactions.len() - 1;
         });
@@ -97,11 +97,11 @@ impl Shim {
     }
 
     /// Ends the open transaction, if any: committed, or its changes undone.
-    fn end(&mut self, ending: Ending) {
+    fn end(&mut self, ending: SqlEnding) {
         let Some((index, snapshot)) = self.open.take() else {
             return;
         };
-        if ending != Ending::Committed {
+        if ending != SqlEnding::Committed {
             self.record.engine().restore(snapshot);
         }
         self.record.session(self.index, |session| {
@@ -116,15 +116,15 @@ impl Shim {
             Some(statement) => (self.session(statement), None),
             None => {
                 if commits_implicitly(text) {
-                    self.end(Ending::Committed);
+                    self.end(SqlEnding::Committed);
                 } else if !self.autocommit && self.open.is_none() {
                     self.begin(false);
                 }
                 let database = self.database.clone();
                 let outcome = self.record.engine().execute(database.as_deref(), text);
                 let answer = match outcome {
-                    Ok(Outcome::Rows(rows)) => Answer::Rows(rows),
-                    Ok(Outcome::Done { affected }) => Answer::Done(affected),
+                    Ok(SqlOutcome::Rows(rows)) => Answer::Rows(rows),
+                    Ok(SqlOutcome::Done { affected }) => Answer::Done(affected),
                     Err(error) => Answer::Error(error),
                 };
                 (answer, self.open.as_ref().map(|(index, _)| *index))
@@ -150,23 +150,23 @@ impl Shim {
         match statement {
             Session::Autocommit(on) => {
                 if on {
-                    self.end(Ending::Committed);
+                    self.end(SqlEnding::Committed);
                 }
                 self.autocommit = on;
                 Answer::Done(0)
             }
             Session::Set => Answer::Done(0),
             Session::Begin => {
-                self.end(Ending::Committed);
+                self.end(SqlEnding::Committed);
                 self.begin(true);
                 Answer::Done(0)
             }
             Session::Commit => {
-                self.end(Ending::Committed);
+                self.end(SqlEnding::Committed);
                 Answer::Done(0)
             }
             Session::Rollback => {
-                self.end(Ending::RolledBack);
+                self.end(SqlEnding::RolledBack);
                 Answer::Done(0)
             }
             Session::Use(name) => {
@@ -180,7 +180,7 @@ impl Shim {
             Session::Variables(items) => {
                 static ALIAS: LazyLock<Regex> =
                     LazyLock::new(|| Regex::new(r"(?i)\s+as\s+(\w+)$").expect("valid"));
-                let mut rows = Rows::default();
+                let mut rows = SqlRows::default();
                 let mut row = Vec::new();
                 for item in items {
                     let name = item.to_ascii_lowercase();
@@ -215,7 +215,7 @@ impl Shim {
                 rows.rows.push(row);
                 Answer::Rows(rows)
             }
-            Session::Empty(columns) => Answer::Rows(Rows {
+            Session::Empty(columns) => Answer::Rows(SqlRows {
                 columns: columns.iter().map(|name| (*name).to_owned()).collect(),
                 integer: vec![false; columns.len()],
                 rows: Vec::new(),
@@ -284,7 +284,7 @@ impl Shim {
 impl Drop for Shim {
     /// The connection ended: an open transaction is rolled back.
     fn drop(&mut self) {
-        self.end(Ending::RolledBackAtDisconnect);
+        self.end(SqlEnding::RolledBackAtDisconnect);
         self.record
             .session(self.index, |session| session.ended = true);
     }

@@ -5,8 +5,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::engine::Rows;
-use super::record::{Ending, MysqlRecord, MysqlSession, Values};
+use super::engine::SqlRows;
+use super::record::{MysqlRecord, MysqlSession, SqlEnding, Values};
 use crate::outcome::{StepFailure, StepResult};
 
 /// The columns of `students`, found by name.
@@ -17,7 +17,7 @@ struct Columns {
     programme: usize,
 }
 
-fn find_columns(rows: &Rows) -> Result<Columns, String> {
+fn find_columns(rows: &SqlRows) -> Result<Columns, String> {
     let find = |test: &dyn Fn(&str) -> bool, what: &str| {
         rows.columns
             .iter()
@@ -132,7 +132,7 @@ pub(super) fn judge_students(record: &MysqlRecord, sessions: &[MysqlSession]) ->
                 } else {
                     seen.join(", ")
                 },
-                super::expectations::uncommitted_note(sessions)
+                super::record::uncommitted_note(sessions)
                     + &formatted_insert(sessions)
                         .map(|why| format!("; {why}"))
                         .unwrap_or_default()
@@ -233,7 +233,9 @@ pub(super) fn judge_no_duplicates(
             .filter(|statement| pattern.is_match(&statement.sql))
             .filter(|statement| match statement.transaction {
                 None => true,
-                Some(transaction) => session.transactions[transaction].ending == Ending::Committed,
+                Some(transaction) => {
+                    session.transactions[transaction].ending == SqlEnding::Committed
+                }
             })
             .map(|statement| *statement.outcome.as_ref().unwrap_or(&0))
             .sum();

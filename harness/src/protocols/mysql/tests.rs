@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::record::{Ending, MysqlRecord, MysqlSession, Values};
+use super::record::{MysqlRecord, MysqlSession, SqlEnding, Values};
 use super::{AuthPlugin, MysqlScript};
 use crate::peers::ServerPeer;
 use crate::protocols::mailstore::testing::{python, run, start_peer};
@@ -105,7 +105,7 @@ async fn pymysql_against(auth: AuthPlugin) {
     assert_eq!(sessions[0].login, Some(("alice".into(), true)));
     assert_eq!(sessions[2].login, Some(("alice".into(), false)));
     // pymysql turns autocommit off: its statements run in transactions.
-    let endings: Vec<Ending> = sessions[0]
+    let endings: Vec<SqlEnding> = sessions[0]
         .transactions
         .iter()
         .map(|transaction| transaction.ending)
@@ -113,14 +113,14 @@ async fn pymysql_against(auth: AuthPlugin) {
     assert_eq!(
         endings,
         [
-            Ending::RolledBack,
-            Ending::Committed,
-            Ending::RolledBackAtDisconnect
+            SqlEnding::RolledBack,
+            SqlEnding::Committed,
+            SqlEnding::RolledBackAtDisconnect
         ]
     );
     assert_eq!(
         sessions[1].transactions[0].ending,
-        Ending::RolledBackAtDisconnect
+        SqlEnding::RolledBackAtDisconnect
     );
     let inserted = sessions[0]
         .statements
