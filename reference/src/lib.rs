@@ -35,6 +35,9 @@
 //! - [`ftp_upload`]: the FTP client that stores a file byte for byte: multi-line
 //!   replies, `TYPE I`, `EPSV` then `PASV`, the file streamed on the data connection,
 //!   `QUIT` always (SPEC `ftp/1`–`ftp/2`).
+//! - [`mysql_remote`]: the MySQL client, on the `mysql_async` driver: the handshake
+//!   explained, a result set printed as a table, bound parameters, one transaction for
+//!   the students (SPEC `sql/1`–`sql/3`).
 //! - [`smtp_server`]: the mail server, one task per client, that prints each message it
 //!   accepts (SPEC `smtpd/1`–`smtpd/2`).
 //! - [`dual_stack`]: the protocol-independent echo server (one IPv6 socket with
@@ -89,6 +92,7 @@ pub mod mail_archive;
 pub mod mail_read;
 pub mod message;
 pub mod mx_lookup;
+pub mod mysql_remote;
 pub mod net;
 pub mod password;
 pub mod pop3_fetch;

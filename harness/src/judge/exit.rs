@@ -11,6 +11,10 @@ pub enum ExitExpectation {
     Success,
     /// Anything but status 0 (a non-zero status, or death by a signal).
     Failure,
+    /// Any status, as long as it ends by itself (not by a signal): a step whose outcome
+    /// may be either, judged by what else it did (a second run that fails cleanly or
+    /// changes nothing).
+    Ended,
 }
 
 impl ExitExpectation {
@@ -20,6 +24,7 @@ impl ExitExpectation {
             ExitExpectation::Code(code) => format!("{name} to exit with status {code}"),
             ExitExpectation::Success => format!("{name} to exit with status 0"),
             ExitExpectation::Failure => format!("{name} to exit with a non-zero status"),
+            ExitExpectation::Ended => format!("{name} to exit by itself, with either status"),
         }
     }
 
@@ -30,6 +35,7 @@ impl ExitExpectation {
             (ExitExpectation::Success, ExitKind::Code(actual)) => actual == 0,
             (ExitExpectation::Failure, ExitKind::Code(actual)) => actual != 0,
             (ExitExpectation::Failure, ExitKind::Signal(_)) => true,
+            (ExitExpectation::Ended, ExitKind::Code(_)) => true,
             (_, ExitKind::Signal(_)) => false,
         }
     }

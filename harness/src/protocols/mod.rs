@@ -37,6 +37,7 @@ mod http;
 mod http_reader;
 mod imap;
 mod mailstore;
+mod mysql;
 mod ping;
 mod pop3;
 mod smtp;
@@ -58,6 +59,7 @@ pub(crate) const REGISTRY: &[Pack] = &[
     ftp::PACK,
     http::PACK,
     imap::PACK,
+    mysql::PACK,
     ping::PACK,
     pop3::PACK,
     smtp::PACK,

@@ -3,7 +3,8 @@
 //! ```toml
 //! [[step]]
 //! expect_exit = "client"
-//! success = true            # or false (any failure, a signal included), or code = 2
+//! success = true            # or false (any failure, a signal included), or code = 2,
+//!                           # or any_status = true (either, but by itself, no signal)
 //! within_ms = 5000          # optional
 //! ```
 
@@ -27,6 +28,8 @@ struct RawExpectExit {
     expect_exit: String,
     code: Option<i32>,
     success: Option<bool>,
+    #[serde(default)]
+    any_status: bool,
     within_ms: Option<u64>,
 }
 
@@ -39,15 +42,19 @@ struct ExpectExit {
 
 fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
     let raw = RawExpectExit::deserialize(input.table)?;
-    let expected = match (raw.code, raw.success) {
-        (Some(code), None) => ExitExpectation::Code(code),
-        (None, Some(true)) => ExitExpectation::Success,
-        (None, Some(false)) => ExitExpectation::Failure,
-        (None, None) => {
-            return Err("`expect_exit` needs `code = N` or `success = true/false`".into());
+    let expected = match (raw.code, raw.success, raw.any_status) {
+        (Some(code), None, false) => ExitExpectation::Code(code),
+        (None, Some(true), false) => ExitExpectation::Success,
+        (None, Some(false), false) => ExitExpectation::Failure,
+        (None, None, true) => ExitExpectation::Ended,
+        (None, None, false) => {
+            return Err(
+                "`expect_exit` needs `code = N`, `success = true/false` or `any_status = true`"
+                    .into(),
+            );
         }
-        (Some(_), Some(_)) => {
-            return Err("`expect_exit` takes `code` or `success`, not both".into());
+        _ => {
+            return Err("`expect_exit` takes one of `code`, `success`, `any_status`".into());
         }
     };
     Ok(Arc::new(ExpectExit {

@@ -55,7 +55,7 @@ fn an_empty_folder_says_what_it_expected() {
         .stderr(predicate::str::contains("nothing to grade in "))
         // Every task with scenarios, in order, and the programs each would need.
         .stderr(predicate::str::contains(
-            "no program for calc, chat, direct-chat, dual-stack, echo-plus, ftp-upload, imap-read, interfaces, mail-archive, message, mx-lookup, password, pop3-fetch, port-forward, ",
+            "no program for calc, chat, direct-chat, dual-stack, echo-plus, ftp-upload, imap-read, interfaces, mail-archive, message, mx-lookup, mysql-remote, password, pop3-fetch, port-forward, ",
         ))
         .stderr(predicate::str::contains(
             "(expected calc-client, calc-fork, calc-select, ",

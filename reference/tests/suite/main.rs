@@ -6,6 +6,7 @@ mod dns;
 mod ftp;
 mod mail_archive;
 mod mail_read;
+mod mysql;
 mod pinger;
 mod proxy;
 mod smtp;

@@ -1,0 +1,185 @@
+//! The MySQL pack: the harness as the MySQL server a submitted `mysql-remote` runs its
+//! statements on (SPEC sql/1–3), over an embedded SQL engine, so grading needs no
+//! database server; and the judges of what it was sent and what it stored.
+//!
+//! - [`server`]: one connection; opensrv-mysql speaks the wire protocol (the handshake,
+//!   `COM_QUERY`, `COM_INIT_DB`, `COM_STMT_PREPARE`/`EXECUTE`/`CLOSE`, `COM_PING`,
+//!   `COM_QUIT`) over a pipe whose bytes go through the transcript like every peer's;
+//! - [`session`]: the login (`mysql_native_password` and `caching_sha2_password`, the
+//!   password checked for real; a wrong one is refused with MySQL's 1045 `Access denied
+//!   for user ...`), session statements, autocommit and transactions;
+//! - [`engine`] and [`dialect`]: gluesql's memory storage, and MySQL's spelling of SQL
+//!   rewritten into what it parses;
+//! - [`record`]: every statement in order, how its values came, each transaction and how
+//!   it ended; the engine's tables at the end;
+//! - [`expectations`]: `mysql_session` on `expect_received` (the `students` table, one
+//!   committed transaction, no duplicates) and `sql_table` on `expect_stdout` (a result
+//!   set printed as a table, or the rows affected).
+//!
+//! ```toml
+//! [[step]]
+//! listen = "db"
+//! mysql = { user = "alice", password = "s3cret", database = "school", auth = "caching_sha2_password", setup = ["CREATE TABLE t (a INT PRIMARY KEY)"] }
+//! ```
+//!
+//! Options: `user`, `password` (the only login accepted), `database` (exists, empty
+//! but for what `setup` makes), `auth` (the method the greeting offers:
+//! `mysql_native_password`, the default, or `caching_sha2_password`; a client answering
+//! with the other is checked by it all the same), `setup` (statements run in `database`
+//! before any client comes; a scenario's file is refused if one fails).
+//!
+//! What it does not do: concurrent transactions see each other's uncommitted rows (one
+//! client at a time here); `AUTO_INCREMENT` is dropped (a value must be given); a login
+//! without a database in the handshake is refused only at its first statement.
+
+mod auth;
+mod dialect;
+mod engine;
+mod expectations;
+mod printed;
+mod record;
+mod server;
+mod session;
+mod statements;
+mod students;
+
+use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
+
+use super::{ListenShape, Loaded, OptionsInput, Pack, ServerOptions};
+use crate::peers::{Conversation, ProtocolRecord, ProtocolScript, ProtocolServer, Served};
+use engine::SqlEngine;
+use record::MysqlRecord;
+
+/// The pack, for the registry (`super::REGISTRY`).
+pub(super) const PACK: Pack = Pack {
+    key: "mysql",
+    server: Some(ServerOptions {
+        key: "mysql",
+        load,
+        schema: |generator| generator.subschema_for::<MysqlScript>(),
+        keeps_clear_text: false,
+    }),
+    client: None,
+    expectations: &[expectations::MYSQL_SESSION, expectations::SQL_TABLE],
+};
+
+/// The password method the greeting offers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthPlugin {
+    /// SHA-1 based, MySQL 5 and MariaDB's default.
+    #[default]
+    MysqlNativePassword,
+    /// SHA-256 based, MySQL 8's default.
+    CachingSha2Password,
+}
+
+impl AuthPlugin {
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthPlugin::MysqlNativePassword => "mysql_native_password",
+            AuthPlugin::CachingSha2Password => "caching_sha2_password",
+        }
+    }
+}
+
+/// The MySQL server peer's account, database and first tables.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MysqlScript {
+    /// The user name it accepts.
+    pub user: String,
+    /// Its password (any other: 1045).
+    pub password: String,
+    /// The database that exists.
+    pub database: String,
+    /// The password method the greeting offers.
+    #[serde(default)]
+    pub auth: AuthPlugin,
+    /// Statements run in `database` before any client comes (MySQL's dialect).
+    #[serde(default)]
+    pub setup: Vec<String>,
+}
+
+impl MysqlScript {
+    /// A fresh engine: the database, and what `setup` made in it.
+    fn engine(&self) -> Result<SqlEngine, String> {
+        let mut engine = SqlEngine::with_databases([self.database.as_str()]);
+        for statement in &self.setup {
+            engine
+                .execute(Some(&self.database), statement)
+                .map_err(|error| {
+                    format!(
+                        "`mysql.setup`: `{statement}` fails: {} {}",
+                        error.code, error.message
+                    )
+                })?;
+        }
+        Ok(engine)
+    }
+}
+
+/// Checks that a MySQL server goes with the rest of its `listen` step.
+fn load(input: OptionsInput<'_, '_, ListenShape>) -> Loaded<Arc<dyn ProtocolScript>> {
+    let script = MysqlScript::deserialize(input.value)?;
+    input.step.tcp_dialogue_only("mysql", "a MySQL server")?;
+    if script.user.is_empty() || script.password.is_empty() || script.database.is_empty() {
+        return Err("`mysql.user`, `mysql.password` and `mysql.database` cannot be empty".into());
+    }
+    script.engine()?;
+    Ok(Arc::new(script))
+}
+
+impl ProtocolScript for MysqlScript {
+    fn describe(&self) -> String {
+        format!(
+            "playing a MySQL server (user {}, database {}, {}{})",
+            self.user,
+            self.database,
+            self.auth.name(),
+            if self.setup.is_empty() {
+                String::new()
+            } else {
+                format!(", {} setup statements", self.setup.len())
+            }
+        )
+    }
+
+    fn start(&self) -> Arc<dyn ProtocolServer> {
+        let engine = self.engine().expect("checked when the scenario was loaded");
+        Arc::new(MysqlPeer {
+            script: Arc::new(self.clone()),
+            record: Arc::new(MysqlRecord {
+                sessions: Mutex::new(Vec::new()),
+                database: self.database.clone(),
+                engine: Arc::new(Mutex::new(engine)),
+            }),
+        })
+    }
+}
+
+/// One running MySQL server peer and its record.
+#[derive(Debug)]
+struct MysqlPeer {
+    script: Arc<MysqlScript>,
+    record: Arc<MysqlRecord>,
+}
+
+impl ProtocolServer for MysqlPeer {
+    fn record(&self) -> &dyn ProtocolRecord {
+        &*self.record
+    }
+
+    fn converse(self: Arc<Self>, conversation: Conversation) -> Served {
+        Box::pin(server::serve(
+            conversation,
+            Arc::clone(&self.script),
+            Arc::clone(&self.record),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,132 @@
+//! What the MySQL server peer saw: one session per connection, with its login, every
+//! statement in order (its text, how its values came: in the text or as bound parameters
+//! of a prepared statement, and what it did), each transaction begun, committed or
+//! rolled back; and the engine itself, whose tables the judges read at the end.
+
+use std::any::Any;
+use std::sync::{Arc, Mutex};
+
+use super::engine::{SqlEngine, SqlError};
+use crate::peers::ProtocolRecord;
+
+/// How a statement's values came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Values {
+    /// In the statement's text (`COM_QUERY`): literals, however the client made them.
+    Text,
+    /// As the bound parameters of a prepared statement (`COM_STMT_EXECUTE`), each as
+    /// sent (`None`: NULL).
+    Bound(Vec<Option<String>>),
+}
+
+/// One statement and what it did.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub sql: String,
+    pub values: Values,
+    /// The rows it changed or returned, or its error.
+    pub outcome: Result<u64, SqlError>,
+    /// The transaction it ran in (an index into [`MysqlSession::transactions`]); none:
+    /// autocommit, it was committed on its own.
+    pub transaction: Option<usize>,
+}
+
+/// How a transaction ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlEnding {
+    /// Still open.
+    Open,
+    /// `COMMIT` (or a statement that commits implicitly: DDL, `SET autocommit=1`).
+    Committed,
+    /// `ROLLBACK`.
+    RolledBack,
+    /// The connection ended with it open: rolled back, as a server does.
+    RolledBackAtDisconnect,
+}
+
+/// One transaction of a session.
+#[derive(Debug, Clone)]
+pub struct SqlTransaction {
+    /// Begun by `BEGIN`/`START TRANSACTION` (else: the first statement with autocommit
+    /// off).
+    pub explicit: bool,
+    pub ending: SqlEnding,
+}
+
+/// One connection.
+#[derive(Debug, Clone, Default)]
+pub struct MysqlSession {
+    /// The user it logged in as, and whether the password was right.
+    pub login: Option<(String, bool)>,
+    /// The authentication method its password came by.
+    pub auth_method: Option<&'static str>,
+    pub statements: Vec<Statement>,
+    pub transactions: Vec<SqlTransaction>,
+    /// The connection ended.
+    pub ended: bool,
+}
+
+/// The peer's record: its sessions, and its engine.
+#[derive(Debug)]
+pub struct MysqlRecord {
+    pub sessions: Mutex<Vec<MysqlSession>>,
+    /// The database the scenario names, where the judges look for tables.
+    pub database: String,
+    pub engine: Arc<Mutex<SqlEngine>>,
+}
+
+impl ProtocolRecord for MysqlRecord {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl MysqlRecord {
+    /// A copy of the sessions so far.
+    pub fn sessions(&self) -> Vec<MysqlSession> {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Changes session `index`.
+    pub fn session(&self, index: usize, change: impl FnOnce(&mut MysqlSession)) {
+        let mut all = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        change(&mut all[index]);
+    }
+
+    /// Opens a session; its index.
+    pub fn open(&self) -> usize {
+        let mut all = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        all.push(MysqlSession::default());
+        all.len() - 1
+    }
+
+    pub fn engine(&self) -> std::sync::MutexGuard<'_, SqlEngine> {
+        self.engine
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// "; a transaction was still open ..." when a session ended with one open (rolled back
+/// then), for the judges' reports; empty otherwise.
+pub fn uncommitted_note(sessions: &[MysqlSession]) -> String {
+    let lost: usize = sessions
+        .iter()
+        .flat_map(|session| &session.transactions)
+        .filter(|transaction| transaction.ending == SqlEnding::RolledBackAtDisconnect)
+        .count();
+    if lost > 0 {
+        "; a transaction was still open when the connection ended, and was rolled back: the program never committed (pymysql does not autocommit: call connection.commit())".into()
+    } else {
+        String::new()
+    }
+}

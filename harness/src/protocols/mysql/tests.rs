@@ -1,0 +1,231 @@
+//! The MySQL peer against clients nobody here wrote: PyMySQL (Debian's
+//! `python3-pymysql`: a text query, `cursor.execute` with parameters, commit, rollback, a
+//! connection closed with a transaction open, errors, a wrong password) and the `mariadb`
+//! command-line client (`-e 'SELECT ...'`, batch output), each with both password methods.
+//! The reference's `mysql_async` (prepared statements, bound parameters) plays every
+//! `mysql-remote` scenario.
+
+use std::sync::Arc;
+
+use super::record::{MysqlRecord, MysqlSession, SqlEnding, Values};
+use super::{AuthPlugin, MysqlScript};
+use crate::peers::ServerPeer;
+use crate::protocols::mailstore::testing::{python, run, start_peer};
+
+const PASSWORD: &str = "s3cret-sql";
+
+async fn peer(auth: AuthPlugin) -> ServerPeer {
+    start_peer(Arc::new(MysqlScript {
+        user: "alice".into(),
+        password: PASSWORD.into(),
+        database: "school".into(),
+        auth,
+        setup: vec![
+            "CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(40), city VARCHAR(40))".into(),
+            r"INSERT INTO people VALUES (1, 'O\'Brien, Pat', 'Cork'), (2, 'Ann', NULL)".into(),
+        ],
+    }))
+    .await
+}
+
+fn record(peer: &ServerPeer) -> &MysqlRecord {
+    peer.record()
+        .expect("a protocol peer keeps a record")
+        .as_any()
+        .downcast_ref::<MysqlRecord>()
+        .expect("the MySQL record")
+}
+
+/// Waits until `count` sessions have ended (the client's close reaches the peer a moment
+/// after the client exits).
+async fn ended(peer: &ServerPeer, count: usize) -> Vec<MysqlSession> {
+    for _ in 0..500 {
+        let sessions = record(peer).sessions();
+        if sessions.len() == count && sessions.iter().all(|session| session.ended) {
+            return sessions;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("sessions did not end: {:?}", record(peer).sessions());
+}
+
+/// A text query, parameters with a quote, a backslash and a tab, a rollback, a commit,
+/// an unknown table, a duplicate key, a syntax error; a second connection left with its
+/// insert uncommitted; a wrong password.
+const PYMYSQL: &str = r#"
+import pymysql, sys
+port = int(sys.argv[1])
+def connect(password):
+    return pymysql.connect(host="127.0.0.1", port=port, user="alice", password=password,
+                           database="school", connect_timeout=10)
+c = connect(sys.argv[2])
+with c.cursor() as cur:
+    cur.execute("SELECT id, name, city FROM people ORDER BY id")
+    print("columns", [d[0] for d in cur.description])
+    for row in cur.fetchall():
+        print("row", row)
+    cur.execute("INSERT INTO people VALUES (%s, %s, %s)", (3, "Maria D'Souza", None))
+    c.rollback()
+    print("inserted", cur.execute("INSERT INTO people VALUES (%s, %s, %s), (%s, %s, %s)",
+                                  (4, "back\\slash\ttab", "x", 5, "Eve", "y")))
+    c.commit()
+    for sql in ["SELECT * FROM nowhere", "INSERT INTO people VALUES (1, 'again', NULL)", "SELEC 1"]:
+        try:
+            cur.execute(sql)
+        except pymysql.MySQLError as e:
+            print("error", e.args[0], e.args[1])
+c.close()
+d = connect(sys.argv[2])
+d.cursor().execute("INSERT INTO people VALUES (6, 'never committed', NULL)")
+d.close()
+try:
+    connect("wrong")
+except pymysql.MySQLError as e:
+    print("refused", e.args[0], e.args[1])
+"#;
+
+async fn pymysql_against(auth: AuthPlugin) {
+    let peer = peer(auth).await;
+    let port = peer.port.to_string();
+    let stdout = python(PYMYSQL, &[port, PASSWORD.into()]).await;
+    assert_eq!(
+        stdout,
+        "columns ['id', 'name', 'city']\n\
+         row (1, \"O'Brien, Pat\", 'Cork')\n\
+         row (2, 'Ann', None)\n\
+         inserted 2\n\
+         error 1146 Table 'school.nowhere' doesn't exist\n\
+         error 1062 Duplicate entry '1' for key 'PRIMARY'\n\
+         error 1064 You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use near 'SELEC 1' at line 1\n\
+         refused 1045 Access denied for user 'alice'@'127.0.0.1' (using password: YES)\n",
+        "{auth:?}"
+    );
+    let sessions = ended(&peer, 3).await;
+    assert_eq!(sessions[0].auth_method, Some(auth.name()));
+    assert_eq!(sessions[0].login, Some(("alice".into(), true)));
+    assert_eq!(sessions[2].login, Some(("alice".into(), false)));
+    // pymysql turns autocommit off: its statements run in transactions.
+    let endings: Vec<SqlEnding> = sessions[0]
+        .transactions
+        .iter()
+        .map(|transaction| transaction.ending)
+        .collect();
+    assert_eq!(
+        endings,
+        [
+            SqlEnding::RolledBack,
+            SqlEnding::Committed,
+            SqlEnding::RolledBackAtDisconnect
+        ]
+    );
+    assert_eq!(
+        sessions[1].transactions[0].ending,
+        SqlEnding::RolledBackAtDisconnect
+    );
+    let inserted = sessions[0]
+        .statements
+        .iter()
+        .find(|statement| statement.sql.contains("back"))
+        .expect("the insert");
+    assert_eq!(
+        inserted.values,
+        Values::Text,
+        "pymysql escapes on the client"
+    );
+    let rows = record(&peer)
+        .engine()
+        .table("school", "people")
+        .expect("the table")
+        .rows;
+    let names: Vec<Option<String>> = rows.iter().map(|row| row[1].clone()).collect();
+    assert_eq!(
+        names,
+        [
+            Some("O'Brien, Pat".into()),
+            Some("Ann".into()),
+            Some("back\\slash\ttab".into()),
+            Some("Eve".into())
+        ],
+        "rolled back and uncommitted rows are gone; escapes read as MySQL reads them"
+    );
+}
+
+#[tokio::test]
+async fn pymysql_with_mysql_native_password() {
+    pymysql_against(AuthPlugin::MysqlNativePassword).await;
+}
+
+#[tokio::test]
+async fn pymysql_with_caching_sha2_password() {
+    pymysql_against(AuthPlugin::CachingSha2Password).await;
+}
+
+async fn mariadb(port: &str, password: &str, sql: &str) -> std::process::Output {
+    let args = [
+        "--no-defaults",
+        "--skip-ssl",
+        "-h",
+        "127.0.0.1",
+        "-P",
+        port,
+        "-u",
+        "alice",
+        &format!("-p{password}"),
+        "school",
+        "-e",
+        sql,
+    ];
+    run(
+        "mariadb",
+        args.iter().map(|arg| (*arg).to_owned()).collect(),
+        "the mariadb client (apt-get install mariadb-client)",
+    )
+    .await
+}
+
+async fn mariadb_client_against(auth: AuthPlugin) {
+    let peer = peer(auth).await;
+    let port = peer.port.to_string();
+    let output = mariadb(
+        &port,
+        PASSWORD,
+        "SELECT id, name, city FROM people ORDER BY id; SHOW TABLES; UPDATE people SET city = 'Delhi' WHERE id = 2",
+    )
+    .await;
+    assert!(
+        output.status.success(),
+        "{auth:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "id\tname\tcity\n1\tO'Brien, Pat\tCork\n2\tAnn\tNULL\nTables_in_school\npeople\n"
+    );
+    let refused = mariadb(&port, "wrong", "SELECT 1").await;
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("ERROR 1045 (28000): Access denied for user 'alice'@'127.0.0.1'"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let sessions = ended(&peer, 2).await;
+    assert_eq!(sessions[0].auth_method, Some(auth.name()));
+    // The client keeps autocommit on: the update is committed by itself.
+    let rows = record(&peer)
+        .engine()
+        .table("school", "people")
+        .unwrap()
+        .rows;
+    assert_eq!(rows[1][2], Some("Delhi".into()));
+}
+
+#[tokio::test]
+async fn the_mariadb_client_with_mysql_native_password() {
+    mariadb_client_against(AuthPlugin::MysqlNativePassword).await;
+}
+
+#[tokio::test]
+async fn the_mariadb_client_with_caching_sha2_password() {
+    mariadb_client_against(AuthPlugin::CachingSha2Password).await;
+}
