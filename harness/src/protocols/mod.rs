@@ -40,6 +40,7 @@ mod mailstore;
 mod ping;
 mod pop3;
 mod smtp;
+mod ssh;
 #[cfg(test)]
 mod testing;
 mod xmlrpc;
@@ -61,6 +62,7 @@ pub(crate) const REGISTRY: &[Pack] = &[
     ping::PACK,
     pop3::PACK,
     smtp::PACK,
+    ssh::PACK,
     xmlrpc::PACK,
 ];
 

@@ -1,0 +1,1 @@
+//! The SSH pack against clients nobody here wrote: paramiko and OpenSSH's `ssh`.
