@@ -1,7 +1,7 @@
 //! What the SSH pack adds to the `expect_*` steps.
 //!
-//! - `ssh_session = { ... }` on `expect_received` of the SSH peer, judged once every
-//!   connection has ended:
+//! - `ssh_session = { ... }` on `expect_received` of the SSH peer, judged once a client
+//!   connected and every connection has ended (a password sent fails at once):
 //!   - `no_credentials = true`: no connection sent a password or a key's signature
 //!     (SPEC ssh/2: the host key was unknown or changed, so the client must stop after
 //!     the key exchange); a public key merely offered is no secret;
@@ -139,8 +139,16 @@ impl ProtocolExpectation for SessionJudged {
         let connections = record(facts, &self.server)
             .map(SshRecord::connections)
             .unwrap_or_default();
-        let needs_one = self.expectation.one_connection || self.expectation.logged_in;
-        if (connections.is_empty() && needs_one) || connections.iter().any(|c| !c.ended) {
+        // A password or signature sent cannot be taken back: that fails at once, before
+        // anything the program does after it.
+        let leaked = self.expectation.no_credentials
+            && connections.iter().any(|connection| {
+                connection
+                    .attempts
+                    .iter()
+                    .any(|attempt| attempt.sent_secret)
+            });
+        if !leaked && (connections.is_empty() || connections.iter().any(|c| !c.ended)) {
             return Ok(Evaluation::Pending {
                 expected: format!("{where_}: a client to finish its SSH connection"),
                 seen: if connections.is_empty() {

@@ -66,12 +66,12 @@ pub(super) fn judge(
     let mut missing = Vec::new();
     let mut wrong = Vec::new();
     if !lines.iter().any(|line| is_model(line)) {
-        missing.push(format!("the CPU model `{}`", remote.cpu_model));
+        missing.push(format!("line with the CPU model `{}`", remote.cpu_model));
     }
     let core_lines: Vec<&str> = lines
         .iter()
         .copied()
-        .filter(|line| !is_model(line) && CORES_LABEL.is_match(line) && sizes(line).is_empty())
+        .filter(|line| is_cores_line(line) && !is_model(line))
         .collect();
     let says_cores = |line: &str| {
         NUMBER
@@ -105,7 +105,7 @@ pub(super) fn judge(
         if with_size.is_empty() {
             missing.push(match labelled.first() {
                 Some(line) => format!("{what} with its unit (`{line}` says no kB, MiB, GB...)"),
-                None => format!("a line of {what} ({kib} kB)"),
+                None => format!("line of {what} ({kib} kB)"),
             });
         } else if !with_size.iter().any(|line| right(line)) {
             wrong.push(format!(
@@ -176,8 +176,7 @@ fn looks_local(lines: &[&str], local: &Remote, remote: &Remote) -> bool {
         });
     let local_cores = local.cores != remote.cores
         && lines.iter().any(|line| {
-            CORES_LABEL.is_match(line)
-                && sizes(line).is_empty()
+            is_cores_line(line)
                 && NUMBER
                     .find_iter(line)
                     .any(|number| number.as_str().parse::<u64>() == Ok(u64::from(local.cores)))
@@ -186,6 +185,12 @@ fn looks_local(lines: &[&str], local: &Remote, remote: &Remote) -> bool {
                     .any(|number| number.as_str().parse::<u64>() == Ok(u64::from(remote.cores)))
         });
     local_model || local_memory || local_cores
+}
+
+/// A line labelled as the cores (`Cores: 12`, `CPU(s): 12`), not as the model (`CPU
+/// model: ...`, `Model name: ...`) or a size.
+fn is_cores_line(line: &str) -> bool {
+    CORES_LABEL.is_match(line) && !MODEL_LABEL.is_match(line) && sizes(line).is_empty()
 }
 
 /// Lower case, runs of spaces as one.
@@ -208,6 +213,8 @@ fn in_units(kib: u64) -> String {
 static CORES_LABEL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(cores?|cpus?|cpu\(s\)|processors?|threads?|nproc|vcpus?)\b").expect("valid")
 });
+static MODEL_LABEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)model|name|vendor").expect("valid"));
 static TOTAL_LABEL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)total").expect("valid"));
 static AVAILABLE_LABEL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)avail|free").expect("valid"));
@@ -309,7 +316,10 @@ mod tests {
             "CPU model: AMD EPYC\nCores: 2\nMemory total: 24105 MiB\nMemory available: 23046 MiB\n";
         let (_, seen) = judge(output, &remote(), Some(&local())).unwrap();
         assert!(seen.contains("this machine's figures"), "{seen}");
-        assert!(seen.contains("`Cores: 2`"), "{seen}");
+        assert!(
+            seen.contains("`Cores: 2` (the remote has 12 cores)"),
+            "{seen}"
+        );
     }
 
     #[test]

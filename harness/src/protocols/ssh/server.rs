@@ -71,6 +71,7 @@ pub(super) async fn serve(conversation: Conversation, peer: Arc<SshPeer>) {
         stdin: HashMap::new(),
         version_seen: false,
         transcript: transcript.clone(),
+        label: label.clone(),
     };
     let ended = match russh::server::run_stream(config, stream, handler).await {
         Ok(running) => running.await,
@@ -154,6 +155,8 @@ struct Handler {
     stdin: HashMap<ChannelId, mpsc::Sender<Vec<u8>>>,
     version_seen: bool,
     transcript: Transcript,
+    /// The connection's name in the transcript.
+    label: String,
 }
 
 impl Handler {
@@ -177,6 +180,14 @@ impl Handler {
         sent_secret: bool,
         accepted: bool,
     ) -> Auth {
+        self.transcript.event(
+            &self.label,
+            Direction::FromProgram,
+            format!(
+                "USERAUTH_REQUEST {user} {method}: {detail} ({})",
+                if accepted { "accepted" } else { "refused" }
+            ),
+        );
         self.peer.record.change(self.index, |connection| {
             connection.attempts.push(AuthAttempt {
                 user: user.to_owned(),
@@ -203,6 +214,14 @@ impl Handler {
     /// data, then its exit status, EOF and close (RFC 4254 §6.10).
     fn start(&mut self, channel: ChannelId, command: Option<String>, session: &mut Session) {
         let shown = command.clone().unwrap_or_else(|| "(shell)".into());
+        self.transcript.event(
+            &self.label,
+            Direction::FromProgram,
+            match &command {
+                Some(command) => format!("exec `{command}` on channel {channel}"),
+                None => format!("shell on channel {channel}"),
+            },
+        );
         let number = {
             let mut number = 0;
             self.peer.record.change(self.index, |connection| {
@@ -220,6 +239,7 @@ impl Handler {
         let handle = session.handle();
         let peer = Arc::clone(&self.peer);
         let index = self.index;
+        let (transcript, label) = (self.transcript.clone(), self.label.clone());
         // The peer's work under way: the program may be waiting for this answer.
         let held = self.transcript.pending().hold();
         tokio::spawn(async move {
@@ -254,6 +274,20 @@ impl Handler {
             if let Some(status) = ended.status {
                 let _ = handle.exit_status_request(channel, status).await;
             }
+            transcript.event(
+                &label,
+                Direction::ToProgram,
+                match (&ended.status, &ended.trouble) {
+                    (Some(status), None) => format!("channel {channel}: exit-status {status}"),
+                    (Some(status), Some(trouble)) => {
+                        format!("channel {channel}: exit-status {status} ({trouble})")
+                    }
+                    (None, trouble) => format!(
+                        "channel {channel}: no exit status ({})",
+                        trouble.as_deref().unwrap_or("stopped")
+                    ),
+                },
+            );
             peer.record.change(index, |connection| {
                 connection.commands[number].exit_status = ended.status;
                 connection.commands[number].trouble = ended.trouble;
@@ -303,7 +337,7 @@ impl russh::server::Handler for Handler {
         key: VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
         let accepted = user == self.peer.script.user && self.authorized(key.public_key);
-        let detail = format!("signed with {}", fingerprint(key.public_key));
+        let detail = format!("a signature with the key {}", fingerprint(key.public_key));
         Ok(self.attempt(user, "publickey signed", detail, true, accepted))
     }
 
