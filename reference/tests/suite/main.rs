@@ -9,6 +9,7 @@ mod mail_read;
 mod pinger;
 mod proxy;
 mod smtp;
+mod ssh;
 mod upper;
 mod web;
 mod xmlrpc;
