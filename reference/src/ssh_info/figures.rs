@@ -1,12 +1,13 @@
 //! The remote machine's figures, read from what its kernel reports: `/proc/cpuinfo` (one
 //! block per logical processor, `key : value` lines) and `/proc/meminfo` (`Key: N kB`
-//! lines, where "kB" means KiB, 1024 bytes: proc(5)).
+//! lines, where "kB" means KiB, 1024 bytes: proc(5)); the kernel separates a cpuinfo key
+//! from its colon with tabs.
 //!
 //! ```text
-//! processor	: 0                          MemTotal:       65830400 kB
-//! model name	: Intel(R) Xeon(R) ...         MemFree:        12345678 kB
-//! ...                                      MemAvailable:   43210000 kB
-//! processor	: 1                          ...
+//! processor  : 0                         MemTotal:       65830400 kB
+//! model name : Intel(R) Xeon(R) ...        MemFree:        12345678 kB
+//! ...                                     MemAvailable:   43210000 kB
+//! processor  : 1                         ...
 //! ```
 //!
 //! The number of cores asked for is the number of logical processors (what `nproc` and
