@@ -168,7 +168,7 @@ impl ProtocolScript for SshScript {
             script: self.clone(),
             host_key: keys::host_key(&self.host_key),
             record: Arc::new(record::SshRecord::new(self.remote.clone())),
-            machine: remote::Machine::new(&self.remote, &self.user),
+            machine: remote::RemoteMachine::new(&self.remote, &self.user),
         })
     }
 }
@@ -181,7 +181,7 @@ struct SshPeer {
     record: Arc<record::SshRecord>,
     /// The remote machine's files, made once for the peer (`None`: they could not be
     /// written, and every command fails saying why).
-    machine: Result<Arc<remote::Machine>, String>,
+    machine: Result<Arc<remote::RemoteMachine>, String>,
 }
 
 impl ProtocolServer for SshPeer {

@@ -35,14 +35,14 @@ pub(super) const OUTPUT_CAP: usize = 1 << 20;
 
 /// The remote machine's files, written once per peer.
 #[derive(Debug)]
-pub(super) struct Machine {
+pub(super) struct RemoteMachine {
     folder: tempfile::TempDir,
     user: String,
 }
 
 /// What a running command printed.
 #[derive(Debug)]
-pub(super) enum Output {
+pub(super) enum CommandPrint {
     Stdout(Vec<u8>),
     Stderr(Vec<u8>),
 }
@@ -50,15 +50,15 @@ pub(super) enum Output {
 /// How a command ended: its exit status (none: stopped), and why it was stopped or never
 /// ran.
 #[derive(Debug)]
-pub(super) struct Ended {
+pub(super) struct CommandEnd {
     pub status: Option<u32>,
     pub trouble: Option<String>,
 }
 
-impl Machine {
+impl RemoteMachine {
     /// Writes the machine's files (`/proc`, `/sys` and the two programs).
-    pub(super) fn new(remote: &Remote, user: &str) -> Result<Arc<Machine>, String> {
-        let write = || -> std::io::Result<Machine> {
+    pub(super) fn new(remote: &Remote, user: &str) -> Result<Arc<RemoteMachine>, String> {
+        let write = || -> std::io::Result<RemoteMachine> {
             let folder = tempfile::Builder::new()
                 .prefix("harness-ssh-remote-")
                 .tempdir()?;
@@ -77,7 +77,7 @@ impl Machine {
                     std::os::unix::fs::PermissionsExt::from_mode(mode),
                 )?;
             }
-            Ok(Machine {
+            Ok(RemoteMachine {
                 folder,
                 user: user.to_owned(),
             })
@@ -116,9 +116,9 @@ impl Machine {
         &self,
         command: Option<&str>,
         mut stdin: mpsc::Receiver<Vec<u8>>,
-        output: mpsc::Sender<Output>,
-    ) -> Ended {
-        let refused = |trouble: String| Ended {
+        output: mpsc::Sender<CommandPrint>,
+    ) -> CommandEnd {
+        let refused = |trouble: String| CommandEnd {
             status: Some(126),
             trouble: Some(trouble),
         };
@@ -213,8 +213,8 @@ impl Machine {
         let printed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let work = async {
             let (out_ok, err_ok) = tokio::join!(
-                pump(stdout, &output, &printed, Output::Stdout),
-                pump(stderr, &output, &printed, Output::Stderr)
+                pump(stdout, &output, &printed, CommandPrint::Stdout),
+                pump(stderr, &output, &printed, CommandPrint::Stderr)
             );
             if !(out_ok && err_ok) {
                 return Err(format!(
@@ -234,16 +234,16 @@ impl Machine {
                     .code()
                     .or_else(|| status.signal().map(|signal| 128 + signal))
                     .unwrap_or(255);
-                Ended {
+                CommandEnd {
                     status: Some(status as u32),
                     trouble: None,
                 }
             }
-            Ok(Err(trouble)) => Ended {
+            Ok(Err(trouble)) => CommandEnd {
                 status: None,
                 trouble: Some(trouble),
             },
-            Err(_) => Ended {
+            Err(_) => CommandEnd {
                 status: None,
                 trouble: Some(format!(
                     "still running after {} s: stopped",
@@ -260,9 +260,9 @@ impl Machine {
 /// `false` once everything printed passes [`OUTPUT_CAP`].
 async fn pump<R: tokio::io::AsyncRead + Unpin>(
     mut from: R,
-    output: &mpsc::Sender<Output>,
+    output: &mpsc::Sender<CommandPrint>,
     printed: &std::sync::atomic::AtomicUsize,
-    wrap: fn(Vec<u8>) -> Output,
+    wrap: fn(Vec<u8>) -> CommandPrint,
 ) -> bool {
     let mut buffer = vec![0u8; 32 * 1024];
     loop {

@@ -32,7 +32,7 @@ use tokio::sync::mpsc;
 use super::SshPeer;
 use super::keys::{parse_authorized, public_line};
 use super::record::{AuthAttempt, CommandRun};
-use super::remote::Output;
+use super::remote::CommandPrint;
 use crate::peers::Conversation;
 use crate::transcript::{Direction, Transcript};
 use crate::world::capture::Capture;
@@ -253,16 +253,20 @@ impl Handler {
                     });
                     while let Some(piece) = printed.recv().await {
                         let _ = match piece {
-                            Output::Stdout(bytes) => handle.data(channel, bytes).await,
-                            Output::Stderr(bytes) => handle.extended_data(channel, 1, bytes).await,
+                            CommandPrint::Stdout(bytes) => handle.data(channel, bytes).await,
+                            CommandPrint::Stderr(bytes) => {
+                                handle.extended_data(channel, 1, bytes).await
+                            }
                         };
                     }
-                    running.await.unwrap_or_else(|error| super::remote::Ended {
-                        status: None,
-                        trouble: Some(format!("the command's task failed: {error}")),
-                    })
+                    running
+                        .await
+                        .unwrap_or_else(|error| super::remote::CommandEnd {
+                            status: None,
+                            trouble: Some(format!("the command's task failed: {error}")),
+                        })
                 }
-                Err(why) => super::remote::Ended {
+                Err(why) => super::remote::CommandEnd {
                     status: Some(126),
                     trouble: Some(why.clone()),
                 },
