@@ -38,6 +38,10 @@
 //! - [`mysql_remote`]: the MySQL client, on the `mysql_async` driver: the handshake
 //!   explained, a result set printed as a table, bound parameters, one transaction for
 //!   the students (SPEC `sql/1`–`sql/3`).
+//! - [`ssh_info`]: the SSH client that prints a remote machine's CPU and memory: the
+//!   host key checked against `~/.ssh/known_hosts` before anything is sent, password or
+//!   key authentication, two commands over one connection, their exit status checked
+//!   (SPEC `ssh/1`–`ssh/2`).
 //! - [`smtp_server`]: the mail server, one task per client, that prints each message it
 //!   accepts (SPEC `smtpd/1`–`smtpd/2`).
 //! - [`dual_stack`]: the protocol-independent echo server (one IPv6 socket with
@@ -100,6 +104,7 @@ pub mod port_forward;
 pub mod process_stdio;
 pub mod smtp_client;
 pub mod smtp_server;
+pub mod ssh_info;
 pub mod tls;
 pub mod udp_pinger;
 pub mod upper_tcp;

@@ -16,7 +16,9 @@
 //!   folders (read-only, its secrets covered), the folders the harness names visible
 //!   (read-only) or writable, a `/tmp` of its own, and the harness's files put over the
 //!   system's (the small internet's `/etc/resolv.conf`, the test CA as the only trusted
-//!   certificate authority). Nothing else of the machine (see [`mounts`]).
+//!   certificate authority); files put over the kernel's below `/proc` (the SSH pack's
+//!   remote machine: its `/proc/cpuinfo`, `/proc/meminfo`) go on the PID namespace's own
+//!   `/proc` once it is mounted. Nothing else of the machine (see [`mounts`]).
 //! - **Processes** (`--pid-namespace`): the program runs in a PID namespace of its own, as
 //!   PID 2 under this program as PID 1. When the program exits, PID 1 exits, and the kernel
 //!   kills everything left in the namespace: children the program forked, and daemons
@@ -76,21 +78,25 @@ fn main() -> ExitCode {
             return ExitCode::from(125);
         }
     };
-    if let Err(message) = build_sandbox(&request) {
-        eprintln!("sandbox-init: {message}");
-        return ExitCode::from(125);
-    }
+    let late = match build_sandbox(&request) {
+        Ok(late) => late,
+        Err(message) => {
+            eprintln!("sandbox-init: {message}");
+            return ExitCode::from(125);
+        }
+    };
     supervise::run(
         &request.program,
         request.report_fd,
         request.user,
         request.pid_namespace,
-        request.mounts.view,
+        request.mounts.view.then_some(&late),
     )
 }
 
-/// Everything but the process itself: cgroup, mounts, working directory.
-fn build_sandbox(request: &Request) -> Result<(), String> {
+/// Everything but the process itself: cgroup, mounts, working directory. Returns the
+/// files to put below the PID namespace's own `/proc` once it is mounted.
+fn build_sandbox(request: &Request) -> Result<mounts::Late, String> {
     for procs in &request.cgroup_procs {
         // "0" is the writing process itself; its children are counted from now on.
         std::fs::write(procs, "0")
@@ -101,15 +107,16 @@ fn build_sandbox(request: &Request) -> Result<(), String> {
     if !root && (request.mounts.view || request.pid_namespace) {
         enter_user_namespace()?;
     }
+    let mut late = mounts::Late::new();
     if request.mounts.view {
-        mounts::isolate(&request.mounts)?;
+        late = mounts::isolate(&request.mounts)?;
     }
     if let Some(dir) = &request.workdir {
         // Again after the mounts: the old working directory may sit on a covered mount.
         std::env::set_current_dir(dir)
             .map_err(|error| format!("cannot enter {}: {error}", dir.display()))?;
     }
-    Ok(())
+    Ok(late)
 }
 
 /// For a harness not run as root: a user namespace of our own, our ids mapped to
@@ -195,6 +202,7 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
     if request.program.is_empty() {
         return Err("no program after --".into());
     }
+    request.mounts.own_proc = request.pid_namespace;
     // Mount points are made and matched by path: `/tmp/sub/.` or a symbolic link would
     // not be found again in the view, so every folder is named by its real path.
     let mounts = &mut request.mounts;

@@ -10,6 +10,7 @@
 //! | `/etc/shadow`, `/etc/ssh`, ... | covered: secrets of the machine ([`SECRETS`]) | empty |
 //! | `/etc/resolv.conf`, `/etc/ssl/certs`, ... | the harness's files put over the system's (`--replace`) | read-only |
 //! | `/dev`, `/sys`, `/proc` | the devices, the kernel's views | read-only (`/proc` its own in a PID namespace) |
+//! | `/proc/cpuinfo`, ... | the harness's files put over the kernel's (`--replace`: the SSH pack's remote machine) | read-only, put after the PID namespace's own `/proc` ([`attach_late`]) |
 //! | `/dev/shm`, `/run` | fresh and empty | writable |
 //! | `/tmp` | the sandbox's own (`--tmp`), or a fresh one | writable |
 //! | `--visible` folders | the program, its submission, its interpreter's folder | read-only |
@@ -70,6 +71,9 @@ pub struct Plan {
     pub tmp: Option<PathBuf>,
     /// Files or folders of the harness put over the system's: (path in the view, source).
     pub replaced: Vec<(PathBuf, PathBuf)>,
+    /// A `/proc` of its own is mounted after the view is entered (the PID namespace's):
+    /// files replaced below `/proc` are attached on it then ([`attach_late`]), not before.
+    pub own_proc: bool,
     /// How the harness spelled the folders above, where that differs from their real path
     /// (`sub/../good`, `sub/.`): the program names them so, so every folder such a path
     /// walks through must exist in the view too.
@@ -99,8 +103,15 @@ const MOUNT_ATTR_RDONLY: u64 = 0x1;
 const OPEN_TREE_CLONE: libc::c_uint = 1;
 const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
 
-/// Builds the view and enters it; `Err` says which step the system refused.
-pub fn isolate(plan: &Plan) -> Result<(), String> {
+/// Files of the harness to put over the kernel's below a `/proc` mounted after the view
+/// was entered: detached clones, held open across `pivot_root` and `fork`, attached by
+/// [`attach_late`].
+pub type Late = Vec<(PathBuf, OwnedFd)>;
+
+/// Builds the view and enters it; `Err` says which step the system refused. Returns the
+/// replaced files below `/proc` when the PID namespace mounts its own `/proc` later
+/// (`Plan::own_proc`): a bind mount on the old one would be covered by it.
+pub fn isolate(plan: &Plan) -> Result<Late, String> {
     // SAFETY: unshare and mount change only this process's namespaces.
     unsafe {
         if libc::unshare(libc::CLONE_NEWNS) != 0 {
@@ -123,7 +134,19 @@ pub fn isolate(plan: &Plan) -> Result<(), String> {
             ));
         }
     }
-    let pieces = gather(plan)?;
+    let mut late = Late::new();
+    let mut pieces = Vec::new();
+    for (path, piece) in gather(plan)? {
+        match piece {
+            // Below `/proc`, not `/proc` itself (`Path::starts_with` compares components).
+            Piece::Clone { tree, .. }
+                if plan.own_proc && path.starts_with("/proc") && path != Path::new("/proc") =>
+            {
+                late.push((path, tree));
+            }
+            piece => pieces.push((path, piece)),
+        }
+    }
     let floor = Path::new("/tmp");
     mount_tmpfs(floor, "mode=0755,size=4m")?;
     for (path, piece) in pieces {
@@ -134,7 +157,35 @@ pub fn isolate(plan: &Plan) -> Result<(), String> {
     }
     set_attributes(libc::AT_FDCWD, &c_path(floor)?, 0, MOUNT_ATTR_RDONLY)
         .map_err(|error| format!("cannot make the view's root read-only: {error}"))?;
-    enter(floor)
+    enter(floor)?;
+    Ok(late)
+}
+
+/// Attaches the replaced files below `/proc` (see [`isolate`]) on the `/proc` just
+/// mounted: `/proc/cpuinfo` is then the harness's file, whatever reads it.
+pub fn attach_late(late: &Late) -> Result<(), String> {
+    for (path, tree) in late {
+        let c_at = c_path(path)?;
+        // SAFETY: move_mount attaches the detached tree behind `tree` at `c_at`.
+        let result = unsafe {
+            libc::syscall(
+                libc::SYS_move_mount,
+                tree.as_raw_fd(),
+                c"".as_ptr(),
+                libc::AT_FDCWD,
+                c_at.as_ptr(),
+                MOVE_MOUNT_F_EMPTY_PATH,
+            )
+        };
+        if result != 0 {
+            return Err(format!(
+                "cannot show {}: {}",
+                path.display(),
+                io::Error::last_os_error()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Every piece of the view with its path, parents before children; cloned before anything

@@ -25,7 +25,7 @@ pub fn run(
     report_fd: Option<i32>,
     user: Option<(u32, u32)>,
     pid_namespace: bool,
-    own_mounts: bool,
+    own_mounts: Option<&crate::mounts::Late>,
 ) -> ExitCode {
     let argv = match program
         .iter()
@@ -51,7 +51,7 @@ pub fn run(
         if init == 0 {
             // PID 1 of the new namespace. Its own /proc, where it has its own mounts:
             // the program then sees its own processes only (not the harness's).
-            if own_mounts {
+            if let Some(late) = own_mounts {
                 // SAFETY: mounting proc in this process's own mount namespace.
                 unsafe {
                     libc::mount(
@@ -61,6 +61,12 @@ pub fn run(
                         libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
                         std::ptr::null(),
                     );
+                }
+                // The harness's files over the new /proc's (`/proc/cpuinfo`).
+                if let Err(message) = crate::mounts::attach_late(late) {
+                    eprintln!("sandbox-init: {message}");
+                    // SAFETY: _exit ends this process (and, as PID 1, the namespace).
+                    unsafe { libc::_exit(125) };
                 }
             }
             start_and_wait(&argv, report_fd, user, true);

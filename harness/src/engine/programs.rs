@@ -197,6 +197,27 @@ impl Run<'_> {
             Some(plan) => self.short_calls(name, &plan, &argv, workdir.as_deref())?,
             None => None,
         };
+        // What a peer puts in the program's `HOME` (the SSH pack's known_hosts), for the
+        // address the program is told.
+        let home_files = match (to, values.get("host"), values.get("port")) {
+            (Some(Endpoint::Named(target)), Some(host), Some(port)) => {
+                match (self.servers.get(target), port.parse::<u16>()) {
+                    (Some(peer), Ok(port)) => peer.client_home_files(host, port),
+                    _ => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
+        };
+        for (path, _) in &home_files {
+            self.note(format!(
+                "{name}: ~/{} written by the `{}` peer",
+                path.display(),
+                match to {
+                    Some(Endpoint::Named(target)) => target.as_str(),
+                    _ => "",
+                }
+            ));
+        }
         let spec = ProcessSpec {
             argv,
             workdir,
@@ -208,6 +229,7 @@ impl Run<'_> {
             short_calls,
             served,
             hold_stdin,
+            home_files,
         };
         let handle = self.world.start(name, &spec).map_err(|error| StepFailure {
             status: Status::Error,

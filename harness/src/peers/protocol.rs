@@ -41,6 +41,12 @@ pub trait ProtocolScript: Debug + Send + Sync {
     fn datagrams_too(&self) -> bool {
         false
     }
+    /// Files a program that talks to this peer at `host:port` finds in its `HOME`
+    /// before it starts, by path below `HOME`: the SSH pack's `.ssh/known_hosts`.
+    fn client_home_files(&self, host: &str, port: u16) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        let _ = (host, port);
+        Vec::new()
+    }
     /// A fresh peer following this script, with an empty record.
     fn start(&self) -> Arc<dyn ProtocolServer>;
 }

@@ -109,6 +109,8 @@ pub struct ServerPeer {
     pub family: crate::world::sockets::Family,
     /// It speaks TLS from the first byte (its protocol's script says so).
     pub tls_from_first_byte: bool,
+    /// Its protocol's script, for what its clients find in their `HOME`.
+    script: Option<Arc<dyn ProtocolScript>>,
     received: Arc<Capture>,
     requests: Arc<AtomicU64>,
     /// The protocol it speaks, with its record (none: the scenario's bytes).
@@ -121,6 +123,15 @@ pub struct ServerPeer {
 }
 
 impl ServerPeer {
+    /// The files a program told to reach this peer at `host:port` finds in its `HOME`
+    /// (see `ProtocolScript::client_home_files`).
+    pub fn client_home_files(&self, host: &str, port: u16) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        self.script
+            .as_ref()
+            .map(|script| script.client_home_files(host, port))
+            .unwrap_or_default()
+    }
+
     /// Listens on a fresh port of the harness's host and serves in the background.
     pub async fn start(
         net: &PeerNet,
@@ -139,6 +150,10 @@ impl ServerPeer {
             matches!(&plan.speaks, Speaks::Protocol(script) if script.datagrams_too());
         let tls_from_first_byte =
             matches!(&plan.speaks, Speaks::Protocol(script) if script.tls_from_first_byte());
+        let script = match &plan.speaks {
+            Speaks::Protocol(script) => Some(Arc::clone(script)),
+            Speaks::Bytes { .. } => None,
+        };
         let state = Shared {
             net: net.clone(),
             protocol: protocol.clone(),
@@ -203,6 +218,7 @@ impl ServerPeer {
             port,
             family: state_family,
             tls_from_first_byte,
+            script,
             received,
             requests,
             protocol,

@@ -41,6 +41,7 @@ mod mysql;
 mod ping;
 mod pop3;
 mod smtp;
+mod ssh;
 #[cfg(test)]
 mod testing;
 mod xmlrpc;
@@ -63,6 +64,7 @@ pub(crate) const REGISTRY: &[Pack] = &[
     ping::PACK,
     pop3::PACK,
     smtp::PACK,
+    ssh::PACK,
     xmlrpc::PACK,
 ];
 

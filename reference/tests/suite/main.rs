@@ -10,6 +10,7 @@ mod mysql;
 mod pinger;
 mod proxy;
 mod smtp;
+mod ssh;
 mod upper;
 mod web;
 mod xmlrpc;

@@ -62,6 +62,9 @@ pub struct ProcessSpec {
     /// client, which leaves at the end of its stdin, while the scenario checks it prints
     /// what the room says).
     pub hold_stdin: bool,
+    /// Files written into its `HOME` before it starts, by path below it (a peer's
+    /// `.ssh/known_hosts`). A simulated program has no `HOME`: they are not written.
+    pub home_files: Vec<(PathBuf, Vec<u8>)>,
 }
 
 /// How a process ended.
@@ -219,6 +222,13 @@ impl ChildProcess {
         // The program's sandbox (see `super::sandbox`): its folder, its cgroup, the
         // command that starts it through `sandbox-init`, and a clean environment.
         let enclosure = Enclosure::new()?;
+        for (path, bytes) in &spec.home_files {
+            let path = enclosure.home().join(path);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&path, bytes)?;
+        }
         // Its working directory: the one the scenario or manifest names, else its own.
         let workdir = spec.workdir.clone().unwrap_or_else(|| enclosure.work());
         let resolved =
@@ -644,6 +654,7 @@ mod tests {
             trust_file: None,
             short_calls: None,
             hold_stdin: false,
+            home_files: Vec::new(),
         }
     }
 

@@ -1,0 +1,339 @@
+//! Judging what `ssh-info` printed against the remote machine's figures (SPEC ssh/1):
+//! one labelled line each for the CPU model, the cores, the total and the available
+//! memory, in any unit said.
+//!
+//! | figure | a line that | holds when |
+//! |---|---|---|
+//! | CPU model | holds the remote's model name (spaces and case aside) | always, if found |
+//! | cores | is labelled `cores`, `CPUs`, `CPU(s)`, `processors`, `threads` or `nproc` | the remote's count is a number of it |
+//! | total memory | says `total` and a size | the size is `MemTotal` |
+//! | available memory | says `avail` or `free` and a size | the size is `MemAvailable` |
+//!
+//! A size is a number and a unit: `kB`, `KiB`, `MB`, `MiB`, `GB`, `GiB`, `TB`, `TiB`,
+//! free's `Ki`, `Mi`, `Gi`, or `bytes`; `kB`, `MB`, `GB`, `TB` may mean powers of 1024 (as
+//! `/proc/meminfo`'s `kB` does) or of 1000. It holds within what its last digit can say
+//! (`62.8 GiB` is 62.75 to 62.85 GiB, give or take a truncation) and 0.2 %.
+//!
+//! Every line labelled as cores or total memory must say the remote's figure: a program
+//! that prints this machine's figures beside the remote's does not pass. When a figure
+//! is missing and this machine's is there instead, the report says so.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::Remote;
+
+/// The local machine's figures, as the harness reads them (for the report only).
+pub(super) fn local_machine() -> Option<Remote> {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let field = |text: &str, key: &str| {
+        text.lines().find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            (name.trim() == key).then(|| value.trim().to_owned())
+        })
+    };
+    let kib = |key: &str| {
+        field(&meminfo, key)?
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    };
+    Some(Remote {
+        cpu_model: field(&cpuinfo, "model name").unwrap_or_default(),
+        cores: std::thread::available_parallelism().map_or(1, |count| count.get() as u32),
+        memory_total_kib: kib("MemTotal")?,
+        memory_available_kib: kib("MemAvailable")?,
+    })
+}
+
+/// Why the output does not give the remote's figures: (what was expected, what is
+/// there), or `None` when it does.
+pub(super) fn judge(
+    stdout: &str,
+    remote: &Remote,
+    local: Option<&Remote>,
+) -> Option<(String, String)> {
+    let lines: Vec<&str> = stdout
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    let model = normalise(&remote.cpu_model);
+    let is_model = |line: &str| normalise(line).contains(&model);
+    let mut missing = Vec::new();
+    let mut wrong = Vec::new();
+    if !lines.iter().any(|line| is_model(line)) {
+        missing.push(format!("line with the CPU model `{}`", remote.cpu_model));
+    }
+    let core_lines: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|line| is_cores_line(line) && !is_model(line))
+        .collect();
+    let says_cores = |line: &str| {
+        NUMBER
+            .find_iter(line)
+            .any(|number| number.as_str().parse::<u64>() == Ok(u64::from(remote.cores)))
+    };
+    match core_lines.iter().find(|line| !says_cores(line)) {
+        _ if core_lines.is_empty() => {
+            missing.push(format!("a line of cores saying {}", remote.cores))
+        }
+        Some(line) => wrong.push(format!("`{line}` (the remote has {} cores)", remote.cores)),
+        None => {}
+    }
+    let memory = |label: &Regex,
+                  kib: u64,
+                  what: &str,
+                  every: bool,
+                  missing: &mut Vec<String>,
+                  wrong: &mut Vec<String>| {
+        let labelled: Vec<&str> = lines
+            .iter()
+            .copied()
+            .filter(|line| label.is_match(line) && !is_model(line))
+            .collect();
+        let with_size: Vec<&str> = labelled
+            .iter()
+            .copied()
+            .filter(|line| !sizes(line).is_empty())
+            .collect();
+        let right = |line: &str| sizes(line).iter().any(|size| size.holds(kib * 1024));
+        if with_size.is_empty() {
+            missing.push(match labelled.first() {
+                Some(line) => format!("{what} with its unit (`{line}` says no kB, MiB, GB...)"),
+                None => format!("line of {what} ({kib} kB)"),
+            });
+        } else if !with_size.iter().any(|line| right(line)) {
+            wrong.push(format!(
+                "`{}` ({what} is {kib} kB, {})",
+                with_size[0],
+                in_units(kib)
+            ));
+        } else if every && let Some(line) = with_size.iter().find(|line| !right(line)) {
+            wrong.push(format!("`{line}` ({what} is {kib} kB, {})", in_units(kib)));
+        }
+    };
+    memory(
+        &TOTAL_LABEL,
+        remote.memory_total_kib,
+        "the total memory",
+        true,
+        &mut missing,
+        &mut wrong,
+    );
+    memory(
+        &AVAILABLE_LABEL,
+        remote.memory_available_kib,
+        "the available memory",
+        false,
+        &mut missing,
+        &mut wrong,
+    );
+    if missing.is_empty() && wrong.is_empty() {
+        return None;
+    }
+    let expected = format!(
+        "the remote machine's figures, one labelled line each: CPU model `{}`, {} cores, {} kB total and {} kB available memory, in any unit said (SPEC ssh/1)",
+        remote.cpu_model, remote.cores, remote.memory_total_kib, remote.memory_available_kib
+    );
+    let mut seen = Vec::new();
+    if !wrong.is_empty() {
+        seen.push(wrong.join("; "));
+    }
+    if !missing.is_empty() {
+        seen.push(format!("no {}", missing.join(", no ")));
+    }
+    let mut seen = seen.join("; ");
+    if let Some(local) = local
+        && looks_local(&lines, local, remote)
+    {
+        seen += "; these are this machine's figures, not the remote's: read them from commands run over SSH, not from the local /proc, os.cpu_count() or psutil";
+    }
+    if lines.is_empty() {
+        seen = "nothing: the output is empty".into();
+    }
+    Some((expected, seen))
+}
+
+/// Whether the output holds this machine's CPU model, or its cores or memory where the
+/// remote's differ.
+fn looks_local(lines: &[&str], local: &Remote, remote: &Remote) -> bool {
+    let model = normalise(&local.cpu_model);
+    let local_model = !model.is_empty()
+        && normalise(&remote.cpu_model) != model
+        && lines.iter().any(|line| normalise(line).contains(&model));
+    let local_memory = local.memory_total_kib.abs_diff(remote.memory_total_kib)
+        > remote.memory_total_kib / 50
+        && lines.iter().any(|line| {
+            TOTAL_LABEL.is_match(line)
+                && sizes(line)
+                    .iter()
+                    .any(|size| size.holds(local.memory_total_kib * 1024))
+        });
+    let local_cores = local.cores != remote.cores
+        && lines.iter().any(|line| {
+            is_cores_line(line)
+                && NUMBER
+                    .find_iter(line)
+                    .any(|number| number.as_str().parse::<u64>() == Ok(u64::from(local.cores)))
+                && !NUMBER
+                    .find_iter(line)
+                    .any(|number| number.as_str().parse::<u64>() == Ok(u64::from(remote.cores)))
+        });
+    local_model || local_memory || local_cores
+}
+
+/// A line labelled as the cores (`Cores: 12`, `CPU(s): 12`), not as the model (`CPU
+/// model: ...`, `Model name: ...`) or a size.
+fn is_cores_line(line: &str) -> bool {
+    CORES_LABEL.is_match(line) && !MODEL_LABEL.is_match(line) && sizes(line).is_empty()
+}
+
+/// Lower case, runs of spaces as one.
+fn normalise(text: &str) -> String {
+    text.to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `kib` in MiB and GiB, for the report.
+fn in_units(kib: u64) -> String {
+    format!(
+        "{:.0} MiB, {:.1} GiB",
+        kib as f64 / 1024.0,
+        kib as f64 / 1024.0 / 1024.0
+    )
+}
+
+static CORES_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(cores?|cpus?|cpu\(s\)|processors?|threads?|nproc|vcpus?)\b").expect("valid")
+});
+static MODEL_LABEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)model|name|vendor").expect("valid"));
+static TOTAL_LABEL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)total").expect("valid"));
+static AVAILABLE_LABEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)avail|free").expect("valid"));
+static NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b\d+\b").expect("valid"));
+static SIZE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(\d+(?:[.,]\d+)?)\s*(tib|gib|mib|kib|tb|gb|mb|kb|ti|gi|mi|ki|t|g|m|k|bytes|b)\b",
+    )
+    .expect("valid")
+});
+
+/// A size as printed: its value, how many decimals it was given with, the byte counts
+/// its unit may stand for.
+#[derive(Debug)]
+struct Size {
+    value: f64,
+    decimals: i32,
+    units: Vec<f64>,
+}
+
+impl Size {
+    /// Whether it says `bytes`, within its last digit and 0.2 %.
+    fn holds(&self, bytes: u64) -> bool {
+        let bytes = bytes as f64;
+        self.units.iter().any(|unit| {
+            let step = unit * 10f64.powi(-self.decimals);
+            (self.value * unit - bytes).abs() <= step + bytes * 0.002
+        })
+    }
+}
+
+/// The sizes a line says.
+fn sizes(line: &str) -> Vec<Size> {
+    SIZE.captures_iter(line)
+        .filter_map(|captures| {
+            let number = captures[1].replace(',', ".");
+            let decimals = number
+                .split_once('.')
+                .map_or(0, |(_, fraction)| fraction.len() as i32);
+            let (binary, decimal): (f64, Option<f64>) = match captures[2].to_lowercase().as_str() {
+                "kib" | "ki" => (1024.0, None),
+                "mib" | "mi" => (1048576.0, None),
+                "gib" | "gi" => (1073741824.0, None),
+                "tib" | "ti" => (1099511627776.0, None),
+                "kb" | "k" => (1024.0, Some(1e3)),
+                "mb" | "m" => (1048576.0, Some(1e6)),
+                "gb" | "g" => (1073741824.0, Some(1e9)),
+                "tb" | "t" => (1099511627776.0, Some(1e12)),
+                _ => (1.0, None),
+            };
+            Some(Size {
+                value: number.parse().ok()?,
+                decimals,
+                units: std::iter::once(binary).chain(decimal).collect(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remote() -> Remote {
+        Remote {
+            cpu_model: "Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz".into(),
+            cores: 12,
+            memory_total_kib: 65830400,
+            memory_available_kib: 43210000,
+        }
+    }
+
+    fn local() -> Remote {
+        Remote {
+            cpu_model: "AMD EPYC".into(),
+            cores: 2,
+            memory_total_kib: 24684096,
+            memory_available_kib: 23599272,
+        }
+    }
+
+    #[test]
+    fn the_references_lines_and_other_wordings_hold() {
+        let outputs = [
+            "CPU model: Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz\nCores: 12\nMemory total: 64288 MiB\nMemory available: 42197 MiB\n",
+            "Model name:   Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz\nCPU(s): 12\nTotal memory: 62.78 GiB\nAvailable memory: 41.21 GiB\n",
+            "cpu: intel(r) xeon(r) gold 6338n cpu @ 2.20ghz\nnumber of processors: 12\nMemTotal: 65830400 kB\nMemAvailable: 43210000 kB\n",
+            "Remote host 127.0.0.1\nProcessor: Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz\nLogical CPUs = 12\nRAM total 67.4 GB\nRAM free (available) 44.2 GB\n",
+            "CPU Model: Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz\nCores: 12\nTotal Memory: 62Gi\nAvailable Memory: 41Gi\n",
+        ];
+        for output in outputs {
+            assert_eq!(judge(output, &remote(), Some(&local())), None, "{output}");
+        }
+    }
+
+    #[test]
+    fn local_figures_are_named_as_such() {
+        let output =
+            "CPU model: AMD EPYC\nCores: 2\nMemory total: 24105 MiB\nMemory available: 23046 MiB\n";
+        let (_, seen) = judge(output, &remote(), Some(&local())).unwrap();
+        assert!(seen.contains("this machine's figures"), "{seen}");
+        assert!(
+            seen.contains("`Cores: 2` (the remote has 12 cores)"),
+            "{seen}"
+        );
+    }
+
+    #[test]
+    fn a_size_needs_its_unit_and_the_right_value() {
+        let no_unit = "CPU model: Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz\nCores: 12\nMemory total: 64288\nMemory available: 42197 MiB\n";
+        let (_, seen) = judge(no_unit, &remote(), None).unwrap();
+        assert!(seen.contains("with its unit"), "{seen}");
+        let swapped = "CPU model: Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz\nCores: 12\nMemory total: 42197 MiB\nMemory available: 42197 MiB\n";
+        assert!(judge(swapped, &remote(), None).is_some());
+        let both = "CPU model: Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz\nCores: 12\nCores: 2\nMemory total: 64288 MiB\nMemory available: 42197 MiB\n";
+        assert!(judge(both, &remote(), None).is_some());
+        assert_eq!(
+            judge("", &remote(), None).unwrap().1,
+            "nothing: the output is empty"
+        );
+    }
+}

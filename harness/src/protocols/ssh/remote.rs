@@ -1,0 +1,417 @@
+//! The remote machine behind the SSH server peer: a machine the grader is not.
+//!
+//! Each command a client sends (`exec`, or what it types into a `shell`) runs as `/bin/sh
+//! -c COMMAND` in the harness's own sandbox (`crate::world::real::sandbox`: PID and mount
+//! namespaces, a cgroup, limits, a clean environment), as `nobody`, in a network namespace
+//! of its own with nothing in it, for at most [`DEADLINE`] and [`OUTPUT_CAP`] bytes of
+//! output. Its view of the machine is the pack's, whatever it reads:
+//!
+//! | what | how |
+//! |---|---|
+//! | `/proc/cpuinfo`, `/proc/meminfo` | files of the pack put over the kernel's (on the PID namespace's own `/proc`) |
+//! | `/sys/devices/system/cpu/{online,possible,present}` | the same (glibc's `get_nprocs`, so Python's `os.cpu_count()`) |
+//! | `nproc`, `lscpu` | small scripts of the pack over `/usr/bin/nproc` and `/usr/bin/lscpu`: `nproc` asks `sched_getaffinity`, which no file can change, and `lscpu` reads `/sys` far beyond those files |
+//! | `free`, `awk ... /proc/meminfo`, `grep -c processor /proc/cpuinfo` | read the files above |
+//!
+//! Where the harness cannot build that sandbox (no `sandbox-init`, no mount or PID
+//! namespace), no command runs at all: the client gets exit status 126 and a message.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+use super::Remote;
+use crate::world::real::{cleanup, sandbox};
+
+/// How long one command may run.
+pub(super) const DEADLINE: Duration = Duration::from_secs(10);
+
+/// The most output (stdout and stderr together) one command may print.
+pub(super) const OUTPUT_CAP: usize = 1 << 20;
+
+/// The remote machine's files, written once per peer.
+#[derive(Debug)]
+pub(super) struct RemoteMachine {
+    folder: tempfile::TempDir,
+    user: String,
+}
+
+/// What a running command printed.
+#[derive(Debug)]
+pub(super) enum CommandPrint {
+    Stdout(Vec<u8>),
+    Stderr(Vec<u8>),
+}
+
+/// How a command ended: its exit status (none: stopped), and why it was stopped or never
+/// ran.
+#[derive(Debug)]
+pub(super) struct CommandEnd {
+    pub status: Option<u32>,
+    pub trouble: Option<String>,
+}
+
+impl RemoteMachine {
+    /// Writes the machine's files (`/proc`, `/sys` and the two programs).
+    pub(super) fn new(remote: &Remote, user: &str) -> Result<Arc<RemoteMachine>, String> {
+        let write = || -> std::io::Result<RemoteMachine> {
+            let folder = tempfile::Builder::new()
+                .prefix("harness-ssh-remote-")
+                .tempdir()?;
+            let files = [
+                ("cpuinfo", cpuinfo(remote), 0o644),
+                ("meminfo", meminfo(remote), 0o644),
+                ("cpu-list", format!("0-{}\n", remote.cores - 1), 0o644),
+                ("nproc", nproc_script(remote), 0o755),
+                ("lscpu", lscpu_script(remote), 0o755),
+            ];
+            for (name, text, mode) in files {
+                let path = folder.path().join(name);
+                std::fs::write(&path, text)?;
+                std::fs::set_permissions(
+                    &path,
+                    std::os::unix::fs::PermissionsExt::from_mode(mode),
+                )?;
+            }
+            Ok(RemoteMachine {
+                folder,
+                user: user.to_owned(),
+            })
+        };
+        write()
+            .map(Arc::new)
+            .map_err(|error| format!("cannot write the remote machine's files: {error}"))
+    }
+
+    /// The files put over the system's in the command's view: (path there, source).
+    fn replaced(&self) -> Vec<(PathBuf, PathBuf)> {
+        let own = |name: &str| self.folder.path().join(name);
+        let mut replaced = vec![
+            (PathBuf::from("/proc/cpuinfo"), own("cpuinfo")),
+            (PathBuf::from("/proc/meminfo"), own("meminfo")),
+        ];
+        for list in ["online", "possible", "present"] {
+            replaced.push((
+                Path::new("/sys/devices/system/cpu").join(list),
+                own("cpu-list"),
+            ));
+        }
+        for program in ["nproc", "lscpu"] {
+            // Only where the system has it: a mount needs something to cover.
+            let path = Path::new("/usr/bin").join(program);
+            if path.exists() {
+                replaced.push((path, own(program)));
+            }
+        }
+        replaced
+    }
+
+    /// Runs `command` (`None`: a shell reading its commands from `stdin`), sending what
+    /// it prints on `output`, until it ends, its [`DEADLINE`] or its [`OUTPUT_CAP`].
+    pub(super) async fn run(
+        &self,
+        command: Option<&str>,
+        mut stdin: mpsc::Receiver<Vec<u8>>,
+        output: mpsc::Sender<CommandPrint>,
+    ) -> CommandEnd {
+        let refused = |trouble: String| CommandEnd {
+            status: Some(126),
+            trouble: Some(trouble),
+        };
+        let layers = sandbox::layers();
+        if let Err(why) = layers
+            .init
+            .as_ref()
+            .map(drop)
+            .and(layers.mounts.as_ref().map(drop))
+            .and(layers.pid_namespace.as_ref().map(drop))
+        {
+            return refused(format!(
+                "the harness cannot sandbox the remote machine's commands here ({why}): none runs"
+            ));
+        }
+        let mut enclosure = match sandbox::Enclosure::new() {
+            Ok(enclosure) => enclosure,
+            Err(error) => return refused(format!("cannot make the command's sandbox: {error}")),
+        };
+        match enclosure.not_as_root() {
+            Ok(true) => {}
+            Ok(false) => return refused("the command cannot run as nobody here".into()),
+            Err(error) => return refused(format!("cannot hand the sandbox to nobody: {error}")),
+        }
+        let mut argv: Vec<std::ffi::OsString> = vec!["/bin/sh".into()];
+        match command {
+            Some(command) => argv.extend(["-c".into(), command.into()]),
+            None => argv.push("-s".into()),
+        }
+        let workdir = enclosure.home();
+        let mut builder = enclosure.command(&argv, &workdir, &[], &[], &self.replaced(), None);
+        let mut environment = enclosure.environment(Path::new("/bin/sh"));
+        for (name, value) in [
+            ("USER", self.user.as_str()),
+            ("LOGNAME", self.user.as_str()),
+            ("SHELL", "/bin/sh"),
+        ] {
+            environment.push((name.into(), value.into()));
+        }
+        let cgroup_caps_tasks = layers.cgroup.is_ok();
+        builder
+            .current_dir(&workdir)
+            .env_clear()
+            .envs(environment)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        use std::os::unix::process::CommandExt;
+        builder.process_group(0);
+        // SAFETY: getrlimit, setrlimit and unshare are async-signal-safe.
+        unsafe {
+            builder.pre_exec(move || {
+                sandbox::apply_limits(cgroup_caps_tasks, true);
+                // A network namespace with nothing in it: the remote machine reaches
+                // nobody, the grader's network included.
+                if libc::unshare(libc::CLONE_NEWNET) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = match tokio::process::Command::from(builder).spawn() {
+            Ok(child) => child,
+            Err(error) => return refused(format!("cannot start /bin/sh: {error}")),
+        };
+        let group = child.id().map(|pid| pid as i32);
+        if let Some(group) = group {
+            cleanup::register(group);
+        }
+        struct KillGroup(Option<i32>);
+        impl Drop for KillGroup {
+            fn drop(&mut self) {
+                if let Some(group) = self.0 {
+                    cleanup::kill_group(group);
+                }
+            }
+        }
+        let _kill = KillGroup(group);
+        let (Some(mut child_stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            return refused("the command's pipes were not made".into());
+        };
+        // What the client sends on the channel is the command's stdin, until its EOF.
+        let feeding = tokio::spawn(async move {
+            while let Some(bytes) = stdin.recv().await {
+                if child_stdin.write_all(&bytes).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let printed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let work = async {
+            let (out_ok, err_ok) = tokio::join!(
+                pump(stdout, &output, &printed, CommandPrint::Stdout),
+                pump(stderr, &output, &printed, CommandPrint::Stderr)
+            );
+            if !(out_ok && err_ok) {
+                return Err(format!(
+                    "it printed more than {} KiB: stopped",
+                    OUTPUT_CAP >> 10
+                ));
+            }
+            child
+                .wait()
+                .await
+                .map_err(|error| format!("cannot wait for it: {error}"))
+        };
+        let ended = match tokio::time::timeout(DEADLINE, work).await {
+            Ok(Ok(status)) => {
+                use std::os::unix::process::ExitStatusExt;
+                let status = status
+                    .code()
+                    .or_else(|| status.signal().map(|signal| 128 + signal))
+                    .unwrap_or(255);
+                CommandEnd {
+                    status: Some(status as u32),
+                    trouble: None,
+                }
+            }
+            Ok(Err(trouble)) => CommandEnd {
+                status: None,
+                trouble: Some(trouble),
+            },
+            Err(_) => CommandEnd {
+                status: None,
+                trouble: Some(format!(
+                    "still running after {} s: stopped",
+                    DEADLINE.as_secs()
+                )),
+            },
+        };
+        feeding.abort();
+        ended
+    }
+}
+
+/// Copies what `from` prints to `output` as `wrap` says, counting it in `printed`;
+/// `false` once everything printed passes [`OUTPUT_CAP`].
+async fn pump<R: tokio::io::AsyncRead + Unpin>(
+    mut from: R,
+    output: &mpsc::Sender<CommandPrint>,
+    printed: &std::sync::atomic::AtomicUsize,
+    wrap: fn(Vec<u8>) -> CommandPrint,
+) -> bool {
+    let mut buffer = vec![0u8; 32 * 1024];
+    loop {
+        match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => return true,
+            Ok(count) => {
+                let total = printed.fetch_add(count, std::sync::atomic::Ordering::Relaxed) + count;
+                if total > OUTPUT_CAP {
+                    return false;
+                }
+                let _ = output.send(wrap(buffer[..count].to_vec())).await;
+            }
+        }
+    }
+}
+
+/// `/proc/cpuinfo` of `remote`: one block per logical processor, as an x86-64 kernel
+/// writes it (two threads per core, one package).
+fn cpuinfo(remote: &Remote) -> String {
+    let physical_cores = remote.cores.div_ceil(2);
+    let mut text = String::new();
+    for processor in 0..remote.cores {
+        text += &format!(
+            "processor\t: {processor}\n\
+             vendor_id\t: GenuineIntel\n\
+             cpu family\t: 6\n\
+             model\t\t: 106\n\
+             model name\t: {model}\n\
+             stepping\t: 6\n\
+             microcode\t: 0xd0003a5\n\
+             cpu MHz\t\t: 2200.000\n\
+             cache size\t: 49152 KB\n\
+             physical id\t: 0\n\
+             siblings\t: {siblings}\n\
+             core id\t\t: {core}\n\
+             cpu cores\t: {physical_cores}\n\
+             apicid\t\t: {processor}\n\
+             fpu\t\t: yes\n\
+             flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 ht syscall nx lm constant_tsc rep_good nopl xtopology cpuid pni pclmulqdq ssse3 fma cx16 sse4_1 sse4_2 x2apic movbe popcnt aes xsave avx f16c rdrand hypervisor lahf_lm abm avx2 avx512f\n\
+             bogomips\t: 4400.00\n\
+             clflush size\t: 64\n\
+             cache_alignment\t: 64\n\
+             address sizes\t: 46 bits physical, 57 bits virtual\n\
+             power management:\n\n",
+            model = remote.cpu_model,
+            siblings = remote.cores,
+            core = processor / 2,
+        );
+    }
+    text
+}
+
+/// `/proc/meminfo` of `remote`, in kB (KiB) as the kernel writes it: free's `available`
+/// is `MemAvailable`, its `buff/cache` `Buffers + Cached + SReclaimable`.
+fn meminfo(remote: &Remote) -> String {
+    let total = remote.memory_total_kib;
+    let available = remote.memory_available_kib;
+    let free = available / 2;
+    let buffers = available / 16;
+    let cached = available - free - buffers;
+    let rows = [
+        ("MemTotal", total),
+        ("MemFree", free),
+        ("MemAvailable", available),
+        ("Buffers", buffers),
+        ("Cached", cached),
+        ("SwapCached", 0),
+        ("Active", (total - free) / 2),
+        ("Inactive", cached / 2),
+        ("Shmem", 4096),
+        ("SReclaimable", 0),
+        ("SUnreclaim", 65536.min(total / 64)),
+        ("SwapTotal", 0),
+        ("SwapFree", 0),
+        ("Dirty", 128),
+        ("CommitLimit", total / 2),
+        ("Committed_AS", (total - available) / 2),
+        ("HugePages_Total", 0),
+        ("Hugepagesize", 2048),
+    ];
+    rows.iter()
+        .map(|(name, kib)| {
+            if name.starts_with("HugePages_") {
+                format!("{:<16}{kib:>8}\n", format!("{name}:"))
+            } else {
+                format!("{:<16}{kib:>8} kB\n", format!("{name}:"))
+            }
+        })
+        .collect()
+}
+
+/// `nproc` of `remote`: the processors (`--all` too: all are online), less `--ignore=N`;
+/// `OMP_NUM_THREADS` honoured as GNU's is.
+fn nproc_script(remote: &Remote) -> String {
+    format!(
+        r#"#!/bin/sh
+# nproc of the SSH pack's remote machine (harness/src/protocols/ssh/remote.rs)
+count={cores}
+ignore=0
+all=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --all) all=1 ;;
+    --ignore=*) ignore="${{1#--ignore=}}" ;;
+    --ignore) shift; ignore="$1" ;;
+    --help) echo "Usage: nproc [OPTION]..."; exit 0 ;;
+    --version) echo "nproc (GNU coreutils) 9.1"; exit 0 ;;
+    *) echo "nproc: extra operand '$1'" >&2; exit 1 ;;
+  esac
+  shift
+done
+if [ "$all" = 0 ] && [ -n "$OMP_NUM_THREADS" ]; then
+  case "$OMP_NUM_THREADS" in *[!0-9]*|'') ;; *) count="${{OMP_NUM_THREADS%%,*}}" ;; esac
+fi
+count=$((count - ignore))
+[ "$count" -lt 1 ] && count=1
+echo "$count"
+"#,
+        cores = remote.cores
+    )
+}
+
+/// `lscpu` of `remote`, as util-linux 2.38 prints it (the lines a lab reads).
+fn lscpu_script(remote: &Remote) -> String {
+    let threads = if remote.cores >= 2 { 2 } else { 1 };
+    format!(
+        r#"#!/bin/sh
+# lscpu of the SSH pack's remote machine (harness/src/protocols/ssh/remote.rs)
+cat <<'END'
+Architecture:            x86_64
+  CPU op-mode(s):        32-bit, 64-bit
+  Address sizes:         46 bits physical, 57 bits virtual
+  Byte Order:            Little Endian
+CPU(s):                  {cores}
+  On-line CPU(s) list:   0-{last}
+Vendor ID:               GenuineIntel
+  Model name:            {model}
+    CPU family:          6
+    Model:               106
+    Thread(s) per core:  {threads}
+    Core(s) per socket:  {per_socket}
+    Socket(s):           1
+    Stepping:            6
+    BogoMIPS:            4400.00
+END
+"#,
+        cores = remote.cores,
+        last = remote.cores - 1,
+        model = remote.cpu_model,
+        per_socket = remote.cores.div_ceil(threads),
+    )
+}

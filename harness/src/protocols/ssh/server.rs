@@ -1,0 +1,474 @@
+//! The harness as the SSH server a submitted `ssh-info` logs in to.
+//!
+//! russh speaks the protocol (RFC 4253 transport with the pack's host key, RFC 4252
+//! authentication, RFC 4254 channels); this module decides and records: which password
+//! and keys are accepted, what each command runs ([`super::remote`]), and what the client
+//! did, connection by connection ([`super::record`]). A client that refuses the host key
+//! closes the connection after the key exchange: its connection then holds no
+//! authentication attempt at all.
+//!
+//! ```text
+//! C: SSH-2.0-paramiko_2.12.0             S: SSH-2.0-russh_0.65 (the pack's host key)
+//!    (key exchange: the client checks the host key here, and goes on or closes)
+//! C: USERAUTH_REQUEST alice password ****            S: USERAUTH_SUCCESS / FAILURE
+//! C: CHANNEL_OPEN session; exec "cat /proc/cpuinfo"  S: data, exit-status 0, EOF, CLOSE
+//! ```
+//!
+//! Rejections are answered at once (`auth_rejection_time` zero): the constant delay a
+//! real server adds against timing attacks would only slow every scenario down.
+
+use std::collections::HashMap;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use russh::server::{Auth, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
+use russh::{Channel, ChannelId, MethodKind, MethodSet};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::mpsc;
+
+use super::SshPeer;
+use super::keys::{parse_authorized, public_line};
+use super::record::{AuthAttempt, CommandRun};
+use super::remote::CommandPrint;
+use crate::peers::Conversation;
+use crate::transcript::{Direction, Transcript};
+use crate::world::capture::Capture;
+
+/// A connection with nothing happening for this long is closed.
+const IDLE: Duration = Duration::from_secs(30);
+
+/// Serves one TCP connection until the client disconnects.
+pub(super) async fn serve(conversation: Conversation, peer: Arc<SshPeer>) {
+    let Conversation {
+        label,
+        reader,
+        writer,
+        transcript,
+        received,
+        ..
+    } = conversation;
+    let index = peer.record.open();
+    let stream = Recorded {
+        inner: tokio::io::join(reader, writer),
+        label: label.clone(),
+        transcript: transcript.clone(),
+        received,
+    };
+    let config = Arc::new(russh::server::Config {
+        keys: vec![peer.host_key.clone()],
+        methods: MethodSet::from(&[MethodKind::Password, MethodKind::PublicKey][..]),
+        auth_rejection_time: Duration::ZERO,
+        auth_rejection_time_initial: Some(Duration::ZERO),
+        inactivity_timeout: Some(IDLE),
+        ..Default::default()
+    });
+    let handler = Handler {
+        peer: Arc::clone(&peer),
+        index,
+        stdin: HashMap::new(),
+        version_seen: false,
+        transcript: transcript.clone(),
+        label: label.clone(),
+    };
+    let ended = match russh::server::run_stream(config, stream, handler).await {
+        Ok(running) => running.await,
+        Err(error) => Err(error),
+    };
+    peer.record.change(index, |connection| {
+        connection.ended = true;
+        if let Err(error) = &ended {
+            connection.ending = Some(error.to_string());
+        }
+    });
+    let ended: io::Result<()> = ended.map_err(|error| match error {
+        russh::Error::IO(error) => error,
+        other => io::Error::other(other.to_string()),
+    });
+    crate::peers::record_ending(&transcript, &label, &ended);
+}
+
+/// The bytes of the connection, through the transcript and the peer's capture on their
+/// way (encrypted after the key exchange: the record says what they meant).
+struct Recorded<S> {
+    inner: S,
+    label: String,
+    transcript: Transcript,
+    received: Arc<Capture>,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Recorded<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = &polled {
+            let piece = &buf.filled()[before..];
+            if piece.is_empty() {
+                this.transcript
+                    .fin(&this.label, Direction::FromProgram, "closed");
+            } else {
+                this.transcript
+                    .data(&this.label, Direction::FromProgram, piece);
+                let _ = this.received.append(piece);
+            }
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Recorded<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_write(cx, data);
+        if let Poll::Ready(Ok(count)) = &polled {
+            this.transcript
+                .data(&this.label, Direction::ToProgram, &data[..*count]);
+        }
+        polled
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+/// One connection's decisions.
+struct Handler {
+    peer: Arc<SshPeer>,
+    index: usize,
+    /// The stdin of each channel's running command, until the client's EOF.
+    stdin: HashMap<ChannelId, mpsc::Sender<Vec<u8>>>,
+    version_seen: bool,
+    transcript: Transcript,
+    /// The connection's name in the transcript.
+    label: String,
+}
+
+impl Handler {
+    fn note_version(&mut self, session: &Session) {
+        if !self.version_seen {
+            self.version_seen = true;
+            let version = String::from_utf8_lossy(session.remote_sshid())
+                .trim()
+                .to_owned();
+            self.peer.record.change(self.index, |connection| {
+                connection.client_version = Some(version);
+            });
+        }
+    }
+
+    fn attempt(
+        &self,
+        user: &str,
+        method: &str,
+        detail: String,
+        sent_secret: bool,
+        accepted: bool,
+    ) -> Auth {
+        self.transcript.event(
+            &self.label,
+            Direction::FromProgram,
+            format!(
+                "USERAUTH_REQUEST {user} {method}: {detail} ({})",
+                if accepted { "accepted" } else { "refused" }
+            ),
+        );
+        self.peer.record.change(self.index, |connection| {
+            connection.attempts.push(AuthAttempt {
+                user: user.to_owned(),
+                method: method.to_owned(),
+                detail,
+                sent_secret,
+                accepted,
+            });
+        });
+        if accepted {
+            Auth::Accept
+        } else {
+            Auth::reject()
+        }
+    }
+
+    fn authorized(&self, key: &russh::keys::PublicKey) -> bool {
+        self.peer.script.authorized_keys.iter().any(|line| {
+            parse_authorized(line).is_ok_and(|authorized| authorized.key_data() == key.key_data())
+        })
+    }
+
+    /// Starts `command` (`None`: a shell) on `channel`: its output goes back as channel
+    /// data, then its exit status, EOF and close (RFC 4254 §6.10).
+    fn start(&mut self, channel: ChannelId, command: Option<String>, session: &mut Session) {
+        let shown = command.clone().unwrap_or_else(|| "(shell)".into());
+        self.transcript.event(
+            &self.label,
+            Direction::FromProgram,
+            match &command {
+                Some(command) => format!("exec `{command}` on channel {channel}"),
+                None => format!("shell on channel {channel}"),
+            },
+        );
+        let number = {
+            let mut number = 0;
+            self.peer.record.change(self.index, |connection| {
+                connection.commands.push(CommandRun {
+                    command: shown,
+                    exit_status: None,
+                    trouble: None,
+                });
+                number = connection.commands.len() - 1;
+            });
+            number
+        };
+        let (stdin_sender, stdin) = mpsc::channel(16);
+        self.stdin.insert(channel, stdin_sender);
+        let handle = session.handle();
+        let peer = Arc::clone(&self.peer);
+        let index = self.index;
+        let (transcript, label) = (self.transcript.clone(), self.label.clone());
+        // The peer's work under way: the program may be waiting for this answer.
+        let held = self.transcript.pending().hold();
+        tokio::spawn(async move {
+            let _held = held;
+            let (output, mut printed) = mpsc::channel(16);
+            let ended = match &peer.machine {
+                Ok(machine) => {
+                    let machine = Arc::clone(machine);
+                    let running = tokio::spawn(async move {
+                        machine.run(command.as_deref(), stdin, output).await
+                    });
+                    while let Some(piece) = printed.recv().await {
+                        let _ = match piece {
+                            CommandPrint::Stdout(bytes) => handle.data(channel, bytes).await,
+                            CommandPrint::Stderr(bytes) => {
+                                handle.extended_data(channel, 1, bytes).await
+                            }
+                        };
+                    }
+                    running
+                        .await
+                        .unwrap_or_else(|error| super::remote::CommandEnd {
+                            status: None,
+                            trouble: Some(format!("the command's task failed: {error}")),
+                        })
+                }
+                Err(why) => super::remote::CommandEnd {
+                    status: Some(126),
+                    trouble: Some(why.clone()),
+                },
+            };
+            if let Some(trouble) = &ended.trouble {
+                let line = format!("harness: {trouble}\n");
+                let _ = handle.extended_data(channel, 1, line.into_bytes()).await;
+            }
+            if let Some(status) = ended.status {
+                let _ = handle.exit_status_request(channel, status).await;
+            }
+            transcript.event(
+                &label,
+                Direction::ToProgram,
+                match (&ended.status, &ended.trouble) {
+                    (Some(status), None) => format!("channel {channel}: exit-status {status}"),
+                    (Some(status), Some(trouble)) => {
+                        format!("channel {channel}: exit-status {status} ({trouble})")
+                    }
+                    (None, trouble) => format!(
+                        "channel {channel}: no exit status ({})",
+                        trouble.as_deref().unwrap_or("stopped")
+                    ),
+                },
+            );
+            peer.record.change(index, |connection| {
+                connection.commands[number].exit_status = ended.status;
+                connection.commands[number].trouble = ended.trouble;
+            });
+            let _ = handle.eof(channel).await;
+            let _ = handle.close(channel).await;
+        });
+    }
+}
+
+impl russh::server::Handler for Handler {
+    type Error = russh::Error;
+
+    async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
+        Ok(self.attempt(user, "none", "no credentials".into(), false, false))
+    }
+
+    async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
+        let script = &self.peer.script;
+        let right = user == script.user && script.password.as_deref() == Some(password);
+        let detail = format!(
+            "password **** ({})",
+            if right {
+                "the right one"
+            } else {
+                "a wrong one"
+            }
+        );
+        Ok(self.attempt(user, "password", detail, true, right))
+    }
+
+    async fn auth_publickey_offered(
+        &mut self,
+        user: &str,
+        offer: PublicKeyOffer<'_>,
+    ) -> Result<Auth, Self::Error> {
+        let known = user == self.peer.script.user && self.authorized(offer.public_key);
+        let detail = format!("offered {}", fingerprint(offer.public_key));
+        // An offer carries no proof: accepting it here only lets the client sign.
+        self.attempt(user, "publickey", detail, false, false);
+        Ok(if known { Auth::Accept } else { Auth::reject() })
+    }
+
+    async fn auth_publickey(
+        &mut self,
+        user: &str,
+        key: VerifiedPublicKey<'_>,
+    ) -> Result<Auth, Self::Error> {
+        let accepted = user == self.peer.script.user && self.authorized(key.public_key);
+        let detail = format!("a signature with the key {}", fingerprint(key.public_key));
+        Ok(self.attempt(user, "publickey signed", detail, true, accepted))
+    }
+
+    async fn auth_keyboard_interactive<'a>(
+        &'a mut self,
+        user: &str,
+        _submethods: &str,
+        _response: Option<russh::server::Response<'a>>,
+    ) -> Result<Auth, Self::Error> {
+        Ok(self.attempt(
+            user,
+            "keyboard-interactive",
+            "not offered".into(),
+            false,
+            false,
+        ))
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        _channel: Channel<Msg>,
+        reply: russh::server::ChannelOpenHandle,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.note_version(session);
+        reply.accept().await;
+        Ok(())
+    }
+
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        _term: &str,
+        _col_width: u32,
+        _row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _modes: &[(russh::Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        // Accepted, though the commands run without a terminal (their output is the same
+        // bytes, without the terminal's CR before each LF).
+        session.channel_success(channel)?;
+        Ok(())
+    }
+
+    async fn env_request(
+        &mut self,
+        channel: ChannelId,
+        _name: &str,
+        _value: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        // As OpenSSH's default `AcceptEnv` (none): refused.
+        session.channel_failure(channel)?;
+        Ok(())
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.note_version(session);
+        let command = String::from_utf8_lossy(data).into_owned();
+        session.channel_success(channel)?;
+        self.start(channel, Some(command), session);
+        Ok(())
+    }
+
+    async fn shell_request(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.note_version(session);
+        session.channel_success(channel)?;
+        self.start(channel, None, session);
+        Ok(())
+    }
+
+    async fn subsystem_request(
+        &mut self,
+        channel: ChannelId,
+        _name: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)?;
+        Ok(())
+    }
+
+    async fn data(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(stdin) = self.stdin.get(&channel) {
+            let _ = stdin.send(data.to_vec()).await;
+        }
+        Ok(())
+    }
+
+    async fn channel_eof(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        // The command's stdin ends with the client's EOF (a shell then exits).
+        self.stdin.remove(&channel);
+        Ok(())
+    }
+
+    async fn channel_close(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.stdin.remove(&channel);
+        Ok(())
+    }
+}
+
+/// `SHA256:...` of a key, and its type.
+fn fingerprint(key: &russh::keys::PublicKey) -> String {
+    let line = public_line(key);
+    let kind = line.split_whitespace().next().unwrap_or("key").to_owned();
+    format!("{kind} {}", key.fingerprint(Default::default()))
+}
