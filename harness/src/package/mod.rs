@@ -70,7 +70,7 @@ pub fn write(request: &PackageRequest, kit_root: &Path) -> Result<Vec<PathBuf>> 
             "the workflow checks the kit out from GitHub: say which repository with --kit-repository OWNER/NAME".into(),
         ));
     }
-    let values = Values::of(request, kit_root)?;
+    let values = TemplateValues::of(request, kit_root)?;
     match request.platform {
         Platform::Gradescope => gradescope(request, kit_root, &values),
         Platform::Prairielearn => prairielearn(request, kit_root, &values),
@@ -79,15 +79,15 @@ pub fn write(request: &PackageRequest, kit_root: &Path) -> Result<Vec<PathBuf>> 
 }
 
 /// What the templates' `@@NAME@@` are.
-struct Values {
+struct TemplateValues {
     apt_packages: String,
     rust_version: String,
     grade_args: String,
     kit_repository: String,
 }
 
-impl Values {
-    fn of(request: &PackageRequest, kit_root: &Path) -> Result<Values> {
+impl TemplateValues {
+    fn of(request: &PackageRequest, kit_root: &Path) -> Result<TemplateValues> {
         let mut packages: Vec<&str> = BASE_PACKAGES.to_vec();
         packages.extend(
             TASK_PACKAGES
@@ -107,7 +107,7 @@ impl Values {
             grade_args.push("--gradescope-visibility".into());
             grade_args.push(rule.clone());
         }
-        Ok(Values {
+        Ok(TemplateValues {
             apt_packages: packages.join(" "),
             rust_version: rust_version(kit_root)?,
             grade_args: shell_words::join(&grade_args),
@@ -150,7 +150,11 @@ const DOCKERFILE: &str = include_str!("templates/Dockerfile");
 const RUN_SH: &str = include_str!("templates/run.sh");
 const CLASSROOM: &str = include_str!("templates/classroom.yml");
 
-fn gradescope(request: &PackageRequest, kit_root: &Path, values: &Values) -> Result<Vec<PathBuf>> {
+fn gradescope(
+    request: &PackageRequest,
+    kit_root: &Path,
+    values: &TemplateValues,
+) -> Result<Vec<PathBuf>> {
     let output = &request.output;
     let file = std::fs::File::create(output)
         .map_err(Error::io(format!("cannot write {}", output.display())))?;
@@ -183,7 +187,7 @@ fn gradescope(request: &PackageRequest, kit_root: &Path, values: &Values) -> Res
 fn prairielearn(
     request: &PackageRequest,
     kit_root: &Path,
-    values: &Values,
+    values: &TemplateValues,
 ) -> Result<Vec<PathBuf>> {
     let folder = fresh_folder(&request.output)?;
     let dockerfile = write_file(&folder.join("Dockerfile"), &values.fill(DOCKERFILE), 0o644)?;
@@ -202,7 +206,7 @@ fn prairielearn(
     Ok(vec![dockerfile, run, kit])
 }
 
-fn classroom(request: &PackageRequest, values: &Values) -> Result<Vec<PathBuf>> {
+fn classroom(request: &PackageRequest, values: &TemplateValues) -> Result<Vec<PathBuf>> {
     let folder = fresh_folder(&request.output)?;
     let workflows = folder.join(".github/workflows");
     std::fs::create_dir_all(&workflows)

@@ -21,7 +21,7 @@ use super::auth::{native_scramble, sha2_scramble};
 use super::dialect;
 use super::engine::{SqlError, SqlOutcome, SqlRows, SqlSnapshot};
 use super::record::{MysqlRecord, SqlEnding, SqlTransaction, Statement, Values};
-use super::statements::{Session, commits_implicitly, session_statement};
+use super::statements::{SqlSessionStatement, commits_implicitly, session_statement};
 use super::{AuthPlugin, MysqlScript};
 
 /// The version the greeting and `SELECT VERSION()` give.
@@ -146,30 +146,30 @@ impl Shim {
         answer
     }
 
-    fn session(&mut self, statement: Session) -> Answer {
+    fn session(&mut self, statement: SqlSessionStatement) -> Answer {
         match statement {
-            Session::Autocommit(on) => {
+            SqlSessionStatement::Autocommit(on) => {
                 if on {
                     self.end(SqlEnding::Committed);
                 }
                 self.autocommit = on;
                 Answer::Done(0)
             }
-            Session::Set => Answer::Done(0),
-            Session::Begin => {
+            SqlSessionStatement::Set => Answer::Done(0),
+            SqlSessionStatement::Begin => {
                 self.end(SqlEnding::Committed);
                 self.begin(true);
                 Answer::Done(0)
             }
-            Session::Commit => {
+            SqlSessionStatement::Commit => {
                 self.end(SqlEnding::Committed);
                 Answer::Done(0)
             }
-            Session::Rollback => {
+            SqlSessionStatement::Rollback => {
                 self.end(SqlEnding::RolledBack);
                 Answer::Done(0)
             }
-            Session::Use(name) => {
+            SqlSessionStatement::Use(name) => {
                 if self.record.engine().has_database(&name) {
                     self.database = Some(name);
                     Answer::Done(0)
@@ -177,7 +177,7 @@ impl Shim {
                     Answer::Error(SqlError::new(1049, format!("Unknown database '{name}'")))
                 }
             }
-            Session::Variables(items) => {
+            SqlSessionStatement::Variables(items) => {
                 static ALIAS: LazyLock<Regex> =
                     LazyLock::new(|| Regex::new(r"(?i)\s+as\s+(\w+)$").expect("valid"));
                 let mut rows = SqlRows::default();
@@ -215,7 +215,7 @@ impl Shim {
                 rows.rows.push(row);
                 Answer::Rows(rows)
             }
-            Session::Empty(columns) => Answer::Rows(SqlRows {
+            SqlSessionStatement::Empty(columns) => Answer::Rows(SqlRows {
                 columns: columns.iter().map(|name| (*name).to_owned()).collect(),
                 integer: vec![false; columns.len()],
                 rows: Vec::new(),

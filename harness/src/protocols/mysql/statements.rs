@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 /// A session statement, answered here rather than by the engine.
-pub enum Session {
+pub enum SqlSessionStatement {
     Autocommit(bool),
     Set,
     Begin,
@@ -19,7 +19,7 @@ pub enum Session {
     Empty(&'static [&'static str]),
 }
 
-pub fn session_statement(sql: &str) -> Option<Session> {
+pub fn session_statement(sql: &str) -> Option<SqlSessionStatement> {
     static AUTOCOMMIT: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
             r"(?i)^set\s+(session\s+|@@session\.|@@)?autocommit\s*=\s*(0|1|on|off|true|false)$",
@@ -53,34 +53,34 @@ pub fn session_statement(sql: &str) -> Option<Session> {
     let sql = sql.trim().trim_end_matches(';').trim();
     if let Some(found) = AUTOCOMMIT.captures(sql) {
         let on = matches!(found[2].to_ascii_lowercase().as_str(), "1" | "on" | "true");
-        return Some(Session::Autocommit(on));
+        return Some(SqlSessionStatement::Autocommit(on));
     }
     if SET.is_match(sql) {
-        return Some(Session::Set);
+        return Some(SqlSessionStatement::Set);
     }
     if BEGIN.is_match(sql) {
-        return Some(Session::Begin);
+        return Some(SqlSessionStatement::Begin);
     }
     if COMMIT.is_match(sql) {
-        return Some(Session::Commit);
+        return Some(SqlSessionStatement::Commit);
     }
     if ROLLBACK.is_match(sql) {
-        return Some(Session::Rollback);
+        return Some(SqlSessionStatement::Rollback);
     }
     if let Some(found) = USE.captures(sql) {
-        return Some(Session::Use(found[1].to_owned()));
+        return Some(SqlSessionStatement::Use(found[1].to_owned()));
     }
     if VARIABLES.is_match(sql) {
         let list = sql[6..].trim();
         let list = Regex::new(r"(?i)\s+limit\s+\d+$")
             .expect("valid")
             .replace(list, "");
-        return Some(Session::Variables(
+        return Some(SqlSessionStatement::Variables(
             list.split(',').map(|item| item.trim().to_owned()).collect(),
         ));
     }
     if let Some(found) = SHOW.captures(sql) {
-        return Some(Session::Empty(
+        return Some(SqlSessionStatement::Empty(
             if found[1].to_ascii_lowercase().ends_with("warnings")
                 || found[1].to_ascii_lowercase().ends_with("errors")
             {
