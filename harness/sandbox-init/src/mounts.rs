@@ -165,25 +165,31 @@ pub fn isolate(plan: &Plan) -> Result<Late, String> {
 /// mounted: `/proc/cpuinfo` is then the harness's file, whatever reads it.
 pub fn attach_late(late: &Late) -> Result<(), String> {
     for (path, tree) in late {
-        let c_at = c_path(path)?;
-        // SAFETY: move_mount attaches the detached tree behind `tree` at `c_at`.
-        let result = unsafe {
-            libc::syscall(
-                libc::SYS_move_mount,
-                tree.as_raw_fd(),
-                c"".as_ptr(),
-                libc::AT_FDCWD,
-                c_at.as_ptr(),
-                MOVE_MOUNT_F_EMPTY_PATH,
-            )
-        };
-        if result != 0 {
-            return Err(format!(
-                "cannot show {}: {}",
-                path.display(),
-                io::Error::last_os_error()
-            ));
-        }
+        attach(tree, path, path)?;
+    }
+    Ok(())
+}
+
+/// Attaches the detached tree behind `tree` at `at` (`shown` names it in an error).
+fn attach(tree: &impl AsRawFd, at: &Path, shown: &Path) -> Result<(), String> {
+    let c_at = c_path(at)?;
+    // SAFETY: move_mount attaches the detached tree behind `tree` at `c_at`.
+    let result = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_FDCWD,
+            c_at.as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH,
+        )
+    };
+    if result != 0 {
+        return Err(format!(
+            "cannot show {}: {}",
+            shown.display(),
+            io::Error::last_os_error()
+        ));
     }
     Ok(())
 }
@@ -303,26 +309,7 @@ fn place(floor: &Path, path: &Path, piece: Piece) -> Result<(), String> {
         }
         Piece::Clone { tree, is_dir } => {
             make_mount_point(&at, is_dir, path)?;
-            let c_at = c_path(&at)?;
-            // SAFETY: move_mount attaches the detached tree behind `tree` at `c_at`.
-            let result = unsafe {
-                libc::syscall(
-                    libc::SYS_move_mount,
-                    tree.as_raw_fd(),
-                    c"".as_ptr(),
-                    libc::AT_FDCWD,
-                    c_at.as_ptr(),
-                    MOVE_MOUNT_F_EMPTY_PATH,
-                )
-            };
-            if result != 0 {
-                return Err(format!(
-                    "cannot show {}: {}",
-                    path.display(),
-                    io::Error::last_os_error()
-                ));
-            }
-            Ok(())
+            attach(&tree, &at, path)
         }
     }
 }

@@ -279,12 +279,7 @@ mod tests {
     use super::*;
 
     fn remote() -> Remote {
-        Remote {
-            cpu_model: "Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz".into(),
-            cores: 12,
-            memory_total_kib: 65830400,
-            memory_available_kib: 43210000,
-        }
+        Remote::example()
     }
 
     fn local() -> Remote {

@@ -82,6 +82,19 @@ pub struct Remote {
     pub memory_available_kib: u64,
 }
 
+#[cfg(test)]
+impl Remote {
+    /// A 12-core machine with 64 GiB, for the pack's tests.
+    pub(crate) fn example() -> Remote {
+        Remote {
+            cpu_model: "Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz".into(),
+            cores: 12,
+            memory_total_kib: 65830400,
+            memory_available_kib: 43210000,
+        }
+    }
+}
+
 /// The SSH server peer's account, host key and remote machine.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -14,12 +14,7 @@ use crate::protocols::testing::{run, start_peer};
 const PASSWORD: &str = "s3cret ssh";
 
 fn remote() -> Remote {
-    Remote {
-        cpu_model: "Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz".into(),
-        cores: 12,
-        memory_total_kib: 65830400,
-        memory_available_kib: 43210000,
-    }
+    Remote::example()
 }
 
 /// A client key made by ssh-keygen: (folder, private key path, public line).

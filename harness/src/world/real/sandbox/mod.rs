@@ -580,11 +580,6 @@ pub fn resolve_program(
 
 /// [`resolve_program`] with the harness's `PATH` given.
 fn resolve_on(program: &str, workdir: &Path, own: &std::ffi::OsStr) -> std::io::Result<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let runnable = |path: &Path| {
-        std::fs::metadata(path)
-            .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
-    };
     if program.contains('/') {
         let path = workdir.join(program);
         return if path.exists() {
@@ -599,7 +594,7 @@ fn resolve_on(program: &str, workdir: &Path, own: &std::ffi::OsStr) -> std::io::
     std::env::split_paths(SYSTEM_PATH)
         .chain(std::env::split_paths(own))
         .map(|dir| dir.join(program))
-        .find(|path| runnable(path))
+        .find(|path| shims::runnable(path))
         .ok_or_else(|| {
             std::io::Error::new(
                 std::io::ErrorKind::NotFound,

@@ -126,7 +126,8 @@ fn newest_installed(root: &Path, program: &str) -> Option<PathBuf> {
         .map(|(_, path)| path)
 }
 
-fn runnable(path: &Path) -> bool {
+/// Whether `path` is a file anyone may execute.
+pub(super) fn runnable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path)
         .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
