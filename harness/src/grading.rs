@@ -182,6 +182,13 @@ pub fn grade_with_replay(
                 "it cuts the network (a partition), which only the simulated world can do: run the reference with --simulate".into(),
             );
             (outcome, None)
+        } else if *mode == Mode::Real
+            && let Some(reason) = scenario
+                .steps
+                .iter()
+                .find_map(|step| step.action.0.unplayable())
+        {
+            (Outcome::skipped(scenario, seed, reason), None)
         } else if scenario.zone.is_some()
             && *mode == Mode::Real
             && isolation::network_mode() != NetworkMode::NamespacePerScenario

@@ -61,6 +61,16 @@ pub(super) struct GradeArgs {
     /// it the kernel kills a process of the program, and the report says so.
     #[arg(long, value_name = "SIZE", value_parser = parse_memory_limit)]
     pub(super) memory_limit: Option<u64>,
+    /// Who plays the MySQL server of `mysql-remote`: `embedded` (the default: the
+    /// harness's own engine, no database server needed) or `real` (a throw-away MariaDB per
+    /// scenario, from Debian's mariadb-server: the same scenarios against a real server).
+    #[arg(
+        long,
+        value_name = "SERVER",
+        conflicts_with = "simulate",
+        value_parser = ["embedded", "real"]
+    )]
+    pub(super) mysql: Option<String>,
     #[command(flatten)]
     pub(super) output: OutputArgs,
     /// Scenario ids or globs: `message/03-*`, `message` (a whole task).

@@ -124,6 +124,9 @@ pub(super) fn grade_with_reporters(
     if let Some(bytes) = args.memory_limit {
         crate::world::real::sandbox::set_memory_limit(bytes);
     }
+    if let Some(server) = &args.mysql {
+        crate::protocols::choose_setting("mysql", server).map_err(Error::Usage)?;
+    }
     let seed = args.seed.unwrap_or_else(random_seed);
     let namespaces = matches!(mode, Mode::Real)
         && crate::world::real::isolation::network_mode()

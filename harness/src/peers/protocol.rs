@@ -47,6 +47,12 @@ pub trait ProtocolScript: Debug + Send + Sync {
         let _ = (host, port);
         Vec::new()
     }
+    /// Why this run cannot play the script, if it cannot (a pack setting that leaves out
+    /// what it asks: `--mysql real` has no `caching_sha2_password`). Such a scenario is
+    /// skipped, saying so.
+    fn unplayable(&self) -> Option<String> {
+        None
+    }
     /// A fresh peer following this script, with an empty record.
     fn start(&self) -> Arc<dyn ProtocolServer>;
 }

@@ -79,6 +79,35 @@ pub(crate) struct Pack {
     pub(crate) expectations: &'static [ExpectationKind],
     /// The requests it makes as a client on a `request` step, if it is a client.
     pub(crate) client: Option<ClientOptions>,
+    /// The run-wide choice it takes on the command line, if any (`--mysql real`).
+    pub(crate) setting: Option<PackSetting>,
+}
+
+/// A pack's run-wide choice, given on the command line as `--FLAG VALUE`: who plays its
+/// peer (`--mysql real`: a real MariaDB rather than the pack's engine).
+pub(crate) struct PackSetting {
+    /// The flag, without its dashes.
+    pub(crate) flag: &'static str,
+    /// The values it takes, the default first.
+    pub(crate) values: &'static [&'static str],
+    /// Takes a value for the rest of the run; `Err` says why it cannot be had here.
+    pub(crate) choose: fn(&str) -> Result<(), String>,
+}
+
+/// Takes `--FLAG VALUE` for the pack whose setting `flag` is.
+pub(crate) fn choose_setting(flag: &str, value: &str) -> Result<(), String> {
+    let setting = REGISTRY
+        .iter()
+        .filter_map(|pack| pack.setting.as_ref())
+        .find(|setting| setting.flag == flag)
+        .ok_or_else(|| format!("no protocol pack takes --{flag}"))?;
+    if !setting.values.contains(&value) {
+        return Err(format!(
+            "--{flag} takes {}, not `{value}`",
+            setting.values.join(" or ")
+        ));
+    }
+    (setting.choose)(value).map_err(|why| format!("--{flag} {value}: {why}"))
 }
 
 /// A pack's client requests, as a `request` step asks for one: `xmlrpc = { ... }`.

@@ -213,4 +213,11 @@ impl StepAction for Listen {
     fn offers_tls(&self) -> bool {
         self.plan.speaks.offers_tls()
     }
+
+    fn unplayable(&self) -> Option<String> {
+        match &self.plan.speaks {
+            Speaks::Protocol(script) => script.unplayable(),
+            Speaks::Bytes { .. } => None,
+        }
+    }
 }

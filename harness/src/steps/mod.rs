@@ -105,6 +105,11 @@ pub(crate) trait StepAction: Debug + Send + Sync {
     fn real_only(&self) -> Option<String> {
         None
     }
+    /// Why this run cannot play the step at all, if it cannot (a protocol pack's setting:
+    /// see `crate::peers::ProtocolScript::unplayable`).
+    fn unplayable(&self) -> Option<String> {
+        None
+    }
     /// Whether the step has the harness speak TLS (a mail server offering STARTTLS): the
     /// scenario's programs are then told to trust the harness's test CA.
     fn offers_tls(&self) -> bool {

@@ -18,6 +18,7 @@ mod internet;
 mod isolation;
 mod loader;
 mod manifests;
+mod mysql_real;
 mod packages;
 mod questions;
 mod repeat;

@@ -53,6 +53,7 @@ pub(super) const PACK: Pack = Pack {
     }),
     expectations: &[],
     client: None,
+    setting: None,
 };
 
 /// `dns = { zones = ["mail-lab"], silent = false }`.

@@ -52,6 +52,7 @@ pub(super) const PACK: Pack = Pack {
     }),
     client: None,
     expectations: &[expectations::FTP_SESSION],
+    setting: None,
 };
 
 /// What the data connection does.

@@ -22,4 +22,5 @@ pub(super) const PACK: Pack = Pack {
     }),
     expectations: &[expectations::HTTP],
     client: None,
+    setting: None,
 };

@@ -48,6 +48,7 @@ pub(super) const PACK: Pack = Pack {
     }),
     expectations: &[expectations::IMAP_SESSION],
     client: None,
+    setting: None,
 };
 
 /// The IMAP server peer's account, mailbox and TLS.

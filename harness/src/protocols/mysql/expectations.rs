@@ -139,6 +139,12 @@ impl ProtocolExpectation for SessionJudged {
                 "none",
             ));
         };
+        if let Some(trouble) = record.trouble() {
+            return Err(StepFailure::fail(
+                format!("{where_}: the harness's MySQL server"),
+                trouble,
+            ));
+        }
         let sessions = record.sessions();
         if sessions.is_empty() {
             return Ok(Evaluation::Pending {
@@ -188,8 +194,7 @@ fn judge_session(
     expected: &SessionExpectation,
 ) -> StepResult<()> {
     if let Some(query) = &expected.query {
-        let mut engine = record.engine().clone();
-        let count = match engine.execute(Some(&record.database), &query.sql) {
+        let count = match record.select(&query.sql) {
             Ok(super::engine::SqlOutcome::Rows(rows)) => Ok(rows.rows.len() as u64),
             Ok(_) => Err("not a query".to_owned()),
             Err(error) => Err(format!("{} {}", error.code, error.message)),

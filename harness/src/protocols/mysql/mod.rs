@@ -14,7 +14,10 @@
 //!   it ended; the engine's tables at the end;
 //! - [`expectations`]: `mysql_session` on `expect_received` (the `students` table, one
 //!   committed transaction, no duplicates) and `sql_table` on `expect_stdout` (a result
-//!   set printed as a table, or the rows affected).
+//!   set printed as a table, or the rows affected);
+//! - with `--mysql real`, a real MariaDB in place of the engine ([`mariadb`]): the pack
+//!   relays the bytes to it ([`forward`]) and reads the record off them ([`observer`]), so
+//!   the same judges give the verdicts a real server would.
 //!
 //! ```toml
 //! [[step]]
@@ -36,6 +39,9 @@ mod auth;
 mod dialect;
 mod engine;
 mod expectations;
+mod forward;
+mod mariadb;
+mod observer;
 mod printed;
 mod record;
 mod server;
@@ -47,10 +53,11 @@ use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
 
-use super::{ListenShape, Loaded, OptionsInput, Pack, ServerOptions};
+use super::{ListenShape, Loaded, OptionsInput, Pack, PackSetting, ServerOptions};
 use crate::peers::{Conversation, ProtocolRecord, ProtocolScript, ProtocolServer, Served};
 use engine::SqlEngine;
-use record::MysqlRecord;
+use mariadb::Mariadb;
+use record::{MysqlRecord, SqlTables};
 
 /// The pack, for the registry (`super::REGISTRY`).
 pub(super) const PACK: Pack = Pack {
@@ -63,6 +70,11 @@ pub(super) const PACK: Pack = Pack {
     }),
     client: None,
     expectations: &[expectations::MYSQL_SESSION, expectations::SQL_TABLE],
+    setting: Some(PackSetting {
+        flag: "mysql",
+        values: &["embedded", "real"],
+        choose: mariadb::choose,
+    }),
 };
 
 /// The password method the greeting offers.
@@ -135,7 +147,12 @@ fn load(input: OptionsInput<'_, '_, ListenShape>) -> Loaded<Arc<dyn ProtocolScri
 impl ProtocolScript for MysqlScript {
     fn describe(&self) -> String {
         format!(
-            "playing a MySQL server (user {}, database {}, {}{})",
+            "playing a MySQL server{} (user {}, database {}, {}{})",
+            if mariadb::chosen() {
+                " with a real MariaDB (--mysql real)"
+            } else {
+                ""
+            },
             self.user,
             self.database,
             self.auth.name(),
@@ -147,17 +164,48 @@ impl ProtocolScript for MysqlScript {
         )
     }
 
+    fn unplayable(&self) -> Option<String> {
+        (mariadb::chosen() && self.auth == AuthPlugin::CachingSha2Password).then(|| {
+            "its MySQL server offers caching_sha2_password, which MariaDB (--mysql real) does not have".to_owned()
+        })
+    }
+
     fn start(&self) -> Arc<dyn ProtocolServer> {
-        let engine = self.engine().expect("checked when the scenario was loaded");
+        let script = Arc::new(self.clone());
+        if mariadb::chosen() {
+            let server = Arc::new(Mariadb::start(self));
+            return Arc::new(MysqlPeer {
+                record: Arc::new(MysqlRecord {
+                    sessions: Mutex::new(Vec::new()),
+                    database: self.database.clone(),
+                    tables: SqlTables::Real(Arc::clone(&server)),
+                }),
+                script,
+                served_by: ServedBy::Real(server),
+            });
+        }
+        let engine = Arc::new(Mutex::new(
+            self.engine().expect("checked when the scenario was loaded"),
+        ));
         Arc::new(MysqlPeer {
-            script: Arc::new(self.clone()),
             record: Arc::new(MysqlRecord {
                 sessions: Mutex::new(Vec::new()),
                 database: self.database.clone(),
-                engine: Arc::new(Mutex::new(engine)),
+                tables: SqlTables::Embedded(Arc::clone(&engine)),
             }),
+            script,
+            served_by: ServedBy::Embedded(engine),
         })
     }
+}
+
+/// Who answers the statements.
+#[derive(Debug)]
+enum ServedBy {
+    /// The pack's engine, through its opensrv-mysql shim.
+    Embedded(Arc<Mutex<SqlEngine>>),
+    /// A real MariaDB, the bytes relayed to it.
+    Real(Arc<Mariadb>),
 }
 
 /// One running MySQL server peer and its record.
@@ -165,6 +213,7 @@ impl ProtocolScript for MysqlScript {
 struct MysqlPeer {
     script: Arc<MysqlScript>,
     record: Arc<MysqlRecord>,
+    served_by: ServedBy,
 }
 
 impl ProtocolServer for MysqlPeer {
@@ -173,11 +222,19 @@ impl ProtocolServer for MysqlPeer {
     }
 
     fn converse(self: Arc<Self>, conversation: Conversation) -> Served {
-        Box::pin(server::serve(
-            conversation,
-            Arc::clone(&self.script),
-            Arc::clone(&self.record),
-        ))
+        match &self.served_by {
+            ServedBy::Embedded(engine) => Box::pin(server::serve(
+                conversation,
+                Arc::clone(&self.script),
+                Arc::clone(&self.record),
+                Arc::clone(engine),
+            )),
+            ServedBy::Real(mariadb) => Box::pin(forward::serve(
+                conversation,
+                Arc::clone(mariadb),
+                Arc::clone(&self.record),
+            )),
+        }
     }
 }
 

@@ -1,12 +1,14 @@
 //! What the MySQL server peer saw: one session per connection, with its login, every
 //! statement in order (its text, how its values came: in the text or as bound parameters
 //! of a prepared statement, and what it did), each transaction begun, committed or
-//! rolled back; and the engine itself, whose tables the judges read at the end.
+//! rolled back; and where the tables are (the embedded engine, or a real MariaDB with
+//! `--mysql real`), which the judges read at the end.
 
 use std::any::Any;
 use std::sync::{Arc, Mutex};
 
-use super::engine::{SqlEngine, SqlError};
+use super::engine::{SqlEngine, SqlError, SqlOutcome, SqlRows};
+use super::mariadb::Mariadb;
 use crate::peers::ProtocolRecord;
 
 /// How a statement's values came.
@@ -66,13 +68,22 @@ pub struct MysqlSession {
     pub ended: bool,
 }
 
-/// The peer's record: its sessions, and its engine.
+/// Where the peer's tables are.
+#[derive(Debug)]
+pub enum SqlTables {
+    /// The pack's own engine, which its sessions share.
+    Embedded(Arc<Mutex<SqlEngine>>),
+    /// A real MariaDB (`--mysql real`).
+    Real(Arc<Mariadb>),
+}
+
+/// The peer's record: its sessions, and its tables.
 #[derive(Debug)]
 pub struct MysqlRecord {
     pub sessions: Mutex<Vec<MysqlSession>>,
     /// The database the scenario names, where the judges look for tables.
     pub database: String,
-    pub engine: Arc<Mutex<SqlEngine>>,
+    pub tables: SqlTables,
 }
 
 impl ProtocolRecord for MysqlRecord {
@@ -109,11 +120,44 @@ impl MysqlRecord {
         all.len() - 1
     }
 
-    pub fn engine(&self) -> std::sync::MutexGuard<'_, SqlEngine> {
-        self.engine
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Every row of a table of the scenario's database, as it is now.
+    pub fn table(&self, name: &str) -> Option<SqlRows> {
+        match &self.tables {
+            SqlTables::Embedded(engine) => lock(engine).table(&self.database, name),
+            SqlTables::Real(server) => server.table(&self.database, name),
+        }
     }
+
+    /// A table's columns: name, type, and whether it is the primary key.
+    pub fn columns(&self, name: &str) -> Option<Vec<(String, String, bool)>> {
+        match &self.tables {
+            SqlTables::Embedded(engine) => lock(engine).columns(&self.database, name),
+            SqlTables::Real(server) => server.columns(&self.database, name),
+        }
+    }
+
+    /// Runs a statement on the tables as they are now, changing nothing that stays.
+    pub fn select(&self, sql: &str) -> Result<SqlOutcome, SqlError> {
+        match &self.tables {
+            SqlTables::Embedded(engine) => lock(engine).clone().execute(Some(&self.database), sql),
+            SqlTables::Real(server) => server.select(&self.database, sql),
+        }
+    }
+
+    /// Why the tables cannot be read, if they cannot (a real server that never started).
+    pub fn trouble(&self) -> Option<String> {
+        match &self.tables {
+            SqlTables::Embedded(_) => None,
+            SqlTables::Real(server) => server.trouble(),
+        }
+    }
+}
+
+/// The engine, even if a session panicked while holding it.
+pub fn lock(engine: &Mutex<SqlEngine>) -> std::sync::MutexGuard<'_, SqlEngine> {
+    engine
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// "; a transaction was still open ..." when a session ended with one open (rolled back

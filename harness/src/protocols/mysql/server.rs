@@ -14,30 +14,34 @@
 //! - after a `caching_sha2_password` login, "fast auth success" (`01 03`, sequence N) comes
 //!   before the OK (then N+1), as MySQL 8 sends it; opensrv-mysql sends the OK alone.
 
-use std::sync::Arc;
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use opensrv_mysql::{AsyncMysqlIntermediary, IntermediaryOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::MysqlScript;
+use super::engine::SqlEngine;
+use super::forward::pass_on_from_program;
 use super::record::MysqlRecord;
 use super::session::Shim;
 use crate::payload::Payload;
 use crate::peers::Conversation;
-use crate::transcript::Direction;
 
 /// Serves one connection until either side ends it.
 pub(super) async fn serve(
     mut conversation: Conversation,
     script: Arc<MysqlScript>,
     record: Arc<MysqlRecord>,
+    engine: Arc<Mutex<SqlEngine>>,
 ) {
     let index = record.open();
     let fast_auth = Arc::new(AtomicBool::new(false));
     let shim = Shim {
         script,
         record,
+        engine,
         index,
         host: conversation.local.ip().to_string(),
         fast_auth: Arc::clone(&fast_auth),
@@ -69,24 +73,12 @@ pub(super) async fn serve(
         let mut logged_in = false;
         let ended: std::io::Result<()> = loop {
             tokio::select! {
-                read = conversation.reader.read(&mut client_buffer), if client_open => match read {
-                    Ok(0) => {
-                        conversation.transcript.fin(&conversation.label, Direction::FromProgram, "half-closed (FIN)");
-                        client_open = false;
-                        let _ = to_server.shutdown().await;
+                read = conversation.reader.read(&mut client_buffer), if client_open => {
+                    let passed = pass_on_from_program(&mut conversation, read, &client_buffer, &mut to_server, &mut client_open);
+                    if let ControlFlow::Break(ended) = passed.await {
+                        break ended;
                     }
-                    Ok(count) => {
-                        let piece = &client_buffer[..count];
-                        conversation.transcript.data(&conversation.label, Direction::FromProgram, piece);
-                        if conversation.received.append(piece).is_err() {
-                            break Ok(());
-                        }
-                        if to_server.write_all(piece).await.is_err() {
-                            break Ok(());
-                        }
-                    }
-                    Err(error) => break Err(error),
-                },
+                }
                 read = from_server.read(&mut server_buffer) => match read {
                     Ok(0) | Err(_) => break Ok(()),
                     Ok(count) => {

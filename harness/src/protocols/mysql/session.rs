@@ -19,8 +19,8 @@ use tokio::io::AsyncWrite;
 
 use super::auth::{native_scramble, sha2_scramble};
 use super::dialect;
-use super::engine::{SqlError, SqlOutcome, SqlRows, SqlSnapshot};
-use super::record::{MysqlRecord, SqlEnding, SqlTransaction, Statement, Values};
+use super::engine::{SqlEngine, SqlError, SqlOutcome, SqlRows, SqlSnapshot};
+use super::record::{MysqlRecord, SqlEnding, SqlTransaction, Statement, Values, lock};
 use super::statements::{SqlSessionStatement, commits_implicitly, session_statement};
 use super::{AuthPlugin, MysqlScript};
 
@@ -31,6 +31,8 @@ pub const VERSION: &str = "10.11.0-harness-MySQL-pack";
 pub struct Shim {
     pub script: Arc<MysqlScript>,
     pub record: Arc<MysqlRecord>,
+    /// The tables, which every session of the peer shares.
+    pub engine: Arc<Mutex<SqlEngine>>,
     /// This session's index in the record.
     pub index: usize,
     /// The address the client reached the peer at, for `Access denied for user 'u'@'...'`.
@@ -72,6 +74,10 @@ enum Answer {
 }
 
 impl Shim {
+    fn engine(&self) -> std::sync::MutexGuard<'_, SqlEngine> {
+        lock(&self.engine)
+    }
+
     fn status(&self) -> StatusFlags {
         let mut flags = StatusFlags::empty();
         if self.autocommit {
@@ -84,7 +90,7 @@ impl Shim {
     }
 
     fn begin(&mut self, explicit: bool) {
-        let snapshot = self.record.engine().snapshot();
+        let snapshot = self.engine().snapshot();
         let mut index = 0;
         self.record.session(self.index, |session| {
             session.transactions.push(SqlTransaction {
@@ -102,7 +108,7 @@ impl Shim {
             return;
         };
         if ending != SqlEnding::Committed {
-            self.record.engine().restore(snapshot);
+            self.engine().restore(snapshot);
         }
         self.record.session(self.index, |session| {
             session.transactions[index].ending = ending;
@@ -121,7 +127,7 @@ impl Shim {
                     self.begin(false);
                 }
                 let database = self.database.clone();
-                let outcome = self.record.engine().execute(database.as_deref(), text);
+                let outcome = self.engine().execute(database.as_deref(), text);
                 let answer = match outcome {
                     Ok(SqlOutcome::Rows(rows)) => Answer::Rows(rows),
                     Ok(SqlOutcome::Done { affected }) => Answer::Done(affected),
@@ -170,7 +176,7 @@ impl Shim {
                 Answer::Done(0)
             }
             SqlSessionStatement::Use(name) => {
-                if self.record.engine().has_database(&name) {
+                if self.engine().has_database(&name) {
                     self.database = Some(name);
                     Answer::Done(0)
                 } else {
@@ -375,7 +381,7 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
                 .error(ErrorKind::ER_ACCESS_DENIED_ERROR, refusal.as_bytes())
                 .await;
         }
-        if self.record.engine().has_database(database) {
+        if self.engine().has_database(database) {
             self.database = Some(database.to_owned());
             writer.ok().await
         } else {

@@ -66,8 +66,7 @@ fn is_eighth(value: &str) -> bool {
 /// students of the 8th semester, and `D'Souza` exactly.
 pub(super) fn judge_students(record: &MysqlRecord, sessions: &[MysqlSession]) -> StepResult<()> {
     let expected = "table `students` (roll number the primary key, name, semester, programme) with at least 5 BTech 8th-semester students, one named D'Souza stored exactly (SPEC sql/2)";
-    let engine = record.engine();
-    let Some(rows) = engine.table(&record.database, "students") else {
+    let Some(rows) = record.table("students") else {
         let created = sessions
             .iter()
             .flat_map(|session| &session.statements)
@@ -86,9 +85,7 @@ pub(super) fn judge_students(record: &MysqlRecord, sessions: &[MysqlSession]) ->
         ));
     };
     let columns = find_columns(&rows).map_err(|seen| StepFailure::fail(expected, seen))?;
-    let schema = engine
-        .columns(&record.database, "students")
-        .unwrap_or_default();
+    let schema = record.columns("students").unwrap_or_default();
     let roll_name = &rows.columns[columns.roll];
     if !schema
         .iter()
@@ -197,8 +194,7 @@ pub(super) fn judge_no_duplicates(
 ) -> StepResult<()> {
     let expected =
         "a second run to fail cleanly or change nothing, never to insert duplicates (SPEC sql/2)";
-    let engine = record.engine();
-    if let Some(rows) = engine.table(&record.database, "students")
+    if let Some(rows) = record.table("students")
         && let Ok(columns) = find_columns(&rows)
     {
         let mut seen = std::collections::BTreeSet::new();

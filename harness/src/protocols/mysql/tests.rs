@@ -132,11 +132,7 @@ async fn pymysql_against(auth: AuthPlugin) {
         Values::Text,
         "pymysql escapes on the client"
     );
-    let rows = record(&peer)
-        .engine()
-        .table("school", "people")
-        .expect("the table")
-        .rows;
+    let rows = record(&peer).table("people").expect("the table").rows;
     let names: Vec<Option<String>> = rows.iter().map(|row| row[1].clone()).collect();
     assert_eq!(
         names,
@@ -212,11 +208,7 @@ async fn mariadb_client_against(auth: AuthPlugin) {
     let sessions = ended(&peer, 2).await;
     assert_eq!(sessions[0].auth_method, Some(auth.name()));
     // The client keeps autocommit on: the update is committed by itself.
-    let rows = record(&peer)
-        .engine()
-        .table("school", "people")
-        .unwrap()
-        .rows;
+    let rows = record(&peer).table("people").unwrap().rows;
     assert_eq!(rows[1][2], Some("Delhi".into()));
 }
 

@@ -37,6 +37,7 @@ pub(super) const PACK: Pack = Pack {
     }),
     expectations: &[expectations::PING_REPORT],
     client: None,
+    setting: None,
 };
 
 /// How a scripted ping server treats the pings (`Ping <seq> <time>`) it receives: it

@@ -49,6 +49,7 @@ pub(super) const PACK: Pack = Pack {
     }),
     expectations: &[expectations::POP3_SESSION],
     client: None,
+    setting: None,
 };
 
 /// The POP3 server peer's account, maildrop and TLS.

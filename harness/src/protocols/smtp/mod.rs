@@ -41,6 +41,7 @@ pub(super) const PACK: Pack = Pack {
     }),
     expectations: &[expectations::COMMANDS, expectations::MAIL],
     client: None,
+    setting: None,
 };
 
 /// What the mail server peer offers, and the replies a scenario forces.

@@ -52,6 +52,7 @@ pub(super) const PACK: Pack = Pack {
     }),
     client: None,
     expectations: &[expectations::SSH_SESSION, expectations::SSH_FIGURES],
+    setting: None,
 };
 
 /// What the program's `~/.ssh/known_hosts` holds for the server.

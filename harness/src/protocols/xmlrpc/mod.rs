@@ -50,6 +50,7 @@ pub(super) const PACK: Pack = Pack {
         load,
         schema: |generator| generator.subschema_for::<RawXmlRpc>(),
     }),
+    setting: None,
 };
 
 /// `xmlrpc = { ... }` on a `request` step: what to send, and what must come back.

@@ -1,0 +1,548 @@
+//! `--mysql real`: a real MariaDB plays the scenario's MySQL server, so that the verdicts
+//! of the embedded engine can be checked against a server nobody here wrote (a test grades
+//! the same submissions both ways and compares).
+//!
+//! Each scenario's peer gets a server of its own, as isolated as the embedded engine:
+//!
+//! - a data folder made once per run by `mariadb-install-db` (a few seconds) and copied for
+//!   each peer;
+//! - `mariadbd` in the foreground on that copy, with no TCP port at all
+//!   (`--skip-networking`): the pack reaches it on its Unix socket, which no network
+//!   namespace hides, and relays the program's bytes to it ([`super::forward`]);
+//! - the scenario's database, its user (`'user'@'localhost'`, every right) and its `setup`
+//!   statements, made as `root` with the `mariadb` client;
+//! - at the end, the judges read the tables with the same client ([`Mariadb::select`]);
+//! - the server is killed (its whole process group) when the peer's record goes, and on
+//!   Ctrl-C with every other child of the harness.
+//!
+//! The preparation runs on a thread of its own from the moment the `listen` step starts
+//! the peer, so that it overlaps the program's own start; the first connection waits for
+//! it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use super::MysqlScript;
+use super::engine::{SqlError, SqlOutcome, SqlRows};
+use crate::world::real::cleanup;
+
+/// Whether `--mysql real` was given: read by every peer the run starts.
+static REAL: AtomicBool = AtomicBool::new(false);
+
+/// How long a server may take to accept its first connection.
+const START_LIMIT: Duration = Duration::from_secs(60);
+
+/// InnoDB's redo log: 4 MiB rather than 96, so that a data folder is 22 MB to copy, not
+/// 114 (install and server must agree).
+const LOG_FILE_SIZE: &str = "--innodb-log-file-size=4M";
+
+/// The programs a real server needs, found on `PATH` or in `/usr/sbin`, `/usr/bin`.
+const PROGRAMS: [&str; 3] = ["mariadb-install-db", "mariadbd", "mariadb"];
+
+/// `--mysql embedded|real`.
+pub fn choose(value: &str) -> Result<(), String> {
+    match value {
+        "embedded" => {
+            REAL.store(false, Ordering::SeqCst);
+            Ok(())
+        }
+        "real" => {
+            for program in PROGRAMS {
+                find(program)?;
+            }
+            // The data folder every server copies, made now: a failure stops the run
+            // before any scenario, with MariaDB's own words.
+            template()?;
+            REAL.store(true, Ordering::SeqCst);
+            Ok(())
+        }
+        other => Err(format!(
+            "`{other}`: the MySQL server is `embedded` (the pack's engine, the default) or `real` (a MariaDB of Debian's mariadb-server)"
+        )),
+    }
+}
+
+/// Whether peers are played by a real MariaDB.
+pub fn chosen() -> bool {
+    REAL.load(Ordering::SeqCst)
+}
+
+/// A program of [`PROGRAMS`], or why it is missing.
+fn find(program: &str) -> Result<PathBuf, String> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+        .ok_or_else(|| {
+            format!(
+                "--mysql real needs `{program}`, which is not installed: apt-get install mariadb-server mariadb-client"
+            )
+        })
+}
+
+/// The data folder `mariadb-install-db` made, once per run, that each server copies.
+struct Template {
+    dir: tempfile::TempDir,
+}
+
+fn template() -> Result<&'static Path, String> {
+    static TEMPLATE: OnceLock<Result<Template, String>> = OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let dir = tempfile::Builder::new()
+                .prefix("harness-mariadb-template-")
+                .tempdir()
+                .map_err(|error| format!("cannot make a folder for MariaDB: {error}"))?;
+            let data = dir.path().join("data");
+            let mut install = Command::new(find("mariadb-install-db")?);
+            install
+                .arg("--no-defaults")
+                .arg(format!("--datadir={}", data.display()))
+                .args([
+                    "--skip-test-db",
+                    "--skip-name-resolve",
+                    "--auth-root-authentication-method=normal",
+                    LOG_FILE_SIZE,
+                ])
+                .args(as_root_user())
+                .stdin(Stdio::null());
+            let output = install
+                .output()
+                .map_err(|error| format!("cannot run mariadb-install-db: {error}"))?;
+            if !output.status.success() {
+                return Err(format!(
+                    "mariadb-install-db failed ({}): {}",
+                    output.status,
+                    tail(&String::from_utf8_lossy(&output.stderr))
+                ));
+            }
+            // Statics are never dropped: the folder goes when the process exits.
+            remove_at_exit(dir.path());
+            Ok(Template { dir })
+        })
+        .as_ref()
+        .map(|template| template.dir.path())
+        .map_err(Clone::clone)
+}
+
+/// Removes `dir` when the harness exits (the template lives in a static).
+fn remove_at_exit(dir: &Path) {
+    static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    extern "C" fn remove_all() {
+        let dirs = DIRS.lock().map(|dirs| dirs.clone()).unwrap_or_default();
+        for dir in dirs {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+    let mut dirs = DIRS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if dirs.is_empty() {
+        // SAFETY: registers a plain function with no arguments, run once by exit().
+        unsafe {
+            libc::atexit(remove_all);
+        }
+    }
+    dirs.push(dir.to_owned());
+}
+
+/// `--user=root` when the harness runs as root (mariadbd refuses root otherwise).
+fn as_root_user() -> Vec<&'static str> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        vec!["--user=root"]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The last lines of a log, for an error.
+fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().rev().take(6).collect();
+    lines.into_iter().rev().collect::<Vec<_>>().join(" | ")
+}
+
+/// One scenario's running server, once prepared.
+#[derive(Debug)]
+pub struct Running {
+    /// Its Unix socket.
+    pub socket: PathBuf,
+    /// Its process group (it is the leader), killed when this goes.
+    child: Child,
+    group: i32,
+    /// Its data folder, removed when this goes.
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        cleanup::kill_group(self.group);
+        let _ = self.child.wait();
+    }
+}
+
+/// One scenario's MariaDB: being prepared, ready, or failed.
+#[derive(Debug)]
+pub struct Mariadb {
+    state: watch::Receiver<Option<Result<Arc<Running>, String>>>,
+}
+
+impl Mariadb {
+    /// Starts preparing a server for `script` on a thread of its own.
+    pub fn start(script: &MysqlScript) -> Mariadb {
+        let (sender, state) = watch::channel(None);
+        let script = script.clone();
+        std::thread::spawn(move || {
+            let prepared = prepare(&script).map(Arc::new);
+            // Nobody waits any more when the scenario already ended: the server goes.
+            let _ = sender.send(Some(prepared));
+        });
+        Mariadb { state }
+    }
+
+    /// The server, once prepared (waits for it).
+    pub async fn ready(&self) -> Result<Arc<Running>, String> {
+        let mut state = self.state.clone();
+        let prepared = state
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| "the MariaDB preparation thread ended without a word".to_owned())?;
+        prepared.clone().expect("waited for Some")
+    }
+
+    /// The server if it is prepared by now.
+    fn now(&self) -> Result<Arc<Running>, String> {
+        match &*self.state.borrow() {
+            Some(prepared) => prepared.clone(),
+            None => Err("the real MariaDB was still starting".into()),
+        }
+    }
+
+    /// Why the server is not there, if it is not (it failed to start).
+    pub fn trouble(&self) -> Option<String> {
+        match &*self.state.borrow() {
+            Some(Err(why)) => Some(format!(
+                "the real MariaDB (--mysql real) could not be prepared: {why}"
+            )),
+            _ => None,
+        }
+    }
+
+    /// Runs one statement as `root` in `database` with the `mariadb` client: the judges'
+    /// look at the tables at the end.
+    pub fn select(&self, database: &str, sql: &str) -> Result<SqlOutcome, SqlError> {
+        let running = self.now().map_err(|why| SqlError::new(2002, why))?;
+        client(&running.socket, Some(database), sql)
+    }
+
+    /// A table's name as MariaDB spells it (names are read without regard to case, as the
+    /// embedded engine does).
+    fn find_table(&self, database: &str, name: &str) -> Option<String> {
+        let Ok(SqlOutcome::Rows(tables)) = self.select(database, "SHOW TABLES") else {
+            return None;
+        };
+        tables
+            .rows
+            .into_iter()
+            .filter_map(|row| row.into_iter().next().flatten())
+            .find(|table| table.eq_ignore_ascii_case(name))
+    }
+
+    /// Every row of a table (`SELECT *`), with its columns' names even when it is empty.
+    pub fn table(&self, database: &str, name: &str) -> Option<SqlRows> {
+        let table = self.find_table(database, name)?;
+        let Ok(SqlOutcome::Rows(mut rows)) =
+            self.select(database, &format!("SELECT * FROM `{table}`"))
+        else {
+            return None;
+        };
+        if rows.columns.is_empty() {
+            rows.columns = self
+                .columns(database, &table)?
+                .into_iter()
+                .map(|(column, _, _)| column)
+                .collect();
+            rows.integer = vec![false; rows.columns.len()];
+        }
+        Some(rows)
+    }
+
+    /// A table's columns: name, type, and whether it is the primary key.
+    pub fn columns(&self, database: &str, name: &str) -> Option<Vec<(String, String, bool)>> {
+        let table = self.find_table(database, name)?;
+        let Ok(SqlOutcome::Rows(described)) =
+            self.select(database, &format!("SHOW COLUMNS FROM `{table}`"))
+        else {
+            return None;
+        };
+        let at = |column: &str| described.columns.iter().position(|name| name == column);
+        let (field, kind, key) = (at("Field")?, at("Type")?, at("Key")?);
+        Some(
+            described
+                .rows
+                .iter()
+                .map(|row| {
+                    let value = |index: usize| row[index].clone().unwrap_or_default();
+                    (value(field), value(kind), value(key) == "PRI")
+                })
+                .collect(),
+        )
+    }
+}
+
+/// Copies the template, starts `mariadbd` on it, waits for its socket, makes the
+/// scenario's database, user and tables.
+fn prepare(script: &MysqlScript) -> Result<Running, String> {
+    let template = template()?;
+    let dir = tempfile::Builder::new()
+        .prefix("harness-mariadb-")
+        .tempdir()
+        .map_err(|error| format!("cannot make a folder for MariaDB: {error}"))?;
+    let copied = Command::new("cp")
+        .arg("-a")
+        .arg(template.join("data"))
+        .arg(dir.path())
+        .status()
+        .map_err(|error| format!("cannot copy MariaDB's data folder: {error}"))?;
+    if !copied.success() {
+        return Err(format!("copying MariaDB's data folder failed ({copied})"));
+    }
+    let data = dir.path().join("data");
+    let socket = dir.path().join("mysqld.sock");
+    let log = dir.path().join("error.log");
+    let mut server = Command::new(find("mariadbd")?);
+    server
+        .arg("--no-defaults")
+        .arg(format!("--datadir={}", data.display()))
+        .arg(format!("--socket={}", socket.display()))
+        .arg(format!(
+            "--pid-file={}",
+            dir.path().join("mysqld.pid").display()
+        ))
+        .arg(format!("--log-error={}", log.display()))
+        .args([
+            "--skip-networking",
+            "--skip-name-resolve",
+            "--innodb-buffer-pool-size=16M",
+            LOG_FILE_SIZE,
+            // Nothing here outlives the scenario: no need to wait for the disk.
+            "--innodb-flush-log-at-trx-commit=0",
+            "--skip-innodb-doublewrite",
+        ])
+        .args(as_root_user())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    std::os::unix::process::CommandExt::process_group(&mut server, 0);
+    let mut child = server
+        .spawn()
+        .map_err(|error| format!("cannot start mariadbd: {error}"))?;
+    let group = child.id() as i32;
+    cleanup::register(group);
+    let started = Instant::now();
+    loop {
+        if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
+            break;
+        }
+        let ended = child.try_wait().ok().flatten();
+        if ended.is_some() || started.elapsed() > START_LIMIT {
+            cleanup::kill_group(group);
+            let _ = child.wait();
+            let log = std::fs::read_to_string(&log).unwrap_or_default();
+            return Err(match ended {
+                Some(status) => format!("mariadbd ended ({status}): {}", tail(&log)),
+                None => format!(
+                    "mariadbd did not accept a connection within {} s: {}",
+                    START_LIMIT.as_secs(),
+                    tail(&log)
+                ),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let running = Running {
+        socket,
+        child,
+        group,
+        _dir: dir,
+    };
+    let user = format!("'{}'@'localhost'", escape(&script.user));
+    let made = [
+        format!("CREATE DATABASE `{}`", script.database.replace('`', "``")),
+        format!(
+            "CREATE USER {user} IDENTIFIED BY '{}'",
+            escape(&script.password)
+        ),
+        format!("GRANT ALL PRIVILEGES ON *.* TO {user}"),
+    ];
+    for statement in &made {
+        client(&running.socket, None, statement).map_err(|error| {
+            format!(
+                "MariaDB refused `{statement}`: {} {}",
+                error.code, error.message
+            )
+        })?;
+    }
+    for statement in &script.setup {
+        client(&running.socket, Some(&script.database), statement).map_err(|error| {
+            format!(
+                "MariaDB refused the scenario's `mysql.setup` statement `{statement}`: {} {}",
+                error.code, error.message
+            )
+        })?;
+    }
+    Ok(running)
+}
+
+/// A string inside single quotes of SQL.
+fn escape(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('\'', "\\'")
+}
+
+/// Runs `sql` with the `mariadb` client as `root` over `socket`: a result set, or the
+/// rows it changed (`ROW_COUNT()`), or MariaDB's error.
+fn client(socket: &Path, database: Option<&str>, sql: &str) -> Result<SqlOutcome, SqlError> {
+    let program = find("mariadb").map_err(|why| SqlError::new(2002, why))?;
+    let mut command = Command::new(program);
+    command
+        .arg("--no-defaults")
+        .arg(format!("--socket={}", socket.display()))
+        .args(["--user=root", "--batch", "--xml"]);
+    if let Some(database) = database {
+        command.arg(format!("--database={database}"));
+    }
+    // The statement, then the rows it changed, in one session.
+    let script = format!(
+        "{};\nSELECT ROW_COUNT() AS harness_row_count;\n",
+        sql.trim().trim_end_matches(';')
+    );
+    command.arg("--execute").arg(script);
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|error| SqlError::new(2002, format!("cannot run the mariadb client: {error}")))?;
+    if !output.status.success() {
+        return Err(client_error(&String::from_utf8_lossy(&output.stderr)));
+    }
+    let mut results = parse_xml(&String::from_utf8_lossy(&output.stdout))
+        .map_err(|why| SqlError::new(2027, why))?;
+    let affected = results
+        .pop()
+        .and_then(|count| count.rows.first().cloned())
+        .and_then(|row| row.first().cloned().flatten())
+        .and_then(|count| count.parse::<i64>().ok())
+        .unwrap_or(0);
+    // ROW_COUNT() is -1 after a statement that returned rows.
+    match results.pop() {
+        Some(rows) if affected < 0 => Ok(SqlOutcome::Rows(rows)),
+        _ => Ok(SqlOutcome::Done {
+            affected: affected.max(0) as u64,
+        }),
+    }
+}
+
+/// `ERROR 1146 (42S02) at line 1: Table 'school.x' doesn't exist`.
+fn client_error(stderr: &str) -> SqlError {
+    let line = stderr
+        .lines()
+        .find(|line| line.starts_with("ERROR"))
+        .unwrap_or(stderr);
+    let code = line
+        .strip_prefix("ERROR ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(2000);
+    let message = line
+        .split_once(": ")
+        .map_or(line, |(_, message)| message)
+        .trim()
+        .to_owned();
+    SqlError::new(code, message)
+}
+
+/// The result sets of `mariadb --xml`, one XML document each (a statement that returns
+/// no rows prints none): `<resultset statement="..."><row><field name="id">1</field>
+/// <field name="city" xsi:nil="true" /></row></resultset>`. An empty result set has no
+/// `row`, so no column names.
+fn parse_xml(text: &str) -> Result<Vec<SqlRows>, String> {
+    let mut results = Vec::new();
+    for document in text.split("<?xml").filter(|part| !part.trim().is_empty()) {
+        let document = format!("<?xml{document}");
+        let document = roxmltree::Document::parse(&document)
+            .map_err(|error| format!("the mariadb client's XML cannot be read: {error}"))?;
+        let set = document.root_element();
+        let mut rows = SqlRows::default();
+        for (index, row) in set
+            .children()
+            .filter(|node| node.has_tag_name("row"))
+            .enumerate()
+        {
+            let mut values = Vec::new();
+            for field in row.children().filter(|node| node.has_tag_name("field")) {
+                if index == 0 {
+                    rows.columns
+                        .push(field.attribute("name").unwrap_or_default().to_owned());
+                    rows.integer.push(false);
+                }
+                let null = field
+                    .attributes()
+                    .any(|attribute| attribute.name() == "nil" && attribute.value() == "true");
+                values.push((!null).then(|| field.text().unwrap_or_default().to_owned()));
+            }
+            rows.rows.push(values);
+        }
+        results.push(rows);
+    }
+    Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clients_xml_gives_columns_rows_and_nulls() {
+        let text = r#"<?xml version="1.0"?>
+
+<resultset statement="SELECT * FROM people" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <row>
+	<field name="id">1</field>
+	<field name="city">Xi'an &amp; Cork</field>
+  </row>
+  <row>
+	<field name="id">2</field>
+	<field name="city" xsi:nil="true" />
+  </row>
+</resultset>
+<?xml version="1.0"?>
+
+<resultset statement="SELECT ROW_COUNT()" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <row>
+	<field name="harness_row_count">-1</field>
+  </row>
+</resultset>
+"#;
+        let results = parse_xml(text).unwrap();
+        assert_eq!(results.len(), 2);
+        assert_eq!(results[0].columns, ["id", "city"]);
+        assert_eq!(
+            results[0].rows,
+            [
+                vec![Some("1".to_owned()), Some("Xi'an & Cork".to_owned())],
+                vec![Some("2".to_owned()), None]
+            ]
+        );
+    }
+
+    #[test]
+    fn a_client_error_keeps_the_servers_code_and_words() {
+        let error =
+            client_error("ERROR 1146 (42S02) at line 1: Table 'school.nothing' doesn't exist\n");
+        assert_eq!(error.code, 1146);
+        assert_eq!(error.message, "Table 'school.nothing' doesn't exist");
+    }
+}
