@@ -232,15 +232,7 @@ impl Observer {
             let new_types = *body.get(at)? == 1;
             at += 1;
             if new_types {
-                prepared.types = (0..count)
-                    .map(|index| {
-                        let at = at + 2 * index;
-                        (
-                            body.get(at).copied().unwrap_or(0xfd),
-                            body.get(at + 1).is_some_and(|flags| flags & 0x80 != 0),
-                        )
-                    })
-                    .collect();
+                prepared.types = bound_types(body, at, count);
                 at += 2 * count;
             }
             for index in 0..count {
@@ -274,15 +266,7 @@ impl Observer {
         let count = prepared.params;
         let mut at = 6;
         if flags & SEND_TYPES_TO_SERVER != 0 {
-            prepared.types = (0..count)
-                .map(|index| {
-                    let at = at + 2 * index;
-                    (
-                        body.get(at).copied().unwrap_or(0xfd),
-                        body.get(at + 1).is_some_and(|flags| flags & 0x80 != 0),
-                    )
-                })
-                .collect();
+            prepared.types = bound_types(body, at, count);
             at += 2 * count;
         }
         let mut values = Vec::new();
@@ -643,6 +627,20 @@ fn error_of(payload: &[u8]) -> SqlError {
         _ => payload.get(3..).unwrap_or_default(),
     };
     SqlError::new(code, String::from_utf8_lossy(message).into_owned())
+}
+
+/// The types a client sent for `count` parameters from `at`: each a type byte and a flags
+/// byte whose bit 0x80 says unsigned (a missing one taken as a string).
+fn bound_types(body: &[u8], at: usize, count: usize) -> Vec<(u8, bool)> {
+    (0..count)
+        .map(|index| {
+            let at = at + 2 * index;
+            (
+                body.get(at).copied().unwrap_or(0xfd),
+                body.get(at + 1).is_some_and(|flags| flags & 0x80 != 0),
+            )
+        })
+        .collect()
 }
 
 /// An integer of `bits` bits, as text: as it is when unsigned, else sign-extended.
