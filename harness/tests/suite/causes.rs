@@ -419,7 +419,7 @@ fn a_failed_security_scenario_says_what_leaked() {
     assert!(cause.contains("/etc/passwd"), "{cause}");
 
     // The shipped traversal fixture serves `/../secret.txt`.
-    let traversal = common::kit_root().join("fixtures/submissions/web-traversal");
+    let traversal = common::kit_root().join("fixtures/submissions/web-server-traversal");
     let terminal = text(&grade(&traversal, &["web-server/08-*"]));
     assert!(
         terminal.contains("cause        the response to c1 carried the text of secret.txt"),

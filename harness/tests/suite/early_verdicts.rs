@@ -61,14 +61,14 @@ fn fixture(name: &str) -> std::path::PathBuf {
 // Its AF_INET socket cannot reach ::1: it exits at once, and the step checking what the
 // harness's IPv6 server received ends then, not at its 5 s deadline.
 #[case::a_client_that_crashed_before_connecting_is_not_waited_for(
-    "dual-client-af-inet",
+    "dual-stack-client-af-inet",
     "dual-stack/03-client-over-ipv6",
     &["every program has ended, and nothing more is on its way to srv"]
 )]
 // The server logs its dialogue on stdout before the mail: no line printed later can make
 // that stdout the mail alone.
 #[case::output_that_can_no_longer_match_fails_at_the_line_that_went_wrong(
-    "smtpd-stdout-debug",
+    "smtp-server-stdout-debug",
     "smtp-server/01-delivers-and-prints",
     &["which nothing printed after them can make a match: line 1 went wrong", "Connection from"]
 )]
@@ -89,14 +89,14 @@ fn fixture(name: &str) -> std::path::PathBuf {
 // Splitting `message|user` at the first `|` sends half the messages to users that do not
 // exist: their senders are answered `error:`, and the other users are not waited for.
 #[case::a_crowd_stops_at_its_first_wrong_line(
-    "direct-split-first-pipe",
+    "direct-chat-split-first-pipe",
     "direct-chat/04-fifty-at-once",
     &["although every recipient is registered", "were not waited for: the step had failed"]
 )]
 // It read one recv(4096) of the relayed 20 KB, closed, and sits in accept(): its stdout can
 // no longer grow, and the step says so instead of waiting 20 s.
 #[case::a_server_blocked_for_good_is_not_waited_for_and_the_report_says_where(
-    "single-recv",
+    "message-single-recv",
     "message/05-client-through-slicing-relay",
     &[
         "every program still running is blocked for good",
@@ -113,7 +113,7 @@ fn fixture(name: &str) -> std::path::PathBuf {
 // The forwarder keeps the client's socket after the remote refused, and waits in accept()
 // for the next client.
 #[case::a_connection_nothing_can_close_any_more_fails_at_once(
-    "fwd-remote-down-hangs",
+    "port-forward-remote-down-hangs",
     "port-forward/05-remote-down",
     &["it is still open, and nothing can close it any more"]
 )]

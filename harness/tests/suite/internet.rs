@@ -34,7 +34,7 @@ fn fixture(name: &str) -> std::path::PathBuf {
 #[test]
 fn the_log_shows_the_name_a_client_looked_up_and_where_it_connected() {
     common::require_own_networks("the small internet");
-    let (status, report) = grade(&fixture("hard-coded-name"), &["upper-tcp/08-*"]);
+    let (status, report) = grade(&fixture("upper-tcp-hard-coded-name"), &["upper-tcp/08-*"]);
     assert_eq!(status, 0, "{report}");
     assert!(
         report.contains("DNS: A servername. -> 127.0.0.1 (UDP to "),
@@ -49,7 +49,10 @@ fn the_log_shows_the_name_a_client_looked_up_and_where_it_connected() {
 #[test]
 fn the_log_shows_the_address_a_datagram_was_sent_to() {
     common::require_own_networks("the small internet");
-    let (status, report) = grade(&fixture("hard-coded-address"), &["upper-udp/04-*"]);
+    let (status, report) = grade(
+        &fixture("upper-udp-hard-coded-address"),
+        &["upper-udp/04-*"],
+    );
     assert_eq!(status, 0, "{report}");
     assert!(
         report.contains("client sent a datagram to 192.0.2.10:12000"),
@@ -60,7 +63,7 @@ fn the_log_shows_the_address_a_datagram_was_sent_to() {
 #[test]
 fn a_mail_client_reaches_the_peer_on_port_587_of_a_name_it_hard_codes() {
     common::require_own_networks("the small internet");
-    let (status, report) = grade(&fixture("smtp-hard-coded"), &["smtp-client/06-*"]);
+    let (status, report) = grade(&fixture("smtp-client-hard-coded"), &["smtp-client/06-*"]);
     assert_eq!(status, 0, "{report}");
     assert!(
         report.contains("DNS: A smtp.example.com. -> 127.0.0.1"),
@@ -82,7 +85,7 @@ fn a_mail_client_reaches_the_peer_on_port_587_of_a_name_it_hard_codes() {
 fn the_hard_coded_password_is_the_one_that_must_not_go_in_clear() {
     common::require_own_networks("the small internet");
     let folder = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(fixture("smtp-hard-coded")).unwrap() {
+    for entry in std::fs::read_dir(fixture("smtp-client-hard-coded")).unwrap() {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), folder.path().join(entry.file_name())).unwrap();
     }

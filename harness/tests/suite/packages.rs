@@ -109,7 +109,7 @@ fn a_gradescope_autograder_grades_a_submission_into_results_json() {
 
     // A server that reads once: points lost, each failing test saying why.
     std::fs::remove_dir_all(root.join("submission")).unwrap();
-    message_submission(&root.join("submission"), "single-recv");
+    message_submission(&root.join("submission"), "message-single-recv");
     run_script(&source.join("run_autograder"), &[("AUTOGRADER", &root)]);
     let buggy = read_json(&results);
     assert!(buggy["score"].as_f64().unwrap() < maximum, "{buggy:#}");
