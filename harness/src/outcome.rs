@@ -133,6 +133,10 @@ pub struct ProgramReport {
     /// Its language, as its command line tells: hints speak its idiom.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<Language>,
+    /// The most memory it and every process it forked held at once, in bytes, where the
+    /// sandbox measures it (its memory cgroup's peak).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_peak: Option<u64>,
 }
 
 impl ProgramReport {

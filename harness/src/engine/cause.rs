@@ -18,6 +18,7 @@ use crate::judge::bytes::find_in_capture;
 use crate::outcome::ProgramReport;
 use crate::world::capture::Capture;
 use crate::world::real::process::{ExitKind, HarnessStop, signal_name};
+use crate::world::real::sandbox;
 
 /// How much of the end of stderr is read for its last words: a traceback's frames may be
 /// long, its exception line is the last.
@@ -54,6 +55,9 @@ pub(super) fn of_program(
             ));
         }
         _ => {}
+    }
+    if program.exit.is_none() && program.stopped_by_harness.is_none() {
+        return near_the_memory_cap(program);
     }
     let exit = program.exit?;
     if program.stopped_by_harness.is_some() || exit_accepted {
@@ -93,6 +97,29 @@ pub(super) fn of_program(
     Some(match last_words(stderr_end) {
         Some(words) => format!("{ending}; its stderr ends with: {words}"),
         None => format!("{ending}; nothing on stderr"),
+    })
+}
+
+/// The part of the memory cap from which a program still running at the end is said to
+/// have come near it: three quarters.
+const NEAR_THE_CAP: (u64, u64) = (3, 4);
+
+/// Why a program the harness killed at the end may have failed: its processes had come
+/// near the memory cap. Near it the kernel takes back what it can (the pages of the
+/// interpreter itself) and everything slows down before it stops a process; alone, the
+/// cap's stop comes in time to be reported, but under load the failing step may give up
+/// first. Either way, the memory is what the student must hear of.
+fn near_the_memory_cap(program: &ProgramReport) -> Option<String> {
+    let cap = sandbox::memory_limit();
+    let peak = program.memory_peak?;
+    let (part, whole) = NEAR_THE_CAP;
+    (cap > 0 && peak >= cap / whole * part).then(|| {
+        format!(
+            "{} was still running at the end (killed by the harness), its processes having held {:.0} MiB at once, near their {} memory cap: memory taken for each client or message grows until the kernel stops the program, and everything slows down on the way",
+            program.name,
+            peak as f64 / f64::from(1 << 20),
+            sandbox::size_text(cap)
+        )
     })
 }
 
@@ -302,6 +329,29 @@ mod tests {
         let mut running = crashed(ExitKind::Code(1));
         running.exit = None;
         assert_eq!(of_program(&running, b"", false), None);
+    }
+
+    #[test]
+    fn a_program_killed_at_the_end_near_the_memory_cap_hears_of_its_memory() {
+        let cap = sandbox::memory_limit();
+        let mut running = crashed(ExitKind::Code(1));
+        running.exit = None;
+        running.memory_peak = Some(cap / 2);
+        assert_eq!(
+            of_program(&running, b"", false),
+            None,
+            "half the cap is no cause"
+        );
+        running.memory_peak = Some(cap - (8 << 20));
+        let cause = of_program(&running, b"", false).unwrap();
+        assert!(
+            cause.starts_with(&format!(
+                "server was still running at the end (killed by the harness), its processes having held {} MiB at once, near their {} memory cap",
+                (cap >> 20) - 8,
+                sandbox::size_text(cap)
+            )),
+            "{cause}"
+        );
     }
 
     #[test]

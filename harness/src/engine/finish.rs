@@ -99,6 +99,7 @@ impl Run<'_> {
                 stderr_tail,
                 stopped_by_harness,
                 language: Language::of_command_line(program.handle.command_line()),
+                memory_peak: program.handle.memory_peak(),
             };
             let stderr_end = program.handle.stderr().tail(cause::STDERR_END);
             // A line of stderr may name the web site's temporary folder: shown as elsewhere.

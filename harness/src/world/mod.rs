@@ -258,6 +258,15 @@ impl ProgramHandle {
         }
     }
 
+    /// The most memory it and what it forked held at once, in bytes, where the sandbox
+    /// measures it (a simulated program has none).
+    pub fn memory_peak(&self) -> Option<u64> {
+        match self {
+            ProgramHandle::Real(process) => process.memory_peak(),
+            ProgramHandle::Simulated(_) => None,
+        }
+    }
+
     /// What must be blocked for a running program to be blocked for good (see
     /// [`real::process::ChildProcess::threads_to_look_at`]); `None` in the simulated
     /// world, which cannot tell.

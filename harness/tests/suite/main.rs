@@ -7,6 +7,7 @@ mod bench;
 mod browser;
 mod captures;
 mod causes;
+mod causes_under_load;
 mod cli;
 mod common;
 mod early_verdicts;

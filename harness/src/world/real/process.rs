@@ -498,6 +498,12 @@ impl ChildProcess {
         })
     }
 
+    /// The most memory it and every process it forked held at once, in bytes (its
+    /// cgroup's peak); `None` without a memory cgroup.
+    pub fn memory_peak(&self) -> Option<u64> {
+        self.enclosure.lock().ok()?.memory_peak()
+    }
+
     /// With the short-call library loaded: whether a TCP call of the program (any of its
     /// processes) has gone through it yet. `None` without the library.
     pub fn short_calls_entered(&self) -> Option<bool> {

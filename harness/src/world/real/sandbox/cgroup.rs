@@ -253,6 +253,16 @@ impl Leaf {
             .unwrap_or(0)
     }
 
+    /// The most memory its processes held at once, in bytes (`memory.peak` in v2,
+    /// `memory.max_usage_in_bytes` in v1), where the kernel keeps it.
+    pub fn memory_peak(&self) -> Option<u64> {
+        let dir = self.memory_dir.as_ref()?;
+        ["memory.peak", "memory.max_usage_in_bytes"]
+            .iter()
+            .filter_map(|file| fs::read_to_string(dir.join(file)).ok())
+            .find_map(|text| text.trim().parse::<u64>().ok())
+    }
+
     /// Whether the cap stopped a fork (`pids.events`: `max N` with N > 0).
     pub fn cap_was_hit(&self) -> bool {
         fs::read_to_string(self.dir.join("pids.events")).is_ok_and(|events| {

@@ -280,6 +280,8 @@ pub struct Enclosure {
     cgroup: Option<cgroup::Leaf>,
     /// How many processes the memory cap had killed when the cgroup was released.
     memory_kills: u64,
+    /// The most memory its processes had held when the cgroup was released.
+    memory_peak: Option<u64>,
     /// Another user to run as (`--user`): a browser, when the harness is root.
     user: Option<(u32, u32)>,
 }
@@ -320,6 +322,7 @@ impl Enclosure {
             sized,
             cgroup,
             memory_kills: 0,
+            memory_peak: None,
             user: None,
         })
     }
@@ -384,6 +387,13 @@ impl Enclosure {
         }
     }
 
+    /// The most memory its processes held at once, in bytes, so far (also after the
+    /// cgroup is released); `None` without a memory cgroup.
+    pub fn memory_peak(&self) -> Option<u64> {
+        let now = self.cgroup.as_ref().and_then(cgroup::Leaf::memory_peak);
+        now.max(self.memory_peak)
+    }
+
     /// Every process in its cgroup (whatever the program forked, `setsid` or not); `None`
     /// without a cgroup, or once released.
     pub fn processes(&self) -> Option<Vec<i32>> {
@@ -396,6 +406,7 @@ impl Enclosure {
     pub fn release(&mut self) {
         if let Some(leaf) = self.cgroup.take() {
             self.memory_kills = self.memory_kills.max(leaf.memory_kills());
+            self.memory_peak = self.memory_peak.max(leaf.memory_peak());
             leaf.remove();
         }
     }

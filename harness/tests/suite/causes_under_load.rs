@@ -1,0 +1,146 @@
+//! A crash's cause is in the report whatever the load. Alone, a crashed program's cause was
+//! always there; at eight scenarios at once it used to be lost to a race between the
+//! program's exit and the end of the scenario (`still running at the end: killed by the
+//! harness`, no cause line, the traceback in its stderr). Here the hostile and crash
+//! fixtures are graded 20 times each, eight at once (`--repeat 20 --jobs 8`), and every
+//! repetition must fail with the cause it has alone.
+
+use std::path::Path;
+
+use crate::common::{harness, kit_root};
+
+/// A fixture, the scenarios where a program of it crashes (or is stopped), and words
+/// every repetition's cause must hold.
+struct Crash {
+    fixture: &'static str,
+    scenarios: &'static [&'static str],
+    cause: &'static str,
+}
+
+const CRASHES: &[Crash] = &[
+    Crash {
+        fixture: "hostile-segfault",
+        scenarios: &["message/01-text-20k"],
+        cause: "server was killed by signal 11 (SIGSEGV)",
+    },
+    Crash {
+        fixture: "hostile-closes-stdout",
+        scenarios: &["message/01-text-20k"],
+        cause: "server exited with status 1",
+    },
+    Crash {
+        fixture: "hostile-flood",
+        scenarios: &["message/01-text-20k"],
+        cause: "server was stopped by the harness: printed more than 64 MiB on stdout",
+    },
+    // Alone, the kernel stops its child at the cap; at eight at once the child may still
+    // be thrashing near the cap when the step gives up: both causes name the memory.
+    Crash {
+        fixture: "hostile-memory-hoard",
+        scenarios: &["message/01-text-20k"],
+        cause: "1 GiB memory",
+    },
+    Crash {
+        fixture: "message-crash-on-reset",
+        scenarios: &["message/11-client-reset-mid-message"],
+        cause: "ConnectionResetError",
+    },
+    Crash {
+        fixture: "message-decode-print",
+        scenarios: &["message/06-binary"],
+        cause: "UnicodeDecodeError",
+    },
+    Crash {
+        fixture: "upper-tcp-str-upper",
+        scenarios: &["upper-tcp/07-serves-after-a-reset"],
+        cause: "ConnectionResetError",
+    },
+    Crash {
+        fixture: "web-proxy-skeleton",
+        scenarios: &["web-proxy/04-request-one-byte-at-a-time"],
+        cause: "proxy exited with status 1",
+    },
+    Crash {
+        fixture: "web-server-skeleton",
+        scenarios: &[
+            "web-server/03-binary-image",
+            "web-server/06-request-one-byte-at-a-time",
+        ],
+        cause: "server exited with status 1",
+    },
+    Crash {
+        fixture: "echo-plus-text-download",
+        scenarios: &["echo-plus/04-download-binary"],
+        cause: "client exited with status 1",
+    },
+];
+
+const REPETITIONS: usize = 20;
+
+/// Grades `crash` 20 times, eight at once, and returns what each repetition lacked.
+fn missing_causes(crash: &Crash, report: &Path) -> (usize, Vec<String>) {
+    let output = harness()
+        .arg("--target")
+        .arg(kit_root().join("fixtures/submissions").join(crash.fixture))
+        .args([
+            "--seed",
+            "1",
+            "--repeat",
+            &REPETITIONS.to_string(),
+            "--jobs",
+            "8",
+        ])
+        .arg("--json")
+        .arg(report)
+        .args(crash.scenarios)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}: {}\n{}",
+        crash.fixture,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    let scenarios = document["submissions"][0]["scenarios"].as_array().unwrap();
+    assert_eq!(scenarios.len(), crash.scenarios.len(), "{}", crash.fixture);
+    let mut runs = 0;
+    let mut missing = Vec::new();
+    for scenario in scenarios {
+        let repetitions = scenario["repetitions"]["runs"].as_array().unwrap();
+        assert_eq!(repetitions.len(), REPETITIONS, "{}", scenario["id"]);
+        for run in repetitions {
+            runs += 1;
+            let cause = run["failure"]["cause"].as_str().unwrap_or_default();
+            if run["status"] != "fail" || !cause.contains(crash.cause) {
+                missing.push(format!(
+                    "{} {} seed {}: {} with the cause {cause:?}",
+                    crash.fixture, scenario["id"], run["seed"], run["status"]
+                ));
+            }
+        }
+    }
+    (runs, missing)
+}
+
+#[test]
+fn every_repetition_of_a_crash_at_eight_at_once_names_its_cause() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut runs = 0;
+    let mut missing = Vec::new();
+    for (index, crash) in CRASHES.iter().enumerate() {
+        let (count, lacking) = missing_causes(crash, &folder.path().join(format!("{index}.json")));
+        runs += count;
+        missing.extend(lacking);
+    }
+    assert_eq!(runs, 11 * REPETITIONS);
+    assert!(
+        missing.is_empty(),
+        "{} of {runs} repetitions lack their cause:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
+}
