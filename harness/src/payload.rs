@@ -266,6 +266,15 @@ fn generate(kind: GeneratedKind, seed: u64, len: u64, offset: u64, buffer: &mut 
         }
         return;
     }
+    // Text: where the next newline falls, counted down rather than divided per byte; a
+    // line: its last byte is the newline.
+    let mut to_newline = match kind {
+        GeneratedKind::Text => LINE - 1 - position % LINE,
+        _ => len
+            .checked_sub(1)
+            .and_then(|last| last.checked_sub(position))
+            .unwrap_or(u64::MAX),
+    };
     while !rest.is_empty() {
         // One word gives the 8 bytes of its block: computed once per block, not per byte.
         let word = splitmix64(key ^ (position / 8)).to_le_bytes();
@@ -273,18 +282,34 @@ fn generate(kind: GeneratedKind, seed: u64, len: u64, offset: u64, buffer: &mut 
         let count = (8 - first).min(rest.len());
         let (block, after) = rest.split_at_mut(count);
         for (byte, random) in block.iter_mut().zip(&word[first..]) {
-            *byte = match kind {
-                GeneratedKind::Binary => *random,
-                GeneratedKind::Text if position % LINE == LINE - 1 => b'\n',
-                GeneratedKind::Text => ALPHABET[*random as usize % ALPHABET.len()],
-                GeneratedKind::Line if position == len - 1 => b'\n',
-                GeneratedKind::Line => ALPHABET[*random as usize % ALPHABET.len()],
-            };
-            position += 1;
+            if to_newline == 0 {
+                *byte = b'\n';
+                to_newline = if kind == GeneratedKind::Text {
+                    LINE - 1
+                } else {
+                    u64::MAX
+                };
+            } else {
+                *byte = CHARACTER_OF[usize::from(*random)];
+                to_newline -= 1;
+            }
         }
+        position += count as u64;
         rest = after;
     }
 }
+
+/// The character of generated text that each random byte stands for: `ALPHABET[byte %
+/// ALPHABET.len()]`, looked up rather than divided for each byte.
+const CHARACTER_OF: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = ALPHABET[byte % ALPHABET.len()];
+        byte += 1;
+    }
+    table
+};
 
 fn splitmix64(mut state: u64) -> u64 {
     state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
