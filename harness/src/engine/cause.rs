@@ -100,9 +100,10 @@ pub(super) fn of_program(
     })
 }
 
-/// The part of the memory cap from which a program still running at the end is said to
-/// have come near it: three quarters.
-const NEAR_THE_CAP: (u64, u64) = (3, 4);
+/// The part of the memory cap from which a program still running at the end is told of
+/// its memory: half (no lab program needs a tenth of it; one that took half is on its way
+/// to the cap, slowed down more the nearer it comes, and a loaded machine slows it more).
+const MEMORY_TOLD_FROM: (u64, u64) = (1, 2);
 
 /// Why a program the harness killed at the end may have failed: its processes had come
 /// near the memory cap. Near it the kernel takes back what it can (the pages of the
@@ -112,10 +113,10 @@ const NEAR_THE_CAP: (u64, u64) = (3, 4);
 fn near_the_memory_cap(program: &ProgramReport) -> Option<String> {
     let cap = sandbox::memory_limit();
     let peak = program.memory_peak?;
-    let (part, whole) = NEAR_THE_CAP;
+    let (part, whole) = MEMORY_TOLD_FROM;
     (cap > 0 && peak >= cap / whole * part).then(|| {
         format!(
-            "{} was still running at the end (killed by the harness), its processes having held {:.0} MiB at once, near their {} memory cap: memory taken for each client or message grows until the kernel stops the program, and everything slows down on the way",
+            "{} was still running at the end (killed by the harness), its processes having held {:.0} MiB at once, of their {} memory cap: memory taken for each client or message grows until the kernel stops the program, and everything slows down on the way",
             program.name,
             peak as f64 / f64::from(1 << 20),
             sandbox::size_text(cap)
@@ -332,21 +333,21 @@ mod tests {
     }
 
     #[test]
-    fn a_program_killed_at_the_end_near_the_memory_cap_hears_of_its_memory() {
+    fn a_program_killed_at_the_end_with_half_its_memory_cap_hears_of_it() {
         let cap = sandbox::memory_limit();
         let mut running = crashed(ExitKind::Code(1));
         running.exit = None;
-        running.memory_peak = Some(cap / 2);
+        running.memory_peak = Some(cap / 4);
         assert_eq!(
             of_program(&running, b"", false),
             None,
-            "half the cap is no cause"
+            "a quarter of the cap is no cause"
         );
         running.memory_peak = Some(cap - (8 << 20));
         let cause = of_program(&running, b"", false).unwrap();
         assert!(
             cause.starts_with(&format!(
-                "server was still running at the end (killed by the harness), its processes having held {} MiB at once, near their {} memory cap",
+                "server was still running at the end (killed by the harness), its processes having held {} MiB at once, of their {} memory cap",
                 (cap >> 20) - 8,
                 sandbox::size_text(cap)
             )),

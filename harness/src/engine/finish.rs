@@ -6,6 +6,8 @@ use super::*;
 /// The longest a failed scenario waits for its programs to stop running before it ends
 /// them (see `Run::settle_after_failure`).
 const SETTLE_AFTER_FAILURE: Duration = Duration::from_secs(1);
+/// How long a failed scenario waits for the report of a program that has ended.
+const LATE_REPORT_WAIT: Duration = Duration::from_secs(3);
 
 impl Run<'_> {
     /// Kills everything and assembles the outcome.
@@ -171,12 +173,24 @@ impl Run<'_> {
     /// still printing its traceback and on its way out, and on a loaded machine its exit
     /// comes after the step. Reported as still running, it would lose the cause the report
     /// gives for the crash. Programs asleep (a server in `accept`) are not waited for;
-    /// one that spins is waited for [`SETTLE_AFTER_FAILURE`] at most.
+    /// one that spins is waited for [`SETTLE_AFTER_FAILURE`] at most. One that has ended
+    /// or is in `exit()` (asleep there, perhaps) and has not been reported yet is waited
+    /// for [`LATE_REPORT_WAIT`] at most: killed before its `sandbox-init` reports, its exit
+    /// would be lost.
     async fn settle_after_failure(&self) {
-        let deadline = Instant::now() + SETTLE_AFTER_FAILURE;
-        while self.programs.values().any(|program| program.handle.busy())
-            && Instant::now() < deadline
-        {
+        let started = Instant::now();
+        loop {
+            let waited = started.elapsed();
+            let busy = waited < SETTLE_AFTER_FAILURE
+                && self.programs.values().any(|program| program.handle.busy());
+            let ending = waited < LATE_REPORT_WAIT
+                && self
+                    .programs
+                    .values()
+                    .any(|program| program.handle.ending());
+            if !busy && !ending {
+                return;
+            }
             tokio::time::sleep(POLL).await;
         }
     }

@@ -226,6 +226,15 @@ impl ProgramHandle {
         }
     }
 
+    /// Whether a real program has ended and its report is late (see
+    /// [`real::process::ChildProcess::ending`]); a simulated program's end is never late.
+    pub fn ending(&self) -> bool {
+        match self {
+            ProgramHandle::Real(process) => process.ending(),
+            ProgramHandle::Simulated(_) => false,
+        }
+    }
+
     /// After [`ProgramHandle::kill`] of a program that had not ended: how it ended by
     /// itself just before, or `None` when the kill ended it. On a loaded machine a real
     /// program's `sandbox-init` may report an exit a moment late; what it reports after the

@@ -4,6 +4,11 @@
 //! harness`, no cause line, the traceback in its stderr). Here the hostile and crash
 //! fixtures are graded 20 times each, eight at once (`--repeat 20 --jobs 8`), and every
 //! repetition must fail with the cause it has alone.
+//!
+//! Only crashes that do not depend on timing are here: a skeleton's single `recv` raises
+//! an IndexError when it gets `G` alone, but on a loaded machine it may get `GET htt`, go
+//! on, and close the connection without crashing (web-proxy/04, web-server/06): a
+//! different program run, rightly reported without a crash.
 
 use std::path::Path;
 
@@ -56,17 +61,9 @@ const CRASHES: &[Crash] = &[
         cause: "ConnectionResetError",
     },
     Crash {
-        fixture: "web-proxy-skeleton",
-        scenarios: &["web-proxy/04-request-one-byte-at-a-time"],
-        cause: "proxy exited with status 1",
-    },
-    Crash {
         fixture: "web-server-skeleton",
-        scenarios: &[
-            "web-server/03-binary-image",
-            "web-server/06-request-one-byte-at-a-time",
-        ],
-        cause: "server exited with status 1",
+        scenarios: &["web-server/03-binary-image", "web-server/04-ten-megabytes"],
+        cause: "UnicodeDecodeError",
     },
     Crash {
         fixture: "echo-plus-text-download",
@@ -136,7 +133,8 @@ fn every_repetition_of_a_crash_at_eight_at_once_names_its_cause() {
         runs += count;
         missing.extend(lacking);
     }
-    assert_eq!(runs, 11 * REPETITIONS);
+    let scenarios: usize = CRASHES.iter().map(|crash| crash.scenarios.len()).sum();
+    assert_eq!(runs, scenarios * REPETITIONS);
     assert!(
         missing.is_empty(),
         "{} of {runs} repetitions lack their cause:\n{}",

@@ -162,6 +162,34 @@ pub fn all_asleep(processes: &[i32]) -> bool {
     })
 }
 
+/// `PF_EXITING` in a process's flags: it is in `exit()`, whatever its state says (it may
+/// sleep there, its connections already closed).
+const PF_EXITING: u64 = 0x4;
+
+/// Whether the process has ended or is on its way out: gone, a zombie waiting to be
+/// reaped, or in `exit()` (the `flags` of its `stat` hold `PF_EXITING`).
+pub fn ended_or_ending(pid: i32) -> bool {
+    let Some(fields) = stat_fields(pid) else {
+        return true;
+    };
+    let flags = fields.get(6).and_then(|flags| flags.parse::<u64>().ok());
+    matches!(fields.first().map(String::as_str), Some("Z" | "X"))
+        || flags.is_some_and(|flags| flags & PF_EXITING != 0)
+}
+
+/// The process's parent, if it is still there.
+pub fn parent_of(pid: i32) -> Option<i32> {
+    stat_fields(pid)?.get(1)?.parse().ok()
+}
+
+/// The fields of a process's `stat` after its command name (in parentheses, which may hold
+/// any byte): state, ppid, pgrp, session, tty, tpgid, flags, ...
+fn stat_fields(pid: i32) -> Option<Vec<String>> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    Some(rest.split_whitespace().map(str::to_owned).collect())
+}
+
 /// Whether the thread sleeps ('S' in its `stat`: the state follows the command name,
 /// which is in parentheses and may hold any byte).
 fn sleeps(pid: i32, tid: i32) -> bool {
@@ -679,6 +707,29 @@ fn describe_socket(socket: &socket2::Socket) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_process_that_ended_unreaped_is_ended_and_a_running_one_is_not() {
+        assert!(!ended_or_ending(std::process::id() as i32));
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id() as i32;
+        assert_eq!(parent_of(pid), Some(std::process::id() as i32));
+        // Waited for without being reaped (WNOWAIT): it stays a zombie.
+        // SAFETY: waitid writes only into `info`, which lives across the call.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let waited = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        assert_eq!(waited, 0);
+        assert!(ended_or_ending(pid));
+        child.wait().unwrap();
+        assert!(ended_or_ending(pid), "reaped: gone");
+    }
 
     #[test]
     fn a_syscall_line_gives_the_number_and_six_arguments() {

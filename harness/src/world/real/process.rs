@@ -432,6 +432,31 @@ impl ChildProcess {
         !super::blocked::all_asleep(&processes)
     }
 
+    /// Whether the program has ended (or is in `exit()`) and its report is late: every
+    /// process left in its cgroup but `sandbox-init` (the one the harness started and,
+    /// with a PID namespace, the one it forked to be PID 1) has ended or is ending, and
+    /// `sandbox-init` has not said how the program ended yet (on a loaded machine it may
+    /// wait for the CPU a moment before it reaps the program and writes its report).
+    /// Killed now, `sandbox-init` would take the exit with it. `false` where its processes
+    /// cannot be listed (no cgroup).
+    pub fn ending(&self) -> bool {
+        if self.exit_info().is_some() {
+            return false;
+        }
+        let Some(processes) = self.enclosure.lock().ok().and_then(|e| e.processes()) else {
+            return false;
+        };
+        let sandbox_init = |pid: i32| {
+            pid == self.pid
+                || (super::blocked::parent_of(pid) == Some(self.pid)
+                    && std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                        .is_ok_and(|comm| comm.trim_end() == "sandbox-init"))
+        };
+        processes
+            .iter()
+            .all(|&pid| sandbox_init(pid) || super::blocked::ended_or_ending(pid))
+    }
+
     /// The peak memory of the program so far: the sum of the peak resident set sizes
     /// (`VmHWM`) of its live processes, listed by its cgroup or, without one, as its
     /// process group. `None` when none can be read (it has ended). A process that has
