@@ -113,6 +113,11 @@ impl Run<'_> {
             if handle.exit_info().is_some() {
                 continue;
             }
+            // Ended (or in `exit()`) with its report on its way: only its `sandbox-init`
+            // is left, asleep, and would be taken for a program blocked for good.
+            if handle.ending() {
+                return None;
+            }
             let program = handle.threads_to_look_at()?;
             for &pid in &program.processes {
                 owners.insert(pid, name.as_str());

@@ -119,6 +119,11 @@ pub struct Slicer {
 }
 
 impl Slicer {
+    /// Whether its plan cuts streams into pieces (see [`SlicePlan::is_sliced`]).
+    pub fn is_sliced(&self) -> bool {
+        self.plan.is_sliced()
+    }
+
     /// Size of the next slice, in bytes (at least 1).
     pub fn next_size(&mut self) -> usize {
         self.plan.size.draw(&mut self.rng).max(1) as usize

@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{Mutex, Notify, watch};
 
+use super::read_pacing::ReadPacer;
 use crate::faults::SlicePlan;
 use crate::payload::Payload;
 use crate::transcript::{Direction, Transcript};
@@ -319,6 +320,7 @@ async fn write_sliced(
     mut on_sent: impl FnMut(&[u8]),
 ) -> io::Result<()> {
     let mut buffer = vec![0u8; 64 * 1024];
+    let mut pacer: Option<ReadPacer> = None;
     loop {
         let size = slicer.next_size().min(buffer.len());
         let filled = read_up_to(source, &mut buffer[..size])?;
@@ -334,9 +336,16 @@ async fn write_sliced(
                 ));
             };
             stream.write_all(&buffer[..filled]).await?;
+            if pacer.is_none() {
+                let ports = slicer.is_sliced().then(|| stream.real_ports()).flatten();
+                pacer = Some(ReadPacer::new(ports));
+            }
         }
         transcript.data(name, Direction::ToProgram, &buffer[..filled]);
         on_sent(&buffer[..filled]);
+        if let Some(pacer) = pacer.as_mut() {
+            pacer.after_slice().await;
+        }
         let gap = slicer.next_gap();
         if !gap.is_zero() {
             tokio::time::sleep(gap).await;

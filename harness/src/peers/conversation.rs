@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinSet;
 
+use super::read_pacing::ReadPacer;
 use crate::faults::Slicer;
 use crate::payload::Payload;
 use crate::transcript::{Direction, Transcript};
@@ -118,6 +119,12 @@ impl Conversation {
     pub async fn write(&mut self, payload: &Payload) -> io::Result<()> {
         let mut buffer = vec![0u8; 64 * 1024];
         let mut offset = 0;
+        let ports = self
+            .slicer
+            .as_ref()
+            .filter(|slicer| slicer.is_sliced())
+            .and_then(|_| self.writer.real_ports());
+        let mut pacer = ReadPacer::new(ports);
         while offset < payload.len() {
             let filled = payload.read_at(offset, &mut buffer)?;
             let mut written = 0;
@@ -130,6 +137,7 @@ impl Conversation {
                 self.transcript
                     .data(&self.label, Direction::ToProgram, piece);
                 written += size;
+                pacer.after_slice().await;
                 if let Some(slicer) = self.slicer.as_mut() {
                     let gap = slicer.next_gap();
                     if !gap.is_zero() {

@@ -18,6 +18,7 @@ mod lines;
 mod ping_line;
 pub mod pktinfo;
 mod protocol;
+mod read_pacing;
 mod relay;
 mod server;
 pub mod stand_in;

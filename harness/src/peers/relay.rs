@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::{JoinHandle, JoinSet};
 
+use super::read_pacing::ReadPacer;
 use crate::faults::SlicePlan;
 use crate::transcript::{Direction, Transcript};
 use crate::wire::{Flow, FlowEnd, FlowId, Protocol, WireAct};
@@ -216,6 +217,11 @@ async fn pump(
     transcript: Transcript,
 ) -> PumpEnd {
     let mut slicer = slicing.map(|(plan, (seed, name))| plan.slicer(seed, &name));
+    let ports = slicer
+        .as_ref()
+        .filter(|slicer| slicer.is_sliced())
+        .and_then(|_| to.real_ports());
+    let mut pacer = ReadPacer::new(ports);
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
         let received = match from.read(&mut buffer).await {
@@ -253,6 +259,7 @@ async fn pump(
             }
             transcript.data(&label, direction, &buffer[offset..offset + size]);
             offset += size;
+            pacer.after_slice().await;
             if let Some(slicer) = slicer.as_mut() {
                 let gap = slicer.next_gap();
                 if !gap.is_zero() {

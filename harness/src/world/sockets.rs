@@ -350,6 +350,18 @@ impl PeerDatagram {
 }
 
 impl PeerWriter {
+    /// The local and remote ports of a loopback connection, to follow it in the kernel's
+    /// tables (`None` in the simulated network, which has none).
+    pub fn real_ports(&self) -> Option<(u16, u16)> {
+        match self {
+            PeerWriter::Real(half) => Some((
+                half.local_addr().ok()?.port(),
+                half.peer_addr().ok()?.port(),
+            )),
+            PeerWriter::Simulated { .. } => None,
+        }
+    }
+
     /// Ends the connection with a reset (RST): the other side's next read fails with
     /// "connection reset", and data it has not read yet is lost, as on Linux.
     pub fn reset(self) -> io::Result<()> {

@@ -180,7 +180,11 @@ impl RemoteMachine {
                 Ok(())
             });
         }
-        let mut child = match tokio::process::Command::from(builder).spawn() {
+        let started = {
+            let _starting = crate::world::real::spawning::while_starting();
+            tokio::process::Command::from(builder).spawn()
+        };
+        let mut child = match started {
             Ok(child) => child,
             Err(error) => return refused(format!("cannot start /bin/sh: {error}")),
         };

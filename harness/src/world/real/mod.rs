@@ -7,6 +7,8 @@
 //! - [`blocked`]: whether a child's processes are blocked for good, read from `/proc`.
 //! - [`ports`]: a port allocator outside the kernel's ephemeral range.
 //! - [`cleanup`]: every live process group, killed at the end, on Ctrl-C and on panic.
+//! - [`spawning`]: a closed pipe end is closed once every `fork` under way has reached
+//!   its `exec`.
 //! - [`internet`]: the small internet inside a scenario's namespace (any address is local,
 //!   the resolver's files).
 
@@ -18,3 +20,4 @@ pub mod ports;
 pub mod process;
 pub mod readiness;
 pub mod sandbox;
+pub mod spawning;

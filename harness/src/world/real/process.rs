@@ -320,7 +320,10 @@ impl ChildProcess {
             });
         }
         let started = Instant::now();
-        let mut child = command.spawn()?;
+        let mut child = {
+            let _starting = super::spawning::while_starting();
+            command.spawn()?
+        };
         let pid = child.id() as i32;
         cleanup::register(pid);
         // Only the sandbox holds the report's writing end now: its end is the report's.
@@ -340,12 +343,19 @@ impl ChildProcess {
                 if let Ok(mut reader) = payload.reader() {
                     let _ = io::copy(&mut reader, &mut stdin);
                 }
-                written.store(true, std::sync::atomic::Ordering::Release);
                 if hold {
+                    written.store(true, std::sync::atomic::Ordering::Release);
                     // Until `close_stdin`, or the handle is dropped (the scenario ended).
                     let _ = release.recv();
+                    drop(stdin);
+                } else {
+                    // Closed first (here, and in any child forked before), then said: a
+                    // program that waits in `read` on stdin before that is not blocked
+                    // for good, its end of file is on its way (see `spawning`).
+                    drop(stdin);
+                    super::spawning::after_starts_under_way();
+                    written.store(true, std::sync::atomic::Ordering::Release);
                 }
-                drop(stdin);
             });
         }
         let stdout_pipe = child.stdout.take().expect("stdout is piped");
