@@ -187,6 +187,20 @@ fn bad_files_are_rejected_with_file_line_and_reason() {
             "step 2: `never_in_clear` judges what a `listen` peer with `imap` or `pop3` or `smtp` received; `srv` is not one",
         ),
         (
+            "a mail server that greets with a success code as its refusal",
+            format!(
+                "{HEADER}\n[[step]]\nlisten = \"mta\"\nsmtp = {{ replies = {{ greeting = 250 }} }}\n"
+            ),
+            "`replies = { greeting = 250 }`: a greeting that refuses is a 4xx or 5xx",
+        ),
+        (
+            "header fields to judge without an address",
+            format!(
+                "{HEADER}\n[[step]]\nlisten = \"mta\"\nsmtp = {{}}\n\n[[step]]\nexpect_received = \"mta\"\nmail = {{ headers = {{}} }}\n"
+            ),
+            "`headers` names the `from` or `to` the header fields hold",
+        ),
+        (
             "a conversation on a connection that was not kept open",
             format!(
                 "{HEADER}\n[[step]]\nstart = \"server\"\n[[step]]\nconnect = \"server\"\nas = \"c1\"\n[[step]]\nsay = \"c1\"\nsend = {{ text = \"1\\n\" }}\n"

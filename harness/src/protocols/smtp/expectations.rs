@@ -1,5 +1,5 @@
 //! What the SMTP pack adds to `expect_received` on its mail server peer: `commands =
-//! [VERBS]` and `mail = { from, to, subject, subject_contains, text, some_text,
+//! [VERBS]` and `mail = { from, to, headers, subject, subject_contains, text, some_text,
 //! attachments }`, judged by
 //! [`super::judge`] once every session of the peer has ended (the client quit or closed).
 //!
@@ -7,13 +7,19 @@
 //! [[step]]
 //! expect_received = "mta"
 //! mail = { from = "alice@example.com", to = ["bob@example.com"], subject = "Hi" }
+//!
+//! [[step]]
+//! expect_received = "mta"
+//! mail = { from = "a@x", to = ["b@y"], headers = { from = "a@x", to = ["b@y"] } }
 //! ```
 
 use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
 
-use super::judge::{AttachmentWanted, MailExpectation, Mismatch, judge_commands, judge_mail};
+use super::judge::{
+    AttachmentWanted, HeaderAddresses, MailExpectation, Mismatch, judge_commands, judge_mail,
+};
 use super::record::{SmtpSession, sessions};
 use crate::judge::bytes::Evaluation;
 use crate::judge::output::{Facts, ProtocolExpectation};
@@ -43,9 +49,14 @@ pub(super) const MAIL: ExpectationKind = ExpectationKind {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawMail {
+    /// The envelope sender, `MAIL FROM:<a@x>`.
     from: Option<String>,
+    /// The envelope recipients, one `RCPT TO` each, in any order.
     #[serde(default)]
     to: Vec<String>,
+    /// The message's own `From:` and `To:` header fields: `headers = { from = "a@x", to =
+    /// ["b@y"] }` (addresses, a display name allowed beside each).
+    headers: Option<RawHeaders>,
     /// The whole subject, decoded.
     subject: Option<String>,
     /// Words the subject must hold (case aside): `subject_contains = "lab-notes"`.
@@ -58,6 +69,17 @@ struct RawMail {
     /// The attachments, every one: no other is sent.
     #[serde(default)]
     attachments: Vec<RawAttachment>,
+}
+
+/// `headers = { from = "alice@example.com", to = ["prof@example.com"] }`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RawHeaders {
+    /// The address `From:` holds.
+    from: Option<String>,
+    /// The addresses `To:` holds, in any order.
+    #[serde(default)]
+    to: Vec<String>,
 }
 
 /// `{ name = "photo.png", content = { file = "fixtures/payloads/photo.png" } }`, or
@@ -105,9 +127,17 @@ fn load_mail(
             Ok((attachment.name, wanted))
         })
         .collect::<Result<Vec<_>, String>>()?;
+    let headers = match mail.headers {
+        Some(headers) if headers.from.is_none() && headers.to.is_empty() => {
+            return Err("`headers` names the `from` or `to` the header fields hold".into());
+        }
+        Some(RawHeaders { from, to }) => Some(HeaderAddresses { from, to }),
+        None => None,
+    };
     let expectation = MailExpectation {
         from: mail.from,
         to: mail.to,
+        headers,
         subject: mail.subject,
         subject_contains: mail.subject_contains,
         text: mail.text.map(|spec| spec.resolve(kit_root)).transpose()?,

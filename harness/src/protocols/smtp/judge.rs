@@ -4,16 +4,17 @@
 //!
 //! - `commands = ["EHLO", "MAIL", "RCPT", "DATA", "QUIT"]`: the verbs the client sent, in
 //!   order (`HELO` stands for `EHLO`), every command line ending in CRLF.
-//! - `mail = { from, to, subject, text, attachments }`: the one message delivered: its
-//!   envelope, its data lines ending in CRLF, and, once dot-stuffing is undone (RFC 5321
-//!   §4.5.2) and the MIME structure parsed, its subject, text and attachments, decoded
-//!   byte for byte.
+//! - `mail = { from, to, headers, subject, text, attachments }`: the one message
+//!   delivered: its envelope, its data lines ending in CRLF, and, once dot-stuffing is
+//!   undone (RFC 5321 §4.5.2) and the MIME structure parsed, its `From:` and `To:` header
+//!   fields (display names aside), subject, text and attachments, decoded byte for byte
+//!   (file names decoded from RFC 2231 or RFC 2047, as Python writes them).
 //!
 //! Both are judged once every session of the peer has ended (the client quit or closed).
 
 use std::fmt::Write as _;
 
-use mail_parser::{MessageParser, MimeHeaders};
+use mail_parser::{HeaderName, Message, MessageParser, MessagePart, MimeHeaders};
 
 use super::archive::judge_zip;
 use super::record::SmtpSession;
@@ -27,6 +28,10 @@ pub struct MailExpectation {
     pub from: Option<String>,
     /// The envelope recipients (`RCPT TO:<...>`), in any order.
     pub to: Vec<String>,
+    /// The addresses the message's own `From:` and `To:` header fields must hold: the
+    /// envelope is not the message (a client that sends only the envelope leaves them
+    /// out, and the reader sees no sender).
+    pub headers: Option<HeaderAddresses>,
     /// The `Subject` header.
     pub subject: Option<String>,
     /// Words the `Subject` header holds, case aside.
@@ -37,6 +42,17 @@ pub struct MailExpectation {
     pub some_text: bool,
     /// Attachments by file name, and what each must be; no other is sent.
     pub attachments: Vec<(String, AttachmentWanted)>,
+}
+
+/// The addresses of the `From:` and `To:` header fields (RFC 5322 §3.6.2, §3.6.3),
+/// compared without their display names (`Alice <alice@example.com>` holds
+/// `alice@example.com`), case aside.
+#[derive(Debug, Clone, Default)]
+pub struct HeaderAddresses {
+    /// The one address of `From:`.
+    pub from: Option<String>,
+    /// The addresses of `To:`, in any order.
+    pub to: Vec<String>,
 }
 
 /// What an attachment must decode to.
@@ -163,6 +179,9 @@ pub fn judge_mail(sessions: &[SmtpSession], expected: &MailExpectation) -> Resul
             "data that does not parse".into(),
         ));
     };
+    if let Some(wanted) = &expected.headers {
+        judge_header_addresses(&message, wanted)?;
+    }
     if let Some(subject) = &expected.subject {
         let sent = message.subject().unwrap_or("");
         if sent != subject {
@@ -202,7 +221,7 @@ pub fn judge_mail(sessions: &[SmtpSession], expected: &MailExpectation) -> Resul
     if !expected.attachments.is_empty() && sent_count > expected.attachments.len() {
         let names: Vec<String> = message
             .attachments()
-            .map(|part| format!("`{}`", part.attachment_name().unwrap_or("(no name)")))
+            .map(|part| shown_name(&message, part))
             .collect();
         return Err((
             format!("{} attachment(s), no other", expected.attachments.len()),
@@ -216,7 +235,7 @@ pub fn judge_mail(sessions: &[SmtpSession], expected: &MailExpectation) -> Resul
         else {
             let names: Vec<String> = message
                 .attachments()
-                .map(|part| format!("`{}`", part.attachment_name().unwrap_or("(no name)")))
+                .map(|part| shown_name(&message, part))
                 .collect();
             return Err((
                 format!("an attachment named `{name}`"),
@@ -238,6 +257,20 @@ pub fn judge_mail(sessions: &[SmtpSession], expected: &MailExpectation) -> Resul
                     return Err((
                         format!("`{name}` sent as application/zip"),
                         format!("Content-Type `{kind}`"),
+                    ));
+                }
+                // SPEC archive/1: in base64, the one encoding that carries any byte in
+                // short 7-bit lines through every server.
+                let encoding = part.content_transfer_encoding().map(str::trim);
+                if !encoding.is_some_and(|encoding| encoding.eq_ignore_ascii_case("base64")) {
+                    return Err((
+                        format!("`{name}` in base64 (`Content-Transfer-Encoding: base64`)"),
+                        match encoding {
+                            Some(encoding) => format!("`Content-Transfer-Encoding: {encoding}`"),
+                            None => "no `Content-Transfer-Encoding` (so 7bit: the zip's bytes \
+                                     as they are, which no 7-bit line can hold)"
+                                .into(),
+                        },
                     ));
                 }
                 judge_zip(part.contents(), tree).map_err(|problems| {
@@ -267,6 +300,114 @@ pub fn judge_mail(sessions: &[SmtpSession], expected: &MailExpectation) -> Resul
         }
     }
     Ok(())
+}
+
+/// The `From:` and `To:` header fields hold the wanted addresses; both missing are said
+/// at once (`MAIL FROM` and `RCPT TO` write no header field: a message built without
+/// `msg['From']` and `msg['To']` has none).
+fn judge_header_addresses(message: &Message<'_>, wanted: &HeaderAddresses) -> Result<(), Mismatch> {
+    let fields = [
+        (
+            "From",
+            HeaderName::From,
+            wanted.from.iter().cloned().collect::<Vec<_>>(),
+        ),
+        ("To", HeaderName::To, wanted.to.clone()),
+    ];
+    let asked: Vec<&(&str, HeaderName<'_>, Vec<String>)> = fields
+        .iter()
+        .filter(|(_, _, addresses)| !addresses.is_empty())
+        .collect();
+    let missing: Vec<&str> = asked
+        .iter()
+        .filter(|(_, header, _)| message.header_raw(header.clone()).is_none())
+        .map(|(field, _, _)| *field)
+        .collect();
+    if !missing.is_empty() {
+        let wanted: Vec<String> = asked
+            .iter()
+            .map(|(field, _, addresses)| format!("`{field}: {}`", addresses.join(", ")))
+            .collect();
+        let missing: Vec<String> = missing.iter().map(|field| format!("`{field}:`")).collect();
+        return Err((
+            format!("the header fields {}", wanted.join(" and ")),
+            format!(
+                "no {} header field in the message (MAIL FROM and RCPT TO are the envelope, \
+                 which the server does not show to the reader: the message needs its own, \
+                 msg['From'] and msg['To'])",
+                missing.join(" or ")
+            ),
+        ));
+    }
+    for (field, header, addresses) in asked {
+        let raw = message
+            .header_raw(header.clone())
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut sent: Vec<String> = message
+            .header(header.clone())
+            .and_then(|value| value.as_address())
+            .map(|address| {
+                address
+                    .iter()
+                    .filter_map(|addr| addr.address())
+                    .map(str::to_ascii_lowercase)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut want: Vec<String> = addresses.iter().map(|a| a.to_ascii_lowercase()).collect();
+        sent.sort();
+        want.sort();
+        if sent != want {
+            return Err((
+                format!(
+                    "`{field}:` naming {} (a display name may go with it)",
+                    addresses.join(", ")
+                ),
+                format!("`{field}: {raw}`"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An attachment's file name as decoded, for a verdict: `` `lab-notes.zip` ``, or why
+/// there is none. A name mail-parser cannot find because the whole `Content-Disposition`
+/// field is one RFC 2047 encoded word (what Python's compat32 policy writes for
+/// `add_header('Content-Disposition', f'attachment; filename="{name}"')` with a name
+/// beyond ASCII) is explained: the field's own syntax is encoded away.
+fn shown_name(message: &Message<'_>, part: &MessagePart<'_>) -> String {
+    if let Some(name) = part.attachment_name() {
+        return format!("`{name}`");
+    }
+    let raw = part
+        .headers
+        .iter()
+        .find(|header| header.name == HeaderName::ContentDisposition)
+        .and_then(|header| {
+            message
+                .raw_message
+                .get(header.offset_start as usize..header.offset_end as usize)
+        })
+        .map(|raw| String::from_utf8_lossy(raw).trim().to_owned())
+        .unwrap_or_default();
+    if raw.starts_with("=?") {
+        // Decoded as an unstructured field would be: what the sender meant.
+        let probe = format!("Subject: {raw}\r\n\r\n");
+        let meant = MessageParser::default()
+            .parse(probe.as_bytes())
+            .and_then(|probe| probe.subject().map(str::to_owned))
+            .unwrap_or_default();
+        return format!(
+            "(no name: the whole `Content-Disposition` field is RFC 2047-encoded, `{raw}`, \
+             which reads `{meant}` once decoded but leaves a reader no disposition nor file \
+             name; give the name as a parameter, add_header('Content-Disposition', \
+             'attachment', filename=name), which encodes it by RFC 2231)"
+        );
+    }
+    "(no name)".into()
 }
 
 /// The address between `<` and `>` of `MAIL FROM:<a@b>` or `RCPT TO:<a@b>`.

@@ -19,6 +19,8 @@ mod expectations;
 mod judge;
 mod record;
 mod server;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -55,7 +57,9 @@ pub struct SmtpScript {
     #[serde(default)]
     pub auth: bool,
     /// A reply code per command verb (`RCPT = 550`), instead of the normal one; `"."`
-    /// is the reply to the message itself, after its final `.` line (`"." = 552`).
+    /// is the reply to the message itself, after its final `.` line (`"." = 552`), and
+    /// `greeting` replaces the `220` greeting (`greeting = 554`: no service, `503` to
+    /// every command but `QUIT`; `greeting = 421`: the connection closes).
     #[serde(default)]
     pub replies: BTreeMap<String, u16>,
     /// Write every reply one byte per TCP segment: a client must read each reply up to
@@ -72,6 +76,14 @@ fn load(input: OptionsInput<'_, '_, ListenShape>) -> Loaded<Arc<dyn ProtocolScri
         return Err(
             "`smtp` plays a mail server: TCP, without `reply`, `read_until` or `origin`".into(),
         );
+    }
+    if let Some(code) = script.replies.get(server::GREETING)
+        && !(400..600).contains(code)
+    {
+        return Err(format!(
+            "`replies = {{ greeting = {code} }}`: a greeting that refuses is a 4xx or 5xx (554, 421); the normal one is 220"
+        )
+        .into());
     }
     if shape.slices {
         return Err(
@@ -96,7 +108,11 @@ impl ProtocolScript for SmtpScript {
             text += &format!(" that offers {}", offers.join(" and "));
         }
         for (verb, code) in &self.replies {
-            text += &format!("; it answers {verb} with {code}");
+            text += &match verb.as_str() {
+                server::GREETING => format!("; it greets with {code}"),
+                "." => format!("; it answers the message (after its final `.`) with {code}"),
+                verb => format!("; it answers {verb} with {code}"),
+            };
         }
         if self.byte_replies {
             text += "; every reply one byte per segment";

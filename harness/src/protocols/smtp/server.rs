@@ -4,8 +4,11 @@
 //! `STARTTLS` (RFC 3207) with the harness's test CA, `AUTH PLAIN` and `AUTH LOGIN`
 //! (RFC 4954), `MAIL`, `RCPT`, `DATA` up to the line `.`, `RSET`, `NOOP`, `QUIT`. A scenario
 //! can make any command fail with the code it chooses (`replies = { RCPT = 550 }`), or
-//! the message once it is whole (`replies = { "." = 552 }`), to see the client stop. Everything the client sends is recorded as it came: each command
-//! with whether it was encrypted and how its line ended, and each message as raw data
+//! the message once it is whole (`replies = { "." = 552 }`), or the greeting itself
+//! (`replies = { greeting = 554 }`: RFC 5321 §3.1, the server then answers `503` to
+//! everything but `QUIT`; a `421` greeting closes the connection), to see the client stop.
+//! Everything the client sends is recorded as it came: each command with whether it was
+//! encrypted and how its line ended, and each message as raw data
 //! (still dot-stuffed), for the pack's judges (`super::judge`).
 //!
 //! After `STARTTLS` the transcript, and the packet capture made from it
@@ -40,6 +43,8 @@ const MAX_LINE: usize = 64 * 1024;
 const MAX_DATA: usize = 32 << 20;
 /// The name the peer gives itself.
 const NAME: &str = "harness.socket-lab";
+/// The key of `replies` that replaces the `220` greeting (`replies = { greeting = 554 }`).
+pub(super) const GREETING: &str = "greeting";
 
 /// Everything a connection's dialogue uses.
 struct Dialogue<'a> {
@@ -56,6 +61,9 @@ struct Dialogue<'a> {
     recipients: usize,
     /// The stream read is inside TLS.
     encrypted: bool,
+    /// The greeting refused the client (`replies = { greeting = 554 }`): only `QUIT` is
+    /// taken now.
+    turned_away: bool,
 }
 
 /// How a dialogue on one stream ended.
@@ -118,13 +126,25 @@ async fn converse(
         in_mail: false,
         recipients: 0,
         encrypted: false,
+        turned_away: false,
     };
     // Reader and writer together again: TLS needs both directions of one stream.
     let mut plain = tokio::io::join(reader, writer);
-    let greeting = format!("220 {NAME} ESMTP the harness's mail server peer\r\n");
+    let greeting = match script.replies.get(GREETING) {
+        Some(code) => {
+            dialogue.turned_away = true;
+            format!("{code} {NAME} no service for you, refused on purpose by the scenario\r\n")
+        }
+        None => format!("220 {NAME} ESMTP the harness's mail server peer\r\n"),
+    };
     if let Err(error) = dialogue.reply(&mut plain, &greeting).await {
         dialogue.end();
         return Err(error);
+    }
+    // RFC 5321 §3.8: `421` is said as the server closes the connection.
+    if script.replies.get(GREETING) == Some(&421) {
+        dialogue.end();
+        return Ok(());
     }
     match dialogue.run(&mut plain, false).await {
         Ok(Ending::StartTls) => {}
@@ -267,6 +287,13 @@ impl Dialogue<'_> {
                     crlf,
                 })
             });
+            // RFC 5321 §3.1: after a `554` greeting the server waits for `QUIT`,
+            // answering `503` to anything else.
+            if self.turned_away && verb != "QUIT" {
+                self.reply(stream, "503 no service: only QUIT now\r\n")
+                    .await?;
+                continue;
+            }
             if let Some(code) = self.script.replies.get(&verb) {
                 let text = format!("{code} {verb} refused on purpose by the scenario\r\n");
                 self.reply(stream, &text).await?;
