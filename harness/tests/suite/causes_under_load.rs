@@ -24,24 +24,24 @@ struct Crash {
 
 const CRASHES: &[Crash] = &[
     Crash {
-        fixture: "hostile-segfault",
+        fixture: "message-hostile-segfault",
         scenarios: &["message/01-text-20k"],
         cause: "server was killed by signal 11 (SIGSEGV)",
     },
     Crash {
-        fixture: "hostile-closes-stdout",
+        fixture: "message-hostile-closes-stdout",
         scenarios: &["message/01-text-20k"],
         cause: "server exited with status 1",
     },
     Crash {
-        fixture: "hostile-flood",
+        fixture: "message-hostile-flood",
         scenarios: &["message/01-text-20k"],
         cause: "server was stopped by the harness: printed more than 64 MiB on stdout",
     },
     // Alone, the kernel stops its child at the cap; at eight at once the child may still
     // be thrashing near the cap when the step gives up: both causes name the memory.
     Crash {
-        fixture: "hostile-memory-hoard",
+        fixture: "message-hostile-memory-hoard",
         scenarios: &["message/01-text-20k"],
         cause: "1 GiB memory",
     },
