@@ -65,6 +65,20 @@ const CRASHES: &[Crash] = &[
         scenarios: &["web-server/03-binary-image", "web-server/04-ten-megabytes"],
         cause: "UnicodeDecodeError",
     },
+    // Every ping is dropped, whatever the timing: the client's `sum(rtts) / len(rtts)`.
+    Crash {
+        fixture: "udp-pinger-divide-by-zero",
+        scenarios: &["udp-pinger/03-every-ping-lost"],
+        cause: "ZeroDivisionError",
+    },
+    // Its stdin is the same binary bytes each time, read as text however it arrives. The
+    // sandbox's Python (LANG=C.UTF-8) reads stdin with `surrogateescape`: the first byte
+    // that is not UTF-8 becomes a lone surrogate, which `text.encode()` refuses.
+    Crash {
+        fixture: "message-client-text-stdin",
+        scenarios: &["message/17-client-sends-binary-stdin"],
+        cause: "UnicodeEncodeError: 'utf-8' codec can't encode character",
+    },
     Crash {
         fixture: "echo-plus-text-download",
         scenarios: &["echo-plus/04-download-binary"],
