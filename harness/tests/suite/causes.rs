@@ -548,7 +548,10 @@ while True:
 fn a_crowd_client_that_got_an_answer_without_a_line_end_says_what_it_got() {
     // Not "client 1 got no answer": it got `42`, and waits for the line end after it.
     let student = submission(&[("calc-threaded.py", ANSWERS_WITHOUT_LINE_END)]);
-    let terminal = text(&grade(student.path(), &["calc/11-two-hundred-clients-threaded"]));
+    let terminal = text(&grade(
+        student.path(),
+        &["calc/11-two-hundred-clients-threaded"],
+    ));
     let seen = terminal
         .lines()
         .find(|line| line.trim_start().starts_with("seen "))
@@ -643,7 +646,9 @@ fn the_memory_check_stops_a_flooding_client_at_the_readmes_output_cap() {
         .find(|line| line.trim_start().starts_with("cause "))
         .unwrap_or_else(|| panic!("no cause line:\n{terminal}"));
     assert!(
-        cause.contains("client-small was stopped by the harness: printed more than 64 MiB on stdout"),
+        cause.contains(
+            "client-small was stopped by the harness: printed more than 64 MiB on stdout"
+        ),
         "{cause}"
     );
 }

@@ -386,7 +386,10 @@ fn every_package_installs_the_libraries_of_its_tasks_and_no_others() {
         let installed = apt_installed(&script);
         assert!(installed.iter().any(|word| word == "python3-paramiko"));
         for library in ["python3-dnspython", "python3-pymysql"] {
-            assert!(!installed.iter().any(|word| word == library), "{file}: {installed:?}");
+            assert!(
+                !installed.iter().any(|word| word == library),
+                "{file}: {installed:?}"
+            );
         }
     }
     // The message task needs Python's standard library only.
