@@ -528,3 +528,127 @@ fn a_socket_select_watches_twice_is_named_once_in_blocked_for_good() {
         .unwrap_or_else(|| panic!("the verdict says the server is blocked for good:\n{report}"));
     assert_eq!(line.matches("(nothing to read)").count(), 1, "{line}");
 }
+
+/// A threaded calc server that answers every expression `42` with no line end, and then
+/// waits for the next one.
+const ANSWERS_WITHOUT_LINE_END: &str = r#"import socket, sys, threading
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", int(sys.argv[1])))
+s.listen(200)
+def serve(c):
+    while c.recv(4096):
+        c.sendall(b"42")
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+"#;
+
+#[test]
+fn a_crowd_client_that_got_an_answer_without_a_line_end_says_what_it_got() {
+    // Not "client 1 got no answer": it got `42`, and waits for the line end after it.
+    let student = submission(&[("calc-threaded.py", ANSWERS_WITHOUT_LINE_END)]);
+    let terminal = text(&grade(
+        student.path(),
+        &["calc/11-two-hundred-clients-threaded"],
+    ));
+    let seen = terminal
+        .lines()
+        .find(|line| line.trim_start().starts_with("seen "))
+        .unwrap_or_else(|| panic!("no seen line:\n{terminal}"));
+    assert!(
+        seen.contains(r#"client 1 received "42" and no line end after it"#),
+        "{seen}"
+    );
+    assert!(!seen.contains("no answer"), "{seen}");
+}
+
+/// A chat server that calls `listen()` and then raises. Its socket was never bound, so the
+/// kernel listens on a port of its own choosing: the harness cannot see it listening on
+/// its port whatever the timing (a server bound to its port that raised a moment after
+/// `listen()` would be seen listening or not depending on when the harness looked, and
+/// either way the report says what this test asserts, or the scenario goes on).
+const RAISES_AFTER_LISTEN: &str = r#"import select, socket, sys
+port = int(sys.argv[1])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.listen(5)
+clients = {}
+while True:
+    readable, _, _ = select.select([s] + clients, [], [])
+"#;
+
+#[test]
+fn a_server_that_ended_before_it_was_seen_listening_gives_its_exception() {
+    let student = submission(&[("chat-server.py", RAISES_AFTER_LISTEN)]);
+    let terminal = text(&grade(student.path(), &["chat/01-joins-and-leaves"]));
+    let expected = terminal
+        .lines()
+        .find_map(|line| line.trim_start().strip_prefix("expected "))
+        .unwrap_or_else(|| panic!("no expected line:\n{terminal}"));
+    let port = expected
+        .trim()
+        .strip_prefix("server to listen on port ")
+        .unwrap_or_else(|| panic!("{expected}"));
+    let seen = terminal
+        .lines()
+        .find(|line| line.trim_start().starts_with("seen "))
+        .unwrap_or_else(|| panic!("no seen line:\n{terminal}"));
+    assert!(
+        seen.contains(&format!(
+            "it ended (exit status 1) before the harness saw it listening on port {port}; its stderr ends with: TypeError: can only concatenate list"
+        )) && seen.contains("(chat-server.py, line 8, in <module>)"),
+        "{seen}"
+    );
+}
+
+/// A message client that sends its stdin, then prints a status line without end.
+const FLOODING_CLIENT: &str = r#"import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+while True:
+    chunk = sys.stdin.buffer.read1(65536)
+    if not chunk:
+        break
+    c.sendall(chunk)
+c.shutdown(socket.SHUT_WR)
+while True:
+    sys.stdout.buffer.write(b"sent, waiting for the server\n" * 4096)
+"#;
+
+/// A message server with fixed-size buffers.
+const STREAMING_SERVER: &str = r#"import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", int(sys.argv[1])))
+s.listen(5)
+while True:
+    c, _ = s.accept()
+    while True:
+        chunk = c.recv(65536)
+        if not chunk:
+            break
+        sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.flush()
+    c.close()
+"#;
+
+#[test]
+fn the_memory_check_stops_a_flooding_client_at_the_readmes_output_cap() {
+    // The README says a program's output is capped at 64 MiB: the memory check's client
+    // has that cap, and the report says so.
+    let student = submission(&[
+        ("message-server.py", STREAMING_SERVER),
+        ("message-client.py", FLOODING_CLIENT),
+    ]);
+    let terminal = text(&grade(student.path(), &["message/16-peak-memory-100mb"]));
+    let cause = terminal
+        .lines()
+        .find(|line| line.trim_start().starts_with("cause "))
+        .unwrap_or_else(|| panic!("no cause line:\n{terminal}"));
+    assert!(
+        cause.contains(
+            "client-small was stopped by the harness: printed more than 64 MiB on stdout"
+        ),
+        "{cause}"
+    );
+}

@@ -24,24 +24,24 @@ struct Crash {
 
 const CRASHES: &[Crash] = &[
     Crash {
-        fixture: "hostile-segfault",
+        fixture: "message-hostile-segfault",
         scenarios: &["message/01-text-20k"],
         cause: "server was killed by signal 11 (SIGSEGV)",
     },
     Crash {
-        fixture: "hostile-closes-stdout",
+        fixture: "message-hostile-closes-stdout",
         scenarios: &["message/01-text-20k"],
         cause: "server exited with status 1",
     },
     Crash {
-        fixture: "hostile-flood",
+        fixture: "message-hostile-flood",
         scenarios: &["message/01-text-20k"],
         cause: "server was stopped by the harness: printed more than 64 MiB on stdout",
     },
     // Alone, the kernel stops its child at the cap; at eight at once the child may still
     // be thrashing near the cap when the step gives up: both causes name the memory.
     Crash {
-        fixture: "hostile-memory-hoard",
+        fixture: "message-hostile-memory-hoard",
         scenarios: &["message/01-text-20k"],
         cause: "1 GiB memory",
     },
@@ -64,6 +64,20 @@ const CRASHES: &[Crash] = &[
         fixture: "web-server-skeleton",
         scenarios: &["web-server/03-binary-image", "web-server/04-ten-megabytes"],
         cause: "UnicodeDecodeError",
+    },
+    // Every ping is dropped, whatever the timing: the client's `sum(rtts) / len(rtts)`.
+    Crash {
+        fixture: "udp-pinger-divide-by-zero",
+        scenarios: &["udp-pinger/03-every-ping-lost"],
+        cause: "ZeroDivisionError",
+    },
+    // Its stdin is the same binary bytes each time, read as text however it arrives. The
+    // sandbox's Python (LANG=C.UTF-8) reads stdin with `surrogateescape`: the first byte
+    // that is not UTF-8 becomes a lone surrogate, which `text.encode()` refuses.
+    Crash {
+        fixture: "message-client-text-stdin",
+        scenarios: &["message/17-client-sends-binary-stdin"],
+        cause: "UnicodeEncodeError: 'utf-8' codec can't encode character",
     },
     Crash {
         fixture: "echo-plus-text-download",

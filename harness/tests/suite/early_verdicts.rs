@@ -75,7 +75,7 @@ fn fixture(name: &str) -> std::path::PathBuf {
 // It listens on the port after the one it was given: the step names that port after a
 // grace of 2 s, instead of "never listened" at its 15 s deadline.
 #[case::a_server_listening_on_a_port_of_its_own_is_told_so(
-    "hostile-wrong-port",
+    "message-hostile-wrong-port",
     "message/01-text-20k",
     &["instead (for 2000 ms now)"]
 )]

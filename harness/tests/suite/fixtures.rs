@@ -80,7 +80,7 @@ fn simulated_only(suite: &harness::scenario::Suite, id: &str) -> bool {
         .any(|scenario| scenario.id == id && scenario.simulated_only)
 }
 
-/// Held by the tests that run `hostile-hang`: the one that looks for survivors in `/proc`
+/// Held by the tests that run `message-hostile-hang`: the one that looks for survivors in `/proc`
 /// must not see the processes of the other, still running.
 static HOSTILE_HANG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -109,7 +109,7 @@ fn grade_at_once(
 }
 
 fn check_fixture(folder: &str) {
-    let _exclusive = (folder == "hostile-hang").then(|| {
+    let _exclusive = (folder == "message-hostile-hang").then(|| {
         HOSTILE_HANG
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -159,7 +159,7 @@ fn check_fixture(folder: &str) {
         declared_misses,
         "{folder}: the extra scenarios it misses (`misses` in expected.toml)"
     );
-    if folder.starts_with("hostile-") {
+    if folder.starts_with("message-hostile-") {
         // Daemons, forked children, programs deaf to SIGTERM: none may outlive the run.
         assert_nothing_left_from(&dir.display().to_string());
     }
@@ -232,7 +232,7 @@ fn hostile_programs_leave_no_process_behind() {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let suite = common::suite();
-    let dir = common::kit_root().join("fixtures/submissions/hostile-hang");
+    let dir = common::kit_root().join("fixtures/submissions/message-hostile-hang");
     let target = Target::from_folder(&dir, &suite.catalogue).unwrap();
     let selection = Selection::new(Vec::new(), &["message/02-client-sends-stdin".into()]).unwrap();
     let started = Instant::now();
@@ -267,4 +267,97 @@ fn running_from(marker: &str) -> Vec<String> {
             (cmdline.contains(marker) && !zombie).then(|| format!("{pid}: {cmdline}"))
         })
         .collect()
+}
+
+/// The folders of `fixtures/submissions` that keep a name of their own, as the README says
+/// ("Sample submissions"): `sample`, which the README's first command grades by that name,
+/// `good`, the good sample of every task, and two that hold programs of several tasks.
+const OWN_NAMES: [&str; 4] = ["sample", "good", "manifest-extras", "hard-coded-port"];
+
+/// Every folder of `fixtures/submissions`, by name, sorted.
+fn fixture_folders() -> Vec<String> {
+    let mut folders: Vec<String> =
+        std::fs::read_dir(common::kit_root().join("fixtures/submissions"))
+            .unwrap()
+            .map(|entry| entry.unwrap())
+            .filter(|entry| entry.file_type().unwrap().is_dir())
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect();
+    folders.sort();
+    folders
+}
+
+/// The README's section "Sample submissions", up to the next section.
+fn readme_sample_submissions() -> String {
+    let readme = std::fs::read_to_string(common::kit_root().join("README.md")).unwrap();
+    let start = readme
+        .find("\n## Sample submissions\n")
+        .expect("the README has a section `Sample submissions`");
+    let rest = &readme[start + 1..];
+    let end = rest[3..].find("\n## ").map_or(rest.len(), |end| end + 3);
+    rest[..end].to_owned()
+}
+
+/// The words in backticks of `text`.
+fn quoted(text: &str) -> BTreeSet<&str> {
+    text.split('`').skip(1).step_by(2).collect()
+}
+
+#[test]
+fn every_fixture_folder_begins_with_its_task_or_keeps_a_stated_name() {
+    let tasks: Vec<String> = common::suite().catalogue.tasks.keys().cloned().collect();
+    assert!(tasks.iter().any(|task| task == "web-proxy"), "{tasks:?}");
+    let folders = fixture_folders();
+    let misnamed: Vec<&String> = folders
+        .iter()
+        .filter(|folder| !OWN_NAMES.contains(&folder.as_str()))
+        .filter(|folder| {
+            !tasks
+                .iter()
+                .any(|task| folder.starts_with(&format!("{task}-")))
+        })
+        .collect();
+    assert!(
+        misnamed.is_empty(),
+        "fixture folders begin with their task's name (`ls fixtures/submissions/` groups them): {misnamed:?}"
+    );
+    for own in OWN_NAMES {
+        assert!(folders.iter().any(|folder| folder == own), "{own} exists");
+    }
+    // The README's list of the names kept is this one.
+    let section = readme_sample_submissions().replace('\n', " ");
+    let sentence = section
+        .split("keep a name of their own:")
+        .nth(1)
+        .and_then(|rest| rest.split(". ").next())
+        .expect("the README says which folders keep a name of their own");
+    let named: BTreeSet<&str> = quoted(sentence)
+        .into_iter()
+        .filter(|word| folders.iter().any(|folder| folder == word))
+        .collect();
+    assert_eq!(named, BTreeSet::from(OWN_NAMES), "{sentence}");
+}
+
+#[test]
+fn every_fixture_folder_is_in_the_readme_table() {
+    let section = readme_sample_submissions();
+    // The first cell of each row of the table: the folders it describes.
+    let listed: BTreeSet<&str> = section
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .flat_map(|row| quoted(row.split(" | ").next().unwrap_or_default()))
+        .collect();
+    let folders = fixture_folders();
+    let missing: Vec<&String> = folders
+        .iter()
+        .filter(|folder| !listed.contains(folder.as_str()))
+        .collect();
+    let stale: Vec<&&str> = listed
+        .iter()
+        .filter(|name| !folders.iter().any(|folder| folder == *name))
+        .collect();
+    assert!(
+        missing.is_empty() && stale.is_empty(),
+        "the README's table of sample submissions (\"The folders, with the scenarios each must fail\") lacks {missing:?} and lists {stale:?}, which is no folder"
+    );
 }

@@ -1,6 +1,6 @@
 //! What a hostile program must not get from the harness: its environment, and a way to
 //! write outside its sandbox. (Verdicts, bounded time and no survivors for every
-//! `hostile-*` fixture: `fixtures.rs`.)
+//! `message-hostile-*` fixture: `fixtures.rs`.)
 
 use crate::common;
 use crate::common::harness;
@@ -16,7 +16,7 @@ fn the_harness_environment_does_not_reach_a_program() {
         .env("SOCKET_LAB_CI_SECRET", canary)
         .args([
             "--target",
-            "fixtures/submissions/hostile-env",
+            "fixtures/submissions/message-hostile-env",
             "message/01-*",
             "--json",
         ])
@@ -38,7 +38,7 @@ fn the_harness_environment_does_not_reach_a_program() {
 #[test]
 fn a_program_writes_nothing_outside_its_sandbox() {
     let name = "socket-lab-escaped-writer";
-    let fixture = common::kit_root().join("fixtures/submissions/hostile-writer");
+    let fixture = common::kit_root().join("fixtures/submissions/message-hostile-writer");
     let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
     let places: Vec<std::path::PathBuf> = [Some("/tmp".into()), home, Some(fixture.clone())]
         .into_iter()
@@ -57,7 +57,7 @@ fn a_program_writes_nothing_outside_its_sandbox() {
     harness()
         .args([
             "--target",
-            "fixtures/submissions/hostile-writer",
+            "fixtures/submissions/message-hostile-writer",
             "message/01-*",
         ])
         .assert()
@@ -77,7 +77,7 @@ fn the_header_says_which_sandbox_layers_are_on() {
     let assert = harness()
         .args([
             "--target",
-            "fixtures/submissions/hostile-wrong-port",
+            "fixtures/submissions/message-hostile-wrong-port",
             "message/01-*",
         ])
         .assert()
@@ -106,7 +106,7 @@ fn copy_fixture(name: &str, folder: &std::path::Path) {
     }
 }
 
-/// `hostile-snoop` in a batch beside another submission holding a secret, below a folder
+/// `message-hostile-snoop` in a batch beside another submission holding a secret, below a folder
 /// holding another (a grader's home): graded with `sandbox`, its report, and whether it
 /// passed.
 fn snoop_among_secrets(sandbox: Option<&str>) -> (bool, String) {
@@ -117,7 +117,7 @@ fn snoop_among_secrets(sandbox: Option<&str>) -> (bool, String) {
     )
     .unwrap();
     let batch = outer.path().join("batch");
-    copy_fixture("hostile-snoop", &batch.join("snoop"));
+    copy_fixture("message-hostile-snoop", &batch.join("snoop"));
     std::fs::create_dir_all(batch.join("bob")).unwrap();
     std::fs::write(
         batch.join("bob/server.py"),
@@ -185,7 +185,7 @@ fn a_program_over_its_memory_cap_is_told_so() {
     let assert = harness()
         .args([
             "--target",
-            "fixtures/submissions/hostile-memory-hoard",
+            "fixtures/submissions/message-hostile-memory-hoard",
             "--seed",
             "1",
             "--memory-limit",
@@ -214,7 +214,7 @@ fn a_program_that_fills_its_folders_gets_enospc_and_leaves_nothing() {
         .env("TMPDIR", scratch.path())
         .args([
             "--target",
-            "fixtures/submissions/hostile-disk-filler",
+            "fixtures/submissions/message-hostile-disk-filler",
             "--seed",
             "1",
             "message/01-*",

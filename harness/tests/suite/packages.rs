@@ -314,3 +314,93 @@ fn a_package_without_tasks_or_with_a_typo_is_refused() {
         .code(2)
         .stderr(predicate::str::contains("is not empty"));
 }
+
+/// The words of the line of `script` that installs packages with apt-get.
+fn apt_installed(script: &str) -> Vec<String> {
+    let line = script
+        .lines()
+        .find(|line| line.contains("apt-get install"))
+        .unwrap_or_else(|| panic!("no apt-get install in:\n{script}"));
+    line.split_whitespace().map(str::to_owned).collect()
+}
+
+/// `setup.sh` of a Gradescope package, the Dockerfile of a PrairieLearn one and the
+/// workflow of a GitHub Classroom one, each made for `tasks`.
+fn package_scripts(tasks: &[&str]) -> [(&'static str, String); 3] {
+    let folder = tempfile::tempdir().unwrap();
+    let task_args: Vec<&str> = tasks.iter().flat_map(|task| ["--task", *task]).collect();
+    let zip_path = folder.path().join("autograder.zip");
+    let mut args = vec!["gradescope"];
+    args.extend(&task_args);
+    args.extend(["-o", zip_path.to_str().unwrap()]);
+    package(&args);
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    let mut setup = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("setup.sh").unwrap(), &mut setup).unwrap();
+
+    let grader = folder.path().join("grader");
+    let mut args = vec!["prairielearn"];
+    args.extend(&task_args);
+    args.extend(["-o", grader.to_str().unwrap()]);
+    package(&args);
+    let dockerfile = std::fs::read_to_string(grader.join("Dockerfile")).unwrap();
+
+    let classroom = folder.path().join("classroom");
+    let mut args = vec!["github-classroom"];
+    args.extend(&task_args);
+    args.extend(["--kit-repository", "example-course/socket-lab-kit"]);
+    args.extend(["-o", classroom.to_str().unwrap()]);
+    package(&args);
+    let workflow =
+        std::fs::read_to_string(classroom.join(".github/workflows/classroom.yml")).unwrap();
+    [
+        ("setup.sh", setup),
+        ("Dockerfile", dockerfile),
+        ("classroom.yml", workflow),
+    ]
+}
+
+/// The Debian packages of the libraries the mail and remote-administration tasks' programs
+/// import, as students write them.
+const TASK_LIBRARIES: [(&str, &str); 3] = [
+    ("mx-lookup", "python3-dnspython"),
+    ("ssh-info", "python3-paramiko"),
+    ("mysql-remote", "python3-pymysql"),
+];
+
+#[test]
+fn every_package_installs_the_libraries_of_its_tasks_and_no_others() {
+    let tasks: Vec<&str> = TASK_LIBRARIES.iter().map(|(task, _)| *task).collect();
+    for (file, script) in package_scripts(&tasks) {
+        let installed = apt_installed(&script);
+        for (task, library) in TASK_LIBRARIES {
+            assert!(
+                installed.iter().any(|word| word == library),
+                "{file} of a package for {task} installs {library}: {installed:?}"
+            );
+        }
+        assert!(installed.iter().any(|word| word == "python3"), "{file}");
+    }
+    // One task of them: its library alone.
+    for (file, script) in package_scripts(&["ssh-info"]) {
+        let installed = apt_installed(&script);
+        assert!(installed.iter().any(|word| word == "python3-paramiko"));
+        for library in ["python3-dnspython", "python3-pymysql"] {
+            assert!(
+                !installed.iter().any(|word| word == library),
+                "{file}: {installed:?}"
+            );
+        }
+    }
+    // The message task needs Python's standard library only.
+    for (file, script) in package_scripts(&["message"]) {
+        let installed = apt_installed(&script);
+        assert!(installed.iter().any(|word| word == "python3"), "{file}");
+        for (_, library) in TASK_LIBRARIES {
+            assert!(
+                !installed.iter().any(|word| word == library),
+                "{file} of a package for message installs {library}: {installed:?}"
+            );
+        }
+    }
+}

@@ -41,6 +41,15 @@ static SUMMARY_LINE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static TIMED_OUT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)time[ds]?\s*-?\s*out").expect("valid regex"));
+/// A line that says a ping got no reply in other words (`No reply`, `lost`), or that what
+/// came was not its reply (`not a ping`, `ignored`, `unexpected`): either way, no reply
+/// taken.
+static NO_REPLY_TAKEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\bno\s+(?:reply|replies|response|answer|pong)\b|\blost\b|\bnot\s+(?:a|an|the|my|its|our)?\s*(?:ping|reply|response|pong|echo|match)|\bignor(?:e|ed|es|ing)\b|\bunexpected\b|\bmismatch|\bdiscard(?:s|ed|ing)?\b|\binvalid\b|\bstray\b",
+    )
+    .expect("valid regex")
+});
 /// A run of digits and dots (a number, or an IP address), and the unit after it, if any.
 static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -142,6 +151,23 @@ pub fn judge(
         .collect();
     let (summary, ping_lines): (Vec<&str>, Vec<&str>) =
         lines.iter().partition(|line| SUMMARY_LINE.is_match(line));
+    // That it took no reply at all comes before how many lines it printed and how it
+    // worded them: whatever else is wrong, that is what to fix first.
+    let answered = fates
+        .iter()
+        .filter(|fate| matches!(fate, Fate::Reply(_)))
+        .count();
+    if answered > 0
+        && let Some(lines_say) = took_no_reply(&ping_lines, fates.len())
+    {
+        return Err((
+            expected,
+            format!(
+                "the server answered {answered} of the {} pings in time, and the client took none of the replies: {lines_say} (does it read the reply on the socket it sent from, and compare it with what it sent, uppercased?)",
+                fates.len()
+            ),
+        ));
+    }
     if ping_lines.len() < fates.len() {
         return Err((
             expected,
@@ -166,19 +192,6 @@ pub fn judge(
         ));
     }
     let ping_lines = &ping_lines[ping_lines.len() - fates.len()..];
-    let answered = fates
-        .iter()
-        .filter(|fate| matches!(fate, Fate::Reply(_)))
-        .count();
-    if answered > 0 && ping_lines.iter().all(|line| TIMED_OUT.is_match(line)) {
-        return Err((
-            expected,
-            format!(
-                "the server answered {answered} of the {} pings in time, and the client took none of the replies: every line says the ping timed out (does it read the reply on the socket it sent from, and compare it with what it sent, uppercased?)",
-                fates.len()
-            ),
-        ));
-    }
     for (index, (line, fate)) in ping_lines.iter().zip(&fates).enumerate() {
         let seq = index + 1;
         let problem = match fate {
@@ -226,6 +239,30 @@ pub fn judge(
         ));
     }
     Ok(())
+}
+
+/// What the client's lines for its `pings` pings say, when they show it took no reply:
+/// every line says its ping timed out, got no reply, or that what came was not its reply
+/// (`not a ping`), and at least one says so. A first line that says none of that is a
+/// header when the lines after it account for every ping as timed out; otherwise it may
+/// be a reply, and the client is judged line by line.
+fn took_no_reply(ping_lines: &[&str], pings: usize) -> Option<&'static str> {
+    let timed_out = |line: &&str| TIMED_OUT.is_match(line);
+    let not_taken = |line: &&str| timed_out(line) || NO_REPLY_TAKEN.is_match(line);
+    let (first, rest) = ping_lines.split_first()?;
+    if !rest.iter().all(not_taken) {
+        return None;
+    }
+    let header = !not_taken(first);
+    if header && rest.iter().filter(|line| timed_out(line)).count() < pings {
+        return None;
+    }
+    let judged = if header { rest } else { ping_lines };
+    Some(if judged.iter().all(timed_out) {
+        "every line says the ping timed out"
+    } else {
+        "every line says its ping timed out or got no reply, or that what came was not its reply"
+    })
 }
 
 /// Why a reply line for ping `seq` (answered after `delay`) is wrong, if it is.
@@ -438,6 +475,68 @@ rtt min/avg/max = 0.177/57.5/401.3 ms
         let worded_otherwise = "timeout\n".repeat(10) + "100% lost\n";
         let (_, seen) = judge(worded_otherwise.as_bytes(), Some(&[]), 10).unwrap_err();
         assert!(seen.starts_with("the server received no ping"), "{seen}");
+    }
+
+    #[test]
+    fn a_client_that_ignored_every_reply_as_not_a_ping_is_told_that_before_its_line_count() {
+        // Eight replies came (seven in time, ping 8's late); the client took each for
+        // something else, said so, and timed out: 18 lines for 10 pings.
+        let mut report = String::new();
+        for seq in 1..=10 {
+            if ![3, 7].contains(&seq) {
+                report += &format!("not a ping: b'PING {seq} 1700000000.{seq}'\n");
+            }
+            report += &format!("Request timed out (seq={seq})\n");
+        }
+        report += "10 packets transmitted, 0 received, 100% packet loss\n";
+        let (_, seen) = judge(report.as_bytes(), Some(&script(10)), 10).unwrap_err();
+        assert!(
+            seen.starts_with(
+                "the server answered 7 of the 10 pings in time, and the client took none of the replies: every line says its ping timed out or got no reply, or that what came was not its reply"
+            ),
+            "{seen}"
+        );
+        // Ignored without timing out: the same.
+        let ignored = "reply ignored: not a ping\n".repeat(8);
+        let (_, seen) = judge(ignored.as_bytes(), Some(&script(10)), 10).unwrap_err();
+        assert!(
+            seen.contains("the client took none of the replies"),
+            "{seen}"
+        );
+    }
+
+    #[test]
+    fn a_client_that_took_no_reply_is_told_that_whatever_its_line_count_or_wording() {
+        // More lines than pings (a header and its own default count), fewer (it stopped
+        // early), or no reply worded otherwise than a timeout.
+        for report in [
+            format!(
+                "PING 127.0.0.1\n{}100% packet loss\n",
+                "Request timed out\n".repeat(12)
+            ),
+            "Request timed out\n".repeat(4),
+            "No reply\n".repeat(10) + "100% packet loss\n",
+            "Ping lost\n".repeat(10),
+        ] {
+            let (_, seen) = judge(report.as_bytes(), Some(&script(10)), 10).unwrap_err();
+            assert!(
+                seen.starts_with(
+                    "the server answered 7 of the 10 pings in time, and the client took none of the replies"
+                ),
+                "{report}: {seen}"
+            );
+        }
+        // A first reply taken, then timeouts: judged line by line.
+        let one_reply = format!(
+            "Reply from 127.0.0.1: seq=1 rtt=0.2 ms\n{}",
+            "Request timed out\n".repeat(9)
+        );
+        let (_, seen) = judge(one_reply.as_bytes(), Some(&script(10)), 10).unwrap_err();
+        assert!(seen.starts_with("line for ping 2"), "{seen}");
+        // Replies printed without an RTT are replies taken.
+        let no_rtt = "Reply: PING 1 1700000000.5\n".repeat(10);
+        let (_, seen) = judge(no_rtt.as_bytes(), Some(&script(10)), 10).unwrap_err();
+        assert!(!seen.contains("took none"), "{seen}");
     }
 
     #[test]
