@@ -15,8 +15,28 @@ use crate::target::RoleProgram;
 use crate::world::World;
 use crate::world::sim::{self, HARNESS_HOST, SimOptions, programs};
 
-/// Why a scenario cannot run in the simulated world, if it cannot.
+/// Why a scenario cannot run in the simulated world, if it cannot, as its report says it:
+/// `the reference ssh-info has no simulated version (real world only)` when a program it
+/// starts has none (its threads, `poll`, `fork` or driver need real sockets), else
+/// `cannot be simulated: ` and what in the scenario itself stands in the way.
 pub fn unsupported(scenario: &Scenario, roles: &BTreeMap<String, RoleProgram>) -> Option<String> {
+    for role in scenario.roles() {
+        let program = roles
+            .get(role)
+            .and_then(|program| program.template.first())
+            .map(String::as_str)
+            .unwrap_or_default();
+        if !programs::SIMULATED_PROGRAMS.contains(&program) {
+            return Some(format!(
+                "the reference {program} has no simulated version (real world only)"
+            ));
+        }
+    }
+    scenario_unsupported(scenario).map(|reason| format!("cannot be simulated: {reason}"))
+}
+
+/// What in `scenario` itself the simulated world cannot play, if anything.
+fn scenario_unsupported(scenario: &Scenario) -> Option<String> {
     if scenario.zone.is_some() {
         return Some(
             "its programs ask the system's resolver (`zones`), which a simulated host does not have"
@@ -41,18 +61,6 @@ pub fn unsupported(scenario: &Scenario, roles: &BTreeMap<String, RoleProgram>) -
             ));
         }
     }
-    for role in scenario.roles() {
-        let program = roles
-            .get(role)
-            .and_then(|program| program.template.first())
-            .map(String::as_str)
-            .unwrap_or_default();
-        if !programs::SIMULATED_PROGRAMS.contains(&program) {
-            return Some(format!(
-                "the reference {program} has no simulated version yet"
-            ));
-        }
-    }
     None
 }
 
@@ -64,7 +72,7 @@ pub fn run(
     options: &SimOptions,
 ) -> Outcome {
     if let Some(reason) = unsupported(scenario, roles) {
-        return Outcome::skipped(scenario, seed, format!("cannot be simulated: {reason}"));
+        return Outcome::skipped(scenario, seed, reason);
     }
     // The short-I/O adapter plays the short-call library's part here: without it nothing
     // would cut the program's own calls, and the scenario would prove nothing.

@@ -291,20 +291,21 @@ impl Target {
 }
 
 impl Target {
-    /// The reference programs that run in the simulated world. Their command line starts
-    /// with the bare program name (`message-server {port}`): the simulated host looks the
-    /// name up instead of executing a file.
+    /// The reference programs in the simulated world. Their command line starts with the
+    /// bare program name (`message-server {port}`): the simulated host looks the name up
+    /// instead of executing a file. Every program of the catalogue is here, those without a
+    /// simulated version too (`ssh-info`, `xmlrpc-server`): their scenarios are then
+    /// skipped, each with that reason (`crate::simulation::unsupported`), rather than
+    /// their task left out as if not submitted.
     pub fn simulated(catalogue: &Catalogue) -> Target {
         let mut programs: BTreeMap<String, BTreeMap<String, RoleProgram>> = BTreeMap::new();
         for (task, info) in &catalogue.tasks {
             for (role, arguments) in &info.roles {
                 let name = info.program_name(task, role);
-                if crate::world::sim::programs::SIMULATED_PROGRAMS.contains(&name.as_str()) {
-                    programs
-                        .entry(task.clone())
-                        .or_default()
-                        .insert(role.clone(), RoleProgram::canonical(vec![name], arguments));
-                }
+                programs
+                    .entry(task.clone())
+                    .or_default()
+                    .insert(role.clone(), RoleProgram::canonical(vec![name], arguments));
             }
         }
         Target {

@@ -295,6 +295,11 @@ impl TerminalReport {
         let mut text = String::new();
         let score = Score::of(outcomes);
         for task in &score.tasks {
+            // None ran and no points are at stake: say why instead of `0/0`.
+            if task.ran == 0 && task.total == 0 && !task.has_extra {
+                let _ = writeln!(text, "{}", all_skipped(&task.task, outcomes));
+                continue;
+            }
             let mut line = format!(
                 "{}: {}/{} scenarios passed, {}/{} points",
                 task.task, task.passed, task.ran, task.earned, task.total
@@ -304,17 +309,10 @@ impl TerminalReport {
             }
             let _ = writeln!(text, "{line}");
         }
+        // (The simulated reference has every task: what it cannot simulate is skipped,
+        // scenario by scenario, with the reason.)
         for task in not_submitted {
-            // The simulated reference lacks only what cannot be simulated (calc's threads,
-            // poll and fork run on real sockets).
-            if self.simulated {
-                let _ = writeln!(
-                    text,
-                    "{task}: real world only (its reference has no simulated version)"
-                );
-            } else {
-                let _ = writeln!(text, "{task}: not submitted");
-            }
+            let _ = writeln!(text, "{task}: not submitted");
         }
         if self.style.timings {
             let clock = if self.simulated {
@@ -411,6 +409,29 @@ impl TerminalReport {
             "+t".into()
         }
     }
+}
+
+/// The closing line of a task none of whose scenarios ran: `ssh-info: 10 scenarios skipped:
+/// the reference ssh-info has no simulated version (real world only)`, the reason when they
+/// share one.
+fn all_skipped(task: &str, outcomes: &[Outcome]) -> String {
+    let skipped: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|outcome| outcome.task == task)
+        .collect();
+    let mut line = format!(
+        "{task}: {} scenario{} skipped",
+        skipped.len(),
+        if skipped.len() == 1 { "" } else { "s" }
+    );
+    let reasons: std::collections::BTreeSet<&str> = skipped
+        .iter()
+        .filter_map(|outcome| outcome.skip_reason.as_deref())
+        .collect();
+    if let [reason] = reasons.into_iter().collect::<Vec<_>>()[..] {
+        let _ = write!(line, ": {reason}");
+    }
+    line
 }
 
 /// The first bytes of an output, and its last ones when there are more: an error is

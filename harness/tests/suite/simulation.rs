@@ -98,10 +98,10 @@ fn the_reference_passes_with_one_byte_reads_and_writes() {
             // The proxy's cache is optional and left out of the reference on purpose.
             Status::Missed => assert_eq!(outcome.id, "web-proxy/09-cache-serves-a-second-get"),
             Status::Skipped => assert!(
-                outcome
-                    .skip_reason
-                    .as_deref()
-                    .is_some_and(|reason| reason.starts_with("cannot be simulated: ")),
+                outcome.skip_reason.as_deref().is_some_and(|reason| {
+                    reason.starts_with("cannot be simulated: ")
+                        || reason.ends_with(" has no simulated version (real world only)")
+                }),
                 "{outcome:?}"
             ),
             _ => panic!("{} failed in simulation: {:?}", outcome.id, outcome.failure),
@@ -123,6 +123,80 @@ fn what_cannot_be_simulated_is_skipped_with_the_reason() {
     assert_eq!(outcome.status, Status::Skipped);
     let reason = outcome.skip_reason.as_deref().unwrap_or_default();
     assert!(reason.contains("peak memory"), "{reason}");
+}
+
+#[test]
+fn a_task_whose_reference_has_no_simulated_version_is_skipped_scenario_by_scenario() {
+    let suite = common::suite();
+    let tasks: Vec<String> = ["ssh-info", "xmlrpc", "mysql-remote"]
+        .map(String::from)
+        .to_vec();
+    let selection = Selection::new(tasks.clone(), &[]).expect("known tasks");
+    let target = Target::simulated(&suite.catalogue);
+    // No "nothing to grade": the tasks are there, their scenarios skipped.
+    let grading = grade(
+        &suite,
+        &selection,
+        &target,
+        1,
+        &Mode::Simulated(SimOptions::default()),
+        &mut harness::events::Discard,
+    )
+    .expect("the tasks are graded");
+    assert!(
+        grading.not_submitted.is_empty(),
+        "{:?}",
+        grading.not_submitted
+    );
+    for task in &tasks {
+        let count = suite
+            .scenarios
+            .iter()
+            .filter(|scenario| &scenario.task == task)
+            .count();
+        let outcomes: Vec<&Outcome> = grading
+            .outcomes
+            .iter()
+            .filter(|outcome| &outcome.task == task)
+            .collect();
+        assert_eq!(
+            outcomes.len(),
+            count,
+            "every scenario of {task} is reported"
+        );
+        for outcome in outcomes {
+            assert_eq!(outcome.status, Status::Skipped, "{}", outcome.id);
+            let reason = outcome.skip_reason.as_deref().unwrap_or_default();
+            assert!(
+                reason.starts_with("the reference ")
+                    && reason.ends_with(" has no simulated version (real world only)"),
+                "{}: {reason}",
+                outcome.id
+            );
+        }
+    }
+    let report = full_report(&grading);
+    assert!(
+        report.contains("(the reference ssh-info has no simulated version (real world only))"),
+        "{report}"
+    );
+    let ssh_scenarios = grading
+        .outcomes
+        .iter()
+        .filter(|outcome| outcome.task == "ssh-info")
+        .count();
+    assert!(
+        report.contains(&format!(
+            "ssh-info: {ssh_scenarios} scenarios skipped: the reference ssh-info has no simulated version (real world only)\n"
+        )),
+        "{report}"
+    );
+    // Skipped, not failed: nothing is at stake.
+    let total = grading.outcomes.len();
+    assert!(
+        report.ends_with(&format!("0 passed, 0 failed, {total} skipped\n")),
+        "{report}"
+    );
 }
 
 #[test]

@@ -148,3 +148,94 @@ pub fn wait_until_answering(port: u16, probe: &[u8]) -> Vec<u8> {
         }
     }
 }
+
+/// Runs a system tool (useradd, chpasswd, chown); a missing one fails the test, saying
+/// what to install.
+pub fn system(program: &str, args: &[&str], stdin: Option<&str>) {
+    let mut command = Command::new(program);
+    command.args(args).stdin(Stdio::piped());
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot run {program} ({error}): install passwd"));
+    if let Some(text) = stdin {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{program} {args:?}: {status}");
+}
+
+/// A local user with a password, the shell `/bin/sh` and a home folder of its own (a
+/// temporary folder, owned by root until a test gives it away), for a server's PAM
+/// login (vsftpd, sshd); removed when dropped. Tests run as root to make one.
+pub struct ThrowAwayUser {
+    pub name: String,
+    pub home: tempfile::TempDir,
+}
+
+impl ThrowAwayUser {
+    /// `PREFIX<pid>x<n>`, with `password`.
+    pub fn create(prefix: &str, password: &str) -> ThrowAwayUser {
+        // SAFETY: geteuid only reads the caller's id.
+        assert_eq!(
+            unsafe { libc::geteuid() },
+            0,
+            "this test creates a local user: run it as root"
+        );
+        static COUNT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "{prefix}{}x{}",
+            std::process::id(),
+            COUNT.fetch_add(1, Ordering::Relaxed)
+        );
+        let home = tempfile::tempdir().unwrap();
+        let shown = home.path().display().to_string();
+        // /bin/sh: PAM's pam_shells wants a shell listed in /etc/shells.
+        system(
+            "useradd",
+            &[
+                "--no-create-home",
+                "--home-dir",
+                &shown,
+                "--shell",
+                "/bin/sh",
+                &name,
+            ],
+            None,
+        );
+        let user = ThrowAwayUser { name, home };
+        system(
+            "chpasswd",
+            &[],
+            Some(&format!("{}:{password}\n", user.name)),
+        );
+        user
+    }
+}
+
+impl Drop for ThrowAwayUser {
+    /// Removes the user once the server's session processes, which run as it, have ended
+    /// (they end by themselves a moment after their client leaves): tried for 5 s.
+    fn drop(&mut self) {
+        for _ in 0..100 {
+            let removed = Command::new("userdel")
+                .arg(&self.name)
+                .stderr(Stdio::null())
+                .status();
+            if removed.is_ok_and(|status| status.success()) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        eprintln!(
+            "could not remove the test user {}: remove it with userdel",
+            self.name
+        );
+    }
+}

@@ -30,6 +30,9 @@ fn zone() -> Vec<String> {
         "local-zone: \"implicit.example.com.\" static",
         "local-data: \"implicit.example.com. IN A 192.0.2.30\"",
         "local-data: \"implicit.example.com. IN AAAA 2001:db8::30\"",
+        // No MX and an IPv6 address only: still its own mail host.
+        "local-zone: \"v6only.example.com.\" static",
+        "local-data: \"v6only.example.com. IN AAAA 2001:db8::31\"",
         // A null MX (RFC 7505).
         "local-zone: \"nomail.example.com.\" static",
         "local-data: \"nomail.example.com. IN MX 0 .\"",
@@ -139,6 +142,11 @@ fn no_mx_null_mx_and_no_such_domain() {
     assert_eq!(
         (status, stdout.as_str()),
         (0, "0 implicit.example.com. 192.0.2.30 2001:db8::30\n")
+    );
+    let (status, stdout, _) = unbound.lookup("dan@v6only.example.com");
+    assert_eq!(
+        (status, stdout.as_str()),
+        (0, "0 v6only.example.com. 2001:db8::31\n")
     );
     let (status, stdout, _) = unbound.lookup("x@nomail.example.com");
     assert_eq!(status, 0);

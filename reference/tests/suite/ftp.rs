@@ -8,103 +8,21 @@ use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use assert_cmd::cargo::cargo_bin;
 
-use common::{Running, free_tcp_port, wait_until_listening};
+use common::{Running, ThrowAwayUser, free_tcp_port, system, wait_until_listening};
 
 const PASSWORD: &str = "s3cret-ftp";
 
-/// Runs a system tool (useradd, chpasswd, chown); a missing one fails the test, saying
-/// what to install.
-fn system(program: &str, args: &[&str], stdin: Option<&str>) {
-    let mut command = Command::new(program);
-    command.args(args).stdin(Stdio::piped());
-    let mut child = command
-        .spawn()
-        .unwrap_or_else(|error| panic!("cannot run {program} ({error}): install passwd"));
-    if let Some(text) = stdin {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    drop(child.stdin.take());
-    let status = child.wait().unwrap();
-    assert!(status.success(), "{program} {args:?}: {status}");
-}
-
-/// A local user with a password and a home folder of its own, for vsftpd's PAM login;
-/// removed (with its home) when dropped.
-struct ThrowAwayUser {
-    name: String,
-    home: tempfile::TempDir,
-}
-
-impl ThrowAwayUser {
-    fn create() -> ThrowAwayUser {
-        // SAFETY: geteuid only reads the caller's id.
-        assert_eq!(
-            unsafe { libc::geteuid() },
-            0,
-            "the vsftpd tests create a local user: run them as root"
-        );
-        static COUNT: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "ftplab{}x{}",
-            std::process::id(),
-            COUNT.fetch_add(1, Ordering::Relaxed)
-        );
-        let home = tempfile::tempdir().unwrap();
-        let shown = home.path().display().to_string();
-        // /bin/sh: PAM's pam_shells wants a shell listed in /etc/shells.
-        system(
-            "useradd",
-            &[
-                "--no-create-home",
-                "--home-dir",
-                &shown,
-                "--shell",
-                "/bin/sh",
-                &name,
-            ],
-            None,
-        );
-        let user = ThrowAwayUser { name, home };
-        system(
-            "chpasswd",
-            &[],
-            Some(&format!("{}:{PASSWORD}\n", user.name)),
-        );
-        std::fs::create_dir(user.home.path().join("uploads")).unwrap();
-        system("chown", &["-R", &user.name, &shown], None);
-        user
-    }
-}
-
-impl Drop for ThrowAwayUser {
-    /// Removes the user once vsftpd's session processes, which run as it, have ended
-    /// (they end by themselves a moment after their client's QUIT): tried for 5 s.
-    fn drop(&mut self) {
-        for _ in 0..100 {
-            let removed = Command::new("userdel")
-                .arg(&self.name)
-                .stderr(Stdio::null())
-                .status();
-            if removed.is_ok_and(|status| status.success()) {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        eprintln!(
-            "could not remove the test user {}: remove it with userdel",
-            self.name
-        );
-    }
+/// A local user with [`PASSWORD`] and a home folder of its own holding `uploads/`, for
+/// vsftpd's PAM login; removed (with its home) when dropped.
+fn ftp_user() -> ThrowAwayUser {
+    let user = ThrowAwayUser::create("ftplab", PASSWORD);
+    std::fs::create_dir(user.home.path().join("uploads")).unwrap();
+    let shown = user.home.path().display().to_string();
+    system("chown", &["-R", &user.name, &shown], None);
+    user
 }
 
 /// vsftpd on a free loopback port, passive ports in a small range there; killed (by pid)
@@ -191,7 +109,7 @@ fn binary_file(folder: &Path) -> (PathBuf, Vec<u8>) {
 
 #[test]
 fn a_binary_file_is_stored_byte_for_byte_in_the_folder_given() {
-    let user = ThrowAwayUser::create();
+    let user = ftp_user();
     let server = Vsftpd::start();
     let local = tempfile::tempdir().unwrap();
     let (path, bytes) = binary_file(local.path());
@@ -218,7 +136,7 @@ fn a_binary_file_is_stored_byte_for_byte_in_the_folder_given() {
 
 #[test]
 fn a_wrong_password_and_a_missing_folder_fail_with_quit() {
-    let user = ThrowAwayUser::create();
+    let user = ftp_user();
     let server = Vsftpd::start();
     let local = tempfile::tempdir().unwrap();
     let (path, _) = binary_file(local.path());

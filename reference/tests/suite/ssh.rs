@@ -4,8 +4,11 @@
 //! `/proc/cpuinfo` and `/proc/meminfo` are the test's (`unshare -m`, bind mounts), stopped
 //! by its pid. The client's `HOME` is a throw-away folder, so `~/.ssh/known_hosts` is the
 //! test's. It logs in as root with a key (sshd's default `PermitRootLogin
-//! prohibit-password`): no local user is made. sshd's log (`LogLevel VERBOSE` on stderr)
-//! says whether a password was ever tried (SPEC ssh/1–2).
+//! prohibit-password` refuses root's password, rightly or not), and with a password as a
+//! throw-away local user the test creates (`useradd`, `chpasswd`) and removes (`userdel`),
+//! whom the configuration's `PasswordAuthentication yes` (through PAM) lets in. sshd's log
+//! (`LogLevel VERBOSE` on stderr) says whether a password was ever tried, and whose was
+//! accepted (SPEC ssh/1–2).
 
 use crate::common;
 
@@ -14,7 +17,7 @@ use std::process::{Command, Output, Stdio};
 
 use assert_cmd::cargo::cargo_bin;
 
-use common::{Running, free_tcp_port, wait_until_listening};
+use common::{Running, ThrowAwayUser, free_tcp_port, system, wait_until_listening};
 
 const CPUINFO: &str = "processor\t: 0\nmodel name\t: Test Machine CPU 9000 @ 1.00GHz\n\nprocessor\t: 1\nmodel name\t: Test Machine CPU 9000 @ 1.00GHz\n\nprocessor\t: 2\nmodel name\t: Test Machine CPU 9000 @ 1.00GHz\n\nprocessor\t: 3\nmodel name\t: Test Machine CPU 9000 @ 1.00GHz\n\nprocessor\t: 4\nmodel name\t: Test Machine CPU 9000 @ 1.00GHz\n\nprocessor\t: 5\nmodel name\t: Test Machine CPU 9000 @ 1.00GHz\n\n";
 const MEMINFO: &str =
@@ -101,8 +104,13 @@ impl Sshd {
     }
 }
 
-/// Runs `ssh-info` with a `HOME` whose `.ssh/known_hosts` holds `known_hosts`.
+/// Runs `ssh-info` as root with a `HOME` whose `.ssh/known_hosts` holds `known_hosts`.
 fn ssh_info(server: &Sshd, known_hosts: &str, auth: &[&str]) -> Output {
+    ssh_info_as(server, "root", known_hosts, auth)
+}
+
+/// [`ssh_info`], logging in as `user`.
+fn ssh_info_as(server: &Sshd, user: &str, known_hosts: &str, auth: &[&str]) -> Output {
     let home = tempfile::tempdir().unwrap();
     std::fs::create_dir(home.path().join(".ssh")).unwrap();
     std::fs::write(home.path().join(".ssh/known_hosts"), known_hosts).unwrap();
@@ -113,7 +121,7 @@ fn ssh_info(server: &Sshd, known_hosts: &str, auth: &[&str]) -> Output {
             "--port",
             &server.port.to_string(),
             "--user",
-            "root",
+            user,
         ])
         .args(auth)
         .env("HOME", home.path())
@@ -182,4 +190,35 @@ fn a_changed_key_and_a_wrong_password_are_refused_with_a_message() {
         "{}",
         server.log()
     );
+}
+
+#[test]
+fn a_local_user_logs_in_with_the_right_password() {
+    const PASSWORD: &str = "s3cret-ssh";
+    let user = ThrowAwayUser::create("sshlab", PASSWORD);
+    // Its home its own, as sshd's session changes into it.
+    let home = user.home.path().display().to_string();
+    system("chown", &[&user.name, &home], None);
+    let server = Sshd::start("");
+    let right = format!("[127.0.0.1]:{} {}\n", server.port, server.host_key);
+    let output = ssh_info_as(&server, &user.name, &right, &["--password", PASSWORD]);
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        server.log()
+    );
+    // The figures of the namespace sshd runs in, read by the user's own commands.
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "CPU model: Test Machine CPU 9000 @ 1.00GHz\nCores: 6\nMemory total: 15921 MiB\nMemory available: 9645 MiB\n"
+    );
+    let log = server.log();
+    assert!(
+        log.contains(&format!("Accepted password for {}", user.name)),
+        "{log}"
+    );
+    assert!(!log.contains("Failed password"), "{log}");
+    // Ended before the user is removed (sshd's session processes run as it).
+    drop(server);
 }

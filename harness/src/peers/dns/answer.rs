@@ -63,7 +63,7 @@ pub fn answer(request: &[u8], zone: &Zone, over_udp: bool) -> Option<(Vec<u8>, O
         }
         None => CLASSIC_UDP_LIMIT,
     };
-    let question = match (request.metadata.op_code, request.queries.as_slice()) {
+    let mut question = match (request.metadata.op_code, request.queries.as_slice()) {
         (OpCode::Query, [query]) => {
             reply.add_query(query.clone());
             let (code, records) = match zone.lookup(query.name(), query.query_type()) {
@@ -92,7 +92,14 @@ pub fn answer(request: &[u8], zone: &Zone, over_udp: bool) -> Option<(Vec<u8>, O
     };
     let mut bytes = reply.to_vec().ok()?;
     if over_udp && bytes.len() > udp_limit {
+        let whole = bytes.len();
         bytes = reply.truncate().to_vec().ok()?;
+        // The step log says what the client got: not the records, but "ask again".
+        if let Some(question) = &mut question {
+            question.answer = format!(
+                "truncated (TC bit, no records: the {whole} bytes of the answer do not fit in {udp_limit} over UDP)"
+            );
+        }
     }
     Some((bytes, question))
 }
@@ -205,10 +212,17 @@ mod tests {
             .unwrap();
         }
         let request = ask("many.example.com.", RecordType::A, false);
-        let (udp, _) = answer(&request, &zone, true).unwrap();
+        let (udp, asked) = answer(&request, &zone, true).unwrap();
         let udp = reply(&udp);
         assert!(udp.metadata.truncation && udp.answers.is_empty());
-        let (tcp, _) = answer(&request, &zone, false).unwrap();
+        let shown = asked.unwrap().answer;
+        assert!(
+            shown.starts_with("truncated (TC bit, no records: "),
+            "{shown}"
+        );
+        assert!(shown.ends_with(" do not fit in 512 over UDP)"), "{shown}");
+        let (tcp, asked) = answer(&request, &zone, false).unwrap();
         assert_eq!(reply(&tcp).answers.len(), 60);
+        assert!(asked.unwrap().answer.starts_with("192.0.2.0, "));
     }
 }

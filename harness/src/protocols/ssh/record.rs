@@ -1,7 +1,8 @@
 //! What the SSH server peer saw: one entry per TCP connection: whether the client went on
 //! to authenticate after the key exchange (a client that refused the host key closes
 //! before), every authentication attempt (the password masked: only whether it was the
-//! right one is kept), every command with its exit status.
+//! right one is kept), every command with its exit status (each line typed into a shell
+//! a command of its own).
 
 use std::any::Any;
 use std::sync::Mutex;
@@ -28,9 +29,12 @@ pub struct AuthAttempt {
 /// One command run on the remote machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandRun {
-    /// As the client sent it (`exec`), or `(shell)` for a `shell` request.
+    /// As the client sent it (`exec`), or as it typed it into a `shell`, one line each
+    /// (`nproc`, then `exit`; `(shell, nothing typed)` for a shell that got no line).
     pub command: String,
-    /// Its exit status (none: still running, or killed at its deadline).
+    /// Its exit status (none: still running, or killed at its deadline). A shell reports
+    /// one status, its own: it goes to the last line typed into it, and the lines before
+    /// have none.
     pub exit_status: Option<u32>,
     /// Why it did not run or was stopped, if so.
     pub trouble: Option<String>,

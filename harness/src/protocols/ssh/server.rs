@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -69,6 +70,7 @@ pub(super) async fn serve(conversation: Conversation, peer: Arc<SshPeer>) {
         peer: Arc::clone(&peer),
         index,
         stdin: HashMap::new(),
+        shells: HashMap::new(),
         version_seen: false,
         transcript: transcript.clone(),
         label: label.clone(),
@@ -147,12 +149,34 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Recorded<S> {
     }
 }
 
+/// What the client has typed into a `shell` channel so far.
+#[derive(Default)]
+struct ShellInput {
+    /// The start of a line whose newline has not come yet.
+    partial: Vec<u8>,
+    /// The number + 1 in the record of the last line typed (0: none yet), which gets the
+    /// shell's exit status.
+    lines: Arc<AtomicUsize>,
+    /// The shell has ended: what is typed after it runs nowhere and is not recorded.
+    ended: Arc<AtomicBool>,
+}
+
+/// The command of a line typed into a shell: without its line ending (`\n`, or a
+/// terminal's `\r\n`) and the blanks around it; `None` for a blank line.
+fn typed_command(line: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(line);
+    let command = text.trim();
+    (!command.is_empty()).then(|| command.to_owned())
+}
+
 /// One connection's decisions.
 struct Handler {
     peer: Arc<SshPeer>,
     index: usize,
     /// The stdin of each channel's running command, until the client's EOF.
     stdin: HashMap<ChannelId, mpsc::Sender<Vec<u8>>>,
+    /// The `shell` channels' input, each line recorded as a command of its own.
+    shells: HashMap<ChannelId, ShellInput>,
     version_seen: bool,
     transcript: Transcript,
     /// The connection's name in the transcript.
@@ -210,10 +234,54 @@ impl Handler {
         })
     }
 
+    /// Records a command run on this connection; its number in the record.
+    fn record_command(&self, command: String) -> usize {
+        let mut number = 0;
+        self.peer.record.change(self.index, |connection| {
+            connection.commands.push(CommandRun {
+                command,
+                exit_status: None,
+                trouble: None,
+            });
+            number = connection.commands.len() - 1;
+        });
+        number
+    }
+
+    /// Records each whole line of `data`, typed into the shell on `channel`, as a command
+    /// of its own (`nproc`, then `exit`); with `ended` (the client's EOF), what is left
+    /// without a newline too, as the shell runs it.
+    fn typed(&mut self, channel: ChannelId, data: &[u8], ended: bool) {
+        let Some(shell) = self.shells.get_mut(&channel) else {
+            return;
+        };
+        if shell.ended.load(Ordering::SeqCst) {
+            return;
+        }
+        shell.partial.extend_from_slice(data);
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        while let Some(end) = shell.partial.iter().position(|&byte| byte == b'\n') {
+            lines.push(shell.partial.drain(..=end).collect());
+        }
+        if ended && !shell.partial.is_empty() {
+            lines.push(std::mem::take(&mut shell.partial));
+        }
+        let counted = Arc::clone(&shell.lines);
+        for command in lines.iter().filter_map(|line| typed_command(line)) {
+            self.transcript.event(
+                &self.label,
+                Direction::FromProgram,
+                format!("typed `{command}` into the shell on channel {channel}"),
+            );
+            let number = self.record_command(command);
+            counted.store(number + 1, Ordering::SeqCst);
+        }
+    }
+
     /// Starts `command` (`None`: a shell) on `channel`: its output goes back as channel
-    /// data, then its exit status, EOF and close (RFC 4254 §6.10).
+    /// data, then its exit status, EOF and close (RFC 4254 §6.10). A command is recorded
+    /// at once; a shell's lines as they are typed, the shell's exit status on its last.
     fn start(&mut self, channel: ChannelId, command: Option<String>, session: &mut Session) {
-        let shown = command.clone().unwrap_or_else(|| "(shell)".into());
         self.transcript.event(
             &self.label,
             Direction::FromProgram,
@@ -222,17 +290,20 @@ impl Handler {
                 None => format!("shell on channel {channel}"),
             },
         );
-        let number = {
-            let mut number = 0;
-            self.peer.record.change(self.index, |connection| {
-                connection.commands.push(CommandRun {
-                    command: shown,
-                    exit_status: None,
-                    trouble: None,
-                });
-                number = connection.commands.len() - 1;
-            });
-            number
+        // The record's entry that gets the exit status: the command's; for a shell, the
+        // last line typed before it ended (its number + 1, 0 while none).
+        let shell_ended = Arc::new(AtomicBool::new(false));
+        let status_goes_to = match &command {
+            Some(command) => Arc::new(AtomicUsize::new(self.record_command(command.clone()) + 1)),
+            None => {
+                let shell = ShellInput {
+                    ended: Arc::clone(&shell_ended),
+                    ..ShellInput::default()
+                };
+                let lines = Arc::clone(&shell.lines);
+                self.shells.insert(channel, shell);
+                lines
+            }
         };
         let (stdin_sender, stdin) = mpsc::channel(16);
         self.stdin.insert(channel, stdin_sender);
@@ -293,6 +364,19 @@ impl Handler {
                 },
             );
             peer.record.change(index, |connection| {
+                shell_ended.store(true, Ordering::SeqCst);
+                let number = match status_goes_to.load(Ordering::SeqCst) {
+                    // A shell into which nothing was typed: an entry of its own.
+                    0 => {
+                        connection.commands.push(CommandRun {
+                            command: "(shell, nothing typed)".into(),
+                            exit_status: None,
+                            trouble: None,
+                        });
+                        connection.commands.len() - 1
+                    }
+                    after => after - 1,
+                };
                 connection.commands[number].exit_status = ended.status;
                 connection.commands[number].trouble = ended.trouble;
             });
@@ -440,6 +524,8 @@ impl russh::server::Handler for Handler {
         data: &[u8],
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
+        // Recorded before the shell can read it: its exit status then finds the line.
+        self.typed(channel, data, false);
         if let Some(stdin) = self.stdin.get(&channel) {
             let _ = stdin.send(data.to_vec()).await;
         }
@@ -451,7 +537,10 @@ impl russh::server::Handler for Handler {
         channel: ChannelId,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        // The command's stdin ends with the client's EOF (a shell then exits).
+        // The command's stdin ends with the client's EOF (a shell then exits, having run
+        // a last line without its newline).
+        self.typed(channel, &[], true);
+        self.shells.remove(&channel);
         self.stdin.remove(&channel);
         Ok(())
     }
@@ -461,6 +550,8 @@ impl russh::server::Handler for Handler {
         channel: ChannelId,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
+        self.typed(channel, &[], true);
+        self.shells.remove(&channel);
         self.stdin.remove(&channel);
         Ok(())
     }

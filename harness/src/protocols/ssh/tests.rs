@@ -1,6 +1,6 @@
 //! The SSH pack against clients nobody here wrote: paramiko (password and key, `exec` of
 //! `cat /proc/cpuinfo`, `nproc`, `free -m`, `lscpu`, `os.cpu_count()`, RejectPolicy refusing
-//! an unknown key) and OpenSSH's `ssh` (`-i key`, `BatchMode`, running `nproc`); and the
+//! an unknown key, `invoke_shell` typing lines into a shell) and OpenSSH's `ssh` (`-i key`, `BatchMode`, running `nproc`); and the
 //! remote machine's sandbox (`nobody`, no network).
 
 use std::sync::Arc;
@@ -279,5 +279,68 @@ async fn a_command_reaches_no_network_and_is_stopped_at_its_output_cap() {
             .as_deref()
             .is_some_and(|trouble| trouble.contains("printed more than")),
         "{flood:?}"
+    );
+}
+
+/// paramiko's `invoke_shell` (a pty, then `shell`): the lines given are typed one by one,
+/// the second cut in two sends; everything printed until the channel closes, then the
+/// shell's exit status.
+const PARAMIKO_SHELL: &str = r#"
+import sys, time, paramiko
+port, known, user, secret = sys.argv[1:5]
+c = paramiko.SSHClient()
+c.load_host_keys(known)
+c.set_missing_host_key_policy(paramiko.RejectPolicy())
+c.connect("127.0.0.1", port=int(port), username=user, password=secret, look_for_keys=False, allow_agent=False, timeout=10)
+shell = c.invoke_shell()
+shell.settimeout(10)
+shell.send("nproc\n")
+shell.send("grep -m1 'model")
+time.sleep(0.1)
+shell.send(" name' /proc/cpuinfo\n")
+shell.send("exit\n")
+out = b""
+while True:
+    piece = shell.recv(4096)
+    if not piece:
+        break
+    out += piece
+print(out.decode(), end="")
+print(f"== exit {shell.recv_exit_status()}")
+c.close()
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shell_runs_each_line_typed_and_each_is_recorded() {
+    let peer = peer(Vec::new()).await;
+    let known = known_hosts(&peer, KnownHosts::Right);
+    let args = vec![
+        peer.port.to_string(),
+        known.path().display().to_string(),
+        "alice".into(),
+        PASSWORD.into(),
+    ];
+    let out = python(PARAMIKO_SHELL, &args).await;
+    // The pack's figures, not this machine's: no terminal echo, no prompt (`sh -s`).
+    assert_eq!(
+        out,
+        "12\nmodel name\t: Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz\n== exit 0\n"
+    );
+    let connections = ended(&peer, 1).await;
+    let connection = &connections[0];
+    assert!(connection.logged_in(), "{connection:?}");
+    let typed: Vec<(&str, Option<u32>)> = connection
+        .commands
+        .iter()
+        .map(|command| (command.command.as_str(), command.exit_status))
+        .collect();
+    // One entry per line, the one cut in two sends whole; the shell's status on the last.
+    assert_eq!(
+        typed,
+        [
+            ("nproc", None),
+            ("grep -m1 'model name' /proc/cpuinfo", None),
+            ("exit", Some(0)),
+        ]
     );
 }
