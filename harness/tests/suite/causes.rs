@@ -41,6 +41,18 @@ fn text(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// The line of a terminal report that `label` starts (`cause`, `seen`, `expected`), whole.
+fn report_line<'t>(terminal: &'t str, label: &str) -> &'t str {
+    terminal
+        .lines()
+        .find(|line| {
+            line.trim_start()
+                .strip_prefix(label)
+                .is_some_and(|rest| rest.starts_with(' '))
+        })
+        .unwrap_or_else(|| panic!("no {label} line:\n{terminal}"))
+}
+
 fn json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -93,10 +105,7 @@ fn a_python_crash_names_its_exit_and_exception_in_every_report() {
     let located = "(message-server.py, line 13, in check)";
 
     let terminal = text(&output);
-    let cause_line = terminal
-        .lines()
-        .find(|line| line.trim_start().starts_with("cause "))
-        .unwrap_or_else(|| panic!("no cause line:\n{terminal}"));
+    let cause_line = report_line(&terminal, "cause");
     assert!(
         cause_line.contains("server exited with status 1")
             && cause_line.contains(exception)
@@ -354,10 +363,7 @@ fn the_memory_check_gives_both_programs_figures_when_the_first_fails() {
         ],
     );
     let terminal = text(&output);
-    let seen = terminal
-        .lines()
-        .find(|line| line.trim_start().starts_with("seen "))
-        .unwrap_or_else(|| panic!("{terminal}"));
+    let seen = report_line(&terminal, "seen");
     assert!(
         seen.contains("the server grew by") && seen.contains("it holds the message in memory"),
         "{seen}"
@@ -453,10 +459,7 @@ fn a_server_that_crashes_just_after_the_failing_step_is_reported_as_crashed() {
     let output = grade(student.path(), &["upper-tcp/01-*"]);
     let terminal = text(&output);
     assert!(!terminal.contains("still running at the end"), "{terminal}");
-    let cause_line = terminal
-        .lines()
-        .find(|line| line.trim_start().starts_with("cause "))
-        .unwrap_or_else(|| panic!("no cause line:\n{terminal}"));
+    let cause_line = report_line(&terminal, "cause");
     assert!(
         cause_line.contains("server exited with status 1")
             && cause_line.contains("RuntimeError: the worker thread pool is gone"),
@@ -486,10 +489,7 @@ fn the_security_finding_comes_first_whatever_else_is_wrong() {
     // line's failure comes first in the scenario, the security finding first in the report.
     let student = submission(&[("calc-single.py", EVAL_WITHOUT_LINE_ENDS)]);
     let terminal = text(&grade(student.path(), &["calc/04-*-single"]));
-    let seen = terminal
-        .lines()
-        .find(|line| line.trim_start().starts_with("seen "))
-        .unwrap_or_else(|| panic!("no seen line:\n{terminal}"));
+    let seen = report_line(&terminal, "seen");
     assert!(
         seen.contains("`pwned` is there")
             && seen.contains("a command sent over the network ran")
@@ -552,10 +552,7 @@ fn a_crowd_client_that_got_an_answer_without_a_line_end_says_what_it_got() {
         student.path(),
         &["calc/11-two-hundred-clients-threaded"],
     ));
-    let seen = terminal
-        .lines()
-        .find(|line| line.trim_start().starts_with("seen "))
-        .unwrap_or_else(|| panic!("no seen line:\n{terminal}"));
+    let seen = report_line(&terminal, "seen");
     assert!(
         seen.contains(r#"client 1 received "42" and no line end after it"#),
         "{seen}"
@@ -582,18 +579,14 @@ while True:
 fn a_server_that_ended_before_it_was_seen_listening_gives_its_exception() {
     let student = submission(&[("chat-server.py", RAISES_AFTER_LISTEN)]);
     let terminal = text(&grade(student.path(), &["chat/01-joins-and-leaves"]));
-    let expected = terminal
-        .lines()
-        .find_map(|line| line.trim_start().strip_prefix("expected "))
-        .unwrap_or_else(|| panic!("no expected line:\n{terminal}"));
+    let expected = report_line(&terminal, "expected")
+        .trim_start()
+        .trim_start_matches("expected ");
     let port = expected
         .trim()
         .strip_prefix("server to listen on port ")
         .unwrap_or_else(|| panic!("{expected}"));
-    let seen = terminal
-        .lines()
-        .find(|line| line.trim_start().starts_with("seen "))
-        .unwrap_or_else(|| panic!("no seen line:\n{terminal}"));
+    let seen = report_line(&terminal, "seen");
     assert!(
         seen.contains(&format!(
             "it ended (exit status 1) before the harness saw it listening on port {port}; its stderr ends with: TypeError: can only concatenate list"
@@ -641,10 +634,7 @@ fn the_memory_check_stops_a_flooding_client_at_the_readmes_output_cap() {
         ("message-client.py", FLOODING_CLIENT),
     ]);
     let terminal = text(&grade(student.path(), &["message/16-peak-memory-100mb"]));
-    let cause = terminal
-        .lines()
-        .find(|line| line.trim_start().starts_with("cause "))
-        .unwrap_or_else(|| panic!("no cause line:\n{terminal}"));
+    let cause = report_line(&terminal, "cause");
     assert!(
         cause.contains(
             "client-small was stopped by the harness: printed more than 64 MiB on stdout"
