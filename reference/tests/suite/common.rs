@@ -23,24 +23,41 @@ pub const STARTUP: Duration = Duration::from_secs(10);
 /// its own source port, and then connects to itself (TCP simultaneous open), so the
 /// server looks ready when it is not. Neither can happen to a port outside the range.
 pub fn free_port() -> u16 {
+    free_ports(1)
+}
+
+/// The first of `count` consecutive ports that are all free for TCP and UDP (see
+/// [`free_port`]), for a server that takes a range (vsftpd's passive ports). The range is
+/// handed out whole: no other call of this process is given a port inside it.
+pub fn free_ports(count: u32) -> u16 {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let (low, high) = ephemeral_range();
     // The candidates: below the ephemeral range if there is room, else above it.
-    let (first, count) = if low > 12_000 {
-        (10_000u32, low - 10_000)
-    } else {
-        (high + 1, 65_535 - high)
-    };
+    let first = if low > 12_000 { 10_000u32 } else { high + 1 };
     // Different test processes start at different places; threads of one take turns.
     let start = std::process::id().wrapping_mul(7_919);
-    for _ in 0..count.min(5_000) {
-        let offset = start.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed)) % count;
-        let port = (first + offset) as u16;
-        if !port_taken(port) {
-            return port;
+    let candidates = count_in_range(first, low, high);
+    for _ in 0..candidates.min(5_000) {
+        let offset = start.wrapping_add(NEXT.fetch_add(count, Ordering::Relaxed)) % candidates;
+        // A range must not wrap around the end of the candidates.
+        if offset + count > candidates {
+            continue;
+        }
+        let port = first + offset;
+        if (port..port + count).all(|port| !port_taken(port as u16)) {
+            return port as u16;
         }
     }
-    panic!("no free port outside the ephemeral range {low}-{high}");
+    panic!("no {count} free port(s) outside the ephemeral range {low}-{high}");
+}
+
+/// How many candidate ports start at `first`: up to the ephemeral range, or after it.
+fn count_in_range(first: u32, low: u32, high: u32) -> u32 {
+    if first < low {
+        low - first
+    } else {
+        65_535 - high
+    }
 }
 
 /// Whether any TCP or UDP socket of this machine has local port `port`, in any state.

@@ -11,7 +11,7 @@ use std::process::{Command, Output, Stdio};
 
 use assert_cmd::cargo::cargo_bin;
 
-use common::{Running, ThrowAwayUser, free_tcp_port, system, wait_until_listening};
+use common::{Running, ThrowAwayUser, free_ports, free_tcp_port, system, wait_until_listening};
 
 const PASSWORD: &str = "s3cret-ftp";
 
@@ -40,7 +40,8 @@ impl Vsftpd {
         let empty = folder.path().join("empty");
         std::fs::create_dir(&empty).unwrap();
         let port = free_tcp_port();
-        let passive = free_tcp_port();
+        // Five passive ports, all free and handed to no other test's server.
+        let passive = free_ports(5);
         let config = folder.path().join("vsftpd.conf");
         let log = folder.path().join("vsftpd.log");
         std::fs::write(

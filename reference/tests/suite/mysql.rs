@@ -29,9 +29,14 @@ impl Mariadb {
     fn start() -> Mariadb {
         let folder = tempfile::tempdir().unwrap();
         let data = folder.path().join("data");
+        // A temp folder of its own: two servers bootstrapping at once in /tmp were seen to
+        // trip on each other's temporary tables ("Could not remove temporary table").
+        let scratch = folder.path().join("tmp");
+        std::fs::create_dir(&scratch).unwrap();
         let installed = Command::new("mariadb-install-db")
             .args(["--no-defaults", "--user=root", "--skip-test-db"])
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", scratch.display()))
             .arg("--auth-root-authentication-method=socket")
             .stdout(Stdio::null())
             .output()
@@ -49,6 +54,7 @@ impl Mariadb {
         let child = Command::new("/usr/sbin/mariadbd")
             .args(["--no-defaults", "--user=root", "--bind-address=127.0.0.1"])
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", scratch.display()))
             .arg(format!("--port={port}"))
             .arg(format!("--socket={}", socket.display()))
             .arg(format!("--pid-file={}", path("mysqld.pid")))

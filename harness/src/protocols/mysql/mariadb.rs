@@ -100,10 +100,12 @@ fn template() -> Result<&'static Path, String> {
                 .tempdir()
                 .map_err(|error| format!("cannot make a folder for MariaDB: {error}"))?;
             let data = dir.path().join("data");
+            let scratch = private_tmpdir(dir.path())?;
             let mut install = Command::new(find("mariadb-install-db")?);
             install
                 .arg("--no-defaults")
                 .arg(format!("--datadir={}", data.display()))
+                .arg(format!("--tmpdir={}", scratch.display()))
                 .args([
                     "--skip-test-db",
                     "--skip-name-resolve",
@@ -314,10 +316,12 @@ fn prepare(script: &MysqlScript) -> Result<Running, String> {
     let data = dir.path().join("data");
     let socket = dir.path().join("mysqld.sock");
     let log = dir.path().join("error.log");
+    let scratch = private_tmpdir(dir.path())?;
     let mut server = Command::new(find("mariadbd")?);
     server
         .arg("--no-defaults")
         .arg(format!("--datadir={}", data.display()))
+        .arg(format!("--tmpdir={}", scratch.display()))
         .arg(format!("--socket={}", socket.display()))
         .arg(format!(
             "--pid-file={}",
@@ -498,6 +502,16 @@ fn parse_xml(text: &str) -> Result<Vec<SqlRows>, String> {
         results.push(rows);
     }
     Ok(results)
+}
+
+/// A temp folder of MariaDB's own inside `folder`: servers of several harness runs at once
+/// sharing /tmp were seen to trip on each other's temporary tables while bootstrapping
+/// ("Could not remove temporary table").
+fn private_tmpdir(folder: &Path) -> Result<PathBuf, String> {
+    let scratch = folder.join("tmp");
+    std::fs::create_dir_all(&scratch)
+        .map_err(|error| format!("cannot make MariaDB's temp folder: {error}"))?;
+    Ok(scratch)
 }
 
 #[cfg(test)]
