@@ -184,7 +184,7 @@ pub fn parent_of(pid: i32) -> Option<i32> {
 
 /// The fields of a process's `stat` after its command name (in parentheses, which may hold
 /// any byte): state, ppid, pgrp, session, tty, tpgid, flags, ...
-fn stat_fields(pid: i32) -> Option<Vec<String>> {
+pub(super) fn stat_fields(pid: i32) -> Option<Vec<String>> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let (_, rest) = stat.rsplit_once(')')?;
     Some(rest.split_whitespace().map(str::to_owned).collect())

@@ -347,12 +347,12 @@ impl ChildProcess {
                     written.store(true, std::sync::atomic::Ordering::Release);
                     // Until `close_stdin`, or the handle is dropped (the scenario ended).
                     let _ = release.recv();
-                    drop(stdin);
-                } else {
+                }
+                drop(stdin);
+                if !hold {
                     // Closed first (here, and in any child forked before), then said: a
                     // program that waits in `read` on stdin before that is not blocked
                     // for good, its end of file is on its way (see `spawning`).
-                    drop(stdin);
                     super::spawning::after_starts_under_way();
                     written.store(true, std::sync::atomic::Ordering::Release);
                 }

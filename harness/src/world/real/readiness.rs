@@ -194,10 +194,8 @@ pub fn group_members(group: i32) -> Vec<i32> {
 /// The process group of a process, from `/proc/PID/stat` (field 5, after the command name
 /// in parentheses, which may itself contain spaces and parentheses).
 fn process_group_of(pid: i32) -> Option<i32> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 1..];
     // After the name: state, ppid, pgrp.
-    after_name.split_whitespace().nth(2)?.parse().ok()
+    super::blocked::stat_fields(pid)?.get(2)?.parse().ok()
 }
 
 /// Inodes of the sockets a process holds open.
