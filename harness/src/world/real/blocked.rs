@@ -34,6 +34,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::FileExt;
 use std::time::Duration;
 
+use super::proc_entries::{sleeps, socket_inodes, stat_fields};
+
 /// What every blocked thread of the processes waits for, and the counts that show none
 /// of them has run since.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,7 +116,7 @@ pub fn look(looked: &Looked, horizon: Duration) -> Option<Snapshot> {
         if !process.has_no_timers_or_signals(alarms) {
             return None;
         }
-        sockets.extend(super::readiness::socket_inodes(pid));
+        sockets.extend(socket_inodes(pid));
         let helper = fs::read_to_string(format!("/proc/{pid}/comm"))
             .is_ok_and(|comm| comm.trim() == "sandbox-init");
         for tid in threads_of(pid)? {
@@ -180,24 +182,6 @@ pub fn ended_or_ending(pid: i32) -> bool {
 /// The process's parent, if it is still there.
 pub fn parent_of(pid: i32) -> Option<i32> {
     stat_fields(pid)?.get(1)?.parse().ok()
-}
-
-/// The fields of a process's `stat` after its command name (in parentheses, which may hold
-/// any byte): state, ppid, pgrp, session, tty, tpgid, flags, ...
-pub(super) fn stat_fields(pid: i32) -> Option<Vec<String>> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, rest) = stat.rsplit_once(')')?;
-    Some(rest.split_whitespace().map(str::to_owned).collect())
-}
-
-/// Whether the thread sleeps ('S' in its `stat`: the state follows the command name,
-/// which is in parentheses and may hold any byte).
-fn sleeps(pid: i32, tid: i32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).is_ok_and(|stat| {
-        stat.rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().next())
-            == Some("S")
-    })
 }
 
 /// Whether an `alarm()` (or `setitimer(ITIMER_REAL)`) may be ticking for some process:

@@ -17,6 +17,7 @@ pub mod cleanup;
 pub mod internet;
 pub mod isolation;
 pub mod ports;
+pub mod proc_entries;
 pub mod process;
 pub mod readiness;
 pub mod sandbox;

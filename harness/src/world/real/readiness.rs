@@ -15,6 +15,8 @@
 use std::collections::HashSet;
 use std::fs;
 
+use super::proc_entries::{socket_inodes, stat_fields};
+
 /// TCP states as the tables write them (in hex).
 pub(crate) const TCP_LISTEN: u8 = 0x0A;
 pub(crate) const TCP_TIME_WAIT: u8 = 0x06;
@@ -195,25 +197,7 @@ pub fn group_members(group: i32) -> Vec<i32> {
 /// in parentheses, which may itself contain spaces and parentheses).
 fn process_group_of(pid: i32) -> Option<i32> {
     // After the name: state, ppid, pgrp.
-    super::blocked::stat_fields(pid)?.get(2)?.parse().ok()
-}
-
-/// Inodes of the sockets a process holds open.
-pub(crate) fn socket_inodes(pid: i32) -> Vec<u64> {
-    let Ok(entries) = fs::read_dir(format!("/proc/{pid}/fd")) else {
-        return vec![];
-    };
-    entries
-        .filter_map(|entry| {
-            let target = fs::read_link(entry.ok()?.path()).ok()?;
-            let target = target.to_str()?;
-            target
-                .strip_prefix("socket:[")?
-                .strip_suffix(']')?
-                .parse()
-                .ok()
-        })
-        .collect()
+    stat_fields(pid)?.get(2)?.parse().ok()
 }
 
 #[cfg(test)]

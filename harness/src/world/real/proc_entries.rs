@@ -1,0 +1,41 @@
+//! A process as `/proc` shows it: the fields of its `stat`, whether a thread sleeps, the
+//! sockets it holds. Shared by `readiness` (is a program listening?) and `blocked` (is it
+//! waiting for good?), which must not import each other.
+
+use std::fs;
+
+/// The fields of a process's `stat` after its command name (in parentheses, which may hold
+/// any byte): state, ppid, pgrp, session, tty, tpgid, flags, ...
+pub(super) fn stat_fields(pid: i32) -> Option<Vec<String>> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    Some(rest.split_whitespace().map(str::to_owned).collect())
+}
+
+/// Whether the thread sleeps ('S' in its `stat`: the state follows the command name,
+/// which is in parentheses and may hold any byte).
+pub(super) fn sleeps(pid: i32, tid: i32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            == Some("S")
+    })
+}
+
+/// Inodes of the sockets a process holds open.
+pub(super) fn socket_inodes(pid: i32) -> Vec<u64> {
+    let Ok(entries) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return vec![];
+    };
+    entries
+        .filter_map(|entry| {
+            let target = fs::read_link(entry.ok()?.path()).ok()?;
+            let target = target.to_str()?;
+            target
+                .strip_prefix("socket:[")?
+                .strip_suffix(']')?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
