@@ -26,8 +26,10 @@
 //! `tls` = `"none"` | `"starttls"` | `"implicit"`.
 
 mod expectations;
+mod fetch_items;
 mod record;
 mod server;
+mod syntax;
 
 use std::sync::{Arc, Mutex};
 
