@@ -13,7 +13,7 @@
 //!
 //! | name              | messages |
 //! |-------------------|----------|
-//! | `inbox`           | 1 plain text (lines starting with `.`), 2 multipart/mixed with a text part and an attachment `minutes.bin`, 3 quoted-printable UTF-8 text, 4 base64 UTF-8 text, 5 `=?UTF-8?B?...?=` subject and a `From` with an encoded display name |
+//! | `inbox`           | 1 plain text (lines starting with `.`), 2 multipart/mixed with a text part and an attachment `minutes.bin`, 3 quoted-printable ISO-8859-1 text (a reader that decodes every body as UTF-8 garbles it), 4 base64 UTF-8 text, 5 `=?UTF-8?B?...?=` subject and a `From` with an encoded display name |
 //! | `attachment-only` | 1 multipart/mixed with no text part (an `image/png` only) |
 //! | `empty`           | none |
 //!
@@ -171,10 +171,10 @@ Date: Wed, 05 Mar 2025 08:00:00 +0000
 Subject: Menu of the week
 Message-ID: <3.menu@example.org>
 MIME-Version: 1.0
-Content-Type: text/plain; charset=utf-8
+Content-Type: text/plain; charset=iso-8859-1
 Content-Transfer-Encoding: quoted-printable
 
-Caf=C3=A9 au lait, cr=C3=A8me br=C3=BBl=C3=A9e, and a line long enough to be =
+Caf=E9 au lait, cr=E8me br=FBl=E9e, and a line long enough to be =
 broken by a soft line break.
 Price: 5 =3D five euros.
 ";

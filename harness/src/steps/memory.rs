@@ -15,9 +15,23 @@
 //! grows_at_most_mib = 6     # fails if the peak grew more since the mark
 //! ```
 //!
-//! The peak is the sum of the peak resident set sizes (`VmHWM`) of the program's live
-//! processes: keep the connection that would make it grow open until the comparison, or a
-//! forked child holding the line is gone before it is measured.
+//! The peak of a running program is the sum of the peak resident set sizes (`VmHWM`) of
+//! its live processes: keep the connection that would make it grow open until the
+//! comparison, or a forked child holding the line is gone before it is measured. A program
+//! that has ended is measured by its exit (`wait4`'s `ru_maxrss`): a client run twice, on a
+//! small input and on a large one, compares the two whole runs (SPEC ftp/1: a file read and
+//! sent in fixed-size pieces).
+//!
+//! ```toml
+//! [[step]]
+//! memory = "small-client"   # ended: its whole run's peak
+//! mark = "small file"
+//!
+//! [[step]]
+//! memory = "client"
+//! since = "small file"
+//! grows_at_most_mib = 6
+//! ```
 
 use std::sync::Arc;
 
@@ -104,9 +118,9 @@ impl StepAction for Memory {
             let Some(peak) = context.peak_memory(&self.program) else {
                 return Err(StepFailure {
                     status: Status::Fail,
-                    expected: format!("{} running, to measure its memory", self.program),
+                    expected: format!("{} started, to measure its memory", self.program),
                     seen: format!(
-                        "{} had ended (or its processes could not be read)",
+                        "no figure for {}: its processes could not be read and it has reported no exit",
                         self.program
                     ),
                     diff: None,
@@ -145,7 +159,7 @@ impl StepAction for Memory {
                                 mib(*at_most)
                             ),
                             seen: format!(
-                                "it grew by {}, from {} to {}: it holds what it was sent instead of reading it into a bounded buffer",
+                                "it grew by {}, from {} to {}: it holds the whole data at once instead of going through it in a bounded buffer",
                                 mib(grown),
                                 mib(before),
                                 mib(peak)

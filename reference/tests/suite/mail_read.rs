@@ -107,10 +107,10 @@ To: alice@example.com, Bob <bob@example.com>
 Date: Wed, 05 Mar 2025 08:00:00 +0000
 Subject: Menu of the week
 MIME-Version: 1.0
-Content-Type: text/plain; charset=utf-8
+Content-Type: text/plain; charset=iso-8859-1
 Content-Transfer-Encoding: quoted-printable
 
-Caf=C3=A9 au lait, cr=C3=A8me br=C3=BBl=C3=A9e, and a line long enough to be =
+Caf=E9 au lait, cr=E8me br=FBl=E9e, and a line long enough to be =
 broken by a soft line break.
 Price: 5 =3D five euros.
 ";
