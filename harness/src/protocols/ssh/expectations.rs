@@ -9,7 +9,8 @@
 //!     ran over it (SPEC ssh/1);
 //!   - `logged_in = true`: some connection logged in.
 //! - `ssh_figures = { server = "ssh" }` on the program's `expect_stdout`: the remote
-//!   machine's figures, one labelled line each ([`super::figures`]; SPEC ssh/1).
+//!   machine's figures, one labelled line each, and no other text ([`super::figures`];
+//!   SPEC ssh/1 and the conventions: stdout is data).
 //!
 //! ```toml
 //! [[step]]

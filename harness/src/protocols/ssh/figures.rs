@@ -17,6 +17,11 @@
 //! Every line labelled as cores or total memory must say the remote's figure: a program
 //! that prints this machine's figures beside the remote's does not pass. When a figure
 //! is missing and this machine's is there instead, the report says so.
+//!
+//! stdout is data (SPEC conventions): a line of text that is none of the figures (neither
+//! the model nor labelled as one: `model`, `CPU`, `cores`, `total`, `available`, `free`...)
+//! fails, named in the report: `Connected, collecting system information` and `Done.` are
+//! status messages, which belong on stderr. Blank lines pass (see [`stray_lines`]).
 
 use std::sync::LazyLock;
 
@@ -133,11 +138,12 @@ pub(super) fn judge(
         &mut missing,
         &mut wrong,
     );
-    if missing.is_empty() && wrong.is_empty() {
+    let stray = stray_lines(&lines, &is_model);
+    if missing.is_empty() && wrong.is_empty() && stray.is_empty() {
         return None;
     }
     let expected = format!(
-        "the remote machine's figures, one labelled line each: CPU model `{}`, {} cores, {} kB total and {} kB available memory, in any unit said (SPEC ssh/1)",
+        "the remote machine's figures, one labelled line each: CPU model `{}`, {} cores, {} kB total and {} kB available memory, in any unit said (SPEC ssh/1), and nothing else on stdout",
         remote.cpu_model, remote.cores, remote.memory_total_kib, remote.memory_available_kib
     );
     let mut seen = Vec::new();
@@ -146,6 +152,26 @@ pub(super) fn judge(
     }
     if !missing.is_empty() {
         seen.push(format!("no {}", missing.join(", no ")));
+    }
+    if !stray.is_empty() {
+        let named: Vec<String> = stray
+            .iter()
+            .take(STRAY_NAMED)
+            .map(|line| format!("`{line}`"))
+            .collect();
+        let more = match stray.len().saturating_sub(STRAY_NAMED) {
+            0 => String::new(),
+            more => format!(" and {more} more"),
+        };
+        let (lines_word, is_word) = if stray.len() == 1 {
+            ("line", "is")
+        } else {
+            ("lines", "are")
+        };
+        seen.push(format!(
+            "the {lines_word} {}{more} on stdout {is_word} none of the figures: stdout carries only the program's data (SPEC conventions), status messages belong on stderr (print(..., file=sys.stderr))",
+            named.join(", ")
+        ));
     }
     let mut seen = seen.join("; ");
     if let Some(local) = local
@@ -157,6 +183,25 @@ pub(super) fn judge(
         seen = "nothing: the output is empty".into();
     }
     Some((expected, seen))
+}
+
+/// How many stray lines a report names.
+const STRAY_NAMED: usize = 3;
+
+/// The lines (trimmed, blank ones already left out by the caller) that are none of the
+/// figures: neither holding the remote's model nor labelled as a figure. A line labelled
+/// as a figure but saying the wrong one is not stray: it is judged as that figure (wrong,
+/// or without its unit), and named once, there.
+///
+/// Blank lines are tolerated on purpose: they carry no text a reader could take for data
+/// or that belongs on stderr, every figure is still one labelled line, and a `print()` to
+/// set the figures apart is layout, not a message. A status line is text that is not data.
+fn stray_lines<'l>(lines: &[&'l str], is_model: &dyn Fn(&str) -> bool) -> Vec<&'l str> {
+    lines
+        .iter()
+        .copied()
+        .filter(|line| !is_model(line) && !FIGURE_LABEL.is_match(line))
+        .collect()
 }
 
 /// Whether the output holds this machine's CPU model, or its cores or memory where the
@@ -218,6 +263,14 @@ static MODEL_LABEL: LazyLock<Regex> =
 static TOTAL_LABEL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)total").expect("valid"));
 static AVAILABLE_LABEL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)avail|free").expect("valid"));
+/// Any figure's label: the model's (`CPU model`, `Processor`, `Model name`), the
+/// cores' ([`CORES_LABEL`]), the memory's ([`TOTAL_LABEL`], [`AVAILABLE_LABEL`]).
+static FIGURE_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)model|\b(cores?|cpus?|cpu\(s\)|processors?|threads?|nproc|vcpus?)\b|total|avail|free",
+    )
+    .expect("valid")
+});
 static NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b\d+\b").expect("valid"));
 static SIZE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -297,12 +350,44 @@ mod tests {
             "CPU model: Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz\nCores: 12\nMemory total: 64288 MiB\nMemory available: 42197 MiB\n",
             "Model name:   Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz\nCPU(s): 12\nTotal memory: 62.78 GiB\nAvailable memory: 41.21 GiB\n",
             "cpu: intel(r) xeon(r) gold 6338n cpu @ 2.20ghz\nnumber of processors: 12\nMemTotal: 65830400 kB\nMemAvailable: 43210000 kB\n",
-            "Remote host 127.0.0.1\nProcessor: Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz\nLogical CPUs = 12\nRAM total 67.4 GB\nRAM free (available) 44.2 GB\n",
+            "Processor: Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz\nLogical CPUs = 12\n\nRAM total 67.4 GB\nRAM free (available) 44.2 GB\n\n",
             "CPU Model: Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz\nCores: 12\nTotal Memory: 62Gi\nAvailable Memory: 41Gi\n",
         ];
         for output in outputs {
             assert_eq!(judge(output, &remote(), Some(&local())), None, "{output}");
         }
+    }
+
+    #[test]
+    fn a_line_that_is_no_figure_fails_and_is_named() {
+        let figures = "CPU model: Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz\nCores: 12\nMemory total: 64288 MiB\nMemory available: 42197 MiB\n";
+        let chatty = format!("Connected, collecting system information\n\n{figures}Done.\n");
+        let (expected, seen) = judge(&chatty, &remote(), Some(&local())).unwrap();
+        assert!(expected.contains("nothing else on stdout"), "{expected}");
+        assert!(
+            seen.starts_with(
+                "the lines `Connected, collecting system information`, `Done.` on stdout are none of the figures"
+            ),
+            "{seen}"
+        );
+        assert!(seen.contains("status messages belong on stderr"), "{seen}");
+        let (_, seen) = judge(
+            &format!("Remote host 127.0.0.1\n{figures}"),
+            &remote(),
+            None,
+        )
+        .unwrap();
+        assert!(
+            seen.starts_with("the line `Remote host 127.0.0.1` on stdout is none"),
+            "{seen}"
+        );
+        // Blank lines are layout: they pass.
+        let spaced = format!("\n{}\n\n", figures.replace('\n', "\n\n"));
+        assert_eq!(judge(&spaced, &remote(), None), None);
+        // A figure's line saying the wrong figure is named as that, once.
+        let wrong = figures.replace("Cores: 12", "Cores: 2");
+        let (_, seen) = judge(&wrong, &remote(), None).unwrap();
+        assert_eq!(seen, "`Cores: 2` (the remote has 12 cores)");
     }
 
     #[test]

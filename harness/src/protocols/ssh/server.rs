@@ -41,6 +41,25 @@ use crate::world::capture::Capture;
 /// A connection with nothing happening for this long is closed.
 const IDLE: Duration = Duration::from_secs(30);
 
+/// The authentication methods the pack accepts, offered to every client.
+fn accepted_methods() -> MethodSet {
+    MethodSet::from(&[MethodKind::Password, MethodKind::PublicKey][..])
+}
+
+/// A refused attempt, listing every method the pack accepts as the ones that can go on
+/// (USERAUTH_FAILURE, RFC 4252 §5.1), as sshd does. russh's `Auth::reject()` would take
+/// a refused method off the list: after a wrong password the client would read that
+/// passwords are not accepted at all (paramiko's `BadAuthenticationType ... allowed
+/// types: ['publickey']`) instead of "Authentication failed.", and a student's program
+/// would report the wrong cause. The list is the server's, not the user's: like sshd, it
+/// tells no one which methods would work for that account.
+fn rejection() -> Auth {
+    Auth::Reject {
+        proceed_with_methods: Some(accepted_methods()),
+        partial_success: false,
+    }
+}
+
 /// Serves one TCP connection until the client disconnects.
 pub(super) async fn serve(conversation: Conversation, peer: Arc<SshPeer>) {
     let Conversation {
@@ -60,7 +79,7 @@ pub(super) async fn serve(conversation: Conversation, peer: Arc<SshPeer>) {
     };
     let config = Arc::new(russh::server::Config {
         keys: vec![peer.host_key.clone()],
-        methods: MethodSet::from(&[MethodKind::Password, MethodKind::PublicKey][..]),
+        methods: accepted_methods(),
         auth_rejection_time: Duration::ZERO,
         auth_rejection_time_initial: Some(Duration::ZERO),
         inactivity_timeout: Some(IDLE),
@@ -221,11 +240,7 @@ impl Handler {
                 accepted,
             });
         });
-        if accepted {
-            Auth::Accept
-        } else {
-            Auth::reject()
-        }
+        if accepted { Auth::Accept } else { rejection() }
     }
 
     fn authorized(&self, key: &russh::keys::PublicKey) -> bool {
@@ -416,7 +431,7 @@ impl russh::server::Handler for Handler {
         let detail = format!("offered {}", fingerprint(offer.public_key));
         // An offer carries no proof: accepting it here only lets the client sign.
         self.attempt(user, "publickey", detail, false, false);
-        Ok(if known { Auth::Accept } else { Auth::reject() })
+        Ok(if known { Auth::Accept } else { rejection() })
     }
 
     async fn auth_publickey(

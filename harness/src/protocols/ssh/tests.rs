@@ -1,6 +1,7 @@
 //! The SSH pack against clients nobody here wrote: paramiko (password and key, `exec` of
 //! `cat /proc/cpuinfo`, `nproc`, `free -m`, `lscpu`, `os.cpu_count()`, RejectPolicy refusing
-//! an unknown key, `invoke_shell` typing lines into a shell) and OpenSSH's `ssh` (`-i key`, `BatchMode`, running `nproc`); and the
+//! an unknown key, a wrong password refused as a failure, `invoke_shell` typing lines
+//! into a shell) and OpenSSH's `ssh` (`-i key`, `BatchMode`, running `nproc`); and the
 //! remote machine's sandbox (`nobody`, no network).
 
 use std::sync::Arc;
@@ -199,6 +200,36 @@ async fn paramiko_logs_in_with_a_key_and_reject_policy_refuses_an_unknown_host()
     let connections = ended(&peer, 2).await;
     assert!(connections[1].attempts.is_empty(), "{:?}", connections[1]);
     assert!(connections[1].commands.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_password_is_an_authentication_failure_not_a_bad_method() {
+    // A real sshd lists what it accepts after a failure (`publickey,password`): paramiko
+    // then says "Authentication failed.". A server that drops `password` from the list
+    // makes it say `BadAuthenticationType ... allowed types: ['publickey']` instead, and a
+    // student's program reports the wrong cause.
+    let peer = peer(Vec::new()).await;
+    let known = known_hosts(&peer, KnownHosts::Right);
+    let args = vec![
+        peer.port.to_string(),
+        known.path().display().to_string(),
+        "alice".into(),
+        "wrong password".into(),
+        "password".into(),
+    ];
+    let out = python(PARAMIKO, &args).await;
+    assert_eq!(
+        out,
+        "refused: AuthenticationException Authentication failed.\n"
+    );
+    let connections = ended(&peer, 1).await;
+    let attempts = &connections[0].attempts;
+    assert!(
+        attempts
+            .iter()
+            .any(|attempt| attempt.method == "password" && !attempt.accepted),
+        "{attempts:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
