@@ -341,9 +341,11 @@ async fn boundaries(observation: &mut Observation, clock: &Clock) -> io::Result<
     Ok(())
 }
 
-/// Counts sockets in TIME_WAIT on `port` in the kernel's table.
+/// Counts sockets in TIME_WAIT on `port` in the kernel's table: the table of this
+/// thread's network namespace (`/proc/thread-self/net`), where the question runs; plain
+/// `/proc/net` is the main thread's.
 fn time_wait_on(port: u16) -> usize {
-    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let table = std::fs::read_to_string("/proc/thread-self/net/tcp").unwrap_or_default();
     table
         .lines()
         .skip(1)
@@ -357,6 +359,21 @@ fn time_wait_on(port: u16) -> usize {
             local_port == Some(port) && fields.get(3) == Some(&"06")
         })
         .count()
+}
+
+/// Waits (at most 5 s) until the server's side of the closed connection on `port` has
+/// reached TIME_WAIT, and counts the sockets there. The client's FIN that takes it from
+/// FIN_WAIT2 to TIME_WAIT is processed by the kernel in its own time (on a busy machine,
+/// by `ksoftirqd`, tens of milliseconds later): a fixed pause would count too early.
+async fn time_wait_after_close(port: u16) -> usize {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let waiting = time_wait_on(port);
+        if waiting > 0 || tokio::time::Instant::now() >= deadline {
+            return waiting;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 /// A server on `port` that closes a connection first and exits, leaving TIME_WAIT behind;
@@ -374,7 +391,6 @@ async fn serve_once_and_exit(port: u16, reuse: bool) -> io::Result<()> {
     client.read_to_end(&mut rest).await?;
     drop(client);
     drop(listener);
-    tokio::time::sleep(Duration::from_millis(50)).await;
     Ok(())
 }
 
@@ -390,11 +406,11 @@ async fn restart(observation: &mut Observation) -> io::Result<()> {
     // A server written without SO_REUSEADDR, as `socket(); bind(); listen()` in C or Python.
     let port = fresh_port()?;
     serve_once_and_exit(port, false).await?;
-    let waiting = time_wait_on(port);
+    let waiting = time_wait_after_close(port).await;
     observation.fact(
         "time-wait-sockets",
         waiting.to_string(),
-        format!("a server without SO_REUSEADDR closed a connection first and exited: {waiting} socket(s) in TIME_WAIT on port {port} (/proc/net/tcp)"),
+        format!("a server without SO_REUSEADDR closed a connection first and exited: {waiting} socket(s) in TIME_WAIT on port {port} (/proc/thread-self/net/tcp)"),
     );
     let (value, detail) = describe_error(&rebind(port, false));
     observation.fact(
@@ -411,7 +427,7 @@ async fn restart(observation: &mut Observation) -> io::Result<()> {
     // The same server with SO_REUSEADDR set every time it starts.
     let port = fresh_port()?;
     serve_once_and_exit(port, true).await?;
-    let waiting = time_wait_on(port);
+    let waiting = time_wait_after_close(port).await;
     let (value, detail) = describe_error(&rebind(port, true));
     observation.fact(
         "rebind-with-reuseaddr",
