@@ -14,6 +14,9 @@
 //!   `AUTO_INCREMENT`, table options (`ENGINE=InnoDB`, `DEFAULT CHARSET=utf8mb4`,
 //!   `COLLATE ...`) are dropped (an `AUTO_INCREMENT` column then needs its value given:
 //!   the labs' roll numbers are).
+//!
+//! A `CREATE TABLE` with a column list is read item by item instead, its keys kept:
+//! [`super::create_table`].
 
 /// One piece of a statement: text outside literals, or a literal's value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +92,11 @@ pub fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
+/// A name as a standard SQL quoted identifier.
+pub fn identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 /// A value as a MySQL string literal, as a client library escapes it (read back by
 /// [`pieces`] as the same value).
 pub fn mysql_literal(value: &str) -> String {
@@ -103,7 +111,7 @@ pub fn to_engine(sql: &str) -> Option<String> {
         match piece {
             Piece::Code(code) => out += &rewrite_code(&code),
             Piece::Text(value) => out += &literal(&value),
-            Piece::Name(name) => out += &format!("\"{}\"", name.replace('"', "\"\"")),
+            Piece::Name(name) => out += &identifier(&name),
         }
     }
     Some(out)
