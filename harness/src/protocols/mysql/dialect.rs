@@ -14,6 +14,9 @@
 //!   `AUTO_INCREMENT`, table options (`ENGINE=InnoDB`, `DEFAULT CHARSET=utf8mb4`,
 //!   `COLLATE ...`) are dropped (an `AUTO_INCREMENT` column then needs its value given:
 //!   the labs' roll numbers are).
+//!
+//! A `CREATE TABLE` with a column list is read item by item instead, its keys kept:
+//! [`super::create_table`].
 
 /// One piece of a statement: text outside literals, or a literal's value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,14 +32,35 @@ pub enum Piece {
 /// Splits `sql` into code, string literals (decoded as MySQL reads them) and quoted
 /// names. `None`: a literal or name is never closed.
 pub fn pieces(sql: &str) -> Option<Vec<Piece>> {
+    Some(lex(sql)?.into_iter().map(|(piece, _)| piece).collect())
+}
+
+/// The values of the string literals of `sql` in which a quote is written doubled
+/// (`'D''Souza'`), as a value escaped by hand is: the client libraries that escape bound
+/// parameters write `\'` (PyMySQL, mysql-connector, libmysqlclient's
+/// `mysql_real_escape_string`). An empty literal, `''`, doubles nothing.
+pub fn doubled_quote_literals(sql: &str) -> Vec<String> {
+    lex(sql)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(piece, doubled)| match piece {
+            Piece::Text(value) if doubled => Some(value),
+            _ => None,
+        })
+        .collect()
+}
+
+/// [`pieces`], each literal with whether a quote was doubled inside it.
+fn lex(sql: &str) -> Option<Vec<(Piece, bool)>> {
     let mut out = Vec::new();
     let mut code = String::new();
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
             '\'' | '"' => {
-                out.push(Piece::Code(std::mem::take(&mut code)));
+                out.push((Piece::Code(std::mem::take(&mut code)), false));
                 let mut value = String::new();
+                let mut doubled = false;
                 loop {
                     match chars.next()? {
                         '\\' => value.push(match chars.next()? {
@@ -52,6 +76,7 @@ pub fn pieces(sql: &str) -> Option<Vec<Piece>> {
                             if chars.peek() == Some(&c) {
                                 chars.next();
                                 value.push(c);
+                                doubled = true;
                             } else {
                                 break;
                             }
@@ -59,10 +84,10 @@ pub fn pieces(sql: &str) -> Option<Vec<Piece>> {
                         other => value.push(other),
                     }
                 }
-                out.push(Piece::Text(value));
+                out.push((Piece::Text(value), doubled));
             }
             '`' => {
-                out.push(Piece::Code(std::mem::take(&mut code)));
+                out.push((Piece::Code(std::mem::take(&mut code)), false));
                 let mut name = String::new();
                 loop {
                     match chars.next()? {
@@ -74,19 +99,24 @@ pub fn pieces(sql: &str) -> Option<Vec<Piece>> {
                         other => name.push(other),
                     }
                 }
-                out.push(Piece::Name(name));
+                out.push((Piece::Name(name), false));
             }
             other => code.push(other),
         }
     }
-    out.push(Piece::Code(code));
-    out.retain(|piece| !matches!(piece, Piece::Code(code) if code.is_empty()));
+    out.push((Piece::Code(code), false));
+    out.retain(|(piece, _)| !matches!(piece, Piece::Code(code) if code.is_empty()));
     Some(out)
 }
 
 /// A value as a standard SQL string literal.
 pub fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
+}
+
+/// A name as a standard SQL quoted identifier.
+pub fn identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// A value as a MySQL string literal, as a client library escapes it (read back by
@@ -103,7 +133,7 @@ pub fn to_engine(sql: &str) -> Option<String> {
         match piece {
             Piece::Code(code) => out += &rewrite_code(&code),
             Piece::Text(value) => out += &literal(&value),
-            Piece::Name(name) => out += &format!("\"{}\"", name.replace('"', "\"\"")),
+            Piece::Name(name) => out += &identifier(&name),
         }
     }
     Some(out)
@@ -209,6 +239,24 @@ mod tests {
             to_engine("INSERT INTO s VALUES ('VARCHAR(5) int')").unwrap(),
             "INSERT INTO s VALUES ('VARCHAR(5) int')"
         );
+    }
+
+    #[test]
+    fn a_quote_doubled_inside_a_literal_is_told_from_an_escaped_one_and_an_empty_one() {
+        assert_eq!(
+            doubled_quote_literals(
+                r#"INSERT INTO s VALUES ('CS2103', 'Neil D''Souza', 8, 'BTech'), (2, "say ""hi""", '', '''')"#
+            ),
+            ["Neil D'Souza", r#"say "hi""#, "'"]
+        );
+        for none in [
+            r"INSERT INTO s VALUES ('CS2103', 'Neil D\'Souza', 8, 'BTech')",
+            "CREATE TABLE s (name VARCHAR(9) DEFAULT '', note TEXT DEFAULT '')",
+            "INSERT INTO s VALUES ('', 'a', '')",
+            "SELECT 'open",
+        ] {
+            assert!(doubled_quote_literals(none).is_empty(), "{none}");
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! - `mysql_session` on `expect_received` of the peer, judged once every session ended:
 //!   `query = { sql, rows }` (a `SELECT` on the tables at the end returns that many
 //!   rows: what was committed), `students = true` (SPEC sql/2: the table, its primary key, at least five
-//!   BTech students of the 8th semester, `D'Souza` stored exactly), `one_transaction =
+//!   BTech students of the 8th semester, `D'Souza` stored exactly, and no value escaped
+//!   by hand: a text statement whose literal doubles a quote, `'D''Souza'`), `one_transaction =
 //!   true` (every row inserted into `students` came in one transaction, committed),
 //!   `no_duplicates = true` (no two rows of `students` alike but for their roll number,
 //!   and no session after the first committed a row into it).

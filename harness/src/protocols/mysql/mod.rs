@@ -8,8 +8,9 @@
 //! - [`session`]: the login (`mysql_native_password` and `caching_sha2_password`, the
 //!   password checked for real; a wrong one is refused with MySQL's 1045 `Access denied
 //!   for user ...`), session statements, autocommit and transactions;
-//! - [`engine`] and [`dialect`]: gluesql's memory storage, and MySQL's spelling of SQL
-//!   rewritten into what it parses;
+//! - [`engine`], [`dialect`] and [`create_table`]: gluesql's memory storage, and MySQL's
+//!   spelling of SQL rewritten into what it parses (a `CREATE TABLE`'s keys gluesql cannot
+//!   hold, the engine checks itself);
 //! - [`record`]: every statement in order, how its values came, each transaction and how
 //!   it ended; the engine's tables at the end;
 //! - [`expectations`]: `mysql_session` on `expect_received` (the `students` table, one
@@ -32,10 +33,12 @@
 //! before any client comes; a scenario's file is refused if one fails).
 //!
 //! What it does not do: concurrent transactions see each other's uncommitted rows (one
-//! client at a time here); `AUTO_INCREMENT` is dropped (a value must be given); a login
-//! without a database in the handshake is refused only at its first statement.
+//! client at a time here); `AUTO_INCREMENT` is dropped (a value must be given); a `CHECK`
+//! constraint is refused (gluesql's "unsupported constraint", 1105); a login without a
+//! database in the handshake is refused only at its first statement.
 
 mod auth;
+mod create_table;
 mod dialect;
 mod engine;
 mod expectations;

@@ -5,8 +5,10 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::dialect;
 use super::engine::SqlRows;
 use super::record::{MysqlRecord, MysqlSession, SqlEnding, Values};
+use super::statements::commits_implicitly;
 use crate::outcome::{StepFailure, StepResult};
 
 /// The columns of `students`, found by name.
@@ -63,7 +65,7 @@ fn is_eighth(value: &str) -> bool {
 }
 
 /// The table `students` exists with its columns and primary key, holds five BTech
-/// students of the 8th semester, and `D'Souza` exactly.
+/// students of the 8th semester, and `D'Souza` exactly; no value was escaped by hand.
 pub(super) fn judge_students(record: &MysqlRecord, sessions: &[MysqlSession]) -> StepResult<()> {
     let expected = "table `students` (roll number the primary key, name, semester, programme) with at least 5 BTech 8th-semester students, one named D'Souza stored exactly (SPEC sql/2)";
     let Some(rows) = record.table("students") else {
@@ -142,7 +144,7 @@ pub(super) fn judge_students(record: &MysqlRecord, sessions: &[MysqlSession]) ->
         .map(|row| value(row, columns.name))
         .collect();
     if names.iter().any(|name| name.contains("D'Souza")) {
-        return Ok(());
+        return hand_escaped(sessions);
     }
     let near = names
         .iter()
@@ -161,6 +163,35 @@ pub(super) fn judge_students(record: &MysqlRecord, sessions: &[MysqlSession]) ->
             formatted_insert(sessions)
                 .unwrap_or_else(|| format!("no name holds D'Souza (names: {})", names.join(", ")))
         }),
+    ))
+}
+
+/// SPEC sql/2's "with bound parameters, never by formatting values into the SQL", for a
+/// program whose values arrive right all the same: a text statement (DDL aside) with a
+/// quote written doubled inside a literal (`'Neil D''Souza'`) was escaped by hand and
+/// formatted in (`name.replace("'", "''")`), since the libraries that bind parameters on
+/// the client write `\'`, and a prepared statement's values travel apart. An empty
+/// literal (`''`) doubles nothing.
+fn hand_escaped(sessions: &[MysqlSession]) -> StepResult<()> {
+    let found = sessions
+        .iter()
+        .flat_map(|session| &session.statements)
+        .filter(|statement| statement.values == Values::Text && !commits_implicitly(&statement.sql))
+        .find_map(|statement| {
+            dialect::doubled_quote_literals(&statement.sql)
+                .into_iter()
+                .next()
+                .map(|value| (statement, value))
+        });
+    let Some((statement, value)) = found else {
+        return Ok(());
+    };
+    Err(StepFailure::fail(
+        "the values sent apart from the SQL, as bound parameters, never formatted into it (SPEC sql/2)",
+        format!(
+            "`{}` came with the quote of `{value}` doubled by hand (''): the value was formatted into the SQL text, not bound (a driver binding parameters escapes a quote as \\'); pass the values apart: cursor.execute(sql, params) with %s placeholders, as cursor.execute(\"INSERT INTO students VALUES (%s, %s, %s, %s)\", row), or cursor.executemany(sql, rows)",
+            statement.sql.chars().take(160).collect::<String>(),
+        ),
     ))
 }
 
@@ -250,6 +281,7 @@ pub(super) fn judge_no_duplicates(
 
 #[cfg(test)]
 mod tests {
+    use super::super::record::Statement;
     use super::*;
 
     #[test]
@@ -264,5 +296,77 @@ mod tests {
         for no in ["18", "7", "8.5"] {
             assert!(!is_eighth(no), "{no}");
         }
+    }
+
+    fn text(sql: &str) -> Statement {
+        Statement {
+            sql: sql.into(),
+            values: Values::Text,
+            outcome: Ok(1),
+            transaction: None,
+        }
+    }
+
+    fn session(statements: Vec<Statement>) -> Vec<MysqlSession> {
+        vec![MysqlSession {
+            statements,
+            ..MysqlSession::default()
+        }]
+    }
+
+    #[test]
+    fn a_value_escaped_by_hand_is_told_and_what_to_do_instead() {
+        let formatted = session(vec![
+            text(
+                "CREATE TABLE IF NOT EXISTS students (roll_no VARCHAR(16), name VARCHAR(100) NOT NULL DEFAULT '', note TEXT COMMENT 'the student''s own', PRIMARY KEY (roll_no))",
+            ),
+            text(
+                "INSERT INTO students (roll_no, name, semester, programme) VALUES ('CS2101', 'Asha Rao', 8, 'BTech')",
+            ),
+            text(
+                "INSERT INTO students (roll_no, name, semester, programme) VALUES ('CS2103', 'Neil D''Souza', 8, 'BTech')",
+            ),
+        ]);
+        let failure = hand_escaped(&formatted).unwrap_err();
+        assert!(
+            failure.expected.contains("bound parameters"),
+            "{}",
+            failure.expected
+        );
+        assert!(
+            failure.seen.starts_with("`INSERT INTO students (roll_no, name, semester, programme) VALUES ('CS2103', 'Neil D''Souza', 8, 'BTech')` came with the quote of `Neil D'Souza` doubled by hand"),
+            "{}",
+            failure.seen
+        );
+        assert!(
+            failure
+                .seen
+                .contains("cursor.execute(sql, params) with %s placeholders"),
+            "{}",
+            failure.seen
+        );
+        // What PyMySQL's cursor.execute(sql, params) and executemany send, a prepared
+        // statement's bound values, and DDL's literals (an empty default, a comment) pass.
+        let bound = session(vec![
+            text(
+                "CREATE TABLE students (roll_no INT PRIMARY KEY, name VARCHAR(64) NOT NULL DEFAULT '', note TEXT COMMENT 'the student''s own')",
+            ),
+            text(
+                r"INSERT INTO students (roll_no, name, semester, programme) VALUES (101,'Aarav Sharma',8,'BTech'),(102,'Maria D\'Souza',8,'BTech')",
+            ),
+            text("INSERT INTO students VALUES (103, '', 8, 'BTech')"),
+            Statement {
+                sql: "INSERT INTO students VALUES (?, ?, ?, ?)".into(),
+                values: Values::Bound(vec![
+                    Some("104".into()),
+                    Some("Neil D'Souza".into()),
+                    Some("8".into()),
+                    Some("BTech".into()),
+                ]),
+                outcome: Ok(1),
+                transaction: None,
+            },
+        ]);
+        assert!(hand_escaped(&bound).is_ok());
     }
 }

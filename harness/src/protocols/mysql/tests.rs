@@ -1,6 +1,7 @@
 //! The MySQL peer against clients nobody here wrote: PyMySQL (Debian's
 //! `python3-pymysql`: a text query, `cursor.execute` with parameters, commit, rollback, a
-//! connection closed with a transaction open, errors, a wrong password) and the `mariadb`
+//! connection closed with a transaction open, errors, a wrong password; MySQL's own
+//! `CREATE TABLE` with table-level keys and options) and the `mariadb`
 //! command-line client (`-e 'SELECT ...'`, batch output), each with both password methods.
 //! The reference's `mysql_async` (prepared statements, bound parameters) plays every
 //! `mysql-remote` scenario.
@@ -154,6 +155,86 @@ async fn pymysql_with_mysql_native_password() {
 #[tokio::test]
 async fn pymysql_with_caching_sha2_password() {
     pymysql_against(AuthPlugin::CachingSha2Password).await;
+}
+
+/// MySQL's own DDL, as students write it: the examiner's table-level primary key with
+/// table options, and a table with every common type, attribute, key and index; run
+/// through the pack by PyMySQL, the keys hold (a second run's rows are MySQL's 1062).
+const PYMYSQL_DDL: &str = r#"
+import datetime, pymysql, sys
+c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="alice", password=sys.argv[2],
+                    database="school", connect_timeout=10)
+STUDENTS = ("CREATE TABLE IF NOT EXISTS students (roll_no VARCHAR(16) NOT NULL, "
+            "name VARCHAR(100) NOT NULL, semester INT NOT NULL, programme VARCHAR(32) NOT NULL, "
+            "PRIMARY KEY (roll_no)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")
+MARKS = """CREATE TABLE IF NOT EXISTS `marks` (
+  `id` INT(11) UNSIGNED NOT NULL AUTO_INCREMENT COMMENT 'the row''s id',
+  `roll_no` VARCHAR(16) NOT NULL,
+  `course` CHAR(6) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NOT NULL,
+  `grade` ENUM('A','B','C') DEFAULT NULL,
+  `score` DECIMAL(5,2) DEFAULT NULL,
+  `weight` DOUBLE, `ratio` FLOAT,
+  `credits` TINYINT NOT NULL DEFAULT 4, `sem` SMALLINT, `big` BIGINT,
+  `held` DATE, `at` DATETIME, `stamp` TIMESTAMP NULL DEFAULT CURRENT_TIMESTAMP,
+  `note` TEXT,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `uq_roll_course` (`roll_no`, `course`),
+  KEY `idx_course` (`course`),
+  INDEX (`held`)
+) ENGINE=InnoDB AUTO_INCREMENT=1 DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci COMMENT='marks of a course'"""
+INSERT = "INSERT INTO students (roll_no, name, semester, programme) VALUES (%s, %s, %s, %s)"
+ROWS = [("CS2101", "Asha Rao", 8, "BTech"), ("CS2103", "Neil D'Souza", 8, "BTech")]
+MARK = ("INSERT INTO marks (id, roll_no, course, grade, score, weight, ratio, sem, big, held, at, note) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)")
+def mark(id):
+    return (id, "CS2103", "CS101", "A", 87.5, 0.5, 0.25, 8, 10**12,
+            datetime.date(2026, 1, 5), datetime.datetime(2026, 1, 5, 10, 0), "first")
+with c.cursor() as cur:
+    for sql in [STUDENTS, MARKS]:
+        cur.execute(sql)
+    print("inserted", cur.executemany(INSERT, ROWS), cur.execute(MARK, mark(1)))
+    c.commit()
+    cur.execute(STUDENTS)
+    for sql, rows in [(INSERT, ROWS), (MARK, [mark(2)]), (MARK, [mark(1)])]:
+        try:
+            cur.executemany(sql, rows)
+        except pymysql.MySQLError as e:
+            print("error", e.args[0], e.args[1])
+            c.rollback()
+    cur.execute("SELECT roll_no, name FROM students ORDER BY roll_no")
+    print(cur.fetchall())
+    cur.execute("SELECT id, roll_no, course, grade, credits FROM marks")
+    print(cur.fetchall())
+c.close()
+"#;
+
+#[tokio::test]
+async fn pymysql_runs_mysql_ddl_with_table_level_keys_and_options() {
+    let peer = peer(AuthPlugin::MysqlNativePassword).await;
+    let stdout = python(PYMYSQL_DDL, &[peer.port.to_string(), PASSWORD.into()]).await;
+    assert_eq!(
+        stdout,
+        "inserted 2 1\n\
+         error 1062 Duplicate entry 'CS2101' for key 'PRIMARY'\n\
+         error 1062 Duplicate entry 'CS2103-CS101' for key 'uq_roll_course'\n\
+         error 1062 Duplicate entry '1' for key 'PRIMARY'\n\
+         (('CS2101', 'Asha Rao'), ('CS2103', \"Neil D'Souza\"))\n\
+         ((1, 'CS2103', 'CS101', 'A', 4),)\n"
+    );
+    ended(&peer, 1).await;
+    let columns = record(&peer).columns("students").expect("the table");
+    assert_eq!(
+        columns
+            .iter()
+            .map(|(name, _, primary)| (name.as_str(), *primary))
+            .collect::<Vec<_>>(),
+        [
+            ("roll_no", true),
+            ("name", false),
+            ("semester", false),
+            ("programme", false)
+        ]
+    );
 }
 
 async fn mariadb(port: &str, password: &str, sql: &str) -> std::process::Output {
