@@ -80,13 +80,7 @@ impl crate::steps::StepContext for Run<'_> {
     }
 
     fn peak_memory(&self, name: &str) -> Option<u64> {
-        let handle = &self.programs.get(name)?.handle;
-        // A program that has ended is measured by its exit: wait4's peak resident set
-        // size of it and of the children it waited for (a client's whole run).
-        match handle.exit_info() {
-            Some(exit) if exit.max_rss_kib > 0 => Some(exit.max_rss_kib << 10),
-            _ => handle.peak_memory(),
-        }
+        self.programs.get(name)?.handle.peak_memory()
     }
 
     fn memory_marks(&mut self) -> &mut BTreeMap<String, u64> {

@@ -17,6 +17,7 @@ use super::{
 use crate::pcap::TcpFlow;
 use crate::wire::Side;
 use crate::world::real::ports::fresh_port;
+use crate::world::real::readiness::{TCP_TIME_WAIT, socket_rows};
 
 /// Timestamps for the capture: real time.
 struct Clock {
@@ -341,24 +342,14 @@ async fn boundaries(observation: &mut Observation, clock: &Clock) -> io::Result<
     Ok(())
 }
 
-/// Counts sockets in TIME_WAIT on `port` in the kernel's table: the table of this
-/// thread's network namespace (`/proc/thread-self/net`), where the question runs; plain
-/// `/proc/net` is the main thread's.
+/// Counts sockets in TIME_WAIT on `port` in the kernel's table of this thread's network
+/// namespace, where the question runs.
 fn time_wait_on(port: u16) -> usize {
-    let table = std::fs::read_to_string("/proc/thread-self/net/tcp").unwrap_or_default();
-    table
-        .lines()
-        .skip(1)
-        .filter(|line| {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            let local_port = fields
-                .get(1)
-                .and_then(|address| address.rsplit(':').next())
-                .and_then(|hex| u16::from_str_radix(hex, 16).ok());
-            // State 06 is TIME_WAIT.
-            local_port == Some(port) && fields.get(3) == Some(&"06")
-        })
-        .count()
+    socket_rows(&["tcp"]).map_or(0, |rows| {
+        rows.iter()
+            .filter(|row| row.port == port && row.state == TCP_TIME_WAIT)
+            .count()
+    })
 }
 
 /// Waits (at most 5 s) until the server's side of the closed connection on `port` has
@@ -366,10 +357,10 @@ fn time_wait_on(port: u16) -> usize {
 /// FIN_WAIT2 to TIME_WAIT is processed by the kernel in its own time (on a busy machine,
 /// by `ksoftirqd`, tens of milliseconds later): a fixed pause would count too early.
 async fn time_wait_after_close(port: u16) -> usize {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let waiting = time_wait_on(port);
-        if waiting > 0 || tokio::time::Instant::now() >= deadline {
+        if waiting > 0 || Instant::now() >= deadline {
             return waiting;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;

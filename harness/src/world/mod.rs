@@ -161,11 +161,16 @@ impl ProgramHandle {
         }
     }
 
-    /// Its peak memory so far, in bytes (see [`ChildProcess::peak_memory`]); a simulated
-    /// host has none.
+    /// Its peak memory so far, in bytes: while it runs, its live processes' (see
+    /// [`ChildProcess::peak_memory`]); once it has ended, its exit's (wait4's peak resident
+    /// set size of it and of the children it waited for: a client's whole run). A
+    /// simulated host has none.
     pub fn peak_memory(&self) -> Option<u64> {
         match self {
-            ProgramHandle::Real(process) => process.peak_memory(),
+            ProgramHandle::Real(process) => match process.exit_info() {
+                Some(exit) if exit.max_rss_kib > 0 => Some(exit.max_rss_kib << 10),
+                _ => process.peak_memory(),
+            },
             ProgramHandle::Simulated(_) => None,
         }
     }
