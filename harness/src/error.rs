@@ -5,10 +5,15 @@ use std::path::PathBuf;
 /// An error that stops the harness before or outside grading (exit status 2).
 ///
 /// Problems of the graded program are never errors: they are verdicts.
+///
+/// What an error quotes (a path, a submission's manifest text, a command line) may hold a
+/// submission's bytes: its message shows them escaped ([`crate::escape`]), so that printing
+/// it puts no raw control character on the grader's terminal and forges no line. Only
+/// [`Error::Many`] and a failed build's output span several lines.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file the user gave us is wrong: `file:line: reason`.
-    #[error("{}:{line}: {reason}", path.display())]
+    #[error("{}:{line}: {}", shown(&path.display().to_string()), shown(reason))]
     BadFile {
         path: PathBuf,
         line: usize,
@@ -18,17 +23,22 @@ pub enum Error {
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Many(Vec<Error>),
     /// The command line asks for something impossible.
-    #[error("{0}")]
+    #[error("{}", shown(.0))]
     Usage(String),
     /// An operating-system operation failed.
-    #[error("{context}: {source}")]
+    #[error("{}: {}", shown(context), shown(&source.to_string()))]
     Io {
         context: String,
         source: std::io::Error,
     },
     /// Building the reference binaries failed.
-    #[error("cannot build the reference: {0}")]
+    #[error("cannot build the reference: {}", crate::escape::escaped_lines(.0))]
     Build(String),
+}
+
+/// Text an error quotes, on one line with its control characters escaped.
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::escape::escaped(text)
 }
 
 impl Error {
@@ -49,4 +59,27 @@ pub(crate) fn line_of(text: &str, offset: usize) -> usize {
         .filter(|byte| *byte == b'\n')
         .count()
         + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_an_error_quotes_is_shown_escaped_on_its_line() {
+        let bad = Error::BadFile {
+            path: PathBuf::from("/subs/alice\u{1b}[2J/submission.toml"),
+            line: 3,
+            reason: "`python3 'x\u{1b}]52;c;cm0=\u{7}\n19 passed, 0 failed'` names no file".into(),
+        };
+        assert_eq!(
+            bad.to_string(),
+            "/subs/alice\\x1b[2J/submission.toml:3: `python3 'x\\x1b]52;c;cm0=\\x07\\n19 passed, 0 failed'` names no file"
+        );
+        // Several errors keep their own lines, and only those.
+        let many = Error::Many(vec![bad, Error::Usage("target `\r\u{202e}`".into())]);
+        let text = many.to_string();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(text.ends_with("target `\\r\\u{202e}`"), "{text}");
+    }
 }

@@ -203,3 +203,61 @@ pub fn repeated_verdict(
         repetitions,
     }
 }
+
+impl Event {
+    /// Every text of the event with its control characters escaped ([`crate::escape`]), as
+    /// every reporter shows it: a submission's folder name, a command line of its
+    /// `submission.toml`, a name it asked for, an error quoting its manifest, reach the
+    /// terminal, the step log and every report file as `\x1b`, `\n`, `\u{202e}`, never raw.
+    /// [`crate::report::Reporters`] applies it to each event before any reporter (a
+    /// replayed recording included). Escaping twice is escaping once.
+    pub fn make_printable(&mut self) {
+        use crate::escape::{escape, escape_lines};
+        match self {
+            Event::RunStarted(info) => {
+                escape(&mut info.harness_version);
+                escape(&mut info.replay_command);
+                info.submissions.iter_mut().for_each(escape);
+                if let Some(sandbox) = &mut info.sandbox {
+                    escape_lines(sandbox);
+                }
+            }
+            Event::SubmissionStarted(info) => {
+                escape(&mut info.submission);
+                escape(&mut info.replay_command);
+                info.not_submitted.iter_mut().for_each(escape);
+                info.not_submitted_points = std::mem::take(&mut info.not_submitted_points)
+                    .into_iter()
+                    .map(|(mut task, points)| {
+                        escape(&mut task);
+                        (task, points)
+                    })
+                    .collect();
+                // An error's own lines (several bad files) stay; what it quotes is escaped
+                // where the error is made (`crate::error`).
+                if let Some(problem) = &mut info.problem {
+                    escape_lines(problem);
+                }
+            }
+            Event::ScenarioStarted { submission, id, .. } => {
+                escape(submission);
+                escape(id);
+            }
+            Event::Verdict {
+                submission,
+                outcome,
+                repetitions,
+            } => {
+                escape(submission);
+                outcome.make_printable();
+                for run in repetitions.iter_mut().flat_map(|runs| runs.runs.iter_mut()) {
+                    if let Some(failure) = &mut run.failure {
+                        failure.make_printable();
+                    }
+                }
+            }
+            Event::SubmissionFinished { submission, .. } => escape(submission),
+            Event::RunFinished { .. } => {}
+        }
+    }
+}

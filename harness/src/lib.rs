@@ -6,7 +6,10 @@
 //! (`tests/suite/architecture.rs` checks that no file, and no top-level module, imports
 //! itself back). From the bottom up:
 //!
-//! - **Plumbing**: [`error`] (the harness's own errors, `file:line` positions), [`encoding`]
+//! - **Plumbing**: [`escape`] (the one function that escapes control characters of text
+//!   from a submission wherever it is shown), [`error`] (the harness's own errors,
+//!   `file:line` positions), [`beneath`] (a file a program left in its folder, opened
+//!   without following a link or leaving the folder), [`encoding`]
 //!   (durations and bytes in recorded JSON), [`payload`] (the bytes scenarios send and
 //!   expect: files, literals, generated streams), [`language`] (which language a program
 //!   is written in, for hints), [`companions`] (the kit's helper crates, built on demand),
@@ -60,12 +63,14 @@
 
 pub mod batch;
 pub mod bench;
+pub mod beneath;
 pub mod catalogue;
 pub mod cli;
 pub mod companions;
 pub mod encoding;
 pub mod engine;
 pub mod error;
+pub mod escape;
 pub mod events;
 pub mod faults;
 pub mod grading;

@@ -241,6 +241,23 @@ mod head_and_total {
     }
 }
 
+impl Failure {
+    /// Its texts with every control character escaped ([`crate::escape`]): what a step saw
+    /// quotes a submission's bytes and names. The diff keeps its lines.
+    pub fn make_printable(&mut self) {
+        use crate::escape::{escape, escape_lines};
+        for text in [&mut self.action, &mut self.expected, &mut self.seen] {
+            escape(text);
+        }
+        if let Some(cause) = &mut self.cause {
+            escape(cause);
+        }
+        if let Some(diff) = &mut self.diff {
+            escape_lines(diff);
+        }
+    }
+}
+
 impl Outcome {
     /// An outcome with only an id, to be filled in.
     pub fn blank(id: &str) -> Outcome {
@@ -264,6 +281,41 @@ impl Outcome {
             wire: Wire::default(),
             programs: Vec::new(),
             seed: 0,
+        }
+    }
+
+    /// Every text of it with its control characters escaped ([`crate::escape`]), as every
+    /// report shows it: a command line, a file or host name, a step log line or a failure
+    /// may carry a submission's bytes (an escape sequence, a newline that forges a line).
+    /// The bytes of outputs and transcripts stay as they are: each report escapes them as
+    /// it draws them. The scenario's own texts (requirement, hint) keep their lines.
+    pub fn make_printable(&mut self) {
+        use crate::escape::{escape, escape_lines};
+        escape(&mut self.id);
+        escape(&mut self.task);
+        self.clauses.iter_mut().for_each(escape);
+        escape_lines(&mut self.requirement);
+        if let Some(hint) = &mut self.hint {
+            escape_lines(hint);
+        }
+        if let Some(failure) = &mut self.failure {
+            failure.make_printable();
+        }
+        if let Some(reason) = &mut self.skip_reason {
+            escape(reason);
+        }
+        for line in &mut self.log {
+            escape(&mut line.text);
+        }
+        for entry in &mut self.transcript.0 {
+            escape(&mut entry.connection);
+            if let Some(event) = &mut entry.event {
+                escape(event);
+            }
+        }
+        for program in &mut self.programs {
+            escape(&mut program.name);
+            escape(&mut program.command_line);
         }
     }
 }

@@ -36,6 +36,17 @@ pub const SMALL_BYTES: u64 = 20_480;
 /// Seed of the small binary file.
 pub const SMALL_SEED: u64 = 20;
 
+/// Lets the scenario's programs, each a user of its own under a root harness, search the
+/// site's folder (the secret beside the site is there to be found by a traversal bug) and
+/// read and write the site (a server's command may create a file there). Done once, as the
+/// harness makes the site, before any program has run (a walk over a folder a program can
+/// write could be led elsewhere by a link it swaps in).
+fn open_to_programs(folder: &Path, root: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o755))?;
+    crate::world::real::sandbox::open_to_all(root)
+}
+
 /// A prepared site; dropping it removes the folder.
 #[derive(Debug)]
 pub struct Site {
@@ -85,6 +96,7 @@ impl Site {
         // Innocent by its name, outside by where it leads: only a server that resolves
         // links before checking the path refuses it.
         std::os::unix::fs::symlink("../secret.txt", root.join("link-to-secret.txt"))?;
+        open_to_programs(folder.path(), &root)?;
         Ok(Site {
             _folder: folder,
             root,
@@ -105,6 +117,7 @@ impl Site {
         } else {
             tree.write_under(folder.path())?
         };
+        open_to_programs(folder.path(), &root)?;
         Ok(Site {
             _folder: folder,
             root,

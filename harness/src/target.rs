@@ -46,16 +46,27 @@
 //!    (`message-server`, `message-server.py`): run directly when it is executable (its
 //!    shebang line picks the interpreter), else with `python3` for `.py` and `sh` for `.sh`.
 //!    Its arguments are the canonical ones of `scenarios/tasks.toml`.
+//!
+//! Whatever the manifest names stays inside the submission folder, and the folder is graded
+//! from a private copy ([`confinement`]): `workdir = "/root"`, `site_files = ["../x"]` or a
+//! command line naming `../classmate/server.py` is refused, unless the grader names that
+//! folder a companion (`--companions DIR`).
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use toml::Spanned;
 
 use crate::catalogue::Catalogue;
 use crate::error::line_of;
 use crate::{Error, Result};
+
+pub mod confinement;
+
+use confinement::{Allow, Place, Scope};
+pub use confinement::{COMPANIONS_VARIABLE, Confinement, PrivateCopy, kit_fixture_folders};
 
 /// How to run one role of one task.
 #[derive(Debug, Clone, Default)]
@@ -83,6 +94,10 @@ pub struct RoleProgram {
     /// Files or folders of the submission copied into the test web site (`site_files`),
     /// as absolute paths.
     pub site_files: Vec<PathBuf>,
+    /// The only folders of the machine its command line may make visible to it (with what
+    /// they hold): its submission's private copy and the grader's companion folders, or
+    /// the reference's folder. A path of its command line elsewhere shows it nothing.
+    pub visible: Vec<PathBuf>,
 }
 
 /// A login a program hard-codes, from `submission.toml`; either part may be unset.
@@ -199,6 +214,11 @@ pub struct Target {
     pub label: String,
     /// Task name to role name to program. Tasks with no program at all are absent.
     pub programs: BTreeMap<String, BTreeMap<String, RoleProgram>>,
+    /// What reading it left out, to tell the grader (a symbolic link leading outside the
+    /// submission, not copied).
+    pub warnings: Vec<String>,
+    /// The private copy its programs run from, as long as any clone of it lives.
+    copy: Option<Arc<PrivateCopy>>,
 }
 
 impl Target {
@@ -207,23 +227,45 @@ impl Target {
         self.programs.get(task)
     }
 
-    /// Reads a submission folder.
-    pub fn from_folder(dir: &Path, catalogue: &Catalogue) -> Result<Target> {
+    /// The folder its programs run from: a submission's private copy (`None` for the
+    /// reference).
+    pub fn graded_folder(&self) -> Option<&Path> {
+        self.copy.as_deref().map(PrivateCopy::root)
+    }
+
+    /// Reads a submission folder, and copies it into a private folder to grade it from (see
+    /// [`confinement`]); the paths its manifest names must stay inside it, or inside the
+    /// companion folders `confinement` allows.
+    pub fn from_folder(
+        dir: &Path,
+        catalogue: &Catalogue,
+        confinement: &Confinement,
+    ) -> Result<Target> {
         if !dir.is_dir() {
             return Err(Error::Usage(format!(
                 "target `{}` is not a folder",
                 dir.display()
             )));
         }
-        let dir = dir
+        let original = dir
             .canonicalize()
             .map_err(Error::io(format!("cannot open {}", dir.display())))?;
-        let manifest = dir.join("submission.toml");
-        let (mut programs, settings) = if manifest.exists() {
-            read_manifest(&manifest, &dir, catalogue)?
+        confinement.check_against(&original)?;
+        let copy = PrivateCopy::make(&original)?;
+        let scope = Scope {
+            original: &original,
+            copy: copy.root(),
+            confinement,
+        };
+        // Read from the copy (a manifest that is a link leading outside was not copied),
+        // named in errors as the student knows it.
+        let manifest = original.join("submission.toml");
+        let (mut programs, settings) = if copy.root().join("submission.toml").is_file() {
+            read_manifest(&manifest, scope, catalogue)?
         } else {
             Default::default()
         };
+        let dir = copy.root();
         // Roles the manifest does not name are still found by convention, with the task's
         // `port` and `workdir` from the manifest (a `[message]` table may say only `port`).
         for (task, info) in &catalogue.tasks {
@@ -234,7 +276,9 @@ impl Target {
                 {
                     continue;
                 }
-                if let Some(launcher) = find_by_convention(&dir, &info.program_name(task, role))? {
+                if let Some(launcher) =
+                    find_by_convention(dir, &original, &info.program_name(task, role))?
+                {
                     let mut program = RoleProgram::canonical(launcher, arguments);
                     if let Some(setting) = settings.get(task) {
                         setting.apply_to(&mut program);
@@ -250,7 +294,8 @@ impl Target {
         for (task, roles) in &programs {
             for (role, program) in roles {
                 if !program.site_files.is_empty() && !program.uses_site() {
-                    let text = std::fs::read_to_string(&manifest).unwrap_or_default();
+                    let text =
+                        std::fs::read_to_string(dir.join("submission.toml")).unwrap_or_default();
                     let table = format!("[{task}]");
                     return Err(Error::BadFile {
                         line: line_of(&text, text.find(&table).unwrap_or(0)),
@@ -262,30 +307,46 @@ impl Target {
                 }
             }
         }
+        let mut visible = vec![dir.to_owned()];
+        visible.extend(confinement.companions.iter().cloned());
+        for program in programs.values_mut().flat_map(BTreeMap::values_mut) {
+            program.visible = visible.clone();
+        }
         Ok(Target {
-            label: dir.display().to_string(),
+            label: original.display().to_string(),
             programs,
+            warnings: copy.warnings().to_vec(),
+            copy: Some(Arc::new(copy)),
         })
     }
 
     /// The reference binaries in `bin_dir`.
     pub fn reference(bin_dir: &Path, catalogue: &Catalogue) -> Target {
         let mut programs: BTreeMap<String, BTreeMap<String, RoleProgram>> = BTreeMap::new();
+        let visible = vec![
+            bin_dir
+                .canonicalize()
+                .unwrap_or_else(|_| bin_dir.to_owned()),
+        ];
         for (task, info) in &catalogue.tasks {
             for (role, arguments) in &info.roles {
                 let binary = bin_dir.join(info.program_name(task, role));
                 if binary.is_file() {
                     let launcher = vec![binary.display().to_string()];
+                    let mut program = RoleProgram::canonical(launcher, arguments);
+                    program.visible = visible.clone();
                     programs
                         .entry(task.clone())
                         .or_default()
-                        .insert(role.clone(), RoleProgram::canonical(launcher, arguments));
+                        .insert(role.clone(), program);
                 }
             }
         }
         Target {
             label: "reference".into(),
             programs,
+            warnings: Vec::new(),
+            copy: None,
         }
     }
 }
@@ -311,12 +372,15 @@ impl Target {
         Target {
             label: "reference (simulated)".into(),
             programs,
+            warnings: Vec::new(),
+            copy: None,
         }
     }
 }
 
 /// The launcher of `<dir>/<name>[.ext]`: the file itself, or an interpreter and the file.
-fn find_by_convention(dir: &Path, name: &str) -> Result<Option<Vec<String>>> {
+/// `dir` is the private copy of `original`, which errors name.
+fn find_by_convention(dir: &Path, original: &Path, name: &str) -> Result<Option<Vec<String>>> {
     let entries =
         std::fs::read_dir(dir).map_err(Error::io(format!("cannot list {}", dir.display())))?;
     let mut candidates: Vec<PathBuf> = entries
@@ -347,8 +411,10 @@ fn find_by_convention(dir: &Path, name: &str) -> Result<Option<Vec<String>>> {
         "py" => vec!["python3".into(), shown],
         "sh" => vec!["sh".into(), shown],
         _ => {
+            let known = original.join(path.strip_prefix(dir).unwrap_or(&path));
             return Err(Error::Usage(format!(
-                "{shown} is not executable and has no known interpreter: chmod +x it, or map it in submission.toml"
+                "{} is not executable and has no known interpreter: chmod +x it, or map it in submission.toml",
+                known.display()
             )));
         }
     }))
@@ -430,12 +496,16 @@ type Entries = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 /// server = "python3 UDPPingerServer.py"          # takes no --loss
 /// client = { command = "python3 UDPPingerClient.py", drop = ["--count"] }
 /// ```
-fn read_manifest(path: &Path, dir: &Path, catalogue: &Catalogue) -> Result<Manifest> {
-    let text = std::fs::read_to_string(path)
+///
+/// `path` is the manifest as the student knows it (in the submission folder), which errors
+/// name; its text is read from the private copy of `scope`.
+fn read_manifest(path: &Path, scope: Scope<'_>, catalogue: &Catalogue) -> Result<Manifest> {
+    let copied = scope.copy.join("submission.toml");
+    let text = std::fs::read_to_string(&copied)
         .map_err(Error::io(format!("cannot read {}", path.display())))?;
     let reader = ManifestReader {
         path,
-        dir,
+        scope,
         text: &text,
     };
     let tables: BTreeMap<Spanned<String>, Spanned<Entries>> =
@@ -467,6 +537,7 @@ fn read_manifest(path: &Path, dir: &Path, catalogue: &Catalogue) -> Result<Manif
                 role_entries.push((key, value));
             } else if !reader.setting(
                 &mut task_settings,
+                &format!("[{}]", task.get_ref()),
                 name,
                 key.span().start,
                 value.get_ref(),
@@ -500,7 +571,13 @@ fn read_manifest(path: &Path, dir: &Path, catalogue: &Catalogue) -> Result<Manif
                             command = Some(value.as_str().map(str::to_owned).ok_or_else(|| {
                                 reader.bad(at, "`command` must be a string".into())
                             })?);
-                        } else if !reader.setting(&mut own, key, at, value)? {
+                        } else if !reader.setting(
+                            &mut own,
+                            &format!("[{}] {role_name}", task.get_ref()),
+                            key,
+                            at,
+                            value,
+                        )? {
                             return Err(reader.bad(
                                 at,
                                 format!(
@@ -523,7 +600,8 @@ fn read_manifest(path: &Path, dir: &Path, catalogue: &Catalogue) -> Result<Manif
                     ));
                 }
             };
-            program.template = reader.command_words(at, &role_name, &command)?;
+            let owner = format!("[{}] {role_name}", task.get_ref());
+            program.template = reader.command_words(at, &owner, &role_name, &command)?;
             roles.insert(role_name, program);
         }
         settings.insert(task.get_ref().clone(), task_settings);
@@ -534,8 +612,10 @@ fn read_manifest(path: &Path, dir: &Path, catalogue: &Catalogue) -> Result<Manif
 
 /// The manifest being read, for errors that say `file:line: reason`.
 struct ManifestReader<'a> {
+    /// The manifest in the submission folder (what errors name).
     path: &'a Path,
-    dir: &'a Path,
+    /// The submission folder, its private copy, and what else its paths may name.
+    scope: Scope<'a>,
     text: &'a str,
 }
 
@@ -549,9 +629,11 @@ impl ManifestReader<'_> {
     }
 
     /// Reads one of [`SETTING_KEYS`] into `settings`; `false` if `key` is none of them.
+    /// `owner` is the table it is in, for errors (`[message]`, `[message] server`).
     fn setting(
         &self,
         settings: &mut Settings,
+        owner: &str,
         key: &str,
         at: usize,
         value: &toml::Value,
@@ -587,17 +669,22 @@ impl ManifestReader<'_> {
                 settings.workdir = Some(if folder == "{dir}" {
                     Workdir::Site
                 } else {
-                    let path = self.dir.join(&folder);
-                    if !path.is_dir() {
-                        return Err(self.bad(
-                            at,
-                            format!(
-                                "workdir `{}` is not a folder (or write \"{{dir}}\" for the test web site)",
-                                path.display()
-                            ),
-                        ));
+                    let place = self
+                        .scope
+                        .resolve(&folder, Allow::SubmissionOnly)
+                        .map_err(|reason| self.bad(at, format!("{owner} workdir: {reason}")))?;
+                    match place {
+                        Some(Place::Submission(path)) if path.is_dir() => Workdir::Folder(path),
+                        _ => {
+                            return Err(self.bad(
+                                at,
+                                format!(
+                                    "{owner} workdir: workdir `{}` is not a folder (or write \"{{dir}}\" for the test web site)",
+                                    self.scope.original.join(&folder).display()
+                                ),
+                            ));
+                        }
                     }
-                    Workdir::Folder(path)
                 });
             }
             "stdin" => settings.stdin_prefix = Some(string("stdin")?),
@@ -631,15 +718,21 @@ impl ManifestReader<'_> {
                     let inside = Path::new(&name)
                         .components()
                         .all(|part| matches!(part, std::path::Component::Normal(_)));
-                    let path = self.dir.join(&name);
-                    if !inside || !path.exists() {
+                    let place =
+                        match inside {
+                            true => self.scope.resolve(&name, Allow::SubmissionOnly).map_err(
+                                |reason| self.bad(at, format!("{owner} site_files: {reason}")),
+                            )?,
+                            false => None,
+                        };
+                    let Some(Place::Submission(path)) = place else {
                         return Err(self.bad(
                             at,
                             format!(
                                 "site_files: `{name}` is not a file or folder of the submission (a path inside it, like `404.html` or `errors/`)"
                             ),
                         ));
-                    }
+                    };
                     files.push(path);
                 }
                 settings.site_files = Some(files);
@@ -674,14 +767,26 @@ impl ManifestReader<'_> {
     }
 
     /// A command line's words; those naming a file of the folder are made absolute, and
-    /// so are `.` and the folders of a Java class path (see [`submission_words`]).
-    fn command_words(&self, at: usize, role: &str, line: &str) -> Result<Vec<String>> {
+    /// so are `.` and the folders of a Java class path (see [`submission_words`]). A word
+    /// that names an existing path outside the submission (and outside the companion
+    /// folders) is refused; `owner` (`[message] server`) says where in errors.
+    fn command_words(&self, at: usize, owner: &str, role: &str, line: &str) -> Result<Vec<String>> {
         let words =
             shell_words::split(line).map_err(|error| self.bad(at, format!("`{role}`: {error}")))?;
         if words.is_empty() {
             return Err(self.bad(at, format!("`{role}` is an empty command line")));
         }
-        Ok(submission_words(self.dir, words))
+        if words[0].contains('{') {
+            return Err(self.bad(
+                at,
+                format!(
+                    "{owner}: the program `{}` must be named as it is, without a placeholder",
+                    words[0]
+                ),
+            ));
+        }
+        submission_words(self.scope, words)
+            .map_err(|reason| self.bad(at, format!("{owner}: {reason}")))
     }
 }
 
@@ -703,9 +808,9 @@ fn string_table(value: &toml::Value) -> Option<BTreeMap<String, String>> {
         .collect()
 }
 
-/// `words` of a command line with what names the submission folder made absolute: the
-/// program runs in a fresh temporary folder (or the test site), where `server.py`, `.` or
-/// `-cp .` would name nothing.
+/// `words` of a command line with what names the submission folder made absolute, in its
+/// private copy: the program runs in a fresh temporary folder (or the test site), where
+/// `server.py`, `.` or `-cp .` would name nothing.
 ///
 /// - a word naming a file of the folder (`server.py`);
 /// - `.` (`java -cp . Server`): the folder itself;
@@ -713,14 +818,24 @@ fn string_table(value: &toml::Value) -> Option<BTreeMap<String, String>> {
 ///   is the folder or names something in it;
 /// - `java Server` with no class path at all, where `Server.class` is in the folder:
 ///   Java's default class path is the working directory, so `-cp FOLDER` is added.
-fn submission_words(dir: &Path, words: Vec<String>) -> Vec<String> {
-    let absolute = |word: &str| -> Option<String> {
-        if word == "." {
-            return Some(dir.display().to_string());
+///
+/// A word (or class path entry) that names an existing path must lead inside the
+/// submission, or a companion folder, or (written absolute) the system's folders: else
+/// `Err`, the reason. Words with a placeholder (`{port}`) and options are left alone.
+fn submission_words(
+    scope: Scope<'_>,
+    words: Vec<String>,
+) -> std::result::Result<Vec<String>, String> {
+    let place = |word: &str| -> std::result::Result<Option<Place>, String> {
+        if word.is_empty() || word.contains('{') || word.starts_with('-') {
+            return Ok(None);
         }
-        let candidate = dir.join(word);
-        (!word.contains('{') && !word.starts_with('-') && candidate.exists() && !word.is_empty())
-            .then(|| candidate.display().to_string())
+        scope.resolve(word, Allow::CommandLine)
+    };
+    let written = |place: &Place| match place {
+        Place::Submission(path) | Place::Companion(path) | Place::System(path) => {
+            path.display().to_string()
+        }
     };
     const CLASS_PATH_OPTIONS: [&str; 3] = ["-cp", "-classpath", "--class-path"];
     let mut out = Vec::with_capacity(words.len() + 2);
@@ -728,13 +843,22 @@ fn submission_words(dir: &Path, words: Vec<String>) -> Vec<String> {
     for word in &words {
         let mapped = if after_class_path_option {
             word.split(':')
-                .map(|entry| absolute(entry).unwrap_or_else(|| entry.to_owned()))
-                .collect::<Vec<_>>()
+                .map(|entry| {
+                    Ok(place(entry)?
+                        .map(|found| written(&found))
+                        .unwrap_or_else(|| entry.to_owned()))
+                })
+                .collect::<std::result::Result<Vec<_>, String>>()?
                 .join(":")
-        } else if word == "." || dir.join(word).is_file() {
-            absolute(word).unwrap_or_else(|| word.clone())
         } else {
-            word.clone()
+            match place(word)? {
+                // Files, and the folder itself; another folder stays as written, relative
+                // to the program's working folder.
+                Some(found) if word == "." || Path::new(&written(&found)).is_file() => {
+                    written(&found)
+                }
+                _ => word.clone(),
+            }
         };
         after_class_path_option = CLASS_PATH_OPTIONS.contains(&word.as_str());
         out.push(mapped);
@@ -754,14 +878,16 @@ fn submission_words(dir: &Path, words: Vec<String>) -> Vec<String> {
         .skip(1)
         .find(|word| !word.starts_with('-'))
         .filter(|class| {
-            dir.join(format!("{}.class", class.replace('.', "/")))
+            scope
+                .copy
+                .join(format!("{}.class", class.replace('.', "/")))
                 .is_file()
         });
     if is_java && !has_class_path && main_class.is_some() {
         out.insert(1, "-cp".into());
-        out.insert(2, dir.display().to_string());
+        out.insert(2, scope.copy.display().to_string());
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -770,6 +896,169 @@ mod tests {
 
     fn words(text: &str) -> Vec<String> {
         text.split_whitespace().map(str::to_owned).collect()
+    }
+
+    fn catalogue() -> Catalogue {
+        let kit = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        Catalogue::load(&kit.join("scenarios/tasks.toml")).unwrap()
+    }
+
+    /// A class folder holding submission `mine` with `manifest` and a `server.py`, and a
+    /// classmate `other` with its own `x.py`.
+    fn class_with(manifest: &str) -> (tempfile::TempDir, PathBuf) {
+        let class = tempfile::tempdir().unwrap();
+        let mine = class.path().join("mine");
+        std::fs::create_dir_all(&mine).unwrap();
+        std::fs::create_dir_all(class.path().join("other")).unwrap();
+        std::fs::write(class.path().join("other/x.py"), "print('theirs')\n").unwrap();
+        std::fs::write(mine.join("server.py"), "print('mine')\n").unwrap();
+        std::fs::write(mine.join("submission.toml"), manifest).unwrap();
+        (class, mine)
+    }
+
+    /// The error reading `mine` with `manifest` gives, with no companion folder.
+    fn refusal(manifest: &str) -> String {
+        let (_class, mine) = class_with(manifest);
+        Target::from_folder(&mine, &catalogue(), &Confinement::none())
+            .expect_err("the manifest is refused")
+            .to_string()
+    }
+
+    #[test]
+    fn a_workdir_outside_the_submission_is_refused_naming_the_key_and_the_path() {
+        for (workdir, named) in [("/root", "`/root`"), ("..", "`..`"), ("/", "`/`")] {
+            let error = refusal(&format!(
+                "[message]\nworkdir = \"{workdir}\"\nserver = \"python3 server.py {{port}}\"\n"
+            ));
+            assert!(
+                error.contains("submission.toml:2: [message] workdir"),
+                "{error}"
+            );
+            // `/root` may not exist here: then it is refused as no folder, still by name.
+            assert!(
+                error.contains(named) || error.contains("workdir `/root` is not a folder"),
+                "{error}"
+            );
+        }
+        let error = refusal(
+            "[message]\nserver = { command = \"python3 server.py {port}\", workdir = \"..\" }\n",
+        );
+        assert!(
+            error.contains("[message] server workdir: `..` is outside the submission folder"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_command_line_naming_a_classmates_file_is_refused_without_companions() {
+        let error = refusal("[message]\nserver = \"python3 ../other/x.py {port}\"\n");
+        assert!(error.contains("submission.toml:2: [message] server: `../other/x.py` is outside the submission folder"), "{error}");
+        assert!(error.contains("--companions"), "{error}");
+        // Also as an absolute path, and as an entry of a Java class path.
+        let (class, _) = class_with("");
+        let absolute = class.path().join("other/x.py").canonicalize().unwrap();
+        let error = refusal(&format!(
+            "[message]\nserver = \"python3 {} {{port}}\"\n",
+            absolute.display()
+        ));
+        assert!(
+            error.contains("is outside the submission folder"),
+            "{error}"
+        );
+        let error = refusal("[message]\nserver = \"java -cp .:../other Server {port}\"\n");
+        assert!(
+            error.contains("`../other` is outside the submission folder"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_link_leading_outside_is_refused_as_the_program_and_left_out_of_the_copy() {
+        let (class, mine) = class_with("[message]\nserver = \"python3 linked.py {port}\"\n");
+        std::os::unix::fs::symlink(class.path().join("other/x.py"), mine.join("linked.py"))
+            .unwrap();
+        let error = Target::from_folder(&mine, &catalogue(), &Confinement::none())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("[message] server: `linked.py` (it leads to "),
+            "{error}"
+        );
+        assert!(
+            error.contains("other/x.py) is outside the submission folder"),
+            "{error}"
+        );
+        // Not named by the manifest, it is only left out, and the grader told.
+        std::fs::write(
+            mine.join("submission.toml"),
+            "[message]\nserver = \"python3 server.py {port}\"\n",
+        )
+        .unwrap();
+        let target = Target::from_folder(&mine, &catalogue(), &Confinement::none()).unwrap();
+        let copy = target.graded_folder().unwrap();
+        assert!(copy.join("server.py").is_file());
+        assert!(copy.join("linked.py").symlink_metadata().is_err());
+        assert_eq!(target.warnings.len(), 1, "{:?}", target.warnings);
+        assert!(
+            target.warnings[0].contains("linked.py"),
+            "{:?}",
+            target.warnings
+        );
+    }
+
+    #[test]
+    fn a_companion_folder_may_be_named_and_the_rest_runs_from_the_private_copy() {
+        let (class, mine) = class_with(
+            "[message]\nserver = \"python3 server.py {port}\"\nclient = \"python3 ../other/x.py {host} {port}\"\nworkdir = \".\"\n",
+        );
+        let companions = Confinement::new([class.path().join("other")]).unwrap();
+        let target = Target::from_folder(&mine, &catalogue(), &companions).unwrap();
+        let copy = target.graded_folder().unwrap().to_owned();
+        assert_ne!(copy, mine.canonicalize().unwrap());
+        assert_eq!(
+            target.label,
+            mine.canonicalize().unwrap().display().to_string()
+        );
+        let roles = &target.programs["message"];
+        let theirs = class.path().join("other/x.py").canonicalize().unwrap();
+        assert_eq!(roles["client"].template[1], theirs.display().to_string());
+        assert_eq!(
+            roles["server"].template[1],
+            copy.join("server.py").display().to_string()
+        );
+        assert_eq!(roles["server"].workdir, Some(Workdir::Folder(copy.clone())));
+        assert_eq!(roles["server"].visible[0], copy);
+        assert!(
+            roles["server"]
+                .visible
+                .contains(&class.path().join("other").canonicalize().unwrap())
+        );
+        // The copy is the program's: what it writes there never reaches the submission.
+        std::fs::write(copy.join("written"), "x").unwrap();
+        assert!(!mine.join("written").exists());
+        // A companion that holds the submission (a whole class) is refused.
+        let whole_class = Confinement::new([class.path().to_owned()]).unwrap();
+        let error = Target::from_folder(&mine, &catalogue(), &whole_class)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("never a folder of students' submissions"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_system_programs_may_be_named_by_their_path_but_nothing_else_outside() {
+        let (_class, mine) = class_with("[message]\nserver = \"/bin/sh server.py {port}\"\n");
+        let target = Target::from_folder(&mine, &catalogue(), &Confinement::none()).unwrap();
+        assert_eq!(target.programs["message"]["server"].template[0], "/bin/sh");
+        let error = refusal("[message]\nserver = \"python3 server.py /etc/passwd\"\n");
+        assert!(
+            error.contains("`/etc/passwd` is outside the submission folder"),
+            "{error}"
+        );
+        let error = refusal("[message]\nserver = \"{password} server.py\"\n");
+        assert!(error.contains("without a placeholder"), "{error}");
     }
 
     #[test]
@@ -783,7 +1072,7 @@ mod tests {
              [password]\nclient = { command = \"python3 c.py\", password = \"letmein\" }\n",
         )
         .unwrap();
-        let target = Target::from_folder(folder.path(), &catalogue).unwrap();
+        let target = Target::from_folder(folder.path(), &catalogue, &Confinement::none()).unwrap();
         let login = |task: &str| target.programs[task]["client"].login.clone();
         assert_eq!(
             login("smtp-client"),

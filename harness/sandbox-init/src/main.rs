@@ -37,13 +37,18 @@
 //! signal), 125 when the sandbox could not be built (the reason on stderr), 126 or 127 when
 //! the program could not be run, as a shell says.
 //!
-//! `--user UID:GID` runs the program as that user (the harness runs a browser so, never as
-//! root).
+//! - **No privilege** (always; [`privilege`]): the program starts with every descriptor
+//!   above 2 closed, an empty capability bounding set and no capabilities, `no_new_privs`,
+//!   and, when this program is root, as the user `--user UID:GID` names (the harness gives
+//!   each program a user of its own). `--seccomp` adds the filter of [`seccomp`].
+//! - **Namespaces of its own** (with `--pid-namespace`): PID, IPC, UTS and cgroup.
 //!
 //! Limits (`setrlimit`), the environment and the network namespace are set by the harness
 //! before it runs this program: they are inherited.
 
 mod mounts;
+mod privilege;
+mod seccomp;
 mod supervise;
 
 use std::ffi::OsString;
@@ -59,8 +64,10 @@ struct Request {
     mounts: mounts::Plan,
     workdir: Option<PathBuf>,
     pid_namespace: bool,
-    /// Run the program as this user and group (`--user UID:GID`).
+    /// Run the program as this user and group (`--user UID:GID`), when this is root.
     user: Option<(u32, u32)>,
+    /// Install the seccomp filter (`--seccomp`).
+    seccomp: bool,
     program: Vec<OsString>,
 }
 
@@ -88,7 +95,10 @@ fn main() -> ExitCode {
     supervise::run(
         &request.program,
         request.report_fd,
-        request.user,
+        privilege::Drop {
+            user: request.user,
+            seccomp: request.seccomp,
+        },
         request.pid_namespace,
         request.mounts.view.then_some(&late),
     )
@@ -185,6 +195,7 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
             b"--writable" => request.mounts.writable.push(value("--writable")?.into()),
             b"--workdir" => request.workdir = Some(value("--workdir")?.into()),
             b"--pid-namespace" => request.pid_namespace = true,
+            b"--seccomp" => request.seccomp = true,
             b"--user" => {
                 let text = value("--user")?;
                 let ids = text.to_str().and_then(|text| {

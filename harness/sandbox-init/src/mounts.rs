@@ -9,7 +9,9 @@
 //! | `/usr`, `/bin`, `/sbin`, `/lib*`, `/etc` | the system's own folders ([`SYSTEM`]) | read-only |
 //! | `/etc/shadow`, `/etc/ssh`, ... | covered: secrets of the machine ([`SECRETS`]) | empty |
 //! | `/etc/resolv.conf`, `/etc/ssl/certs`, ... | the harness's files put over the system's (`--replace`) | read-only |
-//! | `/dev`, `/sys`, `/proc` | the devices, the kernel's views | read-only (`/proc` its own in a PID namespace) |
+//! | `/dev` | its own: `null`, `zero`, `full`, `random`, `urandom`, `tty` (clones of the machine's nodes), a `devpts` of its own, the usual links | a fresh `tmpfs` |
+//! | `/sys` | the kernel's view | read-only |
+//! | `/proc` | its PID namespace's own, nothing of the machine's beneath it when the harness is root (an ordinary user's kernel wants the machine's beneath) | mounted by PID 1 |
 //! | `/proc/cpuinfo`, ... | the harness's files put over the kernel's (`--replace`: the SSH pack's remote machine) | read-only, put after the PID namespace's own `/proc` ([`attach_late`]) |
 //! | `/dev/shm`, `/run` | fresh and empty | writable |
 //! | `/tmp` | the sandbox's own (`--tmp`), or a fresh one | writable |
@@ -80,8 +82,24 @@ pub struct Plan {
     pub spelled: Vec<PathBuf>,
 }
 
+/// The devices of the view's `/dev`, clones of the machine's nodes.
+const DEVICES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
+
+/// The links of a machine's `/dev` that programs use.
+const DEVICE_LINKS: [(&str, &str); 5] = [
+    ("fd", "/proc/self/fd"),
+    ("stdin", "/proc/self/fd/0"),
+    ("stdout", "/proc/self/fd/1"),
+    ("stderr", "/proc/self/fd/2"),
+    ("ptmx", "pts/ptmx"),
+];
+
 /// What is put at one path of the view.
 enum Piece {
+    /// An empty folder (a mount point for later).
+    Folder,
+    /// A fresh `devpts` instance of its own (`/dev/pts`).
+    Pseudoterminals,
     /// A detached clone of a mount (a folder, or a single file).
     Clone { tree: OwnedFd, is_dir: bool },
     /// A symbolic link, made again (`/bin` → `usr/bin`).
@@ -224,12 +242,35 @@ fn gather(plan: &Plan) -> Result<Vec<(PathBuf, Piece)>, String> {
     for (path, source) in &plan.replaced {
         pieces.push((path.clone(), clone(source, true)?));
     }
-    // Devices stay usable: writing to `/dev/null` on a read-only mount is allowed.
-    pieces.push(("/dev".into(), clone(Path::new("/dev"), true)?));
+    // A `/dev` of its own, built as bubblewrap's `--dev` builds one: the few devices a
+    // program uses, each a clone of the machine's node; a fresh `devpts` for
+    // pseudo-terminals; nothing else (no disks, no `/dev/mem`, no `/dev/kmsg`).
+    pieces.push(("/dev".into(), Piece::Fresh("mode=0755,size=64k")));
+    for device in DEVICES {
+        let path = Path::new("/dev").join(device);
+        if path.exists() {
+            pieces.push((path.clone(), clone(&path, false)?));
+        }
+    }
+    for (link, target) in DEVICE_LINKS {
+        pieces.push((Path::new("/dev").join(link), Piece::Link(target.into())));
+    }
+    pieces.push(("/dev/pts".into(), Piece::Pseudoterminals));
     pieces.push(("/dev/shm".into(), Piece::Fresh("mode=1777,size=64m")));
-    // The PID namespace's PID 1 mounts its own `/proc` over this one; a `proc` must be in
-    // the namespace already for an ordinary user to mount one.
-    pieces.push(("/proc".into(), clone(Path::new("/proc"), false)?));
+    // The PID namespace's PID 1 mounts its own `/proc` here. An ordinary user (in a user
+    // namespace) may mount one only where a `proc` is in the namespace already: the
+    // machine's goes beneath it then, out of reach (the program holds no capability and
+    // the seccomp filter refuses `umount2`). Root needs none: `/proc` is an empty folder
+    // until the program's own is mounted, with nothing of the machine's beneath it.
+    // The initial user namespace maps every id to itself.
+    let in_user_namespace = std::fs::read_to_string("/proc/self/uid_map")
+        .map(|map| !map.split_whitespace().eq(["0", "0", "4294967295"]))
+        .unwrap_or(true);
+    if plan.own_proc && !in_user_namespace {
+        pieces.push(("/proc".into(), Piece::Folder));
+    } else {
+        pieces.push(("/proc".into(), clone(Path::new("/proc"), false)?));
+    }
     pieces.push(("/run".into(), Piece::Fresh("mode=0755,size=4m")));
     pieces.push((
         "/tmp".into(),
@@ -306,6 +347,11 @@ fn place(floor: &Path, path: &Path, piece: Piece) -> Result<(), String> {
         Piece::Fresh(options) => {
             make_mount_point(&at, true, path)?;
             mount_tmpfs(&at, options)
+        }
+        Piece::Folder => make_mount_point(&at, true, path),
+        Piece::Pseudoterminals => {
+            make_mount_point(&at, true, path)?;
+            mount_devpts(&at)
         }
         Piece::Clone { tree, is_dir } => {
             make_mount_point(&at, is_dir, path)?;
@@ -452,6 +498,29 @@ fn mount_tmpfs(target: &Path, options: &str) -> Result<(), String> {
         return Err(format!(
             "cannot mount a fresh {}: {}",
             target.display(),
+            io::Error::last_os_error()
+        ));
+    }
+    Ok(())
+}
+
+/// A `devpts` of its own at `target`: the program's pseudo-terminals, none of the
+/// machine's.
+fn mount_devpts(target: &Path) -> Result<(), String> {
+    let c_target = c_path(target)?;
+    // SAFETY: all strings live across the call.
+    let result = unsafe {
+        libc::mount(
+            c"devpts".as_ptr(),
+            c_target.as_ptr(),
+            c"devpts".as_ptr(),
+            libc::MS_NOSUID | libc::MS_NOEXEC,
+            c"newinstance,ptmxmode=0666,mode=620".as_ptr().cast(),
+        )
+    };
+    if result != 0 {
+        return Err(format!(
+            "cannot mount a fresh /dev/pts: {}",
             io::Error::last_os_error()
         ));
     }

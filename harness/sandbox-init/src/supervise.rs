@@ -23,7 +23,7 @@ const IGNORED: [libc::c_int; 4] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, li
 pub fn run(
     program: &[OsString],
     report_fd: Option<i32>,
-    user: Option<(u32, u32)>,
+    privilege: crate::privilege::Drop,
     pid_namespace: bool,
     own_mounts: Option<&crate::mounts::Late>,
 ) -> ExitCode {
@@ -39,10 +39,17 @@ pub fn run(
         }
     };
     if pid_namespace {
-        // SAFETY: unshare only changes which PID namespace this process's children get.
-        if unsafe { libc::unshare(libc::CLONE_NEWPID) } != 0 {
+        // A PID namespace for the children of this process, and IPC, UTS and cgroup
+        // namespaces of its own from now on: no System V object (a shared-memory
+        // segment) outlives the program or is seen by another, a host name it sets is
+        // its own, and its cgroup is the root of the tree it sees (it cannot name, let
+        // alone join, a cgroup above its own).
+        let namespaces =
+            libc::CLONE_NEWPID | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS | libc::CLONE_NEWCGROUP;
+        // SAFETY: unshare takes only flags; this process has one thread.
+        if unsafe { libc::unshare(namespaces) } != 0 {
             eprintln!(
-                "sandbox-init: cannot make a PID namespace: {}",
+                "sandbox-init: cannot make the PID, IPC, UTS and cgroup namespaces: {}",
                 io::Error::last_os_error()
             );
             return ExitCode::from(125);
@@ -69,7 +76,7 @@ pub fn run(
                     unsafe { libc::_exit(125) };
                 }
             }
-            start_and_wait(&argv, report_fd, user, true);
+            start_and_wait(&argv, report_fd, privilege, true);
         }
         if init < 0 {
             eprintln!("sandbox-init: cannot fork: {}", io::Error::last_os_error());
@@ -84,7 +91,7 @@ pub fn run(
         let status = wait_for(init).0;
         mirror(status);
     }
-    start_and_wait(&argv, report_fd, user, false);
+    start_and_wait(&argv, report_fd, privilege, false);
 }
 
 /// Forks the program, waits for it, reports, exits as it did. As PID 1 (`reap_all`), it
@@ -93,7 +100,7 @@ pub fn run(
 fn start_and_wait(
     argv: &[CString],
     report_fd: Option<i32>,
-    user: Option<(u32, u32)>,
+    privilege: crate::privilege::Drop,
     reap_all: bool,
 ) -> ! {
     let program = fork_with_signals_blocked();
@@ -103,7 +110,7 @@ fn start_and_wait(
         unsafe { libc::_exit(125) };
     }
     if program == 0 {
-        exec(argv, report_fd, user);
+        exec(argv, privilege);
     }
     release_stdio();
     let (status, max_rss_kib) = if reap_all {
@@ -138,26 +145,16 @@ fn start_and_wait(
     mirror(status);
 }
 
-/// In the program's process: default signals, no report descriptor, then `execvp`.
-fn exec(argv: &[CString], report_fd: Option<i32>, user: Option<(u32, u32)>) -> ! {
+/// In the program's process: default signals, nothing of the harness's privilege or
+/// descriptors (the report's included, see [`crate::privilege`]), then `execvp`.
+fn exec(argv: &[CString], privilege: crate::privilege::Drop) -> ! {
     // SAFETY: plain system calls on our own process.
     unsafe {
-        if let Some(fd) = report_fd {
-            libc::close(fd);
-        }
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
         libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-        // Another user (a browser must not run as root): groups, group, then user.
-        if let Some((uid, gid)) = user
-            && (libc::setgroups(0, std::ptr::null()) != 0
-                || libc::setgid(gid) != 0
-                || libc::setuid(uid) != 0)
-        {
-            eprintln!(
-                "sandbox-init: cannot become user {uid}: {}",
-                io::Error::last_os_error()
-            );
+        if let Err(message) = crate::privilege::drop_everything(privilege) {
+            eprintln!("sandbox-init: {message}");
             libc::_exit(125);
         }
         let mut pointers: Vec<*const libc::c_char> =

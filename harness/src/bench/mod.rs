@@ -194,7 +194,9 @@ pub fn table(rows: &[Row], rounds: usize) -> String {
     ];
     let mut lines = vec![header.map(String::from).to_vec()];
     for row in rows {
-        let mut line = vec![bytes(row.size), row.subject.clone()];
+        // A submission's folder name and what its program printed, escaped.
+        let subject = crate::escape::escaped(&row.subject).into_owned();
+        let mut line = vec![bytes(row.size), subject];
         match &row.timings {
             Ok(timings) if !timings.is_empty() => {
                 let with_startup: Vec<Duration> = timings.iter().map(|t| t.with_startup).collect();
@@ -206,7 +208,7 @@ pub fn table(rows: &[Row], rounds: usize) -> String {
                 line.push(versus_nc(rows, row, median(&with_startup)));
             }
             Ok(_) => line.push("no round ran".into()),
-            Err(reason) => line.push(format!("failed: {reason}")),
+            Err(reason) => line.push(format!("failed: {}", crate::escape::escaped(reason))),
         }
         lines.push(line);
     }

@@ -9,6 +9,12 @@ pub(super) struct GradeArgs {
     /// Repeat it, or give a quoted glob (`--target 'submissions/*'`), to grade several.
     #[arg(long = "target", value_name = "DIR")]
     pub(super) targets: Vec<String>,
+    /// Known-good programs a manifest may name outside its submission folder, e.g. an
+    /// instructor's reference client (`client = "python3 ../ref/client.py ..."`), shown to
+    /// the program read-only. Repeatable; also `HARNESS_COMPANIONS` (folders separated by
+    /// `:`). Never give a students' folder.
+    #[arg(long = "companions", value_name = "DIR")]
+    pub(super) companions: Vec<PathBuf>,
     /// Grade the reference implementation (built on demand).
     #[arg(long, conflicts_with = "targets")]
     pub(super) reference: bool,

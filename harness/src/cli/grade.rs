@@ -80,7 +80,8 @@ pub(super) fn grade_with_reporters(
         let target = Target::reference(&reference_bin_dir(&suite.kit_root)?, &suite.catalogue);
         (vec![single_entry(target, &replay)], replay)
     } else if !args.targets.is_empty() {
-        target_entries(&args.targets, &suite, &args.patterns)?
+        let confinement = Confinement::from_arguments_and_environment(&args.companions)?;
+        target_entries(&args.targets, &suite, &args.patterns, &confinement)?
     } else {
         return Err(Error::Usage(
             "nothing to grade: give --target DIR, --reference or --simulate".into(),
@@ -351,11 +352,14 @@ pub(super) fn single_entry(target: Target, replay: &str) -> Entry {
 
 /// The submissions `--target` names: folders, or globs of folders. One folder is read
 /// strictly (a bad `submission.toml` stops the harness); in a batch, a folder that does not
-/// read is graded as nothing, with the reason in every report.
+/// read is graded as nothing, with the reason in every report. Each is graded from a
+/// private copy; what its manifest names must stay inside it, or inside the companion
+/// folders of `confinement`.
 pub(super) fn target_entries(
     given: &[String],
     suite: &Suite,
     patterns: &[String],
+    confinement: &Confinement,
 ) -> Result<(Vec<Entry>, String)> {
     let mut folders: Vec<String> = Vec::new();
     for text in given {
@@ -385,8 +389,15 @@ pub(super) fn target_entries(
     let mut seen = std::collections::BTreeSet::new();
     folders.retain(|folder| seen.insert(folder.clone()));
     let replay_of = |folder: &str| format!("harness --target {}", shell_words::quote(folder));
+    // What a copy left out (a link leading outside the submission) is said on stderr.
+    let warn = |folder: &str, target: &Target| {
+        for warning in &target.warnings {
+            eprintln!("harness: {folder}: {warning}");
+        }
+    };
     if let [folder] = folders.as_slice() {
-        let target = Target::from_folder(Path::new(folder), &suite.catalogue)?;
+        let target = Target::from_folder(Path::new(folder), &suite.catalogue, confinement)?;
+        warn(folder, &target);
         let replay = replay_of(folder);
         return Ok((vec![single_entry(target, &replay)], replay));
     }
@@ -395,8 +406,9 @@ pub(super) fn target_entries(
         .map(|folder| Entry {
             label: folder.clone(),
             replay_command: replay_of(folder),
-            target: Target::from_folder(Path::new(folder), &suite.catalogue)
+            target: Target::from_folder(Path::new(folder), &suite.catalogue, confinement)
                 .map(|mut target| {
+                    warn(folder, &target);
                     target.label = folder.clone();
                     target
                 })

@@ -18,7 +18,7 @@ use crate::report::pcap_files::PcapReport;
 use crate::report::{Console, Recorder, Reporters, Style, TerminalReport, Verbosity};
 use crate::report::{classroom, gradebook, gradescope, json, junit, prairielearn};
 use crate::scenario::{Selection, Suite, load_suite};
-use crate::target::Target;
+use crate::target::{Confinement, Target};
 use crate::world::real::cleanup;
 use crate::world::sim::SimOptions;
 use crate::{EXIT_FAIL, EXIT_HARNESS_ERROR, EXIT_PASS, Error, Result};
@@ -299,13 +299,17 @@ fn questions(numbers: &[u8], world: WorldsArg, seed: u64, pcap: Option<&Path>) -
 fn bench(target: Option<&Path>, rounds: usize, quick: bool) -> Result<i32> {
     let suite = load(None, &[])?;
     let mut subjects = Vec::new();
+    // Held until the bench is over: its programs run from the target's private copy.
+    let mut _graded = None;
     if let Some(folder) = target {
-        let target = Target::from_folder(folder, &suite.catalogue)?;
+        let confinement = Confinement::from_arguments_and_environment(&[])?;
+        let target = Target::from_folder(folder, &suite.catalogue, &confinement)?;
         let name = folder.display().to_string();
         subjects.push(
             crate::bench::Subject::from_target(&name, target.task("message"))
                 .map_err(Error::Usage)?,
         );
+        _graded = Some(target);
     }
     // A bench of an unoptimised build would measure the compiler's debug code.
     let bin_dir = reference_bin_dir_built(&suite.kit_root, Profile::Release)?;

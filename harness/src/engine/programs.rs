@@ -166,6 +166,13 @@ impl Run<'_> {
             .collect();
         let mapped = program.options.apply(&extra_args);
         argv.extend(mapped.words);
+        // What its command line may make visible: its own folders, and the kit's fixtures
+        // the scenario names (an attachment), never another place a word leads to.
+        let mut visible_roots = program.visible.clone();
+        visible_roots.extend(crate::target::kit_fixture_folders(
+            extra_args.iter().map(String::as_str),
+            &self.scenario.kit_root,
+        ));
         let stdin = match &program.stdin_prefix {
             Some(prefix) => {
                 let mut bytes = crate::target::fill(prefix, &values).into_bytes();
@@ -230,6 +237,7 @@ impl Run<'_> {
             served,
             hold_stdin,
             home_files,
+            visible_roots,
         };
         let handle = self.world.start(name, &spec).map_err(|error| StepFailure {
             status: Status::Error,

@@ -33,8 +33,10 @@
 //! (`not-submitted`); `maximum` adds what the tasks with no program were worth.
 //!
 //! Bytes (a transcript entry's first bytes, a program's output) appear twice: as text
-//! (decoded as UTF-8, a byte that is not UTF-8 replaced by U+FFFD), for reading, and as
-//! base64, exact. The structs below are the document's own, written for it: the internal
+//! (decoded as UTF-8, a byte that is not UTF-8 replaced by U+FFFD, control characters but
+//! newline and tab escaped as `\x1b`, `\r`, `\u{202e}`), for reading, and as base64, exact.
+//! Every other text a submission chose (names, command lines, what a step saw) is escaped
+//! the same way, on one line ([`crate::escape`]), before any report is written. The structs below are the document's own, written for it: the internal
 //! ones ([`Outcome`] and the like) can change without changing the document.
 
 use std::io;
@@ -463,7 +465,9 @@ fn program_doc(program: &ProgramReport) -> Program {
 
 fn excerpt(bytes: &[u8]) -> Excerpt {
     Excerpt {
-        text: String::from_utf8_lossy(bytes).into_owned(),
+        // For reading: newlines and tabs kept, other control characters escaped (the
+        // exact bytes are in `base64`).
+        text: crate::escape::escaped_lines(&String::from_utf8_lossy(bytes)).into_owned(),
         base64: STANDARD.encode(bytes),
         bytes: bytes.len(),
     }

@@ -286,7 +286,10 @@ impl Default for Reporters {
 }
 
 impl EventSink for Reporters {
-    fn emit(&mut self, event: Event) {
+    fn emit(&mut self, mut event: Event) {
+        // What a submission chose (names, command lines, what a step saw) reaches no
+        // reporter with a raw control character in it.
+        event.make_printable();
         self.collector.take(&event);
         for (name, reporter) in &mut self.reporters {
             if let Err(error) = reporter.event(&event, self.collector.run())

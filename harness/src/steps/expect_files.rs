@@ -21,10 +21,15 @@
 //! `pwned` file that a command injection created is there as soon as the answer was), in
 //! the program's folder and in the scenario's served folder (`{dir}`), if it has one: a
 //! server's commands may run in either.
+//!
+//! The harness reads these files outside the sandbox, perhaps as root: it never follows a
+//! link the program left (`client_notes.txt -> /root/.ssh/id_rsa`), nor reads anything but
+//! a regular file of the folder (`crate::beneath`). Such a file fails the step, and the
+//! verdict says what it is; a link named in `lacks` is there, looked at, not followed.
 
 use std::fs::File;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,6 +37,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind};
+use crate::beneath;
 use crate::judge::diff::{byte_window_diff, window_start};
 use crate::outcome::{StepFailure, harness_trouble};
 use crate::payload::{Payload, PayloadSpec};
@@ -149,7 +155,7 @@ impl StepAction for ExpectFiles {
                 let comparisons = self
                     .has
                     .iter()
-                    .map(|(name, payload)| compare(&folder.join(name), payload, name))
+                    .map(|(name, payload)| self.compare(&folder, payload, name))
                     .collect::<Result<Vec<_>, _>>()?;
                 let all_same = comparisons
                     .iter()
@@ -170,19 +176,24 @@ impl StepAction for ExpectFiles {
 }
 
 impl ExpectFiles {
-    /// Fails if a file that must not exist does.
+    /// Fails if a file that must not exist does (a link there counts, and is not followed).
     fn check_lacks(&self, folder: &Path, shown: &str) -> Result<(), StepFailure> {
         for name in &self.lacks {
-            let path = folder.join(name);
-            if let Ok(metadata) = path.symlink_metadata() {
-                return Err(StepFailure::fail(
-                    format!("no file `{name}` in {shown}"),
-                    format!(
-                        "`{name}` is there ({} bytes): {}",
-                        metadata.len(),
-                        why_forbidden(name)
-                    ),
-                ));
+            let expected = || format!("no file `{name}` in {shown}");
+            match beneath::entry(folder, Path::new(name)) {
+                Ok(None) => {}
+                Ok(Some(entry)) => {
+                    let what = if entry.regular {
+                        format!("{} bytes", entry.len)
+                    } else {
+                        entry.kind.to_owned()
+                    };
+                    return Err(StepFailure::fail(
+                        expected(),
+                        format!("`{name}` is there ({what}): {}", why_forbidden(name)),
+                    ));
+                }
+                Err(refusal) => return Err(StepFailure::fail(expected(), refusal.to_string())),
             }
         }
         Ok(())
@@ -213,6 +224,65 @@ impl ExpectFiles {
         }
         Ok(())
     }
+
+    /// Compares the file `name` of `folder` with `expected`, a window at a time. The file is
+    /// opened as [`beneath::open_file`] opens it: a link the program left, something that is
+    /// not a regular file, or a file that cannot be read is a failure that says so, never
+    /// followed or read through.
+    fn compare(
+        &self,
+        folder: &Path,
+        expected: &Payload,
+        name: &str,
+    ) -> Result<Comparison, StepFailure> {
+        let refused = |seen: String| {
+            Ok(Comparison::Differs(Box::new(StepFailure::fail(
+                format!(
+                    "`{name}` in {}'s folder, a file holding {}",
+                    self.program,
+                    expected.describe()
+                ),
+                seen,
+            ))))
+        };
+        let mut file = match beneath::open_file(folder, Path::new(name)) {
+            Ok(file) => file,
+            Err(refusal) if refusal.is_missing() => return Ok(Comparison::Missing),
+            Err(refusal) => return refused(refusal.to_string()),
+        };
+        let seen_len = match file.metadata() {
+            Ok(metadata) => metadata.len(),
+            Err(error) => return refused(format!("`{name}` cannot be read: {error}")),
+        };
+        let expected_len = expected.len();
+        let mut theirs = vec![0u8; 64 * 1024];
+        let mut ours = vec![0u8; 64 * 1024];
+        let mut offset = 0u64;
+        let common = seen_len.min(expected_len);
+        while offset < common {
+            let chunk = (common - offset).min(theirs.len() as u64) as usize;
+            if let Err(error) = file.read_exact(&mut theirs[..chunk]) {
+                return refused(format!("`{name}` cannot be read: {error}"));
+            }
+            let want = expected
+                .read_at(offset, &mut ours[..chunk])
+                .map_err(|error| harness_trouble(error.to_string()))?;
+            if let Some(index) = (0..want.min(chunk)).find(|index| ours[*index] != theirs[*index]) {
+                return Ok(differs(
+                    &mut file,
+                    expected,
+                    name,
+                    offset + index as u64,
+                    seen_len,
+                ));
+            }
+            offset += chunk as u64;
+        }
+        if seen_len != expected_len {
+            return Ok(differs(&mut file, expected, name, common, seen_len));
+        }
+        Ok(Comparison::Same)
+    }
 }
 
 /// Why a file named in `lacks` must not be there, for the report.
@@ -224,58 +294,20 @@ fn why_forbidden(name: &str) -> &'static str {
     }
 }
 
-/// Compares the file at `path` with `expected`, a window at a time.
-fn compare(path: &PathBuf, expected: &Payload, name: &str) -> Result<Comparison, StepFailure> {
-    let mut file = match File::open(path) {
-        Ok(file) => file,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(Comparison::Missing);
-        }
-        Err(error) => return Err(harness_trouble(format!("cannot read `{name}`: {error}"))),
-    };
-    let seen_len = file
-        .metadata()
-        .map_err(|error| harness_trouble(error.to_string()))?
-        .len();
-    let expected_len = expected.len();
-    let mut theirs = vec![0u8; 64 * 1024];
-    let mut ours = vec![0u8; 64 * 1024];
-    let mut offset = 0u64;
-    let common = seen_len.min(expected_len);
-    while offset < common {
-        let chunk = (common - offset).min(theirs.len() as u64) as usize;
-        file.read_exact(&mut theirs[..chunk])
-            .map_err(|error| harness_trouble(format!("cannot read `{name}`: {error}")))?;
-        let want = expected
-            .read_at(offset, &mut ours[..chunk])
-            .map_err(|error| harness_trouble(error.to_string()))?;
-        if let Some(index) = (0..want.min(chunk)).find(|index| ours[*index] != theirs[*index]) {
-            return Ok(differs(
-                path,
-                expected,
-                name,
-                offset + index as u64,
-                seen_len,
-            ));
-        }
-        offset += chunk as u64;
-    }
-    if seen_len != expected_len {
-        return Ok(differs(path, expected, name, common, seen_len));
-    }
-    Ok(Comparison::Same)
-}
-
-/// The failure for a file that parts from `expected` at `offset`.
-fn differs(path: &Path, expected: &Payload, name: &str, offset: u64, seen_len: u64) -> Comparison {
+/// The failure for a file (`file`, already open) that parts from `expected` at `offset`.
+fn differs(
+    file: &mut File,
+    expected: &Payload,
+    name: &str,
+    offset: u64,
+    seen_len: u64,
+) -> Comparison {
     let start = window_start(offset);
     let mut want = vec![0u8; 64];
     let want_len = expected.read_at(start, &mut want).unwrap_or(0);
     want.truncate(want_len);
     let mut got = Vec::new();
-    if let Ok(file) = File::open(path) {
-        let mut file = file;
-        let _ = std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(start));
+    if std::io::Seek::seek(file, std::io::SeekFrom::Start(start)).is_ok() {
         let _ = file.take(64).read_to_end(&mut got);
     }
     let seen = if seen_len < expected.len() && offset == seen_len {

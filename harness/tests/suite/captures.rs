@@ -341,7 +341,8 @@ fn by_id<'c>(captures: &'c [Captured], id: &str) -> &'c Captured {
 fn sample_message_captures_follow_back_to_the_recorded_bytes() {
     let suite = common::suite();
     let dir = common::kit_root().join("fixtures/submissions/sample");
-    let target = Target::from_folder(&dir, &suite.catalogue).expect("the sample is a target");
+    let target = Target::from_folder(&dir, &suite.catalogue, &common::companions())
+        .expect("the sample is a target");
     let (_dir, captures) = grade_with_captures(&target, &["message/0*"], &Mode::Real);
     assert_eq!(captures.len(), 9, "message/01 to 09 each have a capture");
     let replayed = tempfile::tempdir().unwrap();

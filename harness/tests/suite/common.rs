@@ -65,15 +65,32 @@ pub fn one_scenario_suite(task: &str, name: &str, text: &str) -> (tempfile::Temp
     (folder, suite)
 }
 
-/// The harness binary, run from the kit's folder, without colors.
+/// The kit's fixtures whose programs other fixtures borrow (`client = "python3
+/// ../good/message-client.py {host} {port}"`): the companion folders a grader would give.
+pub fn companion_folders() -> Vec<PathBuf> {
+    ["good", "hard-coded-port"]
+        .iter()
+        .map(|name| kit_root().join("fixtures/submissions").join(name))
+        .collect()
+}
+
+/// [`companion_folders`] as the harness takes them, for `Target::from_folder`.
+pub fn companions() -> harness::target::Confinement {
+    harness::target::Confinement::new(companion_folders()).expect("the companion fixtures exist")
+}
+
+/// The harness binary, run from the kit's folder, without colors, with the kit's companion
+/// folders ([`companion_folders`]) in `HARNESS_COMPANIONS`.
 pub fn harness() -> Command {
     let mut command = Command::cargo_bin("harness").unwrap();
+    let companions = std::env::join_paths(companion_folders()).expect("paths without `:`");
     // A test that wants the shared loopback sets it again: the others test the namespaces
     // they name, whatever the caller's environment says.
     command
         .current_dir(kit_root())
         .env("NO_COLOR", "1")
         .env("HARNESS_REFERENCE_BIN_DIR", reference_bin_dir())
+        .env(harness::target::COMPANIONS_VARIABLE, companions)
         .env_remove("HARNESS_NO_NAMESPACES");
     command
 }

@@ -130,8 +130,8 @@ fn check_fixture(folder: &str) {
             "{folder}/expected.toml names an unknown scenario {id}"
         );
     }
-    let target =
-        Target::from_folder(&dir, &suite.catalogue).expect("the fixture is a valid target");
+    let target = Target::from_folder(&dir, &suite.catalogue, &common::companions())
+        .expect("the fixture is a valid target");
     if expected.own_network {
         common::require_own_networks(folder);
     }
@@ -160,8 +160,10 @@ fn check_fixture(folder: &str) {
         "{folder}: the extra scenarios it misses (`misses` in expected.toml)"
     );
     if folder.starts_with("message-hostile-") {
-        // Daemons, forked children, programs deaf to SIGTERM: none may outlive the run.
-        assert_nothing_left_from(&dir.display().to_string());
+        // Daemons, forked children, programs deaf to SIGTERM: none may outlive the run. They
+        // ran from the fixture's private copy.
+        let graded = target.graded_folder().expect("graded from a private copy");
+        assert_nothing_left_from(&graded.display().to_string());
     }
 }
 
@@ -233,7 +235,7 @@ fn hostile_programs_leave_no_process_behind() {
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let suite = common::suite();
     let dir = common::kit_root().join("fixtures/submissions/message-hostile-hang");
-    let target = Target::from_folder(&dir, &suite.catalogue).unwrap();
+    let target = Target::from_folder(&dir, &suite.catalogue, &common::companions()).unwrap();
     let selection = Selection::new(Vec::new(), &["message/02-client-sends-stdin".into()]).unwrap();
     let started = Instant::now();
     let grading = grade(
@@ -250,8 +252,9 @@ fn hostile_programs_leave_no_process_behind() {
         started.elapsed() < Duration::from_secs(60),
         "a hanging program fails in bounded time"
     );
-    // The server forked and both ignore SIGTERM: nothing running from that folder may remain.
-    assert_nothing_left_from(&dir.display().to_string());
+    // The server forked and both ignore SIGTERM: nothing running from that folder (its
+    // private copy) may remain.
+    assert_nothing_left_from(&target.graded_folder().unwrap().display().to_string());
 }
 
 /// The processes (not zombies) whose command line mentions `marker`.

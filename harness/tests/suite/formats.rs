@@ -93,7 +93,8 @@ fn graded() -> &'static Graded {
         let kit = kit_with_extras();
         let suite = load_suite(&kit.path().join("scenarios")).expect("the scenarios load");
         let folder = common::kit_root().join("fixtures/submissions/sample");
-        let target = Target::from_folder(&folder, &suite.catalogue).expect("a valid target");
+        let target = Target::from_folder(&folder, &suite.catalogue, &common::companions())
+            .expect("a valid target");
         let selection = Selection::new(Vec::new(), &[]).unwrap();
         let replay_command = format!("harness --target {}", folder.display());
         let out = tempfile::tempdir().unwrap();
@@ -570,9 +571,10 @@ fn every_verdict_and_a_broken_submission_follow_the_schema() {
         })
     );
     assert_eq!(alice["scenarios"][0]["duration_ms"], 310.25);
-    // Bytes that are not UTF-8: replaced in the text, exact in base64.
+    // Bytes that are not UTF-8: replaced in the text, exact in base64; a control character
+    // but newline and tab escaped in the text.
     let head = &alice["scenarios"][0]["transcript"]["entries"][0]["head"];
-    assert_eq!(head["text"], "\u{fffd}\u{0}a\n\u{fffd}");
+    assert_eq!(head["text"], "\u{fffd}\\x00a\n\u{fffd}");
     assert_eq!(head["base64"], "/wBhCuKC");
     assert_eq!(head["bytes"], 6);
     assert_eq!(alice["scenarios"][0]["transcript"]["left_out"], 3);

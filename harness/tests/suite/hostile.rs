@@ -137,6 +137,11 @@ fn snoop_among_secrets(sandbox: Option<&str>) -> (bool, String) {
         command.env("HARNESS_SANDBOX", setting);
     }
     let output = command
+        // The private copy it is graded from is made right beside its classmate.
+        .env("TMPDIR", &batch)
+        // The grader allows its borrowed client's folder, read-only.
+        .arg("--companions")
+        .arg(batch.join("good"))
         .arg("--target")
         .arg(batch.join("snoop"))
         .args(["--seed", "1", "message/01-*", "--json"])
@@ -229,4 +234,220 @@ fn a_program_that_fills_its_folders_gets_enospc_and_leaves_nothing() {
     assert!(left.is_empty(), "left behind: {left:?}");
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     assert!(!mounts.contains("harness-sandbox-"), "{mounts}");
+}
+
+/// A short secret: a byte diff shows 16 bytes a row in its text column, so a longer one
+/// would leak across two rows without ever appearing whole.
+const PLANTED_SECRET: &str = "s3cret-7719";
+
+#[test]
+fn the_harness_follows_no_link_a_program_leaves() {
+    // `echo-plus-hostile-link` leaves `client_notes.txt`, a link to the file its
+    // `secret-path.txt` names: a secret planted here, outside the submission.
+    let outer = tempfile::tempdir().unwrap();
+    let planted = outer.path().join("planted-secret.txt");
+    std::fs::write(&planted, format!("{PLANTED_SECRET}\n")).unwrap();
+    let planted = planted.canonicalize().unwrap();
+    let submission = outer.path().join("hostile-link");
+    copy_fixture("echo-plus-hostile-link", &submission);
+    std::fs::write(
+        submission.join("secret-path.txt"),
+        planted.display().to_string(),
+    )
+    .unwrap();
+    // Its server is the good one, named `../good/...` in its submission.toml.
+    std::fs::create_dir_all(outer.path().join("good")).unwrap();
+    std::fs::copy(
+        common::kit_root().join("fixtures/submissions/good/echo-plus-server.py"),
+        outer.path().join("good/echo-plus-server.py"),
+    )
+    .unwrap();
+    let json = outer.path().join("report.json");
+    let output = harness()
+        .arg("--companions")
+        .arg(outer.path().join("good"))
+        .arg("--target")
+        .arg(&submission)
+        .args(["--seed", "1", "echo-plus/03-*", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let console = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    let report = std::fs::read_to_string(&json).unwrap_or_default();
+    assert_eq!(output.status.code(), Some(1), "{console}");
+    // The link led to the secret (the client says where), which was there to be read.
+    assert!(
+        console.contains(&format!("saved client_notes.txt -> {}", planted.display())),
+        "{console}"
+    );
+    // Neither its text nor its bytes in a diff's hex columns (`73 33 63 72 65 74`).
+    let hex: Vec<String> = PLANTED_SECRET.bytes().map(|b| format!("{b:02x}")).collect();
+    let hex = hex[..6].join(" ");
+    for (what, text) in [("terminal", &console), ("JSON report", &report)] {
+        assert!(
+            !text.contains(PLANTED_SECRET) && !text.contains(&hex),
+            "the secret reached the {what}:\n{text}"
+        );
+        assert!(
+            text.contains(
+                "`client_notes.txt` is a symbolic link: the harness does not follow links a program leaves"
+            ),
+            "the {what} does not name the link:\n{text}"
+        );
+    }
+}
+
+/// Fails the test if `text` (a report, as `what`) holds a raw control character a
+/// submission chose, or a line that begins with the forged closing line.
+fn assert_shown_safely(what: &str, text: &str) {
+    for hostile in ['\u{1b}', '\u{7}', '\r', '\u{9b}', '\u{202e}'] {
+        assert!(
+            !text.contains(hostile),
+            "the {what} holds a raw {hostile:?}:\n{text}"
+        );
+    }
+    let forged: Vec<&str> = text
+        .lines()
+        .filter(|line| line.trim_start().starts_with("19 passed, 0 failed"))
+        .collect();
+    assert!(
+        forged.is_empty(),
+        "the {what} has a forged line {forged:?}:\n{text}"
+    );
+}
+
+/// Every string of a JSON document, decoded (what `jq -r` prints).
+fn json_strings(value: &serde_json::Value, found: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(text) => found.push(text.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|item| json_strings(item, found)),
+        serde_json::Value::Object(fields) => fields.iter().for_each(|(key, item)| {
+            found.push(key.clone());
+            json_strings(item, found);
+        }),
+        _ => {}
+    }
+}
+
+/// The terminal output and every report of a grading of `targets` with `--verbose`, named.
+fn every_output(targets: &[&std::ffi::OsStr], patterns: &[&str]) -> Vec<(String, String)> {
+    let out = tempfile::tempdir().unwrap();
+    let json = out.path().join("report.json");
+    let junit = out.path().join("junit.xml");
+    let html = out.path().join("html");
+    let gradebook = out.path().join("gradebook.csv");
+    let mut command = harness();
+    for target in targets {
+        command.arg("--target").arg(target);
+    }
+    command.args(["--seed", "1", "--verbose", "--explain"]);
+    command.args(patterns);
+    command.arg("--json").arg(&json).arg("--junit").arg(&junit);
+    command
+        .arg("--html")
+        .arg(&html)
+        .arg("--gradebook")
+        .arg(&gradebook);
+    let output = command.output().unwrap();
+    let mut outputs = vec![
+        (
+            "terminal (stdout)".to_owned(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        ),
+        (
+            "terminal (stderr)".to_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ),
+    ];
+    let report = std::fs::read_to_string(&json).expect("the JSON report");
+    let mut strings = Vec::new();
+    json_strings(&serde_json::from_str(&report).unwrap(), &mut strings);
+    // A program's output is text with its own lines: its other control characters are
+    // escaped, which is what matters in a string a script prints.
+    for text in strings {
+        assert!(
+            !text
+                .chars()
+                .any(|c| c != '\n' && c != '\t' && c.is_control())
+                && !text.contains('\u{202e}'),
+            "a string of the JSON report holds a raw control character: {text:?}"
+        );
+    }
+    outputs.push(("JSON report".to_owned(), report));
+    outputs.push((
+        "JUnit report".to_owned(),
+        std::fs::read_to_string(&junit).expect("the JUnit report"),
+    ));
+    outputs.push((
+        "gradebook".to_owned(),
+        std::fs::read_to_string(&gradebook).expect("the gradebook"),
+    ));
+    let mut pages = Vec::new();
+    common_files(&html, &mut pages);
+    assert!(!pages.is_empty(), "the HTML report has pages");
+    for page in pages {
+        outputs.push((
+            format!("HTML page {}", page.display()),
+            String::from_utf8_lossy(&std::fs::read(&page).unwrap()).into_owned(),
+        ));
+    }
+    outputs
+}
+
+/// Every file under `folder`.
+fn common_files(folder: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(folder).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            common_files(&path, found);
+        } else {
+            found.push(path);
+        }
+    }
+}
+
+#[test]
+fn no_raw_control_character_of_a_submission_reaches_the_terminal_or_a_report() {
+    let fixture = common::kit_root().join("fixtures/submissions/message-hostile-escapes");
+    let outputs = every_output(&[fixture.as_os_str()], &["message/01-*", "message/02-*"]);
+    let stdout = &outputs[0].1;
+    // The hostile text was shown, escaped: the command lines, the client's file name (in
+    // python's complaint too), the server's stderr.
+    for shown in [
+        "\\x1b[2J\\x1b[H\\x1b]52;c;cm0gLXJmIH4K\\x07",
+        "\\r\\n19 passed, 0 failed\\n",
+        "message-client\\x1b[31m",
+    ] {
+        assert!(stdout.contains(shown), "`{shown}` is not shown:\n{stdout}");
+    }
+    assert!(
+        stdout.lines().any(|line| line == "1 passed, 1 failed"),
+        "{stdout}"
+    );
+    for (what, text) in &outputs {
+        assert_shown_safely(what, text);
+    }
+}
+
+#[test]
+fn a_submission_folder_named_with_control_characters_is_shown_escaped() {
+    // A batch: one folder's name carries the bytes, the other is plain.
+    let batch = tempfile::tempdir().unwrap();
+    let hostile = "alice\u{1b}]52;c;cm0gLXJmIH4K\u{7}\u{1b}[2J\r\n19 passed, 0 failed\n\u{202e}";
+    copy_fixture("message-hostile-escapes", &batch.path().join(hostile));
+    copy_fixture("message-hostile-escapes", &batch.path().join("bob"));
+    // Given as a glob: the name itself is no glob (`[2J`).
+    let every = batch.path().join("*");
+    let outputs = every_output(&[every.as_os_str()], &["message/01-*"]);
+    let stdout = &outputs[0].1;
+    assert!(
+        stdout.contains(
+            "alice\\x1b]52;c;cm0gLXJmIH4K\\x07\\x1b[2J\\r\\n19 passed, 0 failed\\n\\u{202e}"
+        ),
+        "{stdout}"
+    );
+    for (what, text) in &outputs {
+        assert_shown_safely(what, text);
+    }
 }

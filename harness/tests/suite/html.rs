@@ -427,6 +427,7 @@ fn chromium_renders_the_sample_submissions_report() {
     let target = Target::from_folder(
         &common::kit_root().join("fixtures/submissions/sample"),
         &suite.catalogue,
+        &common::companions(),
     )
     .expect("the sample is a valid target");
     let selection = Selection::new(Vec::new(), &["message/0[1-7]*".to_owned()]).unwrap();

@@ -21,6 +21,7 @@ mod loader;
 mod manifests;
 mod mysql_real;
 mod packages;
+mod privilege;
 mod questions;
 mod repeat;
 mod report;

@@ -87,10 +87,10 @@ fn a_server_reading_its_port_from_stdin_gets_it() {
         .stdout(predicate::str::contains("1 passed, 0 failed"));
 }
 
-/// A program named through `..` (a fixture borrowing a classmate's client, a shared
-/// folder), from a submission under `/tmp`, which the sandbox covers with a fresh `/tmp`:
-/// every folder the path walks through is there again, and so is its working folder
-/// spelled `.`.
+/// A program named through `..` (an instructor's shared folder, which the grader gives
+/// with `--companions`), from a submission under `/tmp`, which the sandbox covers with a
+/// fresh `/tmp`: every folder the path walks through is there again, and so is its working
+/// folder spelled `.`. Without `--companions` the manifest is refused.
 #[test]
 fn a_program_named_through_dot_dot_under_tmp_is_found() {
     let class = tempfile::tempdir().unwrap();
@@ -109,8 +109,105 @@ fn a_program_named_through_dot_dot_under_tmp_is_found() {
     )
     .unwrap();
     grade(&mine, "message/01-*")
+        .code(2)
+        .stderr(predicate::str::contains(
+            "[message] server: `../shared/server.py` is outside the submission folder",
+        ));
+    harness()
+        .arg("--companions")
+        .arg(&shared)
+        .arg("--target")
+        .arg(&mine)
+        .args(["--seed", "1", "message/01-*"])
+        .assert()
         .success()
         .stdout(predicate::str::contains("1 passed, 0 failed"));
+}
+
+#[test]
+fn a_manifest_naming_a_folder_outside_its_submission_stops_the_harness() {
+    let folder = submission(&[
+        (
+            "server.py",
+            &message_server("s.bind(('', int(sys.argv[1])))"),
+        ),
+        (
+            "submission.toml",
+            "[message]\nserver = \"python3 server.py {port}\"\nworkdir = \"/\"\n",
+        ),
+    ]);
+    let manifest = folder
+        .path()
+        .canonicalize()
+        .unwrap()
+        .join("submission.toml");
+    grade(folder.path(), "message/01-*")
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "{}:3: [message] workdir: `/` is outside the submission folder",
+            manifest.display()
+        )));
+}
+
+/// Two submissions graded together: `a` names `../b/server.py`, its classmate's program.
+/// The harness refuses `a` (graded as nothing, the reason in its report) and grades `b`
+/// alone: no program of `a` runs `b`'s file.
+#[test]
+fn a_submission_of_a_batch_cannot_run_a_classmates_program() {
+    let class = tempfile::tempdir().unwrap();
+    let (a, b) = (class.path().join("a"), class.path().join("b"));
+    for folder in [&a, &b] {
+        std::fs::create_dir_all(folder).unwrap();
+    }
+    std::fs::write(
+        b.join("server.py"),
+        message_server("s.bind(('', int(sys.argv[1])))"),
+    )
+    .unwrap();
+    std::fs::write(
+        b.join("submission.toml"),
+        "[message]\nserver = \"python3 server.py {port}\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        a.join("submission.toml"),
+        "[message]\nserver = \"python3 ../b/server.py {port}\"\n",
+    )
+    .unwrap();
+    let json = class.path().join("report.json");
+    harness()
+        .arg("--target")
+        .arg(&a)
+        .arg("--target")
+        .arg(&b)
+        .args(["--seed", "1", "message/01-*", "--json"])
+        .arg(&json)
+        .assert()
+        .code(1);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let submission = |folder: &Path| {
+        report["submissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|submission| submission["label"] == folder.display().to_string())
+            .unwrap_or_else(|| panic!("{} is in the report: {report}", folder.display()))
+            .clone()
+    };
+    let (of_a, of_b) = (submission(&a), submission(&b));
+    let problem = of_a["problem"].as_str().unwrap_or_default();
+    assert!(
+        problem.contains("[message] server: `../b/server.py` is outside the submission folder"),
+        "{of_a}"
+    );
+    assert_eq!(
+        of_a["scenarios"].as_array().map(Vec::len),
+        Some(0),
+        "{of_a}"
+    );
+    assert_eq!(of_b["problem"], serde_json::Value::Null, "{of_b}");
+    assert_eq!(of_b["scenarios"][0]["status"], "pass", "{of_b}");
 }
 
 #[test]

@@ -47,7 +47,12 @@ fn submission(files: &[(&str, &str)], command: &str) -> tempfile::TempDir {
 
 /// The one scenario of `suite`, played against the submission in `folder`.
 fn play(suite: &Suite, folder: &Path, seed: u64) -> Outcome {
-    let target = Target::from_folder(folder, &suite.catalogue).expect("a valid submission");
+    let target = Target::from_folder(
+        folder,
+        &suite.catalogue,
+        &harness::target::Confinement::none(),
+    )
+    .expect("a valid submission");
     let grading = grade(
         suite,
         &Selection::default(),

@@ -134,14 +134,12 @@ impl RemoteMachine {
                 "the harness cannot sandbox the remote machine's commands here ({why}): none runs"
             ));
         }
-        let mut enclosure = match sandbox::Enclosure::new() {
+        let enclosure = match sandbox::Enclosure::new() {
             Ok(enclosure) => enclosure,
             Err(error) => return refused(format!("cannot make the command's sandbox: {error}")),
         };
-        match enclosure.not_as_root() {
-            Ok(true) => {}
-            Ok(false) => return refused("the command cannot run as nobody here".into()),
-            Err(error) => return refused(format!("cannot hand the sandbox to nobody: {error}")),
+        if !enclosure.not_as_root() {
+            return refused("the command cannot run as another user than root here".into());
         }
         let mut argv: Vec<std::ffi::OsString> = vec!["/bin/sh".into()];
         match command {
@@ -149,7 +147,13 @@ impl RemoteMachine {
             None => argv.push("-s".into()),
         }
         let workdir = enclosure.home();
-        let mut builder = enclosure.command(&argv, &workdir, &[], &[], &self.replaced(), None);
+        let mut builder = match enclosure.command(&argv, &workdir, &[], &[], &self.replaced(), None)
+        {
+            Ok(builder) => builder,
+            Err(error) => {
+                return refused(format!("cannot hand the sandbox to its user: {error}"));
+            }
+        };
         let mut environment = enclosure.environment(Path::new("/bin/sh"));
         for (name, value) in [
             ("USER", self.user.as_str()),

@@ -147,9 +147,9 @@ pub(crate) async fn run(
 ///
 /// The page comes from a student's program, so the browser runs in the same sandbox as the
 /// programs under test (`crate::world::real::sandbox`: PID and mount namespaces, a cgroup,
-/// a clean environment), with a profile of its own in the sandbox's folder, and never as
-/// root: when the harness is root it runs as `nobody`, with Chromium's own sandbox on.
-/// Only where that is impossible (no `sandbox-init`, and root) does it get `--no-sandbox`.
+/// a clean environment, no privilege, seccomp), with a profile of its own in the sandbox's
+/// folder, as a user of its own when the harness is root, and without Chromium's own
+/// sandbox (`--no-sandbox`), which ours replaces.
 async fn render(
     browser: &std::path::Path,
     url: &str,
@@ -158,14 +158,17 @@ async fn render(
     use crate::world::real::{cleanup, sandbox};
     use std::os::unix::process::CommandExt;
     let trouble = |what: &str, error: std::io::Error| harness_trouble(format!("{what}: {error}"));
-    let mut enclosure = sandbox::Enclosure::new()
+    let enclosure = sandbox::Enclosure::new()
         .map_err(|error| trouble("cannot make the browser's sandbox", error))?;
     let profile = enclosure.folder().join("profile");
     std::fs::create_dir(&profile)
         .map_err(|error| trouble("cannot make a browser profile", error))?;
-    let not_root = enclosure
-        .not_as_root()
-        .map_err(|error| trouble("cannot hand the browser's folder to nobody", error))?;
+    // Chromium's own sandbox makes namespaces, which the sandbox the browser runs in
+    // refuses (its seccomp filter), and which a platform's container refuses too: inside
+    // ours (no privilege, its own view, seccomp) it runs without its own. Only where
+    // `sandbox-init` cannot be had does it run bare, and then never as root.
+    let ours = sandbox::layers().init.is_ok();
+    let not_root = enclosure.not_as_root();
     let mut argv: Vec<std::ffi::OsString> = vec![
         browser.into(),
         "--headless".into(),
@@ -178,7 +181,7 @@ async fn render(
         "--disable-sync".into(),
         "--virtual-time-budget=5000".into(),
     ];
-    if !not_root {
+    if ours || !not_root {
         argv.push("--no-sandbox".into());
     }
     argv.push(format!("--user-data-dir={}", profile.display()).into());
@@ -193,7 +196,9 @@ async fn render(
     let replaced = enclosure
         .etc_files(None)
         .map_err(|error| trouble("cannot write the browser's /etc files", error))?;
-    let mut command = enclosure.command(&argv, &workdir, &[], &visible, &replaced, None);
+    let mut command = enclosure
+        .command(&argv, &workdir, &[], &visible, &replaced, None)
+        .map_err(|error| trouble("cannot hand the browser's folder to its user", error))?;
     let cgroup_caps_tasks = sandbox::layers().cgroup.is_ok();
     command
         .current_dir(&workdir)
@@ -213,11 +218,7 @@ async fn render(
     run.note(format!(
         "{} --headless --dump-dom {url}{}",
         browser.display(),
-        if not_root {
-            ""
-        } else {
-            " (as root: --no-sandbox)"
-        }
+        if not_root { "" } else { " (as root)" }
     ));
     let child = tokio::process::Command::from(command)
         .spawn()

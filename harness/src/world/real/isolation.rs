@@ -86,7 +86,18 @@ pub fn enter_private_network() -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     bring_loopback_up()?;
+    allow_unprivileged_servers();
     super::internet::add_local_routes()
+}
+
+/// In the calling thread's network namespace: every port may be bound by any user (a
+/// lab's web server binds port 80, and programs run as a user of their own), and any
+/// group may open ICMP echo sockets (an unprivileged `ping`). Both are settings of this
+/// namespace alone (`/proc/sys/net` is the calling thread's namespace's); where they
+/// cannot be set (an older kernel) programs keep the defaults.
+fn allow_unprivileged_servers() {
+    let _ = std::fs::write("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0");
+    let _ = std::fs::write("/proc/sys/net/ipv4/ping_group_range", "0 2147483647");
 }
 
 /// The network namespace every scenario's namespace is made from: empty, held open by a

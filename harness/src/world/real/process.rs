@@ -65,6 +65,11 @@ pub struct ProcessSpec {
     /// Files written into its `HOME` before it starts, by path below it (a peer's
     /// `.ssh/known_hosts`). A simulated program has no `HOME`: they are not written.
     pub home_files: Vec<(PathBuf, Vec<u8>)>,
+    /// The only folders of the machine whose contents its command line may make visible
+    /// to it (read-only): its submission's private copy, the grader's companion folders,
+    /// the reference's folder, the kit's fixtures a scenario names (see
+    /// `crate::target::RoleProgram::visible`). The served site is visible too.
+    pub visible_roots: Vec<PathBuf>,
 }
 
 /// How a process ended.
@@ -102,6 +107,7 @@ pub fn signal_name(signal: i32) -> &'static str {
         libc::SIGILL => "SIGILL",
         libc::SIGHUP => "SIGHUP",
         libc::SIGQUIT => "SIGQUIT",
+        libc::SIGXCPU => "SIGXCPU: over its CPU time limit",
         _ => "signal",
     }
 }
@@ -235,7 +241,13 @@ impl ChildProcess {
             sandbox::resolve_program(program, &workdir, arguments.first().map(String::as_str))?;
         let mut argv: Vec<OsString> = vec![resolved.clone().into()];
         argv.extend(arguments.iter().map(OsString::from));
-        let mut visible = folders_named(&argv, &workdir, spec.workdir.is_some());
+        let mut visible = folders_named(
+            &argv,
+            &workdir,
+            spec.workdir.is_some(),
+            &spec.visible_roots,
+            spec.served.as_deref(),
+        );
         visible.extend(sandbox::interpreter_folders(&resolved));
         let mut environment = enclosure.environment(&resolved);
         // The small internet's resolver and certificate store in its view of `/etc`.
@@ -274,7 +286,7 @@ impl ChildProcess {
             &visible,
             &replaced,
             Some(report_fd),
-        );
+        )?;
         command
             .current_dir(&workdir)
             .env_clear()
@@ -627,40 +639,73 @@ fn with_report(mut info: ExitInfo, mut report: File) -> ExitInfo {
 }
 
 /// Folders the program must be able to read, which a fresh `/tmp` would hide: those of
-/// the paths on its command line that exist (its program, a script), and, for a folder
-/// named there or given as its working directory (a web root), the folder above it too:
-/// a web root's secret file lies there, and a server with a path-traversal bug must still
-/// be able to leak it, or the scenario that looks for the bug could not fail.
-fn folders_named(argv: &[OsString], workdir: &Path, workdir_given: bool) -> Vec<PathBuf> {
+/// the paths on its command line that exist (its program, a script), but only inside
+/// `roots` (its submission's private copy, the grader's companion folders, the reference's
+/// folder, the kit's fixtures a scenario names) or inside the folder of the `served` web
+/// site. For the site, named or given as its working directory, the folder above its root
+/// too: a web root's secret file lies there, and a server with a path-traversal bug must
+/// still be able to leak it, or the scenario that looks for the bug could not fail.
+///
+/// Nothing else, whatever the command line names: not the folder above a submission's
+/// working folder or above a folder it names (the other submissions of a batch), not a
+/// folder a placeholder's value leads to. Containment is judged on canonical paths,
+/// component by component; the folder is given as the command line names it.
+fn folders_named(
+    argv: &[OsString],
+    workdir: &Path,
+    workdir_given: bool,
+    roots: &[PathBuf],
+    served: Option<&Path>,
+) -> Vec<PathBuf> {
+    let real = |path: &Path| path.canonicalize().ok();
+    let served_root = served.and_then(real);
+    // The site's own folder, which holds its root and the secret beside it (unless that is
+    // `/` or the whole of `/tmp`).
+    let site = served
+        .and_then(Path::parent)
+        .filter(|parent| !matches!(parent.to_str(), Some("/" | "/tmp" | "/dev/shm")))
+        .map(Path::to_owned);
+    let mut allowed: Vec<PathBuf> = roots.iter().filter_map(|root| real(root)).collect();
+    allowed.extend(site.as_deref().and_then(real));
+    let inside = |folder: &Path| {
+        real(folder).is_some_and(|folder| allowed.iter().any(|root| folder.starts_with(root)))
+    };
+    let is_site_root =
+        |folder: &Path| served_root.is_some() && real(folder).as_ref() == served_root.as_ref();
     let mut folders: Vec<PathBuf> = Vec::new();
     let mut add = |folder: PathBuf| {
         if !folders.contains(&folder) {
             folders.push(folder);
         }
     };
-    // The folder above a named folder, unless that is `/` or the whole of `/tmp`.
-    let above = |folder: &Path| {
-        folder
-            .parent()
-            .filter(|parent| !matches!(parent.to_str(), Some("/" | "/tmp" | "/dev/shm")))
-            .map(Path::to_owned)
-    };
     for word in argv {
         let path = workdir.join(word);
         if !word.to_string_lossy().contains('/') || !path.exists() {
             continue;
         }
-        if path.is_dir() {
-            if let Some(parent) = above(&path) {
-                add(parent);
+        let folder = if path.is_dir() {
+            path
+        } else {
+            match path.parent() {
+                Some(parent) => parent.to_owned(),
+                None => continue,
             }
-            add(path);
-        } else if let Some(parent) = path.parent() {
-            add(parent.to_owned());
+        };
+        if !inside(&folder) {
+            continue;
         }
+        if is_site_root(&folder)
+            && let Some(site) = &site
+        {
+            add(site.clone());
+        }
+        add(folder);
     }
-    if workdir_given && let Some(parent) = above(workdir) {
-        add(parent);
+    if workdir_given
+        && is_site_root(workdir)
+        && let Some(site) = &site
+    {
+        add(site.clone());
     }
     folders
 }
@@ -696,7 +741,64 @@ mod tests {
             short_calls: None,
             hold_stdin: false,
             home_files: Vec::new(),
+            visible_roots: Vec::new(),
         }
+    }
+
+    fn os(paths: &[&Path]) -> Vec<OsString> {
+        paths
+            .iter()
+            .map(|path| path.as_os_str().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn only_folders_inside_the_roots_are_made_visible_never_the_one_above() {
+        let class = tempfile::tempdir().unwrap();
+        let class = class.path().canonicalize().unwrap();
+        let mine = class.join("mine");
+        let other = class.join("other");
+        for folder in [&mine, &other, &mine.join("lib")] {
+            std::fs::create_dir_all(folder).unwrap();
+        }
+        std::fs::write(mine.join("server.py"), "").unwrap();
+        std::fs::write(other.join("x.py"), "").unwrap();
+        let roots = [mine.clone()];
+        // Its own file and folder, as a working folder given: nothing above it.
+        let named = folders_named(
+            &os(&[&mine.join("server.py"), &mine.join("lib"), &mine]),
+            &mine,
+            true,
+            &roots,
+            None,
+        );
+        assert_eq!(named, vec![mine.clone(), mine.join("lib")]);
+        // A classmate's file, the class folder, `/root`, through `..` too: nothing.
+        let named = folders_named(
+            &os(&[
+                &other.join("x.py"),
+                &class,
+                Path::new("/root"),
+                &mine.join("../other/x.py"),
+            ]),
+            &mine,
+            true,
+            &roots,
+            None,
+        );
+        assert!(named.is_empty(), "{named:?}");
+    }
+
+    #[test]
+    fn a_served_site_shows_its_folder_with_the_secret_beside_its_root() {
+        let site = tempfile::tempdir().unwrap();
+        let root = site.path().join("root");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(site.path().join("secret.txt"), "").unwrap();
+        let named = folders_named(&os(&[&root]), Path::new("/"), false, &[], Some(&root));
+        assert_eq!(named, vec![site.path().to_owned(), root.clone()]);
+        let served_workdir = folders_named(&[], &root, true, &[], Some(&root));
+        assert_eq!(served_workdir, vec![site.path().to_owned()]);
     }
 
     #[tokio::test]

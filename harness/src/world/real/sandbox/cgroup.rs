@@ -23,6 +23,13 @@ use std::time::Duration;
 /// few hundred clients fits; a fork bomb does not.
 pub const MAX_TASKS: u32 = 1024;
 
+/// The CPUs one program and everything it forks may use at once: a spinning program then
+/// leaves the machine's other cores to the programs graded beside it.
+pub const CPUS: u32 = 1;
+
+/// The scheduler's period for the CPU cap, in microseconds (the kernel's default).
+const CPU_PERIOD_MICROS: u32 = 100_000;
+
 /// Where this harness makes its cgroups.
 #[derive(Debug, Clone)]
 pub struct Hierarchy {
@@ -31,6 +38,8 @@ pub struct Hierarchy {
     /// The same for the memory controller (another folder in v1, the same in v2), or why
     /// there is none.
     memory: Result<PathBuf, String>,
+    /// The same for the cpu controller, or why there is none.
+    cpu: Result<PathBuf, String>,
 }
 
 /// The folder of this process's cgroup for `controller` (`pids`, `memory`), where
@@ -83,7 +92,12 @@ impl Hierarchy {
             .map_err(|error| format!("cannot read /proc/self/mountinfo: {error}"))?;
         let parent = controller_folder(&memberships, &mounts, "pids")?;
         let memory = controller_folder(&memberships, &mounts, "memory");
-        let hierarchy = Hierarchy { parent, memory };
+        let cpu = controller_folder(&memberships, &mounts, "cpu");
+        let hierarchy = Hierarchy {
+            parent,
+            memory,
+            cpu,
+        };
         hierarchy.sweep_stale();
         // Proves it: a cgroup can be made, capped and removed.
         hierarchy.leaf()?.remove();
@@ -95,6 +109,11 @@ impl Hierarchy {
         self.memory.as_ref().map(drop).map_err(String::as_str)
     }
 
+    /// Whether programs get a CPU cap, or why not.
+    pub fn cpu(&self) -> Result<(), &str> {
+        self.cpu.as_ref().map(drop).map_err(String::as_str)
+    }
+
     /// Removes the empty cgroups that harness processes no longer running left behind
     /// (one killed before it could clean up): a later process with the same pid would
     /// find their names taken. Leaves named after this process's own pid are such
@@ -102,7 +121,11 @@ impl Hierarchy {
     /// it cannot be removed, so a running harness's leaves are safe even if its pid were
     /// misread.
     fn sweep_stale(&self) {
-        let folders = [Some(&self.parent), self.memory.as_ref().ok()];
+        let folders = [
+            Some(&self.parent),
+            self.memory.as_ref().ok(),
+            self.cpu.as_ref().ok(),
+        ];
         let entries = folders
             .into_iter()
             .flatten()
@@ -124,20 +147,38 @@ impl Hierarchy {
         }
     }
 
-    /// A fresh cgroup for one program, capped at [`MAX_TASKS`] and, where memory can be
-    /// capped, at `memory_limit` bytes.
-    pub fn leaf_with_memory(&self, memory_limit: u64) -> Result<Leaf, String> {
+    /// A fresh cgroup for one program, capped at [`MAX_TASKS`], at [`CPUS`] where the CPU
+    /// can be capped and, where memory can be capped, at `memory_limit` bytes.
+    pub fn leaf_with_caps(&self, memory_limit: u64) -> Result<Leaf, String> {
         let mut leaf = self.leaf()?;
-        let Ok(memory_parent) = &self.memory else {
-            return Ok(leaf);
-        };
         let name = leaf
             .dir
             .file_name()
             .expect("a cgroup has a name")
             .to_owned();
+        if let Ok(cpu_parent) = &self.cpu {
+            let dir = cpu_parent.join(&name);
+            if dir != leaf.dir {
+                // v1: a folder of its own in the cpu hierarchy, under the same name.
+                fs::create_dir(&dir).map_err(|error| {
+                    format!("cannot make the cgroup {}: {error}", dir.display())
+                })?;
+            }
+            leaf.cpu_dir = Some(dir.clone());
+            let quota = CPU_PERIOD_MICROS * CPUS;
+            let written = if dir.join("cpu.max").exists() {
+                fs::write(dir.join("cpu.max"), format!("{quota} {CPU_PERIOD_MICROS}"))
+            } else {
+                fs::write(dir.join("cpu.cfs_period_us"), CPU_PERIOD_MICROS.to_string())
+                    .and_then(|()| fs::write(dir.join("cpu.cfs_quota_us"), quota.to_string()))
+            };
+            written.map_err(|error| format!("cannot cap the CPU of {}: {error}", dir.display()))?;
+        }
+        let Ok(memory_parent) = &self.memory else {
+            return Ok(leaf);
+        };
         let dir = memory_parent.join(name);
-        if dir != leaf.dir {
+        if dir != leaf.dir && Some(&dir) != leaf.cpu_dir.as_ref() {
             // v1: a folder of its own in the memory hierarchy, under the same name.
             fs::create_dir(&dir)
                 .map_err(|error| format!("cannot make the cgroup {}: {error}", dir.display()))?;
@@ -185,6 +226,7 @@ impl Hierarchy {
         let leaf = Leaf {
             dir,
             memory_dir: None,
+            cpu_dir: None,
         };
         fs::write(leaf.dir.join("pids.max"), MAX_TASKS.to_string())
             .map_err(|error| format!("cannot cap the cgroup {}: {error}", leaf.dir.display()))?;
@@ -217,6 +259,8 @@ pub struct Leaf {
     dir: PathBuf,
     /// Its folder in the memory hierarchy (v1), or `dir` again (v2); `None`: no memory cap.
     memory_dir: Option<PathBuf>,
+    /// Its folder in the cpu hierarchy (v1), or `dir` again (v2); `None`: no CPU cap.
+    cpu_dir: Option<PathBuf>,
 }
 
 impl Leaf {
@@ -228,8 +272,11 @@ impl Leaf {
     /// Every file `sandbox-init` writes itself into: one per hierarchy.
     pub fn procs_files(&self) -> Vec<PathBuf> {
         let mut files = vec![self.procs_file()];
-        if let Some(memory) = self.memory_dir.as_ref().filter(|dir| **dir != self.dir) {
-            files.push(memory.join("cgroup.procs"));
+        for other in [&self.memory_dir, &self.cpu_dir].into_iter().flatten() {
+            let file = other.join("cgroup.procs");
+            if !files.contains(&file) {
+                files.push(file);
+            }
         }
         files
     }
@@ -276,8 +323,10 @@ impl Leaf {
     /// Kills whatever is left in it and removes it (bounded: about a second at most).
     pub fn remove(self) {
         remove_dir(&self.dir);
-        if let Some(memory) = self.memory_dir.filter(|dir| *dir != self.dir) {
-            remove_dir(&memory);
+        for other in [self.memory_dir, self.cpu_dir].into_iter().flatten() {
+            if other != self.dir {
+                remove_dir(&other);
+            }
         }
     }
 }
@@ -298,5 +347,50 @@ fn remove_dir(dir: &Path) {
             return;
         }
         std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A program's cgroup caps its CPU at [`CPUS`], its tasks at [`MAX_TASKS`] and its
+    /// memory at what it is given, in whichever cgroup version the machine has.
+    #[test]
+    fn a_leaf_caps_cpu_tasks_and_memory() {
+        let hierarchy = match Hierarchy::find() {
+            Ok(hierarchy) => hierarchy,
+            Err(why) => panic!(
+                "this test needs a cgroup hierarchy the suite may write ({why}): run it as root"
+            ),
+        };
+        if let Err(why) = hierarchy.cpu() {
+            panic!("this test needs the cpu controller ({why})");
+        }
+        let leaf = hierarchy.leaf_with_caps(256 << 20).unwrap();
+        let read = |dir: &Path, file: &str| {
+            fs::read_to_string(dir.join(file))
+                .map(|text| text.trim().to_string())
+                .ok()
+        };
+        let cpu = leaf.cpu_dir.clone().expect("a cpu cgroup");
+        let quota = read(&cpu, "cpu.max").or_else(|| {
+            Some(format!(
+                "{} {}",
+                read(&cpu, "cpu.cfs_quota_us")?,
+                read(&cpu, "cpu.cfs_period_us")?
+            ))
+        });
+        assert_eq!(
+            quota.as_deref(),
+            Some(format!("{} {CPU_PERIOD_MICROS}", CPU_PERIOD_MICROS * CPUS).as_str())
+        );
+        assert_eq!(read(&leaf.dir, "pids.max"), Some(MAX_TASKS.to_string()));
+        let memory = leaf.memory_dir.clone().expect("a memory cgroup");
+        let cap = read(&memory, "memory.max").or_else(|| read(&memory, "memory.limit_in_bytes"));
+        assert_eq!(cap, Some((256u64 << 20).to_string()));
+        let files = leaf.procs_files();
+        leaf.remove();
+        assert!(files.iter().all(|file| !file.exists()), "{files:?}");
     }
 }

@@ -1,16 +1,51 @@
 //! The sandbox around every program under test.
 //!
-//! The harness runs programs nobody has read, often as root. Each one runs inside these
-//! layers (the network one is the scenario's, see `super::isolation`):
+//! # Threat model
+//!
+//! A submission is written by someone who wants a better grade or a look at someone
+//! else's, and the harness runs it as root as often as not (Gradescope, CI, the README's
+//! examples). A program **may**: fork, flood, hang, hoard memory and CPU, write anywhere it
+//! can, open any path, make links, print any bytes, call any system call, name any path in
+//! its own `submission.toml`. It **may not**, whoever runs the harness:
+//!
+//! | it may not | enforced by |
+//! |---|---|
+//! | hold or gain privilege (capabilities, setuid, file capabilities) | `sandbox-init`: an empty bounding set and no capabilities, `no_new_privs`, and under a root harness a user of its own ([`users`]) |
+//! | reach the kernel's attack surface (mount, namespaces, `ptrace`, `bpf`, keys, modules, `io_uring`, ...) | a seccomp filter (harness/sandbox-init/src/seccomp.rs) |
+//! | see the machine's processes, `/proc`, `/dev`, files, the grader's home, other submissions, the kit | a PID namespace with its own `/proc` (nothing of the machine's beneath it under a root harness), a built `/dev`, a mount namespace whose root holds only what it is given (harness/sandbox-init/src/mounts.rs) |
+//! | name a path outside its submission in its manifest | `crate::target`: every path resolved, links followed, inside the folder (or a grader's `--companions`); each submission graded from a private copy |
+//! | leave the scenario's network | a network namespace per scenario, loopback only (`super::isolation`) |
+//! | outlive its scenario, or leave state for a later one | the PID namespace (its PID 1's exit kills everything left), a cgroup emptied and removed, IPC and UTS namespaces of its own, its folders removed |
+//! | take more than its share | `pids`, `memory` and `cpu` cgroups the program cannot write (read-only in its view, root's); `setrlimit` for CPU time (`SIGXCPU`, reported), file size, descriptors |
+//! | make the harness read a file for it | `crate::beneath`: files read back are opened beneath their folder, no link followed, regular files only |
+//! | put raw control characters on the grader's terminal | every text from a submission escaped where it is shown |
+//! | use what the harness was started with | descriptors above 2 closed before `execve`; an environment of [`Enclosure::environment`]'s list only |
+//!
+//! **Not covered**, and why: the kernel itself (a bug in a system call the filter allows
+//! is a way out, as in every container); `/sys` is the machine's, read-only (it tells the
+//! machine's hardware and interface names, and the names of other programs' cgroups, no
+//! contents); CPU caches and timing. Where the machine refuses a layer (an ordinary user
+//! without user namespaces, a container without `CAP_SYS_ADMIN`, no writable cgroups),
+//! the layer is missing and the report's header says which and why ([`Layers::summary`]):
+//! an ordinary user's programs then run as that user with its access to the machine's
+//! files, less what `no_new_privs` and seccomp refuse.
+//!
+//! # Layers
+//!
+//! Each program runs inside these layers (the network one is the scenario's, see
+//! `super::isolation`):
 //!
 //! | layer | what it does | how |
 //! |---|---|---|
-//! | processes | everything the program forks is gone when it ends, `setsid` daemons included | a PID namespace: the program is PID 2 under `sandbox-init` |
-//! | process cap | a fork bomb stops at [`cgroup::MAX_TASKS`] tasks, also for root | a `pids` cgroup per program (else `RLIMIT_NPROC`, which root ignores) |
+//! | privilege | no capability, no way to gain one; a user of its own under a root harness | `sandbox-init` (`harness/sandbox-init/src/privilege.rs`) |
+//! | system calls | no mount, namespace, `ptrace`, `bpf`, key, module calls | seccomp (`harness/sandbox-init/src/seccomp.rs`) |
+//! | processes | everything the program forks is gone when it ends, `setsid` daemons included; System V objects and the host name are its own | PID, IPC, UTS and cgroup namespaces: the program is PID 2 under `sandbox-init` |
+//! | process cap | a fork bomb stops at [`cgroup::MAX_TASKS`] tasks, also for root | a `pids` cgroup per program (else `RLIMIT_NPROC`, per user: its own user under a root harness) |
 //! | memory cap | the program and everything it forks share [`memory_limit`] bytes (1 GiB unless `--memory-limit`) | a `memory` cgroup per program |
-//! | file system | a view: the system's folders, its own program and submission (read-only), its working directory, `HOME` and `/tmp` (writable), nothing else of the machine; its own `/proc`; the small internet's `/etc` files ([`etc`]) | a mount namespace with a root of its own (`pivot_root`) |
+//! | CPU share | the program and everything it forks use at most [`cgroup::CPUS`] CPU at once: a spinning program leaves the other cores to the programs graded beside it | a `cpu` cgroup per program |
+//! | file system | a view: the system's folders, its own program and submission (read-only), its working directory, `HOME` and `/tmp` (writable), a `/dev` of its own, nothing else of the machine; its own `/proc`; the small internet's `/etc` files ([`etc`]) | a mount namespace with a root of its own (`pivot_root`) |
 //! | disk | its working directory, `HOME` and `/tmp` together hold at most [`DISK_LIMIT`] bytes: past that, `ENOSPC` | one sized `tmpfs` per program, mounted in the scenario's own mount namespace ([`enter_private_mounts`]) |
-//! | limits | CPU time, address space, open files, file size, no core dumps | `setrlimit` ([`LIMITS`]) |
+//! | limits | CPU time ([`CPU_SECONDS`], then `SIGXCPU`), address space, open files, file size, no core dumps | `setrlimit` ([`LIMITS`]) |
 //! | environment | nothing of the harness's own; only [`Enclosure::environment`]'s list | `env_clear` |
 //!
 //! The namespaces and cgroups are made by `sandbox-init` (`harness/sandbox-init`), a companion
@@ -25,8 +60,10 @@ pub mod cgroup;
 pub mod etc;
 mod java_store;
 mod shims;
+mod users;
 mod view;
 
+pub use users::open_to_all;
 pub use view::{enter_private_mounts, interpreter_folders};
 
 use std::ffi::OsString;
@@ -49,11 +86,9 @@ pub const INIT: Companion = Companion {
 };
 
 /// Resource limits of every program: (resource, value, what it is for the header).
-pub const LIMITS: [(libc::__rlimit_resource_t, u64); 5] = [
+pub const LIMITS: [(libc::__rlimit_resource_t, u64); 4] = [
     // No core dumps of crashing submissions in the working directory.
     (libc::RLIMIT_CORE, 0),
-    // Seconds of CPU: far beyond any scenario, short of a spinning program running on.
-    (libc::RLIMIT_CPU, 300),
     // Address space: a runaway allocation fails in the program, not in the machine
     // (a JVM reserves a quarter of the memory for its heap: this leaves it room).
     (libc::RLIMIT_AS, 16 << 30),
@@ -62,6 +97,13 @@ pub const LIMITS: [(libc::__rlimit_resource_t, u64); 5] = [
     // Open descriptors: hundreds of clients at once fit.
     (libc::RLIMIT_NOFILE, 8192),
 ];
+
+/// Seconds of CPU a program may use (`RLIMIT_CPU`, then `SIGXCPU`): far beyond any
+/// scenario, short of a spinning program running on.
+pub const CPU_SECONDS: u64 = 300;
+
+/// Seconds of CPU past [`CPU_SECONDS`] before the kernel's `SIGKILL`.
+const CPU_GRACE_SECONDS: u64 = 10;
 
 /// Tasks for one user where no cgroup can cap a program (ignored for root).
 const FALLBACK_NPROC: u64 = 4096;
@@ -110,6 +152,12 @@ pub struct Layers {
     pub cgroup: Result<cgroup::Hierarchy, String>,
     /// A sized `tmpfs` per program for its folders, or why not.
     pub disk: Result<(), String>,
+    /// The seccomp filter of `sandbox-init` (harness/sandbox-init/src/seccomp.rs), or why
+    /// not.
+    pub seccomp: Result<(), String>,
+    /// A user of its own for each program (the harness is root), or why not: `Err` also
+    /// when the harness is an ordinary user, whose programs run as that user.
+    pub own_user: Result<(), String>,
 }
 
 /// The layers of this run, probed the first time they are asked for.
@@ -126,7 +174,9 @@ fn probe() -> Layers {
             pid_namespace: Err(off.clone()),
             mounts: Err(off.clone()),
             cgroup: Err(off.clone()),
-            disk: Err(off),
+            disk: Err(off.clone()),
+            seccomp: Err(off.clone()),
+            own_user: Err(off),
         };
     }
     let own_workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -138,7 +188,9 @@ fn probe() -> Layers {
             pid_namespace: Err(why.clone()),
             mounts: Err(why.clone()),
             cgroup: Err(why.clone()),
-            disk: Err(why),
+            disk: Err(why.clone()),
+            seccomp: Err(why.clone()),
+            own_user: Err(why),
         };
     };
     let scratch = tempfile::Builder::new().prefix("harness-probe-").tempdir();
@@ -163,22 +215,45 @@ fn probe() -> Layers {
         tried.map(|()| hierarchy)
     });
     let disk = view::probe_private_mounts();
+    let seccomp = try_layer(path, &["--seccomp".into()]);
+    let own_user = if running_as_root() {
+        let (uid, gid) = users::next();
+        try_layer(path, &["--user".into(), format!("{uid}:{gid}").into()])
+    } else {
+        Err("the harness runs as an ordinary user: its programs run as that user".into())
+    };
     Layers {
         init,
         pid_namespace,
         mounts,
         cgroup,
         disk,
+        seccomp,
+        own_user,
     }
 }
 
-/// Runs `sandbox-init ARGUMENTS -- sandbox-init --noop`: whether the system allows it.
+/// Whether the harness runs as root.
+fn running_as_root() -> bool {
+    // SAFETY: geteuid only reads our id.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Runs `sandbox-init ARGUMENTS -- true`: whether the system allows it. (`true` rather
+/// than `sandbox-init --noop`: as a user of its own, the program may not enter the folder
+/// the kit was built in, which only the file-system view would show it.)
 fn try_layer(init: &Path, arguments: &[OsString]) -> Result<(), String> {
+    let noop: Vec<OsString> = match ["/bin/true", "/usr/bin/true"]
+        .into_iter()
+        .find(|path| Path::new(path).is_file())
+    {
+        Some(program) => vec![program.into()],
+        None => vec![init.into(), "--noop".into()],
+    };
     let output = Command::new(init)
         .args(arguments)
         .arg("--")
-        .arg(init)
-        .arg("--noop")
+        .args(&noop)
         .stdin(Stdio::null())
         .output()
         .map_err(|error| format!("cannot run {}: {error}", init.display()))?;
@@ -198,8 +273,23 @@ impl Layers {
     /// The layers in force, for a run's header: `own PID namespace, ...`.
     pub fn in_force(&self) -> Vec<String> {
         let mut layers = Vec::new();
+        if self.init.is_ok() {
+            layers.push(if self.own_user.is_ok() {
+                "no privilege (a user of its own, no capabilities, no_new_privs)".to_string()
+            } else {
+                "no privilege (no capabilities, no_new_privs)".to_string()
+            });
+        }
+        if self.seccomp.is_ok() {
+            layers.push(
+                "seccomp (no mount, namespaces, ptrace, bpf, kernel keys or modules)".to_string(),
+            );
+        }
         if self.pid_namespace.is_ok() {
-            layers.push("own PID namespace (nothing it forks outlives it)".to_string());
+            layers.push(
+                "own PID, IPC, UTS and cgroup namespaces (nothing it forks outlives it)"
+                    .to_string(),
+            );
         }
         match &self.cgroup {
             Ok(hierarchy) => {
@@ -208,6 +298,12 @@ impl Layers {
                     layers.push(format!(
                         "memory capped at {} for everything it forks (memory cgroup)",
                         size_text(memory_limit())
+                    ));
+                }
+                if hierarchy.cpu().is_ok() {
+                    layers.push(format!(
+                        "at most {} CPU for everything it forks (cpu cgroup)",
+                        cgroup::CPUS
                     ));
                 }
             }
@@ -242,11 +338,20 @@ impl Layers {
             Ok(hierarchy) => hierarchy.memory().err().map(str::to_owned),
             Err(why) => Some(why.clone()),
         };
+        let cpu = match &self.cgroup {
+            Ok(hierarchy) => hierarchy.cpu().err().map(str::to_owned),
+            Err(why) => Some(why.clone()),
+        };
+        // An ordinary user's programs run as that user: no layer is missing there.
+        let own_user = self.own_user.as_ref().err().filter(|_| running_as_root());
         for (name, result) in [
+            ("user of its own", own_user),
+            ("seccomp", self.seccomp.as_ref().err()),
             ("PID namespace", self.pid_namespace.as_ref().err()),
             ("file system view", self.mounts.as_ref().err()),
             ("pids cgroup", self.cgroup.as_ref().err()),
             ("memory not capped", memory.as_ref()),
+            ("CPU not shared", cpu.as_ref()),
             ("disk not capped", self.disk.as_ref().err()),
         ] {
             if let Some(why) = result {
@@ -282,12 +387,9 @@ pub struct Enclosure {
     memory_kills: u64,
     /// The most memory its processes had held when the cgroup was released.
     memory_peak: Option<u64>,
-    /// Another user to run as (`--user`): a browser, when the harness is root.
+    /// The user of its own it runs as when the harness is root (`--user`, see [`users`]).
     user: Option<(u32, u32)>,
 }
-
-/// The user a browser runs as when the harness is root: `nobody`.
-const NOBODY: (u32, u32) = (65534, 65534);
 
 impl Enclosure {
     /// Makes the folder (a sized `tmpfs` where this thread can mount one privately) and,
@@ -311,11 +413,12 @@ impl Enclosure {
         let cgroup = match &layers().cgroup {
             Ok(hierarchy) => Some(
                 hierarchy
-                    .leaf_with_memory(memory_limit())
+                    .leaf_with_caps(memory_limit())
                     .map_err(std::io::Error::other)?,
             ),
             Err(_) => None,
         };
+        let user = layers().own_user.is_ok().then(users::next);
         Ok(Enclosure {
             path: folder.path().to_owned(),
             folder: Some(folder),
@@ -323,28 +426,15 @@ impl Enclosure {
             cgroup,
             memory_kills: 0,
             memory_peak: None,
-            user: None,
+            user,
         })
     }
 
-    /// For a program that must not run as root (a browser, whose own sandbox refuses
-    /// root): when the harness is root and `sandbox-init` can switch users, it runs as
-    /// `nobody`, and the sandbox's folder becomes its. Returns whether the program now
-    /// runs as someone other than root.
-    pub fn not_as_root(&mut self) -> std::io::Result<bool> {
-        // SAFETY: geteuid only reads our id.
-        if unsafe { libc::geteuid() } != 0 {
-            return Ok(true);
-        }
-        if layers().init.is_err() {
-            return Ok(false);
-        }
-        let (uid, gid) = NOBODY;
-        for entry in walkdir(&self.path)? {
-            std::os::unix::fs::chown(&entry, Some(uid), Some(gid))?;
-        }
-        self.user = Some(NOBODY);
-        Ok(true)
+    /// Whether the program runs as someone other than root: the harness is an ordinary
+    /// user, or the program gets a user of its own. (Only where `sandbox-init` cannot be
+    /// had does a root harness run programs as root; a browser then needs `--no-sandbox`.)
+    pub fn not_as_root(&self) -> bool {
+        !running_as_root() || self.user.is_some()
     }
 
     /// The sandbox's folder, which the program may write.
@@ -360,7 +450,12 @@ impl Enclosure {
     /// Writes the small internet's `/etc` files into its folder (see [`etc`]): what the
     /// view puts over the machine's, for [`Enclosure::command`].
     pub fn etc_files(&self, ca_file: Option<&Path>) -> std::io::Result<Vec<(PathBuf, PathBuf)>> {
-        etc::write_into(&self.path.join("etc"), ca_file)
+        let folder = self.path.join("etc");
+        let mut replaced = etc::write_into(&folder, ca_file)?;
+        if let Some(user) = self.user {
+            replaced.extend(users::account_files(&folder, user, &self.home())?);
+        }
+        Ok(replaced)
     }
 
     /// The bundle of CA certificates it trusts, written by [`Enclosure::etc_files`].
@@ -416,6 +511,13 @@ impl Enclosure {
     /// `visible` are folders the program must read; `workdir` and `writable` it may write;
     /// `replaced` are files of the harness put over the system's (`/etc/resolv.conf`);
     /// `report_fd` receives the program's own exit and peak memory.
+    ///
+    /// When the program runs as a user of its own, its sandbox's folder (`HOME`, `/tmp`,
+    /// its own working folder) becomes that user's now, after the harness has written what
+    /// it puts there, before the program runs. The other folders it may write (the test
+    /// web site, a working folder in its submission's private copy) were opened to all
+    /// users when the harness made them ([`open_to_all`]), before any program ran: a
+    /// scenario's programs share them, and only their views show them.
     pub fn command(
         &self,
         argv: &[OsString],
@@ -424,13 +526,17 @@ impl Enclosure {
         visible: &[PathBuf],
         replaced: &[(PathBuf, PathBuf)],
         report_fd: Option<i32>,
-    ) -> Command {
+    ) -> std::io::Result<Command> {
         let layers = layers();
         let Ok(init) = &layers.init else {
             let mut command = Command::new(&argv[0]);
             command.args(&argv[1..]);
-            return command;
+            return Ok(command);
         };
+        if let Some(user) = self.user {
+            // Its own folder whole (the view shows the `/etc` files in it read-only).
+            users::hand_over(&self.path, user)?;
+        }
         let mut command = Command::new(init);
         if let Some(fd) = report_fd {
             command.arg("--report-fd").arg(fd.to_string());
@@ -468,8 +574,11 @@ impl Enclosure {
         if let Some((uid, gid)) = self.user {
             command.arg("--user").arg(format!("{uid}:{gid}"));
         }
+        if layers.seccomp.is_ok() {
+            command.arg("--seccomp");
+        }
         command.arg("--").args(argv);
-        command
+        Ok(command)
     }
 
     /// The program's whole environment: nothing of the harness's own.
@@ -529,22 +638,6 @@ impl Drop for Enclosure {
         self.release();
         self.remove_folder();
     }
-}
-
-/// `dir` and everything below it (no symbolic links followed).
-fn walkdir(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut found = vec![dir.to_owned()];
-    let mut index = 0;
-    while index < found.len() {
-        let path = found[index].clone();
-        index += 1;
-        if std::fs::symlink_metadata(&path)?.is_dir() {
-            for entry in std::fs::read_dir(&path)? {
-                found.push(entry?.path());
-            }
-        }
-    }
-    Ok(found)
 }
 
 /// What the `java` launcher adds to a Java program's options (`JDK_JAVA_OPTIONS`, read
@@ -643,6 +736,22 @@ pub unsafe fn apply_limits(cgroup_caps_tasks: bool, address_space: bool) {
         if resource != libc::RLIMIT_AS || address_space {
             set(resource, value);
         }
+    }
+    // CPU time: SIGXCPU at the soft limit (the report names it), SIGKILL a little later
+    // for a program that ignores it.
+    // SAFETY: reads and writes our own limits.
+    unsafe {
+        let mut current = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        libc::getrlimit(libc::RLIMIT_CPU, &mut current);
+        let grace = (CPU_SECONDS + CPU_GRACE_SECONDS).min(current.rlim_max);
+        let limit = libc::rlimit {
+            rlim_cur: CPU_SECONDS.min(grace),
+            rlim_max: grace,
+        };
+        libc::setrlimit(libc::RLIMIT_CPU, &limit);
     }
     if !cgroup_caps_tasks {
         set(libc::RLIMIT_NPROC, FALLBACK_NPROC);

@@ -1,0 +1,292 @@
+//! The system calls a program under test may not make: a seccomp filter, written as the
+//! classic BPF program the kernel runs on every system call.
+//!
+//! No lab program needs to mount, change namespaces, trace another process, load kernel
+//! code or talk to the kernel's key store; each of these is a way out of the sandbox or
+//! into the kernel's attack surface, so each returns `EPERM` (the program sees an ordinary
+//! refusal and can say so). The list follows Docker's default profile and nsjail's, less
+//! what an unprivileged process cannot do anyway (kept here all the same: the filter is the
+//! layer that holds where another fails).
+//!
+//! The filter also
+//! - kills a process that makes a system call of another architecture than the one it was
+//!   built for (a 32-bit `int 0x80` on x86-64 has other numbers, which the list would not
+//!   match), and refuses x32's numbers;
+//! - refuses `clone` and `unshare` with any namespace flag, and `clone3` altogether with
+//!   `ENOSYS` (its flags are in memory, out of a filter's reach; C libraries then fall back
+//!   to `clone`, whose flags are in a register);
+//! - refuses `ioctl(TIOCSTI)`, which would type into the terminal the harness runs in.
+//!
+//! It is installed last, after `no_new_privs`, right before `execve`: it holds for the
+//! program and everything it forks, and cannot be removed.
+
+use std::io;
+
+/// `offsetof(struct seccomp_data, nr)`, `arch`, and the low 32 bits of `args[0]` and
+/// `args[1]` (little-endian).
+const NR: u32 = 0;
+const ARCH: u32 = 4;
+const ARG0_LOW: u32 = 16;
+const ARG1_LOW: u32 = 24;
+
+#[cfg(target_arch = "x86_64")]
+const AUDIT_ARCH: u32 = 0xC000_003E;
+#[cfg(target_arch = "aarch64")]
+const AUDIT_ARCH: u32 = 0xC000_00B7;
+
+/// x32's system calls are x86-64's numbers with this bit set.
+#[cfg(target_arch = "x86_64")]
+const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+
+/// Every namespace flag of `clone` and `unshare` (`CLONE_NEWTIME` included).
+pub const NAMESPACE_FLAGS: u32 = (libc::CLONE_NEWNS
+    | libc::CLONE_NEWCGROUP
+    | libc::CLONE_NEWUTS
+    | libc::CLONE_NEWIPC
+    | libc::CLONE_NEWUSER
+    | libc::CLONE_NEWPID
+    | libc::CLONE_NEWNET) as u32
+    | 0x80;
+
+/// `TIOCSTI`: push a byte into a terminal's input.
+const TIOCSTI: u32 = 0x5412;
+
+/// The calls refused with `EPERM`, whatever their arguments: (number, name). The names are
+/// for the tests and the crate's documentation.
+pub fn refused() -> Vec<(libc::c_long, &'static str)> {
+    let mut calls = vec![
+        (libc::SYS_mount, "mount"),
+        (libc::SYS_umount2, "umount2"),
+        (libc::SYS_pivot_root, "pivot_root"),
+        (libc::SYS_chroot, "chroot"),
+        (libc::SYS_setns, "setns"),
+        (libc::SYS_open_tree, "open_tree"),
+        (libc::SYS_move_mount, "move_mount"),
+        (libc::SYS_fsopen, "fsopen"),
+        (libc::SYS_fsconfig, "fsconfig"),
+        (libc::SYS_fsmount, "fsmount"),
+        (libc::SYS_fspick, "fspick"),
+        (libc::SYS_mount_setattr, "mount_setattr"),
+        (libc::SYS_ptrace, "ptrace"),
+        (libc::SYS_process_vm_readv, "process_vm_readv"),
+        (libc::SYS_process_vm_writev, "process_vm_writev"),
+        (libc::SYS_pidfd_getfd, "pidfd_getfd"),
+        (libc::SYS_kcmp, "kcmp"),
+        (libc::SYS_keyctl, "keyctl"),
+        (libc::SYS_add_key, "add_key"),
+        (libc::SYS_request_key, "request_key"),
+        (libc::SYS_bpf, "bpf"),
+        (libc::SYS_perf_event_open, "perf_event_open"),
+        (libc::SYS_init_module, "init_module"),
+        (libc::SYS_finit_module, "finit_module"),
+        (libc::SYS_delete_module, "delete_module"),
+        (libc::SYS_kexec_load, "kexec_load"),
+        (libc::SYS_kexec_file_load, "kexec_file_load"),
+        (libc::SYS_open_by_handle_at, "open_by_handle_at"),
+        (libc::SYS_name_to_handle_at, "name_to_handle_at"),
+        (libc::SYS_userfaultfd, "userfaultfd"),
+        (libc::SYS_io_uring_setup, "io_uring_setup"),
+        (libc::SYS_io_uring_enter, "io_uring_enter"),
+        (libc::SYS_io_uring_register, "io_uring_register"),
+        (libc::SYS_fanotify_init, "fanotify_init"),
+        (libc::SYS_swapon, "swapon"),
+        (libc::SYS_swapoff, "swapoff"),
+        (libc::SYS_reboot, "reboot"),
+        (libc::SYS_syslog, "syslog"),
+        (libc::SYS_acct, "acct"),
+        (libc::SYS_quotactl, "quotactl"),
+        (libc::SYS_settimeofday, "settimeofday"),
+        (libc::SYS_clock_settime, "clock_settime"),
+        (libc::SYS_clock_adjtime, "clock_adjtime"),
+        (libc::SYS_adjtimex, "adjtimex"),
+        (libc::SYS_vhangup, "vhangup"),
+        (libc::SYS_setdomainname, "setdomainname"),
+        (libc::SYS_sethostname, "sethostname"),
+    ];
+    #[cfg(target_arch = "x86_64")]
+    calls.extend([
+        (libc::SYS_iopl, "iopl"),
+        (libc::SYS_ioperm, "ioperm"),
+        (libc::SYS_uselib, "uselib"),
+        (libc::SYS_ustat, "ustat"),
+        (libc::SYS_sysfs, "sysfs"),
+        (libc::SYS__sysctl, "_sysctl"),
+        (libc::SYS_lookup_dcookie, "lookup_dcookie"),
+    ]);
+    calls
+}
+
+/// One BPF instruction (`struct sock_filter`).
+#[derive(Clone, Copy)]
+#[repr(C)]
+struct Instruction {
+    code: u16,
+    jump_true: u8,
+    jump_false: u8,
+    k: u32,
+}
+
+const LOAD_WORD: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
+const JUMP_EQUAL: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
+const JUMP_AT_LEAST: u16 = (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16;
+const JUMP_ANY_BIT: u16 = (libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K) as u16;
+const RETURN: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
+
+fn statement(code: u16, k: u32) -> Instruction {
+    Instruction {
+        code,
+        jump_true: 0,
+        jump_false: 0,
+        k,
+    }
+}
+
+fn jump(code: u16, k: u32, jump_true: u8, jump_false: u8) -> Instruction {
+    Instruction {
+        code,
+        jump_true,
+        jump_false,
+        k,
+    }
+}
+
+const ALLOW: u32 = libc::SECCOMP_RET_ALLOW;
+const KILL: u32 = libc::SECCOMP_RET_KILL_PROCESS;
+const EPERM: u32 = libc::SECCOMP_RET_ERRNO | libc::EPERM as u32;
+const ENOSYS: u32 = libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
+
+/// The filter's program. Layout: the architecture check, the call number loaded, one
+/// test per refused call (a match jumps to the shared `EPERM` at the end), then the calls
+/// whose arguments decide, then `ALLOW`.
+fn program() -> Vec<Instruction> {
+    let mut code = vec![
+        statement(LOAD_WORD, ARCH),
+        jump(JUMP_EQUAL, AUDIT_ARCH, 1, 0),
+        statement(RETURN, KILL),
+        statement(LOAD_WORD, NR),
+    ];
+    #[cfg(target_arch = "x86_64")]
+    {
+        code.push(jump(JUMP_AT_LEAST, X32_SYSCALL_BIT, 0, 1));
+        code.push(statement(RETURN, EPERM));
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = JUMP_AT_LEAST;
+    // Each refused call: "if nr == call, return EPERM", two instructions, so that no
+    // jump offset depends on the list's length (offsets are 8 bits).
+    for (number, _) in refused() {
+        code.push(jump(JUMP_EQUAL, number as u32, 0, 1));
+        code.push(statement(RETURN, EPERM));
+    }
+    code.push(jump(JUMP_EQUAL, libc::SYS_clone3 as u32, 0, 1));
+    code.push(statement(RETURN, ENOSYS));
+    // clone and unshare: their flags in the first argument (x86-64's clone, aarch64's and
+    // unshare's alike).
+    for call in [libc::SYS_clone, libc::SYS_unshare] {
+        code.push(jump(JUMP_EQUAL, call as u32, 0, 4));
+        code.push(statement(LOAD_WORD, ARG0_LOW));
+        code.push(jump(JUMP_ANY_BIT, NAMESPACE_FLAGS, 0, 1));
+        code.push(statement(RETURN, EPERM));
+        code.push(statement(RETURN, ALLOW));
+    }
+    code.push(jump(JUMP_EQUAL, libc::SYS_ioctl as u32, 0, 4));
+    code.push(statement(LOAD_WORD, ARG1_LOW));
+    code.push(jump(JUMP_EQUAL, TIOCSTI, 0, 1));
+    code.push(statement(RETURN, EPERM));
+    code.push(statement(RETURN, ALLOW));
+    code.push(statement(RETURN, ALLOW));
+    code
+}
+
+/// Installs the filter on this process (and everything it will fork or execute). Needs
+/// `no_new_privs` first, or `CAP_SYS_ADMIN`.
+pub fn install() -> io::Result<()> {
+    let code = program();
+    let filter = libc::sock_fprog {
+        len: code.len() as u16,
+        filter: code.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: the program lives across the call, with its length; the kernel copies it.
+    let result = unsafe {
+        libc::prctl(
+            libc::PR_SET_SECCOMP,
+            libc::SECCOMP_MODE_FILTER,
+            &filter as *const libc::sock_fprog,
+        )
+    };
+    if result != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_program_fits_the_kernels_limit_and_ends_in_a_return() {
+        let code = program();
+        // BPF_MAXINSNS.
+        assert!(code.len() <= 4096, "{} instructions", code.len());
+        assert_eq!(code.last().map(|last| last.code), Some(RETURN));
+    }
+
+    #[test]
+    fn every_refused_call_is_listed_once() {
+        let calls = refused();
+        let mut numbers: Vec<_> = calls.iter().map(|(number, _)| *number).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        assert_eq!(numbers.len(), calls.len());
+    }
+
+    /// In a forked child (the filter cannot be removed): the filter refuses what it
+    /// lists and lets the rest through.
+    #[test]
+    fn a_filtered_process_cannot_mount_or_unshare_but_can_fork() {
+        // SAFETY: the child only makes system calls and exits with _exit.
+        let child = unsafe { libc::fork() };
+        assert!(child >= 0);
+        if child == 0 {
+            let verdict = unsafe {
+                if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || install().is_err() {
+                    1
+                } else if libc::mount(
+                    c"none".as_ptr(),
+                    c"/".as_ptr(),
+                    c"tmpfs".as_ptr(),
+                    0,
+                    std::ptr::null(),
+                ) == 0
+                    || *libc::__errno_location() != libc::EPERM
+                {
+                    2
+                } else if libc::unshare(libc::CLONE_NEWUSER) == 0 {
+                    3
+                } else if libc::syscall(libc::SYS_clone3, 0, 0) == 0
+                    || *libc::__errno_location() != libc::ENOSYS
+                {
+                    4
+                } else {
+                    let pid = libc::fork();
+                    if pid == 0 {
+                        libc::_exit(0);
+                    }
+                    let mut status = 0;
+                    if pid < 0 || libc::waitpid(pid, &mut status, 0) != pid {
+                        5
+                    } else {
+                        0
+                    }
+                }
+            };
+            unsafe { libc::_exit(verdict) };
+        }
+        let mut status = 0;
+        // SAFETY: waiting for our own child.
+        unsafe { libc::waitpid(child, &mut status, 0) };
+        assert!(libc::WIFEXITED(status), "status {status}");
+        assert_eq!(libc::WEXITSTATUS(status), 0, "failed at check number");
+    }
+}

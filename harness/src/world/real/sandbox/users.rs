@@ -1,0 +1,170 @@
+//! Who a program runs as when the harness is root: a user of its own.
+//!
+//! Root gives a program nothing: `sandbox-init` becomes this user before it runs the
+//! program (`--user`), so the program holds no capability and owns none of the machine's
+//! files. Each program gets another user id (as isolate gives each box one): two programs
+//! graded at once cannot signal each other, nor write what the other wrote, even where a
+//! layer that would keep them apart is missing.
+//!
+//! The ids are far above any a system hands out (`useradd` stops at 60000, `subuid`
+//! ranges start at 100000 and are 65536 wide), and are named in the program's view of
+//! `/etc/passwd` and `/etc/group` ([`account_files`]), so that `whoami`, Python's
+//! `getpass.getuser()` and Java's `user.home` find a name and the program's `HOME`.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The first id, and how many there are.
+const FIRST: u32 = 2_100_000_000;
+const COUNT: u32 = 1 << 24;
+
+/// The name the view gives the program's user and group.
+pub const NAME: &str = "sandbox";
+
+/// The next program's user and group ids (the same number): unique within this harness
+/// process, and most likely across harness processes running at once (the process id
+/// picks the start).
+pub fn next() -> (u32, u32) {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let start = std::process::id().wrapping_mul(4096);
+    let id = FIRST + start.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed)) % COUNT;
+    (id, id)
+}
+
+/// Writes `passwd` and `group` into `folder`: the machine's, with the program's user
+/// added (home `home`); returns what the view puts over `/etc` (path in the view, file).
+pub fn account_files(
+    folder: &Path,
+    (uid, gid): (u32, u32),
+    home: &Path,
+) -> io::Result<Vec<(PathBuf, PathBuf)>> {
+    let mut replaced = Vec::new();
+    let entries = [
+        (
+            "passwd",
+            format!(
+                "{NAME}:x:{uid}:{gid}:program under test:{}:/bin/sh\n",
+                home.display()
+            ),
+        ),
+        ("group", format!("{NAME}:x:{gid}:\n")),
+    ];
+    for (file, entry) in entries {
+        let machine = Path::new("/etc").join(file);
+        let mut text = std::fs::read_to_string(&machine).unwrap_or_default();
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&entry);
+        let written = folder.join(file);
+        std::fs::write(&written, text)?;
+        replaced.push((machine, written));
+    }
+    Ok(replaced)
+}
+
+/// Gives `dir` and everything below it to `user` (links themselves, never what they
+/// point at).
+pub fn hand_over(dir: &Path, (uid, gid): (u32, u32)) -> io::Result<()> {
+    for entry in walk(dir)? {
+        std::os::unix::fs::lchown(&entry, Some(uid), Some(gid))?;
+    }
+    Ok(())
+}
+
+/// Lets every user read and write `dir` and everything below it (folders searchable;
+/// links untouched): a folder two programs of a scenario share, each as a user of its
+/// own (the test web site, a working folder in the submission's private copy). Only
+/// their views show it.
+pub fn open_to_all(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    // A folder a scenario names but does not make (a folder that must be missing).
+    if std::fs::symlink_metadata(dir).is_err() {
+        return Ok(());
+    }
+    for entry in walk(dir)? {
+        let meta = std::fs::symlink_metadata(&entry)?;
+        if meta.file_type().is_symlink() {
+            continue;
+        }
+        let mode = meta.permissions().mode();
+        let wanted = if meta.is_dir() {
+            mode | 0o777
+        } else {
+            // Read and write for all; execute for all where anyone had it.
+            mode | 0o666 | if mode & 0o111 != 0 { 0o111 } else { 0 }
+        };
+        if wanted != mode {
+            std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(wanted))?;
+        }
+    }
+    Ok(())
+}
+
+/// `dir` and everything below it (no symbolic links followed).
+fn walk(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut found = vec![dir.to_owned()];
+    let mut index = 0;
+    while index < found.len() {
+        let path = found[index].clone();
+        index += 1;
+        if std::fs::symlink_metadata(&path)?.is_dir() {
+            for entry in std::fs::read_dir(&path)? {
+                found.push(entry?.path());
+            }
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_far_from_any_system_users_and_differ() {
+        let (first, _) = next();
+        let (second, _) = next();
+        assert!(first >= FIRST && second >= FIRST);
+        assert_ne!(first, second);
+    }
+
+    #[test]
+    fn the_account_files_name_the_program_user() {
+        let folder = tempfile::tempdir().unwrap();
+        let replaced = account_files(
+            folder.path(),
+            (2_100_000_007, 2_100_000_007),
+            Path::new("/h"),
+        )
+        .unwrap();
+        let passwd = std::fs::read_to_string(&replaced[0].1).unwrap();
+        assert!(
+            passwd.ends_with("sandbox:x:2100000007:2100000007:program under test:/h:/bin/sh\n"),
+            "{passwd}"
+        );
+        assert_eq!(replaced[0].0, Path::new("/etc/passwd"));
+        assert_eq!(replaced[1].0, Path::new("/etc/group"));
+    }
+
+    #[test]
+    fn a_shared_folder_opens_to_all_without_following_links() {
+        use std::os::unix::fs::PermissionsExt;
+        let folder = tempfile::tempdir().unwrap();
+        let outside = tempfile::NamedTempFile::new().unwrap();
+        std::fs::set_permissions(outside.path(), std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::write(folder.path().join("run.sh"), "").unwrap();
+        std::fs::set_permissions(
+            folder.path().join("run.sh"),
+            std::fs::Permissions::from_mode(0o700),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(outside.path(), folder.path().join("link")).unwrap();
+        open_to_all(folder.path()).unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(folder.path()), 0o777);
+        assert_eq!(mode(&folder.path().join("run.sh")), 0o777);
+        assert_eq!(mode(outside.path()), 0o600);
+    }
+}
