@@ -189,25 +189,26 @@ fn parts_of(name: &Path) -> Option<Vec<&OsStr>> {
     (!parts.is_empty()).then_some(parts)
 }
 
-/// The program's folder itself: the harness's own path to it, followed as any path of the
-/// harness's is, but for its last component, which the program might have replaced by a
-/// link (refused as leading outside).
+/// The program's folder itself, reached through no link at all: its path is the harness's
+/// own (a sandbox's folder, a submission's private copy, the test site), made without links,
+/// but a folder on the way may be one that programs write (a working folder `w1/w2` in the
+/// private copy, whose `w1` a program could replace by a link to a folder of the machine).
+/// A link anywhere on it is refused as leading outside.
 fn open_folder(folder: &Path) -> Result<OwnedFd, Refused> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC | libc::O_NOFOLLOW)
-        .open(folder)
-        .map_err(|error| {
-            // `O_DIRECTORY` says ENOTDIR, `O_NOFOLLOW` ELOOP, for a link.
-            let link = std::fs::symlink_metadata(folder).is_ok_and(|meta| meta.is_symlink());
-            if link {
-                Refused::Outside
-            } else {
-                refused_by(error)
-            }
-        })?;
-    Ok(OwnedFd::from(file))
+    if !folder.is_absolute() {
+        return Err(Refused::Outside);
+    }
+    let root = File::open("/").map_err(Refused::Unreadable)?;
+    let below_root = folder.strip_prefix("/").map_err(|_| Refused::Outside)?;
+    let Some(parts) = parts_of(below_root) else {
+        // `/` itself, or a path with `..`: not a folder the harness makes for a program.
+        return Err(Refused::Outside);
+    };
+    let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC;
+    open_beneath(root.as_fd(), below_root, &parts, flags).map_err(|why| match why {
+        Refused::Link => Refused::Outside,
+        why => why,
+    })
 }
 
 /// Whether `openat2` was found missing (or refused by a seccomp filter) once: every later

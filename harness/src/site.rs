@@ -139,6 +139,12 @@ impl Site {
 /// Copies `source` (a file, or a folder with everything in it) into `root` under its own
 /// name; `false`, and nothing copied, when `root` has that name already (the scenario's
 /// files win: the scenarios judge them) or `source` is a symbolic link.
+///
+/// The harness copies with its own rights (root, often) from a submission's private copy,
+/// which programs of the submission may be writing at that moment: no link is followed,
+/// on either side. The source is opened with no link anywhere on its path
+/// (`RESOLVE_NO_SYMLINKS`), and everything below it by descriptor (`openat` with
+/// `O_NOFOLLOW`), so a link swapped in at any moment is refused rather than followed.
 pub fn copy_into(source: &Path, root: &Path) -> io::Result<bool> {
     let name = source
         .file_name()
@@ -147,27 +153,102 @@ pub fn copy_into(source: &Path, root: &Path) -> io::Result<bool> {
     if destination.symlink_metadata().is_ok() || source.symlink_metadata()?.is_symlink() {
         return Ok(false);
     }
-    copy_tree(source, &destination)?;
+    let opened = match open_without_links(source) {
+        Ok(opened) => opened,
+        Err(error) if error.raw_os_error() == Some(libc::ELOOP) => return Ok(false),
+        Err(error) => return Err(error),
+    };
+    copy_opened(opened, &destination)?;
     Ok(true)
 }
 
-/// `source` copied to `destination`, folders with their contents. Symbolic links are left
-/// out: the harness copies with its own rights, and a link in a submission may name
-/// anything on this machine (`404.html -> /etc/shadow`).
-fn copy_tree(source: &Path, destination: &Path) -> io::Result<()> {
-    let kind = source.symlink_metadata()?.file_type();
-    if kind.is_symlink() {
-        return Ok(());
+/// `path` opened for reading, with no symbolic link on its way (`openat2`'s
+/// `RESOLVE_NO_SYMLINKS`; `ELOOP` if there is one).
+fn open_without_links(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::fd::FromRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    #[repr(C)]
+    struct OpenHow {
+        flags: u64,
+        mode: u64,
+        resolve: u64,
     }
-    if kind.is_dir() {
-        std::fs::create_dir_all(destination)?;
-        for entry in std::fs::read_dir(source)? {
+    const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+    const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in the path"))?;
+    let how = OpenHow {
+        flags: (libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK) as u64,
+        mode: 0,
+        resolve: RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    // SAFETY: the path and `how` live across the call, with `how`'s size.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            libc::AT_FDCWD,
+            c_path.as_ptr(),
+            &how as *const OpenHow,
+            std::mem::size_of::<OpenHow>(),
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor owned by nobody else.
+    Ok(unsafe { std::fs::File::from_raw_fd(fd as i32) })
+}
+
+/// `name` below the opened folder `folder`, opened without following a link.
+fn open_below(folder: &std::fs::File, name: &std::ffi::OsStr) -> io::Result<std::fs::File> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    use std::os::unix::ffi::OsStrExt;
+    let c_name = std::ffi::CString::new(name.as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in a name"))?;
+    // SAFETY: openat with a descriptor we hold and a name that lives across the call.
+    let fd = unsafe {
+        libc::openat(
+            folder.as_raw_fd(),
+            c_name.as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor owned by nobody else.
+    Ok(unsafe { std::fs::File::from_raw_fd(fd) })
+}
+
+/// The opened `source` copied to `destination` (which must not exist): a folder with
+/// everything in it, read through descriptors; links and anything but files and folders
+/// left out (a link in a submission may name anything on this machine).
+fn copy_opened(source: std::fs::File, destination: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let meta = source.metadata()?;
+    if meta.is_dir() {
+        std::fs::create_dir(destination)?;
+        // The folder's entries, listed through its descriptor (`/proc/self/fd/N` is the
+        // folder opened, wherever its path now leads).
+        let listed = std::fs::read_dir(format!("/proc/self/fd/{}", source.as_raw_fd()))?;
+        for entry in listed {
             let entry = entry?;
-            copy_tree(&entry.path(), &destination.join(entry.file_name()))?;
+            match open_below(&source, &entry.file_name()) {
+                Ok(child) => copy_opened(child, &destination.join(entry.file_name()))?,
+                Err(error) if error.raw_os_error() == Some(libc::ELOOP) => {}
+                Err(error) => return Err(error),
+            }
         }
         Ok(())
+    } else if meta.is_file() {
+        let mut reader = source;
+        let mut writer = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(destination)?;
+        io::copy(&mut reader, &mut writer).map(drop)
     } else {
-        std::fs::copy(source, destination).map(drop)
+        Ok(())
     }
 }
 

@@ -48,6 +48,7 @@
 
 mod mounts;
 mod privilege;
+mod resolve;
 mod seccomp;
 mod supervise;
 
@@ -215,7 +216,8 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
     }
     request.mounts.own_proc = request.pid_namespace;
     // Mount points are made and matched by path: `/tmp/sub/.` or a symbolic link would
-    // not be found again in the view, so every folder is named by its real path.
+    // not be found again in the view, so every folder is named by its real path, found
+    // without following a link a program could have made ([`resolve`]).
     let mounts = &mut request.mounts;
     for path in mounts
         .writable
@@ -223,11 +225,13 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
         .chain(mounts.visible.iter_mut())
         .chain(mounts.tmp.iter_mut())
     {
-        if let Ok(real) = std::fs::canonicalize(&*path)
-            && real.as_os_str() != path.as_os_str()
-        {
+        let real = resolve::resolve(path)?;
+        if real.as_os_str() != path.as_os_str() {
             mounts.spelled.push(std::mem::replace(path, real));
         }
+    }
+    for (_, source) in &mut mounts.replaced {
+        *source = resolve::resolve(source)?;
     }
     Ok(request)
 }

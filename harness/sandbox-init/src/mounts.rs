@@ -168,7 +168,10 @@ pub fn isolate(plan: &Plan) -> Result<Late, String> {
     let floor = Path::new("/tmp");
     mount_tmpfs(floor, "mode=0755,size=4m")?;
     for (path, piece) in pieces {
-        place(floor, &path, piece)?;
+        // Only the harness's files put over the system's follow the system's links
+        // (`/etc/resolv.conf` → `/run/systemd/resolve/stub-resolv.conf`).
+        let follow = plan.replaced.iter().any(|(replaced, _)| *replaced == path);
+        place(floor, &path, piece, follow)?;
     }
     for path in &plan.spelled {
         make_walkable(floor, path);
@@ -302,14 +305,19 @@ fn clone(path: &Path, read_only: bool) -> Result<Piece, String> {
     let is_dir = std::fs::metadata(path)
         .map_err(|error| format!("cannot show {}: {error}", path.display()))?
         .is_dir();
-    let c_path = c_path(path)?;
-    // SAFETY: open_tree returns a new descriptor or -1.
+    // The path holds no link (the system's own folders, or resolved by `resolve`): one
+    // swapped in since is refused, not followed.
+    let opened = crate::resolve::open_path(path)?;
+    // SAFETY: open_tree returns a new descriptor or -1; `opened` lives across the call.
     let fd = unsafe {
         libc::syscall(
             libc::SYS_open_tree,
-            libc::AT_FDCWD,
-            c_path.as_ptr(),
-            OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint | libc::AT_RECURSIVE as libc::c_uint,
+            opened.as_raw_fd(),
+            c"".as_ptr(),
+            OPEN_TREE_CLONE
+                | libc::O_CLOEXEC as libc::c_uint
+                | libc::AT_RECURSIVE as libc::c_uint
+                | libc::AT_EMPTY_PATH as libc::c_uint,
         )
     };
     if fd < 0 {
@@ -334,30 +342,179 @@ fn clone(path: &Path, read_only: bool) -> Result<Piece, String> {
 }
 
 /// Puts `piece` at `path` below `floor`.
-fn place(floor: &Path, path: &Path, piece: Piece) -> Result<(), String> {
-    let at = follow_links(floor, &below(floor, path));
+///
+/// The place is reached from the floor through descriptors, one name at a time, with
+/// `O_NOFOLLOW`: a piece may lie below a folder a program writes (a working folder inside a
+/// submission's private copy, whose other programs run already), and a link swapped in
+/// there must not lead the making of folders, or a mount, out of the view. `follow`: the
+/// place is first found by following links of the system's (see [`follow_links`]).
+fn place(floor: &Path, path: &Path, piece: Piece, follow: bool) -> Result<(), String> {
+    let mut at = below(floor, path);
+    if follow {
+        at = follow_links(floor, &at);
+    }
+    let relative = at.strip_prefix(floor).unwrap_or(Path::new("")).to_owned();
+    let cannot = |error: io::Error| format!("cannot make a place for {}: {error}", path.display());
     match piece {
         Piece::Link(target) => {
-            if let Some(parent) = at.parent() {
-                let _ = std::fs::create_dir_all(parent);
+            let (parent, name) = parent_and_name(floor, &relative).map_err(cannot)?;
+            let c_target = c_path(&target)?;
+            // SAFETY: symlinkat with a descriptor we hold and strings that live across it.
+            if unsafe { libc::symlinkat(c_target.as_ptr(), parent.as_raw_fd(), name.as_ptr()) } != 0
+            {
+                return Err(format!(
+                    "cannot make the link {}: {}",
+                    path.display(),
+                    io::Error::last_os_error()
+                ));
             }
-            std::os::unix::fs::symlink(&target, &at)
-                .map_err(|error| format!("cannot make the link {}: {error}", path.display()))
+            Ok(())
         }
         Piece::Fresh(options) => {
-            make_mount_point(&at, true, path)?;
-            mount_tmpfs(&at, options)
+            let place = mount_point(floor, &relative, true).map_err(cannot)?;
+            mount_tmpfs(&fd_path(&place), options)
         }
-        Piece::Folder => make_mount_point(&at, true, path),
+        Piece::Folder => mount_point(floor, &relative, true)
+            .map(drop)
+            .map_err(cannot),
         Piece::Pseudoterminals => {
-            make_mount_point(&at, true, path)?;
-            mount_devpts(&at)
+            let place = mount_point(floor, &relative, true).map_err(cannot)?;
+            mount_devpts(&fd_path(&place))
         }
         Piece::Clone { tree, is_dir } => {
-            make_mount_point(&at, is_dir, path)?;
-            attach(&tree, &at, path)
+            let place = mount_point(floor, &relative, is_dir).map_err(cannot)?;
+            attach_at(&tree, &place, path)
         }
     }
+}
+
+/// `/proc/self/fd/N` of `fd`: the very file or folder it holds, for calls that take a
+/// path (`mount`).
+fn fd_path(fd: &OwnedFd) -> PathBuf {
+    PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+}
+
+/// The folder holding `relative` (below `floor`, made where missing, no link followed) and
+/// its last name.
+fn parent_and_name(floor: &Path, relative: &Path) -> io::Result<(OwnedFd, CString)> {
+    let parent = relative.parent().unwrap_or(Path::new(""));
+    let name = relative
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no name"))?;
+    let folder = mount_point(floor, parent, true)?;
+    let name = CString::new(name.as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte"))?;
+    Ok((folder, name))
+}
+
+/// An `O_PATH` descriptor of `relative` below `floor`: each folder on the way opened from
+/// the one before with `O_NOFOLLOW` and made where missing; the last one a folder
+/// (`is_dir`) or an empty file, made where missing. A link anywhere is refused (`ELOOP`).
+fn mount_point(floor: &Path, relative: &Path, is_dir: bool) -> io::Result<OwnedFd> {
+    let open =
+        |dir: libc::c_int, name: &std::ffi::CStr, flags: libc::c_int| -> io::Result<OwnedFd> {
+            // SAFETY: openat with a descriptor we hold and a name that lives across the call.
+            let fd = unsafe { libc::openat(dir, name.as_ptr(), flags, 0o644) };
+            if fd < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: a fresh descriptor owned by nobody else.
+            Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+        };
+    let folder_flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    let mut current = open(
+        libc::AT_FDCWD,
+        &c_path(floor).map_err(io::Error::other)?,
+        folder_flags,
+    )?;
+    let names: Vec<&std::ffi::OsStr> = relative
+        .components()
+        .filter_map(|component| match component {
+            Component::Normal(name) => Some(name),
+            _ => None,
+        })
+        .collect();
+    for (index, name) in names.iter().enumerate() {
+        let last = index + 1 == names.len();
+        let c_name = CString::new(name.as_bytes())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte"))?;
+        let dir = current.as_raw_fd();
+        current = if last && !is_dir {
+            match open(
+                dir,
+                &c_name,
+                libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            ) {
+                Ok(fd) => fd,
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                    drop(open(
+                        dir,
+                        &c_name,
+                        libc::O_CREAT
+                            | libc::O_EXCL
+                            | libc::O_WRONLY
+                            | libc::O_NOFOLLOW
+                            | libc::O_CLOEXEC,
+                    )?);
+                    open(
+                        dir,
+                        &c_name,
+                        libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+                    )?
+                }
+                Err(error) => return Err(error),
+            }
+        } else {
+            match open(dir, &c_name, folder_flags) {
+                Ok(fd) => fd,
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                    // SAFETY: mkdirat with a descriptor we hold and a name that lives across it.
+                    if unsafe { libc::mkdirat(dir, c_name.as_ptr(), 0o755) } != 0 {
+                        let error = io::Error::last_os_error();
+                        if error.kind() != io::ErrorKind::AlreadyExists {
+                            return Err(error);
+                        }
+                    }
+                    open(dir, &c_name, folder_flags)?
+                }
+                Err(error) => return Err(error),
+            }
+        };
+    }
+    // `O_PATH | O_NOFOLLOW` opens a link itself rather than failing: refuse one.
+    // SAFETY: fstat fills our local.
+    let mut status: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(current.as_raw_fd(), &mut status) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if status.st_mode & libc::S_IFMT == libc::S_IFLNK {
+        return Err(io::Error::from_raw_os_error(libc::ELOOP));
+    }
+    Ok(current)
+}
+
+/// Attaches the detached tree behind `tree` on the place `place` holds.
+fn attach_at(tree: &OwnedFd, place: &OwnedFd, shown: &Path) -> Result<(), String> {
+    const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
+    // SAFETY: move_mount between two descriptors we hold.
+    let result = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            place.as_raw_fd(),
+            c"".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+        )
+    };
+    if result != 0 {
+        return Err(format!(
+            "cannot show {}: {}",
+            shown.display(),
+            io::Error::last_os_error()
+        ));
+    }
+    Ok(())
 }
 
 /// `path` of the view, as a path below `floor` (before it becomes `/`).
@@ -371,9 +528,10 @@ fn below(floor: &Path, path: &Path) -> PathBuf {
     at
 }
 
-/// Where `at` really is in the view, its symbolic links followed inside the view: a
+/// Where `at` really is in the view, the system's links followed inside the view: a
 /// system whose `/etc/resolv.conf` links to `/run/systemd/resolve/stub-resolv.conf` gets
-/// the harness's file there (`/run` is the view's own). At most 16 links.
+/// the harness's file there (`/run` is the view's own). At most 16 links; a relative link
+/// never climbs above the floor.
 fn follow_links(floor: &Path, at: &Path) -> PathBuf {
     let mut at = at.to_owned();
     for _ in 0..16 {
@@ -383,36 +541,29 @@ fn follow_links(floor: &Path, at: &Path) -> PathBuf {
         at = if target.is_absolute() {
             below(floor, &target)
         } else {
-            at.parent().unwrap_or(floor).join(target)
+            let mut next = at.parent().unwrap_or(floor).to_owned();
+            for component in target.components() {
+                match component {
+                    Component::ParentDir => {
+                        if next != floor {
+                            next.pop();
+                        }
+                    }
+                    Component::Normal(name) => next.push(name),
+                    _ => {}
+                }
+            }
+            next
         };
     }
     at
 }
 
-/// Makes a folder (or an empty file) to mount on, and the folders above it, where they do
-/// not exist yet.
-fn make_mount_point(at: &Path, is_dir: bool, path: &Path) -> Result<(), String> {
-    let made = if is_dir {
-        std::fs::create_dir_all(at)
-    } else {
-        at.parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| {
-                if at.exists() {
-                    Ok(())
-                } else {
-                    std::fs::File::create(at).map(drop)
-                }
-            })
-    };
-    made.map_err(|error| format!("cannot make a place for {}: {error}", path.display()))
-}
-
 /// Makes the folders `path` walks through (`/tmp/sub` of `/tmp/sub/../good`): empty, as
-/// mount points are. Best effort: a path that still does not resolve fails in the
-/// program, which says which.
+/// mount points are, reached as [`mount_point`] reaches them. Best effort: a path that
+/// still does not resolve fails in the program, which says which.
 fn make_walkable(floor: &Path, path: &Path) {
-    let mut walked = floor.to_owned();
+    let mut walked = PathBuf::new();
     for component in path.components() {
         match component {
             Component::Normal(name) => walked.push(name),
@@ -421,12 +572,7 @@ fn make_walkable(floor: &Path, path: &Path) {
             }
             _ => continue,
         }
-        if !walked.starts_with(floor) {
-            return;
-        }
-        if !walked.exists() {
-            let _ = std::fs::create_dir(&walked);
-        }
+        let _ = mount_point(floor, &walked, true);
     }
 }
 

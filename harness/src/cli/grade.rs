@@ -392,7 +392,12 @@ pub(super) fn target_entries(
     // What a copy left out (a link leading outside the submission) is said on stderr.
     let warn = |folder: &str, target: &Target| {
         for warning in &target.warnings {
-            eprintln!("harness: {folder}: {warning}");
+            // Both quote the submission (its folder's name, a link's target).
+            eprintln!(
+                "harness: {}: {}",
+                crate::escape::escaped(folder),
+                crate::escape::escaped(warning)
+            );
         }
     };
     if let [folder] = folders.as_slice() {

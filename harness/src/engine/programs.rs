@@ -130,20 +130,8 @@ impl Run<'_> {
             ));
         }
         if !program.site_files.is_empty() {
-            let files = program.site_files.clone();
-            let root = PathBuf::from(self.site_root()?);
-            for file in files {
-                let copied = crate::site::copy_into(&file, &root).map_err(|error| {
-                    harness_trouble(format!(
-                        "cannot copy {} into the test site: {error}",
-                        file.display()
-                    ))
-                })?;
-                self.note(match copied {
-                    true => format!("{name}: {} copied into the test site (submission.toml `site_files`)", file.display()),
-                    false => format!("{name}: {} not copied: it is a symbolic link, or the test site has a file of that name already", file.display()),
-                });
-            }
+            // Copied when the site was made, before any program could write there.
+            self.site_root()?;
         }
         let program = self.roles.get(role).expect("looked up above");
         if program.login != crate::target::Login::default() {
@@ -544,10 +532,43 @@ impl Run<'_> {
                     site
                 }
             };
+            let root = site.root();
             self.site = Some(site);
+            self.copy_site_files(&root)?;
         }
         let root = self.site.as_ref().expect("prepared above").root();
         Ok(root.display().to_string())
+    }
+
+    /// Copies every role's `site_files` into the site at `root`, as the harness makes it:
+    /// before any program of the scenario runs, so that none can have put a link where a
+    /// file is copied (a program started earlier, with the site writable, could lead the
+    /// harness's copy anywhere on the machine).
+    fn copy_site_files(&mut self, root: &std::path::Path) -> StepResult<()> {
+        let mut files: Vec<(String, PathBuf)> = Vec::new();
+        for role in self.scenario.roles() {
+            if let Some(program) = self.roles.get(role) {
+                files.extend(
+                    program
+                        .site_files
+                        .iter()
+                        .map(|file| (role.to_string(), file.clone())),
+                );
+            }
+        }
+        for (role, file) in files {
+            let copied = crate::site::copy_into(&file, root).map_err(|error| {
+                harness_trouble(format!(
+                    "cannot copy {} into the test site: {error}",
+                    file.display()
+                ))
+            })?;
+            self.note(match copied {
+                true => format!("{role}: {} copied into the test site (submission.toml `site_files`)", file.display()),
+                false => format!("{role}: {} not copied: it is a symbolic link, or the test site has a file of that name already", file.display()),
+            });
+        }
+        Ok(())
     }
 
     /// [`Run::shown`] for a program's output, which may not be text: the site's path is

@@ -113,3 +113,91 @@ pub fn require_own_networks(what: &str) {
         "{what} needs a network namespace per scenario, which this machine refuses (or HARNESS_NO_NAMESPACES is set): run the suite as root or where user namespaces are allowed"
     );
 }
+
+/// What `nobody` needs of the kit, copied into a fresh folder every user can read and write
+/// (its reports): the scenarios and the fixtures they name, `sandbox-init`, and the
+/// submissions `names` with `good`, whose client they use. The kit may sit in a folder only
+/// root enters (a clone under `/root`), and a harness run by `nobody` enters a user
+/// namespace of its own first, where no capability of the machine's reaches root's files.
+pub fn kit_for_anyone(names: &[&str]) -> tempfile::TempDir {
+    let folder = tempfile::tempdir().unwrap();
+    let kit = kit_root();
+    let submissions: Vec<String> = names
+        .iter()
+        .chain(&["good"])
+        .map(|name| format!("fixtures/submissions/{name}"))
+        .collect();
+    let shared = [
+        "scenarios",
+        "fixtures/payloads",
+        "fixtures/zones",
+        "fixtures/trees",
+        "fixtures/www",
+    ];
+    for part in shared
+        .iter()
+        .copied()
+        .chain(submissions.iter().map(String::as_str))
+    {
+        copy_tree(&kit.join(part), &folder.path().join(part));
+    }
+    let init = harness::companions::locate(&harness::world::real::sandbox::INIT, &kit)
+        .expect("sandbox-init is built");
+    std::fs::create_dir(folder.path().join("bin")).unwrap();
+    std::fs::copy(&init, folder.path().join("bin/sandbox-init")).unwrap();
+    open_to_all(folder.path());
+    folder
+}
+
+/// Copies the folder `from` to `to` (files and folders; the kit holds no links there).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+/// Every folder below `dir` readable, searchable and writable by all; files readable.
+fn open_to_all(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            open_to_all(&entry.path());
+        } else {
+            let mode = entry.metadata().unwrap().permissions().mode();
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode | 0o644))
+                .unwrap();
+        }
+    }
+}
+
+/// `setpriv` running the harness as `nobody`: an ordinary user to the kernel (no
+/// `CAP_SYS_ADMIN`, no `CAP_SETUID`), allowed to read and search every folder so that it
+/// can start the harness binary wherever the kit was built (a clone under `/root`). Once
+/// the harness enters a user namespace of its own that allowance is gone: give it what
+/// it reads from [`kit_for_anyone`].
+pub fn harness_as_nobody() -> std::process::Command {
+    let setpriv = Path::new("/usr/bin/setpriv");
+    assert!(
+        setpriv.exists(),
+        "this test runs the harness as `nobody` with setpriv: install util-linux"
+    );
+    let mut command = std::process::Command::new(setpriv);
+    command.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=+dac_read_search",
+        "--ambient-caps=+dac_read_search",
+        "--",
+    ]);
+    command.arg(assert_cmd::cargo::cargo_bin("harness"));
+    command
+}

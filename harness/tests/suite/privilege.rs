@@ -3,7 +3,6 @@
 //! own. Each test runs as the suite runs (root in CI) and again as an ordinary user
 //! (`nobody`, through `setpriv`), so both are proven in `.ci/run`.
 
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
@@ -25,98 +24,14 @@ enum Runner {
     Nobody,
 }
 
-/// What `nobody` needs of the kit, copied into a fresh folder every user can read and write
-/// (its reports): the scenarios and the fixtures they name, `sandbox-init`, and the
-/// submissions `names` with `good`, whose client they use. The kit may sit in a folder only
-/// root enters (a clone under `/root`), and a harness run by `nobody` enters a user
-/// namespace of its own first, where no capability of the machine's reaches root's files.
-fn kit_for_anyone(names: &[&str]) -> tempfile::TempDir {
-    let folder = tempfile::tempdir().unwrap();
-    let kit = common::kit_root();
-    let submissions: Vec<String> = names
-        .iter()
-        .chain(&["good"])
-        .map(|name| format!("fixtures/submissions/{name}"))
-        .collect();
-    let shared = [
-        "scenarios",
-        "fixtures/payloads",
-        "fixtures/zones",
-        "fixtures/trees",
-        "fixtures/www",
-    ];
-    for part in shared
-        .iter()
-        .copied()
-        .chain(submissions.iter().map(String::as_str))
-    {
-        copy_tree(&kit.join(part), &folder.path().join(part));
-    }
-    let init = harness::companions::locate(&harness::world::real::sandbox::INIT, &kit)
-        .expect("sandbox-init is built");
-    std::fs::create_dir(folder.path().join("bin")).unwrap();
-    std::fs::copy(&init, folder.path().join("bin/sandbox-init")).unwrap();
-    open_to_all(folder.path());
-    folder
-}
-
-/// Copies the folder `from` to `to` (files and folders; the kit holds no links there).
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &to.join(entry.file_name()));
-        } else {
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
-    }
-}
-
-/// Every folder below `dir` readable, searchable and writable by all; files readable.
-fn open_to_all(dir: &Path) {
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_dir() {
-            open_to_all(&entry.path());
-        } else {
-            let mode = entry.metadata().unwrap().permissions().mode();
-            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode | 0o644))
-                .unwrap();
-        }
-    }
-}
-
 /// The harness, run by `runner` from the copy of the kit `target` is in
-/// ([`kit_for_anyone`]), grading `target` on `message/01` with a JSON report at `json`,
+/// ([`common::kit_for_anyone`]), grading `target` on `message/01` with a JSON report at `json`,
 /// `good` beside it as the companions, and descriptor 9 (a file holding `secret`) open and
 /// inheritable, as a grader's shell or CI runner may leave one.
 fn grade(runner: Runner, target: &Path, json: &Path, secret: &Path) -> std::process::Output {
-    let harness = assert_cmd::cargo::cargo_bin("harness");
     let mut command = match runner {
-        Runner::Suite => std::process::Command::new(&harness),
-        Runner::Nobody => {
-            let setpriv = Path::new("/usr/bin/setpriv");
-            assert!(
-                setpriv.exists(),
-                "this test runs the harness as `nobody` with setpriv: install util-linux"
-            );
-            let mut command = std::process::Command::new(setpriv);
-            // The kit's build may sit in a folder only root enters: `nobody` may read and
-            // search every folder, and is still an ordinary user to the kernel (no
-            // CAP_SYS_ADMIN, no CAP_SETUID).
-            command.args([
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "--inh-caps=+dac_read_search",
-                "--ambient-caps=+dac_read_search",
-                "--",
-            ]);
-            command.arg(&harness);
-            command
-        }
+        Runner::Suite => std::process::Command::new(assert_cmd::cargo::cargo_bin("harness")),
+        Runner::Nobody => common::harness_as_nobody(),
     };
     let companions = target.parent().unwrap().join("good");
     let kit = target.ancestors().nth(3).unwrap();
@@ -184,7 +99,7 @@ fn status_value<'a>(printed: &'a str, name: &str) -> Option<&'a str> {
 }
 
 fn a_program_holds_no_privilege(runner: Runner) {
-    let folder = kit_for_anyone(&["message-hostile-capabilities"]);
+    let folder = common::kit_for_anyone(&["message-hostile-capabilities"]);
     let secret = folder.path().join("harness-descriptor.txt");
     std::fs::write(&secret, "socket-lab-descriptor-secret-5521\n").unwrap();
     let json = folder.path().join("report.json");
@@ -249,7 +164,7 @@ fn a_program_holds_no_privilege_under_an_ordinary_user() {
 /// `message-hostile-root` tries every way out it had (see its README); graded twice, the
 /// second run would find the shared-memory segment the first left.
 fn every_way_out_is_refused(runner: Runner) {
-    let folder = kit_for_anyone(&["message-hostile-root"]);
+    let folder = common::kit_for_anyone(&["message-hostile-root"]);
     let secret: PathBuf = folder.path().join("harness-descriptor.txt");
     std::fs::write(&secret, "socket-lab-descriptor-secret-5521\n").unwrap();
     for round in 1..=2 {

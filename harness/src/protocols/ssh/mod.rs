@@ -7,7 +7,7 @@
 //! - [`server`]: the SSH server (russh: RFC 4253 transport, RFC 4252 `password` and
 //!   `publickey` authentication, RFC 4254 `session` channels with `exec` and `shell`);
 //! - [`remote`]: "a remote machine the grader is not": each command runs with `/bin/sh
-//!   -c` as `nobody`, without network, in the harness's sandbox, whose `/proc/cpuinfo`,
+//!   -c` as a user of its own, without network, in the harness's sandbox, whose `/proc/cpuinfo`,
 //!   `/proc/meminfo`, `/sys/devices/system/cpu/{online,possible,present}`, `nproc` and
 //!   `lscpu` are the pack's;
 //! - [`record`]: what it saw, connection by connection: whether the client went on to

@@ -2,7 +2,7 @@
 //!
 //! Each command a client sends (`exec`, or what it types into a `shell`) runs as `/bin/sh
 //! -c COMMAND` in the harness's own sandbox (`crate::world::real::sandbox`: PID and mount
-//! namespaces, a cgroup, limits, a clean environment), as `nobody`, in a network namespace
+//! namespaces, a cgroup, limits, a clean environment, no privilege), never as root, in a network namespace
 //! of its own with nothing in it, for at most [`DEADLINE`] and [`OUTPUT_CAP`] bytes of
 //! output. Its view of the machine is the pack's, whatever it reads:
 //!
@@ -134,7 +134,7 @@ impl RemoteMachine {
                 "the harness cannot sandbox the remote machine's commands here ({why}): none runs"
             ));
         }
-        let enclosure = match sandbox::Enclosure::new() {
+        let enclosure = match sandbox::Enclosure::new(None) {
             Ok(enclosure) => enclosure,
             Err(error) => return refused(format!("cannot make the command's sandbox: {error}")),
         };

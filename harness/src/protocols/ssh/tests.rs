@@ -2,7 +2,7 @@
 //! `cat /proc/cpuinfo`, `nproc`, `free -m`, `lscpu`, `os.cpu_count()`, RejectPolicy refusing
 //! an unknown key, a wrong password refused as a failure, `invoke_shell` typing lines
 //! into a shell) and OpenSSH's `ssh` (`-i key`, `BatchMode`, running `nproc`); and the
-//! remote machine's sandbox (`nobody`, no network).
+//! remote machine's sandbox (never root, no network).
 
 use std::sync::Arc;
 
@@ -134,10 +134,18 @@ async fn paramiko_sees_the_remote_machine_whatever_it_runs() {
         "CPU(s):                  12\n",
         "Model name:            Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz",
         "os.cpu_count())' -> 0\n12\n",
-        "== id -u -> 0\n65534\n",
     ] {
         assert!(out.contains(expected), "no {expected:?} in:\n{out}");
     }
+    // Never root: a user of its own under a root harness (the sandbox's), else the
+    // harness's own user.
+    let uid: u32 = out
+        .split("== id -u -> 0\n")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .and_then(|line| line.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no `id -u` in:\n{out}"));
+    assert_ne!(uid, 0, "{out}");
     // free -m: total 64287 (65830400 kB / 1024, rounded down), available 42197.
     let free = out
         .lines()

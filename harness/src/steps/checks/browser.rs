@@ -158,7 +158,7 @@ async fn render(
     use crate::world::real::{cleanup, sandbox};
     use std::os::unix::process::CommandExt;
     let trouble = |what: &str, error: std::io::Error| harness_trouble(format!("{what}: {error}"));
-    let enclosure = sandbox::Enclosure::new()
+    let enclosure = sandbox::Enclosure::new(None)
         .map_err(|error| trouble("cannot make the browser's sandbox", error))?;
     let profile = enclosure.folder().join("profile");
     std::fs::create_dir(&profile)

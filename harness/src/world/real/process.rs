@@ -227,7 +227,7 @@ impl ChildProcess {
 
         // The program's sandbox (see `super::sandbox`): its folder, its cgroup, the
         // command that starts it through `sandbox-init`, and a clean environment.
-        let enclosure = Enclosure::new()?;
+        let enclosure = Enclosure::new(spec.workdir.as_deref().or(spec.served.as_deref()))?;
         for (path, bytes) in &spec.home_files {
             let path = enclosure.home().join(path);
             if let Some(parent) = path.parent() {
@@ -248,7 +248,10 @@ impl ChildProcess {
             &spec.visible_roots,
             spec.served.as_deref(),
         );
-        visible.extend(sandbox::interpreter_folders(&resolved));
+        visible.extend(sandbox::interpreter_folders(
+            &resolved,
+            program.contains('/'),
+        ));
         let mut environment = enclosure.environment(&resolved);
         // The small internet's resolver and certificate store in its view of `/etc`.
         let replaced = enclosure.etc_files(spec.trust_file.as_deref())?;
@@ -555,7 +558,8 @@ impl ChildProcess {
     /// processes) has gone through it yet. `None` without the library.
     pub fn short_calls_entered(&self) -> Option<bool> {
         let marker = self.short_calls_marker.as_ref()?;
-        Some(std::fs::metadata(marker).is_ok_and(|meta| meta.len() > 0))
+        // The program may have put a link there: only a regular file of its own counts.
+        Some(std::fs::symlink_metadata(marker).is_ok_and(|meta| meta.is_file() && meta.len() > 0))
     }
 }
 

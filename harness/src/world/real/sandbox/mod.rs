@@ -393,8 +393,9 @@ pub struct Enclosure {
 
 impl Enclosure {
     /// Makes the folder (a sized `tmpfs` where this thread can mount one privately) and,
-    /// where the layer is on, the cgroup.
-    pub fn new() -> std::io::Result<Enclosure> {
+    /// where the layer is on, the cgroup. `shared`: a folder outside its own that the
+    /// program may write, whose programs share a user ([`users::for_folder`]).
+    pub fn new(shared: Option<&Path>) -> std::io::Result<Enclosure> {
         let folder = tempfile::Builder::new()
             .prefix("harness-sandbox-")
             .tempdir()?;
@@ -418,7 +419,10 @@ impl Enclosure {
             ),
             Err(_) => None,
         };
-        let user = layers().own_user.is_ok().then(users::next);
+        let user = layers()
+            .own_user
+            .is_ok()
+            .then(|| shared.map_or_else(users::next, users::for_folder));
         Ok(Enclosure {
             path: folder.path().to_owned(),
             folder: Some(folder),
@@ -695,8 +699,12 @@ fn resolve_on(program: &str, workdir: &Path, own: &std::ffi::OsStr) -> std::io::
             ))
         };
     }
+    // The user's own `PATH` only for a language's interpreter (pyenv's `python2`): a
+    // program found there brings its installation folder into the view, and a user's
+    // folders hold more than programs (`~/.cargo/credentials.toml` beside `cargo`).
+    let own = std::env::split_paths(own).filter(|_| is_interpreter(program));
     std::env::split_paths(SYSTEM_PATH)
-        .chain(std::env::split_paths(own))
+        .chain(own)
         .map(|dir| dir.join(program))
         .find(|path| shims::runnable(path))
         .ok_or_else(|| {
@@ -705,6 +713,14 @@ fn resolve_on(program: &str, workdir: &Path, own: &std::ffi::OsStr) -> std::io::
                 format!("{program}: not found on PATH"),
             )
         })
+}
+
+/// Whether `program` is the name of an interpreter of a language students write labs in
+/// (`python3`, `python2.7`, `pypy3`, `java`, `node`...), which a user may have installed for
+/// itself only.
+fn is_interpreter(program: &str) -> bool {
+    const INTERPRETERS: [&str; 7] = ["java", "javac", "node", "nodejs", "ruby", "perl", "php"];
+    program.starts_with("python") || program.starts_with("pypy") || INTERPRETERS.contains(&program)
 }
 
 /// Called in the child between fork and exec: the limits of [`LIMITS`], and the task
@@ -790,16 +806,28 @@ mod tests {
     }
 
     #[test]
-    fn a_program_only_the_user_has_is_found_on_the_users_path() {
-        let user = folder_with_program("kit-test-only-here");
+    fn an_interpreter_only_the_user_has_is_found_on_the_users_path() {
+        let user = folder_with_program("python-kit-test-only-here");
         let found = resolve_on(
-            "kit-test-only-here",
+            "python-kit-test-only-here",
             Path::new("/"),
             user.path().as_os_str(),
         )
         .unwrap();
-        assert_eq!(found, user.path().join("kit-test-only-here"));
-        let missing = resolve_on("kit-test-nowhere", Path::new("/"), user.path().as_os_str());
+        assert_eq!(found, user.path().join("python-kit-test-only-here"));
+        let missing = resolve_on(
+            "python-kit-test-nowhere",
+            Path::new("/"),
+            user.path().as_os_str(),
+        );
         assert!(missing.is_err());
+    }
+
+    #[test]
+    fn another_program_only_the_user_has_is_not_looked_for_there() {
+        // `cargo-clippy` in `~/.cargo/bin` would bring `~/.cargo` into the view.
+        let user = folder_with_program("kit-test-tool");
+        let found = resolve_on("kit-test-tool", Path::new("/"), user.path().as_os_str());
+        assert!(found.is_err(), "{found:?}");
     }
 }

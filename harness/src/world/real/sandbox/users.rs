@@ -4,7 +4,9 @@
 //! program (`--user`), so the program holds no capability and owns none of the machine's
 //! files. Each program gets another user id (as isolate gives each box one): two programs
 //! graded at once cannot signal each other, nor write what the other wrote, even where a
-//! layer that would keep them apart is missing.
+//! layer that would keep them apart is missing. Only programs that share a folder they
+//! may write (a submission's working folder, a scenario's web site) share a user
+//! ([`for_folder`]).
 //!
 //! The ids are far above any a system hands out (`useradd` stops at 60000, `subuid`
 //! ranges start at 100000 and are 65536 wide), and are named in the program's view of
@@ -30,6 +32,23 @@ pub fn next() -> (u32, u32) {
     let start = std::process::id().wrapping_mul(4096);
     let id = FIRST + start.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed)) % COUNT;
     (id, id)
+}
+
+/// The user of the programs that may write `folder` (a working folder in a submission's
+/// private copy, the test web site): the same for all of them, so that what one writes
+/// there another can change (a server's `starts` file, which its next start appends to),
+/// and another for every other folder.
+pub fn for_folder(folder: &Path) -> (u32, u32) {
+    static USERS: std::sync::Mutex<Vec<(PathBuf, (u32, u32))>> = std::sync::Mutex::new(Vec::new());
+    let mut users = USERS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, user)) = users.iter().find(|(known, _)| known == folder) {
+        return *user;
+    }
+    let user = next();
+    users.push((folder.to_owned(), user));
+    user
 }
 
 /// Writes `passwd` and `group` into `folder`: the machine's, with the program's user
@@ -128,6 +147,19 @@ mod tests {
         let (second, _) = next();
         assert!(first >= FIRST && second >= FIRST);
         assert_ne!(first, second);
+    }
+
+    #[test]
+    fn programs_sharing_a_folder_share_a_user() {
+        let one = for_folder(Path::new("/tmp/socket-lab-test-shared-one"));
+        assert_eq!(
+            one,
+            for_folder(Path::new("/tmp/socket-lab-test-shared-one"))
+        );
+        assert_ne!(
+            one,
+            for_folder(Path::new("/tmp/socket-lab-test-shared-two"))
+        );
     }
 
     #[test]

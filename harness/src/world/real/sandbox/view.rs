@@ -107,8 +107,14 @@ const SYSTEM: [&str; 8] = [
 /// Folders an interpreter needs that the system's folders do not hold: the installation
 /// of `program` (its real path's `prefix`, the folder above `bin`: pyenv's
 /// `~/.pyenv/versions/3.11.7`), and of the interpreter its `#!` line names. Programs of
-/// the system's own folders need none.
-pub fn interpreter_folders(program: &Path) -> Vec<PathBuf> {
+/// the system's own folders need none, and neither does a program a command line names by
+/// its path (`./server`, a file of the submission): its `#!` line is the student's, and
+/// could name any folder of this machine (another submission's), which the harness would
+/// then show it.
+pub fn interpreter_folders(program: &Path, named_by_path: bool) -> Vec<PathBuf> {
+    if named_by_path {
+        return Vec::new();
+    }
     let mut folders = Vec::new();
     let mut add = |path: &Path| {
         let Ok(real) = std::fs::canonicalize(path) else {
@@ -155,7 +161,7 @@ mod tests {
 
     #[test]
     fn a_system_program_needs_no_folder_of_its_own() {
-        assert!(interpreter_folders(Path::new("/bin/sh")).is_empty());
+        assert!(interpreter_folders(Path::new("/bin/sh"), false).is_empty());
     }
 
     #[test]
@@ -169,14 +175,17 @@ mod tests {
         std::os::unix::fs::symlink("python3.11", bin.join("python3")).unwrap();
         let installation = std::fs::canonicalize(home.path().join("versions/3.11.7")).unwrap();
         assert_eq!(
-            interpreter_folders(&bin.join("python3")),
+            interpreter_folders(&bin.join("python3"), false),
             vec![installation.clone()]
         );
 
-        // A script whose #! line names it brings it too, beside the script's own folder.
+        // A program found on a PATH whose #! line names it brings it too, beside the
+        // program's own folder.
         let script = home.path().join("server");
         std::fs::write(&script, format!("#!{} -u\nprint()\n", python.display())).unwrap();
-        let folders = interpreter_folders(&script);
+        let folders = interpreter_folders(&script, false);
         assert!(folders.contains(&installation), "{folders:?}");
+        // A submission's file brings nothing: its #! line could name any folder.
+        assert!(interpreter_folders(&script, true).is_empty());
     }
 }
