@@ -544,10 +544,8 @@ fn follow_links(floor: &Path, at: &Path) -> PathBuf {
             let mut next = at.parent().unwrap_or(floor).to_owned();
             for component in target.components() {
                 match component {
-                    Component::ParentDir => {
-                        if next != floor {
-                            next.pop();
-                        }
+                    Component::ParentDir if next != floor => {
+                        next.pop();
                     }
                     Component::Normal(name) => next.push(name),
                     _ => {}

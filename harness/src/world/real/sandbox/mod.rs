@@ -24,7 +24,13 @@
 //! **Not covered**, and why: the kernel itself (a bug in a system call the filter allows
 //! is a way out, as in every container); `/sys` is the machine's, read-only (it tells the
 //! machine's hardware and interface names, and the names of other programs' cgroups, no
-//! contents); CPU caches and timing. Where the machine refuses a layer (an ordinary user
+//! contents); CPU caches and timing; the disk cap holds for a program's own folders
+//! (`HOME`, `/tmp`, its own working folder), not for a working folder in its submission's
+//! private copy or the test web site, which sit on the machine's temporary folder (each
+//! file is capped by `RLIMIT_FSIZE`, their number is not); and a working folder in the
+//! private copy is the same for every scenario of one grading (a program may leave there
+//! what a later scenario of the same submission finds: its own grade is all it can
+//! touch). Where the machine refuses a layer (an ordinary user
 //! without user namespaces, a container without `CAP_SYS_ADMIN`, no writable cgroups),
 //! the layer is missing and the report's header says which and why ([`Layers::summary`]):
 //! an ordinary user's programs then run as that user with its access to the machine's
