@@ -108,6 +108,11 @@ enum Commands {
         /// GitHub Classroom: the kit's repository the workflow checks out (`OWNER/NAME`).
         #[arg(long, value_name = "OWNER/NAME")]
         kit_repository: Option<String>,
+        /// The seed every submission of the assignment is graded with (default: one drawn
+        /// now, and printed): the whole class meets the same slices, losses and orders,
+        /// so failures compare.
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
     },
     /// Print the JSON Schema of scenario files (the kit keeps it in
     /// `harness/schema/scenario.schema.json`).
@@ -172,6 +177,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> i32 {
             java,
             visibility,
             kit_repository,
+            seed,
         }) => package(crate::package::PackageRequest {
             platform,
             output: output.unwrap_or_else(|| {
@@ -185,6 +191,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> i32 {
             java,
             visibility,
             kit_repository,
+            seed: seed.unwrap_or_else(grade::random_seed),
         }),
         Some(Commands::Schema) => {
             print!("{}", crate::scenario::scenario_schema_text());
@@ -264,6 +271,10 @@ fn package(request: crate::package::PackageRequest) -> Result<i32> {
     for written in crate::package::write(&request, &kit_root)? {
         println!("wrote {}", written.display());
     }
+    println!(
+        "every submission is graded with seed {} (harness package --seed {} makes the same package again)",
+        request.seed, request.seed
+    );
     Ok(EXIT_PASS)
 }
 

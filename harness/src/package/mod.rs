@@ -43,6 +43,8 @@ pub struct PackageRequest {
     pub visibility: Vec<String>,
     /// The kit's repository on GitHub (`your-course/socket-lab-kit`), for the workflow.
     pub kit_repository: Option<String>,
+    /// The seed every submission is graded with (`--seed`), fixed when the package is made.
+    pub seed: u64,
 }
 
 /// The packages every image needs: a C toolchain (the crates' build scripts), `curl` and
@@ -98,11 +100,13 @@ impl TemplateValues {
         if request.java {
             packages.push("default-jdk-headless");
         }
-        let mut grade_args: Vec<String> = request
-            .tasks
-            .iter()
-            .flat_map(|task| ["--task".to_owned(), task.clone()])
-            .collect();
+        let mut grade_args: Vec<String> = vec!["--seed".into(), request.seed.to_string()];
+        grade_args.extend(
+            request
+                .tasks
+                .iter()
+                .flat_map(|task| ["--task".to_owned(), task.clone()]),
+        );
         for rule in &request.visibility {
             grade_args.push("--gradescope-visibility".into());
             grade_args.push(rule.clone());

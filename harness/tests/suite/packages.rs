@@ -37,7 +37,10 @@ fn package(args: &[&str]) {
         .args(args)
         .assert()
         .success()
-        .stdout(predicate::str::contains("wrote "));
+        .stdout(predicate::str::contains("wrote "))
+        .stdout(predicate::str::contains(
+            "every submission is graded with seed ",
+        ));
 }
 
 fn read_json(path: &Path) -> serde_json::Value {
@@ -77,6 +80,8 @@ fn a_gradescope_autograder_grades_a_submission_into_results_json() {
         "gradescope",
         "--task",
         "message",
+        "--seed",
+        "4242",
         "-o",
         zip_path.to_str().unwrap(),
     ]);
@@ -95,6 +100,9 @@ fn a_gradescope_autograder_grades_a_submission_into_results_json() {
     ] {
         assert!(source.join(file).is_file(), "the zip holds {file}");
     }
+    // One seed for the whole class, fixed when the package was made.
+    let run = std::fs::read_to_string(source.join("run_autograder")).unwrap();
+    assert!(run.contains("--seed 4242 --task message"), "{run}");
     let setup = std::fs::read_to_string(source.join("setup.sh")).unwrap();
     assert!(setup.contains("cargo build --release -p harness -p short-calls -p sandbox-init"));
     let results = root.join("results/results.json");
