@@ -212,3 +212,52 @@ fn every_way_out_is_refused_under_an_ordinary_user() {
     }
     every_way_out_is_refused(Runner::Nobody);
 }
+
+/// As in a platform's container (root without `CAP_SYS_ADMIN`: no namespaces, no mounts),
+/// a program still runs without privilege, as a user of its own under the seccomp filter,
+/// and a correct one still passes: its user reaches its submission's private copy without
+/// the view that would make the folders above it anew.
+#[test]
+fn without_cap_sys_admin_a_program_still_has_no_privilege_and_a_correct_one_passes() {
+    if !root() {
+        // An ordinary user has no CAP_SYS_ADMIN to take away: the tests above cover it.
+        a_program_holds_no_privilege(Runner::Suite);
+        return;
+    }
+    let folder = common::kit_for_anyone(&["message-hostile-capabilities"]);
+    let kit = folder.path();
+    let json = kit.join("report.json");
+    let output = std::process::Command::new("/usr/bin/setpriv")
+        .args(["--inh-caps=-sys_admin", "--bounding-set=-sys_admin", "--"])
+        .arg(assert_cmd::cargo::cargo_bin("harness"))
+        .arg("--target")
+        .arg(kit.join("fixtures/submissions/message-hostile-capabilities"))
+        .arg("--target")
+        .arg(kit.join("fixtures/submissions/good"))
+        .arg("--scenarios")
+        .arg(kit.join("scenarios"))
+        .args(["--seed", "1", "message/01-*", "--json"])
+        .arg(&json)
+        .current_dir(kit)
+        .env("NO_COLOR", "1")
+        .env("HARNESS_COMPANIONS", kit.join("fixtures/submissions/good"))
+        .env("HARNESS_SANDBOX_INIT", kit.join("bin/sandbox-init"))
+        .env_remove("HARNESS_NO_NAMESPACES")
+        .output()
+        .unwrap();
+    let console = String::from_utf8_lossy(&output.stdout);
+    // The good sample passes; the one printing its capabilities fails for those lines.
+    assert!(console.contains("1 passed, 1 failed"), "{console}");
+    assert!(console.contains("not here: PID namespace"), "{console}");
+    let printed = streams(&json);
+    for set in ["CapPrm", "CapEff", "CapBnd"] {
+        assert_eq!(
+            status_value(&printed, set),
+            Some("0000000000000000"),
+            "{printed}"
+        );
+    }
+    assert_eq!(status_value(&printed, "Seccomp"), Some("2"), "{printed}");
+    let uid = status_value(&printed, "Uid").expect("the Uid line");
+    assert!(uid.split_whitespace().all(|id| id != "0"), "Uid {uid}");
+}

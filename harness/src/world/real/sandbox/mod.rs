@@ -239,6 +239,22 @@ fn probe() -> Layers {
     }
 }
 
+/// The mode of a folder the harness makes to hold what programs of a submission share
+/// (its private copy): `0700` where every program gets a file-system view (which makes the
+/// folders above the copy anew, so the program reaches it whatever their modes), else, for
+/// a root harness whose programs run as users of their own, `0711`: they pass through to
+/// the copy by its unguessable name, and cannot list the folder.
+pub fn private_folder_mode() -> u32 {
+    static MODE: OnceLock<u32> = OnceLock::new();
+    *MODE.get_or_init(|| {
+        if !running_as_root() || view::probe_private_mounts().is_ok() {
+            0o700
+        } else {
+            0o711
+        }
+    })
+}
+
 /// Whether the harness runs as root.
 fn running_as_root() -> bool {
     // SAFETY: geteuid only reads our id.
