@@ -160,7 +160,22 @@ fn exec(argv: &[CString], privilege: crate::privilege::Drop) -> ! {
         let mut pointers: Vec<*const libc::c_char> =
             argv.iter().map(|word| word.as_ptr()).collect();
         pointers.push(std::ptr::null());
-        libc::execvp(pointers[0], pointers.as_ptr());
+        // `ETXTBSY`: the program's file is still open for writing somewhere, typically
+        // in a child another thread of the harness (or of a test) forked while the file
+        // was being copied, which holds the descriptor until its own `exec` a moment
+        // later. Tried again for up to a second rather than reported as a program that
+        // cannot run.
+        for _ in 0..50 {
+            libc::execvp(pointers[0], pointers.as_ptr());
+            if *libc::__errno_location() != libc::ETXTBSY {
+                break;
+            }
+            let pause = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 20_000_000,
+            };
+            libc::nanosleep(&pause, std::ptr::null_mut());
+        }
     }
     let error = io::Error::last_os_error();
     eprintln!(
