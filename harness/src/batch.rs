@@ -97,7 +97,7 @@ pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Opt
         jobs: at_once,
         isolation,
         sandbox: match batch.mode {
-            Mode::Real => Some(crate::world::real::sandbox::layers().summary()),
+            Mode::Real => Some(sandbox::layers().summary()),
             Mode::Simulated(_) => None,
         },
         started_unix_ms: match batch.mode {

@@ -362,9 +362,9 @@ fn run_real(scenario: &Scenario, roles: &BTreeMap<String, RoleProgram>, seed: u6
                     );
                 }
                 // Its programs' folders are sized `tmpfs`es, mounted where only this
-                // scenario sees them (see `world::real::sandbox::view`).
-                if crate::world::real::sandbox::layers().disk.is_ok()
-                    && let Err(error) = crate::world::real::sandbox::enter_private_mounts()
+                // scenario sees them (see `sandbox::enter_private_mounts`).
+                if sandbox::layers().allows(sandbox::Layer::Disk).is_ok()
+                    && let Err(error) = sandbox::enter_private_mounts()
                 {
                     return Outcome::harness_error(
                         scenario,

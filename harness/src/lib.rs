@@ -12,7 +12,7 @@
 //!   without following a link or leaving the folder), [`encoding`]
 //!   (durations and bytes in recorded JSON), [`payload`] (the bytes scenarios send and
 //!   expect: files, literals, generated streams), [`language`] (which language a program
-//!   is written in, for hints), [`companions`] (the kit's helper crates, built on demand),
+//!   is written in, for hints),
 //!   [`site`] (the served folder of `{dir}`), [`catalogue`] (`scenarios/tasks.toml`: every
 //!   task, its roles and their command lines), [`spec`] (`scenarios/SPEC.md`, the contract:
 //!   every task's command lines and clauses, read from the page itself).
@@ -21,7 +21,8 @@
 //!   write it and the judges and reports that read it); [`faults`]:
 //!   *what goes wrong on purpose*: seeded slice plans (short reads and writes, delays),
 //!   datagram loss, the short-call library; [`pcap`]: packets synthesized from the wire.
-//! - [`world`]: *where it runs*: the real world (processes in their sandbox and network
+//! - [`world`]: *where it runs*: the real world (processes in their sandbox, the `sandbox`
+//!   crate, and network
 //!   namespace with its small internet, readiness read from `/proc`, ports, cleanup) or the
 //!   simulated one (turmoil hosts running the reference); the harness's own sockets in
 //!   either; programs' captured output. [`target`]: *whose programs*: a submission folder
@@ -66,7 +67,6 @@ pub mod bench;
 pub mod beneath;
 pub mod catalogue;
 pub mod cli;
-pub mod companions;
 pub mod encoding;
 pub mod engine;
 pub mod error;

@@ -44,7 +44,7 @@ pub const SMALL_SEED: u64 = 20;
 fn open_to_programs(folder: &Path, root: &Path) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o755))?;
-    crate::world::real::sandbox::open_to_all(root)
+    sandbox::open_to_all(root)
 }
 
 /// A prepared site; dropping it removes the folder.

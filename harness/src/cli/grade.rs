@@ -123,7 +123,7 @@ pub(super) fn grade_with_reporters(
         }
     }
     if let Some(bytes) = args.memory_limit {
-        crate::world::real::sandbox::set_memory_limit(bytes);
+        sandbox::set_memory_limit(bytes);
     }
     if let Some(server) = &args.mysql {
         crate::protocols::choose_setting("mysql", server).map_err(Error::Usage)?;

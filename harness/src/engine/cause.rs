@@ -18,7 +18,6 @@ use crate::judge::bytes::find_in_capture;
 use crate::outcome::ProgramReport;
 use crate::world::capture::Capture;
 use crate::world::real::process::{ExitKind, HarnessStop, signal_name};
-use crate::world::real::sandbox;
 
 /// How much of the end of stderr is read for its last words: a traceback's frames may be
 /// long, its exception line is the last.

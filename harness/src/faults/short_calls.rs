@@ -43,8 +43,6 @@ use serde::Deserialize;
 
 /// The variable the library reads its setting from.
 pub const SETTING_VARIABLE: &str = "SOCKET_LAB_SHORT_CALLS";
-/// Names an already built library instead of building it.
-pub const LIBRARY_VARIABLE: &str = "HARNESS_SHORT_CALLS_LIB";
 /// The largest cut a scenario may ask for (the library's own limit).
 const LARGEST_MAX: u32 = 1 << 20;
 /// The highest `EINTR` rate a scenario may ask for: beyond it a program barely moves.
@@ -141,17 +139,8 @@ pub fn library(kit_root: &Path) -> Result<PathBuf, String> {
     LIBRARY.get_or_init(|| locate(kit_root)).clone()
 }
 
-/// The library, as a companion of the harness.
-pub const LIBRARY: crate::companions::Companion = crate::companions::Companion {
-    package: "short-calls",
-    source: "harness/short-calls",
-    file_name: "libshort_calls.so",
-    build_what: "--lib",
-    variable: LIBRARY_VARIABLE,
-};
-
 fn locate(kit_root: &Path) -> Result<PathBuf, String> {
-    crate::companions::locate(&LIBRARY, kit_root)
+    sandbox::interposed_library(kit_root)
         .map_err(|error| format!("the short-call library: {error}"))
 }
 

@@ -270,7 +270,7 @@ impl PrivateCopy {
             .map_err(Error::io(
                 "cannot make a private folder for the submission's copy",
             ))?;
-        let mode = crate::world::real::sandbox::private_folder_mode();
+        let mode = sandbox::private_folder_mode();
         std::fs::set_permissions(folder.path(), std::fs::Permissions::from_mode(mode)).map_err(
             Error::io(format!("cannot protect {}", folder.path().display())),
         )?;
@@ -486,10 +486,7 @@ mod tests {
             .unwrap()
             .permissions()
             .mode();
-        assert_eq!(
-            parent_mode & 0o777,
-            crate::world::real::sandbox::private_folder_mode()
-        );
+        assert_eq!(parent_mode & 0o777, sandbox::private_folder_mode());
         assert_eq!(std::fs::read_to_string(root.join(".hidden")).unwrap(), "h");
         assert_eq!(std::fs::read_to_string(root.join("alias.py")).unwrap(), "u");
         assert_eq!(

@@ -141,8 +141,7 @@ pub fn kit_for_anyone(names: &[&str]) -> tempfile::TempDir {
     {
         copy_tree(&kit.join(part), &folder.path().join(part));
     }
-    let init = harness::companions::locate(&harness::world::real::sandbox::INIT, &kit)
-        .expect("sandbox-init is built");
+    let init = sandbox::locate_init(&kit).expect("sandbox-init is built");
     std::fs::create_dir(folder.path().join("bin")).unwrap();
     std::fs::copy(&init, folder.path().join("bin/sandbox-init")).unwrap();
     open_to_all(folder.path());

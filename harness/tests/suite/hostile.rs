@@ -5,7 +5,7 @@
 use crate::common;
 use crate::common::harness;
 
-use harness::world::real::sandbox;
+use sandbox::Layer;
 
 #[test]
 fn the_harness_environment_does_not_reach_a_program() {
@@ -45,8 +45,7 @@ fn a_program_writes_nothing_outside_its_sandbox() {
         .flatten()
         .map(|folder: std::path::PathBuf| folder.join(name))
         .collect();
-    let layers = sandbox::layers();
-    if let Err(why) = &layers.mounts {
+    if let Err(why) = sandbox::layers().allows(Layer::View) {
         panic!(
             "this test needs the sandbox's file-system layer, which this system refuses ({why}): run the suite as root or where user namespaces are allowed"
         );
@@ -90,8 +89,8 @@ fn the_header_says_which_sandbox_layers_are_on() {
 
 /// The layer a test is about: a system without it fails the test, saying so (a test that
 /// passes by skipping would prove nothing).
-fn require(layer: &Result<impl Sized, String>, name: &str) {
-    if let Err(why) = layer {
+fn require(layer: Layer, name: &str) {
+    if let Err(why) = sandbox::layers().allows(layer) {
         panic!("this system refuses the {name} layer ({why}): the test cannot run here");
     }
 }
@@ -155,7 +154,7 @@ fn snoop_among_secrets(sandbox: Option<&str>) -> (bool, String) {
 
 #[test]
 fn a_program_sees_neither_the_other_submissions_nor_the_folders_above_its_own() {
-    require(&sandbox::layers().mounts, "file system view");
+    require(Layer::View, "file system view");
     let (passed, report) = snoop_among_secrets(None);
     for secret in [
         "socket-lab-secret-above-9921",
@@ -182,11 +181,7 @@ fn without_the_view_the_snooper_finds_its_neighbours() {
 
 #[test]
 fn a_program_over_its_memory_cap_is_told_so() {
-    let cgroup = sandbox::layers().cgroup.as_ref().map_err(String::clone);
-    require(&cgroup, "cgroup");
-    if let Ok(hierarchy) = &cgroup {
-        require(&hierarchy.memory().map_err(str::to_owned), "memory cgroup");
-    }
+    require(Layer::MemoryCap, "memory cgroup");
     let assert = harness()
         .args([
             "--target",
@@ -212,7 +207,7 @@ fn a_program_over_its_memory_cap_is_told_so() {
 
 #[test]
 fn a_program_that_fills_its_folders_gets_enospc_and_leaves_nothing() {
-    require(&sandbox::layers().disk, "disk");
+    require(Layer::Disk, "disk");
     // The harness's temporary folders (its programs' sandboxes) in a folder of the test's.
     let scratch = tempfile::tempdir().unwrap();
     harness()

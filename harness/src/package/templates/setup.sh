@@ -11,4 +11,4 @@ apt-get install -y --no-install-recommends @@APT_PACKAGES@@
 curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
 source "$HOME/.cargo/env"
 cd "$(dirname "$0")/kit"
-cargo build --release -p harness -p short-calls -p sandbox-init
+cargo build --release -p harness -p sandbox -p short-calls

@@ -25,7 +25,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use super::Remote;
-use crate::world::real::{cleanup, sandbox};
+use crate::world::real::cleanup;
+use sandbox::{Launch, Layer};
 
 /// How long one command may run.
 pub(super) const DEADLINE: Duration = Duration::from_secs(10);
@@ -124,11 +125,9 @@ impl RemoteMachine {
         };
         let layers = sandbox::layers();
         if let Err(why) = layers
-            .init
-            .as_ref()
-            .map(drop)
-            .and(layers.mounts.as_ref().map(drop))
-            .and(layers.pid_namespace.as_ref().map(drop))
+            .allows(Layer::Init)
+            .and(layers.allows(Layer::View))
+            .and(layers.allows(Layer::PidNamespace))
         {
             return refused(format!(
                 "the harness cannot sandbox the remote machine's commands here ({why}): none runs"
@@ -147,35 +146,37 @@ impl RemoteMachine {
             None => argv.push("-s".into()),
         }
         let workdir = enclosure.home();
-        let mut builder = match enclosure.command(&argv, &workdir, &[], &[], &self.replaced(), None)
-        {
+        let environment = [
+            ("USER", self.user.as_str()),
+            ("LOGNAME", self.user.as_str()),
+            ("SHELL", "/bin/sh"),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.into(), value.into()))
+        .collect();
+        let mut builder = match enclosure.command(Launch {
+            argv: &argv,
+            workdir: &workdir,
+            writable: &[],
+            visible: &[],
+            replaced: &self.replaced(),
+            report_fd: None,
+            environment,
+            cap_address_space: true,
+        }) {
             Ok(builder) => builder,
             Err(error) => {
                 return refused(format!("cannot hand the sandbox to its user: {error}"));
             }
         };
-        let mut environment = enclosure.environment(Path::new("/bin/sh"));
-        for (name, value) in [
-            ("USER", self.user.as_str()),
-            ("LOGNAME", self.user.as_str()),
-            ("SHELL", "/bin/sh"),
-        ] {
-            environment.push((name.into(), value.into()));
-        }
-        let cgroup_caps_tasks = layers.cgroup.is_ok();
         builder
-            .current_dir(&workdir)
-            .env_clear()
-            .envs(environment)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         use std::os::unix::process::CommandExt;
-        builder.process_group(0);
-        // SAFETY: getrlimit, setrlimit and unshare are async-signal-safe.
+        // SAFETY: unshare is async-signal-safe.
         unsafe {
             builder.pre_exec(move || {
-                sandbox::apply_limits(cgroup_caps_tasks, true);
                 // A network namespace with nothing in it: the remote machine reaches
                 // nobody, the grader's network included.
                 if libc::unshare(libc::CLONE_NEWNET) != 0 {

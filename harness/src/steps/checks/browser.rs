@@ -155,8 +155,8 @@ async fn render(
     url: &str,
     run: &mut dyn CheckContext,
 ) -> Result<std::process::Output, StepFailure> {
-    use crate::world::real::{cleanup, sandbox};
-    use std::os::unix::process::CommandExt;
+    use crate::world::real::cleanup;
+    use sandbox::{Launch, Layer};
     let trouble = |what: &str, error: std::io::Error| harness_trouble(format!("{what}: {error}"));
     let enclosure = sandbox::Enclosure::new(None)
         .map_err(|error| trouble("cannot make the browser's sandbox", error))?;
@@ -167,7 +167,7 @@ async fn render(
     // refuses (its seccomp filter), and which a platform's container refuses too: inside
     // ours (no privilege, its own view, seccomp) it runs without its own. Only where
     // `sandbox-init` cannot be had does it run bare, and then never as root.
-    let ours = sandbox::layers().init.is_ok();
+    let ours = sandbox::layers().allows(Layer::Init).is_ok();
     let not_root = enclosure.not_as_root();
     let mut argv: Vec<std::ffi::OsString> = vec![
         browser.into(),
@@ -197,24 +197,22 @@ async fn render(
         .etc_files(None)
         .map_err(|error| trouble("cannot write the browser's /etc files", error))?;
     let mut command = enclosure
-        .command(&argv, &workdir, &[], &visible, &replaced, None)
+        .command(Launch {
+            argv: &argv,
+            workdir: &workdir,
+            writable: &[],
+            visible: &visible,
+            replaced: &replaced,
+            report_fd: None,
+            environment: Vec::new(),
+            // V8's cage alone reserves far more address space than the cap.
+            cap_address_space: false,
+        })
         .map_err(|error| trouble("cannot hand the browser's folder to its user", error))?;
-    let cgroup_caps_tasks = sandbox::layers().cgroup.is_ok();
     command
-        .current_dir(&workdir)
-        .env_clear()
-        .envs(enclosure.environment(browser))
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .process_group(0);
-    // SAFETY: only getrlimit and setrlimit, which are async-signal-safe.
-    unsafe {
-        command.pre_exec(move || {
-            sandbox::apply_limits(cgroup_caps_tasks, false);
-            Ok(())
-        });
-    }
+        .stderr(std::process::Stdio::piped());
     run.note(format!(
         "{} --headless --dump-dom {url}{}",
         browser.display(),

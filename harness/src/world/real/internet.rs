@@ -9,14 +9,13 @@
 //!   the harness's socket on that port (and nothing can leave: there is no other
 //!   interface);
 //! - the DNS pack (`crate::peers::dns`) answers every name with the loopback, on port 53;
-//! - [`resolver`]: the files that point a program's resolver at it (`/etc/resolv.conf`,
+//! - `sandbox::resolver_files`: the files that point a program's resolver at it (`/etc/resolv.conf`,
 //!   `/etc/hosts`), for the sandbox's file view to put in place;
 //! - the stand-in (`crate::peers::stand_in`) serves the task's well-known ports (25, 587,
 //!   80) and passes what comes on to the scenario's peer;
 //! - the test CA (`crate::tls`) signs a certificate for whatever name a client asks for.
 
-pub mod resolver;
 pub mod routes;
 
-pub use resolver::resolver_files;
 pub use routes::add_local_routes;
+pub use sandbox::resolver_files;

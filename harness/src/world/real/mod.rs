@@ -20,5 +20,4 @@ pub mod ports;
 pub mod proc_entries;
 pub mod process;
 pub mod readiness;
-pub mod sandbox;
 pub mod spawning;

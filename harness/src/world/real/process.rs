@@ -24,9 +24,9 @@ use tokio::sync::watch;
 
 use super::cleanup;
 use super::isolation::Namespace;
-use super::sandbox::{self, Enclosure};
 use crate::payload::Payload;
 use crate::world::capture::Capture;
+use sandbox::{Enclosure, Launch};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -252,7 +252,7 @@ impl ChildProcess {
             &resolved,
             program.contains('/'),
         ));
-        let mut environment = enclosure.environment(&resolved);
+        let mut environment = Vec::new();
         // The small internet's resolver and certificate store in its view of `/etc`.
         let replaced = enclosure.etc_files(spec.trust_file.as_deref())?;
         if spec.trust_file.is_some() {
@@ -282,21 +282,17 @@ impl ChildProcess {
         }
         let (report_reader, report_writer) = report_pipe()?;
         let report_fd = report_writer.as_raw_fd();
-        let mut command = enclosure.command(
-            &argv,
-            &workdir,
-            spec.served.as_slice(),
-            &visible,
-            &replaced,
-            Some(report_fd),
-        )?;
-        command
-            .current_dir(&workdir)
-            .env_clear()
-            .envs(environment)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
+        let mut command = enclosure.command(Launch {
+            argv: &argv,
+            workdir: &workdir,
+            writable: spec.served.as_slice(),
+            visible: &visible,
+            replaced: &replaced,
+            report_fd: Some(report_fd),
+            environment,
+            cap_address_space: true,
+        })?;
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut feeder = None;
         match &spec.stdin {
             None if spec.hold_stdin => {
@@ -315,13 +311,11 @@ impl ChildProcess {
             }
         }
         let network_fd = spec.network.as_ref().map(|namespace| namespace.raw_fd());
-        let cgroup_caps_tasks = sandbox::layers().cgroup.is_ok();
-        // SAFETY: the closure only calls getrlimit, setrlimit, fcntl and setns, which are
-        // async-signal-safe; the namespace's descriptor stays open until the spawn returns
-        // (`spec` holds it), and so does the report pipe's (`report_writer`).
+        // SAFETY: the closure only calls fcntl and setns, which are async-signal-safe; the
+        // namespace's descriptor stays open until the spawn returns (`spec` holds it), and
+        // so does the report pipe's (`report_writer`).
         unsafe {
             command.pre_exec(move || {
-                sandbox::apply_limits(cgroup_caps_tasks, true);
                 // The report descriptor must survive exec into `sandbox-init`.
                 if libc::fcntl(report_fd, libc::F_SETFD, 0) != 0 {
                     return Err(io::Error::last_os_error());

@@ -1,5 +1,13 @@
 //! The sandbox around every program under test.
 //!
+//! The harness reaches it only through this crate's API: [`layers`] (what this system
+//! allows, probed once, and the line a report's header shows), an [`Enclosure`] per program
+//! (its folders and cgroup) and the [`Launch`] that starts a program inside it, the memory
+//! cap, and the two companion programs: `sandbox-init` (`src/bin/sandbox-init`), which every
+//! program under test starts from, and the interposed library ([`interposed_library`],
+//! `harness/short-calls`). Everything else is private, so nothing else of the harness can
+//! start a program around it.
+//!
 //! # Threat model
 //!
 //! A submission is written by someone who wants a better grade or a look at someone
@@ -11,13 +19,13 @@
 //! | it may not | enforced by |
 //! |---|---|
 //! | hold or gain privilege (capabilities, setuid, file capabilities) | `sandbox-init`: an empty bounding set and no capabilities, `no_new_privs`, and under a root harness a user of its own ([`users`]) |
-//! | reach the kernel's attack surface (mount, namespaces, `ptrace`, `bpf`, keys, modules, `io_uring`, ...) | a seccomp filter (harness/sandbox-init/src/seccomp.rs) |
-//! | see the machine's processes, `/proc`, `/dev`, files, the grader's home, other submissions, the kit | a PID namespace with its own `/proc` (nothing of the machine's beneath it under a root harness), a built `/dev`, a mount namespace whose root holds only what it is given (harness/sandbox-init/src/mounts.rs) |
-//! | name a path outside its submission in its manifest | `crate::target`: every path resolved, links followed, inside the folder (or a grader's `--companions`); each submission graded from a private copy |
-//! | leave the scenario's network | a network namespace per scenario, loopback only (`super::isolation`) |
+//! | reach the kernel's attack surface (mount, namespaces, `ptrace`, `bpf`, keys, modules, `io_uring`, ...) | a seccomp filter (`src/bin/sandbox-init/seccomp.rs`) |
+//! | see the machine's processes, `/proc`, `/dev`, files, the grader's home, other submissions, the kit | a PID namespace with its own `/proc` (nothing of the machine's beneath it under a root harness), a built `/dev`, a mount namespace whose root holds only what it is given (`src/bin/sandbox-init/mounts.rs`) |
+//! | name a path outside its submission in its manifest | the harness's `target` module: every path resolved, links followed, inside the folder (or a grader's `--companions`); each submission graded from a private copy |
+//! | leave the scenario's network | a network namespace per scenario, loopback only (the harness's `world::real::isolation`) |
 //! | outlive its scenario, or leave state for a later one | the PID namespace (its PID 1's exit kills everything left), a cgroup emptied and removed, IPC and UTS namespaces of its own, its folders removed |
 //! | take more than its share | `pids`, `memory` and `cpu` cgroups the program cannot write (read-only in its view, root's); `setrlimit` for CPU time (`SIGXCPU`, reported), file size, descriptors |
-//! | make the harness read a file for it | `crate::beneath`: files read back are opened beneath their folder, no link followed, regular files only |
+//! | make the harness read a file for it | the harness's `beneath` module: files read back are opened beneath their folder, no link followed, regular files only |
 //! | put raw control characters on the grader's terminal | every text from a submission escaped where it is shown |
 //! | use what the harness was started with | descriptors above 2 closed before `execve`; an environment of [`Enclosure::environment`]'s list only |
 //!
@@ -39,12 +47,12 @@
 //! # Layers
 //!
 //! Each program runs inside these layers (the network one is the scenario's, see
-//! `super::isolation`):
+//! the harness's `world::real::isolation`):
 //!
 //! | layer | what it does | how |
 //! |---|---|---|
-//! | privilege | no capability, no way to gain one; a user of its own under a root harness | `sandbox-init` (`harness/sandbox-init/src/privilege.rs`) |
-//! | system calls | no mount, namespace, `ptrace`, `bpf`, key, module calls | seccomp (`harness/sandbox-init/src/seccomp.rs`) |
+//! | privilege | no capability, no way to gain one; a user of its own under a root harness | `sandbox-init` (`src/bin/sandbox-init/privilege.rs`) |
+//! | system calls | no mount, namespace, `ptrace`, `bpf`, key, module calls | seccomp (`src/bin/sandbox-init/seccomp.rs`) |
 //! | processes | everything the program forks is gone when it ends, `setsid` daemons included; System V objects and the host name are its own | PID, IPC, UTS and cgroup namespaces: the program is PID 2 under `sandbox-init` |
 //! | process cap | a fork bomb stops at [`cgroup::MAX_TASKS`] tasks, also for root | a `pids` cgroup per program (else `RLIMIT_NPROC`, per user: its own user under a root harness) |
 //! | memory cap | the program and everything it forks share [`memory_limit`] bytes (1 GiB unless `--memory-limit`) | a `memory` cgroup per program |
@@ -54,7 +62,7 @@
 //! | limits | CPU time ([`CPU_SECONDS`], then `SIGXCPU`), address space, open files, file size, no core dumps | `setrlimit` ([`LIMITS`]) |
 //! | environment | nothing of the harness's own; only [`Enclosure::environment`]'s list | `env_clear` |
 //!
-//! The namespaces and cgroups are made by `sandbox-init` (`harness/sandbox-init`), a companion
+//! The namespaces and cgroups are made by `sandbox-init` (`src/bin/sandbox-init`), a companion
 //! program every program under test starts from, which also reports the program's own
 //! exit and peak memory. Which layers this system allows is probed once per run by
 //! starting `sandbox-init` inside each; the run's header says which are on and why any
@@ -62,13 +70,16 @@
 //! directly, with limits and a clean environment only. `HARNESS_SANDBOX=off` turns the
 //! namespace and cgroup layers off (limits and the environment stay).
 
-pub mod cgroup;
-pub mod etc;
+mod cgroup;
+mod companions;
+mod etc;
 mod java_store;
+mod resolver;
 mod shims;
 mod users;
 mod view;
 
+pub use resolver::resolver_files;
 pub use users::open_to_all;
 pub use view::{enter_private_mounts, interpreter_folders};
 
@@ -83,16 +94,36 @@ use tempfile::TempDir;
 use crate::companions::Companion;
 
 /// The program every program under test starts from.
-pub const INIT: Companion = Companion {
-    package: "sandbox-init",
-    source: "harness/sandbox-init",
+const INIT: Companion = Companion {
+    package: "sandbox",
+    source: "harness/sandbox",
     file_name: "sandbox-init",
     build_what: "--bin=sandbox-init",
     variable: "HARNESS_SANDBOX_INIT",
 };
 
-/// Resource limits of every program: (resource, value, what it is for the header).
-pub const LIMITS: [(libc::__rlimit_resource_t, u64); 4] = [
+/// Finds `sandbox-init` (`HARNESS_SANDBOX_INIT`, else built from the workspace of this
+/// crate or of `kit_root`, else beside the harness's executable), or says why it cannot.
+pub fn locate_init(kit_root: &Path) -> Result<PathBuf, String> {
+    companions::locate(&INIT, kit_root)
+}
+
+/// The interposed library (`libshort_calls.so`, `harness/short-calls`), which a program
+/// loads with `LD_PRELOAD` to have its own socket calls cut short:
+/// `HARNESS_SHORT_CALLS_LIB`, else built like `sandbox-init`.
+pub fn interposed_library(kit_root: &Path) -> Result<PathBuf, String> {
+    const LIBRARY: Companion = Companion {
+        package: "short-calls",
+        source: "harness/short-calls",
+        file_name: "libshort_calls.so",
+        build_what: "--lib",
+        variable: "HARNESS_SHORT_CALLS_LIB",
+    };
+    companions::locate(&LIBRARY, kit_root)
+}
+
+/// Resource limits of every program: (resource, value).
+const LIMITS: [(libc::__rlimit_resource_t, u64); 4] = [
     // No core dumps of crashing submissions in the working directory.
     (libc::RLIMIT_CORE, 0),
     // Address space: a runaway allocation fails in the program, not in the machine
@@ -106,7 +137,7 @@ pub const LIMITS: [(libc::__rlimit_resource_t, u64); 4] = [
 
 /// Seconds of CPU a program may use (`RLIMIT_CPU`, then `SIGXCPU`): far beyond any
 /// scenario, short of a spinning program running on.
-pub const CPU_SECONDS: u64 = 300;
+const CPU_SECONDS: u64 = 300;
 
 /// Seconds of CPU past [`CPU_SECONDS`] before the kernel's `SIGKILL`.
 const CPU_GRACE_SECONDS: u64 = 10;
@@ -119,7 +150,7 @@ const FALLBACK_NPROC: u64 = 4096;
 pub const DISK_LIMIT: u64 = 256 << 20;
 
 /// The memory a program and everything it forks may use, unless `--memory-limit` says.
-pub const DEFAULT_MEMORY_LIMIT: u64 = 1 << 30;
+const DEFAULT_MEMORY_LIMIT: u64 = 1 << 30;
 
 static MEMORY_LIMIT: AtomicU64 = AtomicU64::new(DEFAULT_MEMORY_LIMIT);
 
@@ -149,21 +180,38 @@ pub fn size_text(bytes: u64) -> String {
 #[derive(Debug)]
 pub struct Layers {
     /// `sandbox-init`, or why it cannot be had.
-    pub init: Result<PathBuf, String>,
+    init: Result<PathBuf, String>,
     /// A PID namespace per program, or why not.
-    pub pid_namespace: Result<(), String>,
+    pid_namespace: Result<(), String>,
     /// A view of the file system of its own, or why not.
-    pub mounts: Result<(), String>,
+    mounts: Result<(), String>,
     /// A `pids` cgroup per program, or why not.
-    pub cgroup: Result<cgroup::Hierarchy, String>,
+    cgroup: Result<cgroup::Hierarchy, String>,
     /// A sized `tmpfs` per program for its folders, or why not.
-    pub disk: Result<(), String>,
-    /// The seccomp filter of `sandbox-init` (harness/sandbox-init/src/seccomp.rs), or why
+    disk: Result<(), String>,
+    /// The seccomp filter of `sandbox-init` (`src/bin/sandbox-init/seccomp.rs`), or why
     /// not.
-    pub seccomp: Result<(), String>,
+    seccomp: Result<(), String>,
     /// A user of its own for each program (the harness is root), or why not: `Err` also
     /// when the harness is an ordinary user, whose programs run as that user.
-    pub own_user: Result<(), String>,
+    own_user: Result<(), String>,
+}
+
+/// One layer a caller may need (see [`Layers::allows`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    /// Programs start from `sandbox-init` (no privilege, its report of the exit).
+    Init,
+    /// A PID namespace per program.
+    PidNamespace,
+    /// A file-system view of its own.
+    View,
+    /// A `pids` cgroup per program.
+    Cgroup,
+    /// A `memory` cgroup per program (its memory capped).
+    MemoryCap,
+    /// Sized folders, mounted in a mount namespace of the harness's thread.
+    Disk,
 }
 
 /// The layers of this run, probed the first time they are asked for.
@@ -185,8 +233,7 @@ fn probe() -> Layers {
             own_user: Err(off),
         };
     }
-    let own_workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let init = crate::companions::locate(&INIT, &own_workspace);
+    let init = companions::locate(&INIT, &companions::own_workspace());
     let Ok(path) = &init else {
         let why = "no sandbox-init".to_string();
         return Layers {
@@ -292,8 +339,24 @@ fn try_layer(init: &Path, arguments: &[OsString]) -> Result<(), String> {
 }
 
 impl Layers {
+    /// `Ok` where this system allows `layer`, else why not.
+    pub fn allows(&self, layer: Layer) -> Result<(), &str> {
+        let result = match layer {
+            Layer::Init => self.init.as_ref().map(drop),
+            Layer::PidNamespace => self.pid_namespace.as_ref().map(drop),
+            Layer::View => self.mounts.as_ref().map(drop),
+            Layer::Cgroup => self.cgroup.as_ref().map(drop),
+            Layer::MemoryCap => match &self.cgroup {
+                Ok(hierarchy) => return hierarchy.memory(),
+                Err(why) => Err(why),
+            },
+            Layer::Disk => self.disk.as_ref().map(drop),
+        };
+        result.map_err(String::as_str)
+    }
+
     /// The layers in force, for a run's header: `own PID namespace, ...`.
-    pub fn in_force(&self) -> Vec<String> {
+    fn in_force(&self) -> Vec<String> {
         let mut layers = Vec::new();
         if self.init.is_ok() {
             layers.push(if self.own_user.is_ok() {
@@ -350,7 +413,7 @@ impl Layers {
     }
 
     /// The layers this system refused, with why: `PID namespace: <reason>`.
-    pub fn refused(&self) -> Vec<String> {
+    fn refused(&self) -> Vec<String> {
         let mut refused = Vec::new();
         if let Err(why) = &self.init {
             refused.push(format!("sandbox-init: {why}"));
@@ -411,6 +474,29 @@ pub struct Enclosure {
     memory_peak: Option<u64>,
     /// The user of its own it runs as when the harness is root (`--user`, see [`users`]).
     user: Option<(u32, u32)>,
+}
+
+/// What [`Enclosure::command`] starts, and with what.
+#[derive(Debug)]
+pub struct Launch<'a> {
+    /// The program (resolved: [`resolve_program`]) and its arguments.
+    pub argv: &'a [OsString],
+    /// Its working folder, which it may write.
+    pub workdir: &'a Path,
+    /// Other folders it may write (the test web site).
+    pub writable: &'a [PathBuf],
+    /// Folders it must read (its submission, its interpreter's installation).
+    pub visible: &'a [PathBuf],
+    /// Files of the harness put over the system's: (path in the view, file).
+    pub replaced: &'a [(PathBuf, PathBuf)],
+    /// A descriptor that receives the program's own exit and peak memory from
+    /// `sandbox-init` (the caller keeps it open across exec).
+    pub report_fd: Option<i32>,
+    /// Variables added to the environment (`SSL_CERT_FILE`, `LD_PRELOAD`).
+    pub environment: Vec<(OsString, OsString)>,
+    /// Whether its address space is capped (not for a browser: V8 reserves far more than
+    /// it uses).
+    pub cap_address_space: bool,
 }
 
 impl Enclosure {
@@ -532,11 +618,12 @@ impl Enclosure {
         }
     }
 
-    /// The command that runs `argv` (its program already resolved) in this sandbox:
-    /// `sandbox-init` with the layers on, or the program itself where there is none.
-    /// `visible` are folders the program must read; `workdir` and `writable` it may write;
-    /// `replaced` are files of the harness put over the system's (`/etc/resolv.conf`);
-    /// `report_fd` receives the program's own exit and peak memory.
+    /// The command that starts `launch.argv` (its program already resolved) in this
+    /// sandbox: `sandbox-init` with the layers on, or the program itself where there is
+    /// none; in `launch.workdir`, in a process group of its own, with [`LIMITS`] set
+    /// between fork and exec and an environment of [`Enclosure::environment`]'s list and
+    /// `launch.environment` only. The caller sets its standard streams, and may add its
+    /// own `pre_exec` (a network namespace to enter), which runs after the limits.
     ///
     /// When the program runs as a user of its own, its sandbox's folder (`HOME`, `/tmp`,
     /// its own working folder) becomes that user's now, after the harness has written what
@@ -544,15 +631,39 @@ impl Enclosure {
     /// web site, a working folder in its submission's private copy) were opened to all
     /// users when the harness made them ([`open_to_all`]), before any program ran: a
     /// scenario's programs share them, and only their views show them.
-    pub fn command(
-        &self,
-        argv: &[OsString],
-        workdir: &Path,
-        writable: &[PathBuf],
-        visible: &[PathBuf],
-        replaced: &[(PathBuf, PathBuf)],
-        report_fd: Option<i32>,
-    ) -> std::io::Result<Command> {
+    pub fn command(&self, launch: Launch<'_>) -> std::io::Result<Command> {
+        use std::os::unix::process::CommandExt;
+        let mut command = self.sandboxed(&launch)?;
+        let mut environment = self.environment(Path::new(&launch.argv[0]));
+        environment.extend(launch.environment);
+        command
+            .current_dir(launch.workdir)
+            .env_clear()
+            .envs(environment)
+            .process_group(0);
+        let cgroup_caps_tasks = layers().cgroup.is_ok();
+        let address_space = launch.cap_address_space;
+        // SAFETY: only getrlimit and setrlimit, which are async-signal-safe.
+        unsafe {
+            command.pre_exec(move || {
+                apply_limits(cgroup_caps_tasks, address_space);
+                Ok(())
+            });
+        }
+        Ok(command)
+    }
+
+    /// [`Enclosure::command`]'s program and arguments: `sandbox-init` and its options.
+    fn sandboxed(&self, launch: &Launch<'_>) -> std::io::Result<Command> {
+        let Launch {
+            argv,
+            workdir,
+            writable,
+            visible,
+            replaced,
+            report_fd,
+            ..
+        } = *launch;
         let layers = layers();
         let Ok(init) = &layers.init else {
             let mut command = Command::new(&argv[0]);
@@ -619,8 +730,9 @@ impl Enclosure {
     /// - `PYTHONDONTWRITEBYTECODE=1`: no `__pycache__` in the submission's folder;
     /// - `JDK_JAVA_OPTIONS`: see [`JAVA_OPTIONS`].
     ///
-    /// The caller adds what a scenario needs (`SSL_CERT_FILE`, `LD_PRELOAD`).
-    pub fn environment(&self, program: &Path) -> Vec<(OsString, OsString)> {
+    /// The caller adds what a scenario needs (`SSL_CERT_FILE`, `LD_PRELOAD`) in
+    /// [`Launch::environment`].
+    fn environment(&self, program: &Path) -> Vec<(OsString, OsString)> {
         let mut path = OsString::new();
         if let Some(dir) = program.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             path.push(dir);
@@ -751,7 +863,7 @@ fn is_interpreter(program: &str) -> bool {
 /// # Safety
 ///
 /// Must run in a freshly forked child (a `pre_exec` closure).
-pub unsafe fn apply_limits(cgroup_caps_tasks: bool, address_space: bool) {
+unsafe fn apply_limits(cgroup_caps_tasks: bool, address_space: bool) {
     let set = |resource: libc::__rlimit_resource_t, value: u64| {
         let mut current = libc::rlimit {
             rlim_cur: 0,

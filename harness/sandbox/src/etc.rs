@@ -3,7 +3,7 @@
 //!
 //! | path in the view | what | why |
 //! |---|---|---|
-//! | `/etc/resolv.conf` | `nameserver 127.0.0.1`, `nameserver ::1` (`crate::world::real::internet::resolver`) | every name a program looks up is asked of the scenario's DNS peer, in its own network namespace |
+//! | `/etc/resolv.conf` | `nameserver 127.0.0.1`, `nameserver ::1` ([`crate::resolver`]) | every name a program looks up is asked of the scenario's DNS peer, in its own network namespace |
 //! | `/etc/hosts` | `localhost` only | the machine's own names (`grader-7`) mean nothing inside a scenario |
 //! | `/etc/nsswitch.conf` | the machine's, with `hosts: files dns` | no multicast-DNS or `systemd-resolved` module that would look elsewhere |
 //! | `/etc/ssl/certs/` | `ca-certificates.crt`: the harness's test CA alone | `ssl.create_default_context()`, OpenSSL, curl and Go verify against it: a peer's certificate for `smtp.example.com` verifies, nothing else does |
@@ -71,7 +71,7 @@ fn nsswitch_with_plain_hosts(machine: &str) -> String {
 pub fn write_into(folder: &Path, ca_file: Option<&Path>) -> io::Result<Vec<(PathBuf, PathBuf)>> {
     std::fs::create_dir_all(folder)?;
     // `resolv.conf` (the DNS pack on both loopbacks) and `hosts` (`localhost` only).
-    let mut replaced = crate::world::real::internet::resolver_files(folder)?;
+    let mut replaced = crate::resolver::resolver_files(folder)?;
     let machine = machine();
     if let Some(nsswitch) = &machine.nsswitch {
         std::fs::write(folder.join("nsswitch.conf"), nsswitch)?;
@@ -106,8 +106,8 @@ pub fn write_into(folder: &Path, ca_file: Option<&Path>) -> io::Result<Vec<(Path
 
 /// The first certificate of a PEM file, DER-encoded (`None`: none could be read).
 fn first_certificate(pem_file: &Path) -> Option<Vec<u8>> {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
     let first = CertificateDer::pem_file_iter(pem_file).ok()?.next()?.ok()?;
     Some(first.to_vec())
 }

@@ -1,10 +1,10 @@
-//! The harness's companions: small programs of this workspace that run beside the programs
+//! The sandbox's companions: small programs of this workspace that run beside the programs
 //! under test, built on demand with cargo like the reference.
 //!
-//! - `short-calls` (`libshort_calls.so`): loaded into a program with `LD_PRELOAD`, it cuts
-//!   its own socket calls short (see `crate::faults::short_calls`).
-//! - `sandbox-init`: every program under test starts from it, inside its sandbox (see
-//!   `crate::world::real::sandbox`).
+//! - `sandbox-init` (this crate's binary): every program under test starts from it.
+//! - `short-calls` (`libshort_calls.so`, `harness/short-calls`): loaded into a program with
+//!   `LD_PRELOAD`, it cuts its own socket calls short (the harness's `faults::short_calls`
+//!   says when).
 //!
 //! Each is found, in order: at the path an environment variable names; built with cargo
 //! from the workspace that holds its source (the harness's own, or the kit's), so that it
@@ -16,21 +16,26 @@ use std::process::{Command, Stdio};
 
 /// One companion.
 #[derive(Debug, Clone, Copy)]
-pub struct Companion {
+pub(crate) struct Companion {
     /// Its package in the workspace.
-    pub package: &'static str,
+    pub(crate) package: &'static str,
     /// Where its source is, from the workspace's root.
-    pub source: &'static str,
+    pub(crate) source: &'static str,
     /// The file cargo makes (`libshort_calls.so`, `sandbox-init`).
-    pub file_name: &'static str,
+    pub(crate) file_name: &'static str,
     /// `--lib` or `--bin=NAME`: what to build of the package.
-    pub build_what: &'static str,
+    pub(crate) build_what: &'static str,
     /// The environment variable that names a built one.
-    pub variable: &'static str,
+    pub(crate) variable: &'static str,
+}
+
+/// The workspace this crate was built in (`harness/sandbox` is two folders below its root).
+pub(crate) fn own_workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// Finds or builds `companion`; `Err` says why neither worked.
-pub fn locate(companion: &Companion, kit_root: &Path) -> Result<PathBuf, String> {
+pub(crate) fn locate(companion: &Companion, kit_root: &Path) -> Result<PathBuf, String> {
     if let Some(path) = std::env::var_os(companion.variable) {
         let path = PathBuf::from(path);
         return if path.is_file() {
@@ -43,7 +48,7 @@ pub fn locate(companion: &Companion, kit_root: &Path) -> Result<PathBuf, String>
             ))
         };
     }
-    let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let own = own_workspace();
     let workspace = [own.as_path(), kit_root]
         .into_iter()
         .find(|dir| dir.join(companion.source).join("Cargo.toml").is_file());

@@ -2,7 +2,7 @@
 //!
 //! glibc's resolver (and so Python's `socket.getaddrinfo`, curl, `getent`), Go's and
 //! Java's read `/etc/resolv.conf` for the servers to ask and `/etc/hosts` for names known
-//! without asking. Inside a scenario the DNS pack (`crate::peers::dns`) answers on port 53
+//! without asking. Inside a scenario the harness's DNS pack answers on port 53
 //! of the loopback, so the program's view of `/etc` holds these two files instead of the
 //! grader's machine's (the sandbox's file view bind-mounts them; resolv.conf(5), hosts(5)).
 
