@@ -60,6 +60,25 @@ const TASK_PACKAGES: [(&str, &str); 3] = [
     ("mysql-remote", "python3-pymysql"),
 ];
 
+/// The libraries from PyPI a task's programs import as students write them, which Debian
+/// and Ubuntu do not package: Oracle's MySQL Connector/Python (`import mysql.connector`),
+/// which many handouts' recipes use beside PyMySQL. Pinned, as in `.ci/test`.
+const TASK_PIP_PACKAGES: [(&str, &str); 1] = [("mysql-remote", "mysql-connector-python==26.10.0")];
+
+/// The command that installs `packages` from PyPI into the system's Python 3 (the one the
+/// sandbox runs), or `true` when there are none. Debian and Ubuntu mark their Python as
+/// managed by apt (PEP 668): `PIP_BREAK_SYSTEM_PACKAGES` lets pip add to it (in
+/// `/usr/local`, which the sandbox shows), and an older pip ignores it.
+fn pip_install(packages: &[&str]) -> String {
+    if packages.is_empty() {
+        return "true".into();
+    }
+    format!(
+        "env PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --no-cache-dir {}",
+        packages.join(" ")
+    )
+}
+
 /// Writes the package `request` asks for; returns what was written, to print.
 pub fn write(request: &PackageRequest, kit_root: &Path) -> Result<Vec<PathBuf>> {
     if request.tasks.is_empty() {
@@ -83,6 +102,7 @@ pub fn write(request: &PackageRequest, kit_root: &Path) -> Result<Vec<PathBuf>> 
 /// What the templates' `@@NAME@@` are.
 struct TemplateValues {
     apt_packages: String,
+    pip_install: String,
     rust_version: String,
     grade_args: String,
     kit_repository: String,
@@ -100,6 +120,14 @@ impl TemplateValues {
         if request.java {
             packages.push("default-jdk-headless");
         }
+        let pip_packages: Vec<&str> = TASK_PIP_PACKAGES
+            .iter()
+            .filter(|(task, _)| request.tasks.iter().any(|wanted| wanted == task))
+            .map(|(_, package)| *package)
+            .collect();
+        if !pip_packages.is_empty() {
+            packages.push("python3-pip");
+        }
         let mut grade_args: Vec<String> = vec!["--seed".into(), request.seed.to_string()];
         grade_args.extend(
             request
@@ -113,6 +141,7 @@ impl TemplateValues {
         }
         Ok(TemplateValues {
             apt_packages: packages.join(" "),
+            pip_install: pip_install(&pip_packages),
             rust_version: rust_version(kit_root)?,
             grade_args: shell_words::join(&grade_args),
             kit_repository: request.kit_repository.clone().unwrap_or_default(),
@@ -123,6 +152,7 @@ impl TemplateValues {
     fn fill(&self, template: &str) -> String {
         template
             .replace("@@APT_PACKAGES@@", &self.apt_packages)
+            .replace("@@PIP_INSTALL@@", &self.pip_install)
             .replace("@@RUST_VERSION@@", &self.rust_version)
             .replace("@@GRADE_ARGS@@", &self.grade_args)
             .replace("@@KIT_REPOSITORY@@", &self.kit_repository)

@@ -332,6 +332,17 @@ fn apt_installed(script: &str) -> Vec<String> {
     line.split_whitespace().map(str::to_owned).collect()
 }
 
+/// The packages the line of `script` that runs `pip install` installs (none without one).
+fn pip_installed(script: &str) -> Vec<String> {
+    script
+        .lines()
+        .filter_map(|line| line.split_once("pip install"))
+        .flat_map(|(_, rest)| rest.split_whitespace())
+        .filter(|word| !word.starts_with('-'))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// `setup.sh` of a Gradescope package, the Dockerfile of a PrairieLearn one and the
 /// workflow of a GitHub Classroom one, each made for `tasks`.
 fn package_scripts(tasks: &[&str]) -> [(&'static str, String); 3] {
@@ -388,6 +399,12 @@ fn every_package_installs_the_libraries_of_its_tasks_and_no_others() {
             );
         }
         assert!(installed.iter().any(|word| word == "python3"), "{file}");
+        // Oracle's connector, which Debian and Ubuntu do not package, from PyPI.
+        assert!(installed.iter().any(|word| word == "python3-pip"), "{file}");
+        assert!(
+            pip_installed(&script).contains(&"mysql-connector-python==26.10.0".to_string()),
+            "{file} of a package for mysql-remote installs mysql-connector-python:\n{script}"
+        );
     }
     // One task of them: its library alone.
     for (file, script) in package_scripts(&["ssh-info"]) {
@@ -399,6 +416,7 @@ fn every_package_installs_the_libraries_of_its_tasks_and_no_others() {
                 "{file}: {installed:?}"
             );
         }
+        assert!(pip_installed(&script).is_empty(), "{file}:\n{script}");
     }
     // The message task needs Python's standard library only.
     for (file, script) in package_scripts(&["message"]) {

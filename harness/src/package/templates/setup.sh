@@ -7,6 +7,8 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends @@APT_PACKAGES@@
+# The libraries students import that the distribution does not package.
+@@PIP_INSTALL@@
 # The kit needs Rust @@RUST_VERSION@@ or newer; Ubuntu's own is older.
 curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
 source "$HOME/.cargo/env"
