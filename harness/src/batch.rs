@@ -100,6 +100,7 @@ pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Opt
             Mode::Real => Some(sandbox::layers().summary()),
             Mode::Simulated(_) => None,
         },
+        servers: crate::protocols::setting_headers(),
         started_unix_ms: match batch.mode {
             Mode::Real => std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

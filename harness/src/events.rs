@@ -107,6 +107,10 @@ pub struct RunInfo {
     /// layers in force and those this system refused. `None` in the simulated world.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<String>,
+    /// Who plays the peers a pack lets the run choose (`MySQL server: a real MariaDB
+    /// ...`), as the header says it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<String>,
     /// When the run began, in milliseconds since the Unix epoch (0 in the simulated
     /// world, whose runs replay byte for byte).
     pub started_unix_ms: u64,
@@ -221,6 +225,7 @@ impl Event {
                 if let Some(sandbox) = &mut info.sandbox {
                     escape_lines(sandbox);
                 }
+                info.servers.iter_mut().for_each(escape_lines);
             }
             Event::SubmissionStarted(info) => {
                 escape(&mut info.submission);

@@ -67,14 +67,15 @@ pub(super) struct GradeArgs {
     /// it the kernel kills a process of the program, and the report says so.
     #[arg(long, value_name = "SIZE", value_parser = parse_memory_limit)]
     pub(super) memory_limit: Option<u64>,
-    /// Who plays the MySQL server of `mysql-remote`: `embedded` (the default: the
-    /// harness's own engine, no database server needed) or `real` (a throw-away MariaDB per
-    /// scenario, from Debian's mariadb-server: the same scenarios against a real server).
+    /// Who plays the MySQL server of `mysql-remote`: `auto` (the default: a throw-away
+    /// MariaDB per scenario where Debian's mariadb-server is installed, else the harness's
+    /// own engine; the header says which), `embedded` (the harness's own engine, no
+    /// database server needed) or `real` (MariaDB, required).
     #[arg(
         long,
         value_name = "SERVER",
         conflicts_with = "simulate",
-        value_parser = ["embedded", "real"]
+        value_parser = ["auto", "embedded", "real"]
     )]
     pub(super) mysql: Option<String>,
     #[command(flatten)]

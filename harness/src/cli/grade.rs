@@ -127,6 +127,15 @@ pub(super) fn grade_with_reporters(
     }
     if let Some(server) = &args.mysql {
         crate::protocols::choose_setting("mysql", server).map_err(Error::Usage)?;
+    } else if matches!(mode, Mode::Real)
+        && suite
+            .scenarios
+            .iter()
+            .any(|scenario| scenario.task == "mysql-remote" && selection.includes(scenario))
+    {
+        // The default, chosen only for a run that may play a MySQL server: it makes
+        // MariaDB's data folder (a second or two).
+        crate::protocols::choose_setting("mysql", "auto").map_err(Error::Usage)?;
     }
     let seed = args.seed.unwrap_or_else(random_seed);
     let namespaces = matches!(mode, Mode::Real)

@@ -92,6 +92,17 @@ pub(crate) struct PackSetting {
     pub(crate) values: &'static [&'static str],
     /// Takes a value for the rest of the run; `Err` says why it cannot be had here.
     pub(crate) choose: fn(&str) -> Result<(), String>,
+    /// What the run's header says of the choice, once made.
+    pub(crate) header: fn() -> Option<String>,
+}
+
+/// What the run's header says of every pack's choice made for this run.
+pub(crate) fn setting_headers() -> Vec<String> {
+    REGISTRY
+        .iter()
+        .filter_map(|pack| pack.setting.as_ref())
+        .filter_map(|setting| (setting.header)())
+        .collect()
 }
 
 /// Takes `--FLAG VALUE` for the pack whose setting `flag` is.

@@ -131,6 +131,9 @@ impl Reporter for Console {
                     if let Some(sandbox) = &info.sandbox {
                         self.line(sandbox)?;
                     }
+                    for server in &info.servers {
+                        self.line(server)?;
+                    }
                 }
             }
             Event::SubmissionStarted(info) => {
@@ -161,9 +164,10 @@ impl Reporter for Console {
                         ),
                     };
                     self.line(&format!("grading {submission} with {seeds}{isolation}"))?;
-                    if let Some(sandbox) = run.info.as_ref().and_then(|info| info.sandbox.as_ref())
-                    {
-                        self.line(sandbox)?;
+                    if let Some(info) = &run.info {
+                        for line in info.sandbox.iter().chain(&info.servers) {
+                            self.line(line)?;
+                        }
                     }
                 }
                 if let Some(bar) = &self.bar {

@@ -278,6 +278,7 @@ fn document(run: &RunRecord) -> Document {
 /// harness, the seed its scenarios name, one submission at a time.
 fn without_run_info(run: &RunRecord) -> RunInfo {
     RunInfo {
+        servers: Vec::new(),
         record_version: crate::events::RECORD_VERSION,
         harness_version: env!("CARGO_PKG_VERSION").into(),
         seed: run

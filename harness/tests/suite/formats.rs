@@ -482,6 +482,7 @@ fn made_up_run(
         jobs: 2,
         isolation: Isolation::NetworkNamespace,
         sandbox: None,
+        servers: Vec::new(),
         started_unix_ms: 1_793_785_447_123,
     })];
     for (label, outcomes, problem) in submissions {

@@ -141,10 +141,48 @@ fn the_skipped_scenario_says_why_and_the_header_names_the_server() {
         text.contains("caching_sha2_password, which MariaDB (--mysql real) does not have"),
         "{text}"
     );
+    assert!(text.contains("with a real MariaDB"), "{text}");
     assert!(
-        text.contains("with a real MariaDB (--mysql real)"),
+        text.contains("MySQL server: a real MariaDB per scenario (--mysql real;"),
         "{text}"
     );
+}
+
+#[test]
+fn by_default_a_real_mariadb_plays_where_installed_and_the_engine_plays_caching_sha2() {
+    // `.ci/test` installs Debian's mariadb-server: `auto` finds it.
+    let output = common::harness()
+        .args([
+            "--reference",
+            "--seed",
+            "1",
+            "--verbose",
+            "mysql-remote/13-*",
+            "mysql-remote/01-*",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("MySQL server: a real MariaDB per scenario (the pack's embedded engine for caching_sha2_password"),
+        "{text}"
+    );
+    // Both played, neither skipped: 01 by MariaDB, 13 by the pack's own engine.
+    assert!(text.contains("2 passed, 0 failed"), "{text}");
+    assert!(text.contains("with a real MariaDB"), "{text}");
+    assert!(text.contains("with the pack's engine"), "{text}");
+}
+
+#[test]
+fn a_run_without_mysql_scenarios_names_no_mysql_server() {
+    let output = common::harness()
+        .args(["--reference", "--seed", "1", "message/01-*"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(!text.contains("MySQL server"), "{text}");
 }
 
 #[test]

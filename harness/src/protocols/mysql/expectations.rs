@@ -17,9 +17,9 @@
 //! Leniency of `students` (SPEC sql/2): the columns are found by name: the roll number's
 //! holds `roll` (`roll_no`, `rollno`, `roll_number`), the name's is `name` or holds
 //! `name` (`student_name`), the semester's starts with `sem`, the programme's holds
-//! `prog`, `course`, `branch`, `degree` or `program`. "BTech" is any value that reads
-//! `btech` once dots, spaces and hyphens are gone and case is ignored (`B.Tech`,
-//! `B Tech`); the 8th semester is `8`, `8th`, `VIII`, `eight`, `eighth`, with or without
+//! `prog`, `course`, `branch`, `degree` or `program`. "BTech" is any value that holds the
+//! degree as a word of its own, dots and hyphens aside and case ignored (`B.Tech`,
+//! `B Tech`, `BTech CSE`, `B.Tech (Computer Science)`; never `MTech`); the 8th semester is `8`, `8th`, `VIII`, `eight`, `eighth`, with or without
 //! `semester`/`sem` after it. A name holds `D'Souza` when it contains it exactly
 //! (`Anil D'Souza` does).
 

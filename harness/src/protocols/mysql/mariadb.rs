@@ -1,6 +1,9 @@
-//! `--mysql real`: a real MariaDB plays the scenario's MySQL server, so that the verdicts
-//! of the embedded engine can be checked against a server nobody here wrote (a test grades
-//! the same submissions both ways and compares).
+//! A real MariaDB plays the scenario's MySQL server wherever Debian's `mariadb-server` is
+//! installed (`--mysql auto`, the default, or `--mysql real`, which insists), so that what
+//! a program sends meets a server nobody here wrote; elsewhere the pack's embedded engine
+//! plays it, and the report's header says so and why. A test grades the same submissions
+//! both ways and compares. MariaDB has no `caching_sha2_password`: under `auto` the
+//! embedded engine plays the scenarios whose server offers it; `--mysql real` skips them.
 //!
 //! Each scenario's peer gets a server of its own, as isolated as the embedded engine:
 //!
@@ -31,8 +34,15 @@ use super::MysqlScript;
 use super::engine::{SqlError, SqlOutcome, SqlRows};
 use crate::world::real::cleanup;
 
-/// Whether `--mysql real` was given: read by every peer the run starts.
+/// Whether a real MariaDB plays the run's MySQL servers: read by every peer it starts.
 static REAL: AtomicBool = AtomicBool::new(false);
+
+/// What the run's header says of its MySQL server, once chosen (`None`: not chosen, no
+/// scenario of this run plays one).
+static HEADER: Mutex<Option<String>> = Mutex::new(None);
+
+/// Whether `real` was asked for by name (`--mysql real`), not found by `auto`.
+static INSISTED: AtomicBool = AtomicBool::new(false);
 
 /// How long a server may take to accept its first connection.
 const START_LIMIT: Duration = Duration::from_secs(60);
@@ -44,32 +54,61 @@ const LOG_FILE_SIZE: &str = "--innodb-log-file-size=4M";
 /// The programs a real server needs, found on `PATH` or in `/usr/sbin`, `/usr/bin`.
 const PROGRAMS: [&str; 3] = ["mariadb-install-db", "mariadbd", "mariadb"];
 
-/// `--mysql embedded|real`.
+/// `--mysql auto|embedded|real`.
 pub fn choose(value: &str) -> Result<(), String> {
-    match value {
-        "embedded" => {
-            REAL.store(false, Ordering::SeqCst);
-            Ok(())
-        }
+    let (real, header) = match value {
+        "embedded" => (
+            false,
+            "the pack's embedded SQL engine (--mysql embedded)".to_string(),
+        ),
+        // A failure stops the run before any scenario, with MariaDB's own words.
         "real" => {
-            for program in PROGRAMS {
-                find(program)?;
-            }
-            // The data folder every server copies, made now: a failure stops the run
-            // before any scenario, with MariaDB's own words.
-            template()?;
-            REAL.store(true, Ordering::SeqCst);
-            Ok(())
+            ready()?;
+            (true, "a real MariaDB per scenario (--mysql real; scenarios of caching_sha2_password, which MariaDB lacks, skipped)".to_string())
         }
-        other => Err(format!(
-            "`{other}`: the MySQL server is `embedded` (the pack's engine, the default) or `real` (a MariaDB of Debian's mariadb-server)"
-        )),
-    }
+        "auto" => match ready() {
+            Ok(()) => (true, "a real MariaDB per scenario (the pack's embedded engine for caching_sha2_password, which MariaDB lacks)".to_string()),
+            Err(why) => (false, format!("the pack's embedded SQL engine, not a real MariaDB: {why}")),
+        },
+        other => {
+            return Err(format!(
+                "`{other}`: the MySQL server is `auto` (a real MariaDB where Debian's mariadb-server is installed, else the pack's engine: the default), `embedded` (the pack's engine) or `real` (a MariaDB, required)"
+            ));
+        }
+    };
+    REAL.store(real, Ordering::SeqCst);
+    INSISTED.store(value == "real", Ordering::SeqCst);
+    *HEADER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(format!("MySQL server: {header}"));
+    Ok(())
 }
 
-/// Whether peers are played by a real MariaDB.
-pub fn chosen() -> bool {
-    REAL.load(Ordering::SeqCst)
+/// The programs found and the data folder every server copies made, or why not.
+fn ready() -> Result<(), String> {
+    for program in PROGRAMS {
+        find(program)?;
+    }
+    template().map(drop)
+}
+
+/// What the run's header says of its MySQL server, once one was chosen.
+pub fn header() -> Option<String> {
+    HEADER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .clone()
+}
+
+/// Whether a real MariaDB plays a server offering `auth`.
+pub fn plays(auth: super::AuthPlugin) -> bool {
+    REAL.load(Ordering::SeqCst) && auth != super::AuthPlugin::CachingSha2Password
+}
+
+/// Why a server offering `auth` cannot be played at all in this run: `--mysql real` and
+/// `caching_sha2_password`.
+pub fn refuses(auth: super::AuthPlugin) -> bool {
+    INSISTED.load(Ordering::SeqCst) && auth == super::AuthPlugin::CachingSha2Password
 }
 
 /// A program of [`PROGRAMS`], or why it is missing.
@@ -80,9 +119,7 @@ fn find(program: &str) -> Result<PathBuf, String> {
         .map(|dir| dir.join(program))
         .find(|candidate| candidate.is_file())
         .ok_or_else(|| {
-            format!(
-                "--mysql real needs `{program}`, which is not installed: apt-get install mariadb-server mariadb-client"
-            )
+            format!("`{program}` is not installed (apt-get install mariadb-server mariadb-client)")
         })
 }
 

@@ -75,8 +75,9 @@ pub(super) const PACK: Pack = Pack {
     expectations: &[expectations::MYSQL_SESSION, expectations::SQL_TABLE],
     setting: Some(PackSetting {
         flag: "mysql",
-        values: &["embedded", "real"],
+        values: &["auto", "embedded", "real"],
         choose: mariadb::choose,
+        header: mariadb::header,
     }),
 };
 
@@ -151,10 +152,10 @@ impl ProtocolScript for MysqlScript {
     fn describe(&self) -> String {
         format!(
             "playing a MySQL server{} (user {}, database {}, {}{})",
-            if mariadb::chosen() {
-                " with a real MariaDB (--mysql real)"
+            if mariadb::plays(self.auth) {
+                " with a real MariaDB"
             } else {
-                ""
+                " with the pack's engine"
             },
             self.user,
             self.database,
@@ -168,14 +169,14 @@ impl ProtocolScript for MysqlScript {
     }
 
     fn unplayable(&self) -> Option<String> {
-        (mariadb::chosen() && self.auth == AuthPlugin::CachingSha2Password).then(|| {
+        mariadb::refuses(self.auth).then(|| {
             "its MySQL server offers caching_sha2_password, which MariaDB (--mysql real) does not have".to_owned()
         })
     }
 
     fn start(&self) -> Arc<dyn ProtocolServer> {
         let script = Arc::new(self.clone());
-        if mariadb::chosen() {
+        if mariadb::plays(self.auth) {
             let server = Arc::new(Mariadb::start(self));
             return Arc::new(MysqlPeer {
                 record: Arc::new(MysqlRecord {

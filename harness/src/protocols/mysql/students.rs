@@ -49,12 +49,14 @@ fn find_columns(rows: &SqlRows) -> Result<Columns, String> {
     })
 }
 
+/// Whether a programme is a BTech: the degree as a word of its own, however written
+/// (`BTech`, `B.Tech`, `B Tech`, `B-TECH`, `B.Technology`), alone or with its branch
+/// (`BTech CSE`, `B.Tech (Computer Science)`); never `MTech`.
 fn is_btech(value: &str) -> bool {
-    value
-        .chars()
-        .filter(|c| !matches!(c, '.' | ' ' | '-'))
-        .collect::<String>()
-        .eq_ignore_ascii_case("btech")
+    static BTECH: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)\bb\s*tech(nology)?\b").expect("valid"));
+    let without_marks: String = value.chars().filter(|c| !matches!(c, '.' | '-')).collect();
+    BTECH.is_match(&without_marks)
 }
 
 fn is_eighth(value: &str) -> bool {
@@ -286,10 +288,20 @@ mod tests {
 
     #[test]
     fn btech_and_the_eighth_semester_are_read_leniently() {
-        for yes in ["BTech", "B.Tech", "b tech", "B-TECH"] {
+        for yes in [
+            "BTech",
+            "B.Tech",
+            "b tech",
+            "B-TECH",
+            "BTech CSE",
+            "B.Tech (Computer Science)",
+            "B.Technology",
+        ] {
             assert!(is_btech(yes), "{yes}");
         }
-        assert!(!is_btech("MTech"));
+        for no in ["MTech", "MBTech", "Biotech", "BSc"] {
+            assert!(!is_btech(no), "{no}");
+        }
         for yes in ["8", "8th", "VIII", "eighth", "8th semester", "8 sem"] {
             assert!(is_eighth(yes), "{yes}");
         }
