@@ -290,7 +290,7 @@ fn resolves(from: &Path, target: &str) -> Result<(), String> {
 
 /// The kit's documentation pages, from its root: the README, CONTRIBUTING, the spec, the
 /// sample submissions' page, and every page of `harness/docs/` (the guide, the reference).
-fn documentation_pages() -> Vec<String> {
+pub(crate) fn documentation_pages() -> Vec<String> {
     let root = common::kit_root();
     let mut pages: Vec<String> = [
         "README.md",

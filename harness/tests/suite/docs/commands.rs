@@ -25,17 +25,11 @@ struct Shown {
 
 /// The README and every page of the guide.
 fn pages() -> Vec<PathBuf> {
-    let root = common::kit_root();
-    let mut pages = vec![root.join("README.md")];
-    let guide = root.join("harness/docs/guide");
-    let mut guide_pages: Vec<PathBuf> = std::fs::read_dir(&guide)
-        .unwrap_or_else(|error| panic!("{}: {error}", guide.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|extension| extension == "md"))
-        .collect();
-    guide_pages.sort();
-    pages.extend(guide_pages);
-    pages
+    crate::spec::documentation_pages()
+        .into_iter()
+        .filter(|page| page == "README.md" || page.starts_with("harness/docs/guide/"))
+        .map(|page| common::kit_root().join(page))
+        .collect()
 }
 
 /// A command line and its comment: from the first `#` that begins a word outside quotes
