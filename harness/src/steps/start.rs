@@ -32,7 +32,8 @@ pub(crate) const KIND: StepKind = StepKind {
     schema: super::schema_of::<RawStart>,
 };
 
-/// Default cap on what a program may print on stdout or stderr (the README says 64 MiB).
+/// Default cap on what a program may print on stdout or stderr (the guide says 64 MiB:
+/// `harness/docs/guide/real-world.md`).
 pub(crate) const DEFAULT_OUTPUT_CAP_MIB: u64 = 64;
 
 /// The harness's own placeholders, which `with` cannot fill.

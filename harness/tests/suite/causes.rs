@@ -626,9 +626,9 @@ while True:
 "#;
 
 #[test]
-fn the_memory_check_stops_a_flooding_client_at_the_readmes_output_cap() {
-    // The README says a program's output is capped at 64 MiB: the memory check's client
-    // has that cap, and the report says so.
+fn the_memory_check_stops_a_flooding_client_at_the_documented_output_cap() {
+    // The guide says a program's output is capped at 64 MiB (harness/docs/guide/
+    // real-world.md, "Limits"): the memory check's client has that cap, and the report says so.
     let student = submission(&[
         ("message-server.py", STREAMING_SERVER),
         ("message-client.py", FLOODING_CLIENT),

@@ -1,5 +1,5 @@
-//! The command line: exit codes, errors that say what and where, and the two README
-//! commands on small selections.
+//! The command line: exit codes, errors that say what and where, and the README's commands
+//! on small selections (the guide's own commands run in `docs::commands`).
 
 use crate::common;
 use crate::common::harness;

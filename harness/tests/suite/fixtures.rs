@@ -272,9 +272,9 @@ fn running_from(marker: &str) -> Vec<String> {
         .collect()
 }
 
-/// The folders of `fixtures/submissions` that keep a name of their own, as the README says
-/// ("Sample submissions"): `sample`, which the README's first command grades by that name,
-/// `good`, the good sample of every task, and two that hold programs of several tasks.
+/// The folders of `fixtures/submissions` that keep a name of their own, as its README says:
+/// `sample`, which the kit's README's first command grades by that name, `good`, the good
+/// sample of every task, and two that hold programs of several tasks.
 const OWN_NAMES: [&str; 4] = ["sample", "good", "manifest-extras", "hard-coded-port"];
 
 /// Every folder of `fixtures/submissions`, by name, sorted.
@@ -290,15 +290,11 @@ fn fixture_folders() -> Vec<String> {
     folders
 }
 
-/// The README's section "Sample submissions", up to the next section.
-fn readme_sample_submissions() -> String {
-    let readme = std::fs::read_to_string(common::kit_root().join("README.md")).unwrap();
-    let start = readme
-        .find("\n## Sample submissions\n")
-        .expect("the README has a section `Sample submissions`");
-    let rest = &readme[start + 1..];
-    let end = rest[3..].find("\n## ").map_or(rest.len(), |end| end + 3);
-    rest[..end].to_owned()
+/// The page of the sample submissions, `fixtures/submissions/README.md`: what each folder is
+/// and which scenarios it fails.
+fn sample_submissions_page() -> String {
+    let path = common::kit_root().join("fixtures/submissions/README.md");
+    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }
 
 /// The words in backticks of `text`.
@@ -327,13 +323,13 @@ fn every_fixture_folder_begins_with_its_task_or_keeps_a_stated_name() {
     for own in OWN_NAMES {
         assert!(folders.iter().any(|folder| folder == own), "{own} exists");
     }
-    // The README's list of the names kept is this one.
-    let section = readme_sample_submissions().replace('\n', " ");
+    // The page's list of the names kept is this one.
+    let section = sample_submissions_page().replace('\n', " ");
     let sentence = section
         .split("keep a name of their own:")
         .nth(1)
         .and_then(|rest| rest.split(". ").next())
-        .expect("the README says which folders keep a name of their own");
+        .expect("fixtures/submissions/README.md says which folders keep a name of their own");
     let named: BTreeSet<&str> = quoted(sentence)
         .into_iter()
         .filter(|word| folders.iter().any(|folder| folder == word))
@@ -342,8 +338,8 @@ fn every_fixture_folder_begins_with_its_task_or_keeps_a_stated_name() {
 }
 
 #[test]
-fn every_fixture_folder_is_in_the_readme_table() {
-    let section = readme_sample_submissions();
+fn every_fixture_folder_is_in_the_table_of_sample_submissions() {
+    let section = sample_submissions_page();
     // The first cell of each row of the table: the folders it describes.
     let listed: BTreeSet<&str> = section
         .lines()
@@ -361,6 +357,6 @@ fn every_fixture_folder_is_in_the_readme_table() {
         .collect();
     assert!(
         missing.is_empty() && stale.is_empty(),
-        "the README's table of sample submissions (\"The folders, with the scenarios each must fail\") lacks {missing:?} and lists {stale:?}, which is no folder"
+        "the table of fixtures/submissions/README.md (\"The folders, with the scenarios each must fail\") lacks {missing:?} and lists {stale:?}, which is no folder"
     );
 }

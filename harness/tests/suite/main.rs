@@ -10,6 +10,7 @@ mod causes;
 mod causes_under_load;
 mod cli;
 mod common;
+mod docs;
 mod early_verdicts;
 mod fixtures;
 mod formats;

@@ -1,7 +1,7 @@
 //! `--repeat N`: every scenario N times, each with its own seed; a verdict that changes is
 //! FLAKY, with the seeds that passed and failed, in the terminal report, the JSON and a
-//! replayed recording. The 50-repetition soak of the whole suite is measured by hand (see
-//! the README); here a small N proves the mechanism.
+//! replayed recording. Soaks of many repetitions are run by hand (`harness --repeat 50`); here
+//! a small N proves the mechanism.
 
 use crate::common::harness;
 

@@ -1,7 +1,8 @@
 //! The contract inside the kit (`scenarios/SPEC.md`): every clause a scenario cites is
 //! defined there, every clause defined is checked by a scenario, every task of the
 //! catalogue has its section, `harness list --task` prints the text of its clauses, and
-//! every link of the README and of the page leads to a file (and a heading) of the
+//! every link of the documentation (the README, CONTRIBUTING, the guide and the reference
+//! pages, the sample submissions' page, the spec) leads to a file (and a heading) of the
 //! repository.
 
 use std::collections::BTreeSet;
@@ -287,12 +288,44 @@ fn resolves(from: &Path, target: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The kit's documentation pages, from its root: the README, CONTRIBUTING, the spec, the
+/// sample submissions' page, and every page of `harness/docs/` (the guide, the reference).
+pub(crate) fn documentation_pages() -> Vec<String> {
+    let root = common::kit_root();
+    let mut pages: Vec<String> = [
+        "README.md",
+        "CONTRIBUTING.md",
+        "scenarios/SPEC.md",
+        "fixtures/submissions/README.md",
+    ]
+    .map(String::from)
+    .to_vec();
+    for folder in ["harness/docs/guide", "harness/docs/reference"] {
+        let mut found: Vec<String> = std::fs::read_dir(root.join(folder))
+            .unwrap_or_else(|error| panic!("{folder}: {error}"))
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".md"))
+            .map(|name| format!("{folder}/{name}"))
+            .collect();
+        found.sort();
+        pages.extend(found);
+    }
+    pages
+}
+
 #[test]
-fn every_relative_link_of_the_readme_and_the_spec_resolves_inside_the_repository() {
+fn every_relative_link_of_the_documentation_resolves_inside_the_repository() {
     let root = common::kit_root();
     let mut broken = Vec::new();
     let mut checked = 0;
-    for page in ["README.md", "scenarios/SPEC.md"] {
+    let pages = documentation_pages();
+    assert!(
+        pages
+            .iter()
+            .any(|page| page == "harness/docs/guide/README.md"),
+        "the guide's contents page is found ({pages:?})"
+    );
+    for page in &pages {
         let path = root.join(page);
         let text = std::fs::read_to_string(&path).unwrap();
         for target in links_of(&text) {
@@ -305,14 +338,22 @@ fn every_relative_link_of_the_readme_and_the_spec_resolves_inside_the_repository
             }
         }
     }
-    assert!(checked >= 10, "the scan finds the pages' links ({checked})");
+    assert!(
+        checked >= 100,
+        "the scan finds the pages' links ({checked})"
+    );
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
 
 #[test]
 fn the_kit_sends_readers_to_its_own_spec_not_to_files_a_clone_lacks() {
     let root = common::kit_root();
-    let mut files = vec![root.join("README.md"), root.join("scenarios/tasks.toml")];
+    let mut files: Vec<PathBuf> = documentation_pages()
+        .iter()
+        .filter(|page| page.as_str() != "scenarios/SPEC.md")
+        .map(|page| root.join(page))
+        .collect();
+    files.push(root.join("scenarios/tasks.toml"));
     rust_files(&root.join("reference/src"), &mut files);
     rust_files(&root.join("harness/src"), &mut files);
     let outside =

@@ -257,7 +257,7 @@ async fn stream_once(
         port: PortChoice::Fresh,
         to: Some(&target),
         extra_args: &[],
-        // The default cap, which the README states: a report that the client printed "more
+        // The default cap, which the guide states: a report that the client printed "more
         // than 1 MiB" would contradict it.
         output_cap: crate::steps::start::DEFAULT_OUTPUT_CAP_MIB << 20,
         short_calls: None,

@@ -1,0 +1,155 @@
+//! The commands the README and the guide show in ```` ```console ```` blocks, run as written:
+//! each line `$ harness ARGS` (or `$ cargo run -p harness -- ARGS`), from the kit's folder,
+//! exits 0, or with the status its comment names (`# exit 1`). Commands that cannot run
+//! here (uploads, `cargo install`, a student's folder) are in ```` ```sh ```` blocks, which
+//! are not run.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::common;
+
+/// Far above what any of them takes (seconds): a loaded machine must not fail them.
+const DEADLINE: Duration = Duration::from_secs(600);
+
+/// One command of a page.
+#[derive(Debug)]
+struct Shown {
+    /// The page and line it is on, for failures.
+    place: String,
+    /// The harness's arguments.
+    args: Vec<String>,
+    /// The exit status the page says (0 unless a comment says `exit N`).
+    exit: i32,
+}
+
+/// The README and every page of the guide.
+fn pages() -> Vec<PathBuf> {
+    crate::spec::documentation_pages()
+        .into_iter()
+        .filter(|page| page == "README.md" || page.starts_with("harness/docs/guide/"))
+        .map(|page| common::kit_root().join(page))
+        .collect()
+}
+
+/// A command line and its comment: from the first `#` that begins a word outside quotes
+/// (`shell_words` would drop it, and the comment may say the exit status).
+fn split_comment(line: &str) -> (&str, &str) {
+    let mut quote = None;
+    let mut previous = ' ';
+    for (at, c) in line.char_indices() {
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(open), _) if c == open => quote = None,
+            (None, '#') if previous.is_whitespace() => return (&line[..at], &line[at..]),
+            _ => {}
+        }
+        previous = c;
+    }
+    (line, "")
+}
+
+/// The commands of `console` blocks in `text`, the page at `path`.
+fn commands_of(path: &Path, text: &str) -> Vec<Shown> {
+    let exit = regex::Regex::new(r"\bexit (\d+)\b").unwrap();
+    let shown = path
+        .strip_prefix(common::kit_root())
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    let mut found = Vec::new();
+    let mut fence: Option<String> = None;
+    for (index, line) in text.lines().enumerate() {
+        let place = format!("{shown}:{}", index + 1);
+        if let Some(info) = line.trim_start().strip_prefix("```") {
+            fence = match fence {
+                Some(_) => None,
+                None => Some(info.trim().to_owned()),
+            };
+            continue;
+        }
+        if fence.as_deref() != Some("console") {
+            continue;
+        }
+        let Some(command) = line.strip_prefix("$ ") else {
+            continue;
+        };
+        let (command, comment) = split_comment(command);
+        let words = shell_words::split(command)
+            .unwrap_or_else(|error| panic!("{place}: `{command}`: {error}"));
+        let args = match words.as_slice() {
+            [program, args @ ..] if program == "harness" => args,
+            [cargo, run, p, package, dashes, args @ ..]
+                if [cargo, run, p, package, dashes]
+                    .iter()
+                    .map(|word| word.as_str())
+                    .eq(["cargo", "run", "-p", "harness", "--"]) =>
+            {
+                args
+            }
+            _ => panic!(
+                "{place}: a console block's commands begin with `harness` or `cargo run -p harness --` (it is run by this test): `{command}`; put other commands in a ```sh block"
+            ),
+        };
+        let status = exit
+            .captures(comment)
+            .map_or(0, |found| found[1].parse().unwrap());
+        found.push(Shown {
+            place,
+            args: args.to_vec(),
+            exit: status,
+        });
+    }
+    found
+}
+
+#[test]
+fn every_console_command_of_the_readme_and_the_guide_exits_as_the_page_says() {
+    let mut commands = Vec::new();
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).unwrap();
+        commands.extend(commands_of(&page, &text));
+    }
+    assert!(
+        commands.len() >= 5,
+        "the scan finds the pages' console commands ({commands:?})"
+    );
+    let mut wrong = Vec::new();
+    for shown in &commands {
+        let output = common::harness()
+            .args(&shown.args)
+            .timeout(DEADLINE)
+            .output()
+            .unwrap();
+        if output.status.code() != Some(shown.exit) {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let tail = |text: &str| {
+                let lines: Vec<&str> = text.lines().collect();
+                lines[lines.len().saturating_sub(8)..].join("\n")
+            };
+            wrong.push(format!(
+                "{}: `harness {}` exited {:?}, the page says {}\n  stdout ends:\n{}\n  stderr ends:\n{}",
+                shown.place,
+                shell_words::join(&shown.args),
+                output.status.code(),
+                shown.exit,
+                tail(&stdout),
+                tail(&stderr),
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}
+
+#[test]
+fn console_blocks_are_read_as_commands_with_their_exit_status() {
+    let page = "text\n```console\n$ harness list --task message\n$ cargo run -p harness -- --target 'a b' 'message/0*'   # exit 1: it fails\noutput line\n```\n```sh\nharness package gradescope --task message\n```\n";
+    let found = commands_of(Path::new("page.md"), page);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0].args, ["list", "--task", "message"]);
+    assert_eq!(found[0].exit, 0);
+    assert_eq!(found[1].args, ["--target", "a b", "message/0*"]);
+    assert_eq!(found[1].exit, 1);
+    assert_eq!(found[1].place, "page.md:4");
+}
