@@ -21,18 +21,18 @@ use std::time::Duration;
 
 /// Tasks (processes and threads) one program may have at once: a threaded server with a
 /// few hundred clients fits; a fork bomb does not.
-pub const MAX_TASKS: u32 = 1024;
+pub(crate) const MAX_TASKS: u32 = 1024;
 
 /// The CPUs one program and everything it forks may use at once: a spinning program then
 /// leaves the machine's other cores to the programs graded beside it.
-pub const CPUS: u32 = 1;
+pub(crate) const CPUS: u32 = 1;
 
 /// The scheduler's period for the CPU cap, in microseconds (the kernel's default).
 const CPU_PERIOD_MICROS: u32 = 100_000;
 
 /// Where this harness makes its cgroups.
 #[derive(Debug, Clone)]
-pub struct Hierarchy {
+pub(crate) struct Hierarchy {
     /// The harness's own cgroup folder, in which the programs' cgroups are made.
     parent: PathBuf,
     /// The same for the memory controller (another folder in v1, the same in v2), or why
@@ -85,7 +85,7 @@ fn controller_folder(memberships: &str, mounts: &str, controller: &str) -> Resul
 impl Hierarchy {
     /// The `pids` hierarchy this process can make cgroups in (and the `memory` one, where
     /// there is one), or why not.
-    pub fn find() -> Result<Hierarchy, String> {
+    pub(crate) fn find() -> Result<Hierarchy, String> {
         let memberships = fs::read_to_string("/proc/self/cgroup")
             .map_err(|error| format!("cannot read /proc/self/cgroup: {error}"))?;
         let mounts = fs::read_to_string("/proc/self/mountinfo")
@@ -105,12 +105,12 @@ impl Hierarchy {
     }
 
     /// Whether programs get a memory cap, or why not.
-    pub fn memory(&self) -> Result<(), &str> {
+    pub(crate) fn memory(&self) -> Result<(), &str> {
         self.memory.as_ref().map(drop).map_err(String::as_str)
     }
 
     /// Whether programs get a CPU cap, or why not.
-    pub fn cpu(&self) -> Result<(), &str> {
+    pub(crate) fn cpu(&self) -> Result<(), &str> {
         self.cpu.as_ref().map(drop).map_err(String::as_str)
     }
 
@@ -149,7 +149,7 @@ impl Hierarchy {
 
     /// A fresh cgroup for one program, capped at [`MAX_TASKS`], at [`CPUS`] where the CPU
     /// can be capped and, where memory can be capped, at `memory_limit` bytes.
-    pub fn leaf_with_caps(&self, memory_limit: u64) -> Result<Leaf, String> {
+    pub(crate) fn leaf_with_caps(&self, memory_limit: u64) -> Result<Leaf, String> {
         let mut leaf = self.leaf()?;
         let name = leaf
             .dir
@@ -200,7 +200,7 @@ impl Hierarchy {
     }
 
     /// A fresh cgroup for one program, capped at [`MAX_TASKS`].
-    pub fn leaf(&self) -> Result<Leaf, String> {
+    pub(crate) fn leaf(&self) -> Result<Leaf, String> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let mut attempts = 0;
         let dir = loop {
@@ -255,7 +255,7 @@ fn mount_point(mountinfo: &str, fstype: &str, option: Option<&str>) -> Option<Pa
 
 /// One program's cgroup.
 #[derive(Debug)]
-pub struct Leaf {
+pub(crate) struct Leaf {
     dir: PathBuf,
     /// Its folder in the memory hierarchy (v1), or `dir` again (v2); `None`: no memory cap.
     memory_dir: Option<PathBuf>,
@@ -265,12 +265,12 @@ pub struct Leaf {
 
 impl Leaf {
     /// The file `sandbox-init` writes itself into (the `pids` cgroup's).
-    pub fn procs_file(&self) -> PathBuf {
+    pub(crate) fn procs_file(&self) -> PathBuf {
         self.dir.join("cgroup.procs")
     }
 
     /// Every file `sandbox-init` writes itself into: one per hierarchy.
-    pub fn procs_files(&self) -> Vec<PathBuf> {
+    pub(crate) fn procs_files(&self) -> Vec<PathBuf> {
         let mut files = vec![self.procs_file()];
         for other in [&self.memory_dir, &self.cpu_dir].into_iter().flatten() {
             let file = other.join("cgroup.procs");
@@ -283,7 +283,7 @@ impl Leaf {
 
     /// How many of its processes the kernel killed for going over the memory cap
     /// (`oom_kill` in v2's `memory.events` or v1's `memory.oom_control`).
-    pub fn memory_kills(&self) -> u64 {
+    pub(crate) fn memory_kills(&self) -> u64 {
         let Some(dir) = &self.memory_dir else {
             return 0;
         };
@@ -302,7 +302,7 @@ impl Leaf {
 
     /// The most memory its processes held at once, in bytes (`memory.peak` in v2,
     /// `memory.max_usage_in_bytes` in v1), where the kernel keeps it.
-    pub fn memory_peak(&self) -> Option<u64> {
+    pub(crate) fn memory_peak(&self) -> Option<u64> {
         let dir = self.memory_dir.as_ref()?;
         ["memory.peak", "memory.max_usage_in_bytes"]
             .iter()
@@ -311,7 +311,7 @@ impl Leaf {
     }
 
     /// Whether the cap stopped a fork (`pids.events`: `max N` with N > 0).
-    pub fn cap_was_hit(&self) -> bool {
+    pub(crate) fn cap_was_hit(&self) -> bool {
         fs::read_to_string(self.dir.join("pids.events")).is_ok_and(|events| {
             events
                 .lines()
@@ -321,7 +321,7 @@ impl Leaf {
     }
 
     /// Kills whatever is left in it and removes it (bounded: about a second at most).
-    pub fn remove(self) {
+    pub(crate) fn remove(self) {
         remove_dir(&self.dir);
         for other in [self.memory_dir, self.cpu_dir].into_iter().flatten() {
             if other != self.dir {

@@ -50,7 +50,7 @@ fn machine() -> &'static Machine {
 }
 
 /// The bundle [`write_into`] writes into `folder`.
-pub fn bundle_in(folder: &Path) -> PathBuf {
+pub(crate) fn bundle_in(folder: &Path) -> PathBuf {
     folder.join("certs/ca-certificates.crt")
 }
 
@@ -68,7 +68,10 @@ fn nsswitch_with_plain_hosts(machine: &str) -> String {
 /// Writes the files into `folder` and says what the view puts over the machine's `/etc`:
 /// (path in the view, file written). `ca_file` is the test CA (PEM) the program's system is
 /// to trust alone; without one it trusts none.
-pub fn write_into(folder: &Path, ca_file: Option<&Path>) -> io::Result<Vec<(PathBuf, PathBuf)>> {
+pub(crate) fn write_into(
+    folder: &Path,
+    ca_file: Option<&Path>,
+) -> io::Result<Vec<(PathBuf, PathBuf)>> {
     std::fs::create_dir_all(folder)?;
     // `resolv.conf` (the DNS pack on both loopbacks) and `hosts` (`localhost` only).
     let mut replaced = crate::resolver::resolver_files(folder)?;

@@ -20,10 +20,10 @@
 
 /// The password Java's own `cacerts` has; Java reads a trust store without one, but
 /// `keytool -list -storepass changeit` checks the file's digest with it.
-pub const PASSWORD: &str = "changeit";
+pub(crate) const PASSWORD: &str = "changeit";
 
 /// A JKS store whose one entry trusts the certificate `der` under `alias`.
-pub fn trusting(alias: &str, der: &[u8]) -> Vec<u8> {
+pub(crate) fn trusting(alias: &str, der: &[u8]) -> Vec<u8> {
     let mut store = Vec::with_capacity(der.len() + 128);
     store.extend_from_slice(&0xFEED_FEEDu32.to_be_bytes());
     store.extend_from_slice(&2u32.to_be_bytes());

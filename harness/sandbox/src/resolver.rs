@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 /// `resolv.conf`: both loopbacks (a program may have IPv4 or IPv6 only), and a short
 /// timeout with two attempts, so a program that looks up a name while the harness's DNS
 /// is not there fails in about two seconds rather than the default thirty.
-pub const RESOLV_CONF: &str = "\
+pub(crate) const RESOLV_CONF: &str = "\
 # Written by the harness: its DNS answers every name (see the report's step log).
 nameserver 127.0.0.1
 nameserver ::1
@@ -20,7 +20,7 @@ options timeout:1 attempts:2
 ";
 
 /// `hosts`: the names every system knows without asking.
-pub const HOSTS: &str = "\
+pub(crate) const HOSTS: &str = "\
 127.0.0.1\tlocalhost
 ::1\tlocalhost ip6-localhost ip6-loopback
 ";

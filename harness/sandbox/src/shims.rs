@@ -25,7 +25,7 @@ const MANAGER_PATIENCE: Duration = Duration::from_secs(10);
 
 /// The interpreter behind `shim`, when it is a version manager's shim for `program`;
 /// `folder` is where the manager looks for a version file.
-pub fn real_program(shim: &Path, program: &str, folder: &Path) -> Option<PathBuf> {
+pub(crate) fn real_program(shim: &Path, program: &str, folder: &Path) -> Option<PathBuf> {
     let script = read_start(shim)?;
     let (manager, root) = parse_shim(&script)?;
     ask_manager(&manager, program, folder).or_else(|| newest_installed(&root, program))

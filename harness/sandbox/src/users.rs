@@ -22,12 +22,12 @@ const FIRST: u32 = 2_100_000_000;
 const COUNT: u32 = 1 << 24;
 
 /// The name the view gives the program's user and group.
-pub const NAME: &str = "sandbox";
+pub(crate) const NAME: &str = "sandbox";
 
 /// The next program's user and group ids (the same number): unique within this harness
 /// process, and most likely across harness processes running at once (the process id
 /// picks the start).
-pub fn next() -> (u32, u32) {
+pub(crate) fn next() -> (u32, u32) {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let start = std::process::id().wrapping_mul(4096);
     let id = FIRST + start.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed)) % COUNT;
@@ -38,7 +38,7 @@ pub fn next() -> (u32, u32) {
 /// private copy, the test web site): the same for all of them, so that what one writes
 /// there another can change (a server's `starts` file, which its next start appends to),
 /// and another for every other folder.
-pub fn for_folder(folder: &Path) -> (u32, u32) {
+pub(crate) fn for_folder(folder: &Path) -> (u32, u32) {
     static USERS: std::sync::Mutex<Vec<(PathBuf, (u32, u32))>> = std::sync::Mutex::new(Vec::new());
     let mut users = USERS
         .lock()
@@ -53,7 +53,7 @@ pub fn for_folder(folder: &Path) -> (u32, u32) {
 
 /// Writes `passwd` and `group` into `folder`: the machine's, with the program's user
 /// added (home `home`); returns what the view puts over `/etc` (path in the view, file).
-pub fn account_files(
+pub(crate) fn account_files(
     folder: &Path,
     (uid, gid): (u32, u32),
     home: &Path,
@@ -85,7 +85,7 @@ pub fn account_files(
 
 /// Gives `dir` and everything below it to `user` (links themselves, never what they
 /// point at).
-pub fn hand_over(dir: &Path, (uid, gid): (u32, u32)) -> io::Result<()> {
+pub(crate) fn hand_over(dir: &Path, (uid, gid): (u32, u32)) -> io::Result<()> {
     for entry in walk(dir)? {
         std::os::unix::fs::lchown(&entry, Some(uid), Some(gid))?;
     }

@@ -47,13 +47,13 @@ pub fn enter_private_mounts() -> io::Result<()> {
 }
 
 /// Whether the calling thread entered a mount namespace of its own.
-pub fn in_private_mounts() -> bool {
+pub(crate) fn in_private_mounts() -> bool {
     PRIVATE_MOUNTS.with(Cell::get)
 }
 
 /// Whether a scenario's thread can have a mount namespace of its own and a sized `tmpfs`
 /// in it: tried on a throwaway thread.
-pub fn probe_private_mounts() -> Result<(), String> {
+pub(crate) fn probe_private_mounts() -> Result<(), String> {
     std::thread::spawn(|| -> Result<(), String> {
         enter_private_mounts()
             .map_err(|error| format!("cannot make a mount namespace: {error}"))?;
@@ -71,7 +71,7 @@ pub fn probe_private_mounts() -> Result<(), String> {
 }
 
 /// Mounts a `tmpfs` of `bytes` on `folder` (in the calling thread's mount namespace).
-pub fn mount_sized(folder: &Path, bytes: u64) -> io::Result<()> {
+pub(crate) fn mount_sized(folder: &Path, bytes: u64) -> io::Result<()> {
     let target = CString::new(folder.as_os_str().as_bytes())?;
     let options = CString::new(format!("size={bytes},mode=0755"))?;
     // SAFETY: all strings live across the call.
@@ -92,7 +92,7 @@ pub fn mount_sized(folder: &Path, bytes: u64) -> io::Result<()> {
 
 /// Detaches whatever is mounted on `folder`: best effort (from another thread's
 /// namespace there is nothing to detach, and the namespace takes it along when it ends).
-pub fn unmount(folder: &Path) {
+pub(crate) fn unmount(folder: &Path) {
     if let Ok(target) = CString::new(folder.as_os_str().as_bytes()) {
         // SAFETY: umount2 on our own mount, by path.
         unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH) };

@@ -532,6 +532,7 @@ fn with_cut(
     }
 }
 
+/// send(2), cut short: at most the setting's cut of `len`, or `EINTR`.
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn send(fd: c_int, buf: *const c_void, len: size_t, flags: c_int) -> ssize_t {
@@ -540,6 +541,7 @@ pub unsafe extern "C" fn send(fd: c_int, buf: *const c_void, len: size_t, flags:
     })
 }
 
+/// sendto(2), cut short like [`send`].
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sendto(
@@ -564,6 +566,7 @@ pub unsafe extern "C" fn sendto(
     })
 }
 
+/// write(2), cut short on a socket like [`send`]; any other descriptor untouched.
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, count: size_t) -> ssize_t {
@@ -572,6 +575,7 @@ pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, count: size_t) -> 
     })
 }
 
+/// sendfile(2), cut short when its destination is a socket.
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sendfile(
@@ -585,6 +589,7 @@ pub unsafe extern "C" fn sendfile(
     })
 }
 
+/// sendfile64, glibc's large-file name of [`sendfile`].
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sendfile64(
@@ -598,6 +603,7 @@ pub unsafe extern "C" fn sendfile64(
     })
 }
 
+/// recv(2), cut short: at most the setting's cut of `len`, or `EINTR`.
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn recv(fd: c_int, buf: *mut c_void, len: size_t, flags: c_int) -> ssize_t {
@@ -606,6 +612,7 @@ pub unsafe extern "C" fn recv(fd: c_int, buf: *mut c_void, len: size_t, flags: c
     })
 }
 
+/// recvfrom(2), cut short like [`recv`].
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn recvfrom(
@@ -630,6 +637,7 @@ pub unsafe extern "C" fn recvfrom(
     })
 }
 
+/// read(2), cut short on a socket like [`recv`]; any other descriptor untouched.
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, count: size_t) -> ssize_t {
@@ -655,6 +663,7 @@ pub unsafe extern "C" fn __read_chk(
     unsafe { read(fd, buf, count) }
 }
 
+/// glibc's fortified `recv` (`_FORTIFY_SOURCE`), cut short like [`recv`].
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn __recv_chk(
@@ -671,6 +680,7 @@ pub unsafe extern "C" fn __recv_chk(
     unsafe { recv(fd, buf, len, flags) }
 }
 
+/// glibc's fortified `recvfrom`, cut short like [`recv`].
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn __recvfrom_chk(
@@ -699,6 +709,7 @@ pub unsafe extern "C" fn __recvfrom_chk(
     unsafe { recvfrom(fd, buf, len, flags, address, address_len) }
 }
 
+/// writev(2), cut short on a socket: its vectors moved up to the cut.
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn writev(fd: c_int, iov: *const iovec, count: c_int) -> ssize_t {
@@ -723,6 +734,7 @@ pub unsafe extern "C" fn writev(fd: c_int, iov: *const iovec, count: c_int) -> s
     }
 }
 
+/// readv(2), cut short on a socket: its vectors filled up to the cut.
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn readv(fd: c_int, iov: *const iovec, count: c_int) -> ssize_t {
@@ -747,6 +759,7 @@ pub unsafe extern "C" fn readv(fd: c_int, iov: *const iovec, count: c_int) -> ss
     }
 }
 
+/// sendmsg(2), cut short like [`writev`].
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sendmsg(fd: c_int, message: *const msghdr, flags: c_int) -> ssize_t {
@@ -775,6 +788,7 @@ pub unsafe extern "C" fn sendmsg(fd: c_int, message: *const msghdr, flags: c_int
     }
 }
 
+/// recvmsg(2), cut short like [`readv`].
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn recvmsg(fd: c_int, message: *mut msghdr, flags: c_int) -> ssize_t {

@@ -61,7 +61,7 @@ const SECRETS: [&str; 6] = [
 
 /// What the program may see and write.
 #[derive(Debug, Default)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Whether to build a view at all (`--view`); without it the program sees the machine.
     pub view: bool,
     /// Folders (or files) it may read: its program, its submission, its interpreter's
@@ -124,12 +124,12 @@ const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
 /// Files of the harness to put over the kernel's below a `/proc` mounted after the view
 /// was entered: detached clones, held open across `pivot_root` and `fork`, attached by
 /// [`attach_late`].
-pub type Late = Vec<(PathBuf, OwnedFd)>;
+pub(crate) type Late = Vec<(PathBuf, OwnedFd)>;
 
 /// Builds the view and enters it; `Err` says which step the system refused. Returns the
 /// replaced files below `/proc` when the PID namespace mounts its own `/proc` later
 /// (`Plan::own_proc`): a bind mount on the old one would be covered by it.
-pub fn isolate(plan: &Plan) -> Result<Late, String> {
+pub(crate) fn isolate(plan: &Plan) -> Result<Late, String> {
     // SAFETY: unshare and mount change only this process's namespaces.
     unsafe {
         if libc::unshare(libc::CLONE_NEWNS) != 0 {
@@ -184,7 +184,7 @@ pub fn isolate(plan: &Plan) -> Result<Late, String> {
 
 /// Attaches the replaced files below `/proc` (see [`isolate`]) on the `/proc` just
 /// mounted: `/proc/cpuinfo` is then the harness's file, whatever reads it.
-pub fn attach_late(late: &Late) -> Result<(), String> {
+pub(crate) fn attach_late(late: &Late) -> Result<(), String> {
     for (path, tree) in late {
         attach(tree, path, path)?;
     }

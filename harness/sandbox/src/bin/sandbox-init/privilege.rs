@@ -22,7 +22,7 @@ use std::io;
 
 /// What the program runs as.
 #[derive(Debug, Clone, Copy)]
-pub struct Drop {
+pub(crate) struct Drop {
     /// The user and group to become when this process is root; ignored otherwise (an
     /// ordinary user cannot change its ids, and is no one's privilege).
     pub user: Option<(u32, u32)>,
@@ -32,7 +32,7 @@ pub struct Drop {
 }
 
 /// Steps 1 to 6 above. `Err` names the step that failed.
-pub fn drop_everything(request: Drop) -> Result<(), String> {
+pub(crate) fn drop_everything(request: Drop) -> Result<(), String> {
     close_inherited_descriptors();
     empty_bounding_set()
         .map_err(|error| format!("cannot empty the capability bounding set: {error}"))?;

@@ -28,7 +28,7 @@ const MOST_LINKS: usize = 40;
 /// `path` with every link followed where that is safe (see the module's documentation);
 /// a path that does not exist (or stops existing) keeps the rest as given. `Err` names a
 /// link that a program could have made.
-pub fn resolve(path: &Path) -> Result<PathBuf, String> {
+pub(crate) fn resolve(path: &Path) -> Result<PathBuf, String> {
     let absolute = if path.is_absolute() {
         path.to_owned()
     } else {
@@ -119,7 +119,7 @@ const RESOLVE_NO_SYMLINKS: u64 = 0x04;
 /// An `O_PATH` descriptor of `path`, which must hold no link at all (a [`resolve`]d path):
 /// a link swapped in since is refused (`ELOOP`). On a kernel without `openat2` (before
 /// 5.6), the path is opened as it is.
-pub fn open_path(path: &Path) -> Result<OwnedFd, String> {
+pub(crate) fn open_path(path: &Path) -> Result<OwnedFd, String> {
     let c_path = CString::new(path.as_os_str().as_bytes())
         .map_err(|_| format!("{} holds a NUL byte", path.display()))?;
     let how = OpenHow {

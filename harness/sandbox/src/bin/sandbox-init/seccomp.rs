@@ -39,7 +39,7 @@ const AUDIT_ARCH: u32 = 0xC000_00B7;
 const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 
 /// Every namespace flag of `clone` and `unshare` (`CLONE_NEWTIME` included).
-pub const NAMESPACE_FLAGS: u32 = (libc::CLONE_NEWNS
+pub(crate) const NAMESPACE_FLAGS: u32 = (libc::CLONE_NEWNS
     | libc::CLONE_NEWCGROUP
     | libc::CLONE_NEWUTS
     | libc::CLONE_NEWIPC
@@ -53,7 +53,7 @@ const TIOCSTI: u32 = 0x5412;
 
 /// The calls refused with `EPERM`, whatever their arguments: (number, name). The names are
 /// for the tests and the crate's documentation.
-pub fn refused() -> Vec<(libc::c_long, &'static str)> {
+pub(crate) fn refused() -> Vec<(libc::c_long, &'static str)> {
     let mut calls = vec![
         (libc::SYS_mount, "mount"),
         (libc::SYS_umount2, "umount2"),
@@ -200,7 +200,7 @@ fn program() -> Vec<Instruction> {
 
 /// Installs the filter on this process (and everything it will fork or execute). Needs
 /// `no_new_privs` first, or `CAP_SYS_ADMIN`.
-pub fn install() -> io::Result<()> {
+pub(crate) fn install() -> io::Result<()> {
     let code = program();
     let filter = libc::sock_fprog {
         len: code.len() as u16,

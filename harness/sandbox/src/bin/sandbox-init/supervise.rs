@@ -20,7 +20,7 @@ use std::process::ExitCode;
 const IGNORED: [libc::c_int; 4] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGQUIT];
 
 /// Runs `program` to its end; never returns normally in the processes it forks.
-pub fn run(
+pub(crate) fn run(
     program: &[OsString],
     report_fd: Option<i32>,
     privilege: crate::privilege::Drop,
