@@ -59,7 +59,23 @@ pub struct Batch<'a> {
 /// Grades every entry, telling `events` the whole run from `run-started` to
 /// `run-finished`. Returns each submission's grading (`None` for a folder that could not
 /// be read), in the order given.
+///
+/// A batch given no `--task` and no scenario pattern grades every submission on the tasks
+/// that any of them submitted (not the whole kit): each is then out of the same maximum,
+/// in every report, and a folder with nothing in it is out of that maximum too, with the
+/// tasks it lacks named, instead of `0/0`.
 pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Option<Grading>>> {
+    let class_selection;
+    let batch = match class_tasks(&batch) {
+        Some(tasks) => {
+            class_selection = batch.selection.within_tasks(tasks);
+            Batch {
+                selection: &class_selection,
+                ..batch
+            }
+        }
+        None => batch,
+    };
     let jobs = batch.jobs.clamp(1, batch.entries.len().max(1));
     let isolation = match (batch.mode, isolation::network_mode()) {
         (Mode::Simulated(_), _) => Isolation::None,
@@ -155,7 +171,9 @@ fn grade_entry(
     let target = match &entry.target {
         Ok(target) => target,
         Err(problem) => {
-            nothing_graded(events, Vec::new(), Some(problem.clone()));
+            // Out of the same maximum as the others: what it could not be graded on.
+            let selected = selected_tasks(batch.suite, batch.selection);
+            nothing_graded(events, selected, Some(problem.clone()));
             return Ok(None);
         }
     };
@@ -178,8 +196,30 @@ fn grade_entry(
     .map(Some)
 }
 
+/// The tasks a batch with nothing narrowed grades everyone on: those with a program in at
+/// least one readable submission, in catalogue order. `None` when the selection names
+/// tasks or scenarios already, when there is one submission, or when no submission has a
+/// program for any task.
+fn class_tasks(batch: &Batch<'_>) -> Option<Vec<String>> {
+    if batch.entries.len() < 2 || !batch.selection.is_everything() {
+        return None;
+    }
+    let tasks: Vec<String> = selected_tasks(batch.suite, batch.selection)
+        .into_iter()
+        .filter(|task| {
+            batch.entries.iter().any(|entry| {
+                entry
+                    .target
+                    .as_ref()
+                    .is_ok_and(|target| target.task(task).is_some())
+            })
+        })
+        .collect();
+    (!tasks.is_empty()).then_some(tasks)
+}
+
 /// Tasks with at least one selected scenario, in catalogue order.
-fn selected_tasks(suite: &Suite, selection: &Selection) -> Vec<String> {
+pub(crate) fn selected_tasks(suite: &Suite, selection: &Selection) -> Vec<String> {
     suite
         .catalogue
         .tasks

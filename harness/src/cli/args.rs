@@ -3,103 +3,148 @@
 
 use super::*;
 
+/// The headings `--help` groups the options under, in the order a newcomer needs them.
+const HEADING_SUBMISSIONS: &str = "What to grade";
+const HEADING_SELECTION: &str = "Which scenarios";
+const HEADING_RUNNING: &str = "How to run them";
+const HEADING_SIMULATED: &str = "The simulated network (with --simulate)";
+const HEADING_TERMINAL: &str = "What the terminal shows";
+const HEADING_REPORTS: &str = "Report files";
+const HEADING_CLASS: &str = "A class's gradebook";
+const HEADING_PLATFORMS: &str = "Grading platforms (one submission per run)";
+
 #[derive(Debug, Args)]
 pub(super) struct GradeArgs {
     /// A submission folder: `submission.toml`, or programs named `<task>-<role>[.ext]`.
     /// Repeat it, or give a quoted glob (`--target 'submissions/*'`), to grade several.
-    #[arg(long = "target", value_name = "DIR")]
+    #[arg(help_heading = HEADING_SUBMISSIONS, long = "target", value_name = "DIR")]
     pub(super) targets: Vec<String>,
     /// Known-good programs a manifest may name outside its submission folder, e.g. an
     /// instructor's reference client (`client = "python3 ../ref/client.py ..."`), shown to
     /// the program read-only. Repeatable; also `HARNESS_COMPANIONS` (folders separated by
     /// `:`). Never give a students' folder.
-    #[arg(long = "companions", value_name = "DIR")]
+    #[arg(help_heading = HEADING_SUBMISSIONS, long = "companions", value_name = "DIR")]
     pub(super) companions: Vec<PathBuf>,
     /// Grade the reference implementation (built on demand).
-    #[arg(long, conflicts_with = "targets")]
+    #[arg(help_heading = HEADING_SUBMISSIONS, long, conflicts_with = "targets")]
     pub(super) reference: bool,
     /// Run the reference in the simulated network (turmoil) instead of as processes:
     /// deterministic for a seed, with short reads and writes forced inside it.
-    #[arg(long, conflicts_with_all = ["targets", "reference"])]
+    #[arg(help_heading = HEADING_SUBMISSIONS, long, conflicts_with_all = ["targets", "reference"])]
     pub(super) simulate: bool,
-    /// With --simulate: the most bytes each read or write of the reference moves, drawn
-    /// per call from the seed: `1` (every call moves one byte), `1-1500` (the default),
-    /// or `off` (whole writes, as the simulated network delivers them).
-    #[arg(long, value_name = "SIZE", requires = "simulate", value_parser = parse_short_io)]
-    pub(super) short_io: Option<ShortIo>,
-    /// With --simulate: the fraction (0 to 1) of the datagrams the reference sends that are
-    /// lost, drawn from the seed.
-    #[arg(long, value_name = "FRACTION", requires = "simulate", value_parser = parse_fraction)]
-    pub(super) loss: Option<f64>,
-    /// With --simulate: the fraction of the reference's datagrams delivered twice.
-    #[arg(long, value_name = "FRACTION", requires = "simulate", value_parser = parse_fraction)]
-    pub(super) duplicate: Option<f64>,
-    /// With --simulate: the fraction of the reference's datagrams held back and delivered
-    /// after the next one.
-    #[arg(long, value_name = "FRACTION", requires = "simulate", value_parser = parse_fraction)]
-    pub(super) reorder: Option<f64>,
-    /// With --simulate: the one-way latency of every link, in milliseconds (default 1).
-    #[arg(long, value_name = "MS", requires = "simulate")]
-    pub(super) latency: Option<u64>,
     /// Only these tasks (repeatable).
-    #[arg(long = "task", value_name = "TASK")]
+    #[arg(help_heading = HEADING_SELECTION, long = "task", value_name = "TASK")]
     pub(super) tasks: Vec<String>,
-    /// Seed of every slice plan; a failure's report prints the one that replays it.
-    #[arg(long)]
-    pub(super) seed: Option<u64>,
+    /// Scenario ids or globs: `message/03-*`, `message` (a whole task).
+    #[arg(help_heading = HEADING_SELECTION, value_name = "SCENARIO")]
+    pub(super) patterns: Vec<String>,
     /// Where the scenarios are (default: the kit's `scenarios/`).
-    #[arg(long, value_name = "DIR")]
+    #[arg(help_heading = HEADING_SELECTION, long, value_name = "DIR")]
     pub(super) scenarios: Option<PathBuf>,
+    /// Seed of every slice plan; a failure's report prints the one that replays it.
+    #[arg(help_heading = HEADING_RUNNING, long)]
+    pub(super) seed: Option<u64>,
     /// Submissions graded at once, or with one submission its scenarios at once (each in
     /// its own network namespace where the system allows it; on a shared loopback one at a
     /// time); with --repeat, runs of a scenario at once. `auto` (the default): four per
     /// CPU, at most 8, where each scenario has a network namespace of its own; else 1.
-    #[arg(long, short, value_name = "N", default_value = "auto", value_parser = parse_jobs)]
+    #[arg(help_heading = HEADING_RUNNING, long, short, value_name = "N", default_value = "auto", value_parser = parse_jobs)]
     pub(super) jobs: Jobs,
     /// Run each selected scenario N times, with the seeds S, S+1, ... (S the run's
     /// seed; `--seed` with one of them replays that run), and report every scenario whose
     /// verdict changed as FLAKY, with the seeds that passed and failed. A flaky scenario
     /// counts as failed.
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_repeat)]
+    #[arg(help_heading = HEADING_RUNNING, long, value_name = "N", default_value_t = 1, value_parser = parse_repeat)]
     pub(super) repeat: u32,
     /// The memory a program and everything it forks may use together (a memory cgroup
     /// per program, where the system allows one): `1G` (the default), `512M`, `2G`. Past
     /// it the kernel kills a process of the program, and the report says so.
-    #[arg(long, value_name = "SIZE", value_parser = parse_memory_limit)]
+    #[arg(help_heading = HEADING_RUNNING, long, value_name = "SIZE", value_parser = parse_memory_limit)]
     pub(super) memory_limit: Option<u64>,
     /// Who plays the MySQL server of `mysql-remote`: `auto` (the default: a throw-away
     /// MariaDB per scenario where Debian's mariadb-server is installed, else the harness's
     /// own engine; the header says which), `embedded` (the harness's own engine, no
     /// database server needed) or `real` (MariaDB, required).
     #[arg(
+        help_heading = HEADING_RUNNING,
         long,
         value_name = "SERVER",
         conflicts_with = "simulate",
         value_parser = ["auto", "embedded", "real"]
     )]
     pub(super) mysql: Option<String>,
+    /// With --simulate: the most bytes each read or write of the reference moves, drawn
+    /// per call from the seed: `1` (every call moves one byte), `1-1500` (the default),
+    /// or `off` (whole writes, as the simulated network delivers them).
+    #[arg(help_heading = HEADING_SIMULATED, long, value_name = "SIZE", requires = "simulate", value_parser = parse_short_io)]
+    pub(super) short_io: Option<ShortIo>,
+    /// With --simulate: the fraction (0 to 1) of the datagrams the reference sends that are
+    /// lost, drawn from the seed.
+    #[arg(help_heading = HEADING_SIMULATED, long, value_name = "FRACTION", requires = "simulate", value_parser = parse_fraction)]
+    pub(super) loss: Option<f64>,
+    /// With --simulate: the fraction of the reference's datagrams delivered twice.
+    #[arg(help_heading = HEADING_SIMULATED, long, value_name = "FRACTION", requires = "simulate", value_parser = parse_fraction)]
+    pub(super) duplicate: Option<f64>,
+    /// With --simulate: the fraction of the reference's datagrams held back and delivered
+    /// after the next one.
+    #[arg(help_heading = HEADING_SIMULATED, long, value_name = "FRACTION", requires = "simulate", value_parser = parse_fraction)]
+    pub(super) reorder: Option<f64>,
+    /// With --simulate: the one-way latency of every link, in milliseconds (default 1).
+    #[arg(help_heading = HEADING_SIMULATED, long, value_name = "MS", requires = "simulate")]
+    pub(super) latency: Option<u64>,
     #[command(flatten)]
     pub(super) output: OutputArgs,
-    /// Scenario ids or globs: `message/03-*`, `message` (a whole task).
-    #[arg(value_name = "SCENARIO")]
-    pub(super) patterns: Vec<String>,
 }
 
 /// What to write besides the terminal report (grading and `replay` alike).
 #[derive(Debug, Args)]
 pub(super) struct OutputArgs {
-    /// Write one packet capture per scenario into DIR (`<task>/<name>.pcap`; a folder per
-    /// submission when grading several).
-    #[arg(long, value_name = "DIR")]
-    pub(super) pcap: Option<PathBuf>,
+    /// Print only the closing lines.
+    #[arg(help_heading = HEADING_TERMINAL, long, short, conflicts_with = "verbose")]
+    pub(super) quiet: bool,
+    /// Show the step log, transcript and output of every scenario, not only of failures.
+    #[arg(help_heading = HEADING_TERMINAL, long, short)]
+    pub(super) verbose: bool,
+    /// For each failure, say what the clause asks in plain words, with a hint.
+    #[arg(help_heading = HEADING_TERMINAL, long)]
+    pub(super) explain: bool,
     /// Write the results as JSON (schema: `harness/schema/report.schema.json`).
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = HEADING_REPORTS, long, value_name = "FILE")]
     pub(super) json: Option<PathBuf>,
     /// Write JUnit XML: one testsuite per task, one testcase per scenario.
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = HEADING_REPORTS, long, value_name = "FILE")]
     pub(super) junit: Option<PathBuf>,
+    /// Write an HTML page per submission into DIR, transcripts drawn as sequence diagrams.
+    #[arg(help_heading = HEADING_REPORTS, long, value_name = "DIR")]
+    pub(super) html: Option<PathBuf>,
+    /// Write one packet capture per scenario into DIR (`<task>/<name>.pcap`; a folder per
+    /// submission when grading several).
+    #[arg(help_heading = HEADING_REPORTS, long, value_name = "DIR")]
+    pub(super) pcap: Option<PathBuf>,
+    /// Record every event of the run (JSON lines), for `harness replay`.
+    #[arg(help_heading = HEADING_REPORTS, long, value_name = "FILE")]
+    pub(super) record: Option<PathBuf>,
+    /// Write a CSV gradebook: one row per submission (named by its folder), per-task and
+    /// total points, out of one maximum.
+    #[arg(help_heading = HEADING_CLASS, long, value_name = "FILE")]
+    pub(super) gradebook: Option<PathBuf>,
+    /// With --gradebook FILE.csv: a CSV of the class (a `folder` column, and the students'
+    /// Canvas or Moodle ids: `Student`, `ID`, `SIS User ID`, `SIS Login ID`, `Section`,
+    /// `Email`, `Username`, `ID number`); writes FILE.canvas.csv and FILE.moodle.csv,
+    /// which Canvas's and Moodle's grade imports take as they are.
+    #[arg(help_heading = HEADING_CLASS, long, value_name = "ROSTER.csv", requires = "gradebook")]
+    pub(super) roster: Option<PathBuf>,
+    /// With --roster: the assignment's column in the Canvas and Moodle files.
+    #[arg(
+        help_heading = HEADING_CLASS,
+        long,
+        value_name = "NAME",
+        default_value = "Socket lab",
+        requires = "roster"
+    )]
+    pub(super) assignment: String,
     /// Write Gradescope's `results.json` (one submission).
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = HEADING_PLATFORMS, long, value_name = "FILE")]
     pub(super) gradescope: Option<PathBuf>,
     /// With --gradescope: when Gradescope shows the tests a rule selects, as
     /// SELECTOR=VISIBILITY. SELECTOR: a category (`security`), a task (`message`) or a
@@ -107,6 +152,7 @@ pub(super) struct OutputArgs {
     /// after_published or visible. Repeatable; the last matching rule wins, over the
     /// scenario file's `visibility`.
     #[arg(
+        help_heading = HEADING_PLATFORMS,
         long = "gradescope-visibility",
         value_name = "RULE",
         requires = "gradescope",
@@ -115,30 +161,12 @@ pub(super) struct OutputArgs {
     pub(super) gradescope_visibility: Vec<VisibilityRule>,
     /// Write PrairieLearn's external-grader `results.json` (one submission), even when the
     /// submission cannot be graded (`gradable: false`, with why).
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = HEADING_PLATFORMS, long, value_name = "FILE")]
     pub(super) prairielearn: Option<PathBuf>,
     /// Write a GitHub Classroom test runner's result (one submission), the JSON that
     /// `autograding-grading-reporter` reads base64-encoded from a step output `result`.
-    #[arg(long = "github-classroom", value_name = "FILE")]
+    #[arg(help_heading = HEADING_PLATFORMS, long = "github-classroom", value_name = "FILE")]
     pub(super) github_classroom: Option<PathBuf>,
-    /// Write an HTML page per submission into DIR, transcripts drawn as sequence diagrams.
-    #[arg(long, value_name = "DIR")]
-    pub(super) html: Option<PathBuf>,
-    /// Write a CSV gradebook: one row per submission, per-task and total points.
-    #[arg(long, value_name = "FILE")]
-    pub(super) gradebook: Option<PathBuf>,
-    /// Record every event of the run (JSON lines), for `harness replay`.
-    #[arg(long, value_name = "FILE")]
-    pub(super) record: Option<PathBuf>,
-    /// Print only the closing lines.
-    #[arg(long, short, conflicts_with = "verbose")]
-    pub(super) quiet: bool,
-    /// Show the step log, transcript and output of every scenario, not only of failures.
-    #[arg(long, short)]
-    pub(super) verbose: bool,
-    /// For each failure, say what the clause asks in plain words, with a hint.
-    #[arg(long)]
-    pub(super) explain: bool,
 }
 
 /// A `--repeat` count: at least 1.

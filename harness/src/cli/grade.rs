@@ -12,6 +12,9 @@ pub(super) fn grade(args: &GradeArgs) -> Result<i32> {
         }
     };
     let run = reporters.finish()?;
+    if !args.output.quiet {
+        announce_written(&args.output);
+    }
     let failed = gradings.iter().flatten().any(|grading| {
         !grading.flaky.is_empty()
             || grading
@@ -19,10 +22,11 @@ pub(super) fn grade(args: &GradeArgs) -> Result<i32> {
                 .iter()
                 .any(|outcome| outcome.status.is_failure())
     });
+    // A folder that could not be read, or with nothing to grade in it, is not a pass.
     let unreadable = run
         .submissions
         .iter()
-        .any(|submission| submission.info.problem.is_some());
+        .any(|submission| submission.info.problem.is_some() || submission.outcomes.is_empty());
     Ok(if failed || unreadable {
         EXIT_FAIL
     } else {
@@ -68,6 +72,7 @@ pub(super) fn grade_with_reporters(
 ) -> Result<(Vec<Option<crate::grading::Grading>>, Reporters)> {
     let suite = load(args.scenarios.as_deref(), &args.tasks)?;
     let selection = Selection::new(args.tasks.clone(), &args.patterns)?;
+    suggest::check_patterns(&args.patterns, &suite)?;
     check_visibility_rules(&args.output.gradescope_visibility, &suite)?;
     let mut mode = Mode::Real;
     let (entries, replay_command) = if args.simulate {
@@ -81,12 +86,35 @@ pub(super) fn grade_with_reporters(
         (vec![single_entry(target, &replay)], replay)
     } else if !args.targets.is_empty() {
         let confinement = Confinement::from_arguments_and_environment(&args.companions)?;
-        target_entries(&args.targets, &suite, &args.patterns, &confinement)?
+        target_entries(
+            &args.targets,
+            &suite,
+            &selection,
+            &args.patterns,
+            &confinement,
+        )?
     } else {
         return Err(Error::Usage(
             "nothing to grade: give --target DIR, --reference or --simulate".into(),
         ));
     };
+    // The command that regrades the run keeps what it selected (`--task`, the patterns);
+    // each submission's keeps `--task`, as its failures add their own scenario id.
+    let task_args: String = args
+        .tasks
+        .iter()
+        .map(|task| format!(" --task {}", shell_words::quote(task)))
+        .collect();
+    let pattern_args: String = args
+        .patterns
+        .iter()
+        .map(|pattern| format!(" {}", shell_words::quote(pattern)))
+        .collect();
+    let mut entries = entries;
+    for entry in &mut entries {
+        entry.replay_command.push_str(&task_args);
+    }
+    let replay_command = format!("{replay_command}{task_args}{pattern_args}");
     if args.repeat > 1 {
         check_repeat(&args.output, args.repeat)?;
         if entries.len() > 1 {
@@ -275,8 +303,62 @@ pub(super) fn reporters(output: &OutputArgs, replay_command: &str) -> Result<Rep
             format!("--gradebook {}", path.display()),
             gradebook::report(path.clone()),
         );
+        if let Some(roster) = &output.roster {
+            let roster = gradebook::Roster::read(roster).map_err(Error::Usage)?;
+            reporters.add(
+                format!("--roster {}", path.display()),
+                gradebook::LmsReport::beside(path, roster, output.assignment.clone()),
+            );
+        }
     }
     Ok(reporters)
+}
+
+/// The files the reports were written to, each with the option that asked for it, in the
+/// order of `--help`.
+pub(super) fn files_written(output: &OutputArgs) -> Vec<(&'static str, PathBuf)> {
+    let mut written = Vec::new();
+    let files = [
+        ("--json", &output.json),
+        ("--junit", &output.junit),
+        ("--gradebook", &output.gradebook),
+        ("--gradescope", &output.gradescope),
+        ("--prairielearn", &output.prairielearn),
+        ("--github-classroom", &output.github_classroom),
+        ("--record", &output.record),
+    ];
+    for (flag, path) in files {
+        if let Some(path) = path {
+            written.push((flag, path.clone()));
+        }
+        if flag == "--gradebook"
+            && let (Some(gradebook), Some(_)) = (path, &output.roster)
+        {
+            let files = gradebook::LmsReport::beside(gradebook, Default::default(), String::new());
+            written.push(("--roster", files.canvas));
+            written.push(("--roster", files.moodle));
+        }
+    }
+    if let Some(dir) = &output.html {
+        written.push(("--html", dir.join("index.html")));
+    }
+    if let Some(dir) = &output.pcap {
+        written.push(("--pcap", dir.clone()));
+    }
+    written
+}
+
+/// Names the report files written, on stderr (stdout is the report, and ends on its
+/// `N passed, N failed` line).
+pub(super) fn announce_written(output: &OutputArgs) {
+    let written = files_written(output);
+    if written.is_empty() {
+        return;
+    }
+    eprintln!("reports written:");
+    for (flag, path) in written {
+        eprintln!("  {flag:<20} {}", path.display());
+    }
 }
 
 /// Refuses, before anything runs, a report that could not be written at the end: a file
@@ -367,6 +449,7 @@ pub(super) fn single_entry(target: Target, replay: &str) -> Entry {
 pub(super) fn target_entries(
     given: &[String],
     suite: &Suite,
+    selection: &Selection,
     patterns: &[String],
     confinement: &Confinement,
 ) -> Result<(Vec<Entry>, String)> {
@@ -412,18 +495,30 @@ pub(super) fn target_entries(
     if let [folder] = folders.as_slice() {
         let target = Target::from_folder(Path::new(folder), &suite.catalogue, confinement)?;
         warn(folder, &target);
+        let selected = crate::batch::selected_tasks(suite, selection);
+        if !selected.is_empty() && selected.iter().all(|task| target.task(task).is_none()) {
+            // Its lines each escaped apart (they quote the folder's file names).
+            let text = suggest::unrecognised_folder(Path::new(folder), suite, &selected);
+            return Err(Error::Many(
+                text.lines()
+                    .map(|line| Error::Usage(line.to_owned()))
+                    .collect(),
+            ));
+        }
         let replay = replay_of(folder);
         return Ok((vec![single_entry(target, &replay)], replay));
     }
+    let labels = labels_of(&folders);
     let entries = folders
         .iter()
-        .map(|folder| Entry {
-            label: folder.clone(),
+        .zip(labels)
+        .map(|(folder, label)| Entry {
+            label: label.clone(),
             replay_command: replay_of(folder),
             target: Target::from_folder(Path::new(folder), &suite.catalogue, confinement)
                 .map(|mut target| {
                     warn(folder, &target);
-                    target.label = folder.clone();
+                    target.label = label;
                     target
                 })
                 .map_err(|error| error.to_string()),
@@ -440,10 +535,57 @@ pub(super) fn target_entries(
     Ok((entries, replay))
 }
 
+/// Each folder of a batch as the reports name it: its own name (`alice` for
+/// `/home/ta/lab1/subs/alice`), what a roster's `folder` column holds; the path as given
+/// where two folders share a name, or a folder has none (`.`).
+pub(super) fn labels_of(folders: &[String]) -> Vec<String> {
+    let name_of = |folder: &String| {
+        Path::new(folder)
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+    };
+    folders
+        .iter()
+        .map(|folder| match name_of(folder) {
+            Some(name)
+                if folders
+                    .iter()
+                    .filter(|other| name_of(other).as_deref() == Some(name.as_str()))
+                    .count()
+                    == 1 =>
+            {
+                name
+            }
+            _ => folder.clone(),
+        })
+        .collect()
+}
+
 pub(super) fn random_seed() -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     (nanos as u64 ^ u64::from(std::process::id())) % 1_000_000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_names_each_folder_by_its_own_name_unless_two_share_it() {
+        let folders = [
+            "/home/ta/lab1/subs/alice",
+            "subs/bob/",
+            "2024/carol",
+            "2025/carol",
+            ".",
+        ]
+        .map(String::from);
+        assert_eq!(
+            labels_of(&folders),
+            ["alice", "bob", "2024/carol", "2025/carol", "."]
+        );
+    }
 }

@@ -27,6 +27,7 @@ mod args;
 mod grade;
 mod list;
 mod reference_build;
+mod suggest;
 
 use args::*;
 use grade::*;
@@ -39,13 +40,35 @@ pub use reference_build::{
 ///
 /// Exit status: 0 every scenario passed, 1 some failed, 2 the harness could not run.
 #[derive(Debug, Parser)]
-#[command(name = "harness", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "harness",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = EXAMPLES
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Commands>,
     #[command(flatten)]
     grade: GradeArgs,
 }
+
+/// The examples closing `--help`: the first commands of a student and of an instructor.
+const EXAMPLES: &str = "\
+Examples:
+  harness --target my-lab --task message
+      grade one task of the folder my-lab (programs message-server.py, message-client.py,
+      or a submission.toml saying how to run them)
+  harness --target my-lab 'message/03-*'
+      only the scenarios whose id matches (see `harness list --task message`)
+  harness --target my-lab --seed 5 'message/06-binary'
+      replay one failure, as its report says
+  harness --target 'submissions/*' --task message --gradebook grades.csv --html report
+      a class: a CSV row per folder, and report/index.html with a page per student
+  harness --target 'submissions/*' --task message --gradebook grades.csv --roster class.csv
+      and grades.canvas.csv, grades.moodle.csv for Canvas's and Moodle's grade imports
+  harness replay run.jsonl --html report
+      a run recorded with --record, into another report";
 
 #[derive(Debug, Subcommand)]
 enum Commands {
@@ -239,11 +262,7 @@ fn load(given: Option<&Path>, tasks: &[String]) -> Result<Suite> {
     let suite = load_suite(&dir)?;
     for task in tasks {
         if !suite.catalogue.tasks.contains_key(task) {
-            let known: Vec<&str> = suite.catalogue.tasks.keys().map(String::as_str).collect();
-            return Err(Error::Usage(format!(
-                "unknown task `{task}` (tasks: {})",
-                known.join(", ")
-            )));
+            return Err(Error::Usage(suggest::unknown_task(task, &suite)));
         }
     }
     Ok(suite)
@@ -375,6 +394,9 @@ fn replay(file: &Path, output: &OutputArgs) -> Result<i32> {
     let mut reporters = reporters(output, "harness")?;
     crate::report::replay(file, &mut reporters)?;
     let run = reporters.finish()?;
+    if !output.quiet {
+        announce_written(output);
+    }
     let failed = run.submissions.iter().any(|submission| {
         !submission.flaky().is_empty()
             || submission

@@ -307,8 +307,15 @@ fn index_page(run: &RunRecord, names: &[String]) -> String {
         html.push_str("<table class=\"grid\"><thead><tr><th>submission</th><th>points</th><th>passed</th><th>failed</th><th>skipped</th><th>extra missed</th><th>not submitted</th><th>time</th></tr></thead><tbody>\n");
         for (submission, name) in run.submissions.iter().zip(names) {
             let score = Score::of(&submission.outcomes);
-            let class = if score.failed > 0 || submission.info.problem.is_some() {
+            // Nothing graded (no program, or a folder that could not be read) is not a
+            // pass; a task not submitted beside passing ones is not quite one either.
+            let class = if score.failed > 0
+                || submission.info.problem.is_some()
+                || submission.outcomes.is_empty()
+            {
                 "bad"
+            } else if !submission.info.not_submitted.is_empty() {
+                "partial"
             } else {
                 "good"
             };
@@ -322,7 +329,7 @@ fn index_page(run: &RunRecord, names: &[String]) -> String {
                     .as_ref()
                     .map(|problem| format!("<div class=\"problem\">{}</div>", Esc(problem)))
                     .unwrap_or_default(),
-                Esc(&score.points()),
+                Esc(&score.points_of(&submission.info)),
                 score.passed,
                 score.failed,
                 score.skipped,
@@ -332,8 +339,70 @@ fn index_page(run: &RunRecord, names: &[String]) -> String {
             ));
         }
         html.push_str("</tbody></table>\n");
+        html.push_str(&scenario_matrix(run, names));
     }
     html.push_str(PAGE_END);
+    html
+}
+
+/// The scenarios by student, as Autobahn's test-suite report draws its cases by
+/// implementation: a row per scenario, most failed first (what the class found hardest),
+/// a column per submission, a cell per verdict, linked to the student's page.
+fn scenario_matrix(run: &RunRecord, names: &[String]) -> String {
+    use crate::outcome::Status;
+    let mut rows: Vec<(String, usize)> = Vec::new();
+    for submission in &run.submissions {
+        for outcome in &submission.outcomes {
+            let failed = usize::from(outcome.status.is_failure());
+            match rows.iter_mut().find(|(id, _)| *id == outcome.id) {
+                Some((_, count)) => *count += failed,
+                None => rows.push((outcome.id.clone(), failed)),
+            }
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    // Stable: among equals, the order the scenarios ran in (the kit's).
+    rows.sort_by_key(|(_, failed)| std::cmp::Reverse(*failed));
+    let mut html = String::from(
+        "<h2>Scenarios by student</h2>\n<p class=\"note\">Most failed first. ✓ passed, ✗ failed, ⧗ timed out, ! harness error, – skipped, ○ optional and not earned, blank: not graded (task not submitted, or the folder could not be read).</p>\n<div class=\"matrixbox\"><table class=\"grid matrix\"><thead><tr><th>scenario</th><th>failed</th>",
+    );
+    for submission in &run.submissions {
+        html.push_str(&format!(
+            "<th class=\"who\">{}</th>",
+            Esc(&submission.info.submission)
+        ));
+    }
+    html.push_str("</tr></thead><tbody>\n");
+    for (id, failed) in &rows {
+        html.push_str(&format!(
+            "<tr><td class=\"mono\">{}</td><td class=\"n\">{failed}</td>",
+            Esc(id)
+        ));
+        for (submission, name) in run.submissions.iter().zip(names) {
+            let Some(outcome) = submission.outcomes.iter().find(|outcome| outcome.id == *id) else {
+                html.push_str("<td></td>");
+                continue;
+            };
+            let (mark, class) = match outcome.status {
+                Status::Pass => ("✓", "pass"),
+                Status::Fail => ("✗", "fail"),
+                Status::Timeout => ("⧗", "fail"),
+                Status::Error => ("!", "fail"),
+                Status::Skipped => ("–", "skip"),
+                Status::Missed => ("○", "skip"),
+            };
+            html.push_str(&format!(
+                "<td class=\"v {class}\"><a href=\"{}\" title=\"{}: {}\">{mark}</a></td>",
+                Esc(&href_of(Path::new(name))),
+                Esc(&submission.info.submission),
+                Esc(outcome.status.label())
+            ));
+        }
+        html.push_str("</tr>\n");
+    }
+    html.push_str("</tbody></table></div>\n");
     html
 }
 
@@ -367,6 +436,13 @@ table.grid { border-collapse: collapse; margin: 6px 0 14px; min-width: 50%; }
 .grid tr.good td:first-child { border-left: 4px solid var(--pass); }
 .grid tr.partial td:first-child { border-left: 4px solid #b5bac2; }
 ul.failures { margin: 4px 0; padding-left: 20px; }
+.matrixbox { overflow-x: auto; }
+.matrix th.who { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; font-weight: 600; }
+.matrix td.v { text-align: center; padding: 2px 6px; }
+.matrix td.v a { text-decoration: none; color: inherit; display: block; }
+.matrix td.pass { background: var(--pass-bg); color: var(--pass); }
+.matrix td.fail { background: var(--fail-bg); color: var(--fail); font-weight: 700; }
+.matrix td.skip { color: var(--muted); }
 .badge { display: inline-block; min-width: 64px; text-align: center; font-weight: 700; font-size: 12px;
   border-radius: 3px; padding: 1px 6px; color: #fff; font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
 .badge.pass { background: var(--pass); } .badge.fail, .badge.timeout, .badge.error { background: var(--fail); }

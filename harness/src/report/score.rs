@@ -150,9 +150,20 @@ impl Score {
         text
     }
 
-    /// `38/45 points` (and ` (+1 extra)` when a task has extra scenarios).
+    /// `38/45 points` (and ` (+1 extra)` when a task has extra scenarios): out of what
+    /// the submission was graded on.
     pub fn points(&self) -> String {
-        let mut text = format!("{}/{} points", self.earned, self.total);
+        self.points_out_of(self.total)
+    }
+
+    /// `38/50 points`: out of [`Score::maximum`], the one maximum a class's reports share
+    /// (the terminal's line per submission, the HTML index, the gradebook).
+    pub fn points_of(&self, info: &SubmissionInfo) -> String {
+        self.points_out_of(self.maximum(info))
+    }
+
+    fn points_out_of(&self, maximum: u32) -> String {
+        let mut text = format!("{}/{maximum} points", self.earned);
         if self.tasks.iter().any(|task| task.has_extra) {
             text.push_str(&format!(" (+{} extra)", self.extra_earned));
         }

@@ -311,8 +311,8 @@ impl TerminalReport {
         }
         // (The simulated reference has every task: what it cannot simulate is skipped,
         // scenario by scenario, with the reason.)
-        for task in not_submitted {
-            let _ = writeln!(text, "{task}: not submitted");
+        if !not_submitted.is_empty() {
+            let _ = writeln!(text, "not submitted: {}", tasks_named(not_submitted));
         }
         if self.style.timings {
             let clock = if self.simulated {
@@ -348,21 +348,38 @@ impl TerminalReport {
         text
     }
 
-    /// One submission of a batch: `alice: 38/45 points (+1 extra), 13 passed, 3 failed  18.2s`.
+    /// One submission of a batch: `alice: 38/45 points (+1 extra), 13 passed, 3 failed  18.2s`,
+    /// out of the maximum every report of the class shares ([`Score::points_of`]). A
+    /// folder that could not be graded says why (`bob: 0/45 points: could not be graded:
+    /// …`), one with no program says `nothing submitted`: neither reads as a pass.
     pub fn submission_line(&self, submission: &SubmissionRecord) -> String {
         let score = Score::of(&submission.outcomes);
-        let mut line = format!(
-            "{}: {}, {}",
-            submission.info.submission,
-            score.points(),
-            score.counts()
-        );
-        if !submission.info.not_submitted.is_empty() {
+        let info = &submission.info;
+        let mut line = format!("{}: {}", info.submission, score.points_of(info));
+        if let Some(problem) = &info.problem {
             let _ = write!(
                 line,
-                " (not submitted: {})",
-                submission.info.not_submitted.join(", ")
+                ": {} {problem}",
+                self.style.paint("31", "could not be graded:")
             );
+        } else if submission.outcomes.is_empty() {
+            let _ = write!(line, ": {}", self.style.paint("31", "nothing submitted"));
+            if !info.not_submitted.is_empty() {
+                let _ = write!(
+                    line,
+                    " (no program for {})",
+                    tasks_named(&info.not_submitted)
+                );
+            }
+        } else {
+            let _ = write!(line, ", {}", score.counts());
+            if !info.not_submitted.is_empty() {
+                let _ = write!(
+                    line,
+                    " (not submitted: {})",
+                    tasks_named(&info.not_submitted)
+                );
+            }
         }
         if self.style.timings
             && let Some(elapsed) = submission.elapsed
@@ -391,6 +408,17 @@ impl TerminalReport {
             "{} submissions graded, {with_failures} with failures",
             run.submissions.len()
         );
+        let ungraded = run
+            .submissions
+            .iter()
+            .filter(|submission| submission.outcomes.is_empty())
+            .count();
+        if ungraded > 0 {
+            let _ = write!(
+                text,
+                ", {ungraded} with nothing graded (nothing submitted, or could not be read)"
+            );
+        }
         if self.style.timings
             && let Some(elapsed) = run.elapsed
         {
@@ -410,6 +438,27 @@ impl TerminalReport {
         }
     }
 }
+
+/// Tasks on one line: `web-server`, `3 tasks (calc, chat, echo-plus)`, and past
+/// [`TASKS_SHOWN`] names `24 tasks (calc, chat, …, and 18 more)`: a run that graded one
+/// task closes on one line about the others, not on one line each.
+pub fn tasks_named(tasks: &[String]) -> String {
+    match tasks {
+        [task] => task.clone(),
+        _ if tasks.len() <= TASKS_SHOWN + 1 => {
+            format!("{} tasks ({})", tasks.len(), tasks.join(", "))
+        }
+        _ => format!(
+            "{} tasks ({}, and {} more)",
+            tasks.len(),
+            tasks[..TASKS_SHOWN].join(", "),
+            tasks.len() - TASKS_SHOWN
+        ),
+    }
+}
+
+/// Task names [`tasks_named`] shows before `and N more`.
+const TASKS_SHOWN: usize = 6;
 
 /// The closing line of a task none of whose scenarios ran: `ssh-info: 10 scenarios skipped:
 /// the reference ssh-info has no simulated version (real world only)`, the reason when they
@@ -559,4 +608,29 @@ fn headline(outcome: &Outcome) -> String {
 
 fn seconds(duration: Duration) -> String {
     format!("{}s", decimal_seconds(duration, 2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tasks_not_submitted_are_one_line_however_many() {
+        let tasks = |names: &[&str]| {
+            names
+                .iter()
+                .map(|name| name.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(tasks_named(&tasks(&["web-server"])), "web-server");
+        assert_eq!(
+            tasks_named(&tasks(&["calc", "chat"])),
+            "2 tasks (calc, chat)"
+        );
+        let many: Vec<String> = (1..=24).map(|n| format!("t{n}")).collect();
+        assert_eq!(
+            tasks_named(&many),
+            "24 tasks (t1, t2, t3, t4, t5, t6, and 18 more)"
+        );
+    }
 }

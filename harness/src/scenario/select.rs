@@ -45,6 +45,15 @@ impl Selection {
         self.tasks.is_empty() && self.globs.is_none()
     }
 
+    /// This selection with no task named narrowed to `tasks` (its patterns kept): a batch
+    /// given no `--task` grades every submission on the tasks any of them submitted.
+    pub fn within_tasks(&self, tasks: Vec<String>) -> Selection {
+        Selection {
+            tasks,
+            globs: self.globs.clone(),
+        }
+    }
+
     /// Whether a scenario is selected.
     pub fn includes(&self, scenario: &Scenario) -> bool {
         (self.tasks.is_empty() || self.tasks.contains(&scenario.task))

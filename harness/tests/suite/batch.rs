@@ -91,34 +91,119 @@ fn a_broken_folder_in_a_batch_is_a_row_with_its_problem() {
     let empty = folder.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
     let gradebook = folder.path().join("gradebook.csv");
-    harness()
+    let html = folder.path().join("html");
+    // The class: copy-00 is Alice's, broken Bob's; Carol handed in no folder; `empty` is
+    // in no row.
+    let roster = folder.path().join("roster.csv");
+    std::fs::write(
+        &roster,
+        "Student,ID,SIS User ID,SIS Login ID,Section,Email,Folder\n\
+         \"Doe, Alice\",101,s101,alice,Mon,alice@uni.edu,copy-00\n\
+         Bob,102,s102,bob,Mon,bob@uni.edu,broken\n\
+         Carol,103,s103,carol,Tue,carol@uni.edu,\n",
+    )
+    .unwrap();
+    let output = harness()
         .arg("--target")
         .arg(&copies[0])
         .arg("--target")
         .arg(&broken)
         .arg("--target")
         .arg(&empty)
-        .args(["--seed", "1", "--gradebook"])
+        .args(["--seed", "1", "--task", "message", "--gradebook"])
         .arg(&gradebook)
+        .arg("--roster")
+        .arg(&roster)
+        .args(["--assignment", "Lab 1"])
+        .arg("--html")
+        .arg(&html)
         .arg("message/01-*")
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("3 submissions graded"));
+        .stdout(predicate::str::contains("3 submissions graded"))
+        // One maximum for all, and neither a broken nor an empty folder reads as a pass.
+        .stdout(predicate::str::contains(
+            "copy-00: 2/2 points, 1 passed, 0 failed",
+        ))
+        .stdout(predicate::str::contains(
+            "broken: 0/2 points: could not be graded: ",
+        ))
+        .stdout(predicate::str::contains(
+            "empty: 0/2 points: nothing submitted (no program for message)",
+        ))
+        .stdout(predicate::str::contains("2 with nothing graded"))
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("reports written:"), "{stderr}");
+    assert!(
+        stderr.contains(&gradebook.with_extension("canvas.csv").display().to_string()),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("no submission for Carol (no folder in the roster)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the submission `empty` is in no roster row"),
+        "{stderr}"
+    );
     let (_, rows) = scores_of(&gradebook);
-    let row = |suffix: &str| {
+    let row = |name: &str| {
         rows.iter()
-            .find(|(name, _)| name.ends_with(suffix))
-            .unwrap_or_else(|| panic!("no row for {suffix}: {rows:?}"))
+            .find(|(submission, _)| submission == name)
+            .unwrap_or_else(|| panic!("no row named {name} (by its folder): {rows:?}"))
             .1
             .clone()
     };
     assert_eq!(row("copy-00"), "2,2,2,0,1,0,0,,");
     assert!(
+        row("broken").starts_with("0,0,2,0,0,0,0,message,"),
+        "out of the same maximum: {}",
+        row("broken")
+    );
+    assert!(
         row("broken").contains("submission.toml:1"),
         "the problem names the file and line: {}",
         row("broken")
     );
-    assert!(row("empty").ends_with(",message,"), "{}", row("empty"));
+    assert_eq!(row("empty"), "0,0,2,0,0,0,0,message,");
+
+    // Canvas's gradebook import and Moodle's grade import, header rows exactly as
+    // documented (see `harness::report::gradebook`).
+    let canvas = std::fs::read_to_string(gradebook.with_extension("canvas.csv")).unwrap();
+    assert_eq!(
+        canvas.lines().collect::<Vec<_>>(),
+        [
+            "Student,ID,SIS User ID,SIS Login ID,Section,Lab 1",
+            "    Points Possible,,,,,2",
+            "\"Doe, Alice\",101,s101,alice,Mon,2",
+            "Bob,102,s102,bob,Mon,0",
+            "Carol,103,s103,carol,Tue,0",
+        ]
+    );
+    let moodle = std::fs::read_to_string(gradebook.with_extension("moodle.csv")).unwrap();
+    assert_eq!(
+        moodle.lines().collect::<Vec<_>>(),
+        [
+            "Full name,Email address,Username,ID number,Lab 1",
+            "\"Doe, Alice\",alice@uni.edu,,,2",
+            "Bob,bob@uni.edu,,,0",
+            "Carol,carol@uni.edu,,,0",
+        ]
+    );
+
+    let index = std::fs::read_to_string(html.join("index.html")).unwrap();
+    assert!(
+        index.contains("--task message &#39;message/01-*&#39; --seed 1"),
+        "the index's replay keeps the selection"
+    );
+    assert!(index.contains("<h2>Scenarios by student</h2>"));
+    assert!(
+        index.contains("<tr class=\"bad\"><td><a href=\"empty.html\">empty</a>"),
+        "an empty folder is not green"
+    );
+    assert!(index.contains("<td class=\"n\">0/2 points</td>"));
 }
 
 /// Grades two message scenarios of the sample (one passes, one fails) with `--record
