@@ -73,6 +73,28 @@ impl crate::steps::StepContext for Run<'_> {
             .is_some_and(|program| program.handle.exit_info().is_some())
     }
 
+    fn ending(&self, name: &str) -> Option<String> {
+        let program = self.programs.get(name)?;
+        let info = program.handle.exit_info()?;
+        let stderr_end = program.handle.stderr().tail(super::cause::STDERR_END);
+        let words = match super::cause::last_words(&stderr_end) {
+            Some(words) => format!("its stderr ends with: {words}"),
+            None => "nothing on stderr".to_owned(),
+        };
+        Some(format!(
+            "{} after {}s; {words}",
+            info.kind,
+            crate::encoding::decimal_seconds(info.after, 2)
+        ))
+    }
+
+    fn progress(&self, server: &str) -> Option<crate::peers::Progress> {
+        self.servers
+            .get(server)
+            .and_then(ServerPeer::record)
+            .and_then(|record| record.progress())
+    }
+
     fn close_stdin(&mut self, name: &str) {
         if let Some(program) = self.programs.get(name) {
             program.handle.close_stdin();

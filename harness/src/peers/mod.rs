@@ -28,7 +28,9 @@ pub use conversation::{Conversation, DatagramAnswer, record_ending};
 pub use datagram::DatagramPeer;
 pub use lines::next_line;
 pub use ping_line::ping_sequence;
-pub use protocol::{ClearConnection, ProtocolRecord, ProtocolScript, ProtocolServer, Served};
+pub use protocol::{
+    ClearConnection, Progress, ProtocolRecord, ProtocolScript, ProtocolServer, Served,
+};
 pub use relay::Relay;
 pub use server::{ReadUntil, ServerPeer, ServerPlan, Speaks, Transport};
 

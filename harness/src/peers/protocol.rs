@@ -88,6 +88,28 @@ pub trait ProtocolRecord: Any + Send + Sync {
     fn in_clear(&self) -> Option<Vec<ClearConnection>> {
         None
     }
+    /// How far its clients got, in the words every protocol shares (`None`: it keeps no
+    /// sessions). `expect_reached` reads it: an error scenario proves the program met the
+    /// error it is about (it connected, it tried to log in, it sent the command the server
+    /// refuses) before it judges how the program ended.
+    fn progress(&self) -> Option<Progress> {
+        None
+    }
+}
+
+/// How far the clients of a server peer got: what every protocol with sessions can tell.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// The connections the peer accepted (SSH: those whose client sent its version line
+    /// or more; every connection, for the others).
+    pub connections: usize,
+    /// Each login tried (a password or a key's signature sent), in order: whether the
+    /// server accepted it.
+    pub logins: Vec<bool>,
+    /// The commands its clients sent, in order: the verb in capitals (`CWD`, `RCPT`,
+    /// `LOGIN`, `UID FETCH`; an SSH command line as it came; a MySQL statement's first
+    /// word), never an argument that could hold a password.
+    pub commands: Vec<String>,
 }
 
 /// A record of nothing: for a protocol whose judges need only the bytes received.

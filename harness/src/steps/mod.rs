@@ -11,7 +11,7 @@
 //! `direct_crowd` has many users message each other; `members` are their clients), the
 //! connection steps (`connect`, `relay`, `send_datagram`, `close`, `wait`), the network
 //! steps (`partition`, `add_interface`) and the program steps (`wait_listening`,
-//! [`expect_exit`], `expect_running`, `expect_files`, `expect_connect_rate`,
+//! [`expect_exit`], `expect_reached`, `expect_running`, `expect_files`, `expect_connect_rate`,
 //! `expect_interfaces`, `stop`), the byte-stream expectations (`expect_stdout`,
 //! `expect_stderr`, `expect_received`, judged by `crate::judge::output`), and `check`,
 //! which runs one of the built-in checks ([`checks`]), `listen`, the harness as a
@@ -34,6 +34,7 @@ pub(crate) mod expect_line;
 mod expect_no_line;
 mod expect_output;
 pub(crate) mod expect_quiet;
+mod expect_reached;
 mod expect_running;
 mod interfaces;
 mod listen;
@@ -198,6 +199,13 @@ pub(crate) trait StepContext: Stillness {
     fn own_network(&self) -> bool;
     /// Whether the program `name` has ended.
     fn has_exited(&self, name: &str) -> bool;
+    /// How the program `name` ended, in words, with what the end of its stderr says
+    /// (`exit status 2 after 0.05s; its stderr ends with: "usage: ..."`); `None` while it
+    /// runs.
+    fn ending(&self, name: &str) -> Option<String>;
+    /// How far the clients of the harness's server peer `server` got, if it speaks a
+    /// protocol that keeps sessions (`crate::peers::ProtocolRecord::progress`).
+    fn progress(&self, server: &str) -> Option<crate::peers::Progress>;
     /// Closes the stdin the program `name` was started with held open.
     fn close_stdin(&mut self, name: &str);
     /// The peak memory of the program `name` so far, in bytes, if it can be measured.
@@ -403,6 +411,7 @@ pub(crate) const REGISTRY: &[StepKind] = &[
     expect_closed::KIND,
     expect_running::KIND,
     expect_connect_rate::KIND,
+    expect_reached::KIND,
     interfaces::ADD,
     interfaces::EXPECT,
     expect_files::KIND,

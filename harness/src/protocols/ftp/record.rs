@@ -5,7 +5,7 @@
 use std::any::Any;
 use std::sync::{Arc, Mutex};
 
-use crate::peers::ProtocolRecord;
+use crate::peers::{Progress, ProtocolRecord};
 use crate::world::capture::Capture;
 
 /// The representation type in force (RFC 959 §3.1.1): what the client said with `TYPE`.
@@ -77,6 +77,31 @@ impl ProtocolRecord for Mutex<Vec<FtpSession>> {
     fn as_any(&self) -> &dyn Any {
         self
     }
+
+    fn progress(&self) -> Option<Progress> {
+        let sessions = ftp_sessions(self);
+        Some(Progress {
+            connections: sessions.len(),
+            logins: sessions
+                .iter()
+                .flat_map(|session| &session.logins)
+                .map(|(_, accepted, _)| *accepted)
+                .collect(),
+            commands: sessions
+                .iter()
+                .flat_map(|session| &session.commands)
+                .map(|line| verb_of(line))
+                .collect(),
+        })
+    }
+}
+
+/// A command line's verb, in capitals (`stor x` is `STOR`).
+fn verb_of(line: &str) -> String {
+    line.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase()
 }
 
 /// A copy of the sessions so far.

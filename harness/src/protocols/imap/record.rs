@@ -5,7 +5,7 @@
 use std::any::Any;
 use std::sync::{Arc, Mutex};
 
-use crate::peers::{ClearConnection, ProtocolRecord};
+use crate::peers::{ClearConnection, Progress, ProtocolRecord};
 
 /// One command a client sent.
 #[derive(Debug, Clone)]
@@ -55,6 +55,23 @@ const CREDENTIALS: [&str; 2] = ["LOGIN", "AUTHENTICATE"];
 impl ProtocolRecord for Mutex<Vec<ImapSession>> {
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    fn progress(&self) -> Option<Progress> {
+        let sessions = imap_sessions(self);
+        Some(Progress {
+            connections: sessions.len(),
+            logins: sessions
+                .iter()
+                .flat_map(|session| &session.logins)
+                .map(|(_, accepted, _)| *accepted)
+                .collect(),
+            commands: sessions
+                .iter()
+                .flat_map(|session| &session.commands)
+                .map(|command| command.verb.clone())
+                .collect(),
+        })
     }
 
     /// What each session sent outside TLS; a `LOGIN` or `AUTHENTICATE` there carries

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use super::engine::{SqlEngine, SqlError, SqlOutcome, SqlRows};
 use super::mariadb::Mariadb;
-use crate::peers::ProtocolRecord;
+use crate::peers::{Progress, ProtocolRecord};
 
 /// How a statement's values came.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +89,31 @@ pub struct MysqlRecord {
 impl ProtocolRecord for MysqlRecord {
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    /// A login is the handshake's answer; a command is a statement's first word.
+    fn progress(&self) -> Option<Progress> {
+        let sessions = self.sessions();
+        Some(Progress {
+            connections: sessions.len(),
+            logins: sessions
+                .iter()
+                .filter_map(|session| session.login.as_ref())
+                .map(|(_, accepted)| *accepted)
+                .collect(),
+            commands: sessions
+                .iter()
+                .flat_map(|session| &session.statements)
+                .map(|statement| {
+                    statement
+                        .sql
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_ascii_uppercase()
+                })
+                .collect(),
+        })
     }
 }
 

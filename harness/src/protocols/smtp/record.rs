@@ -5,7 +5,7 @@
 use std::any::Any;
 use std::sync::{Arc, Mutex};
 
-use crate::peers::{ClearConnection, ProtocolRecord};
+use crate::peers::{ClearConnection, Progress, ProtocolRecord};
 
 /// The most bytes received in clear kept per connection.
 pub(super) const MAX_CLEAR: usize = 1 << 20;
@@ -47,6 +47,30 @@ pub type Sessions = Arc<Mutex<Vec<SmtpSession>>>;
 impl ProtocolRecord for Mutex<Vec<SmtpSession>> {
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    /// A login is an `AUTH`; the session's `logins` are those the peer accepted.
+    fn progress(&self) -> Option<Progress> {
+        let sessions = sessions(self);
+        let mut logins = Vec::new();
+        for session in &sessions {
+            let tried = session
+                .commands
+                .iter()
+                .filter(|command| command.verb == "AUTH")
+                .count();
+            let accepted = session.logins.len().min(tried);
+            logins.extend((0..tried).map(|index| index < accepted));
+        }
+        Some(Progress {
+            connections: sessions.len(),
+            logins,
+            commands: sessions
+                .iter()
+                .flat_map(|session| &session.commands)
+                .map(|command| command.verb.clone())
+                .collect(),
+        })
     }
 
     /// What each session sent outside TLS; an `AUTH` there (in any case: the verb is

@@ -8,7 +8,7 @@ use std::any::Any;
 use std::sync::Mutex;
 
 use super::Remote;
-use crate::peers::ProtocolRecord;
+use crate::peers::{Progress, ProtocolRecord};
 
 /// One authentication request (RFC 4252 §5).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,5 +105,25 @@ impl SshRecord {
 impl ProtocolRecord for SshRecord {
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    /// A login is an authentication request that carried a secret (a password, a
+    /// signature); the commands are the command lines run.
+    fn progress(&self) -> Option<Progress> {
+        let connections = self.connections();
+        Some(Progress {
+            connections: connections.len(),
+            logins: connections
+                .iter()
+                .flat_map(|connection| &connection.attempts)
+                .filter(|attempt| attempt.sent_secret)
+                .map(|attempt| attempt.accepted)
+                .collect(),
+            commands: connections
+                .iter()
+                .flat_map(|connection| &connection.commands)
+                .map(|run| run.command.clone())
+                .collect(),
+        })
     }
 }
