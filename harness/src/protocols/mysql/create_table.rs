@@ -25,7 +25,12 @@
 //! - `FOREIGN KEY`, `CHECK` and anything not known here go to gluesql as written.
 //!
 //! MySQL's refusals of a table's keys are kept: two primary keys (1068), a key on a column
-//! the table lacks (1072).
+//! the table lacks (1072), an `AUTO_INCREMENT` column that is no key (1075).
+//!
+//! What gluesql cannot hold is kept beside the statement, for the engine: the
+//! `AUTO_INCREMENT` column (and the table option `AUTO_INCREMENT=n` its counter starts
+//! at), which the engine fills in itself, and each column as MariaDB's `DESCRIBE` shows it
+//! (`int(11)`, `varchar(50)`, its default and `auto_increment`).
 
 use super::dialect::{self, Piece};
 
@@ -39,6 +44,28 @@ pub struct CreateTable {
     /// Every key of the table, its primary key first: the ones of one column gluesql
     /// checks (the engine names them in its errors), the others the engine checks.
     pub keys: Vec<TableKey>,
+    /// The columns as MariaDB describes them, in order.
+    pub columns: Vec<ColumnShape>,
+    /// The first column of each plain index (`KEY k (a, b)`: `a`), which `DESCRIBE`
+    /// marks `MUL`.
+    pub indexed: Vec<String>,
+    /// The `AUTO_INCREMENT` column, if any: the engine gives it its values.
+    pub auto_increment: Option<String>,
+    /// The first value it gives (the table option `AUTO_INCREMENT=n`; else 1).
+    pub auto_increment_start: u64,
+}
+
+/// A column as MariaDB's `DESCRIBE` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnShape {
+    pub name: String,
+    /// MariaDB's spelling of its type: `int(11)`, `varchar(50)`, `int(10) unsigned`.
+    pub mysql_type: String,
+    pub nullable: bool,
+    /// Its default as `DESCRIBE` prints it (`None`: NULL, or none).
+    pub default: Option<String>,
+    /// `auto_increment`, `on update current_timestamp()`, or empty.
+    pub extra: String,
 }
 
 /// A primary or unique key.
@@ -61,7 +88,7 @@ pub struct RefusedTable {
 
 /// One word, number, punctuation mark, literal or quoted name of the statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Token {
+pub(super) enum Token {
     Word(String),
     Punct(char),
     Text(String),
@@ -69,12 +96,12 @@ enum Token {
 }
 
 impl Token {
-    fn is(&self, word: &str) -> bool {
+    pub(super) fn is(&self, word: &str) -> bool {
         matches!(self, Token::Word(found) if found.eq_ignore_ascii_case(word))
     }
 
     /// A name: a word or a backquoted name.
-    fn name(&self) -> Option<&str> {
+    pub(super) fn name(&self) -> Option<&str> {
         match self {
             Token::Word(name) | Token::Name(name) => Some(name),
             _ => None,
@@ -96,12 +123,13 @@ pub fn create_table(sql: &str) -> Option<Result<CreateTable, RefusedTable>> {
     let mut columns = Vec::new();
     let mut keys = Vec::new();
     let mut kept = Vec::new();
+    let mut indexed = Vec::new();
     for item in split(&tokens[open + 1..close]) {
         match table_item(item)? {
             Item::Column(column) => columns.push(column),
             Item::Key(key) => keys.push(key),
             Item::Kept => kept.push(render(item)),
-            Item::Dropped => {}
+            Item::Dropped(first) => indexed.extend(first),
         }
     }
     if columns.is_empty() {
@@ -115,6 +143,46 @@ pub fn create_table(sql: &str) -> Option<Result<CreateTable, RefusedTable>> {
         Ok(keys) => keys,
         Err(refused) => return Some(Err(refused)),
     };
+    let auto_increment = columns
+        .iter()
+        .find(|column| column.auto_increment)
+        .map(|column| column.name.clone());
+    if let Some(auto) = &auto_increment {
+        // MySQL: "there can be only one auto column and it must be defined as a key".
+        let keyed = keys.iter().any(|key| key.columns[0] == *auto)
+            || indexed.iter().any(|first| first.eq_ignore_ascii_case(auto));
+        if !keyed
+            || columns
+                .iter()
+                .filter(|column| column.auto_increment)
+                .count()
+                > 1
+        {
+            return Some(Err(RefusedTable {
+                code: 1075,
+                message: "Incorrect table definition; there can be only one auto column and it must be defined as a key".into(),
+            }));
+        }
+    }
+    let auto_increment_start = tokens[close + 1..]
+        .windows(3)
+        .find_map(|option| match option {
+            [name, Token::Punct('='), Token::Word(value)] if name.is("auto_increment") => {
+                value.parse::<u64>().ok()
+            }
+            _ => None,
+        })
+        .or_else(|| {
+            tokens[close + 1..]
+                .windows(2)
+                .find_map(|option| match option {
+                    [name, Token::Word(value)] if name.is("auto_increment") => value.parse().ok(),
+                    _ => None,
+                })
+        })
+        .unwrap_or(1)
+        .max(1);
+    let shapes = columns.iter().map(Column::shape).collect();
     let mut items: Vec<String> = columns.iter().map(Column::render).collect();
     items.extend(kept);
     let mut sql = format!(
@@ -127,12 +195,20 @@ pub fn create_table(sql: &str) -> Option<Result<CreateTable, RefusedTable>> {
     if !rest.is_empty() {
         sql = format!("{sql} {}", render(rest));
     }
-    Some(Ok(CreateTable { table, sql, keys }))
+    Some(Ok(CreateTable {
+        table,
+        sql,
+        keys,
+        columns: shapes,
+        indexed,
+        auto_increment,
+        auto_increment_start,
+    }))
 }
 
 /// `sql` as tokens: words (numbers with their decimal point), punctuation, literals and
 /// backquoted names. `None`: a literal never closed.
-fn tokens(sql: &str) -> Option<Vec<Token>> {
+pub(super) fn tokens(sql: &str) -> Option<Vec<Token>> {
     let word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
     let mut out = Vec::new();
     for piece in dialect::pieces(sql)? {
@@ -168,7 +244,7 @@ fn tokens(sql: &str) -> Option<Vec<Token>> {
 }
 
 /// Tokens back as the engine's SQL: literals standard, names in double quotes.
-fn render(tokens: &[Token]) -> String {
+pub(super) fn render(tokens: &[Token]) -> String {
     tokens
         .iter()
         .map(|token| match token {
@@ -203,7 +279,7 @@ fn head(tokens: &[Token]) -> Option<(bool, Vec<Token>)> {
 }
 
 /// The index of the `)` that closes the `(` at `open`.
-fn closing(tokens: &[Token], open: usize) -> Option<usize> {
+pub(super) fn closing(tokens: &[Token], open: usize) -> Option<usize> {
     let mut depth = 0usize;
     for (index, token) in tokens.iter().enumerate().skip(open) {
         match token {
@@ -221,7 +297,7 @@ fn closing(tokens: &[Token], open: usize) -> Option<usize> {
 }
 
 /// The items of a list: split at its commas outside parentheses.
-fn split(tokens: &[Token]) -> Vec<&[Token]> {
+pub(super) fn split(tokens: &[Token]) -> Vec<&[Token]> {
     let mut items = Vec::new();
     let mut depth = 0usize;
     let mut start = 0;
@@ -246,8 +322,8 @@ enum Item {
     Key(TableKey),
     /// Goes to gluesql as written (`FOREIGN KEY`, `CHECK`).
     Kept,
-    /// An index, which changes no answer.
-    Dropped,
+    /// An index, which changes no answer (its first column, for `DESCRIBE`).
+    Dropped(Option<String>),
 }
 
 /// A column: its name, its type in gluesql's words, the attributes it keeps, and the key
@@ -259,9 +335,32 @@ struct Column {
     not_null: bool,
     primary: bool,
     unique: bool,
+    auto_increment: bool,
+    /// MariaDB's spelling of the type, for `DESCRIBE`.
+    mysql_type: String,
+    /// The default as `DESCRIBE` shows it.
+    default: Option<String>,
+    on_update: bool,
 }
 
 impl Column {
+    fn shape(&self) -> ColumnShape {
+        let mut extra = Vec::new();
+        if self.auto_increment {
+            extra.push("auto_increment");
+        }
+        if self.on_update {
+            extra.push("on update current_timestamp()");
+        }
+        ColumnShape {
+            name: self.name.clone(),
+            mysql_type: self.mysql_type.clone(),
+            nullable: !(self.not_null || self.primary),
+            default: self.default.clone(),
+            extra: extra.join(" "),
+        }
+    }
+
     fn render(&self) -> String {
         let mut text = format!("{} {}", dialect::identifier(&self.name), self.kind);
         if !self.attributes.is_empty() {
@@ -327,7 +426,8 @@ fn table_item(item: &[Token]) -> Option<Item> {
         .iter()
         .any(|word| first.is(word))
     {
-        return Some(Item::Dropped);
+        let first_column = key_columns(rest).and_then(|columns| columns.into_iter().next());
+        return Some(Item::Dropped(first_column));
     }
     if first.is("foreign") || first.is("check") {
         return Some(Item::Kept);
@@ -382,6 +482,9 @@ fn column(item: &[Token]) -> Option<Column> {
         "time" => "TIME".to_owned(),
         _ => format!("{kind} {}", render(arguments)).trim().to_owned(),
     };
+    let word = |at: usize, word: &str| rest.get(at).is_some_and(|token| token.is(word));
+    let unsigned = (0..rest.len()).any(|at| word(at, "unsigned") || word(at, "zerofill"));
+    let zerofill = (0..rest.len()).any(|at| word(at, "zerofill"));
     let mut column = Column {
         name,
         kind,
@@ -389,15 +492,21 @@ fn column(item: &[Token]) -> Option<Column> {
         not_null: false,
         primary: false,
         unique: false,
+        auto_increment: false,
+        mysql_type: mysql_type(&lower, arguments, unsigned, zerofill),
+        default: None,
+        on_update: false,
     };
     let mut at = 0;
-    let word = |at: usize, word: &str| rest.get(at).is_some_and(|token| token.is(word));
     while at < rest.len() {
         if word(at, "not") && word(at + 1, "null") {
             column.not_null = true;
             at += 2;
+        } else if word(at, "auto_increment") {
+            column.auto_increment = true;
+            at += 1;
         } else if word(at, "null")
-            || ["unsigned", "signed", "zerofill", "auto_increment"]
+            || ["unsigned", "signed", "zerofill"]
                 .iter()
                 .any(|drop| word(at, drop))
         {
@@ -418,9 +527,11 @@ fn column(item: &[Token]) -> Option<Column> {
         } else if word(at, "charset") || word(at, "collate") {
             at += 2;
         } else if word(at, "on") && word(at + 1, "update") {
+            column.on_update = true;
             at = after_value(rest, at + 2);
         } else if word(at, "default") {
             let end = after_value(rest, at + 1);
+            column.default = described_default(&rest[at + 1..end]);
             column.attributes.extend_from_slice(&rest[at..end]);
             at = end;
         } else {
@@ -429,6 +540,86 @@ fn column(item: &[Token]) -> Option<Column> {
         }
     }
     Some(column)
+}
+
+/// MariaDB's spelling of a column type, as `DESCRIBE` shows it: `INT` is `int(11)`,
+/// `INT UNSIGNED` `int(10) unsigned`, `BOOLEAN` `tinyint(1)`, `DECIMAL` `decimal(10,0)`.
+fn mysql_type(lower: &str, arguments: &[Token], unsigned: bool, zerofill: bool) -> String {
+    let inner = if arguments.len() >= 2 {
+        &arguments[1..arguments.len() - 1]
+    } else {
+        arguments
+    };
+    let given: Vec<String> = split(inner)
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.iter()
+                .map(|token| match token {
+                    Token::Text(value) => format!("'{}'", value.replace('\'', "''")),
+                    Token::Word(word) => word.clone(),
+                    Token::Name(name) => name.clone(),
+                    Token::Punct(c) => c.to_string(),
+                })
+                .collect::<String>()
+        })
+        .collect();
+    let width = |signed: u32, bare: u32| {
+        given
+            .first()
+            .cloned()
+            .unwrap_or_else(|| if unsigned { bare } else { signed }.to_string())
+    };
+    let base = match lower {
+        "tinyint" => format!("tinyint({})", width(4, 3)),
+        "smallint" => format!("smallint({})", width(6, 5)),
+        "mediumint" => format!("mediumint({})", width(9, 8)),
+        "int" | "integer" => format!("int({})", width(11, 10)),
+        "bigint" => format!("bigint({})", width(20, 20)),
+        "bool" | "boolean" => "tinyint(1)".to_owned(),
+        "decimal" | "numeric" | "dec" | "fixed" => match given.as_slice() {
+            [] => "decimal(10,0)".to_owned(),
+            [precision] => format!("decimal({precision},0)"),
+            [precision, scale, ..] => format!("decimal({precision},{scale})"),
+        },
+        "char" if given.is_empty() => "char(1)".to_owned(),
+        "real" => "double".to_owned(),
+        "json" => "longtext".to_owned(),
+        "year" => "year(4)".to_owned(),
+        other if given.is_empty() => other.to_owned(),
+        other => format!("{other}({})", given.join(",")),
+    };
+    match (unsigned, zerofill) {
+        (_, true) => format!("{base} unsigned zerofill"),
+        (true, false) => format!("{base} unsigned"),
+        _ => base,
+    }
+}
+
+/// A column's `DEFAULT` value as `DESCRIBE` shows it: `NULL` none, a literal its value,
+/// `CURRENT_TIMESTAMP` or `NOW()` `current_timestamp()`.
+fn described_default(value: &[Token]) -> Option<String> {
+    match value {
+        [] => None,
+        [word, ..] if word.is("null") => None,
+        [word, ..] if word.is("current_timestamp") || word.is("now") => {
+            Some("current_timestamp()".into())
+        }
+        [word] if word.is("true") => Some("1".into()),
+        [word] if word.is("false") => Some("0".into()),
+        [Token::Text(text)] => Some(text.clone()),
+        tokens => Some(
+            tokens
+                .iter()
+                .map(|token| match token {
+                    Token::Word(word) => word.clone(),
+                    Token::Punct(c) => c.to_string(),
+                    Token::Text(text) => format!("'{text}'"),
+                    Token::Name(name) => name.clone(),
+                })
+                .collect(),
+        ),
+    }
 }
 
 /// Where the value starting at `at` ends: a sign, a word or literal, and the

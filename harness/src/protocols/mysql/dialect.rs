@@ -13,7 +13,9 @@
 //!   `SMALLINT`, `MEDIUMINT`, `BIGINT`, `INTEGER`, `INT(n)` are `INT`; `UNSIGNED`,
 //!   `AUTO_INCREMENT`, table options (`ENGINE=InnoDB`, `DEFAULT CHARSET=utf8mb4`,
 //!   `COLLATE ...`) are dropped (an `AUTO_INCREMENT` column then needs its value given:
-//!   the labs' roll numbers are).
+//!   the labs' roll numbers are);
+//! - `LIMIT offset, count` is `LIMIT count OFFSET offset`; `CURDATE()` is `CURRENT_DATE`;
+//!   `FROM a x, b y WHERE ...` (two tables) is `FROM a x JOIN b y ON TRUE WHERE ...`.
 //!
 //! A `CREATE TABLE` with a column list is read item by item instead, its keys kept:
 //! [`super::create_table`].
@@ -154,6 +156,13 @@ fn rewrite_code(code: &str) -> String {
             ),
             (r"(?i)\bunsigned\b|\bauto_increment\b", ""),
             (r"(?i)\bengine\s*=\s*\w+", ""),
+            (r"(?i)\blimit\s+(\d+)\s*,\s*(\d+)", "LIMIT ${2} OFFSET ${1}"),
+            (r"(?i)\bcurdate\s*\(\s*\)", "CURRENT_DATE"),
+            // The comma join of two tables, which gluesql lacks, as an inner join.
+            (
+                r"(?i)\bfrom\s+(\w+)(\s+(as\s+)?\w+)?\s*,\s*(\w+)(\s+(as\s+)?\w+)?\s+where\b",
+                "FROM ${1}${2} JOIN ${4}${5} ON TRUE WHERE",
+            ),
             (
                 r"(?i)\b(default\s+)?(charset|character\s+set)\s*=?\s*\w+|\bcollate\s*=?\s*\w+",
                 "",
@@ -234,6 +243,10 @@ mod tests {
             .collect::<Vec<_>>()
             .join(" "),
             "CREATE TABLE s (id INT PRIMARY KEY, n TEXT, k INT)"
+        );
+        assert_eq!(
+            to_engine("SELECT * FROM s ORDER BY a LIMIT 2, 3").unwrap(),
+            "SELECT * FROM s ORDER BY a LIMIT 3 OFFSET 2"
         );
         assert_eq!(
             to_engine("INSERT INTO s VALUES ('VARCHAR(5) int')").unwrap(),

@@ -43,6 +43,7 @@ mod dialect;
 mod engine;
 mod expectations;
 mod forward;
+mod insert;
 mod mariadb;
 mod observer;
 mod printed;
@@ -244,3 +245,6 @@ impl ProtocolServer for MysqlPeer {
 
 #[cfg(test)]
 mod tests;
+// Issue 39 §3: the embedded engine against a real MariaDB, statement by statement.
+#[cfg(test)]
+mod corpus_tests;

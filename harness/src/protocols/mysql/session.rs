@@ -69,7 +69,8 @@ fn text_column(name: &str, integer: bool) -> Column {
 /// What a statement gives back to the client.
 enum Answer {
     Rows(SqlRows),
-    Done(u64),
+    /// Rows affected, and the `AUTO_INCREMENT` value the statement made (0: none).
+    Done(u64, u64),
     Error(SqlError),
 }
 
@@ -127,10 +128,14 @@ impl Shim {
                     self.begin(false);
                 }
                 let database = self.database.clone();
-                let outcome = self.engine().execute(database.as_deref(), text);
+                let (outcome, insert_id) = {
+                    let mut engine = self.engine();
+                    let outcome = engine.execute(database.as_deref(), text);
+                    (outcome, engine.statement_insert_id())
+                };
                 let answer = match outcome {
                     Ok(SqlOutcome::Rows(rows)) => Answer::Rows(rows),
-                    Ok(SqlOutcome::Done { affected }) => Answer::Done(affected),
+                    Ok(SqlOutcome::Done { affected }) => Answer::Done(affected, insert_id),
                     Err(error) => Answer::Error(error),
                 };
                 (answer, self.open.as_ref().map(|(index, _)| *index))
@@ -138,7 +143,7 @@ impl Shim {
         };
         let recorded = match &answer {
             Answer::Rows(rows) => Ok(rows.rows.len() as u64),
-            Answer::Done(affected) => Ok(*affected),
+            Answer::Done(affected, _) => Ok(*affected),
             Answer::Error(error) => Err(error.clone()),
         };
         self.record.session(self.index, |session| {
@@ -159,26 +164,26 @@ impl Shim {
                     self.end(SqlEnding::Committed);
                 }
                 self.autocommit = on;
-                Answer::Done(0)
+                Answer::Done(0, 0)
             }
-            SqlSessionStatement::Set => Answer::Done(0),
+            SqlSessionStatement::Set => Answer::Done(0, 0),
             SqlSessionStatement::Begin => {
                 self.end(SqlEnding::Committed);
                 self.begin(true);
-                Answer::Done(0)
+                Answer::Done(0, 0)
             }
             SqlSessionStatement::Commit => {
                 self.end(SqlEnding::Committed);
-                Answer::Done(0)
+                Answer::Done(0, 0)
             }
             SqlSessionStatement::Rollback => {
                 self.end(SqlEnding::RolledBack);
-                Answer::Done(0)
+                Answer::Done(0, 0)
             }
             SqlSessionStatement::Use(name) => {
                 if self.engine().has_database(&name) {
                     self.database = Some(name);
-                    Answer::Done(0)
+                    Answer::Done(0, 0)
                 } else {
                     Answer::Error(SqlError::new(1049, format!("Unknown database '{name}'")))
                 }
@@ -236,11 +241,12 @@ impl Shim {
         results: QueryResultWriter<'a, W>,
     ) -> io::Result<()> {
         match answer {
-            Answer::Done(affected) => {
+            Answer::Done(affected, last_insert_id) => {
                 let status_flags = self.status();
                 results
                     .completed(OkResponse {
                         affected_rows: affected,
+                        last_insert_id,
                         status_flags,
                         ..Default::default()
                     })
