@@ -688,13 +688,16 @@ impl Enclosure {
                 .arg("--view")
                 .arg("--tmp")
                 .arg(self.folder().join("tmp"));
+            // A folder the scenario keeps missing on purpose (`dir = { missing = true }`)
+            // is missing in the view too: the program meets `ENOENT`, as it would outside.
+            let extra = writable.iter().filter(|dir| dir.exists());
             for dir in [workdir, self.folder()]
                 .into_iter()
-                .chain(writable.iter().map(PathBuf::as_path))
+                .chain(extra.map(PathBuf::as_path))
             {
                 command.arg("--writable").arg(dir);
             }
-            for dir in visible {
+            for dir in visible.iter().filter(|dir| dir.exists()) {
                 command.arg("--visible").arg(dir);
             }
             for (path, source) in replaced {
