@@ -241,7 +241,10 @@ impl Run<'_> {
             self.shown(handle.command_line()),
             handle.whereabouts()
         ));
-        let known_good = self.roles.get(role).is_some_and(|program| program.known_good);
+        let known_good = self
+            .roles
+            .get(role)
+            .is_some_and(|program| program.known_good);
         self.programs.insert(
             name.to_owned(),
             Program {

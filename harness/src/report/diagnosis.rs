@@ -141,13 +141,17 @@ pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
             .and_then(|_| failure.expected.split("'s ").nth(1))
             .and_then(|rest| rest.split_whitespace().next())
             .unwrap_or("output");
-        let remedy = if stream == "stdout" && blamed.is_some_and(|program| program.name.contains("server")) {
+        let remedy = if stream == "stdout"
+            && blamed.is_some_and(|program| program.name.contains("server"))
+        {
             READ_TO_THE_END.to_owned()
         } else {
             first_hint(outcome).unwrap_or_else(|| READ_TO_THE_END.to_owned())
         };
         return Some(Diagnosis {
-            group: format!("{who} stops short of what it was sent (what came is right, but not all of it)"),
+            group: format!(
+                "{who} stops short of what it was sent (what came is right, but not all of it)"
+            ),
             blamed: blamed.map(|program| program.name.clone()),
             defect: format!(
                 "{who} gave only the first {got} of the {of} bytes expected on its {stream} (all correct so far), then nothing more"
@@ -190,7 +194,12 @@ pub(super) fn closed_early(outcome: &Outcome) -> bool {
     let Some(failure) = &outcome.failure else {
         return false;
     };
-    let said = format!("{} {}", failure.seen, failure.cause.as_deref().unwrap_or("")).to_lowercase();
+    let said = format!(
+        "{} {}",
+        failure.seen,
+        failure.cause.as_deref().unwrap_or("")
+    )
+    .to_lowercase();
     let cut_off = ["connection reset", "broken pipe", "errno 104", "errno 32"]
         .iter()
         .any(|words| said.contains(words));
@@ -299,11 +308,7 @@ pub fn closing_summary(outcomes: &[Outcome]) -> String {
         1 => "1 cause".to_owned(),
         count => format!("{count} causes"),
     };
-    let _ = writeln!(
-        text,
-        "short summary: {} failed, {causes}",
-        failed.len()
-    );
+    let _ = writeln!(text, "short summary: {} failed, {causes}", failed.len());
     for (group, members) in &groups {
         let scenarios = match members.len() {
             1 => "1 scenario".to_owned(),

@@ -398,11 +398,7 @@ pub(crate) fn markdown_output(outcome: &Outcome, details: &TerminalReport) -> St
         markdown.push('\n');
     }
     // A fence longer than any run of backticks the text holds.
-    let longest = text
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
     let _ = write!(markdown, "{fence}text\n{text}{fence}\n");
     markdown

@@ -11,6 +11,7 @@ mod causes_under_load;
 mod cli;
 mod common;
 mod early_verdicts;
+mod first_line;
 mod fixtures;
 mod formats;
 mod hostile;
