@@ -248,9 +248,10 @@ impl Reporter for Console {
                 repeated.as_ref(),
             );
             self.text(&summary)?;
-            // After the counts, every failure's first line, grouped by cause.
+            // After the counts, every failure's first line, grouped by cause (not with
+            // --quiet, which keeps the counts last).
             let failures = super::diagnosis::closing_summary(&submission.outcomes);
-            if failures.is_empty() {
+            if failures.is_empty() || self.verbosity.quiet {
                 return Ok(());
             }
             return self.text(&format!("\n{failures}"));

@@ -171,7 +171,7 @@ pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
         defect: format!(
             "{who} failed a check{step}: expected {}, but saw {}",
             shortened(&failure.expected, 160),
-            shortened(&failure.seen, 160)
+            shortened(without_asides(&failure.seen), 160)
         ),
         remedy: first_hint(outcome).unwrap_or_default(),
         kind: Kind::Other,
@@ -260,6 +260,16 @@ fn first_hint(outcome: &Outcome) -> Option<String> {
         &format!("{}{}", first.to_lowercase(), chars.as_str()),
         200,
     ))
+}
+
+/// What a step saw without the harness's asides (what every program was blocked in, the
+/// run's caveats), which the details give.
+fn without_asides(seen: &str) -> &str {
+    [" (every program still running", " (note: "]
+        .iter()
+        .filter_map(|aside| seen.find(aside))
+        .min()
+        .map_or(seen, |at| &seen[..at])
 }
 
 /// `text` on one line, cut to `longest` characters.
