@@ -76,6 +76,8 @@ struct Program {
     host: Option<String>,
     port: Option<u16>,
     handle: ProgramHandle,
+    /// A companion's program (`RoleProgram::known_good`).
+    known_good: bool,
 }
 
 /// The state of one scenario run. Dropping it kills every program and closes every

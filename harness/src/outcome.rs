@@ -137,6 +137,10 @@ pub struct ProgramReport {
     /// sandbox measures it (its memory cgroup's peak).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_peak: Option<u64>,
+    /// A known-good program of the grader's (a companion, `--companions`) the submission
+    /// borrows: never the one a failure blames.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub known_good: bool,
 }
 
 impl ProgramReport {

@@ -98,6 +98,10 @@ pub struct RoleProgram {
     /// they hold): its submission's private copy and the grader's companion folders, or
     /// the reference's folder. A path of its command line elsewhere shows it nothing.
     pub visible: Vec<PathBuf>,
+    /// Its command line runs a program of the grader's companion folders (`--companions`:
+    /// a known-good client beside a student's server), not one of the submission's: a
+    /// failure it meets is the fault of the program under test it talks to.
+    pub known_good: bool,
 }
 
 /// A login a program hard-codes, from `submission.toml`; either part may be unset.
@@ -602,6 +606,7 @@ fn read_manifest(path: &Path, scope: Scope<'_>, catalogue: &Catalogue) -> Result
             };
             let owner = format!("[{}] {role_name}", task.get_ref());
             program.template = reader.command_words(at, &owner, &role_name, &command)?;
+            program.known_good = reader.runs_a_companion(&program.template);
             roles.insert(role_name, program);
         }
         settings.insert(task.get_ref().clone(), task_settings);
@@ -764,6 +769,25 @@ impl ManifestReader<'_> {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// Whether a command line (its words made absolute) runs a companion's file and none of
+    /// the submission's: `python3 ../good/message-client.py {host} {port}`.
+    fn runs_a_companion(&self, words: &[String]) -> bool {
+        let inside = |roots: &[&Path]| {
+            words.iter().any(|word| {
+                let path = Path::new(word);
+                path.is_absolute() && roots.iter().any(|root| path.starts_with(root))
+            })
+        };
+        let companions: Vec<&Path> = self
+            .scope
+            .confinement
+            .companions
+            .iter()
+            .map(PathBuf::as_path)
+            .collect();
+        inside(&companions) && !inside(&[self.scope.copy, self.scope.original])
     }
 
     /// A command line's words; those naming a file of the folder are made absolute, and

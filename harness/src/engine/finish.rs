@@ -102,6 +102,7 @@ impl Run<'_> {
                 stopped_by_harness,
                 language: Language::of_command_line(program.handle.command_line()),
                 memory_peak: program.handle.memory_peak(),
+                known_good: program.known_good,
             };
             let stderr_end = program.handle.stderr().tail(cause::STDERR_END);
             // A line of stderr may name the web site's temporary folder: shown as elsewhere.

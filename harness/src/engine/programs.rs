@@ -241,8 +241,19 @@ impl Run<'_> {
             self.shown(handle.command_line()),
             handle.whereabouts()
         ));
-        self.programs
-            .insert(name.to_owned(), Program { host, port, handle });
+        let known_good = self
+            .roles
+            .get(role)
+            .is_some_and(|program| program.known_good);
+        self.programs.insert(
+            name.to_owned(),
+            Program {
+                host,
+                port,
+                handle,
+                known_good,
+            },
+        );
         self.order.push(name.to_owned());
         Ok(())
     }

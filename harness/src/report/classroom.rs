@@ -187,6 +187,12 @@ fn test(outcome: &Outcome, replay_command: &str) -> Test {
     if status == "error" {
         message = format!("{} {message}", outcome.id);
     }
+    // The reporter prints only the message: the hints go with it.
+    if status == "fail" && outcome.failure.is_some() {
+        for hint in super::explain::hints(outcome) {
+            message.push_str(&format!("\nhint: {hint}"));
+        }
+    }
     Test {
         name,
         status,

@@ -1,12 +1,13 @@
 //! The terminal: what `harness` prints while and after grading.
 //!
 //! One submission: a header, a line per scenario as its verdict comes, then each failure in
-//! detail (every scenario with `--verbose`), the per-task points and the closing
-//! `N passed, N failed` line. Several submissions: a line per submission as it finishes,
+//! detail (every scenario with `--verbose`), opening with the sentence that says what is
+//! wrong and the hints ([`super::diagnosis`]), the per-task points, the closing
+//! `N passed, N failed` line, and a short summary: each failure's sentence, grouped by
+//! cause. Several submissions: a line per submission as it finishes,
 //! then the totals (`--verbose` adds every scenario and failure). On a terminal a progress
 //! bar shows what runs (on stderr, so stdout stays the report); `--quiet` keeps only the
-//! closing lines; `--explain` adds, for each failed clause, what it asks in plain words and
-//! a hint.
+//! closing lines; `--explain` adds, for each failed clause, what it asks in plain words.
 
 use std::io::{self, Write};
 
@@ -250,7 +251,14 @@ impl Reporter for Console {
                 submission.elapsed.unwrap_or_default(),
                 repeated.as_ref(),
             );
-            return self.text(&summary);
+            self.text(&summary)?;
+            // After the counts, every failure's first line, grouped by cause (not with
+            // --quiet, which keeps the counts last).
+            let failures = super::diagnosis::closing_summary(&submission.outcomes);
+            if failures.is_empty() || self.verbosity.quiet {
+                return Ok(());
+            }
+            return self.text(&format!("\n{failures}"));
         }
         if self.verbosity.verbose {
             for submission in &run.submissions {

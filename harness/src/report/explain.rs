@@ -1,4 +1,5 @@
-//! `--explain`: for a student, each failed clause in plain words, with a hint.
+//! Hints, under every failure's first line (`report::diagnosis`), and `--explain`: for a
+//! student, each failed clause in plain words.
 //!
 //! The scenario's requirement says what the spec asks; the failure says what the harness
 //! expected and saw, and what it found behind it (a crash, a flood, a leak). The hint comes
@@ -42,9 +43,7 @@ pub fn explain(outcome: &Outcome) -> String {
             failure.seen.trim_end_matches('.')
         );
     }
-    for hint in hints(outcome) {
-        let _ = writeln!(text, "    hint: {hint}");
-    }
+    // The hints are in the failure's details, under its first line.
     text
 }
 
@@ -84,7 +83,19 @@ pub fn hints(outcome: &Outcome) -> Vec<String> {
             program.name, idiom.flush
         ));
     }
+    // The other side met a reset or a closed connection: the program at fault is the one
+    // that closed, which a known-good peer's crash must not hide.
+    let closed_early = super::diagnosis::closed_early(outcome);
+    if closed_early {
+        hints.push(format!(
+            "A socket closed while bytes sent to it are still unread makes the kernel reset the connection: the other side, still sending, gets \"Connection reset by peer\" or \"Broken pipe\". One recv() is not the whole message: {}.",
+            idiom.read_all
+        ));
+    }
+    let about_companion = about_a_companion(outcome);
     match &outcome.hint {
+        // A hint about a known-good program the submission borrows misleads.
+        Some(_) if about_companion => {}
         // A hint in Python's words misleads a program in another language.
         Some(hint) if language.is_none_or(|language| language == Language::Python) => {
             hints.push(hint.clone())
@@ -92,6 +103,7 @@ pub fn hints(outcome: &Outcome) -> Vec<String> {
         Some(hint) if !speaks_python(hint) => hints.push(hint.clone()),
         _ => {}
     }
+    let companion_crashed = super::diagnosis::companion_crashed(outcome);
     let mut generic = |condition: bool, hint: String| {
         if condition && hints.len() < 3 {
             hints.push(hint);
@@ -102,7 +114,8 @@ pub fn hints(outcome: &Outcome) -> Vec<String> {
         "The program printed without end: usually a loop that prints on every pass, such as one that goes on after recv() returned nothing (the client closed): stop there.".into(),
     );
     generic(
-        cause.contains("exited with status") || cause.contains("killed by signal"),
+        !companion_crashed
+            && (cause.contains("exited with status") || cause.contains("killed by signal")),
         idiom.crash.into(),
     );
     generic(
@@ -129,11 +142,11 @@ pub fn hints(outcome: &Outcome) -> Vec<String> {
         ),
     );
     generic(
-        said.contains("reset") || said.contains("connectionreset"),
+        !closed_early && (said.contains("reset") || said.contains("connectionreset")),
         "A client that resets its connection must not bring the server down: catch the error around recv()/send() and go on serving.".into(),
     );
     generic(
-        said.contains("exit") && said.contains("status"),
+        !companion_crashed && said.contains("exit") && said.contains("status"),
         format!(
             "Check the exit status: 0 on success, non-zero with a message on stderr when something fails ({}).",
             idiom.fail
@@ -161,7 +174,7 @@ pub fn hints(outcome: &Outcome) -> Vec<String> {
 }
 
 /// The program the failure is about: the one its step names (`check server's stdout`).
-fn subject(outcome: &Outcome) -> Option<&ProgramReport> {
+pub(super) fn subject(outcome: &Outcome) -> Option<&ProgramReport> {
     let failure = outcome.failure.as_ref()?;
     let said = format!("{} {}", failure.action, failure.expected);
     let names = |name: &str| {
@@ -177,6 +190,34 @@ fn subject(outcome: &Outcome) -> Option<&ProgramReport> {
         return programs.pop();
     }
     programs.into_iter().find(|program| names(&program.name))
+}
+
+/// Whether the scenario's hint is about a known-good program the submission borrows: its
+/// opening words name that program and no program of the submission's (`Keep the
+/// client's stdout empty: …` under a borrowed client).
+fn about_a_companion(outcome: &Outcome) -> bool {
+    let Some(hint) = &outcome.hint else {
+        return false;
+    };
+    let opening = hint
+        .split([':', ';', '.'])
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    let names = |program: &ProgramReport| {
+        opening
+            .split(|c: char| !c.is_alphanumeric() && c != '-')
+            .any(|word| word == program.name.to_lowercase())
+    };
+    let companion = outcome
+        .programs
+        .iter()
+        .any(|program| program.known_good && names(program));
+    let own = outcome
+        .programs
+        .iter()
+        .any(|program| !program.known_good && names(program));
+    companion && !own
 }
 
 /// Whether a program's stdout looks held in its stdio buffer: the failure is about its
@@ -227,6 +268,7 @@ struct Idiom {
     send_all: &'static str,
     concurrency: &'static str,
     crash: &'static str,
+    read_all: &'static str,
 }
 
 impl Idiom {
@@ -240,6 +282,7 @@ impl Idiom {
                 send_all: "sendall()",
                 concurrency: "threads, select, or asyncio",
                 crash: "The program crashed: the cause above quotes the last line of its traceback, the exception, and where it was raised. Catch that exception there (try/except) when a client can cause it, or fix the code that raised it.",
+                read_all: "call recv(4096) in a loop and write each chunk until it returns b'', then close",
             },
             Some(Language::Native) => Idiom {
                 flush: "the C library keeps stdout in a buffer when it is a pipe, as here, and writes it out only once 4096 bytes have gathered or at a normal exit (a program killed by a signal loses it). Call fflush(stdout) after each printf()/fwrite(), or setvbuf(stdout, NULL, _IONBF, 0) once at the start; write(1, buffer, n) is never buffered.",
@@ -249,6 +292,7 @@ impl Idiom {
                 send_all: "call send() again with what it did not send, until all of it went",
                 concurrency: "a thread or a process per client, or poll()/select()",
                 crash: "The program ended before its time: the cause above says how. A signal such as SIGSEGV is an invalid memory access (a buffer overrun, a NULL pointer, a string without its NUL): build with -g -fsanitize=address to see where; an exit status comes from an exit() the program chose, after the message it printed on stderr.",
+                read_all: "call recv() in a loop and write the n bytes each returns until it returns 0, then close()",
             },
             Some(Language::Java) => Idiom {
                 flush: "Java keeps output in a buffer: print() without a newline, a BufferedOutputStream or a PrintWriter hold it until flushed. Call System.out.flush() after each write, and write bytes with System.out.write(buffer, 0, n).",
@@ -258,6 +302,7 @@ impl Idiom {
                 send_all: "OutputStream.write(buffer, 0, n) writes all n bytes; read() returns fewer than asked, so loop on it",
                 concurrency: "a thread per client, or an ExecutorService",
                 crash: "The program crashed: the cause above names the exception and the line that threw it. Catch it there (try/catch around the connection's work) when a client can cause it, so that one client cannot end the server.",
+                read_all: "call read() on the socket's InputStream in a loop and write the n bytes each returns until it returns -1, then close",
             },
             _ => Idiom {
                 flush: "stdout to a pipe is kept in a buffer by most languages' libraries, and a program killed by a signal loses it: flush stdout after each write (C: fflush(stdout); Java: System.out.flush(); Python: print(..., flush=True)).",
@@ -267,6 +312,7 @@ impl Idiom {
                 send_all: "send again what a send did not take",
                 concurrency: "threads, processes, or an event loop",
                 crash: "The program crashed: the cause above quotes the end of its stderr, which names the error. Handle that error where it happens when a client can cause it.",
+                read_all: "read in a loop until the read returns no bytes (the end of the stream), writing each piece, then close",
             },
         }
     }
@@ -361,7 +407,7 @@ mod tests {
             text.contains("What went wrong: server exited with status 1"),
             "{text}"
         );
-        assert!(text.contains("traceback"), "{text}");
+        assert!(hints(&outcome).join("\n").contains("traceback"));
     }
 
     #[test]

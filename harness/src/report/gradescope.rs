@@ -13,7 +13,7 @@
 //!                   left_out, maximum },
 //!   "tests": [ { "score": 0.0, "max_score": 2.0, "status": "failed",
 //!                "name": "message/06-binary: Binary messages ...", "name_format": "text",
-//!                "number": "1.6", "output": "...", "output_format": "text",
+//!                "number": "1.6", "output": "...", "output_format": "md",
 //!                "tags": ["message", "basic", "message/9"], "visibility": "visible",
 //!                "extra_data": { id, verdict, points, extra, skip_kind, seed } } ] }
 //! ```
@@ -37,7 +37,9 @@
 //! The tests' `max_score` add up to [`Score::maximum`]: set the assignment's points to it
 //! (`extra_data.maximum`), or to the kit's total if every scenario can run on the image.
 //!
-//! A test's output is plain text: for a failure, the terminal report's details (clause,
+//! A test's output is Markdown (`output_format: "md"`): for a failure, its first sentence
+//! in bold (what is wrong, in which program, what to do: [`super::diagnosis`]) and its
+//! hints as a list, then in a fenced block the terminal report's details (clause,
 //! requirement, failed step, expected, seen, byte diff, step log, transcript, programs'
 //! output, seed and the command that replays it); otherwise the clause, requirement and
 //! replay command. Tests are `visible` by default: the scenarios are the published spec,
@@ -318,8 +320,8 @@ fn test(
         name,
         name_format: "text",
         number,
-        output: test_output(outcome, details),
-        output_format: "text",
+        output: markdown_output(outcome, details),
+        output_format: "md",
         tags,
         visibility: visibility.name(),
         extra_data: serde_json::json!({
@@ -378,6 +380,40 @@ pub(crate) fn test_output(outcome: &Outcome, details: &TerminalReport) -> String
         }
     }
     text
+}
+
+/// What a student reads under a test on Gradescope, as Markdown (`output_format: "md"`):
+/// a failure's first sentence in bold, its hints as a list, then the terminal's details as
+/// they are, in a fenced block.
+pub(crate) fn markdown_output(outcome: &Outcome, details: &TerminalReport) -> String {
+    let text = test_output(outcome, details);
+    let mut markdown = String::new();
+    if outcome.status != Status::Pass
+        && let Some(sentence) = super::diagnosis::sentence(outcome)
+    {
+        let _ = writeln!(markdown, "**{}**\n", markdown_escaped(&sentence));
+        for hint in super::explain::hints(outcome) {
+            let _ = writeln!(markdown, "- hint: {}", markdown_escaped(&hint));
+        }
+        markdown.push('\n');
+    }
+    // A fence longer than any run of backticks the text holds.
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    let _ = write!(markdown, "{fence}text\n{text}{fence}\n");
+    markdown
+}
+
+/// Text shown as itself in Markdown: its punctuation escaped.
+fn markdown_escaped(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\`*_[]<>#|~".contains(c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }
 
 /// The text above the tests: the terminal's closing lines, and how to replay.

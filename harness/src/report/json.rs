@@ -8,7 +8,7 @@
 //! to say), and the tests validate the reports of real gradings against it.
 //!
 //! ```text
-//! { "schema_version": 4, "harness_version", "seed", "repeat", "world", "replay_command",
+//! { "schema_version": 5, "harness_version", "seed", "repeat", "world", "replay_command",
 //!   "jobs", "isolation", "started_unix_ms", "elapsed_ms",
 //!   "submissions": [ { "label", "replay_command", "elapsed_ms", "not_submitted", "problem",
 //!       "score": { "earned", "total", "left_out", "maximum", "extra", "tasks": [...] },
@@ -59,8 +59,10 @@ use crate::world::real::process::ExitKind;
 /// scenarios this run cannot play leave `total` (`left_out`, `maximum`, `skip_kind`).
 /// 3: a failure names its cause (`cause`), a program whether the harness stopped it
 /// (`stopped_by_harness`), an output its last bytes (`tail`). 4: `--repeat` (`repeat`,
-/// each scenario's `repetitions`, `counts.flaky`).
-pub const SCHEMA_VERSION: u32 = 4;
+/// each scenario's `repetitions`, `counts.flaky`). 5: a failure opens with its sentence
+/// (`summary`, `blamed`, `hints`), a program borrowed from a companion folder says so
+/// (`known_good`).
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The `--json` reporter: [`render`] written to `path` when the run is over.
 pub fn report(path: PathBuf) -> FileReport<String> {
@@ -186,6 +188,12 @@ struct FailureDoc {
     seen: String,
     diff: Option<String>,
     cause: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blamed: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hints: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -224,6 +232,8 @@ struct Excerpt {
 struct Program {
     name: String,
     command_line: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    known_good: bool,
     exit: Option<Exit>,
     stopped_by_harness: Option<String>,
     stdout: Output,
@@ -363,7 +373,15 @@ fn scenario_doc(run: &RunRecord, submission: &SubmissionRecord, outcome: &Outcom
         duration_ms: millis(outcome.duration),
         seed: outcome.seed,
         replay: replay(&submission.info.replay_command, outcome),
-        failure: outcome.failure.as_ref().map(failure_doc),
+        failure: outcome.failure.as_ref().map(|failure| {
+            let mut doc = failure_doc(failure);
+            if let Some(diagnosis) = super::diagnosis::diagnose(outcome) {
+                doc.summary = Some(diagnosis.sentence());
+                doc.blamed = Some(diagnosis.blamed);
+                doc.hints = Some(super::explain::hints(outcome));
+            }
+            doc
+        }),
         skip_reason: outcome.skip_reason.clone(),
         skip_kind: outcome.skip_kind.map(skip_kind_word),
         log: outcome
@@ -396,6 +414,9 @@ fn failure_doc(failure: &Failure) -> FailureDoc {
         seen: failure.seen.clone(),
         diff: failure.diff.clone(),
         cause: failure.cause.clone(),
+        summary: None,
+        blamed: None,
+        hints: None,
     }
 }
 
@@ -445,6 +466,7 @@ fn program_doc(program: &ProgramReport) -> Program {
     Program {
         name: program.name.clone(),
         command_line: program.command_line.clone(),
+        known_good: program.known_good,
         exit: program.exit.map(|exit| {
             let (kind, value) = match exit.kind {
                 ExitKind::Code(code) => ("code", code),

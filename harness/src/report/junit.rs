@@ -277,8 +277,14 @@ fn kind_of(status: Status) -> NonSuccessKind {
 
 /// `message/9, message/1: expected … / seen …`, on one line; a crash, a flood or a leak
 /// first (`message/8: server exited with status 1 …; expected … / seen …`).
+/// A failure's first sentence (what is wrong and what to do), then its clauses, cause and
+/// what was expected and seen.
 fn message(outcome: &Outcome) -> String {
-    failure_message(&outcome.clauses, outcome.status, outcome.failure.as_ref())
+    let evidence = failure_message(&outcome.clauses, outcome.status, outcome.failure.as_ref());
+    match super::diagnosis::sentence(outcome) {
+        Some(sentence) => format!("{sentence} ({evidence})"),
+        None => evidence,
+    }
 }
 
 fn failure_message(clauses: &[String], status: Status, failure: Option<&Failure>) -> String {

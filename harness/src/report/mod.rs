@@ -8,6 +8,7 @@
 
 pub mod classroom;
 pub mod console;
+pub mod diagnosis;
 pub mod explain;
 pub mod gradebook;
 pub mod gradescope;
@@ -334,22 +335,16 @@ pub(crate) fn numbered_by_task(submission: &SubmissionRecord) -> Vec<(String, &O
 }
 
 /// A verdict on one line, for a platform's short message under a test: `passed in 0.31s`,
-/// `fail at step 4: expected … / seen …` (after the failure's cause, when it has one),
-/// `skipped: … (not counted: …)`.
+/// for a failure its first sentence (what is wrong, in which program, and what to do:
+/// [`diagnosis`]) then `(fail at step 4: expected … / seen …)` (after the failure's cause,
+/// when it has one), `skipped: … (not counted: …)`.
 pub(crate) fn verdict_line(outcome: &Outcome) -> String {
     use crate::outcome::Status;
     // A platform shows this line as is: long byte excerpts belong in the details.
-    fn short(text: &str) -> String {
-        let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        match line.char_indices().nth(300) {
-            Some((cut, _)) => format!("{}…", &line[..cut]),
-            None => line,
-        }
-    }
-    let failure = |outcome: &Outcome| match &outcome.failure {
-        // The cause first: a crash, a flood or a leak says more than what the step saw.
+    let short = |text: &str| diagnosis::shortened(text, 300);
+    let evidence = |word: &str| match &outcome.failure {
         Some(failure) => format!(
-            " at step {}: {}expected {} / seen {}",
+            "{word} at step {}: {}expected {} / seen {}",
             failure.step,
             failure
                 .cause
@@ -358,7 +353,11 @@ pub(crate) fn verdict_line(outcome: &Outcome) -> String {
             short(&failure.expected),
             short(&failure.seen)
         ),
-        None => String::new(),
+        None => word.to_owned(),
+    };
+    let failure = |word: &str| match diagnosis::sentence(outcome) {
+        Some(sentence) => format!("{sentence} ({})", evidence(word)),
+        None => evidence(word),
     };
     match outcome.status {
         Status::Pass => format!(
@@ -366,11 +365,11 @@ pub(crate) fn verdict_line(outcome: &Outcome) -> String {
             crate::encoding::decimal_seconds(outcome.duration, 2)
         ),
         Status::Fail | Status::Timeout | Status::Error => {
-            format!("{}{}", json::status_word(outcome.status), failure(outcome))
+            failure(json::status_word(outcome.status))
         }
         Status::Missed => format!(
-            "extra credit not earned (an optional part: it costs nothing){}",
-            failure(outcome)
+            "extra credit not earned (an optional part: it costs nothing): {}",
+            failure("missed")
         ),
         Status::Skipped => format!(
             "skipped: {} ({})",

@@ -165,6 +165,14 @@ impl TerminalReport {
                 )
             )
         );
+        // First what is wrong, in which of the student's programs, and what to do; then
+        // the hints, before the evidence.
+        if let Some(sentence) = super::diagnosis::sentence(outcome) {
+            let _ = writeln!(text, "  {}", self.style.paint("1", &sentence));
+            for hint in super::explain::hints(outcome) {
+                let _ = writeln!(text, "  hint         {hint}");
+            }
+        }
         let points = super::score::points(outcome.points);
         let _ = writeln!(
             text,

@@ -262,7 +262,13 @@ fn a_failing_scenario_exits_one_and_tells_what_to_fix() {
         .stdout(predicate::str::contains(
             "replay: harness --target fixtures/submissions/sample --seed 5 'message/06-binary'",
         ))
-        .stdout(predicate::str::ends_with("0 passed, 1 failed\n"));
+        // The counts, then the short summary: each failure's first sentence, by cause.
+        .stdout(predicate::str::contains(
+            "\n0 passed, 1 failed\n\nshort summary: 1 failed, 1 cause\n",
+        ))
+        .stdout(predicate::str::contains(
+            "  FAIL message/06-binary: your server ",
+        ));
 }
 
 #[test]
@@ -316,8 +322,10 @@ fn every_report_is_written_in_one_run() {
         .args(["message/01-*", "message/06-*"])
         .assert()
         .code(1)
-        .stdout(predicate::str::ends_with("1 passed, 1 failed\n"))
-        // Each file named once the run is over, on stderr: stdout ends on the counts.
+        .stdout(predicate::str::contains(
+            "\n1 passed, 1 failed\n\nshort summary: 1 failed, 1 cause\n",
+        ))
+        // Each file named once the run is over, on stderr: stdout ends on the report.
         .stderr(predicate::str::contains("reports written:"))
         .stderr(predicate::str::contains(format!(
             "  --gradebook          {}",

@@ -213,7 +213,7 @@ fn json_report_of_a_real_grading_follows_its_schema() {
     let document: Value = serde_json::from_str(&graded.json).expect("--json writes JSON");
     assert_valid(&document);
 
-    assert_eq!(document["schema_version"], 4);
+    assert_eq!(document["schema_version"], 5);
     assert_eq!(document["seed"], common::SEED);
     assert_eq!(document["world"], "real");
     assert_eq!(document["harness_version"], env!("CARGO_PKG_VERSION"));
@@ -691,10 +691,12 @@ fn junit_report_has_a_suite_per_task_and_a_case_per_scenario() {
             let failure = failures[0];
             assert_eq!(attribute(failure, "type"), "fail");
             let message = attribute(failure, "message");
+            // The failure's first sentence, then its clauses and what was expected.
             assert!(
-                message.starts_with("message/") && message.contains(": expected "),
+                message.starts_with("Your ") && message.contains("(message/"),
                 "{message}"
             );
+            assert!(message.contains(": expected "), "{message}");
             assert!(message.contains(" / seen "), "{message}");
             let body = failure.text().unwrap_or_default();
             for part in ["requirement", "expected", "seen", "step log", "program"] {
@@ -924,7 +926,9 @@ fn gradescope_results_of_a_real_grading_follow_the_autograder_format() {
     let binary = tests[2]["output"].as_str().unwrap();
     assert!(binary.contains("first difference at byte"), "{binary}");
     let missed = tests[4]["output"].as_str().unwrap();
-    assert!(missed.starts_with("Extra credit, not earned"), "{missed}");
+    // Markdown: the first sentence in bold, then the details in a fenced block.
+    assert!(missed.starts_with("**Your server "), "{missed}");
+    assert!(missed.contains("Extra credit, not earned"), "{missed}");
     let overall = results["output"].as_str().unwrap();
     assert!(
         overall.contains("2 passed, 2 failed, 1 extra missed"),
@@ -1178,7 +1182,7 @@ fn prairielearn_results_of_a_real_grading_follow_the_external_grader_format() {
         binary["message"]
             .as_str()
             .unwrap()
-            .starts_with("fail at step "),
+            .contains(" (fail at step "),
         "{binary:#}"
     );
     let output = binary["output"].as_str().unwrap();
@@ -1376,11 +1380,11 @@ fn github_classroom_result_of_a_real_grading_is_what_the_reporter_reads() {
             "the command that replays it is the test's code"
         );
     }
+    // The failure's first sentence, then the verdict, the step and what was seen.
+    let message = tests[2]["message"].as_str().unwrap();
     assert!(
-        tests[2]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("fail at step ")
+        message.starts_with("Your server ") && message.contains(" (fail at step "),
+        "{message}"
     );
     assert!(
         tests[4]["name"]

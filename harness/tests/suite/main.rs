@@ -12,6 +12,7 @@ mod cli;
 mod common;
 mod docs;
 mod early_verdicts;
+mod first_line;
 mod fixtures;
 mod formats;
 mod hostile;

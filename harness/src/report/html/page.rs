@@ -236,20 +236,30 @@ fn summary(html: &mut String, submission: &SubmissionRecord, score: &Score) {
             failures.len()
         );
         for outcome in failures {
+            // What is wrong and what to do, then what was expected and what came.
+            let sentence = crate::report::diagnosis::sentence(outcome).unwrap_or_default();
+            let evidence = outcome.failure.as_ref().map_or(String::new(), |failure| {
+                let short = |text: &str| crate::report::diagnosis::shortened(text, 300);
+                let cause = failure.cause.as_deref().map_or(String::new(), |cause| {
+                    format!(
+                        "<span class=\"cause\">cause: {}</span><br>",
+                        Esc(&short(cause))
+                    )
+                });
+                format!(
+                    "<br>{cause}<span class=\"expected\">expected: {}</span><br><span class=\"seen\">seen: {}</span>",
+                    Esc(&short(&failure.expected)),
+                    Esc(&short(&failure.seen))
+                )
+            });
             let _ = writeln!(
                 html,
-                "<li>{} <a href=\"#{}\"><code>{}</code></a> ({}): {}</li>",
+                "<li>{} <a href=\"#{}\"><code>{}</code></a> ({}): <strong>{}</strong>{evidence}</li>",
                 badge(outcome.status),
                 anchor(&outcome.id),
                 Esc(&outcome.id),
                 Esc(&outcome.clauses.join(", ")),
-                // At a glance, the cause says more than what was expected.
-                Esc(&outcome.failure.as_ref().map_or(String::new(), |failure| {
-                    match &failure.cause {
-                        Some(cause) => cause.clone(),
-                        None => format!("expected {}", failure.expected),
-                    }
-                }))
+                Esc(&sentence),
             );
         }
         html.push_str("</ul>\n");
@@ -317,6 +327,13 @@ fn scenario(
         ),
         (status, _) => status.label().to_owned(),
     };
+    if let Some(sentence) = crate::report::diagnosis::sentence(outcome) {
+        let _ = write!(
+            html,
+            "<tr><th>what is wrong</th><td><strong>{}</strong></td></tr>",
+            Esc(&sentence)
+        );
+    }
     let _ = write!(html, "<tr><th>verdict</th><td>{}</td></tr>", Esc(&verdict));
     if let Some(failure) = &outcome.failure {
         if let Some(cause) = &failure.cause {
@@ -342,7 +359,7 @@ fn scenario(
     }
     html.push_str("</table>\n");
     if failed || outcome.status == Status::Missed {
-        // The hints `--explain` prints: in the idiom of the program's language.
+        // The hints under the terminal's first line: in the idiom of the program's language.
         for hint in crate::report::explain::hints(outcome) {
             let _ = writeln!(
                 html,

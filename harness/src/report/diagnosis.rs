@@ -1,0 +1,359 @@
+//! The sentence a student reads first: what is wrong, in which of the student's programs,
+//! and what to do (issue 40 §1).
+//!
+//! A failure's step says what it expected and saw, and the engine's cause names a program
+//! that crashed (`engine/cause.rs`). Neither is always about the program at fault: a
+//! known-good client the submission borrows (a companion, `--companions`) that dies of
+//! `Connection reset by peer`, or a harness client whose sending fails with `Broken pipe`,
+//! met a server that closed the connection too early. The sentence names that server, never
+//! the companion nor the harness's own peer, and every report opens the failure with it
+//! (terminal, JSON, JUnit, Gradescope, PrairieLearn, Classroom, HTML).
+//!
+//! Failures with the same [`Diagnosis::group`] share one cause: the closing summary lists
+//! them under it.
+
+use crate::outcome::{Outcome, ProgramReport};
+
+/// What is wrong with a failed scenario, for the student.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnosis {
+    /// The program at fault (`your server`), when one can be told.
+    pub blamed: Option<String>,
+    /// What went wrong in this scenario: `your server printed only 4096 of the 20480 bytes
+    /// expected (all correct so far), then nothing more`.
+    pub defect: String,
+    /// What to do about it.
+    pub remedy: String,
+    /// The cause shared by failures that have the same, in general words (`your server
+    /// closes a connection before it has read all it was sent`): the closing summary's
+    /// heading.
+    pub group: String,
+    /// The kind of cause.
+    pub kind: Kind,
+}
+
+/// The shapes of failure the sentence knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// The other side of a connection (a known-good program, a harness client) met a
+    /// reset or a closed connection while it still sent: the program stopped reading.
+    ClosedEarly,
+    /// A program's output is a correct beginning of what was expected, and stops there.
+    ShortOutput,
+    /// A program of the submission crashed, or the harness stopped it.
+    Crash,
+    /// Anything else: what the step expected and saw.
+    Other,
+}
+
+impl Diagnosis {
+    /// The one sentence: `Your server closed … : read until … .`
+    pub fn sentence(&self) -> String {
+        let defect = capitalized(self.defect.trim_end_matches('.'));
+        let remedy = self.remedy.trim_end_matches('.');
+        if remedy.is_empty() {
+            format!("{defect}.")
+        } else {
+            format!("{defect}: {remedy}.")
+        }
+    }
+}
+
+/// The remedy for a program that stops reading before the end of what it is sent.
+const READ_TO_THE_END: &str = "read in a loop until recv() returns no bytes (the other side closed), handling each piece as it comes, and close the connection only then";
+
+/// The diagnosis of a failed (or missed) scenario; `None` when it has no failure.
+pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
+    let failure = outcome.failure.as_ref()?;
+    let students: Vec<&ProgramReport> = outcome
+        .programs
+        .iter()
+        .filter(|program| !program.known_good)
+        .collect();
+    let cause = failure.cause.as_deref().unwrap_or("");
+    let said = format!("{} {}", failure.seen, cause).to_lowercase();
+    let crashed = crashed(outcome);
+    let subject = super::explain::subject(outcome);
+    // The one program of the submission's own, when there is one: a companion or a
+    // harness peer that fails talks to it.
+    let only_student = match students[..] {
+        [program] => Some(program),
+        _ => None,
+    };
+    let yours = |program: &ProgramReport| format!("your {}", program.name);
+
+    // A known-good program that crashed of a reset or a broken pipe, or a harness peer
+    // whose sending failed: the program it talks to stopped reading.
+    let companion_cut_off = crashed.is_some_and(|program| program.known_good);
+    if closed_early(outcome) {
+        let blamed = only_student.or(subject.filter(|program| !program.known_good));
+        let who = blamed.map_or("the program under test".to_owned(), yours);
+        let how = if said.contains("reset") || said.contains("errno 104") {
+            "reset the connection"
+        } else {
+            "closed the connection"
+        };
+        let defect = match (crashed.filter(|_| companion_cut_off), sent_so_far(failure)) {
+            (Some(companion), _) => format!(
+                "{who} {how} while the known-good {0} was still sending (the {0} ended with \"{1}\", the fault of {who}, not of the {0})",
+                companion.name,
+                if how.starts_with("reset") {
+                    "Connection reset by peer"
+                } else {
+                    "Broken pipe"
+                },
+            ),
+            (None, Some((peer, sent, of))) => format!(
+                "{who} {how} after the harness's client {peer} had sent {sent} of its {of} bytes"
+            ),
+            (None, None) => format!("{who} {how} before the harness's client had sent everything"),
+        };
+        return Some(Diagnosis {
+            group: format!("{who} closes a connection before it has read all it was sent"),
+            blamed: blamed.map(|program| program.name.clone()),
+            defect,
+            remedy: READ_TO_THE_END.into(),
+            kind: Kind::ClosedEarly,
+        });
+    }
+    // A program of the submission that crashed or was stopped.
+    if let Some(program) = crashed.filter(|program| !program.known_good) {
+        let hint = first_hint(outcome);
+        return Some(Diagnosis {
+            blamed: Some(program.name.clone()),
+            defect: format!("your {cause}"),
+            remedy: hint.unwrap_or_else(|| "fix what its last words name".into()),
+            group: format!("your {} crashes or is stopped", program.name),
+            kind: Kind::Crash,
+        });
+    }
+    let blamed = subject
+        .filter(|program| !program.known_good)
+        .or(only_student);
+    let who = blamed.map_or("your program".to_owned(), yours);
+    // `4096 of 20480 bytes (all correct so far)`: a correct beginning, then nothing.
+    if let Some((got, of)) = correct_beginning(&failure.seen) {
+        let stream = failure
+            .expected
+            .split_whitespace()
+            .next()
+            .filter(|first| first.ends_with("'s"))
+            .and_then(|_| failure.expected.split("'s ").nth(1))
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or("output");
+        let remedy = if stream == "stdout"
+            && blamed.is_some_and(|program| program.name.contains("server"))
+        {
+            READ_TO_THE_END.to_owned()
+        } else {
+            first_hint(outcome).unwrap_or_else(|| READ_TO_THE_END.to_owned())
+        };
+        return Some(Diagnosis {
+            group: format!(
+                "{who} stops short of what it was sent (what came is right, but not all of it)"
+            ),
+            blamed: blamed.map(|program| program.name.clone()),
+            defect: format!(
+                "{who} gave only the first {got} of the {of} bytes expected on its {stream} (all correct so far), then nothing more"
+            ),
+            remedy,
+            kind: Kind::ShortOutput,
+        });
+    }
+    let step = if failure.step > 0 {
+        format!(" (step {}: {})", failure.step, failure.action)
+    } else {
+        String::new()
+    };
+    Some(Diagnosis {
+        group: format!("{who} does not do what a step checks"),
+        blamed: blamed.map(|program| program.name.clone()),
+        defect: format!(
+            "{who} failed a check{step}: expected {}, but saw {}",
+            shortened(&failure.expected, 160),
+            shortened(without_asides(&failure.seen), 160)
+        ),
+        remedy: first_hint(outcome).unwrap_or_default(),
+        kind: Kind::Other,
+    })
+}
+
+/// The program a failure's cause starts with (`client exited with status 1 …`).
+fn crashed(outcome: &Outcome) -> Option<&ProgramReport> {
+    let cause = outcome.failure.as_ref()?.cause.as_deref()?;
+    outcome
+        .programs
+        .iter()
+        .filter(|program| cause.starts_with(&format!("{} ", program.name)))
+        .max_by_key(|program| program.name.len())
+}
+
+/// Whether the other side of a connection met a reset or a broken pipe while it still
+/// sent: a known-good program that crashed of it, or a harness client whose sending failed.
+pub(super) fn closed_early(outcome: &Outcome) -> bool {
+    let Some(failure) = &outcome.failure else {
+        return false;
+    };
+    let said = format!(
+        "{} {}",
+        failure.seen,
+        failure.cause.as_deref().unwrap_or("")
+    )
+    .to_lowercase();
+    let cut_off = ["connection reset", "broken pipe", "errno 104", "errno 32"]
+        .iter()
+        .any(|words| said.contains(words));
+    let companion = crashed(outcome).is_some_and(|program| program.known_good);
+    cut_off && (companion || failure.seen.starts_with("sending failed after"))
+}
+
+/// Whether the program a failure's cause names is a known-good companion.
+pub(super) fn companion_crashed(outcome: &Outcome) -> bool {
+    crashed(outcome).is_some_and(|program| program.known_good)
+}
+
+/// The diagnosis's sentence, or `None` for an outcome without a failure.
+pub fn sentence(outcome: &Outcome) -> Option<String> {
+    diagnose(outcome).map(|diagnosis| diagnosis.sentence())
+}
+
+/// `sending failed after 2 bytes` with `c1 to send its 1000 bytes` (or `c1 to deliver its
+/// 6000 bytes …`): the peer, what it sent, and of how much.
+fn sent_so_far(failure: &crate::outcome::Failure) -> Option<(String, u64, u64)> {
+    let sent: u64 = failure
+        .seen
+        .strip_prefix("sending failed after ")?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    let mut words = failure.expected.split_whitespace();
+    let peer = words.next()?.to_owned();
+    let of = failure
+        .expected
+        .split_once(" its ")?
+        .1
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some((peer, sent, of))
+}
+
+/// `4096 of 20480 bytes (all correct so far)`: what came and what was expected.
+fn correct_beginning(seen: &str) -> Option<(u64, u64)> {
+    let (head, _) = seen.split_once(" bytes (all correct so far)")?;
+    let (got, of) = head.split_once(" of ")?;
+    Some((got.trim().parse().ok()?, of.trim().parse().ok()?))
+}
+
+/// The first hint that applies, cut to its first clause: the rest is in the hint itself.
+fn first_hint(outcome: &Outcome) -> Option<String> {
+    let hint = super::explain::hints(outcome).into_iter().next()?;
+    let clause = hint
+        .split_once("; ")
+        .map_or(hint.as_str(), |(first, _)| first)
+        .trim_end_matches('.');
+    let mut chars = clause.chars();
+    let first = chars.next()?;
+    Some(shortened(
+        &format!("{}{}", first.to_lowercase(), chars.as_str()),
+        200,
+    ))
+}
+
+/// What a step saw without the harness's asides (what every program was blocked in, the
+/// run's caveats), which the details give.
+fn without_asides(seen: &str) -> &str {
+    [" (every program still running", " (note: "]
+        .iter()
+        .filter_map(|aside| seen.find(aside))
+        .min()
+        .map_or(seen, |at| &seen[..at])
+}
+
+/// `text` on one line, cut to `longest` characters.
+pub(crate) fn shortened(text: &str, longest: usize) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match line.char_indices().nth(longest) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The closing summary of one submission's failures, grouped by cause (pytest's "short test
+/// summary info"): a heading per cause, then a line per scenario with its sentence's
+/// defect. Empty when nothing failed.
+pub fn closing_summary(outcomes: &[Outcome]) -> String {
+    use std::fmt::Write;
+    let failed: Vec<(&Outcome, Diagnosis)> = outcomes
+        .iter()
+        .filter(|outcome| outcome.status.is_failure())
+        .filter_map(|outcome| Some((outcome, diagnose(outcome)?)))
+        .collect();
+    if failed.is_empty() {
+        return String::new();
+    }
+    // Causes in the order their first failure came.
+    let mut groups: Vec<(&str, Vec<&(&Outcome, Diagnosis)>)> = Vec::new();
+    for entry in &failed {
+        match groups
+            .iter_mut()
+            .find(|(group, _)| *group == entry.1.group.as_str())
+        {
+            Some((_, members)) => members.push(entry),
+            None => groups.push((entry.1.group.as_str(), vec![entry])),
+        }
+    }
+    let mut text = String::new();
+    let causes = match groups.len() {
+        1 => "1 cause".to_owned(),
+        count => format!("{count} causes"),
+    };
+    let _ = writeln!(text, "short summary: {} failed, {causes}", failed.len());
+    for (group, members) in &groups {
+        let scenarios = match members.len() {
+            1 => "1 scenario".to_owned(),
+            count => format!("{count} scenarios"),
+        };
+        let _ = writeln!(text, "{} ({scenarios})", capitalized(group));
+        let remedies: std::collections::BTreeSet<&str> = members
+            .iter()
+            .map(|(_, diagnosis)| diagnosis.remedy.as_str())
+            .collect();
+        // One remedy for them all: said once, under the heading.
+        if let [remedy] = remedies.into_iter().collect::<Vec<_>>()[..]
+            && !remedy.is_empty()
+        {
+            let _ = writeln!(text, "  what to do: {remedy}");
+            for (outcome, diagnosis) in members {
+                let _ = writeln!(
+                    text,
+                    "  {} {}: {}",
+                    outcome.status.label(),
+                    outcome.id,
+                    diagnosis.defect
+                );
+            }
+        } else {
+            for (outcome, diagnosis) in members {
+                let _ = writeln!(
+                    text,
+                    "  {} {}: {}",
+                    outcome.status.label(),
+                    outcome.id,
+                    diagnosis.sentence()
+                );
+            }
+        }
+    }
+    text
+}

@@ -1,0 +1,343 @@
+//! Issue 40 §1-§2: every failure opens with one sentence naming the defect in the student's
+//! program and what to do, never blaming a known-good companion or the harness's own peer;
+//! every output carries that sentence, the hints, and what was expected and seen.
+//!
+//! The snapshots are built from outcomes made here, shaped as `message-single-recv`'s
+//! (a server that does one `recv`, its client borrowed from `good/`): deterministic, with
+//! no timing, port, path or pid. The last test grades that fixture for real.
+
+use crate::common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use harness::events::{Isolation, RunInfo, SubmissionInfo, WorldKind};
+use harness::grading::{Mode, grade_with_replay};
+use harness::outcome::{Category, Failure, Outcome, ProgramReport, Status};
+use harness::repeat::Repeat;
+use harness::report::diagnosis::{closing_summary, diagnose};
+use harness::report::html::HtmlReport;
+use harness::report::{Reporter, RunRecord, Style, SubmissionRecord, TerminalReport};
+use harness::scenario::Selection;
+use harness::target::Target;
+use harness::world::real::process::{ExitInfo, ExitKind};
+
+fn scenario(id: &str, clauses: &[&str], category: Category, hint: &str) -> Outcome {
+    let mut outcome = Outcome::blank(id);
+    outcome.task = "message".into();
+    outcome.clauses = clauses.iter().map(|clause| clause.to_string()).collect();
+    outcome.category = category;
+    outcome.points = 2;
+    outcome.requirement =
+        "The server prints on stdout exactly the bytes received from a client.".into();
+    outcome.hint = Some(hint.into());
+    outcome.status = Status::Fail;
+    outcome.seed = 1;
+    outcome.duration = Duration::from_millis(250);
+    outcome
+}
+
+fn server(stdout: &[u8], total: u64) -> ProgramReport {
+    ProgramReport {
+        name: "server".into(),
+        command_line: "/sub/message-server.py PORT".into(),
+        stdout: (stdout.to_vec(), total),
+        language: Some(harness::language::Language::Python),
+        ..ProgramReport::default()
+    }
+}
+
+/// The known-good client, crashed of the reset the server's early close caused.
+fn good_client() -> ProgramReport {
+    ProgramReport {
+        name: "client".into(),
+        command_line: "python3 /good/message-client.py 127.0.0.1 PORT".into(),
+        stderr: (
+            b"message-client: [Errno 104] Connection reset by peer\n".to_vec(),
+            53,
+        ),
+        exit: Some(ExitInfo {
+            kind: ExitKind::Code(1),
+            max_rss_kib: 0,
+            after: Duration::from_millis(240),
+        }),
+        language: Some(harness::language::Language::Python),
+        known_good: true,
+        ..ProgramReport::default()
+    }
+}
+
+/// Three failures of `message-single-recv`, one of each kind its first lines had.
+fn outcomes() -> Vec<Outcome> {
+    let mut short = scenario(
+        "message/01-text-20k",
+        &["message/1"],
+        Category::Basic,
+        "Loop recv(4096) until it returns b'' and write each chunk with sys.stdout.buffer.write(chunk).",
+    );
+    short.failure = Some(Failure {
+        step: 4,
+        line: 19,
+        action: "check server's stdout".into(),
+        expected: "server's stdout to be exactly the 20480 bytes c1 sent".into(),
+        seen: "4096 of 20480 bytes (all correct so far)".into(),
+        ..Failure::default()
+    });
+    short.programs = vec![server(b"0001 the message", 4096)];
+
+    let mut companion = scenario(
+        "message/02-client-sends-stdin",
+        &["message/5", "message/1"],
+        Category::Basic,
+        "Keep the client's stdout empty: a status line goes to stderr; sendall() every piece, then close so the server sees the end.",
+    );
+    companion.failure = Some(Failure {
+        step: 5,
+        line: 23,
+        action: "check client's exit status".into(),
+        expected: "client to exit with status 0 within 5000 ms".into(),
+        seen: "exit status 1 (stderr: \"message-client: [Errno 104] Connection reset by peer\\n\")".into(),
+        cause: Some("client exited with status 1 after 0.24s; its stderr ends with: \"message-client: [Errno 104] Connection reset by peer\"".into()),
+        ..Failure::default()
+    });
+    companion.programs = vec![server(b"\x00\xff binary", 4096), good_client()];
+
+    let mut peer = scenario(
+        "message/03-one-byte-slices",
+        &["message/4"],
+        Category::Robustness,
+        "A single recv() returns whatever has arrived, here often just 1 byte.",
+    );
+    peer.failure = Some(Failure {
+        step: 4,
+        line: 20,
+        action: "wait until c1 has sent everything".into(),
+        expected: "c1 to send its 1000 bytes".into(),
+        seen: "sending failed after 2 bytes: Broken pipe (os error 32)".into(),
+        ..Failure::default()
+    });
+    peer.programs = vec![server(b"ab", 2)];
+    vec![short, companion, peer]
+}
+
+fn run() -> RunRecord {
+    let outcomes = outcomes();
+    RunRecord {
+        info: Some(RunInfo {
+            record_version: harness::events::RECORD_VERSION,
+            harness_version: "test".into(),
+            seed: 1,
+            repeat: 1,
+            world: WorldKind::Real,
+            replay_command: "harness --target message-single-recv".into(),
+            submissions: vec!["message-single-recv".into()],
+            jobs: 1,
+            isolation: Isolation::None,
+            sandbox: None,
+            started_unix_ms: 1_700_000_000_000,
+        }),
+        submissions: vec![SubmissionRecord {
+            info: SubmissionInfo {
+                submission: "message-single-recv".into(),
+                replay_command: "harness --target message-single-recv".into(),
+                scenarios: outcomes.len(),
+                not_submitted: Vec::new(),
+                not_submitted_points: Default::default(),
+                problem: None,
+            },
+            outcomes,
+            repetitions: Default::default(),
+            elapsed: Some(Duration::from_secs(1)),
+        }],
+        elapsed: Some(Duration::from_secs(1)),
+    }
+}
+
+fn terminal() -> TerminalReport {
+    TerminalReport {
+        style: Style {
+            color: false,
+            timings: false,
+        },
+        replay_command: "harness --target message-single-recv".into(),
+        simulated: false,
+    }
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).expect("valid JSON")
+}
+
+#[test]
+fn no_sentence_blames_the_known_good_client_or_the_harness_peer() {
+    for outcome in outcomes() {
+        let diagnosis = diagnose(&outcome).expect("a failure has a diagnosis");
+        assert_eq!(
+            diagnosis.blamed.as_deref(),
+            Some("server"),
+            "{}",
+            outcome.id
+        );
+        let sentence = diagnosis.sentence();
+        assert!(sentence.starts_with("Your server "), "{sentence}");
+        assert!(!sentence.contains("your client"), "{sentence}");
+        let hints = harness::report::explain::hints(&outcome).join("\n");
+        assert!(!hints.contains("Catch that exception"), "{hints}");
+        assert!(!hints.contains("Keep the client's stdout empty"), "{hints}");
+    }
+}
+
+#[test]
+fn console_failure_blocks_and_closing_summary() {
+    let report = terminal();
+    let mut text = String::new();
+    for outcome in outcomes() {
+        text.push_str(&report.failure_details(&outcome));
+        text.push('\n');
+    }
+    text.push_str(&closing_summary(&outcomes()));
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn json_failures_carry_the_sentence_and_hints() {
+    let document = json(&harness::report::json::render(&run()).unwrap());
+    let failures: Vec<&serde_json::Value> = document["submissions"][0]["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|scenario| &scenario["failure"])
+        .collect();
+    insta::assert_snapshot!(serde_json::to_string_pretty(&failures).unwrap());
+}
+
+#[test]
+fn junit_messages_open_with_the_sentence() {
+    let xml = harness::report::junit::render(&run()).unwrap();
+    let document = roxmltree::Document::parse(&xml).unwrap();
+    let failures: Vec<String> = document
+        .descendants()
+        .filter(|node| node.has_tag_name("failure"))
+        .map(|node| {
+            format!(
+                "message: {}\ndescription:\n{}",
+                node.attribute("message").unwrap_or(""),
+                node.text().unwrap_or("")
+            )
+        })
+        .collect();
+    insta::assert_snapshot!(failures.join("\n---\n"));
+}
+
+#[test]
+fn gradescope_tests_are_markdown_with_the_sentence_and_hints() {
+    let document = json(&harness::report::gradescope::render(&run()).unwrap());
+    let tests: Vec<String> = document["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|test| {
+            assert_eq!(test["output_format"], "md");
+            test["output"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    insta::assert_snapshot!(tests.join("\n---\n"));
+}
+
+#[test]
+fn prairielearn_messages_and_outputs() {
+    let document = json(&harness::report::prairielearn::render(&run()).unwrap());
+    let tests: Vec<String> = document["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|test| {
+            format!(
+                "message: {}\noutput:\n{}",
+                test["message"].as_str().unwrap(),
+                test["output"].as_str().unwrap()
+            )
+        })
+        .collect();
+    insta::assert_snapshot!(tests.join("\n---\n"));
+}
+
+#[test]
+fn classroom_messages_carry_the_sentence_and_hints() {
+    let document = json(&harness::report::classroom::render(&run()).unwrap());
+    let messages: Vec<&str> = document["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|test| test["message"].as_str().unwrap())
+        .collect();
+    insta::assert_snapshot!(messages.join("\n---\n"));
+}
+
+#[test]
+fn html_failure_list_shows_the_sentence_and_what_came() {
+    let dir = tempfile::tempdir().unwrap();
+    HtmlReport::new(dir.path().join("html"), None)
+        .finish(&run())
+        .expect("the pages are written");
+    let page = std::fs::read_dir(dir.path().join("html"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|entry| std::fs::read_to_string(entry.path()).unwrap())
+        .find(|page| page.contains("<ul class=\"failures\">"))
+        .expect("a page lists the failures");
+    let start = page.find("<ul class=\"failures\">").unwrap();
+    let end = start + page[start..].find("</ul>").unwrap() + "</ul>".len();
+    let list = &page[start..end];
+    assert!(list.contains("seen: 4096 of 20480 bytes"), "{list}");
+    insta::assert_snapshot!(list);
+}
+
+/// `message-single-recv` graded for real: every failure's first sentence names the server,
+/// the program under test, never its known-good client.
+#[test]
+fn message_single_recv_blames_its_server_in_every_first_sentence() {
+    let suite = common::suite();
+    let dir = common::kit_root().join("fixtures/submissions/message-single-recv");
+    let target = Target::from_folder(&dir, &suite.catalogue, &common::companions())
+        .expect("the fixture is a valid target");
+    assert!(
+        target.task("message").unwrap()["client"].known_good,
+        "its client is borrowed from a companion folder"
+    );
+    let grading = grade_with_replay(
+        &suite,
+        &Selection::new(Vec::new(), &["message/*".to_owned()]).unwrap(),
+        &target,
+        1,
+        &Mode::Real,
+        Repeat::ONCE,
+        3,
+        "harness",
+        &mut harness::events::Discard,
+    )
+    .expect("grading runs");
+    let failed: Vec<&Outcome> = grading
+        .outcomes
+        .iter()
+        .filter(|outcome| outcome.status.is_failure())
+        .collect();
+    assert!(!failed.is_empty());
+    let mut wrong = BTreeSet::new();
+    for outcome in &failed {
+        let diagnosis = diagnose(outcome).expect("a failure has a diagnosis");
+        let sentence = diagnosis.sentence();
+        let blames_server = diagnosis
+            .blamed
+            .as_deref()
+            .is_some_and(|name| name.starts_with("server"))
+            && sentence.starts_with("Your server");
+        if !blames_server || sentence.to_lowercase().contains("your client") {
+            wrong.insert(format!("{}: {sentence}", outcome.id));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "first sentences not naming the server: {wrong:#?}"
+    );
+}
