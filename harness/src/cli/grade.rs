@@ -66,12 +66,24 @@ pub(super) fn could_not_grade(output: &OutputArgs, error: &Error) {
     }
 }
 
+/// A shell that expanded `--target subs/*` leaves the other folders as scenario patterns:
+/// said so, before they are taken for patterns that match nothing.
+fn refuse_folders_as_patterns(patterns: &[String]) -> Result<()> {
+    match patterns.iter().find(|pattern| Path::new(pattern).is_dir()) {
+        Some(folder) => Err(Error::Usage(format!(
+            "`{folder}` is a folder, not a scenario pattern: give each submission its own --target, or quote the glob (--target 'submissions/*')"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Grades what the arguments name into the reporters, not yet finished.
 pub(super) fn grade_with_reporters(
     args: &GradeArgs,
 ) -> Result<(Vec<Option<crate::grading::Grading>>, Reporters)> {
     let suite = load(args.scenarios.as_deref(), &args.tasks)?;
     let selection = Selection::new(args.tasks.clone(), &args.patterns)?;
+    refuse_folders_as_patterns(&args.patterns)?;
     suggest::check_patterns(&args.patterns, &suite)?;
     check_visibility_rules(&args.output.gradescope_visibility, &suite)?;
     let mut mode = Mode::Real;
@@ -86,13 +98,7 @@ pub(super) fn grade_with_reporters(
         (vec![single_entry(target, &replay)], replay)
     } else if !args.targets.is_empty() {
         let confinement = Confinement::from_arguments_and_environment(&args.companions)?;
-        target_entries(
-            &args.targets,
-            &suite,
-            &selection,
-            &args.patterns,
-            &confinement,
-        )?
+        target_entries(&args.targets, &suite, &selection, &confinement)?
     } else {
         return Err(Error::Usage(
             "nothing to grade: give --target DIR, --reference or --simulate".into(),
@@ -450,7 +456,6 @@ pub(super) fn target_entries(
     given: &[String],
     suite: &Suite,
     selection: &Selection,
-    patterns: &[String],
     confinement: &Confinement,
 ) -> Result<(Vec<Entry>, String)> {
     let mut folders: Vec<String> = Vec::new();
@@ -471,12 +476,6 @@ pub(super) fn target_entries(
         } else {
             folders.push(text.clone());
         }
-    }
-    // A shell that expanded `--target subs/*` leaves the other folders as scenario patterns.
-    if let Some(folder) = patterns.iter().find(|pattern| Path::new(pattern).is_dir()) {
-        return Err(Error::Usage(format!(
-            "`{folder}` is a folder, not a scenario pattern: give each submission its own --target, or quote the glob (--target 'submissions/*')"
-        )));
     }
     let mut seen = std::collections::BTreeSet::new();
     folders.retain(|folder| seen.insert(folder.clone()));
