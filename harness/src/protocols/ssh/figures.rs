@@ -18,6 +18,12 @@
 //! that prints this machine's figures beside the remote's does not pass. When a figure
 //! is missing and this machine's is there instead, the report says so.
 //!
+//! A figure is read only from a line that states it: a count or a total (`Cores: 7`,
+//! `MemTotal: ...`, `nproc`'s output alone on a line), never from a line of a
+//! `/proc/cpuinfo` dump (`processor\t: 2`, `core id`, `siblings`, `cpu cores`, `cpu MHz`:
+//! a field name, a tab, a colon). A program that prints the dump is told so, and that the
+//! figure is not there: `processor\t: 2` is the third processor's number, not a count.
+//!
 //! stdout is data (SPEC conventions): a line of text that is none of the figures (neither
 //! the model nor labelled as one: `model`, `CPU`, `cores`, `total`, `available`, `free`...)
 //! fails, named in the report: `Connected, collecting system information` and `Done.` are
@@ -68,6 +74,11 @@ pub(super) fn judge(
         .collect();
     let model = normalise(&remote.cpu_model);
     let is_model = |line: &str| normalise(line).contains(&model);
+    let dump: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|line| is_cpuinfo_field(line))
+        .collect();
     let mut missing = Vec::new();
     let mut wrong = Vec::new();
     if !lines.iter().any(|line| is_model(line)) {
@@ -85,7 +96,7 @@ pub(super) fn judge(
     };
     match core_lines.iter().find(|line| !says_cores(line)) {
         _ if core_lines.is_empty() => {
-            missing.push(format!("a line of cores saying {}", remote.cores))
+            missing.push(format!("line of cores saying {}", remote.cores))
         }
         Some(line) => wrong.push(format!("`{line}` (the remote has {} cores)", remote.cores)),
         None => {}
@@ -139,7 +150,7 @@ pub(super) fn judge(
         &mut wrong,
     );
     let stray = stray_lines(&lines, &is_model);
-    if missing.is_empty() && wrong.is_empty() && stray.is_empty() {
+    if missing.is_empty() && wrong.is_empty() && stray.is_empty() && dump.is_empty() {
         return None;
     }
     let expected = format!(
@@ -147,6 +158,17 @@ pub(super) fn judge(
         remote.cpu_model, remote.cores, remote.memory_total_kib, remote.memory_available_kib
     );
     let mut seen = Vec::new();
+    if !dump.is_empty() {
+        let processors = dump
+            .iter()
+            .filter(|line| cpuinfo_field(line) == Some("processor"))
+            .count();
+        seen.push(format!(
+            "the remote's /proc/cpuinfo as it came ({} lines of it, {processors} `processor` blocks), not the figures read from it: a line like `processor\t: 2` numbers one processor, it counts nothing; print the count on a line of its own (`Cores: {}`)",
+            dump.len(),
+            remote.cores
+        ));
+    }
     if !wrong.is_empty() {
         seen.push(wrong.join("; "));
     }
@@ -200,7 +222,7 @@ fn stray_lines<'l>(lines: &[&'l str], is_model: &dyn Fn(&str) -> bool) -> Vec<&'
     lines
         .iter()
         .copied()
-        .filter(|line| !is_model(line) && !FIGURE_LABEL.is_match(line))
+        .filter(|line| !is_model(line) && !FIGURE_LABEL.is_match(line) && !is_cpuinfo_field(line))
         .collect()
 }
 
@@ -233,9 +255,63 @@ fn looks_local(lines: &[&str], local: &Remote, remote: &Remote) -> bool {
 }
 
 /// A line labelled as the cores (`Cores: 12`, `CPU(s): 12`), not as the model (`CPU
-/// model: ...`, `Model name: ...`) or a size.
+/// model: ...`, `Model name: ...`), a size, or a field of a `/proc/cpuinfo` dump.
 fn is_cores_line(line: &str) -> bool {
-    CORES_LABEL.is_match(line) && !MODEL_LABEL.is_match(line) && sizes(line).is_empty()
+    CORES_LABEL.is_match(line)
+        && !MODEL_LABEL.is_match(line)
+        && sizes(line).is_empty()
+        && !is_cpuinfo_field(line)
+}
+
+/// The fields the kernel writes in each processor's block of `/proc/cpuinfo` (x86-64):
+/// none is a count of the machine's processors.
+const CPUINFO_FIELDS: &[&str] = &[
+    "processor",
+    "vendor_id",
+    "cpu family",
+    "model",
+    "model name",
+    "stepping",
+    "microcode",
+    "cpu MHz",
+    "cache size",
+    "physical id",
+    "siblings",
+    "core id",
+    "cpu cores",
+    "apicid",
+    "initial apicid",
+    "fpu",
+    "fpu_exception",
+    "cpuid level",
+    "wp",
+    "flags",
+    "vmx flags",
+    "bugs",
+    "bogomips",
+    "TLB size",
+    "clflush size",
+    "cache_alignment",
+    "address sizes",
+    "power management",
+];
+
+/// The field of a `/proc/cpuinfo` line as the kernel writes it (`processor\t: 2`: the
+/// field's name as the kernel spells it, a tab, a colon), or `None`. The tab tells it
+/// from a program's own label (`Processor: 12`, `processors: 12`).
+fn cpuinfo_field(line: &str) -> Option<&'static str> {
+    let (name, _) = line.split_once(':')?;
+    // `power management:` is the one field with nothing after it (and no tab).
+    if !name.contains('\t') && name != "power management" {
+        return None;
+    }
+    let name = name.trim_end_matches(['\t', ' ']);
+    CPUINFO_FIELDS.iter().copied().find(|field| *field == name)
+}
+
+/// Whether `line` is a line of a `/proc/cpuinfo` dump (see [`cpuinfo_field`]).
+fn is_cpuinfo_field(line: &str) -> bool {
+    cpuinfo_field(line).is_some()
 }
 
 /// Lower case, runs of spaces as one.
@@ -400,6 +476,33 @@ mod tests {
             seen.contains("`Cores: 2` (the remote has 12 cores)"),
             "{seen}"
         );
+    }
+
+    #[test]
+    fn a_cpuinfo_dump_is_named_and_none_of_its_lines_is_a_count() {
+        // The remote's own dump: `processor\t: 2` is there, and this machine has 2 cores.
+        let remote = remote();
+        let mut dump = String::new();
+        for processor in 0..remote.cores {
+            dump += &format!(
+                "processor\t: {processor}\nmodel name\t: {}\ncpu MHz\t\t: 2200.000\nsiblings\t: {}\ncore id\t\t: {}\ncpu cores\t: 6\npower management:\n\n",
+                remote.cpu_model,
+                remote.cores,
+                processor / 2
+            );
+        }
+        dump += "               total        used        free      shared  buff/cache   available\nMem:           64287       22090       21098           4       21097       42197\n";
+        let (_, seen) = judge(&dump, &remote, Some(&local())).unwrap();
+        assert!(
+            seen.starts_with("the remote's /proc/cpuinfo as it came (84 lines of it, 12 `processor` blocks), not the figures read from it"),
+            "{seen}"
+        );
+        assert!(seen.contains("no line of cores saying 12"), "{seen}");
+        assert!(!seen.contains("this machine's figures"), "{seen}");
+        assert!(!seen.contains("processor\t: 0` (the remote"), "{seen}");
+        // A program's own labels are not the kernel's fields.
+        let own = "Processor: Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz\nprocessors: 12\nMemory total: 64288 MiB\nMemory available: 42197 MiB\n";
+        assert_eq!(judge(own, &remote, Some(&local())), None);
     }
 
     #[test]

@@ -13,6 +13,11 @@
 //! | `nproc`, `lscpu` | small scripts of the pack over `/usr/bin/nproc` and `/usr/bin/lscpu`: `nproc` asks `sched_getaffinity`, which no file can change, and `lscpu` reads `/sys` far beyond those files |
 //! | `free`, `awk ... /proc/meminfo`, `grep -c processor /proc/cpuinfo` | read the files above |
 //!
+//! The scenarios give the remote figures no grading machine is likely to have (an odd
+//! count of cores, 7 or 11 rather than 2, 4 or 16; a memory total no machine's size rounds
+//! to): a program that prints the figures of the machine it runs on can neither pass by
+//! coincidence nor be told it printed them when it printed the remote's.
+//!
 //! Where the harness cannot build that sandbox (no `sandbox-init`, no mount or PID
 //! namespace), no command runs at all: the client gets exit status 126 and a message.
 
@@ -288,10 +293,17 @@ async fn pump<R: tokio::io::AsyncRead + Unpin>(
     }
 }
 
+/// Threads per physical core: two where the count allows, one for an odd count (the
+/// scenarios give odd counts on purpose: see the module's doc).
+fn threads_per_core(remote: &Remote) -> u32 {
+    if remote.cores % 2 == 0 { 2 } else { 1 }
+}
+
 /// `/proc/cpuinfo` of `remote`: one block per logical processor, as an x86-64 kernel
-/// writes it (two threads per core, one package).
+/// writes it (one package; [`threads_per_core`]).
 fn cpuinfo(remote: &Remote) -> String {
-    let physical_cores = remote.cores.div_ceil(2);
+    let threads = threads_per_core(remote);
+    let physical_cores = remote.cores / threads;
     let mut text = String::new();
     for processor in 0..remote.cores {
         text += &format!(
@@ -318,7 +330,7 @@ fn cpuinfo(remote: &Remote) -> String {
              power management:\n\n",
             model = remote.cpu_model,
             siblings = remote.cores,
-            core = processor / 2,
+            core = processor / threads,
         );
     }
     text
@@ -396,7 +408,7 @@ echo "$count"
 
 /// `lscpu` of `remote`, as util-linux 2.38 prints it (the lines a lab reads).
 fn lscpu_script(remote: &Remote) -> String {
-    let threads = if remote.cores >= 2 { 2 } else { 1 };
+    let threads = threads_per_core(remote);
     format!(
         r#"#!/bin/sh
 # lscpu of the SSH pack's remote machine (harness/src/protocols/ssh/remote.rs)
