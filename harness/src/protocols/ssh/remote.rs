@@ -296,7 +296,7 @@ async fn pump<R: tokio::io::AsyncRead + Unpin>(
 /// Threads per physical core: two where the count allows, one for an odd count (the
 /// scenarios give odd counts on purpose: see the module's doc).
 fn threads_per_core(remote: &Remote) -> u32 {
-    if remote.cores % 2 == 0 { 2 } else { 1 }
+    if remote.cores.is_multiple_of(2) { 2 } else { 1 }
 }
 
 /// `/proc/cpuinfo` of `remote`: one block per logical processor, as an x86-64 kernel
