@@ -3,7 +3,7 @@
 //! The harness reaches it only through this crate's API: [`layers`] (what this system
 //! allows, probed once, and the line a report's header shows), an [`Enclosure`] per program
 //! (its folders and cgroup) and the [`Launch`] that starts a program inside it, the memory
-//! cap, and the two companion programs: `sandbox-init` (`src/bin/sandbox-init`), which every
+//! cap, and the two companion programs: `sandbox-init` (`init/`), which every
 //! program under test starts from, and the interposed library ([`interposed_library`],
 //! `harness/short-calls`). Everything else is private, so nothing else of the harness can
 //! start a program around it.
@@ -19,8 +19,8 @@
 //! | it may not | enforced by |
 //! |---|---|
 //! | hold or gain privilege (capabilities, setuid, file capabilities) | `sandbox-init`: an empty bounding set and no capabilities, `no_new_privs`, and under a root harness a user of its own ([`users`]) |
-//! | reach the kernel's attack surface (mount, namespaces, `ptrace`, `bpf`, keys, modules, `io_uring`, ...) | a seccomp filter (`src/bin/sandbox-init/seccomp.rs`) |
-//! | see the machine's processes, `/proc`, `/dev`, files, the grader's home, other submissions, the kit | a PID namespace with its own `/proc` (nothing of the machine's beneath it under a root harness), a built `/dev`, a mount namespace whose root holds only what it is given (`src/bin/sandbox-init/mounts.rs`) |
+//! | reach the kernel's attack surface (mount, namespaces, `ptrace`, `bpf`, keys, modules, `io_uring`, ...) | a seccomp filter (`init/src/seccomp.rs`) |
+//! | see the machine's processes, `/proc`, `/dev`, files, the grader's home, other submissions, the kit | a PID namespace with its own `/proc` (nothing of the machine's beneath it under a root harness), a built `/dev`, a mount namespace whose root holds only what it is given (`init/src/mounts.rs`) |
 //! | name a path outside its submission in its manifest | the harness's `target` module: every path resolved, links followed, inside the folder (or a grader's `--companions`); each submission graded from a private copy |
 //! | leave the scenario's network | a network namespace per scenario, loopback only (the harness's `world::real::isolation`) |
 //! | outlive its scenario, or leave state for a later one | the PID namespace (its PID 1's exit kills everything left), a cgroup emptied and removed, IPC and UTS namespaces of its own, its folders removed |
@@ -51,8 +51,8 @@
 //!
 //! | layer | what it does | how |
 //! |---|---|---|
-//! | privilege | no capability, no way to gain one; a user of its own under a root harness | `sandbox-init` (`src/bin/sandbox-init/privilege.rs`) |
-//! | system calls | no mount, namespace, `ptrace`, `bpf`, key, module calls | seccomp (`src/bin/sandbox-init/seccomp.rs`) |
+//! | privilege | no capability, no way to gain one; a user of its own under a root harness | `sandbox-init` (`init/src/privilege.rs`) |
+//! | system calls | no mount, namespace, `ptrace`, `bpf`, key, module calls | seccomp (`init/src/seccomp.rs`) |
 //! | processes | everything the program forks is gone when it ends, `setsid` daemons included; System V objects and the host name are its own | PID, IPC, UTS and cgroup namespaces: the program is PID 2 under `sandbox-init` |
 //! | process cap | a fork bomb stops at [`cgroup::MAX_TASKS`] tasks, also for root | a `pids` cgroup per program (else `RLIMIT_NPROC`, per user: its own user under a root harness) |
 //! | memory cap | the program and everything it forks share [`memory_limit`] bytes (1 GiB unless `--memory-limit`) | a `memory` cgroup per program |
@@ -62,7 +62,7 @@
 //! | limits | CPU time ([`CPU_SECONDS`], then `SIGXCPU`), address space, open files, file size, no core dumps | `setrlimit` ([`LIMITS`]) |
 //! | environment | nothing of the harness's own; only [`Enclosure::environment`]'s list | `env_clear` |
 //!
-//! The namespaces and cgroups are made by `sandbox-init` (`src/bin/sandbox-init`), a companion
+//! The namespaces and cgroups are made by `sandbox-init` (`init/`), a companion
 //! program every program under test starts from, which also reports the program's own
 //! exit and peak memory. Which layers this system allows is probed once per run by
 //! starting `sandbox-init` inside each; the run's header says which are on and why any
@@ -95,8 +95,8 @@ use crate::companions::Companion;
 
 /// The program every program under test starts from.
 const INIT: Companion = Companion {
-    package: "sandbox",
-    source: "harness/sandbox",
+    package: "sandbox-init",
+    source: "harness/sandbox/init",
     file_name: "sandbox-init",
     build_what: "--bin=sandbox-init",
     variable: "HARNESS_SANDBOX_INIT",
@@ -189,7 +189,7 @@ pub struct Layers {
     cgroup: Result<cgroup::Hierarchy, String>,
     /// A sized `tmpfs` per program for its folders, or why not.
     disk: Result<(), String>,
-    /// The seccomp filter of `sandbox-init` (`src/bin/sandbox-init/seccomp.rs`), or why
+    /// The seccomp filter of `sandbox-init` (`init/src/seccomp.rs`), or why
     /// not.
     seccomp: Result<(), String>,
     /// A user of its own for each program (the harness is root), or why not: `Err` also

@@ -104,7 +104,7 @@ fn a_gradescope_autograder_grades_a_submission_into_results_json() {
     let run = std::fs::read_to_string(source.join("run_autograder")).unwrap();
     assert!(run.contains("--seed 4242 --task message"), "{run}");
     let setup = std::fs::read_to_string(source.join("setup.sh")).unwrap();
-    assert!(setup.contains("cargo build --release -p harness -p sandbox -p short-calls"));
+    assert!(setup.contains("cargo build --release -p harness -p sandbox-init -p short-calls"));
     let results = root.join("results/results.json");
 
     // The good sample, zipped in a folder of its own as students often do.

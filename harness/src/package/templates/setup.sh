@@ -13,4 +13,4 @@ apt-get install -y --no-install-recommends @@APT_PACKAGES@@
 curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
 source "$HOME/.cargo/env"
 cd "$(dirname "$0")/kit"
-cargo build --release -p harness -p sandbox -p short-calls
+cargo build --release -p harness -p sandbox-init -p short-calls
