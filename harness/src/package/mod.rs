@@ -51,13 +51,16 @@ pub struct PackageRequest {
 /// the certificates for rustup, Python 3 for the students' programs and `run_autograder`.
 const BASE_PACKAGES: [&str; 4] = ["build-essential", "ca-certificates", "curl", "python3"];
 
-/// The Debian and Ubuntu packages of the libraries a task's programs import, as students
-/// write them (`SPEC.md`): `dnspython`, `paramiko`, `pymysql`. The other tasks need only
-/// Python's standard library.
-const TASK_PACKAGES: [(&str, &str); 3] = [
+/// The Debian and Ubuntu packages a task needs: the libraries its programs import, as
+/// students write them (`SPEC.md`): `dnspython`, `paramiko`, `pymysql`; and for
+/// mysql-remote, MariaDB, which then plays the scenarios' MySQL server (`--mysql auto`)
+/// rather than the pack's own engine. The other tasks need only Python's standard library.
+const TASK_PACKAGES: [(&str, &str); 5] = [
     ("mx-lookup", "python3-dnspython"),
     ("ssh-info", "python3-paramiko"),
     ("mysql-remote", "python3-pymysql"),
+    ("mysql-remote", "mariadb-server"),
+    ("mysql-remote", "mariadb-client"),
 ];
 
 /// The libraries from PyPI a task's programs import as students write them, which Debian

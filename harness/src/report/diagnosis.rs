@@ -72,8 +72,8 @@ pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
         .collect();
     let cause = failure.cause.as_deref().unwrap_or("");
     let said = format!("{} {}", failure.seen, cause).to_lowercase();
-    let crashed = crashed(outcome);
-    let subject = super::explain::subject(outcome);
+    let crashed = super::blame::crashed(outcome);
+    let subject = super::blame::subject(outcome);
     // The one program of the submission's own, when there is one: a companion or a
     // harness peer that fails talks to it.
     let only_student = match students[..] {
@@ -85,7 +85,7 @@ pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
     // A known-good program that crashed of a reset or a broken pipe, or a harness peer
     // whose sending failed: the program it talks to stopped reading.
     let companion_cut_off = crashed.is_some_and(|program| program.known_good);
-    if closed_early(outcome) {
+    if super::blame::closed_early(outcome) {
         let blamed = only_student.or(subject.filter(|program| !program.known_good));
         let who = blamed.map_or("the program under test".to_owned(), yours);
         let how = if said.contains("reset") || said.contains("errno 104") {
@@ -176,40 +176,6 @@ pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
         remedy: first_hint(outcome).unwrap_or_default(),
         kind: Kind::Other,
     })
-}
-
-/// The program a failure's cause starts with (`client exited with status 1 …`).
-fn crashed(outcome: &Outcome) -> Option<&ProgramReport> {
-    let cause = outcome.failure.as_ref()?.cause.as_deref()?;
-    outcome
-        .programs
-        .iter()
-        .filter(|program| cause.starts_with(&format!("{} ", program.name)))
-        .max_by_key(|program| program.name.len())
-}
-
-/// Whether the other side of a connection met a reset or a broken pipe while it still
-/// sent: a known-good program that crashed of it, or a harness client whose sending failed.
-pub(super) fn closed_early(outcome: &Outcome) -> bool {
-    let Some(failure) = &outcome.failure else {
-        return false;
-    };
-    let said = format!(
-        "{} {}",
-        failure.seen,
-        failure.cause.as_deref().unwrap_or("")
-    )
-    .to_lowercase();
-    let cut_off = ["connection reset", "broken pipe", "errno 104", "errno 32"]
-        .iter()
-        .any(|words| said.contains(words));
-    let companion = crashed(outcome).is_some_and(|program| program.known_good);
-    cut_off && (companion || failure.seen.starts_with("sending failed after"))
-}
-
-/// Whether the program a failure's cause names is a known-good companion.
-pub(super) fn companion_crashed(outcome: &Outcome) -> bool {
-    crashed(outcome).is_some_and(|program| program.known_good)
 }
 
 /// The diagnosis's sentence, or `None` for an outcome without a failure.

@@ -55,7 +55,7 @@ pub fn hints(outcome: &Outcome) -> Vec<String> {
         hints.extend(outcome.hint.clone());
         return hints;
     };
-    let subject = subject(outcome);
+    let subject = super::blame::subject(outcome);
     let language = subject.and_then(|program| program.language).or_else(|| {
         // Not named by the failure: the language all the submission's programs share.
         let mut languages = outcome.programs.iter().map(|program| program.language);
@@ -85,7 +85,7 @@ pub fn hints(outcome: &Outcome) -> Vec<String> {
     }
     // The other side met a reset or a closed connection: the program at fault is the one
     // that closed, which a known-good peer's crash must not hide.
-    let closed_early = super::diagnosis::closed_early(outcome);
+    let closed_early = super::blame::closed_early(outcome);
     if closed_early {
         hints.push(format!(
             "A socket closed while bytes sent to it are still unread makes the kernel reset the connection: the other side, still sending, gets \"Connection reset by peer\" or \"Broken pipe\". One recv() is not the whole message: {}.",
@@ -103,7 +103,7 @@ pub fn hints(outcome: &Outcome) -> Vec<String> {
         Some(hint) if !speaks_python(hint) => hints.push(hint.clone()),
         _ => {}
     }
-    let companion_crashed = super::diagnosis::companion_crashed(outcome);
+    let companion_crashed = super::blame::companion_crashed(outcome);
     let mut generic = |condition: bool, hint: String| {
         if condition && hints.len() < 3 {
             hints.push(hint);
@@ -171,25 +171,6 @@ pub fn hints(outcome: &Outcome) -> Vec<String> {
         "Never trust what comes from the network: check paths, lengths and commands before using them.".into(),
     );
     hints
-}
-
-/// The program the failure is about: the one its step names (`check server's stdout`).
-pub(super) fn subject(outcome: &Outcome) -> Option<&ProgramReport> {
-    let failure = outcome.failure.as_ref()?;
-    let said = format!("{} {}", failure.action, failure.expected);
-    let names = |name: &str| {
-        said.match_indices(name).any(|(at, _)| {
-            let before = said[..at].chars().next_back();
-            let after = said[at + name.len()..].chars().next();
-            !before.is_some_and(|c| c.is_alphanumeric() || c == '-')
-                && !after.is_some_and(|c| c.is_alphanumeric() || c == '-')
-        })
-    };
-    let mut programs: Vec<&ProgramReport> = outcome.programs.iter().collect();
-    if programs.len() == 1 {
-        return programs.pop();
-    }
-    programs.into_iter().find(|program| names(&program.name))
 }
 
 /// Whether the scenario's hint is about a known-good program the submission borrows: its

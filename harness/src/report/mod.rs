@@ -6,6 +6,7 @@
 //! every reporter; a live reporter acts on the event, a file reporter writes at the end from
 //! the collected [`RunRecord`]. A recorded run replays through the same set.
 
+mod blame;
 pub mod classroom;
 pub mod console;
 pub mod diagnosis;

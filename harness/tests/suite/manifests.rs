@@ -191,7 +191,10 @@ fn a_submission_of_a_batch_cannot_run_a_classmates_program() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|submission| submission["label"] == folder.display().to_string())
+            // A batch names each submission by its folder.
+            .find(|submission| {
+                submission["label"] == folder.file_name().unwrap().to_string_lossy().as_ref()
+            })
             .unwrap_or_else(|| panic!("{} is in the report: {report}", folder.display()))
             .clone()
     };

@@ -399,6 +399,10 @@ fn every_package_installs_the_libraries_of_its_tasks_and_no_others() {
             );
         }
         assert!(installed.iter().any(|word| word == "python3"), "{file}");
+        // A real MariaDB plays mysql-remote's server where it is installed.
+        for server in ["mariadb-server", "mariadb-client"] {
+            assert!(installed.iter().any(|word| word == server), "{file}");
+        }
         // Oracle's connector, which Debian and Ubuntu do not package, from PyPI.
         assert!(installed.iter().any(|word| word == "python3-pip"), "{file}");
         assert!(

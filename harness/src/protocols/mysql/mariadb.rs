@@ -32,7 +32,7 @@ use tokio::sync::watch;
 
 use super::MysqlScript;
 use super::engine::{SqlError, SqlOutcome, SqlRows};
-use crate::world::real::cleanup;
+use crate::world::real::{cleanup, spawning};
 
 /// Whether a real MariaDB plays the run's MySQL servers: read by every peer it starts.
 static REAL: AtomicBool = AtomicBool::new(false);
@@ -151,8 +151,7 @@ fn template() -> Result<&'static Path, String> {
                 ])
                 .args(as_root_user())
                 .stdin(Stdio::null());
-            let output = install
-                .output()
+            let output = spawning::output(&mut install)
                 .map_err(|error| format!("cannot run mariadb-install-db: {error}"))?;
             if !output.status.success() {
                 return Err(format!(
@@ -341,12 +340,14 @@ fn prepare(script: &MysqlScript) -> Result<Running, String> {
         .prefix("harness-mariadb-")
         .tempdir()
         .map_err(|error| format!("cannot make a folder for MariaDB: {error}"))?;
-    let copied = Command::new("cp")
-        .arg("-a")
-        .arg(template.join("data"))
-        .arg(dir.path())
-        .status()
-        .map_err(|error| format!("cannot copy MariaDB's data folder: {error}"))?;
+    let copied = spawning::spawn(
+        Command::new("cp")
+            .arg("-a")
+            .arg(template.join("data"))
+            .arg(dir.path()),
+    )
+    .and_then(|mut child| child.wait())
+    .map_err(|error| format!("cannot copy MariaDB's data folder: {error}"))?;
     if !copied.success() {
         return Err(format!("copying MariaDB's data folder failed ({copied})"));
     }
@@ -379,9 +380,8 @@ fn prepare(script: &MysqlScript) -> Result<Running, String> {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     std::os::unix::process::CommandExt::process_group(&mut server, 0);
-    let mut child = server
-        .spawn()
-        .map_err(|error| format!("cannot start mariadbd: {error}"))?;
+    let mut child =
+        spawning::spawn(&mut server).map_err(|error| format!("cannot start mariadbd: {error}"))?;
     let group = child.id() as i32;
     cleanup::register(group);
     let started = Instant::now();
@@ -462,9 +462,7 @@ fn client(socket: &Path, database: Option<&str>, sql: &str) -> Result<SqlOutcome
         sql.trim().trim_end_matches(';')
     );
     command.arg("--execute").arg(script);
-    let output = command
-        .stdin(Stdio::null())
-        .output()
+    let output = spawning::output(command.stdin(Stdio::null()))
         .map_err(|error| SqlError::new(2002, format!("cannot run the mariadb client: {error}")))?;
     if !output.status.success() {
         return Err(client_error(&String::from_utf8_lossy(&output.stderr)));

@@ -218,9 +218,9 @@ async fn render(
         browser.display(),
         if not_root { "" } else { " (as root)" }
     ));
-    let child = tokio::process::Command::from(command)
-        .spawn()
-        .map_err(|error| trouble(&format!("cannot run {}", browser.display()), error))?;
+    let child =
+        crate::world::real::spawning::spawn_tokio(&mut tokio::process::Command::from(command))
+            .map_err(|error| trouble(&format!("cannot run {}", browser.display()), error))?;
     let group = child.id().map(|pid| pid as i32);
     if let Some(group) = group {
         cleanup::register(group);

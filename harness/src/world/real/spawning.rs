@@ -24,6 +24,30 @@ pub fn while_starting() -> RwLockReadGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// `command` started under [`while_starting`]: every child the harness starts while
+/// programs run (a browser, a database server, `ip`) must be, or its `fork` can hold a
+/// program's stdin open past the moment the harness closed it.
+pub fn spawn(command: &mut std::process::Command) -> std::io::Result<std::process::Child> {
+    let _starting = while_starting();
+    command.spawn()
+}
+
+/// [`spawn`], then its whole output (stdout and stderr captured, as `Command::output`),
+/// waited for without holding up anyone's close.
+pub fn output(command: &mut std::process::Command) -> std::io::Result<std::process::Output> {
+    use std::process::Stdio;
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    spawn(command)?.wait_with_output()
+}
+
+/// [`spawn`] for tokio's commands.
+pub fn spawn_tokio(
+    command: &mut tokio::process::Command,
+) -> std::io::Result<tokio::process::Child> {
+    let _starting = while_starting();
+    command.spawn()
+}
+
 /// Returns once every start under way when it was called has ended: a descriptor closed
 /// before the call is then held by no child of the harness.
 pub fn after_starts_under_way() {
