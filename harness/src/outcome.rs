@@ -226,7 +226,7 @@ mod head_and_total {
         total: u64,
     }
 
-    pub fn serialize<S: Serializer>(
+    pub(super) fn serialize<S: Serializer>(
         value: &(Vec<u8>, u64),
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
@@ -237,7 +237,7 @@ mod head_and_total {
         .serialize(serializer)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<(Vec<u8>, u64), D::Error> {
         let HeadAndTotal { head, total } = HeadAndTotal::deserialize(deserializer)?;

@@ -31,21 +31,21 @@ use proptest::sample::select;
 use tokio::io::{AsyncRead, ReadBuf};
 
 /// Cases per property of a pure function (text in, value out): microseconds each.
-pub const PURE_CASES: u32 = 512;
+pub(crate) const PURE_CASES: u32 = 512;
 
 /// Cases per property of a reader driven over a [`Sliced`] stream: a runtime per case,
 /// and inputs of up to hundreds of kilobytes read a few bytes at a time.
-pub const STREAM_CASES: u32 = 128;
+pub(crate) const STREAM_CASES: u32 = 128;
 
 /// Cases per property of a whole session (a server's `serve_one` over a pipe).
-pub const SESSION_CASES: u32 = 64;
+pub(crate) const SESSION_CASES: u32 = 64;
 
 // With these counts all the properties of the crate take about a second of one core in a
 // debug build. `PROPTEST_CASES` does not change them: each property sets its own count.
 
 /// How long a parser may take, once its whole input is there, before the test calls it a
 /// loop. Generous: the longest inputs here take milliseconds.
-pub const DEADLINE: Duration = Duration::from_secs(5);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(5);
 
 /// Runs `future` on a fresh single-threaded runtime, failing the test if it has not ended
 /// within [`DEADLINE`].
@@ -54,7 +54,7 @@ pub const DEADLINE: Duration = Duration::from_secs(5);
 /// the thread forever. The streams here make reads wait now and then, as sockets do:
 /// [`Sliced`] before every read, tokio's `duplex` when empty and after a budget of reads.
 /// So a parser that loops on them is caught.
-pub fn within_deadline<F: Future>(future: F) -> F::Output {
+pub(crate) fn within_deadline<F: Future>(future: F) -> F::Output {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -71,7 +71,7 @@ pub fn within_deadline<F: Future>(future: F) -> F::Output {
 /// Before each read it first answers "nothing yet" (`Pending`, waking itself at once), as
 /// a socket does between two segments: the reading task yields, and the deadline of
 /// [`within_deadline`] gets its chance to fire.
-pub struct Sliced<'a> {
+pub(crate) struct Sliced<'a> {
     input: &'a [u8],
     slices: Vec<usize>,
     reads: usize,
@@ -83,7 +83,7 @@ impl<'a> Sliced<'a> {
     /// `input` in slices of `slices` bytes each, in turn (at most what the reader asks
     /// for); all at once if `slices` is empty. Sizes must not be 0 (a read of 0 bytes
     /// means the end of input).
-    pub fn new(input: &'a [u8], slices: &[usize]) -> Sliced<'a> {
+    pub(crate) fn new(input: &'a [u8], slices: &[usize]) -> Sliced<'a> {
         assert!(
             !slices.contains(&0),
             "a slice of 0 bytes would end the input"
@@ -99,7 +99,7 @@ impl<'a> Sliced<'a> {
 
     /// How many bytes the reader has taken from this stream: what a socket's reader would
     /// have had to store or drop.
-    pub fn delivered(&self) -> usize {
+    pub(crate) fn delivered(&self) -> usize {
         self.delivered
     }
 }
@@ -132,7 +132,7 @@ impl AsyncRead for Sliced<'_> {
 
 /// Slice sizes for [`Sliced`]: mostly a few bytes (one byte at a time is the hardest case
 /// for a reader), sometimes hundreds, now and then more than any buffer here.
-pub fn slices() -> impl Strategy<Value = Vec<usize>> {
+pub(crate) fn slices() -> impl Strategy<Value = Vec<usize>> {
     let size = prop_oneof![
         4 => 1usize..=8,
         2 => 1usize..=512,
@@ -169,7 +169,7 @@ const TRICKY: &[&[u8]] = &[
 ///
 /// Arbitrary bytes alone would rarely get past a parser's first check; lines alone would
 /// never try what a parser does not expect. The mix tries both, and their seams.
-pub fn mixed<S>(lines: S) -> impl Strategy<Value = Vec<u8>>
+pub(crate) fn mixed<S>(lines: S) -> impl Strategy<Value = Vec<u8>>
 where
     S: Strategy<Value = String> + 'static,
 {
@@ -184,7 +184,7 @@ where
 
 /// `word` with each letter in upper or lower case at random: `MaIl`. Protocol keywords are
 /// case-insensitive (RFC 5321 §2.4, RFC 3986 §3.1), so parsers must take every mix.
-pub fn any_case(word: &'static str) -> impl Strategy<Value = String> {
+pub(crate) fn any_case(word: &'static str) -> impl Strategy<Value = String> {
     vec(any::<bool>(), word.len()).prop_map(move |upper| {
         word.chars()
             .zip(upper)

@@ -44,7 +44,7 @@ pub struct Timing {
 
 /// Runs `server` on `port`, waits until it listens, then `client` with `message_file` on
 /// its stdin; checks the server printed exactly `message`.
-pub fn measure(
+pub(super) fn measure(
     server: &Launch,
     client: &Launch,
     port: u16,

@@ -54,7 +54,7 @@ fn no_gap() -> Range {
 }
 
 /// The largest write a peer makes when no plan slices the stream.
-pub const WHOLE_WRITE: u64 = 64 * 1024;
+pub(super) const WHOLE_WRITE: u64 = 64 * 1024;
 
 impl SlicePlan {
     /// No slicing: writes as large as [`WHOLE_WRITE`], no pauses.

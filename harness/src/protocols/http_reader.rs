@@ -13,7 +13,7 @@ const MAX_HEAD: usize = 64 * 1024;
 
 /// Where the judgement stands.
 #[derive(Debug, PartialEq, Eq)]
-pub enum ResponseVerdict {
+pub(super) enum ResponseVerdict {
     /// The response is complete and right.
     Holds,
     /// Not complete yet (what is there so far).

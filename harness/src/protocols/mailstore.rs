@@ -31,7 +31,7 @@ use crate::world::capture::Capture;
 /// How the server peer speaks TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum MailTls {
+pub(super) enum MailTls {
     /// In clear only: no STARTTLS/STLS offered.
     None,
     /// In clear, offering `STARTTLS` (IMAP, RFC 9051 §6.2.1) or `STLS` (POP3, RFC 2595
@@ -45,7 +45,7 @@ pub enum MailTls {
 
 impl MailTls {
     /// In words, for a step's description.
-    pub fn describe(self) -> &'static str {
+    pub(super) fn describe(self) -> &'static str {
         match self {
             MailTls::None => "in clear, without TLS",
             MailTls::Starttls => "in clear, offering STARTTLS",
@@ -56,7 +56,7 @@ impl MailTls {
 
 /// One message of a seeded mailbox.
 #[derive(Debug, Clone)]
-pub struct SeededMessage {
+pub(super) struct SeededMessage {
     /// Its UID (IMAP) and, as `lab-<uid>`, its unique id (POP3 `UIDL`).
     pub uid: u32,
     /// The whole message, RFC 5322, CRLF line endings.
@@ -66,10 +66,10 @@ pub struct SeededMessage {
 }
 
 /// The names of the seeded mailboxes.
-pub const MAILBOX_NAMES: [&str; 3] = ["inbox", "attachment-only", "empty"];
+pub(super) const MAILBOX_NAMES: [&str; 3] = ["inbox", "attachment-only", "empty"];
 
 /// The seeded mailbox `name`, if there is one.
-pub fn seeded(name: &str) -> Option<&'static [SeededMessage]> {
+pub(super) fn seeded(name: &str) -> Option<&'static [SeededMessage]> {
     static BOXES: OnceLock<Vec<Vec<SeededMessage>>> = OnceLock::new();
     let boxes = BOXES.get_or_init(|| vec![inbox(), attachment_only(), Vec::new()]);
     let index = MAILBOX_NAMES.iter().position(|known| *known == name)?;
@@ -101,23 +101,23 @@ fn encoded_word(text: &str) -> String {
 }
 
 /// The attachment of message 2: 300 bytes, every byte value, deterministic.
-pub fn minutes_attachment() -> Vec<u8> {
+pub(super) fn minutes_attachment() -> Vec<u8> {
     (0..300u32).map(|index| (index * 7 % 256) as u8).collect()
 }
 
 /// The image of `attachment-only`: a PNG signature and a few bytes.
-pub fn image_attachment() -> Vec<u8> {
+pub(super) fn image_attachment() -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
     bytes.extend((0..64u8).map(|index| index.wrapping_mul(13)));
     bytes
 }
 
 /// The text of message 4, before base64.
-pub const BASE64_TEXT: &str = "Grüezi Alice!\nThe lake is frozen; the fondue is not.\n";
+pub(super) const BASE64_TEXT: &str = "Grüezi Alice!\nThe lake is frozen; the fondue is not.\n";
 /// The subject of message 5, before encoding.
-pub const ENCODED_SUBJECT: &str = "Grüße aus Köln ☕";
+pub(super) const ENCODED_SUBJECT: &str = "Grüße aus Köln ☕";
 /// The sender's name of message 5, before encoding.
-pub const ENCODED_SENDER: &str = "Dörte Müller";
+pub(super) const ENCODED_SENDER: &str = "Dörte Müller";
 
 fn inbox() -> Vec<SeededMessage> {
     let plain = "From: bob@example.com
@@ -258,7 +258,7 @@ Content-Transfer-Encoding: base64
 }
 
 /// A message's header (through the blank line that ends it) and its body.
-pub fn split_message(raw: &[u8]) -> (&[u8], &[u8]) {
+pub(super) fn split_message(raw: &[u8]) -> (&[u8], &[u8]) {
     match raw.windows(4).position(|window| window == b"\r\n\r\n") {
         Some(at) => raw.split_at(at + 4),
         None => (raw, &[]),
@@ -267,7 +267,7 @@ pub fn split_message(raw: &[u8]) -> (&[u8], &[u8]) {
 
 /// The header lines (each with its folded continuation lines) whose field name is (or,
 /// with `not`, is not) in `names`, then the blank line (RFC 9051 §6.4.5 HEADER.FIELDS).
-pub fn header_fields(header: &[u8], names: &[String], not: bool) -> Vec<u8> {
+pub(super) fn header_fields(header: &[u8], names: &[String], not: bool) -> Vec<u8> {
     let mut out = Vec::new();
     let mut keep = false;
     for line in header.split_inclusive(|&byte| byte == b'\n') {
@@ -294,7 +294,7 @@ pub fn header_fields(header: &[u8], names: &[String], not: bool) -> Vec<u8> {
 }
 
 /// The value of the header field `name` (unfolded), if the header has it.
-pub fn header_value(header: &[u8], name: &str) -> Option<String> {
+pub(super) fn header_value(header: &[u8], name: &str) -> Option<String> {
     let fields = header_fields(header, &[name.to_owned()], false);
     let text = String::from_utf8_lossy(&fields);
     let (_, value) = text.split_once(':')?;
@@ -303,7 +303,7 @@ pub fn header_value(header: &[u8], name: &str) -> Option<String> {
 
 /// The top-level parts of a multipart message, each as its own header and body; none for
 /// a message that is not multipart.
-pub fn mime_parts(raw: &[u8]) -> Vec<&[u8]> {
+pub(super) fn mime_parts(raw: &[u8]) -> Vec<&[u8]> {
     let (header, body) = split_message(raw);
     let Some(content_type) = header_value(header, "Content-Type") else {
         return Vec::new();
@@ -343,12 +343,12 @@ pub fn mime_parts(raw: &[u8]) -> Vec<&[u8]> {
 }
 
 /// The most bytes received in clear kept per connection, by either mail pack.
-pub const MAX_CLEAR: usize = 1 << 20;
+pub(super) const MAX_CLEAR: usize = 1 << 20;
 
 /// Opens the record of a new connection's session in `sessions`: its index, and what
 /// [`MailWire::clear`] takes (every byte received outside TLS, kept in the session's
 /// `in_clear` up to [`MAX_CLEAR`]).
-pub fn open_session<S: Default + Send + 'static>(
+pub(super) fn open_session<S: Default + Send + 'static>(
     sessions: &Arc<Mutex<Vec<S>>>,
     in_clear: fn(&mut S) -> &mut Vec<u8>,
 ) -> (usize, impl Fn(&[u8]) + Send + Sync + 'static) {
@@ -374,7 +374,7 @@ pub fn open_session<S: Default + Send + 'static>(
 /// The bytes one client connection sends and is sent, read and written the way every
 /// peer of the harness must: however they are sliced, recorded in the transcript and the
 /// capture, and (outside TLS) handed to `clear` for the record of what crossed in clear.
-pub struct MailWire<'a> {
+pub(super) struct MailWire<'a> {
     pub label: &'a str,
     pub transcript: &'a Transcript,
     pub received: &'a Capture,
@@ -387,7 +387,7 @@ pub struct MailWire<'a> {
 }
 
 /// The longest command line read.
-pub const MAX_LINE: usize = 64 * 1024;
+pub(super) const MAX_LINE: usize = 64 * 1024;
 
 impl MailWire<'_> {
     fn got(&self, piece: &[u8]) {
@@ -406,7 +406,7 @@ impl MailWire<'_> {
 
     /// The next line, through its `\n` (a line cut by the close as it is); `None` once
     /// the client closed.
-    pub async fn line<S: AsyncRead + Unpin>(
+    pub(super) async fn line<S: AsyncRead + Unpin>(
         &mut self,
         stream: &mut S,
     ) -> io::Result<Option<Vec<u8>>> {
@@ -418,7 +418,7 @@ impl MailWire<'_> {
     }
 
     /// Exactly `count` bytes (an IMAP literal); `None` if the client closed first.
-    pub async fn exact<S: AsyncRead + Unpin>(
+    pub(super) async fn exact<S: AsyncRead + Unpin>(
         &mut self,
         stream: &mut S,
         count: usize,
@@ -436,7 +436,7 @@ impl MailWire<'_> {
     }
 
     /// Writes `bytes`, recorded in the transcript.
-    pub async fn send<S: AsyncWrite + Unpin>(
+    pub(super) async fn send<S: AsyncWrite + Unpin>(
         &self,
         stream: &mut S,
         bytes: &[u8],
@@ -451,7 +451,7 @@ impl MailWire<'_> {
 
     /// TLS is up: what follows is encrypted, and what came before the handshake and was
     /// not read is dropped (RFC 3207 §5, RFC 2595 §3.1: it could have been injected).
-    pub fn tls_established(&mut self) {
+    pub(super) fn tls_established(&mut self) {
         self.encrypted = true;
         self.pending.clear();
         self.transcript.event(
@@ -462,7 +462,7 @@ impl MailWire<'_> {
     }
 
     /// The TLS handshake failed.
-    pub fn tls_failed(&self, error: &io::Error) {
+    pub(super) fn tls_failed(&self, error: &io::Error) {
         self.transcript.event(
             self.label,
             Direction::FromProgram,
@@ -472,7 +472,7 @@ impl MailWire<'_> {
 }
 
 /// The server side of a TLS handshake with the harness's test CA.
-pub async fn accept_tls<S: AsyncRead + AsyncWrite + Unpin>(
+pub(super) async fn accept_tls<S: AsyncRead + AsyncWrite + Unpin>(
     stream: S,
     certificate: Certificate,
 ) -> io::Result<tokio_rustls::server::TlsStream<S>> {
@@ -489,7 +489,7 @@ pub async fn accept_tls<S: AsyncRead + AsyncWrite + Unpin>(
 /// What the IMAP and POP3 session judges say of logins, from each login tried (the user
 /// name, whether it was accepted, whether inside TLS): `logged_in`, one was accepted;
 /// `no_login`, none was even tried. `commands` names the protocol's login commands.
-pub fn judge_logins<'a>(
+pub(super) fn judge_logins<'a>(
     logins: impl Iterator<Item = &'a (String, bool, bool)> + Clone,
     logged_in: bool,
     no_login: bool,
@@ -532,7 +532,7 @@ pub fn judge_logins<'a>(
 /// Which certificate a mail server peer presents.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum Certificate {
+pub(super) enum Certificate {
     /// One the test CA signed for the name the client asked for (or the loopback).
     #[default]
     Right,

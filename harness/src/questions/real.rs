@@ -45,7 +45,7 @@ fn loopback(port: u16) -> SocketAddr {
 }
 
 /// Runs experiment `number` and returns what it observed.
-pub async fn run(number: u8, seed: u64) -> io::Result<Observation> {
+pub(super) async fn run(number: u8, seed: u64) -> io::Result<Observation> {
     let mut observation = Observation::default();
     let clock = Clock::new();
     match number {

@@ -59,7 +59,7 @@ fn simulate(
 }
 
 /// Runs experiment `number` in a simulation seeded by `seed`.
-pub fn run(number: u8, seed: u64) -> io::Result<Observation> {
+pub(super) fn run(number: u8, seed: u64) -> io::Result<Observation> {
     let loopback_like = Duration::from_millis(1);
     match number {
         1 => simulate(seed, loopback_like, tcp_client_first),

@@ -83,7 +83,7 @@ use crate::outcome::{Category, Visibility};
 
 /// How long a `check` step counts for in [`Scenario::patience`]: a ping-loss run, a
 /// peak-memory stream, a browser loading a page take seconds.
-pub const CHECK_PATIENCE: Duration = Duration::from_secs(20);
+pub(super) const CHECK_PATIENCE: Duration = Duration::from_secs(20);
 
 /// A checked scenario, ready to run.
 #[derive(Debug, Clone)]

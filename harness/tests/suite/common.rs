@@ -7,10 +7,10 @@ use assert_cmd::Command;
 use harness::scenario::{Suite, load_suite};
 
 /// The seed every fixture's expectations were recorded with.
-pub const SEED: u64 = 1;
+pub(crate) const SEED: u64 = 1;
 
 /// The kit's root folder.
-pub fn kit_root() -> PathBuf {
+pub(crate) fn kit_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("harness/ is inside the kit")
@@ -18,7 +18,7 @@ pub fn kit_root() -> PathBuf {
 }
 
 /// Every scenario of the kit.
-pub fn suite() -> Suite {
+pub(crate) fn suite() -> Suite {
     load_suite(&kit_root().join("scenarios")).expect("the kit's scenarios load")
 }
 
@@ -29,7 +29,7 @@ pub fn suite() -> Suite {
 /// (`HARNESS_REFERENCE_BIN_DIR`): a `--reference` that ran `cargo build -p reference` itself
 /// would resolve features for one package instead of the workspace, relink the binaries in
 /// `target/debug/` and replace them under a test that is running them.
-pub fn reference_bin_dir() -> PathBuf {
+pub(crate) fn reference_bin_dir() -> PathBuf {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(find_or_build_reference).clone()
 }
@@ -49,7 +49,7 @@ fn find_or_build_reference() -> PathBuf {
 /// A kit whose only scenario is `text`, as `scenarios/<task>/<name>.toml` (with the kit's
 /// task catalogue and a link to its `fixtures/`), for tests that need a scenario the kit does
 /// not ship.
-pub fn one_scenario_suite(task: &str, name: &str, text: &str) -> (tempfile::TempDir, Suite) {
+pub(crate) fn one_scenario_suite(task: &str, name: &str, text: &str) -> (tempfile::TempDir, Suite) {
     let folder = tempfile::tempdir().unwrap();
     let scenarios = folder.path().join("scenarios");
     std::fs::create_dir_all(scenarios.join(task)).unwrap();
@@ -67,7 +67,7 @@ pub fn one_scenario_suite(task: &str, name: &str, text: &str) -> (tempfile::Temp
 
 /// The kit's fixtures whose programs other fixtures borrow (`client = "python3
 /// ../good/message-client.py {host} {port}"`): the companion folders a grader would give.
-pub fn companion_folders() -> Vec<PathBuf> {
+pub(crate) fn companion_folders() -> Vec<PathBuf> {
     ["good", "hard-coded-port"]
         .iter()
         .map(|name| kit_root().join("fixtures/submissions").join(name))
@@ -75,13 +75,13 @@ pub fn companion_folders() -> Vec<PathBuf> {
 }
 
 /// [`companion_folders`] as the harness takes them, for `Target::from_folder`.
-pub fn companions() -> harness::target::Confinement {
+pub(crate) fn companions() -> harness::target::Confinement {
     harness::target::Confinement::new(companion_folders()).expect("the companion fixtures exist")
 }
 
 /// The harness binary, run from the kit's folder, without colors, with the kit's companion
 /// folders ([`companion_folders`]) in `HARNESS_COMPANIONS`.
-pub fn harness() -> Command {
+pub(crate) fn harness() -> Command {
     let mut command = Command::cargo_bin("harness").unwrap();
     let companions = std::env::join_paths(companion_folders()).expect("paths without `:`");
     // A test that wants the shared loopback sets it again: the others test the namespaces
@@ -96,7 +96,7 @@ pub fn harness() -> Command {
 }
 
 /// A submission folder holding `files` (name, text).
-pub fn submission(files: &[(&str, &str)]) -> tempfile::TempDir {
+pub(crate) fn submission(files: &[(&str, &str)]) -> tempfile::TempDir {
     let folder = tempfile::tempdir().unwrap();
     for (name, text) in files {
         std::fs::write(folder.path().join(name), text).unwrap();
@@ -106,7 +106,7 @@ pub fn submission(files: &[(&str, &str)]) -> tempfile::TempDir {
 
 /// Fails the test, saying why, where scenarios do not get a network namespace of their own:
 /// a test of the small internet that passed by skipping there would prove nothing.
-pub fn require_own_networks(what: &str) {
+pub(crate) fn require_own_networks(what: &str) {
     use harness::world::real::isolation::{NetworkMode, network_mode};
     assert!(
         network_mode() == NetworkMode::NamespacePerScenario,
@@ -119,7 +119,7 @@ pub fn require_own_networks(what: &str) {
 /// submissions `names` with `good`, whose client they use. The kit may sit in a folder only
 /// root enters (a clone under `/root`), and a harness run by `nobody` enters a user
 /// namespace of its own first, where no capability of the machine's reaches root's files.
-pub fn kit_for_anyone(names: &[&str]) -> tempfile::TempDir {
+pub(crate) fn kit_for_anyone(names: &[&str]) -> tempfile::TempDir {
     let folder = tempfile::tempdir().unwrap();
     let kit = kit_root();
     let submissions: Vec<String> = names
@@ -149,7 +149,7 @@ pub fn kit_for_anyone(names: &[&str]) -> tempfile::TempDir {
 }
 
 /// Copies the folder `from` to `to` (files and folders; the kit holds no links there).
-pub fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -182,7 +182,7 @@ fn open_to_all(dir: &Path) {
 /// can start the harness binary wherever the kit was built (a clone under `/root`). Once
 /// the harness enters a user namespace of its own that allowance is gone: give it what
 /// it reads from [`kit_for_anyone`].
-pub fn harness_as_nobody() -> std::process::Command {
+pub(crate) fn harness_as_nobody() -> std::process::Command {
     let setpriv = Path::new("/usr/bin/setpriv");
     assert!(
         setpriv.exists(),

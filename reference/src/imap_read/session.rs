@@ -32,7 +32,7 @@ const MAX_QUOTED: usize = 256;
 ///                         S: * 2 FETCH (BODY[] {312} ...)  ...  S: a4 OK
 /// C: a5 LOGOUT            S: * BYE                    S: a5 OK
 /// ```
-pub async fn read<S, N>(wire: Wire<S, N>, request: &Request<'_>) -> Result<Fetched, Failure>
+pub(super) async fn read<S, N>(wire: Wire<S, N>, request: &Request<'_>) -> Result<Fetched, Failure>
 where
     S: AsyncRead + AsyncWrite + Unpin,
     N: Network,
@@ -136,7 +136,7 @@ where
 }
 
 /// An IMAP connection: the wire and the next tag.
-pub struct Session<S, N> {
+pub(super) struct Session<S, N> {
     wire: Wire<S, N>,
     next_tag: u32,
 }

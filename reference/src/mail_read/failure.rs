@@ -109,7 +109,7 @@ impl fmt::Display for Failure {
 }
 
 /// A server's text without control characters: it must not drive the user's terminal.
-pub fn printable(text: &str) -> String {
+pub(super) fn printable(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { '?' } else { c })
         .collect()

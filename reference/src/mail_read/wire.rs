@@ -31,7 +31,7 @@ pub const MAX_LINE: usize = BUFFER_SIZE;
 
 /// How long closing the connection may take (for TLS, sending close_notify): the
 /// dialogue is over by then, so not long.
-pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+pub(super) const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The largest message the client reads: 16 MiB. A message is decoded whole (its MIME
 /// structure is known only at its end), so it is held in memory; this bounds how much.
@@ -154,7 +154,7 @@ where
 
 /// The TLS handshake over `stream` within [`REPLY_TIMEOUT`]: for `--tls`, before the
 /// greeting, and after STARTTLS/STLS.
-pub async fn secure<S, N>(
+pub(super) async fn secure<S, N>(
     net: &N,
     config: Arc<ClientConfig>,
     host: &str,

@@ -21,7 +21,7 @@ use crate::net::Network;
 /// C: RETR 3               S: +OK / the message / .           (--show 3)
 /// C: QUIT                 S: +OK
 /// ```
-pub async fn read<S, N>(wire: Wire<S, N>, request: &Request<'_>) -> Result<Fetched, Failure>
+pub(super) async fn read<S, N>(wire: Wire<S, N>, request: &Request<'_>) -> Result<Fetched, Failure>
 where
     S: AsyncRead + AsyncWrite + Unpin,
     N: Network,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::cargo::cargo_bin;
 
 /// How long a server may take to start before the test fails.
-pub const STARTUP: Duration = Duration::from_secs(10);
+pub(crate) const STARTUP: Duration = Duration::from_secs(10);
 
 /// A port that is free for both TCP and UDP on loopback, chosen outside the kernel's
 /// ephemeral range.
@@ -22,14 +22,14 @@ pub const STARTUP: Duration = Duration::from_secs(10);
 /// same port, and a probe `connect()` to a port nobody listens on yet may be given it as
 /// its own source port, and then connects to itself (TCP simultaneous open), so the
 /// server looks ready when it is not. Neither can happen to a port outside the range.
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     free_ports(1)
 }
 
 /// The first of `count` consecutive ports that are all free for TCP and UDP (see
 /// [`free_port`]), for a server that takes a range (vsftpd's passive ports). The range is
 /// handed out whole: no other call of this process is given a port inside it.
-pub fn free_ports(count: u32) -> u16 {
+pub(crate) fn free_ports(count: u32) -> u16 {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let (low, high) = ephemeral_range();
     // The candidates: below the ephemeral range if there is room, else above it.
@@ -93,23 +93,23 @@ fn ephemeral_range() -> (u32, u32) {
 }
 
 /// A TCP port that is free (see [`free_port`]).
-pub fn free_tcp_port() -> u16 {
+pub(crate) fn free_tcp_port() -> u16 {
     free_port()
 }
 
 /// A UDP port that is free (see [`free_port`]).
-pub fn free_udp_port() -> u16 {
+pub(crate) fn free_udp_port() -> u16 {
     free_port()
 }
 
 /// A running server, killed when the test ends, however it ends (a failed assertion
 /// included).
-pub struct Running(pub Child);
+pub(crate) struct Running(pub Child);
 
 impl Running {
     /// Starts the reference binary `program` with `args`. Its stdout is dropped (the
     /// servers print nothing there); its stderr goes to the test's, to help a failing test.
-    pub fn start(program: &str, args: &[&str]) -> Running {
+    pub(crate) fn start(program: &str, args: &[&str]) -> Running {
         let child = Command::new(cargo_bin(program))
             .args(args)
             .stdin(Stdio::null())
@@ -120,7 +120,7 @@ impl Running {
     }
 
     /// Whether the server is still running (it did not fail or crash).
-    pub fn is_running(&mut self) -> bool {
+    pub(crate) fn is_running(&mut self) -> bool {
         matches!(self.0.try_wait(), Ok(None))
     }
 }
@@ -133,7 +133,7 @@ impl Drop for Running {
 }
 
 /// Waits until a TCP server accepts connections on `port` of loopback.
-pub fn wait_until_listening(port: u16) {
+pub(crate) fn wait_until_listening(port: u16) {
     let deadline = Instant::now() + STARTUP;
     // Polling, bounded: the server has no other way to say it is ready.
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -146,7 +146,7 @@ pub fn wait_until_listening(port: u16) {
 }
 
 /// Waits until a UDP server on `port` of loopback answers `probe`; returns the answer.
-pub fn wait_until_answering(port: u16, probe: &[u8]) -> Vec<u8> {
+pub(crate) fn wait_until_answering(port: u16, probe: &[u8]) -> Vec<u8> {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket
         .set_read_timeout(Some(Duration::from_millis(100)))
@@ -168,7 +168,7 @@ pub fn wait_until_answering(port: u16, probe: &[u8]) -> Vec<u8> {
 
 /// Runs a system tool (useradd, chpasswd, chown); a missing one fails the test, saying
 /// what to install.
-pub fn system(program: &str, args: &[&str], stdin: Option<&str>) {
+pub(crate) fn system(program: &str, args: &[&str], stdin: Option<&str>) {
     let mut command = Command::new(program);
     command.args(args).stdin(Stdio::piped());
     let mut child = command
@@ -191,14 +191,14 @@ pub fn system(program: &str, args: &[&str], stdin: Option<&str>) {
 /// A local user with a password, the shell `/bin/sh` and a home folder of its own (a
 /// temporary folder, owned by root until a test gives it away), for a server's PAM
 /// login (vsftpd, sshd); removed when dropped. Tests run as root to make one.
-pub struct ThrowAwayUser {
+pub(crate) struct ThrowAwayUser {
     pub name: String,
     pub home: tempfile::TempDir,
 }
 
 impl ThrowAwayUser {
     /// `PREFIX<pid>x<n>`, with `password`.
-    pub fn create(prefix: &str, password: &str) -> ThrowAwayUser {
+    pub(crate) fn create(prefix: &str, password: &str) -> ThrowAwayUser {
         // SAFETY: geteuid only reads the caller's id.
         assert_eq!(
             unsafe { libc::geteuid() },

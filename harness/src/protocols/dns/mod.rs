@@ -70,7 +70,7 @@ struct RawDns {
 
 /// The name server peer's zone, and whether it answers at all.
 #[derive(Debug, Clone)]
-pub struct DnsScript {
+pub(super) struct DnsScript {
     zones: Vec<String>,
     zone: Arc<Zone>,
     silent: bool,

@@ -45,7 +45,7 @@ pub(super) const FTP_SESSION: ExpectationKind = ExpectationKind {
 /// `stored = { path, content }` or `{ path, tree_file }`.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StoredFile {
+pub(super) struct StoredFile {
     /// The absolute path it must be stored at (`/photo.bin`, `/uploads/photo.bin`).
     pub path: String,
     /// Its bytes.
@@ -60,7 +60,7 @@ pub struct StoredFile {
 /// true }`: each given or `true` is judged.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct FtpSessionExpectation {
+pub(super) struct FtpSessionExpectation {
     /// A file stored whole, in `TYPE I`, byte for byte.
     #[serde(default)]
     pub stored: Option<StoredFile>,

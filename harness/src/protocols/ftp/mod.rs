@@ -58,7 +58,7 @@ pub(super) const PACK: Pack = Pack {
 /// What the data connection does.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum DataPlan {
+pub(super) enum DataPlan {
     /// A passive listener that accepts the client's connection.
     #[default]
     Open,
@@ -71,7 +71,7 @@ pub enum DataPlan {
 /// The FTP server peer's account, folders and the failures it plays.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct FtpScript {
+pub(super) struct FtpScript {
     /// The user name it accepts.
     pub user: String,
     /// The password it accepts (any other: 530).

@@ -71,7 +71,7 @@ impl FtpSession {
 }
 
 /// The sessions of one FTP server peer, shared with the pack's judges.
-pub type FtpSessions = Arc<Mutex<Vec<FtpSession>>>;
+pub(super) type FtpSessions = Arc<Mutex<Vec<FtpSession>>>;
 
 impl ProtocolRecord for Mutex<Vec<FtpSession>> {
     fn as_any(&self) -> &dyn Any {

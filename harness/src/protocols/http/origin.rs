@@ -71,7 +71,7 @@ pub(super) fn load(input: OptionsInput<'_, '_, ListenShape>) -> Loaded<Arc<dyn P
 /// head, it waits `delay`, sends one complete response (`Content-Length`, `Connection:
 /// close`, and `X-Socket-Lab: origin` so a relay of the headers can be checked), and closes.
 #[derive(Debug, Clone)]
-pub struct OriginScript {
+pub(super) struct OriginScript {
     /// The status code.
     pub status: u16,
     /// The `Content-Type`.
@@ -92,7 +92,7 @@ const ONE_WRITE: u64 = 16 * 1024;
 
 impl OriginScript {
     /// The response head.
-    pub fn head(&self) -> String {
+    pub(super) fn head(&self) -> String {
         let reason = match self.status {
             200 => "OK",
             404 => "Not Found",

@@ -5,13 +5,13 @@
 //! body are checked against what the scenario expects.
 
 use crate::payload::Payload;
-pub use crate::protocols::http_reader::ResponseVerdict;
+pub(super) use crate::protocols::http_reader::ResponseVerdict;
 use crate::protocols::http_reader::{ReadResponse, read_response};
 use crate::world::capture::Capture;
 
 /// What a response must be (`http = { ... }` in a scenario).
 #[derive(Debug, Clone, Default)]
-pub struct HttpExpectation {
+pub(super) struct HttpExpectation {
     /// Acceptable status codes (any of them).
     pub statuses: Vec<u16>,
     /// The `Content-Type` must start with this (case-insensitive), if given.
@@ -35,7 +35,7 @@ pub struct HttpExpectation {
 
 impl HttpExpectation {
     /// What the scenario expects, in words.
-    pub fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         let statuses: Vec<String> = self.statuses.iter().map(u16::to_string).collect();
         if self.status_line_only {
             return format!(
@@ -64,7 +64,7 @@ impl HttpExpectation {
     }
 
     /// Judges what `capture` holds; `closed`: the server closed the connection.
-    pub fn judge(&self, capture: &Capture, closed: bool) -> ResponseVerdict {
+    pub(super) fn judge(&self, capture: &Capture, closed: bool) -> ResponseVerdict {
         if self.status_line_only {
             return self.judge_status_line(capture, closed);
         }

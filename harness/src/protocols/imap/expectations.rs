@@ -38,7 +38,7 @@ pub(super) const IMAP_SESSION: ExpectationKind = ExpectationKind {
 /// is judged, a `false` (or none) is not.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ImapSessionExpectation {
+pub(super) struct ImapSessionExpectation {
     /// No `\Seen` set, no `STORE`, nothing expunged.
     #[serde(default)]
     pub read_only: bool,

@@ -56,7 +56,7 @@ pub(super) const PACK: Pack = Pack {
 /// The IMAP server peer's account, mailbox and TLS.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ImapScript {
+pub(super) struct ImapScript {
     /// The user name it accepts.
     pub user: String,
     /// The password it accepts (any other: `NO [AUTHENTICATIONFAILED]`).

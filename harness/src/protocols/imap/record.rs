@@ -47,7 +47,7 @@ pub struct ImapSession {
 }
 
 /// The sessions of one IMAP server peer, shared with the pack's judges.
-pub type ImapSessions = Arc<Mutex<Vec<ImapSession>>>;
+pub(super) type ImapSessions = Arc<Mutex<Vec<ImapSession>>>;
 
 /// The commands that carry credentials.
 const CREDENTIALS: [&str; 2] = ["LOGIN", "AUTHENTICATE"];

@@ -4,7 +4,7 @@
 
 /// `SHA1(password) XOR SHA1(salt + SHA1(SHA1(password)))`: what a client sends for
 /// `mysql_native_password`.
-pub fn native_scramble(password: &str, salt: &[u8]) -> Vec<u8> {
+pub(super) fn native_scramble(password: &str, salt: &[u8]) -> Vec<u8> {
     use ring::digest::{SHA1_FOR_LEGACY_USE_ONLY as SHA1, digest};
     let once = digest(&SHA1, password.as_bytes());
     let twice = digest(&SHA1, once.as_ref());
@@ -20,7 +20,7 @@ pub fn native_scramble(password: &str, salt: &[u8]) -> Vec<u8> {
 
 /// `SHA256(password) XOR SHA256(SHA256(SHA256(password)) + salt)`: what a client sends
 /// for `caching_sha2_password`'s fast path.
-pub fn sha2_scramble(password: &str, salt: &[u8]) -> Vec<u8> {
+pub(super) fn sha2_scramble(password: &str, salt: &[u8]) -> Vec<u8> {
     use ring::digest::{SHA256, digest};
     let once = digest(&SHA256, password.as_bytes());
     let twice = digest(&SHA256, once.as_ref());

@@ -36,7 +36,7 @@ use super::dialect::{self, Piece};
 
 /// A `CREATE TABLE` in the engine's dialect, and its keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CreateTable {
+pub(super) struct CreateTable {
     /// The table's name (without its database).
     pub table: String,
     /// The statement gluesql runs.
@@ -57,7 +57,7 @@ pub struct CreateTable {
 
 /// A column as MariaDB's `DESCRIBE` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ColumnShape {
+pub(super) struct ColumnShape {
     pub name: String,
     /// MariaDB's spelling of its type: `int(11)`, `varchar(50)`, `int(10) unsigned`.
     pub mysql_type: String,
@@ -70,7 +70,7 @@ pub struct ColumnShape {
 
 /// A primary or unique key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableKey {
+pub(super) struct TableKey {
     /// `PRIMARY`, or the unique key's name (MySQL's: the one given, else its first
     /// column's), as MySQL's 1062 `Duplicate entry ... for key '...'` names it.
     pub name: String,
@@ -81,7 +81,7 @@ pub struct TableKey {
 
 /// A table MySQL refuses to make: its error code and text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefusedTable {
+pub(super) struct RefusedTable {
     pub code: u16,
     pub message: String,
 }
@@ -113,7 +113,7 @@ impl Token {
 /// column list; `None` otherwise (`CREATE TABLE t LIKE s`, `... AS SELECT`, `CREATE
 /// TEMPORARY TABLE`, a list never closed: the caller's general rewrite takes them, and
 /// gluesql answers).
-pub fn create_table(sql: &str) -> Option<Result<CreateTable, RefusedTable>> {
+pub(super) fn create_table(sql: &str) -> Option<Result<CreateTable, RefusedTable>> {
     let tokens = tokens(sql)?;
     let open = tokens
         .iter()

@@ -45,7 +45,7 @@ use super::insert::{self, Insert, Parsed};
 
 /// A result set: column names, and rows of values (`None`: NULL).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SqlRows {
+pub(super) struct SqlRows {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Option<String>>>,
     /// Which columns hold integers (sent as such in the binary protocol).
@@ -54,13 +54,13 @@ pub struct SqlRows {
 
 /// An error as MySQL reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SqlError {
+pub(super) struct SqlError {
     pub code: u16,
     pub message: String,
 }
 
 impl SqlError {
-    pub fn new(code: u16, message: impl Into<String>) -> SqlError {
+    pub(super) fn new(code: u16, message: impl Into<String>) -> SqlError {
         SqlError {
             code,
             message: message.into(),
@@ -68,7 +68,7 @@ impl SqlError {
     }
 
     /// 1064, MySQL's words for a statement it cannot parse.
-    pub fn syntax(sql: &str) -> SqlError {
+    pub(super) fn syntax(sql: &str) -> SqlError {
         let near: String = sql.trim().chars().take(80).collect();
         SqlError::new(
             1064,
@@ -81,7 +81,7 @@ impl SqlError {
 
 /// What a statement did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SqlOutcome {
+pub(super) enum SqlOutcome {
     /// A result set.
     Rows(SqlRows),
     /// No result set: the rows it changed.
@@ -90,7 +90,7 @@ pub enum SqlOutcome {
 
 /// Every database, by name.
 #[derive(Debug, Clone, Default)]
-pub struct SqlEngine {
+pub(super) struct SqlEngine {
     databases: BTreeMap<String, MemoryStorage>,
     /// What `CREATE TABLE` said of each table (its keys, its `AUTO_INCREMENT` column, its
     /// columns as `DESCRIBE` shows them), by database and table (see the top).
@@ -110,11 +110,11 @@ type Keys = BTreeMap<String, BTreeMap<String, CreateTable>>;
 
 /// A copy of every database, and its tables' keys, to put back on `ROLLBACK`.
 #[derive(Debug, Clone)]
-pub struct SqlSnapshot(BTreeMap<String, MemoryStorage>, Keys);
+pub(super) struct SqlSnapshot(BTreeMap<String, MemoryStorage>, Keys);
 
 impl SqlEngine {
     /// An engine with these (empty) databases.
-    pub fn with_databases<'a>(names: impl IntoIterator<Item = &'a str>) -> SqlEngine {
+    pub(super) fn with_databases<'a>(names: impl IntoIterator<Item = &'a str>) -> SqlEngine {
         SqlEngine {
             databases: names
                 .into_iter()
@@ -126,25 +126,25 @@ impl SqlEngine {
 
     /// The `AUTO_INCREMENT` value the last statement made, 0 if none: the OK packet's
     /// "last insert id".
-    pub fn statement_insert_id(&self) -> u64 {
+    pub(super) fn statement_insert_id(&self) -> u64 {
         self.statement_insert_id
     }
 
-    pub fn has_database(&self, name: &str) -> bool {
+    pub(super) fn has_database(&self, name: &str) -> bool {
         self.databases.contains_key(name)
     }
 
-    pub fn snapshot(&self) -> SqlSnapshot {
+    pub(super) fn snapshot(&self) -> SqlSnapshot {
         SqlSnapshot(self.databases.clone(), self.keys.clone())
     }
 
-    pub fn restore(&mut self, snapshot: SqlSnapshot) {
+    pub(super) fn restore(&mut self, snapshot: SqlSnapshot) {
         self.databases = snapshot.0;
         self.keys = snapshot.1;
     }
 
     /// The names of a database's tables.
-    pub fn tables(&self, database: &str) -> Vec<String> {
+    pub(super) fn tables(&self, database: &str) -> Vec<String> {
         self.databases
             .get(database)
             .and_then(|storage| storage.fetch_all_schemas().ok())
@@ -159,7 +159,11 @@ impl SqlEngine {
 
     /// A table's columns: name, type, and whether it is the primary key (or one of its
     /// columns, as MySQL's `SHOW COLUMNS` says `PRI` of each).
-    pub fn columns(&self, database: &str, table: &str) -> Option<Vec<(String, String, bool)>> {
+    pub(super) fn columns(
+        &self,
+        database: &str,
+        table: &str,
+    ) -> Option<Vec<(String, String, bool)>> {
         let name = find_table(self, database, table)?;
         let schema = self.databases.get(database)?.fetch_schema(&name).ok()??;
         let in_primary_key = |column: &str| {
@@ -182,7 +186,7 @@ impl SqlEngine {
     }
 
     /// Every row of a table (`SELECT *`), for the judges.
-    pub fn table(&self, database: &str, table: &str) -> Option<SqlRows> {
+    pub(super) fn table(&self, database: &str, table: &str) -> Option<SqlRows> {
         let name = find_table(self, database, table)?;
         let mut glue = Glue::new(self.databases.get(database)?.clone());
         let payloads = glue.execute(format!("SELECT * FROM \"{name}\"")).ok()?;
@@ -193,7 +197,11 @@ impl SqlEngine {
     }
 
     /// Runs one statement (MySQL's dialect) in `database`.
-    pub fn execute(&mut self, database: Option<&str>, sql: &str) -> Result<SqlOutcome, SqlError> {
+    pub(super) fn execute(
+        &mut self,
+        database: Option<&str>,
+        sql: &str,
+    ) -> Result<SqlOutcome, SqlError> {
         self.statement_insert_id = 0;
         let sql = sql.trim().trim_end_matches(';').trim();
         if let Some(outcome) = self.own_statement(database, sql) {
@@ -935,7 +943,7 @@ fn find_table(engine: &SqlEngine, database: &str, table: &str) -> Option<String>
 }
 
 /// A result set of one text column.
-pub fn one_column(name: &str, values: Vec<String>) -> SqlRows {
+pub(super) fn one_column(name: &str, values: Vec<String>) -> SqlRows {
     SqlRows {
         columns: vec![name.to_owned()],
         integer: vec![false],

@@ -54,7 +54,7 @@ pub(super) const SQL_TABLE: ExpectationKind = ExpectationKind {
 /// `query = { sql = "SELECT id FROM people WHERE city = 'Delhi'", rows = 3 }`.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct QueryRows {
+pub(super) struct QueryRows {
     /// A `SELECT`, run on the tables as they are at the end (in the scenario's database).
     pub sql: String,
     /// The rows it must return.
@@ -64,7 +64,7 @@ pub struct QueryRows {
 /// `mysql_session = { table, students, one_transaction, no_duplicates }`.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SessionExpectation {
+pub(super) struct SessionExpectation {
     /// A query on the tables at the end returns that many rows: what was committed.
     #[serde(default)]
     pub query: Option<QueryRows>,

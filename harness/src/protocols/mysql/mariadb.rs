@@ -55,7 +55,7 @@ const LOG_FILE_SIZE: &str = "--innodb-log-file-size=4M";
 const PROGRAMS: [&str; 3] = ["mariadb-install-db", "mariadbd", "mariadb"];
 
 /// `--mysql auto|embedded|real`.
-pub fn choose(value: &str) -> Result<(), String> {
+pub(super) fn choose(value: &str) -> Result<(), String> {
     let (real, header) = match value {
         "embedded" => (
             false,
@@ -93,7 +93,7 @@ fn ready() -> Result<(), String> {
 }
 
 /// What the run's header says of its MySQL server, once one was chosen.
-pub fn header() -> Option<String> {
+pub(super) fn header() -> Option<String> {
     HEADER
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -101,13 +101,13 @@ pub fn header() -> Option<String> {
 }
 
 /// Whether a real MariaDB plays a server offering `auth`.
-pub fn plays(auth: super::AuthPlugin) -> bool {
+pub(super) fn plays(auth: super::AuthPlugin) -> bool {
     REAL.load(Ordering::SeqCst) && auth != super::AuthPlugin::CachingSha2Password
 }
 
 /// Why a server offering `auth` cannot be played at all in this run: `--mysql real` and
 /// `caching_sha2_password`.
-pub fn refuses(auth: super::AuthPlugin) -> bool {
+pub(super) fn refuses(auth: super::AuthPlugin) -> bool {
     INSISTED.load(Ordering::SeqCst) && auth == super::AuthPlugin::CachingSha2Password
 }
 
@@ -206,7 +206,7 @@ fn tail(text: &str) -> String {
 
 /// One scenario's running server, once prepared.
 #[derive(Debug)]
-pub struct Running {
+pub(super) struct Running {
     /// Its Unix socket.
     pub socket: PathBuf,
     /// Its process group (it is the leader), killed when this goes.
@@ -225,13 +225,13 @@ impl Drop for Running {
 
 /// One scenario's MariaDB: being prepared, ready, or failed.
 #[derive(Debug)]
-pub struct Mariadb {
+pub(super) struct Mariadb {
     state: watch::Receiver<Option<Result<Arc<Running>, String>>>,
 }
 
 impl Mariadb {
     /// Starts preparing a server for `script` on a thread of its own.
-    pub fn start(script: &MysqlScript) -> Mariadb {
+    pub(super) fn start(script: &MysqlScript) -> Mariadb {
         let (sender, state) = watch::channel(None);
         let script = script.clone();
         std::thread::spawn(move || {
@@ -243,7 +243,7 @@ impl Mariadb {
     }
 
     /// The server, once prepared (waits for it).
-    pub async fn ready(&self) -> Result<Arc<Running>, String> {
+    pub(super) async fn ready(&self) -> Result<Arc<Running>, String> {
         let mut state = self.state.clone();
         let prepared = state
             .wait_for(Option::is_some)
@@ -261,7 +261,7 @@ impl Mariadb {
     }
 
     /// Why the server is not there, if it is not (it failed to start).
-    pub fn trouble(&self) -> Option<String> {
+    pub(super) fn trouble(&self) -> Option<String> {
         match &*self.state.borrow() {
             Some(Err(why)) => Some(format!(
                 "the real MariaDB (--mysql real) could not be prepared: {why}"
@@ -272,7 +272,7 @@ impl Mariadb {
 
     /// Runs one statement as `root` in `database` with the `mariadb` client: the judges'
     /// look at the tables at the end.
-    pub fn select(&self, database: &str, sql: &str) -> Result<SqlOutcome, SqlError> {
+    pub(super) fn select(&self, database: &str, sql: &str) -> Result<SqlOutcome, SqlError> {
         let running = self.now().map_err(|why| SqlError::new(2002, why))?;
         client(&running.socket, Some(database), sql)
     }
@@ -291,7 +291,7 @@ impl Mariadb {
     }
 
     /// Every row of a table (`SELECT *`), with its columns' names even when it is empty.
-    pub fn table(&self, database: &str, name: &str) -> Option<SqlRows> {
+    pub(super) fn table(&self, database: &str, name: &str) -> Option<SqlRows> {
         let table = self.find_table(database, name)?;
         let Ok(SqlOutcome::Rows(mut rows)) =
             self.select(database, &format!("SELECT * FROM `{table}`"))
@@ -310,7 +310,11 @@ impl Mariadb {
     }
 
     /// A table's columns: name, type, and whether it is the primary key.
-    pub fn columns(&self, database: &str, name: &str) -> Option<Vec<(String, String, bool)>> {
+    pub(super) fn columns(
+        &self,
+        database: &str,
+        name: &str,
+    ) -> Option<Vec<(String, String, bool)>> {
         let table = self.find_table(database, name)?;
         let Ok(SqlOutcome::Rows(described)) =
             self.select(database, &format!("SHOW COLUMNS FROM `{table}`"))

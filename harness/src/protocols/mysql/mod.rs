@@ -85,7 +85,7 @@ pub(super) const PACK: Pack = Pack {
 /// The password method the greeting offers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum AuthPlugin {
+pub(super) enum AuthPlugin {
     /// SHA-1 based, MySQL 5 and MariaDB's default.
     #[default]
     MysqlNativePassword,
@@ -94,7 +94,7 @@ pub enum AuthPlugin {
 }
 
 impl AuthPlugin {
-    pub fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             AuthPlugin::MysqlNativePassword => "mysql_native_password",
             AuthPlugin::CachingSha2Password => "caching_sha2_password",
@@ -105,7 +105,7 @@ impl AuthPlugin {
 /// The MySQL server peer's account, database and first tables.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct MysqlScript {
+pub(super) struct MysqlScript {
     /// The user name it accepts.
     pub user: String,
     /// Its password (any other: 1045).

@@ -87,7 +87,7 @@ struct Prepared {
 }
 
 /// Reads one connection's packets both ways into its session of the record.
-pub struct Observer {
+pub(super) struct Observer {
     record: Arc<MysqlRecord>,
     index: usize,
     from_client: Vec<u8>,
@@ -107,7 +107,7 @@ pub struct Observer {
 }
 
 impl Observer {
-    pub fn new(record: Arc<MysqlRecord>, index: usize) -> Observer {
+    pub(super) fn new(record: Arc<MysqlRecord>, index: usize) -> Observer {
         Observer {
             record,
             index,
@@ -129,7 +129,7 @@ impl Observer {
     /// login, or the rest of a command's answer. While it does, the program may well be
     /// waiting for it, and is not blocked for good (see `crate::engine::stillness`): the
     /// server is at work where the harness cannot look (another process, a Unix socket).
-    pub fn awaits_server(&self) -> bool {
+    pub(super) fn awaits_server(&self) -> bool {
         match self.phase {
             Phase::Greeting => true,
             Phase::Login { .. } => self.login_awaits_server,
@@ -139,7 +139,7 @@ impl Observer {
     }
 
     /// Bytes the program sent.
-    pub fn client_bytes(&mut self, bytes: &[u8]) {
+    pub(super) fn client_bytes(&mut self, bytes: &[u8]) {
         self.from_client.extend_from_slice(bytes);
         while let Some(packet) = take_packet(&mut self.from_client) {
             self.client_packet(&packet);
@@ -147,7 +147,7 @@ impl Observer {
     }
 
     /// Bytes the server answered.
-    pub fn server_bytes(&mut self, bytes: &[u8]) {
+    pub(super) fn server_bytes(&mut self, bytes: &[u8]) {
         self.from_server.extend_from_slice(bytes);
         while let Some(packet) = take_packet(&mut self.from_server) {
             self.server_packet(&packet);
@@ -155,7 +155,7 @@ impl Observer {
     }
 
     /// The connection ended: an open transaction was rolled back by the server.
-    pub fn ended(&mut self) {
+    pub(super) fn ended(&mut self) {
         if let Some(open) = self.open.take() {
             self.record.session(self.index, |session| {
                 session.transactions[open].ending = SqlEnding::RolledBackAtDisconnect;

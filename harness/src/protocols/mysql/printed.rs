@@ -6,7 +6,7 @@ use serde::Deserialize;
 /// `sql_table = { columns, rows }` or `{ affected }`.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TableExpectation {
+pub(super) struct TableExpectation {
     /// The header's column names.
     #[serde(default)]
     pub columns: Option<Vec<String>>,

@@ -13,7 +13,7 @@ use crate::peers::{Progress, ProtocolRecord};
 
 /// How a statement's values came.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Values {
+pub(super) enum Values {
     /// In the statement's text (`COM_QUERY`): literals, however the client made them.
     Text,
     /// As the bound parameters of a prepared statement (`COM_STMT_EXECUTE`), each as
@@ -23,7 +23,7 @@ pub enum Values {
 
 /// One statement and what it did.
 #[derive(Debug, Clone)]
-pub struct Statement {
+pub(super) struct Statement {
     pub sql: String,
     pub values: Values,
     /// The rows it changed or returned, or its error.
@@ -35,7 +35,7 @@ pub struct Statement {
 
 /// How a transaction ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SqlEnding {
+pub(super) enum SqlEnding {
     /// Still open.
     Open,
     /// `COMMIT` (or a statement that commits implicitly: DDL, `SET autocommit=1`).
@@ -48,7 +48,7 @@ pub enum SqlEnding {
 
 /// One transaction of a session.
 #[derive(Debug, Clone)]
-pub struct SqlTransaction {
+pub(super) struct SqlTransaction {
     /// Begun by `BEGIN`/`START TRANSACTION` (else: the first statement with autocommit
     /// off).
     pub explicit: bool,
@@ -57,7 +57,7 @@ pub struct SqlTransaction {
 
 /// One connection.
 #[derive(Debug, Clone, Default)]
-pub struct MysqlSession {
+pub(super) struct MysqlSession {
     /// The user it logged in as, and whether the password was right.
     pub login: Option<(String, bool)>,
     /// The authentication method its password came by.
@@ -70,7 +70,7 @@ pub struct MysqlSession {
 
 /// Where the peer's tables are.
 #[derive(Debug)]
-pub enum SqlTables {
+pub(super) enum SqlTables {
     /// The pack's own engine, which its sessions share.
     Embedded(Arc<Mutex<SqlEngine>>),
     /// A real MariaDB (`--mysql real`).
@@ -79,7 +79,7 @@ pub enum SqlTables {
 
 /// The peer's record: its sessions, and its tables.
 #[derive(Debug)]
-pub struct MysqlRecord {
+pub(super) struct MysqlRecord {
     pub sessions: Mutex<Vec<MysqlSession>>,
     /// The database the scenario names, where the judges look for tables.
     pub database: String,
@@ -119,7 +119,7 @@ impl ProtocolRecord for MysqlRecord {
 
 impl MysqlRecord {
     /// A copy of the sessions so far.
-    pub fn sessions(&self) -> Vec<MysqlSession> {
+    pub(super) fn sessions(&self) -> Vec<MysqlSession> {
         self.sessions
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -127,7 +127,7 @@ impl MysqlRecord {
     }
 
     /// Changes session `index`.
-    pub fn session(&self, index: usize, change: impl FnOnce(&mut MysqlSession)) {
+    pub(super) fn session(&self, index: usize, change: impl FnOnce(&mut MysqlSession)) {
         let mut all = self
             .sessions
             .lock()
@@ -136,7 +136,7 @@ impl MysqlRecord {
     }
 
     /// Opens a session; its index.
-    pub fn open(&self) -> usize {
+    pub(super) fn open(&self) -> usize {
         let mut all = self
             .sessions
             .lock()
@@ -146,7 +146,7 @@ impl MysqlRecord {
     }
 
     /// Every row of a table of the scenario's database, as it is now.
-    pub fn table(&self, name: &str) -> Option<SqlRows> {
+    pub(super) fn table(&self, name: &str) -> Option<SqlRows> {
         match &self.tables {
             SqlTables::Embedded(engine) => lock(engine).table(&self.database, name),
             SqlTables::Real(server) => server.table(&self.database, name),
@@ -154,7 +154,7 @@ impl MysqlRecord {
     }
 
     /// A table's columns: name, type, and whether it is the primary key.
-    pub fn columns(&self, name: &str) -> Option<Vec<(String, String, bool)>> {
+    pub(super) fn columns(&self, name: &str) -> Option<Vec<(String, String, bool)>> {
         match &self.tables {
             SqlTables::Embedded(engine) => lock(engine).columns(&self.database, name),
             SqlTables::Real(server) => server.columns(&self.database, name),
@@ -162,7 +162,7 @@ impl MysqlRecord {
     }
 
     /// Runs a statement on the tables as they are now, changing nothing that stays.
-    pub fn select(&self, sql: &str) -> Result<SqlOutcome, SqlError> {
+    pub(super) fn select(&self, sql: &str) -> Result<SqlOutcome, SqlError> {
         match &self.tables {
             SqlTables::Embedded(engine) => lock(engine).clone().execute(Some(&self.database), sql),
             SqlTables::Real(server) => server.select(&self.database, sql),
@@ -170,7 +170,7 @@ impl MysqlRecord {
     }
 
     /// Why the tables cannot be read, if they cannot (a real server that never started).
-    pub fn trouble(&self) -> Option<String> {
+    pub(super) fn trouble(&self) -> Option<String> {
         match &self.tables {
             SqlTables::Embedded(_) => None,
             SqlTables::Real(server) => server.trouble(),
@@ -179,7 +179,7 @@ impl MysqlRecord {
 }
 
 /// The engine, even if a session panicked while holding it.
-pub fn lock(engine: &Mutex<SqlEngine>) -> std::sync::MutexGuard<'_, SqlEngine> {
+pub(super) fn lock(engine: &Mutex<SqlEngine>) -> std::sync::MutexGuard<'_, SqlEngine> {
     engine
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -187,7 +187,7 @@ pub fn lock(engine: &Mutex<SqlEngine>) -> std::sync::MutexGuard<'_, SqlEngine> {
 
 /// "; a transaction was still open ..." when a session ended with one open (rolled back
 /// then), for the judges' reports; empty otherwise.
-pub fn uncommitted_note(sessions: &[MysqlSession]) -> String {
+pub(super) fn uncommitted_note(sessions: &[MysqlSession]) -> String {
     let lost: usize = sessions
         .iter()
         .flat_map(|session| &session.transactions)

@@ -25,10 +25,10 @@ use super::statements::{SqlSessionStatement, commits_implicitly, session_stateme
 use super::{AuthPlugin, MysqlScript};
 
 /// The version the greeting and `SELECT VERSION()` give.
-pub const VERSION: &str = "10.11.0-harness-MySQL-pack";
+pub(super) const VERSION: &str = "10.11.0-harness-MySQL-pack";
 
 /// One connection's state.
-pub struct Shim {
+pub(super) struct Shim {
     pub script: Arc<MysqlScript>,
     pub record: Arc<MysqlRecord>,
     /// The tables, which every session of the peer shares.

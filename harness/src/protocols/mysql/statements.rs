@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 /// A session statement, answered here rather than by the engine.
-pub enum SqlSessionStatement {
+pub(super) enum SqlSessionStatement {
     Autocommit(bool),
     Set,
     Begin,
@@ -19,7 +19,7 @@ pub enum SqlSessionStatement {
     Empty(&'static [&'static str]),
 }
 
-pub fn session_statement(sql: &str) -> Option<SqlSessionStatement> {
+pub(super) fn session_statement(sql: &str) -> Option<SqlSessionStatement> {
     static AUTOCOMMIT: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
             r"(?i)^set\s+(session\s+|@@session\.|@@)?autocommit\s*=\s*(0|1|on|off|true|false)$",
@@ -94,7 +94,7 @@ pub fn session_statement(sql: &str) -> Option<SqlSessionStatement> {
 }
 
 /// Statements that commit an open transaction first, as MySQL's DDL does.
-pub fn commits_implicitly(sql: &str) -> bool {
+pub(super) fn commits_implicitly(sql: &str) -> bool {
     static DDL: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?i)^\s*(create|drop|alter|truncate|rename)\s").expect("valid")
     });

@@ -44,7 +44,7 @@ pub(super) const PACK: Pack = Pack {
 /// answers each with the ping uppercased, except the ones it drops, and some late.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PingScript {
+pub(super) struct PingScript {
     /// Sequence numbers never answered.
     #[serde(default)]
     pub drop: Vec<u64>,
@@ -56,7 +56,7 @@ pub struct PingScript {
 /// One delayed answer.
 #[derive(Debug, Clone, Copy, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PingDelay {
+pub(super) struct PingDelay {
     /// The ping's sequence number.
     pub ping: u64,
     /// How long after the ping the answer leaves.
@@ -65,7 +65,7 @@ pub struct PingDelay {
 
 impl PingScript {
     /// What happens to ping `seq`: `None` if dropped, else the delay of its answer.
-    pub fn fate(&self, seq: u64) -> Option<Duration> {
+    pub(super) fn fate(&self, seq: u64) -> Option<Duration> {
         if self.drop.contains(&seq) {
             return None;
         }

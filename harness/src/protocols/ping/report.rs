@@ -28,7 +28,7 @@ use regex::Regex;
 use super::server::PingRecord;
 
 /// How long a client waits for each reply (SPEC ping/1).
-pub const PING_TIMEOUT: Duration = Duration::from_secs(1);
+pub(super) const PING_TIMEOUT: Duration = Duration::from_secs(1);
 /// How much longer than the timeout a reported RTT may be: the client reads its clock a
 /// little after its `recvfrom` returned.
 const RTT_SLACK: Duration = Duration::from_millis(50);
@@ -126,7 +126,7 @@ fn format_percent(value: f64) -> String {
 /// Checks `output` (the client's whole stdout) against what the scripted server did
 /// (`pings`; `None`: a server that answered every ping at once). `Err((expected, seen))`
 /// says what is wrong.
-pub fn judge(
+pub(super) fn judge(
     output: &[u8],
     pings: Option<&[PingRecord]>,
     count: u64,

@@ -38,7 +38,7 @@ pub(super) const POP3_SESSION: ExpectationKind = ExpectationKind {
 /// is judged, a `false` (or none) is not.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Pop3SessionExpectation {
+pub(super) struct Pop3SessionExpectation {
     /// No `DELE` sent.
     #[serde(default)]
     pub read_only: bool,

@@ -55,7 +55,7 @@ pub(super) const PACK: Pack = Pack {
 /// The POP3 server peer's account, maildrop and TLS.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Pop3Script {
+pub(super) struct Pop3Script {
     /// The user name it accepts.
     pub user: String,
     /// The password it accepts (any other: `-ERR [AUTH]`).

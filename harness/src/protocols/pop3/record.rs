@@ -40,7 +40,7 @@ pub struct Pop3Session {
 }
 
 /// The sessions of one POP3 server peer, shared with the pack's judges.
-pub type Pop3Sessions = Arc<Mutex<Vec<Pop3Session>>>;
+pub(super) type Pop3Sessions = Arc<Mutex<Vec<Pop3Session>>>;
 
 /// The commands that carry credentials (`USER` carries only a name).
 const CREDENTIALS: [&str; 3] = ["PASS", "APOP", "AUTH"];

@@ -22,7 +22,7 @@ use crate::tree::Tree;
 const SHOWN: usize = 4;
 
 /// `Ok` if `zip` unzips to exactly `tree`; else what is wrong, in words.
-pub fn judge_zip(zip: &[u8], tree: &Tree) -> Result<(), String> {
+pub(super) fn judge_zip(zip: &[u8], tree: &Tree) -> Result<(), String> {
     let mut archive = zip::ZipArchive::new(Cursor::new(zip))
         .map_err(|error| format!("not a zip archive that can be read ({error})"))?;
     // Every entry: its name as stored, whether a folder, and (files) its bytes.

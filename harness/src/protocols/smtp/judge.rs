@@ -23,7 +23,7 @@ use crate::tree::Tree;
 
 /// What the delivered message must be.
 #[derive(Debug, Clone, Default)]
-pub struct MailExpectation {
+pub(super) struct MailExpectation {
     /// The envelope sender (`MAIL FROM:<...>`).
     pub from: Option<String>,
     /// The envelope recipients (`RCPT TO:<...>`), in any order.
@@ -48,7 +48,7 @@ pub struct MailExpectation {
 /// compared without their display names (`Alice <alice@example.com>` holds
 /// `alice@example.com`), case aside.
 #[derive(Debug, Clone, Default)]
-pub struct HeaderAddresses {
+pub(super) struct HeaderAddresses {
     /// The one address of `From:`.
     pub from: Option<String>,
     /// The addresses of `To:`, in any order.
@@ -57,7 +57,7 @@ pub struct HeaderAddresses {
 
 /// What an attachment must decode to.
 #[derive(Debug, Clone)]
-pub enum AttachmentWanted {
+pub(super) enum AttachmentWanted {
     /// Exactly these bytes.
     Bytes(Payload),
     /// A zip archive (`application/zip`) of exactly this folder (SPEC archive/1).
@@ -65,10 +65,13 @@ pub enum AttachmentWanted {
 }
 
 /// Why an expectation does not hold: what was expected, and what came.
-pub type Mismatch = (String, String);
+pub(super) type Mismatch = (String, String);
 
 /// The verbs the client sent, across its sessions, each line ending in CRLF.
-pub fn judge_commands(sessions: &[SmtpSession], expected: &[String]) -> Result<(), Mismatch> {
+pub(super) fn judge_commands(
+    sessions: &[SmtpSession],
+    expected: &[String],
+) -> Result<(), Mismatch> {
     let wanted = format!("the commands {}", expected.join(" "));
     if let Some(command) = sessions
         .iter()
@@ -95,7 +98,10 @@ pub fn judge_commands(sessions: &[SmtpSession], expected: &[String]) -> Result<(
 }
 
 /// The one message delivered.
-pub fn judge_mail(sessions: &[SmtpSession], expected: &MailExpectation) -> Result<(), Mismatch> {
+pub(super) fn judge_mail(
+    sessions: &[SmtpSession],
+    expected: &MailExpectation,
+) -> Result<(), Mismatch> {
     let wanted = "one message delivered";
     let delivered: Vec<(&SmtpSession, &Vec<u8>)> = sessions
         .iter()
@@ -418,7 +424,7 @@ fn address(line: &str) -> Option<String> {
 }
 
 /// Undoes dot-stuffing: a line starting with `.` loses that first `.`.
-pub fn unstuff(data: &[u8]) -> Vec<u8> {
+pub(super) fn unstuff(data: &[u8]) -> Vec<u8> {
     let mut unstuffed = Vec::with_capacity(data.len());
     for line in data.split_inclusive(|&byte| byte == b'\n') {
         unstuffed.extend_from_slice(line.strip_prefix(b".").unwrap_or(line));

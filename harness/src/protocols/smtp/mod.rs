@@ -49,7 +49,7 @@ pub(super) const PACK: Pack = Pack {
 /// What the mail server peer offers, and the replies a scenario forces.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SmtpScript {
+pub(super) struct SmtpScript {
     /// Offer `STARTTLS` in the `EHLO` reply.
     #[serde(default)]
     pub starttls: bool,

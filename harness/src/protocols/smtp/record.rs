@@ -42,7 +42,7 @@ pub struct SmtpSession {
 }
 
 /// The sessions of one mail server peer, shared with the pack's judges.
-pub type Sessions = Arc<Mutex<Vec<SmtpSession>>>;
+pub(super) type Sessions = Arc<Mutex<Vec<SmtpSession>>>;
 
 impl ProtocolRecord for Mutex<Vec<SmtpSession>> {
     fn as_any(&self) -> &dyn Any {

@@ -49,7 +49,7 @@ pub(super) const SSH_FIGURES: ExpectationKind = ExpectationKind {
 /// `ssh_session = { no_credentials, one_connection, logged_in }`: each `true` is judged.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SshSessionExpectation {
+pub(super) struct SshSessionExpectation {
     /// No password and no key signature was sent, on any connection.
     #[serde(default)]
     pub no_credentials: bool,
@@ -64,7 +64,7 @@ pub struct SshSessionExpectation {
 /// `ssh_figures = { server = "ssh" }`: stdout gives the figures of that peer's machine.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SshFiguresExpectation {
+pub(super) struct SshFiguresExpectation {
     /// The SSH peer whose remote machine's figures are expected.
     pub server: String,
 }

@@ -58,7 +58,7 @@ pub(super) const PACK: Pack = Pack {
 /// What the program's `~/.ssh/known_hosts` holds for the server.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum KnownHosts {
+pub(super) enum KnownHosts {
     /// The server's host key, under the name and port the program is given.
     #[default]
     Right,
@@ -72,7 +72,7 @@ pub enum KnownHosts {
 /// `lscpu` and `free` say.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Remote {
+pub(super) struct Remote {
     /// Its processors' `model name`.
     pub cpu_model: String,
     /// Its logical processors.
@@ -99,7 +99,7 @@ impl Remote {
 /// The SSH server peer's account, host key and remote machine.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SshScript {
+pub(super) struct SshScript {
     /// The user name it accepts.
     pub user: String,
     /// The password it accepts (none: password authentication always fails).

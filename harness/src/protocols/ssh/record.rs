@@ -12,7 +12,7 @@ use crate::peers::{Progress, ProtocolRecord};
 
 /// One authentication request (RFC 4252 §5).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthAttempt {
+pub(super) struct AuthAttempt {
     /// The user name it named.
     pub user: String,
     /// `none`, `password`, `publickey` (a key offered, no signature), `publickey
@@ -28,7 +28,7 @@ pub struct AuthAttempt {
 
 /// One command run on the remote machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommandRun {
+pub(super) struct CommandRun {
     /// As the client sent it (`exec`), or as it typed it into a `shell`, one line each
     /// (`nproc`, then `exit`; `(shell, nothing typed)` for a shell that got no line).
     pub command: String,
@@ -42,7 +42,7 @@ pub struct CommandRun {
 
 /// What one TCP connection did.
 #[derive(Debug, Clone, Default)]
-pub struct SshConnection {
+pub(super) struct SshConnection {
     /// The client's version line (`SSH-2.0-paramiko_2.12.0`), when it came.
     pub client_version: Option<String>,
     /// Its authentication requests, in order: none means the client stopped after the
@@ -58,14 +58,14 @@ pub struct SshConnection {
 
 impl SshConnection {
     /// Whether a request was accepted: the client is logged in.
-    pub fn logged_in(&self) -> bool {
+    pub(super) fn logged_in(&self) -> bool {
         self.attempts.iter().any(|attempt| attempt.accepted)
     }
 }
 
 /// The SSH peer's record: the remote machine it plays, and its connections.
 #[derive(Debug)]
-pub struct SshRecord {
+pub(super) struct SshRecord {
     pub remote: Remote,
     pub connections: Mutex<Vec<SshConnection>>,
 }
@@ -91,7 +91,7 @@ impl SshRecord {
     }
 
     /// A copy of the connections so far.
-    pub fn connections(&self) -> Vec<SshConnection> {
+    pub(super) fn connections(&self) -> Vec<SshConnection> {
         self.lock().clone()
     }
 

@@ -26,7 +26,7 @@ use crate::steps::requests::{Endpoint, PortChoice};
 use crate::world::capture::OutputStream;
 
 /// The check's name in scenario files.
-pub const NAME: &str = "peak-memory";
+pub(super) const NAME: &str = "peak-memory";
 
 /// This check, for the registry (`super::KINDS`).
 pub(crate) const KIND: super::CheckKind = super::CheckKind {
@@ -43,7 +43,7 @@ pub(crate) const KIND: super::CheckKind = super::CheckKind {
     run: |context, params| Box::pin(run(context, params)),
 };
 /// The roles it runs.
-pub const ROLES: [&str; 2] = ["server", "client"];
+pub(super) const ROLES: [&str; 2] = ["server", "client"];
 
 /// `params = { small_bytes = 20480, large_bytes = 104857600, max_growth_mib = 16,
 /// within_ms = 60000 }`: each a positive integer, the defaults those of SPEC message/3.
@@ -63,7 +63,7 @@ struct PeakMemoryParams {
 
 /// Parameters, with defaults from SPEC message/3.
 #[derive(Debug, Clone, Copy)]
-pub struct Params {
+pub(super) struct Params {
     small_bytes: u64,
     large_bytes: u64,
     max_growth_kib: u64,
@@ -76,7 +76,7 @@ const SMALL_WITHIN_AT_LEAST: Duration = Duration::from_secs(10);
 
 impl Params {
     /// Checks the task has the roles this check runs.
-    pub fn check_roles(task: &TaskInfo) -> Result<(), String> {
+    pub(super) fn check_roles(task: &TaskInfo) -> Result<(), String> {
         match ROLES.iter().find(|role| !task.roles.contains_key(**role)) {
             Some(role) => Err(format!("`{NAME}` needs a task with a `{role}` role")),
             None => Ok(()),
@@ -84,7 +84,7 @@ impl Params {
     }
 
     /// Reads and checks `params`.
-    pub fn parse(params: &toml::Table) -> Result<Params, String> {
+    pub(super) fn parse(params: &toml::Table) -> Result<Params, String> {
         let raw: PeakMemoryParams = super::params_of(NAME, params)?;
         let number = |key: &str, value: Option<u64>, default: u64| -> Result<u64, String> {
             match value {

@@ -42,7 +42,7 @@ use crate::transcript::Direction;
 use crate::wire::{Flow, FlowEnd, Protocol};
 
 /// The check's name in scenario files.
-pub const NAME: &str = "ping-loss";
+pub(super) const NAME: &str = "ping-loss";
 
 /// This check, for the registry (`super::KINDS`).
 pub(crate) const KIND: super::CheckKind = super::CheckKind {
@@ -80,7 +80,7 @@ struct PingLossParams {
 
 /// Parameters.
 #[derive(Debug, Clone)]
-pub struct Params {
+pub(super) struct Params {
     server: String,
     pings: u64,
     loss: f64,
@@ -88,7 +88,7 @@ pub struct Params {
 
 impl Params {
     /// Reads and checks `params`.
-    pub fn parse(params: &toml::Table) -> Result<Params, String> {
+    pub(super) fn parse(params: &toml::Table) -> Result<Params, String> {
         let raw: PingLossParams = super::params_of(NAME, params)?;
         let server = super::server_or_default(raw.server);
         let pings = raw.pings.unwrap_or(400);
@@ -107,7 +107,7 @@ impl Params {
     }
 
     /// The smallest and largest number of answers a correct server gives.
-    pub fn accepted_answers(&self) -> (u64, u64) {
+    pub(super) fn accepted_answers(&self) -> (u64, u64) {
         let n = self.pings as f64;
         let mean = n * (1.0 - self.loss);
         let spread = DEVIATIONS * (n * self.loss * (1.0 - self.loss)).sqrt();

@@ -27,7 +27,7 @@ use super::CheckContext;
 use crate::outcome::StepFailure;
 
 /// The check's name in scenario files.
-pub const NAME: &str = "smtp-deliver";
+pub(super) const NAME: &str = "smtp-deliver";
 
 /// This check, for the registry (`super::KINDS`).
 pub(crate) const KIND: super::CheckKind = super::CheckKind {
@@ -42,9 +42,9 @@ pub(crate) const KIND: super::CheckKind = super::CheckKind {
 };
 
 /// The text part; its second line starts with a dot, which the library stuffs.
-pub const TEXT: &str = "Hello Bob,\n.this line starts with a dot\nAlice\n";
+pub(super) const TEXT: &str = "Hello Bob,\n.this line starts with a dot\nAlice\n";
 /// The attachment, from the kit.
-pub const ATTACHMENT: &str = "fixtures/www/pixel.png";
+pub(super) const ATTACHMENT: &str = "fixtures/www/pixel.png";
 
 /// `params = { server = "server" }`.
 #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -56,13 +56,13 @@ struct SmtpDeliverParams {
 
 /// Parameters.
 #[derive(Debug, Clone)]
-pub struct Params {
+pub(super) struct Params {
     server: String,
 }
 
 impl Params {
     /// Reads and checks `params`.
-    pub fn parse(params: &toml::Table) -> Result<Params, String> {
+    pub(super) fn parse(params: &toml::Table) -> Result<Params, String> {
         let raw: SmtpDeliverParams = super::params_of(NAME, params)?;
         Ok(Params {
             server: super::server_or_default(raw.server),

@@ -35,7 +35,7 @@ use crate::wire::{Flow, FlowEnd, Protocol, WireAct};
 use crate::world::sockets::PeerReader;
 
 /// The check's name in scenario files.
-pub const NAME: &str = "smtp-dialogue";
+pub(super) const NAME: &str = "smtp-dialogue";
 
 /// This check, for the registry (`super::KINDS`).
 pub(crate) const KIND: super::CheckKind = super::CheckKind {
@@ -95,7 +95,7 @@ enum ReplyCodes {
 
 /// Parameters.
 #[derive(Debug, Clone)]
-pub struct Params {
+pub(super) struct Params {
     server: String,
     sending: Sending,
     /// Each command (without its CRLF) and the reply codes accepted.
@@ -104,7 +104,7 @@ pub struct Params {
 
 impl Params {
     /// Reads and checks `params`.
-    pub fn parse(params: &toml::Table) -> Result<Params, String> {
+    pub(super) fn parse(params: &toml::Table) -> Result<Params, String> {
         let raw: SmtpDialogueParams = super::params_of(NAME, params)?;
         let server = super::server_or_default(raw.server);
         let sending = raw.send.unwrap_or_default();

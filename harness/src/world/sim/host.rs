@@ -21,7 +21,7 @@ use crate::world::real::process::{ExitInfo, ExitKind};
 
 /// What a program prints and how it ended, shared by its host and the harness.
 #[derive(Debug)]
-pub struct ProgramState {
+pub(super) struct ProgramState {
     /// Captured stdout.
     pub stdout: Arc<Capture>,
     /// Captured stderr.
@@ -35,7 +35,7 @@ pub struct ProgramState {
 
 impl ProgramState {
     /// A program that has not started yet; output capped at `output_cap` bytes.
-    pub fn new(output_cap: u64) -> ProgramState {
+    pub(super) fn new(output_cap: u64) -> ProgramState {
         ProgramState {
             stdout: Arc::new(Capture::memory(output_cap)),
             stderr: Arc::new(Capture::memory(output_cap.min(16 << 20))),
@@ -46,12 +46,12 @@ impl ProgramState {
     }
 
     /// Watches for the end of the program.
-    pub fn exit_watch(&self) -> watch::Receiver<Option<ExitInfo>> {
+    pub(super) fn exit_watch(&self) -> watch::Receiver<Option<ExitInfo>> {
         self.exit.subscribe()
     }
 
     /// Records the end, unless it already ended; `now` is the simulated time.
-    pub fn ended(&self, kind: ExitKind, now: Duration) {
+    pub(super) fn ended(&self, kind: ExitKind, now: Duration) {
         let started = self
             .started
             .lock()
@@ -75,7 +75,7 @@ impl ProgramState {
 }
 
 /// What the scenario asks a host to run.
-pub struct StartOrder {
+pub(super) struct StartOrder {
     /// The command line; the first word names the reference program.
     pub argv: Vec<String>,
     /// Its stdin.
@@ -87,7 +87,7 @@ pub struct StartOrder {
 }
 
 /// A host waiting for (or running) its program.
-pub struct HostSlot {
+pub(super) struct HostSlot {
     /// The host's name: the program's name in the scenario.
     pub name: String,
     order: Mutex<Option<StartOrder>>,
@@ -98,7 +98,7 @@ pub struct HostSlot {
 
 impl HostSlot {
     /// An idle host.
-    pub fn new(name: &str) -> HostSlot {
+    pub(super) fn new(name: &str) -> HostSlot {
         HostSlot {
             name: name.to_owned(),
             order: Mutex::new(None),
@@ -108,7 +108,7 @@ impl HostSlot {
     }
 
     /// The program it was ordered to run, if any.
-    pub fn program(&self) -> Option<Arc<ProgramState>> {
+    pub(super) fn program(&self) -> Option<Arc<ProgramState>> {
         self.program
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -116,7 +116,7 @@ impl HostSlot {
     }
 
     /// Tells the host to start its program.
-    pub fn order(&self, order: StartOrder) {
+    pub(super) fn order(&self, order: StartOrder) {
         *self
             .program
             .lock()
@@ -143,7 +143,7 @@ impl HostSlot {
     }
 
     /// The host's software: wait for the order, run the program, record how it ended.
-    pub async fn run(&self, faults: StreamFaults) {
+    pub(super) async fn run(&self, faults: StreamFaults) {
         let order = self.next_order().await;
         let state = Arc::clone(&order.state);
         let now = || turmoil::sim_elapsed().unwrap_or_default();

@@ -18,7 +18,7 @@ use super::reset::{ResetBoard, Resettable};
 use crate::faults::{DatagramPlan, FaultyDatagrams, ShortIo, SlicePlan};
 
 /// A stream of a simulated program.
-pub type SimStream = Resettable<ShortIo<FinWithRoom>>;
+pub(super) type SimStream = Resettable<ShortIo<FinWithRoom>>;
 
 /// The simulated network moves whole writes, not packets: nothing to gather.
 impl Cork for SimStream {
