@@ -79,20 +79,13 @@ impl ProtocolRecord for Mutex<Vec<FtpSession>> {
     }
 
     fn progress(&self) -> Option<Progress> {
-        let sessions = ftp_sessions(self);
-        Some(Progress {
-            connections: sessions.len(),
-            logins: sessions
-                .iter()
-                .flat_map(|session| &session.logins)
-                .map(|(_, accepted, _)| *accepted)
-                .collect(),
-            commands: sessions
-                .iter()
-                .flat_map(|session| &session.commands)
-                .map(|line| verb_of(line))
-                .collect(),
-        })
+        Some(Progress::of_sessions(
+            &ftp_sessions(self),
+            |session| &session.logins,
+            |(_, accepted, _)| *accepted,
+            |session| &session.commands,
+            |line| verb_of(line),
+        ))
     }
 }
 

@@ -51,20 +51,13 @@ impl ProtocolRecord for Mutex<Vec<Pop3Session>> {
     }
 
     fn progress(&self) -> Option<Progress> {
-        let sessions = pop3_sessions(self);
-        Some(Progress {
-            connections: sessions.len(),
-            logins: sessions
-                .iter()
-                .flat_map(|session| &session.logins)
-                .map(|(_, accepted, _)| *accepted)
-                .collect(),
-            commands: sessions
-                .iter()
-                .flat_map(|session| &session.commands)
-                .map(|command| command.verb.clone())
-                .collect(),
-        })
+        Some(Progress::of_sessions(
+            &pop3_sessions(self),
+            |session| &session.logins,
+            |(_, accepted, _)| *accepted,
+            |session| &session.commands,
+            |command| command.verb.clone(),
+        ))
     }
 
     /// What each session sent outside TLS; a `PASS`, `APOP` or `AUTH` there carries
