@@ -76,18 +76,37 @@ pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Opt
         }
         None => batch,
     };
-    let jobs = batch.jobs.clamp(1, batch.entries.len().max(1));
     let isolation = match (batch.mode, isolation::network_mode()) {
         (Mode::Simulated(_), _) => Isolation::None,
         (Mode::Real, NetworkMode::NamespacePerScenario) => Isolation::NetworkNamespace,
         (Mode::Real, NetworkMode::SharedLoopback) => Isolation::PortAllocator,
     };
+    // On a shared loopback, two submissions whose programs hard-code one port meet there
+    // unless the interposed library moves it: one submission at a time if it cannot.
+    let fixed_ports_stay = isolation == Isolation::PortAllocator
+        && batch.entries.iter().any(|entry| {
+            entry.target.as_ref().is_ok_and(|target| {
+                target
+                    .programs
+                    .values()
+                    .flat_map(|roles| roles.values())
+                    .any(|program| {
+                        program.fixed_port.is_some()
+                            && !crate::engine::redirectable(program, &batch.suite.kit_root)
+                    })
+            })
+        });
+    let jobs = if fixed_ports_stay {
+        1
+    } else {
+        batch.jobs.clamp(1, batch.entries.len().max(1))
+    };
     // One submission: `--jobs` is how many of its scenarios run at once, each in its own
-    // network namespace (on a shared loopback, two scenarios of a program that hard-codes
-    // its port would meet: one at a time there). With --repeat, how many runs of a
-    // scenario go at once.
+    // network namespace, or on a shared loopback when nothing it hard-codes can make two
+    // of them meet (`grading` decides: the interposed library moves every fixed port).
+    // With --repeat, how many runs of a scenario go at once.
     let scenarios_at_once = match (batch.repeat.times, batch.entries.len(), isolation) {
-        (1, 1, Isolation::NetworkNamespace) => batch.jobs,
+        (1, 1, Isolation::NetworkNamespace | Isolation::PortAllocator) => batch.jobs,
         _ => 1,
     };
     let at_once = match batch.repeat.times {

@@ -44,6 +44,7 @@ mod finish;
 mod internet;
 mod listening;
 mod programs;
+pub(crate) use programs::redirectable;
 mod stillness;
 
 pub(crate) use crate::steps::requests::{StartRequest, Watched};

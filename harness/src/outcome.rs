@@ -342,6 +342,17 @@ impl StepFailure {
             diff: None,
         }
     }
+
+    /// The step cannot be played on this machine (no browser, no network namespace): the
+    /// scenario is not run here, counted neither for nor against the submission.
+    pub(crate) fn not_run_here(expected: impl Into<String>, why: impl Into<String>) -> StepFailure {
+        StepFailure {
+            status: Status::Skipped,
+            expected: expected.into(),
+            seen: why.into(),
+            diff: None,
+        }
+    }
 }
 
 /// What a step returns: its value, or why it did not hold.

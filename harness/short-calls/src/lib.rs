@@ -258,6 +258,10 @@ macro_rules! call_real {
 mod epoll;
 use epoll::{Watch, rearm, remember_registration, watch_of};
 
+pub mod redirect;
+pub use redirect::REDIRECT_VARIABLE;
+use redirect::Verb;
+
 // --- Telling the harness the library is at work -------------------------------------------
 
 static ENTERED: AtomicU8 = AtomicU8::new(0);
@@ -396,7 +400,7 @@ static CONSTRUCTOR: extern "C" fn() = constructor;
 
 #[cfg(not(test))]
 extern "C" fn constructor() {
-    for real in ALL_REAL {
+    for real in ALL_REAL.into_iter().chain(redirect::ALL_REAL) {
         real.address();
     }
     setting();
@@ -532,6 +536,14 @@ fn with_cut(
     }
 }
 
+/// After `recvfrom`: a sender at a redirected port is shown at the port the program knows.
+fn report_sender(received: ssize_t, address: *mut sockaddr, address_len: *mut socklen_t) {
+    if received >= 0 && !address.is_null() && !address_len.is_null() {
+        // SAFETY: the kernel filled `*address_len` bytes of the caller's buffer.
+        unsafe { redirect::report_back(address, *address_len) };
+    }
+}
+
 /// send(2), cut short: at most the setting's cut of `len`, or `EINTR`.
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
@@ -552,6 +564,12 @@ pub unsafe extern "C" fn sendto(
     address: *const sockaddr,
     address_len: socklen_t,
 ) -> ssize_t {
+    // A hard-coded destination, moved where the harness says (see `redirect`).
+    // SAFETY: the caller's address of `address_len` bytes, or null.
+    let moved = unsafe { redirect::destination(address, address_len, Verb::Send) };
+    let (address, address_len) = moved.as_ref().map_or((address, address_len), |moved| {
+        (moved.as_ptr(), moved.length())
+    });
     with_cut(fd, len, flags, Direction::Write, |len| {
         call_real!(
             REAL_SENDTO,
@@ -623,7 +641,7 @@ pub unsafe extern "C" fn recvfrom(
     address: *mut sockaddr,
     address_len: *mut socklen_t,
 ) -> ssize_t {
-    with_cut(fd, len, flags, Direction::Read, |len| {
+    let received = with_cut(fd, len, flags, Direction::Read, |len| {
         call_real!(
             REAL_RECVFROM,
             RecvFromFn,
@@ -634,7 +652,9 @@ pub unsafe extern "C" fn recvfrom(
             address,
             address_len
         )
-    })
+    });
+    report_sender(received, address, address_len);
+    received
 }
 
 /// read(2), cut short on a socket like [`recv`]; any other descriptor untouched.
@@ -768,6 +788,16 @@ pub unsafe extern "C" fn sendmsg(fd: c_int, message: *const msghdr, flags: c_int
     }
     // SAFETY: the caller's message, valid for reads.
     let mut copy: msghdr = unsafe { *message };
+    // A hard-coded destination, moved where the harness says (see `redirect`): the copy
+    // points at the moved address, the program's message is left as it was.
+    // SAFETY: the message's name of `msg_namelen` bytes, or null.
+    let moved =
+        unsafe { redirect::destination(copy.msg_name.cast(), copy.msg_namelen, Verb::Send) };
+    if let Some(moved) = &moved {
+        copy.msg_name = moved.as_ptr().cast_mut().cast();
+        copy.msg_namelen = moved.length();
+    }
+    let message: *const msghdr = if moved.is_some() { &copy } else { message };
     // SAFETY: the message's array of `msg_iovlen` entries.
     let Some(total) = (unsafe { total_length(copy.msg_iov, iov_count(&copy)) }) else {
         return call_real!(REAL_SENDMSG, SendMsgFn, fd, message, flags);
@@ -801,7 +831,7 @@ pub unsafe extern "C" fn recvmsg(fd: c_int, message: *mut msghdr, flags: c_int) 
     let Some(total) = (unsafe { total_length(copy.msg_iov, iov_count(&copy)) }) else {
         return call_real!(REAL_RECVMSG, RecvMsgFn, fd, message, flags);
     };
-    match decide(fd, total, flags, Direction::Read) {
+    let received = match decide(fd, total, flags, Direction::Read) {
         Cut::Whole => call_real!(REAL_RECVMSG, RecvMsgFn, fd, message, flags),
         Cut::Interrupt => interrupted(),
         Cut::To(cap) => {
@@ -822,7 +852,12 @@ pub unsafe extern "C" fn recvmsg(fd: c_int, message: *mut msghdr, flags: c_int) 
             rearm(fd, result);
             result
         }
+    };
+    if received >= 0 {
+        // SAFETY: the caller's message, whose name the kernel filled.
+        unsafe { redirect::report_back((*message).msg_name.cast(), (*message).msg_namelen) };
     }
+    received
 }
 
 /// Notes which sockets an event loop watches edge-triggered, and how, to register them

@@ -161,7 +161,7 @@ fn read_setting() -> Option<Setting> {
 }
 
 /// Writes a message on stderr with a raw system call (nothing allocated, no stdio lock).
-fn say(message: &[u8]) {
+pub(crate) fn say(message: &[u8]) {
     // SAFETY: writes bytes of a live slice to descriptor 2.
     unsafe {
         libc::syscall(

@@ -45,9 +45,10 @@ pub(super) struct GradeArgs {
     #[arg(help_heading = HEADING_RUNNING, long)]
     pub(super) seed: Option<u64>,
     /// Submissions graded at once, or with one submission its scenarios at once (each in
-    /// its own network namespace where the system allows it; on a shared loopback one at a
-    /// time); with --repeat, runs of a scenario at once. `auto` (the default): four per
-    /// CPU, at most 8, where each scenario has a network namespace of its own; else 1.
+    /// its own network namespace where the system allows it; on a shared loopback the
+    /// ports programs hard-code are moved apart, and a static binary's fixed port makes it
+    /// one at a time); with --repeat, runs of a scenario at once. `auto` (the default):
+    /// four per CPU, at most 8.
     #[arg(help_heading = HEADING_RUNNING, long, short, value_name = "N", default_value = "auto", value_parser = parse_jobs)]
     pub(super) jobs: Jobs,
     /// Run each selected scenario N times, with the seeds S, S+1, ... (S the run's
@@ -230,12 +231,12 @@ impl Jobs {
     /// The number of jobs. `auto`: four per CPU, at most [`AUTO_JOBS_AT_MOST`], since a
     /// scenario mostly waits (for a program to start, answer, time out: the good sample
     /// submission's 166 scenarios, eight at a time on 2 cores, keep under half of the CPU
-    /// time busy); but 1 on a shared loopback, where two submissions (or two scenarios) of
-    /// programs that hard-code their port would meet.
-    pub(super) fn count(self, namespaces: bool) -> usize {
+    /// time busy). On a shared loopback too: the ports programs hard-code are moved by the
+    /// interposed library, and where it cannot move them (a static binary) the grading
+    /// runs one at a time by itself (`batch`, `grading`).
+    pub(super) fn count(self) -> usize {
         match self {
             Jobs::Exactly(jobs) => usize::from(jobs),
-            Jobs::Auto if !namespaces => 1,
             Jobs::Auto => {
                 let cpus = std::thread::available_parallelism().map_or(1, |cpus| cpus.get());
                 (4 * cpus).clamp(1, AUTO_JOBS_AT_MOST)
@@ -325,11 +326,9 @@ mod tests {
     }
 
     #[test]
-    fn auto_jobs_are_one_without_namespaces_and_four_per_cpu_with_them() {
-        assert_eq!(Jobs::Auto.count(false), 1);
+    fn auto_jobs_are_four_per_cpu_at_most_eight() {
         let cpus = std::thread::available_parallelism().map_or(1, |cpus| cpus.get());
-        assert_eq!(Jobs::Auto.count(true), (4 * cpus).min(AUTO_JOBS_AT_MOST));
-        assert_eq!(Jobs::Exactly(3).count(false), 3);
-        assert_eq!(Jobs::Exactly(3).count(true), 3);
+        assert_eq!(Jobs::Auto.count(), (4 * cpus).min(AUTO_JOBS_AT_MOST));
+        assert_eq!(Jobs::Exactly(3).count(), 3);
     }
 }

@@ -172,10 +172,7 @@ pub(super) fn grade_with_reporters(
         crate::protocols::choose_setting("mysql", "auto").map_err(Error::Usage)?;
     }
     let seed = args.seed.unwrap_or_else(random_seed);
-    let namespaces = matches!(mode, Mode::Real)
-        && crate::world::real::isolation::network_mode()
-            == crate::world::real::isolation::NetworkMode::NamespacePerScenario;
-    let jobs = args.jobs.count(namespaces);
+    let jobs = args.jobs.count();
     let mut reporters = reporters(&args.output, &replay_command)?;
     let gradings = crate::batch::grade_all(
         crate::batch::Batch {

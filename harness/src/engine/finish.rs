@@ -68,6 +68,23 @@ impl Run<'_> {
             }
         }
         self.drain_ended_output().await;
+        // On a shared loopback: what each program's hard-coded ports and names became.
+        let moved: Vec<String> = self
+            .order
+            .iter()
+            .filter_map(|name| {
+                let redirections = self.programs.get(name)?.handle.redirections();
+                (!redirections.is_empty()).then(|| {
+                    format!(
+                        "{name}: the interposed library moved {}",
+                        redirections.join(", ")
+                    )
+                })
+            })
+            .collect();
+        for line in moved {
+            self.note(line);
+        }
         let mut programs = Vec::new();
         for name in std::mem::take(&mut self.order) {
             let program = self

@@ -35,6 +35,9 @@ impl Run<'_> {
             .collect();
         let mut occupied_port = None;
         let mut network = None;
+        // On a shared loopback, what it hard-codes is moved (see `redirect`).
+        let redirecting = self.redirects(role);
+        let mut redirected: Vec<(u16, u16)> = Vec::new();
         // A forwarder listens on `{port}` and connects to `{host}:{port2}`: the two halves
         // below, one after the other.
         let forwards = program.uses_placeholder("port2");
@@ -44,7 +47,12 @@ impl Run<'_> {
                     Endpoint::Named(target) => self.endpoint_address(target)?,
                     Endpoint::Unused => (self.world.host_of(name), self.fresh_port()?),
                 };
-                let (host, port, occupied) = self.own_address(name, role, port_choice)?;
+                let (host, port, occupied) = self.own_address(
+                    name,
+                    role,
+                    port_choice,
+                    redirecting.then_some(&mut redirected),
+                )?;
                 occupied_port = occupied;
                 values.insert("host", target_host);
                 values.insert("port2", target_port.to_string());
@@ -63,16 +71,35 @@ impl Run<'_> {
                     Endpoint::Unused => (
                         self.world.host_of(name),
                         match (&self.world, program.fixed_port) {
-                            (World::Real, Some(fixed)) => fixed,
+                            (World::Real, Some(fixed)) if !redirecting => fixed,
                             _ => self.fresh_port()?,
                         },
                     ),
                 };
+                // On a shared loopback, its hard-coded port leads where the scenario points
+                // it, and so do the task's well-known ports (a client that always speaks
+                // TLS on 993 meets the peer there): no stand-in is needed.
+                if redirecting {
+                    let fixed = program.fixed_port.filter(|fixed| *fixed != port);
+                    redirected.extend(fixed.map(|fixed| (fixed, port)));
+                    if let Endpoint::Named(target) = endpoint {
+                        redirected.extend(
+                            self.well_known_ports_of(target)
+                                .into_iter()
+                                .filter(|known| Some(*known) != fixed && *known != port)
+                                .map(|known| (known, port)),
+                        );
+                    }
+                }
                 let well_known = match endpoint {
                     Endpoint::Named(target) => self.well_known_ports_to_serve(target),
                     _ => Vec::new(),
                 };
                 match (endpoint, &self.world, program.fixed_port) {
+                    (Endpoint::Named(_), World::Real, Some(fixed)) if redirecting => {
+                        values.insert("host", host);
+                        values.insert("port", fixed.to_string());
+                    }
                     (Endpoint::Named(target), World::Real, Some(fixed)) if fixed != port => {
                         network = self.stand_in(name, target, Some(fixed), (&host, port))?;
                         values.insert("host", host);
@@ -94,7 +121,12 @@ impl Run<'_> {
                 (None, None)
             }
             None => {
-                let (host, port, occupied) = self.own_address(name, role, port_choice)?;
+                let (host, port, occupied) = self.own_address(
+                    name,
+                    role,
+                    port_choice,
+                    redirecting.then_some(&mut redirected),
+                )?;
                 occupied_port = occupied;
                 values.insert("host", host.clone());
                 values.insert("port", port.to_string());
@@ -192,6 +224,11 @@ impl Run<'_> {
             Some(plan) => self.short_calls(name, &plan, &argv, workdir.as_deref())?,
             None => None,
         };
+        let redirect = if redirecting {
+            self.redirection(name, redirected)?
+        } else {
+            None
+        };
         // What a peer puts in the program's `HOME` (the SSH pack's known_hosts), for the
         // address the program is told.
         let home_files = match (to, values.get("host"), values.get("port")) {
@@ -222,6 +259,7 @@ impl Run<'_> {
             trust_file,
             network,
             short_calls,
+            redirect,
             served,
             hold_stdin,
             home_files,
@@ -260,24 +298,32 @@ impl Run<'_> {
 
     /// Where the program of `role`, started as `name`, listens: its host, a fresh port (or
     /// its hard-coded one, or one the harness holds busy), and that busy port's holder.
+    ///
+    /// With `redirected` (a shared loopback), a hard-coded port is not used: the program
+    /// gets a fresh one (or a busy one), and the pair is added for the interposed library.
     pub(super) fn own_address(
         &mut self,
         name: &str,
         role: &str,
         port_choice: PortChoice,
+        redirected: Option<&mut Vec<(u16, u16)>>,
     ) -> StepResult<(String, u16, Option<u16>)> {
         let program = self.roles.get(role).expect("looked up by start_program");
         let (fixed_port, fixed_host) = (program.fixed_port, program.host.clone());
         let mut occupied_port = None;
+        let redirecting = redirected.is_some();
         let port = match (port_choice, fixed_port) {
             (PortChoice::Busy, fixed) => {
-                let port = self.occupy_port(name, fixed)?;
+                let port = self.occupy_port(name, fixed.filter(|_| !redirecting))?;
                 occupied_port = Some(port);
                 port
             }
-            (PortChoice::Fresh, Some(fixed)) => fixed,
-            (PortChoice::Fresh, None) => self.fresh_port()?,
+            (PortChoice::Fresh, Some(fixed)) if !redirecting => fixed,
+            (PortChoice::Fresh, _) => self.fresh_port()?,
         };
+        if let (Some(redirected), Some(fixed)) = (redirected, fixed_port) {
+            redirected.push((fixed, port));
+        }
         let host = match (&self.world, fixed_host) {
             (World::Real, Some(host)) => host,
             _ => self.world.host_of(name),
@@ -438,16 +484,7 @@ impl Run<'_> {
         if !self.has_own_internet() {
             return Vec::new();
         }
-        let implicit = self
-            .servers
-            .get(target)
-            .is_some_and(|peer| peer.tls_from_first_byte);
-        self.scenario
-            .well_known_ports
-            .iter()
-            .copied()
-            .filter(|port| IMPLICIT_TLS_PORTS.contains(port) == implicit)
-            .collect()
+        self.well_known_ports_of(target)
     }
 
     /// On a shared loopback a port the submission hard-codes may still be in TIME_WAIT
@@ -462,6 +499,7 @@ impl Run<'_> {
         let mut fixed: Vec<(u16, String)> = Vec::new();
         for role in self.scenario.roles() {
             if let Some(port) = self.roles.get(role).and_then(|program| program.fixed_port)
+                && !self.redirects(role)
                 && !fixed.iter().any(|(known, _)| *known == port)
             {
                 fixed.push((port, role.to_owned()));
@@ -636,4 +674,69 @@ impl Run<'_> {
         self.note(occupied.note);
         Ok(occupied.port)
     }
+}
+
+impl Run<'_> {
+    /// Whether what the program of `role` hard-codes is moved by the interposed library:
+    /// on real sockets sharing this machine's loopback (no network namespace per
+    /// scenario), when the library is built and can enter the program (not a static
+    /// binary). Otherwise a hard-coded port is waited for while it is in `TIME_WAIT`.
+    pub(super) fn redirects(&self, role: &str) -> bool {
+        if !matches!(self.world, World::Real)
+            || isolation::network_mode() == NetworkMode::NamespacePerScenario
+        {
+            return false;
+        }
+        self.roles
+            .get(role)
+            .is_some_and(|program| redirectable(program, &self.scenario.kit_root))
+    }
+
+    /// The library and the redirections for program `name`, said in the step log.
+    fn redirection(
+        &mut self,
+        name: &str,
+        mut ports: Vec<(u16, u16)>,
+    ) -> StepResult<Option<crate::world::real::redirect::Redirection>> {
+        use crate::world::real::redirect::{MOST_PORTS, Redirection};
+        let library = crate::faults::short_calls::library(&self.scenario.kit_root)
+            .map_err(harness_trouble)?;
+        ports.dedup_by_key(|(from, _)| *from);
+        ports.truncate(MOST_PORTS);
+        let redirection = Redirection { library, ports };
+        self.note(format!(
+            "{name}: no network of its own on this machine, so what it hard-codes is moved by the interposed library ({})",
+            redirection.describe()
+        ));
+        Ok(Some(redirection))
+    }
+
+    /// The task's well-known ports for a client pointed at `target`, whether or not this
+    /// run has a small internet (see [`Run::well_known_ports_to_serve`]).
+    fn well_known_ports_of(&self, target: &str) -> Vec<u16> {
+        let implicit = self
+            .servers
+            .get(target)
+            .is_some_and(|peer| peer.tls_from_first_byte);
+        self.scenario
+            .well_known_ports
+            .iter()
+            .copied()
+            .filter(|port| IMPLICIT_TLS_PORTS.contains(port) == implicit)
+            .collect()
+    }
+}
+
+/// Whether the interposed library can move what `program` hard-codes: the library is
+/// built, and the program is started by the dynamic loader (not a static binary).
+pub(crate) fn redirectable(program: &RoleProgram, kit_root: &std::path::Path) -> bool {
+    let Some(argv0) = program.template.first() else {
+        return false;
+    };
+    let workdir = match &program.workdir {
+        Some(Workdir::Folder(folder)) => Some(folder.as_path()),
+        _ => None,
+    };
+    crate::faults::short_calls::library(kit_root).is_ok()
+        && crate::faults::short_calls::can_enter(argv0, workdir).is_ok()
 }

@@ -31,9 +31,11 @@
 //! no program: its points are lost); an extra scenario earned adds its points to the tests'
 //! sum (extra credit, which can pass `max_score`), and missed, is `fail` with score 0 and
 //! a message saying it costs nothing.
-//! A scenario this run could not play (no browser on the runner, a simulated-only one) is
-//! an `error` test, the reporter's word for a test that could not run, with score 0 and
-//! out of `max_score`; one skipped for want of a program is `fail`, its points lost.
+//! A scenario this run could not play (no browser on the runner, a simulated-only one, a
+//! step that needs a network namespace the runner refuses) is named `(not run here)` and
+//! is a `pass` test with score 0, out of `max_score`, its message saying why: the
+//! reporter's `fail` and `error` both print a red cross, and it counts neither for nor
+//! against the student. One skipped for want of a program is `fail`, its points lost.
 //!
 //! The top-level `status` is `pass` when every point counted was earned, `fail` when some
 //! were lost, and `error` when the harness could not grade at all ([`could_not_grade`],
@@ -177,16 +179,18 @@ fn test(outcome: &Outcome, replay_command: &str) -> Test {
     if outcome.extra {
         name.push_str(" (extra credit)");
     }
+    // Not run here: the reporter has no third state, and both `fail` and `error` print a
+    // red cross; `pass` with no points, the name and the message saying it was not run,
+    // counts neither for nor against the student.
     let status = match outcome.status {
         Status::Pass => "pass",
-        // The reporter's `error` is a test that could not run: it prints only the message.
-        Status::Skipped if left_out(outcome) => "error",
+        Status::Skipped if left_out(outcome) => {
+            name.push_str(" (not run here)");
+            "pass"
+        }
         _ => "fail",
     };
     let mut message = verdict_line(outcome);
-    if status == "error" {
-        message = format!("{} {message}", outcome.id);
-    }
     // The reporter prints only the message: the hints go with it.
     if status == "fail" && outcome.failure.is_some() {
         for hint in super::explain::hints(outcome) {

@@ -106,7 +106,7 @@ fn isolation_said(isolation: crate::events::Isolation) -> &'static str {
             ", each scenario in its own network namespace"
         }
         crate::events::Isolation::PortAllocator => {
-            ", sharing this machine's loopback (no network namespaces here: ports from one allocator, hard-coded ports waited for out of TIME_WAIT)"
+            ", sharing this machine's loopback (no network namespaces here: ports from one allocator; the ports, addresses and names a program hard-codes are moved by the interposed library, a static binary's ports waited for out of TIME_WAIT)"
         }
     }
 }

@@ -24,8 +24,10 @@
 //! why in its output, and counts as every report counts it ([`super::score`]): skipped for
 //! want of a program (the client of a submitted server), it keeps its points in
 //! `max_score` and scores 0; skipped because this run cannot play it (no browser on the
-//! image, a simulated-only scenario), it has `max_score` 0, is named `(not run here)` and
-//! its output says it is not counted (it is `failed`, as Gradescope has no third state).
+//! image, a simulated-only scenario, a step that needs a network namespace the platform's
+//! container refuses), it is named `(not run here)`, has no `score`, `max_score` nor
+//! `status` (Gradescope then shows it neither passed nor failed, never a red 0/0) and its
+//! output says why and that it is not counted.
 //! An extra scenario (an optional part of the spec) has `max_score` 0 and `score` its
 //! points when it passed, which Gradescope shows as extra credit; when missed, it scores 0
 //! and is marked `failed`, its output saying that it is optional and costs nothing. The
@@ -122,7 +124,8 @@ struct Test {
     score: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_score: Option<f64>,
-    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
     name: String,
     name_format: &'static str,
     number: String,
@@ -256,7 +259,7 @@ fn results(run: &RunRecord, submission: &SubmissionRecord, rules: &[VisibilityRu
         tests.push(Test {
             score: worth.map(|_| 0.0),
             max_score: worth,
-            status: "failed",
+            status: Some("failed"),
             name: format!("{task}: not submitted"),
             name_format: "text",
             number: format!("{}.1", score.tasks.len() + index + 1),
@@ -309,14 +312,13 @@ fn test(
     }
     let mut tags = vec![outcome.task.clone(), outcome.category.name().to_owned()];
     tags.extend(outcome.clauses.iter().cloned());
+    // Not run here: no score and no status at all, which Gradescope shows as neither
+    // passed nor failed (a 0/0 test is shown as passed, and `failed` shows it red).
+    let not_run_here = left_out(outcome);
     Test {
-        score: Some(earned),
-        max_score: Some(if outcome.extra || left_out(outcome) {
-            0.0
-        } else {
-            points
-        }),
-        status: if passed { "passed" } else { "failed" },
+        score: (!not_run_here).then_some(earned),
+        max_score: (!not_run_here).then_some(if outcome.extra { 0.0 } else { points }),
+        status: (!not_run_here).then_some(if passed { "passed" } else { "failed" }),
         name,
         name_format: "text",
         number,

@@ -194,6 +194,9 @@ fn test(outcome: &Outcome, details: &super::TerminalReport) -> Test {
     if outcome.extra {
         name.push_str(" (extra credit)");
     }
+    if left_out(outcome) {
+        name.push_str(" (not run here)");
+    }
     Test {
         name,
         description: outcome.requirement.clone(),

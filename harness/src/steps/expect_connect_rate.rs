@@ -92,8 +92,9 @@ impl StepAction for ExpectConnectRate {
     fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a> {
         Box::pin(async move {
             if !context.own_network() {
-                return Err(harness_trouble(
-                    "counting connection attempts needs the scenario's own network namespace, and this run has none (namespaces refused, or HARNESS_NO_NAMESPACES set)".to_owned(),
+                return Err(StepFailure::not_run_here(
+                    "to count the connection attempts",
+                    "counting connection attempts needs the scenario's own network namespace, which this machine refuses (no CAP_SYS_ADMIN and no user namespaces, as in a platform's container), or HARNESS_NO_NAMESPACES is set",
                 ));
             }
             let before = active_opens().map_err(harness_trouble)?;

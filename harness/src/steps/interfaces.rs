@@ -122,8 +122,9 @@ impl StepAction for AddInterface {
     fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a> {
         Box::pin(async move {
             if !context.own_network() {
-                return Err(harness_trouble(
-                    "interfaces are added in the scenario's own network namespace only, and this run has none".to_owned(),
+                return Err(StepFailure::not_run_here(
+                    "to add the interfaces",
+                    "interfaces are added in the scenario's own network namespace only, which this machine refuses (no CAP_SYS_ADMIN and no user namespaces, as in a platform's container), or HARNESS_NO_NAMESPACES is set",
                 ));
             }
             let (name, peer) = (self.name.as_str(), self.peer.as_str());

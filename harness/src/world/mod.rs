@@ -281,6 +281,15 @@ impl ProgramHandle {
         }
     }
 
+    /// What the interposed library moved of what it hard-codes, on a shared loopback
+    /// (`bind 12000>41234`; see [`real::redirect`]); nothing in the simulated world.
+    pub fn redirections(&self) -> Vec<String> {
+        match self {
+            ProgramHandle::Real(process) => process.redirections(),
+            ProgramHandle::Simulated(_) => Vec::new(),
+        }
+    }
+
     /// What must be blocked for a running program to be blocked for good (see
     /// [`real::process::ChildProcess::threads_to_look_at`]); `None` in the simulated
     /// world, which cannot tell.

@@ -25,11 +25,6 @@ struct Expected {
     misses: Vec<String>,
     #[serde(default)]
     only: Vec<String>,
-    /// The submission hard-codes names, addresses or well-known ports: it can pass only
-    /// where each scenario has a network namespace, and so the harness's small internet
-    /// (DNS, local routes, stand-ins on well-known ports). Elsewhere it is not checked.
-    #[serde(default)]
-    own_network: bool,
 }
 
 /// The extra scenarios the reference leaves out on purpose: the proxy's cache (SPEC
@@ -132,9 +127,6 @@ fn check_fixture(folder: &str) {
     }
     let target = Target::from_folder(&dir, &suite.catalogue, &common::companions())
         .expect("the fixture is a valid target");
-    if expected.own_network {
-        common::require_own_networks(folder);
-    }
     let selection = Selection::new(Vec::new(), &expected.only).expect("valid globs");
     let grading = grade_at_once(&suite, &selection, &target);
     assert!(

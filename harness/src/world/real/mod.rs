@@ -11,6 +11,8 @@
 //!   its `exec`.
 //! - [`internet`]: the small internet inside a scenario's namespace (any address is local,
 //!   the resolver's files).
+//! - [`redirect`]: without such a namespace, hard-coded ports, addresses and names moved by
+//!   the interposed library.
 
 pub mod blocked;
 pub mod cleanup;
@@ -20,4 +22,5 @@ pub mod ports;
 pub mod proc_entries;
 pub mod process;
 pub mod readiness;
+pub mod redirect;
 pub mod spawning;

@@ -53,6 +53,9 @@ pub struct ProcessSpec {
     /// `LD_PRELOAD` (the library after any the harness has) and `SOCKET_LAB_SHORT_CALLS`
     /// (see `crate::faults::short_calls`). Without it neither variable reaches the child.
     pub short_calls: Option<crate::faults::short_calls::Injection>,
+    /// On a shared loopback: the ports, addresses and names it hard-codes, moved by the
+    /// interposed library (`LD_PRELOAD` and `SOCKET_LAB_REDIRECT`; see [`super::redirect`]).
+    pub redirect: Option<super::redirect::Redirection>,
     /// The scenario's served folder (`{dir}`), when the program's command line names it:
     /// writable like its working directory. It is a fresh copy for each scenario, and what
     /// a server's commands would create there (a `pwned` file) must be able to appear, or
@@ -194,6 +197,9 @@ pub struct ChildProcess {
     /// The file the short-call library marks once the program's TCP calls go through it
     /// (none when the library is not loaded, or the file's path could not be passed).
     short_calls_marker: Option<PathBuf>,
+    /// The file the interposed library lists its redirections in (see
+    /// [`super::redirect::read_marks`]).
+    redirect_marks: Option<PathBuf>,
     /// Its sandbox's folder and cgroup, as long as the process.
     enclosure: Arc<std::sync::Mutex<Enclosure>>,
     /// Its working directory (its sandbox's own unless the scenario or manifest named one).
@@ -279,6 +285,21 @@ impl ChildProcess {
                 crate::faults::short_calls::SETTING_VARIABLE.into(),
                 setting.into(),
             ));
+        }
+        // The same library moves what it hard-codes, on a shared loopback; it lists what
+        // it moved in a file of the sandbox's folder (see `ChildProcess::redirections`).
+        let mut redirect_marks = None;
+        if let Some(redirection) = &spec.redirect {
+            let marks = enclosure.folder().join("redirected");
+            let setting = redirection.setting(Some(&marks));
+            if setting.contains("mark=") {
+                redirect_marks = Some(marks);
+            }
+            if spec.short_calls.is_none() {
+                visible.extend(redirection.library.parent().map(Path::to_owned));
+                environment.push(("LD_PRELOAD".into(), redirection.library.clone().into()));
+            }
+            environment.push((super::redirect::VARIABLE.into(), setting.into()));
         }
         let (report_reader, report_writer) = report_pipe()?;
         let report_fd = report_writer.as_raw_fd();
@@ -396,6 +417,7 @@ impl ChildProcess {
             stderr,
             exit,
             short_calls_marker,
+            redirect_marks,
             enclosure,
             workdir,
             _captures: captures,
@@ -554,6 +576,16 @@ impl ChildProcess {
         let marker = self.short_calls_marker.as_ref()?;
         // The program may have put a link there: only a regular file of its own counts.
         Some(std::fs::symlink_metadata(marker).is_ok_and(|meta| meta.is_file() && meta.len() > 0))
+    }
+}
+
+impl ChildProcess {
+    /// On a shared loopback: what the interposed library moved so far (`bind 12000>41234`).
+    pub fn redirections(&self) -> Vec<String> {
+        self.redirect_marks
+            .as_deref()
+            .map(super::redirect::read_marks)
+            .unwrap_or_default()
     }
 }
 
@@ -737,6 +769,7 @@ mod tests {
             occupied_port: None,
             trust_file: None,
             short_calls: None,
+            redirect: None,
             hold_stdin: false,
             home_files: Vec::new(),
             visible_roots: Vec::new(),

@@ -1,0 +1,141 @@
+//! Hard-coded ports, addresses and names on a shared loopback.
+//!
+//! With a network namespace per scenario ([`super::isolation`]) a program that hard-codes
+//! port 12000, a lab machine's address or a made-up server name needs nothing: the port is
+//! free in every scenario and every address and name leads to the harness. Without one (a
+//! platform's container: no `CAP_SYS_ADMIN`, no user namespaces), every scenario shares this
+//! machine's loopback. There the interposed library (`harness/short-calls`, its `redirect`
+//! module) moves the program's own calls instead: its `bind` to 12000 binds a free port the
+//! harness chose, its `connect` and `sendto` to 12000 go to the loopback at the port of the
+//! peer the scenario gives it, and every name it looks up answers the loopback. Two
+//! scenarios never meet on a port, and nothing waits for `TIME_WAIT`.
+//!
+//! The library appends what it moved to a file of the program's sandbox folder
+//! (`bind 12000>41234`), which the report shows ([`read_marks`]).
+
+use std::path::{Path, PathBuf};
+
+/// What a child process gets: the library, and the redirections its setting lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirection {
+    /// The built interposed library (`libshort_calls.so`).
+    pub library: PathBuf,
+    /// `(hard-coded port, where it leads)`.
+    pub ports: Vec<(u16, u16)>,
+}
+
+impl Redirection {
+    /// `SOCKET_LAB_REDIRECT`'s value: `port=12000>41234,names=1`, and `mark=PATH` when the
+    /// marks file's path can be passed (it has no comma).
+    pub fn setting(&self, marks: Option<&Path>) -> String {
+        let mut words: Vec<String> = self
+            .ports
+            .iter()
+            .map(|(from, to)| format!("port={from}>{to}"))
+            .collect();
+        words.push("names=1".into());
+        if let Some(path) = marks
+            .and_then(Path::to_str)
+            .filter(|path| !path.contains(','))
+        {
+            words.push(format!("mark={path}"));
+        }
+        words.join(",")
+    }
+
+    /// For the step log: `port 12000 → 41234, names → 127.0.0.1`.
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = self
+            .ports
+            .iter()
+            .map(|(from, to)| format!("port {from} → {to}"))
+            .collect();
+        parts.push("names → 127.0.0.1".into());
+        parts.join(", ")
+    }
+}
+
+/// The environment variable the library reads.
+pub const VARIABLE: &str = "SOCKET_LAB_REDIRECT";
+
+/// The most redirections one program is given (the library's table).
+pub const MOST_PORTS: usize = 8;
+
+/// What the library wrote to `marks`: one line per redirection made (`bind 12000>41234`,
+/// `connect 12000>41234`, `name`), each once. Only a regular file of its own counts (the
+/// program may have put a link there), read up to 4 KiB; its lines are checked against the
+/// library's words, so a program cannot put its own text in the report.
+pub fn read_marks(marks: &Path) -> Vec<String> {
+    use std::io::Read;
+    let Ok(meta) = std::fs::symlink_metadata(marks) else {
+        return Vec::new();
+    };
+    if !meta.is_file() {
+        return Vec::new();
+    }
+    let mut text = String::new();
+    let Ok(file) = std::fs::File::open(marks) else {
+        return Vec::new();
+    };
+    if file.take(4096).read_to_string(&mut text).is_err() {
+        return Vec::new();
+    }
+    let mut lines: Vec<String> = Vec::new();
+    for line in text.lines() {
+        if well_formed(line) && !lines.iter().any(|known| known == line) {
+            lines.push(line.to_owned());
+        }
+    }
+    lines
+}
+
+fn well_formed(line: &str) -> bool {
+    if line == "name" {
+        return true;
+    }
+    let Some((verb, ports)) = line.split_once(' ') else {
+        return false;
+    };
+    let Some((from, to)) = ports.split_once('>') else {
+        return false;
+    };
+    matches!(verb, "bind" | "connect" | "send")
+        && from.parse::<u16>().is_ok()
+        && to.parse::<u16>().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_setting_lists_ports_names_and_the_marks_file() {
+        let redirection = Redirection {
+            library: PathBuf::from("/kit/libshort_calls.so"),
+            ports: vec![(12000, 41234), (993, 41240)],
+        };
+        assert_eq!(
+            redirection.setting(Some(Path::new("/run/x/redirected"))),
+            "port=12000>41234,port=993>41240,names=1,mark=/run/x/redirected"
+        );
+        assert_eq!(
+            redirection.setting(Some(Path::new("/a,b"))),
+            "port=12000>41234,port=993>41240,names=1"
+        );
+    }
+
+    #[test]
+    fn only_the_librarys_own_lines_are_read_back() {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let marks = folder.path().join("redirected");
+        std::fs::write(
+            &marks,
+            "bind 12000>41234\nname\nbind 12000>41234\n\u{1b}[31mforged\nsend 1>x\n",
+        )
+        .expect("written");
+        assert_eq!(read_marks(&marks), ["bind 12000>41234", "name"]);
+        let link = folder.path().join("link");
+        std::os::unix::fs::symlink(&marks, &link).expect("a link");
+        assert!(read_marks(&link).is_empty());
+    }
+}

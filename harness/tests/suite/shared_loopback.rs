@@ -1,0 +1,108 @@
+//! Grading where no scenario gets a network of its own (a platform's container:
+//! `HARNESS_NO_NAMESPACES=1` stands in for it): what programs hard-code is moved by the
+//! interposed library, so they pass as they do with namespaces, several at once, and
+//! nothing waits for TIME_WAIT.
+
+use predicates::prelude::*;
+
+use crate::common::{self, harness};
+
+/// Copies the files of fixture `name` into `folder`.
+fn copy_fixture(name: &str, folder: &std::path::Path) {
+    let fixture = common::kit_root().join("fixtures/submissions").join(name);
+    std::fs::create_dir_all(folder).unwrap();
+    for entry in std::fs::read_dir(&fixture).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), folder.join(entry.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn ten_submissions_hard_coding_port_12000_pass_on_one_loopback_two_at_a_time() {
+    // Kurose-style programs (port 12000 in servers and clients, no SO_REUSEADDR) on one
+    // loopback: without the library, the second scenario would wait a minute for TIME_WAIT
+    // and two submissions at once would meet on 12000.
+    let folder = tempfile::tempdir().unwrap();
+    let mut command = harness();
+    for index in 0..10 {
+        let copy = folder.path().join(format!("student-{index:02}"));
+        copy_fixture("hard-coded-port", &copy);
+        command.arg("--target").arg(&copy);
+    }
+    let gradebook = folder.path().join("class.csv");
+    command
+        .env("HARNESS_NO_NAMESPACES", "1")
+        .args(["--jobs", "2", "--seed", "1", "--gradebook"])
+        .arg(&gradebook)
+        .args([
+            "upper-tcp/0[13]-*",
+            "upper-tcp/11-*",
+            "upper-udp/04-*",
+            "web-server/0[15]-*",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "10 submissions with seed 1, 2 at a time, sharing this machine's loopback",
+        ))
+        .stdout(predicate::str::contains("TIME_WAIT: waited").not());
+    let rows = std::fs::read_to_string(&gradebook).unwrap();
+    let rows: Vec<&str> = rows.lines().skip(1).collect();
+    assert_eq!(rows.len(), 10, "{rows:?}");
+    for row in rows {
+        assert!(row.contains(",6,0,0,"), "every scenario passed: {row}");
+    }
+}
+
+#[test]
+fn a_client_hard_coding_a_lab_machines_address_and_a_made_up_name_passes_and_is_told_what_moved() {
+    // Their servers are hard-coded-port's, named as `../hard-coded-port/...`.
+    for (fixture, task) in [
+        ("upper-udp-hard-coded-address", "upper-udp"),
+        ("upper-tcp-hard-coded-name", "upper-tcp"),
+    ] {
+        harness()
+            .env("HARNESS_NO_NAMESPACES", "1")
+            .arg("--target")
+            .arg(format!("fixtures/submissions/{fixture}"))
+            .args(["--companions", "fixtures/submissions/hard-coded-port"])
+            .args(["--task", task, "--seed", "1", "--verbose"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(
+                "what it hard-codes is moved by the interposed library (port 12000 → ",
+            ))
+            .stdout(
+                predicate::str::is_match(
+                    "client: the interposed library moved .*(send|connect) 12000>[0-9]+",
+                )
+                .unwrap(),
+            )
+            .stdout(predicate::str::contains(" 0 failed"));
+    }
+}
+
+#[test]
+fn steps_that_need_a_network_of_its_own_are_not_run_here_and_cost_nothing() {
+    // interfaces/02 adds a veth pair; wait-service/03 counts connection attempts: both need
+    // the scenario's own namespace. Not run here, never FAIL or ERROR, and out of the total.
+    let report = tempfile::NamedTempFile::new().unwrap();
+    harness()
+        .env("HARNESS_NO_NAMESPACES", "1")
+        .args(["--target", "fixtures/submissions/good", "--seed", "1"])
+        .args(["interfaces/02-*", "wait-service/03-*", "--json"])
+        .arg(report.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("SKIP    interfaces/02-"))
+        .stdout(predicate::str::contains("SKIP    wait-service/03-"))
+        .stdout(predicate::str::contains("which this machine refuses"));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.path()).unwrap()).unwrap();
+    let scenarios = json["submissions"][0]["scenarios"].as_array().unwrap();
+    assert_eq!(scenarios.len(), 2);
+    for scenario in scenarios {
+        assert_eq!(scenario["status"], "skipped", "{scenario}");
+        assert_eq!(scenario["skip_kind"], "cannot-run", "{scenario}");
+    }
+}
