@@ -140,8 +140,47 @@ pub fn library(kit_root: &Path) -> Result<PathBuf, String> {
 }
 
 fn locate(kit_root: &Path) -> Result<PathBuf, String> {
-    sandbox::interposed_library(kit_root)
-        .map_err(|error| format!("the short-call library: {error}"))
+    let built = sandbox::interposed_library(kit_root)
+        .map_err(|error| format!("the short-call library: {error}"))?;
+    // Without a file-system view of its own a program reaches the library by its path, as
+    // the user it runs as: a kit in a folder only root may enter (a clone in `mktemp -d`)
+    // is out of its reach, and the dynamic loader would skip the library without a word.
+    if sandbox::layers().allows(sandbox::Layer::View).is_ok() || readable_by_all(&built) {
+        return Ok(built);
+    }
+    readable_copy(&built).map_err(|error| {
+        format!(
+            "the short-call library {} is in a folder other users cannot enter, and a copy could not be made: {error}",
+            built.display()
+        )
+    })
+}
+
+/// Whether every user may read `file` (and pass through every folder above it).
+fn readable_by_all(file: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path| std::fs::metadata(path).map(|meta| meta.permissions().mode());
+    mode(file).is_ok_and(|mode| mode & 0o004 != 0)
+        && file
+            .ancestors()
+            .skip(1)
+            .filter(|folder| !folder.as_os_str().is_empty())
+            .all(|folder| mode(folder).is_ok_and(|mode| mode & 0o001 != 0))
+}
+
+/// A copy of the library in a fresh folder of the system's temporary folder that every
+/// user may read (written by this harness alone), kept for the rest of the run.
+fn readable_copy(built: &Path) -> std::io::Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let folder = tempfile::Builder::new()
+        .prefix("harness-interposed-")
+        .tempdir()?
+        .keep();
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755))?;
+    let copy = folder.join(built.file_name().unwrap_or("libshort_calls.so".as_ref()));
+    std::fs::copy(built, &copy)?;
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o644))?;
+    Ok(copy)
 }
 
 /// Whether the library can enter the program `argv0` starts (run in `workdir`): `Err`

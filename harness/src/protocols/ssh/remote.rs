@@ -128,12 +128,7 @@ impl RemoteMachine {
             status: Some(126),
             trouble: Some(trouble),
         };
-        let layers = sandbox::layers();
-        if let Err(why) = layers
-            .allows(Layer::Init)
-            .and(layers.allows(Layer::View))
-            .and(layers.allows(Layer::PidNamespace))
-        {
+        if let Some(why) = commands_refused_here() {
             return refused(format!(
                 "the harness cannot sandbox the remote machine's commands here ({why}): none runs"
             ));
@@ -435,4 +430,18 @@ END
         model = remote.cpu_model,
         per_socket = remote.cores.div_ceil(threads),
     )
+}
+
+/// Why the remote machine cannot run commands on this machine, if it cannot: they run in
+/// a sandbox whose view has the remote's `/proc` files and programs, which needs
+/// `sandbox-init`, a mount namespace and a PID namespace (a platform's container refuses the
+/// last two).
+pub(super) fn commands_refused_here() -> Option<String> {
+    let layers = sandbox::layers();
+    layers
+        .allows(Layer::Init)
+        .and(layers.allows(Layer::View))
+        .and(layers.allows(Layer::PidNamespace))
+        .err()
+        .map(|why| why.to_string())
 }
