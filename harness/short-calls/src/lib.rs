@@ -35,6 +35,11 @@
 //! SOCKET_LAB_SHORT_CALLS="seed=7,max=16,eintr=0.02" python3 message-client.py 127.0.0.1 12000 < big.txt
 //! ```
 //!
+//! The same library has a second job, in a module of its own ([`redirect`]): where the
+//! harness cannot give a scenario a network of its own (a platform's container), it moves
+//! the ports, addresses and names a program hard-codes, as `SOCKET_LAB_REDIRECT` says.
+//! Each job does nothing without its variable.
+//!
 //! ## The setting: `SOCKET_LAB_SHORT_CALLS`
 //!
 //! Comma-separated `key=value` pairs, every key optional:
