@@ -85,16 +85,10 @@ pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Opt
     // unless the interposed library moves it: one submission at a time if it cannot.
     let fixed_ports_stay = isolation == Isolation::PortAllocator
         && batch.entries.iter().any(|entry| {
-            entry.target.as_ref().is_ok_and(|target| {
-                target
-                    .programs
-                    .values()
-                    .flat_map(|roles| roles.values())
-                    .any(|program| {
-                        program.fixed_port.is_some()
-                            && !crate::engine::redirectable(program, &batch.suite.kit_root)
-                    })
-            })
+            entry
+                .target
+                .as_ref()
+                .is_ok_and(|target| crate::engine::fixed_ports_stay(target, &batch.suite.kit_root))
         });
     let jobs = if fixed_ports_stay {
         1

@@ -44,7 +44,7 @@ mod finish;
 mod internet;
 mod listening;
 mod programs;
-pub(crate) use programs::redirectable;
+pub(crate) use programs::fixed_ports_stay;
 mod stillness;
 
 pub(crate) use crate::steps::requests::{StartRequest, Watched};

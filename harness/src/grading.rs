@@ -237,15 +237,7 @@ pub fn grade_with_replay(
     let parallel = at_once > 1
         && *mode == Mode::Real
         && (isolation::network_mode() == NetworkMode::NamespacePerScenario
-            || runnable.iter().all(|scenario| {
-                let roles = target
-                    .task(&scenario.task)
-                    .expect("filtered to submitted tasks");
-                roles.values().all(|program| {
-                    program.fixed_port.is_none()
-                        || crate::engine::redirectable(program, &scenario.kit_root)
-                })
-            }));
+            || !crate::engine::fixed_ports_stay(target, &suite.kit_root));
     if parallel {
         in_parallel(&runnable, at_once, &run_one, |index, result| {
             events.emit(started_event(index, runnable[index]));

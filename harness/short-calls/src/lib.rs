@@ -112,7 +112,7 @@ use libc::{c_int, c_long, c_void, iovec, msghdr, off_t, size_t, sockaddr, sockle
 
 mod setting;
 pub use setting::SETTING_VARIABLE;
-use setting::{MILLION, Setting, setting, trim};
+use setting::{MILLION, Setting, setting};
 
 // --- Sizes from the seed ----------------------------------------------------------------
 
@@ -279,38 +279,7 @@ fn mark_entered() {
     if ENTERED.swap(1, Ordering::Relaxed) != 0 {
         return;
     }
-    // SAFETY: as in `read_setting`.
-    let text = unsafe { libc::getenv(SETTING_VARIABLE.as_ptr()) };
-    if text.is_null() {
-        return;
-    }
-    // SAFETY: a non-null getenv result is a NUL-terminated string.
-    let text = unsafe { CStr::from_ptr(text) }.to_bytes();
-    let Some(path) = text.split(|byte| *byte == b',').find_map(|pair| {
-        let pair = trim(pair);
-        pair.strip_prefix(b"mark=").map(trim)
-    }) else {
-        return;
-    };
-    let mut name = [0u8; 4096];
-    if path.is_empty() || path.len() >= name.len() {
-        return;
-    }
-    name[..path.len()].copy_from_slice(path);
-    // SAFETY: raw system calls on a NUL-terminated name and a descriptor of our own.
-    unsafe {
-        let fd = libc::syscall(
-            libc::SYS_openat,
-            libc::AT_FDCWD as c_long,
-            name.as_ptr() as c_long,
-            (libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_CLOEXEC) as c_long,
-            0o600 as c_long,
-        );
-        if fd >= 0 {
-            libc::syscall(libc::SYS_write, fd, b"1".as_ptr() as c_long, 1 as c_long);
-            libc::syscall(libc::SYS_close, fd);
-        }
-    }
+    setting::append_to_marks(SETTING_VARIABLE, b"1");
 }
 
 fn errno() -> c_int {

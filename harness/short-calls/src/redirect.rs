@@ -39,12 +39,12 @@ use core::ffi::{CStr, c_char};
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU16, AtomicUsize, Ordering};
 
 use libc::{
-    AF_INET, AF_INET6, addrinfo, c_int, c_long, hostent, sockaddr, sockaddr_in, sockaddr_in6,
+    AF_INET, AF_INET6, addrinfo, c_int, hostent, sockaddr, sockaddr_in, sockaddr_in6,
     sockaddr_storage, socklen_t,
 };
 
 use super::{Real, set_errno};
-use crate::setting::trim;
+use crate::setting::{pairs, trim};
 
 /// The environment variable the setting is read from.
 pub const REDIRECT_VARIABLE: &CStr = c"SOCKET_LAB_REDIRECT";
@@ -87,13 +87,8 @@ pub(crate) fn parse_table(text: &[u8]) -> Option<Table> {
         count: 0,
         names: false,
     };
-    for pair in text.split(|byte| *byte == b',') {
-        let pair = trim(pair);
-        if pair.is_empty() {
-            continue;
-        }
-        let equals = pair.iter().position(|byte| *byte == b'=')?;
-        let (key, value) = (trim(&pair[..equals]), trim(&pair[equals + 1..]));
+    for pair in pairs(text) {
+        let (key, value) = pair?;
         match key {
             b"port" => {
                 let arrow = value.iter().position(|byte| *byte == b'>')?;
@@ -250,12 +245,12 @@ fn note_port(table: &Table, verb: Verb, from: u16) {
     length += 1;
     length += write_number(&mut line[length..], table.ports[index].1);
     line[length] = b'\n';
-    append_to_mark(&line[..=length]);
+    crate::setting::append_to_marks(REDIRECT_VARIABLE, &line[..=length]);
 }
 
 fn note_name() {
     if !NAME_NOTED.swap(true, Ordering::Relaxed) {
-        append_to_mark(b"name\n");
+        crate::setting::append_to_marks(REDIRECT_VARIABLE, b"name\n");
     }
 }
 
@@ -276,43 +271,6 @@ fn write_number(out: &mut [u8], value: u16) -> usize {
         out[index] = *digit;
     }
     count
-}
-
-/// Appends `line` to the file the setting names with `mark=PATH`, with raw system calls.
-fn append_to_mark(line: &[u8]) {
-    let Some(text) = environment_text() else {
-        return;
-    };
-    let Some(path) = text.split(|byte| *byte == b',').find_map(|pair| {
-        let pair = trim(pair);
-        pair.strip_prefix(b"mark=").map(trim)
-    }) else {
-        return;
-    };
-    let mut name = [0u8; 4096];
-    if path.is_empty() || path.len() >= name.len() {
-        return;
-    }
-    name[..path.len()].copy_from_slice(path);
-    // SAFETY: raw system calls on a NUL-terminated name and a descriptor of our own.
-    unsafe {
-        let fd = libc::syscall(
-            libc::SYS_openat,
-            libc::AT_FDCWD as c_long,
-            name.as_ptr() as c_long,
-            (libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_CLOEXEC) as c_long,
-            0o600 as c_long,
-        );
-        if fd >= 0 {
-            libc::syscall(
-                libc::SYS_write,
-                fd,
-                line.as_ptr() as c_long,
-                line.len() as c_long,
-            );
-            libc::syscall(libc::SYS_close, fd);
-        }
-    }
 }
 
 // --- Addresses --------------------------------------------------------------------------

@@ -31,13 +31,8 @@ fn parse_setting(text: &[u8]) -> Option<Setting> {
         max: DEFAULT_MAX,
         eintr_ppm: 0,
     };
-    for pair in text.split(|byte| *byte == b',') {
-        let pair = trim(pair);
-        if pair.is_empty() {
-            continue;
-        }
-        let equals = pair.iter().position(|byte| *byte == b'=')?;
-        let (key, value) = (trim(&pair[..equals]), trim(&pair[equals + 1..]));
+    for pair in pairs(text) {
+        let (key, value) = pair?;
         match key {
             b"seed" => setting.seed = parse_u64(value)?,
             b"max" => {
@@ -54,6 +49,18 @@ fn parse_setting(text: &[u8]) -> Option<Setting> {
         }
     }
     Some(setting)
+}
+
+/// The `key=value` pairs of a comma-separated setting, trimmed; `None` for a pair without
+/// `=`. Empty pairs (`a=1,,b=2`) are skipped.
+pub(crate) fn pairs(text: &[u8]) -> impl Iterator<Item = Option<(&[u8], &[u8])>> {
+    text.split(|byte| *byte == b',')
+        .map(trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let equals = pair.iter().position(|byte| *byte == b'=')?;
+            Some((trim(&pair[..equals]), trim(&pair[equals + 1..])))
+        })
 }
 
 pub(crate) fn trim(mut bytes: &[u8]) -> &[u8] {
@@ -156,6 +163,45 @@ fn read_setting() -> Option<Setting> {
                 say(b"short-calls: cannot read SOCKET_LAB_SHORT_CALLS (expected e.g. \"seed=7,max=16,eintr=0.02\"); calls are left whole\n");
             }
             None
+        }
+    }
+}
+
+/// Appends `line` to the file that the setting in `variable` names with `mark=PATH` (if
+/// it does), with raw system calls: how the library tells the harness what it did.
+pub(crate) fn append_to_marks(variable: &CStr, line: &[u8]) {
+    // SAFETY: as in `read_setting`.
+    let text = unsafe { libc::getenv(variable.as_ptr()) };
+    if text.is_null() {
+        return;
+    }
+    // SAFETY: a non-null getenv result is a NUL-terminated string.
+    let text = unsafe { CStr::from_ptr(text) }.to_bytes();
+    let Some((_, path)) = pairs(text).flatten().find(|(key, _)| *key == b"mark") else {
+        return;
+    };
+    let mut name = [0u8; 4096];
+    if path.is_empty() || path.len() >= name.len() {
+        return;
+    }
+    name[..path.len()].copy_from_slice(path);
+    // SAFETY: raw system calls on a NUL-terminated name and a descriptor of our own.
+    unsafe {
+        let fd = libc::syscall(
+            libc::SYS_openat,
+            libc::AT_FDCWD as c_long,
+            name.as_ptr() as c_long,
+            (libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_CLOEXEC) as c_long,
+            0o600 as c_long,
+        );
+        if fd >= 0 {
+            libc::syscall(
+                libc::SYS_write,
+                fd,
+                line.as_ptr() as c_long,
+                line.len() as c_long,
+            );
+            libc::syscall(libc::SYS_close, fd);
         }
     }
 }

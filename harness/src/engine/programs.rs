@@ -727,9 +727,19 @@ impl Run<'_> {
     }
 }
 
+/// Whether a program of `target` hard-codes a port the interposed library cannot move (a
+/// static binary): on a shared loopback its scenarios then run one at a time.
+pub(crate) fn fixed_ports_stay(target: &crate::target::Target, kit_root: &std::path::Path) -> bool {
+    target
+        .programs
+        .values()
+        .flat_map(|roles| roles.values())
+        .any(|program| program.fixed_port.is_some() && !redirectable(program, kit_root))
+}
+
 /// Whether the interposed library can move what `program` hard-codes: the library is
 /// built, and the program is started by the dynamic loader (not a static binary).
-pub(crate) fn redirectable(program: &RoleProgram, kit_root: &std::path::Path) -> bool {
+fn redirectable(program: &RoleProgram, kit_root: &std::path::Path) -> bool {
     let Some(argv0) = program.template.first() else {
         return false;
     };

@@ -1,58 +1,11 @@
 //! Grading where no scenario gets a network of its own (a platform's container:
 //! `HARNESS_NO_NAMESPACES=1` stands in for it): what programs hard-code is moved by the
 //! interposed library, so they pass as they do with namespaces, several at once, and
-//! nothing waits for TIME_WAIT.
+//! nothing waits for TIME_WAIT (ten submissions at once: `batch.rs`).
 
 use predicates::prelude::*;
 
 use crate::common::{self, harness};
-
-/// Copies the files of fixture `name` into `folder`.
-fn copy_fixture(name: &str, folder: &std::path::Path) {
-    let fixture = common::kit_root().join("fixtures/submissions").join(name);
-    std::fs::create_dir_all(folder).unwrap();
-    for entry in std::fs::read_dir(&fixture).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), folder.join(entry.file_name())).unwrap();
-    }
-}
-
-#[test]
-fn ten_submissions_hard_coding_port_12000_pass_on_one_loopback_two_at_a_time() {
-    // Kurose-style programs (port 12000 in servers and clients, no SO_REUSEADDR) on one
-    // loopback: without the library, the second scenario would wait a minute for TIME_WAIT
-    // and two submissions at once would meet on 12000.
-    let folder = tempfile::tempdir().unwrap();
-    let mut command = harness();
-    for index in 0..10 {
-        let copy = folder.path().join(format!("student-{index:02}"));
-        copy_fixture("hard-coded-port", &copy);
-        command.arg("--target").arg(&copy);
-    }
-    let gradebook = folder.path().join("class.csv");
-    command
-        .env("HARNESS_NO_NAMESPACES", "1")
-        .args(["--jobs", "2", "--seed", "1", "--gradebook"])
-        .arg(&gradebook)
-        .args([
-            "upper-tcp/0[13]-*",
-            "upper-tcp/11-*",
-            "upper-udp/04-*",
-            "web-server/0[15]-*",
-        ])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains(
-            "10 submissions with seed 1, 2 at a time, sharing this machine's loopback",
-        ))
-        .stdout(predicate::str::contains("TIME_WAIT: waited").not());
-    let rows = std::fs::read_to_string(&gradebook).unwrap();
-    let rows: Vec<&str> = rows.lines().skip(1).collect();
-    assert_eq!(rows.len(), 10, "{rows:?}");
-    for row in rows {
-        assert!(row.contains(",6,0,0,"), "every scenario passed: {row}");
-    }
-}
 
 #[test]
 fn a_client_hard_coding_a_lab_machines_address_and_a_made_up_name_passes_and_is_told_what_moved() {
