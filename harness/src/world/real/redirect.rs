@@ -62,21 +62,24 @@ pub const VARIABLE: &str = "SOCKET_LAB_REDIRECT";
 pub const MOST_PORTS: usize = 8;
 
 /// What the library wrote to `marks`: one line per redirection made (`bind 12000>41234`,
-/// `connect 12000>41234`, `name`), each once. Only a regular file of its own counts (the
-/// program may have put a link there), read up to 4 KiB; its lines are checked against the
-/// library's words, so a program cannot put its own text in the report.
+/// `connect 12000>41234`, `name`), each once. The program may have put anything there: a
+/// link is not followed, a FIFO not waited for (`O_NOFOLLOW | O_NONBLOCK`), only a regular
+/// file is read, up to 4 KiB, and its lines are checked against the library's words, so a
+/// program cannot put its own text in the report.
 pub fn read_marks(marks: &Path) -> Vec<String> {
     use std::io::Read;
-    let Ok(meta) = std::fs::symlink_metadata(marks) else {
+    use std::os::unix::fs::OpenOptionsExt;
+    let Ok(file) = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(marks)
+    else {
         return Vec::new();
     };
-    if !meta.is_file() {
+    if !file.metadata().is_ok_and(|meta| meta.is_file()) {
         return Vec::new();
     }
     let mut text = String::new();
-    let Ok(file) = std::fs::File::open(marks) else {
-        return Vec::new();
-    };
     if file.take(4096).read_to_string(&mut text).is_err() {
         return Vec::new();
     }
@@ -137,5 +140,11 @@ mod tests {
         let link = folder.path().join("link");
         std::os::unix::fs::symlink(&marks, &link).expect("a link");
         assert!(read_marks(&link).is_empty());
+        // A FIFO is not waited for.
+        let fifo = folder.path().join("fifo");
+        let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        assert!(read_marks(&fifo).is_empty());
     }
 }
