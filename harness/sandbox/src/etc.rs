@@ -49,6 +49,11 @@ fn machine() -> &'static Machine {
     })
 }
 
+/// Java's trust store [`write_into`] writes into `folder` (where a CA is given).
+pub(crate) fn java_store_in(folder: &Path) -> PathBuf {
+    folder.join("certs/java/cacerts")
+}
+
 /// The bundle [`write_into`] writes into `folder`.
 pub(crate) fn bundle_in(folder: &Path) -> PathBuf {
     folder.join("certs/ca-certificates.crt")
@@ -92,11 +97,9 @@ pub(crate) fn write_into(
     }
     // Java's store, where Debian's link from `$JAVA_HOME/lib/security/cacerts` leads.
     if let Some(ca) = ca_file.and_then(first_certificate) {
-        std::fs::create_dir_all(store.join("java"))?;
-        std::fs::write(
-            store.join("java/cacerts"),
-            super::java_store::trusting("socket-lab-test-ca", &ca),
-        )?;
+        let java = java_store_in(folder);
+        std::fs::create_dir_all(java.parent().expect("a file of a folder"))?;
+        std::fs::write(java, super::java_store::trusting("socket-lab-test-ca", &ca))?;
     }
     if machine.certs_folder {
         replaced.push((PathBuf::from("/etc/ssl/certs"), store));

@@ -731,7 +731,8 @@ impl Enclosure {
     ///   output would reach the harness only when it exits (on a terminal, where students
     ///   try their programs, it is line-buffered; unbuffered is closest);
     /// - `PYTHONDONTWRITEBYTECODE=1`: no `__pycache__` in the submission's folder;
-    /// - `JDK_JAVA_OPTIONS`: see [`JAVA_OPTIONS`].
+    /// - `JDK_JAVA_OPTIONS`: see [`JAVA_OPTIONS`]; without a view, also the trust store
+    ///   [`Enclosure::etc_files`] wrote (`javax.net.ssl.trustStore`).
     ///
     /// The caller adds what a scenario needs (`SSL_CERT_FILE`, `LD_PRELOAD`) in
     /// [`Launch::environment`].
@@ -747,6 +748,14 @@ impl Enclosure {
         } else {
             self.folder().join("tmp")
         };
+        // Java reads its own trust store, not the bundle `SSL_CERT_FILE` names: where no
+        // view puts the one holding the test CA at its usual place, it is named here.
+        let mut java_options = OsString::from(JAVA_OPTIONS);
+        let java_store = etc::java_store_in(&self.path.join("etc"));
+        if layers().mounts.is_err() && java_store.is_file() {
+            java_options.push(" -Djavax.net.ssl.trustStore=");
+            java_options.push(&java_store);
+        }
         vec![
             ("PATH".into(), path),
             ("HOME".into(), self.home().into()),
@@ -754,7 +763,7 @@ impl Enclosure {
             ("LANG".into(), "C.UTF-8".into()),
             ("PYTHONUNBUFFERED".into(), "1".into()),
             ("PYTHONDONTWRITEBYTECODE".into(), "1".into()),
-            ("JDK_JAVA_OPTIONS".into(), JAVA_OPTIONS.into()),
+            ("JDK_JAVA_OPTIONS".into(), java_options),
         ]
     }
 }
@@ -791,7 +800,7 @@ const JAVA_OPTIONS: &str = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1";
 
 /// The system's folders of programs: the `PATH` a program runs with (after its own
 /// folder).
-const SYSTEM_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub const SYSTEM_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Where `program` is: as given when it names a path (relative ones from `workdir`), else
 /// the first match on the `PATH` programs run with (so that `python3 x.py` is the

@@ -265,6 +265,9 @@ use epoll::{Watch, rearm, remember_registration, watch_of};
 
 pub mod redirect;
 pub use redirect::REDIRECT_VARIABLE;
+
+pub mod files;
+pub use files::FILES_VARIABLE;
 use redirect::Verb;
 
 // --- Telling the harness the library is at work -------------------------------------------
@@ -279,7 +282,7 @@ fn mark_entered() {
     if ENTERED.swap(1, Ordering::Relaxed) != 0 {
         return;
     }
-    setting::append_to_marks(SETTING_VARIABLE, b"1");
+    setting::append_to(SETTING_VARIABLE, b"mark", b"1");
 }
 
 fn errno() -> c_int {
@@ -374,7 +377,11 @@ static CONSTRUCTOR: extern "C" fn() = constructor;
 
 #[cfg(not(test))]
 extern "C" fn constructor() {
-    for real in ALL_REAL.into_iter().chain(redirect::ALL_REAL) {
+    for real in ALL_REAL
+        .into_iter()
+        .chain(redirect::ALL_REAL)
+        .chain(files::ALL_REAL)
+    {
         real.address();
     }
     setting();

@@ -29,7 +29,9 @@
 //! The setting is comma-separated: `port=FROM>TO` (up to eight), `names=1`, and
 //! `mark=PATH`, a file to which each kind of redirection made is appended once as a line
 //! (`bind 12000>41234`, `connect 12000>41234`, `name`), so the harness's report can say what
-//! was moved. Without the variable nothing is redirected; a setting it cannot read is said
+//! was moved; and `count=PATH`, a file to which each `connect` of a TCP socket appends a
+//! byte (how often a program tried to reach its server, which otherwise only a network
+//! namespace of its own counts). Without the variable nothing is redirected; a setting it cannot read is said
 //! once on stderr, and then nothing is redirected either.
 //!
 //! As in the rest of the library, these functions allocate nothing and take no lock: the
@@ -107,8 +109,8 @@ pub(crate) fn parse_table(text: &[u8]) -> Option<Table> {
                     _ => return None,
                 }
             }
-            // Read where it is used (`note`).
-            b"mark" if !value.is_empty() => {}
+            // Read where they are used (`note_port`, `count_attempt`).
+            b"mark" | b"count" if !value.is_empty() => {}
             _ => return None,
         }
     }
@@ -245,12 +247,27 @@ fn note_port(table: &Table, verb: Verb, from: u16) {
     length += 1;
     length += write_number(&mut line[length..], table.ports[index].1);
     line[length] = b'\n';
-    crate::setting::append_to_marks(REDIRECT_VARIABLE, &line[..=length]);
+    crate::setting::append_to(REDIRECT_VARIABLE, b"mark", &line[..=length]);
 }
 
 fn note_name() {
     if !NAME_NOTED.swap(true, Ordering::Relaxed) {
-        crate::setting::append_to_marks(REDIRECT_VARIABLE, b"name\n");
+        crate::setting::append_to(REDIRECT_VARIABLE, b"mark", b"name\n");
+    }
+}
+
+/// Appends a byte to the `count=` file for each `connect` of a TCP socket to an IPv4 or
+/// IPv6 address (with the setting on): without a network namespace of its own, whose
+/// kernel counts the attempts, the harness learns this way whether and how often a program
+/// tried to reach its server.
+///
+/// # Safety
+///
+/// `address` is null or points to `length` readable bytes.
+unsafe fn count_attempt(fd: c_int, address: *const sockaddr, length: socklen_t) {
+    // SAFETY: as the caller promises.
+    if table().is_some() && super::is_tcp(fd) && unsafe { copy(address, length) }.is_some() {
+        crate::setting::append_to(REDIRECT_VARIABLE, b"count", b".");
     }
 }
 
@@ -494,6 +511,8 @@ pub unsafe extern "C" fn bind(fd: c_int, address: *const sockaddr, length: sockl
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn connect(fd: c_int, address: *const sockaddr, length: socklen_t) -> c_int {
     // SAFETY: the caller's address of `length` bytes.
+    unsafe { count_attempt(fd, address, length) };
+    // SAFETY: as above.
     match unsafe { destination(address, length, Verb::Connect) } {
         Some(moved) => call_real!(REAL_CONNECT, BindFn, fd, moved.as_ptr(), moved.length()),
         None => call_real!(REAL_CONNECT, BindFn, fd, address, length),

@@ -167,9 +167,9 @@ fn read_setting() -> Option<Setting> {
     }
 }
 
-/// Appends `line` to the file that the setting in `variable` names with `mark=PATH` (if
-/// it does), with raw system calls: how the library tells the harness what it did.
-pub(crate) fn append_to_marks(variable: &CStr, line: &[u8]) {
+/// Appends `line` to the file that the setting in `variable` names with `KEY=PATH` (if it
+/// does), with raw system calls: how the library tells the harness what it did.
+pub(crate) fn append_to(variable: &CStr, key: &[u8], line: &[u8]) {
     // SAFETY: as in `read_setting`.
     let text = unsafe { libc::getenv(variable.as_ptr()) };
     if text.is_null() {
@@ -177,7 +177,7 @@ pub(crate) fn append_to_marks(variable: &CStr, line: &[u8]) {
     }
     // SAFETY: a non-null getenv result is a NUL-terminated string.
     let text = unsafe { CStr::from_ptr(text) }.to_bytes();
-    let Some((_, path)) = pairs(text).flatten().find(|(key, _)| *key == b"mark") else {
+    let Some((_, path)) = pairs(text).flatten().find(|(named, _)| *named == key) else {
         return;
     };
     let mut name = [0u8; 4096];

@@ -67,6 +67,10 @@ impl crate::steps::StepContext for Run<'_> {
                 == crate::world::real::isolation::NetworkMode::NamespacePerScenario
     }
 
+    fn connect_attempts(&self, name: &str) -> Option<u64> {
+        self.programs.get(name)?.handle.connect_attempts()
+    }
+
     fn has_exited(&self, name: &str) -> bool {
         self.programs
             .get(name)

@@ -14,7 +14,9 @@
 //! (`ActiveOpens` in `/proc/thread-self/net/snmp`: every `connect` that sent a SYN), so any
 //! program in any language is measured the same way, refused attempts included. The
 //! scenario's other actors make no connection during the window. Without a namespace of
-//! its own the count would include the whole machine's: the step is then an `ERROR`.
+//! its own (its count would be the whole machine's) the interposed library counts the
+//! program's own `connect` calls on TCP sockets; a static binary, which it cannot enter, is
+//! not measured there: the scenario is not run.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -91,17 +93,22 @@ impl StepAction for ExpectConnectRate {
 
     fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a> {
         Box::pin(async move {
-            if !context.own_network() {
-                return Err(StepFailure::not_run_here(
-                    "to count the connection attempts",
-                    "counting connection attempts needs the scenario's own network namespace, which this machine refuses (no CAP_SYS_ADMIN and no user namespaces, as in a platform's container), or HARNESS_NO_NAMESPACES is set",
-                ));
-            }
-            let before = active_opens().map_err(harness_trouble)?;
+            let count = |context: &(dyn StepContext + Send)| -> Result<u64, StepFailure> {
+                if context.own_network() {
+                    return active_opens().map_err(harness_trouble);
+                }
+                context.connect_attempts(&self.program).ok_or_else(|| {
+                    StepFailure::not_run_here(
+                        "to count the connection attempts",
+                        format!("without the scenario's own network namespace (this machine refuses it: no CAP_SYS_ADMIN and no user namespaces, as in a platform's container; or HARNESS_NO_NAMESPACES is set) the attempts are counted by the interposed library, which cannot enter {} (a static binary)", self.program),
+                    )
+                })
+            };
+            let before = count(context)?;
             let started = Instant::now();
             // The window is the measurement itself: nothing to wait for but time.
             tokio::time::sleep(self.window).await;
-            let attempts = active_opens().map_err(harness_trouble)? - before;
+            let attempts = count(context)? - before;
             let seconds = started.elapsed().as_secs_f64();
             let rate = attempts as f64 / seconds;
             context.note(format!(

@@ -218,10 +218,16 @@ impl ExpectReached {
         }
     }
 
-    /// Whether the program tried to connect, if the scenario's network can tell.
-    fn tried_to_connect(context: &(dyn StepContext + Send)) -> Result<Option<bool>, StepFailure> {
+    /// Whether the program tried to connect, if the scenario's network can tell (or,
+    /// without one, the interposed library in the program).
+    fn tried_to_connect(
+        &self,
+        context: &(dyn StepContext + Send),
+    ) -> Result<Option<bool>, StepFailure> {
         if !context.own_network() {
-            return Ok(None);
+            return Ok(context
+                .connect_attempts(&self.program)
+                .map(|attempts| attempts > 0));
         }
         Ok(Some(active_opens().map_err(harness_trouble)? > 0))
     }
@@ -275,7 +281,7 @@ impl StepAction for ExpectReached {
                 };
                 let holds = match &progress {
                     Some(progress) => self.holds(progress),
-                    None => match Self::tried_to_connect(context)? {
+                    None => match self.tried_to_connect(context)? {
                         Some(tried) => tried,
                         None => {
                             context.note(format!(

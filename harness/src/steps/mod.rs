@@ -197,6 +197,9 @@ pub(crate) trait StepContext: Stillness {
     /// Whether the scenario has a network namespace of its own (the real world, with
     /// namespaces): what the kernel counts there is the scenario's alone.
     fn own_network(&self) -> bool;
+    /// How many times the program `name` has connected a TCP socket, where the interposed
+    /// library tells (a shared loopback, where no namespace of its own counts attempts).
+    fn connect_attempts(&self, name: &str) -> Option<u64>;
     /// Whether the program `name` has ended.
     fn has_exited(&self, name: &str) -> bool;
     /// How the program `name` ended, in words, with what the end of its stderr says

@@ -290,6 +290,15 @@ impl ProgramHandle {
         }
     }
 
+    /// How many times it has connected a TCP socket, where the interposed library tells
+    /// (a shared loopback); `None` elsewhere.
+    pub fn connect_attempts(&self) -> Option<u64> {
+        match self {
+            ProgramHandle::Real(process) => process.connect_attempts(),
+            ProgramHandle::Simulated(_) => None,
+        }
+    }
+
     /// What must be blocked for a running program to be blocked for good (see
     /// [`real::process::ChildProcess::threads_to_look_at`]); `None` in the simulated
     /// world, which cannot tell.

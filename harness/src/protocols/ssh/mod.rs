@@ -171,15 +171,16 @@ impl ProtocolScript for SshScript {
     }
 
     /// A server whose host key the program trusts lets it log in and run its commands on
-    /// the remote machine, which needs namespaces a platform's container refuses: there the
-    /// scenario is not run (one where the key is refused runs: no command is reached).
+    /// the remote machine, which needs `sandbox-init` (commands never run with the
+    /// harness's privilege): without it the scenario is not run (one where the key is
+    /// refused runs: no command is reached).
     fn unplayable(&self) -> Option<String> {
         if self.known_hosts != KnownHosts::Right {
             return None;
         }
         remote::commands_refused_here().map(|why| {
             format!(
-                "its SSH server's remote machine runs the program's commands in a sandbox with the remote's own /proc, which needs a mount and a PID namespace this machine refuses ({why})"
+                "its SSH server's remote machine runs the program's commands without privilege, which needs sandbox-init ({why})"
             )
         })
     }

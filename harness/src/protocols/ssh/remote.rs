@@ -18,8 +18,17 @@
 //! to): a program that prints the figures of the machine it runs on can neither pass by
 //! coincidence nor be told it printed them when it printed the remote's.
 //!
-//! Where the harness cannot build that sandbox (no `sandbox-init`, no mount or PID
-//! namespace), no command runs at all: the client gets exit status 126 and a message.
+//! Inside a platform's container (no mount or PID namespace) the command runs in what the
+//! sandbox has there (no privilege, a user of its own, the seccomp filter, limits; the
+//! container's loopback, as the program's own) and the
+//! remote's view comes another way: the interposed library (`harness/short-calls`, its
+//! `files` module, `SOCKET_LAB_FILES`) opens the pack's files when the command opens
+//! `/proc/cpuinfo`, `/proc/meminfo` or the `/sys` lists, and the pack's `nproc` and
+//! `lscpu` come first on its `PATH`. What no library reaches (a static program, the C
+//! library's own count of processors behind `getconf`) sees this machine there.
+//!
+//! Where the harness cannot start the command without privilege (no `sandbox-init`), no
+//! command runs at all: the client gets exit status 126 and a message.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -68,12 +77,21 @@ impl RemoteMachine {
             let folder = tempfile::Builder::new()
                 .prefix("harness-ssh-remote-")
                 .tempdir()?;
+            // Read by the command's own user where no view shows the files: nothing in
+            // the folder is secret, and only the harness may write there.
+            std::fs::create_dir(folder.path().join("bin"))?;
+            for dir in [folder.path().to_owned(), folder.path().join("bin")] {
+                std::fs::set_permissions(
+                    &dir,
+                    std::os::unix::fs::PermissionsExt::from_mode(0o755),
+                )?;
+            }
             let files = [
                 ("cpuinfo", cpuinfo(remote), 0o644),
                 ("meminfo", meminfo(remote), 0o644),
                 ("cpu-list", format!("0-{}\n", remote.cores - 1), 0o644),
-                ("nproc", nproc_script(remote), 0o755),
-                ("lscpu", lscpu_script(remote), 0o755),
+                ("bin/nproc", nproc_script(remote), 0o755),
+                ("bin/lscpu", lscpu_script(remote), 0o755),
             ];
             for (name, text, mode) in files {
                 let path = folder.path().join(name);
@@ -110,10 +128,39 @@ impl RemoteMachine {
             // Only where the system has it: a mount needs something to cover.
             let path = Path::new("/usr/bin").join(program);
             if path.exists() {
-                replaced.push((path, own(program)));
+                replaced.push((path, own(&format!("bin/{program}"))));
             }
         }
         replaced
+    }
+
+    /// Where no view shows the remote's files: the variables that show them anyway, the
+    /// interposed library with the files to open instead, and the pack's programs first on
+    /// the `PATH`.
+    fn without_view(&self) -> Result<Vec<(std::ffi::OsString, std::ffi::OsString)>, String> {
+        let library = crate::faults::short_calls::library(Path::new("."))
+            .map_err(|error| format!("the remote machine's files cannot be shown: {error}"))?;
+        let mut files = Vec::new();
+        for (path, source) in self.replaced() {
+            if path.starts_with("/usr") {
+                continue;
+            }
+            let (Some(path), Some(source)) = (path.to_str(), source.to_str()) else {
+                return Err("the remote machine's files have names that cannot be passed".into());
+            };
+            files.push(format!("file={path}>{source}"));
+        }
+        let mut path = self.folder.path().join("bin").into_os_string();
+        path.push(":");
+        path.push(sandbox::SYSTEM_PATH);
+        Ok(vec![
+            ("LD_PRELOAD".into(), library.into()),
+            (
+                crate::faults::short_calls::FILES_VARIABLE.into(),
+                files.join(",").into(),
+            ),
+            ("PATH".into(), path),
+        ])
     }
 
     /// Runs `command` (`None`: a shell reading its commands from `stdin`), sending what
@@ -133,6 +180,11 @@ impl RemoteMachine {
                 "the harness cannot sandbox the remote machine's commands here ({why}): none runs"
             ));
         }
+        let layers = sandbox::layers();
+        let in_view = layers
+            .allows(Layer::View)
+            .and(layers.allows(Layer::PidNamespace))
+            .is_ok();
         let enclosure = match sandbox::Enclosure::new(None) {
             Ok(enclosure) => enclosure,
             Err(error) => return refused(format!("cannot make the command's sandbox: {error}")),
@@ -146,7 +198,7 @@ impl RemoteMachine {
             None => argv.push("-s".into()),
         }
         let workdir = enclosure.home();
-        let environment = [
+        let mut environment: Vec<(std::ffi::OsString, std::ffi::OsString)> = [
             ("USER", self.user.as_str()),
             ("LOGNAME", self.user.as_str()),
             ("SHELL", "/bin/sh"),
@@ -154,6 +206,12 @@ impl RemoteMachine {
         .into_iter()
         .map(|(name, value)| (name.into(), value.into()))
         .collect();
+        if !in_view {
+            match self.without_view() {
+                Ok(more) => environment.extend(more),
+                Err(error) => return refused(error),
+            }
+        }
         let mut builder = match enclosure.command(Launch {
             argv: &argv,
             workdir: &workdir,
@@ -174,9 +232,16 @@ impl RemoteMachine {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         use std::os::unix::process::CommandExt;
+        let own_network = crate::world::real::isolation::network_mode()
+            == crate::world::real::isolation::NetworkMode::NamespacePerScenario;
         // SAFETY: unshare is async-signal-safe.
         unsafe {
             builder.pre_exec(move || {
+                if !own_network {
+                    // A platform's container: no namespace to make; the command reaches
+                    // the loopback as the program itself does there.
+                    return Ok(());
+                }
                 // A network namespace with nothing in it: the remote machine reaches
                 // nobody, the grader's network included.
                 if libc::unshare(libc::CLONE_NEWNET) != 0 {
@@ -432,16 +497,12 @@ END
     )
 }
 
-/// Why the remote machine cannot run commands on this machine, if it cannot: they run in
-/// a sandbox whose view has the remote's `/proc` files and programs, which needs
-/// `sandbox-init`, a mount namespace and a PID namespace (a platform's container refuses the
-/// last two).
+/// Why the remote machine cannot run commands on this machine, if it cannot: they run
+/// without privilege, which needs `sandbox-init` (the remote's view is a mount namespace's
+/// where there is one, else the interposed library's).
 pub(super) fn commands_refused_here() -> Option<String> {
-    let layers = sandbox::layers();
-    layers
+    sandbox::layers()
         .allows(Layer::Init)
-        .and(layers.allows(Layer::View))
-        .and(layers.allows(Layer::PidNamespace))
         .err()
         .map(|why| why.to_string())
 }

@@ -197,9 +197,8 @@ pub struct ChildProcess {
     /// The file the short-call library marks once the program's TCP calls go through it
     /// (none when the library is not loaded, or the file's path could not be passed).
     short_calls_marker: Option<PathBuf>,
-    /// The file the interposed library lists its redirections in (see
-    /// [`super::redirect::read_marks`]).
-    redirect_marks: Option<PathBuf>,
+    /// The files the interposed library tells the harness what it did in.
+    redirect_files: Option<super::redirect::Files>,
     /// Its sandbox's folder and cgroup, as long as the process.
     enclosure: Arc<std::sync::Mutex<Enclosure>>,
     /// Its working directory (its sandbox's own unless the scenario or manifest named one).
@@ -288,13 +287,10 @@ impl ChildProcess {
         }
         // The same library moves what it hard-codes, on a shared loopback; it lists what
         // it moved in a file of the sandbox's folder (see `ChildProcess::redirections`).
-        let mut redirect_marks = None;
+        let mut redirect_files = None;
         if let Some(redirection) = &spec.redirect {
-            let marks = enclosure.folder().join("redirected");
-            let setting = redirection.setting(Some(&marks));
-            if setting.contains("mark=") {
-                redirect_marks = Some(marks);
-            }
+            redirect_files = super::redirect::Files::in_folder(enclosure.folder());
+            let setting = redirection.setting(redirect_files.as_ref());
             if spec.short_calls.is_none() {
                 visible.extend(redirection.library.parent().map(Path::to_owned));
                 environment.push(("LD_PRELOAD".into(), redirection.library.clone().into()));
@@ -417,7 +413,7 @@ impl ChildProcess {
             stderr,
             exit,
             short_calls_marker,
-            redirect_marks,
+            redirect_files,
             enclosure,
             workdir,
             _captures: captures,
@@ -582,10 +578,18 @@ impl ChildProcess {
 impl ChildProcess {
     /// On a shared loopback: what the interposed library moved so far (`bind 12000>41234`).
     pub fn redirections(&self) -> Vec<String> {
-        self.redirect_marks
-            .as_deref()
-            .map(super::redirect::read_marks)
+        self.redirect_files
+            .as_ref()
+            .map(super::redirect::Files::redirections)
             .unwrap_or_default()
+    }
+
+    /// On a shared loopback, with the interposed library loaded: how many times the
+    /// program has connected a TCP socket so far. `None` where the library does not tell.
+    pub fn connect_attempts(&self) -> Option<u64> {
+        self.redirect_files
+            .as_ref()
+            .map(super::redirect::Files::attempts)
     }
 }
 

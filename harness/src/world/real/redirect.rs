@@ -25,20 +25,18 @@ pub struct Redirection {
 }
 
 impl Redirection {
-    /// `SOCKET_LAB_REDIRECT`'s value: `port=12000>41234,names=1`, and `mark=PATH` when the
-    /// marks file's path can be passed (it has no comma).
-    pub fn setting(&self, marks: Option<&Path>) -> String {
+    /// `SOCKET_LAB_REDIRECT`'s value: `port=12000>41234,names=1`, and `mark=PATH` and
+    /// `count=PATH` for the files of [`Files::in_folder`] when their paths can be passed.
+    pub fn setting(&self, files: Option<&Files>) -> String {
         let mut words: Vec<String> = self
             .ports
             .iter()
             .map(|(from, to)| format!("port={from}>{to}"))
             .collect();
         words.push("names=1".into());
-        if let Some(path) = marks
-            .and_then(Path::to_str)
-            .filter(|path| !path.contains(','))
-        {
-            words.push(format!("mark={path}"));
+        if let Some(files) = files {
+            words.push(format!("mark={}", files.marks.display()));
+            words.push(format!("count={}", files.attempts.display()));
         }
         words.join(",")
     }
@@ -52,6 +50,37 @@ impl Redirection {
             .collect();
         parts.push("names → 127.0.0.1".into());
         parts.join(", ")
+    }
+}
+
+/// The files the library writes for the harness, in a program's sandbox folder.
+#[derive(Debug, Clone)]
+pub struct Files {
+    /// One line per redirection made ([`read_marks`]).
+    marks: PathBuf,
+    /// A byte per TCP `connect` ([`attempts`]).
+    attempts: PathBuf,
+}
+
+impl Files {
+    /// The files in `folder`; `None` when its path cannot be passed in the setting (it is
+    /// not UTF-8, or has a comma).
+    pub fn in_folder(folder: &Path) -> Option<Files> {
+        folder.to_str().filter(|path| !path.contains(','))?;
+        Some(Files {
+            marks: folder.join("redirected"),
+            attempts: folder.join("connect-attempts"),
+        })
+    }
+
+    /// What the library moved so far (`bind 12000>41234`; see [`read_marks`]).
+    pub fn redirections(&self) -> Vec<String> {
+        read_marks(&self.marks)
+    }
+
+    /// How many times the program has connected a TCP socket so far.
+    pub fn attempts(&self) -> u64 {
+        attempts(&self.attempts)
     }
 }
 
@@ -92,6 +121,15 @@ pub fn read_marks(marks: &Path) -> Vec<String> {
     lines
 }
 
+/// The size of the attempts file: a byte per `connect`. A link or anything but a regular
+/// file the program may have put there counts nothing.
+pub fn attempts(file: &Path) -> u64 {
+    std::fs::symlink_metadata(file)
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map_or(0, |meta| meta.len())
+}
+
 fn well_formed(line: &str) -> bool {
     if line == "name" {
         return true;
@@ -117,12 +155,14 @@ mod tests {
             library: PathBuf::from("/kit/libshort_calls.so"),
             ports: vec![(12000, 41234), (993, 41240)],
         };
+        let files = Files::in_folder(Path::new("/run/x")).expect("a plain path");
         assert_eq!(
-            redirection.setting(Some(Path::new("/run/x/redirected"))),
-            "port=12000>41234,port=993>41240,names=1,mark=/run/x/redirected"
+            redirection.setting(Some(&files)),
+            "port=12000>41234,port=993>41240,names=1,mark=/run/x/redirected,count=/run/x/connect-attempts"
         );
+        assert!(Files::in_folder(Path::new("/a,b")).is_none());
         assert_eq!(
-            redirection.setting(Some(Path::new("/a,b"))),
+            redirection.setting(None),
             "port=12000>41234,port=993>41240,names=1"
         );
     }
