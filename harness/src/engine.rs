@@ -44,7 +44,7 @@ mod finish;
 mod internet;
 mod listening;
 mod programs;
-pub(crate) use programs::fixed_ports_stay;
+pub(crate) use programs::{all_redirectable, fixed_ports_stay};
 mod stillness;
 
 pub(crate) use crate::steps::requests::{StartRequest, Watched};

@@ -192,11 +192,12 @@ pub fn grade_with_replay(
         } else if scenario.zone.is_some()
             && *mode == Mode::Real
             && isolation::network_mode() != NetworkMode::NamespacePerScenario
+            && !crate::engine::all_redirectable(roles, &suite.kit_root)
         {
             let outcome = Outcome::skipped(
                 scenario,
                 seed,
-                "its programs ask the system's resolver, which only a network namespace per scenario points at the harness's DNS (run as root, or where user namespaces are allowed)".into(),
+                "its programs ask the system's resolver, which only a network namespace per scenario (or, on a shared loopback, the interposed library, which cannot enter a static binary) points at the harness's DNS".into(),
             );
             (outcome, None)
         } else if !missing.is_empty() {

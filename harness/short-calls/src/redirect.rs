@@ -38,7 +38,9 @@
 //! table lives in atomics, and the copies of addresses are on the stack.
 
 use core::ffi::{CStr, c_char};
-use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU16, AtomicUsize, Ordering};
+use core::sync::atomic::{
+    AtomicBool, AtomicU8, AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 
 use libc::{
     AF_INET, AF_INET6, addrinfo, c_int, hostent, sockaddr, sockaddr_in, sockaddr_in6,
@@ -226,10 +228,7 @@ static NAME_NOTED: AtomicBool = AtomicBool::new(false);
 /// Appends `bind 12000>41234` to the `mark=` file, the first time this process makes that
 /// redirection.
 fn note_port(table: &Table, verb: Verb, from: u16) {
-    let Some(index) = table.ports[..table.count]
-        .iter()
-        .position(|(listed, _)| *listed == from)
-    else {
+    let Some(index) = index_of(table, from) else {
         return;
     };
     let bit = 1u8 << (verb as u8);
@@ -323,6 +322,7 @@ pub(crate) unsafe fn destination(
     let mut moved = unsafe { copy(address, length)? };
     let from = port_of(&moved)?;
     let to = table.to(from)?;
+    remember_destination(&table, from, &moved);
     set_port(&mut moved, to);
     to_loopback(&mut moved, false);
     note_port(&table, verb, from);
@@ -366,6 +366,7 @@ pub(crate) unsafe fn report_back(address: *mut sockaddr, length: socklen_t) {
         return;
     };
     set_port(&mut moved, from);
+    restore_destination(&table, from, &mut moved);
     // SAFETY: the same bytes, the port changed: `copy` read `moved.length` of them.
     unsafe {
         core::ptr::copy_nonoverlapping(
@@ -373,6 +374,86 @@ pub(crate) unsafe fn report_back(address: *mut sockaddr, length: socklen_t) {
             address.cast::<u8>(),
             moved.length as usize,
         );
+    }
+}
+
+// The address each listed port was last sent to, by family, so that a reply from the
+// loopback is shown as coming from it: a resolver checks that the answer comes from the
+// name server it asked (dnspython does), not only from its port.
+static LAST_IPV4: [AtomicU32; MOST_PORTS] = [const { AtomicU32::new(0) }; MOST_PORTS];
+static LAST_IPV6: [[AtomicU64; 2]; MOST_PORTS] =
+    [const { [AtomicU64::new(0), AtomicU64::new(0)] }; MOST_PORTS];
+/// Per listed port: bit 0, an IPv4 address was sent to; bit 1, an IPv6 one.
+static LAST_KNOWN: [AtomicU8; MOST_PORTS] = [const { AtomicU8::new(0) }; MOST_PORTS];
+
+fn index_of(table: &Table, from: u16) -> Option<usize> {
+    table.ports[..table.count]
+        .iter()
+        .position(|(listed, _)| *listed == from)
+}
+
+/// Remembers the address a program sent to listed port `from` (before it is moved).
+fn remember_destination(table: &Table, from: u16, original: &Moved) {
+    let Some(index) = index_of(table, from) else {
+        return;
+    };
+    match c_int::from(original.storage.ss_family) {
+        AF_INET => {
+            // SAFETY: the family says the storage holds a sockaddr_in.
+            let inet = unsafe { &*original.as_ptr().cast::<sockaddr_in>() };
+            LAST_IPV4[index].store(inet.sin_addr.s_addr, Ordering::Relaxed);
+            LAST_KNOWN[index].fetch_or(1, Ordering::Release);
+        }
+        AF_INET6 => {
+            // SAFETY: the family says the storage holds a sockaddr_in6.
+            let bytes = unsafe {
+                (*original.as_ptr().cast::<sockaddr_in6>())
+                    .sin6_addr
+                    .s6_addr
+            };
+            let (high, low) = bytes.split_at(8);
+            LAST_IPV6[index][0].store(
+                u64::from_ne_bytes(high.try_into().unwrap_or_default()),
+                Ordering::Relaxed,
+            );
+            LAST_IPV6[index][1].store(
+                u64::from_ne_bytes(low.try_into().unwrap_or_default()),
+                Ordering::Relaxed,
+            );
+            LAST_KNOWN[index].fetch_or(2, Ordering::Release);
+        }
+        _ => {}
+    }
+}
+
+/// Shows a reported loopback address at listed port `from` as the address the program
+/// last sent to there, of the same family.
+fn restore_destination(table: &Table, from: u16, reported: &mut Moved) {
+    let Some(index) = index_of(table, from) else {
+        return;
+    };
+    let known = LAST_KNOWN[index].load(Ordering::Acquire);
+    let storage = (&raw mut reported.storage).cast::<u8>();
+    match c_int::from(reported.storage.ss_family) {
+        AF_INET if known & 1 != 0 => {
+            // SAFETY: the family says the storage holds a sockaddr_in.
+            let inet = unsafe { &mut *storage.cast::<sockaddr_in>() };
+            if u32::from_be(inet.sin_addr.s_addr) >> 24 == 127 {
+                inet.sin_addr.s_addr = LAST_IPV4[index].load(Ordering::Relaxed);
+            }
+        }
+        AF_INET6 if known & 2 != 0 => {
+            // SAFETY: the family says the storage holds a sockaddr_in6.
+            let inet6 = unsafe { &mut *storage.cast::<sockaddr_in6>() };
+            let bytes = &mut inet6.sin6_addr.s6_addr;
+            if bytes[..15].iter().all(|byte| *byte == 0) && bytes[15] == 1 {
+                bytes[..8]
+                    .copy_from_slice(&LAST_IPV6[index][0].load(Ordering::Relaxed).to_ne_bytes());
+                bytes[8..]
+                    .copy_from_slice(&LAST_IPV6[index][1].load(Ordering::Relaxed).to_ne_bytes());
+            }
+        }
+        _ => {}
     }
 }
 

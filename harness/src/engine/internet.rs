@@ -19,6 +19,9 @@ pub(super) struct Internet {
     /// The task's well-known ports served in the scenario's own namespace so far (each
     /// to the peer of the first client pointed at a peer that speaks its way).
     pub(super) well_known_served: std::collections::BTreeSet<u16>,
+    /// On a shared loopback, for a scenario whose programs ask the system's resolver: the
+    /// port the DNS listens on, where the interposed library sends what they send to 53.
+    pub(super) moved_dns_port: Option<u16>,
 }
 
 impl Internet {
@@ -34,6 +37,7 @@ impl Internet {
             servers: Vec::new(),
             stand_ins: Vec::new(),
             well_known_served: Default::default(),
+            moved_dns_port: None,
         }
     }
 }
@@ -47,10 +51,32 @@ impl Run<'_> {
             && isolation::network_mode() == NetworkMode::NamespacePerScenario
     }
 
-    /// Starts the DNS in the scenario's namespace (the calling thread's), when it has one.
+    /// Starts the DNS in the scenario's namespace (the calling thread's), when it has one;
+    /// on a shared loopback, for a scenario whose programs ask the system's resolver, on a
+    /// fresh port, to which the interposed library moves their queries to port 53 (see
+    /// `Run::start_program`).
     pub(super) fn start_internet(&mut self) {
         if self.has_own_internet() {
             self.start_dns(None);
+        } else if matches!(self.world, World::Real) && self.scenario.zone.is_some() {
+            let zone = Arc::clone(&self.internet.zone);
+            let started = self
+                .fresh_port()
+                .map_err(|failure| failure.seen)
+                .and_then(|port| {
+                    DnsServer::start(port, None, zone, self.internet.queries.clone())
+                        .map(|server| (port, server))
+                        .map_err(|error| error.to_string())
+                });
+            match started {
+                Ok((port, server)) => {
+                    self.internet.servers.push(server);
+                    self.internet.moved_dns_port = Some(port);
+                }
+                Err(error) => self.note(format!(
+                    "the harness's DNS could not listen: {error} (names will not resolve)"
+                )),
+            }
         }
     }
 

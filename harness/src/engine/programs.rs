@@ -225,6 +225,10 @@ impl Run<'_> {
             None => None,
         };
         let redirect = if redirecting {
+            // What it sends to port 53 (the system's resolver, any address) reaches the
+            // scenario's DNS.
+            let dns = crate::peers::dns::DNS_PORT;
+            redirected.extend(self.internet.moved_dns_port.map(|moved| (dns, moved)));
             self.redirection(name, redirected)?
         } else {
             None
@@ -725,6 +729,17 @@ impl Run<'_> {
             .filter(|port| IMPLICIT_TLS_PORTS.contains(port) == implicit)
             .collect()
     }
+}
+
+/// Whether the interposed library can enter every program of a task (`roles`): on a
+/// shared loopback, only then are its queries to port 53 moved to the scenario's DNS.
+pub(crate) fn all_redirectable(
+    roles: &BTreeMap<String, RoleProgram>,
+    kit_root: &std::path::Path,
+) -> bool {
+    roles
+        .values()
+        .all(|program| redirectable(program, kit_root))
 }
 
 /// Whether a program of `target` hard-codes a port the interposed library cannot move (a

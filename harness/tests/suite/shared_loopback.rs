@@ -105,7 +105,8 @@ fn in_a_platforms_container_a_correct_submission_loses_nothing() {
         .arg("--scenarios")
         .arg(kit.join("scenarios"))
         .args(["--seed", "1", "--task", "upper-tcp", "--task", "ssh-info"])
-        .args(["--task", "interfaces", "--task", "wait-service", "--json"])
+        .args(["--task", "interfaces", "--task", "wait-service"])
+        .args(["--task", "mx-lookup", "--json"])
         .arg(&json)
         .current_dir(kit)
         .env("NO_COLOR", "1")
@@ -139,7 +140,8 @@ fn in_a_platforms_container_a_correct_submission_loses_nothing() {
         }
     }
     // Adding interfaces needs a network namespace of its own; the SSH remote shows its
-    // /proc, and the connection rate is counted, through the interposed library.
+    // /proc, the connection rate is counted and the system resolver's queries reach the
+    // harness's DNS through the interposed library.
     assert_eq!(not_run, ["interfaces/02-interfaces-the-harness-adds"]);
     assert_eq!(
         passed
@@ -149,4 +151,25 @@ fn in_a_platforms_container_a_correct_submission_loses_nothing() {
         10,
         "{passed:?}"
     );
+    // The system resolver's queries to port 53 reach the scenario's DNS.
+    assert!(
+        passed
+            .iter()
+            .any(|id| id == "mx-lookup/12-truncated-answer-system-resolver"),
+        "{passed:?}"
+    );
+}
+
+#[test]
+fn the_system_resolvers_queries_reach_the_scenarios_dns_and_its_bugs_show() {
+    // A resolver that never retries over TCP after a truncated answer: on one loopback its
+    // queries to port 53 (the name server of /etc/resolv.conf, whatever its address) are
+    // moved to the scenario's DNS, which truncates; the scenario fails as with namespaces.
+    harness()
+        .env("HARNESS_NO_NAMESPACES", "1")
+        .args(["--target", "fixtures/submissions/mx-lookup-udp-no-tcp"])
+        .args(["--seed", "1", "--verbose", "mx-lookup/12-*"])
+        .assert()
+        .stdout(predicate::str::contains("FAIL    mx-lookup/12-"))
+        .stdout(predicate::str::is_match("moved send 53>[0-9]+").unwrap());
 }
