@@ -504,8 +504,11 @@ impl Enclosure {
     /// where the layer is on, the cgroup. `shared`: a folder outside its own that the
     /// program may write, whose programs share a user ([`users::for_folder`]).
     pub fn new(shared: Option<&Path>) -> std::io::Result<Enclosure> {
+        // Its own: without a view (a platform's container), no other program may list or
+        // read what it writes there by its path.
         let folder = tempfile::Builder::new()
             .prefix("harness-sandbox-")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .tempdir()?;
         let sized = layers().disk.is_ok() && view::in_private_mounts();
         if sized {

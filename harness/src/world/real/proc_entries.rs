@@ -22,7 +22,20 @@ pub(super) fn sleeps(pid: i32, tid: i32) -> bool {
     })
 }
 
-/// Inodes of the sockets a process holds open.
+/// The real user id of a process (`Uid:` of its `status`, which anyone may read).
+pub(super) fn uid_of(pid: i32) -> Option<u32> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Inodes of the sockets a process holds open (none where its descriptors cannot be read:
+/// another user's process, for a harness without `CAP_SYS_PTRACE`, as in a container).
 pub(super) fn socket_inodes(pid: i32) -> Vec<u64> {
     let Ok(entries) = fs::read_dir(format!("/proc/{pid}/fd")) else {
         return vec![];

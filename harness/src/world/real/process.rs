@@ -218,8 +218,11 @@ impl ChildProcess {
             .argv
             .split_first()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command line"))?;
+        // What it prints is for the harness alone: without a view of its own (a platform's
+        // container) another program could otherwise read it by its path.
         let captures = tempfile::Builder::new()
             .prefix("harness-output-")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .tempdir()?;
         let stdout = Arc::new(Capture::file(
             captures.path().join("stdout"),

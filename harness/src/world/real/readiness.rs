@@ -8,6 +8,11 @@
 //! process group (an interpreter may fork or exec before it binds). A UDP server has no
 //! LISTEN state: it is ready once it has a socket bound to the port (`/proc/net/udp`).
 //!
+//! Another user's `/proc/PID/fd` can be read only with `CAP_SYS_PTRACE`, which a platform's
+//! container does not give its root. There a socket also belongs to the group when the
+//! table says its owner is a group member's user (the `uid` column), that user is not the
+//! harness's own, and so is one of the users the sandbox gives a program alone.
+//!
 //! The tables are read from `/proc/thread-self/net/`, the network namespace of the thread
 //! that asks: when a batch grades each submission in a namespace of its own, the grading
 //! thread and its programs are there, while `/proc/net` shows the main thread's.
@@ -15,7 +20,7 @@
 use std::collections::HashSet;
 use std::fs;
 
-use super::proc_entries::{socket_inodes, stat_fields};
+use super::proc_entries::{socket_inodes, stat_fields, uid_of};
 
 /// TCP states as the tables write them (in hex).
 pub(crate) const TCP_LISTEN: u8 = 0x0A;
@@ -56,6 +61,16 @@ pub fn group_listening(group: i32, port: u16, look_elsewhere: bool) -> GroupList
             tcp_elsewhere: None,
         };
     }
+    let users = own_users(group);
+    if listening
+        .iter()
+        .any(|row| row.port == port && users.contains(&row.uid))
+    {
+        return GroupListening {
+            on_port: true,
+            tcp_elsewhere: None,
+        };
+    }
     let tcp_elsewhere = look_elsewhere.then(|| {
         let tcp: Vec<&SocketRow> = listening.iter().filter(|row| row.tcp).collect();
         if tcp.is_empty() {
@@ -67,7 +82,7 @@ pub fn group_listening(group: i32, port: u16, look_elsewhere: bool) -> GroupList
             .collect();
         let mut ports: Vec<u16> = tcp
             .into_iter()
-            .filter(|row| held.contains(&row.inode))
+            .filter(|row| held.contains(&row.inode) || users.contains(&row.uid))
             .map(|row| row.port)
             .collect();
         ports.sort_unstable();
@@ -78,6 +93,18 @@ pub fn group_listening(group: i32, port: u16, look_elsewhere: bool) -> GroupList
         on_port: false,
         tcp_elsewhere,
     }
+}
+
+/// The users of `group`'s processes that are not the harness's own (nor root): users the
+/// sandbox gives a program alone, whose sockets the tables name by their `uid`.
+fn own_users(group: i32) -> HashSet<u32> {
+    // SAFETY: geteuid only reads the caller's id.
+    let harness = unsafe { libc::geteuid() };
+    group_members(group)
+        .into_iter()
+        .filter_map(uid_of)
+        .filter(|uid| *uid != harness && *uid != 0)
+        .collect()
 }
 
 /// Whether a process of `group` holds one of the sockets `inodes`.
@@ -106,6 +133,8 @@ pub(crate) struct SocketRow {
     pub rx_queue: u64,
     /// 0 for a socket no descriptor holds (TIME_WAIT, an orphan closing).
     pub inode: u64,
+    /// The user that made it.
+    pub uid: u32,
 }
 
 /// Every socket of `tables` (`tcp`, `udp6`...) of the calling thread's network namespace.
@@ -140,8 +169,9 @@ pub(crate) fn socket_rows(tables: &[&str]) -> Option<Vec<SocketRow>> {
                 u8::from_str_radix(fields[3], 16),
                 queues,
                 fields[9].parse(),
+                fields[7].parse(),
             );
-            if let (Some(port), Ok(state), Some((tx_queue, rx_queue)), Ok(inode)) = row {
+            if let (Some(port), Ok(state), Some((tx_queue, rx_queue)), Ok(inode), Ok(uid)) = row {
                 rows.push(SocketRow {
                     tcp: table.starts_with("tcp"),
                     port,
@@ -150,6 +180,7 @@ pub(crate) fn socket_rows(tables: &[&str]) -> Option<Vec<SocketRow>> {
                     tx_queue,
                     rx_queue,
                     inode,
+                    uid,
                 });
             }
         }
