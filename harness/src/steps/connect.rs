@@ -124,6 +124,12 @@ impl StepAction for Connect {
         )
     }
 
+    fn unplayable(&self) -> Option<String> {
+        (self.family == Family::Ipv6)
+            .then(crate::world::sockets::ipv6_refused)
+            .flatten()
+    }
+
     fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a> {
         context.connect(&self.endpoint, &self.plan, self.family)
     }

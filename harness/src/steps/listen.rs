@@ -215,6 +215,11 @@ impl StepAction for Listen {
     }
 
     fn unplayable(&self) -> Option<String> {
+        if self.plan.family == crate::world::sockets::Family::Ipv6
+            && let Some(refused) = crate::world::sockets::ipv6_refused()
+        {
+            return Some(refused);
+        }
         match &self.plan.speaks {
             Speaks::Protocol(script) => script.unplayable(),
             Speaks::Bytes { .. } => None,

@@ -28,6 +28,22 @@ pub enum Family {
     Ipv6,
 }
 
+/// Why this machine cannot play a step over IPv6, if it cannot: it has no IPv6 loopback
+/// (a container whose network disables IPv6, as Docker's does unless told otherwise).
+/// Probed once, by binding `[::1]:0`.
+pub fn ipv6_refused() -> Option<String> {
+    static REFUSED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    REFUSED
+        .get_or_init(|| {
+            std::net::TcpListener::bind((std::net::Ipv6Addr::LOCALHOST, 0))
+                .err()
+                .map(|error| {
+                    format!("it speaks IPv6, and this machine has no IPv6 loopback (binding [::1] fails: {error}), as in a container whose network disables IPv6")
+                })
+        })
+        .clone()
+}
+
 impl Family {
     /// The loopback address of this family, on which the harness listens and connects in
     /// the real world.
