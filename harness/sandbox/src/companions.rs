@@ -6,10 +6,12 @@
 //!   `LD_PRELOAD`, it cuts its own socket calls short (the harness's `faults::short_calls`
 //!   says when).
 //!
-//! Each is found, in order: at the path an environment variable names; built with cargo
-//! from the workspace that holds its source (the harness's own, or the kit's), so that it
-//! is never older than its source; beside the harness's own executable (an installed kit
-//! without cargo). The answer, success or failure, is kept for the rest of the run.
+//! Each is found, in order: at the path an environment variable names; beside the
+//! harness's own executable where that is an installed or packaged kit (`kit/bin/` of a
+//! `harness package`), which never runs cargo; built with cargo from the workspace that
+//! holds its source (the harness's own, or the kit's), so that in a clone it is never
+//! older than its source; else beside the harness in cargo's output folder. The answer,
+//! success or failure, is kept for the rest of the run.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -48,6 +50,9 @@ pub(crate) fn locate(companion: &Companion, kit_root: &Path) -> Result<PathBuf, 
             ))
         };
     }
+    if let Some(path) = installed_beside_the_harness(companion) {
+        return Ok(path);
+    }
     let own = own_workspace();
     let workspace = [own.as_path(), kit_root]
         .into_iter()
@@ -64,6 +69,20 @@ pub(crate) fn locate(companion: &Companion, kit_root: &Path) -> Result<PathBuf, 
             )
         })
     })
+}
+
+/// `bin/NAME` next to `bin/harness` where that folder is not cargo's output (which holds
+/// a `CACHEDIR.TAG` at its top): a kit installed or packaged with its companions, whose
+/// harness must not build anything, nor take a companion older than its source for one.
+fn installed_beside_the_harness(companion: &Companion) -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let folder = exe.parent()?;
+    let in_cargo_output = folder
+        .ancestors()
+        .take(4)
+        .any(|dir| dir.join("CACHEDIR.TAG").is_file());
+    let path = folder.join(companion.file_name);
+    (!in_cargo_output && path.is_file()).then_some(path)
 }
 
 /// `target/debug/NAME` next to `target/debug/harness` (or to a test's `deps/` folder).

@@ -128,9 +128,13 @@ enum Commands {
         /// Gradescope: a visibility rule for the results (as `--gradescope-visibility`).
         #[arg(long = "gradescope-visibility", value_name = "RULE")]
         visibility: Vec<String>,
-        /// GitHub Classroom: the kit's repository the workflow checks out (`OWNER/NAME`).
+        /// GitHub Classroom: the kit's repository (`OWNER/NAME`), to a release of which
+        /// `socket-lab-kit.zip` is attached; the workflow fetches it from there.
         #[arg(long, value_name = "OWNER/NAME")]
         kit_repository: Option<String>,
+        /// GitHub Classroom: the tag of that release.
+        #[arg(long, value_name = "TAG", default_value = "socket-lab-kit")]
+        kit_release: String,
         /// The seed every submission of the assignment is graded with (default: one drawn
         /// now, and printed): the whole class meets the same slices, losses and orders,
         /// so failures compare.
@@ -200,6 +204,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> i32 {
             java,
             visibility,
             kit_repository,
+            kit_release,
             seed,
         }) => package(crate::package::PackageRequest {
             platform,
@@ -214,6 +219,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> i32 {
             java,
             visibility,
             kit_repository,
+            kit_release,
             seed: seed.unwrap_or_else(grade::random_seed),
         }),
         Some(Commands::Schema) => {
@@ -289,6 +295,22 @@ fn package(request: crate::package::PackageRequest) -> Result<i32> {
     )))?;
     for written in crate::package::write(&request, &kit_root)? {
         println!("wrote {}", written.display());
+    }
+    if let (crate::package::Platform::GithubClassroom, Some(repository)) =
+        (request.platform, &request.kit_repository)
+    {
+        println!(
+            "attach socket-lab-kit.zip to the release {tag} of {repository}, from which the workflow fetches it: \
+             gh release create {tag} {archive} -R {repository} (or gh release upload {tag} {archive} --clobber -R {repository})",
+            tag = request.kit_release,
+            archive = request.output.join("socket-lab-kit.zip").display(),
+        );
+    }
+    if cfg!(debug_assertions) {
+        println!(
+            "note: this harness is a debug build, and so are the package's binaries (larger, slower); \
+             for a class, make it with `cargo run --release -p harness -- package ...`"
+        );
     }
     println!(
         "every submission is graded with seed {} (harness package --seed {} makes the same package again)",

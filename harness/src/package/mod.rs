@@ -1,16 +1,27 @@
 //! `harness package`: what an instructor uploads to a grading platform, made from this kit.
 //!
-//! - `gradescope`: `autograder.zip`, holding `setup.sh` (packages, a Rust toolchain, the
-//!   kit built), `run_autograder` (one submission into `results.json`) and the kit in `kit/`;
-//! - `prairielearn`: a folder with the grader image's `Dockerfile` and build context (the
-//!   kit in `kit/`) and the question's entrypoint `run.sh`;
+//! Every package carries a built kit (`kit/`): the harness and its companions
+//! (`sandbox-init`, `libshort_calls.so`) in `kit/bin/`, the scenarios and the fixtures they
+//! name, and the good sample the scenarios take their known-good programs from. Nothing is
+//! compiled on the platform and no Rust toolchain is installed there: a harness beside its
+//! companions outside cargo's output folder never runs cargo. The binaries are those of
+//! the harness that makes the package (`cargo run --release -p harness -- package ...` for
+//! a class), linked against the C library of the machine that built them (Debian 12: glibc
+//! 2.36, needing 2.34 or newer: Ubuntu 22.04 and later, Debian 12 and later).
+//!
+//! - `gradescope`: `autograder.zip`, holding `setup.sh` (the packages the students'
+//!   programs need), `run_autograder` (one submission into `results.json`) and the kit;
+//! - `prairielearn`: a folder with the grader image's `Dockerfile` (Debian's slim image,
+//!   those packages and the kit) and the question's entrypoint `run.sh`;
 //! - `github-classroom`: a folder with `.github/workflows/classroom.yml` for the
-//!   assignment's template repository.
+//!   assignment's template repository and `socket-lab-kit.zip`, the kit, to attach to a
+//!   release of the kit's repository, from which the workflow fetches it on every push.
 //!
 //! Each script grades the tasks named here, with the packages the students' programs of
-//! those tasks import (`dnspython` for `mx-lookup`...). The scripts are templates in
-//! `templates/`, filled in below; the suite runs them here with the platforms' folders
-//! moved to a temporary one (`harness/tests/suite/packages.rs`).
+//! those tasks import (`dnspython` for `mx-lookup`...) and the seed fixed when the package
+//! was made. The scripts are templates in `templates/`, filled in below; the suite runs
+//! them here with the platforms' folders moved to a temporary one
+//! (`harness/tests/suite/packages.rs`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -45,11 +56,13 @@ pub struct PackageRequest {
     pub kit_repository: Option<String>,
     /// The seed every submission is graded with (`--seed`), fixed when the package is made.
     pub seed: u64,
+    /// The release of `kit_repository` the Classroom workflow fetches the kit from.
+    pub kit_release: String,
 }
 
-/// The packages every image needs: a C toolchain (the crates' build scripts), `curl` and
-/// the certificates for rustup, Python 3 for the students' programs and `run_autograder`.
-const BASE_PACKAGES: [&str; 4] = ["build-essential", "ca-certificates", "curl", "python3"];
+/// The packages every image needs: Python 3 for the students' programs and
+/// `run_autograder`, the certificates their TLS libraries trust besides the test CA.
+const BASE_PACKAGES: [&str; 2] = ["ca-certificates", "python3"];
 
 /// The Debian and Ubuntu packages a task needs: the libraries its programs import, as
 /// students write them (`SPEC.md`): `dnspython`, `paramiko`, `pymysql`; and for
@@ -94,11 +107,12 @@ pub fn write(request: &PackageRequest, kit_root: &Path) -> Result<Vec<PathBuf>> 
             "the workflow checks the kit out from GitHub: say which repository with --kit-repository OWNER/NAME".into(),
         ));
     }
-    let values = TemplateValues::of(request, kit_root)?;
+    let values = TemplateValues::of(request)?;
+    let kit = kit_files(kit_root)?;
     match request.platform {
-        Platform::Gradescope => gradescope(request, kit_root, &values),
-        Platform::Prairielearn => prairielearn(request, kit_root, &values),
-        Platform::GithubClassroom => classroom(request, &values),
+        Platform::Gradescope => gradescope(request, &kit, &values),
+        Platform::Prairielearn => prairielearn(request, &kit, &values),
+        Platform::GithubClassroom => classroom(request, &kit, &values),
     }
 }
 
@@ -106,13 +120,13 @@ pub fn write(request: &PackageRequest, kit_root: &Path) -> Result<Vec<PathBuf>> 
 struct TemplateValues {
     apt_packages: String,
     pip_install: String,
-    rust_version: String,
     grade_args: String,
     kit_repository: String,
+    kit_release: String,
 }
 
 impl TemplateValues {
-    fn of(request: &PackageRequest, kit_root: &Path) -> Result<TemplateValues> {
+    fn of(request: &PackageRequest) -> Result<TemplateValues> {
         let mut packages: Vec<&str> = BASE_PACKAGES.to_vec();
         packages.extend(
             TASK_PACKAGES
@@ -145,9 +159,9 @@ impl TemplateValues {
         Ok(TemplateValues {
             apt_packages: packages.join(" "),
             pip_install: pip_install(&pip_packages),
-            rust_version: rust_version(kit_root)?,
             grade_args: shell_words::join(&grade_args),
             kit_repository: request.kit_repository.clone().unwrap_or_default(),
+            kit_release: request.kit_release.clone(),
         })
     }
 
@@ -156,29 +170,11 @@ impl TemplateValues {
         template
             .replace("@@APT_PACKAGES@@", &self.apt_packages)
             .replace("@@PIP_INSTALL@@", &self.pip_install)
-            .replace("@@RUST_VERSION@@", &self.rust_version)
             .replace("@@GRADE_ARGS@@", &self.grade_args)
             .replace("@@KIT_REPOSITORY@@", &self.kit_repository)
+            .replace("@@KIT_RELEASE@@", &self.kit_release)
+            .replace("@@KIT_ARCHIVE@@", KIT_ARCHIVE)
     }
-}
-
-/// The workspace's `rust-version` (`Cargo.toml`): the toolchain the images need at least.
-fn rust_version(kit_root: &Path) -> Result<String> {
-    let manifest = kit_root.join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest)
-        .map_err(Error::io(format!("cannot read {}", manifest.display())))?;
-    let table: toml::Table = toml::from_str(&text).map_err(|error| Error::BadFile {
-        path: manifest.clone(),
-        line: 0,
-        reason: error.message().to_owned(),
-    })?;
-    table
-        .get("workspace")
-        .and_then(|workspace| workspace.get("package"))
-        .and_then(|package| package.get("rust-version"))
-        .and_then(toml::Value::as_str)
-        .map(str::to_owned)
-        .ok_or_else(|| Error::Usage(format!("{} has no rust-version", manifest.display())))
 }
 
 const SETUP: &str = include_str!("templates/setup.sh");
@@ -187,12 +183,24 @@ const DOCKERFILE: &str = include_str!("templates/Dockerfile");
 const RUN_SH: &str = include_str!("templates/run.sh");
 const CLASSROOM: &str = include_str!("templates/classroom.yml");
 
+/// The name of the kit's archive a Classroom workflow fetches from the kit's release.
+const KIT_ARCHIVE: &str = "socket-lab-kit.zip";
+
 fn gradescope(
     request: &PackageRequest,
-    kit_root: &Path,
+    kit: &[KitFile],
     values: &TemplateValues,
 ) -> Result<Vec<PathBuf>> {
-    let output = &request.output;
+    let scripts = [
+        ("setup.sh".to_owned(), values.fill(SETUP)),
+        ("run_autograder".to_owned(), values.fill(RUN_AUTOGRADER)),
+    ];
+    write_zip(&request.output, &scripts, kit)?;
+    Ok(vec![request.output.clone()])
+}
+
+/// A zip at `output` holding `scripts` (executable) and the kit's files under `kit/`.
+fn write_zip(output: &Path, scripts: &[(String, String)], kit: &[KitFile]) -> Result<()> {
     let file = std::fs::File::create(output)
         .map_err(Error::io(format!("cannot write {}", output.display())))?;
     let mut zip = zip::ZipWriter::new(file);
@@ -204,46 +212,51 @@ fn gradescope(
     let zip_error = |error: zip::result::ZipError| {
         Error::Usage(format!("cannot write {}: {error}", output.display()))
     };
-    for (name, template) in [("setup.sh", SETUP), ("run_autograder", RUN_AUTOGRADER)] {
-        zip.start_file(name, options(0o755)).map_err(zip_error)?;
-        zip.write_all(values.fill(template).as_bytes())
-            .map_err(Error::io(format!("cannot write {}", output.display())))?;
+    let write_error = || Error::io(format!("cannot write {}", output.display()));
+    for (name, text) in scripts {
+        zip.start_file(name.as_str(), options(0o755))
+            .map_err(zip_error)?;
+        zip.write_all(text.as_bytes()).map_err(write_error())?;
     }
-    for (relative, path, mode) in kit_files(kit_root)? {
-        let name = format!("kit/{}", relative.display());
-        zip.start_file(name, options(mode)).map_err(zip_error)?;
-        let mut source = std::fs::File::open(&path)
-            .map_err(Error::io(format!("cannot read {}", path.display())))?;
-        std::io::copy(&mut source, &mut zip)
-            .map_err(Error::io(format!("cannot write {}", output.display())))?;
+    for file in kit {
+        let name = format!("kit/{}", file.relative.display());
+        zip.start_file(name, options(file.mode))
+            .map_err(zip_error)?;
+        let mut source = std::fs::File::open(&file.source)
+            .map_err(Error::io(format!("cannot read {}", file.source.display())))?;
+        std::io::copy(&mut source, &mut zip).map_err(write_error())?;
     }
     zip.finish().map_err(zip_error)?;
-    Ok(vec![output.clone()])
+    Ok(())
 }
 
 fn prairielearn(
     request: &PackageRequest,
-    kit_root: &Path,
+    kit: &[KitFile],
     values: &TemplateValues,
 ) -> Result<Vec<PathBuf>> {
     let folder = fresh_folder(&request.output)?;
     let dockerfile = write_file(&folder.join("Dockerfile"), &values.fill(DOCKERFILE), 0o644)?;
     let run = write_file(&folder.join("run.sh"), &values.fill(RUN_SH), 0o755)?;
-    let kit = folder.join("kit");
-    for (relative, path, mode) in kit_files(kit_root)? {
-        let destination = kit.join(&relative);
+    let kit_folder = folder.join("kit");
+    for file in kit {
+        let destination = kit_folder.join(&file.relative);
         if let Some(parent) = destination.parent() {
             std::fs::create_dir_all(parent)
                 .map_err(Error::io(format!("cannot make {}", parent.display())))?;
         }
-        std::fs::copy(&path, &destination)
-            .map_err(Error::io(format!("cannot copy {}", path.display())))?;
-        set_mode(&destination, mode)?;
+        std::fs::copy(&file.source, &destination)
+            .map_err(Error::io(format!("cannot copy {}", file.source.display())))?;
+        set_mode(&destination, file.mode)?;
     }
-    Ok(vec![dockerfile, run, kit])
+    Ok(vec![dockerfile, run, kit_folder])
 }
 
-fn classroom(request: &PackageRequest, values: &TemplateValues) -> Result<Vec<PathBuf>> {
+fn classroom(
+    request: &PackageRequest,
+    kit: &[KitFile],
+    values: &TemplateValues,
+) -> Result<Vec<PathBuf>> {
     let folder = fresh_folder(&request.output)?;
     let workflows = folder.join(".github/workflows");
     std::fs::create_dir_all(&workflows)
@@ -253,7 +266,9 @@ fn classroom(request: &PackageRequest, values: &TemplateValues) -> Result<Vec<Pa
         &values.fill(CLASSROOM),
         0o644,
     )?;
-    Ok(vec![workflow])
+    let archive = folder.join(KIT_ARCHIVE);
+    write_zip(&archive, &[], kit)?;
+    Ok(vec![workflow, archive])
 }
 
 /// `path` as a folder to write into: made if missing; an existing one must be empty, so
@@ -288,31 +303,84 @@ fn set_mode(path: &Path, mode: u32) -> Result<()> {
     ))
 }
 
-/// The kit's files a package carries, with their paths from the kit's root and their
-/// modes, in a stable order: everything but build output (`target/`), version control and
-/// other hidden folders at the top (`.git`, `.ci`), and symbolic links.
-fn kit_files(kit_root: &Path) -> Result<Vec<(PathBuf, PathBuf, u32)>> {
+/// One file of the kit a package carries.
+struct KitFile {
+    /// Its path in the package's `kit/`.
+    relative: PathBuf,
+    /// Where it is read from.
+    source: PathBuf,
+    mode: u32,
+}
+
+/// What grading reads from the kit, besides the binaries: the scenarios, the fixtures they
+/// name (payloads, zones, file trees, the test web site), the good sample (the known-good
+/// programs a scenario pairs with the student's) and the kit's README.
+const KIT_PARTS: [&str; 7] = [
+    "scenarios",
+    "fixtures/payloads",
+    "fixtures/zones",
+    "fixtures/trees",
+    "fixtures/www",
+    "fixtures/submissions/good",
+    "README.md",
+];
+
+/// The files of the built kit a package carries, in a stable order: the harness and its
+/// companions in `bin/` (those of this very harness: the package grades as it does), then
+/// [`KIT_PARTS`]. Symbolic links are left out.
+fn kit_files(kit_root: &Path) -> Result<Vec<KitFile>> {
+    let harness =
+        std::env::current_exe().map_err(Error::io("cannot find the harness's own executable"))?;
+    let init = sandbox::locate_init(kit_root).map_err(|why| {
+        Error::Usage(format!(
+            "a package carries sandbox-init, which is not available: {why}"
+        ))
+    })?;
+    let library = crate::faults::short_calls::library(kit_root).map_err(|why| {
+        Error::Usage(format!(
+            "a package carries the interposed library, which is not available: {why}"
+        ))
+    })?;
+    let mut files: Vec<KitFile> = [
+        (harness, "harness", 0o755),
+        (init, "sandbox-init", 0o755),
+        (library, "libshort_calls.so", 0o644),
+    ]
+    .into_iter()
+    .map(|(source, name, mode)| KitFile {
+        relative: Path::new("bin").join(name),
+        source,
+        mode,
+    })
+    .collect();
+    for part in KIT_PARTS {
+        let path = kit_root.join(part);
+        let meta = std::fs::symlink_metadata(&path)
+            .map_err(Error::io(format!("cannot read {}", path.display())))?;
+        if meta.is_file() {
+            files.push(KitFile {
+                relative: part.into(),
+                source: path,
+                mode: 0o644,
+            });
+        } else {
+            files.extend(folder_files(kit_root, Path::new(part))?);
+        }
+    }
+    Ok(files)
+}
+
+/// The files below `kit_root/relative`, sorted, with their modes (executable or not).
+fn folder_files(kit_root: &Path, relative: &Path) -> Result<Vec<KitFile>> {
     use std::os::unix::fs::PermissionsExt;
     let mut files = Vec::new();
-    let mut folders = vec![PathBuf::new()];
+    let mut folders = vec![relative.to_owned()];
     while let Some(relative) = folders.pop() {
         let folder = kit_root.join(&relative);
-        let mut entries: Vec<_> = std::fs::read_dir(&folder)
-            .map_err(Error::io(format!("cannot list {}", folder.display())))?
-            .filter_map(|entry| entry.ok())
-            .collect();
-        entries.sort_by_key(|entry| entry.file_name());
-        for entry in entries {
-            let name = entry.file_name();
-            let inner = relative.join(&name);
-            let top_level = relative.as_os_str().is_empty();
-            if top_level && (name == "target" || name.to_string_lossy().starts_with('.')) {
-                continue;
-            }
-            // Build output of nested workspaces (`reference/fuzz/target`).
-            if name == "target" && entry.path().join("CACHEDIR.TAG").exists() {
-                continue;
-            }
+        let entries = std::fs::read_dir(&folder)
+            .map_err(Error::io(format!("cannot list {}", folder.display())))?;
+        for entry in entries.filter_map(|entry| entry.ok()) {
+            let inner = relative.join(entry.file_name());
             let meta = entry
                 .metadata()
                 .map_err(Error::io(format!("cannot read {}", entry.path().display())))?;
@@ -324,10 +392,14 @@ fn kit_files(kit_root: &Path) -> Result<Vec<(PathBuf, PathBuf, u32)>> {
                 } else {
                     0o644
                 };
-                files.push((inner, entry.path(), mode));
+                files.push(KitFile {
+                    relative: inner,
+                    source: entry.path(),
+                    mode,
+                });
             }
         }
     }
-    files.sort();
+    files.sort_by(|a, b| a.relative.cmp(&b.relative));
     Ok(files)
 }

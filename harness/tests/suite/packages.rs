@@ -4,15 +4,28 @@
 
 use crate::common::{self, harness};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use predicates::prelude::*;
 
-/// The harness binary the scripts run (instead of the kit's release build, which the
-/// platform's set-up makes).
-fn harness_binary() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("harness")
+/// What a platform's runner has on its `PATH`: no Rust toolchain.
+const PLATFORM_PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
+
+/// The files of the built kit every package carries, under its `kit/`.
+const BUILT_KIT: [&str; 5] = [
+    "bin/harness",
+    "bin/sandbox-init",
+    "bin/libshort_calls.so",
+    "scenarios/tasks.toml",
+    "fixtures/submissions/good/message-client.py",
+];
+
+/// Asserts that the package's script `text` builds nothing and installs no toolchain.
+fn builds_nothing(file: &str, text: &str) {
+    for word in ["cargo", "rustup", "build-essential"] {
+        assert!(!text.contains(word), "{file} mentions {word}:\n{text}");
+    }
 }
 
 /// A submission of the message task: the good sample's client and `server_from`'s server.
@@ -49,16 +62,13 @@ fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// Runs `script` with `environment` and the harness binary; it must exit 0 (the platforms
-/// read the results file, not the status).
+/// Runs `script` with `environment`, as the platform would: the package's own harness,
+/// no cargo on the `PATH` nor named by `CARGO`, none of the suite's companions named; it
+/// must exit 0 (the platforms read the results file, not the status).
 fn run_script(script: &Path, environment: &[(&str, &Path)]) {
     let mut command = Command::new("bash");
-    command
-        .arg(script)
-        .env("HARNESS", harness_binary())
-        .env("HARNESS_REFERENCE_BIN_DIR", common::reference_bin_dir())
-        .env("NO_COLOR", "1")
-        .env_remove("HARNESS_NO_NAMESPACES");
+    command.arg(script);
+    platform_environment(&mut command);
     for (name, value) in environment {
         command.env(name, value);
     }
@@ -70,6 +80,20 @@ fn run_script(script: &Path, environment: &[(&str, &Path)]) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// A platform's environment: no toolchain, nothing of the suite's.
+fn platform_environment(command: &mut Command) {
+    command
+        .env("PATH", PLATFORM_PATH)
+        .env("NO_COLOR", "1")
+        .env("CARGO", "/nonexistent/cargo")
+        .env_remove("HARNESS")
+        .env_remove("HARNESS_SANDBOX_INIT")
+        .env_remove("HARNESS_SHORT_CALLS_LIB")
+        .env_remove("HARNESS_COMPANIONS")
+        .env_remove("HARNESS_REFERENCE_BIN_DIR")
+        .env_remove("HARNESS_NO_NAMESPACES");
 }
 
 #[test]
@@ -92,19 +116,23 @@ fn a_gradescope_autograder_grades_a_submission_into_results_json() {
         .unwrap()
         .extract(&source)
         .unwrap();
-    for file in [
-        "setup.sh",
-        "run_autograder",
-        "kit/Cargo.toml",
-        "kit/scenarios/tasks.toml",
-    ] {
-        assert!(source.join(file).is_file(), "the zip holds {file}");
+    for file in ["setup.sh", "run_autograder"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(BUILT_KIT.iter().map(|file| format!("kit/{file}")))
+    {
+        assert!(source.join(&file).is_file(), "the zip holds {file}");
     }
+    assert!(
+        !source.join("kit/Cargo.toml").exists() && !source.join("kit/harness").exists(),
+        "the zip holds the built kit, not its sources"
+    );
     // One seed for the whole class, fixed when the package was made.
     let run = std::fs::read_to_string(source.join("run_autograder")).unwrap();
     assert!(run.contains("--seed 4242 --task message"), "{run}");
     let setup = std::fs::read_to_string(source.join("setup.sh")).unwrap();
-    assert!(setup.contains("cargo build --release -p harness -p sandbox-init -p short-calls"));
+    builds_nothing("setup.sh", &setup);
+    assert!(setup.contains("kit/bin/harness\" --version"), "{setup}");
     let results = root.join("results/results.json");
 
     // The good sample, zipped in a folder of its own as students often do.
@@ -142,6 +170,7 @@ fn a_gradescope_autograder_grades_a_submission_into_results_json() {
     // A harness that cannot start: the script writes a results file of its own.
     std::fs::remove_file(&results).unwrap();
     let mut command = Command::new("bash");
+    platform_environment(&mut command);
     let status = command
         .arg(source.join("run_autograder"))
         .env("AUTOGRADER", &root)
@@ -173,17 +202,20 @@ fn a_prairielearn_grader_grades_the_students_files() {
     ]);
     let dockerfile = std::fs::read_to_string(package_dir.join("Dockerfile")).unwrap();
     assert!(dockerfile.contains("COPY kit /kit"));
+    builds_nothing("Dockerfile", &dockerfile);
     assert!(
         dockerfile.contains("default-jdk-headless"),
         "--java adds a JDK"
     );
+    for file in BUILT_KIT {
+        assert!(
+            package_dir.join("kit").join(file).is_file(),
+            "the build context holds the built kit: {file}"
+        );
+    }
     assert!(
-        package_dir.join("kit/Cargo.lock").is_file(),
-        "the build context holds the kit"
-    );
-    assert!(
-        !package_dir.join("kit/target").exists(),
-        "but not its build output"
+        !package_dir.join("kit/Cargo.lock").exists() && !package_dir.join("kit/target").exists(),
+        "but neither its sources nor cargo's output"
     );
 
     let grade = folder.path().join("grade");
@@ -232,31 +264,53 @@ fn a_github_classroom_workflow_reports_points_to_the_reporter() {
     ]);
     let workflow =
         std::fs::read_to_string(package_dir.join(".github/workflows/classroom.yml")).unwrap();
-    assert!(workflow.contains("repository: example-course/socket-lab-kit"));
+    assert!(
+        workflow.contains(
+            "https://github.com/example-course/socket-lab-kit/releases/download/socket-lab-kit/socket-lab-kit.zip"
+        ),
+        "{workflow}"
+    );
     assert!(workflow.contains("runners: socketlab"));
+    builds_nothing("classroom.yml", &workflow);
 
-    // The runner's workspace: the student's repository and the kit side by side.
+    // The runner's workspace: the student's repository checked out, the kit's archive
+    // fetched from its release (here, from the package's folder).
     let workspace = folder.path().join("workspace");
     message_submission(&workspace.join("submission"), "good");
-    std::os::unix::fs::symlink(common::kit_root(), workspace.join("kit")).unwrap();
-    let script = folder.path().join("socket-lab-step.sh");
-    std::fs::write(&script, workflow_step(&workflow, "Socket lab")).unwrap();
     let runner_temp = folder.path().join("runner-temp");
     std::fs::create_dir_all(&runner_temp).unwrap();
+    let github_env = folder.path().join("github-env");
     let output = folder.path().join("github-output");
-    let mut command = Command::new("bash");
-    let status = command
-        .arg(&script)
-        .current_dir(&workspace)
-        .env("HARNESS", harness_binary())
-        .env("HARNESS_REFERENCE_BIN_DIR", common::reference_bin_dir())
-        .env("SUDO", "")
-        .env("RUNNER_TEMP", &runner_temp)
-        .env("GITHUB_OUTPUT", &output)
-        .env_remove("HARNESS_NO_NAMESPACES")
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let archive = package_dir.join("socket-lab-kit.zip");
+    let archive_url = format!("file://{}", archive.display());
+    let mut environment: Vec<(String, String)> = vec![
+        ("SUDO".into(), String::new()),
+        ("RUNNER_TEMP".into(), runner_temp.display().to_string()),
+        ("GITHUB_ENV".into(), github_env.display().to_string()),
+        ("GITHUB_OUTPUT".into(), output.display().to_string()),
+        ("KIT_ARCHIVE_URL".into(), archive_url),
+    ];
+    for step in ["Fetch the kit", "Socket lab"] {
+        let script = folder.path().join("step.sh");
+        std::fs::write(&script, workflow_step(&workflow, step)).unwrap();
+        let mut command = Command::new("bash");
+        platform_environment(&mut command);
+        command.arg(&script).current_dir(&workspace);
+        for (name, value) in &environment {
+            command.env(name, value);
+        }
+        let status = command.status().unwrap();
+        assert!(status.success(), "the step `{step}`: {status}");
+        // What a step puts in GITHUB_ENV, the next steps have in their environment.
+        for line in std::fs::read_to_string(&github_env)
+            .unwrap_or_default()
+            .lines()
+        {
+            if let Some((name, value)) = line.split_once('=') {
+                environment.push((name.into(), value.into()));
+            }
+        }
+    }
     // The reporter decodes the step's output `result`.
     let line = std::fs::read_to_string(&output).unwrap();
     let encoded = line.trim().strip_prefix("result=").expect("result=BASE64");

@@ -6,9 +6,10 @@
 # GRADE (default /grade) and HARNESS (default the image's kit) may be set to run it
 # elsewhere: the kit's own tests run it in a temporary folder.
 root=${GRADE:-/grade}
-harness=${HARNESS:-/kit/target/release/harness}
+kit=${KIT:-/kit}
+harness=${HARNESS:-$kit/bin/harness}
 mkdir -p "$root/results"   # PrairieLearn does not make it; the harness refuses a missing folder
-cd "${KIT:-/kit}"
+cd "$kit"
 "$harness" --target "$root/student" @@GRADE_ARGS@@ \
     --prairielearn "$root/results/results.json"
 exit 0
