@@ -129,6 +129,10 @@ pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Opt
             Mode::Real => Some(sandbox::layers().summary()),
             Mode::Simulated(_) => None,
         },
+        sandbox_not_here: match batch.mode {
+            Mode::Real => sandbox::layers().not_here(),
+            Mode::Simulated(_) => Vec::new(),
+        },
         servers: crate::protocols::setting_headers(),
         started_unix_ms: match batch.mode {
             Mode::Real => std::time::SystemTime::now()

@@ -107,6 +107,10 @@ pub struct RunInfo {
     /// layers in force and those this system refused. `None` in the simulated world.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<String>,
+    /// The ids of the sandbox's layers this system refused (`view`, `memory-cap`...:
+    /// `sandbox::Layers::not_here`), for scripts; empty where all are on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sandbox_not_here: Vec<String>,
     /// Who plays the peers a pack lets the run choose (`MySQL server: a real MariaDB
     /// ...`), as the header says it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

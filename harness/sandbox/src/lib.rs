@@ -412,12 +412,11 @@ impl Layers {
         layers
     }
 
-    /// The layers this system refused, with why: `PID namespace: <reason>`.
-    fn refused(&self) -> Vec<String> {
-        let mut refused = Vec::new();
+    /// The layers this system refused: a stable id for scripts (`view`, `memory-cap`:
+    /// [`Layers::not_here`]), the header's name and why.
+    fn refusals(&self) -> Vec<(&'static str, &'static str, String)> {
         if let Err(why) = &self.init {
-            refused.push(format!("sandbox-init: {why}"));
-            return refused;
+            return vec![("sandbox-init", "sandbox-init", why.clone())];
         }
         let memory = match &self.cgroup {
             Ok(hierarchy) => hierarchy.memory().err().map(str::to_owned),
@@ -429,27 +428,43 @@ impl Layers {
         };
         // An ordinary user's programs run as that user: no layer is missing there.
         let own_user = self.own_user.as_ref().err().filter(|_| running_as_root());
-        for (name, result) in [
-            ("user of its own", own_user),
-            ("seccomp", self.seccomp.as_ref().err()),
-            ("PID namespace", self.pid_namespace.as_ref().err()),
-            ("file system view", self.mounts.as_ref().err()),
-            ("pids cgroup", self.cgroup.as_ref().err()),
-            ("memory not capped", memory.as_ref()),
-            ("CPU not shared", cpu.as_ref()),
-            ("disk not capped", self.disk.as_ref().err()),
-        ] {
-            if let Some(why) = result {
-                refused.push(format!("{name}: {why}"));
-            }
-        }
-        refused
+        [
+            ("own-user", "user of its own", own_user),
+            ("seccomp", "seccomp", self.seccomp.as_ref().err()),
+            (
+                "pid-namespace",
+                "PID namespace",
+                self.pid_namespace.as_ref().err(),
+            ),
+            ("view", "file system view", self.mounts.as_ref().err()),
+            ("pids-cgroup", "pids cgroup", self.cgroup.as_ref().err()),
+            ("memory-cap", "memory not capped", memory.as_ref()),
+            ("cpu-share", "CPU not shared", cpu.as_ref()),
+            ("disk-cap", "disk not capped", self.disk.as_ref().err()),
+        ]
+        .into_iter()
+        .filter_map(|(id, name, why)| why.map(|why| (id, name, why.clone())))
+        .collect()
+    }
+
+    /// The ids of the layers this system refused (`view`, `memory-cap`, `disk-cap`...), as
+    /// the JSON report lists them (`sandbox.not_here`): what a program's verdict may depend
+    /// on where they are missing.
+    pub fn not_here(&self) -> Vec<String> {
+        self.refusals()
+            .into_iter()
+            .map(|(id, _, _)| id.to_owned())
+            .collect()
     }
 
     /// One line for a run's header.
     pub fn summary(&self) -> String {
         let mut line = format!("sandbox: {}", self.in_force().join(", "));
-        let refused = self.refused();
+        let refused: Vec<String> = self
+            .refusals()
+            .into_iter()
+            .map(|(_, name, why)| format!("{name}: {why}"))
+            .collect();
         if !refused.is_empty() {
             line += &format!(" (not here: {})", refused.join("; "));
         }

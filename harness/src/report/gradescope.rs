@@ -7,7 +7,8 @@
 //! ```text
 //! { "score": 40.0,                  earned + extra: Gradescope shows it as the grade
 //!   "execution_time": 19,           seconds, rounded up
-//!   "output": "...", "output_format": "text",   the terminal's closing lines, seed, replay
+//!   "output": "...", "output_format": "text",   the terminal's closing lines, seed, replay,
+//!                                   the sandbox and servers of the header
 //!   "visibility": "visible", "stdout_visibility": "hidden",
 //!   "extra_data": { harness_version, seed, world, submission, earned, total, extra,
 //!                   left_out, maximum },
@@ -441,6 +442,11 @@ pub(crate) fn overall_output(
              the submission's: {} --seed {} 'ID'",
             info.harness_version, info.seed, submission.info.replay_command, info.seed
         );
+        // What ran around the programs here (a platform's container refuses layers), so
+        // that a verdict that depends on one is read with it.
+        for line in info.sandbox.iter().chain(&info.servers) {
+            let _ = writeln!(text, "{line}");
+        }
     }
     text
 }

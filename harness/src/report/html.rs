@@ -241,7 +241,7 @@ fn seconds(duration: Duration) -> String {
     format!("{}s", decimal_seconds(duration, 2))
 }
 
-/// The run's facts as `<dt>`/`<dd>` pairs: world, seed, date, harness version.
+/// The run's facts as `<dt>`/`<dd>` pairs: world, seed, date, harness version, sandbox.
 fn run_facts(info: Option<&RunInfo>) -> String {
     let Some(info) = info else {
         return "<dt>run</dt><dd>no run information was recorded</dd>".into();
@@ -255,13 +255,23 @@ fn run_facts(info: Option<&RunInfo>) -> String {
     } else {
         httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_millis(info.started_unix_ms))
     };
-    format!(
+    let mut facts = format!(
         "<dt>seed</dt><dd>{}</dd><dt>world</dt><dd>{}</dd><dt>started</dt><dd>{}</dd><dt>harness</dt><dd>{}</dd>",
         info.seed,
         Esc(world),
         Esc(&date),
         Esc(&info.harness_version)
-    )
+    );
+    // What ran around the programs (a platform's container refuses layers) and who played
+    // the peers a pack lets the run choose, as the terminal's header says them.
+    if let Some(sandbox) = &info.sandbox {
+        let layers = sandbox.strip_prefix("sandbox: ").unwrap_or(sandbox);
+        facts.push_str(&format!("<dt>sandbox</dt><dd>{}</dd>", Esc(layers)));
+    }
+    for server in &info.servers {
+        facts.push_str(&format!("<dt>server</dt><dd>{}</dd>", Esc(server)));
+    }
+    facts
 }
 
 /// The page's head, with the style sheet, and the opening of its body.

@@ -8,8 +8,9 @@
 //! to say), and the tests validate the reports of real gradings against it.
 //!
 //! ```text
-//! { "schema_version": 5, "harness_version", "seed", "repeat", "world", "replay_command",
-//!   "jobs", "isolation", "started_unix_ms", "elapsed_ms",
+//! { "schema_version": 6, "harness_version", "seed", "repeat", "world", "replay_command",
+//!   "jobs", "isolation", "sandbox": { "summary", "not_here" }, "servers",
+//!   "started_unix_ms", "elapsed_ms",
 //!   "submissions": [ { "label", "replay_command", "elapsed_ms", "not_submitted", "problem",
 //!       "score": { "earned", "total", "left_out", "maximum", "extra", "tasks": [...] },
 //!       "counts": { ..., "flaky" },
@@ -62,7 +63,7 @@ use crate::world::real::process::ExitKind;
 /// each scenario's `repetitions`, `counts.flaky`). 5: a failure opens with its sentence
 /// (`summary`, `blamed`, `hints`), a program borrowed from a companion folder says so
 /// (`known_good`).
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The `--json` reporter: [`render`] written to `path` when the run is over.
 pub fn report(path: PathBuf) -> FileReport<String> {
@@ -87,9 +88,19 @@ struct Document {
     replay_command: String,
     jobs: usize,
     isolation: &'static str,
+    sandbox: Option<SandboxDoc>,
+    servers: Vec<String>,
     started_unix_ms: u64,
     elapsed_ms: Option<f64>,
     submissions: Vec<Submission>,
+}
+
+/// The sandbox around each program in this run: the header's line, and the ids of the
+/// layers this system refused.
+#[derive(Debug, Serialize)]
+struct SandboxDoc {
+    summary: String,
+    not_here: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -274,6 +285,11 @@ fn document(run: &RunRecord) -> Document {
             Isolation::NetworkNamespace => "network-namespace",
             Isolation::PortAllocator => "port-allocator",
         },
+        sandbox: info.sandbox.map(|summary| SandboxDoc {
+            summary,
+            not_here: info.sandbox_not_here,
+        }),
+        servers: info.servers,
         started_unix_ms: info.started_unix_ms,
         elapsed_ms: run.elapsed.map(millis),
         submissions: run
@@ -309,6 +325,7 @@ fn without_run_info(run: &RunRecord) -> RunInfo {
         jobs: 1,
         isolation: Isolation::None,
         sandbox: None,
+        sandbox_not_here: Vec::new(),
         started_unix_ms: 0,
     }
 }

@@ -3,7 +3,8 @@
 //! ```text
 //! <testsuites name="harness" tests failures errors skipped time>
 //!   <testsuite name="message" tests failures errors skipped time timestamp>
-//!     <properties> seed, world, submission, replay_command, harness_version, points </properties>
+//!     <properties> seed, world, sandbox, sandbox_not_here, submission, replay_command,
+//!                  harness_version, points </properties>
 //!     <testcase name="message/06-binary" classname="message" time>
 //!       <properties> seed, replay, clauses, points </properties>
 //!       <failure type="fail" message="message/9, message/1: expected … / seen …">
@@ -154,6 +155,13 @@ fn new_suite(run: &RunRecord, submission: &SubmissionRecord, name: &str) -> Test
             crate::events::WorldKind::Simulated => "simulated",
         };
         suite.add_property(Property::new("world", world));
+        if let Some(sandbox) = &info.sandbox {
+            suite.add_property(Property::new("sandbox", sandbox.as_str()));
+            suite.add_property(Property::new(
+                "sandbox_not_here",
+                info.sandbox_not_here.join(","),
+            ));
+        }
         suite.add_property(Property::new(
             "harness_version",
             info.harness_version.as_str(),

@@ -150,14 +150,15 @@ impl StepAction for AddInterface {
                 .unwrap_or("ip");
             for arguments in commands {
                 // A child of this thread: it runs in the scenario's namespace.
-                let output = crate::world::real::spawning::output(
-                    std::process::Command::new(ip).args(&arguments),
-                )
-                .map_err(|error| {
-                    harness_trouble(format!(
-                        "cannot run iproute2's `ip` (install iproute2): {error}"
-                    ))
-                })?;
+                let mut command = std::process::Command::new(ip);
+                command.args(&arguments);
+                crate::world::real::net_admin::pass_on(&mut command);
+                let output =
+                    crate::world::real::spawning::output(&mut command).map_err(|error| {
+                        harness_trouble(format!(
+                            "cannot run iproute2's `ip` (install iproute2): {error}"
+                        ))
+                    })?;
                 if !output.status.success() {
                     return Err(harness_trouble(format!(
                         "`ip {}` failed: {}",

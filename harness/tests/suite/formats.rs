@@ -213,7 +213,7 @@ fn json_report_of_a_real_grading_follows_its_schema() {
     let document: Value = serde_json::from_str(&graded.json).expect("--json writes JSON");
     assert_valid(&document);
 
-    assert_eq!(document["schema_version"], 5);
+    assert_eq!(document["schema_version"], 6);
     assert_eq!(document["seed"], common::SEED);
     assert_eq!(document["world"], "real");
     assert_eq!(document["harness_version"], env!("CARGO_PKG_VERSION"));
@@ -482,6 +482,7 @@ fn made_up_run(
         jobs: 2,
         isolation: Isolation::NetworkNamespace,
         sandbox: None,
+        sandbox_not_here: Vec::new(),
         servers: Vec::new(),
         started_unix_ms: 1_793_785_447_123,
     })];

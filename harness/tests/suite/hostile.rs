@@ -72,19 +72,50 @@ fn a_program_writes_nothing_outside_its_sandbox() {
 }
 
 #[test]
-fn the_header_says_which_sandbox_layers_are_on() {
+fn the_header_and_every_output_say_which_sandbox_layers_are_on() {
+    let reports = tempfile::tempdir().unwrap();
+    let path = |name: &str| reports.path().join(name);
     let assert = harness()
         .args([
             "--target",
             "fixtures/submissions/message-hostile-wrong-port",
             "message/01-*",
         ])
+        .arg("--json")
+        .arg(path("report.json"))
+        .arg("--junit")
+        .arg(path("junit.xml"))
+        .arg("--gradescope")
+        .arg(path("gradescope.json"))
+        .arg("--prairielearn")
+        .arg(path("prairielearn.json"))
+        .arg("--html")
+        .arg(path("html"))
         .assert()
         .code(1);
     let console = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
-    let line = sandbox::layers().summary();
+    let layers = sandbox::layers();
+    let line = layers.summary();
     assert!(console.contains(&line), "{console}");
     assert!(line.contains("a clean environment"), "{line}");
+
+    let read_json = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(path(name)).unwrap()).unwrap()
+    };
+    let json = read_json("report.json");
+    assert_eq!(json["sandbox"]["summary"], line.as_str());
+    assert_eq!(
+        json["sandbox"]["not_here"],
+        serde_json::json!(layers.not_here())
+    );
+    for (name, field) in [("gradescope.json", "output"), ("prairielearn.json", "output")] {
+        let text = read_json(name)[field].as_str().unwrap().to_owned();
+        assert!(text.contains(&line), "{name}: {text}");
+    }
+    let junit = std::fs::read_to_string(path("junit.xml")).unwrap();
+    assert!(junit.contains(r#"<property name="sandbox" value="sandbox: "#), "{junit}");
+    let index = std::fs::read_to_string(path("html/index.html")).unwrap();
+    assert!(index.contains("<dt>sandbox</dt>"), "{index}");
 }
 
 /// The layer a test is about: a system without it fails the test, saying so (a test that

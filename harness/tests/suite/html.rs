@@ -41,6 +41,7 @@ fn run_info(submissions: &[&str]) -> RunInfo {
         jobs: 1,
         isolation: Isolation::None,
         sandbox: None,
+        sandbox_not_here: Vec::new(),
         servers: Vec::new(),
         started_unix_ms: 1_700_000_000_000,
     }

@@ -18,6 +18,7 @@ pub mod blocked;
 pub mod cleanup;
 pub mod internet;
 pub mod isolation;
+pub mod net_admin;
 pub mod ports;
 pub mod proc_entries;
 pub mod process;
