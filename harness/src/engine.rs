@@ -540,10 +540,9 @@ impl<'a> Run<'a> {
             return Ok(());
         }
         let (harness_end, program_end) = self.peers[name].ends;
-        let (sender, receiver) = (harness_end.port(), program_end.port());
         let mut left = None;
         while started.elapsed() < within {
-            left = crate::world::real::readiness::in_flight(sender, receiver);
+            left = crate::world::real::sock_diag::in_flight(harness_end, program_end);
             if left.is_none_or(|bytes| bytes == 0) {
                 return Ok(());
             }

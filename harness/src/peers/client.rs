@@ -337,8 +337,11 @@ async fn write_sliced(
             };
             stream.write_all(&buffer[..filled]).await?;
             if pacer.is_none() {
-                let ports = slicer.is_sliced().then(|| stream.real_ports()).flatten();
-                pacer = Some(ReadPacer::new(ports));
+                let addresses = slicer
+                    .is_sliced()
+                    .then(|| stream.real_addresses())
+                    .flatten();
+                pacer = Some(ReadPacer::new(addresses));
             }
         }
         transcript.data(name, Direction::ToProgram, &buffer[..filled]);

@@ -119,12 +119,12 @@ impl Conversation {
     pub async fn write(&mut self, payload: &Payload) -> io::Result<()> {
         let mut buffer = vec![0u8; 64 * 1024];
         let mut offset = 0;
-        let ports = self
+        let addresses = self
             .slicer
             .as_ref()
             .filter(|slicer| slicer.is_sliced())
-            .and_then(|_| self.writer.real_ports());
-        let mut pacer = ReadPacer::new(ports);
+            .and_then(|_| self.writer.real_addresses());
+        let mut pacer = ReadPacer::new(addresses);
         while offset < payload.len() {
             let filled = payload.read_at(offset, &mut buffer)?;
             let mut written = 0;

@@ -9,13 +9,14 @@
 //!
 //! So, after each of the first [`PACED_SLICES`] slices of a connection, the sender also
 //! waits until the program has read what was sent (the kernel's queues of the connection
-//! are empty: [`crate::world::real::readiness::in_flight`]). That is a wait for an event,
+//! are empty, asked by the connection's addresses: [`crate::world::real::sock_diag`]). That is a wait for an event,
 //! bounded: a program that does not read (a server busy with another client, one that
 //! stopped reading) is waited for [`FIRST_PATIENCE`] on the first slice and
 //! [`LATER_PATIENCE`] on the others, and once such a wait runs out, the connection is no
 //! longer paced: it costs a scenario one bound per connection at most. The simulated
 //! network needs none of this: nothing there is late.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 /// How many slices of a connection are paced: a first `recv` and a few after it are what
@@ -29,31 +30,35 @@ const FIRST_PATIENCE: Duration = Duration::from_secs(2);
 /// How long each later slice may wait to be read.
 const LATER_PATIENCE: Duration = Duration::from_millis(250);
 
-/// How often the kernel's tables are read while waiting.
+/// How often the kernel is asked while waiting.
 const LOOK_EVERY: Duration = Duration::from_millis(1);
 
 /// Paces one connection's slices (see the module's comment).
 pub(crate) struct ReadPacer {
-    /// The connection's local and remote ports, while it is paced.
-    ports: Option<(u16, u16)>,
+    /// The connection's local and remote addresses, while it is paced.
+    addresses: Option<(SocketAddr, SocketAddr)>,
     /// Slices sent and waited for so far.
     paced: usize,
 }
 
 impl ReadPacer {
-    /// A pacer for a connection with these ports (`None`: never waits).
-    pub(crate) fn new(ports: Option<(u16, u16)>) -> ReadPacer {
-        ReadPacer { ports, paced: 0 }
+    /// A pacer for a connection with these addresses, the sender's first (`None`: never
+    /// waits).
+    pub(crate) fn new(addresses: Option<(SocketAddr, SocketAddr)>) -> ReadPacer {
+        ReadPacer {
+            addresses,
+            paced: 0,
+        }
     }
 
     /// After a slice is written: waits until the program has read everything sent on the
     /// connection, within the bounds above.
     pub(crate) async fn after_slice(&mut self) {
-        let Some((local, remote)) = self.ports else {
+        let Some((local, remote)) = self.addresses else {
             return;
         };
         if self.paced >= PACED_SLICES {
-            self.ports = None;
+            self.addresses = None;
             return;
         }
         let patience = if self.paced == 0 {
@@ -64,14 +69,14 @@ impl ReadPacer {
         self.paced += 1;
         let started = Instant::now();
         loop {
-            match crate::world::real::readiness::in_flight(local, remote) {
+            match crate::world::real::sock_diag::in_flight(local, remote) {
                 // Read, or the connection is gone from the tables (closed): nothing to wait for.
                 Some(0) | None => return,
                 Some(_) => {}
             }
             if started.elapsed() >= patience {
                 // The program is not reading this connection now: no more pacing on it.
-                self.ports = None;
+                self.addresses = None;
                 return;
             }
             tokio::time::sleep(LOOK_EVERY).await;

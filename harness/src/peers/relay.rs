@@ -217,11 +217,11 @@ async fn pump(
     transcript: Transcript,
 ) -> PumpEnd {
     let mut slicer = slicing.map(|(plan, (seed, name))| plan.slicer(seed, &name));
-    let ports = slicer
+    let addresses = slicer
         .as_ref()
         .filter(|slicer| slicer.is_sliced())
-        .and_then(|_| to.real_ports());
-    let mut pacer = ReadPacer::new(ports);
+        .and_then(|_| to.real_addresses());
+    let mut pacer = ReadPacer::new(addresses);
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
         let received = match from.read(&mut buffer).await {

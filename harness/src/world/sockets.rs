@@ -366,14 +366,11 @@ impl PeerDatagram {
 }
 
 impl PeerWriter {
-    /// The local and remote ports of a loopback connection, to follow it in the kernel's
-    /// tables (`None` in the simulated network, which has none).
-    pub fn real_ports(&self) -> Option<(u16, u16)> {
+    /// The local and remote addresses of a loopback connection, to follow it in the
+    /// kernel (`None` in the simulated network, which has none).
+    pub fn real_addresses(&self) -> Option<(SocketAddr, SocketAddr)> {
         match self {
-            PeerWriter::Real(half) => Some((
-                half.local_addr().ok()?.port(),
-                half.peer_addr().ok()?.port(),
-            )),
+            PeerWriter::Real(half) => Some((half.local_addr().ok()?, half.peer_addr().ok()?)),
             PeerWriter::Simulated { .. } => None,
         }
     }

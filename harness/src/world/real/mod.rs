@@ -24,4 +24,5 @@ pub mod proc_entries;
 pub mod process;
 pub mod readiness;
 pub mod redirect;
+pub mod sock_diag;
 pub mod spawning;
