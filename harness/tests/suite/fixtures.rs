@@ -7,25 +7,13 @@ use crate::common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use crate::expected::Expected;
 use harness::grading::{Grading, Mode, grade, grade_with_replay};
 use harness::outcome::Status;
 use harness::repeat::Repeat;
 use harness::report::{Style, TerminalReport};
 use harness::scenario::Selection;
 use harness::target::Target;
-use serde::Deserialize;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Expected {
-    fails: Vec<String>,
-    /// Extra scenarios (optional parts of the SPEC) it does not earn: not failures, but
-    /// declared all the same, so that an extra scenario is proven to pass and to miss.
-    #[serde(default)]
-    misses: Vec<String>,
-    #[serde(default)]
-    only: Vec<String>,
-}
 
 /// The extra scenarios the reference leaves out on purpose: the proxy's cache (SPEC
 /// `proxy/4`; `reference/src/web_proxy/mod.rs` explains why, and how it would be done).
@@ -111,15 +99,22 @@ fn check_fixture(folder: &str) {
     });
     let suite = common::suite();
     let dir = common::kit_root().join("fixtures/submissions").join(folder);
-    let expected: Expected =
-        toml::from_str(&std::fs::read_to_string(dir.join("expected.toml")).expect("expected.toml"))
-            .expect("valid expected.toml");
+    let expected = Expected::of(&dir);
     let known: BTreeSet<&str> = suite
         .scenarios
         .iter()
         .map(|scenario| scenario.id.as_str())
         .collect();
-    for id in expected.fails.iter().chain(&expected.misses) {
+    let elsewhere = expected
+        .environments
+        .values()
+        .flat_map(|elsewhere| &elsewhere.fails);
+    for id in expected
+        .fails
+        .iter()
+        .chain(&expected.misses)
+        .chain(elsewhere)
+    {
         assert!(
             known.contains(id.as_str()),
             "{folder}/expected.toml names an unknown scenario {id}"

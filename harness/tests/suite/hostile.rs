@@ -108,12 +108,18 @@ fn the_header_and_every_output_say_which_sandbox_layers_are_on() {
         json["sandbox"]["not_here"],
         serde_json::json!(layers.not_here())
     );
-    for (name, field) in [("gradescope.json", "output"), ("prairielearn.json", "output")] {
+    for (name, field) in [
+        ("gradescope.json", "output"),
+        ("prairielearn.json", "output"),
+    ] {
         let text = read_json(name)[field].as_str().unwrap().to_owned();
         assert!(text.contains(&line), "{name}: {text}");
     }
     let junit = std::fs::read_to_string(path("junit.xml")).unwrap();
-    assert!(junit.contains(r#"<property name="sandbox" value="sandbox: "#), "{junit}");
+    assert!(
+        junit.contains(r#"<property name="sandbox" value="sandbox: "#),
+        "{junit}"
+    );
     let index = std::fs::read_to_string(path("html/index.html")).unwrap();
     assert!(index.contains("<dt>sandbox</dt>"), "{index}");
 }
