@@ -107,9 +107,9 @@ pub(crate) fn submission(files: &[(&str, &str)]) -> tempfile::TempDir {
 /// Fails the test, saying why, where scenarios do not get a network namespace of their own:
 /// a test of the small internet that passed by skipping there would prove nothing.
 pub(crate) fn require_own_networks(what: &str) {
-    use harness::world::real::isolation::{NetworkMode, network_mode};
+    use harness::world::real::isolation::{NetworkMode, machine_network_mode};
     assert!(
-        network_mode() == NetworkMode::NamespacePerScenario,
+        machine_network_mode() == NetworkMode::NamespacePerScenario,
         "{what} needs a network namespace per scenario, which this machine refuses (or HARNESS_NO_NAMESPACES is set): run the suite as root or where user namespaces are allowed"
     );
 }

@@ -82,7 +82,7 @@ fn the_header_says_which_sandbox_layers_are_on() {
         .assert()
         .code(1);
     let console = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
-    let line = sandbox::layers().summary();
+    let line = sandbox::Settings::probed().summary();
     assert!(console.contains(&line), "{console}");
     assert!(line.contains("a clean environment"), "{line}");
 }
