@@ -10,8 +10,9 @@
 //! that cannot reach each other's. Elsewhere all share this machine's loopback and every
 //! port comes from the one allocator of [`crate::world::real::ports`], which never hands
 //! the same port out twice; submissions that hard-code a port (`port = 12000` in
-//! `submission.toml`) can then collide, which the run's first line says.
-//! `HARNESS_NO_NAMESPACES=1` asks for the shared loopback even where namespaces work.
+//! `submission.toml`) can then collide, which the run's first line says. Which of the two
+//! a batch uses is its settings' ([`Batch::settings`]): `HARNESS_NO_NAMESPACES=1` has the
+//! command line ask for the shared loopback even where namespaces work.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -22,8 +23,9 @@ use crate::events::{Event, EventSink, Isolation, RunInfo, SubmissionInfo, WorldK
 use crate::grading::{Grading, Mode, grade_with_replay};
 use crate::repeat::Repeat;
 use crate::scenario::{Selection, Suite};
+use crate::settings::RunSettings;
 use crate::target::Target;
-use crate::world::real::isolation::{self, NetworkMode};
+use crate::world::real::isolation::NetworkMode;
 
 /// One submission of a batch: its programs, or why it could not be read.
 #[derive(Debug)]
@@ -48,6 +50,9 @@ pub struct Batch<'a> {
     pub seed: u64,
     /// Real processes or the simulated world.
     pub mode: Mode,
+    /// The run's settings: the sandbox and its memory cap, the network mode, the packs'
+    /// choices. The run's header tells them.
+    pub settings: &'a RunSettings,
     /// Submissions graded at once (at least 1).
     pub jobs: usize,
     /// How many times each scenario runs, and how many runs at once (`--repeat N`).
@@ -76,7 +81,7 @@ pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Opt
         }
         None => batch,
     };
-    let isolation = match (batch.mode, isolation::network_mode()) {
+    let isolation = match (batch.mode, batch.settings.network) {
         (Mode::Simulated(_), _) => Isolation::None,
         (Mode::Real, NetworkMode::NamespacePerScenario) => Isolation::NetworkNamespace,
         (Mode::Real, NetworkMode::SharedLoopback) => Isolation::PortAllocator,
@@ -85,10 +90,13 @@ pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Opt
     // unless the interposed library moves it: one submission at a time if it cannot.
     let fixed_ports_stay = isolation == Isolation::PortAllocator
         && batch.entries.iter().any(|entry| {
-            entry
-                .target
-                .as_ref()
-                .is_ok_and(|target| crate::engine::fixed_ports_stay(target, &batch.suite.kit_root))
+            entry.target.as_ref().is_ok_and(|target| {
+                crate::engine::fixed_ports_stay(
+                    target,
+                    &batch.suite.kit_root,
+                    &batch.settings.sandbox.layers,
+                )
+            })
         });
     let jobs = if fixed_ports_stay {
         1
@@ -126,14 +134,14 @@ pub fn grade_all(batch: Batch<'_>, events: &mut dyn EventSink) -> Result<Vec<Opt
         jobs: at_once,
         isolation,
         sandbox: match batch.mode {
-            Mode::Real => Some(sandbox::layers().summary()),
+            Mode::Real => Some(batch.settings.sandbox.summary()),
             Mode::Simulated(_) => None,
         },
         sandbox_not_here: match batch.mode {
-            Mode::Real => sandbox::layers().not_here(),
+            Mode::Real => batch.settings.sandbox.layers.not_here(),
             Mode::Simulated(_) => Vec::new(),
         },
-        servers: crate::protocols::setting_headers(),
+        servers: crate::protocols::setting_headers(batch.settings),
         started_unix_ms: match batch.mode {
             Mode::Real => std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -205,6 +213,7 @@ fn grade_entry(
         target,
         batch.seed,
         &batch.mode,
+        batch.settings,
         batch.repeat,
         scenarios_at_once,
         &entry.replay_command,

@@ -28,12 +28,13 @@ use crate::payload::{Concatenation, Payload};
 use crate::peers::stand_in::StandIn;
 use crate::peers::{ClientPeer, ClientPlan, DatagramPeer, Relay, ServerPeer};
 use crate::scenario::Scenario;
+use crate::settings::RunSettings;
 use crate::steps::requests::{Endpoint, PortChoice};
 use crate::target::{RoleProgram, Workdir};
 use crate::transcript::Transcript;
 use crate::world::capture::Capture;
 use crate::world::capture::OutputStream;
-use crate::world::real::isolation::{self, Namespace, NetworkMode};
+use crate::world::real::isolation::Namespace;
 use crate::world::real::process::{ExitInfo, ExitKind, HarnessStop, ProcessSpec};
 use crate::world::real::{blocked, ports};
 use crate::world::{ProgramHandle, World};
@@ -86,6 +87,8 @@ struct Program {
 pub(crate) struct Run<'a> {
     scenario: &'a Scenario,
     world: &'a World,
+    /// The run's settings: the sandbox, the network mode, the packs' choices.
+    settings: &'a RunSettings,
     roles: &'a BTreeMap<String, RoleProgram>,
     seed: u64,
     started: Instant,
@@ -124,17 +127,19 @@ pub(crate) struct Run<'a> {
     memory_marks: BTreeMap<String, u64>,
 }
 
-/// Runs `scenario` with the programs of one task, in `world`.
+/// Runs `scenario` with the programs of one task, in `world`, as `settings` say.
 pub async fn run_scenario(
     scenario: &Scenario,
     roles: &BTreeMap<String, RoleProgram>,
     seed: u64,
     world: &World,
+    settings: &RunSettings,
 ) -> Outcome {
     let started = Instant::now();
     let mut run = Run {
         scenario,
         world,
+        settings,
         roles,
         seed,
         started,
@@ -168,7 +173,7 @@ pub async fn run_scenario(
     // Before it too: the short-call library is built the first time a scenario needs it
     // (a failure is reported by the step that starts the program).
     if matches!(world, World::Real) && scenario.cuts_calls_short() {
-        let _ = crate::faults::short_calls::library(&scenario.kit_root);
+        let _ = crate::faults::short_calls::library(&scenario.kit_root, &settings.sandbox.layers);
     }
     let mut current_step = 0;
     let result = tokio::time::timeout(scenario.timeout, run.execute(&mut current_step)).await;
@@ -197,7 +202,8 @@ impl<'a> Run<'a> {
         for (index, step) in self.scenario.steps.iter().enumerate() {
             *current_step = index + 1;
             self.step_number = index + 1;
-            self.note(format!("step {}: {}", index + 1, step.action.describe()));
+            let line = step.action.describe(self.settings);
+            self.note(format!("step {}: {}", index + 1, line));
             let result = step.action.0.run(self).await;
             // The names looked up during the step, in the log before its verdict.
             self.note_the_internet(false);
@@ -231,7 +237,7 @@ impl<'a> Run<'a> {
                 "step {} (judged although step {} failed): {}",
                 index + 1,
                 failed + 1,
-                step.action.describe()
+                step.action.describe(self.settings)
             ));
             if let Err(mut first_word) = step.action.0.run(self).await {
                 *current_step = index + 1;

@@ -24,9 +24,10 @@ use crate::events::{Event, EventSink, SubmissionInfo, repeated_verdict};
 use crate::outcome::Outcome;
 use crate::repeat::{self, Repeat};
 use crate::scenario::{Scenario, Selection, Suite};
+use crate::settings::RunSettings;
 use crate::target::{RoleProgram, Target};
 use crate::world::World;
-use crate::world::real::isolation::{self, NetworkMode};
+use crate::world::real::isolation;
 use crate::world::sim::SimOptions;
 use crate::{Error, Result};
 
@@ -55,9 +56,9 @@ pub struct Grading {
 }
 
 /// Grades `target` on the scenarios of `suite` that `selection` includes, telling `events`
-/// everything from `submission-started` to `submission-finished`.
-///
-/// `replay_command` regrades this target (`harness --target DIR`), for the reports.
+/// everything from `submission-started` to `submission-finished`, with this machine's
+/// default settings ([`RunSettings::machine_defaults`] in the real world,
+/// [`RunSettings::simulated`] in the simulated one).
 pub fn grade(
     suite: &Suite,
     selection: &Selection,
@@ -66,12 +67,17 @@ pub fn grade(
     mode: &Mode,
     events: &mut dyn EventSink,
 ) -> Result<Grading> {
+    let settings = match mode {
+        Mode::Real => RunSettings::machine_defaults(),
+        Mode::Simulated(_) => RunSettings::simulated(),
+    };
     grade_with_replay(
         suite,
         selection,
         target,
         seed,
         mode,
+        &settings,
         Repeat::ONCE,
         1,
         "harness",
@@ -79,9 +85,10 @@ pub fn grade(
     )
 }
 
-/// [`grade`], each scenario `repeat.times` times, up to `at_once` scenarios at a time (in
-/// the real world, when each can have a network namespace of its own), with the command
-/// that regrades the target.
+/// [`grade`] with `settings`, each scenario `repeat.times` times, up to `at_once`
+/// scenarios at a time (in the real world, when each can have a network namespace of its
+/// own), with the command that regrades the target (`harness --target DIR`), for the
+/// reports.
 #[allow(clippy::too_many_arguments)]
 pub fn grade_with_replay(
     suite: &Suite,
@@ -89,11 +96,13 @@ pub fn grade_with_replay(
     target: &Target,
     seed: u64,
     mode: &Mode,
+    settings: &RunSettings,
     repeat: Repeat,
     at_once: usize,
     replay_command: &str,
     events: &mut dyn EventSink,
 ) -> Result<Grading> {
+    let layers = &settings.sandbox.layers;
     let selected: Vec<&Scenario> = suite
         .scenarios
         .iter()
@@ -186,13 +195,13 @@ pub fn grade_with_replay(
             && let Some(reason) = scenario
                 .steps
                 .iter()
-                .find_map(|step| step.action.0.unplayable())
+                .find_map(|step| step.action.0.unplayable(settings))
         {
             (Outcome::skipped(scenario, seed, reason), None)
         } else if scenario.zone.is_some()
             && *mode == Mode::Real
-            && isolation::network_mode() != NetworkMode::NamespacePerScenario
-            && !crate::engine::all_redirectable(roles, &suite.kit_root)
+            && !settings.namespace_per_scenario()
+            && !crate::engine::all_redirectable(roles, &suite.kit_root, layers)
         {
             let outcome = Outcome::skipped(
                 scenario,
@@ -204,10 +213,12 @@ pub fn grade_with_replay(
             (Outcome::not_submitted(scenario, seed, &missing), None)
         } else if let Mode::Simulated(options) = mode {
             repeat::run(repeat, seed, |seed| {
-                crate::simulation::run(scenario, roles, seed, options)
+                crate::simulation::run(scenario, roles, seed, options, settings)
             })
         } else {
-            repeat::run(repeat, seed, |seed| run_real(scenario, roles, seed))
+            repeat::run(repeat, seed, |seed| {
+                run_real(scenario, roles, seed, settings)
+            })
         }
     };
     let mut outcomes = Vec::with_capacity(runnable.len());
@@ -237,8 +248,8 @@ pub fn grade_with_replay(
     // hard-codes can make them meet: every fixed port is moved by the interposed library.
     let parallel = at_once > 1
         && *mode == Mode::Real
-        && (isolation::network_mode() == NetworkMode::NamespacePerScenario
-            || !crate::engine::fixed_ports_stay(target, &suite.kit_root));
+        && (settings.namespace_per_scenario()
+            || !crate::engine::fixed_ports_stay(target, &suite.kit_root, layers));
     if parallel {
         in_parallel(&runnable, at_once, &run_one, |index, result| {
             events.emit(started_event(index, runnable[index]));
@@ -349,14 +360,19 @@ pub fn not_submitted_points(
 }
 
 /// Runs one scenario with real processes, on a thread of its own that enters a fresh
-/// network namespace first (unless this run shares the loopback): the thread's sockets,
+/// network namespace first (unless `settings` share the loopback): the thread's sockets,
 /// its view of `/proc/thread-self/net` and every program it starts are in there. It
 /// enters a mount namespace of its own too, where its programs' sized folders are mounted.
-fn run_real(scenario: &Scenario, roles: &BTreeMap<String, RoleProgram>, seed: u64) -> Outcome {
+fn run_real(
+    scenario: &Scenario,
+    roles: &BTreeMap<String, RoleProgram>,
+    seed: u64,
+    settings: &RunSettings,
+) -> Outcome {
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
-                if isolation::network_mode() == NetworkMode::NamespacePerScenario
+                if settings.namespace_per_scenario()
                     && let Err(error) = isolation::enter_private_network()
                 {
                     return Outcome::harness_error(
@@ -367,7 +383,7 @@ fn run_real(scenario: &Scenario, roles: &BTreeMap<String, RoleProgram>, seed: u6
                 }
                 // Its programs' folders are sized `tmpfs`es, mounted where only this
                 // scenario sees them (see `sandbox::enter_private_mounts`).
-                if sandbox::layers().allows(sandbox::Layer::Disk).is_ok()
+                if settings.sandbox.layers.allows(sandbox::Layer::Disk).is_ok()
                     && let Err(error) = sandbox::enter_private_mounts()
                 {
                     return Outcome::harness_error(
@@ -380,9 +396,13 @@ fn run_real(scenario: &Scenario, roles: &BTreeMap<String, RoleProgram>, seed: u6
                     .enable_all()
                     .build()
                 {
-                    Ok(runtime) => {
-                        runtime.block_on(run_scenario(scenario, roles, seed, &World::Real))
-                    }
+                    Ok(runtime) => runtime.block_on(run_scenario(
+                        scenario,
+                        roles,
+                        seed,
+                        &World::Real,
+                        settings,
+                    )),
                     Err(error) => Outcome::harness_error(
                         scenario,
                         seed,

@@ -28,6 +28,9 @@
 //!   either; programs' captured output. [`target`]: *whose programs*: a submission folder
 //!   (`submission.toml` or `<task>-<role>` by convention) or the reference binaries.
 //!   [`tls`]: the test CA, and a certificate for any name a client asks for.
+//!   [`settings`]: *with what*: a run's settings (the sandbox's layers and memory cap, a
+//!   network namespace per scenario or a shared loopback, each pack's choice such as
+//!   `--mysql`), a value handed down through grading rather than process-wide statics.
 //! - [`peers`]: *who is on the other end*: the harness as a client, a relay, a datagram
 //!   sender, and the server client programs talk to, speaking the scenario's bytes or a
 //!   protocol of a pack (`protocols`) through the traits it plugs in; the DNS inside every
@@ -86,6 +89,7 @@ pub mod questions;
 pub mod repeat;
 pub mod report;
 pub mod scenario;
+pub mod settings;
 pub mod simulation;
 pub mod site;
 pub mod spec;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::engine::run_scenario;
 use crate::outcome::Outcome;
 use crate::scenario::Scenario;
+use crate::settings::RunSettings;
 use crate::target::RoleProgram;
 use crate::world::World;
 use crate::world::sim::{self, HARNESS_HOST, SimOptions, programs};
@@ -64,12 +65,14 @@ fn scenario_unsupported(scenario: &Scenario) -> Option<String> {
     None
 }
 
-/// Runs `scenario` with the reference programs in a simulation seeded by `seed`.
+/// Runs `scenario` with the reference programs in a simulation seeded by `seed`, with the
+/// run's `settings` (its packs' choices: no program is sandboxed here).
 pub fn run(
     scenario: &Scenario,
     roles: &BTreeMap<String, RoleProgram>,
     seed: u64,
     options: &SimOptions,
+    settings: &RunSettings,
 ) -> Outcome {
     if let Some(reason) = unsupported(scenario, roles) {
         return Outcome::skipped(scenario, seed, reason);
@@ -84,7 +87,7 @@ pub fn run(
         );
     }
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        simulate(scenario, roles, seed, options)
+        simulate(scenario, roles, seed, options, settings)
     }));
     match outcome {
         Ok(Ok(outcome)) => outcome,
@@ -109,6 +112,7 @@ fn simulate(
     roles: &BTreeMap<String, RoleProgram>,
     seed: u64,
     options: &SimOptions,
+    settings: &RunSettings,
 ) -> Result<Outcome, String> {
     let names: Vec<String> = scenario
         .steps
@@ -125,9 +129,10 @@ fn simulate(
     let result: Rc<RefCell<Option<Outcome>>> = Rc::default();
     {
         let (result, scenario, roles) = (Rc::clone(&result), scenario.clone(), roles.clone());
+        let settings = settings.clone();
         let world = World::Simulated(world.clone());
         sim.client(HARNESS_HOST, async move {
-            let outcome = run_scenario(&scenario, &roles, seed, &world).await;
+            let outcome = run_scenario(&scenario, &roles, seed, &world, &settings).await;
             *result.borrow_mut() = Some(outcome);
             Ok(())
         });

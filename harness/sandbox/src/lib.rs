@@ -1,9 +1,10 @@
 //! The sandbox around every program under test.
 //!
 //! The harness reaches it only through this crate's API: [`layers`] (what this system
-//! allows, probed once, and the line a report's header shows), an [`Enclosure`] per program
-//! (its folders and cgroup) and the [`Launch`] that starts a program inside it, the memory
-//! cap, and the two companion programs: `sandbox-init` (`init/`), which every
+//! allows, probed once), the [`Settings`] a run gives every enclosure (those layers, or
+//! fewer, and the memory cap; the line a report's header shows), an [`Enclosure`] per
+//! program (its folders and cgroup) and the [`Launch`] that starts a program inside it,
+//! and the two companion programs: `sandbox-init` (`init/`), which every
 //! program under test starts from, and the interposed library ([`interposed_library`],
 //! `harness/short-calls`). Everything else is private, so nothing else of the harness can
 //! start a program around it.
@@ -40,7 +41,7 @@
 //! what a later scenario of the same submission finds: its own grade is all it can
 //! touch). Where the machine refuses a layer (an ordinary user
 //! without user namespaces, a container without `CAP_SYS_ADMIN`, no writable cgroups),
-//! the layer is missing and the report's header says which and why ([`Layers::summary`]):
+//! the layer is missing and the report's header says which and why ([`Settings::summary`]):
 //! an ordinary user's programs then run as that user with its access to the machine's
 //! files, less what `no_new_privs` and seccomp refuse.
 //!
@@ -55,7 +56,7 @@
 //! | system calls | no mount, namespace, `ptrace`, `bpf`, key, module calls | seccomp (`init/src/seccomp.rs`) |
 //! | processes | everything the program forks is gone when it ends, `setsid` daemons included; System V objects and the host name are its own | PID, IPC, UTS and cgroup namespaces: the program is PID 2 under `sandbox-init` |
 //! | process cap | a fork bomb stops at [`cgroup::MAX_TASKS`] tasks, also for root | a `pids` cgroup per program (else `RLIMIT_NPROC`, per user: its own user under a root harness) |
-//! | memory cap | the program and everything it forks share [`memory_limit`] bytes (1 GiB unless `--memory-limit`) | a `memory` cgroup per program |
+//! | memory cap | the program and everything it forks share [`Settings::memory_limit`] bytes ([`DEFAULT_MEMORY_LIMIT`] unless `--memory-limit`) | a `memory` cgroup per program |
 //! | CPU share | the program and everything it forks use at most [`cgroup::CPUS`] CPU at once: a spinning program leaves the other cores to the programs graded beside it | a `cpu` cgroup per program |
 //! | file system | a view: the system's folders, its own program and submission (read-only), its working directory, `HOME` and `/tmp` (writable), a `/dev` of its own, nothing else of the machine; its own `/proc`; the small internet's `/etc` files ([`etc`]) | a mount namespace with a root of its own (`pivot_root`) |
 //! | disk | its working directory, `HOME` and `/tmp` together hold at most [`DISK_LIMIT`] bytes: past that, `ENOSPC` | one sized `tmpfs` per program, mounted in the scenario's own mount namespace ([`enter_private_mounts`]) |
@@ -64,9 +65,9 @@
 //!
 //! The namespaces and cgroups are made by `sandbox-init` (`init/`), a companion
 //! program every program under test starts from, which also reports the program's own
-//! exit and peak memory. Which layers this system allows is probed once per run by
+//! exit and peak memory. Which layers this system allows is probed once per process by
 //! starting `sandbox-init` inside each; the run's header says which are on and why any
-//! is off ([`Layers::summary`]). Where `sandbox-init` cannot be had at all, programs start
+//! is off ([`Settings::summary`]). Where `sandbox-init` cannot be had at all, programs start
 //! directly, with limits and a clean environment only. `HARNESS_SANDBOX=off` turns the
 //! namespace and cgroup layers off (limits and the environment stay).
 
@@ -86,8 +87,7 @@ pub use view::{enter_private_mounts, interpreter_folders};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use tempfile::TempDir;
 
@@ -150,18 +150,46 @@ const FALLBACK_NPROC: u64 = 4096;
 pub const DISK_LIMIT: u64 = 256 << 20;
 
 /// The memory a program and everything it forks may use, unless `--memory-limit` says.
-const DEFAULT_MEMORY_LIMIT: u64 = 1 << 30;
+pub const DEFAULT_MEMORY_LIMIT: u64 = 1 << 30;
 
-static MEMORY_LIMIT: AtomicU64 = AtomicU64::new(DEFAULT_MEMORY_LIMIT);
-
-/// Sets the memory cap of every program started from now on (`--memory-limit`).
-pub fn set_memory_limit(bytes: u64) {
-    MEMORY_LIMIT.store(bytes, Ordering::Relaxed);
+/// What a run gives every enclosure it makes: the layers to put around each program and
+/// the memory cap. A value, not a process-wide setting, so that one process may grade
+/// twice with two of them (a test, a program embedding the harness).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The layers each program runs inside: [`layers`], what this system allows, unless
+    /// the caller gives fewer.
+    pub layers: Arc<Layers>,
+    /// The memory a program and everything it forks may use together, in bytes
+    /// (`--memory-limit`), where the memory cgroup is on.
+    pub memory_limit: u64,
 }
 
-/// The memory cap of every program (`--memory-limit`, 1 GiB by default).
-pub fn memory_limit() -> u64 {
-    MEMORY_LIMIT.load(Ordering::Relaxed)
+impl Settings {
+    /// Every layer this system allows ([`layers`], probed once per process) and a memory
+    /// cap of [`DEFAULT_MEMORY_LIMIT`].
+    pub fn probed() -> Settings {
+        Settings {
+            layers: layers(),
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+        }
+    }
+
+    /// One line for a run's header: the layers in force, then those this system refused
+    /// and why.
+    pub fn summary(&self) -> String {
+        let layers = &self.layers;
+        let mut line = format!("sandbox: {}", layers.in_force(self.memory_limit).join(", "));
+        let refused: Vec<String> = layers
+            .refusals()
+            .into_iter()
+            .map(|(_, name, why)| format!("{name}: {why}"))
+            .collect();
+        if !refused.is_empty() {
+            line += &format!(" (not here: {})", refused.join("; "));
+        }
+        line
+    }
 }
 
 /// `1 GiB`, `64 MiB`, `512 KiB`, or `1000 bytes`: a size (a memory cap, an output cap) as
@@ -176,7 +204,7 @@ pub fn size_text(bytes: u64) -> String {
         )
 }
 
-/// The layers this system allows, probed once.
+/// The layers this system allows, probed once ([`layers`]), or none ([`Layers::none`]).
 #[derive(Debug)]
 pub struct Layers {
     /// `sandbox-init`, or why it cannot be had.
@@ -214,36 +242,24 @@ pub enum Layer {
     Disk,
 }
 
-/// The layers of this run, probed the first time they are asked for.
-pub fn layers() -> &'static Layers {
-    static LAYERS: OnceLock<Layers> = OnceLock::new();
-    LAYERS.get_or_init(probe)
+/// The layers this system allows, probed the first time they are asked for and kept for
+/// the rest of the process: probing starts `sandbox-init` inside each layer, which takes
+/// a while, and what the system allows does not change while the harness runs. A run
+/// takes them as its default ([`Settings::probed`]); it may give fewer.
+pub fn layers() -> Arc<Layers> {
+    static LAYERS: OnceLock<Arc<Layers>> = OnceLock::new();
+    Arc::clone(LAYERS.get_or_init(|| Arc::new(probe())))
 }
 
 fn probe() -> Layers {
     if std::env::var_os("HARNESS_SANDBOX").is_some_and(|value| value == "off") {
-        let off = "HARNESS_SANDBOX=off".to_string();
-        return Layers {
-            init: Err(off.clone()),
-            pid_namespace: Err(off.clone()),
-            mounts: Err(off.clone()),
-            cgroup: Err(off.clone()),
-            disk: Err(off.clone()),
-            seccomp: Err(off.clone()),
-            own_user: Err(off),
-        };
+        return Layers::none("HARNESS_SANDBOX=off");
     }
     let init = companions::locate(&INIT, &companions::own_workspace());
     let Ok(path) = &init else {
-        let why = "no sandbox-init".to_string();
         return Layers {
             init,
-            pid_namespace: Err(why.clone()),
-            mounts: Err(why.clone()),
-            cgroup: Err(why.clone()),
-            disk: Err(why.clone()),
-            seccomp: Err(why.clone()),
-            own_user: Err(why),
+            ..Layers::none("no sandbox-init")
         };
     };
     let scratch = tempfile::Builder::new().prefix("harness-probe-").tempdir();
@@ -339,6 +355,20 @@ fn try_layer(init: &Path, arguments: &[OsString]) -> Result<(), String> {
 }
 
 impl Layers {
+    /// No layer at all, each refused for `why`: programs start directly, with limits and
+    /// a clean environment only (as under `HARNESS_SANDBOX=off`).
+    pub fn none(why: &str) -> Layers {
+        Layers {
+            init: Err(why.to_owned()),
+            pid_namespace: Err(why.to_owned()),
+            mounts: Err(why.to_owned()),
+            cgroup: Err(why.to_owned()),
+            disk: Err(why.to_owned()),
+            seccomp: Err(why.to_owned()),
+            own_user: Err(why.to_owned()),
+        }
+    }
+
     /// `Ok` where this system allows `layer`, else why not.
     pub fn allows(&self, layer: Layer) -> Result<(), &str> {
         let result = match layer {
@@ -355,8 +385,9 @@ impl Layers {
         result.map_err(String::as_str)
     }
 
-    /// The layers in force, for a run's header: `own PID namespace, ...`.
-    fn in_force(&self) -> Vec<String> {
+    /// The layers in force with a memory cap of `memory_limit` bytes, for a run's header:
+    /// `own PID namespace, ...`.
+    fn in_force(&self, memory_limit: u64) -> Vec<String> {
         let mut layers = Vec::new();
         if self.init.is_ok() {
             layers.push(if self.own_user.is_ok() {
@@ -382,7 +413,7 @@ impl Layers {
                 if hierarchy.memory().is_ok() {
                     layers.push(format!(
                         "memory capped at {} for everything it forks (memory cgroup)",
-                        size_text(memory_limit())
+                        size_text(memory_limit)
                     ));
                 }
                 if hierarchy.cpu().is_ok() {
@@ -456,20 +487,6 @@ impl Layers {
             .map(|(id, _, _)| id.to_owned())
             .collect()
     }
-
-    /// One line for a run's header.
-    pub fn summary(&self) -> String {
-        let mut line = format!("sandbox: {}", self.in_force().join(", "));
-        let refused: Vec<String> = self
-            .refusals()
-            .into_iter()
-            .map(|(_, name, why)| format!("{name}: {why}"))
-            .collect();
-        if !refused.is_empty() {
-            line += &format!(" (not here: {})", refused.join("; "));
-        }
-        line
-    }
 }
 
 /// One program's sandbox: its folder (`HOME`, its own `/tmp` and, unless the scenario or
@@ -483,6 +500,8 @@ pub struct Enclosure {
     /// Whether a sized `tmpfs` is mounted on `folder`.
     sized: bool,
     cgroup: Option<cgroup::Leaf>,
+    /// The run's layers and memory cap it was made with.
+    settings: Settings,
     /// How many processes the memory cap had killed when the cgroup was released.
     memory_kills: u64,
     /// The most memory its processes had held when the cgroup was released.
@@ -516,16 +535,18 @@ pub struct Launch<'a> {
 
 impl Enclosure {
     /// Makes the folder (a sized `tmpfs` where this thread can mount one privately) and,
-    /// where the layer is on, the cgroup. `shared`: a folder outside its own that the
-    /// program may write, whose programs share a user ([`users::for_folder`]).
-    pub fn new(shared: Option<&Path>) -> std::io::Result<Enclosure> {
+    /// where the layer is on, the cgroup, with the layers and memory cap of `settings`.
+    /// `shared`: a folder outside its own that the program may write, whose programs share
+    /// a user ([`users::for_folder`]).
+    pub fn new(shared: Option<&Path>, settings: &Settings) -> std::io::Result<Enclosure> {
+        let layers = &settings.layers;
         // Its own: without a view (a platform's container), no other program may list or
         // read what it writes there by its path.
         let folder = tempfile::Builder::new()
             .prefix("harness-sandbox-")
             .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .tempdir()?;
-        let sized = layers().disk.is_ok() && view::in_private_mounts();
+        let sized = layers.disk.is_ok() && view::in_private_mounts();
         if sized {
             view::mount_sized(folder.path(), DISK_LIMIT)?;
         }
@@ -537,15 +558,15 @@ impl Enclosure {
             folder.path().join("tmp"),
             std::os::unix::fs::PermissionsExt::from_mode(0o1777),
         )?;
-        let cgroup = match &layers().cgroup {
+        let cgroup = match &layers.cgroup {
             Ok(hierarchy) => Some(
                 hierarchy
-                    .leaf_with_caps(memory_limit())
+                    .leaf_with_caps(settings.memory_limit)
                     .map_err(std::io::Error::other)?,
             ),
             Err(_) => None,
         };
-        let user = layers()
+        let user = layers
             .own_user
             .is_ok()
             .then(|| shared.map_or_else(users::next, users::for_folder));
@@ -554,6 +575,7 @@ impl Enclosure {
             folder: Some(folder),
             sized,
             cgroup,
+            settings: settings.clone(),
             memory_kills: 0,
             memory_peak: None,
             user,
@@ -596,6 +618,11 @@ impl Enclosure {
     /// A working directory of its own, for a program whose scenario and manifest name none.
     pub fn work(&self) -> PathBuf {
         self.path.join("work")
+    }
+
+    /// The memory cap its processes share, in bytes (where the memory cgroup is on).
+    pub fn memory_limit(&self) -> u64 {
+        self.settings.memory_limit
     }
 
     /// Whether the process cap stopped one of its forks.
@@ -659,7 +686,7 @@ impl Enclosure {
             .env_clear()
             .envs(environment)
             .process_group(0);
-        let cgroup_caps_tasks = layers().cgroup.is_ok();
+        let cgroup_caps_tasks = self.settings.layers.cgroup.is_ok();
         let address_space = launch.cap_address_space;
         // SAFETY: only getrlimit and setrlimit, which are async-signal-safe.
         unsafe {
@@ -682,7 +709,7 @@ impl Enclosure {
             report_fd,
             ..
         } = *launch;
-        let layers = layers();
+        let layers = &self.settings.layers;
         let Ok(init) = &layers.init else {
             let mut command = Command::new(&argv[0]);
             command.args(&argv[1..]);
@@ -761,7 +788,7 @@ impl Enclosure {
             path.push(":");
         }
         path.push(SYSTEM_PATH);
-        let tmp = if layers().mounts.is_ok() {
+        let tmp = if self.settings.layers.mounts.is_ok() {
             PathBuf::from("/tmp")
         } else {
             self.folder().join("tmp")
@@ -770,7 +797,7 @@ impl Enclosure {
         // view puts the one holding the test CA at its usual place, it is named here.
         let mut java_options = OsString::from(JAVA_OPTIONS);
         let java_store = etc::java_store_in(&self.path.join("etc"));
-        if layers().mounts.is_err() && java_store.is_file() {
+        if self.settings.layers.mounts.is_err() && java_store.is_file() {
             java_options.push(" -Djavax.net.ssl.trustStore=");
             java_options.push(&java_store);
         }

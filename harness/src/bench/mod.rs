@@ -21,7 +21,8 @@ use std::time::Duration;
 pub use tools::Subject;
 pub use transfer::{Launch, Timing};
 
-use crate::world::real::isolation::{self, NetworkMode};
+use crate::settings::RunSettings;
+use crate::world::real::isolation;
 use crate::world::real::ports;
 use crate::{Error, Result};
 
@@ -35,6 +36,9 @@ pub struct Bench {
     pub subjects: Vec<Subject>,
     pub sizes: Vec<u64>,
     pub rounds: usize,
+    /// The run's settings: whether each transfer gets a network namespace of its own, and
+    /// how the overhead's scenario is graded.
+    pub settings: RunSettings,
 }
 
 /// One row of the table: a subject on one size.
@@ -75,7 +79,7 @@ pub fn run(bench: &Bench, progress: &mut dyn FnMut(&str)) -> Result<Vec<Row>> {
                 let Ok(timings) = &mut row.timings else {
                     continue;
                 };
-                match in_private_network(subject, &file, &message)? {
+                match in_private_network(subject, &file, &message, &bench.settings)? {
                     Ok(timing) => timings.push(timing),
                     Err(reason) => row.timings = Err(reason),
                 }
@@ -86,13 +90,15 @@ pub fn run(bench: &Bench, progress: &mut dyn FnMut(&str)) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// One transfer, on a thread in a fresh network namespace when the system allows it.
+/// One transfer, on a thread in a fresh network namespace when `settings` give each
+/// scenario one.
 fn in_private_network(
     subject: &Subject,
     file: &Path,
     message: &[u8],
+    settings: &RunSettings,
 ) -> Result<std::result::Result<Timing, String>> {
-    let private = isolation::network_mode() == NetworkMode::NamespacePerScenario;
+    let private = settings.namespace_per_scenario();
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
@@ -118,22 +124,27 @@ pub const OVERHEAD_SCENARIO: &str = "message/13-client-without-server";
 
 /// The harness's own cost per scenario, once per round: the wall time of grading
 /// [`OVERHEAD_SCENARIO`] (network namespace, sandbox, cgroup, reaping, the outcome) less
-/// the client's own life, from its start to its exit.
+/// the client's own life, from its start to its exit; graded with `settings`.
 pub fn harness_overhead(
     suite: &crate::scenario::Suite,
     reference: &crate::target::Target,
     rounds: usize,
+    settings: &RunSettings,
 ) -> Result<Vec<Duration>> {
     let selection = crate::scenario::Selection::new(Vec::new(), &[OVERHEAD_SCENARIO.into()])?;
     let mut overheads = Vec::with_capacity(rounds);
     for round in 0..rounds {
         let started = std::time::Instant::now();
-        let grading = crate::grading::grade(
+        let grading = crate::grading::grade_with_replay(
             suite,
             &selection,
             reference,
             round as u64,
             &crate::grading::Mode::Real,
+            settings,
+            crate::repeat::Repeat::ONCE,
+            1,
+            "harness",
             &mut crate::events::Discard,
         )?;
         let wall = started.elapsed();

@@ -156,21 +156,7 @@ pub(super) fn grade_with_reporters(
             )));
         }
     }
-    if let Some(bytes) = args.memory_limit {
-        sandbox::set_memory_limit(bytes);
-    }
-    if let Some(server) = &args.mysql {
-        crate::protocols::choose_setting("mysql", server).map_err(Error::Usage)?;
-    } else if matches!(mode, Mode::Real)
-        && suite
-            .scenarios
-            .iter()
-            .any(|scenario| scenario.task == "mysql-remote" && selection.includes(scenario))
-    {
-        // The default, chosen only for a run that may play a MySQL server: it makes
-        // MariaDB's data folder (a second or two).
-        crate::protocols::choose_setting("mysql", "auto").map_err(Error::Usage)?;
-    }
+    let settings = run_settings(args, &mode, &suite, &selection)?;
     let seed = args.seed.unwrap_or_else(random_seed);
     let jobs = args.jobs.count();
     let mut reporters = reporters(&args.output, &replay_command)?;
@@ -181,6 +167,7 @@ pub(super) fn grade_with_reporters(
             entries,
             seed,
             mode,
+            settings: &settings,
             jobs,
             repeat: Repeat {
                 times: args.repeat,
@@ -191,6 +178,42 @@ pub(super) fn grade_with_reporters(
         &mut reporters,
     )?;
     Ok((gradings, reporters))
+}
+
+/// The run's settings, from the flags and the environment: this machine's sandbox layers
+/// and network mode (`HARNESS_NO_NAMESPACES`, `HARNESS_SANDBOX`), `--memory-limit` and
+/// `--mysql`. The simulated world probes no sandbox and tries no namespace.
+fn run_settings(
+    args: &GradeArgs,
+    mode: &Mode,
+    suite: &Suite,
+    selection: &Selection,
+) -> Result<RunSettings> {
+    let mut settings = match mode {
+        Mode::Real => RunSettings::machine_defaults(),
+        Mode::Simulated(_) => RunSettings::simulated(),
+    };
+    if let Some(bytes) = args.memory_limit {
+        settings.sandbox.memory_limit = bytes;
+    }
+    let mysql = match &args.mysql {
+        Some(server) => Some(server.as_str()),
+        // The default, chosen only for a run that may play a MySQL server: it makes
+        // MariaDB's data folder (a second or two).
+        None if matches!(mode, Mode::Real)
+            && suite.scenarios.iter().any(|scenario| {
+                scenario.task == "mysql-remote" && selection.includes(scenario)
+            }) =>
+        {
+            Some("auto")
+        }
+        None => None,
+    };
+    if let Some(server) = mysql {
+        let choice = crate::protocols::choose_setting("mysql", server).map_err(Error::Usage)?;
+        settings.pack_choices.insert("mysql".to_owned(), choice);
+    }
+    Ok(settings)
 }
 
 /// Refuses a `--gradescope-visibility` rule that selects no scenario of the kit (a typo in

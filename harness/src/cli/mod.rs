@@ -18,6 +18,7 @@ use crate::report::pcap_files::PcapReport;
 use crate::report::{Console, Recorder, Reporters, Style, TerminalReport, Verbosity};
 use crate::report::{classroom, gradebook, gradescope, json, junit, prairielearn};
 use crate::scenario::{Selection, Suite, load_suite};
+use crate::settings::RunSettings;
 use crate::target::{Confinement, Target};
 use crate::world::real::cleanup;
 use crate::world::sim::SimOptions;
@@ -397,11 +398,13 @@ fn bench(target: Option<&Path>, rounds: usize, quick: bool) -> Result<i32> {
             crate::bench::FULL_SIZES.to_vec()
         },
         rounds: if quick { rounds.min(3) } else { rounds },
+        settings: RunSettings::machine_defaults(),
     };
     let rows = crate::bench::run(&bench, &mut |step| eprintln!("harness bench: {step}"))?;
     print!("{}", crate::bench::table(&rows, bench.rounds));
     eprintln!("harness bench: the harness's own overhead");
-    let overheads = crate::bench::harness_overhead(&suite, &reference, bench.rounds.max(5))?;
+    let overheads =
+        crate::bench::harness_overhead(&suite, &reference, bench.rounds.max(5), &bench.settings)?;
     print!("\n{}", crate::bench::overhead_line(&overheads));
     let failed = rows.iter().any(|row| row.timings.is_err());
     Ok(if failed { EXIT_FAIL } else { EXIT_PASS })

@@ -30,11 +30,13 @@ const LAST_LINES: usize = 3;
 /// Why `program` ended, when that may be why the scenario failed: it crashed (an exit
 /// status that is not 0, a signal the harness did not send), or the harness stopped it
 /// for its output. `stderr_end` is the end of its stderr; `exit_accepted`, whether a step
-/// expected that exit.
+/// expected that exit; `memory_cap`, the memory its processes shared (the run's
+/// `--memory-limit`).
 pub(super) fn of_program(
     program: &ProgramReport,
     stderr_end: &[u8],
     exit_accepted: bool,
+    memory_cap: u64,
 ) -> Option<String> {
     let name = &program.name;
     match &program.stopped_by_harness {
@@ -56,7 +58,7 @@ pub(super) fn of_program(
         _ => {}
     }
     if program.exit.is_none() && program.stopped_by_harness.is_none() {
-        return near_the_memory_cap(program);
+        return near_the_memory_cap(program, memory_cap);
     }
     let exit = program.exit?;
     if program.stopped_by_harness.is_some() || exit_accepted {
@@ -111,8 +113,7 @@ const MEMORY_TOLD_FROM: (u64, u64) = (1, 4);
 /// interpreter itself) and everything slows down before it stops a process; alone, the
 /// cap's stop comes in time to be reported, but under load the failing step may give up
 /// first. Either way, the memory is what the student must hear of.
-fn near_the_memory_cap(program: &ProgramReport) -> Option<String> {
-    let cap = sandbox::memory_limit();
+fn near_the_memory_cap(program: &ProgramReport, cap: u64) -> Option<String> {
     let peak = program.memory_peak?;
     let (part, whole) = MEMORY_TOLD_FROM;
     (cap > 0 && peak >= cap / whole * part).then(|| {
@@ -244,6 +245,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    /// The memory cap the programs of these tests had (the default `--memory-limit`).
+    const CAP: u64 = sandbox::DEFAULT_MEMORY_LIMIT;
     use crate::world::real::process::ExitInfo;
 
     fn crashed(kind: ExitKind) -> ProgramReport {
@@ -304,17 +308,23 @@ mod tests {
 
     #[test]
     fn a_crash_names_its_exit_and_its_last_words() {
-        let cause = of_program(&crashed(ExitKind::Code(1)), TRACEBACK.as_bytes(), false);
+        let cause = of_program(
+            &crashed(ExitKind::Code(1)),
+            TRACEBACK.as_bytes(),
+            false,
+            CAP,
+        );
         assert_eq!(
             cause.unwrap(),
             "server exited with status 1 after 0.51s; its stderr ends with: ConnectionResetError: [Errno 104] Connection reset by peer (message-server.py, line 33, in main)"
         );
-        let segfault = of_program(&crashed(ExitKind::Signal(libc::SIGSEGV)), b"", false);
+        let segfault = of_program(&crashed(ExitKind::Signal(libc::SIGSEGV)), b"", false, CAP);
         assert_eq!(
             segfault.unwrap(),
             "server was killed by signal 11 (SIGSEGV) after 0.51s: an invalid memory access; nothing on stderr"
         );
-        let killed = of_program(&crashed(ExitKind::Signal(libc::SIGKILL)), b"", false).unwrap();
+        let killed =
+            of_program(&crashed(ExitKind::Signal(libc::SIGKILL)), b"", false, CAP).unwrap();
         assert!(
             killed.contains("out-of-memory killer (its peak memory: 2.0 MiB)"),
             "{killed}"
@@ -323,29 +333,35 @@ mod tests {
 
     #[test]
     fn an_end_the_scenario_asked_for_is_no_cause() {
-        assert_eq!(of_program(&crashed(ExitKind::Code(0)), b"", false), None);
-        assert_eq!(of_program(&crashed(ExitKind::Code(1)), b"", true), None);
+        assert_eq!(
+            of_program(&crashed(ExitKind::Code(0)), b"", false, CAP),
+            None
+        );
+        assert_eq!(
+            of_program(&crashed(ExitKind::Code(1)), b"", true, CAP),
+            None
+        );
         let mut stopped = crashed(ExitKind::Signal(libc::SIGTERM));
         stopped.stopped_by_harness = Some(HarnessStop::Stopped);
-        assert_eq!(of_program(&stopped, b"", false), None);
+        assert_eq!(of_program(&stopped, b"", false, CAP), None);
         let mut running = crashed(ExitKind::Code(1));
         running.exit = None;
-        assert_eq!(of_program(&running, b"", false), None);
+        assert_eq!(of_program(&running, b"", false, CAP), None);
     }
 
     #[test]
     fn a_program_killed_at_the_end_with_a_quarter_of_its_memory_cap_hears_of_it() {
-        let cap = sandbox::memory_limit();
+        let cap = CAP;
         let mut running = crashed(ExitKind::Code(1));
         running.exit = None;
         running.memory_peak = Some(cap / 8);
         assert_eq!(
-            of_program(&running, b"", false),
+            of_program(&running, b"", false, CAP),
             None,
             "an eighth of the cap is no cause"
         );
         running.memory_peak = Some(cap - (8 << 20));
-        let cause = of_program(&running, b"", false).unwrap();
+        let cause = of_program(&running, b"", false, CAP).unwrap();
         assert!(
             cause.starts_with(&format!(
                 "server was still running at the end (killed by the harness), its processes having held {} MiB at once, of their {} memory cap",
@@ -364,7 +380,7 @@ mod tests {
             cap: 64 << 20,
         });
         assert_eq!(
-            of_program(&flood, b"", false).unwrap(),
+            of_program(&flood, b"", false, CAP).unwrap(),
             "server was stopped by the harness: printed more than 64 MiB on stdout"
         );
     }

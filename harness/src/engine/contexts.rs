@@ -62,9 +62,7 @@ impl crate::steps::StepContext for Run<'_> {
     }
 
     fn own_network(&self) -> bool {
-        matches!(self.world, World::Real)
-            && crate::world::real::isolation::network_mode()
-                == crate::world::real::isolation::NetworkMode::NamespacePerScenario
+        matches!(self.world, World::Real) && self.settings.namespace_per_scenario()
     }
 
     fn connect_attempts(&self, name: &str) -> Option<u64> {
@@ -205,11 +203,13 @@ impl crate::steps::StepContext for Run<'_> {
         Box::pin(async move {
             let net = self.world.peer_net();
             let transcript = self.transcript.clone();
-            let server = ServerPeer::start(&net, name, plan.clone(), self.seed, transcript)
-                .await
-                .map_err(|error| {
-                    harness_trouble(format!("cannot start server peer {name}: {error}"))
-                })?;
+            let settings = self.settings;
+            let server =
+                ServerPeer::start(&net, name, plan.clone(), self.seed, transcript, settings)
+                    .await
+                    .map_err(|error| {
+                        harness_trouble(format!("cannot start server peer {name}: {error}"))
+                    })?;
             self.note(format!("{name} listens on port {}", server.port));
             self.servers.insert(name.to_owned(), server);
             Ok(())
@@ -282,6 +282,10 @@ impl crate::steps::StepContext for Run<'_> {
 impl crate::steps::checks::CheckContext for Run<'_> {
     fn note(&mut self, text: String) {
         Run::note(self, text);
+    }
+
+    fn settings(&self) -> &crate::settings::RunSettings {
+        self.settings
     }
 
     fn kit_root(&self) -> &std::path::Path {

@@ -124,8 +124,13 @@ impl Run<'_> {
             let stderr_end = program.handle.stderr().tail(cause::STDERR_END);
             // A line of stderr may name the web site's temporary folder: shown as elsewhere.
             causes.extend(
-                cause::of_program(&report, &stderr_end, exit_accepted)
-                    .map(|cause| self.shown(&cause)),
+                cause::of_program(
+                    &report,
+                    &stderr_end,
+                    exit_accepted,
+                    self.settings.sandbox.memory_limit,
+                )
+                .map(|cause| self.shown(&cause)),
             );
             programs.push(report);
         }
@@ -144,7 +149,7 @@ impl Run<'_> {
                     .checked_sub(1)
                     .and_then(|index| scenario.steps.get(index))
                 {
-                    Some(step) => (step.line, step.action.describe()),
+                    Some(step) => (step.line, step.action.describe(self.settings)),
                     None => (0, String::new()),
                 };
                 // What the run could not help (an option the submission has the harness

@@ -47,8 +47,7 @@ impl Run<'_> {
     /// its own network namespace. On a shared loopback, port 53 and the well-known ports
     /// are the machine's, and the harness leaves them alone.
     pub(super) fn has_own_internet(&self) -> bool {
-        matches!(self.world, World::Real)
-            && isolation::network_mode() == NetworkMode::NamespacePerScenario
+        matches!(self.world, World::Real) && self.settings.namespace_per_scenario()
     }
 
     /// Starts the DNS in the scenario's namespace (the calling thread's), when it has one;

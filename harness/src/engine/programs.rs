@@ -268,6 +268,7 @@ impl Run<'_> {
             hold_stdin,
             home_files,
             visible_roots,
+            sandbox: self.settings.sandbox.clone(),
         };
         let handle = self.world.start(name, &spec).map_err(|error| StepFailure {
             status: Status::Error,
@@ -368,7 +369,8 @@ impl Run<'_> {
                 diff: None,
             });
         }
-        let library = short_calls::library(&self.scenario.kit_root).map_err(harness_trouble)?;
+        let library = short_calls::library(&self.scenario.kit_root, &self.settings.sandbox.layers)
+            .map_err(harness_trouble)?;
         let setting = plan.setting(self.seed, &self.scenario.id, name);
         self.note(format!(
             "{name}: {} (LD_PRELOAD={}, {}=\"{setting}\")",
@@ -400,8 +402,7 @@ impl Run<'_> {
             port,
         )
             .into();
-        let own_namespace =
-            fixed.is_some() && isolation::network_mode() == NetworkMode::NamespacePerScenario;
+        let own_namespace = fixed.is_some() && self.settings.namespace_per_scenario();
         let mut ports: Vec<u16> = fixed.into_iter().collect();
         let served = &self.internet.well_known_served;
         ports.extend(
@@ -495,9 +496,7 @@ impl Run<'_> {
     /// from the scenario before; a server that does not set `SO_REUSEADDR` could not bind
     /// it, so wait for it (in a namespace of its own, the port is always free).
     pub(super) async fn wait_for_fixed_ports(&mut self) {
-        if !matches!(self.world, World::Real)
-            || isolation::network_mode() == NetworkMode::NamespacePerScenario
-        {
+        if !matches!(self.world, World::Real) || self.settings.namespace_per_scenario() {
             return;
         }
         let mut fixed: Vec<(u16, String)> = Vec::new();
@@ -686,14 +685,16 @@ impl Run<'_> {
     /// scenario), when the library is built and can enter the program (not a static
     /// binary). Otherwise a hard-coded port is waited for while it is in `TIME_WAIT`.
     pub(super) fn redirects(&self, role: &str) -> bool {
-        if !matches!(self.world, World::Real)
-            || isolation::network_mode() == NetworkMode::NamespacePerScenario
-        {
+        if !matches!(self.world, World::Real) || self.settings.namespace_per_scenario() {
             return false;
         }
-        self.roles
-            .get(role)
-            .is_some_and(|program| redirectable(program, &self.scenario.kit_root))
+        self.roles.get(role).is_some_and(|program| {
+            redirectable(
+                program,
+                &self.scenario.kit_root,
+                &self.settings.sandbox.layers,
+            )
+        })
     }
 
     /// The library and the redirections for program `name`, said in the step log.
@@ -703,8 +704,11 @@ impl Run<'_> {
         mut ports: Vec<(u16, u16)>,
     ) -> StepResult<Option<crate::world::real::redirect::Redirection>> {
         use crate::world::real::redirect::{MOST_PORTS, Redirection};
-        let library = crate::faults::short_calls::library(&self.scenario.kit_root)
-            .map_err(harness_trouble)?;
+        let library = crate::faults::short_calls::library(
+            &self.scenario.kit_root,
+            &self.settings.sandbox.layers,
+        )
+        .map_err(harness_trouble)?;
         ports.dedup_by_key(|(from, _)| *from);
         ports.truncate(MOST_PORTS);
         let redirection = Redirection { library, ports };
@@ -731,30 +735,42 @@ impl Run<'_> {
     }
 }
 
-/// Whether the interposed library can enter every program of a task (`roles`): on a
-/// shared loopback, only then are its queries to port 53 moved to the scenario's DNS.
+/// Whether the interposed library can enter every program of a task (`roles`), sandboxed
+/// with `layers`: on a shared loopback, only then are its queries to port 53 moved to the
+/// scenario's DNS.
 pub(crate) fn all_redirectable(
     roles: &BTreeMap<String, RoleProgram>,
     kit_root: &std::path::Path,
+    layers: &sandbox::Layers,
 ) -> bool {
     roles
         .values()
-        .all(|program| redirectable(program, kit_root))
+        .all(|program| redirectable(program, kit_root, layers))
 }
 
 /// Whether a program of `target` hard-codes a port the interposed library cannot move (a
-/// static binary): on a shared loopback its scenarios then run one at a time.
-pub(crate) fn fixed_ports_stay(target: &crate::target::Target, kit_root: &std::path::Path) -> bool {
+/// static binary) when sandboxed with `layers`: on a shared loopback its scenarios then
+/// run one at a time.
+pub(crate) fn fixed_ports_stay(
+    target: &crate::target::Target,
+    kit_root: &std::path::Path,
+    layers: &sandbox::Layers,
+) -> bool {
     target
         .programs
         .values()
         .flat_map(|roles| roles.values())
-        .any(|program| program.fixed_port.is_some() && !redirectable(program, kit_root))
+        .any(|program| program.fixed_port.is_some() && !redirectable(program, kit_root, layers))
 }
 
 /// Whether the interposed library can move what `program` hard-codes: the library is
-/// built, and the program is started by the dynamic loader (not a static binary).
-fn redirectable(program: &RoleProgram, kit_root: &std::path::Path) -> bool {
+/// built (and within reach of a program sandboxed with `layers`), and the program is
+/// started by the dynamic loader (not a static binary).
+fn redirectable(
+    program: &RoleProgram,
+    kit_root: &std::path::Path,
+    layers: &sandbox::Layers,
+) -> bool {
     let Some(argv0) = program.template.first() else {
         return false;
     };
@@ -762,6 +778,6 @@ fn redirectable(program: &RoleProgram, kit_root: &std::path::Path) -> bool {
         Some(Workdir::Folder(folder)) => Some(folder.as_path()),
         _ => None,
     };
-    crate::faults::short_calls::library(kit_root).is_ok()
+    crate::faults::short_calls::library(kit_root, layers).is_ok()
         && crate::faults::short_calls::can_enter(argv0, workdir).is_ok()
 }

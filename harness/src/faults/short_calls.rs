@@ -136,28 +136,34 @@ impl Injection {
     }
 }
 
-/// The built library: `HARNESS_SHORT_CALLS_LIB`, or built with cargo the first time it is
-/// asked for (the answer, success or failure, is kept for the rest of the run).
-pub fn library(kit_root: &Path) -> Result<PathBuf, String> {
-    static LIBRARY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    LIBRARY.get_or_init(|| locate(kit_root)).clone()
-}
-
-fn locate(kit_root: &Path) -> Result<PathBuf, String> {
-    let built = sandbox::interposed_library(kit_root)
-        .map_err(|error| format!("the short-call library: {error}"))?;
+/// The library programs sandboxed with `layers` load: `HARNESS_SHORT_CALLS_LIB`, or built
+/// with cargo the first time it is asked for. Building (or failing to) and the readable
+/// copy below are done once per process, as they are files on this machine, whatever
+/// run asks.
+pub fn library(kit_root: &Path, layers: &sandbox::Layers) -> Result<PathBuf, String> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    static COPY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let built = BUILT
+        .get_or_init(|| {
+            sandbox::interposed_library(kit_root)
+                .map_err(|error| format!("the short-call library: {error}"))
+        })
+        .clone()?;
     // Without a file-system view of its own a program reaches the library by its path, as
     // the user it runs as: a kit in a folder only root may enter (a clone in `mktemp -d`)
     // is out of its reach, and the dynamic loader would skip the library without a word.
-    if sandbox::layers().allows(sandbox::Layer::View).is_ok() || readable_by_all(&built) {
+    if layers.allows(sandbox::Layer::View).is_ok() || readable_by_all(&built) {
         return Ok(built);
     }
-    readable_copy(&built).map_err(|error| {
-        format!(
-            "the short-call library {} is in a folder other users cannot enter, and a copy could not be made: {error}",
-            built.display()
-        )
+    COPY.get_or_init(|| {
+        readable_copy(&built).map_err(|error| {
+            format!(
+                "the short-call library {} is in a folder other users cannot enter, and a copy could not be made: {error}",
+                built.display()
+            )
+        })
     })
+    .clone()
 }
 
 /// Whether every user may read `file` (and pass through every folder above it).

@@ -336,7 +336,7 @@ fn kit_files(kit_root: &Path) -> Result<Vec<KitFile>> {
             "a package carries sandbox-init, which is not available: {why}"
         ))
     })?;
-    let library = crate::faults::short_calls::library(kit_root).map_err(|why| {
+    let library = sandbox::interposed_library(kit_root).map_err(|why| {
         Error::Usage(format!(
             "a package carries the interposed library, which is not available: {why}"
         ))

@@ -21,11 +21,18 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use super::{Conversation, DatagramAnswer};
+use crate::settings::RunSettings;
 
 /// A pack's script for a server peer, as the scenario gave it (checked at load).
 pub trait ProtocolScript: Debug + Send + Sync {
     /// What the peer does, for the step log: `playing a mail server that offers STARTTLS`.
     fn describe(&self) -> String;
+    /// [`ProtocolScript::describe`] as a run with `settings` plays it: the same line
+    /// unless who plays the peer depends on the run (`--mysql real`: a real MariaDB).
+    fn describe_in_run(&self, settings: &RunSettings) -> String {
+        let _ = settings;
+        self.describe()
+    }
     /// Whether it offers TLS: the programs that talk to it must then trust the harness's
     /// test CA.
     fn offers_tls(&self) -> bool {
@@ -47,14 +54,15 @@ pub trait ProtocolScript: Debug + Send + Sync {
         let _ = (host, port);
         Vec::new()
     }
-    /// Why this run cannot play the script, if it cannot (a pack setting that leaves out
-    /// what it asks: `--mysql real` has no `caching_sha2_password`). Such a scenario is
-    /// skipped, saying so.
-    fn unplayable(&self) -> Option<String> {
+    /// Why a run with `settings` cannot play the script, if it cannot (a pack setting that
+    /// leaves out what it asks: `--mysql real` has no `caching_sha2_password`). Such a
+    /// scenario is skipped, saying so.
+    fn unplayable(&self, settings: &RunSettings) -> Option<String> {
+        let _ = settings;
         None
     }
-    /// A fresh peer following this script, with an empty record.
-    fn start(&self) -> Arc<dyn ProtocolServer>;
+    /// A fresh peer following this script in a run with `settings`, with an empty record.
+    fn start(&self, settings: &RunSettings) -> Arc<dyn ProtocolServer>;
 }
 
 /// What serving one TCP connection returns, boxed: protocols are values behind `dyn`.

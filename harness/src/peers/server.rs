@@ -132,18 +132,21 @@ impl ServerPeer {
             .unwrap_or_default()
     }
 
-    /// Listens on a fresh port of the harness's host and serves in the background.
+    /// Listens on a fresh port of the harness's host and serves in the background, as a
+    /// run with `settings` plays its protocol (who plays a MySQL server, where an SSH
+    /// peer's remote machine runs its commands).
     pub async fn start(
         net: &PeerNet,
         name: &str,
         plan: ServerPlan,
         seed: u64,
         transcript: Transcript,
+        settings: &crate::settings::RunSettings,
     ) -> io::Result<ServerPeer> {
         let received = Arc::new(Capture::memory(RECEIVED_CAP));
         let requests = Arc::new(AtomicU64::new(0));
         let protocol = match &plan.speaks {
-            Speaks::Protocol(script) => Some(script.start()),
+            Speaks::Protocol(script) => Some(script.start(settings)),
             Speaks::Bytes { .. } => None,
         };
         let datagrams_too =
@@ -430,7 +433,8 @@ mod tests {
             listen_after: Duration::ZERO,
         };
         let transcript = Transcript::new(tokio::time::Instant::now());
-        ServerPeer::start(&PeerNet::Real, "srv", plan, 1, transcript)
+        let settings = crate::settings::RunSettings::machine_defaults();
+        ServerPeer::start(&PeerNet::Real, "srv", plan, 1, transcript, &settings)
             .await
             .expect("listens")
     }

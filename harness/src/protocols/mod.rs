@@ -52,6 +52,7 @@ use std::sync::Arc;
 
 use crate::judge::output::ProtocolExpectation;
 use crate::peers::{ProtocolScript, ReadUntil, Transport};
+use crate::settings::{PackChoice, RunSettings};
 use crate::world::capture::OutputStream;
 
 /// Every protocol pack, one line each.
@@ -84,29 +85,34 @@ pub(crate) struct Pack {
 }
 
 /// A pack's run-wide choice, given on the command line as `--FLAG VALUE`: who plays its
-/// peer (`--mysql real`: a real MariaDB rather than the pack's engine).
+/// peer (`--mysql real`: a real MariaDB rather than the pack's engine). The choice made is
+/// a value of the run's settings (`crate::settings::RunSettings::pack_choices`), which
+/// the pack reads back when it plays a scenario.
 pub(crate) struct PackSetting {
     /// The flag, without its dashes.
     pub(crate) flag: &'static str,
     /// The values it takes, the default first.
     pub(crate) values: &'static [&'static str],
-    /// Takes a value for the rest of the run; `Err` says why it cannot be had here.
-    pub(crate) choose: fn(&str) -> Result<(), String>,
-    /// What the run's header says of the choice, once made.
-    pub(crate) header: fn() -> Option<String>,
+    /// Makes the choice for a run (what `auto` comes to here, the header's line); `Err`
+    /// says why it cannot be had here.
+    pub(crate) choose: fn(&str) -> Result<PackChoice, String>,
 }
 
-/// What the run's header says of every pack's choice made for this run.
-pub(crate) fn setting_headers() -> Vec<String> {
+/// What the run's header says of every pack's choice made in `settings`, in registry
+/// order.
+pub(crate) fn setting_headers(settings: &RunSettings) -> Vec<String> {
     REGISTRY
         .iter()
         .filter_map(|pack| pack.setting.as_ref())
-        .filter_map(|setting| (setting.header)())
+        .filter_map(|setting| settings.pack_choice(setting.flag))
+        .map(|choice| choice.header.clone())
         .collect()
 }
 
-/// Takes `--FLAG VALUE` for the pack whose setting `flag` is.
-pub(crate) fn choose_setting(flag: &str, value: &str) -> Result<(), String> {
+/// Makes the choice `--FLAG VALUE` for the pack whose setting `flag` is, to put in a
+/// run's settings (`RunSettings::pack_choices`, by `flag`). It may take a while: `--mysql
+/// auto` and `real` look for MariaDB and make its data folder.
+pub fn choose_setting(flag: &str, value: &str) -> Result<PackChoice, String> {
     let setting = REGISTRY
         .iter()
         .filter_map(|pack| pack.setting.as_ref())

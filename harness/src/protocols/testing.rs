@@ -20,7 +20,8 @@ pub(crate) async fn start_peer(script: Arc<dyn ProtocolScript>) -> ServerPeer {
         listen_after: Duration::ZERO,
     };
     let transcript = Transcript::new(tokio::time::Instant::now());
-    ServerPeer::start(&PeerNet::Real, "peer", plan, 1, transcript)
+    let settings = crate::settings::RunSettings::machine_defaults();
+    ServerPeer::start(&PeerNet::Real, "peer", plan, 1, transcript, &settings)
         .await
         .expect("the peer listens on loopback")
 }

@@ -124,7 +124,7 @@ impl StepAction for Connect {
         )
     }
 
-    fn unplayable(&self) -> Option<String> {
+    fn unplayable(&self, _settings: &crate::settings::RunSettings) -> Option<String> {
         (self.family == Family::Ipv6)
             .then(crate::world::sockets::ipv6_refused)
             .flatten()

@@ -172,8 +172,13 @@ fn checked(
     }))
 }
 
-impl StepAction for Listen {
-    fn describe(&self) -> String {
+impl Listen {
+    /// The step's line, its protocol's script described by `script_line` (with or without
+    /// the run's settings).
+    fn line(
+        &self,
+        script_line: impl FnOnce(&dyn crate::peers::ProtocolScript) -> String,
+    ) -> String {
         let (name, plan) = (&self.name, &self.plan);
         let transport = match (plan.transport, plan.family) {
             (Transport::Tcp, crate::world::sockets::Family::Ipv6) => "TCP over IPv6",
@@ -181,7 +186,7 @@ impl StepAction for Listen {
             (Transport::Udp, _) => "UDP",
         };
         let answer = match &plan.speaks {
-            Speaks::Protocol(script) => script.describe(),
+            Speaks::Protocol(script) => script_line(script.as_ref()),
             Speaks::Bytes {
                 reply: Some(reply), ..
             } => format!("answering {}", reply.describe()),
@@ -205,6 +210,16 @@ impl StepAction for Listen {
         }
         text
     }
+}
+
+impl StepAction for Listen {
+    fn describe(&self) -> String {
+        self.line(|script| script.describe())
+    }
+
+    fn describe_in_run(&self, settings: &crate::settings::RunSettings) -> String {
+        self.line(|script| script.describe_in_run(settings))
+    }
 
     fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a> {
         context.listen(&self.name, &self.plan)
@@ -214,14 +229,14 @@ impl StepAction for Listen {
         self.plan.speaks.offers_tls()
     }
 
-    fn unplayable(&self) -> Option<String> {
+    fn unplayable(&self, settings: &crate::settings::RunSettings) -> Option<String> {
         if self.plan.family == crate::world::sockets::Family::Ipv6
             && let Some(refused) = crate::world::sockets::ipv6_refused()
         {
             return Some(refused);
         }
         match &self.plan.speaks {
-            Speaks::Protocol(script) => script.unplayable(),
+            Speaks::Protocol(script) => script.unplayable(settings),
             Speaks::Bytes { .. } => None,
         }
     }

@@ -66,6 +66,7 @@ pub(crate) use names::Names;
 use crate::faults::SlicePlan;
 use crate::outcome::StepResult;
 use crate::payload::Payload;
+use crate::settings::RunSettings;
 
 /// Default deadline of a waiting step.
 pub(crate) const DEFAULT_WITHIN_MS: u64 = 5_000;
@@ -81,9 +82,9 @@ pub(crate) type StepFuture<'a> = Pin<Box<dyn Future<Output = StepResult> + Send 
 pub struct Registered(pub(crate) Arc<dyn StepAction>);
 
 impl Registered {
-    /// A one-line description for the step log.
-    pub fn describe(&self) -> String {
-        self.0.describe()
+    /// A one-line description for the step log of a run with `settings`.
+    pub fn describe(&self, settings: &RunSettings) -> String {
+        self.0.describe_in_run(settings)
     }
 }
 
@@ -91,6 +92,12 @@ impl Registered {
 pub(crate) trait StepAction: Debug + Send + Sync {
     /// One line for the step log (`-v`) and the report: what the step does.
     fn describe(&self) -> String;
+    /// [`StepAction::describe`] as a run with `settings` plays the step: the same line
+    /// unless who plays it depends on the run (a pack's server under `--mysql real`).
+    fn describe_in_run(&self, settings: &RunSettings) -> String {
+        let _ = settings;
+        self.describe()
+    }
     /// Runs the step against the scenario's running state.
     fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a>;
     /// Whether the step is still judged when an earlier step failed, its own failure then
@@ -106,9 +113,10 @@ pub(crate) trait StepAction: Debug + Send + Sync {
     fn real_only(&self) -> Option<String> {
         None
     }
-    /// Why this run cannot play the step at all, if it cannot (a protocol pack's setting:
-    /// see `crate::peers::ProtocolScript::unplayable`).
-    fn unplayable(&self) -> Option<String> {
+    /// Why a run with `settings` cannot play the step at all, if it cannot (a protocol
+    /// pack's setting: see `crate::peers::ProtocolScript::unplayable`).
+    fn unplayable(&self, settings: &RunSettings) -> Option<String> {
+        let _ = settings;
         None
     }
     /// Whether the step has the harness speak TLS (a mail server offering STARTTLS): the

@@ -107,16 +107,17 @@ pub(crate) fn submission(files: &[(&str, &str)]) -> tempfile::TempDir {
 /// Fails the test, saying why, where scenarios do not get a network namespace of their own:
 /// a test of the small internet that passed by skipping there would prove nothing.
 pub(crate) fn require_own_networks(what: &str) {
-    use harness::world::real::isolation::{NetworkMode, network_mode};
+    use harness::world::real::isolation::{NetworkMode, machine_network_mode};
     assert!(
-        network_mode() == NetworkMode::NamespacePerScenario,
+        machine_network_mode() == NetworkMode::NamespacePerScenario,
         "{what} needs a network namespace per scenario, which this machine refuses (or HARNESS_NO_NAMESPACES is set): run the suite as root or where user namespaces are allowed"
     );
 }
 
 /// What `nobody` needs of the kit, copied into a fresh folder every user can read and write
 /// (its reports): the scenarios and the fixtures they name, `sandbox-init`, and the
-/// submissions `names` with `good`, whose client they use. The kit may sit in a folder only
+/// submissions `names` with `good`, whose client they use, and the interposed library
+/// (`bin/libshort_calls.so`). The kit may sit in a folder only
 /// root enters (a clone under `/root`), and a harness run by `nobody` enters a user
 /// namespace of its own first, where no capability of the machine's reaches root's files.
 pub(crate) fn kit_for_anyone(names: &[&str]) -> tempfile::TempDir {
@@ -142,8 +143,10 @@ pub(crate) fn kit_for_anyone(names: &[&str]) -> tempfile::TempDir {
         copy_tree(&kit.join(part), &folder.path().join(part));
     }
     let init = sandbox::locate_init(&kit).expect("sandbox-init is built");
+    let library = sandbox::interposed_library(&kit).expect("the interposed library is built");
     std::fs::create_dir(folder.path().join("bin")).unwrap();
     std::fs::copy(&init, folder.path().join("bin/sandbox-init")).unwrap();
+    std::fs::copy(&library, folder.path().join("bin/libshort_calls.so")).unwrap();
     open_to_all(folder.path());
     folder
 }

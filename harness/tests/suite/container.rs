@@ -250,8 +250,6 @@ fn by_an_ordinary_user_every_verdict_is_that_of_full_privileges_but_what_is_decl
         .collect();
     let folder = common::kit_for_anyone(&names);
     let kit = folder.path();
-    let library = harness::faults::short_calls::library(&common::kit_root())
-        .expect("the interposed library builds");
     let mut problems = Vec::new();
     for grading in &gradings {
         let json = kit.join(format!("{}.json", grading.fixture));
@@ -265,7 +263,7 @@ fn by_an_ordinary_user_every_verdict_is_that_of_full_privileges_but_what_is_decl
             .env("NO_COLOR", "1")
             .env("HOME", kit)
             .env("HARNESS_SANDBOX_INIT", kit.join("bin/sandbox-init"))
-            .env("HARNESS_SHORT_CALLS_LIB", &library)
+            .env("HARNESS_SHORT_CALLS_LIB", kit.join("bin/libshort_calls.so"))
             .env_remove("HARNESS_NO_NAMESPACES")
             .output()
             .unwrap();
@@ -290,7 +288,7 @@ fn binaries() -> [(PathBuf, &'static str); 3] {
             "sandbox-init",
         ),
         (
-            harness::faults::short_calls::library(&kit).expect("the interposed library builds"),
+            sandbox::interposed_library(&kit).expect("the interposed library is built"),
             "libshort_calls.so",
         ),
     ]

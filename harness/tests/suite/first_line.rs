@@ -313,6 +313,7 @@ fn message_single_recv_blames_its_server_in_every_first_sentence() {
         &target,
         1,
         &Mode::Real,
+        &harness::settings::RunSettings::machine_defaults(),
         Repeat::ONCE,
         3,
         "harness",

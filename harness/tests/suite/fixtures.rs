@@ -83,6 +83,7 @@ fn grade_at_once(
         target,
         common::SEED,
         &Mode::Real,
+        &harness::settings::RunSettings::machine_defaults(),
         Repeat::ONCE,
         SCENARIOS_AT_ONCE,
         "harness",

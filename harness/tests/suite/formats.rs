@@ -124,6 +124,7 @@ fn graded() -> &'static Graded {
                 }],
                 seed: common::SEED,
                 mode: Mode::Real,
+                settings: &harness::settings::RunSettings::machine_defaults(),
                 jobs: 1,
                 repeat: harness::repeat::Repeat::ONCE,
                 replay_command: replay_command.clone(),

@@ -94,8 +94,9 @@ fn the_header_and_every_output_say_which_sandbox_layers_are_on() {
         .assert()
         .code(1);
     let console = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
-    let layers = sandbox::layers();
-    let line = layers.summary();
+    let settings = sandbox::Settings::probed();
+    let layers = &settings.layers;
+    let line = settings.summary();
     assert!(console.contains(&line), "{console}");
     assert!(line.contains("a clean environment"), "{line}");
 

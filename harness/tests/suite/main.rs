@@ -30,6 +30,7 @@ mod questions;
 mod repeat;
 mod report;
 mod scenario_schema;
+mod settings;
 mod shared_loopback;
 mod short_calls;
 mod simulation;

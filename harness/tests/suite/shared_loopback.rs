@@ -92,7 +92,7 @@ fn in_a_platforms_container_a_correct_submission_loses_nothing() {
     }
     let folder = common::kit_for_anyone(&["hard-coded-port"]);
     let kit = folder.path();
-    let library = harness::faults::short_calls::library(&common::kit_root())
+    let library = harness::faults::short_calls::library(&common::kit_root(), &sandbox::layers())
         .expect("the interposed library builds");
     let json = kit.join("report.json");
     let output = std::process::Command::new("/usr/bin/setpriv")

@@ -110,7 +110,7 @@ impl ProtocolScript for DnsScript {
         true
     }
 
-    fn start(&self) -> Arc<dyn ProtocolServer> {
+    fn start(&self, _settings: &crate::settings::RunSettings) -> Arc<dyn ProtocolServer> {
         Arc::new(NameServer {
             script: self.clone(),
         })

@@ -151,7 +151,7 @@ impl ProtocolScript for FtpScript {
         text
     }
 
-    fn start(&self) -> Arc<dyn ProtocolServer> {
+    fn start(&self, _settings: &crate::settings::RunSettings) -> Arc<dyn ProtocolServer> {
         Arc::new(FtpPeer {
             script: self.clone(),
             sessions: record::FtpSessions::default(),

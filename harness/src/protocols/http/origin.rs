@@ -145,7 +145,7 @@ impl ProtocolScript for OriginScript {
         text
     }
 
-    fn start(&self) -> Arc<dyn ProtocolServer> {
+    fn start(&self, _settings: &crate::settings::RunSettings) -> Arc<dyn ProtocolServer> {
         Arc::new(Origin(self.clone()))
     }
 }

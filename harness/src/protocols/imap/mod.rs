@@ -114,7 +114,7 @@ impl ProtocolScript for ImapScript {
         self.tls == MailTls::Implicit
     }
 
-    fn start(&self) -> Arc<dyn ProtocolServer> {
+    fn start(&self, _settings: &crate::settings::RunSettings) -> Arc<dyn ProtocolServer> {
         let messages = seeded(&self.mailbox).unwrap_or_default();
         Arc::new(ImapPeer {
             script: self.clone(),

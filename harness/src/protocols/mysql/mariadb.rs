@@ -24,7 +24,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -32,17 +31,16 @@ use tokio::sync::watch;
 
 use super::MysqlScript;
 use super::engine::{SqlError, SqlOutcome, SqlRows};
+use crate::settings::{PackChoice, RunSettings};
 use crate::world::real::{cleanup, spawning};
 
-/// Whether a real MariaDB plays the run's MySQL servers: read by every peer it starts.
-static REAL: AtomicBool = AtomicBool::new(false);
+/// The pack's flag, and its key in a run's choices (`RunSettings::pack_choices`). A run
+/// without a choice (the simulated world, a run playing no MySQL server) has the
+/// embedded engine play.
+const FLAG: &str = "mysql";
 
-/// What the run's header says of its MySQL server, once chosen (`None`: not chosen, no
-/// scenario of this run plays one).
-static HEADER: Mutex<Option<String>> = Mutex::new(None);
-
-/// Whether `real` was asked for by name (`--mysql real`), not found by `auto`.
-static INSISTED: AtomicBool = AtomicBool::new(false);
+/// What a choice is decided to be when a real MariaDB plays.
+const REAL: &str = "real";
 
 /// How long a server may take to accept its first connection.
 const START_LIMIT: Duration = Duration::from_secs(60);
@@ -54,8 +52,8 @@ const LOG_FILE_SIZE: &str = "--innodb-log-file-size=4M";
 /// The programs a real server needs, found on `PATH` or in `/usr/sbin`, `/usr/bin`.
 const PROGRAMS: [&str; 3] = ["mariadb-install-db", "mariadbd", "mariadb"];
 
-/// `--mysql auto|embedded|real`.
-pub(super) fn choose(value: &str) -> Result<(), String> {
+/// `--mysql auto|embedded|real`: the run's choice.
+pub(super) fn choose(value: &str) -> Result<PackChoice, String> {
     let (real, header) = match value {
         "embedded" => (
             false,
@@ -76,12 +74,11 @@ pub(super) fn choose(value: &str) -> Result<(), String> {
             ));
         }
     };
-    REAL.store(real, Ordering::SeqCst);
-    INSISTED.store(value == "real", Ordering::SeqCst);
-    *HEADER
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(format!("MySQL server: {header}"));
-    Ok(())
+    Ok(PackChoice {
+        asked: value.to_owned(),
+        decided: if real { REAL } else { "embedded" }.to_owned(),
+        header: format!("MySQL server: {header}"),
+    })
 }
 
 /// The programs found and the data folder every server copies made, or why not.
@@ -92,23 +89,21 @@ fn ready() -> Result<(), String> {
     template().map(drop)
 }
 
-/// What the run's header says of its MySQL server, once one was chosen.
-pub(super) fn header() -> Option<String> {
-    HEADER
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .clone()
+/// Whether a real MariaDB plays a server offering `auth` in a run with `settings`.
+pub(super) fn plays(auth: super::AuthPlugin, settings: &RunSettings) -> bool {
+    settings
+        .pack_choice(FLAG)
+        .is_some_and(|choice| choice.decided == REAL)
+        && auth != super::AuthPlugin::CachingSha2Password
 }
 
-/// Whether a real MariaDB plays a server offering `auth`.
-pub(super) fn plays(auth: super::AuthPlugin) -> bool {
-    REAL.load(Ordering::SeqCst) && auth != super::AuthPlugin::CachingSha2Password
-}
-
-/// Why a server offering `auth` cannot be played at all in this run: `--mysql real` and
-/// `caching_sha2_password`.
-pub(super) fn refuses(auth: super::AuthPlugin) -> bool {
-    INSISTED.load(Ordering::SeqCst) && auth == super::AuthPlugin::CachingSha2Password
+/// Whether a run with `settings` cannot play a server offering `auth` at all: `--mysql
+/// real` (asked by name, not found by `auto`) and `caching_sha2_password`.
+pub(super) fn refuses(auth: super::AuthPlugin, settings: &RunSettings) -> bool {
+    settings
+        .pack_choice(FLAG)
+        .is_some_and(|choice| choice.asked == REAL)
+        && auth == super::AuthPlugin::CachingSha2Password
 }
 
 /// A program of [`PROGRAMS`], or why it is missing.

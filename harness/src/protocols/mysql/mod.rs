@@ -59,6 +59,7 @@ use serde::Deserialize;
 
 use super::{ListenShape, Loaded, OptionsInput, Pack, PackSetting, ServerOptions};
 use crate::peers::{Conversation, ProtocolRecord, ProtocolScript, ProtocolServer, Served};
+use crate::settings::RunSettings;
 use engine::SqlEngine;
 use mariadb::Mariadb;
 use record::{MysqlRecord, SqlTables};
@@ -78,7 +79,6 @@ pub(super) const PACK: Pack = Pack {
         flag: "mysql",
         values: &["auto", "embedded", "real"],
         choose: mariadb::choose,
-        header: mariadb::header,
     }),
 };
 
@@ -149,15 +149,11 @@ fn load(input: OptionsInput<'_, '_, ListenShape>) -> Loaded<Arc<dyn ProtocolScri
     Ok(Arc::new(script))
 }
 
-impl ProtocolScript for MysqlScript {
-    fn describe(&self) -> String {
+impl MysqlScript {
+    /// The step log's line, `played_by` after the server (` with a real MariaDB`).
+    fn line(&self, played_by: &str) -> String {
         format!(
-            "playing a MySQL server{} (user {}, database {}, {}{})",
-            if mariadb::plays(self.auth) {
-                " with a real MariaDB"
-            } else {
-                " with the pack's engine"
-            },
+            "playing a MySQL server{played_by} (user {}, database {}, {}{})",
             self.user,
             self.database,
             self.auth.name(),
@@ -168,16 +164,31 @@ impl ProtocolScript for MysqlScript {
             }
         )
     }
+}
 
-    fn unplayable(&self) -> Option<String> {
-        mariadb::refuses(self.auth).then(|| {
+impl ProtocolScript for MysqlScript {
+    /// Who plays it is the run's choice (`--mysql`): see [`Self::describe_in_run`].
+    fn describe(&self) -> String {
+        self.line("")
+    }
+
+    fn describe_in_run(&self, settings: &RunSettings) -> String {
+        self.line(if mariadb::plays(self.auth, settings) {
+            " with a real MariaDB"
+        } else {
+            " with the pack's engine"
+        })
+    }
+
+    fn unplayable(&self, settings: &RunSettings) -> Option<String> {
+        mariadb::refuses(self.auth, settings).then(|| {
             "its MySQL server offers caching_sha2_password, which MariaDB (--mysql real) does not have".to_owned()
         })
     }
 
-    fn start(&self) -> Arc<dyn ProtocolServer> {
+    fn start(&self, settings: &RunSettings) -> Arc<dyn ProtocolServer> {
         let script = Arc::new(self.clone());
-        if mariadb::plays(self.auth) {
+        if mariadb::plays(self.auth, settings) {
             let server = Arc::new(Mariadb::start(self));
             return Arc::new(MysqlPeer {
                 record: Arc::new(MysqlRecord {

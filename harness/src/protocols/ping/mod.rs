@@ -99,7 +99,7 @@ impl ProtocolScript for PingScript {
         parts.join("; ")
     }
 
-    fn start(&self) -> Arc<dyn ProtocolServer> {
+    fn start(&self, _settings: &crate::settings::RunSettings) -> Arc<dyn ProtocolServer> {
         Arc::new(server::PingServer::new(self.clone()))
     }
 }

@@ -113,7 +113,7 @@ impl ProtocolScript for Pop3Script {
         self.tls == MailTls::Implicit
     }
 
-    fn start(&self) -> Arc<dyn ProtocolServer> {
+    fn start(&self, _settings: &crate::settings::RunSettings) -> Arc<dyn ProtocolServer> {
         let messages = seeded(&self.mailbox).unwrap_or_default();
         Arc::new(Pop3Peer {
             script: self.clone(),

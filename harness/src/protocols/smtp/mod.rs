@@ -124,7 +124,7 @@ impl ProtocolScript for SmtpScript {
         self.starttls
     }
 
-    fn start(&self) -> Arc<dyn ProtocolServer> {
+    fn start(&self, _settings: &crate::settings::RunSettings) -> Arc<dyn ProtocolServer> {
         Arc::new(MailServer {
             script: self.clone(),
             sessions: record::Sessions::default(),

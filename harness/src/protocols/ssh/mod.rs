@@ -174,11 +174,11 @@ impl ProtocolScript for SshScript {
     /// the remote machine, which needs `sandbox-init` (commands never run with the
     /// harness's privilege): without it the scenario is not run (one where the key is
     /// refused runs: no command is reached).
-    fn unplayable(&self) -> Option<String> {
+    fn unplayable(&self, settings: &crate::settings::RunSettings) -> Option<String> {
         if self.known_hosts != KnownHosts::Right {
             return None;
         }
-        remote::commands_refused_here().map(|why| {
+        remote::commands_refused(&settings.sandbox.layers).map(|why| {
             format!(
                 "its SSH server's remote machine runs the program's commands without privilege, which needs sandbox-init ({why})"
             )
@@ -192,12 +192,12 @@ impl ProtocolScript for SshScript {
         )]
     }
 
-    fn start(&self) -> Arc<dyn ProtocolServer> {
+    fn start(&self, settings: &crate::settings::RunSettings) -> Arc<dyn ProtocolServer> {
         Arc::new(SshPeer {
             script: self.clone(),
             host_key: keys::host_key(&self.host_key),
             record: Arc::new(record::SshRecord::new(self.remote.clone())),
-            machine: remote::RemoteMachine::new(&self.remote, &self.user),
+            machine: remote::RemoteMachine::new(&self.remote, &self.user, settings),
         })
     }
 }

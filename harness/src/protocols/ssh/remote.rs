@@ -42,6 +42,8 @@ use super::Remote;
 use crate::world::real::cleanup;
 use sandbox::{Launch, Layer};
 
+use crate::settings::RunSettings;
+
 /// How long one command may run.
 pub(super) const DEADLINE: Duration = Duration::from_secs(10);
 
@@ -53,6 +55,11 @@ pub(super) const OUTPUT_CAP: usize = 1 << 20;
 pub(super) struct RemoteMachine {
     folder: tempfile::TempDir,
     user: String,
+    /// The sandbox its commands run in: the run's, as a program's.
+    sandbox: sandbox::Settings,
+    /// Whether each command gets an empty network namespace (the run has a namespace per
+    /// scenario: where it has none, a platform's container, it could make none either).
+    own_network: bool,
 }
 
 /// What a running command printed.
@@ -71,8 +78,13 @@ pub(super) struct CommandEnd {
 }
 
 impl RemoteMachine {
-    /// Writes the machine's files (`/proc`, `/sys` and the two programs).
-    pub(super) fn new(remote: &Remote, user: &str) -> Result<Arc<RemoteMachine>, String> {
+    /// Writes the machine's files (`/proc`, `/sys` and the two programs); its commands
+    /// run as a run with `settings` runs a program.
+    pub(super) fn new(
+        remote: &Remote,
+        user: &str,
+        settings: &RunSettings,
+    ) -> Result<Arc<RemoteMachine>, String> {
         let write = || -> std::io::Result<RemoteMachine> {
             let folder = tempfile::Builder::new()
                 .prefix("harness-ssh-remote-")
@@ -104,6 +116,8 @@ impl RemoteMachine {
             Ok(RemoteMachine {
                 folder,
                 user: user.to_owned(),
+                sandbox: settings.sandbox.clone(),
+                own_network: settings.namespace_per_scenario(),
             })
         };
         write()
@@ -138,7 +152,7 @@ impl RemoteMachine {
     /// interposed library with the files to open instead, and the pack's programs first on
     /// the `PATH`.
     fn without_view(&self) -> Result<Vec<(std::ffi::OsString, std::ffi::OsString)>, String> {
-        let library = crate::faults::short_calls::library(Path::new("."))
+        let library = crate::faults::short_calls::library(Path::new("."), &self.sandbox.layers)
             .map_err(|error| format!("the remote machine's files cannot be shown: {error}"))?;
         let mut files = Vec::new();
         for (path, source) in self.replaced() {
@@ -175,17 +189,17 @@ impl RemoteMachine {
             status: Some(126),
             trouble: Some(trouble),
         };
-        if let Some(why) = commands_refused_here() {
+        if let Some(why) = commands_refused(&self.sandbox.layers) {
             return refused(format!(
                 "the harness cannot sandbox the remote machine's commands here ({why}): none runs"
             ));
         }
-        let layers = sandbox::layers();
+        let layers = &self.sandbox.layers;
         let in_view = layers
             .allows(Layer::View)
             .and(layers.allows(Layer::PidNamespace))
             .is_ok();
-        let enclosure = match sandbox::Enclosure::new(None) {
+        let enclosure = match sandbox::Enclosure::new(None, &self.sandbox) {
             Ok(enclosure) => enclosure,
             Err(error) => return refused(format!("cannot make the command's sandbox: {error}")),
         };
@@ -232,8 +246,7 @@ impl RemoteMachine {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         use std::os::unix::process::CommandExt;
-        let own_network = crate::world::real::isolation::network_mode()
-            == crate::world::real::isolation::NetworkMode::NamespacePerScenario;
+        let own_network = self.own_network;
         // SAFETY: unshare is async-signal-safe.
         unsafe {
             builder.pre_exec(move || {
@@ -497,12 +510,9 @@ END
     )
 }
 
-/// Why the remote machine cannot run commands on this machine, if it cannot: they run
-/// without privilege, which needs `sandbox-init` (the remote's view is a mount namespace's
-/// where there is one, else the interposed library's).
-pub(super) fn commands_refused_here() -> Option<String> {
-    sandbox::layers()
-        .allows(Layer::Init)
-        .err()
-        .map(|why| why.to_string())
+/// Why the remote machine cannot run commands sandboxed with `layers`, if it cannot: they
+/// run without privilege, which needs `sandbox-init` (the remote's view is a mount
+/// namespace's where there is one, else the interposed library's).
+pub(super) fn commands_refused(layers: &sandbox::Layers) -> Option<String> {
+    layers.allows(Layer::Init).err().map(|why| why.to_string())
 }

@@ -158,7 +158,8 @@ async fn render(
     use crate::world::real::cleanup;
     use sandbox::{Launch, Layer};
     let trouble = |what: &str, error: std::io::Error| harness_trouble(format!("{what}: {error}"));
-    let enclosure = sandbox::Enclosure::new(None)
+    let sandboxed = &run.settings().sandbox;
+    let enclosure = sandbox::Enclosure::new(None, sandboxed)
         .map_err(|error| trouble("cannot make the browser's sandbox", error))?;
     let profile = enclosure.folder().join("profile");
     std::fs::create_dir(&profile)
@@ -167,7 +168,7 @@ async fn render(
     // refuses (its seccomp filter), and which a platform's container refuses too: inside
     // ours (no privilege, its own view, seccomp) it runs without its own. Only where
     // `sandbox-init` cannot be had does it run bare, and then never as root.
-    let ours = sandbox::layers().allows(Layer::Init).is_ok();
+    let ours = sandboxed.layers.allows(Layer::Init).is_ok();
     let not_root = enclosure.not_as_root();
     let mut argv: Vec<std::ffi::OsString> = vec![
         browser.into(),

@@ -36,6 +36,8 @@ pub(crate) type CheckFuture<'a, T = ()> = Pin<Box<dyn Future<Output = StepResult
 pub(crate) trait CheckContext: super::Stillness + Send {
     /// Adds a line to the step log.
     fn note(&mut self, text: String);
+    /// The run's settings (the sandbox a program the check starts itself runs in).
+    fn settings(&self) -> &crate::settings::RunSettings;
     /// The kit's folder (`fixtures/`, the reference's workspace).
     fn kit_root(&self) -> &Path;
     /// The network the harness's own sockets live in.

@@ -25,7 +25,7 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::OnceLock;
 
-/// How this run keeps scenarios apart on the network.
+/// How a run keeps scenarios apart on the network (`crate::settings::RunSettings::network`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NetworkMode {
     /// Every scenario in its own network namespace with only a loopback.
@@ -34,9 +34,12 @@ pub enum NetworkMode {
     SharedLoopback,
 }
 
-/// The mode of this process, decided once: namespaces where the system allows them and
-/// `HARNESS_NO_NAMESPACES` is not set.
-pub fn network_mode() -> NetworkMode {
+/// The mode this machine allows, decided once per process: namespaces where the system
+/// allows them and `HARNESS_NO_NAMESPACES` is not set. It is the default of a run's
+/// settings (`crate::settings::RunSettings::machine_defaults`), which may ask for the
+/// shared loopback anyway; kept because trying a namespace takes a thread and a
+/// namespace, and the machine's answer does not change while the harness runs.
+pub fn machine_network_mode() -> NetworkMode {
     static MODE: OnceLock<NetworkMode> = OnceLock::new();
     *MODE.get_or_init(|| {
         if std::env::var_os("HARNESS_NO_NAMESPACES").is_none() && private_networks_allowed() {

@@ -73,6 +73,9 @@ pub struct ProcessSpec {
     /// the reference's folder, the kit's fixtures a scenario names (see
     /// `crate::target::RoleProgram::visible`). The served site is visible too.
     pub visible_roots: Vec<PathBuf>,
+    /// The sandbox a child process runs in: the run's layers and memory cap
+    /// (`crate::settings::RunSettings::sandbox`). A simulated host has none.
+    pub sandbox: sandbox::Settings,
 }
 
 /// How a process ended.
@@ -235,7 +238,10 @@ impl ChildProcess {
 
         // The program's sandbox (see `super::sandbox`): its folder, its cgroup, the
         // command that starts it through `sandbox-init`, and a clean environment.
-        let enclosure = Enclosure::new(spec.workdir.as_deref().or(spec.served.as_deref()))?;
+        let enclosure = Enclosure::new(
+            spec.workdir.as_deref().or(spec.served.as_deref()),
+            &spec.sandbox,
+        )?;
         for (path, bytes) in &spec.home_files {
             let path = enclosure.home().join(path);
             if let Some(parent) = path.parent() {
@@ -556,9 +562,10 @@ impl ChildProcess {
 
     /// The memory cap's stop, if the kernel killed any of its processes for it.
     pub fn memory_stop(&self) -> Option<HarnessStop> {
-        let killed = self.enclosure.lock().ok()?.memory_kills();
+        let enclosure = self.enclosure.lock().ok()?;
+        let killed = enclosure.memory_kills();
         (killed > 0).then(|| HarnessStop::MemoryLimit {
-            limit: sandbox::memory_limit(),
+            limit: enclosure.memory_limit(),
             killed,
         })
     }
@@ -780,6 +787,7 @@ mod tests {
             hold_stdin: false,
             home_files: Vec::new(),
             visible_roots: Vec::new(),
+            sandbox: sandbox::Settings::probed(),
         }
     }
 
