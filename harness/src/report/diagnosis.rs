@@ -12,7 +12,7 @@
 //! Failures with the same [`Diagnosis::group`] share one cause: the closing summary lists
 //! them under it.
 
-use crate::outcome::{Outcome, ProgramReport};
+use crate::outcome::{Outcome, ProgramReport, Status};
 
 /// What is wrong with a failed scenario, for the student.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +42,9 @@ pub enum Kind {
     ShortOutput,
     /// A program of the submission crashed, or the harness stopped it.
     Crash,
+    /// The harness could not do its own part of the scenario (add interfaces, listen on a
+    /// port a program hard-codes): no defect of the student's.
+    HarnessTrouble,
     /// Anything else: what the step expected and saw.
     Other,
 }
@@ -65,6 +68,27 @@ const READ_TO_THE_END: &str = "read in a loop until recv() returns no bytes (the
 /// The diagnosis of a failed (or missed) scenario; `None` when it has no failure.
 pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
     let failure = outcome.failure.as_ref()?;
+    // The harness's own part failed (its steps say so as "expected the harness to ..."):
+    // never blame a program for it, nor give the task's hint.
+    if outcome.status == Status::Error
+        && let Some(what) = failure.expected.strip_prefix("the harness to ")
+    {
+        let step = if failure.step > 0 {
+            format!(" (step {}: {})", failure.step, failure.action)
+        } else {
+            String::new()
+        };
+        return Some(Diagnosis {
+            blamed: None,
+            defect: format!(
+                "the harness could not {what}{step}: {}",
+                shortened(without_asides(&failure.seen), 200)
+            ),
+            remedy: "not a defect of your program: the grading machine could not play this scenario; tell your instructor (the report's header says what the machine allows)".into(),
+            group: "the harness could not play a scenario on this machine".into(),
+            kind: Kind::HarnessTrouble,
+        });
+    }
     let students: Vec<&ProgramReport> = outcome
         .programs
         .iter()

@@ -344,3 +344,35 @@ fn message_single_recv_blames_its_server_in_every_first_sentence() {
         "first sentences not naming the server: {wrong:#?}"
     );
 }
+
+#[test]
+fn what_the_harness_could_not_do_blames_no_program_and_gives_no_hint() {
+    let mut outcome = scenario(
+        "interfaces/02-interfaces-the-harness-adds",
+        &["iface/1"],
+        Category::Basic,
+        "List every interface, not only the ones with an IPv4 address.",
+    );
+    outcome.status = Status::Error;
+    outcome.failure = Some(Failure {
+        step: 1,
+        line: 8,
+        action: "add the veth pair lab0 and lab0p".into(),
+        expected: "the harness to set up this step".into(),
+        seen: "`ip link add lab0 type veth peer name lab0p` failed: RTNETLINK answers: Operation not permitted".into(),
+        ..Failure::default()
+    });
+    outcome.programs = vec![server(b"", 0)];
+    let diagnosis = diagnose(&outcome).expect("a failure has a diagnosis");
+    let sentence = diagnosis.sentence();
+    assert_eq!(diagnosis.blamed, None, "{sentence}");
+    assert!(
+        sentence.starts_with("The harness could not set up this step (step 1: add the veth pair"),
+        "{sentence}"
+    );
+    assert!(
+        sentence.contains("not a defect of your program"),
+        "{sentence}"
+    );
+    assert!(!sentence.contains("List every interface"), "{sentence}");
+}
