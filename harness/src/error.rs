@@ -15,8 +15,11 @@ pub enum Error {
     /// A file the user gave us is wrong: `file:line: reason`.
     #[error("{}:{line}: {}", shown(&path.display().to_string()), shown(reason))]
     BadFile {
+        /// The file.
         path: PathBuf,
+        /// The 1-based line the reason is about.
         line: usize,
+        /// What is wrong there.
         reason: String,
     },
     /// Several bad files at once (every one is reported, not just the first).
@@ -28,7 +31,9 @@ pub enum Error {
     /// An operating-system operation failed.
     #[error("{}: {}", shown(context), shown(&source.to_string()))]
     Io {
+        /// What the harness was doing (`cannot read scenarios/message/01.toml`).
         context: String,
+        /// What the operating system said.
         source: std::io::Error,
     },
     /// Building the reference binaries failed.

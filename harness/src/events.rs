@@ -49,15 +49,20 @@ pub enum Event {
     SubmissionStarted(SubmissionInfo),
     /// A scenario begins.
     ScenarioStarted {
+        /// The submission's name.
         submission: String,
+        /// The scenario's id (`message/01-hello`).
         id: String,
         /// 1-based, among the submission's scenarios that run.
         index: usize,
+        /// How many of the submission's scenarios run.
         total: usize,
     },
     /// A scenario's verdict, with its whole record: step log, transcript, capture.
     Verdict {
+        /// The submission's name.
         submission: String,
+        /// What the scenario produced (the first repetition that did not pass, with `--repeat`).
         outcome: Box<Outcome>,
         /// With `--repeat N`: what every repetition did (`outcome` is the first that did
         /// not pass, else the first). `None` for a scenario run once.
@@ -66,6 +71,7 @@ pub enum Event {
     },
     /// A submission is graded.
     SubmissionFinished {
+        /// The submission's name.
         submission: String,
         /// Wall time (simulated time in the simulated world).
         #[serde(with = "crate::encoding::micros")]

@@ -374,10 +374,17 @@ pub(crate) fn harness_trouble(message: String) -> StepFailure {
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Category {
+    /// The task's ordinary behaviour: the dialogue and the output the handout asks for.
     Basic,
+    /// Input and conditions a careful program survives: bytes sliced or pipelined, bad input, a
+    /// port in use, a peer that goes away.
     Robustness,
+    /// Several clients at once: whether they are served side by side, or wait as the model says.
     Concurrency,
+    /// Size and speed: large transfers, peak memory, caching.
     Performance,
+    /// The SPEC's *(security)* clauses: no file served outside the root, no code run from input, no
+    /// password in clear.
     Security,
 }
 

@@ -53,14 +53,20 @@ pub enum Payload {
     Bytes(Arc<[u8]>),
     /// A file on disk, read on demand.
     File {
+        /// The file, from the kit's root.
         path: PathBuf,
+        /// Its name as the scenario gives it, for messages.
         shown_as: String,
+        /// Its length when it was resolved.
         len: u64,
     },
     /// A stream computed from its position.
     Generated {
+        /// What the bytes look like.
         kind: GeneratedKind,
+        /// How many bytes.
         len: u64,
+        /// The seed the bytes are computed from: the same seed, the same bytes.
         seed: u64,
     },
     /// Another payload with ASCII `a`–`z` uppercased.

@@ -107,7 +107,9 @@ pub struct RoleProgram {
 /// A login a program hard-codes, from `submission.toml`; either part may be unset.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Login {
+    /// The user name (`None`: not set).
     pub user: Option<String>,
+    /// The password (`None`: not set).
     pub password: Option<String>,
 }
 

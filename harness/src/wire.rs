@@ -66,7 +66,9 @@ pub struct FlowId(pub usize);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
+    /// A connection (a stream of bytes each way).
     Tcp,
+    /// Datagrams, each one whole.
     Udp,
 }
 

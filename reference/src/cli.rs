@@ -136,6 +136,7 @@ pub struct Server {
     /// A DNS name or an IP address (without brackets): what is connected to, and the name
     /// the server's certificate must carry.
     pub host: String,
+    /// Its TCP port.
     pub port: u16,
 }
 

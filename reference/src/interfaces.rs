@@ -22,11 +22,16 @@ use std::process::ExitCode;
 /// One interface: its name, whether it is up, and its addresses.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Interface {
+    /// Its name, as `ip link` shows it (`lo`, `eth0`).
     pub name: String,
+    /// Whether it is up (`IFF_UP`).
     pub up: bool,
+    /// Its IPv4 and IPv6 addresses, in the order the kernel gives them.
     pub addresses: Vec<IpAddr>,
 }
 
+/// Runs `interfaces`: prints one line per interface; exits 1 if the kernel cannot list them, 2 on
+/// any argument.
 pub fn main() -> ExitCode {
     if std::env::args().len() > 1 {
         eprintln!("usage: interfaces");

@@ -45,6 +45,8 @@ struct Args {
     timeout: Option<f64>,
 }
 
+/// Runs `wait-service` with the process's arguments: exits 0 once a connection is accepted, 1 when
+/// the timeout runs out.
 pub fn main() -> ExitCode {
     let args = Args::parse();
     let deadline = match args.timeout {

@@ -18,8 +18,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-pub use tools::Subject;
-pub use transfer::{Launch, Timing};
+pub(crate) use tools::Subject;
+pub(crate) use transfer::Timing;
 
 use crate::settings::RunSettings;
 use crate::world::real::isolation;
@@ -27,32 +27,32 @@ use crate::world::real::ports;
 use crate::{Error, Result};
 
 /// The message sizes of a full bench and of `--quick` (which only proves the bench works).
-pub const FULL_SIZES: [u64; 2] = [20_000, 100_000_000];
-pub const QUICK_SIZES: [u64; 2] = [20_000, 1_000_000];
+pub(crate) const FULL_SIZES: [u64; 2] = [20_000, 100_000_000];
+pub(crate) const QUICK_SIZES: [u64; 2] = [20_000, 1_000_000];
 
 /// What to run.
 #[derive(Debug, Clone)]
-pub struct Bench {
-    pub subjects: Vec<Subject>,
-    pub sizes: Vec<u64>,
-    pub rounds: usize,
+pub(crate) struct Bench {
+    pub(crate) subjects: Vec<Subject>,
+    pub(crate) sizes: Vec<u64>,
+    pub(crate) rounds: usize,
     /// The run's settings: whether each transfer gets a network namespace of its own, and
     /// how the overhead's scenario is graded.
-    pub settings: RunSettings,
+    pub(crate) settings: RunSettings,
 }
 
 /// One row of the table: a subject on one size.
 #[derive(Debug, Clone)]
-pub struct Row {
-    pub subject: String,
-    pub size: u64,
+pub(crate) struct Row {
+    pub(crate) subject: String,
+    pub(crate) size: u64,
     /// One per round, or why the subject could not move the message.
-    pub timings: std::result::Result<Vec<Timing>, String>,
+    pub(crate) timings: std::result::Result<Vec<Timing>, String>,
 }
 
 /// Runs the bench, telling `progress` what it does, and returns one row per subject and
 /// size, sizes in order, subjects in the order given.
-pub fn run(bench: &Bench, progress: &mut dyn FnMut(&str)) -> Result<Vec<Row>> {
+pub(crate) fn run(bench: &Bench, progress: &mut dyn FnMut(&str)) -> Result<Vec<Row>> {
     let folder = tempfile::tempdir().map_err(Error::io("cannot make a temporary folder"))?;
     let mut rows = Vec::new();
     for &size in &bench.sizes {
@@ -120,12 +120,12 @@ fn in_private_network(
 
 /// The scenario whose program does least: a client started with nothing listening, which
 /// exits at once. Grading it is almost all the harness's own work.
-pub const OVERHEAD_SCENARIO: &str = "message/13-client-without-server";
+pub(crate) const OVERHEAD_SCENARIO: &str = "message/13-client-without-server";
 
 /// The harness's own cost per scenario, once per round: the wall time of grading
 /// [`OVERHEAD_SCENARIO`] (network namespace, sandbox, cgroup, reaping, the outcome) less
 /// the client's own life, from its start to its exit; graded with `settings`.
-pub fn harness_overhead(
+pub(crate) fn harness_overhead(
     suite: &crate::scenario::Suite,
     reference: &crate::target::Target,
     rounds: usize,
@@ -170,7 +170,7 @@ pub fn harness_overhead(
 }
 
 /// The overhead's line under the table.
-pub fn overhead_line(overheads: &[Duration]) -> String {
+pub(crate) fn overhead_line(overheads: &[Duration]) -> String {
     format!(
         "harness overhead per scenario ({OVERHEAD_SCENARIO} against the reference, {} rounds: \
          wall time less the client's own life): {}\n",
@@ -191,7 +191,7 @@ fn message_of(size: u64) -> Vec<u8> {
 }
 
 /// The table, with the speed of each row relative to `nc` where `nc` ran.
-pub fn table(rows: &[Row], rounds: usize) -> String {
+pub(crate) fn table(rows: &[Row], rounds: usize) -> String {
     let mut text = format!(
         "message transfer, whole processes over loopback: median of {rounds} rounds (fastest–slowest)\n\n"
     );

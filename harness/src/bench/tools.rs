@@ -10,12 +10,12 @@ use crate::target::{RoleProgram, Workdir, fill};
 
 /// A message server and client to bench, as command-line templates (`{host}`, `{port}`).
 #[derive(Debug, Clone)]
-pub struct Subject {
-    pub name: String,
+pub(crate) struct Subject {
+    pub(crate) name: String,
     server: Vec<String>,
     client: Vec<String>,
     /// The port its programs always use (a submission that hard-codes one).
-    pub fixed_port: Option<u16>,
+    pub(crate) fixed_port: Option<u16>,
     /// The address the server binds and the client is given (`127.0.0.1` unless the
     /// submission says otherwise).
     host: String,
@@ -27,7 +27,7 @@ pub struct Subject {
 
 impl Subject {
     /// The `message` programs of a target, or why there are none to bench.
-    pub fn from_target(
+    pub(crate) fn from_target(
         name: &str,
         programs: Option<&BTreeMap<String, RoleProgram>>,
     ) -> Result<Subject, String> {
@@ -60,7 +60,7 @@ impl Subject {
     /// `nc`, if installed and one of the two common kinds: OpenBSD's (Debian's
     /// `netcat-openbsd`: `-N` closes the sending side at the end of stdin, `-d` does not
     /// read stdin) or the traditional one (`-q 0` quits at the end of stdin).
-    pub fn netcat() -> Option<Subject> {
+    pub(crate) fn netcat() -> Option<Subject> {
         let help = help_text("nc", "-h")?;
         let words = |line: &str| line.split(' ').map(String::from).collect::<Vec<_>>();
         let (name, server, client) = if help.contains("OpenBSD netcat") {
@@ -82,7 +82,7 @@ impl Subject {
     }
 
     /// `socat`, if installed: `-u` copies one way only.
-    pub fn socat() -> Option<Subject> {
+    pub(crate) fn socat() -> Option<Subject> {
         help_text("socat", "-V")?;
         Some(Subject::tool(
             "socat",
@@ -116,7 +116,7 @@ impl Subject {
     }
 
     /// The server's and the client's command lines for `port`.
-    pub fn launches(&self, port: u16) -> (Launch, Launch) {
+    pub(crate) fn launches(&self, port: u16) -> (Launch, Launch) {
         let values = BTreeMap::from([("host", self.host.clone()), ("port", port.to_string())]);
         let launch =
             |template: &[String], workdir: &Option<PathBuf>, prefix: &Option<String>| Launch {

@@ -28,18 +28,18 @@ const TRANSFER_WITHIN: Duration = Duration::from_secs(120);
 
 /// A program ready to run: its command line and where.
 #[derive(Debug, Clone)]
-pub struct Launch {
-    pub argv: Vec<String>,
-    pub workdir: Option<std::path::PathBuf>,
+pub(crate) struct Launch {
+    pub(crate) argv: Vec<String>,
+    pub(crate) workdir: Option<std::path::PathBuf>,
     /// Bytes its stdin starts with (a program that asks for its port with `input()`).
-    pub stdin_prefix: Option<Vec<u8>>,
+    pub(crate) stdin_prefix: Option<Vec<u8>>,
 }
 
 /// What one run measured.
 #[derive(Debug, Clone, Copy)]
-pub struct Timing {
-    pub with_startup: Duration,
-    pub transfer_only: Duration,
+pub(crate) struct Timing {
+    pub(crate) with_startup: Duration,
+    pub(crate) transfer_only: Duration,
 }
 
 /// Runs `server` on `port`, waits until it listens, then `client` with `message_file` on

@@ -23,7 +23,9 @@ const RELEASE_PROFILE: &str = "reference-release";
 /// How the reference is compiled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
+    /// Cargo's dev profile: `cargo build -p reference --bins`, as the tests grade it.
     Debug,
+    /// The `reference-release` profile: optimised as a whole, for `harness bench` to time.
     Release,
 }
 

@@ -34,8 +34,10 @@ use crate::world::sockets::{PeerConnection, PeerDatagram, PeerNet};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
+    /// A TCP listener: a connection per client (the default).
     #[default]
     Tcp,
+    /// A UDP socket: datagrams instead of connections.
     Udp,
 }
 
@@ -72,6 +74,7 @@ pub struct ServerPlan {
 pub enum Speaks {
     /// The scenario's bytes: `reply` to every request (TCP: then it closes), or none at all.
     Bytes {
+        /// What it sends (`None`: it sends nothing, it only records).
         reply: Option<Payload>,
         /// TCP: when the request is complete.
         read_until: ReadUntil,

@@ -51,6 +51,7 @@ pub struct StandIn {
 /// A client's connection (or first datagram) at the stand-in.
 #[derive(Debug, Clone)]
 pub struct Arrival {
+    /// When it came.
     pub at: tokio::time::Instant,
     /// The address and port the client asked for (`192.0.2.10:587`).
     pub asked: SocketAddr,

@@ -240,7 +240,9 @@ mod tests {
 /// stdout or stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputStream {
+    /// The program's standard output.
     Stdout,
+    /// The program's standard error.
     Stderr,
 }
 

@@ -23,8 +23,10 @@ pub const HARNESS_HOST: &str = "harness";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Family {
+    /// The harness's sockets on `127.0.0.1` (the default; the simulated world's only family).
     #[default]
     Ipv4,
+    /// The harness's sockets on `::1`.
     Ipv6,
 }
 
@@ -86,9 +88,13 @@ pub enum PeerWriter {
     Real(tokio::net::tcp::OwnedWriteHalf),
     /// A simulated socket, with what it takes to deliver a reset.
     Simulated {
+        /// The simulated socket's writing half.
         half: turmoil::net::tcp::OwnedWriteHalf,
+        /// The harness's own address.
         local: SocketAddr,
+        /// The other end.
         remote: SocketAddr,
+        /// Where a reset is posted for the other end to see.
         board: ResetBoard,
     },
 }

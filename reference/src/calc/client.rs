@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use crate::line_client::{self, Dialogue};
 
+/// Runs `calc-client` with the process's arguments and standard streams.
 pub fn main() -> ExitCode {
     line_client::main(Dialogue {
         program: "calc-client",

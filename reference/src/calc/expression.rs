@@ -28,7 +28,12 @@ pub const MAX_DEPTH: usize = 200;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CalcError {
     /// Something that is not arithmetic, at this 1-based column.
-    Syntax { column: usize, problem: String },
+    Syntax {
+        /// The 1-based column of the line where it is.
+        column: usize,
+        /// What is wrong there.
+        problem: String,
+    },
     /// `x / 0` or `x % 0`.
     DivisionByZero,
     /// A value too large for a float (`9**9**9`), or no real value (`(-8)**0.5`).

@@ -19,6 +19,8 @@ use crate::line_server::{bind, report_client};
 
 const PROGRAM: &str = "calc-fork";
 
+/// Runs `calc-fork` with the process's arguments: serves until killed, and returns only if it
+/// cannot start.
 pub fn main() -> ExitCode {
     let args = ServerArgs::parse();
     let listener = match bind(PROGRAM, args.port) {

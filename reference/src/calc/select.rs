@@ -37,6 +37,8 @@ struct Client {
     finished: bool,
 }
 
+/// Runs `calc-select` with the process's arguments: serves until killed, and returns only if it
+/// cannot start.
 pub fn main() -> ExitCode {
     let args = ServerArgs::parse();
     let listener = match bind(PROGRAM, args.port) {

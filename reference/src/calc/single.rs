@@ -14,6 +14,8 @@ use crate::line_server::{bind, report_client};
 
 const PROGRAM: &str = "calc-single";
 
+/// Runs `calc-single` with the process's arguments: serves until killed, and returns only if it
+/// cannot listen.
 pub fn main() -> ExitCode {
     let args = ServerArgs::parse();
     let listener = match bind(PROGRAM, args.port) {

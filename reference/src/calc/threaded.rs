@@ -14,6 +14,8 @@ use crate::line_server::{bind, serve_each_on_a_thread};
 
 const PROGRAM: &str = "calc-threaded";
 
+/// Runs `calc-threaded` with the process's arguments: serves until killed, and returns only if it
+/// cannot listen.
 pub fn main() -> ExitCode {
     let args = ServerArgs::parse();
     let listener = match bind(PROGRAM, args.port) {

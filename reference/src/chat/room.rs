@@ -30,6 +30,7 @@ struct Member {
 
 /// What a member's tasks keep when it joins.
 pub struct Membership {
+    /// Its number in the room: how the room knows it.
     pub id: MemberId,
     /// The lines for this member, in order: its writer sends them.
     pub inbox: mpsc::Receiver<Arc<str>>,
@@ -45,16 +46,22 @@ pub struct Membership {
 /// member number each (8 bytes a member: while 10,000 join, thousands of these wait at
 /// once).
 pub struct Late {
+    /// The line, shared by every member it is for.
     pub line: Arc<str>,
+    /// The members whose outboxes were full.
     pub members: Vec<MemberId>,
 }
 
 /// What a saying task needs to wait for room in one member's outbox.
 pub struct Outbox {
+    /// The member's outbox: its writer takes the lines from it.
     pub sender: mpsc::Sender<Arc<str>>,
+    /// How many writes its writer has completed (see [`Membership::written`]).
     pub written: Arc<AtomicU64>,
 }
 
+/// The chat room: its members by number, each with its name and outbox. One lock around it;
+/// nothing waits while holding it.
 #[derive(Default)]
 pub struct Room {
     members: BTreeMap<MemberId, Member>,

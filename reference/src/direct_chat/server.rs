@@ -43,6 +43,8 @@ struct Registered {
     queue: SyncSender<Vec<u8>>,
 }
 
+/// Runs `direct-chat-server` with the process's arguments: serves until killed, and returns only if
+/// it cannot listen.
 pub fn main() -> ExitCode {
     let args = Args::parse();
     let listener = match bind(PROGRAM, args.port) {

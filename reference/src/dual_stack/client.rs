@@ -23,6 +23,7 @@ struct Args {
     port: u16,
 }
 
+/// Runs `dual-stack-client` with the process's arguments and standard streams.
 pub fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {

@@ -20,6 +20,8 @@ struct Args {
     port: u16,
 }
 
+/// Runs `dual-stack-server` with the process's arguments: serves until killed, and returns only if
+/// it cannot listen.
 pub fn main() -> ExitCode {
     let args = Args::parse();
     let listener = match listen_both_families(args.port) {

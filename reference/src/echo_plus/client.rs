@@ -37,6 +37,7 @@ struct Args {
     port: u16,
 }
 
+/// Runs `echo-plus-client` with the process's arguments and standard streams.
 pub fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {

@@ -43,6 +43,8 @@ struct Settings {
     allowed: Vec<String>,
 }
 
+/// Runs `echo-plus-server` with the process's arguments: serves until killed, and returns only if
+/// it cannot start.
 pub fn main() -> ExitCode {
     let args = Args::parse();
     // The root as the file system names it (links resolved): files are checked against it.

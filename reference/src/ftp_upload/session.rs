@@ -27,20 +27,49 @@ pub const QUIT_TIMEOUT: Duration = Duration::from_secs(5);
 pub enum Failure {
     /// The server answered `command` with a refusal (a 4xx or 5xx, or a code not allowed
     /// there): `530 Login incorrect.`, `553 Could not create file.`
-    Refused { command: String, reply: Reply },
+    Refused {
+        /// The command, as the message names it.
+        command: String,
+        /// The server's reply.
+        reply: Reply,
+    },
     /// The server's answer to `command` is not an FTP reply, or its `227`/`229` names no
     /// port.
-    Malformed { command: String, why: String },
+    Malformed {
+        /// The command, as the message names it.
+        command: String,
+        /// What is wrong with the answer.
+        why: String,
+    },
     /// The server closed the control connection while the client waited for a reply.
-    Closed { command: String },
+    Closed {
+        /// The command, as the message names it.
+        command: String,
+    },
     /// No reply (or no room to send) within [`REPLY_TIMEOUT`].
-    TimedOut { command: String },
+    TimedOut {
+        /// The command, as the message names it.
+        command: String,
+    },
     /// The control connection failed (a reset) during `command`.
-    Broken { command: String, error: io::Error },
+    Broken {
+        /// The command, as the message names it.
+        command: String,
+        /// What the connection said.
+        error: io::Error,
+    },
     /// The data connection could not be opened, or failed while the file went.
-    Data { port: u16, error: io::Error },
+    Data {
+        /// The data connection's port, as the server's `227`/`229` named it.
+        port: u16,
+        /// What the data connection said.
+        error: io::Error,
+    },
     /// The local file could not be read while it was being sent.
-    LocalFile { error: io::Error },
+    LocalFile {
+        /// What reading the file said.
+        error: io::Error,
+    },
 }
 
 impl fmt::Display for Failure {
@@ -88,6 +117,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
     N: Network,
 {
+    /// A control connection over `stream`, whose waits are timed by `net`'s clock.
     pub fn new(stream: S, net: N) -> Control<S, N> {
         Control {
             reader: LineReader::new(stream),
@@ -175,7 +205,9 @@ pub struct Upload<'a> {
     /// The host the control connection went to (an address): the data connection goes
     /// there too.
     pub host: &'a str,
+    /// The user name sent with `USER`.
     pub user: &'a str,
+    /// The password sent with `PASS`.
     pub password: &'a str,
     /// The name to store the file under: the local file's base name.
     pub name: &'a str,

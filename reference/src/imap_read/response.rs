@@ -38,6 +38,7 @@ pub struct Segment {
 /// One whole response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
+    /// Its lines, each with the literal that follows it, in order.
     pub segments: Vec<Segment>,
 }
 
@@ -55,10 +56,15 @@ pub enum Kind<'a> {
 /// A status: the word after the tag or `*` (RFC 9051 §7.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    /// `OK`: done, or (greeting) ready for a login.
     Ok,
+    /// `NO`: the command failed (a wrong password, a mailbox that does not exist).
     No,
+    /// `BAD`: the server did not understand the command.
     Bad,
+    /// `BYE`: the server is closing the connection.
     Bye,
+    /// `PREAUTH` (greeting only): already logged in.
     Preauth,
 }
 

@@ -20,6 +20,7 @@ pub const MAX_LINE: usize = 4096;
 /// One complete line, without its end (`\n`, and a `\r` before it).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Line<'b> {
+    /// A whole line, within [`MAX_LINE`] bytes with its end: its bytes, without the end.
     Text(&'b [u8]),
     /// A line longer than [`MAX_LINE`]: its bytes are gone.
     TooLong,

@@ -48,10 +48,15 @@ const LINES_PER_READ: usize = 64;
 /// Who, what and when: the header fields of the mail.
 #[derive(Debug, Clone)]
 pub struct Envelope {
+    /// The sender: the `From` field.
     pub from: Mailbox,
+    /// The recipients: the `To` field.
     pub to: Vec<Mailbox>,
+    /// The `Subject` field.
     pub subject: String,
+    /// The `Date` field.
     pub date: std::time::SystemTime,
+    /// The `Message-ID` field: `<unique@domain>` (RFC 5322 §3.6.4).
     pub message_id: String,
     /// The multipart boundary: it must appear in no part; base64 lines cannot hold its
     /// 40 characters of letters and digits by chance (RFC 2046 §5.1.1).

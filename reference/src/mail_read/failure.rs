@@ -12,25 +12,60 @@ use super::wire::{MAX_MESSAGE, REPLY_TIMEOUT};
 pub enum Failure {
     /// The server answered `command` with a refusal: IMAP `NO` or `BAD`, POP3 `-ERR`
     /// (a wrong password is one: `NO [AUTHENTICATIONFAILED]`, `-ERR [AUTH]`).
-    Refused { command: String, answer: String },
+    Refused {
+        /// The command, as the message names it.
+        command: String,
+        /// The server's answer, as it came.
+        answer: String,
+    },
     /// The server's answer to `command` is not what the protocol allows there.
-    Malformed { command: String, why: String },
+    Malformed {
+        /// The command, as the message names it.
+        command: String,
+        /// What is wrong with the answer.
+        why: String,
+    },
     /// The server closed the connection while the client waited for an answer.
-    Closed { command: String },
+    Closed {
+        /// The command, as the message names it.
+        command: String,
+    },
     /// No answer (or no room to send) within [`REPLY_TIMEOUT`].
-    TimedOut { command: String },
+    TimedOut {
+        /// The command, as the message names it.
+        command: String,
+    },
     /// The connection failed (a reset) during `command`.
-    Broken { command: String, error: io::Error },
+    Broken {
+        /// The command, as the message names it.
+        command: String,
+        /// What the connection said.
+        error: io::Error,
+    },
     /// `--show N` with N past the mailbox's last message (or 0).
-    NoSuchMessage { number: u32, count: u32 },
+    NoSuchMessage {
+        /// The message number asked for.
+        number: u32,
+        /// How many messages the mailbox holds.
+        count: u32,
+    },
     /// A message (or literal) larger than [`MAX_MESSAGE`].
-    TooLarge { command: String },
+    TooLarge {
+        /// The command whose answer was too large, as the message names it.
+        command: String,
+    },
     /// The server offers STARTTLS/STLS, but no trusted roots could be loaded: the
     /// password is not sent in clear for that (SPEC `read/4`).
-    NoTrustedRoots { why: String },
+    NoTrustedRoots {
+        /// Why no roots could be read.
+        why: String,
+    },
     /// The TLS handshake failed: the certificate is not trusted or names another host,
     /// or the server does not speak TLS.
-    Handshake { error: io::Error },
+    Handshake {
+        /// What the handshake said.
+        error: io::Error,
+    },
     /// The server sent bytes after its yes to STARTTLS/STLS and before the handshake:
     /// sent in clear, so anyone on the path may have put them there (RFC 9051 §11.1,
     /// RFC 2595 §3.1, as RFC 3207 §6 for SMTP).

@@ -103,7 +103,9 @@ impl Wanted {
 
 /// The credentials of `--user` and `--password`.
 pub struct Login {
+    /// The user name, as `--user` gives it.
     pub user: String,
+    /// The password, as `--password` gives it.
     pub password: String,
 }
 
@@ -111,6 +113,7 @@ pub struct Login {
 /// at least), for `--show` each wanted message whole; by message number.
 #[derive(Debug, Default)]
 pub struct Fetched {
+    /// Each message's bytes, by its number in the mailbox.
     pub messages: Vec<(u32, Vec<u8>)>,
 }
 
@@ -125,7 +128,9 @@ impl Fetched {
 
 /// What a dialogue is asked to do, and with what.
 pub struct Request<'a> {
+    /// Who logs in.
     pub login: &'a Login,
+    /// Which messages, and whether headers only (`--list`) or whole (`--show`).
     pub wanted: &'a Wanted,
     /// The server's name as the user gave it: what its certificate must name.
     pub host: &'a str,

@@ -51,9 +51,17 @@ pub async fn server_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio
 #[derive(Debug)]
 pub enum ClientOutcome {
     /// The client closed its side normally after sending `bytes` bytes.
-    Completed { bytes: u64 },
+    Completed {
+        /// The bytes received (and printed).
+        bytes: u64,
+    },
     /// The connection failed (reset, vanished) after `bytes` bytes had been printed.
-    Broken { bytes: u64, error: io::Error },
+    Broken {
+        /// The bytes printed before.
+        bytes: u64,
+        /// What the connection said.
+        error: io::Error,
+    },
 }
 
 /// Serves clients one after another until `shutdown` completes.

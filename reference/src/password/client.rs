@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use crate::line_client::{self, Dialogue};
 
+/// Runs `password-client` with the process's arguments and standard streams.
 pub fn main() -> ExitCode {
     line_client::main(Dialogue {
         program: "password-client",

@@ -24,6 +24,8 @@ struct Args {
     password: String,
 }
 
+/// Runs `password-server` with the process's arguments: serves until killed, and returns only if it
+/// cannot listen.
 pub fn main() -> ExitCode {
     let args = Args::parse();
     let listener = match bind(PROGRAM, args.port) {

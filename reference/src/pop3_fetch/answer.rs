@@ -21,7 +21,9 @@ use crate::net::Network;
 /// A status line: `+OK` and its text, or `-ERR` and its text.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Status {
+    /// `+OK` and the text after it.
     Ok(String),
+    /// `-ERR` and the text after it: why the command failed.
     Err(String),
 }
 

@@ -219,7 +219,12 @@ pub enum Outgoing<'a> {
     Draft(&'a Draft),
     /// Formatted already, in a file read a buffer at a time: `mail-archive`'s message,
     /// 7-bit only (ASCII header fields, base64 and quoted-printable parts).
-    File { path: &'a Path, size: u64 },
+    File {
+        /// The file.
+        path: &'a Path,
+        /// Its size in bytes, for `SIZE=` (RFC 1870).
+        size: u64,
+    },
 }
 
 /// The whole dialogue on a connected `stream`, with TLS first when `tls` is given

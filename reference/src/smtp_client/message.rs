@@ -72,12 +72,17 @@ pub struct Attachment {
 /// [`Draft::format`]) gives the same Date, Message-ID and boundary.
 #[derive(Debug, Clone)]
 pub struct Draft {
+    /// The sender: the `From` field.
     pub from: Mailbox,
+    /// The recipients: the `To` field.
     pub to: Vec<Mailbox>,
+    /// The `Subject` field.
     pub subject: String,
     /// The body, from stdin.
     pub text: String,
+    /// The files attached, in the order of the command line.
     pub attachments: Vec<Attachment>,
+    /// The `Date` field: when the message was made.
     pub date: SystemTime,
     /// `<unique@domain>` (RFC 5322 §3.6.4).
     pub message_id: String,

@@ -65,9 +65,11 @@ impl fmt::Display for Reply {
 /// One reply line, parsed.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ReplyLine<'a> {
+    /// The three-digit reply code (`250`).
     pub code: u16,
     /// No `-` after the code: the reply ends with this line.
     pub last: bool,
+    /// The text after the code and its separator, without the line's end.
     pub text: &'a [u8],
 }
 

@@ -45,16 +45,37 @@ pub const CLIENT_NAME: &str = "localhost";
 pub enum Failure {
     /// The server answered `command` with `reply`: a 4xx or 5xx, or a code the dialogue
     /// does not expect there.
-    Rejected { command: String, reply: Reply },
+    Rejected {
+        /// The command, as the message names it.
+        command: String,
+        /// The server's reply.
+        reply: Reply,
+    },
     /// The server's answer to `command` is not an SMTP reply.
-    Malformed { command: String, why: String },
+    Malformed {
+        /// The command, as the message names it.
+        command: String,
+        /// What is wrong with the answer.
+        why: String,
+    },
     /// The server closed the connection while the client waited for the reply to
     /// `command`.
-    Closed { command: String },
+    Closed {
+        /// The command, as the message names it.
+        command: String,
+    },
     /// No reply to `command` (or no room to send it) within [`REPLY_TIMEOUT`].
-    TimedOut { command: String },
+    TimedOut {
+        /// The command, as the message names it.
+        command: String,
+    },
     /// The connection failed (a reset) during `command`.
-    Broken { command: String, error: io::Error },
+    Broken {
+        /// The command, as the message names it.
+        command: String,
+        /// What the connection said.
+        error: io::Error,
+    },
     /// `--starttls`, but the server's EHLO reply does not offer STARTTLS: the client will
     /// not send the message, or a password, in clear text.
     NoStartTls,
@@ -64,13 +85,22 @@ pub enum Failure {
     ClearTextAfterStartTls,
     /// The TLS handshake failed (the certificate is not trusted or does not name the
     /// server, or the server does not speak TLS).
-    Handshake { error: io::Error },
+    Handshake {
+        /// What the handshake said.
+        error: io::Error,
+    },
     /// The server offers AUTH, but not the PLAIN mechanism (RFC 4954 §3) this client
     /// speaks; it offers `offered`.
-    NoAuthPlain { offered: String },
+    NoAuthPlain {
+        /// The mechanisms the server offers, as its AUTH line lists them.
+        offered: String,
+    },
     /// The message could not be read (its file) in the middle of DATA: the server got
     /// part of it, and no final `.`, so it keeps nothing.
-    Unreadable { error: io::Error },
+    Unreadable {
+        /// What reading the file said.
+        error: io::Error,
+    },
 }
 
 /// A message to send after DATA, read a buffer at a time.
@@ -193,7 +223,9 @@ pub enum Authentication {
 /// 5321 §2.3.1): bare addresses, without display names.
 #[derive(Debug, Clone)]
 pub struct Envelope {
+    /// MAIL FROM's address.
     pub from: String,
+    /// RCPT TO's addresses, one command each.
     pub to: Vec<String>,
 }
 

@@ -17,18 +17,29 @@
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
     /// `EHLO name` (RFC 5321 §4.1.1.1): the client speaks ESMTP and wants our extensions.
-    Ehlo { client: String },
+    Ehlo {
+        /// The name the client gives itself.
+        client: String,
+    },
     /// `HELO name`: the same, in plain SMTP, without extensions.
-    Helo { client: String },
+    Helo {
+        /// The name the client gives itself.
+        client: String,
+    },
     /// `MAIL FROM:<reverse-path> [parameters]` (§4.1.1.2): a new mail transaction.
     /// `reverse_path` is what was between the angle brackets (empty for `<>`, the null
     /// sender of bounces).
     Mail {
+        /// What was between the angle brackets: empty for `<>`.
         reverse_path: String,
+        /// The parameters after the path, in order.
         parameters: Vec<MailParameter>,
     },
     /// `RCPT TO:<forward-path>` (§4.1.1.3): one recipient.
-    Rcpt { forward_path: String },
+    Rcpt {
+        /// What was between the angle brackets: the recipient's address.
+        forward_path: String,
+    },
     /// `DATA` (§4.1.1.4): the message follows, ended by a line holding only `.`.
     Data,
     /// `RSET` (§4.1.1.5): abort the mail transaction.
@@ -42,10 +53,15 @@ pub enum Command {
     Vrfy,
     /// A command RFC 5321 or an extension defines, that this server does not implement
     /// (§4.2.4: 502). `verb` is in upper case.
-    NotImplemented { verb: String },
+    NotImplemented {
+        /// The command's verb, in upper case.
+        verb: String,
+    },
     /// A known command with arguments it cannot have (§4.2.2: 501).
     BadArguments {
+        /// The command's verb, in upper case.
         verb: &'static str,
+        /// Why its arguments are refused, for the 501 reply.
         why: &'static str,
     },
     /// Not a command at all: unknown verb, empty line, not text (§4.2.4: 500).

@@ -96,16 +96,33 @@ impl<W: AsyncWrite + Unpin> Printer<W> {
 #[derive(Debug)]
 pub enum SessionOutcome {
     /// The client said QUIT and was answered 221.
-    Quit { messages: usize },
+    Quit {
+        /// The messages accepted.
+        messages: usize,
+    },
     /// The client closed the connection without QUIT (a message in progress is dropped).
-    Vanished { messages: usize },
+    Vanished {
+        /// The messages accepted.
+        messages: usize,
+    },
     /// The client said nothing for [`COMMAND_TIMEOUT`]; it was told 421 and dropped.
-    TimedOut { messages: usize },
+    TimedOut {
+        /// The messages accepted.
+        messages: usize,
+    },
     /// The connection failed (a reset).
-    Broken { messages: usize, error: io::Error },
+    Broken {
+        /// The messages accepted.
+        messages: usize,
+        /// What the connection said.
+        error: io::Error,
+    },
     /// A message could not be printed (stdout is closed): the client was told 451 and
     /// the connection closed.
-    OutputFailed { error: io::Error },
+    OutputFailed {
+        /// What writing to stdout said.
+        error: io::Error,
+    },
 }
 
 /// Accepts clients until `shutdown` completes, serving each in its own task; prints each

@@ -42,7 +42,9 @@ const OUTPUT_CAP: usize = 4 << 20;
 pub struct Checker {
     /// The file the keys are looked up in.
     pub known_hosts: PathBuf,
+    /// The host as the user named it: the name looked up in `known_hosts`.
     pub host: String,
+    /// Its port (a port other than 22 is looked up as `[host]:port`).
     pub port: u16,
     /// What the check found, for the error message if the key was refused.
     pub found: Arc<Mutex<Option<Result<Verdict, String>>>>,
@@ -82,7 +84,9 @@ pub struct Connection {
 /// What one command did on the remote machine.
 #[derive(Debug, Default)]
 pub struct Ran {
+    /// What the command wrote on its standard output.
     pub stdout: Vec<u8>,
+    /// What the command wrote on its standard error.
     pub stderr: Vec<u8>,
     /// `exit-status` (RFC 4254 §6.10), or none if the server sent none (a signal).
     pub status: Option<u32>,

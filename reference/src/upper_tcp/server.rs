@@ -52,9 +52,15 @@ pub async fn server_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio
 #[derive(Debug)]
 pub enum ClientOutcome {
     /// The client got its line back: `bytes` bytes, newline included if it had one.
-    Completed { bytes: usize },
+    Completed {
+        /// The bytes sent back.
+        bytes: usize,
+    },
     /// The connection failed (reset, vanished) before the reply was sent.
-    Broken { error: io::Error },
+    Broken {
+        /// What the connection said.
+        error: io::Error,
+    },
 }
 
 /// Accepts clients until `shutdown` completes, serving each in its own task.

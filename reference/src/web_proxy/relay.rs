@@ -26,11 +26,24 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 #[derive(Debug)]
 pub enum Relayed {
     /// The origin closed after `bytes` bytes, all of which the client was sent.
-    Complete { bytes: u64 },
+    Complete {
+        /// The bytes relayed.
+        bytes: u64,
+    },
     /// Reading from the origin failed (a reset) after `bytes` bytes were relayed.
-    OriginFailed { bytes: u64, error: io::Error },
+    OriginFailed {
+        /// The bytes relayed before.
+        bytes: u64,
+        /// What the origin's connection said.
+        error: io::Error,
+    },
     /// Writing to the client failed (it closed or reset) after `bytes` bytes were relayed.
-    ClientFailed { bytes: u64, error: io::Error },
+    ClientFailed {
+        /// The bytes relayed before.
+        bytes: u64,
+        /// What the client's connection said.
+        error: io::Error,
+    },
 }
 
 /// Copies everything `origin` sends to `client`, through `buffer`, until `origin` ends.

@@ -63,29 +63,51 @@ pub async fn proxy_main<N: Network>(net: N, args: Vec<String>, mut stdio: Stdio)
 pub enum ConnectionOutcome {
     /// The origin's response was relayed whole: `bytes` bytes, up to the origin's close
     /// (SPEC `proxy/1`). `origin` is its URL's `host[:port]`.
-    Relayed { origin: String, bytes: u64 },
+    Relayed {
+        /// The origin, as `host[:port]`.
+        origin: String,
+        /// The bytes relayed.
+        bytes: u64,
+    },
     /// The request was not forwarded, and the client was told why with `status`: 400
     /// (malformed, or not an `http://` URL), 431 (too large), 501 (not GET, or https).
-    Refused { status: Status },
+    Refused {
+        /// The status the client was answered.
+        status: Status,
+    },
     /// The origin could not be reached (refused, unknown host, no answer within
     /// [`CONNECT_TIMEOUT`]) or closed without a byte of response; the client got a 502
     /// (SPEC `proxy/3`).
-    BadGateway { origin: String, error: io::Error },
+    BadGateway {
+        /// The origin, as `host[:port]`.
+        origin: String,
+        /// Why it could not be reached.
+        error: io::Error,
+    },
     /// The client closed without sending anything: nothing to answer, nothing to report.
     NoRequest,
     /// The client sent no complete head within [`HEAD_TIMEOUT`]; the connection was closed.
     TimedOut,
     /// The client closed its side after `received` bytes of a head; it was sent a 400.
-    Truncated { received: usize },
+    Truncated {
+        /// The bytes of the head received.
+        received: usize,
+    },
     /// The client's connection failed (reset, vanished) before its response was sent in
     /// full.
-    ClientBroken { error: io::Error },
+    ClientBroken {
+        /// What the client's connection said.
+        error: io::Error,
+    },
     /// The origin's connection failed (a reset) after `bytes` bytes of its response were
     /// relayed. The client's connection was closed at once: a client that counts the
     /// body against its `Content-Length` sees that it was cut.
     OriginBroken {
+        /// The origin whose response was cut, as the request named it.
         origin: String,
+        /// How many bytes of its response were relayed.
         bytes: u64,
+        /// What the origin's connection said.
         error: io::Error,
     },
 }

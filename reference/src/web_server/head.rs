@@ -73,7 +73,10 @@ pub enum Head {
     /// browser's spare connection): there is nothing to answer.
     Nothing,
     /// The client closed its side after `received` bytes, before the blank line.
-    Truncated { received: usize },
+    Truncated {
+        /// The bytes of the head received.
+        received: usize,
+    },
     /// A head to refuse with this status: malformed (400), too large (431).
     Refused(Status),
 }

@@ -91,19 +91,33 @@ async fn served_root(root: &Path) -> io::Result<PathBuf> {
 #[derive(Debug)]
 pub enum ConnectionOutcome {
     /// A response was sent in full: `status`, and `body_bytes` bytes of body after the head.
-    Answered { status: Status, body_bytes: u64 },
+    Answered {
+        /// The response's status.
+        status: Status,
+        /// The bytes of body sent after the head.
+        body_bytes: u64,
+    },
     /// The client closed without sending anything (a port check, a browser's spare
     /// connection): nothing to answer, nothing to report.
     NoRequest,
     /// The client sent no complete head within [`HEAD_TIMEOUT`]; the connection was closed.
     TimedOut,
     /// The client closed its side after `received` bytes of a head; it was sent a 400.
-    Truncated { received: usize },
+    Truncated {
+        /// The bytes of the head received.
+        received: usize,
+    },
     /// The connection failed (reset, vanished) before the response was sent in full.
-    Broken { error: io::Error },
+    Broken {
+        /// What the connection said.
+        error: io::Error,
+    },
     /// Reading the file failed after its head was sent: the client got fewer bytes than
     /// the `Content-Length`, which is how it can tell.
-    FileFailed { error: io::Error },
+    FileFailed {
+        /// What reading the file said.
+        error: io::Error,
+    },
 }
 
 /// Accepts connections until `shutdown` completes, serving each in its own task.

@@ -22,14 +22,18 @@ use super::value::{Value, elements, expect_name, only_child};
 /// A call: the method's name and its parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
+    /// The method's name (`add`, `system.multicall`).
     pub method: String,
+    /// Its parameters, in order.
     pub params: Vec<Value>,
 }
 
 /// A fault: the spec's `faultCode` and `faultString`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fault {
+    /// `faultCode`: one of [`codes`].
     pub code: i32,
+    /// `faultString`: what went wrong, for a person.
     pub message: String,
 }
 
@@ -59,6 +63,7 @@ pub mod codes {
 }
 
 impl Fault {
+    /// A fault with this code and message.
     pub fn new(code: i32, message: impl Into<String>) -> Fault {
         Fault {
             code,

@@ -91,6 +91,8 @@ fn parse_auth(text: &str) -> Result<String, String> {
     }
 }
 
+/// Runs `xmlrpc-server` with the process's arguments: serves until killed, and returns only if it
+/// cannot listen.
 pub fn main() -> ExitCode {
     let args = Args::parse();
     let listener = match bind(PROGRAM, args.port) {

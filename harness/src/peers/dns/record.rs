@@ -12,7 +12,9 @@ use super::answer::Question;
 /// How the question came.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Carrier {
+    /// Over UDP (a datagram each way).
     Udp,
+    /// Over TCP (each message after its 2-byte length).
     Tcp,
 }
 
@@ -32,6 +34,7 @@ pub struct Query {
     pub at: Instant,
     /// The name, its type and what the harness answered.
     pub question: Question,
+    /// Over UDP or over TCP.
     pub carrier: Carrier,
     /// The address and port the client sent it to (`127.0.0.53:53`: whatever its
     /// resolver is configured with, since every address is local).
@@ -68,6 +71,7 @@ struct LogState {
 }
 
 impl QueryLog {
+    /// Records one more query; past [`KEPT`] it is only counted.
     pub fn push(&self, query: Query) {
         let mut state = self
             .state

@@ -59,6 +59,7 @@ impl Snapshot {
 /// One blocked thread: the process it belongs to and what it waits in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wait {
+    /// The process's id.
     pub pid: i32,
     /// `accept`, `recv`, `poll`...
     pub call: &'static str,
@@ -82,7 +83,9 @@ impl std::fmt::Display for Wait {
 /// harness's own threads that copy their output (`pumps`, thread ids of this process).
 #[derive(Debug, Clone, Default)]
 pub struct Looked {
+    /// The programs' process ids.
     pub processes: Vec<i32>,
+    /// The thread ids of the harness's threads that copy their output.
     pub pumps: Vec<i32>,
 }
 

@@ -128,10 +128,20 @@ pub fn signal_name(signal: i32) -> &'static str {
 pub enum HarnessStop {
     /// It printed more than `cap` bytes on `stream` (`stdout` or `stderr`): a child's
     /// process group is killed, a simulated program's writes fail.
-    OutputCap { stream: String, cap: u64 },
+    OutputCap {
+        /// The stream: `stdout` or `stderr`.
+        stream: String,
+        /// The most bytes it may print there.
+        cap: u64,
+    },
     /// The kernel killed `killed` of its processes (it, or children it forked) when they
     /// went over the memory cap of `limit` bytes that they share (`--memory-limit`).
-    MemoryLimit { limit: u64, killed: u64 },
+    MemoryLimit {
+        /// The memory cap, in bytes.
+        limit: u64,
+        /// How many of its processes the kernel killed.
+        killed: u64,
+    },
     /// A step of the scenario stopped it (SIGTERM, then SIGKILL after a grace).
     Stopped,
 }

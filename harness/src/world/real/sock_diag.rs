@@ -70,7 +70,9 @@ struct Reply {
 /// acknowledged yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Queues {
+    /// Bytes received and not read yet by the program.
     pub unread: u32,
+    /// Bytes sent and not acknowledged yet by the peer.
     pub unacknowledged: u32,
 }
 
