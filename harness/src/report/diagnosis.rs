@@ -246,10 +246,14 @@ fn first_hint(outcome: &Outcome) -> Option<String> {
         .trim_end_matches('.');
     let mut chars = clause.chars();
     let first = chars.next()?;
-    Some(shortened(
-        &format!("{}{}", first.to_lowercase(), chars.as_str()),
-        200,
-    ))
+    // After a colon, in lower case, but for a word in capitals (`AUTH PLAIN`, `HTTP`).
+    let acronym = chars.clone().next().is_some_and(char::is_uppercase);
+    let first = if acronym {
+        first.to_string()
+    } else {
+        first.to_lowercase().to_string()
+    };
+    Some(shortened(&format!("{first}{}", chars.as_str()), 200))
 }
 
 /// What a step saw without the harness's asides (what every program was blocked in, the

@@ -376,3 +376,24 @@ fn what_the_harness_could_not_do_blames_no_program_and_gives_no_hint() {
     );
     assert!(!sentence.contains("List every interface"), "{sentence}");
 }
+
+#[test]
+fn a_hint_that_opens_with_a_word_in_capitals_keeps_it() {
+    let mut outcome = scenario(
+        "smtp-client/07-no-password-in-clear",
+        &["smtp/4"],
+        Category::Security,
+        "AUTH PLAIN sends base64, an encoding anyone can undo, not encryption.",
+    );
+    outcome.failure = Some(Failure {
+        step: 5,
+        line: 30,
+        action: "check client's stderr".into(),
+        expected: "client's stderr never to contain 22 literal bytes".into(),
+        seen: "it does, at byte 159: \"unrecognized arguments\"".into(),
+        ..Failure::default()
+    });
+    outcome.programs = vec![server(b"", 0)];
+    let sentence = diagnose(&outcome).unwrap().sentence();
+    assert!(sentence.contains(": AUTH PLAIN sends base64"), "{sentence}");
+}
