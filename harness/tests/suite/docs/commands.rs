@@ -1,8 +1,9 @@
 //! The commands the README and the guide show in ```` ```console ```` blocks, run as written:
 //! each line `$ harness ARGS` (or `$ cargo run -p harness -- ARGS`), from the kit's folder,
 //! exits 0, or with the status its comment names (`# exit 1`). Commands that cannot run
-//! here (uploads, `cargo install`, a student's folder) are in ```` ```sh ```` blocks, which
-//! are not run.
+//! here (uploads, `cargo install`, a student's folder) are in ```` ```sh ```` blocks: those
+//! that call the harness are parsed by its own command line, as a doc test's `no_run`
+//! example is compiled, so that every flag, subcommand and value they show exists.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -152,4 +153,105 @@ fn console_blocks_are_read_as_commands_with_their_exit_status() {
     assert_eq!(found[1].args, ["--target", "a b", "message/0*"]);
     assert_eq!(found[1].exit, 1);
     assert_eq!(found[1].place, "page.md:4");
+}
+
+/// The harness's command lines in `sh` blocks of `text` (the page at `path`), a line ending
+/// in `\\` joined with the next; other programs' lines (`docker`, `gh`) are left out.
+fn sh_commands_of(path: &Path, text: &str) -> Vec<(String, Vec<String>)> {
+    let shown = path
+        .strip_prefix(common::kit_root())
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    let mut found = Vec::new();
+    let mut fence: Option<String> = None;
+    let mut pending: Option<(String, String)> = None;
+    for (index, line) in text.lines().enumerate() {
+        if let Some(info) = line.trim_start().strip_prefix("```") {
+            fence = match fence {
+                Some(_) => None,
+                None => Some(info.trim().to_owned()),
+            };
+            pending = None;
+            continue;
+        }
+        if !matches!(fence.as_deref(), Some("sh" | "bash")) {
+            continue;
+        }
+        let (place, mut command) = match pending.take() {
+            Some((place, start)) => (place, format!("{start} {}", line.trim())),
+            None => (format!("{shown}:{}", index + 1), line.trim().to_owned()),
+        };
+        if let Some(start) = command.strip_suffix('\\') {
+            pending = Some((place, start.trim_end().to_owned()));
+            continue;
+        }
+        command = split_comment(&command).0.trim().to_owned();
+        let command = command.strip_prefix("$ ").unwrap_or(&command);
+        let Ok(words) = shell_words::split(command) else {
+            continue;
+        };
+        let args = match words.as_slice() {
+            [program, args @ ..] if program == "harness" => args,
+            [cargo, run, args @ ..] if cargo == "cargo" && run == "run" => {
+                match args.iter().position(|word| word == "--") {
+                    Some(dashes) if args[..dashes].iter().any(|word| word == "harness") => {
+                        &args[dashes + 1..]
+                    }
+                    _ => continue,
+                }
+            }
+            _ => continue,
+        };
+        found.push((place, args.to_vec()));
+    }
+    found
+}
+
+#[test]
+fn every_harness_command_of_an_sh_block_is_one_the_harness_takes() {
+    use clap::Parser;
+    let mut commands = Vec::new();
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).unwrap();
+        commands.extend(sh_commands_of(&page, &text));
+    }
+    assert!(
+        commands.len() >= 20,
+        "the scan finds the pages' sh commands ({commands:?})"
+    );
+    let refused: Vec<String> = commands
+        .iter()
+        .filter_map(|(place, args)| {
+            let words = std::iter::once("harness").chain(args.iter().map(String::as_str));
+            harness::cli::Cli::try_parse_from(words).err().map(|error| {
+                format!(
+                    "{place}: `harness {}`: {}",
+                    shell_words::join(args),
+                    error.render()
+                )
+            })
+        })
+        .collect();
+    assert!(refused.is_empty(), "{}", refused.join("\n"));
+}
+
+#[test]
+fn sh_blocks_are_read_with_their_continuation_lines() {
+    let page = "```sh\nharness package gradescope --task message \\\n    -o autograder.zip   # the zip\ndocker build -t you/grader grader/\ncargo run --release -p harness -- --target sub\n```\n";
+    let found = sh_commands_of(Path::new("page.md"), page);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0].0, "page.md:2");
+    assert_eq!(
+        found[0].1,
+        [
+            "package",
+            "gradescope",
+            "--task",
+            "message",
+            "-o",
+            "autograder.zip"
+        ]
+    );
+    assert_eq!(found[1].1, ["--target", "sub"]);
 }
