@@ -203,3 +203,10 @@ pub(crate) fn harness_as_nobody() -> std::process::Command {
     command.arg(assert_cmd::cargo::cargo_bin("harness"));
     command
 }
+
+/// Whether the suite runs as root (CI does): what only root can set up (a container daemon,
+/// `nobody` through setpriv, capabilities taken away) is tried then.
+pub(crate) fn running_as_root() -> bool {
+    // SAFETY: geteuid only reads the caller's id.
+    unsafe { libc::geteuid() == 0 }
+}

@@ -184,16 +184,9 @@ fn simulated_only() -> &'static BTreeSet<String> {
     })
 }
 
-/// Whether the suite runs as root (a container needs it; the ordinary user's run is made
-/// from root with setpriv).
-fn root() -> bool {
-    // SAFETY: geteuid only reads the caller's id.
-    unsafe { libc::geteuid() == 0 }
-}
-
 #[test]
 fn in_a_real_container_every_verdict_is_that_of_full_privileges_but_what_is_declared() {
-    if !root() {
+    if !common::running_as_root() {
         // As an ordinary user the suite cannot start a container daemon; CI runs as root.
         eprintln!("not root: the container test runs in CI, as root");
         return;
@@ -239,7 +232,7 @@ fn in_a_real_container_every_verdict_is_that_of_full_privileges_but_what_is_decl
 
 #[test]
 fn by_an_ordinary_user_every_verdict_is_that_of_full_privileges_but_what_is_declared() {
-    if !root() {
+    if !common::running_as_root() {
         // The suite's own run is already an ordinary user's.
         return;
     }

@@ -8,12 +8,6 @@ use std::path::{Path, PathBuf};
 
 use crate::common;
 
-/// Whether the suite runs as root.
-fn root() -> bool {
-    // SAFETY: geteuid only reads the caller's id.
-    unsafe { libc::geteuid() == 0 }
-}
-
 /// Who runs the harness in a test.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Runner {
@@ -134,7 +128,7 @@ fn a_program_holds_no_privilege(runner: Runner) {
         "{printed}"
     );
     let uid = status_value(&printed, "Uid").expect("the Uid line");
-    if root() && runner == Runner::Suite {
+    if common::running_as_root() && runner == Runner::Suite {
         assert!(
             uid.split_whitespace().all(|id| id != "0" && id != "65534"),
             "a root harness runs a program as a user of its own: Uid {uid}"
@@ -153,7 +147,7 @@ fn a_program_holds_no_privilege_under_a_root_harness() {
 
 #[test]
 fn a_program_holds_no_privilege_under_an_ordinary_user() {
-    if !root() {
+    if !common::running_as_root() {
         // The suite's own run above is an ordinary user's.
         a_program_holds_no_privilege(Runner::Suite);
         return;
@@ -206,7 +200,7 @@ fn every_way_out_is_refused_under_a_root_harness() {
 
 #[test]
 fn every_way_out_is_refused_under_an_ordinary_user() {
-    if !root() {
+    if !common::running_as_root() {
         every_way_out_is_refused(Runner::Suite);
         return;
     }
@@ -219,7 +213,7 @@ fn every_way_out_is_refused_under_an_ordinary_user() {
 /// the view that would make the folders above it anew.
 #[test]
 fn without_cap_sys_admin_a_program_still_has_no_privilege_and_a_correct_one_passes() {
-    if !root() {
+    if !common::running_as_root() {
         // An ordinary user has no CAP_SYS_ADMIN to take away: the tests above cover it.
         a_program_holds_no_privilege(Runner::Suite);
         return;

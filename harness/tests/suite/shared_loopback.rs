@@ -84,8 +84,7 @@ fn connection_attempts_are_counted_by_the_interposed_library(
 /// failed.
 #[test]
 fn in_a_platforms_container_a_correct_submission_loses_nothing() {
-    // SAFETY: geteuid only reads the caller's id.
-    if unsafe { libc::geteuid() } != 0 {
+    if !common::running_as_root() {
         // Without root there is no CAP_SYS_ADMIN to take away: the tests above cover the
         // shared loopback with HARNESS_NO_NAMESPACES.
         return;

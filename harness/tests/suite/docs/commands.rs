@@ -53,23 +53,9 @@ fn split_comment(line: &str) -> (&str, &str) {
 /// The commands of `console` blocks in `text`, the page at `path`.
 fn commands_of(path: &Path, text: &str) -> Vec<Shown> {
     let exit = regex::Regex::new(r"\bexit (\d+)\b").unwrap();
-    let shown = path
-        .strip_prefix(common::kit_root())
-        .unwrap_or(path)
-        .display()
-        .to_string();
     let mut found = Vec::new();
-    let mut fence: Option<String> = None;
-    for (index, line) in text.lines().enumerate() {
-        let place = format!("{shown}:{}", index + 1);
-        if let Some(info) = line.trim_start().strip_prefix("```") {
-            fence = match fence {
-                Some(_) => None,
-                None => Some(info.trim().to_owned()),
-            };
-            continue;
-        }
-        if fence.as_deref() != Some("console") {
+    for (place, (fence, _), line) in fenced_lines(path, text) {
+        if fence != "console" {
             continue;
         }
         let Some(command) = line.strip_prefix("$ ") else {
@@ -78,19 +64,10 @@ fn commands_of(path: &Path, text: &str) -> Vec<Shown> {
         let (command, comment) = split_comment(command);
         let words = shell_words::split(command)
             .unwrap_or_else(|error| panic!("{place}: `{command}`: {error}"));
-        let args = match words.as_slice() {
-            [program, args @ ..] if program == "harness" => args,
-            [cargo, run, p, package, dashes, args @ ..]
-                if [cargo, run, p, package, dashes]
-                    .iter()
-                    .map(|word| word.as_str())
-                    .eq(["cargo", "run", "-p", "harness", "--"]) =>
-            {
-                args
-            }
-            _ => panic!(
+        let Some(args) = harness_arguments(&words) else {
+            panic!(
                 "{place}: a console block's commands begin with `harness` or `cargo run -p harness --` (it is run by this test): `{command}`; put other commands in a ```sh block"
-            ),
+            )
         };
         let status = exit
             .captures(comment)
@@ -104,13 +81,63 @@ fn commands_of(path: &Path, text: &str) -> Vec<Shown> {
     found
 }
 
+/// Every line inside a fenced block of `text` (the page at `path`): its place
+/// (`page.md:12`), the block's info string (`console`, `sh`) and number, and the line.
+fn fenced_lines<'a>(path: &Path, text: &'a str) -> Vec<(String, (String, usize), &'a str)> {
+    let shown = path
+        .strip_prefix(common::kit_root())
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    let mut lines = Vec::new();
+    let mut fence: Option<(String, usize)> = None;
+    let mut blocks = 0;
+    for (index, line) in text.lines().enumerate() {
+        if let Some(info) = line.trim_start().strip_prefix("```") {
+            fence = match fence {
+                Some(_) => None,
+                None => {
+                    blocks += 1;
+                    Some((info.trim().to_owned(), blocks))
+                }
+            };
+            continue;
+        }
+        if let Some(fence) = &fence {
+            lines.push((format!("{shown}:{}", index + 1), fence.clone(), line));
+        }
+    }
+    lines
+}
+
+/// The harness's arguments in a command line's words: after `harness`, or after the `--`
+/// of a `cargo run` of the harness package (`cargo run --release -p harness -- ...`).
+fn harness_arguments(words: &[String]) -> Option<&[String]> {
+    match words {
+        [program, args @ ..] if program == "harness" => Some(args),
+        [cargo, run, args @ ..] if cargo == "cargo" && run == "run" => {
+            let dashes = args.iter().position(|word| word == "--")?;
+            let cargo_options = &args[..dashes];
+            cargo_options
+                .windows(2)
+                .any(|pair| pair[0] == "-p" && pair[1] == "harness")
+                .then(|| &args[dashes + 1..])
+        }
+        _ => None,
+    }
+}
+
+/// What `of` finds on the README and every page of the guide.
+fn on_every_page<T>(of: fn(&Path, &str) -> Vec<T>) -> Vec<T> {
+    pages()
+        .iter()
+        .flat_map(|page| of(page, &std::fs::read_to_string(page).unwrap()))
+        .collect()
+}
+
 #[test]
 fn every_console_command_of_the_readme_and_the_guide_exits_as_the_page_says() {
-    let mut commands = Vec::new();
-    for page in pages() {
-        let text = std::fs::read_to_string(&page).unwrap();
-        commands.extend(commands_of(&page, &text));
-    }
+    let commands = on_every_page(commands_of);
     assert!(
         commands.len() >= 5,
         "the scan finds the pages' console commands ({commands:?})"
@@ -158,52 +185,34 @@ fn console_blocks_are_read_as_commands_with_their_exit_status() {
 /// The harness's command lines in `sh` blocks of `text` (the page at `path`), a line ending
 /// in `\\` joined with the next; other programs' lines (`docker`, `gh`) are left out.
 fn sh_commands_of(path: &Path, text: &str) -> Vec<(String, Vec<String>)> {
-    let shown = path
-        .strip_prefix(common::kit_root())
-        .unwrap_or(path)
-        .display()
-        .to_string();
     let mut found = Vec::new();
-    let mut fence: Option<String> = None;
     let mut pending: Option<(String, String)> = None;
-    for (index, line) in text.lines().enumerate() {
-        if let Some(info) = line.trim_start().strip_prefix("```") {
-            fence = match fence {
-                Some(_) => None,
-                None => Some(info.trim().to_owned()),
-            };
+    let mut previous_block = 0;
+    for (place, (fence, block), line) in fenced_lines(path, text) {
+        // A line ending in `\` continues in its own block only.
+        if block != previous_block {
             pending = None;
+            previous_block = block;
+        }
+        if !matches!(fence.as_str(), "sh" | "bash") {
             continue;
         }
-        if !matches!(fence.as_deref(), Some("sh" | "bash")) {
-            continue;
-        }
-        let (place, mut command) = match pending.take() {
+        let (place, command) = match pending.take() {
             Some((place, start)) => (place, format!("{start} {}", line.trim())),
-            None => (format!("{shown}:{}", index + 1), line.trim().to_owned()),
+            None => (place, line.trim().to_owned()),
         };
         if let Some(start) = command.strip_suffix('\\') {
             pending = Some((place, start.trim_end().to_owned()));
             continue;
         }
-        command = split_comment(&command).0.trim().to_owned();
-        let command = command.strip_prefix("$ ").unwrap_or(&command);
+        let command = split_comment(&command).0.trim();
+        let command = command.strip_prefix("$ ").unwrap_or(command);
         let Ok(words) = shell_words::split(command) else {
             continue;
         };
-        let args = match words.as_slice() {
-            [program, args @ ..] if program == "harness" => args,
-            [cargo, run, args @ ..] if cargo == "cargo" && run == "run" => {
-                match args.iter().position(|word| word == "--") {
-                    Some(dashes) if args[..dashes].iter().any(|word| word == "harness") => {
-                        &args[dashes + 1..]
-                    }
-                    _ => continue,
-                }
-            }
-            _ => continue,
-        };
-        found.push((place, args.to_vec()));
+        if let Some(args) = harness_arguments(&words) {
+            found.push((place, args.to_vec()));
+        }
     }
     found
 }
@@ -211,11 +220,7 @@ fn sh_commands_of(path: &Path, text: &str) -> Vec<(String, Vec<String>)> {
 #[test]
 fn every_harness_command_of_an_sh_block_is_one_the_harness_takes() {
     use clap::Parser;
-    let mut commands = Vec::new();
-    for page in pages() {
-        let text = std::fs::read_to_string(&page).unwrap();
-        commands.extend(sh_commands_of(&page, &text));
-    }
+    let commands = on_every_page(sh_commands_of);
     assert!(
         commands.len() >= 20,
         "the scan finds the pages' sh commands ({commands:?})"
