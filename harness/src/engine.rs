@@ -29,6 +29,7 @@ use crate::peers::stand_in::StandIn;
 use crate::peers::{ClientPeer, ClientPlan, DatagramPeer, Relay, ServerPeer};
 use crate::scenario::Scenario;
 use crate::settings::RunSettings;
+use crate::steps::Deadline;
 use crate::steps::requests::{Endpoint, PortChoice};
 use crate::target::{RoleProgram, Workdir};
 use crate::transcript::Transcript;
@@ -573,9 +574,9 @@ impl<'a> Run<'a> {
         let process = &self.programs[name].handle;
         let wanted = expected.wanted(name);
         let wanted = format!("{wanted} within {} ms", within.as_millis());
-        let deadline = Instant::now() + within;
+        let mut deadline = Deadline::start(&*self, within);
         let info = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = deadline.left();
             if let Some(info) = process.wait_exit(left.min(POLL)).await {
                 break info;
             }
@@ -592,10 +593,10 @@ impl<'a> Run<'a> {
                     format!("{name} is still running and will not end by itself ({stuck})"),
                 ));
             }
-            if left.is_zero() {
+            if deadline.passed(&*self) {
                 return Err(StepFailure::fail(
                     wanted,
-                    format!("{name} was still running after {} ms", within.as_millis()),
+                    format!("{name} was still running {}", deadline.describe_after()),
                 ));
             }
         };
@@ -731,7 +732,7 @@ impl<'a> Run<'a> {
             Watched::Output { name, stream } => format!("{name}'s {}", stream.name()),
             Watched::Received { name } => format!("what {name} received"),
         };
-        let deadline = Instant::now() + within;
+        let mut deadline = Deadline::start(&*self, within);
         let mut verified = 0u64;
         let mut matched_at: Option<(Instant, u64)> = None;
         let mut drained_before = false;
@@ -787,16 +788,16 @@ impl<'a> Run<'a> {
                 Evaluation::SoFarSoGood => {
                     // Nothing more can come (a count of connections that can no longer
                     // grow), or the time is up.
-                    if is_final || Instant::now() >= deadline {
+                    if is_final || deadline.passed(&*self) {
                         return Ok(());
                     }
                 }
                 Evaluation::Pending { expected, seen } => {
                     matched_at = None;
-                    if is_final || answered.is_some() || Instant::now() >= deadline {
+                    if is_final || answered.is_some() || deadline.passed(&*self) {
                         let when = ended
                             .or(answered)
-                            .unwrap_or_else(|| format!("after {} ms", within.as_millis()));
+                            .unwrap_or_else(|| deadline.describe_after());
                         return Err(StepFailure::fail(expected, format!("{seen} ({when})")));
                     }
                 }

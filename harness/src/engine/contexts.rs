@@ -11,6 +11,10 @@ impl crate::steps::Stillness for Run<'_> {
     fn blocked_for_good(&self) -> Option<String> {
         Run::blocked_for_good(self)
     }
+
+    fn processor_waits(&self) -> crate::world::real::processor_wait::ProcessorWaits {
+        Run::processor_waits(self)
+    }
 }
 
 impl crate::steps::StepContext for Run<'_> {

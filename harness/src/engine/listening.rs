@@ -19,7 +19,7 @@ impl Run<'_> {
         let port = program
             .port
             .ok_or_else(|| harness_trouble(format!("`{name}` has no port to listen on")))?;
-        let deadline = Instant::now() + within;
+        let mut deadline = Deadline::start(&*self, within);
         let mut elsewhere_since: Option<Instant> = None;
         let mut polls = 0u32;
         loop {
@@ -70,12 +70,9 @@ impl Run<'_> {
                     format!("{name} does not listen on port {port}, and will not: {stuck}"),
                 ));
             }
-            if Instant::now() >= deadline {
+            if deadline.passed(&*self) {
                 return Err(StepFailure::fail(
-                    format!(
-                        "{name} to listen on port {port} within {} ms",
-                        within.as_millis()
-                    ),
+                    format!("{name} to listen on port {port} {}", deadline.describe()),
                     format!("{name} never listened on port {port}"),
                 ));
             }

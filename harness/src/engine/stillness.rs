@@ -27,6 +27,7 @@
 
 use super::*;
 use crate::world::real::blocked::{self, Looked, Snapshot};
+use crate::world::real::processor_wait::ProcessorWaits;
 use crate::world::real::readiness::{self, TCP_LISTEN};
 
 /// How long everything must stay still, no program thread running, before it is believed.
@@ -95,6 +96,21 @@ impl Run<'_> {
                 None
             }
         }
+    }
+
+    /// How long the running programs' threads and this harness thread have waited for a
+    /// processor so far (see [`crate::steps::Deadline`]).
+    pub(super) fn processor_waits(&self) -> ProcessorWaits {
+        if !matches!(self.world, World::Real) {
+            return ProcessorWaits::default();
+        }
+        let processes: Vec<i32> = self
+            .programs
+            .values()
+            .filter(|program| program.handle.exit_info().is_none())
+            .flat_map(|program| program.handle.processes())
+            .collect();
+        ProcessorWaits::read(&processes)
     }
 
     /// One look: the programs' processes, if they are all blocked and nothing else moves,

@@ -12,11 +12,11 @@
 //! the deadline.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{LoadError, LoadInput, POLL, StepAction, StepContext, StepFuture, StepKind};
+use super::{Deadline, LoadError, LoadInput, POLL, StepAction, StepContext, StepFuture, StepKind};
 use crate::outcome::StepFailure;
 
 pub(crate) const KIND: StepKind = StepKind {
@@ -53,7 +53,7 @@ impl StepAction for ExpectClosed {
 
     fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a> {
         Box::pin(async move {
-            let deadline = Instant::now() + self.within;
+            let mut deadline = Deadline::start(&*context, self.within);
             loop {
                 let view = context.read_stream(&self.connection, 0, 0);
                 if let Some(reason) = view.ended {
@@ -77,7 +77,7 @@ impl StepAction for ExpectClosed {
                         format!("it is still open, and nothing can close it any more ({still})"),
                     ));
                 }
-                if Instant::now() >= deadline {
+                if deadline.passed(&*context) {
                     return Err(StepFailure::fail(
                         expected(),
                         "it was still open: the client would wait forever".to_owned(),

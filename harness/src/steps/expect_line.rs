@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::{LoadError, LoadInput, POLL, StepAction, StepContext, StepFuture, StepKind};
+use super::{Deadline, LoadError, LoadInput, POLL, StepAction, StepContext, StepFuture, StepKind};
 use crate::judge::line::{LineExpectation, LineSpec, first_line};
 use crate::outcome::StepFailure;
 
@@ -133,14 +133,14 @@ impl StepAction for ExpectLine {
                     self.expectation.describe()
                 )
             };
-            let deadline = tokio::time::Instant::now() + self.within;
+            let mut deadline = Deadline::start(&*context, self.within);
             let mut skipped = Skipped::default();
             match wait_for_line(
                 context,
                 name,
                 &self.expectation,
                 (self.skip_others, true),
-                deadline,
+                &mut deadline,
                 &mut skipped,
             )
             .await
@@ -148,7 +148,7 @@ impl StepAction for ExpectLine {
                 Ok(Waited::Matched) => Ok(()),
                 Ok(Waited::TimedOut(partial)) => Err(StepFailure::fail(
                     expected,
-                    format!("{partial} after {} ms", self.within.as_millis()),
+                    format!("{partial} {}", deadline.describe_after()),
                 )),
                 Err(seen) => Err(StepFailure::fail(expected, seen)),
             }
@@ -175,7 +175,7 @@ pub(crate) async fn wait_for_line(
     name: &str,
     expectation: &LineExpectation,
     (skip_others, until_still): (bool, bool),
-    deadline: tokio::time::Instant,
+    deadline: &mut Deadline,
     skipped: &mut Skipped,
 ) -> Result<Waited, String> {
     loop {
@@ -217,7 +217,7 @@ pub(crate) async fn wait_for_line(
         if let Some(ended) = view.ended.or(still) {
             return Err(format!("{partial} ({ended})"));
         }
-        if tokio::time::Instant::now() >= deadline {
+        if deadline.passed(&*context) {
             return Ok(Waited::TimedOut(partial));
         }
         tokio::time::sleep(POLL).await;

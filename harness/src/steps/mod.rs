@@ -25,6 +25,7 @@ mod close;
 mod close_stdin;
 mod connect;
 pub(crate) mod crowd;
+mod deadline;
 mod direct_crowd;
 pub mod expect_closed;
 mod expect_connect_rate;
@@ -61,6 +62,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub(crate) use deadline::Deadline;
 pub(crate) use names::Names;
 
 use crate::faults::SlicePlan;
@@ -152,6 +154,12 @@ pub(crate) struct StreamView {
 pub(crate) trait Stillness {
     /// Why nothing can change any more, if nothing can.
     fn blocked_for_good(&self) -> Option<String>;
+
+    /// How long the programs' threads and the harness's have waited for a processor so
+    /// far (see [`Deadline`]); nothing where that cannot be read (the simulated world).
+    fn processor_waits(&self) -> crate::world::real::processor_wait::ProcessorWaits {
+        crate::world::real::processor_wait::ProcessorWaits::default()
+    }
 }
 
 /// Waits, beside something a step or check reads itself, until `within` has passed or
@@ -162,13 +170,13 @@ pub(crate) async fn wait_in_vain<C: Stillness + Send + ?Sized>(
     context: &mut C,
     within: Duration,
 ) -> String {
-    let deadline = tokio::time::Instant::now() + within;
+    let mut deadline = Deadline::start(&*context, within);
     loop {
         if let Some(still) = context.blocked_for_good() {
             return format!("({still})");
         }
-        if tokio::time::Instant::now() >= deadline {
-            return format!("within {} ms", within.as_millis());
+        if deadline.passed(&*context) {
+            return deadline.describe();
         }
         tokio::time::sleep(POLL).await;
     }

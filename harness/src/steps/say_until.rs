@@ -24,7 +24,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::expect_line::{LineSource, Skipped, Waited, wait_for_line};
-use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind};
+use super::{Deadline, LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind};
 use crate::faults::SlicePlan;
 use crate::judge::line::{LineExpectation, LineSpec};
 use crate::outcome::StepFailure;
@@ -113,7 +113,7 @@ impl StepAction for SayUntil {
                 context
                     .send_on(&self.speaker, &self.send, &SlicePlan::WHOLE)
                     .await?;
-                let deadline = tokio::time::Instant::now() + self.every;
+                let mut deadline = Deadline::start(&*context, self.every);
                 match wait_for_line(
                     context,
                     self.listener.name(),
@@ -121,7 +121,7 @@ impl StepAction for SayUntil {
                     // Other lines skipped; and the programs' stillness is no end: this
                     // step sends again.
                     (true, false),
-                    deadline,
+                    &mut deadline,
                     &mut skipped,
                 )
                 .await

@@ -309,6 +309,16 @@ impl ProgramHandle {
         }
     }
 
+    /// Its processes as far as they can be listed (see
+    /// [`real::process::ChildProcess::processes`]); none in the simulated world, whose
+    /// time is its own.
+    pub fn processes(&self) -> Vec<i32> {
+        match self {
+            ProgramHandle::Real(process) => process.processes(),
+            ProgramHandle::Simulated(_) => Vec::new(),
+        }
+    }
+
     /// Whether it listens on `port`, and with `look_elsewhere`, when it does not, on which
     /// other TCP ports (the simulated world's programs are the reference, listening where
     /// they are told: none are listed).

@@ -5,6 +5,8 @@
 //! - [`readiness`]: whether a child listens on a port, read from `/proc` (never by
 //!   connecting: a probe connection is a client to a sequential server).
 //! - [`blocked`]: whether a child's processes are blocked for good, read from `/proc`.
+//! - [`processor_wait`]: how long threads waited for a processor, which a step's deadline
+//!   does not count against a program.
 //! - [`ports`]: a port allocator outside the kernel's ephemeral range.
 //! - [`cleanup`]: every live process group, killed at the end, on Ctrl-C and on panic.
 //! - [`spawning`]: a closed pipe end is closed once every `fork` under way has reached
@@ -22,6 +24,7 @@ pub mod net_admin;
 pub mod ports;
 pub mod proc_entries;
 pub mod process;
+pub mod processor_wait;
 pub mod readiness;
 pub mod redirect;
 pub mod sock_diag;

@@ -522,14 +522,22 @@ impl ChildProcess {
         if self.exit_info().is_some() {
             return None;
         }
-        let processes = self
-            .enclosure
+        let peaks: Vec<u64> = self
+            .processes()
+            .iter()
+            .filter_map(|&pid| peak_rss(pid))
+            .collect();
+        (!peaks.is_empty()).then(|| peaks.iter().sum())
+    }
+
+    /// Its processes: listed by its cgroup or, without one, as its process group (a
+    /// process that left the group is missed).
+    pub fn processes(&self) -> Vec<i32> {
+        self.enclosure
             .lock()
             .ok()
             .and_then(|enclosure| enclosure.processes())
-            .unwrap_or_else(|| super::readiness::group_members(self.pid));
-        let peaks: Vec<u64> = processes.iter().filter_map(|&pid| peak_rss(pid)).collect();
-        (!peaks.is_empty()).then(|| peaks.iter().sum())
+            .unwrap_or_else(|| super::readiness::group_members(self.pid))
     }
 
     /// The exit, if the process has ended.
