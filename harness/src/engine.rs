@@ -41,6 +41,7 @@ use crate::world::real::{blocked, ports};
 use crate::world::{ProgramHandle, World};
 
 mod cause;
+mod caveat;
 mod contexts;
 mod finish;
 mod internet;
@@ -48,6 +49,7 @@ mod listening;
 mod programs;
 pub(crate) use programs::{all_redirectable, fixed_ports_stay};
 mod stillness;
+use caveat::Caveat;
 
 pub(crate) use crate::steps::requests::{StartRequest, Watched};
 
@@ -108,7 +110,7 @@ pub(crate) struct Run<'a> {
     site: Option<crate::site::Site>,
     /// What the verdict of a failure must add: the scenario ran with a handicap the
     /// submission asked for (an option dropped) or the machine imposed (a port in TIME_WAIT).
-    caveats: Vec<String>,
+    caveats: Vec<Caveat>,
     /// The last expectation on each program's stdout that held, with its step's number:
     /// judged again when the steps are over (see [`Run::judge_stdout_again`]).
     last_stdout: BTreeMap<String, (usize, OutputExpectation)>,

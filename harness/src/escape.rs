@@ -42,6 +42,19 @@ pub fn escaped_lines(text: &str) -> Cow<'_, str> {
     escaped_keeping(text, |c| matches!(c, '\n' | '\t'))
 }
 
+/// `bytes` for reading as [`escaped_lines`] shows text, and each byte that is not UTF-8
+/// as `\x89` (binary output), never as a replacement character.
+pub fn escaped_byte_lines(bytes: &[u8]) -> String {
+    let mut shown = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        shown.push_str(&escaped_lines(chunk.valid()));
+        for byte in chunk.invalid() {
+            shown.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    shown
+}
+
 /// Escapes `text` in place ([`escaped`]).
 pub fn escape(text: &mut String) {
     if let Cow::Owned(shown) = escaped(text) {
@@ -93,6 +106,15 @@ mod tests {
             assert!(matches!(escaped(text), Cow::Borrowed(shown) if shown == text));
             assert!(matches!(escaped_lines(text), Cow::Borrowed(_)));
         }
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_shown_as_hex() {
+        assert_eq!(
+            escaped_byte_lines(b"\x89PNG\r\n\x1a\ncaf\xc3\xa9\n"),
+            "\\x89PNG\\r\n\\x1a\ncaf\u{e9}\n"
+        );
+        assert!(!escaped_byte_lines(&[0xff; 32]).contains('\u{fffd}'));
     }
 
     #[test]

@@ -24,8 +24,10 @@
 //!    - `drop = ["--loss"]`, `rename = { "--count" = "-n" }`: scenario options the
 //!      program does not take; a failing scenario that depended on one says so;
 //!    - `user`, `password`: the login a client hard-codes (`server.login('me@example.com',
-//!      'hunter2')`). The harness's mail server accepts any login, and the scenario's
-//!      checks look for this password (never sent in clear) instead of the scenario's own;
+//!      'hunter2')`). It becomes the login the scenario gives the client (`--user`,
+//!      `--password`), so the account of the harness's server (IMAP, POP3, FTP, SSH,
+//!      MySQL, SMTP) is that one, a scenario that gives a wrong password keeps another,
+//!      and the checks look for this password (`crate::scenario::adapt`);
 //!    - `with = { password = "1234" }`: a value the program hard-codes where the scenario
 //!      passes one (`{password}` of `password-server`): the scenario uses it instead of its
 //!      own, everywhere it writes its own (`crate::scenario::adapt`);

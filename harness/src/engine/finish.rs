@@ -156,7 +156,9 @@ impl Run<'_> {
                 // drop, a port held in TIME_WAIT) is told with what was seen.
                 let mut seen = failure.seen;
                 for caveat in &self.caveats {
-                    seen.push_str(&format!(" (note: {caveat})"));
+                    if caveat.bears_on(&scenario.requirement, &failure.expected, &seen) {
+                        seen.push_str(&format!(" (note: {})", caveat.text));
+                    }
                 }
                 let report = Failure {
                     step: failed_step,

@@ -13,15 +13,28 @@ pub(super) struct Internet {
     /// Every question, from every namespace of the scenario.
     queries: QueryLog,
     servers: Vec<DnsServer>,
-    /// For each stand-in of the run (in order): the client it serves, its target, and
-    /// whether the client hard-codes its port (else it serves only well-known ports).
-    stand_ins: Vec<(String, String, bool)>,
-    /// The task's well-known ports served in the scenario's own namespace so far (each
-    /// to the peer of the first client pointed at a peer that speaks its way).
-    pub(super) well_known_served: std::collections::BTreeSet<u16>,
+    /// For each stand-in of the run (in order): whom it serves.
+    stand_ins: Vec<StandInFor>,
+    /// The task's well-known ports served in the scenario's own namespace so far, each
+    /// with the stand-in that holds it (its index): it leads to the peer of the latest
+    /// client pointed at a peer that speaks its way.
+    pub(super) well_known_served: BTreeMap<u16, usize>,
     /// On a shared loopback, for a scenario whose programs ask the system's resolver: the
     /// port the DNS listens on, where the interposed library sends what they send to 53.
     pub(super) moved_dns_port: Option<u16>,
+}
+
+/// Whom a stand-in serves, for the step log.
+#[derive(Debug)]
+struct StandInFor {
+    /// The client it was started for.
+    client: String,
+    /// Where it passes connections on.
+    target: String,
+    /// The client hard-codes its port (else it serves only well-known ports).
+    fixed_port: bool,
+    /// Its well-known ports that lead elsewhere since: for which client, to which target.
+    retargeted: BTreeMap<u16, (String, String)>,
 }
 
 impl Internet {
@@ -94,9 +107,34 @@ impl Run<'_> {
 
     /// Remembers who the stand-in pushed next on `self.stand_ins` serves, for the log.
     pub(super) fn name_stand_in(&mut self, client: &str, target: &str, fixed_port: bool) {
-        self.internet
-            .stand_ins
-            .push((client.to_owned(), target.to_owned(), fixed_port));
+        self.internet.stand_ins.push(StandInFor {
+            client: client.to_owned(),
+            target: target.to_owned(),
+            fixed_port,
+            retargeted: BTreeMap::new(),
+        });
+    }
+
+    /// Makes the well-known `port`, held by the stand-in `index`, lead to `to` (a port of
+    /// `target`, for `client`) from now on; the step log says so.
+    pub(super) fn retarget_stand_in(
+        &mut self,
+        (index, port): (usize, u16),
+        to: std::net::SocketAddr,
+        (client, target): (&str, &str),
+    ) {
+        if self.stand_ins[index].route(port) == Some(to) {
+            return;
+        }
+        // What came before goes in the log under the names it came with.
+        self.note_the_internet(false);
+        self.stand_ins[index].retarget(port, to);
+        self.internet.stand_ins[index]
+            .retargeted
+            .insert(port, (client.to_owned(), target.to_owned()));
+        self.note(format!(
+            "port {port} of the task's well-known ports now leads to {target}, for {client}"
+        ));
     }
 
     /// Whether a stand-in may be passing something on, which the harness cannot see from
@@ -106,7 +144,7 @@ impl Run<'_> {
         self.stand_ins
             .iter()
             .zip(&self.internet.stand_ins)
-            .any(|(stand_in, (_, _, fixed_port))| *fixed_port || stand_in.passed_on() > 0)
+            .any(|(stand_in, serves)| serves.fixed_port || stand_in.passed_on() > 0)
     }
 
     /// Adds the names looked up and the arrivals at stand-ins since the last call to the
@@ -120,8 +158,14 @@ impl Run<'_> {
             .into_iter()
             .map(|query| (query.at, format!("DNS: {}", query.describe())))
             .collect();
-        for (stand_in, (client, target, _)) in self.stand_ins.iter().zip(&self.internet.stand_ins) {
+        for (stand_in, serves) in self.stand_ins.iter().zip(&self.internet.stand_ins) {
             for arrival in stand_in.take_arrivals() {
+                let (client, target) = serves
+                    .retargeted
+                    .get(&arrival.asked.port())
+                    .map_or((&serves.client, &serves.target), |(client, target)| {
+                        (client, target)
+                    });
                 let what = if arrival.tcp {
                     "connected to"
                 } else {

@@ -84,15 +84,14 @@ impl Run<'_> {
                     redirected.extend(fixed.map(|fixed| (fixed, port)));
                     if let Endpoint::Named(target) = endpoint {
                         redirected.extend(
-                            self.well_known_ports_of(target)
+                            self.well_known_ports_of(target, port)
                                 .into_iter()
-                                .filter(|known| Some(*known) != fixed && *known != port)
-                                .map(|known| (known, port)),
+                                .filter(|(known, _)| Some(*known) != fixed && *known != port),
                         );
                     }
                 }
                 let well_known = match endpoint {
-                    Endpoint::Named(target) => self.well_known_ports_to_serve(target),
+                    Endpoint::Named(target) => self.well_known_ports_to_serve(target, port),
                     _ => Vec::new(),
                 };
                 match (endpoint, &self.world, program.fixed_port) {
@@ -169,7 +168,7 @@ impl Run<'_> {
         if program.login != crate::target::Login::default() {
             let login = &program.login;
             self.note(format!(
-                "{name} logs in as {} with password {} (submission.toml): the harness's mail server accepts it, and the checks look for that password",
+                "{name} hard-codes the login {} with password {} (submission.toml): the scenario's login, where it gives one, is that one",
                 login.user.as_deref().unwrap_or("(the scenario's user)"),
                 login.password.as_deref().unwrap_or("(the scenario's password)")
             ));
@@ -203,13 +202,31 @@ impl Run<'_> {
             }
             None => stdin,
         };
+        let login = &self.roles.get(role).expect("looked up above").login;
         for dropped in mapped.dropped {
             self.note(format!(
                 "{name}: `{dropped}` left out (submission.toml drops it for role {role})"
             ));
-            self.caveats.push(format!(
-                "submission.toml drops `{dropped}` from the {role}'s command line, and this scenario depends on it"
-            ));
+            // The login it hard-codes stands for `--user`, `--password` and `--auth`:
+            // nothing is missing (`crate::scenario::adapt`).
+            let option = dropped.split_whitespace().next().unwrap_or_default();
+            let replaced_by_login = (option == "--user" && login.user.is_some())
+                || (option == "--password" && login.password.is_some())
+                || (option == "--auth" && login.user.is_some() && login.password.is_some());
+            if replaced_by_login {
+                continue;
+            }
+            self.caveats.push(Caveat {
+                text: format!(
+                    "submission.toml drops `{dropped}` from the {role}'s command line, and this scenario depends on it"
+                ),
+                about: option
+                    .trim_start_matches('-')
+                    .split('-')
+                    .filter(|word| word.len() > 2)
+                    .map(str::to_lowercase)
+                    .collect(),
+            });
         }
         // A real program's system trusts the test CA alone (its view's certificate store),
         // so a client that verifies reaches any peer that speaks TLS, under any name; a
@@ -403,24 +420,36 @@ impl Run<'_> {
         )
             .into();
         let own_namespace = fixed.is_some() && self.settings.namespace_per_scenario();
-        let mut ports: Vec<u16> = fixed.into_iter().collect();
-        let served = &self.internet.well_known_served;
-        ports.extend(
-            self.well_known_ports_to_serve(target)
-                .into_iter()
-                .filter(|known| Some(*known) != fixed && *known != port)
-                // In the scenario's namespace, each port once.
-                .filter(|known| own_namespace || (fixed.is_none() && !served.contains(known))),
-        );
-        if ports.is_empty() {
+        let mut routes: Vec<(u16, std::net::SocketAddr)> =
+            fixed.into_iter().map(|fixed| (fixed, address)).collect();
+        let well_known: Vec<(u16, std::net::SocketAddr)> = self
+            .well_known_ports_to_serve(target, port)
+            .into_iter()
+            .filter(|(known, _)| Some(*known) != fixed && *known != port)
+            .map(|(known, to)| (known, std::net::SocketAddr::new(address.ip(), to)))
+            .collect();
+        for (known, to) in well_known {
+            match self.internet.well_known_served.get(&known) {
+                // In the scenario's namespace, each port once: it leads to the peer of
+                // the latest client (a second run pointed at another peer).
+                Some(&index) if !own_namespace && fixed.is_none() => {
+                    self.retarget_stand_in((index, known), to, (name, target));
+                }
+                Some(_) if !own_namespace => {}
+                _ if own_namespace || fixed.is_none() => routes.push((known, to)),
+                _ => {}
+            }
+        }
+        if routes.is_empty() {
             return Ok(None);
         }
+        let ports: Vec<u16> = routes.iter().map(|(known, _)| *known).collect();
         let shown = ports
             .iter()
             .map(u16::to_string)
             .collect::<Vec<_>>()
             .join(", ");
-        let stand_in = StandIn::start(&ports, address, own_namespace).map_err(|error| {
+        let stand_in = StandIn::start(&routes, own_namespace).map_err(|error| {
             StepFailure {
                 status: Status::Error,
                 expected: match fixed {
@@ -463,9 +492,10 @@ impl Run<'_> {
                 ))
             }
             None => {
+                let index = self.stand_ins.len();
                 self.internet
                     .well_known_served
-                    .extend(ports.iter().copied());
+                    .extend(ports.iter().map(|port| (*port, index)));
                 self.note(format!(
                     "the harness listens on the task's well-known ports ({shown}) and passes everything on to {target}"
                 ));
@@ -479,17 +509,15 @@ impl Run<'_> {
         Ok(namespace)
     }
 
-    /// The task's well-known ports, where this run serves them (its scenarios have
-    /// network namespaces of their own).
-    /// The task's well-known ports a client pointed at `target` may use instead: those of
-    /// implicit TLS (465, 993, 995) when the peer speaks TLS from the first byte, the
-    /// others when it does not (a client that connects to 993 starts a handshake, which a
-    /// peer in clear could only answer with nonsense). None without a small internet.
-    pub(super) fn well_known_ports_to_serve(&self, target: &str) -> Vec<u16> {
+    /// The task's well-known ports a client pointed at `target` may use instead, each with
+    /// the peer's port it leads to (see [`Run::well_known_ports_of`]), where this run
+    /// serves them (its scenarios have network namespaces of their own); none without a
+    /// small internet.
+    pub(super) fn well_known_ports_to_serve(&self, target: &str, port: u16) -> Vec<(u16, u16)> {
         if !self.has_own_internet() {
             return Vec::new();
         }
-        self.well_known_ports_of(target)
+        self.well_known_ports_of(target, port)
     }
 
     /// On a shared loopback a port the submission hard-codes may still be in TIME_WAIT
@@ -529,14 +557,20 @@ impl Run<'_> {
                     FIXED_PORT_WAIT.as_secs()
                 );
                 self.note(explained.clone());
-                self.caveats.push(explained);
+                self.caveats.push(Caveat {
+                    text: explained,
+                    about: Vec::new(),
+                });
             }
             None => {
                 let explained = format!(
                     "port {fixed}, which the {name} hard-codes, is held by another program on this machine"
                 );
                 self.note(explained.clone());
-                self.caveats.push(explained);
+                self.caveats.push(Caveat {
+                    text: explained,
+                    about: Vec::new(),
+                });
             }
         }
     }
@@ -719,18 +753,30 @@ impl Run<'_> {
         Ok(Some(redirection))
     }
 
-    /// The task's well-known ports for a client pointed at `target`, whether or not this
-    /// run has a small internet (see [`Run::well_known_ports_to_serve`]).
-    fn well_known_ports_of(&self, target: &str) -> Vec<u16> {
-        let implicit = self
-            .servers
-            .get(target)
-            .is_some_and(|peer| peer.tls_from_first_byte);
+    /// The task's well-known ports for a client pointed at `target`, each with the port of
+    /// the peer it leads to, whether or not this run has a small internet: those of
+    /// implicit TLS (465, 993, 995) lead to the peer's port of TLS from the first byte (its
+    /// own, or the second one it opens: `ProtocolScript::tls_port_too`), so a client that
+    /// always speaks TLS there meets TLS in every scenario; the others to its own port when
+    /// it speaks in clear or offers STARTTLS. (A peer in clear could answer a handshake
+    /// only with nonsense, and a client in clear would get a handshake from a peer of TLS.)
+    /// `port`: where `target` is reached (a relay or a program: the scenario's bytes,
+    /// in clear).
+    fn well_known_ports_of(&self, target: &str, port: u16) -> Vec<(u16, u16)> {
+        let peer = self.servers.get(target);
+        let tls_first = peer.is_some_and(|peer| peer.tls_from_first_byte);
+        let tls_port = peer.and_then(|peer| peer.tls_port);
         self.scenario
             .well_known_ports
             .iter()
-            .copied()
-            .filter(|port| IMPLICIT_TLS_PORTS.contains(port) == implicit)
+            .filter_map(|known| {
+                let to = match (IMPLICIT_TLS_PORTS.contains(known), tls_first) {
+                    (true, true) | (false, false) => Some(port),
+                    (true, false) => tls_port,
+                    (false, true) => None,
+                };
+                Some((*known, to?))
+            })
             .collect()
     }
 }

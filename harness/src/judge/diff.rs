@@ -1,9 +1,16 @@
-//! Byte diffs: where two streams part, shown as hex and text side by side.
+//! Byte diffs: where two streams part. Text is shown as a line diff; anything else (a
+//! binary file, bytes that are not UTF-8) as hex and text side by side, never as
+//! replacement characters.
 //!
 //! ```text
-//! first difference at byte 0 (expected 20480 bytes, seen 20513)
-//!   expected 00000000  4c 6f 72 65 6d 20 69 70  73 75 6d 20 64 6f 6c 6f  |Lorem ipsum dolo|
-//!   seen     00000000  43 6f 6e 6e 65 63 74 65  64 20 62 79 20 28 27 31  |Connected by ('1|
+//! first difference at byte 0 (expected 20480 bytes, seen 20513), as text from byte 0:
+//!   - Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod
+//!   + Connected by ('127.0.0.1', 40312)
+//!   + Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod
+//!
+//! first difference at byte 3 (expected 5 bytes, seen 5)
+//! > expected 00000000  89 50 4e 47 0d              |.PNG.|
+//! > seen     00000000  89 50 4e 0a 0d              |.PN..|
 //! ```
 
 use std::fmt::Write;
@@ -35,6 +42,11 @@ pub fn byte_window_diff(
             "first difference at byte {offset} (expected {expected_len} bytes, seen {seen_len})"
         )
     };
+    if let (Some(expected), Some(seen)) = (as_text(expected), as_text(seen)) {
+        let _ = write!(text, ", as text from byte {window_start}:");
+        text += &line_diff(expected, seen);
+        return text;
+    }
     let rows = expected.len().max(seen.len()).div_ceil(ROW).max(1);
     for row in 0..rows {
         let at = row * ROW;
@@ -48,6 +60,46 @@ pub fn byte_window_diff(
             };
             let _ = write!(text, "\n{marker} {label} {}", dump_row(row_offset, slice));
         }
+    }
+    text
+}
+
+/// `bytes` as text, if they are: UTF-8 (a character cut by the end of the window left
+/// out) without control characters other than line ends and tabs.
+fn as_text(bytes: &[u8]) -> Option<&str> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        // Only a character cut short by the window's end (`error_len` is `None`).
+        Err(error) if error.error_len().is_none() => {
+            std::str::from_utf8(&bytes[..error.valid_up_to()]).ok()?
+        }
+        Err(_) => return None,
+    };
+    text.chars()
+        .all(|character| !character.is_control() || matches!(character, '\n' | '\r' | '\t'))
+        .then_some(text)
+}
+
+/// The lines of `expected` and `seen` as a diff: `  - ` a line only expected, `  + ` one
+/// only seen, `    ` one both have; each line's ending and other escapes shown.
+fn line_diff(expected: &str, seen: &str) -> String {
+    let diff = similar::TextDiff::from_lines(expected, seen);
+    let mut text = String::new();
+    for change in diff.iter_all_changes() {
+        let sign = match change.tag() {
+            similar::ChangeTag::Delete => "-",
+            similar::ChangeTag::Insert => "+",
+            similar::ChangeTag::Equal => " ",
+        };
+        let line = change.value();
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        let shown: String = body.chars().flat_map(char::escape_debug).collect();
+        let end = if line.ends_with('\n') {
+            ""
+        } else {
+            " (no line end)"
+        };
+        let _ = write!(text, "\n  {sign} {shown}{end}");
     }
     text
 }
@@ -97,10 +149,14 @@ pub(crate) fn excerpt(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         return "(nothing)".into();
     }
-    let text: String = String::from_utf8_lossy(bytes)
-        .chars()
-        .flat_map(char::escape_debug)
-        .collect();
+    let mut text = String::new();
+    for chunk in bytes.utf8_chunks() {
+        text.extend(chunk.valid().chars().flat_map(char::escape_debug));
+        // Bytes that are not UTF-8 (binary output) as `\x89`, never as U+FFFD.
+        for byte in chunk.invalid() {
+            let _ = write!(text, "\\x{byte:02x}");
+        }
+    }
     format!("\"{text}\"")
 }
 
@@ -109,15 +165,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_debug_line_is_shown_against_the_message() {
-        let diff = byte_window_diff(0, 11, 25, 0, b"hello world", b"Connected by x\nhello world");
+    fn a_debug_line_is_shown_against_the_message_as_text() {
+        let diff = byte_window_diff(
+            0,
+            12,
+            27,
+            0,
+            b"hello world\n",
+            b"Connected by x\r\nhello world\n",
+        );
         insta::assert_snapshot!(diff, @r"
-        first difference at byte 0 (expected 11 bytes, seen 25)
-        > expected 00000000  68 65 6c 6c 6f 20 77 6f  72 6c 64                 |hello world|
-        > seen     00000000  43 6f 6e 6e 65 63 74 65  64 20 62 79 20 78 0a 68  |Connected by x.h|
-          expected 00000010  (end of stream)
-          seen     00000010  65 6c 6c 6f 20 77 6f 72  6c 64                    |ello world|
+        first difference at byte 0 (expected 12 bytes, seen 27), as text from byte 0:
+          + Connected by x\r
+            hello world
         ");
+    }
+
+    #[test]
+    fn binary_bytes_are_shown_as_hex() {
+        let diff = byte_window_diff(3, 5, 5, 0, b"\x89PNG\r", b"\x89PN\n\r");
+        insta::assert_snapshot!(diff, @r"
+        first difference at byte 3 (expected 5 bytes, seen 5)
+        > expected 00000000  89 50 4e 47 0d                                    |.PNG.|
+        > seen     00000000  89 50 4e 0a 0d                                    |.PN..|
+        ");
+    }
+
+    #[test]
+    fn a_character_cut_by_the_window_is_still_text() {
+        let cut = "caf\u{e9}".as_bytes();
+        assert_eq!(as_text(&cut[..cut.len() - 1]), Some("caf"));
+        assert_eq!(as_text(b"\xff text"), None);
+        assert_eq!(as_text(b"a\x00b"), None);
+    }
+
+    #[test]
+    fn an_excerpt_escapes_bytes_that_are_not_utf8() {
+        assert_eq!(excerpt(b"\x89PNG\r\n"), "\"\\x89PNG\\r\\n\"");
+        assert_eq!(excerpt("café\n".as_bytes()), "\"café\\n\"");
+        assert!(!excerpt(&[0xff; 64]).contains('\u{fffd}'));
     }
 
     #[test]

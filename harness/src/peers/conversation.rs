@@ -42,6 +42,10 @@ pub struct Conversation {
     /// The network the peer lives in, for a protocol that opens a second connection of
     /// its own (FTP's passive data connection, RFC 959 §3.2) in the same world.
     pub net: PeerNet,
+    /// The client reached the peer's port of TLS from the first byte (see
+    /// `ProtocolScript::tls_port_too`): the dialogue starts with a handshake, whatever
+    /// the script says of its own port.
+    pub tls_from_first_byte: bool,
 }
 
 impl Conversation {

@@ -43,6 +43,14 @@ pub trait ProtocolScript: Debug + Send + Sync {
     fn tls_from_first_byte(&self) -> bool {
         false
     }
+    /// Whether a peer that does not speak TLS from the first byte on its own port opens a
+    /// second port where it does, with the same certificate and the same mailbox: a real
+    /// mail server listens on 143 and 993 both, and a client that always connects to
+    /// IMAPS, POP3S or SMTPS (`imaplib.IMAP4_SSL('imap.gmail.com')`) is sent there, in
+    /// every scenario. Each connection says where it came ([`Conversation`]).
+    fn tls_port_too(&self) -> bool {
+        false
+    }
     /// Whether a TCP peer also answers datagrams on its port (DNS: UDP first, TCP when
     /// an answer is too large, one port for both, RFC 1035 §4.2).
     fn datagrams_too(&self) -> bool {

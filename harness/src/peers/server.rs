@@ -112,6 +112,10 @@ pub struct ServerPeer {
     pub family: crate::world::sockets::Family,
     /// It speaks TLS from the first byte (its protocol's script says so).
     pub tls_from_first_byte: bool,
+    /// A second port where it speaks TLS from the first byte, though its own port speaks
+    /// in clear or offers STARTTLS (see `ProtocolScript::tls_port_too`): where a client
+    /// that always connects to IMAPS, POP3S or SMTPS (993, 995, 465) is sent.
+    pub tls_port: Option<u16>,
     /// Its protocol's script, for what its clients find in their `HOME`.
     script: Option<Arc<dyn ProtocolScript>>,
     received: Arc<Capture>,
@@ -122,7 +126,11 @@ pub struct ServerPeer {
     open: OpenConnections,
     /// Connections (TCP) or datagrams (UDP) the kernel holds that it has not taken yet.
     backlog: Backlog,
+    /// The same for its port of TLS from the first byte.
+    tls_backlog: Backlog,
     task: JoinHandle<()>,
+    /// The accept loop of its port of TLS from the first byte.
+    _tls_accepting: Option<AbortOnDrop>,
 }
 
 impl ServerPeer {
@@ -156,6 +164,11 @@ impl ServerPeer {
             matches!(&plan.speaks, Speaks::Protocol(script) if script.datagrams_too());
         let tls_from_first_byte =
             matches!(&plan.speaks, Speaks::Protocol(script) if script.tls_from_first_byte());
+        // Only on real sockets: the simulated world's programs are the reference, which
+        // connects where it is told.
+        let tls_port_too = plan.transport == Transport::Tcp
+            && matches!(net, PeerNet::Real)
+            && matches!(&plan.speaks, Speaks::Protocol(script) if script.tls_port_too());
         let script = match &plan.speaks {
             Speaks::Protocol(script) => Some(Arc::clone(script)),
             Speaks::Bytes { .. } => None,
@@ -172,6 +185,21 @@ impl ServerPeer {
         };
         let state_family = state.plan.family;
         let (open, backlog) = (OpenConnections::default(), Backlog::default());
+        let tls_backlog = Backlog::default();
+        let (tls_port, tls_task) = if tls_port_too {
+            let (port, listening) = net
+                .listen_after(state.plan.family, state.plan.listen_after)
+                .await?;
+            let task = tokio::spawn(accept_all(
+                listening,
+                state.clone(),
+                (open.clone(), tls_backlog.clone()),
+                true,
+            ));
+            (Some(port), Some(AbortOnDrop(task)))
+        } else {
+            (None, None)
+        };
         let (port, task) = match state.plan.transport {
             Transport::Tcp => {
                 // The port is taken now, so a client can be pointed at it; with
@@ -186,30 +214,10 @@ impl ServerPeer {
                 } else {
                     None
                 };
-                // Listening later (`listen_after`) is the peer's own doing.
-                let held = state.transcript.pending().hold();
                 let task = tokio::spawn(async move {
                     // Aborting this task (the peer is dropped) aborts the datagrams' too.
                     let _datagrams = datagrams.map(AbortOnDrop);
-                    let listening = listening.await;
-                    drop(held);
-                    let Ok(listener) = listening else {
-                        return;
-                    };
-                    backlog.watch_listener(&listener);
-                    // Dropping the set (when the peer is dropped) aborts every connection.
-                    let mut connections = JoinSet::new();
-                    while let Ok(connection) = listener.accept().await {
-                        // Counted before the connection task is spawned, uncounted when it
-                        // ends or is aborted.
-                        let serving = open.hold();
-                        while connections.try_join_next().is_some() {}
-                        let state = state.clone();
-                        connections.spawn(async move {
-                            let _serving = serving;
-                            state.serve_connection(connection).await;
-                        });
-                    }
+                    accept_all(listening, state, (open, backlog), false).await;
                 });
                 (port, task)
             }
@@ -224,13 +232,16 @@ impl ServerPeer {
             port,
             family: state_family,
             tls_from_first_byte,
+            tls_port,
             script,
             received,
             requests,
             protocol,
             open,
             backlog,
+            tls_backlog,
             task,
+            _tls_accepting: tls_task,
         })
     }
 
@@ -238,7 +249,7 @@ impl ServerPeer {
     /// open, none waiting to be accepted, no datagram waiting to be read. `None` where the
     /// world cannot tell (simulated).
     pub fn drained(&self) -> Option<bool> {
-        let empty = self.backlog.empty()?;
+        let empty = self.backlog.empty()? && self.tls_backlog.empty()?;
         Some(empty && self.open.count() == 0)
     }
 
@@ -265,7 +276,39 @@ impl Drop for ServerPeer {
     }
 }
 
+/// Accepts the connections of `listening` once it listens, each served by `state`, until
+/// the peer is dropped; `tls_first`: the port where it speaks TLS from the first byte.
+async fn accept_all(
+    listening: impl std::future::Future<Output = io::Result<crate::world::sockets::PeerListener>>,
+    state: Shared,
+    (open, backlog): (OpenConnections, Backlog),
+    tls_first: bool,
+) {
+    // Listening later (`listen_after`) is the peer's own doing.
+    let held = state.transcript.pending().hold();
+    let listening = listening.await;
+    drop(held);
+    let Ok(listener) = listening else {
+        return;
+    };
+    backlog.watch_listener(&listener);
+    // Dropping the set (when the peer is dropped) aborts every connection.
+    let mut connections = JoinSet::new();
+    while let Ok(connection) = listener.accept().await {
+        // Counted before the connection task is spawned, uncounted when it ends or is
+        // aborted.
+        let serving = open.hold();
+        while connections.try_join_next().is_some() {}
+        let state = state.clone();
+        connections.spawn(async move {
+            let _serving = serving;
+            state.serve_connection(connection, tls_first).await;
+        });
+    }
+}
+
 /// A task that ends with its owner.
+#[derive(Debug)]
 struct AbortOnDrop(JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
@@ -291,7 +334,7 @@ struct Shared {
 
 impl Shared {
     /// One TCP client: read its request, answer, close; or the protocol's dialogue.
-    async fn serve_connection(self, connection: PeerConnection) {
+    async fn serve_connection(self, connection: PeerConnection, tls_first: bool) {
         let number = self.requests.fetch_add(1, Ordering::AcqRel) + 1;
         let label = format!("{}#{number}", self.name);
         let flow = Flow::opened_by_program(
@@ -319,6 +362,7 @@ impl Shared {
             slicer,
             local: connection.local,
             net: self.net.clone(),
+            tls_from_first_byte: tls_first,
         };
         match (&self.protocol, &self.plan.speaks) {
             (Some(protocol), _) => Arc::clone(protocol).converse(conversation).await,

@@ -46,6 +46,16 @@ pub struct StandIn {
     arrivals: Arrivals,
     /// How many connections (or UDP clients) it has passed on, ever.
     passed_on: Arc<std::sync::atomic::AtomicUsize>,
+    /// Where each port leads now (see [`StandIn::retarget`]).
+    routes: std::collections::BTreeMap<u16, Route>,
+}
+
+/// Where a port of the stand-in leads: read for each new connection or UDP client.
+type Route = Arc<Mutex<SocketAddr>>;
+
+/// The address a route leads to now.
+fn destination(route: &Route) -> SocketAddr {
+    *route.lock().unwrap_or_else(|poison| poison.into_inner())
 }
 
 /// A client's connection (or first datagram) at the stand-in.
@@ -90,17 +100,22 @@ fn record(arrivals: &Arrivals, asked: SocketAddr, from: SocketAddr, tcp: bool) {
 
 impl StandIn {
     /// Listens on every port of `ports` (in a new namespace when `own_namespace`) and
-    /// forwards to `target`, which is reached from the caller's namespace. Must be called
+    /// forwards each to its target, which is reached from the caller's namespace (993 to
+    /// an IMAP peer's port of TLS from the first byte, 143 to its own). Must be called
     /// inside a tokio runtime.
-    pub fn start(ports: &[u16], target: SocketAddr, own_namespace: bool) -> io::Result<StandIn> {
+    pub fn start(ports: &[(u16, SocketAddr)], own_namespace: bool) -> io::Result<StandIn> {
         let namespace = if own_namespace {
             Some(Arc::new(Namespace::create()?))
         } else {
             None
         };
+        let ports_listed = ports.to_vec();
         let ports = ports.to_vec();
-        let bind = move || -> io::Result<Vec<Sockets>> {
-            ports.iter().map(|port| Sockets::bind(*port)).collect()
+        let bind = move || -> io::Result<Vec<(Sockets, SocketAddr)>> {
+            ports
+                .iter()
+                .map(|(port, target)| Ok((Sockets::bind(*port)?, *target)))
+                .collect()
         };
         let sockets = match &namespace {
             Some(namespace) => namespace.run(bind)?,
@@ -108,19 +123,24 @@ impl StandIn {
         };
         let arrivals = Arrivals::default();
         let mut tasks = Vec::new();
-        for sockets in sockets {
+        let mut routes = std::collections::BTreeMap::new();
+        for ((sockets, target), (port, _)) in sockets.into_iter().zip(ports_listed) {
+            let route: Route = Arc::new(Mutex::new(target));
             for listener in sockets.tcp {
                 listener.set_nonblocking(true)?;
                 let listener = TcpListener::from_std(listener)?;
                 let arrivals = arrivals.clone();
-                tasks.push(tokio::spawn(accept_loop(listener, target, arrivals)));
+                let route = Arc::clone(&route);
+                tasks.push(tokio::spawn(accept_loop(listener, route, arrivals)));
             }
             for socket in sockets.udp {
                 socket.set_nonblocking(true)?;
                 let socket = Arc::new(UdpSocket::from_std(socket)?);
                 let arrivals = arrivals.clone();
-                tasks.push(tokio::spawn(datagram_loop(socket, target, arrivals)));
+                let route = Arc::clone(&route);
+                tasks.push(tokio::spawn(datagram_loop(socket, route, arrivals)));
             }
+            routes.insert(port, route);
         }
         let passed_on = Arc::clone(&arrivals.count);
         Ok(StandIn {
@@ -128,7 +148,25 @@ impl StandIn {
             tasks,
             arrivals,
             passed_on,
+            routes,
         })
+    }
+
+    /// Makes `port` lead to `target` from now on (connections already passed on stay
+    /// where they are): a scenario's second program, pointed at another peer, meets that
+    /// one on the well-known port the first one's stand-in holds. `false` if it does not
+    /// listen on `port`.
+    pub fn retarget(&self, port: u16, target: SocketAddr) -> bool {
+        let Some(route) = self.routes.get(&port) else {
+            return false;
+        };
+        *route.lock().unwrap_or_else(|poison| poison.into_inner()) = target;
+        true
+    }
+
+    /// Where `port` leads now, if it listens there.
+    pub fn route(&self, port: u16) -> Option<SocketAddr> {
+        self.routes.get(&port).map(destination)
     }
 
     /// The arrivals since the last call.
@@ -195,7 +233,7 @@ fn bind_v6_only(address: SocketAddr, kind: socket2::Type) -> io::Result<socket2:
     Ok(socket)
 }
 
-async fn accept_loop(listener: TcpListener, target: SocketAddr, arrivals: Arrivals) {
+async fn accept_loop(listener: TcpListener, route: Route, arrivals: Arrivals) {
     for _ in 0..MAX_FLOWS {
         let Ok((client, from)) = listener.accept().await else {
             return;
@@ -204,6 +242,7 @@ async fn accept_loop(listener: TcpListener, target: SocketAddr, arrivals: Arriva
         if let Ok(asked) = client.local_addr() {
             record(&arrivals, asked, from, true);
         }
+        let target = destination(&route);
         tokio::spawn(async move {
             // Refused upstream: the client sees its connection reset, as it would have.
             match TcpStream::connect(target).await {
@@ -259,7 +298,7 @@ fn reset(stream: &TcpStream) {
 
 /// Each client address gets its own socket toward `target`, so replies find their way
 /// back to the client that sent the request, from the address it sent it to.
-async fn datagram_loop(socket: Arc<UdpSocket>, target: SocketAddr, arrivals: Arrivals) {
+async fn datagram_loop(socket: Arc<UdpSocket>, route: Route, arrivals: Arrivals) {
     let mut flows: std::collections::HashMap<SocketAddr, Arc<UdpSocket>> = Default::default();
     let mut buffer = vec![0u8; super::MAX_DATAGRAM];
     let port = socket.local_addr().map_or(0, |address| address.port());
@@ -273,6 +312,7 @@ async fn datagram_loop(socket: Arc<UdpSocket>, target: SocketAddr, arrivals: Arr
         let upstream = match flows.get(&client) {
             Some(upstream) => Arc::clone(upstream),
             None if flows.len() < MAX_FLOWS => {
+                let target = destination(&route);
                 let local: SocketAddr = if target.is_ipv4() {
                     (Ipv4Addr::LOCALHOST, 0).into()
                 } else {
@@ -312,7 +352,7 @@ mod tests {
         let target = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
         let target_address = target.local_addr().unwrap();
         let port = crate::world::real::ports::fresh_port().unwrap();
-        let _stand_in = StandIn::start(&[port], target_address, false).unwrap();
+        let _stand_in = StandIn::start(&[(port, target_address)], false).unwrap();
         let mut client = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
         let (mut served, _) = target.accept().await.unwrap();
         client.write_all(b"ping").await.unwrap();
@@ -331,7 +371,7 @@ mod tests {
     async fn datagrams_reach_the_target_and_replies_come_back() {
         let target = UdpSocket::bind(("127.0.0.1", 0)).await.unwrap();
         let port = crate::world::real::ports::fresh_port().unwrap();
-        let _stand_in = StandIn::start(&[port], target.local_addr().unwrap(), false).unwrap();
+        let _stand_in = StandIn::start(&[(port, target.local_addr().unwrap())], false).unwrap();
         let client = UdpSocket::bind(("127.0.0.1", 0)).await.unwrap();
         client
             .send_to(b"ping 1", ("127.0.0.1", port))

@@ -505,9 +505,9 @@ fn program_doc(program: &ProgramReport) -> Program {
 
 fn excerpt(bytes: &[u8]) -> Excerpt {
     Excerpt {
-        // For reading: newlines and tabs kept, other control characters escaped (the
-        // exact bytes are in `base64`).
-        text: crate::escape::escaped_lines(&String::from_utf8_lossy(bytes)).into_owned(),
+        // For reading: newlines and tabs kept, other control characters and bytes that
+        // are not UTF-8 escaped (the exact bytes are in `base64`).
+        text: crate::escape::escaped_byte_lines(bytes),
         base64: STANDARD.encode(bytes),
         bytes: bytes.len(),
     }

@@ -7,6 +7,18 @@
 //! password = "1234" }`), and the scenario is read again with its value replaced by the
 //! program's wherever the file writes it: `open sesame2`, the longer word that must be
 //! denied, becomes `12342`.
+//!
+//! A client that hard-codes its login (`M.login('me@example.com', 'hunter2')`) is said so
+//! with `user` and `password`. The scenario gives its client a login on the command line
+//! (`--user alice --password s3cret-lab`); that login becomes the declared one wherever
+//! the file names it as a whole value (the account of the IMAP, POP3, FTP, SSH or MySQL
+//! peer, the password a check looks for), so the declared account is the scenario's
+//! account. A scenario that gives a wrong password (`--password wrong-one`) keeps its
+//! account's own: the hard-coded password is then the wrong one, and if it happens to be
+//! the account's, the account's is changed first, so that it stays wrong. A server that
+//! hard-codes the credentials it accepts (`--auth student:s3cret` of `xmlrpc-server`) is
+//! said so the same way, and each half of every `user:password` the scenario sends is
+//! replaced on its own: the wrong password stays wrong, the wrong user wrong.
 
 use std::collections::BTreeMap;
 
@@ -24,7 +36,8 @@ pub fn adapted(
     catalogue: &Catalogue,
 ) -> Result<Option<Scenario>> {
     let replacements = replacements(scenario, roles);
-    if replacements.is_empty() {
+    let logins = login_replacements(scenario, roles);
+    if replacements.is_empty() && logins.is_empty() {
         return Ok(None);
     }
     let text = std::fs::read_to_string(&scenario.path).map_err(Error::io(format!(
@@ -34,6 +47,11 @@ pub fn adapted(
     let text = replacements.iter().fold(text, |text, (theirs, ours)| {
         text.replace(theirs, &escaped(ours))
     });
+    let text = logins.iter().fold(text, |text, login| login.apply(&text));
+    let replacements: Vec<(String, String)> = replacements
+        .into_iter()
+        .chain(logins.into_iter().map(LoginReplacement::values))
+        .collect();
     let variants = load_scenario_text(
         &scenario.path,
         text,
@@ -77,6 +95,170 @@ fn replacements(
         .collect();
     found.sort_by_key(|(theirs, _)| std::cmp::Reverse(theirs.len()));
     found.dedup();
+    found
+}
+
+/// The options through which a scenario gives a program one part of a login.
+const LOGIN_OPTIONS: [&str; 2] = ["--user", "--password"];
+
+/// The option through which a scenario gives a server the `user:password` it accepts
+/// (`xmlrpc-server {port} --auth student:s3cret`).
+const AUTH_OPTION: &str = "--auth";
+
+/// A login a scenario gives a program on its command line, and the one the program
+/// hard-codes instead.
+#[derive(Debug, Clone, PartialEq)]
+enum LoginReplacement {
+    /// One part: `--user alice`, `--password s3cret-lab`.
+    Part {
+        option: &'static str,
+        theirs: String,
+        ours: String,
+    },
+    /// A `user:password` pair (`--auth student:s3cret`), each half replaced on its own
+    /// wherever the scenario writes a pair (`auth = "student:wrong"` keeps its wrong
+    /// password, `"mallory:s3cret"` its wrong user).
+    Pair {
+        theirs: (String, String),
+        ours: (String, String),
+    },
+}
+
+impl LoginReplacement {
+    /// `text` with the scenario's login replaced by the program's.
+    fn apply(&self, text: &str) -> String {
+        match self {
+            LoginReplacement::Part {
+                option,
+                theirs,
+                ours,
+            } => replace_part(text, option, theirs, ours),
+            LoginReplacement::Pair { theirs, ours } => replace_pair(text, theirs, ours),
+        }
+    }
+
+    /// The scenario's value and the program's, as a message shows them.
+    fn values(self) -> (String, String) {
+        match self {
+            LoginReplacement::Part { theirs, ours, .. } => (theirs, ours),
+            LoginReplacement::Pair { theirs, ours } => (
+                format!("{}:{}", theirs.0, theirs.1),
+                format!("{}:{}", ours.0, ours.1),
+            ),
+        }
+    }
+}
+
+/// `"value"` as the scenario file writes a whole string.
+fn quoted(value: &str) -> String {
+    format!("\"{}\"", escaped(value))
+}
+
+/// `text` with `theirs` replaced by `ours` as a whole TOML string (`user = "alice"`) and
+/// as `option`'s word on a command line (`--user alice`, `--user=alice`). A string that
+/// already holds the program's value (the account's own password, where the scenario
+/// gives a wrong one) is changed first, so that the two stay different.
+fn replace_part(text: &str, option: &str, theirs: &str, ours: &str) -> String {
+    let mut text = text.to_owned();
+    if text.contains(&quoted(ours)) {
+        let mut other = format!("{ours}-other");
+        while text.contains(&other) {
+            other.push('-');
+        }
+        text = text.replace(&quoted(ours), &quoted(&other));
+    }
+    let text = text.replace(&quoted(theirs), &quoted(ours));
+    replace_on_command_line(&text, option, theirs, ours)
+}
+
+/// `text` with `option theirs` (or `option=theirs`) in a command line made `option ours`.
+fn replace_on_command_line(text: &str, option: &str, theirs: &str, ours: &str) -> String {
+    let word = escaped(&shell_words::quote(ours));
+    let pattern = regex::Regex::new(&format!(
+        r#"({}[ =]){}([\s"]|$)"#,
+        regex::escape(option),
+        regex::escape(theirs)
+    ))
+    .expect("an escaped pattern");
+    pattern
+        .replace_all(text, |found: &regex::Captures<'_>| {
+            format!("{}{word}{}", &found[1], &found[2])
+        })
+        .into_owned()
+}
+
+/// `text` with the pair `theirs` made `ours` on the command line, and each half replaced
+/// in every `"user:password"` string.
+fn replace_pair(text: &str, theirs: &(String, String), ours: &(String, String)) -> String {
+    let text = replace_on_command_line(
+        text,
+        AUTH_OPTION,
+        &format!("{}:{}", theirs.0, theirs.1),
+        &format!("{}:{}", ours.0, ours.1),
+    );
+    let pair = regex::Regex::new(r#""([^"\\:\s]*):([^"\\]*)""#).expect("a valid pattern");
+    pair.replace_all(&text, |found: &regex::Captures<'_>| {
+        let user = if found[1] == theirs.0 {
+            &ours.0
+        } else {
+            &found[1]
+        };
+        let password = if found[2] == theirs.1 {
+            &ours.1
+        } else {
+            &found[2]
+        };
+        quoted(&format!("{user}:{password}"))
+    })
+    .into_owned()
+}
+
+/// The login each program that hard-codes one is given on its command line by the
+/// scenario, with the declared values.
+fn login_replacements(
+    scenario: &Scenario,
+    roles: &BTreeMap<String, RoleProgram>,
+) -> Vec<LoginReplacement> {
+    let mut found = Vec::new();
+    let mut add = |replacement: LoginReplacement| {
+        if !found.contains(&replacement) {
+            found.push(replacement);
+        }
+    };
+    for start in scenario
+        .steps
+        .iter()
+        .filter_map(|step| step.action.0.starts())
+    {
+        let Some(program) = roles.get(&start.role) else {
+            continue;
+        };
+        let declared = [&program.login.user, &program.login.password];
+        for (option, ours) in LOGIN_OPTIONS.into_iter().zip(declared) {
+            let (Some(ours), Some(theirs)) = (ours, start.option_value(option)) else {
+                continue;
+            };
+            if ours != theirs {
+                add(LoginReplacement::Part {
+                    option,
+                    theirs: theirs.to_owned(),
+                    ours: ours.clone(),
+                });
+            }
+        }
+        let pair = start
+            .option_value(AUTH_OPTION)
+            .and_then(|value| value.split_once(':'));
+        if let (Some(user), Some(password), Some((their_user, their_password))) =
+            (&program.login.user, &program.login.password, pair)
+            && (user != their_user || password != their_password)
+        {
+            add(LoginReplacement::Pair {
+                theirs: (their_user.to_owned(), their_password.to_owned()),
+                ours: (user.clone(), password.clone()),
+            });
+        }
+    }
     found
 }
 
@@ -157,6 +339,87 @@ mod tests {
                     .is_none()
             );
         }
+    }
+
+    fn reader_logging_in_as(user: &str, password: &str) -> BTreeMap<String, RoleProgram> {
+        let program = RoleProgram {
+            login: crate::target::Login {
+                user: Some(user.to_owned()),
+                password: Some(password.to_owned()),
+            },
+            ..RoleProgram::default()
+        };
+        BTreeMap::from([("reader".to_owned(), program)])
+    }
+
+    fn imap_scenario<'s>(suite: &'s super::super::Suite, id: &str) -> &'s Scenario {
+        suite
+            .scenarios
+            .iter()
+            .find(|scenario| scenario.id == id)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_hard_coded_login_becomes_the_account_of_the_scenario() {
+        let suite = suite();
+        let scenario = imap_scenario(&suite, "imap-read/01-list");
+        let roles = reader_logging_in_as("me@example.com", "hunter 2");
+        let adapted = adapted(scenario, &roles, &suite.catalogue)
+            .unwrap()
+            .unwrap();
+        let steps = format!("{:?}", adapted.steps);
+        assert!(steps.contains("user: \"me@example.com\""), "{steps}");
+        assert!(steps.contains("password: \"hunter 2\""), "{steps}");
+        let start = adapted
+            .steps
+            .iter()
+            .find_map(|step| step.action.0.starts())
+            .unwrap();
+        assert_eq!(start.option_value("--user"), Some("me@example.com"));
+        assert_eq!(start.option_value("--password"), Some("hunter 2"));
+        assert!(!steps.contains("s3cret-lab"), "{steps}");
+    }
+
+    #[test]
+    fn a_wrong_password_scenario_keeps_a_password_the_program_does_not_send() {
+        let suite = suite();
+        let scenario = imap_scenario(&suite, "imap-read/09-wrong-password");
+        // Even when the program hard-codes the very password the scenario's account has.
+        for hard_coded in ["hunter2", "s3cret-lab"] {
+            let roles = reader_logging_in_as("alice", hard_coded);
+            let adapted = adapted(scenario, &roles, &suite.catalogue)
+                .unwrap()
+                .unwrap();
+            let start = adapted
+                .steps
+                .iter()
+                .find_map(|step| step.action.0.starts())
+                .unwrap();
+            assert_eq!(start.option_value("--password"), Some(hard_coded));
+            let steps = format!("{:?}", adapted.steps);
+            let account = format!("password: \"{hard_coded}\"");
+            assert!(!steps.contains(&account), "{hard_coded}: {steps}");
+        }
+    }
+
+    #[test]
+    fn a_server_hard_coding_its_credentials_is_called_with_them_and_refuses_the_others() {
+        let text = "args = \"--auth student:s3cret\"\n\
+                    a = { auth = \"student:s3cret\", returns = 5 }\n\
+                    b = { auth = \"student:wrong\", refused = \"unauthorized\" }\n\
+                    c = { auth = \"mallory:s3cret\", refused = \"unauthorized\" }\n";
+        let pair = LoginReplacement::Pair {
+            theirs: ("student".into(), "s3cret".into()),
+            ours: ("admin".into(), "pass word".into()),
+        };
+        assert_eq!(
+            pair.apply(text),
+            "args = \"--auth 'admin:pass word'\"\n\
+             a = { auth = \"admin:pass word\", returns = 5 }\n\
+             b = { auth = \"admin:wrong\", refused = \"unauthorized\" }\n\
+             c = { auth = \"mallory:pass word\", refused = \"unauthorized\" }\n"
+        );
     }
 
     #[test]

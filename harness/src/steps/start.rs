@@ -75,6 +75,19 @@ pub(crate) struct Start {
     pub(crate) hold_stdin: bool,
 }
 
+impl Start {
+    /// The value its `args` give `option` (`--user alice` or `--user=alice`), if any.
+    pub(crate) fn option_value(&self, option: &str) -> Option<&str> {
+        self.args.iter().enumerate().find_map(|(at, word)| {
+            if word == option {
+                self.args.get(at + 1).map(String::as_str)
+            } else {
+                word.strip_prefix(option)?.strip_prefix('=')
+            }
+        })
+    }
+}
+
 fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
     let raw = RawStart::deserialize(input.table)?;
     let (context, task) = (input.names, input.task);

@@ -114,6 +114,10 @@ impl ProtocolScript for ImapScript {
         self.tls == MailTls::Implicit
     }
 
+    fn tls_port_too(&self) -> bool {
+        self.tls != MailTls::Implicit
+    }
+
     fn start(&self, _settings: &crate::settings::RunSettings) -> Arc<dyn ProtocolServer> {
         let messages = seeded(&self.mailbox).unwrap_or_default();
         Arc::new(ImapPeer {

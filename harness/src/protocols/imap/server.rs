@@ -103,6 +103,7 @@ pub(super) async fn serve(
         writer,
         transcript,
         received,
+        tls_from_first_byte,
         ..
     } = conversation;
     let (index, clear) = open_session(&sessions, |session: &mut ImapSession| &mut session.in_clear);
@@ -122,7 +123,10 @@ pub(super) async fn serve(
         user: None,
         selected: None,
     };
-    let ended = dialogue.converse(tokio::io::join(reader, writer)).await;
+    let tls_first = tls_from_first_byte || script.tls == MailTls::Implicit;
+    let ended = dialogue
+        .converse(tokio::io::join(reader, writer), tls_first)
+        .await;
     dialogue.session(|session| session.ended = true);
     crate::peers::record_ending(&transcript, &label, &ended);
 }
@@ -154,13 +158,15 @@ impl Dialogue<'_> {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The whole dialogue: TLS first if implicit, the greeting, the commands, perhaps a
-    /// STARTTLS and the commands after it.
+    /// The whole dialogue: TLS first if implicit (`tls_first`: the script's, or the
+    /// client came to the peer's port of TLS from the first byte), the greeting, the
+    /// commands, perhaps a STARTTLS and the commands after it.
     async fn converse<S: AsyncRead + AsyncWrite + Unpin + Send>(
         &mut self,
         plain: S,
+        tls_first: bool,
     ) -> io::Result<()> {
-        if self.script.tls == MailTls::Implicit {
+        if tls_first {
             let mut encrypted = match accept_tls(plain, self.script.certificate).await {
                 Ok(encrypted) => encrypted,
                 Err(error) => return self.tls_failed(&error),

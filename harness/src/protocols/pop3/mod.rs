@@ -113,6 +113,10 @@ impl ProtocolScript for Pop3Script {
         self.tls == MailTls::Implicit
     }
 
+    fn tls_port_too(&self) -> bool {
+        self.tls != MailTls::Implicit
+    }
+
     fn start(&self, _settings: &crate::settings::RunSettings) -> Arc<dyn ProtocolServer> {
         let messages = seeded(&self.mailbox).unwrap_or_default();
         Arc::new(Pop3Peer {

@@ -94,7 +94,30 @@ pub(super) fn judge_commands(
     if sent == expected {
         return Ok(());
     }
+    // A client that spoke TLS from the first byte (SMTPS, 465) has nothing to upgrade:
+    // `EHLO STARTTLS` is what a client in clear does to get where it already is (SPEC
+    // smtp/4 asks for TLS before AUTH and the message, and no password in clear).
+    let tls_from_the_start = !sessions.is_empty()
+        && sessions
+            .iter()
+            .all(|session| session.commands.first().is_none_or(|first| first.encrypted));
+    if tls_from_the_start && sent == without_upgrade(expected) {
+        return Ok(());
+    }
     Err((wanted, describe_dialogue(sessions)))
+}
+
+/// `expected` without each `EHLO STARTTLS` that upgrades a session in clear to TLS.
+fn without_upgrade(expected: &[String]) -> Vec<String> {
+    let mut kept: Vec<String> = Vec::with_capacity(expected.len());
+    for verb in expected {
+        if verb == "STARTTLS" && kept.last().is_some_and(|last| last == "EHLO") {
+            kept.pop();
+            continue;
+        }
+        kept.push(verb.clone());
+    }
+    kept
 }
 
 /// The one message delivered.
@@ -488,6 +511,7 @@ fn describe_dialogue(sessions: &[SmtpSession]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::record::SmtpCommand;
     use super::*;
 
     #[test]
@@ -511,6 +535,40 @@ mod tests {
         );
         assert_eq!(address("RCPT TO:<>").as_deref(), Some(""));
         assert_eq!(address("RCPT TO: b@example.com"), None);
+    }
+
+    fn session_of(verbs: &[&str], tls_from_the_start: bool) -> SmtpSession {
+        let mut encrypted = tls_from_the_start;
+        let commands = verbs
+            .iter()
+            .map(|verb| {
+                let command = SmtpCommand {
+                    verb: (*verb).to_owned(),
+                    line: (*verb).to_owned(),
+                    encrypted,
+                    crlf: true,
+                };
+                encrypted |= *verb == "STARTTLS";
+                command
+            })
+            .collect();
+        SmtpSession {
+            commands,
+            ..SmtpSession::default()
+        }
+    }
+
+    #[test]
+    fn tls_from_the_first_byte_needs_no_starttls_but_clear_text_does() {
+        let expected: Vec<String> = ["EHLO", "STARTTLS", "EHLO", "AUTH", "MAIL", "QUIT"]
+            .map(String::from)
+            .to_vec();
+        let upgraded = session_of(&["EHLO", "STARTTLS", "EHLO", "AUTH", "MAIL", "QUIT"], false);
+        assert!(judge_commands(&[upgraded], &expected).is_ok());
+        let smtps = session_of(&["EHLO", "AUTH", "MAIL", "QUIT"], true);
+        assert!(judge_commands(&[smtps], &expected).is_ok());
+        let in_clear = session_of(&["EHLO", "AUTH", "MAIL", "QUIT"], false);
+        assert!(judge_commands(&[in_clear], &expected).is_err());
     }
 
     #[test]

@@ -124,6 +124,10 @@ impl ProtocolScript for SmtpScript {
         self.starttls
     }
 
+    fn tls_port_too(&self) -> bool {
+        true
+    }
+
     fn start(&self, _settings: &crate::settings::RunSettings) -> Arc<dyn ProtocolServer> {
         Arc::new(MailServer {
             script: self.clone(),

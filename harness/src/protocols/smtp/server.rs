@@ -82,11 +82,12 @@ pub(super) async fn serve(conversation: Conversation, script: SmtpScript, sessio
         writer,
         transcript,
         received,
+        tls_from_first_byte,
         ..
     } = conversation;
     let ending = converse(
         (reader, writer),
-        &label,
+        (&label, tls_from_first_byte),
         script,
         transcript.clone(),
         received,
@@ -96,13 +97,15 @@ pub(super) async fn serve(conversation: Conversation, script: SmtpScript, sessio
     crate::peers::record_ending(&transcript, &label, &ending);
 }
 
-/// The dialogue of [`serve`]; an error if the connection failed.
+/// The dialogue of [`serve`]; an error if the connection failed. `tls_first`: the client
+/// came to the peer's port of TLS from the first byte (SMTPS, 465; RFC 8314): the
+/// handshake comes before the greeting.
 async fn converse(
     (reader, writer): (
         crate::world::sockets::PeerReader,
         crate::world::sockets::PeerWriter,
     ),
-    label: &str,
+    (label, tls_first): (&str, bool),
     script: SmtpScript,
     transcript: Transcript,
     received: Arc<Capture>,
@@ -130,23 +133,36 @@ async fn converse(
     };
     // Reader and writer together again: TLS needs both directions of one stream.
     let mut plain = tokio::io::join(reader, writer);
-    let greeting = match script.replies.get(GREETING) {
-        Some(code) => {
-            dialogue.turned_away = true;
-            format!("{code} {NAME} no service for you, refused on purpose by the scenario\r\n")
-        }
-        None => format!("220 {NAME} ESMTP the harness's mail server peer\r\n"),
-    };
-    if let Err(error) = dialogue.reply(&mut plain, &greeting).await {
-        dialogue.end();
-        return Err(error);
+    if tls_first {
+        let Some(acceptor) = dialogue.tls_acceptor() else {
+            dialogue.end();
+            return Ok(());
+        };
+        return match acceptor.accept(plain).await {
+            Ok(mut encrypted) => {
+                transcript.event(
+                    label,
+                    Direction::FromProgram,
+                    "TLS established from the first byte: everything was encrypted on the wire (shown decrypted)",
+                );
+                let ended = dialogue.greet_and_run(&mut encrypted, true).await;
+                let _ = encrypted.shutdown().await;
+                dialogue.end();
+                ended.map(|_| ())
+            }
+            Err(error) => {
+                transcript.event(
+                    label,
+                    Direction::FromProgram,
+                    format!("TLS handshake failed: {error}"),
+                );
+                dialogue.session(|session| session.tls_error = Some(error.to_string()));
+                dialogue.end();
+                Ok(())
+            }
+        };
     }
-    // RFC 5321 §3.8: `421` is said as the server closes the connection.
-    if script.replies.get(GREETING) == Some(&421) {
-        dialogue.end();
-        return Ok(());
-    }
-    match dialogue.run(&mut plain, false).await {
+    match dialogue.greet_and_run(&mut plain, false).await {
         Ok(Ending::StartTls) => {}
         Ok(Ending::Over) => {
             dialogue.end();
@@ -157,15 +173,10 @@ async fn converse(
             return Err(error);
         }
     }
-    let ca = match crate::tls::test_ca() {
-        Ok(ca) => ca,
-        Err(error) => {
-            dialogue.session(|session| session.tls_error = Some(error.to_string()));
-            dialogue.end();
-            return Ok(());
-        }
+    let Some(acceptor) = dialogue.tls_acceptor() else {
+        dialogue.end();
+        return Ok(());
     };
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(&ca.server_config));
     match acceptor.accept(plain).await {
         Ok(mut encrypted) => {
             transcript.event(
@@ -196,6 +207,41 @@ async fn converse(
 }
 
 impl Dialogue<'_> {
+    /// The greeting (or the scenario's refusal), then the commands, on a stream read in
+    /// clear or, with `encrypted`, inside TLS.
+    async fn greet_and_run<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        stream: &mut S,
+        encrypted: bool,
+    ) -> io::Result<Ending> {
+        let greeting = match self.script.replies.get(GREETING) {
+            Some(code) => {
+                self.turned_away = true;
+                format!("{code} {NAME} no service for you, refused on purpose by the scenario\r\n")
+            }
+            None => format!("220 {NAME} ESMTP the harness's mail server peer\r\n"),
+        };
+        self.reply(stream, &greeting).await?;
+        // RFC 5321 §3.8: `421` is said as the server closes the connection.
+        if self.script.replies.get(GREETING) == Some(&421) {
+            return Ok(Ending::Over);
+        }
+        self.run(stream, encrypted).await
+    }
+
+    /// The test CA's acceptor, or `None` (the failure recorded) when there is none.
+    fn tls_acceptor(&self) -> Option<tokio_rustls::TlsAcceptor> {
+        match crate::tls::test_ca() {
+            Ok(ca) => Some(tokio_rustls::TlsAcceptor::from(Arc::clone(
+                &ca.server_config,
+            ))),
+            Err(error) => {
+                self.session(|session| session.tls_error = Some(error.to_string()));
+                None
+            }
+        }
+    }
+
     fn session(&self, change: impl FnOnce(&mut SmtpSession)) {
         let mut all = self
             .sessions
