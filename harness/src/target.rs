@@ -194,6 +194,27 @@ impl RoleProgram {
             .collect()
     }
 
+    /// The scenario options its command line or stdin places itself (`{--user}`): they
+    /// are filled with the option's value, and not appended.
+    pub fn placed_options(&self) -> Vec<String> {
+        let pattern =
+            regex::Regex::new(r"\{(--?[A-Za-z0-9][A-Za-z0-9-]*)\}").expect("a valid pattern");
+        let mut placed: Vec<String> = self
+            .template
+            .iter()
+            .chain(self.stdin_prefix.as_ref())
+            .flat_map(|text| {
+                pattern
+                    .captures_iter(text)
+                    .map(|found| found[1].to_owned())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        placed.sort();
+        placed.dedup();
+        placed
+    }
+
     /// Whether its command line has `{placeholder}` (`port2` for a forwarder).
     pub fn uses_placeholder(&self, placeholder: &str) -> bool {
         let wanted = format!("{{{placeholder}}}");
@@ -206,6 +227,52 @@ impl RoleProgram {
         self.workdir == Some(Workdir::Site)
             || self.template.iter().any(|word| word.contains("{dir}"))
     }
+}
+
+/// The options among `words` (a scenario's `args`), each with its value: `--user alice`
+/// and `--user=alice` give `("--user", "alice")`, a flag (`--tls`) an empty value.
+/// Positional words are not options.
+pub fn option_values(words: &[String]) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut index = 0;
+    while index < words.len() {
+        let word = &words[index];
+        index += 1;
+        if !word.starts_with('-') {
+            continue;
+        }
+        if let Some((option, value)) = word.split_once('=') {
+            found.push((option.to_owned(), value.to_owned()));
+            continue;
+        }
+        let value = words.get(index).filter(|next| !next.starts_with('-'));
+        if value.is_some() {
+            index += 1;
+        }
+        found.push((word.clone(), value.cloned().unwrap_or_default()));
+    }
+    found
+}
+
+/// `words` without the options of `placed` and their values (a template placed them).
+pub fn without_options(words: &[String], placed: &[String]) -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut index = 0;
+    while index < words.len() {
+        let word = &words[index];
+        index += 1;
+        let option = word
+            .split_once('=')
+            .map_or(word.as_str(), |(option, _)| option);
+        if !placed.iter().any(|placed| placed == option) {
+            kept.push(word.clone());
+            continue;
+        }
+        if !word.contains('=') && words.get(index).is_some_and(|next| !next.starts_with('-')) {
+            index += 1;
+        }
+    }
+    kept
 }
 
 /// `text` with `{key}` replaced by each value.
@@ -1125,6 +1192,31 @@ mod tests {
         let mapped = map.apply(&words("--loss 0.3 --count 4 --verbose --root /srv"));
         assert_eq!(mapped.words, words("-n 4 --verbose /srv"));
         assert_eq!(mapped.dropped, vec!["--loss 0.3".to_owned()]);
+    }
+
+    #[test]
+    fn a_template_places_the_options_it_names_and_they_are_not_appended() {
+        let scenario = words("--user alice --password=s3cret FILE.bin --tls --dir up");
+        assert_eq!(
+            option_values(&scenario),
+            vec![
+                ("--user".to_owned(), "alice".to_owned()),
+                ("--password".to_owned(), "s3cret".to_owned()),
+                ("--tls".to_owned(), String::new()),
+                ("--dir".to_owned(), "up".to_owned()),
+            ]
+        );
+        let program = RoleProgram {
+            template: words("python3 upload.py {host} {port} {--user}"),
+            stdin_prefix: Some("{--password}\n".into()),
+            ..RoleProgram::default()
+        };
+        let placed = program.placed_options();
+        assert_eq!(placed, words("--password --user"));
+        assert_eq!(
+            without_options(&scenario, &placed),
+            words("FILE.bin --tls --dir up")
+        );
     }
 
     #[test]

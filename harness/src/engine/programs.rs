@@ -174,7 +174,6 @@ impl Run<'_> {
             ));
         }
         let program = self.roles.get(role).expect("looked up above");
-        let mut argv = program.command_line(&values);
         // `{kit}` in a scenario's `args` is the kit's folder: programs run elsewhere, and
         // an attachment is named by its full path. `{host}` and `{port}` are the peer of
         // `to`, for an option the command line has only sometimes (`--dns {host}:{port}`).
@@ -183,6 +182,16 @@ impl Run<'_> {
             .iter()
             .map(|arg| crate::target::fill(&arg.replace("{kit}", &kit), &values))
             .collect();
+        // `{--user}` in its command line or stdin: the value the scenario gives that
+        // option, placed there (a program that takes positional words, or reads its login
+        // with input()); the option itself is then not appended.
+        let option_values = crate::target::option_values(&extra_args);
+        for (option, value) in &option_values {
+            values.insert(option.as_str(), value.clone());
+        }
+        let placed = program.placed_options();
+        let extra_args = crate::target::without_options(&extra_args, &placed);
+        let mut argv = program.command_line(&values);
         let mapped = program.options.apply(&extra_args);
         argv.extend(mapped.words);
         // What its command line may make visible: its own folders, and the kit's fixtures

@@ -98,8 +98,8 @@ impl Run<'_> {
         }
     }
 
-    /// How long the running programs' threads and this harness thread have waited for a
-    /// processor so far (see [`crate::steps::Deadline`]).
+    /// How long the running programs' threads have waited for a processor so far (see
+    /// [`crate::steps::Deadline`]).
     pub(super) fn processor_waits(&self) -> ProcessorWaits {
         if !matches!(self.world, World::Real) {
             return ProcessorWaits::default();

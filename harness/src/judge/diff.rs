@@ -42,9 +42,15 @@ pub fn byte_window_diff(
             "first difference at byte {offset} (expected {expected_len} bytes, seen {seen_len})"
         )
     };
-    if let (Some(expected), Some(seen)) = (as_text(expected), as_text(seen)) {
+    if let (Some(expected_text), Some(seen_text)) = (as_text(expected), as_text(seen)) {
         let _ = write!(text, ", as text from byte {window_start}:");
-        text += &line_diff(expected, seen);
+        // Whether each window reaches the end of its stream: a last line without its end
+        // is then the stream's, else the window's cut.
+        let ends = (
+            window_start + expected.len() as u64 >= expected_len,
+            window_start + seen.len() as u64 >= seen_len,
+        );
+        text += &line_diff(expected_text, seen_text, ends);
         return text;
     }
     let rows = expected.len().max(seen.len()).div_ceil(ROW).max(1);
@@ -81,23 +87,26 @@ fn as_text(bytes: &[u8]) -> Option<&str> {
 }
 
 /// The lines of `expected` and `seen` as a diff: `  - ` a line only expected, `  + ` one
-/// only seen, `    ` one both have; each line's ending and other escapes shown.
-fn line_diff(expected: &str, seen: &str) -> String {
+/// only seen, `    ` one both have; each line's ending and other escapes shown. `ends`:
+/// whether each side's text reaches the end of its stream (a last line without its end is
+/// `(no line end)` there, `…` where the window cut it).
+fn line_diff(expected: &str, seen: &str, ends: (bool, bool)) -> String {
     let diff = similar::TextDiff::from_lines(expected, seen);
     let mut text = String::new();
     for change in diff.iter_all_changes() {
-        let sign = match change.tag() {
-            similar::ChangeTag::Delete => "-",
-            similar::ChangeTag::Insert => "+",
-            similar::ChangeTag::Equal => " ",
+        // Only expected, in both, or (the rest) only seen.
+        let (sign, at_end) = match change.tag() {
+            similar::ChangeTag::Delete => ("-", ends.0),
+            similar::ChangeTag::Equal => (" ", ends.0 && ends.1),
+            _ => ("+", ends.1),
         };
         let line = change.value();
         let body = line.strip_suffix('\n').unwrap_or(line);
         let shown: String = body.chars().flat_map(char::escape_debug).collect();
-        let end = if line.ends_with('\n') {
-            ""
-        } else {
-            " (no line end)"
+        let end = match (line.ends_with('\n'), at_end) {
+            (true, _) => "",
+            (false, true) => " (no line end)",
+            (false, false) => " …",
         };
         let _ = write!(text, "\n  {sign} {shown}{end}");
     }

@@ -40,6 +40,9 @@ pub enum Kind {
     ClosedEarly,
     /// A program's output is a correct beginning of what was expected, and stops there.
     ShortOutput,
+    /// A program of the submission refused the command line it was given (a usage
+    /// error): it never did what the scenario is about.
+    CommandLine,
     /// A program of the submission crashed, or the harness stopped it.
     Crash,
     /// The harness could not do its own part of the scenario (add interfaces, listen on a
@@ -140,6 +143,31 @@ pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
             kind: Kind::ClosedEarly,
         });
     }
+    // A program of the submission that refused its command line: whatever else failed
+    // after, that is the defect (a program written with other options, a manifest that
+    // does not say how it runs). Not where a usage error is what the scenario asks for.
+    let usage_wanted = outcome.requirement.to_lowercase().contains("usage error");
+    if let Some((program, reason)) = students
+        .iter()
+        .filter(|_| !usage_wanted)
+        .find_map(|program| refused_command_line(program).map(|reason| (*program, reason)))
+    {
+        return Some(Diagnosis {
+            blamed: Some(program.name.clone()),
+            defect: format!(
+                "your {} refused the command line the harness gave it ({}): `{}`",
+                program.name,
+                shortened(&reason, 160),
+                shortened(&program.command_line, 160)
+            ),
+            remedy: format!(
+                "take the options the task gives (`harness list --task {}` shows its command lines), or say in submission.toml how it runs: a command line with {{host}} and {{port}} where it takes them, `drop` and `rename` for options it takes otherwise",
+                outcome.task
+            ),
+            group: format!("your {} refuses its command line", program.name),
+            kind: Kind::CommandLine,
+        });
+    }
     // A program of the submission that crashed or was stopped.
     if let Some(program) = crashed.filter(|program| !program.known_good) {
         let hint = first_hint(outcome);
@@ -200,6 +228,30 @@ pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
         remedy: first_hint(outcome).unwrap_or_default(),
         kind: Kind::Other,
     })
+}
+
+/// Why a program refused its command line, if it ended with a non-zero status after
+/// printing a usage line on stderr: argparse's reason (`the following arguments are
+/// required: --server`, from `prog: error: ...`), or the usage line itself.
+fn refused_command_line(program: &ProgramReport) -> Option<String> {
+    let exit = program.exit.as_ref()?;
+    if !matches!(exit.kind, crate::world::real::process::ExitKind::Code(code) if code != 0) {
+        return None;
+    }
+    let mut stderr = program.stderr.0.clone();
+    stderr.extend_from_slice(&program.stderr_tail);
+    let text = String::from_utf8_lossy(&stderr);
+    let usage = text
+        .lines()
+        .find(|line| line.trim_start().to_lowercase().starts_with("usage:"))?;
+    let reason = text
+        .lines()
+        .find_map(|line| {
+            line.split_once(": error: ")
+                .map(|(_, reason)| reason.trim())
+        })
+        .unwrap_or(usage.trim());
+    Some(crate::escape::escaped(reason).into_owned())
 }
 
 /// The diagnosis's sentence, or `None` for an outcome without a failure.

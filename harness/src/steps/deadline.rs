@@ -2,13 +2,13 @@
 //!
 //! "An `error:` line within a second" judges the program, not the machine. On a busy
 //! machine (a platform grading a class at once, a CI runner building beside its tests) a
-//! correct server can be kept off the processor for longer than that, and so can the
-//! harness thread that reads its answer. When the deadline comes, the time the programs'
-//! threads and the harness thread waited for a processor since the step began is added
-//! to it ([`crate::world::real::processor_wait`]), and the wait goes on. A program slow by
-//! itself (computing, sleeping, blocked) waits for no processor, gains nothing, and fails
-//! at the deadline as written. The deadline grows at most to twice its length, and the
-//! time added is said in the failure, so that a report never hides it.
+//! correct server can be kept off the processor for longer than that. When the deadline
+//! comes, the time the programs' threads waited for a processor since the step began is
+//! added to it ([`crate::world::real::processor_wait`], which says why the harness's own
+//! waits are not), and the wait goes on. A program slow by itself (computing, sleeping,
+//! blocked) waits for no processor, gains nothing, and fails at the deadline as written.
+//! The deadline grows at most to twice its length, and the time added is said in the
+//! failure, so that a report never hides it.
 
 use super::Stillness;
 use crate::world::real::processor_wait::ProcessorWaits;
@@ -20,7 +20,7 @@ use tokio::time::Instant;
 pub(crate) struct Deadline {
     started: Instant,
     within: Duration,
-    /// The programs' and the harness's processor waits when it started.
+    /// The programs' processor waits when it started.
     at_start: ProcessorWaits,
     /// What has been added for those waits so far (at most `within`).
     added: Duration,
@@ -37,9 +37,9 @@ impl Deadline {
         }
     }
 
-    /// Whether it has passed: once the current end has come, the time the programs and the
-    /// harness have waited for a processor since the start moves the end back, and it has
-    /// passed only when no more such time has been found.
+    /// Whether it has passed: once the current end has come, the time the programs have
+    /// waited for a processor since the start moves the end back, and it has passed only
+    /// when no more such time has been found.
     pub(crate) fn passed<C: Stillness + ?Sized>(&mut self, context: &C) -> bool {
         if Instant::now() < self.end() {
             return false;
@@ -65,15 +65,14 @@ impl Deadline {
     }
 
     /// `within 1000 ms`, with the time added if any: `within 1000 ms (and 240 ms more, the
-    /// time the programs and the harness waited for a processor)`.
+    /// time the programs waited for a processor)`.
     pub(crate) fn describe(&self) -> String {
         let within = format!("within {} ms", self.within.as_millis());
         if self.added.as_millis() == 0 {
             within
         } else {
             format!(
-                "{within} (and {} ms more, the time the programs and the harness waited for a \
-                 processor)",
+                "{within} (and {} ms more, the time the programs waited for a processor)",
                 self.added.as_millis()
             )
         }
@@ -139,8 +138,7 @@ mod tests {
         assert!(deadline.passed(&machine));
         assert_eq!(
             deadline.describe_after(),
-            "after 1000 ms (and 1000 ms more, the time the programs and the harness waited \
-             for a processor)"
+            "after 1000 ms (and 1000 ms more, the time the programs waited for a processor)"
         );
     }
 }

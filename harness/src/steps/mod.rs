@@ -155,8 +155,8 @@ pub(crate) trait Stillness {
     /// Why nothing can change any more, if nothing can.
     fn blocked_for_good(&self) -> Option<String>;
 
-    /// How long the programs' threads and the harness's have waited for a processor so
-    /// far (see [`Deadline`]); nothing where that cannot be read (the simulated world).
+    /// How long the programs' threads have waited for a processor so far (see
+    /// [`Deadline`]); nothing where that cannot be read (the simulated world).
     fn processor_waits(&self) -> crate::world::real::processor_wait::ProcessorWaits {
         crate::world::real::processor_wait::ProcessorWaits::default()
     }

@@ -397,3 +397,62 @@ fn a_hint_that_opens_with_a_word_in_capitals_keeps_it() {
     let sentence = diagnose(&outcome).unwrap().sentence();
     assert!(sentence.contains(": AUTH PLAIN sends base64"), "{sentence}");
 }
+
+/// An imap-read program written with other options than the task's (its manifest does not
+/// say how it runs): argparse refuses the command line.
+fn reader_refusing(stderr: &[u8]) -> ProgramReport {
+    ProgramReport {
+        name: "reader".into(),
+        command_line: "python3 /sub/imap-read.py --list".into(),
+        stderr: (stderr.to_vec(), stderr.len() as u64),
+        exit: Some(ExitInfo {
+            kind: ExitKind::Code(2),
+            max_rss_kib: 0,
+            after: Duration::from_millis(70),
+        }),
+        language: Some(harness::language::Language::Python),
+        ..ProgramReport::default()
+    }
+}
+
+#[test]
+fn a_refused_command_line_is_the_defect_named_first() {
+    let mut outcome = scenario(
+        "imap-read/01-list",
+        &["read/1"],
+        Category::Basic,
+        "Parse each header with email.message_from_bytes(data, policy=email.policy.default).",
+    );
+    outcome.task = "imap-read".into();
+    outcome.failure = Some(Failure {
+        step: 3,
+        line: 17,
+        action: "check reader's exit status".into(),
+        expected: "reader to exit with status 0 within 15000 ms".into(),
+        seen: "exit status 2".into(),
+        ..Failure::default()
+    });
+    outcome.programs = vec![reader_refusing(
+        b"usage: imap-read.py [-h] --server SERVER (--list | --show N)\n\
+          imap-read.py: error: the following arguments are required: --server\n",
+    )];
+    let diagnosis = diagnose(&outcome).unwrap();
+    let sentence = diagnosis.sentence();
+    assert_eq!(diagnosis.blamed.as_deref(), Some("reader"));
+    assert!(
+        sentence.starts_with(
+            "Your reader refused the command line the harness gave it (the following arguments are required: --server)"
+        ),
+        "{sentence}"
+    );
+    assert!(
+        sentence.contains("harness list --task imap-read"),
+        "{sentence}"
+    );
+    assert!(!sentence.contains("message_from_bytes"), "{sentence}");
+
+    // Where a usage error is what the scenario asks for, it is not the defect.
+    outcome.requirement = "An argument that is not an e-mail address is a usage error.".into();
+    let sentence = diagnose(&outcome).unwrap().sentence();
+    assert!(!sentence.contains("refused the command line"), "{sentence}");
+}

@@ -574,10 +574,10 @@ fn every_verdict_and_a_broken_submission_follow_the_schema() {
         })
     );
     assert_eq!(alice["scenarios"][0]["duration_ms"], 310.25);
-    // Bytes that are not UTF-8: replaced in the text, exact in base64; a control character
-    // but newline and tab escaped in the text.
+    // Bytes that are not UTF-8: `\xNN` in the text (never a replacement character), exact
+    // in base64; a control character but newline and tab escaped in the text.
     let head = &alice["scenarios"][0]["transcript"]["entries"][0]["head"];
-    assert_eq!(head["text"], "\u{fffd}\\x00a\n\u{fffd}");
+    assert_eq!(head["text"], "\\xff\\x00a\n\\xe2\\x82");
     assert_eq!(head["base64"], "/wBhCuKC");
     assert_eq!(head["bytes"], 6);
     assert_eq!(alice["scenarios"][0]["transcript"]["left_out"], 3);

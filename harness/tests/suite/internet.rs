@@ -79,7 +79,8 @@ fn a_mail_client_reaches_the_peer_on_port_587_of_a_name_it_hard_codes() {
         "{report}"
     );
     assert!(
-        report.contains("client logs in as student@example.com with password hunter2-lab"),
+        report
+            .contains("client hard-codes the login student@example.com with password hunter2-lab"),
         "{report}"
     );
 }

@@ -372,3 +372,32 @@ fn java_finds_its_classes_in_the_submission_folder() {
             .stdout(predicate::str::contains("1 passed, 0 failed"));
     }
 }
+
+/// A client that asks for its login with input() gets each scenario's on its stdin
+/// (`{--user}`, `{--password}`: the values the scenario gives those options, which are then
+/// not appended): the right password where the scenario gives it, the wrong one where it
+/// gives that.
+#[test]
+fn a_login_read_from_stdin_is_each_scenarios_own() {
+    let client = good("ftp-upload.py")
+        .replace(
+            "    parser.add_argument(\"--user\", required=True)\n    parser.add_argument(\"--password\", required=True)\n",
+            "",
+        )
+        .replace(
+            "ftp.login(args.user, args.password)",
+            "ftp.login(input(\"User: \"), input(\"Password: \"))",
+        );
+    assert!(client.contains("input(\"Password: \")") && !client.contains("args.user"));
+    let folder = submission(&[
+        ("upload.py", &client),
+        (
+            "submission.toml",
+            "[ftp-upload]\nclient = { command = \"python3 upload.py --server {host}:{port}\", stdin = \"{--user}\\n{--password}\\n\" }\n",
+        ),
+    ]);
+    // 01 logs in with the right password; 06 gives a wrong one, which must be refused.
+    grade(folder.path(), "ftp-upload/0[16]-*")
+        .success()
+        .stdout(predicate::str::contains("2 passed, 0 failed"));
+}

@@ -5,28 +5,29 @@
 //! A step's deadline ("an `error:` line within a second") is about the program, not the
 //! machine: on a busy machine (a platform grading many submissions at once, a CI runner
 //! building beside the tests) a correct server that answers at once may be kept off the
-//! processor for longer than the deadline, and so may the harness thread that reads its
-//! answer. [`crate::steps::Deadline`] adds that time back, measured here; a program that
-//! is slow by itself (computing, sleeping, blocked) accumulates none of it.
+//! processor for longer than the deadline. [`crate::steps::Deadline`] adds that time back,
+//! measured here; a program that is slow by itself (computing, sleeping, blocked on a slow
+//! peer) accumulates none of it.
+//!
+//! Only the programs' waits count, never the harness's own: a harness thread kept off the
+//! processor sees every answer late, the slow program's as much as the fast one's, and
+//! forgiving that time would let a program that is too slow by design pass on a busy
+//! machine (a proxy serving one client at a time, 2 s where 1.8 s is the limit).
 
 use std::collections::HashMap;
 use std::fs;
 use std::time::Duration;
 
-/// The processor waits, so far, of some threads: of the programs of a scenario, and of the
-/// harness thread that plays it.
+/// The processor waits, so far, of the threads of a scenario's programs.
 #[derive(Debug, Clone, Default)]
 pub struct ProcessorWaits {
     /// Thread id → nanoseconds waited, for every thread of the programs' processes.
     programs: HashMap<i32, u64>,
-    /// The same for the harness thread that read them (the scenario's thread).
-    harness: HashMap<i32, u64>,
 }
 
 impl ProcessorWaits {
-    /// Reads the waits of every thread of `processes`, and of the calling thread (the
-    /// harness thread that plays the scenario). Threads that cannot be read (ended since
-    /// they were listed) are left out.
+    /// Reads the waits of every thread of `processes`. Threads that cannot be read (ended
+    /// since they were listed) are left out.
     pub fn read(processes: &[i32]) -> Self {
         let mut programs = HashMap::new();
         for &pid in processes {
@@ -42,11 +43,7 @@ impl ProcessorWaits {
                 }
             }
         }
-        let mut harness = HashMap::new();
-        if let Some(waited) = run_delay("/proc/thread-self/schedstat") {
-            harness.insert(nix_gettid(), waited);
-        }
-        Self { programs, harness }
+        Self { programs }
     }
 
     /// Waits of one program thread, `waited_ms` so far.
@@ -54,19 +51,15 @@ impl ProcessorWaits {
     pub(crate) fn for_tests(waited_ms: u64) -> Self {
         Self {
             programs: HashMap::from([(1, waited_ms * 1_000_000)]),
-            harness: HashMap::new(),
         }
     }
 
-    /// How long, at most, the programs and the harness were kept waiting for a processor
-    /// since `earlier`: the longest wait any one program thread gained, plus the harness
-    /// thread's. One thread's, not the sum: threads waiting side by side delay an answer
-    /// once. A thread born since `earlier` counts from its start.
+    /// How long, at most, the programs were kept waiting for a processor since
+    /// `earlier`: the longest wait any one program thread gained. One thread's, not the
+    /// sum: threads waiting side by side delay an answer once. A thread born since
+    /// `earlier` counts from its start.
     pub fn since(&self, earlier: &Self) -> Duration {
-        Duration::from_nanos(
-            most_gained(&self.programs, &earlier.programs)
-                + most_gained(&self.harness, &earlier.harness),
-        )
+        Duration::from_nanos(most_gained(&self.programs, &earlier.programs))
     }
 }
 
@@ -82,12 +75,6 @@ fn most_gained(now: &HashMap<i32, u64>, earlier: &HashMap<i32, u64>) -> u64 {
 fn run_delay(path: &str) -> Option<u64> {
     let text = fs::read_to_string(path).ok()?;
     text.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// The calling thread's id, as `/proc` names it.
-fn nix_gettid() -> i32 {
-    // SAFETY: gettid has no preconditions and cannot fail.
-    unsafe { libc::gettid() }
 }
 
 #[cfg(test)]
@@ -151,6 +138,12 @@ mod tests {
             waited >= Duration::from_millis(100),
             "two threads sharing one processor for 600 ms: the longest wait was {waited:?}"
         );
+    }
+
+    /// The calling thread's id, as `/proc` names it.
+    fn nix_gettid() -> i32 {
+        // SAFETY: gettid has no preconditions and cannot fail.
+        unsafe { libc::gettid() }
     }
 
     /// Pins the calling thread to the first processor it may use.
