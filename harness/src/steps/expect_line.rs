@@ -197,8 +197,12 @@ pub(crate) async fn wait_for_line(
             skipped.add(&line);
         }
         if taken > 0 {
-            // Skipped lines: the next view starts after them.
+            // Skipped lines: the next view starts after them. The peers reading the
+            // programs' sockets run on this thread too: let them run between views, or a
+            // long backlog (8 MB of a chat flood) keeps a connection unread for seconds, and
+            // a server that drops a client that stopped reading drops the harness's own.
             *context.cursor(name) += taken as u64;
+            tokio::task::yield_now().await;
             continue;
         }
         let partial = if view.bytes.is_empty() {

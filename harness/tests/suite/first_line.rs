@@ -456,3 +456,32 @@ fn a_refused_command_line_is_the_defect_named_first() {
     let sentence = diagnose(&outcome).unwrap().sentence();
     assert!(!sentence.contains("refused the command line"), "{sentence}");
 }
+
+/// A server whose handler dies on a call without credentials never answers: its first line
+/// says so, not that it ran the method before checking (which a late answer would mean).
+#[test]
+fn a_handler_that_dies_on_a_missing_header_is_not_said_to_run_the_method_first() {
+    let suite = common::suite();
+    let dir = common::kit_root().join("fixtures/submissions/xmlrpc-auth-header-crash");
+    let target = Target::from_folder(&dir, &suite.catalogue, &common::companions())
+        .expect("the fixture is a valid target");
+    let grading = grade_with_replay(
+        &suite,
+        &Selection::new(Vec::new(), &["xmlrpc/10-*".to_owned()]).unwrap(),
+        &target,
+        1,
+        &Mode::Real,
+        &harness::settings::RunSettings::machine_defaults(),
+        Repeat::ONCE,
+        3,
+        "harness",
+        &mut harness::events::Discard,
+    )
+    .expect("grading runs");
+    let [outcome] = &grading.outcomes[..] else {
+        panic!("one scenario: {:?}", grading.outcomes.len());
+    };
+    let sentence = diagnose(outcome).expect("it fails").sentence();
+    assert!(sentence.contains("none can come any more"), "{sentence}");
+    assert!(!sentence.contains("runs the method first"), "{sentence}");
+}

@@ -289,8 +289,14 @@ impl ProtocolExpectation for XmlRpcAnswer {
         if capture.is_empty() {
             // Pending even when nothing more can come: the engine then says why (the
             // server closed, or waits in `recv` elsewhere, or the time is up).
-            let seen = match self.expected {
-                Expected::Refused(Refusal::Unauthorized) => {
+            let seen = match (&self.expected, is_final) {
+                // Nothing can come any more (the connection closed, the server waits
+                // elsewhere): it never answered, late or not.
+                (Expected::Refused(Refusal::Unauthorized), true) => {
+                    "no answer, and none can come any more: a call without the right credentials gets `401 Unauthorized` with `WWW-Authenticate: Basic`; a handler that fails on it (a missing or malformed Authorization header read without a check) ends the exchange instead"
+                }
+                // The time is up: it may answer once the method is done.
+                (Expected::Refused(Refusal::Unauthorized), false) => {
                     "no answer: a refused call is answered at once, before its body is even needed; a server that runs the method first and checks the credentials after answers only once the method is done (here, after the sleep)"
                 }
                 _ => "no answer",
