@@ -210,3 +210,26 @@ pub(crate) fn running_as_root() -> bool {
     // SAFETY: geteuid only reads the caller's id.
     unsafe { libc::geteuid() == 0 }
 }
+
+/// Work that loads this machine's disk and processors far beyond one grading (building a
+/// container image with debootstrap and `docker import`, then grading twenty fixtures
+/// inside it) holds this for writing; a test whose verdicts depend on time (a fixture
+/// graded and compared with what it declares) holds it for reading, so that the two never
+/// overlap. Beside the image build, CI saw a correct server's instant answer take 1.2 s and
+/// a program's DNS question wait 3 s: stalls no deadline in a scenario should have to
+/// absorb.
+static HEAVY_LOAD: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Held while this test loads the machine (see [`HEAVY_LOAD`]).
+pub(crate) fn loading_the_machine() -> std::sync::RwLockWriteGuard<'static, ()> {
+    HEAVY_LOAD
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Held while this test's verdicts depend on time (see [`HEAVY_LOAD`]).
+pub(crate) fn timing_matters() -> std::sync::RwLockReadGuard<'static, ()> {
+    HEAVY_LOAD
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

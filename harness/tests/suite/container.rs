@@ -198,6 +198,8 @@ fn in_a_real_container_every_verdict_is_that_of_full_privileges_but_what_is_decl
     let gradings = gradings();
     let out = work.path().join("out");
     std::fs::create_dir(&out).unwrap();
+    // The image build and twenty gradings at once: no timed test beside them.
+    let loading = common::loading_the_machine();
     let environment = match Daemon::start(work.path()) {
         Ok(daemon) => {
             let image = build_image(&daemon, work.path());
@@ -212,6 +214,7 @@ fn in_a_real_container_every_verdict_is_that_of_full_privileges_but_what_is_decl
             "emulated-container"
         }
     };
+    drop(loading);
     let problems: Vec<String> = gradings
         .iter()
         .flat_map(|grading| {
@@ -236,6 +239,7 @@ fn by_an_ordinary_user_every_verdict_is_that_of_full_privileges_but_what_is_decl
         // The suite's own run is already an ordinary user's.
         return;
     }
+    let _timed = common::timing_matters();
     let gradings = gradings();
     let names: Vec<&str> = gradings
         .iter()

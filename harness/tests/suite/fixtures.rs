@@ -93,6 +93,7 @@ fn grade_at_once(
 }
 
 fn check_fixture(folder: &str) {
+    let _timed = common::timing_matters();
     let _exclusive = (folder == "message-hostile-hang").then(|| {
         HOSTILE_HANG
             .lock()
@@ -190,6 +191,7 @@ fn fixture_fails_exactly_what_it_declares(
 
 #[test]
 fn reference_passes_every_scenario() {
+    let _timed = common::timing_matters();
     let suite = common::suite();
     let target = Target::reference(&common::reference_bin_dir(), &suite.catalogue);
     let grading = grade_at_once(&suite, &Selection::default(), &target);
