@@ -49,6 +49,7 @@ mod listening;
 mod programs;
 pub(crate) use programs::{all_redirectable, fixed_ports_stay};
 mod stillness;
+mod well_known;
 use caveat::Caveat;
 
 pub(crate) use crate::steps::requests::{StartRequest, Watched};

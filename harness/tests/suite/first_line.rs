@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use harness::events::{Isolation, RunInfo, SubmissionInfo, WorldKind};
-use harness::grading::{Mode, grade_with_replay};
+use harness::grading::{Grading, Mode, grade_with_replay};
 use harness::outcome::{Category, Failure, Outcome, ProgramReport, Status};
 use harness::repeat::Repeat;
 use harness::report::diagnosis::{closing_summary, diagnose};
@@ -295,21 +295,16 @@ fn html_failure_list_shows_the_sentence_and_what_came() {
     insta::assert_snapshot!(list);
 }
 
-/// `message-single-recv` graded for real: every failure's first sentence names the server,
-/// the program under test, never its known-good client.
-#[test]
-fn message_single_recv_blames_its_server_in_every_first_sentence() {
+/// The fixture `folder` (its companions given) graded for real with seed 1, on the
+/// scenarios `pattern` selects.
+fn graded_fixture(folder: &str, pattern: &str) -> (Target, Grading) {
     let suite = common::suite();
-    let dir = common::kit_root().join("fixtures/submissions/message-single-recv");
+    let dir = common::kit_root().join("fixtures/submissions").join(folder);
     let target = Target::from_folder(&dir, &suite.catalogue, &common::companions())
         .expect("the fixture is a valid target");
-    assert!(
-        target.task("message").unwrap()["client"].known_good,
-        "its client is borrowed from a companion folder"
-    );
     let grading = grade_with_replay(
         &suite,
-        &Selection::new(Vec::new(), &["message/*".to_owned()]).unwrap(),
+        &Selection::new(Vec::new(), &[pattern.to_owned()]).unwrap(),
         &target,
         1,
         &Mode::Real,
@@ -320,6 +315,18 @@ fn message_single_recv_blames_its_server_in_every_first_sentence() {
         &mut harness::events::Discard,
     )
     .expect("grading runs");
+    (target, grading)
+}
+
+/// `message-single-recv` graded for real: every failure's first sentence names the server,
+/// the program under test, never its known-good client.
+#[test]
+fn message_single_recv_blames_its_server_in_every_first_sentence() {
+    let (target, grading) = graded_fixture("message-single-recv", "message/*");
+    assert!(
+        target.task("message").unwrap()["client"].known_good,
+        "its client is borrowed from a companion folder"
+    );
     let failed: Vec<&Outcome> = grading
         .outcomes
         .iter()
@@ -461,23 +468,7 @@ fn a_refused_command_line_is_the_defect_named_first() {
 /// says so, not that it ran the method before checking (which a late answer would mean).
 #[test]
 fn a_handler_that_dies_on_a_missing_header_is_not_said_to_run_the_method_first() {
-    let suite = common::suite();
-    let dir = common::kit_root().join("fixtures/submissions/xmlrpc-auth-header-crash");
-    let target = Target::from_folder(&dir, &suite.catalogue, &common::companions())
-        .expect("the fixture is a valid target");
-    let grading = grade_with_replay(
-        &suite,
-        &Selection::new(Vec::new(), &["xmlrpc/10-*".to_owned()]).unwrap(),
-        &target,
-        1,
-        &Mode::Real,
-        &harness::settings::RunSettings::machine_defaults(),
-        Repeat::ONCE,
-        3,
-        "harness",
-        &mut harness::events::Discard,
-    )
-    .expect("grading runs");
+    let (_, grading) = graded_fixture("xmlrpc-auth-header-crash", "xmlrpc/10-*");
     let [outcome] = &grading.outcomes[..] else {
         panic!("one scenario: {:?}", grading.outcomes.len());
     };

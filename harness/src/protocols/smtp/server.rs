@@ -151,12 +151,7 @@ async fn converse(
                 ended.map(|_| ())
             }
             Err(error) => {
-                transcript.event(
-                    label,
-                    Direction::FromProgram,
-                    format!("TLS handshake failed: {error}"),
-                );
-                dialogue.session(|session| session.tls_error = Some(error.to_string()));
+                dialogue.handshake_failed(&error);
                 dialogue.end();
                 Ok(())
             }
@@ -193,14 +188,7 @@ async fn converse(
             dialogue.end();
             return ended.map(|_| ());
         }
-        Err(error) => {
-            transcript.event(
-                label,
-                Direction::FromProgram,
-                format!("TLS handshake failed: {error}"),
-            );
-            dialogue.session(|session| session.tls_error = Some(error.to_string()));
-        }
+        Err(error) => dialogue.handshake_failed(&error),
     }
     dialogue.end();
     Ok(())
@@ -227,6 +215,16 @@ impl Dialogue<'_> {
             return Ok(Ending::Over);
         }
         self.run(stream, encrypted).await
+    }
+
+    /// The TLS handshake failed: said in the transcript and kept in the session.
+    fn handshake_failed(&self, error: &io::Error) {
+        self.transcript.event(
+            self.label,
+            Direction::FromProgram,
+            format!("TLS handshake failed: {error}"),
+        );
+        self.session(|session| session.tls_error = Some(error.to_string()));
     }
 
     /// The test CA's acceptor, or `None` (the failure recorded) when there is none.
