@@ -36,6 +36,9 @@
 //!    - `site_files = ["404.html"]`: files of the submission copied into the test web site
 //!      before it starts (a web server that opens its own error page beside the site).
 //!
+//!    At the top, outside any table, `requirements = "requirements.txt"` names the Python
+//!    packages the programs import beyond what the machine has ([`requirements`]).
+//!
 //!    Words that are `.`, or a folder of a Java class path (`-cp .:lib`), name the
 //!    submission folder too; a `java Main` with no class path gets `-cp` the folder.
 //!
@@ -66,9 +69,11 @@ use crate::error::line_of;
 use crate::{Error, Result};
 
 pub mod confinement;
+pub mod requirements;
 
 use confinement::{Allow, Place, Scope};
 pub use confinement::{COMPANIONS_VARIABLE, Confinement, PrivateCopy, kit_fixture_folders};
+use requirements::{Installed, Installer, Requirements};
 
 /// How to run one role of one task.
 #[derive(Debug, Clone, Default)]
@@ -104,6 +109,9 @@ pub struct RoleProgram {
     /// a known-good client beside a student's server), not one of the submission's: a
     /// failure it meets is the fault of the program under test it talks to.
     pub known_good: bool,
+    /// The folder of the Python packages its submission's `requirements` installed
+    /// (`PYTHONPATH`, shown read-only).
+    pub python_path: Option<PathBuf>,
 }
 
 /// A login a program hard-codes, from `submission.toml`; either part may be unset.
@@ -290,10 +298,15 @@ pub struct Target {
     /// Task name to role name to program. Tasks with no program at all are absent.
     pub programs: BTreeMap<String, BTreeMap<String, RoleProgram>>,
     /// What reading it left out, to tell the grader (a symbolic link leading outside the
-    /// submission, not copied).
+    /// submission, not copied), and a `requirements` list that could not be installed.
     pub warnings: Vec<String>,
+    /// The Python packages its manifest's `requirements` names, to install before it is
+    /// graded ([`Target::install_requirements`]).
+    pub requirements: Option<Requirements>,
     /// The private copy its programs run from, as long as any clone of it lives.
     copy: Option<Arc<PrivateCopy>>,
+    /// Its installed `requirements`, as long as any clone of it lives.
+    python_packages: Option<Arc<Installed>>,
 }
 
 impl Target {
@@ -306,6 +319,31 @@ impl Target {
     /// reference).
     pub fn graded_folder(&self) -> Option<&Path> {
         self.copy.as_deref().map(PrivateCopy::root)
+    }
+
+    /// Installs the Python packages its manifest's `requirements` names (each distinct
+    /// list once per `installer`), and puts them on its programs' `PYTHONPATH`. A list
+    /// that cannot be installed is a warning (its programs then fail on their `import`,
+    /// which the report names); the warning is returned as well, to say at once.
+    pub fn install_requirements(&mut self, installer: &Installer) -> Option<String> {
+        let requirements = self.requirements.as_ref()?;
+        match installer.install(requirements) {
+            Ok(installed) => {
+                for program in self.programs.values_mut().flat_map(BTreeMap::values_mut) {
+                    program.python_path = Some(installed.site().to_owned());
+                }
+                self.python_packages = Some(installed);
+                None
+            }
+            Err(reason) => {
+                let warning = format!(
+                    "{} not installed, graded without it: {reason}",
+                    requirements.file
+                );
+                self.warnings.push(warning.clone());
+                Some(warning)
+            }
+        }
     }
 
     /// Reads a submission folder, and copies it into a private folder to grade it from (see
@@ -335,11 +373,12 @@ impl Target {
         // Read from the copy (a manifest that is a link leading outside was not copied),
         // named in errors as the student knows it.
         let manifest = original.join("submission.toml");
-        let (mut programs, settings) = if copy.root().join("submission.toml").is_file() {
-            read_manifest(&manifest, scope, catalogue)?
-        } else {
-            Default::default()
-        };
+        let (mut programs, settings, requirements) =
+            if copy.root().join("submission.toml").is_file() {
+                read_manifest(&manifest, scope, catalogue)?
+            } else {
+                Default::default()
+            };
         let dir = copy.root();
         // Roles the manifest does not name are still found by convention, with the task's
         // `port` and `workdir` from the manifest (a `[message]` table may say only `port`).
@@ -391,7 +430,9 @@ impl Target {
             label: original.display().to_string(),
             programs,
             warnings: copy.warnings().to_vec(),
+            requirements,
             copy: Some(Arc::new(copy)),
+            python_packages: None,
         })
     }
 
@@ -421,7 +462,9 @@ impl Target {
             label: "reference".into(),
             programs,
             warnings: Vec::new(),
+            requirements: None,
             copy: None,
+            python_packages: None,
         }
     }
 }
@@ -448,7 +491,9 @@ impl Target {
             label: "reference (simulated)".into(),
             programs,
             warnings: Vec::new(),
+            requirements: None,
             copy: None,
+            python_packages: None,
         }
     }
 }
@@ -555,10 +600,12 @@ impl Settings {
 const SETTING_KEYS: &str =
     "port, host, workdir, stdin, drop, rename, user, password, with, hold_stdin, site_files";
 
-/// Programs by task and role, as the manifest names them, and each task's settings.
+/// Programs by task and role, as the manifest names them, each task's settings, and the
+/// Python packages it asks for.
 type Manifest = (
     BTreeMap<String, BTreeMap<String, RoleProgram>>,
     BTreeMap<String, Settings>,
+    Option<Requirements>,
 );
 
 type Entries = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
@@ -583,7 +630,7 @@ fn read_manifest(path: &Path, scope: Scope<'_>, catalogue: &Catalogue) -> Result
         scope,
         text: &text,
     };
-    let tables: BTreeMap<Spanned<String>, Spanned<Entries>> =
+    let items: BTreeMap<Spanned<String>, Spanned<ManifestItem>> =
         toml::from_str(&text).map_err(|error| {
             reader.bad(
                 error.span().map(|span| span.start).unwrap_or(0),
@@ -592,7 +639,29 @@ fn read_manifest(path: &Path, scope: Scope<'_>, catalogue: &Catalogue) -> Result
         })?;
     let mut programs = BTreeMap::new();
     let mut settings = BTreeMap::new();
-    for (task, entries) in tables {
+    let mut requirements = None;
+    for (name, item) in items {
+        let at = item.span().start;
+        let entries = match (name.get_ref().as_str(), item.into_inner()) {
+            (REQUIREMENTS_KEY, ManifestItem::Text(file)) => {
+                requirements = Some(reader.requirements(at, &file)?);
+                continue;
+            }
+            (REQUIREMENTS_KEY, ManifestItem::Task(_)) => {
+                return Err(reader.bad(
+                    at,
+                    format!("`{REQUIREMENTS_KEY}` names a file of the submission (`requirements = \"requirements.txt\"`)"),
+                ));
+            }
+            (_, ManifestItem::Task(entries)) => entries,
+            (task, ManifestItem::Text(_)) => {
+                return Err(reader.bad(
+                    at,
+                    format!("`{task}` must be a table (`[{task}]`); the only other key at the top is `{REQUIREMENTS_KEY} = \"FILE\"`"),
+                ));
+            }
+        };
+        let task = name;
         let Some(info) = catalogue.tasks.get(task.get_ref()) else {
             let known: Vec<&str> = catalogue.tasks.keys().map(String::as_str).collect();
             return Err(reader.bad(
@@ -606,7 +675,7 @@ fn read_manifest(path: &Path, scope: Scope<'_>, catalogue: &Catalogue) -> Result
         };
         let mut task_settings = Settings::default();
         let mut role_entries = Vec::new();
-        for (key, value) in entries.into_inner() {
+        for (key, value) in entries {
             let name = key.get_ref().as_str();
             if info.roles.contains_key(name) {
                 role_entries.push((key, value));
@@ -683,7 +752,46 @@ fn read_manifest(path: &Path, scope: Scope<'_>, catalogue: &Catalogue) -> Result
         settings.insert(task.get_ref().clone(), task_settings);
         programs.insert(task.into_inner(), roles);
     }
-    Ok((programs, settings))
+    Ok((programs, settings, requirements))
+}
+
+/// The one key of `submission.toml` outside a task's table: the file listing the Python
+/// packages the programs import ([`requirements`]).
+const REQUIREMENTS_KEY: &str = "requirements";
+
+/// What the top of `submission.toml` holds: a task's table, or the requirements file.
+enum ManifestItem {
+    Task(Entries),
+    Text(String),
+}
+
+impl<'de> serde::Deserialize<'de> for ManifestItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ManifestItem;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a task's table (`[message]`), or `requirements = \"FILE\"`")
+            }
+            fn visit_str<E: serde::de::Error>(
+                self,
+                text: &str,
+            ) -> std::result::Result<ManifestItem, E> {
+                Ok(ManifestItem::Text(text.to_owned()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<ManifestItem, A::Error> {
+                // toml's own map, so that the entries keep their places in the file.
+                serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(ManifestItem::Task)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// The manifest being read, for errors that say `file:line: reason`.
@@ -702,6 +810,29 @@ impl ManifestReader<'_> {
             line: line_of(self.text, offset),
             reason,
         }
+    }
+
+    /// Reads the requirements file `file` names (a file of the submission, never a link);
+    /// an error in it names its own line.
+    fn requirements(&self, at: usize, file: &str) -> Result<Requirements> {
+        let place = self
+            .scope
+            .resolve(file, Allow::SubmissionOnly)
+            .map_err(|reason| self.bad(at, format!("{REQUIREMENTS_KEY}: {reason}")))?;
+        let Some(Place::Submission(path)) = place else {
+            return Err(self.bad(
+                at,
+                format!("{REQUIREMENTS_KEY}: `{file}` is not a file of the submission"),
+            ));
+        };
+        Requirements::read(&path, file).map_err(|(line, reason)| match line {
+            0 => self.bad(at, reason),
+            line => Error::BadFile {
+                path: self.scope.original.join(file),
+                line,
+                reason,
+            },
+        })
     }
 
     /// Reads one of [`SETTING_KEYS`] into `settings`; `false` if `key` is none of them.

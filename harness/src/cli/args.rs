@@ -25,6 +25,11 @@ pub(super) struct GradeArgs {
     /// `:`). Never give a students' folder.
     #[arg(help_heading = HEADING_SUBMISSIONS, long = "companions", value_name = "DIR")]
     pub(super) companions: Vec<PathBuf>,
+    /// Install the Python packages a submission's `requirements` file lists from the wheel
+    /// files in DIR alone, never from an index (a grading machine without a network).
+    /// Without it, pip's configured index (PyPI). Wheels only, either way.
+    #[arg(help_heading = HEADING_SUBMISSIONS, long, value_name = "DIR")]
+    pub(super) wheels: Option<PathBuf>,
     /// Grade the reference implementation (built on demand).
     #[arg(help_heading = HEADING_SUBMISSIONS, long, conflicts_with = "targets")]
     pub(super) reference: bool,

@@ -2,6 +2,7 @@
 //! the real or the simulated world, and every report asked for.
 
 use super::*;
+use crate::target::requirements::{Installer, WheelSource};
 
 pub(super) fn grade(args: &GradeArgs) -> Result<i32> {
     let (gradings, reporters) = match grade_with_reporters(args) {
@@ -120,6 +121,7 @@ pub(super) fn grade_with_reporters(
     for entry in &mut entries {
         entry.replay_command.push_str(&task_args);
     }
+    install_requirements(&mut entries, &args.wheels);
     let replay_command = format!("{replay_command}{task_args}{pattern_args}");
     if args.repeat > 1 {
         check_repeat(&args.output, args.repeat)?;
@@ -464,6 +466,37 @@ pub(super) fn single_entry(target: Target, replay: &str) -> Entry {
         label: target.label.clone(),
         replay_command: replay.to_owned(),
         target: Ok(target),
+    }
+}
+
+/// Installs the Python packages each submission's `requirements` lists, before any
+/// scenario runs: each distinct list once for the run, from `wheels` alone if given.
+/// What is installed, and what could not be, is said on stderr.
+fn install_requirements(entries: &mut [Entry], wheels: &Option<PathBuf>) {
+    let source = match wheels {
+        Some(folder) => WheelSource::Folder(folder.clone()),
+        None => WheelSource::Index,
+    };
+    let installer = Installer::new(source);
+    for entry in entries {
+        let Ok(target) = &mut entry.target else {
+            continue;
+        };
+        let label = crate::escape::escaped(&entry.label);
+        if let Some(requirements) = target
+            .requirements
+            .as_ref()
+            .filter(|requirements| !installer.tried(requirements))
+        {
+            eprintln!(
+                "harness: {label}: installing {} ({}) ...",
+                crate::escape::escaped(&requirements.file),
+                crate::escape::escaped(&requirements.packages.join(", "))
+            );
+        }
+        if let Some(warning) = target.install_requirements(&installer) {
+            eprintln!("harness: {label}: {}", crate::escape::escaped(&warning));
+        }
     }
 }
 

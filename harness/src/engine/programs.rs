@@ -290,6 +290,7 @@ impl Run<'_> {
             hold_stdin,
             home_files,
             visible_roots,
+            python_path: program.python_path.clone(),
             sandbox: self.settings.sandbox.clone(),
         };
         let handle = self.world.start(name, &spec).map_err(|error| StepFailure {

@@ -128,31 +128,6 @@ pub struct Progress {
     pub commands: Vec<String>,
 }
 
-impl Progress {
-    /// The progress of a pack whose sessions each keep their logins (`(user, accepted,
-    /// ...)`, read by `accepted`) and their commands (read by `verb`): one connection per
-    /// session.
-    pub(crate) fn of_sessions<S, L, C>(
-        sessions: &[S],
-        logins: impl Fn(&S) -> &[L],
-        accepted: impl Fn(&L) -> bool,
-        commands: impl Fn(&S) -> &[C],
-        verb: impl Fn(&C) -> String,
-    ) -> Progress {
-        Progress {
-            connections: sessions.len(),
-            logins: sessions
-                .iter()
-                .flat_map(|session| logins(session).iter().map(&accepted))
-                .collect(),
-            commands: sessions
-                .iter()
-                .flat_map(|session| commands(session).iter().map(&verb))
-                .collect(),
-        }
-    }
-}
-
 /// A record of nothing: for a protocol whose judges need only the bytes received.
 impl ProtocolRecord for () {
     fn as_any(&self) -> &dyn Any {

@@ -12,8 +12,13 @@
 //!   (`mail = { ... }`), each read with serde (unknown fields refused) and given to the
 //!   scenario JSON Schema;
 //! - its **record** of what happened (sessions, commands, pings: `crate::peers::ProtocolRecord`),
-//!   including, if it carries passwords, what crossed in clear for `never_in_clear`;
-//! - its **judges**, which read that record (`crate::judge::output::ProtocolExpectation`);
+//!   including, if it carries passwords, what crossed in clear for `never_in_clear`; a pack
+//!   that keeps one session per client connection (IMAP, POP3, SMTP, FTP) says only what
+//!   a session of its protocol is (`sessions::Session`), and gets the rest from
+//!   [`sessions`];
+//! - its **judges**, which read that record (`crate::judge::output::ProtocolExpectation`)
+//!   through [`record_of`], and for a session-keeping pack once every client is done
+//!   (`sessions::once_over`);
 //! - or, for a protocol whose server is the submission, its **client requests**: the key
 //!   it takes on a `request` step (`xmlrpc = { call = "add", params = [2, 3], returns = 5 }`),
 //!   loaded into the bytes to send and the judge of the answer ([`ClientRequest`]); the
@@ -40,6 +45,7 @@ mod mailstore;
 mod mysql;
 mod ping;
 mod pop3;
+mod sessions;
 mod smtp;
 mod ssh;
 #[cfg(test)]
@@ -50,7 +56,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::judge::output::ProtocolExpectation;
+use crate::judge::output::{Facts, ProtocolExpectation};
 use crate::peers::{ProtocolScript, ReadUntil, Transport};
 use crate::settings::{PackChoice, RunSettings};
 use crate::world::capture::OutputStream;
@@ -271,6 +277,15 @@ impl From<&str> for OptionsError {
     fn from(reason: &str) -> OptionsError {
         OptionsError::Invalid(reason.to_owned())
     }
+}
+
+/// The record the server peer `server` keeps, as its pack's own type `R`: what the pack's
+/// judges read (none if `server` is not a peer of that pack). The one downcast every
+/// pack's judges share.
+pub(super) fn record_of<'f, R: 'static>(facts: &'f dyn Facts, server: &str) -> Option<&'f R> {
+    facts
+        .record(server)
+        .and_then(|record| record.as_any().downcast_ref::<R>())
 }
 
 /// Every pack's server options: `(pack, options)`.

@@ -40,3 +40,33 @@ pub(crate) async fn run(program: &'static str, args: Vec<String>, install: &'sta
     .await
     .expect("the client ran")
 }
+
+/// The sessions a session-keeping pack's peer (IMAP, POP3, SMTP, FTP) recorded so far.
+pub(super) fn sessions_of<S: super::sessions::Session>(peer: &ServerPeer) -> Vec<S> {
+    let record = peer.record().expect("a protocol peer keeps a record");
+    super::sessions::copy_of(
+        record
+            .as_any()
+            .downcast_ref::<std::sync::Mutex<Vec<S>>>()
+            .expect("the pack's own record"),
+    )
+}
+
+/// The peer's sessions once `count` of them (any number, for `None`) have all ended: the
+/// peer marks the end after its last reply, which the client may have read a moment
+/// earlier. Bounded: after 5 s, what there is.
+pub(super) async fn sessions_over<S: super::sessions::Session>(
+    peer: &ServerPeer,
+    count: Option<usize>,
+) -> Vec<S> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let sessions: Vec<S> = sessions_of(peer);
+        let all_there = count.is_none_or(|count| sessions.len() == count);
+        let over = all_there && sessions.iter().all(super::sessions::Session::ended);
+        if over || tokio::time::Instant::now() > deadline {
+            return sessions;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

@@ -401,3 +401,108 @@ fn a_login_read_from_stdin_is_each_scenarios_own() {
         .success()
         .stdout(predicate::str::contains("2 passed, 0 failed"));
 }
+
+/// A pure-Python wheel of one module, `labtext`, with `shout(text)` (what a student's
+/// `pip install` would bring), in `folder`.
+fn labtext_wheel(folder: &Path) {
+    use std::io::Write;
+    let file = std::fs::File::create(folder.join("labtext-1.0-py3-none-any.whl")).unwrap();
+    let mut wheel = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, text) in [
+        (
+            "labtext/__init__.py",
+            "def shout(data):\n    return data.upper()\n",
+        ),
+        (
+            "labtext-1.0.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: labtext\nVersion: 1.0\n",
+        ),
+        (
+            "labtext-1.0.dist-info/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: the harness's tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        ),
+        (
+            "labtext-1.0.dist-info/RECORD",
+            "labtext/__init__.py,,\nlabtext-1.0.dist-info/METADATA,,\nlabtext-1.0.dist-info/WHEEL,,\nlabtext-1.0.dist-info/RECORD,,\n",
+        ),
+    ] {
+        wheel.start_file(name, options).unwrap();
+        wheel.write_all(text.as_bytes()).unwrap();
+    }
+    wheel.finish().unwrap();
+}
+
+/// `requirements = "requirements.txt"`: the packages it lists are installed once, before
+/// the scenarios, from the wheels `--wheels` names (no index asked), and the programs
+/// import them; without the wheel the run says so at once, and the program fails on its
+/// `import`.
+#[test]
+fn the_packages_a_requirements_file_lists_are_installed_for_the_programs() {
+    let server = message_server("s.bind(('127.0.0.1', int(sys.argv[1])))").replace(
+        "import socket, sys\n",
+        "import socket, sys\nimport labtext\n",
+    );
+    let folder = submission(&[
+        ("server.py", &server),
+        (
+            "requirements.txt",
+            "# the server's one library\nlabtext==1.0\n",
+        ),
+        (
+            "submission.toml",
+            "requirements = \"requirements.txt\"\n[message]\nserver = \"python3 server.py {port}\"\n",
+        ),
+    ]);
+    let wheels = tempfile::tempdir().unwrap();
+    labtext_wheel(wheels.path());
+    harness()
+        .arg("--target")
+        .arg(folder.path())
+        .arg("--wheels")
+        .arg(wheels.path())
+        .args(["--seed", "1", "message/01-*"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "installing requirements.txt (labtext==1.0)",
+        ))
+        .stdout(predicate::str::contains("1 passed, 0 failed"));
+
+    let no_wheels = tempfile::tempdir().unwrap();
+    harness()
+        .arg("--target")
+        .arg(folder.path())
+        .arg("--wheels")
+        .arg(no_wheels.path())
+        .args(["--seed", "1", "message/01-*"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "requirements.txt not installed, graded without it: pip could not install labtext==1.0",
+        ))
+        .stdout(predicate::str::contains("No module named 'labtext'"));
+}
+
+/// A requirements file is data: an option, a path or a URL in it is refused with its
+/// line, before anything is installed.
+#[test]
+fn a_requirements_file_that_asks_pip_for_more_than_packages_is_refused_with_its_line() {
+    let folder = submission(&[
+        ("server.py", "pass\n"),
+        ("requirements.txt", "labtext==1.0\n-r /etc/shadow\n"),
+        (
+            "submission.toml",
+            "requirements = \"requirements.txt\"\n[message]\nserver = \"python3 server.py {port}\"\n",
+        ),
+    ]);
+    harness()
+        .arg("--target")
+        .arg(folder.path())
+        .args(["--seed", "1", "message/01-*"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("requirements.txt:2:"))
+        .stderr(predicate::str::contains("options are not followed"))
+        .stderr(predicate::str::contains("installing").not());
+}

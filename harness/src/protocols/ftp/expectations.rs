@@ -20,16 +20,17 @@
 //! ftp_session = { stored = { path = "/photo.bin", tree_file = "ftp-upload/photo.bin" }, quit = true }
 //! ```
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::record::{FtpSession, FtpStore, StoreOutcome, TransferType, ftp_sessions};
+use super::record::{FtpSession, FtpStore, StoreOutcome, TransferType};
 use crate::judge::bytes::{Evaluation, compare_exact};
 use crate::judge::output::{Facts, ProtocolExpectation};
 use crate::outcome::{StepFailure, StepResult};
 use crate::payload::{Concatenation, Payload, PayloadSpec};
 use crate::protocols::mailstore::judge_logins;
+use crate::protocols::sessions::once_over;
 use crate::protocols::{ExpectationKind, ExpectationShape, Loaded, OptionsInput};
 use crate::tree::Tree;
 use crate::world::capture::Capture;
@@ -167,30 +168,16 @@ impl ProtocolExpectation for FtpSessionJudged {
         _: &Capture,
         _: bool,
     ) -> StepResult<Evaluation> {
-        let sessions = facts
-            .record(&self.server)
-            .and_then(|record| record.as_any().downcast_ref::<Mutex<Vec<FtpSession>>>())
-            .map(ftp_sessions)
-            .unwrap_or_default();
         let needs_a_session = self.wanted.is_some() || self.expectation.logged_in;
-        if (sessions.is_empty() && needs_a_session) || sessions.iter().any(|session| !session.ended)
-        {
-            return Ok(Evaluation::Pending {
-                expected: format!("{where_}: a client to finish its FTP session"),
-                seen: if sessions.is_empty() {
-                    "no client connected".into()
-                } else {
-                    "a session still open".into()
-                },
-            });
-        }
-        judge_ftp_session(&sessions, &self.expectation, self.wanted.as_ref()).map_err(
-            |mut failure| {
-                failure.expected = format!("{where_}: {}", failure.expected);
-                failure
+        once_over(
+            facts,
+            &self.server,
+            where_,
+            needs_a_session,
+            |sessions: &[FtpSession]| {
+                judge_ftp_session(sessions, &self.expectation, self.wanted.as_ref())
             },
-        )?;
-        Ok(Evaluation::Holds { settle: false })
+        )
     }
 }
 

@@ -48,7 +48,7 @@ pub(super) const PACK: Pack = Pack {
         key: "ftp",
         load,
         schema: |generator| generator.subschema_for::<FtpScript>(),
-        keeps_clear_text: false,
+        keeps_clear_text: <record::FtpSession as super::sessions::Session>::KEEPS_CLEAR_TEXT,
     }),
     client: None,
     expectations: &[expectations::FTP_SESSION],

@@ -2,15 +2,14 @@
 //! came (the password masked), the logins, each `STOR` with the representation type in
 //! force and the bytes it stored, and whether the client ended with `QUIT`.
 
-use std::any::Any;
 use std::sync::{Arc, Mutex};
 
-use crate::peers::{Progress, ProtocolRecord};
+use crate::protocols::sessions::Session;
 use crate::world::capture::Capture;
 
 /// The representation type in force (RFC 959 §3.1.1): what the client said with `TYPE`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum TransferType {
+pub(super) enum TransferType {
     /// `TYPE A`, the default of every session (§5.1): text, whose line ends a server may
     /// change to its own.
     #[default]
@@ -21,7 +20,7 @@ pub enum TransferType {
 
 /// How one `STOR` ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreOutcome {
+pub(super) enum StoreOutcome {
     /// The data connection ended normally: the file is stored (226).
     Stored,
     /// Refused before any data moved, with this reply (553 no such folder, 550 ...).
@@ -32,7 +31,7 @@ pub enum StoreOutcome {
 
 /// One `STOR` a client sent.
 #[derive(Debug, Clone)]
-pub struct FtpStore {
+pub(super) struct FtpStore {
     /// Its argument, as sent.
     pub asked: String,
     /// The absolute path it names (the current folder applied, `.` and `..` resolved).
@@ -47,7 +46,7 @@ pub struct FtpStore {
 
 /// What one control connection did.
 #[derive(Debug, Clone, Default)]
-pub struct FtpSession {
+pub(super) struct FtpSession {
     /// Its command lines in order, without line ends; a `PASS` shown as `PASS ****`.
     pub commands: Vec<String>,
     /// Each `PASS` tried: the user name, whether accepted, and (always) `false`: FTP has
@@ -63,7 +62,7 @@ pub struct FtpSession {
 
 impl FtpSession {
     /// The files this session stored whole, last `STOR` of a path last.
-    pub fn stored(&self) -> impl Iterator<Item = &FtpStore> {
+    pub(super) fn stored(&self) -> impl Iterator<Item = &FtpStore> {
         self.stores
             .iter()
             .filter(|store| store.outcome == StoreOutcome::Stored)
@@ -73,34 +72,30 @@ impl FtpSession {
 /// The sessions of one FTP server peer, shared with the pack's judges.
 pub(super) type FtpSessions = Arc<Mutex<Vec<FtpSession>>>;
 
-impl ProtocolRecord for Mutex<Vec<FtpSession>> {
-    fn as_any(&self) -> &dyn Any {
-        self
+impl Session for FtpSession {
+    const PROTOCOL: &'static str = "FTP";
+    const KEEPS_CLEAR_TEXT: bool = false;
+
+    fn ended(&self) -> bool {
+        self.ended
     }
 
-    fn progress(&self) -> Option<Progress> {
-        Some(Progress::of_sessions(
-            &ftp_sessions(self),
-            |session| &session.logins,
-            |(_, accepted, _)| *accepted,
-            |session| &session.commands,
-            |line| verb_of(line),
-        ))
+    fn logins_tried(&self) -> Vec<bool> {
+        self.logins
+            .iter()
+            .map(|(_, accepted, _)| *accepted)
+            .collect()
     }
-}
 
-/// A command line's verb, in capitals (`stor x` is `STOR`).
-fn verb_of(line: &str) -> String {
-    line.split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_ascii_uppercase()
-}
-
-/// A copy of the sessions so far.
-pub(super) fn ftp_sessions(record: &Mutex<Vec<FtpSession>>) -> Vec<FtpSession> {
-    record
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .clone()
+    fn verbs(&self) -> Vec<String> {
+        self.commands
+            .iter()
+            .map(|line| {
+                line.split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_uppercase()
+            })
+            .collect()
+    }
 }

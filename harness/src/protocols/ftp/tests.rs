@@ -1,10 +1,10 @@
 //! The FTP peer against clients nobody here wrote: Python's `ftplib` (storbinary over
 //! PASV and over EPSV, storlines, a wrong password, SIZE) and curl (`-T`, EPSV and PASV).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::expectations::{FtpSessionExpectation, Wanted, judge_ftp_session};
-use super::record::{FtpSession, StoreOutcome, TransferType, ftp_sessions};
+use super::record::{FtpSession, StoreOutcome, TransferType};
 use super::{DataPlan, FtpScript};
 use crate::payload::Payload;
 use crate::peers::ServerPeer;
@@ -27,27 +27,16 @@ async fn peer(data: DataPlan) -> ServerPeer {
     .await
 }
 
-fn sessions(peer: &ServerPeer) -> Vec<FtpSession> {
-    let record = peer.record().expect("a protocol peer keeps a record");
-    ftp_sessions(
-        record
-            .as_any()
-            .downcast_ref::<Mutex<Vec<FtpSession>>>()
-            .expect("the FTP record"),
-    )
-}
-
-/// Waits until every session has ended (the client's close reaches the peer a moment
+/// Waits until `count` sessions have ended (the client's close reaches the peer a moment
 /// after the client exits).
 async fn ended(peer: &ServerPeer, count: usize) -> Vec<FtpSession> {
-    for _ in 0..500 {
-        let sessions = sessions(peer);
-        if sessions.len() == count && sessions.iter().all(|session| session.ended) {
-            return sessions;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("sessions did not end: {:?}", sessions(peer));
+    let sessions: Vec<FtpSession> =
+        crate::protocols::testing::sessions_over(peer, Some(count)).await;
+    assert!(
+        sessions.len() == count && sessions.iter().all(|session| session.ended),
+        "sessions did not end: {sessions:?}"
+    );
+    sessions
 }
 
 fn temp_file(bytes: &[u8]) -> tempfile::NamedTempFile {

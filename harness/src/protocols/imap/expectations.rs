@@ -14,15 +14,16 @@
 //! imap_session = { read_only = true, logout = true }
 //! ```
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::record::{ImapSession, imap_sessions};
+use super::record::ImapSession;
 use crate::judge::bytes::Evaluation;
 use crate::judge::output::{Facts, ProtocolExpectation};
-use crate::outcome::{StepFailure, StepResult};
+use crate::outcome::StepResult;
 use crate::protocols::mailstore::judge_logins;
+use crate::protocols::sessions::{mismatch, once_over};
 use crate::protocols::{ExpectationKind, ExpectationShape, Loaded, OptionsInput};
 use crate::world::capture::Capture;
 
@@ -88,25 +89,15 @@ impl ProtocolExpectation for ImapSessionJudged {
         _: &Capture,
         _: bool,
     ) -> StepResult<Evaluation> {
-        let sessions = facts
-            .record(&self.server)
-            .and_then(|record| record.as_any().downcast_ref::<Mutex<Vec<ImapSession>>>())
-            .map(imap_sessions)
-            .unwrap_or_default();
-        if sessions.is_empty() || sessions.iter().any(|session| !session.ended) {
-            return Ok(Evaluation::Pending {
-                expected: format!("{where_}: a client to finish its IMAP session"),
-                seen: if sessions.is_empty() {
-                    "no client connected".into()
-                } else {
-                    "a session still open".into()
-                },
-            });
-        }
-        match judge_imap_session(&sessions, &self.expectation) {
-            Ok(()) => Ok(Evaluation::Holds { settle: false }),
-            Err((expected, seen)) => Err(StepFailure::fail(format!("{where_}: {expected}"), seen)),
-        }
+        once_over(
+            facts,
+            &self.server,
+            where_,
+            true,
+            |sessions: &[ImapSession]| {
+                judge_imap_session(sessions, &self.expectation).map_err(mismatch)
+            },
+        )
     }
 }
 

@@ -46,7 +46,7 @@ pub(super) const PACK: Pack = Pack {
         key: "imap",
         load,
         schema: |generator| generator.subschema_for::<ImapScript>(),
-        keeps_clear_text: true,
+        keeps_clear_text: <record::ImapSession as super::sessions::Session>::KEEPS_CLEAR_TEXT,
     }),
     expectations: &[expectations::IMAP_SESSION],
     client: None,

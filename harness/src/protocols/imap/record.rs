@@ -2,16 +2,14 @@
 //! came (inside TLS or not), the logins, each message whose `\Seen` flag it set, each
 //! `STORE`, each message expunged, and every byte received outside TLS.
 
-use std::any::Any;
 use std::sync::{Arc, Mutex};
 
-use crate::peers::{ClearConnection, Progress, ProtocolRecord};
+use crate::peers::ClearConnection;
+use crate::protocols::sessions::{Session, credentials_in_clear};
 
 /// One command a client sent.
 #[derive(Debug, Clone)]
-pub struct ImapCommand {
-    /// Its tag.
-    pub tag: String,
+pub(super) struct ImapCommand {
     /// Its name in capitals, `UID FETCH` for a UID command.
     pub verb: String,
     /// The whole command (literals included), without its last line ending.
@@ -22,7 +20,7 @@ pub struct ImapCommand {
 
 /// What one client connection did.
 #[derive(Debug, Clone, Default)]
-pub struct ImapSession {
+pub(super) struct ImapSession {
     /// Its commands, in order (not `AUTHENTICATE`'s continuation lines).
     pub commands: Vec<ImapCommand>,
     /// Each login tried: the user name, whether it was accepted, whether inside TLS.
@@ -52,48 +50,43 @@ pub(super) type ImapSessions = Arc<Mutex<Vec<ImapSession>>>;
 /// The commands that carry credentials.
 const CREDENTIALS: [&str; 2] = ["LOGIN", "AUTHENTICATE"];
 
-impl ProtocolRecord for Mutex<Vec<ImapSession>> {
-    fn as_any(&self) -> &dyn Any {
-        self
+impl Session for ImapSession {
+    const PROTOCOL: &'static str = "IMAP";
+    const KEEPS_CLEAR_TEXT: bool = true;
+
+    fn ended(&self) -> bool {
+        self.ended
     }
 
-    fn progress(&self) -> Option<Progress> {
-        Some(Progress::of_sessions(
-            &imap_sessions(self),
-            |session| &session.logins,
-            |(_, accepted, _)| *accepted,
-            |session| &session.commands,
-            |command| command.verb.clone(),
-        ))
+    fn logins_tried(&self) -> Vec<bool> {
+        self.logins
+            .iter()
+            .map(|(_, accepted, _)| *accepted)
+            .collect()
     }
 
-    /// What each session sent outside TLS; a `LOGIN` or `AUTHENTICATE` there carries
-    /// credentials whatever it holds.
-    fn in_clear(&self) -> Option<Vec<ClearConnection>> {
-        Some(
-            imap_sessions(self)
-                .into_iter()
-                .map(|session| ClearConnection {
-                    credentials_in_clear: session
-                        .commands
-                        .iter()
-                        .filter(|command| {
-                            !command.encrypted && CREDENTIALS.contains(&command.verb.as_str())
-                        })
-                        .map(|command| command.line.clone())
-                        .collect(),
-                    bytes: session.in_clear,
-                    ended: session.ended,
-                })
-                .collect(),
-        )
+    fn verbs(&self) -> Vec<String> {
+        self.commands
+            .iter()
+            .map(|command| command.verb.clone())
+            .collect()
     }
-}
 
-/// A copy of the sessions so far.
-pub(super) fn imap_sessions(record: &Mutex<Vec<ImapSession>>) -> Vec<ImapSession> {
-    record
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .clone()
+    /// A `LOGIN` or `AUTHENTICATE` sent outside TLS carries credentials whatever it holds.
+    fn in_clear(&self) -> ClearConnection {
+        ClearConnection {
+            credentials_in_clear: credentials_in_clear(
+                self.commands.iter().map(|command| {
+                    (
+                        command.verb.as_str(),
+                        command.line.as_str(),
+                        command.encrypted,
+                    )
+                }),
+                &CREDENTIALS,
+            ),
+            bytes: self.in_clear.clone(),
+            ended: self.ended,
+        }
+    }
 }

@@ -277,7 +277,6 @@ impl Dialogue<'_> {
             let encrypted = self.wire.encrypted;
             self.session(|session| {
                 session.commands.push(ImapCommand {
-                    tag: tag.clone(),
                     verb: verb.clone(),
                     line: text.clone(),
                     encrypted,

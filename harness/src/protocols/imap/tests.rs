@@ -1,11 +1,11 @@
 //! The IMAP peer against clients nobody here wrote: Python's `imaplib` and curl, in the
 //! three TLS modes, verifying the peer's certificate against the test CA.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::ImapScript;
 use super::expectations::{ImapSessionExpectation, judge_imap_session};
-use super::record::{ImapSession, imap_sessions};
+use super::record::ImapSession;
 use crate::peers::ServerPeer;
 use crate::protocols::mailstore::testing::{ca_file, curl, python, start_peer};
 use crate::protocols::mailstore::{MailTls, seeded};
@@ -24,13 +24,7 @@ async fn peer(tls: MailTls) -> ServerPeer {
 }
 
 fn sessions(peer: &ServerPeer) -> Vec<ImapSession> {
-    let record = peer.record().expect("a protocol peer keeps a record");
-    imap_sessions(
-        record
-            .as_any()
-            .downcast_ref::<Mutex<Vec<ImapSession>>>()
-            .expect("the IMAP record"),
-    )
+    crate::protocols::testing::sessions_of(peer)
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -131,10 +131,7 @@ impl ProtocolExpectation for SessionJudged {
         _: &Capture,
         _: bool,
     ) -> StepResult<Evaluation> {
-        let Some(record) = facts
-            .record(&self.server)
-            .and_then(|record| record.as_any().downcast_ref::<MysqlRecord>())
-        else {
+        let Some(record) = crate::protocols::record_of::<MysqlRecord>(facts, &self.server) else {
             return Err(StepFailure::fail(
                 format!("{where_}: a MySQL peer's record"),
                 "none",

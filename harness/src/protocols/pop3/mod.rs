@@ -45,7 +45,7 @@ pub(super) const PACK: Pack = Pack {
         key: "pop3",
         load,
         schema: |generator| generator.subschema_for::<Pop3Script>(),
-        keeps_clear_text: true,
+        keeps_clear_text: <record::Pop3Session as super::sessions::Session>::KEEPS_CLEAR_TEXT,
     }),
     expectations: &[expectations::POP3_SESSION],
     client: None,

@@ -2,14 +2,14 @@
 //! came (inside TLS or not), the logins, each `DELE`, whether the client ended with
 //! `QUIT`, what the `QUIT` deleted, and every byte received outside TLS.
 
-use std::any::Any;
 use std::sync::{Arc, Mutex};
 
-use crate::peers::{ClearConnection, Progress, ProtocolRecord};
+use crate::peers::ClearConnection;
+use crate::protocols::sessions::{Session, credentials_in_clear};
 
 /// One command a client sent.
 #[derive(Debug, Clone)]
-pub struct Pop3Command {
+pub(super) struct Pop3Command {
     /// Its keyword, in capitals (`USER`, `RETR`, ...).
     pub verb: String,
     /// The whole line, without its line ending.
@@ -20,7 +20,7 @@ pub struct Pop3Command {
 
 /// What one client connection did.
 #[derive(Debug, Clone, Default)]
-pub struct Pop3Session {
+pub(super) struct Pop3Session {
     /// Its commands, in order.
     pub commands: Vec<Pop3Command>,
     /// Each `PASS` tried: the user name, whether accepted, whether inside TLS.
@@ -45,48 +45,43 @@ pub(super) type Pop3Sessions = Arc<Mutex<Vec<Pop3Session>>>;
 /// The commands that carry credentials (`USER` carries only a name).
 const CREDENTIALS: [&str; 3] = ["PASS", "APOP", "AUTH"];
 
-impl ProtocolRecord for Mutex<Vec<Pop3Session>> {
-    fn as_any(&self) -> &dyn Any {
-        self
+impl Session for Pop3Session {
+    const PROTOCOL: &'static str = "POP3";
+    const KEEPS_CLEAR_TEXT: bool = true;
+
+    fn ended(&self) -> bool {
+        self.ended
     }
 
-    fn progress(&self) -> Option<Progress> {
-        Some(Progress::of_sessions(
-            &pop3_sessions(self),
-            |session| &session.logins,
-            |(_, accepted, _)| *accepted,
-            |session| &session.commands,
-            |command| command.verb.clone(),
-        ))
+    fn logins_tried(&self) -> Vec<bool> {
+        self.logins
+            .iter()
+            .map(|(_, accepted, _)| *accepted)
+            .collect()
     }
 
-    /// What each session sent outside TLS; a `PASS`, `APOP` or `AUTH` there carries
-    /// credentials whatever it holds.
-    fn in_clear(&self) -> Option<Vec<ClearConnection>> {
-        Some(
-            pop3_sessions(self)
-                .into_iter()
-                .map(|session| ClearConnection {
-                    credentials_in_clear: session
-                        .commands
-                        .iter()
-                        .filter(|command| {
-                            !command.encrypted && CREDENTIALS.contains(&command.verb.as_str())
-                        })
-                        .map(|command| command.line.clone())
-                        .collect(),
-                    bytes: session.in_clear,
-                    ended: session.ended,
-                })
-                .collect(),
-        )
+    fn verbs(&self) -> Vec<String> {
+        self.commands
+            .iter()
+            .map(|command| command.verb.clone())
+            .collect()
     }
-}
 
-/// A copy of the sessions so far.
-pub(super) fn pop3_sessions(record: &Mutex<Vec<Pop3Session>>) -> Vec<Pop3Session> {
-    record
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .clone()
+    /// A `PASS`, `APOP` or `AUTH` sent outside TLS carries credentials whatever it holds.
+    fn in_clear(&self) -> ClearConnection {
+        ClearConnection {
+            credentials_in_clear: credentials_in_clear(
+                self.commands.iter().map(|command| {
+                    (
+                        command.verb.as_str(),
+                        command.line.as_str(),
+                        command.encrypted,
+                    )
+                }),
+                &CREDENTIALS,
+            ),
+            bytes: self.in_clear.clone(),
+            ended: self.ended,
+        }
+    }
 }

@@ -1,11 +1,11 @@
 //! The POP3 peer against clients nobody here wrote: Python's `poplib` and curl, in the
 //! three TLS modes, verifying the peer's certificate against the test CA.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::Pop3Script;
 use super::expectations::{Pop3SessionExpectation, judge_pop3_session};
-use super::record::{Pop3Session, pop3_sessions};
+use super::record::Pop3Session;
 use crate::peers::ServerPeer;
 use crate::protocols::mailstore::testing::{ca_file, curl, python, start_peer};
 use crate::protocols::mailstore::{MailTls, seeded, split_message};
@@ -24,13 +24,7 @@ async fn peer(tls: MailTls) -> ServerPeer {
 }
 
 fn sessions(peer: &ServerPeer) -> Vec<Pop3Session> {
-    let record = peer.record().expect("a protocol peer keeps a record");
-    pop3_sessions(
-        record
-            .as_any()
-            .downcast_ref::<Mutex<Vec<Pop3Session>>>()
-            .expect("the POP3 record"),
-    )
+    crate::protocols::testing::sessions_of(peer)
 }
 
 fn hex(bytes: &[u8]) -> String {

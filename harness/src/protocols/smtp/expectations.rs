@@ -13,18 +13,19 @@
 //! mail = { from = "a@x", to = ["b@y"], headers = { from = "a@x", to = ["b@y"] } }
 //! ```
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
 use super::judge::{
-    AttachmentWanted, HeaderAddresses, MailExpectation, Mismatch, judge_commands, judge_mail,
+    AttachmentWanted, HeaderAddresses, MailExpectation, judge_commands, judge_mail,
 };
-use super::record::{SmtpSession, sessions};
+use super::record::SmtpSession;
 use crate::judge::bytes::Evaluation;
 use crate::judge::output::{Facts, ProtocolExpectation};
-use crate::outcome::{StepFailure, StepResult};
+use crate::outcome::StepResult;
 use crate::payload::PayloadSpec;
+use crate::protocols::sessions::{mismatch, once_over};
 use crate::protocols::{ExpectationKind, ExpectationShape, Loaded, OptionsInput};
 use crate::tree::Tree;
 use crate::world::capture::Capture;
@@ -173,9 +174,13 @@ impl ProtocolExpectation for CommandsSent {
         _: &Capture,
         _: bool,
     ) -> StepResult<Evaluation> {
-        once_over(facts, &self.server, where_, |sessions| {
-            judge_commands(sessions, &self.verbs)
-        })
+        once_over(
+            facts,
+            &self.server,
+            where_,
+            true,
+            |sessions: &[SmtpSession]| judge_commands(sessions, &self.verbs).map_err(mismatch),
+        )
     }
 }
 
@@ -187,37 +192,12 @@ impl ProtocolExpectation for MailDelivered {
         _: &Capture,
         _: bool,
     ) -> StepResult<Evaluation> {
-        once_over(facts, &self.server, where_, |sessions| {
-            judge_mail(sessions, &self.expectation)
-        })
-    }
-}
-
-/// Judges the sessions of `server` with `judge` once the client is done: until then it
-/// may still be talking.
-fn once_over(
-    facts: &dyn Facts,
-    server: &str,
-    where_: &str,
-    judge: impl FnOnce(&[SmtpSession]) -> Result<(), Mismatch>,
-) -> StepResult<Evaluation> {
-    let sessions = facts
-        .record(server)
-        .and_then(|record| record.as_any().downcast_ref::<Mutex<Vec<SmtpSession>>>())
-        .map(sessions)
-        .unwrap_or_default();
-    if sessions.is_empty() || sessions.iter().any(|session| !session.ended) {
-        return Ok(Evaluation::Pending {
-            expected: format!("{where_}: a client to finish its SMTP session"),
-            seen: if sessions.is_empty() {
-                "no client connected".into()
-            } else {
-                "a session still open".into()
-            },
-        });
-    }
-    match judge(&sessions) {
-        Ok(()) => Ok(Evaluation::Holds { settle: false }),
-        Err((expected, seen)) => Err(StepFailure::fail(format!("{where_}: {expected}"), seen)),
+        once_over(
+            facts,
+            &self.server,
+            where_,
+            true,
+            |sessions: &[SmtpSession]| judge_mail(sessions, &self.expectation).map_err(mismatch),
+        )
     }
 }

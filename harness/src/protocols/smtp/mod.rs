@@ -39,7 +39,7 @@ pub(super) const PACK: Pack = Pack {
         key: "smtp",
         load,
         schema: |generator| generator.subschema_for::<SmtpScript>(),
-        keeps_clear_text: true,
+        keeps_clear_text: <record::SmtpSession as super::sessions::Session>::KEEPS_CLEAR_TEXT,
     }),
     expectations: &[expectations::COMMANDS, expectations::MAIL],
     client: None,

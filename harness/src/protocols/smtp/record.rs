@@ -2,17 +2,17 @@
 //! they came (encrypted or not, how each line ended), its messages as raw data, its
 //! logins, and every byte it received outside TLS.
 
-use std::any::Any;
 use std::sync::{Arc, Mutex};
 
-use crate::peers::{ClearConnection, Progress, ProtocolRecord};
+use crate::peers::ClearConnection;
+use crate::protocols::sessions::{Session, credentials_in_clear};
 
 /// The most bytes received in clear kept per connection.
 pub(super) const MAX_CLEAR: usize = 1 << 20;
 
 /// One command line a client sent.
 #[derive(Debug, Clone)]
-pub struct SmtpCommand {
+pub(super) struct SmtpCommand {
     /// Its verb, in capitals (`EHLO`, `MAIL`, ...).
     pub verb: String,
     /// The whole line, without its line ending.
@@ -25,7 +25,7 @@ pub struct SmtpCommand {
 
 /// What one client connection did.
 #[derive(Debug, Clone, Default)]
-pub struct SmtpSession {
+pub(super) struct SmtpSession {
     /// Its commands, in order (not the lines of `DATA`, nor `AUTH`'s continuation lines).
     pub commands: Vec<SmtpCommand>,
     /// Each message's data as it came, dot-stuffed, without the closing `.` line.
@@ -44,67 +44,57 @@ pub struct SmtpSession {
 /// The sessions of one mail server peer, shared with the pack's judges.
 pub(super) type Sessions = Arc<Mutex<Vec<SmtpSession>>>;
 
-impl ProtocolRecord for Mutex<Vec<SmtpSession>> {
-    fn as_any(&self) -> &dyn Any {
-        self
+impl Session for SmtpSession {
+    const PROTOCOL: &'static str = "SMTP";
+    const KEEPS_CLEAR_TEXT: bool = true;
+
+    fn ended(&self) -> bool {
+        self.ended
     }
 
-    /// A login is an `AUTH`; the session's `logins` are those the peer accepted.
-    fn progress(&self) -> Option<Progress> {
-        let sessions = sessions(self);
-        let mut logins = Vec::new();
-        for session in &sessions {
-            let tried = session
-                .commands
-                .iter()
-                .filter(|command| command.verb == "AUTH")
-                .count();
-            let accepted = session.logins.len().min(tried);
-            logins.extend((0..tried).map(|index| index < accepted));
+    /// Each `AUTH` tried; the server accepted the first `logins.len()` of them (a client
+    /// tries again only after a refusal).
+    fn logins_tried(&self) -> Vec<bool> {
+        let tried = self
+            .commands
+            .iter()
+            .filter(|command| command.verb == "AUTH")
+            .count();
+        let accepted = self.logins.len().min(tried);
+        (0..tried).map(|index| index < accepted).collect()
+    }
+
+    fn verbs(&self) -> Vec<String> {
+        self.commands
+            .iter()
+            .map(|command| command.verb.clone())
+            .collect()
+    }
+
+    /// An `AUTH` sent outside TLS carries credentials whatever it holds.
+    fn in_clear(&self) -> ClearConnection {
+        ClearConnection {
+            credentials_in_clear: credentials_in_clear(
+                self.commands.iter().map(|command| {
+                    (
+                        command.verb.as_str(),
+                        command.line.as_str(),
+                        command.encrypted,
+                    )
+                }),
+                &["AUTH"],
+            ),
+            bytes: self.in_clear.clone(),
+            ended: self.ended,
         }
-        Some(Progress {
-            connections: sessions.len(),
-            logins,
-            commands: sessions
-                .iter()
-                .flat_map(|session| &session.commands)
-                .map(|command| command.verb.clone())
-                .collect(),
-        })
     }
-
-    /// What each session sent outside TLS; an `AUTH` there (in any case: the verb is
-    /// kept in capitals) carries credentials whatever it holds.
-    fn in_clear(&self) -> Option<Vec<ClearConnection>> {
-        Some(
-            sessions(self)
-                .into_iter()
-                .map(|session| ClearConnection {
-                    credentials_in_clear: session
-                        .commands
-                        .iter()
-                        .filter(|command| command.verb == "AUTH" && !command.encrypted)
-                        .map(|command| command.line.clone())
-                        .collect(),
-                    bytes: session.in_clear,
-                    ended: session.ended,
-                })
-                .collect(),
-        )
-    }
-}
-
-/// A copy of the sessions so far.
-pub(super) fn sessions(record: &Mutex<Vec<SmtpSession>>) -> Vec<SmtpSession> {
-    record
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .clone()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::peers::ProtocolRecord;
+    use std::sync::Mutex;
 
     fn command(line: &str, encrypted: bool) -> SmtpCommand {
         SmtpCommand {

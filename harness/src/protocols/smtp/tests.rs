@@ -5,8 +5,7 @@
 //! writes (RFC 2231 and RFC 2047 file names, missing header fields, another encoding).
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use serde::Deserialize as _;
 
@@ -14,7 +13,7 @@ use super::SmtpScript;
 use super::judge::{
     AttachmentWanted, HeaderAddresses, MailExpectation, judge_commands, judge_mail,
 };
-use super::record::{SmtpSession, sessions};
+use super::record::SmtpSession;
 use crate::payload::Payload;
 use crate::peers::{ProtocolScript as _, ServerPeer};
 use crate::protocols::mailstore::testing::{ca_file, python, start_peer};
@@ -28,22 +27,9 @@ async fn peer(script: SmtpScript) -> ServerPeer {
     start_peer(Arc::new(script)).await
 }
 
-/// The peer's sessions once every one has ended (the peer marks the end after its last
-/// reply, which the client may have read a moment earlier).
+/// The peer's sessions once every one has ended.
 async fn sessions_over(peer: &ServerPeer) -> Vec<SmtpSession> {
-    let record = peer.record().expect("a protocol peer keeps a record");
-    let record = record
-        .as_any()
-        .downcast_ref::<Mutex<Vec<SmtpSession>>>()
-        .expect("the SMTP record");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let now = sessions(record);
-        if now.iter().all(|session| session.ended) || Instant::now() > deadline {
-            return now;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    crate::protocols::testing::sessions_over(peer, None).await
 }
 
 fn verbs(session: &SmtpSession) -> Vec<&str> {

@@ -124,9 +124,7 @@ fn load_figures(
 
 /// The SSH peer's record, from the facts.
 fn record<'f>(facts: &'f dyn Facts, server: &str) -> Option<&'f SshRecord> {
-    facts
-        .record(server)
-        .and_then(|record| record.as_any().downcast_ref::<SshRecord>())
+    crate::protocols::record_of(facts, server)
 }
 
 impl ProtocolExpectation for SessionJudged {

@@ -73,6 +73,9 @@ pub struct ProcessSpec {
     /// the reference's folder, the kit's fixtures a scenario names (see
     /// `crate::target::RoleProgram::visible`). The served site is visible too.
     pub visible_roots: Vec<PathBuf>,
+    /// The Python packages its submission's `requirements` installed: a child gets the
+    /// folder on `PYTHONPATH`, and sees it read-only (`crate::target::requirements`).
+    pub python_path: Option<PathBuf>,
     /// The sandbox a child process runs in: the run's layers and memory cap
     /// (`crate::settings::RunSettings::sandbox`). A simulated host has none.
     pub sandbox: sandbox::Settings,
@@ -277,6 +280,10 @@ impl ChildProcess {
             program.contains('/'),
         ));
         let mut environment = Vec::new();
+        if let Some(packages) = &spec.python_path {
+            visible.push(packages.clone());
+            environment.push(("PYTHONPATH".into(), packages.clone().into()));
+        }
         // The small internet's resolver and certificate store in its view of `/etc`.
         let replaced = enclosure.etc_files(spec.trust_file.as_deref())?;
         if spec.trust_file.is_some() {
@@ -805,6 +812,7 @@ mod tests {
             hold_stdin: false,
             home_files: Vec::new(),
             visible_roots: Vec::new(),
+            python_path: None,
             sandbox: sandbox::Settings::probed(),
         }
     }
