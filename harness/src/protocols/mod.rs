@@ -45,6 +45,7 @@ mod mailstore;
 mod mysql;
 mod ping;
 mod pop3;
+mod reader_dialogue;
 mod sessions;
 mod smtp;
 mod ssh;

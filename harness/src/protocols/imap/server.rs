@@ -49,7 +49,7 @@ use std::io;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::ImapScript;
 use super::fetch_items::{FetchItem, parse_item, section_bytes};
@@ -57,8 +57,9 @@ use super::record::{ImapCommand, ImapSession, ImapSessions};
 use super::syntax::{Arg, literal_at_end, parse_args, parse_set};
 use crate::peers::Conversation;
 use crate::protocols::mailstore::{
-    MailTls, MailWire, SeededMessage, accept_tls, header_value, open_session, split_message,
+    Certificate, MailTls, MailWire, SeededMessage, header_value, open_session, split_message,
 };
+use crate::protocols::reader_dialogue::{Ending, ReaderDialogue, converse};
 
 /// One message of the peer's mailbox, with its flags (shared by every connection).
 #[derive(Debug)]
@@ -76,12 +77,6 @@ const MAX_LITERAL: usize = 1 << 20;
 const UID_VALIDITY: u32 = 1;
 /// The flags a message can carry.
 const FLAGS: &str = r"\Answered \Flagged \Deleted \Seen \Draft";
-
-/// How a dialogue on one stream ended.
-enum Ending {
-    Over,
-    StartTls,
-}
 
 /// The mailbox selected.
 struct Selected {
@@ -124,11 +119,35 @@ pub(super) async fn serve(
         selected: None,
     };
     let tls_first = tls_from_first_byte || script.tls == MailTls::Implicit;
-    let ended = dialogue
-        .converse(tokio::io::join(reader, writer), tls_first)
-        .await;
+    let ended = converse(&mut dialogue, tokio::io::join(reader, writer), tls_first).await;
     dialogue.session(|session| session.ended = true);
     crate::peers::record_ending(&transcript, &label, &ended);
+}
+
+impl ReaderDialogue for Dialogue<'_> {
+    fn certificate(&self) -> Certificate {
+        self.script.certificate
+    }
+
+    fn tls_established(&mut self) {
+        self.wire.tls_established();
+    }
+
+    fn tls_failed(&self, error: &io::Error) {
+        self.wire.tls_failed(error);
+        self.session(|session| session.tls_error = Some(error.to_string()));
+    }
+
+    async fn greet<S: AsyncWrite + Unpin + Send>(&mut self, stream: &mut S) -> io::Result<()> {
+        self.greeting(stream).await
+    }
+
+    async fn run<S: AsyncRead + AsyncWrite + Unpin + Send>(
+        &mut self,
+        stream: &mut S,
+    ) -> io::Result<Ending> {
+        self.commands(stream).await
+    }
 }
 
 /// Everything a connection's dialogue uses.
@@ -158,47 +177,7 @@ impl Dialogue<'_> {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The whole dialogue: TLS first if implicit (`tls_first`: the script's, or the
-    /// client came to the peer's port of TLS from the first byte), the greeting, the
-    /// commands, perhaps a STARTTLS and the commands after it.
-    async fn converse<S: AsyncRead + AsyncWrite + Unpin + Send>(
-        &mut self,
-        plain: S,
-        tls_first: bool,
-    ) -> io::Result<()> {
-        if tls_first {
-            let mut encrypted = match accept_tls(plain, self.script.certificate).await {
-                Ok(encrypted) => encrypted,
-                Err(error) => return self.tls_failed(&error),
-            };
-            self.wire.tls_established();
-            self.greet(&mut encrypted).await?;
-            self.run(&mut encrypted).await?;
-            let _ = encrypted.shutdown().await;
-            return Ok(());
-        }
-        let mut plain = plain;
-        self.greet(&mut plain).await?;
-        if let Ending::Over = self.run(&mut plain).await? {
-            return Ok(());
-        }
-        let mut encrypted = match accept_tls(plain, self.script.certificate).await {
-            Ok(encrypted) => encrypted,
-            Err(error) => return self.tls_failed(&error),
-        };
-        self.wire.tls_established();
-        self.run(&mut encrypted).await?;
-        let _ = encrypted.shutdown().await;
-        Ok(())
-    }
-
-    fn tls_failed(&self, error: &io::Error) -> io::Result<()> {
-        self.wire.tls_failed(error);
-        self.session(|session| session.tls_error = Some(error.to_string()));
-        Ok(())
-    }
-
-    async fn greet<S: AsyncWrite + Unpin>(&self, stream: &mut S) -> io::Result<()> {
+    async fn greeting<S: AsyncWrite + Unpin>(&self, stream: &mut S) -> io::Result<()> {
         let greeting = format!(
             "* OK [CAPABILITY {}] harness IMAP peer ready\r\n",
             self.capabilities()
@@ -249,7 +228,7 @@ impl Dialogue<'_> {
     }
 
     /// The commands on one stream, until LOGOUT, the close, or STARTTLS.
-    async fn run<S: AsyncRead + AsyncWrite + Unpin>(
+    async fn commands<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         stream: &mut S,
     ) -> io::Result<Ending> {

@@ -40,23 +40,18 @@
 use std::io;
 use std::sync::{Arc, Mutex};
 
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::Pop3Script;
 use super::record::{Pop3Command, Pop3Session, Pop3Sessions};
 use crate::peers::Conversation;
 use crate::protocols::mailstore::{
-    MailTls, MailWire, SeededMessage, accept_tls, open_session, split_message,
+    Certificate, MailTls, MailWire, SeededMessage, open_session, split_message,
 };
+use crate::protocols::reader_dialogue::{Ending, ReaderDialogue, converse};
 
 /// The peer's maildrop: the messages not yet removed by a `QUIT`, in order.
 pub(super) type Pop3Maildrop = Arc<Mutex<Vec<&'static SeededMessage>>>;
-
-/// How a dialogue on one stream ended.
-enum Ending {
-    Over,
-    StartTls,
-}
 
 /// Serves one client connection until it quits or closes.
 pub(super) async fn serve(
@@ -92,9 +87,7 @@ pub(super) async fn serve(
         transaction: None,
     };
     let tls_first = tls_from_first_byte || script.tls == MailTls::Implicit;
-    let ended = dialogue
-        .converse(tokio::io::join(reader, writer), tls_first)
-        .await;
+    let ended = converse(&mut dialogue, tokio::io::join(reader, writer), tls_first).await;
     dialogue.session(|session| session.ended = true);
     crate::peers::record_ending(&transcript, &label, &ended);
 }
@@ -104,6 +97,34 @@ pub(super) async fn serve(
 struct Transaction {
     messages: Vec<&'static SeededMessage>,
     deleted: Vec<bool>,
+}
+
+impl ReaderDialogue for Dialogue<'_> {
+    fn certificate(&self) -> Certificate {
+        self.script.certificate
+    }
+
+    fn tls_established(&mut self) {
+        self.wire.tls_established();
+    }
+
+    fn tls_failed(&self, error: &io::Error) {
+        self.wire.tls_failed(error);
+        self.session(|session| session.tls_error = Some(error.to_string()));
+    }
+
+    async fn greet<S: AsyncWrite + Unpin + Send>(&mut self, stream: &mut S) -> io::Result<()> {
+        self.wire
+            .send(stream, b"+OK harness POP3 peer ready\r\n")
+            .await
+    }
+
+    async fn run<S: AsyncRead + AsyncWrite + Unpin + Send>(
+        &mut self,
+        stream: &mut S,
+    ) -> io::Result<Ending> {
+        self.commands(stream).await
+    }
 }
 
 /// Everything a connection's dialogue uses.
@@ -128,49 +149,8 @@ impl Dialogue<'_> {
         change(&mut all[self.index]);
     }
 
-    /// The whole dialogue: TLS first if implicit (`tls_first`: the script's, or the
-    /// client came to the peer's port of TLS from the first byte), the greeting, the
-    /// commands, perhaps an STLS and the commands after it.
-    async fn converse<S: AsyncRead + AsyncWrite + Unpin + Send>(
-        &mut self,
-        plain: S,
-        tls_first: bool,
-    ) -> io::Result<()> {
-        let greeting = b"+OK harness POP3 peer ready\r\n";
-        if tls_first {
-            let mut encrypted = match accept_tls(plain, self.script.certificate).await {
-                Ok(encrypted) => encrypted,
-                Err(error) => return self.tls_failed(&error),
-            };
-            self.wire.tls_established();
-            self.wire.send(&mut encrypted, greeting).await?;
-            self.run(&mut encrypted).await?;
-            let _ = encrypted.shutdown().await;
-            return Ok(());
-        }
-        let mut plain = plain;
-        self.wire.send(&mut plain, greeting).await?;
-        if let Ending::Over = self.run(&mut plain).await? {
-            return Ok(());
-        }
-        let mut encrypted = match accept_tls(plain, self.script.certificate).await {
-            Ok(encrypted) => encrypted,
-            Err(error) => return self.tls_failed(&error),
-        };
-        self.wire.tls_established();
-        self.run(&mut encrypted).await?;
-        let _ = encrypted.shutdown().await;
-        Ok(())
-    }
-
-    fn tls_failed(&self, error: &io::Error) -> io::Result<()> {
-        self.wire.tls_failed(error);
-        self.session(|session| session.tls_error = Some(error.to_string()));
-        Ok(())
-    }
-
     /// The commands on one stream, until QUIT, the close, or STLS.
-    async fn run<S: AsyncRead + AsyncWrite + Unpin>(
+    async fn commands<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         stream: &mut S,
     ) -> io::Result<Ending> {

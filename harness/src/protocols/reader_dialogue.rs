@@ -1,0 +1,78 @@
+//! What the two mail readers' peers (IMAP, POP3) share of a connection's life, written
+//! once: TLS from the first byte (IMAPS, POP3S), or the greeting and commands in clear
+//! until the client asks for TLS (`STARTTLS`, `STLS`), the handshake, and the commands
+//! again inside it. Each pack says only how it greets and how it answers commands
+//! ([`ReaderDialogue`]).
+
+use std::future::Future;
+use std::io;
+
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+use super::mailstore::{Certificate, accept_tls};
+
+/// How a dialogue on one stream ended.
+pub(super) enum Ending {
+    /// The client logged out, quit or closed.
+    Over,
+    /// The server accepted the client's request for TLS: the handshake comes next.
+    StartTls,
+}
+
+/// A mail reader's dialogue on one connection, as [`converse`] drives it.
+pub(super) trait ReaderDialogue: Send {
+    /// The certificate its TLS presents.
+    fn certificate(&self) -> Certificate;
+
+    /// The handshake is done: what is read from now on is inside TLS
+    /// (`MailWire::tls_established`).
+    fn tls_established(&mut self);
+
+    /// The handshake failed: said in the transcript (`MailWire::tls_failed`), and its
+    /// reason kept in the session's record.
+    fn tls_failed(&self, error: &io::Error);
+
+    /// The server's greeting, on the stream the client reads first.
+    fn greet<S: AsyncWrite + Unpin + Send>(
+        &mut self,
+        stream: &mut S,
+    ) -> impl Future<Output = io::Result<()>> + Send;
+
+    /// The commands on one stream, until the client is done or asks for TLS.
+    fn run<S: AsyncRead + AsyncWrite + Unpin + Send>(
+        &mut self,
+        stream: &mut S,
+    ) -> impl Future<Output = io::Result<Ending>> + Send;
+}
+
+/// The whole dialogue: TLS first if `tls_first` (the script's, or the client came to the
+/// peer's port of TLS from the first byte), the greeting, the commands, perhaps a request
+/// for TLS and the commands after it. A failed handshake ends it, recorded; an error is
+/// the connection's.
+pub(super) async fn converse<D, S>(dialogue: &mut D, plain: S, tls_first: bool) -> io::Result<()>
+where
+    D: ReaderDialogue,
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let mut plain = plain;
+    if !tls_first {
+        dialogue.greet(&mut plain).await?;
+        if let Ending::Over = dialogue.run(&mut plain).await? {
+            return Ok(());
+        }
+    }
+    let mut encrypted = match accept_tls(plain, dialogue.certificate()).await {
+        Ok(encrypted) => encrypted,
+        Err(error) => {
+            dialogue.tls_failed(&error);
+            return Ok(());
+        }
+    };
+    dialogue.tls_established();
+    if tls_first {
+        dialogue.greet(&mut encrypted).await?;
+    }
+    dialogue.run(&mut encrypted).await?;
+    let _ = encrypted.shutdown().await;
+    Ok(())
+}
