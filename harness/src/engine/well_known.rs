@@ -4,8 +4,8 @@
 use super::*;
 
 /// The well-known ports of protocols that start with a TLS handshake: SMTP submission
-/// (RFC 8314), IMAPS and POP3S.
-const IMPLICIT_TLS_PORTS: [u16; 3] = [465, 993, 995];
+/// (RFC 8314), FTPS (RFC 4217 §1: the port implicit FTPS clients use), IMAPS and POP3S.
+const IMPLICIT_TLS_PORTS: [u16; 4] = [465, 990, 993, 995];
 
 impl Run<'_> {
     /// A client `name` that hard-codes port `fixed` finds the harness listening there,
@@ -132,7 +132,7 @@ impl Run<'_> {
 
     /// The task's well-known ports for a client pointed at `target`, each with the port of
     /// the peer it leads to, whether or not this run has a small internet: those of
-    /// implicit TLS (465, 993, 995) lead to the peer's port of TLS from the first byte (its
+    /// implicit TLS (465, 990, 993, 995) lead to the peer's port of TLS from the first byte (its
     /// own, or the second one it opens: `ProtocolScript::tls_port_too`), so a client that
     /// always speaks TLS there meets TLS in every scenario; the others to its own port when
     /// it speaks in clear or offers STARTTLS. (A peer in clear could answer a handshake

@@ -39,7 +39,7 @@ pub trait ProtocolScript: Debug + Send + Sync {
         false
     }
     /// Whether it speaks TLS from the first byte (IMAPS, POP3S): only such a peer is
-    /// reached through the well-known ports of implicit TLS (465, 993, 995).
+    /// reached through the well-known ports of implicit TLS (465, 990, 993, 995).
     fn tls_from_first_byte(&self) -> bool {
         false
     }

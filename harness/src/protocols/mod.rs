@@ -45,10 +45,10 @@ mod mailstore;
 mod mysql;
 mod ping;
 mod pop3;
-mod reader_dialogue;
 mod sessions;
 mod smtp;
 mod ssh;
+mod starttls;
 #[cfg(test)]
 mod testing;
 mod xmlrpc;

@@ -25,10 +25,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 use super::DataPlan;
 use crate::peers::RECEIVED_CAP;
+use crate::protocols::mailstore::{Certificate, accept_tls};
 use crate::transcript::{Direction, Transcript};
 use crate::wire::{Flow, FlowEnd, Protocol};
 use crate::world::capture::Capture;
@@ -160,10 +161,51 @@ impl DataWire<'_> {
         label: &str,
         mut connection: PeerConnection,
     ) -> (Arc<Capture>, io::Result<()>) {
+        self.receive_from(label, &mut connection.reader).await
+    }
+
+    /// Receives the file inside TLS (`PROT P`): the handshake first (the server's side,
+    /// with the test CA's certificate), then every byte until the client's close, and
+    /// the server's own close_notify (a client's `unwrap()` waits for it).
+    pub(super) async fn receive_inside_tls(
+        &self,
+        label: &str,
+        connection: PeerConnection,
+    ) -> (Arc<Capture>, io::Result<()>) {
+        let PeerConnection { reader, writer, .. } = connection;
+        let joined = tokio::io::join(reader, writer);
+        let mut encrypted = match accept_tls(joined, Certificate::Right).await {
+            Ok(encrypted) => encrypted,
+            Err(error) => {
+                self.transcript.event(
+                    label,
+                    Direction::FromProgram,
+                    format!("TLS handshake failed: {error}"),
+                );
+                let failed = Err(error);
+                crate::peers::record_ending::<()>(self.transcript, label, &failed);
+                return (Arc::new(Capture::memory(0)), failed);
+            }
+        };
+        self.transcript.event(
+            label,
+            Direction::FromProgram,
+            "TLS established: what follows is decrypted".to_owned(),
+        );
+        let received = self.receive_from(label, &mut encrypted).await;
+        let _ = encrypted.shutdown().await;
+        received
+    }
+
+    async fn receive_from<R: AsyncRead + Unpin>(
+        &self,
+        label: &str,
+        reader: &mut R,
+    ) -> (Arc<Capture>, io::Result<()>) {
         let stored = Arc::new(Capture::memory(RECEIVED_CAP));
         let mut buffer = vec![0u8; 64 * 1024];
         let ended = loop {
-            match connection.reader.read(&mut buffer).await {
+            match reader.read(&mut buffer).await {
                 Ok(0) => {
                     self.transcript
                         .fin(label, Direction::FromProgram, "end of the file (FIN)");

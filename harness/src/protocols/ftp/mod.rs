@@ -151,6 +151,16 @@ impl ProtocolScript for FtpScript {
         text
     }
 
+    /// `AUTH TLS` is always offered (RFC 4217), as vsftpd with `ssl_enable` does.
+    fn offers_tls(&self) -> bool {
+        true
+    }
+
+    /// A second port speaks TLS from the first byte: FTPS on 990.
+    fn tls_port_too(&self) -> bool {
+        true
+    }
+
     fn start(&self, _settings: &crate::settings::RunSettings) -> Arc<dyn ProtocolServer> {
         Arc::new(FtpPeer {
             script: self.clone(),

@@ -8,6 +8,11 @@
 //! (`PASV` or `EPSV`: [`super::data`]); its file goes to the current folder (or the path
 //! it names), whose folder must exist (553 otherwise, as vsftpd answers).
 //!
+//! TLS as RFC 4217 has it, for a client that protects its login (Python's `FTP_TLS`):
+//! `AUTH TLS` before the login moves the control connection into TLS, and `PBSZ 0`, `PROT
+//! P` the data connections too (`PROT C`, the default, keeps them in clear); on the
+//! well-known port of FTPS (990) the control connection speaks TLS from the first byte.
+//!
 //! ```text
 //! S: 220 harness FTP peer ready
 //! C: USER alice                      S: 331 Password required for alice.
@@ -30,7 +35,8 @@ use super::data::{DataWire, Passive};
 use super::record::{FtpSession, FtpSessions, FtpStore, StoreOutcome, TransferType};
 use super::{DataPlan, FtpScript};
 use crate::peers::Conversation;
-use crate::protocols::mailstore::MailWire;
+use crate::protocols::mailstore::{Certificate, MailWire};
+use crate::protocols::starttls::{Ending, StartTlsDialogue, converse};
 use crate::world::capture::Capture;
 use crate::world::sockets::PeerNet;
 
@@ -44,6 +50,7 @@ pub(super) async fn serve(conversation: Conversation, script: FtpScript, session
         received,
         local,
         net,
+        tls_from_first_byte,
         ..
     } = conversation;
     let index = {
@@ -53,7 +60,8 @@ pub(super) async fn serve(conversation: Conversation, script: FtpScript, session
         all.push(FtpSession::default());
         all.len() - 1
     };
-    // FTP has no TLS here: nothing is kept of what crossed in clear.
+    // The commands are recorded (the password masked); the bytes that crossed in clear
+    // are not kept apart: no FTP scenario judges them.
     let keep_nothing = |_: &[u8]| {};
     let mut dialogue = Dialogue {
         folders: script.all_folders(),
@@ -76,8 +84,14 @@ pub(super) async fn serve(conversation: Conversation, script: FtpScript, session
         transfer_type: TransferType::Ascii,
         passive: None,
         data_connections: 0,
+        protected_data: false,
     };
-    let ended = dialogue.run(&mut tokio::io::join(reader, writer)).await;
+    let ended = converse(
+        &mut dialogue,
+        tokio::io::join(reader, writer),
+        tls_from_first_byte,
+    )
+    .await;
     dialogue.session(|session| session.ended = true);
     crate::peers::record_ending(&transcript, &label, &ended);
 }
@@ -103,6 +117,33 @@ struct Dialogue<'a> {
     passive: Option<Passive>,
     /// Data connections so far, for their labels.
     data_connections: usize,
+    /// `PROT P`: data connections speak TLS (RFC 4217 §9).
+    protected_data: bool,
+}
+
+impl StartTlsDialogue for Dialogue<'_> {
+    fn certificate(&self) -> Certificate {
+        Certificate::Right
+    }
+
+    fn tls_established(&mut self) {
+        self.wire.tls_established();
+    }
+
+    fn tls_failed(&self, error: &io::Error) {
+        self.wire.tls_failed(error);
+    }
+
+    async fn greet<S: AsyncWrite + Unpin + Send>(&mut self, stream: &mut S) -> io::Result<()> {
+        self.reply(stream, "220 harness FTP peer ready\r\n").await
+    }
+
+    async fn run<S: AsyncRead + AsyncWrite + Unpin + Send>(
+        &mut self,
+        stream: &mut S,
+    ) -> io::Result<Ending> {
+        self.commands(stream).await
+    }
 }
 
 impl Dialogue<'_> {
@@ -118,9 +159,11 @@ impl Dialogue<'_> {
         self.wire.send(stream, text.as_bytes()).await
     }
 
-    /// The greeting, then the commands until `QUIT` or the close.
-    async fn run<S: AsyncRead + AsyncWrite + Unpin>(&mut self, stream: &mut S) -> io::Result<()> {
-        self.reply(stream, "220 harness FTP peer ready\r\n").await?;
+    /// The commands until `QUIT`, the close, or an accepted `AUTH TLS`.
+    async fn commands<S: AsyncRead + AsyncWrite + Unpin + Send>(
+        &mut self,
+        stream: &mut S,
+    ) -> io::Result<Ending> {
         while let Some(raw) = self.wire.line(stream).await? {
             let line = String::from_utf8_lossy(&raw)
                 .trim_end_matches(['\r', '\n'])
@@ -137,7 +180,26 @@ impl Dialogue<'_> {
             self.session(|session| session.commands.push(shown));
             if verb == "QUIT" {
                 self.session(|session| session.quit = true);
-                return self.reply(stream, "221 Goodbye.\r\n").await;
+                self.reply(stream, "221 Goodbye.\r\n").await?;
+                return Ok(Ending::Over);
+            }
+            if verb == "AUTH" {
+                // RFC 4217 §4: `AUTH TLS` (or its older name `AUTH SSL`), before the login;
+                // the handshake follows the 234 reply.
+                let mechanism = argument.to_ascii_uppercase();
+                let reply = if self.wire.encrypted {
+                    "503 TLS is already in use.\r\n"
+                } else if mechanism == "TLS" || mechanism == "SSL" || mechanism == "TLS-C" {
+                    self.reply(stream, "234 Proceed with negotiation.\r\n")
+                        .await?;
+                    self.user = None;
+                    self.logged_in = false;
+                    return Ok(Ending::StartTls);
+                } else {
+                    "504 AUTH takes TLS.\r\n"
+                };
+                self.reply(stream, reply).await?;
+                continue;
             }
             if verb == "STOR" && self.logged_in {
                 self.store(stream, &argument).await?;
@@ -146,7 +208,7 @@ impl Dialogue<'_> {
             let reply = self.answer(&verb, &argument).await;
             self.reply(stream, &reply).await?;
         }
-        Ok(())
+        Ok(Ending::Over)
     }
 
     /// The reply to every command but `QUIT` and a logged-in `STOR`.
@@ -175,7 +237,24 @@ impl Dialogue<'_> {
                 }
             }
             "SYST" => "215 UNIX Type: L8\r\n".into(),
-            "FEAT" => "211-Features:\r\n EPSV\r\n PASV\r\n SIZE\r\n UTF8\r\n211 End\r\n".into(),
+            "FEAT" => "211-Features:\r\n AUTH TLS\r\n EPSV\r\n PASV\r\n PBSZ\r\n PROT\r\n SIZE\r\n UTF8\r\n211 End\r\n".into(),
+            // RFC 4217 §8, §9: only over TLS; a buffer size of 0, and data in clear (`C`)
+            // or inside TLS (`P`).
+            "PBSZ" | "PROT" if !self.wire.encrypted => {
+                format!("503 {verb} needs AUTH TLS first.\r\n")
+            }
+            "PBSZ" => "200 PBSZ=0\r\n".into(),
+            "PROT" => match argument.to_ascii_uppercase().as_str() {
+                "P" => {
+                    self.protected_data = true;
+                    "200 Protection level set to P.\r\n".into()
+                }
+                "C" => {
+                    self.protected_data = false;
+                    "200 Protection level set to C.\r\n".into()
+                }
+                _ => format!("536 PROT {argument} is not offered here.\r\n"),
+            },
             "NOOP" => "200 NOOP ok.\r\n".into(),
             "OPTS" if argument.eq_ignore_ascii_case("UTF8 ON") => {
                 "200 Always in UTF8 mode.\r\n".into()
@@ -314,7 +393,11 @@ impl Dialogue<'_> {
             self.session(|session| session.stores.push(store));
             return self.reply(stream, failure).await;
         }
-        let (bytes, ended) = data.receive(&label, connection).await;
+        let (bytes, ended) = if self.protected_data {
+            data.receive_inside_tls(&label, connection).await
+        } else {
+            data.receive(&label, connection).await
+        };
         store.bytes = bytes;
         let reply = match ended {
             Ok(()) => "226 Transfer complete.\r\n",

@@ -1,14 +1,15 @@
 //! The FTP peer against clients nobody here wrote: Python's `ftplib` (storbinary over
-//! PASV and over EPSV, storlines, a wrong password, SIZE) and curl (`-T`, EPSV and PASV).
+//! PASV and over EPSV, storlines, a wrong password, SIZE; `FTP_TLS` with `AUTH TLS`, data
+//! in TLS and in clear, and implicit FTPS) and curl (`-T`, EPSV and PASV, `--ssl-reqd`).
 
 use std::sync::Arc;
 
 use super::expectations::{FtpSessionExpectation, Wanted, judge_ftp_session};
-use super::record::{FtpSession, StoreOutcome, TransferType};
+use super::record::{FtpSession, FtpStore, StoreOutcome, TransferType};
 use super::{DataPlan, FtpScript};
 use crate::payload::Payload;
 use crate::peers::ServerPeer;
-use crate::protocols::mailstore::testing::{curl, python, start_peer};
+use crate::protocols::mailstore::testing::{ca_file, curl, python, start_peer};
 
 const PASSWORD: &str = "s3cret ftp";
 
@@ -229,4 +230,127 @@ async fn a_refusing_data_port_and_a_reset_fail_the_upload_and_store_nothing() {
         };
         judge_ftp_session(&sessions, &nothing, None).expect("nothing stored");
     }
+}
+
+/// `FTP_TLS` as students write it, verifying the server's certificate: `login()` sends
+/// `AUTH TLS` first, `prot_p()` puts the file's data connection inside TLS, `prot_c()` the
+/// next one in clear; then implicit FTPS (TLS from the first byte) on the peer's second
+/// port, as a client of port 990 speaks it.
+const FTPLIB_TLS: &str = r#"
+import ftplib, socket, ssl, sys
+port, tls_port, user, password, path, ca = sys.argv[1:7]
+context = ssl.create_default_context(cafile=ca)
+with ftplib.FTP_TLS(context=context, timeout=10) as F:
+    F.connect("127.0.0.1", int(port))
+    F.login(user, password)
+    print("secured", isinstance(F.sock, ssl.SSLSocket))
+    F.prot_p()
+    with open(path, "rb") as f:
+        print("protected", F.storbinary("STOR protected.bin", f))
+    F.prot_c()
+    with open(path, "rb") as f:
+        print("clear", F.storbinary("STOR clear.bin", f))
+
+class Implicit(ftplib.FTP_TLS):
+    def connect(self, host, port, timeout=10):
+        self.host, self.port, self.timeout = host, port, timeout
+        plain = socket.create_connection((host, port), timeout)
+        self.af = plain.family
+        self.sock = self.context.wrap_socket(plain, server_hostname=host)
+        self.file = self.sock.makefile("r", encoding=self.encoding)
+        self.welcome = self.getresp()
+        return self.welcome
+
+with Implicit(context=context, timeout=10) as F:
+    print("implicit", F.connect("127.0.0.1", int(tls_port)))
+    F.login(user, password)
+    F.prot_p()
+    with open(path, "rb") as f:
+        print("implicit data", F.storbinary("STOR implicit.bin", f))
+"#;
+
+#[tokio::test]
+async fn ftplib_tls_logs_in_and_stores_inside_tls_and_over_implicit_ftps() {
+    let peer = peer(DataPlan::Open).await;
+    let file = temp_file(BINARY);
+    let args = [
+        peer.port.to_string(),
+        peer.tls_port.expect("the FTP peer's FTPS port").to_string(),
+        "alice".into(),
+        PASSWORD.into(),
+        file.path().display().to_string(),
+        ca_file(),
+    ];
+    let out = python(FTPLIB_TLS, &args).await;
+    for line in [
+        "secured True",
+        "protected 226 Transfer complete.",
+        "clear 226 Transfer complete.",
+        "implicit 220 harness FTP peer ready",
+        "implicit data 226 Transfer complete.",
+    ] {
+        assert!(out.lines().any(|seen| seen == line), "{line:?} in:\n{out}");
+    }
+    let sessions = ended(&peer, 2).await;
+    assert!(sessions[0].commands.starts_with(&["AUTH TLS".to_owned()]));
+    assert!(sessions[0].commands.contains(&"PROT P".to_owned()));
+    let stored: Vec<(&str, usize)> = sessions
+        .iter()
+        .flat_map(FtpSession::stored)
+        .map(|store| (store.path.as_str(), store.bytes.len() as usize))
+        .collect();
+    let length = BINARY.len();
+    assert_eq!(
+        stored,
+        [
+            ("/protected.bin", length),
+            ("/clear.bin", length),
+            ("/implicit.bin", length)
+        ]
+    );
+    for store in sessions.iter().flat_map(FtpSession::stored) {
+        assert_eq!(
+            store.bytes.head(1 << 20).as_slice(),
+            BINARY,
+            "{}",
+            store.path
+        );
+    }
+}
+
+/// curl asked for TLS (`--ssl-reqd`) moves the control connection into it and protects
+/// the data connection (`PROT P`), trusting the test CA.
+#[tokio::test]
+async fn curl_uploads_over_ftp_with_tls_required() {
+    let peer = peer(DataPlan::Open).await;
+    let file = temp_file(BINARY);
+    let url = format!("ftp://127.0.0.1:{}/curl.bin", peer.port);
+    let login = format!("alice:{PASSWORD}");
+    let ca = ca_file();
+    let path = file.path().display().to_string();
+    let output = curl(&[
+        "--ssl-reqd",
+        "--cacert",
+        &ca,
+        "-u",
+        &login,
+        "-T",
+        &path,
+        &url,
+    ])
+    .await;
+    assert!(
+        output.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let sessions = ended(&peer, 1).await;
+    assert!(
+        sessions[0].commands.contains(&"PROT P".to_owned()),
+        "{:?}",
+        sessions[0].commands
+    );
+    let stored: Vec<&FtpStore> = sessions[0].stored().collect();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].bytes.head(1 << 20).as_slice(), BINARY);
 }

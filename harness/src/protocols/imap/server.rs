@@ -59,7 +59,7 @@ use crate::peers::Conversation;
 use crate::protocols::mailstore::{
     Certificate, MailTls, MailWire, SeededMessage, header_value, open_session, split_message,
 };
-use crate::protocols::reader_dialogue::{Ending, ReaderDialogue, converse};
+use crate::protocols::starttls::{Ending, StartTlsDialogue, converse};
 
 /// One message of the peer's mailbox, with its flags (shared by every connection).
 #[derive(Debug)]
@@ -124,7 +124,7 @@ pub(super) async fn serve(
     crate::peers::record_ending(&transcript, &label, &ended);
 }
 
-impl ReaderDialogue for Dialogue<'_> {
+impl StartTlsDialogue for Dialogue<'_> {
     fn certificate(&self) -> Certificate {
         self.script.certificate
     }

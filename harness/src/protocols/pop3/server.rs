@@ -48,7 +48,7 @@ use crate::peers::Conversation;
 use crate::protocols::mailstore::{
     Certificate, MailTls, MailWire, SeededMessage, open_session, split_message,
 };
-use crate::protocols::reader_dialogue::{Ending, ReaderDialogue, converse};
+use crate::protocols::starttls::{Ending, StartTlsDialogue, converse};
 
 /// The peer's maildrop: the messages not yet removed by a `QUIT`, in order.
 pub(super) type Pop3Maildrop = Arc<Mutex<Vec<&'static SeededMessage>>>;
@@ -99,7 +99,7 @@ struct Transaction {
     deleted: Vec<bool>,
 }
 
-impl ReaderDialogue for Dialogue<'_> {
+impl StartTlsDialogue for Dialogue<'_> {
     fn certificate(&self) -> Certificate {
         self.script.certificate
     }

@@ -1,8 +1,8 @@
-//! What the two mail readers' peers (IMAP, POP3) share of a connection's life, written
-//! once: TLS from the first byte (IMAPS, POP3S), or the greeting and commands in clear
-//! until the client asks for TLS (`STARTTLS`, `STLS`), the handshake, and the commands
-//! again inside it. Each pack says only how it greets and how it answers commands
-//! ([`ReaderDialogue`]).
+//! What the peers of the protocols that move into TLS midway (IMAP, POP3, FTP) share of a
+//! control connection's life, written once: TLS from the first byte (IMAPS, POP3S,
+//! FTPS), or the greeting and commands in clear until the client asks for TLS
+//! (`STARTTLS`, `STLS`, `AUTH TLS`), the handshake, and the commands again inside it.
+//! Each pack says only how it greets and how it answers commands ([`StartTlsDialogue`]).
 
 use std::future::Future;
 use std::io;
@@ -19,8 +19,8 @@ pub(super) enum Ending {
     StartTls,
 }
 
-/// A mail reader's dialogue on one connection, as [`converse`] drives it.
-pub(super) trait ReaderDialogue: Send {
+/// A dialogue on one control connection, as [`converse`] drives it.
+pub(super) trait StartTlsDialogue: Send {
     /// The certificate its TLS presents.
     fn certificate(&self) -> Certificate;
 
@@ -51,7 +51,7 @@ pub(super) trait ReaderDialogue: Send {
 /// the connection's.
 pub(super) async fn converse<D, S>(dialogue: &mut D, plain: S, tls_first: bool) -> io::Result<()>
 where
-    D: ReaderDialogue,
+    D: StartTlsDialogue,
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let mut plain = plain;
