@@ -244,6 +244,17 @@ impl<'a> Run<'a> {
                 step.action.describe(self.settings)
             ));
             if let Err(mut first_word) = step.action.0.run(self).await {
+                // Only a finding comes first: a step that could not be judged (its program
+                // never started, as the earlier failure left it) leaves the failure that
+                // says why.
+                if first_word.status != Status::Fail {
+                    self.note(format!(
+                        "step {} not judged: {}",
+                        index + 1,
+                        first_word.seen
+                    ));
+                    continue;
+                }
                 *current_step = index + 1;
                 first_word.seen = format!(
                     "{}; and before it, step {} failed: {}",

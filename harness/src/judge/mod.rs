@@ -11,4 +11,5 @@ pub mod diff;
 pub mod exit;
 pub(crate) mod line;
 pub(crate) mod output;
+pub(crate) mod started;
 pub mod whole_match;

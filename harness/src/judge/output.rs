@@ -59,6 +59,9 @@ pub(crate) enum OutputExpectation {
     Empty,
     /// At least one byte.
     NotEmpty,
+    /// Nothing that shows the program stopped at its start: a usage error, a file that
+    /// does not compile, a failed import (see `crate::judge::started`).
+    PastItsStart,
 }
 
 /// How far into the output `contains` looks beyond the length of what it looks for (and
@@ -305,6 +308,22 @@ pub(crate) fn evaluate(
                 ));
             }
             // Nothing yet: keep watching until the program ends or the deadline.
+            if is_final {
+                Evaluation::Holds { settle: false }
+            } else {
+                Evaluation::SoFarSoGood
+            }
+        }
+        OutputExpectation::PastItsStart => {
+            if let Some((line, shows)) = super::started::stopped_at_start(&capture.head(64 * 1024))
+            {
+                return Err(StepFailure::fail(
+                    format!(
+                        "{where_} to show the program got past its start, to meet what this scenario is about"
+                    ),
+                    format!("it stopped before: {shows}: {}", excerpt(line.as_bytes())),
+                ));
+            }
             if is_final {
                 Evaluation::Holds { settle: false }
             } else {

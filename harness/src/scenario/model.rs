@@ -37,7 +37,7 @@
 //! | `close = PEER` | `how` | closes a harness connection (`write`, `full`, `reset`) |
 //! | `wait = PEER` | `within_ms` | waits until a harness connection has sent everything |
 //! | `expect_stdout = NAME` | `equals`, `equals_sent`, `any_order_of_sent`, `matches`, `after_label`, `ping_report`, `empty`, `within_ms` | checks a program's whole stdout (see below) |
-//! | `expect_stderr = NAME` | `equals`, `contains`, `excludes`, `http`, `equals_sent`, `any_order_of_sent`, `matches`, `empty`, `not_empty`, `within_ms` | checks a program's stderr |
+//! | `expect_stderr = NAME` | `equals`, `contains`, `excludes`, `http`, `equals_sent`, `any_order_of_sent`, `matches`, `empty`, `not_empty`, `past_its_start`, `within_ms` | checks a program's stderr (`past_its_start = true`: nothing on it shows the program stopped at its start, a usage error, a file that does not compile, a failed import) |
 //! | `expect_received = LISTEN_PEER` | `connections = N`, `within_ms` | the `listen` peer accepted exactly N connections, and no more while the step watches |
 //! | `expect_received = MAIL_PEER` | `commands = [VERBS]` or `mail = { from, to, subject, text, attachments }` | what a client delivered to a `listen` peer with `smtp` (see `protocols`' SMTP pack) |
 //! | `expect_received = MAIL_PEER` | `never_in_clear = { password = "..." }` | the password never reached the peer outside TLS, as text or encoded, and no `AUTH` did (see `judge::clear_text`) |

@@ -65,18 +65,27 @@ fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
 /// TCP connections this network namespace opened so far (`ActiveOpens`), read from the
 /// calling thread's view of `/proc`.
 pub(super) fn active_opens() -> Result<u64, String> {
-    let text = std::fs::read_to_string("/proc/thread-self/net/snmp")
-        .map_err(|error| format!("cannot read /proc/thread-self/net/snmp: {error}"))?;
-    active_opens_in(&text).ok_or_else(|| "no Tcp ActiveOpens in /proc/net/snmp".to_owned())
+    tcp_counter("ActiveOpens")
 }
 
-/// `ActiveOpens` of the `Tcp:` lines of an snmp file (a header line, then the values).
-fn active_opens_in(snmp: &str) -> Option<u64> {
+/// TCP connections this network namespace tried to open and could not (`AttemptFails`:
+/// refused, reset or timed out before they were established), read as [`active_opens`].
+pub(super) fn attempt_fails() -> Result<u64, String> {
+    tcp_counter("AttemptFails")
+}
+
+/// The `Tcp:` counter `name` of this network namespace.
+fn tcp_counter(name: &str) -> Result<u64, String> {
+    let text = std::fs::read_to_string("/proc/thread-self/net/snmp")
+        .map_err(|error| format!("cannot read /proc/thread-self/net/snmp: {error}"))?;
+    tcp_counter_in(&text, name).ok_or_else(|| format!("no Tcp {name} in /proc/net/snmp"))
+}
+
+/// The counter `name` of the `Tcp:` lines of an snmp file (a header line, then the values).
+fn tcp_counter_in(snmp: &str, name: &str) -> Option<u64> {
     let mut tcp = snmp.lines().filter(|line| line.starts_with("Tcp:"));
     let (names, values) = (tcp.next()?, tcp.next()?);
-    let column = names
-        .split_whitespace()
-        .position(|name| name == "ActiveOpens")?;
+    let column = names.split_whitespace().position(|found| found == name)?;
     values.split_whitespace().nth(column)?.parse().ok()
 }
 
@@ -149,8 +158,11 @@ mod tests {
     #[test]
     fn active_opens_is_read_from_the_tcp_lines() {
         let snmp = "Ip: Forwarding DefaultTTL\nIp: 1 64\nTcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens\nTcp: 1 200 120000 -1 42 7\nUdp: InDatagrams\nUdp: 3\n";
-        assert_eq!(active_opens_in(snmp), Some(42));
-        assert_eq!(active_opens_in("Udp: InDatagrams\nUdp: 3\n"), None);
+        assert_eq!(tcp_counter_in(snmp, "ActiveOpens"), Some(42));
+        assert_eq!(
+            tcp_counter_in("Udp: InDatagrams\nUdp: 3\n", "ActiveOpens"),
+            None
+        );
         // The harness's own namespace has the file, and a number in it.
         assert!(active_opens().is_ok());
     }

@@ -11,7 +11,8 @@
 //! ```
 //!
 //! The expectations: `equals`, `contains`, `excludes`, `equals_sent`, `any_order_of_sent`,
-//! `matches`, `after_label`, `empty`, `not_empty` on any stream; `connections` and
+//! `matches`, `after_label`, `empty`, `not_empty` on any stream; `past_its_start` on a
+//! program's stderr (see `crate::judge::started`); `connections` and
 //! `never_in_clear` on what a server peer received; and those of the protocol packs
 //! (`crate::protocols`), each read and judged by its pack: `http` on what a connection
 //! received, `commands` and `mail` on what a mail server peer received, `ping_report` on
@@ -71,6 +72,7 @@ struct RawExpect {
     matches: Option<String>,
     empty: Option<bool>,
     not_empty: Option<bool>,
+    past_its_start: Option<bool>,
     within_ms: Option<u64>,
     since: Option<String>,
     connections: Option<u64>,
@@ -295,12 +297,24 @@ fn checked(
         }
         None => {}
     }
+    match raw.past_its_start {
+        Some(true) if stream == Some(OutputStream::Stderr) => {
+            expectations.push(OutputExpectation::PastItsStart)
+        }
+        Some(true) => {
+            return Err("`past_its_start` judges a program's stderr (`expect_stderr`)".into());
+        }
+        Some(false) => {
+            return Err("`past_its_start = false` judges nothing: leave it out".into());
+        }
+        None => {}
+    }
     if expectations.len() != 1 {
         let packs: Vec<&str> = crate::protocols::expectations()
             .map(|(_, kind)| kind.key)
             .collect();
         return Err(format!(
-            "`{action}` needs exactly one of equals, contains, excludes, {}, connections, never_in_clear, equals_sent, any_order_of_sent, matches, after_label, empty, not_empty",
+            "`{action}` needs exactly one of equals, contains, excludes, {}, connections, never_in_clear, equals_sent, any_order_of_sent, matches, after_label, empty, not_empty, past_its_start",
             packs.join(", ")
         )
         .into());

@@ -30,8 +30,10 @@
 //! `tried-login` (it sent a password or a key's signature), `refused-login` (the server
 //! refused one), `logged-in` (the server accepted one), `sent` (one of `commands`).
 //! `tried-to-connect` is counted by the kernel of the scenario's own network namespace
-//! (`ActiveOpens`, as `expect_connect_rate` counts): every `connect` that sent a SYN,
-//! refused or not. Without a namespace of its own (a shared loopback, the simulated
+//! (`AttemptFails`): a `connect` that was refused (or reset, or timed out) before it was
+//! established, as one to a port where nothing listens is. Not `ActiveOpens`, every
+//! `connect`: the harness's own connections count there too (to a forwarder that then
+//! never tries its remote). Without a namespace of its own (a shared loopback, the simulated
 //! world) it cannot be told, and the step log says it was not judged.
 //!
 //! The step waits while the program runs (until `within_ms`, default 15000: an
@@ -44,7 +46,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::expect_connect_rate::active_opens;
+use super::expect_connect_rate::attempt_fails;
 use super::{LoadError, LoadInput, POLL, StepAction, StepContext, StepFuture, StepKind};
 use crate::outcome::{StepFailure, harness_trouble};
 use crate::peers::Progress;
@@ -229,7 +231,7 @@ impl ExpectReached {
                 .connect_attempts(&self.program)
                 .map(|attempts| attempts > 0));
         }
-        Ok(Some(active_opens().map_err(harness_trouble)? > 0))
+        Ok(Some(attempt_fails().map_err(harness_trouble)? > 0))
     }
 }
 
