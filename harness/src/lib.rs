@@ -89,7 +89,6 @@ pub mod payload;
 pub mod peers;
 pub mod protocols;
 pub mod questions;
-pub mod report;
 pub mod scenario;
 pub mod settings;
 pub mod simulation;
@@ -106,6 +105,8 @@ pub mod world;
 // The record of a run (the `run-record` crate): what the engine writes and the reports
 // read, under the names the harness's modules have always used.
 pub use run_record::{encoding, escape, events, language, pcap, repeat, wire};
+// What the user sees (the `harness-reports` crate): the reporters of that record alone.
+pub use harness_reports as report;
 
 pub use error::{Error, Result};
 
