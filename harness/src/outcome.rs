@@ -1,6 +1,6 @@
 //! The outcome model (`run_record::outcome`: what one scenario run produced, as every
 //! reporter, the event stream and the grading read it), and what the engine's steps return
-//! while they fill it in ([`StepFailure`]).
+//! while they fill it in (`StepFailure`).
 
 pub use run_record::outcome::*;
 
