@@ -54,6 +54,18 @@ impl Error {
     }
 }
 
+impl From<crate::report::Error> for Error {
+    /// A report's error in the harness's words (the same ones).
+    fn from(error: crate::report::Error) -> Error {
+        match error {
+            crate::report::Error::BadFile { path, line, reason } => {
+                Error::BadFile { path, line, reason }
+            }
+            crate::report::Error::Io { context, source } => Error::Io { context, source },
+        }
+    }
+}
+
 /// Result with the harness's error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -23,7 +23,7 @@ use crate::engine::run_scenario;
 use crate::events::{Event, EventSink, SubmissionInfo, repeated_verdict};
 use crate::outcome::Outcome;
 use crate::repeat::{self, Repeat};
-use crate::scenario::{Scenario, Selection, Suite};
+use crate::scenario::{Scenario, ScenarioOutcome, Selection, Suite};
 use crate::settings::RunSettings;
 use crate::target::{RoleProgram, Target};
 use crate::world::World;

@@ -6,6 +6,14 @@
 //! (`tests/suite/architecture.rs` checks that no file, and no top-level module, imports
 //! itself back). From the bottom up:
 //!
+//! The record of a run (events, outcomes, transcripts' entries, the wire and its captures,
+//! how a program ended, the diffs that show bytes) is a crate of its own, `run-record`
+//! (`harness/record`), which knows nothing of how scenarios are run; the harness re-exports
+//! its modules under the names they have here ([`escape`], [`encoding`], [`language`],
+//! [`wire`], [`pcap`], [`repeat`], [`events`]; [`outcome`], [`transcript`], `judge::diff`
+//! and `world::real::process`'s exit types from within the modules that add the engine's
+//! side).
+//!
 //! - **Plumbing**: [`escape`] (the one function that escapes control characters of text
 //!   from a submission wherever it is shown), [`error`] (the harness's own errors,
 //!   `file:line` positions), [`beneath`] (a file a program left in its folder, opened
@@ -70,24 +78,17 @@ pub mod bench;
 pub mod beneath;
 pub mod catalogue;
 pub mod cli;
-pub mod encoding;
 pub mod engine;
 pub mod error;
-pub mod escape;
-pub mod events;
 pub mod faults;
 pub mod grading;
 pub mod judge;
-pub mod language;
 pub mod outcome;
 pub mod package;
 pub mod payload;
-pub mod pcap;
 pub mod peers;
 pub mod protocols;
 pub mod questions;
-pub mod repeat;
-pub mod report;
 pub mod scenario;
 pub mod settings;
 pub mod simulation;
@@ -99,8 +100,13 @@ pub mod target;
 pub mod tls;
 pub mod transcript;
 pub mod tree;
-pub mod wire;
 pub mod world;
+
+// The record of a run (the `run-record` crate): what the engine writes and the reports
+// read, under the names the harness's modules have always used.
+pub use run_record::{encoding, escape, events, language, pcap, repeat, wire};
+// What the user sees (the `harness-reports` crate): the reporters of that record alone.
+pub use harness_reports as report;
 
 pub use error::{Error, Result};
 

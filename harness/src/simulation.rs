@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::engine::run_scenario;
 use crate::outcome::Outcome;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, ScenarioOutcome};
 use crate::settings::RunSettings;
 use crate::target::RoleProgram;
 use crate::world::World;

@@ -12,6 +12,11 @@
 //! ([`Transcript::opened`], [`Transcript::flow`]) and end it with [`Transcript::fin`],
 //! [`Transcript::closed`] or [`Transcript::reset`]; the report shows the same text
 //! either way, [`Transcript::event`] being for what is only said, not done on the wire.
+//!
+//! The entries and the wire are part of the run's record (`run_record::transcript`,
+//! `run_record::wire`); this module is the writer the peers share while a scenario runs.
+
+pub use run_record::transcript::*;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -20,7 +25,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 // tokio's clock: simulated time in the simulated world.
 use tokio::time::Instant;
 
-pub use crate::wire::{Direction, Wire};
 use crate::wire::{
     Flow, FlowEnd, FlowId, PAYLOAD_BUDGET, Protocol, WireAct, WireBytes, WireRecord,
 };
@@ -32,30 +36,6 @@ const MAX_ENTRIES: usize = 400;
 /// Records the wire keeps one by one; past them, a stream's bytes join its last record (its
 /// packets then stand for several writes) and datagrams are only counted.
 const MAX_RECORDS: usize = 100_000;
-
-/// A run of bytes in one direction of one connection.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct TranscriptEntry {
-    /// The connection (`c1`, `relay#2`).
-    pub connection: String,
-    /// Which way.
-    pub direction: Direction,
-    /// When the first piece moved, since the scenario started.
-    #[serde(with = "crate::encoding::micros")]
-    pub first: Duration,
-    /// When the last piece moved.
-    #[serde(with = "crate::encoding::micros")]
-    pub last: Duration,
-    /// Bytes moved.
-    pub bytes: u64,
-    /// Calls (writes or reads) that moved them.
-    pub pieces: u64,
-    /// The first bytes.
-    #[serde(with = "crate::encoding::base64_bytes")]
-    pub head: Vec<u8>,
-    /// An event instead of data: `connected`, `half-closed`, `reset`, `closed`.
-    pub event: Option<String>,
-}
 
 /// `duration` cut to whole microseconds, as the wire is recorded (`--record`), so that a
 /// replayed recording writes the same capture.

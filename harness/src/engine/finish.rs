@@ -2,6 +2,7 @@
 //! gathered, and the [`Outcome`] assembled with the failure (and its likely cause).
 
 use super::*;
+use crate::scenario::ScenarioOutcome;
 
 /// The longest a failed scenario waits for its programs to stop running before it ends
 /// them (see `Run::settle_after_failure`).
@@ -99,14 +100,16 @@ impl Run<'_> {
             let (stdout, stdout_tail) = (self.shown_bytes(stdout), self.shown_bytes(stdout_tail));
             let (stderr, stderr_tail) = (self.shown_bytes(stderr), self.shown_bytes(stderr_tail));
             let (stdout, stderr) = ((stdout, stdout_len), (stderr, stderr_len));
-            let stopped_by_harness =
-                HarnessStop::of_flood(program.handle.stdout(), program.handle.stderr())
-                    .or_else(|| program.handle.memory_stop())
-                    .or_else(|| {
-                        self.stopped_by_step
-                            .contains(&name)
-                            .then_some(HarnessStop::Stopped)
-                    });
+            let stopped_by_harness = crate::world::real::process::stop_of_flood(
+                program.handle.stdout(),
+                program.handle.stderr(),
+            )
+            .or_else(|| program.handle.memory_stop())
+            .or_else(|| {
+                self.stopped_by_step
+                    .contains(&name)
+                    .then_some(HarnessStop::Stopped)
+            });
             let exit_accepted = self.exits_accepted.contains(&name);
             let report = ProgramReport {
                 name,

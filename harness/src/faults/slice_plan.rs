@@ -53,8 +53,11 @@ fn no_gap() -> Range {
     Range::Exactly(0)
 }
 
-/// The largest write a peer makes when no plan slices the stream.
-pub(super) const WHOLE_WRITE: u64 = 64 * 1024;
+// The largest write a peer makes when no plan slices the stream: part of the run's record,
+// since the reports tell writes cut on purpose from whole ones by it.
+use run_record::wire::WHOLE_WRITE;
+// The stable hash behind every seed derived from a name (the captures use it too).
+pub use run_record::hash::fnv1a;
 
 impl SlicePlan {
     /// No slicing: writes as large as [`WHOLE_WRITE`], no pauses.
@@ -133,13 +136,6 @@ impl Slicer {
     pub fn next_gap(&mut self) -> Duration {
         Duration::from_millis(self.plan.gap_ms.draw(&mut self.rng))
     }
-}
-
-/// FNV-1a: a tiny stable hash, so a stream's seed does not change between Rust releases.
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]

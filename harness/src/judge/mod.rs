@@ -7,7 +7,8 @@
 pub mod after_label;
 pub(crate) mod bytes;
 pub mod clear_text;
-pub mod diff;
+// The diffs that show a mismatch are shared with the reports (`run_record::diff`).
+pub use run_record::diff;
 pub mod exit;
 pub(crate) mod line;
 pub(crate) mod output;

@@ -14,5 +14,6 @@ mod select;
 pub use adapt::adapted;
 pub use loader::{Suite, load_suite};
 pub use model::{DirTree, Scenario, Step};
+pub use outcomes::ScenarioOutcome;
 pub use schema::{scenario_schema, scenario_schema_text};
 pub use select::Selection;

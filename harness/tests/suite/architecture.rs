@@ -4,7 +4,9 @@
 //! test modules are left out.
 //!
 //! The same holds between the top-level modules (`engine`, `steps`, `world`...): a folder
-//! uses only folders below it, in the order `lib.rs` lists them.
+//! uses only folders below it, in the order `lib.rs` lists them. The record of a run
+//! (`harness/record`) and the reports (`harness/reports`) are crates of their own, which
+//! the compiler keeps below the harness; the files inside each are held to the same rule.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -38,18 +40,22 @@ fn resolve(modules: &BTreeSet<String>, path: &str) -> Option<String> {
         .find(|candidate| modules.contains(candidate))
 }
 
-/// Which modules each module names.
+/// Which modules each module of the harness names.
 fn imports() -> BTreeMap<String, BTreeSet<String>> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    imports_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))
+}
+
+/// Which modules each module of the crate whose sources are `src` names.
+fn imports_in(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mut files = Vec::new();
-    rust_files(&src, &mut files);
-    let modules: BTreeSet<String> = files.iter().map(|file| module_of(&src, file)).collect();
+    rust_files(src, &mut files);
+    let modules: BTreeSet<String> = files.iter().map(|file| module_of(src, file)).collect();
     let comment = regex::Regex::new(r"//[^\n]*").unwrap();
     let crate_path = regex::Regex::new(r"\bcrate::([a-z_]+(?:::[a-z_]+)*)").unwrap();
     let super_path = regex::Regex::new(r"\bsuper::([a-z_]+(?:::[a-z_]+)*)").unwrap();
     let mut graph = BTreeMap::new();
     for file in &files {
-        let module = module_of(&src, file);
+        let module = module_of(src, file);
         let text = std::fs::read_to_string(file).unwrap();
         let code = text
             .split("#[cfg(test)]\nmod tests")
@@ -118,6 +124,34 @@ fn no_file_of_the_harness_imports_itself_back() {
         "import cycles between the harness's files:\n{}",
         cycles.join("\n")
     );
+}
+
+#[test]
+fn no_file_of_the_record_or_the_reports_imports_itself_back() {
+    let harness = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (name, graph, sees) in [
+        (
+            "record",
+            imports_in(&harness.join("record/src")),
+            ("outcome", "exit"),
+        ),
+        (
+            "reports",
+            imports_in(&harness.join("reports/src")),
+            ("json", "diagnosis"),
+        ),
+    ] {
+        assert!(
+            graph[sees.0].contains(sees.1),
+            "the scan sees the {name} crate's imports"
+        );
+        let cycles = cycles_in(&graph);
+        assert!(
+            cycles.is_empty(),
+            "import cycles between the {name} crate's files:\n{}",
+            cycles.join("\n")
+        );
+    }
 }
 
 /// The top-level module a module is in: `steps` for `steps/checks/browser`.

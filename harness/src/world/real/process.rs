@@ -81,121 +81,18 @@ pub struct ProcessSpec {
     pub sandbox: sandbox::Settings,
 }
 
-/// How a process ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ExitKind {
-    /// It exited with this status.
-    Code(i32),
-    /// A signal killed it.
-    Signal(i32),
-}
+// How a process ended is part of the run's record (`run_record::exit`).
+pub use run_record::exit::{ExitInfo, ExitKind, HarnessStop, signal_name};
 
-impl std::fmt::Display for ExitKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ExitKind::Code(code) => write!(f, "exit status {code}"),
-            ExitKind::Signal(signal) => {
-                write!(f, "killed by signal {signal} ({})", signal_name(*signal))
-            }
-        }
-    }
-}
-
-/// The name of a signal (`SIGSEGV`), or `signal` for one without a common name.
-pub fn signal_name(signal: i32) -> &'static str {
-    match signal {
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGINT => "SIGINT",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGILL => "SIGILL",
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGQUIT => "SIGQUIT",
-        libc::SIGXCPU => "SIGXCPU: over its CPU time limit",
-        _ => "signal",
-    }
-}
-
-/// Why the harness ended a program before it ended by itself (the kill of whatever still
-/// runs when a scenario is over is not one: every program gets it).
-///
-/// A report says so in the verdict: otherwise a program killed for flooding its output
-/// reads as one that crashed with SIGKILL.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "why", rename_all = "kebab-case")]
-pub enum HarnessStop {
-    /// It printed more than `cap` bytes on `stream` (`stdout` or `stderr`): a child's
-    /// process group is killed, a simulated program's writes fail.
-    OutputCap {
-        /// The stream: `stdout` or `stderr`.
-        stream: String,
-        /// The most bytes it may print there.
-        cap: u64,
-    },
-    /// The kernel killed `killed` of its processes (it, or children it forked) when they
-    /// went over the memory cap of `limit` bytes that they share (`--memory-limit`).
-    MemoryLimit {
-        /// The memory cap, in bytes.
-        limit: u64,
-        /// How many of its processes the kernel killed.
-        killed: u64,
-    },
-    /// A step of the scenario stopped it (SIGTERM, then SIGKILL after a grace).
-    Stopped,
-}
-
-impl HarnessStop {
-    /// The stop a flooded output stream stands for, if one is.
-    pub fn of_flood(stdout: &Capture, stderr: &Capture) -> Option<HarnessStop> {
-        [("stdout", stdout), ("stderr", stderr)]
-            .into_iter()
-            .find(|(_, capture)| capture.flooded())
-            .map(|(stream, capture)| HarnessStop::OutputCap {
-                stream: stream.into(),
-                cap: capture.cap(),
-            })
-    }
-}
-
-impl std::fmt::Display for HarnessStop {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            HarnessStop::OutputCap { stream, cap } => write!(
-                f,
-                "stopped by the harness: printed more than {} on {stream}",
-                sandbox::size_text(*cap)
-            ),
-            HarnessStop::MemoryLimit { limit, killed } => {
-                write!(
-                    f,
-                    "stopped: over its {} memory limit",
-                    sandbox::size_text(*limit)
-                )?;
-                if *killed > 1 {
-                    write!(f, " ({killed} of its processes killed)")?;
-                }
-                Ok(())
-            }
-            HarnessStop::Stopped => write!(f, "stopped by the harness at a step of the scenario"),
-        }
-    }
-}
-
-/// The end of a process, from `wait4`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ExitInfo {
-    /// Status or signal.
-    pub kind: ExitKind,
-    /// Peak resident set size in KiB (`ru_maxrss`).
-    pub max_rss_kib: u64,
-    /// When, since the process started.
-    #[serde(with = "crate::encoding::micros")]
-    pub after: Duration,
+/// The stop a flooded output stream stands for, if one is.
+pub fn stop_of_flood(stdout: &Capture, stderr: &Capture) -> Option<HarnessStop> {
+    [("stdout", stdout), ("stderr", stderr)]
+        .into_iter()
+        .find(|(_, capture)| capture.flooded())
+        .map(|(stream, capture)| HarnessStop::OutputCap {
+            stream: stream.into(),
+            cap: capture.cap(),
+        })
 }
 
 /// A running (or finished) program under test.
@@ -903,14 +800,24 @@ mod tests {
         flood.output_cap = 1 << 20;
         let child = ChildProcess::spawn(&flood).unwrap();
         child.wait_exit(Duration::from_secs(20)).await.unwrap();
-        let stop = HarnessStop::of_flood(&child.stdout, &child.stderr).unwrap();
+        let stop = stop_of_flood(&child.stdout, &child.stderr).unwrap();
         assert_eq!(
             stop.to_string(),
             "stopped by the harness: printed more than 1 MiB on stdout"
         );
         let quiet = ChildProcess::spawn(&spec(&["true"])).unwrap();
         quiet.wait_exit(Duration::from_secs(10)).await.unwrap();
-        assert_eq!(HarnessStop::of_flood(&quiet.stdout, &quiet.stderr), None);
+        assert_eq!(stop_of_flood(&quiet.stdout, &quiet.stderr), None);
+    }
+
+    #[test]
+    fn the_record_and_the_sandbox_write_sizes_alike() {
+        for bytes in [0, 1000, 1024, 64 * 1024, 1 << 20, 3 << 30, (1 << 20) + 1] {
+            assert_eq!(
+                run_record::exit::size_text(bytes),
+                sandbox::size_text(bytes)
+            );
+        }
     }
 
     #[tokio::test]

@@ -49,7 +49,7 @@ use serde::Serialize;
 use super::json::replay;
 use super::score::left_out;
 use super::{FileReport, RunRecord, Score, SubmissionRecord, numbered_by_task, verdict_line};
-use crate::outcome::{Outcome, Status};
+use run_record::outcome::{Outcome, Status};
 
 /// The version of the runner result format (`version` of the reporter's input).
 const FORMAT_VERSION: u32 = 1;

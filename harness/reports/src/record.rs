@@ -16,10 +16,10 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{Reporter, RunRecord};
-use crate::events::{Event, EventSink, OLDEST_RECORD_VERSION, RECORD_VERSION, RunInfo};
-use crate::outcome::LogLine;
-use crate::transcript::{TranscriptEntry, Wire};
-use crate::{Error, Result};
+use crate::error::{Error, Result};
+use run_record::events::{Event, EventSink, OLDEST_RECORD_VERSION, RECORD_VERSION, RunInfo};
+use run_record::outcome::LogLine;
+use run_record::transcript::{TranscriptEntry, Wire};
 
 /// The first format whose verdicts carry their scenario's record whole.
 const WHOLE_VERDICTS: u32 = 3;
@@ -32,7 +32,7 @@ enum Told {
     Step {
         submission: String,
         id: String,
-        #[serde(with = "crate::encoding::micros")]
+        #[serde(with = "run_record::encoding::micros")]
         at: Duration,
         text: String,
     },

@@ -16,8 +16,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::explain;
 use super::terminal::RepeatedRun;
 use super::{Reporter, RunRecord, SubmissionRecord, TerminalReport};
-use crate::events::{Event, WorldKind};
-use crate::outcome::Status;
+use run_record::events::{Event, WorldKind};
+use run_record::outcome::Status;
 
 /// How much the terminal shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -99,13 +99,13 @@ impl Console {
 }
 
 /// How the run kept scenarios apart, for the header line.
-fn isolation_said(isolation: crate::events::Isolation) -> &'static str {
+fn isolation_said(isolation: run_record::events::Isolation) -> &'static str {
     match isolation {
-        crate::events::Isolation::None => "",
-        crate::events::Isolation::NetworkNamespace => {
+        run_record::events::Isolation::None => "",
+        run_record::events::Isolation::NetworkNamespace => {
             ", each scenario in its own network namespace"
         }
-        crate::events::Isolation::PortAllocator => {
+        run_record::events::Isolation::PortAllocator => {
             ", sharing this machine's loopback (no network namespaces here: ports from one allocator; the ports, addresses and names a program hard-codes are moved by the interposed library, a static binary's ports waited for out of TIME_WAIT)"
         }
     }
@@ -161,7 +161,7 @@ impl Reporter for Console {
                         1 => format!("seed {seed}"),
                         times => format!(
                             "seeds {seed} to {}, each scenario {times} times",
-                            crate::repeat::seed_of(seed, times - 1)
+                            run_record::repeat::seed_of(seed, times - 1)
                         ),
                     };
                     self.line(&format!("grading {submission} with {seeds}{isolation}"))?;

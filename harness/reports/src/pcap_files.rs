@@ -2,8 +2,8 @@
 //! submission when a run grades several; [`RunRecord::pcap_path`]).
 //!
 //! Each capture is written as its `capture` event comes, from the scenario's
-//! [`crate::transcript::Wire`]: every connection of the harness's peers and relays, synthesized
-//! into packets by [`crate::pcap`] (handshake, data segments with real sequence and
+//! [`run_record::transcript::Wire`]: every connection of the harness's peers and relays, synthesized
+//! into packets by [`run_record::pcap`] (handshake, data segments with real sequence and
 //! acknowledgement numbers and the recorded times, FIN or RST, UDP datagrams). Wireshark
 //! opens it and follows each TCP stream (`tshark -r FILE -z follow,tcp,ascii,0`). A
 //! scenario where nothing moved on a harness socket (a program talking to another
@@ -14,7 +14,7 @@ use std::io;
 use std::path::PathBuf;
 
 use super::{Reporter, RunRecord};
-use crate::events::Event;
+use run_record::events::Event;
 
 /// The `--pcap` reporter: one `.pcap` per scenario, written as its `capture` event comes.
 pub struct PcapReport {

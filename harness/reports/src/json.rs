@@ -37,7 +37,7 @@
 //! (decoded as UTF-8, a byte that is not UTF-8 replaced by U+FFFD, control characters but
 //! newline and tab escaped as `\x1b`, `\r`, `\u{202e}`), for reading, and as base64, exact.
 //! Every other text a submission chose (names, command lines, what a step saw) is escaped
-//! the same way, on one line ([`crate::escape`]), before any report is written. The structs below are the document's own, written for it: the internal
+//! the same way, on one line ([`run_record::escape`]), before any report is written. The structs below are the document's own, written for it: the internal
 //! ones ([`Outcome`] and the like) can change without changing the document.
 
 use std::io;
@@ -49,11 +49,11 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 
 use super::{FileReport, RunRecord, Score, SubmissionRecord};
-use crate::events::{Isolation, RunInfo, WorldKind};
-use crate::outcome::{Failure, Outcome, ProgramReport, SkipKind, Status};
-use crate::repeat::Repetitions;
-use crate::transcript::{Direction, TranscriptEntry};
-use crate::world::real::process::ExitKind;
+use run_record::events::{Isolation, RunInfo, WorldKind};
+use run_record::exit::ExitKind;
+use run_record::outcome::{Failure, Outcome, ProgramReport, SkipKind, Status};
+use run_record::repeat::Repetitions;
+use run_record::transcript::{Direction, TranscriptEntry};
 
 /// Version of the document's shape: raised when a field changes meaning or goes away
 /// (adding one is a change too, since the schema admits no unknown field). 2: skipped
@@ -305,7 +305,7 @@ fn document(run: &RunRecord) -> Document {
 fn without_run_info(run: &RunRecord) -> RunInfo {
     RunInfo {
         servers: Vec::new(),
-        record_version: crate::events::RECORD_VERSION,
+        record_version: run_record::events::RECORD_VERSION,
         harness_version: env!("CARGO_PKG_VERSION").into(),
         seed: run
             .submissions
@@ -507,7 +507,7 @@ fn excerpt(bytes: &[u8]) -> Excerpt {
     Excerpt {
         // For reading: newlines and tabs kept, other control characters and bytes that
         // are not UTF-8 escaped (the exact bytes are in `base64`).
-        text: crate::escape::escaped_byte_lines(bytes),
+        text: run_record::escape::escaped_byte_lines(bytes),
         base64: STANDARD.encode(bytes),
         bytes: bytes.len(),
     }

@@ -50,8 +50,8 @@ use quick_junit::{
 use super::json::{replay, status_word};
 use super::terminal::{Style, TerminalReport};
 use super::{FileReport, RunRecord, Score, SubmissionRecord};
-use crate::outcome::{Failure, Outcome, Status};
-use crate::repeat::Repetitions;
+use run_record::outcome::{Failure, Outcome, Status};
+use run_record::repeat::Repetitions;
 
 /// The `--junit` reporter: [`render`] written to `path` when the run is over.
 pub fn report(path: PathBuf) -> FileReport<String> {
@@ -151,8 +151,8 @@ fn new_suite(run: &RunRecord, submission: &SubmissionRecord, name: &str) -> Test
             suite.add_property(Property::new("repeat", info.repeat.to_string()));
         }
         let world = match info.world {
-            crate::events::WorldKind::Real => "real",
-            crate::events::WorldKind::Simulated => "simulated",
+            run_record::events::WorldKind::Real => "real",
+            run_record::events::WorldKind::Simulated => "simulated",
         };
         suite.add_property(Property::new("world", world));
         if let Some(sandbox) = &info.sandbox {

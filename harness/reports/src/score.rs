@@ -17,8 +17,8 @@
 
 use serde::Serialize;
 
-use crate::events::SubmissionInfo;
-use crate::outcome::{Outcome, SkipKind, Status};
+use run_record::events::SubmissionInfo;
+use run_record::outcome::{Outcome, SkipKind, Status};
 
 /// Whether `outcome` was skipped because this run cannot play it (its points leave the
 /// total). A skip without a kind comes from a recording made when every skip counted.

@@ -2,7 +2,7 @@
 //!
 //! The engine and the grader emit events; every output of the harness (the terminal
 //! report, JSON, JUnit, Gradescope, HTML, packet captures, the gradebook) is a reporter of
-//! the same events (see [`crate::report`]). `--record FILE` writes them as JSON lines, one
+//! the same events (see the `harness-reports` crate). `--record FILE` writes them as JSON lines, one
 //! event per line, and `harness replay FILE` plays a recorded run back into any reporter,
 //! so a run graded once can be reported again in another format without running anything.
 //!
@@ -223,7 +223,7 @@ impl Event {
     /// every reporter shows it: a submission's folder name, a command line of its
     /// `submission.toml`, a name it asked for, an error quoting its manifest, reach the
     /// terminal, the step log and every report file as `\x1b`, `\n`, `\u{202e}`, never raw.
-    /// [`crate::report::Reporters`] applies it to each event before any reporter (a
+    /// `harness_reports::Reporters` applies it to each event before any reporter (a
     /// replayed recording included). Escaping twice is escaping once.
     pub fn make_printable(&mut self) {
         use crate::escape::{escape, escape_lines};

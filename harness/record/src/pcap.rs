@@ -322,7 +322,7 @@ impl TcpFlow {
     /// A connection from `client` to `server`; initial sequence numbers derived from the
     /// addresses, so a capture is the same every time for the same flow.
     pub fn new(client: SocketAddr, server: SocketAddr) -> TcpFlow {
-        let seed = crate::faults::fnv1a(format!("{client}->{server}").as_bytes());
+        let seed = crate::hash::fnv1a(format!("{client}->{server}").as_bytes());
         TcpFlow {
             client,
             server,

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use super::score::Score;
 use super::{RunRecord, SubmissionRecord};
-use crate::encoding::decimal_seconds;
-use crate::outcome::{Outcome, Status};
-use crate::repeat::Repetitions;
-use crate::transcript::Direction;
+use run_record::encoding::decimal_seconds;
+use run_record::outcome::{Outcome, Status};
+use run_record::repeat::Repetitions;
+use run_record::transcript::Direction;
 
 /// How to draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,7 +234,7 @@ impl TerminalReport {
                         } else {
                             format!("{} calls", entry.pieces)
                         };
-                        let head = crate::judge::diff::excerpt(&entry.head);
+                        let head = run_record::diff::excerpt(&entry.head);
                         let more = if entry.bytes > entry.head.len() as u64 {
                             "…"
                         } else {
@@ -339,7 +339,7 @@ impl TerminalReport {
             "each scenario ran {} times (seeds {} to {}): ",
             repeated.times,
             repeated.seed,
-            crate::repeat::seed_of(repeated.seed, repeated.times.saturating_sub(1))
+            run_record::repeat::seed_of(repeated.seed, repeated.times.saturating_sub(1))
         );
         if repeated.flaky.is_empty() {
             let _ = writeln!(text, "no verdict changed");
@@ -505,16 +505,16 @@ fn output_excerpt(head: &[u8], total: u64, tail: &[u8]) -> String {
     let last = &end[end.len().saturating_sub(SHOWN)..];
     let skipped = total.saturating_sub((first.len() + last.len()) as u64);
     if skipped == 0 {
-        return crate::judge::diff::excerpt(&[first, last].concat());
+        return run_record::diff::excerpt(&[first, last].concat());
     }
-    let mut text = crate::judge::diff::excerpt(first);
+    let mut text = run_record::diff::excerpt(first);
     if last.is_empty() {
         text.push_str(" …");
     } else {
         let _ = write!(
             text,
             " … ({skipped} bytes) … {}",
-            crate::judge::diff::excerpt(last)
+            run_record::diff::excerpt(last)
         );
     }
     text

@@ -20,8 +20,8 @@ use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
 use super::{Reporter, RunRecord, Score, file_name_of};
-use crate::encoding::decimal_seconds;
-use crate::events::{RunInfo, WorldKind};
+use run_record::encoding::decimal_seconds;
+use run_record::events::{RunInfo, WorldKind};
 
 /// The `--html` reporter.
 pub struct HtmlReport {
@@ -288,7 +288,7 @@ const PAGE_END: &str = "</main>\n</body>\n</html>\n";
 fn index_page(run: &RunRecord, names: &[String]) -> String {
     let mut html = page_start("Socket-lab report");
     html.push_str("<header><h1>Socket-lab report</h1>");
-    let all: Vec<crate::outcome::Outcome> = run
+    let all: Vec<run_record::outcome::Outcome> = run
         .submissions
         .iter()
         .flat_map(|submission| submission.outcomes.iter().map(page::light))
@@ -359,7 +359,7 @@ fn index_page(run: &RunRecord, names: &[String]) -> String {
 /// implementation: a row per scenario, most failed first (what the class found hardest),
 /// a column per submission, a cell per verdict, linked to the student's page.
 fn scenario_matrix(run: &RunRecord, names: &[String]) -> String {
-    use crate::outcome::Status;
+    use run_record::outcome::Status;
     let mut rows: Vec<(String, usize)> = Vec::new();
     for submission in &run.submissions {
         for outcome in &submission.outcomes {

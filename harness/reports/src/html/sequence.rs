@@ -11,7 +11,7 @@
 //! One lifeline for the harness's own clients (its connections and datagram senders, on the
 //! left), one per program, and one per server the harness plays (an HTTP origin, a mail
 //! server, on the right). Who is on each end of a connection comes from the scenario's
-//! flows ([`Outcome::wire`], see [`crate::wire::Flow`]): what goes "to the program" is
+//! flows ([`Outcome::wire`], see [`run_record::wire::Flow`]): what goes "to the program" is
 //! sent by the end the flow names (for a relay: its first leg's, the client program) and
 //! received by the other end (for a relay: its last leg's server, the server program).
 //! A harness end that connected is the harness's lifeline; one that accepted is a server
@@ -33,11 +33,10 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use super::Esc;
-use crate::encoding::decimal_seconds;
-use crate::faults::{Range, SlicePlan};
-use crate::outcome::{Outcome, Status};
-use crate::transcript::{Direction, TranscriptEntry};
-use crate::wire::{Flow, FlowEnd, Protocol, Side};
+use run_record::encoding::decimal_seconds;
+use run_record::outcome::{Outcome, Status};
+use run_record::transcript::{Direction, TranscriptEntry};
+use run_record::wire::{Flow, FlowEnd, Protocol, Side, WHOLE_WRITE};
 
 /// A pause between two entries long enough to be drawn.
 const PAUSE: Duration = Duration::from_millis(250);
@@ -49,13 +48,8 @@ const LANE_GAP: u32 = 320;
 const HEADER_WIDTH: u32 = 190;
 /// Characters of a byte excerpt shown on an arrow.
 const EXCERPT_CHARS: usize = 40;
-/// The largest write of a peer that does not slice (its whole writes).
-const WHOLE_WRITE: u64 = match SlicePlan::WHOLE.size {
-    Range::Exactly(size) => size,
-    Range::Between([_, high]) => high,
-};
 /// The names the engine gives a program end it cannot name (see
-/// [`crate::transcript::Transcript::program_end`] and [`crate::transcript::Transcript::client_end`]).
+/// the harness's `transcript::Transcript::program_end` and `transcript::Transcript::client_end`).
 const UNNAMED: [&str; 2] = ["program", "client program"];
 
 /// How one connection is drawn.
@@ -586,7 +580,7 @@ mod tests {
     use std::net::SocketAddr;
 
     use super::*;
-    use crate::outcome::{LogLine, ProgramReport};
+    use run_record::outcome::{LogLine, ProgramReport};
 
     fn address(port: u16) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], port))

@@ -5,9 +5,9 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use super::{Esc, at, bytes_html, href_of, page_start, run_facts, seconds};
-use crate::outcome::Category;
-use crate::outcome::{Outcome, Status};
-use crate::report::{RunRecord, Score, SubmissionRecord, file_name_of};
+use crate::{RunRecord, Score, SubmissionRecord, file_name_of};
+use run_record::outcome::Category;
+use run_record::outcome::{Outcome, Status};
 
 /// Transcript entries drawn for a scenario that failed.
 const ROWS_FAILED: usize = 200;
@@ -237,9 +237,9 @@ fn summary(html: &mut String, submission: &SubmissionRecord, score: &Score) {
         );
         for outcome in failures {
             // What is wrong and what to do, then what was expected and what came.
-            let sentence = crate::report::diagnosis::sentence(outcome).unwrap_or_default();
+            let sentence = crate::diagnosis::sentence(outcome).unwrap_or_default();
             let evidence = outcome.failure.as_ref().map_or(String::new(), |failure| {
-                let short = |text: &str| crate::report::diagnosis::shortened(text, 300);
+                let short = |text: &str| crate::diagnosis::shortened(text, 300);
                 let cause = failure.cause.as_deref().map_or(String::new(), |cause| {
                     format!(
                         "<span class=\"cause\">cause: {}</span><br>",
@@ -327,7 +327,7 @@ fn scenario(
         ),
         (status, _) => status.label().to_owned(),
     };
-    if let Some(sentence) = crate::report::diagnosis::sentence(outcome) {
+    if let Some(sentence) = crate::diagnosis::sentence(outcome) {
         let _ = write!(
             html,
             "<tr><th>what is wrong</th><td><strong>{}</strong></td></tr>",
@@ -360,7 +360,7 @@ fn scenario(
     html.push_str("</table>\n");
     if failed || outcome.status == Status::Missed {
         // The hints under the terminal's first line: in the idiom of the program's language.
-        for hint in crate::report::explain::hints(outcome) {
+        for hint in crate::explain::hints(outcome) {
             let _ = writeln!(
                 html,
                 "<p class=\"hint\"><strong>Hint:</strong> {}</p>",

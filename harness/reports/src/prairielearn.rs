@@ -42,7 +42,7 @@ use serde::Serialize;
 use super::gradescope::{overall_output, test_output};
 use super::score::left_out;
 use super::{FileReport, RunRecord, Score, SubmissionRecord, numbered_by_task, verdict_line};
-use crate::outcome::Outcome;
+use run_record::outcome::Outcome;
 
 /// The `--prairielearn` reporter: [`render`] written to `path` when the run is over.
 pub fn report(path: PathBuf) -> FileReport<String> {
@@ -180,7 +180,7 @@ fn results(run: &RunRecord, submission: &SubmissionRecord) -> Results {
 }
 
 fn test(outcome: &Outcome, details: &super::TerminalReport) -> Test {
-    let earned = if outcome.status == crate::outcome::Status::Pass {
+    let earned = if outcome.status == run_record::outcome::Status::Pass {
         outcome.points
     } else {
         0

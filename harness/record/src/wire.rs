@@ -1,9 +1,9 @@
 //! The wire: what a scenario's harness sockets moved, kept so that a packet capture can be
 //! synthesized from it ([`crate::pcap`]) and `--record` files can keep it.
 //!
-//! Every peer of the harness records into the scenario's transcript
-//! ([`crate::transcript::Transcript`]); besides the entries the report shows, the transcript
-//! keeps a [`Wire`]:
+//! Every peer of the harness records into the scenario's transcript (the harness's
+//! `transcript::Transcript`); besides the entries the report shows, the transcript keeps a
+//! [`Wire`]:
 //!
 //! - its [`Flow`]s: for each connection label of the transcript (`c1`, `relay#1`,
 //!   `mta#2`), TCP or UDP, the address and name of both ends, which end connected and which
@@ -32,13 +32,18 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+/// The largest write a harness peer makes when no slice plan cuts the stream: more writes
+/// than whole writes of this size would take were cut on purpose (the sequence diagram of
+/// the HTML report says so).
+pub const WHOLE_WRITE: u64 = 64 * 1024;
+
 /// Payload bytes a scenario's [`Wire`] keeps; past it, only lengths (packets cut short).
 pub const PAYLOAD_BUDGET: u64 = 4 << 20;
 
 /// Every byte a scenario's harness sockets moved (up to [`PAYLOAD_BUDGET`]), with the
 /// connections' addresses: what its packet capture is synthesized from. Recorded by the
-/// scenario's [`crate::transcript::Transcript`], sent in the `capture` event, kept in
-/// `--record` files.
+/// scenario's transcript (the harness's `transcript::Transcript`), sent in the `capture`
+/// event, kept in `--record` files.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Wire {
     /// When the scenario started, since the Unix epoch: the wall clock in the real world,

@@ -12,7 +12,7 @@
 //! Failures with the same [`Diagnosis::group`] share one cause: the closing summary lists
 //! them under it.
 
-use crate::outcome::{Outcome, ProgramReport, Status};
+use run_record::outcome::{Outcome, ProgramReport, Status};
 
 /// What is wrong with a failed scenario, for the student.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,7 +235,7 @@ pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
 /// required: --server`, from `prog: error: ...`), or the usage line itself.
 fn refused_command_line(program: &ProgramReport) -> Option<String> {
     let exit = program.exit.as_ref()?;
-    if !matches!(exit.kind, crate::world::real::process::ExitKind::Code(code) if code != 0) {
+    if !matches!(exit.kind, run_record::exit::ExitKind::Code(code) if code != 0) {
         return None;
     }
     let mut stderr = program.stderr.0.clone();
@@ -251,7 +251,7 @@ fn refused_command_line(program: &ProgramReport) -> Option<String> {
                 .map(|(_, reason)| reason.trim())
         })
         .unwrap_or(usage.trim());
-    Some(crate::escape::escaped(reason).into_owned())
+    Some(run_record::escape::escaped(reason).into_owned())
 }
 
 /// The diagnosis's sentence, or `None` for an outcome without a failure.
@@ -261,7 +261,7 @@ pub fn sentence(outcome: &Outcome) -> Option<String> {
 
 /// `sending failed after 2 bytes` with `c1 to send its 1000 bytes` (or `c1 to deliver its
 /// 6000 bytes …`): the peer, what it sent, and of how much.
-fn sent_so_far(failure: &crate::outcome::Failure) -> Option<(String, u64, u64)> {
+fn sent_so_far(failure: &run_record::outcome::Failure) -> Option<(String, u64, u64)> {
     let sent: u64 = failure
         .seen
         .strip_prefix("sending failed after ")?

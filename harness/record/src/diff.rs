@@ -154,7 +154,7 @@ fn dump_row(offset: u64, slice: &[u8]) -> String {
 }
 
 /// Printable excerpt of output bytes: escapes, and `(nothing)` for none.
-pub(crate) fn excerpt(bytes: &[u8]) -> String {
+pub fn excerpt(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         return "(nothing)".into();
     }

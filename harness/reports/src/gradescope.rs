@@ -65,8 +65,8 @@ use super::json::{replay, skip_kind_word, status_word};
 use super::score::{left_out, skip_note};
 use super::terminal::TerminalReport;
 use super::{FileReport, RunRecord, Score, SubmissionRecord};
-use crate::outcome::{Category, Visibility};
-use crate::outcome::{Outcome, Status};
+use run_record::outcome::{Category, Visibility};
+use run_record::outcome::{Outcome, Status};
 
 /// The `--gradescope` reporter: [`render_with`] written to `path` when the run is over.
 pub fn report(path: PathBuf, rules: Vec<VisibilityRule>) -> FileReport<String> {
@@ -371,7 +371,7 @@ pub(crate) fn test_output(outcome: &Outcome, details: &TerminalReport) -> String
                     let _ = writeln!(
                         text,
                         "verdict      passed in {}s",
-                        crate::encoding::decimal_seconds(outcome.duration, 2)
+                        run_record::encoding::decimal_seconds(outcome.duration, 2)
                     );
                 }
             }
@@ -470,8 +470,8 @@ fn extra_data(
             .map_or(env!("CARGO_PKG_VERSION"), |info| info.harness_version.as_str()),
         "seed": run.info.as_ref().map(|info| info.seed),
         "world": run.info.as_ref().map(|info| match info.world {
-            crate::events::WorldKind::Real => "real",
-            crate::events::WorldKind::Simulated => "simulated",
+            run_record::events::WorldKind::Real => "real",
+            run_record::events::WorldKind::Simulated => "simulated",
         }),
         "submission": submission.map(|submission| submission.info.submission.as_str()),
         "earned": score.earned,

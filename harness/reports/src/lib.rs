@@ -1,15 +1,22 @@
-//! What the user sees. Every output is a [`Reporter`] of the same [`Event`]s: the terminal
+//! # What the user sees
+//!
+//! Every output of the harness is a [`Reporter`] of the same [`Event`]s: the terminal
 //! report, the recording (`--record`), JSON, JUnit, the grading platforms' documents
 //! (Gradescope, PrairieLearn, GitHub Classroom), HTML, the packet captures and the
 //! gradebook. A [`Reporters`] set feeds each event to a [`Collector`] first, which
 //! rebuilds the run (submissions, their outcomes with step log and transcript), then to
 //! every reporter; a live reporter acts on the event, a file reporter writes at the end from
 //! the collected [`RunRecord`]. A recorded run replays through the same set.
+//!
+//! This crate depends on the harness's engine only through the record of a run (the
+//! `run-record` crate: events, outcomes, transcripts, the wire), so a reporter is written
+//! and tested against recorded runs alone. The harness re-exports it as `harness::report`.
 
 mod blame;
 pub mod classroom;
 pub mod console;
 pub mod diagnosis;
+pub mod error;
 pub mod explain;
 pub mod gradebook;
 pub mod gradescope;
@@ -26,11 +33,12 @@ use std::collections::BTreeMap;
 use std::io;
 use std::time::Duration;
 
-use crate::events::{Event, EventSink, RunInfo, SubmissionInfo};
-use crate::outcome::Outcome;
-use crate::repeat::Repetitions;
+use run_record::events::{Event, EventSink, RunInfo, SubmissionInfo};
+use run_record::outcome::Outcome;
+use run_record::repeat::Repetitions;
 
 pub use console::{Console, Verbosity};
+pub use error::{Error, Result};
 pub use record::{Recorder, replay};
 pub use score::Score;
 pub use terminal::{Style, TerminalReport};
@@ -263,7 +271,7 @@ impl Reporters {
     }
 
     /// Finishes every reporter; the first error says which output could not be written.
-    pub fn finish(mut self) -> crate::Result<RunRecord> {
+    pub fn finish(mut self) -> crate::error::Result<RunRecord> {
         for (name, reporter) in &mut self.reporters {
             if let Err(error) = reporter.finish(self.collector.run())
                 && self.error.is_none()
@@ -272,7 +280,7 @@ impl Reporters {
             }
         }
         match self.error {
-            Some((name, source)) => Err(crate::Error::Io {
+            Some((name, source)) => Err(crate::error::Error::Io {
                 context: format!("cannot write {name}"),
                 source,
             }),
@@ -315,7 +323,7 @@ pub(crate) fn plain_details(run: &RunRecord, submission: &SubmissionRecord) -> T
         simulated: run
             .info
             .as_ref()
-            .is_some_and(|info| info.world == crate::events::WorldKind::Simulated),
+            .is_some_and(|info| info.world == run_record::events::WorldKind::Simulated),
     }
 }
 
@@ -340,7 +348,7 @@ pub(crate) fn numbered_by_task(submission: &SubmissionRecord) -> Vec<(String, &O
 /// [`diagnosis`]) then `(fail at step 4: expected … / seen …)` (after the failure's cause,
 /// when it has one), `skipped: … (not counted: …)`.
 pub(crate) fn verdict_line(outcome: &Outcome) -> String {
-    use crate::outcome::Status;
+    use run_record::outcome::Status;
     // A platform shows this line as is: long byte excerpts belong in the details.
     let short = |text: &str| diagnosis::shortened(text, 300);
     let evidence = |word: &str| match &outcome.failure {
@@ -363,7 +371,7 @@ pub(crate) fn verdict_line(outcome: &Outcome) -> String {
     match outcome.status {
         Status::Pass => format!(
             "passed in {}s",
-            crate::encoding::decimal_seconds(outcome.duration, 2)
+            run_record::encoding::decimal_seconds(outcome.duration, 2)
         ),
         Status::Fail | Status::Timeout | Status::Error => {
             failure(json::status_word(outcome.status))

@@ -2,7 +2,7 @@
 //! submission's: what the first sentence ([`super::diagnosis`]) and the hints
 //! ([`super::explain`]) both need to blame the right program.
 
-use crate::outcome::{Outcome, ProgramReport};
+use run_record::outcome::{Outcome, ProgramReport};
 
 /// The program the failure is about: the one its step names (`check server's stdout`).
 pub(super) fn subject(outcome: &Outcome) -> Option<&ProgramReport> {

@@ -7,16 +7,16 @@
 //! failure: the kinds of mistakes that produce it.
 //!
 //! The scenarios' hints are written for Python, what most students submit. A program in
-//! another language (told by its command line, see [`crate::language`]) does not get them
+//! another language (told by its command line, see [`run_record::language`]) does not get them
 //! when they speak Python (`sys.stdout.buffer`, `print(..., file=sys.stderr)`): the hints
 //! made from the failure's shape speak its own idiom instead (`fflush(stdout)` in C,
 //! `System.out.flush()` in Java).
 
 use std::fmt::Write;
 
-use crate::language::Language;
-use crate::outcome::{Outcome, ProgramReport, Status};
-use crate::world::real::process::HarnessStop;
+use run_record::exit::HarnessStop;
+use run_record::language::Language;
+use run_record::outcome::{Outcome, ProgramReport, Status};
 
 /// The explanation printed after a failure's details.
 pub fn explain(outcome: &Outcome) -> String {
@@ -153,21 +153,21 @@ pub fn hints(outcome: &Outcome) -> Vec<String> {
         ),
     );
     generic(
-        outcome.category == crate::outcome::Category::Robustness,
+        outcome.category == run_record::outcome::Category::Robustness,
         format!(
             "Every recv() may return fewer bytes than sent, and every send() may send fewer than asked: loop until the message is complete ({}, and read until the end of stream or the length you expect).",
             idiom.send_all
         ),
     );
     generic(
-        outcome.category == crate::outcome::Category::Concurrency,
+        outcome.category == run_record::outcome::Category::Concurrency,
         format!(
             "Serving clients one after another is not enough here: a slow or idle client must not hold the others back ({}).",
             idiom.concurrency
         ),
     );
     generic(
-        outcome.category == crate::outcome::Category::Security,
+        outcome.category == run_record::outcome::Category::Security,
         "Never trust what comes from the network: check paths, lengths and commands before using them.".into(),
     );
     hints
@@ -210,7 +210,7 @@ fn buffered_stdout(program: &ProgramReport, said: &str) -> bool {
     let did_not_exit = match (&program.exit, &program.stopped_by_harness) {
         (None, _) | (_, Some(HarnessStop::Stopped)) => true,
         (Some(exit), None) => {
-            matches!(exit.kind, crate::world::real::process::ExitKind::Signal(_))
+            matches!(exit.kind, run_record::exit::ExitKind::Signal(_))
         }
         (Some(_), Some(HarnessStop::OutputCap { .. } | HarnessStop::MemoryLimit { .. })) => false,
     };
@@ -304,8 +304,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::outcome::Failure;
-    use crate::world::real::process::{ExitInfo, ExitKind};
+    use run_record::exit::{ExitInfo, ExitKind};
+    use run_record::outcome::Failure;
 
     const PYTHON_HINT: &str = "Loop recv(4096) until it returns b'' and write each chunk with sys.stdout.buffer.write(chunk) followed by sys.stdout.buffer.flush().";
 
