@@ -16,7 +16,8 @@
 //!   a submission wherever it is shown), [`encoding`] (durations and bytes in recorded
 //!   JSON), [`hash`] (a stable hash of names, for seeds), [`language`] (which language a
 //!   program is written in, for hints), [`diff`] (the
-//!   diffs and excerpts that show bytes).
+//!   diffs and excerpts that show bytes), [`started`] (the signs on a program's stderr
+//!   that it stopped at its start: a usage error, a file that does not compile).
 //! - [`wire`]: what the harness's sockets moved, connection by connection; [`pcap`]:
 //!   packets synthesized from it; [`transcript`]: the same told for the report, entry by
 //!   entry, with timings (the harness's peers write both while a scenario runs).
@@ -37,5 +38,6 @@ pub mod language;
 pub mod outcome;
 pub mod pcap;
 pub mod repeat;
+pub mod started;
 pub mod transcript;
 pub mod wire;

@@ -43,6 +43,9 @@ pub enum Kind {
     /// A program of the submission refused the command line it was given (a usage
     /// error): it never did what the scenario is about.
     CommandLine,
+    /// A program of the submission stopped at its start (a file that does not compile,
+    /// an import that fails): it never did what the scenario is about.
+    DidNotStart,
     /// A program of the submission crashed, or the harness stopped it.
     Crash,
     /// The harness could not do its own part of the scenario (add interfaces, listen on a
@@ -168,6 +171,24 @@ pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
             kind: Kind::CommandLine,
         });
     }
+    // A program of the submission that stopped at its start: whatever the scenario is
+    // about, it never got there.
+    if let Some((program, line, shows)) = students
+        .iter()
+        .find_map(|program| stopped_at_start(program).map(|(line, shows)| (*program, line, shows)))
+    {
+        return Some(Diagnosis {
+            blamed: Some(program.name.clone()),
+            defect: format!(
+                "your {} never ran: {shows} (`{}`)",
+                program.name,
+                shortened(&run_record::escape::escaped(&line), 160)
+            ),
+            remedy: start_remedy(&line, shows).into(),
+            group: format!("your {} stops at its start", program.name),
+            kind: Kind::DidNotStart,
+        });
+    }
     // A program of the submission that crashed or was stopped.
     if let Some(program) = crashed.filter(|program| !program.known_good) {
         let hint = first_hint(outcome);
@@ -252,6 +273,47 @@ fn refused_command_line(program: &ProgramReport) -> Option<String> {
         })
         .unwrap_or(usage.trim());
     Some(run_record::escape::escaped(reason).into_owned())
+}
+
+/// The line of `program`'s stderr that shows it stopped at its start (not a usage
+/// error: [`refused_command_line`] names those), and what it shows; only for a program
+/// that ended with a non-zero status.
+fn stopped_at_start(program: &ProgramReport) -> Option<(String, &'static str)> {
+    let exit = program.exit.as_ref()?;
+    if !matches!(exit.kind, run_record::exit::ExitKind::Code(code) if code != 0) {
+        return None;
+    }
+    let mut stderr = program.stderr.0.clone();
+    stderr.extend_from_slice(&program.stderr_tail);
+    run_record::started::stopped_at_start(&stderr).filter(|(_, shows)| !shows.contains("usage"))
+}
+
+/// What to do about a program that stopped at its start, by the line that shows it.
+fn start_remedy(line: &str, shows: &str) -> &'static str {
+    if line.contains("Missing parentheses in call to 'print'") || line.contains("raw_input") {
+        return "this is Python 2 code, and the grading machine runs Python 3 (Debian ships no Python 2): port it: print(...), input() for raw_input(), bytes (b'...', .encode(), .decode()) for what sockets send and receive";
+    }
+    if line.contains("is not a package") || line.contains("partially initialized module") {
+        return "a file of your own named like a standard module (email.py, socket.py, select.py) hides that module from every import: rename it";
+    }
+    match shows {
+        "its file does not compile" => {
+            "fix the line the interpreter names, and run the file once yourself before handing it in"
+        }
+        "an import failed" => {
+            "a library the grading machine lacks goes in a requirements file (`requirements = \"requirements.txt\"` in submission.toml); a module of your own goes beside the program; and a file of your own named like a standard module (email.py, socket.py) hides that module: rename it"
+        }
+        "a name it uses is not defined" => {
+            "define the name before it is used (Python 2's raw_input is input in Python 3), and run the file once yourself before handing it in"
+        }
+        "the interpreter could not open its file" => {
+            "hand the file in, or name it in submission.toml as it is called in your folder"
+        }
+        "Java could not load its class" | "its Java source does not compile" => {
+            "compile it (or hand in the .java file the class is declared in), and name the class as its file declares it"
+        }
+        _ => "make it run on a plain Debian machine: the command it needs must be installed there",
+    }
 }
 
 /// The diagnosis's sentence, or `None` for an outcome without a failure.

@@ -12,5 +12,4 @@ pub use run_record::diff;
 pub mod exit;
 pub(crate) mod line;
 pub(crate) mod output;
-pub(crate) mod started;
 pub mod whole_match;

@@ -315,7 +315,8 @@ pub(crate) fn evaluate(
             }
         }
         OutputExpectation::PastItsStart => {
-            if let Some((line, shows)) = super::started::stopped_at_start(&capture.head(64 * 1024))
+            if let Some((line, shows)) =
+                run_record::started::stopped_at_start(&capture.head(64 * 1024))
             {
                 return Err(StepFailure::fail(
                     format!(

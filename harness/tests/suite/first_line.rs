@@ -476,3 +476,25 @@ fn a_handler_that_dies_on_a_missing_header_is_not_said_to_run_the_method_first()
     assert!(sentence.contains("none can come any more"), "{sentence}");
     assert!(!sentence.contains("runs the method first"), "{sentence}");
 }
+
+/// A client that never runs (Python 2 code under Python 3) is named as such in every
+/// failure, with what to do about Python 2, not the scenario's hint about connect().
+#[test]
+fn a_client_that_never_ran_is_named_for_it_not_for_the_scenarios_defect() {
+    let (_, grading) = graded_fixture("upper-tcp-python2-client", "upper-tcp/1[03]-*");
+    let failed: Vec<&Outcome> = grading
+        .outcomes
+        .iter()
+        .filter(|outcome| outcome.status.is_failure())
+        .collect();
+    assert_eq!(failed.len(), 2, "upper-tcp/10 and 13 fail");
+    for outcome in failed {
+        let sentence = diagnose(outcome).expect("a diagnosis").sentence();
+        assert!(
+            sentence.starts_with("Your client never ran: its file does not compile")
+                && sentence.contains("Python 2 code"),
+            "{}: {sentence}",
+            outcome.id
+        );
+    }
+}

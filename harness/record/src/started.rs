@@ -1,9 +1,10 @@
-//! `past_its_start = true` on `expect_stderr`: the program got past its own start, so
-//! that a scenario about an error it must meet (a port in use, no server, a password the
-//! server refuses) is not passed by a program that stopped before it got there. Such a
-//! program also exits non-zero with something on stderr, which is all an error scenario's
-//! other steps can see: a usage error about its command line, a file that does not
-//! compile, an import that fails, a name it never defined.
+//! Whether a program stopped at its own start: what the harness's `past_its_start = true`
+//! judges on `expect_stderr` (a scenario about an error a program must meet, a port in use,
+//! no server, a password the server refuses, is not passed by a program that stopped
+//! before it got there), and what the reports name first when it did. Such a program also
+//! exits non-zero with something on stderr, which is all an error scenario's other steps
+//! can see: a usage error about its command line, a file that does not compile, an import
+//! that fails, a name it never defined.
 //!
 //! Each sign below is one a correct program never prints: the interpreter's, the
 //! argument parser's, the Java launcher's. A program's own words about the error
@@ -11,7 +12,7 @@
 //! through) are none of them.
 
 /// A line that shows the program stopped before it did anything, and what it shows.
-const SIGNS: [(&str, &str); 14] = [
+pub const SIGNS: [(&str, &str); 14] = [
     ("usage: ", "a usage message: it refused its command line"),
     ("unrecognized arguments", "a usage error"),
     ("arguments are required", "a usage error"),
@@ -36,7 +37,7 @@ const SIGNS: [(&str, &str); 14] = [
 
 /// The first line of `stderr` that shows the program stopped at its start, with what
 /// it shows; `None` if no line does.
-pub(crate) fn stopped_at_start(stderr: &[u8]) -> Option<(String, &'static str)> {
+pub fn stopped_at_start(stderr: &[u8]) -> Option<(String, &'static str)> {
     let text = String::from_utf8_lossy(stderr);
     text.lines().find_map(|line| {
         let trimmed = line.trim_start();
