@@ -14,6 +14,11 @@ use run_record::outcome::{Outcome, Status};
 use run_record::repeat::Repetitions;
 use run_record::transcript::Direction;
 
+/// A failure's header and its first sentence.
+const BOLD: anstyle::Style = anstyle::Style::new().bold();
+/// What could not be graded.
+const RED: anstyle::Style = anstyle::AnsiColor::Red.on_default();
+
 /// How to draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Style {
@@ -35,28 +40,29 @@ impl Style {
         }
     }
 
-    fn paint(&self, code: &str, text: &str) -> String {
+    fn paint(&self, style: anstyle::Style, text: &str) -> String {
         if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            format!("{style}{text}{style:#}")
         } else {
             text.to_owned()
         }
     }
 
     fn status(&self, status: Status) -> String {
-        let code = match status {
-            Status::Pass => "32",
-            Status::Fail => "31",
-            Status::Timeout | Status::Error => "33",
-            Status::Skipped | Status::Missed => "2",
+        use anstyle::AnsiColor;
+        let style = match status {
+            Status::Pass => AnsiColor::Green.on_default(),
+            Status::Fail => AnsiColor::Red.on_default(),
+            Status::Timeout | Status::Error => AnsiColor::Yellow.on_default(),
+            Status::Skipped | Status::Missed => anstyle::Style::new().dimmed(),
         };
-        self.paint(code, &format!("{:<7}", status.label()))
+        self.paint(style, &format!("{:<7}", status.label()))
     }
 
     /// A scenario whose verdict changed from one repetition to another (magenta, as
     /// nextest prints its flaky tests).
     fn flaky(&self) -> String {
-        self.paint("35", "FLAKY  ")
+        self.paint(anstyle::AnsiColor::Magenta.on_default(), "FLAKY  ")
     }
 }
 
@@ -158,7 +164,7 @@ impl TerminalReport {
             text,
             "{}",
             self.style.paint(
-                "1",
+                BOLD,
                 &format!(
                     "── {title} {}",
                     "─".repeat(60usize.saturating_sub(title.len()))
@@ -168,7 +174,7 @@ impl TerminalReport {
         // First what is wrong, in which of the student's programs, and what to do; then
         // the hints, before the evidence.
         if let Some(sentence) = super::diagnosis::sentence(outcome) {
-            let _ = writeln!(text, "  {}", self.style.paint("1", &sentence));
+            let _ = writeln!(text, "  {}", self.style.paint(BOLD, &sentence));
             for hint in super::explain::hints(outcome) {
                 let _ = writeln!(text, "  hint         {hint}");
             }
@@ -368,10 +374,10 @@ impl TerminalReport {
             let _ = write!(
                 line,
                 ": {} {problem}",
-                self.style.paint("31", "could not be graded:")
+                self.style.paint(RED, "could not be graded:")
             );
         } else if submission.outcomes.is_empty() {
-            let _ = write!(line, ": {}", self.style.paint("31", "nothing submitted"));
+            let _ = write!(line, ": {}", self.style.paint(RED, "nothing submitted"));
             if !info.not_submitted.is_empty() {
                 let _ = write!(
                     line,
@@ -621,6 +627,22 @@ fn seconds(duration: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_are_coloured_with_sgr_codes_only_when_colour_is_on() {
+        let colour = Style {
+            color: true,
+            timings: false,
+        };
+        assert_eq!(colour.status(Status::Pass), "\x1b[32mPASS   \x1b[0m");
+        assert_eq!(colour.status(Status::Fail), "\x1b[31mFAIL   \x1b[0m");
+        assert_eq!(colour.paint(BOLD, "x"), "\x1b[1mx\x1b[0m");
+        let plain = Style {
+            color: false,
+            timings: false,
+        };
+        assert_eq!(plain.status(Status::Pass), "PASS   ");
+    }
 
     #[test]
     fn tasks_not_submitted_are_one_line_however_many() {
