@@ -907,7 +907,7 @@ impl ManifestReader<'_> {
                     .ok_or_else(|| {
                         self.bad(
                             at,
-                            "`with` must map the role's placeholders to the values the program hard-codes (`{ password = \"1234\" }`)".into(),
+                            "`with` must map the role's placeholders, or the scenario's options, to the values the program hard-codes (`{ password = \"1234\" }`, `{ \"--from\" = \"me@example.org\" }`)".into(),
                         )
                     })?;
                 settings.own_values = Some(values);

@@ -149,7 +149,10 @@ impl Run<'_> {
             let values: Vec<String> = program
                 .own_values
                 .iter()
-                .map(|(key, value)| format!("{{{key}}} = `{value}`"))
+                .map(|(key, value)| match key.starts_with("--") {
+                    true => format!("`{key} {value}`"),
+                    false => format!("{{{key}}} = `{value}`"),
+                })
                 .collect();
             self.note(format!(
                 "{name} hard-codes {} (submission.toml `with`): the scenario uses that instead of its own value",

@@ -19,6 +19,11 @@
 //! hard-codes the credentials it accepts (`--auth student:s3cret` of `xmlrpc-server`) is
 //! said so the same way, and each half of every `user:password` the scenario sends is
 //! replaced on its own: the wrong password stays wrong, the wrong user wrong.
+//!
+//! Any other option's value a program hard-codes is said as the login is: `with = {
+//! "--from" = "me@example.org" }` (a mail client that always sends from its author's
+//! address) makes that the value the scenario gives `--from`, wherever the file writes it
+//! as a whole string (the envelope and the `From:` header the mail judge expects).
 
 use std::collections::BTreeMap;
 
@@ -111,7 +116,7 @@ const AUTH_OPTION: &str = "--auth";
 enum LoginReplacement {
     /// One part: `--user alice`, `--password s3cret-lab`.
     Part {
-        option: &'static str,
+        option: String,
         theirs: String,
         ours: String,
     },
@@ -234,13 +239,25 @@ fn login_replacements(
             continue;
         };
         let declared = [&program.login.user, &program.login.password];
-        for (option, ours) in LOGIN_OPTIONS.into_iter().zip(declared) {
+        // The login's parts, and any option whose value the manifest declares (`with = {
+        // "--from" = "me@example.org" }`: an address the program hard-codes).
+        let declared_options = program
+            .own_values
+            .iter()
+            .filter(|(key, _)| key.starts_with("--"))
+            .map(|(option, ours)| (option.as_str(), Some(ours)));
+        for (option, ours) in LOGIN_OPTIONS
+            .into_iter()
+            .zip(declared)
+            .map(|(option, ours)| (option, ours.as_ref()))
+            .chain(declared_options)
+        {
             let (Some(ours), Some(theirs)) = (ours, start.option_value(option)) else {
                 continue;
             };
             if ours != theirs {
                 add(LoginReplacement::Part {
-                    option,
+                    option: option.to_owned(),
                     theirs: theirs.to_owned(),
                     ours: ours.clone(),
                 });

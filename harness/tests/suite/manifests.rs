@@ -506,3 +506,27 @@ fn a_requirements_file_that_asks_pip_for_more_than_packages_is_refused_with_its_
         .stderr(predicate::str::contains("options are not followed"))
         .stderr(predicate::str::contains("installing").not());
 }
+
+/// A mail client that always sends from its author's address (`msg['From'] =
+/// 'me@example.org'`) says so with `with = { "--from" = ... }`: the scenario's expected
+/// envelope and header are that address. Without it, the scenario's own address is
+/// expected, and the client fails.
+#[test]
+fn an_option_value_the_program_hard_codes_becomes_the_scenarios() {
+    let client = good("smtp-client.py").replace("args.sender", "'me@example.org'");
+    assert!(client.contains("msg[\"From\"] = 'me@example.org'"));
+    let declared = submission(&[
+        ("smtp-client.py", &client),
+        (
+            "submission.toml",
+            "[smtp-client]\nclient = { command = \"python3 smtp-client.py --server {host}:{port}\", with = { \"--from\" = \"me@example.org\" } }\n",
+        ),
+    ]);
+    grade(declared.path(), "smtp-client/01-*")
+        .success()
+        .stdout(predicate::str::contains("1 passed, 0 failed"));
+    let undeclared = submission(&[("smtp-client.py", &client)]);
+    grade(undeclared.path(), "smtp-client/01-*")
+        .failure()
+        .stdout(predicate::str::contains("alice@example.com"));
+}
