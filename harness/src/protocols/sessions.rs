@@ -109,15 +109,29 @@ pub(super) fn mismatch((expected, seen): (String, String)) -> StepFailure {
     StepFailure::fail(expected, seen)
 }
 
-/// The lines of `commands` sent outside TLS whose verb is one of `credentials`: what a
-/// `never_in_clear` check names (`LOGIN alice s3cret`, `PASS s3cret`, `AUTH PLAIN ...`).
-pub(super) fn credentials_in_clear<'a>(
+/// Whether each login of a session's `(user, accepted, inside TLS)` list was accepted:
+/// [`Session::logins_tried`] of a pack that keeps its logins so.
+pub(super) fn accepted(logins: &[(String, bool, bool)]) -> Vec<bool> {
+    logins.iter().map(|(_, accepted, _)| *accepted).collect()
+}
+
+/// What a session let out in clear ([`Session::in_clear`]): `bytes`, and each of its
+/// `commands` (`(verb, line, inside TLS)`) sent outside TLS whose verb is one of
+/// `credentials`, which carries credentials whatever it holds (`LOGIN alice s3cret`,
+/// `PASS s3cret`, `AUTH PLAIN ...`).
+pub(super) fn clear_connection<'a>(
     commands: impl IntoIterator<Item = (&'a str, &'a str, bool)>,
     credentials: &[&str],
-) -> Vec<String> {
-    commands
-        .into_iter()
-        .filter(|(verb, _, encrypted)| !encrypted && credentials.contains(verb))
-        .map(|(_, line, _)| line.to_owned())
-        .collect()
+    bytes: &[u8],
+    ended: bool,
+) -> ClearConnection {
+    ClearConnection {
+        credentials_in_clear: commands
+            .into_iter()
+            .filter(|(verb, _, encrypted)| !encrypted && credentials.contains(verb))
+            .map(|(_, line, _)| line.to_owned())
+            .collect(),
+        bytes: bytes.to_vec(),
+        ended,
+    }
 }

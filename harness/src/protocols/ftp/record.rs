@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::protocols::sessions::Session;
+use crate::protocols::sessions::{Session, accepted};
 use crate::world::capture::Capture;
 
 /// The representation type in force (RFC 959 §3.1.1): what the client said with `TYPE`.
@@ -81,10 +81,7 @@ impl Session for FtpSession {
     }
 
     fn logins_tried(&self) -> Vec<bool> {
-        self.logins
-            .iter()
-            .map(|(_, accepted, _)| *accepted)
-            .collect()
+        accepted(&self.logins)
     }
 
     fn verbs(&self) -> Vec<String> {

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::peers::ClearConnection;
-use crate::protocols::sessions::{Session, credentials_in_clear};
+use crate::protocols::sessions::{Session, accepted, clear_connection};
 
 /// One command a client sent.
 #[derive(Debug, Clone)]
@@ -54,10 +54,7 @@ impl Session for Pop3Session {
     }
 
     fn logins_tried(&self) -> Vec<bool> {
-        self.logins
-            .iter()
-            .map(|(_, accepted, _)| *accepted)
-            .collect()
+        accepted(&self.logins)
     }
 
     fn verbs(&self) -> Vec<String> {
@@ -69,19 +66,18 @@ impl Session for Pop3Session {
 
     /// A `PASS`, `APOP` or `AUTH` sent outside TLS carries credentials whatever it holds.
     fn in_clear(&self) -> ClearConnection {
-        ClearConnection {
-            credentials_in_clear: credentials_in_clear(
-                self.commands.iter().map(|command| {
-                    (
-                        command.verb.as_str(),
-                        command.line.as_str(),
-                        command.encrypted,
-                    )
-                }),
-                &CREDENTIALS,
-            ),
-            bytes: self.in_clear.clone(),
-            ended: self.ended,
-        }
+        let commands = self.commands.iter();
+        clear_connection(
+            commands.map(|command| {
+                (
+                    command.verb.as_str(),
+                    command.line.as_str(),
+                    command.encrypted,
+                )
+            }),
+            &CREDENTIALS,
+            &self.in_clear,
+            self.ended,
+        )
     }
 }

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::peers::ClearConnection;
-use crate::protocols::sessions::{Session, credentials_in_clear};
+use crate::protocols::sessions::{Session, clear_connection};
 
 /// The most bytes received in clear kept per connection.
 pub(super) const MAX_CLEAR: usize = 1 << 20;
@@ -73,20 +73,19 @@ impl Session for SmtpSession {
 
     /// An `AUTH` sent outside TLS carries credentials whatever it holds.
     fn in_clear(&self) -> ClearConnection {
-        ClearConnection {
-            credentials_in_clear: credentials_in_clear(
-                self.commands.iter().map(|command| {
-                    (
-                        command.verb.as_str(),
-                        command.line.as_str(),
-                        command.encrypted,
-                    )
-                }),
-                &["AUTH"],
-            ),
-            bytes: self.in_clear.clone(),
-            ended: self.ended,
-        }
+        let commands = self.commands.iter();
+        clear_connection(
+            commands.map(|command| {
+                (
+                    command.verb.as_str(),
+                    command.line.as_str(),
+                    command.encrypted,
+                )
+            }),
+            &["AUTH"],
+            &self.in_clear,
+            self.ended,
+        )
     }
 }
 
