@@ -126,6 +126,9 @@ pub struct Progress {
     /// `LOGIN`, `UID FETCH`; an SSH command line as it came; a MySQL statement's first
     /// word), never an argument that could hold a password.
     pub commands: Vec<String>,
+    /// The connections whose client began a TLS handshake (its first handshake bytes
+    /// came), whether the handshake then completed or the client refused the certificate.
+    pub tls_handshakes: usize,
 }
 
 /// A record of nothing: for a protocol whose judges need only the bytes received.

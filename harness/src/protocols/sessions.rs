@@ -31,6 +31,11 @@ pub(super) trait Session: Clone + Send + 'static {
     /// Each command's verb (`LOGIN`, `RETR`, `STOR`), in order.
     fn verbs(&self) -> Vec<String>;
 
+    /// Its client began a TLS handshake (see `crate::peers::Progress::tls_handshakes`).
+    fn began_tls(&self) -> bool {
+        false
+    }
+
     /// Whether [`Session::in_clear`] is kept: what `never_in_clear` can judge (the
     /// pack's `ServerOptions::keeps_clear_text`). FTP, which has no TLS here, keeps none.
     const KEEPS_CLEAR_TEXT: bool;
@@ -60,6 +65,10 @@ impl<S: Session> ProtocolRecord for Mutex<Vec<S>> {
             connections: sessions.len(),
             logins: sessions.iter().flat_map(Session::logins_tried).collect(),
             commands: sessions.iter().flat_map(Session::verbs).collect(),
+            tls_handshakes: sessions
+                .iter()
+                .filter(|session| session.began_tls())
+                .count(),
         })
     }
 

@@ -6,8 +6,12 @@
 
 use std::future::Future;
 use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use super::mailstore::{Certificate, accept_tls};
 
@@ -27,6 +31,11 @@ pub(super) trait StartTlsDialogue: Send {
     /// The handshake is done: what is read from now on is inside TLS
     /// (`MailWire::tls_established`).
     fn tls_established(&mut self);
+
+    /// The client began the handshake (its first bytes of it came): kept in the session's
+    /// record, what a scenario about a certificate the client must refuse needs to know
+    /// the client met it.
+    fn tls_begun(&mut self);
 
     /// The handshake failed: said in the transcript (`MailWire::tls_failed`), and its
     /// reason kept in the session's record.
@@ -61,7 +70,16 @@ where
             return Ok(());
         }
     }
-    let mut encrypted = match accept_tls(plain, dialogue.certificate()).await {
+    let began = Arc::new(AtomicBool::new(false));
+    let noticing = Noticing {
+        inner: plain,
+        began: Arc::clone(&began),
+    };
+    let accepted = accept_tls(noticing, dialogue.certificate()).await;
+    if began.load(Ordering::Relaxed) {
+        dialogue.tls_begun();
+    }
+    let mut encrypted = match accepted {
         Ok(encrypted) => encrypted,
         Err(error) => {
             dialogue.tls_failed(&error);
@@ -75,4 +93,44 @@ where
     dialogue.run(&mut encrypted).await?;
     let _ = encrypted.shutdown().await;
     Ok(())
+}
+
+/// A stream that notes whether any byte was read from it: whether the client began the
+/// handshake (sent its ClientHello), or connected and closed without a word.
+struct Noticing<S> {
+    inner: S,
+    began: Arc<AtomicBool>,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Noticing<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+        buffer: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buffer.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(context, buffer);
+        if buffer.filled().len() > before {
+            self.began.store(true, Ordering::Relaxed);
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Noticing<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+        bytes: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(context, bytes)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(context)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(context)
+    }
 }

@@ -74,6 +74,26 @@ pub(super) fn attempt_fails() -> Result<u64, String> {
     tcp_counter("AttemptFails")
 }
 
+/// Datagrams this network namespace received for a UDP port where nothing listens
+/// (`NoPorts` of IPv4 and `Udp6NoPorts` of IPv6), read as [`active_opens`].
+pub(super) fn udp_no_ports() -> Result<u64, String> {
+    let ipv4 = std::fs::read_to_string("/proc/thread-self/net/snmp")
+        .map_err(|error| format!("cannot read /proc/thread-self/net/snmp: {error}"))?;
+    let ipv4 = counter_in(&ipv4, "Udp:", "NoPorts")
+        .ok_or_else(|| "no Udp NoPorts in /proc/net/snmp".to_owned())?;
+    // Without IPv6 there is no snmp6: nothing came over it.
+    let ipv6 = std::fs::read_to_string("/proc/thread-self/net/snmp6")
+        .ok()
+        .and_then(|text| {
+            text.lines().find_map(|line| {
+                let (name, value) = line.split_once(char::is_whitespace)?;
+                (name == "Udp6NoPorts").then(|| value.trim().parse().ok())?
+            })
+        })
+        .unwrap_or(0);
+    Ok(ipv4 + ipv6)
+}
+
 /// The `Tcp:` counter `name` of this network namespace.
 fn tcp_counter(name: &str) -> Result<u64, String> {
     let text = std::fs::read_to_string("/proc/thread-self/net/snmp")
@@ -83,7 +103,13 @@ fn tcp_counter(name: &str) -> Result<u64, String> {
 
 /// The counter `name` of the `Tcp:` lines of an snmp file (a header line, then the values).
 fn tcp_counter_in(snmp: &str, name: &str) -> Option<u64> {
-    let mut tcp = snmp.lines().filter(|line| line.starts_with("Tcp:"));
+    counter_in(snmp, "Tcp:", name)
+}
+
+/// The counter `name` of the lines of an snmp file that start with `protocol` (`Tcp:`,
+/// `Udp:`): a header line, then the values.
+fn counter_in(snmp: &str, protocol: &str, name: &str) -> Option<u64> {
+    let mut tcp = snmp.lines().filter(|line| line.starts_with(protocol));
     let (names, values) = (tcp.next()?, tcp.next()?);
     let column = names.split_whitespace().position(|found| found == name)?;
     values.split_whitespace().nth(column)?.parse().ok()

@@ -22,18 +22,20 @@
 //!
 //! [[step]]
 //! expect_reached = "client"   # no `at`: the program was pointed at a port nothing
-//! reached = "tried-to-connect" # listens on, and must have tried it
+//! reached = "tried-to-connect" # listens on, and must have tried it (`sent-datagram`: UDP)
 //! ```
 //!
 //! How far, in the words every protocol pack's record shares
 //! (`crate::peers::ProtocolRecord::progress`): `connected` (a connection to the peer),
+//! `tried-tls` (it began a TLS handshake there: its first bytes of it came),
 //! `tried-login` (it sent a password or a key's signature), `refused-login` (the server
 //! refused one), `logged-in` (the server accepted one), `sent` (one of `commands`).
 //! `tried-to-connect` is counted by the kernel of the scenario's own network namespace
 //! (`AttemptFails`): a `connect` that was refused (or reset, or timed out) before it was
 //! established, as one to a port where nothing listens is. Not `ActiveOpens`, every
 //! `connect`: the harness's own connections count there too (to a forwarder that then
-//! never tries its remote). Without a namespace of its own (a shared loopback, the simulated
+//! never tries its remote). `sent-datagram` likewise from `NoPorts` (UDP, both families):
+//! a datagram that reached a port where nothing listens. Without a namespace of its own (a shared loopback, the simulated
 //! world) it cannot be told, and the step log says it was not judged.
 //!
 //! The step waits while the program runs (until `within_ms`, default 15000: an
@@ -46,7 +48,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::expect_connect_rate::attempt_fails;
+use super::expect_connect_rate::{attempt_fails, udp_no_ports};
 use super::{LoadError, LoadInput, POLL, StepAction, StepContext, StepFuture, StepKind};
 use crate::outcome::{StepFailure, harness_trouble};
 use crate::peers::Progress;
@@ -70,8 +72,13 @@ const DEFAULT_WITHIN_MS: u64 = 15_000;
 enum Reached {
     /// It tried to connect (no `at`: the port it was given has nothing listening).
     TriedToConnect,
+    /// It sent a datagram (no `at`: the UDP port it was given has nothing listening).
+    SentDatagram,
     /// It connected to the peer `at`.
     Connected,
+    /// It began a TLS handshake with the peer `at` (whether or not it then refused the
+    /// certificate).
+    TriedTls,
     /// It sent a password or a key's signature.
     TriedLogin,
     /// The server refused a login.
@@ -91,8 +98,8 @@ struct RawExpectReached {
     /// The `listen` peer (of a protocol pack) whose record tells; none with
     /// `reached = "tried-to-connect"`.
     at: Option<String>,
-    /// How far: `tried-to-connect`, `connected`, `tried-login`, `refused-login`,
-    /// `logged-in`, `sent`.
+    /// How far: `tried-to-connect`, `sent-datagram`, `connected`, `tried-tls`,
+    /// `tried-login`, `refused-login`, `logged-in`, `sent`.
     reached: Reached,
     /// With `reached = "sent"`: the commands, any of which will do (verbs in capitals).
     commands: Option<Vec<String>>,
@@ -112,12 +119,14 @@ fn load(input: LoadInput<'_, '_>) -> Result<Arc<dyn StepAction>, LoadError> {
     let raw = RawExpectReached::deserialize(input.table)?;
     let program = input.names.program(&raw.expect_reached)?;
     let at = match (&raw.at, raw.reached) {
-        (Some(_), Reached::TriedToConnect) => {
-            return Err(
-                "`reached = \"tried-to-connect\"` is counted without a peer: leave `at` out".into(),
-            );
+        (Some(_), Reached::TriedToConnect | Reached::SentDatagram) => {
+            return Err(format!(
+                "`reached = \"{}\"` is counted without a peer: leave `at` out",
+                serde_plain(raw.reached)
+            )
+            .into());
         }
-        (None, Reached::TriedToConnect) => None,
+        (None, Reached::TriedToConnect | Reached::SentDatagram) => None,
         (None, _) => {
             return Err(
                 "give `at`: the `listen` peer whose record tells how far the program got".into(),
@@ -163,7 +172,11 @@ impl ExpectReached {
             Reached::TriedToConnect => {
                 "to try to connect (to the port it was given, where nothing listens)".to_owned()
             }
+            Reached::SentDatagram => {
+                "to send a datagram (to the port it was given, where nothing listens)".to_owned()
+            }
             Reached::Connected => format!("to connect to {at}"),
+            Reached::TriedTls => format!("to begin a TLS handshake with {at}"),
             Reached::TriedLogin => format!("to try to log in to {at}"),
             Reached::RefusedLogin => format!("to try to log in to {at}, and be refused"),
             Reached::LoggedIn => format!("to log in to {at}"),
@@ -187,8 +200,9 @@ impl ExpectReached {
     /// Whether `progress` holds the milestone (a peer's; `tried-to-connect` is not).
     fn holds(&self, progress: &Progress) -> bool {
         match self.reached {
-            Reached::TriedToConnect => false,
+            Reached::TriedToConnect | Reached::SentDatagram => false,
             Reached::Connected => progress.connections > 0,
+            Reached::TriedTls => progress.tls_handshakes > 0,
             Reached::TriedLogin => !progress.logins.is_empty(),
             Reached::RefusedLogin => progress.logins.contains(&false),
             Reached::LoggedIn => progress.logins.contains(&true),
@@ -216,22 +230,28 @@ impl ExpectReached {
                 format!("its logins were all accepted ({commands})")
             }
             Reached::LoggedIn => format!("every login it tried was refused ({commands})"),
+            Reached::TriedTls => {
+                format!("it connected, never began a TLS handshake, and {commands}")
+            }
             _ => format!("it connected, and {commands}"),
         }
     }
 
-    /// Whether the program tried to connect, if the scenario's network can tell (or,
-    /// without one, the interposed library in the program).
+    /// Whether the program tried to connect (or sent a datagram), if the scenario's
+    /// network can tell (or, for a connection, without one, the interposed library in the
+    /// program).
     fn tried_to_connect(
         &self,
         context: &(dyn StepContext + Send),
     ) -> Result<Option<bool>, StepFailure> {
-        if !context.own_network() {
-            return Ok(context
+        match (self.reached, context.own_network()) {
+            (Reached::SentDatagram, true) => Ok(Some(udp_no_ports().map_err(harness_trouble)? > 0)),
+            (Reached::SentDatagram, false) => Ok(None),
+            (_, false) => Ok(context
                 .connect_attempts(&self.program)
-                .map(|attempts| attempts > 0));
+                .map(|attempts| attempts > 0)),
+            (_, true) => Ok(Some(attempt_fails().map_err(harness_trouble)? > 0)),
         }
-        Ok(Some(attempt_fails().map_err(harness_trouble)? > 0))
     }
 }
 
@@ -287,8 +307,9 @@ impl StepAction for ExpectReached {
                         Some(tried) => tried,
                         None => {
                             context.note(format!(
-                                "whether {} tried to connect is not judged: without the scenario's own network namespace its attempts cannot be counted",
-                                self.program
+                                "whether {} {} is not judged: without the scenario's own network namespace its attempts cannot be counted",
+                                self.program,
+                                serde_plain(self.reached).replace('-', " ")
                             ));
                             return Ok(());
                         }
@@ -299,6 +320,9 @@ impl StepAction for ExpectReached {
                 }
                 let instead = || match &progress {
                     Some(progress) => self.instead(progress),
+                    None if self.reached == Reached::SentDatagram => {
+                        "it never sent a datagram there".to_owned()
+                    }
                     None => "it never tried to connect".to_owned(),
                 };
                 if context.has_exited(&self.program) {
@@ -335,7 +359,9 @@ impl StepAction for ExpectReached {
 fn serde_plain(reached: Reached) -> &'static str {
     match reached {
         Reached::TriedToConnect => "tried-to-connect",
+        Reached::SentDatagram => "sent-datagram",
         Reached::Connected => "connected",
+        Reached::TriedTls => "tried-tls",
         Reached::TriedLogin => "tried-login",
         Reached::RefusedLogin => "refused-login",
         Reached::LoggedIn => "logged-in",
@@ -368,6 +394,7 @@ mod tests {
                 .iter()
                 .map(|command| (*command).to_owned())
                 .collect(),
+            tls_handshakes: 0,
         }
     }
 

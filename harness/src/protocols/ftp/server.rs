@@ -130,6 +130,8 @@ impl StartTlsDialogue for Dialogue<'_> {
         self.wire.tls_established();
     }
 
+    fn tls_begun(&mut self) {}
+
     fn tls_failed(&self, error: &io::Error) {
         self.wire.tls_failed(error);
     }

@@ -38,6 +38,8 @@ pub(super) struct ImapSession {
     pub logged_out: bool,
     /// The client logged out or closed: the session is over.
     pub ended: bool,
+    /// Its client began a TLS handshake (its first handshake bytes came).
+    pub began_tls: bool,
     /// The TLS handshake failed, and why.
     pub tls_error: Option<String>,
     /// Every byte the client sent outside TLS (up to `mailstore::MAX_CLEAR`).
@@ -60,6 +62,10 @@ impl Session for ImapSession {
 
     fn logins_tried(&self) -> Vec<bool> {
         accepted(&self.logins)
+    }
+
+    fn began_tls(&self) -> bool {
+        self.began_tls
     }
 
     fn verbs(&self) -> Vec<String> {

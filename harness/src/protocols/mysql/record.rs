@@ -113,6 +113,7 @@ impl ProtocolRecord for MysqlRecord {
                         .to_ascii_uppercase()
                 })
                 .collect(),
+            tls_handshakes: 0,
         })
     }
 }

@@ -33,6 +33,8 @@ pub(super) struct Pop3Session {
     pub removed: Vec<u32>,
     /// The client quit or closed: the session is over.
     pub ended: bool,
+    /// Its client began a TLS handshake (its first handshake bytes came).
+    pub began_tls: bool,
     /// The TLS handshake failed, and why.
     pub tls_error: Option<String>,
     /// Every byte the client sent outside TLS (up to `mailstore::MAX_CLEAR`).
@@ -55,6 +57,10 @@ impl Session for Pop3Session {
 
     fn logins_tried(&self) -> Vec<bool> {
         accepted(&self.logins)
+    }
+
+    fn began_tls(&self) -> bool {
+        self.began_tls
     }
 
     fn verbs(&self) -> Vec<String> {

@@ -108,6 +108,10 @@ impl StartTlsDialogue for Dialogue<'_> {
         self.wire.tls_established();
     }
 
+    fn tls_begun(&mut self) {
+        self.session(|session| session.began_tls = true);
+    }
+
     fn tls_failed(&self, error: &io::Error) {
         self.wire.tls_failed(error);
         self.session(|session| session.tls_error = Some(error.to_string()));

@@ -124,6 +124,7 @@ impl ProtocolRecord for SshRecord {
                 .flat_map(|connection| &connection.commands)
                 .map(|run| run.command.clone())
                 .collect(),
+            tls_handshakes: 0,
         })
     }
 }
