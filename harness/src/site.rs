@@ -149,7 +149,13 @@ pub fn copy_into(source: &Path, root: &Path) -> io::Result<bool> {
     let name = source
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
-    let destination = root.join(name);
+    copy_as(source, &root.join(name))
+}
+
+/// `source` (a file, or a folder and everything in it) copied to `destination`, as
+/// [`copy_into`] copies: no link followed on either side, nothing copied over what is
+/// there. False when nothing was copied for that reason.
+pub fn copy_as(source: &Path, destination: &Path) -> io::Result<bool> {
     if destination.symlink_metadata().is_ok() || source.symlink_metadata()?.is_symlink() {
         return Ok(false);
     }
@@ -158,7 +164,7 @@ pub fn copy_into(source: &Path, root: &Path) -> io::Result<bool> {
         Err(error) if error.raw_os_error() == Some(libc::ELOOP) => return Ok(false),
         Err(error) => return Err(error),
     };
-    copy_opened(opened, &destination)?;
+    copy_opened(opened, destination)?;
     Ok(true)
 }
 

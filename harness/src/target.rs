@@ -30,7 +30,9 @@
 //!      and the checks look for this password (`crate::scenario::adapt`);
 //!    - `with = { password = "1234" }`: a value the program hard-codes where the scenario
 //!      passes one (`{password}` of `password-server`): the scenario uses it instead of its
-//!      own, everywhere it writes its own (`crate::scenario::adapt`);
+//!      own, everywhere it writes its own (`crate::scenario::adapt`); `with = { file =
+//!      "test.bin" }`: the file it always opens, where the scenario gives it one
+//!      (`crate::scenario::GivenFile`);
 //!    - `hold_stdin = true`: its stdin stays open (a server that reads commands from its
 //!      terminal ends at end of file);
 //!    - `site_files = ["404.html"]`: files of the submission copied into the test web site
@@ -235,7 +237,18 @@ impl RoleProgram {
         self.workdir == Some(Workdir::Site)
             || self.template.iter().any(|word| word.contains("{dir}"))
     }
+
+    /// The file (or folder) it always reads, by a path relative to its working directory
+    /// (`with = { file = "test.bin" }`: `open('test.bin', 'rb')`), where the scenario
+    /// gives it one (`{dir}/photo.bin`, or the folder `{dir}` itself).
+    pub fn hard_coded_file(&self) -> Option<&str> {
+        self.own_values.get(HARD_CODED_FILE).map(String::as_str)
+    }
 }
+
+/// The `with` key naming the file a program always reads instead of the one a scenario
+/// gives it.
+pub const HARD_CODED_FILE: &str = "file";
 
 /// The options among `words` (a scenario's `args`), each with its value: `--user alice`
 /// and `--user=alice` give `("--user", "alice")`, a flag (`--tls`) an empty value.
@@ -416,6 +429,24 @@ impl Target {
                         path: manifest.clone(),
                         reason: format!(
                             "[{task}] {role}: `site_files` are copied into the test web site, but this program does not use it (add `workdir = \"{{dir}}\"`, or `{{dir}}` to its command line)"
+                        ),
+                    });
+                }
+            }
+        }
+        // A program that always opens its own file runs in a folder of the harness's where
+        // that file is put: it cannot also run elsewhere.
+        for (task, roles) in &programs {
+            for (role, program) in roles {
+                if let (Some(file), Some(_)) = (program.hard_coded_file(), &program.workdir) {
+                    let text =
+                        std::fs::read_to_string(dir.join("submission.toml")).unwrap_or_default();
+                    let table = format!("[{task}]");
+                    return Err(Error::BadFile {
+                        line: line_of(&text, text.find(&table).unwrap_or(0)),
+                        path: manifest.clone(),
+                        reason: format!(
+                            "[{task}] {role}: `with = {{ file = \"{file}\" }}` runs the program in a fresh folder holding the scenario's file under that name; leave out `workdir`"
                         ),
                     });
                 }
@@ -910,6 +941,20 @@ impl ManifestReader<'_> {
                             "`with` must map the role's placeholders, or the scenario's options, to the values the program hard-codes (`{ password = \"1234\" }`, `{ \"--from\" = \"me@example.org\" }`)".into(),
                         )
                     })?;
+                if let Some(file) = values.get(HARD_CODED_FILE) {
+                    let relative = !file.is_empty()
+                        && Path::new(file)
+                            .components()
+                            .all(|part| matches!(part, std::path::Component::Normal(_)));
+                    if !relative {
+                        return Err(self.bad(
+                            at,
+                            format!(
+                                "{owner} with: `file = \"{file}\"` must be the path the program opens, relative to where it runs (`test.bin`, `files/notes`), with no `..`"
+                            ),
+                        ));
+                    }
+                }
                 settings.own_values = Some(values);
             }
             "site_files" => {

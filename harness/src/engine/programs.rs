@@ -3,6 +3,8 @@
 //! library, the test CA), and the ports it hard-codes waited for on a shared loopback.
 
 use super::*;
+use crate::scenario::GivenFile;
+use std::path::Path;
 
 impl Run<'_> {
     /// Starts the program of `role` under `name`.
@@ -144,11 +146,46 @@ impl Run<'_> {
             None
         };
         let program = self.roles.get(role).expect("looked up above");
+        // A program that always opens its own file (`with = { file = "test.bin" }`) finds
+        // the scenario's file under that name where it runs, and is not given the word
+        // that names it (`crate::scenario::GivenFile`).
+        let mut own_file = None;
+        let mut extra_args = extra_args.to_vec();
+        if let Some(file) = program.hard_coded_file().map(str::to_owned) {
+            let given = GivenFile::of(&extra_args, self.scenario.dir_tree.as_ref());
+            extra_args.retain(|word| !GivenFile::is_word(word));
+            match given {
+                Some(given) => {
+                    let source = given.path_in(Path::new(&self.site_root()?));
+                    self.note(format!(
+                        "{name}: the scenario's {} put where it runs as `{file}` (submission.toml `with`: the program always opens that)",
+                        match given {
+                            GivenFile::InFolder(path) => format!("file {{dir}}/{path}"),
+                            GivenFile::Folder(name) => format!("folder {name}"),
+                        }
+                    ));
+                    own_file = Some(crate::world::real::process::OwnFile {
+                        name: PathBuf::from(&file),
+                        source,
+                    });
+                }
+                None => self.note(format!(
+                    "{name}: this scenario gives it no file to open; `{file}` (submission.toml `with`) is not made"
+                )),
+            }
+        }
+        let program = self.roles.get(role).expect("looked up above");
         let hold_stdin = hold_stdin || program.hold_stdin;
-        if !program.own_values.is_empty() {
+        // The file it opens is said where it is put, above.
+        if program
+            .own_values
+            .keys()
+            .any(|key| key != crate::target::HARD_CODED_FILE)
+        {
             let values: Vec<String> = program
                 .own_values
                 .iter()
+                .filter(|(key, _)| *key != crate::target::HARD_CODED_FILE)
                 .map(|(key, value)| match key.starts_with("--") {
                     true => format!("`{key} {value}`"),
                     false => format!("{{{key}}} = `{value}`"),
@@ -294,6 +331,7 @@ impl Run<'_> {
             home_files,
             visible_roots,
             python_path: program.python_path.clone(),
+            own_file,
             sandbox: self.settings.sandbox.clone(),
         };
         let handle = self.world.start(name, &spec).map_err(|error| StepFailure {

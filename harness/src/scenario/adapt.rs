@@ -24,11 +24,19 @@
 //! "--from" = "me@example.org" }` (a mail client that always sends from its author's
 //! address) makes that the value the scenario gives `--from`, wherever the file writes it
 //! as a whole string (the envelope and the `From:` header the mail judge expects).
+//!
+//! A program that always opens its own file (`with = { file = "test.bin" }`, see
+//! [`GivenFile`]) sends it under that name: the name of the file the scenario gives
+//! (`photo.bin`, the folder `lab-notes`) becomes the program's wherever the file writes it
+//! (the stored `/photo.bin`, the attachment `lab-notes.zip`, the subject naming the folder,
+//! the requirement), but for the words that say where the kit's own copy is (`tree`,
+//! `tree_file`, `unzips_to`) and the `args` that give the scenario's file (the harness
+//! reads it there to put it where the program runs).
 
 use std::collections::BTreeMap;
 
-use super::Scenario;
 use super::loader::load_scenario_text;
+use super::{GivenFile, Scenario};
 use crate::catalogue::Catalogue;
 use crate::target::RoleProgram;
 use crate::{Error, Result};
@@ -42,7 +50,8 @@ pub fn adapted(
 ) -> Result<Option<Scenario>> {
     let replacements = replacements(scenario, roles);
     let logins = login_replacements(scenario, roles);
-    if replacements.is_empty() && logins.is_empty() {
+    let files = file_replacements(scenario, roles);
+    if replacements.is_empty() && logins.is_empty() && files.is_empty() {
         return Ok(None);
     }
     let text = std::fs::read_to_string(&scenario.path).map_err(Error::io(format!(
@@ -53,9 +62,13 @@ pub fn adapted(
         text.replace(theirs, &escaped(ours))
     });
     let text = logins.iter().fold(text, |text, login| login.apply(&text));
+    let text = files.iter().fold(text, |text, (theirs, ours)| {
+        replace_file_name(&text, theirs, ours)
+    });
     let replacements: Vec<(String, String)> = replacements
         .into_iter()
         .chain(logins.into_iter().map(LoginReplacement::values))
+        .chain(files)
         .collect();
     let variants = load_scenario_text(
         &scenario.path,
@@ -279,6 +292,82 @@ fn login_replacements(
     found
 }
 
+/// The name of each file the scenario gives a program that opens its own, with the name of
+/// the program's (its last part: `files/test.bin` sends `test.bin`).
+fn file_replacements(
+    scenario: &Scenario,
+    roles: &BTreeMap<String, RoleProgram>,
+) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = Vec::new();
+    for start in scenario
+        .steps
+        .iter()
+        .filter_map(|step| step.action.0.starts())
+    {
+        let Some(ours) = roles
+            .get(&start.role)
+            .and_then(RoleProgram::hard_coded_file)
+        else {
+            continue;
+        };
+        let Some(given) = GivenFile::of(start.args(), scenario.dir_tree.as_ref()) else {
+            continue;
+        };
+        let ours = ours.rsplit('/').next().unwrap_or(ours);
+        let pair = (given.name().to_owned(), ours.to_owned());
+        if pair.0 != pair.1 && !found.contains(&pair) {
+            found.push(pair);
+        }
+    }
+    found
+}
+
+/// The keys whose strings name where the kit's copy of a file is, or give the scenario's
+/// file on a command line: a program's own file name is not put there.
+const KIT_PATH_KEYS: [&str; 4] = ["tree", "tree_file", "unzips_to", "args"];
+
+/// `text` with the file name `theirs` made `ours` wherever it stands as a name (not inside
+/// a longer word: `photo.bin` in `/uploads/photo.bin`, `lab-notes` in `lab-notes.zip`), but
+/// in the strings of [`KIT_PATH_KEYS`].
+fn replace_file_name(text: &str, theirs: &str, ours: &str) -> String {
+    let kept = regex::Regex::new(&format!(
+        r#"\b(?:{})\s*=\s*"(?:[^"\\]|\\.)*""#,
+        KIT_PATH_KEYS.join("|")
+    ))
+    .expect("a valid pattern");
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for found in kept.find_iter(text) {
+        out.push_str(&replace_name(&text[from..found.start()], theirs, ours));
+        out.push_str(found.as_str());
+        from = found.end();
+    }
+    out.push_str(&replace_name(&text[from..], theirs, ours));
+    out
+}
+
+/// `text` with every `theirs` that is not part of a longer name made `ours`.
+fn replace_name(text: &str, theirs: &str, ours: &str) -> String {
+    let part_of_a_name = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for (at, _) in text.match_indices(theirs) {
+        if at < from {
+            continue;
+        }
+        let before = text[..at].chars().next_back();
+        let after = text[at + theirs.len()..].chars().next();
+        if before.is_some_and(part_of_a_name) || after.is_some_and(part_of_a_name) {
+            continue;
+        }
+        out.push_str(&text[from..at]);
+        out.push_str(&escaped(ours));
+        from = at + theirs.len();
+    }
+    out.push_str(&text[from..]);
+    out
+}
+
 /// `value` as the inside of a TOML basic string (`"..."`), where scenarios write text.
 fn escaped(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
@@ -449,5 +538,79 @@ mod tests {
             .unwrap();
         let start = adapted.steps[0].action.0.starts().unwrap();
         assert_eq!(start.with["password"], "say \"hi\" \\o/");
+    }
+
+    fn client_opening(file: &str) -> BTreeMap<String, RoleProgram> {
+        let program = RoleProgram {
+            own_values: BTreeMap::from([(
+                crate::target::HARD_CODED_FILE.to_owned(),
+                file.to_owned(),
+            )]),
+            ..RoleProgram::default()
+        };
+        BTreeMap::from([("client".to_owned(), program)])
+    }
+
+    #[test]
+    fn a_program_opening_its_own_file_is_expected_to_send_it_under_its_name() {
+        let suite = suite();
+        let scenario = imap_scenario(&suite, "ftp-upload/04-into-dir");
+        let adapted = adapted(
+            scenario,
+            &client_opening("files/test.bin"),
+            &suite.catalogue,
+        )
+        .unwrap()
+        .unwrap();
+        let steps = format!("{:?}", adapted.steps);
+        // The judge's remote path takes the program's name; the kit's copy, and the word
+        // that says where the harness finds the scenario's file, keep theirs.
+        assert!(steps.contains("/uploads/test.bin"), "{steps}");
+        assert!(!steps.contains("/uploads/photo.bin"), "{steps}");
+        let start = adapted
+            .steps
+            .iter()
+            .find_map(|step| step.action.0.starts())
+            .unwrap();
+        assert!(start.args().iter().any(|word| word == "{dir}/photo.bin"));
+        assert!(
+            adapted.requirement.contains("/uploads/test.bin"),
+            "{}",
+            adapted.requirement
+        );
+    }
+
+    #[test]
+    fn a_program_zipping_its_own_folder_is_expected_to_mail_it_under_its_name() {
+        let suite = suite();
+        let scenario = imap_scenario(&suite, "mail-archive/13-folder-name-beyond-ascii");
+        let adapted = adapted(scenario, &client_opening("notes"), &suite.catalogue)
+            .unwrap()
+            .unwrap();
+        let steps = format!("{:?}", adapted.steps);
+        assert!(steps.contains("\"notes.zip\""), "{steps}");
+        assert!(!steps.contains("cours été.zip"), "{steps}");
+        // The tree the zip must hold is still the scenario's.
+        assert_eq!(adapted.dir_tree.unwrap().tree.name, "notes de cours été");
+    }
+
+    #[test]
+    fn a_name_inside_a_longer_name_is_left_alone() {
+        assert_eq!(
+            replace_name(
+                "photo.bin /a/photo.bin photo.bin2 my-photo.bin",
+                "photo.bin",
+                "x"
+            ),
+            "x /a/x photo.bin2 my-photo.bin"
+        );
+        assert_eq!(
+            replace_file_name(
+                r#"tree_file = "t/photo.bin", path = "/photo.bin", args = "{dir}/photo.bin""#,
+                "photo.bin",
+                "x"
+            ),
+            r#"tree_file = "t/photo.bin", path = "/x", args = "{dir}/photo.bin""#
+        );
     }
 }

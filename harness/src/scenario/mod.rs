@@ -5,6 +5,7 @@
 //! scenario is `<task>/<name>`.
 
 mod adapt;
+mod given_file;
 mod loader;
 mod model;
 mod outcomes;
@@ -12,6 +13,7 @@ mod schema;
 mod select;
 
 pub use adapt::adapted;
+pub use given_file::GivenFile;
 pub use loader::{Suite, load_suite};
 pub use model::{DirTree, Scenario, Step};
 pub use outcomes::ScenarioOutcome;

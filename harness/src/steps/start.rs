@@ -76,6 +76,11 @@ pub(crate) struct Start {
 }
 
 impl Start {
+    /// The words its `args` append to its command line, placeholders unfilled.
+    pub(crate) fn args(&self) -> &[String] {
+        &self.args
+    }
+
     /// The value its `args` give `option` (`--user alice` or `--user=alice`), if any.
     pub(crate) fn option_value(&self, option: &str) -> Option<&str> {
         self.args.iter().enumerate().find_map(|(at, word)| {

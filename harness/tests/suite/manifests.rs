@@ -293,6 +293,18 @@ fn manifest_settings_that_cannot_work_are_refused_with_their_line() {
             "[chat]\nhold_stdin = \"yes\"\n",
             "submission.toml:2: `hold_stdin` must be true or false",
         ),
+        (
+            "[ftp-upload]\nwith = { file = \"../test.bin\" }\n",
+            "submission.toml:2: [ftp-upload] with: `file = \"../test.bin\"` must be the path the program opens, relative to where it runs",
+        ),
+        (
+            "[ftp-upload]\nwith = { file = \"/home/me/test.bin\" }\n",
+            "must be the path the program opens, relative to where it runs",
+        ),
+        (
+            "[ftp-upload]\nclient = { command = \"python3 up.py\", workdir = \".\", with = { file = \"test.bin\" } }\n",
+            "submission.toml:1: [ftp-upload] client: `with = { file = \"test.bin\" }` runs the program in a fresh folder holding the scenario's file under that name; leave out `workdir`",
+        ),
     ] {
         let folder = submission(&[("submission.toml", manifest)]);
         harness()

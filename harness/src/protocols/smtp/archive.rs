@@ -3,8 +3,8 @@
 //!
 //! What the clause allows, and so what this accepts:
 //! - entries at the zip's root (`README.txt`) or all under one top-level folder named
-//!   after the tree (`lab-notes/README.txt`), as `zip -r lab-notes.zip lab-notes` and
-//!   `shutil.make_archive` make them;
+//!   as the program saw the folder (`lab-notes/README.txt`), as `zip -r lab-notes.zip
+//!   lab-notes` and `shutil.make_archive` make them;
 //! - folder entries (`data/`) or none; empty folders may be left out;
 //! - any compression method the zip format has (the crate reads stored and deflated).
 //!
@@ -21,8 +21,10 @@ use crate::tree::Tree;
 /// The most problems listed in one verdict: the first few tell the story.
 const SHOWN: usize = 4;
 
-/// `Ok` if `zip` unzips to exactly `tree`; else what is wrong, in words.
-pub(super) fn judge_zip(zip: &[u8], tree: &Tree) -> Result<(), String> {
+/// `Ok` if `zip` unzips to exactly `tree`, which its program saw as the folder `folder`
+/// (the tree's name, or the one a program that always opens its own folder opened); else
+/// what is wrong, in words.
+pub(super) fn judge_zip(zip: &[u8], tree: &Tree, folder: &str) -> Result<(), String> {
     let mut archive = zip::ZipArchive::new(Cursor::new(zip))
         .map_err(|error| format!("not a zip archive that can be read ({error})"))?;
     // Every entry: its name as stored, whether a folder, and (files) its bytes.
@@ -59,8 +61,8 @@ pub(super) fn judge_zip(zip: &[u8], tree: &Tree) -> Result<(), String> {
         return Err(listed(problems));
     }
 
-    // One top-level folder named after the tree may hold everything.
-    let prefix = format!("{}/", tree.name);
+    // One top-level folder named as the program saw it may hold everything.
+    let prefix = format!("{folder}/");
     let under_prefix = entries
         .iter()
         .all(|(name, _, _)| name.starts_with(&prefix) || *name == prefix);
@@ -205,11 +207,14 @@ mod tests {
     #[test]
     fn the_tree_at_the_root_or_under_its_name_is_accepted() {
         let tree = tree();
-        assert_eq!(judge_zip(&zip_of(&files(&tree, "")), &tree), Ok(()));
+        assert_eq!(
+            judge_zip(&zip_of(&files(&tree, "")), &tree, &tree.name),
+            Ok(())
+        );
         let mut under = files(&tree, "lab-notes/");
         under.insert(0, ("lab-notes/".into(), Vec::new()));
         under.push(("lab-notes/empty folder/".into(), Vec::new()));
-        assert_eq!(judge_zip(&zip_of(&under), &tree), Ok(()));
+        assert_eq!(judge_zip(&zip_of(&under), &tree, &tree.name), Ok(()));
     }
 
     #[test]
@@ -217,13 +222,13 @@ mod tests {
         let tree = tree();
         let absolute = zip_of(&files(&tree, "/tmp/run/lab-notes/"));
         assert!(
-            judge_zip(&absolute, &tree)
+            judge_zip(&absolute, &tree, &tree.name)
                 .unwrap_err()
                 .contains("absolute path")
         );
         // As zipfile stores them: the leading `/` dropped, the rest of the path kept.
         let machine_path = zip_of(&files(&tree, "tmp/run-1234/lab-notes/"));
-        let verdict = judge_zip(&machine_path, &tree).unwrap_err();
+        let verdict = judge_zip(&machine_path, &tree, &tree.name).unwrap_err();
         let stored_under = format!(
             "{} file(s) stored under the folder's path on the sending machine (`…/lab-notes/",
             tree.files.len()
@@ -236,14 +241,14 @@ mod tests {
 
         let mut with_itself = files(&tree, "");
         with_itself.push(("lab-notes.zip".into(), vec![0; 10]));
-        let verdict = judge_zip(&zip_of(&with_itself), &tree).unwrap_err();
+        let verdict = judge_zip(&zip_of(&with_itself), &tree, &tree.name).unwrap_err();
         assert!(verdict.contains("the archive itself"), "{verdict}");
 
         let top_level_only: Vec<_> = files(&tree, "")
             .into_iter()
             .filter(|(name, _)| !name.contains('/'))
             .collect();
-        let verdict = judge_zip(&zip_of(&top_level_only), &tree).unwrap_err();
+        let verdict = judge_zip(&zip_of(&top_level_only), &tree, &tree.name).unwrap_err();
         assert!(verdict.contains("`data/raw.bin` missing"), "{verdict}");
 
         let mut text_mode = files(&tree, "");
@@ -254,9 +259,9 @@ mod tests {
                     .into_bytes();
             }
         }
-        let verdict = judge_zip(&zip_of(&text_mode), &tree).unwrap_err();
+        let verdict = judge_zip(&zip_of(&text_mode), &tree, &tree.name).unwrap_err();
         assert!(verdict.contains("`data/raw.bin`:"), "{verdict}");
 
-        assert!(judge_zip(b"PK not really", &tree).is_err());
+        assert!(judge_zip(b"PK not really", &tree, &tree.name).is_err());
     }
 }

@@ -302,7 +302,11 @@ pub(super) fn judge_mail(
                         },
                     ));
                 }
-                judge_zip(part.contents(), tree).map_err(|problems| {
+                // The folder as the program saw it is the one the attachment is named
+                // after (`lab-notes.zip`; `notes.zip` from a program that always zips its
+                // own `notes`: `crate::scenario::adapt`).
+                let folder = name.strip_suffix(".zip").unwrap_or(&tree.name);
+                judge_zip(part.contents(), tree, folder).map_err(|problems| {
                     (
                         format!(
                             "`{name}` to unzip to exactly the folder {}",

@@ -28,6 +28,16 @@ use crate::payload::Payload;
 use crate::world::capture::Capture;
 use sandbox::{Enclosure, Launch};
 
+/// The scenario's file, and the name under which a program that always opens its own
+/// finds it.
+#[derive(Debug, Clone)]
+pub struct OwnFile {
+    /// Relative to its working directory (`test.bin`, `files/notes`).
+    pub name: PathBuf,
+    /// The scenario's (in its folder); none there, none put.
+    pub source: PathBuf,
+}
+
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct ProcessSpec {
@@ -65,6 +75,11 @@ pub struct ProcessSpec {
     /// client, which leaves at the end of its stdin, while the scenario checks it prints
     /// what the room says).
     pub hold_stdin: bool,
+    /// The file (or folder) it always opens, put where it runs before it starts: the
+    /// scenario's own, under the name the program opens (`with = { file = "test.bin" }`).
+    /// Only where it runs in a folder of its own (the manifest refuses a `workdir` with
+    /// it); a simulated program opens what it is given.
+    pub own_file: Option<OwnFile>,
     /// Files written into its `HOME` before it starts, by path below it (a peer's
     /// `.ssh/known_hosts`). A simulated program has no `HOME`: they are not written.
     pub home_files: Vec<(PathBuf, Vec<u8>)>,
@@ -161,6 +176,9 @@ impl ChildProcess {
         }
         // Its working directory: the one the scenario or manifest names, else its own.
         let workdir = spec.workdir.clone().unwrap_or_else(|| enclosure.work());
+        if let (Some(own), None) = (&spec.own_file, &spec.workdir) {
+            put_own_file(own, &workdir)?;
+        }
         let resolved =
             sandbox::resolve_program(program, &workdir, arguments.first().map(String::as_str))?;
         let mut argv: Vec<OsString> = vec![resolved.clone().into()];
@@ -604,6 +622,23 @@ fn with_report(mut info: ExitInfo, mut report: File) -> ExitInfo {
     info
 }
 
+/// The scenario's file put in `workdir` (the program's own folder, fresh) under the name
+/// the program opens, its parent folders made. The scenario's folder is writable by the
+/// programs started before: no link there is followed ([`crate::site::copy_as`]).
+fn put_own_file(own: &OwnFile, workdir: &Path) -> io::Result<()> {
+    let destination = workdir.join(&own.name);
+    if let Some(parent) = destination.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    match own.source.symlink_metadata() {
+        Ok(_) => crate::site::copy_as(&own.source, &destination).map(drop),
+        // A scenario about a missing file gives one that is not there: nor is the
+        // program's.
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
 /// Folders the program must be able to read, which a fresh `/tmp` would hide: those of
 /// the paths on its command line that exist (its program, a script), but only inside
 /// `roots` (its submission's private copy, the grader's companion folders, the reference's
@@ -708,6 +743,7 @@ mod tests {
             redirect: None,
             hold_stdin: false,
             home_files: Vec::new(),
+            own_file: None,
             visible_roots: Vec::new(),
             python_path: None,
             sandbox: sandbox::Settings::probed(),
