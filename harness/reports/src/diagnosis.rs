@@ -184,7 +184,7 @@ pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
                 program.name,
                 shortened(&run_record::escape::escaped(&line), 160)
             ),
-            remedy: start_remedy(&line, shows).into(),
+            remedy: start_remedy(&line, shows),
             group: format!("your {} stops at its start", program.name),
             kind: Kind::DidNotStart,
         });
@@ -288,11 +288,59 @@ fn stopped_at_start(program: &ProgramReport) -> Option<(String, &'static str)> {
     run_record::started::stopped_at_start(&stderr).filter(|(_, shows)| !shows.contains("usage"))
 }
 
+/// Modules of Python 2's standard library that Python 3 renamed, moved or merged, as the
+/// handouts' programs import them, with what to import instead.
+const PYTHON2_MODULES: [(&str, &str); 22] = [
+    ("SimpleXMLRPCServer", "xmlrpc.server"),
+    ("DocXMLRPCServer", "xmlrpc.server"),
+    ("xmlrpclib", "xmlrpc.client"),
+    ("SocketServer", "socketserver"),
+    ("BaseHTTPServer", "http.server"),
+    ("SimpleHTTPServer", "http.server"),
+    ("httplib", "http.client"),
+    ("urllib2", "urllib.request"),
+    ("urlparse", "urllib.parse"),
+    ("HTMLParser", "html.parser"),
+    ("Queue", "queue"),
+    ("thread", "threading (or _thread)"),
+    ("ConfigParser", "configparser"),
+    ("StringIO", "io (io.StringIO, io.BytesIO)"),
+    ("cStringIO", "io (io.StringIO, io.BytesIO)"),
+    ("cPickle", "pickle"),
+    ("commands", "subprocess"),
+    ("Tkinter", "tkinter"),
+    ("email.MIMEText", "email.mime.text"),
+    ("email.MIMEMultipart", "email.mime.multipart"),
+    ("email.MIMEBase", "email.mime.base"),
+    ("email.Utils", "email.utils"),
+];
+
+/// The Python 3 module for the Python 2 one a failed import names (`No module named
+/// 'SimpleXMLRPCServer'`), if it is one of [`PYTHON2_MODULES`].
+fn python3_module_for(line: &str) -> Option<(&'static str, &'static str)> {
+    let (_, rest) = line.split_once("No module named ")?;
+    let missing = rest.trim().trim_matches(['\'', '"']);
+    PYTHON2_MODULES
+        .iter()
+        .find(|(old, _)| *old == missing)
+        .copied()
+}
+
 /// What to do about a program that stopped at its start, by the line that shows it.
-fn start_remedy(line: &str, shows: &str) -> &'static str {
+fn start_remedy(line: &str, shows: &str) -> String {
     if line.contains("Missing parentheses in call to 'print'") || line.contains("raw_input") {
-        return "this is Python 2 code, and the grading machine runs Python 3 (Debian ships no Python 2): port it: print(...), input() for raw_input(), bytes (b'...', .encode(), .decode()) for what sockets send and receive";
+        return "this is Python 2 code, and the grading machine runs Python 3 (Debian ships no Python 2): port it: print(...), input() for raw_input(), bytes (b'...', .encode(), .decode()) for what sockets send and receive".into();
     }
+    if let Some((old, new)) = python3_module_for(line) {
+        return format!(
+            "`{old}` is Python 2's, and the grading machine runs Python 3 (Debian ships no Python 2): import {new} instead, and port the rest (print(...), input() for raw_input(), bytes for what sockets send and receive)"
+        );
+    }
+    start_remedy_by_kind(line, shows).into()
+}
+
+/// [`start_remedy`] for a program that is not Python 2's.
+fn start_remedy_by_kind(line: &str, shows: &str) -> &'static str {
     if line.contains("is not a package") || line.contains("partially initialized module") {
         return "a file of your own named like a standard module (email.py, socket.py, select.py) hides that module from every import: rename it";
     }
@@ -464,4 +512,33 @@ pub fn closing_summary(outcomes: &[Outcome]) -> String {
         }
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_python_2_module_is_named_with_the_one_to_import_instead() {
+        let remedy = start_remedy(
+            "ModuleNotFoundError: No module named 'SimpleXMLRPCServer'",
+            "an import failed",
+        );
+        assert!(
+            remedy.starts_with("`SimpleXMLRPCServer` is Python 2's"),
+            "{remedy}"
+        );
+        assert!(remedy.contains("import xmlrpc.server instead"), "{remedy}");
+        let remedy = start_remedy(
+            "ModuleNotFoundError: No module named 'email.MIMEText'",
+            "an import failed",
+        );
+        assert!(remedy.contains("email.mime.text"), "{remedy}");
+        // A module Python 3 has under no other name is a library to install.
+        let remedy = start_remedy(
+            "ModuleNotFoundError: No module named 'paramiko'",
+            "an import failed",
+        );
+        assert!(remedy.contains("requirements"), "{remedy}");
+    }
 }

@@ -498,3 +498,24 @@ fn a_client_that_never_ran_is_named_for_it_not_for_the_scenarios_defect() {
         );
     }
 }
+
+/// A Python 2 server whose import fails under Python 3 is told which module to import.
+#[test]
+fn a_python_2_import_is_named_with_its_python_3_module() {
+    let (_, grading) = graded_fixture("xmlrpc-python2-server", "xmlrpc/0[15]-*");
+    let failed: Vec<&Outcome> = grading
+        .outcomes
+        .iter()
+        .filter(|outcome| outcome.status.is_failure())
+        .collect();
+    assert_eq!(failed.len(), 2, "xmlrpc/01 and 05 fail");
+    for outcome in failed {
+        let sentence = diagnose(outcome).expect("a diagnosis").sentence();
+        assert!(
+            sentence.starts_with("Your server never ran: an import failed")
+                && sentence.contains("import xmlrpc.server instead"),
+            "{}: {sentence}",
+            outcome.id
+        );
+    }
+}
