@@ -84,6 +84,8 @@ struct Program {
     handle: ProgramHandle,
     /// A companion's program (`RoleProgram::known_good`).
     known_good: bool,
+    /// The task's role it plays.
+    role: String,
 }
 
 /// The state of one scenario run. Dropping it kills every program and closes every

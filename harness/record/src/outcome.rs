@@ -102,6 +102,10 @@ pub struct LogLine {
 pub struct ProgramReport {
     /// Its name in the scenario.
     pub name: String,
+    /// The task's role it plays (`server` for `server-small`): what a cause shared by
+    /// several scenarios is said of. Empty in records made before it was kept.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub role: String,
     /// The command line run.
     pub command_line: String,
     /// The first bytes of stdout, and the total.
@@ -144,6 +148,15 @@ pub struct ProgramReport {
 }
 
 impl ProgramReport {
+    /// The role it plays, or its name where the record does not say.
+    pub fn role_or_name(&self) -> &str {
+        if self.role.is_empty() {
+            &self.name
+        } else {
+            &self.role
+        }
+    }
+
     /// How it ended, in words: `exit status 1 after 0.51s`, `stopped by the harness:
     /// printed more than 64 MiB on stdout (killed by signal 9 (SIGKILL) after 0.32s)`.
     pub fn ending(&self) -> String {

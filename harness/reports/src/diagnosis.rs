@@ -68,6 +68,14 @@ impl Diagnosis {
     }
 }
 
+/// The cause shared by a program whose output stops short and one that closes a
+/// connection early: both read less than they are sent (one `recv` for a message).
+fn does_not_read_it_all(who: &str) -> String {
+    format!(
+        "{who} does not read all it is sent (its output stops short, or it closes the connection before the end)"
+    )
+}
+
 /// The remedy for a program that stops reading before the end of what it is sent.
 const READ_TO_THE_END: &str = "read in a loop until recv() returns no bytes (the other side closed), handling each piece as it comes, and close the connection only then";
 
@@ -111,6 +119,13 @@ pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
         _ => None,
     };
     let yours = |program: &ProgramReport| format!("your {}", program.name);
+    // A cause is said of the role (`your server`), which several of a scenario's
+    // programs may play (`server-small`, `server-big`).
+    let role_of = |program: Option<&&ProgramReport>| {
+        program.map_or("the program under test".to_owned(), |program| {
+            format!("your {}", program.role_or_name())
+        })
+    };
 
     // A known-good program that crashed of a reset or a broken pipe, or a harness peer
     // whose sending failed: the program it talks to stopped reading.
@@ -139,7 +154,7 @@ pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
             (None, None) => format!("{who} {how} before the harness's client had sent everything"),
         };
         return Some(Diagnosis {
-            group: format!("{who} closes a connection before it has read all it was sent"),
+            group: does_not_read_it_all(&role_of(blamed.as_ref())),
             blamed: blamed.map(|program| program.name.clone()),
             defect,
             remedy: READ_TO_THE_END.into(),
@@ -221,10 +236,17 @@ pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
         } else {
             first_hint(outcome).unwrap_or_else(|| READ_TO_THE_END.to_owned())
         };
+        // The same cause as a connection closed early, where the remedy is the same.
+        let group = if remedy == READ_TO_THE_END {
+            does_not_read_it_all(&role_of(blamed.as_ref()))
+        } else {
+            format!(
+                "{} stops short of what it was sent (what came is right, but not all of it)",
+                role_of(blamed.as_ref())
+            )
+        };
         return Some(Diagnosis {
-            group: format!(
-                "{who} stops short of what it was sent (what came is right, but not all of it)"
-            ),
+            group,
             blamed: blamed.map(|program| program.name.clone()),
             defect: format!(
                 "{who} gave only the first {got} of the {of} bytes expected on its {stream} (all correct so far), then nothing more"

@@ -113,6 +113,7 @@ impl Run<'_> {
             let exit_accepted = self.exits_accepted.contains(&name);
             let report = ProgramReport {
                 name,
+                role: program.role.clone(),
                 command_line: self.shown(program.handle.command_line()),
                 stdout,
                 stderr,

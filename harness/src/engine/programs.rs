@@ -359,6 +359,7 @@ impl Run<'_> {
                 port,
                 handle,
                 known_good,
+                role: role.to_owned(),
             },
         );
         self.order.push(name.to_owned());

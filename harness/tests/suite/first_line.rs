@@ -350,6 +350,21 @@ fn message_single_recv_blames_its_server_in_every_first_sentence() {
         wrong.is_empty(),
         "first sentences not naming the server: {wrong:#?}"
     );
+    // Its one bug (a single recv) is one cause in the closing summary, whatever program
+    // instance (`server-small`) met it and whichever way it showed (a short output, a
+    // connection closed early).
+    let summary = closing_summary(&grading.outcomes);
+    let heading = "Your server does not read all it is sent";
+    let under_it = summary
+        .lines()
+        .skip_while(|line| !line.starts_with(heading))
+        .skip(2)
+        .take_while(|line| line.starts_with("  FAIL"))
+        .count();
+    assert!(
+        under_it + 1 >= failed.len(),
+        "all but at most one failure under one cause:\n{summary}"
+    );
 }
 
 #[test]
