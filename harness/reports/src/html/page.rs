@@ -1,13 +1,19 @@
 //! One submission's page: its header, its summary by task and by category, then every
-//! scenario (failures open and marked, the others folded) with its sequence diagram.
+//! scenario (failures open and marked, the others folded) with its sequence diagram
+//! (`templates/submission.html`, `templates/scenario.html`). Here the views the templates
+//! read are computed: which class a row gets, verdicts, what of an output is shown.
 
-use std::fmt::Write;
+use std::io;
 use std::path::PathBuf;
 
-use super::{Esc, at, bytes_html, href_of, page_start, run_facts, seconds};
+use askama::Template;
+
+use super::markup::{Markup, bytes_html};
+use super::sequence::{self, Diagram};
+use super::{RunFacts, at, href_of, render, seconds};
 use crate::{RunRecord, Score, SubmissionRecord, file_name_of};
 use run_record::outcome::Category;
-use run_record::outcome::{Outcome, Status};
+use run_record::outcome::{Failure, Outcome, ProgramReport, Status};
 
 /// Transcript entries drawn for a scenario that failed.
 const ROWS_FAILED: usize = 200;
@@ -41,20 +47,191 @@ pub(super) fn light(outcome: &Outcome) -> Outcome {
     light
 }
 
-fn anchor(id: &str) -> String {
-    format!("s-{}", file_name_of(id))
+/// The page.
+#[derive(Template)]
+#[template(path = "submission.html")]
+struct SubmissionPage<'a> {
+    title: String,
+    /// Whether an `index.html` lists this page among others.
+    back_to_index: bool,
+    label: &'a str,
+    points: String,
+    counts: String,
+    /// Why nothing could be graded.
+    problem: Option<&'a str>,
+    facts: Option<RunFacts<'a>>,
+    elapsed: Option<String>,
+    /// The command that grades the submission again.
+    replay: String,
+    /// The capture folder, when `--pcap` wrote one.
+    captures: Option<String>,
+    tasks: Vec<TaskRow<'a>>,
+    /// Whether a task has extra points: a column of its own.
+    extra: bool,
+    total: Total,
+    /// The tasks no program was found for.
+    not_submitted: String,
+    categories: Vec<CategoryRow>,
+    failures: Vec<FailureItem<'a>>,
+    scenarios: Vec<ScenarioView<'a>>,
 }
 
-fn badge(status: Status) -> String {
-    let class = match status {
-        Status::Pass => "pass",
-        Status::Fail => "fail",
-        Status::Timeout => "timeout",
-        Status::Error => "error",
-        Status::Skipped => "skip",
-        Status::Missed => "missed",
-    };
-    format!("<span class=\"badge {class}\">{}</span>", status.label())
+/// A verdict's badge.
+#[derive(Clone, Copy)]
+struct Badge {
+    class: &'static str,
+    label: &'static str,
+}
+
+impl Badge {
+    fn of(status: Status) -> Badge {
+        let class = match status {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Timeout => "timeout",
+            Status::Error => "error",
+            Status::Skipped => "skip",
+            Status::Missed => "missed",
+        };
+        Badge {
+            class,
+            label: status.label(),
+        }
+    }
+}
+
+/// A task's row of the summary.
+struct TaskRow<'a> {
+    /// `good`, `partial` or `bad`.
+    class: &'static str,
+    task: &'a str,
+    passed: usize,
+    ran: usize,
+    earned: u32,
+    total: u32,
+    /// The extra points earned, when the task has some.
+    extra: Option<u32>,
+}
+
+/// The summary's last row.
+struct Total {
+    passed: usize,
+    ran: usize,
+    earned: u32,
+    total: u32,
+    extra: u32,
+}
+
+/// A category's row of the summary.
+struct CategoryRow {
+    /// `good` or `bad`.
+    class: &'static str,
+    name: &'static str,
+    passed: usize,
+    failed: usize,
+    skipped: usize,
+    missed: usize,
+    points: String,
+}
+
+/// A failure at a glance: what is wrong and what to do, then what was expected and what
+/// came.
+struct FailureItem<'a> {
+    badge: Badge,
+    anchor: String,
+    id: &'a str,
+    clauses: String,
+    sentence: String,
+    evidence: Option<Evidence>,
+}
+
+/// A failure's cause, expected and seen, shortened.
+struct Evidence {
+    cause: Option<String>,
+    expected: String,
+    seen: String,
+}
+
+/// A scenario: a `<details>`, open when it failed.
+struct ScenarioView<'a> {
+    /// `bad`, `good` or `quiet`.
+    class: &'static str,
+    anchor: String,
+    open: bool,
+    badge: Badge,
+    id: &'a str,
+    clauses: String,
+    category: &'static str,
+    points: String,
+    extra: bool,
+    /// How long it ran (None: skipped).
+    time: Option<String>,
+    requirement: &'a str,
+    /// What is wrong, in a sentence.
+    sentence: Option<String>,
+    verdict: String,
+    failure: Option<&'a Failure>,
+    hints: Vec<String>,
+    /// The diagram and the capture (None: skipped, nothing ran).
+    sequence: Option<Sequence>,
+    log: Vec<LogLine<'a>>,
+    programs: Vec<ProgramView<'a>>,
+    seed: u64,
+}
+
+/// What moved on the harness's connections.
+struct Sequence {
+    /// None: nothing moved.
+    diagram: Option<Diagram>,
+    capture: Capture,
+}
+
+/// The scenario's packet capture, or how to get one.
+enum Capture {
+    /// No `--pcap`.
+    NotRecorded,
+    /// Written: a link to it.
+    Link(CaptureLink),
+    /// Nothing moved on the harness's sockets: no capture.
+    NoneWritten,
+}
+
+struct CaptureLink {
+    href: String,
+    path: String,
+}
+
+/// A line of the step log.
+struct LogLine<'a> {
+    at: String,
+    text: &'a str,
+    /// The line of the step that failed.
+    failed: bool,
+}
+
+/// A program of the scenario, with what it wrote.
+struct ProgramView<'a> {
+    name: &'a str,
+    command_line: &'a str,
+    ending: String,
+    streams: [Stream; 2],
+}
+
+/// What a program wrote on stdout or stderr, as much as was kept.
+struct Stream {
+    name: &'static str,
+    /// `1234 bytes`.
+    bytes: String,
+    /// `, the first 1000 shown`, when not all of it was kept.
+    shown: String,
+    head: Option<Markup>,
+    /// `300 bytes` between the head and the tail, not kept.
+    skipped: Option<String>,
+    tail: Option<Markup>,
+}
+
+fn anchor(id: &str) -> String {
+    format!("s-{}", file_name_of(id))
 }
 
 fn plural(count: impl Into<u64>, word: &str) -> String {
@@ -67,9 +244,11 @@ fn plural(count: impl Into<u64>, word: &str) -> String {
 }
 
 /// The whole page of `submission`.
-pub(super) fn submission_page(context: &Context<'_>, submission: &SubmissionRecord) -> String {
+pub(super) fn submission_page(
+    context: &Context<'_>,
+    submission: &SubmissionRecord,
+) -> io::Result<String> {
     let label = &submission.info.submission;
-    let mut html = page_start(&format!("{label}: socket-lab report"));
     let score = Score::of(&submission.outcomes);
     let seed = context
         .run
@@ -77,122 +256,77 @@ pub(super) fn submission_page(context: &Context<'_>, submission: &SubmissionReco
         .as_ref()
         .map(|info| info.seed)
         .or_else(|| submission.outcomes.first().map(|outcome| outcome.seed));
-
-    // Header.
-    html.push_str("<header>");
-    if context.back_to_index {
-        html.push_str("<p class=\"note\"><a href=\"index.html\">← every submission</a></p>");
-    }
-    let _ = write!(
-        html,
-        "<h1>{}</h1><p class=\"score\"><span class=\"pts\">{}</span> · {}</p>",
-        Esc(label),
-        Esc(&score.points()),
-        Esc(&score.counts())
-    );
-    if let Some(problem) = &submission.info.problem {
-        let _ = write!(
-            html,
-            "<p class=\"problem\">Nothing could be graded: {}</p>",
-            Esc(problem)
-        );
-    }
-    html.push_str("<dl class=\"facts\">");
-    html.push_str(&run_facts(context.run.info.as_ref()));
-    if let Some(elapsed) = submission.elapsed {
-        let _ = write!(html, "<dt>graded in</dt><dd>{}</dd>", seconds(elapsed));
-    }
     let replay = match seed {
         Some(seed) => format!("{} --seed {seed}", submission.info.replay_command),
         None => submission.info.replay_command.clone(),
     };
-    let _ = write!(
-        html,
-        "<dt>replay</dt><dd><code>{}</code></dd>",
-        Esc(&replay)
-    );
-    html.push_str("<dt>captures</dt><dd>");
-    match &context.pcap {
-        Some(captures) => {
-            let _ = write!(
-                html,
-                "one <code>.pcap</code> per scenario under <code>{}</code>, linked from each scenario (Wireshark opens them)",
-                Esc(&captures.absolute.display().to_string())
-            );
-        }
-        None => html.push_str(
-            "not recorded: grade again with <code>--pcap DIR</code> beside <code>--html</code> for one <code>.pcap</code> per scenario, linked from here (Wireshark opens them)",
-        ),
-    }
-    html.push_str("</dd></dl></header>\n");
-
-    summary(&mut html, submission, &score);
-
-    // Scenarios, in the order they ran.
-    html.push_str("<h2>Scenarios</h2>\n");
-    html.push_str(LEGEND);
-    for outcome in &submission.outcomes {
-        scenario(&mut html, context, submission, outcome, &replay);
-    }
-    html.push_str(super::PAGE_END);
-    html
+    let scenarios = submission
+        .outcomes
+        .iter()
+        .map(|outcome| scenario(context, submission, outcome))
+        .collect();
+    render(&SubmissionPage {
+        title: format!("{label}: socket-lab report"),
+        back_to_index: context.back_to_index,
+        label,
+        points: score.points(),
+        counts: score.counts(),
+        problem: submission.info.problem.as_deref(),
+        facts: RunFacts::of(context.run.info.as_ref()),
+        elapsed: submission.elapsed.map(seconds),
+        replay,
+        captures: context
+            .pcap
+            .as_ref()
+            .map(|captures| captures.absolute.display().to_string()),
+        tasks: task_rows(submission, &score),
+        extra: score.tasks.iter().any(|task| task.has_extra),
+        total: Total {
+            passed: score.passed,
+            ran: score.tasks.iter().map(|task| task.ran).sum::<usize>(),
+            earned: score.earned,
+            total: score.total,
+            extra: score.extra_earned,
+        },
+        not_submitted: submission.info.not_submitted.join(", "),
+        categories: category_rows(submission),
+        failures: failures(submission),
+        scenarios,
+    })
 }
 
-/// Points and verdicts by task and by category, and the failures at a glance.
-fn summary(html: &mut String, submission: &SubmissionRecord, score: &Score) {
-    let extra = score.tasks.iter().any(|task| task.has_extra);
-    let extra_cell = |has_extra: bool, earned: u32, cell: &str| match (extra, has_extra) {
-        (false, _) => String::new(),
-        (true, false) => format!("<{cell}></{cell}>"),
-        (true, true) => format!("<{cell} class=\"n\">+{earned}</{cell}>"),
-    };
-    html.push_str("<h2>Summary</h2>\n<h3>By task</h3>\n");
-    let _ = writeln!(
-        html,
-        "<table class=\"grid\"><thead><tr><th>task</th><th>scenarios passed</th><th>points</th>{}</tr></thead><tbody>",
-        if extra { "<th>extra</th>" } else { "" }
-    );
-    for task in &score.tasks {
-        let failed = submission
-            .outcomes
-            .iter()
-            .any(|outcome| outcome.task == task.task && outcome.status.is_failure());
-        let class = match (failed, task.earned == task.total) {
-            (true, _) => "bad",
-            (false, true) => "good",
-            // Points left by skipped scenarios, not by failures.
-            (false, false) => "partial",
-        };
-        let _ = writeln!(
-            html,
-            "<tr class=\"{class}\"><td>{}</td><td class=\"n\">{}/{}</td><td class=\"n\">{}/{}</td>{}</tr>",
-            Esc(&task.task),
-            task.passed,
-            task.ran,
-            task.earned,
-            task.total,
-            extra_cell(task.has_extra, task.extra_earned, "td")
-        );
-    }
-    let _ = writeln!(
-        html,
-        "<tr><th>total</th><th class=\"n\">{}/{}</th><th class=\"n\">{}/{}</th>{}</tr></tbody></table>",
-        score.passed,
-        score.tasks.iter().map(|task| task.ran).sum::<usize>(),
-        score.earned,
-        score.total,
-        extra_cell(true, score.extra_earned, "th")
-    );
-    if !submission.info.not_submitted.is_empty() {
-        let _ = writeln!(
-            html,
-            "<p class=\"note\">Not submitted (no program found for them): {}</p>",
-            Esc(&submission.info.not_submitted.join(", "))
-        );
-    }
+/// Points and verdicts by task.
+fn task_rows<'a>(submission: &SubmissionRecord, score: &'a Score) -> Vec<TaskRow<'a>> {
+    score
+        .tasks
+        .iter()
+        .map(|task| {
+            let failed = submission
+                .outcomes
+                .iter()
+                .any(|outcome| outcome.task == task.task && outcome.status.is_failure());
+            let class = match (failed, task.earned == task.total) {
+                (true, _) => "bad",
+                (false, true) => "good",
+                // Points left by skipped scenarios, not by failures.
+                (false, false) => "partial",
+            };
+            TaskRow {
+                class,
+                task: &task.task,
+                passed: task.passed,
+                ran: task.ran,
+                earned: task.earned,
+                total: task.total,
+                extra: task.has_extra.then_some(task.extra_earned),
+            }
+        })
+        .collect()
+}
 
-    html.push_str("<h3>By category</h3>\n");
-    html.push_str("<table class=\"grid\"><thead><tr><th>category</th><th>passed</th><th>failed</th><th>skipped</th><th>extra missed</th><th>points</th></tr></thead><tbody>\n");
+/// Points and verdicts by category, the categories that have scenarios.
+fn category_rows(submission: &SubmissionRecord) -> Vec<CategoryRow> {
+    let mut rows = Vec::new();
     for category in [
         Category::Basic,
         Category::Robustness,
@@ -210,105 +344,55 @@ fn summary(html: &mut String, submission: &SubmissionRecord, score: &Score) {
             continue;
         }
         let part = Score::of(&of_category);
-        let class = if part.failed > 0 { "bad" } else { "good" };
-        let _ = writeln!(
-            html,
-            "<tr class=\"{class}\"><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            category.name(),
-            part.passed,
-            part.failed,
-            part.skipped,
-            part.missed,
-            Esc(&part.points())
-        );
+        rows.push(CategoryRow {
+            class: if part.failed > 0 { "bad" } else { "good" },
+            name: category.name(),
+            passed: part.passed,
+            failed: part.failed,
+            skipped: part.skipped,
+            missed: part.missed,
+            points: part.points(),
+        });
     }
-    html.push_str("</tbody></table>\n");
+    rows
+}
 
-    let failures: Vec<&Outcome> = submission
+/// The failures at a glance.
+fn failures(submission: &SubmissionRecord) -> Vec<FailureItem<'_>> {
+    submission
         .outcomes
         .iter()
         .filter(|outcome| outcome.status.is_failure())
-        .collect();
-    if !failures.is_empty() {
-        let _ = writeln!(
-            html,
-            "<h3>Failures ({})</h3>\n<ul class=\"failures\">",
-            failures.len()
-        );
-        for outcome in failures {
-            // What is wrong and what to do, then what was expected and what came.
-            let sentence = crate::diagnosis::sentence(outcome).unwrap_or_default();
-            let evidence = outcome.failure.as_ref().map_or(String::new(), |failure| {
-                let short = |text: &str| crate::diagnosis::shortened(text, 300);
-                let cause = failure.cause.as_deref().map_or(String::new(), |cause| {
-                    format!(
-                        "<span class=\"cause\">cause: {}</span><br>",
-                        Esc(&short(cause))
-                    )
-                });
-                format!(
-                    "<br>{cause}<span class=\"expected\">expected: {}</span><br><span class=\"seen\">seen: {}</span>",
-                    Esc(&short(&failure.expected)),
-                    Esc(&short(&failure.seen))
-                )
-            });
-            let _ = writeln!(
-                html,
-                "<li>{} <a href=\"#{}\"><code>{}</code></a> ({}): <strong>{}</strong>{evidence}</li>",
-                badge(outcome.status),
-                anchor(&outcome.id),
-                Esc(&outcome.id),
-                Esc(&outcome.clauses.join(", ")),
-                Esc(&sentence),
-            );
-        }
-        html.push_str("</ul>\n");
-    }
+        .map(|outcome| {
+            let short = |text: &str| crate::diagnosis::shortened(text, 300);
+            FailureItem {
+                badge: Badge::of(outcome.status),
+                anchor: anchor(&outcome.id),
+                id: &outcome.id,
+                clauses: outcome.clauses.join(", "),
+                sentence: crate::diagnosis::sentence(outcome).unwrap_or_default(),
+                evidence: outcome.failure.as_ref().map(|failure| Evidence {
+                    cause: failure.cause.as_deref().map(short),
+                    expected: short(&failure.expected),
+                    seen: short(&failure.seen),
+                }),
+            }
+        })
+        .collect()
 }
 
-const LEGEND: &str = "<p class=\"legend\">Sequence diagrams: <span class=\"to\">━▶ to a program</span> <span class=\"from\">━▶ from a program</span> <span class=\"sl\">┅▶ ✂ sliced: the harness cut it into many writes, so the program's recv returns short reads</span> <span class=\"ev\">┄▶ connect, FIN, close</span> <span class=\"bad\">RST, errors, timeouts</span>. Rows are in time order, evenly spaced; hover an arrow for its timing.</p>\n";
-
-/// One scenario: a `<details>`, open when it failed.
-fn scenario(
-    html: &mut String,
+/// One scenario.
+fn scenario<'a>(
     context: &Context<'_>,
     submission: &SubmissionRecord,
-    outcome: &Outcome,
-    replay: &str,
-) {
+    outcome: &'a Outcome,
+) -> ScenarioView<'a> {
     let failed = outcome.status.is_failure();
     let class = match outcome.status {
         _ if failed => "bad",
         Status::Pass => "good",
         _ => "quiet",
     };
-    let _ = write!(
-        html,
-        "<details class=\"scenario {class}\" id=\"{}\"{}><summary>{} <span class=\"id mono\">{}</span><span class=\"meta\">{} · {} · {}{}</span>",
-        anchor(&outcome.id),
-        if failed { " open" } else { "" },
-        badge(outcome.status),
-        Esc(&outcome.id),
-        Esc(&outcome.clauses.join(", ")),
-        outcome.category.name(),
-        plural(outcome.points, "point"),
-        if outcome.extra { " (extra)" } else { "" }
-    );
-    if outcome.status != Status::Skipped {
-        let _ = write!(
-            html,
-            "<span class=\"time\">{}</span>",
-            seconds(outcome.duration)
-        );
-    }
-    html.push_str("</summary><div class=\"body\">\n");
-    let _ = writeln!(
-        html,
-        "<p class=\"requirement\">{}</p>",
-        Esc(&outcome.requirement)
-    );
-
-    html.push_str("<table class=\"kv\">");
     let verdict = match (outcome.status, &outcome.failure) {
         (Status::Pass, _) => "every step held".to_owned(),
         (Status::Skipped, _) => format!(
@@ -327,163 +411,107 @@ fn scenario(
         ),
         (status, _) => status.label().to_owned(),
     };
-    if let Some(sentence) = crate::diagnosis::sentence(outcome) {
-        let _ = write!(
-            html,
-            "<tr><th>what is wrong</th><td><strong>{}</strong></td></tr>",
-            Esc(&sentence)
-        );
-    }
-    let _ = write!(html, "<tr><th>verdict</th><td>{}</td></tr>", Esc(&verdict));
-    if let Some(failure) = &outcome.failure {
-        if let Some(cause) = &failure.cause {
-            let _ = write!(
-                html,
-                "<tr><th>cause</th><td class=\"seen\">{}</td></tr>",
-                Esc(cause)
-            );
-        }
-        let _ = write!(
-            html,
-            "<tr><th>expected</th><td class=\"expected\">{}</td></tr><tr><th>seen</th><td class=\"seen\">{}</td></tr>",
-            Esc(&failure.expected),
-            Esc(&failure.seen)
-        );
-        if let Some(diff) = &failure.diff {
-            let _ = write!(
-                html,
-                "<tr><th>diff</th><td><pre>{}</pre></td></tr>",
-                Esc(diff)
-            );
-        }
-    }
-    html.push_str("</table>\n");
-    if failed || outcome.status == Status::Missed {
-        // The hints under the terminal's first line: in the idiom of the program's language.
-        for hint in crate::explain::hints(outcome) {
-            let _ = writeln!(
-                html,
-                "<p class=\"hint\"><strong>Hint:</strong> {}</p>",
-                Esc(&hint)
-            );
-        }
-    }
-
-    if outcome.status != Status::Skipped {
-        html.push_str("<h3>Sequence</h3>\n");
+    // The hints under the terminal's first line: in the idiom of the program's language.
+    let hints = if failed || outcome.status == Status::Missed {
+        crate::explain::hints(outcome)
+    } else {
+        Vec::new()
+    };
+    let sequence = (outcome.status != Status::Skipped).then(|| {
         let rows = if failed { ROWS_FAILED } else { ROWS_OTHER };
-        match super::sequence::diagram(outcome, rows) {
-            Some(svg) => {
-                let _ = writeln!(html, "<div class=\"seqbox\">{svg}</div>");
-            }
-            None => {
-                html.push_str("<p class=\"note\">Nothing moved on the harness's connections.</p>\n")
-            }
+        Sequence {
+            diagram: sequence::diagram(outcome, rows),
+            capture: capture(context, submission, outcome),
         }
-        capture_line(html, context, submission, outcome);
-    }
-
-    if !outcome.log.is_empty() {
-        html.push_str("<h3>Step log</h3>\n<pre class=\"log\">");
-        let failed_step = outcome
-            .failure
-            .as_ref()
-            .filter(|failure| failure.step > 0)
-            .map(|failure| format!("step {}:", failure.step));
-        for line in &outcome.log {
-            let text = format!("{} {}", at(line.at), Esc(&line.text));
-            if failed_step
+    });
+    let failed_step = outcome
+        .failure
+        .as_ref()
+        .filter(|failure| failure.step > 0)
+        .map(|failure| format!("step {}:", failure.step));
+    let log = outcome
+        .log
+        .iter()
+        .map(|line| LogLine {
+            at: at(line.at),
+            text: &line.text,
+            failed: failed_step
                 .as_deref()
-                .is_some_and(|step| line.text.starts_with(step))
-            {
-                let _ = writeln!(html, "<span class=\"failed\">{text}</span>");
-            } else {
-                let _ = writeln!(html, "{text}");
-            }
-        }
-        html.push_str("</pre>\n");
+                .is_some_and(|step| line.text.starts_with(step)),
+        })
+        .collect();
+    ScenarioView {
+        class,
+        anchor: anchor(&outcome.id),
+        open: failed,
+        badge: Badge::of(outcome.status),
+        id: &outcome.id,
+        clauses: outcome.clauses.join(", "),
+        category: outcome.category.name(),
+        points: plural(outcome.points, "point"),
+        extra: outcome.extra,
+        time: (outcome.status != Status::Skipped).then(|| seconds(outcome.duration)),
+        requirement: &outcome.requirement,
+        sentence: crate::diagnosis::sentence(outcome),
+        verdict,
+        failure: outcome.failure.as_ref(),
+        hints,
+        sequence,
+        log,
+        programs: outcome.programs.iter().map(program).collect(),
+        seed: outcome.seed,
     }
+}
 
-    if !outcome.programs.is_empty() {
-        html.push_str("<h3>Programs</h3>\n");
-    }
-    for program in &outcome.programs {
-        let _ = write!(
-            html,
-            "<div class=\"program\"><h4>{}: <code>{}</code></h4><p class=\"note\">{}</p>",
-            Esc(&program.name),
-            Esc(&program.command_line),
-            Esc(&program.ending())
-        );
-        for (stream, (head, total), tail) in [
-            ("stdout", &program.stdout, &program.stdout_tail),
-            ("stderr", &program.stderr, &program.stderr_tail),
-        ] {
-            let kept = (head.len() + tail.len()) as u64;
-            let shown = match (*total > kept, tail.is_empty()) {
-                (false, _) => String::new(),
-                (true, true) => format!(", the first {} shown", head.len()),
-                (true, false) => format!(
-                    ", the first {} and the last {} shown",
-                    head.len(),
-                    tail.len()
-                ),
-            };
-            let _ = write!(
-                html,
-                "<div class=\"note\">{stream}: {}{shown}</div>",
-                plural(*total, "byte")
-            );
-            if !head.is_empty() {
-                let _ = write!(html, "<pre>{}</pre>", bytes_html(head));
-            }
-            // An error is printed last: the end of a long output is shown too.
-            if !tail.is_empty() {
-                let skipped = total.saturating_sub(kept);
-                if skipped > 0 {
-                    let _ = write!(
-                        html,
-                        "<div class=\"note\">… {} not shown …</div>",
-                        plural(skipped, "byte")
-                    );
-                }
-                let _ = write!(html, "<pre>{}</pre>", bytes_html(tail));
-            }
+/// A program and what it wrote.
+fn program(program: &ProgramReport) -> ProgramView<'_> {
+    let stream = |name: &'static str, (head, total): &(Vec<u8>, u64), tail: &Vec<u8>| {
+        let kept = (head.len() + tail.len()) as u64;
+        let shown = match (*total > kept, tail.is_empty()) {
+            (false, _) => String::new(),
+            (true, true) => format!(", the first {} shown", head.len()),
+            (true, false) => format!(
+                ", the first {} and the last {} shown",
+                head.len(),
+                tail.len()
+            ),
+        };
+        // An error is printed last: the end of a long output is shown too.
+        let skipped = total.saturating_sub(kept);
+        Stream {
+            name,
+            bytes: plural(*total, "byte"),
+            shown,
+            head: (!head.is_empty()).then(|| bytes_html(head)),
+            skipped: (!tail.is_empty() && skipped > 0).then(|| plural(skipped, "byte")),
+            tail: (!tail.is_empty()).then(|| bytes_html(tail)),
         }
-        html.push_str("</div>\n");
+    };
+    ProgramView {
+        name: &program.name,
+        command_line: &program.command_line,
+        ending: program.ending(),
+        streams: [
+            stream("stdout", &program.stdout, &program.stdout_tail),
+            stream("stderr", &program.stderr, &program.stderr_tail),
+        ],
     }
-    let _ = writeln!(
-        html,
-        "<p class=\"note\">seed {} · replay this scenario: <code>{} '{}'</code></p>",
-        outcome.seed,
-        Esc(replay),
-        Esc(&outcome.id)
-    );
-    html.push_str("</div></details>\n");
 }
 
 /// The link to the scenario's packet capture, or how to get one.
-fn capture_line(
-    html: &mut String,
-    context: &Context<'_>,
-    submission: &SubmissionRecord,
-    outcome: &Outcome,
-) {
+fn capture(context: &Context<'_>, submission: &SubmissionRecord, outcome: &Outcome) -> Capture {
     let Some(captures) = &context.pcap else {
-        html.push_str("<p class=\"note\">Packet capture: not recorded (grade with <code>--pcap DIR</code>).</p>\n");
-        return;
+        return Capture::NotRecorded;
     };
     let path = context
         .run
         .pcap_path(&submission.info.submission, &outcome.id);
     if captures.absolute.join(&path).is_file() {
-        let _ = writeln!(
-            html,
-            "<p>Packet capture: <a href=\"{}\" download>{}</a> <span class=\"note\">(opens in Wireshark)</span></p>",
-            Esc(&href_of(&captures.relative.join(&path))),
-            Esc(&path.display().to_string())
-        );
+        Capture::Link(CaptureLink {
+            href: href_of(&captures.relative.join(&path)),
+            path: path.display().to_string(),
+        })
     } else {
-        html.push_str("<p class=\"note\">Packet capture: none was written (nothing moved on the harness's sockets).</p>\n");
+        Capture::NoneWritten
     }
 }

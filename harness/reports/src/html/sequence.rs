@@ -27,12 +27,14 @@
 //! are red; a timeout or a failed step closes the diagram with a red line. Rows are
 //! evenly spaced; pauses longer than [`PAUSE`] get a row of their own. At most `max_rows`
 //! entries are drawn, and the diagram says how many more there were.
+//!
+//! Here the rows are chosen and placed ([`Diagram`]: every coordinate, label and class);
+//! `templates/sequence.svg` (and `arrow.svg`) writes them out, inside the page's template.
 
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::time::Duration;
 
-use super::Esc;
 use run_record::encoding::decimal_seconds;
 use run_record::outcome::{Outcome, Status};
 use run_record::transcript::{Direction, TranscriptEntry};
@@ -270,11 +272,45 @@ fn amount(entry: &TranscriptEntry) -> String {
 
 /// A short, quoted excerpt of the first bytes (`…` when there are more).
 fn excerpt(entry: &TranscriptEntry) -> String {
-    let mut shown = super::glimpse(&entry.head, EXCERPT_CHARS);
+    let mut shown = glimpse(&entry.head, EXCERPT_CHARS);
     if entry.bytes > entry.head.len() as u64 && !shown.ends_with('…') {
         shown.push('…');
     }
     shown
+}
+
+/// A one-line glimpse of bytes, quoted, for a diagram's arrow: printable ASCII and Latin
+/// letters as they are, `\n`, `\r`, `\t`, `\\` and `\"` escaped as in Rust, other
+/// characters as `\u{...}` and bytes that are not UTF-8 as `\xNN`, so that binary data
+/// cannot draw over itself (combining marks, right-to-left scripts). At most `limit`
+/// characters, then `…`.
+fn glimpse(bytes: &[u8], limit: usize) -> String {
+    let mut text = String::from("\"");
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\n' => text.push_str("\\n"),
+                '\r' => text.push_str("\\r"),
+                '\t' => text.push_str("\\t"),
+                '\\' | '"' => {
+                    text.push('\\');
+                    text.push(c);
+                }
+                ' '..='~' | '\u{a0}'..='\u{2ff}' => text.push(c),
+                _ => text.extend(c.escape_unicode()),
+            }
+        }
+        for byte in chunk.invalid() {
+            text.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    text.push('"');
+    if text.chars().count() > limit {
+        let mut cut: String = text.chars().take(limit.saturating_sub(1)).collect();
+        cut.push('…');
+        return cut;
+    }
+    text
 }
 
 fn event_class(event: &str) -> &'static str {
@@ -417,8 +453,141 @@ fn rows(outcome: &Outcome, lanes: &mut Lanes, max_rows: usize) -> Vec<Row> {
     rows
 }
 
+/// A diagram as `templates/sequence.svg` draws it: every position computed here. The
+/// page's template includes that one, so these views are the page's too.
+pub(super) struct Diagram {
+    pub(super) width: u32,
+    pub(super) height: u32,
+    pub(super) lanes: Vec<LaneView>,
+    pub(super) rows: Vec<Drawn>,
+}
+
+/// A lifeline: its header box, its name, its dashed line down.
+pub(super) struct LaneView {
+    /// `lane h` (the harness) or `lane p` (a program).
+    pub(super) class: &'static str,
+    /// A program's command line; who the harness plays.
+    pub(super) tooltip: String,
+    pub(super) name: String,
+    /// The header box's left edge and width.
+    pub(super) left: u32,
+    pub(super) width: u32,
+    pub(super) center: u32,
+    /// Where the line down ends.
+    pub(super) bottom: u32,
+}
+
+/// A row, placed.
+pub(super) enum Drawn {
+    Data(DataRow),
+    Event(EventRow),
+    Pause(PauseRow),
+    More(MoreRow),
+    Verdict(VerdictRow),
+}
+
+/// A row's time, right-aligned in the left margin: `+0.012s`.
+pub(super) struct Time {
+    pub(super) x: u32,
+    pub(super) y: u32,
+    /// Seconds since the scenario began, three decimals.
+    pub(super) at: String,
+}
+
+/// Bytes moved: a label over an arrow, an excerpt under the label.
+pub(super) struct DataRow {
+    pub(super) class: &'static str,
+    pub(super) tooltip: String,
+    pub(super) time: Time,
+    /// Between the two lifelines, where the texts are centred.
+    pub(super) middle: u32,
+    pub(super) label_y: u32,
+    pub(super) label: String,
+    pub(super) excerpt_y: u32,
+    pub(super) excerpt: String,
+    pub(super) arrow: Arrow,
+}
+
+/// A connection event: a dot on the sender's lifeline, an arrow, a label.
+pub(super) struct EventRow {
+    pub(super) class: &'static str,
+    pub(super) time: Time,
+    pub(super) middle: u32,
+    pub(super) label_y: u32,
+    pub(super) label: String,
+    /// The dot.
+    pub(super) from: u32,
+    pub(super) line: u32,
+    pub(super) arrow: Arrow,
+}
+
+/// `⋮ 0.50s later`.
+pub(super) struct PauseRow {
+    pub(super) x: u32,
+    pub(super) y: u32,
+    pub(super) pause: String,
+}
+
+/// Entries not drawn.
+pub(super) struct MoreRow {
+    pub(super) x: u32,
+    pub(super) y: u32,
+    pub(super) text: String,
+}
+
+/// The scenario's end, when it failed: a red line across.
+pub(super) struct VerdictRow {
+    pub(super) time: Time,
+    pub(super) x1: u32,
+    pub(super) x2: u32,
+    pub(super) line: u32,
+    pub(super) text_x: u32,
+    pub(super) text_y: u32,
+    pub(super) text: String,
+}
+
+/// A horizontal arrow: its shaft from `x1` to `back`, its head from `back` to `tip`, at
+/// height `y` (the head `up` to `down`).
+pub(super) struct Arrow {
+    pub(super) x1: i64,
+    pub(super) back: i64,
+    pub(super) tip: i64,
+    pub(super) y: u32,
+    pub(super) up: u32,
+    pub(super) down: u32,
+}
+
+impl Arrow {
+    /// From `from` to `to` at height `y`, its head at `to`.
+    fn new(from: u32, to: u32, y: u32) -> Arrow {
+        let (from, to) = (from as i64, to as i64);
+        let toward = if to >= from { 1 } else { -1 };
+        // Stop short of the lifeline, so the head touches it.
+        let tip = to - toward * 2;
+        let back = tip - toward * 9;
+        Arrow {
+            x1: from + toward * 4,
+            back,
+            tip,
+            y,
+            up: y - 4,
+            down: y + 4,
+        }
+    }
+}
+
+impl Time {
+    fn new(at: Duration, y: u32) -> Time {
+        Time {
+            x: TIME_COLUMN - 6,
+            y,
+            at: decimal_seconds(at, 3),
+        }
+    }
+}
+
 /// The diagram of `outcome`'s transcript, or `None` when nothing moved.
-pub(super) fn diagram(outcome: &Outcome, max_rows: usize) -> Option<String> {
+pub(super) fn diagram(outcome: &Outcome, max_rows: usize) -> Option<Diagram> {
     if outcome.transcript.0.is_empty() {
         return None;
     }
@@ -436,45 +605,47 @@ pub(super) fn diagram(outcome: &Outcome, max_rows: usize) -> Option<String> {
     let top = 52;
     let height = top + rows.iter().map(Row::height).sum::<u32>() + 12;
     let width = Lanes::x(shown.len().saturating_sub(1)) + HEADER_WIDTH / 2 + 24;
-    let mut svg = String::with_capacity(256 + rows.len() * 420);
-    let _ = write!(
-        svg,
-        r#"<svg class="seq" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="sequence diagram">"#
-    );
-    for (index, lane) in shown.iter().enumerate() {
-        let center = Lanes::x(index);
-        let (name, class, tooltip) = match lane {
-            Lane::Harness => (
-                "harness".to_owned(),
-                "lane h",
-                "the harness: its clients and datagram senders".to_owned(),
-            ),
-            Lane::Program(name) => (
-                name.clone(),
-                "lane p",
-                lanes
-                    .commands
-                    .get(name)
-                    .map_or_else(|| "a program".to_owned(), |command| command.clone()),
-            ),
-            Lane::Server(name) => (
-                format!("harness as {name}"),
-                "lane h",
-                format!("the harness playing the server `{name}`"),
-            ),
-        };
-        let _ = write!(
-            svg,
-            r#"<g class="{class}"><title>{}</title><rect x="{}" y="6" width="{HEADER_WIDTH}" height="28" rx="5"/><text x="{center}" y="25">{}</text><line x1="{center}" y1="34" x2="{center}" y2="{}"/></g>"#,
-            Esc(&tooltip),
-            center - HEADER_WIDTH / 2,
-            Esc(&name),
-            height - 6
-        );
-    }
+    let lane_views = shown
+        .iter()
+        .enumerate()
+        .map(|(index, lane)| {
+            let center = Lanes::x(index);
+            let (name, class, tooltip) = match lane {
+                Lane::Harness => (
+                    "harness".to_owned(),
+                    "lane h",
+                    "the harness: its clients and datagram senders".to_owned(),
+                ),
+                Lane::Program(name) => (
+                    name.clone(),
+                    "lane p",
+                    lanes
+                        .commands
+                        .get(name)
+                        .map_or_else(|| "a program".to_owned(), |command| command.clone()),
+                ),
+                Lane::Server(name) => (
+                    format!("harness as {name}"),
+                    "lane h",
+                    format!("the harness playing the server `{name}`"),
+                ),
+            };
+            LaneView {
+                class,
+                tooltip,
+                name,
+                left: center - HEADER_WIDTH / 2,
+                width: HEADER_WIDTH,
+                center,
+                bottom: height - 6,
+            }
+        })
+        .collect();
     let mut y = top;
-    for row in &rows {
-        match row {
+    let mut drawn = Vec::with_capacity(rows.len());
+    for row in rows {
+        let height = row.height();
+        drawn.push(match row {
             Row::Data {
                 at,
                 ends,
@@ -484,21 +655,18 @@ pub(super) fn diagram(outcome: &Outcome, max_rows: usize) -> Option<String> {
                 tooltip,
             } => {
                 let (from, to) = (x(ends.0), x(ends.1));
-                let middle = (from + to) / 2;
                 let line = y + 31;
-                let _ = write!(
-                    svg,
-                    r#"<g class="{class}"><title>{}</title><text class="t" x="{}" y="{}">+{}s</text><text x="{middle}" y="{}">{}</text><text class="x" x="{middle}" y="{}">{}</text>{}</g>"#,
-                    Esc(tooltip),
-                    TIME_COLUMN - 6,
-                    line + 4,
-                    decimal_seconds(*at, 3),
-                    y + 12,
-                    Esc(label),
-                    y + 25,
-                    Esc(excerpt),
-                    arrow(from, to, line)
-                );
+                Drawn::Data(DataRow {
+                    class,
+                    tooltip,
+                    time: Time::new(at, line + 4),
+                    middle: (from + to) / 2,
+                    label_y: y + 12,
+                    label,
+                    excerpt_y: y + 25,
+                    excerpt,
+                    arrow: Arrow::new(from, to, line),
+                })
             }
             Row::Event {
                 at,
@@ -507,72 +675,49 @@ pub(super) fn diagram(outcome: &Outcome, max_rows: usize) -> Option<String> {
                 label,
             } => {
                 let (from, to) = (x(ends.0), x(ends.1));
-                let middle = (from + to) / 2;
                 let line = y + 18;
-                let _ = write!(
-                    svg,
-                    r#"<g class="{class}"><text class="t" x="{}" y="{}">+{}s</text><text x="{middle}" y="{}">{}</text><circle cx="{from}" cy="{line}" r="3.5"/>{}</g>"#,
-                    TIME_COLUMN - 6,
-                    line + 4,
-                    decimal_seconds(*at, 3),
-                    y + 12,
-                    Esc(label),
-                    arrow(from, to, line)
-                );
+                Drawn::Event(EventRow {
+                    class,
+                    time: Time::new(at, line + 4),
+                    middle: (from + to) / 2,
+                    label_y: y + 12,
+                    label,
+                    from,
+                    line,
+                    arrow: Arrow::new(from, to, line),
+                })
             }
-            Row::Pause(pause) => {
-                let _ = write!(
-                    svg,
-                    r#"<text class="pause" x="{}" y="{}">⋮ {}s later</text>"#,
-                    TIME_COLUMN - 6,
-                    y + 12,
-                    decimal_seconds(*pause, 2)
-                );
-            }
-            Row::More(text) => {
-                let _ = write!(
-                    svg,
-                    r#"<text class="more" x="{}" y="{}">{}</text>"#,
-                    TIME_COLUMN,
-                    y + 16,
-                    Esc(text)
-                );
-            }
+            Row::Pause(pause) => Drawn::Pause(PauseRow {
+                x: TIME_COLUMN - 6,
+                y: y + 12,
+                pause: decimal_seconds(pause, 2),
+            }),
+            Row::More(text) => Drawn::More(MoreRow {
+                x: TIME_COLUMN,
+                y: y + 16,
+                text,
+            }),
             Row::Verdict { at, text } => {
                 let line = y + 20;
-                let _ = write!(
-                    svg,
-                    r#"<g class="verdict"><text class="t" x="{}" y="{}">+{}s</text><line x1="{}" y1="{line}" x2="{}" y2="{line}"/><text x="{}" y="{}">✗ {}</text></g>"#,
-                    TIME_COLUMN - 6,
-                    line + 4,
-                    decimal_seconds(*at, 3),
-                    TIME_COLUMN,
-                    width - 8,
-                    TIME_COLUMN + 4,
-                    line - 5,
-                    Esc(text)
-                );
+                Drawn::Verdict(VerdictRow {
+                    time: Time::new(at, line + 4),
+                    x1: TIME_COLUMN,
+                    x2: width - 8,
+                    line,
+                    text_x: TIME_COLUMN + 4,
+                    text_y: line - 5,
+                    text,
+                })
             }
-        }
-        y += row.height();
+        });
+        y += height;
     }
-    svg.push_str("</svg>");
-    Some(svg)
-}
-
-/// A horizontal arrow from `from` to `to` at height `y`, its head at `to`.
-fn arrow(from: u32, to: u32, y: u32) -> String {
-    let (from, to) = (from as i64, to as i64);
-    let toward = if to >= from { 1 } else { -1 };
-    // Stop short of the lifeline, so the head touches it.
-    let tip = to - toward * 2;
-    let back = tip - toward * 9;
-    format!(
-        r#"<line x1="{}" y1="{y}" x2="{back}" y2="{y}"/><path d="M{tip} {y}L{back} {}L{back} {}Z"/>"#,
-        from + toward * 4,
-        y - 4,
-        y + 4
-    )
+    Some(Diagram {
+        width,
+        height,
+        lanes: lane_views,
+        rows: drawn,
+    })
 }
 
 #[cfg(test)]
@@ -581,6 +726,18 @@ mod tests {
 
     use super::*;
     use run_record::outcome::{LogLine, ProgramReport};
+
+    /// A diagram as the page draws it.
+    #[derive(askama::Template)]
+    #[template(source = "{% include \"sequence.svg\" %}", ext = "svg")]
+    struct Svg<'a> {
+        diagram: &'a Diagram,
+    }
+
+    fn svg(outcome: &Outcome, max_rows: usize) -> String {
+        let diagram = diagram(outcome, max_rows).expect("something moved");
+        askama::Template::render(&Svg { diagram: &diagram }).unwrap()
+    }
 
     fn address(port: u16) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], port))
@@ -670,6 +827,22 @@ mod tests {
     }
 
     #[test]
+    fn a_glimpse_of_binary_bytes_is_plain_ascii() {
+        assert_eq!(
+            glimpse(b"GET / HTTP/1.1\r\n", 40),
+            r#""GET / HTTP/1.1\r\n""#
+        );
+        // Latin letters shown; Hebrew and a combining accent would draw over their
+        // neighbours.
+        assert_eq!(
+            glimpse("\u{e1}\u{5d0}\u{301}".as_bytes(), 40),
+            "\"\u{e1}\\u{5d0}\\u{301}\""
+        );
+        assert_eq!(glimpse(b"\xe1\x32", 40), r#""\xe12""#);
+        assert_eq!(glimpse(b"abcdefgh", 6), "\"abcd…");
+    }
+
+    #[test]
     fn a_relayed_connection_goes_from_the_client_program_to_the_server_program() {
         let outcome = scenario(
             &["server", "client"],
@@ -707,14 +880,13 @@ mod tests {
     fn resets_and_timeouts_are_drawn_in_red() {
         let mut reset = entry("c1", Direction::ToProgram);
         reset.event = Some("reset (RST)".into());
-        let svg = diagram(
+        let svg = svg(
             &outcome_with(
                 vec![entry("c1", Direction::ToProgram), reset],
                 Status::Timeout,
             ),
             200,
-        )
-        .unwrap();
+        );
         assert!(svg.contains(r#"<g class="ev bad">"#), "{svg}");
         assert!(svg.contains("c1: RST (reset)"), "{svg}");
         assert!(
@@ -732,7 +904,7 @@ mod tests {
         let entries = (0..250)
             .map(|_| entry("c1", Direction::ToProgram))
             .collect();
-        let svg = diagram(&outcome_with(entries, Status::Pass), 200).unwrap();
+        let svg = svg(&outcome_with(entries, Status::Pass), 200);
         assert_eq!(svg.matches("<path").count(), 200);
         assert!(
             svg.contains("… 50 more entries not drawn, 7 more not kept by the harness"),
@@ -887,7 +1059,7 @@ mod tests {
             &[],
         );
         outcome.transcript = (vec![data("relay#1", 20480, 40)], 0);
-        let svg = diagram(&outcome, 200).unwrap();
+        let svg = svg(&outcome, 200);
         // Only the programs: the harness's own lane is not used.
         assert!(!svg.contains(">harness<"), "{svg}");
         assert!(
