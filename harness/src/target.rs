@@ -417,37 +417,29 @@ impl Target {
                 }
             }
         }
-        // Files copied into the test site need a program that uses the site.
+        // Settings that cannot work together, said at the task's table.
         for (task, roles) in &programs {
             for (role, program) in roles {
-                if !program.site_files.is_empty() && !program.uses_site() {
+                // Files copied into the test site need a program that uses the site.
+                let site_unused = (!program.site_files.is_empty() && !program.uses_site()).then(|| {
+                    "`site_files` are copied into the test web site, but this program does not use it (add `workdir = \"{dir}\"`, or `{dir}` to its command line)".to_owned()
+                });
+                // A program that always opens its own file runs in a folder of the
+                // harness's where that file is put: it cannot also run elsewhere.
+                let file_elsewhere = match (program.hard_coded_file(), &program.workdir) {
+                    (Some(file), Some(_)) => Some(format!(
+                        "`with = {{ file = \"{file}\" }}` runs the program in a fresh folder holding the scenario's file under that name; leave out `workdir`"
+                    )),
+                    _ => None,
+                };
+                if let Some(reason) = site_unused.or(file_elsewhere) {
                     let text =
                         std::fs::read_to_string(dir.join("submission.toml")).unwrap_or_default();
                     let table = format!("[{task}]");
                     return Err(Error::BadFile {
                         line: line_of(&text, text.find(&table).unwrap_or(0)),
                         path: manifest.clone(),
-                        reason: format!(
-                            "[{task}] {role}: `site_files` are copied into the test web site, but this program does not use it (add `workdir = \"{{dir}}\"`, or `{{dir}}` to its command line)"
-                        ),
-                    });
-                }
-            }
-        }
-        // A program that always opens its own file runs in a folder of the harness's where
-        // that file is put: it cannot also run elsewhere.
-        for (task, roles) in &programs {
-            for (role, program) in roles {
-                if let (Some(file), Some(_)) = (program.hard_coded_file(), &program.workdir) {
-                    let text =
-                        std::fs::read_to_string(dir.join("submission.toml")).unwrap_or_default();
-                    let table = format!("[{task}]");
-                    return Err(Error::BadFile {
-                        line: line_of(&text, text.find(&table).unwrap_or(0)),
-                        path: manifest.clone(),
-                        reason: format!(
-                            "[{task}] {role}: `with = {{ file = \"{file}\" }}` runs the program in a fresh folder holding the scenario's file under that name; leave out `workdir`"
-                        ),
+                        reason: format!("[{task}] {role}: {reason}"),
                     });
                 }
             }

@@ -496,18 +496,32 @@ fn a_handler_that_dies_on_a_missing_header_is_not_said_to_run_the_method_first()
 /// failure, with what to do about Python 2, not the scenario's hint about connect().
 #[test]
 fn a_client_that_never_ran_is_named_for_it_not_for_the_scenarios_defect() {
-    let (_, grading) = graded_fixture("upper-tcp-python2-client", "upper-tcp/1[03]-*");
+    // upper-tcp/10 and 13 fail.
+    every_failure_opens_with(
+        ("upper-tcp-python2-client", "upper-tcp/1[03]-*", 2),
+        "Your client never ran: its file does not compile",
+        "Python 2 code",
+    );
+}
+
+/// `fixture`'s scenarios that `pattern` names graded: `count` fail, and every failure's
+/// first sentence starts with `opening` and says `saying`.
+fn every_failure_opens_with(
+    (fixture, pattern, count): (&str, &str, usize),
+    opening: &str,
+    saying: &str,
+) {
+    let (_, grading) = graded_fixture(fixture, pattern);
     let failed: Vec<&Outcome> = grading
         .outcomes
         .iter()
         .filter(|outcome| outcome.status.is_failure())
         .collect();
-    assert_eq!(failed.len(), 2, "upper-tcp/10 and 13 fail");
+    assert_eq!(failed.len(), count, "{fixture}: {pattern}");
     for outcome in failed {
         let sentence = diagnose(outcome).expect("a diagnosis").sentence();
         assert!(
-            sentence.starts_with("Your client never ran: its file does not compile")
-                && sentence.contains("Python 2 code"),
+            sentence.starts_with(opening) && sentence.contains(saying),
             "{}: {sentence}",
             outcome.id
         );
@@ -517,20 +531,9 @@ fn a_client_that_never_ran_is_named_for_it_not_for_the_scenarios_defect() {
 /// A Python 2 server whose import fails under Python 3 is told which module to import.
 #[test]
 fn a_python_2_import_is_named_with_its_python_3_module() {
-    let (_, grading) = graded_fixture("xmlrpc-python2-server", "xmlrpc/0[15]-*");
-    let failed: Vec<&Outcome> = grading
-        .outcomes
-        .iter()
-        .filter(|outcome| outcome.status.is_failure())
-        .collect();
-    assert_eq!(failed.len(), 2, "xmlrpc/01 and 05 fail");
-    for outcome in failed {
-        let sentence = diagnose(outcome).expect("a diagnosis").sentence();
-        assert!(
-            sentence.starts_with("Your server never ran: an import failed")
-                && sentence.contains("import xmlrpc.server instead"),
-            "{}: {sentence}",
-            outcome.id
-        );
-    }
+    every_failure_opens_with(
+        ("xmlrpc-python2-server", "xmlrpc/0[15]-*", 2),
+        "Your server never ran: an import failed",
+        "import xmlrpc.server instead",
+    );
 }
