@@ -935,6 +935,7 @@ impl ManifestReader<'_> {
                     })?;
                 if let Some(file) = values.get(HARD_CODED_FILE) {
                     let relative = !file.is_empty()
+                        && !file.chars().any(char::is_control)
                         && Path::new(file)
                             .components()
                             .all(|part| matches!(part, std::path::Component::Normal(_)));

@@ -1,6 +1,7 @@
 //! `submission.toml` fits the code students write, without editing it: a server bound to
 //! one address, a port read from stdin, options a program does not take (dropped, and said
-//! so in the verdict; or renamed), a value the program hard-codes (`with`), files beside a
+//! so in the verdict; or renamed), a value the program hard-codes (`with`), a login fixed in
+//! the program, for every pack that keeps accounts, files beside a
 //! web server (`site_files`), a stdin kept open (`hold_stdin`), Java's class path. Hard-coded ports and a web server serving its working
 //! directory are `fixtures/submissions/hard-coded-port` (graded in `fixtures.rs`).
 
@@ -302,6 +303,10 @@ fn manifest_settings_that_cannot_work_are_refused_with_their_line() {
             "must be the path the program opens, relative to where it runs",
         ),
         (
+            "[ftp-upload]\nwith = { file = \"test\\n.bin\" }\n",
+            "must be the path the program opens, relative to where it runs",
+        ),
+        (
             "[ftp-upload]\nclient = { command = \"python3 up.py\", workdir = \".\", with = { file = \"test.bin\" } }\n",
             "submission.toml:1: [ftp-upload] client: `with = { file = \"test.bin\" }` runs the program in a fresh folder holding the scenario's file under that name; leave out `workdir`",
         ),
@@ -541,4 +546,59 @@ fn an_option_value_the_program_hard_codes_becomes_the_scenarios() {
     grade(undeclared.path(), "smtp-client/01-*")
         .failure()
         .stdout(predicate::str::contains("alice@example.com"));
+}
+
+/// A client whose login is fixed in its code is graded with it by every pack that keeps
+/// accounts: the declared login is the scenario's account (it logs in where the scenario
+/// gives the right password) and a wrong-password scenario keeps a password other than it
+/// (refused there). Here the login is fixed in the command line the manifest gives, which
+/// the program cannot tell from one typed into its file. Without the declaration the
+/// account is the scenario's own, and the login is refused.
+#[rstest::rstest]
+#[case::pop3(
+    "pop3-fetch",
+    "reader",
+    "--server {host}:{port} --user me --password hunter2-lab",
+    "pop3-fetch/0[19]-*"
+)]
+#[case::ssh(
+    "ssh-info",
+    "client",
+    "--host {host} --port {port} --user me --password hunter2-lab",
+    "ssh-info/0[16]-*"
+)]
+#[case::mysql(
+    "mysql-remote",
+    "client",
+    "--url mysql://me:hunter2-lab@{host}:{port}/{database}",
+    "mysql-remote/0[18]-*"
+)]
+fn a_login_fixed_in_the_program_is_the_account_of_every_pack(
+    #[case] task: &str,
+    #[case] role: &str,
+    #[case] arguments: &str,
+    #[case] pattern: &str,
+) {
+    let file = format!("{task}.py");
+    // mysql-remote's login is the `{user}` and `{password}` of its URL.
+    let login = match task {
+        "mysql-remote" => "with = { user = \"me\", password = \"hunter2-lab\" }",
+        _ => "user = \"me\", password = \"hunter2-lab\"",
+    };
+    let manifest = |declared: &str| {
+        format!(
+            "[{task}]\n{role} = {{ command = \"python3 {file} {arguments}\", drop = [\"--user\", \"--password\"]{declared} }}\n"
+        )
+    };
+    let declared = submission(&[
+        (&file, &good(&file)),
+        ("submission.toml", &manifest(&format!(", {login}"))),
+    ]);
+    grade(declared.path(), pattern)
+        .success()
+        .stdout(predicate::str::contains("2 passed, 0 failed"));
+    let undeclared = submission(&[(&file, &good(&file)), ("submission.toml", &manifest(""))]);
+    grade(undeclared.path(), pattern)
+        .failure()
+        .stdout(predicate::str::contains("1 passed, 1 failed"));
 }
