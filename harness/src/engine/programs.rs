@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::scenario::GivenFile;
+use crate::site::Copied;
 use std::path::Path;
 
 impl Run<'_> {
@@ -568,17 +569,33 @@ impl Run<'_> {
                 );
             }
         }
+        // One budget for all of them: the bounds are on what the scenario's folder holds.
+        let mut budget = crate::site::CopyBudget::default();
         for (role, file) in files {
-            let copied = crate::site::copy_into(&file, root).map_err(|error| {
+            let copied = crate::site::copy_into(&file, root, &mut budget).map_err(|error| {
                 harness_trouble(format!(
                     "cannot copy {} into the test site: {error}",
                     file.display()
                 ))
             })?;
-            self.note(match copied {
-                true => format!("{role}: {} copied into the test site (submission.toml `site_files`)", file.display()),
-                false => format!("{role}: {} not copied: it is a symbolic link, or the test site has a file of that name already", file.display()),
-            });
+            match copied {
+                Copied::Whole => self.note(format!("{role}: {} copied into the test site (submission.toml `site_files`)", file.display())),
+                Copied::Left => self.note(format!("{role}: {} not copied: it is a symbolic link, or the test site has a file of that name already", file.display())),
+                // What a program of the submission left in its folder (a file grown, an
+                // 8 GiB sparse file): the submission's fault, and the scenario's failure.
+                Copied::PastBound(said) => {
+                    self.note(format!("{role}: {said}"));
+                    return Err(StepFailure::fail(
+                        format!(
+                            "{role}'s `site_files` within the harness's bounds on what it copies ({} a file, {} in all, {} entries)",
+                            sandbox::size_text(crate::site::MAX_SITE_FILE_BYTES),
+                            sandbox::size_text(crate::site::MAX_SITE_COPY_BYTES),
+                            crate::site::MAX_SITE_COPY_ENTRIES
+                        ),
+                        said,
+                    ));
+                }
+            }
         }
         Ok(())
     }
