@@ -223,6 +223,9 @@ pub struct Layers {
     /// A user of its own for each program (the harness is root), or why not: `Err` also
     /// when the harness is an ordinary user, whose programs run as that user.
     own_user: Result<(), String>,
+    /// Landlock's walls (`init/src/walls.rs`) where no view can be built: the kernel's
+    /// Landlock ABI, or why not.
+    landlock: Result<i64, String>,
 }
 
 /// One layer a caller may need (see [`Layers::allows`]).
@@ -291,6 +294,10 @@ fn probe() -> Layers {
     } else {
         Err("the harness runs as an ordinary user: its programs run as that user".into())
     };
+    let landlock = match &scratch {
+        Ok(scratch) => probe_landlock(path, scratch.path()),
+        Err(error) => Err(format!("cannot make a folder to try it: {error}")),
+    };
     Layers {
         init,
         pid_namespace,
@@ -299,8 +306,34 @@ fn probe() -> Layers {
         disk,
         seccomp,
         own_user,
+        landlock,
     }
 }
+
+/// The kernel's Landlock ABI (`sandbox-init --landlock-abi`), once `sandbox-init` has
+/// walled a program in with it; or why not.
+fn probe_landlock(init: &Path, scratch: &Path) -> Result<i64, String> {
+    let output = Command::new(init)
+        .arg("--landlock-abi")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|error| format!("cannot run {}: {error}", init.display()))?;
+    let abi: i64 = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    if abi < 1 {
+        return Err("this kernel has no Landlock (or it is not enabled at boot)".into());
+    }
+    try_layer(
+        init,
+        &["--landlock".into(), "--writable".into(), scratch.into()],
+    )?;
+    Ok(abi)
+}
+
+/// The first Landlock ABI that scopes abstract unix sockets and signals (Linux 6.12).
+const LANDLOCK_SCOPES: i64 = 6;
 
 /// The mode of a folder the harness makes to hold what programs of a submission share
 /// (its private copy): `0700` where every program gets a file-system view (which makes the
@@ -366,7 +399,13 @@ impl Layers {
             disk: Err(why.to_owned()),
             seccomp: Err(why.to_owned()),
             own_user: Err(why.to_owned()),
+            landlock: Err(why.to_owned()),
         }
+    }
+
+    /// Whether each program gets Landlock's walls: where no view of its own can be built.
+    fn walls(&self) -> bool {
+        self.mounts.is_err() && self.landlock.is_ok()
     }
 
     /// `Ok` where this system allows `layer`, else why not.
@@ -432,6 +471,16 @@ impl Layers {
                 "a file system of its own: the system's folders and its submission read-only, nothing else of this machine".to_string(),
             );
         }
+        if let (true, Ok(abi)) = (self.walls(), &self.landlock) {
+            let scopes = if *abi >= LANDLOCK_SCOPES {
+                "; no abstract unix socket or signal outside its own processes"
+            } else {
+                ""
+            };
+            layers.push(format!(
+                "Landlock: it reads the system's folders and its submission, writes its own folders, nothing else of this machine{scopes}"
+            ));
+        }
         if self.disk.is_ok() {
             layers.push(format!(
                 "its folders and /tmp hold {} at most",
@@ -459,6 +508,18 @@ impl Layers {
         };
         // An ordinary user's programs run as that user: no layer is missing there.
         let own_user = self.own_user.as_ref().err().filter(|_| running_as_root());
+        // Landlock stands in for the view: it is missing only where the view is too.
+        let (landlock, scopes) = match (&self.mounts, &self.landlock) {
+            (Ok(()), _) => (None, None),
+            (Err(_), Err(why)) => (Some(why.clone()), None),
+            (Err(_), Ok(abi)) if *abi < LANDLOCK_SCOPES => (
+                None,
+                Some(format!(
+                    "this kernel's Landlock ABI is {abi}: abstract unix sockets and signals outside its own processes need ABI {LANDLOCK_SCOPES} (Linux 6.12)"
+                )),
+            ),
+            (Err(_), Ok(_)) => (None, None),
+        };
         [
             ("own-user", "user of its own", own_user),
             ("seccomp", "seccomp", self.seccomp.as_ref().err()),
@@ -468,6 +529,8 @@ impl Layers {
                 self.pid_namespace.as_ref().err(),
             ),
             ("view", "file system view", self.mounts.as_ref().err()),
+            ("landlock", "Landlock", landlock.as_ref()),
+            ("landlock-scopes", "Landlock scopes", scopes.as_ref()),
             ("pids-cgroup", "pids cgroup", self.cgroup.as_ref().err()),
             ("memory-cap", "memory not capped", memory.as_ref()),
             ("cpu-share", "CPU not shared", cpu.as_ref()),
@@ -508,6 +571,8 @@ pub struct Enclosure {
     memory_peak: Option<u64>,
     /// The user of its own it runs as when the harness is root (`--user`, see [`users`]).
     user: Option<(u32, u32)>,
+    /// That user, until [`Enclosure::release`] lets go of it ([`users::hold`]).
+    user_held: Option<(u32, u32)>,
 }
 
 /// What [`Enclosure::command`] starts, and with what.
@@ -570,6 +635,9 @@ impl Enclosure {
             .own_user
             .is_ok()
             .then(|| shared.map_or_else(users::next, users::for_folder));
+        if let Some((uid, _)) = user {
+            users::hold(uid);
+        }
         Ok(Enclosure {
             path: folder.path().to_owned(),
             folder: Some(folder),
@@ -579,6 +647,7 @@ impl Enclosure {
             memory_kills: 0,
             memory_peak: None,
             user,
+            user_held: user,
         })
     }
 
@@ -654,12 +723,27 @@ impl Enclosure {
         listed.lines().map(|pid| pid.trim().parse().ok()).collect()
     }
 
-    /// Kills whatever is left in its cgroup (a program without a PID namespace).
+    /// Kills whatever is left in its cgroup (a program without a PID namespace) and, where
+    /// no PID namespace did, every process of its user of its own once no other program
+    /// runs as that user: a daemon that left its process group and its `sandbox-init`
+    /// (killed by the harness) included.
     pub fn release(&mut self) {
         if let Some(leaf) = self.cgroup.take() {
             self.memory_kills = self.memory_kills.max(leaf.memory_kills());
             self.memory_peak = self.memory_peak.max(leaf.memory_peak());
             leaf.remove();
+        }
+        if let Some((uid, _)) = self.user_held.take()
+            && users::let_go(uid)
+            && self.settings.layers.pid_namespace.is_err()
+            && let Ok(init) = &self.settings.layers.init
+        {
+            let _ = Command::new(init)
+                .arg("--end-user")
+                .arg(uid.to_string())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .status();
         }
     }
 
@@ -684,13 +768,17 @@ impl Enclosure {
         command
             .current_dir(launch.workdir)
             .env_clear()
-            .envs(environment)
-            .process_group(0);
+            .envs(environment);
         let cgroup_caps_tasks = self.settings.layers.cgroup.is_ok();
         let address_space = launch.cap_address_space;
-        // SAFETY: only getrlimit and setrlimit, which are async-signal-safe.
+        // SAFETY: only setsid, getrlimit and setrlimit, which are async-signal-safe.
         unsafe {
             command.pre_exec(move || {
+                // A session of its own, hence a process group of its own (which the harness
+                // signals) and no controlling terminal: `/dev/tty` is not the grader's.
+                if libc::setsid() < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
                 apply_limits(cgroup_caps_tasks, address_space);
                 Ok(())
             });
@@ -728,9 +816,15 @@ impl Enclosure {
                 command.arg("--cgroup-procs").arg(procs);
             }
         }
-        if layers.mounts.is_ok() {
+        // The folders it may see and write: a view of them, or Landlock's walls around
+        // them where no view can be built.
+        if layers.mounts.is_ok() || layers.walls() {
             command
-                .arg("--view")
+                .arg(if layers.mounts.is_ok() {
+                    "--view"
+                } else {
+                    "--landlock"
+                })
                 .arg("--tmp")
                 .arg(self.folder().join("tmp"));
             // A folder the scenario keeps missing on purpose (`dir = { missing = true }`)
@@ -800,6 +894,12 @@ impl Enclosure {
         if self.settings.layers.mounts.is_err() && java_store.is_file() {
             java_options.push(" -Djavax.net.ssl.trustStore=");
             java_options.push(&java_store);
+        }
+        // Without a view, the machine's `/tmp` is not its own (Landlock keeps it out):
+        // Java's temporary files go to its own, and no performance-data file is tried there.
+        if self.settings.layers.mounts.is_err() {
+            java_options.push(" -XX:-UsePerfData -Djava.io.tmpdir=");
+            java_options.push(&tmp);
         }
         vec![
             ("PATH".into(), path),

@@ -51,6 +51,37 @@ pub(crate) fn for_folder(folder: &Path) -> (u32, u32) {
     user
 }
 
+/// How many live enclosures run programs as each user: its processes are ended when the
+/// last lets go ([`let_go`]), not before (programs sharing a folder share a user).
+static HOLDERS: std::sync::Mutex<Vec<(u32, usize)>> = std::sync::Mutex::new(Vec::new());
+
+/// One more enclosure runs its program as `uid`.
+pub(crate) fn hold(uid: u32) {
+    let mut holders = HOLDERS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    match holders.iter_mut().find(|(held, _)| *held == uid) {
+        Some((_, count)) => *count += 1,
+        None => holders.push((uid, 1)),
+    }
+}
+
+/// One enclosure less runs its program as `uid`: whether it was the last.
+pub(crate) fn let_go(uid: u32) -> bool {
+    let mut holders = HOLDERS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let Some(index) = holders.iter().position(|(held, _)| *held == uid) else {
+        return true;
+    };
+    holders[index].1 -= 1;
+    if holders[index].1 > 0 {
+        return false;
+    }
+    holders.swap_remove(index);
+    true
+}
+
 /// Writes `passwd` and `group` into `folder`: the machine's, with the program's user
 /// added (home `home`); returns what the view puts over `/etc` (path in the view, file).
 pub(crate) fn account_files(
@@ -147,6 +178,15 @@ mod tests {
         let (second, _) = next();
         assert!(first >= FIRST && second >= FIRST);
         assert_ne!(first, second);
+    }
+
+    #[test]
+    fn a_user_is_let_go_by_its_last_holder_only() {
+        let (uid, _) = next();
+        hold(uid);
+        hold(uid);
+        assert!(!let_go(uid));
+        assert!(let_go(uid));
     }
 
     #[test]

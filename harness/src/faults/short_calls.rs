@@ -129,11 +129,6 @@ impl Injection {
         value.push(self.library.as_os_str());
         value
     }
-
-    /// The library's folder, which the program must be able to read.
-    pub fn library_dir(&self) -> Option<PathBuf> {
-        self.library.parent().map(Path::to_owned)
-    }
 }
 
 /// The library programs sandboxed with `layers` load: `HARNESS_SHORT_CALLS_LIB`, or built

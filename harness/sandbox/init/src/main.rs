@@ -51,6 +51,7 @@ mod privilege;
 mod resolve;
 mod seccomp;
 mod supervise;
+mod walls;
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
@@ -69,6 +70,9 @@ struct Request {
     user: Option<(u32, u32)>,
     /// Install the seccomp filter (`--seccomp`).
     seccomp: bool,
+    /// Raise the Landlock walls (`--landlock`) around the `--visible` and `--writable`
+    /// folders, where no view is built ([`walls`]).
+    landlock: bool,
     program: Vec<OsString>,
 }
 
@@ -78,6 +82,30 @@ fn main() -> ExitCode {
     // inside a sandbox as the program.
     if arguments.first().is_some_and(|first| first == "--noop") {
         return ExitCode::SUCCESS;
+    }
+    // `--landlock-abi`: the harness's probe asks which Landlock walls this kernel has.
+    if arguments
+        .first()
+        .is_some_and(|first| first == "--landlock-abi")
+    {
+        println!("{}", walls::kernel_abi());
+        return ExitCode::SUCCESS;
+    }
+    // `--end-user UID`: ends every process of that user (a user of its own the harness
+    // gave programs that have all ended), where no PID namespace does it.
+    if let [first, uid] = arguments.as_slice()
+        && first == "--end-user"
+    {
+        return match uid.to_str().and_then(|uid| uid.parse().ok()) {
+            Some(uid) => supervise::end_user(uid),
+            None => {
+                eprintln!(
+                    "sandbox-init: --end-user {}: not a uid",
+                    uid.to_string_lossy()
+                );
+                ExitCode::from(125)
+            }
+        };
     }
     let request = match parse(arguments) {
         Ok(request) => request,
@@ -93,12 +121,24 @@ fn main() -> ExitCode {
             return ExitCode::from(125);
         }
     };
+    // The walls stand in for the view: with a view, the program sees nothing else anyway.
+    let walls = (request.landlock && !request.mounts.view).then(|| walls::Walls {
+        visible: request.mounts.visible.clone(),
+        writable: request
+            .mounts
+            .writable
+            .iter()
+            .chain(&request.mounts.tmp)
+            .cloned()
+            .collect(),
+    });
     supervise::run(
         &request.program,
         request.report_fd,
-        privilege::Drop {
+        &privilege::Drop {
             user: request.user,
             seccomp: request.seccomp,
+            walls,
         },
         request.pid_namespace,
         request.mounts.view.then_some(&late),
@@ -197,6 +237,7 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
             b"--workdir" => request.workdir = Some(value("--workdir")?.into()),
             b"--pid-namespace" => request.pid_namespace = true,
             b"--seccomp" => request.seccomp = true,
+            b"--landlock" => request.landlock = true,
             b"--user" => {
                 let text = value("--user")?;
                 let ids = text.to_str().and_then(|text| {

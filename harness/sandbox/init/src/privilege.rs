@@ -13,7 +13,9 @@
 //!    run by an ordinary user gives the program the capabilities of its user namespace
 //!    until `execve`, which would drop them for a non-root user anyway);
 //! 5. `no_new_privs`: no setuid or file capability raises it from now on;
-//! 6. the seccomp filter ([`crate::seccomp`]).
+//! 6. with `--landlock`, the walls of [`crate::walls`]: its own folders and the system's,
+//!    nothing else of the file system, no abstract socket or signal outside its domain;
+//! 7. the seccomp filter ([`crate::seccomp`]).
 //!
 //! A failure at any step ends the process (exit 125) rather than run the program with
 //! more than it may have.
@@ -21,7 +23,7 @@
 use std::io;
 
 /// What the program runs as.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Default)]
 pub(crate) struct Drop {
     /// The user and group to become when this process is root; ignored otherwise (an
     /// ordinary user cannot change its ids, and is no one's privilege).
@@ -29,10 +31,12 @@ pub(crate) struct Drop {
     /// Whether to install the seccomp filter (`--no-seccomp` is for the harness's probe
     /// of which layers this system allows, never for a program).
     pub seccomp: bool,
+    /// The Landlock walls to raise (`--landlock`), where no view of its own is built.
+    pub walls: Option<crate::walls::Walls>,
 }
 
-/// Steps 1 to 6 above. `Err` names the step that failed.
-pub(crate) fn drop_everything(request: Drop) -> Result<(), String> {
+/// Steps 1 to 7 above. `Err` names the step that failed.
+pub(crate) fn drop_everything(request: &Drop) -> Result<(), String> {
     close_inherited_descriptors();
     empty_bounding_set()
         .map_err(|error| format!("cannot empty the capability bounding set: {error}"))?;
@@ -48,6 +52,9 @@ pub(crate) fn drop_everything(request: Drop) -> Result<(), String> {
             "cannot set no_new_privs: {}",
             io::Error::last_os_error()
         ));
+    }
+    if let Some(walls) = &request.walls {
+        crate::walls::raise(walls)?;
     }
     if request.seccomp {
         crate::seccomp::install()

@@ -15,7 +15,9 @@
 //! - refuses `clone` and `unshare` with any namespace flag, and `clone3` altogether with
 //!   `ENOSYS` (its flags are in memory, out of a filter's reach; C libraries then fall back
 //!   to `clone`, whose flags are in a register);
-//! - refuses `ioctl(TIOCSTI)`, which would type into the terminal the harness runs in.
+//! - refuses `ioctl(TIOCSTI)`, which would type into the terminal the harness runs in;
+//! - refuses System V IPC and POSIX message queues (objects that would outlive the
+//!   program where it has no IPC namespace of its own).
 //!
 //! It is installed last, after `no_new_privs`, right before `execve`: it holds for the
 //! program and everything it forks, and cannot be removed.
@@ -102,6 +104,27 @@ pub(crate) fn refused() -> Vec<(libc::c_long, &'static str)> {
         (libc::SYS_vhangup, "vhangup"),
         (libc::SYS_setdomainname, "setdomainname"),
         (libc::SYS_sethostname, "sethostname"),
+        // System V and POSIX message queues, semaphores and shared memory: no lab uses
+        // them, and where no IPC namespace of its own can be made (a platform's
+        // container) an object left behind outlives the program for a later one to find.
+        (libc::SYS_shmget, "shmget"),
+        (libc::SYS_shmat, "shmat"),
+        (libc::SYS_shmctl, "shmctl"),
+        (libc::SYS_shmdt, "shmdt"),
+        (libc::SYS_semget, "semget"),
+        (libc::SYS_semop, "semop"),
+        (libc::SYS_semtimedop, "semtimedop"),
+        (libc::SYS_semctl, "semctl"),
+        (libc::SYS_msgget, "msgget"),
+        (libc::SYS_msgsnd, "msgsnd"),
+        (libc::SYS_msgrcv, "msgrcv"),
+        (libc::SYS_msgctl, "msgctl"),
+        (libc::SYS_mq_open, "mq_open"),
+        (libc::SYS_mq_unlink, "mq_unlink"),
+        (libc::SYS_mq_timedsend, "mq_timedsend"),
+        (libc::SYS_mq_timedreceive, "mq_timedreceive"),
+        (libc::SYS_mq_notify, "mq_notify"),
+        (libc::SYS_mq_getsetattr, "mq_getsetattr"),
     ];
     #[cfg(target_arch = "x86_64")]
     calls.extend([

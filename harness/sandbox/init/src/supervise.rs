@@ -23,7 +23,7 @@ const IGNORED: [libc::c_int; 4] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, li
 pub(crate) fn run(
     program: &[OsString],
     report_fd: Option<i32>,
-    privilege: crate::privilege::Drop,
+    privilege: &crate::privilege::Drop,
     pid_namespace: bool,
     own_mounts: Option<&crate::mounts::Late>,
 ) -> ExitCode {
@@ -91,16 +91,92 @@ pub(crate) fn run(
         let status = wait_for(init).0;
         mirror(status);
     }
+    // No PID namespace: this process adopts every orphan of the program's (a daemon that
+    // double-forked and called `setsid` included), and ends them all when it ends.
+    // SAFETY: prctl with plain integers.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
     start_and_wait(&argv, report_fd, privilege, false);
+}
+
+/// Ends every process of user `uid` (this process must be root): it becomes that user,
+/// which may signal every process of its own, and kills them all at once. One pass is
+/// enough: the kernel holds back every `fork` while it signals, and a process with a
+/// `SIGKILL` pending forks no more.
+pub(crate) fn end_user(uid: libc::uid_t) -> ExitCode {
+    // SAFETY: plain system calls on our own process, which has one thread.
+    unsafe {
+        if uid == 0 || libc::setresuid(uid, uid, uid) != 0 {
+            eprintln!(
+                "sandbox-init: cannot become user {uid}: {}",
+                io::Error::last_os_error()
+            );
+            return ExitCode::from(125);
+        }
+        libc::kill(-1, libc::SIGKILL);
+    }
+    ExitCode::SUCCESS
+}
+
+/// Kills every descendant this process has adopted as their subreaper, and reaps them,
+/// until none is left: a process killed here leaves its own children to this process.
+fn end_descendants() {
+    loop {
+        for pid in children() {
+            // SAFETY: kill only sends a signal to a child of ours.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        let mut status = 0;
+        // SAFETY: waitpid fills our local.
+        let reaped = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if reaped < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            // ECHILD: none is left.
+            return;
+        }
+    }
+}
+
+/// This process's children: the kernel's list (`/proc/self/task/TID/children`), else
+/// every process whose parent is this one.
+fn children() -> Vec<libc::pid_t> {
+    // SAFETY: getpid only reads our id.
+    let own = unsafe { libc::getpid() };
+    if let Ok(list) = std::fs::read_to_string(format!("/proc/self/task/{own}/children")) {
+        return list
+            .split_whitespace()
+            .filter_map(|pid| pid.parse().ok())
+            .collect();
+    }
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| {
+            entry
+                .ok()?
+                .file_name()
+                .to_str()?
+                .parse::<libc::pid_t>()
+                .ok()
+        })
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                // `pid (comm) state ppid ...`: the name may hold spaces and parentheses.
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse().ok())
+                    == Some(own)
+            })
+        })
+        .collect()
 }
 
 /// Forks the program, waits for it, reports, exits as it did. As PID 1 (`reap_all`), it
 /// also reaps every orphan of the namespace until the program ends; its own exit then
-/// makes the kernel kill whatever is left there.
+/// makes the kernel kill whatever is left there. Otherwise, as the subreaper of the
+/// program's processes, it kills what is left itself ([`end_descendants`]).
 fn start_and_wait(
     argv: &[CString],
     report_fd: Option<i32>,
-    privilege: crate::privilege::Drop,
+    privilege: &crate::privilege::Drop,
     reap_all: bool,
 ) -> ! {
     let program = fork_with_signals_blocked();
@@ -121,7 +197,9 @@ fn start_and_wait(
             }
         }
     } else {
-        wait_for(program)
+        let ended = wait_for(program);
+        end_descendants();
+        ended
     };
     if let Some(fd) = report_fd {
         let line = format!("status={status} maxrss_kib={max_rss_kib}\n");
@@ -147,7 +225,7 @@ fn start_and_wait(
 
 /// In the program's process: default signals, nothing of the harness's privilege or
 /// descriptors (the report's included, see [`crate::privilege`]), then `execvp`.
-fn exec(argv: &[CString], privilege: crate::privilege::Drop) -> ! {
+fn exec(argv: &[CString], privilege: &crate::privilege::Drop) -> ! {
     // SAFETY: plain system calls on our own process.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();

@@ -220,17 +220,26 @@ impl RemoteMachine {
         .into_iter()
         .map(|(name, value)| (name.into(), value.into()))
         .collect();
+        // Without a view, what the command must read is named: Landlock's walls, where
+        // they stand instead, show it nothing else.
+        let mut visible = Vec::new();
         if !in_view {
             match self.without_view() {
                 Ok(more) => environment.extend(more),
                 Err(error) => return refused(error),
+            }
+            visible.push(self.folder.path().to_owned());
+            if let Ok(library) =
+                crate::faults::short_calls::library(Path::new("."), &self.sandbox.layers)
+            {
+                visible.push(library);
             }
         }
         let mut builder = match enclosure.command(Launch {
             argv: &argv,
             workdir: &workdir,
             writable: &[],
-            visible: &[],
+            visible: &visible,
             replaced: &self.replaced(),
             report_fd: None,
             environment,

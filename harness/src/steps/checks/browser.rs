@@ -185,6 +185,11 @@ async fn render(
     if ours || !not_root {
         argv.push("--no-sandbox".into());
     }
+    // Without a view the machine's `/dev/shm` is not its own (Landlock's walls keep it
+    // out): its shared memory goes to its own temporary folder instead.
+    if sandboxed.layers.allows(Layer::View).is_err() {
+        argv.push("--disable-dev-shm-usage".into());
+    }
     argv.push(format!("--user-data-dir={}", profile.display()).into());
     argv.push("--dump-dom".into());
     argv.push(url.into());

@@ -219,7 +219,9 @@ impl ChildProcess {
                 setting += &format!(",mark={path}");
                 short_calls_marker = Some(marker);
             }
-            visible.extend(injection.library_dir());
+            // The library alone, not its folder: cargo's output folder holds the kit's
+            // reference programs too, which a program could run in place of its own.
+            visible.push(injection.library.clone());
             environment.push(("LD_PRELOAD".into(), injection.preload(None)));
             environment.push((
                 crate::faults::short_calls::SETTING_VARIABLE.into(),
@@ -233,7 +235,7 @@ impl ChildProcess {
             redirect_files = super::redirect::Files::in_folder(enclosure.folder());
             let setting = redirection.setting(redirect_files.as_ref());
             if spec.short_calls.is_none() {
-                visible.extend(redirection.library.parent().map(Path::to_owned));
+                visible.push(redirection.library.clone());
                 environment.push(("LD_PRELOAD".into(), redirection.library.clone().into()));
             }
             environment.push((super::redirect::VARIABLE.into(), setting.into()));
