@@ -367,6 +367,7 @@ impl Target {
         catalogue: &Catalogue,
         confinement: &Confinement,
     ) -> Result<Target> {
+        confinement::refuse_a_linked_folder(dir)?;
         if !dir.is_dir() {
             return Err(Error::Usage(format!(
                 "target `{}` is not a folder",
@@ -403,18 +404,19 @@ impl Target {
                 {
                     continue;
                 }
-                if let Some(launcher) =
-                    find_by_convention(dir, &original, &info.program_name(task, role))?
-                {
-                    let mut program = RoleProgram::canonical(launcher, arguments);
-                    if let Some(setting) = settings.get(task) {
-                        setting.apply_to(&mut program);
-                    }
-                    programs
-                        .entry(task.clone())
-                        .or_default()
-                        .insert(role.clone(), program);
+                let name = info.program_name(task, role);
+                let Some(launcher) = find_by_convention(dir, &original, &name)? else {
+                    confinement::refuse_a_linked_program(&original, dir, &name)?;
+                    continue;
+                };
+                let mut program = RoleProgram::canonical(launcher, arguments);
+                if let Some(setting) = settings.get(task) {
+                    setting.apply_to(&mut program);
                 }
+                programs
+                    .entry(task.clone())
+                    .or_default()
+                    .insert(role.clone(), program);
             }
         }
         // Settings that cannot work together, said at the task's table.
@@ -1267,6 +1269,54 @@ mod tests {
             target.warnings[0].contains("linked.py"),
             "{:?}",
             target.warnings
+        );
+    }
+
+    #[test]
+    fn a_submission_that_is_a_link_or_whose_program_is_one_leading_out_is_refused() {
+        let (class, mine) = class_with("");
+        std::fs::remove_file(mine.join("submission.toml")).unwrap();
+        std::fs::write(class.path().join("other/message-server.py"), "theirs\n").unwrap();
+        // The folder itself a link (to a classmate's): refused, however it is written.
+        let linked = class.path().join("linked");
+        std::os::unix::fs::symlink("other", &linked).unwrap();
+        for written in ["linked", "linked/", "linked/."] {
+            let error = Target::from_folder(
+                &class.path().join(written),
+                &catalogue(),
+                &Confinement::none(),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(
+                error.contains(
+                    "is a symbolic link to other: a submission is graded from its own folder"
+                ),
+                "{written}: {error}"
+            );
+        }
+        // A program found by its name that is a link leading out: refused, naming it.
+        std::os::unix::fs::symlink(
+            class.path().join("other/message-server.py"),
+            mine.join("message-server.py"),
+        )
+        .unwrap();
+        let error = Target::from_folder(&mine, &catalogue(), &Confinement::none())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("`message-server.py` is a symbolic link to "),
+            "{error}"
+        );
+        assert!(error.contains("never through a link"), "{error}");
+        // A link to a file of its own is the student's own program.
+        std::fs::remove_file(mine.join("message-server.py")).unwrap();
+        std::os::unix::fs::symlink("server.py", mine.join("message-server.py")).unwrap();
+        let target = Target::from_folder(&mine, &catalogue(), &Confinement::none()).unwrap();
+        assert!(
+            target
+                .task("message")
+                .is_some_and(|roles| roles.contains_key("server"))
         );
     }
 

@@ -204,6 +204,57 @@ fn lexically_normal(path: &Path) -> PathBuf {
     normal
 }
 
+/// Refuses a submission folder that is itself a symbolic link: graded through it, the
+/// submission would be whatever it leads to (the kit's good sample, a classmate's folder),
+/// and a platform's script that takes a submission's one folder as the submission
+/// (Gradescope's `run_autograder`) would follow a link the student made. The folders
+/// above it are the grader's, and may be links.
+pub(super) fn refuse_a_linked_folder(dir: &Path) -> Result<()> {
+    // As components: a trailing `/` or `/.` would have `lstat` follow the link.
+    let named: PathBuf = dir.components().collect();
+    let is_link = named
+        .symlink_metadata()
+        .is_ok_and(|metadata| metadata.file_type().is_symlink());
+    if !is_link {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "submission `{}` is a symbolic link to {}: a submission is graded from its own folder, never through a link, and scores nothing this way",
+        dir.display(),
+        link_text(&named)
+    )))
+}
+
+/// Refuses a submission whose program by convention for `name` (`message-server`,
+/// `message-server.py`) is a symbolic link leading out of it, which its private copy
+/// `copy` left out: said at once, naming the link, rather than graded as not submitted.
+pub(super) fn refuse_a_linked_program(original: &Path, copy: &Path, name: &str) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(original) else {
+        return Ok(());
+    };
+    for entry in entries.filter_map(|entry| entry.ok()) {
+        let path = entry.path();
+        let named = path.file_name().is_some_and(|file| file == name)
+            || path.file_stem().is_some_and(|stem| stem == name) && path.extension().is_some();
+        let is_link = entry.file_type().is_ok_and(|kind| kind.is_symlink());
+        let left_out = copy.join(entry.file_name()).symlink_metadata().is_err();
+        if named && is_link && left_out {
+            return Err(Error::Usage(format!(
+                "`{}` is a symbolic link to {}, outside the submission folder {} (or to nothing): a program is graded from the submission's own files, never through a link; copy the file into the folder",
+                entry.file_name().to_string_lossy(),
+                link_text(&path),
+                original.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What the link at `path` says it leads to, as written.
+fn link_text(path: &Path) -> String {
+    std::fs::read_link(path).map_or_else(|_| "?".into(), |target| target.display().to_string())
+}
+
 /// The folders of the kit's fixtures (`{kit}/fixtures/www/pixel.png`: `fixtures/www`) that
 /// a scenario's own arguments name, which its program must be able to read: only inside the
 /// kit's `fixtures/`, never its sample submissions.

@@ -206,6 +206,65 @@ fn a_broken_folder_in_a_batch_is_a_row_with_its_problem() {
     assert!(index.contains("<td class=\"n\">0/2 points</td>"));
 }
 
+#[test]
+fn a_folder_of_a_batch_that_is_a_link_or_links_its_programs_out_scores_nothing_and_says_why() {
+    let (folder, copies) = copies_of_the_sample(1);
+    // `linked` is copy-00 through a link; `borrowed` links copy-00's server as its own.
+    std::os::unix::fs::symlink(&copies[0], folder.path().join("linked")).unwrap();
+    let borrowed = folder.path().join("borrowed");
+    std::fs::create_dir(&borrowed).unwrap();
+    std::os::unix::fs::symlink(
+        "../copy-00/message-server.py",
+        borrowed.join("message-server.py"),
+    )
+    .unwrap();
+    std::fs::copy(
+        copies[0].join("message-client.py"),
+        borrowed.join("message-client.py"),
+    )
+    .unwrap();
+    let gradebook = folder.path().join("gradebook.csv");
+    harness()
+        .arg("--target")
+        .arg(format!("{}/*", folder.path().display()))
+        .args(["--seed", "1", "--task", "message", "--gradebook"])
+        .arg(&gradebook)
+        .arg("message/01-*")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("3 submissions graded"))
+        .stdout(predicate::str::contains(
+            "copy-00: 2/2 points, 1 passed, 0 failed",
+        ))
+        .stdout(predicate::str::contains(
+            "linked: 0/2 points: could not be graded: submission ",
+        ))
+        .stdout(predicate::str::contains(
+            "borrowed: 0/2 points: could not be graded: `message-server.py` is a symbolic link to ../copy-00/message-server.py",
+        ));
+    let (_, rows) = scores_of(&gradebook);
+    let row = |name: &str| {
+        rows.iter()
+            .find(|(submission, _)| submission == name)
+            .unwrap_or_else(|| panic!("no row named {name}: {rows:?}"))
+            .1
+            .clone()
+    };
+    assert_eq!(row("copy-00"), "2,2,2,0,1,0,0,,");
+    for name in ["linked", "borrowed"] {
+        assert!(
+            row(name).starts_with("0,0,2,0,0,0,0,message,"),
+            "{name}: {}",
+            row(name)
+        );
+        assert!(
+            row(name).contains("never through a link"),
+            "{name}: {}",
+            row(name)
+        );
+    }
+}
+
 /// Grades two message scenarios of the sample (one passes, one fails) with `--record
 /// recording`; returns what the run printed.
 fn record_sample(recording: &Path) -> Vec<u8> {

@@ -273,14 +273,23 @@ fn a_github_classroom_workflow_reports_points_to_the_reporter() {
     assert!(workflow.contains("runners: socketlab"));
     builds_nothing("classroom.yml", &workflow);
 
-    // The runner's workspace: the student's repository checked out, the kit's archive
-    // fetched from its release (here, from the package's folder).
+    // The runner's workspace: the student's repository checked out.
     let workspace = folder.path().join("workspace");
     message_submission(&workspace.join("submission"), "good");
-    let runner_temp = folder.path().join("runner-temp");
+    let result = classroom_result(&package_dir, &workflow, &workspace);
+    assert_eq!(result["status"], "pass", "{result:#}");
+    assert!(result["max_score"].as_u64().unwrap() > 0);
+}
+
+/// What the reporter reads after the workflow's steps ran in `workspace` (holding the
+/// student's repository as `submission/`), the kit's archive fetched from its release (here,
+/// from the package's folder `package_dir`).
+fn classroom_result(package_dir: &Path, workflow: &str, workspace: &Path) -> serde_json::Value {
+    let folder = workspace.parent().unwrap();
+    let runner_temp = folder.join("runner-temp");
     std::fs::create_dir_all(&runner_temp).unwrap();
-    let github_env = folder.path().join("github-env");
-    let output = folder.path().join("github-output");
+    let github_env = folder.join("github-env");
+    let output = folder.join("github-output");
     let archive = package_dir.join("socket-lab-kit.zip");
     let archive_url = format!("file://{}", archive.display());
     let mut environment: Vec<(String, String)> = vec![
@@ -291,11 +300,11 @@ fn a_github_classroom_workflow_reports_points_to_the_reporter() {
         ("KIT_ARCHIVE_URL".into(), archive_url),
     ];
     for step in ["Fetch the kit", "Socket lab"] {
-        let script = folder.path().join("step.sh");
-        std::fs::write(&script, workflow_step(&workflow, step)).unwrap();
+        let script = folder.join("step.sh");
+        std::fs::write(&script, workflow_step(workflow, step)).unwrap();
         let mut command = Command::new("bash");
         platform_environment(&mut command);
-        command.arg(&script).current_dir(&workspace);
+        command.arg(&script).current_dir(workspace);
         for (name, value) in &environment {
             command.env(name, value);
         }
@@ -325,9 +334,7 @@ fn a_github_classroom_workflow_reports_points_to_the_reporter() {
             child.wait_with_output()
         })
         .unwrap();
-    let result: serde_json::Value = serde_json::from_slice(&decoded.stdout).unwrap();
-    assert_eq!(result["status"], "pass", "{result:#}");
-    assert!(result["max_score"].as_u64().unwrap() > 0);
+    serde_json::from_slice(&decoded.stdout).unwrap()
 }
 
 #[test]
@@ -487,4 +494,128 @@ fn every_package_installs_the_libraries_of_its_tasks_and_no_others() {
             );
         }
     }
+}
+
+/// A submission made of links to the kit's good sample (the folder itself, or its
+/// programs), graded by each platform's script: it scores nothing, and what the platform
+/// shows the student names the link.
+#[test]
+fn a_submission_of_links_to_the_good_sample_scores_nothing_on_every_platform_and_says_why() {
+    let folder = tempfile::tempdir().unwrap();
+    let says_why = |text: &str| {
+        assert!(
+            text.contains("is a symbolic link to ") && text.contains("never through a link"),
+            "{text}"
+        );
+    };
+
+    // Gradescope: the zip's one folder a link to the kit's good sample (which the
+    // package carries beside the submission), then each program a link into it.
+    let zip_path = folder.path().join("autograder.zip");
+    package(&[
+        "gradescope",
+        "--task",
+        "message",
+        "-o",
+        zip_path.to_str().unwrap(),
+    ]);
+    let root = folder.path().join("autograder");
+    zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap())
+        .unwrap()
+        .extract(root.join("source"))
+        .unwrap();
+    let results = root.join("results/results.json");
+    let submission = root.join("submission");
+    std::fs::create_dir_all(&submission).unwrap();
+    std::os::unix::fs::symlink(
+        "../source/kit/fixtures/submissions/good",
+        submission.join("lab"),
+    )
+    .unwrap();
+    run_script(
+        &root.join("source/run_autograder"),
+        &[("AUTOGRADER", &root)],
+    );
+    let linked_folder = read_json(&results);
+    assert_eq!(
+        linked_folder["score"].as_f64(),
+        Some(0.0),
+        "{linked_folder:#}"
+    );
+    says_why(linked_folder["output"].as_str().unwrap());
+    assert!(
+        linked_folder["output"]
+            .as_str()
+            .unwrap()
+            .contains("/lab` is a symbolic link"),
+        "{linked_folder:#}"
+    );
+    std::fs::remove_file(submission.join("lab")).unwrap();
+    for program in ["message-server.py", "message-client.py"] {
+        std::os::unix::fs::symlink(
+            format!("../source/kit/fixtures/submissions/good/{program}"),
+            submission.join(program),
+        )
+        .unwrap();
+    }
+    run_script(
+        &root.join("source/run_autograder"),
+        &[("AUTOGRADER", &root)],
+    );
+    let linked_programs = read_json(&results);
+    assert_eq!(
+        linked_programs["score"].as_f64(),
+        Some(0.0),
+        "{linked_programs:#}"
+    );
+    says_why(linked_programs["output"].as_str().unwrap());
+
+    // PrairieLearn: the student's programs links into the image's kit.
+    let grader = folder.path().join("grader");
+    package(&[
+        "prairielearn",
+        "--task",
+        "message",
+        "-o",
+        grader.to_str().unwrap(),
+    ]);
+    let kit = grader.join("kit");
+    let grade = folder.path().join("grade");
+    let student = grade.join("student");
+    std::fs::create_dir_all(&student).unwrap();
+    for program in ["message-server.py", "message-client.py"] {
+        std::os::unix::fs::symlink(
+            kit.join("fixtures/submissions/good").join(program),
+            student.join(program),
+        )
+        .unwrap();
+    }
+    run_script(&grader.join("run.sh"), &[("GRADE", &grade), ("KIT", &kit)]);
+    let results = read_json(&grade.join("results/results.json"));
+    assert_eq!(results["gradable"], false, "{results:#}");
+    assert!(results["score"].is_null(), "{results:#}");
+    says_why(results["message"].as_str().unwrap());
+
+    // GitHub Classroom: the repository's server a link out of it.
+    let classroom = folder.path().join("classroom");
+    package(&[
+        "github-classroom",
+        "--task",
+        "message",
+        "--kit-repository",
+        "example-course/socket-lab-kit",
+        "-o",
+        classroom.to_str().unwrap(),
+    ]);
+    let workflow =
+        std::fs::read_to_string(classroom.join(".github/workflows/classroom.yml")).unwrap();
+    let workspace = folder.path().join("workspace");
+    message_submission(&workspace.join("submission"), "good");
+    let good = common::kit_root().join("fixtures/submissions/good/message-server.py");
+    std::fs::remove_file(workspace.join("submission/message-server.py")).unwrap();
+    std::os::unix::fs::symlink(&good, workspace.join("submission/message-server.py")).unwrap();
+    let result = classroom_result(&classroom, &workflow, &workspace);
+    assert_eq!(result["status"], "error", "{result:#}");
+    assert_eq!(result["max_score"], 0, "{result:#}");
+    says_why(result["tests"][0]["message"].as_str().unwrap());
 }
