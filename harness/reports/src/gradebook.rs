@@ -7,7 +7,9 @@
 //! ([`super::score`]): a scenario this run could not play is in no one's `max`, one a
 //! submission lacks a program for stays in it. Rows are sorted by submission, so
 //! the same submissions give the same file whatever order they finished in. A submission
-//! is named by its folder (`alice`, not `/home/ta/lab1/subs/alice`).
+//! is named by its folder (`alice`, not `/home/ta/lab1/subs/alice`). A cell that would
+//! start a formula in a spreadsheet (a folder named `=HYPERLINK(…)`) is written as quoted
+//! text, `"'=HYPERLINK(…)"` ([`super::csv_text`]), in every file of this module.
 //!
 //! With `--roster ROSTER.csv` ([`Roster`]), the run also goes into two files a learning
 //! management system imports as they are, beside the gradebook ([`LmsReport`]):
@@ -33,6 +35,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::csv_text::CsvText;
 use super::{FileReport, RunRecord, Score};
 
 /// The `--gradebook` reporter: [`render`] written to `path` when the run is over.
@@ -66,7 +69,7 @@ fn class_tasks(run: &RunRecord) -> Vec<(String, u32)> {
 /// The gradebook of `run` as CSV text.
 pub fn render(run: &RunRecord) -> io::Result<Vec<u8>> {
     let tasks = class_tasks(run);
-    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut csv = CsvText::new();
     let mut header = vec!["submission".to_string()];
     header.extend(
         tasks
@@ -86,7 +89,7 @@ pub fn render(run: &RunRecord) -> io::Result<Vec<u8>> {
         ]
         .map(String::from),
     );
-    writer.write_record(&header).map_err(io::Error::other)?;
+    csv.row(&header);
     let mut submissions: Vec<_> = run.submissions.iter().collect();
     submissions.sort_by(|a, b| a.info.submission.cmp(&b.info.submission));
     let max = maximum(&tasks);
@@ -111,11 +114,9 @@ pub fn render(run: &RunRecord) -> io::Result<Vec<u8>> {
             submission.info.not_submitted.join(";"),
             submission.info.problem.clone().unwrap_or_default(),
         ]);
-        writer.write_record(&row).map_err(io::Error::other)?;
+        csv.row(&row);
     }
-    writer
-        .into_inner()
-        .map_err(|error| io::Error::other(error.to_string()))
+    Ok(csv.into_bytes())
 }
 
 fn maximum(tasks: &[(String, u32)]) -> u32 {
@@ -297,31 +298,24 @@ pub struct LmsFiles {
 pub fn lms_files(run: &RunRecord, roster: &Roster, assignment: &str) -> io::Result<LmsFiles> {
     let max = maximum(&class_tasks(run));
     let mut warnings = Vec::new();
-    let mut canvas = csv::Writer::from_writer(Vec::new());
-    let mut moodle = csv::Writer::from_writer(Vec::new());
-    let error = |error: csv::Error| io::Error::other(error.to_string());
-    canvas
-        .write_record([
-            "Student",
-            "ID",
-            "SIS User ID",
-            "SIS Login ID",
-            "Section",
-            assignment,
-        ])
-        .map_err(error)?;
-    canvas
-        .write_record(["    Points Possible", "", "", "", "", &max.to_string()])
-        .map_err(error)?;
-    moodle
-        .write_record([
-            "Full name",
-            "Email address",
-            "Username",
-            "ID number",
-            assignment,
-        ])
-        .map_err(error)?;
+    let mut canvas = CsvText::new();
+    let mut moodle = CsvText::new();
+    canvas.row([
+        "Student",
+        "ID",
+        "SIS User ID",
+        "SIS Login ID",
+        "Section",
+        assignment,
+    ]);
+    canvas.row(["    Points Possible", "", "", "", "", &max.to_string()]);
+    moodle.row([
+        "Full name",
+        "Email address",
+        "Username",
+        "ID number",
+        assignment,
+    ]);
     for student in &roster.students {
         let submission = run
             .submissions
@@ -342,25 +336,21 @@ pub fn lms_files(run: &RunRecord, roster: &Roster, assignment: &str) -> io::Resu
             }
         };
         let earned = earned.to_string();
-        canvas
-            .write_record([
-                &student.name,
-                &student.canvas_id,
-                &student.sis_user_id,
-                &student.sis_login_id,
-                &student.section,
-                &earned,
-            ])
-            .map_err(error)?;
-        moodle
-            .write_record([
-                &student.name,
-                &student.email,
-                &student.username,
-                &student.id_number,
-                &earned,
-            ])
-            .map_err(error)?;
+        canvas.row([
+            &student.name,
+            &student.canvas_id,
+            &student.sis_user_id,
+            &student.sis_login_id,
+            &student.section,
+            &earned,
+        ]);
+        moodle.row([
+            &student.name,
+            &student.email,
+            &student.username,
+            &student.id_number,
+            &earned,
+        ]);
     }
     for submission in &run.submissions {
         let label = &submission.info.submission;
@@ -374,14 +364,9 @@ pub fn lms_files(run: &RunRecord, roster: &Roster, assignment: &str) -> io::Resu
             ));
         }
     }
-    let bytes = |writer: csv::Writer<Vec<u8>>| {
-        writer
-            .into_inner()
-            .map_err(|error| io::Error::other(error.to_string()))
-    };
     Ok(LmsFiles {
-        canvas: bytes(canvas)?,
-        moodle: bytes(moodle)?,
+        canvas: canvas.into_bytes(),
+        moodle: moodle.into_bytes(),
         warnings,
     })
 }

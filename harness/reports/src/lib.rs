@@ -15,6 +15,7 @@
 mod blame;
 pub mod classroom;
 pub mod console;
+pub mod csv_text;
 pub mod diagnosis;
 pub mod error;
 pub mod explain;

@@ -265,6 +265,40 @@ fn a_folder_of_a_batch_that_is_a_link_or_links_its_programs_out_scores_nothing_a
     }
 }
 
+#[test]
+fn folders_named_as_formulas_are_text_in_the_gradebook() {
+    let class = tempfile::tempdir().unwrap();
+    let names = [
+        "=HYPERLINK(\"http:evil.example\",\"A+\")",
+        "@SUM(1+1)",
+        "-2+3",
+        "alice",
+    ];
+    for name in names {
+        std::fs::create_dir(class.path().join(name)).unwrap();
+    }
+    let gradebook = class.path().join("gradebook.csv");
+    harness()
+        .arg("--target")
+        .arg(format!("{}/*", class.path().display()))
+        .args(["--task", "message", "--gradebook"])
+        .arg(&gradebook)
+        .arg("message/01-*")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("4 submissions graded"));
+    let text = std::fs::read_to_string(&gradebook).unwrap();
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    // Each a quoted cell with a `'` first, which a spreadsheet shows as the text it is.
+    let expected = [
+        "\"'-2+3\",0,0,2,0,0,0,0,message,",
+        "\"'=HYPERLINK(\"\"http:evil.example\"\",\"\"A+\"\")\",0,0,2,0,0,0,0,message,",
+        "\"'@SUM(1+1)\",0,0,2,0,0,0,0,message,",
+        "alice,0,0,2,0,0,0,0,message,",
+    ];
+    assert_eq!(rows, expected, "{text}");
+}
+
 /// Grades two message scenarios of the sample (one passes, one fails) with `--record
 /// recording`; returns what the run printed.
 fn record_sample(recording: &Path) -> Vec<u8> {
