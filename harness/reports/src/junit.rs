@@ -68,7 +68,37 @@ pub fn render(run: &RunRecord) -> io::Result<String> {
     for submission in &run.submissions {
         report.add_test_suites(suites(run, submission, batch));
     }
-    report.to_string().map_err(io::Error::other)
+    report
+        .to_string()
+        .map(xml_characters_only)
+        .map_err(io::Error::other)
+}
+
+/// `xml` with every character XML 1.0 does not allow shown as an escape (`\u{fffe}`): the
+/// C0 controls but tab, newline and carriage return (quick-junit drops those it is given,
+/// and the events reach the reporters with them escaped already), and U+FFFE and U+FFFF,
+/// which it keeps. One of them anywhere (a word of a submission's manifest, a line it
+/// printed) and no parser reads the file, and a CI system shows no test at all. Markup
+/// never holds one, so the whole document is one pass, every text and attribute alike.
+fn xml_characters_only(xml: String) -> String {
+    let forbidden = |c: char| {
+        matches!(
+            c,
+            '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}'
+        )
+    };
+    if !xml.contains(forbidden) {
+        return xml;
+    }
+    let mut shown = String::with_capacity(xml.len() + 16);
+    for c in xml.chars() {
+        if forbidden(c) {
+            let _ = write!(shown, "\\u{{{:x}}}", c as u32);
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
 }
 
 /// The suites of one submission: one per task graded, one per task not submitted, or one
@@ -347,7 +377,70 @@ fn rfc3339(unix_ms: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::rfc3339;
+    use super::*;
+    use run_record::events::SubmissionInfo;
+    use run_record::outcome::ProgramReport;
+
+    #[test]
+    fn characters_xml_forbids_in_any_text_or_attribute_are_escaped_and_the_file_parses() {
+        let hostile = "a\u{fffe}b\u{ffff}c\u{1}d\u{1b}[31m\u{7f}e\u{85}f\u{fdd0}\u{1fffe} <&\"'>";
+        let mut failed = Outcome::blank("message/01-text-20k");
+        failed.task = "message".into();
+        failed.status = Status::Fail;
+        failed.clauses = vec![format!("message/{hostile}")];
+        failed.failure = Some(Failure {
+            step: 2,
+            expected: format!("expected {hostile}"),
+            seen: format!("seen {hostile}"),
+            cause: Some(hostile.into()),
+            ..Failure::default()
+        });
+        failed.programs = vec![ProgramReport {
+            name: "server".into(),
+            command_line: format!("python3 {hostile}.py"),
+            stdout: (hostile.as_bytes().to_vec(), hostile.len() as u64),
+            ..ProgramReport::default()
+        }];
+        let mut skipped = Outcome::blank("message/02-client-sends-stdin");
+        skipped.task = "message".into();
+        skipped.status = Status::Skipped;
+        skipped.skip_reason = Some(hostile.into());
+        let submission = |label: &str, problem: Option<String>| SubmissionRecord {
+            info: SubmissionInfo {
+                submission: label.into(),
+                replay_command: format!("harness --target {label}"),
+                scenarios: 2,
+                not_submitted: vec![format!("task{hostile}")],
+                not_submitted_points: Default::default(),
+                problem,
+            },
+            outcomes: vec![failed.clone(), skipped.clone()],
+            repetitions: Default::default(),
+            elapsed: None,
+        };
+        let run = RunRecord {
+            info: None,
+            submissions: vec![
+                submission(&format!("sub{hostile}"), None),
+                submission("other", Some(format!("problem {hostile}"))),
+            ],
+            elapsed: None,
+        };
+        let xml = render(&run).unwrap();
+        let document =
+            roxmltree::Document::parse(&xml).unwrap_or_else(|error| panic!("{error}:\n{xml}"));
+        // Shown where they were, as escapes; the markup's own characters as entities.
+        assert!(xml.contains("a\\u{fffe}b\\u{ffff}c"), "{xml}");
+        assert!(!xml.contains(['\u{fffe}', '\u{ffff}', '\u{1}']));
+        let submission = document
+            .descendants()
+            .find(|node| node.attribute("name") == Some("submission"))
+            .unwrap();
+        // An attribute: the escapes, and the markup's characters read back as they were.
+        let value = submission.attribute("value").unwrap();
+        assert!(value.starts_with("suba\\u{fffe}b\\u{ffff}c"), "{value}");
+        assert!(value.ends_with("\u{fdd0}\u{1fffe} <&\"'>"), "{value}");
+    }
 
     #[test]
     fn unix_milliseconds_become_rfc3339_dates() {

@@ -269,6 +269,33 @@ fn a_program_that_fills_its_folders_gets_enospc_and_leaves_nothing() {
     assert!(!mounts.contains("harness-sandbox-"), "{mounts}");
 }
 
+#[test]
+fn a_zip_bomb_mailed_to_the_harness_is_unzipped_no_further_than_its_bound() {
+    // 1 GiB of zeros in a 1 MB zip: the judge stops at 64 MiB and the verdict says so.
+    let assert = harness()
+        .args([
+            "--target",
+            "fixtures/submissions/mail-archive-hostile-zip-bomb",
+            "--seed",
+            "1",
+            "mail-archive/01-*",
+        ])
+        .assert()
+        .code(1);
+    let console = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    let said = format!(
+        "`lab-notes/README.txt` unzips to more than 64 MiB, past the harness's bound for one entry: not unzipped further (entry 1 of 1; its header declares {} bytes)",
+        1u64 << 30
+    );
+    assert!(console.contains(&said), "{console}");
+    assert!(
+        console.contains(
+            "expected     what mta received: `lab-notes.zip` to unzip within the harness's bounds"
+        ),
+        "{console}"
+    );
+}
+
 /// A short secret: a byte diff shows 16 bytes a row in its text column, so a longer one
 /// would leak across two rows without ever appearing whole.
 const PLANTED_SECRET: &str = "s3cret-7719";

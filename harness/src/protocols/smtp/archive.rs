@@ -161,29 +161,29 @@ fn unzipped(zip: &[u8], bounds: ZipBounds) -> Result<Vec<(String, bool, Vec<u8>)
             let got = bytes.len() as u64;
             if got > room {
                 let declared = entry.size();
-                let declared = format!(
-                    "its header declares {declared} bytes{}",
+                // Where and what the header said last: a report may cut the line short.
+                let aside = format!(
+                    "entry {} of {listed}; its header declares {declared} bytes{}",
+                    index + 1,
                     if declared <= room {
                         ", which is false"
                     } else {
                         ""
                     }
                 );
-                let at = format!("entry {} of {listed}", index + 1);
                 return Err(ZipVerdict::PastBound(if room == bounds.entry_bytes {
                     format!(
-                        "`{name}` unzips to more than {}, the harness's bound for one entry ({at}, {declared}): it was not unzipped further",
+                        "`{name}` unzips to more than {}, past the harness's bound for one entry: not unzipped further ({aside})",
                         sandbox::size_text(bounds.entry_bytes)
                     )
                 } else if room == bounds.total_bytes - total {
                     format!(
-                        "the entries unzip to more than {} in all, the harness's bound, at `{name}` ({at}, {declared}): it was not unzipped further",
+                        "the entries unzip to more than {} in all, past the harness's bound, at `{name}`: not unzipped further ({aside})",
                         sandbox::size_text(bounds.total_bytes)
                     )
                 } else {
                     format!(
-                        "the entries unzip to more than {} bytes, {} times the zip's own {} bytes (the harness's bound: {} to 1, a zip bomb's mark), at `{name}` ({at}, {declared}): it was not unzipped further",
-                        by_ratio,
+                        "the entries unzip to more than {by_ratio} bytes, {} times the zip's own {} bytes, past the harness's bound of {} to 1 (a zip bomb's mark), at `{name}`: not unzipped further ({aside})",
                         by_ratio / (zip.len() as u64).max(1),
                         zip.len(),
                         bounds.ratio
@@ -546,7 +546,7 @@ mod tests {
         assert_eq!(
             verdict,
             ZipVerdict::PastBound(format!(
-                "`lab-notes/README.txt` unzips to more than 64 MiB, the harness's bound for one entry (entry 1 of 1, its header declares {unzipped} bytes): it was not unzipped further"
+                "`lab-notes/README.txt` unzips to more than 64 MiB, past the harness's bound for one entry: not unzipped further (entry 1 of 1; its header declares {unzipped} bytes)"
             ))
         );
         // A header that declares less is refused by the zip crate at the byte past it:
@@ -569,7 +569,7 @@ mod tests {
         assert_eq!(
             said,
             format!(
-                "the entries unzip to more than {room} bytes, 100 times the zip's own {} bytes (the harness's bound: 100 to 1, a zip bomb's mark), at `zeros.bin` (entry 1 of 1, its header declares 10485637 bytes): it was not unzipped further",
+                "the entries unzip to more than {room} bytes, 100 times the zip's own {} bytes, past the harness's bound of 100 to 1 (a zip bomb's mark), at `zeros.bin`: not unzipped further (entry 1 of 1; its header declares 10485637 bytes)",
                 dense.len()
             )
         );
@@ -590,7 +590,7 @@ mod tests {
         assert_eq!(
             said,
             ZipVerdict::PastBound(
-                "the entries unzip to more than 1000 bytes in all, the harness's bound, at `two.bin` (entry 2 of 2, its header declares 600 bytes): it was not unzipped further".into()
+                "the entries unzip to more than 1000 bytes in all, past the harness's bound, at `two.bin`: not unzipped further (entry 2 of 2; its header declares 600 bytes)".into()
             )
         );
         // Within them, the same zip is judged as ever.
