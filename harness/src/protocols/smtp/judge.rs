@@ -67,11 +67,28 @@ pub(super) enum AttachmentWanted {
 /// Why an expectation does not hold: what was expected, and what came.
 pub(super) type Mismatch = (String, String);
 
+/// The first bound of the peer's a client passed (a message longer than it keeps, more
+/// than it keeps in all), as a mismatch: said before anything else, since what came past
+/// it was not kept.
+fn within_bounds(sessions: &[SmtpSession]) -> Result<(), Mismatch> {
+    match sessions
+        .iter()
+        .find_map(|session| session.past_bound.as_ref())
+    {
+        Some(said) => Err((
+            "the client's commands and mail within the harness's bounds".into(),
+            said.clone(),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The verbs the client sent, across its sessions, each line ending in CRLF.
 pub(super) fn judge_commands(
     sessions: &[SmtpSession],
     expected: &[String],
 ) -> Result<(), Mismatch> {
+    within_bounds(sessions)?;
     let wanted = format!("the commands {}", expected.join(" "));
     if let Some(command) = sessions
         .iter()
@@ -125,6 +142,7 @@ pub(super) fn judge_mail(
     sessions: &[SmtpSession],
     expected: &MailExpectation,
 ) -> Result<(), Mismatch> {
+    within_bounds(sessions)?;
     let wanted = "one message delivered";
     let delivered: Vec<(&SmtpSession, &Vec<u8>)> = sessions
         .iter()

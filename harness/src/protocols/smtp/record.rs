@@ -39,6 +39,13 @@ pub(super) struct SmtpSession {
     /// Every byte the client sent outside TLS, as it came (up to [`MAX_CLEAR`]): what
     /// anyone on the way could read (SPEC smtp/4: never the password).
     pub in_clear: Vec<u8>,
+    /// The bytes of its commands and messages kept, counted against the peer's bound on
+    /// what it keeps (`server::MAX_KEPT`).
+    pub kept: u64,
+    /// The first bound the client passed (a message longer than the peer keeps, more
+    /// commands and mail than it keeps in all), said: what it sent past it was not kept,
+    /// and the judges say this first.
+    pub past_bound: Option<String>,
 }
 
 /// The sessions of one mail server peer, shared with the pack's judges.

@@ -39,8 +39,14 @@ const BYTE_GAP: std::time::Duration = std::time::Duration::from_millis(1);
 /// The longest line read (RFC 5321 §4.5.3.1.6 allows 1000; a client's longer line is
 /// kept whole up to here, to be shown).
 const MAX_LINE: usize = 64 * 1024;
-/// The most message data kept per connection.
+/// The most bytes of one message kept: a mail-archive client mails a 10 MiB folder as
+/// base64 (14 MB), and the largest message a scenario sends is smaller; a message past it
+/// is read to its end but not kept, and the judges say so.
 const MAX_DATA: usize = 32 << 20;
+/// The most bytes of messages and command lines the peer keeps from all its connections:
+/// two of the largest messages. A client that sends without end (a message after
+/// another, or command lines of 64 KiB each) would otherwise fill the harness's memory.
+const MAX_KEPT: u64 = 64 << 20;
 /// The name the peer gives itself.
 const NAME: &str = "harness.socket-lab";
 /// The key of `replies` that replaces the `220` greeting (`replies = { greeting = 554 }`).
@@ -252,6 +258,30 @@ impl Dialogue<'_> {
         self.session(|session| session.ended = true);
     }
 
+    /// Counts `bytes` more against [`MAX_KEPT`], across every connection of the peer:
+    /// `Err` when they pass it (the first time, said in the session's `past_bound`), and
+    /// then they are not kept.
+    fn keep(&self, bytes: u64) -> Result<(), ()> {
+        let mut all = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let kept: u64 = all.iter().map(|session| session.kept).sum();
+        let session = &mut all[self.index];
+        if kept + bytes > MAX_KEPT {
+            session.past_bound.get_or_insert_with(|| {
+                format!(
+                    "the client's commands and mail came to more than {} ({} bytes kept, then {bytes} more), past the harness's bound on what its mail server keeps: the rest was not kept",
+                    sandbox::size_text(MAX_KEPT),
+                    kept
+                )
+            });
+            return Err(());
+        }
+        session.kept += bytes;
+        Ok(())
+    }
+
     async fn reply<S: AsyncWrite + Unpin>(&self, stream: &mut S, text: &str) -> io::Result<()> {
         // Byte by byte, with pauses: under way until the last byte leaves.
         let _held = self.transcript.pending().hold();
@@ -323,14 +353,16 @@ impl Dialogue<'_> {
                 .next()
                 .unwrap_or("")
                 .to_ascii_uppercase();
-            self.session(|session| {
-                session.commands.push(SmtpCommand {
-                    verb: verb.clone(),
-                    line: line.clone(),
-                    encrypted,
-                    crlf,
-                })
-            });
+            if self.keep(line.len() as u64).is_ok() {
+                self.session(|session| {
+                    session.commands.push(SmtpCommand {
+                        verb: verb.clone(),
+                        line: line.clone(),
+                        encrypted,
+                        crlf,
+                    })
+                });
+            }
             // RFC 5321 §3.1: after a `554` greeting the server waits for `QUIT`,
             // answering `503` to anything else.
             if self.turned_away && verb != "QUIT" {
@@ -406,7 +438,13 @@ impl Dialogue<'_> {
                         self.reply(stream, &text).await?;
                         continue;
                     }
-                    self.session(|session| session.messages.push(data));
+                    // A message past a bound is not kept (`past_bound` says why); the
+                    // client is answered as ever, and judged on the bound.
+                    if let Some(data) = data
+                        && self.keep(data.len() as u64).is_ok()
+                    {
+                        self.session(|session| session.messages.push(data));
+                    }
                     self.reply(stream, "250 message accepted\r\n").await?;
                 }
                 "RSET" => {
@@ -483,22 +521,40 @@ impl Dialogue<'_> {
         Ok(String::from_utf8_lossy(&line).trim_end().to_owned())
     }
 
-    /// The message data, up to the line `.`; `None` if the client closed first.
+    /// The message data, up to the line `.`; `None` if the client closed first. A
+    /// message longer than [`MAX_DATA`] is read to its end, not kept (`Some(None)`), and
+    /// the session's `past_bound` says by how much.
     async fn data<S: AsyncRead + Unpin>(
         &self,
         stream: &mut S,
         pending: &mut Vec<u8>,
-    ) -> io::Result<Option<Vec<u8>>> {
+    ) -> io::Result<Option<Option<Vec<u8>>>> {
         let mut data = Vec::new();
+        let mut came = 0usize;
         while let Some(line) = self.line(stream, pending).await? {
             // RFC 5321 §4.1.1.4: the data ends with a line holding only a period. A bare
             // LF is accepted here, so that a client that forgets CR is judged on it
             // rather than left hanging.
             if line == b".\r\n" || line == b".\n" {
-                return Ok(Some(data));
+                if came > MAX_DATA {
+                    self.session(|session| {
+                        session.past_bound.get_or_insert_with(|| {
+                            format!(
+                                "a message of {came} bytes, {} past the harness's bound of {} for one message: it was not kept",
+                                came - MAX_DATA,
+                                sandbox::size_text(MAX_DATA as u64)
+                            )
+                        });
+                    });
+                    return Ok(Some(None));
+                }
+                return Ok(Some(Some(data)));
             }
-            if data.len() + line.len() <= MAX_DATA {
+            came = came.saturating_add(line.len());
+            if came <= MAX_DATA {
                 data.extend_from_slice(&line);
+            } else {
+                data = Vec::new();
             }
         }
         Ok(None)

@@ -382,3 +382,59 @@ fn each_refusal_is_described() {
          it answers RCPT with 550; it greets with 554"
     );
 }
+
+/// A client that sends one message past the peer's bound for one message, then a small
+/// one: the peer reads the large one to its end without keeping it, and both judges say
+/// the bound first, with by how much.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_past_the_bound_is_not_kept_and_the_judges_say_so() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let peer = peer(SmtpScript::default()).await;
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", peer.port))
+        .await
+        .unwrap();
+    let (reader, mut writer) = stream.into_split();
+    let mut replies = BufReader::new(reader).lines();
+    let mut reply = async || replies.next_line().await.unwrap().unwrap();
+    assert!(reply().await.starts_with("220 "));
+    writer.write_all(b"HELO client\r\n").await.unwrap();
+    reply().await;
+    // 33 MiB of data lines of 1 KiB: 1 MiB past the bound of 32 MiB.
+    let line = [b"x".repeat(1022), b"\r\n".to_vec()].concat();
+    for size in [33 << 20, 1 << 10] {
+        for command in [
+            "MAIL FROM:<a@example.com>\r\n",
+            "RCPT TO:<b@example.com>\r\n",
+            "DATA\r\n",
+        ] {
+            writer.write_all(command.as_bytes()).await.unwrap();
+            reply().await;
+        }
+        for _ in 0..size / line.len() {
+            writer.write_all(&line).await.unwrap();
+        }
+        writer.write_all(b".\r\n").await.unwrap();
+        assert!(reply().await.starts_with("250 "));
+    }
+    writer.write_all(b"QUIT\r\n").await.unwrap();
+    reply().await;
+    let sessions = sessions_over(&peer).await;
+    // Only the small message is kept.
+    assert_eq!(sessions[0].messages.len(), 1);
+    assert_eq!(sessions[0].messages[0].len(), 1 << 10);
+    let said = format!(
+        "a message of {} bytes, {} past the harness's bound of 32 MiB for one message: it was not kept",
+        33 << 20,
+        1 << 20
+    );
+    let (expected, seen) = judge_mail(&sessions, &MailExpectation::default()).unwrap_err();
+    assert_eq!(
+        (expected.as_str(), seen.as_str()),
+        (
+            "the client's commands and mail within the harness's bounds",
+            said.as_str()
+        )
+    );
+    let (_, seen) = judge_commands(&sessions, &["HELO".into()]).unwrap_err();
+    assert_eq!(seen, said);
+}
