@@ -28,7 +28,6 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 use super::DataPlan;
-use crate::peers::RECEIVED_CAP;
 use crate::protocols::mailstore::{Certificate, accept_tls};
 use crate::transcript::{Direction, Transcript};
 use crate::wire::{Flow, FlowEnd, Protocol};
@@ -154,14 +153,15 @@ impl DataWire<'_> {
         label
     }
 
-    /// Receives the file: every byte until the client closes. `Err`: the connection
-    /// failed (reset) before its end.
+    /// Receives the file: every byte until the client closes, the first `keep` of them
+    /// kept; with how many came. `Err`: the connection failed (reset) before its end.
     pub(super) async fn receive(
         &self,
         label: &str,
         mut connection: PeerConnection,
-    ) -> (Arc<Capture>, io::Result<()>) {
-        self.receive_from(label, &mut connection.reader).await
+        keep: u64,
+    ) -> (Arc<Capture>, u64, io::Result<()>) {
+        self.receive_from(label, &mut connection.reader, keep).await
     }
 
     /// Receives the file inside TLS (`PROT P`): the handshake first (the server's side,
@@ -171,7 +171,8 @@ impl DataWire<'_> {
         &self,
         label: &str,
         connection: PeerConnection,
-    ) -> (Arc<Capture>, io::Result<()>) {
+        keep: u64,
+    ) -> (Arc<Capture>, u64, io::Result<()>) {
         let PeerConnection { reader, writer, .. } = connection;
         let joined = tokio::io::join(reader, writer);
         let mut encrypted = match accept_tls(joined, Certificate::Right).await {
@@ -184,7 +185,7 @@ impl DataWire<'_> {
                 );
                 let failed = Err(error);
                 crate::peers::record_ending::<()>(self.transcript, label, &failed);
-                return (Arc::new(Capture::memory(0)), failed);
+                return (Arc::new(Capture::memory(0)), 0, failed);
             }
         };
         self.transcript.event(
@@ -192,7 +193,7 @@ impl DataWire<'_> {
             Direction::FromProgram,
             "TLS established: what follows is decrypted".to_owned(),
         );
-        let received = self.receive_from(label, &mut encrypted).await;
+        let received = self.receive_from(label, &mut encrypted, keep).await;
         let _ = encrypted.shutdown().await;
         received
     }
@@ -201,8 +202,10 @@ impl DataWire<'_> {
         &self,
         label: &str,
         reader: &mut R,
-    ) -> (Arc<Capture>, io::Result<()>) {
-        let stored = Arc::new(Capture::memory(RECEIVED_CAP));
+        keep: u64,
+    ) -> (Arc<Capture>, u64, io::Result<()>) {
+        let stored = Arc::new(Capture::memory(keep));
+        let mut came = 0u64;
         let mut buffer = vec![0u8; 64 * 1024];
         let ended = loop {
             match reader.read(&mut buffer).await {
@@ -214,6 +217,7 @@ impl DataWire<'_> {
                 Ok(count) => {
                     self.transcript
                         .data(label, Direction::FromProgram, &buffer[..count]);
+                    came += count as u64;
                     let _ = stored.append(&buffer[..count]);
                 }
                 Err(error) => {
@@ -224,7 +228,7 @@ impl DataWire<'_> {
             }
         };
         crate::peers::record_ending(self.transcript, label, &ended);
-        (stored, ended)
+        (stored, came, ended)
     }
 
     /// Accepts the data connection and resets it at once (`data = "reset"`).

@@ -187,6 +187,16 @@ pub(super) fn judge_ftp_session(
     expected: &FtpSessionExpectation,
     wanted: Option<&Wanted>,
 ) -> StepResult<()> {
+    // What came past the peer's bound was not kept: nothing else can be judged of it.
+    if let Some(said) = sessions
+        .iter()
+        .find_map(|session| session.past_bound.as_ref())
+    {
+        return Err(StepFailure::fail(
+            "the client's uploads within the harness's bounds",
+            said.clone(),
+        ));
+    }
     let logins = sessions.iter().flat_map(|session| &session.logins);
     judge_logins(logins, expected.logged_in, false, "USER and PASS")
         .map_err(|(expected, seen)| StepFailure::fail(expected, seen))?;

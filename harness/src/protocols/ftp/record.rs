@@ -40,7 +40,8 @@ pub(super) struct FtpStore {
     pub transfer_type: TransferType,
     /// How it ended.
     pub outcome: StoreOutcome,
-    /// The bytes that came on the data connection (up to `crate::peers::RECEIVED_CAP`).
+    /// The bytes that came on the data connection (up to `server::MAX_STORED` for all
+    /// files of the peer).
     pub bytes: Arc<Capture>,
 }
 
@@ -58,6 +59,9 @@ pub(super) struct FtpSession {
     pub quit: bool,
     /// The client quit or closed: the session is over.
     pub ended: bool,
+    /// The first bound the client passed (files stored past what the peer keeps), said:
+    /// what came past it was not kept, and the judge says this first.
+    pub past_bound: Option<String>,
 }
 
 impl FtpSession {

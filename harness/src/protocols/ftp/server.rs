@@ -40,6 +40,13 @@ use crate::protocols::starttls::{Ending, StartTlsDialogue, converse};
 use crate::world::capture::Capture;
 use crate::world::sockets::PeerNet;
 
+/// The most bytes of files the peer keeps, of everything its clients store: the largest
+/// file a scenario uploads is 10 MiB (`fixtures/trees/ftp-upload.toml`), and each is kept
+/// in memory to be compared. A client that stores without end (a file after another, or
+/// one that never ends) would otherwise fill the harness's memory; past it, what comes is
+/// read and dropped, and the judge says so.
+pub(super) const MAX_STORED: u64 = crate::peers::RECEIVED_CAP;
+
 /// Serves one control connection until the client quits or closes.
 pub(super) async fn serve(conversation: Conversation, script: FtpScript, sessions: FtpSessions) {
     let Conversation {
@@ -395,11 +402,32 @@ impl Dialogue<'_> {
             self.session(|session| session.stores.push(store));
             return self.reply(stream, failure).await;
         }
-        let (bytes, ended) = if self.protected_data {
-            data.receive_inside_tls(&label, connection).await
-        } else {
-            data.receive(&label, connection).await
+        // What the peer still keeps, of all the files its clients store.
+        let kept: u64 = {
+            let all = self
+                .sessions
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let stores = all.iter().flat_map(|session| &session.stores);
+            stores.map(|store| store.bytes.len()).sum()
         };
+        let keep = MAX_STORED.saturating_sub(kept);
+        let (bytes, came, ended) = if self.protected_data {
+            data.receive_inside_tls(&label, connection, keep).await
+        } else {
+            data.receive(&label, connection, keep).await
+        };
+        if came > keep {
+            self.session(|session| {
+                session.past_bound.get_or_insert_with(|| {
+                    format!(
+                        "`STOR {argument}` sent {came} bytes, {} past the harness's bound of {} on what its FTP server keeps of all files stored ({kept} bytes kept before): the rest was not kept",
+                        came - keep,
+                        sandbox::size_text(MAX_STORED)
+                    )
+                });
+            });
+        }
         store.bytes = bytes;
         let reply = match ended {
             Ok(()) => "226 Transfer complete.\r\n",

@@ -354,3 +354,57 @@ async fn curl_uploads_over_ftp_with_tls_required() {
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].bytes.head(1 << 20).as_slice(), BINARY);
 }
+
+/// Two uploads of 40 MiB in one session: the second passes the peer's bound on what it
+/// keeps of all files stored; it is read to its end, not kept past the bound, and the
+/// judge says so first, with by how much.
+#[tokio::test]
+async fn uploads_past_the_bound_are_not_kept_and_the_judge_says_so() {
+    const TWICE: &str = r#"
+import ftplib, sys
+port, user, password, path = sys.argv[1:5]
+with ftplib.FTP() as F:
+    F.connect("127.0.0.1", int(port), timeout=30)
+    F.login(user, password)
+    for name in ["one.bin", "two.bin"]:
+        with open(path, "rb") as f:
+            print(F.storbinary("STOR " + name, f))
+"#;
+    let peer = peer(DataPlan::Open).await;
+    // 40 MiB that take no room on disk: read back as zeros.
+    let file = tempfile::NamedTempFile::new().unwrap();
+    file.as_file().set_len(40 << 20).unwrap();
+    let out = python(
+        TWICE,
+        &[
+            peer.port.to_string(),
+            "alice".into(),
+            PASSWORD.into(),
+            file.path().display().to_string(),
+        ],
+    )
+    .await;
+    assert_eq!(out.matches("226").count(), 2, "{out}");
+    let sessions = ended(&peer, 1).await;
+    let kept: u64 = sessions[0]
+        .stores
+        .iter()
+        .map(|store| store.bytes.len())
+        .sum();
+    assert_eq!(kept, 64 << 20);
+    let failure =
+        judge_ftp_session(&sessions, &FtpSessionExpectation::default(), None).unwrap_err();
+    assert_eq!(
+        failure.expected,
+        "the client's uploads within the harness's bounds"
+    );
+    assert_eq!(
+        failure.seen,
+        format!(
+            "`STOR two.bin` sent {} bytes, {} past the harness's bound of 64 MiB on what its FTP server keeps of all files stored ({} bytes kept before): the rest was not kept",
+            40 << 20,
+            16 << 20,
+            40 << 20
+        )
+    );
+}
