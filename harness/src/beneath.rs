@@ -37,6 +37,8 @@ pub enum Refused {
     Outside,
     /// Something is there, but not a regular file: what it is (`a fifo`, `a folder`).
     NotRegular(&'static str),
+    /// It holds more bytes than the reader's limit, which it names.
+    TooLarge(u64),
     /// It could not be opened or read for another reason.
     Unreadable(io::Error),
 }
@@ -84,6 +86,11 @@ impl fmt::Display for NotOpened {
                     "`{name}` is not a regular file ({kind}): the harness reads only files"
                 )
             }
+            Refused::TooLarge(limit) => write!(
+                f,
+                "`{name}` holds more than {}, past the harness's bound on what it reads of a file a program leaves: not read",
+                sandbox::size_text(*limit)
+            ),
             Refused::Unreadable(error) => write!(f, "`{name}` cannot be read: {error}"),
         }
     }
@@ -131,13 +138,20 @@ pub fn open_file(folder: &Path, name: &Path) -> Result<File, NotOpened> {
     Ok(File::from(fd))
 }
 
-/// Reads the whole of `name` (relative to `folder`) as [`open_file`] opens it.
-pub fn read(folder: &Path, name: &Path) -> Result<Vec<u8>, NotOpened> {
+/// Reads the whole of `name` (relative to `folder`) as [`open_file`] opens it, if it holds
+/// at most `limit` bytes: a file a program left may be any size (an 8 GiB sparse file
+/// costs it nothing), and is read into the harness's memory. Read through `take`, so a
+/// file that grows while read is not followed past the limit either.
+pub fn read(folder: &Path, name: &Path, limit: u64) -> Result<Vec<u8>, NotOpened> {
     use std::io::Read;
-    let mut file = open_file(folder, name)?;
+    let file = open_file(folder, name)?;
     let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
         .map_err(|error| NotOpened::new(name, Refused::Unreadable(error)))?;
+    if bytes.len() as u64 > limit {
+        return Err(NotOpened::new(name, Refused::TooLarge(limit)));
+    }
     Ok(bytes)
 }
 
@@ -394,7 +408,7 @@ mod tests {
     }
 
     fn read_text(folder: &Path, name: &str) -> Result<String, NotOpened> {
-        read(folder, Path::new(name)).map(|bytes| String::from_utf8(bytes).unwrap())
+        read(folder, Path::new(name), 1 << 20).map(|bytes| String::from_utf8(bytes).unwrap())
     }
 
     /// Both ways of opening: `openat2`, and the walk of kernels without it.
@@ -413,6 +427,26 @@ mod tests {
         let mut text = String::new();
         File::from(fd).read_to_string(&mut text).unwrap();
         Ok(text)
+    }
+
+    #[test]
+    fn a_sparse_file_past_the_limit_is_not_read() {
+        let place = place();
+        let huge = File::create(place.folder.join("huge.bin")).unwrap();
+        huge.set_len(8 << 30).unwrap();
+        let refused = read(&place.folder, Path::new("huge.bin"), 1 << 20).unwrap_err();
+        assert!(matches!(refused.why, Refused::TooLarge(limit) if limit == 1 << 20));
+        assert_eq!(
+            refused.to_string(),
+            "`huge.bin` holds more than 1 MiB, past the harness's bound on what it reads of a file a program leaves: not read"
+        );
+        huge.set_len(1 << 20).unwrap();
+        assert_eq!(
+            read(&place.folder, Path::new("huge.bin"), 1 << 20)
+                .unwrap()
+                .len(),
+            1 << 20
+        );
     }
 
     #[test]
