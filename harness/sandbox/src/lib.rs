@@ -403,6 +403,16 @@ impl Layers {
         }
     }
 
+    /// Whether `sandbox-init` watches what a program's processes hold together, ending
+    /// them past the cap: where no memory cgroup caps it.
+    fn memory_watched(&self) -> bool {
+        self.init.is_ok()
+            && match &self.cgroup {
+                Ok(hierarchy) => hierarchy.memory().is_err(),
+                Err(_) => true,
+            }
+    }
+
     /// Whether each program gets Landlock's walls: where no view of its own can be built.
     fn walls(&self) -> bool {
         self.mounts.is_err() && self.landlock.is_ok()
@@ -466,6 +476,12 @@ impl Layers {
                 "at most {FALLBACK_NPROC} tasks per user (RLIMIT_NPROC; not for root)"
             )),
         }
+        if self.memory_watched() {
+            layers.push(format!(
+                "memory capped at {} for everything it forks (measured every 50 ms, no memory cgroup here)",
+                size_text(memory_limit)
+            ));
+        }
         if self.mounts.is_ok() {
             layers.push(
                 "a file system of its own: the system's folders and its submission read-only, nothing else of this machine".to_string(),
@@ -498,7 +514,9 @@ impl Layers {
         if let Err(why) = &self.init {
             return vec![("sandbox-init", "sandbox-init", why.clone())];
         }
+        // Where no memory cgroup caps it, the watcher does ([`Layers::memory_watched`]).
         let memory = match &self.cgroup {
+            _ if self.memory_watched() => None,
             Ok(hierarchy) => hierarchy.memory().err().map(str::to_owned),
             Err(why) => Some(why.clone()),
         };
@@ -708,6 +726,12 @@ impl Enclosure {
         }
     }
 
+    /// `sandbox-init`'s memory watcher ended its processes for going over the cap, where
+    /// no memory cgroup caps them (its report says so).
+    pub fn count_memory_watch_kill(&mut self) {
+        self.memory_kills += 1;
+    }
+
     /// The most memory its processes held at once, in bytes, so far (also after the
     /// cgroup is released); `None` without a memory cgroup.
     pub fn memory_peak(&self) -> Option<u64> {
@@ -735,15 +759,8 @@ impl Enclosure {
         }
         if let Some((uid, _)) = self.user_held.take()
             && users::let_go(uid)
-            && self.settings.layers.pid_namespace.is_err()
-            && let Ok(init) = &self.settings.layers.init
         {
-            let _ = Command::new(init)
-                .arg("--end-user")
-                .arg(uid.to_string())
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .status();
+            end_user(&self.settings.layers, uid);
         }
     }
 
@@ -815,6 +832,12 @@ impl Enclosure {
             for procs in leaf.procs_files() {
                 command.arg("--cgroup-procs").arg(procs);
             }
+        }
+        // Where no memory cgroup caps what it forks, `sandbox-init` watches it.
+        if layers.memory_watched() {
+            command
+                .arg("--memory-watch")
+                .arg(self.settings.memory_limit.to_string());
         }
         // The folders it may see and write: a view of them, or Landlock's walls around
         // them where no view can be built.
@@ -932,6 +955,37 @@ impl Drop for Enclosure {
     fn drop(&mut self) {
         self.release();
         self.remove_folder();
+    }
+}
+
+/// Ends every process of `uid` (`sandbox-init --end-user`) where no PID namespace did, as
+/// a root harness may (an ordinary user's programs have no user of their own).
+fn end_user(layers: &Layers, uid: u32) {
+    if layers.pid_namespace.is_err()
+        && let Ok(init) = &layers.init
+    {
+        let _ = Command::new(init)
+            .arg("--end-user")
+            .arg(uid.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .status();
+    }
+    users::ended(uid);
+}
+
+/// Ends every process of every user of its own a program ran as that is not ended yet:
+/// what the harness calls when it stops (its end, Ctrl-C, a panic), so that a daemon of a
+/// program whose enclosure was never released (the harness stopped first) dies with it
+/// where no PID namespace ends it.
+pub fn end_every_program() {
+    let not_ended = users::take_not_ended();
+    if not_ended.is_empty() {
+        return;
+    }
+    let layers = layers();
+    for uid in not_ended {
+        end_user(&layers, uid);
     }
 }
 

@@ -25,11 +25,24 @@ const COUNT: u32 = 1 << 24;
 pub(crate) const NAME: &str = "sandbox";
 
 /// The next program's user and group ids (the same number): unique within this harness
-/// process, and most likely across harness processes running at once (the process id
-/// picks the start).
+/// process, and most likely across harness processes running at once: each starts at a
+/// random place among 16 million, so two harnesses that grade a thousand programs each
+/// share a user about once in eight thousand runs side by side. (A user's processes are
+/// ended when its last program ends, where no PID namespace does it: the start must not
+/// follow the process id, whose values repeat every few thousand processes.)
 pub(crate) fn next() -> (u32, u32) {
+    static START: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let start = std::process::id().wrapping_mul(4096);
+    let start = *START.get_or_init(|| {
+        let mut bytes = [0u8; 4];
+        // SAFETY: getrandom fills our four bytes.
+        let filled = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
+        if filled == 4 {
+            u32::from_ne_bytes(bytes)
+        } else {
+            std::process::id().wrapping_mul(2_654_435_761)
+        }
+    });
     let id = FIRST + start.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed)) % COUNT;
     (id, id)
 }
@@ -55,8 +68,37 @@ pub(crate) fn for_folder(folder: &Path) -> (u32, u32) {
 /// last lets go ([`let_go`]), not before (programs sharing a folder share a user).
 static HOLDERS: std::sync::Mutex<Vec<(u32, usize)>> = std::sync::Mutex::new(Vec::new());
 
+/// Every user a program ran as whose processes have not been ended yet ([`ended`]):
+/// what [`crate::end_every_program`] ends when the harness stops.
+static NOT_ENDED: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// The users a program ran as whose processes have not been ended yet, forgotten now.
+pub(crate) fn take_not_ended() -> Vec<u32> {
+    std::mem::take(
+        &mut *NOT_ENDED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+    )
+}
+
+/// Every process of `uid` has been ended.
+pub(crate) fn ended(uid: u32) {
+    NOT_ENDED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .retain(|known| *known != uid);
+}
+
 /// One more enclosure runs its program as `uid`.
 pub(crate) fn hold(uid: u32) {
+    {
+        let mut not_ended = NOT_ENDED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !not_ended.contains(&uid) {
+            not_ended.push(uid);
+        }
+    }
     let mut holders = HOLDERS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());

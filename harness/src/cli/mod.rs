@@ -235,6 +235,8 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> i32 {
         }) => bench(target.as_deref(), usize::from(rounds), quick),
         None => grade(&cli.grade),
     };
+    // Nothing a program started outlives the run, wherever no PID namespace ended it.
+    cleanup::kill_all();
     match result {
         Ok(status) => status,
         Err(error) => {

@@ -52,7 +52,7 @@ pub(super) fn of_program(
                 _ => String::new(),
             };
             return Some(format!(
-                "{name} {stop}: the kernel killed what went over it, the program and the children it forked sharing one budget{peak}"
+                "{name} {stop}: what went over it was killed, the program and the children it forked sharing one budget{peak}"
             ));
         }
         _ => {}

@@ -48,6 +48,12 @@ const NOT_RUN_IN_CONTAINER: [(&str, &str); 5] = [
     ),
 ];
 
+/// The first user id the harness gives a program of its own (`harness/sandbox/src/users.rs`).
+const FIRST_PROGRAM_UID: u32 = 2_100_000_000;
+
+/// The file listing, after every grading in the container, the programs' processes alive.
+const SURVIVORS: &str = "survivors.txt";
+
 /// What the image holds besides Debian's minimal base: the libraries the good sample's
 /// programs import, `ip` for interfaces.py, `free` for the SSH remote's commands.
 const IMAGE_PACKAGES: &str = "python3,python3-cffi-backend,python3-dnspython,python3-paramiko,\
@@ -215,7 +221,7 @@ fn in_a_real_container_every_verdict_is_that_of_full_privileges_but_what_is_decl
         }
     };
     drop(loading);
-    let problems: Vec<String> = gradings
+    let mut problems: Vec<String> = gradings
         .iter()
         .flat_map(|grading| {
             check(
@@ -225,6 +231,14 @@ fn in_a_real_container_every_verdict_is_that_of_full_privileges_but_what_is_decl
             )
         })
         .collect();
+    if environment == "container" {
+        let survivors = std::fs::read_to_string(out.join(SURVIVORS)).unwrap_or_default();
+        if !survivors.trim().is_empty() {
+            problems.push(format!(
+                "processes of programs outlived their gradings:\n{survivors}"
+            ));
+        }
+    }
     assert!(
         problems.is_empty(),
         "in the {environment}:\n{}\n(the harness's output is in {})",
@@ -524,7 +538,12 @@ fn import(daemon: &Daemon, root: &Path, image: &str) {
 /// the reports into `out`.
 fn run_in_container(daemon: &Daemon, image: &str, gradings: &[Grading], out: &Path) {
     let kit = common::kit_root();
-    let script = grading_script(gradings, "/kit", "/kit-bin", "/out");
+    let mut script = grading_script(gradings, "/kit", "/kit-bin", "/out");
+    // Once every grading has ended: any process of a program's own user still alive
+    // outlived its run (the container's PID namespace shows only its own processes).
+    script.push_str(&format!(
+        "ps -eo uid=,stat=,args= | awk '$1 >= {FIRST_PROGRAM_UID} && $2 !~ /^Z/' > /out/{SURVIVORS}\n"
+    ));
     std::fs::write(out.join("grade.sh"), script).unwrap();
     let mut command = daemon.docker();
     command.args(["run", "--rm", "--network", "none"]);

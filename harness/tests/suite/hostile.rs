@@ -511,3 +511,50 @@ fn a_submission_folder_named_with_control_characters_is_shown_escaped() {
         assert_shown_safely(what, text);
     }
 }
+
+/// Graded from a terminal, as a grader's shell runs the harness (`script` gives it a
+/// pseudo-terminal of its own): the program reaches no terminal, so nothing it writes
+/// there (a window title, an OSC 52 clipboard write, a forged summary) reaches the grader,
+/// and the terminal's settings are as they were (echo on).
+#[test]
+fn a_program_reaches_no_terminal_of_the_grader() {
+    let script = std::path::Path::new("/usr/bin/script");
+    assert!(
+        script.exists(),
+        "this test runs the harness on a pseudo-terminal with script: install bsdutils"
+    );
+    let harness = assert_cmd::cargo::cargo_bin("harness");
+    let command = format!(
+        "stty echo; {} --target fixtures/submissions/message-hostile-tty message/01-*; echo status=$?; stty -a",
+        shell_words::quote(harness.to_str().unwrap())
+    );
+    let companions = std::env::join_paths(common::companion_folders()).unwrap();
+    let output = std::process::Command::new(script)
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .current_dir(common::kit_root())
+        .env("NO_COLOR", "1")
+        .env("HARNESS_REFERENCE_BIN_DIR", common::reference_bin_dir())
+        .env(harness::target::COMPANIONS_VARIABLE, companions)
+        .env_remove("HARNESS_NO_NAMESPACES")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let terminal = String::from_utf8_lossy(&output.stdout);
+    assert!(terminal.contains("status=0"), "{terminal}");
+    for sign in [
+        "\x1b]52;",
+        "\x1b]0;owned",
+        "19 passed, 0 failed",
+        "reached the grader",
+    ] {
+        assert!(
+            !terminal.contains(sign),
+            "{sign:?} reached the terminal:\n{terminal}"
+        );
+    }
+    // `stty -a` lists `-echo` where echo was turned off.
+    assert!(
+        terminal.split_whitespace().any(|word| word == "echo"),
+        "echo is off after the run:\n{terminal}"
+    );
+}

@@ -46,6 +46,7 @@
 //! Limits (`setrlimit`), the environment and the network namespace are set by the harness
 //! before it runs this program: they are inherited.
 
+mod memory_watch;
 mod mounts;
 mod privilege;
 mod resolve;
@@ -70,6 +71,10 @@ struct Request {
     user: Option<(u32, u32)>,
     /// Install the seccomp filter (`--seccomp`).
     seccomp: bool,
+    /// Cap what the program and everything it forks hold together at this many bytes by
+    /// watching them (`--memory-watch BYTES`), where no memory cgroup caps it
+    /// ([`memory_watch`]).
+    memory_watch: Option<u64>,
     /// Raise the Landlock walls (`--landlock`) around the `--visible` and `--writable`
     /// folders, where no view is built ([`walls`]).
     landlock: bool,
@@ -142,6 +147,7 @@ fn main() -> ExitCode {
         },
         request.pid_namespace,
         request.mounts.view.then_some(&late),
+        request.memory_watch,
     )
 }
 
@@ -238,6 +244,16 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
             b"--pid-namespace" => request.pid_namespace = true,
             b"--seccomp" => request.seccomp = true,
             b"--landlock" => request.landlock = true,
+            b"--memory-watch" => {
+                let text = value("--memory-watch")?;
+                let bytes = text.to_str().and_then(|text| text.parse().ok());
+                request.memory_watch = Some(bytes.ok_or_else(|| {
+                    format!(
+                        "--memory-watch {}: not a number of bytes",
+                        text.to_string_lossy()
+                    )
+                })?);
+            }
             b"--user" => {
                 let text = value("--user")?;
                 let ids = text.to_str().and_then(|text| {

@@ -26,6 +26,7 @@ pub(crate) fn run(
     privilege: &crate::privilege::Drop,
     pid_namespace: bool,
     own_mounts: Option<&crate::mounts::Late>,
+    memory_watch: Option<u64>,
 ) -> ExitCode {
     let argv = match program
         .iter()
@@ -76,7 +77,14 @@ pub(crate) fn run(
                     unsafe { libc::_exit(125) };
                 }
             }
-            start_and_wait(&argv, report_fd, privilege, true);
+            // The watcher walks the namespace's own `/proc`, which only a view mounts.
+            start_and_wait(
+                &argv,
+                report_fd,
+                privilege,
+                true,
+                memory_watch.filter(|_| own_mounts.is_some()),
+            );
         }
         if init < 0 {
             eprintln!("sandbox-init: cannot fork: {}", io::Error::last_os_error());
@@ -95,7 +103,7 @@ pub(crate) fn run(
     // double-forked and called `setsid` included), and ends them all when it ends.
     // SAFETY: prctl with plain integers.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
-    start_and_wait(&argv, report_fd, privilege, false);
+    start_and_wait(&argv, report_fd, privilege, false, memory_watch);
 }
 
 /// Ends every process of user `uid` (this process must be root): it becomes that user,
@@ -135,12 +143,16 @@ fn end_descendants() {
     }
 }
 
-/// This process's children: the kernel's list (`/proc/self/task/TID/children`), else
-/// every process whose parent is this one.
+/// This process's children.
 fn children() -> Vec<libc::pid_t> {
     // SAFETY: getpid only reads our id.
-    let own = unsafe { libc::getpid() };
-    if let Ok(list) = std::fs::read_to_string(format!("/proc/self/task/{own}/children")) {
+    children_of(unsafe { libc::getpid() })
+}
+
+/// The children of `own` (a process of one thread): the kernel's list
+/// (`/proc/PID/task/PID/children`), else every process whose parent is `own`.
+pub(crate) fn children_of(own: libc::pid_t) -> Vec<libc::pid_t> {
+    if let Ok(list) = std::fs::read_to_string(format!("/proc/{own}/task/{own}/children")) {
         return list
             .split_whitespace()
             .filter_map(|pid| pid.parse().ok())
@@ -178,6 +190,7 @@ fn start_and_wait(
     report_fd: Option<i32>,
     privilege: &crate::privilege::Drop,
     reap_all: bool,
+    memory_watch: Option<u64>,
 ) -> ! {
     let program = fork_with_signals_blocked();
     if program < 0 {
@@ -189,6 +202,7 @@ fn start_and_wait(
         exec(argv, privilege);
     }
     release_stdio();
+    let watcher = memory_watch.and_then(crate::memory_watch::Watcher::start);
     let (status, max_rss_kib) = if reap_all {
         loop {
             let (pid, status, max_rss_kib) = wait_any();
@@ -202,7 +216,14 @@ fn start_and_wait(
         ended
     };
     if let Some(fd) = report_fd {
-        let line = format!("status={status} maxrss_kib={max_rss_kib}\n");
+        let mut line = format!("status={status} maxrss_kib={max_rss_kib}");
+        if watcher
+            .as_ref()
+            .is_some_and(crate::memory_watch::Watcher::fired)
+        {
+            line.push_str(" memory_watch_killed=1");
+        }
+        line.push('\n');
         // SAFETY: writing a buffer we own to our descriptor.
         unsafe {
             libc::write(fd, line.as_ptr().cast(), line.len());
@@ -293,7 +314,7 @@ fn fork_with_signals_blocked() -> libc::pid_t {
 
 /// A supervising process holds no stdin or stdout: the harness sees the program's stdout
 /// end when the program's own processes close it. Its stderr stays, for its own messages.
-fn release_stdio() {
+pub(crate) fn release_stdio() {
     // SAFETY: /dev/null over our own stdin and stdout.
     unsafe {
         let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);

@@ -40,6 +40,8 @@ pub fn kill_all() {
     for group in groups {
         kill_group(group);
     }
+    // What left its group (a daemon), where no PID namespace ends it.
+    sandbox::end_every_program();
 }
 
 /// Installs the Ctrl-C/SIGTERM handler and the panic hook that kill every child. Called

@@ -129,6 +129,10 @@ pub struct ChildProcess {
     redirect_files: Option<super::redirect::Files>,
     /// Its sandbox's folder and cgroup, as long as the process.
     enclosure: Arc<std::sync::Mutex<Enclosure>>,
+    /// What `wait4` said of the process the harness started (`sandbox-init`) once it has
+    /// ended: the largest peak resident set size, in KiB, of it and of every process reaped
+    /// below it (see [`ChildProcess::largest_process_kib`]); 0 until then.
+    tree_max_rss_kib: Arc<std::sync::atomic::AtomicU64>,
     /// Its working directory (its sandbox's own unless the scenario or manifest named one).
     pub workdir: PathBuf,
     /// Kept so the directories live as long as the process.
@@ -337,10 +341,17 @@ impl ChildProcess {
 
         let (exit_sender, exit) = watch::channel(None);
         let reaped_enclosure = Arc::clone(&enclosure);
+        let tree_max_rss_kib = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let reaped_tree = Arc::clone(&tree_max_rss_kib);
         std::thread::spawn(move || {
-            let info = with_report(reap(pid, started), report_reader);
+            let whole = reap(pid, started);
+            reaped_tree.store(whole.max_rss_kib, std::sync::atomic::Ordering::Release);
+            let (info, memory_watch_killed) = with_report(whole, report_reader);
             // Whatever is left of the program (without a PID namespace) goes now.
             if let Ok(mut enclosure) = reaped_enclosure.lock() {
+                if memory_watch_killed {
+                    enclosure.count_memory_watch_kill();
+                }
                 enclosure.release();
             }
             let _ = exit_sender.send(Some(info));
@@ -358,6 +369,7 @@ impl ChildProcess {
             short_calls_marker,
             redirect_files,
             enclosure,
+            tree_max_rss_kib,
             workdir,
             _captures: captures,
             stdin_release: std::sync::Mutex::new(stdin_release),
@@ -518,6 +530,19 @@ impl ChildProcess {
         self.enclosure.lock().ok()?.memory_peak()
     }
 
+    /// Once it has ended: the largest peak resident set size, in KiB, of any process it had
+    /// that was reaped inside its sandbox. `sandbox-init` reaps the program and whatever
+    /// it leaves (as their subreaper, or as PID 1), so a child the program never waited
+    /// for, out of its process group or not, counts here though the program's own
+    /// `ru_maxrss` misses it. `None` while it runs, or when `wait4` said nothing.
+    pub fn largest_process_kib(&self) -> Option<u64> {
+        self.exit_info()?;
+        let kib = self
+            .tree_max_rss_kib
+            .load(std::sync::atomic::Ordering::Acquire);
+        (kib > 0).then_some(kib)
+    }
+
     /// With the short-call library loaded: whether a TCP call of the program (any of its
     /// processes) has gone through it yet. `None` without the library.
     pub fn short_calls_entered(&self) -> Option<bool> {
@@ -601,11 +626,13 @@ fn report_pipe() -> io::Result<(File, OwnedFd)> {
 
 /// The program's own exit and peak memory, from `sandbox-init`'s report, over what `wait4`
 /// said of `sandbox-init` (kept when there is no report: it was killed with the program).
-fn with_report(mut info: ExitInfo, mut report: File) -> ExitInfo {
+/// Also whether `sandbox-init`'s memory watcher (where no memory cgroup caps it) ended the
+/// program's processes for going over the cap.
+fn with_report(mut info: ExitInfo, mut report: File) -> (ExitInfo, bool) {
     use std::io::Read;
     let mut text = String::new();
     if report.read_to_string(&mut text).is_err() {
-        return info;
+        return (info, false);
     }
     let field = |name: &str| {
         text.split_whitespace()
@@ -621,7 +648,7 @@ fn with_report(mut info: ExitInfo, mut report: File) -> ExitInfo {
         };
         info.max_rss_kib = max_rss_kib.max(0) as u64;
     }
-    info
+    (info, field("memory_watch_killed") == Some(1))
 }
 
 /// The scenario's file put in `workdir` (the program's own folder, fresh) under the name

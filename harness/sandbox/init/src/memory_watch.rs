@@ -1,0 +1,133 @@
+//! The memory cap where no memory cgroup can be had (a platform's container, an ordinary
+//! user to whom the machine delegates none): a watcher that adds up what the program and
+//! everything it forked hold, and ends them all past the cap.
+//!
+//! With `--memory-watch BYTES`, the process that waits for the program forks a watcher
+//! beside it. Every [`INTERVAL`] the watcher walks the tree below its parent (every
+//! process the program forked stays in it: the waiting process is their subreaper, or PID 1
+//! of their namespace) and adds up each process's proportional share of the memory it
+//! uses (`Pss` of `/proc/PID/smaps_rollup`: pages shared by forked processes are counted
+//! once, as the kernel's memory cgroup would). Past the cap it writes one byte to the pipe
+//! the waiting process reads, and kills every process of the tree but itself. A program
+//! can outrun it by what it allocates in one interval; the address-space limit of each
+//! process (`setrlimit`) bounds that.
+
+use std::time::Duration;
+
+/// How often the watcher measures.
+const INTERVAL: Duration = Duration::from_millis(50);
+
+/// What the waiting process keeps of its watcher: the reading end of its pipe.
+pub(crate) struct Watcher {
+    fired: libc::c_int,
+}
+
+impl Watcher {
+    /// Forks the watcher of the tree below this process, which ends it past `limit` bytes.
+    /// `None` where it cannot be forked (the program then runs without the cap).
+    pub(crate) fn start(limit: u64) -> Option<Watcher> {
+        let mut ends = [0; 2];
+        // SAFETY: pipe2 fills the two descriptors.
+        if unsafe { libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
+            return None;
+        }
+        // SAFETY: getpid only reads our id; fork in a process with one thread.
+        let parent = unsafe { libc::getpid() };
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // SAFETY: closing our copy of the reading end.
+            unsafe { libc::close(ends[0]) };
+            watch(parent, limit, ends[1]);
+        }
+        // SAFETY: closing our copy of the writing end.
+        unsafe { libc::close(ends[1]) };
+        if pid < 0 {
+            // SAFETY: closing the reading end nobody will write.
+            unsafe { libc::close(ends[0]) };
+            return None;
+        }
+        Some(Watcher { fired: ends[0] })
+    }
+
+    /// Whether the watcher ended the program's processes for the cap.
+    pub(crate) fn fired(&self) -> bool {
+        let mut byte = 0u8;
+        // SAFETY: reads at most one byte into our local, without blocking.
+        unsafe { libc::read(self.fired, (&mut byte as *mut u8).cast(), 1) == 1 }
+    }
+}
+
+/// The watcher's life: measure, and end the tree below `parent` past `limit`; it ends
+/// when `parent` does (or kills it).
+fn watch(parent: libc::pid_t, limit: u64, fired: libc::c_int) -> ! {
+    crate::supervise::release_stdio();
+    // SAFETY: getpid only reads our id.
+    let own = unsafe { libc::getpid() };
+    // SAFETY: getppid only reads our parent's id.
+    while unsafe { libc::getppid() } == parent {
+        std::thread::sleep(INTERVAL);
+        let tree = descendants(parent, own);
+        let held: u64 = tree.iter().map(|&pid| proportional_size(pid)).sum();
+        if held > limit {
+            // SAFETY: writing one byte of ours; then signals to processes of the tree.
+            unsafe {
+                libc::write(fired, [1u8].as_ptr().cast(), 1);
+                for pid in tree {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+            }
+        }
+    }
+    // SAFETY: ends the watcher.
+    unsafe { libc::_exit(0) };
+}
+
+/// Every process below `root` (its children, theirs, ...) but `skip`.
+fn descendants(root: libc::pid_t, skip: libc::pid_t) -> Vec<libc::pid_t> {
+    let mut found = Vec::new();
+    let mut queue = vec![root];
+    while let Some(pid) = queue.pop() {
+        for child in crate::supervise::children_of(pid) {
+            if child != skip && !found.contains(&child) {
+                found.push(child);
+                queue.push(child);
+            }
+        }
+    }
+    found
+}
+
+/// The memory `pid` holds, its shared pages divided among those that share them, in
+/// bytes (0 once it has ended).
+fn proportional_size(pid: libc::pid_t) -> u64 {
+    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else {
+        return resident_size(pid);
+    };
+    text.lines()
+        .find_map(|line| line.strip_prefix("Pss:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .map_or_else(|| resident_size(pid), |kib| kib * 1024)
+}
+
+/// Where `smaps_rollup` cannot be read (a kernel before 4.14): the resident size.
+fn resident_size(pid: libc::pid_t) -> u64 {
+    // SAFETY: sysconf only reads a constant of the system.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as u64;
+    std::fs::read_to_string(format!("/proc/{pid}/statm"))
+        .ok()
+        .and_then(|text| text.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * page)
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        // SAFETY: closing our own descriptor.
+        unsafe { libc::close(self.fired) };
+    }
+}
