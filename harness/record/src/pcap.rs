@@ -289,7 +289,11 @@ impl PacketLog {
 
     /// Writes the capture to `path`.
     pub fn write(&self, path: &Path) -> io::Result<()> {
-        let file = std::fs::File::create(path)?;
+        self.write_to(std::fs::File::create(path)?)
+    }
+
+    /// Writes the capture to `file` (a report's file, made new: `harness_reports::new_file`).
+    pub fn write_to(&self, file: impl io::Write) -> io::Result<()> {
         let header = PcapHeader {
             datalink: DataLink::RAW,
             snaplen: SNAPLEN,

@@ -278,8 +278,8 @@ impl super::Reporter for LmsReport {
         for warning in &files.warnings {
             eprintln!("harness: --roster: {warning}");
         }
-        std::fs::write(&self.canvas, files.canvas)?;
-        std::fs::write(&self.moodle, files.moodle)
+        super::new_file::write(&self.canvas, files.canvas)?;
+        super::new_file::write(&self.moodle, files.moodle)
     }
 }
 

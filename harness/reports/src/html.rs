@@ -63,7 +63,7 @@ impl HtmlReport {
 
 impl Reporter for HtmlReport {
     fn finish(&mut self, run: &RunRecord) -> io::Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
+        super::new_file::folder(&self.dir)?;
         let names = HtmlReport::page_names(run);
         let pcap_dir = match &self.pcap_dir {
             Some(dir) => Some(relative_dir(&self.dir, dir)?),
@@ -81,13 +81,16 @@ impl Reporter for HtmlReport {
                     }),
                 back_to_index: batch,
             };
-            std::fs::write(
-                self.dir.join(name),
+            super::new_file::write(
+                &self.dir.join(name),
                 page::submission_page(&context, submission)?,
             )?;
         }
         if batch || run.submissions.is_empty() {
-            std::fs::write(self.dir.join("index.html"), index::index_page(run, &names)?)?;
+            super::new_file::write(
+                &self.dir.join("index.html"),
+                index::index_page(run, &names)?,
+            )?;
         }
         Ok(())
     }

@@ -24,6 +24,7 @@ pub mod gradescope;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod new_file;
 pub mod pcap_files;
 pub mod prairielearn;
 pub mod record;
@@ -239,7 +240,7 @@ impl<Contents: AsRef<[u8]>> FileReport<Contents> {
 
 impl<Contents: AsRef<[u8]>> Reporter for FileReport<Contents> {
     fn finish(&mut self, run: &RunRecord) -> io::Result<()> {
-        std::fs::write(&self.path, (self.render)(run)?)
+        new_file::write(&self.path, (self.render)(run)?)
     }
 }
 

@@ -47,8 +47,9 @@ impl Reporter for PcapReport {
         let path = self.dir.join(run.pcap_path(submission, &outcome.id));
         let written = path
             .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| wire.packets().write(&path));
+            .map_or(Ok(()), super::new_file::folder)
+            .and_then(|()| super::new_file::create(&path))
+            .and_then(|file| wire.packets().write_to(file));
         if let Err(error) = written
             && self.error.is_none()
         {

@@ -122,10 +122,10 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Creates (or truncates) `path`.
+    /// Creates `path` new, over whatever was there ([`crate::new_file::create`]).
     pub fn create(path: &Path) -> io::Result<Recorder> {
         Ok(Recorder {
-            out: BufWriter::new(File::create(path)?),
+            out: BufWriter::new(crate::new_file::create(path)?),
         })
     }
 }

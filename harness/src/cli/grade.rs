@@ -58,7 +58,7 @@ pub(super) fn could_not_grade(output: &OutputArgs, error: &Error) {
     ];
     for (flag, path, document) in documents {
         let Some(path) = path else { continue };
-        if let Err(write_error) = std::fs::write(path, document(&message)) {
+        if let Err(write_error) = crate::report::new_file::write(path, document(&message)) {
             eprintln!(
                 "harness: cannot write {flag} {} to say so either: {write_error}",
                 path.display()
@@ -422,7 +422,7 @@ pub(super) fn check_destinations(output: &OutputArgs) -> Result<()> {
     }
     for (flag, dir) in [("--pcap", &output.pcap), ("--html", &output.html)] {
         if let Some(dir) = dir {
-            std::fs::create_dir_all(dir).map_err(Error::io(format!(
+            crate::report::new_file::folder(dir).map_err(Error::io(format!(
                 "{flag} {}: cannot make the folder",
                 dir.display()
             )))?;

@@ -201,7 +201,7 @@ fn gradescope(
 
 /// A zip at `output` holding `scripts` (executable) and the kit's files under `kit/`.
 fn write_zip(output: &Path, scripts: &[(String, String)], kit: &[KitFile]) -> Result<()> {
-    let file = std::fs::File::create(output)
+    let file = crate::report::new_file::create(output)
         .map_err(Error::io(format!("cannot write {}", output.display())))?;
     let mut zip = zip::ZipWriter::new(file);
     let options = |mode: u32| {
@@ -242,10 +242,14 @@ fn prairielearn(
     for file in kit {
         let destination = kit_folder.join(&file.relative);
         if let Some(parent) = destination.parent() {
-            std::fs::create_dir_all(parent)
+            crate::report::new_file::folder(parent)
                 .map_err(Error::io(format!("cannot make {}", parent.display())))?;
         }
-        std::fs::copy(&file.source, &destination)
+        let mut source = std::fs::File::open(&file.source)
+            .map_err(Error::io(format!("cannot read {}", file.source.display())))?;
+        let mut copy = crate::report::new_file::create(&destination)
+            .map_err(Error::io(format!("cannot write {}", destination.display())))?;
+        std::io::copy(&mut source, &mut copy)
             .map_err(Error::io(format!("cannot copy {}", file.source.display())))?;
         set_mode(&destination, file.mode)?;
     }
@@ -259,7 +263,7 @@ fn classroom(
 ) -> Result<Vec<PathBuf>> {
     let folder = fresh_folder(&request.output)?;
     let workflows = folder.join(".github/workflows");
-    std::fs::create_dir_all(&workflows)
+    crate::report::new_file::folder(&workflows)
         .map_err(Error::io(format!("cannot make {}", workflows.display())))?;
     let workflow = write_file(
         &workflows.join("classroom.yml"),
@@ -286,12 +290,14 @@ fn fresh_folder(path: &Path) -> Result<PathBuf> {
             )));
         }
     }
-    std::fs::create_dir_all(path).map_err(Error::io(format!("cannot make {}", path.display())))?;
+    crate::report::new_file::folder(path)
+        .map_err(Error::io(format!("cannot make {}", path.display())))?;
     Ok(path.to_owned())
 }
 
 fn write_file(path: &Path, text: &str, mode: u32) -> Result<PathBuf> {
-    std::fs::write(path, text).map_err(Error::io(format!("cannot write {}", path.display())))?;
+    crate::report::new_file::write(path, text)
+        .map_err(Error::io(format!("cannot write {}", path.display())))?;
     set_mode(path, mode)?;
     Ok(path.to_owned())
 }

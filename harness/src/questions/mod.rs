@@ -290,13 +290,15 @@ pub fn render(answers: &[Answer], seed: u64) -> String {
 
 /// Writes `q<N>-loopback.pcap` and `q<N>-simulated.pcap` for every answer into `dir`.
 pub fn write_captures(answers: &[Answer], dir: &Path) -> io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
+    crate::report::new_file::folder(dir)?;
     let mut written = Vec::new();
     for answer in answers {
         for (world, observation) in [("loopback", &answer.real), ("simulated", &answer.simulated)] {
             if let Some(Ok(observation)) = observation {
                 let path = dir.join(format!("q{}-{world}.pcap", answer.question.number));
-                observation.packets.write(&path)?;
+                observation
+                    .packets
+                    .write_to(crate::report::new_file::create(&path)?)?;
                 written.push(path);
             }
         }

@@ -1890,3 +1890,86 @@ fn per_submission_formats_refuse_a_class_and_a_missing_folder_before_grading() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2), "only with --gradescope");
 }
+
+// ---------------------------------------------------------------------------------------
+// Reports never written through a link
+
+/// Every report file a run writes, each path a link a program could have planted (in
+/// `/tmp`, say) to a file of the grader's: each report replaces its link, and the file the
+/// link led to is untouched. A report folder that is a link is refused.
+#[test]
+fn every_report_replaces_a_link_at_its_path_and_never_writes_where_it_leads() {
+    let folder = tempfile::tempdir().unwrap();
+    let outside = folder.path().join("outside.txt");
+    std::fs::write(&outside, "the grader's file").unwrap();
+    let reports = [
+        ("--json", "report.json"),
+        ("--junit", "report.xml"),
+        ("--gradebook", "grades.csv"),
+        ("--gradescope", "gradescope.json"),
+        ("--prairielearn", "prairielearn.json"),
+        ("--github-classroom", "classroom.json"),
+        ("--record", "run.jsonl"),
+    ];
+    let mut command = common::harness();
+    command.args(["--simulate", "--seed", "1", "message/01-*"]);
+    for (flag, name) in reports {
+        let path = folder.path().join(name);
+        std::os::unix::fs::symlink(&outside, &path).unwrap();
+        command.arg(flag).arg(&path);
+    }
+    let html = folder.path().join("html");
+    std::fs::create_dir(&html).unwrap();
+    std::os::unix::fs::symlink(&outside, html.join("index.html")).unwrap();
+    command.arg("--html").arg(&html);
+    command.assert().success();
+    assert_eq!(
+        std::fs::read_to_string(&outside).unwrap(),
+        "the grader's file"
+    );
+    for path in reports
+        .iter()
+        .map(|(_, name)| folder.path().join(name))
+        .chain([html.join("index.html")])
+    {
+        let metadata = std::fs::symlink_metadata(&path).unwrap();
+        assert!(metadata.is_file(), "{} is a regular file", path.display());
+        assert!(metadata.len() > 0, "{} was written", path.display());
+    }
+
+    // The platforms' documents written when nothing could be graded, the same way.
+    let empty = folder.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let results = folder.path().join("results.json");
+    std::os::unix::fs::symlink(&outside, &results).unwrap();
+    common::harness()
+        .arg("--target")
+        .arg(&empty)
+        .arg("--gradescope")
+        .arg(&results)
+        .assert()
+        .code(2);
+    assert_eq!(
+        std::fs::read_to_string(&outside).unwrap(),
+        "the grader's file"
+    );
+    assert!(std::fs::symlink_metadata(&results).unwrap().is_file());
+    assert!(
+        std::fs::read_to_string(&results)
+            .unwrap()
+            .contains("could not be graded")
+    );
+
+    // A report folder that is a link, refused before anything runs.
+    let elsewhere = folder.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let linked = folder.path().join("linked-html");
+    std::os::unix::fs::symlink(&elsewhere, &linked).unwrap();
+    common::harness()
+        .args(["--simulate", "--seed", "1", "message/01-*", "--html"])
+        .arg(&linked)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("is a symbolic link"));
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+}
