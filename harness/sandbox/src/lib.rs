@@ -20,17 +20,22 @@
 //! | it may not | enforced by |
 //! |---|---|
 //! | hold or gain privilege (capabilities, setuid, file capabilities) | `sandbox-init`: an empty bounding set and no capabilities, `no_new_privs`, and under a root harness a user of its own ([`users`]) |
-//! | reach the kernel's attack surface (mount, namespaces, `ptrace`, `bpf`, keys, modules, `io_uring`, ...) | a seccomp filter (`init/src/seccomp.rs`) |
-//! | see the machine's processes, `/proc`, `/dev`, files, the grader's home, other submissions, the kit | a PID namespace with its own `/proc` (nothing of the machine's beneath it under a root harness), a built `/dev`, a mount namespace whose root holds only what it is given (`init/src/mounts.rs`) |
+//! | reach the kernel's attack surface (mount, namespaces, `ptrace`, `bpf`, keys, modules, `io_uring`, System V and POSIX IPC, ...) | a seccomp filter (`init/src/seccomp.rs`) |
+//! | see the machine's processes, `/proc`, `/dev`, files, the grader's home, other submissions, the kit | a PID namespace with its own `/proc` (nothing of the machine's beneath it under a root harness), a built `/dev`, a mount namespace whose root holds only what it is given (`init/src/mounts.rs`); where none can be made, Landlock's walls (`init/src/walls.rs`): the system's folders and its submission read, its own folders written, nothing else opened (the machine's processes stay listed in `/proc`, their files and memory out of reach) |
 //! | name a path outside its submission in its manifest | the harness's `target` module: every path resolved, links followed, inside the folder (or a grader's `--companions`); each submission graded from a private copy |
 //! | leave the scenario's network | a network namespace per scenario, loopback only (the harness's `world::real::isolation`) |
-//! | outlive its scenario, or leave state for a later one | the PID namespace (its PID 1's exit kills everything left), a cgroup emptied and removed, IPC and UTS namespaces of its own, its folders removed |
-//! | take more than its share | `pids`, `memory` and `cpu` cgroups the program cannot write (read-only in its view, root's); `setrlimit` for CPU time (`SIGXCPU`, reported), file size, descriptors |
+//! | outlive its scenario, or leave state for a later one | the PID namespace (its PID 1's exit kills everything left), a cgroup emptied and removed, IPC and UTS namespaces of its own, its folders removed; where no namespace can be made, `sandbox-init` as the subreaper of all it forks, the end of every process of its user of its own ([`end_every_program`]), seccomp refusing IPC objects, Landlock keeping it out of `/tmp` and `/dev/shm` and out of abstract sockets made by others |
+//! | take more than its share | `pids`, `memory` and `cpu` cgroups the program cannot write (read-only in its view, root's), or where none can be made `RLIMIT_NPROC` for its own user and `sandbox-init`'s memory watcher (`init/src/memory_watch.rs`); `setrlimit` for CPU time (`SIGXCPU`, reported), file size, descriptors |
 //! | make the harness read a file for it | the harness's `beneath` module: files read back are opened beneath their folder, no link followed, regular files only |
-//! | put raw control characters on the grader's terminal | every text from a submission escaped where it is shown |
+//! | put raw control characters on the grader's terminal, or read from it | every text from a submission escaped where it is shown; every program in a session of its own, with no controlling terminal, its standard streams pipes or files |
+//! | signal the harness or another program | a user of its own under a root harness; where no PID namespace hides them, Landlock's signal scope (ABI 6) |
 //! | use what the harness was started with | descriptors above 2 closed before `execve`; an environment of [`Enclosure::environment`]'s list only |
 //!
-//! **Not covered**, and why: the kernel itself (a bug in a system call the filter allows
+//! **Not covered**, and why: in a platform's container, TCP ports of the shared loopback
+//! that are not its scenario's (Landlock's ABI 4 could narrow `connect` and `bind` to the
+//! scenario's ports; the harness does not name them yet) and a named unix socket any user
+//! may write (Landlock's ABI 9, Linux 7.1, scopes those; the walls ask for it); its CPU use
+//! (no `cpu` cgroup: `RLIMIT_CPU` only); the kernel itself (a bug in a system call the filter allows
 //! is a way out, as in every container); `/sys` is the machine's, read-only (it tells the
 //! machine's hardware and interface names, and the names of other programs' cgroups, no
 //! contents); CPU caches and timing; the disk cap holds for a program's own folders
@@ -59,6 +64,8 @@
 //! | memory cap | the program and everything it forks share [`Settings::memory_limit`] bytes ([`DEFAULT_MEMORY_LIMIT`] unless `--memory-limit`) | a `memory` cgroup per program |
 //! | CPU share | the program and everything it forks use at most [`cgroup::CPUS`] CPU at once: a spinning program leaves the other cores to the programs graded beside it | a `cpu` cgroup per program |
 //! | file system | a view: the system's folders, its own program and submission (read-only), its working directory, `HOME` and `/tmp` (writable), a `/dev` of its own, nothing else of the machine; its own `/proc`; the small internet's `/etc` files ([`etc`]) | a mount namespace with a root of its own (`pivot_root`) |
+//! | walls (where no view can be built) | the same folders read and written by their paths, nothing else; no abstract unix socket or signal outside its own processes | Landlock (`init/src/walls.rs`) |
+//! | memory watch (where no memory cgroup can be made) | the program and everything it forks share [`Settings::memory_limit`] bytes, measured every 50 ms | `sandbox-init`'s watcher (`init/src/memory_watch.rs`) |
 //! | disk | its working directory, `HOME` and `/tmp` together hold at most [`DISK_LIMIT`] bytes: past that, `ENOSPC` | one sized `tmpfs` per program, mounted in the scenario's own mount namespace ([`enter_private_mounts`]) |
 //! | limits | CPU time ([`CPU_SECONDS`], then `SIGXCPU`), address space, open files, file size, no core dumps | `setrlimit` ([`LIMITS`]) |
 //! | environment | nothing of the harness's own; only [`Enclosure::environment`]'s list | `env_clear` |
@@ -472,6 +479,10 @@ impl Layers {
                     ));
                 }
             }
+            Err(_) if self.own_user.is_ok() => layers.push(format!(
+                "at most {} tasks (RLIMIT_NPROC of its user of its own)",
+                cgroup::MAX_TASKS
+            )),
             Err(_) => layers.push(format!(
                 "at most {FALLBACK_NPROC} tasks per user (RLIMIT_NPROC; not for root)"
             )),
@@ -786,7 +797,14 @@ impl Enclosure {
             .current_dir(launch.workdir)
             .env_clear()
             .envs(environment);
-        let cgroup_caps_tasks = self.settings.layers.cgroup.is_ok();
+        // Where no cgroup caps its tasks, `RLIMIT_NPROC` does: per user, so as tight as the
+        // cgroup's cap where the program has a user of its own, looser where it shares the
+        // harness's (whose own threads count too).
+        let task_cap = match (&self.settings.layers.cgroup, self.user) {
+            (Ok(_), _) => None,
+            (Err(_), Some(_)) => Some(u64::from(cgroup::MAX_TASKS)),
+            (Err(_), None) => Some(FALLBACK_NPROC),
+        };
         let address_space = launch.cap_address_space;
         // SAFETY: only setsid, getrlimit and setrlimit, which are async-signal-safe.
         unsafe {
@@ -796,7 +814,7 @@ impl Enclosure {
                 if libc::setsid() < 0 {
                     return Err(std::io::Error::last_os_error());
                 }
-                apply_limits(cgroup_caps_tasks, address_space);
+                apply_limits(task_cap, address_space);
                 Ok(())
             });
         }
@@ -1074,7 +1092,7 @@ fn is_interpreter(program: &str) -> bool {
 /// # Safety
 ///
 /// Must run in a freshly forked child (a `pre_exec` closure).
-unsafe fn apply_limits(cgroup_caps_tasks: bool, address_space: bool) {
+unsafe fn apply_limits(task_cap: Option<u64>, address_space: bool) {
     let set = |resource: libc::__rlimit_resource_t, value: u64| {
         let mut current = libc::rlimit {
             rlim_cur: 0,
@@ -1114,8 +1132,8 @@ unsafe fn apply_limits(cgroup_caps_tasks: bool, address_space: bool) {
         };
         libc::setrlimit(libc::RLIMIT_CPU, &limit);
     }
-    if !cgroup_caps_tasks {
-        set(libc::RLIMIT_NPROC, FALLBACK_NPROC);
+    if let Some(cap) = task_cap {
+        set(libc::RLIMIT_NPROC, cap);
     }
 }
 

@@ -42,6 +42,13 @@
 //!   and, when this program is root, as the user `--user UID:GID` names (the harness gives
 //!   each program a user of its own). `--seccomp` adds the filter of [`seccomp`].
 //! - **Namespaces of its own** (with `--pid-namespace`): PID, IPC, UTS and cgroup.
+//! - **Walls without namespaces** (`--landlock`, [`walls`]): where no view can be built,
+//!   Landlock limits the program to the system's folders and the `--visible` and
+//!   `--writable` ones. Without a PID namespace this process is the subreaper of all the
+//!   program forks and kills what is left when it ends; `--end-user UID` ends every process
+//!   of a user the harness is done with.
+//! - **A memory cap without a cgroup** (`--memory-watch BYTES`, [`memory_watch`]): a watcher
+//!   ends the program's processes when together they hold more.
 //!
 //! Limits (`setrlimit`), the environment and the network namespace are set by the harness
 //! before it runs this program: they are inherited.
