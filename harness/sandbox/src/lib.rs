@@ -31,11 +31,13 @@
 //! | signal the harness or another program | a user of its own under a root harness; where no PID namespace hides them, Landlock's signal scope (ABI 6) |
 //! | use what the harness was started with | descriptors above 2 closed before `execve`; an environment of [`Enclosure::environment`]'s list only |
 //!
-//! **Not covered**, and why: in a platform's container, TCP ports of the shared loopback
-//! that are not its scenario's (Landlock's ABI 4 could narrow `connect` and `bind` to the
-//! scenario's ports; the harness does not name them yet) and a named unix socket any user
-//! may write (Landlock's ABI 9, Linux 7.1, scopes those; the walls ask for it); its CPU use
-//! (no `cpu` cgroup: `RLIMIT_CPU` only); the kernel itself (a bug in a system call the filter allows
+//! **Not covered**, and why: in a platform's container, the TCP ports from 20000 up of the
+//! shared loopback that are another scenario's (Landlock's walls let it connect to every
+//! port the harness may hand out, not to its scenario's alone: those are chosen while the
+//! scenario runs), `bind` (unrestricted: a hard-coded port is moved by the interposed
+//! library, a static binary's is not), UDP (Landlock has no rules for it), and a named
+//! unix socket any user may write (Landlock's ABI 9, Linux 7.1, scopes those; the walls
+//! ask for it); its CPU use (no `cpu` cgroup: `RLIMIT_CPU` only); the kernel itself (a bug in a system call the filter allows
 //! is a way out, as in every container); `/sys` is the machine's, read-only (it tells the
 //! machine's hardware and interface names, and the names of other programs' cgroups, no
 //! contents); CPU caches and timing; the disk cap holds for a program's own folders
@@ -342,6 +344,9 @@ fn probe_landlock(init: &Path, scratch: &Path) -> Result<i64, String> {
 /// The first Landlock ABI that scopes abstract unix sockets and signals (Linux 6.12).
 const LANDLOCK_SCOPES: i64 = 6;
 
+/// The first Landlock ABI with rules for TCP ports (Linux 6.7).
+const LANDLOCK_NETWORK: i64 = 4;
+
 /// The mode of a folder the harness makes to hold what programs of a submission share
 /// (its private copy): `0700` where every program gets a file-system view (which makes the
 /// folders above the copy anew, so the program reaches it whatever their modes), else, for
@@ -504,8 +509,15 @@ impl Layers {
             } else {
                 ""
             };
+            let network = if *abi >= LANDLOCK_NETWORK {
+                format!(
+                    "; on a shared loopback, TCP connections to ports {FIRST_PROGRAM_PORT} and up only"
+                )
+            } else {
+                String::new()
+            };
             layers.push(format!(
-                "Landlock: it reads the system's folders and its submission, writes its own folders, nothing else of this machine{scopes}"
+                "Landlock: it reads the system's folders and its submission, writes its own folders, nothing else of this machine{scopes}{network}"
             ));
         }
         if self.disk.is_ok() {
@@ -625,6 +637,11 @@ pub struct Launch<'a> {
     /// Whether its address space is capped (not for a browser: V8 reserves far more than
     /// it uses).
     pub cap_address_space: bool,
+    /// Whether it shares the machine's loopback with every other scenario and what it
+    /// hard-codes is moved to its scenario's ports by the interposed library: then, where
+    /// Landlock's walls stand, it may connect only to the ports the harness hands out
+    /// ([`network_walls`]), not to the grader's own services.
+    pub loopback_shared: bool,
 }
 
 impl Enclosure {
@@ -790,7 +807,10 @@ impl Enclosure {
     /// scenario's programs share them, and only their views show them.
     pub fn command(&self, launch: Launch<'_>) -> std::io::Result<Command> {
         use std::os::unix::process::CommandExt;
-        let mut command = self.sandboxed(&launch)?;
+        let network = (launch.loopback_shared && self.settings.layers.walls())
+            .then(network_walls)
+            .flatten();
+        let mut command = self.sandboxed(&launch, network)?;
         let mut environment = self.environment(Path::new(&launch.argv[0]));
         environment.extend(launch.environment);
         command
@@ -814,6 +834,12 @@ impl Enclosure {
                 if libc::setsid() < 0 {
                     return Err(std::io::Error::last_os_error());
                 }
+                // The network walls' ruleset reaches `sandbox-init`, and nothing else does.
+                if let Some(fd) = network
+                    && libc::fcntl(fd, libc::F_SETFD, 0) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
                 apply_limits(task_cap, address_space);
                 Ok(())
             });
@@ -822,7 +848,11 @@ impl Enclosure {
     }
 
     /// [`Enclosure::command`]'s program and arguments: `sandbox-init` and its options.
-    fn sandboxed(&self, launch: &Launch<'_>) -> std::io::Result<Command> {
+    fn sandboxed(
+        &self,
+        launch: &Launch<'_>,
+        network: Option<std::os::fd::RawFd>,
+    ) -> std::io::Result<Command> {
         let Launch {
             argv,
             workdir,
@@ -868,6 +898,9 @@ impl Enclosure {
                 })
                 .arg("--tmp")
                 .arg(self.folder().join("tmp"));
+            if let Some(fd) = network {
+                command.arg("--landlock-net-fd").arg(fd.to_string());
+            }
             // A folder the scenario keeps missing on purpose (`dir = { missing = true }`)
             // is missing in the view too: the program meets `ENOENT`, as it would outside.
             let extra = writable.iter().filter(|dir| dir.exists());
@@ -974,6 +1007,54 @@ impl Drop for Enclosure {
         self.release();
         self.remove_folder();
     }
+}
+
+/// The first TCP port the harness hands to programs on a shared loopback: ports from here
+/// up are its scenarios' (and the kernel's for outgoing connections); a program may
+/// connect to no port below ([`network_walls`]) unless the kernel's own range of
+/// outgoing ports starts lower.
+pub const FIRST_PROGRAM_PORT: u16 = 20_000;
+
+/// A Landlock ruleset, made once per process, that lets a program connect only to TCP
+/// ports from [`FIRST_PROGRAM_PORT`] up (or from the start of the kernel's range of
+/// outgoing ports, where that is lower: a peer's passive FTP port comes from there):
+/// `sandbox-init` raises it as a second layer of the walls (`--landlock-net-fd`). Made
+/// here, once, because its 45 000 rules take 30 ms to add. `None` where the kernel has no
+/// Landlock network rules (ABI 4, Linux 6.7).
+fn network_walls() -> Option<std::os::fd::RawFd> {
+    use landlock::{
+        ABI, Access, AccessNet, Compatible, NetPort, Ruleset, RulesetAttr, RulesetCreatedAttr,
+    };
+    use std::os::fd::{AsRawFd, OwnedFd};
+    static RULESET: OnceLock<Option<OwnedFd>> = OnceLock::new();
+    RULESET
+        .get_or_init(|| {
+            let outgoing = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+                .ok()
+                .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+                .unwrap_or(FIRST_PROGRAM_PORT);
+            let first = FIRST_PROGRAM_PORT.min(outgoing).max(1);
+            let connect = AccessNet::from_all(ABI::V4) & AccessNet::ConnectTcp;
+            let ruleset = Ruleset::default()
+                .set_compatibility(landlock::CompatLevel::HardRequirement)
+                .handle_access(connect)
+                .ok()?
+                .create()
+                .ok()?
+                .add_rules(
+                    (first..=u16::MAX)
+                        .map(|port| Ok::<_, landlock::RulesetError>(NetPort::new(port, connect))),
+                )
+                .ok()?;
+            let fd: Option<OwnedFd> = ruleset.into();
+            // Inherited by `sandbox-init` only: the child clears this flag for it alone.
+            fd.filter(|fd| {
+                // SAFETY: fcntl on our own descriptor.
+                unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) == 0 }
+            })
+        })
+        .as_ref()
+        .map(AsRawFd::as_raw_fd)
 }
 
 /// Ends every process of `uid` (`sandbox-init --end-user`) where no PID namespace did, as

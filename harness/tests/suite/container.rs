@@ -311,6 +311,13 @@ fn grading_script(gradings: &[Grading], kit: &str, bin: &str, out: &str) -> Stri
     let mut script = format!(
         "cd {kit}\nexport NO_COLOR=1 HARNESS_SANDBOX_INIT={bin}/sandbox-init HARNESS_SHORT_CALLS_LIB={bin}/libshort_calls.so\n"
     );
+    // The grader's own services beside the gradings, as a platform's image may run them
+    // (fixtures/submissions/message-hostile-grader-services tries to reach them): a web
+    // server on a port below the harness's, and an abstract unix socket.
+    script.push_str(
+        "python3 -m http.server 19123 --bind 127.0.0.1 >/dev/null 2>&1 &\n\
+         python3 -c 'import socket, time; s = socket.socket(socket.AF_UNIX); s.bind(b\"\\0socket-lab-grader\"); s.listen(); time.sleep(3600)' &\n",
+    );
     for grading in gradings {
         let json = format!("{out}/{}.json", grading.fixture);
         let mut words = vec![format!("{bin}/harness")];
@@ -322,6 +329,7 @@ fn grading_script(gradings: &[Grading], kit: &str, bin: &str, out: &str) -> Stri
             name = grading.fixture
         ));
     }
+    script.push_str("kill $(jobs -p) 2>/dev/null\n");
     script
 }
 

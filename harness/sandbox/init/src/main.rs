@@ -82,6 +82,9 @@ struct Request {
     /// watching them (`--memory-watch BYTES`), where no memory cgroup caps it
     /// ([`memory_watch`]).
     memory_watch: Option<u64>,
+    /// The harness's Landlock ruleset of the ports a program may connect to
+    /// (`--landlock-net-fd N`), raised with the walls.
+    landlock_net_fd: Option<i32>,
     /// Raise the Landlock walls (`--landlock`) around the `--visible` and `--writable`
     /// folders, where no view is built ([`walls`]).
     landlock: bool,
@@ -135,6 +138,7 @@ fn main() -> ExitCode {
     };
     // The walls stand in for the view: with a view, the program sees nothing else anyway.
     let walls = (request.landlock && !request.mounts.view).then(|| walls::Walls {
+        network: request.landlock_net_fd,
         visible: request.mounts.visible.clone(),
         writable: request
             .mounts
@@ -251,6 +255,20 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
             b"--pid-namespace" => request.pid_namespace = true,
             b"--seccomp" => request.seccomp = true,
             b"--landlock" => request.landlock = true,
+            b"--landlock-net-fd" => {
+                let text = value("--landlock-net-fd")?;
+                let fd = text
+                    .to_str()
+                    .and_then(|text| text.parse().ok())
+                    .filter(|fd: &i32| *fd > 2)
+                    .ok_or_else(|| {
+                        format!(
+                            "--landlock-net-fd {}: not a descriptor above 2",
+                            text.to_string_lossy()
+                        )
+                    })?;
+                request.landlock_net_fd = Some(fd);
+            }
             b"--memory-watch" => {
                 let text = value("--memory-watch")?;
                 let bytes = text.to_str().and_then(|text| text.parse().ok());

@@ -20,6 +20,12 @@
 //! kernel has ABI 9 (Linux 7.1) it may not connect to a named unix socket outside the
 //! folders it may write either; before, a named socket is guarded by its file's mode only.
 //!
+//! Where the scenarios share the machine's loopback, a second layer made once by the harness
+//! (`--landlock-net-fd`, Landlock's ABI 4, Linux 6.7) lets it connect only to TCP ports at
+//! or above the first the harness hands out: the grader's own services on the loopback's
+//! well-known ports are out of its reach (what it hard-codes is moved to the scenario's
+//! ports before it connects, by the interposed library).
+//!
 //! The rules are asked for at the newest ABI this code knows, best effort: a kernel with
 //! an older ABI enforces what it has. [`kernel_abi`] tells the harness which, for the
 //! report's header.
@@ -60,6 +66,9 @@ pub(crate) struct Walls {
     pub visible: Vec<PathBuf>,
     /// Folders it may read and write.
     pub writable: Vec<PathBuf>,
+    /// A Landlock ruleset the harness made for the ports of a shared loopback
+    /// (`--landlock-net-fd`), raised as a second layer: which TCP ports it may connect to.
+    pub network: Option<i32>,
 }
 
 /// The Landlock ABI of the running kernel: 0 where it has none (or it is not enabled).
@@ -132,6 +141,16 @@ pub(crate) fn raise(walls: &Walls) -> Result<(), String> {
     if status.ruleset == RulesetStatus::NotEnforced {
         return Err("Landlock is not enforced by this kernel".into());
     }
+    if let Some(fd) = walls.network {
+        // SAFETY: a ruleset descriptor the harness passed on; closed once raised.
+        let raised = unsafe { libc::syscall(libc::SYS_landlock_restrict_self, fd, 0u32) };
+        let error = std::io::Error::last_os_error();
+        // SAFETY: closing our own copy.
+        unsafe { libc::close(fd) };
+        if raised != 0 {
+            return Err(format!("Landlock: cannot raise the network walls: {error}"));
+        }
+    }
     Ok(())
 }
 
@@ -189,6 +208,7 @@ mod tests {
         let walls = Walls {
             visible: vec![shown.path().to_owned()],
             writable: vec![own.path().to_owned()],
+            network: None,
         };
         // SAFETY: the child only makes system calls, touches files and exits with _exit.
         let child = unsafe { libc::fork() };

@@ -244,6 +244,7 @@ impl RemoteMachine {
             report_fd: None,
             environment,
             cap_address_space: true,
+            loopback_shared: !self.own_network,
         }) {
             Ok(builder) => builder,
             Err(error) => {

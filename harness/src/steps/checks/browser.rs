@@ -213,6 +213,8 @@ async fn render(
             environment: Vec::new(),
             // V8's cage alone reserves far more address space than the cap.
             cap_address_space: false,
+            // The page it loads is on a port the harness handed out.
+            loopback_shared: true,
         })
         .map_err(|error| trouble("cannot hand the browser's folder to its user", error))?;
     command

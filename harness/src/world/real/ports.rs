@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use super::readiness::{TCP_TIME_WAIT, socket_rows};
 
-const FIRST: u32 = 20_000;
+const FIRST: u32 = sandbox::FIRST_PROGRAM_PORT as u32;
 const COUNT: u32 = 12_768;
 
 static CURSOR: AtomicU32 = AtomicU32::new(u32::MAX);
