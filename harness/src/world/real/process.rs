@@ -255,6 +255,7 @@ impl ChildProcess {
             report_fd: Some(report_fd),
             environment,
             cap_address_space: true,
+            loopback_shared: spec.redirect.is_some(),
         })?;
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut feeder = None;
