@@ -348,6 +348,16 @@ impl crate::steps::checks::CheckContext for Run<'_> {
     fn stop<'a>(&'a mut self, name: &'a str) -> crate::steps::checks::CheckFuture<'a, ExitInfo> {
         Box::pin(Run::stop(self, name))
     }
+
+    fn whole_memory(&self, name: &str) -> crate::steps::checks::WholeMemory {
+        let Some(program) = self.programs.get(name) else {
+            return Default::default();
+        };
+        crate::steps::checks::WholeMemory {
+            cgroup_peak: program.handle.memory_peak(),
+            largest_process_kib: program.handle.largest_process_kib(),
+        }
+    }
 }
 
 impl crate::judge::output::Facts for Run<'_> {

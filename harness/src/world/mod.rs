@@ -281,6 +281,16 @@ impl ProgramHandle {
         }
     }
 
+    /// Once it has ended, the largest peak resident set size of any of its processes, in
+    /// KiB, children it never waited for included (see
+    /// [`ChildProcess::largest_process_kib`]); a simulated host has none.
+    pub fn largest_process_kib(&self) -> Option<u64> {
+        match self {
+            ProgramHandle::Real(process) => process.largest_process_kib(),
+            ProgramHandle::Simulated(_) => None,
+        }
+    }
+
     /// What the interposed library moved of what it hard-codes, on a shared loopback
     /// (`bind 12000>41234`; see [`real::redirect`]); nothing in the simulated world.
     pub fn redirections(&self) -> Vec<String> {

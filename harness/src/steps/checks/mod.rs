@@ -68,6 +68,23 @@ pub(crate) trait CheckContext: super::Stillness + Send {
     ) -> CheckFuture<'a>;
     /// Stops the program `name`.
     fn stop<'a>(&'a mut self, name: &'a str) -> CheckFuture<'a, ExitInfo>;
+    /// Once the program `name` has ended: what its sandbox measured of every process it
+    /// had, beyond the program's own exit.
+    fn whole_memory(&self, name: &str) -> WholeMemory;
+}
+
+/// What a program's sandbox measured of every process the program had, children that left
+/// its process group and children it never waited for included (the program's own
+/// `ru_maxrss` counts only the children it waited for).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct WholeMemory {
+    /// The most memory its processes held at once, in bytes: its memory cgroup's peak;
+    /// `None` without one.
+    pub(crate) cgroup_peak: Option<u64>,
+    /// The largest peak resident set size of any one of its processes, in KiB, from
+    /// `wait4` on its sandbox (which reaps whatever the program leaves); `None` when
+    /// nothing said.
+    pub(crate) largest_process_kib: Option<u64>,
 }
 
 /// One built-in check: its name in scenario files, what it accepts, where it runs, and how.

@@ -1,10 +1,18 @@
 //! `peak-memory`: memory must not grow with the size of a stream (SPEC message/3).
 //!
 //! The check streams a small message and then a large one from the submission's client
-//! to its server, each pair freshly started, and compares the peak resident set size of
-//! each program between the two runs, as `wait4` reports it (`ru_maxrss`). A program with
-//! fixed-size buffers costs the same for 100 MB as for 20 KB; one that holds the message
-//! grows by about its size.
+//! to its server, each pair freshly started, and compares the peak memory of each program
+//! between the two runs. A program with fixed-size buffers costs the same for 100 MB as
+//! for 20 KB; one that holds the message grows by about its size.
+//!
+//! The memory counted is every process the program had, not the one the harness started
+//! alone: a server that hands each connection to a forked child it never waits for (out of
+//! its process group, too) holds the message there, and `wait4`'s `ru_maxrss` of the
+//! server counts only the children it waited for. Where the program has a memory cgroup,
+//! its peak (`memory.peak`) is the figure: all its processes at once. Elsewhere (a
+//! platform's container, an ordinary user without a delegated cgroup) it is the largest
+//! peak resident set size of any of its processes, as `wait4` on its sandbox says once
+//! `sandbox-init` has reaped what the program left.
 //!
 //! ```toml
 //! [[step]]
@@ -14,7 +22,7 @@
 
 use std::time::Duration;
 
-use super::CheckContext;
+use super::{CheckContext, WholeMemory};
 use crate::steps::requests::{StartRequest, Watched};
 
 use crate::catalogue::TaskInfo;
@@ -119,8 +127,57 @@ impl Params {
 
 /// Peak memory of the server and the client in one run.
 struct Peaks {
-    server_kib: u64,
-    client_kib: u64,
+    server: Measured,
+    client: Measured,
+}
+
+/// One program's memory in one run.
+#[derive(Debug, Clone, Copy)]
+struct Measured {
+    /// The process the harness started: its own peak resident set size and that of the
+    /// children it waited for (`ru_maxrss`), in KiB.
+    own_kib: u64,
+    /// What its sandbox measured of every process it had.
+    whole: WholeMemory,
+}
+
+/// How every process of a program is counted: the same way in both runs, or the two
+/// figures would not compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Measure {
+    /// Its memory cgroup's peak: all its processes at once.
+    Cgroup,
+    /// The largest peak resident set size of any one of its processes.
+    LargestProcess,
+}
+
+impl Measure {
+    /// The cgroup where every run had one, else the largest process.
+    fn of(runs: &[&Measured]) -> Measure {
+        if runs.iter().all(|run| run.whole.cgroup_peak.is_some()) {
+            Measure::Cgroup
+        } else {
+            Measure::LargestProcess
+        }
+    }
+
+    /// `run`'s figure, in KiB.
+    fn kib(self, run: &Measured) -> u64 {
+        match self {
+            Measure::Cgroup => run.whole.cgroup_peak.unwrap_or_default() >> 10,
+            Measure::LargestProcess => run.own_kib.max(run.whole.largest_process_kib.unwrap_or(0)),
+        }
+    }
+
+    /// For the step log.
+    fn describe(self) -> &'static str {
+        match self {
+            Measure::Cgroup => "every process it had, at once (its memory cgroup's peak)",
+            Measure::LargestProcess => {
+                "the largest of every process it had (no memory cgroup: the largest peak resident set size wait4 reported)"
+            }
+        }
+    }
 }
 
 pub(crate) async fn run(
@@ -132,24 +189,31 @@ pub(crate) async fn run(
     let small = stream_once(run, "small", params.small_bytes, params.small_within()).await?;
     let large = stream_once(run, "large", params.large_bytes, params.within).await?;
     let growths = [
-        ("server", small.server_kib, large.server_kib),
-        ("client", small.client_kib, large.client_kib),
+        ("server", small.server, large.server),
+        ("client", small.client, large.client),
     ]
-    .map(|(role, small_kib, large_kib)| Growth {
-        role,
-        small_kib,
-        large_kib,
+    .map(|(role, small, large)| {
+        let measure = Measure::of(&[&small, &large]);
+        Growth {
+            role,
+            small_kib: measure.kib(&small),
+            large_kib: measure.kib(&large),
+            own_small_kib: small.own_kib,
+            own_large_kib: large.own_kib,
+            measure,
+        }
     });
     for growth in &growths {
         run.note(format!(
-            "{} peak memory: {} for {} bytes, {} for {} bytes (growth {}, limit {})",
+            "{} peak memory: {} for {} bytes, {} for {} bytes (growth {}, limit {}), counting {}",
             growth.role,
             mib(growth.small_kib),
             params.small_bytes,
             mib(growth.large_kib),
             params.large_bytes,
             mib(growth.kib()),
-            mib(params.max_growth_kib)
+            mib(params.max_growth_kib),
+            growth.measure.describe()
         ));
     }
     judge(&growths, &params)
@@ -158,13 +222,23 @@ pub(crate) async fn run(
 /// One role's peak memory for the small message and for the large one.
 struct Growth {
     role: &'static str,
+    /// Every process it had, as `measure` counts them, in KiB.
     small_kib: u64,
     large_kib: u64,
+    /// The process the harness started alone (`ru_maxrss`), in KiB.
+    own_small_kib: u64,
+    own_large_kib: u64,
+    measure: Measure,
 }
 
 impl Growth {
     fn kib(&self) -> u64 {
         self.large_kib.saturating_sub(self.small_kib)
+    }
+
+    /// How much the process the harness started grew by itself.
+    fn own_kib(&self) -> u64 {
+        self.own_large_kib.saturating_sub(self.own_small_kib)
     }
 
     /// `the server grew by 97.3 MiB (9.1 MiB for the small message, 106.4 MiB for the
@@ -198,10 +272,16 @@ fn judge(growths: &[Growth], params: &Params) -> Result<(), StepFailure> {
     let seen = growths
         .iter()
         .map(|growth| {
-            let verdict = if growth.kib() > params.max_growth_kib {
-                "it holds the message in memory"
+            let verdict = if growth.kib() <= params.max_growth_kib {
+                "within the limit".to_owned()
+            } else if growth.own_kib() <= params.max_growth_kib {
+                // The process it was started as stayed small: a child held the message.
+                format!(
+                    "it holds the message in memory, in a process it forked (the process the harness started grew by only {}; a child counts, waited for or not)",
+                    mib(growth.own_kib())
+                )
             } else {
-                "within the limit"
+                "it holds the message in memory".to_owned()
             };
             format!("{}: {verdict}", growth.figures())
         })
@@ -276,8 +356,14 @@ async fn stream_once(
         .await?;
     let server_exit = run.stop(&server).await?;
     Ok(Peaks {
-        server_kib: server_exit.max_rss_kib,
-        client_kib: client_exit.max_rss_kib,
+        server: Measured {
+            own_kib: server_exit.max_rss_kib,
+            whole: run.whole_memory(&server),
+        },
+        client: Measured {
+            own_kib: client_exit.max_rss_kib,
+            whole: run.whole_memory(&client),
+        },
     })
 }
 
@@ -294,18 +380,14 @@ mod tests {
     }
 
     fn growths(server: (u64, u64), client: (u64, u64)) -> [Growth; 2] {
-        [
-            Growth {
-                role: "server",
-                small_kib: server.0,
-                large_kib: server.1,
-            },
-            Growth {
-                role: "client",
-                small_kib: client.0,
-                large_kib: client.1,
-            },
-        ]
+        [("server", server), ("client", client)].map(|(role, (small, large))| Growth {
+            role,
+            small_kib: small,
+            large_kib: large,
+            own_small_kib: small,
+            own_large_kib: large,
+            measure: Measure::LargestProcess,
+        })
     }
 
     #[test]
@@ -361,5 +443,44 @@ mod tests {
     #[test]
     fn fixed_buffers_pass() {
         assert!(judge(&growths((9000, 9100), (8000, 8000)), &params()).is_ok());
+    }
+
+    fn measured(own_kib: u64, cgroup_mib: Option<u64>, largest_kib: Option<u64>) -> Measured {
+        Measured {
+            own_kib,
+            whole: WholeMemory {
+                cgroup_peak: cgroup_mib.map(|mib| mib << 20),
+                largest_process_kib: largest_kib,
+            },
+        }
+    }
+
+    #[test]
+    fn a_child_never_waited_for_counts_by_the_cgroup_or_by_the_largest_process() {
+        // The server stays at 9 MiB; a child it forked held the 100 MB.
+        let small = measured(9 * 1024, Some(12), Some(9 * 1024));
+        let large = measured(9 * 1024, Some(113), Some(110 * 1024));
+        assert_eq!(Measure::of(&[&small, &large]), Measure::Cgroup);
+        assert_eq!(Measure::Cgroup.kib(&large), 113 * 1024);
+        assert_eq!(Measure::LargestProcess.kib(&large), 110 * 1024);
+        // One run without a cgroup figure: both are counted the other way.
+        let uncounted = measured(9 * 1024, None, Some(9 * 1024));
+        assert_eq!(Measure::of(&[&uncounted, &large]), Measure::LargestProcess);
+        let growth = Growth {
+            role: "server",
+            small_kib: Measure::Cgroup.kib(&small),
+            large_kib: Measure::Cgroup.kib(&large),
+            own_small_kib: small.own_kib,
+            own_large_kib: large.own_kib,
+            measure: Measure::Cgroup,
+        };
+        let failure = judge(&[growth], &params()).unwrap_err();
+        assert!(
+            failure.seen.starts_with(
+                "the server grew by 101.0 MiB (12.0 MiB for the small message, 113.0 MiB for the large one): it holds the message in memory, in a process it forked (the process the harness started grew by only 0.0 MiB"
+            ),
+            "{}",
+            failure.seen
+        );
     }
 }
