@@ -40,6 +40,10 @@
 //! the ports, addresses and names a program hard-codes, as `SOCKET_LAB_REDIRECT` says.
 //! Each job does nothing without its variable.
 //!
+//! Whatever the program runs keeps the library ([`exec`]): a program that takes
+//! `LD_PRELOAD` or the setting out of its environment and runs itself again still has its
+//! calls cut.
+//!
 //! ## The setting: `SOCKET_LAB_SHORT_CALLS`
 //!
 //! Comma-separated `key=value` pairs, every key optional:
@@ -268,6 +272,8 @@ pub use redirect::REDIRECT_VARIABLE;
 
 pub mod files;
 pub use files::FILES_VARIABLE;
+
+pub mod exec;
 use redirect::Verb;
 
 // --- Telling the harness the library is at work -------------------------------------------
@@ -381,10 +387,12 @@ extern "C" fn constructor() {
         .into_iter()
         .chain(redirect::ALL_REAL)
         .chain(files::ALL_REAL)
+        .chain(exec::ALL_REAL)
     {
         real.address();
     }
     setting();
+    exec::remember();
 }
 
 // --- Shortened iovec arrays -------------------------------------------------------------

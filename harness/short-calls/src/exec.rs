@@ -1,0 +1,343 @@
+//! The library goes with the program into whatever it runs: `exec` keeps it.
+//!
+//! A program loaded with the library could otherwise run itself again without it: take
+//! `LD_PRELOAD` (or the setting) out of its environment and `execve` itself, and its own
+//! socket calls are whole again, so that an unchecked `send()` passes the scenarios made
+//! to catch it. So the library stands in front of the C library's `execve`, `execv`,
+//! `execvp`, `execvpe`, `fexecve`, `posix_spawn` and `posix_spawnp` (what Python's
+//! `os.exec*`, `os.posix_spawn` and `subprocess` call, and C's usual ones), and hands each
+//! the environment it was given with `LD_PRELOAD` and `SOCKET_LAB_SHORT_CALLS` as they were
+//! when this process started: what the program runs has the library, cutting its calls
+//! the same way, whatever the program took out or changed. Only when the setting was there
+//! at the start: without it the library leaves `exec` alone, as everything else.
+//!
+//! A program that makes the `execve` system call itself (`syscall(SYS_execve, ...)`), or is
+//! statically linked, goes past any library; that is beyond what an interposed library
+//! can hold.
+//!
+//! Nothing here allocates: a `vfork` child (`subprocess` may use one) shares its parent's
+//! heap, so the new environment is a table on the stack, and the two kept entries were
+//! copied by the constructor into fixed buffers.
+
+use core::cell::UnsafeCell;
+use core::ffi::{CStr, c_char};
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use libc::{c_int, pid_t};
+
+use super::{Real, set_errno};
+use crate::setting::SETTING_VARIABLE;
+
+/// The longest entry kept (`LD_PRELOAD=...` with its NUL); a longer one is not kept.
+const ENTRY_BYTES: usize = 4096;
+/// The most entries an environment handed on may have: past it, it is handed on as given.
+const ENTRIES: usize = 1024;
+
+/// One `NAME=value` entry of the starting environment, copied by the constructor (while
+/// the process is single-threaded) and only read afterwards.
+struct Kept {
+    bytes: UnsafeCell<[u8; ENTRY_BYTES]>,
+    /// Its length with the NUL once written; 0: nothing kept.
+    len: AtomicUsize,
+}
+
+// SAFETY: written once by the constructor before any other thread exists, then published
+// by `len` (release) and only read.
+unsafe impl Sync for Kept {}
+
+impl Kept {
+    const fn new() -> Kept {
+        Kept {
+            bytes: UnsafeCell::new([0; ENTRY_BYTES]),
+            len: AtomicUsize::new(0),
+        }
+    }
+
+    /// Copies `entry` (without its NUL), if it fits.
+    fn keep(&self, entry: &[u8]) {
+        if entry.len() >= ENTRY_BYTES {
+            return;
+        }
+        // SAFETY: single-threaded constructor; nobody reads before `len` says so.
+        let bytes = unsafe { &mut *self.bytes.get() };
+        bytes[..entry.len()].copy_from_slice(entry);
+        bytes[entry.len()] = 0;
+        self.len.store(entry.len() + 1, Ordering::Release);
+    }
+
+    /// The kept entry, NUL-terminated; `None` when nothing was kept.
+    fn entry(&self) -> Option<*const c_char> {
+        (self.len.load(Ordering::Acquire) > 0)
+            .then(|| self.bytes.get().cast::<c_char>().cast_const())
+    }
+}
+
+static PRELOAD: Kept = Kept::new();
+static SETTING: Kept = Kept::new();
+
+unsafe extern "C" {
+    static environ: *const *const c_char;
+}
+
+/// `NAME=` of the entry, if it is `variable`'s.
+fn is_entry_of(entry: &[u8], variable: &[u8]) -> bool {
+    entry.len() > variable.len() && entry.starts_with(variable) && entry[variable.len()] == b'='
+}
+
+/// Remembers `LD_PRELOAD` and the setting as the process started with them (called by the
+/// library's constructor), when the setting is there.
+pub(crate) fn remember() {
+    // SAFETY: the C library's environment, NUL-terminated strings ending with a null
+    // pointer, read before the program's own code runs.
+    let mut entry = unsafe { environ };
+    if entry.is_null() {
+        return;
+    }
+    let (mut preload, mut setting) = (None, None);
+    // SAFETY: as above.
+    while let Some(text) = unsafe { entry.as_ref() }.filter(|text| !text.is_null()) {
+        // SAFETY: a NUL-terminated entry of the environment.
+        let bytes = unsafe { CStr::from_ptr(*text) }.to_bytes();
+        if is_entry_of(bytes, b"LD_PRELOAD") {
+            preload = Some(bytes);
+        } else if is_entry_of(bytes, SETTING_VARIABLE.to_bytes()) {
+            setting = Some(bytes);
+        }
+        // SAFETY: the table ends with a null pointer, not yet reached.
+        entry = unsafe { entry.add(1) };
+    }
+    if let (Some(preload), Some(setting)) = (preload, setting) {
+        PRELOAD.keep(preload);
+        SETTING.keep(setting);
+    }
+}
+
+/// Fills `table` with `envp`'s entries but `LD_PRELOAD` and the setting, then the kept
+/// ones, then a null pointer, and returns it; returns `envp` itself when nothing was kept,
+/// or when the entries do not fit.
+///
+/// # Safety
+///
+/// `envp` is null or a null-terminated table of NUL-terminated strings.
+unsafe fn with_library(
+    envp: *const *const c_char,
+    table: &mut [*const c_char; ENTRIES],
+) -> *const *const c_char {
+    let (Some(preload), Some(setting)) = (PRELOAD.entry(), SETTING.entry()) else {
+        return envp;
+    };
+    let mut filled = 0;
+    let mut entry = envp;
+    // SAFETY: per the contract, until the null pointer.
+    while !entry.is_null()
+        && let Some(&text) = unsafe { entry.as_ref() }
+        && !text.is_null()
+    {
+        // SAFETY: a NUL-terminated string.
+        let bytes = unsafe { CStr::from_ptr(text) }.to_bytes();
+        if !is_entry_of(bytes, b"LD_PRELOAD") && !is_entry_of(bytes, SETTING_VARIABLE.to_bytes()) {
+            if filled + 3 > ENTRIES {
+                return envp;
+            }
+            table[filled] = text;
+            filled += 1;
+        }
+        // SAFETY: the table ends with a null pointer, not yet reached.
+        entry = unsafe { entry.add(1) };
+    }
+    table[filled] = preload;
+    table[filled + 1] = setting;
+    table[filled + 2] = core::ptr::null();
+    table.as_ptr()
+}
+
+static REAL_EXECVE: Real = Real::new(c"execve");
+static REAL_EXECVPE: Real = Real::new(c"execvpe");
+static REAL_FEXECVE: Real = Real::new(c"fexecve");
+static REAL_POSIX_SPAWN: Real = Real::new(c"posix_spawn");
+static REAL_POSIX_SPAWNP: Real = Real::new(c"posix_spawnp");
+
+/// The functions this module calls on, for the constructor to find up front.
+pub(crate) const ALL_REAL: [&Real; 5] = [
+    &REAL_EXECVE,
+    &REAL_EXECVPE,
+    &REAL_FEXECVE,
+    &REAL_POSIX_SPAWN,
+    &REAL_POSIX_SPAWNP,
+];
+
+#[cfg(not(test))]
+type Execve =
+    unsafe extern "C" fn(*const c_char, *const *const c_char, *const *const c_char) -> c_int;
+#[cfg(not(test))]
+type Fexecve = unsafe extern "C" fn(c_int, *const *const c_char, *const *const c_char) -> c_int;
+#[cfg(not(test))]
+type PosixSpawn = unsafe extern "C" fn(
+    *mut pid_t,
+    *const c_char,
+    *const libc::posix_spawn_file_actions_t,
+    *const libc::posix_spawnattr_t,
+    *const *const c_char,
+    *const *const c_char,
+) -> c_int;
+
+/// execve(2) with the library kept in the environment handed on.
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn execve(
+    path: *const c_char,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
+    let mut table = [core::ptr::null(); ENTRIES];
+    // SAFETY: the caller's environment table, as execve requires.
+    let envp = unsafe { with_library(envp, &mut table) };
+    call_real!(REAL_EXECVE, Execve, path, argv, envp)
+}
+
+/// execv(3): [`execve`] with the process's environment.
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn execv(path: *const c_char, argv: *const *const c_char) -> c_int {
+    // SAFETY: execv runs the program with the process's environment.
+    unsafe { execve(path, argv, environ) }
+}
+
+/// execvpe(3) with the library kept in the environment handed on.
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn execvpe(
+    file: *const c_char,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
+    let mut table = [core::ptr::null(); ENTRIES];
+    // SAFETY: the caller's environment table, as execvpe requires.
+    let envp = unsafe { with_library(envp, &mut table) };
+    call_real!(REAL_EXECVPE, Execve, file, argv, envp)
+}
+
+/// execvp(3): [`execvpe`] with the process's environment.
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn execvp(file: *const c_char, argv: *const *const c_char) -> c_int {
+    // SAFETY: execvp searches PATH with the process's environment.
+    unsafe { execvpe(file, argv, environ) }
+}
+
+/// fexecve(3) with the library kept in the environment handed on.
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fexecve(
+    fd: c_int,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
+    let mut table = [core::ptr::null(); ENTRIES];
+    // SAFETY: the caller's environment table, as fexecve requires.
+    let envp = unsafe { with_library(envp, &mut table) };
+    call_real!(REAL_FEXECVE, Fexecve, fd, argv, envp)
+}
+
+/// `posix_spawn` or `posix_spawnp` (`real`), with the library kept. They return an error
+/// number rather than setting `errno`.
+///
+/// # Safety
+///
+/// The caller's arguments, as `posix_spawn` requires.
+#[cfg(not(test))]
+unsafe fn spawn_keeping(
+    real: &Real,
+    pid: *mut pid_t,
+    path: *const c_char,
+    actions: *const libc::posix_spawn_file_actions_t,
+    attributes: *const libc::posix_spawnattr_t,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
+    let mut table = [core::ptr::null(); ENTRIES];
+    // SAFETY: the caller's environment table.
+    let envp = unsafe { with_library(envp, &mut table) };
+    let address = real.address();
+    if address == 0 {
+        return libc::ENOSYS;
+    }
+    // SAFETY: the C library's function of that name, of this type.
+    let function: PosixSpawn = unsafe { core::mem::transmute::<usize, PosixSpawn>(address) };
+    // SAFETY: the caller's arguments, the environment with the library kept.
+    unsafe { function(pid, path, actions, attributes, argv, envp) }
+}
+
+/// posix_spawn(3) with the library kept in the environment handed on.
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn posix_spawn(
+    pid: *mut pid_t,
+    path: *const c_char,
+    actions: *const libc::posix_spawn_file_actions_t,
+    attributes: *const libc::posix_spawnattr_t,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
+    // SAFETY: the caller's arguments.
+    unsafe {
+        spawn_keeping(
+            &REAL_POSIX_SPAWN,
+            pid,
+            path,
+            actions,
+            attributes,
+            argv,
+            envp,
+        )
+    }
+}
+
+/// posix_spawnp(3) with the library kept in the environment handed on.
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn posix_spawnp(
+    pid: *mut pid_t,
+    file: *const c_char,
+    actions: *const libc::posix_spawn_file_actions_t,
+    attributes: *const libc::posix_spawnattr_t,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
+    // SAFETY: the caller's arguments.
+    unsafe {
+        spawn_keeping(
+            &REAL_POSIX_SPAWNP,
+            pid,
+            file,
+            actions,
+            attributes,
+            argv,
+            envp,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_variables_own_entries_are_theirs() {
+        assert!(is_entry_of(b"LD_PRELOAD=/lib.so", b"LD_PRELOAD"));
+        assert!(is_entry_of(b"LD_PRELOAD=", b"LD_PRELOAD"));
+        assert!(!is_entry_of(b"LD_PRELOAD_X=1", b"LD_PRELOAD"));
+        assert!(!is_entry_of(b"LD_PRELOAD", b"LD_PRELOAD"));
+    }
+
+    #[test]
+    fn nothing_kept_hands_the_environment_on_as_given() {
+        let envp = [c"A=1".as_ptr(), core::ptr::null()];
+        let mut table = [core::ptr::null(); ENTRIES];
+        // SAFETY: a null-terminated table of strings.
+        assert_eq!(
+            unsafe { with_library(envp.as_ptr(), &mut table) },
+            envp.as_ptr()
+        );
+    }
+}
