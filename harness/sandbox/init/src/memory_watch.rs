@@ -26,7 +26,11 @@ pub(crate) struct Watcher {
 impl Watcher {
     /// Forks the watcher of the tree below this process, which ends it past `limit` bytes.
     /// `None` where it cannot be forked (the program then runs without the cap).
-    pub(crate) fn start(limit: u64) -> Option<Watcher> {
+    ///
+    /// `user`: the program's user of its own, which the watcher becomes (where this process
+    /// is root) to read its processes' memory maps: a container's root lacks
+    /// `CAP_SYS_PTRACE`, which reading another user's needs.
+    pub(crate) fn start(limit: u64, user: Option<(u32, u32)>) -> Option<Watcher> {
         let mut ends = [0; 2];
         // SAFETY: pipe2 fills the two descriptors.
         if unsafe { libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
@@ -38,6 +42,17 @@ impl Watcher {
         if pid == 0 {
             // SAFETY: closing our copy of the reading end.
             unsafe { libc::close(ends[0]) };
+            // SAFETY: plain system calls on our own credentials; one thread.
+            unsafe {
+                if let Some((uid, gid)) = user
+                    && libc::geteuid() == 0
+                    && (libc::setgroups(0, std::ptr::null()) != 0
+                        || libc::setresgid(gid, gid, gid) != 0
+                        || libc::setresuid(uid, uid, uid) != 0)
+                {
+                    libc::_exit(125);
+                }
+            }
             watch(parent, limit, ends[1]);
         }
         // SAFETY: closing our copy of the writing end.

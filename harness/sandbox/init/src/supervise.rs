@@ -202,21 +202,36 @@ fn start_and_wait(
         exec(argv, privilege);
     }
     release_stdio();
-    let watcher = memory_watch.and_then(crate::memory_watch::Watcher::start);
+    let watcher =
+        memory_watch.and_then(|limit| crate::memory_watch::Watcher::start(limit, privilege.user));
     let (status, max_rss_kib) = if reap_all {
-        loop {
+        let ended = loop {
             let (pid, status, max_rss_kib) = wait_any();
             if pid == program || pid < 0 {
                 break (status, max_rss_kib);
             }
-        }
+        };
+        // What is left in the namespace ends now, reaped here, so that its peak counts
+        // below (the kernel would kill it when this process exits, unreaped).
+        // SAFETY: as PID 1, -1 is every other process of the namespace.
+        unsafe { libc::kill(-1, libc::SIGKILL) };
+        end_descendants();
+        ended
     } else {
         let ended = wait_for(program);
         end_descendants();
         ended
     };
     if let Some(fd) = report_fd {
-        let mut line = format!("status={status} maxrss_kib={max_rss_kib}");
+        // The largest peak of any process reaped here: the program and whatever it left
+        // (a child it never waited for), none of them forked from the large harness.
+        // SAFETY: getrusage fills our local.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+        let mut line = format!(
+            "status={status} maxrss_kib={max_rss_kib} tree_maxrss_kib={}",
+            usage.ru_maxrss
+        );
         if watcher
             .as_ref()
             .is_some_and(crate::memory_watch::Watcher::fired)

@@ -345,9 +345,13 @@ impl ChildProcess {
         let tree_max_rss_kib = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let reaped_tree = Arc::clone(&tree_max_rss_kib);
         std::thread::spawn(move || {
-            let whole = reap(pid, started);
-            reaped_tree.store(whole.max_rss_kib, std::sync::atomic::Ordering::Release);
-            let (info, memory_watch_killed) = with_report(whole, report_reader);
+            let (info, report) = with_report(reap(pid, started), report_reader);
+            // Not what `wait4` says of `sandbox-init`: forked from the harness, it inherits
+            // the harness's resident size as a peak. Without its report (no `sandbox-init`),
+            // the program's own figure.
+            let tree = report.tree_max_rss_kib.unwrap_or(info.max_rss_kib);
+            reaped_tree.store(tree, std::sync::atomic::Ordering::Release);
+            let memory_watch_killed = report.memory_watch_killed;
             // Whatever is left of the program (without a PID namespace) goes now.
             if let Ok(mut enclosure) = reaped_enclosure.lock() {
                 if memory_watch_killed {
@@ -627,13 +631,12 @@ fn report_pipe() -> io::Result<(File, OwnedFd)> {
 
 /// The program's own exit and peak memory, from `sandbox-init`'s report, over what `wait4`
 /// said of `sandbox-init` (kept when there is no report: it was killed with the program).
-/// Also whether `sandbox-init`'s memory watcher (where no memory cgroup caps it) ended the
-/// program's processes for going over the cap.
-fn with_report(mut info: ExitInfo, mut report: File) -> (ExitInfo, bool) {
+/// Also what else the report says ([`Report`]).
+fn with_report(mut info: ExitInfo, mut report: File) -> (ExitInfo, Report) {
     use std::io::Read;
     let mut text = String::new();
     if report.read_to_string(&mut text).is_err() {
-        return (info, false);
+        return (info, Report::default());
     }
     let field = |name: &str| {
         text.split_whitespace()
@@ -649,7 +652,22 @@ fn with_report(mut info: ExitInfo, mut report: File) -> (ExitInfo, bool) {
         };
         info.max_rss_kib = max_rss_kib.max(0) as u64;
     }
-    (info, field("memory_watch_killed") == Some(1))
+    let report = Report {
+        memory_watch_killed: field("memory_watch_killed") == Some(1),
+        tree_max_rss_kib: field("tree_maxrss_kib").map(|kib| kib.max(0) as u64),
+    };
+    (info, report)
+}
+
+/// What `sandbox-init`'s report says besides the program's own exit and peak.
+#[derive(Debug, Default)]
+struct Report {
+    /// Its memory watcher (where no memory cgroup caps the program) ended the program's
+    /// processes for going over the cap.
+    memory_watch_killed: bool,
+    /// The largest peak resident size, in KiB, of any process it reaped: the program and
+    /// whatever it left.
+    tree_max_rss_kib: Option<u64>,
 }
 
 /// The scenario's file put in `workdir` (the program's own folder, fresh) under the name
