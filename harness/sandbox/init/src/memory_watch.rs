@@ -11,7 +11,11 @@
 //! once, as the kernel's memory cgroup would). Past the cap it writes one byte to the pipe
 //! the waiting process reads, and kills every process of the tree but itself. A program
 //! can outrun it by what it allocates in one interval; the address-space limit of each
-//! process (`setrlimit`) bounds that.
+//! process (`setrlimit`) bounds that. The watcher runs as the program's user (a
+//! container's root may not read another user's memory maps without `CAP_SYS_PTRACE`);
+//! the program cannot signal it where Landlock's signal scope holds (the walls of a
+//! platform's container), but an ordinary user's program, in a PID namespace with its
+//! watcher and no Landlock walls, could kill it and go uncapped: the one case left open.
 
 use std::time::Duration;
 
