@@ -10,12 +10,14 @@
 //!
 //! A client that hard-codes its login (`M.login('me@example.com', 'hunter2')`) is said so
 //! with `user` and `password`. The scenario gives its client a login on the command line
-//! (`--user alice --password s3cret-lab`); that login becomes the declared one wherever
-//! the file names it as a whole value (the account of the IMAP, POP3, FTP, SSH or MySQL
-//! peer, the password a check looks for), so the declared account is the scenario's
-//! account. A scenario that gives a wrong password (`--password wrong-one`) keeps its
-//! account's own: the hard-coded password is then the wrong one, and if it happens to be
-//! the account's, the account's is changed first, so that it stays wrong. A server that
+//! (`--user alice --password s3cret-lab`, or mysql-remote's `with = { user = "alice" }`);
+//! that login becomes the declared one wherever the file names it as a whole value (the
+//! account of the IMAP, POP3, FTP, SSH or MySQL peer, the password a check looks for), so
+//! the declared account is the scenario's account, whatever its user and password (equal
+//! ones included). A scenario that gives a wrong password (`--password wrong-one`) keeps
+//! its account's own and the declared user: the hard-coded password is then the wrong one,
+//! and if it happens to be the account's, the account's is changed, so that it stays
+//! wrong. A server that
 //! hard-codes the credentials it accepts (`--auth student:s3cret` of `xmlrpc-server`) is
 //! said so the same way, and each half of every `user:password` the scenario sends is
 //! replaced on its own: the wrong password stays wrong, the wrong user wrong.
@@ -61,7 +63,7 @@ pub fn adapted(
     let text = replacements.iter().fold(text, |text, (theirs, ours)| {
         text.replace(theirs, &escaped(ours))
     });
-    let text = logins.iter().fold(text, |text, login| login.apply(&text));
+    let text = apply_logins(&text, &logins);
     let text = files.iter().fold(text, |text, (theirs, ours)| {
         replace_file_name(&text, theirs, ours)
     });
@@ -143,18 +145,6 @@ enum LoginReplacement {
 }
 
 impl LoginReplacement {
-    /// `text` with the scenario's login replaced by the program's.
-    fn apply(&self, text: &str) -> String {
-        match self {
-            LoginReplacement::Part {
-                option,
-                theirs,
-                ours,
-            } => replace_part(text, option, theirs, ours),
-            LoginReplacement::Pair { theirs, ours } => replace_pair(text, theirs, ours),
-        }
-    }
-
     /// The scenario's value and the program's, as a message shows them.
     fn values(self) -> (String, String) {
         match self {
@@ -172,21 +162,71 @@ fn quoted(value: &str) -> String {
     format!("\"{}\"", escaped(value))
 }
 
-/// `text` with `theirs` replaced by `ours` as a whole TOML string (`user = "alice"`) and
-/// as `option`'s word on a command line (`--user alice`, `--user=alice`). A string that
-/// already holds the program's value (the account's own password, where the scenario
-/// gives a wrong one) is changed first, so that the two stay different.
-fn replace_part(text: &str, option: &str, theirs: &str, ours: &str) -> String {
-    let mut text = text.to_owned();
-    if text.contains(&quoted(ours)) {
-        let mut other = format!("{ours}-other");
-        while text.contains(&other) {
-            other.push('-');
-        }
-        text = text.replace(&quoted(ours), &quoted(&other));
+/// `value` with `-other` added (and more `-` while `text` holds it): a value the scenario
+/// keeps that must differ from the program's.
+fn other_than(text: &str, value: &str) -> String {
+    let mut other = format!("{value}-other");
+    while text.contains(&other) {
+        other.push('-');
     }
-    let text = text.replace(&quoted(theirs), &quoted(ours));
-    replace_on_command_line(&text, option, theirs, ours)
+    other
+}
+
+/// `text` with the scenario's logins replaced by the programs'.
+///
+/// Each part is replaced as a whole TOML string (`user = "alice"`), all in one pass over
+/// the file, so that the value one part puts in is never taken for the scenario's own by
+/// another: a declared user equal to its password (`student`, `student`) stays the
+/// account's user. A string the scenario wrote that holds a program's value and gives no
+/// part of its login (the account's own password, where the scenario gives a wrong one
+/// that the program's replaces) is changed, so that the two stay different. Then each
+/// part as its option's word on a command line (`--user alice`, `--user=alice`), and each
+/// half of every `user:password` pair.
+fn apply_logins(text: &str, logins: &[LoginReplacement]) -> String {
+    let parts: Vec<(&str, &str, &str)> = logins
+        .iter()
+        .filter_map(|login| match login {
+            LoginReplacement::Part {
+                option,
+                theirs,
+                ours,
+            } => Some((option.as_str(), theirs.as_str(), ours.as_str())),
+            LoginReplacement::Pair { .. } => None,
+        })
+        .collect();
+    let mut made: BTreeMap<String, String> = BTreeMap::new();
+    for &(_, _, ours) in &parts {
+        let given = parts.iter().any(|&(_, theirs, _)| theirs == ours);
+        if !given && text.contains(&quoted(ours)) {
+            made.insert(quoted(ours), quoted(&other_than(text, ours)));
+        }
+    }
+    for &(_, theirs, ours) in &parts {
+        made.insert(quoted(theirs), quoted(ours));
+    }
+    let mut text = text.to_owned();
+    if !made.is_empty() {
+        let mut strings: Vec<&String> = made.keys().collect();
+        strings.sort_by_key(|string| std::cmp::Reverse(string.len()));
+        let pattern = strings
+            .iter()
+            .map(|string| regex::escape(string))
+            .collect::<Vec<_>>()
+            .join("|");
+        let any = regex::Regex::new(&pattern).expect("escaped strings");
+        text = any
+            .replace_all(&text, |found: &regex::Captures<'_>| made[&found[0]].clone())
+            .into_owned();
+    }
+    for &(option, theirs, ours) in &parts {
+        text = replace_on_command_line(&text, option, theirs, ours);
+    }
+    for login in logins {
+        if let LoginReplacement::Pair { theirs, ours } = login {
+            text = replace_pair(&text, theirs, ours);
+        }
+    }
+    text
 }
 
 /// `text` with `option theirs` (or `option=theirs`) in a command line made `option ours`.
@@ -215,17 +255,20 @@ fn replace_pair(text: &str, theirs: &(String, String), ours: &(String, String)) 
         &format!("{}:{}", ours.0, ours.1),
     );
     let pair = regex::Regex::new(r#""([^"\\:\s]*):([^"\\]*)""#).expect("a valid pattern");
+    // A half that holds the program's value without being the scenario's (a wrong
+    // password the program happens to send) is changed, so that it stays wrong.
+    let half = |found: &str, theirs: &str, ours: &str| {
+        if found == theirs {
+            ours.to_owned()
+        } else if found == ours {
+            other_than(&text, ours)
+        } else {
+            found.to_owned()
+        }
+    };
     pair.replace_all(&text, |found: &regex::Captures<'_>| {
-        let user = if found[1] == theirs.0 {
-            &ours.0
-        } else {
-            &found[1]
-        };
-        let password = if found[2] == theirs.1 {
-            &ours.1
-        } else {
-            &found[2]
-        };
+        let user = half(&found[1], &theirs.0, &ours.0);
+        let password = half(&found[2], &theirs.1, &ours.1);
         quoted(&format!("{user}:{password}"))
     })
     .into_owned()
@@ -265,7 +308,16 @@ fn login_replacements(
             .map(|(option, ours)| (option, ours.as_ref()))
             .chain(declared_options)
         {
-            let (Some(ours), Some(theirs)) = (ours, start.option_value(option)) else {
+            // A login part the scenario gives as a placeholder's value rather than an
+            // option (`with = { user = "alice" }` for mysql-remote's URL), unless the
+            // manifest's `with` already gives that value.
+            let placeholder = option.trim_start_matches('-');
+            let given = start.option_value(option).or_else(|| {
+                (LOGIN_OPTIONS.contains(&option) && !program.own_values.contains_key(placeholder))
+                    .then(|| start.with.get(placeholder).map(String::as_str))
+                    .flatten()
+            });
+            let (Some(ours), Some(theirs)) = (ours, given) else {
                 continue;
             };
             if ours != theirs {
@@ -509,6 +561,70 @@ mod tests {
         }
     }
 
+    fn client_logging_in_as(user: &str, password: &str) -> BTreeMap<String, RoleProgram> {
+        let mut roles = reader_logging_in_as(user, password);
+        let program = roles.remove("reader").unwrap();
+        BTreeMap::from([("client".to_owned(), program)])
+    }
+
+    /// The account of the scenario's peer and the login its client is given, once adapted.
+    fn account_and_login(id: &str, user: &str, password: &str) -> (String, Option<String>) {
+        let suite = suite();
+        let scenario = imap_scenario(&suite, id);
+        let roles = if id.starts_with("imap-read") || id.starts_with("pop3-fetch") {
+            reader_logging_in_as(user, password)
+        } else {
+            client_logging_in_as(user, password)
+        };
+        let adapted = adapted(scenario, &roles, &suite.catalogue)
+            .unwrap()
+            .unwrap();
+        let start = adapted
+            .steps
+            .iter()
+            .find_map(|step| step.action.0.starts())
+            .unwrap();
+        let given = start
+            .option_value("--password")
+            .or(start.with.get("password").map(String::as_str))
+            .map(str::to_owned);
+        (format!("{:?}", adapted.steps[0]), given)
+    }
+
+    #[test]
+    fn a_user_equal_to_its_password_stays_the_accounts_user() {
+        for (id, wrong) in [
+            (
+                "ftp-upload/01-binary-byte-exact",
+                "ftp-upload/06-refused-login",
+            ),
+            ("imap-read/01-list", "imap-read/09-wrong-password"),
+            ("pop3-fetch/01-list", "pop3-fetch/09-wrong-password"),
+            (
+                "ssh-info/01-password-known-host",
+                "ssh-info/06-wrong-password",
+            ),
+            (
+                "mysql-remote/01-select-prints-a-table",
+                "mysql-remote/08-refused-login",
+            ),
+        ] {
+            // The SSH peer's password is optional (a key may log in instead).
+            let has_password = |account: &str| {
+                account.contains("password: \"student\"")
+                    || account.contains("password: Some(\"student\")")
+            };
+            let (account, given) = account_and_login(id, "student", "student");
+            assert!(account.contains("user: \"student\""), "{id}: {account}");
+            assert!(has_password(&account), "{id}: {account}");
+            assert_eq!(given.as_deref(), Some("student"), "{id}");
+            let (account, given) = account_and_login(wrong, "student", "student");
+            assert!(account.contains("user: \"student\""), "{wrong}: {account}");
+            assert!(!has_password(&account), "{wrong}: {account}");
+            assert_eq!(given.as_deref(), Some("student"), "{wrong}");
+        }
+    }
+
     #[test]
     fn a_server_hard_coding_its_credentials_is_called_with_them_and_refuses_the_others() {
         let text = "args = \"--auth student:s3cret\"\n\
@@ -520,11 +636,22 @@ mod tests {
             ours: ("admin".into(), "pass word".into()),
         };
         assert_eq!(
-            pair.apply(text),
+            apply_logins(text, &[pair]),
             "args = \"--auth 'admin:pass word'\"\n\
              a = { auth = \"admin:pass word\", returns = 5 }\n\
              b = { auth = \"admin:wrong\", refused = \"unauthorized\" }\n\
              c = { auth = \"mallory:pass word\", refused = \"unauthorized\" }\n"
+        );
+        // A program whose password is the scenario's wrong one: that stays wrong.
+        let pair = LoginReplacement::Pair {
+            theirs: ("student".into(), "s3cret".into()),
+            ours: ("admin".into(), "wrong".into()),
+        };
+        let adapted = apply_logins(text, &[pair]);
+        assert!(adapted.contains("\"admin:wrong-other\""), "{adapted}");
+        assert!(
+            adapted.contains("a = { auth = \"admin:wrong\""),
+            "{adapted}"
         );
     }
 
