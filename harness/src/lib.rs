@@ -36,6 +36,8 @@
 //!   either; programs' captured output. [`target`]: *whose programs*: a submission folder
 //!   (`submission.toml` or `<task>-<role>` by convention) or the reference binaries.
 //!   [`tls`]: the test CA, and a certificate for any name a client asks for.
+//!   [`temporary`]: the harness's temporary folders, named after their process, gone when
+//!   it ends however it ends (a dead run's, at the next run's start).
 //!   [`settings`]: *with what*: a run's settings (the sandbox's layers and memory cap, a
 //!   network namespace per scenario or a shared loopback, each pack's choice such as
 //!   `--mysql`), a value handed down through grading rather than process-wide statics.
@@ -97,6 +99,7 @@ pub mod spec;
 pub mod steps;
 pub mod tally;
 pub mod target;
+pub mod temporary;
 pub mod tls;
 pub mod transcript;
 pub mod tree;

@@ -51,7 +51,7 @@ fn open_to_programs(folder: &Path, root: &Path) -> io::Result<()> {
 #[derive(Debug)]
 pub struct Site {
     /// Held for its drop, which removes the folder.
-    _folder: tempfile::TempDir,
+    _folder: crate::temporary::Folder,
     /// `{dir}`: `<folder>/root`, or the tree's own folder.
     root: PathBuf,
     /// How reports show `root` (`<site>/root`, `<dir>/lab-notes`): the same from run to run.
@@ -61,9 +61,7 @@ pub struct Site {
 impl Site {
     /// Builds a fresh site from the kit at `kit_root`.
     pub fn prepare(kit_root: &Path) -> io::Result<Site> {
-        let folder = tempfile::Builder::new()
-            .prefix("socket-lab-site-")
-            .tempdir()?;
+        let folder = crate::temporary::folder("socket-lab-site-")?;
         let root = folder.path().join("root");
         std::fs::create_dir(&root)?;
         for entry in std::fs::read_dir(kit_root.join("fixtures/www"))? {
@@ -109,9 +107,7 @@ impl Site {
     /// after the folder names it as the scenario expects.
     /// With `missing`, the folder is not made: `{dir}` names one that does not exist.
     pub fn from_tree(tree: &crate::tree::Tree, missing: bool) -> io::Result<Site> {
-        let folder = tempfile::Builder::new()
-            .prefix("socket-lab-dir-")
-            .tempdir()?;
+        let folder = crate::temporary::folder("socket-lab-dir-")?;
         let root = if missing {
             folder.path().join(&tree.name)
         } else {

@@ -31,8 +31,9 @@ pub struct TestCa {
     pub another_name_config: Arc<ServerConfig>,
     /// Where `ca_pem` is written, for `SSL_CERT_FILE`.
     ca_file: PathBuf,
-    /// Keeps the folder of `ca_file` for the life of the process.
-    _folder: tempfile::TempDir,
+    /// The folder of `ca_file`, for the life of the process: in a static, never dropped,
+    /// it is removed when the process exits ([`crate::temporary`]).
+    _folder: crate::temporary::Folder,
 }
 
 impl std::fmt::Debug for TestCa {
@@ -106,9 +107,7 @@ fn make() -> Result<TestCa, Box<dyn std::error::Error>> {
         .with_cert_resolver(Arc::new(certificates));
 
     let ca_pem = ca_cert.pem();
-    let folder = tempfile::Builder::new()
-        .prefix("socket-lab-ca-")
-        .tempdir()?;
+    let folder = crate::temporary::folder("socket-lab-ca-")?;
     let ca_file = folder.path().join("test-ca.pem");
     std::fs::write(&ca_file, &ca_pem)?;
     Ok(TestCa {

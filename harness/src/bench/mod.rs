@@ -53,7 +53,8 @@ pub(crate) struct Row {
 /// Runs the bench, telling `progress` what it does, and returns one row per subject and
 /// size, sizes in order, subjects in the order given.
 pub(crate) fn run(bench: &Bench, progress: &mut dyn FnMut(&str)) -> Result<Vec<Row>> {
-    let folder = tempfile::tempdir().map_err(Error::io("cannot make a temporary folder"))?;
+    let folder = crate::temporary::folder("harness-bench-")
+        .map_err(Error::io("cannot make a temporary folder"))?;
     let mut rows = Vec::new();
     for &size in &bench.sizes {
         let message = message_of(size);

@@ -189,6 +189,8 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> i32 {
         }
     };
     cleanup::install_hooks();
+    // What a harness killed with SIGKILL could not remove (its own servers died with it).
+    crate::temporary::clear_orphans();
     let result = match cli.command {
         Some(Commands::List { tasks, scenarios }) => list(scenarios.as_deref(), &tasks),
         Some(Commands::Replay { file, output }) => replay(&file, &output),

@@ -177,10 +177,8 @@ fn readable_by_all(file: &Path) -> bool {
 /// user may read (written by this harness alone), kept for the rest of the run.
 fn readable_copy(built: &Path) -> std::io::Result<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
-    let folder = tempfile::Builder::new()
-        .prefix("harness-interposed-")
-        .tempdir()?
-        .keep();
+    // Kept in a static: removed when the process exits.
+    let folder = crate::temporary::folder("harness-interposed-")?.keep_for_the_run();
     std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755))?;
     let copy = folder.join(built.file_name().unwrap_or("libshort_calls.so".as_ref()));
     std::fs::copy(built, &copy)?;

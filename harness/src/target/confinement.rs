@@ -21,8 +21,6 @@ use std::io::{Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
-use tempfile::TempDir;
-
 use crate::{Error, Result};
 
 /// The environment variable naming companion folders, separated by `:` (as `PATH`).
@@ -308,19 +306,16 @@ pub struct PrivateCopy {
     /// What was left out, and why (a link leading outside the submission).
     warnings: Vec<String>,
     /// Removed on drop.
-    _folder: TempDir,
+    _folder: crate::temporary::Folder,
 }
 
 impl PrivateCopy {
     /// Copies `original` (a canonical folder), without following any link, within
     /// [`MAX_COPY_BYTES`] and [`MAX_COPY_ENTRIES`].
     pub fn make(original: &Path) -> Result<PrivateCopy> {
-        let folder = tempfile::Builder::new()
-            .prefix("harness-submission-")
-            .tempdir()
-            .map_err(Error::io(
-                "cannot make a private folder for the submission's copy",
-            ))?;
+        let folder = crate::temporary::folder("harness-submission-").map_err(Error::io(
+            "cannot make a private folder for the submission's copy",
+        ))?;
         let mode = sandbox::private_folder_mode();
         std::fs::set_permissions(folder.path(), std::fs::Permissions::from_mode(mode)).map_err(
             Error::io(format!("cannot protect {}", folder.path().display())),

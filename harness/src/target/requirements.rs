@@ -25,8 +25,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use tempfile::TempDir;
-
 /// The Python that runs submissions (the sandbox's `PATH` finds Debian's first), whose
 /// pip installs for it.
 const PYTHON: &str = "/usr/bin/python3";
@@ -190,7 +188,7 @@ type Install = Result<Arc<Installed>, String>;
 pub struct Installed {
     /// What `PYTHONPATH` names.
     site: PathBuf,
-    _folder: TempDir,
+    _folder: crate::temporary::Folder,
 }
 
 impl Installed {
@@ -243,9 +241,7 @@ impl Installer {
                 "{PYTHON} is missing (apt-get install python3 python3-pip)"
             ));
         }
-        let folder = tempfile::Builder::new()
-            .prefix("harness-python-packages-")
-            .tempdir()
+        let folder = crate::temporary::folder("harness-python-packages-")
             .map_err(|error| format!("cannot make a folder to install into: {error}"))?;
         // Programs may run as another user (the sandbox's): they must read it, and only
         // read it (the sandbox's view shows it read-only too).
@@ -275,6 +271,8 @@ impl Installer {
         }
         // After `--`, every word is a requirement, never an option.
         pip.arg("--").args(packages);
+        // This thread waits for it: it dies with the harness, even one killed with SIGKILL.
+        crate::world::real::cleanup::dies_with_its_starter(&mut pip);
         let output = pip
             .output()
             .map_err(|error| format!("cannot run `{PYTHON} -m pip`: {error}"))?;

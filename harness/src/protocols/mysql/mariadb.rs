@@ -15,8 +15,11 @@
 //! - the scenario's database, its user (`'user'@'localhost'`, every right) and its `setup`
 //!   statements, made as `root` with the `mariadb` client;
 //! - at the end, the judges read the tables with the same client ([`Mariadb::select`]);
-//! - the server is killed (its whole process group) when the peer's record goes, and on
-//!   Ctrl-C with every other child of the harness.
+//! - the server is killed (its whole process group) when the peer's record goes, on
+//!   Ctrl-C with every other child of the harness, and by the kernel when the harness
+//!   ends otherwise (killed with SIGKILL: [`cleanup::spawn_lasting`]); its folder goes with
+//!   the record, at the harness's exit, or at the next run's start
+//!   ([`crate::temporary`]).
 //!
 //! The preparation runs on a thread of its own from the moment the `listen` step starts
 //! the peer, so that it overlaps the program's own start; the first connection waits for
@@ -24,7 +27,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
@@ -120,16 +123,15 @@ fn find(program: &str) -> Result<PathBuf, String> {
 
 /// The data folder `mariadb-install-db` made, once per run, that each server copies.
 struct Template {
-    dir: tempfile::TempDir,
+    /// Removed when the process exits (a static is never dropped).
+    dir: crate::temporary::Folder,
 }
 
 fn template() -> Result<&'static Path, String> {
     static TEMPLATE: OnceLock<Result<Template, String>> = OnceLock::new();
     TEMPLATE
         .get_or_init(|| {
-            let dir = tempfile::Builder::new()
-                .prefix("harness-mariadb-template-")
-                .tempdir()
+            let dir = crate::temporary::folder("harness-mariadb-template-")
                 .map_err(|error| format!("cannot make a folder for MariaDB: {error}"))?;
             let data = dir.path().join("data");
             let scratch = private_tmpdir(dir.path())?;
@@ -146,6 +148,8 @@ fn template() -> Result<&'static Path, String> {
                 ])
                 .args(as_root_user())
                 .stdin(Stdio::null());
+            // This thread waits for it: it dies with the harness.
+            cleanup::dies_with_its_starter(&mut install);
             let output = spawning::output(&mut install)
                 .map_err(|error| format!("cannot run mariadb-install-db: {error}"))?;
             if !output.status.success() {
@@ -155,32 +159,11 @@ fn template() -> Result<&'static Path, String> {
                     tail(&String::from_utf8_lossy(&output.stderr))
                 ));
             }
-            // Statics are never dropped: the folder goes when the process exits.
-            remove_at_exit(dir.path());
             Ok(Template { dir })
         })
         .as_ref()
         .map(|template| template.dir.path())
         .map_err(Clone::clone)
-}
-
-/// Removes `dir` when the harness exits (the template lives in a static).
-fn remove_at_exit(dir: &Path) {
-    static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-    extern "C" fn remove_all() {
-        let dirs = DIRS.lock().map(|dirs| dirs.clone()).unwrap_or_default();
-        for dir in dirs {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-    let mut dirs = DIRS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if dirs.is_empty() {
-        // SAFETY: registers a plain function with no arguments, run once by exit().
-        unsafe {
-            libc::atexit(remove_all);
-        }
-    }
-    dirs.push(dir.to_owned());
 }
 
 /// `--user=root` when the harness runs as root (mariadbd refuses root otherwise).
@@ -208,7 +191,7 @@ pub(super) struct Running {
     child: Child,
     group: i32,
     /// Its data folder, removed when this goes.
-    _dir: tempfile::TempDir,
+    _dir: crate::temporary::Folder,
 }
 
 impl Drop for Running {
@@ -335,9 +318,7 @@ impl Mariadb {
 /// scenario's database, user and tables.
 fn prepare(script: &MysqlScript) -> Result<Running, String> {
     let template = template()?;
-    let dir = tempfile::Builder::new()
-        .prefix("harness-mariadb-")
-        .tempdir()
+    let dir = crate::temporary::folder("harness-mariadb-")
         .map_err(|error| format!("cannot make a folder for MariaDB: {error}"))?;
     let copied = spawning::spawn(
         Command::new("cp")
@@ -379,8 +360,10 @@ fn prepare(script: &MysqlScript) -> Result<Running, String> {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     std::os::unix::process::CommandExt::process_group(&mut server, 0);
-    let mut child =
-        spawning::spawn(&mut server).map_err(|error| format!("cannot start mariadbd: {error}"))?;
+    // Not from this thread, which ends once the server is ready: it dies with the harness,
+    // even one killed with SIGKILL.
+    let mut child = cleanup::spawn_lasting(server)
+        .map_err(|error| format!("cannot start mariadbd: {error}"))?;
     let group = child.id() as i32;
     cleanup::register(group);
     let started = Instant::now();

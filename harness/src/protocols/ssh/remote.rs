@@ -53,7 +53,7 @@ pub(super) const OUTPUT_CAP: usize = 1 << 20;
 /// The remote machine's files, written once per peer.
 #[derive(Debug)]
 pub(super) struct RemoteMachine {
-    folder: tempfile::TempDir,
+    folder: crate::temporary::Folder,
     user: String,
     /// The sandbox its commands run in: the run's, as a program's.
     sandbox: sandbox::Settings,
@@ -86,9 +86,7 @@ impl RemoteMachine {
         settings: &RunSettings,
     ) -> Result<Arc<RemoteMachine>, String> {
         let write = || -> std::io::Result<RemoteMachine> {
-            let folder = tempfile::Builder::new()
-                .prefix("harness-ssh-remote-")
-                .tempdir()?;
+            let folder = crate::temporary::folder("harness-ssh-remote-")?;
             // Read by the command's own user where no view shows the files: nothing in
             // the folder is secret, and only the harness may write there.
             std::fs::create_dir(folder.path().join("bin"))?;

@@ -2,10 +2,17 @@
 //!
 //! Each child is the leader of its own process group, so killing the group also kills
 //! whatever the child forked. Groups are killed when their handle is dropped (end of a
-//! scenario, or unwinding from a panic), and all at once on Ctrl-C or SIGTERM.
+//! scenario, or unwinding from a panic), and all at once on Ctrl-C or SIGTERM, which also
+//! remove the run's temporary folders ([`crate::temporary`]).
+//!
+//! A harness killed with SIGKILL runs none of this: a server it started itself (the
+//! throw-away MariaDB) is started by [`spawn_lasting`], and dies with it through the
+//! kernel's parent-death signal.
 
 use std::collections::BTreeSet;
-use std::sync::{Mutex, Once};
+use std::io;
+use std::process::{Child, Command};
+use std::sync::{Mutex, Once, OnceLock, mpsc};
 
 static LIVE_GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
 
@@ -56,11 +63,111 @@ pub fn install_hooks() {
         }));
         let handler = ctrlc::set_handler(|| {
             kill_all();
-            eprintln!("\ninterrupted: every program the harness started was killed");
+            crate::temporary::remove_all();
+            eprintln!(
+                "\ninterrupted: every program the harness started was killed, its temporary folders removed"
+            );
             std::process::exit(130);
         });
         if let Err(error) = handler {
             eprintln!("warning: cannot install the Ctrl-C handler: {error}");
         }
     });
+}
+
+/// Has `command`'s process killed (SIGKILL) by the kernel when the thread that starts it
+/// ends, the harness's end included, however it ends (`PR_SET_PDEATHSIG`). Only for a
+/// command started by a thread that lives at least as long as the process should: one
+/// that waits for it (`output`), or [`spawn_lasting`]'s. The setting is lost where the
+/// process changes its user or executes a setuid program.
+pub fn dies_with_its_starter(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let harness = std::process::id() as libc::pid_t;
+    // SAFETY: prctl and getppid are async-signal-safe, and the closure allocates nothing
+    // on its way to Ok.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            ) != 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+            // The harness may have ended between the fork and the prctl, and then nobody
+            // sends the signal.
+            if libc::getppid() != harness {
+                return Err(io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
+/// One start for [`spawn_lasting`]'s thread, and where its child goes.
+type Start = (Command, mpsc::Sender<io::Result<Child>>);
+
+/// Starts `command` (through [`super::spawning::spawn`]) from a thread that lives as long
+/// as the process, its process killed when the harness ends ([`dies_with_its_starter`]).
+/// The parent-death signal follows the thread that forked, not the process: a server
+/// started from a scenario's preparation thread would be killed as that thread ends, the
+/// moment it is ready.
+pub fn spawn_lasting(mut command: Command) -> io::Result<Child> {
+    static STARTER: OnceLock<mpsc::Sender<Start>> = OnceLock::new();
+    let starter = STARTER.get_or_init(|| {
+        let (sender, starts) = mpsc::channel::<Start>();
+        // The sender lives in this static: the loop never ends, nor the thread. If the
+        // thread cannot be made, its receiver goes with it and every start below fails.
+        let _ = std::thread::Builder::new()
+            .name("lasting-starter".into())
+            .spawn(move || {
+                for (mut command, reply) in starts {
+                    let _ = reply.send(super::spawning::spawn(&mut command));
+                }
+            });
+        sender
+    });
+    dies_with_its_starter(&mut command);
+    let (reply, child) = mpsc::channel();
+    let unstarted = || io::Error::other("the harness's thread that starts servers is not running");
+    starter.send((command, reply)).map_err(|_| unstarted())?;
+    child.recv().map_err(|_| unstarted())?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lasting_child_outlives_the_thread_that_asked_for_it() {
+        let mut child = std::thread::spawn(|| {
+            let mut command = Command::new("cat");
+            command.stdin(std::process::Stdio::piped());
+            spawn_lasting(command).unwrap()
+        })
+        .join()
+        .unwrap();
+        // The thread that asked has ended: the child ends when its stdin closes, not by
+        // a signal.
+        drop(child.stdin.take());
+        let status = child.wait().unwrap();
+        assert!(status.success(), "{status}");
+    }
+
+    #[test]
+    fn a_child_dies_with_the_thread_that_started_it() {
+        let mut command = Command::new("cat");
+        command.stdin(std::process::Stdio::piped());
+        dies_with_its_starter(&mut command);
+        let mut child = std::thread::spawn(move || command.spawn().unwrap())
+            .join()
+            .unwrap();
+        // Its starter thread has ended: the kernel killed it, stdin still open.
+        let status = child.wait().unwrap();
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(libc::SIGKILL), "{status}");
+    }
 }

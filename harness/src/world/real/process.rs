@@ -19,7 +19,6 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tempfile::TempDir;
 use tokio::sync::watch;
 
 use super::cleanup;
@@ -136,7 +135,7 @@ pub struct ChildProcess {
     /// Its working directory (its sandbox's own unless the scenario or manifest named one).
     pub workdir: PathBuf,
     /// Kept so the directories live as long as the process.
-    _captures: TempDir,
+    _captures: crate::temporary::Folder,
     /// Dropped to close a held stdin (see [`ProcessSpec::hold_stdin`]).
     stdin_release: std::sync::Mutex<Option<std::sync::mpsc::Sender<()>>>,
     /// Whether the harness has written all of stdin's payload (or has none to write).
@@ -152,10 +151,7 @@ impl ChildProcess {
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command line"))?;
         // What it prints is for the harness alone: without a view of its own (a platform's
         // container) another program could otherwise read it by its path.
-        let captures = tempfile::Builder::new()
-            .prefix("harness-output-")
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
-            .tempdir()?;
+        let captures = crate::temporary::private_folder("harness-output-")?;
         let stdout = Arc::new(Capture::file(
             captures.path().join("stdout"),
             spec.output_cap,
