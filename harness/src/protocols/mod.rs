@@ -36,6 +36,7 @@
 //! (GreenMail keeps SMTP, IMAP and POP3 as sibling modules over one server core; ours
 //! also carry their judges.)
 
+mod accounts;
 mod dns;
 mod ftp;
 mod http;

@@ -177,10 +177,8 @@ impl Dialogue<'_> {
             let line = String::from_utf8_lossy(&raw)
                 .trim_end_matches(['\r', '\n'])
                 .to_owned();
-            let (verb, argument) = match line.split_once(' ') {
-                Some((verb, argument)) => (verb.to_ascii_uppercase(), argument.to_owned()),
-                None => (line.to_ascii_uppercase(), String::new()),
-            };
+            let (verb, argument) = crate::protocols::accounts::verb_and_argument(&line);
+            let argument = argument.to_owned();
             let shown = if verb == "PASS" {
                 "PASS ****".to_owned()
             } else {
@@ -235,8 +233,12 @@ impl Dialogue<'_> {
                 };
                 // RFC 959 §4.1.1: the password is the rest of the line, spaces and all.
                 let accepted = !self.script.refuse_login
-                    && user == self.script.user
-                    && argument == self.script.password;
+                    && crate::protocols::accounts::is_the_account(
+                        &user,
+                        argument,
+                        &self.script.user,
+                        &self.script.password,
+                    );
                 self.session(|session| session.logins.push((user, accepted, false)));
                 self.logged_in = accepted;
                 if accepted {

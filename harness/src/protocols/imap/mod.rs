@@ -29,7 +29,7 @@ mod expectations;
 mod fetch_items;
 mod record;
 mod server;
-mod syntax;
+pub(super) mod syntax;
 
 use std::sync::{Arc, Mutex};
 

@@ -314,14 +314,10 @@ impl Dialogue<'_> {
             "LOGIN" | "AUTHENTICATE" if authenticated => {
                 format!("{tag} BAD already logged in\r\n")
             }
-            "LOGIN" => {
-                let user = rest.first().and_then(Arg::text);
-                let password = rest.get(1).and_then(Arg::text);
-                match (user, password) {
-                    (Some(user), Some(password)) => self.login(tag, user, &password),
-                    _ => format!("{tag} BAD LOGIN takes a user name and a password\r\n"),
-                }
-            }
+            "LOGIN" => match crate::protocols::accounts::imap_login(rest) {
+                Some((user, password)) => self.login(tag, user, &password),
+                None => format!("{tag} BAD LOGIN takes a user name and a password\r\n"),
+            },
             "AUTHENTICATE" => self.authenticate(stream, tag, rest).await?,
             _ if !authenticated && !matches!(verb, "ID" | "ENABLE") => {
                 if is_known(verb) {
@@ -381,7 +377,12 @@ impl Dialogue<'_> {
     }
 
     fn login(&mut self, tag: &str, user: String, password: &str) -> String {
-        let accepted = user == self.script.user && password == self.script.password;
+        let accepted = crate::protocols::accounts::is_the_account(
+            &user,
+            password,
+            &self.script.user,
+            &self.script.password,
+        );
         let encrypted = self.wire.encrypted;
         self.session(|session| session.logins.push((user.clone(), accepted, encrypted)));
         if accepted {

@@ -3,7 +3,7 @@
 
 /// One value of a command's arguments (RFC 3501 §4).
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Arg {
+pub(in crate::protocols) enum Arg {
     /// An atom (`INBOX`, `1:*`, `BODY.PEEK[HEADER]<0.10>`), or `NIL`.
     Atom(String),
     /// A quoted string or a literal.
@@ -14,7 +14,7 @@ pub(super) enum Arg {
 
 impl Arg {
     /// An atom or string, as text.
-    pub(super) fn text(&self) -> Option<String> {
+    pub(in crate::protocols) fn text(&self) -> Option<String> {
         match self {
             Arg::Atom(text) => Some(text.clone()),
             Arg::Text(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
@@ -42,7 +42,7 @@ pub(super) fn literal_at_end(line: &[u8]) -> Option<(usize, bool)> {
 }
 
 /// A command's words: tag, name, arguments (atoms, strings, literals, lists).
-pub(super) fn parse_args(raw: &[u8]) -> Vec<Arg> {
+pub(in crate::protocols) fn parse_args(raw: &[u8]) -> Vec<Arg> {
     let mut at = 0;
     let (args, _) = parse_list(raw, &mut at, false);
     args

@@ -45,6 +45,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::Pop3Script;
 use super::record::{Pop3Command, Pop3Session, Pop3Sessions};
 use crate::peers::Conversation;
+use crate::protocols::accounts::{is_the_account, verb_and_argument};
 use crate::protocols::mailstore::{
     Certificate, MailTls, MailWire, SeededMessage, open_session, split_message,
 };
@@ -202,23 +203,23 @@ impl Dialogue<'_> {
                     Answer::StartTls("+OK Begin TLS negotiation now.\r\n".into())
                 }
                 "STLS" => reply("-ERR STLS is not offered here\r\n"),
-                "USER" => match args.first() {
-                    Some(name) => {
-                        self.user = Some((*name).to_owned());
+                // The name is the rest of the line, as the password is: a user the
+                // manifest declares may hold spaces.
+                "USER" => match verb_and_argument(line).1 {
+                    "" => reply("-ERR USER takes a name\r\n"),
+                    name => {
+                        self.user = Some(name.to_owned());
                         reply("+OK\r\n")
                     }
-                    None => reply("-ERR USER takes a name\r\n"),
                 },
                 "PASS" => {
                     let Some(user) = self.user.take() else {
                         return reply("-ERR USER first\r\n");
                     };
                     // The password is the rest of the line: it may hold spaces (§7).
-                    let password = line
-                        .split_once(' ')
-                        .map(|(_, rest)| rest)
-                        .unwrap_or_default();
-                    let accepted = user == self.script.user && password == self.script.password;
+                    let password = verb_and_argument(line).1;
+                    let accepted =
+                        is_the_account(&user, password, &self.script.user, &self.script.password);
                     let encrypted = self.wire.encrypted;
                     self.session(|session| session.logins.push((user, accepted, encrypted)));
                     if !accepted {
