@@ -52,7 +52,7 @@ fn wait_for<T>(what: &str, limit: Duration, mut found: impl FnMut() -> Option<T>
 /// A mysql-remote submission whose client sleeps: the scenario (and its server) lasts
 /// until the harness stops the client, 10 s on.
 fn sleeping_mysql_client() -> tempfile::TempDir {
-    let folder = common::submission(&[("mysql-remote.py", "import time\ntime.sleep(30)\n")]);
+    let folder = common::submission(&[("mysql-remote.py", "import time\ntime.sleep(20)\n")]);
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(folder.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     folder
@@ -110,6 +110,23 @@ fn has_ended(pid: u32) -> bool {
             .trim_start()
             .starts_with(['Z', 'X']),
     }
+}
+
+/// The live processes whose command line names a path in `tmpdir`.
+fn processes_naming(tmpdir: &Path) -> Vec<u32> {
+    let folder = format!("{}/", tmpdir.display());
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|command_line| {
+                command_line
+                    .windows(folder.len())
+                    .any(|window| window == folder.as_bytes())
+            })
+        })
+        .filter(|pid| !has_ended(*pid))
+        .collect()
 }
 
 /// The `mariadbd` processes whose socket is in `tmpdir`: a scenario's servers of a harness
@@ -202,6 +219,14 @@ fn a_harness_killed_mid_grading_takes_its_mariadb_along_and_the_next_run_clears_
         .assert()
         .success();
     assert_eq!(harness_entries(tmpdir.path()), Vec::<String>::new());
+    // The sleeping client's sandbox-init outlives a harness killed so (the sandbox's to
+    // settle, not this test's): ended here, by the pids of what names this run's folders.
+    for pid in processes_naming(tmpdir.path()) {
+        // SAFETY: kill only sends a signal, to a process of the harness this test started.
+        unsafe {
+            libc::kill(pid as i32, libc::SIGKILL);
+        }
+    }
 }
 
 #[test]
