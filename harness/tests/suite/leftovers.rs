@@ -129,8 +129,15 @@ fn processes_naming(tmpdir: &Path) -> Vec<u32> {
         .collect()
 }
 
-/// The `mariadbd` processes whose socket is in `tmpdir`: a scenario's servers of a harness
-/// whose `TMPDIR` it is.
+/// Whether `name` is a scenario's MariaDB folder (`harness-mariadb-<pid>-...`), not the
+/// run's template (`harness-mariadb-template-...`).
+fn is_a_servers_folder(name: &[u8]) -> bool {
+    name.strip_prefix(b"harness-mariadb-")
+        .is_some_and(|rest| rest.first().is_some_and(u8::is_ascii_digit))
+}
+
+/// The `mariadbd` processes whose socket is in a scenario's folder of `tmpdir`: a scenario's
+/// servers of a harness whose `TMPDIR` it is (not `mariadb-install-db`'s bootstrap).
 fn mariadbd_in(tmpdir: &Path) -> Vec<u32> {
     let socket = format!("--socket={}/", tmpdir.display());
     std::fs::read_dir("/proc")
@@ -144,7 +151,10 @@ fn mariadbd_in(tmpdir: &Path) -> Vec<u32> {
             words
                 .first()
                 .is_some_and(|program| program.ends_with(b"mariadbd"))
-                && words.iter().any(|word| word.starts_with(socket.as_bytes()))
+                && words.iter().any(|word| {
+                    word.strip_prefix(socket.as_bytes())
+                        .is_some_and(is_a_servers_folder)
+                })
         })
         .filter(|pid| !has_ended(*pid))
         .collect()
@@ -209,7 +219,7 @@ fn a_harness_killed_mid_grading_takes_its_mariadb_along_and_the_next_run_clears_
     assert_eq!(mariadbd_in(tmpdir.path()), Vec::<u32>::new());
     let left = harness_entries(tmpdir.path());
     assert!(
-        left.iter().any(|name| name.starts_with("harness-mariadb-")),
+        left.iter().any(|name| is_a_servers_folder(name.as_bytes())),
         "a harness killed with SIGKILL removes nothing itself: {left:?}"
     );
     // The next run, whatever it does, clears them first.
