@@ -229,14 +229,16 @@ fn a_harness_killed_mid_grading_takes_its_mariadb_along_and_the_next_run_clears_
         .assert()
         .success();
     assert_eq!(harness_entries(tmpdir.path()), Vec::<String>::new());
-    // The sleeping client's sandbox-init outlives a harness killed so (the sandbox's to
-    // settle, not this test's): ended here, by the pids of what names this run's folders.
-    for pid in processes_naming(tmpdir.path()) {
-        // SAFETY: kill only sends a signal, to a process of the harness this test started.
-        unsafe {
-            libc::kill(pid as i32, libc::SIGKILL);
-        }
-    }
+    // The sleeping client and its sandbox-init die with the harness too: sandbox-init
+    // watches the harness (a pidfd of it) and kills what it waits for when it ends.
+    wait_for(
+        "the sandboxed client to die with the harness",
+        Duration::from_secs(20),
+        || {
+            let left = processes_naming(tmpdir.path());
+            left.iter().all(|pid| has_ended(*pid)).then_some(())
+        },
+    );
 }
 
 #[test]

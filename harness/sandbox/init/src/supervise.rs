@@ -39,6 +39,7 @@ pub(crate) fn run(
             return ExitCode::from(125);
         }
     };
+    watch_the_harness();
     if pid_namespace {
         // A PID namespace for the children of this process, and IPC, UTS and cgroup
         // namespaces of its own from now on: no System V object (a shared-memory
@@ -343,8 +344,72 @@ pub(crate) fn release_stdio() {
     }
 }
 
+/// A descriptor of the harness that started this process (`pidfd_open` of its parent at
+/// the start), or -1: when the harness dies (even of `SIGKILL`), what this process waits
+/// for is killed, and everything below it after (see [`wait_for`]).
+static HARNESS: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+/// Opens [`HARNESS`], before anything is forked.
+pub(crate) fn watch_the_harness() {
+    // SAFETY: getppid reads our parent's id; pidfd_open returns a descriptor of it.
+    let fd = unsafe {
+        let parent = libc::getppid();
+        if parent <= 1 {
+            return;
+        }
+        libc::syscall(libc::SYS_pidfd_open, parent, 0) as i32
+    };
+    if fd >= 0 {
+        // SAFETY: fcntl on our own descriptor: the program must not inherit it.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+        HARNESS.store(fd, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Until `pid` ends: if the harness ends first, `pid` is killed (a harness killed with
+/// `SIGKILL` leaves no program behind; a parent-death signal would fire when the harness's
+/// *thread* that started this one ends, which may be long before the harness does).
+fn kill_if_the_harness_ends(pid: libc::pid_t) {
+    let harness = HARNESS.load(std::sync::atomic::Ordering::Relaxed);
+    if harness < 0 {
+        return;
+    }
+    // SAFETY: pidfd_open of our own child.
+    let child = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as i32;
+    if child < 0 {
+        return;
+    }
+    loop {
+        let mut fds = [
+            libc::pollfd {
+                fd: child,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: harness,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: poll fills the two entries of our array.
+        let ready = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        if ready < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+            continue;
+        }
+        if ready > 0 && fds[0].revents == 0 && fds[1].revents != 0 {
+            // SAFETY: a signal to our own child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        break;
+    }
+    // SAFETY: closing our own descriptor.
+    unsafe { libc::close(child) };
+}
+
 /// Waits for `pid`: its status and peak resident size in KiB.
 fn wait_for(pid: libc::pid_t) -> (libc::c_int, i64) {
+    kill_if_the_harness_ends(pid);
     loop {
         let mut status = 0;
         // SAFETY: wait4 fills our two locals.
