@@ -12,8 +12,9 @@
 //! - `mariadbd` in the foreground on that copy, with no TCP port at all
 //!   (`--skip-networking`): the pack reaches it on its Unix socket, which no network
 //!   namespace hides, and relays the program's bytes to it ([`super::forward`]);
-//! - the scenario's database, its user (`'user'@'localhost'`, every right) and its `setup`
-//!   statements, made as `root` with the `mariadb` client;
+//! - the scenario's database, its user (`'user'@'localhost'`, every right; any name, even
+//!   MariaDB's own `root`, whose password is then set and given by the harness's own
+//!   statements) and its `setup` statements, made as `root` with the `mariadb` client;
 //! - at the end, the judges read the tables with the same client ([`Mariadb::select`]);
 //! - the server is killed (its whole process group) when the peer's record goes, on
 //!   Ctrl-C with every other child of the harness, and by the kernel when the harness
@@ -192,6 +193,9 @@ pub(super) struct Running {
     group: i32,
     /// Its data folder, removed when this goes.
     _dir: crate::temporary::Folder,
+    /// `root`'s password once the scenario's account is `root` (a client that hard-codes
+    /// it): the harness's own statements then give it. `None`: `root` has none.
+    root_password: Option<String>,
 }
 
 impl Drop for Running {
@@ -252,7 +256,7 @@ impl Mariadb {
     /// look at the tables at the end.
     pub(super) fn select(&self, database: &str, sql: &str) -> Result<SqlOutcome, SqlError> {
         let running = self.now().map_err(|why| SqlError::new(2002, why))?;
-        client(&running.socket, Some(database), sql)
+        client(&running, Some(database), sql)
     }
 
     /// A table's name as MariaDB spells it (names are read without regard to case, as the
@@ -387,31 +391,28 @@ fn prepare(script: &MysqlScript) -> Result<Running, String> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let running = Running {
+    let mut running = Running {
         socket,
         child,
         group,
         _dir: dir,
+        root_password: None,
     };
-    let user = format!("'{}'@'localhost'", escape(&script.user));
-    let made = [
-        format!("CREATE DATABASE `{}`", script.database.replace('`', "``")),
-        format!(
-            "CREATE USER {user} IDENTIFIED BY '{}'",
-            escape(&script.password)
-        ),
-        format!("GRANT ALL PRIVILEGES ON *.* TO {user}"),
-    ];
-    for statement in &made {
-        client(&running.socket, None, statement).map_err(|error| {
+    let database = format!("CREATE DATABASE `{}`", script.database.replace('`', "``"));
+    let account = account_statements(&script.user, &script.password).join(";\n");
+    for statement in [database, account] {
+        client(&running, None, &statement).map_err(|error| {
             format!(
                 "MariaDB refused `{statement}`: {} {}",
                 error.code, error.message
             )
         })?;
     }
+    if script.user == "root" {
+        running.root_password = Some(script.password.clone());
+    }
     for statement in &script.setup {
-        client(&running.socket, Some(&script.database), statement).map_err(|error| {
+        client(&running, Some(&script.database), statement).map_err(|error| {
             format!(
                 "MariaDB refused the scenario's `mysql.setup` statement `{statement}`: {} {}",
                 error.code, error.message
@@ -421,20 +422,40 @@ fn prepare(script: &MysqlScript) -> Result<Running, String> {
     Ok(running)
 }
 
+/// The statements, run as `root` in one session, that make `user` an account of every
+/// right with `password`, whatever the name: MariaDB's own `root` exists (`CREATE USER`
+/// of it is 1396), so an account is made only if missing, then given its rights, then its
+/// password, last, since it may be the very `root` the session runs as.
+fn account_statements(user: &str, password: &str) -> [String; 3] {
+    let account = format!("'{}'@'localhost'", escape(user));
+    [
+        format!("CREATE USER IF NOT EXISTS {account}"),
+        format!("GRANT ALL PRIVILEGES ON *.* TO {account}"),
+        format!(
+            "ALTER USER {account} IDENTIFIED VIA mysql_native_password USING PASSWORD('{}')",
+            escape(password)
+        ),
+    ]
+}
+
 /// A string inside single quotes of SQL.
 fn escape(text: &str) -> String {
     text.replace('\\', "\\\\").replace('\'', "\\'")
 }
 
-/// Runs `sql` with the `mariadb` client as `root` over `socket`: a result set, or the
-/// rows it changed (`ROW_COUNT()`), or MariaDB's error.
-fn client(socket: &Path, database: Option<&str>, sql: &str) -> Result<SqlOutcome, SqlError> {
+/// Runs `sql` with the `mariadb` client as `root` on `server`'s socket: a result set, or
+/// the rows it changed (`ROW_COUNT()`), or MariaDB's error.
+fn client(server: &Running, database: Option<&str>, sql: &str) -> Result<SqlOutcome, SqlError> {
     let program = find("mariadb").map_err(|why| SqlError::new(2002, why))?;
     let mut command = Command::new(program);
     command
         .arg("--no-defaults")
-        .arg(format!("--socket={}", socket.display()))
+        .arg(format!("--socket={}", server.socket.display()))
         .args(["--user=root", "--batch", "--xml"]);
+    // Read from the environment, not from a command line anyone may list.
+    if let Some(password) = &server.root_password {
+        command.env("MYSQL_PWD", password);
+    }
     if let Some(database) = database {
         command.arg(format!("--database={database}"));
     }
@@ -567,6 +588,61 @@ mod tests {
                 vec![Some("2".to_owned()), None]
             ]
         );
+    }
+
+    /// A real MariaDB for `user` and `password`, prepared, with a table `t` in `school`;
+    /// or why not.
+    fn prepared(user: &str, password: &str) -> (Mariadb, Result<Arc<Running>, String>) {
+        let script = MysqlScript {
+            user: user.into(),
+            password: password.into(),
+            database: "school".into(),
+            auth: super::super::AuthPlugin::default(),
+            setup: vec!["CREATE TABLE t (a INT PRIMARY KEY)".into()],
+        };
+        let mariadb = Mariadb::start(&script);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let ready = runtime.block_on(mariadb.ready());
+        (mariadb, ready)
+    }
+
+    /// Whether `user` logs in to `server` with `password`, as a program would.
+    fn logs_in(server: &Running, user: &str, password: &str) -> bool {
+        let mut command = Command::new(find("mariadb").expect("the mariadb client"));
+        command
+            .arg("--no-defaults")
+            .arg(format!("--socket={}", server.socket.display()))
+            .arg(format!("--user={user}"))
+            .args(["--database=school", "--execute", "SELECT 1"])
+            .env("MYSQL_PWD", password)
+            .stdin(Stdio::null());
+        spawning::output(&mut command)
+            .expect("the mariadb client runs")
+            .status
+            .success()
+    }
+
+    #[test]
+    fn any_declared_login_is_an_account_of_the_real_server_root_included() {
+        for (user, password) in [
+            ("root", "root"),
+            ("student", "student"),
+            ("my name", "it's \\ hers"),
+        ] {
+            let (mariadb, ready) = prepared(user, password);
+            let server = ready.unwrap_or_else(|why| {
+                panic!(
+                    "this test needs MariaDB (apt-get install mariadb-server mariadb-client; .ci/test installs it): {why}"
+                )
+            });
+            assert!(logs_in(&server, user, password), "{user}");
+            assert!(!logs_in(&server, user, "wrong"), "{user}");
+            // The harness's own statements still run, as `root` whatever its password.
+            assert!(mariadb.table("school", "t").is_some(), "{user}");
+        }
     }
 
     #[test]

@@ -387,7 +387,11 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
                 .error(ErrorKind::ER_ACCESS_DENIED_ERROR, refusal.as_bytes())
                 .await;
         }
-        if self.engine().has_database(database) {
+        // An empty name is no database: a client that connects without one may still send
+        // the handshake's database field (MySQL and MariaDB take it so).
+        if database.is_empty() {
+            writer.ok().await
+        } else if self.engine().has_database(database) {
             self.database = Some(database.to_owned());
             writer.ok().await
         } else {

@@ -302,3 +302,74 @@ async fn the_mariadb_client_with_mysql_native_password() {
 async fn the_mariadb_client_with_caching_sha2_password() {
     mariadb_client_against(AuthPlugin::CachingSha2Password).await;
 }
+
+/// One packet of the wire protocol: its sequence number and payload.
+async fn packet(stream: &mut tokio::net::TcpStream) -> (u8, Vec<u8>) {
+    use tokio::io::AsyncReadExt;
+    let mut header = [0u8; 4];
+    stream
+        .read_exact(&mut header)
+        .await
+        .expect("a packet header");
+    let length = u32::from_le_bytes([header[0], header[1], header[2], 0]) as usize;
+    let mut payload = vec![0u8; length];
+    stream.read_exact(&mut payload).await.expect("a packet");
+    (header[3], payload)
+}
+
+/// A client that connects without a database but sends the handshake's database field
+/// empty (`CLIENT_CONNECT_WITH_DB` and `""`), as some drivers do: MySQL and MariaDB log it
+/// in with no database selected, and so does the embedded engine.
+#[tokio::test]
+async fn a_login_with_an_empty_database_field_is_a_login_without_a_database() {
+    use tokio::io::AsyncWriteExt;
+    const LONG_PASSWORD: u32 = 1;
+    const CONNECT_WITH_DB: u32 = 8;
+    const PROTOCOL_41: u32 = 0x200;
+    const SECURE_CONNECTION: u32 = 0x8000;
+    const PLUGIN_AUTH: u32 = 0x8_0000;
+    let peer = peer(AuthPlugin::MysqlNativePassword).await;
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", peer.port))
+        .await
+        .expect("the peer listens");
+    let (_, greeting) = packet(&mut stream).await;
+    // Protocol 10: version, its server version up to a NUL, a connection id, 8 bytes of
+    // salt, a filler, capabilities, character set, status, capabilities, the salt's
+    // length, 10 reserved bytes, the rest of the salt (NUL-terminated).
+    let version_end = 1 + greeting[1..].iter().position(|&byte| byte == 0).unwrap();
+    let first = version_end + 1 + 4;
+    let mut salt = greeting[first..first + 8].to_vec();
+    let rest = first + 8 + 1 + 2 + 1 + 2 + 2 + 1 + 10;
+    let rest_end = rest + greeting[rest..].iter().position(|&byte| byte == 0).unwrap();
+    salt.extend_from_slice(&greeting[rest..rest_end]);
+    let scramble = super::auth::native_scramble(PASSWORD, &salt[..20]);
+    let capabilities =
+        LONG_PASSWORD | CONNECT_WITH_DB | PROTOCOL_41 | SECURE_CONNECTION | PLUGIN_AUTH;
+    let mut response = Vec::new();
+    response.extend_from_slice(&capabilities.to_le_bytes());
+    response.extend_from_slice(&(1u32 << 24).to_le_bytes());
+    response.push(33);
+    response.extend_from_slice(&[0; 23]);
+    response.extend_from_slice(b"alice\0");
+    response.push(scramble.len() as u8);
+    response.extend_from_slice(&scramble);
+    response.extend_from_slice(b"\0");
+    response.extend_from_slice(b"mysql_native_password\0");
+    let mut sent = (response.len() as u32).to_le_bytes()[..3].to_vec();
+    sent.push(1);
+    sent.extend_from_slice(&response);
+    stream
+        .write_all(&sent)
+        .await
+        .expect("the handshake's answer");
+    let (_, answer) = packet(&mut stream).await;
+    assert_eq!(
+        answer[0],
+        0x00,
+        "an OK packet, not {:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    drop(stream);
+    let sessions = ended(&peer, 1).await;
+    assert_eq!(sessions[0].login, Some(("alice".into(), true)));
+}
