@@ -51,6 +51,10 @@ pub fn explain(outcome: &Outcome) -> String {
 /// failing program's language.
 pub fn hints(outcome: &Outcome) -> Vec<String> {
     let mut hints = Vec::new();
+    // The harness's own trouble: nothing the program could do about it.
+    if super::score::harness_trouble(outcome) {
+        return hints;
+    }
     let Some(failure) = &outcome.failure else {
         hints.extend(outcome.hint.clone());
         return hints;

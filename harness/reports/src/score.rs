@@ -7,7 +7,9 @@
 //!
 //! - **this run cannot play it** (a simulated-only scenario on real sockets, no browser on
 //!   this machine, a check the simulated world cannot do): nobody could have earned its
-//!   points here, so they leave the total (`left_out` says how many);
+//!   points here, so they leave the total (`left_out` says how many); so do the points of
+//!   a scenario the harness could not play for its own trouble (an ERROR, see
+//!   [`left_out`]);
 //! - **the submission lacks a program it needs** (the client of a task whose server was
 //!   submitted): the student's gap, so its points stay in the total, lost. Counting them out
 //!   would score a half-submitted task above a complete one with a bug.
@@ -20,10 +22,23 @@ use serde::Serialize;
 use run_record::events::SubmissionInfo;
 use run_record::outcome::{Outcome, SkipKind, Status};
 
-/// Whether `outcome` was skipped because this run cannot play it (its points leave the
-/// total). A skip without a kind comes from a recording made when every skip counted.
+/// Whether this run could not play `outcome`'s scenario (its points leave the total): it
+/// was skipped for that, or the harness could not do its own part of it (an ERROR whose
+/// step expected "the harness to ...": a peer's database that did not start, a port it
+/// could not get), which is no defect of the submission. A skip without a kind comes from
+/// a recording made when every skip counted.
 pub fn left_out(outcome: &Outcome) -> bool {
-    outcome.status == Status::Skipped && outcome.skip_kind == Some(SkipKind::CannotRun)
+    (outcome.status == Status::Skipped && outcome.skip_kind == Some(SkipKind::CannotRun))
+        || harness_trouble(outcome)
+}
+
+/// Whether `outcome` is an ERROR of the harness's own (see [`left_out`]).
+pub fn harness_trouble(outcome: &Outcome) -> bool {
+    outcome.status == Status::Error
+        && outcome
+            .failure
+            .as_ref()
+            .is_some_and(|failure| failure.expected.starts_with("the harness to "))
 }
 
 /// One task's score.

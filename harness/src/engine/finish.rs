@@ -50,6 +50,30 @@ impl Run<'_> {
                     .map(|(name, peer)| (name.as_str(), peer.received())),
             ));
         }
+        // A pack's peer whose own part the harness could not do (its database did not
+        // start, refused its account or its tables): whatever the programs then did (a
+        // client that lost its connection), the scenario is the harness's trouble, never
+        // theirs. Not where the scenario could not be run here at all.
+        let trouble = self.servers.iter().find_map(|(name, server)| {
+            let why = server.record()?.trouble()?;
+            Some(StepFailure {
+                status: Status::Error,
+                expected: format!("the harness to set up its server {name}"),
+                seen: why,
+                diff: None,
+            })
+        });
+        let (failure, failed_step, harness_trouble) = match trouble {
+            Some(trouble)
+                if failure
+                    .as_ref()
+                    .is_none_or(|failure| failure.status != Status::Skipped) =>
+            {
+                self.note(format!("the harness's own trouble: {}", trouble.seen));
+                (Some(trouble), 0, true)
+            }
+            _ => (failure, failed_step, false),
+        };
         self.peers.clear();
         self.datagram_peers.clear();
         self.servers.clear();
@@ -137,6 +161,10 @@ impl Run<'_> {
                 .map(|cause| self.shown(&cause)),
             );
             programs.push(report);
+        }
+        // Nor does a program's end explain the harness's trouble.
+        if harness_trouble {
+            causes.clear();
         }
         self.held_ports.clear();
         let scenario = self.scenario;

@@ -111,6 +111,13 @@ pub trait ProtocolRecord: Any + Send + Sync {
     fn progress(&self) -> Option<Progress> {
         None
     }
+    /// Why the harness could not do its own part of the peer, if it could not (start the
+    /// database that answers for it, make its account, load its tables): a scenario where
+    /// it is said is the harness's trouble, an ERROR whatever its programs then did, never
+    /// theirs (`crate::engine::finish`).
+    fn trouble(&self) -> Option<String> {
+        None
+    }
 }
 
 /// How far the clients of a server peer got: what every protocol with sessions can tell.

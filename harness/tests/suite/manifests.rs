@@ -602,3 +602,46 @@ fn a_login_fixed_in_the_program_is_the_account_of_every_pack(
         .failure()
         .stdout(predicate::str::contains("1 passed, 1 failed"));
 }
+
+/// The harness's own trouble is never the student's (issue 50 §1): a declared login that
+/// the real MariaDB cannot make an account of (a user name past its 128 characters) is an
+/// ERROR whose first line says the harness could not set up its server, with no hint and
+/// no points lost, not the client's "Lost connection to MySQL server".
+#[test]
+fn an_account_the_real_database_cannot_make_is_the_harness_trouble() {
+    let file = "mysql-remote.py";
+    let manifest = format!(
+        "[mysql-remote]\n\
+         client = \"python3 {file} --url mysql://{{user}}:{{password}}@{{host}}:{{port}}/{{database}}\"\n\
+         user = \"{}\"\n\
+         password = \"pw\"\n",
+        "u".repeat(200)
+    );
+    let folder = submission(&[(file, &good(file)), ("submission.toml", &manifest)]);
+    let output = harness()
+        .arg("--target")
+        .arg(folder.path())
+        .args(["--mysql", "real", "--seed", "1"])
+        .arg("mysql-remote/01-select-prints-a-table")
+        .output()
+        .expect("the harness runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("ERROR   mysql-remote/01-select-prints-a-table"),
+        "{stdout}"
+    );
+    let first = stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("── ERROR mysql-remote/01"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        first.starts_with(
+            "  The harness could not set up its server db: the real MariaDB that plays it could not be prepared: MariaDB could not make the account 'uuu"
+        ),
+        "{stdout}"
+    );
+    assert!(first.contains("not a defect of your program"), "{first}");
+    assert!(!stdout.contains("  hint "), "{stdout}");
+    assert!(stdout.contains("0/0 points"), "{stdout}");
+}

@@ -137,11 +137,14 @@ impl ProtocolExpectation for SessionJudged {
                 "none",
             ));
         };
-        if let Some(trouble) = record.trouble() {
-            return Err(StepFailure::fail(
-                format!("{where_}: the harness's MySQL server"),
-                trouble,
-            ));
+        // The harness's own trouble, never the program's (see `ProtocolRecord::trouble`).
+        if let Some(trouble) = record.tables_trouble() {
+            return Err(StepFailure {
+                status: crate::outcome::Status::Error,
+                expected: "the harness to set up its MySQL server".into(),
+                seen: trouble,
+                diff: None,
+            });
         }
         let sessions = record.sessions();
         if sessions.is_empty() {

@@ -246,7 +246,7 @@ impl Mariadb {
     pub(super) fn trouble(&self) -> Option<String> {
         match &*self.state.borrow() {
             Some(Err(why)) => Some(format!(
-                "the real MariaDB (--mysql real) could not be prepared: {why}"
+                "the real MariaDB that plays it could not be prepared: {why}"
             )),
             _ => None,
         }
@@ -399,15 +399,19 @@ fn prepare(script: &MysqlScript) -> Result<Running, String> {
         root_password: None,
     };
     let database = format!("CREATE DATABASE `{}`", script.database.replace('`', "``"));
+    client(&running, None, &database).map_err(|error| {
+        format!(
+            "MariaDB refused `{database}`: {} {}",
+            error.code, error.message
+        )
+    })?;
     let account = account_statements(&script.user, &script.password).join(";\n");
-    for statement in [database, account] {
-        client(&running, None, &statement).map_err(|error| {
-            format!(
-                "MariaDB refused `{statement}`: {} {}",
-                error.code, error.message
-            )
-        })?;
-    }
+    client(&running, None, &account).map_err(|error| {
+        format!(
+            "MariaDB could not make the account '{}'@'localhost': {} {}",
+            script.user, error.code, error.message
+        )
+    })?;
     if script.user == "root" {
         running.root_password = Some(script.password.clone());
     }

@@ -91,6 +91,10 @@ impl ProtocolRecord for MysqlRecord {
         self
     }
 
+    fn trouble(&self) -> Option<String> {
+        self.tables_trouble()
+    }
+
     /// A login is the handshake's answer; a command is a statement's first word.
     fn progress(&self) -> Option<Progress> {
         let sessions = self.sessions();
@@ -170,8 +174,9 @@ impl MysqlRecord {
         }
     }
 
-    /// Why the tables cannot be read, if they cannot (a real server that never started).
-    pub(super) fn trouble(&self) -> Option<String> {
+    /// Why the tables cannot be read, if they cannot (a real server that never started,
+    /// or refused the scenario's account or tables).
+    pub(super) fn tables_trouble(&self) -> Option<String> {
         match &self.tables {
             SqlTables::Embedded(_) => None,
             SqlTables::Real(server) => server.trouble(),
