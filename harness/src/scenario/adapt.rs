@@ -107,7 +107,12 @@ fn replacements(
         .filter_map(|step| step.action.0.starts())
         .flat_map(|start| {
             let own = roles.get(&start.role).map(|program| &program.own_values);
+            let login = gives_a_login(start);
             start.with.iter().filter_map(move |(key, theirs)| {
+                // A login's parts are replaced as a login (`login_replacements`).
+                if login && LOGIN_PLACEHOLDERS.contains(&key.as_str()) {
+                    return None;
+                }
                 let ours = own?.get(key)?;
                 (ours != theirs && !theirs.is_empty()).then(|| (theirs.clone(), ours.clone()))
             })
@@ -120,6 +125,18 @@ fn replacements(
 
 /// The options through which a scenario gives a program one part of a login.
 const LOGIN_OPTIONS: [&str; 2] = ["--user", "--password"];
+
+/// The placeholders through which a scenario gives a program its login where it gives no
+/// option (`with = { user = "alice", password = "s3cret-sql" }`: mysql-remote's URL).
+const LOGIN_PLACEHOLDERS: [&str; 2] = ["user", "password"];
+
+/// Whether `start` gives its program a login by [`LOGIN_PLACEHOLDERS`] (both of them: a
+/// `password` alone is a server's own value, `{password}` of `password-server`).
+fn gives_a_login(start: &crate::steps::start::Start) -> bool {
+    LOGIN_PLACEHOLDERS
+        .iter()
+        .all(|placeholder| start.with.contains_key(*placeholder))
+}
 
 /// The option through which a scenario gives a server the `user:password` it accepts
 /// (`xmlrpc-server {port} --auth student:s3cret`).
@@ -294,7 +311,16 @@ fn login_replacements(
         let Some(program) = roles.get(&start.role) else {
             continue;
         };
-        let declared = [&program.login.user, &program.login.password];
+        // A login declared as `user` and `password`, or as the placeholders' values
+        // (`with = { user = "root", password = "root" }`) where the scenario gives it so.
+        let login = gives_a_login(start);
+        let declared = [&program.login.user, &program.login.password]
+            .into_iter()
+            .zip(LOGIN_PLACEHOLDERS)
+            .map(|(part, placeholder)| {
+                part.as_ref()
+                    .or_else(|| login.then(|| program.own_values.get(placeholder)).flatten())
+            });
         // The login's parts, and any option whose value the manifest declares (`with = {
         // "--from" = "me@example.org" }`: an address the program hard-codes).
         let declared_options = program
@@ -305,15 +331,13 @@ fn login_replacements(
         for (option, ours) in LOGIN_OPTIONS
             .into_iter()
             .zip(declared)
-            .map(|(option, ours)| (option, ours.as_ref()))
             .chain(declared_options)
         {
             // A login part the scenario gives as a placeholder's value rather than an
-            // option (`with = { user = "alice" }` for mysql-remote's URL), unless the
-            // manifest's `with` already gives that value.
+            // option (`with = { user = "alice" }` for mysql-remote's URL).
             let placeholder = option.trim_start_matches('-');
             let given = start.option_value(option).or_else(|| {
-                (LOGIN_OPTIONS.contains(&option) && !program.own_values.contains_key(placeholder))
+                (login && LOGIN_OPTIONS.contains(&option))
                     .then(|| start.with.get(placeholder).map(String::as_str))
                     .flatten()
             });
@@ -623,6 +647,32 @@ mod tests {
             assert!(!has_password(&account), "{wrong}: {account}");
             assert_eq!(given.as_deref(), Some("student"), "{wrong}");
         }
+    }
+
+    #[test]
+    fn a_login_declared_as_the_placeholders_values_is_a_login_too() {
+        let suite = suite();
+        let wrong = imap_scenario(&suite, "mysql-remote/08-refused-login");
+        // The program's password is the very one the account has: the account's changes.
+        let program = RoleProgram {
+            own_values: BTreeMap::from([
+                ("user".to_owned(), "student".to_owned()),
+                ("password".to_owned(), "s3cret-sql".to_owned()),
+            ]),
+            ..RoleProgram::default()
+        };
+        let roles = BTreeMap::from([("client".to_owned(), program)]);
+        let adapted = adapted(wrong, &roles, &suite.catalogue).unwrap().unwrap();
+        let account = format!("{:?}", adapted.steps[0]);
+        assert!(account.contains("user: \"student\""), "{account}");
+        assert!(!account.contains("password: \"s3cret-sql\""), "{account}");
+        let start = adapted
+            .steps
+            .iter()
+            .find_map(|step| step.action.0.starts())
+            .unwrap();
+        assert_eq!(start.with["user"], "student");
+        assert_eq!(start.with["password"], "s3cret-sql");
     }
 
     #[test]
