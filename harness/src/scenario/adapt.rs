@@ -291,8 +291,8 @@ fn replace_pair(text: &str, theirs: &(String, String), ours: &(String, String)) 
     .into_owned()
 }
 
-/// The login each program that hard-codes one is given on its command line by the
-/// scenario, with the declared values.
+/// The login each program that hard-codes one is given by the scenario (on its command
+/// line, or as its login placeholders' values), with the declared values.
 fn login_replacements(
     scenario: &Scenario,
     roles: &BTreeMap<String, RoleProgram>,
