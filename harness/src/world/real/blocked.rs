@@ -123,6 +123,15 @@ pub fn look(looked: &Looked, horizon: Duration) -> Option<Snapshot> {
         let helper = fs::read_to_string(format!("/proc/{pid}/comm"))
             .is_ok_and(|comm| comm.trim() == "sandbox-init");
         for tid in threads_of(pid)? {
+            // `sandbox-init` waiting on pidfds of its child and of the harness, or its
+            // memory watcher pausing: nothing the program waits on.
+            if helper
+                && process
+                    .blocked_call(tid)
+                    .is_some_and(|call| supervises(&call))
+            {
+                continue;
+            }
             let (before, wait) = process.look_at_thread(tid, horizon, helper)?;
             switches.push((tid, before));
             waits.push(wait);
@@ -224,6 +233,19 @@ fn thread_switches(pid: i32, tid: i32) -> Option<u64> {
 struct BlockedCall {
     number: i64,
     args: [u64; 6],
+}
+
+/// Whether `call`, made by `sandbox-init`, only supervises: its `poll` of the pidfds of
+/// what it waits for and of the harness, or its memory watcher's pause between two looks.
+fn supervises(call: &BlockedCall) -> bool {
+    let mut calls = vec![
+        libc::SYS_ppoll,
+        libc::SYS_clock_nanosleep,
+        libc::SYS_nanosleep,
+    ];
+    #[cfg(target_arch = "x86_64")]
+    calls.push(libc::SYS_poll);
+    calls.contains(&call.number)
 }
 
 /// Parses `/proc/PID/task/TID/syscall` (`45 0x3 0x7ffd... ...`); `None` when the thread
