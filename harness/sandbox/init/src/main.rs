@@ -207,6 +207,19 @@ fn enter_user_namespace() -> Result<(), String> {
     write("/proc/self/gid_map", format!("{gid} {gid} 1"))
 }
 
+/// A descriptor the harness passed on (`--report-fd`, `--landlock-net-fd`): above 2.
+fn descriptor(name: &str, text: &std::ffi::OsStr) -> Result<i32, String> {
+    text.to_str()
+        .and_then(|text| text.parse().ok())
+        .filter(|fd: &i32| *fd > 2)
+        .ok_or_else(|| {
+            format!(
+                "{name} {}: not a descriptor above 2",
+                text.to_string_lossy()
+            )
+        })
+}
+
 fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
     let mut request = Request::default();
     let mut arguments = arguments.into_iter();
@@ -222,18 +235,7 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
                 break;
             }
             b"--report-fd" => {
-                let text = value("--report-fd")?;
-                let fd = text
-                    .to_str()
-                    .and_then(|text| text.parse().ok())
-                    .filter(|fd: &i32| *fd > 2)
-                    .ok_or_else(|| {
-                        format!(
-                            "--report-fd {}: not a descriptor above 2",
-                            text.to_string_lossy()
-                        )
-                    })?;
-                request.report_fd = Some(fd);
+                request.report_fd = Some(descriptor("--report-fd", &value("--report-fd")?)?);
             }
             b"--cgroup-procs" => request.cgroup_procs.push(value("--cgroup-procs")?.into()),
             b"--view" => request.mounts.view = true,
@@ -256,18 +258,10 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
             b"--seccomp" => request.seccomp = true,
             b"--landlock" => request.landlock = true,
             b"--landlock-net-fd" => {
-                let text = value("--landlock-net-fd")?;
-                let fd = text
-                    .to_str()
-                    .and_then(|text| text.parse().ok())
-                    .filter(|fd: &i32| *fd > 2)
-                    .ok_or_else(|| {
-                        format!(
-                            "--landlock-net-fd {}: not a descriptor above 2",
-                            text.to_string_lossy()
-                        )
-                    })?;
-                request.landlock_net_fd = Some(fd);
+                request.landlock_net_fd = Some(descriptor(
+                    "--landlock-net-fd",
+                    &value("--landlock-net-fd")?,
+                )?);
             }
             b"--memory-watch" => {
                 let text = value("--memory-watch")?;
