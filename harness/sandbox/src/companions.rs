@@ -8,10 +8,15 @@
 //!
 //! Each is found, in order: at the path an environment variable names; beside the
 //! harness's own executable where that is an installed or packaged kit (`kit/bin/` of a
-//! `harness package`), which never runs cargo; built with cargo from the workspace that
-//! holds its source (the harness's own, or the kit's), so that in a clone it is never
-//! older than its source; else beside the harness in cargo's output folder. The answer,
-//! success or failure, is kept for the rest of the run.
+//! `harness package`), which never runs cargo; beside the harness in cargo's output folder
+//! when cargo's own record of its sources (`NAME.d`) shows none newer than it; built with
+//! cargo from the workspace that holds its source (the harness's own, or the kit's), so
+//! that in a clone it is never older than its source; else beside the harness in cargo's
+//! output folder. The answer, success or failure, is kept for the rest of the run.
+//!
+//! The look at `NAME.d` spares every run a `cargo build` that has nothing to do: cargo
+//! loads the whole workspace to say so, a second of a one-scenario grading's 1.7 (and of
+//! every harness a test suite starts).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -57,6 +62,9 @@ pub(crate) fn locate(companion: &Companion, kit_root: &Path) -> Result<PathBuf, 
     let workspace = [own.as_path(), kit_root]
         .into_iter()
         .find(|dir| dir.join(companion.source).join("Cargo.toml").is_file());
+    if let Some(path) = workspace.and_then(|workspace| built_and_fresh(companion, workspace)) {
+        return Ok(path);
+    }
     let built = match workspace {
         Some(workspace) => build(companion, workspace),
         None => Err(format!("cannot find its source ({})", companion.source)),
@@ -93,6 +101,62 @@ fn beside_the_harness(companion: &Companion) -> Option<PathBuf> {
         .take(2)
         .map(|dir| dir.join(companion.file_name))
         .find(|path| path.is_file())
+}
+
+/// The companion cargo already built beside the harness, when nothing it was built from
+/// is newer: the sources cargo's dependency file (`NAME.d`, written with the file) lists,
+/// its package's and the workspace's manifests and the workspace's lock file. What that
+/// misses (a change of `RUSTFLAGS`, of a dependency outside the workspace without a change
+/// of the lock file) cargo's own look would catch; `cargo build -p PACKAGE` brings it up
+/// to date.
+fn built_and_fresh(companion: &Companion, workspace: &Path) -> Option<PathBuf> {
+    let path = beside_the_harness(companion)?;
+    let built = std::fs::metadata(&path).ok()?.modified().ok()?;
+    let record =
+        std::fs::read_to_string(path.with_file_name(format!("{}.d", path.file_name()?.to_str()?)))
+            .ok()?;
+    let sources = dependency_file_sources(&record)?;
+    let manifests = [
+        workspace.join(companion.source).join("Cargo.toml"),
+        workspace.join("Cargo.toml"),
+        workspace.join("Cargo.lock"),
+    ];
+    let all_older = sources.into_iter().chain(manifests).all(|source| {
+        std::fs::metadata(&source)
+            .and_then(|meta| meta.modified())
+            .is_ok_and(|modified| modified <= built)
+    });
+    all_older.then_some(path)
+}
+
+/// The sources a make-style dependency file lists after its target's `:` (`\ ` is a space
+/// in a name); `None` if it has no `:` or lists nothing.
+fn dependency_file_sources(record: &str) -> Option<Vec<PathBuf>> {
+    let (_, after) = record.split_once(": ")?;
+    let mut sources = Vec::new();
+    let mut current = String::new();
+    let mut chars = after.chars().peekable();
+    while let Some(char) = chars.next() {
+        match char {
+            '\\' if chars.peek().is_some_and(|next| *next == ' ') => {
+                current.push(' ');
+                chars.next();
+            }
+            '\\' if chars.peek().is_some_and(|next| *next == '\n') => {
+                chars.next();
+            }
+            ' ' | '\n' | '\t' => {
+                if !current.is_empty() {
+                    sources.push(PathBuf::from(std::mem::take(&mut current)));
+                }
+            }
+            other => current.push(other),
+        }
+    }
+    if !current.is_empty() {
+        sources.push(PathBuf::from(current));
+    }
+    (!sources.is_empty()).then_some(sources)
 }
 
 /// `cargo build -p PACKAGE` in `workspace` (the harness's own profile), and the file's
@@ -137,4 +201,35 @@ fn build(companion: &Companion, workspace: &Path) -> Result<PathBuf, String> {
                 .is_some_and(|name| name == companion.file_name)
         })
         .ok_or_else(|| format!("cargo built no {}", companion.file_name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dependency_file_lists_its_sources_with_escaped_spaces() {
+        let record = "/kit/target/debug/sandbox-init: /kit/init/src/main.rs /my\\ kit/init/src/walls.rs \\\n /kit/init/src/seccomp.rs\n";
+        assert_eq!(
+            dependency_file_sources(record).unwrap(),
+            [
+                PathBuf::from("/kit/init/src/main.rs"),
+                PathBuf::from("/my kit/init/src/walls.rs"),
+                PathBuf::from("/kit/init/src/seccomp.rs"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_dependency_file_without_sources_is_no_answer() {
+        assert_eq!(
+            dependency_file_sources("/kit/target/debug/sandbox-init:"),
+            None
+        );
+        assert_eq!(
+            dependency_file_sources("/kit/target/debug/sandbox-init: \n"),
+            None
+        );
+        assert_eq!(dependency_file_sources("no rule here"), None);
+    }
 }

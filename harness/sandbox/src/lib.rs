@@ -275,38 +275,63 @@ fn probe() -> Layers {
         };
     };
     let scratch = tempfile::Builder::new().prefix("harness-probe-").tempdir();
-    let pid_namespace = try_layer(path, &["--pid-namespace".into()]);
-    let mounts = match &scratch {
-        Ok(scratch) => try_layer(
-            path,
-            &[
-                "--view".into(),
-                "--writable".into(),
-                scratch.path().into(),
-                "--visible".into(),
-                path.parent().unwrap_or(Path::new("/")).into(),
-            ],
-        ),
-        Err(error) => Err(format!("cannot make a folder to try it: {error}")),
-    };
-    let cgroup = cgroup::Hierarchy::find().and_then(|hierarchy| {
-        let leaf = hierarchy.leaf()?;
-        let tried = try_layer(path, &["--cgroup-procs".into(), leaf.procs_file().into()]);
-        leaf.remove();
-        tried.map(|()| hierarchy)
-    });
-    let disk = view::probe_private_mounts();
-    let seccomp = try_layer(path, &["--seccomp".into()]);
-    let own_user = if running_as_root() {
-        let (uid, gid) = users::next();
-        try_layer(path, &["--user".into(), format!("{uid}:{gid}").into()])
-    } else {
-        Err("the harness runs as an ordinary user: its programs run as that user".into())
-    };
-    let landlock = match &scratch {
-        Ok(scratch) => probe_landlock(path, scratch.path()),
-        Err(error) => Err(format!("cannot make a folder to try it: {error}")),
-    };
+    let scratch = scratch.as_ref().map(TempDir::path);
+    let no_scratch = |error: &std::io::Error| format!("cannot make a folder to try it: {error}");
+    // Each layer is tried by a `sandbox-init` of its own, all at once: one after another
+    // they cost a run 200 ms before its first scenario.
+    let (pid_namespace, mounts, cgroup, disk, seccomp, own_user, landlock) =
+        std::thread::scope(|scope| {
+            let pid_namespace = scope.spawn(|| try_layer(path, &["--pid-namespace".into()]));
+            let mounts = scope.spawn(|| match scratch {
+                Ok(scratch) => try_layer(
+                    path,
+                    &[
+                        "--view".into(),
+                        "--writable".into(),
+                        scratch.into(),
+                        "--visible".into(),
+                        path.parent().unwrap_or(Path::new("/")).into(),
+                    ],
+                ),
+                Err(error) => Err(no_scratch(error)),
+            });
+            let cgroup = scope.spawn(|| {
+                cgroup::Hierarchy::find().and_then(|hierarchy| {
+                    let leaf = hierarchy.leaf()?;
+                    let tried =
+                        try_layer(path, &["--cgroup-procs".into(), leaf.procs_file().into()]);
+                    leaf.remove();
+                    tried.map(|()| hierarchy)
+                })
+            });
+            let disk = scope.spawn(view::probe_private_mounts);
+            let seccomp = scope.spawn(|| try_layer(path, &["--seccomp".into()]));
+            let own_user = scope.spawn(|| {
+                if running_as_root() {
+                    let (uid, gid) = users::next();
+                    try_layer(path, &["--user".into(), format!("{uid}:{gid}").into()])
+                } else {
+                    Err(
+                        "the harness runs as an ordinary user: its programs run as that user"
+                            .into(),
+                    )
+                }
+            });
+            let landlock = scope.spawn(|| match scratch {
+                Ok(scratch) => probe_landlock(path, scratch),
+                Err(error) => Err(no_scratch(error)),
+            });
+            let joined = "a layer's probe panicked";
+            (
+                pid_namespace.join().expect(joined),
+                mounts.join().expect(joined),
+                cgroup.join().expect(joined),
+                disk.join().expect(joined),
+                seccomp.join().expect(joined),
+                own_user.join().expect(joined),
+                landlock.join().expect(joined),
+            )
+        });
     Layers {
         init,
         pid_namespace,
