@@ -100,10 +100,18 @@ pub(super) fn of_program(
 }
 
 /// The cause of an error a program did not report but crashed of (SPEC, conventions: an
-/// error is a message, never a crash), in its language's words: `client crashed: Python
-/// raised ConnectionRefusedError (uncaught), not an error message`.
-pub(super) fn of_crash(name: &str, crash: &run_record::crash::Crash) -> String {
-    format!("{name} crashed: {}, not an error message", crash.what)
+/// error is a message, never a crash), in its language's words, with the last words of its
+/// stderr (`stderr_end`) as for any crash: `client crashed: Python raised
+/// ConnectionRefusedError (uncaught), not an error message; its stderr ends with: ...`.
+pub(super) fn of_crash(name: &str, crash: &run_record::crash::Crash, stderr_end: &[u8]) -> String {
+    let said = match last_words(stderr_end) {
+        Some(words) => format!("its stderr ends with: {words}"),
+        None => "nothing on stderr".to_owned(),
+    };
+    format!(
+        "{name} crashed: {}, not an error message; {said}",
+        crash.what
+    )
 }
 
 /// The part of the memory cap from which a program still running at the end is told of
@@ -360,11 +368,11 @@ mod tests {
     fn a_crash_where_an_error_was_to_be_reported_is_named_in_its_languages_words() {
         let cause = |exit, stderr: &str| {
             let crash = run_record::crash::recognise(exit, stderr.as_bytes()).unwrap();
-            of_crash("client", &crash)
+            of_crash("client", &crash, stderr.as_bytes())
         };
         assert_eq!(
             cause(ExitKind::Code(1), TRACEBACK),
-            "client crashed: Python raised ConnectionResetError (uncaught), not an error message"
+            "client crashed: Python raised ConnectionResetError (uncaught), not an error message; its stderr ends with: ConnectionResetError: [Errno 104] Connection reset by peer (message-server.py, line 33, in main)"
         );
         assert_eq!(
             cause(
@@ -372,11 +380,18 @@ mod tests {
                 "Exception in thread \"main\" java.net.ConnectException: Connection refused\n\
                  \tat SmtpClient.main(SmtpClient.java:57)\n"
             ),
-            "client crashed: Java threw java.net.ConnectException (uncaught), not an error message"
+            "client crashed: Java threw java.net.ConnectException (uncaught), not an error message; its stderr ends with: java.net.ConnectException: Connection refused (at SmtpClient.main(SmtpClient.java:57))"
         );
         assert_eq!(
             cause(ExitKind::Signal(libc::SIGSEGV), ""),
-            "client crashed: killed by signal SIGSEGV (an invalid memory access), not an error message"
+            "client crashed: killed by signal SIGSEGV (an invalid memory access), not an error message; nothing on stderr"
+        );
+        assert_eq!(
+            cause(
+                ExitKind::Signal(libc::SIGABRT),
+                "message-client: connect: Connection refused\ndouble free or corruption (top)\n"
+            ),
+            "client crashed: killed by signal SIGABRT (abort(), or an assertion that failed), not an error message; its stderr ends with: \"message-client: connect: Connection refused\" / \"double free or corruption (top)\""
         );
         assert_eq!(
             cause(
@@ -384,7 +399,7 @@ mod tests {
                 "panic: dial tcp 127.0.0.1:9: connect: connection refused\n\n\
                  goroutine 1 [running]:\nmain.main()\n\t/sub/client.go:14 +0x1a5\n"
             ),
-            "client crashed: Go panic: dial tcp 127.0.0.1:9: connect: connection refused, not an error message"
+            "client crashed: Go panic: dial tcp 127.0.0.1:9: connect: connection refused, not an error message; its stderr ends with: \"goroutine 1 [running]:\" / \"main.main()\" / \"/sub/client.go:14 +0x1a5\""
         );
     }
 

@@ -152,7 +152,7 @@ impl Run<'_> {
             let stderr_end = program.handle.stderr().tail(cause::STDERR_END);
             // A line of stderr may name the web site's temporary folder: shown as elsewhere.
             let cause = match self.crashes.get(&report.name) {
-                Some(crash) => Some(cause::of_crash(&report.name, crash)),
+                Some(crash) => Some(cause::of_crash(&report.name, crash, &stderr_end)),
                 None => cause::of_program(
                     &report,
                     &stderr_end,

@@ -13,9 +13,9 @@
 //! never a crash), one for every task and language: an exit that may be a failure
 //! (`success = false`, `code`, `any_status`) must not be a death by a signal, nor end with
 //! an uncaught exception, a stack trace or a panic on stderr (`run_record::crash`). The
-//! failure's cause names the crash in the language's words (`client crashed: Python raised
-//! ConnectionRefusedError (uncaught), not an error message`). Every scenario whose program
-//! must report an error says it.
+//! failure's cause names the crash in the language's words, then the last words of stderr
+//! (`client crashed: Python raised ConnectionRefusedError (uncaught), not an error message;
+//! its stderr ends with: ...`). Every scenario whose program must report an error says it.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -545,7 +545,7 @@ fn a_python_2_import_is_named_with_its_python_3_module() {
 fn an_uncaught_python_exception_is_named_as_a_crash_not_an_error_message() {
     every_failure_opens_with(
         ("smtp-client-skeleton", "smtp-client/09-*", 1),
-        "Your client crashed: Python raised ConnectionRefusedError (uncaught), not an error message: ",
+        "Your client crashed: Python raised ConnectionRefusedError (uncaught), not an error message; its stderr ends with: ",
         "catch ConnectionRefusedError",
     );
 }
@@ -555,7 +555,7 @@ fn an_uncaught_python_exception_is_named_as_a_crash_not_an_error_message() {
 fn an_uncaught_java_exception_is_named_as_a_crash_not_an_error_message() {
     every_failure_opens_with(
         ("smtp-client-java-uncaught", "smtp-client/09-*", 1),
-        "Your client crashed: Java threw java.net.ConnectException (uncaught), not an error message: ",
+        "Your client crashed: Java threw java.net.ConnectException (uncaught), not an error message; its stderr ends with: ",
         "System.exit(1)",
     );
 }
@@ -566,7 +566,7 @@ fn an_uncaught_java_exception_is_named_as_a_crash_not_an_error_message() {
 fn a_death_by_a_signal_is_named_as_a_crash_not_an_error_message() {
     every_failure_opens_with(
         ("message-client-c-abort", "message/13-*", 1),
-        "Your client crashed: killed by signal SIGABRT (abort(), or an assertion that failed), not an error message: ",
+        "Your client crashed: killed by signal SIGABRT (abort(), or an assertion that failed), not an error message; its stderr ends with: ",
         "Handle that error where it happens",
     );
 }
