@@ -121,6 +121,9 @@ pub(crate) struct Run<'a> {
     stopped_by_step: BTreeSet<String>,
     /// Programs whose exit an `expect_exit` step accepted: a failure does not blame it.
     exits_accepted: BTreeSet<String>,
+    /// Programs an `expect_exit` with `crash = false` found crashed, with the crash: the
+    /// failure's cause names it in its language's words.
+    crashes: BTreeMap<String, run_record::crash::Crash>,
     /// The number of the step running (from 1).
     step_number: usize,
     /// How far each conversation has read its stream (`expect_line`).
@@ -165,6 +168,7 @@ pub async fn run_scenario(
         last_stdout: BTreeMap::new(),
         stopped_by_step: BTreeSet::new(),
         exits_accepted: BTreeSet::new(),
+        crashes: BTreeMap::new(),
         step_number: 0,
         cursors: BTreeMap::new(),
         sends_later: BTreeMap::new(),
@@ -632,6 +636,35 @@ impl<'a> Run<'a> {
                 format!("{} (stderr: {stderr})", info.kind),
             ))
         }
+    }
+
+    /// Fails if the program `name`, which has ended, crashed (SPEC, conventions: an error
+    /// is a message, never a crash): judged on how it ended and on the end of its stderr,
+    /// once that is read to its end (a child it left may hold stderr open: bounded).
+    pub(crate) async fn refuse_crash(&mut self, name: &str) -> StepResult {
+        let handle = &self.programs[name].handle;
+        let Some(info) = handle.exit_info() else {
+            return Ok(());
+        };
+        let deadline = Instant::now() + OUTPUT_DRAIN;
+        while !handle.stderr().closed() && Instant::now() < deadline {
+            tokio::time::sleep(POLL).await;
+        }
+        let stderr_end = handle.stderr().tail(cause::STDERR_END);
+        let Some(crash) = run_record::crash::recognise(info.kind, &stderr_end) else {
+            return Ok(());
+        };
+        let evidence = crash.evidence.as_deref().map_or(String::new(), |line| {
+            format!(": {}", excerpt(line.as_bytes()))
+        });
+        let failure = StepFailure::fail(
+            format!("{name} to report its error with a message on stderr, not to crash"),
+            format!("it crashed: {}{evidence}", crash.what),
+        );
+        // Its end is what the failure is about: the cause names the crash.
+        self.exits_accepted.remove(name);
+        self.crashes.insert(name.to_owned(), crash);
+        Err(failure)
     }
 
     /// Stops a program (SIGTERM, then SIGKILL) and returns how it ended.

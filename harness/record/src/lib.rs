@@ -28,6 +28,7 @@
 //! - [`repeat`]: `--repeat N`, what every repetition of a scenario did; [`events`]: what a
 //!   run tells its reporters, in order, and the recorded format's version.
 
+pub mod crash;
 pub mod diff;
 pub mod encoding;
 pub mod escape;

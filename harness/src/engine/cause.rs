@@ -12,8 +12,6 @@
 //!
 //! instead of finding it at the end of a traceback cut after its first lines.
 
-use std::path::Path;
-
 use crate::judge::bytes::find_in_capture;
 use crate::outcome::ProgramReport;
 use crate::world::capture::Capture;
@@ -101,6 +99,21 @@ pub(super) fn of_program(
     })
 }
 
+/// The cause of an error a program did not report but crashed of (SPEC, conventions: an
+/// error is a message, never a crash), in its language's words, with the last words of its
+/// stderr (`stderr_end`) as for any crash: `client crashed: Python raised
+/// ConnectionRefusedError (uncaught), not an error message; its stderr ends with: ...`.
+pub(super) fn of_crash(name: &str, crash: &run_record::crash::Crash, stderr_end: &[u8]) -> String {
+    let said = match last_words(stderr_end) {
+        Some(words) => format!("its stderr ends with: {words}"),
+        None => "nothing on stderr".to_owned(),
+    };
+    format!(
+        "{name} crashed: {}, not an error message; {said}",
+        crash.what
+    )
+}
+
 /// The part of the memory cap from which a program still running at the end is told of
 /// its memory: a quarter (no lab program needs a tenth of it; one that took a quarter is
 /// on its way to the cap, slowed down more the nearer it comes, and a loaded machine slows
@@ -145,50 +158,29 @@ pub(super) fn last_words(stderr_end: &[u8]) -> Option<String> {
         })
 }
 
-/// `ValueError: bad port (server.py, line 12, in main)`: the exception is the first line
-/// after the last frame that is not indented (a frame's code and its `^^^` marks are).
+/// `ValueError: bad port (server.py, line 12, in main)`: the traceback's last exception,
+/// with the frame that raised it (read by `run_record::crash`, which judges crashes too).
 fn python_exception(lines: &[&str]) -> Option<String> {
-    let last_frame = lines
-        .iter()
-        .rposition(|line| line.starts_with("  File \""))?;
-    let exception = lines[last_frame + 1..]
-        .iter()
-        .find(|line| !line.trim().is_empty() && !line.starts_with(char::is_whitespace))?;
-    // `  File "/sub/server.py", line 12, in main`
-    let frame = lines[last_frame].trim_start().strip_prefix("File \"")?;
-    let (path, position) = frame.split_once('"')?;
-    let file = Path::new(path)
-        .file_name()
-        .map_or(path.into(), |name| name.to_string_lossy());
-    let position = position.trim_start_matches(',').trim();
+    let exception = run_record::crash::python_exception(lines)?;
     Some(format!(
-        "{} ({file}, {})",
-        printable(exception.trim()),
-        printable(position)
+        "{} ({}, {})",
+        printable(&exception.line),
+        exception.file,
+        printable(&exception.position)
     ))
 }
 
 /// `java.lang.NumberFormatException: For input string: "x" (at Server.main(Server.java:9))`:
-/// the innermost cause, with the frame that raised it.
+/// the innermost cause, with the frame that raised it (read by `run_record::crash`).
 fn java_exception(lines: &[&str]) -> Option<String> {
-    let last = lines.iter().rposition(|line| {
-        line.starts_with("Exception in thread ") || line.starts_with("Caused by: ")
-    })?;
-    let line = lines[last];
-    let exception = match line.strip_prefix("Caused by: ") {
-        Some(rest) => rest,
-        // `Exception in thread "main" java.io.IOException: ...`
-        None => line
-            .split_once("\" ")
-            .map_or(line, |(_, exception)| exception),
-    };
-    let frame = lines[last + 1..]
-        .iter()
-        .map(|line| line.trim())
-        .find(|line| line.starts_with("at "));
-    Some(match frame {
-        Some(frame) => format!("{} ({})", printable(exception), printable(frame)),
-        None => printable(exception),
+    let exception = run_record::crash::java_exception(lines)?;
+    Some(match exception.frame {
+        Some(frame) => format!(
+            "{} ({})",
+            printable(&exception.innermost),
+            printable(&frame)
+        ),
+        None => printable(&exception.innermost),
     })
 }
 
@@ -369,6 +361,45 @@ mod tests {
                 sandbox::size_text(cap)
             )),
             "{cause}"
+        );
+    }
+
+    #[test]
+    fn a_crash_where_an_error_was_to_be_reported_is_named_in_its_languages_words() {
+        let cause = |exit, stderr: &str| {
+            let crash = run_record::crash::recognise(exit, stderr.as_bytes()).unwrap();
+            of_crash("client", &crash, stderr.as_bytes())
+        };
+        assert_eq!(
+            cause(ExitKind::Code(1), TRACEBACK),
+            "client crashed: Python raised ConnectionResetError (uncaught), not an error message; its stderr ends with: ConnectionResetError: [Errno 104] Connection reset by peer (message-server.py, line 33, in main)"
+        );
+        assert_eq!(
+            cause(
+                ExitKind::Code(1),
+                "Exception in thread \"main\" java.net.ConnectException: Connection refused\n\
+                 \tat SmtpClient.main(SmtpClient.java:57)\n"
+            ),
+            "client crashed: Java threw java.net.ConnectException (uncaught), not an error message; its stderr ends with: java.net.ConnectException: Connection refused (at SmtpClient.main(SmtpClient.java:57))"
+        );
+        assert_eq!(
+            cause(ExitKind::Signal(libc::SIGSEGV), ""),
+            "client crashed: killed by signal SIGSEGV (an invalid memory access), not an error message; nothing on stderr"
+        );
+        assert_eq!(
+            cause(
+                ExitKind::Signal(libc::SIGABRT),
+                "message-client: connect: Connection refused\ndouble free or corruption (top)\n"
+            ),
+            "client crashed: killed by signal SIGABRT (abort(), or an assertion that failed), not an error message; its stderr ends with: \"message-client: connect: Connection refused\" / \"double free or corruption (top)\""
+        );
+        assert_eq!(
+            cause(
+                ExitKind::Code(2),
+                "panic: dial tcp 127.0.0.1:9: connect: connection refused\n\n\
+                 goroutine 1 [running]:\nmain.main()\n\t/sub/client.go:14 +0x1a5\n"
+            ),
+            "client crashed: Go panic: dial tcp 127.0.0.1:9: connect: connection refused, not an error message; its stderr ends with: \"goroutine 1 [running]:\" / \"main.main()\" / \"/sub/client.go:14 +0x1a5\""
         );
     }
 

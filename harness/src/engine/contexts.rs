@@ -140,6 +140,10 @@ impl crate::steps::StepContext for Run<'_> {
         })
     }
 
+    fn refuse_crash<'s>(&'s mut self, name: &'s str) -> crate::steps::StepFuture<'s> {
+        Box::pin(Run::refuse_crash(self, name))
+    }
+
     fn connect<'s>(
         &'s mut self,
         endpoint: &'s str,

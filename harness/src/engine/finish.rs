@@ -151,15 +151,16 @@ impl Run<'_> {
             };
             let stderr_end = program.handle.stderr().tail(cause::STDERR_END);
             // A line of stderr may name the web site's temporary folder: shown as elsewhere.
-            causes.extend(
-                cause::of_program(
+            let cause = match self.crashes.get(&report.name) {
+                Some(crash) => Some(cause::of_crash(&report.name, crash, &stderr_end)),
+                None => cause::of_program(
                     &report,
                     &stderr_end,
                     exit_accepted,
                     self.settings.sandbox.memory_limit,
-                )
-                .map(|cause| self.shown(&cause)),
-            );
+                ),
+            };
+            causes.extend(cause.map(|cause| self.shown(&cause)));
             programs.push(report);
         }
         // Nor does a program's end explain the harness's trouble.

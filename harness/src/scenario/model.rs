@@ -42,7 +42,7 @@
 //! | `expect_received = MAIL_PEER` | `commands = [VERBS]` or `mail = { from, to, subject, text, attachments }` | what a client delivered to a `listen` peer with `smtp` (see `protocols`' SMTP pack) |
 //! | `expect_received = MAIL_PEER` | `never_in_clear = { password = "..." }` | the password never reached the peer outside TLS, as text or encoded, and no `AUTH` did (see `judge::clear_text`) |
 //! | `expect_received = PEER` | the same as `expect_stderr`, and `since` | checks what a harness peer received from the program (a connection's reply, a datagram's replies, a server peer's requests); with `since = PEER`, `within_ms` counts from PEER's connection |
-//! | `expect_exit = NAME` | `code`, `success`, `within_ms` | checks a program's exit status |
+//! | `expect_exit = NAME` | `code`, `success`, `any_status`, `crash = false`, `within_ms` | checks a program's exit status (`crash = false`: an error it reports, never a crash: see `run_record::crash`) |
 //! | `stop = NAME` | | terminates a program (SIGTERM, then SIGKILL) |
 //! | `check = NAME` | `params` | a built-in check (`peak-memory`) |
 //! | `partition = [A, B]` / `repair = [A, B]` | | cuts (restores) the network between two hosts (a program's name or `harness`): simulated world only |

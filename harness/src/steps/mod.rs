@@ -204,6 +204,9 @@ pub(crate) trait StepContext: Stillness {
         expected: crate::judge::exit::ExitExpectation,
         within: Duration,
     ) -> StepFuture<'a>;
+    /// Fails if the program `name`, which has ended, crashed: died by a signal, or left an
+    /// uncaught exception, a stack trace or a panic on stderr (`run_record::crash`).
+    fn refuse_crash<'a>(&'a mut self, name: &'a str) -> StepFuture<'a>;
     /// Adds a line to the step log.
     fn note(&mut self, text: String);
     /// The working folder of the program `name` (none in the simulated world).

@@ -537,3 +537,36 @@ fn a_python_2_import_is_named_with_its_python_3_module() {
         "import xmlrpc.server instead",
     );
 }
+
+/// Issue 50 §3: an error a program must report but crashed of is named in its language's
+/// words (SPEC's conventions: an error is a message, never a crash). Python: the handout's
+/// skeleton lets `ConnectionRefusedError` escape.
+#[test]
+fn an_uncaught_python_exception_is_named_as_a_crash_not_an_error_message() {
+    every_failure_opens_with(
+        ("smtp-client-skeleton", "smtp-client/09-*", 1),
+        "Your client crashed: Python raised ConnectionRefusedError (uncaught), not an error message; its stderr ends with: ",
+        "catch ConnectionRefusedError",
+    );
+}
+
+/// Java: `main` throws the `ConnectException` of a refused connection.
+#[test]
+fn an_uncaught_java_exception_is_named_as_a_crash_not_an_error_message() {
+    every_failure_opens_with(
+        ("smtp-client-java-uncaught", "smtp-client/09-*", 1),
+        "Your client crashed: Java threw java.net.ConnectException (uncaught), not an error message; its stderr ends with: ",
+        "System.exit(1)",
+    );
+}
+
+/// C: glibc aborts a client that frees its buffer twice on its error path, after its own
+/// `perror` message.
+#[test]
+fn a_death_by_a_signal_is_named_as_a_crash_not_an_error_message() {
+    every_failure_opens_with(
+        ("message-client-c-abort", "message/13-*", 1),
+        "Your client crashed: killed by signal SIGABRT (abort(), or an assertion that failed), not an error message; its stderr ends with: ",
+        "Handle that error where it happens",
+    );
+}

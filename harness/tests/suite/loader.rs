@@ -239,6 +239,27 @@ fn bad_files_are_rejected_with_file_line_and_reason() {
             "`for_roles` repeats the scenario per role: write `{role}` where the role goes",
         ),
         (
+            "a crash asked for",
+            format!(
+                "{HEADER}\n[[step]]\nstart = \"client\"\n[[step]]\nexpect_exit = \"client\"\nsuccess = false\ncrash = true\n"
+            ),
+            "bad.toml:9: step 2: `crash = true` is not something to expect: write `crash = false`",
+        ),
+        (
+            "no crash beside a success",
+            format!(
+                "{HEADER}\n[[step]]\nstart = \"client\"\n[[step]]\nexpect_exit = \"client\"\nsuccess = true\ncrash = false\n"
+            ),
+            "bad.toml:9: step 2: `crash = false` goes with an exit that may be a failure",
+        ),
+        (
+            "a crash rule that is not a boolean",
+            format!(
+                "{HEADER}\n[[step]]\nstart = \"client\"\n[[step]]\nexpect_exit = \"client\"\nsuccess = false\ncrash = \"no\"\n"
+            ),
+            "invalid type: string \"no\", expected a boolean",
+        ),
+        (
             "a visibility Gradescope does not know",
             format!("{HEADER}visibility = \"after_deadline\"\n\n[[step]]\nstart = \"server\"\n"),
             "bad.toml:6: `after_deadline` is not a visibility (hidden, after_due_date, after_published, visible)",

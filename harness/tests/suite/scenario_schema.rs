@@ -123,3 +123,40 @@ fn the_schema_refuses_what_the_loader_refuses() {
             .is_some()
     );
 }
+
+/// SPEC's conventions: an error is a message, never a crash, judged the same in every task.
+/// Every step of the kit's scenarios that lets a program end in failure (`success = false`,
+/// `any_status = true`: an error it must report) says `crash = false`, and none judges a
+/// crash by a word of its own (`excludes = { text = "Traceback" }` knew only Python).
+#[rstest::rstest]
+fn every_error_a_scenario_asks_for_is_judged_by_the_one_crash_rule(
+    #[files("../scenarios/*/*.toml")] scenario: PathBuf,
+) {
+    let table: toml::Table = toml::from_str(&std::fs::read_to_string(&scenario).unwrap()).unwrap();
+    let steps = table["step"].as_array().expect("steps");
+    for (number, step) in steps.iter().enumerate() {
+        let step = step.as_table().expect("a step is a table");
+        let may_fail = step.get("success").and_then(toml::Value::as_bool) == Some(false)
+            || step.get("any_status").and_then(toml::Value::as_bool) == Some(true);
+        if step.contains_key("expect_exit") && may_fail {
+            assert_eq!(
+                step.get("crash").and_then(toml::Value::as_bool),
+                Some(false),
+                "{} step {}: an exit that may be an error says `crash = false`",
+                scenario.display(),
+                number + 1
+            );
+        }
+        let excluded = step
+            .get("excludes")
+            .and_then(|excludes| excludes.get("text"))
+            .and_then(toml::Value::as_str);
+        assert_ne!(
+            excluded,
+            Some("Traceback"),
+            "{} step {}: a crash is judged by `crash = false` on `expect_exit`",
+            scenario.display(),
+            number + 1
+        );
+    }
+}
