@@ -299,7 +299,7 @@ fn html_failure_list_shows_the_sentence_and_what_came() {
 /// scenarios `pattern` selects.
 fn graded_fixture(folder: &str, pattern: &str) -> (Target, Grading) {
     let suite = common::suite();
-    let dir = common::kit_root().join("fixtures/submissions").join(folder);
+    let dir = common::built_fixture(folder);
     let target = Target::from_folder(&dir, &suite.catalogue, &common::companions())
         .expect("the fixture is a valid target");
     let grading = grade_with_replay(
@@ -535,5 +535,20 @@ fn a_python_2_import_is_named_with_its_python_3_module() {
         ("xmlrpc-python2-server", "xmlrpc/0[15]-*", 2),
         "Your server never ran: an import failed",
         "import xmlrpc.server instead",
+    );
+}
+
+/// A C client that sends its whole uninitialised buffer when stdin is empty is judged by
+/// what it put on the wire: the first line says how many bytes went, and shows them.
+#[test]
+fn a_client_that_sends_its_uninitialised_buffer_is_shown_what_went_on_the_wire() {
+    every_failure_opens_with(
+        (
+            "message-c-uninitialised-buffer",
+            "message/14-client-empty-stdin",
+            1,
+        ),
+        "Your client failed a check (step 4: check what sink received): expected not one byte in what sink received, but saw 2048 bytes: \"",
+        "read() returns 0",
     );
 }
