@@ -552,3 +552,18 @@ fn a_client_that_sends_its_uninitialised_buffer_is_shown_what_went_on_the_wire()
         "read() returns 0",
     );
 }
+
+/// A Java pinger that numbers its pings from 0 and never stops is told, with the stop, what
+/// it had already got wrong by then.
+#[test]
+fn a_pinger_stopped_at_its_deadline_is_told_what_it_already_got_wrong() {
+    every_failure_opens_with(
+        (
+            "udp-pinger-java-from-zero",
+            "udp-pinger/03-every-ping-lost",
+            1,
+        ),
+        "Your client was still running after 6000 ms, and by then its stdout was already wrong: its first ping was numbered 0 (`Ping 0 <time>`), where pings are numbered from 1; it had sent ",
+        "lines for 3 pings (one a ping, and at most one header line): fix what it printed, and have it end by itself once its work is done.",
+    );
+}
