@@ -658,7 +658,7 @@ impl<'a> Run<'a> {
             .iter()
             .skip(self.step_number)
             .filter_map(|step| step.action.0.judges_stdout())
-            .filter(|(program, _)| *program == name)
+            .filter(|(program, expectation)| *program == name && self.can_judge_now(expectation))
             .filter_map(|(_, expectation)| {
                 let mut verified = 0;
                 let where_ = format!("{name}'s stdout");
@@ -686,6 +686,19 @@ impl<'a> Run<'a> {
             String::new()
         } else {
             format!("{}{}", crate::outcome::ALREADY_WRONG, wrong.join("; "))
+        }
+    }
+
+    /// Whether every connection and server peer `expectation` names exists already: a later
+    /// step may name one that a step never reached would have made.
+    fn can_judge_now(&self, expectation: &OutputExpectation) -> bool {
+        match expectation {
+            OutputExpectation::EqualsSent(names) | OutputExpectation::AnyOrderOfSent(names) => {
+                names.iter().all(|name| self.peers.contains_key(name))
+            }
+            OutputExpectation::NeverInClear { server, .. }
+            | OutputExpectation::Connections { server, .. } => self.servers.contains_key(server),
+            _ => true,
         }
     }
 

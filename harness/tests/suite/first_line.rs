@@ -567,3 +567,87 @@ fn a_pinger_stopped_at_its_deadline_is_told_what_it_already_got_wrong() {
         "lines for 3 pings (one a ping, and at most one header line): fix what it printed, and have it end by itself once its work is done.",
     );
 }
+
+/// A scenario for a message client that must print nothing and end; a later step names a
+/// connection the harness opens only after it ended.
+const ENDS_QUIETLY: &str = r#"
+task = "message"
+clauses = ["message/5"]
+category = "basic"
+points = 1
+requirement = "The client sends nothing, prints nothing and exits 0."
+hint = "Keep stdout empty."
+
+[[step]]
+start = "server"
+
+[[step]]
+wait_listening = "server"
+
+[[step]]
+start = "client"
+to = "server"
+stdin = { text = "" }
+
+[[step]]
+expect_exit = "client"
+success = true
+within_ms = 1000
+
+[[step]]
+expect_stdout = "client"
+empty = true
+
+[[step]]
+connect = "server"
+as = "late"
+send = { text = "x" }
+
+[[step]]
+expect_stdout = "client"
+equals_sent = ["late"]
+"#;
+
+/// Any expectation on stdout, not only a pack's, is judged for what is already wrong when
+/// its program is stopped; one naming a connection not opened yet is left alone.
+#[test]
+fn a_client_stopped_with_a_debug_line_on_stdout_is_told_of_the_line() {
+    let (kit, suite) = common::one_scenario_suite("message", "01-ends-quietly", ENDS_QUIETLY);
+    let student = tempfile::tempdir().unwrap();
+    std::fs::write(
+        student.path().join("message-client.py"),
+        "import sys, time\nprint('debug: connecting', flush=True)\ntime.sleep(60)\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        common::kit_root().join("fixtures/submissions/good/message-server.py"),
+        student.path().join("message-server.py"),
+    )
+    .unwrap();
+    let target = Target::from_folder(student.path(), &suite.catalogue, &common::companions())
+        .expect("a valid target");
+    let grading = grade_with_replay(
+        &suite,
+        &Selection::default(),
+        &target,
+        1,
+        &Mode::Real,
+        &harness::settings::RunSettings::machine_defaults(),
+        Repeat::ONCE,
+        1,
+        "harness",
+        &mut harness::events::Discard,
+    )
+    .expect("grading runs");
+    drop(kit);
+    let [outcome] = &grading.outcomes[..] else {
+        panic!("one scenario: {:?}", grading.outcomes.len());
+    };
+    let sentence = diagnose(outcome).expect("it fails").sentence();
+    assert!(
+        sentence.starts_with(
+            "Your client was still running after 1000 ms, and by then its stdout was already wrong: 18 bytes: \"debug: connecting\\n\": fix what it printed"
+        ),
+        "{sentence}"
+    );
+}
