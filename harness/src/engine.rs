@@ -610,13 +610,20 @@ impl<'a> Run<'a> {
             if let Some(stuck) = stuck {
                 return Err(StepFailure::fail(
                     wanted,
-                    format!("{name} is still running and will not end by itself ({stuck})"),
+                    format!(
+                        "{name} is still running and will not end by itself ({stuck}){}",
+                        self.already_wrong(name)
+                    ),
                 ));
             }
             if deadline.passed(&*self) {
                 return Err(StepFailure::fail(
                     wanted,
-                    format!("{name} was still running {}", deadline.describe_after()),
+                    format!(
+                        "{name} was still running {}{}",
+                        deadline.describe_after(),
+                        self.already_wrong(name)
+                    ),
                 ));
             }
         };
@@ -665,6 +672,67 @@ impl<'a> Run<'a> {
         self.exits_accepted.remove(name);
         self.crashes.insert(name.to_owned(), crash);
         Err(failure)
+    }
+
+    /// What `name`'s stdout so far already breaks of what the later steps check of it,
+    /// whatever it prints after (an exact match gone wrong, a ping report whose pings were
+    /// numbered from 0), as [`crate::outcome::ALREADY_WRONG`] and what follows it; empty
+    /// if nothing is wrong yet. Said where `name` is still running but should have ended:
+    /// those steps are never reached, and the student would hear only that it did not end.
+    fn already_wrong(&self, name: &str) -> String {
+        let scenario = self.scenario;
+        let watched = Watched::Output {
+            name,
+            stream: OutputStream::Stdout,
+        };
+        let (capture, _) = self.watched_bytes(watched);
+        let wrong: Vec<String> = scenario
+            .steps
+            .iter()
+            .skip(self.step_number)
+            .filter_map(|step| step.action.0.judges_stdout())
+            .filter(|(program, expectation)| *program == name && self.can_judge_now(expectation))
+            .filter_map(|(_, expectation)| {
+                let mut verified = 0;
+                let where_ = format!("{name}'s stdout");
+                // Not final: only what no later output can mend fails.
+                crate::judge::output::evaluate(
+                    self,
+                    &where_,
+                    capture,
+                    expectation,
+                    false,
+                    &mut verified,
+                )
+                .err()
+            })
+            .map(|failure| {
+                format!(
+                    "{}{}{})",
+                    failure.seen,
+                    crate::outcome::LATER_STEP_EXPECTS,
+                    failure.expected
+                )
+            })
+            .collect();
+        if wrong.is_empty() {
+            String::new()
+        } else {
+            format!("{}{}", crate::outcome::ALREADY_WRONG, wrong.join("; "))
+        }
+    }
+
+    /// Whether every connection and server peer `expectation` names exists already: a later
+    /// step may name one that a step never reached would have made.
+    fn can_judge_now(&self, expectation: &OutputExpectation) -> bool {
+        match expectation {
+            OutputExpectation::EqualsSent(names) | OutputExpectation::AnyOrderOfSent(names) => {
+                names.iter().all(|name| self.peers.contains_key(name))
+            }
+            OutputExpectation::NeverInClear { server, .. }
+            | OutputExpectation::Connections { server, .. } => self.servers.contains_key(server),
+            _ => true,
+        }
     }
 
     /// Stops a program (SIGTERM, then SIGKILL) and returns how it ended.

@@ -65,6 +65,13 @@ pub enum SkipKind {
     NotSubmitted,
 }
 
+/// Where a failure's `seen`, after a program still running where it should have ended, goes
+/// on with what its stdout had already got wrong by then, whatever it printed after (the
+/// engine writes it; the first line of the report reads it).
+pub const ALREADY_WRONG: &str = "; by then its stdout was already wrong: ";
+/// Where what follows [`ALREADY_WRONG`] says which later step was wronged.
+pub const LATER_STEP_EXPECTS: &str = " (a later step expects ";
+
 /// What went wrong, for the report.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Failure {

@@ -204,6 +204,12 @@ pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
             kind: Kind::DidNotStart,
         });
     }
+    // A program still running where it should have ended, whose stdout was already wrong
+    // by then: what it got wrong is named with that it did not end, not left for a step
+    // that was never reached.
+    if let Some(diagnosis) = wrong_before_it_was_stopped(failure, &students) {
+        return Some(diagnosis);
+    }
     // A program of the submission that crashed or was stopped.
     if let Some(program) = crashed.filter(|program| !program.known_good) {
         let hint = first_hint(outcome);
@@ -271,6 +277,61 @@ pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
         remedy: first_hint(outcome).unwrap_or_default(),
         kind: Kind::Other,
     })
+}
+
+/// `client was still running after 13000 ms; by then its stdout was already wrong: it
+/// numbered ... (a later step expects ...)`, of a program of the submission's own
+/// (`students`): the sentence names both, what it got wrong first.
+fn wrong_before_it_was_stopped(
+    failure: &run_record::outcome::Failure,
+    students: &[&ProgramReport],
+) -> Option<Diagnosis> {
+    use run_record::outcome::{ALREADY_WRONG, LATER_STEP_EXPECTS};
+    let (running, wrong) = failure.seen.split_once(ALREADY_WRONG)?;
+    let program = students
+        .iter()
+        .find(|program| running.starts_with(&format!("{} ", program.name)))?;
+    // `client was still running after 13000 ms`, without its asides.
+    let running = running.split(" (").next().unwrap_or(running);
+    Some(Diagnosis {
+        blamed: Some(program.name.clone()),
+        defect: format!(
+            "your {running}, and by then its stdout was already wrong: {}",
+            shortened(&without_parenthesis(wrong, LATER_STEP_EXPECTS), 300)
+        ),
+        remedy: "fix what it printed, and have it end by itself once its work is done".into(),
+        group: format!(
+            "your {} goes wrong before it is stopped, and does not end by itself",
+            program.role_or_name()
+        ),
+        kind: Kind::Other,
+    })
+}
+
+/// `text` without each parenthesis that opens with `opening` (` (a later step expects`),
+/// up to the bracket that closes it, brackets inside it included.
+fn without_parenthesis(text: &str, opening: &str) -> String {
+    let mut kept = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(opening) {
+        kept.push_str(&rest[..at]);
+        let mut depth = 1;
+        let inside = &rest[at + opening.len()..];
+        let end = inside
+            .char_indices()
+            .find(|&(_, c)| {
+                depth += match c {
+                    '(' => 1,
+                    ')' => -1,
+                    _ => 0,
+                };
+                depth == 0
+            })
+            .map_or(inside.len(), |(close, _)| close + 1);
+        rest = &inside[end..];
+    }
+    kept.push_str(rest);
+    kept
 }
 
 /// Why a program refused its command line, if it ended with a non-zero status after
@@ -562,5 +623,31 @@ mod tests {
             "an import failed",
         );
         assert!(remedy.contains("requirements"), "{remedy}");
+    }
+
+    #[test]
+    fn a_program_stopped_with_its_stdout_already_wrong_is_told_what_is_wrong() {
+        use run_record::outcome::{ALREADY_WRONG, Failure, LATER_STEP_EXPECTS};
+        let mut outcome = Outcome::blank("udp-pinger/01-lost-pings-time-out");
+        outcome.status = Status::Fail;
+        outcome.failure = Some(Failure {
+            step: 3,
+            action: "check client's exit status".into(),
+            expected: "client to exit with status 0 within 13000 ms".into(),
+            seen: format!(
+                "client was still running after 13000 ms (and 4 ms more){ALREADY_WRONG}its first ping was numbered 0 (`Ping 0 <time>`); it had printed 13 lines for 10 pings (one a ping){LATER_STEP_EXPECTS}client's stdout to report 10 pings (and a summary))"
+            ),
+            ..Failure::default()
+        });
+        outcome.programs = vec![ProgramReport {
+            name: "client".into(),
+            ..ProgramReport::default()
+        }];
+        let diagnosis = diagnose(&outcome).unwrap();
+        assert_eq!(diagnosis.blamed.as_deref(), Some("client"));
+        assert_eq!(
+            diagnosis.sentence(),
+            "Your client was still running after 13000 ms, and by then its stdout was already wrong: its first ping was numbered 0 (`Ping 0 <time>`); it had printed 13 lines for 10 pings (one a ping): fix what it printed, and have it end by itself once its work is done."
+        );
     }
 }

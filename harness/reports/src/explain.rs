@@ -69,7 +69,14 @@ pub fn hints(outcome: &Outcome) -> Vec<String> {
             .then_some(first)
     });
     let idiom = Idiom::of(language);
-    let said = format!("{} {} {}", failure.action, failure.expected, failure.seen).to_lowercase();
+    // A program still running where it should have ended: what its stdout already got
+    // wrong is named in the first line, and is no extra line of debug output.
+    let (seen, stopped_already_wrong) =
+        match failure.seen.split_once(run_record::outcome::ALREADY_WRONG) {
+            Some((running, _)) => (running, true),
+            None => (failure.seen.as_str(), false),
+        };
+    let said = format!("{} {} {}", failure.action, failure.expected, seen).to_lowercase();
     let cause = failure.cause.as_deref().unwrap_or("").to_lowercase();
 
     // Output left in the stdio buffer is the most specific explanation there is: the
@@ -113,6 +120,10 @@ pub fn hints(outcome: &Outcome) -> Vec<String> {
             hints.push(hint);
         }
     };
+    generic(
+        stopped_already_wrong,
+        "The program was still running where it should have ended: give its loop a last pass (the count it is asked for, the end of its input) and end once its work is done; and fix what its stdout already shows, which no later line can mend.".into(),
+    );
     generic(
         cause.contains("printed more than"),
         "The program printed without end: usually a loop that prints on every pass, such as one that goes on after recv() returned nothing (the client closed): stop there.".into(),
@@ -351,6 +362,40 @@ mod tests {
         assert!(
             !all.contains("sys.stdout") && !all.contains("flush=True"),
             "{all}"
+        );
+    }
+
+    #[test]
+    fn a_java_pinger_stopped_with_too_many_lines_hears_of_its_end_not_of_debug_output() {
+        let mut outcome = Outcome::blank("udp-pinger/01-lost-pings-time-out");
+        outcome.status = Status::Fail;
+        outcome.hint = Some("For each ping, settimeout(1.0) and catch socket.timeout.".into());
+        outcome.failure = Some(Failure {
+            step: 3,
+            action: "check client's exit status".into(),
+            expected: "client to exit with status 0 within 13000 ms".into(),
+            seen: format!(
+                "client was still running after 13000 ms (and 4 ms more){}it had printed 13 lines for 10 pings",
+                run_record::outcome::ALREADY_WRONG
+            ),
+            ..Failure::default()
+        });
+        outcome.programs = vec![ProgramReport {
+            name: "client".into(),
+            command_line: "java PingClient.java 127.0.0.1 4000".into(),
+            language: Language::of_command_line("java PingClient.java 127.0.0.1 4000"),
+            ..ProgramReport::default()
+        }];
+        let hints = hints(&outcome);
+        assert!(
+            hints[0].starts_with("The program was still running where it should have ended"),
+            "{hints:?}"
+        );
+        assert!(
+            !hints
+                .iter()
+                .any(|hint| hint.contains("Something extra reached stdout")),
+            "{hints:?}"
         );
     }
 

@@ -302,8 +302,14 @@ pub(crate) fn evaluate(
         }
         OutputExpectation::Empty => {
             if seen_len > 0 {
+                // `what sink received`, or a program's `client's stdout`.
+                let nothing = if where_.starts_with("what ") {
+                    format!("not one byte in {where_}")
+                } else {
+                    format!("nothing on {where_}")
+                };
                 return Err(StepFailure::fail(
-                    format!("nothing on {where_}"),
+                    nothing,
                     format!("{seen_len} bytes: {}", excerpt(&capture.head(400))),
                 ));
             }

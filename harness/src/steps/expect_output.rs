@@ -370,6 +370,10 @@ impl StepAction for ExpectOutput {
         }
     }
 
+    fn judges_stdout(&self) -> Option<(&str, &OutputExpectation)> {
+        (self.stream == Some(OutputStream::Stdout)).then_some((&self.name, &self.expectation))
+    }
+
     fn run<'a>(&'a self, context: &'a mut (dyn StepContext + Send)) -> StepFuture<'a> {
         let watched = match self.stream {
             Some(stream) => Watched::Output {

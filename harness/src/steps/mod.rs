@@ -134,6 +134,12 @@ pub(crate) trait StepAction: Debug + Send + Sync {
     fn roles(&self) -> &[String] {
         &[]
     }
+    /// The program whose stdout the step judges, and how (`expect_stdout`): what is already
+    /// wrong there is said when that program is still running where it should have ended,
+    /// before the step is reached.
+    fn judges_stdout(&self) -> Option<(&str, &crate::judge::output::OutputExpectation)> {
+        None
+    }
 }
 
 /// Some bytes of a stream a step watches, and whether more can come.

@@ -74,6 +74,45 @@ pub(crate) fn companion_folders() -> Vec<PathBuf> {
         .collect()
 }
 
+/// The folder of the fixture `name` (`fixtures/submissions/<name>`), its C programs
+/// compiled: each `PROGRAM.c` into `PROGRAM` beside it (git ignores it), as a grader compiles
+/// a C submission before grading it (the harness compiles nothing). Compiled once per test
+/// run, into the tests' own scratch folder first and then renamed into place: a test grading
+/// the fixture at the same time copies either the whole program or none.
+pub(crate) fn built_fixture(name: &str) -> PathBuf {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let folder = kit_root().join("fixtures/submissions").join(name);
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if built.iter().any(|done| done == name) {
+        return folder;
+    }
+    for entry in std::fs::read_dir(&folder).unwrap() {
+        let source = entry.unwrap().path();
+        if source.extension().is_none_or(|extension| extension != "c") {
+            continue;
+        }
+        let scratch = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        let program = scratch.path().join("program");
+        let output = std::process::Command::new("gcc")
+            .args(["-Wall", "-o"])
+            .arg(&program)
+            .arg(&source)
+            .output()
+            .expect("gcc is installed (bash .ci/test installs it)");
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            source.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        std::fs::rename(&program, source.with_extension("")).unwrap();
+    }
+    built.push(name.to_owned());
+    folder
+}
+
 /// [`companion_folders`] as the harness takes them, for `Target::from_folder`.
 pub(crate) fn companions() -> harness::target::Confinement {
     harness::target::Confinement::new(companion_folders()).expect("the companion fixtures exist")

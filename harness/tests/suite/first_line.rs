@@ -299,7 +299,7 @@ fn html_failure_list_shows_the_sentence_and_what_came() {
 /// scenarios `pattern` selects.
 fn graded_fixture(folder: &str, pattern: &str) -> (Target, Grading) {
     let suite = common::suite();
-    let dir = common::kit_root().join("fixtures/submissions").join(folder);
+    let dir = common::built_fixture(folder);
     let target = Target::from_folder(&dir, &suite.catalogue, &common::companions())
         .expect("the fixture is a valid target");
     let grading = grade_with_replay(
@@ -568,5 +568,119 @@ fn a_death_by_a_signal_is_named_as_a_crash_not_an_error_message() {
         ("message-client-c-abort", "message/13-*", 1),
         "Your client crashed: killed by signal SIGABRT (abort(), or an assertion that failed), not an error message; its stderr ends with: ",
         "Handle that error where it happens",
+    );
+}
+
+/// A C client that sends its whole uninitialised buffer when stdin is empty is judged by
+/// what it put on the wire: the first line says how many bytes went, and shows them.
+#[test]
+fn a_client_that_sends_its_uninitialised_buffer_is_shown_what_went_on_the_wire() {
+    every_failure_opens_with(
+        (
+            "message-c-uninitialised-buffer",
+            "message/14-client-empty-stdin",
+            1,
+        ),
+        "Your client failed a check (step 4: check what sink received): expected not one byte in what sink received, but saw 2048 bytes: \"",
+        "read() returns 0",
+    );
+}
+
+/// A Java pinger that numbers its pings from 0 and never stops is told, with the stop, what
+/// it had already got wrong by then.
+#[test]
+fn a_pinger_stopped_at_its_deadline_is_told_what_it_already_got_wrong() {
+    every_failure_opens_with(
+        (
+            "udp-pinger-java-from-zero",
+            "udp-pinger/03-every-ping-lost",
+            1,
+        ),
+        "Your client was still running after 6000 ms, and by then its stdout was already wrong: its first ping was numbered 0 (`Ping 0 <time>`), where pings are numbered from 1; it had sent ",
+        "lines for 3 pings (one a ping, and at most one header line): fix what it printed, and have it end by itself once its work is done.",
+    );
+}
+
+/// A scenario for a message client that must print nothing and end; a later step names a
+/// connection the harness opens only after it ended.
+const ENDS_QUIETLY: &str = r#"
+task = "message"
+clauses = ["message/5"]
+category = "basic"
+points = 1
+requirement = "The client sends nothing, prints nothing and exits 0."
+hint = "Keep stdout empty."
+
+[[step]]
+start = "server"
+
+[[step]]
+wait_listening = "server"
+
+[[step]]
+start = "client"
+to = "server"
+stdin = { text = "" }
+
+[[step]]
+expect_exit = "client"
+success = true
+within_ms = 1000
+
+[[step]]
+expect_stdout = "client"
+empty = true
+
+[[step]]
+connect = "server"
+as = "late"
+send = { text = "x" }
+
+[[step]]
+expect_stdout = "client"
+equals_sent = ["late"]
+"#;
+
+/// Any expectation on stdout, not only a pack's, is judged for what is already wrong when
+/// its program is stopped; one naming a connection not opened yet is left alone.
+#[test]
+fn a_client_stopped_with_a_debug_line_on_stdout_is_told_of_the_line() {
+    let (kit, suite) = common::one_scenario_suite("message", "01-ends-quietly", ENDS_QUIETLY);
+    let student = tempfile::tempdir().unwrap();
+    std::fs::write(
+        student.path().join("message-client.py"),
+        "import sys, time\nprint('debug: connecting', flush=True)\ntime.sleep(60)\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        common::kit_root().join("fixtures/submissions/good/message-server.py"),
+        student.path().join("message-server.py"),
+    )
+    .unwrap();
+    let target = Target::from_folder(student.path(), &suite.catalogue, &common::companions())
+        .expect("a valid target");
+    let grading = grade_with_replay(
+        &suite,
+        &Selection::default(),
+        &target,
+        1,
+        &Mode::Real,
+        &harness::settings::RunSettings::machine_defaults(),
+        Repeat::ONCE,
+        1,
+        "harness",
+        &mut harness::events::Discard,
+    )
+    .expect("grading runs");
+    drop(kit);
+    let [outcome] = &grading.outcomes[..] else {
+        panic!("one scenario: {:?}", grading.outcomes.len());
+    };
+    let sentence = diagnose(outcome).expect("it fails").sentence();
+    assert!(
+        sentence.starts_with(
+            "Your client was still running after 1000 ms, and by then its stdout was already wrong: 18 bytes: \"debug: connecting\\n\": fix what it printed"
+        ),
+        "{sentence}"
     );
 }

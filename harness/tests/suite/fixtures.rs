@@ -100,7 +100,7 @@ fn check_fixture(folder: &str) {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     });
     let suite = common::suite();
-    let dir = common::kit_root().join("fixtures/submissions").join(folder);
+    let dir = common::built_fixture(folder);
     let expected = Expected::of(&dir);
     let known: BTreeSet<&str> = suite
         .scenarios

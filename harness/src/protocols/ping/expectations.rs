@@ -71,8 +71,23 @@ impl ProtocolExpectation for PingReport {
         is_final: bool,
     ) -> StepResult<Evaluation> {
         let count = self.count;
+        let pings = || {
+            self.server
+                .as_ref()
+                .map(|server| super::server::pings(facts.record(server)))
+        };
         if !is_final {
-            // The summary comes last: judge the whole report once the client ended.
+            // What is already wrong stays wrong whatever comes after (a pinger that never
+            // stops is told what it printed before it was stopped); the rest, the summary
+            // last, is judged once the client ended.
+            let so_far = capture.head(1 << 20);
+            let wrong = super::report::wrong_so_far(&so_far, pings().as_deref(), count);
+            if !wrong.is_empty() {
+                return Err(StepFailure::fail(
+                    format!("{where_} to report {count} pings and a summary"),
+                    wrong.join("; "),
+                ));
+            }
             return Ok(Evaluation::Pending {
                 expected: format!("{where_} to report {count} pings and a summary"),
                 seen: format!(
@@ -83,11 +98,7 @@ impl ProtocolExpectation for PingReport {
             });
         }
         let output = capture.head(1 << 20);
-        let pings = self
-            .server
-            .as_ref()
-            .map(|server| super::server::pings(facts.record(server)));
-        match super::report::judge(&output, pings.as_deref(), count) {
+        match super::report::judge(&output, pings().as_deref(), count) {
             Ok(()) => Ok(Evaluation::Holds { settle: false }),
             Err((expected, seen)) => Err(StepFailure::fail(format!("{where_}: {expected}"), seen)),
         }

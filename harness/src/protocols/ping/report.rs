@@ -241,6 +241,50 @@ pub(super) fn judge(
     Ok(())
 }
 
+/// What a client that has not ended (`output`: its stdout so far; `pings`: what the
+/// scripted server received so far, `None` for the submission's own server) has already got
+/// wrong, whatever it prints after: pings numbered otherwise than from 1, more pings than
+/// `count` (SPEC ping/1), and more lines than one a ping and a header. Nothing is said of
+/// lines not yet printed: a program may hold its output in a buffer until it ends.
+pub(super) fn wrong_so_far(output: &[u8], pings: Option<&[PingRecord]>, count: u64) -> Vec<String> {
+    let mut wrong = Vec::new();
+    let pings = pings.unwrap_or_default();
+    if let Some(first) = pings.first().filter(|first| first.seq != 1) {
+        wrong.push(format!(
+            "its first ping was numbered {0} (`Ping {0} <time>`), where pings are numbered from 1",
+            first.seq
+        ));
+    }
+    let sent = pings.len();
+    if let Some(past) = pings
+        .iter()
+        .map(|ping| ping.seq)
+        .filter(|seq| *seq > count)
+        .max()
+    {
+        wrong.push(format!(
+            "it had sent {sent} pings, up to ping {past}, where {count} were asked for"
+        ));
+    }
+    // Whole lines only: the last may still be being written.
+    let whole = output
+        .iter()
+        .rposition(|&byte| byte == b'\n')
+        .map_or(&output[..0], |end| &output[..end]);
+    let text = String::from_utf8_lossy(whole);
+    let ping_lines = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !SUMMARY_LINE.is_match(line))
+        .count() as u64;
+    if ping_lines > count + 1 {
+        wrong.push(format!(
+            "it had printed {ping_lines} lines for {count} pings (one a ping, and at most one header line)"
+        ));
+    }
+    wrong
+}
+
 /// What the client's lines for its `pings` pings say, when they show it took no reply:
 /// every line says its ping timed out, got no reply, or that what came was not its reply
 /// (`not a ping`), and at least one says so. A first line that says none of that is a
@@ -365,6 +409,47 @@ Reply from 127.0.0.1: seq=10 rtt=0.250 ms
 10 packets transmitted, 7 received, 30% packet loss
 rtt min/avg/max = 0.177/57.5/401.3 ms
 ";
+
+    fn numbered(seqs: std::ops::Range<u64>) -> Vec<PingRecord> {
+        seqs.map(|seq| PingRecord {
+            seq,
+            answered_after: Some(Duration::ZERO),
+        })
+        .collect()
+    }
+
+    #[test]
+    fn a_pinger_stopped_while_it_runs_is_told_what_it_already_got_wrong() {
+        // Numbered from 0, never stopping: 13 pings and 13 lines when it was stopped.
+        let lines: String = (0..13)
+            .map(|seq| format!("Reply from 127.0.0.1: seq={seq} rtt=1 ms\n"))
+            .collect();
+        let wrong = wrong_so_far(lines.as_bytes(), Some(&numbered(0..13)), 10);
+        assert_eq!(
+            wrong,
+            [
+                "its first ping was numbered 0 (`Ping 0 <time>`), where pings are numbered from 1",
+                "it had sent 13 pings, up to ping 12, where 10 were asked for",
+                "it had printed 13 lines for 10 pings (one a ping, and at most one header line)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_pinger_stopped_early_in_a_correct_run_has_nothing_wrong_yet() {
+        // Four pings in, a header and four lines, the fifth half written; or its output
+        // held in a buffer: nothing printed at all.
+        let so_far = "PING 127.0.0.1\n".to_owned()
+            + &GOOD.lines().take(4).collect::<Vec<_>>().join("\n")
+            + "\nReply from 127.0.0.1: seq=5 rtt=";
+        assert!(wrong_so_far(so_far.as_bytes(), Some(&numbered(1..6)), 10).is_empty());
+        assert!(wrong_so_far(b"", Some(&numbered(1..11)), 10).is_empty());
+        // Its own server records nothing: only the lines are judged.
+        let eleven = "Reply seq=1 rtt=1 ms\n".repeat(11);
+        assert!(wrong_so_far(eleven.as_bytes(), None, 10).is_empty());
+        let twelve = "Reply seq=1 rtt=1 ms\n".repeat(12);
+        assert_eq!(wrong_so_far(twelve.as_bytes(), None, 10).len(), 1);
+    }
 
     #[test]
     fn a_correct_report_passes() {
