@@ -11,6 +11,7 @@
 //! Everything runs in a fresh network namespace where the system allows it, so a
 //! submission's hard-coded port meets nothing else on the machine.
 
+mod start;
 mod tools;
 mod transfer;
 
@@ -18,6 +19,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
+pub(crate) use start::{measure as measure_starts, table as start_table};
 pub(crate) use tools::Subject;
 pub(crate) use transfer::Timing;
 
@@ -170,11 +172,32 @@ pub(crate) fn harness_overhead(
     Ok(overheads)
 }
 
-/// The overhead's line under the table.
-pub(crate) fn overhead_line(overheads: &[Duration]) -> String {
+/// The overhead's line under the table, with its ratio to the plain start of a program
+/// and to bubblewrap's, where `starts` has them.
+pub(crate) fn overhead_line(overheads: &[Duration], starts: &[start::StartRow]) -> String {
+    let ratios: Vec<String> = [("a plain start", "fork and exec"), ("bubblewrap's", "bubblewrap")]
+        .into_iter()
+        .filter_map(|(said, row)| {
+            let start = starts
+                .iter()
+                .find(|start| start.name.starts_with(row))?
+                .median()?;
+            (!start.is_zero()).then(|| {
+                format!(
+                    "{:.1}× {said}",
+                    median(overheads).as_secs_f64() / start.as_secs_f64()
+                )
+            })
+        })
+        .collect();
+    let ratios = if ratios.is_empty() {
+        String::new()
+    } else {
+        format!(" = {}", ratios.join(", "))
+    };
     format!(
         "harness overhead per scenario ({OVERHEAD_SCENARIO} against the reference, {} rounds: \
-         wall time less the client's own life): {}\n",
+         wall time less the client's own life): {}{ratios}\n",
         overheads.len(),
         spread(overheads)
     )

@@ -147,7 +147,9 @@ enum Commands {
     Schema,
     /// Time 20 KB and 100 MB through message client and server as whole processes: the
     /// reference (a release build), a submission's with --target, and nc and socat where
-    /// installed, side by side in one run.
+    /// installed, side by side in one run; then the harness's own costs: a program's start
+    /// in the sandbox beside a plain start, unshare's and bubblewrap's, and the overhead
+    /// per scenario.
     Bench {
         /// A submission folder whose message programs to bench beside the reference.
         #[arg(long, value_name = "DIR")]
@@ -161,6 +163,10 @@ enum Commands {
         /// 20 KB and 1 MB, 3 rounds: proves the bench runs (CI), measures little.
         #[arg(long)]
         quick: bool,
+        /// Only the harness's own costs (program start and overhead per scenario), no
+        /// transfers.
+        #[arg(long)]
+        overhead: bool,
     },
 }
 
@@ -234,7 +240,8 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> i32 {
             reference: _,
             rounds,
             quick,
-        }) => bench(target.as_deref(), usize::from(rounds), quick),
+            overhead,
+        }) => bench(target.as_deref(), usize::from(rounds), quick, overhead),
         None => grade(&cli.grade),
     };
     // Nothing a program started outlives the run, wherever no PID namespace ended it.
@@ -353,7 +360,7 @@ fn questions(numbers: &[u8], world: WorldsArg, seed: u64, pcap: Option<&Path>) -
     })
 }
 
-fn bench(target: Option<&Path>, rounds: usize, quick: bool) -> Result<i32> {
+fn bench(target: Option<&Path>, rounds: usize, quick: bool, overhead_only: bool) -> Result<i32> {
     let suite = load(None, &[])?;
     let mut subjects = Vec::new();
     // Held until the bench is over: its programs run from the target's private copy.
@@ -404,13 +411,27 @@ fn bench(target: Option<&Path>, rounds: usize, quick: bool) -> Result<i32> {
         rounds: if quick { rounds.min(3) } else { rounds },
         settings: RunSettings::machine_defaults(),
     };
-    let rows = crate::bench::run(&bench, &mut |step| eprintln!("harness bench: {step}"))?;
-    print!("{}", crate::bench::table(&rows, bench.rounds));
+    let rows = if overhead_only {
+        Vec::new()
+    } else {
+        let rows = crate::bench::run(&bench, &mut |step| eprintln!("harness bench: {step}"))?;
+        print!("{}\n", crate::bench::table(&rows, bench.rounds));
+        rows
+    };
+    eprintln!("harness bench: a program's start, in the sandbox and beside it");
+    // Starts are short: many rounds cost little and steady the medians.
+    let start_rounds = if quick { 5 } else { (bench.rounds * 10).max(40) };
+    let starts = crate::bench::measure_starts(start_rounds);
+    print!("{}", crate::bench::start_table(&starts, start_rounds));
     eprintln!("harness bench: the harness's own overhead");
     let overheads =
         crate::bench::harness_overhead(&suite, &reference, bench.rounds.max(5), &bench.settings)?;
-    print!("\n{}", crate::bench::overhead_line(&overheads));
-    let failed = rows.iter().any(|row| row.timings.is_err());
+    print!("\n{}", crate::bench::overhead_line(&overheads, &starts));
+    let failed = rows.iter().any(|row| row.timings.is_err())
+        || starts
+            .iter()
+            .take(2)
+            .any(|row| row.timings.is_err());
     Ok(if failed { EXIT_FAIL } else { EXIT_PASS })
 }
 
