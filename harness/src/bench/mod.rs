@@ -175,21 +175,24 @@ pub(crate) fn harness_overhead(
 /// The overhead's line under the table, with its ratio to the plain start of a program
 /// and to bubblewrap's, where `starts` has them.
 pub(crate) fn overhead_line(overheads: &[Duration], starts: &[start::StartRow]) -> String {
-    let ratios: Vec<String> = [("a plain start", "fork and exec"), ("bubblewrap's", "bubblewrap")]
-        .into_iter()
-        .filter_map(|(said, row)| {
-            let start = starts
-                .iter()
-                .find(|start| start.name.starts_with(row))?
-                .median()?;
-            (!start.is_zero()).then(|| {
-                format!(
-                    "{:.1}× {said}",
-                    median(overheads).as_secs_f64() / start.as_secs_f64()
-                )
-            })
+    let ratios: Vec<String> = [
+        ("a plain start", "fork and exec"),
+        ("bubblewrap's", "bubblewrap"),
+    ]
+    .into_iter()
+    .filter_map(|(said, row)| {
+        let start = starts
+            .iter()
+            .find(|start| start.name.starts_with(row))?
+            .median()?;
+        (!start.is_zero()).then(|| {
+            format!(
+                "{:.1}× {said}",
+                median(overheads).as_secs_f64() / start.as_secs_f64()
+            )
         })
-        .collect();
+    })
+    .collect();
     let ratios = if ratios.is_empty() {
         String::new()
     } else {

@@ -420,7 +420,11 @@ fn bench(target: Option<&Path>, rounds: usize, quick: bool, overhead_only: bool)
     };
     eprintln!("harness bench: a program's start, in the sandbox and beside it");
     // Starts are short: many rounds cost little and steady the medians.
-    let start_rounds = if quick { 5 } else { (bench.rounds * 10).max(40) };
+    let start_rounds = if quick {
+        5
+    } else {
+        (bench.rounds * 10).max(40)
+    };
     let starts = crate::bench::measure_starts(start_rounds);
     print!("{}", crate::bench::start_table(&starts, start_rounds));
     eprintln!("harness bench: the harness's own overhead");
@@ -428,10 +432,7 @@ fn bench(target: Option<&Path>, rounds: usize, quick: bool, overhead_only: bool)
         crate::bench::harness_overhead(&suite, &reference, bench.rounds.max(5), &bench.settings)?;
     print!("\n{}", crate::bench::overhead_line(&overheads, &starts));
     let failed = rows.iter().any(|row| row.timings.is_err())
-        || starts
-            .iter()
-            .take(2)
-            .any(|row| row.timings.is_err());
+        || starts.iter().take(2).any(|row| row.timings.is_err());
     Ok(if failed { EXIT_FAIL } else { EXIT_PASS })
 }
 

@@ -33,6 +33,34 @@ fn a_quick_bench_times_the_submission_beside_the_reference() {
         "{table}"
     );
     assert!(!table.contains("failed"), "{table}");
+    assert_start_rows(&table);
+}
+
+/// The start table's two rows every machine has, each with its ratio to the plain start,
+/// and the overhead's ratio to it.
+fn assert_start_rows(table: &str) {
+    for row in ["fork and exec", "the sandbox, every layer on"] {
+        let line = table
+            .lines()
+            .find(|line| line.starts_with(row))
+            .unwrap_or_else(|| panic!("no start row {row}:\n{table}"));
+        assert!(line.contains('×') && !line.contains("not run"), "{line}");
+    }
+    assert!(table.contains("× a plain start"), "{table}");
+}
+
+#[test]
+fn the_overhead_alone_times_starts_and_scenarios_without_transfers() {
+    let output = harness()
+        .args(["bench", "--overhead", "--quick", "--rounds", "1"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let table = String::from_utf8(output).unwrap();
+    assert!(!table.contains("MB/s"), "no transfer runs:\n{table}");
+    assert_start_rows(&table);
 }
 
 #[test]
