@@ -415,7 +415,7 @@ fn bench(target: Option<&Path>, rounds: usize, quick: bool, overhead_only: bool)
         Vec::new()
     } else {
         let rows = crate::bench::run(&bench, &mut |step| eprintln!("harness bench: {step}"))?;
-        print!("{}\n", crate::bench::table(&rows, bench.rounds));
+        println!("{}", crate::bench::table(&rows, bench.rounds));
         rows
     };
     eprintln!("harness bench: a program's start, in the sandbox and beside it");
