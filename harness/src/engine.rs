@@ -535,21 +535,56 @@ impl<'a> Run<'a> {
         let total = peer.plan.send.len();
         match peer.wait_sent(within).await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(StepFailure::fail(
-                format!(
-                    "{name} to send its {total} bytes within {} ms",
-                    within.as_millis()
-                ),
-                format!(
-                    "only {} bytes were accepted: the program is not reading",
-                    peer.sent()
-                ),
-            )),
+            Ok(false) => {
+                let sent = peer.sent();
+                if let Some(stuck) = self.stuck_though_read(name) {
+                    return Err(harness_trouble(format!(
+                        "the harness could not send {name}'s {total} bytes within {} ms: the \
+                         program had read all {sent} bytes sent so far, yet the connection took \
+                         no more ({stuck}): not a defect of your program",
+                        within.as_millis()
+                    )));
+                }
+                Err(StepFailure::fail(
+                    format!(
+                        "{name} to send its {total} bytes within {} ms",
+                        within.as_millis()
+                    ),
+                    format!("only {sent} bytes were accepted: the program is not reading"),
+                ))
+            }
             Err(error) => Err(StepFailure::fail(
                 format!("{name} to send its {total} bytes"),
                 format!("sending failed after {} bytes: {error}", peer.sent()),
             )),
         }
+    }
+
+    /// Where the harness's connection `name` could not send more although the program had
+    /// read everything on it (its receiving queue empty in the kernel's tables, real world
+    /// only): what the kernel says of the harness's end. A program that does not read
+    /// leaves bytes in that queue; with none there, the stall is not the program's.
+    fn stuck_though_read(&self, name: &str) -> Option<String> {
+        if !matches!(self.world, World::Real) {
+            return None;
+        }
+        let (local, remote) = self.peers.get(name)?.ends;
+        let program = crate::world::real::sock_diag::tcp_queues(remote, local)
+            .ok()
+            .flatten()?;
+        if program.unread != 0 {
+            return None;
+        }
+        let ours = crate::world::real::sock_diag::tcp_queues(local, remote)
+            .ok()
+            .flatten();
+        Some(match ours {
+            Some(ours) => format!(
+                "the kernel held {} bytes of the harness's not acknowledged by the program's end",
+                ours.unacknowledged
+            ),
+            None => "the harness's end is gone from the kernel's tables".to_owned(),
+        })
     }
 
     /// [`crate::steps::StepContext::wait_read_by_program`]: everything sent first, then the
