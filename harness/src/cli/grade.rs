@@ -158,7 +158,7 @@ pub(super) fn grade_with_reporters(
             )));
         }
     }
-    let settings = run_settings(args, &mode, &suite, &selection)?;
+    let settings = run_settings(args, &mode, &suite, &selection, &entries)?;
     let seed = args.seed.unwrap_or_else(random_seed);
     let jobs = args.jobs.count();
     let mut reporters = reporters(&args.output, &replay_command)?;
@@ -190,6 +190,7 @@ fn run_settings(
     mode: &Mode,
     suite: &Suite,
     selection: &Selection,
+    entries: &[Entry],
 ) -> Result<RunSettings> {
     let mut settings = match mode {
         Mode::Real => RunSettings::machine_defaults(),
@@ -200,11 +201,19 @@ fn run_settings(
     }
     let mysql = match &args.mysql {
         Some(server) => Some(server.as_str()),
-        // The default, chosen only for a run that may play a MySQL server: it makes
-        // MariaDB's data folder (a second or two).
+        // The default, chosen only for a run that may play a MySQL server (a selected
+        // scenario of a task some submission has a program for): it makes MariaDB's data
+        // folder (a second or two), and the header names it.
         None if matches!(mode, Mode::Real)
-            && suite.scenarios.iter().any(|scenario| {
-                scenario.task == "mysql-remote" && selection.includes(scenario)
+            && suite
+                .scenarios
+                .iter()
+                .any(|scenario| scenario.task == MYSQL_TASK && selection.includes(scenario))
+            && entries.iter().any(|entry| {
+                entry
+                    .target
+                    .as_ref()
+                    .is_ok_and(|target| target.task(MYSQL_TASK).is_some())
             }) =>
         {
             Some("auto")
@@ -217,6 +226,9 @@ fn run_settings(
     }
     Ok(settings)
 }
+
+/// The task whose scenarios play a MySQL server (`--mysql`).
+const MYSQL_TASK: &str = "mysql-remote";
 
 /// Refuses a `--gradescope-visibility` rule that selects no scenario of the kit (a typo in
 /// a category, task or glob would otherwise leave tests visible unnoticed).

@@ -271,6 +271,18 @@ fn a_failing_scenario_exits_one_and_tells_what_to_fix() {
         ));
 }
 
+/// Issue 50 §6: the header names who plays the MySQL server only for a run that grades
+/// `mysql-remote`: not for a submission of `message` alone, graded on every task found.
+#[test]
+fn the_mysql_server_is_named_only_where_mysql_scenarios_run() {
+    harness()
+        .args(["--target", "fixtures/submissions/sample"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("MySQL").not())
+        .stderr(predicate::str::contains("MySQL").not());
+}
+
 #[test]
 fn submission_manifest_maps_other_file_names() {
     let submission = tempfile::tempdir().unwrap();
