@@ -83,7 +83,7 @@ pub(super) fn grade_with_reporters(
     args: &GradeArgs,
 ) -> Result<(Vec<Option<crate::grading::Grading>>, Reporters)> {
     let suite = load(args.scenarios.as_deref(), &args.tasks)?;
-    let selection = Selection::new(args.tasks.clone(), &args.patterns)?;
+    let mut selection = Selection::new(args.tasks.clone(), &args.patterns)?;
     refuse_folders_as_patterns(&args.patterns)?;
     suggest::check_patterns(&args.patterns, &suite)?;
     check_visibility_rules(&args.output.gradescope_visibility, &suite)?;
@@ -99,7 +99,24 @@ pub(super) fn grade_with_reporters(
         (vec![single_entry(target, &replay)], replay)
     } else if !args.targets.is_empty() {
         let confinement = Confinement::from_arguments_and_environment(&args.companions)?;
-        target_entries(&args.targets, &suite, &selection, &confinement)?
+        let given = GivenRole {
+            tasks: &args.tasks,
+            role: args.role.as_deref(),
+        };
+        let (entries, replay) =
+            target_entries(&args.targets, &suite, &selection, &confinement, given)?;
+        // A program given alone is graded on its own task, not reported as every other
+        // task not submitted.
+        if let ([entry], [path], []) = (
+            entries.as_slice(),
+            args.targets.as_slice(),
+            args.tasks.as_slice(),
+        ) && Path::new(path).is_file()
+            && let Ok(target) = &entry.target
+        {
+            selection = Selection::new(target.programs.keys().cloned().collect(), &args.patterns)?;
+        }
+        (entries, replay)
     } else {
         return Err(Error::Usage(
             "nothing to grade: give --target DIR, --reference or --simulate".into(),
@@ -522,7 +539,17 @@ pub(super) fn target_entries(
     suite: &Suite,
     selection: &Selection,
     confinement: &Confinement,
+    program: GivenRole<'_>,
 ) -> Result<(Vec<Entry>, String)> {
+    let read = |path: &str| {
+        Target::from_path(
+            Path::new(path),
+            &suite.catalogue,
+            confinement,
+            program.tasks,
+            program.role,
+        )
+    };
     let mut folders: Vec<String> = Vec::new();
     for text in given {
         if text.contains(['*', '?', '[']) {
@@ -557,7 +584,7 @@ pub(super) fn target_entries(
         }
     };
     if let [folder] = folders.as_slice() {
-        let target = Target::from_folder(Path::new(folder), &suite.catalogue, confinement)?;
+        let target = read(folder)?;
         warn(folder, &target);
         let selected = crate::batch::selected_tasks(suite, selection);
         if !selected.is_empty() && selected.iter().all(|task| target.task(task).is_none()) {
@@ -579,7 +606,7 @@ pub(super) fn target_entries(
         .map(|(folder, label)| Entry {
             label: label.clone(),
             replay_command: replay_of(folder),
-            target: Target::from_folder(Path::new(folder), &suite.catalogue, confinement)
+            target: read(folder)
                 .map(|mut target| {
                     warn(folder, &target);
                     target.label = label;
@@ -597,6 +624,14 @@ pub(super) fn target_entries(
             .join(" ")
     );
     Ok((entries, replay))
+}
+
+/// What the command line says a program given alone as the target is, where its name does
+/// not say it: `--task` (one) and `--role`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct GivenRole<'a> {
+    pub(super) tasks: &'a [String],
+    pub(super) role: Option<&'a str>,
 }
 
 /// Each folder of a batch as the reports name it: its own name (`alice` for

@@ -40,7 +40,7 @@ fn a_missing_target_folder_is_named() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "target `no/such/folder` is not a folder",
+            "target `no/such/folder` is neither a submission folder nor a program file: nothing is there",
         ));
 }
 
