@@ -1,4 +1,6 @@
-//! Whose programs are graded: a submission folder, or the reference binaries.
+//! Whose programs are graded: a submission folder, one program file given alone
+//! ([`Target::from_program`]: its task and role from its name by the convention below, or
+//! from `--task` and `--role`), or the reference binaries.
 //!
 //! A submission folder maps each task role to a command line in one of two ways:
 //!
@@ -370,7 +372,7 @@ impl Target {
         confinement::refuse_a_linked_folder(dir)?;
         if !dir.is_dir() {
             return Err(Error::Usage(format!(
-                "target `{}` is not a folder",
+                "target `{}` is neither a submission folder nor a program file: nothing is there",
                 dir.display()
             )));
         }
@@ -461,6 +463,74 @@ impl Target {
         })
     }
 
+    /// Reads a target given as a path: a program file alone ([`Target::from_program`]),
+    /// else a submission folder ([`Target::from_folder`]). `tasks` and `role` (`--task`,
+    /// `--role`) say what a program is when its name does not.
+    pub fn from_path(
+        path: &Path,
+        catalogue: &Catalogue,
+        confinement: &Confinement,
+        tasks: &[String],
+        role: Option<&str>,
+    ) -> Result<Target> {
+        if path.is_file() {
+            return Target::from_program(path, catalogue, confinement, tasks, role);
+        }
+        if let Some(role) = role {
+            return Err(Error::Usage(format!(
+                "--role {role} says what a program given alone is (--target ./server.py --task message --role server); `{}` is a folder, whose programs are named by convention or by its submission.toml",
+                path.display()
+            )));
+        }
+        Target::from_folder(path, catalogue, confinement)
+    }
+
+    /// Reads one program given alone as the target (`--target ./message-server`): its task
+    /// and role from its name by convention (`<task>-<role>[.ext]`, as in a folder), else
+    /// from the one task of `tasks` and `role`. It runs as a folder's program does, from a
+    /// private copy holding that file alone: the files beside it are not the submission.
+    pub fn from_program(
+        file: &Path,
+        catalogue: &Catalogue,
+        confinement: &Confinement,
+        tasks: &[String],
+        role: Option<&str>,
+    ) -> Result<Target> {
+        confinement::refuse_a_linked_file(file)?;
+        let original = file
+            .canonicalize()
+            .map_err(Error::io(format!("cannot open {}", file.display())))?;
+        confinement.check_against(&original)?;
+        let (task, role) = program_task_and_role(file, catalogue, tasks, role)?;
+        let copy = PrivateCopy::of_file(&original)?;
+        let copied = copy.root().join(original.file_name().unwrap_or_default());
+        if !copied.is_file() {
+            return Err(Error::Usage(format!(
+                "program `{}` changed while it was copied to be graded: {}",
+                file.display(),
+                copy.warnings().join("; ")
+            )));
+        }
+        let launcher = launcher_of(
+            &copied,
+            &original,
+            "or give its folder with a submission.toml that names its interpreter",
+        )?;
+        let mut program = RoleProgram::canonical(launcher, &catalogue.tasks[&task].roles[&role]);
+        program.visible = vec![copy.root().to_owned()];
+        program
+            .visible
+            .extend(confinement.companions.iter().cloned());
+        Ok(Target {
+            label: original.display().to_string(),
+            programs: BTreeMap::from([(task, BTreeMap::from([(role, program)]))]),
+            warnings: copy.warnings().to_vec(),
+            requirements: None,
+            copy: Some(Arc::new(copy)),
+            python_packages: None,
+        })
+    }
+
     /// The reference binaries in `bin_dir`.
     pub fn reference(bin_dir: &Path, catalogue: &Catalogue) -> Target {
         let mut programs: BTreeMap<String, BTreeMap<String, RoleProgram>> = BTreeMap::new();
@@ -523,6 +593,78 @@ impl Target {
     }
 }
 
+/// Whether the file `path` is named `name` by convention: `name` itself, or `name` with an
+/// extension (`message-server`, `message-server.py`). The one test of a program's name, for
+/// the programs of a folder and for a single program given as the target.
+pub(crate) fn named_by_convention(path: &Path, name: &str) -> bool {
+    path.file_name().is_some_and(|file| file == name)
+        || path.file_stem().is_some_and(|stem| stem == name) && path.extension().is_some()
+}
+
+/// The task and role a program's file name gives by convention (`message-server.py`:
+/// `message`, `server`), if it follows it.
+pub fn task_and_role_of(path: &Path, catalogue: &Catalogue) -> Option<(String, String)> {
+    catalogue.tasks.iter().find_map(|(task, info)| {
+        info.roles
+            .keys()
+            .find(|role| named_by_convention(path, &info.program_name(task, role)))
+            .map(|role| (task.clone(), role.clone()))
+    })
+}
+
+/// The task and role of a program given alone: by its name when it follows the convention
+/// (any `--task` and `--role` must agree with it), else from the one task `tasks` names and
+/// `role`; else an error naming the convention and the flags.
+fn program_task_and_role(
+    file: &Path,
+    catalogue: &Catalogue,
+    tasks: &[String],
+    role: Option<&str>,
+) -> Result<(String, String)> {
+    let shown = file.display();
+    if let Some((task, named_role)) = task_and_role_of(file, catalogue) {
+        if !tasks.is_empty() && !tasks.contains(&task) {
+            return Err(Error::Usage(format!(
+                "program `{shown}` is named as the {named_role} of `{task}`, but --task {} was given: rename it, or give --task {task}",
+                tasks.join(" --task ")
+            )));
+        }
+        if let Some(role) = role.filter(|role| *role != named_role) {
+            return Err(Error::Usage(format!(
+                "program `{shown}` is named as the {named_role} of `{task}`, but --role {role} was given: rename it, or leave --role out"
+            )));
+        }
+        return Ok((task, named_role));
+    }
+    let (task, role) = match (tasks, role) {
+        ([task], Some(role)) => (task, role),
+        _ => {
+            let given = match (tasks.len(), role) {
+                (0, None) => String::new(),
+                (1, None) => " (--task given, --role missing)".to_owned(),
+                (0, Some(_)) => " (--role given, --task missing)".to_owned(),
+                _ => " (give one --task, not several)".to_owned(),
+            };
+            return Err(Error::Usage(format!(
+                "program `{shown}` is not named after a task's program, so its task and role are unknown{given}: name it <task>-<role>, with or without an extension (message-server, upper-tcp-client.py, web-server; `harness list` names every task and role), or say them with --task TASK --role ROLE"
+            )));
+        }
+    };
+    let Some(info) = catalogue.tasks.get(task) else {
+        return Err(Error::Usage(format!(
+            "unknown task `{task}` (`harness list` names every task)"
+        )));
+    };
+    if !info.roles.contains_key(role) {
+        let roles: Vec<&str> = info.roles.keys().map(String::as_str).collect();
+        return Err(Error::Usage(format!(
+            "--role {role}: task `{task}` has no such role (its roles: {})",
+            roles.join(", ")
+        )));
+    }
+    Ok((task.clone(), role.to_owned()))
+}
+
 /// The launcher of `<dir>/<name>[.ext]`: the file itself, or an interpreter and the file.
 /// `dir` is the private copy of `original`, which errors name.
 fn find_by_convention(dir: &Path, original: &Path, name: &str) -> Result<Option<Vec<String>>> {
@@ -530,39 +672,42 @@ fn find_by_convention(dir: &Path, original: &Path, name: &str) -> Result<Option<
         std::fs::read_dir(dir).map_err(Error::io(format!("cannot list {}", dir.display())))?;
     let mut candidates: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| {
-            path.is_file()
-                && (path.file_name().is_some_and(|file| file == name)
-                    || path.file_stem().is_some_and(|stem| stem == name)
-                        && path.extension().is_some())
-        })
+        .filter(|path| path.is_file() && named_by_convention(path, name))
         .collect();
     // The bare name first (a compiled program), then by extension, for a stable choice.
     candidates.sort_by_key(|path| (path.extension().is_some(), path.clone()));
     let Some(path) = candidates.into_iter().next() else {
         return Ok(None);
     };
+    let known = original.join(path.strip_prefix(dir).unwrap_or(&path));
+    launcher_of(&path, &known, "or map it in submission.toml").map(Some)
+}
+
+/// How to run the program file `path` (in a private copy): the file itself when it is
+/// executable (its shebang line picks the interpreter), else `python3` for `.py` and `sh`
+/// for `.sh`. `known` is the file as the student knows it, which the error names, with
+/// `otherwise`: the other way to say how it runs.
+fn launcher_of(path: &Path, known: &Path, otherwise: &str) -> Result<Vec<String>> {
     let shown = path.display().to_string();
     let executable = path
         .metadata()
         .map(|meta| meta.permissions().mode() & 0o111 != 0)
         .unwrap_or(false);
-    let has_shebang = std::fs::read(&path)
+    let has_shebang = std::fs::read(path)
         .map(|bytes| bytes.starts_with(b"#!"))
         .unwrap_or(false);
     let extension = path.extension().and_then(|ext| ext.to_str()).unwrap_or("");
-    Ok(Some(match extension {
+    Ok(match extension {
         _ if executable && (has_shebang || extension.is_empty()) => vec![shown],
         "py" => vec!["python3".into(), shown],
         "sh" => vec!["sh".into(), shown],
         _ => {
-            let known = original.join(path.strip_prefix(dir).unwrap_or(&path));
             return Err(Error::Usage(format!(
-                "{} is not executable and has no known interpreter: chmod +x it, or map it in submission.toml",
+                "{} is not executable and has no known interpreter: chmod +x it, {otherwise}",
                 known.display()
             )));
         }
-    }))
+    })
 }
 
 /// What `submission.toml` may say of a program besides its command line, for a whole task
@@ -1318,6 +1463,69 @@ mod tests {
                 .task("message")
                 .is_some_and(|roles| roles.contains_key("server"))
         );
+    }
+
+    #[test]
+    fn a_program_alone_is_copied_without_what_lies_beside_it() {
+        let (class, mine) = class_with("");
+        std::fs::write(mine.join("message-client.py"), "print('mine')\n").unwrap();
+        let program = mine.join("message-client.py");
+        let target =
+            Target::from_program(&program, &catalogue(), &Confinement::none(), &[], None).unwrap();
+        let copy = target.graded_folder().unwrap();
+        let held: Vec<_> = std::fs::read_dir(copy)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            held,
+            ["message-client.py"],
+            "not server.py nor submission.toml"
+        );
+        let client = &target.programs["message"]["client"];
+        assert_eq!(
+            client.template[..2],
+            [
+                "python3".to_owned(),
+                copy.join("message-client.py").display().to_string()
+            ]
+        );
+        assert_eq!(client.visible, [copy.to_owned()]);
+        assert_eq!(target.programs.len(), 1);
+        assert_eq!(target.programs["message"].len(), 1);
+        // Named otherwise, it needs its task and role; with them, it is that role.
+        let error = Target::from_program(
+            &mine.join("server.py"),
+            &catalogue(),
+            &Confinement::none(),
+            &[],
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("--task TASK --role ROLE"), "{error}");
+        let target = Target::from_program(
+            &mine.join("server.py"),
+            &catalogue(),
+            &Confinement::none(),
+            &["message".to_owned()],
+            Some("server"),
+        )
+        .unwrap();
+        assert!(target.programs["message"].contains_key("server"));
+        // A link, even to a file of its own folder, is refused.
+        std::os::unix::fs::symlink("server.py", mine.join("message-server.py")).unwrap();
+        let error = Target::from_program(
+            &mine.join("message-server.py"),
+            &catalogue(),
+            &Confinement::none(),
+            &[],
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("is a symbolic link to server.py"), "{error}");
+        drop(class);
     }
 
     #[test]

@@ -482,15 +482,32 @@ fn correct_beginning(seen: &str) -> Option<(u64, u64)> {
     Some((got.trim().parse().ok()?, of.trim().parse().ok()?))
 }
 
+/// The most characters of a hint's first clause the first line carries.
+const REMEDY_AT_MOST: usize = 200;
+
 /// The first hint that applies, cut to its first clause: the rest is in the hint itself.
 fn first_hint(outcome: &Outcome) -> Option<String> {
-    let hint = super::explain::hints(outcome).into_iter().next()?;
-    let clause = hint
-        .split_once("; ")
-        .map_or(hint.as_str(), |(first, _)| first)
-        .trim_end_matches('.');
+    let hint = super::explain::every_hint(outcome).into_iter().next()?;
+    Some(remedy_of(&hint).0)
+}
+
+/// A hint as a first line's remedy: its first clause (to `; `, or, when that is too long,
+/// to the end of its first sentence), with what the first line leaves for the hint line
+/// (`None`: the whole hint is said, `Some("")`: nothing is left). A clause too long even
+/// so is cut, and its hint kept whole.
+pub(crate) fn remedy_of(hint: &str) -> (String, Option<&str>) {
+    let (clause, rest) = hint.split_once("; ").unwrap_or((hint, ""));
+    let (clause, rest) = match sentence_end(clause) {
+        Some(end) if clause.chars().count() > REMEDY_AT_MOST => {
+            (&clause[..end], hint[end + 1..].trim_start())
+        }
+        _ => (clause, rest),
+    };
+    let clause = clause.trim_end_matches('.');
     let mut chars = clause.chars();
-    let first = chars.next()?;
+    let Some(first) = chars.next() else {
+        return (String::new(), None);
+    };
     // After a colon, in lower case, but for a word in capitals (`AUTH PLAIN`, `HTTP`).
     let acronym = chars.clone().next().is_some_and(char::is_uppercase);
     let first = if acronym {
@@ -498,7 +515,19 @@ fn first_hint(outcome: &Outcome) -> Option<String> {
     } else {
         first.to_lowercase().to_string()
     };
-    Some(shortened(&format!("{first}{}", chars.as_str()), 200))
+    let remedy = shortened(&format!("{first}{}", chars.as_str()), REMEDY_AT_MOST);
+    let left = (!remedy.ends_with('…')).then_some(rest);
+    (remedy, left)
+}
+
+/// Where the first sentence of `text` ends: its `.` followed by a space and a capital.
+fn sentence_end(text: &str) -> Option<usize> {
+    text.match_indices(". ").map(|(at, _)| at).find(|&at| {
+        text[at + 2..]
+            .chars()
+            .next()
+            .is_some_and(char::is_uppercase)
+    })
 }
 
 /// What a step saw without the harness's asides (what every program was blocked in, the
@@ -520,7 +549,7 @@ pub(crate) fn shortened(text: &str, longest: usize) -> String {
     }
 }
 
-fn capitalized(text: &str) -> String {
+pub(crate) fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),

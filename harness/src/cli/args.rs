@@ -16,9 +16,16 @@ const HEADING_PLATFORMS: &str = "Grading platforms (one submission per run)";
 #[derive(Debug, Args)]
 pub(super) struct GradeArgs {
     /// A submission folder: `submission.toml`, or programs named `<task>-<role>[.ext]`.
+    /// Or one program file alone (`./message-server`, `./a.out --task message --role
+    /// server`): graded on its task's scenarios that need no other program of the student's.
     /// Repeat it, or give a quoted glob (`--target 'submissions/*'`), to grade several.
-    #[arg(help_heading = HEADING_SUBMISSIONS, long = "target", value_name = "DIR")]
+    #[arg(help_heading = HEADING_SUBMISSIONS, long = "target", value_name = "DIR|FILE")]
     pub(super) targets: Vec<String>,
+    /// With a program given alone as --target whose name is not `<task>-<role>[.ext]`: the
+    /// role it plays (`server`, `client`; `harness list --task TASK` shows a task's roles),
+    /// with its task given by --task.
+    #[arg(help_heading = HEADING_SUBMISSIONS, long, value_name = "ROLE", requires = "targets")]
+    pub(super) role: Option<String>,
     /// Known-good programs a manifest may name outside its submission folder, e.g. an
     /// instructor's reference client (`client = "python3 ../ref/client.py ..."`), shown to
     /// the program read-only. Repeatable; also `HARNESS_COMPANIONS` (folders separated by

@@ -83,7 +83,7 @@ pub(super) fn grade_with_reporters(
     args: &GradeArgs,
 ) -> Result<(Vec<Option<crate::grading::Grading>>, Reporters)> {
     let suite = load(args.scenarios.as_deref(), &args.tasks)?;
-    let selection = Selection::new(args.tasks.clone(), &args.patterns)?;
+    let mut selection = Selection::new(args.tasks.clone(), &args.patterns)?;
     refuse_folders_as_patterns(&args.patterns)?;
     suggest::check_patterns(&args.patterns, &suite)?;
     check_visibility_rules(&args.output.gradescope_visibility, &suite)?;
@@ -99,7 +99,24 @@ pub(super) fn grade_with_reporters(
         (vec![single_entry(target, &replay)], replay)
     } else if !args.targets.is_empty() {
         let confinement = Confinement::from_arguments_and_environment(&args.companions)?;
-        target_entries(&args.targets, &suite, &selection, &confinement)?
+        let given = GivenRole {
+            tasks: &args.tasks,
+            role: args.role.as_deref(),
+        };
+        let (entries, replay) =
+            target_entries(&args.targets, &suite, &selection, &confinement, given)?;
+        // A program given alone is graded on its own task, not reported as every other
+        // task not submitted.
+        if let ([entry], [path], []) = (
+            entries.as_slice(),
+            args.targets.as_slice(),
+            args.tasks.as_slice(),
+        ) && Path::new(path).is_file()
+            && let Ok(target) = &entry.target
+        {
+            selection = Selection::new(target.programs.keys().cloned().collect(), &args.patterns)?;
+        }
+        (entries, replay)
     } else {
         return Err(Error::Usage(
             "nothing to grade: give --target DIR, --reference or --simulate".into(),
@@ -158,7 +175,7 @@ pub(super) fn grade_with_reporters(
             )));
         }
     }
-    let settings = run_settings(args, &mode, &suite, &selection)?;
+    let settings = run_settings(args, &mode, &suite, &selection, &entries)?;
     let seed = args.seed.unwrap_or_else(random_seed);
     let jobs = args.jobs.count();
     let mut reporters = reporters(&args.output, &replay_command)?;
@@ -190,6 +207,7 @@ fn run_settings(
     mode: &Mode,
     suite: &Suite,
     selection: &Selection,
+    entries: &[Entry],
 ) -> Result<RunSettings> {
     let mut settings = match mode {
         Mode::Real => RunSettings::machine_defaults(),
@@ -200,11 +218,19 @@ fn run_settings(
     }
     let mysql = match &args.mysql {
         Some(server) => Some(server.as_str()),
-        // The default, chosen only for a run that may play a MySQL server: it makes
-        // MariaDB's data folder (a second or two).
+        // The default, chosen only for a run that may play a MySQL server (a selected
+        // scenario of a task some submission has a program for): it makes MariaDB's data
+        // folder (a second or two), and the header names it.
         None if matches!(mode, Mode::Real)
-            && suite.scenarios.iter().any(|scenario| {
-                scenario.task == "mysql-remote" && selection.includes(scenario)
+            && suite
+                .scenarios
+                .iter()
+                .any(|scenario| scenario.task == MYSQL_TASK && selection.includes(scenario))
+            && entries.iter().any(|entry| {
+                entry
+                    .target
+                    .as_ref()
+                    .is_ok_and(|target| target.task(MYSQL_TASK).is_some())
             }) =>
         {
             Some("auto")
@@ -217,6 +243,9 @@ fn run_settings(
     }
     Ok(settings)
 }
+
+/// The task whose scenarios play a MySQL server (`--mysql`).
+const MYSQL_TASK: &str = "mysql-remote";
 
 /// Refuses a `--gradescope-visibility` rule that selects no scenario of the kit (a typo in
 /// a category, task or glob would otherwise leave tests visible unnoticed).
@@ -510,7 +539,17 @@ pub(super) fn target_entries(
     suite: &Suite,
     selection: &Selection,
     confinement: &Confinement,
+    program: GivenRole<'_>,
 ) -> Result<(Vec<Entry>, String)> {
+    let read = |path: &str| {
+        Target::from_path(
+            Path::new(path),
+            &suite.catalogue,
+            confinement,
+            program.tasks,
+            program.role,
+        )
+    };
     let mut folders: Vec<String> = Vec::new();
     for text in given {
         if text.contains(['*', '?', '[']) {
@@ -545,7 +584,7 @@ pub(super) fn target_entries(
         }
     };
     if let [folder] = folders.as_slice() {
-        let target = Target::from_folder(Path::new(folder), &suite.catalogue, confinement)?;
+        let target = read(folder)?;
         warn(folder, &target);
         let selected = crate::batch::selected_tasks(suite, selection);
         if !selected.is_empty() && selected.iter().all(|task| target.task(task).is_none()) {
@@ -567,7 +606,7 @@ pub(super) fn target_entries(
         .map(|(folder, label)| Entry {
             label: label.clone(),
             replay_command: replay_of(folder),
-            target: Target::from_folder(Path::new(folder), &suite.catalogue, confinement)
+            target: read(folder)
                 .map(|mut target| {
                     warn(folder, &target);
                     target.label = label;
@@ -585,6 +624,14 @@ pub(super) fn target_entries(
             .join(" ")
     );
     Ok((entries, replay))
+}
+
+/// What the command line says a program given alone as the target is, where its name does
+/// not say it: `--task` (one) and `--role`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct GivenRole<'a> {
+    pub(super) tasks: &'a [String],
+    pub(super) role: Option<&'a str>,
 }
 
 /// Each folder of a batch as the reports name it: its own name (`alice` for

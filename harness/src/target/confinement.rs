@@ -223,6 +223,23 @@ pub(super) fn refuse_a_linked_folder(dir: &Path) -> Result<()> {
     )))
 }
 
+/// Refuses a program given alone as the target (`--target ./message-server`) that is a
+/// symbolic link, as [`refuse_a_linked_folder`] refuses a linked folder: graded through it,
+/// the program would be whatever it leads to (a classmate's).
+pub(super) fn refuse_a_linked_file(file: &Path) -> Result<()> {
+    let is_link = file
+        .symlink_metadata()
+        .is_ok_and(|metadata| metadata.file_type().is_symlink());
+    if !is_link {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "program `{}` is a symbolic link to {}: a program is graded from its own file, never through a link, and scores nothing this way; give the file itself",
+        file.display(),
+        link_text(file)
+    )))
+}
+
 /// Refuses a submission whose program by convention for `name` (`message-server`,
 /// `message-server.py`) is a symbolic link leading out of it, which its private copy
 /// `copy` left out: said at once, naming the link, rather than graded as not submitted.
@@ -232,8 +249,7 @@ pub(super) fn refuse_a_linked_program(original: &Path, copy: &Path, name: &str) 
     };
     for entry in entries.filter_map(|entry| entry.ok()) {
         let path = entry.path();
-        let named = path.file_name().is_some_and(|file| file == name)
-            || path.file_stem().is_some_and(|stem| stem == name) && path.extension().is_some();
+        let named = super::named_by_convention(&path, name);
         let is_link = entry.file_type().is_ok_and(|kind| kind.is_symlink());
         let left_out = copy.join(entry.file_name()).symlink_metadata().is_err();
         if named && is_link && left_out {
@@ -336,6 +352,48 @@ impl PrivateCopy {
             warnings: Vec::new(),
         };
         copier.folder(original, &root)?;
+        let warnings = copier.warnings;
+        Ok(PrivateCopy {
+            root,
+            warnings,
+            _folder: folder,
+        })
+    }
+
+    /// A private copy holding the one program file `original` (canonical, not a link) and
+    /// nothing else: the files beside it (a classmate's) stay out of the program's sight.
+    /// The copy's folder is named after the file's folder.
+    pub fn of_file(original: &Path) -> Result<PrivateCopy> {
+        let folder = crate::temporary::folder("harness-submission-").map_err(Error::io(
+            "cannot make a private folder for the program's copy",
+        ))?;
+        let mode = sandbox::private_folder_mode();
+        std::fs::set_permissions(folder.path(), std::fs::Permissions::from_mode(mode)).map_err(
+            Error::io(format!("cannot protect {}", folder.path().display())),
+        )?;
+        let private = folder.path().canonicalize().map_err(Error::io(format!(
+            "cannot open {}",
+            folder.path().display()
+        )))?;
+        let parent = original.parent().unwrap_or(Path::new("/"));
+        let name = parent
+            .file_name()
+            .map_or_else(|| "submission".into(), |name| name.to_owned());
+        let root = private.join(name);
+        std::fs::create_dir(&root).map_err(Error::io(format!("cannot make {}", root.display())))?;
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o777))
+            .map_err(Error::io(format!("cannot open up {}", root.display())))?;
+        let mut copier = Copier {
+            original: parent,
+            copy: &root,
+            bytes: 0,
+            entries: 0,
+            warnings: Vec::new(),
+        };
+        let file_name = original
+            .file_name()
+            .ok_or_else(|| Error::Usage(format!("`{}` names no file", original.display())))?;
+        copier.file(original, &root.join(file_name))?;
         let warnings = copier.warnings;
         Ok(PrivateCopy {
             root,

@@ -414,7 +414,7 @@ fn a_failed_security_scenario_says_what_leaked() {
     );
     let terminal = text(&output);
     assert!(
-        terminal.contains("cause        the response to double carried the text of /etc/passwd"),
+        terminal.contains("cause        the response to double1 carried the text of /etc/passwd"),
         "{terminal}"
     );
     let report = json(&report_path);

@@ -40,7 +40,7 @@ fn a_missing_target_folder_is_named() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "target `no/such/folder` is not a folder",
+            "target `no/such/folder` is neither a submission folder nor a program file: nothing is there",
         ));
 }
 
@@ -269,6 +269,18 @@ fn a_failing_scenario_exits_one_and_tells_what_to_fix() {
         .stdout(predicate::str::contains(
             "  FAIL message/06-binary: your server ",
         ));
+}
+
+/// Issue 50 §6: the header names who plays the MySQL server only for a run that grades
+/// `mysql-remote`: not for a submission of `message` alone, graded on every task found.
+#[test]
+fn the_mysql_server_is_named_only_where_mysql_scenarios_run() {
+    harness()
+        .args(["--target", "fixtures/submissions/sample"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("MySQL").not())
+        .stderr(predicate::str::contains("MySQL").not());
 }
 
 #[test]

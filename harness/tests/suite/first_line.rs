@@ -684,3 +684,93 @@ fn a_client_stopped_with_a_debug_line_on_stdout_is_told_of_the_line() {
         "{sentence}"
     );
 }
+
+/// Issue 50 §6: each fact once. The first line takes what to do from the first hint's first
+/// clause (or first sentence); the hint line under it says only the rest, and nothing when
+/// nothing is left.
+#[test]
+fn the_hint_line_says_only_what_the_first_line_did_not() {
+    let mut outcome = scenario(
+        "message/02-client-sends-stdin",
+        &["message/5"],
+        Category::Basic,
+        "Keep the client's stdout empty: a status line such as \"done, sent N bytes\" goes to stderr or nowhere. Read stdin as bytes (sys.stdin.buffer), sendall() every piece, then close the socket (or shutdown(socket.SHUT_WR)) so the server sees the end, and make this hint long enough that its first clause alone would not fit a first line.",
+    );
+    outcome.failure = Some(Failure {
+        step: 7,
+        line: 31,
+        action: "check client's stdout".into(),
+        expected: "nothing on client's stdout".into(),
+        seen: "23 bytes: \"done, sent 20480 bytes\\n\"".into(),
+        ..Failure::default()
+    });
+    outcome.programs = vec![ProgramReport {
+        name: "client".into(),
+        command_line: "/sub/message-client.py 127.0.0.1 PORT".into(),
+        language: Some(harness::language::Language::Python),
+        ..ProgramReport::default()
+    }];
+    let sentence = diagnose(&outcome).unwrap().sentence();
+    assert!(
+        sentence.ends_with(": keep the client's stdout empty: a status line such as \"done, sent N bytes\" goes to stderr or nowhere."),
+        "{sentence}"
+    );
+    let hints = harness::report::explain::hints(&outcome);
+    assert!(
+        hints[0].starts_with("Read stdin as bytes (sys.stdin.buffer)"),
+        "{hints:?}"
+    );
+    assert!(
+        hints
+            .iter()
+            .all(|hint| !hint.contains("Keep the client's stdout empty")),
+        "{hints:?}"
+    );
+    // A hint of one clause is the first line's, whole: no hint line repeats it.
+    outcome.hint = Some("Keep the client's stdout empty.".into());
+    let sentence = diagnose(&outcome).unwrap().sentence();
+    assert!(
+        sentence.ends_with(": keep the client's stdout empty."),
+        "{sentence}"
+    );
+    let hints = harness::report::explain::hints(&outcome);
+    assert!(
+        hints.iter().all(|hint| !hint.contains("stdout empty")),
+        "{hints:?}"
+    );
+    // Two clauses: the second is the hint line.
+    outcome.hint = Some("Keep the client's stdout empty; a status line goes to stderr.".into());
+    let hints = harness::report::explain::hints(&outcome);
+    assert_eq!(hints[0], "A status line goes to stderr.", "{hints:?}");
+}
+
+/// A program that refused its command line never did what the scenario checks, nor
+/// crashed: its first line says what to do, and no hint about the scenario or a crash
+/// follows.
+#[test]
+fn a_refused_command_line_gets_no_hint_about_the_scenario_or_a_crash() {
+    let mut outcome = scenario(
+        "imap-read/01-list",
+        &["read/1"],
+        Category::Basic,
+        "Parse each header with email.message_from_bytes(data, policy=email.policy.default).",
+    );
+    outcome.task = "imap-read".into();
+    outcome.failure = Some(Failure {
+        step: 3,
+        line: 17,
+        action: "check reader's exit status".into(),
+        expected: "reader to exit with status 0 within 15000 ms".into(),
+        seen: "exit status 2".into(),
+        cause: Some("reader exited with status 2".into()),
+        ..Failure::default()
+    });
+    outcome.programs = vec![reader_refusing(
+        b"usage: imap-read.py [-h] --server SERVER (--list | --show N)\n\
+          imap-read.py: error: the following arguments are required: --server\n",
+    )];
+    let sentence = diagnose(&outcome).unwrap().sentence();
+    assert!(sentence.contains("refused the command line"), "{sentence}");
+    let hints = harness::report::explain::hints(&outcome);
+    assert!(hints.is_empty(), "{hints:?}");
+}

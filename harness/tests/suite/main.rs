@@ -35,4 +35,5 @@ mod settings;
 mod shared_loopback;
 mod short_calls;
 mod simulation;
+mod single_program;
 mod spec;
