@@ -329,17 +329,7 @@ impl PrivateCopy {
     /// Copies `original` (a canonical folder), without following any link, within
     /// [`MAX_COPY_BYTES`] and [`MAX_COPY_ENTRIES`].
     pub fn make(original: &Path) -> Result<PrivateCopy> {
-        let folder = crate::temporary::folder("harness-submission-").map_err(Error::io(
-            "cannot make a private folder for the submission's copy",
-        ))?;
-        let mode = sandbox::private_folder_mode();
-        std::fs::set_permissions(folder.path(), std::fs::Permissions::from_mode(mode)).map_err(
-            Error::io(format!("cannot protect {}", folder.path().display())),
-        )?;
-        let private = folder.path().canonicalize().map_err(Error::io(format!(
-            "cannot open {}",
-            folder.path().display()
-        )))?;
+        let (folder, private) = private_folder()?;
         let name = original
             .file_name()
             .map_or_else(|| "submission".into(), |name| name.to_owned());
@@ -364,17 +354,7 @@ impl PrivateCopy {
     /// nothing else: the files beside it (a classmate's) stay out of the program's sight.
     /// The copy's folder is named after the file's folder.
     pub fn of_file(original: &Path) -> Result<PrivateCopy> {
-        let folder = crate::temporary::folder("harness-submission-").map_err(Error::io(
-            "cannot make a private folder for the program's copy",
-        ))?;
-        let mode = sandbox::private_folder_mode();
-        std::fs::set_permissions(folder.path(), std::fs::Permissions::from_mode(mode)).map_err(
-            Error::io(format!("cannot protect {}", folder.path().display())),
-        )?;
-        let private = folder.path().canonicalize().map_err(Error::io(format!(
-            "cannot open {}",
-            folder.path().display()
-        )))?;
+        let (folder, private) = private_folder()?;
         let parent = original.parent().unwrap_or(Path::new("/"));
         let name = parent
             .file_name()
@@ -411,6 +391,23 @@ impl PrivateCopy {
     pub fn warnings(&self) -> &[String] {
         &self.warnings
     }
+}
+
+/// A new private folder to hold a copy (its mode: [`sandbox::private_folder_mode`]), and
+/// its canonical path.
+fn private_folder() -> Result<(crate::temporary::Folder, PathBuf)> {
+    let folder = crate::temporary::folder("harness-submission-").map_err(Error::io(
+        "cannot make a private folder for the submission's copy",
+    ))?;
+    let mode = sandbox::private_folder_mode();
+    std::fs::set_permissions(folder.path(), std::fs::Permissions::from_mode(mode)).map_err(
+        Error::io(format!("cannot protect {}", folder.path().display())),
+    )?;
+    let private = folder.path().canonicalize().map_err(Error::io(format!(
+        "cannot open {}",
+        folder.path().display()
+    )))?;
+    Ok((folder, private))
 }
 
 /// One copy being made, with its running totals.
