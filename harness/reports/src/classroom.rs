@@ -193,7 +193,7 @@ fn test(outcome: &Outcome, replay_command: &str) -> Test {
     let mut message = verdict_line(outcome);
     // The reporter prints only the message: the hints go with it.
     if status == "fail" && outcome.failure.is_some() {
-        for hint in super::explain::hints(outcome) {
+        for hint in super::diagnosis::hints(outcome) {
             message.push_str(&format!("\nhint: {hint}"));
         }
     }

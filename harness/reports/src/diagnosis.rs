@@ -482,6 +482,33 @@ fn correct_beginning(seen: &str) -> Option<(u64, u64)> {
     Some((got.trim().parse().ok()?, of.trim().parse().ok()?))
 }
 
+/// The hints shown under a failure's first line, each fact once: what the first line's
+/// remedy took from the first hint is not said again, and a program that never ran (it
+/// refused its command line, or stopped at its start) gets none, its first line saying
+/// what to do: a hint about what the scenario checks, or about a crash, bears on a program
+/// that ran.
+pub fn hints(outcome: &Outcome) -> Vec<String> {
+    let mut hints = crate::explain::every_hint(outcome);
+    let Some(diagnosis) = diagnose(outcome) else {
+        return hints;
+    };
+    if matches!(diagnosis.kind, Kind::CommandLine | Kind::DidNotStart) {
+        return Vec::new();
+    }
+    if let Some(first) = hints.first()
+        && let (remedy, Some(left)) = remedy_of(first)
+        && remedy == diagnosis.remedy
+    {
+        match left.trim() {
+            "" => {
+                hints.remove(0);
+            }
+            left => hints[0] = capitalized(left),
+        }
+    }
+    hints
+}
+
 /// The most characters of a hint's first clause the first line carries.
 const REMEDY_AT_MOST: usize = 200;
 

@@ -47,34 +47,6 @@ pub fn explain(outcome: &Outcome) -> String {
     text
 }
 
-/// The hints shown under a failure's first line, each fact once: what the first line's
-/// remedy took from the first hint is not said again, and a program that never ran (it
-/// refused its command line, or stopped at its start) gets none, its first line saying
-/// what to do: a hint about what the scenario checks, or about a crash, bears on a program
-/// that ran.
-pub fn hints(outcome: &Outcome) -> Vec<String> {
-    use super::diagnosis::{Kind, capitalized, diagnose, remedy_of};
-    let mut hints = every_hint(outcome);
-    let Some(diagnosis) = diagnose(outcome) else {
-        return hints;
-    };
-    if matches!(diagnosis.kind, Kind::CommandLine | Kind::DidNotStart) {
-        return Vec::new();
-    }
-    if let Some(first) = hints.first()
-        && let (remedy, Some(left)) = remedy_of(first)
-        && remedy == diagnosis.remedy
-    {
-        match left.trim() {
-            "" => {
-                hints.remove(0);
-            }
-            left => hints[0] = capitalized(left),
-        }
-    }
-    hints
-}
-
 /// What usually causes a failure like this one, most specific first, in the idiom of the
 /// failing program's language: every hint, before the first line takes its remedy.
 pub(crate) fn every_hint(outcome: &Outcome) -> Vec<String> {
@@ -347,6 +319,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::diagnosis::hints;
     use run_record::exit::{ExitInfo, ExitKind};
     use run_record::outcome::Failure;
 

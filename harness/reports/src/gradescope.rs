@@ -395,7 +395,7 @@ pub(crate) fn markdown_output(outcome: &Outcome, details: &TerminalReport) -> St
         && let Some(sentence) = super::diagnosis::sentence(outcome)
     {
         let _ = writeln!(markdown, "**{}**\n", markdown_escaped(&sentence));
-        for hint in super::explain::hints(outcome) {
+        for hint in super::diagnosis::hints(outcome) {
             let _ = writeln!(markdown, "- hint: {}", markdown_escaped(&hint));
         }
         markdown.push('\n');

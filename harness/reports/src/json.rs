@@ -395,7 +395,7 @@ fn scenario_doc(run: &RunRecord, submission: &SubmissionRecord, outcome: &Outcom
             if let Some(diagnosis) = super::diagnosis::diagnose(outcome) {
                 doc.summary = Some(diagnosis.sentence());
                 doc.blamed = Some(diagnosis.blamed);
-                doc.hints = Some(super::explain::hints(outcome));
+                doc.hints = Some(super::diagnosis::hints(outcome));
             }
             doc
         }),

@@ -175,7 +175,7 @@ impl TerminalReport {
         // the hints, before the evidence.
         if let Some(sentence) = super::diagnosis::sentence(outcome) {
             let _ = writeln!(text, "  {}", self.style.paint(BOLD, &sentence));
-            for hint in super::explain::hints(outcome) {
+            for hint in super::diagnosis::hints(outcome) {
                 let _ = writeln!(text, "  hint         {hint}");
             }
         }

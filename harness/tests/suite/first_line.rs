@@ -183,7 +183,7 @@ fn no_sentence_blames_the_known_good_client_or_the_harness_peer() {
         let sentence = diagnosis.sentence();
         assert!(sentence.starts_with("Your server "), "{sentence}");
         assert!(!sentence.contains("your client"), "{sentence}");
-        let hints = harness::report::explain::hints(&outcome).join("\n");
+        let hints = harness::report::diagnosis::hints(&outcome).join("\n");
         assert!(!hints.contains("Catch that exception"), "{hints}");
         assert!(!hints.contains("Keep the client's stdout empty"), "{hints}");
     }
@@ -715,7 +715,7 @@ fn the_hint_line_says_only_what_the_first_line_did_not() {
         sentence.ends_with(": keep the client's stdout empty: a status line such as \"done, sent N bytes\" goes to stderr or nowhere."),
         "{sentence}"
     );
-    let hints = harness::report::explain::hints(&outcome);
+    let hints = harness::report::diagnosis::hints(&outcome);
     assert!(
         hints[0].starts_with("Read stdin as bytes (sys.stdin.buffer)"),
         "{hints:?}"
@@ -733,14 +733,14 @@ fn the_hint_line_says_only_what_the_first_line_did_not() {
         sentence.ends_with(": keep the client's stdout empty."),
         "{sentence}"
     );
-    let hints = harness::report::explain::hints(&outcome);
+    let hints = harness::report::diagnosis::hints(&outcome);
     assert!(
         hints.iter().all(|hint| !hint.contains("stdout empty")),
         "{hints:?}"
     );
     // Two clauses: the second is the hint line.
     outcome.hint = Some("Keep the client's stdout empty; a status line goes to stderr.".into());
-    let hints = harness::report::explain::hints(&outcome);
+    let hints = harness::report::diagnosis::hints(&outcome);
     assert_eq!(hints[0], "A status line goes to stderr.", "{hints:?}");
 }
 
@@ -771,6 +771,6 @@ fn a_refused_command_line_gets_no_hint_about_the_scenario_or_a_crash() {
     )];
     let sentence = diagnose(&outcome).unwrap().sentence();
     assert!(sentence.contains("refused the command line"), "{sentence}");
-    let hints = harness::report::explain::hints(&outcome);
+    let hints = harness::report::diagnosis::hints(&outcome);
     assert!(hints.is_empty(), "{hints:?}");
 }

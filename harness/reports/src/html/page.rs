@@ -413,7 +413,7 @@ fn scenario<'a>(
     };
     // The hints under the terminal's first line: in the idiom of the program's language.
     let hints = if failed || outcome.status == Status::Missed {
-        crate::explain::hints(outcome)
+        crate::diagnosis::hints(outcome)
     } else {
         Vec::new()
     };
