@@ -54,6 +54,8 @@ pub(crate) enum LoginPack {
     Smtp,
     Ssh,
     Mysql,
+    /// HTTP Basic credentials of an XML-RPC call (`--auth user:password`).
+    XmlRpc,
 }
 
 impl LoginPack {
@@ -66,6 +68,7 @@ impl LoginPack {
             LoginPack::Smtp => "SMTP",
             LoginPack::Ssh => "SSH",
             LoginPack::Mysql => "MySQL",
+            LoginPack::XmlRpc => "XML-RPC (HTTP Basic)",
         }
     }
 }
@@ -80,6 +83,7 @@ pub(crate) fn login_packs(task: &str) -> &'static [LoginPack] {
         "smtp-client" | "mail-archive" => &[LoginPack::Smtp],
         "ssh-info" => &[LoginPack::Ssh],
         "mysql-remote" => &[LoginPack::Mysql],
+        "xmlrpc" => &[LoginPack::XmlRpc],
         _ => &[],
     }
 }
@@ -103,6 +107,8 @@ pub(crate) const MYSQL_USER_MAX_CHARS: usize = 80;
 ///   hold one) and a user that is not empty (every pack's login names one);
 /// - FTP, POP3, IMAP: no CR or LF, which end the command line the login is read off (a
 ///   `USER`/`PASS` line, an IMAP quoted string, RFC 3501 §4.3);
+/// - XML-RPC: a user without `:`, where HTTP Basic's `user:password` ends the user
+///   (RFC 7617 §2);
 /// - MySQL: a user of at most [`MYSQL_USER_MAX_CHARS`] characters, and a password that
 ///   is not empty (the handshake answers the salt with a scramble of the password; an
 ///   empty answer is a login without one, refused).
@@ -129,6 +135,12 @@ pub(crate) fn login_refusal(pack: LoginPack, part: LoginPart, value: &str) -> Op
         return Some(format!(
             "holds a line break; {protocol} reads a login off one command line, so its {what} cannot hold CR or LF"
         ));
+    }
+    if pack == LoginPack::XmlRpc && part == LoginPart::User && value.contains(':') {
+        return Some(
+            "holds `:`; HTTP Basic sends `user:password`, so its user names cannot hold one"
+                .to_owned(),
+        );
     }
     if pack == LoginPack::Mysql {
         let length = value.chars().count();
@@ -278,6 +290,8 @@ mod tests {
         assert!(login_refusal(LoginPack::Ssh, LoginPart::User, &long).is_none());
         assert!(login_refusal(LoginPack::Mysql, LoginPart::Password, "").is_some());
         assert!(login_refusal(LoginPack::Ssh, LoginPart::User, "my name").is_none());
+        assert!(login_refusal(LoginPack::XmlRpc, LoginPart::User, "ad:min").is_some());
+        assert!(login_refusal(LoginPack::XmlRpc, LoginPart::Password, "pa:ss").is_none());
         for pack in [LoginPack::Ftp, LoginPack::Pop3, LoginPack::Imap] {
             assert!(login_refusal(pack, LoginPart::Password, "pass\r\nQUIT").is_some());
         }
@@ -288,6 +302,7 @@ mod tests {
             LoginPack::Smtp,
             LoginPack::Ssh,
             LoginPack::Mysql,
+            LoginPack::XmlRpc,
         ] {
             assert!(login_refusal(pack, LoginPart::User, "").is_some());
             assert!(login_refusal(pack, LoginPart::Password, "a\0b").is_some());

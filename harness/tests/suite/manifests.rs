@@ -356,6 +356,10 @@ fn a_declared_login_its_protocol_cannot_carry_is_refused_with_its_key() {
             "[mysql-remote]\nuser = \"root\"\npassword = \"\"\n".to_owned(),
             "submission.toml:3: [mysql-remote] password: is empty; a MySQL client sends no scramble".to_owned(),
         ),
+        (
+            "[xmlrpc]\nuser = \"ad:min\"\n".to_owned(),
+            "submission.toml:2: [xmlrpc] user: holds `:`; HTTP Basic sends `user:password`".to_owned(),
+        ),
     ] {
         let folder = submission(&[("submission.toml", &manifest)]);
         harness()
