@@ -350,7 +350,7 @@ fn a_declared_login_its_protocol_cannot_carry_is_refused_with_its_key() {
         ),
         (
             format!("[mysql-remote]\nclient = {{ command = \"python3 c.py\", user = \"{long_user}\" }}\n"),
-            "submission.toml:2: [mysql-remote] client user: 200 characters; MySQL user names hold at most 80".to_owned(),
+            "submission.toml:2: [mysql-remote] client user: 200 characters; MySQL user names hold at most 128".to_owned(),
         ),
         (
             "[mysql-remote]\nuser = \"root\"\npassword = \"\"\n".to_owned(),
