@@ -851,6 +851,7 @@ fn read_manifest(path: &Path, scope: Scope<'_>, catalogue: &Catalogue) -> Result
                 role_entries.push((key, value));
             } else if !reader.setting(
                 &mut task_settings,
+                task.get_ref(),
                 &format!("[{}]", task.get_ref()),
                 name,
                 key.span().start,
@@ -887,6 +888,7 @@ fn read_manifest(path: &Path, scope: Scope<'_>, catalogue: &Catalogue) -> Result
                             })?);
                         } else if !reader.setting(
                             &mut own,
+                            task.get_ref(),
                             &format!("[{}] {role_name}", task.get_ref()),
                             key,
                             at,
@@ -1005,11 +1007,38 @@ impl ManifestReader<'_> {
         })
     }
 
+    /// `value`, a part of the login `task`'s programs hard-code (`key`: `user` or
+    /// `password`), if every pack that checks that task's logins can carry it
+    /// ([`crate::protocols::accounts::login_refusal`]): a login the peer would refuse or
+    /// mangle is the manifest's error here, not a failure the student's program seems to
+    /// have in every scenario that logs in.
+    fn login_part(
+        &self,
+        task: &str,
+        owner: &str,
+        key: &str,
+        at: usize,
+        value: String,
+    ) -> Result<String> {
+        use crate::protocols::{LoginPart, login_packs, login_refusal};
+        let part = match key {
+            "user" => LoginPart::User,
+            _ => LoginPart::Password,
+        };
+        for &pack in login_packs(task) {
+            if let Some(reason) = login_refusal(pack, part, &value) {
+                return Err(self.bad(at, format!("{owner} {key}: {reason}")));
+            }
+        }
+        Ok(value)
+    }
+
     /// Reads one of [`SETTING_KEYS`] into `settings`; `false` if `key` is none of them.
     /// `owner` is the table it is in, for errors (`[message]`, `[message] server`).
     fn setting(
         &self,
         settings: &mut Settings,
+        task: &str,
         owner: &str,
         key: &str,
         at: usize,
@@ -1129,8 +1158,13 @@ impl ManifestReader<'_> {
                 }
                 settings.site_files = Some(files);
             }
-            "user" => settings.user = Some(string("user")?),
-            "password" => settings.password = Some(string("password")?),
+            "user" => {
+                settings.user = Some(self.login_part(task, owner, key, at, string("user")?)?)
+            }
+            "password" => {
+                settings.password =
+                    Some(self.login_part(task, owner, key, at, string("password")?)?)
+            }
             "drop" => {
                 let options = string_list(value)
                     .filter(|options| options.iter().all(|option| option.starts_with('-')))

@@ -45,6 +45,119 @@ pub(crate) fn imap_login(arguments: &[Arg]) -> Option<(String, String)> {
     Some((user, password.text()?))
 }
 
+/// A pack that checks a login against the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LoginPack {
+    Ftp,
+    Pop3,
+    Imap,
+    Smtp,
+    Ssh,
+    Mysql,
+    /// HTTP Basic credentials of an XML-RPC call (`--auth user:password`).
+    XmlRpc,
+}
+
+impl LoginPack {
+    /// The name a grader knows the protocol by, for errors.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            LoginPack::Ftp => "FTP",
+            LoginPack::Pop3 => "POP3",
+            LoginPack::Imap => "IMAP",
+            LoginPack::Smtp => "SMTP",
+            LoginPack::Ssh => "SSH",
+            LoginPack::Mysql => "MySQL",
+            LoginPack::XmlRpc => "XML-RPC (HTTP Basic)",
+        }
+    }
+}
+
+/// The packs whose peers check the login a client of `task` gives (none for a task whose
+/// programs log in nowhere).
+pub(crate) fn login_packs(task: &str) -> &'static [LoginPack] {
+    match task {
+        "ftp-upload" => &[LoginPack::Ftp],
+        "pop3-fetch" => &[LoginPack::Pop3],
+        "imap-read" => &[LoginPack::Imap],
+        "smtp-client" | "mail-archive" => &[LoginPack::Smtp],
+        "ssh-info" => &[LoginPack::Ssh],
+        "mysql-remote" => &[LoginPack::Mysql],
+        "xmlrpc" => &[LoginPack::XmlRpc],
+        _ => &[],
+    }
+}
+
+/// The part of a login a manifest declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LoginPart {
+    User,
+    Password,
+}
+
+/// The longest user name MySQL's account takes, in characters: MariaDB's (10.11, the
+/// `--mysql auto` engine; `CREATE USER` of a longer one is error 1470, tried), which the
+/// shim, with no limit of its own, keeps too so that both peers are one account model.
+pub(crate) const MYSQL_USER_MAX_CHARS: usize = 128;
+
+/// Why `pack` cannot carry `value` as a login's `part`, or `None` when it can. The one
+/// place the account model's limits are written, checked when the manifest is read
+/// (`crate::target`) and by the property test below against each pack's own parsing:
+/// - every pack: no NUL (a login reaches the program as a command-line word, which cannot
+///   hold one) and a user that is not empty (every pack's login names one);
+/// - FTP, POP3, IMAP: no CR or LF, which end the command line the login is read off (a
+///   `USER`/`PASS` line, an IMAP quoted string, RFC 3501 §4.3);
+/// - XML-RPC: a user without `:`, where HTTP Basic's `user:password` ends the user
+///   (RFC 7617 §2);
+/// - MySQL: a user of at most [`MYSQL_USER_MAX_CHARS`] characters, and a password that
+///   is not empty (the handshake answers the salt with a scramble of the password; an
+///   empty answer is a login without one, refused).
+///
+/// SMTP's `AUTH PLAIN` separates its parts with NUL, already refused; SSH's user and
+/// password are length-prefixed strings (RFC 4252 §5), so spaces and any other printable
+/// text pass everywhere.
+pub(crate) fn login_refusal(pack: LoginPack, part: LoginPart, value: &str) -> Option<String> {
+    let what = match part {
+        LoginPart::User => "user names",
+        LoginPart::Password => "passwords",
+    };
+    let protocol = pack.name();
+    if value.contains('\0') {
+        return Some(format!(
+            "holds a NUL character, which no command line carries ({protocol} {what} cannot hold one)"
+        ));
+    }
+    if part == LoginPart::User && value.is_empty() {
+        return Some(format!("is empty; {protocol}'s login names a user"));
+    }
+    let line_protocol = matches!(pack, LoginPack::Ftp | LoginPack::Pop3 | LoginPack::Imap);
+    if line_protocol && value.contains(['\r', '\n']) {
+        return Some(format!(
+            "holds a line break; {protocol} reads a login off one command line, so its {what} cannot hold CR or LF"
+        ));
+    }
+    if pack == LoginPack::XmlRpc && part == LoginPart::User && value.contains(':') {
+        return Some(
+            "holds `:`; HTTP Basic sends `user:password`, so its user names cannot hold one"
+                .to_owned(),
+        );
+    }
+    if pack == LoginPack::Mysql {
+        let length = value.chars().count();
+        if part == LoginPart::User && length > MYSQL_USER_MAX_CHARS {
+            return Some(format!(
+                "{length} characters; MySQL user names hold at most {MYSQL_USER_MAX_CHARS}"
+            ));
+        }
+        if part == LoginPart::Password && value.is_empty() {
+            return Some(
+                "is empty; a MySQL client sends no scramble for an empty password, which the account refuses".to_owned(),
+            );
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +252,108 @@ mod tests {
             if atoms {
                 let given = imap_line_login(&user, &password, false);
                 proptest::prop_assert_eq!(given, Some((user.clone(), password.clone())));
+            }
+        }
+    }
+
+    /// What MySQL's handshake carries of a user name: its bytes up to the NUL that ends
+    /// them on the wire (a NUL inside the name cuts it there).
+    fn mysql_handshake_user(user: &str) -> String {
+        let on_the_wire = [user.as_bytes(), b"\0"].concat();
+        let carried = on_the_wire
+            .split(|byte| *byte == 0)
+            .next()
+            .unwrap_or_default();
+        String::from_utf8_lossy(carried).into_owned()
+    }
+
+    /// Whether `pack` carries both parts of a login, by the account model's rule.
+    fn carried(pack: LoginPack, user: &str, password: &str) -> bool {
+        login_refusal(pack, LoginPart::User, user).is_none()
+            && login_refusal(pack, LoginPart::Password, password).is_none()
+    }
+
+    /// Text a manifest may declare, mostly printable, sometimes with a character no
+    /// pack carries, empty, or longer than MySQL's user names.
+    fn declared() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::prop_oneof![
+            6 => PRINTABLE,
+            1 => "[ -~é\r\n\u{0}]{0,6}",
+            1 => "[a-z]{120,136}",
+        ]
+    }
+
+    #[test]
+    fn the_account_model_says_what_each_pack_cannot_carry() {
+        let long = "u".repeat(MYSQL_USER_MAX_CHARS + 1);
+        assert!(login_refusal(LoginPack::Mysql, LoginPart::User, &long).is_some());
+        assert!(login_refusal(LoginPack::Ssh, LoginPart::User, &long).is_none());
+        assert!(login_refusal(LoginPack::Mysql, LoginPart::Password, "").is_some());
+        assert!(login_refusal(LoginPack::Ssh, LoginPart::User, "my name").is_none());
+        assert!(login_refusal(LoginPack::XmlRpc, LoginPart::User, "ad:min").is_some());
+        assert!(login_refusal(LoginPack::XmlRpc, LoginPart::Password, "pa:ss").is_none());
+        for pack in [LoginPack::Ftp, LoginPack::Pop3, LoginPack::Imap] {
+            assert!(login_refusal(pack, LoginPart::Password, "pass\r\nQUIT").is_some());
+        }
+        for pack in [
+            LoginPack::Ftp,
+            LoginPack::Pop3,
+            LoginPack::Imap,
+            LoginPack::Smtp,
+            LoginPack::Ssh,
+            LoginPack::Mysql,
+            LoginPack::XmlRpc,
+        ] {
+            assert!(login_refusal(pack, LoginPart::User, "").is_some());
+            assert!(login_refusal(pack, LoginPart::Password, "a\0b").is_some());
+            assert!(login_refusal(pack, LoginPart::User, "root").is_none());
+        }
+    }
+
+    proptest::proptest! {
+        // A fixed seed and no file of past failures: the same cases on every run.
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 256,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(50),
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Any login the account model lets a manifest declare for SSH or MySQL, its user
+        /// equal to its password or not, logs in through that pack's own check; a wrong
+        /// password is refused. MySQL's by both of its methods.
+        #[test]
+        fn ssh_and_mysql_accept_every_login_the_model_lets_through(
+            user in declared(),
+            password in declared(),
+            equal in proptest::bool::ANY,
+        ) {
+            let password = if equal { user.clone() } else { password };
+            let wrong = format!("{password}-wrong");
+
+            if carried(LoginPack::Ssh, &user, &password) {
+                proptest::prop_assert!(super::super::ssh::password_login(
+                    &user, &password, &user, Some(&password)
+                ));
+                proptest::prop_assert!(!super::super::ssh::password_login(
+                    &user, &wrong, &user, Some(&password)
+                ));
+            }
+
+            if carried(LoginPack::Mysql, &user, &password) {
+                use super::super::mysql::{native_scramble, scramble_login, sha2_scramble};
+                let salt = b"ABCDEFGHIJKLMNOPQRST";
+                let given_user = mysql_handshake_user(&user);
+                for scramble in [native_scramble, sha2_scramble] {
+                    let (_, accepted) = scramble_login(
+                        &given_user, salt, &scramble(&password, salt), &user, &password,
+                    );
+                    proptest::prop_assert!(accepted);
+                    let (_, accepted) = scramble_login(
+                        &given_user, salt, &scramble(&wrong, salt), &user, &password,
+                    );
+                    proptest::prop_assert!(!accepted);
+                }
             }
         }
     }

@@ -54,6 +54,10 @@ mod starttls;
 mod testing;
 mod xmlrpc;
 
+/// The account model's limits, which `submission.toml`'s declared logins are checked
+/// against when it is read.
+pub(crate) use accounts::{LoginPart, login_packs, login_refusal};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;

@@ -321,6 +321,56 @@ fn manifest_settings_that_cannot_work_are_refused_with_their_line() {
     }
 }
 
+/// A declared login that a pack of its task cannot carry is the manifest's error, named by
+/// its key, before any scenario runs (exit 2): not a failure the program seems to have in
+/// every scenario that logs in. One per pack that checks a login.
+#[test]
+fn a_declared_login_its_protocol_cannot_carry_is_refused_with_its_key() {
+    let long_user = "u".repeat(200);
+    for (manifest, error) in [
+        (
+            "[ftp-upload]\nuser = \"me\\r\\nSTOR x\"\n".to_owned(),
+            "submission.toml:2: [ftp-upload] user: holds a line break; FTP reads a login off one command line, so its user names cannot hold CR or LF".to_owned(),
+        ),
+        (
+            "[pop3-fetch]\nuser = \"me\"\npassword = \"pass\\nword\"\n".to_owned(),
+            "submission.toml:3: [pop3-fetch] password: holds a line break; POP3".to_owned(),
+        ),
+        (
+            "[imap-read]\nreader = { command = \"python3 r.py\", user = \"me\\r\" }\n".to_owned(),
+            "submission.toml:2: [imap-read] reader user: holds a line break; IMAP".to_owned(),
+        ),
+        (
+            "[smtp-client]\nuser = \"\"\n".to_owned(),
+            "submission.toml:2: [smtp-client] user: is empty; SMTP's login names a user".to_owned(),
+        ),
+        (
+            "[ssh-info]\npassword = \"pass\\u0000word\"\n".to_owned(),
+            "submission.toml:2: [ssh-info] password: holds a NUL character".to_owned(),
+        ),
+        (
+            format!("[mysql-remote]\nclient = {{ command = \"python3 c.py\", user = \"{long_user}\" }}\n"),
+            "submission.toml:2: [mysql-remote] client user: 200 characters; MySQL user names hold at most 128".to_owned(),
+        ),
+        (
+            "[mysql-remote]\nuser = \"root\"\npassword = \"\"\n".to_owned(),
+            "submission.toml:3: [mysql-remote] password: is empty; a MySQL client sends no scramble".to_owned(),
+        ),
+        (
+            "[xmlrpc]\nuser = \"ad:min\"\n".to_owned(),
+            "submission.toml:2: [xmlrpc] user: holds `:`; HTTP Basic sends `user:password`".to_owned(),
+        ),
+    ] {
+        let folder = submission(&[("submission.toml", &manifest)]);
+        harness()
+            .arg("--target")
+            .arg(folder.path())
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(error));
+    }
+}
+
 /// `fixtures/submissions/manifest-extras` (graded whole in `fixtures.rs`, where it passes
 /// everything) copied with its manifest's line `setting` taken out: the program no longer
 /// runs as its author meant.

@@ -4,7 +4,7 @@
 
 /// `SHA1(password) XOR SHA1(salt + SHA1(SHA1(password)))`: what a client sends for
 /// `mysql_native_password`.
-pub(super) fn native_scramble(password: &str, salt: &[u8]) -> Vec<u8> {
+pub(in crate::protocols) fn native_scramble(password: &str, salt: &[u8]) -> Vec<u8> {
     use ring::digest::{SHA1_FOR_LEGACY_USE_ONLY as SHA1, digest};
     let once = digest(&SHA1, password.as_bytes());
     let twice = digest(&SHA1, once.as_ref());
@@ -20,7 +20,7 @@ pub(super) fn native_scramble(password: &str, salt: &[u8]) -> Vec<u8> {
 
 /// `SHA256(password) XOR SHA256(SHA256(SHA256(password)) + salt)`: what a client sends
 /// for `caching_sha2_password`'s fast path.
-pub(super) fn sha2_scramble(password: &str, salt: &[u8]) -> Vec<u8> {
+pub(in crate::protocols) fn sha2_scramble(password: &str, salt: &[u8]) -> Vec<u8> {
     use ring::digest::{SHA256, digest};
     let once = digest(&SHA256, password.as_bytes());
     let twice = digest(&SHA256, once.as_ref());
@@ -32,4 +32,29 @@ pub(super) fn sha2_scramble(password: &str, salt: &[u8]) -> Vec<u8> {
         .zip(mixed.as_ref())
         .map(|(a, b)| a ^ b)
         .collect()
+}
+
+/// Whether a handshake's answer logs `user` in as the account, and the method the answer
+/// used, told by its length: 20 bytes (SHA-1) or 32 (SHA-256). The user is as the
+/// handshake carries it, up to its NUL ([`crate::protocols::accounts`]); an empty answer
+/// is a login without a password, which the account (it has one) refuses.
+pub(in crate::protocols) fn scramble_login(
+    user: &str,
+    salt: &[u8],
+    answer: &[u8],
+    account_user: &str,
+    account_password: &str,
+) -> (super::AuthPlugin, bool) {
+    let salt = &salt[..salt.len().min(20)];
+    let (method, right) = match answer.len() {
+        32 => (
+            super::AuthPlugin::CachingSha2Password,
+            answer == sha2_scramble(account_password, salt),
+        ),
+        _ => (
+            super::AuthPlugin::MysqlNativePassword,
+            answer == native_scramble(account_password, salt) && !answer.is_empty(),
+        ),
+    };
+    (method, right && user == account_user)
 }

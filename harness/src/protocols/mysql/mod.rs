@@ -60,6 +60,9 @@ use serde::Deserialize;
 use super::{ListenShape, Loaded, OptionsInput, Pack, PackSetting, ServerOptions};
 use crate::peers::{Conversation, ProtocolRecord, ProtocolScript, ProtocolServer, Served};
 use crate::settings::RunSettings;
+/// For the account model's property test (`protocols::accounts`).
+#[cfg(test)]
+pub(super) use auth::{native_scramble, scramble_login, sha2_scramble};
 use engine::SqlEngine;
 use mariadb::Mariadb;
 use record::{MysqlRecord, SqlTables};

@@ -17,7 +17,7 @@ use opensrv_mysql::{
 use regex::Regex;
 use tokio::io::AsyncWrite;
 
-use super::auth::{native_scramble, sha2_scramble};
+use super::auth::scramble_login;
 use super::dialect;
 use super::engine::{SqlEngine, SqlError, SqlOutcome, SqlRows, SqlSnapshot};
 use super::record::{MysqlRecord, SqlEnding, SqlTransaction, Statement, Values, lock};
@@ -340,20 +340,13 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Shim {
         auth_data: &[u8],
     ) -> bool {
         let user = String::from_utf8_lossy(username).into_owned();
-        let password = &self.script.password;
-        let salt = &salt[..salt.len().min(20)];
-        // The method is told by the answer's length: 20 bytes (SHA-1) or 32 (SHA-256).
-        let (method, right) = match auth_data.len() {
-            32 => (
-                AuthPlugin::CachingSha2Password,
-                auth_data == sha2_scramble(password, salt),
-            ),
-            _ => (
-                AuthPlugin::MysqlNativePassword,
-                auth_data == native_scramble(password, salt) && !auth_data.is_empty(),
-            ),
-        };
-        let accepted = right && user == self.script.user;
+        let (method, accepted) = scramble_login(
+            &user,
+            salt,
+            auth_data,
+            &self.script.user,
+            &self.script.password,
+        );
         self.record.session(self.index, |session| {
             session.login = Some((user.clone(), accepted));
             session.auth_method = Some(method.name());

@@ -33,6 +33,10 @@ mod record;
 mod remote;
 mod server;
 
+/// For the account model's property test (`protocols::accounts`).
+#[cfg(test)]
+pub(super) use server::password_login;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 

@@ -410,7 +410,7 @@ impl russh::server::Handler for Handler {
 
     async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
         let script = &self.peer.script;
-        let right = user == script.user && script.password.as_deref() == Some(password);
+        let right = password_login(user, password, &script.user, script.password.as_deref());
         let detail = format!(
             "password **** ({})",
             if right {
@@ -577,4 +577,18 @@ fn fingerprint(key: &russh::keys::PublicKey) -> String {
     let line = public_line(key);
     let kind = line.split_whitespace().next().unwrap_or("key").to_owned();
     format!("{kind} {}", key.fingerprint(Default::default()))
+}
+
+/// Whether SSH's `password` method (RFC 4252 §8) logs `user` in as the account: the user
+/// and the password as the client's length-prefixed strings carry them, compared exactly
+/// ([`crate::protocols::accounts`]); an account with no password takes none.
+pub(in crate::protocols) fn password_login(
+    user: &str,
+    password: &str,
+    account_user: &str,
+    account_password: Option<&str>,
+) -> bool {
+    account_password.is_some_and(|account_password| {
+        super::super::accounts::is_the_account(user, password, account_user, account_password)
+    })
 }
