@@ -665,7 +665,7 @@ fn an_account_the_real_database_cannot_make_is_the_harness_trouble() {
          client = \"python3 {file} --url mysql://{{user}}:{{password}}@{{host}}:{{port}}/{{database}}\"\n\
          user = \"{}\"\n\
          password = \"pw\"\n",
-        "u".repeat(200)
+        "u\u{1F600}"
     );
     let folder = submission(&[(file, &good(file)), ("submission.toml", &manifest)]);
     let output = harness()
@@ -687,7 +687,7 @@ fn an_account_the_real_database_cannot_make_is_the_harness_trouble() {
         .unwrap_or_default();
     assert!(
         first.starts_with(
-            "  The harness could not set up its server db: the real MariaDB that plays it could not be prepared: MariaDB could not make the account 'uuu"
+            "  The harness could not set up its server db: the real MariaDB that plays it could not be prepared: MariaDB could not make the account 'u\u{1F600}'"
         ),
         "{stdout}"
     );
