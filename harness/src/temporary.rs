@@ -19,6 +19,7 @@
 use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once, OnceLock};
 
 /// The prefixes of the harness's temporary folders: only folders named so are ever cleared.
@@ -86,10 +87,21 @@ fn make(prefix: &'static str, mode: Option<std::fs::Permissions>) -> io::Result<
     if let Some(mode) = mode {
         builder.permissions(mode);
     }
+    // Made and listed under one lock: a Ctrl-C between the two would miss it.
+    let mut live = lock_live();
+    if STOPPING.load(Ordering::Acquire) {
+        return Err(io::Error::other(
+            "the harness is stopping: no new temporary folder",
+        ));
+    }
     let dir = builder.tempdir()?;
-    lock_live().insert(dir.path().to_owned());
+    live.insert(dir.path().to_owned());
     Ok(Folder { dir: Some(dir) })
 }
+
+/// Set once the folders are being removed for good (Ctrl-C, SIGTERM, exit): no new one
+/// is made after.
+static STOPPING: AtomicBool = AtomicBool::new(false);
 
 impl Folder {
     /// Where it is.
@@ -123,8 +135,13 @@ fn lock_live() -> std::sync::MutexGuard<'static, BTreeSet<PathBuf>> {
 }
 
 /// Removes every folder of this process still there: at exit, and on Ctrl-C or SIGTERM.
+///
+/// The folders stay listed: a thread still writing into one may make its removal fail
+/// (a file made between the listing and the `rmdir`), and the exit's own pass, after the
+/// signal's, tries again.
 pub fn remove_all() {
-    let folders = std::mem::take(&mut *lock_live());
+    STOPPING.store(true, Ordering::Release);
+    let folders = lock_live().clone();
     for folder in folders {
         let _ = std::fs::remove_dir_all(folder);
     }

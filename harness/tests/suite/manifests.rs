@@ -654,7 +654,8 @@ fn a_login_fixed_in_the_program_is_the_account_of_every_pack(
 }
 
 /// The harness's own trouble is never the student's (issue 50 §1): a declared login that
-/// the real MariaDB cannot make an account of (a user name past its 128 characters) is an
+/// the real MariaDB cannot make an account of (a user with a character outside the Basic
+/// Multilingual Plane, which MariaDB refuses as 1470) is an
 /// ERROR whose first line says the harness could not set up its server, with no hint and
 /// no points lost, not the client's "Lost connection to MySQL server".
 #[test]
