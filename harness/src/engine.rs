@@ -107,6 +107,10 @@ pub(crate) struct Run<'a> {
     servers: BTreeMap<String, ServerPeer>,
     relays: BTreeMap<String, Relay>,
     held_ports: Vec<std::net::TcpListener>,
+    /// On a shared loopback, the TCP ports its programs are walled to: the scenario's
+    /// block and the ports the submission hard-codes that nothing else held when it began
+    /// ([`Run::wait_for_fixed_ports`]).
+    tcp_ports: Option<sandbox::TcpPorts>,
     stand_ins: Vec<StandIn>,
     /// The DNS of the scenario's namespaces and what it was asked (see [`internet`]).
     internet: internet::Internet,
@@ -161,6 +165,7 @@ pub async fn run_scenario(
         servers: BTreeMap::new(),
         relays: BTreeMap::new(),
         held_ports: Vec::new(),
+        tcp_ports: None,
         stand_ins: Vec::new(),
         internet: internet::Internet::new(scenario),
         site: None,
@@ -182,7 +187,7 @@ pub async fn run_scenario(
     run.start_internet();
     // Before it too: the short-call library is built the first time a scenario needs it
     // (a failure is reported by the step that starts the program).
-    if matches!(world, World::Real) && scenario.cuts_calls_short() {
+    if matches!(world, World::Real(_)) && scenario.cuts_calls_short() {
         let _ = crate::faults::short_calls::library(&scenario.kit_root, &settings.sandbox.layers);
     }
     let mut current_step = 0;
@@ -376,7 +381,7 @@ impl<'a> Run<'a> {
         // Over IPv6, the same program at `::1` (the loopback of the other family).
         let host = match (family, &self.world) {
             (Family::Ipv4, _) => host,
-            (Family::Ipv6, World::Real) => Family::Ipv6.loopback().to_owned(),
+            (Family::Ipv6, World::Real(_)) => Family::Ipv6.loopback().to_owned(),
             (Family::Ipv6, World::Simulated(_)) => {
                 return Err(harness_trouble(
                     "the simulated network has IPv4 only".to_owned(),
@@ -499,7 +504,7 @@ impl<'a> Run<'a> {
         }
         if let Some(server) = self.servers.get(name) {
             let host = match (&self.world, server.family) {
-                (World::Real, family) => family.loopback().to_owned(),
+                (World::Real(_), family) => family.loopback().to_owned(),
                 _ => self.world.peer_net().own_host().to_owned(),
             };
             return Ok((host, server.port));
@@ -565,7 +570,7 @@ impl<'a> Run<'a> {
     /// only): what the kernel says of the harness's end. A program that does not read
     /// leaves bytes in that queue; with none there, the stall is not the program's.
     fn stuck_though_read(&self, name: &str) -> Option<String> {
-        if !matches!(self.world, World::Real) {
+        if !matches!(self.world, World::Real(_)) {
             return None;
         }
         let (local, remote) = self.peers.get(name)?.ends;
@@ -594,7 +599,7 @@ impl<'a> Run<'a> {
     async fn wait_read_by_program(&mut self, name: &str, within: Duration) -> StepResult {
         let started = Instant::now();
         self.wait_peer(name, within).await?;
-        if !matches!(self.world, World::Real) {
+        if !matches!(self.world, World::Real(_)) {
             // The simulated network keeps no count of what a program has not read: a
             // second of simulated time, deterministic, in which the reference (reading
             // even one byte at a time) takes what it was sent.

@@ -28,6 +28,7 @@ use crate::settings::RunSettings;
 use crate::target::{RoleProgram, Target};
 use crate::world::World;
 use crate::world::real::isolation;
+use crate::world::real::ports::{Loopback, PortBlock};
 use crate::world::sim::SimOptions;
 use crate::{Error, Result};
 
@@ -392,6 +393,22 @@ fn run_real(
                         format!("cannot give the scenario a mount namespace: {error}"),
                     );
                 }
+                // On a shared loopback, the scenario's ports are a block reserved now,
+                // before its first program, which its programs are walled to.
+                let loopback = if settings.namespace_per_scenario() {
+                    Loopback::Own
+                } else {
+                    match PortBlock::reserve() {
+                        Ok(block) => Loopback::Shared(std::sync::Arc::new(block)),
+                        Err(error) => {
+                            return Outcome::harness_error(
+                                scenario,
+                                seed,
+                                format!("cannot reserve the scenario's ports: {error}"),
+                            );
+                        }
+                    }
+                };
                 match tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
@@ -400,7 +417,7 @@ fn run_real(
                         scenario,
                         roles,
                         seed,
-                        &World::Real,
+                        &World::Real(loopback),
                         settings,
                     )),
                     Err(error) => Outcome::harness_error(

@@ -23,7 +23,7 @@
 //! | reach the kernel's attack surface (mount, namespaces, `ptrace`, `bpf`, keys, modules, `io_uring`, System V and POSIX IPC, ...) | a seccomp filter (`init/src/seccomp.rs`) |
 //! | see the machine's processes, `/proc`, `/dev`, files, the grader's home, other submissions, the kit | a PID namespace with its own `/proc` (nothing of the machine's beneath it under a root harness), a built `/dev`, a mount namespace whose root holds only what it is given (`init/src/mounts.rs`); where none can be made, Landlock's walls (`init/src/walls.rs`): the system's folders and its submission read, its own folders written, nothing else opened (the machine's processes stay listed in `/proc`, their files and memory out of reach) |
 //! | name a path outside its submission in its manifest | the harness's `target` module: every path resolved, links followed, inside the folder (or a grader's `--companions`); each submission graded from a private copy |
-//! | leave the scenario's network | a network namespace per scenario, loopback only (the harness's `world::real::isolation`) |
+//! | leave the scenario's network | a network namespace per scenario, loopback only (the harness's `world::real::isolation`); where none can be made, Landlock's TCP rules: bind and connect on its scenario's own ports only ([`TcpPorts`]) |
 //! | outlive its scenario, or leave state for a later one | the PID namespace (its PID 1's exit kills everything left), a cgroup emptied and removed, IPC and UTS namespaces of its own, its folders removed; where no namespace can be made, `sandbox-init` as the subreaper of all it forks, the end of every process of its user of its own ([`end_every_program`]), seccomp refusing IPC objects, Landlock keeping it out of `/tmp` and `/dev/shm` and out of abstract sockets made by others; and whatever the layers, `sandbox-init` kills what it waits for when the harness ends, `SIGKILL` included (it watches a pidfd of the harness) |
 //! | take more than its share | `pids`, `memory` and `cpu` cgroups the program cannot write (read-only in its view, root's), or where none can be made `RLIMIT_NPROC` for its own user and `sandbox-init`'s memory watcher (`init/src/memory_watch.rs`); `setrlimit` for CPU time (`SIGXCPU`, reported), file size, descriptors |
 //! | make the harness read a file for it | the harness's `beneath` module: files read back are opened beneath their folder, no link followed, regular files only |
@@ -31,13 +31,13 @@
 //! | signal the harness or another program | a user of its own under a root harness; where no PID namespace hides them, Landlock's signal scope (ABI 6) |
 //! | use what the harness was started with | descriptors above 2 closed before `execve`; an environment of [`Enclosure::environment`]'s list only |
 //!
-//! **Not covered**, and why: in a platform's container, the TCP ports from 20000 up of the
-//! shared loopback that are another scenario's (Landlock's walls let it connect to every
-//! port the harness may hand out, not to its scenario's alone: those are chosen while the
-//! scenario runs), `bind` (unrestricted: a hard-coded port is moved by the interposed
-//! library, a static binary's is not), UDP (Landlock has no rules for it), and a named
-//! unix socket any user may write (Landlock's ABI 9, Linux 7.1, scopes those; the walls
-//! ask for it); its CPU use (no `cpu` cgroup: `RLIMIT_CPU` only); the kernel itself (a bug in a system call the filter allows
+//! **Not covered**, and why: in a platform's container, UDP on the shared loopback
+//! (Landlock has no rules for it: a program may send datagrams to any UDP port of the
+//! machine; TCP binds and connects are walled to its scenario's ports, [`TcpPorts`]), a
+//! TCP port another harness process on the same machine hands out inside this scenario's
+//! block after the scenario began (each harness reserves only blocks that were free), and
+//! a named unix socket any user may write (Landlock's ABI 9, Linux 7.1, scopes those; the
+//! walls ask for it); its CPU use (no `cpu` cgroup: `RLIMIT_CPU` only); the kernel itself (a bug in a system call the filter allows
 //! is a way out, as in every container); `/sys` is the machine's, read-only (it tells the
 //! machine's hardware and interface names, and the names of other programs' cgroups, no
 //! contents); CPU caches and timing; the disk cap holds for a program's own folders
@@ -86,10 +86,12 @@ mod etc;
 mod java_store;
 mod resolver;
 mod shims;
+mod tcp_ports;
 mod users;
 mod view;
 
 pub use resolver::resolver_files;
+pub use tcp_ports::TcpPorts;
 pub use users::open_to_all;
 pub use view::{enter_private_mounts, interpreter_folders};
 
@@ -535,9 +537,8 @@ impl Layers {
                 ""
             };
             let network = if *abi >= LANDLOCK_NETWORK {
-                format!(
-                    "; on a shared loopback, TCP connections to ports {FIRST_PROGRAM_PORT} and up only"
-                )
+                "; on a shared loopback, TCP bind and connect on its scenario's own ports only"
+                    .to_string()
             } else {
                 String::new()
             };
@@ -662,11 +663,10 @@ pub struct Launch<'a> {
     /// Whether its address space is capped (not for a browser: V8 reserves far more than
     /// it uses).
     pub cap_address_space: bool,
-    /// Whether it shares the machine's loopback with every other scenario and what it
-    /// hard-codes is moved to its scenario's ports by the interposed library: then, where
-    /// Landlock's walls stand, it may connect only to the ports the harness hands out
-    /// ([`network_walls`]), not to the grader's own services.
-    pub loopback_shared: bool,
+    /// Where it shares the machine's loopback with other scenarios: its scenario's ports,
+    /// the only TCP ports it may bind and connect to where Landlock's walls stand
+    /// ([`TcpPorts`]). `None` where its scenario has a network of its own.
+    pub tcp_ports: Option<&'a TcpPorts>,
 }
 
 impl Enclosure {
@@ -832,10 +832,7 @@ impl Enclosure {
     /// scenario's programs share them, and only their views show them.
     pub fn command(&self, launch: Launch<'_>) -> std::io::Result<Command> {
         use std::os::unix::process::CommandExt;
-        let network = (launch.loopback_shared && self.settings.layers.walls())
-            .then(network_walls)
-            .flatten();
-        let mut command = self.sandboxed(&launch, network)?;
+        let mut command = self.sandboxed(&launch)?;
         let mut environment = self.environment(Path::new(&launch.argv[0]));
         environment.extend(launch.environment);
         command
@@ -859,12 +856,6 @@ impl Enclosure {
                 if libc::setsid() < 0 {
                     return Err(std::io::Error::last_os_error());
                 }
-                // The network walls' ruleset reaches `sandbox-init`, and nothing else does.
-                if let Some(fd) = network
-                    && libc::fcntl(fd, libc::F_SETFD, 0) != 0
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
                 apply_limits(task_cap, address_space);
                 Ok(())
             });
@@ -873,11 +864,7 @@ impl Enclosure {
     }
 
     /// [`Enclosure::command`]'s program and arguments: `sandbox-init` and its options.
-    fn sandboxed(
-        &self,
-        launch: &Launch<'_>,
-        network: Option<std::os::fd::RawFd>,
-    ) -> std::io::Result<Command> {
+    fn sandboxed(&self, launch: &Launch<'_>) -> std::io::Result<Command> {
         let Launch {
             argv,
             workdir,
@@ -885,6 +872,7 @@ impl Enclosure {
             visible,
             replaced,
             report_fd,
+            tcp_ports,
             ..
         } = *launch;
         let layers = &self.settings.layers;
@@ -923,8 +911,8 @@ impl Enclosure {
                 })
                 .arg("--tmp")
                 .arg(self.folder().join("tmp"));
-            if let Some(fd) = network {
-                command.arg("--landlock-net-fd").arg(fd.to_string());
+            if let Some(ports) = tcp_ports.filter(|_| layers.walls()) {
+                command.arg("--tcp-ports").arg(ports.argument());
             }
             // A folder the scenario keeps missing on purpose (`dir = { missing = true }`)
             // is missing in the view too: the program meets `ENOENT`, as it would outside.
@@ -1032,54 +1020,6 @@ impl Drop for Enclosure {
         self.release();
         self.remove_folder();
     }
-}
-
-/// The first TCP port the harness hands to programs on a shared loopback: ports from here
-/// up are its scenarios' (and the kernel's for outgoing connections); a program may
-/// connect to no port below ([`network_walls`]) unless the kernel's own range of
-/// outgoing ports starts lower.
-pub const FIRST_PROGRAM_PORT: u16 = 20_000;
-
-/// A Landlock ruleset, made once per process, that lets a program connect only to TCP
-/// ports from [`FIRST_PROGRAM_PORT`] up (or from the start of the kernel's range of
-/// outgoing ports, where that is lower: a peer's passive FTP port comes from there):
-/// `sandbox-init` raises it as a second layer of the walls (`--landlock-net-fd`). Made
-/// here, once, because its 45 000 rules take 30 ms to add. `None` where the kernel has no
-/// Landlock network rules (ABI 4, Linux 6.7).
-fn network_walls() -> Option<std::os::fd::RawFd> {
-    use landlock::{
-        ABI, Access, AccessNet, Compatible, NetPort, Ruleset, RulesetAttr, RulesetCreatedAttr,
-    };
-    use std::os::fd::{AsRawFd, OwnedFd};
-    static RULESET: OnceLock<Option<OwnedFd>> = OnceLock::new();
-    RULESET
-        .get_or_init(|| {
-            let outgoing = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-                .ok()
-                .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
-                .unwrap_or(FIRST_PROGRAM_PORT);
-            let first = FIRST_PROGRAM_PORT.min(outgoing).max(1);
-            let connect = AccessNet::from_all(ABI::V4) & AccessNet::ConnectTcp;
-            let ruleset = Ruleset::default()
-                .set_compatibility(landlock::CompatLevel::HardRequirement)
-                .handle_access(connect)
-                .ok()?
-                .create()
-                .ok()?
-                .add_rules(
-                    (first..=u16::MAX)
-                        .map(|port| Ok::<_, landlock::RulesetError>(NetPort::new(port, connect))),
-                )
-                .ok()?;
-            let fd: Option<OwnedFd> = ruleset.into();
-            // Inherited by `sandbox-init` only: the child clears this flag for it alone.
-            fd.filter(|fd| {
-                // SAFETY: fcntl on our own descriptor.
-                unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) == 0 }
-            })
-        })
-        .as_ref()
-        .map(AsRawFd::as_raw_fd)
 }
 
 /// Ends every process of `uid` (`sandbox-init --end-user`) where no PID namespace did, as

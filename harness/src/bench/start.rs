@@ -184,7 +184,7 @@ fn in_the_sandbox(program: &Path) -> Result<Duration, String> {
             report_fd: None,
             environment: Vec::new(),
             cap_address_space: true,
-            loopback_shared: false,
+            tcp_ports: None,
         })
         .map_err(|error| format!("cannot make the sandbox's command: {error}"))?;
     let status = command

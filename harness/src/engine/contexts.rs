@@ -66,7 +66,7 @@ impl crate::steps::StepContext for Run<'_> {
     }
 
     fn own_network(&self) -> bool {
-        matches!(self.world, World::Real) && self.settings.namespace_per_scenario()
+        matches!(self.world, World::Real(_)) && self.settings.namespace_per_scenario()
     }
 
     fn connect_attempts(&self, name: &str) -> Option<u64> {

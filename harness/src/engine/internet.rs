@@ -60,7 +60,7 @@ impl Run<'_> {
     /// its own network namespace. On a shared loopback, port 53 and the well-known ports
     /// are the machine's, and the harness leaves them alone.
     pub(super) fn has_own_internet(&self) -> bool {
-        matches!(self.world, World::Real) && self.settings.namespace_per_scenario()
+        matches!(self.world, World::Real(_)) && self.settings.namespace_per_scenario()
     }
 
     /// Starts the DNS in the scenario's namespace (the calling thread's), when it has one;
@@ -70,7 +70,7 @@ impl Run<'_> {
     pub(super) fn start_internet(&mut self) {
         if self.has_own_internet() {
             self.start_dns(None);
-        } else if matches!(self.world, World::Real) && self.scenario.zone.is_some() {
+        } else if matches!(self.world, World::Real(_)) && self.scenario.zone.is_some() {
             let zone = Arc::clone(&self.internet.zone);
             let started = self
                 .fresh_port()

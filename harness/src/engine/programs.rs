@@ -70,7 +70,7 @@ impl Run<'_> {
                     Endpoint::Unused => (
                         self.world.host_of(name),
                         match (&self.world, program.fixed_port) {
-                            (World::Real, Some(fixed)) if !redirecting => fixed,
+                            (World::Real(_), Some(fixed)) if !redirecting => fixed,
                             _ => self.fresh_port()?,
                         },
                     ),
@@ -94,11 +94,11 @@ impl Run<'_> {
                     _ => Vec::new(),
                 };
                 match (endpoint, &self.world, program.fixed_port) {
-                    (Endpoint::Named(_), World::Real, Some(fixed)) if redirecting => {
+                    (Endpoint::Named(_), World::Real(_), Some(fixed)) if redirecting => {
                         values.insert("host", host);
                         values.insert("port", fixed.to_string());
                     }
-                    (Endpoint::Named(target), World::Real, Some(fixed)) if fixed != port => {
+                    (Endpoint::Named(target), World::Real(_), Some(fixed)) if fixed != port => {
                         network = self.stand_in(name, target, Some(fixed), (&host, port))?;
                         values.insert("host", host);
                         values.insert("port", fixed.to_string());
@@ -106,7 +106,7 @@ impl Run<'_> {
                     // The task's well-known ports, in the scenario's namespace: the client
                     // is told the peer's address, and may connect to `smtp.example.com:587`
                     // instead.
-                    (Endpoint::Named(target), World::Real, _) if !well_known.is_empty() => {
+                    (Endpoint::Named(target), World::Real(_), _) if !well_known.is_empty() => {
                         self.stand_in(name, target, None, (&host, port))?;
                         values.insert("host", host);
                         values.insert("port", port.to_string());
@@ -277,7 +277,7 @@ impl Run<'_> {
         // A real program's system trusts the test CA alone (its view's certificate store),
         // so a client that verifies reaches any peer that speaks TLS, under any name; a
         // simulated one is told the CA only where a peer speaks TLS.
-        let trust_file = if self.speaks_tls() || matches!(self.world, World::Real) {
+        let trust_file = if self.speaks_tls() || matches!(self.world, World::Real(_)) {
             let ca = crate::tls::test_ca().map_err(|error| harness_trouble(error.to_string()))?;
             Some(ca.ca_file().to_owned())
         } else {
@@ -327,6 +327,7 @@ impl Run<'_> {
             network,
             short_calls,
             redirect,
+            tcp_ports: self.tcp_ports.clone(),
             served,
             hold_stdin,
             home_files,
@@ -396,7 +397,7 @@ impl Run<'_> {
             redirected.push((fixed, port));
         }
         let host = match (&self.world, fixed_host) {
-            (World::Real, Some(host)) => host,
+            (World::Real(_), Some(host)) => host,
             _ => self.world.host_of(name),
         };
         Ok((host, port, occupied_port))
@@ -450,10 +451,16 @@ impl Run<'_> {
     /// On a shared loopback a port the submission hard-codes may still be in TIME_WAIT
     /// from the scenario before; a server that does not set `SO_REUSEADDR` could not bind
     /// it, so wait for it (in a namespace of its own, the port is always free).
+    ///
+    /// It also settles which TCP ports the scenario's programs are walled to there: its
+    /// block, and each port a program hard-codes that the interposed library cannot move
+    /// (a static binary's) once it is free, never one another program of this machine
+    /// holds (a grader's service a manifest names).
     pub(super) async fn wait_for_fixed_ports(&mut self) {
-        if !matches!(self.world, World::Real) || self.settings.namespace_per_scenario() {
+        let World::Real(crate::world::real::ports::Loopback::Shared(block)) = &self.world else {
             return;
-        }
+        };
+        let mut tcp_ports = block.tcp_ports();
         let mut fixed: Vec<(u16, String)> = Vec::new();
         for role in self.scenario.roles() {
             if let Some(port) = self.roles.get(role).and_then(|program| program.fixed_port)
@@ -464,20 +471,28 @@ impl Run<'_> {
             }
         }
         for (port, role) in fixed {
-            self.wait_for_fixed_port(&role, port).await;
+            if self.wait_for_fixed_port(&role, port).await {
+                tcp_ports = tcp_ports.with(port);
+            }
         }
+        self.tcp_ports = Some(tcp_ports);
     }
 
-    pub(super) async fn wait_for_fixed_port(&mut self, name: &str, fixed: u16) {
+    /// Waits for `fixed` to be free; whether it is no other program's (free, or in
+    /// `TIME_WAIT` only).
+    pub(super) async fn wait_for_fixed_port(&mut self, name: &str, fixed: u16) -> bool {
         if ports::bindable_without_reuse(fixed) {
-            return;
+            return true;
         }
         let lingering = ports::connections_in_time_wait(fixed);
         match ports::wait_bindable(fixed, FIXED_PORT_WAIT).await {
-            Some(waited) => self.note(format!(
-                "port {fixed}, which the {name} hard-codes, was held by {lingering} connection(s) in TIME_WAIT: waited {:.1} s for it",
-                waited.as_secs_f64()
-            )),
+            Some(waited) => {
+                self.note(format!(
+                    "port {fixed}, which the {name} hard-codes, was held by {lingering} connection(s) in TIME_WAIT: waited {:.1} s for it",
+                    waited.as_secs_f64()
+                ));
+                true
+            }
             None if lingering > 0 => {
                 let explained = format!(
                     "port {fixed}, which the {name} hard-codes, was still held by {lingering} connection(s) in TIME_WAIT from an earlier scenario after {} s: a server that does not set SO_REUSEADDR cannot bind it until they expire (on a shared loopback; the harness gives every scenario its own network where it may)",
@@ -488,16 +503,18 @@ impl Run<'_> {
                     text: explained,
                     about: Vec::new(),
                 });
+                true
             }
             None => {
                 let explained = format!(
-                    "port {fixed}, which the {name} hard-codes, is held by another program on this machine"
+                    "port {fixed}, which the {name} hard-codes, is held by another program on this machine (where a scenario shares the machine's loopback, its programs may not reach it)"
                 );
                 self.note(explained.clone());
                 self.caveats.push(Caveat {
                     text: explained,
                     about: Vec::new(),
                 });
+                false
             }
         }
     }
@@ -662,7 +679,7 @@ impl Run<'_> {
     /// scenario), when the library is built and can enter the program (not a static
     /// binary). Otherwise a hard-coded port is waited for while it is in `TIME_WAIT`.
     pub(super) fn redirects(&self, role: &str) -> bool {
-        if !matches!(self.world, World::Real) || self.settings.namespace_per_scenario() {
+        if !matches!(self.world, World::Real(_)) || self.settings.namespace_per_scenario() {
             return false;
         }
         self.roles.get(role).is_some_and(|program| {

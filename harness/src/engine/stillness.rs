@@ -101,7 +101,7 @@ impl Run<'_> {
     /// How long the running programs' threads have waited for a processor so far (see
     /// [`crate::steps::Deadline`]).
     pub(super) fn processor_waits(&self) -> ProcessorWaits {
-        if !matches!(self.world, World::Real) {
+        if !matches!(self.world, World::Real(_)) {
             return ProcessorWaits::default();
         }
         let processes: Vec<i32> = self
@@ -116,7 +116,7 @@ impl Run<'_> {
     /// One look: the programs' processes, if they are all blocked and nothing else moves,
     /// and what each running program waits in.
     fn look_still(&self) -> Option<(Snapshot, String)> {
-        if !matches!(self.world, World::Real)
+        if !matches!(self.world, World::Real(_))
             || self.stand_ins_in_use()
             || self.transcript.pending().count() > 0
         {

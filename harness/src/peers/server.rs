@@ -167,7 +167,7 @@ impl ServerPeer {
         // Only on real sockets: the simulated world's programs are the reference, which
         // connects where it is told.
         let tls_port_too = plan.transport == Transport::Tcp
-            && matches!(net, PeerNet::Real)
+            && matches!(net, PeerNet::Real(_))
             && matches!(&plan.speaks, Speaks::Protocol(script) if script.tls_port_too());
         let script = match &plan.speaks {
             Speaks::Protocol(script) => Some(Arc::clone(script)),
@@ -481,9 +481,16 @@ mod tests {
         };
         let transcript = Transcript::new(tokio::time::Instant::now());
         let settings = crate::settings::RunSettings::machine_defaults();
-        ServerPeer::start(&PeerNet::Real, "srv", plan, 1, transcript, &settings)
-            .await
-            .expect("listens")
+        ServerPeer::start(
+            &PeerNet::Real(Default::default()),
+            "srv",
+            plan,
+            1,
+            transcript,
+            &settings,
+        )
+        .await
+        .expect("listens")
     }
 
     /// Polls `holds` every millisecond, at most 5 s.

@@ -21,9 +21,16 @@ pub(crate) async fn start_peer(script: Arc<dyn ProtocolScript>) -> ServerPeer {
     };
     let transcript = Transcript::new(tokio::time::Instant::now());
     let settings = crate::settings::RunSettings::machine_defaults();
-    ServerPeer::start(&PeerNet::Real, "peer", plan, 1, transcript, &settings)
-        .await
-        .expect("the peer listens on loopback")
+    ServerPeer::start(
+        &PeerNet::Real(Default::default()),
+        "peer",
+        plan,
+        1,
+        transcript,
+        &settings,
+    )
+    .await
+    .expect("the peer listens on loopback")
 }
 
 /// Runs a program off the async threads (the peer serves on them); the clients run

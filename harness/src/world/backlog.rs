@@ -85,7 +85,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_connection_not_yet_accepted_is_seen_waiting_then_gone_once_accepted() {
-        let listener = PeerNet::Real.listen(Family::Ipv4).await.expect("listens");
+        let listener = PeerNet::Real(Default::default())
+            .listen(Family::Ipv4)
+            .await
+            .expect("listens");
         let backlog = Backlog::default();
         backlog.watch_listener(&listener);
         assert_eq!(backlog.empty(), Some(true));
@@ -103,7 +106,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_datagram_not_yet_read_is_seen_waiting_then_gone_once_read() {
-        let socket = PeerNet::Real.bind_udp().await.expect("binds");
+        let socket = PeerNet::Real(Default::default())
+            .bind_udp()
+            .await
+            .expect("binds");
         let backlog = Backlog::default();
         backlog.watch_datagrams(&socket);
         assert_eq!(backlog.empty(), Some(true));

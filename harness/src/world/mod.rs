@@ -31,8 +31,9 @@ pub use sockets::HARNESS_HOST;
 /// The world a scenario runs in.
 #[derive(Debug, Clone)]
 pub enum World {
-    /// Child processes on loopback.
-    Real,
+    /// Child processes on loopback: a network of the scenario's own, or the machine's
+    /// loopback with the scenario's block of ports.
+    Real(real::ports::Loopback),
     /// Reference programs on simulated hosts.
     Simulated(SimWorld),
 }
@@ -41,7 +42,7 @@ impl World {
     /// The sockets of the harness's peers and relays.
     pub fn peer_net(&self) -> PeerNet {
         match self {
-            World::Real => PeerNet::Real,
+            World::Real(loopback) => PeerNet::Real(loopback.clone()),
             World::Simulated(world) => PeerNet::Simulated(world.board().clone()),
         }
     }
@@ -49,7 +50,7 @@ impl World {
     /// The host name another program uses to reach program `name`.
     pub fn host_of(&self, name: &str) -> String {
         match self {
-            World::Real => "127.0.0.1".into(),
+            World::Real(_) => "127.0.0.1".into(),
             World::Simulated(_) => name.into(),
         }
     }
@@ -57,7 +58,7 @@ impl World {
     /// A port nobody listens on, for a program.
     pub fn fresh_port(&self) -> io::Result<u16> {
         match self {
-            World::Real => real::ports::fresh_port(),
+            World::Real(loopback) => loopback.fresh_port(),
             World::Simulated(world) => Ok(world.fresh_port()),
         }
     }
@@ -66,11 +67,12 @@ impl World {
     /// (`fixed`: the program always uses that port).
     pub fn occupy_port(&self, name: &str, fixed: Option<u16>) -> io::Result<OccupiedPort> {
         match self {
-            World::Real => {
-                let (port, occupant) = match fixed {
-                    Some(port) => (port, std::net::TcpListener::bind(("0.0.0.0", port))?),
-                    None => real::ports::busy_port()?,
+            World::Real(loopback) => {
+                let port = match fixed {
+                    Some(port) => port,
+                    None => loopback.fresh_port()?,
                 };
+                let occupant = std::net::TcpListener::bind(("0.0.0.0", port))?;
                 Ok(OccupiedPort {
                     port,
                     occupant: Some(occupant),
@@ -95,7 +97,7 @@ impl World {
         match self {
             // The loader only lets `partition` into scenarios marked `world = "simulated"`,
             // which real grading skips.
-            World::Real => Err("network partitions exist only in the simulated world".into()),
+            World::Real(_) => Err("network partitions exist only in the simulated world".into()),
             World::Simulated(_) => {
                 if repair {
                     turmoil::repair(a, b);
@@ -110,7 +112,7 @@ impl World {
     /// Starts program `name`.
     pub fn start(&self, name: &str, spec: &ProcessSpec) -> io::Result<ProgramHandle> {
         match self {
-            World::Real => Ok(ProgramHandle::Real(ChildProcess::spawn(spec)?)),
+            World::Real(_) => Ok(ProgramHandle::Real(ChildProcess::spawn(spec)?)),
             World::Simulated(world) => world.start(name, spec),
         }
     }

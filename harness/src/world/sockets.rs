@@ -60,10 +60,26 @@ impl Family {
 /// Where the harness's sockets live.
 #[derive(Debug, Clone)]
 pub enum PeerNet {
-    /// Loopback sockets of this machine.
-    Real,
+    /// Loopback sockets of this machine: on a shared loopback, its listeners take their
+    /// ports from the scenario's block (its programs may connect to no other).
+    Real(super::real::ports::Loopback),
     /// turmoil's simulated network; resets are delivered through the board.
     Simulated(ResetBoard),
+}
+
+/// An address to bind a listener of the harness to: a port of the scenario's block on a
+/// shared loopback, else one the kernel picks.
+fn loopback_address(
+    family: Family,
+    loopback: &super::real::ports::Loopback,
+) -> io::Result<SocketAddr> {
+    use super::real::ports::Loopback;
+    let port = match loopback {
+        Loopback::Own => 0,
+        Loopback::Shared(block) => block.take()?,
+    };
+    let ip: std::net::IpAddr = family.loopback().parse().expect("a loopback address");
+    Ok(SocketAddr::new(ip, port))
 }
 
 /// The reading half of a connection.
@@ -108,7 +124,7 @@ impl PeerNet {
         nodelay: bool,
     ) -> io::Result<PeerConnection> {
         match self {
-            PeerNet::Real => {
+            PeerNet::Real(_) => {
                 let stream = tokio::net::TcpStream::connect((host, port)).await?;
                 if nodelay {
                     // Without TCP_NODELAY, Nagle's algorithm would merge small slices again.
@@ -137,19 +153,12 @@ impl PeerNet {
         impl Future<Output = io::Result<PeerListener>> + Send + use<>,
     )> {
         let bound = match self {
-            PeerNet::Real if !after.is_zero() => {
+            PeerNet::Real(loopback) if !after.is_zero() => {
                 let socket = match family {
                     Family::Ipv4 => tokio::net::TcpSocket::new_v4()?,
                     Family::Ipv6 => tokio::net::TcpSocket::new_v6()?,
                 };
-                let address = format!(
-                    "{}:0",
-                    match family {
-                        Family::Ipv4 => "127.0.0.1",
-                        Family::Ipv6 => "[::1]",
-                    }
-                );
-                socket.bind(address.parse().expect("a loopback address"))?;
+                socket.bind(loopback_address(family, loopback)?)?;
                 let port = socket.local_addr()?.port();
                 Err((port, socket))
             }
@@ -179,8 +188,8 @@ impl PeerNet {
     /// Listens on a fresh port of the harness's own host.
     pub async fn listen(&self, family: Family) -> io::Result<PeerListener> {
         match self {
-            PeerNet::Real => Ok(PeerListener::Real(
-                tokio::net::TcpListener::bind((family.loopback(), 0)).await?,
+            PeerNet::Real(loopback) => Ok(PeerListener::Real(
+                tokio::net::TcpListener::bind(loopback_address(family, loopback)?).await?,
             )),
             PeerNet::Simulated(_) if family == Family::Ipv6 => Err(io::Error::new(
                 io::ErrorKind::Unsupported,
@@ -199,7 +208,7 @@ impl PeerNet {
     /// simulated world has IPv4 only.
     pub async fn listen_at(&self, family: Family, port: u16) -> io::Result<PeerListener> {
         match self {
-            PeerNet::Real => Ok(PeerListener::Real(
+            PeerNet::Real(_) => Ok(PeerListener::Real(
                 tokio::net::TcpListener::bind((family.loopback(), port)).await?,
             )),
             PeerNet::Simulated(_) => Err(io::Error::new(
@@ -212,7 +221,7 @@ impl PeerNet {
     /// Binds a UDP socket on a fresh port of the harness's own host.
     pub async fn bind_udp(&self) -> io::Result<PeerDatagram> {
         match self {
-            PeerNet::Real => Ok(PeerDatagram::Real(
+            PeerNet::Real(_) => Ok(PeerDatagram::Real(
                 tokio::net::UdpSocket::bind(("127.0.0.1", 0)).await?,
             )),
             PeerNet::Simulated(_) => Ok(PeerDatagram::Simulated(
@@ -225,7 +234,7 @@ impl PeerNet {
     /// listener of the same peer took (DNS serves both on one port).
     pub async fn bind_udp_at(&self, family: Family, port: u16) -> io::Result<PeerDatagram> {
         match self {
-            PeerNet::Real => Ok(PeerDatagram::Real(
+            PeerNet::Real(_) => Ok(PeerDatagram::Real(
                 tokio::net::UdpSocket::bind((family.loopback(), port)).await?,
             )),
             PeerNet::Simulated(_) => Ok(PeerDatagram::Simulated(
@@ -237,7 +246,7 @@ impl PeerNet {
     /// The address `host:port` stands for in this world.
     pub async fn resolve(&self, host: &str, port: u16) -> io::Result<SocketAddr> {
         match self {
-            PeerNet::Real => tokio::net::lookup_host((host, port))
+            PeerNet::Real(_) => tokio::net::lookup_host((host, port))
                 .await?
                 .next()
                 .ok_or_else(|| {
@@ -250,7 +259,7 @@ impl PeerNet {
     /// The host name programs use to reach the harness's listeners.
     pub fn own_host(&self) -> &'static str {
         match self {
-            PeerNet::Real => "127.0.0.1",
+            PeerNet::Real(_) => "127.0.0.1",
             PeerNet::Simulated(_) => HARNESS_HOST,
         }
     }

@@ -82,9 +82,9 @@ struct Request {
     /// watching them (`--memory-watch BYTES`), where no memory cgroup caps it
     /// ([`memory_watch`]).
     memory_watch: Option<u64>,
-    /// The harness's Landlock ruleset of the ports a program may connect to
-    /// (`--landlock-net-fd N`), raised with the walls.
-    landlock_net_fd: Option<i32>,
+    /// On a shared loopback, the TCP ports the program may bind and connect to
+    /// (`--tcp-ports 20032-20095,12000`), walled with the rest ([`walls`]).
+    tcp_ports: Option<Vec<(u16, u16)>>,
     /// Raise the Landlock walls (`--landlock`) around the `--visible` and `--writable`
     /// folders, where no view is built ([`walls`]).
     landlock: bool,
@@ -138,7 +138,7 @@ fn main() -> ExitCode {
     };
     // The walls stand in for the view: with a view, the program sees nothing else anyway.
     let walls = (request.landlock && !request.mounts.view).then(|| walls::Walls {
-        network: request.landlock_net_fd,
+        tcp_ports: request.tcp_ports.clone(),
         visible: request.mounts.visible.clone(),
         writable: request
             .mounts
@@ -207,7 +207,7 @@ fn enter_user_namespace() -> Result<(), String> {
     write("/proc/self/gid_map", format!("{gid} {gid} 1"))
 }
 
-/// A descriptor the harness passed on (`--report-fd`, `--landlock-net-fd`): above 2.
+/// A descriptor the harness passed on (`--report-fd`): above 2.
 fn descriptor(name: &str, text: &std::ffi::OsStr) -> Result<i32, String> {
     text.to_str()
         .and_then(|text| text.parse().ok())
@@ -257,11 +257,9 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
             b"--pid-namespace" => request.pid_namespace = true,
             b"--seccomp" => request.seccomp = true,
             b"--landlock" => request.landlock = true,
-            b"--landlock-net-fd" => {
-                request.landlock_net_fd = Some(descriptor(
-                    "--landlock-net-fd",
-                    &value("--landlock-net-fd")?,
-                )?);
+            b"--tcp-ports" => {
+                let text = value("--tcp-ports")?;
+                request.tcp_ports = Some(walls::parse_tcp_ports(&text.to_string_lossy())?);
             }
             b"--memory-watch" => {
                 let text = value("--memory-watch")?;

@@ -37,7 +37,7 @@ pub(crate) struct Drop {
 
 /// Steps 1 to 7 above. `Err` names the step that failed.
 pub(crate) fn drop_everything(request: &Drop) -> Result<(), String> {
-    close_inherited_descriptors(request.walls.as_ref().and_then(|walls| walls.network));
+    close_inherited_descriptors();
     empty_bounding_set()
         .map_err(|error| format!("cannot empty the capability bounding set: {error}"))?;
     // SAFETY: geteuid only reads our id.
@@ -65,27 +65,18 @@ pub(crate) fn drop_everything(request: &Drop) -> Result<(), String> {
 
 /// Closes every descriptor above 2 (`close_range`, Linux 5.9; else one by one up to the
 /// descriptor limit).
-///
-/// `keep`: the one descriptor the walls still need (Landlock's network ruleset, which the
-/// harness made once for every program), closed when they are raised.
-fn close_inherited_descriptors(keep: Option<i32>) {
+fn close_inherited_descriptors() {
     // SAFETY: closing descriptors of our own process; nothing here holds one above 2
     // that it still needs (the report descriptor belongs to the process that waits).
     unsafe {
-        if let Some(keep) = keep.filter(|fd| *fd > 2) {
-            let below = libc::syscall(libc::SYS_close_range, 3u32, (keep - 1) as u32, 0u32);
-            let above = libc::syscall(libc::SYS_close_range, (keep + 1) as u32, u32::MAX, 0u32);
-            if below == 0 && above == 0 {
-                return;
-            }
-        } else if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) == 0 {
+        if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) == 0 {
             return;
         }
         let highest = match libc::sysconf(libc::_SC_OPEN_MAX) {
             limit if limit > 3 => limit.min(1 << 20) as i32,
             _ => 1024,
         };
-        for fd in (3..highest).filter(|fd| Some(*fd) != keep) {
+        for fd in 3..highest {
             libc::close(fd);
         }
     }

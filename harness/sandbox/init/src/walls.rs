@@ -20,11 +20,14 @@
 //! kernel has ABI 9 (Linux 7.1) it may not connect to a named unix socket outside the
 //! folders it may write either; before, a named socket is guarded by its file's mode only.
 //!
-//! Where the scenarios share the machine's loopback, a second layer made once by the harness
-//! (`--landlock-net-fd`, Landlock's ABI 4, Linux 6.7) lets it connect only to TCP ports at
-//! or above the first the harness hands out: the grader's own services on the loopback's
-//! well-known ports are out of its reach (what it hard-codes is moved to the scenario's
-//! ports before it connects, by the interposed library).
+//! Where the scenarios share the machine's loopback, `--tcp-ports` (Landlock's ABI 4, Linux
+//! 6.7) lets it bind and connect TCP sockets on its scenario's own ports only (a block the
+//! harness reserved before the scenario's first program, and the ports the submission
+//! hard-codes where nothing else held them), and bind a port the kernel picks (port 0):
+//! the grader's own services, and every other scenario's programs and peers, are out of
+//! its reach, and it cannot hoard the ports the harness hands to other scenarios (what it
+//! hard-codes is moved to the scenario's ports before it connects, by the interposed
+//! library).
 //!
 //! The rules are asked for at the newest ABI this code knows, best effort: a kernel with
 //! an older ABI enforces what it has. [`kernel_abi`] tells the harness which, for the
@@ -35,8 +38,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use landlock::{
-    ABI, Access, AccessFs, CompatLevel, Compatible, PathBeneath, Ruleset, RulesetAttr,
-    RulesetCreatedAttr, RulesetStatus, Scope,
+    ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, NetPort, PathBeneath, Ruleset,
+    RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope,
 };
 
 /// The newest ABI whose rights this code asks for (its tests ran on kernels with ABI 7).
@@ -66,9 +69,35 @@ pub(crate) struct Walls {
     pub visible: Vec<PathBuf>,
     /// Folders it may read and write.
     pub writable: Vec<PathBuf>,
-    /// A Landlock ruleset the harness made for the ports of a shared loopback
-    /// (`--landlock-net-fd`), raised as a second layer: which TCP ports it may connect to.
-    pub network: Option<i32>,
+    /// On a shared loopback, the TCP ports it may bind and connect to (`--tcp-ports`), as
+    /// inclusive ranges; `None` where its scenario has a network of its own.
+    pub tcp_ports: Option<Vec<(u16, u16)>>,
+}
+
+/// Parses `--tcp-ports`' value: ports and inclusive ranges, comma-separated
+/// (`20032-20095,12000`); empty for none at all.
+pub(crate) fn parse_tcp_ports(text: &str) -> Result<Vec<(u16, u16)>, String> {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    let port = |word: &str| {
+        word.parse::<u16>()
+            .ok()
+            .filter(|port| *port > 0)
+            .ok_or_else(|| format!("--tcp-ports {text}: {word:?} is not a port from 1 to 65535"))
+    };
+    text.split(',')
+        .map(|part| match part.split_once('-') {
+            Some((first, last)) => {
+                let (first, last) = (port(first)?, port(last)?);
+                if first > last {
+                    return Err(format!("--tcp-ports {text}: {part} runs backwards"));
+                }
+                Ok((first, last))
+            }
+            None => port(part).map(|port| (port, port)),
+        })
+        .collect()
 }
 
 /// The Landlock ABI of the running kernel: 0 where it has none (or it is not enabled).
@@ -93,14 +122,31 @@ pub(crate) fn raise(walls: &Walls) -> Result<(), String> {
     let failed = |error: landlock::RulesetError| format!("Landlock: {error}");
     let read = AccessFs::from_read(NEWEST);
     let every = AccessFs::from_all(NEWEST);
+    let tcp = AccessNet::from_all(NEWEST);
     let mut ruleset = Ruleset::default()
         .set_compatibility(CompatLevel::BestEffort)
         .handle_access(every)
-        .map_err(failed)?
+        .map_err(failed)?;
+    if walls.tcp_ports.is_some() {
+        ruleset = ruleset.handle_access(tcp).map_err(failed)?;
+    }
+    let mut ruleset = ruleset
         .scope(Scope::from_all(NEWEST))
         .map_err(failed)?
         .create()
         .map_err(failed)?;
+    if let Some(ranges) = &walls.tcp_ports {
+        // Port 0 for `bind`: a port the kernel picks from its range of outgoing ports (an
+        // FTP client's active-mode data port), which no scenario is handed.
+        ruleset = ruleset
+            .add_rule(NetPort::new(0, AccessNet::BindTcp))
+            .map_err(failed)?;
+        for &(first, last) in ranges {
+            for port in first..=last {
+                ruleset = ruleset.add_rule(NetPort::new(port, tcp)).map_err(failed)?;
+            }
+        }
+    }
     // The system's own folders: opened following their links (`/bin` -> `usr/bin`),
     // which belong to the system; a folder this system lacks is skipped.
     for folder in SYSTEM {
@@ -140,16 +186,6 @@ pub(crate) fn raise(walls: &Walls) -> Result<(), String> {
     let status = ruleset.restrict_self().map_err(failed)?;
     if status.ruleset == RulesetStatus::NotEnforced {
         return Err("Landlock is not enforced by this kernel".into());
-    }
-    if let Some(fd) = walls.network {
-        // SAFETY: a ruleset descriptor the harness passed on; closed once raised.
-        let raised = unsafe { libc::syscall(libc::SYS_landlock_restrict_self, fd, 0u32) };
-        let error = std::io::Error::last_os_error();
-        // SAFETY: closing our own copy.
-        unsafe { libc::close(fd) };
-        if raised != 0 {
-            return Err(format!("Landlock: cannot raise the network walls: {error}"));
-        }
     }
     Ok(())
 }
@@ -208,7 +244,7 @@ mod tests {
         let walls = Walls {
             visible: vec![shown.path().to_owned()],
             writable: vec![own.path().to_owned()],
-            network: None,
+            tcp_ports: None,
         };
         // SAFETY: the child only makes system calls, touches files and exits with _exit.
         let child = unsafe { libc::fork() };
@@ -253,5 +289,79 @@ mod tests {
         unsafe { libc::waitpid(child, &mut status, 0) };
         assert!(libc::WIFEXITED(status), "status {status}");
         assert_eq!(libc::WEXITSTATUS(status), 0, "failed at check number");
+    }
+
+    /// In a forked child: with its scenario's ports walled, a process connects to and binds
+    /// those only (and a port the kernel picks), not a listener beside them.
+    #[test]
+    fn a_walled_process_reaches_only_its_scenarios_ports() {
+        if kernel_abi() < 4 {
+            eprintln!("this kernel has no Landlock network rules: nothing to test");
+            return;
+        }
+        let own = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let own_port = own.local_addr().unwrap().port();
+        let other_port = other.local_addr().unwrap().port();
+        // A free port beside its own that it may bind.
+        let spare = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let spare_port = spare.local_addr().unwrap().port();
+        drop(spare);
+        let walls = Walls {
+            tcp_ports: Some(vec![(own_port, own_port), (spare_port, spare_port)]),
+            ..Walls::default()
+        };
+        // SAFETY: the child only makes system calls and exits with _exit.
+        let child = unsafe { libc::fork() };
+        assert!(child >= 0);
+        if child == 0 {
+            let verdict = (|| {
+                // SAFETY: prctl with plain integers.
+                if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+                    return 1;
+                }
+                if raise(&walls).is_err() {
+                    return 2;
+                }
+                if std::net::TcpStream::connect(("127.0.0.1", own_port)).is_err() {
+                    return 3;
+                }
+                match std::net::TcpStream::connect(("127.0.0.1", other_port)) {
+                    Err(error) if error.raw_os_error() == Some(libc::EACCES) => {}
+                    _ => return 4,
+                }
+                if std::net::TcpListener::bind(("127.0.0.1", spare_port)).is_err() {
+                    return 5;
+                }
+                if std::net::TcpListener::bind("127.0.0.1:0").is_err() {
+                    return 6;
+                }
+                // Refused before the kernel looks whether the port is free.
+                match std::net::TcpListener::bind(("127.0.0.1", other_port)) {
+                    Err(error) if error.raw_os_error() == Some(libc::EACCES) => {}
+                    _ => return 7,
+                }
+                0
+            })();
+            // SAFETY: ends the child without running the parent's destructors.
+            unsafe { libc::_exit(verdict) };
+        }
+        let mut status = 0;
+        // SAFETY: waiting for our own child.
+        unsafe { libc::waitpid(child, &mut status, 0) };
+        assert!(libc::WIFEXITED(status), "status {status}");
+        assert_eq!(libc::WEXITSTATUS(status), 0, "failed at check number");
+    }
+
+    #[test]
+    fn tcp_ports_are_ports_and_ranges() {
+        assert_eq!(
+            parse_tcp_ports("20032-20095,12000").unwrap(),
+            vec![(20032, 20095), (12000, 12000)]
+        );
+        assert_eq!(parse_tcp_ports("").unwrap(), vec![]);
+        for wrong in ["0", "70000", "9-3", "a-b", "1,,2"] {
+            assert!(parse_tcp_ports(wrong).is_err(), "{wrong:?}");
+        }
     }
 }

@@ -242,7 +242,8 @@ impl RemoteMachine {
             report_fd: None,
             environment,
             cap_address_space: true,
-            loopback_shared: !self.own_network,
+            // Where no namespace of nothing can be made (below), no TCP port either.
+            tcp_ports: (!self.own_network).then_some(&sandbox::TcpPorts::default()),
         }) {
             Ok(builder) => builder,
             Err(error) => {

@@ -150,6 +150,22 @@ pub(crate) async fn run(
 /// a clean environment, no privilege, seccomp), with a profile of its own in the sandbox's
 /// folder, as a user of its own when the harness is root, and without Chromium's own
 /// sandbox (`--no-sandbox`), which ours replaces.
+/// The TCP ports the browser may reach where scenarios share the machine's loopback: the
+/// page's own (its server under test), nothing else.
+fn page_port(url: &str) -> sandbox::TcpPorts {
+    let authority = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    let port = authority
+        .rsplit_once(':')
+        .and_then(|(_, port)| port.parse().ok())
+        .unwrap_or(if url.starts_with("https:") { 443 } else { 80 });
+    sandbox::TcpPorts::default().with(port)
+}
+
 async fn render(
     browser: &std::path::Path,
     url: &str,
@@ -213,8 +229,8 @@ async fn render(
             environment: Vec::new(),
             // V8's cage alone reserves far more address space than the cap.
             cap_address_space: false,
-            // The page it loads is on a port the harness handed out.
-            loopback_shared: true,
+            // On a shared loopback, the page's port is the one it may reach.
+            tcp_ports: Some(&page_port(url)),
         })
         .map_err(|error| trouble("cannot hand the browser's folder to its user", error))?;
     command

@@ -9,20 +9,32 @@
 //! hold the port when the program under test binds it ("address already in use"), or,
 //! listening, take the first connection meant for the program.
 //!
+//! Where scenarios share the machine's loopback (no network namespace of their own: a
+//! platform's container), each scenario takes its ports from a [`PortBlock`] reserved
+//! before its first program starts, so that its programs can be walled to that block
+//! (`sandbox::TcpPorts`): they reach their own scenario's servers and peers, not another
+//! scenario's, nor the grader's own services.
+//!
 //! A port the submission hard-codes cannot be chosen. With a network namespace per
 //! scenario it is always free; on a shared loopback it may still be in TIME_WAIT from the
 //! scenario before (for 60 s after a connection closed), and a server that does not set
 //! `SO_REUSEADDR` then fails to bind: [`wait_bindable`] waits for it, and
 //! [`connections_in_time_wait`] tells the report why a bind failed.
 
+use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, TcpListener};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use super::readiness::{TCP_TIME_WAIT, socket_rows};
+use super::readiness::{TCP_LISTEN, TCP_TIME_WAIT, socket_rows};
 
-const FIRST: u32 = sandbox::FIRST_PROGRAM_PORT as u32;
+/// The first port the harness hands out: below it are the grader's own services.
+const FIRST: u32 = 20_000;
 const COUNT: u32 = 12_768;
+
+/// Every table a fresh port must be free in.
+const EVERY_TABLE: [&str; 4] = ["tcp", "tcp6", "udp", "udp6"];
 
 static CURSOR: AtomicU32 = AtomicU32::new(u32::MAX);
 
@@ -38,7 +50,7 @@ pub fn fresh_port() -> std::io::Result<u16> {
     );
     for _ in 0..COUNT {
         let port = (FIRST + CURSOR.fetch_add(1, Ordering::SeqCst) % COUNT) as u16;
-        if !port_taken(port, &["tcp", "tcp6", "udp", "udp6"]) {
+        if !port_taken(port, &EVERY_TABLE) {
             return Ok(port);
         }
     }
@@ -48,12 +60,144 @@ pub fn fresh_port() -> std::io::Result<u16> {
     ))
 }
 
-/// A port with a listening socket held by the harness: a program told to bind it must
-/// fail with "address already in use". Dropping the listener frees the port.
-pub fn busy_port() -> std::io::Result<(u16, TcpListener)> {
-    let port = fresh_port()?;
-    let listener = TcpListener::bind((Ipv4Addr::UNSPECIFIED, port))?;
-    Ok((port, listener))
+/// The ports of one scenario on a shared loopback: [`PortBlock::SIZE`] consecutive ports
+/// reserved before its first program starts, from which its programs' and peers' ports
+/// are taken, and to which its programs are walled ([`PortBlock::tcp_ports`]). Released
+/// when dropped (the scenario's end).
+#[derive(Debug)]
+pub struct PortBlock {
+    first: u16,
+    next: AtomicU32,
+}
+
+/// The first ports of the blocks this process holds: a block is never handed out twice
+/// while a scenario holds it.
+static HELD_BLOCKS: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+
+impl PortBlock {
+    /// How many ports a scenario has: its programs, peers, relays, stand-ins and each
+    /// FTP data connection take one (a port in `TIME_WAIT` is skipped, and a port taken
+    /// again once the block is used up and the port is free).
+    pub const SIZE: u16 = 64;
+
+    /// Reserves a block no scenario of this process holds and where nothing of this
+    /// machine listens (another harness's, a grader's service), with at least half its
+    /// ports free in every table (the rest in `TIME_WAIT` from an earlier scenario).
+    pub fn reserve() -> std::io::Result<PortBlock> {
+        let size = u32::from(Self::SIZE);
+        let _ = CURSOR.compare_exchange(
+            u32::MAX,
+            std::process::id().wrapping_mul(7919) % COUNT,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        );
+        for _ in 0..COUNT / size {
+            let start = CURSOR.fetch_add(size, Ordering::SeqCst) % COUNT;
+            if start + size > COUNT {
+                continue;
+            }
+            let first = (FIRST + start) as u16;
+            let ports = first..first + Self::SIZE;
+            let mut held = HELD_BLOCKS
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if held.iter().any(|other| {
+                ports.contains(other) || (*other..*other + Self::SIZE).contains(&first)
+            }) {
+                continue;
+            }
+            if let Some(rows) = socket_rows(&EVERY_TABLE) {
+                let inside: Vec<_> = rows
+                    .iter()
+                    .filter(|row| ports.contains(&row.port))
+                    .collect();
+                let listening = inside.iter().any(|row| row.state == TCP_LISTEN);
+                let taken: BTreeSet<u16> = inside.iter().map(|row| row.port).collect();
+                if listening || taken.len() > usize::from(Self::SIZE / 2) {
+                    continue;
+                }
+            }
+            held.insert(first);
+            return Ok(PortBlock {
+                first,
+                next: AtomicU32::new(0),
+            });
+        }
+        Err(std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            format!(
+                "no block of {} free ports in 20000-32767 (every one holds a listening socket or is mostly taken)",
+                Self::SIZE
+            ),
+        ))
+    }
+
+    /// A port of the block that is free for TCP and UDP right now.
+    pub fn take(&self) -> std::io::Result<u16> {
+        for _ in 0..Self::SIZE {
+            let offset = self.next.fetch_add(1, Ordering::SeqCst) % u32::from(Self::SIZE);
+            let port = self.first + offset as u16;
+            if !port_taken(port, &EVERY_TABLE) {
+                return Ok(port);
+            }
+        }
+        Err(std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            format!(
+                "every port of the scenario's block {}-{} is taken",
+                self.first,
+                self.last()
+            ),
+        ))
+    }
+
+    /// Its last port.
+    pub fn last(&self) -> u16 {
+        self.first + (Self::SIZE - 1)
+    }
+
+    /// The block, for the walls of the scenario's programs.
+    pub fn tcp_ports(&self) -> sandbox::TcpPorts {
+        sandbox::TcpPorts::block(self.first..=self.last())
+    }
+}
+
+/// Where a scenario's real sockets are, and so where its ports come from.
+#[derive(Debug, Clone, Default)]
+pub enum Loopback {
+    /// A network namespace of its own (or no scenario: the harness's questions, bench and
+    /// tests): any free port.
+    #[default]
+    Own,
+    /// The machine's loopback, shared with other scenarios: its block.
+    Shared(std::sync::Arc<PortBlock>),
+}
+
+impl Loopback {
+    /// A port nobody listens on, for a program or a peer.
+    pub fn fresh_port(&self) -> std::io::Result<u16> {
+        match self {
+            Loopback::Own => fresh_port(),
+            Loopback::Shared(block) => block.take(),
+        }
+    }
+
+    /// The ports a program of the scenario is walled to, on a shared loopback.
+    pub fn tcp_ports(&self) -> Option<sandbox::TcpPorts> {
+        match self {
+            Loopback::Own => None,
+            Loopback::Shared(block) => Some(block.tcp_ports()),
+        }
+    }
+}
+
+impl Drop for PortBlock {
+    fn drop(&mut self) {
+        HELD_BLOCKS
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(&self.first);
+    }
 }
 
 /// Whether a server that does *not* set `SO_REUSEADDR` (most students' servers) can bind
@@ -112,9 +256,20 @@ mod tests {
     }
 
     #[test]
-    fn busy_port_refuses_a_second_bind() {
-        let (port, _held) = busy_port().unwrap();
-        assert!(TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).is_err());
+    fn blocks_held_at_once_are_apart_and_hand_out_their_own_ports() {
+        let one = PortBlock::reserve().unwrap();
+        let two = PortBlock::reserve().unwrap();
+        assert!(
+            one.last() < two.first || two.last() < one.first,
+            "{one:?} {two:?}"
+        );
+        let port = one.take().unwrap();
+        assert!((one.first..=one.last()).contains(&port));
+        assert!(one.tcp_ports().contains(port) && !two.tcp_ports().contains(port));
+        // A listener on a port of the block: the next port taken is another.
+        let _held = TcpListener::bind((Ipv4Addr::UNSPECIFIED, one.first + 1)).unwrap();
+        let next = one.take().unwrap();
+        assert_ne!(next, one.first + 1);
     }
 
     #[test]

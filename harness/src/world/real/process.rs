@@ -65,6 +65,9 @@ pub struct ProcessSpec {
     /// On a shared loopback: the ports, addresses and names it hard-codes, moved by the
     /// interposed library (`LD_PRELOAD` and `SOCKET_LAB_REDIRECT`; see [`super::redirect`]).
     pub redirect: Option<super::redirect::Redirection>,
+    /// On a shared loopback, the only TCP ports it may bind and connect to (its
+    /// scenario's: `sandbox::TcpPorts`); `None` in a network of its own.
+    pub tcp_ports: Option<sandbox::TcpPorts>,
     /// The scenario's served folder (`{dir}`), when the program's command line names it:
     /// writable like its working directory. It is a fresh copy for each scenario, and what
     /// a server's commands would create there (a `pwned` file) must be able to appear, or
@@ -251,7 +254,7 @@ impl ChildProcess {
             report_fd: Some(report_fd),
             environment,
             cap_address_space: true,
-            loopback_shared: spec.redirect.is_some(),
+            tcp_ports: spec.tcp_ports.as_ref(),
         })?;
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut feeder = None;
@@ -785,6 +788,7 @@ mod tests {
             trust_file: None,
             short_calls: None,
             redirect: None,
+            tcp_ports: None,
             hold_stdin: false,
             home_files: Vec::new(),
             own_file: None,

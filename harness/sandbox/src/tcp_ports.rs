@@ -1,0 +1,68 @@
+//! The TCP ports a program may bind and connect to where its scenario shares the
+//! machine's loopback with other scenarios (a platform's container: no network namespace
+//! per scenario).
+//!
+//! Where a scenario has a network of its own nobody else is in it, and nothing here
+//! applies. On a shared loopback the harness reserves a block of ports for each scenario
+//! before its first program starts (the harness's `world::real::ports`), hands its
+//! programs and peers their ports from that block, and `sandbox-init` walls each program
+//! to the block and the ports its submission hard-codes (Landlock's TCP rules, ABI 4):
+//! the grader's own services and every other scenario's programs and peers are out of its
+//! reach, and it cannot hoard the ports the harness hands to other scenarios.
+
+use std::ops::RangeInclusive;
+
+/// Ports and ranges of ports, for `sandbox-init --tcp-ports`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TcpPorts {
+    ranges: Vec<RangeInclusive<u16>>,
+}
+
+impl TcpPorts {
+    /// The ports `range` (a scenario's block).
+    pub fn block(range: RangeInclusive<u16>) -> TcpPorts {
+        TcpPorts {
+            ranges: vec![range],
+        }
+    }
+
+    /// Adds one port (one the submission hard-codes); port 0 is no port and is skipped.
+    pub fn with(mut self, port: u16) -> TcpPorts {
+        if port != 0 && !self.contains(port) {
+            self.ranges.push(port..=port);
+        }
+        self
+    }
+
+    /// Whether `port` is one of them.
+    pub fn contains(&self, port: u16) -> bool {
+        self.ranges.iter().any(|range| range.contains(&port))
+    }
+
+    /// `sandbox-init`'s `--tcp-ports` value: `20032-20095,12000`.
+    pub fn argument(&self) -> String {
+        self.ranges
+            .iter()
+            .map(|range| match (range.start(), range.end()) {
+                (first, last) if first == last => first.to_string(),
+                (first, last) => format!("{first}-{last}"),
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_and_hard_coded_ports_make_one_argument() {
+        let ports = TcpPorts::block(20032..=20095)
+            .with(12000)
+            .with(20040)
+            .with(0);
+        assert_eq!(ports.argument(), "20032-20095,12000");
+        assert!(ports.contains(12000) && ports.contains(20095) && !ports.contains(20096));
+    }
+}
