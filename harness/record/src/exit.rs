@@ -68,6 +68,12 @@ pub enum HarnessStop {
         /// How many of its processes the kernel killed.
         killed: u64,
     },
+    /// Its own folders (`HOME`, `/tmp`, its working folder) held more than `limit` bytes,
+    /// where no sized folder holds them: `sandbox-init`'s watcher ended it.
+    DiskLimit {
+        /// The disk cap, in bytes.
+        limit: u64,
+    },
     /// A step of the scenario stopped it (SIGTERM, then SIGKILL after a grace).
     Stopped,
 }
@@ -87,6 +93,11 @@ impl std::fmt::Display for HarnessStop {
                 }
                 Ok(())
             }
+            HarnessStop::DiskLimit { limit } => write!(
+                f,
+                "stopped: its folders and /tmp held more than its {} disk limit",
+                size_text(*limit)
+            ),
             HarnessStop::Stopped => write!(f, "stopped by the harness at a step of the scenario"),
         }
     }

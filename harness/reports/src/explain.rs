@@ -227,7 +227,14 @@ fn buffered_stdout(program: &ProgramReport, said: &str) -> bool {
         (Some(exit), None) => {
             matches!(exit.kind, run_record::exit::ExitKind::Signal(_))
         }
-        (Some(_), Some(HarnessStop::OutputCap { .. } | HarnessStop::MemoryLimit { .. })) => false,
+        (
+            Some(_),
+            Some(
+                HarnessStop::OutputCap { .. }
+                | HarnessStop::MemoryLimit { .. }
+                | HarnessStop::DiskLimit { .. },
+            ),
+        ) => false,
     };
     about_stdout && did_not_exit && program.stdout.1.is_multiple_of(4096)
 }

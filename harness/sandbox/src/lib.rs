@@ -25,10 +25,10 @@
 //! | name a path outside its submission in its manifest | the harness's `target` module: every path resolved, links followed, inside the folder (or a grader's `--companions`); each submission graded from a private copy |
 //! | leave the scenario's network | a network namespace per scenario, loopback only (the harness's `world::real::isolation`); where none can be made, Landlock's TCP rules: bind and connect on its scenario's own ports only ([`TcpPorts`]) |
 //! | outlive its scenario, or leave state for a later one | the PID namespace (its PID 1's exit kills everything left), a cgroup emptied and removed, IPC and UTS namespaces of its own, its folders removed; where no namespace can be made, `sandbox-init` as the subreaper of all it forks, the end of every process of its user of its own ([`end_every_program`]), seccomp refusing IPC objects, Landlock keeping it out of `/tmp` and `/dev/shm` and out of abstract sockets made by others; and whatever the layers, `sandbox-init` kills what it waits for when the harness ends, `SIGKILL` included (it watches a pidfd of the harness) |
-//! | take more than its share | `pids`, `memory` and `cpu` cgroups the program cannot write (read-only in its view, root's), or where none can be made `RLIMIT_NPROC` for its own user and `sandbox-init`'s memory watcher (`init/src/memory_watch.rs`); `setrlimit` for CPU time (`SIGXCPU`, reported), file size, descriptors |
+//! | take more than its share | `pids`, `memory` and `cpu` cgroups the program cannot write (read-only in its view, root's), or where none can be made `RLIMIT_NPROC` for its own user and `sandbox-init`'s memory watcher (`init/src/watch.rs`); `setrlimit` for CPU time (`SIGXCPU`, reported), file size, descriptors |
 //! | make the harness read a file for it | the harness's `beneath` module: files read back are opened beneath their folder, no link followed, regular files only |
 //! | put raw control characters on the grader's terminal, or read from it | every text from a submission escaped where it is shown; every program in a session of its own, with no controlling terminal, its standard streams pipes or files |
-//! | signal the harness or another program | a user of its own under a root harness; where no PID namespace hides them, Landlock's signal scope (ABI 6) |
+//! | signal the harness, `sandbox-init`, its memory watcher or another program | a user of its own under a root harness; a PID namespace; and Landlock's signal scope (ABI 6), raised for every program: only its own processes |
 //! | use what the harness was started with | descriptors above 2 closed before `execve`; an environment of [`Enclosure::environment`]'s list only |
 //!
 //! **Not covered**, and why: in a platform's container, UDP on the shared loopback
@@ -41,7 +41,8 @@
 //! is a way out, as in every container); `/sys` is the machine's, read-only (it tells the
 //! machine's hardware and interface names, and the names of other programs' cgroups, no
 //! contents); CPU caches and timing; the disk cap holds for a program's own folders
-//! (`HOME`, `/tmp`, its own working folder), not for a working folder in its submission's
+//! (`HOME`, `/tmp`, its own working folder; in a container by a watcher that ends it past
+//! the cap, measuring every 50 ms), not for a working folder in its submission's
 //! private copy or the test web site, which sit on the machine's temporary folder (each
 //! file is capped by `RLIMIT_FSIZE`, their number is not); and a working folder in the
 //! private copy is the same for every scenario of one grading (a program may leave there
@@ -67,8 +68,9 @@
 //! | CPU share | the program and everything it forks use at most [`cgroup::CPUS`] CPU at once: a spinning program leaves the other cores to the programs graded beside it | a `cpu` cgroup per program |
 //! | file system | a view: the system's folders, its own program and submission (read-only), its working directory, `HOME` and `/tmp` (writable), a `/dev` of its own, nothing else of the machine; its own `/proc`; the small internet's `/etc` files ([`etc`]) | a mount namespace with a root of its own (`pivot_root`) |
 //! | walls (where no view can be built) | the same folders read and written by their paths, nothing else; no abstract unix socket or signal outside its own processes | Landlock (`init/src/walls.rs`) |
-//! | memory watch (where no memory cgroup can be made) | the program and everything it forks share [`Settings::memory_limit`] bytes, measured every 50 ms | `sandbox-init`'s watcher (`init/src/memory_watch.rs`) |
+//! | memory watch (where no memory cgroup can be made) | the program and everything it forks share [`Settings::memory_limit`] bytes, measured every 50 ms | `sandbox-init`'s watcher (`init/src/watch.rs`) |
 //! | disk | its working directory, `HOME` and `/tmp` together hold at most [`DISK_LIMIT`] bytes: past that, `ENOSPC` | one sized `tmpfs` per program, mounted in the scenario's own mount namespace ([`enter_private_mounts`]) |
+//! | disk watch (where no sized `tmpfs` can be mounted) | the same folders hold at most [`DISK_LIMIT`] bytes, measured every 50 ms: past that the program is ended | `sandbox-init`'s watcher (`init/src/watch.rs`, `init/src/disk_use.rs`) |
 //! | limits | CPU time ([`CPU_SECONDS`], then `SIGXCPU`), address space, open files, file size, no core dumps | `setrlimit` ([`LIMITS`]) |
 //! | environment | nothing of the harness's own; only [`Enclosure::environment`]'s list | `env_clear` |
 //!
@@ -452,6 +454,12 @@ impl Layers {
             }
     }
 
+    /// Whether `sandbox-init` watches what a program's own folders hold, ending it past
+    /// [`DISK_LIMIT`]: where no sized `tmpfs` can hold them.
+    fn disk_watched(&self) -> bool {
+        self.init.is_ok() && self.disk.is_err()
+    }
+
     /// Whether each program gets Landlock's walls: where no view of its own can be built.
     fn walls(&self) -> bool {
         self.mounts.is_err() && self.landlock.is_ok()
@@ -551,6 +559,11 @@ impl Layers {
                 "its folders and /tmp hold {} at most",
                 size_text(DISK_LIMIT)
             ));
+        } else if self.disk_watched() {
+            layers.push(format!(
+                "its folders and /tmp hold {} at most (measured every 50 ms, no sized folder here: past it the program is ended, not told the disk is full)",
+                size_text(DISK_LIMIT)
+            ));
         }
         layers.push("limits on CPU time, memory, file size and open files".to_string());
         layers.push("a clean environment".to_string());
@@ -573,6 +586,16 @@ impl Layers {
             Ok(hierarchy) => hierarchy.cpu().err().map(str::to_owned),
             Err(why) => Some(why.clone()),
         };
+        // Where no sized folder holds them, the watcher caps its folders
+        // ([`Layers::disk_watched`]), by ending it rather than with `ENOSPC`: a verdict may
+        // still differ (a program that logs until a write fails, then serves).
+        let disk = self.disk.as_ref().err().map(|why| {
+            if self.disk_watched() {
+                format!("{why}; sandbox-init's watcher ends a program past the cap instead")
+            } else {
+                why.clone()
+            }
+        });
         // An ordinary user's programs run as that user: no layer is missing there.
         let own_user = self.own_user.as_ref().err().filter(|_| running_as_root());
         // Landlock stands in for the view: it is missing only where the view is too.
@@ -601,7 +624,15 @@ impl Layers {
             ("pids-cgroup", "pids cgroup", self.cgroup.as_ref().err()),
             ("memory-cap", "memory not capped", memory.as_ref()),
             ("cpu-share", "CPU not shared", cpu.as_ref()),
-            ("disk-cap", "disk not capped", self.disk.as_ref().err()),
+            (
+                "disk-cap",
+                if self.disk_watched() {
+                    "disk not sized"
+                } else {
+                    "disk not capped"
+                },
+                disk.as_ref(),
+            ),
         ]
         .into_iter()
         .filter_map(|(id, name, why)| why.map(|why| (id, name, why.clone())))
@@ -634,6 +665,8 @@ pub struct Enclosure {
     settings: Settings,
     /// How many processes the memory cap had killed when the cgroup was released.
     memory_kills: u64,
+    /// Whether `sandbox-init`'s watcher ended it for the disk cap.
+    disk_watch_killed: bool,
     /// The most memory its processes had held when the cgroup was released.
     memory_peak: Option<u64>,
     /// The user of its own it runs as when the harness is root (`--user`, see [`users`]).
@@ -716,6 +749,7 @@ impl Enclosure {
             cgroup,
             settings: settings.clone(),
             memory_kills: 0,
+            disk_watch_killed: false,
             memory_peak: None,
             user,
             user_held: user,
@@ -763,6 +797,21 @@ impl Enclosure {
     /// The memory cap its processes share, in bytes (where the memory cgroup is on).
     pub fn memory_limit(&self) -> u64 {
         self.settings.memory_limit
+    }
+
+    /// The disk cap of its own folders, in bytes.
+    pub fn disk_limit(&self) -> u64 {
+        DISK_LIMIT
+    }
+
+    /// Counts an end of the program by `sandbox-init`'s watcher for the disk cap.
+    pub fn count_disk_watch_kill(&mut self) {
+        self.disk_watch_killed = true;
+    }
+
+    /// Whether `sandbox-init`'s watcher ended the program for the disk cap.
+    pub fn disk_watch_killed(&self) -> bool {
+        self.disk_watch_killed
     }
 
     /// Whether the process cap stopped one of its forks.
@@ -899,6 +948,14 @@ impl Enclosure {
             command
                 .arg("--memory-watch")
                 .arg(self.settings.memory_limit.to_string());
+        }
+        // Where no sized `tmpfs` holds its own folder, `sandbox-init` watches that too.
+        if !self.sized && layers.disk_watched() {
+            command
+                .arg("--disk-watch")
+                .arg(DISK_LIMIT.to_string())
+                .arg("--disk-folder")
+                .arg(&self.path);
         }
         // The folders it may see and write: a view of them, or Landlock's walls around
         // them where no view can be built.

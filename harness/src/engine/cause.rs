@@ -53,6 +53,11 @@ pub(super) fn of_program(
                 "{name} {stop}: what went over it was killed, the program and the children it forked sharing one budget{peak}"
             ));
         }
+        Some(stop @ HarnessStop::DiskLimit { .. }) => {
+            return Some(format!(
+                "{name} {stop}: it was ended, with everything it forked (its own folders, HOME and /tmp, share one budget; no sized folder here tells it the disk is full)"
+            ));
+        }
         _ => {}
     }
     if program.exit.is_none() && program.stopped_by_harness.is_none() {

@@ -128,7 +128,7 @@ impl Run<'_> {
                 program.handle.stdout(),
                 program.handle.stderr(),
             )
-            .or_else(|| program.handle.memory_stop())
+            .or_else(|| program.handle.cap_stop())
             .or_else(|| {
                 self.stopped_by_step
                     .contains(&name)

@@ -265,11 +265,11 @@ impl ProgramHandle {
         }
     }
 
-    /// Whether the memory cap stopped it or a process it forked (a simulated program has
-    /// none).
-    pub fn memory_stop(&self) -> Option<real::process::HarnessStop> {
+    /// Whether the memory or disk cap stopped it or a process it forked (a simulated
+    /// program has none).
+    pub fn cap_stop(&self) -> Option<real::process::HarnessStop> {
         match self {
-            ProgramHandle::Real(process) => process.memory_stop(),
+            ProgramHandle::Real(process) => process.cap_stop(),
             ProgramHandle::Simulated(_) => None,
         }
     }

@@ -116,6 +116,7 @@ fn arguments(grading: &Grading, kit: &str, json: &str) -> Vec<String> {
 /// Checks the JSON report of `grading` in `environment`; returns what differs.
 fn check(grading: &Grading, environment: &str, report: &Path) -> Vec<String> {
     let fixture = &grading.fixture;
+    let console = report.with_extension("txt");
     let text = match std::fs::read_to_string(report) {
         Ok(text) => text,
         Err(error) => return vec![format!("{fixture}: no report ({error})")],
@@ -155,6 +156,14 @@ fn check(grading: &Grading, environment: &str, report: &Path) -> Vec<String> {
         problems.push(format!(
             "{fixture}: failed {failed:?}, declared {fails:?} for {environment}"
         ));
+    }
+    if let Some(words) = grading.expected.says_in(environment) {
+        let console = std::fs::read_to_string(console).unwrap_or_default();
+        if !console.contains(words) {
+            problems.push(format!(
+                "{fixture}: its console report for {environment} does not say {words:?}"
+            ));
+        }
     }
     if let Some(layer) = because
         && !not_here.contains(&layer)

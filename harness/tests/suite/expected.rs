@@ -17,7 +17,8 @@
 //! `container.rs`), `emulated-container` (its stand-in where no container can run) and
 //! `ordinary-user` (the harness run by `nobody`). `because` is the sandbox layer whose
 //! absence changes the verdict, as the JSON report's `sandbox.not_here` names it: the tests
-//! assert that the run said that layer was not there.
+//! assert that the run said that layer was not there. `says` (optional): words the console
+//! report must hold there, such as what stopped the program.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -64,6 +65,9 @@ pub(crate) struct Expected {
 pub(crate) struct Elsewhere {
     pub(crate) fails: Vec<String>,
     pub(crate) because: String,
+    /// Words the console report must hold there: what stopped it, said.
+    #[serde(default)]
+    pub(crate) says: Option<String>,
 }
 
 impl Expected {
@@ -88,6 +92,11 @@ impl Expected {
             );
         }
         expected
+    }
+
+    /// Words the console report must hold in `environment`, if it declares any.
+    pub(crate) fn says_in(&self, environment: &str) -> Option<&str> {
+        self.environments.get(environment)?.says.as_deref()
     }
 
     /// What it must fail in `environment`, and the layer the run must have said was not

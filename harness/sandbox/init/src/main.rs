@@ -47,19 +47,21 @@
 //!   `--writable` ones. Without a PID namespace this process is the subreaper of all the
 //!   program forks and kills what is left when it ends; `--end-user UID` ends every process
 //!   of a user the harness is done with.
-//! - **A memory cap without a cgroup** (`--memory-watch BYTES`, [`memory_watch`]): a watcher
-//!   ends the program's processes when together they hold more.
+//! - **A memory cap without a cgroup** (`--memory-watch BYTES`) **and a disk cap without a
+//!   sized folder** (`--disk-watch BYTES`, `--disk-folder DIR`), [`watch`]: a watcher ends
+//!   the program's processes when together they hold more.
 //!
 //! Limits (`setrlimit`), the environment and the network namespace are set by the harness
 //! before it runs this program: they are inherited.
 
-mod memory_watch;
+mod disk_use;
 mod mounts;
 mod privilege;
 mod resolve;
 mod seccomp;
 mod supervise;
 mod walls;
+mod watch;
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
@@ -80,8 +82,13 @@ struct Request {
     seccomp: bool,
     /// Cap what the program and everything it forks hold together at this many bytes by
     /// watching them (`--memory-watch BYTES`), where no memory cgroup caps it
-    /// ([`memory_watch`]).
+    /// ([`watch`]).
     memory_watch: Option<u64>,
+    /// Cap what its own folders (`--disk-folder`, repeated) hold together on disk at this
+    /// many bytes by watching them (`--disk-watch BYTES`), where no sized `tmpfs` holds
+    /// them ([`watch`], [`disk_use`]).
+    disk_watch: Option<u64>,
+    disk_folders: Vec<PathBuf>,
     /// On a shared loopback, the TCP ports the program may bind and connect to
     /// (`--tcp-ports 20032-20095,12000`), walled with the rest ([`walls`]).
     tcp_ports: Option<Vec<(u16, u16)>>,
@@ -158,7 +165,12 @@ fn main() -> ExitCode {
         },
         request.pid_namespace,
         request.mounts.view.then_some(&late),
-        request.memory_watch,
+        &watch::Caps {
+            memory: request.memory_watch,
+            disk: request
+                .disk_watch
+                .map(|limit| (limit, request.disk_folders.clone())),
+        },
     )
 }
 
@@ -220,6 +232,17 @@ fn descriptor(name: &str, text: &std::ffi::OsStr) -> Result<i32, String> {
         })
 }
 
+/// A number of bytes, the value of option `name`.
+fn bytes(
+    name: &str,
+    mut value: impl FnMut(&str) -> Result<OsString, String>,
+) -> Result<u64, String> {
+    let text = value(name)?;
+    text.to_str()
+        .and_then(|text| text.parse().ok())
+        .ok_or_else(|| format!("{name} {}: not a number of bytes", text.to_string_lossy()))
+}
+
 fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
     let mut request = Request::default();
     let mut arguments = arguments.into_iter();
@@ -261,16 +284,9 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
                 let text = value("--tcp-ports")?;
                 request.tcp_ports = Some(walls::parse_tcp_ports(&text.to_string_lossy())?);
             }
-            b"--memory-watch" => {
-                let text = value("--memory-watch")?;
-                let bytes = text.to_str().and_then(|text| text.parse().ok());
-                request.memory_watch = Some(bytes.ok_or_else(|| {
-                    format!(
-                        "--memory-watch {}: not a number of bytes",
-                        text.to_string_lossy()
-                    )
-                })?);
-            }
+            b"--memory-watch" => request.memory_watch = Some(bytes("--memory-watch", value)?),
+            b"--disk-watch" => request.disk_watch = Some(bytes("--disk-watch", value)?),
+            b"--disk-folder" => request.disk_folders.push(value("--disk-folder")?.into()),
             b"--user" => {
                 let text = value("--user")?;
                 let ids = text.to_str().and_then(|text| {
@@ -287,6 +303,9 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
     }
     if request.program.is_empty() {
         return Err("no program after --".into());
+    }
+    if request.disk_watch.is_some() && request.disk_folders.is_empty() {
+        return Err("--disk-watch needs a --disk-folder to watch".into());
     }
     request.mounts.own_proc = request.pid_namespace;
     // Mount points are made and matched by path: `/tmp/sub/.` or a symbolic link would

@@ -15,6 +15,8 @@
 //! 5. `no_new_privs`: no setuid or file capability raises it from now on;
 //! 6. with `--landlock`, the walls of [`crate::walls`]: its own folders and the system's,
 //!    nothing else of the file system, no abstract socket or signal outside its domain;
+//!    without, its Landlock scopes alone (no abstract socket or signal outside its domain:
+//!    not `sandbox-init`, not its memory watcher, not the harness);
 //! 7. the seccomp filter ([`crate::seccomp`]).
 //!
 //! A failure at any step ends the process (exit 125) rather than run the program with
@@ -53,8 +55,9 @@ pub(crate) fn drop_everything(request: &Drop) -> Result<(), String> {
             io::Error::last_os_error()
         ));
     }
-    if let Some(walls) = &request.walls {
-        crate::walls::raise(walls)?;
+    match &request.walls {
+        Some(walls) => crate::walls::raise(walls)?,
+        None => crate::walls::raise_scopes()?,
     }
     if request.seccomp {
         crate::seccomp::install()

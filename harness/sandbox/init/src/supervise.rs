@@ -26,7 +26,7 @@ pub(crate) fn run(
     privilege: &crate::privilege::Drop,
     pid_namespace: bool,
     own_mounts: Option<&crate::mounts::Late>,
-    memory_watch: Option<u64>,
+    watch: &crate::watch::Caps,
 ) -> ExitCode {
     let argv = match program
         .iter()
@@ -79,12 +79,17 @@ pub(crate) fn run(
                 }
             }
             // The watcher walks the namespace's own `/proc`, which only a view mounts.
+            let unwatched = crate::watch::Caps::default();
             start_and_wait(
                 &argv,
                 report_fd,
                 privilege,
                 true,
-                memory_watch.filter(|_| own_mounts.is_some()),
+                if own_mounts.is_some() {
+                    watch
+                } else {
+                    &unwatched
+                },
             );
         }
         if init < 0 {
@@ -104,7 +109,7 @@ pub(crate) fn run(
     // double-forked and called `setsid` included), and ends them all when it ends.
     // SAFETY: prctl with plain integers.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
-    start_and_wait(&argv, report_fd, privilege, false, memory_watch);
+    start_and_wait(&argv, report_fd, privilege, false, watch);
 }
 
 /// Ends every process of user `uid` (this process must be root): it becomes that user,
@@ -191,7 +196,7 @@ fn start_and_wait(
     report_fd: Option<i32>,
     privilege: &crate::privilege::Drop,
     reap_all: bool,
-    memory_watch: Option<u64>,
+    watch: &crate::watch::Caps,
 ) -> ! {
     let program = fork_with_signals_blocked();
     if program < 0 {
@@ -203,8 +208,7 @@ fn start_and_wait(
         exec(argv, privilege);
     }
     release_stdio();
-    let watcher =
-        memory_watch.and_then(|limit| crate::memory_watch::Watcher::start(limit, privilege.user));
+    let watcher = crate::watch::Watcher::start(watch, privilege.user);
     let (status, max_rss_kib) = if reap_all {
         let ended = loop {
             let (pid, status, max_rss_kib) = wait_any();
@@ -233,11 +237,10 @@ fn start_and_wait(
             "status={status} maxrss_kib={max_rss_kib} tree_maxrss_kib={}",
             usage.ru_maxrss
         );
-        if watcher
-            .as_ref()
-            .is_some_and(crate::memory_watch::Watcher::fired)
-        {
-            line.push_str(" memory_watch_killed=1");
+        match watcher.as_ref().and_then(crate::watch::Watcher::fired) {
+            Some(crate::watch::Over::Memory) => line.push_str(" memory_watch_killed=1"),
+            Some(crate::watch::Over::Disk) => line.push_str(" disk_watch_killed=1"),
+            None => {}
         }
         line.push('\n');
         // SAFETY: writing a buffer we own to our descriptor.

@@ -190,6 +190,31 @@ pub(crate) fn raise(walls: &Walls) -> Result<(), String> {
     Ok(())
 }
 
+/// Scopes this process (and everything it will run) to its own Landlock domain, where no
+/// walls are raised (a view of its own stands): it may signal, and connect to an abstract
+/// unix socket of, only its own processes. Not the harness, not `sandbox-init` nor the
+/// memory watcher beside it (which an ordinary user's program could otherwise kill, being
+/// of the same user in the same PID namespace), not another program. Nothing where the
+/// kernel has no scopes (ABI 6, Linux 6.12). Needs `no_new_privs`.
+pub(crate) fn raise_scopes() -> Result<(), String> {
+    if kernel_abi() < 6 {
+        return Ok(());
+    }
+    let failed = |error: landlock::RulesetError| format!("Landlock scopes: {error}");
+    let status = Ruleset::default()
+        .set_compatibility(CompatLevel::BestEffort)
+        .scope(Scope::from_all(NEWEST))
+        .map_err(failed)?
+        .create()
+        .map_err(failed)?
+        .restrict_self()
+        .map_err(failed)?;
+    if status.ruleset == RulesetStatus::NotEnforced {
+        return Err("Landlock scopes are not enforced by this kernel".into());
+    }
+    Ok(())
+}
+
 /// `open(path, O_PATH)`, following a final link only when `follow`.
 fn open_path(path: &Path, follow: bool) -> std::io::Result<OwnedFd> {
     let name = std::ffi::CString::new(path.as_os_str().as_bytes())

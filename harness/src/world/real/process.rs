@@ -350,11 +350,15 @@ impl ChildProcess {
             // the program's own figure.
             let tree = report.tree_max_rss_kib.unwrap_or(info.max_rss_kib);
             reaped_tree.store(tree, std::sync::atomic::Ordering::Release);
-            let memory_watch_killed = report.memory_watch_killed;
+            let (memory_watch_killed, disk_watch_killed) =
+                (report.memory_watch_killed, report.disk_watch_killed);
             // Whatever is left of the program (without a PID namespace) goes now.
             if let Ok(mut enclosure) = reaped_enclosure.lock() {
                 if memory_watch_killed {
                     enclosure.count_memory_watch_kill();
+                }
+                if disk_watch_killed {
+                    enclosure.count_disk_watch_kill();
                 }
                 enclosure.release();
             }
@@ -518,14 +522,22 @@ impl ChildProcess {
         cleanup::kill_group(self.pid);
     }
 
-    /// The memory cap's stop, if the kernel killed any of its processes for it.
-    pub fn memory_stop(&self) -> Option<HarnessStop> {
+    /// The memory or disk cap's stop, if the kernel or `sandbox-init`'s watcher killed any
+    /// of its processes for it.
+    pub fn cap_stop(&self) -> Option<HarnessStop> {
         let enclosure = self.enclosure.lock().ok()?;
         let killed = enclosure.memory_kills();
-        (killed > 0).then(|| HarnessStop::MemoryLimit {
-            limit: enclosure.memory_limit(),
-            killed,
-        })
+        if killed > 0 {
+            return Some(HarnessStop::MemoryLimit {
+                limit: enclosure.memory_limit(),
+                killed,
+            });
+        }
+        enclosure
+            .disk_watch_killed()
+            .then(|| HarnessStop::DiskLimit {
+                limit: enclosure.disk_limit(),
+            })
     }
 
     /// The most memory it and every process it forked held at once, in bytes (its
@@ -653,6 +665,7 @@ fn with_report(mut info: ExitInfo, mut report: File) -> (ExitInfo, Report) {
     }
     let report = Report {
         memory_watch_killed: field("memory_watch_killed") == Some(1),
+        disk_watch_killed: field("disk_watch_killed") == Some(1),
         tree_max_rss_kib: field("tree_maxrss_kib").map(|kib| kib.max(0) as u64),
     };
     (info, report)
@@ -664,6 +677,8 @@ struct Report {
     /// Its memory watcher (where no memory cgroup caps the program) ended the program's
     /// processes for going over the cap.
     memory_watch_killed: bool,
+    /// Its watcher ended the program's processes for what its own folders held.
+    disk_watch_killed: bool,
     /// The largest peak resident size, in KiB, of any process it reaped: the program and
     /// whatever it left.
     tree_max_rss_kib: Option<u64>,
