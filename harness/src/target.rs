@@ -73,6 +73,7 @@ use crate::error::line_of;
 use crate::{Error, Result};
 
 pub mod confinement;
+pub mod placeholders;
 pub mod requirements;
 
 use confinement::{Allow, Place, Scope};
@@ -227,17 +228,19 @@ impl RoleProgram {
         placed
     }
 
-    /// Whether its command line has `{placeholder}` (`port2` for a forwarder).
+    /// Whether its command line or stdin has `{placeholder}` (`port2` for a forwarder).
     pub fn uses_placeholder(&self, placeholder: &str) -> bool {
         let wanted = format!("{{{placeholder}}}");
-        self.template.iter().any(|word| word.contains(&wanted))
+        self.template
+            .iter()
+            .chain(self.stdin_prefix.as_ref())
+            .any(|text| text.contains(&wanted))
     }
 
-    /// Whether it needs the scenario's web site (`{dir}` in its command line, or as its
-    /// working directory).
+    /// Whether it needs the scenario's web site (`{dir}` in its command line or stdin, or
+    /// as its working directory).
     pub fn uses_site(&self) -> bool {
-        self.workdir == Some(Workdir::Site)
-            || self.template.iter().any(|word| word.contains("{dir}"))
+        self.workdir == Some(Workdir::Site) || self.uses_placeholder("dir")
     }
 
     /// The file (or folder) it always reads, by a path relative to its working directory
@@ -318,6 +321,9 @@ pub struct Target {
     /// The Python packages its manifest's `requirements` names, to install before it is
     /// graded ([`Target::install_requirements`]).
     pub requirements: Option<Requirements>,
+    /// Its `submission.toml`, as the student knows it (what errors about it name), if it
+    /// has one.
+    pub manifest: Option<PathBuf>,
     /// The private copy its programs run from, as long as any clone of it lives.
     copy: Option<Arc<PrivateCopy>>,
     /// Its installed `requirements`, as long as any clone of it lives.
@@ -458,6 +464,11 @@ impl Target {
             programs,
             warnings: copy.warnings().to_vec(),
             requirements,
+            manifest: copy
+                .root()
+                .join("submission.toml")
+                .is_file()
+                .then(|| manifest.clone()),
             copy: Some(Arc::new(copy)),
             python_packages: None,
         })
@@ -526,6 +537,7 @@ impl Target {
             programs: BTreeMap::from([(task, BTreeMap::from([(role, program)]))]),
             warnings: copy.warnings().to_vec(),
             requirements: None,
+            manifest: None,
             copy: Some(Arc::new(copy)),
             python_packages: None,
         })
@@ -558,6 +570,7 @@ impl Target {
             programs,
             warnings: Vec::new(),
             requirements: None,
+            manifest: None,
             copy: None,
             python_packages: None,
         }
@@ -587,6 +600,7 @@ impl Target {
             programs,
             warnings: Vec::new(),
             requirements: None,
+            manifest: None,
             copy: None,
             python_packages: None,
         }

@@ -541,14 +541,19 @@ pub(super) fn target_entries(
     confinement: &Confinement,
     program: GivenRole<'_>,
 ) -> Result<(Vec<Entry>, String)> {
+    // A placeholder of a manifest that names no value of the scenarios is the manifest's
+    // error, as a key it does not know is.
+    let values = crate::scenario::scenario_values(suite);
     let read = |path: &str| {
-        Target::from_path(
+        let target = Target::from_path(
             Path::new(path),
             &suite.catalogue,
             confinement,
             program.tasks,
             program.role,
-        )
+        )?;
+        crate::target::placeholders::check_placeholders(&target, &suite.catalogue, &values)?;
+        Ok::<Target, Error>(target)
     };
     let mut folders: Vec<String> = Vec::new();
     for text in given {

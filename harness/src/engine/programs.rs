@@ -221,11 +221,24 @@ impl Run<'_> {
             .collect();
         // `{--user}` in its command line or stdin: the value the scenario gives that
         // option, placed there (a program that takes positional words, or reads its login
-        // with input()); the option itself is then not appended.
+        // with input()); the option itself is then not appended. `{1}`, `{2}`: the
+        // scenario's words that are not options (an address read with input()), the same
+        // way (`crate::target::placeholders`).
         let option_values = crate::target::option_values(&extra_args);
         for (option, value) in &option_values {
             values.insert(option.as_str(), value.clone());
         }
+        let positional = crate::target::placeholders::positional_words(&extra_args);
+        for (name, word) in crate::target::placeholders::POSITIONAL_NAMES
+            .iter()
+            .zip(positional)
+        {
+            values.insert(name, word);
+        }
+        let extra_args = crate::target::placeholders::without_positionals(
+            &extra_args,
+            &program.placed_positionals(),
+        );
         let placed = program.placed_options();
         let extra_args = crate::target::without_options(&extra_args, &placed);
         let mut argv = program.command_line(&values);
