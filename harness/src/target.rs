@@ -21,7 +21,10 @@
 //!    - `port`: a server listens on it; a client connects to it, and the harness listens
 //!      there for it (`crate::peers::stand_in`);
 //!    - `host`: the address a server binds (`127.0.1.1`), where the harness connects;
-//!    - `stdin`: what the program's stdin starts with (`"{port}\n"` for `input()`);
+//!    - `stdin`: what the program's stdin starts with (`"{port}\n"` for `input()`; any
+//!      value the scenario gives the program, [`placeholders`]);
+//!    - `prompts`: what the program writes before it reads each line of `stdin`, taken
+//!      off its stdout ([`prompts`]);
 //!    - `workdir`: a folder of the submission, or `"{dir}"` for the test web site;
 //!    - `drop = ["--loss"]`, `rename = { "--count" = "-n" }`: scenario options the
 //!      program does not take; a failing scenario that depended on one says so;
@@ -74,6 +77,7 @@ use crate::{Error, Result};
 
 pub mod confinement;
 pub mod placeholders;
+pub mod prompts;
 pub mod requirements;
 
 use confinement::{Allow, Place, Scope};
@@ -103,6 +107,9 @@ pub struct RoleProgram {
     pub own_values: BTreeMap<String, String>,
     /// Its stdin stays open after what the scenario gives it (`hold_stdin = true`).
     pub hold_stdin: bool,
+    /// What it writes to stdout before it reads each line of `stdin_prefix`
+    /// (`prompts`): not output, taken off its stdout ([`prompts`]).
+    pub prompts: Vec<String>,
     /// Files or folders of the submission copied into the test web site (`site_files`),
     /// as absolute paths.
     pub site_files: Vec<PathBuf>,
@@ -442,7 +449,10 @@ impl Target {
                     )),
                     _ => None,
                 };
-                if let Some(reason) = site_unused.or(file_elsewhere) {
+                if let Some(reason) = site_unused
+                    .or(file_elsewhere)
+                    .or_else(|| prompts::refusal(program))
+                {
                     let text =
                         std::fs::read_to_string(dir.join("submission.toml")).unwrap_or_default();
                     let table = format!("[{task}]");
@@ -738,6 +748,7 @@ struct Settings {
     password: Option<String>,
     own_values: Option<BTreeMap<String, String>>,
     hold_stdin: Option<bool>,
+    prompts: Option<Vec<String>>,
     site_files: Option<Vec<PathBuf>>,
 }
 
@@ -771,6 +782,9 @@ impl Settings {
         if let Some(values) = &self.own_values {
             program.own_values = values.clone();
         }
+        if let Some(prompts) = &self.prompts {
+            program.prompts = prompts.clone();
+        }
         if let Some(hold) = self.hold_stdin {
             program.hold_stdin = hold;
         }
@@ -781,8 +795,7 @@ impl Settings {
 }
 
 /// The keys a task table or a role table may hold besides the command.
-const SETTING_KEYS: &str =
-    "port, host, workdir, stdin, drop, rename, user, password, with, hold_stdin, site_files";
+const SETTING_KEYS: &str = "port, host, workdir, stdin, prompts, drop, rename, user, password, with, hold_stdin, site_files";
 
 /// Programs by task and role, as the manifest names them, each task's settings, and the
 /// Python packages it asks for.
@@ -1108,6 +1121,12 @@ impl ManifestReader<'_> {
                 });
             }
             "stdin" => settings.stdin_prefix = Some(string("stdin")?),
+            "prompts" => {
+                let prompts = string_list(value)
+                    .filter(|prompts| !prompts.iter().any(String::is_empty))
+                    .ok_or_else(|| self.bad(at, format!("{owner} prompts: {}", prompts::SHAPE)))?;
+                settings.prompts = Some(prompts);
+            }
             "hold_stdin" => {
                 settings.hold_stdin =
                     Some(value.as_bool().ok_or_else(|| {

@@ -261,6 +261,18 @@ impl Run<'_> {
             }
             None => stdin,
         };
+        let program = self.roles.get(role).expect("looked up above");
+        if !program.prompts.is_empty() {
+            let prompts: Vec<String> = program
+                .prompts
+                .iter()
+                .map(|prompt| format!("`{}`", crate::escape::escaped(prompt)))
+                .collect();
+            self.note(format!(
+                "{name}: its prompts {} (submission.toml `prompts`) are not output: each is taken off its stdout once, in that order",
+                prompts.join(", ")
+            ));
+        }
         let login = &self.roles.get(role).expect("looked up above").login;
         for dropped in mapped.dropped {
             self.note(format!(
@@ -345,6 +357,7 @@ impl Run<'_> {
             home_files,
             visible_roots,
             python_path: program.python_path.clone(),
+            prompts: program.prompts.clone(),
             own_file,
             sandbox: self.settings.sandbox.clone(),
         };

@@ -1,5 +1,7 @@
-//! Every value a scenario gives a program reaches it where the program takes it: a
-//! positional word read with `input()` (`stdin = "{1}\n"`).
+//! Every value a scenario gives a program reaches it where the program takes it, and
+//! nothing the manifest says is a prompt counts against it: a positional word read with
+//! `input()` (`stdin = "{1}\n"`), the prompts a program writes before each mapped line
+//! (`prompts`).
 
 use crate::common::{harness, submission};
 
@@ -100,4 +102,42 @@ fn the_sample_manifests_name_only_values_the_scenarios_give() {
         checked += 1;
     }
     assert!(checked > 5, "{checked} manifests");
+}
+
+/// `prompts`: what a program writes before it reads each mapped line is taken off its
+/// stdout, so the exact check of its answer passes; without `prompts` the prompt is
+/// output, and real output before the answer still fails with `prompts`.
+#[test]
+fn a_prompt_before_a_mapped_line_is_not_output_but_wrong_output_still_is() {
+    let prompted = |before: &str, prompts: &str| {
+        submission(&[
+            (
+                "mx.py",
+                &lookup_reading_its_address("Enter an e-mail address: ", before),
+            ),
+            (
+                "submission.toml",
+                &format!(
+                    "[mx-lookup]\nlookup = {{ command = \"python3 mx.py\", stdin = \"{{1}}\\n\"{prompts} }}\n"
+                ),
+            ),
+        ])
+    };
+    let named = ", prompts = [\"Enter an e-mail address: \"]";
+    grade(prompted("", named).path(), "mx-lookup/01-*")
+        .success()
+        .stdout(predicate::str::contains("1 passed, 0 failed"));
+    grade(prompted("", "").path(), "mx-lookup/01-*")
+        .code(1)
+        .stdout(predicate::str::contains("Enter an e-mail address: 5"));
+    grade(prompted("Looking up...\n", named).path(), "mx-lookup/01-*")
+        .code(1)
+        .stdout(predicate::str::contains("Looking up..."));
+    // More prompts than mapped lines: a prompt asks for one of them.
+    let too_many = ", prompts = [\"Enter an e-mail address: \", \"Looking up...\\n\"]";
+    grade(prompted("", too_many).path(), "mx-lookup/01-*")
+        .code(2)
+        .stderr(predicate::str::contains(
+            "[mx-lookup] lookup: `prompts` names 2 prompts, but its `stdin` maps 1 line",
+        ));
 }

@@ -90,6 +90,9 @@ pub struct ProcessSpec {
     /// The Python packages its submission's `requirements` installed: a child gets the
     /// folder on `PYTHONPATH`, and sees it read-only (`crate::target::requirements`).
     pub python_path: Option<PathBuf>,
+    /// The prompts it writes before it reads each line its manifest's `stdin` maps
+    /// (`prompts`), taken off its stdout ([`crate::world::prompts`]).
+    pub prompts: Vec<String>,
     /// The sandbox a child process runs in: the run's layers and memory cap
     /// (`crate::settings::RunSettings::sandbox`). A simulated host has none.
     pub sandbox: sandbox::Settings,
@@ -332,6 +335,7 @@ impl ChildProcess {
         let stderr_pipe = child.stderr.take().expect("stderr is piped");
         // Past the cap, the whole group is stopped rather than read (or stored) any more.
         let stdout_capture = Arc::clone(&stdout);
+        let stdout_pipe = crate::world::prompts::WithoutPrompts::new(stdout_pipe, &spec.prompts);
         std::thread::spawn(move || stdout_capture.pump(stdout_pipe, || cleanup::kill_group(pid)));
         let stderr_capture = Arc::clone(&stderr);
         std::thread::spawn(move || stderr_capture.pump(stderr_pipe, || cleanup::kill_group(pid)));
@@ -790,6 +794,7 @@ mod tests {
             own_file: None,
             visible_roots: Vec::new(),
             python_path: None,
+            prompts: Vec::new(),
             sandbox: sandbox::Settings::probed(),
         }
     }
