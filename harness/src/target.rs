@@ -121,9 +121,10 @@ pub struct RoleProgram {
     /// a known-good client beside a student's server), not one of the submission's: a
     /// failure it meets is the fault of the program under test it talks to.
     pub known_good: bool,
-    /// The folder of the Python packages its submission's `requirements` installed
-    /// (`PYTHONPATH`, shown read-only).
-    pub python_path: Option<PathBuf>,
+    /// The folders of the Python packages its submission's `requirements` and the
+    /// class's (`--requirements`) installed, the submission's first (`PYTHONPATH`, shown
+    /// read-only).
+    pub python_path: Vec<PathBuf>,
 }
 
 /// A login a program hard-codes, from `submission.toml`; either part may be unset.
@@ -333,8 +334,8 @@ pub struct Target {
     pub manifest: Option<PathBuf>,
     /// The private copy its programs run from, as long as any clone of it lives.
     copy: Option<Arc<PrivateCopy>>,
-    /// Its installed `requirements`, as long as any clone of it lives.
-    python_packages: Option<Arc<Installed>>,
+    /// Its installed `requirements` and the class's, as long as any clone of it lives.
+    python_packages: Vec<Arc<Installed>>,
 }
 
 impl Target {
@@ -358,9 +359,9 @@ impl Target {
         match installer.install(requirements) {
             Ok(installed) => {
                 for program in self.programs.values_mut().flat_map(BTreeMap::values_mut) {
-                    program.python_path = Some(installed.site().to_owned());
+                    program.python_path.insert(0, installed.site().to_owned());
                 }
-                self.python_packages = Some(installed);
+                self.python_packages.push(installed);
                 None
             }
             Err(reason) => {
@@ -372,6 +373,15 @@ impl Target {
                 Some(warning)
             }
         }
+    }
+
+    /// Puts the class's Python packages (`--requirements`, installed once for the run) on
+    /// its programs' `PYTHONPATH`, after its own.
+    pub fn add_class_packages(&mut self, installed: &Arc<Installed>) {
+        for program in self.programs.values_mut().flat_map(BTreeMap::values_mut) {
+            program.python_path.push(installed.site().to_owned());
+        }
+        self.python_packages.push(Arc::clone(installed));
     }
 
     /// Reads a submission folder, and copies it into a private folder to grade it from (see
@@ -480,7 +490,7 @@ impl Target {
                 .is_file()
                 .then(|| manifest.clone()),
             copy: Some(Arc::new(copy)),
-            python_packages: None,
+            python_packages: Vec::new(),
         })
     }
 
@@ -549,7 +559,7 @@ impl Target {
             requirements: None,
             manifest: None,
             copy: Some(Arc::new(copy)),
-            python_packages: None,
+            python_packages: Vec::new(),
         })
     }
 
@@ -582,7 +592,7 @@ impl Target {
             requirements: None,
             manifest: None,
             copy: None,
-            python_packages: None,
+            python_packages: Vec::new(),
         }
     }
 }
@@ -612,7 +622,7 @@ impl Target {
             requirements: None,
             manifest: None,
             copy: None,
-            python_packages: None,
+            python_packages: Vec::new(),
         }
     }
 }

@@ -1,9 +1,10 @@
 //! Every value a scenario gives a program reaches it where the program takes it, and
-//! nothing the manifest says is a prompt counts against it: a positional word read with
+//! nothing the kit's manifests add counts against it: a positional word read with
 //! `input()` (`stdin = "{1}\n"`), the prompts a program writes before each mapped line
-//! (`prompts`).
+//! (`prompts`), and the Python packages a whole class imports (`--requirements FILE`).
 
 use crate::common::{harness, submission};
+use crate::manifests::labtext_wheel;
 
 use std::path::Path;
 
@@ -140,4 +141,94 @@ fn a_prompt_before_a_mapped_line_is_not_output_but_wrong_output_still_is() {
         .stderr(predicate::str::contains(
             "[mx-lookup] lookup: `prompts` names 2 prompts, but its `stdin` maps 1 line",
         ));
+}
+
+/// A server importing `labtext`, which no submission lists.
+fn server_importing_labtext() -> tempfile::TempDir {
+    let server = "import socket, sys\nimport labtext\n\
+                  s = socket.socket()\n\
+                  s.bind(('127.0.0.1', int(sys.argv[1])))\n\
+                  s.listen(5)\n\
+                  while True:\n\
+                  \x20   c, _ = s.accept()\n\
+                  \x20   while True:\n\
+                  \x20       d = c.recv(4096)\n\
+                  \x20       if not d:\n\
+                  \x20           break\n\
+                  \x20       sys.stdout.buffer.write(d)\n\
+                  \x20       sys.stdout.buffer.flush()\n\
+                  \x20   c.close()\n";
+    submission(&[
+        ("server.py", server),
+        (
+            "submission.toml",
+            "[message]\nserver = \"python3 server.py {port}\"\n",
+        ),
+    ])
+}
+
+/// `--requirements FILE`: the class's packages, installed once for the run, reach every
+/// submission's programs, which list none of their own.
+#[test]
+fn a_class_requirements_file_is_installed_once_for_every_submission() {
+    let (first, second) = (server_importing_labtext(), server_importing_labtext());
+    let class = tempfile::tempdir().unwrap();
+    let list = class.path().join("requirements.txt");
+    std::fs::write(&list, "labtext==1.0\n").unwrap();
+    let wheels = tempfile::tempdir().unwrap();
+    labtext_wheel(wheels.path());
+    harness()
+        .arg("--target")
+        .arg(first.path())
+        .arg("--target")
+        .arg(second.path())
+        .arg("--requirements")
+        .arg(&list)
+        .arg("--wheels")
+        .arg(wheels.path())
+        .args(["--seed", "1", "message/01-*"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("installing the class's").count(1))
+        .stderr(predicate::str::contains("(labtext==1.0)"));
+    // Without it, the import fails.
+    grade(first.path(), "message/01-*")
+        .code(1)
+        .stdout(predicate::str::contains("No module named 'labtext'"));
+}
+
+/// A class's list that cannot be read or installed stops the harness: every submission
+/// would fail on its imports.
+#[test]
+fn a_bad_class_requirements_file_stops_the_harness() {
+    let folder = server_importing_labtext();
+    let class = tempfile::tempdir().unwrap();
+    let wheels = tempfile::tempdir().unwrap();
+    let run = |list: &Path| {
+        harness()
+            .arg("--target")
+            .arg(folder.path())
+            .arg("--requirements")
+            .arg(list)
+            .arg("--wheels")
+            .arg(wheels.path())
+            .args(["--seed", "1", "message/01-*"])
+            .assert()
+            .code(2)
+    };
+    let bad_line = class.path().join("bad.txt");
+    std::fs::write(&bad_line, "labtext==1.0\n-r /etc/shadow\n").unwrap();
+    run(&bad_line)
+        .stderr(predicate::str::contains("bad.txt:2:"))
+        .stderr(predicate::str::contains("options are not followed"));
+    run(&class.path().join("missing.txt"))
+        .stderr(predicate::str::contains("missing.txt: no such file"));
+    // Not in the (empty) wheel folder: pip's own words, and nothing graded.
+    let uninstallable = class.path().join("class.txt");
+    std::fs::write(&uninstallable, "labtext==1.0\n").unwrap();
+    run(&uninstallable)
+        .stderr(predicate::str::contains(
+            "pip could not install labtext==1.0",
+        ))
+        .stdout(predicate::str::contains("passed").not());
 }

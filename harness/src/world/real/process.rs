@@ -87,9 +87,10 @@ pub struct ProcessSpec {
     /// the reference's folder, the kit's fixtures a scenario names (see
     /// `crate::target::RoleProgram::visible`). The served site is visible too.
     pub visible_roots: Vec<PathBuf>,
-    /// The Python packages its submission's `requirements` installed: a child gets the
-    /// folder on `PYTHONPATH`, and sees it read-only (`crate::target::requirements`).
-    pub python_path: Option<PathBuf>,
+    /// The Python packages its submission's `requirements` and the class's
+    /// (`--requirements`) installed, the submission's first: a child gets the folders on
+    /// `PYTHONPATH`, and sees them read-only (`crate::target::requirements`).
+    pub python_path: Vec<PathBuf>,
     /// The prompts it writes before it reads each line its manifest's `stdin` maps
     /// (`prompts`), taken off its stdout ([`crate::world::prompts`]).
     pub prompts: Vec<String>,
@@ -198,9 +199,10 @@ impl ChildProcess {
             program.contains('/'),
         ));
         let mut environment = Vec::new();
-        if let Some(packages) = &spec.python_path {
-            visible.push(packages.clone());
-            environment.push(("PYTHONPATH".into(), packages.clone().into()));
+        if !spec.python_path.is_empty() {
+            visible.extend(spec.python_path.iter().cloned());
+            let joined = std::env::join_paths(&spec.python_path).map_err(io::Error::other)?;
+            environment.push(("PYTHONPATH".into(), joined));
         }
         // The small internet's resolver and certificate store in its view of `/etc`.
         let replaced = enclosure.etc_files(spec.trust_file.as_deref())?;
@@ -793,7 +795,7 @@ mod tests {
             home_files: Vec::new(),
             own_file: None,
             visible_roots: Vec::new(),
-            python_path: None,
+            python_path: Vec::new(),
             prompts: Vec::new(),
             sandbox: sandbox::Settings::probed(),
         }
