@@ -21,7 +21,7 @@ pub struct WithoutPrompts<R> {
     /// Read, not yet passed on: it may hold the next prompt, or its start.
     held: Vec<u8>,
     /// Passed on, not yet read by the caller.
-    ready: VecDeque<u8>,
+    ready: Vec<u8>,
     ended: bool,
 }
 
@@ -36,7 +36,7 @@ impl<R: Read> WithoutPrompts<R> {
                 .map(|prompt| prompt.as_bytes().to_vec())
                 .collect(),
             held: Vec::new(),
-            ready: VecDeque::new(),
+            ready: Vec::new(),
             ended: false,
         }
     }
@@ -46,7 +46,7 @@ impl<R: Read> WithoutPrompts<R> {
         while let Some(prompt) = self.prompts.front() {
             if let Some(at) = find(&self.held, prompt) {
                 let end = at + prompt.len();
-                self.ready.extend(&self.held[..at]);
+                self.ready.extend_from_slice(&self.held[..at]);
                 self.held.drain(..end);
                 self.prompts.pop_front();
                 continue;
@@ -63,7 +63,7 @@ impl<R: Read> WithoutPrompts<R> {
             self.ready.extend(self.held.drain(..release));
             return;
         }
-        self.ready.extend(self.held.drain(..));
+        self.ready.append(&mut self.held);
     }
 }
 
@@ -79,9 +79,8 @@ impl<R: Read> Read for WithoutPrompts<R> {
         loop {
             if !self.ready.is_empty() || self.ended || buffer.is_empty() {
                 let count = buffer.len().min(self.ready.len());
-                for (slot, byte) in buffer.iter_mut().zip(self.ready.drain(..count)) {
-                    *slot = byte;
-                }
+                buffer[..count].copy_from_slice(&self.ready[..count]);
+                self.ready.drain(..count);
                 return Ok(count);
             }
             let mut chunk = vec![0; buffer.len().max(4096)];

@@ -337,8 +337,20 @@ impl ChildProcess {
         let stderr_pipe = child.stderr.take().expect("stderr is piped");
         // Past the cap, the whole group is stopped rather than read (or stored) any more.
         let stdout_capture = Arc::clone(&stdout);
-        let stdout_pipe = crate::world::prompts::WithoutPrompts::new(stdout_pipe, &spec.prompts);
-        std::thread::spawn(move || stdout_capture.pump(stdout_pipe, || cleanup::kill_group(pid)));
+        // Its named prompts are taken off on the way in; a program without any is read
+        // straight, at no cost.
+        let prompts = spec.prompts.clone();
+        std::thread::spawn(move || {
+            let on_flood = || cleanup::kill_group(pid);
+            match prompts.is_empty() {
+                true => stdout_capture.pump(stdout_pipe, on_flood),
+                false => {
+                    let filtered =
+                        crate::world::prompts::WithoutPrompts::new(stdout_pipe, &prompts);
+                    stdout_capture.pump(filtered, on_flood)
+                }
+            }
+        });
         let stderr_capture = Arc::clone(&stderr);
         std::thread::spawn(move || stderr_capture.pump(stderr_pipe, || cleanup::kill_group(pid)));
 
