@@ -235,6 +235,34 @@ impl Run<'_> {
         {
             values.insert(name, word);
         }
+        // A value it places that this scenario does not give (`{--user}` where it logs in
+        // with none, `{2}` where it gives one word) is empty, not the placeholder's text.
+        let mut unset: Vec<String> = program
+            .template
+            .iter()
+            .chain(program.stdin_prefix.as_ref())
+            .flat_map(|text| crate::target::placeholders::names_in(text))
+            .filter(|placeholder| {
+                (placeholder.starts_with('-') || placeholder.parse::<usize>().is_ok())
+                    && !values.contains_key(placeholder.as_str())
+            })
+            .collect();
+        unset.sort();
+        unset.dedup();
+        for placeholder in &unset {
+            values.insert(placeholder.as_str(), String::new());
+        }
+        if !unset.is_empty() {
+            let listed: Vec<String> = unset
+                .iter()
+                .map(|placeholder| format!("{{{placeholder}}}"))
+                .collect();
+            self.note(format!(
+                "{name}: this scenario gives no value for {} (submission.toml places it): left empty",
+                listed.join(", ")
+            ));
+        }
+        let program = self.roles.get(role).expect("looked up above");
         let extra_args = crate::target::placeholders::without_positionals(
             &extra_args,
             &program.placed_positionals(),

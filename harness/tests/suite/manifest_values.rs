@@ -56,6 +56,28 @@ fn an_address_read_with_input_is_each_scenarios_own() {
         .stdout(predicate::str::contains("2 passed, 0 failed"));
 }
 
+/// An option a scenario does not give is placed empty: 01 names its DNS server with
+/// `--dns`, which the program reads as its second line; 02 gives none, and the program
+/// reads an empty line, so asks the system's resolver, rather than the text `{--dns}`.
+#[test]
+fn an_option_a_scenario_does_not_give_is_placed_empty() {
+    let program = lookup_reading_its_address("", "").replace(
+        "    args.address = input(\"\")\n",
+        "    args.address = input(\"\")\n    args.dns = input() or None\n",
+    );
+    assert!(program.contains("args.dns = input() or None"));
+    let folder = submission(&[
+        ("mx.py", &program),
+        (
+            "submission.toml",
+            "[mx-lookup]\nlookup = { command = \"python3 mx.py\", stdin = \"{1}\\n{--dns}\\n\" }\n",
+        ),
+    ]);
+    grade(folder.path(), "mx-lookup/0[12]-*")
+        .success()
+        .stdout(predicate::str::contains("2 passed, 0 failed"));
+}
+
 /// A placeholder that names no value of the scenarios is the manifest's error, with its
 /// line, its key and the values there are, before any scenario runs.
 #[test]
