@@ -33,7 +33,8 @@
 //!   crate, and network
 //!   namespace with its small internet, readiness read from `/proc`, ports, cleanup) or the
 //!   simulated one (turmoil hosts running the reference); the harness's own sockets in
-//!   either; programs' captured output. [`target`]: *whose programs*: a submission folder
+//!   either; programs' captured output, without the prompts a manifest names. [`target`]:
+//!   *whose programs*: a submission folder
 //!   (`submission.toml` or `<task>-<role>` by convention) or the reference binaries.
 //!   [`tls`]: the test CA, and a certificate for any name a client asks for.
 //!   [`temporary`]: the harness's temporary folders, named after their process, gone when

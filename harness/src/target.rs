@@ -21,7 +21,10 @@
 //!    - `port`: a server listens on it; a client connects to it, and the harness listens
 //!      there for it (`crate::peers::stand_in`);
 //!    - `host`: the address a server binds (`127.0.1.1`), where the harness connects;
-//!    - `stdin`: what the program's stdin starts with (`"{port}\n"` for `input()`);
+//!    - `stdin`: what the program's stdin starts with (`"{port}\n"` for `input()`; any
+//!      value the scenario gives the program, [`placeholders`]);
+//!    - `prompts`: what the program writes before it reads each line of `stdin`, taken
+//!      off its stdout ([`prompts`]);
 //!    - `workdir`: a folder of the submission, or `"{dir}"` for the test web site;
 //!    - `drop = ["--loss"]`, `rename = { "--count" = "-n" }`: scenario options the
 //!      program does not take; a failing scenario that depended on one says so;
@@ -73,6 +76,8 @@ use crate::error::line_of;
 use crate::{Error, Result};
 
 pub mod confinement;
+pub mod placeholders;
+pub mod prompts;
 pub mod requirements;
 
 use confinement::{Allow, Place, Scope};
@@ -102,6 +107,9 @@ pub struct RoleProgram {
     pub own_values: BTreeMap<String, String>,
     /// Its stdin stays open after what the scenario gives it (`hold_stdin = true`).
     pub hold_stdin: bool,
+    /// What it writes to stdout before it reads each line of `stdin_prefix`
+    /// (`prompts`): not output, taken off its stdout ([`prompts`]).
+    pub prompts: Vec<String>,
     /// Files or folders of the submission copied into the test web site (`site_files`),
     /// as absolute paths.
     pub site_files: Vec<PathBuf>,
@@ -113,9 +121,10 @@ pub struct RoleProgram {
     /// a known-good client beside a student's server), not one of the submission's: a
     /// failure it meets is the fault of the program under test it talks to.
     pub known_good: bool,
-    /// The folder of the Python packages its submission's `requirements` installed
-    /// (`PYTHONPATH`, shown read-only).
-    pub python_path: Option<PathBuf>,
+    /// The folders of the Python packages its submission's `requirements` and the
+    /// class's (`--requirements`) installed, the submission's first (`PYTHONPATH`, shown
+    /// read-only).
+    pub python_path: Vec<PathBuf>,
 }
 
 /// A login a program hard-codes, from `submission.toml`; either part may be unset.
@@ -227,17 +236,19 @@ impl RoleProgram {
         placed
     }
 
-    /// Whether its command line has `{placeholder}` (`port2` for a forwarder).
+    /// Whether its command line or stdin has `{placeholder}` (`port2` for a forwarder).
     pub fn uses_placeholder(&self, placeholder: &str) -> bool {
         let wanted = format!("{{{placeholder}}}");
-        self.template.iter().any(|word| word.contains(&wanted))
+        self.template
+            .iter()
+            .chain(self.stdin_prefix.as_ref())
+            .any(|text| text.contains(&wanted))
     }
 
-    /// Whether it needs the scenario's web site (`{dir}` in its command line, or as its
-    /// working directory).
+    /// Whether it needs the scenario's web site (`{dir}` in its command line or stdin, or
+    /// as its working directory).
     pub fn uses_site(&self) -> bool {
-        self.workdir == Some(Workdir::Site)
-            || self.template.iter().any(|word| word.contains("{dir}"))
+        self.workdir == Some(Workdir::Site) || self.uses_placeholder("dir")
     }
 
     /// The file (or folder) it always reads, by a path relative to its working directory
@@ -318,10 +329,13 @@ pub struct Target {
     /// The Python packages its manifest's `requirements` names, to install before it is
     /// graded ([`Target::install_requirements`]).
     pub requirements: Option<Requirements>,
+    /// Its `submission.toml`, as the student knows it (what errors about it name), if it
+    /// has one.
+    pub manifest: Option<PathBuf>,
     /// The private copy its programs run from, as long as any clone of it lives.
     copy: Option<Arc<PrivateCopy>>,
-    /// Its installed `requirements`, as long as any clone of it lives.
-    python_packages: Option<Arc<Installed>>,
+    /// Its installed `requirements` and the class's, as long as any clone of it lives.
+    python_packages: Vec<Arc<Installed>>,
 }
 
 impl Target {
@@ -345,9 +359,9 @@ impl Target {
         match installer.install(requirements) {
             Ok(installed) => {
                 for program in self.programs.values_mut().flat_map(BTreeMap::values_mut) {
-                    program.python_path = Some(installed.site().to_owned());
+                    program.python_path.insert(0, installed.site().to_owned());
                 }
-                self.python_packages = Some(installed);
+                self.python_packages.push(installed);
                 None
             }
             Err(reason) => {
@@ -359,6 +373,15 @@ impl Target {
                 Some(warning)
             }
         }
+    }
+
+    /// Puts the class's Python packages (`--requirements`, installed once for the run) on
+    /// its programs' `PYTHONPATH`, after its own.
+    pub fn add_class_packages(&mut self, installed: &Arc<Installed>) {
+        for program in self.programs.values_mut().flat_map(BTreeMap::values_mut) {
+            program.python_path.push(installed.site().to_owned());
+        }
+        self.python_packages.push(Arc::clone(installed));
     }
 
     /// Reads a submission folder, and copies it into a private folder to grade it from (see
@@ -436,7 +459,10 @@ impl Target {
                     )),
                     _ => None,
                 };
-                if let Some(reason) = site_unused.or(file_elsewhere) {
+                if let Some(reason) = site_unused
+                    .or(file_elsewhere)
+                    .or_else(|| prompts::refusal(program))
+                {
                     let text =
                         std::fs::read_to_string(dir.join("submission.toml")).unwrap_or_default();
                     let table = format!("[{task}]");
@@ -458,8 +484,13 @@ impl Target {
             programs,
             warnings: copy.warnings().to_vec(),
             requirements,
+            manifest: copy
+                .root()
+                .join("submission.toml")
+                .is_file()
+                .then(|| manifest.clone()),
             copy: Some(Arc::new(copy)),
-            python_packages: None,
+            python_packages: Vec::new(),
         })
     }
 
@@ -526,8 +557,9 @@ impl Target {
             programs: BTreeMap::from([(task, BTreeMap::from([(role, program)]))]),
             warnings: copy.warnings().to_vec(),
             requirements: None,
+            manifest: None,
             copy: Some(Arc::new(copy)),
-            python_packages: None,
+            python_packages: Vec::new(),
         })
     }
 
@@ -558,8 +590,9 @@ impl Target {
             programs,
             warnings: Vec::new(),
             requirements: None,
+            manifest: None,
             copy: None,
-            python_packages: None,
+            python_packages: Vec::new(),
         }
     }
 }
@@ -587,8 +620,9 @@ impl Target {
             programs,
             warnings: Vec::new(),
             requirements: None,
+            manifest: None,
             copy: None,
-            python_packages: None,
+            python_packages: Vec::new(),
         }
     }
 }
@@ -724,6 +758,7 @@ struct Settings {
     password: Option<String>,
     own_values: Option<BTreeMap<String, String>>,
     hold_stdin: Option<bool>,
+    prompts: Option<Vec<String>>,
     site_files: Option<Vec<PathBuf>>,
 }
 
@@ -757,6 +792,9 @@ impl Settings {
         if let Some(values) = &self.own_values {
             program.own_values = values.clone();
         }
+        if let Some(prompts) = &self.prompts {
+            program.prompts = prompts.clone();
+        }
         if let Some(hold) = self.hold_stdin {
             program.hold_stdin = hold;
         }
@@ -767,8 +805,7 @@ impl Settings {
 }
 
 /// The keys a task table or a role table may hold besides the command.
-const SETTING_KEYS: &str =
-    "port, host, workdir, stdin, drop, rename, user, password, with, hold_stdin, site_files";
+const SETTING_KEYS: &str = "port, host, workdir, stdin, prompts, drop, rename, user, password, with, hold_stdin, site_files";
 
 /// Programs by task and role, as the manifest names them, each task's settings, and the
 /// Python packages it asks for.
@@ -1094,6 +1131,12 @@ impl ManifestReader<'_> {
                 });
             }
             "stdin" => settings.stdin_prefix = Some(string("stdin")?),
+            "prompts" => {
+                let prompts = string_list(value)
+                    .filter(|prompts| !prompts.iter().any(String::is_empty))
+                    .ok_or_else(|| self.bad(at, format!("{owner} prompts: {}", prompts::SHAPE)))?;
+                settings.prompts = Some(prompts);
+            }
             "hold_stdin" => {
                 settings.hold_stdin =
                     Some(value.as_bool().ok_or_else(|| {

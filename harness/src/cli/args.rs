@@ -37,6 +37,12 @@ pub(super) struct GradeArgs {
     /// Without it, pip's configured index (PyPI). Wheels only, either way.
     #[arg(help_heading = HEADING_SUBMISSIONS, long, value_name = "DIR")]
     pub(super) wheels: Option<PathBuf>,
+    /// A requirements file for the whole class (one package a line, `requests==2.31.0`):
+    /// installed once for the run, before any scenario, for every submission's programs,
+    /// after the packages a submission's own `requirements` lists. A line that is not a
+    /// package, or a list pip cannot install, stops the harness (exit status 2).
+    #[arg(help_heading = HEADING_SUBMISSIONS, long, value_name = "FILE", requires = "targets")]
+    pub(super) requirements: Option<PathBuf>,
     /// Grade the reference implementation (built on demand).
     #[arg(help_heading = HEADING_SUBMISSIONS, long, conflicts_with = "targets")]
     pub(super) reference: bool,

@@ -138,7 +138,7 @@ pub(super) fn grade_with_reporters(
     for entry in &mut entries {
         entry.replay_command.push_str(&task_args);
     }
-    install_requirements(&mut entries, &args.wheels);
+    install_requirements(&mut entries, &args.wheels, args.requirements.as_deref())?;
     let replay_command = format!("{replay_command}{task_args}{pattern_args}");
     if args.repeat > 1 {
         check_repeat(&args.output, args.repeat)?;
@@ -499,14 +499,36 @@ pub(super) fn single_entry(target: Target, replay: &str) -> Entry {
 }
 
 /// Installs the Python packages each submission's `requirements` lists, before any
-/// scenario runs: each distinct list once for the run, from `wheels` alone if given.
-/// What is installed, and what could not be, is said on stderr.
-fn install_requirements(entries: &mut [Entry], wheels: &Option<PathBuf>) {
+/// scenario runs: each distinct list once for the run, from `wheels` alone if given; then
+/// the class's (`--requirements FILE`), once, for every submission. What is installed, and
+/// what of a submission's could not be, is said on stderr; a class's list that cannot be
+/// read or installed stops the harness: every submission would fail on its imports.
+fn install_requirements(
+    entries: &mut [Entry],
+    wheels: &Option<PathBuf>,
+    class_file: Option<&Path>,
+) -> Result<()> {
     let source = match wheels {
         Some(folder) => WheelSource::Folder(folder.clone()),
         None => WheelSource::Index,
     };
     let installer = Installer::new(source);
+    if let Some(file) = class_file {
+        let requirements = crate::target::requirements::read_class_list(file)?;
+        eprintln!(
+            "harness: installing the class's {} ({}) ...",
+            crate::escape::escaped(&requirements.file),
+            crate::escape::escaped(&requirements.packages.join(", "))
+        );
+        let installed = installer.install(&requirements).map_err(|reason| {
+            Error::Usage(format!("--requirements {}: {reason}", requirements.file))
+        })?;
+        for entry in entries.iter_mut() {
+            if let Ok(target) = &mut entry.target {
+                target.add_class_packages(&installed);
+            }
+        }
+    }
     for entry in entries {
         let Ok(target) = &mut entry.target else {
             continue;
@@ -527,6 +549,7 @@ fn install_requirements(entries: &mut [Entry], wheels: &Option<PathBuf>) {
             eprintln!("harness: {label}: {}", crate::escape::escaped(&warning));
         }
     }
+    Ok(())
 }
 
 /// The submissions `--target` names: folders, or globs of folders. One folder is read
@@ -541,14 +564,19 @@ pub(super) fn target_entries(
     confinement: &Confinement,
     program: GivenRole<'_>,
 ) -> Result<(Vec<Entry>, String)> {
+    // A placeholder of a manifest that names no value of the scenarios is the manifest's
+    // error, as a key it does not know is.
+    let values = crate::scenario::scenario_values(suite);
     let read = |path: &str| {
-        Target::from_path(
+        let target = Target::from_path(
             Path::new(path),
             &suite.catalogue,
             confinement,
             program.tasks,
             program.role,
-        )
+        )?;
+        crate::target::placeholders::check_placeholders(&target, &suite.catalogue, &values)?;
+        Ok::<Target, Error>(target)
     };
     let mut folders: Vec<String> = Vec::new();
     for text in given {

@@ -368,6 +368,11 @@ fn bench(target: Option<&Path>, rounds: usize, quick: bool, overhead_only: bool)
     if let Some(folder) = target {
         let confinement = Confinement::from_arguments_and_environment(&[])?;
         let target = Target::from_folder(folder, &suite.catalogue, &confinement)?;
+        crate::target::placeholders::check_placeholders(
+            &target,
+            &suite.catalogue,
+            &crate::scenario::scenario_values(&suite),
+        )?;
         let name = folder.display().to_string();
         subjects.push(
             crate::bench::Subject::from_target(&name, target.task("message"))

@@ -221,11 +221,52 @@ impl Run<'_> {
             .collect();
         // `{--user}` in its command line or stdin: the value the scenario gives that
         // option, placed there (a program that takes positional words, or reads its login
-        // with input()); the option itself is then not appended.
+        // with input()); the option itself is then not appended. `{1}`, `{2}`: the
+        // scenario's words that are not options (an address read with input()), the same
+        // way (`crate::target::placeholders`).
         let option_values = crate::target::option_values(&extra_args);
         for (option, value) in &option_values {
             values.insert(option.as_str(), value.clone());
         }
+        let positional = crate::target::placeholders::positional_words(&extra_args);
+        for (name, word) in crate::target::placeholders::POSITIONAL_NAMES
+            .iter()
+            .zip(positional)
+        {
+            values.insert(name, word);
+        }
+        // A value it places that this scenario does not give (`{--user}` where it logs in
+        // with none, `{2}` where it gives one word) is empty, not the placeholder's text.
+        let mut unset: Vec<String> = program
+            .template
+            .iter()
+            .chain(program.stdin_prefix.as_ref())
+            .flat_map(|text| crate::target::placeholders::names_in(text))
+            .filter(|placeholder| {
+                (placeholder.starts_with('-') || placeholder.parse::<usize>().is_ok())
+                    && !values.contains_key(placeholder.as_str())
+            })
+            .collect();
+        unset.sort();
+        unset.dedup();
+        for placeholder in &unset {
+            values.insert(placeholder.as_str(), String::new());
+        }
+        if !unset.is_empty() {
+            let listed: Vec<String> = unset
+                .iter()
+                .map(|placeholder| format!("{{{placeholder}}}"))
+                .collect();
+            self.note(format!(
+                "{name}: this scenario gives no value for {} (submission.toml places it): left empty",
+                listed.join(", ")
+            ));
+        }
+        let program = self.roles.get(role).expect("looked up above");
+        let extra_args = crate::target::placeholders::without_positionals(
+            &extra_args,
+            &program.placed_positionals(),
+        );
         let placed = program.placed_options();
         let extra_args = crate::target::without_options(&extra_args, &placed);
         let mut argv = program.command_line(&values);
@@ -248,6 +289,18 @@ impl Run<'_> {
             }
             None => stdin,
         };
+        let program = self.roles.get(role).expect("looked up above");
+        if !program.prompts.is_empty() {
+            let prompts: Vec<String> = program
+                .prompts
+                .iter()
+                .map(|prompt| format!("`{}`", crate::escape::escaped(prompt)))
+                .collect();
+            self.note(format!(
+                "{name}: its prompts {} (submission.toml `prompts`) are not output: each is taken off its stdout once, in that order",
+                prompts.join(", ")
+            ));
+        }
         let login = &self.roles.get(role).expect("looked up above").login;
         for dropped in mapped.dropped {
             self.note(format!(
@@ -333,6 +386,7 @@ impl Run<'_> {
             home_files,
             visible_roots,
             python_path: program.python_path.clone(),
+            prompts: program.prompts.clone(),
             own_file,
             sandbox: self.settings.sandbox.clone(),
         };

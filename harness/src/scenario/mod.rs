@@ -6,6 +6,7 @@
 
 mod adapt;
 mod given_file;
+mod given_values;
 mod loader;
 mod model;
 mod outcomes;
@@ -14,6 +15,7 @@ mod select;
 
 pub use adapt::adapted;
 pub use given_file::GivenFile;
+pub use given_values::scenario_values;
 pub use loader::{Suite, load_suite};
 pub use model::{DirTree, Scenario, Step};
 pub use outcomes::ScenarioOutcome;

@@ -91,6 +91,28 @@ impl Requirements {
     }
 }
 
+/// The class's requirements file (`--requirements FILE`, the grader's, for every
+/// submission), read as a submission's is: `Err` names the file, and its line where one
+/// line is wrong.
+pub fn read_class_list(file: &Path) -> crate::Result<Requirements> {
+    let shown = file.display().to_string();
+    let usage = |reason: String| crate::Error::Usage(format!("--requirements {shown}: {reason}"));
+    if !file.is_file() {
+        return Err(usage(match file.exists() {
+            true => "not a file".into(),
+            false => "no such file".into(),
+        }));
+    }
+    Requirements::read(file, &shown).map_err(|(line, reason)| match line {
+        0 => usage(reason),
+        line => crate::Error::BadFile {
+            path: file.to_owned(),
+            line,
+            reason,
+        },
+    })
+}
+
 /// Whether one line is a package with versions, extras and markers only (PEP 508 without
 /// a URL): `Err` says why not, in words for the student.
 fn check_requirement(line: &str) -> Result<(), String> {

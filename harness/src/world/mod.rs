@@ -10,6 +10,7 @@
 
 pub mod backlog;
 pub mod capture;
+pub mod prompts;
 pub mod real;
 pub mod sim;
 pub mod sockets;

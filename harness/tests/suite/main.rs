@@ -23,6 +23,7 @@ mod internet;
 mod isolation;
 mod leftovers;
 mod loader;
+mod manifest_values;
 mod manifests;
 mod mysql_real;
 mod packages;

@@ -471,7 +471,7 @@ fn a_login_read_from_stdin_is_each_scenarios_own() {
 
 /// A pure-Python wheel of one module, `labtext`, with `shout(text)` (what a student's
 /// `pip install` would bring), in `folder`.
-fn labtext_wheel(folder: &Path) {
+pub(crate) fn labtext_wheel(folder: &Path) {
     use std::io::Write;
     let file = std::fs::File::create(folder.join("labtext-1.0-py3-none-any.whl")).unwrap();
     let mut wheel = zip::ZipWriter::new(file);

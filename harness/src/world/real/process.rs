@@ -90,9 +90,13 @@ pub struct ProcessSpec {
     /// the reference's folder, the kit's fixtures a scenario names (see
     /// `crate::target::RoleProgram::visible`). The served site is visible too.
     pub visible_roots: Vec<PathBuf>,
-    /// The Python packages its submission's `requirements` installed: a child gets the
-    /// folder on `PYTHONPATH`, and sees it read-only (`crate::target::requirements`).
-    pub python_path: Option<PathBuf>,
+    /// The Python packages its submission's `requirements` and the class's
+    /// (`--requirements`) installed, the submission's first: a child gets the folders on
+    /// `PYTHONPATH`, and sees them read-only (`crate::target::requirements`).
+    pub python_path: Vec<PathBuf>,
+    /// The prompts it writes before it reads each line its manifest's `stdin` maps
+    /// (`prompts`), taken off its stdout ([`crate::world::prompts`]).
+    pub prompts: Vec<String>,
     /// The sandbox a child process runs in: the run's layers and memory cap
     /// (`crate::settings::RunSettings::sandbox`). A simulated host has none.
     pub sandbox: sandbox::Settings,
@@ -198,9 +202,10 @@ impl ChildProcess {
             program.contains('/'),
         ));
         let mut environment = Vec::new();
-        if let Some(packages) = &spec.python_path {
-            visible.push(packages.clone());
-            environment.push(("PYTHONPATH".into(), packages.clone().into()));
+        if !spec.python_path.is_empty() {
+            visible.extend(spec.python_path.iter().cloned());
+            let joined = std::env::join_paths(&spec.python_path).map_err(io::Error::other)?;
+            environment.push(("PYTHONPATH".into(), joined));
         }
         // The small internet's resolver and certificate store in its view of `/etc`.
         let replaced = enclosure.etc_files(spec.trust_file.as_deref())?;
@@ -335,7 +340,20 @@ impl ChildProcess {
         let stderr_pipe = child.stderr.take().expect("stderr is piped");
         // Past the cap, the whole group is stopped rather than read (or stored) any more.
         let stdout_capture = Arc::clone(&stdout);
-        std::thread::spawn(move || stdout_capture.pump(stdout_pipe, || cleanup::kill_group(pid)));
+        // Its named prompts are taken off on the way in; a program without any is read
+        // straight, at no cost.
+        let prompts = spec.prompts.clone();
+        std::thread::spawn(move || {
+            let on_flood = || cleanup::kill_group(pid);
+            match prompts.is_empty() {
+                true => stdout_capture.pump(stdout_pipe, on_flood),
+                false => {
+                    let filtered =
+                        crate::world::prompts::WithoutPrompts::new(stdout_pipe, &prompts);
+                    stdout_capture.pump(filtered, on_flood)
+                }
+            }
+        });
         let stderr_capture = Arc::clone(&stderr);
         std::thread::spawn(move || stderr_capture.pump(stderr_pipe, || cleanup::kill_group(pid)));
 
@@ -808,7 +826,8 @@ mod tests {
             home_files: Vec::new(),
             own_file: None,
             visible_roots: Vec::new(),
-            python_path: None,
+            python_path: Vec::new(),
+            prompts: Vec::new(),
             sandbox: sandbox::Settings::probed(),
         }
     }
