@@ -335,11 +335,25 @@ impl Run<'_> {
             own_file,
             sandbox: self.settings.sandbox.clone(),
         };
-        let handle = self.world.start(name, &spec).map_err(|error| StepFailure {
-            status: Status::Error,
-            expected: format!("`{}` to start", shell_words::join(&spec.argv)),
-            seen: format!("it could not be started: {error}"),
-            diff: None,
+        // A command that does not exist is the submission's; any other failure (its
+        // output's files, its folder, its sandbox) is a step of the harness's own.
+        let handle = self.world.start(name, &spec).map_err(|error| {
+            let command = shell_words::join(&spec.argv);
+            if crate::world::real::process::is_the_programs(&error) {
+                StepFailure {
+                    status: Status::Error,
+                    expected: format!("`{command}` to start"),
+                    seen: format!("it could not be started: {error}"),
+                    diff: None,
+                }
+            } else {
+                StepFailure {
+                    status: Status::Error,
+                    expected: format!("the harness to start {name} (`{command}`)"),
+                    seen: error.to_string(),
+                    diff: None,
+                }
+            }
         })?;
         let stdin_note = stdin
             .map(|payload| format!(", stdin: {}", payload.describe()))

@@ -21,6 +21,7 @@ mod hostile;
 mod html;
 mod internet;
 mod isolation;
+mod kit_trouble;
 mod leftovers;
 mod loader;
 mod manifests;

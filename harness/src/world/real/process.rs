@@ -37,6 +37,34 @@ pub struct OwnFile {
     pub source: PathBuf,
 }
 
+/// Why a program could not be started when the cause is the submission's (the command it
+/// names does not exist), not a step of the harness's own (its folders, its sandbox, the
+/// files of its output): carried inside the `io::Error` that [`ChildProcess::spawn`]
+/// returns, and told by [`is_the_programs`].
+#[derive(Debug)]
+struct ProgramsOwn(String);
+
+impl std::fmt::Display for ProgramsOwn {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ProgramsOwn {}
+
+/// `error`, marked as the program's own doing.
+fn programs_own(error: io::Error) -> io::Error {
+    io::Error::new(error.kind(), ProgramsOwn(error.to_string()))
+}
+
+/// Whether a program could not be started because of what the submission names (its
+/// command does not exist), rather than because a step of the harness's own failed.
+pub fn is_the_programs(error: &io::Error) -> bool {
+    error
+        .get_ref()
+        .is_some_and(|inner| inner.is::<ProgramsOwn>())
+}
+
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct ProcessSpec {
@@ -145,10 +173,12 @@ pub struct ChildProcess {
 impl ChildProcess {
     /// Starts the program.
     pub fn spawn(spec: &ProcessSpec) -> io::Result<ChildProcess> {
-        let (program, arguments) = spec
-            .argv
-            .split_first()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command line"))?;
+        let (program, arguments) = spec.argv.split_first().ok_or_else(|| {
+            programs_own(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "empty command line",
+            ))
+        })?;
         // What it prints is for the harness alone: without a view of its own (a platform's
         // container) another program could otherwise read it by its path.
         let captures = crate::temporary::private_folder("harness-output-")?;
@@ -179,8 +209,11 @@ impl ChildProcess {
         if let (Some(own), None) = (&spec.own_file, &spec.workdir) {
             put_own_file(own, &workdir)?;
         }
+        // Past here and before, a failure is the harness's own step failing; this one is
+        // the submission's: the command it names does not exist.
         let resolved =
-            sandbox::resolve_program(program, &workdir, arguments.first().map(String::as_str))?;
+            sandbox::resolve_program(program, &workdir, arguments.first().map(String::as_str))
+                .map_err(programs_own)?;
         let mut argv: Vec<OsString> = vec![resolved.clone().into()];
         argv.extend(arguments.iter().map(OsString::from));
         let mut visible = folders_named(
