@@ -5,6 +5,9 @@
 //! never the program's FAIL. Each failure is forced by `HARNESS_TEST_FAIL_SETUP` (see
 //! `harness::temporary::failed_on_purpose`), which fails the step as a full `/tmp` or a
 //! taken port would.
+//!
+//! And "your client never ran" is said only of a program that printed nothing and opened
+//! no connection: one that did ran, whatever its stderr says after.
 
 use crate::common::{harness, kit_root, submission};
 
@@ -136,5 +139,71 @@ fn a_dns_that_cannot_bind_is_the_harness_trouble_where_a_scenario_fails() {
         &["mx-lookup.py"],
         "mx-lookup/02-system-resolver",
         "The harness could not answer the scenario's names with its DNS: the harness's DNS could not listen",
+    );
+}
+
+/// The first line of message/02's failure for the good server and a message client of
+/// `client` (Python).
+fn client_first_line(client: &str) -> String {
+    let folder = submission(&[
+        ("message-server.py", &good("message-server.py")),
+        ("message-client.py", client),
+    ]);
+    let output = harness()
+        .arg("--target")
+        .arg(folder.path())
+        .args(["--seed", "1", "message/02-client-sends-stdin"])
+        .output()
+        .expect("the harness runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    first_line(&stdout, "message/02-client-sends-stdin").to_owned()
+}
+
+/// A Python message client that connects, runs `body`, and in its `finally` closes the
+/// socket and then names a variable it never defined.
+fn client_failing_in_finally(body: &str) -> String {
+    format!(
+        "import socket, sys\n\
+         s = socket.create_connection((sys.argv[1], int(sys.argv[2])))\n\
+         try:\n\
+         {body}\
+         finally:\n\
+         \x20   s.close()\n\
+         \x20   sock.close()\n"
+    )
+}
+
+/// Issue 50 §1: a client that printed three lines and then raised a `NameError` in its
+/// `finally` ran; so did one that only connected and sent before it; one that raised it
+/// before doing anything never ran (before: "Your client never ran: a name it uses is not
+/// defined" for all three).
+#[test]
+fn a_client_that_printed_or_connected_before_its_name_error_ran() {
+    let printed = client_first_line(&client_failing_in_finally(
+        "\x20   print('connected')\n\
+         \x20   print('sending')\n\
+         \x20   s.sendall(sys.stdin.buffer.read())\n\
+         \x20   print('sent')\n",
+    ));
+    assert!(!printed.contains("never ran"), "{printed}");
+    assert!(
+        printed.starts_with("Your client exited with status 1"),
+        "{printed}"
+    );
+    assert!(printed.contains("NameError"), "{printed}");
+
+    let connected = client_first_line(&client_failing_in_finally(
+        "\x20   s.sendall(sys.stdin.buffer.read())\n",
+    ));
+    assert!(!connected.contains("never ran"), "{connected}");
+    assert!(
+        connected.starts_with("Your client exited with status 1"),
+        "{connected}"
+    );
+
+    let never = client_first_line("import socket, sys\nsock.close()\n");
+    assert!(
+        never.starts_with("Your client never ran: a name it uses is not defined"),
+        "{never}"
     );
 }
