@@ -38,3 +38,4 @@ mod short_calls;
 mod simulation;
 mod single_program;
 mod spec;
+mod values_shown;
