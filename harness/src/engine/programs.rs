@@ -259,7 +259,13 @@ impl Run<'_> {
             let replaced_by_login = (option == "--user" && login.user.is_some())
                 || (option == "--password" && login.password.is_some())
                 || (option == "--auth" && login.user.is_some() && login.password.is_some());
-            if replaced_by_login {
+            // An option whose value the manifest declares (`with = { "--from" = ... }`)
+            // is not missing either: the scenario uses the program's value.
+            let declared = self
+                .roles
+                .get(role)
+                .is_some_and(|program| program.own_values.contains_key(option));
+            if replaced_by_login || declared {
                 continue;
             }
             self.caveats.push(Caveat {
@@ -272,6 +278,7 @@ impl Run<'_> {
                     .filter(|word| word.len() > 2)
                     .map(str::to_lowercase)
                     .collect(),
+                program: Some(name.to_owned()),
             });
         }
         // A real program's system trusts the test CA alone (its view's certificate store),
@@ -501,6 +508,7 @@ impl Run<'_> {
                 self.caveats.push(Caveat {
                     text: explained,
                     about: Vec::new(),
+                    program: None,
                 });
             }
             None => {
@@ -511,6 +519,7 @@ impl Run<'_> {
                 self.caveats.push(Caveat {
                     text: explained,
                     about: Vec::new(),
+                    program: None,
                 });
             }
         }

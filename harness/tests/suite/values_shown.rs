@@ -1,5 +1,6 @@
 //! Issue 50 §2: a report shows the values a scenario really used and what a program sent
-//! as it sent it.
+//! as it sent it; a manifest's dropped option is noted wherever a failure may depend on
+//! it; a program is named by its task's role, never by the name a scenario gives it.
 
 use crate::common::{harness, kit_root, submission};
 
@@ -72,4 +73,37 @@ fn an_envelope_command_is_shown_as_the_program_sent_it() {
     );
     assert!(!first.contains("MAIL FROM:<>"), "{first}");
     assert!(!first.contains("note:"), "{first}");
+}
+
+/// A pinger whose `--count 3` the manifest drops pings ten times: its failure says so in
+/// its first line, though the requirement never says "count" (before: no note).
+#[test]
+fn a_dropped_option_is_noted_where_a_failure_of_its_program_depends_on_it() {
+    let manifest = "[udp-pinger]\n\
+                    client = { command = \"python3 udp-pinger-client.py {host} {port}\", drop = [\"--count\"] }\n";
+    let first = first_line(
+        &[
+            ("udp-pinger-client.py", &good("udp-pinger-client.py")),
+            ("submission.toml", manifest),
+        ],
+        "udp-pinger/03-every-ping-lost",
+    );
+    assert!(
+        first.contains(
+            "(note: submission.toml drops `--count 3` from the client's command line, and this scenario depends on it)"
+        ),
+        "{first}"
+    );
+}
+
+/// imap-read/14 starts its reader as `direct`: a failure names it "your reader" (before:
+/// "Your direct failed a check").
+#[test]
+fn a_program_is_named_by_its_role_not_by_its_name_in_the_scenario() {
+    let first = first_line(
+        &[("imap-read.py", "print('no mail today')\n")],
+        "imap-read/14-certificate-for-another-name",
+    );
+    assert!(first.starts_with("Your reader "), "{first}");
+    assert!(!first.to_lowercase().contains("your direct"), "{first}");
 }
