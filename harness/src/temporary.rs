@@ -103,8 +103,9 @@ fn make(prefix: &'static str, mode: Option<std::fs::Permissions>) -> io::Result<
 /// The variable that makes some of the harness's own set-up steps fail, for the tests that
 /// prove such a failure is reported as the harness's and never as the program's (issue 50
 /// §1): a comma-separated list of steps, each a temporary folder's prefix
-/// (`socket-lab-site-`), `dns` (the scenario's DNS binding its port) or `ftp-data` (the
-/// FTP peer opening a passive data port).
+/// (`socket-lab-site-`), `dns` (the scenario's DNS binding its port), `ftp-data` (the
+/// FTP peer opening a passive data port) or `mariadb-account` (MariaDB making a declared
+/// login's account).
 pub const FAIL_ON_PURPOSE_VARIABLE: &str = "HARNESS_TEST_FAIL_SETUP";
 
 /// The error set-up step `step` fails with when [`FAIL_ON_PURPOSE_VARIABLE`] names it, as
