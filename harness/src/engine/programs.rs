@@ -344,24 +344,30 @@ impl Run<'_> {
         };
         // A command that does not exist is the submission's; any other failure (its
         // output's files, its folder, its sandbox) is a step of the harness's own.
-        let handle = self.world.start(name, &spec).map_err(|error| {
-            let command = shell_words::join(&spec.argv);
-            if crate::world::real::process::is_the_programs(&error) {
-                StepFailure {
-                    status: Status::Error,
-                    expected: format!("`{command}` to start"),
-                    seen: format!("it could not be started: {error}"),
-                    diff: None,
+        let handle = match self.world.start(name, &spec) {
+            Ok(handle) => handle,
+            Err(error) => {
+                let command = shell_words::join(&spec.argv);
+                if crate::world::real::start_failure::is_the_programs(&error) {
+                    return Err(StepFailure {
+                        status: Status::Error,
+                        expected: format!("`{command}` to start"),
+                        seen: format!("it could not be started: {error}"),
+                        diff: None,
+                    });
                 }
-            } else {
-                StepFailure {
+                // The command line goes in the step log, not the first line: it names the
+                // private copy's temporary folder, which changes from run to run.
+                let shown = self.shown(&command);
+                self.note(format!("{name}: `{shown}` could not be started: {error}"));
+                return Err(StepFailure {
                     status: Status::Error,
-                    expected: format!("the harness to start {name} (`{command}`)"),
+                    expected: format!("the harness to start {name}"),
                     seen: error.to_string(),
                     diff: None,
-                }
+                });
             }
-        })?;
+        };
         let stdin_note = stdin
             .map(|payload| format!(", stdin: {}", payload.describe()))
             .unwrap_or_default();

@@ -69,7 +69,7 @@ fn a_programs_output_files_that_cannot_be_made_are_the_harness_trouble() {
         "harness-output-",
         &["message-server.py", "message-client.py"],
         "message/02-client-sends-stdin",
-        "The harness could not start server (`",
+        "The harness could not start server (step 1: start server): harness-output- failed on purpose",
     );
 }
 

@@ -23,6 +23,7 @@ use tokio::sync::watch;
 
 use super::cleanup;
 use super::isolation::Namespace;
+use super::start_failure::programs_own;
 use crate::payload::Payload;
 use crate::world::capture::Capture;
 use sandbox::{Enclosure, Launch};
@@ -35,34 +36,6 @@ pub struct OwnFile {
     pub name: PathBuf,
     /// The scenario's (in its folder); none there, none put.
     pub source: PathBuf,
-}
-
-/// Why a program could not be started when the cause is the submission's (the command it
-/// names does not exist), not a step of the harness's own (its folders, its sandbox, the
-/// files of its output): carried inside the `io::Error` that [`ChildProcess::spawn`]
-/// returns, and told by [`is_the_programs`].
-#[derive(Debug)]
-struct ProgramsOwn(String);
-
-impl std::fmt::Display for ProgramsOwn {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ProgramsOwn {}
-
-/// `error`, marked as the program's own doing.
-fn programs_own(error: io::Error) -> io::Error {
-    io::Error::new(error.kind(), ProgramsOwn(error.to_string()))
-}
-
-/// Whether a program could not be started because of what the submission names (its
-/// command does not exist), rather than because a step of the harness's own failed.
-pub fn is_the_programs(error: &io::Error) -> bool {
-    error
-        .get_ref()
-        .is_some_and(|inner| inner.is::<ProgramsOwn>())
 }
 
 /// What to run.
@@ -832,6 +805,20 @@ mod tests {
             .iter()
             .map(|path| path.as_os_str().to_owned())
             .collect()
+    }
+
+    /// A command that does not exist is the submission's; any other error is a step of
+    /// the harness's own.
+    #[test]
+    fn a_missing_command_is_the_programs_and_any_other_error_the_harness() {
+        let missing = ChildProcess::spawn(&spec(&["no-such-command-of-the-kit"]))
+            .expect_err("no such command");
+        assert!(
+            super::super::start_failure::is_the_programs(&missing),
+            "{missing}"
+        );
+        let plain = io::Error::other("the output's folder could not be made");
+        assert!(!super::super::start_failure::is_the_programs(&plain));
     }
 
     #[test]
