@@ -342,13 +342,25 @@ impl Run<'_> {
             own_file,
             sandbox: self.settings.sandbox.clone(),
         };
-        // A command that does not exist is the submission's; any other failure (its
-        // output's files, its folder, its sandbox) is a step of the harness's own.
+        // A command that does not exist is the submission's; so is a working folder the
+        // manifest puts where the scenario leaves a folder missing on purpose (`workdir =
+        // "{dir}"` in mail-archive's missing-folder scenario: never a way out of it). Any
+        // other failure (its output's files, its folder, its sandbox) is a step of the
+        // harness's own.
+        let in_a_missing_folder = self.roles.get(role).is_some_and(|program| {
+            program.workdir == Some(Workdir::Site)
+                && self
+                    .scenario
+                    .dir_tree
+                    .as_ref()
+                    .is_some_and(|dir| dir.missing)
+        });
         let handle = match self.world.start(name, &spec) {
             Ok(handle) => handle,
             Err(error) => {
                 let command = shell_words::join(&spec.argv);
-                if crate::world::real::start_failure::is_the_programs(&error) {
+                if crate::world::real::start_failure::is_the_programs(&error) || in_a_missing_folder
+                {
                     return Err(StepFailure {
                         status: Status::Error,
                         expected: format!("`{command}` to start"),

@@ -142,6 +142,35 @@ fn a_dns_that_cannot_bind_is_the_harness_trouble_where_a_scenario_fails() {
     );
 }
 
+/// A working folder the manifest puts where a scenario leaves a folder missing on purpose
+/// (`workdir = "{dir}"` on mail-archive/08) is the submission's choice, not the harness's
+/// trouble: the scenario still counts against it (else the manifest would be a way out).
+#[test]
+fn a_workdir_the_scenario_leaves_missing_is_the_submissions() {
+    let folder = submission(&[
+        ("mail-archive.py", &good("mail-archive.py")),
+        (
+            "submission.toml",
+            "[mail-archive]\nclient = { command = \"python3 mail-archive.py {dir} --server {host}:{port}\", workdir = \"{dir}\" }\n",
+        ),
+    ]);
+    let output = harness()
+        .arg("--target")
+        .arg(folder.path())
+        .args(["--seed", "1", "mail-archive/08-missing-folder"])
+        .output()
+        .expect("the harness runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let first = first_line(&stdout, "mail-archive/08-missing-folder");
+    assert!(
+        first.starts_with("Your program failed a check"),
+        "{first}\n{stdout}"
+    );
+    assert!(first.contains("could not be started"), "{first}");
+    assert!(!first.contains("not a defect of your program"), "{first}");
+    assert!(stdout.contains("0/1 points"), "{stdout}");
+}
+
 /// The first line of message/02's failure for the good server and a message client of
 /// `client` (Python).
 fn client_first_line(client: &str) -> String {
