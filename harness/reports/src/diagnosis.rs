@@ -233,7 +233,7 @@ fn diagnosis_of(outcome: &Outcome) -> Option<Diagnosis> {
     // stderr says after (a `NameError` raised in its `finally`).
     if let Some((program, line, shows)) = students
         .iter()
-        .filter(|program| !did_something(outcome, program))
+        .filter(|program| !super::blame::did_something(outcome, program))
         .find_map(|program| stopped_at_start(program).map(|(line, shows)| (*program, line, shows)))
     {
         return Some(Diagnosis {
@@ -423,33 +423,6 @@ fn stopped_at_start(program: &ProgramReport) -> Option<(String, &'static str)> {
     let mut stderr = program.stderr.0.clone();
     stderr.extend_from_slice(&program.stderr_tail);
     run_record::started::stopped_at_start(&stderr).filter(|(_, shows)| !shows.contains("usage"))
-}
-
-/// Whether `program` did something of its work: it printed on stdout, or opened a
-/// connection (or wrote a datagram) that reached the harness. Such a program ran, and is
-/// never said to have "never ran".
-fn did_something(outcome: &Outcome, program: &ProgramReport) -> bool {
-    if program.stdout.1 > 0 {
-        return true;
-    }
-    // A flow's client end names the programs pointed at that peer (`client or client2`),
-    // or `client program` when the scenario did not say which: then it is this one if
-    // it is the submission's only program.
-    let alone = outcome
-        .programs
-        .iter()
-        .filter(|other| !other.known_good)
-        .count()
-        == 1;
-    outcome.wire.flows.iter().any(|flow| {
-        flow.client.program
-            && (flow
-                .client
-                .name
-                .split(" or ")
-                .any(|name| name == program.name)
-                || (alone && flow.client.name == "client program"))
-    })
 }
 
 /// Modules of Python 2's standard library that Python 3 renamed, moved or merged, as the

@@ -236,3 +236,27 @@ fn a_client_that_printed_or_connected_before_its_name_error_ran() {
         "{never}"
     );
 }
+
+/// A server that accepted a connection and read from it before a `NameError` ran too
+/// (before: "Your server never ran: a name it uses is not defined").
+#[test]
+fn a_server_that_accepted_a_connection_before_its_name_error_ran() {
+    let server = "import socket, sys\n\
+                  s = socket.socket()\n\
+                  s.bind(('', int(sys.argv[1])))\n\
+                  s.listen(5)\n\
+                  c, _ = s.accept()\n\
+                  c.recv(4096)\n\
+                  print_bytes(c)\n";
+    let folder = submission(&[("message-server.py", server)]);
+    let output = harness()
+        .arg("--target")
+        .arg(folder.path())
+        .args(["--seed", "1", "message/01-text-20k"])
+        .output()
+        .expect("the harness runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let first = first_line(&stdout, "message/01-text-20k");
+    assert!(first.starts_with("Your server "), "{first}\n{stdout}");
+    assert!(!first.contains("never ran"), "{first}");
+}
