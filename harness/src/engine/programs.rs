@@ -281,6 +281,20 @@ impl Run<'_> {
                 program: Some(name.to_owned()),
             });
         }
+        // The packages its `requirements` lists could not be installed: whatever fails
+        // of it may be their absence (an import that fails), not its code.
+        if let Some(missing) = &self
+            .roles
+            .get(role)
+            .expect("looked up above")
+            .packages_missing
+        {
+            self.caveats.push(Caveat {
+                text: missing.clone(),
+                about: vec!["import".into(), "no module named".into()],
+                program: Some(name.to_owned()),
+            });
+        }
         // A real program's system trusts the test CA alone (its view's certificate store),
         // so a client that verifies reaches any peer that speaks TLS, under any name; a
         // simulated one is told the CA only where a peer speaks TLS.

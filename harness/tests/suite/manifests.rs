@@ -507,7 +507,7 @@ fn labtext_wheel(folder: &Path) {
 /// `requirements = "requirements.txt"`: the packages it lists are installed once, before
 /// the scenarios, from the wheels `--wheels` names (no index asked), and the programs
 /// import them; without the wheel the run says so at once, and the program fails on its
-/// `import`.
+/// `import`, its first line saying the packages could not be installed.
 #[test]
 fn the_packages_a_requirements_file_lists_are_installed_for_the_programs() {
     let server = message_server("s.bind(('127.0.0.1', int(sys.argv[1])))").replace(
@@ -552,7 +552,12 @@ fn the_packages_a_requirements_file_lists_are_installed_for_the_programs() {
         .stderr(predicate::str::contains(
             "requirements.txt not installed, graded without it: pip could not install labtext==1.0",
         ))
-        .stdout(predicate::str::contains("No module named 'labtext'"));
+        .stdout(predicate::str::contains("No module named 'labtext'"))
+        // The first line says why the import failed (issue 50 §1): the install, not the
+        // program's code.
+        .stdout(predicate::str::contains(
+            "(note: requirements.txt not installed, graded without it: pip could not install labtext==1.0",
+        ));
 }
 
 /// A requirements file is data: an option, a path or a URL in it is refused with its
