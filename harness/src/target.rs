@@ -125,6 +125,10 @@ pub struct RoleProgram {
     /// class's (`--requirements`) installed, the submission's first (`PYTHONPATH`, shown
     /// read-only).
     pub python_path: Vec<PathBuf>,
+    /// Why the packages its submission's `requirements` lists are missing, when they
+    /// could not be installed: a failure of the program then says so in its first line,
+    /// an import of them failing through no defect of its code.
+    pub packages_missing: Option<String>,
 }
 
 /// A login a program hard-codes, from `submission.toml`; either part may be unset.
@@ -369,6 +373,9 @@ impl Target {
                     "{} not installed, graded without it: {reason}",
                     requirements.file
                 );
+                for program in self.programs.values_mut().flat_map(BTreeMap::values_mut) {
+                    program.packages_missing = Some(warning.clone());
+                }
                 self.warnings.push(warning.clone());
                 Some(warning)
             }

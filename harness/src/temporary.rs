@@ -87,6 +87,7 @@ fn make(prefix: &'static str, mode: Option<std::fs::Permissions>) -> io::Result<
     if let Some(mode) = mode {
         builder.permissions(mode);
     }
+    failed_on_purpose(prefix)?;
     // Made and listed under one lock: a Ctrl-C between the two would miss it.
     let mut live = lock_live();
     if STOPPING.load(Ordering::Acquire) {
@@ -97,6 +98,33 @@ fn make(prefix: &'static str, mode: Option<std::fs::Permissions>) -> io::Result<
     let dir = builder.tempdir()?;
     live.insert(dir.path().to_owned());
     Ok(Folder { dir: Some(dir) })
+}
+
+/// The variable that makes some of the harness's own set-up steps fail, for the tests that
+/// prove such a failure is reported as the harness's and never as the program's (issue 50
+/// §1): a comma-separated list of steps, each a temporary folder's prefix
+/// (`socket-lab-site-`), `dns` (the scenario's DNS binding its port), `ftp-data` (the
+/// FTP peer opening a passive data port) or `mariadb-account` (MariaDB making a declared
+/// login's account).
+pub const FAIL_ON_PURPOSE_VARIABLE: &str = "HARNESS_TEST_FAIL_SETUP";
+
+/// The error set-up step `step` fails with when [`FAIL_ON_PURPOSE_VARIABLE`] names it, as
+/// a real failure of that step would (a full `/tmp`, a port taken).
+pub fn failed_on_purpose(step: &str) -> io::Result<()> {
+    let Some(steps) = std::env::var_os(FAIL_ON_PURPOSE_VARIABLE) else {
+        return Ok(());
+    };
+    if steps
+        .to_string_lossy()
+        .split(',')
+        .any(|named| named.trim() == step)
+    {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("{step} failed on purpose ({FAIL_ON_PURPOSE_VARIABLE})"),
+        ));
+    }
+    Ok(())
 }
 
 /// Set once the folders are being removed for good (Ctrl-C, SIGTERM, exit): no new one

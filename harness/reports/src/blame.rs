@@ -3,6 +3,7 @@
 //! ([`super::explain`]) both need to blame the right program.
 
 use run_record::outcome::{Outcome, ProgramReport};
+use run_record::wire::{FlowEnd, Protocol};
 
 /// The program the failure is about: the one its step names (`check server's stdout`).
 pub(super) fn subject(outcome: &Outcome) -> Option<&ProgramReport> {
@@ -55,4 +56,35 @@ pub(super) fn closed_early(outcome: &Outcome) -> bool {
 /// Whether the program a failure's cause names is a known-good companion.
 pub(super) fn companion_crashed(outcome: &Outcome) -> bool {
     crashed(outcome).is_some_and(|program| program.known_good)
+}
+
+/// Whether `program` did something of its work: it printed on stdout, opened a connection
+/// (or wrote a datagram) that reached the harness, or accepted one. Such a program ran,
+/// and is never said to have "never ran", whatever its stderr says after (a `NameError`
+/// raised in its `finally`).
+pub(super) fn did_something(outcome: &Outcome, program: &ProgramReport) -> bool {
+    if program.stdout.1 > 0 {
+        return true;
+    }
+    // A flow's end names the programs pointed at that peer (`client or client2`), or
+    // `client program` / `program` when the scenario did not say which: then it is this
+    // one if it is the submission's only program.
+    let alone = outcome
+        .programs
+        .iter()
+        .filter(|other| !other.known_good)
+        .count()
+        == 1;
+    let is_it = |end: &FlowEnd| {
+        end.program
+            && (end.name.split(" or ").any(|name| name == program.name)
+                || (alone && matches!(end.name.as_str(), "client program" | "program")))
+    };
+    // The program at the accepting end of a TCP connection was listening: it ran. (A
+    // datagram written to a program's port proves nothing of it.)
+    outcome
+        .wire
+        .flows
+        .iter()
+        .any(|flow| is_it(&flow.client) || (flow.protocol == Protocol::Tcp && is_it(&flow.server)))
 }

@@ -80,7 +80,47 @@ fn does_not_read_it_all(who: &str) -> String {
 const READ_TO_THE_END: &str = "read in a loop until recv() returns no bytes (the other side closed), handling each piece as it comes, and close the connection only then";
 
 /// The diagnosis of a failed (or missed) scenario; `None` when it has no failure.
+///
+/// A handicap the scenario ran with that bears on the failure (`(note: submission.toml
+/// drops `--count 3` …)`, which the engine adds to what was seen) is said in the first
+/// line too: the student must not look for a defect the manifest made.
 pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
+    let mut diagnosis = diagnosis_of(outcome)?;
+    if diagnosis.kind != Kind::HarnessTrouble {
+        let seen = outcome.failure.as_ref().map_or("", |failure| &failure.seen);
+        for note in notes(seen) {
+            diagnosis.defect = format!("{} ({note})", diagnosis.defect.trim_end_matches('.'));
+        }
+    }
+    Some(diagnosis)
+}
+
+/// Each `(note: …)` aside of `seen`, without its brackets.
+fn notes(seen: &str) -> Vec<&str> {
+    const OPENING: &str = " (note: ";
+    let mut found = Vec::new();
+    let mut rest = seen;
+    while let Some(at) = rest.find(OPENING) {
+        let inside = &rest[at + 2..];
+        let mut depth = 1;
+        let end = inside
+            .char_indices()
+            .find(|&(_, c)| {
+                depth += match c {
+                    '(' => 1,
+                    ')' => -1,
+                    _ => 0,
+                };
+                depth == 0
+            })
+            .map_or(inside.len(), |(close, _)| close);
+        found.push(&inside[..end]);
+        rest = &inside[end..];
+    }
+    found
+}
+
+fn diagnosis_of(outcome: &Outcome) -> Option<Diagnosis> {
     let failure = outcome.failure.as_ref()?;
     // The harness's own part failed (its steps say so as "expected the harness to ..."):
     // never blame a program for it, nor give the task's hint.
@@ -118,7 +158,9 @@ pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
         [program] => Some(program),
         _ => None,
     };
-    let yours = |program: &ProgramReport| format!("your {}", program.name);
+    // A program is named by the task's role it plays (`your reader`), never by the name a
+    // scenario gives it (`direct`), which means nothing to the student.
+    let yours = |program: &ProgramReport| format!("your {}", program.role_or_name());
     // A cause is said of the role (`your server`), which several of a scenario's
     // programs may play (`server-small`, `server-big`).
     let role_of = |program: Option<&&ProgramReport>| {
@@ -174,7 +216,7 @@ pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
             blamed: Some(program.name.clone()),
             defect: format!(
                 "your {} refused the command line the harness gave it ({}): `{}`",
-                program.name,
+                program.role_or_name(),
                 shortened(&reason, 160),
                 shortened(&program.command_line, 160)
             ),
@@ -182,25 +224,27 @@ pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
                 "take the options the task gives (`harness list --task {}` shows its command lines), or say in submission.toml how it runs: a command line with {{host}} and {{port}} where it takes them, `drop` and `rename` for options it takes otherwise",
                 outcome.task
             ),
-            group: format!("your {} refuses its command line", program.name),
+            group: format!("your {} refuses its command line", program.role_or_name()),
             kind: Kind::CommandLine,
         });
     }
     // A program of the submission that stopped at its start: whatever the scenario is
-    // about, it never got there.
+    // about, it never got there. One that printed or connected first ran, whatever its
+    // stderr says after (a `NameError` raised in its `finally`).
     if let Some((program, line, shows)) = students
         .iter()
+        .filter(|program| !super::blame::did_something(outcome, program))
         .find_map(|program| stopped_at_start(program).map(|(line, shows)| (*program, line, shows)))
     {
         return Some(Diagnosis {
             blamed: Some(program.name.clone()),
             defect: format!(
                 "your {} never ran: {shows} (`{}`)",
-                program.name,
+                program.role_or_name(),
                 shortened(&run_record::escape::escaped(&line), 160)
             ),
             remedy: start_remedy(&line, shows),
-            group: format!("your {} stops at its start", program.name),
+            group: format!("your {} stops at its start", program.role_or_name()),
             kind: Kind::DidNotStart,
         });
     }
@@ -215,9 +259,9 @@ pub fn diagnose(outcome: &Outcome) -> Option<Diagnosis> {
         let hint = first_hint(outcome);
         return Some(Diagnosis {
             blamed: Some(program.name.clone()),
-            defect: format!("your {cause}"),
+            defect: format!("your {}", said_of_its_role(cause, program)),
             remedy: hint.unwrap_or_else(|| "fix what its last words name".into()),
-            group: format!("your {} crashes or is stopped", program.name),
+            group: format!("your {} crashes or is stopped", program.role_or_name()),
             kind: Kind::Crash,
         });
     }
@@ -296,7 +340,8 @@ fn wrong_before_it_was_stopped(
     Some(Diagnosis {
         blamed: Some(program.name.clone()),
         defect: format!(
-            "your {running}, and by then its stdout was already wrong: {}",
+            "your {}, and by then its stdout was already wrong: {}",
+            said_of_its_role(running, program),
             shortened(&without_parenthesis(wrong, LATER_STEP_EXPECTS), 300)
         ),
         remedy: "fix what it printed, and have it end by itself once its work is done".into(),
@@ -306,6 +351,15 @@ fn wrong_before_it_was_stopped(
         ),
         kind: Kind::Other,
     })
+}
+
+/// `text` (`direct crashed: …`, of the engine, which names programs as the scenario does)
+/// said of the role `program` plays (`reader crashed: …`).
+fn said_of_its_role(text: &str, program: &ProgramReport) -> String {
+    match text.strip_prefix(program.name.as_str()) {
+        Some(rest) if rest.starts_with(' ') => format!("{}{rest}", program.role_or_name()),
+        _ => text.to_owned(),
+    }
 }
 
 /// `text` without each parenthesis that opens with `opening` (` (a later step expects`),

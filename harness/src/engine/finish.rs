@@ -54,7 +54,7 @@ impl Run<'_> {
         // start, refused its account or its tables): whatever the programs then did (a
         // client that lost its connection), the scenario is the harness's trouble, never
         // theirs. Not where the scenario could not be run here at all.
-        let trouble = self.servers.iter().find_map(|(name, server)| {
+        let mut trouble = self.servers.iter().find_map(|(name, server)| {
             let why = server.record()?.trouble()?;
             Some(StepFailure {
                 status: Status::Error,
@@ -63,6 +63,19 @@ impl Run<'_> {
                 diff: None,
             })
         });
+        // The scenario's DNS that could not listen: a program that looked a name up met
+        // no answer, so a failure is the harness's (one that looks nothing up passes).
+        if trouble.is_none()
+            && failure.is_some()
+            && let Some(why) = self.dns_trouble()
+        {
+            trouble = Some(StepFailure {
+                status: Status::Error,
+                expected: "the harness to answer the scenario's names with its DNS".into(),
+                seen: why,
+                diff: None,
+            });
+        }
         let (failure, failed_step, harness_trouble) = match trouble {
             Some(trouble)
                 if failure

@@ -22,6 +22,9 @@ pub(super) struct Internet {
     /// On a shared loopback, for a scenario whose programs ask the system's resolver: the
     /// port the DNS listens on, where the interposed library sends what they send to 53.
     pub(super) moved_dns_port: Option<u16>,
+    /// Why the scenario's DNS could not listen, if it could not: a failure of the scenario
+    /// is then the harness's, names not resolving (see `Run::dns_trouble`).
+    trouble: Option<String>,
 }
 
 /// Whom a stand-in serves, for the step log.
@@ -51,6 +54,7 @@ impl Internet {
             stand_ins: Vec::new(),
             well_known_served: Default::default(),
             moved_dns_port: None,
+            trouble: None,
         }
     }
 }
@@ -85,9 +89,9 @@ impl Run<'_> {
                     self.internet.servers.push(server);
                     self.internet.moved_dns_port = Some(port);
                 }
-                Err(error) => self.note(format!(
-                    "the harness's DNS could not listen: {error} (names will not resolve)"
-                )),
+                Err(error) => {
+                    self.dns_failed(format!("the harness's DNS could not listen: {error}"))
+                }
             }
         }
     }
@@ -99,10 +103,22 @@ impl Run<'_> {
         let zone = Arc::clone(&self.internet.zone);
         match DnsServer::start(DNS_PORT, namespace, zone, self.internet.queries.clone()) {
             Ok(server) => self.internet.servers.push(server),
-            Err(error) => self.note(format!(
-                "the harness's DNS could not listen on port {DNS_PORT}: {error} (names will not resolve)"
+            Err(error) => self.dns_failed(format!(
+                "the harness's DNS could not listen on port {DNS_PORT}: {error}"
             )),
         }
+    }
+
+    /// The scenario's DNS could not listen (`why`): noted, and kept, since a program that
+    /// looks a name up then fails for the harness's want, not its own.
+    fn dns_failed(&mut self, why: String) {
+        self.note(format!("{why} (names will not resolve)"));
+        self.internet.trouble.get_or_insert(why);
+    }
+
+    /// Why the scenario's DNS could not listen, if it could not.
+    pub(super) fn dns_trouble(&self) -> Option<String> {
+        self.internet.trouble.clone()
     }
 
     /// Remembers who the stand-in pushed next on `self.stand_ins` serves, for the log.

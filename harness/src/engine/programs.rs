@@ -312,7 +312,13 @@ impl Run<'_> {
             let replaced_by_login = (option == "--user" && login.user.is_some())
                 || (option == "--password" && login.password.is_some())
                 || (option == "--auth" && login.user.is_some() && login.password.is_some());
-            if replaced_by_login {
+            // An option whose value the manifest declares (`with = { "--from" = ... }`)
+            // is not missing either: the scenario uses the program's value.
+            let declared = self
+                .roles
+                .get(role)
+                .is_some_and(|program| program.own_values.contains_key(option));
+            if replaced_by_login || declared {
                 continue;
             }
             self.caveats.push(Caveat {
@@ -325,6 +331,21 @@ impl Run<'_> {
                     .filter(|word| word.len() > 2)
                     .map(str::to_lowercase)
                     .collect(),
+                program: Some(name.to_owned()),
+            });
+        }
+        // The packages its `requirements` lists could not be installed: whatever fails
+        // of it may be their absence (an import that fails), not its code.
+        if let Some(missing) = &self
+            .roles
+            .get(role)
+            .expect("looked up above")
+            .packages_missing
+        {
+            self.caveats.push(Caveat {
+                text: missing.clone(),
+                about: vec!["import".into(), "no module named".into()],
+                program: Some(name.to_owned()),
             });
         }
         // A real program's system trusts the test CA alone (its view's certificate store),
@@ -390,12 +411,44 @@ impl Run<'_> {
             own_file,
             sandbox: self.settings.sandbox.clone(),
         };
-        let handle = self.world.start(name, &spec).map_err(|error| StepFailure {
-            status: Status::Error,
-            expected: format!("`{}` to start", shell_words::join(&spec.argv)),
-            seen: format!("it could not be started: {error}"),
-            diff: None,
-        })?;
+        // A command that does not exist is the submission's; so is a working folder the
+        // manifest puts where the scenario leaves a folder missing on purpose (`workdir =
+        // "{dir}"` in mail-archive's missing-folder scenario: never a way out of it). Any
+        // other failure (its output's files, its folder, its sandbox) is a step of the
+        // harness's own.
+        let in_a_missing_folder = self.roles.get(role).is_some_and(|program| {
+            program.workdir == Some(Workdir::Site)
+                && self
+                    .scenario
+                    .dir_tree
+                    .as_ref()
+                    .is_some_and(|dir| dir.missing)
+        });
+        let handle = match self.world.start(name, &spec) {
+            Ok(handle) => handle,
+            Err(error) => {
+                let command = shell_words::join(&spec.argv);
+                if crate::world::real::start_failure::is_the_programs(&error) || in_a_missing_folder
+                {
+                    return Err(StepFailure {
+                        status: Status::Error,
+                        expected: format!("`{command}` to start"),
+                        seen: format!("it could not be started: {error}"),
+                        diff: None,
+                    });
+                }
+                // The command line goes in the step log, not the first line: it names the
+                // private copy's temporary folder, which changes from run to run.
+                let shown = self.shown(&command);
+                self.note(format!("{name}: `{shown}` could not be started: {error}"));
+                return Err(StepFailure {
+                    status: Status::Error,
+                    expected: format!("the harness to start {name}"),
+                    seen: error.to_string(),
+                    diff: None,
+                });
+            }
+        };
         let stdin_note = stdin
             .map(|payload| format!(", stdin: {}", payload.describe()))
             .unwrap_or_default();
@@ -556,6 +609,7 @@ impl Run<'_> {
                 self.caveats.push(Caveat {
                     text: explained,
                     about: Vec::new(),
+                    program: None,
                 });
                 true
             }
@@ -567,6 +621,7 @@ impl Run<'_> {
                 self.caveats.push(Caveat {
                     text: explained,
                     about: Vec::new(),
+                    program: None,
                 });
                 false
             }

@@ -109,9 +109,11 @@ pub(crate) const MYSQL_USER_MAX_CHARS: usize = 128;
 ///   `USER`/`PASS` line, an IMAP quoted string, RFC 3501 §4.3);
 /// - XML-RPC: a user without `:`, where HTTP Basic's `user:password` ends the user
 ///   (RFC 7617 §2);
-/// - MySQL: a user of at most [`MYSQL_USER_MAX_CHARS`] characters, and a password that
-///   is not empty (the handshake answers the salt with a scramble of the password; an
-///   empty answer is a login without one, refused).
+/// - MySQL: a user of at most [`MYSQL_USER_MAX_CHARS`] characters, none outside Unicode's
+///   Basic Multilingual Plane (MariaDB keeps user names in `utf8mb3`, three bytes a
+///   character: `CREATE USER 'u😀'` is error 1470, tried), and a password that is not
+///   empty (the handshake answers the salt with a scramble of the password; an empty
+///   answer is a login without one, refused).
 ///
 /// SMTP's `AUTH PLAIN` separates its parts with NUL, already refused; SSH's user and
 /// password are length-prefixed strings (RFC 4252 §5), so spaces and any other printable
@@ -147,6 +149,14 @@ pub(crate) fn login_refusal(pack: LoginPack, part: LoginPart, value: &str) -> Op
         if part == LoginPart::User && length > MYSQL_USER_MAX_CHARS {
             return Some(format!(
                 "{length} characters; MySQL user names hold at most {MYSQL_USER_MAX_CHARS}"
+            ));
+        }
+        if part == LoginPart::User
+            && let Some(beyond) = value.chars().find(|c| u32::from(*c) > 0xFFFF)
+        {
+            return Some(format!(
+                "holds `{beyond}` (U+{:X}), outside Unicode's Basic Multilingual Plane; MySQL user names hold only characters of three UTF-8 bytes at most (MariaDB refuses the account, error 1470)",
+                u32::from(beyond)
             ));
         }
         if part == LoginPart::Password && value.is_empty() {
@@ -278,7 +288,7 @@ mod tests {
     fn declared() -> impl proptest::strategy::Strategy<Value = String> {
         proptest::prop_oneof![
             6 => PRINTABLE,
-            1 => "[ -~é\r\n\u{0}]{0,6}",
+            1 => "[ -~é\r\n\u{0}\u{1F600}]{0,6}",
             1 => "[a-z]{120,136}",
         ]
     }
@@ -289,6 +299,10 @@ mod tests {
         assert!(login_refusal(LoginPack::Mysql, LoginPart::User, &long).is_some());
         assert!(login_refusal(LoginPack::Ssh, LoginPart::User, &long).is_none());
         assert!(login_refusal(LoginPack::Mysql, LoginPart::Password, "").is_some());
+        assert!(login_refusal(LoginPack::Mysql, LoginPart::User, "u\u{1F600}").is_some());
+        assert!(login_refusal(LoginPack::Mysql, LoginPart::User, "é中\u{FFFD}").is_none());
+        assert!(login_refusal(LoginPack::Mysql, LoginPart::Password, "p\u{1F600}").is_none());
+        assert!(login_refusal(LoginPack::Ssh, LoginPart::User, "u\u{1F600}").is_none());
         assert!(login_refusal(LoginPack::Ssh, LoginPart::User, "my name").is_none());
         assert!(login_refusal(LoginPack::XmlRpc, LoginPart::User, "ad:min").is_some());
         assert!(login_refusal(LoginPack::XmlRpc, LoginPart::Password, "pa:ss").is_none());
@@ -319,11 +333,12 @@ mod tests {
             ..proptest::prelude::ProptestConfig::default()
         })]
 
-        /// Any login the account model lets a manifest declare for SSH or MySQL, its user
-        /// equal to its password or not, logs in through that pack's own check; a wrong
-        /// password is refused. MySQL's by both of its methods.
+        /// Any login the account model lets a manifest declare for SSH, MySQL or XML-RPC,
+        /// its user equal to its password or not, logs in through that pack's own check; a
+        /// wrong password is refused. MySQL's by both of its methods; XML-RPC's as the
+        /// server reads the `Authorization` the harness's client sends.
         #[test]
-        fn ssh_and_mysql_accept_every_login_the_model_lets_through(
+        fn ssh_mysql_and_xmlrpc_accept_every_login_the_model_lets_through(
             user in declared(),
             password in declared(),
             equal in proptest::bool::ANY,
@@ -355,6 +370,41 @@ mod tests {
                     proptest::prop_assert!(!accepted);
                 }
             }
+
+            if carried(LoginPack::XmlRpc, &user, &password) {
+                let account = (user.as_str(), password.as_str());
+                let sent = basic_login(&format!("{user}:{password}"));
+                proptest::prop_assert_eq!(sent.clone(), Some((user.clone(), password.clone())));
+                let (given_user, given_password) = sent.unwrap();
+                proptest::prop_assert!(is_the_account(&given_user, &given_password, account.0, account.1));
+                let (given_user, given_password) =
+                    basic_login(&format!("{user}:{wrong}")).unwrap();
+                proptest::prop_assert!(!is_the_account(&given_user, &given_password, account.0, account.1));
+            }
         }
+    }
+
+    /// The login a server reads off the `Authorization` header the XML-RPC pack sends for
+    /// `credentials`: base64 decoded, the user up to the first `:` (RFC 7617 §2).
+    fn basic_login(credentials: &str) -> Option<(String, String)> {
+        use base64::Engine as _;
+        let header = super::super::xmlrpc::basic_authorization(credentials);
+        let encoded = header.strip_prefix("Basic ")?;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        let (user, password) = text.split_once(':')?;
+        Some((user.to_owned(), password.to_owned()))
+    }
+
+    /// Why XML-RPC's user cannot hold `:`: the server would read another login.
+    #[test]
+    fn an_xmlrpc_user_with_a_colon_would_reach_the_server_as_another_login() {
+        assert_eq!(
+            basic_login("ad:min:pw"),
+            Some(("ad".to_owned(), "min:pw".to_owned()))
+        );
+        assert!(login_refusal(LoginPack::XmlRpc, LoginPart::User, "ad:min").is_some());
     }
 }

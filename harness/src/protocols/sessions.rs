@@ -44,6 +44,12 @@ pub(super) trait Session: Clone + Send + 'static {
     fn in_clear(&self) -> ClearConnection {
         ClearConnection::default()
     }
+
+    /// Why the peer could not do its own part in it (open a data port, present its
+    /// certificate), if it could not: the harness's trouble, never the client's.
+    fn trouble(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A copy of the sessions so far (a conversation that panicked leaves them as they were).
@@ -74,6 +80,10 @@ impl<S: Session> ProtocolRecord for Mutex<Vec<S>> {
 
     fn in_clear(&self) -> Option<Vec<ClearConnection>> {
         S::KEEPS_CLEAR_TEXT.then(|| copy_of(self).iter().map(Session::in_clear).collect())
+    }
+
+    fn trouble(&self) -> Option<String> {
+        copy_of(self).iter().find_map(Session::trouble)
     }
 }
 

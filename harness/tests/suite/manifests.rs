@@ -353,6 +353,10 @@ fn a_declared_login_its_protocol_cannot_carry_is_refused_with_its_key() {
             "submission.toml:2: [mysql-remote] client user: 200 characters; MySQL user names hold at most 128".to_owned(),
         ),
         (
+            "[mysql-remote]\nuser = \"u\u{1F600}\"\npassword = \"pw\"\n".to_owned(),
+            "submission.toml:2: [mysql-remote] user: holds `\u{1F600}` (U+1F600), outside Unicode's Basic Multilingual Plane; MySQL user names hold only characters of three UTF-8 bytes at most (MariaDB refuses the account, error 1470)".to_owned(),
+        ),
+        (
             "[mysql-remote]\nuser = \"root\"\npassword = \"\"\n".to_owned(),
             "submission.toml:3: [mysql-remote] password: is empty; a MySQL client sends no scramble".to_owned(),
         ),
@@ -503,7 +507,7 @@ pub(crate) fn labtext_wheel(folder: &Path) {
 /// `requirements = "requirements.txt"`: the packages it lists are installed once, before
 /// the scenarios, from the wheels `--wheels` names (no index asked), and the programs
 /// import them; without the wheel the run says so at once, and the program fails on its
-/// `import`.
+/// `import`, its first line saying the packages could not be installed.
 #[test]
 fn the_packages_a_requirements_file_lists_are_installed_for_the_programs() {
     let server = message_server("s.bind(('127.0.0.1', int(sys.argv[1])))").replace(
@@ -548,7 +552,12 @@ fn the_packages_a_requirements_file_lists_are_installed_for_the_programs() {
         .stderr(predicate::str::contains(
             "requirements.txt not installed, graded without it: pip could not install labtext==1.0",
         ))
-        .stdout(predicate::str::contains("No module named 'labtext'"));
+        .stdout(predicate::str::contains("No module named 'labtext'"))
+        // The first line says why the import failed (issue 50 §1): the install, not the
+        // program's code.
+        .stdout(predicate::str::contains(
+            "(note: requirements.txt not installed, graded without it: pip could not install labtext==1.0",
+        ));
 }
 
 /// A requirements file is data: an option, a path or a URL in it is refused with its
@@ -654,22 +663,26 @@ fn a_login_fixed_in_the_program_is_the_account_of_every_pack(
 }
 
 /// The harness's own trouble is never the student's (issue 50 §1): a declared login that
-/// the real MariaDB cannot make an account of (a user with a character outside the Basic
-/// Multilingual Plane, which MariaDB refuses as 1470) is an
-/// ERROR whose first line says the harness could not set up its server, with no hint and
-/// no points lost, not the client's "Lost connection to MySQL server".
+/// the real MariaDB could not make an account of (forced with `mariadb-account` in
+/// `HARNESS_TEST_FAIL_SETUP`: the account model refuses, when the manifest is read, every
+/// login MariaDB is known to refuse) is an ERROR whose first line says the harness could
+/// not set up its server, with no hint and no points lost, not the client's "Lost
+/// connection to MySQL server".
 #[test]
 fn an_account_the_real_database_cannot_make_is_the_harness_trouble() {
     let file = "mysql-remote.py";
     let manifest = format!(
         "[mysql-remote]\n\
          client = \"python3 {file} --url mysql://{{user}}:{{password}}@{{host}}:{{port}}/{{database}}\"\n\
-         user = \"{}\"\n\
-         password = \"pw\"\n",
-        "u\u{1F600}"
+         user = \"student\"\n\
+         password = \"pw\"\n"
     );
     let folder = submission(&[(file, &good(file)), ("submission.toml", &manifest)]);
     let output = harness()
+        .env(
+            harness::temporary::FAIL_ON_PURPOSE_VARIABLE,
+            "mariadb-account",
+        )
         .arg("--target")
         .arg(folder.path())
         .args(["--mysql", "real", "--seed", "1"])
@@ -688,7 +701,7 @@ fn an_account_the_real_database_cannot_make_is_the_harness_trouble() {
         .unwrap_or_default();
     assert!(
         first.starts_with(
-            "  The harness could not set up its server db: the real MariaDB that plays it could not be prepared: MariaDB could not make the account 'u\u{1F600}'"
+            "  The harness could not set up its server db: the real MariaDB that plays it could not be prepared: MariaDB could not make the account 'student'"
         ),
         "{stdout}"
     );

@@ -71,6 +71,7 @@ impl Drop for Accepting {
 impl Passive {
     /// Opens a data port as `plan` says.
     pub(super) async fn open(net: &PeerNet, plan: DataPlan) -> io::Result<Passive> {
+        crate::temporary::failed_on_purpose("ftp-data")?;
         if plan == DataPlan::Refused {
             // Real world: the port is bound now and would listen after an hour; the
             // future that would is never polled, only held, so connections are refused.

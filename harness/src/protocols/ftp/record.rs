@@ -62,6 +62,9 @@ pub(super) struct FtpSession {
     /// The first bound the client passed (files stored past what the peer keeps), said:
     /// what came past it was not kept, and the judge says this first.
     pub past_bound: Option<String>,
+    /// Why the peer could not open a passive data port, if it could not: the harness's
+    /// trouble (the client was answered `425`), never the client's.
+    pub data_port_trouble: Option<String>,
 }
 
 impl FtpSession {
@@ -86,6 +89,10 @@ impl Session for FtpSession {
 
     fn logins_tried(&self) -> Vec<bool> {
         accepted(&self.logins)
+    }
+
+    fn trouble(&self) -> Option<String> {
+        self.data_port_trouble.clone()
     }
 
     fn verbs(&self) -> Vec<String> {

@@ -317,7 +317,14 @@ impl Dialogue<'_> {
                         )
                     }
                 }
-                Err(error) => format!("425 Cannot open a data port: {error}.\r\n"),
+                Err(error) => {
+                    self.session(|session| {
+                        session.data_port_trouble.get_or_insert_with(|| {
+                            format!("the FTP peer could not open a passive data port: {error}")
+                        });
+                    });
+                    format!("425 Cannot open a data port: {error}.\r\n")
+                }
             },
             "PORT" | "EPRT" => "502 Active mode is not offered here: use PASV or EPSV.\r\n".into(),
             "STOR" => unreachable!("a logged-in STOR is served by `store`"),

@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use mail_parser::{HeaderName, Message, MessageParser, MessagePart, MimeHeaders};
 
 use super::archive::{ZipVerdict, judge_zip};
-use super::record::SmtpSession;
+use super::record::{SmtpCommand, SmtpSession};
 use crate::payload::Payload;
 use crate::tree::Tree;
 
@@ -167,18 +167,29 @@ pub(super) fn judge_mail(
         .unwrap_or(0);
     let envelope = &session.commands[start..];
     if let Some(from) = &expected.from {
-        let sent = envelope
-            .first()
-            .and_then(|command| address(&command.line))
-            .unwrap_or_default();
-        if !sent.eq_ignore_ascii_case(from) {
-            return Err((format!("MAIL FROM:<{from}>"), format!("MAIL FROM:<{sent}>")));
+        let mail = envelope.first().filter(|command| command.verb == "MAIL");
+        let sent = mail.and_then(|command| address(&command.line));
+        if !sent.is_some_and(|sent| sent.eq_ignore_ascii_case(from)) {
+            return Err((
+                format!("MAIL FROM:<{from}>"),
+                mail.map_or("no MAIL FROM".into(), as_sent),
+            ));
         }
     }
     if !expected.to.is_empty() {
-        let mut sent: Vec<String> = envelope
-            .iter()
-            .filter(|command| command.verb == "RCPT")
+        let recipients = envelope.iter().filter(|command| command.verb == "RCPT");
+        // A recipient written without its angle brackets is shown as it was sent, not
+        // as no recipient at all.
+        if let Some(unbracketed) = recipients
+            .clone()
+            .find(|command| address(&command.line).is_none())
+        {
+            return Err((
+                format!("one RCPT TO for each of {}", expected.to.join(", ")),
+                as_sent(unbracketed),
+            ));
+        }
+        let mut sent: Vec<String> = recipients
             .filter_map(|command| address(&command.line))
             .map(|address| address.to_ascii_lowercase())
             .collect();
@@ -464,6 +475,23 @@ fn shown_name(message: &Message<'_>, part: &MessagePart<'_>) -> String {
         );
     }
     "(no name)".into()
+}
+
+/// An envelope command as the client sent it (`MAIL FROM: mao@gov.cn`), never as the
+/// peer parsed it; one without the angle brackets around its address is said to lack them.
+fn as_sent(command: &SmtpCommand) -> String {
+    let line = crate::escape::escaped(&command.line);
+    match address(&command.line) {
+        Some(_) => format!("`{line}`"),
+        None => format!(
+            "`{line}`, without the angle brackets RFC 5321 §4.1.2 puts around the address (`{}:<address>`)",
+            if command.verb == "MAIL" {
+                "MAIL FROM"
+            } else {
+                "RCPT TO"
+            }
+        ),
+    }
 }
 
 /// The address between `<` and `>` of `MAIL FROM:<a@b>` or `RCPT TO:<a@b>`.

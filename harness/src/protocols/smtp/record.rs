@@ -36,6 +36,9 @@ pub(super) struct SmtpSession {
     pub ended: bool,
     /// The TLS handshake failed, and why.
     pub tls_error: Option<String>,
+    /// The peer could not present a certificate (the test CA could not be made): the
+    /// harness's trouble, never the client's.
+    pub certificate_trouble: Option<String>,
     /// Every byte the client sent outside TLS, as it came (up to [`MAX_CLEAR`]): what
     /// anyone on the way could read (SPEC smtp/4: never the password).
     pub in_clear: Vec<u8>,
@@ -54,6 +57,10 @@ pub(super) type Sessions = Arc<Mutex<Vec<SmtpSession>>>;
 impl Session for SmtpSession {
     const PROTOCOL: &'static str = "SMTP";
     const KEEPS_CLEAR_TEXT: bool = true;
+
+    fn trouble(&self) -> Option<String> {
+        self.certificate_trouble.clone()
+    }
 
     fn ended(&self) -> bool {
         self.ended

@@ -240,7 +240,11 @@ impl Dialogue<'_> {
                 &ca.server_config,
             ))),
             Err(error) => {
-                self.session(|session| session.tls_error = Some(error.to_string()));
+                self.session(|session| {
+                    session.tls_error = Some(error.to_string());
+                    session.certificate_trouble =
+                        Some(format!("the mail server peer has no certificate: {error}"));
+                });
                 None
             }
         }

@@ -38,6 +38,8 @@ pub(super) struct CommandRun {
     pub exit_status: Option<u32>,
     /// Why it did not run or was stopped, if so.
     pub trouble: Option<String>,
+    /// That trouble is the harness's own: it could not sandbox or start the command.
+    pub harness_failed: bool,
 }
 
 /// What one TCP connection did.
@@ -126,5 +128,22 @@ impl ProtocolRecord for SshRecord {
                 .collect(),
             tls_handshakes: 0,
         })
+    }
+
+    /// A command the remote machine could not run for the harness's want (its sandbox,
+    /// its folder): the client then read `harness: ...` and a 126, not the machine's
+    /// answer, through no fault of its own.
+    fn trouble(&self) -> Option<String> {
+        self.connections()
+            .iter()
+            .flat_map(|connection| &connection.commands)
+            .find(|run| run.harness_failed)
+            .map(|run| {
+                format!(
+                    "the SSH peer's remote machine could not run `{}`: {}",
+                    run.command,
+                    run.trouble.as_deref().unwrap_or("no reason given")
+                )
+            })
     }
 }

@@ -75,6 +75,9 @@ pub(super) enum CommandPrint {
 pub(super) struct CommandEnd {
     pub status: Option<u32>,
     pub trouble: Option<String>,
+    /// The trouble is the harness's own (it could not sandbox or start the command), not
+    /// the command's (its deadline, its output's cap).
+    pub harness_failed: bool,
 }
 
 impl RemoteMachine {
@@ -186,6 +189,7 @@ impl RemoteMachine {
         let refused = |trouble: String| CommandEnd {
             status: Some(126),
             trouble: Some(trouble),
+            harness_failed: true,
         };
         if let Some(why) = commands_refused(&self.sandbox.layers) {
             return refused(format!(
@@ -313,15 +317,13 @@ impl RemoteMachine {
                 pump(stderr, &output, &printed, CommandPrint::Stderr)
             );
             if !(out_ok && err_ok) {
-                return Err(format!(
-                    "it printed more than {} KiB: stopped",
-                    OUTPUT_CAP >> 10
-                ));
+                let capped = format!("it printed more than {} KiB: stopped", OUTPUT_CAP >> 10);
+                return Err((capped, false));
             }
             child
                 .wait()
                 .await
-                .map_err(|error| format!("cannot wait for it: {error}"))
+                .map_err(|error| (format!("cannot wait for it: {error}"), true))
         };
         let ended = match tokio::time::timeout(DEADLINE, work).await {
             Ok(Ok(status)) => {
@@ -333,11 +335,13 @@ impl RemoteMachine {
                 CommandEnd {
                     status: Some(status as u32),
                     trouble: None,
+                    harness_failed: false,
                 }
             }
-            Ok(Err(trouble)) => CommandEnd {
+            Ok(Err((trouble, harness_failed))) => CommandEnd {
                 status: None,
                 trouble: Some(trouble),
+                harness_failed,
             },
             Err(_) => CommandEnd {
                 status: None,
@@ -345,6 +349,7 @@ impl RemoteMachine {
                     "still running after {} s: stopped",
                     DEADLINE.as_secs()
                 )),
+                harness_failed: false,
             },
         };
         feeding.abort();

@@ -257,6 +257,7 @@ impl Handler {
                 command,
                 exit_status: None,
                 trouble: None,
+                harness_failed: false,
             });
             number = connection.commands.len() - 1;
         });
@@ -350,11 +351,13 @@ impl Handler {
                         .unwrap_or_else(|error| super::remote::CommandEnd {
                             status: None,
                             trouble: Some(format!("the command's task failed: {error}")),
+                            harness_failed: true,
                         })
                 }
                 Err(why) => super::remote::CommandEnd {
                     status: Some(126),
                     trouble: Some(why.clone()),
+                    harness_failed: true,
                 },
             };
             if let Some(trouble) = &ended.trouble {
@@ -387,6 +390,7 @@ impl Handler {
                             command: "(shell, nothing typed)".into(),
                             exit_status: None,
                             trouble: None,
+                            harness_failed: false,
                         });
                         connection.commands.len() - 1
                     }
@@ -394,6 +398,7 @@ impl Handler {
                 };
                 connection.commands[number].exit_status = ended.status;
                 connection.commands[number].trouble = ended.trouble;
+                connection.commands[number].harness_failed = ended.harness_failed;
             });
             let _ = handle.eof(channel).await;
             let _ = handle.close(channel).await;

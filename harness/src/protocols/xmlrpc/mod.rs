@@ -156,8 +156,7 @@ fn load(input: OptionsInput<'_, '_, ()>) -> Loaded<ClientRequest> {
         if !credentials.contains(':') {
             return Err("`xmlrpc.auth` is `USER:PASS`".into());
         }
-        let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
-        head += &format!("Authorization: Basic {encoded}\r\n");
+        head += &format!("Authorization: {}\r\n", basic_authorization(credentials));
     }
     head += "\r\n";
     let midway = head.len() + body.len() / 2;
@@ -256,6 +255,15 @@ fn expected(raw: &RawXmlRpc) -> Loaded<Expected> {
                 .collect::<Result<_, String>>()?,
         )
     })
+}
+
+/// The `Authorization` header's value the harness's client sends for `credentials`
+/// (`USER:PASS`): HTTP Basic, `Basic` and their base64 (RFC 7617 §2).
+pub(crate) fn basic_authorization(credentials: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(credentials)
+    )
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //!
 //! - [`process`]: a child in its own process group and temporary directory, its output
 //!   captured to capped files, its exit and peak memory read with `wait4`.
+//! - [`start_failure`]: whose a failure to start a child is (a command that does not
+//!   exist is the submission's; any other, the harness's).
 //! - [`readiness`]: whether a child listens on a port, read from `/proc` (never by
 //!   connecting: a probe connection is a client to a sequential server).
 //! - [`blocked`]: whether a child's processes are blocked for good, read from `/proc`.
@@ -29,3 +31,4 @@ pub mod readiness;
 pub mod redirect;
 pub mod sock_diag;
 pub mod spawning;
+pub mod start_failure;

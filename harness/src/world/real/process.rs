@@ -23,6 +23,7 @@ use tokio::sync::watch;
 
 use super::cleanup;
 use super::isolation::Namespace;
+use super::start_failure::programs_own;
 use crate::payload::Payload;
 use crate::world::capture::Capture;
 use sandbox::{Enclosure, Launch};
@@ -152,10 +153,12 @@ pub struct ChildProcess {
 impl ChildProcess {
     /// Starts the program.
     pub fn spawn(spec: &ProcessSpec) -> io::Result<ChildProcess> {
-        let (program, arguments) = spec
-            .argv
-            .split_first()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command line"))?;
+        let (program, arguments) = spec.argv.split_first().ok_or_else(|| {
+            programs_own(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "empty command line",
+            ))
+        })?;
         // What it prints is for the harness alone: without a view of its own (a platform's
         // container) another program could otherwise read it by its path.
         let captures = crate::temporary::private_folder("harness-output-")?;
@@ -186,8 +189,11 @@ impl ChildProcess {
         if let (Some(own), None) = (&spec.own_file, &spec.workdir) {
             put_own_file(own, &workdir)?;
         }
+        // Past here and before, a failure is the harness's own step failing; this one is
+        // the submission's: the command it names does not exist.
         let resolved =
-            sandbox::resolve_program(program, &workdir, arguments.first().map(String::as_str))?;
+            sandbox::resolve_program(program, &workdir, arguments.first().map(String::as_str))
+                .map_err(programs_own)?;
         let mut argv: Vec<OsString> = vec![resolved.clone().into()];
         argv.extend(arguments.iter().map(OsString::from));
         let mut visible = folders_named(
@@ -837,6 +843,20 @@ mod tests {
             .iter()
             .map(|path| path.as_os_str().to_owned())
             .collect()
+    }
+
+    /// A command that does not exist is the submission's; any other error is a step of
+    /// the harness's own.
+    #[test]
+    fn a_missing_command_is_the_programs_and_any_other_error_the_harness() {
+        let missing = ChildProcess::spawn(&spec(&["no-such-command-of-the-kit"]))
+            .expect_err("no such command");
+        assert!(
+            super::super::start_failure::is_the_programs(&missing),
+            "{missing}"
+        );
+        let plain = io::Error::other("the output's folder could not be made");
+        assert!(!super::super::start_failure::is_the_programs(&plain));
     }
 
     #[test]

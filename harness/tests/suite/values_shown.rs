@@ -1,0 +1,109 @@
+//! Issue 50 §2: a report shows the values a scenario really used and what a program sent
+//! as it sent it; a manifest's dropped option is noted wherever a failure may depend on
+//! it; a program is named by its task's role, never by the name a scenario gives it.
+
+use crate::common::{harness, kit_root, submission};
+
+/// A sample file of the good submission.
+fn good(file: &str) -> String {
+    std::fs::read_to_string(kit_root().join("fixtures/submissions/good").join(file)).unwrap()
+}
+
+/// The first line of `scenario`'s failure when `files` are graded on it.
+fn first_line(files: &[(&str, &str)], scenario: &str) -> String {
+    let folder = submission(files);
+    let output = harness()
+        .arg("--target")
+        .arg(folder.path())
+        .args(["--seed", "1", scenario])
+        .output()
+        .expect("the harness runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    stdout
+        .lines()
+        .skip_while(|line| !(line.starts_with("── ") && line.contains(scenario)))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no failure of {scenario}:\n{stdout}"))
+        .trim()
+        .to_owned()
+}
+
+/// A mail client of raw sockets that hard-codes its sender, and writes it without the
+/// angle brackets RFC 5321 puts around it: `MAIL FROM: mao@gov.cn`.
+const UNBRACKETED_SENDER: &str = r#"import socket, sys
+host, port = sys.argv[sys.argv.index('--server') + 1].rsplit(':', 1)
+s = socket.create_connection((host, int(port)))
+f = s.makefile('rb')
+def reply():
+    while True:
+        line = f.readline()
+        if line[3:4] != b'-':
+            return line
+def say(line):
+    s.sendall(line.encode() + b'\r\n')
+    return reply()
+reply()
+say('EHLO me')
+say('MAIL FROM: mao@gov.cn')
+say('RCPT TO:<bob@example.com>')
+say('DATA')
+say('From: mao@gov.cn\r\nTo: bob@example.com\r\nSubject: Lab report\r\n\r\n' + sys.stdin.read().replace('\n', '\r\n') + '.')
+say('QUIT')
+"#;
+
+/// What the program sent is shown as it sent it, not as the peer parsed it (before:
+/// "expected MAIL FROM:<mao@gov.cn>, but saw MAIL FROM:<>"); the sender is the one the
+/// manifest declares (`with`), and its dropped `--from` is no handicap.
+#[test]
+fn an_envelope_command_is_shown_as_the_program_sent_it() {
+    let manifest = "[smtp-client]\n\
+                    client = { command = \"python3 smtp-client.py --server {host}:{port}\", drop = [\"--from\"], with = { \"--from\" = \"mao@gov.cn\" } }\n";
+    let first = first_line(
+        &[
+            ("smtp-client.py", UNBRACKETED_SENDER),
+            ("submission.toml", manifest),
+        ],
+        "smtp-client/01-delivers-a-message",
+    );
+    assert!(
+        first.contains(
+            "MAIL FROM:<mao@gov.cn>, but saw `MAIL FROM: mao@gov.cn`, without the angle brackets RFC 5321 §4.1.2 puts around the address"
+        ),
+        "{first}"
+    );
+    assert!(!first.contains("MAIL FROM:<>"), "{first}");
+    assert!(!first.contains("note:"), "{first}");
+}
+
+/// A pinger whose `--count 3` the manifest drops pings ten times: its failure says so in
+/// its first line, though the requirement never says "count" (before: no note).
+#[test]
+fn a_dropped_option_is_noted_where_a_failure_of_its_program_depends_on_it() {
+    let manifest = "[udp-pinger]\n\
+                    client = { command = \"python3 udp-pinger-client.py {host} {port}\", drop = [\"--count\"] }\n";
+    let first = first_line(
+        &[
+            ("udp-pinger-client.py", &good("udp-pinger-client.py")),
+            ("submission.toml", manifest),
+        ],
+        "udp-pinger/03-every-ping-lost",
+    );
+    assert!(
+        first.contains(
+            "(note: submission.toml drops `--count 3` from the client's command line, and this scenario depends on it)"
+        ),
+        "{first}"
+    );
+}
+
+/// imap-read/14 starts its reader as `direct`: a failure names it "your reader" (before:
+/// "Your direct failed a check").
+#[test]
+fn a_program_is_named_by_its_role_not_by_its_name_in_the_scenario() {
+    let first = first_line(
+        &[("imap-read.py", "print('no mail today')\n")],
+        "imap-read/14-certificate-for-another-name",
+    );
+    assert!(first.starts_with("Your reader "), "{first}");
+    assert!(!first.to_lowercase().contains("your direct"), "{first}");
+}
