@@ -575,8 +575,9 @@ fn first_hint(outcome: &Outcome) -> Option<String> {
 /// A hint as a first line's remedy: its first clause (to `; `, or, when that is too long,
 /// to the end of its first sentence), with what the first line leaves for the hint line
 /// (`None`: the whole hint is said, `Some("")`: nothing is left). A clause too long even
-/// so is cut, and its hint kept whole.
-pub(crate) fn remedy_of(hint: &str) -> (String, Option<&str>) {
+/// so is cut at a word, and the hint line goes on from there (`…` at both ends of the
+/// cut): each word is said once.
+pub(crate) fn remedy_of(hint: &str) -> (String, Option<String>) {
     let (clause, rest) = hint.split_once("; ").unwrap_or((hint, ""));
     let (clause, rest) = match sentence_end(clause) {
         Some(end) if clause.chars().count() > REMEDY_AT_MOST => {
@@ -585,6 +586,15 @@ pub(crate) fn remedy_of(hint: &str) -> (String, Option<&str>) {
         _ => (clause, rest),
     };
     let clause = clause.trim_end_matches('.');
+    // Too long still: the first line takes the words that fit, the hint the rest (the
+    // clause is the start of `hint`, so the rest of it is `hint` from the cut on).
+    let (clause, left) = match cut_at_word(clause, REMEDY_AT_MOST) {
+        Some(cut) => (
+            format!("{}…", &clause[..cut]),
+            format!("…{}", hint[cut..].trim_start()),
+        ),
+        None => (clause.to_owned(), rest.to_owned()),
+    };
     let mut chars = clause.chars();
     let Some(first) = chars.next() else {
         return (String::new(), None);
@@ -596,9 +606,22 @@ pub(crate) fn remedy_of(hint: &str) -> (String, Option<&str>) {
     } else {
         first.to_lowercase().to_string()
     };
-    let remedy = shortened(&format!("{first}{}", chars.as_str()), REMEDY_AT_MOST);
-    let left = (!remedy.ends_with('…')).then_some(rest);
-    (remedy, left)
+    // One line, whatever the hint's own lines.
+    let remedy = format!("{first}{}", chars.as_str());
+    let remedy = remedy.split_whitespace().collect::<Vec<_>>().join(" ");
+    (remedy, Some(left))
+}
+
+/// Where to cut `text` so that at most `longest` characters are kept, at the last space
+/// before them (in the middle of a word only when none is): `None` when it fits.
+fn cut_at_word(text: &str, longest: usize) -> Option<usize> {
+    let limit = text.char_indices().nth(longest)?.0;
+    Some(
+        text[..limit]
+            .rfind(' ')
+            .filter(|at| *at > 0)
+            .unwrap_or(limit),
+    )
 }
 
 /// Where the first sentence of `text` ends: its `.` followed by a space and a capital.
@@ -710,6 +733,29 @@ pub fn closing_summary(outcomes: &[Outcome]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_remedy_too_long_for_the_first_line_goes_on_in_its_hint_not_again() {
+        let long = format!(
+            "Read {} until it returns b''. Then close.",
+            "and read ".repeat(30)
+        );
+        let (remedy, left) = remedy_of(&long);
+        let left = left.unwrap();
+        assert!(remedy.ends_with('…') && remedy.chars().count() <= REMEDY_AT_MOST + 1);
+        assert!(left.starts_with('…'), "{left}");
+        // Each word once: the two halves make the hint again.
+        let joined = format!(
+            "{} {}",
+            remedy.trim_end_matches('…'),
+            left.trim_start_matches('…')
+        );
+        assert_eq!(joined.to_lowercase(), long.to_lowercase());
+        // A short one is whole in the first line, the rest of its hint after `; `.
+        let (remedy, left) = remedy_of("Loop recv until b''; a single recv may return part.");
+        assert_eq!(remedy, "loop recv until b''");
+        assert_eq!(left.as_deref(), Some("a single recv may return part."));
+    }
 
     #[test]
     fn a_python_2_module_is_named_with_the_one_to_import_instead() {
