@@ -141,6 +141,11 @@ enum Commands {
         /// so failures compare.
         #[arg(long, value_name = "N")]
         seed: Option<u64>,
+        /// A requirements file for the whole class (one package a line, read as `harness
+        /// --requirements` reads it): installed into the image's Python when the image is
+        /// built, so every submission's programs import them and no grading waits for pip.
+        #[arg(long, value_name = "FILE")]
+        requirements: Option<PathBuf>,
     },
     /// Print the JSON Schema of scenario files (the kit keeps it in
     /// `harness/schema/scenario.schema.json`).
@@ -215,22 +220,31 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> i32 {
             kit_repository,
             kit_release,
             seed,
-        }) => package(crate::package::PackageRequest {
-            platform,
-            output: output.unwrap_or_else(|| {
-                PathBuf::from(match platform {
-                    crate::package::Platform::Gradescope => "autograder.zip",
-                    crate::package::Platform::Prairielearn => "prairielearn",
-                    crate::package::Platform::GithubClassroom => "classroom",
-                })
+            requirements,
+        }) => match requirements
+            .as_deref()
+            .map(crate::target::requirements::read_class_list)
+            .transpose()
+        {
+            Err(error) => Err(error),
+            Ok(class) => package(crate::package::PackageRequest {
+                platform,
+                output: output.unwrap_or_else(|| {
+                    PathBuf::from(match platform {
+                        crate::package::Platform::Gradescope => "autograder.zip",
+                        crate::package::Platform::Prairielearn => "prairielearn",
+                        crate::package::Platform::GithubClassroom => "classroom",
+                    })
+                }),
+                tasks,
+                java,
+                visibility,
+                kit_repository,
+                kit_release,
+                seed: seed.unwrap_or_else(grade::random_seed),
+                class_packages: class.map(|list| list.packages).unwrap_or_default(),
             }),
-            tasks,
-            java,
-            visibility,
-            kit_repository,
-            kit_release,
-            seed: seed.unwrap_or_else(grade::random_seed),
-        }),
+        },
         Some(Commands::Schema) => {
             print!("{}", crate::scenario::scenario_schema_text());
             Ok(EXIT_PASS)

@@ -58,6 +58,9 @@ pub struct PackageRequest {
     pub seed: u64,
     /// The release of `kit_repository` the Classroom workflow fetches the kit from.
     pub kit_release: String,
+    /// The class's Python packages (`--requirements FILE`, validated as a submission's
+    /// are), installed into the image's Python beside the tasks' own.
+    pub class_packages: Vec<String>,
 }
 
 /// The packages every image needs: Python 3 for the students' programs and
@@ -89,9 +92,23 @@ fn pip_install(packages: &[&str]) -> String {
     if packages.is_empty() {
         return "true".into();
     }
+    // Quoted where the shell would read it: a requirement may hold `<`, `>` or `;`
+    // (`requests>=2,<3`); a plain pin (`six==1.16.0`) is written as it is.
+    let words: Vec<String> = packages
+        .iter()
+        .map(|package| {
+            let plain = package
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-=+:,".contains(c));
+            match plain {
+                true => (*package).to_owned(),
+                false => shell_words::quote(package).into_owned(),
+            }
+        })
+        .collect();
     format!(
         "env PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --no-cache-dir {}",
-        packages.join(" ")
+        words.join(" ")
     )
 }
 
@@ -141,6 +158,7 @@ impl TemplateValues {
             .iter()
             .filter(|(task, _)| request.tasks.iter().any(|wanted| wanted == task))
             .map(|(_, package)| *package)
+            .chain(request.class_packages.iter().map(String::as_str))
             .collect();
         if !pip_packages.is_empty() {
             packages.push("python3-pip");

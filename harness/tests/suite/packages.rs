@@ -405,10 +405,11 @@ fn pip_installed(script: &str) -> Vec<String> {
 }
 
 /// `setup.sh` of a Gradescope package, the Dockerfile of a PrairieLearn one and the
-/// workflow of a GitHub Classroom one, each made for `tasks`.
-fn package_scripts(tasks: &[&str]) -> [(&'static str, String); 3] {
+/// workflow of a GitHub Classroom one, each made for `tasks` (and `extra` arguments).
+fn package_scripts(tasks: &[&str], extra: &[&str]) -> [(&'static str, String); 3] {
     let folder = tempfile::tempdir().unwrap();
-    let task_args: Vec<&str> = tasks.iter().flat_map(|task| ["--task", *task]).collect();
+    let mut task_args: Vec<&str> = tasks.iter().flat_map(|task| ["--task", *task]).collect();
+    task_args.extend(extra);
     let zip_path = folder.path().join("autograder.zip");
     let mut args = vec!["gradescope"];
     args.extend(&task_args);
@@ -451,7 +452,7 @@ const TASK_LIBRARIES: [(&str, &str); 3] = [
 #[test]
 fn every_package_installs_the_libraries_of_its_tasks_and_no_others() {
     let tasks: Vec<&str> = TASK_LIBRARIES.iter().map(|(task, _)| *task).collect();
-    for (file, script) in package_scripts(&tasks) {
+    for (file, script) in package_scripts(&tasks, &[]) {
         let installed = apt_installed(&script);
         for (task, library) in TASK_LIBRARIES {
             assert!(
@@ -472,7 +473,7 @@ fn every_package_installs_the_libraries_of_its_tasks_and_no_others() {
         );
     }
     // One task of them: its library alone.
-    for (file, script) in package_scripts(&["ssh-info"]) {
+    for (file, script) in package_scripts(&["ssh-info"], &[]) {
         let installed = apt_installed(&script);
         assert!(installed.iter().any(|word| word == "python3-paramiko"));
         for library in ["python3-dnspython", "python3-pymysql"] {
@@ -484,7 +485,7 @@ fn every_package_installs_the_libraries_of_its_tasks_and_no_others() {
         assert!(pip_installed(&script).is_empty(), "{file}:\n{script}");
     }
     // The message task needs Python's standard library only.
-    for (file, script) in package_scripts(&["message"]) {
+    for (file, script) in package_scripts(&["message"], &[]) {
         let installed = apt_installed(&script);
         assert!(installed.iter().any(|word| word == "python3"), "{file}");
         for (_, library) in TASK_LIBRARIES {
@@ -494,6 +495,62 @@ fn every_package_installs_the_libraries_of_its_tasks_and_no_others() {
             );
         }
     }
+}
+
+/// A class's requirements file (`harness package --requirements FILE`): every platform's
+/// image installs its packages with pip when it is built, each quoted for the shell; a
+/// line that is not a package stops the package with the file and line.
+#[test]
+fn a_class_requirements_file_is_installed_into_every_image() {
+    let folder = tempfile::tempdir().unwrap();
+    let list = folder.path().join("class.txt");
+    std::fs::write(
+        &list,
+        "# the class's
+requests>=2,<3
+six==1.16.0
+",
+    )
+    .unwrap();
+    for (file, script) in package_scripts(&["message"], &["--requirements", list.to_str().unwrap()])
+    {
+        assert!(
+            apt_installed(&script)
+                .iter()
+                .any(|word| word == "python3-pip"),
+            "{file}"
+        );
+        let pip = pip_installed(&script);
+        assert!(
+            pip.contains(&"'requests>=2,<3'".to_string())
+                && pip.contains(&"six==1.16.0".to_string()),
+            "{file}: {pip:?}\n{script}"
+        );
+    }
+    std::fs::write(
+        &list,
+        "six==1.16.0
+-r other.txt
+",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args([
+            "package",
+            "gradescope",
+            "--task",
+            "message",
+            "--requirements",
+        ])
+        .arg(&list)
+        .arg("-o")
+        .arg(folder.path().join("autograder.zip"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("class.txt:2"), "{stderr}");
+    assert!(!folder.path().join("autograder.zip").exists());
 }
 
 /// A submission made of links to the kit's good sample (the folder itself, or its
