@@ -267,50 +267,61 @@ impl RoleProgram {
 /// gives it.
 pub const HARD_CODED_FILE: &str = "file";
 
+/// Words of a scenario's `args` ([`parsed_args`]): the words it spans, and the option with
+/// its value (`None` for a positional word).
+pub(crate) type ParsedArg = (std::ops::Range<usize>, Option<(String, String)>);
+
+/// Each word of `words` (a scenario's `args`) by the one rule every reader of them uses:
+/// a word starting with `-` is an option, which takes the next word as its value unless it
+/// wrote one (`--user=alice`) or the next word is itself an option; any other word is
+/// positional. Each item: the words it spans, and the option with its value (`None` for a
+/// positional word).
+pub(crate) fn parsed_args(words: &[String]) -> Vec<ParsedArg> {
+    let mut parsed = Vec::new();
+    let mut index = 0;
+    while index < words.len() {
+        let (start, word) = (index, &words[index]);
+        index += 1;
+        if !word.starts_with('-') {
+            parsed.push((start..index, None));
+            continue;
+        }
+        let option = match word.split_once('=') {
+            Some((option, value)) => (option.to_owned(), value.to_owned()),
+            None => {
+                let value = words.get(index).filter(|next| !next.starts_with('-'));
+                if value.is_some() {
+                    index += 1;
+                }
+                (word.clone(), value.cloned().unwrap_or_default())
+            }
+        };
+        parsed.push((start..index, Some(option)));
+    }
+    parsed
+}
+
 /// The options among `words` (a scenario's `args`), each with its value: `--user alice`
 /// and `--user=alice` give `("--user", "alice")`, a flag (`--tls`) an empty value.
 /// Positional words are not options.
 pub fn option_values(words: &[String]) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    let mut index = 0;
-    while index < words.len() {
-        let word = &words[index];
-        index += 1;
-        if !word.starts_with('-') {
-            continue;
-        }
-        if let Some((option, value)) = word.split_once('=') {
-            found.push((option.to_owned(), value.to_owned()));
-            continue;
-        }
-        let value = words.get(index).filter(|next| !next.starts_with('-'));
-        if value.is_some() {
-            index += 1;
-        }
-        found.push((word.clone(), value.cloned().unwrap_or_default()));
-    }
-    found
+    parsed_args(words)
+        .into_iter()
+        .filter_map(|(_, option)| option)
+        .collect()
 }
 
 /// `words` without the options of `placed` and their values (a template placed them).
 pub fn without_options(words: &[String], placed: &[String]) -> Vec<String> {
-    let mut kept = Vec::new();
-    let mut index = 0;
-    while index < words.len() {
-        let word = &words[index];
-        index += 1;
-        let option = word
-            .split_once('=')
-            .map_or(word.as_str(), |(option, _)| option);
-        if !placed.iter().any(|placed| placed == option) {
-            kept.push(word.clone());
-            continue;
-        }
-        if !word.contains('=') && words.get(index).is_some_and(|next| !next.starts_with('-')) {
-            index += 1;
-        }
-    }
-    kept
+    parsed_args(words)
+        .into_iter()
+        .filter(|(_, option)| {
+            !option
+                .as_ref()
+                .is_some_and(|(name, _)| placed.iter().any(|placed| placed == name))
+        })
+        .flat_map(|(span, _)| words[span].iter().cloned())
+        .collect()
 }
 
 /// `text` with `{key}` replaced by each value.

@@ -46,23 +46,14 @@ pub fn names_in(text: &str) -> Vec<String> {
 }
 
 /// The indices in `words` (a scenario's `args`) of the words that are neither options nor
-/// an option's value, by the rule of [`super::option_values`]: an option (`--dns`) takes
+/// an option's value, by the rule of [`super::parsed_args`]: an option (`--dns`) takes
 /// the next word as its value unless it is itself an option or it wrote one (`--dns=x`).
 fn positional_indices(words: &[String]) -> Vec<usize> {
-    let mut found = Vec::new();
-    let mut index = 0;
-    while index < words.len() {
-        let word = &words[index];
-        index += 1;
-        if !word.starts_with('-') {
-            found.push(index - 1);
-            continue;
-        }
-        if !word.contains('=') && words.get(index).is_some_and(|next| !next.starts_with('-')) {
-            index += 1;
-        }
-    }
-    found
+    super::parsed_args(words)
+        .into_iter()
+        .filter(|(_, option)| option.is_none())
+        .map(|(span, _)| span.start)
+        .collect()
 }
 
 /// The words of `words` (a scenario's `args`) that are neither options nor an option's

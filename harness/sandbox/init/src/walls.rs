@@ -252,6 +252,24 @@ fn is_dir(fd: &OwnedFd) -> bool {
 mod tests {
     use super::*;
 
+    /// Runs `checks` in a forked child (Landlock cannot be undone) and asserts it returned 0,
+    /// or else the number of the check that failed.
+    fn in_a_child(checks: impl FnOnce() -> i32) {
+        // SAFETY: the child only makes system calls, touches files and exits with _exit.
+        let child = unsafe { libc::fork() };
+        assert!(child >= 0);
+        if child == 0 {
+            let verdict = checks();
+            // SAFETY: ends the child without running the parent's destructors.
+            unsafe { libc::_exit(verdict) };
+        }
+        let mut status = 0;
+        // SAFETY: waiting for our own child.
+        unsafe { libc::waitpid(child, &mut status, 0) };
+        assert!(libc::WIFEXITED(status), "status {status}");
+        assert_eq!(libc::WEXITSTATUS(status), 0, "failed at check number");
+    }
+
     /// In a forked child (Landlock cannot be undone): a walled process reads the system
     /// and writes its own folder, and can neither read a folder it was not given nor write
     /// one it may only read.
@@ -271,49 +289,37 @@ mod tests {
             writable: vec![own.path().to_owned()],
             tcp_ports: None,
         };
-        // SAFETY: the child only makes system calls, touches files and exits with _exit.
-        let child = unsafe { libc::fork() };
-        assert!(child >= 0);
-        if child == 0 {
-            let verdict = (|| {
-                // SAFETY: prctl with plain integers.
-                if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
-                    return 1;
-                }
-                if raise(&walls).is_err() {
-                    return 2;
-                }
-                if std::fs::read("/etc/passwd").is_err() {
-                    return 3;
-                }
-                if std::fs::write(own.path().join("mine"), "x").is_err() {
-                    return 4;
-                }
-                if std::fs::read(shown.path().join("shown")).is_err() {
-                    return 5;
-                }
-                if std::fs::write(shown.path().join("changed"), "x").is_ok() {
-                    return 6;
-                }
-                if std::fs::read(hidden.path().join("secret")).is_ok() {
-                    return 7;
-                }
-                if std::fs::read_dir(hidden.path()).is_ok() {
-                    return 8;
-                }
-                if std::fs::write(std::env::temp_dir().join("walls-test-leak"), "x").is_ok() {
-                    return 9;
-                }
-                0
-            })();
-            // SAFETY: ends the child without running the parent's destructors.
-            unsafe { libc::_exit(verdict) };
-        }
-        let mut status = 0;
-        // SAFETY: waiting for our own child.
-        unsafe { libc::waitpid(child, &mut status, 0) };
-        assert!(libc::WIFEXITED(status), "status {status}");
-        assert_eq!(libc::WEXITSTATUS(status), 0, "failed at check number");
+        in_a_child(|| {
+            // SAFETY: prctl with plain integers.
+            if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+                return 1;
+            }
+            if raise(&walls).is_err() {
+                return 2;
+            }
+            if std::fs::read("/etc/passwd").is_err() {
+                return 3;
+            }
+            if std::fs::write(own.path().join("mine"), "x").is_err() {
+                return 4;
+            }
+            if std::fs::read(shown.path().join("shown")).is_err() {
+                return 5;
+            }
+            if std::fs::write(shown.path().join("changed"), "x").is_ok() {
+                return 6;
+            }
+            if std::fs::read(hidden.path().join("secret")).is_ok() {
+                return 7;
+            }
+            if std::fs::read_dir(hidden.path()).is_ok() {
+                return 8;
+            }
+            if std::fs::write(std::env::temp_dir().join("walls-test-leak"), "x").is_ok() {
+                return 9;
+            }
+            0
+        });
     }
 
     /// In a forked child: with its scenario's ports walled, a process connects to and binds
@@ -336,46 +342,34 @@ mod tests {
             tcp_ports: Some(vec![(own_port, own_port), (spare_port, spare_port)]),
             ..Walls::default()
         };
-        // SAFETY: the child only makes system calls and exits with _exit.
-        let child = unsafe { libc::fork() };
-        assert!(child >= 0);
-        if child == 0 {
-            let verdict = (|| {
-                // SAFETY: prctl with plain integers.
-                if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
-                    return 1;
-                }
-                if raise(&walls).is_err() {
-                    return 2;
-                }
-                if std::net::TcpStream::connect(("127.0.0.1", own_port)).is_err() {
-                    return 3;
-                }
-                match std::net::TcpStream::connect(("127.0.0.1", other_port)) {
-                    Err(error) if error.raw_os_error() == Some(libc::EACCES) => {}
-                    _ => return 4,
-                }
-                if std::net::TcpListener::bind(("127.0.0.1", spare_port)).is_err() {
-                    return 5;
-                }
-                if std::net::TcpListener::bind("127.0.0.1:0").is_err() {
-                    return 6;
-                }
-                // Refused before the kernel looks whether the port is free.
-                match std::net::TcpListener::bind(("127.0.0.1", other_port)) {
-                    Err(error) if error.raw_os_error() == Some(libc::EACCES) => {}
-                    _ => return 7,
-                }
-                0
-            })();
-            // SAFETY: ends the child without running the parent's destructors.
-            unsafe { libc::_exit(verdict) };
-        }
-        let mut status = 0;
-        // SAFETY: waiting for our own child.
-        unsafe { libc::waitpid(child, &mut status, 0) };
-        assert!(libc::WIFEXITED(status), "status {status}");
-        assert_eq!(libc::WEXITSTATUS(status), 0, "failed at check number");
+        in_a_child(|| {
+            // SAFETY: prctl with plain integers.
+            if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+                return 1;
+            }
+            if raise(&walls).is_err() {
+                return 2;
+            }
+            if std::net::TcpStream::connect(("127.0.0.1", own_port)).is_err() {
+                return 3;
+            }
+            match std::net::TcpStream::connect(("127.0.0.1", other_port)) {
+                Err(error) if error.raw_os_error() == Some(libc::EACCES) => {}
+                _ => return 4,
+            }
+            if std::net::TcpListener::bind(("127.0.0.1", spare_port)).is_err() {
+                return 5;
+            }
+            if std::net::TcpListener::bind("127.0.0.1:0").is_err() {
+                return 6;
+            }
+            // Refused before the kernel looks whether the port is free.
+            match std::net::TcpListener::bind(("127.0.0.1", other_port)) {
+                Err(error) if error.raw_os_error() == Some(libc::EACCES) => {}
+                _ => return 7,
+            }
+            0
+        });
     }
 
     #[test]

@@ -38,16 +38,20 @@ const EVERY_TABLE: [&str; 4] = ["tcp", "tcp6", "udp", "udp6"];
 
 static CURSOR: AtomicU32 = AtomicU32::new(u32::MAX);
 
-/// A port that is free for TCP and UDP right now.
-pub fn fresh_port() -> std::io::Result<u16> {
-    // Start where this process's id points, so harnesses running side by side (tests,
-    // parallel grading) start far apart.
+/// Starts the cursor, once, where this process's id points, so that harnesses running
+/// side by side (tests, parallel grading) hand out ports far apart.
+fn start_cursor() {
     let _ = CURSOR.compare_exchange(
         u32::MAX,
         std::process::id().wrapping_mul(7919) % COUNT,
         Ordering::SeqCst,
         Ordering::SeqCst,
     );
+}
+
+/// A port that is free for TCP and UDP right now.
+pub fn fresh_port() -> std::io::Result<u16> {
+    start_cursor();
     for _ in 0..COUNT {
         let port = (FIRST + CURSOR.fetch_add(1, Ordering::SeqCst) % COUNT) as u16;
         if !port_taken(port, &EVERY_TABLE) {
@@ -85,12 +89,7 @@ impl PortBlock {
     /// ports free in every table (the rest in `TIME_WAIT` from an earlier scenario).
     pub fn reserve() -> std::io::Result<PortBlock> {
         let size = u32::from(Self::SIZE);
-        let _ = CURSOR.compare_exchange(
-            u32::MAX,
-            std::process::id().wrapping_mul(7919) % COUNT,
-            Ordering::SeqCst,
-            Ordering::SeqCst,
-        );
+        start_cursor();
         for _ in 0..COUNT / size {
             let start = CURSOR.fetch_add(size, Ordering::SeqCst) % COUNT;
             if start + size > COUNT {
