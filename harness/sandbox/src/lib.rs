@@ -30,6 +30,7 @@
 //! | put raw control characters on the grader's terminal, or read from it | every text from a submission escaped where it is shown; every program in a session of its own, with no controlling terminal, its standard streams pipes or files |
 //! | signal the harness, `sandbox-init`, its memory watcher or another program | a user of its own under a root harness; a PID namespace; and Landlock's signal scope (ABI 6), raised for every program: only its own processes |
 //! | use what the harness was started with | descriptors above 2 closed before `execve`; an environment of [`Enclosure::environment`]'s list only |
+//! | send past the short-call library where a scenario cuts its calls | the library (`harness/short-calls`) in every program it runs: `exec` and `posix_spawn` keep `LD_PRELOAD`, the C library's `syscall()` goes through the library's functions, a program it cannot enter (statically linked) is not run; the harness refuses such a program before it starts |
 //!
 //! **Not covered**, and why: in a platform's container, UDP on the shared loopback
 //! (Landlock has no rules for it: a program may send datagrams to any UDP port of the
@@ -38,7 +39,10 @@
 //! block after the scenario began (each harness reserves only blocks that were free), and
 //! a named unix socket any user may write (Landlock's ABI 9, Linux 7.1, scopes those; the
 //! walls ask for it); its CPU use (no `cpu` cgroup: `RLIMIT_CPU` only); the kernel itself (a bug in a system call the filter allows
-//! is a way out, as in every container); `/sys` is the machine's, read-only (it tells the
+//! is a way out, as in every container); a system call made by a program's own machine code
+//! (inline assembly, or code it writes and jumps to) in a scenario that cuts its socket calls,
+//! which no interposed library sees (only a tracer of every system call, `ptrace` or a seccomp
+//! supervisor, could cut those); `/sys` is the machine's, read-only (it tells the
 //! machine's hardware and interface names, and the names of other programs' cgroups, no
 //! contents); CPU caches and timing; the disk cap holds for a program's own folders
 //! (`HOME`, `/tmp`, its own working folder; in a container by a watcher that ends it past

@@ -11,9 +11,11 @@
 //! the same way, whatever the program took out or changed. Only when the setting was there
 //! at the start: without it the library leaves `exec` alone, as everything else.
 //!
-//! A program that makes the `execve` system call itself (`syscall(SYS_execve, ...)`), or is
-//! statically linked, goes past any library; that is beyond what an interposed library
-//! can hold.
+//! `execveat` is kept the same way, and so is `syscall(SYS_execve, ...)`: the library's
+//! `syscall` hands it here ([`raw`](super::raw)). A program the library cannot enter (a
+//! statically linked one, see the `enterable` module) is not run at all while the
+//! setting is there: the call fails with `EACCES` and a line on stderr says why. Only a
+//! system call made by the program's own machine code goes past this.
 //!
 //! Nothing here allocates: a `vfork` child (`subprocess` may use one) shares its parent's
 //! heap, so the new environment is a table on the stack, and the two kept entries were
@@ -25,8 +27,10 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use libc::{c_int, pid_t};
 
+use super::enterable::refusal;
+use super::raw::kernel;
 use super::{Real, set_errno};
-use crate::setting::SETTING_VARIABLE;
+use crate::setting::{SETTING_VARIABLE, say};
 
 /// The longest entry kept (`LD_PRELOAD=...` with its NUL); a longer one is not kept.
 const ENTRY_BYTES: usize = 4096;
@@ -151,6 +155,95 @@ unsafe fn with_library(
     table.as_ptr()
 }
 
+/// Whether the program `path` (relative to `dirfd`) may be run: always, unless the setting
+/// was there at the start and the library could not be in it ([`refusal`]); then says so
+/// on stderr and leaves `EACCES` in errno.
+///
+/// # Safety
+///
+/// `path` is null or a NUL-terminated string.
+unsafe fn may_run(dirfd: c_int, path: *const c_char) -> bool {
+    if SETTING.entry().is_none() || path.is_null() {
+        return true;
+    }
+    // SAFETY: the caller's NUL-terminated path.
+    let Some(why) = (unsafe { refusal(dirfd, path) }) else {
+        return true;
+    };
+    let mut line = [0u8; 1024];
+    let mut length = 0;
+    // SAFETY: as above.
+    let shown = unsafe { CStr::from_ptr(path) }.to_bytes();
+    for part in [
+        &b"short-calls: refused to run "[..],
+        &shown[..shown.len().min(400)],
+        b": ",
+        why.words(),
+        b"; the scenario cuts the socket calls of everything the program runs\n",
+    ] {
+        let take = part.len().min(line.len() - length);
+        line[length..length + take].copy_from_slice(&part[..take]);
+        length += take;
+    }
+    say(&line[..length]);
+    set_errno(libc::EACCES);
+    false
+}
+
+/// [`may_run`] for a name searched in `PATH` as `execvp` does (a name with a `/` is a path):
+/// the first file of that name that may be executed is judged.
+///
+/// # Safety
+///
+/// `file` is null or a NUL-terminated string.
+unsafe fn may_run_searched(file: *const c_char) -> bool {
+    if SETTING.entry().is_none() || file.is_null() {
+        return true;
+    }
+    // SAFETY: the caller's NUL-terminated name.
+    let name = unsafe { CStr::from_ptr(file) }.to_bytes();
+    if name.is_empty() || name.contains(&b'/') {
+        // SAFETY: as above.
+        return unsafe { may_run(libc::AT_FDCWD, file) };
+    }
+    // SAFETY: getenv reads the environment (no allocation): safe in a vfork child.
+    let search = unsafe { libc::getenv(c"PATH".as_ptr()) };
+    let search: &[u8] = if search.is_null() {
+        b"/bin:/usr/bin"
+    } else {
+        // SAFETY: a non-null getenv result is a NUL-terminated string.
+        unsafe { CStr::from_ptr(search) }.to_bytes()
+    };
+    let mut candidate = [0u8; 4096];
+    for folder in search.split(|&byte| byte == b':') {
+        let folder: &[u8] = if folder.is_empty() { b"." } else { folder };
+        if folder.len() + 1 + name.len() + 1 > candidate.len() {
+            continue;
+        }
+        candidate[..folder.len()].copy_from_slice(folder);
+        candidate[folder.len()] = b'/';
+        let end = folder.len() + 1 + name.len();
+        candidate[folder.len() + 1..end].copy_from_slice(name);
+        candidate[end] = 0;
+        // SAFETY: a NUL-terminated path in a live buffer.
+        let executable = unsafe {
+            kernel(
+                libc::SYS_faccessat,
+                libc::c_long::from(libc::AT_FDCWD),
+                candidate.as_ptr() as libc::c_long,
+                libc::c_long::from(libc::X_OK),
+                0,
+                0,
+            )
+        } == 0;
+        if executable {
+            // SAFETY: as above.
+            return unsafe { may_run(libc::AT_FDCWD, candidate.as_ptr().cast()) };
+        }
+    }
+    true
+}
+
 static REAL_EXECVE: Real = Real::new(c"execve");
 static REAL_EXECVPE: Real = Real::new(c"execvpe");
 static REAL_FEXECVE: Real = Real::new(c"fexecve");
@@ -189,10 +282,45 @@ pub unsafe extern "C" fn execve(
     argv: *const *const c_char,
     envp: *const *const c_char,
 ) -> c_int {
+    // SAFETY: the caller's path, as execve requires.
+    if !unsafe { may_run(libc::AT_FDCWD, path) } {
+        return -1;
+    }
     let mut table = [core::ptr::null(); ENTRIES];
     // SAFETY: the caller's environment table, as execve requires.
     let envp = unsafe { with_library(envp, &mut table) };
     call_real!(REAL_EXECVE, Execve, path, argv, envp)
+}
+
+/// execveat(2) with the library kept in the environment handed on (made by raw system call:
+/// an older C library has no function for it).
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn execveat(
+    dirfd: c_int,
+    path: *const c_char,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+    flags: c_int,
+) -> c_int {
+    // SAFETY: the caller's path, relative to `dirfd` (empty with AT_EMPTY_PATH: `dirfd`).
+    if !unsafe { may_run(dirfd, path) } {
+        return -1;
+    }
+    let mut table = [core::ptr::null(); ENTRIES];
+    // SAFETY: the caller's environment table, as execveat requires.
+    let envp = unsafe { with_library(envp, &mut table) };
+    // SAFETY: the caller's arguments, with the environment the library keeps.
+    unsafe {
+        kernel(
+            libc::SYS_execveat,
+            libc::c_long::from(dirfd),
+            path as libc::c_long,
+            argv as libc::c_long,
+            envp as libc::c_long,
+            libc::c_long::from(flags),
+        ) as c_int
+    }
 }
 
 /// execv(3): [`execve`] with the process's environment.
@@ -211,6 +339,10 @@ pub unsafe extern "C" fn execvpe(
     argv: *const *const c_char,
     envp: *const *const c_char,
 ) -> c_int {
+    // SAFETY: the caller's name, searched as execvpe searches it.
+    if !unsafe { may_run_searched(file) } {
+        return -1;
+    }
     let mut table = [core::ptr::null(); ENTRIES];
     // SAFETY: the caller's environment table, as execvpe requires.
     let envp = unsafe { with_library(envp, &mut table) };
@@ -233,6 +365,10 @@ pub unsafe extern "C" fn fexecve(
     argv: *const *const c_char,
     envp: *const *const c_char,
 ) -> c_int {
+    // SAFETY: an empty path judges the caller's descriptor itself.
+    if !unsafe { may_run(fd, c"".as_ptr()) } {
+        return -1;
+    }
     let mut table = [core::ptr::null(); ENTRIES];
     // SAFETY: the caller's environment table, as fexecve requires.
     let envp = unsafe { with_library(envp, &mut table) };
@@ -255,6 +391,17 @@ unsafe fn spawn_keeping(
     argv: *const *const c_char,
     envp: *const *const c_char,
 ) -> c_int {
+    // SAFETY: the caller's path or name, as posix_spawn(p) takes it.
+    let may = unsafe {
+        if core::ptr::eq(real, &REAL_POSIX_SPAWNP) {
+            may_run_searched(path)
+        } else {
+            may_run(libc::AT_FDCWD, path)
+        }
+    };
+    if !may {
+        return libc::EACCES;
+    }
     let mut table = [core::ptr::null(); ENTRIES];
     // SAFETY: the caller's environment table.
     let envp = unsafe { with_library(envp, &mut table) };

@@ -22,8 +22,9 @@
 //! the rare case happen every time, so a grader (or you) can see whether a program checks
 //! what its calls return. Loaded into a program with `LD_PRELOAD`, it stands in front of the
 //! C library's `send`, `sendto`, `sendmsg`, `write`, `writev`, `recv`, `recvfrom`,
-//! `recvmsg`, `read` and `readv` (and `sendfile`, and the `_FORTIFY_SOURCE` variants
-//! `__read_chk`, `__recv_chk`, `__recvfrom_chk` that `gcc -O2` may call instead), and on a
+//! `recvmsg`, `read` and `readv` (and `sendfile`, `sendmmsg`, `recvmmsg`, `splice`, the
+//! `_FORTIFY_SOURCE` variants `__read_chk`, `__recv_chk`, `__recvfrom_chk` that `gcc -O2` may
+//! call instead, and `syscall()` for a call made by number: [`raw`]), and on a
 //! TCP socket it passes each call on with a smaller length: at most `max` bytes, a size
 //! drawn from a seed. The kernel then does exactly what it would do with that length; the
 //! program sees a short count, as it could on any network. Optionally, now and then, a
@@ -42,7 +43,7 @@
 //!
 //! Whatever the program runs keeps the library ([`exec`]): a program that takes
 //! `LD_PRELOAD` or the setting out of its environment and runs itself again still has its
-//! calls cut.
+//! calls cut, and one the library could not enter (statically linked) is not run.
 //!
 //! ## The setting: `SOCKET_LAB_SHORT_CALLS`
 //!
@@ -112,7 +113,10 @@
 use core::ffi::CStr;
 use core::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 
-use libc::{c_int, c_long, c_void, iovec, msghdr, off_t, size_t, sockaddr, socklen_t, ssize_t};
+use libc::{
+    c_int, c_long, c_uint, c_void, iovec, mmsghdr, msghdr, off_t, size_t, sockaddr, socklen_t,
+    ssize_t,
+};
 
 mod setting;
 pub use setting::SETTING_VARIABLE;
@@ -228,8 +232,11 @@ static REAL_READ_CHK: Real = Real::new(c"__read_chk");
 static REAL_RECV_CHK: Real = Real::new(c"__recv_chk");
 static REAL_RECVFROM_CHK: Real = Real::new(c"__recvfrom_chk");
 static REAL_EPOLL_CTL: Real = Real::new(c"epoll_ctl");
+static REAL_SENDMMSG: Real = Real::new(c"sendmmsg");
+static REAL_RECVMMSG: Real = Real::new(c"recvmmsg");
+static REAL_SPLICE: Real = Real::new(c"splice");
 
-const ALL_REAL: [&Real; 16] = [
+const ALL_REAL: [&Real; 19] = [
     &REAL_SEND,
     &REAL_SENDTO,
     &REAL_SENDMSG,
@@ -246,6 +253,9 @@ const ALL_REAL: [&Real; 16] = [
     &REAL_RECV_CHK,
     &REAL_RECVFROM_CHK,
     &REAL_EPOLL_CTL,
+    &REAL_SENDMMSG,
+    &REAL_RECVMMSG,
+    &REAL_SPLICE,
 ];
 
 /// Calls the real function `$real` as a `$type`; without one, fails with `ENOSYS`.
@@ -275,6 +285,9 @@ pub use files::FILES_VARIABLE;
 
 pub mod exec;
 use redirect::Verb;
+
+mod enterable;
+pub mod raw;
 
 // --- Telling the harness the library is at work -------------------------------------------
 
@@ -307,7 +320,7 @@ fn socket_option(fd: c_int, option: c_int) -> Option<c_int> {
     let mut length = core::mem::size_of::<c_int>() as socklen_t;
     // SAFETY: value and length are valid for writes of their sizes.
     let result = unsafe {
-        libc::syscall(
+        raw::kernel(
             libc::SYS_getsockopt,
             fd as c_long,
             libc::SOL_SOCKET as c_long,
@@ -334,7 +347,16 @@ fn non_blocking(fd: c_int, flags: c_int) -> bool {
         return true;
     }
     // SAFETY: F_GETFL reads the descriptor's status flags.
-    let status = unsafe { libc::syscall(libc::SYS_fcntl, fd as c_long, libc::F_GETFL as c_long) };
+    let status = unsafe {
+        raw::kernel(
+            libc::SYS_fcntl,
+            fd as c_long,
+            libc::F_GETFL as c_long,
+            0,
+            0,
+            0,
+        )
+    };
     status >= 0 && status as c_int & libc::O_NONBLOCK != 0
 }
 
@@ -388,6 +410,7 @@ extern "C" fn constructor() {
         .chain(redirect::ALL_REAL)
         .chain(files::ALL_REAL)
         .chain(exec::ALL_REAL)
+        .chain(raw::ALL_REAL)
     {
         real.address();
     }
@@ -504,6 +527,17 @@ type RecvFromChkFn = unsafe extern "C" fn(
     *mut socklen_t,
 ) -> ssize_t;
 type EpollCtlFn = unsafe extern "C" fn(c_int, c_int, c_int, *mut libc::epoll_event) -> c_int;
+type SendMmsgFn = unsafe extern "C" fn(c_int, *mut mmsghdr, c_uint, c_int) -> c_int;
+type RecvMmsgFn =
+    unsafe extern "C" fn(c_int, *mut mmsghdr, c_uint, c_int, *mut libc::timespec) -> c_int;
+type SpliceFn = unsafe extern "C" fn(
+    c_int,
+    *mut libc::loff_t,
+    c_int,
+    *mut libc::loff_t,
+    size_t,
+    c_uint,
+) -> ssize_t;
 
 /// Makes the call `call` with the length `len`, cut as [`decide`] says, or fails with
 /// `EINTR` without making it.
@@ -847,6 +881,107 @@ pub unsafe extern "C" fn recvmsg(fd: c_int, message: *mut msghdr, flags: c_int) 
         unsafe { redirect::report_back((*message).msg_name.cast(), (*message).msg_namelen) };
     }
     received
+}
+
+/// sendmmsg(2): each message through [`sendmsg`], so each is cut and redirected as one
+/// sent alone; it stops after a message that went short, as the kernel stops after one it
+/// could not finish. Returns how many messages were sent (all or part), or -1 when the
+/// first failed.
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sendmmsg(
+    fd: c_int,
+    messages: *mut mmsghdr,
+    count: c_uint,
+    flags: c_int,
+) -> c_int {
+    if messages.is_null() {
+        return call_real!(REAL_SENDMMSG, SendMmsgFn, fd, messages, count, flags);
+    }
+    let mut sent: c_uint = 0;
+    while sent < count.min(libc::UIO_MAXIOV as c_uint) {
+        // SAFETY: the caller's array of `count` messages.
+        let message = unsafe { &mut *messages.add(sent as usize) };
+        // SAFETY: the message's array of `msg_iovlen` entries.
+        let whole = unsafe { total_length(message.msg_hdr.msg_iov, iov_count(&message.msg_hdr)) };
+        // SAFETY: the caller's message.
+        let moved = unsafe { sendmsg(fd, &message.msg_hdr, flags) };
+        if moved < 0 {
+            return if sent == 0 { -1 } else { sent as c_int };
+        }
+        message.msg_len = moved as c_uint;
+        sent += 1;
+        if whole.is_some_and(|whole| (moved as usize) < whole) {
+            break;
+        }
+    }
+    sent as c_int
+}
+
+/// recvmmsg(2): on a TCP socket the library cuts, one message through [`recvmsg`] (a stream
+/// has no messages: what would fill the next one arrives on the next call); elsewhere the
+/// C library's, unchanged.
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn recvmmsg(
+    fd: c_int,
+    messages: *mut mmsghdr,
+    count: c_uint,
+    flags: c_int,
+    timeout: *mut libc::timespec,
+) -> c_int {
+    if setting().is_none() || messages.is_null() || count == 0 || !is_tcp(fd) {
+        return call_real!(
+            REAL_RECVMMSG,
+            RecvMmsgFn,
+            fd,
+            messages,
+            count,
+            flags,
+            timeout
+        );
+    }
+    // MSG_WAITFORONE only says how the calls after the first wait: one call here.
+    // SAFETY: the caller's first message.
+    let message = unsafe { &mut *messages };
+    // SAFETY: as above.
+    let received = unsafe { recvmsg(fd, &mut message.msg_hdr, flags & !libc::MSG_WAITFORONE) };
+    if received < 0 {
+        return -1;
+    }
+    message.msg_len = received as c_uint;
+    1
+}
+
+/// splice(2), cut short when either end is a TCP socket: moving a pipe's bytes into a
+/// socket is sending, out of one receiving.
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn splice(
+    fd_in: c_int,
+    offset_in: *mut libc::loff_t,
+    fd_out: c_int,
+    offset_out: *mut libc::loff_t,
+    len: size_t,
+    flags: c_uint,
+) -> ssize_t {
+    let (fd, direction) = if setting().is_some() && is_tcp(fd_out) {
+        (fd_out, Direction::Write)
+    } else {
+        (fd_in, Direction::Read)
+    };
+    with_cut(fd, len, 0, direction, |len| {
+        call_real!(
+            REAL_SPLICE,
+            SpliceFn,
+            fd_in,
+            offset_in,
+            fd_out,
+            offset_out,
+            len,
+            flags
+        )
+    })
 }
 
 /// Notes which sockets an event loop watches edge-triggered, and how, to register them

@@ -7,6 +7,8 @@ use core::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
 
 use libc::c_long;
 
+use crate::raw::kernel;
+
 /// The environment variable the setting is read from.
 pub const SETTING_VARIABLE: &CStr = c"SOCKET_LAB_SHORT_CALLS";
 
@@ -187,21 +189,24 @@ pub(crate) fn append_to(variable: &CStr, key: &[u8], line: &[u8]) {
     name[..path.len()].copy_from_slice(path);
     // SAFETY: raw system calls on a NUL-terminated name and a descriptor of our own.
     unsafe {
-        let fd = libc::syscall(
+        let fd = kernel(
             libc::SYS_openat,
             libc::AT_FDCWD as c_long,
             name.as_ptr() as c_long,
             (libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_CLOEXEC) as c_long,
             0o600 as c_long,
+            0,
         );
         if fd >= 0 {
-            libc::syscall(
+            kernel(
                 libc::SYS_write,
                 fd,
                 line.as_ptr() as c_long,
                 line.len() as c_long,
+                0,
+                0,
             );
-            libc::syscall(libc::SYS_close, fd);
+            kernel(libc::SYS_close, fd, 0, 0, 0, 0);
         }
     }
 }
@@ -210,11 +215,13 @@ pub(crate) fn append_to(variable: &CStr, key: &[u8], line: &[u8]) {
 pub(crate) fn say(message: &[u8]) {
     // SAFETY: writes bytes of a live slice to descriptor 2.
     unsafe {
-        libc::syscall(
+        kernel(
             libc::SYS_write,
             2 as c_long,
             message.as_ptr() as c_long,
             message.len() as c_long,
+            0,
+            0,
         );
     }
 }

@@ -197,6 +197,72 @@ fn the_same_seed_cuts_the_same_way() {
     assert_eq!(seen(7), seen(7));
 }
 
+// --- System calls by number --------------------------------------------------------------
+
+/// An unchecked send made by number through the C library's `syscall()` (Python's `ctypes`),
+/// past the library's `send`: the library stands in front of `syscall` too.
+const PYTHON_RAW_SENDTO_ONCE: &str = r#"
+import ctypes, socket, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+SYS_sendto = 44
+data = sys.stdin.buffer.read()
+sock = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+buffer = ctypes.create_string_buffer(data, len(data))
+libc.syscall(ctypes.c_long(SYS_sendto), ctypes.c_long(sock.fileno()), buffer,
+             ctypes.c_long(len(data)), ctypes.c_long(0), ctypes.c_long(0), ctypes.c_long(0))
+sock.close()
+"#;
+
+/// Runs itself again by the `execve` system call made by number, without `LD_PRELOAD` in
+/// the environment it hands on, then sends once, unchecked.
+const PYTHON_RAW_EXECVE_THEN_SEND_ONCE: &str = r#"
+import ctypes, os, socket, sys
+if os.environ.get("LD_PRELOAD") and not os.environ.get("RAN_AGAIN"):
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    def strings(words):
+        table = (ctypes.c_char_p * (len(words) + 1))()
+        table[:-1] = [word.encode() for word in words]
+        return table
+    environment = [f"{k}={v}" for k, v in os.environ.items() if k != "LD_PRELOAD"]
+    environment.append("RAN_AGAIN=1")
+    argv = [sys.executable] + sys.argv
+    libc.syscall(ctypes.c_long(59), sys.executable.encode(), strings(argv), strings(environment))
+    print("execve failed", ctypes.get_errno(), file=sys.stderr)
+    sys.exit(3)
+print("preload:", os.environ.get("LD_PRELOAD"), file=sys.stderr)
+data = sys.stdin.buffer.read()
+sock = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+sock.send(data)
+sock.close()
+"#;
+
+#[test]
+fn an_unchecked_send_made_by_number_is_cut_as_any_send() {
+    let folder = submission(
+        &[("client.py", PYTHON_RAW_SENDTO_ONCE)],
+        "python3 client.py",
+    );
+    fails_only_under_injection(folder.path(), &[1, 2]);
+}
+
+#[test]
+fn a_program_run_again_by_a_raw_execve_keeps_the_library() {
+    let folder = submission(
+        &[("client.py", PYTHON_RAW_EXECVE_THEN_SEND_ONCE)],
+        "python3 client.py",
+    );
+    fails_only_under_injection(folder.path(), &[1, 2]);
+    let (_kit, injected) = scenario_suite(Some(INJECTION));
+    let outcome = play(&injected, folder.path(), 1);
+    let stderr = String::from_utf8_lossy(&outcome.programs[0].stderr.0).into_owned();
+    assert!(
+        stderr.contains("libshort_calls.so\n"),
+        "run again with it: {stderr}"
+    );
+}
+
 // --- C ------------------------------------------------------------------------------------
 
 /// A C client: reads stdin whole, connects, sends it (once, or in a loop, with or without
@@ -393,6 +459,61 @@ fn a_static_binary_gets_an_error_saying_the_check_could_not_be_applied() {
     let reason = harness::faults::short_calls::can_enter(script.to_str().unwrap(), None)
         .expect_err("a script run by a static binary");
     assert!(reason.contains(", which is statically linked"), "{reason}");
+}
+
+/// A dynamically linked C program that hands its work to another by `execv`: the program
+/// `static-client` beside it (here a static build of the looping client).
+const C_RUNS_ANOTHER: &str = r#"
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    (void)argc;
+    static char other[4096];
+    const char *slash = strrchr(argv[0], '/');
+    size_t folder = slash ? (size_t)(slash - argv[0]) + 1 : 0;
+    snprintf(other, sizeof other, "%.*sstatic-client", (int)folder, argv[0]);
+    argv[0] = other;
+    execv(other, argv);
+    perror("execv static-client");
+    return 1;
+}
+"#;
+
+#[test]
+fn a_static_program_is_not_run_from_inside_while_calls_are_cut() {
+    let folder = submission(&[], "./runs-another");
+    if !gcc(folder.path(), "static-client", &["-O2", "-static"]) {
+        assert!(rustc(
+            folder.path(),
+            "static-client",
+            &["-C", "target-feature=+crt-static"]
+        ));
+    }
+    let source = folder.path().join("runs-another.c");
+    std::fs::write(&source, C_RUNS_ANOTHER).unwrap();
+    let built = Command::new("gcc")
+        .arg("-o")
+        .arg(folder.path().join("runs-another"))
+        .arg(&source)
+        .status()
+        .expect("gcc is installed (bash .ci/test installs it)");
+    assert!(built.success());
+
+    let (_kit, injected) = scenario_suite(Some(INJECTION));
+    let outcome = play(&injected, folder.path(), 1);
+    assert_eq!(outcome.status, Status::Fail, "{}", explain(&outcome));
+    let stderr = String::from_utf8_lossy(&outcome.programs[0].stderr.0).into_owned();
+    assert!(
+        stderr.contains("short-calls: refused to run ")
+            && stderr.contains("/static-client: it is statically linked")
+            && stderr.contains("execv static-client: Permission denied"),
+        "{stderr}"
+    );
+    // Without injection the static program is run, and it loops: a pass.
+    let (_kit, plain) = scenario_suite(None);
+    let outcome = play(&plain, folder.path(), 1);
+    assert_eq!(outcome.status, Status::Pass, "{}", explain(&outcome));
 }
 
 // --- The simulated world, and scenario files ----------------------------------------------
