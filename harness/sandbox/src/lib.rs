@@ -44,12 +44,11 @@
 //! which no interposed library sees (only a tracer of every system call, `ptrace` or a seccomp
 //! supervisor, could cut those); `/sys` is the machine's, read-only (it tells the
 //! machine's hardware and interface names, and the names of other programs' cgroups, no
-//! contents); CPU caches and timing; the disk cap holds for a program's own folders
-//! (`HOME`, `/tmp`, its own working folder; in a container by a watcher that ends it past
-//! the cap, measuring every 50 ms), not for a working folder in its submission's
-//! private copy or the test web site, which sit on the machine's temporary folder (each
-//! file is capped by `RLIMIT_FSIZE`, their number is not); and a working folder in the
-//! private copy is the same for every scenario of one grading (a program may leave there
+//! contents); CPU caches and timing; the disk cap of a folder no sized `tmpfs` holds (a
+//! working folder in its submission's private copy or the test web site everywhere, every
+//! folder of its own in a container) is kept by a watcher that measures every 50 ms and ends
+//! the program past it, so a program may write up to 50 ms' worth beyond it first; and a
+//! working folder in the private copy is the same for every scenario of one grading (a program may leave there
 //! what a later scenario of the same submission finds: its own grade is all it can
 //! touch). Where the machine refuses a layer (an ordinary user
 //! without user namespaces, a container without `CAP_SYS_ADMIN`, no writable cgroups),
@@ -74,7 +73,7 @@
 //! | walls (where no view can be built) | the same folders read and written by their paths, nothing else; no abstract unix socket or signal outside its own processes | Landlock (`init/src/walls.rs`) |
 //! | memory watch (where no memory cgroup can be made) | the program and everything it forks share [`Settings::memory_limit`] bytes, measured every 50 ms | `sandbox-init`'s watcher (`init/src/watch.rs`) |
 //! | disk | its working directory, `HOME` and `/tmp` together hold at most [`DISK_LIMIT`] bytes: past that, `ENOSPC` | one sized `tmpfs` per program, mounted in the scenario's own mount namespace ([`enter_private_mounts`]) |
-//! | disk watch (where no sized `tmpfs` can be mounted) | the same folders hold at most [`DISK_LIMIT`] bytes, measured every 50 ms: past that the program is ended | `sandbox-init`'s watcher (`init/src/watch.rs`, `init/src/disk_use.rs`) |
+//! | disk watch (where no sized `tmpfs` holds a folder it writes) | the same folders, and a working folder or another it may write elsewhere (its private copy, the test web site), gain at most [`DISK_LIMIT`] bytes from its start, measured every 50 ms: past that the program is ended | `sandbox-init`'s watcher (`init/src/watch.rs`, `init/src/disk_use.rs`) |
 //! | limits | CPU time ([`CPU_SECONDS`], then `SIGXCPU`), address space, open files, file size, no core dumps | `setrlimit` ([`LIMITS`]) |
 //! | environment | nothing of the harness's own; only [`Enclosure::environment`]'s list | `env_clear` |
 //!
@@ -953,13 +952,33 @@ impl Enclosure {
                 .arg("--memory-watch")
                 .arg(self.settings.memory_limit.to_string());
         }
-        // Where no sized `tmpfs` holds its own folder, `sandbox-init` watches that too.
-        if !self.sized && layers.disk_watched() {
-            command
-                .arg("--disk-watch")
-                .arg(DISK_LIMIT.to_string())
-                .arg("--disk-folder")
-                .arg(&self.path);
+        // What its folders may hold, watched by `sandbox-init` where no sized `tmpfs` holds
+        // them: its own folder where none could be sized, and wherever it is, a working
+        // folder or another it may write outside it (in its submission's private copy, the
+        // test web site), which no `tmpfs` holds. The cap counts what they gain from the
+        // program's start.
+        if layers.init.is_ok() {
+            let mut folders: Vec<&Path> = Vec::new();
+            if !self.sized {
+                folders.push(&self.path);
+            }
+            for dir in std::iter::once(workdir).chain(writable.iter().map(PathBuf::as_path)) {
+                // Each byte counted once: no folder inside another, none inside its own.
+                let counted = |dir: &Path| {
+                    dir.starts_with(&self.path)
+                        || folders.iter().any(|known| dir.starts_with(known))
+                };
+                if dir.exists() && !counted(dir) {
+                    folders.retain(|known| !known.starts_with(dir));
+                    folders.push(dir);
+                }
+            }
+            if !folders.is_empty() {
+                command.arg("--disk-watch").arg(DISK_LIMIT.to_string());
+                for dir in folders {
+                    command.arg("--disk-folder").arg(dir);
+                }
+            }
         }
         // The folders it may see and write: a view of them, or Landlock's walls around
         // them where no view can be built.

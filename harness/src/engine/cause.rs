@@ -55,7 +55,7 @@ pub(super) fn of_program(
         }
         Some(stop @ HarnessStop::DiskLimit { .. }) => {
             return Some(format!(
-                "{name} {stop}: it was ended, with everything it forked (its own folders, HOME and /tmp, share one budget; no sized folder here tells it the disk is full)"
+                "{name} {stop}: it was ended, with everything it forked (what it writes to its folders, HOME, /tmp and its working folder is measured every 50 ms where no sized file system holds them, and no full disk is there to refuse a write first)"
             ));
         }
         _ => {}

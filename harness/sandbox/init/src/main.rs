@@ -167,9 +167,13 @@ fn main() -> ExitCode {
         request.mounts.view.then_some(&late),
         &watch::Caps {
             memory: request.memory_watch,
-            disk: request
-                .disk_watch
-                .map(|limit| (limit, request.disk_folders.clone())),
+            // What the folders already hold (the submission's own files, where its working
+            // folder is in its private copy) is not the program's writing: the cap counts
+            // from there.
+            disk: request.disk_watch.map(|limit| {
+                let before = disk_use::held(&request.disk_folders, u64::MAX);
+                (limit.saturating_add(before), request.disk_folders.clone())
+            }),
         },
     )
 }
