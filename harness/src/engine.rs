@@ -88,6 +88,17 @@ struct Program {
     role: String,
 }
 
+/// A program of the submission whose command could not be started.
+struct NeverStarted {
+    name: String,
+    /// The task's role it plays.
+    role: String,
+    /// Its command line, as given to the harness.
+    command_line: String,
+    /// Why it could not be started (`./client: no such file`).
+    why: String,
+}
+
 /// The state of one scenario run. Dropping it kills every program and closes every
 /// connection.
 pub(crate) struct Run<'a> {
@@ -102,6 +113,9 @@ pub(crate) struct Run<'a> {
     transcript: Transcript,
     programs: BTreeMap<String, Program>,
     order: Vec<String>,
+    /// Programs of the submission whose command could not be started (it does not exist):
+    /// reported with no output, so the report names them by their role.
+    never_started: Vec<NeverStarted>,
     peers: BTreeMap<String, ClientPeer>,
     datagram_peers: BTreeMap<String, DatagramPeer>,
     servers: BTreeMap<String, ServerPeer>,
@@ -160,6 +174,7 @@ pub async fn run_scenario(
         transcript: Transcript::new(started),
         programs: BTreeMap::new(),
         order: Vec::new(),
+        never_started: Vec::new(),
         peers: BTreeMap::new(),
         datagram_peers: BTreeMap::new(),
         servers: BTreeMap::new(),

@@ -25,6 +25,8 @@
 //!      value the scenario gives the program, [`placeholders`]);
 //!    - `prompts`: what the program writes before it reads each line of `stdin`, taken
 //!      off its stdout ([`prompts`]);
+//!    - `line_prompt`: what it writes before it reads each line of its whole stdin (a loop
+//!      of `input("> ")`), taken off the same way;
 //!    - `workdir`: a folder of the submission, or `"{dir}"` for the test web site;
 //!    - `drop = ["--loss"]`, `rename = { "--count" = "-n" }`: scenario options the
 //!      program does not take; a failing scenario that depended on one says so;
@@ -110,6 +112,10 @@ pub struct RoleProgram {
     /// What it writes to stdout before it reads each line of `stdin_prefix`
     /// (`prompts`): not output, taken off its stdout ([`prompts`]).
     pub prompts: Vec<String>,
+    /// What it writes to stdout before it reads each line of its whole stdin, the
+    /// scenario's own lines too, and once more before it finds the end (`line_prompt`: a
+    /// loop of `input("> ")`): not output, taken off its stdout ([`prompts`]).
+    pub line_prompt: Option<String>,
     /// Files or folders of the submission copied into the test web site (`site_files`),
     /// as absolute paths.
     pub site_files: Vec<PathBuf>,
@@ -777,6 +783,7 @@ struct Settings {
     own_values: Option<BTreeMap<String, String>>,
     hold_stdin: Option<bool>,
     prompts: Option<Vec<String>>,
+    line_prompt: Option<String>,
     site_files: Option<Vec<PathBuf>>,
 }
 
@@ -813,6 +820,9 @@ impl Settings {
         if let Some(prompts) = &self.prompts {
             program.prompts = prompts.clone();
         }
+        if let Some(prompt) = &self.line_prompt {
+            program.line_prompt = Some(prompt.clone());
+        }
         if let Some(hold) = self.hold_stdin {
             program.hold_stdin = hold;
         }
@@ -823,7 +833,7 @@ impl Settings {
 }
 
 /// The keys a task table or a role table may hold besides the command.
-const SETTING_KEYS: &str = "port, host, workdir, stdin, prompts, drop, rename, user, password, with, hold_stdin, site_files";
+const SETTING_KEYS: &str = "port, host, workdir, stdin, prompts, line_prompt, drop, rename, user, password, with, hold_stdin, site_files";
 
 /// Programs by task and role, as the manifest names them, each task's settings, and the
 /// Python packages it asks for.
@@ -1154,6 +1164,15 @@ impl ManifestReader<'_> {
                     .filter(|prompts| !prompts.iter().any(String::is_empty))
                     .ok_or_else(|| self.bad(at, format!("{owner} prompts: {}", prompts::SHAPE)))?;
                 settings.prompts = Some(prompts);
+            }
+            "line_prompt" => {
+                let prompt = value
+                    .as_str()
+                    .filter(|prompt| !prompt.is_empty())
+                    .ok_or_else(|| {
+                        self.bad(at, format!("{owner} line_prompt: {}", prompts::LINE_SHAPE))
+                    })?;
+                settings.line_prompt = Some(prompt.to_owned());
             }
             "hold_stdin" => {
                 settings.hold_stdin =

@@ -152,6 +152,9 @@ pub struct ProgramReport {
     /// borrows: never the one a failure blames.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub known_good: bool,
+    /// Why its command could not be started (`./client: no such file`): it never ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_started: Option<String>,
 }
 
 impl ProgramReport {
@@ -169,6 +172,9 @@ impl ProgramReport {
     pub fn ending(&self) -> String {
         let after =
             |exit: &ExitInfo| format!("{}s", crate::encoding::decimal_seconds(exit.after, 2));
+        if let Some(why) = &self.not_started {
+            return format!("could not be started: {why}");
+        }
         match (&self.exit, &self.stopped_by_harness) {
             (Some(exit), Some(stop)) => format!("{stop} ({} after {})", exit.kind, after(exit)),
             (Some(exit), None) => format!("{} after {}", exit.kind, after(exit)),

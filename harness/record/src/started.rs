@@ -11,6 +11,10 @@
 //! (`Address already in use`, `Connection refused`, a traceback of the `OSError` it let
 //! through) are none of them.
 
+/// How a failure's `seen` begins when a program's own command could not be started (it
+/// names a file that does not exist): the engine writes it, the reports name the program.
+pub const COULD_NOT_START: &str = "it could not be started: ";
+
 /// A line that shows the program stopped before it did anything, and what it shows.
 pub const SIGNS: [(&str, &str); 14] = [
     ("usage: ", "a usage message: it refused its command line"),

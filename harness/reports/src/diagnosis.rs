@@ -203,6 +203,27 @@ fn diagnosis_of(outcome: &Outcome) -> Option<Diagnosis> {
             kind: Kind::ClosedEarly,
         });
     }
+    // A program of the submission whose command could not be started (it names a file
+    // that does not exist): nothing else of the scenario could happen.
+    if let Some(why) = failure
+        .seen
+        .strip_prefix(run_record::started::COULD_NOT_START)
+        && let Some(program) =
+            subject.filter(|program| !program.known_good && program.exit.is_none())
+    {
+        return Some(Diagnosis {
+            blamed: Some(program.name.clone()),
+            defect: format!(
+                "your {} could not be started: {} (`{}`)",
+                program.role_or_name(),
+                shortened(why, 160),
+                shortened(&program.command_line, 160)
+            ),
+            remedy: "the command submission.toml gives it must name a file of the submission (a path from its folder) or a program this machine has on its PATH".into(),
+            group: format!("your {} could not be started", program.role_or_name()),
+            kind: Kind::DidNotStart,
+        });
+    }
     // A program of the submission that refused its command line: whatever else failed
     // after, that is the defect (a program written with other options, a manifest that
     // does not say how it runs). Not where a usage error is what the scenario asks for.

@@ -8,7 +8,7 @@
 //! to say), and the tests validate the reports of real gradings against it.
 //!
 //! ```text
-//! { "schema_version": 6, "harness_version", "seed", "repeat", "world", "replay_command",
+//! { "schema_version": 7, "harness_version", "seed", "repeat", "world", "replay_command",
 //!   "jobs", "isolation", "sandbox": { "summary", "not_here" }, "servers",
 //!   "started_unix_ms", "elapsed_ms",
 //!   "submissions": [ { "label", "replay_command", "elapsed_ms", "not_submitted", "problem",
@@ -62,8 +62,9 @@ use run_record::transcript::{Direction, TranscriptEntry};
 /// (`stopped_by_harness`), an output its last bytes (`tail`). 4: `--repeat` (`repeat`,
 /// each scenario's `repetitions`, `counts.flaky`). 5: a failure opens with its sentence
 /// (`summary`, `blamed`, `hints`), a program borrowed from a companion folder says so
-/// (`known_good`).
-pub const SCHEMA_VERSION: u32 = 6;
+/// (`known_good`). 6: the run's `sandbox` and `servers`. 7: a program whose command could
+/// not be started says why (`not_started`).
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// The `--json` reporter: [`render`] written to `path` when the run is over.
 pub fn report(path: PathBuf) -> FileReport<String> {
@@ -247,6 +248,8 @@ struct Program {
     known_good: bool,
     exit: Option<Exit>,
     stopped_by_harness: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_started: Option<String>,
     stdout: Output,
     stderr: Output,
 }
@@ -498,6 +501,7 @@ fn program_doc(program: &ProgramReport) -> Program {
             }
         }),
         stopped_by_harness: program.stopped_by_harness.as_ref().map(ToString::to_string),
+        not_started: program.not_started.clone(),
         stdout: output(&program.stdout, &program.stdout_tail),
         stderr: output(&program.stderr, &program.stderr_tail),
     }

@@ -161,6 +161,7 @@ impl Run<'_> {
                 language: Language::of_command_line(program.handle.command_line()),
                 memory_peak: program.handle.memory_peak(),
                 known_good: program.known_good,
+                not_started: None,
             };
             let stderr_end = program.handle.stderr().tail(cause::STDERR_END);
             // A line of stderr may name the web site's temporary folder: shown as elsewhere.
@@ -175,6 +176,29 @@ impl Run<'_> {
             };
             causes.extend(cause.map(|cause| self.shown(&cause)));
             programs.push(report);
+        }
+        // A program of the submission whose command does not exist: named by its role,
+        // with why, never "ran".
+        for never in std::mem::take(&mut self.never_started) {
+            causes.push(self.shown(&format!(
+                "{} could not be started: {}",
+                never.name, never.why
+            )));
+            programs.push(ProgramReport {
+                name: never.name,
+                role: never.role,
+                language: Language::of_command_line(&never.command_line),
+                command_line: self.shown(&never.command_line),
+                stdout: (Vec::new(), 0),
+                stderr: (Vec::new(), 0),
+                exit: None,
+                stdout_tail: Vec::new(),
+                stderr_tail: Vec::new(),
+                stopped_by_harness: None,
+                memory_peak: None,
+                known_good: false,
+                not_started: Some(never.why),
+            });
         }
         // Nor does a program's end explain the harness's trouble.
         if harness_trouble {

@@ -290,6 +290,11 @@ impl Run<'_> {
             None => stdin,
         };
         let program = self.roles.get(role).expect("looked up above");
+        // The prompts it writes before it reads its lines (`prompts`, `line_prompt`).
+        let lines = stdin.as_ref().map_or(0, |payload| {
+            crate::target::prompts::lines_in(&payload.bytes())
+        });
+        let prompts = crate::target::prompts::in_order(program, lines);
         if !program.prompts.is_empty() {
             let prompts: Vec<String> = program
                 .prompts
@@ -299,6 +304,13 @@ impl Run<'_> {
             self.note(format!(
                 "{name}: its prompts {} (submission.toml `prompts`) are not output: each is taken off its stdout once, in that order",
                 prompts.join(", ")
+            ));
+        }
+        if let Some(prompt) = &program.line_prompt {
+            self.note(format!(
+                "{name}: its prompt `{}` (submission.toml `line_prompt`) is not output: taken off its stdout before each of the {lines} lines of its stdin and once before the end, at most {} times",
+                crate::escape::escaped(prompt),
+                lines + 1
             ));
         }
         let login = &self.roles.get(role).expect("looked up above").login;
@@ -407,7 +419,7 @@ impl Run<'_> {
             home_files,
             visible_roots,
             python_path: program.python_path.clone(),
-            prompts: program.prompts.clone(),
+            prompts,
             own_file,
             sandbox: self.settings.sandbox.clone(),
         };
@@ -430,10 +442,22 @@ impl Run<'_> {
                 let command = shell_words::join(&spec.argv);
                 if crate::world::real::start_failure::is_the_programs(&error) || in_a_missing_folder
                 {
+                    if !self
+                        .roles
+                        .get(role)
+                        .is_some_and(|program| program.known_good)
+                    {
+                        self.never_started.push(super::NeverStarted {
+                            name: name.to_owned(),
+                            role: role.to_owned(),
+                            command_line: command.clone(),
+                            why: error.to_string(),
+                        });
+                    }
                     return Err(StepFailure {
                         status: Status::Error,
                         expected: format!("`{command}` to start"),
-                        seen: format!("it could not be started: {error}"),
+                        seen: format!("{}{error}", run_record::started::COULD_NOT_START),
                         diff: None,
                     });
                 }

@@ -15,9 +15,32 @@ use super::RoleProgram;
 /// What `prompts` must be, for errors.
 pub const SHAPE: &str = "must be a list of the texts the program writes before it reads each line of its `stdin`, as it writes them (`[\"Enter your username: \", \"Password: \"]`), none empty";
 
+/// What `line_prompt` must be, for errors.
+pub const LINE_SHAPE: &str = "must be the text the program writes before it reads each line of its stdin, as it writes it (`\"> \"` for a loop of `input(\"> \")`), not empty";
+
+/// The prompts to take off a program's stdout, in order: those `prompts` names (one per
+/// mapped line), then `line_prompt` once before each line of its whole stdin (`lines` of
+/// them) and once more before the end, which a loop that reads until there is no more asks
+/// for too. (With both, the mapped lines' count is taken off the repeated one: a prompt the
+/// program never wrote takes nothing off.)
+pub fn in_order(program: &RoleProgram, lines: usize) -> Vec<String> {
+    let mut prompts = program.prompts.clone();
+    if let Some(prompt) = &program.line_prompt {
+        let asked = (lines + 1).saturating_sub(program.prompts.len());
+        prompts.extend(std::iter::repeat_n(prompt.clone(), asked));
+    }
+    prompts
+}
+
+/// The lines of `bytes` as a program reading lines meets them: those a line end ends, and
+/// a last one without.
+pub fn lines_in(bytes: &[u8]) -> usize {
+    bytes.split_inclusive(|byte| *byte == b'\n').count()
+}
+
 /// The lines `stdin` maps: those it ends, and a last one without its line end.
 fn mapped_lines(stdin: &str) -> usize {
-    stdin.split_inclusive('\n').count()
+    lines_in(stdin.as_bytes())
 }
 
 /// Why `program`'s prompts cannot be, if they cannot: more of them than the lines its
@@ -57,5 +80,21 @@ mod tests {
         program.stdin_prefix = None;
         assert!(refusal(&program).unwrap().contains("maps 0 lines"));
         assert_eq!(mapped_lines("{1}"), 1);
+    }
+
+    #[test]
+    fn a_line_prompt_comes_before_each_line_and_the_end_after_the_named_ones() {
+        let mut program = RoleProgram {
+            line_prompt: Some("> ".into()),
+            ..RoleProgram::default()
+        };
+        assert_eq!(lines_in(b"1 + 2\n3 * 4\n"), 2);
+        assert_eq!(lines_in(b"1 + 2\n3 * 4"), 2);
+        assert_eq!(lines_in(b""), 0);
+        assert_eq!(in_order(&program, 2), ["> ", "> ", "> "]);
+        program.prompts = vec!["User: ".into()];
+        assert_eq!(in_order(&program, 3), ["User: ", "> ", "> ", "> "]);
+        program.line_prompt = None;
+        assert_eq!(in_order(&program, 3), ["User: "]);
     }
 }

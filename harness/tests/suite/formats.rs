@@ -214,7 +214,7 @@ fn json_report_of_a_real_grading_follows_its_schema() {
     let document: Value = serde_json::from_str(&graded.json).expect("--json writes JSON");
     assert_valid(&document);
 
-    assert_eq!(document["schema_version"], 6);
+    assert_eq!(document["schema_version"], 7);
     assert_eq!(document["seed"], common::SEED);
     assert_eq!(document["world"], "real");
     assert_eq!(document["harness_version"], env!("CARGO_PKG_VERSION"));

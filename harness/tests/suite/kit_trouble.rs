@@ -163,11 +163,50 @@ fn a_workdir_the_scenario_leaves_missing_is_the_submissions() {
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let first = first_line(&stdout, "mail-archive/08-missing-folder");
     assert!(
-        first.starts_with("Your program failed a check"),
+        first.starts_with("Your client could not be started: "),
         "{first}\n{stdout}"
     );
-    assert!(first.contains("could not be started"), "{first}");
     assert!(!first.contains("not a defect of your program"), "{first}");
+    assert!(stdout.contains("0/1 points"), "{stdout}");
+}
+
+/// A command the manifest names that does not exist is the submission's: the first line
+/// names the program by its role and says what to fix, the program's line says it never
+/// ran (before: "Your program failed a check (step 1: start client …): … but saw it could
+/// not be started: …" with the scenario's hint about `ConnectionRefusedError`, and the
+/// program "still running at the end: killed by the harness").
+#[test]
+fn a_command_that_does_not_exist_is_the_programs_and_named_by_its_role() {
+    let folder = submission(&[
+        ("message-server.py", &good("message-server.py")),
+        (
+            "submission.toml",
+            "[message]\nclient = \"./no-such-client {host} {port}\"\nserver = \"python3 message-server.py {port}\"\n",
+        ),
+    ]);
+    let scenario = "message/13-client-without-server";
+    let output = harness()
+        .arg("--target")
+        .arg(folder.path())
+        .args(["--seed", "1", scenario])
+        .output()
+        .expect("the harness runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let first = first_line(&stdout, scenario);
+    assert!(
+        first.starts_with("Your client could not be started: ./no-such-client: no such file"),
+        "{first}\n{stdout}"
+    );
+    assert!(
+        first.contains("the command submission.toml gives it must name a file of the submission"),
+        "{first}"
+    );
+    assert!(!first.contains("ConnectionRefusedError"), "{first}");
+    assert!(
+        stdout.contains("could not be started: ./no-such-client: no such file")
+            && !stdout.contains("still running at the end"),
+        "{stdout}"
+    );
     assert!(stdout.contains("0/1 points"), "{stdout}");
 }
 
