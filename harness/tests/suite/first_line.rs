@@ -352,18 +352,42 @@ fn message_single_recv_blames_its_server_in_every_first_sentence() {
     );
     // Its one bug (a single recv) is one cause in the closing summary, whatever program
     // instance (`server-small`) met it and whichever way it showed (a short output, a
-    // connection closed early).
+    // connection closed early). Two scenarios may show it otherwise, by design or by
+    // timing: message/11 judges the reset client's own bytes (its own check), and in
+    // message/10 five clients send at once, so whether each had finished sending when the
+    // server closed on it (a check of the output, not a connection closed early) depends on
+    // the machine's load. Every failure is still said of the server.
     let summary = closing_summary(&grading.outcomes);
     let heading = "Your server does not read all it is sent";
-    let under_it = summary
+    let under_it: Vec<&str> = summary
         .lines()
         .skip_while(|line| !line.starts_with(heading))
         .skip(2)
         .take_while(|line| line.starts_with("  FAIL"))
-        .count();
+        .collect();
+    let either_way = [
+        "message/10-five-clients-at-once",
+        "message/11-client-reset-mid-message",
+    ];
+    for outcome in &failed {
+        let listed = |lines: &[&str]| {
+            lines
+                .iter()
+                .any(|line| line.starts_with(&format!("  FAIL {}:", outcome.id)))
+        };
+        assert!(
+            listed(&under_it) || either_way.contains(&outcome.id.as_str()),
+            "{} is not under {heading:?}:\n{summary}",
+            outcome.id
+        );
+    }
+    let headings: Vec<&str> = summary
+        .lines()
+        .filter(|line| !line.starts_with(' ') && line.contains(" scenario"))
+        .collect();
     assert!(
-        under_it + 1 >= failed.len(),
-        "all but at most one failure under one cause:\n{summary}"
+        headings.iter().all(|line| line.starts_with("Your server ")),
+        "every cause is the server's: {headings:#?}\n{summary}"
     );
 }
 
