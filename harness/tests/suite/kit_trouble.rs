@@ -247,12 +247,13 @@ fn client_failing_in_finally(body: &str) -> String {
 /// defined" for all three).
 #[test]
 fn a_client_that_printed_or_connected_before_its_name_error_ran() {
-    let printed = client_first_line(&client_failing_in_finally(
-        "\x20   print('connected')\n\
-         \x20   print('sending')\n\
-         \x20   s.sendall(sys.stdin.buffer.read())\n\
-         \x20   print('sent')\n",
-    ));
+    let printed =
+        client_first_line(
+            &std::fs::read_to_string(kit_root().join(
+                "fixtures/submissions/message-client-name-error-in-finally/message-client.py",
+            ))
+            .unwrap(),
+        );
     assert!(!printed.contains("never ran"), "{printed}");
     assert!(
         printed.starts_with("Your client exited with status 1"),

@@ -28,40 +28,27 @@ fn first_line(files: &[(&str, &str)], scenario: &str) -> String {
         .to_owned()
 }
 
-/// A mail client of raw sockets that hard-codes its sender, and writes it without the
-/// angle brackets RFC 5321 puts around it: `MAIL FROM: mao@gov.cn`.
-const UNBRACKETED_SENDER: &str = r#"import socket, sys
-host, port = sys.argv[sys.argv.index('--server') + 1].rsplit(':', 1)
-s = socket.create_connection((host, int(port)))
-f = s.makefile('rb')
-def reply():
-    while True:
-        line = f.readline()
-        if line[3:4] != b'-':
-            return line
-def say(line):
-    s.sendall(line.encode() + b'\r\n')
-    return reply()
-reply()
-say('EHLO me')
-say('MAIL FROM: mao@gov.cn')
-say('RCPT TO:<bob@example.com>')
-say('DATA')
-say('From: mao@gov.cn\r\nTo: bob@example.com\r\nSubject: Lab report\r\n\r\n' + sys.stdin.read().replace('\n', '\r\n') + '.')
-say('QUIT')
-"#;
+/// A file of the fixture `folder` (of `fixtures/submissions`).
+fn fixture_file(folder: &str, file: &str) -> String {
+    std::fs::read_to_string(
+        kit_root()
+            .join("fixtures/submissions")
+            .join(folder)
+            .join(file),
+    )
+    .unwrap()
+}
 
 /// What the program sent is shown as it sent it, not as the peer parsed it (before:
 /// "expected MAIL FROM:<mao@gov.cn>, but saw MAIL FROM:<>"); the sender is the one the
 /// manifest declares (`with`), and its dropped `--from` is no handicap.
 #[test]
 fn an_envelope_command_is_shown_as_the_program_sent_it() {
-    let manifest = "[smtp-client]\n\
-                    client = { command = \"python3 smtp-client.py --server {host}:{port}\", drop = [\"--from\"], with = { \"--from\" = \"mao@gov.cn\" } }\n";
+    let fixture = "smtp-client-unbracketed-sender";
     let first = first_line(
         &[
-            ("smtp-client.py", UNBRACKETED_SENDER),
-            ("submission.toml", manifest),
+            ("smtp-client.py", &fixture_file(fixture, "smtp-client.py")),
+            ("submission.toml", &fixture_file(fixture, "submission.toml")),
         ],
         "smtp-client/01-delivers-a-message",
     );
@@ -79,12 +66,13 @@ fn an_envelope_command_is_shown_as_the_program_sent_it() {
 /// its first line, though the requirement never says "count" (before: no note).
 #[test]
 fn a_dropped_option_is_noted_where_a_failure_of_its_program_depends_on_it() {
-    let manifest = "[udp-pinger]\n\
-                    client = { command = \"python3 udp-pinger-client.py {host} {port}\", drop = [\"--count\"] }\n";
+    // The fixture's manifest runs the good pinger from the folder beside it.
+    let manifest =
+        fixture_file("udp-pinger-drops-count", "submission.toml").replace("../good/", "");
     let first = first_line(
         &[
             ("udp-pinger-client.py", &good("udp-pinger-client.py")),
-            ("submission.toml", manifest),
+            ("submission.toml", &manifest),
         ],
         "udp-pinger/03-every-ping-lost",
     );
