@@ -410,6 +410,12 @@ impl crate::judge::output::Facts for Run<'_> {
         self.servers[server].requests()
     }
 
+    fn printed_on_stdout(&self, program: &str) -> bool {
+        self.programs
+            .get(program)
+            .is_some_and(|program| program.handle.stdout().len() > 0)
+    }
+
     /// The password of the login a program of the scenario hard-codes, if one does.
     fn password_in_use(&self, scenario: &str) -> String {
         self.scenario

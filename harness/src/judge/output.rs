@@ -60,8 +60,13 @@ pub(crate) enum OutputExpectation {
     /// At least one byte.
     NotEmpty,
     /// Nothing that shows the program stopped at its start: a usage error, a file that
-    /// does not compile, a failed import (see `crate::judge::started`).
-    PastItsStart,
+    /// does not compile, a failed import (see `crate::judge::started`). A program that
+    /// printed on its stdout got past its start, whatever its stderr says after (a
+    /// `NameError` raised in its `finally`): it ran.
+    PastItsStart {
+        /// The program whose stderr it judges.
+        program: String,
+    },
 }
 
 /// How far into the output `contains` looks beyond the length of what it looks for (and
@@ -96,6 +101,10 @@ pub(crate) trait Facts {
     fn record(&self, server: &str) -> Option<&dyn ProtocolRecord>;
     /// How many connections the harness's server `server` accepted.
     fn connections_accepted(&self, server: &str) -> u64;
+    /// Whether the program `program` has printed anything on its stdout.
+    fn printed_on_stdout(&self, _program: &str) -> bool {
+        false
+    }
     /// The password a client logs in with: the scenario's, unless the submission says its
     /// program hard-codes another (`password` in `submission.toml`).
     fn password_in_use(&self, scenario: &str) -> String {
@@ -320,9 +329,15 @@ pub(crate) fn evaluate(
                 Evaluation::SoFarSoGood
             }
         }
-        OutputExpectation::PastItsStart => {
-            if let Some((line, shows)) =
-                run_record::started::stopped_at_start(&capture.head(64 * 1024))
+        OutputExpectation::PastItsStart { program } => {
+            // Decided once the stream has ended: what the program printed on stdout may
+            // still be on its way when a sign shows on stderr.
+            if !is_final {
+                return Ok(Evaluation::SoFarSoGood);
+            }
+            if !facts.printed_on_stdout(program)
+                && let Some((line, shows)) =
+                    run_record::started::stopped_at_start(&capture.head(64 * 1024))
             {
                 return Err(StepFailure::fail(
                     format!(
@@ -331,11 +346,7 @@ pub(crate) fn evaluate(
                     format!("it stopped before: {shows}: {}", excerpt(line.as_bytes())),
                 ));
             }
-            if is_final {
-                Evaluation::Holds { settle: false }
-            } else {
-                Evaluation::SoFarSoGood
-            }
+            Evaluation::Holds { settle: false }
         }
         OutputExpectation::NotEmpty => {
             if seen_len > 0 {

@@ -299,7 +299,9 @@ fn checked(
     }
     match raw.past_its_start {
         Some(true) if stream == Some(OutputStream::Stderr) => {
-            expectations.push(OutputExpectation::PastItsStart)
+            expectations.push(OutputExpectation::PastItsStart {
+                program: name.clone(),
+            })
         }
         Some(true) => {
             return Err("`past_its_start` judges a program's stderr (`expect_stderr`)".into());

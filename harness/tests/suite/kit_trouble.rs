@@ -300,3 +300,46 @@ fn a_server_that_accepted_a_connection_before_its_name_error_ran() {
     assert!(first.starts_with("Your server "), "{first}\n{stdout}");
     assert!(!first.contains("never ran"), "{first}");
 }
+
+/// `past_its_start` (a scenario about an error a program must meet) holds for a program that
+/// printed on its stdout, whatever its stderr says after: a client that says `Connecting...`,
+/// meets the refused connection and reports it with a usage reminder ran (before: "it
+/// stopped before: a usage message: it refused its command line"). One that prints only the
+/// usage line still did not get past its start.
+#[test]
+fn a_program_that_printed_got_past_its_start() {
+    let client = |printed: &str| {
+        format!(
+            "import socket, sys\n\
+             {printed}\
+             try:\n\
+             \x20   socket.create_connection((sys.argv[1], int(sys.argv[2])))\n\
+             except OSError as error:\n\
+             \x20   print('cannot connect:', error, file=sys.stderr)\n\
+             \x20   print('usage: upper-tcp-client.py HOST PORT', file=sys.stderr)\n\
+             \x20   sys.exit(1)\n"
+        )
+    };
+    let scenario = "upper-tcp/10-client-without-server";
+    let grade = |text: &str| {
+        let folder = submission(&[
+            ("upper-tcp-server.py", &good("upper-tcp-server.py")),
+            ("upper-tcp-client.py", text),
+        ]);
+        let output = harness()
+            .arg("--target")
+            .arg(folder.path())
+            .args(["--seed", "1", scenario])
+            .output()
+            .expect("the harness runs");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let stdout = grade(&client("print('Connecting...', flush=True)\n"));
+    assert!(stdout.contains(&format!("PASS    {scenario}")), "{stdout}");
+    let stdout = grade(&client(""));
+    assert!(stdout.contains(&format!("FAIL    {scenario}")), "{stdout}");
+    assert!(
+        stdout.contains("it stopped before: a usage message"),
+        "{stdout}"
+    );
+}
