@@ -413,7 +413,7 @@ impl crate::judge::output::Facts for Run<'_> {
     fn printed_on_stdout(&self, program: &str) -> bool {
         self.programs
             .get(program)
-            .is_some_and(|program| program.handle.stdout().len() > 0)
+            .is_some_and(|program| !program.handle.stdout().is_empty())
     }
 
     /// The password of the login a program of the scenario hard-codes, if one does.
