@@ -264,12 +264,14 @@ pub(crate) struct Leaf {
 }
 
 impl Leaf {
-    /// The file `sandbox-init` writes itself into (the `pids` cgroup's).
+    /// The `cgroup.procs` file that names the `pids` cgroup to `sandbox-init`
+    /// (`--cgroup-procs`), which joins it through it, or in v1 through the `tasks` file
+    /// beside it (no wait for the kernel's global lock: `init/src/main.rs`, `join_file`).
     pub(crate) fn procs_file(&self) -> PathBuf {
         self.dir.join("cgroup.procs")
     }
 
-    /// Every file `sandbox-init` writes itself into: one per hierarchy.
+    /// Every cgroup `sandbox-init` joins, by its `cgroup.procs` file: one per hierarchy.
     pub(crate) fn procs_files(&self) -> Vec<PathBuf> {
         let mut files = vec![self.procs_file()];
         for other in [&self.memory_dir, &self.cpu_dir].into_iter().flatten() {
