@@ -102,22 +102,28 @@ fn notes(seen: &str) -> Vec<&str> {
     let mut rest = seen;
     while let Some(at) = rest.find(OPENING) {
         let inside = &rest[at + 2..];
-        let mut depth = 1;
-        let end = inside
-            .char_indices()
-            .find(|&(_, c)| {
-                depth += match c {
-                    '(' => 1,
-                    ')' => -1,
-                    _ => 0,
-                };
-                depth == 0
-            })
-            .map_or(inside.len(), |(close, _)| close);
+        let end = closing_bracket(inside).unwrap_or(inside.len());
         found.push(&inside[..end]);
         rest = &inside[end..];
     }
     found
+}
+
+/// Where the bracket closing one opened just before `inside` is (brackets inside it
+/// counted); `None` if none does.
+fn closing_bracket(inside: &str) -> Option<usize> {
+    let mut depth = 1;
+    inside
+        .char_indices()
+        .find(|&(_, c)| {
+            depth += match c {
+                '(' => 1,
+                ')' => -1,
+                _ => 0,
+            };
+            depth == 0
+        })
+        .map(|(close, _)| close)
 }
 
 fn diagnosis_of(outcome: &Outcome) -> Option<Diagnosis> {
@@ -390,19 +396,8 @@ fn without_parenthesis(text: &str, opening: &str) -> String {
     let mut rest = text;
     while let Some(at) = rest.find(opening) {
         kept.push_str(&rest[..at]);
-        let mut depth = 1;
         let inside = &rest[at + opening.len()..];
-        let end = inside
-            .char_indices()
-            .find(|&(_, c)| {
-                depth += match c {
-                    '(' => 1,
-                    ')' => -1,
-                    _ => 0,
-                };
-                depth == 0
-            })
-            .map_or(inside.len(), |(close, _)| close + 1);
+        let end = closing_bracket(inside).map_or(inside.len(), |close| close + 1);
         rest = &inside[end..];
     }
     kept.push_str(rest);

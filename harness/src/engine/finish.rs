@@ -24,6 +24,11 @@ impl Run<'_> {
             self.settle_after_failure().await;
         }
         self.note_the_internet(true);
+        // Every connection a program opened to a relay is on the record, however fast it
+        // ended (`Relay::settle`).
+        for relay in self.relays.values() {
+            relay.settle().await;
+        }
         // Connections first (so servers see their clients go), then programs.
         let relayed: Vec<String> = self
             .relays

@@ -39,6 +39,8 @@ pub struct Relay {
     pub port: u16,
     connections: Arc<AtomicU64>,
     task: JoinHandle<()>,
+    /// Asks the accepting task to take every connection already queued ([`Relay::settle`]).
+    settle: tokio::sync::mpsc::UnboundedSender<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Relay {
@@ -58,28 +60,47 @@ impl Relay {
         let connections = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&connections);
         let name = name.to_owned();
+        let (settle, mut settle_asked) =
+            tokio::sync::mpsc::unbounded_channel::<tokio::sync::oneshot::Sender<()>>();
         let task = tokio::spawn(async move {
             // Dropping the set (when the relay is dropped) aborts every forwarding task.
             let mut forwards = JoinSet::new();
-            while let Ok(downstream) = listener.accept().await {
+            let mut start_forward = |downstream: PeerConnection| {
                 while forwards.try_join_next().is_some() {}
                 let number = counter.fetch_add(1, Ordering::AcqRel) + 1;
                 let label = format!("{name}#{number}");
+                // Its first leg is on the record from the moment it is accepted.
+                let client_leg = record_client_leg(&transcript, &name, &label, &downstream);
                 forwards.spawn(forward(
                     net.clone(),
-                    (name.clone(), label),
+                    (name.clone(), label, client_leg),
                     downstream,
                     upstream.clone(),
                     (slices, reply_slices),
                     seed,
                     transcript.clone(),
                 ));
+            };
+            loop {
+                tokio::select! {
+                    accepted = listener.accept() => match accepted {
+                        Ok(downstream) => start_forward(downstream),
+                        Err(_) => break,
+                    },
+                    Some(done) = settle_asked.recv() => {
+                        while let Some(Ok(downstream)) = listener.queued() {
+                            start_forward(downstream);
+                        }
+                        let _ = done.send(());
+                    }
+                }
             }
         });
         Ok(Relay {
             port,
             connections,
             task,
+            settle,
         })
     }
 
@@ -87,6 +108,41 @@ impl Relay {
     pub fn connections(&self) -> u64 {
         self.connections.load(Ordering::Acquire)
     }
+
+    /// Takes every connection a program has opened that the kernel still holds in the
+    /// listener's queue, so that each is on the record before the scenario ends: a client
+    /// that connected and ended at once (under load, before this task ran) connected all
+    /// the same, and a report must not say it never did.
+    pub async fn settle(&self) {
+        let (done, settled) = tokio::sync::oneshot::channel();
+        if self.settle.send(done).is_ok() {
+            let _ = settled.await;
+        }
+    }
+}
+
+/// Records the first leg of a relayed connection: the client program connected to the
+/// relay.
+fn record_client_leg(
+    transcript: &Transcript,
+    name: &str,
+    label: &str,
+    downstream: &PeerConnection,
+) -> FlowId {
+    let client_leg = Flow {
+        to_program_from: crate::wire::Side::Client,
+        ..Flow::opened_by_program(
+            label,
+            Protocol::Tcp,
+            transcript.client_end(name, downstream.remote),
+            FlowEnd::harness(name, downstream.local),
+        )
+    };
+    transcript.opened(
+        Direction::ToProgram,
+        "client connected to relay",
+        client_leg,
+    )
 }
 
 impl Drop for Relay {
@@ -97,28 +153,13 @@ impl Drop for Relay {
 
 async fn forward(
     net: PeerNet,
-    (name, label): (String, String),
+    (name, label, client_leg): (String, String, FlowId),
     downstream: PeerConnection,
     (upstream_host, upstream_port): (String, u16),
     (slices, reply_slices): (SlicePlan, SlicePlan),
     seed: u64,
     transcript: Transcript,
 ) {
-    // The first leg: the client program connected to the relay.
-    let client_leg = Flow {
-        to_program_from: crate::wire::Side::Client,
-        ..Flow::opened_by_program(
-            &label,
-            Protocol::Tcp,
-            transcript.client_end(&name, downstream.remote),
-            FlowEnd::harness(&name, downstream.local),
-        )
-    };
-    let client_leg = transcript.opened(
-        Direction::ToProgram,
-        "client connected to relay",
-        client_leg,
-    );
     let upstream = net
         .connect(&upstream_host, upstream_port, slices.is_sliced())
         .await;

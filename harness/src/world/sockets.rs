@@ -329,6 +329,25 @@ impl PeerListener {
             }
         }
     }
+
+    /// A connection the kernel has already queued, taken without waiting (`None`: none is,
+    /// or the simulated world, whose connections come by its own schedule). Must be
+    /// called inside the tokio runtime.
+    pub fn queued(&self) -> Option<io::Result<PeerConnection>> {
+        let PeerListener::Real(listener) = self else {
+            return None;
+        };
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        match listener.poll_accept(&mut context) {
+            std::task::Poll::Ready(Ok((stream, _))) => Some(
+                stream
+                    .set_nodelay(true)
+                    .and_then(|()| real_connection(stream)),
+            ),
+            std::task::Poll::Ready(Err(error)) => Some(Err(error)),
+            std::task::Poll::Pending => None,
+        }
+    }
 }
 
 /// A UDP socket of the harness.

@@ -113,6 +113,28 @@ pub(crate) fn built_fixture(name: &str) -> PathBuf {
     folder
 }
 
+/// A file of the fixture `folder` of `fixtures/submissions` (`good`: the good sample's).
+pub(crate) fn fixture_file(folder: &str, file: &str) -> String {
+    std::fs::read_to_string(
+        kit_root()
+            .join("fixtures/submissions")
+            .join(folder)
+            .join(file),
+    )
+    .unwrap_or_else(|error| panic!("fixtures/submissions/{folder}/{file}: {error}"))
+}
+
+/// The line under a failure's heading (`── FAIL id …`) in the terminal report `stdout`: the
+/// failure's first line (empty when `id` has no failure there).
+pub(crate) fn failure_first_line<'a>(stdout: &'a str, id: &str) -> &'a str {
+    stdout
+        .lines()
+        .skip_while(|line| !(line.starts_with("── ") && line.contains(id)))
+        .nth(1)
+        .unwrap_or_default()
+        .trim()
+}
+
 /// [`companion_folders`] as the harness takes them, for `Target::from_folder`.
 pub(crate) fn companions() -> harness::target::Confinement {
     harness::target::Confinement::new(companion_folders()).expect("the companion fixtures exist")

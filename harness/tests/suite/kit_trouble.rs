@@ -9,22 +9,13 @@
 //! And "your client never ran" is said only of a program that printed nothing and opened
 //! no connection: one that did ran, whatever its stderr says after.
 
-use crate::common::{harness, kit_root, submission};
+use crate::common::{
+    failure_first_line as first_line, fixture_file, harness, kit_root, submission,
+};
 
 /// A sample file of the good submission.
 fn good(file: &str) -> String {
-    std::fs::read_to_string(kit_root().join("fixtures/submissions/good").join(file)).unwrap()
-}
-
-/// The line under a failure's heading (`── ERROR id …`) in the terminal report: the
-/// failure's first line.
-fn first_line<'a>(stdout: &'a str, id: &str) -> &'a str {
-    stdout
-        .lines()
-        .skip_while(|line| !(line.starts_with("── ") && line.contains(id)))
-        .nth(1)
-        .unwrap_or_default()
-        .trim()
+    fixture_file("good", file)
 }
 
 /// Grades `files` (of the good submission) on `scenario` with set-up step `step` made to

@@ -13,12 +13,7 @@ use std::path::Path;
 use predicates::prelude::*;
 
 fn good(file: &str) -> String {
-    std::fs::read_to_string(
-        common::kit_root()
-            .join("fixtures/submissions/good")
-            .join(file),
-    )
-    .unwrap()
+    common::fixture_file("good", file)
 }
 
 /// A message server printing what each client sends; `listen` is Python binding its socket

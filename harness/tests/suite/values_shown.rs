@@ -2,11 +2,11 @@
 //! as it sent it; a manifest's dropped option is noted wherever a failure may depend on
 //! it; a program is named by its task's role, never by the name a scenario gives it.
 
-use crate::common::{harness, kit_root, submission};
+use crate::common::{failure_first_line, fixture_file, harness, submission};
 
 /// A sample file of the good submission.
 fn good(file: &str) -> String {
-    std::fs::read_to_string(kit_root().join("fixtures/submissions/good").join(file)).unwrap()
+    fixture_file("good", file)
 }
 
 /// The first line of `scenario`'s failure when `files` are graded on it.
@@ -19,24 +19,9 @@ fn first_line(files: &[(&str, &str)], scenario: &str) -> String {
         .output()
         .expect("the harness runs");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    stdout
-        .lines()
-        .skip_while(|line| !(line.starts_with("── ") && line.contains(scenario)))
-        .nth(1)
-        .unwrap_or_else(|| panic!("no failure of {scenario}:\n{stdout}"))
-        .trim()
-        .to_owned()
-}
-
-/// A file of the fixture `folder` (of `fixtures/submissions`).
-fn fixture_file(folder: &str, file: &str) -> String {
-    std::fs::read_to_string(
-        kit_root()
-            .join("fixtures/submissions")
-            .join(folder)
-            .join(file),
-    )
-    .unwrap()
+    let first = failure_first_line(&stdout, scenario);
+    assert!(!first.is_empty(), "no failure of {scenario}:\n{stdout}");
+    first.to_owned()
 }
 
 /// What the program sent is shown as it sent it, not as the peer parsed it (before:
