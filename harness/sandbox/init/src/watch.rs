@@ -126,10 +126,13 @@ fn watch(parent: libc::pid_t, caps: &Caps, fired: libc::c_int) -> ! {
     while unsafe { libc::getppid() } == parent {
         std::thread::sleep(pause);
         let measuring = std::time::Instant::now();
-        let tree = descendants(parent, own);
+        // The tree is listed (a walk of /proc) only where memory is watched, or to end it:
+        // a watcher of folders alone reads nothing else while the program runs.
+        let mut tree = caps.memory.map(|_| descendants(parent, own));
         let over = caps
             .memory
-            .filter(|limit| memory_held(&tree, *limit) > *limit)
+            .zip(tree.as_deref())
+            .filter(|(limit, tree)| memory_held(tree, *limit) > *limit)
             .map(|_| Over::Memory)
             .or_else(|| {
                 let (limit, folders) = caps.disk.as_ref()?;
@@ -138,6 +141,7 @@ fn watch(parent: libc::pid_t, caps: &Caps, fired: libc::c_int) -> ! {
         // At most a tenth of a CPU: a larger tree or folder is measured less often.
         pause = INTERVAL.max(measuring.elapsed() * 10);
         if let Some(over) = over {
+            let tree = tree.take().unwrap_or_else(|| descendants(parent, own));
             // SAFETY: writing one byte of ours; then signals to processes of the tree.
             unsafe {
                 libc::write(fired, [over as u8].as_ptr().cast(), 1);
