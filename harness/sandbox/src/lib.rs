@@ -30,7 +30,7 @@
 //! | put raw control characters on the grader's terminal, or read from it | every text from a submission escaped where it is shown; every program in a session of its own, with no controlling terminal, its standard streams pipes or files |
 //! | signal the harness, `sandbox-init`, its memory watcher or another program | a user of its own under a root harness; a PID namespace; and Landlock's signal scope (ABI 6), raised for every program: only its own processes |
 //! | use what the harness was started with | descriptors above 2 closed before `execve`; an environment of [`Enclosure::environment`]'s list only |
-//! | send past the short-call library where a scenario cuts its calls | the library (`harness/short-calls`) in every program it runs: `exec` and `posix_spawn` keep `LD_PRELOAD`, the C library's `syscall()` goes through the library's functions, a program it cannot enter (statically linked) is not run; the harness refuses such a program before it starts |
+//! | send past the short-call library where a scenario cuts its calls | `sandbox-init`'s tracer (`init/src/trace.rs`): the kernel stops every process of the program at each send and receive call, whoever makes it (a static program, its own machine code), and the call's length is lowered before it runs; and the library (`harness/short-calls`) in every program it runs: `exec` and `posix_spawn` keep `LD_PRELOAD`, the C library's `syscall()` goes through the library's functions; where the machine refuses tracing, a program the library cannot enter (statically linked) is not run, and the harness refuses one before it starts |
 //!
 //! **Not covered**, and why: in a platform's container, UDP on the shared loopback
 //! (Landlock has no rules for it: a program may send datagrams to any UDP port of the
@@ -39,10 +39,11 @@
 //! block after the scenario began (each harness reserves only blocks that were free), and
 //! a named unix socket any user may write (Landlock's ABI 9, Linux 7.1, scopes those; the
 //! walls ask for it); its CPU use (no `cpu` cgroup: `RLIMIT_CPU` only); the kernel itself (a bug in a system call the filter allows
-//! is a way out, as in every container); a system call made by a program's own machine code
-//! (inline assembly, or code it writes and jumps to) in a scenario that cuts its socket calls,
-//! which no interposed library sees (only a tracer of every system call, `ptrace` or a seccomp
-//! supervisor, could cut those); `/sys` is the machine's, read-only (it tells the
+//! is a way out, as in every container); where this machine refuses tracing (a Yama
+//! `ptrace_scope` of 2 or more), a system call made by a program's own machine code (inline
+//! assembly, or code it writes and jumps to) in a scenario that cuts its socket calls, which
+//! no interposed library sees (elsewhere `sandbox-init`'s tracer cuts it,
+//! [`Layer::ShortCallTracer`]); `/sys` is the machine's, read-only (it tells the
 //! machine's hardware and interface names, and the names of other programs' cgroups, no
 //! contents); CPU caches and timing; the disk cap of a folder no sized `tmpfs` holds (a
 //! working folder in its submission's private copy or the test web site everywhere, every
@@ -242,6 +243,9 @@ pub struct Layers {
     /// Landlock's walls (`init/src/walls.rs`) where no view can be built: the kernel's
     /// Landlock ABI, or why not.
     landlock: Result<i64, String>,
+    /// `sandbox-init`'s tracer of a program's send and receive calls, which cuts them
+    /// short where a scenario asks (`init/src/trace.rs`), or why not.
+    tracer: Result<(), String>,
 }
 
 /// One layer a caller may need (see [`Layers::allows`]).
@@ -259,6 +263,9 @@ pub enum Layer {
     MemoryCap,
     /// Sized folders, mounted in a mount namespace of the harness's thread.
     Disk,
+    /// A tracer that cuts a program's own send and receive calls short, whatever makes
+    /// them (a static program, a system call of its own machine code).
+    ShortCallTracer,
 }
 
 /// The layers this system allows, probed the first time they are asked for and kept for
@@ -286,7 +293,7 @@ fn probe() -> Layers {
     let no_scratch = |error: &std::io::Error| format!("cannot make a folder to try it: {error}");
     // Each layer is tried by a `sandbox-init` of its own, all at once: one after another
     // they cost a run 200 ms before its first scenario.
-    let (pid_namespace, mounts, cgroup, disk, seccomp, own_user, landlock) =
+    let (pid_namespace, mounts, cgroup, disk, seccomp, own_user, landlock, tracer) =
         std::thread::scope(|scope| {
             let pid_namespace = scope.spawn(|| try_layer(path, &["--pid-namespace".into()]));
             let mounts = scope.spawn(|| match scratch {
@@ -328,6 +335,25 @@ fn probe() -> Layers {
                 Ok(scratch) => probe_landlock(path, scratch),
                 Err(error) => Err(no_scratch(error)),
             });
+            // As a program runs: filtered, and as a user of its own where the harness is
+            // root (a Yama `ptrace_scope` of 2 or more, or a platform's seccomp profile,
+            // refuses it).
+            let tracer = scope.spawn(|| {
+                // How a class shows what a platform that refuses tracing grades like.
+                if std::env::var_os("HARNESS_SANDBOX_TRACER").is_some_and(|value| value == "off") {
+                    return Err("HARNESS_SANDBOX_TRACER=off".to_string());
+                }
+                let mut arguments: Vec<OsString> = vec![
+                    "--seccomp".into(),
+                    "--trace-short-calls".into(),
+                    "seed=1,max=16".into(),
+                ];
+                if running_as_root() {
+                    let (uid, gid) = users::next();
+                    arguments.extend(["--user".into(), format!("{uid}:{gid}").into()]);
+                }
+                try_layer(path, &arguments)
+            });
             let joined = "a layer's probe panicked";
             (
                 pid_namespace.join().expect(joined),
@@ -337,6 +363,7 @@ fn probe() -> Layers {
                 seccomp.join().expect(joined),
                 own_user.join().expect(joined),
                 landlock.join().expect(joined),
+                tracer.join().expect(joined),
             )
         });
     Layers {
@@ -348,6 +375,7 @@ fn probe() -> Layers {
         seccomp,
         own_user,
         landlock,
+        tracer,
     }
 }
 
@@ -444,6 +472,7 @@ impl Layers {
             seccomp: Err(why.to_owned()),
             own_user: Err(why.to_owned()),
             landlock: Err(why.to_owned()),
+            tracer: Err(why.to_owned()),
         }
     }
 
@@ -480,6 +509,7 @@ impl Layers {
                 Err(why) => Err(why),
             },
             Layer::Disk => self.disk.as_ref().map(drop),
+            Layer::ShortCallTracer => self.tracer.as_ref().map(drop),
         };
         result.map_err(String::as_str)
     }
@@ -568,6 +598,12 @@ impl Layers {
                 size_text(DISK_LIMIT)
             ));
         }
+        if self.tracer.is_ok() {
+            layers.push(
+                "where a scenario cuts a program's socket calls short, a tracer cuts them too (static programs and raw system calls included)"
+                    .to_string(),
+            );
+        }
         layers.push("limits on CPU time, memory, file size and open files".to_string());
         layers.push("a clean environment".to_string());
         layers
@@ -625,6 +661,11 @@ impl Layers {
             ("landlock", "Landlock", landlock.as_ref()),
             ("landlock-scopes", "Landlock scopes", scopes.as_ref()),
             ("pids-cgroup", "pids cgroup", self.cgroup.as_ref().err()),
+            (
+                "short-call-tracer",
+                "short-call tracer",
+                self.tracer.as_ref().err(),
+            ),
             ("memory-cap", "memory not capped", memory.as_ref()),
             ("cpu-share", "CPU not shared", cpu.as_ref()),
             (
@@ -703,6 +744,10 @@ pub struct Launch<'a> {
     /// the only TCP ports it may bind and connect to where Landlock's walls stand
     /// ([`TcpPorts`]). `None` where its scenario has a network of its own.
     pub tcp_ports: Option<&'a TcpPorts>,
+    /// Where its scenario cuts its socket calls short: the short-call library's setting
+    /// (`seed=N,max=M,...`), which `sandbox-init`'s tracer follows too where this system
+    /// allows it ([`Layer::ShortCallTracer`]).
+    pub short_calls: Option<&'a str>,
 }
 
 impl Enclosure {
@@ -925,6 +970,7 @@ impl Enclosure {
             replaced,
             report_fd,
             tcp_ports,
+            short_calls,
             ..
         } = *launch;
         let layers = &self.settings.layers;
@@ -945,6 +991,9 @@ impl Enclosure {
             for procs in leaf.procs_files() {
                 command.arg("--cgroup-procs").arg(procs);
             }
+        }
+        if let Some(setting) = short_calls.filter(|_| layers.tracer.is_ok()) {
+            command.arg("--trace-short-calls").arg(setting);
         }
         // Where no memory cgroup caps what it forks, `sandbox-init` watches it.
         if layers.memory_watched() {

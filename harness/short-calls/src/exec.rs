@@ -14,8 +14,10 @@
 //! `execveat` is kept the same way, and so is `syscall(SYS_execve, ...)`: the library's
 //! `syscall` hands it here ([`raw`](super::raw)). A program the library cannot enter (a
 //! statically linked one, see the `enterable` module) is not run at all while the
-//! setting is there: the call fails with `EACCES` and a line on stderr says why. Only a
-//! system call made by the program's own machine code goes past this.
+//! setting is there and says nothing traces the program: the call fails with `EACCES` and a
+//! line on stderr says why. Where `sandbox-init` traces the program (`traced=1` in the
+//! setting), it is run: the tracer cuts its calls, and those of the program's own machine
+//! code, which go past this library.
 //!
 //! Nothing here allocates: a `vfork` child (`subprocess` may use one) shares its parent's
 //! heap, so the new environment is a table on the stack, and the two kept entries were
@@ -164,6 +166,10 @@ unsafe fn with_library(
 /// `path` is null or a NUL-terminated string.
 unsafe fn may_run(dirfd: c_int, path: *const c_char) -> bool {
     if SETTING.entry().is_none() || path.is_null() {
+        return true;
+    }
+    // Where sandbox-init traces the program, its tracer cuts what the library cannot.
+    if crate::setting::setting().is_some_and(|setting| setting.traced) {
         return true;
     }
     // SAFETY: the caller's NUL-terminated path.

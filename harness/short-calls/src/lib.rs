@@ -1046,6 +1046,7 @@ mod tests {
             seed: 1,
             max: 16,
             eintr_ppm: 0,
+            traced: false,
         };
         let mut seen = [false; 17];
         for index in 0..2000 {
@@ -1068,6 +1069,7 @@ mod tests {
             seed: 1,
             max: 16,
             eintr_ppm: 100_000,
+            traced: false,
         };
         let draws: Vec<u64> = (0..10_000)
             .map(|index| draw(1, 4, Direction::Write, index))

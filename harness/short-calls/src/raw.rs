@@ -11,10 +11,12 @@
 //! environment kept, whichever way the program asked. Every other number goes to the C
 //! library's `syscall` unchanged.
 //!
-//! What is still beyond any library: a system call made by the program's own machine code
-//! (the `syscall` instruction in inline assembly, or in code it writes and jumps to), and a
-//! statically linked program, which no dynamic loader enters (the harness refuses one
-//! before it starts, and [`exec`](super::exec) refuses to run one from a program it is in).
+//! What is beyond any library: a system call made by the program's own machine code (the
+//! `syscall` instruction in inline assembly, or in code it writes and jumps to), and a
+//! statically linked program, which no dynamic loader enters. `sandbox-init`'s tracer cuts
+//! both from outside (`harness/sandbox/init/src/trace.rs`); where the machine refuses
+//! tracing, the harness refuses a static program before it starts, and
+//! [`exec`](super::exec) refuses to run one from a program it is in.
 //!
 //! The library's own raw calls use `kernel`, which goes straight to the C library's
 //! `syscall`: a note written on stderr while the setting is being read must not come back

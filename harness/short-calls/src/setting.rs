@@ -3,7 +3,7 @@
 //! before its own start-up is over), and kept in atomics.
 
 use core::ffi::CStr;
-use core::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 
 use libc::c_long;
 
@@ -20,6 +20,9 @@ pub(crate) struct Setting {
     pub(crate) max: u32,
     /// The chance of `EINTR` per blocking call, in millionths.
     pub(crate) eintr_ppm: u32,
+    /// Whether `sandbox-init` traces the program too (`traced=1`): its tracer cuts the
+    /// calls of a program no dynamic loader starts, which may then be run.
+    pub(crate) traced: bool,
 }
 
 const DEFAULT_MAX: u32 = 16;
@@ -32,6 +35,7 @@ fn parse_setting(text: &[u8]) -> Option<Setting> {
         seed: 0,
         max: DEFAULT_MAX,
         eintr_ppm: 0,
+        traced: false,
     };
     for pair in pairs(text) {
         let (key, value) = pair?;
@@ -45,6 +49,7 @@ fn parse_setting(text: &[u8]) -> Option<Setting> {
                 setting.max = max as u32;
             }
             b"eintr" => setting.eintr_ppm = parse_probability(value)?,
+            b"traced" => setting.traced = value == b"1",
             // Read where it is used (`mark_entered`).
             b"mark" if !value.is_empty() => {}
             _ => return None,
@@ -127,6 +132,7 @@ static STATE: AtomicU8 = AtomicU8::new(UNREAD);
 static SEED: AtomicU64 = AtomicU64::new(0);
 static MAX: AtomicU32 = AtomicU32::new(DEFAULT_MAX);
 static EINTR_PPM: AtomicU32 = AtomicU32::new(0);
+static TRACED: AtomicBool = AtomicBool::new(false);
 
 /// The process's setting, read from the environment on first use. Two threads may both
 /// read it the first time: they find the same text and store the same values.
@@ -136,6 +142,7 @@ pub(crate) fn setting() -> Option<Setting> {
             seed: SEED.load(Ordering::Relaxed),
             max: MAX.load(Ordering::Relaxed),
             eintr_ppm: EINTR_PPM.load(Ordering::Relaxed),
+            traced: TRACED.load(Ordering::Relaxed),
         }),
         OFF => None,
         _ => read_setting(),
@@ -157,6 +164,7 @@ fn read_setting() -> Option<Setting> {
             SEED.store(setting.seed, Ordering::Relaxed);
             MAX.store(setting.max, Ordering::Relaxed);
             EINTR_PPM.store(setting.eintr_ppm, Ordering::Relaxed);
+            TRACED.store(setting.traced, Ordering::Relaxed);
             STATE.store(ON, Ordering::Release);
             Some(setting)
         }
@@ -237,7 +245,8 @@ mod tests {
             Some(Setting {
                 seed: 7,
                 max: 16,
-                eintr_ppm: 20_000
+                eintr_ppm: 20_000,
+                traced: false
             })
         );
         assert_eq!(
@@ -245,8 +254,13 @@ mod tests {
             Some(Setting {
                 seed: 0,
                 max: 3,
-                eintr_ppm: 0
+                eintr_ppm: 0,
+                traced: false
             })
+        );
+        assert_eq!(
+            parse_setting(b"seed=1,max=16,traced=1").map(|s| s.traced),
+            Some(true)
         );
         assert_eq!(parse_setting(b"").map(|s| s.max), Some(DEFAULT_MAX));
         assert_eq!(

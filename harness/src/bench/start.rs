@@ -185,6 +185,7 @@ fn in_the_sandbox(program: &Path) -> Result<Duration, String> {
             environment: Vec::new(),
             cap_address_space: true,
             tcp_ports: None,
+            short_calls: None,
         })
         .map_err(|error| format!("cannot make the sandbox's command: {error}"))?;
     let status = command

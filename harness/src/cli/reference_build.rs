@@ -32,7 +32,9 @@ pub enum Profile {
 /// [`reference_bin_dir`], built with `profile`.
 pub fn reference_bin_dir_built(kit_root: &Path, profile: Profile) -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("HARNESS_REFERENCE_BIN_DIR") {
-        return Ok(PathBuf::from(dir));
+        // Absolute: the reference's programs run from folders of their own, where a
+        // relative path (`target/release`) names nothing.
+        return std::path::absolute(&dir).map_err(Error::io("HARNESS_REFERENCE_BIN_DIR"));
     }
     let mut command = cargo_build(kit_root);
     if profile == Profile::Release {

@@ -555,7 +555,19 @@ impl Run<'_> {
             return Ok(None);
         }
         let program = argv.first().map(String::as_str).unwrap_or_default();
-        if let Err(reason) = short_calls::can_enter(program, workdir) {
+        let traced = self
+            .settings
+            .sandbox
+            .layers
+            .allows(sandbox::Layer::ShortCallTracer)
+            .is_ok();
+        let entered = short_calls::can_enter(program, workdir);
+        if let (Err(reason), true) = (&entered, traced) {
+            // The tracer cuts what the library cannot reach.
+            self.note(format!(
+                "{name}: the short-call library cannot enter it ({reason}): sandbox-init's tracer alone cuts its calls"
+            ));
+        } else if let Err(reason) = entered {
             return Err(StepFailure {
                 status: Status::Error,
                 expected: format!(
@@ -569,12 +581,22 @@ impl Run<'_> {
         }
         let library = short_calls::library(&self.scenario.kit_root, &self.settings.sandbox.layers)
             .map_err(harness_trouble)?;
-        let setting = plan.setting(self.seed, &self.scenario.id, name);
+        let mut setting = plan.setting(self.seed, &self.scenario.id, name);
+        if traced {
+            // The library then lets the program run what it cannot enter: the tracer cuts
+            // that program's calls too.
+            setting += ",traced=1";
+        }
         self.note(format!(
-            "{name}: {} (LD_PRELOAD={}, {}=\"{setting}\")",
+            "{name}: {} (LD_PRELOAD={}, {}=\"{setting}\"{})",
             plan.describe(),
             library.display(),
-            short_calls::SETTING_VARIABLE
+            short_calls::SETTING_VARIABLE,
+            if traced {
+                "; sandbox-init traces its send and receive calls and cuts them too"
+            } else {
+                ""
+            }
         ));
         Ok(Some(short_calls::Injection { library, setting }))
     }

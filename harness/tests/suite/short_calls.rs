@@ -2,7 +2,8 @@
 //! a client that sends 20 KB with one unchecked `send` loses data under injection, every
 //! time, and passes without it; a client that loops passes both. Shown in Python, C (gcc)
 //! and Rust (rustc), each compiled here in a temporary folder. A static binary, which no
-//! dynamic loader starts, gets an `ERROR` saying the check could not be applied.
+//! dynamic loader starts, is cut by sandbox-init's tracer alone, and gets an `ERROR` saying
+//! the check could not be applied where nothing can trace it.
 //!
 //! The scenario is the kit's `message/18-client-short-sends` (the harness plays the server
 //! and keeps what arrives), played as it is and without its `short_calls` line.
@@ -175,7 +176,11 @@ fn the_child_gets_the_library_and_its_setting_only_when_asked() {
     assert_eq!(outcome.status, Status::Pass, "{}", explain(&outcome));
     let stderr = stderr_of(&outcome);
     assert!(stderr.contains("libshort_calls.so\n"), "{stderr}");
-    assert!(stderr.contains(",max=7,eintr=0.01,mark="), "{stderr}");
+    // `traced=1` between them where sandbox-init traces the program too.
+    assert!(
+        stderr.contains(",max=7,eintr=0.01,") && stderr.contains(",mark="),
+        "{stderr}"
+    );
     assert!(
         outcome.log.iter().any(|line| line
             .text
@@ -418,36 +423,71 @@ fn rust_write_once_fails_under_injection_and_write_all_passes_both() {
 
 // --- Programs the library cannot enter ----------------------------------------------------
 
-#[test]
-fn a_static_binary_gets_an_error_saying_the_check_could_not_be_applied() {
-    let folder = submission(&[], "./static-client");
-    // gcc -static needs the static C library (Debian's libc6-dev has it); else Rust's.
-    if !gcc(folder.path(), "static-client", &["-O2", "-static"]) {
-        assert!(rustc(
-            folder.path(),
-            "static-client",
+/// Builds `C_CLIENT` statically into `folder/name` (gcc -static needs the static C
+/// library, which Debian's libc6-dev has; else Rust's).
+fn static_client(folder: &Path, name: &str, send_once: bool) {
+    let flags: &[&str] = if send_once {
+        &["-O2", "-static", "-DSEND_ONCE"]
+    } else {
+        &["-O2", "-static"]
+    };
+    if !gcc(folder, name, flags) {
+        let cfg: &[&str] = if send_once {
+            &["-C", "target-feature=+crt-static", "--cfg", "send_once"]
+        } else {
             &["-C", "target-feature=+crt-static"]
-        ));
+        };
+        assert!(rustc(folder, name, cfg));
     }
-    let (_kit, injected) = scenario_suite(Some(INJECTION));
-    let outcome = play(&injected, folder.path(), 1);
-    assert_eq!(outcome.status, Status::Error, "{}", explain(&outcome));
-    assert!(
-        outcome.status.is_failure(),
-        "never a pass, nor a quiet skip"
+}
+
+#[test]
+fn a_static_binary_is_cut_by_the_tracer_alone() {
+    // The library cannot enter it (no dynamic loader reads LD_PRELOAD): sandbox-init's
+    // tracer cuts its calls, so the unchecked send fails and the loop passes.
+    let folder = submission(&[], "./static-client");
+    static_client(folder.path(), "static-client", true);
+    fails_only_under_injection(folder.path(), &[1, 2]);
+    let folder = submission(&[], "./static-client");
+    static_client(folder.path(), "static-client", false);
+    passes_both(folder.path(), 1);
+}
+
+#[test]
+fn a_static_binary_gets_an_error_where_nothing_can_trace_it() {
+    let folder = submission(&[], "./static-client");
+    static_client(folder.path(), "static-client", false);
+    let (kit, _) = scenario_suite(Some(INJECTION));
+    // The probe of the layers is the harness process's: a harness of its own, told that
+    // this machine refuses tracing (as a Yama ptrace_scope of 2 would).
+    let json = kit.path().join("report.json");
+    let output = common::harness()
+        .env("HARNESS_SANDBOX_TRACER", "off")
+        .arg("--target")
+        .arg(folder.path())
+        .arg("--scenarios")
+        .arg(kit.path().join("scenarios"))
+        .args(["--seed", "1", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = std::fs::read_to_string(&json)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_else(|| panic!("{}", String::from_utf8_lossy(&output.stderr)));
+    let not_here = report["sandbox"]["not_here"].to_string();
+    assert!(not_here.contains("short-call-tracer"), "{not_here}");
+    let scenario = &report["submissions"][0]["scenarios"][0];
+    assert_eq!(
+        scenario["status"], "error",
+        "never a pass, nor a quiet skip: {scenario}"
     );
-    let failure = outcome.failure.as_ref().unwrap();
-    assert_eq!(failure.step, 2, "the start step");
+    let seen = scenario["failure"]["seen"].as_str().unwrap_or_default();
     assert!(
-        failure.seen.contains("the check could not be applied")
-            && failure.seen.contains("static-client` is statically linked"),
-        "{}",
-        failure.seen
+        seen.contains("the check could not be applied")
+            && seen.contains("static-client` is statically linked"),
+        "{scenario}"
     );
-    // Without injection the same program is graded as usual (it loops: it passes).
-    let (_kit, plain) = scenario_suite(None);
-    let outcome = play(&plain, folder.path(), 1);
-    assert_eq!(outcome.status, Status::Pass, "{}", explain(&outcome));
 
     // A script whose interpreter is that static binary is found out too.
     let script = folder.path().join("wrapper");
@@ -480,16 +520,11 @@ int main(int argc, char **argv) {
 }
 "#;
 
-#[test]
-fn a_static_program_is_not_run_from_inside_while_calls_are_cut() {
+/// A submission whose client is `runs-another`, which runs `static-client` beside it
+/// (built with `SEND_ONCE` when `send_once`).
+fn runs_a_static_client(send_once: bool) -> tempfile::TempDir {
     let folder = submission(&[], "./runs-another");
-    if !gcc(folder.path(), "static-client", &["-O2", "-static"]) {
-        assert!(rustc(
-            folder.path(),
-            "static-client",
-            &["-C", "target-feature=+crt-static"]
-        ));
-    }
+    static_client(folder.path(), "static-client", send_once);
     let source = folder.path().join("runs-another.c");
     std::fs::write(&source, C_RUNS_ANOTHER).unwrap();
     let built = Command::new("gcc")
@@ -499,21 +534,45 @@ fn a_static_program_is_not_run_from_inside_while_calls_are_cut() {
         .status()
         .expect("gcc is installed (bash .ci/test installs it)");
     assert!(built.success());
+    folder
+}
 
-    let (_kit, injected) = scenario_suite(Some(INJECTION));
-    let outcome = play(&injected, folder.path(), 1);
-    assert_eq!(outcome.status, Status::Fail, "{}", explain(&outcome));
-    let stderr = String::from_utf8_lossy(&outcome.programs[0].stderr.0).into_owned();
+#[test]
+fn a_static_program_run_from_inside_is_cut_by_the_tracer() {
+    // The library lets it run (the setting says sandbox-init traces the program), and
+    // the tracer cuts its calls: the unchecked send fails, the loop passes.
+    let folder = runs_a_static_client(true);
+    fails_only_under_injection(folder.path(), &[1]);
+    let folder = runs_a_static_client(false);
+    passes_both(folder.path(), 1);
+}
+
+#[test]
+fn a_static_program_is_not_run_from_inside_where_nothing_traces_it() {
+    let folder = runs_a_static_client(false);
+    let (kit, _) = scenario_suite(Some(INJECTION));
+    let json = kit.path().join("report.json");
+    let output = common::harness()
+        .env("HARNESS_SANDBOX_TRACER", "off")
+        .arg("--target")
+        .arg(folder.path())
+        .arg("--scenarios")
+        .arg(kit.path().join("scenarios"))
+        .args(["--seed", "1", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let text = std::fs::read_to_string(&json)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)));
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let scenario = &report["submissions"][0]["scenarios"][0];
+    assert_eq!(scenario["status"], "fail", "{scenario}");
     assert!(
-        stderr.contains("short-calls: refused to run ")
-            && stderr.contains("/static-client: it is statically linked")
-            && stderr.contains("execv static-client: Permission denied"),
-        "{stderr}"
+        text.contains("short-calls: refused to run ")
+            && text.contains("/static-client: it is statically linked")
+            && text.contains("execv static-client: Permission denied"),
+        "{scenario}"
     );
-    // Without injection the static program is run, and it loops: a pass.
-    let (_kit, plain) = scenario_suite(None);
-    let outcome = play(&plain, folder.path(), 1);
-    assert_eq!(outcome.status, Status::Pass, "{}", explain(&outcome));
 }
 
 // --- The simulated world, and scenario files ----------------------------------------------

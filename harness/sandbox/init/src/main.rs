@@ -60,6 +60,7 @@ mod privilege;
 mod resolve;
 mod seccomp;
 mod supervise;
+mod trace;
 mod walls;
 mod watch;
 
@@ -95,6 +96,9 @@ struct Request {
     /// Raise the Landlock walls (`--landlock`) around the `--visible` and `--writable`
     /// folders, where no view is built ([`walls`]).
     landlock: bool,
+    /// Trace the program's send and receive calls and cut them short
+    /// (`--trace-short-calls seed=N,max=M`, [`trace`]).
+    trace: Option<trace::Plan>,
     program: Vec<OsString>,
 }
 
@@ -164,6 +168,7 @@ fn main() -> ExitCode {
             walls,
         },
         request.pid_namespace,
+        request.trace,
         request.mounts.view.then_some(&late),
         &watch::Caps {
             memory: request.memory_watch,
@@ -303,6 +308,10 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
             b"--pid-namespace" => request.pid_namespace = true,
             b"--seccomp" => request.seccomp = true,
             b"--landlock" => request.landlock = true,
+            b"--trace-short-calls" => {
+                let text = value("--trace-short-calls")?;
+                request.trace = Some(trace::Plan::parse(&text.to_string_lossy())?);
+            }
             b"--tcp-ports" => {
                 let text = value("--tcp-ports")?;
                 request.tcp_ports = Some(walls::parse_tcp_ports(&text.to_string_lossy())?);

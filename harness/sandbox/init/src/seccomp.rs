@@ -26,9 +26,9 @@ use std::io;
 
 /// `offsetof(struct seccomp_data, nr)`, `arch`, and the low 32 bits of `args[0]` and
 /// `args[1]` (little-endian).
-const NR: u32 = 0;
+pub(crate) const NR: u32 = 0;
 const ARCH: u32 = 4;
-const ARG0_LOW: u32 = 16;
+pub(crate) const ARG0_LOW: u32 = 16;
 const ARG1_LOW: u32 = 24;
 
 #[cfg(target_arch = "x86_64")]
@@ -142,20 +142,20 @@ pub(crate) fn refused() -> Vec<(libc::c_long, &'static str)> {
 /// One BPF instruction (`struct sock_filter`).
 #[derive(Clone, Copy)]
 #[repr(C)]
-struct Instruction {
+pub(crate) struct Instruction {
     code: u16,
     jump_true: u8,
     jump_false: u8,
     k: u32,
 }
 
-const LOAD_WORD: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
-const JUMP_EQUAL: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
+pub(crate) const LOAD_WORD: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
+pub(crate) const JUMP_EQUAL: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
 const JUMP_AT_LEAST: u16 = (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16;
 const JUMP_ANY_BIT: u16 = (libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K) as u16;
-const RETURN: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
+pub(crate) const RETURN: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
 
-fn statement(code: u16, k: u32) -> Instruction {
+pub(crate) fn statement(code: u16, k: u32) -> Instruction {
     Instruction {
         code,
         jump_true: 0,
@@ -164,7 +164,7 @@ fn statement(code: u16, k: u32) -> Instruction {
     }
 }
 
-fn jump(code: u16, k: u32, jump_true: u8, jump_false: u8) -> Instruction {
+pub(crate) fn jump(code: u16, k: u32, jump_true: u8, jump_false: u8) -> Instruction {
     Instruction {
         code,
         jump_true,
@@ -224,7 +224,11 @@ fn program() -> Vec<Instruction> {
 /// Installs the filter on this process (and everything it will fork or execute). Needs
 /// `no_new_privs` first, or `CAP_SYS_ADMIN`.
 pub(crate) fn install() -> io::Result<()> {
-    let code = program();
+    install_program(&program())
+}
+
+/// Installs a filter's `code` on this process (on top of any before it).
+pub(crate) fn install_program(code: &[Instruction]) -> io::Result<()> {
     let filter = libc::sock_fprog {
         len: code.len() as u16,
         filter: code.as_ptr() as *mut libc::sock_filter,

@@ -25,6 +25,7 @@ pub(crate) fn run(
     report_fd: Option<i32>,
     privilege: &crate::privilege::Drop,
     pid_namespace: bool,
+    trace: Option<crate::trace::Plan>,
     own_mounts: Option<&crate::mounts::Late>,
     watch: &crate::watch::Caps,
 ) -> ExitCode {
@@ -84,6 +85,7 @@ pub(crate) fn run(
                 &argv,
                 report_fd,
                 privilege,
+                trace,
                 true,
                 if own_mounts.is_some() {
                     watch
@@ -109,7 +111,7 @@ pub(crate) fn run(
     // double-forked and called `setsid` included), and ends them all when it ends.
     // SAFETY: prctl with plain integers.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
-    start_and_wait(&argv, report_fd, privilege, false, watch);
+    start_and_wait(&argv, report_fd, privilege, trace, false, watch);
 }
 
 /// Ends every process of user `uid` (this process must be root): it becomes that user,
@@ -195,9 +197,19 @@ fn start_and_wait(
     argv: &[CString],
     report_fd: Option<i32>,
     privilege: &crate::privilege::Drop,
+    trace: Option<crate::trace::Plan>,
     reap_all: bool,
     watch: &crate::watch::Caps,
 ) -> ! {
+    let handshake = match trace.map(|_| crate::trace::Handshake::new()) {
+        Some(Err(error)) => {
+            eprintln!("sandbox-init: cannot make a pipe: {error}");
+            // SAFETY: _exit ends this process.
+            unsafe { libc::_exit(125) };
+        }
+        Some(Ok(handshake)) => Some(handshake),
+        None => None,
+    };
     let program = fork_with_signals_blocked();
     if program < 0 {
         eprintln!("sandbox-init: cannot fork: {}", io::Error::last_os_error());
@@ -205,11 +217,28 @@ fn start_and_wait(
         unsafe { libc::_exit(125) };
     }
     if program == 0 {
-        exec(argv, privilege);
+        exec(argv, privilege, handshake.as_ref());
+    }
+    if let Some(handshake) = handshake
+        && let Err(message) = handshake.seize(program)
+    {
+        // The program ends without running (its side of the pipe closed unread).
+        eprintln!("sandbox-init: {message}");
+        wait_for(program);
+        // SAFETY: _exit ends this process.
+        unsafe { libc::_exit(125) };
     }
     release_stdio();
     let watcher = crate::watch::Watcher::start(watch, privilege.user);
-    let (status, max_rss_kib) = if reap_all {
+    let (status, max_rss_kib) = if let Some(plan) = trace {
+        let ended = trace_until(program, plan, privilege.user);
+        if reap_all {
+            // SAFETY: as PID 1, -1 is every other process of the namespace.
+            unsafe { libc::kill(-1, libc::SIGKILL) };
+        }
+        end_descendants();
+        ended
+    } else if reap_all {
         let ended = loop {
             let (pid, status, max_rss_kib) = wait_any();
             if pid == program || pid < 0 {
@@ -265,14 +294,32 @@ fn start_and_wait(
 
 /// In the program's process: default signals, nothing of the harness's privilege or
 /// descriptors (the report's included, see [`crate::privilege`]), then `execvp`.
-fn exec(argv: &[CString], privilege: &crate::privilege::Drop) -> ! {
+fn exec(
+    argv: &[CString],
+    privilege: &crate::privilege::Drop,
+    traced: Option<&crate::trace::Handshake>,
+) -> ! {
     // SAFETY: plain system calls on our own process.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
         libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        // Traced from here on, before anything of its own runs.
+        if let Some(handshake) = traced
+            && let Err(message) = handshake.wait_until_seized()
+        {
+            eprintln!("sandbox-init: {message}");
+            libc::_exit(125);
+        }
         if let Err(message) = crate::privilege::drop_everything(privilege) {
             eprintln!("sandbox-init: {message}");
+            libc::_exit(125);
+        }
+        // Last: its stops go to the tracer, which seized this process above.
+        if traced.is_some()
+            && let Err(error) = crate::trace::install_filter()
+        {
+            eprintln!("sandbox-init: cannot install the short calls' filter: {error}");
             libc::_exit(125);
         }
         let mut pointers: Vec<*const libc::c_char> =
@@ -423,6 +470,42 @@ fn wait_for(pid: libc::pid_t) -> (libc::c_int, i64) {
         }
         if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
             return (0, 0);
+        }
+    }
+}
+
+/// Traces the program and everything it forks until the program ends (its status and
+/// peak in KiB), cutting their calls as the tracer's plan says. The harness's end is
+/// watched by a thread of its own: this one waits for every tracee's stops.
+fn trace_until(
+    program: libc::pid_t,
+    plan: crate::trace::Plan,
+    user: Option<(u32, u32)>,
+) -> (libc::c_int, i64) {
+    // Without the thread (none could be made) the program runs on after a harness that was
+    // killed, until its own end or its limits: as rare as a failed fork, and no reason to
+    // grade nothing.
+    let _ = std::thread::Builder::new().spawn(move || kill_if_the_harness_ends(program));
+    let mut tracer = crate::trace::Tracer::new(plan, user);
+    loop {
+        let mut status = 0;
+        // SAFETY: wait4 fills our two locals.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let pid = unsafe { libc::wait4(-1, &mut status, libc::__WALL, &mut usage) };
+        if pid < 0 {
+            if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            // ECHILD: the program is gone without a status.
+            return (0, 0);
+        }
+        if libc::WIFSTOPPED(status) {
+            tracer.on_stop(pid, status);
+            continue;
+        }
+        tracer.forget(pid);
+        if pid == program {
+            return (status, usage.ru_maxrss);
         }
     }
 }

@@ -248,6 +248,7 @@ impl RemoteMachine {
             cap_address_space: true,
             // Where no namespace of nothing can be made (below), no TCP port either.
             tcp_ports: (!self.own_network).then_some(&sandbox::TcpPorts::default()),
+            short_calls: None,
         }) {
             Ok(builder) => builder,
             Err(error) => {

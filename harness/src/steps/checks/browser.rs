@@ -231,6 +231,7 @@ async fn render(
             cap_address_space: false,
             // On a shared loopback, the page's port is the one it may reach.
             tcp_ports: Some(&page_port(url)),
+            short_calls: None,
         })
         .map_err(|error| trouble("cannot hand the browser's folder to its user", error))?;
     command

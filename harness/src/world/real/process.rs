@@ -266,6 +266,10 @@ impl ChildProcess {
             environment,
             cap_address_space: true,
             tcp_ports: spec.tcp_ports.as_ref(),
+            short_calls: spec
+                .short_calls
+                .as_ref()
+                .map(|injection| injection.setting.as_str()),
         })?;
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut feeder = None;
