@@ -51,8 +51,8 @@
 //!   excludes, regex, after a label; one reply line: exact, prefix, regex, number, status
 //!   code; an exit status; a password in clear, from any protocol's record), with one
 //!   entry point for streams (`judge::output`) and the diffs that show a mismatch.
-//! - [`protocols`]: the protocol packs, one folder each (HTTP origin and responses, ping,
-//!   SMTP): a protocol's server peer, the shape of its options, its record of what
+//! - [`protocols`]: the protocol packs, one folder each (`protocols::REGISTRY` lists them,
+//!   one line each): a protocol's server peer, the shape of its options, its record of what
 //!   happened, its judges; one registry line each. Above `peers` and `judge`, whose
 //!   generic parts each pack builds on.
 //! - [`steps`]: *how each step is written and run*: every step action is one file (its

@@ -158,6 +158,32 @@ pub struct ProgramReport {
 }
 
 impl ProgramReport {
+    /// The report of a program of the submission that could not be started (`why`): no
+    /// output, no exit, never "ran".
+    pub fn not_started(
+        name: String,
+        role: String,
+        command_line: String,
+        language: Option<Language>,
+        why: String,
+    ) -> ProgramReport {
+        ProgramReport {
+            name,
+            role,
+            command_line,
+            stdout: (Vec::new(), 0),
+            stderr: (Vec::new(), 0),
+            exit: None,
+            stdout_tail: Vec::new(),
+            stderr_tail: Vec::new(),
+            stopped_by_harness: None,
+            language,
+            memory_peak: None,
+            known_good: false,
+            not_started: Some(why),
+        }
+    }
+
     /// The role it plays, or its name where the record does not say.
     pub fn role_or_name(&self) -> &str {
         if self.role.is_empty() {

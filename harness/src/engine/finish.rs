@@ -189,21 +189,13 @@ impl Run<'_> {
                 "{} could not be started: {}",
                 never.name, never.why
             )));
-            programs.push(ProgramReport {
-                name: never.name,
-                role: never.role,
-                language: Language::of_command_line(&never.command_line),
-                command_line: self.shown(&never.command_line),
-                stdout: (Vec::new(), 0),
-                stderr: (Vec::new(), 0),
-                exit: None,
-                stdout_tail: Vec::new(),
-                stderr_tail: Vec::new(),
-                stopped_by_harness: None,
-                memory_peak: None,
-                known_good: false,
-                not_started: Some(never.why),
-            });
+            programs.push(ProgramReport::not_started(
+                never.name,
+                never.role,
+                self.shown(&never.command_line),
+                Language::of_command_line(&never.command_line),
+                never.why,
+            ));
         }
         // Nor does a program's end explain the harness's trouble.
         if harness_trouble {

@@ -213,7 +213,7 @@ impl ListenShape {
     /// For a pack whose server speaks its own dialogue over TCP (`ftp`, `imap`, `pop3`):
     /// the generic peer's own scripting (`reply`, `read_until`, `slices`) does not go with
     /// it. `server` names it in the error: `an FTP server`.
-    pub(crate) fn tcp_dialogue_only(&self, key: &str, server: &str) -> Result<(), OptionsError> {
+    pub(crate) fn tcp_dialogue_only(&self, key: &str, server: &str) -> Result<(), LoadError> {
         if self.transport != Transport::Tcp
             || self.reply
             || self.read_until.is_some()
@@ -256,32 +256,34 @@ impl ExpectationShape<'_> {
 }
 
 /// What loading options returns: serde's error keeps its place in the file.
-pub(crate) type Loaded<T> = Result<T, OptionsError>;
+pub(crate) type Loaded<T> = Result<T, LoadError>;
 
-/// Why a pack's options could not be loaded.
+/// Why a step, or a pack's options in it, could not be loaded: serde's error (it knows
+/// where in the file), or a reason about the options as a whole. One type for both: a
+/// step hands its pack's part to the pack and passes the pack's error on as it is.
 #[derive(Debug)]
-pub(crate) enum OptionsError {
+pub(crate) enum LoadError {
     /// serde's error, which knows where in the file.
     Toml(toml::de::Error),
     /// A reason about the options as a whole.
     Invalid(String),
 }
 
-impl From<toml::de::Error> for OptionsError {
-    fn from(error: toml::de::Error) -> OptionsError {
-        OptionsError::Toml(error)
+impl From<toml::de::Error> for LoadError {
+    fn from(error: toml::de::Error) -> LoadError {
+        LoadError::Toml(error)
     }
 }
 
-impl From<String> for OptionsError {
-    fn from(reason: String) -> OptionsError {
-        OptionsError::Invalid(reason)
+impl From<String> for LoadError {
+    fn from(reason: String) -> LoadError {
+        LoadError::Invalid(reason)
     }
 }
 
-impl From<&str> for OptionsError {
-    fn from(reason: &str) -> OptionsError {
-        OptionsError::Invalid(reason.to_owned())
+impl From<&str> for LoadError {
+    fn from(reason: &str) -> LoadError {
+        LoadError::Invalid(reason.to_owned())
     }
 }
 

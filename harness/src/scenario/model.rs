@@ -24,28 +24,10 @@
 //! equals_sent = ["c1"]
 //! ```
 //!
-//! The vocabulary of steps (one action key per step; the other keys modify it):
-//!
-//! | action | modifiers | what it does |
-//! |---|---|---|
-//! | `start = ROLE` | `as`, `stdin`, `port`, `to`, `args`, `output_cap_mib`, `short_calls`, `with` | starts the submission's program for ROLE (`args` are appended to its command line, `{kit}` the kit's folder and `{host}`/`{port}` the peer of `to`; `short_calls = { max = 16, eintr = 0.02 }` cuts the program's own socket calls short from inside, see `crate::faults::short_calls`) |
-//! | `wait_listening = NAME` | `within_ms` | waits until NAME has a listening TCP socket, or a bound UDP socket, on its port (read from `/proc`, no probe connection) |
-//! | `connect = NAME` | `as`, `send`, `slices`, `then`, `read_slices` | the harness connects to NAME as a client and sends |
-//! | `send_datagram = NAME` | `as`, `send` | the harness sends one UDP datagram to NAME and collects the replies |
-//! | `listen = NAME` | `transport`, `reply`, `read_until`, `ping`, `origin`, `smtp`, `imap`, `pop3`, `dns`, `slices` | the harness listens as a server (TCP or UDP) that client programs are pointed at (`to = NAME`); it answers every request with `reply`, or never; `slices` cuts a TCP answer into pieces |
-//! | `relay = NAME` | `as`, `slices`, `reply_slices` | a relay in front of NAME records what passes, and slices what goes to NAME (`slices`) and what NAME answers (`reply_slices`) |
-//! | `close = PEER` | `how` | closes a harness connection (`write`, `full`, `reset`) |
-//! | `wait = PEER` | `within_ms` | waits until a harness connection has sent everything |
-//! | `expect_stdout = NAME` | `equals`, `equals_sent`, `any_order_of_sent`, `matches`, `after_label`, `ping_report`, `empty`, `within_ms` | checks a program's whole stdout (see below) |
-//! | `expect_stderr = NAME` | `equals`, `contains`, `excludes`, `http`, `equals_sent`, `any_order_of_sent`, `matches`, `empty`, `not_empty`, `past_its_start`, `within_ms` | checks a program's stderr (`past_its_start = true`: nothing on it shows the program stopped at its start, a usage error, a file that does not compile, a failed import) |
-//! | `expect_received = LISTEN_PEER` | `connections = N`, `within_ms` | the `listen` peer accepted exactly N connections, and no more while the step watches |
-//! | `expect_received = MAIL_PEER` | `commands = [VERBS]` or `mail = { from, to, subject, text, attachments }` | what a client delivered to a `listen` peer with `smtp` (see `protocols`' SMTP pack) |
-//! | `expect_received = MAIL_PEER` | `never_in_clear = { password = "..." }` | the password never reached the peer outside TLS, as text or encoded, and no `AUTH` did (see `judge::clear_text`) |
-//! | `expect_received = PEER` | the same as `expect_stderr`, and `since` | checks what a harness peer received from the program (a connection's reply, a datagram's replies, a server peer's requests); with `since = PEER`, `within_ms` counts from PEER's connection |
-//! | `expect_exit = NAME` | `code`, `success`, `any_status`, `crash = false`, `within_ms` | checks a program's exit status (`crash = false`: an error it reports, never a crash: see `run_record::crash`) |
-//! | `stop = NAME` | | terminates a program (SIGTERM, then SIGKILL) |
-//! | `check = NAME` | `params` | a built-in check (`peak-memory`) |
-//! | `partition = [A, B]` / `repair = [A, B]` | | cuts (restores) the network between two hosts (a program's name or `harness`): simulated world only |
+//! The vocabulary of steps (one action key per step; the other keys modify it) is the
+//! registry of `crate::steps`, one file per action; `harness/docs/reference/scenario-schema.md`
+//! is generated from it (every step, every key, with its description), so no list here
+//! can fall behind it.
 //!
 //! stdout is data (SPEC conventions), so an expectation on it judges the *whole* output:
 //! `matches` must match all of it (the regex is anchored at both ends: it accounts for

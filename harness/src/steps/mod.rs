@@ -307,40 +307,8 @@ pub(crate) trait StepContext: Stillness {
     ) -> StepFuture<'a>;
 }
 
-/// Why a step could not be loaded: serde's error (it knows where in the file), or a
-/// reason about the step as a whole.
-#[derive(Debug)]
-pub(crate) enum LoadError {
-    Toml(toml::de::Error),
-    Invalid(String),
-}
-
-impl From<toml::de::Error> for LoadError {
-    fn from(error: toml::de::Error) -> LoadError {
-        LoadError::Toml(error)
-    }
-}
-
-impl From<String> for LoadError {
-    fn from(reason: String) -> LoadError {
-        LoadError::Invalid(reason)
-    }
-}
-
-impl From<&str> for LoadError {
-    fn from(reason: &str) -> LoadError {
-        LoadError::Invalid(reason.to_owned())
-    }
-}
-
-impl From<crate::protocols::OptionsError> for LoadError {
-    fn from(error: crate::protocols::OptionsError) -> LoadError {
-        match error {
-            crate::protocols::OptionsError::Toml(error) => LoadError::Toml(error),
-            crate::protocols::OptionsError::Invalid(reason) => LoadError::Invalid(reason),
-        }
-    }
-}
+/// Why a step could not be loaded (the type its pack's options share).
+pub(crate) use crate::protocols::LoadError;
 
 /// What loading a step is given: its table, the names earlier steps defined, and the root
 /// that payload files are found from.

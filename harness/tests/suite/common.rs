@@ -156,6 +156,17 @@ pub(crate) fn harness() -> Command {
     command
 }
 
+/// The terminal report of the submission in `folder` graded on `scenario` alone, seed 1.
+pub(crate) fn graded_stdout(folder: &Path, scenario: &str) -> String {
+    let output = harness()
+        .arg("--target")
+        .arg(folder)
+        .args(["--seed", "1", scenario])
+        .output()
+        .expect("the harness runs");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// A submission folder holding `files` (name, text).
 pub(crate) fn submission(files: &[(&str, &str)]) -> tempfile::TempDir {
     let folder = tempfile::tempdir().unwrap();

@@ -10,7 +10,7 @@
 //! no connection: one that did ran, whatever its stderr says after.
 
 use crate::common::{
-    failure_first_line as first_line, fixture_file, harness, kit_root, submission,
+    failure_first_line as first_line, fixture_file, graded_stdout, harness, kit_root, submission,
 };
 
 /// A sample file of the good submission.
@@ -145,13 +145,7 @@ fn a_workdir_the_scenario_leaves_missing_is_the_submissions() {
             "[mail-archive]\nclient = { command = \"python3 mail-archive.py {dir} --server {host}:{port}\", workdir = \"{dir}\" }\n",
         ),
     ]);
-    let output = harness()
-        .arg("--target")
-        .arg(folder.path())
-        .args(["--seed", "1", "mail-archive/08-missing-folder"])
-        .output()
-        .expect("the harness runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stdout = graded_stdout(folder.path(), "mail-archive/08-missing-folder");
     let first = first_line(&stdout, "mail-archive/08-missing-folder");
     assert!(
         first.starts_with("Your client could not be started: "),
@@ -176,13 +170,7 @@ fn a_command_that_does_not_exist_is_the_programs_and_named_by_its_role() {
         ),
     ]);
     let scenario = "message/13-client-without-server";
-    let output = harness()
-        .arg("--target")
-        .arg(folder.path())
-        .args(["--seed", "1", scenario])
-        .output()
-        .expect("the harness runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stdout = graded_stdout(folder.path(), scenario);
     let first = first_line(&stdout, scenario);
     assert!(
         first.starts_with("Your client could not be started: ./no-such-client: no such file"),
@@ -208,13 +196,7 @@ fn client_first_line(client: &str) -> String {
         ("message-server.py", &good("message-server.py")),
         ("message-client.py", client),
     ]);
-    let output = harness()
-        .arg("--target")
-        .arg(folder.path())
-        .args(["--seed", "1", "message/02-client-sends-stdin"])
-        .output()
-        .expect("the harness runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stdout = graded_stdout(folder.path(), "message/02-client-sends-stdin");
     first_line(&stdout, "message/02-client-sends-stdin").to_owned()
 }
 
@@ -280,13 +262,7 @@ fn a_server_that_accepted_a_connection_before_its_name_error_ran() {
                   c.recv(4096)\n\
                   print_bytes(c)\n";
     let folder = submission(&[("message-server.py", server)]);
-    let output = harness()
-        .arg("--target")
-        .arg(folder.path())
-        .args(["--seed", "1", "message/01-text-20k"])
-        .output()
-        .expect("the harness runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stdout = graded_stdout(folder.path(), "message/01-text-20k");
     let first = first_line(&stdout, "message/01-text-20k");
     assert!(first.starts_with("Your server "), "{first}\n{stdout}");
     assert!(!first.contains("never ran"), "{first}");
@@ -317,13 +293,7 @@ fn a_program_that_printed_got_past_its_start() {
             ("upper-tcp-server.py", &good("upper-tcp-server.py")),
             ("upper-tcp-client.py", text),
         ]);
-        let output = harness()
-            .arg("--target")
-            .arg(folder.path())
-            .args(["--seed", "1", scenario])
-            .output()
-            .expect("the harness runs");
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        graded_stdout(folder.path(), scenario)
     };
     let stdout = grade(&client("print('Connecting...', flush=True)\n"));
     assert!(stdout.contains(&format!("PASS    {scenario}")), "{stdout}");

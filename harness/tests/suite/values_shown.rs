@@ -2,7 +2,7 @@
 //! as it sent it; a manifest's dropped option is noted wherever a failure may depend on
 //! it; a program is named by its task's role, never by the name a scenario gives it.
 
-use crate::common::{failure_first_line, fixture_file, harness, submission};
+use crate::common::{failure_first_line, fixture_file, graded_stdout, submission};
 
 /// A sample file of the good submission.
 fn good(file: &str) -> String {
@@ -12,13 +12,7 @@ fn good(file: &str) -> String {
 /// The first line of `scenario`'s failure when `files` are graded on it.
 fn first_line(files: &[(&str, &str)], scenario: &str) -> String {
     let folder = submission(files);
-    let output = harness()
-        .arg("--target")
-        .arg(folder.path())
-        .args(["--seed", "1", scenario])
-        .output()
-        .expect("the harness runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stdout = graded_stdout(folder.path(), scenario);
     let first = failure_first_line(&stdout, scenario);
     assert!(!first.is_empty(), "no failure of {scenario}:\n{stdout}");
     first.to_owned()

@@ -13,7 +13,8 @@
 //!   is everything it forks, clones or executes;
 //! - a seccomp filter of its own ([`install_filter`]) stops it (`SECCOMP_RET_TRACE`) at
 //!   `read`, `write`, `readv`, `writev`, `preadv2`, `pwritev2`, `recvfrom`, `sendto`,
-//!   `recvmsg`, `sendmsg`, `recvmmsg`, `sendmmsg`, `sendfile` and `splice`, and refuses
+//!   `recvmsg`, `sendmsg`, `recvmmsg`, `sendmmsg`, `sendfile` and `splice` (and at
+//!   `epoll_ctl`, to learn which sockets an event loop watches edge-triggered), and refuses
 //!   `prctl(PR_SET_DUMPABLE)` (a process that is not dumpable could hide its descriptors
 //!   from the tracer);
 //! - at each stop the tracer asks whether the descriptor is a TCP socket (from a copy of
@@ -24,7 +25,9 @@
 //!   their buffers in memory (`iovec`s, `msghdr`s), the count of buffers and the length of
 //!   the last one kept, written into the program's memory and put back as the call returns.
 //!   The kernel then makes the shorter call, and the program sees what any kernel may
-//!   return: fewer bytes than it asked for.
+//!   return: fewer bytes than it asked for. As the library does, it leaves whole a
+//!   `recv(MSG_WAITALL)` and a socket an event loop watches edge-triggered (`EPOLLET`:
+//!   tokio, mio), which takes a short read for a drained socket and would wait for ever.
 //!
 //! The library stays: it also fails calls with `EINTR`, moves hard-coded ports, and works
 //! where tracing is refused (a Yama `ptrace_scope` of 2 or more). Both cut a program that
@@ -142,7 +145,7 @@ impl Handshake {
 
 /// The calls the filter stops at.
 #[cfg(target_arch = "x86_64")]
-const TRACED: [libc::c_long; 14] = [
+const TRACED: [libc::c_long; 15] = [
     libc::SYS_read,
     libc::SYS_write,
     libc::SYS_readv,
@@ -157,6 +160,7 @@ const TRACED: [libc::c_long; 14] = [
     libc::SYS_sendmmsg,
     libc::SYS_sendfile,
     libc::SYS_splice,
+    libc::SYS_epoll_ctl,
 ];
 
 /// Installs the tracing filter on this process (after `no_new_privs`, right before
@@ -204,6 +208,8 @@ pub(crate) struct Tracer {
     pending: HashMap<libc::pid_t, Vec<(u64, u64)>>,
     /// Socket inodes known to be TCP (a socket stays what it is).
     tcp: HashSet<u64>,
+    /// Socket inodes an `epoll` instance watches edge-triggered, never cut.
+    edge_triggered: HashSet<u64>,
     /// The program's user and group, where this process is root and the program runs as
     /// a user of its own.
     user: Option<(u32, u32)>,
@@ -218,6 +224,7 @@ impl Tracer {
             max: plan.max,
             pending: HashMap::new(),
             tcp: HashSet::new(),
+            edge_triggered: HashSet::new(),
             user: user.filter(|_| root),
         }
     }
@@ -325,7 +332,16 @@ impl Tracer {
         let number = regs.orig_rax as libc::c_long;
         let fd = regs.rdi as i64;
         let mut changed = Vec::new();
+        // `recv(MSG_WAITALL)` asks for all of it: a shorter length would end it early.
+        let wait_all = |flags: u64| flags & libc::MSG_WAITALL as u64 != 0;
         let cut = match number {
+            libc::SYS_epoll_ctl => {
+                self.note_epoll(pid, &regs);
+                false
+            }
+            libc::SYS_recvfrom if wait_all(regs.r10) => false,
+            libc::SYS_recvmsg if wait_all(regs.rdx) => false,
+            libc::SYS_recvmmsg if wait_all(regs.r10) => false,
             libc::SYS_read | libc::SYS_write | libc::SYS_recvfrom | libc::SYS_sendto => {
                 self.is_tcp(pid, fd) && self.lower(&mut regs.rdx)
             }
@@ -464,38 +480,58 @@ impl Tracer {
         true
     }
 
-    /// Whether descriptor `fd` of `pid` is a TCP socket. A descriptor the tracer cannot
-    /// look at is not cut.
+    /// Whether descriptor `fd` of `pid` is a TCP socket whose calls may be cut: not one an
+    /// event loop watches edge-triggered (`EPOLLET`: tokio, mio), which would wait for ever
+    /// for an edge that a short read leaves unsignalled (tokio takes a short read for a
+    /// drained socket). A descriptor the tracer cannot look at is not cut.
     fn is_tcp(&mut self, pid: libc::pid_t, fd: i64) -> bool {
-        if !(0..=i64::from(i32::MAX)).contains(&fd) {
-            return false;
-        }
-        match tcp_by_copy(pid, fd as i32) {
-            Some(tcp) => tcp,
-            None => self.tcp_by_proc(pid, fd),
+        self.socket(pid, fd)
+            .is_some_and(|(inode, tcp)| tcp && !self.edge_triggered.contains(&inode))
+    }
+
+    /// At `epoll_ctl`: keeps which sockets are watched edge-triggered.
+    #[cfg(target_arch = "x86_64")]
+    fn note_epoll(&mut self, pid: libc::pid_t, regs: &libc::user_regs_struct) {
+        let (operation, fd, event) = (regs.rsi as i32, regs.rdx as i64, regs.r10);
+        let Some((inode, _)) = self.socket(pid, fd) else {
+            return;
+        };
+        // `struct epoll_event` begins with its 32 bits of events.
+        let edge = matches!(operation, libc::EPOLL_CTL_ADD | libc::EPOLL_CTL_MOD)
+            && peek(pid, event).is_some_and(|word| word as u32 & libc::EPOLLET as u32 != 0);
+        if edge {
+            self.edge_triggered.insert(inode);
+        } else if matches!(operation, libc::EPOLL_CTL_DEL | libc::EPOLL_CTL_MOD) {
+            self.edge_triggered.remove(&inode);
         }
     }
 
-    /// [`Tracer::is_tcp`] where the tracer may not copy the descriptor (a container's
-    /// root lacks `CAP_SYS_PTRACE`): its `/proc/PID/fd` link names a socket whose inode
-    /// the tracee's network namespace lists as TCP. Read as the program's user (its file
-    /// system uid), which may read its own processes' links. Only where the tracer's
-    /// `/proc` numbers processes as it does (no PID namespace between them).
-    fn tcp_by_proc(&mut self, pid: libc::pid_t, fd: i64) -> bool {
-        let Some(inode) = self
-            .as_program(|| std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok())
-            .and_then(|link| {
-                link.to_str()?
-                    .strip_prefix("socket:[")?
-                    .strip_suffix(']')?
-                    .parse::<u64>()
-                    .ok()
-            })
-        else {
-            return false;
-        };
+    /// Descriptor `fd` of `pid`, if it is a socket: its inode, and whether it is TCP.
+    fn socket(&mut self, pid: libc::pid_t, fd: i64) -> Option<(u64, bool)> {
+        let fd = i32::try_from(fd).ok().filter(|fd| *fd >= 0)?;
+        match socket_by_copy(pid, fd) {
+            Copied::Socket(inode, tcp) => Some((inode, tcp)),
+            Copied::NotASocket => None,
+            Copied::NotAllowed => self.socket_by_proc(pid, fd),
+        }
+    }
+
+    /// [`Tracer::socket`] where the tracer may not copy the descriptor (a container's
+    /// root lacks `CAP_SYS_PTRACE`): its `/proc/PID/fd` link names a socket, TCP if the
+    /// tracee's network namespace lists its inode in `/proc/PID/net/tcp` or `tcp6`. Read as
+    /// the program's user (its file system uid), which may read its own processes' links.
+    /// Only where the tracer's `/proc` numbers processes as it does (no PID namespace
+    /// between them, which is where the copy is refused).
+    fn socket_by_proc(&mut self, pid: libc::pid_t, fd: i32) -> Option<(u64, bool)> {
+        let link = self.as_program(|| std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok())?;
+        let inode: u64 = link
+            .to_str()?
+            .strip_prefix("socket:[")?
+            .strip_suffix(']')?
+            .parse()
+            .ok()?;
         if self.tcp.contains(&inode) {
-            return true;
+            return Some((inode, true));
         }
         // Not kept when absent: a socket not yet connected is listed once it is.
         let inode_text = inode.to_string();
@@ -509,7 +545,7 @@ impl Tracer {
         if listed {
             self.tcp.insert(inode);
         }
-        listed
+        Some((inode, listed))
     }
 
     /// Runs `read` with the program's user as this thread's file-system user, where this
@@ -534,43 +570,63 @@ impl Tracer {
     }
 }
 
-/// Whether descriptor `fd` of `pid` is a TCP socket, from a copy of it
-/// (`pidfd_getfd`): a stream socket of the internet's families. `None` where the tracer
-/// may not copy it.
-fn tcp_by_copy(pid: libc::pid_t, fd: i32) -> Option<bool> {
+/// What a copy of a tracee's descriptor tells.
+enum Copied {
+    /// A socket: its inode, and whether it is TCP (a stream socket of the internet's
+    /// families).
+    Socket(u64, bool),
+    /// No such descriptor, or not a socket.
+    NotASocket,
+    /// The tracer may not copy it.
+    NotAllowed,
+}
+
+/// Descriptor `fd` of `pid`, from a copy of it (`pidfd_getfd`).
+fn socket_by_copy(pid: libc::pid_t, fd: i32) -> Copied {
     // SAFETY: pidfd_open and pidfd_getfd return descriptors of our own, closed below;
-    // getsockopt fills our locals.
+    // fstat and getsockopt fill our locals.
     unsafe {
         let pidfd = libc::syscall(libc::SYS_pidfd_open, pid, 0) as i32;
         if pidfd < 0 {
-            return None;
+            return Copied::NotAllowed;
         }
         let copy = libc::syscall(libc::SYS_pidfd_getfd, pidfd, fd, 0) as i32;
         let error = *libc::__errno_location();
         libc::close(pidfd);
         if copy < 0 {
-            // No such descriptor: not a socket. Anything else: not allowed to look.
-            return (error == libc::EBADF).then_some(false);
+            return if error == libc::EBADF {
+                Copied::NotASocket
+            } else {
+                Copied::NotAllowed
+            };
         }
-        let option = |name| {
-            let mut value: libc::c_int = 0;
-            let mut size = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-            (libc::getsockopt(
-                copy,
-                libc::SOL_SOCKET,
-                name,
-                (&mut value as *mut libc::c_int).cast(),
-                &mut size,
-            ) == 0)
-                .then_some(value)
+        let mut status: libc::stat = std::mem::zeroed();
+        let copied = if libc::fstat(copy, &mut status) != 0
+            || status.st_mode & libc::S_IFMT != libc::S_IFSOCK
+        {
+            Copied::NotASocket
+        } else {
+            let option = |name| {
+                let mut value: libc::c_int = 0;
+                let mut size = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+                (libc::getsockopt(
+                    copy,
+                    libc::SOL_SOCKET,
+                    name,
+                    (&mut value as *mut libc::c_int).cast(),
+                    &mut size,
+                ) == 0)
+                    .then_some(value)
+            };
+            let tcp = option(libc::SO_TYPE) == Some(libc::SOCK_STREAM)
+                && matches!(
+                    option(libc::SO_DOMAIN),
+                    Some(libc::AF_INET | libc::AF_INET6)
+                );
+            Copied::Socket(status.st_ino, tcp)
         };
-        let tcp = option(libc::SO_TYPE) == Some(libc::SOCK_STREAM)
-            && matches!(
-                option(libc::SO_DOMAIN),
-                Some(libc::AF_INET | libc::AF_INET6)
-            );
         libc::close(copy);
-        Some(tcp)
+        copied
     }
 }
 
