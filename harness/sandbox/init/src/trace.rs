@@ -20,10 +20,13 @@
 //! - at each stop the tracer asks whether the descriptor is a TCP socket (from a copy of
 //!   it, `pidfd_getfd`; where the tracer may not copy it, a container's root without
 //!   `CAP_SYS_PTRACE`, its `/proc/PID/fd` link names a socket whose inode
-//!   `/proc/PID/net/tcp` or `tcp6` lists), and if so lowers the call's length to a number drawn from 1 to `max`: a register for
-//!   `read`, `write`, `send*`, `recv*`, `sendfile` and `splice`; for the calls that take
-//!   their buffers in memory (`iovec`s, `msghdr`s), the count of buffers and the length of
-//!   the last one kept, written into the program's memory and put back as the call returns.
+//!   `/proc/PID/net/tcp` or `tcp6` lists), and if so lowers the call's length to a number
+//!   drawn from 1 to `max`: a register for `read`, `write`, `recvfrom`, `sendto`,
+//!   `sendfile` and `splice`. The calls that take their buffers in memory become the plain
+//!   call on their first buffer, in registers alone (`writev` a `write`, `sendmsg` a
+//!   `sendto`), so that no other thread of the program can undo the cut between the
+//!   tracer's reading and the kernel's; `sendmmsg` and `recvmmsg` move one message, its
+//!   buffers shortened in the program's memory and put back as the call returns.
 //!   The kernel then makes the shorter call, and the program sees what any kernel may
 //!   return: fewer bytes than it asked for. As the library does, it leaves whole a
 //!   `recv(MSG_WAITALL)` and a socket an event loop watches edge-triggered (`EPOLLET`:
@@ -350,18 +353,69 @@ impl Tracer {
                 (self.is_tcp(pid, fd) || self.is_tcp(pid, regs.rdx as i64))
                     && self.lower(&mut regs.r8)
             }
+            // The calls that take their buffers in memory become the plain call on their
+            // first buffer, in registers alone: another thread of the program could change
+            // an `iovec` between the tracer's reading it and the kernel's.
             libc::SYS_readv | libc::SYS_writev | libc::SYS_preadv2 | libc::SYS_pwritev2 => {
-                self.is_tcp(pid, fd)
-                    && match self.shorten_iovecs(pid, regs.rsi, regs.rdx, &mut changed) {
-                        Some(count) => {
-                            regs.rdx = count;
+                let plain = if matches!(number, libc::SYS_readv | libc::SYS_preadv2) {
+                    libc::SYS_read
+                } else {
+                    libc::SYS_write
+                };
+                // preadv2 and pwritev2 at an offset cannot be a socket's (ESPIPE).
+                let positioned = matches!(number, libc::SYS_preadv2 | libc::SYS_pwritev2)
+                    && regs.r10 as i64 != -1;
+                !positioned
+                    && self.is_tcp(pid, fd)
+                    && match self.first_buffer(pid, regs.rsi, regs.rdx) {
+                        Some((base, length)) => {
+                            regs.orig_rax = plain as u64;
+                            regs.rsi = base;
+                            regs.rdx = length;
                             true
                         }
                         None => false,
                     }
             }
             libc::SYS_recvmsg | libc::SYS_sendmsg => {
-                self.is_tcp(pid, fd) && self.shorten_message(pid, regs.rsi, &mut changed)
+                let plain = if number == libc::SYS_recvmsg {
+                    libc::SYS_recvfrom
+                } else {
+                    libc::SYS_sendto
+                };
+                // struct msghdr on x86-64: name 0, namelen 8, iov 16, iovlen 24, control
+                // 32, controllen 40, flags 48. A TCP socket has no address to give or
+                // take; control data is left to the whole call. `msg_flags` is not
+                // written (a TCP socket's are none that matter).
+                let message = regs.rsi;
+                let name = peek(pid, message);
+                let controls = message.checked_add(40).and_then(|at| peek(pid, at));
+                let iovecs = message.checked_add(16).and_then(|at| peek(pid, at));
+                let count = message.checked_add(24).and_then(|at| peek(pid, at));
+                let flags = regs.rdx;
+                controls == Some(0)
+                    && self.is_tcp(pid, fd)
+                    && match iovecs
+                        .zip(count)
+                        .and_then(|(iovecs, count)| self.first_buffer(pid, iovecs, count))
+                    {
+                        Some((base, length)) => {
+                            regs.orig_rax = plain as u64;
+                            regs.rsi = base;
+                            regs.rdx = length;
+                            regs.r10 = flags;
+                            // recvfrom writes the length of the address it gives (none:
+                            // 0) where recvmsg would, into `msg_namelen`.
+                            (regs.r8, regs.r9) = match name {
+                                Some(name) if name != 0 && plain == libc::SYS_recvfrom => {
+                                    (name, message + 8)
+                                }
+                                _ => (0, 0),
+                            };
+                            true
+                        }
+                        None => false,
+                    }
             }
             libc::SYS_recvmmsg | libc::SYS_sendmmsg => {
                 // One message at a time (its `msg_len` says how much moved), shortened as
@@ -415,6 +469,27 @@ impl Tracer {
         } else {
             false
         }
+    }
+
+    /// The first buffer of the `count` `iovec`s at `address` that holds bytes, cut to a
+    /// draw: `(base, length)`, or `None` when together they hold no more than the draw.
+    fn first_buffer(&mut self, pid: libc::pid_t, address: u64, count: u64) -> Option<(u64, u64)> {
+        let draw = self.draw();
+        let mut first = None;
+        let mut total = 0u64;
+        // The kernel's own limit (UIO_MAXIOV).
+        for index in 0..count.min(1024) {
+            let at = address.checked_add(16 * index)?;
+            let length = peek(pid, at.checked_add(8)?)?;
+            if length > 0 && first.is_none() {
+                first = Some((peek(pid, at)?, length.min(draw)));
+            }
+            total = total.saturating_add(length);
+            if total > draw {
+                return first;
+            }
+        }
+        None
     }
 
     /// Keeps the first buffers of the `count` `iovec`s at `address` that hold a draw's
