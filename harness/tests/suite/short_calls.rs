@@ -453,28 +453,34 @@ fn a_static_binary_is_cut_by_the_tracer_alone() {
     passes_both(folder.path(), 1);
 }
 
-#[test]
-fn a_static_binary_gets_an_error_where_nothing_can_trace_it() {
-    let folder = submission(&[], "./static-client");
-    static_client(folder.path(), "static-client", false);
+/// The JSON report (its text, and parsed) of the submission in `folder` graded with seed
+/// 1 on the kit's scenario, by a harness of its own told that this machine refuses tracing
+/// (as a Yama `ptrace_scope` of 2 would): the probe of the layers is the harness
+/// process's.
+fn graded_without_tracer(folder: &Path) -> (String, serde_json::Value) {
     let (kit, _) = scenario_suite(Some(INJECTION));
-    // The probe of the layers is the harness process's: a harness of its own, told that
-    // this machine refuses tracing (as a Yama ptrace_scope of 2 would).
     let json = kit.path().join("report.json");
     let output = common::harness()
         .env("HARNESS_SANDBOX_TRACER", "off")
         .arg("--target")
-        .arg(folder.path())
+        .arg(folder)
         .arg("--scenarios")
         .arg(kit.path().join("scenarios"))
         .args(["--seed", "1", "--json"])
         .arg(&json)
         .output()
         .unwrap();
-    let report: serde_json::Value = std::fs::read_to_string(&json)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_else(|| panic!("{}", String::from_utf8_lossy(&output.stderr)));
+    let text = std::fs::read_to_string(&json)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)));
+    let report = serde_json::from_str(&text).unwrap();
+    (text, report)
+}
+
+#[test]
+fn a_static_binary_gets_an_error_where_nothing_can_trace_it() {
+    let folder = submission(&[], "./static-client");
+    static_client(folder.path(), "static-client", false);
+    let (_, report) = graded_without_tracer(folder.path());
     let not_here = report["sandbox"]["not_here"].to_string();
     assert!(not_here.contains("short-call-tracer"), "{not_here}");
     let scenario = &report["submissions"][0]["scenarios"][0];
@@ -550,21 +556,7 @@ fn a_static_program_run_from_inside_is_cut_by_the_tracer() {
 #[test]
 fn a_static_program_is_not_run_from_inside_where_nothing_traces_it() {
     let folder = runs_a_static_client(false);
-    let (kit, _) = scenario_suite(Some(INJECTION));
-    let json = kit.path().join("report.json");
-    let output = common::harness()
-        .env("HARNESS_SANDBOX_TRACER", "off")
-        .arg("--target")
-        .arg(folder.path())
-        .arg("--scenarios")
-        .arg(kit.path().join("scenarios"))
-        .args(["--seed", "1", "--json"])
-        .arg(&json)
-        .output()
-        .unwrap();
-    let text = std::fs::read_to_string(&json)
-        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)));
-    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let (text, report) = graded_without_tracer(folder.path());
     let scenario = &report["submissions"][0]["scenarios"][0];
     assert_eq!(scenario["status"], "fail", "{scenario}");
     assert!(
