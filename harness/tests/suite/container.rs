@@ -54,11 +54,6 @@ const FIRST_PROGRAM_UID: u32 = 2_100_000_000;
 /// The file listing, after every grading in the container, the programs' processes alive.
 const SURVIVORS: &str = "survivors.txt";
 
-/// What the image holds besides Debian's minimal base: the libraries the good sample's
-/// programs import, `ip` for interfaces.py, `free` for the SSH remote's commands.
-const IMAGE_PACKAGES: &str = "python3,python3-cffi-backend,python3-dnspython,python3-paramiko,\
-python3-pymysql,ca-certificates,iproute2,procps";
-
 /// One grading: a fixture, the scenarios it is graded on, and what it must fail where.
 struct Grading {
     fixture: String,
@@ -213,11 +208,11 @@ fn in_a_real_container_every_verdict_is_that_of_full_privileges_but_what_is_decl
     let gradings = gradings();
     let out = work.path().join("out");
     std::fs::create_dir(&out).unwrap();
-    // The image build and twenty gradings at once: no timed test beside them.
-    let loading = common::loading_the_machine();
     let environment = match Daemon::start(work.path()) {
         Ok(daemon) => {
             let image = build_image(&daemon, work.path());
+            // Twenty gradings at once: no timed test beside them.
+            let _loading = common::loading_the_machine();
             run_in_container(&daemon, &image, &gradings, &out);
             "container"
         }
@@ -225,11 +220,11 @@ fn in_a_real_container_every_verdict_is_that_of_full_privileges_but_what_is_decl
             eprintln!(
                 "no container can run here ({why}): the gradings run in the stand-in instead (emulated-container)"
             );
+            let _loading = common::loading_the_machine();
             run_emulated(&gradings, &out);
             "emulated-container"
         }
     };
-    drop(loading);
     let mut problems: Vec<String> = gradings
         .iter()
         .flat_map(|grading| {
@@ -457,79 +452,88 @@ fn docker_client() -> Option<PathBuf> {
         .find(|path| path.exists())
 }
 
-/// The mirror apt uses here (CI reaches Debian's packages and nothing else) and this
-/// machine's release, so that the image's C library is the one the kit was built against.
-fn debian_mirror_and_release() -> (String, String) {
-    let mut mirror = "http://deb.debian.org/debian".to_owned();
-    let sources = std::fs::read_dir("/etc/apt/sources.list.d")
-        .into_iter()
-        .flatten()
-        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path()).ok())
-        .chain(std::fs::read_to_string("/etc/apt/sources.list").ok());
-    'found: for text in sources {
-        for line in text.lines() {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            let uri = match words.as_slice() {
-                ["URIs:", uri, ..] => uri,
-                ["deb", uri, ..] if !uri.starts_with('[') => uri,
-                _ => continue,
-            };
-            if uri.trim_end_matches('/').ends_with("/debian") {
-                mirror = uri.trim_end_matches('/').to_owned();
-                break 'found;
-            }
-        }
-    }
-    let os_release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
-    let release = os_release
-        .lines()
-        .find_map(|line| line.strip_prefix("VERSION_CODENAME="))
-        .unwrap_or("bookworm")
-        .trim_matches('"')
-        .to_owned();
-    (mirror, release)
-}
-
-/// A minimal Debian with the packages the programs need, made with debootstrap and
-/// imported into `daemon`; its name.
+/// A minimal Debian with the packages the programs need (`container-root.sh`, beside this
+/// file), imported into `daemon`; its name.
 ///
-/// `HARNESS_TEST_IMAGE_ROOT` names a root file system made so before, to use instead
-/// (for working on this test: debootstrap takes a minute and a half).
+/// `HARNESS_TEST_IMAGE_ROOT` names a root file system made so before, to use instead (for
+/// working on this test: debootstrap takes a minute and a half).
+/// `HARNESS_TEST_IMAGE_PREPARED` names the folder in which `.ci/test` makes one in the
+/// background while the suite compiles: the test waits for it by the lock that job holds,
+/// beside the other tests (its wait loads nothing).
 fn build_image(daemon: &Daemon, work: &Path) -> String {
     let image = format!("socket-lab-test:{}", std::process::id());
     if let Some(root) = std::env::var_os("HARNESS_TEST_IMAGE_ROOT") {
         import(daemon, Path::new(&root), &image);
         return image;
     }
-    let root = work.join("image");
-    let (mirror, release) = debian_mirror_and_release();
-    let started = Instant::now();
-    let output = Command::new("debootstrap")
-        .args(["--variant=minbase", &format!("--include={IMAGE_PACKAGES}")])
-        .arg(&release)
-        .arg(&root)
-        .arg(&mirror)
-        .stdin(Stdio::null())
-        .output()
-        .expect("debootstrap runs (.ci/test installs it)");
-    assert!(
-        output.status.success(),
-        "debootstrap {release} from {mirror} failed: {}",
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .rev()
-            .take(10)
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
-    eprintln!(
-        "container test: debootstrap {release} took {:.0} s",
-        started.elapsed().as_secs_f64()
-    );
+    let root = match std::env::var_os("HARNESS_TEST_IMAGE_PREPARED") {
+        Some(folder) => prepared_root(Path::new(&folder)),
+        None => {
+            // dpkg unpacking a hundred packages: no timed test beside it.
+            let _loading = common::loading_the_machine();
+            let root = work.join("image");
+            let script =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/suite/container-root.sh");
+            let output = Command::new("bash")
+                .arg(&script)
+                .arg(&root)
+                .stdin(Stdio::null())
+                .output()
+                .expect("bash runs");
+            assert!(
+                output.status.success(),
+                "{} failed: {}",
+                script.display(),
+                last_lines(&output.stdout)
+            );
+            eprint!("{}", String::from_utf8_lossy(&output.stderr));
+            root
+        }
+    };
     import(daemon, &root, &image);
     // The root file system is in the image now; the folder is not needed again.
     let _ = std::fs::remove_dir_all(&root);
     image
+}
+
+/// The root file system `.ci/test` makes in `folder` in the background: waits until its job
+/// lets go of `folder/building` (an exclusive `flock` it holds from before it starts), then
+/// reads how it ended from `folder/status`.
+fn prepared_root(folder: &Path) -> PathBuf {
+    use std::os::fd::AsRawFd;
+    let lock = std::fs::File::open(folder.join("building"))
+        .unwrap_or_else(|e| panic!("{}/building: {e}", folder.display()));
+    let started = Instant::now();
+    // SAFETY: flock on a descriptor this function owns; it blocks until the job has ended.
+    let locked = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+    assert_eq!(locked, 0, "flock: {}", std::io::Error::last_os_error());
+    let status = std::fs::read_to_string(folder.join("status")).unwrap_or_default();
+    let log = std::fs::read(folder.join("log")).unwrap_or_default();
+    assert_eq!(
+        status.trim(),
+        "0",
+        "the image's root file system, made by .ci/test in {}, failed: {}",
+        folder.display(),
+        last_lines(&log)
+    );
+    eprintln!(
+        "container test: the root made while the suite compiled (waited {:.0} s for it)",
+        started.elapsed().as_secs_f64()
+    );
+    folder.join("root")
+}
+
+/// The last ten lines of a command's output, for a failure's message.
+fn last_lines(output: &[u8]) -> String {
+    String::from_utf8_lossy(output)
+        .lines()
+        .rev()
+        .take(10)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `docker import` of the root file system `root` as `image`.
