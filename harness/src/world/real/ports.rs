@@ -13,7 +13,11 @@
 //! platform's container), each scenario takes its ports from a [`PortBlock`] reserved
 //! before its first program starts, so that its programs can be walled to that block
 //! (`sandbox::TcpPorts`): they reach their own scenario's servers and peers, not another
-//! scenario's, nor the grader's own services.
+//! scenario's, nor the grader's own services. A block is claimed for the whole machine, not
+//! only for this process: its claim is a unix socket bound to a name of the abstract
+//! namespace ([`claim_name`]), which the kernel gives to one socket at a time in a network
+//! namespace and takes back when the socket closes, even when its harness was killed, so that
+//! harnesses grading side by side in one container never hand out the same block.
 //!
 //! A port the submission hard-codes cannot be chosen. With a network namespace per
 //! scenario it is always free; on a shared loopback it may still be in TIME_WAIT from the
@@ -23,7 +27,8 @@
 
 use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, TcpListener};
-use std::sync::Mutex;
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::net::{SocketAddr, UnixDatagram};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -54,7 +59,7 @@ pub fn fresh_port() -> std::io::Result<u16> {
     start_cursor();
     for _ in 0..COUNT {
         let port = (FIRST + CURSOR.fetch_add(1, Ordering::SeqCst) % COUNT) as u16;
-        if !port_taken(port, &EVERY_TABLE) {
+        if !port_taken(port, &EVERY_TABLE) && !in_a_claimed_block(port) {
             return Ok(port);
         }
     }
@@ -72,11 +77,39 @@ pub fn fresh_port() -> std::io::Result<u16> {
 pub struct PortBlock {
     first: u16,
     next: AtomicU32,
+    /// Bound to the block's [`claim_name`]: while it is open, no other block of this
+    /// machine's network namespace, in this harness or another, is this one.
+    _claim: UnixDatagram,
 }
 
-/// The first ports of the blocks this process holds: a block is never handed out twice
-/// while a scenario holds it.
-static HELD_BLOCKS: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+/// How many blocks 20000-32767 holds: the blocks are aligned on [`PortBlock::SIZE`], so
+/// that two claims are either the same block or apart.
+const BLOCKS: u32 = COUNT / PortBlock::SIZE as u32;
+
+/// The abstract unix socket name that claims the block starting at `first`. Programs cannot
+/// connect to it (Landlock's scope keeps them out of abstract sockets made outside their
+/// domain); one that binds it first only makes the harness pass that block by, as a port it
+/// binds would.
+fn claim_name(first: u16) -> String {
+    format!("socket-lab-harness/port-block/{first}")
+}
+
+/// Whether `port` is in a block a scenario of this network namespace holds (its claim's
+/// name is bound): a port handed out outside blocks (a harness whose scenarios have network
+/// namespaces of their own, its questions, its bench) never lands in a scenario's block.
+fn in_a_claimed_block(port: u16) -> bool {
+    let Some(index) = u32::from(port)
+        .checked_sub(FIRST)
+        .map(|offset| offset / u32::from(PortBlock::SIZE))
+        .filter(|index| *index < BLOCKS)
+    else {
+        return false;
+    };
+    let first = (FIRST + index * u32::from(PortBlock::SIZE)) as u16;
+    SocketAddr::from_abstract_name(claim_name(first))
+        .and_then(|name| UnixDatagram::bind_addr(&name))
+        .is_err_and(|error| error.kind() == std::io::ErrorKind::AddrInUse)
+}
 
 impl PortBlock {
     /// How many ports a scenario has: its programs, peers, relays, stand-ins and each
@@ -84,51 +117,59 @@ impl PortBlock {
     /// again once the block is used up and the port is free).
     pub const SIZE: u16 = 64;
 
-    /// Reserves a block no scenario of this process holds and where nothing of this
-    /// machine listens (another harness's, a grader's service), with at least half its
+    /// Reserves a block no scenario of this machine holds (its claim, [`claim_name`]) and
+    /// where nothing of this machine listens (a grader's service), with at least half its
     /// ports free in every table (the rest in `TIME_WAIT` from an earlier scenario).
     pub fn reserve() -> std::io::Result<PortBlock> {
-        let size = u32::from(Self::SIZE);
         start_cursor();
-        for _ in 0..COUNT / size {
-            let start = CURSOR.fetch_add(size, Ordering::SeqCst) % COUNT;
-            if start + size > COUNT {
-                continue;
+        for _ in 0..BLOCKS {
+            let index = CURSOR.fetch_add(u32::from(Self::SIZE), Ordering::SeqCst)
+                / u32::from(Self::SIZE)
+                % BLOCKS;
+            if let Some(block) = Self::reserve_at(index)? {
+                return Ok(block);
             }
-            let first = (FIRST + start) as u16;
-            let ports = first..first + Self::SIZE;
-            let mut held = HELD_BLOCKS
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if held.iter().any(|other| {
-                ports.contains(other) || (*other..*other + Self::SIZE).contains(&first)
-            }) {
-                continue;
-            }
-            if let Some(rows) = socket_rows(&EVERY_TABLE) {
-                let inside: Vec<_> = rows
-                    .iter()
-                    .filter(|row| ports.contains(&row.port))
-                    .collect();
-                let listening = inside.iter().any(|row| row.state == TCP_LISTEN);
-                let taken: BTreeSet<u16> = inside.iter().map(|row| row.port).collect();
-                if listening || taken.len() > usize::from(Self::SIZE / 2) {
-                    continue;
-                }
-            }
-            held.insert(first);
-            return Ok(PortBlock {
-                first,
-                next: AtomicU32::new(0),
-            });
         }
         Err(std::io::Error::new(
             std::io::ErrorKind::AddrInUse,
             format!(
-                "no block of {} free ports in 20000-32767 (every one holds a listening socket or is mostly taken)",
+                "no block of {} free ports in 20000-32767 (every one is another scenario's, holds a listening socket or is mostly taken)",
                 Self::SIZE
             ),
         ))
+    }
+
+    /// The block number `index` if it can be had now: `None` if it is claimed or busy.
+    fn reserve_at(index: u32) -> std::io::Result<Option<PortBlock>> {
+        let first = (FIRST + index * u32::from(Self::SIZE)) as u16;
+        let address = SocketAddr::from_abstract_name(claim_name(first))?;
+        let claim = match UnixDatagram::bind_addr(&address) {
+            Ok(claim) => claim,
+            Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => return Ok(None),
+            Err(error) => {
+                return Err(std::io::Error::new(
+                    error.kind(),
+                    format!("claiming port block {first} (an abstract unix socket): {error}"),
+                ));
+            }
+        };
+        let ports = first..first + Self::SIZE;
+        if let Some(rows) = socket_rows(&EVERY_TABLE) {
+            let inside: Vec<_> = rows
+                .iter()
+                .filter(|row| ports.contains(&row.port))
+                .collect();
+            let listening = inside.iter().any(|row| row.state == TCP_LISTEN);
+            let taken: BTreeSet<u16> = inside.iter().map(|row| row.port).collect();
+            if listening || taken.len() > usize::from(Self::SIZE / 2) {
+                return Ok(None);
+            }
+        }
+        Ok(Some(PortBlock {
+            first,
+            next: AtomicU32::new(0),
+            _claim: claim,
+        }))
     }
 
     /// A port of the block that is free for TCP and UDP right now.
@@ -187,15 +228,6 @@ impl Loopback {
             Loopback::Own => None,
             Loopback::Shared(block) => Some(block.tcp_ports()),
         }
-    }
-}
-
-impl Drop for PortBlock {
-    fn drop(&mut self) {
-        HELD_BLOCKS
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .remove(&self.first);
     }
 }
 
@@ -269,6 +301,39 @@ mod tests {
         let _held = TcpListener::bind((Ipv4Addr::UNSPECIFIED, one.first + 1)).unwrap();
         let next = one.take().unwrap();
         assert_ne!(next, one.first + 1);
+    }
+
+    #[test]
+    fn a_block_claimed_elsewhere_is_passed_by_and_a_held_block_is_claimed() {
+        // A block another harness holds: its name bound here, as that harness would.
+        let (index, other) = (0..BLOCKS)
+            .find_map(|_| {
+                let block = PortBlock::reserve().unwrap();
+                let first = block.first;
+                drop(block);
+                let name = SocketAddr::from_abstract_name(claim_name(first)).unwrap();
+                // Another test of this process may take it between the two: try another.
+                let claim = UnixDatagram::bind_addr(&name).ok()?;
+                Some((
+                    u32::from(first - FIRST as u16) / u32::from(PortBlock::SIZE),
+                    claim,
+                ))
+            })
+            .unwrap();
+        assert!(PortBlock::reserve_at(index).unwrap().is_none());
+        let first = (FIRST + index * u32::from(PortBlock::SIZE)) as u16;
+        assert!(in_a_claimed_block(first) && in_a_claimed_block(first + PortBlock::SIZE - 1));
+        drop(other);
+        assert!(!in_a_claimed_block(first));
+        let block = PortBlock::reserve_at(index)
+            .unwrap()
+            .expect("free once the other claim is gone");
+        // While held, its name is taken for every process of the network namespace.
+        let name = SocketAddr::from_abstract_name(claim_name(block.first)).unwrap();
+        let refused = UnixDatagram::bind_addr(&name).unwrap_err();
+        assert_eq!(refused.kind(), std::io::ErrorKind::AddrInUse);
+        drop(block);
+        UnixDatagram::bind_addr(&name).unwrap();
     }
 
     #[test]
