@@ -365,6 +365,22 @@ fn eintr_fails_a_c_loop_that_gives_up_on_it_and_not_one_that_retries() {
     let outcome = play(&suite, folder.path(), 1);
     assert_eq!(outcome.status, Status::Pass, "{}", explain(&outcome));
 
+    // Statically linked, out of the library's reach: the tracer interrupts its calls.
+    let folder = submission(&[], "./no-retry");
+    assert!(gcc(folder.path(), "no-retry", &["-O2", "-static"]));
+    let outcome = play(&suite, folder.path(), 1);
+    assert_eq!(outcome.status, Status::Fail, "{}", explain(&outcome));
+    let stderr = String::from_utf8_lossy(&outcome.programs[0].stderr.0).into_owned();
+    assert!(stderr.contains("send: Interrupted system call"), "{stderr}");
+    let folder = submission(&[], "./retry");
+    assert!(gcc(
+        folder.path(),
+        "retry",
+        &["-O2", "-static", "-DRETRY_EINTR"]
+    ));
+    let outcome = play(&suite, folder.path(), 1);
+    assert_eq!(outcome.status, Status::Pass, "{}", explain(&outcome));
+
     // Python retries EINTR by itself (PEP 475).
     let folder = submission(&[("client.py", PYTHON_SENDALL)], "python3 client.py");
     let outcome = play(&suite, folder.path(), 1);

@@ -1,5 +1,6 @@
 //! The cut itself: at a seccomp stop, the call's length lowered in its registers, or its
-//! buffers' in the program's memory (put back as the call returns).
+//! buffers' in the program's memory (put back as the call returns); or, now and then, the
+//! call failed with `EINTR` without being made.
 
 use super::{Tracer, peek, poke};
 
@@ -18,6 +19,9 @@ impl Tracer {
         let mut changed = Vec::new();
         // `recv(MSG_WAITALL)` asks for all of it: a shorter length would end it early.
         let wait_all = |flags: u64| flags & libc::MSG_WAITALL as u64 != 0;
+        if self.interrupted(pid, &mut regs) {
+            return false;
+        }
         let cut = match number {
             libc::SYS_epoll_ctl => {
                 self.note_epoll(pid, &regs);
@@ -127,6 +131,34 @@ impl Tracer {
         }
         self.pending.insert(pid, changed);
         true
+    }
+
+    /// Fails the call with `EINTR` without making it, as a signal whose handler was
+    /// installed without `SA_RESTART` would, now and then as the plan says: only a call that
+    /// would block (a blocking TCP socket, no `MSG_DONTWAIT`), never one left whole
+    /// (`MSG_WAITALL`). The call is skipped (its number set to -1 at the seccomp stop) and
+    /// returns what the return register holds. Whether it was.
+    #[cfg(target_arch = "x86_64")]
+    fn interrupted(&mut self, pid: libc::pid_t, regs: &mut libc::user_regs_struct) -> bool {
+        let flags = match regs.orig_rax as libc::c_long {
+            libc::SYS_read | libc::SYS_write | libc::SYS_readv | libc::SYS_writev => 0,
+            libc::SYS_recvfrom | libc::SYS_sendto => regs.r10,
+            libc::SYS_recvmsg | libc::SYS_sendmsg => regs.rdx,
+            _ => return false,
+        };
+        let fd = regs.rdi as i64;
+        let interrupted = self.eintr_ppm > 0
+            && flags & (libc::MSG_DONTWAIT | libc::MSG_WAITALL) as u64 == 0
+            && self.is_tcp(pid, fd)
+            && !self.is_non_blocking(pid, fd)
+            && self.interrupts();
+        if !interrupted {
+            return false;
+        }
+        regs.orig_rax = u64::MAX;
+        regs.rax = (-libc::EINTR) as u64;
+        // SAFETY: the kernel reads our local into the stopped tracee's registers.
+        unsafe { libc::ptrace(libc::PTRACE_SETREGS, pid, 0, &*regs) == 0 }
     }
 
     #[cfg(not(target_arch = "x86_64"))]

@@ -32,9 +32,15 @@
 //!   `recv(MSG_WAITALL)` and a socket an event loop watches edge-triggered (`EPOLLET`:
 //!   tokio, mio), which takes a short read for a drained socket and would wait for ever.
 //!
-//! The library stays: it also fails calls with `EINTR`, moves hard-coded ports, and works
-//! where tracing is refused (a Yama `ptrace_scope` of 2 or more). Both cut a program that
-//! has the library; a call already short enough is left as it is.
+//! Where the plan says so (`eintr=P`), a blocking call on a TCP socket fails now and then
+//! with `EINTR` before moving anything, as the library makes it fail: the call is skipped at
+//! its stop.
+//!
+//! The library stays: it also moves hard-coded ports, and works where tracing is refused (a
+//! Yama `ptrace_scope` of 2 or more). Both cut a program that has the library; a call
+//! already short enough is left as it is, and a call the library interrupted never reaches
+//! the kernel (where both are in a program, its calls are interrupted up to twice as often
+//! as the plan says).
 //!
 //! x86-64 only (the registers are the architecture's); elsewhere the option is refused and
 //! the harness's probe says so.
@@ -45,11 +51,13 @@ mod socket;
 use std::collections::{HashMap, HashSet};
 use std::io;
 
-/// What the harness asks for: the seed of the cuts and the most bytes one call may move.
+/// What the harness asks for: the seed of the cuts, the most bytes one call may move, and
+/// how often (in a million) a blocking call fails with `EINTR` instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Plan {
     seed: u64,
     max: u64,
+    eintr_ppm: u64,
 }
 
 impl Plan {
@@ -58,18 +66,30 @@ impl Plan {
     pub(crate) fn parse(setting: &str) -> Result<Plan, String> {
         let mut seed = None;
         let mut max = None;
+        let mut eintr_ppm = Some(0);
         for pair in setting.split(',') {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             match key {
                 "seed" => seed = value.parse().ok(),
                 "max" => max = value.parse().ok().filter(|max| *max >= 1),
+                "eintr" => {
+                    eintr_ppm = value
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|probability| (0.0..=1.0).contains(probability))
+                        .map(|probability| (probability * 1e6).round() as u64)
+                }
                 _ => {}
             }
         }
-        match (seed, max) {
-            (Some(seed), Some(max)) => Ok(Plan { seed, max }),
+        match (seed, max, eintr_ppm) {
+            (Some(seed), Some(max), Some(eintr_ppm)) => Ok(Plan {
+                seed,
+                max,
+                eintr_ppm,
+            }),
             _ => Err(format!(
-                "--trace-short-calls wants `seed=N,max=M` (max at least 1), not `{setting}`"
+                "--trace-short-calls wants `seed=N,max=M[,eintr=P]` (max at least 1, P from 0 to 1), not `{setting}`"
             )),
         }
     }
@@ -209,6 +229,7 @@ pub(crate) struct Tracer {
     /// The draws: splitmix64 from the plan's seed.
     state: u64,
     max: u64,
+    eintr_ppm: u64,
     /// Words of a tracee's memory changed for its current call, put back when it returns:
     /// (address, original word), by tracee.
     pending: HashMap<libc::pid_t, Vec<(u64, u64)>>,
@@ -228,6 +249,7 @@ impl Tracer {
         Tracer {
             state: plan.seed,
             max: plan.max,
+            eintr_ppm: plan.eintr_ppm,
             pending: HashMap::new(),
             tcp: HashSet::new(),
             edge_triggered: HashSet::new(),
@@ -287,12 +309,22 @@ impl Tracer {
 
     /// One draw from 1 to `max`.
     fn draw(&mut self) -> u64 {
+        1 + self.next() % self.max
+    }
+
+    /// The next number of the seed's splitmix64 sequence.
+    fn next(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        1 + z % self.max
+        z ^ (z >> 31)
+    }
+
+    /// Whether this blocking call fails with `EINTR` (a draw, only where the plan asks for
+    /// interruptions: the other plans' draws stay as they were).
+    fn interrupts(&mut self) -> bool {
+        self.eintr_ppm > 0 && self.next() % 1_000_000 < self.eintr_ppm
     }
 
     /// Whether `pid`'s system-call stop is the call's return.
@@ -355,8 +387,21 @@ mod tests {
     fn the_setting_gives_seed_and_max_and_ignores_the_librarys_keys() {
         assert_eq!(
             Plan::parse("seed=42,max=16,eintr=0.02,mark=/tmp/x"),
-            Ok(Plan { seed: 42, max: 16 })
+            Ok(Plan {
+                seed: 42,
+                max: 16,
+                eintr_ppm: 20_000
+            })
         );
+        assert_eq!(
+            Plan::parse("seed=1,max=3"),
+            Ok(Plan {
+                seed: 1,
+                max: 3,
+                eintr_ppm: 0
+            })
+        );
+        assert!(Plan::parse("seed=1,max=3,eintr=1.5").is_err());
         assert!(Plan::parse("seed=1,max=0").is_err());
         assert!(Plan::parse("max=3").is_err());
     }
@@ -416,7 +461,14 @@ mod tests {
             }
         }
         handshake.seize(child).unwrap();
-        let mut tracer = Tracer::new(Plan { seed: 1, max: 16 }, None);
+        let mut tracer = Tracer::new(
+            Plan {
+                seed: 1,
+                max: 16,
+                eintr_ppm: 0,
+            },
+            None,
+        );
         let status = loop {
             let mut status = 0;
             // SAFETY: waiting for our own traced child.
@@ -445,9 +497,109 @@ mod tests {
         assert_eq!(arrived.len() as u64, written + sent);
     }
 
+    /// A forked child, traced with every blocking call interrupted (`eintr=1`): its
+    /// blocking `recv` and `write` on a TCP socket fail with `EINTR` without moving a byte
+    /// (five bytes wait to be read); a `recv(MSG_DONTWAIT)` and a `write` on the socket made
+    /// non-blocking are not
+    /// interrupted (a call that cannot block is never interrupted by a signal).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn a_traced_process_has_its_blocking_calls_interrupted_and_no_other() {
+        use std::io::Read;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let handshake = Handshake::new().unwrap();
+        let mut results = [0; 2];
+        // SAFETY: pipe2 fills the two descriptors.
+        assert_eq!(unsafe { libc::pipe2(results.as_mut_ptr(), 0) }, 0);
+        // SAFETY: the child makes system calls only, and ends with _exit.
+        let child = unsafe { libc::fork() };
+        assert!(child >= 0);
+        if child == 0 {
+            unsafe {
+                let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+                let mut address: libc::sockaddr_in = std::mem::zeroed();
+                address.sin_family = libc::AF_INET as libc::sa_family_t;
+                address.sin_port = port.to_be();
+                address.sin_addr.s_addr = u32::from_be_bytes([127, 0, 0, 1]).to_be();
+                if libc::connect(
+                    fd,
+                    (&address as *const libc::sockaddr_in).cast(),
+                    std::mem::size_of::<libc::sockaddr_in>() as u32,
+                ) != 0
+                    || handshake.wait_until_seized().is_err()
+                    || libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                    || install_filter().is_err()
+                {
+                    libc::_exit(1);
+                }
+                let errno = || *libc::__errno_location() as i64;
+                let mut buffer = [0u8; 10];
+                let call = |result: isize| if result < 0 { -errno() } else { result as i64 };
+                let received = call(libc::recv(fd, buffer.as_mut_ptr().cast(), 10, 0));
+                let written = call(libc::write(fd, b"x".as_ptr().cast(), 1));
+                let polled = call(libc::recv(
+                    fd,
+                    buffer.as_mut_ptr().cast(),
+                    10,
+                    libc::MSG_DONTWAIT,
+                ));
+                let flags = libc::fcntl(fd, libc::F_GETFL);
+                libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
+                let written_non_blocking = call(libc::write(fd, b"y".as_ptr().cast(), 1));
+                let report = [received, written, polled, written_non_blocking];
+                libc::write(results[1], report.as_ptr().cast(), 32);
+                libc::_exit(0);
+            }
+        }
+        // Bytes waiting for the child: a blocking `recv` not interrupted would return them
+        // at once (the test fails, rather than waits).
+        use std::io::Write;
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.write_all(b"hello").unwrap();
+        handshake.seize(child).unwrap();
+        let plan = Plan::parse("seed=3,max=16,eintr=1").unwrap();
+        let mut tracer = Tracer::new(plan, None);
+        let status = loop {
+            let mut status = 0;
+            // SAFETY: waiting for our own traced child.
+            let pid = unsafe { libc::waitpid(child, &mut status, libc::__WALL) };
+            assert_eq!(pid, child);
+            if !libc::WIFSTOPPED(status) {
+                break status;
+            }
+            tracer.on_stop(pid, status);
+        };
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "status {status}"
+        );
+        let mut report = [0i64; 4];
+        // SAFETY: reading 32 bytes into our local.
+        let read = unsafe { libc::read(results[0], report.as_mut_ptr().cast(), 32) };
+        assert_eq!(read, 32);
+        let eintr = -i64::from(libc::EINTR);
+        let [received, written, polled, written_non_blocking] = report;
+        assert_eq!((received, written), (eintr, eintr), "recv and write");
+        assert!(
+            (1..=5).contains(&polled),
+            "recv(MSG_DONTWAIT) returned {polled}"
+        );
+        assert_eq!(written_non_blocking, 1, "write on a non-blocking socket");
+        // The first byte to arrive (the child's end may reset the connection after it,
+        // having left bytes unread).
+        let mut arrived = [0u8; 1];
+        stream.read_exact(&mut arrived).unwrap();
+        assert_eq!(&arrived, b"y", "only the call not interrupted moved a byte");
+    }
+
     #[test]
     fn draws_are_from_one_to_max_and_follow_the_seed() {
-        let plan = Plan { seed: 7, max: 16 };
+        let plan = Plan {
+            seed: 7,
+            max: 16,
+            eintr_ppm: 0,
+        };
         let mut one = Tracer::new(plan, None);
         let mut two = Tracer::new(plan, None);
         let draws: Vec<u64> = (0..200).map(|_| one.draw()).collect();

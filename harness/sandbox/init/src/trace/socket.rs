@@ -73,6 +73,19 @@ impl Tracer {
         Some((inode, listed))
     }
 
+    /// Whether descriptor `fd` of `pid` is non-blocking (`O_NONBLOCK`, on its open file
+    /// description): the `flags` line of `/proc/PID/fdinfo/FD`, in octal, read as the
+    /// program's user. A descriptor the tracer cannot look at counts as non-blocking (never
+    /// interrupted).
+    pub(super) fn is_non_blocking(&self, pid: libc::pid_t, fd: i64) -> bool {
+        let info = self.as_program(|| std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}")));
+        let flags = info.ok().and_then(|text| {
+            let line = text.lines().find_map(|line| line.strip_prefix("flags:"))?;
+            u32::from_str_radix(line.trim(), 8).ok()
+        });
+        flags.is_none_or(|flags| flags & libc::O_NONBLOCK as u32 != 0)
+    }
+
     /// Runs `read` with the program's user as this thread's file-system user, where this
     /// process is root and the program has a user of its own.
     fn as_program<T>(&self, read: impl FnOnce() -> T) -> T {
