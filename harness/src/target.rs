@@ -1085,17 +1085,15 @@ impl ManifestReader<'_> {
         at: usize,
         value: String,
     ) -> Result<String> {
-        use crate::protocols::{LoginPart, login_packs, login_refusal};
+        use crate::protocols::{LoginPart, login_refusal};
         let part = match key {
             "user" => LoginPart::User,
             _ => LoginPart::Password,
         };
-        for &pack in login_packs(task) {
-            if let Some(reason) = login_refusal(pack, part, &value) {
-                return Err(self.bad(at, format!("{owner} {key}: {reason}")));
-            }
+        match login_refusal(task, part, &value) {
+            Some(reason) => Err(self.bad(at, format!("{owner} {key}: {reason}"))),
+            None => Ok(value),
         }
-        Ok(value)
     }
 
     /// Reads one of [`SETTING_KEYS`] into `settings`; `false` if `key` is none of them.

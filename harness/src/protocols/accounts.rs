@@ -1,14 +1,17 @@
 //! The one account every pack that keeps one checks a login against (FTP, POP3, IMAP,
-//! SMTP AUTH, SSH, MySQL): a user and a password, each any printable text the scenario or
-//! the manifest gives (spaces, the user equal to the password, `root`), compared exactly.
+//! SMTP AUTH, SSH, MySQL, XML-RPC's HTTP Basic): a user and a password, each any printable
+//! text the scenario or the manifest gives (spaces, the user equal to the password,
+//! `root`), compared exactly.
+//!
+//! A pack that checks logins says so in its registry line ([`Login`]): which tasks'
+//! programs log in to its peer, and what it cannot carry beyond what no pack carries. The
+//! manifest's declared logins are checked against those limits when it is read
+//! ([`login_refusal`]).
 //!
 //! The line protocols read a login off their command lines here, so that what the
 //! manifest declares is what the peer takes: FTP's and POP3's `USER` and `PASS` take the
-//! rest of the line (RFC 959 §4.1.1, RFC 1939 §7: a name or a password may hold spaces),
-//! and IMAP's `LOGIN` takes two strings, or a user sent unquoted in several words before
-//! the password (`imaplib` quotes the password only).
-
-use super::imap::syntax::Arg;
+//! rest of the line (RFC 959 §4.1.1, RFC 1939 §7: a name or a password may hold spaces);
+//! IMAP's `LOGIN` is read by its pack (`imap::syntax::login`).
 
 /// A command line's verb, in capitals, and the rest of the line after the one space that
 /// follows it (empty when there is none): `USER my name` is `("USER", "my name")`.
@@ -29,63 +32,15 @@ pub(crate) fn is_the_account(
     user == account_user && password == account_password
 }
 
-/// The user and the password of an IMAP `LOGIN`'s arguments: two atoms or strings, or, for
-/// a client that sends the user unquoted (`a1 LOGIN my name "pw"`), the words before the
-/// last one joined by a space.
-pub(crate) fn imap_login(arguments: &[Arg]) -> Option<(String, String)> {
-    let (password, user) = arguments.split_last()?;
-    if user.is_empty() {
-        return None;
-    }
-    let user = user
-        .iter()
-        .map(Arg::text)
-        .collect::<Option<Vec<String>>>()?
-        .join(" ");
-    Some((user, password.text()?))
-}
-
-/// A pack that checks a login against the account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum LoginPack {
-    Ftp,
-    Pop3,
-    Imap,
-    Smtp,
-    Ssh,
-    Mysql,
-    /// HTTP Basic credentials of an XML-RPC call (`--auth user:password`).
-    XmlRpc,
-}
-
-impl LoginPack {
-    /// The name a grader knows the protocol by, for errors.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            LoginPack::Ftp => "FTP",
-            LoginPack::Pop3 => "POP3",
-            LoginPack::Imap => "IMAP",
-            LoginPack::Smtp => "SMTP",
-            LoginPack::Ssh => "SSH",
-            LoginPack::Mysql => "MySQL",
-            LoginPack::XmlRpc => "XML-RPC (HTTP Basic)",
-        }
-    }
-}
-
-/// The packs whose peers check the login a client of `task` gives (none for a task whose
-/// programs log in nowhere).
-pub(crate) fn login_packs(task: &str) -> &'static [LoginPack] {
-    match task {
-        "ftp-upload" => &[LoginPack::Ftp],
-        "pop3-fetch" => &[LoginPack::Pop3],
-        "imap-read" => &[LoginPack::Imap],
-        "smtp-client" | "mail-archive" => &[LoginPack::Smtp],
-        "ssh-info" => &[LoginPack::Ssh],
-        "mysql-remote" => &[LoginPack::Mysql],
-        "xmlrpc" => &[LoginPack::XmlRpc],
-        _ => &[],
-    }
+/// What a pack that checks a login against the account declares in its registry line.
+pub(crate) struct Login {
+    /// The name a grader knows the protocol by, for errors (`FTP`).
+    pub(crate) protocol: &'static str,
+    /// The tasks whose programs log in to its peer.
+    pub(crate) tasks: &'static [&'static str],
+    /// Why it cannot carry `value` as a login's part, beyond what no pack carries (a NUL,
+    /// an empty user): called with its `protocol`, for the sentence.
+    pub(crate) refusal: fn(&str, LoginPart, &str) -> Option<String>,
 }
 
 /// The part of a login a manifest declares.
@@ -95,83 +50,115 @@ pub(crate) enum LoginPart {
     Password,
 }
 
-/// The longest user name MySQL's account takes, in characters: MariaDB's (10.11, the
-/// `--mysql auto` engine; `CREATE USER` of a longer one is error 1470, tried), which the
-/// shim, with no limit of its own, keeps too so that both peers are one account model.
-pub(crate) const MYSQL_USER_MAX_CHARS: usize = 128;
+impl LoginPart {
+    /// The part, in the plural, for sentences: `user names`.
+    pub(crate) fn plural(self) -> &'static str {
+        match self {
+            LoginPart::User => "user names",
+            LoginPart::Password => "passwords",
+        }
+    }
+}
 
-/// Why `pack` cannot carry `value` as a login's `part`, or `None` when it can. The one
-/// place the account model's limits are written, checked when the manifest is read
-/// (`crate::target`) and by the property test below against each pack's own parsing:
+/// Why `value` cannot be `task`'s programs' login `part`, or `None` when every pack whose
+/// peer checks that task's logins can carry it. The account model's limits, checked when
+/// the manifest is read (`crate::target`) and by the property tests below against each
+/// pack's own parsing:
 /// - every pack: no NUL (a login reaches the program as a command-line word, which cannot
 ///   hold one) and a user that is not empty (every pack's login names one);
-/// - FTP, POP3, IMAP: no CR or LF, which end the command line the login is read off (a
-///   `USER`/`PASS` line, an IMAP quoted string, RFC 3501 §4.3);
-/// - XML-RPC: a user without `:`, where HTTP Basic's `user:password` ends the user
-///   (RFC 7617 §2);
-/// - MySQL: a user of at most [`MYSQL_USER_MAX_CHARS`] characters, none outside Unicode's
-///   Basic Multilingual Plane (MariaDB keeps user names in `utf8mb3`, three bytes a
-///   character: `CREATE USER 'u😀'` is error 1470, tried), and a password that is not
-///   empty (the handshake answers the salt with a scramble of the password; an empty
-///   answer is a login without one, refused).
-///
-/// SMTP's `AUTH PLAIN` separates its parts with NUL, already refused; SSH's user and
-/// password are length-prefixed strings (RFC 4252 §5), so spaces and any other printable
-/// text pass everywhere.
-pub(crate) fn login_refusal(pack: LoginPack, part: LoginPart, value: &str) -> Option<String> {
-    let what = match part {
-        LoginPart::User => "user names",
-        LoginPart::Password => "passwords",
-    };
-    let protocol = pack.name();
+/// - then each pack's own ([`Login::refusal`]): the line protocols' [`line_refusal`], MySQL's
+///   and XML-RPC's in their folders. SMTP's `AUTH PLAIN` separates its parts with NUL,
+///   already refused; SSH's user and password are length-prefixed strings (RFC 4252 §5), so
+///   spaces and any other printable text pass everywhere.
+pub(crate) fn login_refusal(task: &str, part: LoginPart, value: &str) -> Option<String> {
+    super::REGISTRY
+        .iter()
+        .filter_map(|pack| pack.login.as_ref())
+        .filter(|login| login.tasks.contains(&task))
+        .find_map(|login| refusal_by(login, part, value))
+}
+
+/// Why `login`'s pack cannot carry `value` as `part`: what no pack carries, then its own.
+fn refusal_by(login: &Login, part: LoginPart, value: &str) -> Option<String> {
+    let protocol = login.protocol;
     if value.contains('\0') {
         return Some(format!(
-            "holds a NUL character, which no command line carries ({protocol} {what} cannot hold one)"
+            "holds a NUL character, which no command line carries ({protocol} {} cannot hold one)",
+            part.plural()
         ));
     }
     if part == LoginPart::User && value.is_empty() {
         return Some(format!("is empty; {protocol}'s login names a user"));
     }
-    let line_protocol = matches!(pack, LoginPack::Ftp | LoginPack::Pop3 | LoginPack::Imap);
-    if line_protocol && value.contains(['\r', '\n']) {
-        return Some(format!(
-            "holds a line break; {protocol} reads a login off one command line, so its {what} cannot hold CR or LF"
-        ));
-    }
-    if pack == LoginPack::XmlRpc && part == LoginPart::User && value.contains(':') {
-        return Some(
-            "holds `:`; HTTP Basic sends `user:password`, so its user names cannot hold one"
-                .to_owned(),
-        );
-    }
-    if pack == LoginPack::Mysql {
-        let length = value.chars().count();
-        if part == LoginPart::User && length > MYSQL_USER_MAX_CHARS {
-            return Some(format!(
-                "{length} characters; MySQL user names hold at most {MYSQL_USER_MAX_CHARS}"
-            ));
-        }
-        if part == LoginPart::User
-            && let Some(beyond) = value.chars().find(|c| u32::from(*c) > 0xFFFF)
-        {
-            return Some(format!(
-                "holds `{beyond}` (U+{:X}), outside Unicode's Basic Multilingual Plane; MySQL user names hold only characters of three UTF-8 bytes at most (MariaDB refuses the account, error 1470)",
-                u32::from(beyond)
-            ));
-        }
-        if part == LoginPart::Password && value.is_empty() {
-            return Some(
-                "is empty; a MySQL client sends no scramble for an empty password, which the account refuses".to_owned(),
-            );
-        }
-    }
+    (login.refusal)(protocol, part, value)
+}
+
+/// A pack that carries every login the account model lets through (SMTP, SSH).
+pub(crate) fn carries_any(_protocol: &str, _part: LoginPart, _value: &str) -> Option<String> {
     None
+}
+
+/// A line protocol's limit (FTP, POP3, IMAP): no CR or LF, which end the command line the
+/// login is read off (a `USER`/`PASS` line, an IMAP quoted string, RFC 3501 §4.3).
+pub(crate) fn line_refusal(protocol: &str, part: LoginPart, value: &str) -> Option<String> {
+    value.contains(['\r', '\n']).then(|| {
+        format!(
+            "holds a line break; {protocol} reads a login off one command line, so its {} cannot hold CR or LF",
+            part.plural()
+        )
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocols::imap::syntax::parse_args;
+    use crate::protocols::imap::syntax::{login as imap_login, parse_args};
+    use crate::protocols::mysql::MYSQL_USER_MAX_CHARS;
+
+    /// Why the pack `key` cannot carry `value` as `part` (its registry line's [`Login`]).
+    fn refusal(key: &str, part: LoginPart, value: &str) -> Option<String> {
+        let pack = super::super::REGISTRY
+            .iter()
+            .find(|pack| pack.key == key)
+            .unwrap_or_else(|| panic!("no pack {key}"));
+        let login = pack
+            .login
+            .as_ref()
+            .unwrap_or_else(|| panic!("{key} checks no login"));
+        refusal_by(login, part, value)
+    }
+
+    /// The packs whose peers check the logins of the tasks that log in: the registry's
+    /// lines say so, as the tasks' scenarios use them.
+    #[test]
+    fn every_task_that_logs_in_is_checked_by_its_packs_limits() {
+        let packs_of = |task: &str| -> Vec<&str> {
+            super::super::REGISTRY
+                .iter()
+                .filter(|pack| {
+                    pack.login
+                        .as_ref()
+                        .is_some_and(|login| login.tasks.contains(&task))
+                })
+                .map(|pack| pack.key)
+                .collect()
+        };
+        for (task, packs) in [
+            ("ftp-upload", vec!["ftp"]),
+            ("pop3-fetch", vec!["pop3"]),
+            ("imap-read", vec!["imap"]),
+            ("smtp-client", vec!["smtp"]),
+            ("mail-archive", vec!["smtp"]),
+            ("ssh-info", vec!["ssh"]),
+            ("mysql-remote", vec!["mysql"]),
+            ("xmlrpc", vec!["xmlrpc"]),
+            ("message", vec![]),
+        ] {
+            assert_eq!(packs_of(task), packs, "{task}");
+        }
+        assert!(login_refusal("ftp-upload", LoginPart::Password, "a\r\nQUIT").is_some());
+        assert!(login_refusal("message", LoginPart::Password, "a\r\nQUIT").is_none());
+    }
 
     /// An IMAP string as a client quotes it (RFC 3501 §4.3: `\` before `"` and `\`).
     fn imap_quoted(text: &str) -> String {
@@ -277,10 +264,10 @@ mod tests {
         String::from_utf8_lossy(carried).into_owned()
     }
 
-    /// Whether `pack` carries both parts of a login, by the account model's rule.
-    fn carried(pack: LoginPack, user: &str, password: &str) -> bool {
-        login_refusal(pack, LoginPart::User, user).is_none()
-            && login_refusal(pack, LoginPart::Password, password).is_none()
+    /// Whether the pack `key` carries both parts of a login, by the account model's rule.
+    fn carried(key: &str, user: &str, password: &str) -> bool {
+        refusal(key, LoginPart::User, user).is_none()
+            && refusal(key, LoginPart::Password, password).is_none()
     }
 
     /// Text a manifest may declare, mostly printable, sometimes with a character no
@@ -296,31 +283,23 @@ mod tests {
     #[test]
     fn the_account_model_says_what_each_pack_cannot_carry() {
         let long = "u".repeat(MYSQL_USER_MAX_CHARS + 1);
-        assert!(login_refusal(LoginPack::Mysql, LoginPart::User, &long).is_some());
-        assert!(login_refusal(LoginPack::Ssh, LoginPart::User, &long).is_none());
-        assert!(login_refusal(LoginPack::Mysql, LoginPart::Password, "").is_some());
-        assert!(login_refusal(LoginPack::Mysql, LoginPart::User, "u\u{1F600}").is_some());
-        assert!(login_refusal(LoginPack::Mysql, LoginPart::User, "é中\u{FFFD}").is_none());
-        assert!(login_refusal(LoginPack::Mysql, LoginPart::Password, "p\u{1F600}").is_none());
-        assert!(login_refusal(LoginPack::Ssh, LoginPart::User, "u\u{1F600}").is_none());
-        assert!(login_refusal(LoginPack::Ssh, LoginPart::User, "my name").is_none());
-        assert!(login_refusal(LoginPack::XmlRpc, LoginPart::User, "ad:min").is_some());
-        assert!(login_refusal(LoginPack::XmlRpc, LoginPart::Password, "pa:ss").is_none());
-        for pack in [LoginPack::Ftp, LoginPack::Pop3, LoginPack::Imap] {
-            assert!(login_refusal(pack, LoginPart::Password, "pass\r\nQUIT").is_some());
+        assert!(refusal("mysql", LoginPart::User, &long).is_some());
+        assert!(refusal("ssh", LoginPart::User, &long).is_none());
+        assert!(refusal("mysql", LoginPart::Password, "").is_some());
+        assert!(refusal("mysql", LoginPart::User, "u\u{1F600}").is_some());
+        assert!(refusal("mysql", LoginPart::User, "é中\u{FFFD}").is_none());
+        assert!(refusal("mysql", LoginPart::Password, "p\u{1F600}").is_none());
+        assert!(refusal("ssh", LoginPart::User, "u\u{1F600}").is_none());
+        assert!(refusal("ssh", LoginPart::User, "my name").is_none());
+        assert!(refusal("xmlrpc", LoginPart::User, "ad:min").is_some());
+        assert!(refusal("xmlrpc", LoginPart::Password, "pa:ss").is_none());
+        for pack in ["ftp", "pop3", "imap"] {
+            assert!(refusal(pack, LoginPart::Password, "pass\r\nQUIT").is_some());
         }
-        for pack in [
-            LoginPack::Ftp,
-            LoginPack::Pop3,
-            LoginPack::Imap,
-            LoginPack::Smtp,
-            LoginPack::Ssh,
-            LoginPack::Mysql,
-            LoginPack::XmlRpc,
-        ] {
-            assert!(login_refusal(pack, LoginPart::User, "").is_some());
-            assert!(login_refusal(pack, LoginPart::Password, "a\0b").is_some());
-            assert!(login_refusal(pack, LoginPart::User, "root").is_none());
+        for pack in ["ftp", "pop3", "imap", "smtp", "ssh", "mysql", "xmlrpc"] {
+            assert!(refusal(pack, LoginPart::User, "").is_some());
+            assert!(refusal(pack, LoginPart::Password, "a\0b").is_some());
+            assert!(refusal(pack, LoginPart::User, "root").is_none());
         }
     }
 
@@ -346,7 +325,7 @@ mod tests {
             let password = if equal { user.clone() } else { password };
             let wrong = format!("{password}-wrong");
 
-            if carried(LoginPack::Ssh, &user, &password) {
+            if carried("ssh", &user, &password) {
                 proptest::prop_assert!(super::super::ssh::password_login(
                     &user, &password, &user, Some(&password)
                 ));
@@ -355,7 +334,7 @@ mod tests {
                 ));
             }
 
-            if carried(LoginPack::Mysql, &user, &password) {
+            if carried("mysql", &user, &password) {
                 use super::super::mysql::{native_scramble, scramble_login, sha2_scramble};
                 let salt = b"ABCDEFGHIJKLMNOPQRST";
                 let given_user = mysql_handshake_user(&user);
@@ -371,7 +350,7 @@ mod tests {
                 }
             }
 
-            if carried(LoginPack::XmlRpc, &user, &password) {
+            if carried("xmlrpc", &user, &password) {
                 let account = (user.as_str(), password.as_str());
                 let sent = basic_login(&format!("{user}:{password}"));
                 proptest::prop_assert_eq!(sent.clone(), Some((user.clone(), password.clone())));
@@ -405,6 +384,6 @@ mod tests {
             basic_login("ad:min:pw"),
             Some(("ad".to_owned(), "min:pw".to_owned()))
         );
-        assert!(login_refusal(LoginPack::XmlRpc, LoginPart::User, "ad:min").is_some());
+        assert!(refusal("xmlrpc", LoginPart::User, "ad:min").is_some());
     }
 }

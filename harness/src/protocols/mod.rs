@@ -54,9 +54,10 @@ mod starttls;
 mod testing;
 mod xmlrpc;
 
+use accounts::Login;
 /// The account model's limits, which `submission.toml`'s declared logins are checked
 /// against when it is read.
-pub(crate) use accounts::{LoginPart, login_packs, login_refusal};
+pub(crate) use accounts::{LoginPart, login_refusal};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -94,6 +95,9 @@ pub(crate) struct Pack {
     pub(crate) client: Option<ClientOptions>,
     /// The run-wide choice it takes on the command line, if any (`--mysql real`).
     pub(crate) setting: Option<PackSetting>,
+    /// The login its peer checks against the account, if any: which tasks log in to it,
+    /// and what it cannot carry.
+    pub(crate) login: Option<Login>,
 }
 
 /// A pack's run-wide choice, given on the command line as `--FLAG VALUE`: who plays its

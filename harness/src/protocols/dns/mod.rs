@@ -54,6 +54,7 @@ pub(super) const PACK: Pack = Pack {
     expectations: &[],
     client: None,
     setting: None,
+    login: None,
 };
 
 /// `dns = { zones = ["mail-lab"], silent = false }`.

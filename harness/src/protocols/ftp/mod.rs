@@ -38,7 +38,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::{ListenShape, Loaded, OptionsInput, Pack, ServerOptions};
+use super::{ListenShape, Loaded, Login, OptionsInput, Pack, ServerOptions};
 use crate::peers::{Conversation, ProtocolRecord, ProtocolScript, ProtocolServer, Served};
 
 /// The pack, for the registry (`super::REGISTRY`).
@@ -53,6 +53,11 @@ pub(super) const PACK: Pack = Pack {
     client: None,
     expectations: &[expectations::FTP_SESSION],
     setting: None,
+    login: Some(Login {
+        protocol: "FTP",
+        tasks: &["ftp-upload"],
+        refusal: super::accounts::line_refusal,
+    }),
 };
 
 /// What the data connection does.

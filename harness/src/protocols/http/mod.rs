@@ -23,4 +23,5 @@ pub(super) const PACK: Pack = Pack {
     expectations: &[expectations::HTTP],
     client: None,
     setting: None,
+    login: None,
 };

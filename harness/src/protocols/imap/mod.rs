@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex};
 use serde::Deserialize;
 
 use super::mailstore::{Certificate, MAILBOX_NAMES, MailTls, seeded};
-use super::{ListenShape, Loaded, OptionsInput, Pack, ServerOptions};
+use super::{ListenShape, Loaded, Login, OptionsInput, Pack, ServerOptions};
 use crate::peers::{Conversation, ProtocolRecord, ProtocolScript, ProtocolServer, Served};
 
 /// The pack, for the registry (`super::REGISTRY`).
@@ -51,6 +51,11 @@ pub(super) const PACK: Pack = Pack {
     expectations: &[expectations::IMAP_SESSION],
     client: None,
     setting: None,
+    login: Some(Login {
+        protocol: "IMAP",
+        tasks: &["imap-read"],
+        refusal: super::accounts::line_refusal,
+    }),
 };
 
 /// The IMAP server peer's account, mailbox and TLS.

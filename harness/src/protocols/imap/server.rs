@@ -314,7 +314,7 @@ impl Dialogue<'_> {
             "LOGIN" | "AUTHENTICATE" if authenticated => {
                 format!("{tag} BAD already logged in\r\n")
             }
-            "LOGIN" => match crate::protocols::accounts::imap_login(rest) {
+            "LOGIN" => match super::syntax::login(rest) {
                 Some((user, password)) => self.login(tag, user, &password),
                 None => format!("{tag} BAD LOGIN takes a user name and a password\r\n"),
             },

@@ -23,6 +23,22 @@ impl Arg {
     }
 }
 
+/// The user and the password of a `LOGIN`'s arguments: two atoms or strings, or, for a
+/// client that sends the user unquoted (`a1 LOGIN my name "pw"`), the words before the
+/// last one joined by a space (`imaplib` quotes the password only).
+pub(in crate::protocols) fn login(arguments: &[Arg]) -> Option<(String, String)> {
+    let (password, user) = arguments.split_last()?;
+    if user.is_empty() {
+        return None;
+    }
+    let user = user
+        .iter()
+        .map(Arg::text)
+        .collect::<Option<Vec<String>>>()?
+        .join(" ");
+    Some((user, password.text()?))
+}
+
 /// `{n}` or `{n+}` ending a line (before its CRLF): a literal of `n` bytes follows;
 /// `true` when the client waits for `+` first (RFC 3501 §4.3, RFC 7888).
 pub(super) fn literal_at_end(line: &[u8]) -> Option<(usize, bool)> {

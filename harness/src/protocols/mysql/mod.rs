@@ -57,7 +57,9 @@ use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
 
-use super::{ListenShape, Loaded, OptionsInput, Pack, PackSetting, ServerOptions};
+use super::{
+    ListenShape, Loaded, Login, LoginPart, OptionsInput, Pack, PackSetting, ServerOptions,
+};
 use crate::peers::{Conversation, ProtocolRecord, ProtocolScript, ProtocolServer, Served};
 use crate::settings::RunSettings;
 /// For the account model's property test (`protocols::accounts`).
@@ -83,7 +85,46 @@ pub(super) const PACK: Pack = Pack {
         values: &["auto", "embedded", "real"],
         choose: mariadb::choose,
     }),
+    login: Some(Login {
+        protocol: "MySQL",
+        tasks: &["mysql-remote"],
+        refusal: login_refusal,
+    }),
 };
+
+/// The longest user name MySQL's account takes, in characters: MariaDB's (10.11, the
+/// `--mysql auto` engine; `CREATE USER` of a longer one is error 1470, tried), which the
+/// shim, with no limit of its own, keeps too so that both peers are one account model.
+pub(in crate::protocols) const MYSQL_USER_MAX_CHARS: usize = 128;
+
+/// What MySQL cannot carry of a login, beyond what no pack carries
+/// (`super::accounts::login_refusal`): a user of more than [`MYSQL_USER_MAX_CHARS`]
+/// characters or with one outside Unicode's Basic Multilingual Plane (MariaDB keeps user
+/// names in `utf8mb3`, three bytes a character: `CREATE USER 'u😀'` is error 1470, tried),
+/// and an empty password (the handshake answers the salt with a scramble of the password;
+/// an empty answer is a login without one, refused).
+fn login_refusal(_protocol: &str, part: LoginPart, value: &str) -> Option<String> {
+    let length = value.chars().count();
+    if part == LoginPart::User && length > MYSQL_USER_MAX_CHARS {
+        return Some(format!(
+            "{length} characters; MySQL user names hold at most {MYSQL_USER_MAX_CHARS}"
+        ));
+    }
+    if part == LoginPart::User
+        && let Some(beyond) = value.chars().find(|c| u32::from(*c) > 0xFFFF)
+    {
+        return Some(format!(
+            "holds `{beyond}` (U+{:X}), outside Unicode's Basic Multilingual Plane; MySQL user names hold only characters of three UTF-8 bytes at most (MariaDB refuses the account, error 1470)",
+            u32::from(beyond)
+        ));
+    }
+    if part == LoginPart::Password && value.is_empty() {
+        return Some(
+            "is empty; a MySQL client sends no scramble for an empty password, which the account refuses".to_owned(),
+        );
+    }
+    None
+}
 
 /// The password method the greeting offers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]

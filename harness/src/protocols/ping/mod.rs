@@ -38,6 +38,7 @@ pub(super) const PACK: Pack = Pack {
     expectations: &[expectations::PING_REPORT],
     client: None,
     setting: None,
+    login: None,
 };
 
 /// How a scripted ping server treats the pings (`Ping <seq> <time>`) it receives: it

@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex};
 use serde::Deserialize;
 
 use super::mailstore::{Certificate, MAILBOX_NAMES, MailTls, seeded};
-use super::{ListenShape, Loaded, OptionsInput, Pack, ServerOptions};
+use super::{ListenShape, Loaded, Login, OptionsInput, Pack, ServerOptions};
 use crate::peers::{Conversation, ProtocolRecord, ProtocolScript, ProtocolServer, Served};
 
 /// The pack, for the registry (`super::REGISTRY`).
@@ -50,6 +50,11 @@ pub(super) const PACK: Pack = Pack {
     expectations: &[expectations::POP3_SESSION],
     client: None,
     setting: None,
+    login: Some(Login {
+        protocol: "POP3",
+        tasks: &["pop3-fetch"],
+        refusal: super::accounts::line_refusal,
+    }),
 };
 
 /// The POP3 server peer's account, maildrop and TLS.

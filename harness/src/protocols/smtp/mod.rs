@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
 
-use super::{ListenShape, Loaded, OptionsInput, Pack, ServerOptions};
+use super::{ListenShape, Loaded, Login, OptionsInput, Pack, ServerOptions};
 use crate::peers::{
     Conversation, ProtocolRecord, ProtocolScript, ProtocolServer, Served, Transport,
 };
@@ -44,6 +44,11 @@ pub(super) const PACK: Pack = Pack {
     expectations: &[expectations::COMMANDS, expectations::MAIL],
     client: None,
     setting: None,
+    login: Some(Login {
+        protocol: "SMTP",
+        tasks: &["smtp-client", "mail-archive"],
+        refusal: super::accounts::carries_any,
+    }),
 };
 
 /// What the mail server peer offers, and the replies a scenario forces.

@@ -42,7 +42,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::{ListenShape, Loaded, OptionsInput, Pack, ServerOptions};
+use super::{ListenShape, Loaded, Login, OptionsInput, Pack, ServerOptions};
 use crate::peers::{Conversation, ProtocolRecord, ProtocolScript, ProtocolServer, Served};
 
 /// The pack, for the registry (`super::REGISTRY`).
@@ -57,6 +57,11 @@ pub(super) const PACK: Pack = Pack {
     client: None,
     expectations: &[expectations::SSH_SESSION, expectations::SSH_FIGURES],
     setting: None,
+    login: Some(Login {
+        protocol: "SSH",
+        tasks: &["ssh-info"],
+        refusal: super::accounts::carries_any,
+    }),
 };
 
 /// What the program's `~/.ssh/known_hosts` holds for the server.

@@ -36,7 +36,7 @@ use reference::xmlrpc::message::Call;
 use reference::xmlrpc::value::Value;
 use serde::Deserialize;
 
-use super::{ClientOptions, ClientRequest, Loaded, OptionsInput, Pack};
+use super::{ClientOptions, ClientRequest, Loaded, Login, LoginPart, OptionsInput, Pack};
 use crate::payload::PayloadSpec;
 use answer::{Expected, Refusal, XmlRpcAnswer};
 
@@ -51,7 +51,21 @@ pub(super) const PACK: Pack = Pack {
         schema: |generator| generator.subschema_for::<RawXmlRpc>(),
     }),
     setting: None,
+    login: Some(Login {
+        protocol: "XML-RPC (HTTP Basic)",
+        tasks: &["xmlrpc"],
+        refusal: login_refusal,
+    }),
 };
+
+/// What HTTP Basic cannot carry of a login, beyond what no pack carries
+/// (`super::accounts::login_refusal`): a user with `:`, where `user:password` ends the user
+/// (RFC 7617 §2), so the server would read another login.
+fn login_refusal(_protocol: &str, part: LoginPart, value: &str) -> Option<String> {
+    (part == LoginPart::User && value.contains(':')).then(|| {
+        "holds `:`; HTTP Basic sends `user:password`, so its user names cannot hold one".to_owned()
+    })
+}
 
 /// `xmlrpc = { ... }` on a `request` step: what to send, and what must come back.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
