@@ -6,7 +6,7 @@ use super::*;
 /// The headings `--help` groups the options under, in the order a newcomer needs them.
 const HEADING_SUBMISSIONS: &str = "What to grade";
 const HEADING_SELECTION: &str = "Which scenarios";
-const HEADING_RUNNING: &str = "How to run them";
+pub(super) const HEADING_RUNNING: &str = "How to run them";
 const HEADING_SIMULATED: &str = "The simulated network (with --simulate)";
 const HEADING_TERMINAL: &str = "What the terminal shows";
 const HEADING_REPORTS: &str = "Report files";
@@ -80,18 +80,10 @@ pub(super) struct GradeArgs {
     /// it the kernel kills a process of the program, and the report says so.
     #[arg(help_heading = HEADING_RUNNING, long, value_name = "SIZE", value_parser = parse_memory_limit)]
     pub(super) memory_limit: Option<u64>,
-    /// Who plays the MySQL server of `mysql-remote`: `auto` (the default: a throw-away
-    /// MariaDB per scenario where Debian's mariadb-server is installed, else the harness's
-    /// own engine; the header says which), `embedded` (the harness's own engine, no
-    /// database server needed) or `real` (MariaDB, required).
-    #[arg(
-        help_heading = HEADING_RUNNING,
-        long,
-        value_name = "SERVER",
-        conflicts_with = "simulate",
-        value_parser = ["auto", "embedded", "real"]
-    )]
-    pub(super) mysql: Option<String>,
+    /// The protocol packs' run-wide choices (`--mysql`), one flag per pack setting of the
+    /// registry.
+    #[command(flatten)]
+    pub(super) pack_settings: PackFlags,
     /// With --simulate: the most bytes each read or write of the reference moves, drawn
     /// per call from the seed: `1` (every call moves one byte), `1-1500` (the default),
     /// or `off` (whole writes, as the simulated network delivers them).

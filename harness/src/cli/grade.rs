@@ -201,7 +201,8 @@ pub(super) fn grade_with_reporters(
 
 /// The run's settings, from the flags and the environment: this machine's sandbox layers
 /// and network mode (`HARNESS_NO_NAMESPACES`, `HARNESS_SANDBOX`), `--memory-limit` and
-/// `--mysql`. The simulated world probes no sandbox and tries no namespace.
+/// the packs' settings (`--mysql`). The simulated world probes no sandbox and tries no
+/// namespace.
 fn run_settings(
     args: &GradeArgs,
     mode: &Mode,
@@ -216,36 +217,42 @@ fn run_settings(
     if let Some(bytes) = args.memory_limit {
         settings.sandbox.memory_limit = bytes;
     }
-    let mysql = match &args.mysql {
-        Some(server) => Some(server.as_str()),
-        // The default, chosen only for a run that may play a MySQL server (a selected
-        // scenario of a task some submission has a program for): it makes MariaDB's data
-        // folder (a second or two), and the header names it.
-        None if matches!(mode, Mode::Real)
-            && suite
+    for setting in crate::protocols::settings() {
+        // The default (the first value) is chosen only for a run that may play the pack's
+        // peer (a selected scenario of its task, which some submission has a program for):
+        // choosing may take a while (`--mysql auto` makes MariaDB's data folder, a second
+        // or two), and the header names the choice.
+        let plays_its_peer = |task: &str| {
+            suite
                 .scenarios
                 .iter()
-                .any(|scenario| scenario.task == MYSQL_TASK && selection.includes(scenario))
-            && entries.iter().any(|entry| {
-                entry
-                    .target
-                    .as_ref()
-                    .is_ok_and(|target| target.task(MYSQL_TASK).is_some())
-            }) =>
-        {
-            Some("auto")
+                .any(|scenario| scenario.task == task && selection.includes(scenario))
+                && entries.iter().any(|entry| {
+                    entry
+                        .target
+                        .as_ref()
+                        .is_ok_and(|target| target.task(task).is_some())
+                })
+        };
+        let value = match args.pack_settings.chosen.get(setting.flag) {
+            Some(value) => Some(value.as_str()),
+            None if matches!(mode, Mode::Real)
+                && setting.tasks.iter().any(|task| plays_its_peer(task)) =>
+            {
+                setting.values.first().copied()
+            }
+            None => None,
+        };
+        if let Some(value) = value {
+            let choice =
+                crate::protocols::choose_setting(setting.flag, value).map_err(Error::Usage)?;
+            settings
+                .pack_choices
+                .insert(setting.flag.to_owned(), choice);
         }
-        None => None,
-    };
-    if let Some(server) = mysql {
-        let choice = crate::protocols::choose_setting("mysql", server).map_err(Error::Usage)?;
-        settings.pack_choices.insert("mysql".to_owned(), choice);
     }
     Ok(settings)
 }
-
-/// The task whose scenarios play a MySQL server (`--mysql`).
-const MYSQL_TASK: &str = "mysql-remote";
 
 /// Refuses a `--gradescope-visibility` rule that selects no scenario of the kit (a typo in
 /// a category, task or glob would otherwise leave tests visible unnoticed).

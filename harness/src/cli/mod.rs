@@ -27,12 +27,14 @@ use crate::{EXIT_FAIL, EXIT_HARNESS_ERROR, EXIT_PASS, Error, Result};
 mod args;
 mod grade;
 mod list;
+mod pack_flags;
 mod reference_build;
 mod suggest;
 
 use args::*;
 use grade::*;
 use list::list;
+use pack_flags::PackFlags;
 pub use reference_build::{
     Profile, reference_bin_dir, reference_bin_dir_built, static_reference_bin_dir,
 };

@@ -107,11 +107,25 @@ pub(crate) struct Pack {
 pub(crate) struct PackSetting {
     /// The flag, without its dashes.
     pub(crate) flag: &'static str,
+    /// What `--help` says of it: a first sentence, then the rest (`--help` shows it all,
+    /// `-h` up to the first period).
+    pub(crate) help: &'static str,
+    /// The name of its value in `--help` (`SERVER`).
+    pub(crate) value_name: &'static str,
     /// The values it takes, the default first.
     pub(crate) values: &'static [&'static str],
+    /// The tasks whose scenarios play the pack's peer: the default is chosen only for a run
+    /// that may play one (a selected scenario of such a task, and a submission with a
+    /// program for it), since choosing may take a while.
+    pub(crate) tasks: &'static [&'static str],
     /// Makes the choice for a run (what `auto` comes to here, the header's line); `Err`
     /// says why it cannot be had here.
     pub(crate) choose: fn(&str) -> Result<PackChoice, String>,
+}
+
+/// Every pack's run-wide setting, in registry order: the command line's flags.
+pub(crate) fn settings() -> impl Iterator<Item = &'static PackSetting> {
+    REGISTRY.iter().filter_map(|pack| pack.setting.as_ref())
 }
 
 /// What the run's header says of every pack's choice made in `settings`, in registry

@@ -82,7 +82,13 @@ pub(super) const PACK: Pack = Pack {
     expectations: &[expectations::MYSQL_SESSION, expectations::SQL_TABLE],
     setting: Some(PackSetting {
         flag: "mysql",
+        help: "Who plays the MySQL server of `mysql-remote`: `auto` (the default: a throw-away \
+MariaDB per scenario where Debian's mariadb-server is installed, else the harness's own \
+engine; the header says which), `embedded` (the harness's own engine, no database server \
+needed) or `real` (MariaDB, required)",
+        value_name: "SERVER",
         values: &["auto", "embedded", "real"],
+        tasks: &["mysql-remote"],
         choose: mariadb::choose,
     }),
     login: Some(Login {
