@@ -218,6 +218,34 @@ fn reference_passes_every_scenario() {
     );
 }
 
+/// The good sample is the proof that a correct submission passes everything: it has a
+/// program for every task of the catalogue (a task without one would be graded nowhere,
+/// its scenarios not run rather than failed), and its README describes each of them.
+#[test]
+fn the_good_sample_has_a_program_for_every_task_and_describes_each() {
+    let suite = common::suite();
+    let dir = common::kit_root().join("fixtures/submissions/good");
+    let target = Target::from_folder(&dir, &suite.catalogue, &common::companions()).unwrap();
+    let missing: Vec<&String> = suite
+        .catalogue
+        .tasks
+        .keys()
+        .filter(|task| target.task(task).is_none())
+        .collect();
+    assert!(missing.is_empty(), "no program of the good sample for {missing:?}");
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    let undescribed: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".py"))
+        .filter(|name| !readme.contains(&format!("`{name}`")))
+        .collect();
+    assert!(
+        undescribed.is_empty(),
+        "fixtures/submissions/good/README.md does not describe {undescribed:?}"
+    );
+}
+
 #[test]
 fn hostile_programs_leave_no_process_behind() {
     let _exclusive = HOSTILE_HANG
