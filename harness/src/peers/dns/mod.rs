@@ -1,4 +1,6 @@
-//! The DNS pack: the harness's name server inside every scenario's network namespace.
+//! The scenario's resolver: the harness's name server inside every scenario's network
+//! namespace. (The DNS *pack*, `crate::protocols::dns`, plays this same server on a port of
+//! its own for the `mx-lookup` task.)
 //!
 //! Students' clients look names up: `serverName = 'servername'`, `smtp.gmail.com`,
 //! `imaplib.IMAP4_SSL('imap.gmail.com')`. Inside a scenario the program's resolver is
