@@ -232,7 +232,10 @@ fn the_good_sample_has_a_program_for_every_task_and_describes_each() {
         .keys()
         .filter(|task| target.task(task).is_none())
         .collect();
-    assert!(missing.is_empty(), "no program of the good sample for {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "no program of the good sample for {missing:?}"
+    );
     let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
     let undescribed: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()

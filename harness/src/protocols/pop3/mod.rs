@@ -26,6 +26,7 @@
 //! Options: `user` and `password` (the only login accepted), `mailbox` (default `inbox`),
 //! `tls` = `"none"` | `"starttls"` (offers `STLS`) | `"implicit"`.
 
+mod command;
 mod expectations;
 mod record;
 mod server;

@@ -43,9 +43,10 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::Pop3Script;
+use super::command::{Command, Number};
 use super::record::{Pop3Command, Pop3Session, Pop3Sessions};
 use crate::peers::Conversation;
-use crate::protocols::accounts::{is_the_account, verb_and_argument};
+use crate::protocols::accounts::is_the_account;
 use crate::protocols::mailstore::{
     Certificate, MailTls, MailWire, SeededMessage, open_session, split_message,
 };
@@ -98,6 +99,37 @@ pub(super) async fn serve(
 struct Transaction {
     messages: Vec<&'static SeededMessage>,
     deleted: Vec<bool>,
+}
+
+impl Transaction {
+    /// The message a command's `number` names, with that number, or the `-ERR` reply
+    /// (`verb` names the command).
+    fn message(
+        &self,
+        verb: &str,
+        number: Option<Number>,
+    ) -> Result<(usize, &'static SeededMessage), String> {
+        let Some(Number::Given(number)) = number else {
+            return Err(format!("-ERR {verb} takes a message number\r\n"));
+        };
+        if number == 0 || number > self.messages.len() {
+            return Err(format!("-ERR There's no message {number}.\r\n"));
+        }
+        if self.deleted[number - 1] {
+            return Err(format!("-ERR Message {number} is deleted.\r\n"));
+        }
+        Ok((number, self.messages[number - 1]))
+    }
+
+    /// The messages not marked deleted, with their numbers.
+    fn live(&self) -> Vec<(usize, &'static SeededMessage)> {
+        self.messages
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| !self.deleted[*index])
+            .map(|(index, message)| (index + 1, *message))
+            .collect()
+    }
 }
 
 impl StartTlsDialogue for Dialogue<'_> {
@@ -163,18 +195,16 @@ impl Dialogue<'_> {
             let line = String::from_utf8_lossy(&raw)
                 .trim_end_matches(['\r', '\n'])
                 .to_owned();
-            let mut words = line.split_whitespace();
-            let verb = words.next().unwrap_or("").to_ascii_uppercase();
-            let args: Vec<&str> = words.collect();
+            let command = Command::parse(&line);
             let encrypted = self.wire.encrypted;
             self.session(|session| {
                 session.commands.push(Pop3Command {
-                    verb: verb.clone(),
+                    verb: command.verb().to_owned(),
                     line: line.clone(),
                     encrypted,
                 })
             });
-            let reply = match self.answer(&verb, &args, &line) {
+            let reply = match self.answer(command) {
                 Answer::Reply(reply) => reply,
                 Answer::StartTls(reply) => {
                     self.wire.send(stream, reply.as_bytes()).await?;
@@ -191,95 +221,83 @@ impl Dialogue<'_> {
     }
 
     /// The answer to one command.
-    fn answer(&mut self, verb: &str, args: &[&str], line: &str) -> Answer {
-        let reply = |text: &str| Answer::Reply(text.as_bytes().to_vec());
-        let Some(transaction) = self.transaction.as_mut() else {
-            // AUTHORIZATION.
-            return match verb {
-                "CAPA" => reply(&self.capabilities()),
-                "NOOP" => reply("+OK\r\n"),
-                "STLS" if self.script.tls == MailTls::Starttls && !self.wire.encrypted => {
-                    self.user = None;
-                    Answer::StartTls("+OK Begin TLS negotiation now.\r\n".into())
-                }
-                "STLS" => reply("-ERR STLS is not offered here\r\n"),
-                // The name is the rest of the line, as the password is: a user the
-                // manifest declares may hold spaces.
-                "USER" => match verb_and_argument(line).1 {
-                    "" => reply("-ERR USER takes a name\r\n"),
-                    name => {
-                        self.user = Some(name.to_owned());
-                        reply("+OK\r\n")
-                    }
-                },
-                "PASS" => {
-                    let Some(user) = self.user.take() else {
-                        return reply("-ERR USER first\r\n");
-                    };
-                    // The password is the rest of the line: it may hold spaces (§7).
-                    let password = verb_and_argument(line).1;
-                    let accepted =
-                        is_the_account(&user, password, &self.script.user, &self.script.password);
-                    let encrypted = self.wire.encrypted;
-                    self.session(|session| session.logins.push((user, accepted, encrypted)));
-                    if !accepted {
-                        return reply("-ERR [AUTH] Authentication failed.\r\n");
-                    }
-                    let messages = self
-                        .maildrop
-                        .lock()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner())
-                        .clone();
-                    self.transaction = Some(Transaction {
-                        deleted: vec![false; messages.len()],
-                        messages,
-                    });
-                    reply("+OK Logged in.\r\n")
-                }
-                "QUIT" => {
-                    self.session(|session| session.quit = true);
-                    Answer::Quit("+OK Logging out.\r\n".into())
-                }
-                "APOP" | "AUTH" => reply("-ERR use USER and PASS\r\n"),
-                "STAT" | "LIST" | "UIDL" | "RETR" | "TOP" | "DELE" | "RSET" => {
-                    reply("-ERR log in first\r\n")
-                }
-                _ => reply(&format!("-ERR Unknown command: {verb}\r\n")),
-            };
-        };
-        // TRANSACTION.
-        let number = args.first().map(|word| word.parse::<usize>());
-        let message =
-            |transaction: &Transaction| -> Result<(usize, &'static SeededMessage), String> {
-                let Some(Ok(number)) = number else {
-                    return Err(format!("-ERR {verb} takes a message number\r\n"));
+    fn answer(&mut self, command: Command) -> Answer {
+        if self.transaction.is_none() {
+            self.authorization(command)
+        } else {
+            self.in_transaction(command)
+        }
+    }
+
+    /// The answer to a command before the login (AUTHORIZATION, RFC 1939 §4).
+    fn authorization(&mut self, command: Command) -> Answer {
+        match command {
+            Command::Capa => reply(&self.capabilities()),
+            Command::Noop => reply("+OK\r\n"),
+            Command::Stls if self.script.tls == MailTls::Starttls && !self.wire.encrypted => {
+                self.user = None;
+                Answer::StartTls("+OK Begin TLS negotiation now.\r\n".into())
+            }
+            Command::Stls => reply("-ERR STLS is not offered here\r\n"),
+            Command::User(name) if name.is_empty() => reply("-ERR USER takes a name\r\n"),
+            Command::User(name) => {
+                self.user = Some(name);
+                reply("+OK\r\n")
+            }
+            Command::Pass(password) => {
+                let Some(user) = self.user.take() else {
+                    return reply("-ERR USER first\r\n");
                 };
-                if number == 0 || number > transaction.messages.len() {
-                    return Err(format!("-ERR There's no message {number}.\r\n"));
+                let accepted =
+                    is_the_account(&user, &password, &self.script.user, &self.script.password);
+                let encrypted = self.wire.encrypted;
+                self.session(|session| session.logins.push((user, accepted, encrypted)));
+                if !accepted {
+                    return reply("-ERR [AUTH] Authentication failed.\r\n");
                 }
-                if transaction.deleted[number - 1] {
-                    return Err(format!("-ERR Message {number} is deleted.\r\n"));
-                }
-                Ok((number, transaction.messages[number - 1]))
-            };
-        let live = |transaction: &Transaction| -> Vec<(usize, &'static SeededMessage)> {
-            transaction
-                .messages
-                .iter()
-                .enumerate()
-                .filter(|(index, _)| !transaction.deleted[*index])
-                .map(|(index, message)| (index + 1, *message))
-                .collect()
+                let messages = self
+                    .maildrop
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .clone();
+                self.transaction = Some(Transaction {
+                    deleted: vec![false; messages.len()],
+                    messages,
+                });
+                reply("+OK Logged in.\r\n")
+            }
+            Command::Quit => {
+                self.session(|session| session.quit = true);
+                Answer::Quit("+OK Logging out.\r\n".into())
+            }
+            Command::Apop | Command::Auth => reply("-ERR use USER and PASS\r\n"),
+            Command::Stat
+            | Command::List(_)
+            | Command::Uidl(_)
+            | Command::Retr(_)
+            | Command::Top(..)
+            | Command::Dele(_)
+            | Command::Rset => reply("-ERR log in first\r\n"),
+            Command::Unknown(verb) => reply(&format!("-ERR Unknown command: {verb}\r\n")),
+        }
+    }
+
+    /// The answer to a command once logged in (TRANSACTION, RFC 1939 §5), and QUIT's
+    /// UPDATE (§6).
+    fn in_transaction(&mut self, command: Command) -> Answer {
+        let Some(transaction) = self.transaction.as_mut() else {
+            return reply("-ERR log in first\r\n");
         };
-        match verb {
-            "CAPA" => reply(&self.capabilities()),
-            "NOOP" => reply("+OK\r\n"),
-            "STAT" => {
-                let live = live(transaction);
+        let verb = command.verb().to_owned();
+        match command {
+            Command::Capa => reply(&self.capabilities()),
+            Command::Noop => reply("+OK\r\n"),
+            Command::Stat => {
+                let live = transaction.live();
                 let size: usize = live.iter().map(|(_, message)| message.raw.len()).sum();
                 reply(&format!("+OK {} {size}\r\n", live.len()))
             }
-            "LIST" | "UIDL" => {
+            Command::List(number) | Command::Uidl(number) => {
                 let show = |number: usize, message: &SeededMessage| {
                     if verb == "LIST" {
                         format!("{number} {}", message.raw.len())
@@ -288,14 +306,14 @@ impl Dialogue<'_> {
                     }
                 };
                 if number.is_some() {
-                    return match message(transaction) {
+                    return match transaction.message(&verb, number) {
                         Ok((number, message)) => {
                             reply(&format!("+OK {}\r\n", show(number, message)))
                         }
                         Err(error) => reply(&error),
                     };
                 }
-                let live = live(transaction);
+                let live = transaction.live();
                 let mut text = format!("+OK {} messages\r\n", live.len());
                 for (number, message) in live {
                     text += &show(number, message);
@@ -304,7 +322,7 @@ impl Dialogue<'_> {
                 text += ".\r\n";
                 reply(&text)
             }
-            "RETR" => match message(transaction) {
+            Command::Retr(number) => match transaction.message(&verb, number) {
                 Ok((_, message)) => {
                     let mut out = format!("+OK {} octets\r\n", message.raw.len()).into_bytes();
                     out.extend(stuffed(&message.raw));
@@ -312,11 +330,11 @@ impl Dialogue<'_> {
                 }
                 Err(error) => reply(&error),
             },
-            "TOP" => {
-                let Some(Ok(lines)) = args.get(1).map(|word| word.parse::<usize>()) else {
+            Command::Top(number, lines) => {
+                let Some(Number::Given(lines)) = lines else {
                     return reply("-ERR TOP takes a message number and a line count\r\n");
                 };
-                match message(transaction) {
+                match transaction.message(&verb, number) {
                     Ok((_, message)) => {
                         let (header, body) = split_message(&message.raw);
                         let mut top = header.to_vec();
@@ -330,7 +348,7 @@ impl Dialogue<'_> {
                     Err(error) => reply(&error),
                 }
             }
-            "DELE" => match message(transaction) {
+            Command::Dele(number) => match transaction.message(&verb, number) {
                 Ok((number, _)) => {
                     transaction.deleted[number - 1] = true;
                     self.session(|session| session.deleted.push(number as u32));
@@ -338,14 +356,14 @@ impl Dialogue<'_> {
                 }
                 Err(error) => reply(&error),
             },
-            "RSET" => {
+            Command::Rset => {
                 transaction
                     .deleted
                     .iter_mut()
                     .for_each(|deleted| *deleted = false);
                 reply("+OK\r\n")
             }
-            "QUIT" => {
+            Command::Quit => {
                 // UPDATE (§6): the marked messages go.
                 let removed: Vec<u32> = transaction
                     .messages
@@ -364,8 +382,10 @@ impl Dialogue<'_> {
                 });
                 Answer::Quit("+OK Logging out.\r\n".into())
             }
-            "USER" | "PASS" | "STLS" | "APOP" | "AUTH" => reply("-ERR already logged in\r\n"),
-            _ => reply(&format!("-ERR Unknown command: {verb}\r\n")),
+            Command::User(_) | Command::Pass(_) | Command::Stls | Command::Apop | Command::Auth => {
+                reply("-ERR already logged in\r\n")
+            }
+            Command::Unknown(verb) => reply(&format!("-ERR Unknown command: {verb}\r\n")),
         }
     }
 
@@ -381,6 +401,11 @@ impl Dialogue<'_> {
         }
         text + "IMPLEMENTATION harness\r\n.\r\n"
     }
+}
+
+/// A one-part reply.
+fn reply(text: &str) -> Answer {
+    Answer::Reply(text.as_bytes().to_vec())
 }
 
 /// What a command gets.
