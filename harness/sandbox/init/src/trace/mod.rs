@@ -406,159 +406,52 @@ mod tests {
         assert!(Plan::parse("max=3").is_err());
     }
 
-    /// A forked child, traced as `sandbox-init` traces a program, sends on a TCP socket
-    /// with `writev` (two buffers of 100 bytes) and a raw `sendto` (20 000 bytes): both are
-    /// cut to at most 16 bytes, its `iovec`s are as they were after the call, and what
-    /// arrives is what the calls said they sent.
+    /// Runs `body` in a forked child on a TCP socket connected to a listener of this
+    /// process, the child traced with `plan` as `sandbox-init` traces a program (seized
+    /// before its filter is installed); `waiting` is written to the child before it is
+    /// traced. The four numbers `body` returns, and this end of the connection.
     #[cfg(target_arch = "x86_64")]
-    #[test]
-    fn a_traced_process_has_its_tcp_sends_cut_and_its_buffers_put_back() {
-        use std::io::Read;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let handshake = Handshake::new().unwrap();
-        let mut results = [0; 2];
-        // SAFETY: pipe2 fills the two descriptors.
-        assert_eq!(unsafe { libc::pipe2(results.as_mut_ptr(), 0) }, 0);
-        // SAFETY: the child makes system calls only, and ends with _exit.
-        let child = unsafe { libc::fork() };
-        assert!(child >= 0);
-        if child == 0 {
-            unsafe {
-                let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
-                let mut address: libc::sockaddr_in = std::mem::zeroed();
-                address.sin_family = libc::AF_INET as libc::sa_family_t;
-                address.sin_port = port.to_be();
-                address.sin_addr.s_addr = u32::from_be_bytes([127, 0, 0, 1]).to_be();
-                if libc::connect(
-                    fd,
-                    (&address as *const libc::sockaddr_in).cast(),
-                    std::mem::size_of::<libc::sockaddr_in>() as u32,
-                ) != 0
-                    || handshake.wait_until_seized().is_err()
-                    || libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-                    || install_filter().is_err()
-                {
-                    libc::_exit(1);
-                }
-                static DATA: [u8; 20_000] = [b'x'; 20_000];
-                let iov = [
-                    libc::iovec {
-                        iov_base: DATA.as_ptr() as *mut libc::c_void,
-                        iov_len: 100,
-                    },
-                    libc::iovec {
-                        iov_base: DATA.as_ptr() as *mut libc::c_void,
-                        iov_len: 100,
-                    },
-                ];
-                let written = libc::writev(fd, iov.as_ptr(), 2) as u64;
-                let sent =
-                    libc::syscall(libc::SYS_sendto, fd, DATA.as_ptr(), 20_000, 0, 0, 0) as u64;
-                let report = [written, sent, iov[0].iov_len as u64, iov[1].iov_len as u64];
-                libc::write(results[1], report.as_ptr().cast(), 32);
-                libc::_exit(0);
-            }
-        }
-        handshake.seize(child).unwrap();
-        let mut tracer = Tracer::new(
-            Plan {
-                seed: 1,
-                max: 16,
-                eintr_ppm: 0,
-            },
-            None,
-        );
-        let status = loop {
-            let mut status = 0;
-            // SAFETY: waiting for our own traced child.
-            let pid = unsafe { libc::waitpid(child, &mut status, libc::__WALL) };
-            assert_eq!(pid, child);
-            if !libc::WIFSTOPPED(status) {
-                break status;
-            }
-            tracer.on_stop(pid, status);
-        };
-        assert!(
-            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-            "status {status}"
-        );
-        let mut report = [0u64; 4];
-        // SAFETY: reading 32 bytes into our local.
-        let read = unsafe { libc::read(results[0], report.as_mut_ptr().cast(), 32) };
-        assert_eq!(read, 32);
-        let [written, sent, first, second] = report;
-        assert!((1..=16).contains(&written), "writev returned {written}");
-        assert!((1..=16).contains(&sent), "sendto returned {sent}");
-        assert_eq!((first, second), (100, 100), "the iovecs are put back");
-        let (mut stream, _) = listener.accept().unwrap();
-        let mut arrived = Vec::new();
-        stream.read_to_end(&mut arrived).unwrap();
-        assert_eq!(arrived.len() as u64, written + sent);
-    }
-
-    /// A forked child, traced with every blocking call interrupted (`eintr=1`): its
-    /// blocking `recv` and `write` on a TCP socket fail with `EINTR` without moving a byte
-    /// (five bytes wait to be read); a `recv(MSG_DONTWAIT)` and a `write` on the socket made
-    /// non-blocking are not
-    /// interrupted (a call that cannot block is never interrupted by a signal).
-    #[cfg(target_arch = "x86_64")]
-    #[test]
-    fn a_traced_process_has_its_blocking_calls_interrupted_and_no_other() {
-        use std::io::Read;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let handshake = Handshake::new().unwrap();
-        let mut results = [0; 2];
-        // SAFETY: pipe2 fills the two descriptors.
-        assert_eq!(unsafe { libc::pipe2(results.as_mut_ptr(), 0) }, 0);
-        // SAFETY: the child makes system calls only, and ends with _exit.
-        let child = unsafe { libc::fork() };
-        assert!(child >= 0);
-        if child == 0 {
-            unsafe {
-                let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
-                let mut address: libc::sockaddr_in = std::mem::zeroed();
-                address.sin_family = libc::AF_INET as libc::sa_family_t;
-                address.sin_port = port.to_be();
-                address.sin_addr.s_addr = u32::from_be_bytes([127, 0, 0, 1]).to_be();
-                if libc::connect(
-                    fd,
-                    (&address as *const libc::sockaddr_in).cast(),
-                    std::mem::size_of::<libc::sockaddr_in>() as u32,
-                ) != 0
-                    || handshake.wait_until_seized().is_err()
-                    || libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-                    || install_filter().is_err()
-                {
-                    libc::_exit(1);
-                }
-                let errno = || *libc::__errno_location() as i64;
-                let mut buffer = [0u8; 10];
-                let call = |result: isize| if result < 0 { -errno() } else { result as i64 };
-                let received = call(libc::recv(fd, buffer.as_mut_ptr().cast(), 10, 0));
-                let written = call(libc::write(fd, b"x".as_ptr().cast(), 1));
-                let polled = call(libc::recv(
-                    fd,
-                    buffer.as_mut_ptr().cast(),
-                    10,
-                    libc::MSG_DONTWAIT,
-                ));
-                let flags = libc::fcntl(fd, libc::F_GETFL);
-                libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
-                let written_non_blocking = call(libc::write(fd, b"y".as_ptr().cast(), 1));
-                let report = [received, written, polled, written_non_blocking];
-                libc::write(results[1], report.as_ptr().cast(), 32);
-                libc::_exit(0);
-            }
-        }
-        // Bytes waiting for the child: a blocking `recv` not interrupted would return them
-        // at once (the test fails, rather than waits).
+    fn in_a_traced_child(
+        plan: Plan,
+        waiting: &[u8],
+        body: fn(libc::c_int) -> [i64; 4],
+    ) -> ([i64; 4], std::net::TcpStream) {
         use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let handshake = Handshake::new().unwrap();
+        let mut results = [0; 2];
+        // SAFETY: pipe2 fills the two descriptors.
+        assert_eq!(unsafe { libc::pipe2(results.as_mut_ptr(), 0) }, 0);
+        // SAFETY: the child makes system calls only, and ends with _exit.
+        let child = unsafe { libc::fork() };
+        assert!(child >= 0);
+        if child == 0 {
+            unsafe {
+                let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+                let mut address: libc::sockaddr_in = std::mem::zeroed();
+                address.sin_family = libc::AF_INET as libc::sa_family_t;
+                address.sin_port = port.to_be();
+                address.sin_addr.s_addr = u32::from_be_bytes([127, 0, 0, 1]).to_be();
+                if libc::connect(
+                    fd,
+                    (&address as *const libc::sockaddr_in).cast(),
+                    std::mem::size_of::<libc::sockaddr_in>() as u32,
+                ) != 0
+                    || handshake.wait_until_seized().is_err()
+                    || libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                    || install_filter().is_err()
+                {
+                    libc::_exit(1);
+                }
+                let report = body(fd);
+                libc::write(results[1], report.as_ptr().cast(), 32);
+                libc::_exit(0);
+            }
+        }
         let (mut stream, _) = listener.accept().unwrap();
-        stream.write_all(b"hello").unwrap();
+        stream.write_all(waiting).unwrap();
         handshake.seize(child).unwrap();
-        let plan = Plan::parse("seed=3,max=16,eintr=1").unwrap();
         let mut tracer = Tracer::new(plan, None);
         let status = loop {
             let mut status = 0;
@@ -578,6 +471,80 @@ mod tests {
         // SAFETY: reading 32 bytes into our local.
         let read = unsafe { libc::read(results[0], report.as_mut_ptr().cast(), 32) };
         assert_eq!(read, 32);
+        (report, stream)
+    }
+
+    /// A traced child sends on a TCP socket with `writev` (two buffers of 100 bytes) and a
+    /// raw `sendto` (20 000 bytes): both are cut to at most 16 bytes, its `iovec`s are as
+    /// they were after the call, and what arrives is what the calls said they sent.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn a_traced_process_has_its_tcp_sends_cut_and_its_buffers_put_back() {
+        use std::io::Read;
+        let plan = Plan::parse("seed=1,max=16").unwrap();
+        let (report, mut stream) = in_a_traced_child(plan, b"", |fd| {
+            static DATA: [u8; 20_000] = [b'x'; 20_000];
+            let iov = [
+                libc::iovec {
+                    iov_base: DATA.as_ptr() as *mut libc::c_void,
+                    iov_len: 100,
+                },
+                libc::iovec {
+                    iov_base: DATA.as_ptr() as *mut libc::c_void,
+                    iov_len: 100,
+                },
+            ];
+            // SAFETY: the buffers are static and the iovecs ours.
+            unsafe {
+                let written = libc::writev(fd, iov.as_ptr(), 2) as i64;
+                let sent = libc::syscall(libc::SYS_sendto, fd, DATA.as_ptr(), 20_000, 0, 0, 0);
+                [written, sent, iov[0].iov_len as i64, iov[1].iov_len as i64]
+            }
+        });
+        let [written, sent, first, second] = report;
+        assert!((1..=16).contains(&written), "writev returned {written}");
+        assert!((1..=16).contains(&sent), "sendto returned {sent}");
+        assert_eq!((first, second), (100, 100), "the iovecs are put back");
+        let mut arrived = Vec::new();
+        stream.read_to_end(&mut arrived).unwrap();
+        assert_eq!(arrived.len() as i64, written + sent);
+    }
+
+    /// A traced child with every blocking call interrupted (`eintr=1`): its blocking `recv`
+    /// and `write` on a TCP socket fail with `EINTR` without moving a byte (five bytes
+    /// wait to be read: a `recv` not interrupted would return them rather than wait); a
+    /// `recv(MSG_DONTWAIT)` and a `write` on the socket made non-blocking are not
+    /// interrupted (a call that cannot block is never interrupted by a signal).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn a_traced_process_has_its_blocking_calls_interrupted_and_no_other() {
+        use std::io::Read;
+        let plan = Plan::parse("seed=3,max=16,eintr=1").unwrap();
+        let (report, mut stream) = in_a_traced_child(plan, b"hello", |fd| {
+            let mut buffer = [0u8; 10];
+            // SAFETY: calls on our socket into our buffer; errno is ours.
+            unsafe {
+                let call = |result: isize| {
+                    if result < 0 {
+                        -(*libc::__errno_location() as i64)
+                    } else {
+                        result as i64
+                    }
+                };
+                let received = call(libc::recv(fd, buffer.as_mut_ptr().cast(), 10, 0));
+                let written = call(libc::write(fd, b"x".as_ptr().cast(), 1));
+                let polled = call(libc::recv(
+                    fd,
+                    buffer.as_mut_ptr().cast(),
+                    10,
+                    libc::MSG_DONTWAIT,
+                ));
+                let flags = libc::fcntl(fd, libc::F_GETFL);
+                libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
+                let written_non_blocking = call(libc::write(fd, b"y".as_ptr().cast(), 1));
+                [received, written, polled, written_non_blocking]
+            }
+        });
         let eintr = -i64::from(libc::EINTR);
         let [received, written, polled, written_non_blocking] = report;
         assert_eq!((received, written), (eintr, eintr), "recv and write");
