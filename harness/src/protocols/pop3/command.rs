@@ -16,7 +16,7 @@ pub(super) enum Number {
 
 /// One command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Command {
+pub(super) enum Pop3Request {
     Capa,
     Noop,
     Stls,
@@ -40,9 +40,9 @@ pub(super) enum Command {
     Unknown(String),
 }
 
-impl Command {
+impl Pop3Request {
     /// Reads one line, its CRLF already taken off.
-    pub(super) fn parse(line: &str) -> Command {
+    pub(super) fn parse(line: &str) -> Pop3Request {
         let mut words = line.split_whitespace();
         let verb = words.next().unwrap_or("").to_ascii_uppercase();
         let mut numbers = words.map(|word| match word.parse::<usize>() {
@@ -52,44 +52,44 @@ impl Command {
         // `USER` and `PASS` take the rest of the line after the one space that ends the verb.
         let rest = || line.split_once(' ').map_or("", |(_, rest)| rest).to_owned();
         match verb.as_str() {
-            "CAPA" => Command::Capa,
-            "NOOP" => Command::Noop,
-            "STLS" => Command::Stls,
-            "QUIT" => Command::Quit,
-            "STAT" => Command::Stat,
-            "RSET" => Command::Rset,
-            "USER" => Command::User(rest()),
-            "PASS" => Command::Pass(rest()),
-            "APOP" => Command::Apop,
-            "AUTH" => Command::Auth,
-            "LIST" => Command::List(numbers.next()),
-            "UIDL" => Command::Uidl(numbers.next()),
-            "RETR" => Command::Retr(numbers.next()),
-            "DELE" => Command::Dele(numbers.next()),
-            "TOP" => Command::Top(numbers.next(), numbers.next()),
-            _ => Command::Unknown(verb),
+            "CAPA" => Pop3Request::Capa,
+            "NOOP" => Pop3Request::Noop,
+            "STLS" => Pop3Request::Stls,
+            "QUIT" => Pop3Request::Quit,
+            "STAT" => Pop3Request::Stat,
+            "RSET" => Pop3Request::Rset,
+            "USER" => Pop3Request::User(rest()),
+            "PASS" => Pop3Request::Pass(rest()),
+            "APOP" => Pop3Request::Apop,
+            "AUTH" => Pop3Request::Auth,
+            "LIST" => Pop3Request::List(numbers.next()),
+            "UIDL" => Pop3Request::Uidl(numbers.next()),
+            "RETR" => Pop3Request::Retr(numbers.next()),
+            "DELE" => Pop3Request::Dele(numbers.next()),
+            "TOP" => Pop3Request::Top(numbers.next(), numbers.next()),
+            _ => Pop3Request::Unknown(verb),
         }
     }
 
     /// Its verb, in capitals, as the session's record keeps it and replies name it.
     pub(super) fn verb(&self) -> &str {
         match self {
-            Command::Capa => "CAPA",
-            Command::Noop => "NOOP",
-            Command::Stls => "STLS",
-            Command::Quit => "QUIT",
-            Command::Stat => "STAT",
-            Command::Rset => "RSET",
-            Command::User(_) => "USER",
-            Command::Pass(_) => "PASS",
-            Command::Apop => "APOP",
-            Command::Auth => "AUTH",
-            Command::List(_) => "LIST",
-            Command::Uidl(_) => "UIDL",
-            Command::Retr(_) => "RETR",
-            Command::Dele(_) => "DELE",
-            Command::Top(..) => "TOP",
-            Command::Unknown(verb) => verb,
+            Pop3Request::Capa => "CAPA",
+            Pop3Request::Noop => "NOOP",
+            Pop3Request::Stls => "STLS",
+            Pop3Request::Quit => "QUIT",
+            Pop3Request::Stat => "STAT",
+            Pop3Request::Rset => "RSET",
+            Pop3Request::User(_) => "USER",
+            Pop3Request::Pass(_) => "PASS",
+            Pop3Request::Apop => "APOP",
+            Pop3Request::Auth => "AUTH",
+            Pop3Request::List(_) => "LIST",
+            Pop3Request::Uidl(_) => "UIDL",
+            Pop3Request::Retr(_) => "RETR",
+            Pop3Request::Dele(_) => "DELE",
+            Pop3Request::Top(..) => "TOP",
+            Pop3Request::Unknown(verb) => verb,
         }
     }
 }
@@ -102,29 +102,35 @@ mod tests {
     fn each_command_is_read_as_rfc_1939_writes_it() {
         use Number::{Given, NotANumber};
         for (line, command) in [
-            ("CAPA", Command::Capa),
-            ("noop", Command::Noop),
-            ("Stls", Command::Stls),
-            ("USER my name", Command::User("my name".into())),
-            ("PASS  two  spaces ", Command::Pass(" two  spaces ".into())),
-            ("USER", Command::User(String::new())),
-            ("STAT", Command::Stat),
-            ("LIST", Command::List(None)),
-            ("LIST 2", Command::List(Some(Given(2)))),
-            ("uidl x", Command::Uidl(Some(NotANumber))),
-            ("RETR 1", Command::Retr(Some(Given(1)))),
-            ("RETR -1", Command::Retr(Some(NotANumber))),
-            ("DELE 3 4", Command::Dele(Some(Given(3)))),
-            ("TOP 1 0", Command::Top(Some(Given(1)), Some(Given(0)))),
-            ("TOP 1", Command::Top(Some(Given(1)), None)),
-            ("RSET", Command::Rset),
-            ("APOP mrose c4c9334bac560ecc979e58001b3e22fb", Command::Apop),
-            ("AUTH PLAIN", Command::Auth),
-            ("QUIT", Command::Quit),
-            ("XTND XMIT", Command::Unknown("XTND".into())),
-            ("", Command::Unknown(String::new())),
+            ("CAPA", Pop3Request::Capa),
+            ("noop", Pop3Request::Noop),
+            ("Stls", Pop3Request::Stls),
+            ("USER my name", Pop3Request::User("my name".into())),
+            (
+                "PASS  two  spaces ",
+                Pop3Request::Pass(" two  spaces ".into()),
+            ),
+            ("USER", Pop3Request::User(String::new())),
+            ("STAT", Pop3Request::Stat),
+            ("LIST", Pop3Request::List(None)),
+            ("LIST 2", Pop3Request::List(Some(Given(2)))),
+            ("uidl x", Pop3Request::Uidl(Some(NotANumber))),
+            ("RETR 1", Pop3Request::Retr(Some(Given(1)))),
+            ("RETR -1", Pop3Request::Retr(Some(NotANumber))),
+            ("DELE 3 4", Pop3Request::Dele(Some(Given(3)))),
+            ("TOP 1 0", Pop3Request::Top(Some(Given(1)), Some(Given(0)))),
+            ("TOP 1", Pop3Request::Top(Some(Given(1)), None)),
+            ("RSET", Pop3Request::Rset),
+            (
+                "APOP mrose c4c9334bac560ecc979e58001b3e22fb",
+                Pop3Request::Apop,
+            ),
+            ("AUTH PLAIN", Pop3Request::Auth),
+            ("QUIT", Pop3Request::Quit),
+            ("XTND XMIT", Pop3Request::Unknown("XTND".into())),
+            ("", Pop3Request::Unknown(String::new())),
         ] {
-            assert_eq!(Command::parse(line), command, "{line:?}");
+            assert_eq!(Pop3Request::parse(line), command, "{line:?}");
         }
     }
 
@@ -141,7 +147,7 @@ mod tests {
         /// and its verb is its first word in capitals.
         #[test]
         fn any_line_is_read_and_keeps_its_verb(line in "[ -~é\t\u{FFFD}]{0,40}") {
-            let command = Command::parse(&line);
+            let command = Pop3Request::parse(&line);
             let first = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
             proptest::prop_assert_eq!(command.verb(), first.as_str());
         }
@@ -153,17 +159,17 @@ mod tests {
             verb_case in proptest::sample::select(vec!["USER", "user", "User"]),
             value in "[ -~é]{0,24}",
         ) {
-            let command = Command::parse(&format!("{verb_case} {value}"));
-            proptest::prop_assert_eq!(command, Command::User(value.clone()));
-            let command = Command::parse(&format!("PASS {value}"));
-            proptest::prop_assert_eq!(command, Command::Pass(value));
+            let command = Pop3Request::parse(&format!("{verb_case} {value}"));
+            proptest::prop_assert_eq!(command, Pop3Request::User(value.clone()));
+            let command = Pop3Request::parse(&format!("PASS {value}"));
+            proptest::prop_assert_eq!(command, Pop3Request::Pass(value));
         }
 
         /// A message number is read as the number it is, whatever space surrounds it.
         #[test]
         fn message_numbers_are_read_whole(number in 0usize..100_000, spaces in " {1,3}") {
-            let command = Command::parse(&format!("retr{spaces}{number}{spaces}"));
-            proptest::prop_assert_eq!(command, Command::Retr(Some(Number::Given(number))));
+            let command = Pop3Request::parse(&format!("retr{spaces}{number}{spaces}"));
+            proptest::prop_assert_eq!(command, Pop3Request::Retr(Some(Number::Given(number))));
         }
     }
 }

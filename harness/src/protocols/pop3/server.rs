@@ -43,7 +43,7 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::Pop3Script;
-use super::command::{Command, Number};
+use super::command::{Number, Pop3Request};
 use super::record::{Pop3Command, Pop3Session, Pop3Sessions};
 use crate::peers::Conversation;
 use crate::protocols::accounts::is_the_account;
@@ -195,7 +195,7 @@ impl Dialogue<'_> {
             let line = String::from_utf8_lossy(&raw)
                 .trim_end_matches(['\r', '\n'])
                 .to_owned();
-            let command = Command::parse(&line);
+            let command = Pop3Request::parse(&line);
             let encrypted = self.wire.encrypted;
             self.session(|session| {
                 session.commands.push(Pop3Command {
@@ -221,7 +221,7 @@ impl Dialogue<'_> {
     }
 
     /// The answer to one command.
-    fn answer(&mut self, command: Command) -> Answer {
+    fn answer(&mut self, command: Pop3Request) -> Answer {
         if self.transaction.is_none() {
             self.authorization(command)
         } else {
@@ -230,21 +230,21 @@ impl Dialogue<'_> {
     }
 
     /// The answer to a command before the login (AUTHORIZATION, RFC 1939 §4).
-    fn authorization(&mut self, command: Command) -> Answer {
+    fn authorization(&mut self, command: Pop3Request) -> Answer {
         match command {
-            Command::Capa => reply(&self.capabilities()),
-            Command::Noop => reply("+OK\r\n"),
-            Command::Stls if self.script.tls == MailTls::Starttls && !self.wire.encrypted => {
+            Pop3Request::Capa => reply(&self.capabilities()),
+            Pop3Request::Noop => reply("+OK\r\n"),
+            Pop3Request::Stls if self.script.tls == MailTls::Starttls && !self.wire.encrypted => {
                 self.user = None;
                 Answer::StartTls("+OK Begin TLS negotiation now.\r\n".into())
             }
-            Command::Stls => reply("-ERR STLS is not offered here\r\n"),
-            Command::User(name) if name.is_empty() => reply("-ERR USER takes a name\r\n"),
-            Command::User(name) => {
+            Pop3Request::Stls => reply("-ERR STLS is not offered here\r\n"),
+            Pop3Request::User(name) if name.is_empty() => reply("-ERR USER takes a name\r\n"),
+            Pop3Request::User(name) => {
                 self.user = Some(name);
                 reply("+OK\r\n")
             }
-            Command::Pass(password) => {
+            Pop3Request::Pass(password) => {
                 let Some(user) = self.user.take() else {
                     return reply("-ERR USER first\r\n");
                 };
@@ -266,38 +266,38 @@ impl Dialogue<'_> {
                 });
                 reply("+OK Logged in.\r\n")
             }
-            Command::Quit => {
+            Pop3Request::Quit => {
                 self.session(|session| session.quit = true);
                 Answer::Quit("+OK Logging out.\r\n".into())
             }
-            Command::Apop | Command::Auth => reply("-ERR use USER and PASS\r\n"),
-            Command::Stat
-            | Command::List(_)
-            | Command::Uidl(_)
-            | Command::Retr(_)
-            | Command::Top(..)
-            | Command::Dele(_)
-            | Command::Rset => reply("-ERR log in first\r\n"),
-            Command::Unknown(verb) => reply(&format!("-ERR Unknown command: {verb}\r\n")),
+            Pop3Request::Apop | Pop3Request::Auth => reply("-ERR use USER and PASS\r\n"),
+            Pop3Request::Stat
+            | Pop3Request::List(_)
+            | Pop3Request::Uidl(_)
+            | Pop3Request::Retr(_)
+            | Pop3Request::Top(..)
+            | Pop3Request::Dele(_)
+            | Pop3Request::Rset => reply("-ERR log in first\r\n"),
+            Pop3Request::Unknown(verb) => reply(&format!("-ERR Unknown command: {verb}\r\n")),
         }
     }
 
     /// The answer to a command once logged in (TRANSACTION, RFC 1939 §5), and QUIT's
     /// UPDATE (§6).
-    fn in_transaction(&mut self, command: Command) -> Answer {
+    fn in_transaction(&mut self, command: Pop3Request) -> Answer {
         let Some(transaction) = self.transaction.as_mut() else {
             return reply("-ERR log in first\r\n");
         };
         let verb = command.verb().to_owned();
         match command {
-            Command::Capa => reply(&self.capabilities()),
-            Command::Noop => reply("+OK\r\n"),
-            Command::Stat => {
+            Pop3Request::Capa => reply(&self.capabilities()),
+            Pop3Request::Noop => reply("+OK\r\n"),
+            Pop3Request::Stat => {
                 let live = transaction.live();
                 let size: usize = live.iter().map(|(_, message)| message.raw.len()).sum();
                 reply(&format!("+OK {} {size}\r\n", live.len()))
             }
-            Command::List(number) | Command::Uidl(number) => {
+            Pop3Request::List(number) | Pop3Request::Uidl(number) => {
                 let show = |number: usize, message: &SeededMessage| {
                     if verb == "LIST" {
                         format!("{number} {}", message.raw.len())
@@ -322,7 +322,7 @@ impl Dialogue<'_> {
                 text += ".\r\n";
                 reply(&text)
             }
-            Command::Retr(number) => match transaction.message(&verb, number) {
+            Pop3Request::Retr(number) => match transaction.message(&verb, number) {
                 Ok((_, message)) => {
                     let mut out = format!("+OK {} octets\r\n", message.raw.len()).into_bytes();
                     out.extend(stuffed(&message.raw));
@@ -330,7 +330,7 @@ impl Dialogue<'_> {
                 }
                 Err(error) => reply(&error),
             },
-            Command::Top(number, lines) => {
+            Pop3Request::Top(number, lines) => {
                 let Some(Number::Given(lines)) = lines else {
                     return reply("-ERR TOP takes a message number and a line count\r\n");
                 };
@@ -348,7 +348,7 @@ impl Dialogue<'_> {
                     Err(error) => reply(&error),
                 }
             }
-            Command::Dele(number) => match transaction.message(&verb, number) {
+            Pop3Request::Dele(number) => match transaction.message(&verb, number) {
                 Ok((number, _)) => {
                     transaction.deleted[number - 1] = true;
                     self.session(|session| session.deleted.push(number as u32));
@@ -356,14 +356,14 @@ impl Dialogue<'_> {
                 }
                 Err(error) => reply(&error),
             },
-            Command::Rset => {
+            Pop3Request::Rset => {
                 transaction
                     .deleted
                     .iter_mut()
                     .for_each(|deleted| *deleted = false);
                 reply("+OK\r\n")
             }
-            Command::Quit => {
+            Pop3Request::Quit => {
                 // UPDATE (§6): the marked messages go.
                 let removed: Vec<u32> = transaction
                     .messages
@@ -382,10 +382,12 @@ impl Dialogue<'_> {
                 });
                 Answer::Quit("+OK Logging out.\r\n".into())
             }
-            Command::User(_) | Command::Pass(_) | Command::Stls | Command::Apop | Command::Auth => {
-                reply("-ERR already logged in\r\n")
-            }
-            Command::Unknown(verb) => reply(&format!("-ERR Unknown command: {verb}\r\n")),
+            Pop3Request::User(_)
+            | Pop3Request::Pass(_)
+            | Pop3Request::Stls
+            | Pop3Request::Apop
+            | Pop3Request::Auth => reply("-ERR already logged in\r\n"),
+            Pop3Request::Unknown(verb) => reply(&format!("-ERR Unknown command: {verb}\r\n")),
         }
     }
 
