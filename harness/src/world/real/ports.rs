@@ -94,6 +94,16 @@ fn claim_name(first: u16) -> String {
     format!("socket-lab-harness/port-block/{first}")
 }
 
+/// The first port of block number `index`.
+fn block_first(index: u32) -> u16 {
+    (FIRST + index * u32::from(PortBlock::SIZE)) as u16
+}
+
+/// Claims the block starting at `first`: its name bound, held while the socket is open.
+fn claim(first: u16) -> std::io::Result<UnixDatagram> {
+    UnixDatagram::bind_addr(&SocketAddr::from_abstract_name(claim_name(first))?)
+}
+
 /// Whether `port` is in a block a scenario of this network namespace holds (its claim's
 /// name is bound): a port handed out outside blocks (a harness whose scenarios have network
 /// namespaces of their own, its questions, its bench) never lands in a scenario's block.
@@ -105,10 +115,7 @@ fn in_a_claimed_block(port: u16) -> bool {
     else {
         return false;
     };
-    let first = (FIRST + index * u32::from(PortBlock::SIZE)) as u16;
-    SocketAddr::from_abstract_name(claim_name(first))
-        .and_then(|name| UnixDatagram::bind_addr(&name))
-        .is_err_and(|error| error.kind() == std::io::ErrorKind::AddrInUse)
+    claim(block_first(index)).is_err_and(|error| error.kind() == std::io::ErrorKind::AddrInUse)
 }
 
 impl PortBlock {
@@ -141,9 +148,8 @@ impl PortBlock {
 
     /// The block number `index` if it can be had now: `None` if it is claimed or busy.
     fn reserve_at(index: u32) -> std::io::Result<Option<PortBlock>> {
-        let first = (FIRST + index * u32::from(Self::SIZE)) as u16;
-        let address = SocketAddr::from_abstract_name(claim_name(first))?;
-        let claim = match UnixDatagram::bind_addr(&address) {
+        let first = block_first(index);
+        let claim = match claim(first) {
             Ok(claim) => claim,
             Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => return Ok(None),
             Err(error) => {
@@ -311,17 +317,16 @@ mod tests {
                 let block = PortBlock::reserve().unwrap();
                 let first = block.first;
                 drop(block);
-                let name = SocketAddr::from_abstract_name(claim_name(first)).unwrap();
                 // Another test of this process may take it between the two: try another.
-                let claim = UnixDatagram::bind_addr(&name).ok()?;
+                let other = claim(first).ok()?;
                 Some((
                     u32::from(first - FIRST as u16) / u32::from(PortBlock::SIZE),
-                    claim,
+                    other,
                 ))
             })
             .unwrap();
         assert!(PortBlock::reserve_at(index).unwrap().is_none());
-        let first = (FIRST + index * u32::from(PortBlock::SIZE)) as u16;
+        let first = block_first(index);
         assert!(in_a_claimed_block(first) && in_a_claimed_block(first + PortBlock::SIZE - 1));
         drop(other);
         assert!(!in_a_claimed_block(first));
@@ -329,11 +334,10 @@ mod tests {
             .unwrap()
             .expect("free once the other claim is gone");
         // While held, its name is taken for every process of the network namespace.
-        let name = SocketAddr::from_abstract_name(claim_name(block.first)).unwrap();
-        let refused = UnixDatagram::bind_addr(&name).unwrap_err();
+        let refused = claim(block.first).unwrap_err();
         assert_eq!(refused.kind(), std::io::ErrorKind::AddrInUse);
         drop(block);
-        UnixDatagram::bind_addr(&name).unwrap();
+        claim(first).unwrap();
     }
 
     #[test]
