@@ -23,7 +23,7 @@
 //! | reach the kernel's attack surface (mount, namespaces, `ptrace`, `bpf`, keys, modules, `io_uring`, System V and POSIX IPC, ...) | a seccomp filter (`init/src/seccomp.rs`) |
 //! | see the machine's processes, `/proc`, `/dev`, files, the grader's home, other submissions, the kit | a PID namespace with its own `/proc` (nothing of the machine's beneath it under a root harness), a built `/dev`, a mount namespace whose root holds only what it is given (`init/src/mounts.rs`); where none can be made, Landlock's walls (`init/src/walls.rs`): the system's folders and its submission read, its own folders written, nothing else opened (the machine's processes stay listed in `/proc`, their files and memory out of reach) |
 //! | name a path outside its submission in its manifest | the harness's `target` module: every path resolved, links followed, inside the folder (or a grader's `--companions`); each submission graded from a private copy |
-//! | leave the scenario's network | a network namespace per scenario, loopback only (the harness's `world::real::isolation`); where none can be made, Landlock's TCP rules: bind and connect on its scenario's own ports only ([`TcpPorts`]) |
+//! | leave the scenario's network | a network namespace per scenario, loopback only (the harness's `world::real::isolation`); where none can be made, its scenario's own ports only ([`TcpPorts`]): Landlock's TCP rules for `bind` and `connect`, seccomp refusing a TCP Fast Open, and `sandbox-init`'s warden (`init/src/warden`) making every `connect`, `bind` and send that names an address itself, after checking its port (UDP, which Landlock has no rules for, included) |
 //! | outlive its scenario, or leave state for a later one | the PID namespace (its PID 1's exit kills everything left), a cgroup emptied and removed, IPC and UTS namespaces of its own, its folders removed; where no namespace can be made, `sandbox-init` as the subreaper of all it forks, the end of every process of its user of its own ([`end_every_program`]), seccomp refusing IPC objects, Landlock keeping it out of `/tmp` and `/dev/shm` and out of abstract sockets made by others; and whatever the layers, `sandbox-init` kills what it waits for when the harness ends, `SIGKILL` included (it watches a pidfd of the harness) |
 //! | take more than its share | `pids`, `memory` and `cpu` cgroups the program cannot write (read-only in its view, root's), or where none can be made `RLIMIT_NPROC` for its own user and `sandbox-init`'s memory watcher (`init/src/watch.rs`); `setrlimit` for CPU time (`SIGXCPU`, reported), file size, descriptors |
 //! | make the harness read a file for it | the harness's `beneath` module: files read back are opened beneath their folder, no link followed, regular files only |
@@ -32,13 +32,9 @@
 //! | use what the harness was started with | descriptors above 2 closed before `execve`; an environment of [`Enclosure::environment`]'s list only |
 //! | send past the short-call library where a scenario cuts its calls | `sandbox-init`'s tracer (`init/src/trace.rs`): the kernel stops every process of the program at each send and receive call, whoever makes it (a static program, its own machine code), and the call's length is lowered before it runs; and the library (`harness/short-calls`) in every program it runs: `exec` and `posix_spawn` keep `LD_PRELOAD`, the C library's `syscall()` goes through the library's functions; where the machine refuses tracing, a program the library cannot enter (statically linked) is not run, and the harness refuses one before it starts |
 //!
-//! **Not covered**, and why: in a platform's container, UDP on the shared loopback
-//! (Landlock has no rules for it: a program may send datagrams to any UDP port of the
-//! machine; TCP binds and connects are walled to its scenario's ports, [`TcpPorts`]), a
-//! TCP port another harness process on the same machine hands out inside this scenario's
-//! block after the scenario began (each harness reserves only blocks that were free), and
-//! a named unix socket any user may write (Landlock's ABI 9, Linux 7.1, scopes those; the
-//! walls ask for it); its CPU use (no `cpu` cgroup: `RLIMIT_CPU` only); the kernel itself (a bug in a system call the filter allows
+//! **Not covered**, and why: in a platform's container, a named unix socket any user may
+//! write (Landlock's ABI 9, Linux 7.1, scopes those; the walls ask for it, and the warden
+//! makes a program's unix `connect` inside its walls); its CPU use (no `cpu` cgroup: `RLIMIT_CPU` only); the kernel itself (a bug in a system call the filter allows
 //! is a way out, as in every container); where this machine refuses tracing (a Yama
 //! `ptrace_scope` of 2 or more), a system call made by a program's own machine code (inline
 //! assembly, or code it writes and jumps to) in a scenario that cuts its socket calls, which
@@ -404,6 +400,11 @@ fn probe_landlock(init: &Path, scratch: &Path) -> Result<i64, String> {
 /// The first Landlock ABI that scopes abstract unix sockets and signals (Linux 6.12).
 const LANDLOCK_SCOPES: i64 = 6;
 
+/// What a program may reach where its scenario shares the machine's loopback (Landlock's
+/// TCP rules, and `sandbox-init`'s warden, which makes every call naming an address).
+const SHARED_LOOPBACK_WALLS: &str =
+    "on a shared loopback, bind, connect and send (TCP and UDP) on its scenario's own ports only";
+
 /// The first Landlock ABI with rules for TCP ports (Linux 6.7).
 const LANDLOCK_NETWORK: i64 = 4;
 
@@ -578,14 +579,21 @@ impl Layers {
                 ""
             };
             let network = if *abi >= LANDLOCK_NETWORK {
-                "; on a shared loopback, TCP bind and connect on its scenario's own ports only"
-                    .to_string()
+                format!("; {SHARED_LOOPBACK_WALLS}")
             } else {
                 String::new()
             };
             layers.push(format!(
                 "Landlock: it reads the system's folders and its submission, writes its own folders, nothing else of this machine{scopes}{network}"
             ));
+        }
+        if self.mounts.is_ok()
+            && self
+                .landlock
+                .as_ref()
+                .is_ok_and(|abi| *abi >= LANDLOCK_NETWORK)
+        {
+            layers.push(SHARED_LOOPBACK_WALLS.to_string());
         }
         if self.disk.is_ok() {
             layers.push(format!(
@@ -1040,7 +1048,14 @@ impl Enclosure {
                 })
                 .arg("--tmp")
                 .arg(self.folder().join("tmp"));
-            if let Some(ports) = tcp_ports.filter(|_| layers.walls()) {
+            // On a shared loopback its network is walled to the scenario's ports with a view
+            // too (a machine that allows mount namespaces and not network ones).
+            let network_walls = layers.walls()
+                || layers
+                    .landlock
+                    .as_ref()
+                    .is_ok_and(|abi| *abi >= LANDLOCK_NETWORK);
+            if let Some(ports) = tcp_ports.filter(|_| network_walls) {
                 command.arg("--tcp-ports").arg(ports.argument());
             }
             // A folder the scenario keeps missing on purpose (`dir = { missing = true }`)

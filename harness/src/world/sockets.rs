@@ -218,11 +218,12 @@ impl PeerNet {
         }
     }
 
-    /// Binds a UDP socket on a fresh port of the harness's own host.
+    /// Binds a UDP socket on a fresh port of the harness's own host: on a shared loopback
+    /// one of the scenario's block, where its programs may send their answers.
     pub async fn bind_udp(&self) -> io::Result<PeerDatagram> {
         match self {
-            PeerNet::Real(_) => Ok(PeerDatagram::Real(
-                tokio::net::UdpSocket::bind(("127.0.0.1", 0)).await?,
+            PeerNet::Real(loopback) => Ok(PeerDatagram::Real(
+                tokio::net::UdpSocket::bind(loopback_address(Family::Ipv4, loopback)?).await?,
             )),
             PeerNet::Simulated(_) => Ok(PeerDatagram::Simulated(
                 turmoil::net::UdpSocket::bind(("0.0.0.0", 0)).await?,

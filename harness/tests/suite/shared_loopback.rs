@@ -172,3 +172,32 @@ fn the_system_resolvers_queries_reach_the_scenarios_dns_and_its_bugs_show() {
         .stdout(predicate::str::contains("FAIL    mx-lookup/12-"))
         .stdout(predicate::str::is_match("moved send 53>[0-9]+").unwrap());
 }
+
+#[test]
+fn a_program_reaches_no_port_of_the_machines_outside_its_scenarios_block() {
+    // A grader's services beside the grading, on ports the kernel picked (among its
+    // outgoing ports, outside every scenario's block): a TCP listener and a UDP socket.
+    // The hostile server tries each by connect, by a TCP Fast Open and by a datagram; it
+    // passes only if none of them leaves, and the services receive nothing.
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    tcp.set_nonblocking(true).unwrap();
+    udp.set_nonblocking(true).unwrap();
+    harness()
+        .env("HARNESS_NO_NAMESPACES", "1")
+        .args([
+            "--target",
+            "fixtures/submissions/message-hostile-grader-services",
+        ])
+        .args(["--seed", "1", "message/01-*"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("PASS    message/01-"));
+    let nothing = std::io::ErrorKind::WouldBlock;
+    assert_eq!(tcp.accept().map(|_| ()).unwrap_err().kind(), nothing);
+    let mut buffer = [0u8; 64];
+    assert_eq!(
+        udp.recv_from(&mut buffer).map(|_| ()).unwrap_err().kind(),
+        nothing
+    );
+}

@@ -62,6 +62,7 @@ mod seccomp;
 mod supervise;
 mod trace;
 mod walls;
+mod warden;
 mod watch;
 
 use std::ffi::OsString;
@@ -90,8 +91,9 @@ struct Request {
     /// them ([`watch`], [`disk_use`]).
     disk_watch: Option<u64>,
     disk_folders: Vec<PathBuf>,
-    /// On a shared loopback, the TCP ports the program may bind and connect to
-    /// (`--tcp-ports 20032-20095,12000`), walled with the rest ([`walls`]).
+    /// On a shared loopback, the ports the program may bind, connect and send to
+    /// (`--tcp-ports 20032-20095,12000`): TCP walled by Landlock ([`walls`]), every call
+    /// naming an address made by the warden ([`warden`]), with a view or without.
     tcp_ports: Option<Vec<(u16, u16)>>,
     /// Raise the Landlock walls (`--landlock`) around the `--visible` and `--writable`
     /// folders, where no view is built ([`walls`]).
@@ -147,18 +149,27 @@ fn main() -> ExitCode {
             return ExitCode::from(125);
         }
     };
-    // The walls stand in for the view: with a view, the program sees nothing else anyway.
-    let walls = (request.landlock && !request.mounts.view).then(|| walls::Walls {
-        tcp_ports: request.tcp_ports.clone(),
-        visible: request.mounts.visible.clone(),
-        writable: request
-            .mounts
-            .writable
-            .iter()
-            .chain(&request.mounts.tmp)
-            .cloned()
-            .collect(),
-    });
+    // The walls stand in for the view: with a view, the program sees nothing else anyway,
+    // and only its network is walled, where its scenario shares the machine's loopback.
+    let walls = if request.landlock && !request.mounts.view {
+        Some(walls::Walls {
+            file_system: true,
+            tcp_ports: request.tcp_ports.clone(),
+            visible: request.mounts.visible.clone(),
+            writable: request
+                .mounts
+                .writable
+                .iter()
+                .chain(&request.mounts.tmp)
+                .cloned()
+                .collect(),
+        })
+    } else {
+        request.tcp_ports.clone().map(|ports| walls::Walls {
+            tcp_ports: Some(ports),
+            ..walls::Walls::default()
+        })
+    };
     supervise::run(
         &request.program,
         request.report_fd,

@@ -141,7 +141,7 @@ fn last_capability() -> libc::c_ulong {
 
 /// No groups, then the group, then the user: real, effective and saved alike, so that
 /// nothing can switch back.
-fn become_user(uid: u32, gid: u32) -> io::Result<()> {
+pub(crate) fn become_user(uid: u32, gid: u32) -> io::Result<()> {
     // SAFETY: plain system calls on our own credentials.
     unsafe {
         if libc::setgroups(0, std::ptr::null()) != 0

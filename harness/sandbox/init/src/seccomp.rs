@@ -17,7 +17,13 @@
 //!   to `clone`, whose flags are in a register);
 //! - refuses `ioctl(TIOCSTI)`, which would type into the terminal the harness runs in;
 //! - refuses System V IPC and POSIX message queues (objects that would outlive the
-//!   program where it has no IPC namespace of its own).
+//!   program where it has no IPC namespace of its own);
+//! - refuses a socket of any family but unix, IPv4, IPv6 and netlink with `EAFNOSUPPORT`
+//!   (`AF_VSOCK` reaches the services of a virtual machine's host, which no wall of
+//!   Landlock's covers; Docker's profile refuses it too);
+//! - refuses `MSG_FASTOPEN` in `sendto`, `sendmsg` and `sendmmsg`: a TCP Fast Open
+//!   connects inside the send, where Landlock's check of `connect` is never made (on a
+//!   shared loopback a walled program reached a grader's web server that way).
 //!
 //! It is installed last, after `no_new_privs`, right before `execve`: it holds for the
 //! program and everything it forks, and cannot be removed.
@@ -30,11 +36,13 @@ pub(crate) const NR: u32 = 0;
 const ARCH: u32 = 4;
 pub(crate) const ARG0_LOW: u32 = 16;
 const ARG1_LOW: u32 = 24;
+const ARG2_LOW: u32 = 32;
+const ARG3_LOW: u32 = 40;
 
 #[cfg(target_arch = "x86_64")]
-const AUDIT_ARCH: u32 = 0xC000_003E;
+pub(crate) const AUDIT_ARCH: u32 = 0xC000_003E;
 #[cfg(target_arch = "aarch64")]
-const AUDIT_ARCH: u32 = 0xC000_00B7;
+pub(crate) const AUDIT_ARCH: u32 = 0xC000_00B7;
 
 /// x32's system calls are x86-64's numbers with this bit set.
 #[cfg(target_arch = "x86_64")]
@@ -49,6 +57,15 @@ pub(crate) const NAMESPACE_FLAGS: u32 = (libc::CLONE_NEWNS
     | libc::CLONE_NEWPID
     | libc::CLONE_NEWNET) as u32
     | 0x80;
+
+/// The socket families a program may make: what the labs, their languages' runtimes and
+/// the C library use (netlink: `getifaddrs`, `getaddrinfo`'s `AI_ADDRCONFIG`).
+const SOCKET_FAMILIES: [libc::c_int; 4] = [
+    libc::AF_UNIX,
+    libc::AF_INET,
+    libc::AF_INET6,
+    libc::AF_NETLINK,
+];
 
 /// `TIOCSTI`: push a byte into a terminal's input.
 const TIOCSTI: u32 = 0x5412;
@@ -173,10 +190,11 @@ pub(crate) fn jump(code: u16, k: u32, jump_true: u8, jump_false: u8) -> Instruct
     }
 }
 
-const ALLOW: u32 = libc::SECCOMP_RET_ALLOW;
+pub(crate) const ALLOW: u32 = libc::SECCOMP_RET_ALLOW;
 const KILL: u32 = libc::SECCOMP_RET_KILL_PROCESS;
 const EPERM: u32 = libc::SECCOMP_RET_ERRNO | libc::EPERM as u32;
 const ENOSYS: u32 = libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
+const EAFNOSUPPORT: u32 = libc::SECCOMP_RET_ERRNO | libc::EAFNOSUPPORT as u32;
 
 /// The filter's program. Layout: the architecture check, the call number loaded, one
 /// test per refused call (a match jumps to the shared `EPERM` at the end), then the calls
@@ -210,6 +228,30 @@ fn program() -> Vec<Instruction> {
         code.push(statement(LOAD_WORD, ARG0_LOW));
         code.push(jump(JUMP_ANY_BIT, NAMESPACE_FLAGS, 0, 1));
         code.push(statement(RETURN, EPERM));
+        code.push(statement(RETURN, ALLOW));
+    }
+    // The sends whose flags may ask for a TCP Fast Open: the flags' register.
+    for (call, flags) in [
+        (libc::SYS_sendto, ARG3_LOW),
+        (libc::SYS_sendmmsg, ARG3_LOW),
+        (libc::SYS_sendmsg, ARG2_LOW),
+    ] {
+        code.push(jump(JUMP_EQUAL, call as u32, 0, 4));
+        code.push(statement(LOAD_WORD, flags));
+        code.push(jump(JUMP_ANY_BIT, libc::MSG_FASTOPEN as u32, 0, 1));
+        code.push(statement(RETURN, EPERM));
+        code.push(statement(RETURN, ALLOW));
+    }
+    // socket and socketpair: the family in the first argument; each allowed family jumps
+    // over the refusal to the `ALLOW` after it.
+    let families = SOCKET_FAMILIES.len() as u8;
+    for call in [libc::SYS_socket, libc::SYS_socketpair] {
+        code.push(jump(JUMP_EQUAL, call as u32, 0, families + 3));
+        code.push(statement(LOAD_WORD, ARG0_LOW));
+        for (index, family) in SOCKET_FAMILIES.iter().enumerate() {
+            code.push(jump(JUMP_EQUAL, *family as u32, families - index as u8, 0));
+        }
+        code.push(statement(RETURN, EAFNOSUPPORT));
         code.push(statement(RETURN, ALLOW));
     }
     code.push(jump(JUMP_EQUAL, libc::SYS_ioctl as u32, 0, 4));
@@ -295,6 +337,12 @@ mod tests {
                     || *libc::__errno_location() != libc::ENOSYS
                 {
                     4
+                } else if libc::socket(libc::AF_VSOCK, libc::SOCK_STREAM, 0) >= 0
+                    || *libc::__errno_location() != libc::EAFNOSUPPORT
+                {
+                    6
+                } else if fast_open_refused_and_plain_sockets_made() != 0 {
+                    7
                 } else {
                     let pid = libc::fork();
                     if pid == 0 {
@@ -315,5 +363,42 @@ mod tests {
         unsafe { libc::waitpid(child, &mut status, 0) };
         assert!(libc::WIFEXITED(status), "status {status}");
         assert_eq!(libc::WEXITSTATUS(status), 0, "failed at check number");
+    }
+
+    /// In the filtered child: a send asking for a TCP Fast Open is refused before it
+    /// connects, and the families the labs use still make sockets. 0, or which failed.
+    fn fast_open_refused_and_plain_sockets_made() -> i32 {
+        for family in SOCKET_FAMILIES {
+            let kind = if family == libc::AF_NETLINK {
+                libc::SOCK_RAW
+            } else {
+                libc::SOCK_STREAM
+            };
+            // SAFETY: socket and close with plain integers.
+            let fd = unsafe { libc::socket(family, kind, 0) };
+            if fd < 0 {
+                return 10 + family;
+            }
+            unsafe { libc::close(fd) };
+        }
+        // SAFETY: a local address and buffer for sendto; the socket is ours.
+        unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+            let mut address: libc::sockaddr_in = std::mem::zeroed();
+            address.sin_family = libc::AF_INET as libc::sa_family_t;
+            address.sin_port = 9u16.to_be();
+            address.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+            let sent = libc::sendto(
+                fd,
+                b"x".as_ptr().cast(),
+                1,
+                libc::MSG_FASTOPEN,
+                (&address as *const libc::sockaddr_in).cast(),
+                std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+            );
+            let refused = sent < 0 && *libc::__errno_location() == libc::EPERM;
+            libc::close(fd);
+            if refused { 0 } else { 1 }
+        }
     }
 }

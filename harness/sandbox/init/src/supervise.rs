@@ -201,6 +201,24 @@ fn start_and_wait(
     reap_all: bool,
     watch: &crate::watch::Caps,
 ) -> ! {
+    // On a shared loopback, this process makes the program's calls that name an address
+    // ([`crate::warden`]): it becomes fit for that before the program is forked.
+    let warden_ports = privilege
+        .walls
+        .as_ref()
+        .and_then(|walls| walls.tcp_ports.clone());
+    let handoff = match warden_ports.as_ref().map(|_| {
+        crate::warden::enter(privilege)?;
+        crate::warden::Handoff::new().map_err(|error| format!("cannot make a pipe: {error}"))
+    }) {
+        Some(Err(message)) => {
+            eprintln!("sandbox-init: {message}");
+            // SAFETY: _exit ends this process.
+            unsafe { libc::_exit(125) };
+        }
+        Some(Ok(handoff)) => Some(handoff),
+        None => None,
+    };
     let handshake = match trace.map(|_| crate::trace::Handshake::new()) {
         Some(Err(error)) => {
             eprintln!("sandbox-init: cannot make a pipe: {error}");
@@ -210,14 +228,26 @@ fn start_and_wait(
         Some(Ok(handshake)) => Some(handshake),
         None => None,
     };
+    // A warden is undumpable; its child is born dumpable, so that the warden (and a tracer)
+    // of the same user may reach it. Nothing of the program's runs before the fork.
+    let dumpable = |yes: bool| {
+        if handoff.is_some() {
+            // SAFETY: prctl with plain integers.
+            unsafe { libc::prctl(libc::PR_SET_DUMPABLE, libc::c_ulong::from(yes), 0, 0, 0) };
+        }
+    };
+    dumpable(true);
     let program = fork_with_signals_blocked();
+    if program != 0 {
+        dumpable(false);
+    }
     if program < 0 {
         eprintln!("sandbox-init: cannot fork: {}", io::Error::last_os_error());
         // SAFETY: _exit ends this process.
         unsafe { libc::_exit(125) };
     }
     if program == 0 {
-        exec(argv, privilege, handshake.as_ref());
+        exec(argv, privilege, handshake.as_ref(), handoff.as_ref());
     }
     if let Some(handshake) = handshake
         && let Err(message) = handshake.seize(program)
@@ -228,8 +258,17 @@ fn start_and_wait(
         // SAFETY: _exit ends this process.
         unsafe { libc::_exit(125) };
     }
+    let listener = handoff.map(|handoff| handoff.receive(program));
+    if let Some(Err(message)) = &listener {
+        // The program ends without running (no word from this side).
+        eprintln!("sandbox-init: {message}");
+    }
     release_stdio();
     let watcher = crate::watch::Watcher::start(watch, privilege.user);
+    // After the watcher's fork, which wants one thread.
+    if let (Some(Ok(listener)), Some(ports)) = (listener, warden_ports) {
+        crate::warden::serve(listener, ports);
+    }
     let (status, max_rss_kib) = if let Some(plan) = trace {
         let ended = trace_until(program, plan, privilege.user);
         if reap_all {
@@ -298,6 +337,7 @@ fn exec(
     argv: &[CString],
     privilege: &crate::privilege::Drop,
     traced: Option<&crate::trace::Handshake>,
+    warden: Option<&crate::warden::Handoff>,
 ) -> ! {
     // SAFETY: plain system calls on our own process.
     unsafe {
@@ -307,6 +347,13 @@ fn exec(
         // Traced from here on, before anything of its own runs.
         if let Some(handshake) = traced
             && let Err(message) = handshake.wait_until_seized()
+        {
+            eprintln!("sandbox-init: {message}");
+            libc::_exit(125);
+        }
+        // Its calls that name an address go to the warden from here on.
+        if let Some(handoff) = warden
+            && let Err(message) = handoff.install()
         {
             eprintln!("sandbox-init: {message}");
             libc::_exit(125);

@@ -65,6 +65,9 @@ const DEVICES: [&str; 5] = [
 /// What the program may reach besides the system's folders.
 #[derive(Debug, Default)]
 pub(crate) struct Walls {
+    /// Whether the file system is walled (`--landlock`, no view): else only the network
+    /// and the scopes, where a view of its own stands.
+    pub file_system: bool,
     /// Folders (or files) it may read and execute.
     pub visible: Vec<PathBuf>,
     /// Folders it may read and write.
@@ -123,10 +126,10 @@ pub(crate) fn raise(walls: &Walls) -> Result<(), String> {
     let read = AccessFs::from_read(NEWEST);
     let every = AccessFs::from_all(NEWEST);
     let tcp = AccessNet::from_all(NEWEST);
-    let mut ruleset = Ruleset::default()
-        .set_compatibility(CompatLevel::BestEffort)
-        .handle_access(every)
-        .map_err(failed)?;
+    let mut ruleset = Ruleset::default().set_compatibility(CompatLevel::BestEffort);
+    if walls.file_system {
+        ruleset = ruleset.handle_access(every).map_err(failed)?;
+    }
     if walls.tcp_ports.is_some() {
         ruleset = ruleset.handle_access(tcp).map_err(failed)?;
     }
@@ -146,6 +149,9 @@ pub(crate) fn raise(walls: &Walls) -> Result<(), String> {
                 ruleset = ruleset.add_rule(NetPort::new(port, tcp)).map_err(failed)?;
             }
         }
+    }
+    if !walls.file_system {
+        return restrict(ruleset);
     }
     // The system's own folders: opened following their links (`/bin` -> `usr/bin`),
     // which belong to the system; a folder this system lacks is skipped.
@@ -183,7 +189,14 @@ pub(crate) fn raise(walls: &Walls) -> Result<(), String> {
                 .map_err(failed)?;
         }
     }
-    let status = ruleset.restrict_self().map_err(failed)?;
+    restrict(ruleset)
+}
+
+/// Restricts this process to `ruleset`, which must be enforced.
+fn restrict(ruleset: landlock::RulesetCreated) -> Result<(), String> {
+    let status = ruleset
+        .restrict_self()
+        .map_err(|error| format!("Landlock: {error}"))?;
     if status.ruleset == RulesetStatus::NotEnforced {
         return Err("Landlock is not enforced by this kernel".into());
     }
@@ -285,6 +298,7 @@ mod tests {
         std::fs::write(shown.path().join("shown"), "ok").unwrap();
         std::fs::write(hidden.path().join("secret"), "no").unwrap();
         let walls = Walls {
+            file_system: true,
             visible: vec![shown.path().to_owned()],
             writable: vec![own.path().to_owned()],
             tcp_ports: None,

@@ -125,7 +125,7 @@ impl PortBlock {
     pub const SIZE: u16 = 64;
 
     /// Reserves a block no scenario of this machine holds (its claim, [`claim_name`]) and
-    /// where nothing of this machine listens (a grader's service), with at least half its
+    /// where nothing of this machine listens or has a UDP port (a grader's service), with at least half its
     /// ports free in every table (the rest in `TIME_WAIT` from an earlier scenario).
     pub fn reserve() -> std::io::Result<PortBlock> {
         start_cursor();
@@ -165,7 +165,9 @@ impl PortBlock {
                 .iter()
                 .filter(|row| ports.contains(&row.port))
                 .collect();
-            let listening = inside.iter().any(|row| row.state == TCP_LISTEN);
+            // A TCP listener, or any UDP socket (one bound there is a service: the
+            // kernel's own choices are above the blocks' range).
+            let listening = inside.iter().any(|row| !row.tcp || row.state == TCP_LISTEN);
             let taken: BTreeSet<u16> = inside.iter().map(|row| row.port).collect();
             if listening || taken.len() > usize::from(Self::SIZE / 2) {
                 return Ok(None);
@@ -307,6 +309,29 @@ mod tests {
         let _held = TcpListener::bind((Ipv4Addr::UNSPECIFIED, one.first + 1)).unwrap();
         let next = one.take().unwrap();
         assert_ne!(next, one.first + 1);
+    }
+
+    #[test]
+    fn a_block_where_a_udp_port_is_bound_is_passed_by() {
+        // A grader's UDP service inside a block: no scenario's programs are walled to it.
+        let (index, service) = (0..BLOCKS)
+            .find_map(|_| {
+                let block = PortBlock::reserve().unwrap();
+                let first = block.first;
+                drop(block);
+                let service = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, first + 5)).ok()?;
+                Some((
+                    u32::from(first - FIRST as u16) / u32::from(PortBlock::SIZE),
+                    service,
+                ))
+            })
+            .unwrap();
+        assert!(PortBlock::reserve_at(index).unwrap().is_none());
+        drop(service);
+        // Another test of this process may claim it meanwhile: then it is not free either.
+        if let Some(block) = PortBlock::reserve_at(index).unwrap() {
+            assert_eq!(block.first, block_first(index));
+        }
     }
 
     #[test]
