@@ -242,6 +242,9 @@ pub struct Layers {
     /// `sandbox-init`'s tracer of a program's send and receive calls, which cuts them
     /// short where a scenario asks (`init/src/trace.rs`), or why not.
     tracer: Result<(), String>,
+    /// `sandbox-init`'s warden, which walls a program's UDP (and makes every call naming
+    /// an address) on a shared loopback (`init/src/warden`), or why not.
+    warden: Result<(), String>,
 }
 
 /// One layer a caller may need (see [`Layers::allows`]).
@@ -289,7 +292,7 @@ fn probe() -> Layers {
     let no_scratch = |error: &std::io::Error| format!("cannot make a folder to try it: {error}");
     // Each layer is tried by a `sandbox-init` of its own, all at once: one after another
     // they cost a run 200 ms before its first scenario.
-    let (pid_namespace, mounts, cgroup, disk, seccomp, own_user, landlock, tracer) =
+    let (pid_namespace, mounts, cgroup, disk, seccomp, own_user, landlock, tracer, warden) =
         std::thread::scope(|scope| {
             let pid_namespace = scope.spawn(|| try_layer(path, &["--pid-namespace".into()]));
             let mounts = scope.spawn(|| match scratch {
@@ -350,6 +353,7 @@ fn probe() -> Layers {
                 }
                 try_layer(path, &arguments)
             });
+            let warden = scope.spawn(|| probe_warden(path));
             let joined = "a layer's probe panicked";
             (
                 pid_namespace.join().expect(joined),
@@ -360,6 +364,7 @@ fn probe() -> Layers {
                 own_user.join().expect(joined),
                 landlock.join().expect(joined),
                 tracer.join().expect(joined),
+                warden.join().expect(joined),
             )
         });
     Layers {
@@ -372,7 +377,26 @@ fn probe() -> Layers {
         own_user,
         landlock,
         tracer,
+        warden,
     }
+}
+
+/// Whether `sandbox-init`'s warden can work here (`sandbox-init --warden-probe`): why not.
+fn probe_warden(init: &Path) -> Result<(), String> {
+    let output = Command::new(init)
+        .arg("--warden-probe")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|error| format!("cannot run {}: {error}", init.display()))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let why = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    Err(if why.is_empty() {
+        "sandbox-init cannot say".to_owned()
+    } else {
+        why
+    })
 }
 
 /// The kernel's Landlock ABI (`sandbox-init --landlock-abi`), once `sandbox-init` has
@@ -399,11 +423,6 @@ fn probe_landlock(init: &Path, scratch: &Path) -> Result<i64, String> {
 
 /// The first Landlock ABI that scopes abstract unix sockets and signals (Linux 6.12).
 const LANDLOCK_SCOPES: i64 = 6;
-
-/// What a program may reach where its scenario shares the machine's loopback (Landlock's
-/// TCP rules, and `sandbox-init`'s warden, which makes every call naming an address).
-const SHARED_LOOPBACK_WALLS: &str =
-    "on a shared loopback, bind, connect and send (TCP and UDP) on its scenario's own ports only";
 
 /// The first Landlock ABI with rules for TCP ports (Linux 6.7).
 const LANDLOCK_NETWORK: i64 = 4;
@@ -474,6 +493,17 @@ impl Layers {
             own_user: Err(why.to_owned()),
             landlock: Err(why.to_owned()),
             tracer: Err(why.to_owned()),
+            warden: Err(why.to_owned()),
+        }
+    }
+
+    /// What a program may reach where its scenario shares the machine's loopback: Landlock's
+    /// TCP rules, and where `sandbox-init`'s warden works, every call naming an address.
+    fn shared_loopback_walls(&self) -> &'static str {
+        if self.warden.is_ok() {
+            "on a shared loopback, bind, connect and send (TCP and UDP) on its scenario's own ports only"
+        } else {
+            "on a shared loopback, TCP bind and connect on its scenario's own ports only"
         }
     }
 
@@ -579,7 +609,7 @@ impl Layers {
                 ""
             };
             let network = if *abi >= LANDLOCK_NETWORK {
-                format!("; {SHARED_LOOPBACK_WALLS}")
+                format!("; {}", self.shared_loopback_walls())
             } else {
                 String::new()
             };
@@ -593,7 +623,7 @@ impl Layers {
                 .as_ref()
                 .is_ok_and(|abi| *abi >= LANDLOCK_NETWORK)
         {
-            layers.push(SHARED_LOOPBACK_WALLS.to_string());
+            layers.push(self.shared_loopback_walls().to_string());
         }
         if self.disk.is_ok() {
             layers.push(format!(
@@ -657,6 +687,8 @@ impl Layers {
             ),
             (Err(_), Ok(_)) => (None, None),
         };
+        // The warden walls UDP where the loopback is shared: where no view is built.
+        let udp_walls = self.warden.as_ref().err().filter(|_| self.walls()).cloned();
         [
             ("own-user", "user of its own", own_user),
             ("seccomp", "seccomp", self.seccomp.as_ref().err()),
@@ -668,6 +700,7 @@ impl Layers {
             ("view", "file system view", self.mounts.as_ref().err()),
             ("landlock", "Landlock", landlock.as_ref()),
             ("landlock-scopes", "Landlock scopes", scopes.as_ref()),
+            ("udp-walls", "UDP walls", udp_walls.as_ref()),
             ("pids-cgroup", "pids cgroup", self.cgroup.as_ref().err()),
             (
                 "short-call-tracer",

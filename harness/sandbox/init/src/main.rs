@@ -47,6 +47,12 @@
 //!   `--writable` ones. Without a PID namespace this process is the subreaper of all the
 //!   program forks and kills what is left when it ends; `--end-user UID` ends every process
 //!   of a user the harness is done with.
+//! - **Its network on a shared loopback** (`--tcp-ports`, with walls or a view): Landlock
+//!   walls its TCP to those ports, and every call that names an address (`connect`,
+//!   `bind`, a send with an address; UDP included, which Landlock has no rule for) is made
+//!   for it by the process that supervises it, after checking the port ([`warden`]). That
+//!   process becomes the program's user, undumpable, inside the program's walls, before it
+//!   forks the program.
 //! - **A memory cap without a cgroup** (`--memory-watch BYTES`) **and a disk cap without a
 //!   sized folder** (`--disk-watch BYTES`, `--disk-folder DIR`), [`watch`]: a watcher ends
 //!   the program's processes when together they hold more.
@@ -118,6 +124,20 @@ fn main() -> ExitCode {
     {
         println!("{}", walls::kernel_abi());
         return ExitCode::SUCCESS;
+    }
+    // `--warden-probe`: the harness's probe asks whether the warden of a program's
+    // addresses can work here (the reason why not on stdout, exit 1).
+    if arguments
+        .first()
+        .is_some_and(|first| first == "--warden-probe")
+    {
+        return match warden::available() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(why) => {
+                println!("{why}");
+                ExitCode::FAILURE
+            }
+        };
     }
     // `--end-user UID`: ends every process of that user (a user of its own the harness
     // gave programs that have all ended), where no PID namespace does it.

@@ -1,6 +1,5 @@
-//! The calls the warden makes for the program, one function each: it reads what the
-//! program passed (the address, the bytes, the descriptors it hands on) once, into its own
-//! memory, checks the address ([`super::rules`]), and makes the call itself on a copy of
+//! The calls the warden makes for the program on its internet sockets, one function each:
+//! it reads what the program passed (the address, the bytes) once, into its own memory, checks the address ([`super::rules`]), and makes the call itself on a copy of
 //! the program's descriptor (`pidfd_getfd`: the same socket, so the program sees the
 //! outcome as its own). The kernel never reads the program's memory for these calls, so
 //! another thread of the program cannot change the address after the check, nor put
@@ -38,6 +37,16 @@ pub(super) struct Call<'a> {
     pub ports: &'a [(u16, u16)],
 }
 
+/// Whether the call's socket is an internet one, which the warden makes the call on; any
+/// other (unix, netlink) the kernel makes itself, checked by the program's own walls (a
+/// call on a unix socket made by the warden would carry the warden's process id to its
+/// peer, `SCM_CREDENTIALS` and `SO_PEERCRED`, which Chromium's processes check). An error
+/// where its descriptor is none.
+pub(super) fn is_internet(call: &Call) -> Result<bool, libc::c_int> {
+    let (_, kind) = call.socket(call.args[0])?;
+    Ok(kind.domain == libc::AF_INET || kind.domain == libc::AF_INET6)
+}
+
 pub(super) fn connect(call: &Call) -> Answer {
     let [fd, name, length, ..] = call.args;
     let address = call.address(name, length)?;
@@ -45,7 +54,6 @@ pub(super) fn connect(call: &Call) -> Answer {
     call.confirm()?;
     refuse(kind, Use::Connect, &address, call.ports)?;
     settle(&socket, kind, call.ports)?;
-    call.stand_in(kind)?;
     // SAFETY: our copy of the socket, an address buffer we own with its length.
     outcome(unsafe {
         libc::connect(
@@ -65,7 +73,6 @@ pub(super) fn bind(call: &Call) -> Answer {
     if is_udp(kind) && address.len() >= 4 && address[2..4] == [0, 0] {
         return bind_in_block(&socket, &address, call.ports);
     }
-    call.stand_in(kind)?;
     // SAFETY: as in `connect`.
     outcome(unsafe {
         libc::bind(
@@ -85,7 +92,6 @@ pub(super) fn sendto(call: &Call) -> Answer {
     let bytes = call.read(buffer, bounded(kind, length)?)?;
     call.confirm()?;
     settle(&socket, kind, call.ports)?;
-    call.stand_in(kind)?;
     let flags = flags as libc::c_int;
     // SAFETY: our copy of the socket; buffers we own with their lengths.
     let sent = unsafe {
@@ -107,7 +113,6 @@ pub(super) fn sendmsg(call: &Call) -> Answer {
     let message = Message::read(call, header, kind)?;
     call.confirm()?;
     settle(&socket, kind, call.ports)?;
-    call.stand_in(kind)?;
     let flags = flags as libc::c_int;
     call.signal_broken_pipe(message.send(&socket, flags), flags)
 }
@@ -120,15 +125,14 @@ pub(super) fn sendmmsg(call: &Call) -> Answer {
     let flags = flags as libc::c_int;
     let mut sent = 0;
     while sent < count.min(VECTOR_MAX) {
-        let entry = vector + sent * MMSGHDR;
+        let entry = vector.wrapping_add(sent * MMSGHDR);
         let result = Message::read(call, entry, kind).and_then(|message| {
             call.confirm()?;
             settle(&socket, kind, call.ports)?;
-            call.stand_in(kind)?;
             message.send(&socket, flags)
         });
         match call.signal_broken_pipe(result, flags) {
-            Ok(bytes) => call.write_u32(entry + MSGHDR, bytes as u32)?,
+            Ok(bytes) => call.write_u32(entry.wrapping_add(MSGHDR), bytes as u32)?,
             Err(error) if sent == 0 => return Err(error),
             Err(_) => break,
         }
@@ -138,13 +142,11 @@ pub(super) fn sendmmsg(call: &Call) -> Answer {
 }
 
 /// A message of `sendmsg`, read out of the program's memory: its address, its bytes in
-/// one buffer, its ancillary data with every descriptor it passes replaced by a copy.
+/// one buffer, its ancillary data.
 struct Message {
     address: Vec<u8>,
     bytes: Vec<u8>,
     control: Vec<u8>,
-    /// The copies the ancillary data names, open until the message is sent.
-    _passed: Vec<OwnedFd>,
 }
 
 impl Message {
@@ -181,17 +183,17 @@ impl Message {
         if control_length > CONTROL_MAX {
             return Err(libc::ENOBUFS);
         }
-        let mut control = if control != 0 {
+        // An internet socket's ancillary data holds no descriptor (the kernel refuses
+        // `SCM_RIGHTS` there): passed on as it is.
+        let control = if control != 0 {
             call.read(control, control_length)?
         } else {
             Vec::new()
         };
-        let passed = pass_descriptors(call, &mut control)?;
         Ok(Message {
             address,
             bytes,
             control,
-            _passed: passed,
         })
     }
 
@@ -216,34 +218,6 @@ impl Message {
         // SAFETY: our copy of the socket and the message above.
         outcome(unsafe { libc::sendmsg(socket.as_raw_fd(), &header, flags | libc::MSG_NOSIGNAL) })
     }
-}
-
-/// Replaces, in a message's ancillary data, each descriptor the program passes on a unix
-/// socket (`SCM_RIGHTS`) by the warden's copy of it: the receiver gets the program's file.
-fn pass_descriptors(call: &Call, control: &mut [u8]) -> Result<Vec<OwnedFd>, libc::c_int> {
-    const HEADER: usize = 16;
-    let mut copies = Vec::new();
-    let mut at = 0;
-    while at + HEADER <= control.len() {
-        let length = u64::from_ne_bytes(control[at..at + 8].try_into().unwrap_or([0; 8]));
-        let level = i32::from_ne_bytes(control[at + 8..at + 12].try_into().unwrap_or([0; 4]));
-        let kind = i32::from_ne_bytes(control[at + 12..at + 16].try_into().unwrap_or([0; 4]));
-        let length = usize::try_from(length).unwrap_or(usize::MAX);
-        if length < HEADER || at + length > control.len() {
-            // Malformed: the kernel refuses it.
-            return Err(libc::EINVAL);
-        }
-        if level == libc::SOL_SOCKET && kind == libc::SCM_RIGHTS {
-            for slot in control[at + HEADER..at + length].chunks_exact_mut(4) {
-                let fd = i32::from_ne_bytes(slot.try_into().unwrap_or([0; 4]));
-                let copy = call.descriptor(fd as u64)?;
-                slot.copy_from_slice(&copy.as_raw_fd().to_ne_bytes());
-                copies.push(copy);
-            }
-        }
-        at += length.next_multiple_of(8);
-    }
-    Ok(copies)
 }
 
 fn refuse(kind: Socket, usage: Use, address: &[u8], ports: &[(u16, u16)]) -> Result<(), i32> {
@@ -482,46 +456,6 @@ impl Call<'_> {
         }
         // SAFETY: a fresh descriptor of ours.
         Ok(unsafe { OwnedFd::from_raw_fd(copy as libc::c_int) })
-    }
-
-    /// For a unix socket, whose path is looked up from the caller's working folder and
-    /// whose file is made with the caller's `umask`: this thread takes the program's thread's
-    /// (a file-system context of its own first, `unshare(CLONE_FS)`).
-    fn stand_in(&self, kind: Socket) -> Result<(), libc::c_int> {
-        if kind.domain != libc::AF_UNIX {
-            return Ok(());
-        }
-        let umask = std::fs::read_to_string(format!("/proc/{}/status", self.tid))
-            .ok()
-            .and_then(|status| {
-                let octal = status
-                    .lines()
-                    .find_map(|line| line.strip_prefix("Umask:"))?;
-                libc::mode_t::from_str_radix(octal.trim(), 8).ok()
-            })
-            .ok_or(libc::ESRCH)?;
-        let cwd =
-            std::ffi::CString::new(format!("/proc/{}/cwd", self.tid)).map_err(|_| libc::EINVAL)?;
-        // SAFETY: calls on this thread's own context and a descriptor of ours.
-        unsafe {
-            if libc::unshare(libc::CLONE_FS) != 0 {
-                return Err(libc::EPERM);
-            }
-            let folder = libc::open(
-                cwd.as_ptr(),
-                libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
-            );
-            if folder < 0 {
-                return Err(libc::ESRCH);
-            }
-            let entered = libc::fchdir(folder);
-            libc::close(folder);
-            if entered != 0 {
-                return Err(libc::ESRCH);
-            }
-            libc::umask(umask);
-        }
-        Ok(())
     }
 
     /// A send on a broken stream ends the program with `SIGPIPE` unless it asked for

@@ -23,7 +23,16 @@
 //! not touch it (an undumpable process of a Landlock domain above its own: no `ptrace`, no
 //! signal, no copy of its descriptors).
 //!
+//! Calls on other sockets (unix, netlink) are left to the kernel
+//! (`SECCOMP_USER_NOTIF_FLAG_CONTINUE`): it checks them against the program's own walls,
+//! and a unix socket's peer sees the program's process id, not the warden's. That leaves a
+//! race a program can run on purpose: between the warden's look at the descriptor and the
+//! kernel's call, another of its threads may put a UDP socket under the descriptor's
+//! number and another address in the message, which the kernel then reads unchecked.
+//!
 //! Where the supervisor dies, the program's calls fail with `ENOSYS`: closed, not open.
+//! Where the machine refuses `pidfd_getfd` ([`available`]: Docker's default profile), there
+//! is no warden.
 
 mod calls;
 mod rules;
@@ -31,6 +40,33 @@ mod rules;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
+
+/// Whether this machine lets the warden copy a program's descriptors (`pidfd_getfd`): not
+/// where a seccomp profile refuses the call (Docker's default allows it only with
+/// `CAP_SYS_PTRACE`, which it does not give). Without it, no warden: TCP is still walled
+/// by Landlock, UDP is not, and the harness's header says so.
+pub(crate) fn available() -> Result<(), String> {
+    // SAFETY: descriptors of our own, closed here.
+    unsafe {
+        let pidfd = libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) as libc::c_int;
+        if pidfd < 0 {
+            return Err(format!(
+                "this machine refuses pidfd_open: {}",
+                io::Error::last_os_error()
+            ));
+        }
+        let copy = libc::syscall(libc::SYS_pidfd_getfd, pidfd, pidfd, 0) as libc::c_int;
+        let error = io::Error::last_os_error();
+        libc::close(pidfd);
+        if copy < 0 {
+            return Err(format!(
+                "this machine refuses pidfd_getfd ({error}): Docker's default seccomp profile allows it only with CAP_SYS_PTRACE"
+            ));
+        }
+        libc::close(copy);
+    }
+    Ok(())
+}
 
 /// Makes this process, which supervises the program, fit to make its calls: the
 /// program's user (where this is root), undumpable, no new privileges, inside the
@@ -93,6 +129,16 @@ fn filter() -> Vec<crate::seccomp::Instruction> {
         jump(JUMP_EQUAL, 0, 0, 1),
         statement(RETURN, ALLOW),
         statement(RETURN, notify),
+    ]);
+    // A process that makes itself undumpable would keep the warden from copying its
+    // sockets, and every call it hands over would fail (Chromium does, in each of its
+    // processes): the request succeeds without doing anything. Nothing of the program's
+    // needs it: no process outside its Landlock domain may trace it anyway.
+    code.extend([
+        jump(JUMP_EQUAL, libc::SYS_prctl as u32, 0, 3),
+        statement(LOAD_WORD, crate::seccomp::ARG0_LOW),
+        jump(JUMP_EQUAL, libc::PR_SET_DUMPABLE as u32, 0, 1),
+        statement(RETURN, libc::SECCOMP_RET_ERRNO),
         statement(RETURN, ALLOW),
     ]);
     code
@@ -306,14 +352,23 @@ fn answer(listener: &OwnedFd, notice: &libc::seccomp_notif, ports: &[(u16, u16)]
         still_waiting: &still_waiting,
         ports,
     };
-    let answer = match libc::c_long::from(notice.data.nr) {
-        libc::SYS_connect => calls::connect(&call),
-        libc::SYS_bind => calls::bind(&call),
-        libc::SYS_sendto => calls::sendto(&call),
-        libc::SYS_sendmsg => calls::sendmsg(&call),
-        libc::SYS_sendmmsg => calls::sendmmsg(&call),
-        _ => Err(libc::ENOSYS),
-    };
+    // Whatever happens in the warden's own code, the program gets an answer (an unanswered
+    // call would wait until the program is killed).
+    let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if !calls::is_internet(&call)? {
+            return Ok(None);
+        }
+        match libc::c_long::from(notice.data.nr) {
+            libc::SYS_connect => calls::connect(&call),
+            libc::SYS_bind => calls::bind(&call),
+            libc::SYS_sendto => calls::sendto(&call),
+            libc::SYS_sendmsg => calls::sendmsg(&call),
+            libc::SYS_sendmmsg => calls::sendmmsg(&call),
+            _ => Err(libc::ENOSYS),
+        }
+        .map(Some)
+    }))
+    .unwrap_or(Err(libc::EIO));
     let mut response = libc::seccomp_notif_resp {
         id,
         val: 0,
@@ -321,7 +376,9 @@ fn answer(listener: &OwnedFd, notice: &libc::seccomp_notif, ports: &[(u16, u16)]
         flags: 0,
     };
     match answer {
-        Ok(value) => response.val = value,
+        Ok(Some(value)) => response.val = value,
+        // The kernel makes it, as the program asked.
+        Ok(None) => response.flags = libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32,
         Err(error) => response.error = -error,
     }
     // SAFETY: the kernel reads our response. ENOENT: the program no longer waits.
