@@ -33,8 +33,12 @@
 //! | send past the short-call library where a scenario cuts its calls | `sandbox-init`'s tracer (`init/src/trace.rs`): the kernel stops every process of the program at each send and receive call, whoever makes it (a static program, its own machine code), and the call's length is lowered before it runs; and the library (`harness/short-calls`) in every program it runs: `exec` and `posix_spawn` keep `LD_PRELOAD`, the C library's `syscall()` goes through the library's functions; where the machine refuses tracing, a program the library cannot enter (statically linked) is not run, and the harness refuses one before it starts |
 //!
 //! **Not covered**, and why: in a platform's container, a named unix socket any user may
-//! write (Landlock's ABI 9, Linux 7.1, scopes those; the walls ask for it, and the warden
-//! makes a program's unix `connect` inside its walls); its CPU use (no `cpu` cgroup: `RLIMIT_CPU` only); the kernel itself (a bug in a system call the filter allows
+//! write (Landlock's ABI 9, Linux 7.1, scopes those; the walls ask for it); UDP where the
+//! container's seccomp profile refuses `pidfd_getfd` (Docker's default, without
+//! `CAP_SYS_PTRACE`: no warden there, the header says `UDP walls` are not here), and
+//! elsewhere a race a program runs on purpose (a UDP socket put under the number of a unix
+//! socket, whose calls the warden leaves to the kernel, and another address written, between
+//! the warden's look and the kernel's call); its CPU use (no `cpu` cgroup: `RLIMIT_CPU` only); the kernel itself (a bug in a system call the filter allows
 //! is a way out, as in every container); where this machine refuses tracing (a Yama
 //! `ptrace_scope` of 2 or more), a system call made by a program's own machine code (inline
 //! assembly, or code it writes and jumps to) in a scenario that cuts its socket calls, which

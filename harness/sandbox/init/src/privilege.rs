@@ -86,7 +86,7 @@ fn close_inherited_descriptors() {
 }
 
 /// Drops every capability from the bounding set, up to the kernel's last one.
-fn empty_bounding_set() -> io::Result<()> {
+pub(crate) fn empty_bounding_set() -> io::Result<()> {
     for capability in 0..=last_capability() {
         // SAFETY: prctl with plain integers.
         if unsafe { libc::prctl(libc::PR_CAPBSET_DROP, capability, 0, 0, 0) } != 0 {
@@ -158,7 +158,7 @@ pub(crate) fn become_user(uid: u32, gid: u32) -> io::Result<()> {
 }
 
 /// `capset` with empty permitted, effective and inheritable sets.
-fn empty_capability_sets() -> io::Result<()> {
+pub(crate) fn empty_capability_sets() -> io::Result<()> {
     /// `struct __user_cap_header_struct`.
     #[repr(C)]
     struct Header {

@@ -128,3 +128,109 @@ fn a_walled_program_reaches_its_block_only_and_its_calls_behave_as_its_own() {
         nothing
     );
 }
+
+/// What a program racing the warden tries: a second thread flips the descriptor it sends
+/// on between a unix socket and a UDP socket (a call the warden looked at as one and the
+/// kernel would make on the other), with descriptors to pass that only the warden's own
+/// table could make sense of; then a unix socket of another user's.
+const RACE: &str = r#"
+import os, socket, struct, sys, threading, ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+outside_udp, foreign = int(sys.argv[1]), sys.argv[2]
+unix_send, unix_receive = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+unix_receive.setblocking(False)
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+N = 100
+os.dup2(unix_send.fileno(), N)
+stop = False
+def flip():
+    while not stop:
+        os.dup2(udp.fileno(), N)
+        os.dup2(unix_send.fileno(), N)
+threading.Thread(target=flip, daemon=True).start()
+address = struct.pack("=H", socket.AF_INET) + struct.pack("!H", outside_udp) + socket.inet_aton("127.0.0.1") + bytes(8)
+for _ in range(3000):
+    libc.sendto(N, b"RACE", 4, 0, address, 16)
+    libc.connect(N, address, 16)
+stolen = []
+def steal():
+    try:
+        socket.send_fds(socket.socket(fileno=os.dup(N)), [b"x"], [3, 4, 5, 6])
+    except OSError:
+        pass
+for _ in range(300):
+    steal()
+    try:
+        _, fds, _, _ = socket.recv_fds(unix_receive, 8, 8)
+    except OSError:
+        continue
+    for fd in fds:
+        stolen.append(os.readlink(f"/proc/self/fd/{fd}"))
+stop = True
+print("passed:", "some" if stolen else "none")
+print("stolen:", sorted(set(link for link in stolen if "seccomp" in link or "pidfd" in link)))
+probe = socket.socket(socket.AF_UNIX)
+try:
+    probe.connect(foreign)
+    print("foreign: reached")
+except OSError as error:
+    print(f"foreign: errno {error.errno}")
+"#;
+
+#[test]
+fn a_program_racing_the_warden_reaches_nothing_and_takes_none_of_its_descriptors() {
+    let folder = tempfile::tempdir().unwrap();
+    let shared = tempfile::tempdir().unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    for path in [folder.path(), shared.path()] {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    std::fs::write(folder.path().join("race.py"), RACE).unwrap();
+    // A unix socket any user may write, of another user (the test's): a grader's service.
+    let foreign = shared.path().join("service.sock");
+    let _service = std::os::unix::net::UnixListener::bind(&foreign).unwrap();
+    std::fs::set_permissions(&foreign, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let outside_udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    outside_udp.set_nonblocking(true).unwrap();
+    // SAFETY: geteuid only reads our id.
+    let user: &[&str] = if unsafe { libc::geteuid() } == 0 {
+        &["--user", "65534:65534"]
+    } else {
+        &[]
+    };
+    let output = Command::new(env!("CARGO_BIN_EXE_sandbox-init"))
+        .args(["--landlock", "--seccomp", "--tcp-ports", "20000-20063"])
+        .args(user)
+        .arg("--writable")
+        .arg(folder.path())
+        .arg("--visible")
+        .arg(shared.path())
+        .arg("--")
+        .arg("python3")
+        .arg(folder.path().join("race.py"))
+        .arg(outside_udp.local_addr().unwrap().port().to_string())
+        .arg(&foreign)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Descriptors did pass (the program's own), and none of the warden's.
+    assert!(stdout.contains("passed: some"), "{stdout}");
+    assert!(stdout.contains("stolen: []"), "{stdout}");
+    if user.is_empty() {
+        // An ordinary user's own socket: its programs run as that user.
+        assert!(stdout.contains("foreign: reached"), "{stdout}");
+    } else {
+        assert!(stdout.contains("foreign: errno 13"), "{stdout}");
+    }
+    let mut buffer = [0u8; 16];
+    assert_eq!(
+        outside_udp.recv(&mut buffer).unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock,
+        "a datagram reached the port outside its block"
+    );
+}

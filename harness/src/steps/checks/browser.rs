@@ -200,6 +200,11 @@ async fn render(
     ];
     if ours || !not_root {
         argv.push("--no-sandbox".into());
+        // No zygote either (which needs its own sandbox's namespaces anyway): a zygote
+        // learns its renderers' process ids from the credentials their messages carry,
+        // and on a shared loopback sandbox-init's warden sends the program's unix socket
+        // messages itself, with its own.
+        argv.push("--no-zygote".into());
     }
     // Without a view the machine's `/dev/shm` is not its own (Landlock's walls keep it
     // out): its shared memory goes to its own temporary folder instead.

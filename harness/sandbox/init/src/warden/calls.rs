@@ -1,11 +1,21 @@
-//! The calls the warden makes for the program on its internet sockets, one function each:
-//! it reads what the program passed (the address, the bytes) once, into its own memory, checks the address ([`super::rules`]), and makes the call itself on a copy of
-//! the program's descriptor (`pidfd_getfd`: the same socket, so the program sees the
-//! outcome as its own). The kernel never reads the program's memory for these calls, so
-//! another thread of the program cannot change the address after the check, nor put
-//! another socket under the descriptor's number.
+//! The calls the warden makes for the program, one function each: it reads what the
+//! program passed (the address, the bytes, the descriptors it hands on) once, into its own
+//! memory, checks the address ([`super::rules`]), and makes the call itself on the one copy
+//! of the program's descriptor it looked at (`pidfd_getfd`: the same socket, so the program
+//! sees the outcome as its own). The kernel never reads the program's memory for these
+//! calls, nor looks its descriptor up again, so another thread of the program can neither
+//! change the address after the check nor put another socket under the number.
+//!
+//! Every family goes through here, unix and netlink too: leaving a call to the kernel
+//! (`SECCOMP_USER_NOTIF_FLAG_CONTINUE`) would let another thread put a UDP socket under the
+//! descriptor's number between the look and the call, which a program wins in a few tries.
+//! A unix socket's peer therefore sees the warden's process id (`SO_PEERCRED`,
+//! `SCM_CREDENTIALS`), of the program's user. A named unix socket is reached only if the
+//! program's user made it: not a grader's, nor a classmate's (Landlock's rule for them
+//! comes with ABI 9).
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::rules::{self, Socket, Use};
 
@@ -18,6 +28,12 @@ const BYTES_MAX: u64 = 4 << 20;
 const VECTOR_MAX: u64 = 1024;
 /// The most ancillary bytes of one message (descriptors passed on a unix socket).
 const CONTROL_MAX: u64 = 64 << 10;
+/// The most bytes the warden holds for a program's calls at once: past it a send fails
+/// with `ENOBUFS` (a program that blocks a thousand sends of 4 MiB must not make the warden
+/// hold 4 GiB).
+const HELD_MAX: u64 = 64 << 20;
+static HELD: AtomicU64 = AtomicU64::new(0);
+
 /// `sizeof(struct msghdr)` and `sizeof(struct mmsghdr)` on a 64-bit machine.
 const MSGHDR: u64 = 56;
 const MMSGHDR: u64 = 64;
@@ -37,23 +53,29 @@ pub(super) struct Call<'a> {
     pub ports: &'a [(u16, u16)],
 }
 
-/// Whether the call's socket is an internet one, which the warden makes the call on; any
-/// other (unix, netlink) the kernel makes itself, checked by the program's own walls (a
-/// call on a unix socket made by the warden would carry the warden's process id to its
-/// peer, `SCM_CREDENTIALS` and `SO_PEERCRED`, which Chromium's processes check). An error
-/// where its descriptor is none.
-pub(super) fn is_internet(call: &Call) -> Result<bool, libc::c_int> {
-    let (_, kind) = call.socket(call.args[0])?;
-    Ok(kind.domain == libc::AF_INET || kind.domain == libc::AF_INET6)
+/// The copy of the program's descriptor a call is made on, and what socket it is.
+pub(super) struct Target {
+    pub socket: OwnedFd,
+    pub kind: Socket,
 }
 
-pub(super) fn connect(call: &Call) -> Answer {
-    let [fd, name, length, ..] = call.args;
+impl Target {
+    /// The one copy of the descriptor in the call's first argument.
+    pub(super) fn of(call: &Call) -> Result<Target, libc::c_int> {
+        let (socket, kind) = call.socket(call.args[0])?;
+        Ok(Target { socket, kind })
+    }
+}
+
+pub(super) fn connect(call: &Call, target: &Target) -> Answer {
+    let [_, name, length, ..] = call.args;
+    let (socket, kind) = (&target.socket, target.kind);
     let address = call.address(name, length)?;
-    let (socket, kind) = call.socket(fd)?;
     call.confirm()?;
     refuse(kind, Use::Connect, &address, call.ports)?;
-    settle(&socket, kind, call.ports)?;
+    settle(socket, kind, call.ports)?;
+    call.stand_in(kind)?;
+    let (address, _path) = own_unix_socket(kind, address)?;
     // SAFETY: our copy of the socket, an address buffer we own with its length.
     outcome(unsafe {
         libc::connect(
@@ -64,15 +86,16 @@ pub(super) fn connect(call: &Call) -> Answer {
     } as isize)
 }
 
-pub(super) fn bind(call: &Call) -> Answer {
-    let [fd, name, length, ..] = call.args;
+pub(super) fn bind(call: &Call, target: &Target) -> Answer {
+    let [_, name, length, ..] = call.args;
+    let (socket, kind) = (&target.socket, target.kind);
     let address = call.address(name, length)?;
-    let (socket, kind) = call.socket(fd)?;
     call.confirm()?;
     refuse(kind, Use::Bind, &address, call.ports)?;
     if is_udp(kind) && address.len() >= 4 && address[2..4] == [0, 0] {
-        return bind_in_block(&socket, &address, call.ports);
+        return bind_in_block(socket, &address, call.ports);
     }
+    call.stand_in(kind)?;
     // SAFETY: as in `connect`.
     outcome(unsafe {
         libc::bind(
@@ -84,14 +107,18 @@ pub(super) fn bind(call: &Call) -> Answer {
 }
 
 /// `sendto` with an address (without one, the filter lets the kernel make it).
-pub(super) fn sendto(call: &Call) -> Answer {
-    let [fd, buffer, length, flags, name, name_length] = call.args;
+pub(super) fn sendto(call: &Call, target: &Target) -> Answer {
+    let [_, buffer, length, flags, name, name_length] = call.args;
+    let (socket, kind) = (&target.socket, target.kind);
     let address = call.address(name, name_length)?;
-    let (socket, kind) = call.socket(fd)?;
     refuse(kind, Use::Send, &address, call.ports)?;
-    let bytes = call.read(buffer, bounded(kind, length)?)?;
+    let length = bounded(kind, length)?;
+    let _held = Held::take(length)?;
+    let bytes = call.read(buffer, length)?;
     call.confirm()?;
-    settle(&socket, kind, call.ports)?;
+    settle(socket, kind, call.ports)?;
+    call.stand_in(kind)?;
+    let (address, _path) = own_unix_socket(kind, address)?;
     let flags = flags as libc::c_int;
     // SAFETY: our copy of the socket; buffers we own with their lengths.
     let sent = unsafe {
@@ -107,29 +134,32 @@ pub(super) fn sendto(call: &Call) -> Answer {
     call.signal_broken_pipe(outcome(sent), flags)
 }
 
-pub(super) fn sendmsg(call: &Call) -> Answer {
-    let [fd, header, flags, ..] = call.args;
-    let (socket, kind) = call.socket(fd)?;
+pub(super) fn sendmsg(call: &Call, target: &Target) -> Answer {
+    let [_, header, flags, ..] = call.args;
+    let (socket, kind) = (&target.socket, target.kind);
+    // The program's working folder first: a unix address's path is read from there.
+    call.stand_in(kind)?;
     let message = Message::read(call, header, kind)?;
     call.confirm()?;
-    settle(&socket, kind, call.ports)?;
+    settle(socket, kind, call.ports)?;
     let flags = flags as libc::c_int;
-    call.signal_broken_pipe(message.send(&socket, flags), flags)
+    call.signal_broken_pipe(message.send(socket, kind, flags), flags)
 }
 
 /// Each message as `sendmsg` sends it, its length written back where the program reads
 /// it; the number sent, or the first one's error.
-pub(super) fn sendmmsg(call: &Call) -> Answer {
-    let [fd, vector, count, flags, ..] = call.args;
-    let (socket, kind) = call.socket(fd)?;
+pub(super) fn sendmmsg(call: &Call, target: &Target) -> Answer {
+    let [_, vector, count, flags, ..] = call.args;
+    let (socket, kind) = (&target.socket, target.kind);
+    call.stand_in(kind)?;
     let flags = flags as libc::c_int;
     let mut sent = 0;
     while sent < count.min(VECTOR_MAX) {
         let entry = vector.wrapping_add(sent * MMSGHDR);
         let result = Message::read(call, entry, kind).and_then(|message| {
             call.confirm()?;
-            settle(&socket, kind, call.ports)?;
-            message.send(&socket, flags)
+            settle(socket, kind, call.ports)?;
+            message.send(socket, kind, flags)
         });
         match call.signal_broken_pipe(result, flags) {
             Ok(bytes) => call.write_u32(entry.wrapping_add(MSGHDR), bytes as u32)?,
@@ -142,11 +172,14 @@ pub(super) fn sendmmsg(call: &Call) -> Answer {
 }
 
 /// A message of `sendmsg`, read out of the program's memory: its address, its bytes in
-/// one buffer, its ancillary data.
+/// one buffer, its ancillary data with every descriptor it passes replaced by a copy.
 struct Message {
     address: Vec<u8>,
     bytes: Vec<u8>,
     control: Vec<u8>,
+    /// The copies the ancillary data names, open until the message is sent.
+    _passed: Vec<OwnedFd>,
+    _held: Held,
 }
 
 impl Message {
@@ -170,34 +203,46 @@ impl Message {
             return Err(libc::EMSGSIZE);
         }
         let vectors = call.read(iov, iov_count * 16)?;
-        let mut bytes = Vec::new();
+        let mut pieces = Vec::new();
+        let mut total = 0u64;
         for vector in vectors.chunks_exact(16) {
             let base = u64::from_ne_bytes(vector[..8].try_into().unwrap_or([0; 8]));
             let length = u64::from_ne_bytes(vector[8..].try_into().unwrap_or([0; 8]));
-            let room = BYTES_MAX - bytes.len() as u64;
+            let room = BYTES_MAX - total;
             if length > room && !is_stream(kind) {
                 return Err(libc::EMSGSIZE);
             }
-            bytes.extend(call.read(base, length.min(room))?);
+            pieces.push((base, length.min(room)));
+            total += length.min(room);
+        }
+        let held = Held::take(total + control_length.min(CONTROL_MAX))?;
+        let mut bytes = buffer(total)?;
+        bytes.clear();
+        for (base, length) in pieces {
+            bytes.extend(call.read(base, length)?);
         }
         if control_length > CONTROL_MAX {
             return Err(libc::ENOBUFS);
         }
-        // An internet socket's ancillary data holds no descriptor (the kernel refuses
-        // `SCM_RIGHTS` there): passed on as it is.
-        let control = if control != 0 {
+        let mut control = if control != 0 {
             call.read(control, control_length)?
         } else {
             Vec::new()
         };
+        let passed = pass_descriptors(call, &mut control)?;
+        let (address, path) = own_unix_socket(kind, address)?;
+        let mut passed = passed;
+        passed.extend(path);
         Ok(Message {
             address,
             bytes,
             control,
+            _passed: passed,
+            _held: held,
         })
     }
 
-    fn send(&self, socket: &OwnedFd, flags: libc::c_int) -> Answer {
+    fn send(&self, socket: &OwnedFd, _kind: Socket, flags: libc::c_int) -> Answer {
         let mut buffer = libc::iovec {
             iov_base: self.bytes.as_ptr() as *mut libc::c_void,
             iov_len: self.bytes.len(),
@@ -218,6 +263,110 @@ impl Message {
         // SAFETY: our copy of the socket and the message above.
         outcome(unsafe { libc::sendmsg(socket.as_raw_fd(), &header, flags | libc::MSG_NOSIGNAL) })
     }
+}
+
+/// Replaces, in a message's ancillary data, each descriptor the program passes on a unix
+/// socket (`SCM_RIGHTS`) by the warden's copy of it: the receiver gets the program's file.
+fn pass_descriptors(call: &Call, control: &mut [u8]) -> Result<Vec<OwnedFd>, libc::c_int> {
+    const HEADER: usize = 16;
+    let mut copies = Vec::new();
+    let mut at = 0;
+    while at + HEADER <= control.len() {
+        let length = u64::from_ne_bytes(control[at..at + 8].try_into().unwrap_or([0; 8]));
+        let level = i32::from_ne_bytes(control[at + 8..at + 12].try_into().unwrap_or([0; 4]));
+        let kind = i32::from_ne_bytes(control[at + 12..at + 16].try_into().unwrap_or([0; 4]));
+        let length = usize::try_from(length).unwrap_or(usize::MAX);
+        if length < HEADER || at + length > control.len() {
+            // Malformed: the kernel refuses it.
+            return Err(libc::EINVAL);
+        }
+        if level == libc::SOL_SOCKET && kind == libc::SCM_RIGHTS {
+            for slot in control[at + HEADER..at + length].chunks_exact_mut(4) {
+                let fd = i32::from_ne_bytes(slot.try_into().unwrap_or([0; 4]));
+                let copy = call.descriptor(fd as u64)?;
+                slot.copy_from_slice(&copy.as_raw_fd().to_ne_bytes());
+                copies.push(copy);
+            }
+        }
+        at += length.next_multiple_of(8);
+    }
+    Ok(copies)
+}
+
+/// A unix socket's address naming a file: reached only if the program's user made the
+/// socket (the warden runs as that user), and through the file the warden opened and
+/// checked (`/proc/self/fd/N`), so that no link put in its place since is followed. The
+/// address to use, and the descriptor to keep open until the call is made. Any other
+/// address is used as it is.
+fn own_unix_socket(
+    kind: Socket,
+    address: Vec<u8>,
+) -> Result<(Vec<u8>, Option<OwnedFd>), libc::c_int> {
+    // `sun_family`, then a path that does not start with NUL (an abstract name, which
+    // Landlock's scope guards, or none at all: autobind).
+    if kind.domain != libc::AF_UNIX || address.len() <= 2 || address[2] == 0 {
+        return Ok((address, None));
+    }
+    let path = &address[2..];
+    let path = &path[..path
+        .iter()
+        .position(|byte| *byte == 0)
+        .unwrap_or(path.len())];
+    let path = std::ffi::CString::new(path).map_err(|_| libc::EINVAL)?;
+    // SAFETY: a NUL-terminated path; the descriptor returned is ours.
+    let file = unsafe { libc::open(path.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+    if file < 0 {
+        return Err(std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::ENOENT));
+    }
+    // SAFETY: a fresh descriptor of ours.
+    let file = unsafe { OwnedFd::from_raw_fd(file) };
+    // SAFETY: fstat fills our local; geteuid reads our id.
+    let mut status: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(file.as_raw_fd(), &mut status) } != 0 {
+        return Err(libc::EACCES);
+    }
+    if status.st_mode & libc::S_IFMT != libc::S_IFSOCK {
+        return Err(libc::ECONNREFUSED);
+    }
+    if status.st_uid != unsafe { libc::geteuid() } {
+        return Err(libc::EACCES);
+    }
+    let through = format!("/proc/self/fd/{}", file.as_raw_fd());
+    let mut checked = address[..2].to_vec();
+    checked.extend(through.as_bytes());
+    checked.push(0);
+    Ok((checked, Some(file)))
+}
+
+/// Bytes of the warden's held for a call, given back when dropped ([`HELD_MAX`]).
+struct Held(u64);
+
+impl Held {
+    fn take(bytes: u64) -> Result<Held, libc::c_int> {
+        let before = HELD.fetch_add(bytes, Ordering::SeqCst);
+        if before.saturating_add(bytes) > HELD_MAX {
+            HELD.fetch_sub(bytes, Ordering::SeqCst);
+            return Err(libc::ENOBUFS);
+        }
+        Ok(Held(bytes))
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        HELD.fetch_sub(self.0, Ordering::SeqCst);
+    }
+}
+
+/// A buffer of `length` zero bytes, or `ENOMEM` where none can be had (never an abort).
+fn buffer(length: u64) -> Result<Vec<u8>, libc::c_int> {
+    let length = usize::try_from(length).map_err(|_| libc::ENOMEM)?;
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(length).map_err(|_| libc::ENOMEM)?;
+    bytes.resize(length, 0);
+    Ok(bytes)
 }
 
 fn refuse(kind: Socket, usage: Use, address: &[u8], ports: &[(u16, u16)]) -> Result<(), i32> {
@@ -327,7 +476,7 @@ fn outcome(result: isize) -> Answer {
 impl Call<'_> {
     /// `length` bytes of the program's memory at `address` (`EFAULT` where it has none).
     fn read(&self, address: u64, length: u64) -> Result<Vec<u8>, libc::c_int> {
-        let mut bytes = vec![0u8; length as usize];
+        let mut bytes = buffer(length)?;
         if length == 0 {
             return Ok(bytes);
         }
@@ -456,6 +605,46 @@ impl Call<'_> {
         }
         // SAFETY: a fresh descriptor of ours.
         Ok(unsafe { OwnedFd::from_raw_fd(copy as libc::c_int) })
+    }
+
+    /// For a unix socket, whose path is looked up from the caller's working folder and
+    /// whose file is made with the caller's `umask`: this thread takes the program's thread's
+    /// (a file-system context of its own first, `unshare(CLONE_FS)`).
+    fn stand_in(&self, kind: Socket) -> Result<(), libc::c_int> {
+        if kind.domain != libc::AF_UNIX {
+            return Ok(());
+        }
+        let umask = std::fs::read_to_string(format!("/proc/{}/status", self.tid))
+            .ok()
+            .and_then(|status| {
+                let octal = status
+                    .lines()
+                    .find_map(|line| line.strip_prefix("Umask:"))?;
+                libc::mode_t::from_str_radix(octal.trim(), 8).ok()
+            })
+            .ok_or(libc::ESRCH)?;
+        let cwd =
+            std::ffi::CString::new(format!("/proc/{}/cwd", self.tid)).map_err(|_| libc::EINVAL)?;
+        // SAFETY: calls on this thread's own context and a descriptor of ours.
+        unsafe {
+            if libc::unshare(libc::CLONE_FS) != 0 {
+                return Err(libc::EPERM);
+            }
+            let folder = libc::open(
+                cwd.as_ptr(),
+                libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            );
+            if folder < 0 {
+                return Err(libc::ESRCH);
+            }
+            let entered = libc::fchdir(folder);
+            libc::close(folder);
+            if entered != 0 {
+                return Err(libc::ESRCH);
+            }
+            libc::umask(umask);
+        }
+        Ok(())
     }
 
     /// A send on a broken stream ends the program with `SIGPIPE` unless it asked for

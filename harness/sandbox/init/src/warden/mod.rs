@@ -23,12 +23,8 @@
 //! not touch it (an undumpable process of a Landlock domain above its own: no `ptrace`, no
 //! signal, no copy of its descriptors).
 //!
-//! Calls on other sockets (unix, netlink) are left to the kernel
-//! (`SECCOMP_USER_NOTIF_FLAG_CONTINUE`): it checks them against the program's own walls,
-//! and a unix socket's peer sees the program's process id, not the warden's. That leaves a
-//! race a program can run on purpose: between the warden's look at the descriptor and the
-//! kernel's call, another of its threads may put a UDP socket under the descriptor's
-//! number and another address in the message, which the kernel then reads unchecked.
+//! Calls on unix and netlink sockets are made by the warden too ([`calls`]: a call left to
+//! the kernel would let another thread change the socket under its number first).
 //!
 //! Where the supervisor dies, the program's calls fail with `ENOSYS`: closed, not open.
 //! Where the machine refuses `pidfd_getfd` ([`available`]: Docker's default profile), there
@@ -40,6 +36,7 @@ mod rules;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Whether this machine lets the warden copy a program's descriptors (`pidfd_getfd`): not
 /// where a seccomp profile refuses the call (Docker's default allows it only with
@@ -79,6 +76,11 @@ pub(crate) fn enter(privilege: &crate::privilege::Drop) -> Result<(), String> {
         crate::privilege::become_user(uid, gid)
             .map_err(|error| format!("the warden cannot become user {uid}: {error}"))?;
     }
+    // No capability either, whatever the user (a root harness that had no user of its own
+    // to give): nothing the warden makes for the program may be more than the program's.
+    crate::privilege::empty_bounding_set()
+        .and_then(|()| crate::privilege::empty_capability_sets())
+        .map_err(|error| format!("the warden cannot drop its capabilities: {error}"))?;
     // SAFETY: prctl with plain integers.
     unsafe {
         if libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) != 0
@@ -275,6 +277,10 @@ impl Handoff {
     }
 }
 
+/// Calls answered on threads of their own at once, and the most there may be.
+static CALLS_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+const CALLS_IN_FLIGHT_MAX: usize = 256;
+
 /// Serves the program's calls on a thread of their own until no process of the program is
 /// left; each call on a thread of its own, since a call may block (a `connect` that waits
 /// for its peer) while others come.
@@ -286,9 +292,17 @@ pub(crate) fn serve(listener: OwnedFd, ports: Vec<(u16, u16)>) {
         .spawn(move || {
             while let Some(notice) = next_notice(&listener) {
                 let (listener, ports) = (listener.clone(), ports.clone());
-                let job = move || answer(&listener, &notice, &ports);
-                // No thread to spare: answered here, in turn.
-                if std::thread::Builder::new().spawn(job.clone()).is_err() {
+                let job = move || {
+                    answer(&listener, &notice, &ports);
+                    CALLS_IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+                };
+                // A thread per call, up to a bound; past it, or with no thread to spare,
+                // the call is answered here, in turn (a program that blocks many calls
+                // at once then waits for its own).
+                let running = CALLS_IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+                if running >= CALLS_IN_FLIGHT_MAX
+                    || std::thread::Builder::new().spawn(job.clone()).is_err()
+                {
                     job();
                 }
             }
@@ -355,18 +369,16 @@ fn answer(listener: &OwnedFd, notice: &libc::seccomp_notif, ports: &[(u16, u16)]
     // Whatever happens in the warden's own code, the program gets an answer (an unanswered
     // call would wait until the program is killed).
     let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        if !calls::is_internet(&call)? {
-            return Ok(None);
-        }
+        // One copy of the descriptor, looked at and used: never looked up again.
+        let target = calls::Target::of(&call)?;
         match libc::c_long::from(notice.data.nr) {
-            libc::SYS_connect => calls::connect(&call),
-            libc::SYS_bind => calls::bind(&call),
-            libc::SYS_sendto => calls::sendto(&call),
-            libc::SYS_sendmsg => calls::sendmsg(&call),
-            libc::SYS_sendmmsg => calls::sendmmsg(&call),
+            libc::SYS_connect => calls::connect(&call, &target),
+            libc::SYS_bind => calls::bind(&call, &target),
+            libc::SYS_sendto => calls::sendto(&call, &target),
+            libc::SYS_sendmsg => calls::sendmsg(&call, &target),
+            libc::SYS_sendmmsg => calls::sendmmsg(&call, &target),
             _ => Err(libc::ENOSYS),
         }
-        .map(Some)
     }))
     .unwrap_or(Err(libc::EIO));
     let mut response = libc::seccomp_notif_resp {
@@ -376,9 +388,7 @@ fn answer(listener: &OwnedFd, notice: &libc::seccomp_notif, ports: &[(u16, u16)]
         flags: 0,
     };
     match answer {
-        Ok(Some(value)) => response.val = value,
-        // The kernel makes it, as the program asked.
-        Ok(None) => response.flags = libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32,
+        Ok(value) => response.val = value,
         Err(error) => response.error = -error,
     }
     // SAFETY: the kernel reads our response. ENOENT: the program no longer waits.
