@@ -48,6 +48,17 @@ attempt("connect relative", lambda: socket.socket(socket.AF_UNIX).connect("relat
 print(f"mode {oct(os.stat('relative.sock').st_mode & 0o777)}")
 "#;
 
+/// What a run that must have succeeded printed; its output and errors if it failed.
+fn succeeded(output: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
 #[test]
 fn a_walled_program_reaches_its_block_only_and_its_calls_behave_as_its_own() {
     // Landlock's network rules (ABI 4) are what the warden stands beside.
@@ -88,12 +99,7 @@ fn a_walled_program_reaches_its_block_only_and_its_calls_behave_as_its_own() {
         .arg(folder.path())
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = succeeded(&output);
     let expected = [
         "sendto outside: errno 13",
         "sendmsg outside: errno 13",
@@ -212,12 +218,7 @@ fn a_program_racing_the_warden_reaches_nothing_and_takes_none_of_its_descriptors
         .arg(&foreign)
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = succeeded(&output);
     // Descriptors did pass (the program's own), and none of the warden's.
     assert!(stdout.contains("passed: some"), "{stdout}");
     assert!(stdout.contains("stolen: []"), "{stdout}");
