@@ -21,6 +21,9 @@
 //! - refuses a socket of any family but unix, IPv4, IPv6 and netlink with `EAFNOSUPPORT`
 //!   (`AF_VSOCK` reaches the services of a virtual machine's host, which no wall of
 //!   Landlock's covers; Docker's profile refuses it too);
+//! - refuses `prlimit64` on any process but the caller's own (pid 0): on a shared loopback
+//!   the supervisor that makes a program's network calls runs as the program's user, and a
+//!   program set its CPU limit to one second and outlived it;
 //! - refuses `MSG_FASTOPEN` in `sendto`, `sendmsg` and `sendmmsg`: a TCP Fast Open
 //!   connects inside the send, where Landlock's check of `connect` is never made (on a
 //!   shared loopback a walled program reached a grader's web server that way).
@@ -35,6 +38,7 @@ use std::io;
 pub(crate) const NR: u32 = 0;
 const ARCH: u32 = 4;
 pub(crate) const ARG0_LOW: u32 = 16;
+const ARG0_HIGH: u32 = 20;
 const ARG1_LOW: u32 = 24;
 const ARG2_LOW: u32 = 32;
 const ARG3_LOW: u32 = 40;
@@ -254,6 +258,14 @@ fn program() -> Vec<Instruction> {
         code.push(statement(RETURN, EAFNOSUPPORT));
         code.push(statement(RETURN, ALLOW));
     }
+    // prlimit64(pid, ...): only its own limits (pid 0, as the C library's setrlimit asks).
+    code.push(jump(JUMP_EQUAL, libc::SYS_prlimit64 as u32, 0, 6));
+    code.push(statement(LOAD_WORD, ARG0_LOW));
+    code.push(jump(JUMP_EQUAL, 0, 0, 2));
+    code.push(statement(LOAD_WORD, ARG0_HIGH));
+    code.push(jump(JUMP_EQUAL, 0, 1, 0));
+    code.push(statement(RETURN, EPERM));
+    code.push(statement(RETURN, ALLOW));
     code.push(jump(JUMP_EQUAL, libc::SYS_ioctl as u32, 0, 4));
     code.push(statement(LOAD_WORD, ARG1_LOW));
     code.push(jump(JUMP_EQUAL, TIOCSTI, 0, 1));
@@ -318,6 +330,8 @@ mod tests {
         let child = unsafe { libc::fork() };
         assert!(child >= 0);
         if child == 0 {
+            // SAFETY: zeroed plain integers, filled by prlimit64.
+            let mut limit: libc::rlimit64 = unsafe { std::mem::zeroed() };
             let verdict = unsafe {
                 if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || install().is_err() {
                     1
@@ -343,6 +357,19 @@ mod tests {
                     6
                 } else if fast_open_refused_and_plain_sockets_made() != 0 {
                     7
+                } else if libc::syscall(
+                    libc::SYS_prlimit64,
+                    libc::getppid(),
+                    libc::RLIMIT_CPU,
+                    std::ptr::null::<libc::rlimit64>(),
+                    std::ptr::null_mut::<libc::rlimit64>(),
+                ) == 0
+                    || *libc::__errno_location() != libc::EPERM
+                {
+                    8
+                } else if libc::prlimit64(0, libc::RLIMIT_NOFILE, std::ptr::null(), &mut limit) != 0
+                {
+                    9
                 } else {
                     let pid = libc::fork();
                     if pid == 0 {

@@ -370,6 +370,14 @@ fn exec(
             eprintln!("sandbox-init: cannot install the short calls' filter: {error}");
             libc::_exit(125);
         }
+        // Should the process that supervises it die first (however it was made to), the
+        // program dies too rather than run on unwatched; what it forked is ended with
+        // every process of its user. (Set last: a change of user clears it.)
+        let parent = libc::getppid();
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+        if libc::getppid() != parent {
+            libc::_exit(125);
+        }
         let mut pointers: Vec<*const libc::c_char> =
             argv.iter().map(|word| word.as_ptr()).collect();
         pointers.push(std::ptr::null());
