@@ -235,3 +235,38 @@ fn a_program_racing_the_warden_reaches_nothing_and_takes_none_of_its_descriptors
         "a datagram reached the port outside its block"
     );
 }
+
+#[test]
+fn a_program_does_not_outlive_the_process_that_supervises_it() {
+    use std::io::BufRead;
+    // The program says its pid, then waits; its supervisor is killed (as a program that
+    // set its limits once could): the program must end too, not run on unwatched.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox-init"))
+        .args(["--seccomp", "--", "python3", "-c"])
+        .arg("import os, time; print(os.getpid(), flush=True); time.sleep(60)")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let program: libc::pid_t = line.trim().parse().unwrap();
+    // SAFETY: pidfd_open of the program; poll waits on it; the descriptor is ours.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, program, 0) } as libc::c_int;
+    assert!(pidfd >= 0, "{}", std::io::Error::last_os_error());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut ended = libc::pollfd {
+        fd: pidfd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // A generous deadline: the kernel signals it as the supervisor exits.
+    let ready = unsafe { libc::poll(&mut ended, 1, 20_000) };
+    unsafe { libc::close(pidfd) };
+    assert_eq!(
+        ready, 1,
+        "the program still runs after its supervisor was killed"
+    );
+}
