@@ -69,6 +69,11 @@ pub(crate) fn available() -> Result<(), String> {
 /// program's user (where this is root), undumpable, no new privileges, inside the
 /// program's walls. Before anything is forked.
 pub(crate) fn enter(privilege: &crate::privilege::Drop) -> Result<(), String> {
+    // No capability, whatever the user (a root harness that had no user of its own to
+    // give): nothing the warden makes for the program may be more than the program's. The
+    // bounding set first, while this may still empty it (the program inherits it empty).
+    crate::privilege::empty_bounding_set()
+        .map_err(|error| format!("the warden cannot empty its bounding set: {error}"))?;
     // SAFETY: geteuid only reads our id.
     if unsafe { libc::geteuid() } == 0
         && let Some((uid, gid)) = privilege.user
@@ -76,10 +81,7 @@ pub(crate) fn enter(privilege: &crate::privilege::Drop) -> Result<(), String> {
         crate::privilege::become_user(uid, gid)
             .map_err(|error| format!("the warden cannot become user {uid}: {error}"))?;
     }
-    // No capability either, whatever the user (a root harness that had no user of its own
-    // to give): nothing the warden makes for the program may be more than the program's.
-    crate::privilege::empty_bounding_set()
-        .and_then(|()| crate::privilege::empty_capability_sets())
+    crate::privilege::empty_capability_sets()
         .map_err(|error| format!("the warden cannot drop its capabilities: {error}"))?;
     // SAFETY: prctl with plain integers.
     unsafe {
