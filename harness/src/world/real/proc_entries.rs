@@ -12,6 +12,35 @@ pub(super) fn stat_fields(pid: i32) -> Option<Vec<String>> {
     Some(rest.split_whitespace().map(str::to_owned).collect())
 }
 
+/// Whether `pid` is one of the harness's `sandbox-init` processes around the program it
+/// started as `started`: that process itself, the PID 1 it forks into a PID namespace, or
+/// the memory and disk watcher either of those forks beside the program: named
+/// `sandbox-init`, at most two deep below `started`. A program that takes the name
+/// (`prctl(PR_SET_NAME)`) in the process `sandbox-init` forked passes for one too, which
+/// only costs it time: the harness then waits for its report a moment longer and gives no
+/// early verdict while it runs.
+pub(super) fn is_sandbox_init_of(pid: i32, started: i32) -> bool {
+    let named = |pid: i32| {
+        fs::read_to_string(format!("/proc/{pid}/comm"))
+            .is_ok_and(|comm| comm.trim_end() == "sandbox-init")
+    };
+    let parent = |pid: i32| stat_fields(pid)?.get(1)?.parse::<i32>().ok();
+    let mut at = pid;
+    for _ in 0..3 {
+        if at == started {
+            return true;
+        }
+        if !named(at) {
+            return false;
+        }
+        match parent(at) {
+            Some(up) => at = up,
+            None => return false,
+        }
+    }
+    false
+}
+
 /// Whether the thread sleeps ('S' in its `stat`: the state follows the command name,
 /// which is in parentheses and may hold any byte).
 pub(super) fn sleeps(pid: i32, tid: i32) -> bool {

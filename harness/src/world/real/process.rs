@@ -461,8 +461,7 @@ impl ChildProcess {
     }
 
     /// Whether the program has ended (or is in `exit()`) and its report is late: every
-    /// process left in its cgroup but `sandbox-init` (the one the harness started and,
-    /// with a PID namespace, the one it forked to be PID 1) has ended or is ending, and
+    /// process left in its cgroup but `sandbox-init`'s own has ended or is ending, and
     /// `sandbox-init` has not said how the program ended yet (on a loaded machine it may
     /// wait for the CPU a moment before it reaps the program and writes its report).
     /// Killed now, `sandbox-init` would take the exit with it. `false` where its processes
@@ -474,15 +473,10 @@ impl ChildProcess {
         let Some(processes) = self.enclosure.lock().ok().and_then(|e| e.processes()) else {
             return false;
         };
-        let sandbox_init = |pid: i32| {
-            pid == self.pid
-                || (super::blocked::parent_of(pid) == Some(self.pid)
-                    && std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                        .is_ok_and(|comm| comm.trim_end() == "sandbox-init"))
-        };
-        processes
-            .iter()
-            .all(|&pid| sandbox_init(pid) || super::blocked::ended_or_ending(pid))
+        processes.iter().all(|&pid| {
+            super::proc_entries::is_sandbox_init_of(pid, self.pid)
+                || super::blocked::ended_or_ending(pid)
+        })
     }
 
     /// The peak memory of the program so far: the sum of the peak resident set sizes
@@ -960,6 +954,49 @@ mod tests {
                 sandbox::size_text(bytes)
             );
         }
+    }
+
+    /// A program that has ended while its `sandbox-init` has not reported yet is
+    /// `ending`, whichever of `sandbox-init`'s processes are still there (with a PID
+    /// namespace: the one the harness started, its PID 1, and the watcher of the memory
+    /// and disk caps beside the program, where no cgroup or sized folder caps those). The
+    /// process that waits for the program is stopped, so that the ended program stays
+    /// unreaped: the moment a loaded machine gives a failed scenario, whose cause was lost
+    /// when the watcher was taken for a program still running.
+    #[tokio::test]
+    async fn a_program_ended_before_its_report_is_ending_whatever_waits_beside_it() {
+        let child = ChildProcess::spawn(&spec(&["sh", "-c", "echo ready; exec sleep 30"])).unwrap();
+        while child.stdout.is_empty() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let named =
+            |pid: i32| std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        let processes = child.processes();
+        let program = *processes
+            .iter()
+            .find(|&&pid| named(pid).trim_end() == "sleep")
+            .unwrap_or_else(|| panic!("no sleep among {processes:?}"));
+        let waiter = super::super::blocked::parent_of(program).unwrap();
+        assert!(!child.ending(), "{processes:?}");
+        // SAFETY: signals to processes of this test's own program.
+        unsafe {
+            libc::kill(waiter, libc::SIGSTOP);
+            libc::kill(program, libc::SIGKILL);
+        }
+        while !super::super::blocked::ended_or_ending(program) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let ending = child.ending();
+        let left: Vec<(i32, String)> = child
+            .processes()
+            .into_iter()
+            .map(|pid| (pid, named(pid)))
+            .collect();
+        // SAFETY: as above.
+        unsafe { libc::kill(waiter, libc::SIGCONT) };
+        assert!(ending, "not ending with {left:?}");
+        let info = child.wait_exit(Duration::from_secs(10)).await.unwrap();
+        assert_eq!(info.kind, ExitKind::Signal(libc::SIGKILL));
     }
 
     #[tokio::test]
