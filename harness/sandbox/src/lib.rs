@@ -222,7 +222,7 @@ pub fn size_text(bytes: u64) -> String {
 }
 
 /// The layers this system allows, probed once ([`layers`]), or none ([`Layers::none`]).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Layers {
     /// `sandbox-init`, or why it cannot be had.
     init: Result<PathBuf, String>,
@@ -484,6 +484,15 @@ fn try_layer(init: &Path, arguments: &[OsString]) -> Result<(), String> {
 }
 
 impl Layers {
+    /// These layers, their programs started by `init` in place of `sandbox-init` (a test's
+    /// stand-in that fails as `sandbox-init` may).
+    pub fn started_by(&self, init: PathBuf) -> Layers {
+        Layers {
+            init: Ok(init),
+            ..self.clone()
+        }
+    }
+
     /// No layer at all, each refused for `why`: programs start directly, with limits and
     /// a clean environment only (as under `HARNESS_SANDBOX=off`).
     pub fn none(why: &str) -> Layers {
@@ -1003,6 +1012,12 @@ impl Enclosure {
             });
         }
         Ok(command)
+    }
+
+    /// Whether its programs start through `sandbox-init` (which then reports how they
+    /// ended), rather than directly where this machine allows no layer at all.
+    pub fn starts_through_init(&self) -> bool {
+        self.settings.layers.init.is_ok()
     }
 
     /// [`Enclosure::command`]'s program and arguments: `sandbox-init` and its options.

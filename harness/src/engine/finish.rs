@@ -81,7 +81,7 @@ impl Run<'_> {
                 diff: None,
             });
         }
-        let (failure, failed_step, harness_trouble) = match trouble {
+        let (mut failure, mut failed_step, mut harness_trouble) = match trouble {
             Some(trouble)
                 if failure
                     .as_ref()
@@ -111,6 +111,18 @@ impl Run<'_> {
             }
         }
         self.drain_ended_output().await;
+        // A program whose sandbox failed before it ran (`sandbox-init` could not raise its
+        // walls): whatever the scenario then saw is the harness's, never the program's.
+        // Asked once every program has been waited for: its report says whether it ran.
+        if !harness_trouble
+            && failure
+                .as_ref()
+                .is_none_or(|failure| failure.status != Status::Skipped)
+            && let Some(trouble) = self.sandbox_trouble()
+        {
+            self.note(format!("the harness's own trouble: {}", trouble.seen));
+            (failure, failed_step, harness_trouble) = (Some(trouble), 0, true);
+        }
         // On a shared loopback: what each program's hard-coded ports and names became.
         let moved: Vec<String> = self
             .order
@@ -153,6 +165,9 @@ impl Run<'_> {
                     .then_some(HarnessStop::Stopped)
             });
             let exit_accepted = self.exits_accepted.contains(&name);
+            // A program whose sandbox failed before it ran never ran: not its exit.
+            let never_ran = program.handle.sandbox_trouble();
+            let exit = exit.filter(|_| never_ran.is_none());
             let report = ProgramReport {
                 name,
                 role: program.role.clone(),
@@ -166,7 +181,8 @@ impl Run<'_> {
                 language: Language::of_command_line(program.handle.command_line()),
                 memory_peak: program.handle.memory_peak(),
                 known_good: program.known_good,
-                not_started: None,
+                not_started: never_ran
+                    .map(|why| self.shown(&format!("its sandbox could not be built: {why}"))),
             };
             let stderr_end = program.handle.stderr().tail(cause::STDERR_END);
             // A line of stderr may name the web site's temporary folder: shown as elsewhere.
@@ -285,6 +301,21 @@ impl Run<'_> {
             }
             tokio::time::sleep(POLL).await;
         }
+    }
+
+    /// The first program whose sandbox failed before it ran, as the harness's own trouble.
+    fn sandbox_trouble(&self) -> Option<StepFailure> {
+        for (name, program) in &self.programs {
+            if let Some(why) = program.handle.sandbox_trouble() {
+                return Some(StepFailure {
+                    status: Status::Error,
+                    expected: format!("the harness to start {name} in its sandbox"),
+                    seen: why,
+                    diff: None,
+                });
+            }
+        }
+        None
     }
 
     /// Waits a moment for the output of programs that ended to be copied to the end: a

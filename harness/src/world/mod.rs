@@ -266,6 +266,14 @@ impl ProgramHandle {
         }
     }
 
+    /// Why its sandbox failed before it ran, if it did (a simulated program has none).
+    pub fn sandbox_trouble(&self) -> Option<String> {
+        match self {
+            ProgramHandle::Real(process) => process.sandbox_trouble(),
+            ProgramHandle::Simulated(_) => None,
+        }
+    }
+
     /// Whether the memory or disk cap stopped it or a process it forked (a simulated
     /// program has none).
     pub fn cap_stop(&self) -> Option<real::process::HarnessStop> {

@@ -304,3 +304,53 @@ fn a_program_that_printed_got_past_its_start() {
         "{stdout}"
     );
 }
+
+/// `sandbox-init` that fails before the program runs (a wall it could not raise: status
+/// 125, why on its stderr, no report of the program's exit) is the harness's trouble, named
+/// with that reason, never the program's exit with status 125. A script stands in for it
+/// where it starts a program (the harness's probes of the layers still reach the real one).
+#[test]
+fn a_sandbox_that_fails_before_the_program_runs_is_the_harness_trouble() {
+    let real = sandbox::locate_init(&kit_root()).expect("sandbox-init is built");
+    let folder = tempfile::tempdir().unwrap();
+    let init = folder.path().join("sandbox-init");
+    std::fs::write(
+        &init,
+        format!(
+            "#!/bin/sh\n\
+             case \" $* \" in *' --report-fd '*)\n\
+             echo 'sandbox-init: cannot raise the walls: refused by this test' >&2; exit 125;;\n\
+             esac\n\
+             exec '{}' \"$@\"\n",
+            real.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&init, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let files = [("message-server.py", good("message-server.py"))];
+    let named: Vec<(&str, &str)> = files.iter().map(|(f, t)| (*f, t.as_str())).collect();
+    let submission = submission(&named);
+    let scenario = "message/01-text-20k";
+    let output = harness()
+        .env("HARNESS_SANDBOX_INIT", &init)
+        .arg("--target")
+        .arg(submission.path())
+        .args(["--seed", "1", scenario])
+        .output()
+        .expect("the harness runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(stdout.contains(&format!("ERROR   {scenario}")), "{stdout}");
+    let first = first_line(&stdout, scenario);
+    assert!(
+        first.contains("start server in its sandbox")
+            && first.contains("cannot raise the walls: refused by this test")
+            && first.contains(": not a defect of your program"),
+        "{first}\n{stdout}"
+    );
+    assert!(!stdout.contains("status 125"), "{stdout}");
+    assert!(
+        stdout.contains("could not be started: its sandbox could not be built"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0/0 points"), "{stdout}");
+}

@@ -32,10 +32,13 @@
 //!   `status=<wait status> maxrss_kib=<KiB>`. (The harness cannot read them off its own
 //!   child: a process forked from the large harness inherits its resident size as a peak,
 //!   so only a process forked from this small one reports the program's own figure.)
+//!   Where the sandbox failed in the program's process before the program ran, a second
+//!   line says why: `trouble <why>` ([`setup_failure`]).
 //!
 //! Exit status: the program's (a program killed by a signal makes this one die of the same
-//! signal), 125 when the sandbox could not be built (the reason on stderr), 126 or 127 when
-//! the program could not be run, as a shell says.
+//! signal), 125 when the sandbox could not be built (the reason on stderr; no report, or
+//! one with its `trouble` line: the harness's failure, never the program's), 126 or 127
+//! when the program could not be run, as a shell says.
 //!
 //! - **No privilege** (always; [`privilege`]): the program starts with every descriptor
 //!   above 2 closed, an empty capability bounding set and no capabilities, `no_new_privs`,
@@ -65,6 +68,7 @@ mod mounts;
 mod privilege;
 mod resolve;
 mod seccomp;
+mod setup_failure;
 mod supervise;
 mod trace;
 mod walls;

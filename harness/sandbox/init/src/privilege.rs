@@ -38,8 +38,8 @@ pub(crate) struct Drop {
 }
 
 /// Steps 1 to 7 above. `Err` names the step that failed.
-pub(crate) fn drop_everything(request: &Drop) -> Result<(), String> {
-    close_inherited_descriptors();
+pub(crate) fn drop_everything(request: &Drop, kept: libc::c_int) -> Result<(), String> {
+    close_inherited_descriptors(kept);
     empty_bounding_set()
         .map_err(|error| format!("cannot empty the capability bounding set: {error}"))?;
     // SAFETY: geteuid only reads our id.
@@ -66,20 +66,25 @@ pub(crate) fn drop_everything(request: &Drop) -> Result<(), String> {
     Ok(())
 }
 
-/// Closes every descriptor above 2 (`close_range`, Linux 5.9; else one by one up to the
-/// descriptor limit).
-fn close_inherited_descriptors() {
+/// Closes every descriptor above 2 but `kept` (the close-on-exec pipe of
+/// [`crate::setup_failure`]): `close_range`, Linux 5.9; else one by one up to the
+/// descriptor limit.
+fn close_inherited_descriptors(kept: libc::c_int) {
+    let kept = u32::try_from(kept).unwrap_or(u32::MAX);
     // SAFETY: closing descriptors of our own process; nothing here holds one above 2
     // that it still needs (the report descriptor belongs to the process that waits).
     unsafe {
-        if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) == 0 {
+        let below = kept <= 3 || libc::syscall(libc::SYS_close_range, 3u32, kept - 1, 0u32) == 0;
+        let above =
+            kept == u32::MAX || libc::syscall(libc::SYS_close_range, kept + 1, u32::MAX, 0u32) == 0;
+        if below && above {
             return;
         }
         let highest = match libc::sysconf(libc::_SC_OPEN_MAX) {
             limit if limit > 3 => limit.min(1 << 20) as i32,
             _ => 1024,
         };
-        for fd in 3..highest {
+        for fd in (3..highest).filter(|&fd| fd as u32 != kept) {
             libc::close(fd);
         }
     }

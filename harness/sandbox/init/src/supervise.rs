@@ -237,6 +237,14 @@ fn start_and_wait(
             unsafe { libc::prctl(libc::PR_SET_DUMPABLE, libc::c_ulong::from(yes), 0, 0, 0) };
         }
     };
+    let setup = match crate::setup_failure::Channel::new() {
+        Ok(setup) => setup,
+        Err(error) => {
+            eprintln!("sandbox-init: cannot make a pipe: {error}");
+            // SAFETY: _exit ends this process.
+            unsafe { libc::_exit(125) };
+        }
+    };
     dumpable(true);
     let program = fork_with_signals_blocked();
     if program != 0 {
@@ -248,8 +256,16 @@ fn start_and_wait(
         unsafe { libc::_exit(125) };
     }
     if program == 0 {
-        exec(argv, privilege, handshake.as_ref(), handoff.as_ref());
+        setup.in_the_program();
+        exec(
+            argv,
+            privilege,
+            handshake.as_ref(),
+            handoff.as_ref(),
+            &setup,
+        );
     }
+    setup.in_the_waiter();
     if let Some(handshake) = handshake
         && let Err(message) = handshake.seize(program)
     {
@@ -312,6 +328,9 @@ fn start_and_wait(
             None => {}
         }
         line.push('\n');
+        if let Some(why) = setup.said() {
+            line.push_str(&format!("trouble {why}\n"));
+        }
         // SAFETY: writing a buffer we own to our descriptor.
         unsafe {
             libc::write(fd, line.as_ptr().cast(), line.len());
@@ -339,6 +358,7 @@ fn exec(
     privilege: &crate::privilege::Drop,
     traced: Option<&crate::trace::Handshake>,
     warden: Option<&crate::warden::Handoff>,
+    setup: &crate::setup_failure::Channel,
 ) -> ! {
     // SAFETY: plain system calls on our own process.
     unsafe {
@@ -349,26 +369,22 @@ fn exec(
         if let Some(handshake) = traced
             && let Err(message) = handshake.wait_until_seized()
         {
-            eprintln!("sandbox-init: {message}");
-            libc::_exit(125);
+            setup.fail(&message);
         }
         // Its calls that name an address go to the warden from here on.
         if let Some(handoff) = warden
             && let Err(message) = handoff.install()
         {
-            eprintln!("sandbox-init: {message}");
-            libc::_exit(125);
+            setup.fail(&message);
         }
-        if let Err(message) = crate::privilege::drop_everything(privilege) {
-            eprintln!("sandbox-init: {message}");
-            libc::_exit(125);
+        if let Err(message) = crate::privilege::drop_everything(privilege, setup.kept()) {
+            setup.fail(&message);
         }
         // Last: its stops go to the tracer, which seized this process above.
         if traced.is_some()
             && let Err(error) = crate::trace::install_filter()
         {
-            eprintln!("sandbox-init: cannot install the short calls' filter: {error}");
-            libc::_exit(125);
+            setup.fail(&format!("cannot install the short calls' filter: {error}"));
         }
         // Should the process that supervises it die first (however it was made to), the
         // program dies too rather than run on unwatched; what it forked is ended with
@@ -376,7 +392,7 @@ fn exec(
         let parent = libc::getppid();
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
         if libc::getppid() != parent {
-            libc::_exit(125);
+            setup.fail("the process that supervises the program ended before it ran");
         }
         let mut pointers: Vec<*const libc::c_char> =
             argv.iter().map(|word| word.as_ptr()).collect();

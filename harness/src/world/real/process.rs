@@ -140,6 +140,8 @@ pub struct ChildProcess {
     /// ended: the largest peak resident set size, in KiB, of it and of every process reaped
     /// below it (see [`ChildProcess::largest_process_kib`]); 0 until then.
     tree_max_rss_kib: Arc<std::sync::atomic::AtomicU64>,
+    /// Set once it has ended, where the sandbox failed before the program ran.
+    sandbox_trouble: Arc<std::sync::OnceLock<SandboxTrouble>>,
     /// Its working directory (its sandbox's own unless the scenario or manifest named one).
     pub workdir: PathBuf,
     /// Kept so the directories live as long as the process.
@@ -254,6 +256,7 @@ impl ChildProcess {
             }
             environment.push((super::redirect::VARIABLE.into(), setting.into()));
         }
+        let through_init = enclosure.starts_through_init();
         let (report_reader, report_writer) = report_pipe()?;
         let report_fd = report_writer.as_raw_fd();
         let mut command = enclosure.command(Launch {
@@ -371,8 +374,25 @@ impl ChildProcess {
         let reaped_enclosure = Arc::clone(&enclosure);
         let tree_max_rss_kib = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let reaped_tree = Arc::clone(&tree_max_rss_kib);
+        let sandbox_trouble = Arc::new(std::sync::OnceLock::new());
+        let reaped_trouble = Arc::clone(&sandbox_trouble);
         std::thread::spawn(move || {
             let (info, report) = with_report(reap(pid, started), report_reader);
+            // `sandbox-init` that ended with 125 and no report failed before the program
+            // ran; with a report, its `trouble` line says so.
+            let trouble = match report.trouble {
+                Some(why) => Some(SandboxTrouble::Said(why)),
+                None if through_init
+                    && report.status.is_none()
+                    && info.kind == ExitKind::Code(125) =>
+                {
+                    Some(SandboxTrouble::Unsaid)
+                }
+                None => None,
+            };
+            if let Some(trouble) = trouble {
+                let _ = reaped_trouble.set(trouble);
+            }
             // Not what `wait4` says of `sandbox-init`: forked from the harness, it inherits
             // the harness's resident size as a peak. Without its report (no `sandbox-init`),
             // the program's own figure.
@@ -406,6 +426,7 @@ impl ChildProcess {
             redirect_files,
             enclosure,
             tree_max_rss_kib,
+            sandbox_trouble,
             workdir,
             _captures: captures,
             stdin_release: std::sync::Mutex::new(stdin_release),
@@ -504,6 +525,25 @@ impl ChildProcess {
             .ok()
             .and_then(|enclosure| enclosure.processes())
             .unwrap_or_else(|| super::readiness::group_members(self.pid))
+    }
+
+    /// Why the sandbox failed before the program ran, once it has ended, if it did: the
+    /// harness's failure, never the program's (see `sandbox-init`'s exit status).
+    pub fn sandbox_trouble(&self) -> Option<String> {
+        match self.sandbox_trouble.get()? {
+            SandboxTrouble::Said(why) => Some(why.clone()),
+            SandboxTrouble::Unsaid => {
+                let stderr = self.stderr.tail(4096);
+                let said = String::from_utf8_lossy(&stderr)
+                    .lines()
+                    .rev()
+                    .find_map(|line| line.strip_prefix("sandbox-init: "))
+                    .map(str::to_owned);
+                Some(said.unwrap_or_else(|| {
+                    "sandbox-init ended with status 125 before the program ran".into()
+                }))
+            }
+        }
     }
 
     /// The exit, if the process has ended.
@@ -671,12 +711,15 @@ fn with_report(mut info: ExitInfo, mut report: File) -> (ExitInfo, Report) {
     if report.read_to_string(&mut text).is_err() {
         return (info, Report::default());
     }
+    let first_line = text.lines().next().unwrap_or_default();
     let field = |name: &str| {
-        text.split_whitespace()
+        first_line
+            .split_whitespace()
             .find_map(|word| word.strip_prefix(name)?.strip_prefix('='))
             .and_then(|value| value.parse::<i64>().ok())
     };
-    if let (Some(status), Some(max_rss_kib)) = (field("status"), field("maxrss_kib")) {
+    let status = field("status");
+    if let (Some(status), Some(max_rss_kib)) = (status, field("maxrss_kib")) {
         let status = status as libc::c_int;
         info.kind = if libc::WIFEXITED(status) {
             ExitKind::Code(libc::WEXITSTATUS(status))
@@ -689,6 +732,11 @@ fn with_report(mut info: ExitInfo, mut report: File) -> (ExitInfo, Report) {
         memory_watch_killed: field("memory_watch_killed") == Some(1),
         disk_watch_killed: field("disk_watch_killed") == Some(1),
         tree_max_rss_kib: field("tree_maxrss_kib").map(|kib| kib.max(0) as u64),
+        status,
+        trouble: text
+            .lines()
+            .find_map(|line| line.strip_prefix("trouble "))
+            .map(str::to_owned),
     };
     (info, report)
 }
@@ -704,6 +752,19 @@ struct Report {
     /// The largest peak resident size, in KiB, of any process it reaped: the program and
     /// whatever it left.
     tree_max_rss_kib: Option<u64>,
+    /// The program's wait status, as `sandbox-init` reported it (none: no report).
+    status: Option<i64>,
+    /// Why the sandbox failed in the program's process before the program ran.
+    trouble: Option<String>,
+}
+
+/// How `sandbox-init` failed before the program ran.
+#[derive(Debug)]
+enum SandboxTrouble {
+    /// Its report said why.
+    Said(String),
+    /// It ended with status 125 and no report: why is the last line it wrote to stderr.
+    Unsaid,
 }
 
 /// The scenario's file put in `workdir` (the program's own folder, fresh) under the name
@@ -997,6 +1058,55 @@ mod tests {
         assert!(ending, "not ending with {left:?}");
         let info = child.wait_exit(Duration::from_secs(10)).await.unwrap();
         assert_eq!(info.kind, ExitKind::Signal(libc::SIGKILL));
+    }
+
+    /// Where `sandbox-init` failed before the program ran (exit 125, and either no report
+    /// or one with its `trouble` line), the harness knows it for its own failure, with
+    /// why; a program that ends with 125 itself is only a program that did. `sandbox-init`
+    /// is played by a script that fails as it may.
+    #[tokio::test]
+    async fn a_sandbox_that_failed_before_the_program_ran_is_the_harness_trouble() {
+        let folder = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                "unsaid",
+                "echo 'sandbox-init: cannot make the PID namespace: EPERM' >&2; exit 125",
+                Some("cannot make the PID namespace: EPERM"),
+            ),
+            (
+                "said",
+                "printf 'status=32000 maxrss_kib=0\\ntrouble cannot raise the walls: EINVAL\\n' \
+                 > /proc/self/fd/$report; exit 125",
+                Some("cannot raise the walls: EINVAL"),
+            ),
+            (
+                "the program's own 125",
+                "printf 'status=32000 maxrss_kib=0\\n' > /proc/self/fd/$report; \
+                 echo 'sandbox-init: a line the program wrote' >&2; exit 125",
+                None,
+            ),
+        ];
+        for (name, body, expected) in cases {
+            let init = folder.path().join(name.replace(' ', "-"));
+            std::fs::write(
+                &init,
+                format!(
+                    "#!/bin/sh\nwhile [ $# -gt 0 ]; do [ \"$1\" = --report-fd ] && report=$2; shift; done\n{body}\n"
+                ),
+            )
+            .unwrap();
+            std::fs::set_permissions(&init, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .unwrap();
+            let mut failing = spec(&["true"]);
+            failing.sandbox.layers = Arc::new(failing.sandbox.layers.started_by(init));
+            let child = ChildProcess::spawn(&failing).unwrap();
+            let info = child.wait_exit(Duration::from_secs(10)).await.unwrap();
+            assert_eq!(info.kind, ExitKind::Code(125), "{name}");
+            while !child.stderr.closed() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            assert_eq!(child.sandbox_trouble().as_deref(), expected, "{name}");
+        }
     }
 
     #[tokio::test]
