@@ -377,6 +377,15 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Pauses a waiting loop between two looks: [`POLL`] at most, less in the real world
+    /// when a program's output or life ends meanwhile (see `world::real::endings`).
+    async fn pause(&self) {
+        match self.world {
+            World::Real(_) => crate::world::real::endings::pause(POLL).await,
+            _ => tokio::time::sleep(POLL).await,
+        }
+    }
+
     /// Adds a line to the step log.
     pub(crate) fn note(&mut self, text: impl Into<String>) {
         self.log.push(LogLine {
@@ -710,7 +719,7 @@ impl<'a> Run<'a> {
         };
         let deadline = Instant::now() + OUTPUT_DRAIN;
         while !handle.stderr().closed() && Instant::now() < deadline {
-            tokio::time::sleep(POLL).await;
+            self.pause().await;
         }
         let stderr_end = handle.stderr().tail(cause::STDERR_END);
         let Some(crash) = run_record::crash::recognise(info.kind, &stderr_end) else {
@@ -974,7 +983,7 @@ impl<'a> Run<'a> {
                     }
                 }
             }
-            tokio::time::sleep(POLL).await;
+            self.pause().await;
         }
     }
 }

@@ -299,7 +299,7 @@ impl Run<'_> {
             if !busy && !ending {
                 return;
             }
-            tokio::time::sleep(POLL).await;
+            self.pause().await;
         }
     }
 
@@ -329,7 +329,7 @@ impl Run<'_> {
                 && !(program.handle.stdout().closed() && program.handle.stderr().closed())
         };
         while self.programs.values().any(unread) && Instant::now() < deadline {
-            tokio::time::sleep(POLL).await;
+            self.pause().await;
         }
     }
 }

@@ -20,6 +20,7 @@
 
 pub mod blocked;
 pub mod cleanup;
+pub mod endings;
 pub mod internet;
 pub mod isolation;
 pub mod net_admin;

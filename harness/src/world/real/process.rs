@@ -411,6 +411,7 @@ impl ChildProcess {
                 enclosure.release();
             }
             let _ = exit_sender.send(Some(info));
+            super::endings::announce();
         });
         // The std handle is not used to wait (the reaper thread does, with wait4).
         drop(child);
