@@ -143,7 +143,7 @@ pub(super) fn sendmsg(call: &Call, target: &Target) -> Answer {
     call.confirm()?;
     settle(socket, kind, call.ports)?;
     let flags = flags as libc::c_int;
-    call.signal_broken_pipe(message.send(socket, kind, flags), flags)
+    call.signal_broken_pipe(message.send(socket, flags), flags)
 }
 
 /// Each message as `sendmsg` sends it, its length written back where the program reads
@@ -159,7 +159,7 @@ pub(super) fn sendmmsg(call: &Call, target: &Target) -> Answer {
         let result = Message::read(call, entry, kind).and_then(|message| {
             call.confirm()?;
             settle(socket, kind, call.ports)?;
-            message.send(socket, kind, flags)
+            message.send(socket, flags)
         });
         match call.signal_broken_pipe(result, flags) {
             Ok(bytes) => call.write_u32(entry.wrapping_add(MSGHDR), bytes as u32)?,
@@ -242,7 +242,7 @@ impl Message {
         })
     }
 
-    fn send(&self, socket: &OwnedFd, _kind: Socket, flags: libc::c_int) -> Answer {
+    fn send(&self, socket: &OwnedFd, flags: libc::c_int) -> Answer {
         let mut buffer = libc::iovec {
             iov_base: self.bytes.as_ptr() as *mut libc::c_void,
             iov_len: self.bytes.len(),

@@ -1,7 +1,9 @@
 //! Which addresses a program on a shared loopback may bind, connect and send to: its
 //! scenario's ports, as Landlock's TCP walls say, now for every protocol of the internet
 //! family. Pure: the warden asks with what it read and copied, and performs the call only
-//! when the answer is `None`.
+//! when the answer is `None`. Unix addresses are not judged here: a named socket is
+//! reached only if the program's user made it, which `calls.rs` checks on the file it
+//! opened (`own_unix_socket`).
 
 /// What the program asks of an address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
