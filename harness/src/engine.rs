@@ -380,10 +380,7 @@ impl<'a> Run<'a> {
     /// Pauses a waiting loop between two looks: [`POLL`] at most, less in the real world
     /// when a program's output or life ends meanwhile (see `world::real::endings`).
     async fn pause(&self) {
-        match self.world {
-            World::Real(_) => crate::world::real::endings::pause(POLL).await,
-            _ => tokio::time::sleep(POLL).await,
-        }
+        crate::steps::pause(matches!(self.world, World::Real(_))).await;
     }
 
     /// Adds a line to the step log.

@@ -15,6 +15,10 @@ impl crate::steps::Stillness for Run<'_> {
     fn processor_waits(&self) -> crate::world::real::processor_wait::ProcessorWaits {
         Run::processor_waits(self)
     }
+
+    fn wakes_at_ends(&self) -> bool {
+        matches!(self.world, World::Real(_))
+    }
 }
 
 impl crate::steps::StepContext for Run<'_> {

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::{Deadline, LoadError, LoadInput, POLL, StepAction, StepContext, StepFuture, StepKind};
+use super::{Deadline, LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind};
 use crate::judge::line::{LineExpectation, LineSpec, first_line};
 use crate::outcome::StepFailure;
 
@@ -224,7 +224,7 @@ pub(crate) async fn wait_for_line(
         if deadline.passed(&*context) {
             return Ok(Waited::TimedOut(partial));
         }
-        tokio::time::sleep(POLL).await;
+        super::pause(context.wakes_at_ends()).await;
     }
 }
 

@@ -49,7 +49,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use super::expect_connect_rate::{attempt_fails, udp_no_ports};
-use super::{LoadError, LoadInput, POLL, StepAction, StepContext, StepFuture, StepKind};
+use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind};
 use crate::outcome::{StepFailure, harness_trouble};
 use crate::peers::Progress;
 
@@ -349,7 +349,7 @@ impl StepAction for ExpectReached {
                         ),
                     ));
                 }
-                tokio::time::sleep(POLL).await;
+                super::pause(context.wakes_at_ends()).await;
             }
         })
     }

@@ -166,6 +166,24 @@ pub(crate) trait Stillness {
     fn processor_waits(&self) -> crate::world::real::processor_wait::ProcessorWaits {
         crate::world::real::processor_wait::ProcessorWaits::default()
     }
+
+    /// Whether its programs are real ones, whose ends wake a waiting loop's [`pause`]
+    /// (never in the simulated world, whose replays must not depend on other tests).
+    fn wakes_at_ends(&self) -> bool {
+        false
+    }
+}
+
+/// Pauses a waiting loop between two looks: [`POLL`] at most, less where the programs are
+/// real (`wakes_at_ends`) and one's output or life ends meanwhile (see
+/// `crate::world::real::endings`): a step waiting for what a program did before it exited
+/// (a connection it tried) looks again at its exit, not up to 10 ms later.
+pub(crate) async fn pause(wakes_at_ends: bool) {
+    if wakes_at_ends {
+        crate::world::real::endings::pause(POLL).await;
+    } else {
+        tokio::time::sleep(POLL).await;
+    }
 }
 
 /// Waits, beside something a step or check reads itself, until `within` has passed or
