@@ -152,6 +152,8 @@ pub(crate) struct Run<'a> {
     stillness: std::sync::Mutex<stillness::Stillness>,
     /// Peak memories measured by `memory` steps, by mark (`memory = "server", mark = ...`).
     memory_marks: BTreeMap<String, u64>,
+    /// Woken when something of one of its real programs ends (see `world::real::endings`).
+    endings: crate::world::real::endings::Endings,
 }
 
 /// Runs `scenario` with the programs of one task, in `world`, as `settings` say.
@@ -193,6 +195,7 @@ pub async fn run_scenario(
         cursors: BTreeMap::new(),
         sends_later: BTreeMap::new(),
         stillness: std::sync::Mutex::default(),
+        endings: Default::default(),
         memory_marks: BTreeMap::new(),
     };
     // Before the scenario's clock starts: on a shared loopback, a port the submission
@@ -380,7 +383,12 @@ impl<'a> Run<'a> {
     /// Pauses a waiting loop between two looks: [`POLL`] at most, less in the real world
     /// when a program's output or life ends meanwhile (see `world::real::endings`).
     async fn pause(&self) {
-        crate::steps::pause(matches!(self.world, World::Real(_))).await;
+        crate::steps::pause(self.endings_to_wait_on()).await;
+    }
+
+    /// Its wake-up, where its programs are real (see `crate::steps::Stillness::endings`).
+    fn endings_to_wait_on(&self) -> Option<crate::world::real::endings::Endings> {
+        matches!(self.world, World::Real(_)).then(|| self.endings.clone())
     }
 
     /// Adds a line to the step log.

@@ -16,8 +16,8 @@ impl crate::steps::Stillness for Run<'_> {
         Run::processor_waits(self)
     }
 
-    fn wakes_at_ends(&self) -> bool {
-        matches!(self.world, World::Real(_))
+    fn endings(&self) -> Option<crate::world::real::endings::Endings> {
+        self.endings_to_wait_on()
     }
 }
 

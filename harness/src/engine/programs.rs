@@ -422,6 +422,7 @@ impl Run<'_> {
             prompts,
             own_file,
             sandbox: self.settings.sandbox.clone(),
+            endings: self.endings.clone(),
         };
         // A command that does not exist is the submission's; so is a working folder the
         // manifest puts where the scenario leaves a folder missing on purpose (`workdir =

@@ -224,7 +224,7 @@ pub(crate) async fn wait_for_line(
         if deadline.passed(&*context) {
             return Ok(Waited::TimedOut(partial));
         }
-        super::pause(context.wakes_at_ends()).await;
+        super::pause(context.endings()).await;
     }
 }
 

@@ -349,7 +349,7 @@ impl StepAction for ExpectReached {
                         ),
                     ));
                 }
-                super::pause(context.wakes_at_ends()).await;
+                super::pause(context.endings()).await;
             }
         })
     }

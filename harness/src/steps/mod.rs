@@ -167,22 +167,21 @@ pub(crate) trait Stillness {
         crate::world::real::processor_wait::ProcessorWaits::default()
     }
 
-    /// Whether its programs are real ones, whose ends wake a waiting loop's [`pause`]
-    /// (never in the simulated world, whose replays must not depend on other tests).
-    fn wakes_at_ends(&self) -> bool {
-        false
+    /// The scenario's wake-up at its programs' ends, where they are real ones (never in the
+    /// simulated world, whose programs' ends are its own events); see [`pause`].
+    fn endings(&self) -> Option<crate::world::real::endings::Endings> {
+        None
     }
 }
 
-/// Pauses a waiting loop between two looks: [`POLL`] at most, less where the programs are
-/// real (`wakes_at_ends`) and one's output or life ends meanwhile (see
+/// Pauses a waiting loop between two looks: [`POLL`] at most, less where the scenario's
+/// programs are real and one's output or life ends meanwhile (see
 /// `crate::world::real::endings`): a step waiting for what a program did before it exited
 /// (a connection it tried) looks again at its exit, not up to 10 ms later.
-pub(crate) async fn pause(wakes_at_ends: bool) {
-    if wakes_at_ends {
-        crate::world::real::endings::pause(POLL).await;
-    } else {
-        tokio::time::sleep(POLL).await;
+pub(crate) async fn pause(endings: Option<crate::world::real::endings::Endings>) {
+    match endings {
+        Some(endings) => endings.pause(POLL).await,
+        None => tokio::time::sleep(POLL).await,
     }
 }
 

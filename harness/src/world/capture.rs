@@ -173,8 +173,6 @@ impl Capture {
             }
         }
         self.close();
-        // Only a real program's output is pumped: its end wakes the loops waiting for it.
-        crate::world::real::endings::announce();
     }
 
     /// The thread of this process copying a program's output into the capture (see

@@ -101,6 +101,8 @@ pub struct ProcessSpec {
     /// The sandbox a child process runs in: the run's layers and memory cap
     /// (`crate::settings::RunSettings::sandbox`). A simulated host has none.
     pub sandbox: sandbox::Settings,
+    /// Its scenario's wake-up, announced when its stdout or stderr ends or its exit is known.
+    pub endings: super::endings::Endings,
 }
 
 // How a process ended is part of the run's record (`run_record::exit`).
@@ -356,6 +358,7 @@ impl ChildProcess {
         // Its named prompts are taken off on the way in; a program without any is read
         // straight, at no cost.
         let prompts = spec.prompts.clone();
+        let stdout_ended = spec.endings.clone();
         std::thread::spawn(move || {
             let on_flood = || cleanup::kill_group(pid);
             match prompts.is_empty() {
@@ -366,12 +369,18 @@ impl ChildProcess {
                     stdout_capture.pump(filtered, on_flood)
                 }
             }
+            stdout_ended.announce();
         });
         let stderr_capture = Arc::clone(&stderr);
-        std::thread::spawn(move || stderr_capture.pump(stderr_pipe, || cleanup::kill_group(pid)));
+        let stderr_ended = spec.endings.clone();
+        std::thread::spawn(move || {
+            stderr_capture.pump(stderr_pipe, || cleanup::kill_group(pid));
+            stderr_ended.announce();
+        });
 
         let (exit_sender, exit) = watch::channel(None);
         let reaped_enclosure = Arc::clone(&enclosure);
+        let exit_ended = spec.endings.clone();
         let tree_max_rss_kib = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let reaped_tree = Arc::clone(&tree_max_rss_kib);
         let sandbox_trouble = Arc::new(std::sync::OnceLock::new());
@@ -411,7 +420,7 @@ impl ChildProcess {
                 enclosure.release();
             }
             let _ = exit_sender.send(Some(info));
-            super::endings::announce();
+            exit_ended.announce();
         });
         // The std handle is not used to wait (the reaper thread does, with wait4).
         drop(child);
@@ -895,6 +904,7 @@ mod tests {
             python_path: Vec::new(),
             prompts: Vec::new(),
             sandbox: sandbox::Settings::probed(),
+            endings: Default::default(),
         }
     }
 
