@@ -191,10 +191,7 @@ pub fn ended_or_ending(pid: i32) -> bool {
         || flags.is_some_and(|flags| flags & PF_EXITING != 0)
 }
 
-/// The process's parent, if it is still there.
-pub fn parent_of(pid: i32) -> Option<i32> {
-    stat_fields(pid)?.get(1)?.parse().ok()
-}
+pub use super::proc_entries::parent_of;
 
 /// Whether an `alarm()` (or `setitimer(ITIMER_REAL)`) may be ticking for some process:
 /// `/proc/timer_list` lists every armed timer of the machine by its function

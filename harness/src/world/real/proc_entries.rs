@@ -24,7 +24,6 @@ pub(super) fn is_sandbox_init_of(pid: i32, started: i32) -> bool {
         fs::read_to_string(format!("/proc/{pid}/comm"))
             .is_ok_and(|comm| comm.trim_end() == "sandbox-init")
     };
-    let parent = |pid: i32| stat_fields(pid)?.get(1)?.parse::<i32>().ok();
     let mut at = pid;
     for _ in 0..3 {
         if at == started {
@@ -33,12 +32,17 @@ pub(super) fn is_sandbox_init_of(pid: i32, started: i32) -> bool {
         if !named(at) {
             return false;
         }
-        match parent(at) {
+        match parent_of(at) {
             Some(up) => at = up,
             None => return false,
         }
     }
     false
+}
+
+/// The process's parent, if it is still there.
+pub fn parent_of(pid: i32) -> Option<i32> {
+    stat_fields(pid)?.get(1)?.parse().ok()
 }
 
 /// Whether the thread sleeps ('S' in its `stat`: the state follows the command name,
