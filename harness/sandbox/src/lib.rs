@@ -75,7 +75,7 @@
 //! | memory watch (where no memory cgroup can be made) | the program and everything it forks share [`Settings::memory_limit`] bytes, measured every 50 ms | `sandbox-init`'s watcher (`init/src/watch.rs`) |
 //! | disk | its working directory, `HOME` and `/tmp` together hold at most [`DISK_LIMIT`] bytes: past that, `ENOSPC` | one sized `tmpfs` per program, mounted in the scenario's own mount namespace ([`enter_private_mounts`]) |
 //! | disk watch (where no sized `tmpfs` holds a folder it writes) | the same folders, and a working folder or another it may write elsewhere (its private copy, the test web site), gain at most [`DISK_LIMIT`] bytes from its start, measured every 50 ms: past that the program is ended | `sandbox-init`'s watcher (`init/src/watch.rs`, `init/src/disk_use.rs`) |
-//! | limits | CPU time ([`CPU_SECONDS`], then `SIGXCPU`), address space, open files, file size, no core dumps | `setrlimit` ([`LIMITS`]) |
+//! | limits | CPU time ([`limits::CPU_SECONDS`], then `SIGXCPU`), address space, open files, file size, no core dumps | `setrlimit` ([`limits`]: by `sandbox-init` at its start, or before the exec where there is none) |
 //! | environment | nothing of the harness's own; only [`Enclosure::environment`]'s list | `env_clear` |
 //!
 //! The namespaces and cgroups are made by `sandbox-init` (`init/`), a companion
@@ -90,8 +90,10 @@ mod cgroup;
 mod companions;
 mod etc;
 mod java_store;
+mod limits;
 mod resolver;
 mod shims;
+pub mod spawn;
 mod tcp_ports;
 mod users;
 mod view;
@@ -138,29 +140,6 @@ pub fn interposed_library(kit_root: &Path) -> Result<PathBuf, String> {
     };
     companions::locate(&LIBRARY, kit_root)
 }
-
-/// Resource limits of every program: (resource, value).
-const LIMITS: [(libc::__rlimit_resource_t, u64); 4] = [
-    // No core dumps of crashing submissions in the working directory.
-    (libc::RLIMIT_CORE, 0),
-    // Address space: a runaway allocation fails in the program, not in the machine
-    // (a JVM reserves a quarter of the memory for its heap: this leaves it room).
-    (libc::RLIMIT_AS, 16 << 30),
-    // Files written: a program cannot fill the disk.
-    (libc::RLIMIT_FSIZE, 1 << 30),
-    // Open descriptors: hundreds of clients at once fit.
-    (libc::RLIMIT_NOFILE, 8192),
-];
-
-/// Seconds of CPU a program may use (`RLIMIT_CPU`, then `SIGXCPU`): far beyond any
-/// scenario, short of a spinning program running on.
-const CPU_SECONDS: u64 = 300;
-
-/// Seconds of CPU past [`CPU_SECONDS`] before the kernel's `SIGKILL`.
-const CPU_GRACE_SECONDS: u64 = 10;
-
-/// Tasks for one user where no cgroup can cap a program (ignored for root).
-const FALLBACK_NPROC: u64 = 4096;
 
 /// What a program's working directory, `HOME` and `/tmp` may hold together: far more than
 /// any lab writes (a 10 MB download, a zip of a folder), far less than a disk.
@@ -601,7 +580,8 @@ impl Layers {
                 cgroup::MAX_TASKS
             )),
             Err(_) => layers.push(format!(
-                "at most {FALLBACK_NPROC} tasks per user (RLIMIT_NPROC; not for root)"
+                "at most {} tasks per user (RLIMIT_NPROC; not for root)",
+                limits::FALLBACK_NPROC
             )),
         }
         if self.memory_watched() {
@@ -970,10 +950,12 @@ impl Enclosure {
 
     /// The command that starts `launch.argv` (its program already resolved) in this
     /// sandbox: `sandbox-init` with the layers on, or the program itself where there is
-    /// none; in `launch.workdir`, in a process group of its own, with [`LIMITS`] set
-    /// between fork and exec and an environment of [`Enclosure::environment`]'s list and
-    /// `launch.environment` only. The caller sets its standard streams, and may add its
-    /// own `pre_exec` (a network namespace to enter), which runs after the limits.
+    /// none; in `launch.workdir`, in a session of its own (so a process group of its own,
+    /// which the harness signals, and no controlling terminal: `/dev/tty` is not the
+    /// grader's), with its [`limits`] set between fork and exec and an environment of
+    /// [`Enclosure::environment`]'s list and `launch.environment` only. The caller sets its
+    /// standard streams, and may add its own `pre_exec` (a network namespace to enter),
+    /// which runs after the limits. [`Enclosure::spawn`] starts the same without a fork.
     ///
     /// When the program runs as a user of its own, its sandbox's folder (`HOME`, `/tmp`,
     /// its own working folder) becomes that user's now, after the harness has written what
@@ -983,35 +965,69 @@ impl Enclosure {
     /// scenario's programs share them, and only their views show them.
     pub fn command(&self, launch: Launch<'_>) -> std::io::Result<Command> {
         use std::os::unix::process::CommandExt;
-        let mut command = self.sandboxed(&launch)?;
+        let limits = self.limits(&launch);
+        let mut command = self.sandboxed(&launch, &[])?;
+        self.set_environment(&mut command, launch);
+        // SAFETY: only setsid and setrlimit, which are async-signal-safe; the limits were
+        // worked out before the fork.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::setsid() < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                for limit in &limits {
+                    limit.set();
+                }
+                Ok(())
+            });
+        }
+        Ok(command)
+    }
+
+    /// [`Enclosure::command`]'s program started with nothing between fork and exec, so
+    /// without copying the harness ([`spawn`]): `sandbox-init` sets the limits itself
+    /// (`--rlimit`), the session is `posix_spawn`'s, and `kept` (the report's descriptor)
+    /// stays open in it under the same numbers. Only through `sandbox-init`
+    /// ([`Enclosure::starts_through_init`]); its stdout and stderr are piped.
+    pub fn spawn(
+        &self,
+        launch: Launch<'_>,
+        input: spawn::Input,
+        kept: &[std::os::fd::RawFd],
+    ) -> std::io::Result<spawn::Spawned> {
+        if !self.starts_through_init() {
+            return Err(std::io::Error::other(
+                "a program starts without a fork only through sandbox-init",
+            ));
+        }
+        let limits = self.limits(&launch);
+        let mut command = self.sandboxed(&launch, &limits)?;
+        self.set_environment(&mut command, launch);
+        spawn::without_fork(&command, input, kept)
+    }
+
+    /// The limits of a program started by `launch`. Where no cgroup caps its tasks,
+    /// `RLIMIT_NPROC` does: per user, so as tight as the cgroup's cap where the program
+    /// has a user of its own, looser where it shares the harness's (whose own threads
+    /// count too).
+    fn limits(&self, launch: &Launch<'_>) -> Vec<limits::Limit> {
+        let task_cap = match (&self.settings.layers.cgroup, self.user) {
+            (Ok(_), _) => None,
+            (Err(_), Some(_)) => Some(u64::from(cgroup::MAX_TASKS)),
+            (Err(_), None) => Some(limits::FALLBACK_NPROC),
+        };
+        limits::of_a_program(task_cap, launch.cap_address_space)
+    }
+
+    /// `command`'s working folder and its whole environment: [`Enclosure::environment`]'s
+    /// and `launch.environment`.
+    fn set_environment(&self, command: &mut Command, launch: Launch<'_>) {
         let mut environment = self.environment(Path::new(&launch.argv[0]));
         environment.extend(launch.environment);
         command
             .current_dir(launch.workdir)
             .env_clear()
             .envs(environment);
-        // Where no cgroup caps its tasks, `RLIMIT_NPROC` does: per user, so as tight as the
-        // cgroup's cap where the program has a user of its own, looser where it shares the
-        // harness's (whose own threads count too).
-        let task_cap = match (&self.settings.layers.cgroup, self.user) {
-            (Ok(_), _) => None,
-            (Err(_), Some(_)) => Some(u64::from(cgroup::MAX_TASKS)),
-            (Err(_), None) => Some(FALLBACK_NPROC),
-        };
-        let address_space = launch.cap_address_space;
-        // SAFETY: only setsid, getrlimit and setrlimit, which are async-signal-safe.
-        unsafe {
-            command.pre_exec(move || {
-                // A session of its own, hence a process group of its own (which the harness
-                // signals) and no controlling terminal: `/dev/tty` is not the grader's.
-                if libc::setsid() < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                apply_limits(task_cap, address_space);
-                Ok(())
-            });
-        }
-        Ok(command)
     }
 
     /// Whether its programs start through `sandbox-init` (which then reports how they
@@ -1020,8 +1036,9 @@ impl Enclosure {
         self.settings.layers.init.is_ok()
     }
 
-    /// [`Enclosure::command`]'s program and arguments: `sandbox-init` and its options.
-    fn sandboxed(&self, launch: &Launch<'_>) -> std::io::Result<Command> {
+    /// [`Enclosure::command`]'s program and arguments: `sandbox-init` and its options,
+    /// `limits` among them (`--rlimit`, which it sets first thing).
+    fn sandboxed(&self, launch: &Launch<'_>, limits: &[limits::Limit]) -> std::io::Result<Command> {
         let Launch {
             argv,
             workdir,
@@ -1044,6 +1061,9 @@ impl Enclosure {
             users::hand_over(&self.path, user)?;
         }
         let mut command = Command::new(init);
+        for limit in limits {
+            command.arg("--rlimit").arg(limit.argument());
+        }
         if let Some(fd) = report_fd {
             command.arg("--report-fd").arg(fd.to_string());
         }
@@ -1326,57 +1346,6 @@ fn resolve_on(program: &str, workdir: &Path, own: &std::ffi::OsStr) -> std::io::
 fn is_interpreter(program: &str) -> bool {
     const INTERPRETERS: [&str; 7] = ["java", "javac", "node", "nodejs", "ruby", "perl", "php"];
     program.starts_with("python") || program.starts_with("pypy") || INTERPRETERS.contains(&program)
-}
-
-/// Called in the child between fork and exec: the limits of [`LIMITS`], and the task
-/// cap where no cgroup holds one. Only `getrlimit`/`setrlimit`: async-signal-safe.
-///
-/// # Safety
-///
-/// Must run in a freshly forked child (a `pre_exec` closure).
-unsafe fn apply_limits(task_cap: Option<u64>, address_space: bool) {
-    let set = |resource: libc::__rlimit_resource_t, value: u64| {
-        let mut current = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: reads and writes our own limits.
-        unsafe {
-            libc::getrlimit(resource, &mut current);
-            // Never above the hard limit the harness itself has (raising it needs privilege).
-            let value = value.min(current.rlim_max);
-            let limit = libc::rlimit {
-                rlim_cur: value,
-                rlim_max: value,
-            };
-            libc::setrlimit(resource, &limit);
-        }
-    };
-    for (resource, value) in LIMITS {
-        // A browser reserves far more address space than it uses (V8's cage alone).
-        if resource != libc::RLIMIT_AS || address_space {
-            set(resource, value);
-        }
-    }
-    // CPU time: SIGXCPU at the soft limit (the report names it), SIGKILL a little later
-    // for a program that ignores it.
-    // SAFETY: reads and writes our own limits.
-    unsafe {
-        let mut current = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        libc::getrlimit(libc::RLIMIT_CPU, &mut current);
-        let grace = (CPU_SECONDS + CPU_GRACE_SECONDS).min(current.rlim_max);
-        let limit = libc::rlimit {
-            rlim_cur: CPU_SECONDS.min(grace),
-            rlim_max: grace,
-        };
-        libc::setrlimit(libc::RLIMIT_CPU, &limit);
-    }
-    if let Some(cap) = task_cap {
-        set(libc::RLIMIT_NPROC, cap);
-    }
 }
 
 #[cfg(test)]

@@ -60,8 +60,13 @@
 //!   sized folder** (`--disk-watch BYTES`, `--disk-folder DIR`), [`watch`]: a watcher ends
 //!   the program's processes when together they hold more.
 //!
-//! Limits (`setrlimit`), the environment and the network namespace are set by the harness
-//! before it runs this program: they are inherited.
+//! - **Limits** (`--rlimit RESOURCE=SOFT:HARD`, the resource by the kernel's number):
+//!   set first thing, so that this program and everything it starts has them. The harness
+//!   works them out; it sets none between fork and exec, so that it can start this program
+//!   without copying itself (`harness/sandbox/src/spawn.rs`).
+//!
+//! The environment, the session and the network namespace are set by the harness when it
+//! starts this program: they are inherited.
 
 mod disk_use;
 mod mounts;
@@ -83,6 +88,8 @@ use std::process::ExitCode;
 /// What the harness asked for.
 #[derive(Debug, Default)]
 struct Request {
+    /// `setrlimit`s to make first (`--rlimit`): resource, soft and hard values.
+    limits: Vec<(libc::__rlimit_resource_t, u64, u64)>,
     report_fd: Option<i32>,
     cgroup_procs: Vec<PathBuf>,
     mounts: mounts::Plan,
@@ -166,6 +173,10 @@ fn main() -> ExitCode {
             return ExitCode::from(125);
         }
     };
+    if let Err(message) = set_limits(&request.limits) {
+        eprintln!("sandbox-init: {message}");
+        return ExitCode::from(125);
+    }
     let late = match build_sandbox(&request) {
         Ok(late) => late,
         Err(message) => {
@@ -216,6 +227,42 @@ fn main() -> ExitCode {
             }),
         },
     )
+}
+
+/// The harness's limits, on this process (and so on everything it starts).
+fn set_limits(limits: &[(libc::__rlimit_resource_t, u64, u64)]) -> Result<(), String> {
+    for &(resource, soft, hard) in limits {
+        let limit = libc::rlimit {
+            rlim_cur: soft,
+            rlim_max: hard,
+        };
+        // SAFETY: setrlimit reads the struct it is given and changes our own limits only.
+        if unsafe { libc::setrlimit(resource, &limit) } != 0 {
+            return Err(format!(
+                "cannot set limit {resource} to {soft}:{hard}: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `--rlimit`'s value, `RESOURCE=SOFT:HARD`.
+fn limit(text: &std::ffi::OsStr) -> Result<(libc::__rlimit_resource_t, u64, u64), String> {
+    text.to_str()
+        .and_then(|text| {
+            let (resource, values) = text.split_once('=')?;
+            let (soft, hard) = values.split_once(':')?;
+            let soft: u64 = soft.parse().ok()?;
+            let hard: u64 = hard.parse().ok()?;
+            (soft <= hard).then_some((resource.parse().ok()?, soft, hard))
+        })
+        .ok_or_else(|| {
+            format!(
+                "--rlimit {}: not RESOURCE=SOFT:HARD (numbers, soft at most hard)",
+                text.to_string_lossy()
+            )
+        })
 }
 
 /// Everything but the process itself: cgroup, mounts, working directory. Returns the
@@ -320,6 +367,7 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
                 request.program = arguments.collect();
                 break;
             }
+            b"--rlimit" => request.limits.push(limit(&value("--rlimit")?)?),
             b"--report-fd" => {
                 request.report_fd = Some(descriptor("--report-fd", &value("--report-fd")?)?);
             }
@@ -417,5 +465,24 @@ mod tests {
         );
         // Another file named is written as named.
         assert_eq!(join_file(&v1.path().join("other")), v1.path().join("other"));
+    }
+
+    #[test]
+    fn a_limit_is_resource_soft_and_hard_and_nothing_else_is() {
+        assert_eq!(
+            limit(std::ffi::OsStr::new("7=8192:8192")),
+            Ok((libc::RLIMIT_NOFILE, 8192, 8192))
+        );
+        for wrong in ["7=10", "7=20:10", "nofile=1:1", "7:1:1", "7=-1:1"] {
+            let error = limit(std::ffi::OsStr::new(wrong)).unwrap_err();
+            assert!(error.contains("RESOURCE=SOFT:HARD"), "{wrong}: {error}");
+        }
+        let request = parse(
+            ["--rlimit", "4=0:0", "--", "/bin/true"]
+                .map(OsString::from)
+                .to_vec(),
+        )
+        .unwrap();
+        assert_eq!(request.limits, [(libc::RLIMIT_CORE, 0, 0)]);
     }
 }

@@ -26,7 +26,7 @@ use super::isolation::Namespace;
 use super::start_failure::programs_own;
 use crate::payload::Payload;
 use crate::world::capture::Capture;
-use sandbox::{Enclosure, Launch};
+use sandbox::{Enclosure, Launch, spawn};
 
 /// The scenario's file, and the name under which a program that always opens its own
 /// finds it.
@@ -261,7 +261,7 @@ impl ChildProcess {
         let through_init = enclosure.starts_through_init();
         let (report_reader, report_writer) = report_pipe()?;
         let report_fd = report_writer.as_raw_fd();
-        let mut command = enclosure.command(Launch {
+        let launch = Launch {
             argv: &argv,
             workdir: &workdir,
             writable: spec.served.as_slice(),
@@ -275,49 +275,36 @@ impl ChildProcess {
                 .short_calls
                 .as_ref()
                 .map(|injection| injection.setting.as_str()),
-        })?;
-        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        };
         let mut feeder = None;
-        match &spec.stdin {
+        let input = match &spec.stdin {
             None if spec.hold_stdin => {
-                command.stdin(Stdio::piped());
                 feeder = Some(Payload::Bytes(Vec::new().into()));
+                spawn::Input::Piped
             }
-            None => {
-                command.stdin(Stdio::null());
-            }
+            None => spawn::Input::Null,
             Some(Payload::File { path, .. }) if !spec.hold_stdin => {
-                command.stdin(File::open(path)?);
+                spawn::Input::File(File::open(path)?)
             }
             Some(payload) => {
-                command.stdin(Stdio::piped());
                 feeder = Some(payload.clone());
+                spawn::Input::Piped
             }
-        }
-        let network_fd = spec.network.as_ref().map(|namespace| namespace.raw_fd());
-        // SAFETY: the closure only calls fcntl and setns, which are async-signal-safe; the
-        // namespace's descriptor stays open until the spawn returns (`spec` holds it), and
-        // so does the report pipe's (`report_writer`).
-        unsafe {
-            command.pre_exec(move || {
-                // The report descriptor must survive exec into `sandbox-init`.
-                if libc::fcntl(report_fd, libc::F_SETFD, 0) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                if let Some(fd) = network_fd
-                    && libc::setns(fd, libc::CLONE_NEWNET) != 0
-                {
-                    return Err(io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        };
         let started = Instant::now();
         let mut child = {
             let _starting = super::spawning::while_starting();
-            command.spawn()?
+            match &spec.network {
+                // Nothing to do between fork and exec: started without copying the
+                // harness (see `sandbox::spawn`).
+                None if through_init => enclosure.spawn(launch, input, &[report_fd])?,
+                network => {
+                    let command = enclosure.command(launch)?;
+                    spawn_with_fork(command, input, report_fd, network.as_deref())?
+                }
+            }
         };
-        let pid = child.id() as i32;
+        let pid = child.pid;
         cleanup::register(pid);
         // Only the sandbox holds the report's writing end now: its end is the report's.
         drop(report_writer);
@@ -351,8 +338,7 @@ impl ChildProcess {
                 }
             });
         }
-        let stdout_pipe = child.stdout.take().expect("stdout is piped");
-        let stderr_pipe = child.stderr.take().expect("stderr is piped");
+        let (stdout_pipe, stderr_pipe) = (child.stdout, child.stderr);
         // Past the cap, the whole group is stopped rather than read (or stored) any more.
         let stdout_capture = Arc::clone(&stdout);
         // Its named prompts are taken off on the way in; a program without any is read
@@ -422,8 +408,6 @@ impl ChildProcess {
             let _ = exit_sender.send(Some(info));
             exit_ended.announce();
         });
-        // The std handle is not used to wait (the reaper thread does, with wait4).
-        drop(child);
 
         let command_line = shell_words::join(&spec.argv);
         Ok(ChildProcess {
@@ -698,6 +682,44 @@ fn reap(pid: i32, started: Instant) -> ExitInfo {
         max_rss_kib: usage.ru_maxrss.max(0) as u64,
         after: started.elapsed(),
     }
+}
+
+/// Starts `command` the standard library's way, forking the harness: where a step must run
+/// between fork and exec (entering another network namespace, for a stand-in server), or
+/// where no `sandbox-init` runs (which then cannot set the limits itself). The report's
+/// descriptor `report_fd` is kept open across the exec.
+fn spawn_with_fork(
+    mut command: std::process::Command,
+    input: spawn::Input,
+    report_fd: i32,
+    network: Option<&Namespace>,
+) -> io::Result<spawn::Spawned> {
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    match input {
+        spawn::Input::Null => command.stdin(Stdio::null()),
+        spawn::Input::Piped => command.stdin(Stdio::piped()),
+        spawn::Input::File(file) => command.stdin(file),
+    };
+    let network_fd = network.map(Namespace::raw_fd);
+    // SAFETY: the closure only calls fcntl and setns, which are async-signal-safe; the
+    // namespace's descriptor stays open until the spawn returns (the caller's `spec` holds
+    // it), and so does the report pipe's.
+    unsafe {
+        command.pre_exec(move || {
+            // The report descriptor must survive exec into `sandbox-init`.
+            if libc::fcntl(report_fd, libc::F_SETFD, 0) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            if let Some(fd) = network_fd
+                && libc::setns(fd, libc::CLONE_NEWNET) != 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    // The std handle is not used to wait (the reaper thread does, with wait4).
+    command.spawn().map(spawn::Spawned::from_child)
 }
 
 /// A pipe for `sandbox-init`'s report, both ends closed on exec (the child clears the
