@@ -44,6 +44,22 @@ pub struct Spawned {
 }
 
 impl Spawned {
+    /// Waits for it to end (for a caller that has no reaper of its own).
+    pub fn wait(&self) -> io::Result<std::process::ExitStatus> {
+        use std::os::unix::process::ExitStatusExt;
+        let mut status = 0;
+        loop {
+            // SAFETY: waits for our own child; `status` is valid for writes.
+            if unsafe { libc::waitpid(self.pid, &mut status, 0) } == self.pid {
+                return Ok(std::process::ExitStatus::from_raw(status));
+            }
+            let error = io::Error::last_os_error();
+            if error.kind() != io::ErrorKind::Interrupted {
+                return Err(error);
+            }
+        }
+    }
+
     /// A child the standard library started (stdout and stderr piped).
     pub fn from_child(mut child: std::process::Child) -> Spawned {
         let stdin = child

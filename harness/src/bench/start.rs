@@ -101,10 +101,10 @@ fn starters(program: &Path) -> Vec<Starter> {
     // The same, but through `fork()`: a step between fork and exec makes the standard
     // library copy the whole harness process (its memory map, which grows with it) rather
     // than use `posix_spawn`'s clone that shares it until the exec. The sandbox's start
-    // has such steps (a session, limits, a network namespace to enter), so this row is the
-    // floor of its way of starting, and the difference to the first row what it costs.
+    // had such steps (a session, limits); it now has none (`sandbox::spawn`), and this row
+    // shows what they cost.
     starters.push(Starter {
-        name: "fork and exec, the harness forked (as the sandbox starts)".into(),
+        name: "fork and exec, the harness forked (a step before exec)".into(),
         start: Box::new({
             let program = program.to_owned();
             move || {
@@ -194,34 +194,50 @@ fn in_the_sandbox(program: &Path) -> Result<Duration, String> {
         .map_err(|error| format!("cannot make the sandbox's folder: {error}"))?;
     let workdir = enclosure.work();
     let argv: Vec<OsString> = vec![program.into()];
-    let mut command = enclosure
-        .command(sandbox::Launch {
-            argv: &argv,
-            workdir: &workdir,
-            writable: &[],
-            visible: &[],
-            replaced: &[],
-            report_fd: None,
-            environment: Vec::new(),
-            cap_address_space: true,
-            tcp_ports: None,
-            short_calls: None,
-        })
-        .map_err(|error| format!("cannot make the sandbox's command: {error}"))?;
-    let status = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|error| format!("cannot start sandbox-init: {error}"))?;
+    let launch = sandbox::Launch {
+        argv: &argv,
+        workdir: &workdir,
+        writable: &[],
+        visible: &[],
+        replaced: &[],
+        report_fd: None,
+        environment: Vec::new(),
+        cap_address_space: true,
+        tcp_ports: None,
+        short_calls: None,
+    };
+    // As a scenario's program starts: without a fork where `sandbox-init` runs.
+    let (status, stderr) = if enclosure.starts_through_init() {
+        let spawned = enclosure
+            .spawn(launch, sandbox::spawn::Input::Null, &[])
+            .map_err(|error| format!("cannot start sandbox-init: {error}"))?;
+        let mut stderr = String::new();
+        let _ = std::io::Read::read_to_string(&mut &spawned.stderr, &mut stderr);
+        let status = spawned
+            .wait()
+            .map_err(|error| format!("cannot wait for sandbox-init: {error}"))?;
+        (status, stderr)
+    } else {
+        let output = enclosure
+            .command(launch)
+            .map_err(|error| format!("cannot make the sandbox's command: {error}"))?
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .map_err(|error| format!("cannot start the program: {error}"))?;
+        (
+            output.status,
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
     enclosure.release();
     enclosure.remove_folder();
-    if !status.status.success() {
+    if !status.success() {
         return Err(format!(
-            "{} in the sandbox failed ({}): {}",
+            "{} in the sandbox failed ({status}): {}",
             program.display(),
-            status.status,
-            String::from_utf8_lossy(&status.stderr).trim()
+            stderr.trim()
         ));
     }
     Ok(started.elapsed())
