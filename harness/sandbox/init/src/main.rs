@@ -329,9 +329,13 @@ fn enter_user_namespace() -> Result<(), String> {
     write("/proc/self/gid_map", format!("{gid} {gid} 1"))
 }
 
-/// A descriptor the harness passed on (`--report-fd`): above 2.
+/// A descriptor the harness passed on (`--report-fd`): above 2, and open here. (The
+/// harness keeps it open across its `posix_spawn` with a `dup2` onto itself, which clears
+/// its close-on-exec flag from glibc 2.29 on; with an older C library it would arrive
+/// closed, and the report would be lost without a word.)
 fn descriptor(name: &str, text: &std::ffi::OsStr) -> Result<i32, String> {
-    text.to_str()
+    let fd = text
+        .to_str()
         .and_then(|text| text.parse().ok())
         .filter(|fd: &i32| *fd > 2)
         .ok_or_else(|| {
@@ -339,7 +343,15 @@ fn descriptor(name: &str, text: &std::ffi::OsStr) -> Result<i32, String> {
                 "{name} {}: not a descriptor above 2",
                 text.to_string_lossy()
             )
-        })
+        })?;
+    // SAFETY: F_GETFD only reads the descriptor's flags.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(format!(
+            "{name} {fd}: not open in this process ({})",
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(fd)
 }
 
 /// A number of bytes, the value of option `name`.
@@ -484,5 +496,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!(request.limits, [(libc::RLIMIT_CORE, 0, 0)]);
+    }
+
+    #[test]
+    fn a_report_descriptor_must_be_open_and_above_2() {
+        use std::os::fd::AsRawFd;
+        let open = tempfile::tempfile().unwrap();
+        let fd = open.as_raw_fd();
+        assert_eq!(
+            descriptor("--report-fd", std::ffi::OsStr::new(&fd.to_string())),
+            Ok(fd)
+        );
+        // Descriptors are handed out lowest first: nothing here holds 999 open.
+        let closed = descriptor("--report-fd", std::ffi::OsStr::new("999"));
+        assert!(closed.unwrap_err().contains("not open"));
+        let low = descriptor("--report-fd", std::ffi::OsStr::new("2"));
+        assert!(low.unwrap_err().contains("above 2"));
     }
 }
