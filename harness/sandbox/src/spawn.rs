@@ -168,7 +168,7 @@ fn c_string(text: &OsStr) -> io::Result<CString> {
 }
 
 /// A pipe, both ends closed on exec: (reading end, writing end).
-fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut ends = [0; 2];
     // SAFETY: pipe2 writes two descriptors into the array, which this function then owns.
     if unsafe { libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
