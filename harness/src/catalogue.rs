@@ -32,6 +32,12 @@ pub struct TaskInfo {
     /// (`crate::peers::stand_in`). Only where scenarios have network namespaces of their own.
     #[serde(default)]
     pub well_known_ports: Vec<u16>,
+    /// Its programs use UDP (a pinger, a name lookup, the ioctls of an interface lister,
+    /// which ask a datagram socket). Where scenarios share a platform's loopback and no
+    /// warden walls UDP to a scenario's ports, the programs of every other task get no UDP
+    /// socket at all (`sandbox::TcpPorts::with_datagrams`).
+    #[serde(default)]
+    pub datagrams: bool,
 }
 
 impl TaskInfo {

@@ -16,6 +16,10 @@ use std::ops::RangeInclusive;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TcpPorts {
     ranges: Vec<RangeInclusive<u16>>,
+    /// Whether the program may use UDP (its task's or its scenario's programs do: a
+    /// pinger, a name lookup): where no warden walls UDP to these ports, a program that
+    /// may not gets no UDP socket at all (`sandbox-init --tcp-only`).
+    datagrams: bool,
 }
 
 impl TcpPorts {
@@ -23,7 +27,21 @@ impl TcpPorts {
     pub fn block(range: RangeInclusive<u16>) -> TcpPorts {
         TcpPorts {
             ranges: vec![range],
+            datagrams: false,
         }
+    }
+
+    /// The same, for a program that may use UDP.
+    pub fn with_datagrams(self) -> TcpPorts {
+        TcpPorts {
+            datagrams: true,
+            ..self
+        }
+    }
+
+    /// Whether the program may use UDP.
+    pub fn datagrams(&self) -> bool {
+        self.datagrams
     }
 
     /// Adds one port (one the submission hard-codes); port 0 is no port and is skipped.

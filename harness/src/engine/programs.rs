@@ -615,6 +615,9 @@ impl Run<'_> {
             return;
         };
         let mut tcp_ports = block.tcp_ports();
+        if self.scenario.datagrams {
+            tcp_ports = tcp_ports.with_datagrams();
+        }
         let mut fixed: Vec<(u16, String)> = Vec::new();
         for role in self.scenario.roles() {
             if let Some(port) = self.roles.get(role).and_then(|program| program.fixed_port)

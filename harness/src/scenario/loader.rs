@@ -345,6 +345,7 @@ pub(super) fn load_scenario_text(
             kit_root: kit_root.to_owned(),
             visibility,
             well_known_ports: task_info.well_known_ports.clone(),
+            datagrams: task_info.datagrams || zone.is_some(),
             zone: zone.clone(),
             dir_tree: dir_tree.clone(),
             patience,

@@ -110,6 +110,9 @@ pub struct Scenario {
     /// (`zones`, read at load): its programs' system resolver answers from them, which
     /// only a run with a network namespace per scenario has. `None`: the standard zone.
     pub zone: Option<std::sync::Arc<crate::peers::dns::Zone>>,
+    /// Its programs may use UDP: the task's do (`datagrams` in `scenarios/tasks.toml`), or
+    /// it has a zone, which their system resolver asks over UDP.
+    pub datagrams: bool,
     /// What `{dir}` is: a tree of `fixtures/trees/`, or (none) the web site.
     pub dir_tree: Option<DirTree>,
     /// The longest wait its steps name (their largest `within_ms`; a `check`, which plays

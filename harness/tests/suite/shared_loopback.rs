@@ -36,6 +36,23 @@ fn a_client_hard_coding_a_lab_machines_address_and_a_made_up_name_passes_and_is_
 }
 
 #[test]
+fn without_the_warden_a_task_that_uses_udp_still_has_it() {
+    // The programs of a UDP task keep their datagrams where no warden walls them: the
+    // good sample's pinger and uppercase converter pass, as with namespaces.
+    harness()
+        .env("HARNESS_NO_NAMESPACES", "1")
+        .env("HARNESS_SANDBOX_WARDEN", "off")
+        .args(["--target", "fixtures/submissions/good", "--seed", "1"])
+        .args(["--task", "upper-udp", "--task", "udp-pinger"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(" 0 failed"))
+        .stdout(predicate::str::contains(
+            "and no UDP where its task and scenario use none",
+        ));
+}
+
+#[test]
 fn adding_interfaces_is_not_run_here_and_costs_nothing() {
     // interfaces/02 adds a veth pair, which needs the scenario's own namespace: not run
     // here, never FAIL or ERROR, and out of the total.
@@ -173,18 +190,23 @@ fn the_system_resolvers_queries_reach_the_scenarios_dns_and_its_bugs_show() {
         .stdout(predicate::str::is_match("moved send 53>[0-9]+").unwrap());
 }
 
-#[test]
-fn a_program_reaches_no_port_of_the_machines_outside_its_scenarios_block() {
+#[rstest::rstest]
+fn a_program_reaches_no_port_of_the_machines_outside_its_scenarios_block(
+    #[values("on", "off")] warden: &str,
+) {
     // A grader's services beside the grading, on ports the kernel picked (among its
     // outgoing ports, outside every scenario's block): a TCP listener and a UDP socket.
     // The hostile server tries each by connect, by a TCP Fast Open and by a datagram; it
-    // passes only if none of them leaves, and the services receive nothing.
+    // passes only if none of them leaves, and the services receive nothing. Without the
+    // warden (as in Docker's default profile) its UDP is walled all the same: a message
+    // server's task uses none, so it gets no UDP socket.
     let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     tcp.set_nonblocking(true).unwrap();
     udp.set_nonblocking(true).unwrap();
-    harness()
+    let output = harness()
         .env("HARNESS_NO_NAMESPACES", "1")
+        .env("HARNESS_SANDBOX_WARDEN", warden)
         .args([
             "--target",
             "fixtures/submissions/message-hostile-grader-services",
@@ -193,6 +215,11 @@ fn a_program_reaches_no_port_of_the_machines_outside_its_scenarios_block() {
         .assert()
         .success()
         .stdout(predicate::str::contains("PASS    message/01-"));
+    if warden == "off" {
+        output.stdout(predicate::str::contains(
+            "TCP bind and connect on its scenario's own ports only, and no UDP where its task and scenario use none",
+        ));
+    }
     let nothing = std::io::ErrorKind::WouldBlock;
     assert_eq!(tcp.accept().map(|_| ()).unwrap_err().kind(), nothing);
     let mut buffer = [0u8; 64];

@@ -55,7 +55,9 @@
 //!   `bind`, a send with an address; UDP included, which Landlock has no rule for) is made
 //!   for it by the process that supervises it, after checking the port ([`warden`]). That
 //!   process becomes the program's user, undumpable, inside the program's walls, before it
-//!   forks the program.
+//!   forks the program. `--no-warden`: none (the harness found this machine refuses one,
+//!   or was told so); `--tcp-only`: the filter refuses every internet socket but TCP, for
+//!   a program that needs no UDP where no warden walls it ([`seccomp::Internet`]).
 //! - **A memory cap without a cgroup** (`--memory-watch BYTES`) **and a disk cap without a
 //!   sized folder** (`--disk-watch BYTES`, `--disk-folder DIR`), [`watch`]: a watcher ends
 //!   the program's processes when together they hold more.
@@ -112,6 +114,10 @@ struct Request {
     /// (`--tcp-ports 20032-20095,12000`): TCP walled by Landlock ([`walls`]), every call
     /// naming an address made by the warden ([`warden`]), with a view or without.
     tcp_ports: Option<Vec<(u16, u16)>>,
+    /// No warden makes its calls naming an address (`--no-warden`).
+    no_warden: bool,
+    /// No internet socket but TCP (`--tcp-only`).
+    tcp_only: bool,
     /// Raise the Landlock walls (`--landlock`) around the `--visible` and `--writable`
     /// folders, where no view is built ([`walls`]).
     landlock: bool,
@@ -211,6 +217,12 @@ fn main() -> ExitCode {
         &privilege::Drop {
             user: request.user,
             seccomp: request.seccomp,
+            internet: if request.tcp_only {
+                seccomp::Internet::TcpOnly
+            } else {
+                seccomp::Internet::Any
+            },
+            warden: !request.no_warden,
             walls,
         },
         request.pid_namespace,
@@ -403,6 +415,8 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
             b"--pid-namespace" => request.pid_namespace = true,
             b"--seccomp" => request.seccomp = true,
             b"--landlock" => request.landlock = true,
+            b"--no-warden" => request.no_warden = true,
+            b"--tcp-only" => request.tcp_only = true,
             b"--trace-short-calls" => {
                 let text = value("--trace-short-calls")?;
                 request.trace = Some(trace::Plan::parse(&text.to_string_lossy())?);

@@ -207,7 +207,7 @@ fn start_and_wait(
         .walls
         .as_ref()
         .and_then(|walls| walls.tcp_ports.clone())
-        .filter(|_| crate::warden::available().is_ok());
+        .filter(|_| privilege.warden && crate::warden::available().is_ok());
     let handoff = match warden_ports.as_ref().map(|_| {
         crate::warden::enter(privilege)?;
         crate::warden::Handoff::new().map_err(|error| format!("cannot make a pipe: {error}"))
