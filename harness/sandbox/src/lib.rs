@@ -1031,11 +1031,59 @@ impl Enclosure {
     /// and `launch.environment`.
     fn set_environment(&self, command: &mut Command, launch: Launch<'_>) {
         let mut environment = self.environment(Path::new(&launch.argv[0]));
-        environment.extend(launch.environment);
+        if let Some(moved) = self.moved_tmp(&launch) {
+            environment.push((FILES_VARIABLE.into(), moved.into()));
+        }
+        for (name, value) in launch.environment {
+            // The interposed library's files: the caller's (the SSH pack's remote files)
+            // beside the sandbox's own `/tmp`.
+            match environment.iter_mut().find(|(known, _)| *known == name) {
+                Some((_, known)) if name == FILES_VARIABLE => {
+                    known.push(",");
+                    known.push(value);
+                }
+                _ => environment.push((name, value)),
+            }
+        }
         command
             .current_dir(launch.workdir)
             .env_clear()
             .envs(environment);
+    }
+
+    /// Without a view, a program that hard-codes `/tmp` finds its own there where the
+    /// interposed library enters it (`short-calls`' `files`: `folder=/tmp>TMP`); one it
+    /// cannot enter meets Landlock's refusal, as before. The folders the program is given
+    /// that lie in `/tmp` (the harness's temporary folders, its working folder, its own
+    /// `tmp` itself) stay where they are (`keep=/tmp/NAME`). `None` with a view, or where a
+    /// path cannot be passed (a comma in it).
+    fn moved_tmp(&self, launch: &Launch<'_>) -> Option<String> {
+        if self.settings.layers.mounts.is_ok() {
+            return None;
+        }
+        let own = self.folder().join("tmp");
+        let mut words = vec![format!("folder=/tmp>{}", own.to_str()?)];
+        let given = [self.folder(), launch.workdir]
+            .into_iter()
+            .chain(launch.writable.iter().map(PathBuf::as_path))
+            .chain(launch.visible.iter().map(PathBuf::as_path));
+        for folder in given {
+            let mut parts = folder.components();
+            let top = match (parts.next(), parts.next(), parts.next()) {
+                (Some(std::path::Component::RootDir), Some(tmp), Some(name))
+                    if tmp.as_os_str() == "tmp" =>
+                {
+                    Path::new("/tmp").join(name)
+                }
+                _ => continue,
+            };
+            let word = format!("keep={}", top.to_str()?);
+            if !words.contains(&word) {
+                words.push(word);
+            }
+        }
+        let setting = words.join(",");
+        (setting.matches(',').count() + 1 == words.len()).then_some(setting)
     }
 
     /// Whether its programs start through `sandbox-init` (which then reports how they
@@ -1219,7 +1267,8 @@ impl Enclosure {
             java_options.push(" -XX:-UsePerfData -Djava.io.tmpdir=");
             java_options.push(&tmp);
         }
-        vec![
+        let mut environment: Vec<(OsString, OsString)> = Vec::new();
+        environment.extend([
             ("PATH".into(), path),
             ("HOME".into(), self.home().into()),
             ("TMPDIR".into(), tmp.into()),
@@ -1227,7 +1276,8 @@ impl Enclosure {
             ("PYTHONUNBUFFERED".into(), "1".into()),
             ("PYTHONDONTWRITEBYTECODE".into(), "1".into()),
             ("JDK_JAVA_OPTIONS".into(), java_options),
-        ]
+        ]);
+        environment
     }
 }
 
@@ -1291,6 +1341,10 @@ pub fn end_every_program() {
 /// the program holds; with these, what the peak-memory scenarios measure is the program's
 /// buffers. It also starts about twice as fast.
 const JAVA_OPTIONS: &str = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1";
+
+/// The interposed library's variable naming the paths it moves (`short-calls`' `files`):
+/// the SSH pack's remote files, and `/tmp` where no view is built.
+pub const FILES_VARIABLE: &str = "SOCKET_LAB_FILES";
 
 /// The system's folders of programs: the `PATH` a program runs with (after its own
 /// folder).

@@ -283,6 +283,8 @@ pub use redirect::REDIRECT_VARIABLE;
 pub mod files;
 pub use files::FILES_VARIABLE;
 
+pub mod file_calls;
+
 pub mod exec;
 use redirect::Verb;
 
@@ -409,6 +411,7 @@ extern "C" fn constructor() {
         .into_iter()
         .chain(redirect::ALL_REAL)
         .chain(files::ALL_REAL)
+        .chain(file_calls::ALL_REAL)
         .chain(exec::ALL_REAL)
         .chain(raw::ALL_REAL)
     {

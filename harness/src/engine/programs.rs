@@ -865,8 +865,13 @@ impl Run<'_> {
         ports.dedup_by_key(|(from, _)| *from);
         ports.truncate(MOST_PORTS);
         let redirection = Redirection { library, ports };
+        // Without a view its `/tmp` is moved too (the sandbox's `FILES_VARIABLE`).
+        let tmp = match self.settings.sandbox.layers.allows(sandbox::Layer::View) {
+            Ok(()) => "",
+            Err(_) => ", /tmp → its own folder",
+        };
         self.note(format!(
-            "{name}: no network of its own on this machine, so what it hard-codes is moved by the interposed library ({})",
+            "{name}: no network of its own on this machine, so what it hard-codes is moved by the interposed library ({}{tmp})",
             redirection.describe()
         ));
         Ok(Some(redirection))

@@ -44,9 +44,10 @@ use serde::Deserialize;
 /// The variable the library reads its setting from.
 pub const SETTING_VARIABLE: &str = "SOCKET_LAB_SHORT_CALLS";
 
-/// The library's setting of files opened instead of others (its `files` module): how the
-/// SSH pack's remote machine shows its `/proc` where no mount namespace can.
-pub const FILES_VARIABLE: &str = "SOCKET_LAB_FILES";
+/// The library's setting of paths found elsewhere (its `files` module): how the SSH pack's
+/// remote machine shows its `/proc`, and a program its own `/tmp`, where no mount
+/// namespace can.
+pub use sandbox::FILES_VARIABLE;
 /// The largest cut a scenario may ask for (the library's own limit).
 const LARGEST_MAX: u32 = 1 << 20;
 /// The highest `EINTR` rate a scenario may ask for: beyond it a program barely moves.

@@ -26,6 +26,7 @@ mod leftovers;
 mod loader;
 mod manifest_values;
 mod manifests;
+mod moved_tmp;
 mod mysql_real;
 mod packages;
 mod privilege;
