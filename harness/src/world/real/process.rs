@@ -300,6 +300,7 @@ impl ChildProcess {
                 None if through_init => enclosure.spawn(launch, input, &[report_fd])?,
                 network => {
                     let command = enclosure.command(launch)?;
+                    let report_fd = through_init.then_some(report_fd);
                     spawn_with_fork(command, input, report_fd, network.as_deref())?
                 }
             }
@@ -687,11 +688,12 @@ fn reap(pid: i32, started: Instant) -> ExitInfo {
 /// Starts `command` the standard library's way, forking the harness: where a step must run
 /// between fork and exec (entering another network namespace, for a stand-in server), or
 /// where no `sandbox-init` runs (which then cannot set the limits itself). The report's
-/// descriptor `report_fd` is kept open across the exec.
+/// descriptor `report_fd` is kept open across the exec into `sandbox-init`; without one
+/// (`None`), the program itself gets no descriptor of the harness's.
 fn spawn_with_fork(
     mut command: std::process::Command,
     input: spawn::Input,
-    report_fd: i32,
+    report_fd: Option<i32>,
     network: Option<&Namespace>,
 ) -> io::Result<spawn::Spawned> {
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -707,7 +709,9 @@ fn spawn_with_fork(
     unsafe {
         command.pre_exec(move || {
             // The report descriptor must survive exec into `sandbox-init`.
-            if libc::fcntl(report_fd, libc::F_SETFD, 0) != 0 {
+            if let Some(fd) = report_fd
+                && libc::fcntl(fd, libc::F_SETFD, 0) != 0
+            {
                 return Err(io::Error::last_os_error());
             }
             if let Some(fd) = network_fd
@@ -993,6 +997,43 @@ mod tests {
         assert_eq!(named, vec![site.path().to_owned(), root.clone()]);
         let served_workdir = folders_named(&[], &root, true, &[], Some(&root));
         assert_eq!(served_workdir, vec![site.path().to_owned()]);
+    }
+
+    /// Where no `sandbox-init` runs (no layer at all), the program holds its standard
+    /// descriptors and nothing of the harness's: not the report's pipe, which only
+    /// `sandbox-init` writes.
+    #[tokio::test]
+    async fn without_sandbox_init_the_program_holds_no_descriptor_of_the_harness() {
+        let mut bare = spec(&["sh", "-c", "ls /proc/$$/fd"]);
+        bare.sandbox = sandbox::Settings {
+            layers: std::sync::Arc::new(sandbox::Layers::none("a test without layers")),
+            ..sandbox::Settings::probed()
+        };
+        // What this test process holds open across exec, from whoever started it: any
+        // child inherits those, whatever the harness does.
+        let inherited: Vec<String> = std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|&fd| {
+                // SAFETY: F_GETFD only reads the flags of one of our descriptors.
+                let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+                flags >= 0 && flags & libc::FD_CLOEXEC == 0
+            })
+            .map(|fd| fd.to_string())
+            .collect();
+        let child = ChildProcess::spawn(&bare).unwrap();
+        child.wait_exit(Duration::from_secs(10)).await.unwrap();
+        while !child.stdout.closed() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let listed = String::from_utf8(child.stdout.head(4096)).unwrap();
+        let extra: Vec<&str> = listed
+            .lines()
+            .filter(|fd| {
+                !["0", "1", "2"].contains(fd) && !inherited.iter().any(|known| known == fd)
+            })
+            .collect();
+        assert!(extra.is_empty(), "the program holds {extra:?} ({listed:?})");
     }
 
     #[tokio::test]
