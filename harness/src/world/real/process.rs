@@ -1101,13 +1101,24 @@ mod tests {
         }
         let named =
             |pid: i32| std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        let processes = child.processes();
-        let program = *processes
-            .iter()
-            .find(|&&pid| named(pid).trim_end() == "sleep")
-            .unwrap_or_else(|| panic!("no sleep among {processes:?}"));
+        // "ready" is printed before the shell becomes `sleep`: wait for the exec (bounded).
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let program = loop {
+            let processes = child.processes();
+            if let Some(&pid) = processes
+                .iter()
+                .find(|&&pid| named(pid).trim_end() == "sleep")
+            {
+                break pid;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no sleep among {processes:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
         let waiter = super::super::blocked::parent_of(program).unwrap();
-        assert!(!child.ending(), "{processes:?}");
+        assert!(!child.ending(), "{:?}", child.processes());
         // SAFETY: signals to processes of this test's own program.
         unsafe {
             libc::kill(waiter, libc::SIGSTOP);
