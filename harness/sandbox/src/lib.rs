@@ -33,7 +33,9 @@
 //! | send past the short-call library where a scenario cuts its calls | `sandbox-init`'s tracer (`init/src/trace.rs`): the kernel stops every process of the program at each send and receive call, whoever makes it (a static program, its own machine code), and the call's length is lowered before it runs; and the library (`harness/short-calls`) in every program it runs: `exec` and `posix_spawn` keep `LD_PRELOAD`, the C library's `syscall()` goes through the library's functions; where the machine refuses tracing, a program the library cannot enter (statically linked) is not run, and the harness refuses one before it starts |
 //!
 //! **Not covered**, and why: in a platform's container, a named unix socket any user may
-//! write (Landlock's ABI 9, Linux 7.1, scopes those; the walls ask for it); the UDP of a
+//! write, for the browser alone (Landlock's ABI 9, Linux 7.1, scopes those; the walls ask
+//! for it; the warden reaches only the program's own user's, and where none can run no
+//! other program makes a unix socket, `sandbox-init --no-unix-sockets`); the UDP of a
 //! task that uses it (`TcpPorts::with_datagrams`) where the container's seccomp profile
 //! refuses `pidfd_getfd` (Docker's default, without `CAP_SYS_PTRACE`: no warden there, the
 //! header says `UDP walls` are not here; every other program gets no UDP socket there,
@@ -500,7 +502,7 @@ impl Layers {
         if self.warden.is_ok() {
             "on a shared loopback, bind, connect and send (TCP and UDP) on its scenario's own ports only"
         } else {
-            "on a shared loopback, TCP bind and connect on its scenario's own ports only, and no UDP where its task and scenario use none"
+            "on a shared loopback, TCP bind and connect on its scenario's own ports only, no UDP where its task and scenario use none, and no unix socket but a socketpair"
         }
     }
 
@@ -688,7 +690,7 @@ impl Layers {
         // The warden walls UDP where the loopback is shared: where no view is built. Without
         // it, only the programs that need UDP have any (the others get no UDP socket).
         let udp_walls = self.warden.as_ref().err().filter(|_| self.walls()).map(|why| {
-            format!("{why}; a program whose task and scenario use no UDP can make no UDP socket, the others' datagrams are not walled")
+            format!("{why}; a program whose task and scenario use no UDP can make no UDP socket, the others' datagrams are not walled; no program makes a unix socket of its own (a socketpair only)")
         });
         [
             ("own-user", "user of its own", own_user),
@@ -1185,11 +1187,15 @@ impl Enclosure {
                     .is_ok_and(|abi| *abi >= LANDLOCK_NETWORK);
             if let Some(ports) = tcp_ports.filter(|_| network_walls) {
                 command.arg("--tcp-ports").arg(ports.argument());
-                // Where no warden walls its UDP, a program that needs none gets none.
+                // Where no warden walls its UDP, a program that needs none gets none; nor
+                // a unix socket of its own, whose named peer no warden checks.
                 if layers.warden.is_err() {
                     command.arg("--no-warden");
                     if !ports.datagrams() {
                         command.arg("--tcp-only");
+                    }
+                    if !ports.unix_sockets() {
+                        command.arg("--no-unix-sockets");
                     }
                 }
             }

@@ -20,6 +20,11 @@ pub struct TcpPorts {
     /// pinger, a name lookup): where no warden walls UDP to these ports, a program that
     /// may not gets no UDP socket at all (`sandbox-init --tcp-only`).
     datagrams: bool,
+    /// Whether the program may make a unix socket of its own (`socket(AF_UNIX)`; a
+    /// `socketpair` it always may): no lab program does, a browser does. Where no warden
+    /// checks whose named socket it connects to, one that may not gets none
+    /// (`sandbox-init --no-unix-sockets`).
+    unix_sockets: bool,
 }
 
 impl TcpPorts {
@@ -28,6 +33,7 @@ impl TcpPorts {
         TcpPorts {
             ranges: vec![range],
             datagrams: false,
+            unix_sockets: false,
         }
     }
 
@@ -37,6 +43,19 @@ impl TcpPorts {
             datagrams: true,
             ..self
         }
+    }
+
+    /// The same, for a program that may make unix sockets of its own (a browser).
+    pub fn with_unix_sockets(self) -> TcpPorts {
+        TcpPorts {
+            unix_sockets: true,
+            ..self
+        }
+    }
+
+    /// Whether the program may make unix sockets of its own.
+    pub fn unix_sockets(&self) -> bool {
+        self.unix_sockets
     }
 
     /// Whether the program may use UDP.

@@ -318,13 +318,14 @@ fn grading_script(gradings: &[Grading], kit: &str, bin: &str, out: &str) -> Stri
     // The grader's own services beside the gradings, as a platform's image may run them
     // (fixtures/submissions/message-hostile-grader-services tries to reach them): a web
     // server on a port below the harness's, one among them (a classmate's server, say) and
-    // one among the kernel's outgoing ports, UDP echo services on the same ports, and an
-    // abstract unix socket.
+    // one among the kernel's outgoing ports, UDP echo services on the same ports, an
+    // abstract unix socket and a named one any user may connect to.
     script.push_str(
         "python3 -m http.server 19123 --bind 127.0.0.1 >/dev/null 2>&1 &\n\
          python3 -m http.server 24123 --bind 127.0.0.1 >/dev/null 2>&1 &\n\
          python3 -m http.server 40123 --bind 127.0.0.1 >/dev/null 2>&1 &\n\
-         python3 -c 'import socket, time; s = socket.socket(socket.AF_UNIX); s.bind(b\"\\0socket-lab-grader\"); s.listen(); time.sleep(3600)' &\n",
+         python3 -c 'import socket, time; s = socket.socket(socket.AF_UNIX); s.bind(b\"\\0socket-lab-grader\"); s.listen(); time.sleep(3600)' &\n\
+         python3 -c 'import os, socket, time; s = socket.socket(socket.AF_UNIX); s.bind(\"/run/socket-lab-grader.sock\"); os.chmod(\"/run/socket-lab-grader.sock\", 0o777); s.listen(); time.sleep(3600)' &\n",
     );
     for port in [19123, 24123, 40123] {
         script.push_str(&format!(

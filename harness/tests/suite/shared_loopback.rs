@@ -48,7 +48,7 @@ fn without_the_warden_a_task_that_uses_udp_still_has_it() {
         .success()
         .stdout(predicate::str::contains(" 0 failed"))
         .stdout(predicate::str::contains(
-            "and no UDP where its task and scenario use none",
+            "no UDP where its task and scenario use none",
         ));
 }
 
@@ -217,7 +217,7 @@ fn a_program_reaches_no_port_of_the_machines_outside_its_scenarios_block(
         .stdout(predicate::str::contains("PASS    message/01-"));
     if warden == "off" {
         output.stdout(predicate::str::contains(
-            "TCP bind and connect on its scenario's own ports only, and no UDP where its task and scenario use none",
+            "TCP bind and connect on its scenario's own ports only, no UDP where its task and scenario use none, and no unix socket but a socketpair",
         ));
     }
     let nothing = std::io::ErrorKind::WouldBlock;

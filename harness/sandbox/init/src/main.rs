@@ -57,7 +57,9 @@
 //!   process becomes the program's user, undumpable, inside the program's walls, before it
 //!   forks the program. `--no-warden`: none (the harness found this machine refuses one,
 //!   or was told so); `--tcp-only`: the filter refuses every internet socket but TCP, for
-//!   a program that needs no UDP where no warden walls it ([`seccomp::Internet`]).
+//!   a program that needs no UDP where no warden walls it ([`seccomp::Internet`]);
+//!   `--no-unix-sockets`: no `socket(AF_UNIX)`, only `socketpair` ([`seccomp::Unix`]), for
+//!   a program where no warden checks whose named socket it connects to.
 //! - **A memory cap without a cgroup** (`--memory-watch BYTES`) **and a disk cap without a
 //!   sized folder** (`--disk-watch BYTES`, `--disk-folder DIR`), [`watch`]: a watcher ends
 //!   the program's processes when together they hold more.
@@ -118,6 +120,8 @@ struct Request {
     no_warden: bool,
     /// No internet socket but TCP (`--tcp-only`).
     tcp_only: bool,
+    /// No unix socket but a `socketpair` (`--no-unix-sockets`).
+    no_unix_sockets: bool,
     /// Raise the Landlock walls (`--landlock`) around the `--visible` and `--writable`
     /// folders, where no view is built ([`walls`]).
     landlock: bool,
@@ -217,10 +221,17 @@ fn main() -> ExitCode {
         &privilege::Drop {
             user: request.user,
             seccomp: request.seccomp,
-            internet: if request.tcp_only {
-                seccomp::Internet::TcpOnly
-            } else {
-                seccomp::Internet::Any
+            sockets: seccomp::Sockets {
+                internet: if request.tcp_only {
+                    seccomp::Internet::TcpOnly
+                } else {
+                    seccomp::Internet::Any
+                },
+                unix: if request.no_unix_sockets {
+                    seccomp::Unix::PairsOnly
+                } else {
+                    seccomp::Unix::Any
+                },
             },
             warden: !request.no_warden,
             walls,
@@ -417,6 +428,7 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
             b"--landlock" => request.landlock = true,
             b"--no-warden" => request.no_warden = true,
             b"--tcp-only" => request.tcp_only = true,
+            b"--no-unix-sockets" => request.no_unix_sockets = true,
             b"--trace-short-calls" => {
                 let text = value("--trace-short-calls")?;
                 request.trace = Some(trace::Plan::parse(&text.to_string_lossy())?);

@@ -33,8 +33,8 @@ pub(crate) struct Drop {
     /// Whether to install the seccomp filter (`--no-seccomp` is for the harness's probe
     /// of which layers this system allows, never for a program).
     pub seccomp: bool,
-    /// Which internet sockets the filter lets it make (`--tcp-only`).
-    pub internet: crate::seccomp::Internet,
+    /// Which sockets the filter lets it make (`--tcp-only`, `--no-unix-sockets`).
+    pub sockets: crate::seccomp::Sockets,
     /// Whether a warden makes its calls naming an address where its network is walled
     /// and this machine allows one (not with `--no-warden`).
     pub warden: bool,
@@ -65,7 +65,7 @@ pub(crate) fn drop_everything(request: &Drop, kept: libc::c_int) -> Result<(), S
         None => crate::walls::raise_scopes()?,
     }
     if request.seccomp {
-        crate::seccomp::install(request.internet)
+        crate::seccomp::install(request.sockets)
             .map_err(|error| format!("cannot install the seccomp filter: {error}"))?;
     }
     Ok(())

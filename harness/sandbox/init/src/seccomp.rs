@@ -27,6 +27,9 @@
 //! - refuses `MSG_FASTOPEN` in `sendto`, `sendmsg` and `sendmmsg`: a TCP Fast Open
 //!   connects inside the send, where Landlock's check of `connect` is never made (on a
 //!   shared loopback a walled program reached a grader's web server that way);
+//! - with [`Unix::PairsOnly`] (`--no-unix-sockets`), refuses `socket(AF_UNIX)` with `EACCES`
+//!   (a `socketpair` still works): where no warden checks whose named socket a program
+//!   connects to, it can make none to connect with;
 //! - with [`Internet::TcpOnly`] (`--tcp-only`), refuses an internet socket of any kind but
 //!   TCP with `EACCES`: on a shared loopback where no warden makes a program's calls
 //!   naming an address (a platform's container), UDP has no wall at all (Landlock has no
@@ -211,6 +214,24 @@ const AND: u16 = (libc::BPF_ALU | libc::BPF_AND | libc::BPF_K) as u16;
 /// `SOCK_TYPE_MASK`: a socket's kind without `SOCK_NONBLOCK` and `SOCK_CLOEXEC`.
 const SOCKET_KIND_MASK: u32 = 0xf;
 
+/// Which sockets a program may make with `socket` (a `socketpair` is always allowed).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Sockets {
+    pub internet: Internet,
+    pub unix: Unix,
+}
+
+/// Whether a program may make a unix socket of its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Unix {
+    #[default]
+    Any,
+    /// Only the connected pairs of `socketpair` (`--no-unix-sockets`): no `socket(AF_UNIX)`,
+    /// so no `connect` to a named socket a grader's service listens on, which Landlock
+    /// does not wall before its ABI 9 and no warden checks where none can run.
+    PairsOnly,
+}
+
 /// Which internet sockets a program may make.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) enum Internet {
@@ -225,7 +246,7 @@ pub(crate) enum Internet {
 /// The filter's program. Layout: the architecture check, the call number loaded, one
 /// test per refused call (a match jumps to the shared `EPERM` at the end), then the calls
 /// whose arguments decide, then `ALLOW`.
-fn program(internet: Internet) -> Vec<Instruction> {
+fn program(sockets: Sockets) -> Vec<Instruction> {
     let mut code = vec![
         statement(LOAD_WORD, ARCH),
         jump(JUMP_EQUAL, AUDIT_ARCH, 1, 0),
@@ -271,8 +292,8 @@ fn program(internet: Internet) -> Vec<Instruction> {
     // socket and socketpair: the family in the first argument; each allowed family jumps
     // over the refusal to the `ALLOW` after it (an internet `socket`, with `TcpOnly`, to
     // the check of its kind first).
-    code.extend(socket_families(libc::SYS_socket, internet));
-    code.extend(socket_families(libc::SYS_socketpair, Internet::Any));
+    code.extend(socket_families(libc::SYS_socket, sockets));
+    code.extend(socket_families(libc::SYS_socketpair, Sockets::default()));
     // prlimit64(pid, ...): only its own limits (pid 0, as the C library's setrlimit asks).
     code.push(jump(JUMP_EQUAL, libc::SYS_prlimit64 as u32, 0, 6));
     code.push(statement(LOAD_WORD, ARG0_LOW));
@@ -292,11 +313,11 @@ fn program(internet: Internet) -> Vec<Instruction> {
 
 /// `call`'s test of the socket's family (and, for an internet socket with `TcpOnly`, of
 /// its kind and protocol), which returns its verdict or falls through to what follows.
-fn socket_families(call: libc::c_long, internet: Internet) -> Vec<Instruction> {
+fn socket_families(call: libc::c_long, sockets: Sockets) -> Vec<Instruction> {
     let families = SOCKET_FAMILIES.len() as u8;
     // After the families' tests: the refusal, then (with `TcpOnly`) the internet
     // families' check, then `ALLOW`.
-    let tcp_check: Vec<Instruction> = match internet {
+    let tcp_check: Vec<Instruction> = match sockets.internet {
         Internet::Any => Vec::new(),
         Internet::TcpOnly => vec![
             statement(LOAD_WORD, ARG1_LOW),
@@ -308,11 +329,25 @@ fn socket_families(call: libc::c_long, internet: Internet) -> Vec<Instruction> {
             statement(RETURN, EACCES),
         ],
     };
+    // Before them (with `PairsOnly`): a unix socket refused.
+    let unix_check: Vec<Instruction> = match sockets.unix {
+        Unix::Any => Vec::new(),
+        Unix::PairsOnly => vec![
+            jump(JUMP_EQUAL, libc::AF_UNIX as u32, 0, 1),
+            statement(RETURN, EACCES),
+        ],
+    };
     let checked = tcp_check.len() as u8;
     let mut code = vec![
-        jump(JUMP_EQUAL, call as u32, 0, families + 3 + checked),
+        jump(
+            JUMP_EQUAL,
+            call as u32,
+            0,
+            families + 3 + checked + unix_check.len() as u8,
+        ),
         statement(LOAD_WORD, ARG0_LOW),
     ];
+    code.extend(unix_check);
     for (index, family) in SOCKET_FAMILIES.iter().enumerate() {
         let internet_family = family == &libc::AF_INET || family == &libc::AF_INET6;
         // To the `ALLOW`, or to the check's first instruction.
@@ -327,8 +362,8 @@ fn socket_families(call: libc::c_long, internet: Internet) -> Vec<Instruction> {
 
 /// Installs the filter on this process (and everything it will fork or execute). Needs
 /// `no_new_privs` first, or `CAP_SYS_ADMIN`.
-pub(crate) fn install(internet: Internet) -> io::Result<()> {
-    install_program(&program(internet))
+pub(crate) fn install(sockets: Sockets) -> io::Result<()> {
+    install_program(&program(sockets))
 }
 
 /// Installs a filter's `code` on this process (on top of any before it).
@@ -358,7 +393,8 @@ mod tests {
     #[test]
     fn the_program_fits_the_kernels_limit_and_ends_in_a_return() {
         for internet in [Internet::Any, Internet::TcpOnly] {
-            let code = program(internet);
+            let unix = Unix::PairsOnly;
+            let code = program(Sockets { internet, unix });
             // BPF_MAXINSNS.
             assert!(code.len() <= 4096, "{} instructions", code.len());
             assert_eq!(code.last().map(|last| last.code), Some(RETURN));
@@ -386,7 +422,7 @@ mod tests {
             let mut limit: libc::rlimit64 = unsafe { std::mem::zeroed() };
             let verdict = unsafe {
                 if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-                    || install(Internet::Any).is_err()
+                    || install(Sockets::default()).is_err()
                 {
                     1
                 } else if libc::mount(
@@ -448,72 +484,96 @@ mod tests {
 
     /// In forked children: with `TcpOnly` an internet socket is TCP or nothing (`EACCES`),
     /// whatever flags ride on its kind, and every other family is as before; with `Any`,
-    /// UDP is made.
+    /// UDP is made. With `PairsOnly` no unix socket is made, and a `socketpair` is.
     #[test]
-    fn a_tcp_only_process_makes_tcp_and_no_other_internet_socket() {
+    fn a_tcp_only_process_makes_tcp_and_no_other_internet_socket_and_pairs_only_no_unix_one() {
         use libc::{AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, IPPROTO_TCP, IPPROTO_UDP};
         use libc::{SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_STREAM};
         let refused = libc::EACCES;
-        let cases: [(Internet, libc::c_int, libc::c_int, libc::c_int, libc::c_int); 12] = [
-            (Internet::TcpOnly, AF_INET, SOCK_STREAM, 0, 0),
+        let (any, tcp) = (Internet::Any, Internet::TcpOnly);
+        let pairs = Unix::PairsOnly;
+        let cases: [(
+            Internet,
+            Unix,
+            libc::c_int,
+            libc::c_int,
+            libc::c_int,
+            libc::c_int,
+        ); 15] = [
+            (tcp, Unix::Any, AF_INET, SOCK_STREAM, 0, 0),
             (
-                Internet::TcpOnly,
+                tcp,
+                Unix::Any,
                 AF_INET6,
                 SOCK_STREAM | SOCK_NONBLOCK,
                 IPPROTO_TCP,
                 0,
             ),
             (
-                Internet::TcpOnly,
+                tcp,
+                Unix::Any,
                 AF_INET,
                 SOCK_STREAM | SOCK_CLOEXEC,
                 IPPROTO_TCP,
                 0,
             ),
-            (Internet::TcpOnly, AF_INET, SOCK_DGRAM, 0, refused),
+            (tcp, Unix::Any, AF_INET, SOCK_DGRAM, 0, refused),
             (
-                Internet::TcpOnly,
+                tcp,
+                Unix::Any,
                 AF_INET6,
                 SOCK_DGRAM | SOCK_CLOEXEC,
                 IPPROTO_UDP,
                 refused,
             ),
             (
-                Internet::TcpOnly,
+                tcp,
+                Unix::Any,
                 AF_INET,
                 SOCK_DGRAM,
                 libc::IPPROTO_ICMP,
                 refused,
             ),
             (
-                Internet::TcpOnly,
+                tcp,
+                Unix::Any,
                 AF_INET,
                 SOCK_STREAM,
                 libc::IPPROTO_SCTP,
                 refused,
             ),
             (
-                Internet::TcpOnly,
+                tcp,
+                Unix::Any,
                 AF_INET,
                 SOCK_STREAM,
                 262, /* MPTCP */
                 refused,
             ),
-            (Internet::TcpOnly, AF_UNIX, SOCK_DGRAM, 0, 0),
-            (Internet::TcpOnly, AF_NETLINK, SOCK_RAW, 0, 0),
-            (Internet::Any, AF_INET, SOCK_DGRAM, 0, 0),
-            (Internet::Any, AF_INET6, SOCK_DGRAM, IPPROTO_UDP, 0),
+            (tcp, Unix::Any, AF_UNIX, SOCK_DGRAM, 0, 0),
+            (tcp, Unix::Any, AF_NETLINK, SOCK_RAW, 0, 0),
+            (any, Unix::Any, AF_INET, SOCK_DGRAM, 0, 0),
+            (any, Unix::Any, AF_INET6, SOCK_DGRAM, IPPROTO_UDP, 0),
+            (any, pairs, AF_UNIX, SOCK_STREAM, 0, refused),
+            (tcp, pairs, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, refused),
+            (tcp, pairs, AF_INET, SOCK_STREAM, 0, 0),
         ];
-        for (internet, family, kind, protocol, error) in cases {
+        for (internet, unix, family, kind, protocol, error) in cases {
             // SAFETY: the child only makes system calls and exits with _exit.
             let child = unsafe { libc::fork() };
             assert!(child >= 0);
             if child == 0 {
                 let verdict = unsafe {
                     if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-                        || install(internet).is_err()
+                        || install(Sockets { internet, unix }).is_err()
                     {
                         255
+                    } else if unix == Unix::PairsOnly && {
+                        let mut pair = [0; 2];
+                        libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, pair.as_mut_ptr())
+                            != 0
+                    } {
+                        254
                     } else {
                         let fd = libc::socket(family, kind, protocol);
                         // An error other than the filter's (no SCTP in this kernel) is
@@ -534,7 +594,7 @@ mod tests {
             assert_eq!(
                 libc::WEXITSTATUS(status),
                 error,
-                "{internet:?} socket({family}, {kind:#x}, {protocol})"
+                "{internet:?} {unix:?} socket({family}, {kind:#x}, {protocol})"
             );
         }
     }

@@ -151,7 +151,8 @@ pub(crate) async fn run(
 /// folder, as a user of its own when the harness is root, and without Chromium's own
 /// sandbox (`--no-sandbox`), which ours replaces.
 /// The TCP ports the browser may reach where scenarios share the machine's loopback: the
-/// page's own (its server under test), nothing else.
+/// page's own (its server under test), nothing else; and unix sockets of its own, which
+/// Chromium makes for itself (its profile's lock among them).
 fn page_port(url: &str) -> sandbox::TcpPorts {
     let authority = url
         .split_once("://")
@@ -163,7 +164,7 @@ fn page_port(url: &str) -> sandbox::TcpPorts {
         .rsplit_once(':')
         .and_then(|(_, port)| port.parse().ok())
         .unwrap_or(if url.starts_with("https:") { 443 } else { 80 });
-    sandbox::TcpPorts::default().with(port)
+    sandbox::TcpPorts::default().with(port).with_unix_sockets()
 }
 
 async fn render(
