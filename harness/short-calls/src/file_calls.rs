@@ -1,8 +1,8 @@
 //! # The calls that name a path, moved as `SOCKET_LAB_FILES` says
 //!
-//! [`crate::files`] reads the setting and moves the `open` family; this module stands in
-//! front of every other call of the C library that names a path a program may have
-//! hard-coded under a moved folder, so that the program sees one consistent folder: it can
+//! [`crate::files`] reads the setting and moves a path; this module stands in front of
+//! every call of the C library that names a path a program may have hard-coded (a file of
+//! the SSH pack's remote machine, or one under a moved folder), so that the program sees one consistent folder: it can
 //! make `/tmp/cache`, find `/tmp/cache/page.html` in it, list, rename and remove what it
 //! wrote, and make its temporary files there (`mkstemp("/tmp/upload-XXXXXX")` leaves the
 //! program's template as it would: the same letters, under `/tmp`).
@@ -58,6 +58,20 @@ macro_rules! moved {
     };
 }
 
+// The C library's `open` is variadic (`mode` only with `O_CREAT` or `O_TMPFILE`). On the
+// System V x86-64 and AArch64 ABIs a variadic argument travels where a fixed one would, so
+// taking `mode` as a third parameter reads what the caller passed, and passing it on is
+// harmless when it passed none.
+moved!("open(2), of the moved path." open [] [flags: c_int, mode: mode_t] -> c_int = REAL_OPEN(c"open") or -1);
+moved!("open64(2), as [`open`]." open64 [] [flags: c_int, mode: mode_t] -> c_int = REAL_OPEN64(c"open64") or -1);
+moved!("openat(2), as [`open`] (a moved path is absolute: the folder does not matter)." openat [dirfd: c_int] [flags: c_int, mode: mode_t] -> c_int = REAL_OPENAT(c"openat") or -1);
+moved!("openat64(2), as [`openat`]." openat64 [dirfd: c_int] [flags: c_int, mode: mode_t] -> c_int = REAL_OPENAT64(c"openat64") or -1);
+moved!("`_FORTIFY_SOURCE`'s open, as [`open`]." __open_2 [] [flags: c_int] -> c_int = REAL_OPEN_2(c"__open_2") or -1);
+moved!("`_FORTIFY_SOURCE`'s open64, as [`open`]." __open64_2 [] [flags: c_int] -> c_int = REAL_OPEN64_2(c"__open64_2") or -1);
+moved!("`_FORTIFY_SOURCE`'s openat, as [`openat`]." __openat_2 [dirfd: c_int] [flags: c_int] -> c_int = REAL_OPENAT_2(c"__openat_2") or -1);
+moved!("`_FORTIFY_SOURCE`'s openat64, as [`openat`]." __openat64_2 [dirfd: c_int] [flags: c_int] -> c_int = REAL_OPENAT64_2(c"__openat64_2") or -1);
+moved!("fopen(3), of the moved path." fopen [] [mode: *const c_char] -> *mut FILE = REAL_FOPEN(c"fopen") or core::ptr::null_mut());
+moved!("fopen64(3), as [`fopen`]." fopen64 [] [mode: *const c_char] -> *mut FILE = REAL_FOPEN64(c"fopen64") or core::ptr::null_mut());
 moved!("access(2), of the moved path." access [] [mode: c_int] -> c_int = REAL_ACCESS(c"access") or -1);
 moved!("faccessat(2), as [`access`]." faccessat [dirfd: c_int] [mode: c_int, flags: c_int] -> c_int = REAL_FACCESSAT(c"faccessat") or -1);
 moved!("mkdir(2), of the moved path." mkdir [] [mode: mode_t] -> c_int = REAL_MKDIR(c"mkdir") or -1);
@@ -369,7 +383,17 @@ fn moved_tmpfile() -> Option<*mut FILE> {
 }
 
 /// Every function this part stands in front of, found once from the constructor.
-pub(crate) const ALL_REAL: [&Real; 54] = [
+pub(crate) const ALL_REAL: [&Real; 64] = [
+    &REAL_OPEN,
+    &REAL_OPEN64,
+    &REAL_OPENAT,
+    &REAL_OPENAT64,
+    &REAL_OPEN_2,
+    &REAL_OPEN64_2,
+    &REAL_OPENAT_2,
+    &REAL_OPENAT64_2,
+    &REAL_FOPEN,
+    &REAL_FOPEN64,
     &REAL_ACCESS,
     &REAL_FACCESSAT,
     &REAL_MKDIR,

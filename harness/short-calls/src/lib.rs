@@ -410,7 +410,6 @@ extern "C" fn constructor() {
     for real in ALL_REAL
         .into_iter()
         .chain(redirect::ALL_REAL)
-        .chain(files::ALL_REAL)
         .chain(file_calls::ALL_REAL)
         .chain(exec::ALL_REAL)
         .chain(raw::ALL_REAL)
