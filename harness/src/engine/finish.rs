@@ -217,6 +217,32 @@ impl Run<'_> {
         if harness_trouble {
             causes.clear();
         }
+        // A program of the submission ended for going over the sandbox's memory or disk cap
+        // fails the scenario, whatever the steps saw before its end. A memory cgroup ends
+        // it as it goes over, before it can do more; the watcher of a platform's container
+        // measures every 50 ms and, on a busy machine, may end it only after it has done
+        // what the steps check (a hoard of 1.5 GiB, then the right output): the verdict must
+        // not depend on which came first.
+        let over_a_cap = programs.iter().find(|program| {
+            !program.known_good
+                && matches!(
+                    program.stopped_by_harness,
+                    Some(HarnessStop::MemoryLimit { .. } | HarnessStop::DiskLimit { .. })
+                )
+        });
+        let (failure, failed_step) = match (failure, over_a_cap) {
+            (None, Some(program)) if !harness_trouble => (
+                Some(StepFailure::fail(
+                    format!(
+                        "{} to stay within the sandbox's caps until the scenario's end",
+                        program.name
+                    ),
+                    format!("{} was ended for going over one", program.name),
+                )),
+                self.scenario.steps.len(),
+            ),
+            (failure, _) => (failure, failed_step),
+        };
         self.held_ports.clear();
         let scenario = self.scenario;
         let mut skip_reason = None;

@@ -226,9 +226,10 @@ pub(crate) struct Sockets {
 pub(crate) enum Unix {
     #[default]
     Any,
-    /// Only the connected pairs of `socketpair` (`--no-unix-sockets`): no `socket(AF_UNIX)`,
-    /// so no `connect` to a named socket a grader's service listens on, which Landlock
-    /// does not wall before its ABI 9 and no warden checks where none can run.
+    /// Only the connected stream and sequenced-packet pairs of `socketpair`
+    /// (`--no-unix-sockets`): no `socket(AF_UNIX)`, so no `connect` to a named socket a
+    /// grader's service listens on, which Landlock does not wall before its ABI 9 and no
+    /// warden checks where none can run; and no datagram pair, which could `sendto` one.
     PairsOnly,
 }
 
@@ -293,6 +294,18 @@ fn program(sockets: Sockets) -> Vec<Instruction> {
     // over the refusal to the `ALLOW` after it (an internet `socket`, with `TcpOnly`, to
     // the check of its kind first).
     code.extend(socket_families(libc::SYS_socket, sockets));
+    // A pair of connected stream or sequenced-packet sockets reaches no one else; a
+    // datagram pair could still `sendto` a named socket: refused with `PairsOnly`.
+    if sockets.unix == Unix::PairsOnly {
+        code.extend([
+            jump(JUMP_EQUAL, libc::SYS_socketpair as u32, 0, 5),
+            statement(LOAD_WORD, ARG1_LOW),
+            statement(AND, SOCKET_KIND_MASK),
+            jump(JUMP_EQUAL, libc::SOCK_STREAM as u32, 2, 0),
+            jump(JUMP_EQUAL, libc::SOCK_SEQPACKET as u32, 1, 0),
+            statement(RETURN, EACCES),
+        ]);
+    }
     code.extend(socket_families(libc::SYS_socketpair, Sockets::default()));
     // prlimit64(pid, ...): only its own limits (pid 0, as the C library's setrlimit asks).
     code.push(jump(JUMP_EQUAL, libc::SYS_prlimit64 as u32, 0, 6));
@@ -484,7 +497,7 @@ mod tests {
 
     /// In forked children: with `TcpOnly` an internet socket is TCP or nothing (`EACCES`),
     /// whatever flags ride on its kind, and every other family is as before; with `Any`,
-    /// UDP is made. With `PairsOnly` no unix socket is made, and a `socketpair` is.
+    /// UDP is made. With `PairsOnly` no unix socket is made, and a stream `socketpair` is.
     #[test]
     fn a_tcp_only_process_makes_tcp_and_no_other_internet_socket_and_pairs_only_no_unix_one() {
         use libc::{AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, IPPROTO_TCP, IPPROTO_UDP};
@@ -570,8 +583,14 @@ mod tests {
                         255
                     } else if unix == Unix::PairsOnly && {
                         let mut pair = [0; 2];
-                        libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, pair.as_mut_ptr())
-                            != 0
+                        let mut made =
+                            |kind| libc::socketpair(libc::AF_UNIX, kind, 0, pair.as_mut_ptr()) == 0;
+                        // Stream and sequenced-packet pairs made; a datagram pair, which
+                        // could `sendto` a named socket, refused.
+                        !made(libc::SOCK_STREAM)
+                            || !made(libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC)
+                            || made(libc::SOCK_DGRAM)
+                            || *libc::__errno_location() != libc::EACCES
                     } {
                         254
                     } else {
