@@ -23,14 +23,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once, OnceLock};
 
 /// The prefixes of the harness's temporary folders: only folders named so are ever cleared.
-pub const PREFIXES: [&str; 11] = [
+pub const PREFIXES: [&str; 10] = [
     "socket-lab-ca-",
     "socket-lab-site-",
     "socket-lab-dir-",
     "harness-mariadb-template-",
     "harness-mariadb-",
     "harness-interposed-",
-    "harness-output-",
     "harness-submission-",
     "harness-python-packages-",
     "harness-ssh-remote-",
@@ -103,7 +102,8 @@ fn make(prefix: &'static str, mode: Option<std::fs::Permissions>) -> io::Result<
 /// The variable that makes some of the harness's own set-up steps fail, for the tests that
 /// prove such a failure is reported as the harness's and never as the program's (issue 50
 /// §1): a comma-separated list of steps, each a temporary folder's prefix
-/// (`socket-lab-site-`), `dns` (the scenario's DNS binding its port), `ftp-data` (the
+/// (`socket-lab-site-`), `output-capture` (the unnamed files a program's output is kept
+/// in), `dns` (the scenario's DNS binding its port), `ftp-data` (the
 /// FTP peer opening a passive data port) or `mariadb-account` (MariaDB making a declared
 /// login's account).
 pub const FAIL_ON_PURPOSE_VARIABLE: &str = "HARNESS_TEST_FAIL_SETUP";

@@ -1,15 +1,21 @@
 //! One output stream of a program (stdout or stderr), kept up to a cap.
 //!
 //! A child process's output is copied to a file by a thread ([`Capture::pump`]), so the
-//! harness's memory stays bounded whatever a submission prints. A simulated program's
+//! harness's own memory stays bounded whatever a submission prints: an unnamed file in
+//! memory ([`Capture::unnamed`]), which no other program can open by a path, and which
+//! costs the machine's disk nothing (a file in `/tmp` per stream was two inodes made and
+//! removed per program, the largest part of the harness's system time on an ext4 without
+//! a journal, whose allocator then looks at every inode removed in the last seconds).
+//! Each holds what the program printed up to its cap, as the file did. A simulated program's
 //! output is small and kept in memory ([`Capture::memory`]). Either way the engine reads
 //! it the same way: its length so far, bytes at an offset, whether it ended, whether it
 //! went over the cap.
 
+use std::ffi::CStr;
 use std::fs::File;
 use std::io::{self, Read, Write};
+use std::os::fd::FromRawFd;
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -37,14 +43,17 @@ pub struct Capture {
 }
 
 impl Capture {
-    /// A capture into a new file at `path`.
-    pub fn file(path: PathBuf, cap: u64) -> io::Result<Capture> {
-        let file = File::options()
-            .create(true)
-            .truncate(true)
-            .read(true)
-            .write(true)
-            .open(&path)?;
+    /// A capture into a new unnamed file in memory (`memfd_create`), `name` shown only in
+    /// `/proc/PID/fd` of the harness.
+    pub fn unnamed(name: &CStr, cap: u64) -> io::Result<Capture> {
+        // SAFETY: a NUL-terminated name; the descriptor is owned at once.
+        let file = unsafe {
+            let fd = libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC);
+            if fd < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            File::from_raw_fd(fd)
+        };
         Ok(Capture::with_store(Store::File(file), cap))
     }
 

@@ -67,16 +67,16 @@ fn an_error_with(
     stdout
 }
 
-/// The files a program's stdout and stderr are kept in could not be made: the program
+/// The unnamed files a program's stdout and stderr are kept in could not be made: the program
 /// was never started, through no fault of its own (before: "Your server failed a check
 /// (step 1: start server): expected `…` to start, but saw it could not be started").
 #[test]
 fn a_programs_output_files_that_cannot_be_made_are_the_harness_trouble() {
     kit_failure_is_an_error(
-        "harness-output-",
+        "output-capture",
         &["message-server.py", "message-client.py"],
         "message/02-client-sends-stdin",
-        "The harness could not start server (step 1: start server): harness-output- failed on purpose",
+        "The harness could not start server (step 1: start server): output-capture failed on purpose",
     );
 }
 

@@ -287,7 +287,7 @@ fn the_next_run_removes_only_what_a_dead_harness_provably_left() {
     let target = make("victim".into());
     let link = tmpdir
         .path()
-        .join(format!("harness-output-{}-Ff4Gg5", dead.tag()));
+        .join(format!("harness-bench-{}-Ff4Gg5", dead.tag()));
     std::os::unix::fs::symlink(&target, &link).unwrap();
 
     common::harness()

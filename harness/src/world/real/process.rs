@@ -146,8 +146,6 @@ pub struct ChildProcess {
     sandbox_trouble: Arc<std::sync::OnceLock<SandboxTrouble>>,
     /// Its working directory (its sandbox's own unless the scenario or manifest named one).
     pub workdir: PathBuf,
-    /// Kept so the directories live as long as the process.
-    _captures: crate::temporary::Folder,
     /// Dropped to close a held stdin (see [`ProcessSpec::hold_stdin`]).
     stdin_release: std::sync::Mutex<Option<std::sync::mpsc::Sender<()>>>,
     /// Whether the harness has written all of stdin's payload (or has none to write).
@@ -163,17 +161,12 @@ impl ChildProcess {
                 "empty command line",
             ))
         })?;
-        // What it prints is for the harness alone: without a view of its own (a platform's
-        // container) another program could otherwise read it by its path.
-        let captures = crate::temporary::private_folder("harness-output-")?;
-        let stdout = Arc::new(Capture::file(
-            captures.path().join("stdout"),
-            spec.output_cap,
-        )?);
-        let stderr = Arc::new(Capture::file(
-            captures.path().join("stderr"),
-            spec.output_cap.min(16 << 20),
-        )?);
+        // What it prints is for the harness alone: unnamed files, which no other program
+        // can open by a path (without a view of its own, in a platform's container, a
+        // file in `/tmp` could be read by its path).
+        crate::temporary::failed_on_purpose("output-capture")?;
+        let stdout = Arc::new(Capture::unnamed(c"stdout", spec.output_cap)?);
+        let stderr = Arc::new(Capture::unnamed(c"stderr", spec.output_cap.min(16 << 20))?);
 
         // The program's sandbox (see `super::sandbox`): its folder, its cgroup, the
         // command that starts it through `sandbox-init`, and a clean environment.
@@ -423,7 +416,6 @@ impl ChildProcess {
             tree_max_rss_kib,
             sandbox_trouble,
             workdir,
-            _captures: captures,
             stdin_release: std::sync::Mutex::new(stdin_release),
             stdin_written,
         })

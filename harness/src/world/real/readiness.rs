@@ -21,6 +21,7 @@ use std::collections::HashSet;
 use std::fs;
 
 use super::proc_entries::{socket_inodes, stat_fields, uid_of};
+use super::sock_diag;
 
 /// TCP states as the tables write them (in hex).
 pub(crate) const TCP_LISTEN: u8 = 0x0A;
@@ -45,23 +46,30 @@ pub struct GroupListening {
 /// Whether processes of `group` listen on `port`, and with `look_elsewhere`, when they do
 /// not, on which other TCP ports (which reads every process's entry in `/proc`).
 pub fn group_listening(group: i32, port: u16, look_elsewhere: bool) -> GroupListening {
-    let listening: Vec<SocketRow> = socket_rows(&["tcp", "tcp6", "udp", "udp6"])
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|row| !row.tcp || row.state == TCP_LISTEN)
-        .collect();
+    let listening: Vec<SocketRow> =
+        socket_rows_in(&["tcp", "tcp6", "udp", "udp6"], sock_diag::LISTENERS_ONLY)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|row| !row.tcp || row.state == TCP_LISTEN)
+            .collect();
     let on_port: HashSet<u64> = listening
         .iter()
         .filter(|row| row.port == port)
         .map(|row| row.inode)
         .collect();
+    // Whose the sockets on the port are is read from every process's entry in `/proc`:
+    // asked only when there is one.
     if !on_port.is_empty() && group_holds_any(group, &on_port) {
         return GroupListening {
             on_port: true,
             tcp_elsewhere: None,
         };
     }
-    let users = own_users(group);
+    let users = if on_port.is_empty() && !look_elsewhere {
+        HashSet::new()
+    } else {
+        own_users(group)
+    };
     if listening
         .iter()
         .any(|row| row.port == port && users.contains(&row.uid))
@@ -139,53 +147,69 @@ pub(crate) struct SocketRow {
 
 /// Every socket of `tables` (`tcp`, `udp6`...) of the calling thread's network namespace.
 /// A table that cannot be read has none (`tcp6` on a kernel without IPv6); `None` if no
-/// table could be read (no `/proc`).
-///
-/// Reading `tcp` or `tcp6` walks the kernel's whole table of connections, about a
-/// millisecond of system time however few sockets the namespace has: read once per
-/// question.
+/// table could be read (no netlink and no `/proc`).
 pub(crate) fn socket_rows(tables: &[&str]) -> Option<Vec<SocketRow>> {
+    socket_rows_in(tables, sock_diag::EVERY_STATE)
+}
+
+/// [`socket_rows`], TCP sockets in `tcp_states` only (a mask of `1 << state`, such as
+/// [`sock_diag::LISTENERS_ONLY`]: much cheaper to ask). Asked over netlink (see
+/// [`sock_diag`] for the cost of the text tables); a table netlink cannot dump is read
+/// from `/proc/thread-self/net/`, all states, which the callers filter anyway.
+pub(crate) fn socket_rows_in(tables: &[&str], tcp_states: u32) -> Option<Vec<SocketRow>> {
     let mut rows = Vec::new();
     let mut read_any = false;
     for table in tables {
-        let Ok(text) = fs::read_to_string(format!("/proc/thread-self/net/{table}")) else {
-            continue;
-        };
-        read_any = true;
-        // Columns: sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
-        for line in text.lines().skip(1) {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            if fields.len() < 10 {
-                continue;
-            }
-            let queues = fields[4].split_once(':').and_then(|(tx, rx)| {
-                Some((
-                    u64::from_str_radix(tx, 16).ok()?,
-                    u64::from_str_radix(rx, 16).ok()?,
-                ))
-            });
-            let row = (
-                local_port(fields[1]),
-                u8::from_str_radix(fields[3], 16),
-                queues,
-                fields[9].parse(),
-                fields[7].parse(),
-            );
-            if let (Some(port), Ok(state), Some((tx_queue, rx_queue)), Ok(inode), Ok(uid)) = row {
-                rows.push(SocketRow {
-                    tcp: table.starts_with("tcp"),
-                    port,
-                    remote_port: local_port(fields[2]).unwrap_or(0),
-                    state,
-                    tx_queue,
-                    rx_queue,
-                    inode,
-                    uid,
-                });
-            }
+        if let Ok(dumped) = sock_diag::table_rows(table, tcp_states) {
+            rows.extend(dumped);
+            read_any = true;
+        } else if let Some(read) = text_table_rows(table) {
+            rows.extend(read);
+            read_any = true;
         }
     }
     read_any.then_some(rows)
+}
+
+/// Every socket of `/proc/thread-self/net/TABLE`, or `None` where it cannot be read.
+/// Reading `tcp` or `tcp6` walks the kernel's whole table of connections, milliseconds of
+/// system time however few sockets the namespace has: only where netlink is refused.
+fn text_table_rows(table: &str) -> Option<Vec<SocketRow>> {
+    let text = fs::read_to_string(format!("/proc/thread-self/net/{table}")).ok()?;
+    let mut rows = Vec::new();
+    // Columns: sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+    for line in text.lines().skip(1) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.len() < 10 {
+            continue;
+        }
+        let queues = fields[4].split_once(':').and_then(|(tx, rx)| {
+            Some((
+                u64::from_str_radix(tx, 16).ok()?,
+                u64::from_str_radix(rx, 16).ok()?,
+            ))
+        });
+        let row = (
+            local_port(fields[1]),
+            u8::from_str_radix(fields[3], 16),
+            queues,
+            fields[9].parse(),
+            fields[7].parse(),
+        );
+        if let (Some(port), Ok(state), Some((tx_queue, rx_queue)), Ok(inode), Ok(uid)) = row {
+            rows.push(SocketRow {
+                tcp: table.starts_with("tcp"),
+                port,
+                remote_port: local_port(fields[2]).unwrap_or(0),
+                state,
+                tx_queue,
+                rx_queue,
+                inode,
+                uid,
+            });
+        }
+    }
+    Some(rows)
 }
 
 /// What is still on its way on the TCP connection between the local ports `sender` and
@@ -244,6 +268,62 @@ mod tests {
         assert!(group_listens_on(group, port));
         drop(listener);
         assert!(!group_listens_on(group, port));
+    }
+
+    /// Netlink's dump says of each socket what the text table says: port, peer's port,
+    /// state, inode and user, for a listener, both ends of a connection and a UDP socket;
+    /// and a dump of listeners alone leaves the connection out.
+    #[test]
+    fn netlink_lists_the_sockets_the_text_table_lists() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let (_server, _) = listener.accept().unwrap();
+        let client_port = client.local_addr().unwrap().port();
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let udp_port = udp.local_addr().unwrap().port();
+        // Ours by their ports and peers' ports, held (an inode: a closed connection of
+        // another test may have had one of these ports).
+        let ours = [
+            (true, port, 0),
+            (true, port, client_port),
+            (true, client_port, port),
+            (false, udp_port, 0),
+        ];
+        let summary = |rows: Vec<SocketRow>| {
+            let mut seen: Vec<_> = rows
+                .into_iter()
+                .filter(|row| {
+                    row.inode != 0 && ours.contains(&(row.tcp, row.port, row.remote_port))
+                })
+                .map(|row| {
+                    (
+                        row.tcp,
+                        row.port,
+                        row.remote_port,
+                        row.state,
+                        row.inode,
+                        row.uid,
+                    )
+                })
+                .collect();
+            seen.sort_unstable();
+            seen
+        };
+        let dumped: Vec<SocketRow> = ["tcp", "udp"]
+            .into_iter()
+            .flat_map(|table| sock_diag::table_rows(table, sock_diag::EVERY_STATE).unwrap())
+            .collect();
+        let read: Vec<SocketRow> = ["tcp", "udp"]
+            .into_iter()
+            .flat_map(|table| text_table_rows(table).unwrap())
+            .collect();
+        let dumped = summary(dumped);
+        assert_eq!(dumped.len(), 4, "{dumped:?}");
+        assert_eq!(dumped, summary(read));
+        let listeners = summary(sock_diag::table_rows("tcp", sock_diag::LISTENERS_ONLY).unwrap());
+        assert_eq!(listeners.len(), 1, "{listeners:?}");
+        assert_eq!((listeners[0].1, listeners[0].3), (port, TCP_LISTEN));
     }
 
     #[test]

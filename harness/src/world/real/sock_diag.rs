@@ -1,14 +1,20 @@
-//! One TCP socket's queues, asked of the kernel by its addresses (`NETLINK_SOCK_DIAG`, what
-//! `ss` uses), rather than read from `/proc/net/tcp`.
+//! TCP and UDP sockets asked of the kernel (`NETLINK_SOCK_DIAG`, what `ss` uses), rather
+//! than read from `/proc/net/tcp`: one connection's queues by its addresses, or a whole
+//! table of the namespace.
 //!
-//! The table lists every socket of the network namespace as text. In a scenario's own
-//! namespace that is a handful of lines; on a shared loopback (a platform's container, or
-//! `HARNESS_NO_NAMESPACES`) it is every socket of the machine, thousands on a busy CI
-//! runner, and the read pacer ([`crate::peers::read_pacing`]) asks every millisecond: reading
-//! and parsing the table that often took the CPU the scenarios' relays needed, and a slicing
-//! relay's slices came 130 ms apart instead of 3 (and a step that waits until a program has
-//! read what it was sent asks every 10 ms). An exact lookup by the connection's four
-//! addresses is a hash lookup in the kernel and a reply of a hundred bytes.
+//! The text table lists every socket of the network namespace, and to write it the kernel
+//! walks its whole hash table of connections, the machine's, sized by its memory: 4 ms of
+//! system time per read of `tcp` here (24 GiB, a quarter of a million buckets), however
+//! few sockets the namespace has, and `wait_listening` read `tcp` and `tcp6` every 10 ms
+//! while a server started. On a shared loopback (a platform's container, or
+//! `HARNESS_NO_NAMESPACES`) the table is every socket of the machine, thousands on a busy
+//! CI runner, and the read pacer ([`crate::peers::read_pacing`]) asks every millisecond:
+//! reading and parsing it that often took the CPU the scenarios' relays needed, and a
+//! slicing relay's slices came 130 ms apart instead of 3. Over netlink, an exact lookup by
+//! a connection's four addresses is a hash lookup and a reply of a hundred bytes, and a
+//! dump of the listening sockets alone never walks the connections: 25 µs (measured on
+//! the same machine, `ss`'s own request from Python: listeners 25 µs, every state 190 µs,
+//! the text table 4 ms).
 //!
 //! The socket is made by the calling thread, so it asks that thread's network namespace,
 //! as `/proc/thread-self/net/` does.
@@ -17,6 +23,10 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
+use super::readiness::SocketRow;
+
+/// The length of a netlink message's header, `struct nlmsghdr`.
+const HEADER: usize = 16;
 /// `SOCK_DIAG_BY_FAMILY`, the request type (`linux/sock_diag.h`).
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
 /// `INET_DIAG_NOCOOKIE`: look the socket up by its addresses alone.
@@ -108,30 +118,7 @@ pub fn tcp_queues(local: SocketAddr, remote: SocketAddr) -> io::Result<Option<Qu
         states: !0,
         id,
     };
-    // SAFETY: socket takes no pointers; the descriptor is owned at once.
-    let socket = unsafe {
-        let fd = libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
-            libc::NETLINK_SOCK_DIAG,
-        );
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        OwnedFd::from_raw_fd(fd)
-    };
-    // SAFETY: the request lives across the call, its length is its size.
-    let sent = unsafe {
-        libc::send(
-            socket.as_raw_fd(),
-            (&request as *const Request).cast(),
-            std::mem::size_of::<Request>(),
-            0,
-        )
-    };
-    if sent < 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let socket = ask(&request)?;
     let mut buffer = [0u8; 512];
     // SAFETY: the buffer lives across the call, its length is its size.
     let received = unsafe {
@@ -146,7 +133,6 @@ pub fn tcp_queues(local: SocketAddr, remote: SocketAddr) -> io::Result<Option<Qu
         return Err(io::Error::last_os_error());
     }
     let received = received as usize;
-    const HEADER: usize = 16;
     if received < HEADER {
         return Err(io::Error::other("a short netlink reply"));
     }
@@ -170,6 +156,142 @@ pub fn tcp_queues(local: SocketAddr, remote: SocketAddr) -> io::Result<Option<Qu
         unread: reply.receive_queue,
         unacknowledged: reply.send_queue,
     }))
+}
+
+/// Opens a diagnostic socket in the calling thread's network namespace and sends it
+/// `request`.
+fn ask(request: &Request) -> io::Result<OwnedFd> {
+    // SAFETY: socket takes no pointers; the descriptor is owned at once.
+    let socket = unsafe {
+        let fd = libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
+            libc::NETLINK_SOCK_DIAG,
+        );
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        OwnedFd::from_raw_fd(fd)
+    };
+    // SAFETY: the request lives across the call, its length is its size.
+    let sent = unsafe {
+        libc::send(
+            socket.as_raw_fd(),
+            (request as *const Request).cast(),
+            std::mem::size_of::<Request>(),
+            0,
+        )
+    };
+    if sent < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(socket)
+}
+
+/// Every TCP state, for [`table_rows`] (`TCPF_NEW_SYN_RECV` included: a connection being
+/// accepted is listed as `SYN_RECV`, as the text table lists it).
+pub(crate) const EVERY_STATE: u32 = !0;
+/// The TCP listeners alone, for [`table_rows`]: the kernel then skips its table of
+/// connections, the whole cost of a dump.
+pub(crate) const LISTENERS_ONLY: u32 = 1 << super::readiness::TCP_LISTEN;
+
+/// Every socket of one of the kernel's tables (`tcp`, `tcp6`, `udp`, `udp6`) of the calling
+/// thread's network namespace, TCP ones in `tcp_states` only (a mask of `1 << state`; UDP
+/// sockets are listed whatever it says), with what `/proc/thread-self/net/TABLE` says of
+/// each. An error where netlink is refused or the kernel has no such table to dump.
+pub(crate) fn table_rows(table: &str, tcp_states: u32) -> io::Result<Vec<SocketRow>> {
+    let (family, protocol, states) = match table {
+        "tcp" => (libc::AF_INET, libc::IPPROTO_TCP, tcp_states),
+        "tcp6" => (libc::AF_INET6, libc::IPPROTO_TCP, tcp_states),
+        "udp" => (libc::AF_INET, libc::IPPROTO_UDP, EVERY_STATE),
+        "udp6" => (libc::AF_INET6, libc::IPPROTO_UDP, EVERY_STATE),
+        _ => return Err(io::Error::other(format!("no socket table `{table}`"))),
+    };
+    let request = Request {
+        length: std::mem::size_of::<Request>() as u32,
+        kind: SOCK_DIAG_BY_FAMILY,
+        flags: (libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16,
+        sequence: 1,
+        port_id: 0,
+        family: family as u8,
+        protocol: protocol as u8,
+        extensions: 0,
+        pad: 0,
+        states,
+        id: SocketId {
+            cookie: [NO_COOKIE, NO_COOKIE],
+            ..SocketId::default()
+        },
+    };
+    let socket = ask(&request)?;
+    let tcp = protocol == libc::IPPROTO_TCP;
+    let mut rows = Vec::new();
+    // A part of a dump is a page or a few; a larger buffer than any part.
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        // SAFETY: the buffer lives across the call, its length is its size. MSG_TRUNC
+        // makes the call return a part's real length, so a part cut short is seen.
+        let received = unsafe {
+            libc::recv(
+                socket.as_raw_fd(),
+                buffer.as_mut_ptr().cast(),
+                buffer.len(),
+                libc::MSG_TRUNC,
+            )
+        };
+        if received < 0 {
+            let error = io::Error::last_os_error();
+            if error.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(error);
+        }
+        let received = received as usize;
+        if received > buffer.len() {
+            return Err(io::Error::other("a netlink reply larger than its buffer"));
+        }
+        let mut offset = 0;
+        while offset + HEADER <= received {
+            let message = &buffer[offset..received];
+            let length = u32::from_ne_bytes([message[0], message[1], message[2], message[3]]);
+            let length = length as usize;
+            if length < HEADER || length > message.len() {
+                return Err(io::Error::other("a malformed netlink reply"));
+            }
+            match u16::from_ne_bytes([message[4], message[5]]) {
+                kind if kind == libc::NLMSG_DONE as u16 => return Ok(rows),
+                kind if kind == libc::NLMSG_ERROR as u16 => {
+                    // `struct nlmsgerr`: the error (negative), then the request.
+                    let error = message.get(HEADER..HEADER + 4).map_or(0, |bytes| {
+                        i32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+                    });
+                    return match -error {
+                        0 => Ok(rows),
+                        errno => Err(io::Error::from_raw_os_error(errno)),
+                    };
+                }
+                SOCK_DIAG_BY_FAMILY if length >= HEADER + std::mem::size_of::<Reply>() => {
+                    // SAFETY: the message holds a whole `inet_diag_msg` after its header
+                    // (checked above); read_unaligned copes with the buffer's alignment.
+                    let reply: Reply =
+                        unsafe { std::ptr::read_unaligned(message[HEADER..].as_ptr().cast()) };
+                    rows.push(SocketRow {
+                        tcp,
+                        port: u16::from_be_bytes(reply.id.source_port),
+                        remote_port: u16::from_be_bytes(reply.id.destination_port),
+                        state: reply.state,
+                        tx_queue: u64::from(reply.send_queue),
+                        rx_queue: u64::from(reply.receive_queue),
+                        inode: u64::from(reply.inode),
+                        uid: reply.uid,
+                    });
+                }
+                _ => {}
+            }
+            // Messages are aligned to four bytes.
+            offset += (length + 3) & !3;
+        }
+    }
 }
 
 /// Bytes the sender at `local` has not had acknowledged plus bytes its peer at `remote` has
