@@ -8,8 +8,11 @@
 //! `os.exec*`, `os.posix_spawn` and `subprocess` call, and C's usual ones), and hands each
 //! the environment it was given with `LD_PRELOAD` and `SOCKET_LAB_SHORT_CALLS` as they were
 //! when this process started: what the program runs has the library, cutting its calls
-//! the same way, whatever the program took out or changed. Only when the setting was there
-//! at the start: without it the library leaves `exec` alone, as everything else.
+//! the same way, whatever the program took out or changed. The moved files' setting
+//! (`SOCKET_LAB_FILES`, see [`files`](super::files)) is kept alike, so that a program run
+//! with an environment of its own still finds its `/tmp` where its scenario put it. Only
+//! when one of the two settings was there at the start: without them the library leaves
+//! `exec` alone, as everything else.
 //!
 //! `execveat` is kept the same way, and so is `syscall(SYS_execve, ...)`: the library's
 //! `syscall` hands it here ([`raw`](super::raw)). A program the library cannot enter (a
@@ -30,6 +33,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use libc::{c_int, pid_t};
 
 use super::enterable::refusal;
+use super::files::FILES_VARIABLE;
 use super::raw::kernel;
 use super::{Real, set_errno};
 use crate::setting::{SETTING_VARIABLE, say};
@@ -80,6 +84,7 @@ impl Kept {
 
 static PRELOAD: Kept = Kept::new();
 static SETTING: Kept = Kept::new();
+static FILES: Kept = Kept::new();
 
 unsafe extern "C" {
     static environ: *const *const c_char;
@@ -90,8 +95,8 @@ fn is_entry_of(entry: &[u8], variable: &[u8]) -> bool {
     entry.len() > variable.len() && entry.starts_with(variable) && entry[variable.len()] == b'='
 }
 
-/// Remembers `LD_PRELOAD` and the setting as the process started with them (called by the
-/// library's constructor), when the setting is there.
+/// Remembers `LD_PRELOAD` and the settings as the process started with them (called by the
+/// library's constructor), when a setting is there.
 pub(crate) fn remember() {
     // SAFETY: the C library's environment, NUL-terminated strings ending with a null
     // pointer, read before the program's own code runs.
@@ -99,7 +104,7 @@ pub(crate) fn remember() {
     if entry.is_null() {
         return;
     }
-    let (mut preload, mut setting) = (None, None);
+    let (mut preload, mut setting, mut files) = (None, None, None);
     // SAFETY: as above.
     while let Some(text) = unsafe { entry.as_ref() }.filter(|text| !text.is_null()) {
         // SAFETY: a NUL-terminated entry of the environment.
@@ -108,17 +113,25 @@ pub(crate) fn remember() {
             preload = Some(bytes);
         } else if is_entry_of(bytes, SETTING_VARIABLE.to_bytes()) {
             setting = Some(bytes);
+        } else if is_entry_of(bytes, FILES_VARIABLE.to_bytes()) {
+            files = Some(bytes);
         }
         // SAFETY: the table ends with a null pointer, not yet reached.
         entry = unsafe { entry.add(1) };
     }
-    if let (Some(preload), Some(setting)) = (preload, setting) {
-        PRELOAD.keep(preload);
+    let Some(preload) = preload.filter(|_| setting.is_some() || files.is_some()) else {
+        return;
+    };
+    PRELOAD.keep(preload);
+    if let Some(setting) = setting {
         SETTING.keep(setting);
+    }
+    if let Some(files) = files {
+        FILES.keep(files);
     }
 }
 
-/// Fills `table` with `envp`'s entries but `LD_PRELOAD` and the setting, then the kept
+/// Fills `table` with `envp`'s entries but `LD_PRELOAD` and the settings, then the kept
 /// ones, then a null pointer, and returns it; returns `envp` itself when nothing was kept,
 /// or when the entries do not fit.
 ///
@@ -129,9 +142,15 @@ unsafe fn with_library(
     envp: *const *const c_char,
     table: &mut [*const c_char; ENTRIES],
 ) -> *const *const c_char {
-    let (Some(preload), Some(setting)) = (PRELOAD.entry(), SETTING.entry()) else {
+    let Some(preload) = PRELOAD.entry() else {
         return envp;
     };
+    let kept = [Some(preload), SETTING.entry(), FILES.entry()];
+    let replaced = [
+        &b"LD_PRELOAD"[..],
+        SETTING_VARIABLE.to_bytes(),
+        FILES_VARIABLE.to_bytes(),
+    ];
     let mut filled = 0;
     let mut entry = envp;
     // SAFETY: per the contract, until the null pointer.
@@ -141,8 +160,8 @@ unsafe fn with_library(
     {
         // SAFETY: a NUL-terminated string.
         let bytes = unsafe { CStr::from_ptr(text) }.to_bytes();
-        if !is_entry_of(bytes, b"LD_PRELOAD") && !is_entry_of(bytes, SETTING_VARIABLE.to_bytes()) {
-            if filled + 3 > ENTRIES {
+        if !replaced.iter().any(|variable| is_entry_of(bytes, variable)) {
+            if filled + kept.len() + 1 > ENTRIES {
                 return envp;
             }
             table[filled] = text;
@@ -151,9 +170,11 @@ unsafe fn with_library(
         // SAFETY: the table ends with a null pointer, not yet reached.
         entry = unsafe { entry.add(1) };
     }
-    table[filled] = preload;
-    table[filled + 1] = setting;
-    table[filled + 2] = core::ptr::null();
+    for entry in kept.into_iter().flatten() {
+        table[filled] = entry;
+        filled += 1;
+    }
+    table[filled] = core::ptr::null();
     table.as_ptr()
 }
 

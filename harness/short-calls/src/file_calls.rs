@@ -16,24 +16,7 @@ use core::ffi::{c_char, c_int, c_uint, c_void};
 use libc::{FILE, gid_t, mode_t, off_t, size_t, ssize_t, uid_t};
 
 use super::files::{NAME_CAPACITY, kept_end, moved_path, setting, with_path};
-use super::{Real, set_errno};
-
-/// Calls the C library's function `$real` of type `$type` with the arguments, or fails with
-/// `ENOSYS` and `$failure` where it has none.
-macro_rules! call_or {
-    ($failure:expr, $real:expr, $type:ty, $($argument:expr),* $(,)?) => {{
-        let address = $real.address();
-        if address == 0 {
-            set_errno(libc::ENOSYS);
-            $failure
-        } else {
-            // SAFETY: the address is the C library's function of that name, of this type.
-            let function: $type = unsafe { core::mem::transmute::<usize, $type>(address) };
-            // SAFETY: the caller's arguments, passed on (a moved path in place of its own).
-            unsafe { function($($argument),*) }
-        }
-    }};
-}
+use super::{Real, errno, set_errno};
 
 /// Defines a function of one path (`[arguments before] path [arguments after]`) that
 /// passes its path through [`with_path`], and the `Real` it calls.
@@ -109,6 +92,13 @@ moved!("readlink(2), of the moved path." readlink [] [buffer: *mut c_char, size:
 moved!("readlinkat(2), as [`readlink`]." readlinkat [dirfd: c_int] [buffer: *mut c_char, size: size_t] -> ssize_t = REAL_READLINKAT(c"readlinkat") or -1);
 moved!("realpath(3), of the moved path (where it really is)." realpath [] [resolved: *mut c_char] -> *mut c_char = REAL_REALPATH(c"realpath") or core::ptr::null_mut());
 moved!("opendir(3), of the moved folder." opendir [] [] -> *mut c_void = REAL_OPENDIR(c"opendir") or core::ptr::null_mut());
+moved!("mkfifo(3), of the moved path (a named pipe in `/tmp`)." mkfifo [] [mode: mode_t] -> c_int = REAL_MKFIFO(c"mkfifo") or -1);
+moved!("mkfifoat(3), as [`mkfifo`]." mkfifoat [dirfd: c_int] [mode: mode_t] -> c_int = REAL_MKFIFOAT(c"mkfifoat") or -1);
+moved!("`_FORTIFY_SOURCE`'s realpath, as [`realpath`]." __realpath_chk [] [resolved: *mut c_char, size: size_t] -> *mut c_char = REAL_REALPATH_CHK(c"__realpath_chk") or core::ptr::null_mut());
+moved!("scandir(3), of the moved folder." scandir [] [entries: *mut c_void, filter: *const c_void, order: *const c_void] -> c_int = REAL_SCANDIR(c"scandir") or -1);
+moved!("scandir64(3), as [`scandir`]." scandir64 [] [entries: *mut c_void, filter: *const c_void, order: *const c_void] -> c_int = REAL_SCANDIR64(c"scandir64") or -1);
+moved!("statvfs(3), of the moved path (the space left in `/tmp`)." statvfs [] [status: *mut c_void] -> c_int = REAL_STATVFS(c"statvfs") or -1);
+moved!("statfs(2), as [`statvfs`]." statfs [] [status: *mut c_void] -> c_int = REAL_STATFS(c"statfs") or -1);
 moved!("freopen(3), of the moved path." freopen [] [mode: *const c_char, stream: *mut FILE] -> *mut FILE = REAL_FREOPEN(c"freopen") or core::ptr::null_mut());
 moved!("freopen64(3), as [`freopen`]." freopen64 [] [mode: *const c_char, stream: *mut FILE] -> *mut FILE = REAL_FREOPEN64(c"freopen64") or core::ptr::null_mut());
 
@@ -341,8 +331,9 @@ pub unsafe extern "C" fn mkdtemp(template: *mut c_char) -> *mut c_char {
 }
 
 /// tmpfile(3): the C library makes it in `/tmp` by its own internal calls, out of this
-/// library's reach; where `/tmp` is moved it is made in the moved folder instead (an
-/// unnamed file, `O_TMPFILE`, as the C library's own first try).
+/// library's reach; where `/tmp` is moved it is made in the moved folder instead, as the C
+/// library makes it: an unnamed file (`O_TMPFILE`), or where the file system has none, a
+/// named one removed at once.
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tmpfile() -> *mut FILE {
@@ -356,34 +347,64 @@ pub unsafe extern "C" fn tmpfile64() -> *mut FILE {
     moved_tmpfile().unwrap_or_else(|| call_or!(core::ptr::null_mut(), REAL_TMPFILE64, TempFile,))
 }
 
-/// A temporary file in the folder `/tmp` is moved to, or `None` where it is not moved.
+/// The name pattern of a temporary file made by name in the moved folder.
+const NAMED_TEMPORARY: &[u8] = b"/tmpfXXXXXX";
+
+/// A temporary file in the folder `/tmp` is moved to (a null stream and `errno` where it
+/// cannot be made), or `None` where `/tmp` is not moved.
 fn moved_tmpfile() -> Option<*mut FILE> {
     let setting = setting()?;
     let mut name = [0u8; NAME_CAPACITY];
-    moved_path(setting, b"/tmp", &mut name)?;
-    // SAFETY: a NUL-terminated folder name on our stack; the descriptor is ours to hand
-    // to fdopen, or to close when it fails.
-    unsafe {
-        let fd = libc::syscall(
+    let length = moved_path(setting, b"/tmp", &mut name)?;
+    // SAFETY: a NUL-terminated folder name on our stack. The flags are the C library's own
+    // (glibc's `__gen_tempfd`): read and write, never to be linked, kept across exec.
+    let mut fd = unsafe {
+        libc::syscall(
             libc::SYS_openat,
             libc::AT_FDCWD,
             name.as_ptr(),
-            libc::O_TMPFILE | libc::O_RDWR | libc::O_CLOEXEC,
+            libc::O_TMPFILE | libc::O_RDWR | libc::O_EXCL,
             0o600,
-        ) as c_int;
-        if fd < 0 {
-            return Some(core::ptr::null_mut());
+        ) as c_int
+    };
+    // No unnamed files on this file system (EOPNOTSUPP), or this kernel (EISDIR, EINVAL):
+    // a named file, removed as soon as it is open.
+    let unsupported = [libc::EOPNOTSUPP, libc::EISDIR, libc::EINVAL];
+    if fd < 0 && unsupported.contains(&errno()) && length + NAMED_TEMPORARY.len() < NAME_CAPACITY {
+        name[length..length + NAMED_TEMPORARY.len()].copy_from_slice(NAMED_TEMPORARY);
+        name[length + NAMED_TEMPORARY.len()] = 0;
+        let template: *mut c_char = name.as_mut_ptr().cast();
+        fd = call_or!(-1, REAL_MKSTEMP, MakeTemp, template);
+        if fd >= 0 {
+            // SAFETY: the name mkstemp filled in, NUL-terminated on our stack. The system
+            // call itself: this library's own `unlink` would move the name again.
+            unsafe { libc::syscall(libc::SYS_unlinkat, libc::AT_FDCWD, template, 0) };
         }
+    }
+    if fd < 0 {
+        return Some(core::ptr::null_mut());
+    }
+    // SAFETY: the descriptor is ours to hand to fdopen, or to close when it fails.
+    unsafe {
         let stream = libc::fdopen(fd, c"w+".as_ptr());
         if stream.is_null() {
+            let error = errno();
             libc::close(fd);
+            set_errno(error);
         }
         Some(stream)
     }
 }
 
 /// Every function this part stands in front of, found once from the constructor.
-pub(crate) const ALL_REAL: [&Real; 64] = [
+pub(crate) const ALL_REAL: [&Real; 71] = [
+    &REAL_MKFIFO,
+    &REAL_MKFIFOAT,
+    &REAL_REALPATH_CHK,
+    &REAL_SCANDIR,
+    &REAL_SCANDIR64,
+    &REAL_STATVFS,
+    &REAL_STATFS,
     &REAL_OPEN,
     &REAL_OPEN64,
     &REAL_OPENAT,

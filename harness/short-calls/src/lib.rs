@@ -258,20 +258,29 @@ const ALL_REAL: [&Real; 19] = [
     &REAL_SPLICE,
 ];
 
-/// Calls the real function `$real` as a `$type`; without one, fails with `ENOSYS`.
-macro_rules! call_real {
-    ($real:expr, $type:ty, $($argument:expr),* $(,)?) => {{
+/// Calls the C library's function `$real` of type `$type` with the arguments, or fails with
+/// `ENOSYS` and `$failure` where it has none.
+macro_rules! call_or {
+    ($failure:expr, $real:expr, $type:ty, $($argument:expr),* $(,)?) => {{
         let address = $real.address();
         if address == 0 {
             set_errno(libc::ENOSYS);
-            -1
+            $failure
         } else {
             // SAFETY: the address is the C library's function of that name, of this type.
             let function: $type = unsafe { core::mem::transmute::<usize, $type>(address) };
-            // SAFETY: the caller's arguments, passed on (with a length no larger).
+            // SAFETY: the caller's arguments, passed on (a length no larger, a moved path in
+            // place of its own).
             unsafe { function($($argument),*) }
         }
     }};
+}
+
+/// Calls the real function `$real` as a `$type`; without one, fails with `ENOSYS` and -1.
+macro_rules! call_real {
+    ($real:expr, $type:ty, $($argument:expr),* $(,)?) => {
+        call_or!(-1, $real, $type, $($argument),*)
+    };
 }
 
 mod epoll;

@@ -2,7 +2,8 @@
 //! platform's container): the interposed library moves `/tmp` to the folder
 //! `SOCKET_LAB_FILES` names (`folder=/tmp>OWN`), and the program sees one consistent
 //! folder there: what it makes, finds, lists, renames and removes, and its temporary files
-//! (`mkstemp`, `mkdtemp`, `tmpfile`), with the names it asked for. Nothing reaches the
+//! (`mkstemp`, `mkdtemp`, `tmpfile`), named pipes, and what a program it runs with an
+//! environment of its own makes there, with the names it asked for. Nothing reaches the
 //! machine's `/tmp`. Shown in Python and in C (gcc), run here with the library preloaded;
 //! in a real container by `container.rs` (the hard-coded-port sample's web server logs
 //! under `/tmp`).
@@ -55,6 +56,10 @@ os.rename(top + "/cache/pages/a.html", top + "/cache/b.html")
 print(open(top + "/cache/b.html").read())
 shutil.rmtree(top + "/cache")
 print(sorted(entry for entry in os.listdir(top) if not entry.startswith("upload-")))
+# A program it runs with an environment of its own finds the same /tmp.
+import subprocess
+subprocess.run(["/bin/sh", "-c", "echo child > " + top + "/child.txt"], env={"PATH": "/usr/bin:/bin"}, check=True)
+print(open(top + "/child.txt").read().strip())
 "#;
 
 #[test]
@@ -67,9 +72,10 @@ fn a_python_program_finds_its_hard_coded_tmp_in_its_own_folder() {
     );
     assert_eq!(
         stdout,
-        "True ['a.html']\nTrue\nTrue True\nhello\n['notes.zip']\n"
+        "True ['a.html']\nTrue\nTrue True\nhello\n['notes.zip']\nchild\n"
     );
     assert!(own.path().join(&name).join("notes.zip").is_file());
+    assert!(own.path().join(&name).join("child.txt").is_file());
     assert!(
         !Path::new("/tmp").join(&name).exists(),
         "reached the machine's /tmp"
@@ -80,7 +86,9 @@ const C_PROGRAM: &str = r#"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 int main(int argc, char **argv) {
     char top[256], file[300], template[300], folder[300];
@@ -100,6 +108,15 @@ int main(int argc, char **argv) {
     printf("%d %d\n", mkdtemp(folder) == folder, strncmp(folder, top, strlen(top)) == 0);
     FILE *scratch = tmpfile();
     printf("%d\n", scratch != NULL && fputs("x", scratch) >= 0);
+    char fifo[300], resolved[4096];
+    snprintf(fifo, sizeof fifo, "%s/pipe", top);
+    int made = mkfifo(fifo, 0600) == 0;
+    printf("%d %d\n", made, realpath(fifo, resolved) != NULL && strstr(resolved, argv[1]) != NULL);
+    struct dirent **entries;
+    struct statvfs space;
+    int listed = scandir(top, &entries, NULL, alphasort);
+    printf("%d %d\n", listed == 6, statvfs(top, &space) == 0);
+    unlink(fifo);
     printf("%d %d %d\n", unlink(template) == 0, rmdir(folder) == 0, unlink(file) == 0);
     printf("%d\n", rmdir(top) == 0);
     return 0;
@@ -112,7 +129,8 @@ fn a_c_program_finds_its_hard_coded_tmp_in_its_own_folder() {
     std::fs::write(work.path().join("moved.c"), C_PROGRAM).unwrap();
     let built = Command::new("gcc")
         .current_dir(work.path())
-        .args(["-O2", "-o", "moved", "moved.c"])
+        // `_FORTIFY_SOURCE`: realpath into an array is then `__realpath_chk`.
+        .args(["-O2", "-D_FORTIFY_SOURCE=2", "-o", "moved", "moved.c"])
         .status()
         .expect("gcc is installed (bash .ci/test installs it)");
     assert!(built.success());
@@ -122,7 +140,7 @@ fn a_c_program_finds_its_hard_coded_tmp_in_its_own_folder() {
         Command::new(work.path().join("moved")).arg(&name),
         own.path(),
     );
-    assert_eq!(stdout, "1 1\n1 1 1\n1 1\n1\n1 1 1\n1\n");
+    assert_eq!(stdout, "1 1\n1 1 1\n1 1\n1\n1 1\n1 1\n1 1 1\n1\n");
     assert!(
         !Path::new("/tmp").join(&name).exists(),
         "reached the machine's /tmp"
