@@ -253,16 +253,36 @@ fn open_beneath(
 
 /// `openat2(dir, name, flags)` resolving beneath `dir`, through no link.
 fn openat2(dir: BorrowedFd<'_>, name: &Path, flags: libc::c_int) -> io::Result<OwnedFd> {
+    let resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
+    openat2_resolving(dir.as_raw_fd(), name, flags, resolve)
+}
+
+/// `path` opened with `flags`, through no symbolic link of any kind on its way (`ELOOP` if
+/// there is one; `openat2`'s `RESOLVE_NO_SYMLINKS`), from the current folder when it is
+/// relative: for a file the harness copies, which a link must not lead elsewhere.
+pub(crate) fn open_without_links(path: &Path, flags: libc::c_int) -> io::Result<File> {
+    let resolve = libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
+    openat2_resolving(libc::AT_FDCWD, path, flags, resolve).map(File::from)
+}
+
+/// The one `openat2` call: `name` from the folder `dir` (or `AT_FDCWD`), resolved as
+/// `resolve` says.
+fn openat2_resolving(
+    dir: libc::c_int,
+    name: &Path,
+    flags: libc::c_int,
+    resolve: u64,
+) -> io::Result<OwnedFd> {
     let path = c_name(name.as_os_str())?;
     // SAFETY: an all-zero `open_how` is valid (no flags); its fields are set below.
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };
     how.flags = flags as u64;
-    how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
+    how.resolve = resolve;
     // SAFETY: the path and `how` live across the call; a returned descriptor is ours.
     let fd = unsafe {
         libc::syscall(
             libc::SYS_openat2,
-            dir.as_raw_fd(),
+            dir,
             path.as_ptr(),
             &how as *const libc::open_how,
             std::mem::size_of::<libc::open_how>(),

@@ -283,41 +283,12 @@ fn copy_within(source: &Path, destination: &Path, budget: &mut CopyBudget) -> io
     })
 }
 
-/// `path` opened for reading, with no symbolic link on its way (`openat2`'s
-/// `RESOLVE_NO_SYMLINKS`; `ELOOP` if there is one).
+/// `path` opened for reading, with no symbolic link on its way (`ELOOP` if there is one).
 fn open_without_links(path: &Path) -> io::Result<std::fs::File> {
-    use std::os::fd::FromRawFd;
-    use std::os::unix::ffi::OsStrExt;
-    #[repr(C)]
-    struct OpenHow {
-        flags: u64,
-        mode: u64,
-        resolve: u64,
-    }
-    const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
-    const RESOLVE_NO_SYMLINKS: u64 = 0x04;
-    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in the path"))?;
-    let how = OpenHow {
-        flags: (libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK) as u64,
-        mode: 0,
-        resolve: RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-    };
-    // SAFETY: the path and `how` live across the call, with `how`'s size.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            libc::AT_FDCWD,
-            c_path.as_ptr(),
-            &how as *const OpenHow,
-            std::mem::size_of::<OpenHow>(),
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: a fresh descriptor owned by nobody else.
-    Ok(unsafe { std::fs::File::from_raw_fd(fd as i32) })
+    crate::beneath::open_without_links(
+        path,
+        libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK,
+    )
 }
 
 /// `name` below the opened folder `folder`, opened without following a link.

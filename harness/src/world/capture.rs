@@ -3,10 +3,10 @@
 //! A child process's output is copied to a file by a thread ([`Capture::pump`]), so the
 //! harness's own memory stays bounded whatever a submission prints: an unnamed file in
 //! memory ([`Capture::unnamed`]), which no other program can open by a path, and which
-//! costs the machine's disk nothing (a file in `/tmp` per stream was two inodes made and
-//! removed per program, the largest part of the harness's system time on an ext4 without
-//! a journal, whose allocator then looks at every inode removed in the last seconds).
-//! Each holds what the program printed up to its cap, as the file did. A simulated program's
+//! costs the machine's disk nothing (a file in `/tmp` per stream was a folder and two
+//! files made and removed per program: on an ext4 without a journal, as here, each new
+//! inode's allocation looks at every inode removed in the last seconds). Each holds what
+//! the program printed up to its cap, as the file did. A simulated program's
 //! output is small and kept in memory ([`Capture::memory`]). Either way the engine reads
 //! it the same way: its length so far, bytes at an offset, whether it ended, whether it
 //! went over the cap.
