@@ -1,21 +1,24 @@
-//! Is a program listening yet? Read from `/proc`, without connecting.
+//! Is a program listening yet? Asked of the kernel, without connecting.
 //!
 //! A probe connection would be a client: to a sequential message server it is an empty
 //! message, to a chat server a nameless user. So instead we look at what the kernel
-//! knows: `/proc/net/tcp` and `/proc/net/tcp6` list every socket with its state and inode;
-//! `/proc/PID/fd/*` links to `socket:[INODE]` for the sockets a process holds. The program
-//! listens when a socket in state LISTEN (`0A`) on the port belongs to a process of its
-//! process group (an interpreter may fork or exec before it binds). A UDP server has no
-//! LISTEN state: it is ready once it has a socket bound to the port (`/proc/net/udp`).
+//! knows: its socket tables list every socket with its state and inode (asked over
+//! netlink, [`sock_diag`], as `ss` does; read from `/proc/net/tcp`, `tcp6`, `udp`, `udp6`
+//! where netlink is refused); `/proc/PID/fd/*` links to `socket:[INODE]` for the sockets a
+//! process holds. The program listens when a socket in state LISTEN (`0A`) on the port
+//! belongs to a process of its process group (an interpreter may fork or exec before it
+//! binds). A UDP server has no LISTEN state: it is ready once it has a socket bound to the
+//! port.
 //!
 //! Another user's `/proc/PID/fd` can be read only with `CAP_SYS_PTRACE`, which a platform's
 //! container does not give its root. There a socket also belongs to the group when the
 //! table says its owner is a group member's user (the `uid` column), that user is not the
 //! harness's own, and so is one of the users the sandbox gives a program alone.
 //!
-//! The tables are read from `/proc/thread-self/net/`, the network namespace of the thread
-//! that asks: when a batch grades each submission in a namespace of its own, the grading
-//! thread and its programs are there, while `/proc/net` shows the main thread's.
+//! The tables are those of the network namespace of the thread that asks (a netlink
+//! socket it makes, or `/proc/thread-self/net/`): when a batch grades each submission in a
+//! namespace of its own, the grading thread and its programs are there, while `/proc/net`
+//! shows the main thread's.
 
 use std::collections::HashSet;
 use std::fs;
