@@ -146,11 +146,18 @@ unsafe fn with_library(
         return envp;
     };
     let kept = [Some(preload), SETTING.entry(), FILES.entry()];
-    let replaced = [
+    // Only what is kept is replaced: a setting too long to keep goes on as given.
+    let variables = [
         &b"LD_PRELOAD"[..],
         SETTING_VARIABLE.to_bytes(),
         FILES_VARIABLE.to_bytes(),
     ];
+    let replaced = |bytes: &[u8]| {
+        variables
+            .iter()
+            .zip(&kept)
+            .any(|(variable, entry)| entry.is_some() && is_entry_of(bytes, variable))
+    };
     let mut filled = 0;
     let mut entry = envp;
     // SAFETY: per the contract, until the null pointer.
@@ -160,7 +167,7 @@ unsafe fn with_library(
     {
         // SAFETY: a NUL-terminated string.
         let bytes = unsafe { CStr::from_ptr(text) }.to_bytes();
-        if !replaced.iter().any(|variable| is_entry_of(bytes, variable)) {
+        if !replaced(bytes) {
             if filled + kept.len() + 1 > ENTRIES {
                 return envp;
             }

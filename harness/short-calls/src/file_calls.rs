@@ -99,6 +99,8 @@ moved!("scandir(3), of the moved folder." scandir [] [entries: *mut c_void, filt
 moved!("scandir64(3), as [`scandir`]." scandir64 [] [entries: *mut c_void, filter: *const c_void, order: *const c_void] -> c_int = REAL_SCANDIR64(c"scandir64") or -1);
 moved!("statvfs(3), of the moved path (the space left in `/tmp`)." statvfs [] [status: *mut c_void] -> c_int = REAL_STATVFS(c"statvfs") or -1);
 moved!("statfs(2), as [`statvfs`]." statfs [] [status: *mut c_void] -> c_int = REAL_STATFS(c"statfs") or -1);
+moved!("statvfs64(3), as [`statvfs`] (what a program built with 64-bit file offsets calls: Python's `os.statvfs`)." statvfs64 [] [status: *mut c_void] -> c_int = REAL_STATVFS64(c"statvfs64") or -1);
+moved!("statfs64(2), as [`statvfs`]." statfs64 [] [status: *mut c_void] -> c_int = REAL_STATFS64(c"statfs64") or -1);
 moved!("freopen(3), of the moved path." freopen [] [mode: *const c_char, stream: *mut FILE] -> *mut FILE = REAL_FREOPEN(c"freopen") or core::ptr::null_mut());
 moved!("freopen64(3), as [`freopen`]." freopen64 [] [mode: *const c_char, stream: *mut FILE] -> *mut FILE = REAL_FREOPEN64(c"freopen64") or core::ptr::null_mut());
 
@@ -397,7 +399,9 @@ fn moved_tmpfile() -> Option<*mut FILE> {
 }
 
 /// Every function this part stands in front of, found once from the constructor.
-pub(crate) const ALL_REAL: [&Real; 71] = [
+pub(crate) const ALL_REAL: [&Real; 73] = [
+    &REAL_STATVFS64,
+    &REAL_STATFS64,
     &REAL_MKFIFO,
     &REAL_MKFIFOAT,
     &REAL_REALPATH_CHK,

@@ -163,10 +163,11 @@ impl ChildProcess {
         })?;
         // What it prints is for the harness alone: unnamed files, which no other program
         // can open by a path (without a view of its own, in a platform's container, a
-        // file in `/tmp` could be read by its path).
+        // named file in `/tmp` could be read by its path), and no folder to make and remove
+        // per program.
         crate::temporary::failed_on_purpose("output-capture")?;
-        let stdout = Arc::new(Capture::unnamed(c"stdout", spec.output_cap)?);
-        let stderr = Arc::new(Capture::unnamed(c"stderr", spec.output_cap.min(16 << 20))?);
+        let stdout = Arc::new(Capture::unnamed(spec.output_cap)?);
+        let stderr = Arc::new(Capture::unnamed(spec.output_cap.min(16 << 20))?);
 
         // The program's sandbox (see `super::sandbox`): its folder, its cgroup, the
         // command that starts it through `sandbox-init`, and a clean environment.

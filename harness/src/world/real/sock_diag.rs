@@ -250,48 +250,60 @@ pub(crate) fn table_rows(table: &str, tcp_states: u32) -> io::Result<Vec<SocketR
         if received > buffer.len() {
             return Err(io::Error::other("a netlink reply larger than its buffer"));
         }
-        let mut offset = 0;
-        while offset + HEADER <= received {
-            let message = &buffer[offset..received];
-            let length = u32::from_ne_bytes([message[0], message[1], message[2], message[3]]);
-            let length = length as usize;
-            if length < HEADER || length > message.len() {
-                return Err(io::Error::other("a malformed netlink reply"));
-            }
-            match u16::from_ne_bytes([message[4], message[5]]) {
-                kind if kind == libc::NLMSG_DONE as u16 => return Ok(rows),
-                kind if kind == libc::NLMSG_ERROR as u16 => {
-                    // `struct nlmsgerr`: the error (negative), then the request.
-                    let error = message.get(HEADER..HEADER + 4).map_or(0, |bytes| {
-                        i32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
-                    });
-                    return match -error {
-                        0 => Ok(rows),
-                        errno => Err(io::Error::from_raw_os_error(errno)),
-                    };
-                }
-                SOCK_DIAG_BY_FAMILY if length >= HEADER + std::mem::size_of::<Reply>() => {
-                    // SAFETY: the message holds a whole `inet_diag_msg` after its header
-                    // (checked above); read_unaligned copes with the buffer's alignment.
-                    let reply: Reply =
-                        unsafe { std::ptr::read_unaligned(message[HEADER..].as_ptr().cast()) };
-                    rows.push(SocketRow {
-                        tcp,
-                        port: u16::from_be_bytes(reply.id.source_port),
-                        remote_port: u16::from_be_bytes(reply.id.destination_port),
-                        state: reply.state,
-                        tx_queue: u64::from(reply.send_queue),
-                        rx_queue: u64::from(reply.receive_queue),
-                        inode: u64::from(reply.inode),
-                        uid: reply.uid,
-                    });
-                }
-                _ => {}
-            }
-            // Messages are aligned to four bytes.
-            offset += (length + 3) & !3;
+        if read_part(&buffer[..received], tcp, &mut rows)? {
+            return Ok(rows);
         }
     }
+}
+
+/// Reads one part of a dump into `rows`: `true` at the dump's end, an error where the
+/// kernel says one or the part is malformed.
+fn read_part(part: &[u8], tcp: bool, rows: &mut Vec<SocketRow>) -> io::Result<bool> {
+    let mut offset = 0;
+    while offset + HEADER <= part.len() {
+        let message = &part[offset..];
+        let length = u32::from_ne_bytes([message[0], message[1], message[2], message[3]]);
+        let length = length as usize;
+        if length < HEADER || length > message.len() {
+            return Err(io::Error::other("a malformed netlink reply"));
+        }
+        // Both the end of a dump and an error carry an `int` after the header: 0, or an
+        // error, negative (the end of a dump says so where the kernel has no dumper for the
+        // protocol: `udp_diag` not built, say).
+        let error = message[..length]
+            .get(HEADER..HEADER + 4)
+            .map_or(0, |bytes| {
+                i32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+            });
+        match u16::from_ne_bytes([message[4], message[5]]) {
+            kind if kind == libc::NLMSG_DONE as u16 || kind == libc::NLMSG_ERROR as u16 => {
+                return match error.checked_neg() {
+                    Some(errno) if errno > 0 => Err(io::Error::from_raw_os_error(errno)),
+                    _ => Ok(true),
+                };
+            }
+            SOCK_DIAG_BY_FAMILY if length >= HEADER + std::mem::size_of::<Reply>() => {
+                // SAFETY: the message holds a whole `inet_diag_msg` after its header
+                // (checked above); read_unaligned copes with the buffer's alignment.
+                let reply: Reply =
+                    unsafe { std::ptr::read_unaligned(message[HEADER..].as_ptr().cast()) };
+                rows.push(SocketRow {
+                    tcp,
+                    port: u16::from_be_bytes(reply.id.source_port),
+                    remote_port: u16::from_be_bytes(reply.id.destination_port),
+                    state: reply.state,
+                    tx_queue: u64::from(reply.send_queue),
+                    rx_queue: u64::from(reply.receive_queue),
+                    inode: u64::from(reply.inode),
+                    uid: reply.uid,
+                });
+            }
+            _ => {}
+        }
+        // Messages are aligned to four bytes.
+        offset += (length + 3) & !3;
+    }
+    Ok(false)
 }
 
 /// Bytes the sender at `local` has not had acknowledged plus bytes its peer at `remote` has
@@ -357,6 +369,54 @@ mod tests {
         receiver.read_exact(&mut read).unwrap();
         let queues = tcp_queues(receiving_end.0, receiving_end.1).unwrap();
         assert_eq!(queues.map(|queues| queues.unread), Some(0));
+    }
+
+    /// A netlink message: its header (`kind`), then `payload`, padded to four bytes.
+    fn message(kind: u16, payload: &[u8]) -> Vec<u8> {
+        let length = (HEADER + payload.len()) as u32;
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&length.to_ne_bytes());
+        bytes.extend_from_slice(&kind.to_ne_bytes());
+        bytes.extend_from_slice(&[0; 10]);
+        bytes.extend_from_slice(payload);
+        bytes.resize(bytes.len().next_multiple_of(4), 0);
+        bytes
+    }
+
+    /// A dump's part is read message by message: a socket's row, then its end; an end that
+    /// carries an error (a kernel without the protocol's dumper) is that error, so the
+    /// caller reads the text table instead; a message longer than the part is malformed.
+    #[test]
+    fn a_dumps_part_is_its_rows_its_end_or_its_error() {
+        let mut reply = [0u8; std::mem::size_of::<Reply>()];
+        reply[1] = 0x0A; // LISTEN
+        reply[4..6].copy_from_slice(&4000u16.to_be_bytes());
+        let inode = std::mem::size_of::<Reply>() - 4;
+        reply[inode..].copy_from_slice(&77u32.to_ne_bytes());
+        let mut part = message(SOCK_DIAG_BY_FAMILY, &reply);
+        part.extend(message(libc::NLMSG_DONE as u16, &0i32.to_ne_bytes()));
+        let mut rows = Vec::new();
+        assert!(read_part(&part, true, &mut rows).unwrap());
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (rows[0].port, rows[0].state, rows[0].inode),
+            (4000, 0x0A, 77)
+        );
+
+        let mut rows = Vec::new();
+        let only_a_row = message(SOCK_DIAG_BY_FAMILY, &reply);
+        assert!(!read_part(&only_a_row, true, &mut rows).unwrap());
+
+        let refused = message(libc::NLMSG_DONE as u16, &(-libc::ENOENT).to_ne_bytes());
+        let error = read_part(&refused, false, &mut Vec::new()).unwrap_err();
+        assert_eq!(error.raw_os_error(), Some(libc::ENOENT));
+        let error = message(libc::NLMSG_ERROR as u16, &(-libc::EPERM).to_ne_bytes());
+        let error = read_part(&error, false, &mut Vec::new()).unwrap_err();
+        assert_eq!(error.raw_os_error(), Some(libc::EPERM));
+
+        let mut cut = message(SOCK_DIAG_BY_FAMILY, &reply);
+        cut.truncate(cut.len() - 8);
+        assert!(read_part(&cut, true, &mut Vec::new()).is_err());
     }
 
     #[test]
