@@ -638,7 +638,7 @@ impl<'a> Run<'a> {
         let (harness_end, program_end) = self.peers[name].ends;
         let mut left = None;
         while started.elapsed() < within {
-            left = crate::world::real::sock_diag::in_flight(harness_end, program_end);
+            left = crate::world::real::readiness::connection_in_flight(harness_end, program_end);
             if left.is_none_or(|bytes| bytes == 0) {
                 return Ok(());
             }

@@ -69,7 +69,7 @@ impl ReadPacer {
         self.paced += 1;
         let started = Instant::now();
         loop {
-            match crate::world::real::sock_diag::in_flight(local, remote) {
+            match crate::world::real::readiness::connection_in_flight(local, remote) {
                 // Read, or the connection is gone from the tables (closed): nothing to wait for.
                 Some(0) | None => return,
                 Some(_) => {}

@@ -23,8 +23,6 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
-use super::readiness::SocketRow;
-
 /// The length of a netlink message's header, `struct nlmsghdr`.
 const HEADER: usize = 16;
 /// `SOCK_DIAG_BY_FAMILY`, the request type (`linux/sock_diag.h`).
@@ -74,6 +72,32 @@ struct Reply {
     send_queue: u32,
     uid: u32,
     inode: u32,
+}
+
+/// TCP states as the tables write them (in hex, `/proc/net/tcp`'s `st`).
+pub(crate) const TCP_LISTEN: u8 = 0x0A;
+pub(crate) const TCP_TIME_WAIT: u8 = 0x06;
+
+/// One socket of the kernel's tables (`tcp`, `tcp6`, `udp`, `udp6`), as netlink or
+/// `/proc/thread-self/net/` lists it.
+pub(crate) struct SocketRow {
+    /// From a `tcp` table (else `udp`).
+    pub tcp: bool,
+    /// Its local port.
+    pub port: u16,
+    /// The port of its other end (0 for a listener).
+    pub remote_port: u16,
+    /// Its state (TCP: [`TCP_LISTEN`], [`TCP_TIME_WAIT`]...).
+    pub state: u8,
+    /// Bytes sent and not yet acknowledged (TCP; for a listener, its backlog's size), or
+    /// waiting to be sent (UDP).
+    pub tx_queue: u64,
+    /// Bytes received and not yet read (for a listener, connections not yet accepted).
+    pub rx_queue: u64,
+    /// 0 for a socket no descriptor holds (TIME_WAIT, an orphan closing).
+    pub inode: u64,
+    /// The user that made it.
+    pub uid: u32,
 }
 
 /// The queues of one TCP socket: bytes received and not read yet, bytes sent and not
@@ -193,7 +217,7 @@ fn ask(request: &Request) -> io::Result<OwnedFd> {
 pub(crate) const EVERY_STATE: u32 = !0;
 /// The TCP listeners alone, for [`table_rows`]: the kernel then skips its table of
 /// connections, the whole cost of a dump.
-pub(crate) const LISTENERS_ONLY: u32 = 1 << super::readiness::TCP_LISTEN;
+pub(crate) const LISTENERS_ONLY: u32 = 1 << TCP_LISTEN;
 
 /// Every socket of one of the kernel's tables (`tcp`, `tcp6`, `udp`, `udp6`) of the calling
 /// thread's network namespace, TCP ones in `tcp_states` only (a mask of `1 << state`; UDP
@@ -304,21 +328,6 @@ fn read_part(part: &[u8], tcp: bool, rows: &mut Vec<SocketRow>) -> io::Result<bo
         offset += (length + 3) & !3;
     }
     Ok(false)
-}
-
-/// Bytes the sender at `local` has not had acknowledged plus bytes its peer at `remote` has
-/// not read; `None` when neither end is there any more. Where netlink is refused, read
-/// from the tables ([`super::readiness::in_flight`]), which say the same at a higher cost.
-pub fn in_flight(local: SocketAddr, remote: SocketAddr) -> Option<u64> {
-    match (tcp_queues(local, remote), tcp_queues(remote, local)) {
-        (Ok(None), Ok(None)) => None,
-        (Ok(sender), Ok(receiver)) => {
-            let unacknowledged = sender.map_or(0, |queues| queues.unacknowledged);
-            let unread = receiver.map_or(0, |queues| queues.unread);
-            Some(u64::from(unacknowledged) + u64::from(unread))
-        }
-        _ => super::readiness::in_flight(local.port(), remote.port()),
-    }
 }
 
 /// `::ffff:a.b.c.d` as `a.b.c.d`; any other address as it is.
