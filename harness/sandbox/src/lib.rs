@@ -23,7 +23,7 @@
 //! | reach the kernel's attack surface (mount, namespaces, `ptrace`, `bpf`, keys, modules, `io_uring`, System V and POSIX IPC, ...) | a seccomp filter (`init/src/seccomp.rs`) |
 //! | see the machine's processes, `/proc`, `/dev`, files, the grader's home, other submissions, the kit | a PID namespace with its own `/proc` (nothing of the machine's beneath it under a root harness), a built `/dev`, a mount namespace whose root holds only what it is given (`init/src/mounts.rs`); where none can be made, Landlock's walls (`init/src/walls.rs`): the system's folders and its submission read, its own folders written, nothing else opened (the machine's processes stay listed in `/proc`, their files and memory out of reach) |
 //! | name a path outside its submission in its manifest | the harness's `target` module: every path resolved, links followed, inside the folder (or a grader's `--companions`); each submission graded from a private copy |
-//! | leave the scenario's network | a network namespace per scenario, loopback only (the harness's `world::real::isolation`); where none can be made, its scenario's own ports only ([`TcpPorts`]): Landlock's TCP rules for `bind` and `connect`, seccomp refusing a TCP Fast Open, and `sandbox-init`'s warden (`init/src/warden`) making every `connect`, `bind` and send that names an address itself, after checking its port (UDP, which Landlock has no rules for, included) |
+//! | leave the scenario's network | a network namespace per scenario, loopback only (the harness's `world::real::isolation`); where none can be made, its scenario's own ports only ([`TcpPorts`]): Landlock's TCP rules for `bind` and `connect`, seccomp refusing a TCP Fast Open, and `sandbox-init`'s warden (`init/src/warden`) making every `connect`, `bind` and send that names an address itself, after checking its port (UDP, which Landlock has no rules for, included), on a copy of the program's socket, or where the machine refuses it one (Docker's default profile), on the datagram sockets it made for the program and keeps at numbers no copy can leave |
 //! | outlive its scenario, or leave state for a later one | the PID namespace (its PID 1's exit kills everything left), a cgroup emptied and removed, IPC and UTS namespaces of its own, its folders removed; where no namespace can be made, `sandbox-init` as the subreaper of all it forks, the end of every process of its user of its own ([`end_every_program`]), seccomp refusing IPC objects, Landlock keeping it out of `/tmp` and `/dev/shm` and out of abstract sockets made by others; and whatever the layers, `sandbox-init` kills what it waits for when the harness ends, `SIGKILL` included (it watches a pidfd of the harness) |
 //! | take more than its share | `pids`, `memory` and `cpu` cgroups the program cannot write (read-only in its view, root's), or where none can be made `RLIMIT_NPROC` for its own user and `sandbox-init`'s memory watcher (`init/src/watch.rs`); `setrlimit` for CPU time (`SIGXCPU`, reported), file size, descriptors |
 //! | make the harness read a file for it | the harness's `beneath` module: files read back are opened beneath their folder, no link followed, regular files only |
@@ -36,10 +36,12 @@
 //! write, for the browser alone (Landlock's ABI 9, Linux 7.1, scopes those; the walls ask
 //! for it; the warden reaches only the program's own user's, and where none can run no
 //! other program makes a unix socket, `sandbox-init --no-unix-sockets`); the UDP of a
-//! task that uses it (`TcpPorts::with_datagrams`) where the container's seccomp profile
-//! refuses `pidfd_getfd` (Docker's default, without `CAP_SYS_PTRACE`: no warden there, the
+//! task that uses it (`TcpPorts::with_datagrams`) on a machine where the warden can run
+//! neither way (neither `pidfd_getfd` nor `SECCOMP_IOCTL_NOTIF_ADDFD`, Linux 5.14: the
 //! header says `UDP walls` are not here; every other program gets no UDP socket there,
-//! `sandbox-init --tcp-only`); its CPU use (no `cpu` cgroup: `RLIMIT_CPU` only); the kernel itself (a bug in a system call the filter allows
+//! `sandbox-init --tcp-only`); a datagram socket a program closed where the warden owns
+//! them, whose port stays taken until the warden has twice seen no process of the program
+//! hold it; its CPU use (no `cpu` cgroup: `RLIMIT_CPU` only); the kernel itself (a bug in a system call the filter allows
 //! is a way out, as in every container); where this machine refuses tracing (a Yama
 //! `ptrace_scope` of 2 or more), a system call made by a program's own machine code (inline
 //! assembly, or code it writes and jumps to) in a scenario that cuts its socket calls, which
@@ -227,8 +229,8 @@ pub struct Layers {
     /// short where a scenario asks (`init/src/trace.rs`), or why not.
     tracer: Result<(), String>,
     /// `sandbox-init`'s warden, which walls a program's UDP (and makes every call naming
-    /// an address) on a shared loopback (`init/src/warden`), or why not.
-    warden: Result<(), String>,
+    /// an address) on a shared loopback (`init/src/warden`), and how; or why not.
+    warden: Result<Warden, String>,
 }
 
 /// One layer a caller may need (see [`Layers::allows`]).
@@ -338,11 +340,13 @@ fn probe() -> Layers {
                 try_layer(path, &arguments)
             });
             let warden = scope.spawn(|| {
-                // How a class shows what a platform that refuses the warden grades like.
-                if std::env::var_os("HARNESS_SANDBOX_WARDEN").is_some_and(|value| value == "off") {
+                // How a class shows what a platform that refuses the warden grades like
+                // (`off`), or one that refuses it a copy of a program's sockets (`owner`).
+                let asked = std::env::var_os("HARNESS_SANDBOX_WARDEN");
+                if asked.as_ref().is_some_and(|value| value == "off") {
                     return Err("HARNESS_SANDBOX_WARDEN=off".to_string());
                 }
-                probe_warden(path)
+                probe_warden(path, asked.is_some_and(|value| value == "owner"))
             });
             let joined = "a layer's probe panicked";
             (
@@ -371,17 +375,38 @@ fn probe() -> Layers {
     }
 }
 
-/// Whether `sandbox-init`'s warden can work here (`sandbox-init --warden-probe`): why not.
-fn probe_warden(init: &Path) -> Result<(), String> {
+/// How `sandbox-init`'s warden reaches a program's sockets on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Warden {
+    /// It copies the program's descriptor at each call: every call naming an address, of
+    /// every family, is its.
+    Copies,
+    /// It makes and keeps the program's datagram sockets (`sandbox-init --warden-owns`),
+    /// where this machine refuses it a copy of the program's descriptors: why.
+    Owner(String),
+}
+
+/// Whether `sandbox-init`'s warden can work here (`sandbox-init --warden-probe`), and how;
+/// or why not. `owner`: try only the way that owns the program's datagram sockets.
+fn probe_warden(init: &Path, owner: bool) -> Result<Warden, String> {
     let output = Command::new(init)
         .arg("--warden-probe")
+        .args(owner.then_some("--warden-owns"))
         .stdin(Stdio::null())
         .output()
         .map_err(|error| format!("cannot run {}: {error}", init.display()))?;
+    let said = String::from_utf8_lossy(&output.stdout);
     if output.status.success() {
-        return Ok(());
+        return match said.split_once('\n') {
+            Some(("owner", why)) => Ok(Warden::Owner(why.trim().to_owned())),
+            _ if said.trim() == "copies" => Ok(Warden::Copies),
+            _ => Err(format!(
+                "sandbox-init's warden probe said {:?}",
+                said.trim()
+            )),
+        };
     }
-    let why = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let why = said.trim().to_owned();
     Err(if why.is_empty() {
         "sandbox-init cannot say".to_owned()
     } else {
@@ -499,10 +524,16 @@ impl Layers {
     /// What a program may reach where its scenario shares the machine's loopback: Landlock's
     /// TCP rules, and where `sandbox-init`'s warden works, every call naming an address.
     fn shared_loopback_walls(&self) -> &'static str {
-        if self.warden.is_ok() {
-            "on a shared loopback, bind, connect and send (TCP and UDP) on its scenario's own ports only"
-        } else {
-            "on a shared loopback, TCP bind and connect on its scenario's own ports only, no UDP where its task and scenario use none, and no unix socket but a socketpair"
+        match &self.warden {
+            Ok(Warden::Copies) => {
+                "on a shared loopback, bind, connect and send (TCP and UDP) on its scenario's own ports only"
+            }
+            Ok(Warden::Owner(_)) => {
+                "on a shared loopback, bind, connect and send (TCP and UDP, its UDP sockets made by the warden) on its scenario's own ports only, and no unix socket but a socketpair where its task uses none"
+            }
+            Err(_) => {
+                "on a shared loopback, TCP bind and connect on its scenario's own ports only, no UDP where its task and scenario use none, and no unix socket but a socketpair"
+            }
         }
     }
 
@@ -1189,13 +1220,24 @@ impl Enclosure {
                 command.arg("--tcp-ports").arg(ports.argument());
                 // Where no warden walls its UDP, a program that needs none gets none; nor
                 // a unix socket of its own, whose named peer no warden checks.
-                if layers.warden.is_err() {
-                    command.arg("--no-warden");
-                    if !ports.datagrams() {
-                        command.arg("--tcp-only");
+                match &layers.warden {
+                    Ok(Warden::Copies) => {}
+                    // Its datagram sockets the warden's; no unix socket of its own, whose
+                    // named peer this warden does not check.
+                    Ok(Warden::Owner(_)) => {
+                        command.arg("--warden-owns");
+                        if !ports.unix_sockets() {
+                            command.arg("--no-unix-sockets");
+                        }
                     }
-                    if !ports.unix_sockets() {
-                        command.arg("--no-unix-sockets");
+                    Err(_) => {
+                        command.arg("--no-warden");
+                        if !ports.datagrams() {
+                            command.arg("--tcp-only");
+                        }
+                        if !ports.unix_sockets() {
+                            command.arg("--no-unix-sockets");
+                        }
                     }
                 }
             }

@@ -236,6 +236,14 @@ fn in_a_real_container_every_verdict_is_that_of_full_privileges_but_what_is_decl
         })
         .collect();
     if environment == "container" {
+        // Docker's default profile refuses the warden a copy of a program's sockets: it
+        // owns their datagram sockets there, and the header says so.
+        let console = std::fs::read_to_string(out.join("good.txt")).unwrap_or_default();
+        if !console.contains("its UDP sockets made by the warden") {
+            problems.push(
+                "the good sample's header does not say the warden made its UDP sockets".into(),
+            );
+        }
         let survivors = std::fs::read_to_string(out.join(SURVIVORS)).unwrap_or_default();
         if !survivors.trim().is_empty() {
             problems.push(format!(

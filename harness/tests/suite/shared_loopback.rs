@@ -190,9 +190,61 @@ fn the_system_resolvers_queries_reach_the_scenarios_dns_and_its_bugs_show() {
         .stdout(predicate::str::is_match("moved send 53>[0-9]+").unwrap());
 }
 
+#[test]
+fn where_the_warden_owns_the_datagram_sockets_a_task_that_uses_udp_passes() {
+    // As where the machine refuses the warden a copy of a program's sockets (Docker's
+    // default profile): the good sample's UDP programs, Python's and the DNS lookup's,
+    // pass with their sockets made by the warden.
+    harness()
+        .env("HARNESS_NO_NAMESPACES", "1")
+        .env("HARNESS_SANDBOX_WARDEN", "owner")
+        .args(["--target", "fixtures/submissions/good", "--seed", "1"])
+        .args([
+            "--task",
+            "upper-udp",
+            "--task",
+            "udp-pinger",
+            "--task",
+            "mx-lookup",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(" 0 failed"))
+        .stdout(predicate::str::contains(
+            "its UDP sockets made by the warden",
+        ));
+}
+
+#[rstest::rstest]
+fn a_udp_program_reaches_no_port_of_the_machines_outside_its_scenarios_block(
+    #[values("on", "owner")] warden: &str,
+) {
+    // A grader's UDP service beside the grading, on a port the kernel picked (outside every
+    // scenario's block). The hostile converter sends to it every way, on copies of its
+    // socket too; it passes only if no datagram leaves, and the service receives nothing.
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_nonblocking(true).unwrap();
+    harness()
+        .env("HARNESS_NO_NAMESPACES", "1")
+        .env("HARNESS_SANDBOX_WARDEN", warden)
+        .args([
+            "--target",
+            "fixtures/submissions/upper-udp-hostile-grader-services",
+        ])
+        .args(["--seed", "1", "upper-udp/01-*"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("PASS    upper-udp/01-"));
+    let mut buffer = [0u8; 64];
+    assert_eq!(
+        udp.recv_from(&mut buffer).map(|_| ()).unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock
+    );
+}
+
 #[rstest::rstest]
 fn a_program_reaches_no_port_of_the_machines_outside_its_scenarios_block(
-    #[values("on", "off")] warden: &str,
+    #[values("on", "owner", "off")] warden: &str,
 ) {
     // A grader's services beside the grading, on ports the kernel picked (among its
     // outgoing ports, outside every scenario's block): a TCP listener and a UDP socket.

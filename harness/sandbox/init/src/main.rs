@@ -55,8 +55,10 @@
 //!   `bind`, a send with an address; UDP included, which Landlock has no rule for) is made
 //!   for it by the process that supervises it, after checking the port ([`warden`]). That
 //!   process becomes the program's user, undumpable, inside the program's walls, before it
-//!   forks the program. `--no-warden`: none (the harness found this machine refuses one,
-//!   or was told so); `--tcp-only`: the filter refuses every internet socket but TCP, for
+//!   forks the program. `--warden-owns`: the warden makes the program's datagram sockets
+//!   and keeps them, where this machine refuses it a copy of the program's descriptors
+//!   ([`warden::Mode::Owner`]). `--no-warden`: none (the harness found this machine refuses
+//!   one, or was told so); `--tcp-only`: the filter refuses every internet socket but TCP, for
 //!   a program that needs no UDP where no warden walls it ([`seccomp::Internet`]);
 //!   `--no-unix-sockets`: no `socket(AF_UNIX)`, only `socketpair` ([`seccomp::Unix`]), for
 //!   a program where no warden checks whose named socket it connects to.
@@ -118,6 +120,9 @@ struct Request {
     tcp_ports: Option<Vec<(u16, u16)>>,
     /// No warden makes its calls naming an address (`--no-warden`).
     no_warden: bool,
+    /// The warden owns the program's datagram sockets rather than copy its descriptors
+    /// (`--warden-owns`: the harness found this machine refuses copies, or was told to).
+    warden_owns: bool,
     /// No internet socket but TCP (`--tcp-only`).
     tcp_only: bool,
     /// No unix socket but a `socketpair` (`--no-unix-sockets`).
@@ -152,8 +157,23 @@ fn main() -> ExitCode {
         .first()
         .is_some_and(|first| first == "--warden-probe")
     {
-        return match warden::available() {
-            Ok(()) => ExitCode::SUCCESS,
+        // `copies`, or `owner` and why not `copies`, on stdout.
+        let owner = arguments
+            .get(1)
+            .is_some_and(|second| second == "--warden-owns");
+        return match warden::mode(owner) {
+            Ok(warden::Mode::Copies) => {
+                println!("copies");
+                ExitCode::SUCCESS
+            }
+            Ok(warden::Mode::Owner) => {
+                let why = match warden::copies_allowed() {
+                    Err(why) => why,
+                    Ok(()) => "asked for (--warden-owns)".to_owned(),
+                };
+                println!("owner\n{why}");
+                ExitCode::SUCCESS
+            }
             Err(why) => {
                 println!("{why}");
                 ExitCode::FAILURE
@@ -215,6 +235,21 @@ fn main() -> ExitCode {
             ..walls::Walls::default()
         })
     };
+    // A warden where the program's network is walled: in the mode the harness found, or
+    // none where it said so; never a program unwalled that was to have one.
+    let warden = match &request.tcp_ports {
+        Some(_) if !request.no_warden => match request.warden_owns {
+            true => Some(warden::Mode::Owner),
+            false => match warden::mode(false) {
+                Ok(mode) => Some(mode),
+                Err(why) => {
+                    eprintln!("sandbox-init: no warden can wall the program's addresses: {why}");
+                    return ExitCode::from(125);
+                }
+            },
+        },
+        _ => None,
+    };
     supervise::run(
         &request.program,
         request.report_fd,
@@ -224,6 +259,9 @@ fn main() -> ExitCode {
             sockets: seccomp::Sockets {
                 internet: if request.tcp_only {
                     seccomp::Internet::TcpOnly
+                } else if warden == Some(warden::Mode::Owner) {
+                    // The datagram sockets are the warden's; no other kind its walls miss.
+                    seccomp::Internet::TcpAndDatagrams
                 } else {
                     seccomp::Internet::Any
                 },
@@ -233,7 +271,7 @@ fn main() -> ExitCode {
                     seccomp::Unix::Any
                 },
             },
-            warden: !request.no_warden,
+            warden,
             walls,
         },
         request.pid_namespace,
@@ -427,6 +465,7 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
             b"--seccomp" => request.seccomp = true,
             b"--landlock" => request.landlock = true,
             b"--no-warden" => request.no_warden = true,
+            b"--warden-owns" => request.warden_owns = true,
             b"--tcp-only" => request.tcp_only = true,
             b"--no-unix-sockets" => request.no_unix_sockets = true,
             b"--trace-short-calls" => {

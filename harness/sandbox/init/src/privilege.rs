@@ -35,9 +35,9 @@ pub(crate) struct Drop {
     pub seccomp: bool,
     /// Which sockets the filter lets it make (`--tcp-only`, `--no-unix-sockets`).
     pub sockets: crate::seccomp::Sockets,
-    /// Whether a warden makes its calls naming an address where its network is walled
-    /// and this machine allows one (not with `--no-warden`).
-    pub warden: bool,
+    /// The warden that makes its calls naming an address, where its network is walled
+    /// (none with `--no-warden`), and how it reaches the program's sockets.
+    pub warden: Option<crate::warden::Mode>,
     /// The Landlock walls to raise (`--landlock`), where no view of its own is built.
     pub walls: Option<crate::walls::Walls>,
 }

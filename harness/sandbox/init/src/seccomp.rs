@@ -48,8 +48,8 @@ pub(crate) const NR: u32 = 0;
 const ARCH: u32 = 4;
 pub(crate) const ARG0_LOW: u32 = 16;
 const ARG0_HIGH: u32 = 20;
-const ARG1_LOW: u32 = 24;
-const ARG2_LOW: u32 = 32;
+pub(crate) const ARG1_LOW: u32 = 24;
+pub(crate) const ARG2_LOW: u32 = 32;
 const ARG3_LOW: u32 = 40;
 
 #[cfg(target_arch = "x86_64")]
@@ -181,7 +181,7 @@ pub(crate) struct Instruction {
 
 pub(crate) const LOAD_WORD: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
 pub(crate) const JUMP_EQUAL: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
-const JUMP_AT_LEAST: u16 = (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16;
+pub(crate) const JUMP_AT_LEAST: u16 = (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16;
 const JUMP_ANY_BIT: u16 = (libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K) as u16;
 pub(crate) const RETURN: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
 
@@ -210,9 +210,11 @@ const ENOSYS: u32 = libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
 const EAFNOSUPPORT: u32 = libc::SECCOMP_RET_ERRNO | libc::EAFNOSUPPORT as u32;
 const EACCES: u32 = libc::SECCOMP_RET_ERRNO | libc::EACCES as u32;
 /// `A &= k`, on the accumulator.
-const AND: u16 = (libc::BPF_ALU | libc::BPF_AND | libc::BPF_K) as u16;
+pub(crate) const AND: u16 = (libc::BPF_ALU | libc::BPF_AND | libc::BPF_K) as u16;
+/// `A -= k`, on the accumulator (unsigned: below `k` wraps to a large number).
+pub(crate) const SUBTRACT: u16 = (libc::BPF_ALU | libc::BPF_SUB | libc::BPF_K) as u16;
 /// `SOCK_TYPE_MASK`: a socket's kind without `SOCK_NONBLOCK` and `SOCK_CLOEXEC`.
-const SOCKET_KIND_MASK: u32 = 0xf;
+pub(crate) const SOCKET_KIND_MASK: u32 = 0xf;
 
 /// Which sockets a program may make with `socket` (a `socketpair` is always allowed).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -242,6 +244,9 @@ pub(crate) enum Internet {
     /// TCP only (`SOCK_STREAM`, protocol 0 or `IPPROTO_TCP`): no UDP, no ICMP, no SCTP
     /// or MPTCP, which Landlock's TCP walls do not cover.
     TcpOnly,
+    /// TCP, and datagram sockets, which the warden makes and walls where it owns them
+    /// ([`crate::warden::Mode::Owner`]): nothing else Landlock's TCP walls do not cover.
+    TcpAndDatagrams,
 }
 
 /// The filter's program. Layout: the architecture check, the call number loaded, one
@@ -332,6 +337,16 @@ fn socket_families(call: libc::c_long, sockets: Sockets) -> Vec<Instruction> {
     // families' check, then `ALLOW`.
     let tcp_check: Vec<Instruction> = match sockets.internet {
         Internet::Any => Vec::new(),
+        Internet::TcpAndDatagrams => vec![
+            statement(LOAD_WORD, ARG1_LOW),
+            statement(AND, SOCKET_KIND_MASK),
+            jump(JUMP_EQUAL, libc::SOCK_DGRAM as u32, 5, 0),
+            jump(JUMP_EQUAL, libc::SOCK_STREAM as u32, 0, 3),
+            statement(LOAD_WORD, ARG2_LOW),
+            jump(JUMP_EQUAL, 0, 2, 0),
+            jump(JUMP_EQUAL, libc::IPPROTO_TCP as u32, 1, 0),
+            statement(RETURN, EACCES),
+        ],
         Internet::TcpOnly => vec![
             statement(LOAD_WORD, ARG1_LOW),
             statement(AND, SOCKET_KIND_MASK),
@@ -496,7 +511,8 @@ mod tests {
     }
 
     /// In forked children: with `TcpOnly` an internet socket is TCP or nothing (`EACCES`),
-    /// whatever flags ride on its kind, and every other family is as before; with `Any`,
+    /// whatever flags ride on its kind, and every other family is as before; with
+    /// `TcpAndDatagrams` TCP or a datagram socket and nothing else; with `Any`,
     /// UDP is made. With `PairsOnly` no unix socket is made, and a stream `socketpair` is.
     #[test]
     fn a_tcp_only_process_makes_tcp_and_no_other_internet_socket_and_pairs_only_no_unix_one() {
@@ -504,6 +520,7 @@ mod tests {
         use libc::{SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_STREAM};
         let refused = libc::EACCES;
         let (any, tcp) = (Internet::Any, Internet::TcpOnly);
+        let both = Internet::TcpAndDatagrams;
         let pairs = Unix::PairsOnly;
         let cases: [(
             Internet,
@@ -512,7 +529,7 @@ mod tests {
             libc::c_int,
             libc::c_int,
             libc::c_int,
-        ); 15] = [
+        ); 20] = [
             (tcp, Unix::Any, AF_INET, SOCK_STREAM, 0, 0),
             (
                 tcp,
@@ -570,6 +587,25 @@ mod tests {
             (any, pairs, AF_UNIX, SOCK_STREAM, 0, refused),
             (tcp, pairs, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, refused),
             (tcp, pairs, AF_INET, SOCK_STREAM, 0, 0),
+            (both, Unix::Any, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0, 0),
+            (both, Unix::Any, AF_INET, SOCK_DGRAM, 0, 0),
+            (
+                both,
+                Unix::Any,
+                AF_INET6,
+                SOCK_DGRAM | SOCK_CLOEXEC,
+                IPPROTO_UDP,
+                0,
+            ),
+            (
+                both,
+                Unix::Any,
+                AF_INET,
+                SOCK_STREAM,
+                libc::IPPROTO_SCTP,
+                refused,
+            ),
+            (both, Unix::Any, AF_INET, libc::SOCK_SEQPACKET, 0, refused),
         ];
         for (internet, unix, family, kind, protocol, error) in cases {
             // SAFETY: the child only makes system calls and exits with _exit.

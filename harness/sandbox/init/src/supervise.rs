@@ -207,10 +207,11 @@ fn start_and_wait(
         .walls
         .as_ref()
         .and_then(|walls| walls.tcp_ports.clone())
-        .filter(|_| privilege.warden && crate::warden::available().is_ok());
-    let handoff = match warden_ports.as_ref().map(|_| {
+        .zip(privilege.warden);
+    let handoff = match warden_ports.as_ref().map(|(_, mode)| {
         crate::warden::enter(privilege)?;
-        crate::warden::Handoff::new().map_err(|error| format!("cannot make a pipe: {error}"))
+        crate::warden::Handoff::new(*mode)
+            .map_err(|error| format!("cannot prepare the warden's handover: {error}"))
     }) {
         Some(Err(message)) => {
             eprintln!("sandbox-init: {message}");
@@ -275,6 +276,7 @@ fn start_and_wait(
         // SAFETY: _exit ends this process.
         unsafe { libc::_exit(125) };
     }
+    let numbers = handoff.as_ref().map(crate::warden::Handoff::numbers);
     let listener = handoff.map(|handoff| handoff.receive(program));
     if let Some(Err(message)) = &listener {
         // The program ends without running (no word from this side).
@@ -283,8 +285,10 @@ fn start_and_wait(
     release_stdio();
     let watcher = crate::watch::Watcher::start(watch, privilege.user);
     // After the watcher's fork, which wants one thread.
-    if let (Some(Ok(listener)), Some(ports)) = (listener, warden_ports) {
-        crate::warden::serve(listener, ports);
+    if let (Some(Ok(listener)), Some((ports, mode)), Some(numbers)) =
+        (listener, warden_ports, numbers)
+    {
+        crate::warden::serve(listener, ports, mode, numbers);
     }
     let (status, max_rss_kib) = if let Some(plan) = trace {
         let ended = trace_until(program, plan, privilege.user);

@@ -13,8 +13,10 @@ def attempt(what, call):
     try:
         result = call()
         print(f"{what}: ok {result if result is not None else ''}".rstrip())
+        return True
     except OSError as error:
         print(f"{what}: errno {error.errno}")
+        return False
 udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 inside = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 inside.bind(("127.0.0.1", block_first))
@@ -35,10 +37,10 @@ attempt("sendmsg inside", lambda: udp.sendmsg([b"one", b"two"], [], 0, ("127.0.0
 print(f"gathered {inside.recv(64)!r}")
 left, right = socket.socketpair()
 reading, writing = os.pipe()
-attempt("pass a descriptor", lambda: socket.send_fds(left, [b"x"], [writing]))
-_, fds, _, _ = socket.recv_fds(right, 4, 4)
-os.write(fds[0], b"through")
-print(f"passed {os.read(reading, 16)!r}")
+if attempt("pass a descriptor", lambda: socket.send_fds(left, [b"x"], [writing])):
+    _, fds, _, _ = socket.recv_fds(right, 4, 4)
+    os.write(fds[0], b"through")
+    print(f"passed {os.read(reading, 16)!r}")
 os.chdir(sys.argv[5])
 os.umask(0o027)
 server = socket.socket(socket.AF_UNIX)
@@ -61,6 +63,19 @@ fn succeeded(output: &std::process::Output) -> String {
 
 #[test]
 fn a_walled_program_reaches_its_block_only_and_its_calls_behave_as_its_own() {
+    walled_program_reaches_its_block_only(false);
+}
+
+/// The same where the warden owns the program's datagram sockets (as where the machine
+/// refuses it a copy of the program's descriptors: Docker's default profile): the same
+/// answers, but that no descriptor is passed on a socket pair (`sendmsg` is the warden's
+/// on its own numbers only).
+#[test]
+fn where_the_warden_owns_the_datagram_sockets_a_walled_program_reaches_its_block_only() {
+    walled_program_reaches_its_block_only(true);
+}
+
+fn walled_program_reaches_its_block_only(owner: bool) {
     // Landlock's network rules (ABI 4) are what the warden stands beside.
     let abi = Command::new(env!("CARGO_BIN_EXE_sandbox-init"))
         .arg("--landlock-abi")
@@ -88,6 +103,7 @@ fn a_walled_program_reaches_its_block_only_and_its_calls_behave_as_its_own() {
     let output = Command::new(env!("CARGO_BIN_EXE_sandbox-init"))
         .args(["--landlock", "--seccomp", "--tcp-ports"])
         .arg(format!("{first}-{last}"))
+        .args(owner.then_some("--warden-owns"))
         .arg("--writable")
         .arg(folder.path())
         .arg("--")
@@ -113,15 +129,18 @@ fn a_walled_program_reaches_its_block_only_and_its_calls_behave_as_its_own() {
         "port 0 bound in the block: True",
         "sendmsg inside: ok 6",
         "gathered b'onetwo'",
-        "pass a descriptor: ok 1",
-        "passed b'through'",
         "bind relative: ok",
         "connect relative: ok",
         "mode 0o750",
     ];
-    for line in expected {
+    let passing: &[&str] = if owner {
+        &["pass a descriptor: errno 13"]
+    } else {
+        &["pass a descriptor: ok 1", "passed b'through'"]
+    };
+    for line in expected.iter().chain(passing) {
         assert!(
-            stdout.lines().any(|got| got == line),
+            stdout.lines().any(|got| got == *line),
             "{line:?} in:\n{stdout}"
         );
     }
@@ -268,5 +287,115 @@ fn a_program_does_not_outlive_the_process_that_supervises_it() {
     assert_eq!(
         ready, 1,
         "the program still runs after its supervisor was killed"
+    );
+}
+
+/// What a program tries where the warden owns its datagram sockets: to copy one off the
+/// warden's numbers (so that the kernel, not the warden, would make its calls), to put
+/// another file onto them, to pass one on, to raise its limit to the handover's number;
+/// then it makes and closes many sockets (the warden forgets the closed ones), and a
+/// forked child sends on its parent's.
+const OWNED: &str = r#"
+import fcntl, os, resource, socket, sys
+outside, first, last = map(int, sys.argv[1:4])
+def attempt(what, call):
+    try:
+        result = call()
+        print(f"{what}: ok")
+        return result
+    except OSError as error:
+        print(f"{what}: errno {error.errno}")
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+number = udp.fileno()
+print("a number of the warden's:", number > 1000)
+copies = [
+    attempt("dup", lambda: os.dup(number)),
+    attempt("dup2 off", lambda: os.dup2(number, 50)),
+    attempt("fcntl dupfd", lambda: fcntl.fcntl(number, fcntl.F_DUPFD, 0)),
+    attempt("fcntl dupfd cloexec", lambda: fcntl.fcntl(number, fcntl.F_DUPFD_CLOEXEC, 10)),
+]
+attempt("dup2 onto", lambda: os.dup2(0, number + 1))
+attempt("fcntl dupfd onto", lambda: fcntl.fcntl(0, fcntl.F_DUPFD, number + 1))
+left, right = socket.socketpair()
+attempt("pass it", lambda: socket.send_fds(left, [b"x"], [number]))
+_, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+try:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard + 1, hard + 1))
+    print("raise the limit: ok")
+except (OSError, ValueError):
+    print("raise the limit: refused")
+address = ("127.0.0.1", outside)
+for copy in copies:
+    if copy is not None:
+        attempt("send on a copy", lambda: socket.socket(fileno=copy).sendto(b"copy", address))
+attempt("sendto outside", lambda: udp.sendto(b"out", address))
+inside = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+inside.bind(("127.0.0.1", first))
+for _ in range(300):
+    made = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    made.sendto(b"n", ("127.0.0.1", first))
+    made.close()
+    inside.recv(8)
+print("made and closed 300")
+child = os.fork()
+if child == 0:
+    udp.sendto(b"child", ("127.0.0.1", first))
+    os._exit(0)
+os.waitpid(child, 0)
+print(f"from the child {inside.recv(8)!r}")
+"#;
+
+#[test]
+fn where_the_warden_owns_a_socket_the_program_cannot_copy_it_out_of_its_reach() {
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(folder.path().join("owned.py"), OWNED).unwrap();
+    let outside_udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    outside_udp.set_nonblocking(true).unwrap();
+    let first = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .min(65000);
+    let last = first + 15;
+    let output = Command::new(env!("CARGO_BIN_EXE_sandbox-init"))
+        .args(["--landlock", "--seccomp", "--warden-owns", "--tcp-ports"])
+        .arg(format!("{first}-{last}"))
+        .arg("--writable")
+        .arg(folder.path())
+        .arg("--")
+        .arg("python3")
+        .arg(folder.path().join("owned.py"))
+        .arg(outside_udp.local_addr().unwrap().port().to_string())
+        .args([first, last].map(|port| port.to_string()))
+        .output()
+        .unwrap();
+    let stdout = succeeded(&output);
+    let expected = [
+        "a number of the warden's: True",
+        "dup: errno 1",
+        "dup2 off: errno 1",
+        "fcntl dupfd: errno 1",
+        "fcntl dupfd cloexec: errno 1",
+        "dup2 onto: errno 1",
+        "fcntl dupfd onto: errno 1",
+        "pass it: errno 13",
+        "raise the limit: refused",
+        "sendto outside: errno 13",
+        "made and closed 300",
+        "from the child b'child'",
+    ];
+    for line in expected {
+        assert!(
+            stdout.lines().any(|got| got == line),
+            "{line:?} in:\n{stdout}"
+        );
+    }
+    assert!(!stdout.contains("send on a copy"), "{stdout}");
+    let mut buffer = [0u8; 16];
+    assert_eq!(
+        outside_udp.recv(&mut buffer).unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock,
+        "a datagram reached the port outside its block"
     );
 }

@@ -15,7 +15,7 @@
 //! comes with ABI 9).
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::rules::{self, Socket, Use};
 
@@ -33,6 +33,22 @@ const CONTROL_MAX: u64 = 64 << 10;
 /// hold 4 GiB).
 const HELD_MAX: u64 = 64 << 20;
 static HELD: AtomicU64 = AtomicU64::new(0);
+/// Whether this machine refused `process_vm_readv` once: the program's memory is then
+/// read through `/proc/TID/mem` ([`Call::memory`]).
+static VM_CALLS_REFUSED: AtomicBool = AtomicBool::new(false);
+
+/// After a failed `process_vm_readv` or `process_vm_writev`: whether the machine refuses
+/// them (remembered), rather than the address being out of the program's memory.
+fn vm_calls_refused() -> bool {
+    let refused = matches!(
+        std::io::Error::last_os_error().raw_os_error(),
+        Some(libc::EPERM | libc::ENOSYS)
+    );
+    if refused {
+        VM_CALLS_REFUSED.store(true, Ordering::Relaxed);
+    }
+    refused
+}
 
 /// `sizeof(struct msghdr)` and `sizeof(struct mmsghdr)` on a 64-bit machine.
 const MSGHDR: u64 = 56;
@@ -62,7 +78,12 @@ pub(super) struct Target {
 impl Target {
     /// The one copy of the descriptor in the call's first argument.
     pub(super) fn of(call: &Call) -> Result<Target, libc::c_int> {
-        let (socket, kind) = call.socket(call.args[0])?;
+        Target::on(call.descriptor(call.args[0])?)
+    }
+
+    /// A call on `socket`, a copy of the program's the warden already holds.
+    pub(super) fn on(socket: OwnedFd) -> Result<Target, libc::c_int> {
+        let kind = kind_of(&socket)?;
         Ok(Target { socket, kind })
     }
 }
@@ -106,7 +127,8 @@ pub(super) fn bind(call: &Call, target: &Target) -> Answer {
     } as isize)
 }
 
-/// `sendto` with an address (without one, the filter lets the kernel make it).
+/// `sendto` with an address (without one, the filter lets the kernel make it, but where
+/// the warden owns the socket).
 pub(super) fn sendto(call: &Call, target: &Target) -> Answer {
     let [_, buffer, length, flags, name, name_length] = call.args;
     let (socket, kind) = (&target.socket, target.kind);
@@ -120,6 +142,13 @@ pub(super) fn sendto(call: &Call, target: &Target) -> Answer {
     call.stand_in(kind)?;
     let (address, _path) = own_unix_socket(kind, address)?;
     let flags = flags as libc::c_int;
+    // No address (a send where the socket is connected, handed over where the warden owns
+    // it): a null one, as the program passed.
+    let name = if address.is_empty() {
+        std::ptr::null()
+    } else {
+        address.as_ptr()
+    };
     // SAFETY: our copy of the socket; buffers we own with their lengths.
     let sent = unsafe {
         libc::sendto(
@@ -127,7 +156,7 @@ pub(super) fn sendto(call: &Call, target: &Target) -> Answer {
             bytes.as_ptr().cast(),
             bytes.len(),
             flags | libc::MSG_NOSIGNAL,
-            address.as_ptr().cast(),
+            name.cast(),
             address.len() as u32,
         )
     };
@@ -480,39 +509,67 @@ impl Call<'_> {
         if length == 0 {
             return Ok(bytes);
         }
-        let local = libc::iovec {
-            iov_base: bytes.as_mut_ptr().cast(),
-            iov_len: bytes.len(),
-        };
-        let remote = libc::iovec {
-            iov_base: address as *mut libc::c_void,
-            iov_len: bytes.len(),
-        };
-        // SAFETY: our buffer with its length; the remote one is only read by the kernel.
-        let read = unsafe { libc::process_vm_readv(self.tid, &local, 1, &remote, 1, 0) };
-        if read != length as isize {
-            return Err(libc::EFAULT);
+        if !VM_CALLS_REFUSED.load(Ordering::Relaxed) {
+            let local = libc::iovec {
+                iov_base: bytes.as_mut_ptr().cast(),
+                iov_len: bytes.len(),
+            };
+            let remote = libc::iovec {
+                iov_base: address as *mut libc::c_void,
+                iov_len: bytes.len(),
+            };
+            // SAFETY: our buffer with its length; the remote one is only read by the kernel.
+            let read = unsafe { libc::process_vm_readv(self.tid, &local, 1, &remote, 1, 0) };
+            if read == length as isize {
+                return Ok(bytes);
+            }
+            if !vm_calls_refused() {
+                return Err(libc::EFAULT);
+            }
         }
+        use std::os::unix::fs::FileExt;
+        self.memory(false)?
+            .read_exact_at(&mut bytes, address)
+            .map_err(|_| libc::EFAULT)?;
         Ok(bytes)
     }
 
     /// Writes `value` into the program's memory at `address`.
     fn write_u32(&self, address: u64, value: u32) -> Result<(), libc::c_int> {
         let bytes = value.to_ne_bytes();
-        let local = libc::iovec {
-            iov_base: bytes.as_ptr() as *mut libc::c_void,
-            iov_len: 4,
-        };
-        let remote = libc::iovec {
-            iov_base: address as *mut libc::c_void,
-            iov_len: 4,
-        };
-        // SAFETY: our four bytes; the kernel writes them into the program's memory.
-        let written = unsafe { libc::process_vm_writev(self.tid, &local, 1, &remote, 1, 0) };
-        if written != 4 {
-            return Err(libc::EFAULT);
+        if !VM_CALLS_REFUSED.load(Ordering::Relaxed) {
+            let local = libc::iovec {
+                iov_base: bytes.as_ptr() as *mut libc::c_void,
+                iov_len: 4,
+            };
+            let remote = libc::iovec {
+                iov_base: address as *mut libc::c_void,
+                iov_len: 4,
+            };
+            // SAFETY: our four bytes; the kernel writes them into the program's memory.
+            let written = unsafe { libc::process_vm_writev(self.tid, &local, 1, &remote, 1, 0) };
+            if written == 4 {
+                return Ok(());
+            }
+            if !vm_calls_refused() {
+                return Err(libc::EFAULT);
+            }
         }
-        Ok(())
+        use std::os::unix::fs::FileExt;
+        self.memory(true)?
+            .write_all_at(&bytes, address)
+            .map_err(|_| libc::EFAULT)
+    }
+
+    /// The thread's memory as a file (`/proc/TID/mem`), where the machine refuses
+    /// `process_vm_readv` (Docker's default profile, without `CAP_SYS_PTRACE`): the same
+    /// check of the kernel's lets the warden open it (its ancestor, of its user).
+    fn memory(&self, write: bool) -> Result<std::fs::File, libc::c_int> {
+        std::fs::OpenOptions::new()
+            .read(!write)
+            .write(write)
+            .open(format!("/proc/{}/mem", self.tid))
+            .map_err(|_| libc::ESRCH)
     }
 
     /// An address the program passed: none for a null pointer or no length, `EINVAL`
@@ -539,36 +596,6 @@ impl Call<'_> {
         } else {
             Err(libc::ENOENT)
         }
-    }
-
-    /// The warden's copy of the program's descriptor `fd`, and what socket it is.
-    fn socket(&self, fd: u64) -> Result<(OwnedFd, Socket), libc::c_int> {
-        let socket = self.descriptor(fd)?;
-        let option = |name| {
-            let mut value: libc::c_int = 0;
-            let mut length = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-            // SAFETY: getsockopt fills our local with its length.
-            let result = unsafe {
-                libc::getsockopt(
-                    socket.as_raw_fd(),
-                    libc::SOL_SOCKET,
-                    name,
-                    (&mut value as *mut libc::c_int).cast(),
-                    &mut length,
-                )
-            };
-            if result == 0 {
-                Ok(value)
-            } else {
-                Err(libc::ENOTSOCK)
-            }
-        };
-        let kind = Socket {
-            domain: option(libc::SO_DOMAIN)?,
-            kind: option(libc::SO_TYPE)?,
-            protocol: option(libc::SO_PROTOCOL)?,
-        };
-        Ok((socket, kind))
     }
 
     /// A copy of the program's descriptor `fd`, from the thread's own descriptor table.
@@ -668,4 +695,32 @@ fn thread_group(tid: libc::pid_t) -> Option<libc::pid_t> {
         .trim()
         .parse()
         .ok()
+}
+
+/// What socket `socket` is (`ENOTSOCK` for another file).
+fn kind_of(socket: &OwnedFd) -> Result<Socket, libc::c_int> {
+    let option = |name| {
+        let mut value: libc::c_int = 0;
+        let mut length = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: getsockopt fills our local with its length.
+        let result = unsafe {
+            libc::getsockopt(
+                socket.as_raw_fd(),
+                libc::SOL_SOCKET,
+                name,
+                (&mut value as *mut libc::c_int).cast(),
+                &mut length,
+            )
+        };
+        if result == 0 {
+            Ok(value)
+        } else {
+            Err(libc::ENOTSOCK)
+        }
+    };
+    Ok(Socket {
+        domain: option(libc::SO_DOMAIN)?,
+        kind: option(libc::SO_TYPE)?,
+        protocol: option(libc::SO_PROTOCOL)?,
+    })
 }

@@ -27,22 +27,63 @@
 //! the kernel would let another thread change the socket under its number first).
 //!
 //! Where the supervisor dies, the program's calls fail with `ENOSYS`: closed, not open.
-//! Where the machine refuses `pidfd_getfd` ([`available`]: Docker's default profile), there
-//! is no warden.
+//!
+//! Where the machine refuses `pidfd_getfd` (Docker's default profile, without
+//! `CAP_SYS_PTRACE`), the warden cannot copy a descriptor of the program's, so it owns
+//! the sockets it must check instead ([`Mode::Owner`], [`owned`]): the program's
+//! `socket` calls for an internet datagram socket are made by the warden, which keeps a
+//! copy and puts the socket into the program at a number of a small block only it hands
+//! out ([`Numbers`]); the filter hands every call naming an address on that block to the
+//! warden, which makes it on its own copy, and refuses what would copy a socket out of the
+//! block (`dup`, `dup2`, `dup3`, `fcntl`'s `F_DUPFD`, and `sendmsg` outside it, the only way
+//! to pass a descriptor on). A socket of any other kind is the kernel's: TCP is walled by
+//! Landlock, unix sockets are a socketpair only there (the harness's `--no-unix-sockets`).
 
 mod calls;
+mod filter;
+mod handoff;
+mod owned;
 mod rules;
 
+pub(crate) use handoff::{Handoff, Numbers};
+
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// How the warden reaches the sockets it makes calls on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// It copies the program's descriptor at each call (`pidfd_getfd`): every socket of
+    /// every family goes through it.
+    Copies,
+    /// It makes the program's internet datagram sockets itself and keeps a copy of each,
+    /// where the machine refuses `pidfd_getfd` ([`owned`]).
+    Owner,
+}
+
+/// The warden's mode on this machine: [`Mode::Copies`] where it may copy a program's
+/// descriptors, else (or when `owner` asks for it) [`Mode::Owner`], or why neither can
+/// work.
+pub(crate) fn mode(owner: bool) -> Result<Mode, String> {
+    if !owner {
+        match copies_allowed() {
+            Ok(()) => return Ok(Mode::Copies),
+            Err(why) => {
+                return owned::probe().map(|()| Mode::Owner).map_err(|owner| {
+                    format!("{why}; nor can it own the program's datagram sockets: {owner}")
+                });
+            }
+        }
+    }
+    owned::probe().map(|()| Mode::Owner)
+}
+
 /// Whether this machine lets the warden copy a program's descriptors (`pidfd_getfd`): not
 /// where a seccomp profile refuses the call (Docker's default allows it only with
-/// `CAP_SYS_PTRACE`, which it does not give). Without it, no warden: TCP is still walled
-/// by Landlock, UDP is not, and the harness's header says so.
-pub(crate) fn available() -> Result<(), String> {
+/// `CAP_SYS_PTRACE`, which it does not give).
+pub(crate) fn copies_allowed() -> Result<(), String> {
     // SAFETY: descriptors of our own, closed here.
     unsafe {
         let pidfd = libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) as libc::c_int;
@@ -100,185 +141,6 @@ pub(crate) fn enter(privilege: &crate::privilege::Drop) -> Result<(), String> {
     }
 }
 
-/// The calls the program's filter hands to the warden.
-fn filter() -> Vec<crate::seccomp::Instruction> {
-    use crate::seccomp::{ALLOW, AUDIT_ARCH, JUMP_EQUAL, LOAD_WORD, NR, RETURN, jump, statement};
-    /// `offsetof(struct seccomp_data, args[4])`, its low and high words.
-    const ARG4_LOW: u32 = 48;
-    const ARG4_HIGH: u32 = 52;
-    let notify = libc::SECCOMP_RET_USER_NOTIF;
-    let mut code = vec![
-        // Another architecture's numbers mean other calls: the main filter kills it.
-        statement(LOAD_WORD, 4),
-        jump(JUMP_EQUAL, AUDIT_ARCH, 1, 0),
-        statement(RETURN, ALLOW),
-        statement(LOAD_WORD, NR),
-    ];
-    for call in [
-        libc::SYS_connect,
-        libc::SYS_bind,
-        libc::SYS_sendmsg,
-        libc::SYS_sendmmsg,
-    ] {
-        code.push(jump(JUMP_EQUAL, call as u32, 0, 1));
-        code.push(statement(RETURN, notify));
-    }
-    // sendto: handed over only with an address (its fifth argument not null); without
-    // one it sends where the socket is connected, which `connect` checked.
-    code.extend([
-        jump(JUMP_EQUAL, libc::SYS_sendto as u32, 0, 6),
-        statement(LOAD_WORD, ARG4_LOW),
-        jump(JUMP_EQUAL, 0, 0, 3),
-        statement(LOAD_WORD, ARG4_HIGH),
-        jump(JUMP_EQUAL, 0, 0, 1),
-        statement(RETURN, ALLOW),
-        statement(RETURN, notify),
-    ]);
-    // A process that makes itself undumpable would keep the warden from copying its
-    // sockets, and every call it hands over would fail (Chromium does, in each of its
-    // processes): the request succeeds without doing anything. Nothing of the program's
-    // needs it: no process outside its Landlock domain may trace it anyway.
-    code.extend([
-        jump(JUMP_EQUAL, libc::SYS_prctl as u32, 0, 3),
-        statement(LOAD_WORD, crate::seccomp::ARG0_LOW),
-        jump(JUMP_EQUAL, libc::PR_SET_DUMPABLE as u32, 0, 1),
-        statement(RETURN, libc::SECCOMP_RET_ERRNO),
-        statement(RETURN, ALLOW),
-    ]);
-    code
-}
-
-/// The two pipes across which the warden takes the program's listener: the program
-/// installs its filter and says which descriptor the listener is; the warden copies it and
-/// says so; then the program closes its own and runs.
-pub(crate) struct Handoff {
-    number: [libc::c_int; 2],
-    taken: [libc::c_int; 2],
-}
-
-impl Handoff {
-    /// Made before the fork.
-    pub(crate) fn new() -> io::Result<Handoff> {
-        let (mut number, mut taken) = ([0; 2], [0; 2]);
-        // SAFETY: pipe2 fills the two descriptors of each.
-        unsafe {
-            if libc::pipe2(number.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            if libc::pipe2(taken.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
-                let error = io::Error::last_os_error();
-                libc::close(number[0]);
-                libc::close(number[1]);
-                return Err(error);
-            }
-        }
-        Ok(Handoff { number, taken })
-    }
-
-    /// In the program's process, before anything of its own runs (it holds `no_new_privs`
-    /// from the warden, and was born dumpable, so that the warden may copy the listener):
-    /// the filter installed, the listener handed over.
-    pub(crate) fn install(&self) -> Result<(), String> {
-        let failed = |what: &str| format!("{what}: {}", io::Error::last_os_error());
-        // SAFETY: plain calls on our own process and the pipes' ends, which are ours.
-        unsafe {
-            libc::close(self.number[0]);
-            libc::close(self.taken[1]);
-            let code = filter();
-            let program = libc::sock_fprog {
-                len: code.len() as u16,
-                filter: code.as_ptr() as *mut libc::sock_filter,
-            };
-            let install = |flags: libc::c_ulong| {
-                libc::syscall(
-                    libc::SYS_seccomp,
-                    libc::SECCOMP_SET_MODE_FILTER,
-                    flags,
-                    &program as *const libc::sock_fprog,
-                )
-            };
-            // Once the warden has the call, only a fatal signal ends the wait
-            // (`WAIT_KILLABLE_RECV`, Linux 5.19): a signal the program handles would
-            // otherwise restart a call the warden is making.
-            let mut listener = install(
-                libc::SECCOMP_FILTER_FLAG_NEW_LISTENER
-                    | libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
-            );
-            if listener < 0 && *libc::__errno_location() == libc::EINVAL {
-                listener = install(libc::SECCOMP_FILTER_FLAG_NEW_LISTENER);
-            }
-            if listener < 0 {
-                return Err(failed("cannot install the warden's filter"));
-            }
-            let number = (listener as u32).to_ne_bytes();
-            let written = libc::write(self.number[1], number.as_ptr().cast(), 4);
-            let mut byte = 0u8;
-            let taken = loop {
-                let read = libc::read(self.taken[0], (&mut byte as *mut u8).cast(), 1);
-                if read < 0 && *libc::__errno_location() == libc::EINTR {
-                    continue;
-                }
-                break read == 1;
-            };
-            libc::close(listener as libc::c_int);
-            libc::close(self.number[1]);
-            libc::close(self.taken[0]);
-            if written != 4 || !taken {
-                return Err("the warden of its addresses did not take over".into());
-            }
-        }
-        Ok(())
-    }
-
-    /// In the warden: copies the listener out of `program` (which waits), and lets it go.
-    pub(crate) fn receive(self, program: libc::pid_t) -> Result<OwnedFd, String> {
-        // SAFETY: the pipes' ends are ours; pidfd_open and pidfd_getfd return descriptors
-        // of ours or fail.
-        unsafe {
-            libc::close(self.number[1]);
-            libc::close(self.taken[0]);
-            let mut number = [0u8; 4];
-            let read = loop {
-                let read = libc::read(self.number[0], number.as_mut_ptr().cast(), 4);
-                if read < 0 && *libc::__errno_location() == libc::EINTR {
-                    continue;
-                }
-                break read;
-            };
-            libc::close(self.number[0]);
-            let result = if read != 4 {
-                Err("the program ended before it handed its calls over".to_string())
-            } else {
-                let pidfd = libc::syscall(libc::SYS_pidfd_open, program, 0) as libc::c_int;
-                let copy = if pidfd >= 0 {
-                    let copy = libc::syscall(
-                        libc::SYS_pidfd_getfd,
-                        pidfd,
-                        u32::from_ne_bytes(number) as libc::c_int,
-                        0,
-                    ) as libc::c_int;
-                    libc::close(pidfd);
-                    copy
-                } else {
-                    -1
-                };
-                if copy < 0 {
-                    Err(format!(
-                        "cannot take the program's calls over: {}",
-                        io::Error::last_os_error()
-                    ))
-                } else {
-                    let byte = 1u8;
-                    libc::write(self.taken[1], (&byte as *const u8).cast(), 1);
-                    Ok(OwnedFd::from_raw_fd(copy))
-                }
-            };
-            libc::close(self.taken[1]);
-            result
-        }
-    }
-}
-
 /// Calls answered on threads of their own at once, and the most there may be.
 static CALLS_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 const CALLS_IN_FLIGHT_MAX: usize = 256;
@@ -286,16 +148,19 @@ const CALLS_IN_FLIGHT_MAX: usize = 256;
 /// Serves the program's calls on a thread of their own until no process of the program is
 /// left; each call on a thread of its own, since a call may block (a `connect` that waits
 /// for its peer) while others come.
-pub(crate) fn serve(listener: OwnedFd, ports: Vec<(u16, u16)>) {
-    let listener = Arc::new(listener);
-    let ports = Arc::new(ports);
+pub(crate) fn serve(listener: OwnedFd, ports: Vec<(u16, u16)>, mode: Mode, numbers: Numbers) {
+    let warden = Arc::new(Warden {
+        listener,
+        ports,
+        owned: (mode == Mode::Owner).then(|| owned::Owned::new(numbers)),
+    });
     let _ = std::thread::Builder::new()
         .name("warden".into())
         .spawn(move || {
-            while let Some(notice) = next_notice(&listener) {
-                let (listener, ports) = (listener.clone(), ports.clone());
+            while let Some(notice) = next_notice(&warden.listener) {
+                let warden = warden.clone();
                 let job = move || {
-                    answer(&listener, &notice, &ports);
+                    answer(&warden, &notice);
                     CALLS_IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
                 };
                 // A thread per call, up to a bound; past it, or with no thread to spare,
@@ -309,6 +174,15 @@ pub(crate) fn serve(listener: OwnedFd, ports: Vec<(u16, u16)>) {
                 }
             }
         });
+}
+
+/// What the warden's threads share.
+struct Warden {
+    listener: OwnedFd,
+    /// The scenario's ports.
+    ports: Vec<(u16, u16)>,
+    /// The sockets it made for the program, where it owns them ([`Mode::Owner`]).
+    owned: Option<owned::Owned>,
 }
 
 /// The next call handed over, or `None` once every process of the program has ended.
@@ -350,7 +224,8 @@ fn next_notice(listener: &OwnedFd) -> Option<libc::seccomp_notif> {
 }
 
 /// Makes the call `notice` hands over and answers it.
-fn answer(listener: &OwnedFd, notice: &libc::seccomp_notif, ports: &[(u16, u16)]) {
+fn answer(warden: &Warden, notice: &libc::seccomp_notif) {
+    let listener = &warden.listener;
     let id = notice.id;
     let still_waiting = || {
         // SAFETY: the kernel reads the id.
@@ -366,23 +241,24 @@ fn answer(listener: &OwnedFd, notice: &libc::seccomp_notif, ports: &[(u16, u16)]
         tid: notice.pid as libc::pid_t,
         args: notice.data.args,
         still_waiting: &still_waiting,
-        ports,
+        ports: &warden.ports,
     };
     // Whatever happens in the warden's own code, the program gets an answer (an unanswered
     // call would wait until the program is killed).
     let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // One copy of the descriptor, looked at and used: never looked up again.
-        let target = calls::Target::of(&call)?;
-        match libc::c_long::from(notice.data.nr) {
-            libc::SYS_connect => calls::connect(&call, &target),
-            libc::SYS_bind => calls::bind(&call, &target),
-            libc::SYS_sendto => calls::sendto(&call, &target),
-            libc::SYS_sendmsg => calls::sendmsg(&call, &target),
-            libc::SYS_sendmmsg => calls::sendmmsg(&call, &target),
-            _ => Err(libc::ENOSYS),
+        let number = libc::c_long::from(notice.data.nr);
+        if let Some(owned) = &warden.owned
+            && number == libc::SYS_socket
+        {
+            // `None`: answered by the socket's arrival in the program.
+            return owned.make(listener, id, &call);
         }
+        Some(make_call(warden, number, &call))
     }))
-    .unwrap_or(Err(libc::EIO));
+    .unwrap_or(Some(Err(libc::EIO)));
+    let Some(answer) = answer else {
+        return;
+    };
     let mut response = libc::seccomp_notif_resp {
         id,
         val: 0,
@@ -400,5 +276,22 @@ fn answer(listener: &OwnedFd, notice: &libc::seccomp_notif, ports: &[(u16, u16)]
             libc::SECCOMP_IOCTL_NOTIF_SEND,
             &mut response as *mut libc::seccomp_notif_resp,
         );
+    }
+}
+
+/// Makes call `number` on the socket its first argument names.
+fn make_call(warden: &Warden, number: libc::c_long, call: &calls::Call) -> calls::Answer {
+    // One copy of the descriptor, looked at and used: never looked up again.
+    let target = match &warden.owned {
+        Some(owned) => owned.target(call)?,
+        None => calls::Target::of(call)?,
+    };
+    match number {
+        libc::SYS_connect => calls::connect(call, &target),
+        libc::SYS_bind => calls::bind(call, &target),
+        libc::SYS_sendto => calls::sendto(call, &target),
+        libc::SYS_sendmsg => calls::sendmsg(call, &target),
+        libc::SYS_sendmmsg => calls::sendmmsg(call, &target),
+        _ => Err(libc::ENOSYS),
     }
 }
