@@ -78,7 +78,7 @@
 
 pub mod batch;
 pub mod bench;
-pub mod beneath;
+pub use harness_machine::beneath;
 pub mod catalogue;
 pub mod cli;
 pub mod engine;

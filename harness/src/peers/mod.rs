@@ -16,7 +16,7 @@ mod datagram;
 pub mod dns;
 mod lines;
 mod ping_line;
-pub mod pktinfo;
+pub use harness_machine::pktinfo;
 mod protocol;
 mod read_pacing;
 mod relay;

@@ -8,7 +8,7 @@
 //! few sockets the namespace has, and `wait_listening` read `tcp` and `tcp6` every 10 ms
 //! while a server started. On a shared loopback (a platform's container, or
 //! `HARNESS_NO_NAMESPACES`) the table is every socket of the machine, thousands on a busy
-//! CI runner, and the read pacer ([`crate::peers::read_pacing`]) asks every millisecond:
+//! CI runner, and the read pacer ((the harness's `peers::read_pacing`)) asks every millisecond:
 //! reading and parsing it that often took the CPU the scenarios' relays needed, and a
 //! slicing relay's slices came 130 ms apart instead of 3. Over netlink, an exact lookup by
 //! a connection's four addresses is a hash lookup and a reply of a hundred bytes, and a
@@ -74,13 +74,14 @@ struct Reply {
     inode: u32,
 }
 
-/// TCP states as the tables write them (in hex, `/proc/net/tcp`'s `st`).
-pub(crate) const TCP_LISTEN: u8 = 0x0A;
-pub(crate) const TCP_TIME_WAIT: u8 = 0x06;
+/// A listening socket's TCP state as the tables write it (in hex, `/proc/net/tcp`'s `st`).
+pub const TCP_LISTEN: u8 = 0x0A;
+/// A connection's TCP state after its close, waiting out its last segments (`st` 06).
+pub const TCP_TIME_WAIT: u8 = 0x06;
 
 /// One socket of the kernel's tables (`tcp`, `tcp6`, `udp`, `udp6`), as netlink or
 /// `/proc/thread-self/net/` lists it.
-pub(crate) struct SocketRow {
+pub struct SocketRow {
     /// From a `tcp` table (else `udp`).
     pub tcp: bool,
     /// Its local port.
@@ -214,16 +215,16 @@ fn ask(request: &Request) -> io::Result<OwnedFd> {
 
 /// Every TCP state, for [`table_rows`] (`TCPF_NEW_SYN_RECV` included: a connection being
 /// accepted is listed as `SYN_RECV`, as the text table lists it).
-pub(crate) const EVERY_STATE: u32 = !0;
+pub const EVERY_STATE: u32 = !0;
 /// The TCP listeners alone, for [`table_rows`]: the kernel then skips its table of
 /// connections, the whole cost of a dump.
-pub(crate) const LISTENERS_ONLY: u32 = 1 << TCP_LISTEN;
+pub const LISTENERS_ONLY: u32 = 1 << TCP_LISTEN;
 
 /// Every socket of one of the kernel's tables (`tcp`, `tcp6`, `udp`, `udp6`) of the calling
 /// thread's network namespace, TCP ones in `tcp_states` only (a mask of `1 << state`; UDP
 /// sockets are listed whatever it says), with what `/proc/thread-self/net/TABLE` says of
 /// each. An error where netlink is refused or the kernel has no such table to dump.
-pub(crate) fn table_rows(table: &str, tcp_states: u32) -> io::Result<Vec<SocketRow>> {
+pub fn table_rows(table: &str, tcp_states: u32) -> io::Result<Vec<SocketRow>> {
     let (family, protocol, states) = match table {
         "tcp" => (libc::AF_INET, libc::IPPROTO_TCP, tcp_states),
         "tcp6" => (libc::AF_INET6, libc::IPPROTO_TCP, tcp_states),

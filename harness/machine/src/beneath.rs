@@ -260,7 +260,7 @@ fn openat2(dir: BorrowedFd<'_>, name: &Path, flags: libc::c_int) -> io::Result<O
 /// `path` opened with `flags`, through no symbolic link of any kind on its way (`ELOOP` if
 /// there is one; `openat2`'s `RESOLVE_NO_SYMLINKS`), from the current folder when it is
 /// relative: for a file the harness copies, which a link must not lead elsewhere.
-pub(crate) fn open_without_links(path: &Path, flags: libc::c_int) -> io::Result<File> {
+pub fn open_without_links(path: &Path, flags: libc::c_int) -> io::Result<File> {
     let resolve = libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
     openat2_resolving(libc::AT_FDCWD, path, flags, resolve).map(File::from)
 }
