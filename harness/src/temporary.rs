@@ -280,8 +280,7 @@ pub fn clear_orphans_in(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    // SAFETY: geteuid has no preconditions.
-    let user = unsafe { libc::geteuid() };
+    let user = rustix::process::geteuid().as_raw();
     let mut removed = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name();

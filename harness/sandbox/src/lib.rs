@@ -39,9 +39,9 @@
 //! task that uses it (`TcpPorts::with_datagrams`) on a machine where the warden can run
 //! neither way (neither `pidfd_getfd` nor `SECCOMP_IOCTL_NOTIF_ADDFD`, Linux 5.14: the
 //! header says `UDP walls` are not here; every other program gets no UDP socket there,
-//! `sandbox-init --tcp-only`); a datagram socket a program closed where the warden owns
-//! them, whose port stays taken until the warden has twice seen no process of the program
-//! hold it; its CPU use (no `cpu` cgroup: `RLIMIT_CPU` only); the kernel itself (a bug in a system call the filter allows
+//! `sandbox-init --tcp-only`); where the warden owns the datagram sockets, a descriptor
+//! passed on a socket pair (`sendmsg` with ancillary data is refused there) and a copy of a
+//! datagram socket (`dup`: `EPERM`); its CPU use (no `cpu` cgroup: `RLIMIT_CPU` only); the kernel itself (a bug in a system call the filter allows
 //! is a way out, as in every container); where this machine refuses tracing (a Yama
 //! `ptrace_scope` of 2 or more), a system call made by a program's own machine code (inline
 //! assembly, or code it writes and jumps to) in a scenario that cuts its socket calls, which

@@ -818,7 +818,7 @@ pub unsafe extern "C" fn readv(fd: c_int, iov: *const iovec, count: c_int) -> ss
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sendmsg(fd: c_int, message: *const msghdr, flags: c_int) -> ssize_t {
     if message.is_null() {
-        return call_real!(REAL_SENDMSG, SendMsgFn, fd, message, flags);
+        return unsafe { real_sendmsg(fd, message, flags) };
     }
     // SAFETY: the caller's message, valid for reads.
     let mut copy: msghdr = unsafe { *message };
@@ -834,10 +834,10 @@ pub unsafe extern "C" fn sendmsg(fd: c_int, message: *const msghdr, flags: c_int
     let message: *const msghdr = if moved.is_some() { &copy } else { message };
     // SAFETY: the message's array of `msg_iovlen` entries.
     let Some(total) = (unsafe { total_length(copy.msg_iov, iov_count(&copy)) }) else {
-        return call_real!(REAL_SENDMSG, SendMsgFn, fd, message, flags);
+        return unsafe { real_sendmsg(fd, message, flags) };
     };
     match decide(fd, total, flags, Direction::Write) {
-        Cut::Whole => call_real!(REAL_SENDMSG, SendMsgFn, fd, message, flags),
+        Cut::Whole => unsafe { real_sendmsg(fd, message, flags) },
         Cut::Interrupt => interrupted(),
         Cut::To(cap) => {
             let mut short = empty_iovecs();
@@ -845,11 +845,87 @@ pub unsafe extern "C" fn sendmsg(fd: c_int, message: *const msghdr, flags: c_int
             let entries = unsafe { shorten(copy.msg_iov, iov_count(&copy), cap, &mut short) };
             copy.msg_iov = short.as_mut_ptr();
             copy.msg_iovlen = entries as _;
-            let moved = call_real!(REAL_SENDMSG, SendMsgFn, fd, &copy, flags);
+            let moved = unsafe { real_sendmsg(fd, &copy, flags) };
             rearm(fd, moved);
             moved
         }
     }
+}
+
+/// The C library's `sendmsg`; where the machine's filter refuses it (`EACCES`), a message
+/// without ancillary data sent again as one `sendto`.
+///
+/// Where the warden of a shared loopback owns a program's datagram sockets (a platform's
+/// container: `sandbox-init --warden-owns`), the seccomp filter refuses `sendmsg` on every
+/// other socket, since its ancillary data could pass a copy of one of them on
+/// (`SCM_RIGHTS`). Most messages carry none (Python's asyncio writes a stream's buffers
+/// with `sendmsg`): their bytes, gathered, go as one `sendto`, which carries no ancillary
+/// data whatever another thread writes into the message meanwhile. A stream's send may be
+/// short, so a long one is cut at [`GATHERED_MAX`].
+///
+/// # Safety
+///
+/// `message` is a valid message, as for `sendmsg`.
+unsafe fn real_sendmsg(fd: c_int, message: *const msghdr, flags: c_int) -> ssize_t {
+    let sent = call_real!(REAL_SENDMSG, SendMsgFn, fd, message, flags);
+    if sent >= 0 || message.is_null() || errno() != libc::EACCES {
+        return sent;
+    }
+    // SAFETY: the caller's message, valid for reads.
+    let header: msghdr = unsafe { *message };
+    if !header.msg_control.is_null() && header.msg_controllen != 0 {
+        return sent;
+    }
+    let mut bytes = Vec::new();
+    // SAFETY: the message's array of `msg_iovlen` entries, each valid for its length.
+    unsafe {
+        for index in 0..iov_count(&header) {
+            let piece = *header.msg_iov.add(index);
+            let room = GATHERED_MAX - bytes.len();
+            if piece.iov_len > room && is_stream(fd) {
+                bytes.extend_from_slice(std::slice::from_raw_parts(piece.iov_base.cast(), room));
+                break;
+            }
+            if bytes.try_reserve(piece.iov_len).is_err() {
+                set_errno(libc::ENOBUFS);
+                return -1;
+            }
+            bytes.extend_from_slice(std::slice::from_raw_parts(
+                piece.iov_base.cast::<u8>(),
+                piece.iov_len,
+            ));
+        }
+    }
+    call_real!(
+        REAL_SENDTO,
+        SendToFn,
+        fd,
+        bytes.as_ptr().cast(),
+        bytes.len(),
+        flags,
+        header.msg_name.cast_const().cast(),
+        header.msg_namelen
+    )
+}
+
+/// The most bytes of a stream's message [`real_sendmsg`] gathers into one `sendto`.
+const GATHERED_MAX: usize = 1 << 20;
+
+/// Whether `fd` is a stream socket (whose send may be short).
+fn is_stream(fd: c_int) -> bool {
+    let mut kind: c_int = 0;
+    let mut length = std::mem::size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt fills our local with its length.
+    let asked = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            (&mut kind as *mut c_int).cast(),
+            &mut length,
+        )
+    };
+    asked == 0 && kind == libc::SOCK_STREAM
 }
 
 /// recvmsg(2), cut short like [`readv`].

@@ -150,8 +150,7 @@ impl Capture {
     /// Copies `source` into the capture until its end or the cap; past the cap, calls
     /// `on_flood` (which stops the program) and stops reading.
     pub fn pump(&self, mut source: impl Read, on_flood: impl FnOnce()) {
-        // SAFETY: gettid has no arguments and cannot fail.
-        let thread = unsafe { libc::syscall(libc::SYS_gettid) } as i32;
+        let thread = rustix::thread::gettid().as_raw_nonzero().get();
         self.pumped_by.store(thread, Ordering::Release);
         let mut buffer = vec![0u8; 64 * 1024];
         loop {

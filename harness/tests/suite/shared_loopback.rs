@@ -215,6 +215,35 @@ fn where_the_warden_owns_the_datagram_sockets_a_task_that_uses_udp_passes() {
         ));
 }
 
+#[test]
+fn where_the_warden_owns_the_datagram_sockets_a_stream_sent_by_sendmsg_still_goes() {
+    // There the filter refuses `sendmsg` on any socket not the warden's (its ancillary data
+    // could pass a datagram socket on); the interposed library sends a message without
+    // any as one `sendto` (Python's asyncio writes a stream's buffers with `sendmsg`). A
+    // client that sends with `sendmsg` passes, as everywhere else.
+    let folder = tempfile::tempdir().unwrap();
+    let good = common::kit_root().join("fixtures/submissions/good");
+    let client = std::fs::read_to_string(good.join("message-client.py"))
+        .unwrap()
+        .replace("sock.send(data[total:])", "sock.sendmsg([data[total:]])");
+    assert!(client.contains("sendmsg"));
+    std::fs::write(folder.path().join("message-client.py"), client).unwrap();
+    std::fs::copy(
+        good.join("message-server.py"),
+        folder.path().join("message-server.py"),
+    )
+    .unwrap();
+    harness()
+        .env("HARNESS_NO_NAMESPACES", "1")
+        .env("HARNESS_SANDBOX_WARDEN", "owner")
+        .arg("--target")
+        .arg(folder.path())
+        .args(["--seed", "1", "message/02-*"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("PASS    message/02-"));
+}
+
 #[rstest::rstest]
 fn a_udp_program_reaches_no_port_of_the_machines_outside_its_scenarios_block(
     #[values("on", "owner")] warden: &str,

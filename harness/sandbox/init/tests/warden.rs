@@ -296,7 +296,7 @@ fn a_program_does_not_outlive_the_process_that_supervises_it() {
 /// then it makes and closes many sockets (the warden forgets the closed ones), and a
 /// forked child sends on its parent's.
 const OWNED: &str = r#"
-import fcntl, os, resource, socket, sys
+import fcntl, os, resource, select, socket, sys
 outside, first, last = map(int, sys.argv[1:4])
 def attempt(what, call):
     try:
@@ -307,7 +307,7 @@ def attempt(what, call):
         print(f"{what}: errno {error.errno}")
 udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 number = udp.fileno()
-print("a number of the warden's:", number > 1000)
+print("a number of the warden's, below select's limit:", 900 < number < 1024)
 copies = [
     attempt("dup", lambda: os.dup(number)),
     attempt("dup2 off", lambda: os.dup2(number, 50)),
@@ -337,6 +337,17 @@ for _ in range(300):
     made.close()
     inside.recv(8)
 print("made and closed 300")
+# select takes the warden's numbers.
+inside.setblocking(False)
+readable, _, _ = select.select([inside], [], [], 0)
+print("select: ok")
+# A port bound, the socket closed, the port bound again.
+first_socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+first_socket.bind(("127.0.0.1", last))
+first_socket.close()
+again = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+attempt("bind again after a close", lambda: again.bind(("127.0.0.1", last)))
+inside.setblocking(True)
 child = os.fork()
 if child == 0:
     udp.sendto(b"child", ("127.0.0.1", first))
@@ -372,7 +383,7 @@ fn where_the_warden_owns_a_socket_the_program_cannot_copy_it_out_of_its_reach() 
         .unwrap();
     let stdout = succeeded(&output);
     let expected = [
-        "a number of the warden's: True",
+        "a number of the warden's, below select's limit: True",
         "dup: errno 1",
         "dup2 off: errno 1",
         "fcntl dupfd: errno 1",
@@ -383,6 +394,8 @@ fn where_the_warden_owns_a_socket_the_program_cannot_copy_it_out_of_its_reach() 
         "raise the limit: refused",
         "sendto outside: errno 13",
         "made and closed 300",
+        "select: ok",
+        "bind again after a close: ok",
         "from the child b'child'",
     ];
     for line in expected {

@@ -146,8 +146,7 @@ async fn dig_sees_nxdomain_for_an_invalid_name_and_nodata_for_mx() {
 /// the harness's (in a private mount namespace: `unshare -m`, as root).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn glibc_resolves_any_name_to_the_loopback_through_the_resolver_files() {
-    // SAFETY: geteuid only reads the caller's id.
-    let root = unsafe { libc::geteuid() } == 0;
+    let root = rustix::process::geteuid().as_raw() == 0;
     assert!(
         root,
         "giving a child its own /etc/resolv.conf (unshare -m) needs root"

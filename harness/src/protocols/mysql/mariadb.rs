@@ -169,8 +169,7 @@ fn template() -> Result<&'static Path, String> {
 
 /// `--user=root` when the harness runs as root (mariadbd refuses root otherwise).
 fn as_root_user() -> Vec<&'static str> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
+    if rustix::process::geteuid().as_raw() == 0 {
         vec!["--user=root"]
     } else {
         Vec::new()

@@ -790,8 +790,7 @@ mod tests {
         let listening_on = listener.local_addr().unwrap();
         let (sender, receiver) = std::sync::mpsc::channel();
         let acceptor = std::thread::spawn(move || {
-            // SAFETY: gettid has no arguments.
-            let tid = unsafe { libc::syscall(libc::SYS_gettid) } as i32;
+            let tid = rustix::thread::gettid().as_raw_nonzero().get();
             sender.send(tid).unwrap();
             listener.accept().map(|_| ())
         });

@@ -142,8 +142,7 @@ mod tests {
 
     /// The calling thread's id, as `/proc` names it.
     fn nix_gettid() -> i32 {
-        // SAFETY: gettid has no preconditions and cannot fail.
-        unsafe { libc::gettid() }
+        rustix::thread::gettid().as_raw_nonzero().get()
     }
 
     /// Pins the calling thread to the first processor it may use.

@@ -108,8 +108,7 @@ pub fn group_listening(group: i32, port: u16, look_elsewhere: bool) -> GroupList
 /// The users of `group`'s processes that are not the harness's own (nor root): users the
 /// sandbox gives a program alone, whose sockets the tables name by their `uid`.
 fn own_users(group: i32) -> HashSet<u32> {
-    // SAFETY: geteuid only reads the caller's id.
-    let harness = unsafe { libc::geteuid() };
+    let harness = rustix::process::geteuid().as_raw();
     group_members(group)
         .into_iter()
         .filter_map(uid_of)
@@ -262,8 +261,7 @@ mod tests {
     fn own_listener_is_seen_without_connecting() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        // SAFETY: getpgrp has no preconditions.
-        let group = unsafe { libc::getpgrp() };
+        let group = rustix::process::getpgrp().as_raw_nonzero().get();
         assert!(group_listens_on(group, port));
         drop(listener);
         assert!(!group_listens_on(group, port));
@@ -342,8 +340,7 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let udp_port = udp.local_addr().unwrap().port();
-        // SAFETY: getpgrp has no preconditions.
-        let group = unsafe { libc::getpgrp() };
+        let group = rustix::process::getpgrp().as_raw_nonzero().get();
         // Port 0: nothing listens there, so the other ports are listed.
         let elsewhere = |group| group_listening(group, 0, true).tcp_elsewhere.unwrap();
         let ports = elsewhere(group);
@@ -357,8 +354,7 @@ mod tests {
     fn own_bound_udp_socket_is_seen() {
         let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let port = socket.local_addr().unwrap().port();
-        // SAFETY: getpgrp has no preconditions.
-        let group = unsafe { libc::getpgrp() };
+        let group = rustix::process::getpgrp().as_raw_nonzero().get();
         assert!(group_listens_on(group, port));
         drop(socket);
         assert!(!group_listens_on(group, port));

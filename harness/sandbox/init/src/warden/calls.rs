@@ -297,29 +297,45 @@ impl Message {
 /// Replaces, in a message's ancillary data, each descriptor the program passes on a unix
 /// socket (`SCM_RIGHTS`) by the warden's copy of it: the receiver gets the program's file.
 fn pass_descriptors(call: &Call, control: &mut [u8]) -> Result<Vec<OwnedFd>, libc::c_int> {
-    const HEADER: usize = 16;
     let mut copies = Vec::new();
+    for passed in descriptor_lists(control)? {
+        for slot in control[passed].chunks_exact_mut(4) {
+            let fd = i32::from_ne_bytes(slot.try_into().unwrap_or([0; 4]));
+            let copy = call.descriptor(fd as u64)?;
+            slot.copy_from_slice(&copy.as_raw_fd().to_ne_bytes());
+            copies.push(copy);
+        }
+    }
+    Ok(copies)
+}
+
+/// Where, in a message's ancillary data, the descriptors passed (`SCM_RIGHTS`) are: each
+/// list's bytes. `EINVAL` for data the kernel would refuse as malformed (a header whose
+/// length is shorter than a header, or runs past the data), whatever its numbers: a length
+/// near 2^64 must neither wrap the arithmetic nor spin the walk.
+fn descriptor_lists(control: &[u8]) -> Result<Vec<std::ops::Range<usize>>, libc::c_int> {
+    const HEADER: usize = 16;
+    let mut lists = Vec::new();
     let mut at = 0;
-    while at + HEADER <= control.len() {
-        let length = u64::from_ne_bytes(control[at..at + 8].try_into().unwrap_or([0; 8]));
-        let level = i32::from_ne_bytes(control[at + 8..at + 12].try_into().unwrap_or([0; 4]));
-        let kind = i32::from_ne_bytes(control[at + 12..at + 16].try_into().unwrap_or([0; 4]));
-        let length = usize::try_from(length).unwrap_or(usize::MAX);
-        if length < HEADER || at + length > control.len() {
-            // Malformed: the kernel refuses it.
+    while control.len() - at >= HEADER {
+        let word = |from: usize, to: usize| &control[at + from..at + to];
+        let length = u64::from_ne_bytes(word(0, 8).try_into().unwrap_or([0; 8]));
+        let level = i32::from_ne_bytes(word(8, 12).try_into().unwrap_or([0; 4]));
+        let kind = i32::from_ne_bytes(word(12, 16).try_into().unwrap_or([0; 4]));
+        let length = usize::try_from(length).map_err(|_| libc::EINVAL)?;
+        if length < HEADER || length > control.len() - at {
             return Err(libc::EINVAL);
         }
         if level == libc::SOL_SOCKET && kind == libc::SCM_RIGHTS {
-            for slot in control[at + HEADER..at + length].chunks_exact_mut(4) {
-                let fd = i32::from_ne_bytes(slot.try_into().unwrap_or([0; 4]));
-                let copy = call.descriptor(fd as u64)?;
-                slot.copy_from_slice(&copy.as_raw_fd().to_ne_bytes());
-                copies.push(copy);
-            }
+            lists.push(at + HEADER..at + length);
         }
-        at += length.next_multiple_of(8);
+        // The next header is aligned to 8 bytes; past the data, the walk ends.
+        at = at
+            .checked_add(length.next_multiple_of(8))
+            .filter(|next| *next <= control.len())
+            .unwrap_or(control.len());
     }
-    Ok(copies)
+    Ok(lists)
 }
 
 /// A unix socket's address naming a file: reached only if the program's user made the
@@ -723,4 +739,43 @@ fn kind_of(socket: &OwnedFd) -> Result<Socket, libc::c_int> {
         kind: option(libc::SO_TYPE)?,
         protocol: option(libc::SO_PROTOCOL)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One control message's header: its length, level and kind.
+    fn header(length: u64, level: i32, kind: i32) -> Vec<u8> {
+        let mut bytes = length.to_ne_bytes().to_vec();
+        bytes.extend(level.to_ne_bytes());
+        bytes.extend(kind.to_ne_bytes());
+        bytes
+    }
+
+    #[test]
+    fn passed_descriptors_are_found_and_malformed_data_refused_without_a_spin() {
+        // Two descriptors passed, then a credentials message.
+        let mut control = header(24, libc::SOL_SOCKET, libc::SCM_RIGHTS);
+        control.extend([3, 0, 0, 0, 4, 0, 0, 0]);
+        control.extend(header(16, libc::SOL_SOCKET, libc::SCM_CREDENTIALS));
+        let lists = descriptor_lists(&control).unwrap();
+        assert_eq!(lists.len(), 1);
+        assert_eq!(lists[0], 16..24);
+        // A header, then one whose length is 2^64 - 1 (it wrapped the walk once).
+        let mut crafted = header(16, libc::SOL_SOCKET, libc::SCM_RIGHTS);
+        crafted.extend(header(u64::MAX, libc::SOL_SOCKET, libc::SCM_RIGHTS));
+        assert_eq!(descriptor_lists(&crafted), Err(libc::EINVAL));
+        // Shorter than a header, longer than the data.
+        assert_eq!(
+            descriptor_lists(&header(8, libc::SOL_SOCKET, libc::SCM_RIGHTS)),
+            Err(libc::EINVAL)
+        );
+        assert_eq!(
+            descriptor_lists(&header(40, libc::SOL_SOCKET, libc::SCM_RIGHTS)),
+            Err(libc::EINVAL)
+        );
+        // Too short to hold a header: nothing in it.
+        assert_eq!(descriptor_lists(&[0; 8]), Ok(Vec::new()));
+    }
 }

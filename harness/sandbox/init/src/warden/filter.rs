@@ -2,6 +2,10 @@
 //! [`Mode`]: what the kernel lets through, what it refuses, and what the warden makes.
 
 use super::Mode;
+
+/// `offsetof(struct seccomp_data, args[4])`, its low and high words.
+const ARG4_LOW: u32 = 48;
+const ARG4_HIGH: u32 = 52;
 use super::handoff::{Numbers, OWNED};
 
 /// The calls the program's filter hands to the warden.
@@ -37,9 +41,6 @@ pub(super) fn filter(mode: Mode, numbers: Numbers) -> Vec<crate::seccomp::Instru
 /// address, whatever the socket; `sendmsg` on the handover's number let through.
 fn copies_filter(numbers: Numbers) -> Vec<crate::seccomp::Instruction> {
     use crate::seccomp::{ALLOW, ARG0_LOW, JUMP_EQUAL, LOAD_WORD, RETURN, jump, statement};
-    /// `offsetof(struct seccomp_data, args[4])`, its low and high words.
-    const ARG4_LOW: u32 = 48;
-    const ARG4_HIGH: u32 = 52;
     let notify = libc::SECCOMP_RET_USER_NOTIF;
     let mut code = vec![
         jump(JUMP_EQUAL, libc::SYS_sendmsg as u32, 0, 4),
@@ -67,7 +68,7 @@ fn copies_filter(numbers: Numbers) -> Vec<crate::seccomp::Instruction> {
 }
 
 /// [`Mode::Owner`]: an internet datagram socket made by the warden; every call naming an
-/// address (and every send) on one of its numbers handed to it; nothing that would copy
+/// address on one of its numbers handed to it; nothing that would copy
 /// a socket off its numbers (`dup`, `dup2`, `dup3`, `fcntl`'s `F_DUPFD`; `sendmsg`, which
 /// passes descriptors, anywhere else than on its numbers or the handover's).
 ///
@@ -94,7 +95,7 @@ fn owner_filter(numbers: Numbers) -> Vec<crate::seccomp::Instruction> {
     ];
     // On one of the warden's numbers: handed over; elsewhere the kernel's (TCP walled by
     // Landlock).
-    for call in [libc::SYS_connect, libc::SYS_bind, libc::SYS_sendto] {
+    for call in [libc::SYS_connect, libc::SYS_bind] {
         code.extend([
             jump(JUMP_EQUAL, call as u32, 0, 5),
             statement(LOAD_WORD, ARG0_LOW),
@@ -104,6 +105,20 @@ fn owner_filter(numbers: Numbers) -> Vec<crate::seccomp::Instruction> {
             statement(RETURN, ALLOW),
         ]);
     }
+    // sendto on one of them with an address (its fifth argument not null): handed over;
+    // without one it sends where the socket is connected, which the warden checked.
+    code.extend([
+        jump(JUMP_EQUAL, libc::SYS_sendto as u32, 0, 9),
+        statement(LOAD_WORD, ARG0_LOW),
+        statement(SUBTRACT, first),
+        jump(JUMP_AT_LEAST, count, 5, 0),
+        statement(LOAD_WORD, ARG4_LOW),
+        jump(JUMP_EQUAL, 0, 0, 2),
+        statement(LOAD_WORD, ARG4_HIGH),
+        jump(JUMP_EQUAL, 0, 1, 0),
+        statement(RETURN, notify),
+        statement(RETURN, ALLOW),
+    ]);
     // sendmsg and sendmmsg: handed over on the warden's numbers, let through on the
     // handover's, refused elsewhere (they could pass a copy of a datagram socket on).
     for call in [libc::SYS_sendmsg, libc::SYS_sendmmsg] {

@@ -15,8 +15,8 @@ pub(crate) struct Numbers {
     /// closed the limit is lowered to it, so no descriptor of the program's can have this
     /// number again, and the filter lets `sendmsg` on it through for the handover alone.
     pub handoff: libc::c_int,
-    /// The first of the [`OWNED`] numbers below it where the warden puts the sockets it
-    /// owns ([`Mode::Owner`]).
+    /// The first of the [`OWNED`] numbers where the warden puts the sockets it owns
+    /// ([`Mode::Owner`]): the last ones below 1024 (`FD_SETSIZE`), where `select` takes them.
     pub owned: libc::c_int,
 }
 
@@ -36,14 +36,18 @@ impl Numbers {
             return Err(io::Error::last_os_error());
         }
         let top = limit.rlim_max.min(8192) as libc::c_int;
-        if top < 4 * OWNED {
+        // Below `FD_SETSIZE`, where `select` still takes them (Python's `select.select`
+        // refuses a larger number, C's `FD_SET` writes past its set), and above what a
+        // program opens by the hundred.
+        let owned_end = (libc::FD_SETSIZE as libc::c_int).min(top - 1);
+        if owned_end < 4 * OWNED {
             return Err(io::Error::other(format!(
                 "a limit of {top} open files leaves no room for the warden's own numbers"
             )));
         }
         Ok(Numbers {
             handoff: top - 1,
-            owned: top - 1 - OWNED,
+            owned: owned_end - OWNED,
         })
     }
 

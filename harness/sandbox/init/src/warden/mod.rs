@@ -279,8 +279,21 @@ fn answer(warden: &Warden, notice: &libc::seccomp_notif) {
     }
 }
 
-/// Makes call `number` on the socket its first argument names.
+/// Makes call `number` on the socket its first argument names; where the warden owns the
+/// sockets, once more after a port found taken, once the sockets the program closed are
+/// let go.
 fn make_call(warden: &Warden, number: libc::c_long, call: &calls::Call) -> calls::Answer {
+    let answer = make_call_once(warden, number, call);
+    match &warden.owned {
+        Some(owned) if answer == Err(libc::EADDRINUSE) && owned.forget_closed_now() => {
+            make_call_once(warden, number, call)
+        }
+        _ => answer,
+    }
+}
+
+/// [`make_call`], once.
+fn make_call_once(warden: &Warden, number: libc::c_long, call: &calls::Call) -> calls::Answer {
     // One copy of the descriptor, looked at and used: never looked up again.
     let target = match &warden.owned {
         Some(owned) => owned.target(call)?,

@@ -15,9 +15,11 @@
 //! `dup2`, `dup3` and `fcntl`'s `F_DUPFD` from or onto it, and `sendmsg` (which passes
 //! descriptors) anywhere else; the warden's own `sendmsg` refuses to pass one on.
 //!
-//! A socket the program closes stays open in the warden until no process of the
-//! program has been seen to hold it in two looks ([`Owned::forget_closed`], made once the
-//! warden holds a few): until then, the port it was bound to stays taken.
+//! A socket the program closes stays open in the warden until no thread of the program
+//! has been seen to hold it in two looks (`Kept::forget_closed`, made once the warden holds
+//! a few), or in one where a call fails because its port is taken
+//! ([`Owned::forget_closed_now`]: a program that closes a socket and binds its port again
+//! finds it free).
 
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -64,7 +66,7 @@ impl Owned {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if kept.by_inode.len() >= LOOK_FROM {
-            kept.forget_closed(self.numbers);
+            kept.forget_closed(self.numbers, false);
         }
         if kept.by_inode.len() >= KEPT_MAX {
             return Some(Err(libc::EMFILE));
@@ -134,6 +136,17 @@ impl Owned {
         Target::on(copy)
     }
 
+    /// After a call failed with `EADDRINUSE`: closes at once the copies of sockets no
+    /// process of the program holds (one that closed its socket and binds the port again
+    /// must find it free); whether any was.
+    pub(super) fn forget_closed_now(&self) -> bool {
+        let mut kept = self
+            .sockets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        kept.forget_closed(self.numbers, true)
+    }
+
     /// The first number of the block free in `tid`'s table.
     fn free_number(&self, tid: libc::pid_t) -> Option<libc::c_int> {
         let first = self.numbers.owned;
@@ -146,11 +159,16 @@ impl Owned {
 
 impl Kept {
     /// Closes the copies of sockets no process of the program has held in two looks in a
-    /// row: each process under this one (the program's, this being their subreaper) is
-    /// looked at on the block's numbers. Nothing is closed when a process cannot be read.
-    fn forget_closed(&mut self, numbers: Numbers) {
+    /// row (`at_once`: in this one): each thread of each process under this one (the
+    /// program's, this being their subreaper) is looked at on the block's numbers. Nothing
+    /// is closed when a process cannot be read. Whether any was.
+    ///
+    /// Two looks, because a socket a process hands to a child it forks a moment before it
+    /// closes its own could be missed once (the child not yet listed, the parent's copy
+    /// already gone); a call that failed for a port taken looks once.
+    fn forget_closed(&mut self, numbers: Numbers, at_once: bool) -> bool {
         let Some(held) = held_by_the_program(numbers) else {
-            return;
+            return false;
         };
         let gone: Vec<u64> = self
             .by_inode
@@ -159,13 +177,16 @@ impl Kept {
             .copied()
             .collect();
         let missed_before = std::mem::take(&mut self.missed);
+        let mut forgot = false;
         for inode in gone {
-            if missed_before.contains(&inode) {
+            if at_once || missed_before.contains(&inode) {
                 self.by_inode.remove(&inode);
+                forgot = true;
             } else {
                 self.missed.insert(inode);
             }
         }
+        forgot
     }
 }
 
@@ -189,8 +210,8 @@ fn held_by_the_program(numbers: Numbers) -> Option<HashSet<u64>> {
         };
         for task in tasks {
             let task = task.ok()?.file_name();
-            let children =
-                std::fs::read_to_string(format!("/proc/{pid}/task/{}/children", task.to_str()?));
+            let task = task.to_str()?;
+            let children = std::fs::read_to_string(format!("/proc/{pid}/task/{task}/children"));
             match children {
                 Ok(list) => pending.extend(
                     list.split_whitespace()
@@ -199,10 +220,12 @@ fn held_by_the_program(numbers: Numbers) -> Option<HashSet<u64>> {
                 Err(error) if error.kind() == io::ErrorKind::NotFound => {}
                 Err(_) => return None,
             }
-        }
-        if pid != own {
-            for number in numbers.owned..numbers.owned + OWNED {
-                held.extend(socket_inode(pid, number));
+            // Every thread's table: one that left its process's (`unshare(CLONE_FILES)`)
+            // holds its own.
+            if pid != own {
+                for number in numbers.owned..numbers.owned + OWNED {
+                    held.extend(socket_inode_in(&format!("/proc/{pid}/task/{task}"), number));
+                }
             }
         }
     }
@@ -211,7 +234,12 @@ fn held_by_the_program(numbers: Numbers) -> Option<HashSet<u64>> {
 
 /// The inode of the socket under `fd` in `tid`'s table, if a socket is there.
 fn socket_inode(tid: libc::pid_t, fd: libc::c_int) -> Option<u64> {
-    let link = std::fs::read_link(format!("/proc/{tid}/fd/{fd}")).ok()?;
+    socket_inode_in(&format!("/proc/{tid}"), fd)
+}
+
+/// The inode of the socket under `fd` in the table of the task at `task` (`/proc/...`).
+fn socket_inode_in(task: &str, fd: libc::c_int) -> Option<u64> {
+    let link = std::fs::read_link(format!("{task}/fd/{fd}")).ok()?;
     link.to_str()?
         .strip_prefix("socket:[")?
         .strip_suffix(']')?
