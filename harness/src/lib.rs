@@ -76,6 +76,10 @@
 //! - [`cli`]: the command line, thin. Exit codes are [`EXIT_PASS`], [`EXIT_FAIL`],
 //!   [`EXIT_HARNESS_ERROR`].
 
+// The machine's calls that need `unsafe` are the `harness-machine` crate's, behind safe
+// functions; the harness itself has none.
+#![forbid(unsafe_code)]
+
 pub mod batch;
 pub mod bench;
 pub use harness_machine::beneath;

@@ -293,23 +293,14 @@ fn open_without_links(path: &Path) -> io::Result<std::fs::File> {
 
 /// `name` below the opened folder `folder`, opened without following a link.
 fn open_below(folder: &std::fs::File, name: &std::ffi::OsStr) -> io::Result<std::fs::File> {
-    use std::os::fd::{AsRawFd, FromRawFd};
-    use std::os::unix::ffi::OsStrExt;
-    let c_name = std::ffi::CString::new(name.as_bytes())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in a name"))?;
-    // SAFETY: openat with a descriptor we hold and a name that lives across the call.
-    let fd = unsafe {
-        libc::openat(
-            folder.as_raw_fd(),
-            c_name.as_ptr(),
-            libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: a fresh descriptor owned by nobody else.
-    Ok(unsafe { std::fs::File::from_raw_fd(fd) })
+    use rustix::fs::{Mode, OFlags};
+    let opened = rustix::fs::openat(
+        folder,
+        name,
+        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK,
+        Mode::empty(),
+    )?;
+    Ok(std::fs::File::from(opened))
 }
 
 /// The opened `source` copied to `destination` (which must not exist): a folder with
@@ -371,28 +362,23 @@ fn copy_opened(
 /// a program leaves takes no more room in the copy than in the original. A file system
 /// that does not know holes says the whole file is data, and it is copied whole.
 fn copy_sparse(source: &std::fs::File, destination: &std::fs::File, len: u64) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
+    use rustix::fs::SeekFrom;
     use std::os::unix::fs::FileExt;
     // Where the next data (or hole) starts at or after `offset`; `None` past the last.
-    let seek = |offset: u64, whence: libc::c_int| -> io::Result<Option<u64>> {
-        // SAFETY: lseek on a descriptor `source` owns; it moves only its offset.
-        let at = unsafe { libc::lseek(source.as_raw_fd(), offset as libc::off_t, whence) };
-        if at >= 0 {
-            return Ok(Some(at as u64));
-        }
-        let error = io::Error::last_os_error();
-        match error.raw_os_error() {
-            Some(libc::ENXIO) => Ok(None),
-            _ => Err(error),
+    let seek = |at: SeekFrom| -> io::Result<Option<u64>> {
+        match rustix::fs::seek(source, at) {
+            Ok(at) => Ok(Some(at)),
+            Err(rustix::io::Errno::NXIO) => Ok(None),
+            Err(error) => Err(error.into()),
         }
     };
     let mut buffer = vec![0u8; 64 * 1024];
     let mut offset = 0u64;
     while offset < len {
-        let Some(data) = seek(offset, libc::SEEK_DATA)?.filter(|&data| data < len) else {
+        let Some(data) = seek(SeekFrom::Data(offset))?.filter(|&data| data < len) else {
             break;
         };
-        let hole = seek(data, libc::SEEK_HOLE)?.unwrap_or(len).min(len);
+        let hole = seek(SeekFrom::Hole(data))?.unwrap_or(len).min(len);
         let mut at = data;
         while at < hole {
             let want = (hole - at).min(buffer.len() as u64) as usize;

@@ -70,11 +70,8 @@ fn make(prefix: &'static str, mode: Option<std::fs::Permissions>) -> io::Result<
         extern "C" fn at_exit() {
             remove_all();
         }
-        // SAFETY: registers a plain function without arguments, run once by exit(); it
-        // cannot unwind (remove_all neither panics nor lets an error out).
-        unsafe {
-            libc::atexit(at_exit);
-        }
+        // It cannot unwind: remove_all neither panics nor lets an error out.
+        harness_machine::process_end::run_at_exit(at_exit);
     });
     let named = match Owner::this_process() {
         Some(owner) => format!("{prefix}{}-", owner.tag()),

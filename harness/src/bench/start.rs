@@ -108,12 +108,8 @@ fn starters(program: &Path) -> Vec<Starter> {
         start: Box::new({
             let program = program.to_owned();
             move || {
-                use std::os::unix::process::CommandExt;
                 let mut command = Command::new(&program);
-                // SAFETY: the step does nothing; only its presence matters (see above).
-                unsafe {
-                    command.pre_exec(|| Ok(()));
-                }
+                harness_machine::child_setup::forked_rather_than_spawned(&mut command);
                 timed(command)
             }
         }),

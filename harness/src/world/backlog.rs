@@ -7,7 +7,7 @@
 //! it connected costs 0.1 s, not 5). Only the kernel knows the queue, so the simulated
 //! world cannot tell, and its steps wait as before (its time costs nothing).
 
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::{Arc, OnceLock};
 
 use super::sockets::{PeerDatagram, PeerListener};
@@ -46,18 +46,16 @@ impl Backlog {
             return Some(true);
         };
         let descriptor = watched.as_ref()?;
-        let mut poll = libc::pollfd {
-            fd: descriptor.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
+        use rustix::event::{PollFd, PollFlags};
+        let mut poll = [PollFd::new(descriptor, PollFlags::IN)];
+        let now = rustix::time::Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
         };
-        // SAFETY: one pollfd, owned here, for a descriptor this value owns; a zero
-        // timeout never blocks.
-        let ready = unsafe { libc::poll(&mut poll, 1, 0) };
-        match ready {
-            0 => Some(true),
-            1.. => Some(false),
-            _ => None,
+        match rustix::event::poll(&mut poll, Some(&now)) {
+            Ok(0) => Some(true),
+            Ok(_) => Some(false),
+            Err(_) => None,
         }
     }
 }
@@ -73,14 +71,14 @@ mod tests {
 
     /// Waits (at most 5 s) until `descriptor` has something to read: the kernel's part of
     /// a handshake or a delivery may finish after the call that started it returned.
-    fn wait_readable(descriptor: std::os::fd::RawFd) {
-        let mut poll = libc::pollfd {
-            fd: descriptor,
-            events: libc::POLLIN,
-            revents: 0,
+    fn wait_readable(descriptor: std::os::fd::BorrowedFd<'_>) {
+        use rustix::event::{PollFd, PollFlags};
+        let mut poll = [PollFd::from_borrowed_fd(descriptor, PollFlags::IN)];
+        let five_seconds = rustix::time::Timespec {
+            tv_sec: 5,
+            tv_nsec: 0,
         };
-        // SAFETY: one pollfd for a socket alive in the caller.
-        assert_eq!(unsafe { libc::poll(&mut poll, 1, 5000) }, 1);
+        assert_eq!(rustix::event::poll(&mut poll, Some(&five_seconds)), Ok(1));
     }
 
     #[tokio::test]
@@ -97,7 +95,7 @@ mod tests {
         let PeerListener::Real(real) = &listener else {
             unreachable!("a real listener")
         };
-        wait_readable(real.as_raw_fd());
+        wait_readable(real.as_fd());
         assert_eq!(backlog.empty(), Some(false));
         let accepted = listener.accept().await.expect("accepted");
         assert_eq!(backlog.empty(), Some(true));
@@ -119,7 +117,7 @@ mod tests {
         let PeerDatagram::Real(real) = &socket else {
             unreachable!("a real socket")
         };
-        wait_readable(real.as_raw_fd());
+        wait_readable(real.as_fd());
         assert_eq!(backlog.empty(), Some(false));
         let mut buffer = [0u8; 16];
         socket.recv_from(&mut buffer).await.expect("received");

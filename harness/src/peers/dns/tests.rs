@@ -3,7 +3,6 @@
 //! at it. Each test runs the server on port 53 of a network namespace of its own, with the
 //! harness's local routes, as a scenario does.
 
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Output};
 use std::sync::Arc;
 
@@ -34,15 +33,7 @@ async fn run_inside(namespace: &Namespace, argv: &[&str]) -> Output {
     let fd = namespace.raw_fd();
     let mut command = Command::new(argv[0]);
     command.args(&argv[1..]);
-    // SAFETY: setns is async-signal-safe and affects only the child.
-    unsafe {
-        command.pre_exec(move || {
-            if libc::setns(fd, libc::CLONE_NEWNET) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    harness_machine::child_setup::keep_open_and_enter(&mut command, None, Some(fd));
     // The server answers on this test's runtime: the child is waited for off it.
     let mut command = tokio::process::Command::from(command);
     tokio::time::timeout(std::time::Duration::from_secs(20), command.output())

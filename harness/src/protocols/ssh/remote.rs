@@ -259,23 +259,11 @@ impl RemoteMachine {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        use std::os::unix::process::CommandExt;
-        let own_network = self.own_network;
-        // SAFETY: unshare is async-signal-safe.
-        unsafe {
-            builder.pre_exec(move || {
-                if !own_network {
-                    // A platform's container: no namespace to make; the command reaches
-                    // the loopback as the program itself does there.
-                    return Ok(());
-                }
-                // A network namespace with nothing in it: the remote machine reaches
-                // nobody, the grader's network included.
-                if libc::unshare(libc::CLONE_NEWNET) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
+        // A network namespace with nothing in it: the remote machine reaches nobody, the
+        // grader's network included. (In a platform's container, no namespace to make: the
+        // command reaches the loopback as the program itself does there.)
+        if self.own_network {
+            harness_machine::child_setup::in_an_empty_network(&mut builder);
         }
         let started = {
             let _starting = crate::world::real::spawning::while_starting();

@@ -30,7 +30,7 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::FileExt;
 use std::time::Duration;
 
@@ -397,11 +397,9 @@ struct Process {
 
 impl Process {
     fn open(pid: i32) -> Option<Process> {
-        // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
-        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-        let fd = i32::try_from(fd).ok().filter(|fd| *fd >= 0)?;
-        // SAFETY: the descriptor was just returned to us and is owned by nobody else.
-        let pidfd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let process = rustix::process::Pid::from_raw(pid)?;
+        let pidfd =
+            rustix::process::pidfd_open(process, rustix::process::PidfdFlags::empty()).ok()?;
         Some(Process { pid, pidfd })
     }
 
@@ -636,12 +634,8 @@ impl Process {
 
     /// A copy of the process's descriptor `fd` (the same open file).
     fn copy_fd(&self, fd: i32) -> Option<OwnedFd> {
-        // SAFETY: pidfd_getfd takes our pidfd, their descriptor number and flags, and
-        // returns a new descriptor of ours or -1.
-        let copy = unsafe { libc::syscall(libc::SYS_pidfd_getfd, self.pidfd.as_raw_fd(), fd, 0) };
-        let copy = i32::try_from(copy).ok().filter(|copy| *copy >= 0)?;
-        // SAFETY: the descriptor was just returned to us and is owned by nobody else.
-        Some(unsafe { OwnedFd::from_raw_fd(copy) })
+        rustix::process::pidfd_getfd(&self.pidfd, fd, rustix::process::PidfdGetfdFlags::empty())
+            .ok()
     }
 
     fn kind_of(&self, fd: i32) -> Option<Kind> {
@@ -670,16 +664,15 @@ enum Kind {
 }
 
 /// Whether `fd` has any of `events` (or an error or hang-up) now.
-fn ready(fd: &impl AsRawFd, events: i16) -> bool {
-    let mut entry = libc::pollfd {
-        fd: fd.as_raw_fd(),
-        events,
-        revents: 0,
+fn ready(fd: &impl std::os::fd::AsFd, events: i16) -> bool {
+    use rustix::event::{PollFd, PollFlags};
+    let mut entry = [PollFd::new(fd, PollFlags::from_bits_retain(events as u16))];
+    let now = rustix::time::Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
     };
-    // SAFETY: one valid pollfd, a zero timeout.
-    let result = unsafe { libc::poll(&mut entry, 1, 0) };
     // An error (other than none ready) counts as ready: nothing is concluded from it.
-    result != 0
+    rustix::event::poll(&mut entry, Some(&now)) != Ok(0)
 }
 
 /// `TCP 127.0.0.1:5000 (listening)`, `TCP 127.0.0.1:5000 to 127.0.0.1:40112`, `UDP
@@ -721,17 +714,12 @@ mod tests {
         let pid = child.id() as i32;
         assert_eq!(parent_of(pid), Some(std::process::id() as i32));
         // Waited for without being reaped (WNOWAIT): it stays a zombie.
-        // SAFETY: waitid writes only into `info`, which lives across the call.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        let waited = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                pid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOWAIT,
-            )
-        };
-        assert_eq!(waited, 0);
+        use rustix::process::{Pid, WaitId, WaitIdOptions, waitid};
+        waitid(
+            WaitId::Pid(Pid::from_raw(pid).unwrap()),
+            WaitIdOptions::EXITED | WaitIdOptions::NOWAIT,
+        )
+        .unwrap();
         assert!(ended_or_ending(pid));
         child.wait().unwrap();
         assert!(ended_or_ending(pid), "reaped: gone");

@@ -26,9 +26,9 @@ pub fn register(group: i32) {
 
 /// Kills a process group (SIGKILL) and forgets it.
 pub fn kill_group(group: i32) {
-    // SAFETY: killpg only sends a signal; a group that is already gone gives ESRCH.
-    unsafe {
-        libc::killpg(group, libc::SIGKILL);
+    // A group that is already gone: nothing to do.
+    if let Some(group) = rustix::process::Pid::from_raw(group) {
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
     }
     LIVE_GROUPS
         .lock()
@@ -81,30 +81,7 @@ pub fn install_hooks() {
 /// that waits for it (`output`), or [`spawn_lasting`]'s. The setting is lost where the
 /// process changes its user or executes a setuid program.
 pub fn dies_with_its_starter(command: &mut Command) {
-    use std::os::unix::process::CommandExt;
-    let harness = std::process::id() as libc::pid_t;
-    // SAFETY: prctl and getppid are async-signal-safe, and the closure allocates nothing
-    // on its way to Ok.
-    unsafe {
-        command.pre_exec(move || {
-            if libc::prctl(
-                libc::PR_SET_PDEATHSIG,
-                libc::SIGKILL as libc::c_ulong,
-                0,
-                0,
-                0,
-            ) != 0
-            {
-                return Err(io::Error::last_os_error());
-            }
-            // The harness may have ended between the fork and the prctl, and then nobody
-            // sends the signal.
-            if libc::getppid() != harness {
-                return Err(io::Error::from_raw_os_error(libc::ESRCH));
-            }
-            Ok(())
-        });
-    }
+    harness_machine::child_setup::dies_with_its_starter(command, std::process::id() as libc::pid_t);
 }
 
 /// One start for [`spawn_lasting`]'s thread, and where its child goes.

@@ -15,7 +15,7 @@
 //!   80) and passes what comes on to the scenario's peer;
 //! - the test CA (`crate::tls`) signs a certificate for whatever name a client asks for.
 
-pub mod routes;
+pub use harness_machine::local_routes as routes;
 
-pub use routes::add_local_routes;
+pub use harness_machine::local_routes::add_local_routes;
 pub use sandbox::resolver_files;

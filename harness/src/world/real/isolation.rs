@@ -22,7 +22,7 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::OnceLock;
 
 /// How a run keeps scenarios apart on the network (`crate::settings::RunSettings::network`).
@@ -56,13 +56,14 @@ pub fn machine_network_mode() -> NetworkMode {
 /// a non-root user executes a program). The kernel allows this only to a single-threaded
 /// process, so `main` calls it before anything else; where it is refused nothing changes.
 pub fn enter_user_namespace() {
-    // SAFETY: geteuid and getegid only read the caller's ids.
-    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    let (uid, gid) = (
+        rustix::process::geteuid().as_raw(),
+        rustix::process::getegid().as_raw(),
+    );
     if uid == 0 || std::env::var_os("HARNESS_NO_NAMESPACES").is_some() {
         return;
     }
-    // SAFETY: unshare takes only flags; the process is single-threaded here.
-    if unsafe { libc::unshare(libc::CLONE_NEWUSER) } != 0 {
+    if harness_machine::namespaces::unshare_user().is_err() {
         return;
     }
     // The ids inside are the ids outside; `setgroups` must be denied before a gid map is
@@ -79,15 +80,12 @@ pub fn enter_user_namespace() {
 /// The namespace is made from [`nursery`], so its TCP and UDP tables are small.
 pub fn enter_private_network() -> io::Result<()> {
     if let Some(nursery) = nursery() {
-        // SAFETY: setns with a namespace file descriptor affects only the calling thread.
-        if unsafe { libc::setns(nursery.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
+        rustix::thread::move_into_link_name_space(
+            nursery.as_fd(),
+            Some(rustix::thread::LinkNameSpaceType::Network),
+        )?;
     }
-    // SAFETY: unshare takes only flags and affects only the calling thread here.
-    if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    harness_machine::namespaces::unshare_network()?;
     bring_loopback_up()?;
     allow_unprivileged_servers();
     super::internet::add_local_routes()
@@ -116,10 +114,7 @@ fn nursery() -> Option<&'static OwnedFd> {
     NURSERY
         .get_or_init(|| {
             std::thread::spawn(|| {
-                // SAFETY: unshare takes only flags and affects only this throwaway thread.
-                if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
-                    return None;
-                }
+                harness_machine::namespaces::unshare_network().ok()?;
                 // /proc/sys/net is the calling thread's namespace's: these set the nursery's.
                 std::fs::write("/proc/sys/net/ipv4/tcp_child_ehash_entries", "1024").ok()?;
                 let _ = std::fs::write("/proc/sys/net/ipv4/udp_child_hash_entries", "1024");
@@ -134,32 +129,9 @@ fn nursery() -> Option<&'static OwnedFd> {
         .as_ref()
 }
 
-/// `ip link set lo up`, by ioctl: read the interface flags, add `IFF_UP`, write them back.
+/// `ip link set lo up` in the calling thread's network namespace.
 pub(crate) fn bring_loopback_up() -> io::Result<()> {
-    // SAFETY: a plain socket used only for the interface ioctls below, then closed.
-    let socket = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    if socket < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: ifreq is plain old data; all zeroes is a valid value.
-    let mut request: libc::ifreq = unsafe { std::mem::zeroed() };
-    for (slot, byte) in request.ifr_name.iter_mut().zip(b"lo\0") {
-        *slot = *byte as libc::c_char;
-    }
-    // SAFETY: `request` names an interface and lives across both calls; the union member
-    // read and written is the flags, which these two requests use.
-    let result = unsafe {
-        if libc::ioctl(socket, libc::SIOCGIFFLAGS as _, &mut request) < 0 {
-            -1
-        } else {
-            request.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
-            libc::ioctl(socket, libc::SIOCSIFFLAGS as _, &request)
-        }
-    };
-    let error = io::Error::last_os_error();
-    // SAFETY: closing the socket opened above.
-    unsafe { libc::close(socket) };
-    if result < 0 { Err(error) } else { Ok(()) }
+    harness_machine::namespaces::bring_loopback_up()
 }
 
 /// Whether this process may give threads a network namespace of their own: tried once on
@@ -199,10 +171,10 @@ impl Namespace {
     ) -> io::Result<T> {
         let fd = self.fd.try_clone()?;
         std::thread::spawn(move || {
-            // SAFETY: setns with a namespace file descriptor affects only this thread.
-            if unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-                return Err(io::Error::last_os_error());
-            }
+            rustix::thread::move_into_link_name_space(
+                fd.as_fd(),
+                Some(rustix::thread::LinkNameSpaceType::Network),
+            )?;
             work()
         })
         .join()

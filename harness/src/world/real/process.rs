@@ -13,7 +13,6 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
@@ -552,11 +551,10 @@ impl ChildProcess {
     /// Asks the program to stop (SIGTERM), then kills its whole group after `grace`.
     pub async fn terminate(&self, grace: Duration) -> Option<ExitInfo> {
         if self.exit_info().is_none() {
-            // SAFETY: kill only sends a signal to our own child.
             // To the group: the program itself gets it (`sandbox-init`, its parent,
             // ignores it and reports how the program ended).
-            unsafe {
-                libc::killpg(self.pid, libc::SIGTERM);
+            if let Some(group) = rustix::process::Pid::from_raw(self.pid) {
+                let _ = rustix::process::kill_process_group(group, rustix::process::Signal::TERM);
             }
         }
         let info = self.wait_exit(grace).await;
@@ -648,24 +646,15 @@ impl Drop for ChildProcess {
 
 /// Waits for `pid` with `wait4`, which also reports its peak memory.
 fn reap(pid: i32, started: Instant) -> ExitInfo {
-    let mut status = 0;
-    // SAFETY: rusage is plain old data; wait4 fills it.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        // SAFETY: waits for our own child; status and usage are valid for writes.
-        let result = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-        if result == pid {
-            break;
-        }
-        if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
-            // ECHILD: somebody else reaped it. Report a kill without memory figures.
-            return ExitInfo {
-                kind: ExitKind::Signal(libc::SIGKILL),
-                max_rss_kib: 0,
-                after: started.elapsed(),
-            };
-        }
-    }
+    let Ok(reaped) = harness_machine::process_end::wait4(pid) else {
+        // ECHILD: somebody else reaped it. Report a kill without memory figures.
+        return ExitInfo {
+            kind: ExitKind::Signal(libc::SIGKILL),
+            max_rss_kib: 0,
+            after: started.elapsed(),
+        };
+    };
+    let status = reaped.status;
     let kind = if libc::WIFEXITED(status) {
         ExitKind::Code(libc::WEXITSTATUS(status))
     } else {
@@ -673,7 +662,7 @@ fn reap(pid: i32, started: Instant) -> ExitInfo {
     };
     ExitInfo {
         kind,
-        max_rss_kib: usage.ru_maxrss.max(0) as u64,
+        max_rss_kib: reaped.max_rss_kib,
         after: started.elapsed(),
     }
 }
@@ -695,26 +684,13 @@ fn spawn_with_fork(
         spawn::Input::Piped => command.stdin(Stdio::piped()),
         spawn::Input::File(file) => command.stdin(file),
     };
-    let network_fd = network.map(Namespace::raw_fd);
-    // SAFETY: the closure only calls fcntl and setns, which are async-signal-safe; the
-    // namespace's descriptor stays open until the spawn returns (the caller's `spec` holds
-    // it), and so does the report pipe's.
-    unsafe {
-        command.pre_exec(move || {
-            // The report descriptor must survive exec into `sandbox-init`.
-            if let Some(fd) = report_fd
-                && libc::fcntl(fd, libc::F_SETFD, 0) != 0
-            {
-                return Err(io::Error::last_os_error());
-            }
-            if let Some(fd) = network_fd
-                && libc::setns(fd, libc::CLONE_NEWNET) != 0
-            {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    // The namespace's descriptor stays open until the spawn returns (the caller's `spec`
+    // holds it), and so does the report pipe's.
+    harness_machine::child_setup::keep_open_and_enter(
+        &mut command,
+        report_fd,
+        network.map(Namespace::raw_fd),
+    );
     // The std handle is not used to wait (the reaper thread does, with wait4).
     command.spawn().map(spawn::Spawned::from_child)
 }
@@ -1008,9 +984,13 @@ mod tests {
             .unwrap()
             .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
             .filter(|&fd| {
-                // SAFETY: F_GETFD only reads the flags of one of our descriptors.
-                let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
-                flags >= 0 && flags & libc::FD_CLOEXEC == 0
+                // Its open flags, in octal, as `/proc` says them: `O_CLOEXEC` among them.
+                let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}"));
+                let flags = info.ok().and_then(|info| {
+                    let octal = info.lines().find_map(|line| line.strip_prefix("flags:"))?;
+                    i64::from_str_radix(octal.trim(), 8).ok()
+                });
+                flags.is_some_and(|flags| flags & i64::from(libc::O_CLOEXEC) == 0)
             })
             .map(|fd| fd.to_string())
             .collect();
@@ -1112,12 +1092,14 @@ mod tests {
         };
         let waiter = super::super::blocked::parent_of(program).unwrap();
         assert!(!child.ending(), "{:?}", child.processes());
-        // SAFETY: signals to processes of this test's own program.
-        unsafe {
-            libc::kill(waiter, libc::SIGSTOP);
-            libc::kill(program, libc::SIGKILL);
-        }
-        while !super::super::blocked::ended_or_ending(program) {
+        use rustix::process::{Pid, Signal, kill_process};
+        let (waiter, program) = (
+            Pid::from_raw(waiter).unwrap(),
+            Pid::from_raw(program).unwrap(),
+        );
+        kill_process(waiter, Signal::STOP).unwrap();
+        kill_process(program, Signal::KILL).unwrap();
+        while !super::super::blocked::ended_or_ending(program.as_raw_nonzero().get()) {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let ending = child.ending();
@@ -1126,8 +1108,7 @@ mod tests {
             .into_iter()
             .map(|pid| (pid, named(pid)))
             .collect();
-        // SAFETY: as above.
-        unsafe { libc::kill(waiter, libc::SIGCONT) };
+        kill_process(waiter, Signal::CONT).unwrap();
         assert!(ending, "not ending with {left:?}");
         let info = child.wait_exit(Duration::from_secs(10)).await.unwrap();
         assert_eq!(info.kind, ExitKind::Signal(libc::SIGKILL));

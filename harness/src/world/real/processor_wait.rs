@@ -147,30 +147,19 @@ mod tests {
 
     /// Pins the calling thread to the first processor it may use.
     fn pin_to_first_allowed_cpu() {
-        // SAFETY: a zeroed cpu_set_t is a valid empty set; the calls only read and write it.
-        unsafe {
-            let mut set: libc::cpu_set_t = std::mem::zeroed();
-            libc::sched_getaffinity(0, std::mem::size_of_val(&set), &mut set);
-            let first = (0..libc::CPU_SETSIZE as usize)
-                .find(|&cpu| libc::CPU_ISSET(cpu, &set))
-                .unwrap();
-            libc::CPU_ZERO(&mut set);
-            libc::CPU_SET(first, &mut set);
-            assert_eq!(
-                libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set),
-                0
-            );
-        }
+        use rustix::thread::{CpuSet, sched_getaffinity, sched_setaffinity};
+        let allowed = sched_getaffinity(None).unwrap();
+        let first = (0..CpuSet::MAX_CPU)
+            .find(|&cpu| allowed.is_set(cpu))
+            .unwrap();
+        let mut set = CpuSet::new();
+        set.set(first);
+        sched_setaffinity(None, &set).unwrap();
     }
 
     /// The calling thread's processor time.
     fn thread_cpu_time() -> Duration {
-        let mut time = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `time` is a valid timespec to write.
-        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut time) };
+        let time = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
         Duration::new(time.tv_sec as u64, time.tv_nsec as u32)
     }
 }

@@ -194,25 +194,24 @@ impl Netlink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::world::real::isolation;
+    use crate::namespaces;
     use std::io::{Read, Write};
     use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 
     /// Runs `work` on a thread in a fresh namespace (with the routes, as every namespace
     /// of the harness has them); `None` where namespaces are not allowed.
     fn in_a_namespace<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-        if !isolation::private_networks_allowed() {
-            eprintln!("network namespaces are not allowed here: nothing to test");
-            return None;
-        }
-        Some(
-            std::thread::spawn(move || {
-                isolation::enter_private_network().unwrap();
-                work()
-            })
-            .join()
-            .unwrap(),
-        )
+        std::thread::spawn(move || {
+            if namespaces::unshare_network().is_err() {
+                eprintln!("network namespaces are not allowed here: nothing to test");
+                return None;
+            }
+            namespaces::bring_loopback_up().unwrap();
+            add_local_routes().unwrap();
+            Some(work())
+        })
+        .join()
+        .unwrap()
     }
 
     #[test]
@@ -264,7 +263,7 @@ mod tests {
     }
 
     /// What the routes add to making a namespace, median of 30 (run by hand:
-    /// `cargo test -p harness --lib routes::tests::route_setup_cost -- --ignored --nocapture`).
+    /// `cargo test -p harness-machine local_routes::tests::route_setup_cost -- --ignored --nocapture`).
     #[test]
     #[ignore = "a measurement, not a test"]
     fn route_setup_cost() {
@@ -274,9 +273,8 @@ mod tests {
             let (namespace, added) = in_a_namespace(|| {
                 // A second, fresh namespace on this thread, made step by step.
                 let started = std::time::Instant::now();
-                // SAFETY: unshare takes only flags and affects only this thread.
-                assert_eq!(unsafe { libc::unshare(libc::CLONE_NEWNET) }, 0);
-                isolation::bring_loopback_up().unwrap();
+                namespaces::unshare_network().unwrap();
+                namespaces::bring_loopback_up().unwrap();
                 let namespace = started.elapsed();
                 let started = std::time::Instant::now();
                 add_local_routes().unwrap();
