@@ -8,7 +8,7 @@
 //! few sockets the namespace has, and `wait_listening` read `tcp` and `tcp6` every 10 ms
 //! while a server started. On a shared loopback (a platform's container, or
 //! `HARNESS_NO_NAMESPACES`) the table is every socket of the machine, thousands on a busy
-//! CI runner, and the read pacer ((the harness's `peers::read_pacing`)) asks every millisecond:
+//! CI runner, and the read pacer (the harness's `peers::read_pacing`) asks every millisecond:
 //! reading and parsing it that often took the CPU the scenarios' relays needed, and a
 //! slicing relay's slices came 130 ms apart instead of 3. Over netlink, an exact lookup by
 //! a connection's four addresses is a hash lookup and a reply of a hundred bytes, and a

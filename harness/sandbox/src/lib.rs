@@ -34,14 +34,18 @@
 //!
 //! **Not covered**, and why: in a platform's container, a named unix socket any user may
 //! write, for the browser alone (Landlock's ABI 9, Linux 7.1, scopes those; the walls ask
-//! for it; the warden reaches only the program's own user's, and where none can run no
-//! other program makes a unix socket, `sandbox-init --no-unix-sockets`); the UDP of a
+//! for it; the warden that copies a program's sockets reaches only the program's own
+//! user's, and where it owns only datagram sockets or none can run, no other program makes
+//! a unix socket, `sandbox-init --no-unix-sockets`, and the browser gets no warden); the UDP of a
 //! task that uses it (`TcpPorts::with_datagrams`) on a machine where the warden can run
 //! neither way (neither `pidfd_getfd` nor `SECCOMP_IOCTL_NOTIF_ADDFD`, Linux 5.14: the
 //! header says `UDP walls` are not here; every other program gets no UDP socket there,
-//! `sandbox-init --tcp-only`); where the warden owns the datagram sockets, a descriptor
-//! passed on a socket pair (`sendmsg` with ancillary data is refused there) and a copy of a
-//! datagram socket (`dup`: `EPERM`); its CPU use (no `cpu` cgroup: `RLIMIT_CPU` only); the kernel itself (a bug in a system call the filter allows
+//! `sandbox-init --tcp-only`). Where the warden owns the datagram sockets, what a correct
+//! program cannot do there: `sendmsg` on any other socket is refused (the interposed library
+//! sends one without ancillary data as a `sendto`, so only a static program's, and a
+//! descriptor passed on a socket pair, fail), a datagram socket cannot be copied (`dup`,
+//! `dup2` onto it, as Java's `DatagramChannel` does when closed under a waiting thread:
+//! `EPERM`), and one process holds at most 64 of them. Also not covered: its CPU use (no `cpu` cgroup: `RLIMIT_CPU` only); the kernel itself (a bug in a system call the filter allows
 //! is a way out, as in every container); where this machine refuses tracing (a Yama
 //! `ptrace_scope` of 2 or more), a system call made by a program's own machine code (inline
 //! assembly, or code it writes and jumps to) in a scenario that cuts its socket calls, which
@@ -1222,15 +1226,15 @@ impl Enclosure {
                 // a unix socket of its own, whose named peer no warden checks.
                 match &layers.warden {
                     Ok(Warden::Copies) => {}
-                    // Its datagram sockets the warden's; no unix socket of its own, whose
-                    // named peer this warden does not check.
-                    Ok(Warden::Owner(_)) => {
-                        command.arg("--warden-owns");
-                        if !ports.unix_sockets() {
-                            command.arg("--no-unix-sockets");
-                        }
+                    // Its datagram sockets the warden's, and no unix socket of its own,
+                    // whose named peer this warden does not check.
+                    Ok(Warden::Owner(_)) if !ports.unix_sockets() => {
+                        command.arg("--warden-owns").arg("--no-unix-sockets");
                     }
-                    Err(_) => {
+                    // A program that needs unix sockets of its own (the browser, whose
+                    // processes pass descriptors with `sendmsg`, which the owning warden's
+                    // filter refuses): as where no warden runs.
+                    Ok(Warden::Owner(_)) | Err(_) => {
                         command.arg("--no-warden");
                         if !ports.datagrams() {
                             command.arg("--tcp-only");

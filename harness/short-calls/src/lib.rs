@@ -881,6 +881,10 @@ unsafe fn real_sendmsg(fd: c_int, message: *const msghdr, flags: c_int) -> ssize
     unsafe {
         for index in 0..iov_count(&header) {
             let piece = *header.msg_iov.add(index);
+            if piece.iov_len == 0 {
+                // Its base may be null: nothing to read.
+                continue;
+            }
             let room = GATHERED_MAX - bytes.len();
             if piece.iov_len > room && is_stream(fd) {
                 bytes.extend_from_slice(std::slice::from_raw_parts(piece.iov_base.cast(), room));

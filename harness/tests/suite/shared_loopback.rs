@@ -216,6 +216,20 @@ fn where_the_warden_owns_the_datagram_sockets_a_task_that_uses_udp_passes() {
 }
 
 #[test]
+fn where_the_warden_owns_the_datagram_sockets_the_browser_still_runs() {
+    // The browser's processes pass descriptors with `sendmsg`, which the owning warden's
+    // filter refuses: it runs as where no warden runs (it failed at once before).
+    harness()
+        .env("HARNESS_NO_NAMESPACES", "1")
+        .env("HARNESS_SANDBOX_WARDEN", "owner")
+        .args(["--target", "fixtures/submissions/good", "--seed", "1"])
+        .arg("web-server/14-*")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("PASS    web-server/14-"));
+}
+
+#[test]
 fn where_the_warden_owns_the_datagram_sockets_a_stream_sent_by_sendmsg_still_goes() {
     // There the filter refuses `sendmsg` on any socket not the warden's (its ancillary data
     // could pass a datagram socket on); the interposed library sends a message without
@@ -253,6 +267,8 @@ fn a_udp_program_reaches_no_port_of_the_machines_outside_its_scenarios_block(
     // socket too; it passes only if no datagram leaves, and the service receives nothing.
     let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     udp.set_nonblocking(true).unwrap();
+    let port = udp.local_addr().unwrap().port();
+    let report = tempfile::NamedTempFile::new().unwrap();
     harness()
         .env("HARNESS_NO_NAMESPACES", "1")
         .env("HARNESS_SANDBOX_WARDEN", warden)
@@ -260,10 +276,23 @@ fn a_udp_program_reaches_no_port_of_the_machines_outside_its_scenarios_block(
             "--target",
             "fixtures/submissions/upper-udp-hostile-grader-services",
         ])
-        .args(["--seed", "1", "upper-udp/01-*"])
+        .args(["--seed", "1", "upper-udp/01-*", "--json"])
+        .arg(report.path())
         .assert()
         .success()
         .stdout(predicate::str::contains("PASS    upper-udp/01-"));
+    // It did try the service, several ways, and was refused each time (its stderr says
+    // `UDP PORT: N of N ways refused`).
+    let said = std::fs::read_to_string(report.path()).unwrap();
+    let line = format!("UDP {port}: ");
+    let counts = said
+        .split(&line)
+        .nth(1)
+        .and_then(|rest| rest.split(" ways refused").next())
+        .unwrap_or_else(|| panic!("{line} in {said}"));
+    let (refused, ways) = counts.split_once(" of ").unwrap();
+    assert!(ways.parse::<u32>().unwrap() >= 5, "{counts}");
+    assert_eq!(refused, ways, "{said}");
     let mut buffer = [0u8; 64];
     assert_eq!(
         udp.recv_from(&mut buffer).map(|_| ()).unwrap_err().kind(),

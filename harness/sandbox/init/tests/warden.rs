@@ -50,6 +50,18 @@ attempt("connect relative", lambda: socket.socket(socket.AF_UNIX).connect("relat
 print(f"mode {oct(os.stat('relative.sock').st_mode & 0o777)}")
 "#;
 
+/// A block of free ports for a program's walls: the kernel's choice for one, and the 15
+/// above it.
+fn block_of_ports() -> (u16, u16) {
+    let first = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .min(65000);
+    (first, first + 15)
+}
+
 /// What a run that must have succeeded printed; its output and errors if it failed.
 fn succeeded(output: &std::process::Output) -> String {
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -92,14 +104,7 @@ fn walled_program_reaches_its_block_only(owner: bool) {
     let outside_tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     outside_udp.set_nonblocking(true).unwrap();
     outside_tcp.set_nonblocking(true).unwrap();
-    // A block of free ports: the kernel's choice for one, and the 15 above it.
-    let first = std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-        .min(65000);
-    let last = first + 15;
+    let (first, last) = block_of_ports();
     let output = Command::new(env!("CARGO_BIN_EXE_sandbox-init"))
         .args(["--landlock", "--seccomp", "--tcp-ports"])
         .arg(format!("{first}-{last}"))
@@ -319,11 +324,21 @@ attempt("fcntl dupfd onto", lambda: fcntl.fcntl(0, fcntl.F_DUPFD, number + 1))
 left, right = socket.socketpair()
 attempt("pass it", lambda: socket.send_fds(left, [b"x"], [number]))
 _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+# The handover's number was the top of the limit, which was lowered to it for good.
+print("limit below the handover's number:", hard <= 8191)
+attempt("dup2 onto the handover's number", lambda: os.dup2(0, 8191))
 try:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard + 1, hard + 1))
     print("raise the limit: ok")
 except (OSError, ValueError):
     print("raise the limit: refused")
+# A listener of its own, whose SECCOMP_IOCTL_NOTIF_ADDFD could put a copy anywhere:
+# refused by the filter (EPERM) before the kernel looks at the missing program (EFAULT).
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+made = libc.syscall(317, 1, 8, None)  # seccomp(SET_MODE_FILTER, NEW_LISTENER, NULL)
+print(f"own listener: errno {ctypes.get_errno() if made < 0 else 0}")
 address = ("127.0.0.1", outside)
 for copy in copies:
     if copy is not None:
@@ -362,13 +377,7 @@ fn where_the_warden_owns_a_socket_the_program_cannot_copy_it_out_of_its_reach() 
     std::fs::write(folder.path().join("owned.py"), OWNED).unwrap();
     let outside_udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     outside_udp.set_nonblocking(true).unwrap();
-    let first = std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-        .min(65000);
-    let last = first + 15;
+    let (first, last) = block_of_ports();
     let output = Command::new(env!("CARGO_BIN_EXE_sandbox-init"))
         .args(["--landlock", "--seccomp", "--warden-owns", "--tcp-ports"])
         .arg(format!("{first}-{last}"))
@@ -391,7 +400,10 @@ fn where_the_warden_owns_a_socket_the_program_cannot_copy_it_out_of_its_reach() 
         "dup2 onto: errno 1",
         "fcntl dupfd onto: errno 1",
         "pass it: errno 13",
+        "limit below the handover's number: True",
+        "dup2 onto the handover's number: errno 9",
         "raise the limit: refused",
+        "own listener: errno 1",
         "sendto outside: errno 13",
         "made and closed 300",
         "select: ok",

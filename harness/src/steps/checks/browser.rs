@@ -203,8 +203,10 @@ async fn render(
         argv.push("--no-sandbox".into());
         // No zygote either (which needs its own sandbox's namespaces anyway): a zygote
         // learns its renderers' process ids from the credentials their messages carry,
-        // and on a shared loopback sandbox-init's warden sends the program's unix socket
-        // messages itself, with its own.
+        // and on a shared loopback where sandbox-init's warden copies the program's
+        // sockets it sends the program's unix socket messages itself, with its own. (Where
+        // the warden owns datagram sockets instead, the browser gets no warden: its
+        // processes pass descriptors with `sendmsg`, which that warden's filter refuses.)
         argv.push("--no-zygote".into());
     }
     // Without a view the machine's `/dev/shm` is not its own (Landlock's walls keep it

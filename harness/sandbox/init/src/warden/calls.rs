@@ -127,8 +127,7 @@ pub(super) fn bind(call: &Call, target: &Target) -> Answer {
     } as isize)
 }
 
-/// `sendto` with an address (without one, the filter lets the kernel make it, but where
-/// the warden owns the socket).
+/// `sendto` with an address (without one, the filter lets the kernel make it).
 pub(super) fn sendto(call: &Call, target: &Target) -> Answer {
     let [_, buffer, length, flags, name, name_length] = call.args;
     let (socket, kind) = (&target.socket, target.kind);
@@ -142,8 +141,11 @@ pub(super) fn sendto(call: &Call, target: &Target) -> Answer {
     call.stand_in(kind)?;
     let (address, _path) = own_unix_socket(kind, address)?;
     let flags = flags as libc::c_int;
-    // No address (a send where the socket is connected, handed over where the warden owns
-    // it): a null one, as the program passed.
+    // An address of no bytes: a datagram socket refuses it, as the kernel would; a stream
+    // socket sends where it is connected (a null address).
+    if name != 0 && address.is_empty() && !is_stream(kind) {
+        return Err(libc::EINVAL);
+    }
     let name = if address.is_empty() {
         std::ptr::null()
     } else {

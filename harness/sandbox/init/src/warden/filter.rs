@@ -133,6 +133,23 @@ fn owner_filter(numbers: Numbers) -> Vec<crate::seccomp::Instruction> {
             statement(RETURN, ALLOW),
         ]);
     }
+    // seccomp(SECCOMP_SET_MODE_FILTER) with a listener of its own: refused (its
+    // SECCOMP_IOCTL_NOTIF_ADDFD could copy a socket off the block; the kernel refuses a
+    // second listener in a chain only while the warden's is open).
+    code.extend([
+        jump(JUMP_EQUAL, libc::SYS_seccomp as u32, 0, 6),
+        statement(LOAD_WORD, ARG0_LOW),
+        jump(JUMP_EQUAL, libc::SECCOMP_SET_MODE_FILTER, 0, 3),
+        statement(LOAD_WORD, ARG1_LOW),
+        jump(
+            crate::seccomp::JUMP_ANY_BIT,
+            libc::SECCOMP_FILTER_FLAG_NEW_LISTENER as u32,
+            0,
+            1,
+        ),
+        statement(RETURN, refuse(libc::EPERM)),
+        statement(RETURN, ALLOW),
+    ]);
     // dup: not of one of the warden's numbers.
     code.extend([
         jump(JUMP_EQUAL, libc::SYS_dup as u32, 0, 5),

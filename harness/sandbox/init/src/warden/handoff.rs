@@ -194,23 +194,41 @@ union OneDescriptor {
     bytes: [u8; 24],
 }
 
+/// A message of one byte and room for one descriptor, for [`send_descriptor`] and
+/// [`receive_descriptor`]: its parts live in the caller's frame, the message points at them.
+struct OneByteMessage {
+    byte: u8,
+    vector: libc::iovec,
+    control: OneDescriptor,
+    message: libc::msghdr,
+}
+
+impl OneByteMessage {
+    /// Made in place (`slot`), since the message points into itself.
+    fn fill(slot: &mut std::mem::MaybeUninit<OneByteMessage>) -> &mut OneByteMessage {
+        // SAFETY: every field is plain old data, for which all zeroes is valid; the
+        // pointers set below are into the same value, which the caller keeps in place.
+        unsafe {
+            let this = slot.write(std::mem::zeroed());
+            this.vector.iov_base = (&mut this.byte as *mut u8).cast();
+            this.vector.iov_len = 1;
+            this.message.msg_iov = &mut this.vector;
+            this.message.msg_iovlen = 1;
+            this.message.msg_control = (&mut this.control as *mut OneDescriptor).cast();
+            this.message.msg_controllen = libc::CMSG_SPACE(4) as _;
+            this
+        }
+    }
+}
+
 /// Sends `fd` on the unix socket `socket` (`SCM_RIGHTS`) with one byte.
 fn send_descriptor(socket: libc::c_int, fd: libc::c_int) -> bool {
-    // SAFETY: a zeroed message and control buffer of ours, filled below; the kernel
-    // reads them.
+    let mut slot = std::mem::MaybeUninit::uninit();
+    let one = OneByteMessage::fill(&mut slot);
+    // SAFETY: the message's control buffer holds one header and one descriptor; the kernel
+    // reads the message, whose parts live across the call.
     unsafe {
-        let mut byte = 0u8;
-        let mut vector = libc::iovec {
-            iov_base: (&mut byte as *mut u8).cast(),
-            iov_len: 1,
-        };
-        let mut control: OneDescriptor = std::mem::zeroed();
-        let mut message: libc::msghdr = std::mem::zeroed();
-        message.msg_iov = &mut vector;
-        message.msg_iovlen = 1;
-        message.msg_control = (&mut control as *mut OneDescriptor).cast();
-        message.msg_controllen = libc::CMSG_SPACE(4) as _;
-        let header = libc::CMSG_FIRSTHDR(&message);
+        let header = libc::CMSG_FIRSTHDR(&one.message);
         (*header).cmsg_level = libc::SOL_SOCKET;
         (*header).cmsg_type = libc::SCM_RIGHTS;
         (*header).cmsg_len = libc::CMSG_LEN(4) as _;
@@ -220,7 +238,7 @@ fn send_descriptor(socket: libc::c_int, fd: libc::c_int) -> bool {
             4,
         );
         loop {
-            let sent = libc::sendmsg(socket, &message, libc::MSG_NOSIGNAL);
+            let sent = libc::sendmsg(socket, &one.message, libc::MSG_NOSIGNAL);
             if sent < 0 && *libc::__errno_location() == libc::EINTR {
                 continue;
             }
@@ -231,27 +249,20 @@ fn send_descriptor(socket: libc::c_int, fd: libc::c_int) -> bool {
 
 /// The descriptor sent on `socket` by [`send_descriptor`], or `None` when none came.
 fn receive_descriptor(socket: libc::c_int) -> Option<OwnedFd> {
-    // SAFETY: as in `send_descriptor`; a descriptor the kernel put in our table is ours.
+    let mut slot = std::mem::MaybeUninit::uninit();
+    let one = OneByteMessage::fill(&mut slot);
+    let message = &mut one.message;
+    // SAFETY: the kernel fills the message, whose parts live across the call; a
+    // descriptor the kernel put in our table is ours.
     unsafe {
-        let mut byte = 0u8;
-        let mut vector = libc::iovec {
-            iov_base: (&mut byte as *mut u8).cast(),
-            iov_len: 1,
-        };
-        let mut control: OneDescriptor = std::mem::zeroed();
-        let mut message: libc::msghdr = std::mem::zeroed();
-        message.msg_iov = &mut vector;
-        message.msg_iovlen = 1;
-        message.msg_control = (&mut control as *mut OneDescriptor).cast();
-        message.msg_controllen = libc::CMSG_SPACE(4) as _;
         let received = loop {
-            let received = libc::recvmsg(socket, &mut message, libc::MSG_CMSG_CLOEXEC);
+            let received = libc::recvmsg(socket, message, libc::MSG_CMSG_CLOEXEC);
             if received < 0 && *libc::__errno_location() == libc::EINTR {
                 continue;
             }
             break received;
         };
-        let header = libc::CMSG_FIRSTHDR(&message);
+        let header = libc::CMSG_FIRSTHDR(message);
         if received != 1
             || header.is_null()
             || (*header).cmsg_level != libc::SOL_SOCKET

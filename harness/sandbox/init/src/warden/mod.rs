@@ -23,8 +23,9 @@
 //! not touch it (an undumpable process of a Landlock domain above its own: no `ptrace`, no
 //! signal, no copy of its descriptors).
 //!
-//! Calls on unix and netlink sockets are made by the warden too ([`calls`]: a call left to
-//! the kernel would let another thread change the socket under its number first).
+//! Where it copies the program's descriptors ([`Mode::Copies`]), calls on unix and netlink
+//! sockets are made by the warden too ([`calls`]: a call left to the kernel would let
+//! another thread change the socket under its number first).
 //!
 //! Where the supervisor dies, the program's calls fail with `ENOSYS`: closed, not open.
 //!

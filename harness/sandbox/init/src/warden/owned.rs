@@ -13,7 +13,12 @@
 //!
 //! The program cannot copy one of these sockets off the block: the filter refuses `dup`,
 //! `dup2`, `dup3` and `fcntl`'s `F_DUPFD` from or onto it, and `sendmsg` (which passes
-//! descriptors) anywhere else; the warden's own `sendmsg` refuses to pass one on.
+//! descriptors) anywhere else (a `sendmsg` on one of them passes nothing: an internet
+//! socket carries no descriptors); nor may it make a listener of its own
+//! (`SECCOMP_FILTER_FLAG_NEW_LISTENER`), whose `SECCOMP_IOCTL_NOTIF_ADDFD` could put a copy
+//! anywhere (the kernel allows one listener per chain of filters only while the warden's
+//! is open). Java's `DatagramChannel`, closed while another thread waits in it, first puts
+//! another file under the socket's number (`dup2`): refused there.
 //!
 //! A socket the program closes stays open in the warden until no thread of the program
 //! has been seen to hold it in two looks (`Kept::forget_closed`, made once the warden holds
@@ -29,8 +34,8 @@ use std::sync::Mutex;
 use super::calls::{Answer, Call, Target};
 use super::handoff::{Numbers, OWNED};
 
-/// The most sockets the warden keeps for one program: past it, `socket` fails with
-/// `EMFILE` (each may hold one of the scenario's ports).
+/// The most sockets the warden keeps for one program, all its processes together: past it,
+/// `socket` fails with `EMFILE` (each may hold one of the scenario's ports).
 const KEPT_MAX: usize = 256;
 /// From how many kept sockets on the warden looks for the ones the program closed.
 const LOOK_FROM: usize = 8;
@@ -96,15 +101,7 @@ impl Owned {
                 0
             },
         };
-        // SAFETY: the kernel reads our request.
-        let added = unsafe {
-            libc::ioctl(
-                listener.as_raw_fd(),
-                libc::SECCOMP_IOCTL_NOTIF_ADDFD,
-                &request as *const libc::seccomp_notif_addfd,
-            )
-        };
-        if added < 0 {
+        if add_descriptor(listener, &request) < 0 {
             // `EBADF`: past the program's own limit of open files.
             return Some(Err(match errno() {
                 libc::EBADF => libc::EMFILE,
@@ -217,7 +214,10 @@ fn held_by_the_program(numbers: Numbers) -> Option<HashSet<u64>> {
                     list.split_whitespace()
                         .filter_map(|child| child.parse::<libc::pid_t>().ok()),
                 ),
-                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                // A task that ended since it was listed; this process's own list must be
+                // there (a kernel without `CONFIG_PROC_CHILDREN` lists none: then nothing
+                // is forgotten rather than a socket in use).
+                Err(error) if error.kind() == io::ErrorKind::NotFound && pid != own => {}
                 Err(_) => return None,
             }
             // Every thread's table: one that left its process's (`unshare(CLONE_FILES)`)
@@ -262,8 +262,21 @@ fn errno() -> libc::c_int {
         .unwrap_or(libc::EIO)
 }
 
+/// Puts a descriptor into the process that waits in a call (`SECCOMP_IOCTL_NOTIF_ADDFD`,
+/// as `request` says): the ioctl's result, negative on failure (`errno` says why).
+fn add_descriptor(listener: &OwnedFd, request: &libc::seccomp_notif_addfd) -> libc::c_int {
+    // SAFETY: the kernel reads our request.
+    unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_ADDFD,
+            request as *const libc::seccomp_notif_addfd,
+        )
+    }
+}
+
 /// Whether this machine lets a supervisor put a socket into the process it supervises
-/// (`SECCOMP_IOCTL_NOTIF_ADDFD`, Linux 5.9): a thread of this process hands one call of its
+/// (`SECCOMP_IOCTL_NOTIF_ADDFD` with `SECCOMP_ADDFD_FLAG_SEND`, Linux 5.14): a thread of this process hands one call of its
 /// own (`getppid`) to this one, which answers it with a descriptor. (Run in the harness's
 /// probe, `sandbox-init --warden-probe`: the thread's filter stays with it until it ends.)
 pub(super) fn probe() -> Result<(), String> {
@@ -332,15 +345,7 @@ pub(super) fn probe() -> Result<(), String> {
             newfd: 0,
             newfd_flags: libc::O_CLOEXEC as u32,
         };
-        // SAFETY: the kernel reads our request.
-        let added = unsafe {
-            libc::ioctl(
-                listener.as_raw_fd(),
-                libc::SECCOMP_IOCTL_NOTIF_ADDFD,
-                &request as *const libc::seccomp_notif_addfd,
-            )
-        };
-        if added < 0 {
+        if add_descriptor(&listener, &request) < 0 {
             let error = io::Error::last_os_error();
             // Answer the call all the same, so that the thread ends.
             let mut response = libc::seccomp_notif_resp {
@@ -363,6 +368,9 @@ pub(super) fn probe() -> Result<(), String> {
         }
         Ok(())
     })();
+    // Closed before the wait: a call the probe could not answer then fails (`ENOSYS`) and
+    // the thread ends, rather than wait for ever.
+    drop(listener);
     let answer = done.recv().unwrap_or(-1);
     let _ = thread.join();
     result?;
