@@ -277,7 +277,7 @@ fn start_and_wait(
         unsafe { libc::_exit(125) };
     }
     let numbers = handoff.as_ref().map(crate::warden::Handoff::numbers);
-    let listener = handoff.map(|handoff| handoff.receive(program));
+    let listener = handoff.map(|handoff| handoff.receive());
     if let Some(Err(message)) = &listener {
         // The program ends without running (no word from this side).
         eprintln!("sandbox-init: {message}");

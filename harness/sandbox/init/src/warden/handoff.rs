@@ -167,8 +167,8 @@ impl Handoff {
         Ok(())
     }
 
-    /// In the warden: receives the listener from `program` (which waits), and lets it go.
-    pub(crate) fn receive(self, _program: libc::pid_t) -> Result<OwnedFd, String> {
+    /// In the warden: receives the listener from the program (which waits), and lets it go.
+    pub(crate) fn receive(self) -> Result<OwnedFd, String> {
         // SAFETY: the pair's ends are ours; a descriptor received is ours.
         unsafe {
             libc::close(self.ends[1]);
