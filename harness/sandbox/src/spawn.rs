@@ -265,10 +265,18 @@ mod tests {
 
     #[test]
     fn a_program_gets_its_session_its_streams_its_folder_and_the_kept_descriptor() {
-        let (report_read, report_write) = pipe().unwrap();
+        let (report_read, low) = pipe().unwrap();
+        // A number far above the streams', as the harness's kept descriptors are; the
+        // script writes it through `/proc`, since dash's `>&N` takes one digit only.
+        // SAFETY: duplicates an open descriptor; the new one is owned just below.
+        let high = unsafe { libc::fcntl(low.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 100) };
+        assert!(high >= 100, "{}", io::Error::last_os_error());
+        drop(low);
+        // SAFETY: `high` is open and nothing else owns it.
+        let report_write = unsafe { OwnedFd::from_raw_fd(high) };
         let kept = report_write.as_raw_fd();
         let script = format!(
-            "read line; echo \"$line $GREETING $(pwd)\"; echo report >&{kept}; \
+            "read line; echo \"$line $GREETING $(pwd)\"; echo report > /proc/$$/fd/{kept}; \
              read -r _ _ _ _ _ sid _ < /proc/$$/stat; echo $sid $$ >&2"
         );
         let spawned = without_fork(&shell(&script), Input::Piped, &[kept]).expect("/bin/sh starts");
