@@ -17,7 +17,7 @@
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use super::rules::{self, Socket, Use};
+use super::rules::{self, Reach, Socket, Use};
 
 /// The longest address a call may pass (`sizeof(struct sockaddr_storage)`).
 const ADDRESS_MAX: u64 = 128;
@@ -65,8 +65,8 @@ pub(super) struct Call<'a> {
     /// asked after its memory was read: what was read is then the waiting thread's, not
     /// another process's that took its id after it ended.
     pub still_waiting: &'a dyn Fn() -> bool,
-    /// The scenario's ports.
-    pub ports: &'a [(u16, u16)],
+    /// Where the program may reach.
+    pub reach: &'a Reach,
 }
 
 /// The copy of the program's descriptor a call is made on, and what socket it is.
@@ -93,8 +93,8 @@ pub(super) fn connect(call: &Call, target: &Target) -> Answer {
     let (socket, kind) = (&target.socket, target.kind);
     let address = call.address(name, length)?;
     call.confirm()?;
-    refuse(kind, Use::Connect, &address, call.ports)?;
-    settle(socket, kind, call.ports)?;
+    refuse(kind, Use::Connect, &address, call.reach)?;
+    settle(socket, kind, &call.reach.ports)?;
     call.stand_in(kind)?;
     let (address, _path) = own_unix_socket(kind, address)?;
     // SAFETY: our copy of the socket, an address buffer we own with its length.
@@ -112,9 +112,9 @@ pub(super) fn bind(call: &Call, target: &Target) -> Answer {
     let (socket, kind) = (&target.socket, target.kind);
     let address = call.address(name, length)?;
     call.confirm()?;
-    refuse(kind, Use::Bind, &address, call.ports)?;
+    refuse(kind, Use::Bind, &address, call.reach)?;
     if is_udp(kind) && address.len() >= 4 && address[2..4] == [0, 0] {
-        return bind_in_block(socket, &address, call.ports);
+        return bind_in_block(socket, &address, &call.reach.ports);
     }
     call.stand_in(kind)?;
     // SAFETY: as in `connect`.
@@ -132,12 +132,12 @@ pub(super) fn sendto(call: &Call, target: &Target) -> Answer {
     let [_, buffer, length, flags, name, name_length] = call.args;
     let (socket, kind) = (&target.socket, target.kind);
     let address = call.address(name, name_length)?;
-    refuse(kind, Use::Send, &address, call.ports)?;
+    refuse(kind, Use::Send, &address, call.reach)?;
     let length = bounded(kind, length)?;
     let _held = Held::take(length)?;
     let bytes = call.read(buffer, length)?;
     call.confirm()?;
-    settle(socket, kind, call.ports)?;
+    settle(socket, kind, &call.reach.ports)?;
     call.stand_in(kind)?;
     let (address, _path) = own_unix_socket(kind, address)?;
     let flags = flags as libc::c_int;
@@ -172,7 +172,7 @@ pub(super) fn sendmsg(call: &Call, target: &Target) -> Answer {
     call.stand_in(kind)?;
     let message = Message::read(call, header, kind)?;
     call.confirm()?;
-    settle(socket, kind, call.ports)?;
+    settle(socket, kind, &call.reach.ports)?;
     let flags = flags as libc::c_int;
     call.signal_broken_pipe(message.send(socket, flags), flags)
 }
@@ -189,7 +189,7 @@ pub(super) fn sendmmsg(call: &Call, target: &Target) -> Answer {
         let entry = vector.wrapping_add(sent * MMSGHDR);
         let result = Message::read(call, entry, kind).and_then(|message| {
             call.confirm()?;
-            settle(socket, kind, call.ports)?;
+            settle(socket, kind, &call.reach.ports)?;
             message.send(socket, flags)
         });
         match call.signal_broken_pipe(result, flags) {
@@ -229,7 +229,7 @@ impl Message {
         } else {
             Vec::new()
         };
-        refuse(kind, Use::Send, &address, call.ports)?;
+        refuse(kind, Use::Send, &address, call.reach)?;
         if iov_count > VECTOR_MAX {
             return Err(libc::EMSGSIZE);
         }
@@ -416,8 +416,8 @@ fn buffer(length: u64) -> Result<Vec<u8>, libc::c_int> {
     Ok(bytes)
 }
 
-fn refuse(kind: Socket, usage: Use, address: &[u8], ports: &[(u16, u16)]) -> Result<(), i32> {
-    match rules::refusal(kind, usage, address, ports) {
+fn refuse(kind: Socket, usage: Use, address: &[u8], reach: &Reach) -> Result<(), i32> {
+    match rules::refusal(kind, usage, address, reach) {
         Some(error) => Err(error),
         None => Ok(()),
     }

@@ -152,7 +152,7 @@ const CALLS_IN_FLIGHT_MAX: usize = 256;
 pub(crate) fn serve(listener: OwnedFd, ports: Vec<(u16, u16)>, mode: Mode, numbers: Numbers) {
     let warden = Arc::new(Warden {
         listener,
-        ports,
+        reach: rules::Reach::of_this_machine(ports),
         owned: (mode == Mode::Owner).then(|| owned::Owned::new(numbers)),
     });
     let _ = std::thread::Builder::new()
@@ -180,8 +180,8 @@ pub(crate) fn serve(listener: OwnedFd, ports: Vec<(u16, u16)>, mode: Mode, numbe
 /// What the warden's threads share.
 struct Warden {
     listener: OwnedFd,
-    /// The scenario's ports.
-    ports: Vec<(u16, u16)>,
+    /// Where the program may reach: the scenario's ports, on this machine.
+    reach: rules::Reach,
     /// The sockets it made for the program, where it owns them ([`Mode::Owner`]).
     owned: Option<owned::Owned>,
 }
@@ -242,7 +242,7 @@ fn answer(warden: &Warden, notice: &libc::seccomp_notif) {
         tid: notice.pid as libc::pid_t,
         args: notice.data.args,
         still_waiting: &still_waiting,
-        ports: &warden.ports,
+        reach: &warden.reach,
     };
     // Whatever happens in the warden's own code, the program gets an answer (an unanswered
     // call would wait until the program is killed).
