@@ -88,8 +88,8 @@ const BLOCKS: u32 = COUNT / PortBlock::SIZE as u32;
 
 /// The abstract unix socket name that claims the block starting at `first`. Programs cannot
 /// connect to it (Landlock's scope keeps them out of abstract sockets made outside their
-/// domain); one that binds it first only makes the harness pass that block by, as a port it
-/// binds would.
+/// domain), nor bind it: `sandbox-init`'s warden refuses a name under this one's start
+/// (`HARNESS_NAMES` in `init/src/warden/rules.rs`), where programs may make unix sockets.
 fn claim_name(first: u16) -> String {
     format!("socket-lab-harness/port-block/{first}")
 }
