@@ -30,6 +30,7 @@
 //! | put raw control characters on the grader's terminal, or read from it | every text from a submission escaped where it is shown; every program in a session of its own, with no controlling terminal, its standard streams pipes or files |
 //! | signal the harness, `sandbox-init`, its memory watcher or another program | a user of its own under a root harness; a PID namespace; and Landlock's signal scope (ABI 6), raised for every program: only its own processes; seccomp refusing `prlimit64` on any process but its own (the warden of a shared loopback is of its user); and should its supervisor die all the same, the program dies with it (a parent-death signal) |
 //! | use what the harness was started with | descriptors above 2 closed before `execve`; an environment of [`Enclosure::environment`]'s list only |
+//! | hide its connection attempts from a scenario that counts them | the kernel of the scenario's own network namespace; where none can be made, `sandbox-init`'s warden, which its filter hands every `connect` to (whatever makes it) and which counts the TCP ones into a file of the harness's ([`Launch::connects_fd`]) |
 //! | send past the short-call library where a scenario cuts its calls | `sandbox-init`'s tracer (`init/src/trace.rs`): the kernel stops every process of the program at each send and receive call, whoever makes it (a static program, its own machine code), and the call's length is lowered before it runs; and the library (`harness/short-calls`) in every program it runs: `exec` and `posix_spawn` keep `LD_PRELOAD`, the C library's `syscall()` goes through the library's functions; where the machine refuses tracing, a program the library cannot enter (statically linked) is not run, and the harness refuses one before it starts |
 //!
 //! **Not covered**, and why: in a platform's container, a named unix socket any user may
@@ -381,6 +382,18 @@ fn probe() -> Layers {
         tracer,
         warden,
     }
+}
+
+/// A program's network where no namespace of the scenario's own holds it.
+enum WardenRole<'p> {
+    /// Its scenario has a network of its own (or nothing walls it).
+    NotWalled,
+    /// Walled to `ports`; `warden`: none, or one that copies (`false`) or owns (`true`)
+    /// its datagram sockets.
+    Walled {
+        ports: &'p TcpPorts,
+        warden: Option<bool>,
+    },
 }
 
 /// How `sandbox-init`'s warden reaches a program's sockets on this machine.
@@ -818,6 +831,11 @@ pub struct Launch<'a> {
     /// A descriptor that receives the program's own exit and peak memory from
     /// `sandbox-init` (the caller keeps it open across exec).
     pub report_fd: Option<i32>,
+    /// A file to which `sandbox-init`'s warden appends a byte per TCP `connect` the
+    /// program makes, where a warden runs ([`Enclosure::warden_counts_connects`]; the
+    /// caller keeps it open across exec): counted outside the program, which can neither
+    /// reach the file nor connect past the warden's filter.
+    pub connects_fd: Option<i32>,
     /// Variables added to the environment (`SSL_CERT_FILE`, `LD_PRELOAD`).
     pub environment: Vec<(OsString, OsString)>,
     /// Whether its address space is capped (not for a browser: V8 reserves far more than
@@ -1133,6 +1151,44 @@ impl Enclosure {
         self.settings.layers.init.is_ok()
     }
 
+    /// Whether `sandbox-init`'s warden runs for a program walled to `tcp_ports`, and so
+    /// counts its TCP `connect` calls into [`Launch::connects_fd`].
+    pub fn warden_counts_connects(&self, tcp_ports: Option<&TcpPorts>) -> bool {
+        matches!(
+            self.warden_role(tcp_ports),
+            WardenRole::Walled {
+                warden: Some(_),
+                ..
+            }
+        )
+    }
+
+    /// How a program walled to `tcp_ports` meets the network: walled by Landlock where
+    /// the scenario shares the loopback (with a view too, on a machine that allows mount
+    /// namespaces and not network ones), and with which warden.
+    fn warden_role<'p>(&self, tcp_ports: Option<&'p TcpPorts>) -> WardenRole<'p> {
+        let layers = &self.settings.layers;
+        let views_or_walls = layers.mounts.is_ok() || layers.walls();
+        let network_walls = layers.walls()
+            || layers
+                .landlock
+                .as_ref()
+                .is_ok_and(|abi| *abi >= LANDLOCK_NETWORK);
+        let Some(ports) = tcp_ports.filter(|_| views_or_walls && network_walls) else {
+            return WardenRole::NotWalled;
+        };
+        let warden = match &layers.warden {
+            Ok(Warden::Copies) => Some(false),
+            Ok(Warden::Owner(_)) if !ports.unix_sockets() => Some(true),
+            // A program that needs unix sockets of its own (the browser, whose processes
+            // pass descriptors with `sendmsg`, which the owning warden's filter refuses):
+            // as where no warden runs. Where none walls its UDP, a program that needs none
+            // gets none; nor a unix socket of its own, whose named peer no warden checks.
+            Ok(Warden::Owner(_)) | Err(_) => None,
+        };
+        WardenRole::Walled { ports, warden }
+    }
+
     /// [`Enclosure::command`]'s program and arguments: `sandbox-init` and its options,
     /// `limits` among them (`--rlimit`, which it sets first thing).
     fn sandboxed(&self, launch: &Launch<'_>, limits: &[limits::Limit]) -> std::io::Result<Command> {
@@ -1143,6 +1199,7 @@ impl Enclosure {
             visible,
             replaced,
             report_fd,
+            connects_fd,
             tcp_ports,
             short_calls,
             ..
@@ -1219,32 +1276,29 @@ impl Enclosure {
                 .arg(self.folder().join("tmp"));
             // On a shared loopback its network is walled to the scenario's ports with a view
             // too (a machine that allows mount namespaces and not network ones).
-            let network_walls = layers.walls()
-                || layers
-                    .landlock
-                    .as_ref()
-                    .is_ok_and(|abi| *abi >= LANDLOCK_NETWORK);
-            if let Some(ports) = tcp_ports.filter(|_| network_walls) {
-                command.arg("--tcp-ports").arg(ports.argument());
-                // Where no warden walls its UDP, a program that needs none gets none; nor
-                // a unix socket of its own, whose named peer no warden checks.
-                match &layers.warden {
-                    Ok(Warden::Copies) => {}
-                    // Its datagram sockets the warden's, and no unix socket of its own,
-                    // whose named peer this warden does not check.
-                    Ok(Warden::Owner(_)) if !ports.unix_sockets() => {
-                        command.arg("--warden-owns").arg("--no-unix-sockets");
-                    }
-                    // A program that needs unix sockets of its own (the browser, whose
-                    // processes pass descriptors with `sendmsg`, which the owning warden's
-                    // filter refuses): as where no warden runs.
-                    Ok(Warden::Owner(_)) | Err(_) => {
-                        command.arg("--no-warden");
-                        if !ports.datagrams() {
-                            command.arg("--tcp-only");
+            match self.warden_role(tcp_ports) {
+                WardenRole::NotWalled => {}
+                WardenRole::Walled { ports, warden } => {
+                    command.arg("--tcp-ports").arg(ports.argument());
+                    match warden {
+                        Some(owns) => {
+                            // Its datagram sockets the warden's, and no unix socket of its
+                            // own, whose named peer this warden does not check.
+                            if owns {
+                                command.arg("--warden-owns").arg("--no-unix-sockets");
+                            }
+                            if let Some(fd) = connects_fd {
+                                command.arg("--count-connects-fd").arg(fd.to_string());
+                            }
                         }
-                        if !ports.unix_sockets() {
-                            command.arg("--no-unix-sockets");
+                        None => {
+                            command.arg("--no-warden");
+                            if !ports.datagrams() {
+                                command.arg("--tcp-only");
+                            }
+                            if !ports.unix_sockets() {
+                                command.arg("--no-unix-sockets");
+                            }
                         }
                     }
                 }

@@ -197,6 +197,7 @@ fn in_the_sandbox(program: &Path) -> Result<Duration, String> {
         visible: &[],
         replaced: &[],
         report_fd: None,
+        connects_fd: None,
         environment: Vec::new(),
         cap_address_space: true,
         tcp_ports: None,

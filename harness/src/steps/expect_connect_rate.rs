@@ -14,9 +14,11 @@
 //! (`ActiveOpens` in `/proc/thread-self/net/snmp`: every `connect` that sent a SYN), so any
 //! program in any language is measured the same way, refused attempts included. The
 //! scenario's other actors make no connection during the window. Without a namespace of
-//! its own (its count would be the whole machine's) the interposed library counts the
-//! program's own `connect` calls on TCP sockets; a static binary, which it cannot enter, is
-//! not measured there: the scenario is not run.
+//! its own (its count would be the whole machine's) `sandbox-init`'s warden counts the
+//! program's `connect` calls on TCP sockets from outside it (its seccomp filter hands each
+//! one over, whatever makes it: a static binary, its own machine code); where no warden can
+//! run, the interposed library counts the calls the program makes through it, and a static
+//! binary, which it cannot enter, is not measured: the scenario is not run.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -135,7 +137,7 @@ impl StepAction for ExpectConnectRate {
                 context.connect_attempts(&self.program).ok_or_else(|| {
                     StepFailure::not_run_here(
                         "to count the connection attempts",
-                        format!("without the scenario's own network namespace (this machine refuses it: no CAP_SYS_ADMIN and no user namespaces, as in a platform's container; or HARNESS_NO_NAMESPACES is set) the attempts are counted by the interposed library, which cannot enter {} (a static binary)", self.program),
+                        format!("without the scenario's own network namespace (this machine refuses it: no CAP_SYS_ADMIN and no user namespaces, as in a platform's container; or HARNESS_NO_NAMESPACES is set) and without sandbox-init's warden, the attempts are counted by the interposed library, which cannot enter {} (a static binary)", self.program),
                     )
                 })
             };

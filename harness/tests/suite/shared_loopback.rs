@@ -75,18 +75,34 @@ fn adding_interfaces_is_not_run_here_and_costs_nothing() {
 }
 
 #[rstest::rstest]
-#[case::paced("good", "PASS    wait-service/03-")]
-#[case::busy_loop("wait-service-busy-loop", "FAIL    wait-service/03-")]
-#[case::one_attempt("wait-service-one-attempt", "FAIL    wait-service/03-")]
-fn connection_attempts_are_counted_by_the_interposed_library(
+#[case::paced("good", "on", "PASS    wait-service/03-")]
+#[case::busy_loop("wait-service-busy-loop", "on", "FAIL    wait-service/03-")]
+#[case::one_attempt("wait-service-one-attempt", "on", "FAIL    wait-service/03-")]
+#[case::machine_code("wait-service-hostile-machine-code", "on", "FAIL    wait-service/03-")]
+#[case::paced_owner("good", "owner", "PASS    wait-service/03-")]
+#[case::busy_loop_owner("wait-service-busy-loop", "owner", "FAIL    wait-service/03-")]
+#[case::one_attempt_owner("wait-service-one-attempt", "owner", "FAIL    wait-service/03-")]
+#[case::machine_code_owner(
+    "wait-service-hostile-machine-code",
+    "owner",
+    "FAIL    wait-service/03-"
+)]
+#[case::paced_library("good", "off", "PASS    wait-service/03-")]
+#[case::busy_loop_library("wait-service-busy-loop", "off", "FAIL    wait-service/03-")]
+fn connection_attempts_are_counted_outside_the_program(
     #[case] fixture: &str,
+    #[case] warden: &str,
     #[case] verdict: &str,
 ) {
-    // Without a namespace of its own, whose kernel counts every SYN, the library counts the
-    // waiter's own connect calls: the paced loop passes, the busy loop and the single
-    // attempt fail, as they do with namespaces.
+    // Without a namespace of its own, whose kernel counts every SYN, sandbox-init's warden
+    // counts the waiter's connect calls from outside, whether it copies the program's
+    // sockets or owns its datagram ones: the paced loop passes, the busy loop, the single
+    // attempt and the busy loop that connects by its own machine code (which no library
+    // sees) fail, as they do with namespaces. Where no warden runs, the interposed
+    // library counts them.
     harness()
         .env("HARNESS_NO_NAMESPACES", "1")
+        .env("HARNESS_SANDBOX_WARDEN", warden)
         .arg("--target")
         .arg(format!("fixtures/submissions/{fixture}"))
         .args(["--seed", "1", "--verbose", "wait-service/03-*"])

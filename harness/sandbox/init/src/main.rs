@@ -62,6 +62,9 @@
 //!   a program that needs no UDP where no warden walls it ([`seccomp::Internet`]);
 //!   `--no-unix-sockets`: no `socket(AF_UNIX)`, only `socketpair` ([`seccomp::Unix`]), for
 //!   a program where no warden checks whose named socket it connects to.
+//!   `--count-connects-fd N`: the warden appends a byte to descriptor N for each TCP
+//!   `connect` of the program's, where no namespace of the scenario's own counts them:
+//!   counted outside the program, whatever makes the call (its own machine code included).
 //! - **A memory cap without a cgroup** (`--memory-watch BYTES`) **and a disk cap without a
 //!   sized folder** (`--disk-watch BYTES`, `--disk-folder DIR`), [`watch`]: a watcher ends
 //!   the program's processes when together they hold more.
@@ -123,6 +126,9 @@ struct Request {
     /// The warden owns the program's datagram sockets rather than copy its descriptors
     /// (`--warden-owns`: the harness found this machine refuses copies, or was told to).
     warden_owns: bool,
+    /// A file to which the warden appends a byte per TCP `connect` of the program's
+    /// (`--count-connects-fd N`).
+    count_connects_fd: Option<i32>,
     /// No internet socket but TCP (`--tcp-only`).
     tcp_only: bool,
     /// No unix socket but a `socketpair` (`--no-unix-sockets`).
@@ -272,6 +278,7 @@ fn main() -> ExitCode {
                 },
             },
             warden,
+            warden_counts: request.count_connects_fd.filter(|_| warden.is_some()),
             walls,
         },
         request.pid_namespace,
@@ -466,6 +473,10 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
             b"--landlock" => request.landlock = true,
             b"--no-warden" => request.no_warden = true,
             b"--warden-owns" => request.warden_owns = true,
+            b"--count-connects-fd" => {
+                let fd = value("--count-connects-fd")?;
+                request.count_connects_fd = Some(descriptor("--count-connects-fd", &fd)?);
+            }
             b"--tcp-only" => request.tcp_only = true,
             b"--no-unix-sockets" => request.no_unix_sockets = true,
             b"--trace-short-calls" => {

@@ -38,6 +38,9 @@ pub(crate) struct Drop {
     /// The warden that makes its calls naming an address, where its network is walled
     /// (none with `--no-warden`), and how it reaches the program's sockets.
     pub warden: Option<crate::warden::Mode>,
+    /// Where the warden counts the program's TCP `connect` calls, a byte each
+    /// (`--count-connects-fd`); closed in the program with every other descriptor.
+    pub warden_counts: Option<libc::c_int>,
     /// The Landlock walls to raise (`--landlock`), where no view of its own is built.
     pub walls: Option<crate::walls::Walls>,
 }

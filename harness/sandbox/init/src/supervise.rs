@@ -210,7 +210,7 @@ fn start_and_wait(
         .zip(privilege.warden);
     let handoff = match warden_ports.as_ref().map(|(_, mode)| {
         crate::warden::enter(privilege)?;
-        crate::warden::Handoff::new(*mode)
+        crate::warden::Handoff::new(*mode, privilege.warden_counts.is_some())
             .map_err(|error| format!("cannot prepare the warden's handover: {error}"))
     }) {
         Some(Err(message)) => {
@@ -288,7 +288,7 @@ fn start_and_wait(
     if let (Some(Ok(listener)), Some((ports, mode)), Some(numbers)) =
         (listener, warden_ports, numbers)
     {
-        crate::warden::serve(listener, ports, mode, numbers);
+        crate::warden::serve(listener, ports, mode, numbers, privilege.warden_counts);
     }
     let (status, max_rss_kib) = if let Some(plan) = trace {
         let ended = trace_until(program, plan, privilege.user);

@@ -244,6 +244,7 @@ impl RemoteMachine {
             visible: &visible,
             replaced: &self.replaced(),
             report_fd: None,
+            connects_fd: None,
             environment,
             cap_address_space: true,
             // Where no namespace of nothing can be made (below), no TCP port either.

@@ -234,6 +234,7 @@ async fn render(
             visible: &visible,
             replaced: &replaced,
             report_fd: None,
+            connects_fd: None,
             environment: Vec::new(),
             // V8's cage alone reserves far more address space than the cap.
             cap_address_space: false,

@@ -135,6 +135,9 @@ pub struct ChildProcess {
     short_calls_marker: Option<PathBuf>,
     /// The files the interposed library tells the harness what it did in.
     redirect_files: Option<super::redirect::Files>,
+    /// Where `sandbox-init`'s warden counts its TCP `connect` calls, a byte each (an
+    /// unnamed file no program can reach), where a warden runs.
+    warden_connects: Option<File>,
     /// Its sandbox's folder and cgroup, as long as the process.
     enclosure: Arc<std::sync::Mutex<Enclosure>>,
     /// What `wait4` said of the process the harness started (`sandbox-init`) once it has
@@ -254,6 +257,14 @@ impl ChildProcess {
         let through_init = enclosure.starts_through_init();
         let (report_reader, report_writer) = report_pipe()?;
         let report_fd = report_writer.as_raw_fd();
+        // Where a warden makes or watches its calls, it counts the program's connection
+        // attempts from outside (the library's count is the program's to bypass).
+        let warden_connects = (through_init
+            && spec.network.is_none()
+            && enclosure.warden_counts_connects(spec.tcp_ports.as_ref()))
+        .then(tempfile::tempfile)
+        .transpose()?;
+        let connects_fd = warden_connects.as_ref().map(AsRawFd::as_raw_fd);
         let launch = Launch {
             argv: &argv,
             workdir: &workdir,
@@ -261,6 +272,7 @@ impl ChildProcess {
             visible: &visible,
             replaced: &replaced,
             report_fd: Some(report_fd),
+            connects_fd,
             environment,
             cap_address_space: true,
             tcp_ports: spec.tcp_ports.as_ref(),
@@ -290,7 +302,10 @@ impl ChildProcess {
             match &spec.network {
                 // Nothing to do between fork and exec: started without copying the
                 // harness (see `sandbox::spawn`).
-                None if through_init => enclosure.spawn(launch, input, &[report_fd])?,
+                None if through_init => {
+                    let kept: Vec<i32> = std::iter::once(report_fd).chain(connects_fd).collect();
+                    enclosure.spawn(launch, input, &kept)?
+                }
                 network => {
                     let command = enclosure.command(launch)?;
                     let report_fd = through_init.then_some(report_fd);
@@ -412,6 +427,7 @@ impl ChildProcess {
             exit,
             short_calls_marker,
             redirect_files,
+            warden_connects,
             enclosure,
             tree_max_rss_kib,
             sandbox_trouble,
@@ -625,9 +641,13 @@ impl ChildProcess {
             .unwrap_or_default()
     }
 
-    /// On a shared loopback, with the interposed library loaded: how many times the
-    /// program has connected a TCP socket so far. `None` where the library does not tell.
+    /// On a shared loopback: how many times the program has connected a TCP socket so
+    /// far, as `sandbox-init`'s warden counted them where one runs, else as the interposed
+    /// library did. `None` where neither tells.
     pub fn connect_attempts(&self) -> Option<u64> {
+        if let Some(file) = &self.warden_connects {
+            return file.metadata().ok().map(|meta| meta.len());
+        }
         self.redirect_files
             .as_ref()
             .map(super::redirect::Files::attempts)

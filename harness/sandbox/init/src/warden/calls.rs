@@ -67,6 +67,8 @@ pub(super) struct Call<'a> {
     pub still_waiting: &'a dyn Fn() -> bool,
     /// Where the program may reach.
     pub reach: &'a Reach,
+    /// Where the program's TCP `connect` calls are counted, a byte each, if asked.
+    pub counter: Option<&'a std::fs::File>,
 }
 
 /// The copy of the program's descriptor a call is made on, and what socket it is.
@@ -97,6 +99,9 @@ pub(super) fn connect(call: &Call, target: &Target) -> Answer {
     settle(socket, kind, &call.reach.ports)?;
     call.stand_in(kind)?;
     let (address, _path) = own_unix_socket(kind, address)?;
+    if is_tcp(kind) {
+        call.count_connect();
+    }
     // SAFETY: our copy of the socket, an address buffer we own with its length.
     outcome(unsafe {
         libc::connect(
@@ -423,6 +428,38 @@ fn refuse(kind: Socket, usage: Use, address: &[u8], reach: &Reach) -> Result<(),
     }
 }
 
+fn is_tcp(kind: Socket) -> bool {
+    (kind.domain == libc::AF_INET || kind.domain == libc::AF_INET6)
+        && kind.kind == libc::SOCK_STREAM
+}
+
+/// Where the warden owns only the datagram sockets, a `connect` on any other number is
+/// handed over to be counted, and then made by the kernel: counted when it names an
+/// internet address on one of the scenario's ports (there, no other socket than TCP can
+/// connect to one: no unix socket is made, and every datagram socket is the warden's), as
+/// the kernel of a namespace of the scenario's own counts each SYN it sends. What it read
+/// is not acted on: another thread may change it before the kernel's own read, which
+/// Landlock's walls then judge.
+pub(super) fn count_outside_connect(call: &Call) {
+    let [_, name, length, ..] = call.args;
+    let Ok(address) = call.address(name, length) else {
+        return;
+    };
+    if address.len() < 4 {
+        return;
+    }
+    let family = libc::c_int::from(u16::from_ne_bytes([address[0], address[1]]));
+    let port = u16::from_be_bytes([address[2], address[3]]);
+    let in_reach = call
+        .reach
+        .ports
+        .iter()
+        .any(|&(first, last)| (first..=last).contains(&port));
+    if (family == libc::AF_INET || family == libc::AF_INET6) && in_reach {
+        call.count_connect();
+    }
+}
+
 fn is_udp(kind: Socket) -> bool {
     (kind.domain == libc::AF_INET || kind.domain == libc::AF_INET6)
         && kind.kind == libc::SOCK_DGRAM
@@ -605,6 +642,15 @@ impl Call<'_> {
             };
         }
         self.read(pointer, length)
+    }
+
+    /// One more of the program's TCP `connect` calls counted, where it is asked for: a
+    /// byte appended (the harness reads the file's length).
+    fn count_connect(&self) {
+        if let Some(mut file) = self.counter {
+            use std::io::Write;
+            let _ = file.write_all(&[1]);
+        }
     }
 
     /// `Err` when the program no longer waits in this call: nothing is made for it.

@@ -8,8 +8,13 @@ const ARG4_LOW: u32 = 48;
 const ARG4_HIGH: u32 = 52;
 use super::handoff::{Numbers, OWNED};
 
-/// The calls the program's filter hands to the warden.
-pub(super) fn filter(mode: Mode, numbers: Numbers) -> Vec<crate::seccomp::Instruction> {
+/// The calls the program's filter hands to the warden; with `counting`, every `connect`
+/// (the warden counts the TCP ones).
+pub(super) fn filter(
+    mode: Mode,
+    numbers: Numbers,
+    counting: bool,
+) -> Vec<crate::seccomp::Instruction> {
     use crate::seccomp::{ALLOW, AUDIT_ARCH, JUMP_EQUAL, LOAD_WORD, NR, RETURN, jump, statement};
     let mut code = vec![
         // Another architecture's numbers mean other calls: the main filter kills it.
@@ -20,7 +25,7 @@ pub(super) fn filter(mode: Mode, numbers: Numbers) -> Vec<crate::seccomp::Instru
     ];
     code.extend(match mode {
         Mode::Copies => copies_filter(numbers),
-        Mode::Owner => owner_filter(numbers),
+        Mode::Owner => owner_filter(numbers, counting),
     });
     // A process that makes itself undumpable would keep the warden from reading its
     // memory (and, copying, its sockets), and every call it hands over would fail
@@ -38,7 +43,8 @@ pub(super) fn filter(mode: Mode, numbers: Numbers) -> Vec<crate::seccomp::Instru
 }
 
 /// [`Mode::Copies`]: every `connect`, `bind`, `sendmsg`, `sendmmsg`, and `sendto` with an
-/// address, whatever the socket; `sendmsg` on the handover's number let through.
+/// address, whatever the socket; `sendmsg` on the handover's number let through. (Every
+/// `connect` already goes to the warden, which counts it where asked.)
 fn copies_filter(numbers: Numbers) -> Vec<crate::seccomp::Instruction> {
     use crate::seccomp::{ALLOW, ARG0_LOW, JUMP_EQUAL, LOAD_WORD, RETURN, jump, statement};
     let notify = libc::SECCOMP_RET_USER_NOTIF;
@@ -72,8 +78,11 @@ fn copies_filter(numbers: Numbers) -> Vec<crate::seccomp::Instruction> {
 /// a socket off its numbers (`dup`, `dup2`, `dup3`, `fcntl`'s `F_DUPFD`; `sendmsg`, which
 /// passes descriptors, anywhere else than on its numbers or the handover's).
 ///
+/// With `counting`, every `connect` on any other number too: the warden counts it and lets
+/// the kernel make it (`SECCOMP_USER_NOTIF_FLAG_CONTINUE`; TCP is walled by Landlock).
+///
 /// A number's test is one unsigned comparison: `fd - first < OWNED`.
-fn owner_filter(numbers: Numbers) -> Vec<crate::seccomp::Instruction> {
+fn owner_filter(numbers: Numbers, counting: bool) -> Vec<crate::seccomp::Instruction> {
     use crate::seccomp::{
         ALLOW, ARG0_LOW, ARG1_LOW, ARG2_LOW, JUMP_AT_LEAST, JUMP_EQUAL, LOAD_WORD, RETURN,
         SUBTRACT, jump, statement,
@@ -94,7 +103,13 @@ fn owner_filter(numbers: Numbers) -> Vec<crate::seccomp::Instruction> {
         statement(RETURN, ALLOW),
     ];
     // On one of the warden's numbers: handed over; elsewhere the kernel's (TCP walled by
-    // Landlock).
+    // Landlock), but for a `connect` the warden counts.
+    if counting {
+        code.extend([
+            jump(JUMP_EQUAL, libc::SYS_connect as u32, 0, 1),
+            statement(RETURN, notify),
+        ]);
+    }
     for call in [libc::SYS_connect, libc::SYS_bind] {
         code.extend([
             jump(JUMP_EQUAL, call as u32, 0, 5),

@@ -66,11 +66,13 @@ pub(crate) struct Handoff {
     ends: [libc::c_int; 2],
     mode: Mode,
     numbers: Numbers,
+    /// Whether the warden counts the program's TCP `connect` calls.
+    counting: bool,
 }
 
 impl Handoff {
     /// Made before the fork.
-    pub(crate) fn new(mode: Mode) -> io::Result<Handoff> {
+    pub(crate) fn new(mode: Mode, counting: bool) -> io::Result<Handoff> {
         let numbers = Numbers::now()?;
         let mut ends = [0; 2];
         // SAFETY: socketpair fills the two descriptors.
@@ -89,6 +91,7 @@ impl Handoff {
             ends,
             mode,
             numbers,
+            counting,
         })
     }
 
@@ -115,7 +118,7 @@ impl Handoff {
                 return Err(failed("cannot place the warden's socket"));
             }
             libc::close(self.ends[1]);
-            let code = filter(self.mode, self.numbers);
+            let code = filter(self.mode, self.numbers, self.counting);
             let program = libc::sock_fprog {
                 len: code.len() as u16,
                 filter: code.as_ptr() as *mut libc::sock_filter,

@@ -142,6 +142,10 @@ pub(crate) fn enter(privilege: &crate::privilege::Drop) -> Result<(), String> {
     }
 }
 
+/// The answer that lets the kernel make the call itself, as the program asked
+/// (`SECCOMP_USER_NOTIF_FLAG_CONTINUE`): no error number is negative.
+const CONTINUE: libc::c_int = -1;
+
 /// Calls answered on threads of their own at once, and the most there may be.
 static CALLS_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 const CALLS_IN_FLIGHT_MAX: usize = 256;
@@ -149,9 +153,21 @@ const CALLS_IN_FLIGHT_MAX: usize = 256;
 /// Serves the program's calls on a thread of their own until no process of the program is
 /// left; each call on a thread of its own, since a call may block (a `connect` that waits
 /// for its peer) while others come.
-pub(crate) fn serve(listener: OwnedFd, ports: Vec<(u16, u16)>, mode: Mode, numbers: Numbers) {
+///
+/// `counter`: a descriptor to which a byte is appended for each TCP `connect` the program
+/// makes (`--count-connects-fd`).
+pub(crate) fn serve(
+    listener: OwnedFd,
+    ports: Vec<(u16, u16)>,
+    mode: Mode,
+    numbers: Numbers,
+    counter: Option<libc::c_int>,
+) {
     let warden = Arc::new(Warden {
         listener,
+        // SAFETY: the harness's descriptor, this process's alone from here on.
+        counter: counter
+            .map(|fd| unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd) }),
         reach: rules::Reach::of_this_machine(ports),
         owned: (mode == Mode::Owner).then(|| owned::Owned::new(numbers)),
     });
@@ -182,6 +198,8 @@ struct Warden {
     listener: OwnedFd,
     /// Where the program may reach: the scenario's ports, on this machine.
     reach: rules::Reach,
+    /// Where it counts the program's TCP `connect` calls, if asked to.
+    counter: Option<std::fs::File>,
     /// The sockets it made for the program, where it owns them ([`Mode::Owner`]).
     owned: Option<owned::Owned>,
 }
@@ -243,6 +261,7 @@ fn answer(warden: &Warden, notice: &libc::seccomp_notif) {
         args: notice.data.args,
         still_waiting: &still_waiting,
         reach: &warden.reach,
+        counter: warden.counter.as_ref(),
     };
     // Whatever happens in the warden's own code, the program gets an answer (an unanswered
     // call would wait until the program is killed).
@@ -253,6 +272,14 @@ fn answer(warden: &Warden, notice: &libc::seccomp_notif) {
         {
             // `None`: answered by the socket's arrival in the program.
             return owned.make(listener, id, &call);
+        }
+        if let Some(owned) = &warden.owned
+            && number == libc::SYS_connect
+            && !owned.holds_number(call.args[0] as u32 as libc::c_int)
+        {
+            // Handed over only to be counted: the kernel makes it (Landlock walls TCP).
+            calls::count_outside_connect(&call);
+            return Some(Err(CONTINUE));
         }
         Some(make_call(warden, number, &call))
     }))
@@ -268,6 +295,7 @@ fn answer(warden: &Warden, notice: &libc::seccomp_notif) {
     };
     match answer {
         Ok(value) => response.val = value,
+        Err(CONTINUE) => response.flags = libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32,
         Err(error) => response.error = -error,
     }
     // SAFETY: the kernel reads our response. ENOENT: the program no longer waits.

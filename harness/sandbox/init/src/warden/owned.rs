@@ -112,6 +112,11 @@ impl Owned {
         None
     }
 
+    /// Whether `fd` is one of the numbers it hands out.
+    pub(super) fn holds_number(&self, fd: libc::c_int) -> bool {
+        self.numbers.is_owned(fd)
+    }
+
     /// The warden's copy of the socket under the call's first argument, which must be one
     /// it made.
     pub(super) fn target(&self, call: &Call) -> Result<Target, libc::c_int> {
