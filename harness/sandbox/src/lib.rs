@@ -739,6 +739,20 @@ impl Layers {
             ),
             (Err(_), Ok(_)) => (None, None),
         };
+        // Landlock walls TCP to a scenario's ports from ABI 4; below it only a warden that
+        // makes every `connect` and `bind` itself (the copying one) walls it.
+        let tcp_walls = match &self.landlock {
+            Ok(abi)
+                if self.walls()
+                    && *abi < LANDLOCK_NETWORK
+                    && !matches!(self.warden, Ok(Warden::Copies)) =>
+            {
+                Some(format!(
+                    "this kernel's Landlock ABI is {abi}: walling TCP to a scenario's ports needs ABI {LANDLOCK_NETWORK} (Linux 6.7); on a shared loopback a program's TCP reaches any port"
+                ))
+            }
+            _ => None,
+        };
         // The warden walls UDP where the loopback is shared: where no view is built. Without
         // it, only the programs that need UDP have any (the others get no UDP socket).
         let udp_walls = self.warden.as_ref().err().filter(|_| self.walls()).map(|why| {
@@ -755,6 +769,7 @@ impl Layers {
             ("view", "file system view", self.mounts.as_ref().err()),
             ("landlock", "Landlock", landlock.as_ref()),
             ("landlock-scopes", "Landlock scopes", scopes.as_ref()),
+            ("tcp-walls", "TCP walls", tcp_walls.as_ref()),
             ("udp-walls", "UDP walls", udp_walls.as_ref()),
             ("pids-cgroup", "pids cgroup", self.cgroup.as_ref().err()),
             (
@@ -1539,6 +1554,39 @@ mod tests {
         std::fs::write(&path, "#!/bin/sh\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         folder
+    }
+
+    #[test]
+    fn below_landlocks_network_abi_the_tcp_walls_are_said_missing_unless_the_warden_copies() {
+        let container = |abi: i64, warden: Result<Warden, String>| Layers {
+            init: Ok(PathBuf::from("/sandbox-init")),
+            seccomp: Ok(()),
+            landlock: Ok(abi),
+            warden,
+            ..Layers::none("a container")
+        };
+        let owner = || Ok(Warden::Owner("pidfd_getfd refused".into()));
+        assert!(
+            container(3, owner())
+                .not_here()
+                .contains(&"tcp-walls".to_owned())
+        );
+        assert!(
+            !container(4, owner())
+                .not_here()
+                .contains(&"tcp-walls".to_owned())
+        );
+        assert!(
+            !container(3, Ok(Warden::Copies))
+                .not_here()
+                .contains(&"tcp-walls".to_owned())
+        );
+        let said = container(3, Err("no warden".into()))
+            .refusals()
+            .into_iter()
+            .find(|(id, _, _)| *id == "tcp-walls")
+            .expect("TCP walls said missing");
+        assert!(said.2.contains("needs ABI 4"), "{said:?}");
     }
 
     #[test]

@@ -29,7 +29,7 @@ use serde::Deserialize;
 pub(crate) const ENVIRONMENTS: [&str; 3] = ["container", "emulated-container", "ordinary-user"];
 
 /// The layer ids of the JSON report's `sandbox.not_here`.
-const LAYERS: [&str; 10] = [
+const LAYERS: [&str; 11] = [
     "sandbox-init",
     "own-user",
     "seccomp",
@@ -39,6 +39,7 @@ const LAYERS: [&str; 10] = [
     "memory-cap",
     "cpu-share",
     "disk-cap",
+    "tcp-walls",
     "udp-walls",
 ];
 
