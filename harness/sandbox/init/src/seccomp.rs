@@ -24,6 +24,9 @@
 //! - refuses `prlimit64` on any process but the caller's own (pid 0): on a shared loopback
 //!   the supervisor that makes a program's network calls runs as the program's user, and a
 //!   program set its CPU limit to one second and outlived it;
+//! - refuses a source route (`setsockopt` of `IP_OPTIONS`, `IPV6_RTHDR`, and RFC 2292's
+//!   routing header and packet options): a datagram or SYN sent to the loopback with one
+//!   goes first to the route's host, past the warden's check of its address;
 //! - refuses `MSG_FASTOPEN` in `sendto`, `sendmsg` and `sendmmsg`: a TCP Fast Open
 //!   connects inside the send, where Landlock's check of `connect` is never made (on a
 //!   shared loopback a walled program reached a grader's web server that way);
@@ -82,6 +85,11 @@ const SOCKET_FAMILIES: [libc::c_int; 4] = [
 
 /// `TIOCSTI`: push a byte into a terminal's input.
 const TIOCSTI: u32 = 0x5412;
+
+/// RFC 2292's socket options (`linux/in6.h`): a routing header, and packet options that
+/// may carry one.
+const IPV6_2292RTHDR: u32 = 5;
+const IPV6_2292PKTOPTIONS: u32 = 6;
 
 /// The calls refused with `EPERM`, whatever their arguments: (number, name). The names are
 /// for the tests and the crate's documentation.
@@ -320,6 +328,23 @@ fn program(sockets: Sockets) -> Vec<Instruction> {
     code.push(jump(JUMP_EQUAL, 0, 1, 0));
     code.push(statement(RETURN, EPERM));
     code.push(statement(RETURN, ALLOW));
+    // setsockopt: no source route (IPv4's `IP_OPTIONS`, IPv6's routing headers, also
+    // through RFC 2292's packet options): a datagram or a SYN sent to a loopback address
+    // with one goes first to the route's host, past every check of its address.
+    code.extend([
+        jump(JUMP_EQUAL, libc::SYS_setsockopt as u32, 0, 11),
+        statement(LOAD_WORD, ARG1_LOW),
+        jump(JUMP_EQUAL, libc::IPPROTO_IP as u32, 0, 2),
+        statement(LOAD_WORD, ARG2_LOW),
+        jump(JUMP_EQUAL, libc::IP_OPTIONS as u32, 5, 6),
+        jump(JUMP_EQUAL, libc::IPPROTO_IPV6 as u32, 0, 5),
+        statement(LOAD_WORD, ARG2_LOW),
+        jump(JUMP_EQUAL, libc::IPV6_RTHDR as u32, 2, 0),
+        jump(JUMP_EQUAL, IPV6_2292RTHDR, 1, 0),
+        jump(JUMP_EQUAL, IPV6_2292PKTOPTIONS, 0, 1),
+        statement(RETURN, EPERM),
+        statement(RETURN, ALLOW),
+    ]);
     code.push(jump(JUMP_EQUAL, libc::SYS_ioctl as u32, 0, 4));
     code.push(statement(LOAD_WORD, ARG1_LOW));
     code.push(jump(JUMP_EQUAL, TIOCSTI, 0, 1));
@@ -687,7 +712,43 @@ mod tests {
             );
             let refused = sent < 0 && *libc::__errno_location() == libc::EPERM;
             libc::close(fd);
-            if refused { 0 } else { 1 }
+            if !refused {
+                return 1;
+            }
         }
+        // No source route on a socket (a loose one through 192.0.2.10, and an IPv6
+        // routing header), while other options are set as ever.
+        // SAFETY: setsockopt reads the buffers it is given; the sockets are ours.
+        unsafe {
+            let set = |fd: i32, level: i32, name: i32, value: &[u8]| {
+                libc::setsockopt(fd, level, name, value.as_ptr().cast(), value.len() as u32)
+            };
+            let udp = libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0);
+            let route = [0x83, 7, 4, 192, 0, 2, 10, 0];
+            if set(udp, libc::IPPROTO_IP, libc::IP_OPTIONS, &route) == 0 {
+                return 2;
+            }
+            if set(udp, libc::IPPROTO_IP, libc::IP_TOS, &16i32.to_ne_bytes()) != 0 {
+                return 3;
+            }
+            libc::close(udp);
+            let udp6 = libc::socket(libc::AF_INET6, libc::SOCK_DGRAM, 0);
+            if udp6 >= 0 {
+                let header = [0u8; 8];
+                for name in [
+                    libc::IPV6_RTHDR,
+                    IPV6_2292RTHDR as i32,
+                    IPV6_2292PKTOPTIONS as i32,
+                ] {
+                    if set(udp6, libc::IPPROTO_IPV6, name, &header) == 0
+                        || *libc::__errno_location() != libc::EPERM
+                    {
+                        return 4;
+                    }
+                }
+                libc::close(udp6);
+            }
+        }
+        0
     }
 }

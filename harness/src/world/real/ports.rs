@@ -88,8 +88,11 @@ const BLOCKS: u32 = COUNT / PortBlock::SIZE as u32;
 
 /// The abstract unix socket name that claims the block starting at `first`. Programs cannot
 /// connect to it (Landlock's scope keeps them out of abstract sockets made outside their
-/// domain), nor bind it: `sandbox-init`'s warden refuses a name under this one's start
-/// (`HARNESS_NAMES` in `init/src/warden/rules.rs`), where programs may make unix sockets.
+/// domain). Where the warden copies a program's sockets it refuses a `bind` of a name under
+/// this one's start (`HARNESS_NAMES` in `init/src/warden/rules.rs`); where it owns only the
+/// datagram ones, a program can still bind one on a socket of a connected pair (which no
+/// register tells from a TCP socket): the harness then passes that block by, and the
+/// program can take them all only for as long as it runs.
 fn claim_name(first: u16) -> String {
     format!("socket-lab-harness/port-block/{first}")
 }

@@ -99,17 +99,29 @@ pub(super) fn connect(call: &Call, target: &Target) -> Answer {
     settle(socket, kind, &call.reach.ports)?;
     call.stand_in(kind)?;
     let (address, _path) = own_unix_socket(kind, address)?;
-    if is_tcp(kind) {
-        call.count_connect();
-    }
     // SAFETY: our copy of the socket, an address buffer we own with its length.
-    outcome(unsafe {
+    let answer = outcome(unsafe {
         libc::connect(
             socket.as_raw_fd(),
             address.as_ptr().cast(),
             address.len() as u32,
         )
-    } as isize)
+    } as isize);
+    // Counted as the kernel of a namespace of its own counts (a SYN sent): not a call that
+    // found a connection under way or made, or was refused before it sent anything.
+    let sent = matches!(
+        answer,
+        Ok(_)
+            | Err(libc::EINPROGRESS
+                | libc::ECONNREFUSED
+                | libc::ETIMEDOUT
+                | libc::EINTR
+                | libc::ECONNRESET)
+    );
+    if is_tcp(kind) && sent {
+        call.count_connect();
+    }
+    answer
 }
 
 pub(super) fn bind(call: &Call, target: &Target) -> Answer {
@@ -319,9 +331,13 @@ fn pass_descriptors(call: &Call, control: &mut [u8]) -> Result<Vec<OwnedFd>, lib
 /// Where, in a message's ancillary data, the descriptors passed (`SCM_RIGHTS`) are: each
 /// list's bytes. `EINVAL` for data the kernel would refuse as malformed (a header whose
 /// length is shorter than a header, or runs past the data), whatever its numbers: a length
-/// near 2^64 must neither wrap the arithmetic nor spin the walk.
+/// near 2^64 must neither wrap the arithmetic nor spin the walk. `EACCES` for a source
+/// route (IPv4's `IP_RETOPTS`, an IPv6 routing header): the datagram would go first to the
+/// route's host, whatever address the warden checked.
 fn descriptor_lists(control: &[u8]) -> Result<Vec<std::ops::Range<usize>>, libc::c_int> {
     const HEADER: usize = 16;
+    /// RFC 2292's routing header (`linux/in6.h`).
+    const IPV6_2292RTHDR: i32 = 5;
     let mut lists = Vec::new();
     let mut at = 0;
     while control.len() - at >= HEADER {
@@ -335,6 +351,12 @@ fn descriptor_lists(control: &[u8]) -> Result<Vec<std::ops::Range<usize>>, libc:
         }
         if level == libc::SOL_SOCKET && kind == libc::SCM_RIGHTS {
             lists.push(at + HEADER..at + length);
+        }
+        let route = (level == libc::IPPROTO_IP && kind == libc::IP_RETOPTS)
+            || (level == libc::IPPROTO_IPV6
+                && (kind == libc::IPV6_RTHDR || kind == IPV6_2292RTHDR));
+        if route {
+            return Err(libc::EACCES);
         }
         // The next header is aligned to 8 bytes; past the data, the walk ends.
         at = at
@@ -434,30 +456,14 @@ fn is_tcp(kind: Socket) -> bool {
 }
 
 /// Where the warden owns only the datagram sockets, a `connect` on any other number is
-/// handed over to be counted, and then made by the kernel: counted when it names an
-/// internet address on one of the scenario's ports (there, no other socket than TCP can
-/// connect to one: no unix socket is made, and every datagram socket is the warden's), as
-/// the kernel of a namespace of the scenario's own counts each SYN it sends. What it read
-/// is not acted on: another thread may change it before the kernel's own read, which
-/// Landlock's walls then judge.
+/// handed over to be counted, and then made by the kernel: each one counted, its address
+/// not read (another thread could change it between a read and the kernel's, and hide an
+/// attempt). There no socket but TCP connects on those numbers: no unix socket is made
+/// but a connected pair, and every datagram socket is the warden's. (The kernel of a
+/// namespace of its own counts only a SYN sent; a program that polls a connection under
+/// way with `connect` is counted more here.)
 pub(super) fn count_outside_connect(call: &Call) {
-    let [_, name, length, ..] = call.args;
-    let Ok(address) = call.address(name, length) else {
-        return;
-    };
-    if address.len() < 4 {
-        return;
-    }
-    let family = libc::c_int::from(u16::from_ne_bytes([address[0], address[1]]));
-    let port = u16::from_be_bytes([address[2], address[3]]);
-    let in_reach = call
-        .reach
-        .ports
-        .iter()
-        .any(|&(first, last)| (first..=last).contains(&port));
-    if (family == libc::AF_INET || family == libc::AF_INET6) && in_reach {
-        call.count_connect();
-    }
+    call.count_connect();
 }
 
 fn is_udp(kind: Socket) -> bool {
@@ -825,5 +831,20 @@ mod tests {
         );
         // Too short to hold a header: nothing in it.
         assert_eq!(descriptor_lists(&[0; 8]), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn a_source_route_in_a_message_is_refused_and_other_options_pass() {
+        let mut route = header(24, libc::IPPROTO_IP, libc::IP_TTL);
+        route.extend([64, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(descriptor_lists(&route), Ok(Vec::new()));
+        route.extend(header(24, libc::IPPROTO_IP, libc::IP_RETOPTS));
+        route.extend([0x83, 7, 4, 192, 0, 2, 10, 0]);
+        assert_eq!(descriptor_lists(&route), Err(libc::EACCES));
+        for kind in [libc::IPV6_RTHDR, 5] {
+            let mut route = header(24, libc::IPPROTO_IPV6, kind);
+            route.extend([0; 8]);
+            assert_eq!(descriptor_lists(&route), Err(libc::EACCES), "{kind}");
+        }
     }
 }

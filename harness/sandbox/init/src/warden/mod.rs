@@ -12,7 +12,9 @@
 //! answers with its result ([`calls`]). Checking the program's memory and letting the
 //! kernel make the call (`SECCOMP_USER_NOTIF_FLAG_CONTINUE`) would not hold: another
 //! thread could change the address, or put a UDP socket under the descriptor's number,
-//! between the check and the call.
+//! between the check and the call. (The warden lets the kernel make one call only: where it
+//! owns the datagram sockets, a `connect` on any other number, handed over only to be
+//! counted, its memory not read.)
 //!
 //! The supervising process is made fit for this before it forks the program ([`enter`]):
 //! it becomes the program's user, undumpable, and raises the program's own Landlock walls
