@@ -354,3 +354,33 @@ fn a_program_reaches_no_port_of_the_machines_outside_its_scenarios_block(
         nothing
     );
 }
+
+#[rstest::rstest]
+fn a_program_takes_no_claim_on_a_block_of_ports(#[values("on", "owner", "off")] warden: &str) {
+    // The hostile server opens every block's claim file by a raw openat, its own scenario's
+    // among them (held while it runs), makes the missing ones and locks them: it passes only
+    // if every one was refused, and it leaves no file behind.
+    let report = tempfile::NamedTempFile::new().unwrap();
+    harness()
+        .env("HARNESS_NO_NAMESPACES", "1")
+        .env("HARNESS_SANDBOX_WARDEN", warden)
+        .args([
+            "--target",
+            "fixtures/submissions/message-hostile-port-claims",
+        ])
+        .args(["--seed", "1", "message/01-*", "--json"])
+        .arg(report.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("PASS    message/01-"));
+    // With a view its /tmp is its own (it finds no claim there, and what it makes claims
+    // nothing); without one (a platform's container: `container.rs`), Landlock refuses it
+    // every file.
+    let expected = if sandbox::layers().allows(sandbox::Layer::View).is_ok() {
+        "claims refused: 0 (none); made in a /tmp of its own: 199"
+    } else {
+        "claims refused: 199 (Permission denied: 199); made in a /tmp of its own: 0"
+    };
+    let said = std::fs::read_to_string(report.path()).unwrap();
+    assert!(said.contains(expected), "{expected} in {said}");
+}

@@ -24,6 +24,7 @@ pub mod endings;
 pub mod internet;
 pub mod isolation;
 pub use harness_machine::net_admin;
+pub mod port_claims;
 pub mod ports;
 pub mod proc_entries;
 pub mod process;

@@ -14,10 +14,10 @@
 //! before its first program starts, so that its programs can be walled to that block
 //! (`sandbox::TcpPorts`): they reach their own scenario's servers and peers, not another
 //! scenario's, nor the grader's own services. A block is claimed for the whole machine, not
-//! only for this process: its claim is a unix socket bound to a name of the abstract
-//! namespace ([`claim_name`]), which the kernel gives to one socket at a time in a network
-//! namespace and takes back when the socket closes, even when its harness was killed, so that
-//! harnesses grading side by side in one container never hand out the same block.
+//! only for this process: its claim is a lock on a file in `/tmp` that no program can open
+//! ([`super::port_claims`]), which the kernel gives to one holder at a time and takes back
+//! when its harness ends, killed or not, so that harnesses grading side by side in one
+//! container never hand out the same block.
 //!
 //! A port the submission hard-codes cannot be chosen. With a network namespace per
 //! scenario it is always free; on a shared loopback it may still be in TIME_WAIT from the
@@ -27,11 +27,10 @@
 
 use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, TcpListener};
-use std::os::linux::net::SocketAddrExt;
-use std::os::unix::net::{SocketAddr, UnixDatagram};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use super::port_claims::{Claim, claim, is_claimed};
 use super::readiness::{TCP_LISTEN, TCP_TIME_WAIT, socket_rows};
 
 /// The first port the harness hands out: below it are the grader's own services.
@@ -77,38 +76,22 @@ pub fn fresh_port() -> std::io::Result<u16> {
 pub struct PortBlock {
     first: u16,
     next: AtomicU32,
-    /// Bound to the block's [`claim_name`]: while it is open, no other block of this
-    /// machine's network namespace, in this harness or another, is this one.
-    _claim: UnixDatagram,
+    /// The lock on the block's file: while it is held, no other block of this machine, in
+    /// this harness or another, is this one.
+    _claim: Claim,
 }
 
 /// How many blocks 20000-32767 holds: the blocks are aligned on [`PortBlock::SIZE`], so
 /// that two claims are either the same block or apart.
 const BLOCKS: u32 = COUNT / PortBlock::SIZE as u32;
 
-/// The abstract unix socket name that claims the block starting at `first`. Programs cannot
-/// connect to it (Landlock's scope keeps them out of abstract sockets made outside their
-/// domain). Where the warden copies a program's sockets it refuses a `bind` of a name under
-/// this one's start (`HARNESS_NAMES` in `init/src/warden/rules.rs`); where it owns only the
-/// datagram ones, a program can still bind one on a socket of a connected pair (which no
-/// register tells from a TCP socket): the harness then passes that block by, and the
-/// program can take them all only for as long as it runs.
-fn claim_name(first: u16) -> String {
-    format!("socket-lab-harness/port-block/{first}")
-}
-
 /// The first port of block number `index`.
 fn block_first(index: u32) -> u16 {
     (FIRST + index * u32::from(PortBlock::SIZE)) as u16
 }
 
-/// Claims the block starting at `first`: its name bound, held while the socket is open.
-fn claim(first: u16) -> std::io::Result<UnixDatagram> {
-    UnixDatagram::bind_addr(&SocketAddr::from_abstract_name(claim_name(first))?)
-}
-
-/// Whether `port` is in a block a scenario of this network namespace holds (its claim's
-/// name is bound): a port handed out outside blocks (a harness whose scenarios have network
+/// Whether `port` is in a block a scenario of this machine holds (its claim's file is
+/// locked): a port handed out outside blocks (a harness whose scenarios have network
 /// namespaces of their own, its questions, its bench) never lands in a scenario's block.
 fn in_a_claimed_block(port: u16) -> bool {
     let Some(index) = u32::from(port)
@@ -118,7 +101,7 @@ fn in_a_claimed_block(port: u16) -> bool {
     else {
         return false;
     };
-    claim(block_first(index)).is_err_and(|error| error.kind() == std::io::ErrorKind::AddrInUse)
+    is_claimed(block_first(index))
 }
 
 impl PortBlock {
@@ -127,23 +110,31 @@ impl PortBlock {
     /// again once the block is used up and the port is free).
     pub const SIZE: u16 = 64;
 
-    /// Reserves a block no scenario of this machine holds (its claim, [`claim_name`]) and
+    /// Reserves a block no scenario of this machine holds (its claim, [`claim`]) and
     /// where nothing of this machine listens or has a UDP port (a grader's service), with at least half its
     /// ports free in every table (the rest in `TIME_WAIT` from an earlier scenario).
     pub fn reserve() -> std::io::Result<PortBlock> {
         start_cursor();
+        // A block whose claim cannot be made is passed by; the last such failure is told
+        // if no block can be had.
+        let mut failure = None;
         for _ in 0..BLOCKS {
             let index = CURSOR.fetch_add(u32::from(Self::SIZE), Ordering::SeqCst)
                 / u32::from(Self::SIZE)
                 % BLOCKS;
-            if let Some(block) = Self::reserve_at(index)? {
-                return Ok(block);
+            match Self::reserve_at(index) {
+                Ok(Some(block)) => return Ok(block),
+                Ok(None) => {}
+                Err(error) => failure = Some(error),
             }
         }
+        let failure = failure
+            .map(|error| format!("; the last claim failed: {error}"))
+            .unwrap_or_default();
         Err(std::io::Error::new(
             std::io::ErrorKind::AddrInUse,
             format!(
-                "no block of {} free ports in 20000-32767 (every one is another scenario's, holds a listening socket or is mostly taken)",
+                "no block of {} free ports in 20000-32767 (every one is another scenario's, holds a listening socket or is mostly taken{failure})",
                 Self::SIZE
             ),
         ))
@@ -152,15 +143,8 @@ impl PortBlock {
     /// The block number `index` if it can be had now: `None` if it is claimed or busy.
     fn reserve_at(index: u32) -> std::io::Result<Option<PortBlock>> {
         let first = block_first(index);
-        let claim = match claim(first) {
-            Ok(claim) => claim,
-            Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => return Ok(None),
-            Err(error) => {
-                return Err(std::io::Error::new(
-                    error.kind(),
-                    format!("claiming port block {first} (an abstract unix socket): {error}"),
-                ));
-            }
+        let Some(claim) = claim(first)? else {
+            return Ok(None);
         };
         let ports = first..first + Self::SIZE;
         if let Some(rows) = socket_rows(&EVERY_TABLE) {
@@ -339,14 +323,14 @@ mod tests {
 
     #[test]
     fn a_block_claimed_elsewhere_is_passed_by_and_a_held_block_is_claimed() {
-        // A block another harness holds: its name bound here, as that harness would.
+        // A block another harness holds: its file locked here, as that harness would.
         let (index, other) = (0..BLOCKS)
             .find_map(|_| {
                 let block = PortBlock::reserve().unwrap();
                 let first = block.first;
                 drop(block);
                 // Another test of this process may take it between the two: try another.
-                let other = claim(first).ok()?;
+                let other = claim(first).ok()??;
                 Some((
                     u32::from(first - FIRST as u16) / u32::from(PortBlock::SIZE),
                     other,
@@ -361,11 +345,10 @@ mod tests {
         let block = PortBlock::reserve_at(index)
             .unwrap()
             .expect("free once the other claim is gone");
-        // While held, its name is taken for every process of the network namespace.
-        let refused = claim(block.first).unwrap_err();
-        assert_eq!(refused.kind(), std::io::ErrorKind::AddrInUse);
+        // While held, its lock is refused to every other open file of the machine.
+        assert!(claim(block.first).unwrap().is_none());
         drop(block);
-        claim(first).unwrap();
+        assert!(claim(first).unwrap().is_some());
     }
 
     #[test]

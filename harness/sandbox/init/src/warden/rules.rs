@@ -71,21 +71,6 @@ fn interface_addresses() -> Vec<IpAddr> {
     addresses
 }
 
-/// The start of the abstract unix socket names the harness claims its scenarios' blocks
-/// of ports with (`claim_name` in the harness's `world/real/ports.rs`), in the one abstract
-/// namespace a shared loopback has: a program that bound them all would leave every other
-/// scenario of the machine without ports. (Landlock's scope keeps programs from connecting
-/// to them, not from binding them.)
-pub(crate) const HARNESS_NAMES: &[u8] = b"socket-lab-harness/";
-
-/// Whether `address` (a `sockaddr_un`) is an abstract name under [`HARNESS_NAMES`].
-fn is_harness_name(address: &[u8]) -> bool {
-    address.get(2) == Some(&0)
-        && address
-            .get(3..)
-            .is_some_and(|name| name.starts_with(HARNESS_NAMES))
-}
-
 /// The address a `connect` or a send on an internet socket goes to, where the kernel
 /// reads it: `sockaddr_in`'s for `AF_INET`, and for `AF_UNSPEC` (an IPv4 socket sends to
 /// that address as to an `AF_INET` one; read alike on an IPv6 socket, where it means the
@@ -140,7 +125,6 @@ pub(super) struct Socket {
 ///   address (the kernel refuses one this machine lacks).
 /// - An ICMP socket (`SOCK_DGRAM` with `IPPROTO_ICMP`, which the kernel lets some groups
 ///   make) reaches any host and has no port: refused (the labs' pinger speaks UDP).
-/// - A unix socket may not bind an abstract name of the harness's ([`HARNESS_NAMES`]).
 /// - Any other family (unix, netlink) is the kernel's to check: the warden's call is made
 ///   inside the program's own Landlock walls.
 pub(super) fn refusal(
@@ -149,9 +133,6 @@ pub(super) fn refusal(
     address: &[u8],
     reach: &Reach,
 ) -> Option<libc::c_int> {
-    if socket.domain == libc::AF_UNIX {
-        return (usage == Use::Bind && is_harness_name(address)).then_some(libc::EACCES);
-    }
     if socket.domain != libc::AF_INET && socket.domain != libc::AF_INET6 {
         return None;
     }
@@ -382,7 +363,7 @@ mod tests {
     }
 
     #[test]
-    fn an_icmp_socket_and_a_harness_name_are_refused_and_other_families_are_the_kernels() {
+    fn an_icmp_socket_is_refused_and_other_families_are_the_kernels() {
         let ping = Socket {
             protocol: libc::IPPROTO_ICMP,
             ..UDP
@@ -398,13 +379,6 @@ mod tests {
             protocol: 0,
         };
         assert_eq!(refusal(unix, Use::Send, b"\x01\x00/tmp/x", &reach()), None);
-        // No abstract name the harness claims its blocks of ports by.
-        let claim = b"\x01\x00\x00socket-lab-harness/port-block/20032";
-        assert_eq!(
-            refusal(unix, Use::Bind, claim, &reach()),
-            Some(libc::EACCES)
-        );
-        assert_eq!(refusal(unix, Use::Connect, claim, &reach()), None);
         let other = b"\x01\x00\x00listener-1234";
         assert_eq!(refusal(unix, Use::Bind, other, &reach()), None);
         assert_eq!(refusal(unix, Use::Bind, b"\x01\x00", &reach()), None);
