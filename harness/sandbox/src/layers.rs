@@ -169,6 +169,7 @@ fn probe() -> Layers {
                 warden.join().expect(joined),
             )
         });
+    let mounts = view_with_its_own_proc(mounts, &pid_namespace, &own_user);
     Layers {
         init,
         pid_namespace,
@@ -180,6 +181,24 @@ fn probe() -> Layers {
         landlock,
         tracer,
         warden,
+    }
+}
+
+/// The view, where it can stand: without a PID namespace of its own a program's view holds
+/// the machine's `/proc`, and a program of the harness's own user (an ordinary user's
+/// harness: no user of its own) could reach the harness's `/proc/PID/root` and `fd` past the
+/// view. There Landlock's walls stand instead of a view (its domain refuses a program the
+/// `/proc` links of processes outside it).
+fn view_with_its_own_proc(
+    mounts: Result<(), String>,
+    pid_namespace: &Result<(), String>,
+    own_user: &Result<(), String>,
+) -> Result<(), String> {
+    match (mounts, pid_namespace, own_user) {
+        (Ok(()), Err(why), Err(_)) => Err(format!(
+            "no PID namespace ({why}): a view would show programs of the harness's own user the machine's /proc"
+        )),
+        (mounts, _, _) => mounts,
     }
 }
 
@@ -595,6 +614,21 @@ impl Layers {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_view_without_a_pid_namespace_for_programs_of_the_harnesss_own_user() {
+        let refused = || Err("Operation not permitted".to_owned());
+        let view = view_with_its_own_proc(Ok(()), &refused(), &refused()).unwrap_err();
+        assert!(view.contains("the machine's /proc"), "{view}");
+        // A user of its own reaches no process of the harness's; a PID namespace of its own
+        // mounts its own /proc.
+        assert!(view_with_its_own_proc(Ok(()), &refused(), &Ok(())).is_ok());
+        assert!(view_with_its_own_proc(Ok(()), &Ok(()), &refused()).is_ok());
+        assert_eq!(
+            view_with_its_own_proc(Err("no mount".into()), &Ok(()), &refused()),
+            Err("no mount".into())
+        );
+    }
 
     #[test]
     fn below_landlocks_network_abi_the_tcp_walls_are_said_missing_unless_the_warden_copies() {

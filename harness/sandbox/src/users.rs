@@ -24,6 +24,11 @@ const COUNT: u32 = 1 << 24;
 /// The name the view gives the program's user and group.
 pub(crate) const NAME: &str = "sandbox";
 
+/// Whether `uid` is one of the users programs run as: nothing of the harness's is theirs.
+pub fn is_a_programs(uid: u32) -> bool {
+    (FIRST..FIRST + COUNT).contains(&uid)
+}
+
 /// The next program's user and group ids (the same number): unique within this harness
 /// process, and most likely across harness processes running at once: each starts at a
 /// random place among 16 million, so two harnesses that grade a thousand programs each

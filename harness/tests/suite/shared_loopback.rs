@@ -115,6 +115,25 @@ fn connection_attempts_are_counted_outside_the_program(
 /// the kit where only root may enter, as a `mktemp -d` clone): a program that hard-codes
 /// its port passes every scenario, and what truly needs a namespace is not run, never
 /// failed.
+/// The harness, run as root without `CAP_SYS_ADMIN` (no namespace, no mount: a platform's
+/// container without its own seccomp profile), on the kit copied to `kit` for every user
+/// ([`common::kit_for_anyone`]), its programs walled by Landlock.
+fn in_a_stand_in(kit: &std::path::Path) -> std::process::Command {
+    let library = harness::faults::short_calls::library(&common::kit_root(), &sandbox::layers())
+        .expect("the interposed library builds");
+    let mut command = std::process::Command::new("/usr/bin/setpriv");
+    command
+        .args(["--inh-caps=-sys_admin", "--bounding-set=-sys_admin", "--"])
+        .arg(assert_cmd::cargo::cargo_bin("harness"))
+        .current_dir(kit)
+        .env("NO_COLOR", "1")
+        .env("HARNESS_COMPANIONS", kit.join("fixtures/submissions/good"))
+        .env("HARNESS_SANDBOX_INIT", kit.join("bin/sandbox-init"))
+        .env("HARNESS_SHORT_CALLS_LIB", library)
+        .env_remove("HARNESS_NO_NAMESPACES");
+    command
+}
+
 #[test]
 fn in_a_platforms_container_a_correct_submission_loses_nothing() {
     if !common::running_as_root() {
@@ -124,12 +143,8 @@ fn in_a_platforms_container_a_correct_submission_loses_nothing() {
     }
     let folder = common::kit_for_anyone(&["hard-coded-port"]);
     let kit = folder.path();
-    let library = harness::faults::short_calls::library(&common::kit_root(), &sandbox::layers())
-        .expect("the interposed library builds");
     let json = kit.join("report.json");
-    let output = std::process::Command::new("/usr/bin/setpriv")
-        .args(["--inh-caps=-sys_admin", "--bounding-set=-sys_admin", "--"])
-        .arg(assert_cmd::cargo::cargo_bin("harness"))
+    let output = in_a_stand_in(kit)
         .arg("--target")
         .arg(kit.join("fixtures/submissions/hard-coded-port"))
         .arg("--target")
@@ -140,12 +155,6 @@ fn in_a_platforms_container_a_correct_submission_loses_nothing() {
         .args(["--task", "interfaces", "--task", "wait-service"])
         .args(["--task", "mx-lookup", "--json"])
         .arg(&json)
-        .current_dir(kit)
-        .env("NO_COLOR", "1")
-        .env("HARNESS_COMPANIONS", kit.join("fixtures/submissions/good"))
-        .env("HARNESS_SANDBOX_INIT", kit.join("bin/sandbox-init"))
-        .env("HARNESS_SHORT_CALLS_LIB", &library)
-        .env_remove("HARNESS_NO_NAMESPACES")
         .output()
         .unwrap();
     let console = String::from_utf8_lossy(&output.stdout);
@@ -357,9 +366,11 @@ fn a_program_reaches_no_port_of_the_machines_outside_its_scenarios_block(
 
 #[rstest::rstest]
 fn a_program_takes_no_claim_on_a_block_of_ports(#[values("on", "owner", "off")] warden: &str) {
-    // The hostile server opens every block's claim file by a raw openat, its own scenario's
-    // among them (held while it runs), makes the missing ones and locks them: it passes only
-    // if every one was refused, and it leaves no file behind.
+    // The hostile server tries every block's claim file by raw system calls: opens, locks,
+    // renames and removes those there (its own scenario's among them, held while it runs),
+    // makes a file, a link, a named pipe or a unix socket in the place of the others. It
+    // passes only if it reaches none in the machine's /tmp (it prints what it reached on
+    // stdout, where the message belongs).
     let report = tempfile::NamedTempFile::new().unwrap();
     harness()
         .env("HARNESS_NO_NAMESPACES", "1")
@@ -374,13 +385,42 @@ fn a_program_takes_no_claim_on_a_block_of_ports(#[values("on", "owner", "off")] 
         .success()
         .stdout(predicate::str::contains("PASS    message/01-"));
     // With a view its /tmp is its own (it finds no claim there, and what it makes claims
-    // nothing); without one (a platform's container: `container.rs`), Landlock refuses it
-    // every file.
+    // nothing); without one (a platform's container: also `container.rs`), Landlock refuses
+    // it every claim of the machine's /tmp.
     let expected = if sandbox::layers().allows(sandbox::Layer::View).is_ok() {
-        "claims refused: 0 (none); made in a /tmp of its own: 199"
+        "claims in the machine's /tmp: no;"
     } else {
-        "claims refused: 199 (Permission denied: 199); made in a /tmp of its own: 0"
+        "claims in the machine's /tmp: yes; reached 0;"
     };
     let said = std::fs::read_to_string(report.path()).unwrap();
+    assert!(said.contains(expected), "{expected} in {said}");
+}
+
+#[test]
+fn in_a_platforms_container_a_program_takes_no_claim_on_a_block_of_ports() {
+    if !common::running_as_root() {
+        // Without root there is no CAP_SYS_ADMIN to take away: as an ordinary user the
+        // test above runs the fixture with what this machine allows.
+        return;
+    }
+    // No view: the program's /tmp is the machine's, where its own scenario's claim is; only
+    // Landlock stands between it and the claims.
+    let folder = common::kit_for_anyone(&["message-hostile-port-claims"]);
+    let kit = folder.path();
+    let json = kit.join("report.json");
+    let output = in_a_stand_in(kit)
+        .arg("--target")
+        .arg(kit.join("fixtures/submissions/message-hostile-port-claims"))
+        .arg("--scenarios")
+        .arg(kit.join("scenarios"))
+        .args(["--seed", "1", "message/01-*", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let console = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{console}");
+    assert!(console.contains("PASS    message/01-"), "{console}");
+    let said = std::fs::read_to_string(&json).unwrap();
+    let expected = "claims in the machine's /tmp: yes; reached 0;";
     assert!(said.contains(expected), "{expected} in {said}");
 }

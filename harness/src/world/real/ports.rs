@@ -14,10 +14,10 @@
 //! before its first program starts, so that its programs can be walled to that block
 //! (`sandbox::TcpPorts`): they reach their own scenario's servers and peers, not another
 //! scenario's, nor the grader's own services. A block is claimed for the whole machine, not
-//! only for this process: its claim is a lock on a file in `/tmp` that no program can open
-//! ([`super::port_claims`]), which the kernel gives to one holder at a time and takes back
-//! when its harness ends, killed or not, so that harnesses grading side by side in one
-//! container never hand out the same block.
+//! only for this process: its claim is a lock on a file in `/tmp` that no walled program can
+//! open ([`super::port_claims`]), which the kernel gives to one holder at a time and takes
+//! back when its harness ends, killed or not, so that harnesses grading side by side in one
+//! container (sharing its `/tmp`) never hand out the same block.
 //!
 //! A port the submission hard-codes cannot be chosen. With a network namespace per
 //! scenario it is always free; on a shared loopback it may still be in TIME_WAIT from the
