@@ -8,19 +8,11 @@
 //! manifest's declared logins are checked against those limits when it is read
 //! ([`login_refusal`]).
 //!
-//! The line protocols read a login off their command lines here, so that what the
+//! The line protocols read a login off their command lines in their packs, so that what the
 //! manifest declares is what the peer takes: FTP's and POP3's `USER` and `PASS` take the
-//! rest of the line (RFC 959 §4.1.1, RFC 1939 §7: a name or a password may hold spaces);
-//! IMAP's `LOGIN` is read by its pack (`imap::syntax::login`).
-
-/// A command line's verb, in capitals, and the rest of the line after the one space that
-/// follows it (empty when there is none): `USER my name` is `("USER", "my name")`.
-pub(crate) fn verb_and_argument(line: &str) -> (String, &str) {
-    match line.split_once(' ') {
-        Some((verb, argument)) => (verb.to_ascii_uppercase(), argument),
-        None => (line.to_ascii_uppercase(), ""),
-    }
-}
+//! rest of the line (RFC 959 §4.1.1, RFC 1939 §7: a name or a password may hold spaces:
+//! `ftp::command`, `pop3::command`); IMAP's `LOGIN` is read by `imap::syntax::login`. This
+//! module's tests read every login a manifest may declare through each of them.
 
 /// Whether a login given as `user` and `password` is the account's.
 pub(crate) fn is_the_account(
@@ -165,15 +157,28 @@ mod tests {
         format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
     }
 
-    /// The login a line of FTP or POP3 gives, `USER` then `PASS`.
+    /// The login a line of FTP or POP3 gives, `USER` then `PASS`, read by each pack's own
+    /// reader (the same from both).
     fn line_login(user: &str, password: &str) -> (String, String) {
-        let user_line = format!("USER {user}");
-        let password_line = format!("PASS {password}");
-        let (verb, given_user) = verb_and_argument(&user_line);
-        assert_eq!(verb, "USER");
-        let (verb, given_password) = verb_and_argument(&password_line);
-        assert_eq!(verb, "PASS");
-        (given_user.to_owned(), given_password.to_owned())
+        use super::super::ftp::command::FtpCommand;
+        use super::super::pop3::command::Pop3Request;
+        let (user_line, password_line) = (format!("USER {user}"), format!("PASS {password}"));
+        let ftp = match (
+            FtpCommand::parse(&user_line),
+            FtpCommand::parse(&password_line),
+        ) {
+            (FtpCommand::User(user), FtpCommand::Pass(password)) => (user, password),
+            other => panic!("FTP read {other:?}"),
+        };
+        let pop3 = match (
+            Pop3Request::parse(&user_line),
+            Pop3Request::parse(&password_line),
+        ) {
+            (Pop3Request::User(user), Pop3Request::Pass(password)) => (user, password),
+            other => panic!("POP3 read {other:?}"),
+        };
+        assert_eq!(ftp, pop3);
+        ftp
     }
 
     /// The login an IMAP `LOGIN` line gives, with the user quoted or, as `imaplib` sends

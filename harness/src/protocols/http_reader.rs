@@ -165,3 +165,81 @@ pub(crate) fn read_response(
         declared_length,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the harness captured so far: `bytes`, the server `closed` or not.
+    fn read(bytes: &[u8], closed: bool) -> Result<ReadResponse, ResponseVerdict> {
+        let capture = Capture::memory(1 << 20);
+        capture.append(bytes).unwrap();
+        read_response(&capture, closed)
+    }
+
+    #[test]
+    fn a_response_is_read_by_its_length_or_up_to_the_close() {
+        let whole = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A:  b \r\n\r\nhello";
+        let response = read(whole, false).unwrap();
+        assert_eq!(response.status_line, "HTTP/1.1 200 OK");
+        assert_eq!(response.header("x-a"), Some("b"));
+        assert_eq!((response.body_len, response.declared_length), (5, Some(5)));
+        assert!(matches!(
+            read(&whole[..whole.len() - 1], false),
+            Err(ResponseVerdict::Incomplete(_))
+        ));
+        assert!(matches!(
+            read(&whole[..whole.len() - 1], true),
+            Err(ResponseVerdict::Wrong(why)) if why.contains("before the server closed")
+        ));
+        let without_length = b"HTTP/1.0 404 Not Found\r\n\r\nnone";
+        assert!(matches!(
+            read(without_length, false),
+            Err(ResponseVerdict::Incomplete(_))
+        ));
+        assert_eq!(read(without_length, true).unwrap().body_len, 4);
+        let run_in = b"HTTP/1.1 200 OK\r\nConnection: close\r\n<!DOCTYPE html>\r\n\r\n";
+        assert!(matches!(
+            read(run_in, true),
+            Err(ResponseVerdict::Wrong(why)) if why.contains("the blank line")
+        ));
+    }
+
+    proptest::proptest! {
+        // A fixed seed and no file of past failures: the same cases on every run.
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 256,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(52),
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Any bytes a server sends are read without a panic, closed or not.
+        #[test]
+        fn any_bytes_are_read(
+            raw in proptest::collection::vec(proptest::num::u8::ANY, 0..96),
+            closed in proptest::bool::ANY,
+        ) {
+            let _ = read(&raw, closed);
+            let mut with_head = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n".to_vec();
+            with_head.extend(&raw);
+            let _ = read(&with_head, closed);
+        }
+
+        /// A whole response, however much of it has come: incomplete (never wrong) until
+        /// it is whole, then read, its body counted.
+        #[test]
+        fn a_response_cut_anywhere_is_incomplete_until_whole(
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+            cut in proptest::num::usize::ANY,
+        ) {
+            let mut whole = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+            whole.extend(&body);
+            let cut = cut % whole.len();
+            let verdict = read(&whole[..cut], false);
+            proptest::prop_assert!(matches!(verdict, Err(ResponseVerdict::Incomplete(_))), "{:?}", verdict.map(|read| read.status));
+            let response = read(&whole, false);
+            proptest::prop_assert_eq!(response.map(|read| read.body_len).ok(), Some(body.len() as u64));
+        }
+    }
+}

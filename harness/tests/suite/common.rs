@@ -305,3 +305,36 @@ pub(crate) fn timing_matters() -> std::sync::RwLockReadGuard<'static, ()> {
         .read()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+/// No process (but zombies) whose command line mentions `marker` runs any more. SIGKILL is
+/// delivered at once but a busy machine may take a moment to schedule the dying processes:
+/// wait (bounded) for them to be gone.
+pub(crate) fn assert_nothing_left_from(marker: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut survivors = running_from(marker);
+    while !survivors.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        survivors = running_from(marker);
+    }
+    assert!(
+        survivors.is_empty(),
+        "processes left behind: {} of them, first {:?}",
+        survivors.len(),
+        survivors.first()
+    );
+}
+
+/// The processes (not zombies) whose command line mentions `marker`.
+fn running_from(marker: &str) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| {
+            let pid = entry.ok()?.file_name().to_str()?.parse::<u32>().ok()?;
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let zombie = stat.rsplit(')').next()?.trim_start().starts_with('Z');
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            (cmdline.contains(marker) && !zombie).then(|| format!("{pid}: {cmdline}"))
+        })
+        .collect()
+}

@@ -54,6 +54,10 @@ const FIRST_PROGRAM_UID: u32 = 2_100_000_000;
 /// The file listing, after every grading in the container, the programs' processes alive.
 const SURVIVORS: &str = "survivors.txt";
 
+/// Where the container's stand-in for a classmate's private copy is, and the secret in it.
+const CLASSMATE_FOLDER: &str = "/srv/socket-lab-classmate";
+const CLASSMATE_SECRET: &str = "socket-lab-secret-classmate-5170";
+
 /// One grading: a fixture, the scenarios it is graded on, and what it must fail where.
 struct Grading {
     fixture: String,
@@ -244,6 +248,16 @@ fn in_a_real_container_every_verdict_is_that_of_full_privileges_but_what_is_decl
                 "the good sample's header does not say the warden made its UDP sockets".into(),
             );
         }
+        // The kit reader tried the classmate's file (its stderr lists what it tried) and
+        // reached nothing (its verdict, checked above: what it reads goes to its stdout).
+        let reader = std::fs::read_to_string(out.join("message-hostile-kit-reader.json"))
+            .unwrap_or_default();
+        let classmate = format!("{CLASSMATE_FOLDER}/copy/server.py");
+        if !reader.contains(&classmate) || reader.contains(CLASSMATE_SECRET) {
+            problems.push(format!(
+                "message-hostile-kit-reader did not try {classmate}, or reached it:\n{reader}"
+            ));
+        }
         let survivors = std::fs::read_to_string(out.join(SURVIVORS)).unwrap_or_default();
         if !survivors.trim().is_empty() {
             problems.push(format!(
@@ -273,6 +287,15 @@ fn by_an_ordinary_user_every_verdict_is_that_of_full_privileges_but_what_is_decl
         .collect();
     let folder = common::kit_for_anyone(&names);
     let kit = folder.path();
+    // The private copies the programs run from: a folder of this test's, so that any process
+    // of theirs left after the gradings is found by its command line.
+    let copies = kit.join("tmp");
+    std::fs::create_dir(&copies).unwrap();
+    std::fs::set_permissions(
+        &copies,
+        std::os::unix::fs::PermissionsExt::from_mode(0o1777),
+    )
+    .unwrap();
     let mut problems = Vec::new();
     for grading in &gradings {
         let json = kit.join(format!("{}.json", grading.fixture));
@@ -287,6 +310,7 @@ fn by_an_ordinary_user_every_verdict_is_that_of_full_privileges_but_what_is_decl
             .env("HOME", kit)
             .env("HARNESS_SANDBOX_INIT", kit.join("bin/sandbox-init"))
             .env("HARNESS_SHORT_CALLS_LIB", kit.join("bin/libshort_calls.so"))
+            .env("TMPDIR", &copies)
             .env_remove("HARNESS_NO_NAMESPACES")
             .output()
             .unwrap();
@@ -299,6 +323,8 @@ fn by_an_ordinary_user_every_verdict_is_that_of_full_privileges_but_what_is_decl
         problems.extend(check(grading, "ordinary-user", &json));
     }
     assert!(problems.is_empty(), "as nobody:\n{}", problems.join("\n"));
+    // Daemons, fork armies, programs deaf to SIGTERM: none outlived its grading.
+    common::assert_nothing_left_from(&copies.display().to_string());
 }
 
 /// The harness, `sandbox-init` and the interposed library this suite grades with.
@@ -577,7 +603,8 @@ fn import(daemon: &Daemon, root: &Path, image: &str) {
 /// the reports into `out`.
 fn run_in_container(daemon: &Daemon, image: &str, gradings: &[Grading], out: &Path) {
     let kit = common::kit_root();
-    let mut script = grading_script(gradings, "/kit", "/kit-bin", "/out");
+    let mut script = classmate();
+    script.push_str(&grading_script(gradings, "/kit", "/kit-bin", "/out"));
     // Once every grading has ended: any process of a program's own user still alive
     // outlived its run (the container's PID namespace shows only its own processes).
     script.push_str(&format!(
@@ -609,6 +636,21 @@ fn run_in_container(daemon: &Daemon, image: &str, gradings: &[Grading], out: &Pa
         gradings.len(),
         started.elapsed().as_secs_f64()
     );
+}
+
+/// A classmate graded beside the gradings in the container: a program running from its
+/// private copy (a folder of mode 0711 above it, its files 0666, as a batch's copies once
+/// were), whose command line names its file
+/// (fixtures/submissions/message-hostile-kit-reader reads every path on the machine's
+/// command lines and tries to read and change it). It ends with the container.
+fn classmate() -> String {
+    format!(
+        "mkdir -p $(dirname {CLASSMATE_FOLDER}) && mkdir -m 0711 {CLASSMATE_FOLDER}\n\
+         mkdir -m 0755 {CLASSMATE_FOLDER}/copy\n\
+         printf '# {CLASSMATE_SECRET}\\nimport time\\ntime.sleep(3600)\\n' > {CLASSMATE_FOLDER}/copy/server.py\n\
+         chmod 0666 {CLASSMATE_FOLDER}/copy/server.py\n\
+         python3 {CLASSMATE_FOLDER}/copy/server.py &\n"
+    )
 }
 
 /// Every grading on this machine as a platform's container would have it: a mount

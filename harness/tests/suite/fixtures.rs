@@ -152,26 +152,8 @@ fn check_fixture(folder: &str) {
         // Daemons, forked children, programs deaf to SIGTERM: none may outlive the run. They
         // ran from the fixture's private copy.
         let graded = target.graded_folder().expect("graded from a private copy");
-        assert_nothing_left_from(&graded.display().to_string());
+        common::assert_nothing_left_from(&graded.display().to_string());
     }
-}
-
-/// No process (but zombies) whose command line mentions `marker` runs any more. SIGKILL is
-/// delivered at once but a busy machine may take a moment to schedule the dying processes:
-/// wait (bounded) for them to be gone.
-fn assert_nothing_left_from(marker: &str) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut survivors = running_from(marker);
-    while !survivors.is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-        survivors = running_from(marker);
-    }
-    assert!(
-        survivors.is_empty(),
-        "processes left behind: {} of them, first {:?}",
-        survivors.len(),
-        survivors.first()
-    );
 }
 
 /// One case per folder of `fixtures/submissions` (found by its `expected.toml`, so a new
@@ -275,22 +257,7 @@ fn hostile_programs_leave_no_process_behind() {
     );
     // The server forked and both ignore SIGTERM: nothing running from that folder (its
     // private copy) may remain.
-    assert_nothing_left_from(&target.graded_folder().unwrap().display().to_string());
-}
-
-/// The processes (not zombies) whose command line mentions `marker`.
-fn running_from(marker: &str) -> Vec<String> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|entry| {
-            let pid = entry.ok()?.file_name().to_str()?.parse::<u32>().ok()?;
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            let zombie = stat.rsplit(')').next()?.trim_start().starts_with('Z');
-            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            (cmdline.contains(marker) && !zombie).then(|| format!("{pid}: {cmdline}"))
-        })
-        .collect()
+    common::assert_nothing_left_from(&target.graded_folder().unwrap().display().to_string());
 }
 
 /// The folders of `fixtures/submissions` that keep a name of their own, as its README says:

@@ -515,30 +515,61 @@ fn a_submission_folder_named_with_control_characters_is_shown_escaped() {
 /// Graded from a terminal, as a grader's shell runs the harness (`script` gives it a
 /// pseudo-terminal of its own): the program reaches no terminal, so nothing it writes
 /// there (a window title, an OSC 52 clipboard write, a forged summary) reaches the grader,
-/// and the terminal's settings are as they were (echo on).
-#[test]
-fn a_program_reaches_no_terminal_of_the_grader() {
+/// and the terminal's settings are as they were (echo on). As the harness's user, as
+/// `nobody`, and as root without `CAP_SYS_ADMIN` (a platform's container: no namespaces,
+/// Landlock's walls), where the suite runs as root.
+#[rstest::rstest]
+fn a_program_reaches_no_terminal_of_the_grader(
+    #[values("as-is", "nobody", "container")] runner: &str,
+) {
     let script = std::path::Path::new("/usr/bin/script");
     assert!(
         script.exists(),
         "this test runs the harness on a pseudo-terminal with script: install bsdutils"
     );
+    if runner != "as-is" && !common::running_as_root() {
+        // Only root can become `nobody` or give up a capability: CI runs the suite as root.
+        return;
+    }
     let harness = assert_cmd::cargo::cargo_bin("harness");
+    let copy = (runner != "as-is").then(|| common::kit_for_anyone(&["message-hostile-tty"]));
+    let kit = copy
+        .as_ref()
+        .map_or_else(common::kit_root, |copy| copy.path().to_owned());
+    let prefix = match runner {
+        "nobody" => {
+            "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=+dac_read_search --ambient-caps=+dac_read_search --"
+        }
+        "container" => "setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin --",
+        _ => "",
+    };
     let command = format!(
-        "stty echo; {} --target fixtures/submissions/message-hostile-tty message/01-*; echo status=$?; stty -a",
+        "stty echo; {prefix} {} --target fixtures/submissions/message-hostile-tty --scenarios scenarios message/01-*; echo status=$?; stty -a",
         shell_words::quote(harness.to_str().unwrap())
     );
-    let companions = std::env::join_paths(common::companion_folders()).unwrap();
-    let output = std::process::Command::new(script)
+    let companions = match &copy {
+        Some(copy) => copy
+            .path()
+            .join("fixtures/submissions/good")
+            .into_os_string(),
+        None => std::env::join_paths(common::companion_folders()).unwrap(),
+    };
+    let mut terminal_run = std::process::Command::new(script);
+    terminal_run
         .args(["-q", "-e", "-c", &command, "/dev/null"])
-        .current_dir(common::kit_root())
+        .current_dir(&kit)
         .env("NO_COLOR", "1")
         .env("HARNESS_REFERENCE_BIN_DIR", common::reference_bin_dir())
         .env(harness::target::COMPANIONS_VARIABLE, companions)
         .env_remove("HARNESS_NO_NAMESPACES")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+        .stdin(std::process::Stdio::null());
+    if copy.is_some() {
+        terminal_run
+            .env("HOME", &kit)
+            .env("HARNESS_SANDBOX_INIT", kit.join("bin/sandbox-init"))
+            .env("HARNESS_SHORT_CALLS_LIB", kit.join("bin/libshort_calls.so"));
+    }
+    let output = terminal_run.output().unwrap();
     let terminal = String::from_utf8_lossy(&output.stdout);
     assert!(terminal.contains("status=0"), "{terminal}");
     for sign in [

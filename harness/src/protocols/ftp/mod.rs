@@ -28,6 +28,7 @@
 //! `"refused"` (`PASV`/`EPSV` name a port that refuses connections) | `"reset"` (the
 //! data connection is accepted, then reset).
 
+pub(super) mod command;
 mod data;
 mod expectations;
 mod record;

@@ -31,6 +31,7 @@ use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::command::FtpCommand;
 use super::data::{DataWire, Passive};
 use super::record::{FtpSession, FtpSessions, FtpStore, StoreOutcome, TransferType};
 use super::{DataPlan, FtpScript};
@@ -177,65 +178,63 @@ impl Dialogue<'_> {
             let line = String::from_utf8_lossy(&raw)
                 .trim_end_matches(['\r', '\n'])
                 .to_owned();
-            let (verb, argument) = crate::protocols::accounts::verb_and_argument(&line);
-            let argument = argument.to_owned();
-            let shown = if verb == "PASS" {
+            let command = FtpCommand::parse(&line);
+            let shown = if matches!(command, FtpCommand::Pass(_)) {
                 "PASS ****".to_owned()
             } else {
-                line.clone()
+                line
             };
             self.session(|session| session.commands.push(shown));
-            if verb == "QUIT" {
-                self.session(|session| session.quit = true);
-                self.reply(stream, "221 Goodbye.\r\n").await?;
-                return Ok(Ending::Over);
+            match command {
+                FtpCommand::Quit => {
+                    self.session(|session| session.quit = true);
+                    self.reply(stream, "221 Goodbye.\r\n").await?;
+                    return Ok(Ending::Over);
+                }
+                FtpCommand::Auth(mechanism) => {
+                    // RFC 4217 §4: `AUTH TLS` (or its older name `AUTH SSL`), before the
+                    // login; the handshake follows the 234 reply.
+                    let mechanism = mechanism.to_ascii_uppercase();
+                    let reply = if self.wire.encrypted {
+                        "503 TLS is already in use.\r\n"
+                    } else if mechanism == "TLS" || mechanism == "SSL" || mechanism == "TLS-C" {
+                        self.reply(stream, "234 Proceed with negotiation.\r\n")
+                            .await?;
+                        self.user = None;
+                        self.logged_in = false;
+                        return Ok(Ending::StartTls);
+                    } else {
+                        "504 AUTH takes TLS.\r\n"
+                    };
+                    self.reply(stream, reply).await?;
+                }
+                FtpCommand::Stor(name) if self.logged_in => self.store(stream, &name).await?,
+                command => {
+                    let reply = self.answer(command).await;
+                    self.reply(stream, &reply).await?;
+                }
             }
-            if verb == "AUTH" {
-                // RFC 4217 §4: `AUTH TLS` (or its older name `AUTH SSL`), before the login;
-                // the handshake follows the 234 reply.
-                let mechanism = argument.to_ascii_uppercase();
-                let reply = if self.wire.encrypted {
-                    "503 TLS is already in use.\r\n"
-                } else if mechanism == "TLS" || mechanism == "SSL" || mechanism == "TLS-C" {
-                    self.reply(stream, "234 Proceed with negotiation.\r\n")
-                        .await?;
-                    self.user = None;
-                    self.logged_in = false;
-                    return Ok(Ending::StartTls);
-                } else {
-                    "504 AUTH takes TLS.\r\n"
-                };
-                self.reply(stream, reply).await?;
-                continue;
-            }
-            if verb == "STOR" && self.logged_in {
-                self.store(stream, &argument).await?;
-                continue;
-            }
-            let reply = self.answer(&verb, &argument).await;
-            self.reply(stream, &reply).await?;
         }
         Ok(Ending::Over)
     }
 
-    /// The reply to every command but `QUIT` and a logged-in `STOR`.
-    async fn answer(&mut self, verb: &str, argument: &str) -> String {
-        match verb {
-            "USER" if argument.is_empty() => "501 USER takes a name.\r\n".into(),
-            "USER" => {
-                self.user = Some(argument.to_owned());
+    /// The reply to every command but `QUIT`, `AUTH` and a logged-in `STOR`.
+    async fn answer(&mut self, command: FtpCommand) -> String {
+        match &command {
+            FtpCommand::User(name) if name.is_empty() => "501 USER takes a name.\r\n".into(),
+            FtpCommand::User(name) => {
+                self.user = Some(name.clone());
                 self.logged_in = false;
-                format!("331 Password required for {argument}.\r\n")
+                format!("331 Password required for {name}.\r\n")
             }
-            "PASS" => {
+            FtpCommand::Pass(password) => {
                 let Some(user) = self.user.take() else {
                     return "503 Login with USER first.\r\n".into();
                 };
-                // RFC 959 §4.1.1: the password is the rest of the line, spaces and all.
                 let accepted = !self.script.refuse_login
                     && crate::protocols::accounts::is_the_account(
                         &user,
-                        argument,
+                        password,
                         &self.script.user,
                         &self.script.password,
                     );
@@ -247,15 +246,15 @@ impl Dialogue<'_> {
                     "530 Login incorrect.\r\n".into()
                 }
             }
-            "SYST" => "215 UNIX Type: L8\r\n".into(),
-            "FEAT" => "211-Features:\r\n AUTH TLS\r\n EPSV\r\n PASV\r\n PBSZ\r\n PROT\r\n SIZE\r\n UTF8\r\n211 End\r\n".into(),
+            FtpCommand::Syst => "215 UNIX Type: L8\r\n".into(),
+            FtpCommand::Feat => "211-Features:\r\n AUTH TLS\r\n EPSV\r\n PASV\r\n PBSZ\r\n PROT\r\n SIZE\r\n UTF8\r\n211 End\r\n".into(),
             // RFC 4217 §8, §9: only over TLS; a buffer size of 0, and data in clear (`C`)
             // or inside TLS (`P`).
-            "PBSZ" | "PROT" if !self.wire.encrypted => {
-                format!("503 {verb} needs AUTH TLS first.\r\n")
+            FtpCommand::Pbsz | FtpCommand::Prot(_) if !self.wire.encrypted => {
+                format!("503 {} needs AUTH TLS first.\r\n", command.verb())
             }
-            "PBSZ" => "200 PBSZ=0\r\n".into(),
-            "PROT" => match argument.to_ascii_uppercase().as_str() {
+            FtpCommand::Pbsz => "200 PBSZ=0\r\n".into(),
+            FtpCommand::Prot(level) => match level.to_ascii_uppercase().as_str() {
                 "P" => {
                     self.protected_data = true;
                     "200 Protection level set to P.\r\n".into()
@@ -264,16 +263,19 @@ impl Dialogue<'_> {
                     self.protected_data = false;
                     "200 Protection level set to C.\r\n".into()
                 }
-                _ => format!("536 PROT {argument} is not offered here.\r\n"),
+                _ => format!("536 PROT {level} is not offered here.\r\n"),
             },
-            "NOOP" => "200 NOOP ok.\r\n".into(),
-            "OPTS" if argument.eq_ignore_ascii_case("UTF8 ON") => {
+            FtpCommand::Noop => "200 NOOP ok.\r\n".into(),
+            FtpCommand::Opts(option) if option.eq_ignore_ascii_case("UTF8 ON") => {
                 "200 Always in UTF8 mode.\r\n".into()
             }
             _ if !self.logged_in => "530 Please login with USER and PASS.\r\n".into(),
-            "PWD" | "XPWD" => format!("257 \"{}\" is the current directory\r\n", self.cwd),
-            "CWD" | "XCWD" | "CDUP" | "XCUP" => {
-                let target = if verb.ends_with("UP") { ".." } else { argument };
+            FtpCommand::Pwd => format!("257 \"{}\" is the current directory\r\n", self.cwd),
+            FtpCommand::Cwd(_) | FtpCommand::Cdup => {
+                let target = match &command {
+                    FtpCommand::Cwd(folder) => folder.as_str(),
+                    _ => "..",
+                };
                 let folder = resolve(&self.cwd, target);
                 if self.folders.contains(&folder) {
                     self.cwd = folder;
@@ -282,7 +284,7 @@ impl Dialogue<'_> {
                     format!("550 {folder}: No such directory.\r\n")
                 }
             }
-            "TYPE" => match argument.to_ascii_uppercase().as_str() {
+            FtpCommand::Type(kind) => match kind.to_ascii_uppercase().as_str() {
                 "A" | "A N" => {
                     self.transfer_type = TransferType::Ascii;
                     "200 Type set to A.\r\n".into()
@@ -291,45 +293,27 @@ impl Dialogue<'_> {
                     self.transfer_type = TransferType::Image;
                     "200 Type set to I.\r\n".into()
                 }
-                _ => format!("504 TYPE {argument} is not offered here.\r\n"),
+                _ => format!("504 TYPE {kind} is not offered here.\r\n"),
             },
-            "MODE" if argument.eq_ignore_ascii_case("S") => "200 Mode set to S.\r\n".into(),
-            "STRU" if argument.eq_ignore_ascii_case("F") => "200 Structure set to F.\r\n".into(),
-            "MODE" | "STRU" => format!("504 {verb} {argument} is not offered here.\r\n"),
-            "PASV" | "EPSV" if argument.eq_ignore_ascii_case("ALL") => {
-                "200 EPSV ALL ok.\r\n".into()
+            FtpCommand::Mode(mode) if mode.eq_ignore_ascii_case("S") => {
+                "200 Mode set to S.\r\n".into()
             }
-            "PASV" | "EPSV" => match Passive::open(self.net, self.script.data).await {
-                Ok(passive) => {
-                    let port = passive.port;
-                    self.passive = Some(passive);
-                    if verb == "EPSV" {
-                        format!("229 Entering Extended Passive Mode (|||{port}|)\r\n")
-                    } else {
-                        let [a, b, c, d] = match self.local.ip() {
-                            std::net::IpAddr::V4(address) => address.octets(),
-                            std::net::IpAddr::V6(_) => [127, 0, 0, 1],
-                        };
-                        format!(
-                            "227 Entering Passive Mode ({a},{b},{c},{d},{},{}).\r\n",
-                            port >> 8,
-                            port & 0xff
-                        )
-                    }
-                }
-                Err(error) => {
-                    self.session(|session| {
-                        session.data_port_trouble.get_or_insert_with(|| {
-                            format!("the FTP peer could not open a passive data port: {error}")
-                        });
-                    });
-                    format!("425 Cannot open a data port: {error}.\r\n")
-                }
-            },
-            "PORT" | "EPRT" => "502 Active mode is not offered here: use PASV or EPSV.\r\n".into(),
-            "STOR" => unreachable!("a logged-in STOR is served by `store`"),
-            "SIZE" => {
-                let path = resolve(&self.cwd, argument);
+            FtpCommand::Stru(structure) if structure.eq_ignore_ascii_case("F") => {
+                "200 Structure set to F.\r\n".into()
+            }
+            FtpCommand::Mode(argument) | FtpCommand::Stru(argument) => {
+                format!("504 {} {argument} is not offered here.\r\n", command.verb())
+            }
+            FtpCommand::Passive { all: true, .. } => "200 EPSV ALL ok.\r\n".into(),
+            FtpCommand::Passive { extended, .. } => self.passive(*extended).await,
+            FtpCommand::Active => {
+                "502 Active mode is not offered here: use PASV or EPSV.\r\n".into()
+            }
+            FtpCommand::Stor(_) | FtpCommand::Quit | FtpCommand::Auth(_) => {
+                unreachable!("served by `commands`")
+            }
+            FtpCommand::Size(name) => {
+                let path = resolve(&self.cwd, name);
                 let size = {
                     let all = self
                         .sessions
@@ -346,7 +330,40 @@ impl Dialogue<'_> {
                     None => format!("550 {path}: No such file.\r\n"),
                 }
             }
-            _ => format!("502 {verb} is not implemented.\r\n"),
+            FtpCommand::Opts(_) | FtpCommand::Other(_) => {
+                format!("502 {} is not implemented.\r\n", command.verb())
+            }
+        }
+    }
+
+    /// `PASV` or `EPSV` (`extended`): a passive data port opened, and its address.
+    async fn passive(&mut self, extended: bool) -> String {
+        match Passive::open(self.net, self.script.data).await {
+            Ok(passive) => {
+                let port = passive.port;
+                self.passive = Some(passive);
+                if extended {
+                    format!("229 Entering Extended Passive Mode (|||{port}|)\r\n")
+                } else {
+                    let [a, b, c, d] = match self.local.ip() {
+                        std::net::IpAddr::V4(address) => address.octets(),
+                        std::net::IpAddr::V6(_) => [127, 0, 0, 1],
+                    };
+                    format!(
+                        "227 Entering Passive Mode ({a},{b},{c},{d},{},{}).\r\n",
+                        port >> 8,
+                        port & 0xff
+                    )
+                }
+            }
+            Err(error) => {
+                self.session(|session| {
+                    session.data_port_trouble.get_or_insert_with(|| {
+                        format!("the FTP peer could not open a passive data port: {error}")
+                    });
+                });
+                format!("425 Cannot open a data port: {error}.\r\n")
+            }
         }
     }
 

@@ -111,7 +111,10 @@ fn parse_list(raw: &[u8], at: &mut usize, nested: bool) -> (Vec<Arg>, bool) {
                         if raw.get(start) == Some(&b'\n') {
                             start += 1;
                         }
-                        let end = (start + count).min(raw.len());
+                        // A count past the command's end (a literal's bytes are read whole
+                        // before the command is parsed; this one is in the middle of a
+                        // line, or absurd) takes what is there.
+                        let end = start.saturating_add(count).min(raw.len());
                         values.push(Arg::Text(raw[start..end].to_vec()));
                         *at = end;
                     }
@@ -174,6 +177,7 @@ pub(super) fn parse_set(text: &str, star: u32) -> Option<Vec<(u32, u32)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy as _;
 
     #[test]
     fn commands_literals_and_sets_parse() {
@@ -196,5 +200,65 @@ mod tests {
         assert_eq!(parse_set("1,3:*", 5), Some(vec![(1, 1), (3, 5)]));
         assert_eq!(parse_set("4:2", 5), Some(vec![(2, 4)]));
         assert_eq!(parse_set("x", 5), None);
+    }
+
+    #[test]
+    fn a_literal_too_long_for_the_line_takes_what_is_there() {
+        // In the middle of a line, where no literal's bytes were read: a count a hostile
+        // client makes as large as it can once overflowed the end of the slice.
+        let args = parse_args(b"a1 LOGIN {18446744073709551615} x\r\n");
+        assert_eq!(args[2], Arg::Text(b" x\r\n".to_vec()));
+        let args = parse_args(b"a1 LOGIN {5}\r\nab");
+        assert_eq!(args[2], Arg::Text(b"ab".to_vec()));
+    }
+
+    /// An IMAP quoted string as a client writes it (RFC 3501 §4.3).
+    fn quoted(text: &[u8]) -> Vec<u8> {
+        let mut out = vec![b'"'];
+        for &byte in text {
+            if byte == b'"' || byte == b'\\' {
+                out.push(b'\\');
+            }
+            out.push(byte);
+        }
+        out.push(b'"');
+        out
+    }
+
+    proptest::proptest! {
+        // A fixed seed and no file of past failures: the same cases on every run.
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 512,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(52),
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Any bytes a client sends are read without a panic, and so are the sequence sets
+        /// and literal counts in them.
+        #[test]
+        fn any_bytes_are_read(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let _ = parse_args(&raw);
+            let _ = literal_at_end(&raw);
+            let _ = parse_set(&String::from_utf8_lossy(&raw), 7);
+        }
+
+        /// Any bytes but CR and LF, quoted or sent as a literal, are read back whole, cut
+        /// in the command at any place the client may cut it (the literal's bytes follow
+        /// its `{n}` line).
+        #[test]
+        fn quoted_strings_and_literals_are_read_whole(
+            text in proptest::collection::vec(proptest::num::u8::ANY.prop_filter("no line end", |b| *b != b'\r' && *b != b'\n'), 0..32),
+            plus in proptest::bool::ANY,
+        ) {
+            let mut command = b"a1 LOGIN ".to_vec();
+            command.extend(quoted(&text));
+            command.extend(format!(" {{{}{}}}\r\n", text.len(), if plus { "+" } else { "" }).as_bytes());
+            command.extend(&text);
+            command.extend(b"\r\n");
+            let args = parse_args(&command);
+            proptest::prop_assert_eq!(&args[2], &Arg::Text(text.clone()));
+            proptest::prop_assert_eq!(&args[3], &Arg::Text(text));
+        }
     }
 }

@@ -8,7 +8,7 @@
 
 /// A message number or a line count as the client gave it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Number {
+pub(in crate::protocols) enum Pop3Number {
     Given(usize),
     /// A word that is not a number: the server says the command takes one.
     NotANumber,
@@ -16,7 +16,7 @@ pub(super) enum Number {
 
 /// One command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Pop3Request {
+pub(in crate::protocols) enum Pop3Request {
     Capa,
     Noop,
     Stls,
@@ -30,24 +30,24 @@ pub(super) enum Pop3Request {
     /// `APOP` and `AUTH`: not offered (the harness's account takes `USER` and `PASS`).
     Apop,
     Auth,
-    List(Option<Number>),
-    Uidl(Option<Number>),
-    Retr(Option<Number>),
-    Dele(Option<Number>),
+    List(Option<Pop3Number>),
+    Uidl(Option<Pop3Number>),
+    Retr(Option<Pop3Number>),
+    Dele(Option<Pop3Number>),
     /// A message number and a count of body lines.
-    Top(Option<Number>, Option<Number>),
+    Top(Option<Pop3Number>, Option<Pop3Number>),
     /// Any other verb, in capitals (an empty line's is empty).
     Unknown(String),
 }
 
 impl Pop3Request {
     /// Reads one line, its CRLF already taken off.
-    pub(super) fn parse(line: &str) -> Pop3Request {
+    pub(in crate::protocols) fn parse(line: &str) -> Pop3Request {
         let mut words = line.split_whitespace();
         let verb = words.next().unwrap_or("").to_ascii_uppercase();
         let mut numbers = words.map(|word| match word.parse::<usize>() {
-            Ok(number) => Number::Given(number),
-            Err(_) => Number::NotANumber,
+            Ok(number) => Pop3Number::Given(number),
+            Err(_) => Pop3Number::NotANumber,
         });
         // `USER` and `PASS` take the rest of the line after the one space that ends the verb.
         let rest = || line.split_once(' ').map_or("", |(_, rest)| rest).to_owned();
@@ -100,7 +100,7 @@ mod tests {
 
     #[test]
     fn each_command_is_read_as_rfc_1939_writes_it() {
-        use Number::{Given, NotANumber};
+        use Pop3Number::{Given, NotANumber};
         for (line, command) in [
             ("CAPA", Pop3Request::Capa),
             ("noop", Pop3Request::Noop),
@@ -169,7 +169,7 @@ mod tests {
         #[test]
         fn message_numbers_are_read_whole(number in 0usize..100_000, spaces in " {1,3}") {
             let command = Pop3Request::parse(&format!("retr{spaces}{number}{spaces}"));
-            proptest::prop_assert_eq!(command, Pop3Request::Retr(Some(Number::Given(number))));
+            proptest::prop_assert_eq!(command, Pop3Request::Retr(Some(Pop3Number::Given(number))));
         }
     }
 }

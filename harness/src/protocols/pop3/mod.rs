@@ -26,7 +26,7 @@
 //! Options: `user` and `password` (the only login accepted), `mailbox` (default `inbox`),
 //! `tls` = `"none"` | `"starttls"` (offers `STLS`) | `"implicit"`.
 
-mod command;
+pub(super) mod command;
 mod expectations;
 mod record;
 mod server;

@@ -43,7 +43,7 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::Pop3Script;
-use super::command::{Number, Pop3Request};
+use super::command::{Pop3Number, Pop3Request};
 use super::record::{Pop3Command, Pop3Session, Pop3Sessions};
 use crate::peers::Conversation;
 use crate::protocols::accounts::is_the_account;
@@ -107,9 +107,9 @@ impl Transaction {
     fn message(
         &self,
         verb: &str,
-        number: Option<Number>,
+        number: Option<Pop3Number>,
     ) -> Result<(usize, &'static SeededMessage), String> {
-        let Some(Number::Given(number)) = number else {
+        let Some(Pop3Number::Given(number)) = number else {
             return Err(format!("-ERR {verb} takes a message number\r\n"));
         };
         if number == 0 || number > self.messages.len() {
@@ -331,7 +331,7 @@ impl Dialogue<'_> {
                 Err(error) => reply(&error),
             },
             Pop3Request::Top(number, lines) => {
-                let Some(Number::Given(lines)) = lines else {
+                let Some(Pop3Number::Given(lines)) = lines else {
                     return reply("-ERR TOP takes a message number and a line count\r\n");
                 };
                 match transaction.message(&verb, number) {

@@ -15,6 +15,7 @@
 //! ```
 
 mod archive;
+mod command;
 mod expectations;
 mod judge;
 mod record;

@@ -28,6 +28,7 @@ use base64::Engine;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::SmtpScript;
+use super::command::SmtpRequest;
 use super::record::{MAX_CLEAR, Sessions, SmtpCommand, SmtpSession};
 use crate::peers::Conversation;
 use crate::transcript::{Direction, Transcript};
@@ -352,11 +353,8 @@ impl Dialogue<'_> {
             let line = String::from_utf8_lossy(raw.strip_suffix(b"\n").unwrap_or(&raw))
                 .trim_end_matches('\r')
                 .to_owned();
-            let verb = line
-                .split_whitespace()
-                .next()
-                .unwrap_or("")
-                .to_ascii_uppercase();
+            let command = SmtpRequest::parse(&line);
+            let verb = command.verb().to_owned();
             if self.keep(line.len() as u64).is_ok() {
                 self.session(|session| {
                     session.commands.push(SmtpCommand {
@@ -382,8 +380,8 @@ impl Dialogue<'_> {
                 }
                 continue;
             }
-            match verb.as_str() {
-                "EHLO" => {
+            match command {
+                SmtpRequest::Ehlo => {
                     self.greeted = true;
                     let mut text = format!("250-{NAME} greets you\r\n");
                     if self.script.starttls && !encrypted {
@@ -397,37 +395,37 @@ impl Dialogue<'_> {
                     text += "250 8BITMIME\r\n";
                     self.reply(stream, &text).await?;
                 }
-                "HELO" => {
+                SmtpRequest::Helo => {
                     self.greeted = true;
                     self.reply(stream, &format!("250 {NAME}\r\n")).await?;
                 }
-                "STARTTLS" if self.script.starttls && !encrypted => {
+                SmtpRequest::StartTls if self.script.starttls && !encrypted => {
                     self.reply(stream, "220 go ahead with TLS\r\n").await?;
                     return Ok(Ending::StartTls);
                 }
-                "AUTH" => {
-                    self.authenticate(stream, &line, encrypted, &mut pending)
+                SmtpRequest::Auth { mechanism, initial } => {
+                    self.authenticate(stream, &mechanism, initial, encrypted, &mut pending)
                         .await?
                 }
-                "MAIL" if !self.greeted => {
+                SmtpRequest::Mail if !self.greeted => {
                     self.reply(stream, "503 say EHLO first\r\n").await?;
                 }
-                "MAIL" => {
+                SmtpRequest::Mail => {
                     self.in_mail = true;
                     self.recipients = 0;
                     self.reply(stream, "250 sender ok\r\n").await?;
                 }
-                "RCPT" if !self.in_mail => {
+                SmtpRequest::Rcpt if !self.in_mail => {
                     self.reply(stream, "503 need MAIL first\r\n").await?;
                 }
-                "RCPT" => {
+                SmtpRequest::Rcpt => {
                     self.recipients += 1;
                     self.reply(stream, "250 recipient ok\r\n").await?;
                 }
-                "DATA" if self.recipients == 0 => {
+                SmtpRequest::Data if self.recipients == 0 => {
                     self.reply(stream, "503 need RCPT first\r\n").await?;
                 }
-                "DATA" => {
+                SmtpRequest::Data => {
                     self.reply(stream, "354 end data with <CRLF>.<CRLF>\r\n")
                         .await?;
                     let Some(data) = self.data(stream, &mut pending).await? else {
@@ -451,18 +449,20 @@ impl Dialogue<'_> {
                     }
                     self.reply(stream, "250 message accepted\r\n").await?;
                 }
-                "RSET" => {
+                SmtpRequest::Rset => {
                     self.in_mail = false;
                     self.recipients = 0;
                     self.reply(stream, "250 reset\r\n").await?;
                 }
-                "NOOP" => self.reply(stream, "250 ok\r\n").await?,
-                "QUIT" => {
+                SmtpRequest::Noop => self.reply(stream, "250 ok\r\n").await?,
+                SmtpRequest::Quit => {
                     self.reply(stream, &format!("221 {NAME} closing\r\n"))
                         .await?;
                     return Ok(Ending::Over);
                 }
-                _ => self.reply(stream, "500 command not recognized\r\n").await?,
+                SmtpRequest::StartTls | SmtpRequest::Other(_) => {
+                    self.reply(stream, "500 command not recognized\r\n").await?
+                }
             }
         }
         Ok(Ending::Over)
@@ -472,19 +472,17 @@ impl Dialogue<'_> {
     async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         stream: &mut S,
-        line: &str,
+        mechanism: &str,
+        initial: Option<String>,
         encrypted: bool,
         pending: &mut Vec<u8>,
     ) -> io::Result<()> {
-        let mut words = line.split_whitespace().skip(1);
-        let mechanism = words.next().unwrap_or("").to_ascii_uppercase();
-        let initial = words.next().map(str::to_owned);
         let decode = |text: &str| {
             base64::engine::general_purpose::STANDARD
                 .decode(text.trim())
                 .unwrap_or_default()
         };
-        let user = match mechanism.as_str() {
+        let user = match mechanism {
             "PLAIN" => {
                 let response = match initial {
                     Some(response) => response,
