@@ -210,13 +210,7 @@ mod tests {
     const PRINTABLE: &str = "[ -~é中]{1,24}";
 
     proptest::proptest! {
-        // A fixed seed and no file of past failures: the same cases on every run.
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            cases: 256,
-            rng_seed: proptest::test_runner::RngSeed::Fixed(50),
-            failure_persistence: None,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(crate::protocols::fixed_cases::fixed_cases(256, 50))]
 
         /// Any printable account, its user equal to its password or not: its own login is
         /// read off each protocol's lines as it was declared and accepted; another
@@ -309,13 +303,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        // A fixed seed and no file of past failures: the same cases on every run.
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            cases: 256,
-            rng_seed: proptest::test_runner::RngSeed::Fixed(50),
-            failure_persistence: None,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(crate::protocols::fixed_cases::fixed_cases(256, 50))]
 
         /// Any login the account model lets a manifest declare for SSH, MySQL or XML-RPC,
         /// its user equal to its password or not, logs in through that pack's own check; a

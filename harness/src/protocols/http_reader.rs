@@ -206,13 +206,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        // A fixed seed and no file of past failures: the same cases on every run.
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            cases: 256,
-            rng_seed: proptest::test_runner::RngSeed::Fixed(52),
-            failure_persistence: None,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(crate::protocols::fixed_cases::fixed_cases(256, 52))]
 
         /// Any bytes a server sends are read without a panic, closed or not.
         #[test]

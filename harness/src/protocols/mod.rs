@@ -38,6 +38,8 @@
 
 mod accounts;
 mod dns;
+#[cfg(test)]
+mod fixed_cases;
 mod ftp;
 mod http;
 mod http_reader;

@@ -135,13 +135,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        // A fixed seed and no file of past failures: the same cases on every run.
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            cases: 512,
-            rng_seed: proptest::test_runner::RngSeed::Fixed(52),
-            failure_persistence: None,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(crate::protocols::fixed_cases::fixed_cases(512, 52))]
 
         /// Any line (what `from_utf8_lossy` makes of any bytes) is read without a panic,
         /// and its verb is its first word in capitals.
