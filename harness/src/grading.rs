@@ -245,12 +245,18 @@ pub fn grade_with_replay(
         index: index + 1,
         total: runnable.len(),
     };
-    // On a shared loopback, scenarios run at once only when nothing the submission
-    // hard-codes can make them meet: every fixed port is moved by the interposed library.
+    // Simulated scenarios share nothing (each is a network of its own, its time virtual and
+    // its randomness drawn from the seed), so they run at once on as many processors. Real
+    // ones on a shared loopback run at once only when nothing the submission hard-codes can
+    // make them meet: every fixed port is moved by the interposed library.
     let parallel = at_once > 1
-        && *mode == Mode::Real
-        && (settings.namespace_per_scenario()
-            || !crate::engine::fixed_ports_stay(target, &suite.kit_root, layers));
+        && match mode {
+            Mode::Simulated(_) => true,
+            Mode::Real => {
+                settings.namespace_per_scenario()
+                    || !crate::engine::fixed_ports_stay(target, &suite.kit_root, layers)
+            }
+        };
     if parallel {
         in_parallel(&runnable, at_once, &run_one, |index, result| {
             events.emit(started_event(index, runnable[index]));

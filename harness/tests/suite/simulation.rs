@@ -3,23 +3,44 @@
 use crate::common;
 
 use harness::faults::{Range, SlicePlan};
-use harness::grading::{Grading, Mode, grade};
+use harness::grading::{Grading, Mode, grade, grade_with_replay};
 use harness::outcome::{Outcome, Status};
+use harness::repeat::Repeat;
 use harness::report::{Style, TerminalReport};
 use harness::scenario::{Selection, Suite};
+use harness::settings::RunSettings;
 use harness::target::Target;
 use harness::world::sim::SimOptions;
 
+/// Simulated scenarios graded at once: as many as this machine has processors (two in CI).
+/// A simulation uses no time but its processor's, and its verdicts, transcripts and timings
+/// do not depend on what runs beside it ([`the_same_seed_gives_byte_identical_reports`]).
+const AT_ONCE: usize = 2;
+
 fn simulate(suite: &Suite, patterns: &[&str], seed: u64, options: SimOptions) -> Grading {
+    simulate_at_once(suite, patterns, seed, options, AT_ONCE)
+}
+
+fn simulate_at_once(
+    suite: &Suite,
+    patterns: &[&str],
+    seed: u64,
+    options: SimOptions,
+    at_once: usize,
+) -> Grading {
     let patterns: Vec<String> = patterns.iter().map(|pattern| pattern.to_string()).collect();
     let selection = Selection::new(Vec::new(), &patterns).expect("valid patterns");
     let target = Target::simulated(&suite.catalogue);
-    grade(
+    grade_with_replay(
         suite,
         &selection,
         &target,
         seed,
         &Mode::Simulated(options),
+        &RunSettings::simulated(),
+        Repeat::ONCE,
+        at_once,
+        "harness",
         &mut harness::events::Discard,
     )
     .expect("the simulation runs")
@@ -60,7 +81,8 @@ fn one_byte() -> SimOptions {
 #[test]
 fn the_same_seed_gives_byte_identical_reports() {
     let suite = common::suite();
-    let first = simulate(&suite, &[], 7, SimOptions::default());
+    // One scenario at a time, then several at once: the same bytes.
+    let first = simulate_at_once(&suite, &[], 7, SimOptions::default(), 1);
     let second = simulate(&suite, &[], 7, SimOptions::default());
     let first_report = full_report(&first);
     assert_eq!(first_report, full_report(&second));
