@@ -105,8 +105,11 @@ impl ClientPeer {
                 loop {
                     let size = slicer.next_size().min(buffer.len());
                     let outcome = tokio::select! {
-                        outcome = reader.read(&mut buffer[..size]) => outcome,
+                        // A close of the harness's own (told before the socket is reset)
+                        // ends the reading first: the reset is not the program's.
+                        biased;
                         _ = stop_reading.notified() => break,
+                        outcome = reader.read(&mut buffer[..size]) => outcome,
                     };
                     if let Ok(count) = outcome
                         && count > 0
@@ -391,13 +394,14 @@ async fn close_writer(
         CloseHow::Full | CloseHow::Reset => {
             if let Some(stream) = guard.take() {
                 // The socket closes when both halves are gone: ours here, the reader's
-                // when it sees the notification.
+                // when it sees the notification (given first: the reader then stops
+                // before it could read the reset as the program's).
+                stop_reading.notify_one();
                 if how == CloseHow::Reset {
                     stream.reset()?;
                 } else {
                     drop(stream);
                 }
-                stop_reading.notify_one();
                 if how == CloseHow::Reset {
                     transcript.reset(name, Direction::ToProgram, "reset (RST)");
                 } else {

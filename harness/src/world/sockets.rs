@@ -417,6 +417,13 @@ impl PeerWriter {
             PeerWriter::Real(half) => {
                 // SO_LINGER with a zero timeout makes close() send RST instead of FIN.
                 half.as_ref().set_zero_linger()?;
+                // But close() acts only when the last descriptor of the socket goes, and a
+                // child the harness is starting for another scenario holds a copy of every
+                // descriptor from its fork to its exec: on a loaded machine the RST then
+                // came late, and the program, waiting in recv, was judged blocked for good
+                // (seen in CI). `connect(AF_UNSPEC)` disconnects the socket itself (Linux's
+                // tcp_disconnect): the RST leaves now, whoever holds a descriptor.
+                rustix::net::connect_unspec(half.as_ref())?;
                 // `forget` keeps tokio from sending a FIN when the write half goes (the
                 // program would see a normal end of stream before the RST).
                 half.forget();
@@ -464,5 +471,32 @@ impl AsyncWrite for PeerWriter {
             PeerWriter::Real(half) => Pin::new(half).poll_shutdown(cx),
             PeerWriter::Simulated { half, .. } => Pin::new(half).poll_shutdown(cx),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// A child the harness is starting holds a copy of every descriptor from its fork to its
+    /// exec: the harness's reset must reach the program all the same, and at once.
+    #[tokio::test]
+    async fn a_reset_reaches_the_program_while_a_copy_of_the_socket_is_held() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut program, _) = listener.accept().unwrap();
+        // The copy a child between its fork and its exec holds.
+        let copy = rustix::io::dup(&stream).unwrap();
+        let connection = real_connection(stream).unwrap();
+        connection.writer.reset().unwrap();
+        program
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let error = program.read(&mut [0u8; 16]).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::ConnectionReset, "{error}");
+        drop((copy, connection.reader));
     }
 }
