@@ -47,6 +47,7 @@ mod finish;
 mod internet;
 mod listening;
 mod programs;
+mod start_program;
 pub(crate) use programs::{all_redirectable, fixed_ports_stay};
 mod stillness;
 mod well_known;
