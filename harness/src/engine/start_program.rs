@@ -85,6 +85,11 @@ impl Run<'_> {
         )?;
         let placement = self.placement(name, role, extra_args, &mut values)?;
         self.note_what_it_hard_codes(name, role);
+        if !self.program_of(role).site_files.is_empty() {
+            // Copied when the site was made, before any program could write there.
+            self.site_root()?;
+        }
+        self.note_its_login(name, role);
         let hold_stdin = hold_stdin || self.program_of(role).hold_stdin;
         let extra_args = self.with_kit_and_peer(&placement.extra_args, &values);
         let placed = self.scenarios_words(name, role, &extra_args, &values);
@@ -353,10 +358,6 @@ impl Run<'_> {
                 )),
             }
         }
-        if !self.program_of(role).site_files.is_empty() {
-            // Copied when the site was made, before any program could write there.
-            self.site_root()?;
-        }
         Ok(Placement {
             workdir,
             served,
@@ -365,11 +366,11 @@ impl Run<'_> {
         })
     }
 
-    /// Says the values its manifest fixes (`with`, a login) in place of the scenario's.
+    /// Says the values its manifest fixes (`with`) in place of the scenario's.
     fn note_what_it_hard_codes(&mut self, name: &str, role: &str) {
-        let program = self.program_of(role);
         // The file it opens is said where it is put (`placement`).
-        let values: Vec<String> = program
+        let values: Vec<String> = self
+            .program_of(role)
             .own_values
             .iter()
             .filter(|(key, _)| *key != crate::target::HARD_CODED_FILE)
@@ -378,26 +379,29 @@ impl Run<'_> {
                 false => format!("{{{key}}} = `{value}`"),
             })
             .collect();
-        let login = (program.login != crate::target::Login::default()).then(|| {
-            format!(
-                "{name} hard-codes the login {} with password {} (submission.toml): the scenario's login, where it gives one, is that one",
-                program.login.user.as_deref().unwrap_or("(the scenario's user)"),
-                program
-                    .login
-                    .password
-                    .as_deref()
-                    .unwrap_or("(the scenario's password)")
-            )
-        });
         if !values.is_empty() {
             self.note(format!(
                 "{name} hard-codes {} (submission.toml `with`): the scenario uses that instead of its own value",
                 values.join(", ")
             ));
         }
-        if let Some(login) = login {
-            self.note(login);
+    }
+
+    /// Says the login its manifest fixes, which the scenario's login then is.
+    fn note_its_login(&mut self, name: &str, role: &str) {
+        let login = &self.program_of(role).login;
+        if *login == crate::target::Login::default() {
+            return;
         }
+        let note = format!(
+            "{name} hard-codes the login {} with password {} (submission.toml): the scenario's login, where it gives one, is that one",
+            login.user.as_deref().unwrap_or("(the scenario's user)"),
+            login
+                .password
+                .as_deref()
+                .unwrap_or("(the scenario's password)")
+        );
+        self.note(note);
     }
 
     /// The scenario's `args` with `{kit}`, the kit's folder (programs run elsewhere, and an
