@@ -18,7 +18,7 @@ impl Run<'_> {
         port_choice: PortChoice,
         redirected: Option<&mut Vec<(u16, u16)>>,
     ) -> StepResult<(String, u16, Option<u16>)> {
-        let program = self.roles.get(role).expect("looked up by start_program");
+        let program = self.program_of(role);
         let (fixed_port, fixed_host) = (program.fixed_port, program.host.clone());
         let mut occupied_port = None;
         let redirecting = redirected.is_some();

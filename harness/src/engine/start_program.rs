@@ -37,6 +37,8 @@ struct Placement {
 struct CommandLine {
     argv: Vec<String>,
     stdin: Option<Payload>,
+    /// The lines of its stdin, which its prompts are counted by.
+    stdin_lines: usize,
     /// Its folders, and the kit's fixtures its words name.
     visible_roots: Vec<PathBuf>,
     /// The prompts taken off its stdout, in order.
@@ -75,7 +77,12 @@ impl Run<'_> {
         // On a shared loopback, what it hard-codes is moved (see `redirect`).
         let redirecting = self.redirects(role);
         let mut redirected: Vec<(u16, u16)> = Vec::new();
-        let mut addressing = self.addressing(
+        let Addressing {
+            host,
+            port,
+            occupied_port,
+            network,
+        } = self.addressing(
             name,
             role,
             port_choice,
@@ -121,9 +128,9 @@ impl Run<'_> {
             workdir: placement.workdir,
             stdin: command.stdin,
             output_cap,
-            occupied_port: addressing.occupied_port,
+            occupied_port,
             trust_file,
-            network: addressing.network.take(),
+            network,
             short_calls,
             redirect,
             tcp_ports: self.tcp_ports.clone(),
@@ -138,7 +145,7 @@ impl Run<'_> {
             endings: self.endings.clone(),
         };
         let handle = self.spawn(name, role, &spec)?;
-        self.keep_started(name, role, addressing, handle, spec.stdin.as_ref());
+        self.keep_started(name, role, (host, port), handle, spec.stdin.as_ref());
         Ok(())
     }
 
@@ -148,7 +155,7 @@ impl Run<'_> {
         &mut self,
         name: &str,
         role: &str,
-        addressing: Addressing,
+        (host, port): (Option<String>, Option<u16>),
         handle: ProgramHandle,
         stdin: Option<&Payload>,
     ) {
@@ -164,8 +171,8 @@ impl Run<'_> {
         self.programs.insert(
             name.to_owned(),
             Program {
-                host: addressing.host,
-                port: addressing.port,
+                host,
+                port,
                 handle,
                 known_good,
                 role: role.to_owned(),
@@ -187,7 +194,7 @@ impl Run<'_> {
     }
 
     /// The submission's program of `role`, which `start_program` has found there.
-    fn program_of(&self, role: &str) -> &RoleProgram {
+    pub(super) fn program_of(&self, role: &str) -> &RoleProgram {
         self.roles.get(role).expect("looked up by start_program")
     }
 
@@ -517,6 +524,7 @@ impl Run<'_> {
         CommandLine {
             argv,
             stdin,
+            stdin_lines: lines,
             visible_roots,
             prompts,
             dropped: mapped.dropped,
@@ -537,9 +545,7 @@ impl Run<'_> {
                 prompts.join(", ")
             )
         });
-        let lines = command.stdin.as_ref().map_or(0, |payload| {
-            crate::target::prompts::lines_in(&payload.bytes())
-        });
+        let lines = command.stdin_lines;
         let line_prompt = program.line_prompt.as_ref().map(|prompt| {
             format!(
                 "{name}: its prompt `{}` (submission.toml `line_prompt`) is not output: taken off its stdout before each of the {lines} lines of its stdin and once before the end, at most {} times",
