@@ -8,7 +8,9 @@
 //! Each scenario's peer gets a server of its own, as isolated as the embedded engine:
 //!
 //! - a data folder made once per run by `mariadb-install-db` (a few seconds) and copied for
-//!   each peer;
+//!   each peer, both on the machine's memory file system where it has room
+//!   ([`crate::temporary::memory_folder`]: the copy's 203 files cost more on a disk than
+//!   the server's whole start);
 //! - `mariadbd` in the foreground on that copy, with no TCP port at all
 //!   (`--skip-networking`): the pack reaches it on its Unix socket, which no network
 //!   namespace hides, and relays the program's bytes to it ([`super::forward`]);
@@ -132,7 +134,7 @@ fn template() -> Result<&'static Path, String> {
     static TEMPLATE: OnceLock<Result<Template, String>> = OnceLock::new();
     TEMPLATE
         .get_or_init(|| {
-            let dir = crate::temporary::folder("harness-mariadb-template-")
+            let dir = crate::temporary::memory_folder("harness-mariadb-template-")
                 .map_err(|error| format!("cannot make a folder for MariaDB: {error}"))?;
             let data = dir.path().join("data");
             let scratch = private_tmpdir(dir.path())?;
@@ -321,7 +323,7 @@ impl Mariadb {
 /// scenario's database, user and tables.
 fn prepare(script: &MysqlScript) -> Result<Running, String> {
     let template = template()?;
-    let dir = crate::temporary::folder("harness-mariadb-")
+    let dir = crate::temporary::memory_folder("harness-mariadb-")
         .map_err(|error| format!("cannot make a folder for MariaDB: {error}"))?;
     let copied = spawning::spawn(
         Command::new("cp")

@@ -113,10 +113,14 @@ pub fn look(looked: &Looked, horizon: Duration) -> Option<Snapshot> {
     let mut switches = Vec::new();
     let mut waits = Vec::new();
     let mut sockets = BTreeSet::new();
-    let alarms = alarm_may_be_set();
+    // Read only if some process handles SIGALRM: the machine's list of timers is long (a
+    // tenth of a millisecond and more of the kernel's time per read), and most programs
+    // handle no SIGALRM.
+    let alarms = std::cell::OnceCell::new();
+    let alarm_ticking = || *alarms.get_or_init(alarm_may_be_set);
     for &pid in &looked.processes {
         let process = Process::open(pid)?;
-        if !process.has_no_timers_or_signals(alarms) {
+        if !process.has_no_timers_or_signals(alarm_ticking) {
             return None;
         }
         sockets.extend(socket_inodes(pid));
@@ -403,10 +407,10 @@ impl Process {
         Some(Process { pid, pidfd })
     }
 
-    /// No signal pending, no POSIX timer; and where an `alarm()` may be ticking
-    /// (`alarms`), no SIGALRM handler it could run. (Whether its threads sleep, a zombie's
-    /// included, is [`thread_switches`]' question.)
-    fn has_no_timers_or_signals(&self, alarms: bool) -> bool {
+    /// No signal pending, no POSIX timer; and no SIGALRM handler an `alarm()` could run,
+    /// unless none may be ticking (`alarm_may_be_set`, asked only then). (Whether its
+    /// threads sleep, a zombie's included, is [`thread_switches`]' question.)
+    fn has_no_timers_or_signals(&self, alarm_may_be_set: impl FnOnce() -> bool) -> bool {
         let Ok(status) = fs::read_to_string(format!("/proc/{}/status", self.pid)) else {
             return false;
         };
@@ -420,7 +424,7 @@ impl Process {
         let alarm_bit = 1u64 << (libc::SIGALRM - 1);
         let quiet = matches!(mask("SigPnd"), Some(0))
             && matches!(mask("ShdPnd"), Some(0))
-            && mask("SigCgt").is_some_and(|caught| !alarms || caught & alarm_bit == 0);
+            && mask("SigCgt").is_some_and(|caught| caught & alarm_bit == 0 || !alarm_may_be_set());
         // The file exists where the kernel can list timers; empty means none.
         quiet
             && fs::read_to_string(format!("/proc/{}/timers", self.pid))
