@@ -25,12 +25,12 @@ use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
-use socket2::SockRef;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::task::JoinHandle;
 
 use crate::world::real::isolation::Namespace;
+use crate::world::sockets::reset_now;
 
 /// The most connections (or UDP clients) one stand-in passes on: a client that loops
 /// on connect must not make the harness open sockets without end.
@@ -291,9 +291,10 @@ async fn pass_on(mut client: TcpStream, mut upstream: TcpStream) {
     }
 }
 
-/// Makes the socket send a reset when it is closed (`SO_LINGER` 0).
+/// Resets the connection now ([`reset_now`]: also while a child being started elsewhere
+/// holds a copy of the socket).
 fn reset(stream: &TcpStream) {
-    let _ = SockRef::from(stream).set_linger(Some(std::time::Duration::ZERO));
+    let _ = reset_now(stream);
 }
 
 /// Each client address gets its own socket toward `target`, so replies find their way

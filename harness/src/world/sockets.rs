@@ -400,6 +400,21 @@ impl PeerDatagram {
     }
 }
 
+/// Resets a real connection now: the other side's next read fails with "connection reset".
+///
+/// `SO_LINGER` with a zero timeout makes close() send RST instead of FIN. But close() acts
+/// only when the last descriptor of the socket goes, and a child the harness is starting for
+/// another scenario holds a copy of every descriptor from its fork to its exec: on a loaded
+/// machine the RST then came late, and the program, waiting in recv, was judged blocked for
+/// good (seen in CI). `connect(AF_UNSPEC)` disconnects the socket itself (Linux's
+/// tcp_disconnect): the RST leaves now, whoever holds a descriptor. Where the network stack
+/// cannot disconnect (gVisor's: EAFNOSUPPORT), the socket's close still sends it, as before.
+pub(crate) fn reset_now(stream: &tokio::net::TcpStream) -> io::Result<()> {
+    stream.set_zero_linger()?;
+    let _ = rustix::net::connect_unspec(stream);
+    Ok(())
+}
+
 impl PeerWriter {
     /// The local and remote addresses of a loopback connection, to follow it in the
     /// kernel (`None` in the simulated network, which has none).
@@ -415,17 +430,7 @@ impl PeerWriter {
     pub fn reset(self) -> io::Result<()> {
         match self {
             PeerWriter::Real(half) => {
-                // SO_LINGER with a zero timeout makes close() send RST instead of FIN.
-                half.as_ref().set_zero_linger()?;
-                // But close() acts only when the last descriptor of the socket goes, and a
-                // child the harness is starting for another scenario holds a copy of every
-                // descriptor from its fork to its exec: on a loaded machine the RST then
-                // came late, and the program, waiting in recv, was judged blocked for good
-                // (seen in CI). `connect(AF_UNSPEC)` disconnects the socket itself (Linux's
-                // tcp_disconnect): the RST leaves now, whoever holds a descriptor. Where the
-                // network stack cannot disconnect (gVisor's: EAFNOSUPPORT), the close below
-                // still sends it, as before.
-                let _ = rustix::net::connect_unspec(half.as_ref());
+                reset_now(half.as_ref())?;
                 // `forget` keeps tokio from sending a FIN when the write half goes (the
                 // program would see a normal end of stream before the RST).
                 half.forget();
