@@ -9,9 +9,9 @@
 
 use serde::Deserialize;
 
-use super::engine::{SqlEngine, SqlError, SqlOutcome};
 use super::mariadb::Mariadb;
 use super::{AuthPlugin, MysqlScript};
+use mysql_engine::{SqlEngine, SqlError, SqlOutcome};
 
 const CORPUS: &str = include_str!("corpus.toml");
 

@@ -196,7 +196,7 @@ fn judge_session(
 ) -> StepResult<()> {
     if let Some(query) = &expected.query {
         let count = match record.select(&query.sql) {
-            Ok(super::engine::SqlOutcome::Rows(rows)) => Ok(rows.rows.len() as u64),
+            Ok(mysql_engine::SqlOutcome::Rows(rows)) => Ok(rows.rows.len() as u64),
             Ok(_) => Err("not a query".to_owned()),
             Err(error) => Err(format!("{} {}", error.code, error.message)),
         };

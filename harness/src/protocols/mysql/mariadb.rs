@@ -36,9 +36,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::MysqlScript;
-use super::engine::{SqlError, SqlOutcome, SqlRows};
 use crate::settings::{PackChoice, RunSettings};
 use crate::world::real::{cleanup, spawning};
+use mysql_engine::{SqlError, SqlOutcome, SqlRows};
 
 /// The pack's flag, and its key in a run's choices (`RunSettings::pack_choices`). A run
 /// without a choice (the simulated world, a run playing no MySQL server) has the

@@ -8,7 +8,7 @@
 //! - [`session`]: the login (`mysql_native_password` and `caching_sha2_password`, the
 //!   password checked for real; a wrong one is refused with MySQL's 1045 `Access denied
 //!   for user ...`), session statements, autocommit and transactions;
-//! - [`engine`], [`dialect`] and [`create_table`]: gluesql's memory storage, and MySQL's
+//! - the `mysql-engine` crate ([`mysql_engine`]): gluesql's memory storage, and MySQL's
 //!   spelling of SQL rewritten into what it parses (a `CREATE TABLE`'s keys gluesql cannot
 //!   hold, the engine checks itself);
 //! - [`record`]: every statement in order, how its values came, each transaction and how
@@ -38,12 +38,8 @@
 //! database in the handshake is refused only at its first statement.
 
 mod auth;
-mod create_table;
-mod dialect;
-mod engine;
 mod expectations;
 mod forward;
-mod insert;
 mod mariadb;
 mod observer;
 mod printed;
@@ -65,8 +61,8 @@ use crate::settings::RunSettings;
 /// For the account model's property test (`protocols::accounts`).
 #[cfg(test)]
 pub(super) use auth::{native_scramble, scramble_login, sha2_scramble};
-use engine::SqlEngine;
 use mariadb::Mariadb;
+use mysql_engine::SqlEngine;
 use record::{MysqlRecord, SqlTables};
 
 /// The pack, for the registry (`super::REGISTRY`).

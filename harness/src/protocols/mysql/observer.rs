@@ -29,9 +29,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use super::engine::SqlError;
 use super::record::{MysqlRecord, SqlEnding, SqlTransaction, Statement, Values};
 use super::statements::{SqlSessionStatement, session_statement};
+use mysql_engine::SqlError;
 
 const SERVER_STATUS_IN_TRANS: u16 = 0x0001;
 const SERVER_MORE_RESULTS_EXISTS: u16 = 0x0008;
@@ -689,9 +689,9 @@ fn binary_value(bytes: &[u8], kind: u8, unsigned: bool) -> Option<(String, usize
 
 #[cfg(test)]
 mod tests {
-    use super::super::engine::SqlEngine;
     use super::super::record::SqlTables;
     use super::*;
+    use mysql_engine::SqlEngine;
     use std::sync::Mutex;
 
     fn packet(sequence: u8, payload: &[u8]) -> Vec<u8> {

@@ -7,9 +7,9 @@
 use std::any::Any;
 use std::sync::{Arc, Mutex};
 
-use super::engine::{SqlEngine, SqlError, SqlOutcome, SqlRows};
 use super::mariadb::Mariadb;
 use crate::peers::{Progress, ProtocolRecord};
+use mysql_engine::{SqlEngine, SqlError, SqlOutcome, SqlRows};
 
 /// How a statement's values came.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,12 +22,12 @@ use opensrv_mysql::{AsyncMysqlIntermediary, IntermediaryOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::MysqlScript;
-use super::engine::SqlEngine;
 use super::forward::pass_on_from_program;
 use super::record::MysqlRecord;
 use super::session::Shim;
 use crate::payload::Payload;
 use crate::peers::Conversation;
+use mysql_engine::SqlEngine;
 
 /// Serves one connection until either side ends it.
 pub(super) async fn serve(

@@ -18,11 +18,11 @@ use regex::Regex;
 use tokio::io::AsyncWrite;
 
 use super::auth::scramble_login;
-use super::dialect;
-use super::engine::{SqlEngine, SqlError, SqlOutcome, SqlRows, SqlSnapshot};
 use super::record::{MysqlRecord, SqlEnding, SqlTransaction, Statement, Values, lock};
 use super::statements::{SqlSessionStatement, commits_implicitly, session_statement};
 use super::{AuthPlugin, MysqlScript};
+use mysql_engine::dialect;
+use mysql_engine::{SqlEngine, SqlError, SqlOutcome, SqlRows, SqlSnapshot};
 
 /// The version the greeting and `SELECT VERSION()` give.
 pub(super) const VERSION: &str = "10.11.0-harness-MySQL-pack";

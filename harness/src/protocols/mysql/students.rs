@@ -5,11 +5,11 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::dialect;
-use super::engine::SqlRows;
 use super::record::{MysqlRecord, MysqlSession, SqlEnding, Values};
 use super::statements::commits_implicitly;
 use crate::outcome::{StepFailure, StepResult};
+use mysql_engine::SqlRows;
+use mysql_engine::dialect;
 
 /// The columns of `students`, found by name.
 struct Columns {

@@ -18,11 +18,11 @@
 //!   `FROM a x, b y WHERE ...` (two tables) is `FROM a x JOIN b y ON TRUE WHERE ...`.
 //!
 //! A `CREATE TABLE` with a column list is read item by item instead, its keys kept:
-//! [`super::create_table`].
+//! `create_table.rs`.
 
 /// One piece of a statement: text outside literals, or a literal's value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Piece {
+pub enum Piece {
     /// SQL outside any literal or quoted identifier.
     Code(String),
     /// A string literal's value, its escapes decoded.
@@ -33,7 +33,7 @@ pub(super) enum Piece {
 
 /// Splits `sql` into code, string literals (decoded as MySQL reads them) and quoted
 /// names. `None`: a literal or name is never closed.
-pub(super) fn pieces(sql: &str) -> Option<Vec<Piece>> {
+pub fn pieces(sql: &str) -> Option<Vec<Piece>> {
     Some(lex(sql)?.into_iter().map(|(piece, _)| piece).collect())
 }
 
@@ -41,7 +41,7 @@ pub(super) fn pieces(sql: &str) -> Option<Vec<Piece>> {
 /// (`'D''Souza'`), as a value escaped by hand is: the client libraries that escape bound
 /// parameters write `\'` (PyMySQL, mysql-connector, libmysqlclient's
 /// `mysql_real_escape_string`). An empty literal, `''`, doubles nothing.
-pub(super) fn doubled_quote_literals(sql: &str) -> Vec<String> {
+pub fn doubled_quote_literals(sql: &str) -> Vec<String> {
     lex(sql)
         .unwrap_or_default()
         .into_iter()
@@ -112,24 +112,24 @@ fn lex(sql: &str) -> Option<Vec<(Piece, bool)>> {
 }
 
 /// A value as a standard SQL string literal.
-pub(super) fn literal(value: &str) -> String {
+pub(crate) fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
 /// A name as a standard SQL quoted identifier.
-pub(super) fn identifier(name: &str) -> String {
+pub(crate) fn identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// A value as a MySQL string literal, as a client library escapes it (read back by
 /// [`pieces`] as the same value).
-pub(super) fn mysql_literal(value: &str) -> String {
+pub fn mysql_literal(value: &str) -> String {
     format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
 /// The statement in the engine's dialect. `None`: a literal is never closed (the
 /// caller answers a syntax error).
-pub(super) fn to_engine(sql: &str) -> Option<String> {
+pub(crate) fn to_engine(sql: &str) -> Option<String> {
     let mut out = String::new();
     for piece in pieces(sql)? {
         match piece {
@@ -180,7 +180,7 @@ fn rewrite_code(code: &str) -> String {
 }
 
 /// The number of `?` placeholders outside literals.
-pub(super) fn placeholders(sql: &str) -> usize {
+pub fn placeholders(sql: &str) -> usize {
     pieces(sql).map_or(0, |pieces| {
         pieces
             .iter()
@@ -194,7 +194,7 @@ pub(super) fn placeholders(sql: &str) -> usize {
 
 /// `sql` with each `?` outside literals replaced by the next of `values` (already MySQL
 /// literals: [`mysql_literal`], or numbers), still in MySQL's dialect. `None`: more placeholders than values, or a literal never closed.
-pub(super) fn bind(sql: &str, values: &[String]) -> Option<String> {
+pub fn bind(sql: &str, values: &[String]) -> Option<String> {
     let mut next = values.iter();
     let mut out = String::new();
     for piece in pieces(sql)? {

@@ -17,7 +17,7 @@ use super::create_table::{Token, closing, render, split, tokens};
 
 /// An `INSERT` or `REPLACE` with its rows spelled out.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Insert {
+pub(crate) struct Insert {
     /// `REPLACE`: a row meeting a duplicate replaces the old one.
     pub replace: bool,
     /// `INSERT IGNORE`: a row meeting a duplicate is skipped.
@@ -36,14 +36,14 @@ pub(super) struct Insert {
 
 impl Insert {
     /// Whether gluesql cannot run it as written (and the engine must).
-    pub(super) fn is_mysql_only(&self) -> bool {
+    pub(crate) fn is_mysql_only(&self) -> bool {
         self.replace || self.ignore || self.set_form || !self.on_duplicate.is_empty()
     }
 }
 
 /// What [`parse`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Parsed {
+pub(crate) enum Parsed {
     Insert(Insert),
     /// An `INSERT` or `REPLACE` of a form read nowhere here (`INSERT ... SELECT`): what it
     /// is, and whether it needs MySQL's own behaviour (`IGNORE`, `ON DUPLICATE KEY`,
@@ -55,7 +55,7 @@ pub(super) enum Parsed {
 }
 
 /// `sql` read as an `INSERT` or `REPLACE`; `None`: it is neither.
-pub(super) fn parse(sql: &str) -> Option<Parsed> {
+pub(crate) fn parse(sql: &str) -> Option<Parsed> {
     let tokens = tokens(sql)?;
     let first = tokens.first()?;
     let replace = first.is("replace");
@@ -200,7 +200,7 @@ fn assignments(tokens: &[Token]) -> Option<Vec<(String, Vec<Token>)>> {
 /// An expression in the engine's dialect, each `VALUES(column)` (MariaDB also spells it
 /// `VALUE(column)`) replaced by `value_of(column)`: the value the row would have
 /// inserted.
-pub(super) fn with_values(expression: &[Token], value_of: &dyn Fn(&str) -> String) -> String {
+pub(crate) fn with_values(expression: &[Token], value_of: &dyn Fn(&str) -> String) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut at = 0;
     while at < expression.len() {
@@ -220,7 +220,7 @@ pub(super) fn with_values(expression: &[Token], value_of: &dyn Fn(&str) -> Strin
 
 /// Whether a value asks for the next `AUTO_INCREMENT` value: `NULL`, or `0` (without
 /// MySQL's `NO_AUTO_VALUE_ON_ZERO` mode).
-pub(super) fn asks_for_next(value: &[Token]) -> bool {
+pub(crate) fn asks_for_next(value: &[Token]) -> bool {
     match value {
         [Token::Text(text)] => text == "0",
         [word] => word.is("null") || word.is("0") || word.is("default"),
@@ -229,7 +229,7 @@ pub(super) fn asks_for_next(value: &[Token]) -> bool {
 }
 
 /// An explicit whole number given to an `AUTO_INCREMENT` column (`7`, `'7'`).
-pub(super) fn whole_number(value: &[Token]) -> Option<u64> {
+pub(crate) fn whole_number(value: &[Token]) -> Option<u64> {
     match value {
         [Token::Word(number)] | [Token::Text(number)] => number.trim().parse().ok(),
         _ => None,

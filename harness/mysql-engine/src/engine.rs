@@ -25,7 +25,7 @@
 //! What the engine cannot do is refused with MariaDB's 1235 ("doesn't yet support"),
 //! naming the embedded engine, never with a misleading syntax error.
 //!
-//! Transactions are the session's business ([`super::session`]): it takes a copy of
+//! Transactions are the MySQL pack session's business (the harness's `protocols/mysql/session.rs`): it takes a copy of
 //! every database at `BEGIN` ([`SqlEngine::snapshot`]) and puts it back on `ROLLBACK`.
 
 use std::collections::BTreeMap;
@@ -45,8 +45,10 @@ use super::insert::{self, Insert, Parsed};
 
 /// A result set: column names, and rows of values (`None`: NULL).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct SqlRows {
+pub struct SqlRows {
+    /// The columns' names, in order.
     pub columns: Vec<String>,
+    /// The rows, each a value per column.
     pub rows: Vec<Vec<Option<String>>>,
     /// Which columns hold integers (sent as such in the binary protocol).
     pub integer: Vec<bool>,
@@ -54,13 +56,16 @@ pub(super) struct SqlRows {
 
 /// An error as MySQL reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct SqlError {
+pub struct SqlError {
+    /// MySQL's error number (1062, 1146...).
     pub code: u16,
+    /// MySQL's words for it.
     pub message: String,
 }
 
 impl SqlError {
-    pub(super) fn new(code: u16, message: impl Into<String>) -> SqlError {
+    /// Error `code` with `message`.
+    pub fn new(code: u16, message: impl Into<String>) -> SqlError {
         SqlError {
             code,
             message: message.into(),
@@ -68,7 +73,7 @@ impl SqlError {
     }
 
     /// 1064, MySQL's words for a statement it cannot parse.
-    pub(super) fn syntax(sql: &str) -> SqlError {
+    pub fn syntax(sql: &str) -> SqlError {
         let near: String = sql.trim().chars().take(80).collect();
         SqlError::new(
             1064,
@@ -81,16 +86,19 @@ impl SqlError {
 
 /// What a statement did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum SqlOutcome {
+pub enum SqlOutcome {
     /// A result set.
     Rows(SqlRows),
     /// No result set: the rows it changed.
-    Done { affected: u64 },
+    Done {
+        /// How many rows it changed (MySQL's count: see the top).
+        affected: u64,
+    },
 }
 
 /// Every database, by name.
 #[derive(Debug, Clone, Default)]
-pub(super) struct SqlEngine {
+pub struct SqlEngine {
     databases: BTreeMap<String, MemoryStorage>,
     /// What `CREATE TABLE` said of each table (its keys, its `AUTO_INCREMENT` column, its
     /// columns as `DESCRIBE` shows them), by database and table (see the top).
@@ -110,11 +118,11 @@ type Keys = BTreeMap<String, BTreeMap<String, CreateTable>>;
 
 /// A copy of every database, and its tables' keys, to put back on `ROLLBACK`.
 #[derive(Debug, Clone)]
-pub(super) struct SqlSnapshot(BTreeMap<String, MemoryStorage>, Keys);
+pub struct SqlSnapshot(BTreeMap<String, MemoryStorage>, Keys);
 
 impl SqlEngine {
     /// An engine with these (empty) databases.
-    pub(super) fn with_databases<'a>(names: impl IntoIterator<Item = &'a str>) -> SqlEngine {
+    pub fn with_databases<'a>(names: impl IntoIterator<Item = &'a str>) -> SqlEngine {
         SqlEngine {
             databases: names
                 .into_iter()
@@ -126,25 +134,28 @@ impl SqlEngine {
 
     /// The `AUTO_INCREMENT` value the last statement made, 0 if none: the OK packet's
     /// "last insert id".
-    pub(super) fn statement_insert_id(&self) -> u64 {
+    pub fn statement_insert_id(&self) -> u64 {
         self.statement_insert_id
     }
 
-    pub(super) fn has_database(&self, name: &str) -> bool {
+    /// Whether the database `name` exists.
+    pub fn has_database(&self, name: &str) -> bool {
         self.databases.contains_key(name)
     }
 
-    pub(super) fn snapshot(&self) -> SqlSnapshot {
+    /// A copy of every database and its keys (a transaction's `BEGIN`).
+    pub fn snapshot(&self) -> SqlSnapshot {
         SqlSnapshot(self.databases.clone(), self.keys.clone())
     }
 
-    pub(super) fn restore(&mut self, snapshot: SqlSnapshot) {
+    /// Puts back what [`SqlEngine::snapshot`] copied (a transaction's `ROLLBACK`).
+    pub fn restore(&mut self, snapshot: SqlSnapshot) {
         self.databases = snapshot.0;
         self.keys = snapshot.1;
     }
 
     /// The names of a database's tables.
-    pub(super) fn tables(&self, database: &str) -> Vec<String> {
+    pub(crate) fn tables(&self, database: &str) -> Vec<String> {
         self.databases
             .get(database)
             .and_then(|storage| storage.fetch_all_schemas().ok())
@@ -159,11 +170,7 @@ impl SqlEngine {
 
     /// A table's columns: name, type, and whether it is the primary key (or one of its
     /// columns, as MySQL's `SHOW COLUMNS` says `PRI` of each).
-    pub(super) fn columns(
-        &self,
-        database: &str,
-        table: &str,
-    ) -> Option<Vec<(String, String, bool)>> {
+    pub fn columns(&self, database: &str, table: &str) -> Option<Vec<(String, String, bool)>> {
         let name = find_table(self, database, table)?;
         let schema = self.databases.get(database)?.fetch_schema(&name).ok()??;
         let in_primary_key = |column: &str| {
@@ -186,7 +193,7 @@ impl SqlEngine {
     }
 
     /// Every row of a table (`SELECT *`), for the judges.
-    pub(super) fn table(&self, database: &str, table: &str) -> Option<SqlRows> {
+    pub fn table(&self, database: &str, table: &str) -> Option<SqlRows> {
         let name = find_table(self, database, table)?;
         let mut glue = Glue::new(self.databases.get(database)?.clone());
         let payloads = glue.execute(format!("SELECT * FROM \"{name}\"")).ok()?;
@@ -197,11 +204,7 @@ impl SqlEngine {
     }
 
     /// Runs one statement (MySQL's dialect) in `database`.
-    pub(super) fn execute(
-        &mut self,
-        database: Option<&str>,
-        sql: &str,
-    ) -> Result<SqlOutcome, SqlError> {
+    pub fn execute(&mut self, database: Option<&str>, sql: &str) -> Result<SqlOutcome, SqlError> {
         self.statement_insert_id = 0;
         let sql = sql.trim().trim_end_matches(';').trim();
         if let Some(outcome) = self.own_statement(database, sql) {
@@ -943,7 +946,7 @@ fn find_table(engine: &SqlEngine, database: &str, table: &str) -> Option<String>
 }
 
 /// A result set of one text column.
-pub(super) fn one_column(name: &str, values: Vec<String>) -> SqlRows {
+pub(crate) fn one_column(name: &str, values: Vec<String>) -> SqlRows {
     SqlRows {
         columns: vec![name.to_owned()],
         integer: vec![false],

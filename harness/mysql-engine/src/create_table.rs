@@ -36,7 +36,7 @@ use super::dialect::{self, Piece};
 
 /// A `CREATE TABLE` in the engine's dialect, and its keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct CreateTable {
+pub(crate) struct CreateTable {
     /// The table's name (without its database).
     pub table: String,
     /// The statement gluesql runs.
@@ -57,7 +57,7 @@ pub(super) struct CreateTable {
 
 /// A column as MariaDB's `DESCRIBE` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ColumnShape {
+pub(crate) struct ColumnShape {
     pub name: String,
     /// MariaDB's spelling of its type: `int(11)`, `varchar(50)`, `int(10) unsigned`.
     pub mysql_type: String,
@@ -70,7 +70,7 @@ pub(super) struct ColumnShape {
 
 /// A primary or unique key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct TableKey {
+pub(crate) struct TableKey {
     /// `PRIMARY`, or the unique key's name (MySQL's: the one given, else its first
     /// column's), as MySQL's 1062 `Duplicate entry ... for key '...'` names it.
     pub name: String,
@@ -81,14 +81,14 @@ pub(super) struct TableKey {
 
 /// A table MySQL refuses to make: its error code and text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct RefusedTable {
+pub(crate) struct RefusedTable {
     pub code: u16,
     pub message: String,
 }
 
 /// One word, number, punctuation mark, literal or quoted name of the statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Token {
+pub(crate) enum Token {
     Word(String),
     Punct(char),
     Text(String),
@@ -96,12 +96,12 @@ pub(super) enum Token {
 }
 
 impl Token {
-    pub(super) fn is(&self, word: &str) -> bool {
+    pub(crate) fn is(&self, word: &str) -> bool {
         matches!(self, Token::Word(found) if found.eq_ignore_ascii_case(word))
     }
 
     /// A name: a word or a backquoted name.
-    pub(super) fn name(&self) -> Option<&str> {
+    pub(crate) fn name(&self) -> Option<&str> {
         match self {
             Token::Word(name) | Token::Name(name) => Some(name),
             _ => None,
@@ -113,7 +113,7 @@ impl Token {
 /// column list; `None` otherwise (`CREATE TABLE t LIKE s`, `... AS SELECT`, `CREATE
 /// TEMPORARY TABLE`, a list never closed: the caller's general rewrite takes them, and
 /// gluesql answers).
-pub(super) fn create_table(sql: &str) -> Option<Result<CreateTable, RefusedTable>> {
+pub(crate) fn create_table(sql: &str) -> Option<Result<CreateTable, RefusedTable>> {
     let tokens = tokens(sql)?;
     let open = tokens
         .iter()
@@ -208,7 +208,7 @@ pub(super) fn create_table(sql: &str) -> Option<Result<CreateTable, RefusedTable
 
 /// `sql` as tokens: words (numbers with their decimal point), punctuation, literals and
 /// backquoted names. `None`: a literal never closed.
-pub(super) fn tokens(sql: &str) -> Option<Vec<Token>> {
+pub(crate) fn tokens(sql: &str) -> Option<Vec<Token>> {
     let word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
     let mut out = Vec::new();
     for piece in dialect::pieces(sql)? {
@@ -244,7 +244,7 @@ pub(super) fn tokens(sql: &str) -> Option<Vec<Token>> {
 }
 
 /// Tokens back as the engine's SQL: literals standard, names in double quotes.
-pub(super) fn render(tokens: &[Token]) -> String {
+pub(crate) fn render(tokens: &[Token]) -> String {
     tokens
         .iter()
         .map(|token| match token {
@@ -279,7 +279,7 @@ fn head(tokens: &[Token]) -> Option<(bool, Vec<Token>)> {
 }
 
 /// The index of the `)` that closes the `(` at `open`.
-pub(super) fn closing(tokens: &[Token], open: usize) -> Option<usize> {
+pub(crate) fn closing(tokens: &[Token], open: usize) -> Option<usize> {
     let mut depth = 0usize;
     for (index, token) in tokens.iter().enumerate().skip(open) {
         match token {
@@ -297,7 +297,7 @@ pub(super) fn closing(tokens: &[Token], open: usize) -> Option<usize> {
 }
 
 /// The items of a list: split at its commas outside parentheses.
-pub(super) fn split(tokens: &[Token]) -> Vec<&[Token]> {
+pub(crate) fn split(tokens: &[Token]) -> Vec<&[Token]> {
     let mut items = Vec::new();
     let mut depth = 0usize;
     let mut start = 0;
