@@ -671,12 +671,12 @@ impl<'a> Run<'a> {
                 break info;
             }
             // Blocked for good, it will not end by itself; unless an `alarm()` nobody
-            // handles kills it: that counts where such a death would pass the step, and no
-            // alarm is ticking (asked last: the machine's list of timers is long to read).
+            // handles kills it: asked only where no alarm is ticking, or where such a
+            // death would fail the step too.
             let alarm_death_holds = expected.holds(ExitKind::Signal(libc::SIGALRM));
-            let stuck = self
-                .blocked_for_good()
-                .filter(|_| !alarm_death_holds || !blocked::alarm_may_be_set());
+            let stuck = (!alarm_death_holds || !blocked::alarm_may_be_set())
+                .then(|| self.blocked_for_good())
+                .flatten();
             if let Some(stuck) = stuck {
                 return Err(StepFailure::fail(
                     wanted,

@@ -15,14 +15,6 @@
 //!   ([`clear_orphans`]), once its owner is provably gone.
 //!
 //! The sandbox's own folders (`harness-sandbox-*`) are the sandbox crate's to name and remove.
-//!
-//! Where they are: the system's temporary folder (`TMPDIR`, else `/tmp`), but for the
-//! kit's own data that is made and removed by the thousand files per run and that no program
-//! writes ([`memory_folder`]: MariaDB's data folders), which goes to the machine's memory file
-//! system when it has one with room. On a disk file system every file made costs an inode's
-//! allocation, and on ext4 without a journal (common for a CI machine's root) that
-//! allocation looks through the inodes removed in the last seconds: the profile of a grading
-//! found a fifth of the kit's own kernel time there (issue 51).
 
 use std::collections::BTreeSet;
 use std::io;
@@ -59,58 +51,16 @@ pub struct Folder {
 /// the system's temporary folder (`TMPDIR`, else `/tmp`), with the mode the umask leaves
 /// (0755 under the usual 022).
 pub fn folder(prefix: &'static str) -> io::Result<Folder> {
-    make(prefix, None, None)
+    make(prefix, None)
 }
-
-/// [`folder`], on the machine's memory file system ([`memory_root`]) where one has room
-/// and the user chose no `TMPDIR`; in the system's temporary folder otherwise. Only for
-/// the kit's own data, of a size the kit bounds: no program of a submission writes here
-/// (what a program writes goes on disk, where a disk filler costs no memory).
-pub fn memory_folder(prefix: &'static str) -> io::Result<Folder> {
-    make(prefix, None, memory_root())
-}
-
-/// The memory file system a [`memory_folder`] goes to: `/dev/shm` when it is a `tmpfs`
-/// this user may write, with [`MEMORY_ROOM`] free, and `TMPDIR` is unset (a folder the
-/// user named is where the user wants the kit's files). A container's `/dev/shm` (64 MiB in
-/// Docker's default) is too small: the disk then.
-pub fn memory_root() -> Option<&'static Path> {
-    static ROOT: OnceLock<Option<PathBuf>> = OnceLock::new();
-    ROOT.get_or_init(|| {
-        if std::env::var_os("TMPDIR").is_some() {
-            return None;
-        }
-        let root = Path::new(MEMORY_FILE_SYSTEM);
-        let space = rustix::fs::statfs(root).ok()?;
-        let free = space
-            .f_bavail
-            .saturating_mul(u64::try_from(space.f_bsize).ok()?);
-        let writable = rustix::fs::access(root, rustix::fs::Access::WRITE_OK).is_ok();
-        (space.f_type == libc::TMPFS_MAGIC && free >= MEMORY_ROOM && writable)
-            .then(|| root.to_owned())
-    })
-    .as_deref()
-}
-
-/// Where Linux machines mount their memory file system for everyone.
-const MEMORY_FILE_SYSTEM: &str = "/dev/shm";
-
-/// The free space a memory file system needs to be used: MariaDB's template (22 MB) and
-/// one copy per scenario under way (eight at most by default), twice over.
-const MEMORY_ROOM: u64 = 1 << 30;
 
 /// [`folder`], which no other user may enter (mode 0700).
 pub fn private_folder(prefix: &'static str) -> io::Result<Folder> {
     use std::os::unix::fs::PermissionsExt;
-    make(prefix, Some(std::fs::Permissions::from_mode(0o700)), None)
+    make(prefix, Some(std::fs::Permissions::from_mode(0o700)))
 }
 
-/// A folder named after `prefix` in `root`, else in the system's temporary folder.
-fn make(
-    prefix: &'static str,
-    mode: Option<std::fs::Permissions>,
-    root: Option<&Path>,
-) -> io::Result<Folder> {
+fn make(prefix: &'static str, mode: Option<std::fs::Permissions>) -> io::Result<Folder> {
     debug_assert!(
         PREFIXES.contains(&prefix),
         "{prefix} is not in PREFIXES: a dead run's folders would never be cleared"
@@ -141,10 +91,7 @@ fn make(
             "the harness is stopping: no new temporary folder",
         ));
     }
-    let dir = match root {
-        Some(root) => builder.tempdir_in(root)?,
-        None => builder.tempdir()?,
-    };
+    let dir = builder.tempdir()?;
     live.insert(dir.path().to_owned());
     Ok(Folder { dir: Some(dir) })
 }
@@ -312,17 +259,10 @@ fn started(pid: u32) -> io::Result<Option<(u64, char)>> {
     Ok(Some((start, state)))
 }
 
-/// Removes, from the system's temporary folder and the memory file system, the folders a
-/// dead harness left (killed with SIGKILL, or by a power cut): returns them. Called once as
-/// a run starts.
+/// Removes, from the system's temporary folder, the folders a dead harness left (killed
+/// with SIGKILL, or by a power cut): returns them. Called once as a run starts.
 pub fn clear_orphans() -> Vec<PathBuf> {
-    let mut removed = clear_orphans_in(&std::env::temp_dir());
-    // A run with TMPDIR set uses no memory folder, but a run before it may have.
-    let memory = Path::new(MEMORY_FILE_SYSTEM);
-    if memory != std::env::temp_dir() {
-        removed.extend(clear_orphans_in(memory));
-    }
-    removed
+    clear_orphans_in(&std::env::temp_dir())
 }
 
 /// [`clear_orphans`] in `dir`. Only what is provably a dead harness's own goes: a name of
@@ -394,25 +334,6 @@ mod tests {
         // What exit does (here for this folder alone: other tests' folders are in use).
         lock_live().remove(&path);
         std::fs::remove_dir_all(&path).unwrap();
-    }
-
-    #[test]
-    fn a_memory_folder_is_on_a_memory_file_system_or_where_the_others_are() {
-        let folder = memory_folder("harness-mariadb-").unwrap();
-        let parent = folder.path().parent().unwrap().to_owned();
-        match memory_root() {
-            Some(root) => {
-                assert_eq!(parent, root);
-                assert_eq!(std::env::var_os("TMPDIR"), None, "TMPDIR set: the user's");
-                let space = rustix::fs::statfs(root).unwrap();
-                assert_eq!(space.f_type, libc::TMPFS_MAGIC);
-            }
-            None => assert_eq!(parent, std::env::temp_dir()),
-        }
-        assert!(lock_live().contains(folder.path()));
-        let path = folder.path().to_owned();
-        drop(folder);
-        assert!(!path.exists());
     }
 
     #[test]

@@ -8,15 +8,17 @@
 //! Each scenario's peer gets a server of its own, as isolated as the embedded engine:
 //!
 //! - a data folder made once per run by `mariadb-install-db` (a few seconds) and copied for
-//!   each peer, both on the machine's memory file system where it has room
-//!   ([`crate::temporary::memory_folder`]: the copy's 203 files cost more on a disk than
-//!   the server's whole start);
+//!   each peer;
 //! - `mariadbd` in the foreground on that copy, with no TCP port at all
 //!   (`--skip-networking`): the pack reaches it on its Unix socket, which no network
 //!   namespace hides, and relays the program's bytes to it ([`super::forward`]);
 //! - the scenario's database, its user (`'user'@'localhost'`, every right; any name, even
 //!   MariaDB's own `root`, whose password is then set and given by the harness's own
 //!   statements) and its `setup` statements, made as `root` with the `mariadb` client;
+//! - the server runs outside the sandbox, and the program's statements run with every
+//!   right, so what they can make it do is held: its file functions (`LOAD_FILE`, `INTO
+//!   OUTFILE`) reach only an empty folder of its own (`--secure-file-priv`), and where the
+//!   harness is root it runs as `nobody` ([`server_user`]), not as root;
 //! - at the end, the judges read the tables with the same client ([`Mariadb::select`]);
 //! - the server is killed (its whole process group) when the peer's record goes, on
 //!   Ctrl-C with every other child of the harness, and by the kernel when the harness
@@ -112,16 +114,19 @@ pub(super) fn refuses(auth: super::AuthPlugin, settings: &RunSettings) -> bool {
         && auth == super::AuthPlugin::CachingSha2Password
 }
 
-/// A program of [`PROGRAMS`], or why it is missing.
+/// A program of [`PROGRAMS`] (or `setpriv`, which starts a server as `nobody`), or why
+/// it is missing.
 fn find(program: &str) -> Result<PathBuf, String> {
     let path = std::env::var_os("PATH").unwrap_or_default();
+    let package = match program {
+        "setpriv" => "util-linux",
+        _ => "mariadb-server mariadb-client",
+    };
     std::env::split_paths(&path)
         .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
         .map(|dir| dir.join(program))
         .find(|candidate| candidate.is_file())
-        .ok_or_else(|| {
-            format!("`{program}` is not installed (apt-get install mariadb-server mariadb-client)")
-        })
+        .ok_or_else(|| format!("`{program}` is not installed (apt-get install {package})"))
 }
 
 /// The data folder `mariadb-install-db` made, once per run, that each server copies.
@@ -134,7 +139,7 @@ fn template() -> Result<&'static Path, String> {
     static TEMPLATE: OnceLock<Result<Template, String>> = OnceLock::new();
     TEMPLATE
         .get_or_init(|| {
-            let dir = crate::temporary::memory_folder("harness-mariadb-template-")
+            let dir = crate::temporary::folder("harness-mariadb-template-")
                 .map_err(|error| format!("cannot make a folder for MariaDB: {error}"))?;
             let data = dir.path().join("data");
             let scratch = private_tmpdir(dir.path())?;
@@ -176,6 +181,52 @@ fn as_root_user() -> Vec<&'static str> {
     } else {
         Vec::new()
     }
+}
+
+/// Who a scenario's `mariadbd` runs as, where the harness is root: `nobody` (set by
+/// `setpriv`), so that what the program's statements make the server do (`SET GLOBAL
+/// general_log_file`, with the rights of a `root` login) is done with no right on the
+/// grader's files. `None`: as the
+/// harness's own user (not root; or a machine without `nobody`, where it runs as root, its
+/// file functions still held to its own folder by `--secure-file-priv`).
+fn server_user() -> Option<ServerUser> {
+    if rustix::process::geteuid().as_raw() != 0 {
+        return None;
+    }
+    let accounts = std::fs::read_to_string("/etc/passwd").ok()?;
+    accounts.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        match fields.as_slice() {
+            ["nobody", _, uid, gid, ..] => Some(ServerUser {
+                name: "nobody",
+                uid: uid.parse().ok()?,
+                gid: gid.parse().ok()?,
+            }),
+            _ => None,
+        }
+    })
+}
+
+/// The user a server runs as.
+struct ServerUser {
+    name: &'static str,
+    uid: u32,
+    gid: u32,
+}
+
+/// Gives `folder` and everything in it to `user` (a copy the harness made: no link
+/// followed, none expected).
+fn hand_over(folder: &Path, user: &ServerUser) -> std::io::Result<()> {
+    std::os::unix::fs::lchown(folder, Some(user.uid), Some(user.gid))?;
+    for entry in std::fs::read_dir(folder)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            hand_over(&entry.path(), user)?;
+        } else {
+            std::os::unix::fs::lchown(entry.path(), Some(user.uid), Some(user.gid))?;
+        }
+    }
+    Ok(())
 }
 
 /// The last lines of a log, for an error.
@@ -323,7 +374,7 @@ impl Mariadb {
 /// scenario's database, user and tables.
 fn prepare(script: &MysqlScript) -> Result<Running, String> {
     let template = template()?;
-    let dir = crate::temporary::memory_folder("harness-mariadb-")
+    let dir = crate::temporary::folder("harness-mariadb-")
         .map_err(|error| format!("cannot make a folder for MariaDB: {error}"))?;
     let copied = spawning::spawn(
         Command::new("cp")
@@ -337,19 +388,51 @@ fn prepare(script: &MysqlScript) -> Result<Running, String> {
         return Err(format!("copying MariaDB's data folder failed ({copied})"));
     }
     let data = dir.path().join("data");
-    let socket = dir.path().join("mysqld.sock");
-    let log = dir.path().join("error.log");
+    // What the server writes beside its data: its socket, pid and log.
+    let run = dir.path().join("run");
+    let socket = run.join("mysqld.sock");
+    let log = run.join("error.log");
     let scratch = private_tmpdir(dir.path())?;
-    let mut server = Command::new(find("mariadbd")?);
+    let files = dir.path().join("files");
+    for folder in [&run, &files] {
+        std::fs::create_dir(folder)
+            .map_err(|error| format!("cannot make a folder for MariaDB: {error}"))?;
+    }
+    let user = server_user();
+    if let Some(user) = &user {
+        // Its contents, not the folder itself: the folder stays the harness's, which the
+        // next run clears if this one is killed ([`crate::temporary::clear_orphans`]).
+        for part in [&data, &run, &scratch, &files] {
+            hand_over(part, user).map_err(|error| {
+                format!("cannot give MariaDB's folder to {}: {error}", user.name)
+            })?;
+        }
+    }
+    let mut server = match &user {
+        // Its user set by `setpriv`, which sets the parent-death signal again after the
+        // change (a change of user clears it): the server still dies with the harness.
+        Some(user) => {
+            let mut setpriv = Command::new(find("setpriv")?);
+            setpriv
+                .arg(format!("--reuid={}", user.uid))
+                .arg(format!("--regid={}", user.gid))
+                .args(["--clear-groups", "--pdeathsig=KILL", "--"])
+                .arg(find("mariadbd")?);
+            setpriv
+        }
+        None => Command::new(find("mariadbd")?),
+    };
     server
         .arg("--no-defaults")
         .arg(format!("--datadir={}", data.display()))
         .arg(format!("--tmpdir={}", scratch.display()))
         .arg(format!("--socket={}", socket.display()))
-        .arg(format!(
-            "--pid-file={}",
-            dir.path().join("mysqld.pid").display()
-        ))
+        // The program's statements run with every right (a login of `root` included), and
+        // the server runs outside the sandbox: `LOAD_FILE`, `LOAD DATA INFILE` and `SELECT
+        // ... INTO OUTFILE` reach only this empty folder, not the kit's expected answers,
+        // a classmate's work or the grader's files.
+        .arg(format!("--secure-file-priv={}", files.display()))
+        .arg(format!("--pid-file={}", run.join("mysqld.pid").display()))
         .arg(format!("--log-error={}", log.display()))
         .args([
             "--skip-networking",
@@ -360,7 +443,6 @@ fn prepare(script: &MysqlScript) -> Result<Running, String> {
             "--innodb-flush-log-at-trx-commit=0",
             "--skip-innodb-doublewrite",
         ])
-        .args(as_root_user())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -656,6 +738,50 @@ mod tests {
             assert!(!logs_in(&server, user, "wrong"), "{user}");
             // The harness's own statements still run, as `root` whatever its password.
             assert!(mariadb.table("school", "t").is_some(), "{user}");
+        }
+    }
+
+    #[test]
+    fn a_login_with_every_right_reaches_no_file_outside_the_servers_folder() {
+        // `root`: the login with the most rights a program may hard-code.
+        let (_mariadb, ready) = prepared("root", "root");
+        let server = ready
+            .unwrap_or_else(|why| panic!("this test needs MariaDB (.ci/test installs it): {why}"));
+        let outside = tempfile::tempdir().unwrap();
+        let secret = outside.path().join("expected-answers.txt");
+        std::fs::write(&secret, "the kit's secret\n").unwrap();
+        let read = client(
+            &server,
+            None,
+            &format!("SELECT LOAD_FILE('{}') AS secret", secret.display()),
+        );
+        match read {
+            Ok(SqlOutcome::Rows(rows)) => assert_eq!(rows.rows, [[None]], "read the file"),
+            other => panic!("LOAD_FILE answered {other:?}"),
+        }
+        let written = outside.path().join("planted");
+        let write = client(
+            &server,
+            None,
+            &format!("SELECT 'planted' INTO OUTFILE '{}'", written.display()),
+        );
+        assert_eq!(
+            write.err().map(|error| error.code),
+            Some(1290),
+            "--secure-file-priv"
+        );
+        assert!(!written.exists());
+        // As root, the server itself runs as `nobody`: what its `root` login makes it write
+        // (a general log put anywhere) is written with no right on the grader's files.
+        if let Some(user) = server_user() {
+            let status =
+                std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
+            let uid = status
+                .lines()
+                .find_map(|line| line.strip_prefix("Uid:"))
+                .and_then(|ids| ids.split_whitespace().nth(1))
+                .unwrap();
+            assert_eq!(uid, user.uid.to_string(), "mariadbd's effective user");
         }
     }
 
