@@ -186,9 +186,9 @@ fn as_root_user() -> Vec<&'static str> {
 /// Who a scenario's `mariadbd` runs as, where the harness is root: `nobody` (set by
 /// `setpriv`), so that what the program's statements make the server do (`SET GLOBAL
 /// general_log_file`, with the rights of a `root` login) is done with no right on the
-/// grader's files. `None`: as the
-/// harness's own user (not root; or a machine without `nobody`, where it runs as root, its
-/// file functions still held to its own folder by `--secure-file-priv`).
+/// grader's files. `None`: as the harness's own user (not root; or a machine without
+/// `nobody`, where it runs as root, its file functions and plugins still held to folders
+/// of its own).
 fn server_user() -> Option<ServerUser> {
     if rustix::process::geteuid().as_raw() != 0 {
         return None;
@@ -198,7 +198,6 @@ fn server_user() -> Option<ServerUser> {
         let fields: Vec<&str> = line.split(':').collect();
         match fields.as_slice() {
             ["nobody", _, uid, gid, ..] => Some(ServerUser {
-                name: "nobody",
                 uid: uid.parse().ok()?,
                 gid: gid.parse().ok()?,
             }),
@@ -207,9 +206,17 @@ fn server_user() -> Option<ServerUser> {
     })
 }
 
+/// Whether every folder from `/` to `folder` lets other users pass through (`x` for
+/// others): `nobody` must reach the server's folders inside it.
+fn others_may_pass(folder: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    folder.ancestors().all(|step| {
+        std::fs::metadata(step).is_ok_and(|metadata| metadata.permissions().mode() & 0o001 != 0)
+    })
+}
+
 /// The user a server runs as.
 struct ServerUser {
-    name: &'static str,
     uid: u32,
     gid: u32,
 }
@@ -394,20 +401,23 @@ fn prepare(script: &MysqlScript) -> Result<Running, String> {
     let log = run.join("error.log");
     let scratch = private_tmpdir(dir.path())?;
     let files = dir.path().join("files");
-    for folder in [&run, &files] {
+    let plugins = dir.path().join("plugins");
+    for folder in [&run, &files, &plugins] {
         std::fs::create_dir(folder)
             .map_err(|error| format!("cannot make a folder for MariaDB: {error}"))?;
     }
-    let user = server_user();
-    if let Some(user) = &user {
-        // Its contents, not the folder itself: the folder stays the harness's, which the
-        // next run clears if this one is killed ([`crate::temporary::clear_orphans`]).
-        for part in [&data, &run, &scratch, &files] {
-            hand_over(part, user).map_err(|error| {
-                format!("cannot give MariaDB's folder to {}: {error}", user.name)
-            })?;
-        }
-    }
+    // Its contents, not the folder itself: the folder stays the harness's, which the next
+    // run clears if this one is killed ([`crate::temporary::clear_orphans`]). Where
+    // `nobody` cannot have them (no `setpriv`, a folder others cannot pass through, a user
+    // namespace without `nobody`), the server runs as root, as it did before: its file
+    // functions and plugins are held all the same.
+    let user = server_user()
+        .filter(|_| find("setpriv").is_ok() && others_may_pass(dir.path()))
+        .filter(|user| {
+            [&data, &run, &scratch, &files]
+                .into_iter()
+                .all(|part| hand_over(part, user).is_ok())
+        });
     let mut server = match &user {
         // Its user set by `setpriv`, which sets the parent-death signal again after the
         // change (a change of user clears it): the server still dies with the harness.
@@ -420,7 +430,11 @@ fn prepare(script: &MysqlScript) -> Result<Running, String> {
                 .arg(find("mariadbd")?);
             setpriv
         }
-        None => Command::new(find("mariadbd")?),
+        None => {
+            let mut server = Command::new(find("mariadbd")?);
+            server.args(as_root_user());
+            server
+        }
     };
     server
         .arg("--no-defaults")
@@ -432,6 +446,9 @@ fn prepare(script: &MysqlScript) -> Result<Running, String> {
         // ... INTO OUTFILE` reach only this empty folder, not the kit's expected answers,
         // a classmate's work or the grader's files.
         .arg(format!("--secure-file-priv={}", files.display()))
+        // Nor can they load a plugin (`INSTALL SONAME`): FederatedX would reach the network
+        // from the harness's own namespace, the audit plugin write a log anywhere.
+        .arg(format!("--plugin-dir={}", plugins.display()))
         .arg(format!("--pid-file={}", run.join("mysqld.pid").display()))
         .arg(format!("--log-error={}", log.display()))
         .args([
@@ -747,7 +764,11 @@ mod tests {
         let (_mariadb, ready) = prepared("root", "root");
         let server = ready
             .unwrap_or_else(|why| panic!("this test needs MariaDB (.ci/test installs it): {why}"));
+        // Readable by anyone, as the kit's own files are: only the server's setting keeps
+        // it out.
         let outside = tempfile::tempdir().unwrap();
+        let readable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+        std::fs::set_permissions(outside.path(), readable).unwrap();
         let secret = outside.path().join("expected-answers.txt");
         std::fs::write(&secret, "the kit's secret\n").unwrap();
         let read = client(
@@ -771,6 +792,25 @@ mod tests {
             "--secure-file-priv"
         );
         assert!(!written.exists());
+        // The same statement into the server's own folder works: the refusal above is the
+        // setting's, not a server that can write nothing.
+        let own = server
+            .socket
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join("files/own");
+        client(
+            &server,
+            None,
+            &format!("SELECT 'its own' INTO OUTFILE '{}'", own.display()),
+        )
+        .unwrap();
+        assert_eq!(std::fs::read_to_string(&own).unwrap(), "its own\n");
+        // No plugin of the machine's can be loaded (FederatedX would reach the network).
+        let plugin = client(&server, None, "INSTALL SONAME 'ha_federatedx'");
+        assert!(plugin.is_err(), "{plugin:?}");
         // As root, the server itself runs as `nobody`: what its `root` login makes it write
         // (a general log put anywhere) is written with no right on the grader's files.
         if let Some(user) = server_user() {
@@ -782,6 +822,18 @@ mod tests {
                 .and_then(|ids| ids.split_whitespace().nth(1))
                 .unwrap();
             assert_eq!(uid, user.uid.to_string(), "mariadbd's effective user");
+            // So the general log its `root` login may point anywhere is written as
+            // `nobody`: not in a folder of root's.
+            let log = outside.path().join("planted.log");
+            let set = format!("SET GLOBAL general_log_file = '{}'", log.display());
+            for statement in [
+                set.as_str(),
+                "SET GLOBAL general_log = 1",
+                "SELECT 'logged'",
+            ] {
+                let _ = client(&server, None, statement);
+            }
+            assert!(!log.exists(), "the general log was written as root");
         }
     }
 
