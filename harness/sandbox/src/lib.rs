@@ -294,13 +294,24 @@ impl Enclosure {
     /// `shared`: a folder outside its own that the program may write, whose programs share
     /// a user ([`users::for_folder`]).
     pub fn new(shared: Option<&Path>, settings: &Settings) -> std::io::Result<Enclosure> {
+        Enclosure::new_in(&std::env::temp_dir(), shared, settings)
+    }
+
+    /// [`Enclosure::new`] with its folder made in `parent` rather than the system's
+    /// temporary folder: one the caller removes after a harness that could not (killed
+    /// with SIGKILL), for an enclosure whose folder holds much (a server's data).
+    pub fn new_in(
+        parent: &Path,
+        shared: Option<&Path>,
+        settings: &Settings,
+    ) -> std::io::Result<Enclosure> {
         let layers = &settings.layers;
         // Its own: without a view (a platform's container), no other program may list or
         // read what it writes there by its path.
         let folder = tempfile::Builder::new()
             .prefix("harness-sandbox-")
             .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
-            .tempdir()?;
+            .tempdir_in(parent)?;
         let sized = layers.disk.is_ok() && view::in_private_mounts();
         if sized {
             view::mount_sized(folder.path(), DISK_LIMIT)?;

@@ -149,7 +149,7 @@ fn the_embedded_engine_answers_the_labs_statements_as_mariadb_does() {
         auth: AuthPlugin::default(),
         setup: Vec::new(),
     };
-    let mariadb = Mariadb::start(&script);
+    let mariadb = Mariadb::start(&script, &crate::settings::RunSettings::machine_defaults());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

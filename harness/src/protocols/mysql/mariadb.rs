@@ -15,14 +15,18 @@
 //! - the scenario's database, its user (`'user'@'localhost'`, every right; any name, even
 //!   MariaDB's own `root`, whose password is then set and given by the harness's own
 //!   statements) and its `setup` statements, made as `root` with the `mariadb` client;
-//! - the server runs outside the sandbox, and the program's statements run with every
-//!   right, so what they can make it do is held: its file functions (`LOAD_FILE`, `INTO
-//!   OUTFILE`) reach only an empty folder of its own (`--secure-file-priv`), and where the
-//!   harness is root it runs as `nobody` ([`server_user`]), not as root;
+//! - the program's statements run with every right, so the server runs in the sandbox
+//!   every program under test runs in (`sandbox-init`, [`sandbox::Enclosure`]): a user of
+//!   its own where the harness is root, its data in its sandbox's folder, the only one it
+//!   may write (and that capped), its memory capped, the system-call filter, the machine's
+//!   processes out of sight, an empty network namespace of its own where the scenarios
+//!   have them; and, whatever the sandbox, its file functions (`LOAD_FILE`, `INTO
+//!   OUTFILE`) reach only an empty folder of its own (`--secure-file-priv`) and no plugin
+//!   of the machine's can be loaded (`--plugin-dir`);
 //! - at the end, the judges read the tables with the same client ([`Mariadb::select`]);
 //! - the server is killed (its whole process group) when the peer's record goes, on
-//!   Ctrl-C with every other child of the harness, and by the kernel when the harness
-//!   ends otherwise (killed with SIGKILL: [`cleanup::spawn_lasting`]); its folder goes with
+//!   Ctrl-C with every other child of the harness, and when the harness ends otherwise
+//!   (killed with SIGKILL) by `sandbox-init`, which watches it; its folder goes with
 //!   the record, at the harness's exit, or at the next run's start
 //!   ([`crate::temporary`]).
 //!
@@ -114,14 +118,10 @@ pub(super) fn refuses(auth: super::AuthPlugin, settings: &RunSettings) -> bool {
         && auth == super::AuthPlugin::CachingSha2Password
 }
 
-/// A program of [`PROGRAMS`] (or `setpriv`, which starts a server as `nobody`), or why
-/// it is missing.
+/// A program of [`PROGRAMS`], or why it is missing.
 fn find(program: &str) -> Result<PathBuf, String> {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    let package = match program {
-        "setpriv" => "util-linux",
-        _ => "mariadb-server mariadb-client",
-    };
+    let package = "mariadb-server mariadb-client";
     std::env::split_paths(&path)
         .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
         .map(|dir| dir.join(program))
@@ -183,59 +183,6 @@ fn as_root_user() -> Vec<&'static str> {
     }
 }
 
-/// Who a scenario's `mariadbd` runs as, where the harness is root: `nobody` (set by
-/// `setpriv`), so that what the program's statements make the server do (`SET GLOBAL
-/// general_log_file`, with the rights of a `root` login) is done with no right on the
-/// grader's files. `None`: as the harness's own user (not root; or a machine without
-/// `nobody`, where it runs as root, its file functions and plugins still held to folders
-/// of its own).
-fn server_user() -> Option<ServerUser> {
-    if rustix::process::geteuid().as_raw() != 0 {
-        return None;
-    }
-    let accounts = std::fs::read_to_string("/etc/passwd").ok()?;
-    accounts.lines().find_map(|line| {
-        let fields: Vec<&str> = line.split(':').collect();
-        match fields.as_slice() {
-            ["nobody", _, uid, gid, ..] => Some(ServerUser {
-                uid: uid.parse().ok()?,
-                gid: gid.parse().ok()?,
-            }),
-            _ => None,
-        }
-    })
-}
-
-/// Whether every folder from `/` to `folder` lets other users pass through (`x` for
-/// others): `nobody` must reach the server's folders inside it.
-fn others_may_pass(folder: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    folder.ancestors().all(|step| {
-        std::fs::metadata(step).is_ok_and(|metadata| metadata.permissions().mode() & 0o001 != 0)
-    })
-}
-
-/// The user a server runs as.
-struct ServerUser {
-    uid: u32,
-    gid: u32,
-}
-
-/// Gives `folder` and everything in it to `user` (a copy the harness made: no link
-/// followed, none expected).
-fn hand_over(folder: &Path, user: &ServerUser) -> std::io::Result<()> {
-    std::os::unix::fs::lchown(folder, Some(user.uid), Some(user.gid))?;
-    for entry in std::fs::read_dir(folder)? {
-        let entry = entry?;
-        if entry.file_type()?.is_dir() {
-            hand_over(&entry.path(), user)?;
-        } else {
-            std::os::unix::fs::lchown(entry.path(), Some(user.uid), Some(user.gid))?;
-        }
-    }
-    Ok(())
-}
-
 /// The last lines of a log, for an error.
 fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().rev().take(6).collect();
@@ -250,7 +197,9 @@ pub(super) struct Running {
     /// Its process group (it is the leader), killed when this goes.
     child: Child,
     group: i32,
-    /// Its data folder, removed when this goes.
+    /// Its sandbox: its folder (the data) removed, its cgroup and user let go, when this
+    /// goes, after the server is killed; then the folder that holds it.
+    _enclosure: sandbox::Enclosure,
     _dir: crate::temporary::Folder,
     /// `root`'s password once the scenario's account is `root` (a client that hard-codes
     /// it): the harness's own statements then give it. `None`: `root` has none.
@@ -271,12 +220,14 @@ pub(super) struct Mariadb {
 }
 
 impl Mariadb {
-    /// Starts preparing a server for `script` on a thread of its own.
-    pub(super) fn start(script: &MysqlScript) -> Mariadb {
+    /// Starts preparing a server for `script`, in a run with `settings`, on a thread of
+    /// its own.
+    pub(super) fn start(script: &MysqlScript, settings: &RunSettings) -> Mariadb {
         let (sender, state) = watch::channel(None);
         let script = script.clone();
+        let settings = settings.clone();
         std::thread::spawn(move || {
-            let prepared = prepare(&script).map(Arc::new);
+            let prepared = prepare(&script, &settings).map(Arc::new);
             // Nobody waits any more when the scenario already ended: the server goes.
             let _ = sender.send(Some(prepared));
         });
@@ -377,81 +328,73 @@ impl Mariadb {
     }
 }
 
-/// Copies the template, starts `mariadbd` on it, waits for its socket, makes the
-/// scenario's database, user and tables.
-fn prepare(script: &MysqlScript) -> Result<Running, String> {
+/// The memory a scenario's server and what it forks may use: its own, not the
+/// program's `--memory-limit` (a tight cap for a student's client would starve it).
+const SERVER_MEMORY: u64 = 1 << 30;
+
+/// Copies the template into a sandbox of the server's own, starts `mariadbd` there on
+/// it, waits for its socket, makes the scenario's database, user and tables.
+fn prepare(script: &MysqlScript, settings: &RunSettings) -> Result<Running, String> {
     let template = template()?;
+    // The program's statements run with every right (a `root` login included): the
+    // server runs in the sandbox every program under test runs in, with a user of its
+    // own where the harness is root, its own folder the only one it may write (and that
+    // capped), its memory capped, the machine's processes out of sight.
+    let server_settings = sandbox::Settings {
+        layers: Arc::clone(&settings.sandbox.layers),
+        memory_limit: SERVER_MEMORY,
+    };
+    // Its sandbox's folder inside one named after this harness: what a harness killed
+    // with SIGKILL leaves (22 MB of data per server) the next run clears
+    // ([`crate::temporary::clear_orphans`]).
     let dir = crate::temporary::folder("harness-mariadb-")
         .map_err(|error| format!("cannot make a folder for MariaDB: {error}"))?;
+    let enclosure = sandbox::Enclosure::new_in(dir.path(), None, &server_settings)
+        .map_err(|error| format!("cannot make MariaDB's sandbox: {error}"))?;
+    let work = enclosure.work();
     let copied = spawning::spawn(
         Command::new("cp")
             .arg("-a")
             .arg(template.join("data"))
-            .arg(dir.path()),
+            .arg(&work),
     )
     .and_then(|mut child| child.wait())
     .map_err(|error| format!("cannot copy MariaDB's data folder: {error}"))?;
     if !copied.success() {
         return Err(format!("copying MariaDB's data folder failed ({copied})"));
     }
-    let data = dir.path().join("data");
+    let data = work.join("data");
     // What the server writes beside its data: its socket, pid and log.
-    let run = dir.path().join("run");
+    let run = work.join("run");
     let socket = run.join("mysqld.sock");
     let log = run.join("error.log");
-    let scratch = private_tmpdir(dir.path())?;
-    let files = dir.path().join("files");
-    let plugins = dir.path().join("plugins");
+    let scratch = private_tmpdir(&work)?;
+    let files = work.join("files");
+    let plugins = work.join("plugins");
     for folder in [&run, &files, &plugins] {
         std::fs::create_dir(folder)
             .map_err(|error| format!("cannot make a folder for MariaDB: {error}"))?;
     }
-    // Its contents, not the folder itself: the folder stays the harness's, which the next
-    // run clears if this one is killed ([`crate::temporary::clear_orphans`]). Where
-    // `nobody` cannot have them (no `setpriv`, a folder others cannot pass through, a user
-    // namespace without `nobody`), the server runs as root, as it did before: its file
-    // functions and plugins are held all the same.
-    let user = server_user()
-        .filter(|_| find("setpriv").is_ok() && others_may_pass(dir.path()))
-        .filter(|user| {
-            [&data, &run, &scratch, &files]
-                .into_iter()
-                .all(|part| hand_over(part, user).is_ok())
-        });
-    let mut server = match &user {
-        // Its user set by `setpriv`, which sets the parent-death signal again after the
-        // change (a change of user clears it): the server still dies with the harness.
-        Some(user) => {
-            let mut setpriv = Command::new(find("setpriv")?);
-            setpriv
-                .arg(format!("--reuid={}", user.uid))
-                .arg(format!("--regid={}", user.gid))
-                .args(["--clear-groups", "--pdeathsig=KILL", "--"])
-                .arg(find("mariadbd")?);
-            setpriv
-        }
-        None => {
-            let mut server = Command::new(find("mariadbd")?);
-            server.args(as_root_user());
-            server
-        }
-    };
-    server
-        .arg("--no-defaults")
-        .arg(format!("--datadir={}", data.display()))
-        .arg(format!("--tmpdir={}", scratch.display()))
-        .arg(format!("--socket={}", socket.display()))
-        // The program's statements run with every right (a login of `root` included), and
-        // the server runs outside the sandbox: `LOAD_FILE`, `LOAD DATA INFILE` and `SELECT
-        // ... INTO OUTFILE` reach only this empty folder, not the kit's expected answers,
-        // a classmate's work or the grader's files.
-        .arg(format!("--secure-file-priv={}", files.display()))
-        // Nor can they load a plugin (`INSTALL SONAME`): FederatedX would reach the network
-        // from the harness's own namespace, the audit plugin write a log anywhere.
-        .arg(format!("--plugin-dir={}", plugins.display()))
-        .arg(format!("--pid-file={}", run.join("mysqld.pid").display()))
-        .arg(format!("--log-error={}", log.display()))
-        .args([
+    let mut argv: Vec<std::ffi::OsString> = vec![find("mariadbd")?.into()];
+    argv.extend(
+        [
+            "--no-defaults".to_owned(),
+            format!("--datadir={}", data.display()),
+            format!("--tmpdir={}", scratch.display()),
+            format!("--socket={}", socket.display()),
+            // Its file functions (`LOAD_FILE`, `LOAD DATA INFILE`, `SELECT ... INTO
+            // OUTFILE`) reach only this empty folder, even where no sandbox walls it.
+            format!("--secure-file-priv={}", files.display()),
+            // Nor can its statements load a plugin (`INSTALL SONAME`): FederatedX would
+            // reach the network, the audit plugin write a log anywhere.
+            format!("--plugin-dir={}", plugins.display()),
+            format!("--pid-file={}", run.join("mysqld.pid").display()),
+            format!("--log-error={}", log.display()),
+        ]
+        .map(std::ffi::OsString::from),
+    );
+    argv.extend(
+        [
             "--skip-networking",
             "--skip-name-resolve",
             "--innodb-buffer-pool-size=16M",
@@ -459,15 +402,54 @@ fn prepare(script: &MysqlScript) -> Result<Running, String> {
             // Nothing here outlives the scenario: no need to wait for the disk.
             "--innodb-flush-log-at-trx-commit=0",
             "--skip-innodb-doublewrite",
-        ])
+            // The sandbox's system-call filter refuses `io_uring`: plain reads and writes.
+            "--innodb-use-native-aio=0",
+        ]
+        .map(std::ffi::OsString::from),
+    );
+    // mariadbd refuses to run as root unless told to: only where the sandbox gives it no
+    // user of its own (a machine without `sandbox-init`).
+    if !enclosure.not_as_root() {
+        argv.push("--user=root".into());
+    }
+    // Where the scenarios have network namespaces, an empty one of its own (it listens on
+    // its Unix socket only, which no network namespace hides); elsewhere no TCP port.
+    let own_network = settings.namespace_per_scenario();
+    let no_ports = sandbox::TcpPorts::default().with_unix_sockets();
+    let mut server = enclosure
+        .command(sandbox::Launch {
+            argv: &argv,
+            workdir: &work,
+            writable: &[],
+            visible: &[],
+            replaced: &[],
+            report_fd: None,
+            connects_fd: None,
+            environment: Vec::new(),
+            // InnoDB reserves far more address space than it uses: the memory cap holds it.
+            cap_address_space: false,
+            tcp_ports: (!own_network).then_some(&no_ports),
+            short_calls: None,
+        })
+        .map_err(|error| format!("cannot hand MariaDB's sandbox to its user: {error}"))?;
+    if own_network {
+        harness_machine::child_setup::in_an_empty_network(&mut server);
+    }
+    server
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    std::os::unix::process::CommandExt::process_group(&mut server, 0);
-    // Not from this thread, which ends once the server is ready: it dies with the harness,
-    // even one killed with SIGKILL.
-    let mut child = cleanup::spawn_lasting(server)
-        .map_err(|error| format!("cannot start mariadbd: {error}"))?;
+    // It dies with the harness, even one killed with SIGKILL: `sandbox-init` watches the
+    // harness (a pidfd of it) and kills the server when it ends. Without `sandbox-init`,
+    // a parent-death signal does, so it is started from a thread that lasts, not this
+    // one, which ends once the server is ready (the signal follows the thread). Not
+    // both: a `sandbox-init` killed by that signal could not kill what it runs.
+    let started = if enclosure.starts_through_init() {
+        spawning::spawn(&mut server)
+    } else {
+        cleanup::spawn_lasting(server)
+    };
+    let mut child = started.map_err(|error| format!("cannot start mariadbd: {error}"))?;
     let group = child.id() as i32;
     cleanup::register(group);
     let started = Instant::now();
@@ -495,6 +477,7 @@ fn prepare(script: &MysqlScript) -> Result<Running, String> {
         socket,
         child,
         group,
+        _enclosure: enclosure,
         _dir: dir,
         root_password: None,
     };
@@ -713,7 +696,7 @@ mod tests {
             auth: super::super::AuthPlugin::default(),
             setup: vec!["CREATE TABLE t (a INT PRIMARY KEY)".into()],
         };
-        let mariadb = Mariadb::start(&script);
+        let mariadb = Mariadb::start(&script, &RunSettings::machine_defaults());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -811,30 +794,31 @@ mod tests {
         // No plugin of the machine's can be loaded (FederatedX would reach the network).
         let plugin = client(&server, None, "INSTALL SONAME 'ha_federatedx'");
         assert!(plugin.is_err(), "{plugin:?}");
-        // As root, the server itself runs as `nobody`: what its `root` login makes it write
-        // (a general log put anywhere) is written with no right on the grader's files.
-        if let Some(user) = server_user() {
-            let status =
-                std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
-            let uid = status
-                .lines()
-                .find_map(|line| line.strip_prefix("Uid:"))
-                .and_then(|ids| ids.split_whitespace().nth(1))
-                .unwrap();
-            assert_eq!(uid, user.uid.to_string(), "mariadbd's effective user");
-            // So the general log its `root` login may point anywhere is written as
-            // `nobody`: not in a folder of root's.
-            let log = outside.path().join("planted.log");
-            let set = format!("SET GLOBAL general_log_file = '{}'", log.display());
-            for statement in [
-                set.as_str(),
-                "SET GLOBAL general_log = 1",
-                "SELECT 'logged'",
-            ] {
-                let _ = client(&server, None, statement);
-            }
-            assert!(!log.exists(), "the general log was written as root");
+        // The server runs in the sandbox: under a root harness as a user of its own (what
+        // it writes is not root's), and what its `root` login makes it write (a general log
+        // put anywhere) stays in its folder: a folder outside that anyone may write is out
+        // of its reach all the same.
+        if rustix::process::geteuid().is_root() {
+            let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&own).unwrap());
+            assert_ne!(owner, 0, "mariadbd wrote as root");
         }
+        let open = outside.path().join("open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o777))
+            .unwrap();
+        let log = open.join("planted.log");
+        let set = format!("SET GLOBAL general_log_file = '{}'", log.display());
+        for statement in [
+            set.as_str(),
+            "SET GLOBAL general_log = 1",
+            "SELECT 'logged'",
+        ] {
+            let _ = client(&server, None, statement);
+        }
+        assert!(
+            !log.exists(),
+            "the general log was written outside its folder"
+        );
     }
 
     #[test]

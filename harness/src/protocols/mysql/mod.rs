@@ -235,7 +235,7 @@ impl ProtocolScript for MysqlScript {
     fn start(&self, settings: &RunSettings) -> Arc<dyn ProtocolServer> {
         let script = Arc::new(self.clone());
         if mariadb::plays(self.auth, settings) {
-            let server = Arc::new(Mariadb::start(self));
+            let server = Arc::new(Mariadb::start(self, settings));
             return Arc::new(MysqlPeer {
                 record: Arc::new(MysqlRecord {
                     sessions: Mutex::new(Vec::new()),
