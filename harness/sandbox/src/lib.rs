@@ -779,6 +779,9 @@ impl Enclosure {
         }
         if layers.seccomp.is_ok() {
             command.arg("--seccomp");
+            if tcp_ports.is_some_and(TcpPorts::no_internet) {
+                command.arg("--no-internet");
+            }
         }
         command.arg("--").args(argv);
         Ok(command)

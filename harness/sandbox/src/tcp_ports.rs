@@ -25,6 +25,11 @@ pub struct TcpPorts {
     /// checks whose named socket it connects to, one that may not gets none
     /// (`sandbox-init --no-unix-sockets`).
     unix_sockets: bool,
+    /// Whether the program may make no internet socket at all (`sandbox-init
+    /// --no-internet`): a server the harness runs that listens on a unix socket only
+    /// (the kit's MariaDB, whose replication would otherwise connect anywhere), walled so
+    /// whether or not Landlock's TCP rules are here.
+    no_internet: bool,
 }
 
 impl TcpPorts {
@@ -34,7 +39,23 @@ impl TcpPorts {
             ranges: vec![range],
             datagrams: false,
             unix_sockets: false,
+            no_internet: false,
         }
+    }
+
+    /// No port, no internet socket at all, unix sockets of its own: a server that
+    /// listens on a unix socket only.
+    pub fn unix_only() -> TcpPorts {
+        TcpPorts {
+            unix_sockets: true,
+            no_internet: true,
+            ..TcpPorts::default()
+        }
+    }
+
+    /// Whether the program may make no internet socket at all.
+    pub fn no_internet(&self) -> bool {
+        self.no_internet
     }
 
     /// The same, for a program that may use UDP.

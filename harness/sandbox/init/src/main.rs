@@ -60,6 +60,8 @@
 //!   ([`warden::Mode::Owner`]). `--no-warden`: none (the harness found this machine refuses
 //!   one, or was told so); `--tcp-only`: the filter refuses every internet socket but TCP, for
 //!   a program that needs no UDP where no warden walls it ([`seccomp::Internet`]);
+//!   `--no-internet`: no internet socket at all, for a server that listens on a unix
+//!   socket only (the kit's MariaDB: its replication would connect anywhere);
 //!   `--no-unix-sockets`: no `socket(AF_UNIX)`, only `socketpair` ([`seccomp::Unix`]), for
 //!   a program where no warden checks whose named socket it connects to.
 //!   `--count-connects-fd N`: the warden appends a byte to descriptor N for each TCP
@@ -131,6 +133,8 @@ struct Request {
     count_connects_fd: Option<i32>,
     /// No internet socket but TCP (`--tcp-only`).
     tcp_only: bool,
+    /// No internet socket at all (`--no-internet`).
+    no_internet: bool,
     /// No unix socket but a `socketpair` (`--no-unix-sockets`).
     no_unix_sockets: bool,
     /// Raise the Landlock walls (`--landlock`) around the `--visible` and `--writable`
@@ -263,7 +267,9 @@ fn main() -> ExitCode {
             user: request.user,
             seccomp: request.seccomp,
             sockets: seccomp::Sockets {
-                internet: if request.tcp_only {
+                internet: if request.no_internet {
+                    seccomp::Internet::Refused
+                } else if request.tcp_only {
                     seccomp::Internet::TcpOnly
                 } else if warden == Some(warden::Mode::Owner) {
                     // The datagram sockets are the warden's; no other kind its walls miss.
@@ -478,6 +484,7 @@ fn parse(arguments: Vec<OsString>) -> Result<Request, String> {
                 request.count_connects_fd = Some(descriptor("--count-connects-fd", &fd)?);
             }
             b"--tcp-only" => request.tcp_only = true,
+            b"--no-internet" => request.no_internet = true,
             b"--no-unix-sockets" => request.no_unix_sockets = true,
             b"--trace-short-calls" => {
                 let text = value("--trace-short-calls")?;

@@ -255,6 +255,8 @@ pub(crate) enum Internet {
     /// TCP, and datagram sockets, which the warden makes and walls where it owns them
     /// ([`crate::warden::Mode::Owner`]): nothing else Landlock's TCP walls do not cover.
     TcpAndDatagrams,
+    /// None at all: a server that listens on a unix socket only.
+    Refused,
 }
 
 /// The filter's program. Layout: the architecture check, the call number loaded, one
@@ -372,6 +374,7 @@ fn socket_families(call: libc::c_long, sockets: Sockets) -> Vec<Instruction> {
             jump(JUMP_EQUAL, libc::IPPROTO_TCP as u32, 1, 0),
             statement(RETURN, EACCES),
         ],
+        Internet::Refused => vec![statement(RETURN, EACCES)],
         Internet::TcpOnly => vec![
             statement(LOAD_WORD, ARG1_LOW),
             statement(AND, SOCKET_KIND_MASK),
@@ -546,6 +549,7 @@ mod tests {
         let refused = libc::EACCES;
         let (any, tcp) = (Internet::Any, Internet::TcpOnly);
         let both = Internet::TcpAndDatagrams;
+        let none = Internet::Refused;
         let pairs = Unix::PairsOnly;
         let cases: [(
             Internet,
@@ -554,7 +558,10 @@ mod tests {
             libc::c_int,
             libc::c_int,
             libc::c_int,
-        ); 20] = [
+        ); 23] = [
+            (none, Unix::Any, AF_INET, SOCK_STREAM, 0, refused),
+            (none, Unix::Any, AF_INET6, SOCK_DGRAM, 0, refused),
+            (none, Unix::Any, AF_UNIX, SOCK_STREAM, 0, 0),
             (tcp, Unix::Any, AF_INET, SOCK_STREAM, 0, 0),
             (
                 tcp,

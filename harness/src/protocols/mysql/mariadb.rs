@@ -16,17 +16,23 @@
 //!   MariaDB's own `root`, whose password is then set and given by the harness's own
 //!   statements) and its `setup` statements, made as `root` with the `mariadb` client;
 //! - the program's statements run with every right, so the server runs in the sandbox
-//!   every program under test runs in (`sandbox-init`, [`sandbox::Enclosure`]): a user of
-//!   its own where the harness is root, its data in its sandbox's folder, the only one it
-//!   may write (and that capped), its memory capped, the system-call filter, the machine's
+//!   every program under test runs in (`sandbox-init`, [`sandbox::Enclosure`]), with the
+//!   layers this machine allows them (the run's header names them): a user of its own
+//!   where the harness is root, its data in its sandbox's folder, the only one it may
+//!   write (256 MiB at most), 1 GiB of memory, the system-call filter, the machine's
 //!   processes out of sight, an empty network namespace of its own where the scenarios
-//!   have them; and, whatever the sandbox, its file functions (`LOAD_FILE`, `INTO
-//!   OUTFILE`) reach only an empty folder of its own (`--secure-file-priv`) and no plugin
-//!   of the machine's can be loaded (`--plugin-dir`);
-//! - at the end, the judges read the tables with the same client ([`Mariadb::select`]);
-//! - the server is killed (its whole process group) when the peer's record goes, on
-//!   Ctrl-C with every other child of the harness, and when the harness ends otherwise
-//!   (killed with SIGKILL) by `sandbox-init`, which watches it; its folder goes with
+//!   have them and no internet socket at all where they do not (replication is built in);
+//!   and, whatever the sandbox, its file functions (`LOAD_FILE`, `INTO OUTFILE`) reach
+//!   only an empty folder of its own (`--secure-file-priv`), no plugin can be loaded
+//!   (`--plugin-dir`, an empty folder it may not write), no event runs on its own;
+//! - at the end, the judges read the tables with the same client ([`Mariadb::select`]),
+//!   each statement stopped after [`STATEMENT_LIMIT`] (a program's SQL may have left a
+//!   view that sleeps or a lock held), the client killed after [`CLIENT_LIMIT`];
+//! - the server is killed (the process group of the `sandbox-init` it runs under) when
+//!   the peer's record goes, on Ctrl-C with every other child of the harness, and when
+//!   the harness ends otherwise (killed with SIGKILL) by `sandbox-init`, which watches it
+//!   (on a machine without `sandbox-init`, by the kernel's parent-death signal:
+//!   [`cleanup::spawn_lasting`]); its folder goes with
 //!   the record, at the harness's exit, or at the next run's start
 //!   ([`crate::temporary`]).
 //!
@@ -34,6 +40,7 @@
 //! the peer, so that it overlaps the program's own start; the first connection waits for
 //! it.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, OnceLock};
@@ -60,6 +67,17 @@ const START_LIMIT: Duration = Duration::from_secs(60);
 /// InnoDB's redo log: 4 MiB rather than 96, so that a data folder is 22 MB to copy, not
 /// 114 (install and server must agree).
 const LOG_FILE_SIZE: &str = "--innodb-log-file-size=4M";
+
+/// The longest path a Unix socket may have (`sun_path` less its final zero).
+const MAX_SOCKET_PATH: usize = 107;
+
+/// How long one statement of the harness's own may run on a scenario's server (the
+/// judges' look at the tables at the end): a program's SQL may have left a view that
+/// sleeps, or a lock held.
+const STATEMENT_LIMIT: Duration = Duration::from_secs(10);
+
+/// How long the `mariadb` client may take in all before it is killed.
+const CLIENT_LIMIT: Duration = Duration::from_secs(30);
 
 /// The programs a real server needs, found on `PATH` or in `/usr/sbin`, `/usr/bin`.
 const PROGRAMS: [&str; 3] = ["mariadb-install-db", "mariadbd", "mariadb"];
@@ -98,8 +116,22 @@ fn ready() -> Result<(), String> {
     for program in PROGRAMS {
         find(program)?;
     }
-    template().map(drop)
+    let template = template()?;
+    // A scenario's server folder is named as the template's, but for `template-`, in the
+    // same folder; its socket lies in the sandbox's folder inside it.
+    let socket = template.as_os_str().len() - "template-".len() + SOCKET_IN_FOLDER.len();
+    if socket > MAX_SOCKET_PATH {
+        return Err(format!(
+            "its Unix socket's path would be {socket} bytes, more than the {MAX_SOCKET_PATH} a Unix socket's may be: set TMPDIR to a shorter folder (it is {})",
+            std::env::temp_dir().display()
+        ));
+    }
+    Ok(())
 }
+
+/// The server's socket, in the sandbox's folder (`/harness-sandbox-` and six characters)
+/// inside its own.
+const SOCKET_IN_FOLDER: &str = "/harness-sandbox-XXXXXX/mysqld.sock";
 
 /// Whether a real MariaDB plays a server offering `auth` in a run with `settings`.
 pub(super) fn plays(auth: super::AuthPlugin, settings: &RunSettings) -> bool {
@@ -194,7 +226,8 @@ fn tail(text: &str) -> String {
 pub(super) struct Running {
     /// Its Unix socket.
     pub socket: PathBuf,
-    /// Its process group (it is the leader), killed when this goes.
+    /// The process group of the `sandbox-init` it runs under (or of the server itself,
+    /// without one), killed when this goes.
     child: Child,
     group: i32,
     /// Its sandbox: its folder (the data) removed, its cgroup and user let go, when this
@@ -349,6 +382,15 @@ fn prepare(script: &MysqlScript, settings: &RunSettings) -> Result<Running, Stri
     // ([`crate::temporary::clear_orphans`]).
     let dir = crate::temporary::folder("harness-mariadb-")
         .map_err(|error| format!("cannot make a folder for MariaDB: {error}"))?;
+    // Whatever the umask: without a view (Landlock's walls) the server's own user passes
+    // through it to its sandbox's folder, and lists nothing.
+    std::fs::set_permissions(dir.path(), PermissionsExt::from_mode(0o711))
+        .map_err(|error| format!("cannot open MariaDB's folder to its user: {error}"))?;
+    // An empty folder of plugins the server may read and not write: no statement can
+    // put a library there for `INSTALL SONAME` to load.
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir(&plugins)
+        .map_err(|error| format!("cannot make a folder for MariaDB: {error}"))?;
     let enclosure = sandbox::Enclosure::new_in(dir.path(), None, &server_settings)
         .map_err(|error| format!("cannot make MariaDB's sandbox: {error}"))?;
     let work = enclosure.work();
@@ -366,12 +408,19 @@ fn prepare(script: &MysqlScript, settings: &RunSettings) -> Result<Running, Stri
     let data = work.join("data");
     // What the server writes beside its data: its socket, pid and log.
     let run = work.join("run");
-    let socket = run.join("mysqld.sock");
+    // In its sandbox's folder itself, not deeper: a Unix socket's path holds 107 bytes.
+    let socket = enclosure.folder().join("mysqld.sock");
+    if socket.as_os_str().len() > MAX_SOCKET_PATH {
+        return Err(format!(
+            "MariaDB's socket would be {} ({} bytes), longer than a Unix socket's path may be ({MAX_SOCKET_PATH}): set TMPDIR to a shorter folder",
+            socket.display(),
+            socket.as_os_str().len()
+        ));
+    }
     let log = run.join("error.log");
     let scratch = private_tmpdir(&work)?;
     let files = work.join("files");
-    let plugins = work.join("plugins");
-    for folder in [&run, &files, &plugins] {
+    for folder in [&run, &files] {
         std::fs::create_dir(folder)
             .map_err(|error| format!("cannot make a folder for MariaDB: {error}"))?;
     }
@@ -397,6 +446,9 @@ fn prepare(script: &MysqlScript, settings: &RunSettings) -> Result<Running, Stri
         [
             "--skip-networking",
             "--skip-name-resolve",
+            // No statement runs later on its own (`CREATE EVENT`), holding a table locked
+            // while the judges look.
+            "--event-scheduler=DISABLED",
             "--innodb-buffer-pool-size=16M",
             LOG_FILE_SIZE,
             // Nothing here outlives the scenario: no need to wait for the disk.
@@ -412,16 +464,18 @@ fn prepare(script: &MysqlScript, settings: &RunSettings) -> Result<Running, Stri
     if !enclosure.not_as_root() {
         argv.push("--user=root".into());
     }
-    // Where the scenarios have network namespaces, an empty one of its own (it listens on
-    // its Unix socket only, which no network namespace hides); elsewhere no TCP port.
+    // It listens on its Unix socket only, which no network namespace hides, and needs no
+    // other: an empty network namespace of its own where the scenarios have them, and
+    // elsewhere no internet socket at all (replication, built in, would otherwise
+    // connect wherever a program's `CHANGE MASTER TO` says).
     let own_network = settings.namespace_per_scenario();
-    let no_ports = sandbox::TcpPorts::default().with_unix_sockets();
+    let no_ports = sandbox::TcpPorts::unix_only();
     let mut server = enclosure
         .command(sandbox::Launch {
             argv: &argv,
             workdir: &work,
             writable: &[],
-            visible: &[],
+            visible: std::slice::from_ref(&plugins),
             replaced: &[],
             report_fd: None,
             connects_fd: None,
@@ -555,14 +609,16 @@ fn client(server: &Running, database: Option<&str>, sql: &str) -> Result<SqlOutc
     if let Some(database) = database {
         command.arg(format!("--database={database}"));
     }
-    // The statement, then the rows it changed, in one session.
+    // The statement, then the rows it changed, in one session, neither waiting long for
+    // a lock nor running long (a program's SQL may have left a view that sleeps).
     let script = format!(
-        "{};\nSELECT ROW_COUNT() AS harness_row_count;\n",
-        sql.trim().trim_end_matches(';')
+        "SET SESSION max_statement_time = {limit}, lock_wait_timeout = {limit};\n{};\nSELECT ROW_COUNT() AS harness_row_count;\n",
+        sql.trim().trim_end_matches(';'),
+        limit = STATEMENT_LIMIT.as_secs()
     );
     command.arg("--execute").arg(script);
-    let output = spawning::output(command.stdin(Stdio::null()))
-        .map_err(|error| SqlError::new(2002, format!("cannot run the mariadb client: {error}")))?;
+    let output = output_within(command.stdin(Stdio::null()), CLIENT_LIMIT)
+        .map_err(|error| SqlError::new(2013, format!("the mariadb client: {error}")))?;
     if !output.status.success() {
         return Err(client_error(&String::from_utf8_lossy(&output.stderr)));
     }
@@ -580,6 +636,32 @@ fn client(server: &Running, database: Option<&str>, sql: &str) -> Result<SqlOutc
         _ => Ok(SqlOutcome::Done {
             affected: affected.max(0) as u64,
         }),
+    }
+}
+
+/// `command`'s output, or an error if it cannot start or has not ended within `limit`
+/// (then it is killed).
+fn output_within(command: &mut Command, limit: Duration) -> std::io::Result<std::process::Output> {
+    let child = spawning::spawn(command.stdout(Stdio::piped()).stderr(Stdio::piped()))?;
+    // Opened while the child is surely not reaped: a signal through it can reach no
+    // other process later, whenever the waiting thread reaps it.
+    let pid = rustix::process::Pid::from_child(&child);
+    let handle = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty());
+    let (sender, ended) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(child.wait_with_output());
+    });
+    match ended.recv_timeout(limit) {
+        Ok(output) => output,
+        Err(_) => {
+            if let Ok(handle) = &handle {
+                let _ = rustix::process::pidfd_send_signal(handle, rustix::process::Signal::KILL);
+            }
+            Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("no answer within {} s: killed", limit.as_secs()),
+            ))
+        }
     }
 }
 
@@ -777,13 +859,7 @@ mod tests {
         assert!(!written.exists());
         // The same statement into the server's own folder works: the refusal above is the
         // setting's, not a server that can write nothing.
-        let own = server
-            .socket
-            .parent()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .join("files/own");
+        let own = server.socket.parent().unwrap().join("work/files/own");
         client(
             &server,
             None,
@@ -794,31 +870,39 @@ mod tests {
         // No plugin of the machine's can be loaded (FederatedX would reach the network).
         let plugin = client(&server, None, "INSTALL SONAME 'ha_federatedx'");
         assert!(plugin.is_err(), "{plugin:?}");
-        // The server runs in the sandbox: under a root harness as a user of its own (what
-        // it writes is not root's), and what its `root` login makes it write (a general log
-        // put anywhere) stays in its folder: a folder outside that anyone may write is out
-        // of its reach all the same.
+        // The server runs in the sandbox: with a view of its own (here, as in CI), what
+        // its `root` login makes it write (a general log put anywhere) stays in its
+        // folder, a folder outside that anyone may write out of its reach all the same;
+        // and under a root harness it runs as a user of its own (what it writes is not
+        // root's). (Without a view, Landlock's walls hold the same: the container tests.)
+        if sandbox::layers().allows(sandbox::Layer::View).is_err() {
+            return;
+        }
         if rustix::process::geteuid().is_root() {
             let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&own).unwrap());
             assert_ne!(owner, 0, "mariadbd wrote as root");
         }
         let open = outside.path().join("open");
         std::fs::create_dir(&open).unwrap();
-        std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o777))
-            .unwrap();
+        std::fs::set_permissions(&open, PermissionsExt::from_mode(0o777)).unwrap();
         let log = open.join("planted.log");
         let set = format!("SET GLOBAL general_log_file = '{}'", log.display());
-        for statement in [
-            set.as_str(),
-            "SET GLOBAL general_log = 1",
-            "SELECT 'logged'",
-        ] {
+        let refused = client(&server, None, &set);
+        assert_eq!(refused.err().map(|error| error.code), Some(1231), "{set}");
+        for statement in ["SET GLOBAL general_log = 1", "SELECT 'logged'"] {
             let _ = client(&server, None, statement);
         }
         assert!(
             !log.exists(),
             "the general log was written outside its folder"
         );
+        // A statement of the harness's own that a program's SQL makes wait (a view that
+        // sleeps) ends within its limit rather than hold the scenario.
+        let slow = "CREATE VIEW slow AS SELECT SLEEP(3600) AS s";
+        client(&server, Some("school"), slow).unwrap();
+        let started = Instant::now();
+        let _ = client(&server, Some("school"), "SELECT * FROM slow");
+        assert!(started.elapsed() < CLIENT_LIMIT, "{:?}", started.elapsed());
     }
 
     #[test]

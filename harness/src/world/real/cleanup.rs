@@ -5,9 +5,10 @@
 //! scenario, or unwinding from a panic), and all at once on Ctrl-C or SIGTERM, which also
 //! remove the run's temporary folders ([`crate::temporary`]).
 //!
-//! A harness killed with SIGKILL runs none of this: a server it started itself (the
-//! throw-away MariaDB) is started by [`spawn_lasting`], and dies with it through the
-//! kernel's parent-death signal.
+//! A harness killed with SIGKILL runs none of this: every program started through
+//! `sandbox-init` (the throw-away MariaDB too) dies with it, `sandbox-init` watching the
+//! harness; a server started without `sandbox-init` (a machine without it) is started by
+//! [`spawn_lasting`], and dies with it through the kernel's parent-death signal.
 
 use std::collections::BTreeSet;
 use std::io;
