@@ -33,6 +33,9 @@
 //! - with [`Unix::PairsOnly`] (`--no-unix-sockets`), refuses `socket(AF_UNIX)` with `EACCES`
 //!   (a `socketpair` still works): where no warden checks whose named socket a program
 //!   connects to, it can make none to connect with;
+//! - with [`Internet::Refused`] (`--no-internet`), refuses every internet socket with
+//!   `EACCES`: a server of the harness's that listens on a unix socket only (the kit's
+//!   MariaDB, whose built-in replication would connect wherever it is told);
 //! - with [`Internet::TcpOnly`] (`--tcp-only`), refuses an internet socket of any kind but
 //!   TCP with `EACCES`: on a shared loopback where no warden makes a program's calls
 //!   naming an address (a platform's container), UDP has no wall at all (Landlock has no
@@ -448,7 +451,12 @@ mod tests {
 
     #[test]
     fn the_program_fits_the_kernels_limit_and_ends_in_a_return() {
-        for internet in [Internet::Any, Internet::TcpOnly] {
+        for internet in [
+            Internet::Any,
+            Internet::TcpOnly,
+            Internet::TcpAndDatagrams,
+            Internet::Refused,
+        ] {
             let unix = Unix::PairsOnly;
             let code = program(Sockets { internet, unix });
             // BPF_MAXINSNS.

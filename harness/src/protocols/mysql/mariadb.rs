@@ -250,6 +250,10 @@ impl Drop for Running {
 #[derive(Debug)]
 pub(super) struct Mariadb {
     state: watch::Receiver<Option<Result<Arc<Running>, String>>>,
+    /// The first failure of the harness's own client while the judges read the tables
+    /// (it could not run, was killed for taking too long, answered what cannot be read):
+    /// the scenario is then the harness's trouble, not the program's.
+    client_failed: std::sync::Mutex<Option<String>>,
 }
 
 impl Mariadb {
@@ -264,7 +268,10 @@ impl Mariadb {
             // Nobody waits any more when the scenario already ended: the server goes.
             let _ = sender.send(Some(prepared));
         });
-        Mariadb { state }
+        Mariadb {
+            state,
+            client_failed: std::sync::Mutex::new(None),
+        }
     }
 
     /// The server, once prepared (waits for it).
@@ -285,13 +292,19 @@ impl Mariadb {
         }
     }
 
-    /// Why the server is not there, if it is not (it failed to start).
+    /// Why the server is not there, if it is not (it failed to start), or why the
+    /// harness could not read its tables.
     pub(super) fn trouble(&self) -> Option<String> {
         match &*self.state.borrow() {
             Some(Err(why)) => Some(format!(
                 "the real MariaDB that plays it could not be prepared: {why}"
             )),
-            _ => None,
+            _ => self
+                .client_failed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone()
+                .map(|why| format!("the harness could not read the real MariaDB's tables: {why}")),
         }
     }
 
@@ -299,7 +312,13 @@ impl Mariadb {
     /// look at the tables at the end.
     pub(super) fn select(&self, database: &str, sql: &str) -> Result<SqlOutcome, SqlError> {
         let running = self.now().map_err(|why| SqlError::new(2002, why))?;
-        client(&running, Some(database), sql)
+        run_client(&running, Some(database), sql).unwrap_or_else(|why| {
+            self.client_failed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get_or_insert_with(|| why.clone());
+            Err(SqlError::new(2000, why))
+        })
     }
 
     /// A table's name as MariaDB spells it (names are read without regard to case, as the
@@ -594,9 +613,21 @@ fn escape(text: &str) -> String {
 }
 
 /// Runs `sql` with the `mariadb` client as `root` on `server`'s socket: a result set, or
-/// the rows it changed (`ROW_COUNT()`), or MariaDB's error.
+/// the rows it changed (`ROW_COUNT()`), or MariaDB's error; the harness's own failure as
+/// an error of that code.
 fn client(server: &Running, database: Option<&str>, sql: &str) -> Result<SqlOutcome, SqlError> {
-    let program = find("mariadb").map_err(|why| SqlError::new(2002, why))?;
+    run_client(server, database, sql).unwrap_or_else(|why| Err(SqlError::new(2000, why)))
+}
+
+/// [`client`], the harness's own failure apart (`Err`: the client could not run, was
+/// killed for taking too long, or answered what cannot be read): what MariaDB answered
+/// is `Ok`, its errors included.
+fn run_client(
+    server: &Running,
+    database: Option<&str>,
+    sql: &str,
+) -> Result<Result<SqlOutcome, SqlError>, String> {
+    let program = find("mariadb")?;
     let mut command = Command::new(program);
     command
         .arg("--no-defaults")
@@ -618,12 +649,22 @@ fn client(server: &Running, database: Option<&str>, sql: &str) -> Result<SqlOutc
     );
     command.arg("--execute").arg(script);
     let output = output_within(command.stdin(Stdio::null()), CLIENT_LIMIT)
-        .map_err(|error| SqlError::new(2013, format!("the mariadb client: {error}")))?;
+        .map_err(|error| format!("the mariadb client: {error}"))?;
     if !output.status.success() {
-        return Err(client_error(&String::from_utf8_lossy(&output.stderr)));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        // MariaDB's own error (`ERROR 1146 ...`), or the client's that names the server
+        // (`ERROR 2002 ... Can't connect`: a server a program's SQL stopped); anything
+        // else (a client killed by a signal) is the harness's.
+        if !stderr.lines().any(|line| line.starts_with("ERROR")) {
+            return Err(format!(
+                "the mariadb client ended ({}) saying: {}",
+                output.status,
+                tail(&stderr)
+            ));
+        }
+        return Ok(Err(client_error(&stderr)));
     }
-    let mut results = parse_xml(&String::from_utf8_lossy(&output.stdout))
-        .map_err(|why| SqlError::new(2027, why))?;
+    let mut results = parse_xml(&String::from_utf8_lossy(&output.stdout))?;
     let affected = results
         .pop()
         .and_then(|count| count.rows.first().cloned())
@@ -631,38 +672,73 @@ fn client(server: &Running, database: Option<&str>, sql: &str) -> Result<SqlOutc
         .and_then(|count| count.parse::<i64>().ok())
         .unwrap_or(0);
     // ROW_COUNT() is -1 after a statement that returned rows.
-    match results.pop() {
-        Some(rows) if affected < 0 => Ok(SqlOutcome::Rows(rows)),
-        _ => Ok(SqlOutcome::Done {
+    Ok(Ok(match results.pop() {
+        Some(rows) if affected < 0 => SqlOutcome::Rows(rows),
+        _ => SqlOutcome::Done {
             affected: affected.max(0) as u64,
-        }),
-    }
+        },
+    }))
 }
 
 /// `command`'s output, or an error if it cannot start or has not ended within `limit`
-/// (then it is killed).
+/// (then it is killed and reaped).
 fn output_within(command: &mut Command, limit: Duration) -> std::io::Result<std::process::Output> {
-    let child = spawning::spawn(command.stdout(Stdio::piped()).stderr(Stdio::piped()))?;
-    // Opened while the child is surely not reaped: a signal through it can reach no
-    // other process later, whenever the waiting thread reaps it.
-    let pid = rustix::process::Pid::from_child(&child);
-    let handle = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty());
-    let (sender, ended) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = sender.send(child.wait_with_output());
+    use std::io::Read;
+    let mut child = spawning::spawn(command.stdout(Stdio::piped()).stderr(Stdio::piped()))?;
+    // Each pipe read to its end on a thread of its own, so that neither fills while the
+    // other is read; the child stays here, unreaped until it is waited for below.
+    let readers = [
+        child
+            .stdout
+            .take()
+            .map(|pipe| Box::new(pipe) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|pipe| Box::new(pipe) as Box<dyn Read + Send>),
+    ]
+    .map(|pipe| {
+        std::thread::Builder::new()
+            .name("mariadb-client".into())
+            .spawn(move || {
+                let mut bytes = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_end(&mut bytes);
+                }
+                bytes
+            })
     });
-    match ended.recv_timeout(limit) {
-        Ok(output) => output,
-        Err(_) => {
-            if let Ok(handle) = &handle {
-                let _ = rustix::process::pidfd_send_signal(handle, rustix::process::Signal::KILL);
-            }
-            Err(std::io::Error::new(
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Ok(status);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break Err(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
                 format!("no answer within {} s: killed", limit.as_secs()),
-            ))
+            ));
         }
-    }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(20));
+    };
+    let [stdout, stderr] = readers.map(|reader| {
+        reader
+            .map_err(|error| std::io::Error::other(format!("cannot read its output: {error}")))
+            .and_then(|thread| {
+                thread
+                    .join()
+                    .map_err(|_| std::io::Error::other("its output's reader panicked"))
+            })
+    });
+    Ok(std::process::Output {
+        status: status?,
+        stdout: stdout?,
+        stderr: stderr?,
+    })
 }
 
 /// `ERROR 1146 (42S02) at line 1: Table 'school.x' doesn't exist`.
@@ -903,6 +979,21 @@ mod tests {
         let started = Instant::now();
         let _ = client(&server, Some("school"), "SELECT * FROM slow");
         assert!(started.elapsed() < CLIENT_LIMIT, "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn a_client_that_does_not_end_in_time_is_killed_and_said_so() {
+        let started = Instant::now();
+        let mut sleeping = Command::new("sleep");
+        sleeping.arg("600");
+        let error = output_within(&mut sleeping, Duration::from_millis(200)).unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::TimedOut, "{error}");
+        // Killed and reaped, its pipes' readers ended: not the 600 s it asked for.
+        assert!(started.elapsed() < Duration::from_secs(60));
+        let mut quick = Command::new("printf");
+        quick.arg("out");
+        let output = output_within(&mut quick, Duration::from_secs(60)).unwrap();
+        assert_eq!(output.stdout, b"out");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //!
 //! A harness killed with SIGKILL runs none of this: every program started through
 //! `sandbox-init` (the throw-away MariaDB too) dies with it, `sandbox-init` watching the
-//! harness; a server started without `sandbox-init` (a machine without it) is started by
+//! harness (a pidfd: Linux 5.3); a server started without `sandbox-init` (a machine without it) is started by
 //! [`spawn_lasting`], and dies with it through the kernel's parent-death signal.
 
 use std::collections::BTreeSet;
