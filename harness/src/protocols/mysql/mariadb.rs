@@ -425,7 +425,7 @@ fn prepare(script: &MysqlScript, settings: &RunSettings) -> Result<Running, Stri
         return Err(format!("copying MariaDB's data folder failed ({copied})"));
     }
     let data = work.join("data");
-    // What the server writes beside its data: its socket, pid and log.
+    // What the server writes beside its data: its pid and its log.
     let run = work.join("run");
     // In its sandbox's folder itself, not deeper: a Unix socket's path holds 107 bytes.
     let socket = enclosure.folder().join("mysqld.sock");
