@@ -387,6 +387,19 @@ impl<'a> Run<'a> {
         crate::steps::pause(self.endings_to_wait_on()).await;
     }
 
+    /// The end of the stderr of `name`, a program that has ended, once its pipe is read to
+    /// the end: the pump copies it on a thread of its own, which a loaded machine may not
+    /// have run yet when the exit is known, and a traceback written just before the exit is
+    /// what a failure quotes. Bounded, since a child the program left may hold stderr open.
+    pub(crate) async fn stderr_end_once_read(&self, name: &str) -> Vec<u8> {
+        let stderr = self.programs[name].handle.stderr();
+        let deadline = Instant::now() + OUTPUT_DRAIN;
+        while !stderr.closed() && Instant::now() < deadline {
+            self.pause().await;
+        }
+        stderr.tail(cause::STDERR_END)
+    }
+
     /// Its wake-up, where its programs are real (see `crate::steps::Stillness::endings`).
     fn endings_to_wait_on(&self) -> Option<crate::world::real::endings::Endings> {
         matches!(self.world, World::Real(_)).then(|| self.endings.clone())
@@ -698,7 +711,11 @@ impl<'a> Run<'a> {
             }
         };
         let holds = expected.holds(info.kind);
-        let stderr = excerpt(&process.stderr().head(400));
+        if !holds {
+            // Quoted in the failure: read to its end first (see `stderr_end_once_read`).
+            self.stderr_end_once_read(name).await;
+        }
+        let stderr = excerpt(&self.programs[name].handle.stderr().head(400));
         self.note(format!(
             "{name} ended: {} after {:.3}s",
             info.kind,
@@ -719,15 +736,10 @@ impl<'a> Run<'a> {
     /// is a message, never a crash): judged on how it ended and on the end of its stderr,
     /// once that is read to its end (a child it left may hold stderr open: bounded).
     pub(crate) async fn refuse_crash(&mut self, name: &str) -> StepResult {
-        let handle = &self.programs[name].handle;
-        let Some(info) = handle.exit_info() else {
+        let Some(info) = self.programs[name].handle.exit_info() else {
             return Ok(());
         };
-        let deadline = Instant::now() + OUTPUT_DRAIN;
-        while !handle.stderr().closed() && Instant::now() < deadline {
-            self.pause().await;
-        }
-        let stderr_end = handle.stderr().tail(cause::STDERR_END);
+        let stderr_end = self.stderr_end_once_read(name).await;
         let Some(crash) = run_record::crash::recognise(info.kind, &stderr_end) else {
             return Ok(());
         };

@@ -1,4 +1,4 @@
-//! Datagrams that know the address they were sent to.
+//! Datagrams that know the address they were sent to, and when they arrived.
 //!
 //! With the harness's local routes every address is this machine's, so a socket bound to
 //! the wildcard address receives datagrams a client sent to `127.0.0.1`, `127.0.0.53` or
@@ -10,11 +10,18 @@
 //! `IPV6_RECVPKTINFO`: ip(7), ipv6(7)), and each reply is sent with `sendmsg` from that
 //! address. (The other way, one socket per address, cannot know made-up addresses in
 //! advance.)
+//!
+//! A peer that holds its answer for a while (the ping server answers some pings late)
+//! counts that while from the datagram's arrival, not from the moment it read it: on a
+//! loaded machine the harness may read a datagram hundreds of milliseconds after the
+//! kernel queued it. The kernel stamps each datagram as it queues it (`SO_TIMESTAMPNS`:
+//! socket(7)), and [`receive_stamped`] says how long ago that was.
 
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
+use std::time::{Duration, SystemTime};
 
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
@@ -43,14 +50,55 @@ pub fn want_destinations(socket: &std::net::UdpSocket, ipv6: bool) -> io::Result
     Ok(())
 }
 
+/// Asks the kernel to stamp each datagram with the time it arrived (`SO_TIMESTAMPNS`).
+pub fn want_arrival_times(socket: impl AsFd) -> io::Result<()> {
+    let on: libc::c_int = 1;
+    // SAFETY: the option value is a c_int that lives across the call.
+    let result = unsafe {
+        libc::setsockopt(
+            socket.as_fd().as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_TIMESTAMPNS,
+            (&raw const on).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if result != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Receives a datagram: its length, who sent it, and the address it was sent to.
 pub async fn receive(
     socket: &UdpSocket,
     buffer: &mut [u8],
 ) -> io::Result<(usize, SocketAddr, IpAddr)> {
-    socket
+    let received = socket
         .async_io(Interest::READABLE, || receive_now(socket, buffer))
-        .await
+        .await?;
+    let asked = received.destination.unwrap_or(match received.sender {
+        SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+    });
+    Ok((received.length, received.sender, asked))
+}
+
+/// Receives a datagram on a socket that [wants arrival times](want_arrival_times): its
+/// length, who sent it, and how long ago the kernel queued it (zero where it did not say,
+/// or where the clock went back since).
+pub async fn receive_stamped(
+    socket: &UdpSocket,
+    buffer: &mut [u8],
+) -> io::Result<(usize, SocketAddr, Duration)> {
+    let received = socket
+        .async_io(Interest::READABLE, || receive_now(socket, buffer))
+        .await?;
+    let waited = received
+        .arrived
+        .and_then(|arrived| SystemTime::now().duration_since(arrived).ok())
+        .unwrap_or_default();
+    Ok((received.length, received.sender, waited))
 }
 
 /// Sends `bytes` to `client` from the local address `from`.
@@ -77,8 +125,18 @@ pub fn concerns_one_datagram(error: &io::Error) -> bool {
     ) || error.raw_os_error() == Some(libc::EHOSTUNREACH)
 }
 
-/// `recvmsg`: the datagram, who sent it, and the address it was sent to.
-fn receive_now(socket: &UdpSocket, buffer: &mut [u8]) -> io::Result<(usize, SocketAddr, IpAddr)> {
+/// What `recvmsg` said of one datagram.
+struct Received {
+    length: usize,
+    sender: SocketAddr,
+    /// The address it was sent to, where the socket asked (`IP_PKTINFO`).
+    destination: Option<IpAddr>,
+    /// When the kernel queued it, where the socket asked (`SO_TIMESTAMPNS`).
+    arrived: Option<SystemTime>,
+}
+
+/// `recvmsg`: the datagram, who sent it, and what its control messages say.
+fn receive_now(socket: &UdpSocket, buffer: &mut [u8]) -> io::Result<Received> {
     // SAFETY: all-zero is a valid sockaddr_storage and msghdr.
     let mut sender: libc::sockaddr_storage = unsafe { zeroed() };
     // The control buffer for the destination's message, aligned as `cmsghdr` wants.
@@ -99,17 +157,21 @@ fn receive_now(socket: &UdpSocket, buffer: &mut [u8]) -> io::Result<(usize, Sock
     if length < 0 {
         return Err(io::Error::last_os_error());
     }
-    let client = socket_address(&sender)
+    let sender = socket_address(&sender)
         .ok_or_else(|| io::Error::other("a datagram from an unknown address family"))?;
-    let asked = destination(&message).unwrap_or(match client {
-        SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
-    });
-    Ok((length as usize, client, asked))
+    let mut received = Received {
+        length: length as usize,
+        sender,
+        destination: None,
+        arrived: None,
+    };
+    read_control_messages(&message, &mut received);
+    Ok(received)
 }
 
-/// The destination address the kernel put in `message`'s control messages.
-fn destination(message: &libc::msghdr) -> Option<IpAddr> {
+/// The destination address and the arrival time the kernel put in `message`'s control
+/// messages, into `received`.
+fn read_control_messages(message: &libc::msghdr, received: &mut Received) {
     // SAFETY: the CMSG macros walk the control buffer `recvmsg` filled, within its length;
     // each data is read unaligned as the structure its level and type name.
     unsafe {
@@ -121,17 +183,25 @@ fn destination(message: &libc::msghdr) -> Option<IpAddr> {
                     let info = data.cast::<libc::in_pktinfo>().read_unaligned();
                     // `ipi_addr`: the destination in the IP header.
                     let bytes = info.ipi_addr.s_addr.to_ne_bytes();
-                    return Some(IpAddr::V4(Ipv4Addr::from(bytes)));
+                    received.destination = Some(IpAddr::V4(Ipv4Addr::from(bytes)));
                 }
                 (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => {
                     let info = data.cast::<libc::in6_pktinfo>().read_unaligned();
-                    return Some(IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr)));
+                    received.destination = Some(IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr)));
                 }
-                _ => header = libc::CMSG_NXTHDR(message, header),
+                (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS) => {
+                    let stamp = data.cast::<libc::timespec>().read_unaligned();
+                    let since_epoch = Duration::new(
+                        u64::try_from(stamp.tv_sec).unwrap_or(0),
+                        u32::try_from(stamp.tv_nsec).unwrap_or(0),
+                    );
+                    received.arrived = SystemTime::UNIX_EPOCH.checked_add(since_epoch);
+                }
+                _ => {}
             }
+            header = libc::CMSG_NXTHDR(message, header);
         }
     }
-    None
 }
 
 /// `sendmsg` of `bytes` to `client`, from the local address `from`.
@@ -231,4 +301,36 @@ fn sockaddr(address: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
     // SAFETY: SockAddr holds a sockaddr_storage of which `len` bytes are meaningful.
     let storage = unsafe { *address.as_ptr().cast::<libc::sockaddr_storage>() };
     (storage, address.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_datagram_read_late_says_how_long_it_waited() {
+        let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        want_arrival_times(&socket).unwrap();
+        let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut buffer = [0u8; 16];
+        client
+            .send_to(b"now", socket.local_addr().unwrap())
+            .unwrap();
+        let (length, sender, waited) = receive_stamped(&socket, &mut buffer).await.unwrap();
+        assert_eq!(
+            (&buffer[..length], sender),
+            (&b"now"[..], client.local_addr().unwrap())
+        );
+        assert!(waited < Duration::from_millis(200), "{waited:?}");
+        client
+            .send_to(b"later", socket.local_addr().unwrap())
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        let (_, _, waited) = receive_stamped(&socket, &mut buffer).await.unwrap();
+        assert!(
+            (Duration::from_millis(300)..Duration::from_secs(5)).contains(&waited),
+            "{waited:?}"
+        );
+    }
 }

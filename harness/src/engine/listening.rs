@@ -46,7 +46,7 @@ impl Run<'_> {
                 // It may have listened for a moment between two looks (a server that
                 // crashes just after `listen()`): what the harness knows is that it ended
                 // before it was seen listening, and the end of its stderr says why.
-                let stderr_end = program.handle.stderr().tail(super::cause::STDERR_END);
+                let stderr_end = self.stderr_end_once_read(name).await;
                 let why = match super::cause::last_words(&stderr_end) {
                     Some(words) => format!("; its stderr ends with: {words}"),
                     None => "; its stderr is empty".to_owned(),

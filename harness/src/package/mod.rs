@@ -222,9 +222,13 @@ fn write_zip(output: &Path, scripts: &[(String, String)], kit: &[KitFile]) -> Re
     let file = crate::report::new_file::create(output)
         .map_err(Error::io(format!("cannot write {}", output.display())))?;
     let mut zip = zip::ZipWriter::new(file);
+    // Deflate's fastest level: most of the kit's bytes are the harness's binary, which the
+    // default level packs an eighth smaller in three times the time (measured with a debug
+    // build's package: 33.3 MB in 1.6 s, 29.1 MB in 4.7 s).
     let options = |mode: u32| {
         zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
+            .compression_level(Some(1))
             .unix_permissions(mode)
     };
     let zip_error = |error: zip::result::ZipError| {

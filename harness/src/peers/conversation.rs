@@ -208,6 +208,8 @@ pub struct DatagramAnswer<'a> {
     pub(super) name: &'a str,
     pub(super) socket: &'a Arc<PeerDatagram>,
     pub(super) sender: SocketAddr,
+    /// When the datagram arrived (see [`PeerDatagram::recv_stamped`]).
+    pub(super) arrived: tokio::time::Instant,
     pub(super) flow: FlowId,
     pub(super) transcript: &'a Transcript,
     /// Answers still waiting to leave; dropping the set (the peer is dropped) cancels them.
@@ -220,23 +222,42 @@ impl DatagramAnswer<'_> {
         self.transcript.event(self.name, direction, text);
     }
 
-    /// Sends `answer` to the sender after `delay` (at once if zero), from a task of its
-    /// own, and notes `note` once it left. Under way (the scenario is not still) until
-    /// then.
-    pub fn send_after(&mut self, delay: Duration, answer: Vec<u8>, note: String) {
+    /// When the datagram being answered arrived.
+    pub fn arrived(&self) -> tokio::time::Instant {
+        self.arrived
+    }
+
+    /// Sends `answer` to the sender `delay` after the datagram arrived (at once if that is
+    /// past), from a task of its own, notes `note` once it left, and tells `left` how long
+    /// after the arrival that was: on a loaded machine, later than `delay`. Under way (the
+    /// scenario is not still) until then.
+    pub fn send_after(
+        &mut self,
+        delay: Duration,
+        answer: Vec<u8>,
+        note: String,
+        left: impl FnOnce(Duration) + Send + 'static,
+    ) {
         let (socket, transcript, name) = (
             Arc::clone(self.socket),
             self.transcript.clone(),
             self.name.to_owned(),
         );
-        let (sender, flow) = (self.sender, self.flow);
+        let (sender, flow, arrived) = (self.sender, self.flow, self.arrived);
         let held = self.transcript.pending().hold();
         self.late.spawn(async move {
             let _held = held;
-            if !delay.is_zero() {
-                tokio::time::sleep(delay).await;
+            // (A deadline already past is not handed to the timer, which would round it
+            // up to its next millisecond.)
+            if arrived.elapsed() < delay {
+                tokio::time::sleep_until(arrived + delay).await;
             }
+            // Taken before the send: once the datagram is out, this thread may be put
+            // aside for a while, and the client's round trip must not be judged against
+            // a later time than the answer's departure.
+            let leaving = arrived.elapsed();
             if socket.send_to(&answer, sender).await.is_ok() {
+                left(leaving);
                 transcript.datagram(flow, Direction::ToProgram, &answer);
                 transcript.event(&name, Direction::ToProgram, note);
             }

@@ -418,10 +418,21 @@ impl Shared {
         let local = socket
             .local_addr()
             .unwrap_or_else(|_| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
+        // A scripted answer held for a while counts that while from the datagram's arrival
+        // (without the kernel's stamps, from the moment it is read: said in the log).
+        if self.protocol.is_some()
+            && let Err(error) = socket.stamp_arrivals()
+        {
+            self.transcript.event(
+                &self.name,
+                Direction::FromProgram,
+                format!("the kernel cannot stamp datagrams' arrivals ({error}): held answers count from their reading"),
+            );
+        }
         let socket = Arc::new(socket);
         // Late answers leave from their own tasks; dropping the set cancels them.
         let mut late_answers = JoinSet::new();
-        while let Ok((size, sender)) = socket.recv_from(&mut buffer).await {
+        while let Ok((size, sender, arrived)) = socket.recv_stamped(&mut buffer).await {
             let datagram = &buffer[..size];
             self.requests.fetch_add(1, Ordering::AcqRel);
             // One flow per program socket that writes to this one.
@@ -443,6 +454,7 @@ impl Shared {
                     name: &self.name,
                     socket: &socket,
                     sender,
+                    arrived,
                     flow,
                     transcript: &self.transcript,
                     late: &mut late_answers,

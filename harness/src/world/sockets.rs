@@ -398,6 +398,36 @@ impl PeerDatagram {
             PeerDatagram::Simulated(socket) => socket.recv_from(buffer).await,
         }
     }
+
+    /// Asks the kernel to stamp each datagram with its arrival, for [`Self::recv_stamped`]
+    /// (a simulated socket's datagram is read the moment it arrives, in simulated time).
+    pub fn stamp_arrivals(&self) -> io::Result<()> {
+        match self {
+            PeerDatagram::Real(socket) => harness_machine::pktinfo::want_arrival_times(socket),
+            PeerDatagram::Simulated(_) => Ok(()),
+        }
+    }
+
+    /// Waits for one datagram: its length, its sender, and when it arrived, which on a
+    /// loaded machine may be well before it is read (the kernel's stamp, where
+    /// [`Self::stamp_arrivals`] asked for it; else the moment it is read).
+    pub async fn recv_stamped(
+        &self,
+        buffer: &mut [u8],
+    ) -> io::Result<(usize, SocketAddr, tokio::time::Instant)> {
+        match self {
+            PeerDatagram::Real(socket) => {
+                let (length, sender, waited) =
+                    harness_machine::pktinfo::receive_stamped(socket, buffer).await?;
+                let now = tokio::time::Instant::now();
+                Ok((length, sender, now.checked_sub(waited).unwrap_or(now)))
+            }
+            PeerDatagram::Simulated(socket) => {
+                let (length, sender) = socket.recv_from(buffer).await?;
+                Ok((length, sender, tokio::time::Instant::now()))
+            }
+        }
+    }
 }
 
 /// Resets a real connection now: the other side's next read fails with "connection reset".

@@ -284,8 +284,8 @@ pub(crate) fn running_as_root() -> bool {
 }
 
 /// Work that loads this machine's disk and processors far beyond one grading (building a
-/// container image with debootstrap and `docker import`, then grading twenty fixtures
-/// inside it) holds this for writing; a test whose verdicts depend on time (a fixture
+/// container image with debootstrap: dpkg unpacking a hundred packages) holds this for
+/// writing; a test whose verdicts depend on time (a fixture
 /// graded and compared with what it declares) holds it for reading, so that the two never
 /// overlap. Beside the image build, CI saw a correct server's instant answer take 1.2 s and
 /// a program's DNS question wait 3 s: stalls no deadline in a scenario should have to

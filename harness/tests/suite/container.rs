@@ -215,8 +215,10 @@ fn in_a_real_container_every_verdict_is_that_of_full_privileges_but_what_is_decl
     let environment = match Daemon::start(work.path()) {
         Ok(daemon) => {
             let image = build_image(&daemon, work.path());
-            // Twenty gradings at once: no timed test beside them.
-            let _loading = common::loading_the_machine();
+            // One grading at a time, its verdicts timed as any fixture's: beside the other
+            // timed tests (most of a hostile fixture's grading is waiting for it to hang,
+            // flood or die; holding the others off left the machine idle for a minute).
+            let _timed = common::timing_matters();
             run_in_container(&daemon, &image, &gradings, &out);
             "container"
         }
@@ -224,7 +226,7 @@ fn in_a_real_container_every_verdict_is_that_of_full_privileges_but_what_is_decl
             eprintln!(
                 "no container can run here ({why}): the gradings run in the stand-in instead (emulated-container)"
             );
-            let _loading = common::loading_the_machine();
+            let _timed = common::timing_matters();
             run_emulated(&gradings, &out);
             "emulated-container"
         }

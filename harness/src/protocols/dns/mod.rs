@@ -150,7 +150,7 @@ impl ProtocolServer for NameServer {
         }
         if let Some((bytes, question)) = answer(datagram, &self.script.zone, true) {
             let note = shown(question.as_ref(), "UDP");
-            reply.send_after(Duration::ZERO, bytes, note);
+            reply.send_after(Duration::ZERO, bytes, note, |_| {});
         }
     }
 

@@ -15,8 +15,27 @@ use crate::transcript::Direction;
 pub struct PingRecord {
     /// Its sequence number.
     pub seq: u64,
-    /// `None`: dropped; else how long after the ping the answer left.
+    /// `None`: dropped; else how long after the ping its answer was to leave (the script).
     pub answered_after: Option<Duration>,
+    /// When it arrived.
+    pub arrived: tokio::time::Instant,
+    /// How long after it arrived its answer left, once it did: on a loaded machine the
+    /// harness may send it later than the script says, which the judge must not lay at
+    /// the client's door.
+    pub left_after: Option<Duration>,
+}
+
+impl PingRecord {
+    /// How long after the ping its answer left, or has not yet left, as far as is known
+    /// now: `None` if dropped.
+    pub fn answer_delay(&self) -> Option<Duration> {
+        let scripted = self.answered_after?;
+        Some(
+            self.left_after
+                .unwrap_or_else(|| self.arrived.elapsed())
+                .max(scripted),
+        )
+    }
 }
 
 /// The pings one ping server peer received, in arrival order.
@@ -59,13 +78,19 @@ impl ProtocolServer for PingServer {
             return;
         };
         let answered_after = self.script.fate(seq);
-        self.pings
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(PingRecord {
+        let index = {
+            let mut pings = self
+                .pings
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            pings.push(PingRecord {
                 seq,
                 answered_after,
+                arrived: answer.arrived(),
+                left_after: None,
             });
+            pings.len() - 1
+        };
         let Some(delay) = answered_after else {
             answer.note(
                 Direction::ToProgram,
@@ -81,7 +106,16 @@ impl ProtocolServer for PingServer {
                 delay.as_millis()
             )
         };
-        answer.send_after(delay, datagram.to_ascii_uppercase(), note);
+        let pings = Arc::clone(&self.pings);
+        answer.send_after(delay, datagram.to_ascii_uppercase(), note, move |left| {
+            if let Some(record) = pings
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .get_mut(index)
+            {
+                record.left_after = Some(left);
+            }
+        });
     }
 }
 
