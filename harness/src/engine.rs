@@ -392,12 +392,18 @@ impl<'a> Run<'a> {
     /// have run yet when the exit is known, and a traceback written just before the exit is
     /// what a failure quotes. Bounded, since a child the program left may hold stderr open.
     pub(crate) async fn stderr_end_once_read(&self, name: &str) -> Vec<u8> {
-        let stderr = self.programs[name].handle.stderr();
+        self.wait_output_read(|run| run.programs[name].handle.stderr().closed())
+            .await;
+        self.programs[name].handle.stderr().tail(cause::STDERR_END)
+    }
+
+    /// Waits until `read` says the output it looks at was read to its end, at most
+    /// [`OUTPUT_DRAIN`] (a child a program left may hold its pipe open).
+    pub(crate) async fn wait_output_read(&self, read: impl Fn(&Self) -> bool) {
         let deadline = Instant::now() + OUTPUT_DRAIN;
-        while !stderr.closed() && Instant::now() < deadline {
+        while !read(self) && Instant::now() < deadline {
             self.pause().await;
         }
-        stderr.tail(cause::STDERR_END)
     }
 
     /// Its wake-up, where its programs are real (see `crate::steps::Stillness::endings`).
@@ -713,7 +719,8 @@ impl<'a> Run<'a> {
         let holds = expected.holds(info.kind);
         if !holds {
             // Quoted in the failure: read to its end first (see `stderr_end_once_read`).
-            self.stderr_end_once_read(name).await;
+            self.wait_output_read(|run| run.programs[name].handle.stderr().closed())
+                .await;
         }
         let stderr = excerpt(&self.programs[name].handle.stderr().head(400));
         self.note(format!(

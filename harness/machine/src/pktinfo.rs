@@ -28,37 +28,30 @@ use tokio::net::UdpSocket;
 
 /// Asks the kernel to tell each datagram's destination address.
 pub fn want_destinations(socket: &std::net::UdpSocket, ipv6: bool) -> io::Result<()> {
-    let on: libc::c_int = 1;
-    let (level, option) = if ipv6 {
-        (libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO)
+    if ipv6 {
+        switch_on(socket, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO)
     } else {
-        (libc::IPPROTO_IP, libc::IP_PKTINFO)
-    };
-    // SAFETY: the option value is a c_int that lives across the call.
-    let result = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            level,
-            option,
-            (&raw const on).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if result != 0 {
-        return Err(io::Error::last_os_error());
+        switch_on(socket, libc::IPPROTO_IP, libc::IP_PKTINFO)
     }
-    Ok(())
 }
+
+/// The longest a datagram is taken to have waited to be read (see [`receive_stamped`]).
+const MOST_PLAUSIBLE_WAIT: Duration = Duration::from_secs(5);
 
 /// Asks the kernel to stamp each datagram with the time it arrived (`SO_TIMESTAMPNS`).
 pub fn want_arrival_times(socket: impl AsFd) -> io::Result<()> {
+    switch_on(socket, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS)
+}
+
+/// Sets the socket option `option` of `level` to 1.
+fn switch_on(socket: impl AsFd, level: libc::c_int, option: libc::c_int) -> io::Result<()> {
     let on: libc::c_int = 1;
     // SAFETY: the option value is a c_int that lives across the call.
     let result = unsafe {
         libc::setsockopt(
             socket.as_fd().as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_TIMESTAMPNS,
+            level,
+            option,
             (&raw const on).cast(),
             size_of::<libc::c_int>() as libc::socklen_t,
         )
@@ -86,7 +79,7 @@ pub async fn receive(
 
 /// Receives a datagram on a socket that [wants arrival times](want_arrival_times): its
 /// length, who sent it, and how long ago the kernel queued it (zero where it did not say,
-/// or where the clock went back since).
+/// or where the wall clock, which the stamp is of, stepped back or far forward since).
 pub async fn receive_stamped(
     socket: &UdpSocket,
     buffer: &mut [u8],
@@ -94,9 +87,12 @@ pub async fn receive_stamped(
     let received = socket
         .async_io(Interest::READABLE, || receive_now(socket, buffer))
         .await?;
+    // A wait past a few seconds is no wait but the wall clock stepped forward since the
+    // stamp (it is the wall clock's): taken as none, the answer is not sent early.
     let waited = received
         .arrived
         .and_then(|arrived| SystemTime::now().duration_since(arrived).ok())
+        .filter(|waited| *waited < MOST_PLAUSIBLE_WAIT)
         .unwrap_or_default();
     Ok((received.length, received.sender, waited))
 }
@@ -139,7 +135,8 @@ struct Received {
 fn receive_now(socket: &UdpSocket, buffer: &mut [u8]) -> io::Result<Received> {
     // SAFETY: all-zero is a valid sockaddr_storage and msghdr.
     let mut sender: libc::sockaddr_storage = unsafe { zeroed() };
-    // The control buffer for the destination's message, aligned as `cmsghdr` wants.
+    // The control buffer for the destination's and the arrival's messages (72 bytes at
+    // most, with their headers), aligned as `cmsghdr` wants.
     let mut control = [0u64; 16];
     let mut part = libc::iovec {
         iov_base: buffer.as_mut_ptr().cast(),
@@ -306,7 +303,6 @@ fn sockaddr(address: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[tokio::test]
     async fn a_datagram_read_late_says_how_long_it_waited() {

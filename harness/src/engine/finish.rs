@@ -349,14 +349,12 @@ impl Run<'_> {
     /// failure's cause quotes. Bounded, since a child the program left behind may hold the
     /// pipe open.
     async fn drain_ended_output(&self) {
-        let deadline = Instant::now() + OUTPUT_DRAIN;
         let unread = |program: &Program| {
             program.handle.exit_info().is_some()
                 && !(program.handle.stdout().closed() && program.handle.stderr().closed())
         };
-        while self.programs.values().any(unread) && Instant::now() < deadline {
-            self.pause().await;
-        }
+        self.wait_output_read(|run| !run.programs.values().any(unread))
+            .await;
     }
 }
 

@@ -425,7 +425,7 @@ impl Shared {
         {
             self.transcript.event(
                 &self.name,
-                Direction::FromProgram,
+                Direction::ToProgram,
                 format!("the kernel cannot stamp datagrams' arrivals ({error}): held answers count from their reading"),
             );
         }

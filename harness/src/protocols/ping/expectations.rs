@@ -98,6 +98,12 @@ impl ProtocolExpectation for PingReport {
             });
         }
         let output = capture.head(1 << 20);
+        if let Some(why) = pings()
+            .as_deref()
+            .and_then(|pings| super::report::too_late_to_judge(pings, count))
+        {
+            return Err(crate::outcome::harness_trouble(why));
+        }
         match super::report::judge(&output, pings().as_deref(), count) {
             Ok(()) => Ok(Evaluation::Holds { settle: false }),
             Err((expected, seen)) => Err(StepFailure::fail(format!("{where_}: {expected}"), seen)),
