@@ -392,9 +392,15 @@ impl<'a> Run<'a> {
     /// have run yet when the exit is known, and a traceback written just before the exit is
     /// what a failure quotes. Bounded, since a child the program left may hold stderr open.
     pub(crate) async fn stderr_end_once_read(&self, name: &str) -> Vec<u8> {
+        self.wait_stderr_read(name).await;
+        self.programs[name].handle.stderr().tail(cause::STDERR_END)
+    }
+
+    /// Waits until program `name`'s stderr was read to its end (see
+    /// [`Self::stderr_end_once_read`]), at most [`OUTPUT_DRAIN`].
+    async fn wait_stderr_read(&self, name: &str) {
         self.wait_output_read(|run| run.programs[name].handle.stderr().closed())
             .await;
-        self.programs[name].handle.stderr().tail(cause::STDERR_END)
     }
 
     /// Waits until `read` says the output it looks at was read to its end, at most
@@ -719,8 +725,7 @@ impl<'a> Run<'a> {
         let holds = expected.holds(info.kind);
         if !holds {
             // Quoted in the failure: read to its end first (see `stderr_end_once_read`).
-            self.wait_output_read(|run| run.programs[name].handle.stderr().closed())
-                .await;
+            self.wait_stderr_read(name).await;
         }
         let stderr = excerpt(&self.programs[name].handle.stderr().head(400));
         self.note(format!(

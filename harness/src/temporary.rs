@@ -14,9 +14,11 @@
 //! - for a process killed with SIGKILL, which removes nothing: at the next run's start
 //!   ([`clear_orphans`]), once its owner is provably gone.
 //!
-//! The sandbox's own folders (`harness-sandbox-*`) are the sandbox crate's to name and remove;
-//! but for a MariaDB's, which holds its data (22 MB): it is made inside a `harness-mariadb-`
-//! folder of this module, which the next run clears.
+//! The sandbox's own folders (`harness-sandbox-*`, one per program) are the sandbox crate's
+//! to name and remove, but never at the top of the temporary folder: each is made inside
+//! one of this module's, so that a run stopped mid-scenario leaves none behind: the run's
+//! [`sandboxes`] folder, or for a MariaDB, which holds its data (22 MB), a scenario's
+//! `harness-mariadb-` folder.
 
 use std::collections::BTreeSet;
 use std::io;
@@ -25,7 +27,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once, OnceLock};
 
 /// The prefixes of the harness's temporary folders: only folders named so are ever cleared.
-pub const PREFIXES: [&str; 10] = [
+pub const PREFIXES: [&str; 11] = [
     "socket-lab-ca-",
     "socket-lab-site-",
     "socket-lab-dir-",
@@ -36,6 +38,7 @@ pub const PREFIXES: [&str; 10] = [
     "harness-python-packages-",
     "harness-ssh-remote-",
     "harness-bench-",
+    "harness-sandboxes-",
 ];
 
 /// Every folder of this process not yet removed: what exit and Ctrl-C remove.
@@ -96,6 +99,30 @@ fn make(prefix: &'static str, mode: Option<std::fs::Permissions>) -> io::Result<
     let dir = builder.tempdir()?;
     live.insert(dir.path().to_owned());
     Ok(Folder { dir: Some(dir) })
+}
+
+/// The folder every program's sandbox of this run is made in (`harness-sandboxes-`), made
+/// at its first use and kept for the run: a sandbox's own folder goes when its program's
+/// scenario ends, and what a run stopped mid-scenario leaves goes with this one (at the
+/// exit, on Ctrl-C or SIGTERM, or at the next run's start after a SIGKILL).
+///
+/// Its mode is 0711 whatever the umask: where a program sees this machine's paths (no
+/// view: a platform's container), its own user passes through to its own folder, and lists
+/// nothing, so finds no other program's.
+pub fn sandboxes() -> io::Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    static SANDBOXES: Mutex<Option<Folder>> = Mutex::new(None);
+    let mut made = SANDBOXES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(folder) = made.as_ref() {
+        return Ok(folder.path().to_owned());
+    }
+    let folder = make("harness-sandboxes-", None)?;
+    std::fs::set_permissions(folder.path(), std::fs::Permissions::from_mode(0o711))?;
+    let path = folder.path().to_owned();
+    *made = Some(folder);
+    Ok(path)
 }
 
 /// The variable that makes some of the harness's own set-up steps fail, for the tests that

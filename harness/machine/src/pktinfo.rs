@@ -14,8 +14,17 @@
 //! A peer that holds its answer for a while (the ping server answers some pings late)
 //! counts that while from the datagram's arrival, not from the moment it read it: on a
 //! loaded machine the harness may read a datagram hundreds of milliseconds after the
-//! kernel queued it. The kernel stamps each datagram as it queues it (`SO_TIMESTAMPNS`:
-//! socket(7)), and [`receive_stamped`] says how long ago that was.
+//! kernel queued it. The kernel stamps each datagram as it queues it (`SO_TIMESTAMPING`
+//! with software receive stamps: the kernel's `Documentation/networking/timestamping.rst`),
+//! and [`receive_stamped`] says how long ago that was.
+//!
+//! Two traps of the kernel's, both met in CI. The stamps are switched on for the whole
+//! machine the first time any socket asks, by a work item the kernel runs a little later
+//! (milliseconds; longer on a loaded machine), and off again when the last such socket
+//! closes: a datagram queued in between carries no stamp. And the older `SO_TIMESTAMPNS`
+//! gives such a datagram the time it is *read* instead, which cannot be told from a real
+//! stamp; `SO_TIMESTAMPING` gives it none. So [`want_arrival_times`] waits until stamps
+//! are seen, and a datagram without one is said to have arrived when it was read.
 
 use std::io;
 use std::mem::{size_of, zeroed};
@@ -29,30 +38,82 @@ use tokio::net::UdpSocket;
 /// Asks the kernel to tell each datagram's destination address.
 pub fn want_destinations(socket: &std::net::UdpSocket, ipv6: bool) -> io::Result<()> {
     if ipv6 {
-        switch_on(socket, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO)
+        switch_on(socket, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 1)
     } else {
-        switch_on(socket, libc::IPPROTO_IP, libc::IP_PKTINFO)
+        switch_on(socket, libc::IPPROTO_IP, libc::IP_PKTINFO, 1)
     }
 }
 
 /// The longest a datagram is taken to have waited to be read (see [`receive_stamped`]).
 const MOST_PLAUSIBLE_WAIT: Duration = Duration::from_secs(5);
 
-/// Asks the kernel to stamp each datagram with the time it arrived (`SO_TIMESTAMPNS`).
-pub fn want_arrival_times(socket: impl AsFd) -> io::Result<()> {
-    switch_on(socket, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS)
+/// How long [`want_arrival_times`] waits for the kernel to begin stamping datagrams.
+const STAMPS_AWAITED: Duration = Duration::from_secs(2);
+
+/// Asks the kernel to stamp each datagram `socket` receives with the time it arrived, and
+/// returns once the kernel does (see the module's comment): an error if it has not begun
+/// within a couple of seconds, or cannot.
+pub async fn want_arrival_times(socket: impl AsFd) -> io::Result<()> {
+    switch_on(
+        socket,
+        libc::SOL_SOCKET,
+        libc::SO_TIMESTAMPING,
+        STAMP_ARRIVALS,
+    )?;
+    // While `socket` asks, the stamps stay on for every socket; a probe of its own, sent
+    // to itself over the loopback, shows when they have begun.
+    let probe = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+    switch_on(
+        &probe,
+        libc::SOL_SOCKET,
+        libc::SO_TIMESTAMPING,
+        STAMP_ARRIVALS,
+    )?;
+    let address = probe.local_addr()?;
+    let mut buffer = [0u8; 1];
+    let deadline = tokio::time::Instant::now() + STAMPS_AWAITED;
+    let not_begun = || {
+        io::Error::other(format!(
+            "the kernel did not begin stamping datagrams within {STAMPS_AWAITED:?}"
+        ))
+    };
+    loop {
+        probe.send_to(b"?", address).await?;
+        let received = tokio::time::timeout_at(
+            deadline,
+            probe.async_io(Interest::READABLE, || receive_now(&probe, &mut buffer)),
+        )
+        .await
+        .map_err(|_| not_begun())??;
+        if received.arrived.is_some() {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(not_begun());
+        }
+        // The kernel's work item that switches them on cannot be waited for otherwise.
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
 }
 
-/// Sets the socket option `option` of `level` to 1.
-fn switch_on(socket: impl AsFd, level: libc::c_int, option: libc::c_int) -> io::Result<()> {
-    let on: libc::c_int = 1;
+/// `SO_TIMESTAMPING`'s flags for software stamps of received datagrams, reported.
+const STAMP_ARRIVALS: libc::c_int =
+    (libc::SOF_TIMESTAMPING_RX_SOFTWARE | libc::SOF_TIMESTAMPING_SOFTWARE) as libc::c_int;
+
+/// Sets the socket option `option` of `level` to `value`.
+fn switch_on(
+    socket: impl AsFd,
+    level: libc::c_int,
+    option: libc::c_int,
+    value: libc::c_int,
+) -> io::Result<()> {
     // SAFETY: the option value is a c_int that lives across the call.
     let result = unsafe {
         libc::setsockopt(
             socket.as_fd().as_raw_fd(),
             level,
             option,
-            (&raw const on).cast(),
+            (&raw const value).cast(),
             size_of::<libc::c_int>() as libc::socklen_t,
         )
     };
@@ -127,7 +188,8 @@ struct Received {
     sender: SocketAddr,
     /// The address it was sent to, where the socket asked (`IP_PKTINFO`).
     destination: Option<IpAddr>,
-    /// When the kernel queued it, where the socket asked (`SO_TIMESTAMPNS`).
+    /// When the kernel queued it, where the socket asked and the kernel stamped it
+    /// (`SO_TIMESTAMPING`).
     arrived: Option<SystemTime>,
 }
 
@@ -135,7 +197,7 @@ struct Received {
 fn receive_now(socket: &UdpSocket, buffer: &mut [u8]) -> io::Result<Received> {
     // SAFETY: all-zero is a valid sockaddr_storage and msghdr.
     let mut sender: libc::sockaddr_storage = unsafe { zeroed() };
-    // The control buffer for the destination's and the arrival's messages (72 bytes at
+    // The control buffer for the destination's and the arrival's messages (104 bytes at
     // most, with their headers), aligned as `cmsghdr` wants.
     let mut control = [0u64; 16];
     let mut part = libc::iovec {
@@ -186,13 +248,17 @@ fn read_control_messages(message: &libc::msghdr, received: &mut Received) {
                     let info = data.cast::<libc::in6_pktinfo>().read_unaligned();
                     received.destination = Some(IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr)));
                 }
-                (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS) => {
+                (libc::SOL_SOCKET, libc::SCM_TIMESTAMPING) => {
+                    // `struct scm_timestamping`: three timespecs, the software stamp first
+                    // (the other two are the hardware's); all zero where none was taken.
                     let stamp = data.cast::<libc::timespec>().read_unaligned();
                     let since_epoch = Duration::new(
                         u64::try_from(stamp.tv_sec).unwrap_or(0),
                         u32::try_from(stamp.tv_nsec).unwrap_or(0),
                     );
-                    received.arrived = SystemTime::UNIX_EPOCH.checked_add(since_epoch);
+                    if !since_epoch.is_zero() {
+                        received.arrived = SystemTime::UNIX_EPOCH.checked_add(since_epoch);
+                    }
                 }
                 _ => {}
             }
@@ -307,7 +373,7 @@ mod tests {
     #[tokio::test]
     async fn a_datagram_read_late_says_how_long_it_waited() {
         let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        want_arrival_times(&socket).unwrap();
+        want_arrival_times(&socket).await.unwrap();
         let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let mut buffer = [0u8; 16];
         client

@@ -289,18 +289,16 @@ pub struct Launch<'a> {
 }
 
 impl Enclosure {
-    /// Makes the folder (a sized `tmpfs` where this thread can mount one privately) and,
-    /// where the layer is on, the cgroup, with the layers and memory cap of `settings`.
-    /// `shared`: a folder outside its own that the program may write, whose programs share
-    /// a user ([`users::for_folder`]).
-    pub fn new(shared: Option<&Path>, settings: &Settings) -> std::io::Result<Enclosure> {
-        Enclosure::new_in(&std::env::temp_dir(), shared, settings)
-    }
-
-    /// [`Enclosure::new`] with its folder made in `parent` rather than the system's
-    /// temporary folder: one the caller removes after a harness that could not (killed
-    /// with SIGKILL), for an enclosure whose folder holds much (a server's data).
-    pub fn new_in(
+    /// Makes the folder (a sized `tmpfs` where this thread can mount one privately) in
+    /// `parent` and, where the layer is on, the cgroup, with the layers and memory cap of
+    /// `settings`. `shared`: a folder outside its own that the program may write, whose
+    /// programs share a user ([`users::for_folder`]).
+    ///
+    /// The folder is removed when the enclosure is dropped; `parent` is the caller's, for
+    /// what a process killed before that leaves (SIGKILL runs no drop): a folder the
+    /// caller removes at its exit, or its next run does. It must let the program's user
+    /// pass (mode 0711) where the program sees this machine's paths (no view).
+    pub fn new(
         parent: &Path,
         shared: Option<&Path>,
         settings: &Settings,

@@ -186,7 +186,8 @@ fn starters(program: &Path) -> Vec<Starter> {
 fn in_the_sandbox(program: &Path) -> Result<Duration, String> {
     let started = Instant::now();
     let settings = sandbox::Settings::probed();
-    let mut enclosure = sandbox::Enclosure::new(None, &settings)
+    let mut enclosure = crate::temporary::sandboxes()
+        .and_then(|parent| sandbox::Enclosure::new(&parent, None, &settings))
         .map_err(|error| format!("cannot make the sandbox's folder: {error}"))?;
     let workdir = enclosure.work();
     let argv: Vec<OsString> = vec![program.into()];

@@ -421,7 +421,7 @@ impl Shared {
         // A scripted answer held for a while counts that while from the datagram's arrival
         // (without the kernel's stamps, from the moment it is read: said in the log).
         if self.protocol.is_some()
-            && let Err(error) = socket.stamp_arrivals()
+            && let Err(error) = socket.stamp_arrivals().await
         {
             self.transcript.event(
                 &self.name,

@@ -401,9 +401,11 @@ impl PeerDatagram {
 
     /// Asks the kernel to stamp each datagram with its arrival, for [`Self::recv_stamped`]
     /// (a simulated socket's datagram is read the moment it arrives, in simulated time).
-    pub fn stamp_arrivals(&self) -> io::Result<()> {
+    pub async fn stamp_arrivals(&self) -> io::Result<()> {
         match self {
-            PeerDatagram::Real(socket) => harness_machine::pktinfo::want_arrival_times(socket),
+            PeerDatagram::Real(socket) => {
+                harness_machine::pktinfo::want_arrival_times(socket).await
+            }
             PeerDatagram::Simulated(_) => Ok(()),
         }
     }

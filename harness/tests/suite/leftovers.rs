@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use harness::temporary::{Owner, PREFIXES};
+use harness::temporary::Owner;
 
 use crate::common;
 
@@ -22,12 +22,13 @@ fn fresh_tmpdir() -> tempfile::TempDir {
     tmpdir
 }
 
-/// The entries of `tmpdir` named with one of the harness's prefixes.
+/// The entries of `tmpdir`, the harness's own folder for `TMPDIR`: all of them, whatever
+/// their names (the sandbox's folders once lay there, outside `harness::temporary::PREFIXES`, and went
+/// unseen).
 fn harness_entries(tmpdir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(tmpdir)
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| PREFIXES.iter().any(|prefix| name.starts_with(prefix)))
         .collect();
     names.sort();
     names
@@ -99,6 +100,22 @@ fn folder_of(tmpdir: &Path, prefix: &str, pid: u32) -> Option<PathBuf> {
         .ok()?
         .map(|entry| entry.unwrap())
         .find(|entry| entry.file_name().to_string_lossy().starts_with(&named))
+        .map(|entry| entry.path())
+}
+
+/// A program's sandbox folder (`harness-sandbox-*`) in the run's folder of sandboxes, of the
+/// harness `pid`, in `tmpdir`.
+fn a_sandbox_of(tmpdir: &Path, pid: u32) -> Option<PathBuf> {
+    let sandboxes = folder_of(tmpdir, "harness-sandboxes-", pid)?;
+    std::fs::read_dir(sandboxes)
+        .ok()?
+        .map(|entry| entry.unwrap())
+        .find(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("harness-sandbox-")
+        })
         .map(|entry| entry.path())
 }
 
@@ -186,6 +203,10 @@ fn a_run_stopped_by_sigterm_leaves_no_folder_behind() {
     let ca = wait_for("the run's test CA", Duration::from_secs(60), || {
         folder_of(tmpdir.path(), "socket-lab-ca-", harness.id())
     });
+    // And the client's sandbox, which a stopped run once left behind.
+    let sandbox = wait_for("the client's sandbox", Duration::from_secs(60), || {
+        a_sandbox_of(tmpdir.path(), harness.id())
+    });
     // SAFETY: kill only sends a signal, to the harness this test started.
     unsafe {
         libc::kill(harness.id() as i32, libc::SIGTERM);
@@ -193,6 +214,7 @@ fn a_run_stopped_by_sigterm_leaves_no_folder_behind() {
     let status = harness.wait().unwrap();
     assert_eq!(status.code(), Some(130), "{status}");
     assert!(!ca.exists(), "{}", ca.display());
+    assert!(!sandbox.exists(), "{}", sandbox.display());
     assert_eq!(harness_entries(tmpdir.path()), Vec::<String>::new());
 }
 
@@ -207,6 +229,9 @@ fn a_harness_killed_mid_grading_takes_its_mariadb_along_and_the_next_run_clears_
     let mut harness = grading_mysql(submission.path(), "auto", tmpdir.path());
     let servers = wait_for("the scenario's mariadbd", Duration::from_secs(120), || {
         Some(mariadbd_in(tmpdir.path())).filter(|servers| !servers.is_empty())
+    });
+    let sandbox = wait_for("the client's sandbox", Duration::from_secs(60), || {
+        a_sandbox_of(tmpdir.path(), harness.id())
     });
     harness.kill().unwrap();
     harness.wait().unwrap();
@@ -229,6 +254,7 @@ fn a_harness_killed_mid_grading_takes_its_mariadb_along_and_the_next_run_clears_
         .assert()
         .success();
     assert_eq!(harness_entries(tmpdir.path()), Vec::<String>::new());
+    assert!(!sandbox.exists(), "{}", sandbox.display());
     // The sleeping client and its sandbox-init die with the harness too: sandbox-init
     // watches the harness (a pidfd of it) and kills what it waits for when it ends.
     wait_for(

@@ -410,7 +410,7 @@ fn prepare(script: &MysqlScript, settings: &RunSettings) -> Result<Running, Stri
     let plugins = dir.path().join("plugins");
     std::fs::create_dir(&plugins)
         .map_err(|error| format!("cannot make a folder for MariaDB: {error}"))?;
-    let enclosure = sandbox::Enclosure::new_in(dir.path(), None, &server_settings)
+    let enclosure = sandbox::Enclosure::new(dir.path(), None, &server_settings)
         .map_err(|error| format!("cannot make MariaDB's sandbox: {error}"))?;
     let work = enclosure.work();
     let copied = spawning::spawn(

@@ -201,7 +201,9 @@ impl RemoteMachine {
             .allows(Layer::View)
             .and(layers.allows(Layer::PidNamespace))
             .is_ok();
-        let enclosure = match sandbox::Enclosure::new(None, &self.sandbox) {
+        let enclosure = match crate::temporary::sandboxes()
+            .and_then(|parent| sandbox::Enclosure::new(&parent, None, &self.sandbox))
+        {
             Ok(enclosure) => enclosure,
             Err(error) => return refused(format!("cannot make the command's sandbox: {error}")),
         };

@@ -176,7 +176,8 @@ async fn render(
     use sandbox::{Launch, Layer};
     let trouble = |what: &str, error: std::io::Error| harness_trouble(format!("{what}: {error}"));
     let sandboxed = &run.settings().sandbox;
-    let enclosure = sandbox::Enclosure::new(None, sandboxed)
+    let enclosure = crate::temporary::sandboxes()
+        .and_then(|parent| sandbox::Enclosure::new(&parent, None, sandboxed))
         .map_err(|error| trouble("cannot make the browser's sandbox", error))?;
     let profile = enclosure.folder().join("profile");
     std::fs::create_dir(&profile)

@@ -174,6 +174,7 @@ impl ChildProcess {
         // The program's sandbox (see `super::sandbox`): its folder, its cgroup, the
         // command that starts it through `sandbox-init`, and a clean environment.
         let enclosure = Enclosure::new(
+            &crate::temporary::sandboxes()?,
             spec.workdir.as_deref().or(spec.served.as_deref()),
             &spec.sandbox,
         )?;
