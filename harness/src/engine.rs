@@ -27,10 +27,10 @@ use crate::outcome::{StepFailure, harness_trouble};
 use crate::payload::{Concatenation, Payload};
 use crate::peers::stand_in::StandIn;
 use crate::peers::{ClientPeer, ClientPlan, DatagramPeer, Relay, ServerPeer};
+use crate::requests::{Endpoint, PortChoice};
 use crate::scenario::Scenario;
 use crate::settings::RunSettings;
 use crate::steps::Deadline;
-use crate::steps::requests::{Endpoint, PortChoice};
 use crate::target::{RoleProgram, Workdir};
 use crate::transcript::Transcript;
 use crate::world::capture::Capture;
@@ -53,7 +53,7 @@ mod stillness;
 mod well_known;
 use caveat::Caveat;
 
-pub(crate) use crate::steps::requests::{StartRequest, Watched};
+pub(crate) use crate::requests::{StartRequest, Watched};
 
 /// How often waiting steps look again.
 const POLL: Duration = Duration::from_millis(10);
@@ -412,7 +412,7 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Its wake-up, where its programs are real (see `crate::steps::Stillness::endings`).
+    /// Its wake-up, where its programs are real (see `crate::waiting::Stillness::endings`).
     fn endings_to_wait_on(&self) -> Option<crate::world::real::endings::Endings> {
         matches!(self.world, World::Real(_)).then(|| self.endings.clone())
     }

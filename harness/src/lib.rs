@@ -46,6 +46,10 @@
 //!   sender, and the server client programs talk to, speaking the scenario's bytes or a
 //!   protocol of a pack (`protocols`) through the traits it plugs in; the DNS inside every
 //!   scenario (`peers::dns`), the stand-in at a client's hard-coded or well-known ports.
+//! - [`requests`] and [`waiting`]: what steps and checks ask of the engine (start a program,
+//!   watch a stream) and how they wait for programs (looking again, stopping when nothing
+//!   can change, deadlines net of the programs' waits for a processor): below the packs'
+//!   checks and the steps alike.
 //! - [`outcome`]: *what a scenario produced*: verdict, failure, step log, programs' output.
 //!   [`judge`]: *is it right*: the comparisons (byte streams: exact, any order, contains,
 //!   excludes, regex, after a label; one reply line: exact, prefix, regex, number, status
@@ -53,13 +57,15 @@
 //!   entry point for streams (`judge::output`) and the diffs that show a mismatch.
 //! - [`protocols`]: the protocol packs, one folder each (`protocols::REGISTRY` lists them,
 //!   one line each): a protocol's server peer, the shape of its options, its record of what
-//!   happened, its judges; one registry line each. Above `peers` and `judge`, whose
-//!   generic parts each pack builds on.
+//!   happened, its judges, its checks (the harness as the client of a submitted server,
+//!   written against `protocols::checks`); one registry line each. Above `peers` and
+//!   `judge`, whose generic parts each pack builds on.
 //! - [`steps`]: *how each step is written and run*: every step action is one file (its
 //!   TOML shape, its name checks, its description, its run against the small
 //!   [`steps::StepContext`] the engine provides), listed in one registry; the built-in
-//!   checks a flat list of steps cannot say ([`steps::checks`]: peak memory, ping loss, a
-//!   real browser, an SMTP dialogue, a real mail library), run by the `check` step.
+//!   checks a flat list of steps cannot say ([`steps::checks`]: peak memory and a real
+//!   browser, and the packs' own, such as ping loss, an SMTP dialogue, a real mail
+//!   library), run by the `check` step.
 //! - [`scenario`]: *what to check*: the scenario model, the loader of `scenarios/*/*.toml`
 //!   (errors say `file:line: reason`), selection by id glob, the JSON Schema.
 //! - [`engine`]: runs one scenario's steps in either world and produces its
@@ -96,6 +102,7 @@ pub mod payload;
 pub mod peers;
 pub mod protocols;
 pub mod questions;
+pub mod requests;
 pub mod scenario;
 pub mod settings;
 pub mod simulation;
@@ -108,6 +115,7 @@ pub mod temporary;
 pub mod tls;
 pub mod transcript;
 pub mod tree;
+pub mod waiting;
 pub mod world;
 
 // The record of a run (the `run-record` crate): what the engine writes and the reports

@@ -118,7 +118,11 @@ pub fn sandboxes() -> io::Result<PathBuf> {
     if let Some(folder) = made.as_ref() {
         return Ok(folder.path().to_owned());
     }
-    let folder = make("harness-sandboxes-", None)?;
+    // Made closed, then opened to passing only: never listable, whatever the umask.
+    let folder = make(
+        "harness-sandboxes-",
+        Some(std::fs::Permissions::from_mode(0o700)),
+    )?;
     std::fs::set_permissions(folder.path(), std::fs::Permissions::from_mode(0o711))?;
     let path = folder.path().to_owned();
     *made = Some(folder);

@@ -216,6 +216,13 @@ fn receive_now(socket: &UdpSocket, buffer: &mut [u8]) -> io::Result<Received> {
     if length < 0 {
         return Err(io::Error::last_os_error());
     }
+    // The buffer holds every control message the options set here can bring; one cut
+    // short would lose the destination or the stamp without a word.
+    debug_assert_eq!(
+        message.msg_flags & libc::MSG_CTRUNC,
+        0,
+        "control messages cut"
+    );
     let sender = socket_address(&sender)
         .ok_or_else(|| io::Error::other("a datagram from an unknown address family"))?;
     let mut received = Received {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::*;
 
-impl crate::steps::Stillness for Run<'_> {
+impl crate::waiting::Stillness for Run<'_> {
     fn blocked_for_good(&self) -> Option<String> {
         Run::blocked_for_good(self)
     }

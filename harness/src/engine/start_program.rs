@@ -6,8 +6,8 @@
 //! Each phase is a method of its own, in the order `start_program` calls them.
 
 use super::*;
+use crate::requests::StartRequest;
 use crate::scenario::GivenFile;
-use crate::steps::requests::StartRequest;
 use crate::world::real::process::OwnFile;
 use std::path::Path;
 

@@ -15,7 +15,6 @@ mod conversation;
 mod datagram;
 pub mod dns;
 mod lines;
-mod ping_line;
 pub use harness_machine::pktinfo;
 mod protocol;
 mod read_pacing;
@@ -27,7 +26,6 @@ pub use client::{ClientPeer, ClientPlan};
 pub use conversation::{Conversation, DatagramAnswer, record_ending};
 pub use datagram::DatagramPeer;
 pub use lines::next_line;
-pub use ping_line::ping_sequence;
 pub use protocol::{
     ClearConnection, Progress, ProtocolRecord, ProtocolScript, ProtocolServer, Served,
 };

@@ -210,7 +210,10 @@ impl ServerPeer {
                 let (open, backlog) = (open.clone(), backlog.clone());
                 let datagrams = if datagrams_too {
                     let socket = net.bind_udp_at(state.plan.family, port).await?;
-                    Some(tokio::spawn(state.clone().serve_datagrams(socket)))
+                    let unstamped = state.stamp_arrivals(&socket).await;
+                    Some(tokio::spawn(
+                        state.clone().serve_datagrams(socket, unstamped),
+                    ))
                 } else {
                     None
                 };
@@ -225,7 +228,8 @@ impl ServerPeer {
                 let socket = net.bind_udp().await?;
                 backlog.watch_datagrams(&socket);
                 let port = socket.port()?;
-                (port, tokio::spawn(state.serve_datagrams(socket)))
+                let unstamped = state.stamp_arrivals(&socket).await;
+                (port, tokio::spawn(state.serve_datagrams(socket, unstamped)))
             }
         };
         Ok(ServerPeer {
@@ -410,19 +414,26 @@ impl Shared {
         conversation.close().await;
     }
 
-    /// UDP: answer every datagram to its sender.
-    async fn serve_datagrams(self, socket: PeerDatagram) {
+    /// Where a protocol answers datagrams, asks the kernel to stamp their arrivals and waits
+    /// until it does (see `harness_machine::pktinfo`): a scripted answer held for a while
+    /// counts that while from the datagram's arrival. Done before the peer is started, so
+    /// before any program may send it a datagram: none waits unread meanwhile. What went
+    /// wrong, if anything, for the log.
+    async fn stamp_arrivals(&self, socket: &PeerDatagram) -> Option<io::Error> {
+        self.protocol.as_ref()?;
+        socket.stamp_arrivals().await.err()
+    }
+
+    /// UDP: answer every datagram to its sender. `unstamped`: why the kernel does not stamp
+    /// their arrivals, where it does not ([`Self::stamp_arrivals`]).
+    async fn serve_datagrams(self, socket: PeerDatagram, unstamped: Option<io::Error>) {
         let mut buffer = vec![0u8; MAX_DATAGRAM];
         let reply = self.plan.speaks.reply().map(Payload::bytes);
         // Its address, for the capture (0.0.0.0:0 if the socket cannot tell).
         let local = socket
             .local_addr()
             .unwrap_or_else(|_| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
-        // A scripted answer held for a while counts that while from the datagram's arrival
-        // (without the kernel's stamps, from the moment it is read: said in the log).
-        if self.protocol.is_some()
-            && let Err(error) = socket.stamp_arrivals().await
-        {
+        if let Some(error) = unstamped {
             self.transcript.event(
                 &self.name,
                 Direction::ToProgram,

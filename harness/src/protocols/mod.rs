@@ -37,6 +37,7 @@
 //! also carry their judges.)
 
 mod accounts;
+pub(crate) mod checks;
 mod dns;
 #[cfg(test)]
 mod fixed_cases;
@@ -69,6 +70,7 @@ use crate::judge::output::{Facts, ProtocolExpectation};
 use crate::peers::{ProtocolScript, ReadUntil, Transport};
 use crate::settings::{PackChoice, RunSettings};
 use crate::world::capture::OutputStream;
+use checks::CheckKind;
 
 /// Every protocol pack, one line each.
 pub(crate) const REGISTRY: &[Pack] = &[
@@ -93,6 +95,9 @@ pub(crate) struct Pack {
     pub(crate) server: Option<ServerOptions>,
     /// What its judges add to `expect_stdout`, `expect_stderr` and `expect_received`.
     pub(crate) expectations: &'static [ExpectationKind],
+    /// The checks it adds to `check` steps, where the harness is the client of a submitted
+    /// server of its protocol (`ping-loss`).
+    pub(crate) checks: &'static [CheckKind],
     /// The requests it makes as a client on a `request` step, if it is a client.
     pub(crate) client: Option<ClientOptions>,
     /// The run-wide choice it takes on the command line, if any (`--mysql real`).

@@ -26,8 +26,7 @@ pub(crate) const KIND: StepKind = StepKind {
 /// checks, by its name.
 fn check_shape(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
     let shape = super::schema_of::<RawCheck>(generator).to_value();
-    let checks: Vec<serde_json::Value> = crate::steps::checks::KINDS
-        .iter()
+    let checks: Vec<serde_json::Value> = crate::steps::checks::kinds()
         .map(|kind| {
             serde_json::json!({
                 "properties": {
@@ -57,8 +56,7 @@ struct RawCheck {
 /// The `check` key's schema: the names of the built-in checks, so that an editor offers
 /// them and flags a misspelt one.
 fn check_names(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    let names: Vec<&str> = crate::steps::checks::KINDS
-        .iter()
+    let names: Vec<&str> = crate::steps::checks::kinds()
         .map(|kind| kind.name)
         .collect();
     schemars::json_schema!({

@@ -29,7 +29,7 @@ use serde::Deserialize;
 use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind};
 use crate::judge::output::OutputExpectation;
 use crate::payload::PayloadSpec;
-use crate::steps::requests::Watched;
+use crate::requests::Watched;
 use crate::world::capture::OutputStream;
 
 /// The longest payload `contains` looks for (it is held in memory).

@@ -25,7 +25,6 @@ mod close;
 mod close_stdin;
 mod connect;
 pub(crate) mod crowd;
-mod deadline;
 mod direct_crowd;
 pub mod expect_closed;
 mod expect_connect_rate;
@@ -45,7 +44,6 @@ mod names;
 mod pack_request;
 mod partition;
 mod relay;
-pub mod requests;
 mod room_crowd;
 pub(crate) mod say;
 mod say_until;
@@ -62,7 +60,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub(crate) use deadline::Deadline;
+pub(crate) use crate::waiting::{Deadline, POLL, Stillness, pause, wait_in_vain};
 pub(crate) use names::Names;
 
 use crate::faults::SlicePlan;
@@ -72,9 +70,6 @@ use crate::settings::RunSettings;
 
 /// Default deadline of a waiting step.
 pub(crate) const DEFAULT_WITHIN_MS: u64 = 5_000;
-
-/// How often a waiting step looks again at the bytes it waits for.
-pub(crate) const POLL: Duration = Duration::from_millis(10);
 
 /// What a step's run returns, boxed: steps are values behind `dyn`.
 pub(crate) type StepFuture<'a> = Pin<Box<dyn Future<Output = StepResult> + Send + 'a>>;
@@ -152,57 +147,6 @@ pub(crate) struct StreamView {
     /// Why nothing more can come although the stream is still open (every program is
     /// blocked for good: see `crate::engine::stillness`), if nothing can.
     pub(crate) still: Option<String>,
-}
-
-/// Whether nothing can change any more: every program still running is blocked for good,
-/// and nothing is on its way to wake one (see `crate::engine::stillness`). Steps and
-/// checks that wait ask it, and stop waiting when it says why.
-pub(crate) trait Stillness {
-    /// Why nothing can change any more, if nothing can.
-    fn blocked_for_good(&self) -> Option<String>;
-
-    /// How long the programs' threads have waited for a processor so far (see
-    /// [`Deadline`]); nothing where that cannot be read (the simulated world).
-    fn processor_waits(&self) -> crate::world::real::processor_wait::ProcessorWaits {
-        crate::world::real::processor_wait::ProcessorWaits::default()
-    }
-
-    /// The scenario's wake-up at its programs' ends, where they are real ones (never in the
-    /// simulated world, whose programs' ends are its own events); see [`pause`].
-    fn endings(&self) -> Option<crate::world::real::endings::Endings> {
-        None
-    }
-}
-
-/// Pauses a waiting loop between two looks: [`POLL`] at most, less where the scenario's
-/// programs are real and one's output or life ends meanwhile (see
-/// `crate::world::real::endings`): a step waiting for what a program did before it exited
-/// (a connection it tried) looks again at its exit, not up to 10 ms later.
-pub(crate) async fn pause(endings: Option<crate::world::real::endings::Endings>) {
-    match endings {
-        Some(endings) => endings.pause(POLL).await,
-        None => tokio::time::sleep(POLL).await,
-    }
-}
-
-/// Waits, beside something a step or check reads itself, until `within` has passed or
-/// nothing can come any more: `within N ms`, or `(why nothing can come)`. For a `biased`
-/// `select!` after the reading, which must be polled first: bytes it has read and not
-/// yet taken (a second reply in its buffer) are invisible to the look at the programs.
-pub(crate) async fn wait_in_vain<C: Stillness + Send + ?Sized>(
-    context: &mut C,
-    within: Duration,
-) -> String {
-    let mut deadline = Deadline::start(&*context, within);
-    loop {
-        if let Some(still) = context.blocked_for_good() {
-            return format!("({still})");
-        }
-        if deadline.passed(&*context) {
-            return deadline.describe();
-        }
-        tokio::time::sleep(POLL).await;
-    }
 }
 
 /// What the engine offers a step: the few things steps do with a running scenario.
@@ -295,7 +239,7 @@ pub(crate) trait StepContext: Stillness {
     /// Starts a program as `request` says.
     fn start_program<'a>(
         &'a mut self,
-        request: crate::steps::requests::StartRequest<'a>,
+        request: crate::requests::StartRequest<'a>,
     ) -> StepFuture<'a>;
     /// Starts the harness's server peer `name`, following `plan`.
     fn listen<'a>(
@@ -308,7 +252,7 @@ pub(crate) trait StepContext: Stillness {
     /// once more when the steps are over.
     fn expect_output<'a>(
         &'a mut self,
-        watched: crate::steps::requests::Watched<'a>,
+        watched: crate::requests::Watched<'a>,
         expectation: &'a crate::judge::output::OutputExpectation,
         within: Duration,
         since: Option<&'a str>,

@@ -34,7 +34,7 @@ use crate::judge::output::OutputExpectation;
 use crate::payload::Payload;
 use crate::peers::client::{ClientPlan, CloseHow};
 use crate::protocols::OptionsInput;
-use crate::steps::requests::Watched;
+use crate::requests::Watched;
 use crate::world::sockets::Family;
 
 pub(crate) const REQUEST: StepKind = StepKind {

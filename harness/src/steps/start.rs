@@ -23,8 +23,8 @@ use serde::Deserialize;
 use super::{LoadError, LoadInput, StepAction, StepContext, StepFuture, StepKind};
 use crate::faults::short_calls::ShortCalls;
 use crate::payload::{Payload, PayloadSpec};
-use crate::steps::requests::StartRequest;
-use crate::steps::requests::{Endpoint, PortChoice};
+use crate::requests::StartRequest;
+use crate::requests::{Endpoint, PortChoice};
 
 pub(crate) const KIND: StepKind = StepKind {
     key: "start",

@@ -52,6 +52,7 @@ pub(super) const PACK: Pack = Pack {
         keeps_clear_text: false,
     }),
     expectations: &[],
+    checks: &[],
     client: None,
     setting: None,
     login: None,

@@ -51,6 +51,7 @@ pub(super) const PACK: Pack = Pack {
         schema: |generator| generator.subschema_for::<FtpScript>(),
         keeps_clear_text: <record::FtpSession as super::sessions::Session>::KEEPS_CLEAR_TEXT,
     }),
+    checks: &[],
     client: None,
     expectations: &[expectations::FTP_SESSION],
     setting: None,

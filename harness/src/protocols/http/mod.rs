@@ -21,6 +21,7 @@ pub(super) const PACK: Pack = Pack {
         keeps_clear_text: false,
     }),
     expectations: &[expectations::HTTP],
+    checks: &[],
     client: None,
     setting: None,
     login: None,

@@ -49,6 +49,7 @@ pub(super) const PACK: Pack = Pack {
         keeps_clear_text: <record::ImapSession as super::sessions::Session>::KEEPS_CLEAR_TEXT,
     }),
     expectations: &[expectations::IMAP_SESSION],
+    checks: &[],
     client: None,
     setting: None,
     login: Some(Login {

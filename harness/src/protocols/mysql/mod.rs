@@ -74,6 +74,7 @@ pub(super) const PACK: Pack = Pack {
         schema: |generator| generator.subschema_for::<MysqlScript>(),
         keeps_clear_text: false,
     }),
+    checks: &[],
     client: None,
     expectations: &[expectations::MYSQL_SESSION, expectations::SQL_TABLE],
     setting: Some(PackSetting {

@@ -5,7 +5,10 @@
 //! - [`server`]: the peer, which answers each ping uppercased, unless the script drops it,
 //!   and remembers each ping's fate;
 //! - [`expectations`] and [`report`]: `ping_report = { server, count }` on a ping
-//!   client's `expect_stdout`.
+//!   client's `expect_stdout`;
+//! - [`loss_check`]: the `ping-loss` check, the harness as the client of a submitted ping
+//!   server;
+//! - [`line`]: the lab's ping datagram, which the server and the check both read.
 //!
 //! ```toml
 //! [[step]]
@@ -15,6 +18,8 @@
 //! ```
 
 mod expectations;
+mod line;
+mod loss_check;
 mod report;
 mod server;
 
@@ -36,6 +41,7 @@ pub(super) const PACK: Pack = Pack {
         keeps_clear_text: false,
     }),
     expectations: &[expectations::PING_REPORT],
+    checks: &[loss_check::KIND],
     client: None,
     setting: None,
     login: None,

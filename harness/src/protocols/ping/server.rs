@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::PingScript;
-use crate::peers::{DatagramAnswer, ProtocolRecord, ProtocolServer, ping_sequence};
+use super::line::ping_sequence;
+use crate::peers::{DatagramAnswer, ProtocolRecord, ProtocolServer};
 use crate::transcript::Direction;
 
 /// A ping the scripted server received, and what it did with it.

@@ -6,7 +6,9 @@
 //! - [`record`]: what it saw, session by session (and what crossed in clear, for
 //!   `never_in_clear`);
 //! - [`expectations`] and [`judge`]: `commands = [...]` and `mail = { ... }` on
-//!   `expect_received`.
+//!   `expect_received`;
+//! - [`dialogue_check`] and [`deliver_check`]: the `smtp-dialogue` and `smtp-deliver`
+//!   checks, the harness as the client of a submitted mail server.
 //!
 //! ```toml
 //! [[step]]
@@ -16,6 +18,8 @@
 
 mod archive;
 mod command;
+mod deliver_check;
+mod dialogue_check;
 mod expectations;
 mod judge;
 mod record;
@@ -43,6 +47,7 @@ pub(super) const PACK: Pack = Pack {
         keeps_clear_text: <record::SmtpSession as super::sessions::Session>::KEEPS_CLEAR_TEXT,
     }),
     expectations: &[expectations::COMMANDS, expectations::MAIL],
+    checks: &[dialogue_check::KIND, deliver_check::KIND],
     client: None,
     setting: None,
     login: Some(Login {

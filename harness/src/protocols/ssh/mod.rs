@@ -54,6 +54,7 @@ pub(super) const PACK: Pack = Pack {
         schema: |generator| generator.subschema_for::<SshScript>(),
         keeps_clear_text: false,
     }),
+    checks: &[],
     client: None,
     expectations: &[expectations::SSH_SESSION, expectations::SSH_FIGURES],
     setting: None,

@@ -45,6 +45,7 @@ pub(super) const PACK: Pack = Pack {
     key: "xmlrpc",
     server: None,
     expectations: &[],
+    checks: &[],
     client: Some(ClientOptions {
         key: "xmlrpc",
         load,

@@ -27,7 +27,7 @@ use crate::outcome::Status;
 /// The check's name in scenario files.
 pub const NAME: &str = "browser";
 
-/// This check, for the registry (`super::KINDS`).
+/// This check, for the registry (`super::kinds`).
 pub(crate) const KIND: super::CheckKind = super::CheckKind {
     name: NAME,
     validate: |params, _| {

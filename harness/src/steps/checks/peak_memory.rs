@@ -23,20 +23,20 @@
 use std::time::Duration;
 
 use super::{CheckContext, WholeMemory};
-use crate::steps::requests::{StartRequest, Watched};
+use crate::requests::{StartRequest, Watched};
 
 use crate::catalogue::TaskInfo;
 use crate::judge::exit::ExitExpectation;
 use crate::judge::output::OutputExpectation;
 use crate::outcome::StepFailure;
 use crate::payload::{GeneratedKind, Payload};
-use crate::steps::requests::{Endpoint, PortChoice};
+use crate::requests::{Endpoint, PortChoice};
 use crate::world::capture::OutputStream;
 
 /// The check's name in scenario files.
 pub(super) const NAME: &str = "peak-memory";
 
-/// This check, for the registry (`super::KINDS`).
+/// This check, for the registry (`super::kinds`).
 pub(crate) const KIND: super::CheckKind = super::CheckKind {
     name: NAME,
     validate: |params, task| {

@@ -34,18 +34,19 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::CheckContext;
+use super::line::ping_sequence;
 
 use crate::outcome::{StepFailure, harness_trouble};
-use crate::peers::{MAX_DATAGRAM, ping_sequence};
+use crate::peers::MAX_DATAGRAM;
+use crate::protocols::checks::{CheckContext, CheckKind};
 use crate::transcript::Direction;
 use crate::wire::{Flow, FlowEnd, Protocol};
 
 /// The check's name in scenario files.
 pub(super) const NAME: &str = "ping-loss";
 
-/// This check, for the registry (`super::KINDS`).
-pub(crate) const KIND: super::CheckKind = super::CheckKind {
+/// This check, for the pack's `checks`.
+pub(crate) const KIND: CheckKind = CheckKind {
     name: NAME,
     validate: |params, _| {
         // It pings a program the scenario started: it starts none itself.
@@ -89,8 +90,8 @@ pub(super) struct Params {
 impl Params {
     /// Reads and checks `params`.
     pub(super) fn parse(params: &toml::Table) -> Result<Params, String> {
-        let raw: PingLossParams = super::params_of(NAME, params)?;
-        let server = super::server_or_default(raw.server);
+        let raw: PingLossParams = crate::protocols::checks::params_of(NAME, params)?;
+        let server = crate::protocols::checks::server_or_default(raw.server);
         let pings = raw.pings.unwrap_or(400);
         if !(1..=10_000).contains(&pings) {
             return Err("`pings` must be an integer from 1 to 10000".into());

@@ -22,15 +22,15 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::CheckContext;
+use crate::protocols::checks::{CheckContext, CheckKind};
 
 use crate::outcome::StepFailure;
 
 /// The check's name in scenario files.
 pub(super) const NAME: &str = "smtp-deliver";
 
-/// This check, for the registry (`super::KINDS`).
-pub(crate) const KIND: super::CheckKind = super::CheckKind {
+/// This check, for the pack's `checks`.
+pub(crate) const KIND: CheckKind = CheckKind {
     name: NAME,
     validate: |params, _| {
         Params::parse(params)?;
@@ -63,9 +63,9 @@ pub(super) struct Params {
 impl Params {
     /// Reads and checks `params`.
     pub(super) fn parse(params: &toml::Table) -> Result<Params, String> {
-        let raw: SmtpDeliverParams = super::params_of(NAME, params)?;
+        let raw: SmtpDeliverParams = crate::protocols::checks::params_of(NAME, params)?;
         Ok(Params {
-            server: super::server_or_default(raw.server),
+            server: crate::protocols::checks::server_or_default(raw.server),
         })
     }
 }

@@ -1,7 +1,8 @@
 //! What the steps and checks ask of the engine that runs them: start a program
 //! ([`StartRequest`], with its [`PortChoice`] and the [`Endpoint`] a client is pointed at),
 //! watch a stream of bytes ([`Watched`]). The engine implements the contexts that take
-//! them ([`super::StepContext`], [`super::checks::CheckContext`]).
+//! them (`crate::steps::StepContext`, `crate::protocols::checks::CheckContext`); below
+//! the steps and the protocol packs alike, since a pack's checks ask them too.
 
 use std::collections::BTreeMap;
 

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWriteExt};
 
-use super::CheckContext;
+use crate::protocols::checks::{CheckContext, CheckKind};
 
 use crate::outcome::StepFailure;
 use crate::peers::next_line;
@@ -37,8 +37,8 @@ use crate::world::sockets::PeerReader;
 /// The check's name in scenario files.
 pub(super) const NAME: &str = "smtp-dialogue";
 
-/// This check, for the registry (`super::KINDS`).
-pub(crate) const KIND: super::CheckKind = super::CheckKind {
+/// This check, for the pack's `checks`.
+pub(crate) const KIND: CheckKind = CheckKind {
     name: NAME,
     validate: |params, _| {
         // It talks to a server the scenario started.
@@ -105,8 +105,8 @@ pub(super) struct Params {
 impl Params {
     /// Reads and checks `params`.
     pub(super) fn parse(params: &toml::Table) -> Result<Params, String> {
-        let raw: SmtpDialogueParams = super::params_of(NAME, params)?;
-        let server = super::server_or_default(raw.server);
+        let raw: SmtpDialogueParams = crate::protocols::checks::params_of(NAME, params)?;
+        let server = crate::protocols::checks::server_or_default(raw.server);
         let sending = raw.send.unwrap_or_default();
         let shape = "`exchange` is a list of [command, code] or [command, [codes]]";
         let exchange =
@@ -198,7 +198,7 @@ pub(crate) async fn run(
         let reply = tokio::select! {
             biased;
             reply = read_reply(reader, pending, &transcript) => reply,
-            late = crate::steps::wait_in_vain(run, REPLY_WITHIN) => {
+            late = crate::waiting::wait_in_vain(run, REPLY_WITHIN) => {
                 return Err(StepFailure::fail(
                     wanted(codes),
                     format!("no complete reply {late}"),
