@@ -30,6 +30,7 @@ use std::io;
 use std::mem::{size_of, zeroed};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsFd, AsRawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use tokio::io::Interest;
@@ -50,9 +51,13 @@ const MOST_PLAUSIBLE_WAIT: Duration = Duration::from_secs(5);
 /// How long [`want_arrival_times`] waits for the kernel to begin stamping datagrams.
 const STAMPS_AWAITED: Duration = Duration::from_secs(2);
 
+/// Set once the kernel did not begin stamping within [`STAMPS_AWAITED`]: later sockets
+/// are not made to wait for it again.
+static STAMPS_NEVER_BEGAN: AtomicBool = AtomicBool::new(false);
+
 /// Asks the kernel to stamp each datagram `socket` receives with the time it arrived, and
 /// returns once the kernel does (see the module's comment): an error if it has not begun
-/// within a couple of seconds, or cannot.
+/// within a couple of seconds, or cannot (once it has not, at once for every later socket).
 pub async fn want_arrival_times(socket: impl AsFd) -> io::Result<()> {
     switch_on(
         socket,
@@ -60,6 +65,9 @@ pub async fn want_arrival_times(socket: impl AsFd) -> io::Result<()> {
         libc::SO_TIMESTAMPING,
         STAMP_ARRIVALS,
     )?;
+    if STAMPS_NEVER_BEGAN.load(Ordering::Relaxed) {
+        return Err(not_begun());
+    }
     // While `socket` asks, the stamps stay on for every socket; a probe of its own, sent
     // to itself over the loopback, shows when they have begun.
     let probe = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await?;
@@ -72,10 +80,9 @@ pub async fn want_arrival_times(socket: impl AsFd) -> io::Result<()> {
     let address = probe.local_addr()?;
     let mut buffer = [0u8; 1];
     let deadline = tokio::time::Instant::now() + STAMPS_AWAITED;
-    let not_begun = || {
-        io::Error::other(format!(
-            "the kernel did not begin stamping datagrams within {STAMPS_AWAITED:?}"
-        ))
+    let never_began = || {
+        STAMPS_NEVER_BEGAN.store(true, Ordering::Relaxed);
+        not_begun()
     };
     loop {
         probe.send_to(b"?", address).await?;
@@ -84,16 +91,23 @@ pub async fn want_arrival_times(socket: impl AsFd) -> io::Result<()> {
             probe.async_io(Interest::READABLE, || receive_now(&probe, &mut buffer)),
         )
         .await
-        .map_err(|_| not_begun())??;
+        .map_err(|_| never_began())??;
         if received.arrived.is_some() {
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(not_begun());
+            return Err(never_began());
         }
         // The kernel's work item that switches them on cannot be waited for otherwise.
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
+}
+
+/// Why [`want_arrival_times`] gave up.
+fn not_begun() -> io::Error {
+    io::Error::other(format!(
+        "the kernel did not begin stamping datagrams within {STAMPS_AWAITED:?}"
+    ))
 }
 
 /// `SO_TIMESTAMPING`'s flags for software stamps of received datagrams, reported.

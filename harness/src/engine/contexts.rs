@@ -1,6 +1,6 @@
 //! What steps, checks and judges see of a running scenario: the engine's [`Run`] behind
 //! the small traits they are written against (`crate::steps::StepContext`,
-//! `crate::steps::checks::CheckContext`, `crate::judge::output::Facts`). Each method hands the
+//! `crate::protocols::checks::CheckContext`, `crate::judge::output::Facts`). Each method hands the
 //! work to the engine.
 
 use std::time::Duration;
@@ -264,7 +264,7 @@ impl crate::steps::StepContext for Run<'_> {
         })
     }
 
-    fn checks(&mut self) -> &mut dyn crate::steps::checks::CheckContext {
+    fn checks(&mut self) -> &mut dyn crate::protocols::checks::CheckContext {
         self
     }
 
@@ -291,7 +291,7 @@ impl crate::steps::StepContext for Run<'_> {
     }
 }
 
-impl crate::steps::checks::CheckContext for Run<'_> {
+impl crate::protocols::checks::CheckContext for Run<'_> {
     fn note(&mut self, text: String) {
         Run::note(self, text);
     }

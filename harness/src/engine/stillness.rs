@@ -99,7 +99,7 @@ impl Run<'_> {
     }
 
     /// How long the running programs' threads have waited for a processor so far (see
-    /// [`crate::steps::Deadline`]).
+    /// [`crate::waiting::Deadline`]).
     pub(super) fn processor_waits(&self) -> ProcessorWaits {
         if !matches!(self.world, World::Real(_)) {
             return ProcessorWaits::default();

@@ -258,7 +258,7 @@ pub(crate) trait StepContext: Stillness {
         since: Option<&'a str>,
     ) -> StepFuture<'a>;
     /// The step primitives a built-in check runs with.
-    fn checks(&mut self) -> &mut dyn crate::steps::checks::CheckContext;
+    fn checks(&mut self) -> &mut dyn crate::protocols::checks::CheckContext;
     /// Sends `payload` on the harness's open connection `name`, cut as `slices` says.
     fn send_on<'a>(
         &'a mut self,

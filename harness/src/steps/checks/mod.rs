@@ -31,3 +31,18 @@ pub(crate) fn kind_of(name: &str) -> Result<&'static CheckKind, String> {
         format!("unknown check `{name}` (checks: {})", names.join(", "))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_check_has_a_name_of_its_own() {
+        // The names are spread over this folder's list and the packs': a second check of
+        // one name would be shadowed by the first without a word.
+        let mut names: Vec<&str> = super::kinds().map(|kind| kind.name).collect();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count, "{names:?}");
+        assert!(names.contains(&"ping-loss") && names.contains(&"peak-memory"));
+    }
+}

@@ -5,7 +5,7 @@
 //! A step's deadline ("an `error:` line within a second") is about the program, not the
 //! machine: on a busy machine (a platform grading many submissions at once, a CI runner
 //! building beside the tests) a correct server that answers at once may be kept off the
-//! processor for longer than the deadline. [`crate::steps::Deadline`] adds that time back,
+//! processor for longer than the deadline. [`crate::waiting::Deadline`] adds that time back,
 //! measured here; a program that is slow by itself (computing, sleeping, blocked on a slow
 //! peer) accumulates none of it.
 //!
