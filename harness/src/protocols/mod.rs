@@ -27,7 +27,8 @@
 //!
 //! [`REGISTRY`] lists the packs, one line each; `listen` and `expect_*` find a pack by the
 //! key a step carries, and hold what it loaded as trait objects. Adding a protocol is a
-//! folder here and a line there.
+//! folder here and a line there: the test pack `toy` (its folder, in tests only) proves it,
+//! graded through the whole harness with nothing else changed.
 //!
 //! Why a room of its own rather than a folder under `crate::peers`: a pack's judges build
 //! on the generic judges (`crate::judge`: diffs, evaluations, failures) and its peer on the
@@ -55,6 +56,8 @@ mod ssh;
 mod starttls;
 #[cfg(test)]
 mod testing;
+#[cfg(test)]
+mod toy;
 mod xmlrpc;
 
 use accounts::Login;
@@ -84,6 +87,8 @@ pub(crate) const REGISTRY: &[Pack] = &[
     smtp::PACK,
     ssh::PACK,
     xmlrpc::PACK,
+    #[cfg(test)]
+    toy::PACK,
 ];
 
 /// One protocol: its key, its server peer's options, the expectations its judges add.

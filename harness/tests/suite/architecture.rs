@@ -1,7 +1,8 @@
 //! The harness's files import each other without cycles: each file (a module) names others
 //! as `crate::a::b` or `super::b`, and following those names never leads back to where it
 //! started. A module's `mod.rs` declaring its children is not an import; comments and unit
-//! test modules are left out.
+//! test modules (at a file's end, or a file of their own marked `#![cfg(test)]`) are left
+//! out.
 //!
 //! The same holds between the top-level modules (`engine`, `steps`, `world`...): a folder
 //! uses only folders below it, in the order `lib.rs` lists them. The record of a run
@@ -58,10 +59,7 @@ fn imports_in(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     for file in &files {
         let module = module_of(src, file);
         let text = std::fs::read_to_string(file).unwrap();
-        let code = text
-            .split("#[cfg(test)]\nmod tests {")
-            .next()
-            .unwrap_or_default();
+        let code = without_tests(&text);
         let code = comment.replace_all(code, "");
         // `super` of `a/b.rs` is `a`; of `a/b/mod.rs` (module `a/b`) it is `a` too.
         let parent = module.rsplit_once('/').map(|(parent, _)| parent.to_owned());
@@ -190,13 +188,22 @@ fn no_top_level_module_of_the_harness_imports_itself_back() {
     );
 }
 
+/// The text of a file up to its unit tests (`#[cfg(test)] mod tests { ... }` at its end);
+/// nothing of a file that is all tests (`#![cfg(test)]`, declared as `mod tests;`), which
+/// may import what it likes: it is built into no harness.
+fn without_tests(text: &str) -> &str {
+    if text.lines().any(|line| line == "#![cfg(test)]") {
+        return "";
+    }
+    text.split("#[cfg(test)]\nmod tests {")
+        .next()
+        .unwrap_or_default()
+}
+
 /// A file's code without its comments and its unit tests.
 fn code_of(file: &Path) -> String {
     let text = std::fs::read_to_string(file).unwrap();
-    let code = text
-        .split("#[cfg(test)]\nmod tests {")
-        .next()
-        .unwrap_or_default();
+    let code = without_tests(&text);
     regex::Regex::new(r"//[^\n]*")
         .unwrap()
         .replace_all(code, "")
