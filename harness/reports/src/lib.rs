@@ -29,6 +29,8 @@ pub mod pcap_files;
 pub mod prairielearn;
 pub mod record;
 pub mod score;
+#[cfg(test)]
+mod snapshot_tests;
 pub mod terminal;
 
 use std::collections::BTreeMap;

@@ -1,8 +1,8 @@
 //! The harness's files import each other without cycles: each file (a module) names others
 //! as `crate::a::b` or `super::b`, and following those names never leads back to where it
 //! started. A module's `mod.rs` declaring its children is not an import; comments and unit
-//! test modules (at a file's end, or a file of their own marked `#![cfg(test)]`) are left
-//! out.
+//! test modules (at a file's end, or a file its parent declares `#[cfg(test)] mod name;`)
+//! are left out.
 //!
 //! The same holds between the top-level modules (`engine`, `steps`, `world`...): a folder
 //! uses only folders below it, in the order `lib.rs` lists them. The record of a run
@@ -59,7 +59,7 @@ fn imports_in(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     for file in &files {
         let module = module_of(src, file);
         let text = std::fs::read_to_string(file).unwrap();
-        let code = without_tests(&text);
+        let code = without_tests(file, &text);
         let code = comment.replace_all(code, "");
         // `super` of `a/b.rs` is `a`; of `a/b/mod.rs` (module `a/b`) it is `a` too.
         let parent = module.rsplit_once('/').map(|(parent, _)| parent.to_owned());
@@ -189,10 +189,10 @@ fn no_top_level_module_of_the_harness_imports_itself_back() {
 }
 
 /// The text of a file up to its unit tests (`#[cfg(test)] mod tests { ... }` at its end);
-/// nothing of a file that is all tests (`#![cfg(test)]`, declared as `mod tests;`), which
-/// may import what it likes: it is built into no harness.
-fn without_tests(text: &str) -> &str {
-    if text.lines().any(|line| line == "#![cfg(test)]") {
+/// nothing of a file that is all tests ([`test_only`]), which may import what it likes: it
+/// is built into no harness.
+fn without_tests<'t>(file: &Path, text: &'t str) -> &'t str {
+    if test_only(file) {
         return "";
     }
     text.split("#[cfg(test)]\nmod tests {")
@@ -200,10 +200,54 @@ fn without_tests(text: &str) -> &str {
         .unwrap_or_default()
 }
 
+/// Whether `file` is a module its parent declares for tests only (`#[cfg(test)]` then
+/// `mod name;`), or lies inside one.
+fn test_only(file: &Path) -> bool {
+    let declared =
+        regex::Regex::new(r"#\[cfg\(test\)\]\s*(?:pub(?:\([a-z ]+\))?\s+)?mod ([a-z0-9_]+);")
+            .unwrap();
+    // Each module, from the file up: its name, and the files that could declare it.
+    let mut module = file.to_owned();
+    loop {
+        let name = match module.file_stem().and_then(|stem| stem.to_str()) {
+            Some("mod") => module.parent().and_then(|dir| dir.file_name()),
+            _ => module.file_stem(),
+        };
+        let Some(name) = name.and_then(|name| name.to_str()) else {
+            return false;
+        };
+        if matches!(name, "lib" | "main" | "src") {
+            return false;
+        }
+        // `a/b.rs` and `a/b/mod.rs` are declared by `a.rs` or `a/mod.rs` (or `lib.rs`).
+        let folder = if module.file_stem().is_some_and(|stem| stem == "mod") {
+            module.parent().and_then(Path::parent)
+        } else {
+            module.parent()
+        };
+        let Some(folder) = folder else {
+            return false;
+        };
+        let parents = [
+            folder.join("mod.rs"),
+            folder.join("lib.rs"),
+            folder.with_extension("rs"),
+        ];
+        let Some(parent) = parents.into_iter().find(|parent| parent.is_file()) else {
+            return false;
+        };
+        let text = std::fs::read_to_string(&parent).unwrap();
+        if declared.captures_iter(&text).any(|found| &found[1] == name) {
+            return true;
+        }
+        module = parent;
+    }
+}
+
 /// A file's code without its comments and its unit tests.
 fn code_of(file: &Path) -> String {
     let text = std::fs::read_to_string(file).unwrap();
-    let code = without_tests(&text);
+    let code = without_tests(file, &text);
     regex::Regex::new(r"//[^\n]*")
         .unwrap()
         .replace_all(code, "")

@@ -1,17 +1,29 @@
 //! `greet-back`: the harness greets a submitted greeting server as `ada`, and its answer
-//! must be `HI ADA`, within a second.
+//! must be `HI ADA`, within a second (and the time the server waited for a processor, as
+//! every deadline: `crate::waiting::Deadline`).
 
 use std::time::Duration;
 
 use crate::outcome::{StepFailure, harness_trouble};
 use crate::protocols::checks::{CheckContext, CheckKind, params_of, server_or_default};
+use crate::transcript::Direction;
+use crate::waiting::Deadline;
+use crate::wire::{Flow, FlowEnd, Protocol};
+
+/// The check's name in scenario files.
+const NAME: &str = "greet-back";
+/// The greeting socket's name in the transcript.
+const LABEL: &str = "greeter";
+/// What the harness sends, and the answer it expects.
+const GREETING: &[u8] = b"HELLO ada";
+const ANSWER: &[u8] = b"HI ADA";
 
 /// The check, for the pack's `checks`.
 pub(super) const KIND: CheckKind = CheckKind {
-    name: "greet-back",
+    name: NAME,
     validate: |params, _| {
         // It greets a program the scenario started: it starts none itself.
-        params_of::<Params>("greet-back", params)?;
+        params_of::<Params>(NAME, params)?;
         Ok(Vec::new())
     },
     real_only: None,
@@ -28,9 +40,10 @@ struct Params {
 }
 
 async fn run(run: &mut dyn CheckContext, params: &toml::Table) -> Result<(), StepFailure> {
-    let params: Params = params_of("greet-back", params)
-        .map_err(|error| StepFailure::fail("valid parameters", error))?;
-    let (host, port) = run.endpoint_address(&server_or_default(params.server))?;
+    let params: Params =
+        params_of(NAME, params).map_err(|error| StepFailure::fail("valid parameters", error))?;
+    let server = server_or_default(params.server);
+    let (host, port) = run.endpoint_address(&server)?;
     let net = run.peer_net();
     let socket = net
         .bind_udp()
@@ -40,20 +53,53 @@ async fn run(run: &mut dyn CheckContext, params: &toml::Table) -> Result<(), Ste
         .resolve(&host, port)
         .await
         .map_err(|error| harness_trouble(format!("cannot resolve {host}: {error}")))?;
+    // The greeting and its answer in the transcript, as the program's own datagrams are.
+    let transcript = run.transcript();
+    transcript.name_program(LABEL, &server);
+    let local = socket
+        .local_addr()
+        .map_err(|error| harness_trouble(format!("cannot read the socket's address: {error}")))?;
+    let flow = |program| {
+        transcript.flow(Flow::opened_by_harness(
+            LABEL,
+            Protocol::Udp,
+            FlowEnd::harness(LABEL, local),
+            transcript.program_end(LABEL, program),
+        ))
+    };
     socket
-        .send_to(b"HELLO ada", target)
+        .send_to(GREETING, target)
         .await
         .map_err(|error| harness_trouble(format!("cannot send the greeting: {error}")))?;
-    run.note("sent `HELLO ada`".into());
-    let mut buffer = [0u8; 512];
+    transcript.datagram(flow(target), Direction::ToProgram, GREETING);
+
     let expected = "the answer `HI ADA` to `HELLO ada`";
-    match tokio::time::timeout(Duration::from_secs(1), socket.recv_from(&mut buffer)).await {
-        Ok(Ok((size, _))) if &buffer[..size] == b"HI ADA" => Ok(()),
-        Ok(Ok((size, _))) => Err(StepFailure::fail(
-            expected,
-            crate::judge::diff::excerpt(&buffer[..size]),
-        )),
-        Ok(Err(error)) => Err(StepFailure::fail(expected, format!("no answer: {error}"))),
-        Err(_) => Err(StepFailure::fail(expected, "no answer within 1 s")),
+    let mut deadline = Deadline::start(&*run, Duration::from_secs(1));
+    let mut buffer = [0u8; 512];
+    loop {
+        match tokio::time::timeout(deadline.left(), socket.recv_from(&mut buffer)).await {
+            Ok(Ok((size, sender))) => {
+                let answer = &buffer[..size];
+                transcript.datagram(flow(sender), Direction::FromProgram, answer);
+                return if answer == ANSWER {
+                    Ok(())
+                } else {
+                    Err(StepFailure::fail(
+                        expected,
+                        crate::judge::diff::excerpt(answer),
+                    ))
+                };
+            }
+            Ok(Err(error)) => {
+                return Err(harness_trouble(format!("cannot read the answer: {error}")));
+            }
+            Err(_) if deadline.passed(&*run) => {
+                return Err(StepFailure::fail(
+                    expected,
+                    format!("no answer {}", deadline.describe()),
+                ));
+            }
+            Err(_) => {}
+        }
     }
 }

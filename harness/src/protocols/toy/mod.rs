@@ -7,15 +7,14 @@
 //! - the server peer a submitted client greets (`greet = {}` on a `listen` step), which
 //!   remembers the names it was given;
 //! - the judge of that record, `greeted = { name = "ada" }` on an `expect_received` step
-//!   ([`greeted`]);
+//!   ([`expectations`]);
 //! - the check of a submitted server, `check = "greet-back"` ([`greet_back`]).
 //!
 //! [`tests`] writes a kit with a task of this protocol and grades programs of it, right and
 //! wrong, through the whole harness. The pack exists only in the harness's own tests.
 
+mod expectations;
 mod greet_back;
-mod greeted;
-mod tests;
 
 use std::any::Any;
 use std::sync::{Arc, Mutex};
@@ -35,7 +34,7 @@ pub(super) const PACK: Pack = Pack {
         schema: |generator| generator.subschema_for::<GreetScript>(),
         keeps_clear_text: false,
     }),
-    expectations: &[greeted::KIND],
+    expectations: &[expectations::GREETED],
     checks: &[greet_back::KIND],
     client: None,
     setting: None,
@@ -123,3 +122,6 @@ fn greeting(datagram: &[u8]) -> Option<String> {
     let name = text.strip_prefix("HELLO ")?;
     (!name.is_empty() && !name.contains(char::is_whitespace)).then(|| name.to_owned())
 }
+
+#[cfg(test)]
+mod tests;

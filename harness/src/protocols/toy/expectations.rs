@@ -8,12 +8,12 @@ use serde::Deserialize;
 use super::Names;
 use crate::judge::bytes::Evaluation;
 use crate::judge::output::{Facts, ProtocolExpectation};
-use crate::outcome::{StepFailure, StepResult};
+use crate::outcome::StepResult;
 use crate::protocols::{ExpectationKind, ExpectationShape, Loaded, OptionsInput, record_of};
 use crate::world::capture::Capture;
 
 /// `greeted = { ... }`.
-pub(super) const KIND: ExpectationKind = ExpectationKind {
+pub(super) const GREETED: ExpectationKind = ExpectationKind {
     key: "greeted",
     load,
     schema: |generator| generator.subschema_for::<RawGreeted>(),
@@ -48,7 +48,7 @@ impl ProtocolExpectation for Greeted {
         facts: &dyn Facts,
         where_: &str,
         _capture: &Capture,
-        is_final: bool,
+        _is_final: bool,
     ) -> StepResult<Evaluation> {
         let names = record_of::<Names>(facts, &self.server)
             .map(Names::copy)
@@ -58,10 +58,9 @@ impl ProtocolExpectation for Greeted {
             [] => "no greeting".to_owned(),
             names => format!("greetings as {}", names.join(", ")),
         };
+        // Not yet greeted so: the step waits, and says why its wait ended if it fails.
         if names.contains(&self.name) {
             Ok(Evaluation::Holds { settle: false })
-        } else if is_final {
-            Err(StepFailure::fail(expected, seen))
         } else {
             Ok(Evaluation::Pending { expected, seen })
         }
