@@ -8,6 +8,15 @@
 //! process of the cgroup, and counts it (`oom_kill`), so the report can say why. After the
 //! program, whatever is left in the cgroup is killed and the cgroup removed.
 //!
+//! Or kept for the next program, where nothing of it can tell one program from the next
+//! ([`Spares`]): in v1, a program's `pids` and `cpu` cgroups, emptied, hold only their caps
+//! (the same for every program) and the count of forks the cap refused, which a leaf reads
+//! from where it found it. Making and removing them was the largest cost the sandbox adds
+//! to a program's start beside bubblewrap's (`harness bench`: about a third of the kernel's
+//! work on cgroups, most of the rest being the memory cgroup's). The memory cgroup is
+//! always fresh: its peak and its charges (the page cache a program's reads brought in)
+//! would carry over. In v2 one folder holds every controller: nothing is kept.
+//!
 //! Both cgroup versions: v1's `pids` and `memory` hierarchies (two folders per program),
 //! or v2's unified one where the `pids` and `memory` controllers can be enabled for
 //! children of the harness's own cgroup. Where neither can be written (an ordinary user, a
@@ -16,6 +25,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -131,7 +141,12 @@ impl Hierarchy {
             .flatten()
             .filter_map(|folder| fs::read_dir(folder).ok())
             .flatten();
+        // This process's own spares are not leftovers (were it to look again).
+        let spares = SPARES.folders();
         for entry in entries.flatten() {
+            if spares.contains(&entry.path()) {
+                continue;
+            }
             let name = entry.file_name();
             let Some(pid) = name
                 .to_str()
@@ -156,7 +171,9 @@ impl Hierarchy {
             .file_name()
             .expect("a cgroup has a name")
             .to_owned();
-        if let Ok(cpu_parent) = &self.cpu {
+        if let Ok(cpu_parent) = &self.cpu
+            && leaf.cpu_dir.is_none()
+        {
             let dir = cpu_parent.join(&name);
             if dir != leaf.dir {
                 // v1: a folder of its own in the cpu hierarchy, under the same name.
@@ -199,8 +216,20 @@ impl Hierarchy {
         Ok(leaf)
     }
 
-    /// A fresh cgroup for one program, capped at [`MAX_TASKS`].
+    /// Whether a program's `pids` and `cpu` cgroups can be kept for the next program: v1,
+    /// where the memory cgroup, never kept, is a folder of its own.
+    fn keeps_spares(&self) -> bool {
+        [&self.memory, &self.cpu]
+            .into_iter()
+            .all(|other| other.as_ref().map_or(true, |other| *other != self.parent))
+    }
+
+    /// A cgroup for one program, capped at [`MAX_TASKS`]: a spare one where there is one
+    /// (already capped, its `cpu` folder with it), else a fresh one.
     pub(crate) fn leaf(&self) -> Result<Leaf, String> {
+        if let Some(spare) = SPARES.take(&self.parent) {
+            return Ok(spare);
+        }
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let mut attempts = 0;
         let dir = loop {
@@ -227,6 +256,8 @@ impl Hierarchy {
             dir,
             memory_dir: None,
             cpu_dir: None,
+            refusals_before: 0,
+            keepable: self.keeps_spares(),
         };
         fs::write(leaf.dir.join("pids.max"), MAX_TASKS.to_string())
             .map_err(|error| format!("cannot cap the cgroup {}: {error}", leaf.dir.display()))?;
@@ -261,6 +292,10 @@ pub(crate) struct Leaf {
     memory_dir: Option<PathBuf>,
     /// Its folder in the cpu hierarchy (v1), or `dir` again (v2); `None`: no CPU cap.
     cpu_dir: Option<PathBuf>,
+    /// The forks its cap refused before this program (a spare's, for earlier programs).
+    refusals_before: u64,
+    /// Its `pids` and `cpu` cgroups may be kept for the next program ([`Spares`]).
+    keepable: bool,
 }
 
 impl Leaf {
@@ -312,22 +347,157 @@ impl Leaf {
             .find_map(|text| text.trim().parse::<u64>().ok())
     }
 
-    /// Whether the cap stopped a fork (`pids.events`: `max N` with N > 0).
+    /// Whether the cap stopped a fork of this program (`pids.events`: `max N`, N more
+    /// than before it).
     pub(crate) fn cap_was_hit(&self) -> bool {
-        fs::read_to_string(self.dir.join("pids.events")).is_ok_and(|events| {
-            events
-                .lines()
-                .filter_map(|line| line.strip_prefix("max "))
-                .any(|count| count.trim() != "0")
-        })
+        refusals(&self.dir) > self.refusals_before
     }
 
-    /// Kills whatever is left in it and removes it (bounded: about a second at most).
-    pub(crate) fn remove(self) {
+    /// Kills whatever is left in it and removes it (bounded: about a second at most), or,
+    /// where it can be ([`Spares`]), keeps its emptied `pids` and `cpu` cgroups for the
+    /// next program and removes its memory cgroup alone.
+    pub(crate) fn remove(mut self) {
+        // The next program makes its memory cgroup under the same name: a spare only
+        // once this one is gone.
+        let mut memory_gone = true;
+        if let Some(memory) = self.memory_dir.take()
+            && memory != self.dir
+        {
+            remove_dir(&memory);
+            memory_gone = !memory.exists();
+        }
+        let cpu_emptied = || {
+            self.cpu_dir
+                .as_ref()
+                .is_none_or(|cpu| *cpu == self.dir || emptied(cpu))
+        };
+        if self.keepable && memory_gone && emptied(&self.dir) && cpu_emptied() {
+            SPARES.keep(self);
+            return;
+        }
         remove_dir(&self.dir);
-        for other in [self.memory_dir, self.cpu_dir].into_iter().flatten() {
-            if other != self.dir {
-                remove_dir(&other);
+        if let Some(cpu) = self.cpu_dir.take()
+            && cpu != self.dir
+        {
+            remove_dir(&cpu);
+        }
+    }
+}
+
+/// The forks the `pids` cgroup `dir` refused so far (`pids.events`: `max N`).
+fn refusals(dir: &Path) -> u64 {
+    fs::read_to_string(dir.join("pids.events"))
+        .ok()
+        .and_then(|events| {
+            events
+                .lines()
+                .find_map(|line| line.strip_prefix("max "))
+                .and_then(|count| count.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Kills whatever is left in the cgroup `dir` until none is (bounded, as [`remove_dir`]),
+/// and says whether it is empty and has no cgroup below it: only then can it serve
+/// another program.
+fn emptied(dir: &Path) -> bool {
+    for _ in 0..100 {
+        let procs = match fs::read_to_string(dir.join("cgroup.procs")) {
+            Ok(procs) => procs,
+            Err(_) => return false,
+        };
+        if procs.trim().is_empty() {
+            return fs::read_dir(dir).is_ok_and(|entries| {
+                entries
+                    .flatten()
+                    .all(|entry| entry.file_type().is_ok_and(|kind| !kind.is_dir()))
+            });
+        }
+        for pid in procs
+            .lines()
+            .filter_map(|line| line.trim().parse::<i32>().ok())
+        {
+            // SAFETY: kill only sends a signal.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+/// The emptied `pids` and `cpu` cgroups of programs that have ended (v1), kept for the
+/// next programs of this process: taking one spares the kernel a cgroup made and removed
+/// in each of two hierarchies. At most [`Spares::MOST`] (a run's programs at once, about);
+/// the rest are removed. Removed at this process's exit, and after a SIGKILL by the next
+/// run's sweep (`sweep_stale`: their names carry this pid).
+struct Spares(Mutex<Vec<Leaf>>);
+
+static SPARES: Spares = Spares(Mutex::new(Vec::new()));
+
+impl Spares {
+    const MOST: usize = 32;
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Leaf>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A spare of the hierarchy whose parent folder is `parent`, counting the forks its
+    /// cap refused so far as earlier programs'.
+    fn take(&self, parent: &Path) -> Option<Leaf> {
+        let mut spares = self.lock();
+        let index = spares
+            .iter()
+            .position(|spare| spare.dir.parent() == Some(parent))?;
+        let mut leaf = spares.swap_remove(index);
+        leaf.refusals_before = refusals(&leaf.dir);
+        Some(leaf)
+    }
+
+    /// Keeps `leaf` (emptied, without its memory cgroup), or removes it when there are
+    /// enough.
+    fn keep(&self, leaf: Leaf) {
+        static AT_EXIT: std::sync::Once = std::sync::Once::new();
+        AT_EXIT.call_once(|| {
+            extern "C" fn remove_spares() {
+                SPARES.remove_all();
+            }
+            // SAFETY: the function neither unwinds nor needs anything atexit's callers
+            // could have torn down (a mutex and the file system).
+            unsafe {
+                libc::atexit(remove_spares);
+            }
+        });
+        let mut spares = self.lock();
+        if spares.len() < Self::MOST {
+            spares.push(leaf);
+            return;
+        }
+        drop(spares);
+        remove_dir(&leaf.dir);
+        if let Some(cpu) = &leaf.cpu_dir {
+            remove_dir(cpu);
+        }
+    }
+
+    /// The folders of every spare.
+    fn folders(&self) -> Vec<PathBuf> {
+        self.lock()
+            .iter()
+            .flat_map(|spare| std::iter::once(spare.dir.clone()).chain(spare.cpu_dir.clone()))
+            .collect()
+    }
+
+    /// Removes every spare.
+    fn remove_all(&self) {
+        let spares = std::mem::take(&mut *self.lock());
+        for spare in spares {
+            remove_dir(&spare.dir);
+            if let Some(cpu) = &spare.cpu_dir {
+                remove_dir(cpu);
             }
         }
     }
@@ -356,10 +526,20 @@ fn remove_dir(dir: &Path) {
 mod tests {
     use super::*;
 
+    /// The spares are the process's: one test at a time takes and keeps them.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+    fn alone() -> std::sync::MutexGuard<'static, ()> {
+        ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// A program's cgroup caps its CPU at [`CPUS`], its tasks at [`MAX_TASKS`] and its
     /// memory at what it is given, in whichever cgroup version the machine has.
     #[test]
     fn a_leaf_caps_cpu_tasks_and_memory() {
+        let _alone = alone();
         let hierarchy = match Hierarchy::find() {
             Ok(hierarchy) => hierarchy,
             Err(why) => panic!(
@@ -393,6 +573,57 @@ mod tests {
         assert_eq!(cap, Some((256u64 << 20).to_string()));
         let files = leaf.procs_files();
         leaf.remove();
+        // Its memory cgroup is gone; in v1 its `pids` and `cpu` cgroups are spares, which
+        // go at the exit.
+        assert!(
+            !memory.join("cgroup.procs").exists()
+                || hierarchy.memory == Ok(hierarchy.parent.clone())
+        );
+        SPARES.remove_all();
         assert!(files.iter().all(|file| !file.exists()), "{files:?}");
+    }
+
+    /// In v1, a program's emptied `pids` and `cpu` cgroups serve the next program, with a
+    /// fresh memory cgroup, and the forks their cap refused before do not count as its.
+    #[test]
+    fn a_spare_serves_the_next_program_with_a_fresh_memory_cgroup() {
+        let _alone = alone();
+        let hierarchy =
+            Hierarchy::find().expect("a cgroup hierarchy the suite may write: run it as root");
+        if !hierarchy.keeps_spares() {
+            // v2: one folder holds every controller, and nothing is kept.
+            let leaf = hierarchy.leaf_with_caps(64 << 20).unwrap();
+            let dir = leaf.dir.clone();
+            leaf.remove();
+            assert!(!dir.exists());
+            return;
+        }
+        let first = hierarchy.leaf_with_caps(64 << 20).unwrap();
+        let (dir, memory) = (first.dir.clone(), first.memory_dir.clone());
+        // A spare with a refusal on its count: as if the program before had hit the cap.
+        first.remove();
+        let mut second = hierarchy.leaf_with_caps(32 << 20).unwrap();
+        assert_eq!(second.dir, dir, "the spare is taken");
+        assert_eq!(
+            second.memory_dir, memory,
+            "a memory cgroup under the same name"
+        );
+        let memory = second.memory_dir.clone().expect("a memory cgroup");
+        let cap = fs::read_to_string(memory.join("memory.limit_in_bytes")).unwrap();
+        assert_eq!(
+            cap.trim(),
+            (32u64 << 20).to_string(),
+            "made fresh, with its own cap"
+        );
+        second.refusals_before = 0;
+        assert!(!second.cap_was_hit());
+        second.refusals_before = refusals(&second.dir) + 1;
+        assert!(
+            !second.cap_was_hit(),
+            "earlier refusals are not this program's"
+        );
+        second.remove();
+        SPARES.remove_all();
+        assert!(!dir.exists());
     }
 }

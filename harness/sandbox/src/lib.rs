@@ -79,7 +79,7 @@
 //! | privilege | no capability, no way to gain one; a user of its own under a root harness | `sandbox-init` (`init/src/privilege.rs`) |
 //! | system calls | no mount, namespace, `ptrace`, `bpf`, key, module calls | seccomp (`init/src/seccomp.rs`) |
 //! | processes | everything the program forks is gone when it ends, `setsid` daemons included; System V objects and the host name are its own | PID, IPC, UTS and cgroup namespaces: the program is PID 2 under `sandbox-init` |
-//! | process cap | a fork bomb stops at [`cgroup::MAX_TASKS`] tasks, also for root | a `pids` cgroup per program (else `RLIMIT_NPROC`, per user: its own user under a root harness) |
+//! | process cap | a fork bomb stops at [`cgroup::MAX_TASKS`] tasks, also for root | a `pids` cgroup per program, in v1 an emptied one kept from a program before (`cgroup::Spares`) (else `RLIMIT_NPROC`, per user: its own user under a root harness) |
 //! | memory cap | the program and everything it forks share [`Settings::memory_limit`] bytes ([`DEFAULT_MEMORY_LIMIT`] unless `--memory-limit`) | a `memory` cgroup per program |
 //! | CPU share | the program and everything it forks use at most [`cgroup::CPUS`] CPU at once: a spinning program leaves the other cores to the programs graded beside it | a `cpu` cgroup per program |
 //! | file system | a view: the system's folders, its own program and submission (read-only), its working directory, `HOME` and `/tmp` (writable), a `/dev` of its own, nothing else of the machine; its own `/proc`; the small internet's `/etc` files ([`etc`]) | a mount namespace with a root of its own (`pivot_root`) |
