@@ -647,7 +647,7 @@ impl<'a> Run<'a> {
         })
     }
 
-    /// [`crate::steps::StepContext::wait_read_by_program`]: everything sent first, then the
+    /// [`crate::steps::Peers::wait_read_by_program`]: everything sent first, then the
     /// kernel's count of what is still on its way, looked at every 10 ms (real world; a
     /// simulated program's socket has no such count, and the simulated network delivers at
     /// once).

@@ -1,5 +1,6 @@
 //! What steps, checks and judges see of a running scenario: the engine's [`Run`] behind
-//! the small traits they are written against (`crate::steps::StepContext`,
+//! the small traits they are written against (`crate::steps::StepContext` and the
+//! capabilities it is made of, `Programs`, `Peers`, `Streams`;
 //! `crate::protocols::checks::CheckContext`, `crate::judge::output::Facts`). Each method hands the
 //! work to the engine.
 
@@ -21,7 +22,7 @@ impl crate::waiting::Stillness for Run<'_> {
     }
 }
 
-impl crate::steps::StepContext for Run<'_> {
+impl crate::steps::Streams for Run<'_> {
     fn read_stream(&self, name: &str, offset: u64, limit: usize) -> crate::steps::StreamView {
         let watched = if self.programs.contains_key(name) {
             Watched::Output {
@@ -48,75 +49,46 @@ impl crate::steps::StepContext for Run<'_> {
         self.cursors.entry(name.to_owned()).or_default()
     }
 
+    fn expect_output<'s>(
+        &'s mut self,
+        watched: Watched<'s>,
+        expectation: &'s OutputExpectation,
+        within: Duration,
+        since: Option<&'s str>,
+    ) -> crate::steps::StepFuture<'s> {
+        Box::pin(async move {
+            let Some(since) = since else {
+                self.expect_bytes(watched, expectation, within).await?;
+                if let Watched::Output {
+                    name,
+                    stream: OutputStream::Stdout,
+                } = watched
+                {
+                    // Stdout is data: judged again once the steps are over.
+                    self.last_stdout
+                        .insert(name.to_owned(), (self.step_number, expectation.clone()));
+                }
+                return Ok(());
+            };
+            // What is left of a deadline that started with `since`'s connection.
+            let spent = self.peers[since].connected_at().elapsed();
+            let left = within.saturating_sub(spent);
+            self.expect_bytes(watched, expectation, left)
+                .await
+                .map_err(|mut failure| {
+                    failure.expected += &format!(
+                        ", {} ms at most after {since} connected",
+                        within.as_millis()
+                    );
+                    failure
+                })
+        })
+    }
+}
+
+impl crate::steps::Programs for Run<'_> {
     fn address(&self, name: &str) -> StepResult<(String, u16)> {
         self.endpoint_address(name)
-    }
-
-    fn net(&self) -> crate::world::sockets::PeerNet {
-        self.peer_net()
-    }
-
-    fn note(&mut self, text: String) {
-        Run::note(self, text);
-    }
-
-    fn folder(&self, name: &str) -> Option<std::path::PathBuf> {
-        let program = self.programs.get(name)?;
-        program.handle.folder().map(std::path::Path::to_owned)
-    }
-
-    fn site_folder(&self) -> Option<std::path::PathBuf> {
-        self.site.as_ref().map(crate::site::Site::root)
-    }
-
-    fn own_network(&self) -> bool {
-        matches!(self.world, World::Real(_)) && self.settings.namespace_per_scenario()
-    }
-
-    fn connect_attempts(&self, name: &str) -> Option<u64> {
-        self.programs.get(name)?.handle.connect_attempts()
-    }
-
-    fn has_exited(&self, name: &str) -> bool {
-        self.programs
-            .get(name)
-            .is_some_and(|program| program.handle.exit_info().is_some())
-    }
-
-    fn ending(&self, name: &str) -> Option<String> {
-        let program = self.programs.get(name)?;
-        let info = program.handle.exit_info()?;
-        let stderr_end = program.handle.stderr().tail(super::cause::STDERR_END);
-        let words = match super::cause::last_words(&stderr_end) {
-            Some(words) => format!("its stderr ends with: {words}"),
-            None => "nothing on stderr".to_owned(),
-        };
-        Some(format!(
-            "{} after {}s; {words}",
-            info.kind,
-            crate::encoding::decimal_seconds(info.after, 2)
-        ))
-    }
-
-    fn progress(&self, server: &str) -> Option<crate::peers::Progress> {
-        self.servers
-            .get(server)
-            .and_then(ServerPeer::record)
-            .and_then(|record| record.progress())
-    }
-
-    fn close_stdin(&mut self, name: &str) {
-        if let Some(program) = self.programs.get(name) {
-            program.handle.close_stdin();
-        }
-    }
-
-    fn peak_memory(&self, name: &str) -> Option<u64> {
-        self.programs.get(name)?.handle.peak_memory()
-    }
-
-    fn memory_marks(&mut self) -> &mut BTreeMap<String, u64> {
-        &mut self.memory_marks
     }
 
     fn wait_listening<'s>(
@@ -146,6 +118,67 @@ impl crate::steps::StepContext for Run<'_> {
 
     fn refuse_crash<'s>(&'s mut self, name: &'s str) -> crate::steps::StepFuture<'s> {
         Box::pin(Run::refuse_crash(self, name))
+    }
+
+    fn folder(&self, name: &str) -> Option<std::path::PathBuf> {
+        let program = self.programs.get(name)?;
+        program.handle.folder().map(std::path::Path::to_owned)
+    }
+
+    fn connect_attempts(&self, name: &str) -> Option<u64> {
+        self.programs.get(name)?.handle.connect_attempts()
+    }
+
+    fn has_exited(&self, name: &str) -> bool {
+        self.programs
+            .get(name)
+            .is_some_and(|program| program.handle.exit_info().is_some())
+    }
+
+    fn ending(&self, name: &str) -> Option<String> {
+        let program = self.programs.get(name)?;
+        let info = program.handle.exit_info()?;
+        let stderr_end = program.handle.stderr().tail(super::cause::STDERR_END);
+        let words = match super::cause::last_words(&stderr_end) {
+            Some(words) => format!("its stderr ends with: {words}"),
+            None => "nothing on stderr".to_owned(),
+        };
+        Some(format!(
+            "{} after {}s; {words}",
+            info.kind,
+            crate::encoding::decimal_seconds(info.after, 2)
+        ))
+    }
+
+    fn close_stdin(&mut self, name: &str) {
+        if let Some(program) = self.programs.get(name) {
+            program.handle.close_stdin();
+        }
+    }
+
+    fn peak_memory(&self, name: &str) -> Option<u64> {
+        self.programs.get(name)?.handle.peak_memory()
+    }
+
+    fn memory_marks(&mut self) -> &mut BTreeMap<String, u64> {
+        &mut self.memory_marks
+    }
+
+    fn start_program<'s>(&'s mut self, request: StartRequest<'s>) -> crate::steps::StepFuture<'s> {
+        Box::pin(Run::start_program(self, request))
+    }
+}
+
+impl crate::steps::Peers for Run<'_> {
+    fn net(&self) -> crate::world::sockets::PeerNet {
+        self.peer_net()
+    }
+
+    fn progress(&self, server: &str) -> Option<crate::peers::Progress> {
+        self.servers
+            .get(server)
+            .and_then(ServerPeer::record)
+            .and_then(|record| record.progress())
     }
 
     fn connect<'s>(
@@ -203,10 +236,6 @@ impl crate::steps::StepContext for Run<'_> {
         Box::pin(std::future::ready(Run::partition(self, hosts, repair)))
     }
 
-    fn start_program<'s>(&'s mut self, request: StartRequest<'s>) -> crate::steps::StepFuture<'s> {
-        Box::pin(Run::start_program(self, request))
-    }
-
     fn listen<'s>(
         &'s mut self,
         name: &'s str,
@@ -226,46 +255,6 @@ impl crate::steps::StepContext for Run<'_> {
             self.servers.insert(name.to_owned(), server);
             Ok(())
         })
-    }
-
-    fn expect_output<'s>(
-        &'s mut self,
-        watched: Watched<'s>,
-        expectation: &'s OutputExpectation,
-        within: Duration,
-        since: Option<&'s str>,
-    ) -> crate::steps::StepFuture<'s> {
-        Box::pin(async move {
-            let Some(since) = since else {
-                self.expect_bytes(watched, expectation, within).await?;
-                if let Watched::Output {
-                    name,
-                    stream: OutputStream::Stdout,
-                } = watched
-                {
-                    // Stdout is data: judged again once the steps are over.
-                    self.last_stdout
-                        .insert(name.to_owned(), (self.step_number, expectation.clone()));
-                }
-                return Ok(());
-            };
-            // What is left of a deadline that started with `since`'s connection.
-            let spent = self.peers[since].connected_at().elapsed();
-            let left = within.saturating_sub(spent);
-            self.expect_bytes(watched, expectation, left)
-                .await
-                .map_err(|mut failure| {
-                    failure.expected += &format!(
-                        ", {} ms at most after {since} connected",
-                        within.as_millis()
-                    );
-                    failure
-                })
-        })
-    }
-
-    fn checks(&mut self) -> &mut dyn crate::protocols::checks::CheckContext {
-        self
     }
 
     fn send_on<'s>(
@@ -288,6 +277,24 @@ impl crate::steps::StepContext for Run<'_> {
                     )
                 })
         })
+    }
+}
+
+impl crate::steps::StepContext for Run<'_> {
+    fn note(&mut self, text: String) {
+        Run::note(self, text);
+    }
+
+    fn site_folder(&self) -> Option<std::path::PathBuf> {
+        self.site.as_ref().map(crate::site::Site::root)
+    }
+
+    fn own_network(&self) -> bool {
+        matches!(self.world, World::Real(_)) && self.settings.namespace_per_scenario()
+    }
+
+    fn checks(&mut self) -> &mut dyn crate::protocols::checks::CheckContext {
+        self
     }
 }
 

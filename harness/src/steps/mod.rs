@@ -24,6 +24,7 @@ pub mod checks;
 mod close;
 mod close_stdin;
 mod connect;
+mod context;
 pub(crate) mod crowd;
 mod direct_crowd;
 pub mod expect_closed;
@@ -60,12 +61,12 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub(crate) use crate::waiting::{Deadline, POLL, Stillness, pause, wait_in_vain};
+pub(crate) use crate::waiting::{Deadline, POLL, pause, wait_in_vain};
+pub(crate) use context::{Peers, Programs, StepContext, Streams};
 pub(crate) use names::Names;
 
 use crate::faults::SlicePlan;
 use crate::outcome::StepResult;
-use crate::payload::Payload;
 use crate::settings::RunSettings;
 
 /// Default deadline of a waiting step.
@@ -147,125 +148,6 @@ pub(crate) struct StreamView {
     /// Why nothing more can come although the stream is still open (every program is
     /// blocked for good: see `crate::engine::stillness`), if nothing can.
     pub(crate) still: Option<String>,
-}
-
-/// What the engine offers a step: the few things steps do with a running scenario.
-pub(crate) trait StepContext: Stillness {
-    /// Up to `limit` bytes of the stream named `name` from `offset`: what a harness
-    /// connection received, or a program's stdout.
-    fn read_stream(&self, name: &str, offset: u64, limit: usize) -> StreamView;
-    /// How far the conversation on `name` has read its stream (0 at first).
-    fn cursor(&mut self, name: &str) -> &mut u64;
-    /// Where a program or relay named `name` listens.
-    fn address(&self, name: &str) -> StepResult<(String, u16)>;
-    /// The network the harness's own sockets live in.
-    fn net(&self) -> crate::world::sockets::PeerNet;
-    /// Waits until the program `name` listens (TCP) or has bound its port (UDP).
-    fn wait_listening<'a>(&'a mut self, name: &'a str, within: Duration) -> StepFuture<'a>;
-    /// Stops the program `name` (SIGTERM to its group, then SIGKILL).
-    fn stop<'a>(&'a mut self, name: &'a str) -> StepFuture<'a>;
-    /// Waits up to `within` for the program `name` to end as `expected`.
-    fn expect_exit<'a>(
-        &'a mut self,
-        name: &'a str,
-        expected: crate::judge::exit::ExitExpectation,
-        within: Duration,
-    ) -> StepFuture<'a>;
-    /// Fails if the program `name`, which has ended, crashed: died by a signal, or left an
-    /// uncaught exception, a stack trace or a panic on stderr (`run_record::crash`).
-    fn refuse_crash<'a>(&'a mut self, name: &'a str) -> StepFuture<'a>;
-    /// Adds a line to the step log.
-    fn note(&mut self, text: String);
-    /// The working folder of the program `name` (none in the simulated world).
-    fn folder(&self, name: &str) -> Option<std::path::PathBuf>;
-    /// The folder served as `{dir}` (a web root, a download root), if the scenario has one.
-    fn site_folder(&self) -> Option<std::path::PathBuf>;
-    /// Whether the scenario has a network namespace of its own (the real world, with
-    /// namespaces): what the kernel counts there is the scenario's alone.
-    fn own_network(&self) -> bool;
-    /// How many times the program `name` has connected a TCP socket, where the interposed
-    /// library tells (a shared loopback, where no namespace of its own counts attempts).
-    fn connect_attempts(&self, name: &str) -> Option<u64>;
-    /// Whether the program `name` has ended.
-    fn has_exited(&self, name: &str) -> bool;
-    /// How the program `name` ended, in words, with what the end of its stderr says
-    /// (`exit status 2 after 0.05s; its stderr ends with: "usage: ..."`); `None` while it
-    /// runs.
-    fn ending(&self, name: &str) -> Option<String>;
-    /// How far the clients of the harness's server peer `server` got, if it speaks a
-    /// protocol that keeps sessions (`crate::peers::ProtocolRecord::progress`).
-    fn progress(&self, server: &str) -> Option<crate::peers::Progress>;
-    /// Closes the stdin the program `name` was started with held open.
-    fn close_stdin(&mut self, name: &str);
-    /// The peak memory of the program `name` so far, in bytes, if it can be measured.
-    fn peak_memory(&self, name: &str) -> Option<u64>;
-    /// The peak memories measured under a mark (`memory` steps), by mark.
-    fn memory_marks(&mut self) -> &mut std::collections::BTreeMap<String, u64>;
-    /// Connects to `endpoint` as a client that follows `plan`, over `family`.
-    fn connect<'a>(
-        &'a mut self,
-        endpoint: &'a str,
-        plan: &'a crate::peers::client::ClientPlan,
-        family: crate::world::sockets::Family,
-    ) -> StepFuture<'a>;
-    /// Ends the harness's connection `name` as `how` says.
-    fn close_peer<'a>(
-        &'a mut self,
-        name: &'a str,
-        how: crate::peers::client::CloseHow,
-    ) -> StepFuture<'a>;
-    /// Waits up to `within` until the harness's connection `name` has sent everything.
-    fn wait_sent<'a>(&'a mut self, name: &'a str, within: Duration) -> StepFuture<'a>;
-    /// Waits up to `within` until the program has read everything the harness's connection
-    /// `name` sent (nothing unacknowledged, nothing in its receive queue); says in the step
-    /// log what was left if it has not.
-    fn wait_read_by_program<'a>(&'a mut self, name: &'a str, within: Duration) -> StepFuture<'a>;
-    /// Starts a relay named `name` in front of `endpoint`, slicing both ways as given.
-    fn start_relay<'a>(
-        &'a mut self,
-        name: &'a str,
-        endpoint: &'a str,
-        slicing: (SlicePlan, SlicePlan),
-    ) -> StepFuture<'a>;
-    /// Sends one datagram `payload` to `endpoint` from a harness socket named `name`.
-    fn send_datagram<'a>(
-        &'a mut self,
-        name: &'a str,
-        endpoint: &'a str,
-        payload: &'a Payload,
-    ) -> StepFuture<'a>;
-    /// Cuts (or, with `repair`, restores) the simulated network between two hosts.
-    fn partition<'a>(&'a mut self, hosts: &'a [String; 2], repair: bool) -> StepFuture<'a>;
-    /// Starts a program as `request` says.
-    fn start_program<'a>(
-        &'a mut self,
-        request: crate::requests::StartRequest<'a>,
-    ) -> StepFuture<'a>;
-    /// Starts the harness's server peer `name`, following `plan`.
-    fn listen<'a>(
-        &'a mut self,
-        name: &'a str,
-        plan: &'a crate::peers::ServerPlan,
-    ) -> StepFuture<'a>;
-    /// Waits up to `within` (counted from the connection `since` made, if given) for the
-    /// stream `watched` to meet `expectation`; a program's stdout that met it is judged
-    /// once more when the steps are over.
-    fn expect_output<'a>(
-        &'a mut self,
-        watched: crate::requests::Watched<'a>,
-        expectation: &'a crate::judge::output::OutputExpectation,
-        within: Duration,
-        since: Option<&'a str>,
-    ) -> StepFuture<'a>;
-    /// The step primitives a built-in check runs with.
-    fn checks(&mut self) -> &mut dyn crate::protocols::checks::CheckContext;
-    /// Sends `payload` on the harness's open connection `name`, cut as `slices` says.
-    fn send_on<'a>(
-        &'a mut self,
-        name: &'a str,
-        payload: &'a Payload,
-        slices: &'a SlicePlan,
-    ) -> StepFuture<'a>;
 }
 
 /// Why a step could not be loaded (the type its pack's options share).
