@@ -10,12 +10,13 @@
 //!
 //! Or kept for the next program, where nothing of it can tell one program from the next
 //! ([`Spares`]): in v1, a program's `pids` and `cpu` cgroups, emptied, hold only their caps
-//! (the same for every program) and the count of forks the cap refused, which a leaf reads
-//! from where it found it. Making and removing them was the largest cost the sandbox adds
-//! to a program's start beside bubblewrap's (`harness bench`: about a third of the kernel's
-//! work on cgroups, most of the rest being the memory cgroup's). The memory cgroup is
-//! always fresh: its peak and its charges (the page cache a program's reads brought in)
-//! would carry over. In v2 one folder holds every controller: nothing is kept.
+//! (written again for each program) and the count of forks the cap refused, which a leaf
+//! reads from where it found it. Making and removing cgroups was the largest kernel work
+//! the sandbox adds to a program's start beside bubblewrap's; keeping these two took the
+//! kernel's cgroup work of `harness bench --overhead` from 769 samples to 429, the rest
+//! mostly the memory cgroup's. That one is always fresh: its peak and its charges (the page
+//! cache a program's reads brought in) would carry over. In v2 one folder holds every
+//! controller: nothing is kept.
 //!
 //! Both cgroup versions: v1's `pids` and `memory` hierarchies (two folders per program),
 //! or v2's unified one where the `pids` and `memory` controllers can be enabled for
@@ -162,26 +163,40 @@ impl Hierarchy {
         }
     }
 
-    /// A fresh cgroup for one program, capped at [`MAX_TASKS`], at [`CPUS`] where the CPU
-    /// can be capped and, where memory can be capped, at `memory_limit` bytes.
+    /// A cgroup for one program, capped at [`MAX_TASKS`], at [`CPUS`] where the CPU can be
+    /// capped and, where memory can be capped, at `memory_limit` bytes. Where it cannot be
+    /// made whole, what was made of it goes again.
     pub(crate) fn leaf_with_caps(&self, memory_limit: u64) -> Result<Leaf, String> {
         let mut leaf = self.leaf()?;
+        match self.add_caps(&mut leaf, memory_limit) {
+            Ok(()) => Ok(leaf),
+            Err(why) => {
+                leaf.remove();
+                Err(why)
+            }
+        }
+    }
+
+    /// Gives `leaf` its CPU cap and a memory cgroup capped at `memory_limit`, where the
+    /// machine has them.
+    fn add_caps(&self, leaf: &mut Leaf, memory_limit: u64) -> Result<(), String> {
         let name = leaf
             .dir
             .file_name()
             .expect("a cgroup has a name")
             .to_owned();
-        if let Ok(cpu_parent) = &self.cpu
-            && leaf.cpu_dir.is_none()
-        {
+        if let Ok(cpu_parent) = &self.cpu {
             let dir = cpu_parent.join(&name);
-            if dir != leaf.dir {
-                // v1: a folder of its own in the cpu hierarchy, under the same name.
+            if dir != leaf.dir && leaf.cpu_dir.is_none() {
+                // v1: a folder of its own in the cpu hierarchy, under the same name (a
+                // spare has it already).
                 fs::create_dir(&dir).map_err(|error| {
                     format!("cannot make the cgroup {}: {error}", dir.display())
                 })?;
             }
             leaf.cpu_dir = Some(dir.clone());
+            // Written on a spare too: the cap is then the one it is meant to be, and a
+            // group throttled by the program before starts with its quota whole.
             let quota = CPU_PERIOD_MICROS * CPUS;
             let written = if dir.join("cpu.max").exists() {
                 fs::write(dir.join("cpu.max"), format!("{quota} {CPU_PERIOD_MICROS}"))
@@ -192,7 +207,7 @@ impl Hierarchy {
             written.map_err(|error| format!("cannot cap the CPU of {}: {error}", dir.display()))?;
         }
         let Ok(memory_parent) = &self.memory else {
-            return Ok(leaf);
+            return Ok(());
         };
         let dir = memory_parent.join(name);
         if dir != leaf.dir && Some(&dir) != leaf.cpu_dir.as_ref() {
@@ -213,22 +228,32 @@ impl Hierarchy {
             cap("memory.limit_in_bytes")?;
             let _ = cap("memory.memsw.limit_in_bytes");
         }
-        Ok(leaf)
+        Ok(())
     }
 
     /// Whether a program's `pids` and `cpu` cgroups can be kept for the next program: v1,
     /// where the memory cgroup, never kept, is a folder of its own.
     fn keeps_spares(&self) -> bool {
-        [&self.memory, &self.cpu]
-            .into_iter()
-            .all(|other| other.as_ref().map_or(true, |other| *other != self.parent))
+        // v1's `tasks` file: v2 has none.
+        self.parent.join("tasks").exists()
+            && [&self.memory, &self.cpu]
+                .into_iter()
+                .all(|other| other.as_ref().map_or(true, |other| *other != self.parent))
     }
 
     /// A cgroup for one program, capped at [`MAX_TASKS`]: a spare one where there is one
     /// (already capped, its `cpu` folder with it), else a fresh one.
     pub(crate) fn leaf(&self) -> Result<Leaf, String> {
         if let Some(spare) = SPARES.take(&self.parent) {
-            return Ok(spare);
+            // Its cap written again: the one it is meant to be, whatever became of it.
+            return match fs::write(spare.dir.join("pids.max"), MAX_TASKS.to_string()) {
+                Ok(()) => Ok(spare),
+                Err(error) => {
+                    let why = format!("cannot cap the cgroup {}: {error}", spare.dir.display());
+                    spare.remove();
+                    Err(why)
+                }
+            };
         }
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let mut attempts = 0;
@@ -436,6 +461,9 @@ struct Spares(Mutex<Vec<Leaf>>);
 
 static SPARES: Spares = Spares(Mutex::new(Vec::new()));
 
+/// Set once the spares are being removed for good (the process's exit).
+static REMOVING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 impl Spares {
     const MOST: usize = 32;
 
@@ -446,13 +474,22 @@ impl Spares {
     }
 
     /// A spare of the hierarchy whose parent folder is `parent`, counting the forks its
-    /// cap refused so far as earlier programs'.
+    /// cap refused so far as earlier programs'. Only one that counts no task: a zombie is
+    /// no longer listed in `cgroup.procs` but counts against the cap until its parent
+    /// reaps it (the harness reaps a program's `sandbox-init` a moment after its release;
+    /// an orphan under a PID 1 that never reaps, never). Such a spare stays kept, to be
+    /// taken once nothing counts there (or removed at the exit).
     fn take(&self, parent: &Path) -> Option<Leaf> {
-        let mut spares = self.lock();
-        let index = spares
-            .iter()
-            .position(|spare| spare.dir.parent() == Some(parent))?;
-        let mut leaf = spares.swap_remove(index);
+        let counts_nothing = |leaf: &Leaf| {
+            fs::read_to_string(leaf.dir.join("pids.current")).is_ok_and(|count| count.trim() == "0")
+        };
+        let mut leaf = {
+            let mut spares = self.lock();
+            let index = spares
+                .iter()
+                .position(|spare| spare.dir.parent() == Some(parent) && counts_nothing(spare))?;
+            spares.swap_remove(index)
+        };
         leaf.refusals_before = refusals(&leaf.dir);
         Some(leaf)
     }
@@ -472,7 +509,7 @@ impl Spares {
             }
         });
         let mut spares = self.lock();
-        if spares.len() < Self::MOST {
+        if spares.len() < Self::MOST && !REMOVING.load(Ordering::Acquire) {
             spares.push(leaf);
             return;
         }
@@ -491,8 +528,14 @@ impl Spares {
             .collect()
     }
 
-    /// Removes every spare.
+    /// Removes every spare, and keeps none after (the process is ending).
     fn remove_all(&self) {
+        REMOVING.store(true, Ordering::Release);
+        self.remove_kept();
+    }
+
+    /// Removes every spare kept so far.
+    fn remove_kept(&self) {
         let spares = std::mem::take(&mut *self.lock());
         for spare in spares {
             remove_dir(&spare.dir);
@@ -574,17 +617,18 @@ mod tests {
         let files = leaf.procs_files();
         leaf.remove();
         // Its memory cgroup is gone; in v1 its `pids` and `cpu` cgroups are spares, which
-        // go at the exit.
+        // go at the exit (here, at once).
         assert!(
             !memory.join("cgroup.procs").exists()
                 || hierarchy.memory == Ok(hierarchy.parent.clone())
         );
-        SPARES.remove_all();
+        SPARES.remove_kept();
         assert!(files.iter().all(|file| !file.exists()), "{files:?}");
     }
 
     /// In v1, a program's emptied `pids` and `cpu` cgroups serve the next program, with a
-    /// fresh memory cgroup, and the forks their cap refused before do not count as its.
+    /// fresh memory cgroup, their caps written again, and the forks their cap refused
+    /// before not counted as the next program's.
     #[test]
     fn a_spare_serves_the_next_program_with_a_fresh_memory_cgroup() {
         let _alone = alone();
@@ -598,32 +642,96 @@ mod tests {
             assert!(!dir.exists());
             return;
         }
+        let read = |dir: &Path, file: &str| {
+            fs::read_to_string(dir.join(file))
+                .map(|text| text.trim().to_string())
+                .unwrap_or_default()
+        };
         let first = hierarchy.leaf_with_caps(64 << 20).unwrap();
         let (dir, memory) = (first.dir.clone(), first.memory_dir.clone());
-        // A spare with a refusal on its count: as if the program before had hit the cap.
+        let cpu = first.cpu_dir.clone().expect("a cpu cgroup");
+        // A program that uncapped its CPU and hit its task cap: a shell joins with room
+        // for itself alone, and its fork is refused.
+        fs::write(cpu.join("cpu.cfs_quota_us"), "-1").unwrap();
+        fs::write(dir.join("pids.max"), "1").unwrap();
+        let shell = format!("echo $$ > {}; /bin/true", dir.join("tasks").display());
+        let _ = std::process::Command::new("/bin/sh")
+            .args(["-c", &shell])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert_eq!(refusals(&dir), 1, "the shell's fork was refused");
         first.remove();
-        let mut second = hierarchy.leaf_with_caps(32 << 20).unwrap();
+        let second = hierarchy.leaf_with_caps(32 << 20).unwrap();
         assert_eq!(second.dir, dir, "the spare is taken");
         assert_eq!(
             second.memory_dir, memory,
             "a memory cgroup under the same name"
         );
-        let memory = second.memory_dir.clone().expect("a memory cgroup");
-        let cap = fs::read_to_string(memory.join("memory.limit_in_bytes")).unwrap();
+        assert_eq!(read(&dir, "pids.max"), MAX_TASKS.to_string());
         assert_eq!(
-            cap.trim(),
+            read(&cpu, "cpu.cfs_quota_us"),
+            (CPU_PERIOD_MICROS * CPUS).to_string()
+        );
+        let memory = second.memory_dir.clone().expect("a memory cgroup");
+        assert_eq!(
+            read(&memory, "memory.limit_in_bytes"),
             (32u64 << 20).to_string(),
             "made fresh, with its own cap"
         );
-        second.refusals_before = 0;
-        assert!(!second.cap_was_hit());
-        second.refusals_before = refusals(&second.dir) + 1;
+        assert_eq!(second.refusals_before, 1);
         assert!(
             !second.cap_was_hit(),
-            "earlier refusals are not this program's"
+            "the refusal was the program's before"
         );
         second.remove();
-        SPARES.remove_all();
+        SPARES.remove_kept();
+        assert!(!dir.exists() && !cpu.exists());
+    }
+
+    /// A spare that still counts a task (a zombie its parent has not reaped) is not handed
+    /// out: the next program gets a fresh cgroup with its whole cap, and the spare serves
+    /// once the zombie is reaped.
+    #[test]
+    fn a_spare_that_still_counts_a_zombie_is_not_handed_out() {
+        let _alone = alone();
+        let hierarchy =
+            Hierarchy::find().expect("a cgroup hierarchy the suite may write: run it as root");
+        if !hierarchy.keeps_spares() {
+            return;
+        }
+        let first = hierarchy.leaf_with_caps(64 << 20).unwrap();
+        let dir = first.dir.clone();
+        // A child that joins and exits, left unreaped: a zombie the cgroup still counts.
+        let shell = format!("echo $$ > {}", dir.join("tasks").display());
+        let mut child = std::process::Command::new("/bin/sh")
+            .args(["-c", &shell])
+            .spawn()
+            .unwrap();
+        let stat = format!("/proc/{}/stat", child.id());
+        for _ in 0..5_000 {
+            if fs::read_to_string(&stat).is_ok_and(|stat| stat.contains(") Z ")) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(
+            fs::read_to_string(dir.join("pids.current")).unwrap().trim(),
+            "1"
+        );
+        first.remove();
+        let second = hierarchy.leaf_with_caps(64 << 20).unwrap();
+        assert_ne!(
+            second.dir, dir,
+            "a fresh cgroup, not the one counting a zombie"
+        );
+        // Reaped, it counts nothing: the next program takes it.
+        child.wait().unwrap();
+        let third = hierarchy.leaf_with_caps(64 << 20).unwrap();
+        assert_eq!(third.dir, dir);
+        second.remove();
+        third.remove();
+        SPARES.remove_kept();
         assert!(!dir.exists());
     }
 }

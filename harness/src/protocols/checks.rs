@@ -113,3 +113,21 @@ pub(crate) fn params_of<T: serde::de::DeserializeOwned>(
 pub(crate) fn server_or_default(server: Option<String>) -> String {
     server.unwrap_or_else(|| "server".to_owned())
 }
+
+/// A datagram socket of the harness's, and the address of the started program `server`
+/// it sends to: what a check of a UDP server begins with. Neither failing is the
+/// program's doing: the harness's trouble.
+pub(crate) async fn datagrams_to(
+    run: &mut dyn CheckContext,
+    server: &str,
+) -> StepResult<(crate::world::sockets::PeerDatagram, std::net::SocketAddr)> {
+    let (host, port) = run.endpoint_address(server)?;
+    let net = run.peer_net();
+    let socket = net.bind_udp().await.map_err(|error| {
+        crate::outcome::harness_trouble(format!("cannot bind a UDP socket: {error}"))
+    })?;
+    let target = net.resolve(&host, port).await.map_err(|error| {
+        crate::outcome::harness_trouble(format!("cannot resolve {host}: {error}"))
+    })?;
+    Ok((socket, target))
+}

@@ -124,16 +124,7 @@ pub(crate) async fn run(
 ) -> Result<(), StepFailure> {
     let params =
         Params::parse(params).map_err(|error| StepFailure::fail("valid parameters", error))?;
-    let (host, port) = run.endpoint_address(&params.server)?;
-    let net = run.peer_net();
-    let socket = net
-        .bind_udp()
-        .await
-        .map_err(|error| harness_trouble(format!("cannot bind a UDP socket: {error}")))?;
-    let target = net
-        .resolve(&host, port)
-        .await
-        .map_err(|error| harness_trouble(format!("cannot resolve {host}: {error}")))?;
+    let (socket, target) = crate::protocols::checks::datagrams_to(run, &params.server).await?;
     let transcript = run.transcript();
     transcript.name_program(LABEL, &params.server);
     // The pings' flow, for the capture (from 0.0.0.0:0 if the socket cannot tell its address).

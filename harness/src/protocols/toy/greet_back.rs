@@ -43,16 +43,7 @@ async fn run(run: &mut dyn CheckContext, params: &toml::Table) -> Result<(), Ste
     let params: Params =
         params_of(NAME, params).map_err(|error| StepFailure::fail("valid parameters", error))?;
     let server = server_or_default(params.server);
-    let (host, port) = run.endpoint_address(&server)?;
-    let net = run.peer_net();
-    let socket = net
-        .bind_udp()
-        .await
-        .map_err(|error| harness_trouble(format!("cannot bind a UDP socket: {error}")))?;
-    let target = net
-        .resolve(&host, port)
-        .await
-        .map_err(|error| harness_trouble(format!("cannot resolve {host}: {error}")))?;
+    let (socket, target) = crate::protocols::checks::datagrams_to(run, &server).await?;
     // The greeting and its answer in the transcript, as the program's own datagrams are.
     let transcript = run.transcript();
     transcript.name_program(LABEL, &server);
